@@ -1,0 +1,259 @@
+// Package digest holds the domain of the trade-news digest mailer: the types
+// that flow through it (articles, stories, summaries, subscribers, editions,
+// deliveries), the small interfaces the engine needs from the outside world,
+// and the engine that runs gather → cluster → summarise → compose → deliver.
+//
+// Implementations live in subpackages (feed, store, mail, ...) and in
+// summarize; they import this package, never the other way round.
+package digest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Article is one piece of news as read from one source.
+type Article struct {
+	ID         int64     // store id; 0 until saved
+	SourceID   string    // the source it came from (feed URL or file path)
+	SourceName string    // human name of the outlet ("Example Trade Wire")
+	GUID       string    // feed GUID when stable, else empty
+	URL        string    // canonical URL (tracking parameters removed); may be empty for local files
+	Title      string    // plain text
+	Text       string    // clean main text, paragraphs separated by "\n\n"
+	Published  time.Time // publication time; first-seen time when the source gives none
+	FetchedAt  time.Time
+	// ContentHash is the hex SHA-256 of the normalised text (see ContentHash).
+	ContentHash string
+}
+
+// Story is one news event, possibly reported by several outlets.
+type Story struct {
+	// Key is a stable identifier derived from the lead article's content hash.
+	Key string
+	// Articles are every report of the event; Articles[0] is the lead, whose
+	// text is summarised.
+	Articles  []Article
+	Topics    []string
+	Relevance float64 // topic relevance, 0 when not scored
+	Score     float64 // ranking score; higher first
+	Summary   Summary
+}
+
+// Lead returns the story's lead article.
+func (s Story) Lead() Article {
+	if len(s.Articles) == 0 {
+		return Article{}
+	}
+	return s.Articles[0]
+}
+
+// Published returns the earliest publication time among the story's articles.
+func (s Story) Published() time.Time {
+	var t time.Time
+	for _, a := range s.Articles {
+		if t.IsZero() || (!a.Published.IsZero() && a.Published.Before(t)) {
+			t = a.Published
+		}
+	}
+	return t
+}
+
+// Summary is what a Summarizer made of one story.
+type Summary struct {
+	ContentHash string // of the text that was summarised
+	Version     string // summariser version (backend, model, prompt version)
+	Backend     string // "extractive", "openai", "stub"
+	Headline    string // may be empty: the article title is used then
+	Text        string
+	KeyPoints   []string
+	Countries   []string
+	Topics      []string
+	Importance  int  // 1–5, 0 when unknown
+	Fallback    bool // an LLM was asked but the extractive summary was used
+	// FallbackReason says why Fallback is set.
+	FallbackReason   string
+	PromptTokens     int
+	CompletionTokens int
+	CreatedAt        time.Time
+}
+
+// SummaryRequest is the input of one summary: a story's best clean text.
+type SummaryRequest struct {
+	Title   string
+	Text    string
+	URL     string
+	Sources []string // outlet names, for context only
+	// ContentHash identifies Text; summaries are cached by it and Version.
+	ContentHash string
+}
+
+// SubscriberStatus is the lifecycle state of a subscriber.
+type SubscriberStatus string
+
+// Subscriber states.
+const (
+	StatusActive       SubscriberStatus = "active"
+	StatusPending      SubscriberStatus = "pending" // signed up, not yet confirmed
+	StatusPaused       SubscriberStatus = "paused"
+	StatusUnsubscribed SubscriberStatus = "unsubscribed"
+	StatusBounced      SubscriberStatus = "bounced"
+)
+
+// Subscriber is one reader of the digest.
+type Subscriber struct {
+	ID        int64
+	Email     string // normalised: trimmed, domain lower-cased
+	Name      string
+	Topics    []string // empty means all topics
+	TimeZone  string   // IANA name, e.g. "Europe/Berlin"
+	SendTime  string   // local "HH:MM"
+	Status    SubscriberStatus
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Location returns the subscriber's time zone, UTC when unset or unknown.
+func (s Subscriber) Location() *time.Location {
+	if s.TimeZone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(s.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Edition is one digest for one recipient and one local date.
+type Edition struct {
+	Date        string // local date, YYYY-MM-DD
+	Recipient   Subscriber
+	Stories     []Story
+	More        int    // stories left out to respect limits
+	Lead        string // optional opening paragraph
+	GeneratedAt time.Time
+	Since       time.Time // stories newer than this were considered
+	// Links the renderer puts in the message.
+	UnsubscribeURL    string // https one-click URL, empty when no base URL
+	UnsubscribeMailto string // mailto: fallback
+	PreferencesURL    string
+	ArchiveURL        string
+}
+
+// Message is a rendered email, ready for a Mailer.
+type Message struct {
+	From      string
+	To        string
+	ToName    string
+	Subject   string
+	MessageID string // without angle brackets
+	Date      time.Time
+	Text      string
+	HTML      string
+	// ListID is the List-Id header value, e.g. "Trade digest <digest.example.com>".
+	ListID            string
+	UnsubscribeURL    string // https one-click URL (RFC 8058)
+	UnsubscribeMailto string
+}
+
+// DeliveryStatus is the state of a ledger row.
+type DeliveryStatus string
+
+// Delivery states. A row moves pending → sending (leased) → sent | failed,
+// and back to pending on a temporary failure or an expired lease.
+const (
+	DeliveryPending DeliveryStatus = "pending"
+	DeliverySending DeliveryStatus = "sending"
+	DeliverySent    DeliveryStatus = "sent"
+	DeliveryFailed  DeliveryStatus = "failed"
+	DeliverySkipped DeliveryStatus = "skipped" // nothing to send (empty edition)
+)
+
+// Delivery is the ledger row for one recipient and one edition date; it is
+// the source of truth for "was this digest sent".
+type Delivery struct {
+	ID           int64
+	SubscriberID int64 // 0 for ad-hoc recipients (digest now --to)
+	Email        string
+	EditionDate  string // YYYY-MM-DD in the recipient's time zone
+	MessageID    string
+	Status       DeliveryStatus
+	Attempts     int
+	Generation   int // bumped by --force so a resend gets a new Message-ID
+	LeaseUntil   time.Time
+	NextAttempt  time.Time
+	LastError    string
+	Stories      int // number of stories sent
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+	SentAt       time.Time
+}
+
+// SourceState is what the store remembers about a source between runs.
+type SourceState struct {
+	SourceID            string
+	ETag                string
+	LastModified        string
+	LastSuccess         time.Time
+	LastAttempt         time.Time
+	LastError           string
+	ConsecutiveFailures int
+	FirstGathered       time.Time // zero until the first successful gather
+}
+
+// FetchResult is what one source yielded.
+type FetchResult struct {
+	Articles    []Article
+	State       SourceState // updated validators (ETag, Last-Modified)
+	NotModified bool        // conditional GET answered 304
+	Bytes       int64       // bytes transferred
+	// Warnings are per-item problems that did not fail the source.
+	Warnings []string
+}
+
+// Sentinel errors shared by implementations.
+var (
+	// ErrNotFound is returned by stores when a row does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict is returned when a unique row already exists.
+	ErrConflict = errors.New("already exists")
+	// ErrPermanent marks a delivery failure that must not be retried
+	// (SMTP 5xx, invalid address).
+	ErrPermanent = errors.New("permanent delivery failure")
+	// ErrLeased is returned by ClaimDelivery when another worker holds the row.
+	ErrLeased = errors.New("delivery is leased by another worker")
+	// ErrAlreadySent is returned by ClaimDelivery when the row is sent or
+	// permanently failed.
+	ErrAlreadySent = errors.New("delivery already done")
+)
+
+// IsPermanent reports whether a delivery error must not be retried.
+func IsPermanent(err error) bool { return errors.Is(err, ErrPermanent) }
+
+// ContentHash returns the hex SHA-256 of text after normalisation: case
+// folded, punctuation dropped, whitespace collapsed. Two copies of one article
+// that differ only in markup or spacing hash alike.
+func ContentHash(text string) string {
+	var b strings.Builder
+	b.Grow(len(text))
+	space := false
+	for _, r := range text {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			space = true
+		}
+	}
+	sum := sha256.Sum256([]byte(b.String()))
+	return hex.EncodeToString(sum[:])
+}

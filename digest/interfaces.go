@@ -1,0 +1,216 @@
+package digest
+
+import (
+	"context"
+	"time"
+)
+
+// Source yields articles. Implementations: feed.Feed (RSS, Atom, JSON Feed
+// over HTTP or from a file), feed.File (a local article), feed.Dir.
+type Source interface {
+	// ID is the stable key of the source (absolute URL or absolute path).
+	ID() string
+	// Name is the outlet's display name.
+	Name() string
+	// Fetch reads the source. prev carries the validators of the last
+	// successful fetch (for conditional GET). It returns an error naming the
+	// source when the source as a whole cannot be read; per-item problems go
+	// to FetchResult.Warnings.
+	Fetch(ctx context.Context, prev SourceState) (FetchResult, error)
+}
+
+// Summarizer turns one story's text into a Summary.
+//
+// Implementations: summarize.Extractive (offline default), summarize.Stub
+// (deterministic, for tests), summarize.OpenAI (LLM with fallback).
+type Summarizer interface {
+	// Version names the backend, model and prompt version. Summaries are
+	// cached by (content hash, Version); a new version means new summaries.
+	Version() string
+	// Summarize returns a summary of req. An LLM-backed implementation falls
+	// back to its extractive summariser rather than fail, and says so in
+	// Summary.Fallback; an error means no summary at all could be made.
+	Summarize(ctx context.Context, req SummaryRequest) (Summary, error)
+}
+
+// Clusterer groups articles about the same event into stories.
+type Clusterer interface {
+	// Cluster returns stories, each with its lead article first. It must be
+	// deterministic for the same input.
+	Cluster(ctx context.Context, articles []Article) ([]Story, error)
+}
+
+// Ranker scores stories for relevance to trade news and orders them.
+type Ranker interface {
+	// Rank sets Topics, Relevance and Score on each story, drops those below
+	// the relevance threshold, and returns the rest best first.
+	Rank(stories []Story, now time.Time) []Story
+}
+
+// Renderer turns an edition into an email message.
+type Renderer interface {
+	// Render returns the message for ed. It returns an error only when the
+	// templates fail; size limits are enforced by trimming stories and
+	// setting Edition.More.
+	Render(ed Edition) (Message, error)
+}
+
+// Mailer delivers messages. Send may be called from many goroutines.
+//
+// Errors wrap ErrPermanent when the message must not be retried (SMTP 5xx,
+// rejected address); any other error is temporary.
+type Mailer interface {
+	Send(ctx context.Context, msg Message) error
+}
+
+// ArticleStore keeps articles, deduplicated.
+type ArticleStore interface {
+	// SaveArticles stores articles not already known by canonical URL, GUID
+	// (within a source) or content hash, all in one transaction, and returns
+	// the newly stored ones with their IDs.
+	SaveArticles(ctx context.Context, articles []Article) ([]Article, error)
+	// ArticlesSince returns articles published (or first seen) after since,
+	// oldest first.
+	ArticlesSince(ctx context.Context, since time.Time) ([]Article, error)
+}
+
+// SourceStore keeps per-source state between runs.
+type SourceStore interface {
+	// SourceState returns the state of a source; a zero state with
+	// SourceID set and a nil error when the source is unknown.
+	SourceState(ctx context.Context, sourceID string) (SourceState, error)
+	SaveSourceState(ctx context.Context, st SourceState) error
+	SourceStates(ctx context.Context) ([]SourceState, error)
+}
+
+// SummaryStore caches summaries by content hash and summariser version.
+type SummaryStore interface {
+	// Summary returns ErrNotFound when no summary is cached.
+	Summary(ctx context.Context, contentHash, version string) (Summary, error)
+	// SaveSummary stores s; saving the same (hash, version) twice keeps the
+	// first.
+	SaveSummary(ctx context.Context, s Summary) error
+}
+
+// SubscriberStore keeps the subscriber list.
+type SubscriberStore interface {
+	// AddSubscriber inserts s and returns it with its ID; ErrConflict when
+	// the email exists.
+	AddSubscriber(ctx context.Context, s Subscriber) (Subscriber, error)
+	// UpsertSubscribers inserts or updates (by email) all of subs in one
+	// transaction and returns how many were inserted and updated.
+	UpsertSubscribers(ctx context.Context, subs []Subscriber) (inserted, updated int, err error)
+	// UpdateSubscriber changes name, topics, time zone, send time and status
+	// of the subscriber with s.ID; ErrNotFound when absent.
+	UpdateSubscriber(ctx context.Context, s Subscriber) error
+	// Subscriber returns ErrNotFound when absent.
+	Subscriber(ctx context.Context, id int64) (Subscriber, error)
+	// SubscriberByEmail returns ErrNotFound when absent.
+	SubscriberByEmail(ctx context.Context, email string) (Subscriber, error)
+	// Subscribers returns up to limit subscribers with ID > afterID, in ID
+	// order, with the given status (all when status is empty). Paging keeps
+	// memory flat in the number of subscribers.
+	Subscribers(ctx context.Context, status SubscriberStatus, afterID int64, limit int) ([]Subscriber, error)
+	// SetSubscriberStatus returns ErrNotFound when absent.
+	SetSubscriberStatus(ctx context.Context, id int64, status SubscriberStatus) error
+	// DeleteSubscriber removes the subscriber; ledger rows keep the email.
+	DeleteSubscriber(ctx context.Context, id int64) error
+}
+
+// Ledger is the delivery ledger: one row per (email, edition date).
+type Ledger interface {
+	// EnsureDelivery creates the row for (d.Email, d.EditionDate) when absent
+	// and returns the stored row either way.
+	EnsureDelivery(ctx context.Context, d Delivery) (Delivery, error)
+	// ClaimDelivery leases the row for sending until now+lease. It succeeds
+	// when the row is pending and due, or sending with an expired lease. It
+	// returns ErrAlreadySent when the row is sent, failed or skipped, and
+	// ErrLeased when another worker holds a live lease or it is not due.
+	ClaimDelivery(ctx context.Context, id int64, now time.Time, lease time.Duration) (Delivery, error)
+	// MarkSent records success (call right after the server's 250).
+	MarkSent(ctx context.Context, id int64, now time.Time, stories int) error
+	// MarkSkipped records that nothing was sent (empty edition).
+	MarkSkipped(ctx context.Context, id int64, now time.Time, reason string) error
+	// MarkFailed records a failure. permanent: status failed, never retried;
+	// otherwise status pending and due again at retryAt.
+	MarkFailed(ctx context.Context, id int64, now time.Time, reason string, permanent bool, retryAt time.Time) error
+	// ResetDelivery makes a sent row pending again with Generation+1
+	// (digest now --force).
+	ResetDelivery(ctx context.Context, id int64, now time.Time) (Delivery, error)
+	// Delivery returns ErrNotFound when absent.
+	Delivery(ctx context.Context, id int64) (Delivery, error)
+	// DeliveryFor returns the row for (email, date); ErrNotFound when absent.
+	DeliveryFor(ctx context.Context, email, date string) (Delivery, error)
+	// LastSent returns when the last digest to email was sent; zero when never.
+	LastSent(ctx context.Context, email string) (time.Time, error)
+	// Deliveries lists rows, newest first, with the given status (all when empty).
+	Deliveries(ctx context.Context, status DeliveryStatus, limit int) ([]Delivery, error)
+	// PermanentFailures counts failed rows for email (to mark bounces).
+	PermanentFailures(ctx context.Context, email string) (int, error)
+}
+
+// SettingStore keeps small named values, such as the generated local secret.
+type SettingStore interface {
+	// Setting returns ErrNotFound when absent.
+	Setting(ctx context.Context, key string) (string, error)
+	// SetSettingIfAbsent stores value unless key exists, and returns the
+	// value that is stored after the call.
+	SetSettingIfAbsent(ctx context.Context, key, value string) (string, error)
+}
+
+// RunStore keeps the reports of past runs.
+type RunStore interface {
+	// SaveRun stores r and returns its ID.
+	SaveRun(ctx context.Context, r RunRecord) (int64, error)
+	// Runs lists the newest runs first.
+	Runs(ctx context.Context, limit int) ([]RunRecord, error)
+	// Run returns ErrNotFound when absent.
+	Run(ctx context.Context, id int64) (RunRecord, error)
+}
+
+// EditionStore keeps the public version of each day's edition for the web
+// archive.
+type EditionStore interface {
+	// SaveEdition stores or replaces the public edition for its date.
+	SaveEdition(ctx context.Context, e ArchivedEdition) error
+	// Edition returns ErrNotFound when absent.
+	Edition(ctx context.Context, date string) (ArchivedEdition, error)
+	// Editions lists the newest first.
+	Editions(ctx context.Context, limit int) ([]ArchivedEdition, error)
+}
+
+// Store is everything the engine persists. Implementations: store.DB
+// (SQLite and Postgres).
+type Store interface {
+	ArticleStore
+	SourceStore
+	SummaryStore
+	SubscriberStore
+	Ledger
+	SettingStore
+	RunStore
+	EditionStore
+	// Ping reports whether the store is reachable.
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// RunRecord is a stored run report.
+type RunRecord struct {
+	ID         int64
+	Kind       string // "now", "gather", "deliver", ...
+	StartedAt  time.Time
+	FinishedAt time.Time
+	Status     string // "ok", "partial", "failed"
+	Report     Report
+}
+
+// ArchivedEdition is the public (non-personal) edition of one date.
+type ArchivedEdition struct {
+	Date      string
+	Subject   string
+	HTML      string
+	Text      string
+	Stories   int
+	CreatedAt time.Time
+}

@@ -1,0 +1,96 @@
+package digest
+
+import (
+	"context"
+	"time"
+)
+
+// Report is what one run did, stage by stage. It is printed at the end of
+// `digest now`, kept in the store and shown by `digest runs show`.
+type Report struct {
+	Sources []SourceReport `json:"sources"`
+
+	ArticlesFetched int `json:"articles_fetched"`
+	ArticlesNew     int `json:"articles_new"`
+	ArticlesOld     int `json:"articles_outside_window"`
+
+	Stories        int `json:"stories"`
+	StoriesDropped int `json:"stories_dropped"` // below the relevance threshold
+
+	SummariesNew        int            `json:"summaries_new"`
+	SummariesCached     int            `json:"summaries_cached"`
+	SummariesFallback   int            `json:"summaries_fallback"`
+	SummariesOverBudget int            `json:"summaries_over_budget"`
+	SummariesByBackend  map[string]int `json:"summaries_by_backend,omitempty"`
+	PromptTokens        int            `json:"prompt_tokens"`
+	CompletionTokens    int            `json:"completion_tokens"`
+	CostUSD             float64        `json:"cost_usd"`
+
+	Recipients  int `json:"recipients"`
+	Sent        int `json:"sent"`
+	AlreadySent int `json:"already_sent"`
+	Empty       int `json:"empty"`
+	Failed      int `json:"failed"`
+	Deferred    int `json:"deferred"` // temporary failure, retried later
+
+	Outbox string         `json:"outbox,omitempty"` // where .eml files went
+	Stages []StageTiming  `json:"stages"`
+	Errors []string       `json:"errors,omitempty"`
+	Notes  []string       `json:"notes,omitempty"`
+	Meta   map[string]any `json:"meta,omitempty"`
+}
+
+// SourceReport is one source's part of a run.
+type SourceReport struct {
+	ID          string        `json:"id"`
+	Name        string        `json:"name"`
+	Articles    int           `json:"articles"`
+	New         int           `json:"new"`
+	NotModified bool          `json:"not_modified,omitempty"`
+	Bytes       int64         `json:"bytes"`
+	Error       string        `json:"error,omitempty"`
+	Failures    int           `json:"consecutive_failures,omitempty"`
+	Duration    time.Duration `json:"duration_ns"`
+}
+
+// StageTiming is the wall time of one stage.
+type StageTiming struct {
+	Stage    string        `json:"stage"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// Progress receives live progress; the CLI draws bars from it. Methods are
+// called from several goroutines.
+type Progress interface {
+	// Stage announces a stage and how many steps it has (0 when unknown).
+	Stage(name string, total int)
+	// Step advances the current stage by one.
+	Step(name string)
+}
+
+// RunScoped is implemented by summarizers with per-run state, such as a
+// token budget. The engine calls ForRun at the start of each run and uses
+// the result for that run; Usage then tells what the run spent.
+type RunScoped interface {
+	ForRun() Summarizer
+}
+
+// UsageReporter is implemented by run-scoped summarizers that can tell what
+// a run cost.
+type UsageReporter interface {
+	Usage() Usage
+}
+
+// Usage is LLM spending for one run.
+type Usage struct {
+	PromptTokens     int
+	CompletionTokens int
+	CostUSD          float64
+	OverBudget       int // stories that got the extractive summary for lack of budget
+	Calls            int
+}
+
+// LeadWriter writes an optional opening paragraph from the day's summaries.
+type LeadWriter interface {
+	WriteLead(ctx context.Context, stories []Story) (string, error)
+}
