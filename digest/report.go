@@ -29,6 +29,7 @@ type Report struct {
 	Recipients  int `json:"recipients"`
 	Sent        int `json:"sent"`
 	AlreadySent int `json:"already_sent"`
+	InFlight    int `json:"in_flight"` // leased by another worker or waiting to retry
 	Empty       int `json:"empty"`
 	Failed      int `json:"failed"`
 	Deferred    int `json:"deferred"` // temporary failure, retried later

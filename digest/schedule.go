@@ -1,0 +1,66 @@
+package digest
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ParseSendTime parses a local "HH:MM" send time.
+func ParseSendTime(s string) (hour, minute int, err error) {
+	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
+	if !ok || len(h) == 0 || len(h) > 2 || len(m) != 2 {
+		return 0, 0, fmt.Errorf("send time %q: want HH:MM", s)
+	}
+	hour, err1 := strconv.Atoi(h)
+	minute, err2 := strconv.Atoi(m)
+	if err1 != nil || err2 != nil || hour < 0 || hour > 23 || minute < 0 || minute > 59 {
+		return 0, 0, fmt.Errorf("send time %q: want HH:MM between 00:00 and 23:59", s)
+	}
+	return hour, minute, nil
+}
+
+// LocalDate returns the date of t in loc as YYYY-MM-DD.
+func LocalDate(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format(time.DateOnly)
+}
+
+// SendAt returns the instant of the subscriber's send time on the local date
+// of now. On a day when the clock skips the send time (a DST gap), Go's
+// time.Date normalises it forward, so the digest goes out just after the gap
+// instead of being skipped. On a day when the send time happens twice (the
+// clocks fall back), the first occurrence is used; the ledger's one row per
+// local date stops a second send.
+func SendAt(sub Subscriber, now time.Time) (time.Time, error) {
+	h, m, err := ParseSendTime(defaultString(sub.SendTime, "07:00"))
+	if err != nil {
+		return time.Time{}, err
+	}
+	loc := sub.Location()
+	local := now.In(loc)
+	at := time.Date(local.Year(), local.Month(), local.Day(), h, m, 0, 0, loc)
+	// In a gap time.Date may pick an instant whose wall clock is before the
+	// send time; move to the first minute at or after it (the gap's end).
+	for i := 0; i < 24*60 && at.In(loc).Hour()*60+at.In(loc).Minute() < h*60+m && at.In(loc).Day() == local.Day(); i++ {
+		at = at.Add(time.Minute)
+	}
+	return at, nil
+}
+
+// Due reports whether the subscriber's digest for their current local date is
+// due at now, and that date.
+func Due(sub Subscriber, now time.Time) (date string, due bool, err error) {
+	at, err := SendAt(sub, now)
+	if err != nil {
+		return "", false, err
+	}
+	return LocalDate(now, sub.Location()), !now.Before(at), nil
+}
+
+func defaultString(s, def string) string {
+	if strings.TrimSpace(s) == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,117 @@
+package digest
+
+import (
+	"testing"
+	"time"
+)
+
+func TestParseSendTime(t *testing.T) {
+	tests := []struct {
+		in      string
+		h, m    int
+		wantErr bool
+	}{
+		{"07:00", 7, 0, false},
+		{"7:30", 7, 30, false},
+		{" 23:59 ", 23, 59, false},
+		{"24:00", 0, 0, true},
+		{"12:60", 0, 0, true},
+		{"1200", 0, 0, true},
+		{"ab:cd", 0, 0, true},
+		{"12:5", 0, 0, true},
+		{"", 0, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			h, m, err := ParseSendTime(tt.in)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if !tt.wantErr && (h != tt.h || m != tt.m) {
+				t.Fatalf("got %d:%d, want %d:%d", h, m, tt.h, tt.m)
+			}
+		})
+	}
+}
+
+func mustLoad(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatalf("load %s: %v", name, err)
+	}
+	return loc
+}
+
+// TestDue_DST walks each zone minute by minute across days that include DST
+// changes and checks that the digest becomes due exactly once per local date,
+// at the local send time (or just after a gap that swallowed it).
+func TestDue_DST(t *testing.T) {
+	tests := []struct {
+		zone     string
+		sendTime string
+		from     string // UTC start
+		days     int
+	}{
+		{"America/New_York", "02:30", "2026-03-07T00:00:00Z", 3}, // spring forward: 02:30 does not exist on 8 March
+		{"America/New_York", "01:30", "2026-10-31T00:00:00Z", 3}, // fall back: 01:30 happens twice on 1 November
+		{"Asia/Tokyo", "07:00", "2026-11-26T00:00:00Z", 3},
+		{"Pacific/Chatham", "02:45", "2026-04-03T00:00:00Z", 4}, // +13:45 → +12:45 on 5 April
+		{"Pacific/Chatham", "02:50", "2026-09-25T00:00:00Z", 4}, // 02:45 → 03:45 on 27 September
+	}
+	for _, tt := range tests {
+		t.Run(tt.zone+"/"+tt.sendTime, func(t *testing.T) {
+			sub := Subscriber{Email: "a@example.com", TimeZone: tt.zone, SendTime: tt.sendTime}
+			loc := mustLoad(t, tt.zone)
+			start, _ := time.Parse(time.RFC3339, tt.from)
+			firstDue := map[string]time.Time{}
+			for now := start; now.Before(start.Add(time.Duration(tt.days) * 24 * time.Hour)); now = now.Add(time.Minute) {
+				date, due, err := Due(sub, now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if date != now.In(loc).Format(time.DateOnly) {
+					t.Fatalf("date %s at %s, want local date", date, now)
+				}
+				if due {
+					if _, seen := firstDue[date]; !seen {
+						firstDue[date] = now
+					}
+				}
+			}
+			// Every full local day in the window became due exactly once (a map
+			// of first-due instants), and at or after the wall-clock send time.
+			h, m, _ := ParseSendTime(tt.sendTime)
+			for date, at := range firstDue {
+				local := at.In(loc)
+				if y, mo, d := local.Date(); time.Date(y, mo, d, 0, 0, 0, 0, loc).Before(start) {
+					continue // the window began mid-day
+				}
+				if local.Format(time.DateOnly) != date {
+					t.Errorf("%s: first due at %s, another local date", date, local)
+				}
+				wall := local.Hour()*60 + local.Minute()
+				if wall < h*60+m {
+					t.Errorf("%s: due at %s, before the send time %s", date, local.Format("15:04 MST"), tt.sendTime)
+				}
+				if wall > h*60+m+60 {
+					t.Errorf("%s: due at %s, more than an hour after %s", date, local.Format("15:04 MST"), tt.sendTime)
+				}
+			}
+			if len(firstDue) < tt.days-1 {
+				t.Errorf("due on %d local dates, want at least %d: %v", len(firstDue), tt.days-1, firstDue)
+			}
+		})
+	}
+}
+
+func TestContentHash(t *testing.T) {
+	a := ContentHash("Tariffs rise 10%.\n\nThe  ministry said so.")
+	b := ContentHash("tariffs RISE 10% -- the ministry said so!")
+	if a != b {
+		t.Fatalf("hash differs for the same words: %s vs %s", a, b)
+	}
+	if a == ContentHash("Tariffs rise 11%. The ministry said so.") {
+		t.Fatal("hash equal for different numbers")
+	}
+}
