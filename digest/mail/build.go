@@ -1,0 +1,368 @@
+// Package mail delivers digest messages: it builds MIME messages with
+// github.com/wneessen/go-mail, writes them to an .eml outbox, or sends them
+// over a pool of SMTP connections, classifying failures as temporary or
+// permanent (digest.ErrPermanent).
+package mail
+
+import (
+	"crypto"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"mime"
+	netmail "net/mail"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// UserAgent is the default User-Agent / X-Mailer header value.
+const UserAgent = "tradedigest"
+
+// maxURILen bounds the length of a List-Unsubscribe URI so a header line can
+// always be folded under the 998-octet limit of RFC 5322.
+const maxURILen = 900
+
+// headerListID is RFC 2919's List-Id, which go-mail has no constant for.
+const headerListID gomail.Header = "List-Id"
+
+// BuildOptions tune Build. The zero value builds an unsigned message.
+type BuildOptions struct {
+	// DKIM signs the message when set.
+	DKIM *DKIMConfig
+	// UserAgent replaces the default User-Agent header (UserAgent).
+	UserAgent string
+	// Now is the clock for the DKIM t= tag; time.Now when nil.
+	Now func() time.Time
+}
+
+// DKIMConfig is what DKIM signing needs. The key is parsed once, on first
+// use, and then shared by every message built with the same *DKIMConfig.
+type DKIMConfig struct {
+	Domain   string // d= tag, e.g. "example.com"
+	Selector string // s= tag; the public key lives at <selector>._domainkey.<domain>
+	// PrivateKeyPEM is an RSA (PKCS#1 or PKCS#8) or Ed25519 (PKCS#8) key.
+	PrivateKeyPEM []byte
+
+	once sync.Once
+	key  crypto.Signer
+	err  error
+}
+
+// SignedHeaders are the header fields covered by the DKIM signature: go-mail's
+// defaults plus the List-* fields, so that nobody can add or alter an
+// unsubscribe link without breaking the signature.
+var SignedHeaders = []string{
+	"From", "To", "Subject", "Date", "Message-ID", "Content-Type", "MIME-Version",
+	"List-Id", "List-Unsubscribe", "List-Unsubscribe-Post",
+}
+
+// Validate checks the configuration and parses the key.
+func (c *DKIMConfig) Validate() error {
+	_, err := c.signerKey()
+	return err
+}
+
+func (c *DKIMConfig) signerKey() (crypto.Signer, error) {
+	c.once.Do(func() {
+		switch {
+		case c.Domain == "":
+			c.err = errors.New("dkim: domain is empty")
+		case c.Selector == "":
+			c.err = errors.New("dkim: selector is empty")
+		default:
+			c.key, c.err = gomail.PrivKeyFromPEM(c.PrivateKeyPEM)
+			if c.err != nil {
+				c.err = fmt.Errorf("dkim: parse private key: %w", c.err)
+			}
+		}
+	})
+	return c.key, c.err
+}
+
+// signer returns a fresh go-mail signer: go-mail's Signer caches its
+// algorithm on first use without a lock, so one per message avoids a data
+// race between pool workers.
+func (c *DKIMConfig) signer(now func() time.Time) (*gomail.DKIMSigner, error) {
+	key, err := c.signerKey()
+	if err != nil {
+		return nil, err
+	}
+	s := gomail.NewDKIMSigner(c.Domain, c.Selector, key)
+	s.SignHeaders(SignedHeaders...)
+	if now != nil {
+		s.NowFunc = now
+	}
+	return s, nil
+}
+
+// Build turns a digest message into a go-mail message: multipart/alternative
+// with the text part first and the HTML part second, the deterministic
+// Message-ID, Date, From, To, Subject, List-Id and List-Unsubscribe headers
+// (with List-Unsubscribe-Post for RFC 8058 one-click when an https URL is
+// given), optionally DKIM-signed.
+//
+// Every value that reaches a header is validated or sanitised: CR, LF and
+// other control characters can never start a new header line. Errors wrap
+// digest.ErrPermanent, since retrying the same message cannot help.
+func Build(m digest.Message, opts BuildOptions) (*gomail.Msg, error) {
+	msg, err := build(m, opts)
+	if err != nil {
+		return nil, fmt.Errorf("build message %q: %w: %w", safeID(m.MessageID), digest.ErrPermanent, err)
+	}
+	return msg, nil
+}
+
+func build(m digest.Message, opts BuildOptions) (*gomail.Msg, error) {
+	if m.Text == "" && m.HTML == "" {
+		return nil, errors.New("message has no body")
+	}
+	if err := checkMessageID(m.MessageID); err != nil {
+		return nil, err
+	}
+	from, err := parseFrom(m.From)
+	if err != nil {
+		return nil, err
+	}
+	to, err := parseAddr("to", m.To)
+	if err != nil {
+		return nil, err
+	}
+	to.Name = cleanHeaderText(m.ToName)
+
+	msgOpts := []gomail.MsgOption{
+		gomail.WithNoDefaultUserAgent(),
+		// A boundary derived from the Message-ID keeps the output byte-for-byte
+		// reproducible (golden files, and the same .eml for the same message).
+		gomail.WithBoundary(boundary(m.MessageID)),
+	}
+	if opts.DKIM != nil {
+		s, err := opts.DKIM.signer(opts.Now)
+		if err != nil {
+			return nil, err
+		}
+		msgOpts = append(msgOpts, gomail.WithDKIM(s))
+	}
+	msg := gomail.NewMsg(msgOpts...)
+	msg.FromMailAddress(from)
+	msg.ToMailAddress(to)
+	msg.Subject(cleanHeaderText(m.Subject))
+	msg.SetMessageIDWithValue(m.MessageID)
+	date := m.Date
+	if date.IsZero() {
+		date = time.Now()
+	}
+	msg.SetDateWithValue(date)
+	ua := opts.UserAgent
+	if ua == "" {
+		ua = UserAgent
+	}
+	msg.SetUserAgent(cleanHeaderText(ua))
+	// Suppress vacation auto-replies to a daily mailing.
+	msg.SetBulk()
+
+	if m.ListID != "" {
+		listID, err := formatListID(m.ListID)
+		if err != nil {
+			return nil, err
+		}
+		msg.SetGenHeader(headerListID, listID)
+	}
+	if err := setUnsubscribe(msg, m.UnsubscribeURL, m.UnsubscribeMailto); err != nil {
+		return nil, err
+	}
+
+	switch {
+	case m.Text != "" && m.HTML != "":
+		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	case m.Text != "":
+		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
+	default:
+		msg.SetBodyString(gomail.TypeTextHTML, m.HTML)
+	}
+	return msg, nil
+}
+
+// setUnsubscribe writes List-Unsubscribe and, for an https URL,
+// List-Unsubscribe-Post. The headers are set as generic (sorted) headers
+// rather than through SetListUnsubscribeOneClick, whose preformatted headers
+// come out in map order: a stable header order keeps .eml files reproducible.
+// A plain http URL (a local `digest serve`) is listed but is not one-click,
+// as RFC 8058 requires https.
+func setUnsubscribe(msg *gomail.Msg, rawURL, mailto string) error {
+	var uris []string
+	oneClick := false
+	if rawURL != "" {
+		u, err := checkURI(rawURL)
+		if err != nil {
+			return fmt.Errorf("unsubscribe url: %w", err)
+		}
+		switch {
+		case u.Scheme == "https" && u.Host != "":
+			oneClick = true
+		case u.Scheme == "http" && u.Host != "":
+		default:
+			return errors.New("unsubscribe url: want an http(s) URL with a host")
+		}
+		uris = append(uris, "<"+u.String()+">")
+	}
+	if mailto != "" {
+		if !strings.HasPrefix(strings.ToLower(mailto), "mailto:") {
+			mailto = "mailto:" + mailto
+		}
+		u, err := checkURI(mailto)
+		if err != nil {
+			return fmt.Errorf("unsubscribe mailto: %w", err)
+		}
+		if _, err := netmail.ParseAddress(u.Opaque); u.Opaque == "" || err != nil {
+			return errors.New("unsubscribe mailto: not a mailto:address URI")
+		}
+		uris = append(uris, "<"+u.String()+">")
+	}
+	if len(uris) == 0 {
+		return nil
+	}
+	msg.SetGenHeader(gomail.HeaderListUnsubscribe, strings.Join(uris, ", "))
+	if oneClick {
+		msg.SetGenHeader(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
+	}
+	return nil
+}
+
+// checkURI parses a URI bound for a header: printable ASCII without spaces
+// or angle brackets, and short enough to fold.
+func checkURI(raw string) (*url.URL, error) {
+	if len(raw) > maxURILen {
+		return nil, fmt.Errorf("longer than %d bytes", maxURILen)
+	}
+	for i := 0; i < len(raw); i++ {
+		if c := raw[i]; c <= ' ' || c >= 0x7f || c == '<' || c == '>' {
+			return nil, fmt.Errorf("byte %#x at %d is not allowed", c, i)
+		}
+	}
+	// RFC 2369: literal commas in a URL must be encoded.
+	u, err := url.Parse(strings.ReplaceAll(raw, ",", "%2C"))
+	if err != nil {
+		return nil, errors.New("not a valid URI")
+	}
+	return u, nil
+}
+
+// formatListID validates "Name <list.id.example>" (RFC 2919) and encodes a
+// non-ASCII name as an RFC 2047 word.
+func formatListID(raw string) (string, error) {
+	raw = cleanHeaderText(raw)
+	name, id := "", raw
+	if i := strings.LastIndexByte(raw, '<'); i >= 0 {
+		if !strings.HasSuffix(raw, ">") {
+			return "", errors.New("list-id: want \"Name <list.example.com>\"")
+		}
+		name, id = strings.TrimSpace(raw[:i]), raw[i+1:len(raw)-1]
+	}
+	if !isDotAtom(id) || !strings.Contains(id, ".") {
+		return "", fmt.Errorf("list-id: %q is not a dot-atom list identifier", id)
+	}
+	if name == "" {
+		return "<" + id + ">", nil
+	}
+	if strings.ContainsAny(name, "<>\"") {
+		return "", errors.New("list-id: name may not contain <, > or quotes")
+	}
+	return mime.QEncoding.Encode("UTF-8", name) + " <" + id + ">", nil
+}
+
+// parseFrom accepts "addr" or "Name <addr>".
+func parseFrom(raw string) (*netmail.Address, error) {
+	if hasControl(raw) {
+		return nil, errors.New("from: contains control characters")
+	}
+	a, err := netmail.ParseAddress(raw)
+	if err != nil {
+		return nil, fmt.Errorf("from: invalid address: %w", err)
+	}
+	a.Name = cleanHeaderText(a.Name)
+	return a, nil
+}
+
+// parseAddr accepts a bare address only; the display name travels apart.
+func parseAddr(field, raw string) (*netmail.Address, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil, fmt.Errorf("%s: empty address", field)
+	}
+	if hasControl(raw) {
+		return nil, fmt.Errorf("%s: contains control characters", field)
+	}
+	a, err := netmail.ParseAddress(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: invalid address: %w", field, err)
+	}
+	if a.Address != raw || a.Name != "" {
+		return nil, fmt.Errorf("%s: want a bare address", field)
+	}
+	return a, nil
+}
+
+// checkMessageID requires id-left "@" id-right made of dot-atom text, so the
+// id is usable unquoted inside <...>.
+func checkMessageID(id string) error {
+	left, right, ok := strings.Cut(id, "@")
+	if !ok || !isDotAtom(left) || !isDotAtom(right) || len(id) > 250 {
+		return fmt.Errorf("message-id %q: want dot-atom@dot-atom without angle brackets", safeID(id))
+	}
+	return nil
+}
+
+func isDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-/=?^_`{|}~.", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// cleanHeaderText makes free text safe for an unstructured header: control
+// characters (CR and LF above all) become spaces, runs of spaces collapse,
+// invalid UTF-8 is replaced. go-mail then encodes non-ASCII as RFC 2047.
+func cleanHeaderText(s string) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r)
+	}), " ")
+}
+
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, unicode.IsControl) >= 0
+}
+
+// safeID makes an id printable for an error message.
+func safeID(id string) string {
+	if len(id) > 80 {
+		id = id[:80] + "..."
+	}
+	return strings.ToValidUTF8(id, "?")
+}
+
+func boundary(messageID string) string {
+	sum := sha256.Sum256([]byte(messageID))
+	return "digest-" + hex.EncodeToString(sum[:12])
+}

@@ -1,0 +1,521 @@
+package mail
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
+	"golang.org/x/time/rate"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// SenderOptions tune a Sender. Zero values take the defaults in brackets.
+type SenderOptions struct {
+	// Connections is the pool size: one goroutine and one SMTP connection
+	// each [4].
+	Connections int
+	// RatePerSecond caps messages per second over the whole pool; 0 means
+	// unlimited.
+	RatePerSecond float64
+	// MessageTimeout bounds one message from the connection check to the
+	// server's reply after the final dot, including a server that accepts
+	// DATA and then never answers [60s].
+	MessageTimeout time.Duration
+	// DialTimeout bounds connecting, greeting, STARTTLS and AUTH [30s].
+	DialTimeout time.Duration
+	// SlowDownFor is how long a 421 or 454 reply halves the rate [1m].
+	SlowDownFor time.Duration
+	// InsecureSkipVerify disables certificate checks: tests only.
+	InsecureSkipVerify bool
+	// RootCAs replaces the system roots (tests with a self-signed server).
+	RootCAs *x509.CertPool
+	// Build tunes message building (DKIM).
+	Build  BuildOptions
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Defaults for SenderOptions.
+const (
+	DefaultConnections    = 4
+	DefaultMessageTimeout = 60 * time.Second
+	DefaultDialTimeout    = 30 * time.Second
+	DefaultSlowDownFor    = time.Minute
+)
+
+// ErrClosed is returned by Send after Close, and before Start.
+var ErrClosed = errors.New("smtp sender is not running")
+
+// Sender is a digest.Mailer that sends over a pool of SMTP connections.
+// Send may be called from many goroutines; each call hands its message to a
+// pool worker and waits for the outcome.
+//
+// Lifecycle: NewSender → Start(ctx) → Send... → Close.
+type Sender struct {
+	cfg  SMTPConfig
+	opts SenderOptions
+	log  *slog.Logger
+	tls  *tls.Config
+
+	jobs     chan *job
+	throttle *throttle
+
+	mu      sync.Mutex
+	running bool
+	stop    context.CancelFunc
+	stopped chan struct{}
+	wg      sync.WaitGroup
+
+	dials atomic.Int64
+}
+
+var _ digest.Mailer = (*Sender)(nil)
+
+type job struct {
+	ctx    context.Context
+	msg    *gomail.Msg
+	id     string
+	result chan error
+}
+
+// NewSender checks cfg and opts; it does not connect.
+func NewSender(cfg SMTPConfig, opts SenderOptions) (*Sender, error) {
+	if cfg.Host == "" || cfg.Port < 1 || cfg.Port > 65535 {
+		return nil, fmt.Errorf("new smtp sender: need a host and a port (got %q)", cfg.Addr())
+	}
+	switch cfg.TLS {
+	case "":
+		cfg.TLS = TLSStartTLS
+	case TLSStartTLS, TLSImplicit, TLSOpportunistic, TLSNone:
+	default:
+		return nil, fmt.Errorf("new smtp sender: unknown tls mode %q", cfg.TLS)
+	}
+	if opts.Connections <= 0 {
+		opts.Connections = DefaultConnections
+	}
+	if opts.MessageTimeout <= 0 {
+		opts.MessageTimeout = DefaultMessageTimeout
+	}
+	if opts.DialTimeout <= 0 {
+		opts.DialTimeout = DefaultDialTimeout
+	}
+	if opts.SlowDownFor <= 0 {
+		opts.SlowDownFor = DefaultSlowDownFor
+	}
+	if opts.RatePerSecond < 0 {
+		return nil, fmt.Errorf("new smtp sender: negative rate %v", opts.RatePerSecond)
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Build.DKIM != nil {
+		if err := opts.Build.DKIM.Validate(); err != nil {
+			return nil, fmt.Errorf("new smtp sender: %w", err)
+		}
+	}
+	s := &Sender{
+		cfg:  cfg,
+		opts: opts,
+		log:  opts.Logger.With("smtp_server", cfg.Addr()),
+		tls: &tls.Config{
+			ServerName:         cfg.Host,
+			MinVersion:         tls.VersionTLS12,
+			RootCAs:            opts.RootCAs,
+			InsecureSkipVerify: opts.InsecureSkipVerify, //nolint:gosec // explicit test-only option
+		},
+		jobs:     make(chan *job),
+		throttle: newThrottle(opts.RatePerSecond, opts.Connections, opts.SlowDownFor, opts.Now),
+		stopped:  make(chan struct{}),
+	}
+	if _, err := s.newClient(); err != nil {
+		return nil, fmt.Errorf("new smtp sender: %w", err)
+	}
+	return s, nil
+}
+
+// Start launches the pool workers. Connections are opened on first use and
+// reopened when they drop. Workers stop when ctx ends or Close is called.
+func (s *Sender) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running {
+		return errors.New("start smtp sender: already started")
+	}
+	select {
+	case <-s.stopped:
+		return errors.New("start smtp sender: closed")
+	default:
+	}
+	ctx, s.stop = context.WithCancel(ctx)
+	s.running = true
+	for i := range s.opts.Connections {
+		s.wg.Add(1)
+		go s.worker(ctx, i)
+	}
+	s.log.Info("smtp sender started", "connections", s.opts.Connections,
+		"tls", string(s.cfg.TLS), "rate_per_second", s.opts.RatePerSecond)
+	return nil
+}
+
+// Close stops the workers, waits for messages in flight (each bounded by
+// MessageTimeout) and says QUIT on every open connection.
+func (s *Sender) Close() error {
+	s.mu.Lock()
+	select {
+	case <-s.stopped:
+		s.mu.Unlock()
+		return nil
+	default:
+	}
+	close(s.stopped)
+	if s.stop != nil {
+		s.stop()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return nil
+}
+
+// Dials returns how many connections were opened so far (redials included).
+func (s *Sender) Dials() int64 { return s.dials.Load() }
+
+// Send builds msg and delivers it through a pool worker. It returns nil once
+// the server accepted the message (250 after DATA). Errors wrap
+// digest.ErrPermanent for 5xx replies and unbuildable messages; every other
+// error (4xx, network, timeout, ctx) is temporary. An *SMTPError in the
+// chain carries the reply code.
+//
+// Once a worker has taken the message, Send waits for its outcome even if
+// ctx ends, so that a message the server accepted is never reported as
+// failed (and sent again).
+func (s *Sender) Send(ctx context.Context, m digest.Message) error {
+	msg, err := Build(m, s.opts.Build)
+	if err != nil {
+		return err
+	}
+	j := &job{ctx: ctx, msg: msg, id: m.MessageID, result: make(chan error, 1)}
+	s.mu.Lock()
+	running := s.running
+	s.mu.Unlock()
+	if !running {
+		return fmt.Errorf("send message %s: %w", m.MessageID, ErrClosed)
+	}
+	select {
+	case s.jobs <- j:
+	case <-ctx.Done():
+		return fmt.Errorf("send message %s: %w", m.MessageID, ctx.Err())
+	case <-s.stopped:
+		return fmt.Errorf("send message %s: %w", m.MessageID, ErrClosed)
+	}
+	return <-j.result
+}
+
+// Check opens one connection (greeting, EHLO, STARTTLS, AUTH) and closes it:
+// a configuration test for `digest doctor` or a readiness probe.
+func (s *Sender) Check(ctx context.Context) error {
+	c, err := s.newClient()
+	if err != nil {
+		return err
+	}
+	w := &workerConn{s: s, client: c}
+	if err := w.dial(ctx); err != nil {
+		return fmt.Errorf("check smtp server %s: %w", s.cfg.Addr(), err)
+	}
+	w.close()
+	return nil
+}
+
+func (s *Sender) worker(ctx context.Context, n int) {
+	defer s.wg.Done()
+	log := s.log.With("worker", n)
+	c, err := s.newClient()
+	if err != nil { // validated in NewSender; cannot happen
+		log.Error("smtp worker cannot start", "error", err)
+		return
+	}
+	w := &workerConn{s: s, client: c, log: log}
+	defer w.close()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case j := <-s.jobs:
+			j.result <- s.deliver(ctx, w, j)
+		}
+	}
+}
+
+// deliver sends one message on the worker's connection, dialling first if
+// needed and once more if the connection turns out to be stale.
+func (s *Sender) deliver(workerCtx context.Context, w *workerConn, j *job) error {
+	ctx, cancel := context.WithCancel(j.ctx)
+	defer cancel()
+	defer context.AfterFunc(workerCtx, cancel)()
+
+	if err := s.throttle.wait(ctx); err != nil {
+		return fmt.Errorf("send message %s: wait for rate limit: %w", j.id, err)
+	}
+	for attempt := 0; ; attempt++ {
+		fresh := false
+		if w.conn == nil {
+			if err := w.dial(ctx); err != nil {
+				return fmt.Errorf("send message %s: %w", j.id, err)
+			}
+			fresh = true
+		}
+		err := w.send(j.msg)
+		if err == nil {
+			s.throttle.record()
+			return nil
+		}
+		if j.msg.IsDelivered() {
+			// The server said 250; only the RSET after it failed.
+			w.drop()
+			s.throttle.record()
+			return nil
+		}
+		se := classifySend(err)
+		if se.dropsConn() {
+			w.drop()
+		}
+		if se.slowsDown() {
+			s.slowDown(w.log, se)
+		}
+		var ge *gomail.SendError
+		if errors.As(err, &ge) && ge.Reason == gomail.ErrConnCheck && !fresh && attempt == 0 {
+			// Nothing was sent yet: an idle connection the server closed.
+			w.log.Debug("smtp connection went stale; redialling")
+			continue
+		}
+		return fmt.Errorf("send message %s: %w", j.id, wrapSMTP(se))
+	}
+}
+
+func (s *Sender) slowDown(log *slog.Logger, se *SMTPError) {
+	if lim, changed := s.throttle.slowDown(); changed {
+		log.Warn("smtp server asked to slow down; halving the send rate",
+			"code", se.Code, "rate_per_second", float64(lim), "for", s.opts.SlowDownFor.String())
+	}
+}
+
+// wrapSMTP makes a permanent SMTPError also wrap digest.ErrPermanent in its
+// message chain.
+func wrapSMTP(se *SMTPError) error {
+	if se.Permanent {
+		return fmt.Errorf("%w: %w", digest.ErrPermanent, se)
+	}
+	return se
+}
+
+// newClient makes the go-mail client holding one worker's settings. Each
+// worker owns one, so that no go-mail state is shared between goroutines.
+func (s *Sender) newClient() (*gomail.Client, error) {
+	opts := []gomail.Option{
+		gomail.WithPort(s.cfg.Port),
+		gomail.WithTimeout(s.opts.MessageTimeout),
+		gomail.WithTLSConfig(s.tls),
+	}
+	switch s.cfg.TLS {
+	case TLSImplicit:
+		opts = append(opts, gomail.WithSSL())
+	case TLSStartTLS:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	case TLSOpportunistic:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+	case TLSNone:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
+	}
+	if s.cfg.HELO != "" {
+		opts = append(opts, gomail.WithHELO(s.cfg.HELO))
+	}
+	auth, err := authType(s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	if auth != gomail.SMTPAuthNoAuth {
+		opts = append(opts, gomail.WithSMTPAuth(auth),
+			gomail.WithUsername(s.cfg.Username), gomail.WithPassword(s.cfg.Password))
+	}
+	c, err := gomail.NewClient(s.cfg.Host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("configure smtp client: %w", err)
+	}
+	return c, nil
+}
+
+// authType maps SMTPConfig.Auth to go-mail. Auto-discovery (not go-mail's
+// "opportunistic" mode, which rewrites the client's auth type while holding
+// only a read lock) picks the strongest mechanism the server offers and
+// refuses cleartext PLAIN/LOGIN on an unencrypted connection.
+func authType(cfg SMTPConfig) (gomail.SMTPAuthType, error) {
+	switch cfg.Auth {
+	case AuthAuto:
+		if cfg.Username == "" {
+			return gomail.SMTPAuthNoAuth, nil
+		}
+		return gomail.SMTPAuthAutoDiscover, nil
+	case AuthNone:
+		return gomail.SMTPAuthNoAuth, nil
+	case AuthPlain:
+		return gomail.SMTPAuthPlain, nil
+	case AuthLogin:
+		return gomail.SMTPAuthLogin, nil
+	case AuthCRAM:
+		return gomail.SMTPAuthCramMD5, nil
+	case AuthSCRAM:
+		return gomail.SMTPAuthSCRAMSHA256, nil
+	case AuthSCRAM1:
+		return gomail.SMTPAuthSCRAMSHA1, nil
+	}
+	return "", fmt.Errorf("unknown smtp auth %q", cfg.Auth)
+}
+
+// workerConn is one worker's connection; only its worker touches it.
+type workerConn struct {
+	s      *Sender
+	client *gomail.Client
+	conn   *smtp.Client
+	log    *slog.Logger
+}
+
+func (w *workerConn) dial(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, w.s.opts.DialTimeout)
+	defer cancel()
+	w.s.dials.Add(1)
+	c, err := w.client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		se := classifyConnect(err)
+		if se.slowsDown() {
+			w.s.slowDown(w.logger(), se)
+		}
+		w.logger().Warn("smtp connect failed", "error", se)
+		return se
+	}
+	w.conn = c
+	w.logger().Debug("smtp connection open")
+	return nil
+}
+
+func (w *workerConn) send(msg *gomail.Msg) error {
+	// Start the per-message clock now: go-mail sets the deadline after its
+	// NOOP, which would otherwise run under the previous message's deadline.
+	if err := w.conn.UpdateDeadline(w.s.opts.MessageTimeout); err != nil {
+		return &gomail.SendError{Reason: gomail.ErrConnCheck}
+	}
+	return w.client.SendWithSMTPClient(w.conn, msg)
+}
+
+// drop closes the connection without QUIT: after a timeout or a broken
+// stream the server may never answer it.
+func (w *workerConn) drop() {
+	if w.conn != nil {
+		_ = w.conn.Close()
+		w.conn = nil
+	}
+}
+
+// close says QUIT with a short deadline, then closes.
+func (w *workerConn) close() {
+	if w.conn == nil {
+		return
+	}
+	_ = w.conn.UpdateDeadline(5 * time.Second)
+	_ = w.conn.Quit()
+	w.drop()
+}
+
+func (w *workerConn) logger() *slog.Logger {
+	if w.log == nil {
+		return w.s.log
+	}
+	return w.log
+}
+
+// throttle is the pool-wide rate limit, halved for a while when the server
+// pushes back.
+type throttle struct {
+	lim   *rate.Limiter
+	base  rate.Limit
+	floor rate.Limit
+	slow  time.Duration
+	now   func() time.Time
+
+	mu          sync.Mutex
+	until       time.Time
+	windowStart time.Time
+	windowSent  int
+	lastRate    float64
+}
+
+func newThrottle(perSecond float64, burst int, slow time.Duration, now func() time.Time) *throttle {
+	base := rate.Inf
+	if perSecond > 0 {
+		base = rate.Limit(perSecond)
+	}
+	return &throttle{
+		lim:   rate.NewLimiter(base, burst),
+		base:  base,
+		floor: 0.5,
+		slow:  slow,
+		now:   now,
+	}
+}
+
+func (t *throttle) wait(ctx context.Context) error {
+	t.mu.Lock()
+	if !t.until.IsZero() && t.now().After(t.until) {
+		t.until = time.Time{}
+		t.lim.SetLimit(t.base)
+	}
+	t.mu.Unlock()
+	return t.lim.Wait(ctx)
+}
+
+// record counts a sent message, to know the real rate when the configured
+// one is unlimited.
+func (t *throttle) record() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	if t.windowStart.IsZero() {
+		t.windowStart = now
+	}
+	t.windowSent++
+	if el := now.Sub(t.windowStart); el >= 2*time.Second {
+		t.lastRate = float64(t.windowSent) / el.Seconds()
+		t.windowStart, t.windowSent = now, 0
+	}
+}
+
+// slowDown halves the current rate (the observed rate when unlimited) down
+// to a floor, for t.slow from now.
+func (t *throttle) slowDown() (rate.Limit, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	cur := t.lim.Limit()
+	if cur == rate.Inf {
+		observed := t.lastRate
+		if el := now.Sub(t.windowStart).Seconds(); observed == 0 && el > 0 {
+			observed = float64(t.windowSent) / el
+		}
+		cur = rate.Limit(max(observed, 2*float64(t.floor)))
+	}
+	next := max(cur/2, t.floor)
+	t.until = now.Add(t.slow)
+	changed := next != t.lim.Limit()
+	t.lim.SetLimit(next)
+	return next, changed
+}
