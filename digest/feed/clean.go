@@ -1,0 +1,119 @@
+package feed
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+)
+
+// boilerRule drops a line that matches re and is at most max runes long.
+// The length bound is what keeps Clean conservative: appeals and credits
+// are short, and a long paragraph that happens to mention "subscribe" or
+// "Getty Images" is news.
+type boilerRule struct {
+	re  *regexp.Regexp
+	max int
+}
+
+func rule(max int, pattern string) boilerRule {
+	return boilerRule{re: regexp.MustCompile(`(?i)` + pattern), max: max}
+}
+
+// boilerplate lists what Clean removes. Each pattern is anchored to what
+// such lines look like, not to words that may appear in a story.
+var boilerplate = []boilerRule{
+	// Subscription, membership and donation appeals.
+	rule(200, `^[\W_]*(please )?(subscribe|sign up|register|join|log ?in|become a (member|subscriber|supporter|patron))\b.*\b(newsletters?|inbox|subscri\w*|free|today|now|access|updates|unlimited|digest|briefing|member\w*)\b`),
+	rule(300, `\b(sign up|subscribe|register)\b.{0,60}\b(newsletters?|e-?mail alerts?|daily briefing|our briefing|mailing list)\b`),
+	rule(200, `\b(newsletters?|e-?mail alerts?)\b.{0,60}\b(sign up|subscribe|delivered|inbox|straight to you)\b`),
+	rule(300, `\b(support|fund)\b.{0,40}\b(our|independent|quality) (journalism|reporting|newsroom)\b`),
+	rule(300, `(^[\W_]*|\b(please|can you|will you|help us|consider)\b.{0,30}\b)(donate|make a (donation|contribution)|chip in)\b|\b(donate|give) (now|today|here)\b`),
+	rule(250, `\b(already a (subscriber|member)|subscribers? only|you have reached your|free articles? (left|remaining)|to continue reading|unlock (this|unlimited)|start your (free )?trial|subscribe (now|today)|exclusive to subscribers)\b`),
+	rule(160, `^[\W_]*(get|receive|enjoy) (our|the|free|unlimited)\b.{0,80}\b(newsletter|inbox|access|updates|delivered)\b`),
+	// Read-more, related and share lines.
+	rule(160, `^[\W_]*(read more|continue reading|keep reading|read the (full|whole|rest|original) (story|article|report|post)|full story|read full (story|article)|read on|more on this story|watch( the)? video|listen to (this|the) (article|story))\b`),
+	rule(160, `^[\W_]*(related( (articles?|stories|coverage|content|reading|links?|news))?|recommended( for you| reading| stories)?|see also|also read|read also|you (may|might) also like|more from [\w .]{1,40}|most (read|popular|viewed)|trending( now)?|top stories|latest news)\s*([:|»›>–—-].*)?$`),
+	rule(120, `^[\W_]*(share|tweet|e-?mail|print|save|copy link|comments?|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|flipboard|telegram|messenger)(\s*(this|the)?\s*(article|story|page|post|link)?\s*(on|via|with|to)?\s*(facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|e-?mail|a friend)?)?\s*[:.!]?\s*([|/•·,]\s*(share|tweet|e-?mail|print|save|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|flipboard|telegram|messenger)\s*)*[\W_]*$`),
+	rule(120, `^[\W_]*(click to share|share this (article|story|page)|share on (facebook|twitter|x|linkedin|whatsapp|reddit|email))\b`),
+	rule(200, `\bclick here\b`),
+	// Photo and video credits and captions.
+	rule(250, `^[\W_]*(photo|photos|photograph|image|images|picture|pictures|file photo|pictured|caption|video|illustration|credit|photo credit|image credit|source image)\s*(by|courtesy( of)?)?\s*[:|/]`),
+	rule(200, `\((photo:?\s*)?(reuters|ap|afp|getty( images)?|bloomberg|epa|efe|xinhua|anadolu|shutterstock|ap photo|afp via getty images)(\s*[/,][^()]*)?\)\s*$`),
+	rule(200, `([|/:©]|\b(via|credit|photo|image|by))\s*(getty images|shutterstock|ap photo|afp)\b|\b(getty images|shutterstock)\s*[)/]?\s*$|\breuters/[a-z]|\bap photo/|\bepa-efe\b`),
+	// Cookie and consent notices.
+	rule(400, `\b(we|this (site|website)) uses? cookies\b|\bcookie (policy|settings|preferences|consent|notice)\b|\baccept (all )?cookies\b|\bby continuing to (use|browse)\b`),
+	// Social handles and follow prompts.
+	rule(200, `^[\W_]*(follow|like|find|join) (us|me|him|her|them|\w+) on (twitter|x|facebook|instagram|linkedin|tiktok|youtube|threads|bluesky|mastodon|social media)\b`),
+	rule(200, `^[\W_]*follow (us |me )?@\w+`),
+	rule(120, `^(\s*[@#][\w.]+[\s,;|/•·]*)+$`),
+	// Republication notes and copyright lines.
+	rule(300, `^[\W_]*((a version of )?this (article|story|post|piece|report|column) (was |is )?(first |originally )?(appeared|published|ran|posted|republished)|(originally|first) (published|appeared) (on|in|at|by))\b`),
+	rule(250, `^[\W_]*(©|\(c\)|copyright\b|all rights reserved)`),
+	rule(250, `\ball rights reserved\.?\s*$`),
+	rule(250, `\bmay not be (published|reproduced), broadcast, rewritten\b`),
+	// Lone labels.
+	rule(40, `^[\W_]*(advertisement|advertising|sponsored( content)?|ad|promoted|story continues below( advertisement)?|scroll to continue|skip advert(isement)?|supported by)[\W_]*$`),
+}
+
+// Clean removes boilerplate from article text: subscription and donation
+// appeals, newsletter prompts, read-more and share lines, photo credits,
+// cookie notices, "click here" lines, social handles, republication notes
+// and copyright lines. It works line by line and keeps every other line,
+// so it never shortens a news paragraph. Paragraphs are separated by "\n\n"
+// in the result, whitespace within a line is collapsed, and lines are
+// trimmed.
+func Clean(text string) string {
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	text = strings.ReplaceAll(text, "\r", "\n")
+	var paras []string
+	for _, para := range splitParagraphs(text) {
+		var kept []string
+		for _, line := range strings.Split(para, "\n") {
+			line = collapseSpace(line)
+			if line == "" || isBoilerplate(line) {
+				continue
+			}
+			kept = append(kept, line)
+		}
+		if len(kept) > 0 {
+			paras = append(paras, strings.Join(kept, "\n"))
+		}
+	}
+	return strings.Join(paras, "\n\n")
+}
+
+func isBoilerplate(line string) bool {
+	n := utf8.RuneCountInString(line)
+	for _, r := range boilerplate {
+		if n <= r.max && r.re.MatchString(line) {
+			return true
+		}
+	}
+	return false
+}
+
+// splitParagraphs splits on blank lines.
+func splitParagraphs(text string) []string {
+	var out []string
+	var cur []string
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, strings.Join(cur, "\n"))
+			cur = nil
+		}
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if strings.TrimSpace(line) == "" {
+			flush()
+			continue
+		}
+		cur = append(cur, line)
+	}
+	flush()
+	return out
+}
+
+// collapseSpace trims s and turns every run of white space into one space.
+func collapseSpace(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

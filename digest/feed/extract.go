@@ -1,0 +1,129 @@
+package feed
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	trafilatura "github.com/markusmobius/go-trafilatura"
+	"golang.org/x/net/html/charset"
+)
+
+// Page is what the gatherer sees of one article page or file: the output
+// of `digest extract`.
+type Page struct {
+	Title        string    `json:"title"`
+	Date         time.Time `json:"date"`
+	CanonicalURL string    `json:"canonical_url,omitempty"`
+	SourceName   string    `json:"source_name"`
+	Text         string    `json:"text"`
+}
+
+// Extract reads one article page (an http(s) URL, fetched through the
+// Options' Fetcher with its limits and address guard) or one local article
+// file (.txt, .md, .html) and returns its title, date, canonical URL, source
+// name and clean main text.
+func Extract(ctx context.Context, target string, opts Options) (Page, error) {
+	opts = opts.withDefaults()
+	if isHTTP(target) {
+		resp, err := opts.Fetcher.Get(ctx, Request{URL: target, UserAgent: opts.UserAgent, Accept: acceptHTML})
+		if err != nil {
+			return Page{}, fmt.Errorf("extract: %w", err)
+		}
+		p, err := extractHTML(resp.Body, resp.URL, resp.ContentType)
+		if err != nil {
+			return Page{}, fmt.Errorf("extract %q: %w", target, err)
+		}
+		return p, nil
+	}
+	a, err := readArticleFile(target, opts)
+	if err != nil {
+		return Page{}, fmt.Errorf("extract: %w", err)
+	}
+	return Page{Title: a.Title, Date: a.Published, CanonicalURL: a.URL, SourceName: a.SourceName, Text: a.Text}, nil
+}
+
+const acceptHTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
+
+// extractHTML runs go-trafilatura over an HTML document and cleans the
+// result. pageURL is where the page came from ("" for a file); the page's
+// own canonical link wins over it. contentType may name the charset.
+func extractHTML(body []byte, pageURL, contentType string) (Page, error) {
+	return extractPage(body, pageURL, contentType, Clean)
+}
+
+// extractPage is extractHTML with the text filter as a parameter, so the
+// evaluation can measure what Clean adds.
+func extractPage(body []byte, pageURL, contentType string, clean func(string) string) (Page, error) {
+	r, err := charset.NewReader(bytes.NewReader(body), contentType)
+	if err != nil {
+		r = bytes.NewReader(body) // unknown label: read it as UTF-8
+	}
+	topts := trafilatura.Options{
+		EnableFallback:  true,
+		ExcludeComments: true,
+		Focus:           trafilatura.Balanced,
+		HtmlDateMode:    trafilatura.Fast,
+	}
+	var base *url.URL
+	if pageURL != "" {
+		if u, err := url.Parse(pageURL); err == nil {
+			base = u
+			topts.OriginalURL = u
+		}
+	}
+	res, err := trafilatura.Extract(io.LimitReader(r, 64<<20), topts)
+	if err != nil {
+		return Page{}, fmt.Errorf("extract main text: %w", err)
+	}
+	p := Page{
+		Title: collapseSpace(res.Metadata.Title),
+		Date:  res.Metadata.Date,
+		Text:  clean(contentText(res)),
+	}
+	canon := res.Metadata.URL
+	if canon != "" && base != nil {
+		if u, err := base.Parse(canon); err == nil {
+			canon = u.String()
+		}
+	}
+	if c, err := CanonicalURL(canon); err == nil {
+		p.CanonicalURL = c
+	} else if c, err := CanonicalURL(pageURL); err == nil {
+		p.CanonicalURL = c
+	}
+	p.SourceName = collapseSpace(res.Metadata.Sitename)
+	if p.SourceName == "" {
+		p.SourceName = hostName(p.CanonicalURL)
+	}
+	return p, nil
+}
+
+// contentText renders trafilatura's content tree as paragraphs; its own
+// ContentText joins some blocks without a break.
+func contentText(res *trafilatura.ExtractResult) string {
+	if res.ContentNode != nil {
+		if t := nodeText(res.ContentNode); t != "" {
+			return t
+		}
+	}
+	return plainParagraphs(strings.ReplaceAll(res.ContentText, "\n", "\n\n"))
+}
+
+// hostName is the host of a URL without "www.", or "".
+func hostName(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
+}
+
+func isHTTP(s string) bool {
+	l := strings.ToLower(s)
+	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://")
+}

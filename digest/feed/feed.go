@@ -1,0 +1,474 @@
+package feed
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mmcdole/gofeed"
+	"github.com/tradedigest/tradedigest/digest"
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Feed is an RSS, Atom, RSS 1.0 or JSON feed, fetched over HTTP (with
+// conditional GET) or read from a local file.
+type Feed struct {
+	loc  string // http(s) URL or absolute path
+	opts Options
+
+	mu    sync.Mutex
+	title string // learnt from the last fetch
+}
+
+var _ digest.Source = (*Feed)(nil)
+
+// NewFeed returns the source for a feed URL or a local feed file.
+func NewFeed(loc string, opts Options) *Feed {
+	return &Feed{loc: loc, opts: opts.withDefaults()}
+}
+
+// ID is the feed URL or absolute path.
+func (f *Feed) ID() string { return f.loc }
+
+// Name is the configured name, else the feed's title once fetched, else the
+// host (or file name).
+func (f *Feed) Name() string {
+	if f.opts.Name != "" {
+		return f.opts.Name
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.title != "" {
+		return f.title
+	}
+	if h := hostName(f.loc); h != "" {
+		return h
+	}
+	return baseName(f.loc)
+}
+
+const acceptFeed = "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
+
+// Fetch reads the feed. A 304 answer gives NotModified and no articles.
+func (f *Feed) Fetch(ctx context.Context, prev digest.SourceState) (digest.FetchResult, error) {
+	res := digest.FetchResult{State: digest.SourceState{SourceID: f.loc}}
+	var body []byte
+	base := f.loc
+	contentType := ""
+	if isHTTP(f.loc) {
+		resp, err := f.opts.Fetcher.Get(ctx, Request{
+			URL: f.loc, ETag: prev.ETag, LastModified: prev.LastModified,
+			UserAgent: f.opts.UserAgent, Accept: acceptFeed,
+		})
+		if err != nil {
+			return res, fmt.Errorf("fetch feed: %w", err)
+		}
+		res.Bytes = resp.WireBytes
+		res.State.ETag, res.State.LastModified = resp.ETag, resp.LastModified
+		if resp.NotModified {
+			res.NotModified = true
+			return res, nil
+		}
+		body, base, contentType = resp.Body, resp.URL, resp.ContentType
+	} else {
+		data, err := readCapped(f.loc, f.opts.MaxFileBytes)
+		if err != nil {
+			return res, fmt.Errorf("read feed %q: %w", f.loc, err)
+		}
+		body = data
+		res.Bytes = int64(len(data))
+	}
+	parsed, err := ParseFeed(body, contentType)
+	if err != nil {
+		return res, fmt.Errorf("parse feed %q: %w", f.loc, err)
+	}
+	title := plainTitle(parsed.Title)
+	if title != "" {
+		f.mu.Lock()
+		f.title = title
+		f.mu.Unlock()
+	}
+	arts, warns := f.articles(ctx, parsed, base)
+	res.Articles, res.Warnings = arts, warns
+	return res, nil
+}
+
+// ParseFeed parses RSS 0.9x/2.0, RSS 1.0, Atom or JSON Feed bytes
+// leniently: byte-order marks and UTF-16 are handled, undeclared non-UTF-8
+// text is read as Windows-1252, a stray "&" is escaped, and a body cut off
+// part way still yields the items before the cut when the parser can
+// recover them. contentType (may be "") can name the charset. The error
+// says why the input is not a feed.
+func ParseFeed(body []byte, contentType string) (*gofeed.Feed, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, errors.New("empty document")
+	}
+	if len(body) >= 2 && body[0] == 0x1f && body[1] == 0x8b {
+		return nil, errors.New("not a feed: gzip-compressed bytes")
+	}
+	body = normalizeEncoding(body, contentType)
+	p := gofeed.NewParser()
+	fd, err := p.Parse(bytes.NewReader(body))
+	if err != nil && errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
+		return nil, notAFeed(body)
+	}
+	if err != nil {
+		// Second chance for the commonest breakage: bare ampersands.
+		if fixed := escapeBareAmpersands(body); !bytes.Equal(fixed, body) {
+			if fd2, err2 := p.Parse(bytes.NewReader(fixed)); err2 == nil {
+				return fd2, nil
+			}
+		}
+		return nil, err
+	}
+	return fd, nil
+}
+
+// notAFeed explains what the document is instead.
+func notAFeed(body []byte) error {
+	head := strings.ToLower(string(body[:min(len(body), 2048)]))
+	switch {
+	case strings.Contains(head, "<html") || strings.Contains(head, "<!doctype html"):
+		return errors.New("not a feed: an HTML page (the URL may point at a site, not its feed)")
+	case strings.Contains(head, "<opml"):
+		return errors.New("not a feed: an OPML list (give it as a source of its own)")
+	}
+	return errors.New("not a feed: no RSS, Atom or JSON Feed root element")
+}
+
+// normalizeEncoding turns UTF-16 into UTF-8 and gives undeclared legacy
+// bytes a declaration, so the XML parser sees text it can decode.
+func normalizeEncoding(body []byte, contentType string) []byte {
+	switch {
+	case bytes.HasPrefix(body, []byte{0xEF, 0xBB, 0xBF}):
+		return body[3:]
+	case bytes.HasPrefix(body, []byte{0xFF, 0xFE}), bytes.HasPrefix(body, []byte{0xFE, 0xFF}),
+		len(body) > 4 && body[0] == 0 && body[1] == '<', len(body) > 4 && body[0] == '<' && body[1] == 0:
+		r, err := charset.NewReaderLabel(utf16Label(body), bytes.NewReader(body))
+		if err == nil {
+			if out, err := io.ReadAll(r); err == nil {
+				return dropEncodingDecl(out)
+			}
+		}
+		return body
+	}
+	if utf8.Valid(body) {
+		if declaredEncoding(body) != "" && isUTF8Label(declaredEncoding(body)) {
+			return body
+		}
+		if declaredEncoding(body) == "" {
+			return body
+		}
+		// Declared something else: trust the declaration, unless it is
+		// unknown, in which case UTF-8 (valid) is the better guess.
+		if _, name := charset.Lookup(declaredEncoding(body)); name == "" {
+			return dropEncodingDecl(body)
+		}
+		return body
+	}
+	enc := declaredEncoding(body)
+	if enc == "" {
+		if _, name, certain := charset.DetermineEncoding(body, contentType); certain && name != "utf-8" {
+			enc = name
+		}
+	}
+	if enc != "" {
+		if e, _ := charset.Lookup(enc); e != nil && !isUTF8Label(enc) {
+			return body // the parser transcodes declared encodings itself
+		}
+	}
+	// Undeclared (or falsely declared UTF-8) legacy bytes: Windows-1252 is
+	// what such feeds nearly always are.
+	out, err := charmap.Windows1252.NewDecoder().Bytes(body)
+	if err != nil {
+		return body
+	}
+	return dropEncodingDecl(out)
+}
+
+func utf16Label(body []byte) string {
+	if bytes.HasPrefix(body, []byte{0xFF, 0xFE}) || (len(body) > 1 && body[1] == 0) {
+		return "utf-16le"
+	}
+	return "utf-16be"
+}
+
+func isUTF8Label(l string) bool {
+	l = strings.ToLower(l)
+	return l == "utf-8" || l == "utf8"
+}
+
+// declaredEncoding returns the encoding named in an XML declaration.
+func declaredEncoding(body []byte) string {
+	head := body[:min(len(body), 512)]
+	if !bytes.HasPrefix(bytes.TrimLeft(head, " \t\r\n"), []byte("<?xml")) {
+		return ""
+	}
+	end := bytes.Index(head, []byte("?>"))
+	if end < 0 {
+		return ""
+	}
+	decl := string(head[:end])
+	i := strings.Index(decl, "encoding")
+	if i < 0 {
+		return ""
+	}
+	rest := strings.TrimLeft(decl[i+len("encoding"):], " \t=")
+	if rest == "" || (rest[0] != '"' && rest[0] != '\'') {
+		return ""
+	}
+	q := rest[0]
+	rest = rest[1:]
+	if j := strings.IndexByte(rest, q); j >= 0 {
+		return strings.TrimSpace(rest[:j])
+	}
+	return ""
+}
+
+// dropEncodingDecl rewrites the XML declaration to say UTF-8 (the bytes now
+// are).
+func dropEncodingDecl(body []byte) []byte {
+	enc := declaredEncoding(body)
+	if enc == "" {
+		return body
+	}
+	end := bytes.Index(body, []byte("?>"))
+	decl := strings.Replace(string(body[:end]), enc, "utf-8", 1)
+	return append([]byte(decl), body[end:]...)
+}
+
+// escapeBareAmpersands escapes "&" that does not start an entity.
+func escapeBareAmpersands(body []byte) []byte {
+	var out bytes.Buffer
+	out.Grow(len(body) + 64)
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if c != '&' {
+			out.WriteByte(c)
+			continue
+		}
+		j := i + 1
+		for j < len(body) && j-i <= 32 && (isAlnum(body[j]) || body[j] == '#') {
+			j++
+		}
+		if j < len(body) && body[j] == ';' && j > i+1 {
+			out.WriteByte(c)
+			continue
+		}
+		out.WriteString("&amp;")
+	}
+	return out.Bytes()
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// articles turns feed items into articles, newest first, at most
+// MaxItems, fetching full pages for short items.
+func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string) ([]digest.Article, []string) {
+	items := fd.Items
+	// Newest first so MaxItems keeps the recent ones; undated items keep
+	// their feed order after the dated ones.
+	sort.SliceStable(items, func(i, j int) bool {
+		ti, tj := itemTime(items[i]), itemTime(items[j])
+		if ti.IsZero() || tj.IsZero() {
+			return !ti.IsZero() && tj.IsZero()
+		}
+		return ti.After(tj)
+	})
+	if len(items) > f.opts.MaxItems {
+		items = items[:f.opts.MaxItems]
+	}
+	guidCount := map[string]int{}
+	for _, it := range items {
+		if it != nil {
+			guidCount[strings.TrimSpace(it.GUID)]++
+		}
+	}
+	sourceName := f.opts.Name
+	if sourceName == "" {
+		sourceName = plainTitle(fd.Title)
+	}
+	if sourceName == "" {
+		sourceName = firstNonEmpty(hostName(fd.Link), hostName(f.loc), baseName(f.loc))
+	}
+	baseURL, _ := url.Parse(firstNonEmpty(fd.Link, base))
+	now := f.opts.Now()
+
+	arts := make([]digest.Article, 0, len(items))
+	var warns []string
+	for i, it := range items {
+		if it == nil {
+			continue
+		}
+		a := digest.Article{
+			SourceID:   f.loc,
+			SourceName: sourceName,
+			Title:      plainTitle(it.Title),
+			Text:       Clean(HTMLToText(firstNonEmpty(it.Content, it.Description))),
+			Published:  itemTime(it),
+			FetchedAt:  now,
+		}
+		if a.Published.IsZero() {
+			a.Published = now
+		}
+		if link := itemLink(it); link != "" {
+			if baseURL != nil {
+				if u, err := baseURL.Parse(link); err == nil {
+					link = u.String()
+				}
+			}
+			if c, err := CanonicalURL(link); err == nil {
+				a.URL = c
+			}
+		}
+		if g := strings.TrimSpace(it.GUID); stableGUID(g) && guidCount[g] == 1 {
+			a.GUID = g
+		}
+		if a.Title == "" {
+			a.Title = deriveTitle(a.Text)
+		}
+		if a.Title == "" && a.URL == "" && a.Text == "" {
+			warns = append(warns, fmt.Sprintf("feed %q: item %d has no title, link or text; skipped", f.loc, i+1))
+			continue
+		}
+		arts = append(arts, a)
+	}
+	warns = append(warns, f.fillShort(ctx, arts)...)
+	for i := range arts {
+		arts[i].ContentHash = digest.ContentHash(arts[i].Text)
+	}
+	return arts, warns
+}
+
+// fillShort fetches the pages of items whose text is short and keeps the
+// extracted text when it is longer.
+func (f *Feed) fillShort(ctx context.Context, arts []digest.Article) []string {
+	if f.opts.ShortText < 0 {
+		return nil
+	}
+	var (
+		mu    sync.Mutex
+		warns []string
+		wg    sync.WaitGroup
+		sem   = make(chan struct{}, f.opts.PageConcurrency)
+	)
+	for i := range arts {
+		a := &arts[i]
+		if a.URL == "" || utf8.RuneCountInString(a.Text) >= f.opts.ShortText {
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return warns
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			page, err := f.page(ctx, a.URL)
+			if err != nil {
+				mu.Lock()
+				warns = append(warns, fmt.Sprintf("item %q: full text: %v", a.URL, err))
+				mu.Unlock()
+				return
+			}
+			if utf8.RuneCountInString(page.Text) > utf8.RuneCountInString(a.Text) {
+				a.Text = page.Text
+			}
+		}()
+	}
+	wg.Wait()
+	return warns
+}
+
+func (f *Feed) page(ctx context.Context, link string) (Page, error) {
+	resp, err := f.opts.Fetcher.Get(ctx, Request{URL: link, UserAgent: f.opts.UserAgent, Accept: acceptHTML})
+	if err != nil {
+		return Page{}, err
+	}
+	return extractHTML(resp.Body, resp.URL, resp.ContentType)
+}
+
+func itemTime(it *gofeed.Item) time.Time {
+	if it == nil {
+		return time.Time{}
+	}
+	if it.PublishedParsed != nil && !it.PublishedParsed.IsZero() {
+		return it.PublishedParsed.UTC()
+	}
+	if it.UpdatedParsed != nil && !it.UpdatedParsed.IsZero() {
+		return it.UpdatedParsed.UTC()
+	}
+	return time.Time{}
+}
+
+func itemLink(it *gofeed.Item) string {
+	if l := strings.TrimSpace(it.Link); l != "" {
+		return l
+	}
+	for _, l := range it.Links {
+		if l = strings.TrimSpace(l); l != "" {
+			return l
+		}
+	}
+	// RSS items often carry the permalink only as an isPermaLink GUID.
+	if g := strings.TrimSpace(it.GUID); isHTTP(g) {
+		return g
+	}
+	return ""
+}
+
+// stableGUID rejects GUIDs that cannot identify an item across fetches:
+// empty, absurdly long, with white space, or plain small numbers (item
+// positions some generators emit).
+func stableGUID(g string) bool {
+	if g == "" || len(g) > 512 || strings.ContainsAny(g, " \t\r\n") {
+		return false
+	}
+	if len(g) < 4 {
+		return false
+	}
+	return true
+}
+
+// readCapped reads a file of at most max bytes.
+func readCapped(path string, max int64) ([]byte, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%w: file exceeds %d bytes", ErrTooLarge, max)
+	}
+	return data, nil
+}
+
+func charsetReader(label string, input io.Reader) (io.Reader, error) {
+	return charset.NewReaderLabel(label, input)
+}
+
+func baseName(p string) string {
+	p = strings.TrimRight(p, "/")
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}

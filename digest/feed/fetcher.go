@@ -1,0 +1,588 @@
+package feed
+
+import (
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// FetcherConfig tunes a Fetcher. Start from DefaultFetcherConfig; zero
+// fields fall back to the defaults noted on each.
+type FetcherConfig struct {
+	// ConnectTimeout bounds the TCP (and TLS) connection set-up (10 s).
+	ConnectTimeout time.Duration
+	// Timeout bounds one request attempt from dial to the last body byte
+	// (30 s).
+	Timeout time.Duration
+	// MaxBodyBytes caps a response body after decompression (10 MB).
+	MaxBodyBytes int64
+	// MaxRedirects is how many redirects one request may follow (5).
+	MaxRedirects int
+	// UserAgent is sent with every request unless a Request overrides it
+	// (UserAgent("dev")).
+	UserAgent string
+	// PerHost is how many requests run at once against one host (2).
+	PerHost int
+	// Global is how many requests run at once in total (16).
+	Global int
+	// Retries is how many times a request is retried after a 5xx, a 429 or
+	// a timeout (2). Negative means no retries.
+	Retries int
+	// RetryBase is the first back-off; it doubles per retry, with full
+	// jitter (500 ms).
+	RetryBase time.Duration
+	// MaxRetryAfter caps how long a Retry-After header may make us wait;
+	// a longer demand fails the request instead (30 s).
+	MaxRetryAfter time.Duration
+	// AllowPrivate lets requests reach loopback, private, link-local and
+	// other non-public addresses. Off by default: feed and page URLs are
+	// untrusted input.
+	AllowPrivate bool
+	// AllowHosts are exceptions to the address guard: host names as they
+	// appear in URLs ("intranet.example"), IP addresses, or CIDR prefixes
+	// ("127.0.0.0/8").
+	AllowHosts []string
+	// Logger receives retries and refusals at debug level; nil discards.
+	Logger *slog.Logger
+}
+
+// UserAgent returns the default User-Agent for a build version.
+func UserAgent(version string) string {
+	if version == "" {
+		version = "dev"
+	}
+	return "digest/" + version + " (+https://github.com/tradedigest/tradedigest)"
+}
+
+// DefaultFetcherConfig returns the defaults: 10 s connect, 30 s total,
+// 10 MB body, 5 redirects, 2 per host, 16 in all, 2 retries from 500 ms,
+// Retry-After up to 30 s, private addresses refused.
+func DefaultFetcherConfig() FetcherConfig {
+	return FetcherConfig{
+		ConnectTimeout: 10 * time.Second,
+		Timeout:        30 * time.Second,
+		MaxBodyBytes:   10 << 20,
+		MaxRedirects:   5,
+		UserAgent:      UserAgent("dev"),
+		PerHost:        2,
+		Global:         16,
+		Retries:        2,
+		RetryBase:      500 * time.Millisecond,
+		MaxRetryAfter:  30 * time.Second,
+	}
+}
+
+func (c FetcherConfig) withDefaults() FetcherConfig {
+	d := DefaultFetcherConfig()
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = d.ConnectTimeout
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = d.Timeout
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = d.MaxBodyBytes
+	}
+	if c.MaxRedirects <= 0 {
+		c.MaxRedirects = d.MaxRedirects
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = d.UserAgent
+	}
+	if c.PerHost <= 0 {
+		c.PerHost = d.PerHost
+	}
+	if c.Global <= 0 {
+		c.Global = d.Global
+	}
+	if c.Retries == 0 {
+		c.Retries = d.Retries
+	} else if c.Retries < 0 {
+		c.Retries = 0
+	}
+	if c.RetryBase <= 0 {
+		c.RetryBase = d.RetryBase
+	}
+	if c.MaxRetryAfter <= 0 {
+		c.MaxRetryAfter = d.MaxRetryAfter
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// Errors a Fetcher returns, wrapped with the URL; test with errors.Is.
+var (
+	// ErrBlockedAddress: the host resolved to an address the guard refuses.
+	ErrBlockedAddress = errors.New("address not allowed")
+	// ErrTooLarge: the body exceeded MaxBodyBytes after decompression.
+	ErrTooLarge = errors.New("response too large")
+	// ErrTooManyRedirects: more than MaxRedirects redirects.
+	ErrTooManyRedirects = errors.New("too many redirects")
+	// ErrScheme: only http and https URLs are fetched.
+	ErrScheme = errors.New("only http and https URLs are fetched")
+)
+
+// StatusError is an HTTP reply that is neither 2xx nor 304.
+type StatusError struct {
+	Code int
+	// RetryAfter is the server's Retry-After demand, when it gave one.
+	RetryAfter time.Duration
+}
+
+func (e *StatusError) Error() string {
+	s := fmt.Sprintf("HTTP %d %s", e.Code, http.StatusText(e.Code))
+	if e.RetryAfter > 0 {
+		s += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
+	}
+	return s
+}
+
+// Request is one GET.
+type Request struct {
+	URL string
+	// ETag and LastModified are the validators of the last successful
+	// fetch; when set, the request is conditional.
+	ETag         string
+	LastModified string
+	// UserAgent overrides the configured one (per-source setting).
+	UserAgent string
+	// Accept is the Accept header; empty sends none.
+	Accept string
+}
+
+// Response is a fetched body.
+type Response struct {
+	// URL is the final URL, after redirects.
+	URL         string
+	StatusCode  int
+	ContentType string
+	// NotModified is set when a conditional request got 304; Body is empty.
+	NotModified bool
+	// Body is the decompressed body.
+	Body []byte
+	// WireBytes counts the bytes received for the body (before
+	// decompression), over all attempts.
+	WireBytes int64
+	// ETag and LastModified are the new validators (the old ones on 304
+	// when the server repeats none).
+	ETag         string
+	LastModified string
+}
+
+// Fetcher does polite, bounded, guarded HTTP GETs. It is safe for
+// concurrent use; one Fetcher should serve a whole run so that its
+// per-host and global limits hold across sources.
+type Fetcher struct {
+	cfg    FetcherConfig
+	client *http.Client
+	global chan struct{}
+
+	mu    sync.Mutex
+	hosts map[string]*hostSlot
+
+	allowNames map[string]bool
+	allowNets  []*net.IPNet
+}
+
+type hostSlot struct {
+	sem  chan struct{}
+	refs int
+}
+
+// NewFetcher returns a Fetcher with its own http.Client and connection pool.
+func NewFetcher(cfg FetcherConfig) *Fetcher {
+	cfg = cfg.withDefaults()
+	f := &Fetcher{
+		cfg:        cfg,
+		global:     make(chan struct{}, cfg.Global),
+		hosts:      map[string]*hostSlot{},
+		allowNames: map[string]bool{},
+	}
+	for _, h := range cfg.AllowHosts {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if _, n, err := net.ParseCIDR(h); err == nil {
+			f.allowNets = append(f.allowNets, n)
+			continue
+		}
+		if ip := net.ParseIP(strings.Trim(h, "[]")); ip != nil {
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			f.allowNets = append(f.allowNets, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+		}
+		f.allowNames[strings.Trim(h, "[]")] = true
+	}
+	dialer := &net.Dialer{
+		Timeout:        cfg.ConnectTimeout,
+		KeepAlive:      30 * time.Second,
+		ControlContext: f.guard,
+	}
+	tr := &http.Transport{
+		// No proxy from the environment: a proxy would dial for us and
+		// the address guard would check the proxy, not the target.
+		Proxy: nil,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				host = addr
+			}
+			if f.allowNames[strings.ToLower(host)] {
+				ctx = context.WithValue(ctx, allowKey{}, true)
+			}
+			return dialer.DialContext(ctx, network, addr)
+		},
+		TLSHandshakeTimeout:   cfg.ConnectTimeout,
+		ResponseHeaderTimeout: cfg.Timeout,
+		MaxIdleConns:          cfg.Global * 2,
+		MaxIdleConnsPerHost:   cfg.PerHost,
+		MaxConnsPerHost:       cfg.PerHost * 2,
+		IdleConnTimeout:       90 * time.Second,
+		// We ask for gzip ourselves so that the size cap applies to the
+		// decompressed body and a gzip bomb is refused.
+		DisableCompression: true,
+		ForceAttemptHTTP2:  true,
+	}
+	f.client = &http.Client{
+		Transport: tr,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) > cfg.MaxRedirects {
+				return fmt.Errorf("%w (more than %d)", ErrTooManyRedirects, cfg.MaxRedirects)
+			}
+			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+				return fmt.Errorf("redirect to %q: %w", req.URL.Redacted(), ErrScheme)
+			}
+			return nil
+		},
+	}
+	return f
+}
+
+// Config returns the effective configuration (defaults filled in).
+func (f *Fetcher) Config() FetcherConfig { return f.cfg }
+
+// Close releases idle connections.
+func (f *Fetcher) Close() { f.client.CloseIdleConnections() }
+
+type allowKey struct{}
+
+// guard runs after DNS resolution, on the address actually dialled, so a
+// name that resolves (or re-resolves) to a private address is refused
+// whatever the URL or redirect said.
+func (f *Fetcher) guard(ctx context.Context, network, address string, _ syscall.RawConn) error {
+	if f.cfg.AllowPrivate {
+		return nil
+	}
+	if allowed, _ := ctx.Value(allowKey{}).(bool); allowed {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		host = address
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return fmt.Errorf("%w: cannot parse %q", ErrBlockedAddress, address)
+	}
+	for _, n := range f.allowNets {
+		if n.Contains(ip) {
+			return nil
+		}
+	}
+	if why := blockedReason(ip); why != "" {
+		f.cfg.Logger.Debug("address refused", "address", address, "reason", why)
+		return fmt.Errorf("%w: %s is %s", ErrBlockedAddress, ip, why)
+	}
+	return nil
+}
+
+var blockedNets = func() []struct {
+	n   *net.IPNet
+	why string
+} {
+	list := []struct{ cidr, why string }{
+		{"0.0.0.0/8", "unspecified"},
+		{"10.0.0.0/8", "private"},
+		{"100.64.0.0/10", "shared (CGNAT)"},
+		{"127.0.0.0/8", "loopback"},
+		{"169.254.0.0/16", "link-local"},
+		{"172.16.0.0/12", "private"},
+		{"192.0.0.0/24", "reserved"},
+		{"192.168.0.0/16", "private"},
+		{"198.18.0.0/15", "reserved (benchmarking)"},
+		{"224.0.0.0/4", "multicast"},
+		{"240.0.0.0/4", "reserved"},
+		{"::/128", "unspecified"},
+		{"::1/128", "loopback"},
+		{"fc00::/7", "private (ULA)"},
+		{"fe80::/10", "link-local"},
+		{"ff00::/8", "multicast"},
+		{"64:ff9b::/96", "NAT64"},
+	}
+	out := make([]struct {
+		n   *net.IPNet
+		why string
+	}, 0, len(list))
+	for _, e := range list {
+		_, n, err := net.ParseCIDR(e.cidr)
+		if err != nil {
+			panic(err) // constant table
+		}
+		out = append(out, struct {
+			n   *net.IPNet
+			why string
+		}{n, e.why})
+	}
+	return out
+}()
+
+// blockedReason says why ip is refused, or "" when it is a public address.
+func blockedReason(ip net.IP) string {
+	if v4 := ip.To4(); v4 != nil {
+		ip = v4 // also catches IPv4-mapped IPv6 (::ffff:127.0.0.1)
+	}
+	for _, b := range blockedNets {
+		if b.n.Contains(ip) {
+			return b.why
+		}
+	}
+	return ""
+}
+
+// Get fetches req.URL, retrying transient failures, and returns the body.
+// A 304 to a conditional request is a success with NotModified set. Errors
+// name the URL.
+func (f *Fetcher) Get(ctx context.Context, req Request) (*Response, error) {
+	u, err := url.Parse(req.URL)
+	if err != nil {
+		return nil, fmt.Errorf("fetch %q: %w", req.URL, err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return nil, fmt.Errorf("fetch %q: %w", req.URL, ErrScheme)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("fetch %q: missing host", req.URL)
+	}
+	var wire int64
+	for attempt := 0; ; attempt++ {
+		resp, n, err := f.once(ctx, u, req)
+		wire += n
+		if err == nil {
+			resp.WireBytes = wire
+			return resp, nil
+		}
+		wait, retry := f.retryable(ctx, err, attempt)
+		if !retry {
+			return nil, fmt.Errorf("fetch %q: %w", req.URL, err)
+		}
+		f.cfg.Logger.Debug("fetch retry", "url", req.URL, "attempt", attempt+1, "wait", wait, "error", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("fetch %q: %w (after %v)", req.URL, ctx.Err(), err)
+		case <-t.C:
+		}
+	}
+}
+
+// retryable decides whether err deserves another attempt and how long to
+// wait first.
+func (f *Fetcher) retryable(ctx context.Context, err error, attempt int) (time.Duration, bool) {
+	if ctx.Err() != nil || attempt >= f.cfg.Retries {
+		return 0, false
+	}
+	backoff := func() time.Duration {
+		d := f.cfg.RetryBase << attempt
+		return d/2 + rand.N(d/2+1) // jitter, but never zero
+	}
+	var se *StatusError
+	if errors.As(err, &se) {
+		switch {
+		case se.Code == http.StatusTooManyRequests || se.Code == http.StatusServiceUnavailable:
+			if se.RetryAfter > f.cfg.MaxRetryAfter {
+				return 0, false
+			}
+			if se.RetryAfter > 0 {
+				return se.RetryAfter, true
+			}
+			return backoff(), true
+		case se.Code >= 500:
+			return backoff(), true
+		}
+		return 0, false
+	}
+	if errors.Is(err, ErrBlockedAddress) || errors.Is(err, ErrTooLarge) ||
+		errors.Is(err, ErrTooManyRedirects) || errors.Is(err, ErrScheme) {
+		return 0, false
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return backoff(), true
+	}
+	return 0, false
+}
+
+// once makes one attempt. It returns the wire bytes read even on error.
+func (f *Fetcher) once(ctx context.Context, u *url.URL, req Request) (*Response, int64, error) {
+	release, err := f.acquire(ctx, strings.ToLower(u.Hostname()))
+	if err != nil {
+		return nil, 0, err
+	}
+	defer release()
+
+	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
+	defer cancel()
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, 0, err
+	}
+	ua := req.UserAgent
+	if ua == "" {
+		ua = f.cfg.UserAgent
+	}
+	hreq.Header.Set("User-Agent", ua)
+	hreq.Header.Set("Accept-Encoding", "gzip")
+	if req.Accept != "" {
+		hreq.Header.Set("Accept", req.Accept)
+	}
+	if req.ETag != "" {
+		hreq.Header.Set("If-None-Match", req.ETag)
+	}
+	if req.LastModified != "" {
+		hreq.Header.Set("If-Modified-Since", req.LastModified)
+	}
+	hresp, err := f.client.Do(hreq)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is added once, by Get
+		}
+		return nil, 0, err
+	}
+	defer hresp.Body.Close()
+
+	resp := &Response{
+		URL:          hresp.Request.URL.String(),
+		StatusCode:   hresp.StatusCode,
+		ContentType:  hresp.Header.Get("Content-Type"),
+		ETag:         hresp.Header.Get("ETag"),
+		LastModified: hresp.Header.Get("Last-Modified"),
+	}
+	wire := &countReader{r: hresp.Body}
+	switch {
+	case hresp.StatusCode == http.StatusNotModified:
+		_, _ = io.Copy(io.Discard, io.LimitReader(wire, 64<<10))
+		resp.NotModified = true
+		if resp.ETag == "" && resp.LastModified == "" {
+			resp.ETag, resp.LastModified = req.ETag, req.LastModified
+		}
+		return resp, wire.n, nil
+	case hresp.StatusCode < 200 || hresp.StatusCode > 299:
+		_, _ = io.Copy(io.Discard, io.LimitReader(wire, 64<<10))
+		return nil, wire.n, &StatusError{Code: hresp.StatusCode, RetryAfter: retryAfter(hresp.Header.Get("Retry-After"), time.Now())}
+	}
+	var body io.Reader = wire
+	if strings.EqualFold(strings.TrimSpace(hresp.Header.Get("Content-Encoding")), "gzip") {
+		zr, err := gzip.NewReader(wire)
+		if err != nil {
+			return nil, wire.n, fmt.Errorf("gzip body: %w", err)
+		}
+		defer zr.Close()
+		body = zr
+	}
+	data, err := io.ReadAll(io.LimitReader(body, f.cfg.MaxBodyBytes+1))
+	if err != nil {
+		return nil, wire.n, fmt.Errorf("read body: %w", err)
+	}
+	if int64(len(data)) > f.cfg.MaxBodyBytes {
+		return nil, wire.n, fmt.Errorf("%w: body exceeds %d bytes after decompression", ErrTooLarge, f.cfg.MaxBodyBytes)
+	}
+	resp.Body = data
+	return resp, wire.n, nil
+}
+
+// acquire takes a slot for host, then a global one (so a busy host does not
+// hold global slots while it waits), and
+// returns the function that gives both back.
+func (f *Fetcher) acquire(ctx context.Context, host string) (func(), error) {
+	f.mu.Lock()
+	hs := f.hosts[host]
+	if hs == nil {
+		hs = &hostSlot{sem: make(chan struct{}, f.cfg.PerHost)}
+		f.hosts[host] = hs
+	}
+	hs.refs++
+	f.mu.Unlock()
+	unref := func() {
+		f.mu.Lock()
+		hs.refs--
+		if hs.refs == 0 {
+			delete(f.hosts, host) // the map stays as small as the live hosts
+		}
+		f.mu.Unlock()
+	}
+	select {
+	case hs.sem <- struct{}{}:
+	case <-ctx.Done():
+		unref()
+		return nil, ctx.Err()
+	}
+	select {
+	case f.global <- struct{}{}:
+	case <-ctx.Done():
+		<-hs.sem
+		unref()
+		return nil, ctx.Err()
+	}
+	return func() {
+		<-f.global
+		<-hs.sem
+		unref()
+	}, nil
+}
+
+// retryAfter parses a Retry-After value (seconds or an HTTP date).
+func retryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil {
+		if s < 0 {
+			return 0
+		}
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
