@@ -1,0 +1,208 @@
+package web
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// Archive sizes: the list page shows a year of dailies, the feed a month.
+const (
+	archiveLimit = 366
+	feedLimit    = 30
+	feedSummary  = 600 // runes of an edition's text in its feed entry
+)
+
+// editions returns up to limit editions, newest first whatever order the
+// store keeps.
+func (s *Server) editions(r *http.Request, limit int) ([]digest.ArchivedEdition, error) {
+	eds, err := s.cfg.Editions.Editions(r.Context(), limit)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(eds, func(a, b digest.ArchivedEdition) int { return cmp.Compare(b.Date, a.Date) })
+	return eds, nil
+}
+
+func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request) {
+	eds, err := s.editions(r, archiveLimit)
+	if err != nil {
+		s.serverError(w, r, "list editions", err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "archive", "Past editions", struct {
+		Editions []digest.ArchivedEdition
+	}{eds})
+}
+
+// validDate reports whether v is a real calendar date spelt YYYY-MM-DD.
+func validDate(v string) bool {
+	if len(v) != len(time.DateOnly) {
+		return false
+	}
+	_, err := time.Parse(time.DateOnly, v)
+	return err == nil
+}
+
+// handleEdition serves the stored public HTML of one edition as it is, under
+// a policy that allows its inline styles and no script. An edition stored
+// without HTML is shown as text in the site's layout.
+func (s *Server) handleEdition(w http.ResponseWriter, r *http.Request) {
+	date := r.PathValue("date")
+	if !validDate(date) {
+		s.message(w, r, http.StatusBadRequest, "No such edition",
+			[]string{"Editions are named by their date, YYYY-MM-DD."}, link{"/archive", "All editions"})
+		return
+	}
+	ed, err := s.cfg.Editions.Edition(r.Context(), date)
+	if errors.Is(err, digest.ErrNotFound) {
+		s.message(w, r, http.StatusNotFound, "No such edition",
+			[]string{"There is no edition for " + date + "."}, link{"/archive", "All editions"})
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, "load edition", err)
+		return
+	}
+	if ed.HTML == "" {
+		s.render(w, r, http.StatusOK, "edition", ed.Subject, ed)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Security-Policy", archiveCSP)
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "public, max-age=300")
+	w.Write([]byte(ed.HTML))
+}
+
+// Atom (RFC 4287) elements used by the feed.
+type atomFeed struct {
+	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
+	Title   string      `xml:"title"`
+	ID      string      `xml:"id"`
+	Updated string      `xml:"updated"`
+	Links   []atomLink  `xml:"link"`
+	Author  atomAuthor  `xml:"author"`
+	Entries []atomEntry `xml:"entry"`
+}
+
+type atomLink struct {
+	Href string `xml:"href,attr"`
+	Rel  string `xml:"rel,attr,omitempty"`
+	Type string `xml:"type,attr,omitempty"`
+}
+
+type atomAuthor struct {
+	Name string `xml:"name"`
+}
+
+type atomText struct {
+	Type string `xml:"type,attr"`
+	Body string `xml:",chardata"`
+}
+
+type atomEntry struct {
+	Title   string    `xml:"title"`
+	ID      string    `xml:"id"`
+	Updated string    `xml:"updated"`
+	Link    atomLink  `xml:"link"`
+	Summary *atomText `xml:"summary,omitempty"`
+}
+
+// handleFeed serves an Atom feed of the latest editions, with absolute
+// links built from BaseURL.
+func (s *Server) handleFeed(w http.ResponseWriter, r *http.Request) {
+	eds, err := s.editions(r, feedLimit)
+	if err != nil {
+		s.serverError(w, r, "list editions", err)
+		return
+	}
+	feed := atomFeed{
+		Title: s.cfg.SiteName,
+		ID:    s.cfg.BaseURL + "/feed.xml",
+		Links: []atomLink{
+			{Href: s.cfg.BaseURL + "/feed.xml", Rel: "self", Type: "application/atom+xml"},
+			{Href: s.cfg.BaseURL + "/archive", Rel: "alternate", Type: "text/html"},
+		},
+		Author: atomAuthor{Name: s.cfg.SiteName},
+	}
+	var newest time.Time
+	for _, ed := range eds {
+		updated := editionTime(ed)
+		if updated.After(newest) {
+			newest = updated
+		}
+		e := atomEntry{
+			Title:   ed.Subject,
+			ID:      s.links.ArchiveURL(ed.Date),
+			Updated: updated.Format(time.RFC3339),
+			Link:    atomLink{Href: s.links.ArchiveURL(ed.Date), Rel: "alternate", Type: "text/html"},
+		}
+		if e.Title == "" {
+			e.Title = s.cfg.SiteName + " " + ed.Date
+		}
+		if ed.Text != "" {
+			e.Summary = &atomText{Type: "text", Body: truncateRunes(xmlSafe(ed.Text), feedSummary)}
+		}
+		feed.Entries = append(feed.Entries, e)
+	}
+	if newest.IsZero() {
+		newest = time.Unix(0, 0)
+	}
+	feed.Updated = newest.UTC().Format(time.RFC3339)
+	var buf bytes.Buffer
+	buf.WriteString(xml.Header)
+	enc := xml.NewEncoder(&buf)
+	enc.Indent("", "  ")
+	if err := enc.Encode(feed); err != nil {
+		s.serverError(w, r, "encode feed", err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Write(buf.Bytes())
+}
+
+// editionTime is when an edition was made, or noon UTC of its date when the
+// store kept no time.
+func editionTime(ed digest.ArchivedEdition) time.Time {
+	if !ed.CreatedAt.IsZero() {
+		return ed.CreatedAt.UTC()
+	}
+	d, err := time.Parse(time.DateOnly, ed.Date)
+	if err != nil {
+		return time.Unix(0, 0).UTC()
+	}
+	return d.Add(12 * time.Hour)
+}
+
+// xmlSafe drops the characters XML 1.0 cannot carry at all (control
+// characters other than tab and newlines, invalid UTF-8), which
+// encoding/xml would otherwise write as U+FFFD or refuse.
+func xmlSafe(v string) string {
+	ok := func(r rune) bool {
+		return r == '\t' || r == '\n' || r == '\r' || (r >= 0x20 && r != utf8.RuneError && r != 0xFFFE && r != 0xFFFF)
+	}
+	out := make([]rune, 0, len(v))
+	for _, r := range v {
+		if ok(r) {
+			out = append(out, r)
+		}
+	}
+	return string(out)
+}
+
+func truncateRunes(v string, n int) string {
+	if utf8.RuneCountInString(v) <= n {
+		return v
+	}
+	r := []rune(v)
+	return string(r[:n-1]) + "…"
+}
