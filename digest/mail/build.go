@@ -5,6 +5,7 @@
 package mail
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
@@ -33,6 +34,8 @@ const maxURILen = 900
 
 // headerListID is RFC 2919's List-Id, which go-mail has no constant for.
 const headerListID gomail.Header = "List-Id"
+
+const headerDKIM gomail.Header = "DKIM-Signature"
 
 // BuildOptions tune Build. The zero value builds an unsigned message.
 type BuildOptions struct {
@@ -98,6 +101,9 @@ func (c *DKIMConfig) signer(now func() time.Time) (*gomail.DKIMSigner, error) {
 	}
 	s := gomail.NewDKIMSigner(c.Domain, c.Selector, key)
 	s.SignHeaders(SignedHeaders...)
+	// refoldDKIM relies on relaxed header canonicalisation.
+	s.HeaderCanonicalization(gomail.CanonicalizationRelaxed)
+	s.BodyCanonicalization(gomail.CanonicalizationRelaxed)
 	if now != nil {
 		s.NowFunc = now
 	}
@@ -144,13 +150,6 @@ func build(m digest.Message, opts BuildOptions) (*gomail.Msg, error) {
 		// reproducible (golden files, and the same .eml for the same message).
 		gomail.WithBoundary(boundary(m.MessageID)),
 	}
-	if opts.DKIM != nil {
-		s, err := opts.DKIM.signer(opts.Now)
-		if err != nil {
-			return nil, err
-		}
-		msgOpts = append(msgOpts, gomail.WithDKIM(s))
-	}
 	msg := gomail.NewMsg(msgOpts...)
 	msg.FromMailAddress(from)
 	msg.ToMailAddress(to)
@@ -189,7 +188,73 @@ func build(m digest.Message, opts BuildOptions) (*gomail.Msg, error) {
 	default:
 		msg.SetBodyString(gomail.TypeTextHTML, m.HTML)
 	}
+	if opts.DKIM != nil {
+		if err := sign(msg, opts.DKIM, opts.Now); err != nil {
+			return nil, err
+		}
+	}
 	return msg, nil
+}
+
+// sign adds a DKIM-Signature made by go-mail's signer.
+//
+// go-mail v0.8.1's own WithDKIM path folds the DKIM-Signature value at 76
+// columns even inside a tag value, while it signs the unfolded value. Under
+// relaxed canonicalisation the fold becomes a space, so any h= list longer
+// than one line (ours is, with the List-* fields) fails verification at the
+// receiver. So the message is rendered once, signed with the same signer,
+// and the signature is refolded only where folding is harmless (after "; "
+// and inside b=) and attached as a preformatted header. The rendering is
+// deterministic (fixed boundary, Date and Message-ID), so the bytes that go
+// out are the bytes that were signed.
+func sign(msg *gomail.Msg, cfg *DKIMConfig, now func() time.Time) error {
+	s, err := cfg.signer(now)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if _, err := msg.WriteTo(&buf); err != nil {
+		return fmt.Errorf("dkim: render for signing: %w", err)
+	}
+	head, body, ok := bytes.Cut(buf.Bytes(), []byte("\r\n\r\n"))
+	if !ok {
+		return errors.New("dkim: rendered message has no body separator")
+	}
+	header, err := s.Sign(append(head, '\r', '\n'), body)
+	if err != nil {
+		return fmt.Errorf("dkim: sign: %w", err)
+	}
+	value, ok := strings.CutPrefix(header, "DKIM-Signature: ")
+	if !ok {
+		return errors.New("dkim: unexpected signature header")
+	}
+	msg.SetGenHeaderPreformatted(headerDKIM, refoldDKIM(value))
+	return nil
+}
+
+// refoldDKIM undoes go-mail's folds (pure "\r\n " insertions into the value
+// it signed) and folds again between tags and inside the b= value only.
+func refoldDKIM(value string) string {
+	value = strings.TrimSuffix(value, "\r\n")
+	value = strings.ReplaceAll(value, "\r\n ", "")
+	tags := strings.Split(value, "; ")
+	var b strings.Builder
+	for i, tag := range tags {
+		if i > 0 {
+			b.WriteString(";\r\n\t")
+		}
+		if sig, ok := strings.CutPrefix(tag, "b="); ok {
+			b.WriteString("b=")
+			for len(sig) > 72 {
+				b.WriteString(sig[:72])
+				b.WriteString("\r\n\t")
+				sig = sig[72:]
+			}
+			tag = sig
+		}
+		b.WriteString(tag)
+	}
+	return b.String()
 }
 
 // setUnsubscribe writes List-Unsubscribe and, for an https URL,

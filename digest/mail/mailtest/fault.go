@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"strings"
 	"sync"
@@ -50,6 +51,10 @@ type FaultOptions struct {
 	Rules map[string]Rule
 	// Delay is slept before every reply: a slow server.
 	Delay time.Duration
+	// CloseAfter closes a connection silently after answering the RSET that
+	// follows its CloseAfter-th delivered message, like a server dropping a
+	// connection that went idle; 0 never closes.
+	CloseAfter int
 }
 
 // FaultServer is a scripted SMTP server speaking the protocol by hand over
@@ -115,11 +120,7 @@ func (f *FaultServer) Close() {
 func (f *FaultServer) Delivered() map[string]int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	out := make(map[string]int, len(f.delivered))
-	for k, v := range f.delivered {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(f.delivered)
 }
 
 // Attempts returns how many transactions reached RCPT for addr.
@@ -176,9 +177,10 @@ func (f *FaultServer) serve() {
 var errHangup = errors.New("hang up")
 
 type faultConn struct {
-	f *FaultServer
-	r *bufio.Reader
-	w net.Conn
+	f         *FaultServer
+	r         *bufio.Reader
+	w         net.Conn
+	delivered int
 }
 
 func (fc *faultConn) reply(lines ...string) error {
@@ -235,6 +237,9 @@ func (f *FaultServer) session(c net.Conn, greeting string) error {
 		case "RSET":
 			active, rcpts = nil, 0
 			err = fc.reply("250 2.0.0 OK")
+			if n := f.opts.CloseAfter; err == nil && n > 0 && fc.delivered >= n {
+				return errHangup
+			}
 		case "QUIT":
 			_ = fc.reply("221 2.0.0 bye")
 			return nil
@@ -313,6 +318,7 @@ func (fc *faultConn) data(r *Rule) error {
 	fc.f.mu.Lock()
 	fc.f.delivered[id]++
 	fc.f.mu.Unlock()
+	fc.delivered++
 	return fc.reply(fmt.Sprintf("250 2.0.0 OK queued as %d", lines))
 }
 

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"maps"
 	"net"
 	netmail "net/mail"
 	"strings"
@@ -166,11 +167,7 @@ func (s *Sink) Count(id string) int {
 func (s *Sink) IDs() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make(map[string]int, len(s.byID))
-	for k, v := range s.byID {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.byID)
 }
 
 // Total returns the number of messages received.
