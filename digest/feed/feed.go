@@ -3,6 +3,7 @@ package feed
 import (
 	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gogs/chardet"
 	"github.com/mmcdole/gofeed"
 	"github.com/tradedigest/tradedigest/digest"
 	"golang.org/x/net/html/charset"
@@ -88,9 +90,12 @@ func (f *Feed) Fetch(ctx context.Context, prev digest.SourceState) (digest.Fetch
 		body = data
 		res.Bytes = int64(len(data))
 	}
-	parsed, err := ParseFeed(body, contentType)
+	parsed, repaired, err := parseFeed(body, contentType)
 	if err != nil {
 		return res, fmt.Errorf("parse feed %q: %w", f.loc, err)
+	}
+	if repaired {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("feed %q is cut off; kept the %d items before the cut", f.loc, len(parsed.Items)))
 	}
 	title := plainTitle(parsed.Title)
 	if title != "" {
@@ -105,33 +110,123 @@ func (f *Feed) Fetch(ctx context.Context, prev digest.SourceState) (digest.Fetch
 
 // ParseFeed parses RSS 0.9x/2.0, RSS 1.0, Atom or JSON Feed bytes
 // leniently: byte-order marks and UTF-16 are handled, undeclared non-UTF-8
-// text is read as Windows-1252, a stray "&" is escaped, and a body cut off
-// part way still yields the items before the cut when the parser can
-// recover them. contentType (may be "") can name the charset. The error
+// text is guessed (Windows-1252 when unsure), C1 controls become the
+// Windows-1252 punctuation they stand for, a stray "&" is escaped, and a
+// document cut off after some items yields those items. contentType (may be "") can name the charset. The error
 // says why the input is not a feed.
 func ParseFeed(body []byte, contentType string) (*gofeed.Feed, error) {
+	fd, _, err := parseFeed(body, contentType)
+	return fd, err
+}
+
+// parseFeed is ParseFeed that also says whether the document had to be
+// repaired (closed after a cut) to yield its items.
+func parseFeed(body []byte, contentType string) (*gofeed.Feed, bool, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, errors.New("empty document")
+		return nil, false, errors.New("empty document")
 	}
 	if len(body) >= 2 && body[0] == 0x1f && body[1] == 0x8b {
-		return nil, errors.New("not a feed: gzip-compressed bytes")
+		return nil, false, errors.New("not a feed: gzip-compressed bytes (served without Content-Encoding)")
 	}
 	body = normalizeEncoding(body, contentType)
 	p := gofeed.NewParser()
 	fd, err := p.Parse(bytes.NewReader(body))
 	if err != nil && errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
-		return nil, notAFeed(body)
+		return nil, false, notAFeed(body)
 	}
-	if err != nil {
-		// Second chance for the commonest breakage: bare ampersands.
-		if fixed := escapeBareAmpersands(body); !bytes.Equal(fixed, body) {
-			if fd2, err2 := p.Parse(bytes.NewReader(fixed)); err2 == nil {
-				return fd2, nil
+	if err == nil {
+		fixTexts(fd)
+		return fd, false, nil
+	}
+	// Second chance for the commonest breakage: bare ampersands.
+	if fixed := escapeBareAmpersands(body); !bytes.Equal(fixed, body) {
+		if fd2, err2 := p.Parse(bytes.NewReader(fixed)); err2 == nil {
+			fixTexts(fd2)
+			return fd2, false, nil
+		}
+	}
+	// Third: a document cut off part way. Close what is open and keep
+	// the items, but only when there are some: a cut before the first
+	// item is a broken feed, not an empty one.
+	if fixed, ok := closeTruncated(body); ok {
+		if fd2, err2 := p.Parse(bytes.NewReader(fixed)); err2 == nil && len(fd2.Items) > 0 {
+			fixTexts(fd2)
+			return fd2, true, nil
+		}
+	}
+	return nil, false, fmt.Errorf("malformed feed: %w", err)
+}
+
+// closeTruncated cuts body after its last complete XML token and appends
+// end tags for the elements still open. ok is false when the document
+// is not XML or nothing is open.
+func closeTruncated(body []byte) ([]byte, bool) {
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	dec.Strict = false
+	dec.AutoClose = xml.HTMLAutoClose
+	dec.Entity = xml.HTMLEntity
+	dec.CharsetReader = charsetReader
+	var stack []string
+	var good int64
+	for {
+		tok, err := dec.RawToken()
+		if err != nil {
+			break
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			name := t.Name.Local
+			if t.Name.Space != "" {
+				name = t.Name.Space + ":" + name
+			}
+			stack = append(stack, name)
+		case xml.EndElement:
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
 			}
 		}
-		return nil, err
+		good = dec.InputOffset()
 	}
-	return fd, nil
+	if len(stack) == 0 || good <= 0 {
+		return nil, false
+	}
+	out := append([]byte(nil), body[:good]...)
+	for i := len(stack) - 1; i >= 0; i-- {
+		out = append(out, "</"+stack[i]+">"...)
+	}
+	return out, true
+}
+
+// fixTexts repairs C1 control characters in titles and bodies: they are
+// Windows-1252 punctuation (smart quotes, dashes) that was stored as if
+// it were Latin-1.
+func fixTexts(fd *gofeed.Feed) {
+	fd.Title = fixC1(fd.Title)
+	fd.Description = fixC1(fd.Description)
+	for _, it := range fd.Items {
+		if it == nil {
+			continue
+		}
+		it.Title = fixC1(it.Title)
+		it.Description = fixC1(it.Description)
+		it.Content = fixC1(it.Content)
+	}
+}
+
+func fixC1(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r >= 0x80 && r <= 0x9f }) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r >= 0x80 && r <= 0x9f {
+			if d := charmap.Windows1252.DecodeByte(byte(r)); d != utf8.RuneError {
+				r = d
+			}
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // notAFeed explains what the document is instead.
@@ -157,7 +252,7 @@ func normalizeEncoding(body []byte, contentType string) []byte {
 		r, err := charset.NewReaderLabel(utf16Label(body), bytes.NewReader(body))
 		if err == nil {
 			if out, err := io.ReadAll(r); err == nil {
-				return dropEncodingDecl(out)
+				return dropEncodingDecl(bytes.TrimPrefix(out, []byte("\xef\xbb\xbf")))
 			}
 		}
 		return body
@@ -187,8 +282,16 @@ func normalizeEncoding(body []byte, contentType string) []byte {
 			return body // the parser transcodes declared encodings itself
 		}
 	}
-	// Undeclared (or falsely declared UTF-8) legacy bytes: Windows-1252 is
-	// what such feeds nearly always are.
+	// Undeclared (or falsely declared UTF-8) legacy bytes: guess from the
+	// byte statistics when the guess is confident, else Windows-1252, which
+	// is what such feeds nearly always are.
+	if r, err := chardet.NewTextDetector().DetectBest(body); err == nil && r.Confidence >= 50 {
+		if e, name := charset.Lookup(r.Charset); e != nil && name != "utf-8" {
+			if out, err := e.NewDecoder().Bytes(body); err == nil {
+				return dropEncodingDecl(out)
+			}
+		}
+	}
 	out, err := charmap.Windows1252.NewDecoder().Bytes(body)
 	if err != nil {
 		return body
