@@ -352,3 +352,40 @@ func TestDKIMConfig_Validate(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBuild checks that no combination of free-text fields adds a header or
+// breaks the message for net/mail.
+func FuzzBuild(f *testing.F) {
+	f.Add("Digest\r\nBcc: e@x", "Ada\nX: y", "Trade <digest.example.com>", "https://x.example/u?a=b")
+	f.Add("=?UTF-8?q?a=0D=0AX:_y?=", "\"Ada\" <a@b>", "<a.b>", "https://x.example/u\r\n")
+	f.Fuzz(func(t *testing.T, subject, name, listID, unsub string) {
+		m := testMessage()
+		m.Subject, m.ToName, m.ListID, m.UnsubscribeURL = subject, name, listID, unsub
+		msg, err := Build(m, BuildOptions{})
+		if err != nil {
+			if !digest.IsPermanent(err) {
+				t.Fatalf("error without ErrPermanent: %v", err)
+			}
+			return
+		}
+		var buf bytes.Buffer
+		if _, err := msg.WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		pm, err := netmail.ReadMessage(bytes.NewReader(buf.Bytes()))
+		if err != nil {
+			t.Fatalf("net/mail cannot parse: %v", err)
+		}
+		for _, k := range keys(pm.Header) {
+			switch k {
+			case "Date", "From", "To", "Subject", "Message-Id", "Mime-Version", "Content-Type", "List-Id",
+				"List-Unsubscribe", "List-Unsubscribe-Post", "Precedence", "User-Agent", "X-Mailer", "X-Auto-Response-Suppress":
+				if len(pm.Header[k]) != 1 {
+					t.Errorf("%d %s headers", len(pm.Header[k]), k)
+				}
+			default:
+				t.Errorf("unexpected header %q", k)
+			}
+		}
+	})
+}
