@@ -1,0 +1,373 @@
+// Package templates renders digest editions as email messages: an HTML part
+// laid out with tables and inline CSS for Gmail and Outlook, and a plain-text
+// part wrapped at 72 columns.
+//
+// The templates are embedded and may be overridden file by file from a
+// directory. Everything is parsed, and the CSS inlined, once in New, which
+// also renders a sample edition so that a broken template fails at start-up
+// rather than at the first send.
+//
+// All article and summary text is untrusted: it is cleaned of control
+// characters, capped in length and escaped by html/template, and only
+// http(s) URLs become links.
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	texttemplate "text/template"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// The template files. A file of the same name in Options.Dir replaces the
+// embedded one.
+const (
+	htmlFile    = "digest.html.tmpl"
+	textFile    = "digest.txt.tmpl"
+	subjectFile = "subject.txt.tmpl"
+	stylesFile  = "styles.css"
+)
+
+// Files lists the names of the template files, for documentation and for
+// tools that watch an override directory.
+func Files() []string { return []string{htmlFile, textFile, subjectFile, stylesFile} }
+
+//go:embed assets/*
+var assets embed.FS
+
+// Defaults of Options.
+const (
+	DefaultSiteName = "Trade Digest"
+	// DefaultMaxBytes keeps HTML and text together below Gmail's 102 KB
+	// clipping threshold, with room for headers.
+	DefaultMaxBytes = 100_000
+)
+
+// Options configure a Renderer. The zero value is usable.
+type Options struct {
+	// Dir holds override templates; a file there named like an embedded one
+	// (see Files) replaces it, and the others stay embedded. Empty: all
+	// embedded.
+	Dir string
+	// SiteName is the digest's name in the subject, header and footer.
+	// Default DefaultSiteName.
+	SiteName string
+	Logger   *slog.Logger
+	// MaxBytes caps len(HTML)+len(Text) of a message; stories are dropped
+	// from the end to fit. Default DefaultMaxBytes.
+	MaxBytes int
+	// Now is the clock, used only when an edition has no date.
+	Now func() time.Time
+}
+
+// Renderer renders editions. It is safe for concurrent use.
+type Renderer struct {
+	html     *htmltemplate.Template
+	text     *texttemplate.Template
+	subject  *texttemplate.Template
+	origin   map[string]string // file name → where it was read from, for errors
+	siteName string
+	maxBytes int
+	log      *slog.Logger
+	now      func() time.Time
+	locs     sync.Map // time zone name → *time.Location
+	bufs     sync.Pool
+}
+
+var (
+	_ digest.Renderer       = (*Renderer)(nil)
+	_ digest.PublicRenderer = (*Renderer)(nil)
+)
+
+// New loads, inlines and parses the templates, then renders sample editions
+// to catch errors that only show at execution. Errors name the file.
+func New(opts Options) (*Renderer, error) {
+	if opts.MaxBytes < 0 {
+		return nil, fmt.Errorf("templates: max bytes %d is negative", opts.MaxBytes)
+	}
+	r := &Renderer{
+		siteName: cleanLine(opts.SiteName, maxName),
+		maxBytes: opts.MaxBytes,
+		log:      opts.Logger,
+		now:      opts.Now,
+		origin:   map[string]string{},
+	}
+	if r.siteName == "" {
+		r.siteName = DefaultSiteName
+	}
+	if r.maxBytes == 0 {
+		r.maxBytes = DefaultMaxBytes
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	r.bufs.New = func() any { return new(bytes.Buffer) }
+
+	src, err := r.load(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	styles, err := parseStyles(r.origin[stylesFile], src[stylesFile])
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	htmlSrc, err := inlineClasses(r.origin[htmlFile], src[htmlFile], styles)
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	if r.html, err = htmltemplate.New(htmlFile).Funcs(htmlFuncs()).Parse(htmlSrc); err != nil {
+		return nil, fmt.Errorf("templates: parse %s: %w", r.origin[htmlFile], err)
+	}
+	if r.text, err = texttemplate.New(textFile).Funcs(textFuncs()).Parse(src[textFile]); err != nil {
+		return nil, fmt.Errorf("templates: parse %s: %w", r.origin[textFile], err)
+	}
+	if r.subject, err = texttemplate.New(subjectFile).Funcs(textFuncs()).Parse(src[subjectFile]); err != nil {
+		return nil, fmt.Errorf("templates: parse %s: %w", r.origin[subjectFile], err)
+	}
+	if err := r.selfCheck(); err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	return r, nil
+}
+
+// load reads each template file from dir when it is there, else from the
+// embedded assets.
+func (r *Renderer) load(dir string) (map[string]string, error) {
+	if dir != "" {
+		fi, err := os.Stat(dir)
+		if err != nil {
+			return nil, fmt.Errorf("templates: override directory: %w", err)
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("templates: override directory %s is not a directory", dir)
+		}
+	}
+	src := map[string]string{}
+	for _, name := range Files() {
+		if dir != "" {
+			path := filepath.Join(dir, name)
+			b, err := os.ReadFile(path)
+			switch {
+			case err == nil:
+				src[name], r.origin[name] = string(b), path
+				r.log.Info("template override", "file", path)
+				continue
+			case !errors.Is(err, fs.ErrNotExist):
+				return nil, fmt.Errorf("templates: read %s: %w", path, err)
+			}
+		}
+		b, err := assets.ReadFile("assets/" + name)
+		if err != nil {
+			return nil, fmt.Errorf("templates: read embedded %s: %w", name, err)
+		}
+		src[name], r.origin[name] = string(b), name+" (embedded)"
+	}
+	return src, nil
+}
+
+// selfCheck renders a full and an empty sample edition: a template that
+// names a missing field fails only when executed, and a limit too small for
+// even an empty edition could never be met.
+func (r *Renderer) selfCheck() error {
+	day := time.Date(2026, 1, 2, 7, 0, 0, 0, time.UTC)
+	full := digest.Edition{
+		Date:      "2026-01-02",
+		Recipient: digest.Subscriber{Email: "reader@example.com", Name: "Reader"},
+		Since:     day.Add(-24 * time.Hour), GeneratedAt: day, More: 1,
+		Lead:              "A sample lead.",
+		UnsubscribeURL:    "https://example.com/u",
+		UnsubscribeMailto: "mailto:unsubscribe@example.com",
+		PreferencesURL:    "https://example.com/p",
+		ArchiveURL:        "https://example.com/a",
+		Stories: []digest.Story{{
+			Articles: []digest.Article{
+				{SourceName: "Sample Wire", URL: "https://example.com/1", Title: "Sample", Published: day},
+				{SourceName: "Other Wire", URL: "https://example.org/1", Title: "Sample", Published: day},
+			},
+			Summary: digest.Summary{Backend: "extractive", Text: "Sample text.", KeyPoints: []string{"Point"}},
+		}},
+	}
+	for _, ed := range []digest.Edition{full, {Date: full.Date, Recipient: full.Recipient}} {
+		for _, public := range []bool{false, true} {
+			v := r.view(ed, public)
+			v.setStories(v.Stories, len(v.Stories), ed.More)
+			out, err := r.execute(v)
+			if err != nil {
+				return err
+			}
+			if len(ed.Stories) == 0 && out.size() > r.maxBytes {
+				return fmt.Errorf("max bytes %d is below the size of an empty edition (%d bytes)", r.maxBytes, out.size())
+			}
+		}
+	}
+	return nil
+}
+
+// rendered is one execution of the three templates.
+type rendered struct {
+	Subject, Text, HTML string
+	Stories             int
+	DateISO             string
+}
+
+func (o rendered) size() int { return len(o.Text) + len(o.HTML) }
+
+// Render returns the message of ed for its recipient. Stories are dropped
+// from the end when the message would exceed MaxBytes, and counted in the
+// "more stories" line. From, MessageID, Date, ListID and the unsubscribe
+// headers are left for the engine to fill.
+func (r *Renderer) Render(ed digest.Edition) (digest.Message, error) {
+	out, err := r.render(ed, false)
+	if err != nil {
+		return digest.Message{}, err
+	}
+	return digest.Message{
+		To:      cleanLine(ed.Recipient.Email, 254),
+		ToName:  cleanLine(ed.Recipient.Name, maxName),
+		Subject: out.Subject,
+		Text:    out.Text,
+		HTML:    out.HTML,
+	}, nil
+}
+
+// RenderPublic renders ed without its personal parts (recipient, unsubscribe
+// and preferences links) for the web archive. The recipient's time zone is
+// kept: it is not personal and dates read the same as in the email.
+func (r *Renderer) RenderPublic(ed digest.Edition) (digest.ArchivedEdition, error) {
+	ed.Recipient = digest.Subscriber{TimeZone: ed.Recipient.TimeZone}
+	ed.UnsubscribeURL, ed.UnsubscribeMailto, ed.PreferencesURL, ed.ArchiveURL = "", "", "", ""
+	out, err := r.render(ed, true)
+	if err != nil {
+		return digest.ArchivedEdition{}, err
+	}
+	return digest.ArchivedEdition{
+		Date:      out.DateISO,
+		Subject:   out.Subject,
+		HTML:      out.HTML,
+		Text:      out.Text,
+		Stories:   out.Stories,
+		CreatedAt: r.now(),
+	}, nil
+}
+
+// render executes the templates with as many of ed's stories as fit in
+// MaxBytes, found by bisection: a handful of executions even for hundreds of
+// stories, and one when everything fits.
+func (r *Renderer) render(ed digest.Edition, public bool) (rendered, error) {
+	v := r.view(ed, public)
+	all, more := v.Stories, max(ed.More, 0)
+	try := func(k int) (rendered, error) {
+		v.setStories(all, k, more)
+		return r.execute(v)
+	}
+	out, err := try(len(all))
+	if err != nil || out.size() <= r.maxBytes {
+		return out, err
+	}
+	best, err := try(0)
+	if err != nil {
+		return rendered{}, err
+	}
+	if best.size() > r.maxBytes {
+		return rendered{}, fmt.Errorf("render edition %s: %d bytes without any story, over the %d-byte limit", v.DateISO, best.size(), r.maxBytes)
+	}
+	lo, hi := 0, len(all) // lo fits, hi does not
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		o, err := try(mid)
+		if err != nil {
+			return rendered{}, err
+		}
+		if o.size() <= r.maxBytes {
+			lo, best = mid, o
+		} else {
+			hi = mid
+		}
+	}
+	r.log.Info("edition trimmed to fit the size limit",
+		"date", v.DateISO, "stories", len(all), "kept", lo, "bytes", best.size(), "max_bytes", r.maxBytes)
+	return best, nil
+}
+
+// execute runs the subject, text and HTML templates on v.
+func (r *Renderer) execute(v View) (rendered, error) {
+	buf := r.bufs.Get().(*bytes.Buffer)
+	defer r.bufs.Put(buf)
+
+	buf.Reset()
+	if err := r.subject.Execute(buf, v); err != nil {
+		return rendered{}, fmt.Errorf("render %s: %w", r.origin[subjectFile], err)
+	}
+	// The subject becomes a header: one line, nothing a header could be
+	// injected with.
+	v.Subject = cleanLine(buf.String(), 250)
+
+	buf.Reset()
+	if err := r.text.Execute(buf, v); err != nil {
+		return rendered{}, fmt.Errorf("render %s: %w", r.origin[textFile], err)
+	}
+	text := buf.String()
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+
+	buf.Reset()
+	if err := r.html.Execute(buf, v); err != nil {
+		return rendered{}, fmt.Errorf("render %s: %w", r.origin[htmlFile], err)
+	}
+	return rendered{Subject: v.Subject, Text: text, HTML: buf.String(), Stories: len(v.Stories), DateISO: v.DateISO}, nil
+}
+
+// location returns the named time zone, cached; UTC when empty or unknown,
+// as digest.Subscriber.Location does.
+func (r *Renderer) location(name string) *time.Location {
+	if name == "" {
+		return time.UTC
+	}
+	if l, ok := r.locs.Load(name); ok {
+		return l.(*time.Location)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		loc = time.UTC
+	}
+	r.locs.Store(name, loc)
+	return loc
+}
+
+func htmlFuncs() htmltemplate.FuncMap {
+	return htmltemplate.FuncMap{
+		// mso wraps template-author markup in an Outlook conditional comment
+		// (html/template drops comments written in the template itself).
+		// Its argument must be a constant in the template, never data.
+		"mso": func(markup string) htmltemplate.HTML {
+			return htmltemplate.HTML("<!--[if mso]>" + markup + "<![endif]-->") //nolint:gosec // template constant
+		},
+		"join":  strings.Join,
+		"upper": strings.ToUpper,
+	}
+}
+
+func textFuncs() texttemplate.FuncMap {
+	return texttemplate.FuncMap{
+		"wrap":  wrap,
+		"hang":  hang,
+		"rule":  func(n int) string { return strings.Repeat("-", n) },
+		"join":  strings.Join,
+		"upper": strings.ToUpper,
+	}
+}

@@ -1,0 +1,212 @@
+package templates
+
+import (
+	"strings"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// View is what the templates see. Every string in it has been cleaned:
+// control characters dropped, lengths capped, and every URL checked to be
+// http(s) (or mailto for the unsubscribe fallback). html/template escapes it
+// again for HTML.
+type View struct {
+	SiteName  string
+	Subject   string // set after subject.txt.tmpl ran; empty while it runs
+	Date      string // "Friday 27 November 2026"
+	DateISO   string // "2026-11-27"
+	Since     string // "Thursday 26 November 2026, 07:00 UTC"; empty when unknown
+	CountText string // "5 stories"
+	Preheader string // hidden preview line: count and first headline
+	Lead      []string
+	Stories   []StoryView
+	More      int    // stories not shown (limits of the engine and of size)
+	MoreText  string // "…and 3 more stories"
+	// Public is set for the web-archive version: no recipient, no personal
+	// links.
+	Public bool
+	Email  string
+	Name   string
+	// Personal links; empty when unset or not http(s).
+	ArchiveURL     string
+	PreferencesURL string
+	UnsubscribeURL string // https one-click URL, else the mailto fallback
+	// FooterLinks are the links above in display order, for templates that
+	// list them.
+	FooterLinks []Link
+}
+
+// StoryView is one story as the templates see it.
+type StoryView struct {
+	Number     int
+	Headline   string
+	URL        string // lead article's http(s) URL; empty: no link
+	Source     string // lead outlet name, else the URL's host
+	Date       string // "27 Nov 2026, 06:10 UTC"; empty when unknown
+	Marker     string // how the summary was made
+	Meta       []string
+	Paragraphs []string
+	KeyPoints  []string
+	Also       []Link // other outlets, deduplicated, at most maxAlso
+	AlsoMore   int    // outlets beyond maxAlso
+	AlsoNames  string // "Outlet A, Outlet B and 2 more"
+}
+
+// Link is a named http(s) link; URL may be empty when the source has no
+// usable URL, and the name is then shown without a link.
+type Link struct {
+	Name string
+	URL  string
+}
+
+// view builds the template data of ed with all its stories; setStories then
+// chooses how many are shown.
+func (r *Renderer) view(ed digest.Edition, public bool) View {
+	loc := r.location(ed.Recipient.TimeZone)
+	v := View{SiteName: r.siteName, Public: public, More: max(ed.More, 0)}
+
+	day, err := time.ParseInLocation("2006-01-02", ed.Date, loc)
+	if err != nil {
+		day = ed.GeneratedAt
+		if day.IsZero() {
+			day = r.now()
+		}
+		day = day.In(loc)
+	}
+	v.Date = day.Format("Monday 2 January 2006")
+	v.DateISO = day.Format("2006-01-02")
+	if !ed.Since.IsZero() {
+		v.Since = ed.Since.In(loc).Format("Monday 2 January 2006, 15:04 MST")
+	}
+	v.Lead = cleanParagraphs(ed.Lead, maxLead)
+
+	v.Stories = make([]StoryView, 0, len(ed.Stories))
+	for i, st := range ed.Stories {
+		sv := storyView(st, loc)
+		sv.Number = i + 1
+		v.Stories = append(v.Stories, sv)
+	}
+
+	if !public {
+		v.Email = cleanLine(ed.Recipient.Email, 254)
+		v.Name = cleanLine(ed.Recipient.Name, maxName)
+		v.ArchiveURL = safeURL(ed.ArchiveURL)
+		v.PreferencesURL = safeURL(ed.PreferencesURL)
+		v.UnsubscribeURL = safeURL(ed.UnsubscribeURL)
+		if v.UnsubscribeURL == "" {
+			v.UnsubscribeURL = safeMailto(ed.UnsubscribeMailto)
+		}
+		for _, l := range []Link{
+			{"View in browser", v.ArchiveURL},
+			{"Preferences", v.PreferencesURL},
+			{"Unsubscribe", v.UnsubscribeURL},
+		} {
+			if l.URL != "" {
+				v.FooterLinks = append(v.FooterLinks, l)
+			}
+		}
+	}
+	return v
+}
+
+// setStories shows the first k stories of all and counts the rest as more.
+func (v *View) setStories(all []StoryView, k, engineMore int) {
+	v.Stories = all[:k]
+	v.More = engineMore + len(all) - k
+	v.CountText = plural(k, "story", "stories")
+	v.MoreText = ""
+	if v.More > 0 {
+		v.MoreText = "…and " + plural(v.More, "more story", "more stories")
+	}
+	v.Preheader = ""
+	if k > 0 {
+		v.Preheader = truncate(v.CountText+": "+all[0].Headline, 150)
+	} else {
+		v.Preheader = "No major trade news this time"
+	}
+}
+
+func storyView(st digest.Story, loc *time.Location) StoryView {
+	lead := st.Lead()
+	sv := StoryView{
+		Headline: cleanLine(st.Summary.Headline, maxHeadline),
+		URL:      safeURL(lead.URL),
+		Source:   cleanLine(lead.SourceName, maxName),
+		Marker:   marker(st.Summary),
+	}
+	if sv.Headline == "" {
+		sv.Headline = cleanLine(lead.Title, maxHeadline)
+	}
+	if sv.Source == "" && sv.URL != "" {
+		sv.Source = hostOf(sv.URL)
+	}
+	if t := st.Published(); !t.IsZero() {
+		sv.Date = t.In(loc).Format("2 Jan 2006, 15:04 MST")
+	}
+
+	sv.Paragraphs = cleanParagraphs(st.Summary.Text, maxParagraph)
+	if len(sv.Paragraphs) == 0 {
+		// No summary (should not happen): the opening of the article is the
+		// most honest stand-in.
+		sv.Paragraphs = cleanParagraphs(lead.Text, 600)
+	}
+	if sv.Headline == "" {
+		sv.Headline = "Untitled story"
+		if len(sv.Paragraphs) > 0 {
+			sv.Headline = truncate(sv.Paragraphs[0], 90)
+		}
+	}
+	for _, p := range st.Summary.KeyPoints {
+		if len(sv.KeyPoints) == maxKeyPoints {
+			break
+		}
+		if p = cleanLine(p, maxKeyPoint); p != "" {
+			sv.KeyPoints = append(sv.KeyPoints, p)
+		}
+	}
+
+	for _, m := range []string{sv.Date, sv.Source, sv.Marker} {
+		if m != "" {
+			sv.Meta = append(sv.Meta, m)
+		}
+	}
+
+	seen := map[string]bool{strings.ToLower(sv.Source): true}
+	var names []string
+	for _, a := range st.Articles[min(1, len(st.Articles)):] {
+		l := Link{Name: cleanLine(a.SourceName, maxName), URL: safeURL(a.URL)}
+		if l.Name == "" {
+			l.Name = hostOf(l.URL)
+		}
+		key := strings.ToLower(l.Name)
+		if l.Name == "" || seen[key] {
+			continue
+		}
+		seen[key] = true
+		if len(sv.Also) == maxAlso {
+			sv.AlsoMore++
+			continue
+		}
+		sv.Also = append(sv.Also, l)
+		names = append(names, l.Name)
+	}
+	sv.AlsoNames = strings.Join(names, ", ")
+	if sv.AlsoMore > 0 {
+		sv.AlsoNames += " and " + plural(sv.AlsoMore, "more", "more")
+	}
+	return sv
+}
+
+// marker tells the reader how a summary was made. Backends other than the
+// offline ones are language models.
+func marker(s digest.Summary) string {
+	switch {
+	case s.Backend == "" && s.Text == "":
+		return ""
+	case s.Fallback, s.Backend == "", s.Backend == "extractive", s.Backend == "stub":
+		return "Summary extracted from the article"
+	default:
+		return "AI-generated summary"
+	}
+}
