@@ -1,0 +1,134 @@
+package web
+
+import (
+	"encoding/xml"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+func addEditions(h *harness) {
+	for _, e := range []digest.ArchivedEdition{
+		{Date: "2026-03-08", Subject: "Trade digest, 8 March", HTML: "<html><body><p style=\"color:#333\">Eighth</p></body></html>", Text: "Eighth edition", Stories: 3, CreatedAt: time.Date(2026, 3, 8, 6, 0, 0, 0, time.UTC)},
+		{Date: "2026-03-09", Subject: "Trade digest, 9 March & <more>", HTML: "<html><body>Ninth</body></html>", Text: "Ninth\x00 edition with a control character", Stories: 5, CreatedAt: time.Date(2026, 3, 9, 6, 0, 0, 0, time.UTC)},
+		{Date: "2026-03-07", Subject: "Text only", Text: "Seventh <b>edition</b>"},
+	} {
+		h.store.editions[e.Date] = e
+	}
+}
+
+func TestServer_Archive(t *testing.T) {
+	h := newHarness(t, nil)
+	addEditions(h)
+	r := h.do("GET", "/archive", nil)
+	wantStatus(t, r, http.StatusOK)
+	i9, i8, i7 := strings.Index(r.body, "2026-03-09"), strings.Index(r.body, "2026-03-08"), strings.Index(r.body, "2026-03-07")
+	if i9 < 0 || i8 < 0 || i7 < 0 || !(i9 < i8 && i8 < i7) {
+		t.Errorf("editions not listed newest first (%d, %d, %d)", i9, i8, i7)
+	}
+	wantBody(t, r, `href="/archive/2026-03-09"`, "9 March &amp; &lt;more&gt;")
+
+	t.Run("one edition", func(t *testing.T) {
+		r := h.do("GET", "/archive/2026-03-08", nil)
+		wantStatus(t, r, http.StatusOK)
+		if r.body != h.store.editions["2026-03-08"].HTML {
+			t.Errorf("body is not the stored HTML: %q", r.body)
+		}
+		csp := r.header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "style-src 'unsafe-inline'") || strings.Contains(csp, "script-src") || !strings.Contains(csp, "default-src 'none'") {
+			t.Errorf("archive CSP = %q", csp)
+		}
+	})
+	t.Run("text only", func(t *testing.T) {
+		r := h.do("GET", "/archive/2026-03-07", nil)
+		wantStatus(t, r, http.StatusOK)
+		wantBody(t, r, "Seventh &lt;b&gt;edition&lt;/b&gt;", `<html lang="en">`)
+	})
+	for _, tt := range []struct {
+		date string
+		want int
+	}{
+		{"2026-03-06", http.StatusNotFound},
+		{"2026-02-30", http.StatusBadRequest},
+		{"20260308", http.StatusBadRequest},
+		{"2026-3-8", http.StatusBadRequest},
+		{"..%2f..%2fetc", http.StatusBadRequest},
+	} {
+		t.Run(tt.date, func(t *testing.T) { wantStatus(t, h.do("GET", "/archive/"+tt.date, nil), tt.want) })
+	}
+}
+
+func TestServer_Feed(t *testing.T) {
+	h := newHarness(t, nil)
+	addEditions(h)
+	r := h.do("GET", "/feed.xml", nil)
+	wantStatus(t, r, http.StatusOK)
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/atom+xml") {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	var feed struct {
+		XMLName xml.Name `xml:"http://www.w3.org/2005/Atom feed"`
+		ID      string   `xml:"id"`
+		Updated string   `xml:"updated"`
+		Links   []struct {
+			Href string `xml:"href,attr"`
+			Rel  string `xml:"rel,attr"`
+		} `xml:"link"`
+		Entries []struct {
+			Title   string `xml:"title"`
+			ID      string `xml:"id"`
+			Updated string `xml:"updated"`
+			Link    struct {
+				Href string `xml:"href,attr"`
+			} `xml:"link"`
+			Summary string `xml:"summary"`
+		} `xml:"entry"`
+	}
+	dec := xml.NewDecoder(strings.NewReader(r.body))
+	dec.Strict = true
+	if err := dec.Decode(&feed); err != nil {
+		t.Fatalf("feed is not valid Atom XML: %v\n%s", err, r.body)
+	}
+	if feed.Updated != "2026-03-09T06:00:00Z" || !strings.HasPrefix(feed.ID, h.ts.URL) {
+		t.Errorf("feed id %q updated %q", feed.ID, feed.Updated)
+	}
+	if len(feed.Entries) != 3 {
+		t.Fatalf("%d entries, want 3", len(feed.Entries))
+	}
+	want := []string{"2026-03-09", "2026-03-08", "2026-03-07"}
+	for i, e := range feed.Entries {
+		if e.Link.Href != h.ts.URL+"/archive/"+want[i] || e.ID != e.Link.Href {
+			t.Errorf("entry %d link %q id %q", i, e.Link.Href, e.ID)
+		}
+		if _, err := time.Parse(time.RFC3339, e.Updated); err != nil {
+			t.Errorf("entry %d updated %q: %v", i, e.Updated, err)
+		}
+	}
+	if feed.Entries[0].Title != "Trade digest, 9 March & <more>" || strings.ContainsRune(feed.Entries[0].Summary, 0) {
+		t.Errorf("entry 0 title %q summary %q", feed.Entries[0].Title, feed.Entries[0].Summary)
+	}
+	for _, l := range feed.Links {
+		if !strings.HasPrefix(l.Href, h.ts.URL+"/") {
+			t.Errorf("feed link %q is not absolute", l.Href)
+		}
+	}
+}
+
+func TestServer_Archive_Errors(t *testing.T) {
+	h := newHarness(t, nil)
+	h.store.fail = errBoom
+	for _, p := range []string{"/archive", "/archive/2026-03-08", "/feed.xml"} {
+		r := h.do("GET", p, nil)
+		wantStatus(t, r, http.StatusInternalServerError)
+		if strings.Contains(r.body, "boom") {
+			t.Errorf("%s: store error reached the page", p)
+		}
+	}
+	h = newHarness(t, func(c *Config) { c.Editions = nil })
+	for _, p := range []string{"/archive", "/archive/2026-03-08", "/feed.xml"} {
+		wantStatus(t, h.do("GET", p, nil), http.StatusNotFound)
+	}
+}
