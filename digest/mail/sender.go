@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -186,6 +187,16 @@ func (s *Sender) Close() error {
 	s.mu.Unlock()
 	s.wg.Wait()
 	return nil
+}
+
+// Rate returns the current send-rate limit in messages per second: the
+// configured one, or less while a 421/454 slow-down lasts; +Inf when
+// unlimited.
+func (s *Sender) Rate() float64 {
+	if r := s.throttle.current(); r != rate.Inf {
+		return float64(r)
+	}
+	return math.Inf(1)
 }
 
 // Dials returns how many connections were opened so far (redials included).
@@ -474,13 +485,23 @@ func newThrottle(perSecond float64, burst int, slow time.Duration, now func() ti
 }
 
 func (t *throttle) wait(ctx context.Context) error {
+	t.restore()
+	return t.lim.Wait(ctx)
+}
+
+// restore returns to the configured rate once a slow-down has run out.
+func (t *throttle) restore() {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	if !t.until.IsZero() && t.now().After(t.until) {
 		t.until = time.Time{}
 		t.lim.SetLimit(t.base)
 	}
-	t.mu.Unlock()
-	return t.lim.Wait(ctx)
+}
+
+func (t *throttle) current() rate.Limit {
+	t.restore()
+	return t.lim.Limit()
 }
 
 // record counts a sent message, to know the real rate when the configured

@@ -1,0 +1,366 @@
+package mail
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/mail/mailtest"
+)
+
+// msgN is a small message to user<n>@example.org with a unique Message-ID.
+func msgN(n int) digest.Message {
+	m := testMessage()
+	m.To = fmt.Sprintf("user%d@example.org", n)
+	m.MessageID = fmt.Sprintf("digest.test.%d@digest.example.com", n)
+	return m
+}
+
+func configFor(t testing.TB, addr string, mode TLSMode) SMTPConfig {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := strconv.Atoi(port)
+	return SMTPConfig{Host: host, Port: p, TLS: mode}
+}
+
+func startSender(t testing.TB, cfg SMTPConfig, opts SenderOptions) *Sender {
+	t.Helper()
+	s, err := NewSender(cfg, opts)
+	if err != nil {
+		t.Fatalf("NewSender: %v", err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestSender_SendPool(t *testing.T) {
+	sink := mailtest.StartSink(t, mailtest.SinkOptions{})
+	s := startSender(t, configFor(t, sink.Addr, TLSNone), SenderOptions{Connections: 4})
+
+	const n = 200
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for g := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := g; i < n; i += 20 {
+				errs <- s.Send(context.Background(), msgN(i))
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("Send: %v", err)
+		}
+	}
+	ids := sink.IDs()
+	for i := range n {
+		if c := ids[msgN(i).MessageID]; c != 1 {
+			t.Errorf("%s arrived %d times, want once", msgN(i).MessageID, c)
+		}
+	}
+	if len(ids) != n {
+		t.Errorf("sink has %d distinct ids, want %d", len(ids), n)
+	}
+	if c := sink.Connections(); c < 1 || c > 4 {
+		t.Errorf("%d connections, want 1..4 (one per worker)", c)
+	}
+	for _, m := range sink.Messages()[:5] {
+		if len(m.To) != 1 || !strings.HasPrefix(m.To[0], "user") || m.From != "digest@example.com" {
+			t.Errorf("envelope from %q to %v", m.From, m.To)
+		}
+	}
+}
+
+func TestSender_StartTLSWithAuth(t *testing.T) {
+	srvTLS, pool := mailtest.SelfSignedTLS(t)
+	sink := mailtest.StartSink(t, mailtest.SinkOptions{TLS: srvTLS, Username: "digest", Password: "pw-123"})
+	cfg := configFor(t, sink.Addr, TLSStartTLS)
+	cfg.Username, cfg.Password = "digest", "pw-123"
+	s := startSender(t, cfg, SenderOptions{RootCAs: pool, Connections: 2})
+	for i := range 5 {
+		if err := s.Send(context.Background(), msgN(i)); err != nil {
+			t.Fatalf("Send: %v", err)
+		}
+	}
+	if sink.Total() != 5 {
+		t.Errorf("sink received %d, want 5", sink.Total())
+	}
+}
+
+func TestSender_TLSPolicy(t *testing.T) {
+	srvTLS, pool := mailtest.SelfSignedTLS(t)
+	plain := mailtest.StartSink(t, mailtest.SinkOptions{})
+	implicit := mailtest.StartSink(t, mailtest.SinkOptions{TLS: srvTLS, ImplicitTLS: true})
+	starttls := mailtest.StartSink(t, mailtest.SinkOptions{TLS: srvTLS})
+	tests := []struct {
+		name    string
+		sink    *mailtest.Sink
+		mode    TLSMode
+		opts    SenderOptions
+		wantErr bool
+	}{
+		{"starttls required but not offered", plain, TLSStartTLS, SenderOptions{}, true},
+		{"opportunistic falls back to plain", plain, TLSOpportunistic, SenderOptions{}, false},
+		{"opportunistic upgrades", starttls, TLSOpportunistic, SenderOptions{RootCAs: pool}, false},
+		{"implicit tls", implicit, TLSImplicit, SenderOptions{RootCAs: pool}, false},
+		{"implicit tls, untrusted certificate", implicit, TLSImplicit, SenderOptions{}, true},
+		{"starttls, untrusted certificate", starttls, TLSStartTLS, SenderOptions{}, true},
+		{"starttls, verification off for tests", starttls, TLSStartTLS, SenderOptions{InsecureSkipVerify: true}, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := tt.sink.Total()
+			s := startSender(t, configFor(t, tt.sink.Addr, tt.mode), tt.opts)
+			err := s.Send(context.Background(), msgN(i))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("Send = %v, want error %v", err, tt.wantErr)
+			}
+			if err != nil && digest.IsPermanent(err) {
+				t.Errorf("a connection-level failure must be temporary: %v", err)
+			}
+			if got := tt.sink.Total() - before; got != map[bool]int{true: 0, false: 1}[tt.wantErr] {
+				t.Errorf("sink received %d messages", got)
+			}
+		})
+	}
+}
+
+func TestSender_SecretsNeverLogged(t *testing.T) {
+	const secret = "wrong-s3cret-value"
+	srvTLS, pool := mailtest.SelfSignedTLS(t)
+	sink := mailtest.StartSink(t, mailtest.SinkOptions{TLS: srvTLS, Username: "digest", Password: "right"})
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	cfg := configFor(t, sink.Addr, TLSStartTLS)
+	cfg.Username, cfg.Password = "digest", secret
+	s := startSender(t, cfg, SenderOptions{RootCAs: pool, Logger: logger})
+	err := s.Send(context.Background(), msgN(1))
+	if err == nil {
+		t.Fatal("Send with a wrong password succeeded")
+	}
+	if sink.AuthFailures() == 0 {
+		t.Fatalf("the server saw no AUTH attempt; error: %v", err)
+	}
+	if digest.IsPermanent(err) {
+		t.Errorf("an AUTH failure is the relay's configuration, not the recipient's: want temporary, got %v", err)
+	}
+	_ = s.Close()
+	plainAuth := base64.StdEncoding.EncodeToString([]byte("\x00digest\x00" + secret))
+	for what, text := range map[string]string{"error": err.Error(), "logs": logs.String(), "config": fmt.Sprint(cfg), "config %+v": fmt.Sprintf("%+v", s.cfg.String())} {
+		if strings.Contains(text, secret) || strings.Contains(text, plainAuth) {
+			t.Errorf("%s contain the password: %s", what, text)
+		}
+	}
+	if !strings.Contains(logs.String(), "smtp connect failed") {
+		t.Errorf("the failure was not logged: %s", logs.String())
+	}
+}
+
+func TestSender_Lifecycle(t *testing.T) {
+	sink := mailtest.StartSink(t, mailtest.SinkOptions{})
+	s, err := NewSender(configFor(t, sink.Addr, TLSNone), SenderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(context.Background(), msgN(1)); !errors.Is(err, ErrClosed) {
+		t.Errorf("Send before Start = %v, want ErrClosed", err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err == nil {
+		t.Error("second Start succeeded")
+	}
+	if err := s.Check(context.Background()); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+	if err := s.Send(context.Background(), msgN(2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(context.Background(), msgN(3)); !errors.Is(err, ErrClosed) {
+		t.Errorf("Send after Close = %v, want ErrClosed", err)
+	}
+	if sink.Count(msgN(2).MessageID) != 1 || sink.Count(msgN(3).MessageID) != 0 {
+		t.Errorf("sink ids = %v", sink.IDs())
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestSender_InvalidMessageIsPermanent(t *testing.T) {
+	sink := mailtest.StartSink(t, mailtest.SinkOptions{})
+	s := startSender(t, configFor(t, sink.Addr, TLSNone), SenderOptions{})
+	m := msgN(1)
+	m.To = "nobody"
+	if err := s.Send(context.Background(), m); !digest.IsPermanent(err) {
+		t.Errorf("Send = %v, want permanent", err)
+	}
+	if sink.Connections() != 0 {
+		t.Errorf("an unbuildable message opened a connection")
+	}
+}
+
+func TestSender_ContextEndsWhileQueued(t *testing.T) {
+	sink := mailtest.StartSink(t, mailtest.SinkOptions{Delay: 150 * time.Millisecond})
+	s := startSender(t, configFor(t, sink.Addr, TLSNone), SenderOptions{Connections: 1})
+	first := make(chan error, 1)
+	go func() { first <- s.Send(context.Background(), msgN(1)) }()
+	time.Sleep(20 * time.Millisecond) // let the only worker take message 1
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := s.Send(ctx, msgN(2))
+	if !errors.Is(err, context.DeadlineExceeded) || digest.IsPermanent(err) {
+		t.Errorf("queued Send = %v, want a temporary deadline error", err)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if sink.Count(msgN(2).MessageID) != 0 {
+		t.Error("a message whose caller gave up was still sent")
+	}
+}
+
+func TestSender_RateLimit(t *testing.T) {
+	sink := mailtest.StartSink(t, mailtest.SinkOptions{DiscardBodies: true})
+	s := startSender(t, configFor(t, sink.Addr, TLSNone), SenderOptions{Connections: 2, RatePerSecond: 40})
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range 42 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := s.Send(context.Background(), msgN(i)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	// 42 messages at 40/s with a burst of 2 need at least one second: a
+	// lower bound, which no slow machine can break.
+	if el := time.Since(start); el < 900*time.Millisecond {
+		t.Errorf("42 messages at 40/s took %v", el)
+	}
+	if sink.Total() != 42 {
+		t.Errorf("sink received %d", sink.Total())
+	}
+}
+
+func TestSender_SlowDownOn421And454(t *testing.T) {
+	for _, reply := range []string{"421 4.7.0 too many messages, slow down", "454 4.7.0 rate limited"} {
+		t.Run(reply[:3], func(t *testing.T) {
+			srv := mailtest.StartFaultServer(t, mailtest.FaultOptions{Rules: map[string]mailtest.Rule{
+				"user1@example.org": {Stage: mailtest.AtRcpt, Reply: reply},
+			}})
+			var now atomic.Int64
+			now.Store(time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC).UnixNano())
+			clock := func() time.Time { return time.Unix(0, now.Load()) }
+			s := startSender(t, configFor(t, srv.Addr, TLSNone), SenderOptions{
+				Connections: 1, RatePerSecond: 100, SlowDownFor: time.Minute, Now: clock,
+			})
+			err := s.Send(context.Background(), msgN(1))
+			var se *SMTPError
+			if !errors.As(err, &se) || se.Code != mustAtoi(reply[:3]) || digest.IsPermanent(err) {
+				t.Fatalf("Send = %v, want a temporary %s", err, reply[:3])
+			}
+			if r := s.Rate(); r != 50 {
+				t.Errorf("rate after %s = %v, want 50", reply[:3], r)
+			}
+			if err := s.Send(context.Background(), msgN(2)); err != nil {
+				t.Fatalf("next message: %v", err)
+			}
+			now.Add(int64(2 * time.Minute))
+			if r := s.Rate(); r != 100 {
+				t.Errorf("rate after the slow-down window = %v, want 100", r)
+			}
+		})
+	}
+}
+
+func TestSender_SlowDownWhenUnlimited(t *testing.T) {
+	srv := mailtest.StartFaultServer(t, mailtest.FaultOptions{Greetings: []string{"421 4.3.2 busy"}})
+	s := startSender(t, configFor(t, srv.Addr, TLSNone), SenderOptions{Connections: 1})
+	if r := s.Rate(); !math.IsInf(r, 1) {
+		t.Fatalf("rate = %v, want unlimited", r)
+	}
+	err := s.Send(context.Background(), msgN(1))
+	if err == nil || digest.IsPermanent(err) {
+		t.Fatalf("Send against a 421 greeting = %v, want temporary", err)
+	}
+	if r := s.Rate(); math.IsInf(r, 1) || r <= 0 {
+		t.Errorf("rate after a 421 greeting = %v, want a finite limit", r)
+	}
+	if err := s.Send(context.Background(), msgN(2)); err != nil {
+		t.Errorf("the next connection is greeted normally, Send = %v", err)
+	}
+}
+
+func TestSender_RedialsDroppedConnection(t *testing.T) {
+	srv := mailtest.StartFaultServer(t, mailtest.FaultOptions{CloseAfter: 2})
+	s := startSender(t, configFor(t, srv.Addr, TLSNone), SenderOptions{Connections: 1})
+	for i := range 7 {
+		if err := s.Send(context.Background(), msgN(i)); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	got := srv.Delivered()
+	for i := range 7 {
+		if got[msgN(i).MessageID] != 1 {
+			t.Errorf("%s delivered %d times", msgN(i).MessageID, got[msgN(i).MessageID])
+		}
+	}
+	if srv.Connections() != 4 || s.Dials() != 4 {
+		t.Errorf("connections = %d, dials = %d; want 4 (two messages per connection)", srv.Connections(), s.Dials())
+	}
+}
+
+func TestSender_DKIMOverSMTP(t *testing.T) {
+	sink := mailtest.StartSink(t, mailtest.SinkOptions{})
+	pemKey, pub := rsaKeyPEM(t)
+	s := startSender(t, configFor(t, sink.Addr, TLSNone), SenderOptions{
+		Build: BuildOptions{DKIM: &DKIMConfig{Domain: "example.com", Selector: "d1", PrivateKeyPEM: pemKey}},
+	})
+	if err := s.Send(context.Background(), msgN(1)); err != nil {
+		t.Fatal(err)
+	}
+	msgs := sink.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	if _, err := dkimVerify(msgs[0].Data, pub); err != nil {
+		t.Errorf("signature of the delivered message does not verify: %v", err)
+	}
+}
+
+func mustAtoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		panic(err)
+	}
+	return n
+}
