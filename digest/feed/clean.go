@@ -27,13 +27,14 @@ var boilerplate = []boilerRule{
 	rule(300, `\b(sign up|subscribe|register)\b.{0,60}\b(newsletters?|e-?mail alerts?|daily briefing|our briefing|mailing list)\b`),
 	rule(200, `\b(newsletters?|e-?mail alerts?)\b.{0,60}\b(sign up|subscribe|delivered|inbox|straight to you)\b`),
 	rule(300, `\b(support|fund)\b.{0,40}\b(our|independent|quality) (journalism|reporting|newsroom)\b`),
-	rule(300, `(^[\W_]*|\b(please|can you|will you|help us|consider)\b.{0,30}\b)(donate|make a (donation|contribution)|chip in)\b|\b(donate|give) (now|today|here)\b`),
+	rule(300, `(^[\W_]*|\b(please|can you|will you|help us|consider)\b.{0,30}\b)(donate|mak(e|ing) a (donation|contribution)|chip in)\b|\b(donate|give) (now|today|here)\b`),
 	rule(250, `\b(already a (subscriber|member)|subscribers? only|you have reached your|free articles? (left|remaining)|to continue reading|unlock (this|unlimited)|start your (free )?trial|subscribe (now|today)|exclusive to subscribers)\b`),
 	rule(160, `^[\W_]*(get|receive|enjoy) (our|the|free|unlimited)\b.{0,80}\b(newsletter|inbox|access|updates|delivered)\b`),
 	// Read-more, related and share lines.
 	rule(160, `^[\W_]*(read more|continue reading|keep reading|read the (full|whole|rest|original) (story|article|report|post)|full story|read full (story|article)|read on|more on this story|watch( the)? video|listen to (this|the) (article|story))\b`),
 	rule(160, `^[\W_]*(related( (articles?|stories|coverage|content|reading|links?|news))?|recommended( for you| reading| stories)?|see also|also read|read also|you (may|might) also like|more from [\w .]{1,40}|most (read|popular|viewed)|trending( now)?|top stories|latest news)\s*([:|»›>–—-].*)?$`),
 	rule(120, `^[\W_]*(share|tweet|e-?mail|print|save|copy link|comments?|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|flipboard|telegram|messenger)(\s*(this|the)?\s*(article|story|page|post|link)?\s*(on|via|with|to)?\s*(facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|e-?mail|a friend)?)?\s*[:.!]?\s*([|/•·,]\s*(share|tweet|e-?mail|print|save|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|flipboard|telegram|messenger)\s*)*[\W_]*$`),
+	rule(120, `^([\W_]*(share|tweet|e-?mail|print|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|flipboard|telegram|messenger|copy link)[\W_]*){2,}$`),
 	rule(120, `^[\W_]*(click to share|share this (article|story|page)|share on (facebook|twitter|x|linkedin|whatsapp|reddit|email))\b`),
 	rule(200, `\bclick here\b`),
 	// Photo and video credits and captions.
@@ -48,7 +49,7 @@ var boilerplate = []boilerRule{
 	rule(120, `^(\s*[@#][\w.]+[\s,;|/•·]*)+$`),
 	// Republication notes and copyright lines.
 	rule(300, `^[\W_]*((a version of )?this (article|story|post|piece|report|column) (was |is )?(first |originally )?(appeared|published|ran|posted|republished)|(originally|first) (published|appeared) (on|in|at|by))\b`),
-	rule(250, `^[\W_]*(©|\(c\)|copyright\b|all rights reserved)`),
+	rule(250, `^[\W_]*(©|\(c\)|copyright\s*(©|\(c\)|\d{4}|by\b)|all rights reserved)`),
 	rule(250, `\ball rights reserved\.?\s*$`),
 	rule(250, `\bmay not be (published|reproduced), broadcast, rewritten\b`),
 	// Lone labels.
