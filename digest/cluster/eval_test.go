@@ -1,0 +1,269 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"html"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// corpusDir is ../shared/corpus seen from the module root; this package is
+// two levels below it.
+const corpusDir = "../../../shared/corpus"
+
+// labelled is one article of testdata/labelled.json.
+type labelled struct {
+	ID        string `json:"id"`
+	Cluster   string `json:"cluster"`
+	Source    string `json:"source"`
+	Title     string `json:"title"`
+	Published string `json:"published"`
+	Text      string `json:"text"`
+	// Corpus names a feed under corpusDir whose item with Title supplies
+	// the text and time.
+	Corpus string `json:"corpus"`
+}
+
+// loadLabelled reads the labelled set and resolves corpus references. It
+// returns the articles, their gold cluster ids and how many corpus items
+// were left out because the corpus is absent.
+func loadLabelled(tb testing.TB) ([]digest.Article, []string, int) {
+	tb.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "labelled.json"))
+	if err != nil {
+		tb.Fatalf("read labelled set: %v", err)
+	}
+	var set struct {
+		Articles []labelled `json:"articles"`
+	}
+	if err := json.Unmarshal(raw, &set); err != nil {
+		tb.Fatalf("parse labelled set: %v", err)
+	}
+	feeds := map[string]*gofeed.Feed{}
+	var arts []digest.Article
+	var gold []string
+	missing := 0
+	for _, l := range set.Articles {
+		a := digest.Article{SourceID: l.Source, SourceName: l.Source, Title: l.Title, Text: l.Text, URL: "urn:" + l.ID}
+		if l.Published != "" {
+			t, err := time.Parse(time.RFC3339, l.Published)
+			if err != nil {
+				tb.Fatalf("article %s: bad time: %v", l.ID, err)
+			}
+			a.Published = t
+		}
+		if l.Corpus != "" {
+			f, ok := feeds[l.Corpus]
+			if !ok {
+				f = readFeed(tb, filepath.Join(corpusDir, l.Corpus))
+				feeds[l.Corpus] = f
+			}
+			if f == nil {
+				missing++
+				continue
+			}
+			item := findItem(f, l.Title)
+			if item == nil {
+				tb.Fatalf("article %s: no item titled %q in %s", l.ID, l.Title, l.Corpus)
+			}
+			a.SourceID, a.SourceName = l.Corpus, f.Title
+			a.Text = htmlText(cmpOr(item.Content, item.Description))
+			if item.PublishedParsed != nil {
+				a.Published = *item.PublishedParsed
+			} else if item.UpdatedParsed != nil {
+				a.Published = *item.UpdatedParsed
+			}
+		}
+		a.ContentHash = digest.ContentHash(a.Text)
+		arts = append(arts, a)
+		gold = append(gold, l.Cluster)
+	}
+	return arts, gold, missing
+}
+
+func cmpOr(s ...string) string {
+	for _, v := range s {
+		if strings.TrimSpace(v) != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func readFeed(tb testing.TB, path string) *gofeed.Feed {
+	tb.Helper()
+	fh, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		tb.Fatalf("open corpus feed: %v", err)
+	}
+	defer fh.Close()
+	f, err := gofeed.NewParser().Parse(fh)
+	if err != nil {
+		tb.Fatalf("parse corpus feed %s: %v", path, err)
+	}
+	return f
+}
+
+func findItem(f *gofeed.Feed, title string) *gofeed.Item {
+	for _, it := range f.Items {
+		if strings.TrimSpace(html.UnescapeString(it.Title)) == title {
+			return it
+		}
+	}
+	return nil
+}
+
+var (
+	tagRE   = regexp.MustCompile(`(?s)<[^>]*>`)
+	blockRE = regexp.MustCompile(`(?i)</?(p|br|div|h[1-6]|li)[^>]*>`)
+)
+
+// htmlText is a crude HTML-to-text conversion, enough for feed summaries.
+func htmlText(s string) string {
+	s = blockRE.ReplaceAllString(s, "\n\n")
+	s = html.UnescapeString(tagRE.ReplaceAllString(s, " "))
+	var paras []string
+	for _, p := range strings.Split(s, "\n\n") {
+		if p = strings.Join(strings.Fields(p), " "); p != "" {
+			paras = append(paras, p)
+		}
+	}
+	return strings.Join(paras, "\n\n")
+}
+
+// pairScores counts pairwise agreement between predicted and gold labels.
+type pairScores struct{ tp, fp, fn int }
+
+func (p pairScores) precision() float64 { return ratio(p.tp, p.tp+p.fp) }
+func (p pairScores) recall() float64    { return ratio(p.tp, p.tp+p.fn) }
+func (p pairScores) f1() float64 {
+	pr, rc := p.precision(), p.recall()
+	if pr+rc == 0 {
+		return 0
+	}
+	return 2 * pr * rc / (pr + rc)
+}
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 1
+	}
+	return float64(a) / float64(b)
+}
+
+func comparePairs(pred, gold []string) pairScores {
+	var s pairScores
+	for i := range pred {
+		for j := i + 1; j < len(pred); j++ {
+			p, g := pred[i] == pred[j], gold[i] == gold[j]
+			switch {
+			case p && g:
+				s.tp++
+			case p && !g:
+				s.fp++
+			case !p && g:
+				s.fn++
+			}
+		}
+	}
+	return s
+}
+
+// predictedLabels maps each input article to the key of its story, by URL
+// (unique in the labelled set).
+func predictedLabels(tb testing.TB, arts []digest.Article, stories []digest.Story) []string {
+	tb.Helper()
+	byURL := map[string]string{}
+	for si, st := range stories {
+		for _, a := range st.Articles {
+			byURL[a.URL] = fmt.Sprint(si)
+		}
+	}
+	out := make([]string, len(arts))
+	for i, a := range arts {
+		out[i] = byURL[a.URL]
+	}
+	return out
+}
+
+// Floors for the labelled set, set below the figures measured when the
+// defaults were chosen (precision 1.000, recall 0.889 on 51 articles) so
+// that a change that makes clustering clearly worse fails while small
+// tuning moves do not. The set is small and mostly invented by the
+// authors, so these figures flatter the method; the hard negatives (same
+// subject, different event) are what keeps it honest.
+const (
+	floorPrecision = 0.90
+	floorRecall    = 0.80
+)
+
+// TestEvaluate prints pairwise precision, recall and F1 of the clusterer on
+// the labelled set (go test -v -run TestEvaluate ./digest/cluster) and the
+// pairs it gets wrong.
+func TestEvaluate(t *testing.T) {
+	arts, gold, missing := loadLabelled(t)
+	if missing > 0 {
+		t.Logf("%d corpus items left out: %s is absent (clone shared/ beside the repository to include them)", missing, corpusDir)
+	}
+	c := New(Config{})
+	stories, err := c.Cluster(context.Background(), arts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pred := predictedLabels(t, arts, stories)
+	s := comparePairs(pred, gold)
+	goldClusters := len(slices.Compact(slices.Sorted(slices.Values(gold))))
+	t.Logf("labelled set: %d articles, %d gold stories, %d predicted stories", len(arts), goldClusters, len(stories))
+	t.Logf("pairwise precision %.3f  recall %.3f  F1 %.3f  (tp %d, fp %d, fn %d)", s.precision(), s.recall(), s.f1(), s.tp, s.fp, s.fn)
+	docs := analyse(arts, c.cfg.LeadSentences)
+	// The margin: how far the weakest same-story pair and the strongest
+	// different-story pair (among those sharing enough entities) sit from
+	// the threshold.
+	minPos, maxNeg := 1.0, 0.0
+	for i := range arts {
+		for j := i + 1; j < len(arts); j++ {
+			shared, ent := entityOverlap(docs[i].entities, docs[j].entities)
+			if shared < c.cfg.MinSharedEntities {
+				continue
+			}
+			if sc := c.score(&docs[i], &docs[j], ent); gold[i] == gold[j] {
+				minPos = min(minPos, sc)
+			} else {
+				maxNeg = max(maxNeg, sc)
+			}
+		}
+	}
+	t.Logf("same-event score: weakest same-story pair %.3f, strongest different-story pair %.3f, threshold %.2f", minPos, maxNeg, c.cfg.Threshold)
+	for i := range arts {
+		for j := i + 1; j < len(arts); j++ {
+			p, g := pred[i] == pred[j], gold[i] == gold[j]
+			if p == g {
+				continue
+			}
+			kind := "false merge"
+			if g {
+				kind = "missed"
+			}
+			shared, ent := entityOverlap(docs[i].entities, docs[j].entities)
+			t.Logf("%s: %q ~ %q: lead %.2f body %.2f entities %d/%.2f score %.2f", kind, arts[i].Title, arts[j].Title,
+				docs[i].lead.cosine(docs[j].lead), docs[i].body.cosine(docs[j].body), shared, ent, c.score(&docs[i], &docs[j], ent))
+		}
+	}
+	if s.precision() < floorPrecision || s.recall() < floorRecall {
+		t.Errorf("clustering below floors: precision %.3f (floor %.2f), recall %.3f (floor %.2f)", s.precision(), floorPrecision, s.recall(), floorRecall)
+	}
+}

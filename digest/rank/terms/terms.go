@@ -1,0 +1,226 @@
+// Package terms normalises news text into comparable word tokens: it splits
+// words, folds case, drops stop words and applies a light stemmer. The ranker
+// matches topic phrases with it and the clusterer builds its similarity
+// vectors with it, so a term means the same thing in both.
+package terms
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Token is one word of a text.
+type Token struct {
+	Word    string // lower-cased surface form
+	Surface string // as written
+	Stem    string // light stem of Word
+	// Cap is true when the word began with an upper-case letter and was not
+	// the first word of a sentence (a hint for proper names).
+	Cap bool
+	// SentenceStart is true for the first word of a sentence.
+	SentenceStart bool
+}
+
+// Tokens splits text into word tokens. Letters, digits and the characters
+// '.', ',' and '%' inside numbers ("31.2", "140,000", "62.9%") stay in one
+// token; apostrophes inside words are dropped ("Korea's" → "korea").
+func Tokens(text string) []Token {
+	var out []Token
+	sentenceStart := true
+	i := 0
+	for i < len(text) {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if !isWordRune(r) {
+			if r == '.' || r == '!' || r == '?' || r == '\n' {
+				sentenceStart = true
+			}
+			i += size
+			continue
+		}
+		start := i
+		var b strings.Builder
+		digits := unicode.IsDigit(r)
+		for i < len(text) {
+			r, size = utf8.DecodeRuneInString(text[i:])
+			switch {
+			case isWordRune(r):
+				b.WriteRune(unicode.ToLower(r))
+			case r == '%' && digits:
+				b.WriteByte('%')
+			case (r == '.' || r == ',') && digits && i+size < len(text) && isDigitByte(text[i+size]):
+				if r == '.' {
+					b.WriteByte('.')
+				} // thousands separators are dropped: "140,000" → "140000"
+			case (r == '\'' || r == '’') && i+size < len(text):
+				// "Korea's" → "korea"; "don't" → "don"; skip the rest of the clitic.
+				n, nsize := utf8.DecodeRuneInString(text[i+size:])
+				if !unicode.IsLetter(n) {
+					goto done
+				}
+				i += size + nsize
+				for i < len(text) {
+					n, nsize = utf8.DecodeRuneInString(text[i:])
+					if !unicode.IsLetter(n) {
+						break
+					}
+					i += nsize
+				}
+				goto done
+			default:
+				goto done
+			}
+			i += size
+		}
+	done:
+		w := b.String()
+		first, _ := utf8.DecodeRuneInString(text[start:])
+		out = append(out, Token{
+			Word:          w,
+			Surface:       text[start:i],
+			Stem:          Stem(w),
+			Cap:           unicode.IsUpper(first) && !sentenceStart,
+			SentenceStart: sentenceStart,
+		})
+		sentenceStart = false
+	}
+	return out
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+func isDigitByte(c byte) bool { return c >= '0' && c <= '9' }
+
+// Stems returns the stems of the words of text, stop words removed.
+func Stems(text string) []string {
+	toks := Tokens(text)
+	out := make([]string, 0, len(toks))
+	for _, t := range toks {
+		if !IsStopword(t.Word) {
+			out = append(out, t.Stem)
+		}
+	}
+	return out
+}
+
+// Stem reduces an English word to a light stem: plural and common verb
+// endings are removed so that "tariffs", "tariff"; "duties", "duty";
+// "negotiations", "negotiation"; "exporting", "exported", "export" meet. It
+// is deliberately weaker than Porter's stemmer: topic phrases must not match
+// unrelated words ("union" must not become "uni").
+func Stem(w string) string {
+	if len(w) <= 3 || !isASCIIWord(w) {
+		return w
+	}
+	switch {
+	case strings.HasSuffix(w, "ies") && len(w) > 4:
+		return w[:len(w)-3] + "y"
+	case strings.HasSuffix(w, "sses"):
+		return w[:len(w)-2]
+	case strings.HasSuffix(w, "ches") || strings.HasSuffix(w, "shes") || strings.HasSuffix(w, "xes"):
+		return w[:len(w)-2]
+	case strings.HasSuffix(w, "ss") || strings.HasSuffix(w, "us") || strings.HasSuffix(w, "is"):
+		return w
+	case strings.HasSuffix(w, "s"):
+		return w[:len(w)-1]
+	case strings.HasSuffix(w, "ing") && len(w) > 5:
+		return undouble(w[:len(w)-3])
+	case strings.HasSuffix(w, "ied") && len(w) > 4:
+		return w[:len(w)-3] + "y"
+	case strings.HasSuffix(w, "ed") && len(w) > 4:
+		return undouble(w[:len(w)-2])
+	}
+	return w
+}
+
+// undouble maps "shipp" (from "shipping") to "ship" so it meets "ships".
+func undouble(w string) string {
+	n := len(w)
+	if n >= 3 && w[n-1] == w[n-2] && !strings.ContainsRune("lsz", rune(w[n-1])) && !isVowel(w[n-1]) {
+		return w[:n-1]
+	}
+	return w
+}
+
+func isVowel(c byte) bool { return strings.IndexByte("aeiou", c) >= 0 }
+
+func isASCIIWord(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if w[i] < 'a' || w[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// IsStopword reports whether w (lower case) is a function word that carries
+// no topic.
+func IsStopword(w string) bool {
+	_, ok := stopwords[w]
+	return ok
+}
+
+var stopwords = func() map[string]struct{} {
+	m := map[string]struct{}{}
+	for _, w := range strings.Fields(`a about above after again against all also am an and any are as at be
+		because been before being below between both but by can could did do does doing down during each
+		few for from further had has have having he her here hers herself him himself his how i if in into
+		is it its itself just me more most my myself no nor not now of off on once only or other our ours
+		ourselves out over own same she should so some such than that the their theirs them themselves then
+		there these they this those through to too under until up very was we were what when where which
+		while who whom why will with would you your yours yourself yourselves said says say mr ms mrs
+		according told last year years week month new one two per cent percent since still may might must
+		us upon its it's would like`) {
+		m[w] = struct{}{}
+	}
+	return m
+}()
+
+// Sentences splits text into sentences at '.', '!' or '?' followed by a space
+// and an upper-case letter, digit or quote, and at paragraph breaks. It keeps
+// abbreviations such as "U.S." and decimals such as "31.2" inside sentences.
+func Sentences(text string) []string {
+	var out []string
+	for _, para := range strings.Split(text, "\n\n") {
+		para = strings.Join(strings.Fields(para), " ")
+		start := 0
+		for i := 0; i < len(para); i++ {
+			c := para[i]
+			if c != '.' && c != '!' && c != '?' {
+				continue
+			}
+			if i+2 >= len(para) || para[i+1] != ' ' {
+				continue
+			}
+			next, _ := utf8.DecodeRuneInString(para[i+2:])
+			if !unicode.IsUpper(next) && !unicode.IsDigit(next) && next != '"' && next != '“' {
+				continue
+			}
+			if c == '.' && isAbbreviation(para[start:i]) {
+				continue
+			}
+			out = append(out, strings.TrimSpace(para[start:i+1]))
+			start = i + 2
+		}
+		if s := strings.TrimSpace(para[start:]); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// isAbbreviation reports whether the text before a full stop ends in a
+// short abbreviation ("Mr", "U.S", "Jan").
+func isAbbreviation(before string) bool {
+	j := strings.LastIndexByte(before, ' ')
+	last := before[j+1:]
+	if strings.Contains(last, ".") {
+		return true // "U.S." and the like
+	}
+	switch strings.ToLower(last) {
+	case "mr", "mrs", "ms", "dr", "st", "no", "vs", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+		"sep", "sept", "oct", "nov", "dec", "inc", "ltd", "co", "corp", "gov", "sen", "rep":
+		return true
+	}
+	return len(last) == 1 && unicode.IsUpper(rune(last[0]))
+}
