@@ -520,8 +520,10 @@ func (t *throttle) record() {
 	}
 }
 
-// slowDown halves the current rate (the observed rate when unlimited) down
-// to a floor, for t.slow from now.
+// slowDown halves the current rate for t.slow from now, down to a floor.
+// When the configured rate is unlimited it halves the rate observed so far,
+// or starts from one message per second per connection when there is no
+// observation yet.
 func (t *throttle) slowDown() (rate.Limit, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -529,10 +531,13 @@ func (t *throttle) slowDown() (rate.Limit, bool) {
 	cur := t.lim.Limit()
 	if cur == rate.Inf {
 		observed := t.lastRate
-		if el := now.Sub(t.windowStart).Seconds(); observed == 0 && el > 0 {
+		if el := now.Sub(t.windowStart).Seconds(); observed == 0 && !t.windowStart.IsZero() && el >= 1 {
 			observed = float64(t.windowSent) / el
 		}
-		cur = rate.Limit(max(observed, 2*float64(t.floor)))
+		if observed == 0 {
+			observed = float64(t.lim.Burst())
+		}
+		cur = rate.Limit(observed)
 	}
 	next := max(cur/2, t.floor)
 	t.until = now.Add(t.slow)
