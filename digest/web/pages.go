@@ -12,7 +12,7 @@ import (
 	"net/http"
 )
 
-//go:embed templates/*.html static/style.css
+//go:embed templates/*.html static/style.css static/icon.svg
 var assets embed.FS
 
 // tzScript pre-fills the time-zone field from the browser. The form works
@@ -43,6 +43,7 @@ const archiveCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src https
 type pages struct {
 	sets  map[string]*template.Template
 	style []byte
+	icon  []byte
 }
 
 // pageNames are the page templates under templates/, without ".html".
@@ -65,6 +66,9 @@ func parsePages() (*pages, error) {
 	}
 	if p.style, err = fs.ReadFile(assets, "static/style.css"); err != nil {
 		return nil, fmt.Errorf("read stylesheet: %w", err)
+	}
+	if p.icon, err = fs.ReadFile(assets, "static/icon.svg"); err != nil {
+		return nil, fmt.Errorf("read icon: %w", err)
 	}
 	return p, nil
 }
@@ -151,6 +155,14 @@ func (s *Server) handleStyle(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Write(s.pages.style)
+}
+
+// handleIcon serves the site icon, also at /favicon.ico where browsers ask
+// for it whatever the page links.
+func (s *Server) handleIcon(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Write(s.pages.icon)
 }
 
 // readForm parses a bounded form body; it answers the client itself and

@@ -257,6 +257,8 @@ func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.handleIndex)
 	mux.HandleFunc("GET /static/style.css", s.handleStyle)
+	mux.HandleFunc("GET /static/icon.svg", s.handleIcon)
+	mux.HandleFunc("GET /favicon.ico", s.handleIcon)
 
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)

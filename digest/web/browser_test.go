@@ -1,0 +1,407 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	netmail "net/mail"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/mail"
+	"github.com/tradedigest/tradedigest/digest/mail/mailtest"
+	"github.com/tradedigest/tradedigest/digest/token"
+)
+
+// chromiumPath returns the browser for browser tests: $DIGEST_TEST_CHROMIUM,
+// else /usr/bin/chromium when present, else "".
+func chromiumPath() string {
+	if p := os.Getenv("DIGEST_TEST_CHROMIUM"); p != "" {
+		return p
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	return ""
+}
+
+// artifactDir is where screenshots go: $DIGEST_ARTIFACTS/web, else a
+// temporary directory.
+func artifactDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if a := os.Getenv("DIGEST_ARTIFACTS"); a != "" {
+		dir = filepath.Join(a, "web")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// startBrowser starts headless Chromium with a fresh profile and returns a
+// tab context. It skips the test when no browser is found.
+func startBrowser(t *testing.T, env ...string) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	bin := chromiumPath()
+	if bin == "" {
+		t.Skip("no Chromium: set DIGEST_TEST_CHROMIUM to a Chromium binary (Debian: apt-get install chromium chromium-driver)")
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	t.Cleanup(cancel)
+	actx, acancel := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(bin),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(390, 844),
+		chromedp.Env(env...),
+	)
+	t.Cleanup(acancel)
+	tab, tcancel := chromedp.NewContext(actx)
+	t.Cleanup(tcancel)
+	if err := chromedp.Do(tab); err != nil {
+		t.Fatalf("start chromium %s: %v", bin, err)
+	}
+	return tab
+}
+
+// mailbox is where the browser test's mail goes: mailpit when installed,
+// else an in-process SMTP server; either way over a real SMTP socket.
+type mailbox struct {
+	smtpAddr string
+	apiURL   string         // mailpit
+	sink     *mailtest.Sink // fallback
+}
+
+func startMailbox(t *testing.T) *mailbox {
+	t.Helper()
+	if mailtest.MailpitPath() != "" {
+		smtpAddr, apiURL := mailtest.StartMailpit(t)
+		return &mailbox{smtpAddr: smtpAddr, apiURL: apiURL}
+	}
+	t.Log("mailpit not installed; using the in-process SMTP sink")
+	s := mailtest.StartSink(t, mailtest.SinkOptions{})
+	return &mailbox{smtpAddr: s.Addr, sink: s}
+}
+
+// waitText waits for a mail to addr and returns its plain-text part.
+func (m *mailbox) waitText(t *testing.T, ctx context.Context, addr string) string {
+	t.Helper()
+	for ctx.Err() == nil {
+		var raws [][]byte
+		if m.sink != nil {
+			for _, msg := range m.sink.Messages() {
+				if slices.Contains(msg.To, addr) {
+					raws = append(raws, msg.Data)
+				}
+			}
+		} else {
+			list, err := mailtest.MailpitMessages(ctx, m.apiURL, 50)
+			if err != nil {
+				t.Fatalf("list mailpit messages: %v", err)
+			}
+			for _, msg := range list {
+				for _, to := range msg.To {
+					if to.Address == addr {
+						raw, err := mailtest.MailpitRaw(ctx, m.apiURL, msg.ID)
+						if err != nil {
+							t.Fatalf("read mailpit message: %v", err)
+						}
+						raws = append(raws, raw)
+					}
+				}
+			}
+		}
+		if len(raws) > 0 {
+			return textPart(t, raws[len(raws)-1])
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no mail to %s arrived", addr)
+	return ""
+}
+
+// textPart returns the decoded text/plain part of a raw MIME message.
+func textPart(t *testing.T, raw []byte) string {
+	t.Helper()
+	msg, err := netmail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatalf("parse mail: %v", err)
+	}
+	var walk func(h map[string][]string, body io.Reader) string
+	walk = func(h map[string][]string, body io.Reader) string {
+		ct, params, _ := mime.ParseMediaType(netmail.Header(h).Get("Content-Type"))
+		switch {
+		case strings.HasPrefix(ct, "multipart/"):
+			mr := multipart.NewReader(body, params["boundary"])
+			for {
+				p, err := mr.NextPart() // decodes quoted-printable itself
+				if err != nil {
+					return ""
+				}
+				if s := walk(p.Header, p); s != "" {
+					return s
+				}
+			}
+		case ct == "text/plain" || ct == "":
+			if strings.EqualFold(netmail.Header(h).Get("Content-Transfer-Encoding"), "base64") {
+				body = base64.NewDecoder(base64.StdEncoding, body)
+			}
+			b, _ := io.ReadAll(body)
+			return string(b)
+		}
+		return ""
+	}
+	text := walk(msg.Header, msg.Body)
+	if text == "" {
+		t.Fatalf("mail has no text part:\n%s", raw)
+	}
+	return text
+}
+
+// TestBrowser_SignupToUnsubscribe walks a reader through the pages in
+// headless Chromium: sign up → confirmation mail over SMTP → confirm →
+// unsubscribe from a digest link → preferences. It saves a screenshot of
+// each page at phone width, and of the sign-up page at desktop width.
+func TestBrowser_SignupToUnsubscribe(t *testing.T) {
+	// The browser's zone differs from the form's UTC default, so the
+	// pre-filled field proves the inline script ran under the CSP.
+	tab := startBrowser(t, "TZ=Asia/Tokyo")
+	box := startMailbox(t)
+	cfg, err := mail.ParseURL("smtp://" + box.smtpAddr + "?tls=none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, err := mail.NewSender(cfg, mail.SenderOptions{Connections: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sender.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sender.Close() })
+
+	store := newMemStore(time.Now)
+	signer, err := token.NewSigner([]byte(testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var handler = new(swapHandler)
+	ts := httptest.NewServer(handler)
+	t.Cleanup(ts.Close)
+	srv, err := New(Config{
+		BaseURL: ts.URL, Signer: signer, Subscribers: store, Editions: store, Mailer: sender,
+		Topics: testTopics, From: "Trade Digest <digest@example.com>",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler.set(srv.Handler())
+	store.editions["2026-03-09"] = digest.ArchivedEdition{Date: "2026-03-09", Subject: "Trade digest, 9 March", Stories: 5}
+
+	// Collect console messages: a CSP violation or a script error fails the test.
+	var (
+		mu      sync.Mutex
+		console []chromedp.ConsoleMessage
+	)
+	msgs := chromedp.Console(tab)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			console = append(console, m)
+			mu.Unlock()
+		}
+	}()
+
+	dir := artifactDir(t)
+	shot := func(name string) {
+		t.Helper()
+		png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(tab, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	// submit clicks sel and waits until the next page has loaded: the old
+	// document carries a mark the new one lacks.
+	submit := func(step, sel string) {
+		t.Helper()
+		run(step+": mark page", chromedp.Evaluate[chromedp.Void]("window.__stale = true; undefined"))
+		run(step, chromedp.Click(chromedp.CSS(sel)))
+		deadline := time.Now().Add(15 * time.Second)
+		for time.Now().Before(deadline) {
+			done, err := chromedp.Run(tab, chromedp.Evaluate[bool](`window.__stale === undefined && document.readyState === "complete"`))
+			if err == nil && done {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatalf("%s: no new page after clicking %s", step, sel)
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+
+	// 1. Sign up.
+	// Headless windows are at least 500 px wide; emulate a phone's 390.
+	run("open sign-up", chromedp.EmulateViewport(390, 844), chromedp.Navigate(ts.URL+"/subscribe"), chromedp.WaitVisible(chromedp.CSS("#email")))
+	tz, err := chromedp.Run(tab, chromedp.Value(chromedp.CSS("#timezone")))
+	if err != nil || tz != "Asia/Tokyo" {
+		t.Errorf("time zone field = %q, %v; want the browser's Asia/Tokyo", tz, err)
+	}
+	// Keyboard: the first Tab lands on the skip link.
+	run("tab", chromedp.KeyEvent("\t"))
+	if cls, _ := chromedp.Run(tab, chromedp.Evaluate[string]("document.activeElement.className")); cls != "skip" {
+		t.Errorf("first Tab focused %q, want the skip link", cls)
+	}
+	run("fill sign-up",
+		chromedp.SendKeys(chromedp.CSS("#email"), "browser.reader@example.com"),
+		chromedp.Click(chromedp.CSS(`input[value="shipping"]`)),
+		chromedp.SetValue(chromedp.CSS("#send_time"), "06:30"),
+	)
+	shot("01-subscribe-phone")
+	submit("submit sign-up", `button[type="submit"]`)
+	if h := text("h1"); h != "Check your inbox" {
+		t.Fatalf("after sign-up: %q", h)
+	}
+	shot("02-check-inbox-phone")
+	sub, err := store.SubscriberByEmail(t.Context(), "browser.reader@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub.Status != digest.StatusPending || sub.TimeZone != "Asia/Tokyo" || sub.SendTime != "06:30" || !slices.Equal(sub.Topics, []string{"shipping"}) {
+		t.Errorf("after sign-up: %+v", sub)
+	}
+
+	// 2. The confirmation mail arrives over SMTP; open its link.
+	mailText := box.waitText(t, tab, sub.Email)
+	confirm := ""
+	for _, f := range strings.Fields(mailText) {
+		if strings.HasPrefix(f, ts.URL+"/confirm?t=") {
+			confirm = f
+		}
+	}
+	if confirm == "" {
+		t.Fatalf("no confirmation link in the mail:\n%s", mailText)
+	}
+	run("confirm", chromedp.Navigate(confirm), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if h := text("h1"); h != "You are subscribed" {
+		t.Fatalf("after confirming: %q", h)
+	}
+	shot("03-confirmed-phone")
+	if got, _ := store.Subscriber(t.Context(), sub.ID); got.Status != digest.StatusActive {
+		t.Fatalf("status after confirming = %q", got.Status)
+	}
+
+	// 3. Unsubscribe from the link a digest carries.
+	links := Links{BaseURL: ts.URL, Signer: signer}
+	run("open unsubscribe", chromedp.Navigate(links.UnsubscribeURL(sub)), chromedp.WaitVisible(chromedp.CSS("button")))
+	shot("04-unsubscribe-phone")
+	submit("unsubscribe", `button[type="submit"]`)
+	if h := text("h1"); h != "You are unsubscribed" {
+		t.Fatalf("after unsubscribing: %q", h)
+	}
+	shot("05-unsubscribed-phone")
+	if got, _ := store.Subscriber(t.Context(), sub.ID); got.Status != digest.StatusUnsubscribed {
+		t.Fatalf("status after unsubscribing = %q", got.Status)
+	}
+
+	// 4. Preferences: change topics and come back.
+	run("open preferences", chromedp.Navigate(links.PreferencesURL(sub)), chromedp.WaitVisible(chromedp.CSS("form")))
+	run("change preferences",
+		chromedp.Click(chromedp.CSS(`input[value="shipping"]`)),
+		chromedp.Click(chromedp.CSS(`input[value="tariffs"]`)),
+		chromedp.Click(chromedp.CSS(`input[value="sanctions"]`)),
+		chromedp.Click(chromedp.CSS("#status-active")),
+	)
+	shot("06-preferences-phone")
+	submit("save preferences", `button[type="submit"]`)
+	if n := text(".notice"); !strings.Contains(n, "saved") {
+		t.Errorf("after saving: %q", n)
+	}
+	shot("07-preferences-saved-phone")
+	got, _ := store.Subscriber(t.Context(), sub.ID)
+	if !slices.Equal(got.Topics, []string{"tariffs", "sanctions"}) || got.Status != digest.StatusActive {
+		t.Errorf("after preferences: topics %q status %q", got.Topics, got.Status)
+	}
+
+	// 5. Desktop width.
+	run("desktop", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+"/subscribe"), chromedp.WaitVisible(chromedp.CSS("#email")))
+	shot("08-subscribe-desktop")
+	run("archive", chromedp.Navigate(ts.URL+"/archive"), chromedp.WaitVisible(chromedp.CSS("h1")))
+	shot("09-archive-desktop")
+
+	mu.Lock()
+	defer mu.Unlock()
+	for _, m := range console {
+		if m.IsException() || m.Type == "error" || m.Source == "security" {
+			t.Errorf("browser console: %s (%s)", m, m.URL)
+		}
+	}
+	t.Logf("screenshots in %s", dir)
+}
+
+// swapHandler lets a test start the listener before the handler that needs
+// its URL exists.
+type swapHandler struct {
+	mu sync.RWMutex
+	h  http.Handler
+}
+
+func (s *swapHandler) set(h http.Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.h = h
+}
+
+func (s *swapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.RLock()
+	h := s.h
+	s.mu.RUnlock()
+	if h == nil {
+		http.NotFound(w, r)
+		return
+	}
+	h.ServeHTTP(w, r)
+}
