@@ -85,6 +85,7 @@ func extractPage(body []byte, pageURL, contentType string, clean func(string) st
 		Date:  res.Metadata.Date,
 		Text:  clean(contentText(res)),
 	}
+	p.Text = dropLeadingTitle(p.Text, p.Title)
 	canon := res.Metadata.URL
 	if canon != "" && base != nil {
 		if u, err := base.Parse(canon); err == nil {
@@ -126,4 +127,17 @@ func hostName(raw string) string {
 func isHTTP(s string) bool {
 	l := strings.ToLower(s)
 	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://")
+}
+
+// dropLeadingTitle removes a first paragraph that repeats the title: the
+// page's headline is the article's Title, not part of its text.
+func dropLeadingTitle(text, title string) string {
+	if title == "" {
+		return text
+	}
+	first, rest, _ := strings.Cut(text, "\n\n")
+	if strings.EqualFold(collapseSpace(first), collapseSpace(title)) {
+		return rest
+	}
+	return text
 }

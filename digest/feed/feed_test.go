@@ -1,0 +1,252 @@
+package feed
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// feedXML builds an RSS document; pageURL is the link of the short item.
+func feedXML(pageURL string) string {
+	long := strings.Repeat("The trade ministers met in Geneva and agreed to extend the moratorium on customs duties for electronic transmissions. ", 8)
+	return `<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Example &amp; Trade Wire</title><link>https://wire.example/</link>
+<item><title>WTO extends e-commerce moratorium</title>
+<link>https://wire.example/news/moratorium?utm_source=rss#top</link>
+<guid isPermaLink="false">wire-0001</guid>
+<pubDate>Tue, 03 Mar 2026 09:00:00 GMT</pubDate>
+<description><![CDATA[<p>` + long + `</p><p>Share this article</p>]]></description></item>
+<item><title>Port strike &lt;b&gt;ends&lt;/b&gt;</title>
+<link>` + pageURL + `</link>
+<guid>wire-0002</guid>
+<pubDate>Wed, 04 Mar 2026 09:00:00 GMT</pubDate>
+<description>Dock workers return.</description></item>
+<item><title>Undated note</title><link>https://wire.example/news/note</link>
+<description>No date on this one.</description></item>
+</channel></rss>`
+}
+
+func TestFeed_FetchOverHTTP(t *testing.T) {
+	var feedHits, pageHits, conditional atomic.Int32
+	mux := http.NewServeMux()
+	srv := serveOn(t, "127.0.0.1", mux)
+	mux.HandleFunc("/feed", func(w http.ResponseWriter, r *http.Request) {
+		feedHits.Add(1)
+		if r.Header.Get("If-None-Match") == `"f1"` {
+			conditional.Add(1)
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", `"f1"`)
+		w.Header().Set("Content-Type", "application/rss+xml")
+		fmt.Fprint(w, feedXML(srv.URL+"/page?utm_medium=rss"))
+	})
+	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
+		pageHits.Add(1)
+		fmt.Fprint(w, articleHTML)
+	})
+	now := time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
+	src := NewFeed(srv.URL+"/feed", Options{Fetcher: testFetcher(nil), Now: func() time.Time { return now }})
+	if src.Name() != "127.0.0.1" {
+		t.Errorf("Name before fetch = %q, want the host", src.Name())
+	}
+	res, err := src.Fetch(context.Background(), digest.SourceState{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Articles) != 3 || res.NotModified || res.State.ETag != `"f1"` || res.Bytes == 0 {
+		t.Fatalf("result: %d articles, NotModified %v, ETag %q, Bytes %d", len(res.Articles), res.NotModified, res.State.ETag, res.Bytes)
+	}
+	if src.Name() != "Example & Trade Wire" {
+		t.Errorf("Name after fetch = %q", src.Name())
+	}
+	byTitle := map[string]digest.Article{}
+	for _, a := range res.Articles {
+		byTitle[a.Title] = a
+		if a.SourceName != "Example & Trade Wire" || a.SourceID != srv.URL+"/feed" || a.ContentHash != digest.ContentHash(a.Text) {
+			t.Errorf("article %q: SourceName %q SourceID %q hash ok %v", a.Title, a.SourceName, a.SourceID, a.ContentHash == digest.ContentHash(a.Text))
+		}
+	}
+	long := byTitle["WTO extends e-commerce moratorium"]
+	if long.URL != "https://wire.example/news/moratorium" || long.GUID != "wire-0001" {
+		t.Errorf("long item URL %q GUID %q", long.URL, long.GUID)
+	}
+	if !long.Published.Equal(time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC)) {
+		t.Errorf("long item Published %v", long.Published)
+	}
+	if strings.Contains(long.Text, "Share this article") {
+		t.Errorf("boilerplate kept: %q", long.Text)
+	}
+	short, ok := byTitle["Port strike ends"]
+	if !ok {
+		t.Fatalf("title markup not stripped; titles %v", res.Articles)
+	}
+	if !strings.Contains(short.Text, "three-year wage deal") || strings.Contains(short.Text, "Subscribe") {
+		t.Errorf("short item not filled from its page: %q", short.Text)
+	}
+	if short.URL != srv.URL+"/page" {
+		t.Errorf("short item URL %q", short.URL)
+	}
+	if undated := byTitle["Undated note"]; !undated.Published.Equal(now) {
+		t.Errorf("undated item Published %v, want first-seen %v", undated.Published, now)
+	}
+	if res.Articles[0].Title != "Port strike ends" {
+		t.Errorf("articles not newest first: %q", res.Articles[0].Title)
+	}
+	// The undated item links to wire.example, which the guard or DNS
+	// refuses; its failure is a warning, not an error.
+	if pageHits.Load() != 1 {
+		t.Errorf("page fetched %d times, want 1 (only the short item with a reachable page)", pageHits.Load())
+	}
+
+	again, err := src.Fetch(context.Background(), res.State)
+	if err != nil || !again.NotModified || len(again.Articles) != 0 {
+		t.Fatalf("second fetch: NotModified %v, %d articles, %v", again.NotModified, len(again.Articles), err)
+	}
+	if conditional.Load() != 1 || again.State.ETag != `"f1"` {
+		t.Errorf("conditional hits %d, ETag kept %q", conditional.Load(), again.State.ETag)
+	}
+}
+
+func TestFeed_PageFetchIsGuarded(t *testing.T) {
+	var pageHits atomic.Int32
+	private := serveOn(t, "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pageHits.Add(1)
+		fmt.Fprint(w, articleHTML)
+	}))
+	feedSrv := serveOn(t, "127.0.0.2", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, feedXML(private.URL+"/latest/meta-data"))
+	}))
+	// Only the feed's host is allowed; its item points at another
+	// private address, which must not be fetched.
+	f := NewFetcher(FetcherConfig{AllowHosts: []string{"127.0.0.2"}})
+	res, err := NewFeed(feedSrv.URL, Options{Fetcher: f}).Fetch(context.Background(), digest.SourceState{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pageHits.Load() != 0 {
+		t.Fatalf("private page fetched %d times", pageHits.Load())
+	}
+	found := false
+	for _, w := range res.Warnings {
+		if strings.Contains(w, "address not allowed") && strings.Contains(w, private.URL) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("warnings %q lack the refused page", res.Warnings)
+	}
+	for _, a := range res.Articles {
+		if a.Title == "Port strike ends" && a.Text != "Dock workers return." {
+			t.Errorf("feed text not kept after a refused page fetch: %q", a.Text)
+		}
+	}
+}
+
+func TestFeed_Errors(t *testing.T) {
+	srv := serveOn(t, "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/html":
+			fmt.Fprint(w, "<!DOCTYPE html><html><body>Welcome</body></html>")
+		case "/404":
+			http.NotFound(w, r)
+		default:
+			fmt.Fprint(w, `<rss><channel><title>cut before any item`)
+		}
+	}))
+	for _, path := range []string{"/html", "/404", "/broken"} {
+		u := srv.URL + path
+		_, err := NewFeed(u, Options{Fetcher: testFetcher(nil)}).Fetch(context.Background(), digest.SourceState{})
+		if err == nil || !strings.Contains(err.Error(), u) {
+			t.Errorf("%s: error %v should name the feed", path, err)
+		}
+	}
+}
+
+func TestFeed_TruncatedKeepsItems(t *testing.T) {
+	srv := serveOn(t, "127.0.0.1", okHandler("<?xml version=\"1.0\"?>\n<rss version=\"2.0\">\n<channel>\n<item><title>Whole item</title><description>Complete text.</description></item>\n<item><title>Second</title></item>\n</channel>\n</rss\n"))
+	res, err := NewFeed(srv.URL, Options{Fetcher: testFetcher(nil), ShortText: -1}).Fetch(context.Background(), digest.SourceState{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Articles) != 2 || res.Articles[0].Title != "Whole item" {
+		t.Errorf("articles %+v, want the item before the cut", res.Articles)
+	}
+}
+
+func TestCloseTruncated(t *testing.T) {
+	in := "<rss version=\"2.0\"><channel><title>T</title><item><title>One</title></item><item><title>Tw"
+	out, ok := closeTruncated([]byte(in))
+	if !ok {
+		t.Fatal("closeTruncated found nothing to close")
+	}
+	if want := "<rss version=\"2.0\"><channel><title>T</title><item><title>One</title></item><item><title>Tw</title></item></channel></rss>"; string(out) != want {
+		t.Errorf("closeTruncated = %q, want %q", out, want)
+	}
+	if _, ok := closeTruncated([]byte("<rss></rss>")); ok {
+		t.Error("closeTruncated changed a complete document")
+	}
+}
+
+func TestFeed_ItemBoundsAndGUIDs(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`<rss version="2.0"><channel><title>Many</title>`)
+	for i := range 10 {
+		fmt.Fprintf(&b, `<item><title>Item %d</title><link>https://x.example/%d</link><guid>%s</guid><pubDate>%s</pubDate><description>Text %d with enough words to stand alone.</description></item>`,
+			i, i, map[bool]string{true: "same-guid", false: fmt.Sprintf("guid-%04d", i)}[i < 2],
+			time.Date(2026, 1, 1+i, 0, 0, 0, 0, time.UTC).Format(time.RFC1123Z), i)
+	}
+	b.WriteString(`</channel></rss>`)
+	srv := serveOn(t, "127.0.0.1", okHandler(b.String()))
+	res, err := NewFeed(srv.URL, Options{Fetcher: testFetcher(nil), MaxItems: 3, ShortText: -1}).Fetch(context.Background(), digest.SourceState{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, a := range res.Articles {
+		titles = append(titles, a.Title)
+	}
+	if strings.Join(titles, ",") != "Item 9,Item 8,Item 7" {
+		t.Errorf("MaxItems 3 kept %q, want the 3 newest", titles)
+	}
+	res, err = NewFeed(srv.URL, Options{Fetcher: testFetcher(nil), ShortText: -1}).Fetch(context.Background(), digest.SourceState{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range res.Articles {
+		dup := a.Title == "Item 0" || a.Title == "Item 1"
+		if dup && a.GUID != "" {
+			t.Errorf("%s: duplicated GUID %q kept", a.Title, a.GUID)
+		}
+		if !dup && a.GUID == "" {
+			t.Errorf("%s: unique GUID dropped", a.Title)
+		}
+	}
+}
+
+func TestExtract(t *testing.T) {
+	srv := serveOn(t, "127.0.0.1", okHandler(articleHTML))
+	p, err := Extract(context.Background(), srv.URL+"/x", Options{Fetcher: testFetcher(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Title != "Port strike ends after wage deal" || p.CanonicalURL != "https://example.com/news/port-strike-ends" || p.SourceName != "Example Wire" || p.Date.IsZero() {
+		t.Errorf("page %+v", p)
+	}
+	if !strings.HasPrefix(p.Text, "Dock workers") || strings.Contains(p.Text, "Subscribe") || strings.Contains(p.Text, "All rights reserved") {
+		t.Errorf("text %q", p.Text)
+	}
+	// The same limits and guard as gathering.
+	if _, err := Extract(context.Background(), srv.URL, Options{}); err == nil || !strings.Contains(err.Error(), "address not allowed") {
+		t.Errorf("Extract without opt-in: %v, want the guard to refuse", err)
+	}
+	if _, err := Extract(context.Background(), srv.URL, Options{Fetcher: testFetcher(func(c *FetcherConfig) { c.MaxBodyBytes = 100 })}); err == nil {
+		t.Errorf("Extract ignored the body cap")
+	}
+}
