@@ -1,0 +1,473 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// Job priorities: River works lower numbers first, so a plan is never stuck
+// behind thousands of deliveries and summaries are made before the sends
+// that need them.
+const (
+	priorityPlan      = 1
+	priorityGather    = 2
+	prioritySummarise = 3
+	priorityDeliver   = 4
+)
+
+// insertBatch bounds one InsertMany.
+const insertBatch = 500
+
+// singleton is uniqueness among unfinished jobs of a kind with the same
+// args: a periodic firing while the previous run is still queued or running
+// adds nothing, but a finished run does not block the next one.
+var singleton = river.UniqueOpts{
+	ByArgs: true,
+	ByState: []rivertype.JobState{
+		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
+		rivertype.JobStateRunning, rivertype.JobStateScheduled,
+	},
+}
+
+// GatherArgs asks for every source to be fetched.
+type GatherArgs struct {
+	// Plan enqueues a catch-up plan when the gather ends (start-up).
+	Plan bool `json:"plan,omitempty"`
+}
+
+// Kind implements river.JobArgs.
+func (GatherArgs) Kind() string { return "gather" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (GatherArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Priority: priorityGather, UniqueOpts: singleton, MaxAttempts: 3}
+}
+
+// SummariseArgs asks for one story's summary to be made and cached. Only
+// the content hash and summariser version make it unique; the rest is the
+// text to summarise, carried so the worker needs no article lookup.
+type SummariseArgs struct {
+	ContentHash string   `json:"content_hash" river:"unique"`
+	Version     string   `json:"version" river:"unique"`
+	Title       string   `json:"title"`
+	Text        string   `json:"text"`
+	URL         string   `json:"url,omitempty"`
+	Sources     []string `json:"sources,omitempty"`
+}
+
+// Kind implements river.JobArgs.
+func (SummariseArgs) Kind() string { return "summarise" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (SummariseArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Priority: prioritySummarise, UniqueOpts: river.UniqueOpts{ByArgs: true}, MaxAttempts: 5}
+}
+
+// PlanArgs asks for the due subscribers to be found and their deliver jobs
+// enqueued.
+type PlanArgs struct {
+	// CatchUp also plans the CatchUpDays local dates before today.
+	CatchUp bool `json:"catch_up,omitempty"`
+}
+
+// Kind implements river.JobArgs.
+func (PlanArgs) Kind() string { return "plan" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts.
+func (PlanArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Priority: priorityPlan, UniqueOpts: singleton, MaxAttempts: 5}
+}
+
+// DeliverArgs asks for one subscriber's digest of one local date.
+type DeliverArgs struct {
+	SubscriberID int64  `json:"subscriber_id"`
+	Date         string `json:"date"`
+}
+
+// Kind implements river.JobArgs.
+func (DeliverArgs) Kind() string { return "deliver" }
+
+// InsertOpts implements river.JobArgsWithInsertOpts. Unique by args in
+// River's default states, completed included: a finished deliver job keeps
+// planners on every replica from enqueueing the same (subscriber, date)
+// again while River retains it (24 h), and the ledger check in the planner
+// covers the time after.
+func (DeliverArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Priority: priorityDeliver, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// observe records a job's end in the metrics.
+func (q *Queue) observe(kind string, err error) {
+	if q.deps.Metrics != nil {
+		q.deps.Metrics.ObserveJob(kind, q.now(), err)
+	}
+}
+
+// gatherWorker fetches all sources and enqueues summaries for the stories
+// they make, so summaries are ready before send time.
+type gatherWorker struct {
+	river.WorkerDefaults[GatherArgs]
+	q *Queue
+}
+
+func (w *gatherWorker) Timeout(*river.Job[GatherArgs]) time.Duration { return w.q.cfg.GatherTimeout }
+
+func (w *gatherWorker) Work(ctx context.Context, job *river.Job[GatherArgs]) (err error) {
+	q := w.q
+	defer func() { q.observe("gather", err) }()
+	if job.Args.Plan {
+		// Plan even when the gather fails: today's sends must not wait for
+		// a broken feed.
+		defer func() {
+			if perr := q.EnqueuePlan(context.WithoutCancel(ctx), true); perr != nil {
+				err = errors.Join(err, perr)
+			}
+		}()
+	}
+	started := q.now()
+	var rep digest.Report
+	sources, err := q.deps.Sources(ctx)
+	if err != nil {
+		return fmt.Errorf("list sources: %w", err)
+	}
+	if err := q.deps.Engine.Gather(ctx, sources, &rep); err != nil {
+		return fmt.Errorf("gather: %w", err)
+	}
+	if rep.ArticlesNew > 0 {
+		q.stories.invalidate()
+	}
+	queued, err := q.enqueueSummaries(ctx, &rep)
+	if err != nil {
+		rep.Errors = append(rep.Errors, err.Error())
+	}
+	q.saveRun(ctx, "gather", started, rep)
+	if q.deps.Metrics != nil {
+		q.deps.Metrics.ObserveReport("gather", rep)
+	}
+	q.log.Info("gathered", "sources", len(sources), "articles", rep.ArticlesFetched,
+		"new", rep.ArticlesNew, "stories", rep.Stories, "summaries_queued", queued, "errors", len(rep.Errors))
+	return err
+}
+
+// enqueueSummaries clusters the articles in the lookback window and
+// enqueues a summarise job for each relevant story without a cached summary.
+func (q *Queue) enqueueSummaries(ctx context.Context, rep *digest.Report) (int, error) {
+	e := q.deps.Engine
+	now := q.now()
+	articles, err := q.store.ArticlesSince(ctx, now.Add(-lookback(e)))
+	if err != nil {
+		return 0, fmt.Errorf("load articles: %w", err)
+	}
+	stories, err := e.Clusterer.Cluster(ctx, articles)
+	if err != nil {
+		return 0, fmt.Errorf("cluster articles: %w", err)
+	}
+	all := len(stories)
+	if e.Ranker != nil {
+		stories = e.Ranker.Rank(stories, now)
+	}
+	rep.Stories, rep.StoriesDropped = len(stories), all-len(stories)
+	version := summarizerFor(e).Version()
+	var batch []river.InsertManyParams
+	queued := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		res, err := q.client.InsertMany(ctx, batch)
+		if err != nil {
+			return fmt.Errorf("enqueue summaries: %w", err)
+		}
+		for _, r := range res {
+			if !r.UniqueSkippedAsDuplicate {
+				queued++
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
+	for _, st := range stories {
+		args := summaryArgs(st, version)
+		if _, err := q.store.Summary(ctx, args.ContentHash, version); err == nil {
+			rep.SummariesCached++
+			continue
+		} else if !errors.Is(err, digest.ErrNotFound) {
+			return queued, fmt.Errorf("read summary cache: %w", err)
+		}
+		batch = append(batch, river.InsertManyParams{Args: args})
+		if len(batch) == insertBatch {
+			if err := flush(); err != nil {
+				return queued, err
+			}
+		}
+	}
+	return queued, flush()
+}
+
+// summariseWorker makes and caches one story's summary.
+type summariseWorker struct {
+	river.WorkerDefaults[SummariseArgs]
+	q *Queue
+}
+
+func (w *summariseWorker) Work(ctx context.Context, job *river.Job[SummariseArgs]) (err error) {
+	q := w.q
+	defer func() { q.observe("summarise", err) }()
+	s, cached, err := Summarise(ctx, q.deps.Engine, job.Args)
+	if errors.Is(err, errStaleVersion) {
+		q.log.Info("summary job for another summariser version dropped", "version", job.Args.Version)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !cached && q.deps.Metrics != nil {
+		rep := digest.Report{SummariesNew: 1, SummariesByBackend: map[string]int{s.Backend: 1},
+			PromptTokens: s.PromptTokens, CompletionTokens: s.CompletionTokens}
+		if s.Fallback {
+			rep.SummariesFallback = 1
+		}
+		q.deps.Metrics.ObserveReport("summarise", rep)
+	}
+	return nil
+}
+
+// planWorker enqueues a deliver job for each active subscriber whose send
+// time has come on their current local date (and, for a catch-up plan, the
+// CatchUpDays dates before) and who has no finished ledger row for it.
+type planWorker struct {
+	river.WorkerDefaults[PlanArgs]
+	q *Queue
+}
+
+func (w *planWorker) Work(ctx context.Context, job *river.Job[PlanArgs]) (err error) {
+	q := w.q
+	defer func() { q.observe("plan", err) }()
+	res, err := q.Plan(ctx, job.Args.CatchUp)
+	q.log.Info("planned", "due", res.Due, "enqueued", res.Enqueued, "done", res.Done,
+		"duplicate", res.Duplicate, "catch_up", job.Args.CatchUp, "error", err)
+	return err
+}
+
+// PlanResult counts what one plan found.
+type PlanResult struct {
+	Due       int // (subscriber, date) pairs whose send time has passed
+	Done      int // of those, already sent, failed or skipped in the ledger
+	Enqueued  int // deliver jobs inserted
+	Duplicate int // deliver jobs already queued (by another plan or replica)
+	Invalid   int // subscribers with an unparsable send time
+}
+
+// Plan does one planning pass at the queue's clock; it is what the plan job
+// runs. Subscribers are read a page at a time so memory stays flat.
+func (q *Queue) Plan(ctx context.Context, catchUp bool) (PlanResult, error) {
+	var res PlanResult
+	now := q.now()
+	var after int64
+	for {
+		page, err := q.store.Subscribers(ctx, digest.StatusActive, after, insertBatch)
+		if err != nil {
+			return res, fmt.Errorf("list subscribers: %w", err)
+		}
+		var batch []river.InsertManyParams
+		for _, sub := range page {
+			after = sub.ID
+			dates, err := dueDates(sub, now, catchUp, q.cfg.CatchUpDays)
+			if err != nil {
+				res.Invalid++
+				q.log.Warn("subscriber has an invalid send time", "subscriber_id", sub.ID, "error", err)
+				continue
+			}
+			for _, date := range dates {
+				res.Due++
+				done, err := q.ledgerDone(ctx, sub.Email, date)
+				if err != nil {
+					return res, err
+				}
+				if done {
+					res.Done++
+					continue
+				}
+				batch = append(batch, river.InsertManyParams{Args: DeliverArgs{SubscriberID: sub.ID, Date: date}})
+			}
+		}
+		if len(batch) > 0 {
+			inserted, err := q.client.InsertMany(ctx, batch)
+			if err != nil {
+				return res, fmt.Errorf("enqueue deliveries: %w", err)
+			}
+			for _, r := range inserted {
+				if r.UniqueSkippedAsDuplicate {
+					res.Duplicate++
+				} else {
+					res.Enqueued++
+				}
+			}
+		}
+		if len(page) < insertBatch {
+			return res, nil
+		}
+	}
+}
+
+// ledgerDone reports whether the ledger has a finished row for (email, date).
+func (q *Queue) ledgerDone(ctx context.Context, email, date string) (bool, error) {
+	d, err := q.store.DeliveryFor(ctx, email, date)
+	if errors.Is(err, digest.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read ledger: %w", err)
+	}
+	switch d.Status {
+	case digest.DeliverySent, digest.DeliveryFailed, digest.DeliverySkipped:
+		return true, nil
+	}
+	return false, nil
+}
+
+// dueDates returns the local dates whose digest is due for sub at now:
+// today's when its send time has passed, plus, when catching up, each of the
+// catchUpDays dates before today on which the subscriber already existed at
+// send time. Oldest first, so editions go out in order.
+func dueDates(sub digest.Subscriber, now time.Time, catchUp bool, catchUpDays int) ([]string, error) {
+	today, due, err := digest.Due(sub, now)
+	if err != nil {
+		return nil, err
+	}
+	var dates []string
+	if catchUp {
+		loc := sub.Location()
+		local := now.In(loc)
+		for i := catchUpDays; i >= 1; i-- {
+			// Noon never falls in a DST gap, so the date arithmetic is exact.
+			day := time.Date(local.Year(), local.Month(), local.Day()-i, 12, 0, 0, 0, loc)
+			at, err := digest.SendAt(sub, day)
+			if err != nil {
+				return nil, err
+			}
+			if !sub.CreatedAt.IsZero() && sub.CreatedAt.After(at) {
+				continue
+			}
+			dates = append(dates, digest.LocalDate(day, loc))
+		}
+	}
+	if due {
+		dates = append(dates, today)
+	}
+	return dates, nil
+}
+
+// deliverWorker sends one subscriber's digest of one date through the
+// engine's ledger-guarded Deliver.
+type deliverWorker struct {
+	river.WorkerDefaults[DeliverArgs]
+	q *Queue
+}
+
+func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) (err error) {
+	q := w.q
+	defer func() {
+		var snooze *rivertype.JobSnoozeError
+		if errors.As(err, &snooze) {
+			q.observe("deliver", nil)
+			return
+		}
+		q.observe("deliver", err)
+	}()
+	sub, err := q.store.Subscriber(ctx, job.Args.SubscriberID)
+	if errors.Is(err, digest.ErrNotFound) {
+		return nil // removed since the plan
+	}
+	if err != nil {
+		return fmt.Errorf("load subscriber %d: %w", job.Args.SubscriberID, err)
+	}
+	if sub.Status != digest.StatusActive {
+		return nil // unsubscribed, paused or bounced since the plan
+	}
+	stories, err := q.storiesFor(ctx)
+	if err != nil {
+		return err
+	}
+	outcome, err := q.deps.Engine.Deliver(ctx, sub, job.Args.Date, stories, digest.DeliverOptions{RecordEmpty: true})
+	if q.deps.Metrics != nil {
+		q.deps.Metrics.ObserveDelivery(outcome, err)
+	}
+	switch outcome {
+	case digest.OutcomeSent:
+		if err != nil {
+			// The server took the message but the ledger did not record it.
+			// Running the job again would send it a second time once the
+			// lease expires; a lost "sent" mark is the lesser harm.
+			q.log.Error("digest sent but not recorded", "subscriber_id", sub.ID, "date", job.Args.Date, "error", err)
+		}
+		return nil
+	case digest.OutcomeDeferred, digest.OutcomeInFlight:
+		if err != nil {
+			q.log.Warn("delivery deferred", "subscriber_id", sub.ID, "date", job.Args.Date, "error", err)
+		}
+		return q.snoozeUntilDue(ctx, sub, job.Args.Date)
+	case "":
+		return fmt.Errorf("deliver to subscriber %d for %s: %w", sub.ID, job.Args.Date, err)
+	}
+	// Already sent, empty (recorded skipped) or permanently failed: the
+	// ledger has the final word.
+	return nil
+}
+
+// snoozeUntilDue puts the job back until the ledger row can be claimed
+// again: the end of another worker's lease, or the next retry of a
+// temporary failure.
+func (q *Queue) snoozeUntilDue(ctx context.Context, sub digest.Subscriber, date string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	d, err := q.store.DeliveryFor(ctx, sub.Email, date)
+	if err != nil {
+		return fmt.Errorf("read ledger after deferral: %w", err)
+	}
+	at := d.NextAttempt
+	if d.Status == digest.DeliverySending {
+		at = d.LeaseUntil
+	}
+	return river.JobSnooze(q.snoozeFor(at))
+}
+
+// snoozeFor is the wait until at on the queue's clock, at least a second
+// and at most MaxSnooze.
+func (q *Queue) snoozeFor(at time.Time) time.Duration {
+	wait := at.Sub(q.now())
+	return min(max(wait, time.Second), q.cfg.MaxSnooze)
+}
+
+func (w *deliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration { return w.q.cfg.JobTimeout }
+
+// saveRun stores a run report for `digest runs`; a failure only costs the
+// record.
+func (q *Queue) saveRun(ctx context.Context, kind string, started time.Time, rep digest.Report) {
+	status := "ok"
+	if len(rep.Errors) > 0 {
+		status = "partial"
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := q.store.SaveRun(ctx, digest.RunRecord{
+		Kind: kind, StartedAt: started, FinishedAt: q.now(), Status: status, Report: rep,
+	}); err != nil {
+		q.log.Error("save run report", "kind", kind, "error", err)
+	}
+}
+
+// lookback is the engine's edition window.
+func lookback(e *digest.Engine) time.Duration {
+	if e.Config.Lookback > 0 {
+		return e.Config.Lookback
+	}
+	return 36 * time.Hour
+}

@@ -1,0 +1,536 @@
+// Package queue runs the digest service's scheduled work as durable River
+// jobs: a periodic gather, per-story summaries, a periodic planner that finds
+// the subscribers whose local send time has come, and one deliver job per
+// (subscriber, local date).
+//
+// Jobs are at-least-once: a job may run twice after a crash or a rescue.
+// The delivery ledger in the store, not the queue, decides whether a digest
+// is sent, so a repeated deliver job finds the row sent and does nothing.
+//
+// On SQLite the queue lives in the same database file, driven by River's
+// riversqlite driver over a single connection; on Postgres it uses a pgx
+// pool (LISTEN/NOTIFY for prompt fetches, advisory-lock-free leader
+// election), so several replicas share the work and periodic jobs fire
+// once per period cluster-wide.
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/robfig/cron/v3"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver for River's own pool
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/metrics"
+)
+
+// Dialects accepted in Deps.Dialect.
+const (
+	DialectSQLite   = "sqlite"
+	DialectPostgres = "postgres"
+)
+
+// ScheduleOff disables a periodic job when used as its schedule.
+const ScheduleOff = "off"
+
+// Config tunes the queue. Zero fields take the defaults listed.
+type Config struct {
+	// GatherSchedule is a cron expression (robfig/cron standard syntax,
+	// "CRON_TZ=Zone" prefix and "@every 1m" accepted) for gathering all
+	// sources ("*/30 * * * *"); "off" disables it.
+	GatherSchedule string
+	// PlanSchedule is when the planner looks for due subscribers
+	// ("*/5 * * * *"); "off" disables it.
+	PlanSchedule string
+	// Workers is how many jobs one replica works at once (8); it also bounds
+	// concurrent SMTP sends from this replica.
+	Workers int
+	// ShutdownTimeout is how long Stop lets running jobs finish before their
+	// contexts are cancelled (30 s).
+	ShutdownTimeout time.Duration
+	// CatchUpDays is how many past local dates the start-up plan still sends
+	// when they were missed during downtime; 0 sends only today's.
+	CatchUpDays int
+	// ReplicaID names this process among replicas (River's client ID);
+	// empty means a random one. Two live processes must not share it.
+	ReplicaID string
+
+	// JobTimeout bounds one plan, summarise or deliver job (5 min). Keep it
+	// below the engine's delivery lease so a slow send cannot outlive its
+	// lease.
+	JobTimeout time.Duration
+	// GatherTimeout bounds one gather job (10 min).
+	GatherTimeout time.Duration
+	// RescueAfter is how long a job may stay running before the leader
+	// considers its worker dead and runs it again (15 min); it is how soon
+	// deliveries interrupted by a crashed replica are retried. It must exceed
+	// JobTimeout and GatherTimeout.
+	RescueAfter time.Duration
+	// MaxSnooze caps how long a deferred or in-flight delivery waits before
+	// its job looks at the ledger again (15 min).
+	MaxSnooze time.Duration
+	// StoryCacheTTL is how long one replica reuses its ranked, summarised
+	// story list between deliver jobs (2 min, on the injected clock).
+	StoryCacheTTL time.Duration
+	// PollInterval is how often River polls for jobs when no notification
+	// arrives (1 s); SQLite has no LISTEN, so this is its fetch latency.
+	PollInterval time.Duration
+	// NoStartupJobs skips the gather-then-plan that Start enqueues (tests).
+	NoStartupJobs bool
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		GatherSchedule:  "*/30 * * * *",
+		PlanSchedule:    "*/5 * * * *",
+		Workers:         8,
+		ShutdownTimeout: 30 * time.Second,
+		JobTimeout:      5 * time.Minute,
+		GatherTimeout:   10 * time.Minute,
+		RescueAfter:     15 * time.Minute,
+		MaxSnooze:       15 * time.Minute,
+		StoryCacheTTL:   2 * time.Minute,
+		PollInterval:    time.Second,
+	}
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.GatherSchedule == "" {
+		c.GatherSchedule = d.GatherSchedule
+	}
+	if c.PlanSchedule == "" {
+		c.PlanSchedule = d.PlanSchedule
+	}
+	if c.Workers <= 0 {
+		c.Workers = d.Workers
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = d.ShutdownTimeout
+	}
+	if c.JobTimeout <= 0 {
+		c.JobTimeout = d.JobTimeout
+	}
+	if c.GatherTimeout <= 0 {
+		c.GatherTimeout = d.GatherTimeout
+	}
+	if c.RescueAfter <= 0 {
+		c.RescueAfter = max(d.RescueAfter, c.JobTimeout+time.Minute, c.GatherTimeout+time.Minute)
+	}
+	if c.MaxSnooze <= 0 {
+		c.MaxSnooze = d.MaxSnooze
+	}
+	if c.StoryCacheTTL <= 0 {
+		c.StoryCacheTTL = d.StoryCacheTTL
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = d.PollInterval
+	}
+	return c
+}
+
+// Validate checks the configuration after defaults are applied.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	for name, expr := range map[string]string{"gather schedule": c.GatherSchedule, "plan schedule": c.PlanSchedule} {
+		if _, err := parseSchedule(expr); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	if c.CatchUpDays < 0 {
+		return fmt.Errorf("catch-up days %d: must not be negative", c.CatchUpDays)
+	}
+	if c.RescueAfter <= c.JobTimeout || c.RescueAfter <= c.GatherTimeout {
+		return fmt.Errorf("rescue after %s: must exceed the job timeouts (%s, %s)", c.RescueAfter, c.JobTimeout, c.GatherTimeout)
+	}
+	return nil
+}
+
+// parseSchedule parses a cron expression; nil, nil means "off".
+func parseSchedule(expr string) (cron.Schedule, error) {
+	if strings.EqualFold(strings.TrimSpace(expr), ScheduleOff) {
+		return nil, nil
+	}
+	s, err := cron.ParseStandard(expr)
+	if err != nil {
+		return nil, fmt.Errorf("parse cron %q: %w", expr, err)
+	}
+	return s, nil
+}
+
+// Deps are what the queue works with.
+type Deps struct {
+	// Engine does the work; required. Its Store is used when Store is nil.
+	Engine *digest.Engine
+	// Store is the application store; defaults to Engine.Store.
+	Store digest.Store
+	// DB is the store's database (store.DB.SQL()); required. On SQLite River
+	// uses it directly when it is limited to one open connection, else a
+	// second one-connection pool on the same file.
+	DB *sql.DB
+	// Dialect is "sqlite" or "postgres".
+	Dialect string
+	// PostgresDSN, when set on Postgres, gives River its own pgx pool
+	// (LISTEN/NOTIFY); without it River polls through DB.
+	PostgresDSN string
+	// Sources lists the sources to gather, read afresh for each gather.
+	Sources func(ctx context.Context) ([]digest.Source, error)
+	Logger  *slog.Logger
+	// Now is the clock for due times, snoozes and the story cache.
+	Now     func() time.Time
+	Metrics *metrics.Metrics
+}
+
+// riverClient is the part of river.Client the queue uses; it hides the
+// driver's transaction type, which differs between pgx and database/sql.
+type riverClient interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	InsertMany(ctx context.Context, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
+}
+
+// Queue is the durable scheduler and worker pool of one replica.
+type Queue struct {
+	cfg   Config
+	deps  Deps
+	store digest.Store
+	log   *slog.Logger
+
+	client  riverClient
+	migrate func(ctx context.Context) error
+	closers []func() error
+
+	stories storyCache
+
+	mu      sync.Mutex
+	started bool
+	closed  bool
+}
+
+// New builds a queue; it opens River's connection pool but starts nothing.
+func New(cfg Config, deps Deps) (*Queue, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("queue config: %w", err)
+	}
+	if deps.Engine == nil {
+		return nil, errors.New("queue: engine is required")
+	}
+	if deps.DB == nil {
+		return nil, errors.New("queue: database is required")
+	}
+	if deps.Store == nil {
+		deps.Store = deps.Engine.Store
+	}
+	if deps.Store == nil {
+		return nil, errors.New("queue: store is required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Sources == nil {
+		deps.Sources = func(context.Context) ([]digest.Source, error) { return nil, nil }
+	}
+	q := &Queue{cfg: cfg, deps: deps, store: deps.Store, log: deps.Logger.With("component", "queue")}
+	q.stories.ttl = cfg.StoryCacheTTL
+
+	rcfg, err := q.riverConfig()
+	if err != nil {
+		return nil, err
+	}
+	switch deps.Dialect {
+	case DialectSQLite:
+		db, err := q.sqlitePool()
+		if err != nil {
+			return nil, err
+		}
+		err = buildWith(q, riversqlite.New(db), rcfg)
+	case DialectPostgres:
+		if deps.PostgresDSN == "" {
+			err = buildWith(q, riverdatabasesql.New(deps.DB), rcfg)
+			break
+		}
+		pool, perr := pgxpool.New(context.Background(), deps.PostgresDSN)
+		if perr != nil {
+			return nil, fmt.Errorf("open river postgres pool: %w", perr)
+		}
+		q.closers = append(q.closers, func() error { pool.Close(); return nil })
+		err = buildWith(q, riverpgxv5.New(pool), rcfg)
+	default:
+		return nil, fmt.Errorf("queue: unknown dialect %q (want sqlite or postgres)", deps.Dialect)
+	}
+	if err != nil {
+		q.Close()
+		return nil, err
+	}
+	if deps.Metrics != nil {
+		deps.Metrics.SetQueueDepth(q.Depth)
+	}
+	return q, nil
+}
+
+// buildWith makes the River client and migrator for one driver.
+func buildWith[TTx any](q *Queue, d riverdriver.Driver[TTx], rcfg *river.Config) error {
+	c, err := river.NewClient(d, rcfg)
+	if err != nil {
+		return fmt.Errorf("create river client: %w", err)
+	}
+	q.client = c
+	q.migrate = func(ctx context.Context) error {
+		m, err := rivermigrate.New(d, &rivermigrate.Config{Logger: riverLogger(q.deps.Logger)})
+		if err != nil {
+			return fmt.Errorf("river migrator: %w", err)
+		}
+		if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+			return fmt.Errorf("river migrations: %w", err)
+		}
+		return nil
+	}
+	return nil
+}
+
+// sqlitePool returns a one-connection pool on the store's SQLite file: the
+// store's own pool when it is already limited so, else a second one. River
+// runs several internal services at once, and SQLite answers concurrent
+// writers on separate connections of one pool with SQLITE_BUSY.
+func (q *Queue) sqlitePool() (*sql.DB, error) {
+	if q.deps.DB.Stats().MaxOpenConnections == 1 {
+		return q.deps.DB, nil
+	}
+	var seq int
+	var name, file string
+	row := q.deps.DB.QueryRow(`PRAGMA database_list`)
+	if err := row.Scan(&seq, &name, &file); err != nil {
+		return nil, fmt.Errorf("find sqlite database file: %w", err)
+	}
+	if file == "" {
+		return nil, errors.New("queue: an in-memory SQLite store needs a pool limited to one connection (db.SetMaxOpenConns(1))")
+	}
+	// immediate transactions take the write lock up front, so busy_timeout
+	// applies instead of failing on a read-to-write upgrade.
+	dsn := "file:" + file + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open river sqlite pool: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	q.closers = append(q.closers, db.Close)
+	return db, nil
+}
+
+func (q *Queue) riverConfig() (*river.Config, error) {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &gatherWorker{q: q})
+	river.AddWorker(workers, &summariseWorker{q: q})
+	river.AddWorker(workers, &planWorker{q: q})
+	river.AddWorker(workers, &deliverWorker{q: q})
+
+	var periodic []*river.PeriodicJob
+	gather, err := parseSchedule(q.cfg.GatherSchedule)
+	if err != nil {
+		return nil, fmt.Errorf("gather schedule: %w", err)
+	}
+	if gather != nil {
+		periodic = append(periodic, river.NewPeriodicJob(gather, func() (river.JobArgs, *river.InsertOpts) {
+			return GatherArgs{}, nil
+		}, &river.PeriodicJobOpts{ID: "gather"}))
+	}
+	plan, err := parseSchedule(q.cfg.PlanSchedule)
+	if err != nil {
+		return nil, fmt.Errorf("plan schedule: %w", err)
+	}
+	if plan != nil {
+		periodic = append(periodic, river.NewPeriodicJob(plan, func() (river.JobArgs, *river.InsertOpts) {
+			return PlanArgs{}, nil
+		}, &river.PeriodicJobOpts{ID: "plan"}))
+	}
+	return &river.Config{
+		ID:                   q.cfg.ReplicaID,
+		Logger:               riverLogger(q.deps.Logger),
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: q.cfg.Workers}},
+		Workers:              workers,
+		PeriodicJobs:         periodic,
+		JobTimeout:           q.cfg.JobTimeout,
+		RescueStuckJobsAfter: q.cfg.RescueAfter,
+		SoftStopTimeout:      q.cfg.ShutdownTimeout,
+		FetchPollInterval:    q.cfg.PollInterval,
+		FetchCooldown:        min(100*time.Millisecond, q.cfg.PollInterval),
+	}, nil
+}
+
+// Migrate runs River's migrations for the dialect. The store's own
+// migrations are the store's business (store.DB.Migrate).
+func (q *Queue) Migrate(ctx context.Context) error {
+	return q.migrate(ctx)
+}
+
+// Start starts working jobs and, unless configured otherwise, enqueues a
+// gather followed by a catch-up plan so that sends missed while no replica
+// ran go out now. ctx bounds start-up only; call Stop to stop.
+func (q *Queue) Start(ctx context.Context) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return errors.New("queue: start after stop")
+	}
+	if q.started {
+		return nil
+	}
+	if err := q.client.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("start river client: %w", err)
+	}
+	q.started = true
+	if !q.cfg.NoStartupJobs {
+		if _, err := q.client.Insert(ctx, GatherArgs{Plan: true}, nil); err != nil {
+			return fmt.Errorf("enqueue start-up gather: %w", err)
+		}
+	}
+	q.log.Info("queue started", "replica", q.cfg.ReplicaID, "workers", q.cfg.Workers,
+		"gather_schedule", q.cfg.GatherSchedule, "plan_schedule", q.cfg.PlanSchedule)
+	return nil
+}
+
+// Stop stops fetching jobs, lets running ones finish within ShutdownTimeout
+// (or ctx's deadline, if sooner), then cancels them and waits for them to
+// return. A send cancelled this way leaves its ledger row leased or
+// deferred; the lease expires and another replica, or this one after a
+// restart, sends it. Stop closes the queue's own pools.
+func (q *Queue) Stop(ctx context.Context) error {
+	q.mu.Lock()
+	started := q.started
+	q.started = false
+	q.mu.Unlock()
+	var err error
+	if started {
+		// River escalates to cancelling jobs itself after SoftStopTimeout;
+		// the extra margin lets it do so before we give up waiting.
+		sctx, cancel := context.WithTimeout(ctx, q.cfg.ShutdownTimeout+5*time.Second)
+		err = q.client.Stop(sctx)
+		cancel()
+		if err != nil {
+			q.log.Warn("graceful stop timed out; cancelling running jobs", "error", err)
+			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			err = q.client.StopAndCancel(hctx)
+			cancel()
+			if err != nil {
+				err = fmt.Errorf("stop river client: %w", err)
+			}
+		}
+		q.log.Info("queue stopped")
+	}
+	return errors.Join(err, q.Close())
+}
+
+// Close releases the pools the queue opened (for a Queue used only to
+// Migrate or Enqueue). It does not stop a started queue; Stop does.
+func (q *Queue) Close() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return nil
+	}
+	q.closed = true
+	if q.deps.Metrics != nil {
+		q.deps.Metrics.SetQueueDepth(nil)
+	}
+	var errs []error
+	for i := len(q.closers) - 1; i >= 0; i-- {
+		errs = append(errs, q.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+// EnqueuePlan asks for a plan now; catchUp also looks CatchUpDays back.
+func (q *Queue) EnqueuePlan(ctx context.Context, catchUp bool) error {
+	if _, err := q.client.Insert(ctx, PlanArgs{CatchUp: catchUp}, nil); err != nil {
+		return fmt.Errorf("enqueue plan: %w", err)
+	}
+	return nil
+}
+
+// EnqueueGather asks for a gather now; plan also plans after it.
+func (q *Queue) EnqueueGather(ctx context.Context, plan bool) error {
+	if _, err := q.client.Insert(ctx, GatherArgs{Plan: plan}, nil); err != nil {
+		return fmt.Errorf("enqueue gather: %w", err)
+	}
+	return nil
+}
+
+// activeStates are the job states that still have work to do.
+var activeStates = []string{"available", "pending", "retryable", "running", "scheduled"}
+
+// Depth counts unfinished jobs by state with one query, for the metrics
+// scrape.
+func (q *Queue) Depth(ctx context.Context) (map[string]int, error) {
+	rows, err := q.deps.DB.QueryContext(ctx,
+		`SELECT state, count(*) FROM river_job WHERE state IN ('`+strings.Join(activeStates, "','")+`') GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("count queued jobs: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]int, len(activeStates))
+	for _, s := range activeStates {
+		out[s] = 0
+	}
+	for rows.Next() {
+		var state string
+		var n int
+		if err := rows.Scan(&state, &n); err != nil {
+			return nil, fmt.Errorf("count queued jobs: %w", err)
+		}
+		out[state] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count queued jobs: %w", err)
+	}
+	return out, nil
+}
+
+func (q *Queue) now() time.Time { return q.deps.Now() }
+
+// riverLogger passes River's warnings and errors on; its info lines (each
+// leadership change, each periodic insert) would drown ours.
+func riverLogger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(minLevel{l.Handler(), slog.LevelWarn}).With("component", "river")
+}
+
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
+}

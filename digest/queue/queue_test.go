@@ -1,0 +1,92 @@
+package queue
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+func TestQueue_GatherPlanDeliver(t *testing.T) {
+	ctx := context.Background()
+	// 08:00 UTC: subscribers at 07:00 UTC are due, those at 09:00 are not.
+	e := newEnv(t, time.Date(2026, 6, 10, 8, 0, 0, 0, time.UTC), envOptions{})
+	due := e.addSubscribers(20, []string{"UTC"}, "07:00")
+	later := []digest.Subscriber{{Email: "late@example.com", TimeZone: "UTC", SendTime: "09:00", Status: digest.StatusActive}}
+	if _, _, err := e.admin.UpsertSubscribers(ctx, later); err != nil {
+		t.Fatal(err)
+	}
+	r := e.replica("r1", Config{Workers: 4})
+	r.start(t) // enqueues gather → catch-up plan
+	waitIdle(t, r.store.SQL(), 30*time.Second)
+
+	if got := e.sink.Total(); got != len(due) {
+		t.Fatalf("sink got %d messages, want %d", got, len(due))
+	}
+	for id, n := range e.sink.IDs() {
+		if n != 1 {
+			t.Errorf("message %s arrived %d times", id, n)
+		}
+	}
+	for _, d := range e.ledger() {
+		if d.Status != digest.DeliverySent || d.EditionDate != "2026-06-10" {
+			t.Errorf("ledger row %s %s: status %s", d.Email, d.EditionDate, d.Status)
+		}
+		if d.Email == "late@example.com" {
+			t.Errorf("subscriber not yet due was sent")
+		}
+	}
+	// The gather queued one summary per story, made once; deliveries reused
+	// the cache and clustered once between them.
+	if got := e.sum.calls.Load(); got != 1 {
+		t.Errorf("summariser called %d times, want 1", got)
+	}
+	if got := e.clus.calls.Load(); got != 2 {
+		t.Errorf("clusterer called %d times, want 2 (gather + one story build for 20 deliveries)", got)
+	}
+
+	// A second plan at the same time adds nothing; at 09:00 the late one goes.
+	res, err := r.q.Plan(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Due != len(due) || res.Done != len(due) || res.Enqueued != 0 {
+		t.Errorf("repeat plan: %+v, want all %d due and done, none enqueued", res, len(due))
+	}
+	e.clock.Set(time.Date(2026, 6, 10, 9, 0, 0, 0, time.UTC))
+	if err := r.q.EnqueuePlan(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	waitIdle(t, r.store.SQL(), 30*time.Second)
+	if got := e.sink.Total(); got != len(due)+1 {
+		t.Errorf("after 09:00 sink has %d messages, want %d", got, len(due)+1)
+	}
+
+	// Metrics come from the same run.
+	srv := httptest.NewServer(r.metrics.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`digest_deliveries_total{status="sent"} 21`,
+		`digest_summaries_total{backend="stub"} 1`,
+		`digest_queue_jobs{state="available"} 0`,
+		`digest_articles_new_total 1`,
+	} {
+		if !strings.Contains(string(body), want+"\n") {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if !strings.Contains(string(body), `digest_last_success_timestamp_seconds{kind="deliver"}`) {
+		t.Errorf("no last success for deliver")
+	}
+}

@@ -1,0 +1,136 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// errStaleVersion marks a summarise job queued for a summariser version
+// this process no longer runs (a deployment changed model or prompt).
+var errStaleVersion = errors.New("summariser version changed")
+
+// summarizerFor returns the engine's summariser for one run, scoped when it
+// keeps per-run state such as a token budget.
+func summarizerFor(e *digest.Engine) digest.Summarizer {
+	if rs, ok := e.Summarizer.(digest.RunScoped); ok {
+		return rs.ForRun()
+	}
+	return e.Summarizer
+}
+
+// summaryArgs is the summarise job for a story's lead article.
+func summaryArgs(st digest.Story, version string) SummariseArgs {
+	lead := st.Lead()
+	hash := lead.ContentHash
+	if hash == "" {
+		hash = digest.ContentHash(lead.Text)
+	}
+	args := SummariseArgs{ContentHash: hash, Version: version, Title: lead.Title, Text: lead.Text, URL: lead.URL}
+	for _, a := range st.Articles {
+		args.Sources = append(args.Sources, a.SourceName)
+	}
+	return args
+}
+
+// Summarise returns the cached summary for args, or makes one with the
+// engine's summariser and caches it the way Engine.Stories does, so a later
+// deliver finds it. cached reports a cache hit. It returns errStaleVersion
+// when args were made for another summariser version.
+func Summarise(ctx context.Context, e *digest.Engine, args SummariseArgs) (s digest.Summary, cached bool, err error) {
+	sum := summarizerFor(e)
+	version := sum.Version()
+	if args.Version != version {
+		return digest.Summary{}, false, fmt.Errorf("summarise %s: %w (queued for %q, running %q)", args.ContentHash, errStaleVersion, args.Version, version)
+	}
+	if s, err := e.Store.Summary(ctx, args.ContentHash, version); err == nil {
+		return s, true, nil
+	} else if !errors.Is(err, digest.ErrNotFound) {
+		return digest.Summary{}, false, fmt.Errorf("read summary cache: %w", err)
+	}
+	s, err = sum.Summarize(ctx, digest.SummaryRequest{
+		Title: args.Title, Text: args.Text, URL: args.URL, Sources: args.Sources, ContentHash: args.ContentHash,
+	})
+	if err != nil {
+		return digest.Summary{}, false, fmt.Errorf("summarise %q: %w", args.Title, err)
+	}
+	s.ContentHash = args.ContentHash
+	if s.Version == "" {
+		s.Version = version
+	}
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = engineNow(e)
+	}
+	if err := e.Store.SaveSummary(ctx, s); err != nil {
+		return digest.Summary{}, false, fmt.Errorf("save summary: %w", err)
+	}
+	return s, false, nil
+}
+
+func engineNow(e *digest.Engine) time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+// storyCache keeps one replica's ranked, summarised story list for a short
+// time, so that thousands of deliver jobs cluster once, not once each. The
+// lock is held while the list is built: concurrent deliver jobs wait for
+// the one build instead of each starting their own.
+type storyCache struct {
+	ttl time.Duration
+
+	mu       sync.Mutex
+	lookback time.Duration
+	built    time.Time
+	stories  []digest.Story
+	valid    bool
+}
+
+func (c *storyCache) invalidate() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.valid = false
+	c.stories = nil
+}
+
+// get returns the cached list when it was built for lookback within ttl
+// before now, else builds it.
+func (c *storyCache) get(now time.Time, lookback time.Duration, build func() ([]digest.Story, error)) ([]digest.Story, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.valid && c.lookback == lookback && !now.Before(c.built) && now.Sub(c.built) < c.ttl {
+		return c.stories, nil
+	}
+	stories, err := build()
+	if err != nil {
+		return nil, err
+	}
+	c.stories, c.lookback, c.built, c.valid = stories, lookback, now, true
+	return stories, nil
+}
+
+// storiesFor returns the stories of the engine's lookback window, ranked and
+// summarised, from the cache when fresh. Each recipient's edition is then
+// filtered from it by Engine.Deliver.
+func (q *Queue) storiesFor(ctx context.Context) ([]digest.Story, error) {
+	e := q.deps.Engine
+	lb := lookback(e)
+	now := q.now()
+	return q.stories.get(now, lb, func() ([]digest.Story, error) {
+		var rep digest.Report
+		stories, err := e.Stories(ctx, now.Add(-lb), &rep)
+		if err != nil {
+			return nil, fmt.Errorf("build stories: %w", err)
+		}
+		if q.deps.Metrics != nil {
+			q.deps.Metrics.ObserveReport("deliver", rep)
+		}
+		return stories, nil
+	})
+}
