@@ -1,0 +1,219 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+const articleCols = "id, source_id, source_name, guid, url, title, body, published, fetched_at, content_hash"
+
+// SaveArticles stores the articles not already known by canonical URL, GUID
+// within their source, or content hash, in one transaction, and returns the
+// newly stored ones with their IDs. Repeats inside the batch count as known.
+// An empty ContentHash is computed from Text; a zero Published becomes
+// FetchedAt (or now), the article's first-seen time.
+func (db *DB) SaveArticles(ctx context.Context, articles []digest.Article) ([]digest.Article, error) {
+	if len(articles) == 0 {
+		return nil, nil
+	}
+	now := db.now()
+	var fresh []digest.Article
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		// ON CONFLICT without a target skips a row that breaks any of the
+		// three unique indexes, on both databases.
+		stmt, err := tx.PrepareContext(ctx, db.q(`INSERT INTO articles
+			(source_id, source_name, guid, url, title, body, published, fetched_at, content_hash, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT DO NOTHING RETURNING id`))
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, a := range articles {
+			if a.ContentHash == "" && a.Text != "" {
+				a.ContentHash = digest.ContentHash(a.Text)
+			}
+			if a.Published.IsZero() {
+				a.Published = a.FetchedAt
+				if a.Published.IsZero() {
+					a.Published = now
+				}
+			}
+			err := stmt.QueryRowContext(ctx, a.SourceID, a.SourceName, a.GUID, a.URL, a.Title, a.Text,
+				db.t(a.Published), db.t(a.FetchedAt), a.ContentHash, db.t(now)).Scan(&a.ID)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // known already
+			}
+			if err != nil {
+				return fmt.Errorf("insert article %q: %w", a.URL, err)
+			}
+			a.Published = a.Published.UTC().Truncate(time.Microsecond)
+			a.FetchedAt = a.FetchedAt.UTC().Truncate(time.Microsecond)
+			fresh = append(fresh, a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("save articles: %w", err)
+	}
+	return fresh, nil
+}
+
+// ArticlesSince returns the articles published (or first seen) after since,
+// oldest first; a zero since means all of them.
+func (db *DB) ArticlesSince(ctx context.Context, since time.Time) ([]digest.Article, error) {
+	query, args := "SELECT "+articleCols+" FROM articles", []any{}
+	if !since.IsZero() {
+		query, args = query+" WHERE published > ?", append(args, db.t(since))
+	}
+	out, err := queryAll(ctx, db.sql, db.q(query+" ORDER BY published, id"), scanArticle, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list articles: %w", err)
+	}
+	return out, nil
+}
+
+func scanArticle(sc scanner) (digest.Article, error) {
+	var a digest.Article
+	err := sc.Scan(&a.ID, &a.SourceID, &a.SourceName, &a.GUID, &a.URL, &a.Title, &a.Text,
+		timeDest{&a.Published}, timeDest{&a.FetchedAt}, &a.ContentHash)
+	return a, err
+}
+
+const sourceStateCols = "source_id, etag, last_modified, last_success, last_attempt, last_error, consecutive_failures, first_gathered"
+
+func scanSourceState(sc scanner) (digest.SourceState, error) {
+	var st digest.SourceState
+	err := sc.Scan(&st.SourceID, &st.ETag, &st.LastModified, timeDest{&st.LastSuccess}, timeDest{&st.LastAttempt},
+		&st.LastError, &st.ConsecutiveFailures, timeDest{&st.FirstGathered})
+	return st, err
+}
+
+// SourceState returns the state of a source; a zero state with SourceID set
+// when the source is unknown.
+func (db *DB) SourceState(ctx context.Context, sourceID string) (digest.SourceState, error) {
+	st, err := scanSourceState(db.sql.QueryRowContext(ctx, db.q("SELECT "+sourceStateCols+" FROM source_states WHERE source_id = ?"), sourceID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return digest.SourceState{SourceID: sourceID}, nil
+	}
+	if err != nil {
+		return digest.SourceState{}, fmt.Errorf("read source state %q: %w", sourceID, err)
+	}
+	return st, nil
+}
+
+// SaveSourceState stores st, replacing the previous state of the source.
+func (db *DB) SaveSourceState(ctx context.Context, st digest.SourceState) error {
+	if st.SourceID == "" {
+		return errors.New("save source state: empty source id")
+	}
+	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO source_states (`+sourceStateCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source_id) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
+			last_success = excluded.last_success, last_attempt = excluded.last_attempt,
+			last_error = excluded.last_error, consecutive_failures = excluded.consecutive_failures,
+			first_gathered = excluded.first_gathered`),
+		st.SourceID, st.ETag, st.LastModified, db.t(st.LastSuccess), db.t(st.LastAttempt), st.LastError,
+		st.ConsecutiveFailures, db.t(st.FirstGathered))
+	if err != nil {
+		return fmt.Errorf("save source state %q: %w", st.SourceID, err)
+	}
+	return nil
+}
+
+// SourceStates returns the state of every known source, by source id.
+func (db *DB) SourceStates(ctx context.Context) ([]digest.SourceState, error) {
+	out, err := queryAll(ctx, db.sql, "SELECT "+sourceStateCols+" FROM source_states ORDER BY source_id", scanSourceState)
+	if err != nil {
+		return nil, fmt.Errorf("list source states: %w", err)
+	}
+	return out, nil
+}
+
+// AddSource registers a source added with `digest sources add`;
+// digest.ErrConflict when it is registered already.
+func (db *DB) AddSource(ctx context.Context, source string) error {
+	res, err := db.sql.ExecContext(ctx, db.q("INSERT INTO registered_sources (source, added_at) VALUES (?, ?) ON CONFLICT (source) DO NOTHING"),
+		source, db.t(db.now()))
+	if err != nil {
+		return fmt.Errorf("add source %q: %w", source, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("add source %q: %w", source, digest.ErrConflict)
+	}
+	return nil
+}
+
+// RemoveSource unregisters a source; digest.ErrNotFound when it is not
+// registered. Its articles and state stay.
+func (db *DB) RemoveSource(ctx context.Context, source string) error {
+	res, err := db.sql.ExecContext(ctx, db.q("DELETE FROM registered_sources WHERE source = ?"), source)
+	if err != nil {
+		return fmt.Errorf("remove source %q: %w", source, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("remove source %q: %w", source, digest.ErrNotFound)
+	}
+	return nil
+}
+
+// RegisteredSources lists the registered sources in the order they were
+// added.
+func (db *DB) RegisteredSources(ctx context.Context) ([]string, error) {
+	out, err := queryAll(ctx, db.sql, "SELECT source FROM registered_sources ORDER BY added_at, source", func(sc scanner) (string, error) {
+		var s string
+		return s, sc.Scan(&s)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list registered sources: %w", err)
+	}
+	return out, nil
+}
+
+// Summary returns the cached summary for (contentHash, version), or
+// digest.ErrNotFound.
+func (db *DB) Summary(ctx context.Context, contentHash, version string) (digest.Summary, error) {
+	var s digest.Summary
+	var fallback int
+	err := db.sql.QueryRowContext(ctx, db.q(`SELECT content_hash, version, backend, headline, body, key_points,
+		countries, topics, importance, fallback, fallback_reason, prompt_tokens, completion_tokens, created_at
+		FROM summaries WHERE content_hash = ? AND version = ?`), contentHash, version).Scan(
+		&s.ContentHash, &s.Version, &s.Backend, &s.Headline, &s.Text, listDest{&s.KeyPoints},
+		listDest{&s.Countries}, listDest{&s.Topics}, &s.Importance, &fallback, &s.FallbackReason,
+		&s.PromptTokens, &s.CompletionTokens, timeDest{&s.CreatedAt})
+	if err != nil {
+		return digest.Summary{}, fmt.Errorf("read summary: %w", noRows(err))
+	}
+	s.Fallback = fallback != 0
+	return s, nil
+}
+
+// SaveSummary caches s; when (ContentHash, Version) is cached already the
+// first one is kept.
+func (db *DB) SaveSummary(ctx context.Context, s digest.Summary) error {
+	if s.ContentHash == "" || s.Version == "" {
+		return errors.New("save summary: content hash and version are required")
+	}
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = db.now()
+	}
+	fallback := 0
+	if s.Fallback {
+		fallback = 1
+	}
+	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO summaries (content_hash, version, backend, headline, body,
+		key_points, countries, topics, importance, fallback, fallback_reason, prompt_tokens, completion_tokens, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (content_hash, version) DO NOTHING`),
+		s.ContentHash, s.Version, s.Backend, s.Headline, s.Text, jsonList(s.KeyPoints), jsonList(s.Countries),
+		jsonList(s.Topics), s.Importance, fallback, s.FallbackReason, s.PromptTokens, s.CompletionTokens, db.t(s.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("save summary: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,224 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// ErrNotSending is returned by MarkSent, MarkFailed and MarkSkipped when the
+// row is not in status sending: it was never claimed, or another worker
+// finished it after this worker's lease ran out.
+var ErrNotSending = errors.New("delivery is not being sent")
+
+const deliveryCols = "id, subscriber_id, email, edition_date, message_id, status, attempts, generation, lease_until, next_attempt, last_error, stories, created_at, updated_at, sent_at"
+
+func scanDelivery(sc scanner) (digest.Delivery, error) {
+	var d digest.Delivery
+	var sub sql.NullInt64
+	err := sc.Scan(&d.ID, &sub, &d.Email, &d.EditionDate, &d.MessageID, &d.Status, &d.Attempts, &d.Generation,
+		timeDest{&d.LeaseUntil}, timeDest{&d.NextAttempt}, &d.LastError, &d.Stories,
+		timeDest{&d.CreatedAt}, timeDest{&d.UpdatedAt}, timeDest{&d.SentAt})
+	d.SubscriberID = sub.Int64
+	return d, err
+}
+
+// EnsureDelivery creates the pending row for (d.Email, d.EditionDate) when
+// absent and returns the stored row either way. It is safe to call from
+// many workers at once: the unique (email, edition_date) index decides, and
+// everyone reads back the same row. SubscriberID 0 is an ad-hoc recipient.
+// A zero NextAttempt makes the row due at once; a zero CreatedAt is now.
+func (db *DB) EnsureDelivery(ctx context.Context, d digest.Delivery) (digest.Delivery, error) {
+	if d.Email == "" || d.EditionDate == "" {
+		return digest.Delivery{}, errors.New("ensure delivery: email and edition date are required")
+	}
+	if d.Status != "" && d.Status != digest.DeliveryPending {
+		return digest.Delivery{}, fmt.Errorf("ensure delivery: a new row is pending, not %q", d.Status)
+	}
+	var sub any
+	if d.SubscriberID != 0 {
+		sub = d.SubscriberID
+	}
+	if d.CreatedAt.IsZero() {
+		d.CreatedAt = db.now()
+	}
+	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO deliveries
+		(subscriber_id, email, edition_date, message_id, status, attempts, generation, next_attempt, created_at, updated_at)
+		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)
+		ON CONFLICT (email, edition_date) DO NOTHING`),
+		sub, d.Email, d.EditionDate, d.MessageID, d.Generation, db.t(d.NextAttempt), db.t(d.CreatedAt), db.t(d.CreatedAt))
+	if err != nil {
+		return digest.Delivery{}, fmt.Errorf("ensure delivery: %w", err)
+	}
+	got, err := db.DeliveryFor(ctx, d.Email, d.EditionDate)
+	if err != nil {
+		return digest.Delivery{}, fmt.Errorf("ensure delivery: %w", err)
+	}
+	return got, nil
+}
+
+// ClaimDelivery leases the row until now+lease with one conditional UPDATE,
+// so of many concurrent claimers exactly one wins. It succeeds when the row
+// is pending and due, or sending with an expired lease, and counts an
+// attempt. It returns digest.ErrAlreadySent when the row is sent, failed or
+// skipped, digest.ErrLeased when another worker holds a live lease or the
+// row is not due, and digest.ErrNotFound when there is no such row.
+func (db *DB) ClaimDelivery(ctx context.Context, id int64, now time.Time, lease time.Duration) (digest.Delivery, error) {
+	if lease <= 0 {
+		return digest.Delivery{}, fmt.Errorf("claim delivery %d: lease must be positive, not %s", id, lease)
+	}
+	d, err := scanDelivery(db.sql.QueryRowContext(ctx, db.q(`UPDATE deliveries
+		SET status = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ?
+		WHERE id = ? AND (
+			(status = 'pending' AND (next_attempt IS NULL OR next_attempt <= ?))
+			OR (status = 'sending' AND (lease_until IS NULL OR lease_until < ?)))
+		RETURNING `+deliveryCols),
+		db.t(now.Add(lease)), db.t(now), id, db.t(now), db.t(now)))
+	if err == nil {
+		return d, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return digest.Delivery{}, fmt.Errorf("claim delivery %d: %w", id, err)
+	}
+	cur, err := db.Delivery(ctx, id)
+	if err != nil {
+		return digest.Delivery{}, fmt.Errorf("claim delivery %d: %w", id, err)
+	}
+	switch cur.Status {
+	case digest.DeliverySent, digest.DeliveryFailed, digest.DeliverySkipped:
+		return cur, fmt.Errorf("claim delivery %d (%s): %w", id, cur.Status, digest.ErrAlreadySent)
+	default:
+		return cur, fmt.Errorf("claim delivery %d (%s): %w", id, cur.Status, digest.ErrLeased)
+	}
+}
+
+// finish moves a row out of status sending and clears its lease; op names
+// the operation for errors. set is the SET list after the common columns.
+func (db *DB) finish(ctx context.Context, op string, id int64, now time.Time, set string, args ...any) error {
+	args = append([]any{db.t(now)}, args...)
+	args = append(args, id)
+	res, err := db.sql.ExecContext(ctx, db.q("UPDATE deliveries SET lease_until = NULL, updated_at = ?, "+set+
+		" WHERE id = ? AND status = 'sending'"), args...)
+	if err != nil {
+		return fmt.Errorf("%s %d: %w", op, id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s %d: %w", op, id, err)
+	}
+	if n == 1 {
+		return nil
+	}
+	cur, err := db.Delivery(ctx, id)
+	if err != nil {
+		return fmt.Errorf("%s %d: %w", op, id, err)
+	}
+	return fmt.Errorf("%s %d: status is %s: %w", op, id, cur.Status, ErrNotSending)
+}
+
+// MarkSent records success; the row must be sending (claimed).
+func (db *DB) MarkSent(ctx context.Context, id int64, now time.Time, stories int) error {
+	return db.finish(ctx, "mark delivery sent", id, now,
+		"status = 'sent', sent_at = ?, stories = ?, last_error = '', next_attempt = NULL", db.t(now), stories)
+}
+
+// MarkSkipped records that nothing was sent; the row must be sending.
+func (db *DB) MarkSkipped(ctx context.Context, id int64, now time.Time, reason string) error {
+	return db.finish(ctx, "mark delivery skipped", id, now,
+		"status = 'skipped', last_error = ?, next_attempt = NULL", reason)
+}
+
+// MarkFailed records a failure of a sending row: permanent means status
+// failed, never retried; otherwise the row is pending and due at retryAt.
+func (db *DB) MarkFailed(ctx context.Context, id int64, now time.Time, reason string, permanent bool, retryAt time.Time) error {
+	if permanent {
+		return db.finish(ctx, "mark delivery failed", id, now,
+			"status = 'failed', last_error = ?, next_attempt = NULL", reason)
+	}
+	return db.finish(ctx, "mark delivery for retry", id, now,
+		"status = 'pending', last_error = ?, next_attempt = ?", reason, db.t(retryAt))
+}
+
+// ResetDelivery makes a sent, failed or skipped row pending again with
+// Generation+1, zero attempts and no sent time (digest now --force). A
+// pending row is returned unchanged; a sending row is digest.ErrLeased.
+func (db *DB) ResetDelivery(ctx context.Context, id int64, now time.Time) (digest.Delivery, error) {
+	d, err := scanDelivery(db.sql.QueryRowContext(ctx, db.q(`UPDATE deliveries
+		SET status = 'pending', generation = generation + 1, attempts = 0, lease_until = NULL,
+			next_attempt = NULL, sent_at = NULL, last_error = '', stories = 0, updated_at = ?
+		WHERE id = ? AND status IN ('sent', 'failed', 'skipped')
+		RETURNING `+deliveryCols), db.t(now), id))
+	if err == nil {
+		return d, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return digest.Delivery{}, fmt.Errorf("reset delivery %d: %w", id, err)
+	}
+	cur, err := db.Delivery(ctx, id)
+	if err != nil {
+		return digest.Delivery{}, fmt.Errorf("reset delivery %d: %w", id, err)
+	}
+	if cur.Status == digest.DeliverySending {
+		return cur, fmt.Errorf("reset delivery %d: %w", id, digest.ErrLeased)
+	}
+	return cur, nil
+}
+
+// Delivery returns the row with id, or digest.ErrNotFound.
+func (db *DB) Delivery(ctx context.Context, id int64) (digest.Delivery, error) {
+	d, err := scanDelivery(db.sql.QueryRowContext(ctx, db.q("SELECT "+deliveryCols+" FROM deliveries WHERE id = ?"), id))
+	if err != nil {
+		return digest.Delivery{}, fmt.Errorf("read delivery %d: %w", id, noRows(err))
+	}
+	return d, nil
+}
+
+// DeliveryFor returns the row for (email, date), or digest.ErrNotFound.
+func (db *DB) DeliveryFor(ctx context.Context, email, date string) (digest.Delivery, error) {
+	d, err := scanDelivery(db.sql.QueryRowContext(ctx, db.q("SELECT "+deliveryCols+" FROM deliveries WHERE email = ? AND edition_date = ?"), email, date))
+	if err != nil {
+		return digest.Delivery{}, fmt.Errorf("read delivery for %s: %w", date, noRows(err))
+	}
+	return d, nil
+}
+
+// LastSent returns when the last digest to email was sent; zero when never.
+func (db *DB) LastSent(ctx context.Context, email string) (time.Time, error) {
+	var t time.Time
+	err := db.sql.QueryRowContext(ctx, db.q("SELECT MAX(sent_at) FROM deliveries WHERE email = ? AND status = 'sent'"), email).Scan(timeDest{&t})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("read last sent: %w", err)
+	}
+	return t, nil
+}
+
+// Deliveries lists up to limit rows (all when limit <= 0), newest first,
+// with the given status (any when empty).
+func (db *DB) Deliveries(ctx context.Context, status digest.DeliveryStatus, limit int) ([]digest.Delivery, error) {
+	query := "SELECT " + deliveryCols + " FROM deliveries"
+	var args []any
+	if status != "" {
+		query += " WHERE status = ?"
+		args = append(args, status)
+	}
+	query += " ORDER BY id DESC LIMIT ?"
+	args = append(args, limitArg(limit))
+	out, err := queryAll(ctx, db.sql, db.q(query), scanDelivery, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// PermanentFailures counts the failed rows for email.
+func (db *DB) PermanentFailures(ctx context.Context, email string) (int, error) {
+	var n int
+	if err := db.sql.QueryRowContext(ctx, db.q("SELECT COUNT(*) FROM deliveries WHERE email = ? AND status = 'failed'"), email).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count permanent failures: %w", err)
+	}
+	return n, nil
+}

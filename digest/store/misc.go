@@ -1,0 +1,121 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// Setting returns the value of key, or digest.ErrNotFound.
+func (db *DB) Setting(ctx context.Context, key string) (string, error) {
+	var v string
+	if err := db.sql.QueryRowContext(ctx, db.q("SELECT value FROM settings WHERE key = ?"), key).Scan(&v); err != nil {
+		return "", fmt.Errorf("read setting %q: %w", key, noRows(err))
+	}
+	return v, nil
+}
+
+// SetSettingIfAbsent stores value unless key exists, and returns the value
+// stored after the call: of several processes generating a secret at once,
+// all end up with the first one's.
+func (db *DB) SetSettingIfAbsent(ctx context.Context, key, value string) (string, error) {
+	if _, err := db.sql.ExecContext(ctx, db.q("INSERT INTO settings (key, value, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING"),
+		key, value, db.t(db.now())); err != nil {
+		return "", fmt.Errorf("store setting %q: %w", key, err)
+	}
+	return db.Setting(ctx, key)
+}
+
+const runCols = "id, kind, started_at, finished_at, status, report"
+
+func scanRun(sc scanner) (digest.RunRecord, error) {
+	var r digest.RunRecord
+	var report string
+	if err := sc.Scan(&r.ID, &r.Kind, timeDest{&r.StartedAt}, timeDest{&r.FinishedAt}, &r.Status, &report); err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal([]byte(report), &r.Report); err != nil {
+		return r, fmt.Errorf("run %d report: %w", r.ID, err)
+	}
+	return r, nil
+}
+
+// SaveRun stores r with its report as JSON and returns its ID.
+func (db *DB) SaveRun(ctx context.Context, r digest.RunRecord) (int64, error) {
+	report, err := json.Marshal(r.Report)
+	if err != nil {
+		return 0, fmt.Errorf("save run: encode report: %w", err)
+	}
+	var id int64
+	err = db.sql.QueryRowContext(ctx, db.q("INSERT INTO runs (kind, started_at, finished_at, status, report) VALUES (?, ?, ?, ?, ?) RETURNING id"),
+		r.Kind, db.t(r.StartedAt), db.t(r.FinishedAt), r.Status, string(report)).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("save run: %w", err)
+	}
+	return id, nil
+}
+
+// Runs lists up to limit runs (all when limit <= 0), newest first.
+func (db *DB) Runs(ctx context.Context, limit int) ([]digest.RunRecord, error) {
+	out, err := queryAll(ctx, db.sql, db.q("SELECT "+runCols+" FROM runs ORDER BY id DESC LIMIT ?"), scanRun, limitArg(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list runs: %w", err)
+	}
+	return out, nil
+}
+
+// Run returns the run with id, or digest.ErrNotFound.
+func (db *DB) Run(ctx context.Context, id int64) (digest.RunRecord, error) {
+	r, err := scanRun(db.sql.QueryRowContext(ctx, db.q("SELECT "+runCols+" FROM runs WHERE id = ?"), id))
+	if err != nil {
+		return digest.RunRecord{}, fmt.Errorf("read run %d: %w", id, noRows(err))
+	}
+	return r, nil
+}
+
+const editionCols = "edition_date, subject, html, body, stories, created_at"
+
+func scanEdition(sc scanner) (digest.ArchivedEdition, error) {
+	var e digest.ArchivedEdition
+	err := sc.Scan(&e.Date, &e.Subject, &e.HTML, &e.Text, &e.Stories, timeDest{&e.CreatedAt})
+	return e, err
+}
+
+// SaveEdition stores or replaces the public edition for its date.
+func (db *DB) SaveEdition(ctx context.Context, e digest.ArchivedEdition) error {
+	if e.Date == "" {
+		return errors.New("save edition: empty date")
+	}
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = db.now()
+	}
+	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO editions (`+editionCols+`) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (edition_date) DO UPDATE SET subject = excluded.subject, html = excluded.html,
+			body = excluded.body, stories = excluded.stories, created_at = excluded.created_at`),
+		e.Date, e.Subject, e.HTML, e.Text, e.Stories, db.t(e.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("save edition %s: %w", e.Date, err)
+	}
+	return nil
+}
+
+// Edition returns the edition of date, or digest.ErrNotFound.
+func (db *DB) Edition(ctx context.Context, date string) (digest.ArchivedEdition, error) {
+	e, err := scanEdition(db.sql.QueryRowContext(ctx, db.q("SELECT "+editionCols+" FROM editions WHERE edition_date = ?"), date))
+	if err != nil {
+		return digest.ArchivedEdition{}, fmt.Errorf("read edition %s: %w", date, noRows(err))
+	}
+	return e, nil
+}
+
+// Editions lists up to limit editions (all when limit <= 0), newest first.
+func (db *DB) Editions(ctx context.Context, limit int) ([]digest.ArchivedEdition, error) {
+	out, err := queryAll(ctx, db.sql, db.q("SELECT "+editionCols+" FROM editions ORDER BY edition_date DESC LIMIT ?"), scanEdition, limitArg(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list editions: %w", err)
+	}
+	return out, nil
+}

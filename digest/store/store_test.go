@@ -1,0 +1,745 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/store"
+	"github.com/tradedigest/tradedigest/digest/store/storetest"
+)
+
+// contractCase is one behaviour every database must show.
+type contractCase struct {
+	name string
+	run  func(t *testing.T, db *store.DB)
+}
+
+// TestDB_Contract runs the store contract on SQLite always and on Postgres
+// when DIGEST_TEST_POSTGRES_DSN is set, each case on a fresh store.
+func TestDB_Contract(t *testing.T) {
+	cases := []contractCase{
+		{"articles/dedupe", testArticlesDedupe},
+		{"articles/since", testArticlesSince},
+		{"sources/state", testSourceState},
+		{"sources/registered", testRegisteredSources},
+		{"summaries/cache", testSummaries},
+		{"subscribers/crud", testSubscribersCRUD},
+		{"subscribers/paging", testSubscribersPaging},
+		{"subscribers/upsert", testUpsertSubscribers},
+		{"subscribers/upsert_atomic", testUpsertAtomic},
+		{"ledger/ensure", testEnsureDelivery},
+		{"ledger/claim_race", testClaimRace},
+		{"ledger/lifecycle", testLedgerLifecycle},
+		{"ledger/retry", testLedgerRetry},
+		{"ledger/requires_sending", testMarkRequiresSending},
+		{"ledger/subscriber_deleted", testSubscriberDeleted},
+		{"ledger/list", testDeliveriesList},
+		{"settings", testSettings},
+		{"runs", testRuns},
+		{"editions", testEditions},
+		{"times_utc", testTimesUTC},
+		{"migrate_again", testMigrateAgain},
+		{"concurrent_writers", testConcurrentWriters},
+	}
+	for _, o := range storetest.Openers() {
+		t.Run(o.Name, func(t *testing.T) {
+			o.Require(t)
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					t.Parallel()
+					c.run(t, o.Open(t))
+				})
+			}
+		})
+	}
+}
+
+var t0 = time.Date(2026, 3, 29, 6, 30, 0, 123456000, time.UTC)
+
+// get unwraps a (value, error) result: get(f())(t).
+func get[T any](v T, err error) func(t *testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+func check(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantErr(t *testing.T, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Fatalf("error = %v, want %v", err, target)
+	}
+}
+
+func article(src, guid, url, text string, pub time.Time) digest.Article {
+	return digest.Article{SourceID: src, SourceName: "Outlet " + src, GUID: guid, URL: url, Title: "T " + text,
+		Text: text, Published: pub, FetchedAt: pub.Add(time.Minute)}
+}
+
+func testArticlesDedupe(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	batch := []digest.Article{
+		article("s1", "g1", "https://a.example/1", "Tariffs rise on steel.", t0),
+		article("s1", "g2", "https://a.example/1", "Other text, same URL.", t0),                 // URL repeat
+		article("s1", "g1", "https://a.example/3", "Other text, same GUID.", t0),                // GUID repeat in source
+		article("s2", "g1", "https://b.example/4", "Same GUID, another source.", t0),            // kept
+		article("s3", "", "https://c.example/5", "TARIFFS rise   on steel!", t0),                // content repeat
+		article("s3", "", "", "A local file with no URL.", t0),                                  // kept
+		article("s3", "", "", "Another local file with no URL.", t0),                            // kept
+		article("s1", "g9", "https://a.example/9", "Tariffs rise on steel.", t0.Add(time.Hour)), // content repeat
+	}
+	got := get(db.SaveArticles(ctx, batch))(t)
+	var urls []string
+	for _, a := range got {
+		if a.ID == 0 || a.ContentHash == "" {
+			t.Errorf("saved article %q has id %d, hash %q", a.URL, a.ID, a.ContentHash)
+		}
+		urls = append(urls, a.SourceID+" "+a.Text)
+	}
+	want := []string{"s1 Tariffs rise on steel.", "s2 Same GUID, another source.", "s3 A local file with no URL.", "s3 Another local file with no URL."}
+	if !reflect.DeepEqual(urls, want) {
+		t.Fatalf("saved %q, want %q", urls, want)
+	}
+	again := get(db.SaveArticles(ctx, batch))(t)
+	if len(again) != 0 {
+		t.Fatalf("second save stored %d articles, want 0", len(again))
+	}
+	all := get(db.ArticlesSince(ctx, time.Time{}))(t)
+	if len(all) != 4 {
+		t.Fatalf("store holds %d articles, want 4", len(all))
+	}
+	if all[0] != got[0] {
+		t.Errorf("read back %+v, want %+v", all[0], got[0])
+	}
+}
+
+func testArticlesSince(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	noDate := digest.Article{SourceID: "f", URL: "https://x.example/nodate", Text: "No date given.", FetchedAt: t0.Add(3 * time.Hour)}
+	get(db.SaveArticles(ctx, []digest.Article{
+		article("s", "3", "https://x.example/3", "third", t0.Add(2*time.Hour)),
+		article("s", "1", "https://x.example/1", "first", t0),
+		article("s", "2", "https://x.example/2", "second", t0.Add(time.Hour)),
+		noDate,
+	}))(t)
+	got := get(db.ArticlesSince(ctx, t0))(t)
+	var texts []string
+	for _, a := range got {
+		texts = append(texts, a.Text)
+	}
+	if want := []string{"second", "third", "No date given."}; !reflect.DeepEqual(texts, want) {
+		t.Fatalf("since t0: %q, want %q (oldest first, after since)", texts, want)
+	}
+	if !got[2].Published.Equal(noDate.FetchedAt) {
+		t.Errorf("undated article published %v, want its fetch time %v", got[2].Published, noDate.FetchedAt)
+	}
+}
+
+func testSourceState(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	st := get(db.SourceState(ctx, "https://feed.example/rss"))(t)
+	if !reflect.DeepEqual(st, digest.SourceState{SourceID: "https://feed.example/rss"}) {
+		t.Fatalf("unknown source state = %+v", st)
+	}
+	want := digest.SourceState{SourceID: "https://feed.example/rss", ETag: `"abc"`, LastModified: "Mon, 02 Jan 2006 15:04:05 GMT",
+		LastSuccess: t0, LastAttempt: t0.Add(time.Minute), LastError: "boom", ConsecutiveFailures: 2, FirstGathered: t0.Add(-time.Hour)}
+	check(t, db.SaveSourceState(ctx, want))
+	want.ETag, want.ConsecutiveFailures, want.LastError = `"def"`, 0, ""
+	check(t, db.SaveSourceState(ctx, want))
+	check(t, db.SaveSourceState(ctx, digest.SourceState{SourceID: "/tmp/a.txt"}))
+	if got := get(db.SourceState(ctx, want.SourceID))(t); !reflect.DeepEqual(got, want) {
+		t.Fatalf("state = %+v, want %+v", got, want)
+	}
+	all := get(db.SourceStates(ctx))(t)
+	if len(all) != 2 || all[0].SourceID != "/tmp/a.txt" || !reflect.DeepEqual(all[1], want) {
+		t.Fatalf("states = %+v", all)
+	}
+}
+
+func testRegisteredSources(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	check(t, db.AddSource(ctx, "https://feed.example/rss"))
+	db.Now = func() time.Time { return time.Now().Add(time.Second) }
+	check(t, db.AddSource(ctx, "/srv/articles"))
+	wantErr(t, db.AddSource(ctx, "/srv/articles"), digest.ErrConflict)
+	if got := get(db.RegisteredSources(ctx))(t); !reflect.DeepEqual(got, []string{"https://feed.example/rss", "/srv/articles"}) {
+		t.Fatalf("registered = %q", got)
+	}
+	check(t, db.RemoveSource(ctx, "https://feed.example/rss"))
+	wantErr(t, db.RemoveSource(ctx, "https://feed.example/rss"), digest.ErrNotFound)
+	if got := get(db.RegisteredSources(ctx))(t); !reflect.DeepEqual(got, []string{"/srv/articles"}) {
+		t.Fatalf("registered after remove = %q", got)
+	}
+}
+
+func testSummaries(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	_, err := db.Summary(ctx, "h1", "v1")
+	wantErr(t, err, digest.ErrNotFound)
+	first := digest.Summary{ContentHash: "h1", Version: "v1", Backend: "openai", Headline: "H", Text: "First.",
+		KeyPoints: []string{"a", "b"}, Countries: []string{"DE"}, Topics: []string{"tariffs"}, Importance: 4,
+		Fallback: true, FallbackReason: "429", PromptTokens: 100, CompletionTokens: 20, CreatedAt: t0}
+	check(t, db.SaveSummary(ctx, first))
+	second := first
+	second.Text = "Second."
+	check(t, db.SaveSummary(ctx, second))
+	if got := get(db.Summary(ctx, "h1", "v1"))(t); !reflect.DeepEqual(got, first) {
+		t.Fatalf("summary = %+v, want the first %+v", got, first)
+	}
+	other := digest.Summary{ContentHash: "h1", Version: "v2", Text: "New version."}
+	check(t, db.SaveSummary(ctx, other))
+	got := get(db.Summary(ctx, "h1", "v2"))(t)
+	if got.Text != "New version." || got.KeyPoints != nil || got.Fallback || got.CreatedAt.IsZero() {
+		t.Fatalf("v2 summary = %+v", got)
+	}
+}
+
+func testSubscribersCRUD(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	s := get(db.AddSubscriber(ctx, digest.Subscriber{Email: "ann@example.com", Name: "Ann", Topics: []string{"tariffs", "shipping"},
+		TimeZone: "Asia/Tokyo", SendTime: "07:00"}))(t)
+	if s.ID == 0 || s.Status != digest.StatusActive || s.CreatedAt.IsZero() || s.UpdatedAt.IsZero() {
+		t.Fatalf("added = %+v", s)
+	}
+	_, err := db.AddSubscriber(ctx, digest.Subscriber{Email: "ann@example.com"})
+	wantErr(t, err, digest.ErrConflict)
+	if _, err := db.AddSubscriber(ctx, digest.Subscriber{Email: "bob@example.com", Status: "zombie"}); err == nil {
+		t.Fatal("added a subscriber with an unknown status")
+	}
+	if got := get(db.SubscriberByEmail(ctx, "ann@example.com"))(t); !reflect.DeepEqual(got, s) {
+		t.Fatalf("by email = %+v, want %+v", got, s)
+	}
+	_, err = db.SubscriberByEmail(ctx, "nobody@example.com")
+	wantErr(t, err, digest.ErrNotFound)
+	_, err = db.Subscriber(ctx, s.ID+100)
+	wantErr(t, err, digest.ErrNotFound)
+
+	s.Name, s.Topics, s.TimeZone, s.SendTime, s.Status = "Ann B", nil, "Europe/Berlin", "06:30", digest.StatusPaused
+	check(t, db.UpdateSubscriber(ctx, s))
+	got := get(db.Subscriber(ctx, s.ID))(t)
+	if got.Name != "Ann B" || got.Topics != nil || got.TimeZone != "Europe/Berlin" || got.SendTime != "06:30" || got.Status != digest.StatusPaused {
+		t.Fatalf("updated = %+v", got)
+	}
+	wantErr(t, db.UpdateSubscriber(ctx, digest.Subscriber{ID: s.ID + 100, Status: digest.StatusActive}), digest.ErrNotFound)
+	check(t, db.SetSubscriberStatus(ctx, s.ID, digest.StatusUnsubscribed))
+	if got := get(db.Subscriber(ctx, s.ID))(t); got.Status != digest.StatusUnsubscribed {
+		t.Fatalf("status = %s", got.Status)
+	}
+	if err := db.SetSubscriberStatus(ctx, s.ID, "zombie"); err == nil {
+		t.Fatal("set an unknown status")
+	}
+	wantErr(t, db.SetSubscriberStatus(ctx, s.ID+100, digest.StatusActive), digest.ErrNotFound)
+	check(t, db.DeleteSubscriber(ctx, s.ID))
+	wantErr(t, db.DeleteSubscriber(ctx, s.ID), digest.ErrNotFound)
+	_, err = db.Subscriber(ctx, s.ID)
+	wantErr(t, err, digest.ErrNotFound)
+}
+
+func testSubscribersPaging(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	var subs []digest.Subscriber
+	for i := range 25 {
+		st := digest.StatusActive
+		if i%5 == 0 {
+			st = digest.StatusUnsubscribed
+		}
+		subs = append(subs, digest.Subscriber{Email: fmt.Sprintf("r%02d@example.com", i), Status: st})
+	}
+	ins, upd := must2(t)(db.UpsertSubscribers(ctx, subs))
+	if ins != 25 || upd != 0 {
+		t.Fatalf("upsert = %d inserted, %d updated", ins, upd)
+	}
+	var seen []string
+	after := int64(0)
+	pages := 0
+	for {
+		page := get(db.Subscribers(ctx, digest.StatusActive, after, 7))(t)
+		if len(page) == 0 {
+			break
+		}
+		pages++
+		for _, s := range page {
+			if s.ID <= after || s.Status != digest.StatusActive {
+				t.Fatalf("page after %d holds %+v", after, s)
+			}
+			after = s.ID
+			seen = append(seen, s.Email)
+		}
+	}
+	if len(seen) != 20 || pages != 3 || seen[0] != "r01@example.com" {
+		t.Fatalf("paged %d active subscribers in %d pages, first %q", len(seen), pages, seen[0])
+	}
+	if all := get(db.Subscribers(ctx, "", 0, 0))(t); len(all) != 25 {
+		t.Fatalf("all subscribers = %d, want 25", len(all))
+	}
+}
+
+// must2 unwraps a (int, int, error) result.
+func must2(t *testing.T) func(a, b int, err error) (int, int) {
+	return func(a, b int, err error) (int, int) {
+		t.Helper()
+		check(t, err)
+		return a, b
+	}
+}
+
+func testUpsertSubscribers(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	must2(t)(db.UpsertSubscribers(ctx, []digest.Subscriber{
+		{Email: "a@example.com", Name: "A"},
+		{Email: "b@example.com", Name: "B"},
+	}))
+	b := get(db.SubscriberByEmail(ctx, "b@example.com"))(t)
+	check(t, db.SetSubscriberStatus(ctx, b.ID, digest.StatusUnsubscribed))
+	ins, upd := must2(t)(db.UpsertSubscribers(ctx, []digest.Subscriber{
+		{Email: "b@example.com", Name: "B2", Topics: []string{"shipping"}, TimeZone: "America/New_York", SendTime: "08:15", Status: digest.StatusActive},
+		{Email: "c@example.com", Name: "C"},
+		{Email: "c@example.com", Name: "C again"}, // a repeat inside the batch updates
+	}))
+	if ins != 1 || upd != 2 {
+		t.Fatalf("upsert = %d inserted, %d updated; want 1, 2", ins, upd)
+	}
+	got := get(db.SubscriberByEmail(ctx, "b@example.com"))(t)
+	if got.Name != "B2" || !reflect.DeepEqual(got.Topics, []string{"shipping"}) || got.TimeZone != "America/New_York" || got.SendTime != "08:15" {
+		t.Fatalf("updated = %+v", got)
+	}
+	if got.Status != digest.StatusUnsubscribed {
+		t.Fatalf("re-import changed status to %s; an unsubscribed reader must stay unsubscribed", got.Status)
+	}
+	if got.ID != b.ID || !got.CreatedAt.Equal(b.CreatedAt) {
+		t.Fatalf("update changed id or created_at: %+v vs %+v", got, b)
+	}
+	if c := get(db.SubscriberByEmail(ctx, "c@example.com"))(t); c.Name != "C again" {
+		t.Fatalf("c = %+v", c)
+	}
+}
+
+// testUpsertAtomic makes the database refuse one row in the middle of a
+// batch and checks that nothing of the batch stays.
+func testUpsertAtomic(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	must2(t)(db.UpsertSubscribers(ctx, []digest.Subscriber{{Email: "old@example.com", Name: "Old"}}))
+	refuseEmail(t, db, "bad@example.com")
+	_, _, err := db.UpsertSubscribers(ctx, []digest.Subscriber{
+		{Email: "new1@example.com"},
+		{Email: "old@example.com", Name: "Changed"},
+		{Email: "bad@example.com"},
+		{Email: "new2@example.com"},
+	})
+	if err == nil {
+		t.Fatal("upsert with a refused row succeeded")
+	}
+	all := get(db.Subscribers(ctx, "", 0, 0))(t)
+	if len(all) != 1 || all[0].Name != "Old" {
+		t.Fatalf("after a failed batch the store holds %+v, want only the old row unchanged", all)
+	}
+	if _, _, err := db.UpsertSubscribers(ctx, []digest.Subscriber{{Email: "x@example.com"}, {Email: "y@example.com", Status: "zombie"}}); err == nil {
+		t.Fatal("upsert with an unknown status succeeded")
+	}
+	if all := get(db.Subscribers(ctx, "", 0, 0))(t); len(all) != 1 {
+		t.Fatalf("a rejected batch left %d rows", len(all))
+	}
+}
+
+// refuseEmail installs a trigger that makes inserting email fail.
+func refuseEmail(t *testing.T, db *store.DB, email string) {
+	t.Helper()
+	stmts := []string{`CREATE TRIGGER refuse_email BEFORE INSERT ON subscribers
+		WHEN NEW.email = '` + email + `' BEGIN SELECT RAISE(ABORT, 'refused by test'); END`}
+	if db.Dialect() == store.Postgres {
+		stmts = []string{
+			`CREATE FUNCTION refuse_email() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN IF NEW.email = '` + email + `' THEN RAISE EXCEPTION 'refused by test'; END IF; RETURN NEW; END $$`,
+			`CREATE TRIGGER refuse_email BEFORE INSERT ON subscribers FOR EACH ROW EXECUTE FUNCTION refuse_email()`,
+		}
+	}
+	for _, s := range stmts {
+		if _, err := db.SQL().ExecContext(t.Context(), s); err != nil {
+			t.Fatalf("install trigger: %v", err)
+		}
+	}
+}
+
+func ensure(t *testing.T, db *store.DB, sub int64, email, date string) digest.Delivery {
+	t.Helper()
+	return get(db.EnsureDelivery(t.Context(), digest.Delivery{SubscriberID: sub, Email: email, EditionDate: date,
+		MessageID: "digest." + date + "@example.com"}))(t)
+}
+
+func testEnsureDelivery(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	s := get(db.AddSubscriber(ctx, digest.Subscriber{Email: "ann@example.com"}))(t)
+	var wg sync.WaitGroup
+	ids := make([]int64, 20)
+	errs := make([]error, 20)
+	for i := range ids {
+		wg.Go(func() {
+			d, err := db.EnsureDelivery(ctx, digest.Delivery{SubscriberID: s.ID, Email: s.Email, EditionDate: "2026-03-29", MessageID: "m1"})
+			ids[i], errs[i] = d.ID, err
+		})
+	}
+	wg.Wait()
+	for i := range ids {
+		if errs[i] != nil || ids[i] != ids[0] || ids[0] == 0 {
+			t.Fatalf("ensure %d: id %d (first %d), error %v", i, ids[i], ids[0], errs[i])
+		}
+	}
+	d := get(db.Delivery(ctx, ids[0]))(t)
+	if d.SubscriberID != s.ID || d.Email != s.Email || d.MessageID != "m1" || d.Status != digest.DeliveryPending ||
+		d.Attempts != 0 || d.Generation != 0 || !d.LeaseUntil.IsZero() || !d.SentAt.IsZero() {
+		t.Fatalf("ensured = %+v", d)
+	}
+	adhoc := ensure(t, db, 0, "me@example.com", "2026-03-29")
+	if adhoc.SubscriberID != 0 || adhoc.ID == d.ID {
+		t.Fatalf("ad-hoc row = %+v", adhoc)
+	}
+	if got := get(db.DeliveryFor(ctx, "me@example.com", "2026-03-29"))(t); got.ID != adhoc.ID {
+		t.Fatalf("DeliveryFor = %+v", got)
+	}
+	_, err := db.DeliveryFor(ctx, "me@example.com", "2026-03-30")
+	wantErr(t, err, digest.ErrNotFound)
+	_, err = db.Delivery(ctx, 999999)
+	wantErr(t, err, digest.ErrNotFound)
+}
+
+// testClaimRace has many workers claim one row at once: exactly one wins.
+func testClaimRace(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	for round := range 5 {
+		d := ensure(t, db, 0, "race@example.com", fmt.Sprintf("2026-03-%02d", round+1))
+		var wins, leased atomic.Int32
+		var wg sync.WaitGroup
+		for range 16 {
+			wg.Go(func() {
+				_, err := db.ClaimDelivery(ctx, d.ID, t0, time.Minute)
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case errors.Is(err, digest.ErrLeased):
+					leased.Add(1)
+				default:
+					t.Errorf("claim: %v", err)
+				}
+			})
+		}
+		wg.Wait()
+		if wins.Load() != 1 || leased.Load() != 15 {
+			t.Fatalf("round %d: %d claims won, %d leased; want 1 and 15", round, wins.Load(), leased.Load())
+		}
+		if got := get(db.Delivery(ctx, d.ID))(t); got.Attempts != 1 || got.Status != digest.DeliverySending {
+			t.Fatalf("after the race: %+v", got)
+		}
+	}
+}
+
+func testLedgerLifecycle(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	d := ensure(t, db, 0, "ann@example.com", "2026-03-29")
+	c := get(db.ClaimDelivery(ctx, d.ID, t0, time.Minute))(t)
+	if c.Status != digest.DeliverySending || c.Attempts != 1 || !c.LeaseUntil.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("claimed = %+v", c)
+	}
+	_, err := db.ClaimDelivery(ctx, d.ID, t0.Add(59*time.Second), time.Minute)
+	wantErr(t, err, digest.ErrLeased)
+	// The worker died; its lease runs out and another takes over.
+	c = get(db.ClaimDelivery(ctx, d.ID, t0.Add(61*time.Second), time.Minute))(t)
+	if c.Attempts != 2 {
+		t.Fatalf("re-claim after expiry: attempts %d, want 2", c.Attempts)
+	}
+	sentAt := t0.Add(90 * time.Second)
+	check(t, db.MarkSent(ctx, d.ID, sentAt, 7))
+	got := get(db.Delivery(ctx, d.ID))(t)
+	if got.Status != digest.DeliverySent || !got.SentAt.Equal(sentAt) || got.Stories != 7 || !got.LeaseUntil.IsZero() {
+		t.Fatalf("sent = %+v", got)
+	}
+	_, err = db.ClaimDelivery(ctx, d.ID, t0.Add(time.Hour), time.Minute)
+	wantErr(t, err, digest.ErrAlreadySent)
+	wantErr(t, db.MarkSent(ctx, d.ID, sentAt, 7), store.ErrNotSending)
+	if last := get(db.LastSent(ctx, "ann@example.com"))(t); !last.Equal(sentAt) {
+		t.Fatalf("LastSent = %v, want %v", last, sentAt)
+	}
+	if last := get(db.LastSent(ctx, "nobody@example.com"))(t); !last.IsZero() {
+		t.Fatalf("LastSent of a stranger = %v", last)
+	}
+	// --force: the row is pending again with a new generation.
+	r := get(db.ResetDelivery(ctx, d.ID, t0.Add(2*time.Hour)))(t)
+	if r.Status != digest.DeliveryPending || r.Generation != 1 || !r.SentAt.IsZero() || r.Attempts != 0 {
+		t.Fatalf("reset = %+v", r)
+	}
+	if again := get(db.ResetDelivery(ctx, d.ID, t0.Add(2*time.Hour)))(t); again.Generation != 1 {
+		t.Fatalf("resetting a pending row bumped the generation to %d", again.Generation)
+	}
+	get(db.ClaimDelivery(ctx, d.ID, t0.Add(2*time.Hour), time.Minute))(t)
+	_, err = db.ResetDelivery(ctx, d.ID, t0.Add(2*time.Hour))
+	wantErr(t, err, digest.ErrLeased)
+	check(t, db.MarkSkipped(ctx, d.ID, t0.Add(2*time.Hour), "no stories"))
+	if got := get(db.Delivery(ctx, d.ID))(t); got.Status != digest.DeliverySkipped || got.LastError != "no stories" || !got.LeaseUntil.IsZero() {
+		t.Fatalf("skipped = %+v", got)
+	}
+	_, err = db.ClaimDelivery(ctx, 999999, t0, time.Minute)
+	wantErr(t, err, digest.ErrNotFound)
+	if problems := get(db.Check(ctx, t0.Add(3*time.Hour)))(t); len(problems) != 0 {
+		t.Fatalf("the lifecycle left problems: %+v", problems)
+	}
+}
+
+func testLedgerRetry(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	d := ensure(t, db, 0, "ann@example.com", "2026-03-29")
+	get(db.ClaimDelivery(ctx, d.ID, t0, time.Minute))(t)
+	retryAt := t0.Add(10 * time.Minute)
+	check(t, db.MarkFailed(ctx, d.ID, t0, "451 try later", false, retryAt))
+	got := get(db.Delivery(ctx, d.ID))(t)
+	if got.Status != digest.DeliveryPending || !got.NextAttempt.Equal(retryAt) || got.LastError != "451 try later" || !got.LeaseUntil.IsZero() {
+		t.Fatalf("deferred = %+v", got)
+	}
+	_, err := db.ClaimDelivery(ctx, d.ID, retryAt.Add(-time.Second), time.Minute)
+	wantErr(t, err, digest.ErrLeased) // not due
+	c := get(db.ClaimDelivery(ctx, d.ID, retryAt, time.Minute))(t)
+	if c.Attempts != 2 {
+		t.Fatalf("attempts = %d, want 2", c.Attempts)
+	}
+	check(t, db.MarkFailed(ctx, d.ID, retryAt, "550 no such user", true, time.Time{}))
+	_, err = db.ClaimDelivery(ctx, d.ID, retryAt.Add(time.Hour), time.Minute)
+	wantErr(t, err, digest.ErrAlreadySent)
+	d2 := ensure(t, db, 0, "ann@example.com", "2026-03-30")
+	get(db.ClaimDelivery(ctx, d2.ID, t0, time.Minute))(t)
+	check(t, db.MarkFailed(ctx, d2.ID, t0, "550 no such user", true, time.Time{}))
+	if n := get(db.PermanentFailures(ctx, "ann@example.com"))(t); n != 2 {
+		t.Fatalf("permanent failures = %d, want 2", n)
+	}
+	if n := get(db.PermanentFailures(ctx, "bob@example.com"))(t); n != 0 {
+		t.Fatalf("permanent failures of bob = %d", n)
+	}
+}
+
+func testMarkRequiresSending(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	d := ensure(t, db, 0, "ann@example.com", "2026-03-29")
+	wantErr(t, db.MarkSent(ctx, d.ID, t0, 1), store.ErrNotSending)
+	wantErr(t, db.MarkSkipped(ctx, d.ID, t0, "x"), store.ErrNotSending)
+	wantErr(t, db.MarkFailed(ctx, d.ID, t0, "x", true, time.Time{}), store.ErrNotSending)
+	wantErr(t, db.MarkFailed(ctx, d.ID, t0, "x", false, t0), store.ErrNotSending)
+	wantErr(t, db.MarkSent(ctx, 999999, t0, 1), digest.ErrNotFound)
+	if got := get(db.Delivery(ctx, d.ID))(t); got.Status != digest.DeliveryPending || got.LastError != "" {
+		t.Fatalf("a refused mark changed the row: %+v", got)
+	}
+	if _, err := db.ClaimDelivery(ctx, d.ID, t0, 0); err == nil {
+		t.Fatal("claimed with a zero lease")
+	}
+}
+
+func testSubscriberDeleted(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	s := get(db.AddSubscriber(ctx, digest.Subscriber{Email: "ann@example.com"}))(t)
+	d := ensure(t, db, s.ID, s.Email, "2026-03-29")
+	check(t, db.DeleteSubscriber(ctx, s.ID))
+	got := get(db.Delivery(ctx, d.ID))(t)
+	if got.SubscriberID != 0 || got.Email != "ann@example.com" {
+		t.Fatalf("ledger row after delete = %+v; want the email kept and no subscriber id", got)
+	}
+	if problems := get(db.Check(ctx, t0))(t); len(problems) != 0 {
+		t.Fatalf("problems after delete: %+v", problems)
+	}
+}
+
+func testDeliveriesList(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	var ids []int64
+	for i := range 5 {
+		ids = append(ids, ensure(t, db, 0, fmt.Sprintf("r%d@example.com", i), "2026-03-29").ID)
+	}
+	get(db.ClaimDelivery(ctx, ids[1], t0, time.Minute))(t)
+	check(t, db.MarkSent(ctx, ids[1], t0, 3))
+	all := get(db.Deliveries(ctx, "", 3))(t)
+	if len(all) != 3 || all[0].ID != ids[4] || all[2].ID != ids[2] {
+		t.Fatalf("newest 3 = %+v", all)
+	}
+	sent := get(db.Deliveries(ctx, digest.DeliverySent, 0))(t)
+	if len(sent) != 1 || sent[0].ID != ids[1] {
+		t.Fatalf("sent = %+v", sent)
+	}
+}
+
+func testSettings(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	_, err := db.Setting(ctx, "secret")
+	wantErr(t, err, digest.ErrNotFound)
+	vals := make([]string, 10)
+	var wg sync.WaitGroup
+	for i := range vals {
+		wg.Go(func() {
+			v, err := db.SetSettingIfAbsent(ctx, "secret", fmt.Sprintf("value-%d", i))
+			if err != nil {
+				t.Error(err)
+			}
+			vals[i] = v
+		})
+	}
+	wg.Wait()
+	for _, v := range vals {
+		if v != vals[0] || v == "" {
+			t.Fatalf("concurrent SetSettingIfAbsent returned %q", vals)
+		}
+	}
+	if v := get(db.Setting(ctx, "secret"))(t); v != vals[0] {
+		t.Fatalf("setting = %q, want %q", v, vals[0])
+	}
+}
+
+func testRuns(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	_, err := db.Run(ctx, 1)
+	wantErr(t, err, digest.ErrNotFound)
+	rep := digest.Report{
+		Sources:            []digest.SourceReport{{ID: "https://feed.example/rss", Name: "Feed", Articles: 3, New: 2, Duration: 1500 * time.Millisecond}},
+		ArticlesFetched:    3,
+		SummariesByBackend: map[string]int{"extractive": 2},
+		CostUSD:            0.0125,
+		Stages:             []digest.StageTiming{{Stage: "gather", Duration: time.Second}},
+		Errors:             []string{"one broken feed"},
+		Meta:               map[string]any{"dry_run": true},
+	}
+	r := digest.RunRecord{Kind: "now", StartedAt: t0, FinishedAt: t0.Add(time.Minute), Status: "partial", Report: rep}
+	id1 := get(db.SaveRun(ctx, r))(t)
+	r.Kind = "gather"
+	id2 := get(db.SaveRun(ctx, r))(t)
+	got := get(db.Run(ctx, id1))(t)
+	r.ID, r.Kind = id1, "now"
+	if !reflect.DeepEqual(got, r) {
+		t.Fatalf("run = %+v\nwant  %+v", got, r)
+	}
+	runs := get(db.Runs(ctx, 10))(t)
+	if len(runs) != 2 || runs[0].ID != id2 || runs[1].ID != id1 {
+		t.Fatalf("runs = %+v", runs)
+	}
+}
+
+func testEditions(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	_, err := db.Edition(ctx, "2026-03-29")
+	wantErr(t, err, digest.ErrNotFound)
+	e := digest.ArchivedEdition{Date: "2026-03-29", Subject: "Trade digest", HTML: "<p>x</p>", Text: "x", Stories: 3, CreatedAt: t0}
+	check(t, db.SaveEdition(ctx, e))
+	e.Subject, e.Stories = "Trade digest (corrected)", 4
+	check(t, db.SaveEdition(ctx, e))
+	check(t, db.SaveEdition(ctx, digest.ArchivedEdition{Date: "2026-03-30", Subject: "Next", CreatedAt: t0}))
+	if got := get(db.Edition(ctx, "2026-03-29"))(t); !reflect.DeepEqual(got, e) {
+		t.Fatalf("edition = %+v, want %+v", got, e)
+	}
+	list := get(db.Editions(ctx, 5))(t)
+	if len(list) != 2 || list[0].Date != "2026-03-30" {
+		t.Fatalf("editions = %+v", list)
+	}
+}
+
+// testTimesUTC stores a time in another zone with nanoseconds and reads it
+// back in UTC with microsecond precision, on every kind of column.
+func testTimesUTC(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	tokyo := time.FixedZone("JST", 9*3600)
+	in := time.Date(2026, 3, 29, 15, 30, 0, 123456789, tokyo)
+	want := in.UTC().Truncate(time.Microsecond)
+	check(t, db.SaveSourceState(ctx, digest.SourceState{SourceID: "s", LastSuccess: in}))
+	st := get(db.SourceState(ctx, "s"))(t)
+	if st.LastSuccess != want || st.LastSuccess.Location() != time.UTC {
+		t.Fatalf("read %v (%v), want %v in UTC", st.LastSuccess, st.LastSuccess.Location(), want)
+	}
+	// Ordering must follow the instant, not the text: an earlier instant in
+	// a zone east of UTC has a later wall clock.
+	get(db.SaveArticles(ctx, []digest.Article{
+		article("s", "a", "https://t.example/a", "later", time.Date(2026, 3, 29, 10, 0, 0, 0, time.UTC)),
+		article("s", "b", "https://t.example/b", "earlier", time.Date(2026, 3, 29, 18, 0, 0, 0, tokyo)), // 09:00 UTC
+	}))(t)
+	got := get(db.ArticlesSince(ctx, time.Date(2026, 3, 29, 8, 59, 59, 999999000, time.UTC)))(t)
+	if len(got) != 2 || got[0].Text != "earlier" {
+		t.Fatalf("order by instant: %+v", got)
+	}
+}
+
+func testMigrateAgain(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	check(t, db.Migrate(ctx))
+	cur, latest, err := db.MigrationStatus(ctx)
+	check(t, err)
+	if cur != latest || latest < 1 {
+		t.Fatalf("migration status %d of %d", cur, latest)
+	}
+	check(t, db.Ping(ctx))
+}
+
+// testConcurrentWriters has many goroutines write through one store at
+// once; on SQLite none may see SQLITE_BUSY.
+func testConcurrentWriters(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	errs := concurrentWrites(ctx, []*store.DB{db}, 8, 25)
+	for _, err := range errs {
+		t.Error(err)
+	}
+	if d := get(db.Deliveries(ctx, digest.DeliverySent, 0))(t); len(d) != 8*25 {
+		t.Fatalf("%d deliveries sent, want %d", len(d), 8*25)
+	}
+}
+
+// concurrentWrites runs workers goroutines, spread over dbs, each doing n
+// rounds of article saves, a delivery's full cycle and a run record, and
+// returns the errors.
+func concurrentWrites(ctx context.Context, dbs []*store.DB, workers, n int) []error {
+	var mu sync.Mutex
+	var errs []error
+	fail := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(errs) < 10 {
+			errs = append(errs, err)
+		}
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		db := dbs[w%len(dbs)]
+		wg.Go(func() {
+			for i := range n {
+				key := fmt.Sprintf("w%d-%d", w, i)
+				if _, err := db.SaveArticles(ctx, []digest.Article{
+					article("s", key, "https://c.example/"+key, "text "+key, t0),
+					article("s", key+"x", "https://c.example/"+key+"x", "text "+key+"x", t0),
+				}); err != nil {
+					fail(err)
+					continue
+				}
+				d, err := db.EnsureDelivery(ctx, digest.Delivery{Email: key + "@example.com", EditionDate: "2026-03-29"})
+				if err == nil {
+					_, err = db.ClaimDelivery(ctx, d.ID, t0, time.Minute)
+				}
+				if err == nil {
+					err = db.MarkSent(ctx, d.ID, t0, 1)
+				}
+				if err == nil {
+					_, err = db.SaveRun(ctx, digest.RunRecord{Kind: key, StartedAt: t0})
+				}
+				if err != nil {
+					fail(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errs
+}

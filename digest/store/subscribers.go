@@ -1,0 +1,195 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+const subscriberCols = "id, email, name, topics, time_zone, send_time, status, created_at, updated_at"
+
+// subscriberStatuses are the valid values of subscribers.status.
+var subscriberStatuses = []digest.SubscriberStatus{
+	digest.StatusActive, digest.StatusPending, digest.StatusPaused, digest.StatusUnsubscribed, digest.StatusBounced,
+}
+
+// checkSubscriber validates what the store relies on. The email is stored as
+// given: normalising it is the caller's job (roster.Normalise).
+func checkSubscriber(s *digest.Subscriber) error {
+	if strings.TrimSpace(s.Email) == "" {
+		return errors.New("empty email")
+	}
+	if s.Status == "" {
+		s.Status = digest.StatusActive
+	}
+	return checkStatus(s.Status)
+}
+
+func checkStatus(status digest.SubscriberStatus) error {
+	for _, st := range subscriberStatuses {
+		if status == st {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown status %q", status)
+}
+
+func scanSubscriber(sc scanner) (digest.Subscriber, error) {
+	var s digest.Subscriber
+	err := sc.Scan(&s.ID, &s.Email, &s.Name, listDest{&s.Topics}, &s.TimeZone, &s.SendTime, &s.Status,
+		timeDest{&s.CreatedAt}, timeDest{&s.UpdatedAt})
+	return s, err
+}
+
+// insertSubscriber inserts s unless its email exists; ok is false then.
+func (db *DB) insertSubscriber(ctx context.Context, q querier, s *digest.Subscriber) (ok bool, err error) {
+	now := db.now()
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = now
+	}
+	s.UpdatedAt = now
+	err = q.QueryRowContext(ctx, db.q(`INSERT INTO subscribers (email, name, topics, time_zone, send_time, status, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING RETURNING id`),
+		s.Email, s.Name, jsonList(s.Topics), s.TimeZone, s.SendTime, s.Status, db.t(s.CreatedAt), db.t(s.UpdatedAt)).Scan(&s.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// AddSubscriber inserts s (status active when empty) and returns it with its
+// ID; digest.ErrConflict when the email exists.
+func (db *DB) AddSubscriber(ctx context.Context, s digest.Subscriber) (digest.Subscriber, error) {
+	if err := checkSubscriber(&s); err != nil {
+		return digest.Subscriber{}, fmt.Errorf("add subscriber: %w", err)
+	}
+	ok, err := db.insertSubscriber(ctx, db.sql, &s)
+	if err != nil {
+		return digest.Subscriber{}, fmt.Errorf("add subscriber: %w", err)
+	}
+	if !ok {
+		return digest.Subscriber{}, fmt.Errorf("add subscriber: %w", digest.ErrConflict)
+	}
+	return db.Subscriber(ctx, s.ID)
+}
+
+// UpsertSubscribers inserts or updates (by email) all of subs in one
+// transaction: all or nothing. An update changes name, topics, time zone and
+// send time but keeps the stored status, so re-importing a list never
+// resubscribes someone who unsubscribed or bounced.
+func (db *DB) UpsertSubscribers(ctx context.Context, subs []digest.Subscriber) (inserted, updated int, err error) {
+	for i := range subs {
+		if err := checkSubscriber(&subs[i]); err != nil {
+			return 0, 0, fmt.Errorf("upsert subscribers: %s: %w", subs[i].Email, err)
+		}
+	}
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, s := range subs {
+			// Insert first: under concurrency the unique index decides, and
+			// a lost race turns into an update rather than an error.
+			ok, err := db.insertSubscriber(ctx, tx, &s)
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.Email, err)
+			}
+			if ok {
+				inserted++
+				continue
+			}
+			if _, err := tx.ExecContext(ctx, db.q(`UPDATE subscribers SET name = ?, topics = ?, time_zone = ?, send_time = ?, updated_at = ?
+				WHERE email = ?`), s.Name, jsonList(s.Topics), s.TimeZone, s.SendTime, db.t(db.now()), s.Email); err != nil {
+				return fmt.Errorf("%s: %w", s.Email, err)
+			}
+			updated++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("upsert subscribers: %w", err)
+	}
+	return inserted, updated, nil
+}
+
+// UpdateSubscriber changes name, topics, time zone, send time and status of
+// the subscriber with s.ID; digest.ErrNotFound when absent.
+func (db *DB) UpdateSubscriber(ctx context.Context, s digest.Subscriber) error {
+	if err := checkStatus(s.Status); err != nil {
+		return fmt.Errorf("update subscriber %d: %w", s.ID, err)
+	}
+	return db.execOne(ctx, fmt.Sprintf("update subscriber %d", s.ID),
+		"UPDATE subscribers SET name = ?, topics = ?, time_zone = ?, send_time = ?, status = ?, updated_at = ? WHERE id = ?",
+		s.Name, jsonList(s.Topics), s.TimeZone, s.SendTime, s.Status, db.t(db.now()), s.ID)
+}
+
+// Subscriber returns the subscriber with id, or digest.ErrNotFound.
+func (db *DB) Subscriber(ctx context.Context, id int64) (digest.Subscriber, error) {
+	s, err := scanSubscriber(db.sql.QueryRowContext(ctx, db.q("SELECT "+subscriberCols+" FROM subscribers WHERE id = ?"), id))
+	if err != nil {
+		return digest.Subscriber{}, fmt.Errorf("read subscriber %d: %w", id, noRows(err))
+	}
+	return s, nil
+}
+
+// SubscriberByEmail returns the subscriber with exactly this email, or
+// digest.ErrNotFound.
+func (db *DB) SubscriberByEmail(ctx context.Context, email string) (digest.Subscriber, error) {
+	s, err := scanSubscriber(db.sql.QueryRowContext(ctx, db.q("SELECT "+subscriberCols+" FROM subscribers WHERE email = ?"), email))
+	if err != nil {
+		return digest.Subscriber{}, fmt.Errorf("read subscriber by email: %w", noRows(err))
+	}
+	return s, nil
+}
+
+// Subscribers returns up to limit subscribers (all when limit <= 0) with
+// ID > afterID in ID order, with the given status (any when empty).
+func (db *DB) Subscribers(ctx context.Context, status digest.SubscriberStatus, afterID int64, limit int) ([]digest.Subscriber, error) {
+	query := "SELECT " + subscriberCols + " FROM subscribers WHERE id > ?"
+	args := []any{afterID}
+	if status != "" {
+		query += " AND status = ?"
+		args = append(args, status)
+	}
+	query += " ORDER BY id LIMIT ?"
+	args = append(args, limitArg(limit))
+	out, err := queryAll(ctx, db.sql, db.q(query), scanSubscriber, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list subscribers: %w", err)
+	}
+	return out, nil
+}
+
+// SetSubscriberStatus sets the status; digest.ErrNotFound when absent.
+func (db *DB) SetSubscriberStatus(ctx context.Context, id int64, status digest.SubscriberStatus) error {
+	if err := checkStatus(status); err != nil {
+		return fmt.Errorf("set subscriber %d status: %w", id, err)
+	}
+	return db.execOne(ctx, fmt.Sprintf("set subscriber %d status", id),
+		"UPDATE subscribers SET status = ?, updated_at = ? WHERE id = ?", status, db.t(db.now()), id)
+}
+
+// DeleteSubscriber removes the subscriber; ledger rows keep the email and
+// lose the subscriber id. Deleting an absent subscriber is
+// digest.ErrNotFound.
+func (db *DB) DeleteSubscriber(ctx context.Context, id int64) error {
+	return db.execOne(ctx, fmt.Sprintf("delete subscriber %d", id), "DELETE FROM subscribers WHERE id = ?", id)
+}
+
+// execOne runs a statement meant to change one row; digest.ErrNotFound when
+// it changes none.
+func (db *DB) execOne(ctx context.Context, op, query string, args ...any) error {
+	res, err := db.sql.ExecContext(ctx, db.q(query), args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", op, digest.ErrNotFound)
+	}
+	return nil
+}
