@@ -10,19 +10,23 @@ import (
 	"github.com/tradedigest/tradedigest/digest"
 )
 
-func addEditions(h *harness) {
-	for _, e := range []digest.ArchivedEdition{
+func addEditions(h *harness) []digest.ArchivedEdition {
+	eds := []digest.ArchivedEdition{
 		{Date: "2026-03-08", Subject: "Trade digest, 8 March", HTML: "<html><body><p style=\"color:#333\">Eighth</p></body></html>", Text: "Eighth edition", Stories: 3, CreatedAt: time.Date(2026, 3, 8, 6, 0, 0, 0, time.UTC)},
 		{Date: "2026-03-09", Subject: "Trade digest, 9 March & <more>", HTML: "<html><body>Ninth</body></html>", Text: "Ninth\x00 edition with a control character", Stories: 5, CreatedAt: time.Date(2026, 3, 9, 6, 0, 0, 0, time.UTC)},
 		{Date: "2026-03-07", Subject: "Text only", Text: "Seventh <b>edition</b>"},
-	} {
-		h.store.editions[e.Date] = e
 	}
+	for _, e := range eds {
+		if err := h.store.SaveEdition(h.t.Context(), e); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	return eds
 }
 
 func TestServer_Archive(t *testing.T) {
 	h := newHarness(t, nil)
-	addEditions(h)
+	eds := addEditions(h)
 	r := h.do("GET", "/archive", nil)
 	wantStatus(t, r, http.StatusOK)
 	i9, i8, i7 := strings.Index(r.body, "2026-03-09"), strings.Index(r.body, "2026-03-08"), strings.Index(r.body, "2026-03-07")
@@ -34,7 +38,7 @@ func TestServer_Archive(t *testing.T) {
 	t.Run("one edition", func(t *testing.T) {
 		r := h.do("GET", "/archive/2026-03-08", nil)
 		wantStatus(t, r, http.StatusOK)
-		if r.body != h.store.editions["2026-03-08"].HTML {
+		if r.body != eds[0].HTML {
 			t.Errorf("body is not the stored HTML: %q", r.body)
 		}
 		csp := r.header.Get("Content-Security-Policy")
@@ -119,7 +123,7 @@ func TestServer_Feed(t *testing.T) {
 
 func TestServer_Archive_Errors(t *testing.T) {
 	h := newHarness(t, nil)
-	h.store.fail = errBoom
+	h.store.setFail(errBoom)
 	for _, p := range []string{"/archive", "/archive/2026-03-08", "/feed.xml"} {
 		r := h.do("GET", p, nil)
 		wantStatus(t, r, http.StatusInternalServerError)

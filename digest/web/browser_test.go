@@ -206,7 +206,7 @@ func TestBrowser_SignupToUnsubscribe(t *testing.T) {
 	}
 	t.Cleanup(func() { sender.Close() })
 
-	store := newMemStore(time.Now)
+	store := &testStore{backend: newMemStore(time.Now)}
 	signer, err := token.NewSigner([]byte(testSecret))
 	if err != nil {
 		t.Fatal(err)
@@ -222,7 +222,9 @@ func TestBrowser_SignupToUnsubscribe(t *testing.T) {
 		t.Fatal(err)
 	}
 	handler.set(srv.Handler())
-	store.editions["2026-03-09"] = digest.ArchivedEdition{Date: "2026-03-09", Subject: "Trade digest, 9 March", Stories: 5}
+	if err := store.SaveEdition(t.Context(), digest.ArchivedEdition{Date: "2026-03-09", Subject: "Trade digest, 9 March", Stories: 5}); err != nil {
+		t.Fatal(err)
+	}
 
 	// Collect console messages: a CSP violation or a script error fails the test.
 	var (

@@ -4,30 +4,119 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
 )
 
-// memStore is an in-memory subscriber and edition store with the contract
-// of digest.SubscriberStore and digest.EditionStore (ErrNotFound,
-// ErrConflict), for tests until the real store's test helper is used. It
-// counts writes so tests can assert that a refused request changed nothing.
+// backend is the store the tests run against: what the server uses plus
+// what the tests need to set up.
+type backend interface {
+	Subscribers
+	Editions
+	SaveEdition(ctx context.Context, e digest.ArchivedEdition) error
+	DeleteSubscriber(ctx context.Context, id int64) error
+}
+
+// testStore wraps a backend to count the writes the server makes, so tests
+// can assert that a refused request changed nothing, and to make every call
+// fail on demand.
+type testStore struct {
+	backend
+	mu     sync.Mutex
+	writes int
+	fail   error
+}
+
+var (
+	_ Subscribers = (*testStore)(nil)
+	_ Editions    = (*testStore)(nil)
+)
+
+func (s *testStore) setFail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail = err
+}
+
+func (s *testStore) writeCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes
+}
+
+// call counts a write and returns the injected failure, if any.
+func (s *testStore) call(write bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if write {
+		s.writes++
+	}
+	return s.fail
+}
+
+func (s *testStore) AddSubscriber(ctx context.Context, sub digest.Subscriber) (digest.Subscriber, error) {
+	if err := s.call(true); err != nil {
+		return digest.Subscriber{}, err
+	}
+	return s.backend.AddSubscriber(ctx, sub)
+}
+
+func (s *testStore) UpdateSubscriber(ctx context.Context, sub digest.Subscriber) error {
+	if err := s.call(true); err != nil {
+		return err
+	}
+	return s.backend.UpdateSubscriber(ctx, sub)
+}
+
+func (s *testStore) SetSubscriberStatus(ctx context.Context, id int64, st digest.SubscriberStatus) error {
+	if err := s.call(true); err != nil {
+		return err
+	}
+	return s.backend.SetSubscriberStatus(ctx, id, st)
+}
+
+func (s *testStore) Subscriber(ctx context.Context, id int64) (digest.Subscriber, error) {
+	if err := s.call(false); err != nil {
+		return digest.Subscriber{}, err
+	}
+	return s.backend.Subscriber(ctx, id)
+}
+
+func (s *testStore) SubscriberByEmail(ctx context.Context, email string) (digest.Subscriber, error) {
+	if err := s.call(false); err != nil {
+		return digest.Subscriber{}, err
+	}
+	return s.backend.SubscriberByEmail(ctx, email)
+}
+
+func (s *testStore) Edition(ctx context.Context, date string) (digest.ArchivedEdition, error) {
+	if err := s.call(false); err != nil {
+		return digest.ArchivedEdition{}, err
+	}
+	return s.backend.Edition(ctx, date)
+}
+
+func (s *testStore) Editions(ctx context.Context, limit int) ([]digest.ArchivedEdition, error) {
+	if err := s.call(false); err != nil {
+		return nil, err
+	}
+	return s.backend.Editions(ctx, limit)
+}
+
+// memStore is an in-memory backend with the contract of
+// digest.SubscriberStore and digest.EditionStore (ErrNotFound, ErrConflict).
 type memStore struct {
 	mu       sync.Mutex
 	now      func() time.Time
 	nextID   int64
 	subs     map[int64]digest.Subscriber
 	editions map[string]digest.ArchivedEdition
-	writes   int
-	fail     error // returned by every call when set
 }
 
-var (
-	_ Subscribers = (*memStore)(nil)
-	_ Editions    = (*memStore)(nil)
-)
+var _ backend = (*memStore)(nil)
 
 func newMemStore(now func() time.Time) *memStore {
 	return &memStore{now: now, subs: map[int64]digest.Subscriber{}, editions: map[string]digest.ArchivedEdition{}}
@@ -36,9 +125,6 @@ func newMemStore(now func() time.Time) *memStore {
 func (m *memStore) AddSubscriber(_ context.Context, s digest.Subscriber) (digest.Subscriber, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.fail != nil {
-		return digest.Subscriber{}, m.fail
-	}
 	for _, o := range m.subs {
 		if o.Email == s.Email {
 			return digest.Subscriber{}, digest.ErrConflict
@@ -49,16 +135,12 @@ func (m *memStore) AddSubscriber(_ context.Context, s digest.Subscriber) (digest
 	s.CreatedAt, s.UpdatedAt = m.now(), m.now()
 	s.Topics = slices.Clone(s.Topics)
 	m.subs[s.ID] = s
-	m.writes++
 	return s, nil
 }
 
 func (m *memStore) UpdateSubscriber(_ context.Context, s digest.Subscriber) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.fail != nil {
-		return m.fail
-	}
 	old, ok := m.subs[s.ID]
 	if !ok {
 		return digest.ErrNotFound
@@ -66,16 +148,12 @@ func (m *memStore) UpdateSubscriber(_ context.Context, s digest.Subscriber) erro
 	old.Name, old.Topics, old.TimeZone, old.SendTime, old.Status = s.Name, slices.Clone(s.Topics), s.TimeZone, s.SendTime, s.Status
 	old.UpdatedAt = m.now()
 	m.subs[s.ID] = old
-	m.writes++
 	return nil
 }
 
 func (m *memStore) Subscriber(_ context.Context, id int64) (digest.Subscriber, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.fail != nil {
-		return digest.Subscriber{}, m.fail
-	}
 	s, ok := m.subs[id]
 	if !ok {
 		return digest.Subscriber{}, digest.ErrNotFound
@@ -86,9 +164,6 @@ func (m *memStore) Subscriber(_ context.Context, id int64) (digest.Subscriber, e
 func (m *memStore) SubscriberByEmail(_ context.Context, email string) (digest.Subscriber, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.fail != nil {
-		return digest.Subscriber{}, m.fail
-	}
 	for _, s := range m.subs {
 		if s.Email == email {
 			return s, nil
@@ -100,37 +175,32 @@ func (m *memStore) SubscriberByEmail(_ context.Context, email string) (digest.Su
 func (m *memStore) SetSubscriberStatus(_ context.Context, id int64, status digest.SubscriberStatus) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.fail != nil {
-		return m.fail
-	}
 	s, ok := m.subs[id]
 	if !ok {
 		return digest.ErrNotFound
 	}
 	s.Status, s.UpdatedAt = status, m.now()
 	m.subs[id] = s
-	m.writes++
 	return nil
 }
 
-func (m *memStore) deleteSubscriber(id int64) {
+func (m *memStore) DeleteSubscriber(_ context.Context, id int64) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.subs, id)
+	return nil
 }
 
-func (m *memStore) writeCount() int {
+func (m *memStore) SaveEdition(_ context.Context, e digest.ArchivedEdition) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.writes
+	m.editions[e.Date] = e
+	return nil
 }
 
 func (m *memStore) Edition(_ context.Context, date string) (digest.ArchivedEdition, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.fail != nil {
-		return digest.ArchivedEdition{}, m.fail
-	}
 	e, ok := m.editions[date]
 	if !ok {
 		return digest.ArchivedEdition{}, digest.ErrNotFound
@@ -141,22 +211,13 @@ func (m *memStore) Edition(_ context.Context, date string) (digest.ArchivedEditi
 func (m *memStore) Editions(_ context.Context, limit int) ([]digest.ArchivedEdition, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.fail != nil {
-		return nil, m.fail
-	}
 	var out []digest.ArchivedEdition
 	for _, e := range m.editions {
 		out = append(out, e)
 	}
-	// Deliberately oldest first: the server must order them itself.
-	slices.SortFunc(out, func(a, b digest.ArchivedEdition) int {
-		if a.Date < b.Date {
-			return -1
-		}
-		return 1
-	})
+	slices.SortFunc(out, func(a, b digest.ArchivedEdition) int { return -strings.Compare(a.Date, b.Date) })
 	if len(out) > limit {
-		out = out[len(out)-limit:]
+		out = out[:limit]
 	}
 	return out, nil
 }

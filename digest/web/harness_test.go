@@ -62,7 +62,7 @@ type harness struct {
 	t      *testing.T
 	srv    *Server
 	ts     *httptest.Server
-	store  *memStore
+	store  *testStore
 	mailer *captureMailer
 	clock  *clock
 	signer *token.Signer
@@ -73,7 +73,7 @@ type harness struct {
 func newHarness(t *testing.T, edit func(*Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, clock: &clock{t: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}, mailer: &captureMailer{}, logs: &syncBuffer{}}
-	h.store = newMemStore(h.clock.Now)
+	h.store = &testStore{backend: newMemStore(h.clock.Now)}
 	var err error
 	if h.signer, err = token.NewSigner([]byte(testSecret)); err != nil {
 		t.Fatal(err)

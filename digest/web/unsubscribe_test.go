@@ -121,7 +121,9 @@ func TestServer_Unsubscribe_Deleted(t *testing.T) {
 	h := newHarness(t, nil)
 	sub := h.addSubscriber("gone@example.com")
 	link := h.path(h.srv.Links().UnsubscribeURL(sub))
-	h.store.deleteSubscriber(sub.ID)
+	if err := h.store.DeleteSubscriber(t.Context(), sub.ID); err != nil {
+		t.Fatal(err)
+	}
 	// A deleted reader already gets nothing: the request is satisfied.
 	wantStatus(t, h.do("GET", link, nil), http.StatusOK)
 	wantStatus(t, h.do("POST", link, url.Values{}), http.StatusOK)
@@ -130,7 +132,7 @@ func TestServer_Unsubscribe_Deleted(t *testing.T) {
 func TestServer_Unsubscribe_StoreDown(t *testing.T) {
 	h := newHarness(t, nil)
 	sub := h.addSubscriber("reader@example.com")
-	h.store.fail = errBoom
+	h.store.setFail(errBoom)
 	r := h.do("POST", h.path(h.srv.Links().UnsubscribeURL(sub)), url.Values{})
 	wantStatus(t, r, http.StatusInternalServerError)
 	if strings.Contains(r.body, "boom") {
