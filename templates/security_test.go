@@ -78,8 +78,8 @@ func TestRenderer_Render_hostile(t *testing.T) {
 			never: []string{"\x00", "\x1b", "\u202E", "\x07", "\u0085", "\u2066"},
 		},
 		{
-			name: "CRLF in title",
-			in:   hostile{title: "Tariffs\r\nBcc: victim@example.com\r\n\r\n<b>x</b>", summary: "Text.", source: "Wire\r\nX-Evil: 1", url: "https://wire.example.com/a"},
+			name:  "CRLF in title",
+			in:    hostile{title: "Tariffs\r\nBcc: victim@example.com\r\n\r\n<b>x</b>", summary: "Text.", source: "Wire\r\nX-Evil: 1", url: "https://wire.example.com/a"},
 			never: []string{"\r", "\nBcc:", "\nX-Evil"},
 		},
 	}
