@@ -19,6 +19,9 @@ type Options struct {
 	// Topics are the configured topic names; a subscriber's topics must be
 	// among them (case-insensitive). Empty accepts any topic.
 	Topics []string
+	// Canonical, when set, maps a topic as typed (name or label, any case)
+	// to its configured name; it replaces the plain match against Topics.
+	Canonical func(topic string) (string, bool)
 	// DefaultTimeZone and DefaultSendTime fill empty fields.
 	DefaultTimeZone string // "UTC" when empty
 	DefaultSendTime string // "07:00" when empty
@@ -73,7 +76,7 @@ func Normalise(s *digest.Subscriber, opts Options) error {
 	if len(s.Name) > maxNameLen {
 		return &FieldError{Field: "name", Err: fmt.Errorf("name is longer than %d characters", maxNameLen)}
 	}
-	topics, err := normaliseTopics(s.Topics, opts.Topics)
+	topics, err := normaliseTopics(s.Topics, opts)
 	if err != nil {
 		return &FieldError{Field: "topics", Err: err}
 	}
@@ -107,7 +110,8 @@ func Normalise(s *digest.Subscriber, opts Options) error {
 
 // normaliseTopics maps topics to their configured spelling, dropping
 // duplicates; an unknown topic is an error that lists the known ones.
-func normaliseTopics(in, allowed []string) ([]string, error) {
+func normaliseTopics(in []string, opts Options) ([]string, error) {
+	allowed := opts.Topics
 	if len(in) > maxTopics {
 		return nil, fmt.Errorf("more than %d topics", maxTopics)
 	}
@@ -119,7 +123,13 @@ func normaliseTopics(in, allowed []string) ([]string, error) {
 			continue
 		}
 		canon := t
-		if len(allowed) > 0 {
+		if opts.Canonical != nil {
+			c, ok := opts.Canonical(t)
+			if !ok {
+				return nil, fmt.Errorf("unknown topic %q (known: %s)", t, strings.Join(allowed, "; "))
+			}
+			canon = c
+		} else if len(allowed) > 0 {
 			canon = ""
 			for _, a := range allowed {
 				if strings.EqualFold(a, t) {

@@ -154,3 +154,23 @@ func FuzzParseCSV(f *testing.F) {
 		}
 	})
 }
+
+func TestNormalise_Canonical(t *testing.T) {
+	canon := func(s string) (string, bool) {
+		if strings.EqualFold(strings.TrimSpace(s), "Export controls") || s == "export-controls" {
+			return "export-controls", true
+		}
+		return "", false
+	}
+	s := digest.Subscriber{Email: "a@example.com", Topics: []string{"Export controls", "export-controls"}}
+	if err := Normalise(&s, Options{Topics: []string{"export-controls"}, Canonical: canon}); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Topics) != 1 || s.Topics[0] != "export-controls" {
+		t.Fatalf("topics = %v", s.Topics)
+	}
+	bad := digest.Subscriber{Email: "a@example.com", Topics: []string{"fishing"}}
+	if err := Normalise(&bad, Options{Topics: []string{"export-controls"}, Canonical: canon}); err == nil {
+		t.Fatal("unknown topic accepted")
+	}
+}
