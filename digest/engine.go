@@ -468,7 +468,7 @@ func (e *Engine) Deliver(ctx context.Context, sub Subscriber, date string, stori
 		}
 	}
 
-	ed, err := e.compose(ctx, sub, date, stories, opts, d.ID != 0 && opts.Force)
+	ed, err := e.Compose(ctx, sub, date, stories, opts)
 	if err != nil {
 		return "", err
 	}
@@ -592,13 +592,16 @@ func (e *Engine) backoff(attempts int) time.Duration {
 	return d + jitter
 }
 
-// compose builds the edition of date for sub from the run's stories.
-func (e *Engine) compose(ctx context.Context, sub Subscriber, date string, stories []Story, opts DeliverOptions, resend bool) (Edition, error) {
+// Compose builds the edition of date for sub from the run's ranked stories:
+// those newer than the recipient's last digest (capped by Lookback; a
+// forced resend ignores the last digest), matching their topics, capped at
+// MaxStories.
+func (e *Engine) Compose(ctx context.Context, sub Subscriber, date string, stories []Story, opts DeliverOptions) (Edition, error) {
 	now := e.now()
 	since := opts.Since
 	if since.IsZero() {
 		since = now.Add(-e.Config.Lookback)
-		if !resend {
+		if !opts.Force {
 			last, err := e.Store.LastSent(ctx, sub.Email)
 			if err != nil {
 				return Edition{}, fmt.Errorf("read last delivery: %w", err)
@@ -799,8 +802,8 @@ func (e *Engine) dryRun(opts RunOptions, stories []Story, since time.Time, lead 
 	if len(opts.To) > 0 {
 		sub.Email = opts.To[0]
 	}
-	ed, err := e.compose(context.Background(), sub, LocalDate(e.now(), sub.Location()), stories,
-		DeliverOptions{Since: since, Lead: lead}, true)
+	ed, err := e.Compose(context.Background(), sub, LocalDate(e.now(), sub.Location()), stories,
+		DeliverOptions{Since: since, Lead: lead})
 	if err != nil {
 		return err
 	}

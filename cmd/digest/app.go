@@ -1,0 +1,330 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/cluster"
+	"github.com/tradedigest/tradedigest/digest/feed"
+	dmail "github.com/tradedigest/tradedigest/digest/mail"
+	"github.com/tradedigest/tradedigest/digest/rank"
+	"github.com/tradedigest/tradedigest/digest/store"
+	"github.com/tradedigest/tradedigest/digest/token"
+	"github.com/tradedigest/tradedigest/digest/web"
+	"github.com/tradedigest/tradedigest/summarize"
+	"github.com/tradedigest/tradedigest/templates"
+)
+
+// app is the wired-up program for one command: store, engine and its parts.
+type app struct {
+	cfg      Config
+	log      *slog.Logger
+	db       *store.DB
+	engine   *digest.Engine
+	renderer *templates.Renderer
+	outbox   *dmail.Outbox // set when messages go to .eml files
+	signer   *token.Signer
+	fetcher  *feed.Fetcher
+	links    *web.Links
+	closers  []func() error
+}
+
+// appOptions choose which parts a command needs.
+type appOptions struct {
+	mailer    bool   // build a Mailer (SMTP or outbox)
+	outboxDir string // overrides cfg.Outbox
+	serve     bool   // serve mode: DIGEST_SECRET required
+}
+
+// openApp opens the store (migrating it), and builds the engine.
+func (c *cli) openApp(ctx context.Context, cfg Config, opts appOptions) (*app, error) {
+	log := c.logger(cfg)
+	a := &app{cfg: cfg, log: log}
+	db, err := store.Open(ctx, cfg.DB, log)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", redactDSN(cfg.DB), err)
+	}
+	a.db = db
+	a.closers = append(a.closers, db.Close)
+	if err := db.Migrate(ctx); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("migrate store: %w", err)
+	}
+	if err := a.setupSigner(ctx, opts.serve); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.renderer, err = templates.New(templates.Options{
+		Dir: cfg.TemplatesDir, SiteName: cfg.SiteName, Logger: log, Now: c.now,
+	})
+	if err != nil {
+		a.Close()
+		return nil, badConfig("fix or remove the template override in templates_dir", "templates: %v", err)
+	}
+	summ, err := a.summarizer()
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	ec := digest.DefaultConfig()
+	ec.Lookback = cfg.Edition.Lookback
+	ec.RecencyWindow = cfg.Gather.RecencyWindow
+	ec.MaxStories = cfg.Edition.MaxStories
+	ec.SendEmpty = cfg.Edition.SendEmpty
+	ec.GatherConcurrency = cfg.Gather.Concurrency
+	ec.SendConcurrency = cfg.SMTP.Pool
+	ec.BounceAfter = cfg.Edition.BounceAfter
+	ec.RetryWindow = cfg.Edition.RetryWindow
+	ec.From = cfg.From
+	ec.DefaultTimeZone = cfg.TimeZone
+	ec.Lead = cfg.Edition.Lead
+	ec.MessageIDDomain = senderDomain(cfg.From)
+	ec.ListID = fmt.Sprintf("%s <digest.%s>", cfg.SiteName, ec.MessageIDDomain)
+	if cfg.LLM.Concurrency > 0 && c.llm(cfg) {
+		ec.SummarizeConcurrency = cfg.LLM.Concurrency
+	}
+	a.engine = &digest.Engine{
+		Store:      db,
+		Clusterer:  cluster.New(cluster.DefaultConfig()),
+		Ranker:     rank.New(a.rankConfig()),
+		Summarizer: summ,
+		Renderer:   a.renderer,
+		Logger:     log,
+		Now:        c.now,
+		Config:     ec,
+	}
+	if a.links != nil {
+		a.engine.Links = a.links
+	}
+	if opts.mailer {
+		m, err := a.mailer(ctx, opts.outboxDir)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.engine.Mailer = m
+	}
+	return a, nil
+}
+
+func (c *cli) llm(cfg Config) bool { return cfg.llmEnabled() }
+
+// Close releases what openApp opened, in reverse order.
+func (a *app) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
+
+// setupSigner loads the HMAC secret for unsubscribe and preference links:
+// DIGEST_SECRET when set (required in serve mode, so that replicas agree),
+// else one generated on first use and kept in the store.
+func (a *app) setupSigner(ctx context.Context, serve bool) error {
+	sec := string(a.cfg.Secret)
+	if sec == "" {
+		if serve {
+			return badConfig("generate one with: openssl rand -hex 32, and set DIGEST_SECRET or DIGEST_SECRET_FILE",
+				"DIGEST_SECRET is required by digest serve")
+		}
+		buf := make([]byte, 32)
+		if _, err := rand.Read(buf); err != nil {
+			return fmt.Errorf("generate secret: %w", err)
+		}
+		var err error
+		sec, err = a.db.SetSettingIfAbsent(ctx, "unsubscribe_secret", hex.EncodeToString(buf))
+		if err != nil {
+			return fmt.Errorf("store generated secret: %w", err)
+		}
+	}
+	signer, err := token.NewSigner([]byte(sec))
+	if err != nil {
+		return badConfig("use at least 32 characters", "DIGEST_SECRET: %v", err)
+	}
+	a.signer = signer
+	if a.cfg.BaseURL != "" {
+		a.links = &web.Links{BaseURL: a.cfg.BaseURL, Signer: signer}
+	}
+	return nil
+}
+
+// summarizer returns the LLM summariser when configured, else the offline
+// extractive one.
+func (a *app) summarizer() (digest.Summarizer, error) {
+	ext := summarize.NewExtractive()
+	if !a.cfg.llmEnabled() {
+		return ext, nil
+	}
+	oc := summarize.DefaultOpenAIConfig()
+	l := a.cfg.LLM
+	oc.APIKey = string(a.cfg.OpenAIKey)
+	oc.BaseURL = l.BaseURL
+	oc.Model = l.Model
+	oc.Azure = l.Azure
+	oc.APIVersion = l.APIVersion
+	oc.Timeout = l.Timeout
+	oc.MaxInputTokens = l.MaxInputTokens
+	oc.RunTokenBudget = l.RunTokenBudget
+	oc.Concurrency = l.Concurrency
+	oc.RequestsPerMinute = l.RequestsPerMinute
+	oc.TokensPerMinute = l.TokensPerMinute
+	oc.MaxRetries = l.MaxRetries
+	oc.PromptDir = l.PromptDir
+	oc.PricePromptPer1M = l.PricePromptPer1M
+	oc.PriceCompletionPer1M = l.PriceOutputPer1M
+	oc.Topics = rank.TopicNames(a.topics())
+	oc.Lead = a.cfg.Edition.Lead
+	s, err := summarize.NewOpenAI(oc, ext, a.log)
+	if err != nil {
+		return nil, badConfig("check the llm section and OPENAI_* variables", "llm: %v", err)
+	}
+	return s, nil
+}
+
+func (a *app) topics() []rank.Topic {
+	if len(a.cfg.Relevance.Topics) == 0 {
+		return rank.DefaultTopics()
+	}
+	out := make([]rank.Topic, 0, len(a.cfg.Relevance.Topics))
+	for _, t := range a.cfg.Relevance.Topics {
+		out = append(out, rank.Topic{Name: t.Name, Label: t.Label, Terms: t.Terms})
+	}
+	return out
+}
+
+func (a *app) rankConfig() rank.Config {
+	rc := rank.DefaultConfig()
+	rc.Topics = a.topics()
+	if a.cfg.Relevance.Threshold > 0 {
+		rc.Threshold = a.cfg.Relevance.Threshold
+	}
+	if len(a.cfg.Relevance.SourceWeights) > 0 {
+		rc.SourceWeights = a.cfg.Relevance.SourceWeights
+	}
+	return rc
+}
+
+// mailer returns the SMTP sender when smtp.url is set, else the outbox.
+func (a *app) mailer(ctx context.Context, outboxDir string) (digest.Mailer, error) {
+	if a.cfg.SMTP.URL == "" {
+		dir := outboxDir
+		if dir == "" {
+			dir = a.cfg.Outbox
+		}
+		ob, err := dmail.NewOutbox(dir, dmail.OutboxOptions{Build: a.buildOptions(), Logger: a.log})
+		if err != nil {
+			return nil, fmt.Errorf("open outbox: %w", err)
+		}
+		a.outbox = ob
+		return ob, nil
+	}
+	sc, err := dmail.ParseURL(a.cfg.SMTP.URL)
+	if err != nil {
+		return nil, badConfig("use smtp://user@host:587, smtps://host:465 or smtp://host:1025?tls=none", "DIGEST_SMTP_URL: %v", err)
+	}
+	sc.Password = string(a.cfg.SMTPPassword)
+	s, err := dmail.NewSender(sc, dmail.SenderOptions{
+		Connections: a.cfg.SMTP.Pool, RatePerSecond: a.cfg.SMTP.Rate, MessageTimeout: a.cfg.SMTP.Timeout,
+		InsecureSkipVerify: a.cfg.SMTP.Insecure, Build: a.buildOptions(), Logger: a.log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("smtp sender: %w", err)
+	}
+	if err := s.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start smtp sender: %w", err)
+	}
+	a.closers = append(a.closers, s.Close)
+	return s, nil
+}
+
+func (a *app) buildOptions() dmail.BuildOptions {
+	var bo dmail.BuildOptions
+	if a.cfg.DKIM.Domain != "" {
+		key, err := os.ReadFile(a.cfg.DKIM.KeyFile)
+		if err != nil {
+			a.log.Error("read DKIM key; messages go out unsigned", "path", a.cfg.DKIM.KeyFile, "error", err)
+			return bo
+		}
+		bo.DKIM = &dmail.DKIMConfig{Domain: a.cfg.DKIM.Domain, Selector: a.cfg.DKIM.Selector, PrivateKeyPEM: key}
+	}
+	return bo
+}
+
+// openSources expands each SRC into sources. A SRC that cannot be opened is
+// reported and skipped; the run goes on with the rest.
+func (a *app) openSources(ctx context.Context, srcs []string, rep *digest.Report) []digest.Source {
+	fo := a.feedOptions()
+	var out []digest.Source
+	for _, s := range srcs {
+		got, err := feed.Open(ctx, s, fo)
+		if err != nil {
+			msg := fmt.Sprintf("source %s: %v", s, err)
+			rep.Errors = append(rep.Errors, msg)
+			rep.Sources = append(rep.Sources, digest.SourceReport{ID: s, Name: s, Error: err.Error()})
+			a.log.Warn("cannot open source", "source", s, "error", err)
+			continue
+		}
+		out = append(out, got...)
+	}
+	return out
+}
+
+func (a *app) feedOptions() feed.Options {
+	if a.fetcher == nil {
+		fc := feed.DefaultFetcherConfig()
+		fc.Timeout = a.cfg.Gather.Timeout
+		fc.MaxBodyBytes = a.cfg.Gather.MaxBytes
+		fc.PerHost = a.cfg.Gather.PerHost
+		fc.Global = a.cfg.Gather.Concurrency
+		fc.UserAgent = feed.UserAgent(Version)
+		if a.cfg.Gather.UserAgent != "" {
+			fc.UserAgent = a.cfg.Gather.UserAgent
+		}
+		fc.AllowPrivate = a.cfg.Gather.AllowPrivate
+		fc.AllowHosts = a.cfg.Gather.AllowHosts
+		fc.Logger = a.log
+		// One fetcher per process, so per-host and global limits hold
+		// across every source of every run.
+		a.fetcher = feed.NewFetcher(fc)
+	}
+	return feed.Options{Fetcher: a.fetcher, Logger: a.log, Now: a.engine.Now}
+}
+
+// senderDomain returns the domain of the From address, for Message-IDs.
+func senderDomain(from string) string {
+	addr, err := mail.ParseAddress(from)
+	if err != nil {
+		return "digest.localhost"
+	}
+	if _, d, ok := strings.Cut(addr.Address, "@"); ok && d != "" {
+		return strings.ToLower(d)
+	}
+	return "digest.localhost"
+}
+
+// redactDSN hides a password in a database URL.
+func redactDSN(dsn string) string {
+	if i := strings.Index(dsn, "://"); i >= 0 {
+		rest := dsn[i+3:]
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			if user, _, ok := strings.Cut(rest[:at], ":"); ok {
+				return dsn[:i+3] + user + ":***@" + rest[at+1:]
+			}
+		}
+	}
+	return dsn
+}
+
+// sinceLabel formats a time for messages to the user.
+func sinceLabel(t time.Time) string { return t.Format("Mon 2 Jan 15:04 MST") }

@@ -1,0 +1,356 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// Config is the whole configuration: DefaultConfig, then the YAML file, then
+// the environment, then flags, then Validate. Secrets are never read from
+// the file or flags, only from the environment or *_FILE paths, and they are
+// kept out of the YAML/JSON shape so they cannot be printed by accident.
+type Config struct {
+	DB           string        `yaml:"db"`
+	Sources      []string      `yaml:"sources"`
+	Since        time.Duration `yaml:"since"`
+	Outbox       string        `yaml:"outbox"`
+	TemplatesDir string        `yaml:"templates_dir"`
+	From         string        `yaml:"from"`
+	BaseURL      string        `yaml:"base_url"`
+	HTTPAddr     string        `yaml:"http_addr"`
+	TimeZone     string        `yaml:"timezone"`
+	SiteName     string        `yaml:"site_name"`
+
+	SMTP      SMTPConfig      `yaml:"smtp"`
+	Edition   EditionConfig   `yaml:"edition"`
+	Gather    GatherConfig    `yaml:"gather"`
+	Relevance RelevanceConfig `yaml:"relevance"`
+	LLM       LLMConfig       `yaml:"llm"`
+	DKIM      DKIMConfig      `yaml:"dkim"`
+	Schedule  ScheduleConfig  `yaml:"schedule"`
+	Log       LogConfig       `yaml:"log"`
+
+	// Secrets, from the environment or files only.
+	SMTPPassword secret `yaml:"-"`
+	Secret       secret `yaml:"-"`
+	OpenAIKey    secret `yaml:"-"`
+}
+
+// SMTPConfig is the relay; an empty URL means the .eml outbox.
+type SMTPConfig struct {
+	URL      string        `yaml:"url"`
+	Pool     int           `yaml:"pool"`
+	Rate     float64       `yaml:"rate"` // messages per second, 0 = unlimited
+	Timeout  time.Duration `yaml:"timeout"`
+	Insecure bool          `yaml:"insecure_skip_verify"`
+}
+
+// EditionConfig shapes each digest.
+type EditionConfig struct {
+	MaxStories  int           `yaml:"max_stories"`
+	Lookback    time.Duration `yaml:"lookback"`
+	SendEmpty   bool          `yaml:"send_empty"`
+	Lead        bool          `yaml:"lead"`
+	BounceAfter int           `yaml:"bounce_after"`
+	RetryWindow time.Duration `yaml:"retry_window"`
+}
+
+// GatherConfig tunes fetching.
+type GatherConfig struct {
+	RecencyWindow time.Duration `yaml:"recency_window"`
+	Concurrency   int           `yaml:"concurrency"`
+	PerHost       int           `yaml:"per_host"`
+	Timeout       time.Duration `yaml:"timeout"`
+	MaxBytes      int64         `yaml:"max_bytes"`
+	UserAgent     string        `yaml:"user_agent"`
+	AllowPrivate  bool          `yaml:"allow_private"`
+	AllowHosts    []string      `yaml:"allow_hosts"`
+}
+
+// RelevanceConfig filters and ranks stories.
+type RelevanceConfig struct {
+	Threshold     float64            `yaml:"threshold"`
+	Topics        []TopicConfig      `yaml:"topics"` // empty: the built-in trade topics
+	SourceWeights map[string]float64 `yaml:"source_weights"`
+}
+
+// TopicConfig is one topic with weighted terms.
+type TopicConfig struct {
+	Name  string             `yaml:"name"`
+	Label string             `yaml:"label"`
+	Terms map[string]float64 `yaml:"terms"`
+}
+
+// LLMConfig configures the OpenAI-compatible summariser; it is used only
+// when an API key is present (or base_url points at a local server).
+type LLMConfig struct {
+	Model             string        `yaml:"model"`
+	BaseURL           string        `yaml:"base_url"`
+	Azure             bool          `yaml:"azure"`
+	APIVersion        string        `yaml:"api_version"`
+	Timeout           time.Duration `yaml:"timeout"`
+	MaxInputTokens    int           `yaml:"max_input_tokens"`
+	RunTokenBudget    int           `yaml:"run_token_budget"`
+	Concurrency       int           `yaml:"concurrency"`
+	RequestsPerMinute int           `yaml:"requests_per_minute"`
+	TokensPerMinute   int           `yaml:"tokens_per_minute"`
+	MaxRetries        int           `yaml:"max_retries"`
+	PromptDir         string        `yaml:"prompt_dir"`
+	PricePromptPer1M  float64       `yaml:"price_prompt_per_1m"`
+	PriceOutputPer1M  float64       `yaml:"price_completion_per_1m"`
+}
+
+// DKIMConfig enables DKIM signing when Domain is set.
+type DKIMConfig struct {
+	Domain   string `yaml:"domain"`
+	Selector string `yaml:"selector"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// ScheduleConfig sets the cron schedules of `digest serve`.
+type ScheduleConfig struct {
+	Gather      string `yaml:"gather"`
+	Plan        string `yaml:"plan"`
+	CatchUpDays int    `yaml:"catch_up_days"`
+}
+
+// LogConfig sets logging.
+type LogConfig struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"` // text or json
+}
+
+// secret holds a credential; its String and Format never show the value.
+type secret string
+
+func (s secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// GoString keeps %#v from printing the value.
+func (s secret) GoString() string { return s.String() }
+
+// DefaultConfig returns the built-in defaults: embedded SQLite, the outbox,
+// offline summaries.
+func DefaultConfig() Config {
+	ec := digest.DefaultConfig()
+	return Config{
+		DB:       "./digest.db",
+		Since:    24 * time.Hour,
+		Outbox:   "./outbox",
+		From:     "Trade Digest <digest@localhost>",
+		HTTPAddr: ":8080",
+		TimeZone: "UTC",
+		SiteName: "Trade Digest",
+		SMTP:     SMTPConfig{Pool: 4, Timeout: 60 * time.Second},
+		Edition: EditionConfig{
+			MaxStories: ec.MaxStories, Lookback: ec.Lookback,
+			BounceAfter: ec.BounceAfter, RetryWindow: ec.RetryWindow,
+		},
+		Gather: GatherConfig{
+			RecencyWindow: ec.RecencyWindow, Concurrency: ec.GatherConcurrency, PerHost: 2,
+			Timeout: 30 * time.Second, MaxBytes: 10 << 20,
+		},
+		LLM: LLMConfig{
+			Model: "gpt-4o-mini", Timeout: 60 * time.Second, MaxInputTokens: 2000,
+			Concurrency: 8, MaxRetries: 4,
+		},
+		Schedule: ScheduleConfig{Gather: "*/30 * * * *", Plan: "*/5 * * * *"},
+		Log:      LogConfig{Level: "info", Format: "text"},
+	}
+}
+
+// configError is a configuration mistake: exit status 2 with a hint.
+type configError struct {
+	msg  string
+	hint string
+}
+
+func (e *configError) Error() string { return e.msg }
+
+func badConfig(hint, format string, args ...any) error {
+	return &configError{msg: fmt.Sprintf(format, args...), hint: hint}
+}
+
+// LoadFile decodes a YAML file over cfg; unknown keys are errors naming the
+// key and line.
+func (c *Config) LoadFile(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return badConfig("check the --config path", "read config %s: %v", path, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	// An empty file decodes to io.EOF: accepted, it changes nothing.
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return badConfig("see examples/digest.yaml for every key", "config %s: %v", path, err)
+	}
+	return nil
+}
+
+// envLookup is os.LookupEnv, injectable in tests.
+type envLookup func(string) (string, bool)
+
+// ApplyEnv overlays DIGEST_* and OPENAI_* variables and reads secrets.
+func (c *Config) ApplyEnv(env envLookup) error {
+	str := func(key string, dst *string) {
+		if v, ok := env(key); ok && v != "" {
+			*dst = v
+		}
+	}
+	str("DIGEST_DB", &c.DB)
+	str("DIGEST_OUTBOX", &c.Outbox)
+	str("DIGEST_TEMPLATES_DIR", &c.TemplatesDir)
+	str("DIGEST_FROM", &c.From)
+	str("DIGEST_BASE_URL", &c.BaseURL)
+	str("DIGEST_HTTP_ADDR", &c.HTTPAddr)
+	str("DIGEST_TIMEZONE", &c.TimeZone)
+	str("DIGEST_SMTP_URL", &c.SMTP.URL)
+	str("DIGEST_LOG_LEVEL", &c.Log.Level)
+	str("DIGEST_LOG_FORMAT", &c.Log.Format)
+	str("DIGEST_LLM_MODEL", &c.LLM.Model)
+	str("OPENAI_BASE_URL", &c.LLM.BaseURL)
+	str("DIGEST_GATHER_SCHEDULE", &c.Schedule.Gather)
+	str("DIGEST_PLAN_SCHEDULE", &c.Schedule.Plan)
+	str("DIGEST_DKIM_DOMAIN", &c.DKIM.Domain)
+	str("DIGEST_DKIM_SELECTOR", &c.DKIM.Selector)
+	str("DIGEST_DKIM_KEY_FILE", &c.DKIM.KeyFile)
+	if v, ok := env("DIGEST_SOURCES"); ok && strings.TrimSpace(v) != "" {
+		c.Sources = nil
+		for _, s := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '\n' }) {
+			if s = strings.TrimSpace(s); s != "" {
+				c.Sources = append(c.Sources, s)
+			}
+		}
+	}
+	if v, ok := env("DIGEST_SEND_EMPTY"); ok && v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return badConfig("use true or false", "DIGEST_SEND_EMPTY=%q is not a boolean", v)
+		}
+		c.Edition.SendEmpty = b
+	}
+	if v, ok := env("DIGEST_ALLOW_PRIVATE"); ok && v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return badConfig("use true or false", "DIGEST_ALLOW_PRIVATE=%q is not a boolean", v)
+		}
+		c.Gather.AllowPrivate = b
+	}
+	var err error
+	if c.SMTPPassword, err = readSecret(env, "DIGEST_SMTP_PASSWORD"); err != nil {
+		return err
+	}
+	if c.Secret, err = readSecret(env, "DIGEST_SECRET"); err != nil {
+		return err
+	}
+	if c.OpenAIKey, err = readSecret(env, "OPENAI_API_KEY"); err != nil {
+		return err
+	}
+	return nil
+}
+
+// readSecret reads NAME, or the file named by NAME_FILE (trailing newline
+// trimmed, as Docker and Kubernetes secrets usually carry one).
+func readSecret(env envLookup, name string) (secret, error) {
+	if v, ok := env(name); ok && v != "" {
+		return secret(v), nil
+	}
+	path, ok := env(name + "_FILE")
+	if !ok || path == "" {
+		return "", nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		// The path is not secret; the content never appears in messages.
+		return "", badConfig("point "+name+"_FILE at a readable file", "read %s_FILE: %v", name, err)
+	}
+	return secret(strings.TrimRight(string(data), "\r\n")), nil
+}
+
+// Validate checks values that defaults, file, env and flags produced.
+func (c *Config) Validate() error {
+	if strings.TrimSpace(c.DB) == "" {
+		return badConfig("set db in the config file or DIGEST_DB", "db: empty")
+	}
+	if c.Since <= 0 {
+		return badConfig("use a Go duration such as 24h or 90m", "since: must be positive, got %s", c.Since)
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		return badConfig("use an IANA zone name such as Europe/Berlin", "timezone: %v", err)
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return badConfig("use the public https address of digest serve", "base_url: %q is not an http(s) URL", c.BaseURL)
+		}
+	}
+	if c.SMTP.URL != "" {
+		u, err := url.Parse(c.SMTP.URL)
+		if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+			return badConfig("use smtp://user@host:587, smtps://host:465 or smtp://host:1025?tls=none",
+				"smtp.url (DIGEST_SMTP_URL): not an smtp:// or smtps:// URL")
+		}
+		if _, hasPass := u.User.Password(); hasPass {
+			return badConfig("put the password in DIGEST_SMTP_PASSWORD or DIGEST_SMTP_PASSWORD_FILE",
+				"smtp.url (DIGEST_SMTP_URL): must not contain a password")
+		}
+	}
+	if c.SMTP.Pool < 1 || c.SMTP.Pool > 64 {
+		return badConfig("use 1–64 connections", "smtp.pool: %d out of range", c.SMTP.Pool)
+	}
+	if c.Edition.MaxStories < 1 || c.Edition.MaxStories > 200 {
+		return badConfig("use 1–200", "edition.max_stories: %d out of range", c.Edition.MaxStories)
+	}
+	if c.Edition.Lookback <= 0 {
+		return badConfig("use a Go duration such as 36h", "edition.lookback: must be positive")
+	}
+	if c.Gather.Concurrency < 1 || c.Gather.PerHost < 1 {
+		return badConfig("use positive numbers", "gather.concurrency and gather.per_host must be ≥ 1")
+	}
+	if c.Gather.MaxBytes < 1<<10 {
+		return badConfig("use at least 1024 bytes", "gather.max_bytes: %d too small", c.Gather.MaxBytes)
+	}
+	if f := strings.ToLower(c.Log.Format); f != "text" && f != "json" {
+		return badConfig("use text or json", "log.format: %q", c.Log.Format)
+	}
+	if _, err := parseLevel(c.Log.Level); err != nil {
+		return badConfig("use debug, info, warn or error", "log.level: %v", err)
+	}
+	for i, t := range c.Relevance.Topics {
+		if strings.TrimSpace(t.Name) == "" || len(t.Terms) == 0 {
+			return badConfig("each topic needs a name and terms", "relevance.topics[%d]: name or terms missing", i)
+		}
+	}
+	if c.DKIM.Domain != "" && (c.DKIM.Selector == "" || c.DKIM.KeyFile == "") {
+		return badConfig("set dkim.selector and dkim.key_file too", "dkim: incomplete")
+	}
+	if c.Secret != "" && len(c.Secret) < 32 {
+		return badConfig("generate one with: openssl rand -hex 32", "DIGEST_SECRET: must be at least 32 characters")
+	}
+	return nil
+}
+
+// llmEnabled reports whether summaries should come from an LLM.
+func (c *Config) llmEnabled() bool {
+	return c.OpenAIKey != "" || c.LLM.BaseURL != ""
+}
+
+// isPostgres reports whether DB is a Postgres URL.
+func (c *Config) isPostgres() bool {
+	return strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://")
+}

@@ -1,0 +1,243 @@
+// Command digest gathers trade news, summarises it and emails a daily digest.
+//
+// See README.md for the commands; `digest help` prints them.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mattn/go-isatty"
+)
+
+// Version is stamped at build time with -ldflags "-X main.Version=...".
+var Version = "dev"
+
+const usage = `digest — a daily trade-news digest by email
+
+Usage:
+  digest now      [--config F] [--source SRC]... [--since 24h] [--to ADDR]... [--outbox DIR] [--dry-run] [--force]
+  digest serve    [--config F]     scheduler + workers + HTTP (unsubscribe, healthz, readyz, metrics)
+  digest preview  [--config F] [--source SRC]... [--out FILE.html] [--serve ADDR]
+  digest subscribers add|list|remove|import
+  digest sources  add|list|remove|check
+  digest extract  URL|FILE [--json]
+  digest runs     [show ID]
+  digest doctor | migrate | version | healthcheck
+
+Every command takes --config FILE, --log-level, --log-format text|json and --quiet.
+Configuration: YAML file, then DIGEST_* environment, then flags (see README.md).
+`
+
+func main() {
+	c := &cli{
+		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
+		env: os.LookupEnv, now: time.Now,
+	}
+	c.tty = isatty.IsTerminal(os.Stderr.Fd())
+	ctx, stop := signalContext(context.Background(), c.stderr)
+	code := c.run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// signalContext cancels on the first SIGINT/SIGTERM and exits at once on the
+// second, so a stuck shutdown can always be cut short.
+func signalContext(parent context.Context, stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-ch:
+			cancel()
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case <-ch:
+			fmt.Fprintln(stderr, "second signal: exiting now")
+			os.Exit(130)
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); cancel() }
+}
+
+// cli carries the process's streams and environment, so commands can run
+// in-process in tests.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	env            envLookup
+	now            func() time.Time
+	tty            bool // stderr is a terminal: progress bars allowed
+}
+
+// usageError is a command-line mistake: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+func (c *cli) run(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(c.stderr, usage)
+		return 2
+	}
+	cmds := map[string]func(context.Context, []string) error{
+		"now":         c.cmdNow,
+		"serve":       c.cmdServe,
+		"preview":     c.cmdPreview,
+		"subscribers": c.cmdSubscribers,
+		"sources":     c.cmdSources,
+		"extract":     c.cmdExtract,
+		"runs":        c.cmdRuns,
+		"doctor":      c.cmdDoctor,
+		"migrate":     c.cmdMigrate,
+		"version":     c.cmdVersion,
+		"healthcheck": c.cmdHealthcheck,
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "--help":
+		fmt.Fprint(c.stdout, usage)
+		return 0
+	case "--version":
+		name = "version"
+	}
+	cmd, ok := cmds[name]
+	if !ok {
+		fmt.Fprintf(c.stderr, "digest: unknown command %q\n\n%s", name, usage)
+		return 2
+	}
+	return c.exitCode(cmd(ctx, args[1:]))
+}
+
+// exitCode prints err for a person and maps it to 0, 1 or 2.
+func (c *cli) exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ue *usageError
+	var ce *configError
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(c.stderr, "digest: %v\nRun 'digest help' for usage.\n", err)
+		return 2
+	case errors.As(err, &ce):
+		fmt.Fprintf(c.stderr, "digest: configuration: %v\n", err)
+		if ce.hint != "" {
+			fmt.Fprintf(c.stderr, "hint: %s\n", ce.hint)
+		}
+		return 2
+	default:
+		fmt.Fprintf(c.stderr, "digest: %v\n", err)
+		return 1
+	}
+}
+
+// common holds the flags every command takes.
+type common struct {
+	config    string
+	logLevel  string
+	logFormat string
+	quiet     bool
+}
+
+// newFlags returns a flag set with the common flags registered.
+func (c *cli) newFlags(name string) (*flag.FlagSet, *common) {
+	fs := flag.NewFlagSet("digest "+name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	co := &common{}
+	fs.StringVar(&co.config, "config", "", "YAML config file (default $DIGEST_CONFIG)")
+	fs.StringVar(&co.logLevel, "log-level", "", "debug, info, warn or error")
+	fs.StringVar(&co.logFormat, "log-format", "", "text or json")
+	fs.BoolVar(&co.quiet, "quiet", false, "no progress and only warnings in the log")
+	return fs, co
+}
+
+// parse parses flags, turning flag errors into usage errors (exit 2).
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usagef("%v", err)
+	}
+	return nil
+}
+
+// loadConfig builds the configuration: defaults, file, environment, flags.
+func (c *cli) loadConfig(co *common) (Config, error) {
+	cfg := DefaultConfig()
+	path := co.config
+	if path == "" {
+		path, _ = c.env("DIGEST_CONFIG")
+	}
+	if path != "" {
+		if err := cfg.LoadFile(path); err != nil {
+			return cfg, err
+		}
+	}
+	if err := cfg.ApplyEnv(c.env); err != nil {
+		return cfg, err
+	}
+	if co.logLevel != "" {
+		cfg.Log.Level = co.logLevel
+	}
+	if co.logFormat != "" {
+		cfg.Log.Format = co.logFormat
+	}
+	if co.quiet && (cfg.Log.Level == "info" || cfg.Log.Level == "debug") {
+		cfg.Log.Level = "warn"
+	}
+	return cfg, nil
+}
+
+// logger builds the process logger: text on a terminal, JSON on request.
+func (c *cli) logger(cfg Config) *slog.Logger {
+	lvl, _ := parseLevel(cfg.Log.Level)
+	opts := &slog.HandlerOptions{Level: lvl}
+	if strings.EqualFold(cfg.Log.Format, "json") {
+		return slog.New(slog.NewJSONHandler(c.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(c.stderr, opts))
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(strings.TrimSpace(s)))
+	return l, err
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string { return strings.Join(*s, ",") }
+
+func (s *stringList) Set(v string) error {
+	*s = append(*s, v)
+	return nil
+}
+
+func (c *cli) cmdVersion(ctx context.Context, args []string) error {
+	fs, _ := c.newFlags("version")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "digest %s\n", Version)
+	return nil
+}

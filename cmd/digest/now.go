@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+func (c *cli) cmdNow(ctx context.Context, args []string) error {
+	fs, co := c.newFlags("now")
+	var sources, to stringList
+	fs.Var(&sources, "source", "feed URL, OPML file, article file or directory (repeatable; default: configured sources)")
+	fs.Var(&to, "to", "send to this address instead of the subscribers (repeatable)")
+	since := fs.Duration("since", 0, "how far back to look for news (default 24h)")
+	outbox := fs.String("outbox", "", "directory for .eml files when no SMTP is configured (default ./outbox)")
+	dryRun := fs.Bool("dry-run", false, "print the plain-text digest; send and record nothing")
+	force := fs.Bool("force", false, "send again even if today's digest was already sent")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("now: unexpected argument %q", fs.Arg(0))
+	}
+	cfg, err := c.loadConfig(co)
+	if err != nil {
+		return err
+	}
+	if *since > 0 {
+		cfg.Since = *since
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	recipients, err := normaliseAddresses(to)
+	if err != nil {
+		return err
+	}
+	srcs := []string(sources)
+	if len(srcs) == 0 {
+		srcs = cfg.Sources
+	}
+	if len(srcs) == 0 {
+		return usagef("now: no sources: pass --source FEED|FILE|DIR or set sources in the config (try --source examples/articles)")
+	}
+
+	a, err := c.openApp(ctx, cfg, appOptions{mailer: !*dryRun, outboxDir: *outbox})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if !*dryRun && len(recipients) == 0 {
+		n, err := a.db.Subscribers(ctx, digest.StatusActive, 0, 1)
+		if err != nil {
+			return fmt.Errorf("list subscribers: %w", err)
+		}
+		if len(n) == 0 {
+			return usagef("now: no recipients: pass --to ADDR, or add subscribers with 'digest subscribers add'")
+		}
+	}
+
+	started := c.now()
+	var rep digest.Report
+	opened := a.openSources(ctx, srcs, &rep)
+	prog := c.progress(co.quiet)
+	a.engine.Progress = prog
+	runRep, runErr := a.engine.Run(ctx, digest.RunOptions{
+		Sources: opened, Since: cfg.Since, To: recipients, Force: *force,
+		DryRun: *dryRun, DryRunOut: c.stdout,
+	})
+	prog.Done()
+	runRep.Sources = append(rep.Sources, runRep.Sources...)
+	runRep.Errors = append(rep.Errors, runRep.Errors...)
+	if a.outbox != nil {
+		runRep.Outbox = a.outbox.Dir()
+	}
+	a.saveRun(ctx, "now", started, c.now(), runRep, runErr)
+	if *dryRun {
+		c.printReport(c.stderr, runRep, *dryRun)
+	} else {
+		c.printReport(c.stdout, runRep, *dryRun)
+		if a.outbox != nil {
+			switch n := a.outbox.Written(); {
+			case n == 1:
+				fmt.Fprintf(c.stdout, "wrote %s\n", a.outbox.LastPath())
+			case n > 1:
+				fmt.Fprintf(c.stdout, "wrote %d messages to %s\n", n, a.outbox.Dir())
+			}
+		}
+	}
+	if runErr != nil {
+		return runErr
+	}
+	if len(opened) > 0 && allSourcesFailed(runRep) {
+		return fmt.Errorf("every source failed; nothing was sent")
+	}
+	return nil
+}
+
+// normaliseAddresses validates --to addresses.
+func normaliseAddresses(in []string) ([]string, error) {
+	var out []string
+	for _, raw := range in {
+		for _, part := range strings.Split(raw, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			addr, err := mail.ParseAddress(part)
+			if err != nil || strings.ContainsAny(addr.Address, "\r\n") {
+				return nil, usagef("--to %q: not an email address", part)
+			}
+			out = append(out, normaliseEmail(addr.Address))
+		}
+	}
+	return out, nil
+}
+
+// normaliseEmail trims and lower-cases an address, so that one reader has
+// one ledger row whatever case they typed.
+func normaliseEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
+func allSourcesFailed(rep digest.Report) bool {
+	if len(rep.Sources) == 0 {
+		return false
+	}
+	for _, s := range rep.Sources {
+		if s.Error == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// saveRun keeps the run's report in the store; failing to do so is logged,
+// not fatal, since the digest already went out.
+func (a *app) saveRun(ctx context.Context, kind string, start, end time.Time, rep digest.Report, runErr error) {
+	status := "ok"
+	switch {
+	case runErr != nil:
+		status = "failed"
+		rep.Errors = append(rep.Errors, runErr.Error())
+	case len(rep.Errors) > 0 || rep.Failed > 0:
+		status = "partial"
+	}
+	ctx = context.WithoutCancel(ctx)
+	if _, err := a.db.SaveRun(ctx, digest.RunRecord{Kind: kind, StartedAt: start, FinishedAt: end, Status: status, Report: rep}); err != nil {
+		a.log.Error("save run report", "error", err)
+	}
+}

@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+func (c *cli) cmdMigrate(ctx context.Context, args []string) error {
+	fs, co := c.newFlags("migrate")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := c.openStoreOnly(ctx, co) // openApp migrates the store
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.migrateQueue(ctx); err != nil {
+		return err
+	}
+	cur, latest, err := a.db.MigrationStatus(ctx)
+	if err != nil {
+		return fmt.Errorf("migration status: %w", err)
+	}
+	fmt.Fprintf(c.stdout, "store %s at schema version %d of %d; job queue migrated\n", redactDSN(a.cfg.DB), cur, latest)
+	return nil
+}
+
+func (c *cli) cmdDoctor(ctx context.Context, args []string) error {
+	fs, co := c.newFlags("doctor")
+	asJSON := fs.Bool("json", false, "print problems as JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := c.openStoreOnly(ctx, co)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	problems, err := a.db.Check(ctx, c.now())
+	if err != nil {
+		return fmt.Errorf("check store: %w", err)
+	}
+	if *asJSON {
+		if problems == nil {
+			problems = problems[:0]
+		}
+		if err := json.NewEncoder(c.stdout).Encode(problems); err != nil {
+			return err
+		}
+	} else {
+		for _, p := range problems {
+			fmt.Fprintf(c.stdout, "%s: %s\n", p.Check, p.Detail)
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("doctor: %d problems in the store", len(problems))
+	}
+	if !*asJSON {
+		fmt.Fprintln(c.stdout, "store is consistent")
+	}
+	return nil
+}
+
+func (c *cli) cmdRuns(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "show" {
+		return c.runsShow(ctx, args[1:])
+	}
+	fs, co := c.newFlags("runs")
+	limit := fs.Int("n", 20, "how many runs to list")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := c.openStoreOnly(ctx, co)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	runs, err := a.db.Runs(ctx, *limit)
+	if err != nil {
+		return fmt.Errorf("list runs: %w", err)
+	}
+	if *asJSON {
+		return json.NewEncoder(c.stdout).Encode(runs)
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKIND\tSTARTED\tTOOK\tSTATUS\tSOURCES\tNEW\tSTORIES\tSENT\tFAILED\tERRORS")
+	for _, r := range runs {
+		rep := r.Report
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n", r.ID, r.Kind,
+			r.StartedAt.Local().Format("2006-01-02 15:04:05"), r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond),
+			r.Status, len(rep.Sources), rep.ArticlesNew, rep.Stories, rep.Sent, rep.Failed, len(rep.Errors))
+	}
+	return tw.Flush()
+}
+
+func (c *cli) runsShow(ctx context.Context, args []string) error {
+	fs, co := c.newFlags("runs show")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, interleave(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("runs show: want one run ID")
+	}
+	id, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	if err != nil {
+		return usagef("runs show: %q is not a run ID", fs.Arg(0))
+	}
+	a, err := c.openStoreOnly(ctx, co)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	r, err := a.db.Run(ctx, id)
+	if errors.Is(err, digest.ErrNotFound) {
+		return fmt.Errorf("no run %d (see 'digest runs')", id)
+	}
+	if err != nil {
+		return fmt.Errorf("read run: %w", err)
+	}
+	if *asJSON {
+		return json.NewEncoder(c.stdout).Encode(r)
+	}
+	fmt.Fprintf(c.stdout, "run %d (%s) %s, started %s, took %s\n\n", r.ID, r.Kind, r.Status,
+		r.StartedAt.Local().Format(time.RFC1123), r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
+	c.printReport(c.stdout, r.Report, false)
+	if len(r.Report.Sources) > 0 {
+		fmt.Fprintln(c.stdout)
+		tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "SOURCE\tARTICLES\tNEW\t304\tBYTES\tTOOK\tERROR")
+		for _, s := range r.Report.Sources {
+			nm := "-"
+			if s.NotModified {
+				nm = "yes"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%s\t%s\n", s.ID, s.Articles, s.New, nm, s.Bytes,
+				s.Duration.Round(time.Millisecond), oneLine(s.Error, 80))
+		}
+		tw.Flush()
+	}
+	return nil
+}
+
+// cmdHealthcheck asks the local `digest serve` whether it is alive; the
+// container image has no shell or curl, so its HEALTHCHECK runs this.
+func (c *cli) cmdHealthcheck(ctx context.Context, args []string) error {
+	fs, co := c.newFlags("healthcheck")
+	addr := fs.String("addr", "", "address of digest serve (default from DIGEST_HTTP_ADDR, :8080)")
+	path := fs.String("path", "/healthz", "endpoint to check (/healthz or /readyz)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := c.loadConfig(co)
+	if err != nil {
+		return err
+	}
+	target := *addr
+	if target == "" {
+		target = cfg.HTTPAddr
+	}
+	host, port, err := net.SplitHostPort(target)
+	if err != nil {
+		return usagef("healthcheck: address %q: %v", target, err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+*path, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s answered %s", *path, resp.Status)
+	}
+	fmt.Fprintln(c.stdout, "ok")
+	return nil
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		return s[:n-1] + "…"
+	}
+	return s
+}

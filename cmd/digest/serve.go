@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/metrics"
+	"github.com/tradedigest/tradedigest/digest/queue"
+	"github.com/tradedigest/tradedigest/digest/rank"
+	"github.com/tradedigest/tradedigest/digest/web"
+)
+
+// newQueue builds the job queue over the app's store.
+func (a *app) newQueue(m *metrics.Metrics, now func() time.Time) (*queue.Queue, error) {
+	qc := queue.DefaultConfig()
+	qc.GatherSchedule = a.cfg.Schedule.Gather
+	qc.PlanSchedule = a.cfg.Schedule.Plan
+	qc.CatchUpDays = a.cfg.Schedule.CatchUpDays
+	if host, err := os.Hostname(); err == nil {
+		qc.ReplicaID = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	deps := queue.Deps{
+		Engine: a.engine, Store: a.db, DB: a.db.SQL(), Dialect: a.db.Dialect(),
+		Logger: a.log, Now: now, Metrics: m,
+		Sources: func(ctx context.Context) ([]digest.Source, error) {
+			srcs, err := a.allSources(ctx)
+			if err != nil {
+				return nil, err
+			}
+			var rep digest.Report
+			opened := a.openSources(ctx, srcs, &rep)
+			return opened, nil
+		},
+	}
+	if a.db.Dialect() == queue.DialectPostgres {
+		deps.PostgresDSN = a.cfg.DB
+	}
+	q, err := queue.New(qc, deps)
+	if err != nil {
+		return nil, badConfig("check the schedule section (cron expressions, CRON_TZ=Zone prefix allowed)", "%v", err)
+	}
+	return q, nil
+}
+
+// migrateQueue runs the job queue's migrations.
+func (a *app) migrateQueue(ctx context.Context) error {
+	q, err := a.newQueue(nil, time.Now)
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	if err := q.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrate job queue: %w", err)
+	}
+	return nil
+}
+
+// cmdServe runs the scheduler, the workers and the HTTP server until a
+// signal: on the first, it stops taking jobs, lets in-flight sends finish
+// within the shutdown deadline, and exits; a second signal exits at once.
+func (c *cli) cmdServe(ctx context.Context, args []string) error {
+	fs, co := c.newFlags("serve")
+	shutdown := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight sends may take after a stop signal")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := c.loadConfig(co)
+	if err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if cfg.BaseURL == "" {
+		_, port, _ := net.SplitHostPort(cfg.HTTPAddr)
+		cfg.BaseURL = "http://127.0.0.1:" + port
+		c.logger(cfg).Warn("DIGEST_BASE_URL is not set: links in emails point at " + cfg.BaseURL +
+			"; set it to the public https address before sending to real readers")
+	}
+	a, err := c.openApp(ctx, cfg, appOptions{mailer: true, serve: true})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	log := a.log
+
+	m := metrics.New(metrics.Options{Logger: log})
+	q, err := a.newQueue(m, c.now)
+	if err != nil {
+		return err
+	}
+	if err := q.Migrate(ctx); err != nil {
+		q.Close()
+		return fmt.Errorf("migrate job queue: %w", err)
+	}
+	srv, err := web.New(web.Config{
+		BaseURL: cfg.BaseURL, Signer: a.signer, Subscribers: a.db, Editions: a.db, Mailer: a.engine.Mailer,
+		Metrics: m.Handler(), Topics: rank.TopicNames(a.topics()), SiteName: cfg.SiteName, From: cfg.From,
+		MessageIDDomain: a.engine.Config.MessageIDDomain, Logger: log, Now: c.now,
+		Checks: []web.Check{
+			{Name: "store", Fn: a.db.Ping},
+			{Name: "migrations", Fn: func(ctx context.Context) error {
+				cur, latest, err := a.db.MigrationStatus(ctx)
+				if err != nil {
+					return err
+				}
+				if cur != latest {
+					return fmt.Errorf("schema at %d of %d: run digest migrate", cur, latest)
+				}
+				return nil
+			}},
+			{Name: "mail", Fn: func(context.Context) error {
+				if a.engine.Mailer == nil {
+					return errors.New("no mailer configured")
+				}
+				return nil
+			}},
+		},
+	})
+	if err != nil {
+		q.Close()
+		return badConfig("check DIGEST_BASE_URL and DIGEST_SECRET", "web: %v", err)
+	}
+	httpSrv := srv.HTTPServer(cfg.HTTPAddr)
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		q.Close()
+		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	httpErr := make(chan error, 1)
+	go func() {
+		if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			httpErr <- err
+		}
+		close(httpErr)
+	}()
+	if err := q.Start(ctx); err != nil {
+		_ = httpSrv.Close()
+		q.Close()
+		return fmt.Errorf("start job queue: %w", err)
+	}
+	mailer := "smtp " + cfg.SMTP.URL
+	if a.outbox != nil {
+		mailer = "outbox " + a.outbox.Dir()
+	}
+	log.Info("digest serve started", "version", Version, "http_addr", ln.Addr().String(),
+		"db", redactDSN(cfg.DB), "mailer", mailer, "base_url", cfg.BaseURL)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("stop signal: finishing in-flight work", "deadline", shutdown.String())
+	case err := <-httpErr:
+		runErr = fmt.Errorf("http server: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), *shutdown+10*time.Second)
+	defer cancel()
+	if err := q.Stop(sctx); err != nil {
+		log.Error("stop job queue", "error", err)
+	}
+	hctx, hcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer hcancel()
+	if err := httpSrv.Shutdown(hctx); err != nil {
+		log.Error("stop http server", "error", err)
+	}
+	log.Info("digest serve stopped")
+	return runErr
+}

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/rank"
+	"github.com/tradedigest/tradedigest/digest/roster"
+)
+
+func (c *cli) cmdSubscribers(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usagef("subscribers: want add, list, remove or import")
+	}
+	switch args[0] {
+	case "add":
+		return c.subscribersAdd(ctx, args[1:])
+	case "list":
+		return c.subscribersList(ctx, args[1:])
+	case "remove":
+		return c.subscribersRemove(ctx, args[1:])
+	case "import":
+		return c.subscribersImport(ctx, args[1:])
+	}
+	return usagef("subscribers: unknown action %q (want add, list, remove or import)", args[0])
+}
+
+// openStoreOnly loads config and opens the migrated store and a logger,
+// for commands that neither gather nor send.
+func (c *cli) openStoreOnly(ctx context.Context, co *common) (*app, error) {
+	cfg, err := c.loadConfig(co)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return c.openApp(ctx, cfg, appOptions{})
+}
+
+func (a *app) rosterOptions() roster.Options {
+	topics := a.topics()
+	return roster.Options{
+		Topics:          rank.TopicNames(topics),
+		Canonical:       func(t string) (string, bool) { return rank.CanonicalTopic(topics, t) },
+		DefaultTimeZone: "UTC", DefaultSendTime: "07:00",
+	}
+}
+
+func (c *cli) subscribersAdd(ctx context.Context, args []string) error {
+	fs, co := c.newFlags("subscribers add")
+	name := fs.String("name", "", "display name")
+	tz := fs.String("timezone", "", "IANA time zone (default UTC)")
+	at := fs.String("send-time", "", "local send time HH:MM (default 07:00)")
+	topics := fs.String("topics", "", "topics separated by ';' (default: all)")
+	if err := parse(fs, interleave(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("subscribers add: want one EMAIL")
+	}
+	a, err := c.openStoreOnly(ctx, co)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	s := digest.Subscriber{Email: fs.Arg(0), Name: *name, TimeZone: *tz, SendTime: *at}
+	if *topics != "" {
+		s.Topics = strings.Split(*topics, ";")
+	}
+	if err := roster.Normalise(&s, a.rosterOptions()); err != nil {
+		return usagef("subscribers add: %v", err)
+	}
+	got, err := a.db.AddSubscriber(ctx, s)
+	if errors.Is(err, digest.ErrConflict) {
+		return fmt.Errorf("subscriber %s already exists", s.Email)
+	}
+	if err != nil {
+		return fmt.Errorf("add subscriber: %w", err)
+	}
+	fmt.Fprintf(c.stdout, "added subscriber %d: %s (%s at %s)\n", got.ID, got.Email, got.TimeZone, got.SendTime)
+	return nil
+}
+
+func (c *cli) subscribersList(ctx context.Context, args []string) error {
+	fs, co := c.newFlags("subscribers list")
+	asJSON := fs.Bool("json", false, "print JSON lines for scripts")
+	status := fs.String("status", "", "only this status (active, pending, paused, unsubscribed, bounced)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	a, err := c.openStoreOnly(ctx, co)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	if !*asJSON {
+		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tSTATUS\tTIMEZONE\tSEND\tTOPICS")
+	}
+	enc := json.NewEncoder(c.stdout)
+	var after int64
+	for {
+		page, err := a.db.Subscribers(ctx, digest.SubscriberStatus(*status), after, 500)
+		if err != nil {
+			return fmt.Errorf("list subscribers: %w", err)
+		}
+		for _, s := range page {
+			after = s.ID
+			if *asJSON {
+				if err := enc.Encode(subscriberJSON(s)); err != nil {
+					return err
+				}
+				continue
+			}
+			topics := strings.Join(s.Topics, "; ")
+			if topics == "" {
+				topics = "(all)"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Email, s.Name, s.Status, s.TimeZone, s.SendTime, topics)
+		}
+		if len(page) < 500 {
+			break
+		}
+	}
+	return tw.Flush()
+}
+
+func subscriberJSON(s digest.Subscriber) map[string]any {
+	topics := s.Topics
+	if topics == nil {
+		topics = []string{}
+	}
+	return map[string]any{
+		"id": s.ID, "email": s.Email, "name": s.Name, "status": s.Status, "timezone": s.TimeZone,
+		"send_time": s.SendTime, "topics": topics, "created_at": s.CreatedAt, "updated_at": s.UpdatedAt,
+	}
+}
+
+func (c *cli) subscribersRemove(ctx context.Context, args []string) error {
+	fs, co := c.newFlags("subscribers remove")
+	purge := fs.Bool("purge", false, "delete the subscriber instead of marking them unsubscribed")
+	if err := parse(fs, interleave(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("subscribers remove: want one EMAIL or ID")
+	}
+	a, err := c.openStoreOnly(ctx, co)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	var s digest.Subscriber
+	if id, perr := strconv.ParseInt(fs.Arg(0), 10, 64); perr == nil {
+		s, err = a.db.Subscriber(ctx, id)
+	} else {
+		s, err = a.db.SubscriberByEmail(ctx, normaliseEmail(fs.Arg(0)))
+	}
+	if errors.Is(err, digest.ErrNotFound) {
+		return fmt.Errorf("no subscriber %s", fs.Arg(0))
+	}
+	if err != nil {
+		return fmt.Errorf("find subscriber: %w", err)
+	}
+	if *purge {
+		if err := a.db.DeleteSubscriber(ctx, s.ID); err != nil {
+			return fmt.Errorf("delete subscriber: %w", err)
+		}
+		fmt.Fprintf(c.stdout, "deleted subscriber %d (%s)\n", s.ID, s.Email)
+		return nil
+	}
+	if err := a.db.SetSubscriberStatus(ctx, s.ID, digest.StatusUnsubscribed); err != nil {
+		return fmt.Errorf("unsubscribe: %w", err)
+	}
+	fmt.Fprintf(c.stdout, "unsubscribed %d (%s); --purge deletes the row\n", s.ID, s.Email)
+	return nil
+}
+
+func (c *cli) subscribersImport(ctx context.Context, args []string) error {
+	fs, co := c.newFlags("subscribers import")
+	skip := fs.Bool("skip-invalid", false, "import the valid rows even if some are bad")
+	if err := parse(fs, interleave(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("subscribers import: want one FILE.csv")
+	}
+	path := fs.Arg(0)
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	a, err := c.openStoreOnly(ctx, co)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	subs, bad, err := roster.ParseCSV(f, a.rosterOptions())
+	if err != nil {
+		return fmt.Errorf("%s: %w; nothing imported", path, err)
+	}
+	for _, b := range bad {
+		fmt.Fprintf(c.stderr, "%s:%v\n", path, b)
+	}
+	if len(bad) > 0 && !*skip {
+		return fmt.Errorf("%s: %d bad rows; nothing imported (fix them, or pass --skip-invalid to import the %d good rows)", path, len(bad), len(subs))
+	}
+	ins, upd, err := a.db.UpsertSubscribers(ctx, subs)
+	if err != nil {
+		return fmt.Errorf("import %s: %w; nothing imported", path, err)
+	}
+	fmt.Fprintf(c.stdout, "imported %s: %d added, %d updated, %d skipped as invalid\n", path, ins, upd, len(bad))
+	return nil
+}
+
+// interleave moves flags after positional arguments to the front, so that
+// `digest subscribers add a@example.com --name Ana` works as people type it.
+func interleave(args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		if strings.HasPrefix(a, "-") && len(a) > 1 {
+			flags = append(flags, a)
+			if !strings.Contains(a, "=") && i+1 < len(args) && !isBoolFlag(a) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+			continue
+		}
+		pos = append(pos, a)
+	}
+	return append(flags, pos...)
+}
+
+func isBoolFlag(a string) bool {
+	switch strings.TrimLeft(a, "-") {
+	case "json", "quiet", "skip-invalid", "purge", "dry-run", "force", "serve":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,326 @@
+package digest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/store"
+	"github.com/tradedigest/tradedigest/digest/store/storetest"
+)
+
+// Hand-written doubles with function fields (DESIGN.md §6.3).
+
+type fakeSource struct {
+	id    string
+	fetch func(ctx context.Context, prev digest.SourceState) (digest.FetchResult, error)
+}
+
+func (s *fakeSource) ID() string   { return s.id }
+func (s *fakeSource) Name() string { return "Fake " + s.id }
+func (s *fakeSource) Fetch(ctx context.Context, prev digest.SourceState) (digest.FetchResult, error) {
+	return s.fetch(ctx, prev)
+}
+
+// oneStoryEach makes each article its own story, in input order.
+type oneStoryEach struct{}
+
+func (oneStoryEach) Cluster(_ context.Context, as []digest.Article) ([]digest.Story, error) {
+	out := make([]digest.Story, 0, len(as))
+	for _, a := range as {
+		out = append(out, digest.Story{Key: a.ContentHash, Articles: []digest.Article{a}})
+	}
+	return out, nil
+}
+
+type countingSummarizer struct{ calls atomic.Int64 }
+
+func (s *countingSummarizer) Version() string { return "count-v1" }
+func (s *countingSummarizer) Summarize(_ context.Context, req digest.SummaryRequest) (digest.Summary, error) {
+	s.calls.Add(1)
+	first, _, _ := strings.Cut(req.Text, ".")
+	return digest.Summary{Backend: "count", Text: first + "."}, nil
+}
+
+type textRenderer struct{}
+
+func (textRenderer) Render(ed digest.Edition) (digest.Message, error) {
+	var b strings.Builder
+	for _, s := range ed.Stories {
+		fmt.Fprintf(&b, "- %s: %s\n", s.Lead().Title, s.Summary.Text)
+	}
+	return digest.Message{Subject: "Digest " + ed.Date, Text: b.String(), HTML: "<p>" + ed.Date + "</p>"}, nil
+}
+
+type recordingMailer struct {
+	mu   sync.Mutex
+	sent []digest.Message
+	send func(msg digest.Message) error // nil: accept
+}
+
+func (m *recordingMailer) Send(_ context.Context, msg digest.Message) error {
+	if m.send != nil {
+		if err := m.send(msg); err != nil {
+			return err
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sent = append(m.sent, msg)
+	return nil
+}
+
+func (m *recordingMailer) count() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.sent)
+}
+
+var t0 = time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+
+func article(n int, published time.Time) digest.Article {
+	text := fmt.Sprintf("Tariff story number %d was announced by the ministry. It raises duties by %d percent.", n, n)
+	return digest.Article{
+		URL: fmt.Sprintf("https://news.example.com/story/%d", n), Title: fmt.Sprintf("Story %d", n),
+		Text: text, Published: published, ContentHash: digest.ContentHash(text),
+	}
+}
+
+func staticSource(id string, articles ...digest.Article) *fakeSource {
+	return &fakeSource{id: id, fetch: func(context.Context, digest.SourceState) (digest.FetchResult, error) {
+		return digest.FetchResult{Articles: append([]digest.Article(nil), articles...)}, nil
+	}}
+}
+
+func newEngine(t *testing.T, db *store.DB, now *time.Time) (*digest.Engine, *countingSummarizer, *recordingMailer) {
+	t.Helper()
+	sum := &countingSummarizer{}
+	m := &recordingMailer{}
+	cfg := digest.DefaultConfig()
+	cfg.RetryBase = time.Minute
+	return &digest.Engine{
+		Store: db, Clusterer: oneStoryEach{}, Summarizer: sum, Renderer: textRenderer{}, Mailer: m,
+		Now: func() time.Time { return *now }, Config: cfg,
+	}, sum, m
+}
+
+func TestEngine_Run_LedgerAndCache(t *testing.T) {
+	db := storetest.Open(t)
+	now := t0
+	e, sum, m := newEngine(t, db, &now)
+	ctx := context.Background()
+	src := staticSource("src-a", article(1, t0.Add(-time.Hour)), article(2, t0.Add(-2*time.Hour)), article(3, t0.Add(-50*time.Hour)))
+	opts := digest.RunOptions{Sources: []digest.Source{src}, Since: 24 * time.Hour, To: []string{"ana@example.com"}}
+
+	rep, err := e.Run(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent != 1 || m.count() != 1 {
+		t.Fatalf("first run sent %d (mailer saw %d), want 1; report %+v", rep.Sent, m.count(), rep)
+	}
+	// The 50-hour-old item is outside the first gather's recency window.
+	if rep.ArticlesNew != 2 || rep.Stories != 2 || rep.SummariesNew != 2 {
+		t.Fatalf("first run: new=%d stories=%d summaries=%d, want 2/2/2", rep.ArticlesNew, rep.Stories, rep.SummariesNew)
+	}
+	first := m.sent[0]
+	if first.To != "ana@example.com" || !strings.Contains(first.Text, "Story 1") || !strings.Contains(first.Text, "Story 2") {
+		t.Fatalf("message = %+v", first)
+	}
+	wantID := e.MessageID("ana@example.com", "2026-11-27", 0)
+	if first.MessageID != wantID {
+		t.Fatalf("Message-ID %q, want deterministic %q", first.MessageID, wantID)
+	}
+
+	// Same day again: nothing sent, the ledger says why, no new summaries.
+	now = t0.Add(time.Hour)
+	rep, err = e.Run(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent != 0 || rep.AlreadySent != 1 || m.count() != 1 {
+		t.Fatalf("second run: sent=%d already=%d mailer=%d, want 0/1/1", rep.Sent, rep.AlreadySent, m.count())
+	}
+	if rep.SummariesNew != 0 || rep.SummariesCached != 2 || sum.calls.Load() != 2 {
+		t.Fatalf("second run summaries new=%d cached=%d calls=%d, want 0/2/2", rep.SummariesNew, rep.SummariesCached, sum.calls.Load())
+	}
+
+	// --force sends again with a new Message-ID.
+	opts.Force = true
+	rep, err = e.Run(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent != 1 || m.count() != 2 {
+		t.Fatalf("forced run sent %d, want 1", rep.Sent)
+	}
+	if m.sent[1].MessageID == first.MessageID || !strings.Contains(m.sent[1].MessageID, ".r1@") {
+		t.Fatalf("forced resend reused Message-ID %q", m.sent[1].MessageID)
+	}
+	d, err := db.DeliveryFor(ctx, "ana@example.com", "2026-11-27")
+	if err != nil || d.Status != digest.DeliverySent || d.Generation != 1 {
+		t.Fatalf("ledger row = %+v, %v", d, err)
+	}
+}
+
+func TestEngine_Run_NothingNew(t *testing.T) {
+	db := storetest.Open(t)
+	now := t0
+	e, _, m := newEngine(t, db, &now)
+	rep, err := e.Run(context.Background(), digest.RunOptions{
+		Sources: []digest.Source{staticSource("empty")}, To: []string{"ana@example.com"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.count() != 0 || rep.Sent != 0 {
+		t.Fatalf("sent %d messages with no articles", m.count())
+	}
+	if len(rep.Notes) == 0 || !strings.HasPrefix(rep.Notes[0], "nothing new since") {
+		t.Fatalf("notes = %v, want 'nothing new since …'", rep.Notes)
+	}
+}
+
+func TestEngine_Gather_FailingSourceKeepsState(t *testing.T) {
+	db := storetest.Open(t)
+	now := t0
+	e, _, _ := newEngine(t, db, &now)
+	ctx := context.Background()
+	fail := false
+	src := &fakeSource{id: "https://feeds.example.com/a.xml", fetch: func(_ context.Context, prev digest.SourceState) (digest.FetchResult, error) {
+		if fail {
+			return digest.FetchResult{}, errors.New("fetch feed: 503 Service Unavailable")
+		}
+		return digest.FetchResult{Articles: []digest.Article{article(1, t0)}, State: digest.SourceState{ETag: `"v1"`}}, nil
+	}}
+	good := staticSource("good", article(2, t0))
+	var rep digest.Report
+	if err := e.Gather(ctx, []digest.Source{src, good}, &rep); err != nil {
+		t.Fatal(err)
+	}
+	fail = true
+	for i := 0; i < 3; i++ {
+		rep = digest.Report{}
+		if err := e.Gather(ctx, []digest.Source{src, good}, &rep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st, err := db.SourceState(ctx, src.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ConsecutiveFailures != 3 || st.ETag != `"v1"` || st.FirstGathered.IsZero() || !strings.Contains(st.LastError, "503") {
+		t.Fatalf("state after failures = %+v", st)
+	}
+	if len(rep.Errors) != 1 || !strings.Contains(rep.Errors[0], src.ID()) {
+		t.Fatalf("report errors = %v, want one naming the source", rep.Errors)
+	}
+	var goodRep digest.SourceReport
+	for _, s := range rep.Sources {
+		if s.ID == "good" {
+			goodRep = s
+		}
+	}
+	if goodRep.Error != "" || goodRep.Articles != 1 {
+		t.Fatalf("healthy source affected: %+v", goodRep)
+	}
+}
+
+func TestEngine_Deliver_Failures(t *testing.T) {
+	db := storetest.Open(t)
+	now := t0
+	e, _, m := newEngine(t, db, &now)
+	e.Config.BounceAfter = 1
+	ctx := context.Background()
+	stories := []digest.Story{{Key: "k", Articles: []digest.Article{article(1, t0.Add(-time.Hour))}}}
+
+	sub, err := db.AddSubscriber(ctx, digest.Subscriber{Email: "bo@example.com", TimeZone: "UTC", SendTime: "07:00", Status: digest.StatusActive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A temporary failure defers, and the retry goes out after the back-off.
+	tries := 0
+	m.send = func(digest.Message) error {
+		tries++
+		if tries == 1 {
+			return errors.New("451 4.3.0 try again later")
+		}
+		return nil
+	}
+	out, err := e.Deliver(ctx, sub, "2026-11-27", stories, digest.DeliverOptions{})
+	if err != nil || out != digest.OutcomeDeferred {
+		t.Fatalf("first attempt = %s, %v; want deferred", out, err)
+	}
+	out, _ = e.Deliver(ctx, sub, "2026-11-27", stories, digest.DeliverOptions{})
+	if out != digest.OutcomeInFlight {
+		t.Fatalf("retry before back-off = %s, want in_flight", out)
+	}
+	now = now.Add(2 * time.Minute)
+	out, err = e.Deliver(ctx, sub, "2026-11-27", stories, digest.DeliverOptions{})
+	if err != nil || out != digest.OutcomeSent || m.count() != 1 {
+		t.Fatalf("retry = %s, %v (sent %d); want sent once", out, err, m.count())
+	}
+
+	// A permanent failure is final and bounces the subscriber.
+	m.send = func(digest.Message) error { return fmt.Errorf("550 5.1.1 no such user: %w", digest.ErrPermanent) }
+	out, err = e.Deliver(ctx, sub, "2026-11-28", stories, digest.DeliverOptions{Since: t0.Add(-24 * time.Hour)})
+	if err != nil || out != digest.OutcomeFailed {
+		t.Fatalf("permanent = %s, %v; want failed", out, err)
+	}
+	d, _ := db.DeliveryFor(ctx, "bo@example.com", "2026-11-28")
+	if d.Status != digest.DeliveryFailed || !strings.Contains(d.LastError, "550") {
+		t.Fatalf("ledger row = %+v", d)
+	}
+	got, _ := db.Subscriber(ctx, sub.ID)
+	if got.Status != digest.StatusBounced {
+		t.Fatalf("subscriber status = %s, want bounced", got.Status)
+	}
+	now = now.Add(time.Hour)
+	out, _ = e.Deliver(ctx, sub, "2026-11-28", stories, digest.DeliverOptions{})
+	if out != digest.OutcomeAlreadySent {
+		t.Fatalf("permanent failure retried: %s", out)
+	}
+}
+
+// TestEngine_Deliver_Concurrent runs many engines on one store delivering
+// to the same recipients at once: each (recipient, date) goes out once.
+func TestEngine_Deliver_Concurrent(t *testing.T) {
+	db := storetest.Open(t)
+	now := t0
+	ctx := context.Background()
+	var sent sync.Map
+	var dups atomic.Int64
+	stories := []digest.Story{{Key: "k", Articles: []digest.Article{article(1, t0.Add(-time.Hour))}}}
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		e, _, m := newEngine(t, db, &now)
+		m.send = func(msg digest.Message) error {
+			if _, loaded := sent.LoadOrStore(msg.MessageID, true); loaded {
+				dups.Add(1)
+			}
+			return nil
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				sub := digest.Subscriber{Email: fmt.Sprintf("r%d@example.com", i), TimeZone: "UTC"}
+				if _, err := e.Deliver(ctx, sub, "2026-11-27", stories, digest.DeliverOptions{}); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	n := 0
+	sent.Range(func(any, any) bool { n++; return true })
+	if n != 25 || dups.Load() != 0 {
+		t.Fatalf("distinct messages %d (want 25), duplicates %d (want 0)", n, dups.Load())
+	}
+}
