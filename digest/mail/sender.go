@@ -280,6 +280,14 @@ func (s *Sender) deliver(workerCtx context.Context, w *workerConn, j *job) error
 	}
 	for attempt := 0; ; attempt++ {
 		fresh := false
+		if w.conn != nil && s.opts.Now().Sub(w.lastUsed) > idleCheck {
+			// Servers close idle connections; find out before starting a
+			// transaction rather than by a failed MAIL.
+			if err := w.conn.UpdateDeadline(s.opts.DialTimeout); err != nil || w.conn.Noop() != nil {
+				w.log.Debug("idle smtp connection is gone; redialling")
+				w.drop()
+			}
+		}
 		if w.conn == nil {
 			if err := w.dial(ctx); err != nil {
 				return fmt.Errorf("send message %s: %w", j.id, err)
@@ -287,31 +295,60 @@ func (s *Sender) deliver(workerCtx context.Context, w *workerConn, j *job) error
 			fresh = true
 		}
 		err := w.send(j.msg)
+		w.lastUsed = s.opts.Now()
 		if err == nil {
 			s.throttle.record()
 			return nil
 		}
 		if j.msg.IsDelivered() {
-			// The server said 250; only the RSET after it failed.
+			// The server said 250; whatever failed came after it.
 			w.drop()
 			s.throttle.record()
 			return nil
 		}
 		se := classifySend(err)
+		if !fresh && attempt == 0 && staleConn(err, se) {
+			// The reused connection died before the transaction began (EOF,
+			// or the "421 idle timeout" a server sends before closing):
+			// nothing was sent, so try once more on a new connection.
+			w.log.Debug("smtp connection went stale; redialling", "error", se)
+			w.drop()
+			continue
+		}
 		if se.dropsConn() {
+			w.drop()
+		} else if rerr := w.conn.Reset(); rerr != nil {
+			// go-mail does not RSET after every failure (after a refused
+			// DATA the transaction would stay open and the next MAIL get
+			// "503 nested MAIL"), so reset here, or start afresh.
 			w.drop()
 		}
 		if se.slowsDown() {
 			s.slowDown(w.log, se)
 		}
-		var ge *gomail.SendError
-		if errors.As(err, &ge) && ge.Reason == gomail.ErrConnCheck && !fresh && attempt == 0 {
-			// Nothing was sent yet: an idle connection the server closed.
-			w.log.Debug("smtp connection went stale; redialling")
-			continue
-		}
 		return fmt.Errorf("send message %s: %w", j.id, wrapSMTP(se))
 	}
+}
+
+// idleCheck is how long a connection may sit unused before a NOOP checks it.
+// Under load there is no NOOP: each message costs MAIL, RCPT, DATA and the
+// final dot, four round trips instead of go-mail's default seven.
+const idleCheck = 2 * time.Second
+
+// staleConn reports a failure at the very start of a transaction that means
+// the connection, not the message, is broken.
+func staleConn(err error, se *SMTPError) bool {
+	var ge *gomail.SendError
+	if !errors.As(err, &ge) {
+		return false
+	}
+	switch ge.Reason {
+	case gomail.ErrConnCheck:
+		return true
+	case gomail.ErrSMTPMailFrom:
+		return se.Code == 0 || se.Code == 421
+	}
+	return false
 }
 
 func (s *Sender) slowDown(log *slog.Logger, se *SMTPError) {
@@ -337,6 +374,11 @@ func (s *Sender) newClient() (*gomail.Client, error) {
 		gomail.WithPort(s.cfg.Port),
 		gomail.WithTimeout(s.opts.MessageTimeout),
 		gomail.WithTLSConfig(s.tls),
+		// deliver checks idle connections itself and resets after failures;
+		// go-mail's NOOP before and NOOP+RSET after every message would
+		// cost three extra round trips each.
+		gomail.WithoutNoop(),
+		gomail.WithoutRset(),
 	}
 	switch s.cfg.TLS {
 	case TLSImplicit:
@@ -399,6 +441,8 @@ type workerConn struct {
 	client *gomail.Client
 	conn   *smtp.Client
 	log    *slog.Logger
+	// lastUsed is when conn last carried a transaction.
+	lastUsed time.Time
 }
 
 func (w *workerConn) dial(ctx context.Context) error {
@@ -415,13 +459,14 @@ func (w *workerConn) dial(ctx context.Context) error {
 		return se
 	}
 	w.conn = c
+	w.lastUsed = w.s.opts.Now()
 	w.logger().Debug("smtp connection open")
 	return nil
 }
 
 func (w *workerConn) send(msg *gomail.Msg) error {
-	// Start the per-message clock now: go-mail sets the deadline after its
-	// NOOP, which would otherwise run under the previous message's deadline.
+	// Start the per-message clock now (go-mail sets it too, in its
+	// connection check).
 	if err := w.conn.UpdateDeadline(w.s.opts.MessageTimeout); err != nil {
 		return &gomail.SendError{Reason: gomail.ErrConnCheck}
 	}

@@ -321,21 +321,63 @@ func TestSender_SlowDownWhenUnlimited(t *testing.T) {
 }
 
 func TestSender_RedialsDroppedConnection(t *testing.T) {
-	srv := mailtest.StartFaultServer(t, mailtest.FaultOptions{CloseAfter: 2})
+	tests := []struct {
+		name       string
+		closeReply string
+		idle       time.Duration // fake time between messages
+	}{
+		{"closed, found by MAIL", "", 0},
+		{"421 idle timeout, found by MAIL", "421 4.4.2 idle timeout, bye", 0},
+		{"closed while idle, found by NOOP", "", 3 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := mailtest.StartFaultServer(t, mailtest.FaultOptions{CloseAfter: 2, CloseReply: tt.closeReply})
+			var now atomic.Int64
+			clock := func() time.Time { return time.Unix(0, now.Load()) }
+			s := startSender(t, configFor(t, srv.Addr, TLSNone), SenderOptions{Connections: 1, RatePerSecond: 1000, Now: clock})
+			for i := range 7 {
+				if err := s.Send(context.Background(), msgN(i)); err != nil {
+					t.Fatalf("message %d: %v", i, err)
+				}
+				time.Sleep(5 * time.Millisecond) // let the server close
+				now.Add(int64(tt.idle))
+			}
+			got := srv.Delivered()
+			for i := range 7 {
+				if got[msgN(i).MessageID] != 1 {
+					t.Errorf("%s delivered %d times", msgN(i).MessageID, got[msgN(i).MessageID])
+				}
+			}
+			if srv.Connections() != 4 || s.Dials() != 4 {
+				t.Errorf("connections = %d, dials = %d; want 4 (two messages per connection)", srv.Connections(), s.Dials())
+			}
+			if r := s.Rate(); r != 1000 {
+				t.Errorf("a stale connection's 421 changed the rate to %v", r)
+			}
+		})
+	}
+}
+
+// TestSender_ResetsAfterRefusedData checks that a refused DATA command does
+// not leave the transaction open for the next message on the connection
+// (which a strict server would answer "503 nested MAIL").
+func TestSender_ResetsAfterRefusedData(t *testing.T) {
+	srv := mailtest.StartFaultServer(t, mailtest.FaultOptions{Rules: map[string]mailtest.Rule{
+		"user1@example.org": {Stage: mailtest.AtData, Reply: "451 4.3.0 try later"},
+		"user2@example.org": {Stage: mailtest.AtData, Reply: "554 5.6.0 no"},
+	}})
 	s := startSender(t, configFor(t, srv.Addr, TLSNone), SenderOptions{Connections: 1})
-	for i := range 7 {
-		if err := s.Send(context.Background(), msgN(i)); err != nil {
-			t.Fatalf("message %d: %v", i, err)
+	for i, wantPerm := range map[int]bool{1: false, 2: true} {
+		if err := s.Send(context.Background(), msgN(i)); err == nil || digest.IsPermanent(err) != wantPerm {
+			t.Errorf("message %d: %v, want permanent=%v", i, err, wantPerm)
+		}
+		if err := s.Send(context.Background(), msgN(10+i)); err != nil {
+			t.Errorf("the message after a refused DATA: %v", err)
 		}
 	}
-	got := srv.Delivered()
-	for i := range 7 {
-		if got[msgN(i).MessageID] != 1 {
-			t.Errorf("%s delivered %d times", msgN(i).MessageID, got[msgN(i).MessageID])
-		}
-	}
-	if srv.Connections() != 4 || s.Dials() != 4 {
-		t.Errorf("connections = %d, dials = %d; want 4 (two messages per connection)", srv.Connections(), s.Dials())
+	if srv.Connections() != 1 {
+		t.Errorf("%d connections, want the one kept open", srv.Connections())
 	}
 }
 

@@ -51,10 +51,13 @@ type FaultOptions struct {
 	Rules map[string]Rule
 	// Delay is slept before every reply: a slow server.
 	Delay time.Duration
-	// CloseAfter closes a connection silently after answering the RSET that
-	// follows its CloseAfter-th delivered message, like a server dropping a
-	// connection that went idle; 0 never closes.
+	// CloseAfter closes a connection right after accepting its
+	// CloseAfter-th message, like a server dropping a connection that went
+	// idle; 0 never closes. CloseReply, when set, is written just before
+	// closing (e.g. "421 4.4.2 idle timeout"), so that the client reads it
+	// as the answer to its next command.
 	CloseAfter int
+	CloseReply string
 }
 
 // FaultServer is a scripted SMTP server speaking the protocol by hand over
@@ -220,6 +223,7 @@ func (f *FaultServer) session(c net.Conn, greeting string) error {
 	var (
 		active *Rule
 		rcpts  int
+		inTx   bool // MAIL accepted and the transaction not yet ended
 	)
 	for {
 		cmdLine, err := fc.line()
@@ -235,16 +239,19 @@ func (f *FaultServer) session(c net.Conn, greeting string) error {
 		case "NOOP":
 			err = fc.reply("250 2.0.0 OK")
 		case "RSET":
-			active, rcpts = nil, 0
+			active, rcpts, inTx = nil, 0, false
 			err = fc.reply("250 2.0.0 OK")
-			if n := f.opts.CloseAfter; err == nil && n > 0 && fc.delivered >= n {
-				return errHangup
-			}
 		case "QUIT":
 			_ = fc.reply("221 2.0.0 bye")
 			return nil
 		case "MAIL":
-			active, rcpts = nil, 0
+			if inTx {
+				// As Postfix and go-smtp do: a client that did not reset
+				// after a failure gets this instead of a new transaction.
+				err = fc.reply("503 5.5.1 nested MAIL command")
+				break
+			}
+			active, rcpts, inTx = nil, 0, true
 			err = fc.reply("250 2.1.0 OK")
 		case "RCPT":
 			addr := angleAddr(arg)
@@ -263,8 +270,17 @@ func (f *FaultServer) session(c net.Conn, greeting string) error {
 				err = fc.reply("554 5.5.1 no valid recipients")
 				break
 			}
-			err = fc.data(active)
-			active, rcpts = nil, 0
+			var ended bool
+			ended, err = fc.data(active)
+			if ended {
+				active, rcpts, inTx = nil, 0, false
+			}
+			if n := f.opts.CloseAfter; err == nil && n > 0 && fc.delivered >= n {
+				if f.opts.CloseReply != "" {
+					_ = fc.reply(f.opts.CloseReply)
+				}
+				return errHangup
+			}
 		default:
 			err = fc.reply("502 5.5.2 command not implemented")
 		}
@@ -274,13 +290,15 @@ func (f *FaultServer) session(c net.Conn, greeting string) error {
 	}
 }
 
-// data handles DATA for a transaction with an optional rule.
-func (fc *faultConn) data(r *Rule) error {
+// data handles DATA for a transaction with an optional rule. ended reports
+// whether the transaction is over (a reply to the final dot); a refused DATA
+// command leaves it open, as RFC 5321 says.
+func (fc *faultConn) data(r *Rule) (ended bool, err error) {
 	if r != nil && r.Stage == AtData {
-		return fc.reply(r.Reply)
+		return false, fc.reply(r.Reply)
 	}
 	if err := fc.reply("354 go ahead"); err != nil {
-		return err
+		return false, err
 	}
 	var (
 		id    string
@@ -290,14 +308,14 @@ func (fc *faultConn) data(r *Rule) error {
 	for {
 		l, err := fc.line()
 		if err != nil {
-			return err
+			return false, err
 		}
 		if l == "." {
 			break
 		}
 		lines++
 		if r != nil && r.Stage == MidData && lines == 5 {
-			return errHangup // close with the payload half read
+			return false, errHangup // close with the payload half read
 		}
 		if inHdr {
 			if l == "" {
@@ -311,15 +329,15 @@ func (fc *faultConn) data(r *Rule) error {
 		if r.Hang {
 			// Read until the client gives up and closes, or the server stops.
 			_, err := fc.line()
-			return err
+			return false, err
 		}
-		return fc.reply(r.Reply)
+		return true, fc.reply(r.Reply)
 	}
 	fc.f.mu.Lock()
 	fc.f.delivered[id]++
 	fc.f.mu.Unlock()
 	fc.delivered++
-	return fc.reply(fmt.Sprintf("250 2.0.0 OK queued as %d", lines))
+	return true, fc.reply(fmt.Sprintf("250 2.0.0 OK queued as %d", lines))
 }
 
 func angleAddr(arg string) string {
