@@ -1,0 +1,12 @@
+// Package summarize holds the digest.Summarizer implementations:
+//
+//   - Extractive, the offline default: a sentence graph (TextRank with a
+//     lead prior) that copies 2–3 sentences of the article verbatim;
+//   - Stub, a deterministic summariser for tests;
+//   - OpenAI, an OpenAI-compatible LLM backend with structured output, token
+//     budgets, rate limits, retries and an extractive fallback.
+//
+// Only cmd/digest knows these concrete types; the engine sees the
+// digest.Summarizer interface and its optional extensions (RunScoped,
+// UsageReporter, LeadWriter).
+package summarize

@@ -1,0 +1,243 @@
+package summarize
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Sentences splits text into sentences, each copied verbatim apart from
+// whitespace, which is collapsed. Paragraphs ("\n\n") always end a sentence;
+// a single line break does only when the line looks finished (terminal
+// punctuation, a short heading-like line, or a bullet next), so text
+// wrapped at 72 columns is joined again.
+//
+// A full stop ends a sentence only when a sentence can start after it. It
+// does not after titles ("Mr.", "Dr.", "Gen."), before a number after
+// "No."/"Art."/"Vol.", inside decimals ("3.5"), or after initials ("J. K.",
+// "U.S.", "E.U.") unless the next word is a usual sentence opener ("The",
+// "It", ...), which is also the rule for "Inc.", "Ltd.", "etc." and months.
+func Sentences(text string) []string {
+	var out []string
+	for _, block := range blocks(text) {
+		out = append(out, splitBlock(block)...)
+	}
+	return out
+}
+
+var paraBreak = regexp.MustCompile(`\n[ \t\f\v]*\n`)
+
+// blocks returns the runs of text that no sentence crosses, whitespace
+// collapsed.
+func blocks(text string) []string {
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	text = strings.ReplaceAll(text, "\r", "\n")
+	var out []string
+	for _, para := range paraBreak.Split(text, -1) {
+		var cur []string
+		flush := func() {
+			if b := strings.Join(strings.Fields(strings.Join(cur, " ")), " "); b != "" {
+				out = append(out, b)
+			}
+			cur = cur[:0]
+		}
+		lines := strings.Split(para, "\n")
+		for i, line := range lines {
+			line = strings.TrimSpace(line)
+			if line == "" {
+				flush()
+				continue
+			}
+			cur = append(cur, line)
+			if i+1 < len(lines) && lineEnds(line, strings.TrimSpace(lines[i+1])) {
+				flush()
+			}
+		}
+		flush()
+	}
+	return out
+}
+
+// lineEnds reports whether a single line break after line ends a sentence.
+func lineEnds(line, next string) bool {
+	if next == "" {
+		return true
+	}
+	last, _ := utf8.DecodeLastRuneInString(line)
+	if strings.ContainsRune(".!?…:;\"”’)]", last) {
+		return true
+	}
+	if utf8.RuneCountInString(line) < 40 {
+		return true // a heading, dateline or list item
+	}
+	first, _ := utf8.DecodeRuneInString(next)
+	return strings.ContainsRune("-*•–—", first)
+}
+
+// Abbreviations that never end a sentence (titles and Latin shorthands).
+var neverEnd = setOf("mr", "mrs", "ms", "dr", "prof", "gen", "sen", "rep", "gov", "lt", "col", "capt",
+	"cmdr", "sgt", "rev", "hon", "pres", "supt", "insp", "messrs", "mme", "mlle", "vs", "v", "e.g", "i.e",
+	"cf", "approx", "ca", "fig", "figs", "eq", "dept", "univ", "assn", "bros", "mt", "ft", "ave", "blvd")
+
+// Abbreviations that take a number after them ("No. 3", "Art. 24").
+var beforeNumber = setOf("no", "nos", "art", "arts", "vol", "vols", "p", "pp", "para", "paras", "sec",
+	"ch", "chap", "op", "fig", "figs", "tel", "ref", "s", "ss", "nr", "rs")
+
+// Abbreviations that may end a sentence: they do when a usual sentence
+// opener follows.
+var mayEnd = setOf("inc", "ltd", "co", "corp", "plc", "llc", "jr", "sr", "st", "etc", "al",
+	"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "a.m", "p.m")
+
+// Words that usually start a sentence; after an ambiguous abbreviation they
+// tip the balance to a boundary.
+var openers = setOf("the", "a", "an", "this", "that", "these", "those", "it", "its", "he", "she", "they",
+	"we", "i", "you", "his", "her", "their", "our", "but", "and", "or", "so", "yet", "in", "on", "at",
+	"for", "after", "before", "when", "while", "as", "if", "there", "here", "some", "many", "most", "all",
+	"both", "however", "meanwhile", "officials", "analysts", "other", "another", "such", "one", "last",
+	"earlier", "under", "since", "about", "what", "who", "why", "how", "according", "separately", "also")
+
+func setOf(words ...string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
+}
+
+// splitBlock splits one run of text without hard breaks.
+func splitBlock(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r != '.' && r != '!' && r != '?' && r != '…' {
+			i += size
+			continue
+		}
+		end := i + size
+		ellipsis := r == '…'
+		for end < len(s) && (s[end] == '.' || strings.HasPrefix(s[end:], "…")) {
+			ellipsis = true
+			_, n := utf8.DecodeRuneInString(s[end:])
+			end += n
+		}
+		for end < len(s) {
+			c, n := utf8.DecodeRuneInString(s[end:])
+			if !strings.ContainsRune("\"'”’)]»", c) {
+				break
+			}
+			end += n
+		}
+		if boundary(s, start, i, end, r == '.' && !ellipsis) {
+			if t := strings.TrimSpace(s[start:end]); t != "" {
+				out = append(out, t)
+			}
+			start = end
+		}
+		i = end
+	}
+	if t := strings.TrimSpace(s[start:]); t != "" {
+		out = append(out, t)
+	}
+	return out
+}
+
+// boundary decides whether the terminal punctuation at s[i] (closing
+// quotes up to end) ends the sentence that began at start. period is true
+// for a single full stop, whose meaning depends on the word before it.
+func boundary(s string, start, i, end int, period bool) bool {
+	if end >= len(s) {
+		return true
+	}
+	word := wordBefore(s[start:i])
+	next, _ := utf8.DecodeRuneInString(s[end:])
+	if !unicode.IsSpace(next) {
+		// "...Amazon UK.Retail analyst": a full stop glued to a capitalised
+		// word, as in XSum's joined lines, but never inside "U.S." or "3.5".
+		if !period || len(word) < 2 || strings.Contains(word, ".") || !isLetters(word) {
+			return false
+		}
+		rest := []rune(s[end:min(len(s), end+8)])
+		return len(rest) >= 2 && unicode.IsUpper(rest[0]) && unicode.IsLower(rest[1])
+	}
+	after := strings.TrimLeftFunc(s[end:], unicode.IsSpace)
+	first, _ := utf8.DecodeRuneInString(after)
+	if !startsSentence(first) {
+		return false
+	}
+	if !period {
+		return true
+	}
+	lw := strings.ToLower(word)
+	nextWord := strings.ToLower(strings.TrimFunc(firstWord(after), func(r rune) bool { return !unicode.IsLetter(r) }))
+	switch {
+	case neverEnd[lw]:
+		return false
+	case beforeNumber[lw] && unicode.IsDigit(first):
+		return false
+	case mayEnd[lw], isInitialism(word), utf8.RuneCountInString(word) == 1 && unicode.IsUpper(firstRune(word)):
+		// "Apple Inc. The company", "in the U.S. The", "Plan B. It" end a
+		// sentence; "U.S. President", "J. K. Rowling" do not.
+		return openers[nextWord]
+	}
+	return true
+}
+
+// wordBefore returns the letters, digits and inner dots just before the
+// end of s ("U.S" in "the U.S", "Mr" in "said Mr").
+func wordBefore(s string) string {
+	j := len(s)
+	// Bounded so that a long run like "a.a.a.a…" stays linear.
+	for j > 0 && len(s)-j < 32 {
+		r, n := utf8.DecodeLastRuneInString(s[:j])
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '.' {
+			break
+		}
+		j -= n
+	}
+	return strings.Trim(s[j:], ".")
+}
+
+// isInitialism reports whether w is short letter groups joined by dots
+// ("U.S", "E.U", "a.m").
+func isInitialism(w string) bool {
+	parts := strings.Split(w, ".")
+	if len(parts) < 2 {
+		return false
+	}
+	for _, p := range parts {
+		if !isLetters(p) || utf8.RuneCountInString(p) > 2 {
+			return false
+		}
+	}
+	return true
+}
+
+func firstWord(s string) string {
+	if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func firstRune(s string) rune {
+	r, _ := utf8.DecodeRuneInString(s)
+	return r
+}
+
+func isLetters(s string) bool {
+	for _, r := range s {
+		if !unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// startsSentence reports whether r can open a sentence: a capital, a digit,
+// an opening quote or bracket, or a currency sign.
+func startsSentence(r rune) bool {
+	return unicode.IsUpper(r) || unicode.IsDigit(r) || unicode.IsTitle(r) ||
+		strings.ContainsRune("\"'“‘([«£$€¥", r)
+}

@@ -1,0 +1,76 @@
+package summarize
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+func TestSentences(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"plain", "Tariffs rose. Exports fell!", []string{"Tariffs rose.", "Exports fell!"}},
+		{"us initialism mid sentence", "The U.S. Trade Representative met E.U. officials. They agreed.",
+			[]string{"The U.S. Trade Representative met E.U. officials.", "They agreed."}},
+		{"us initialism at end", "Steel imports from the U.S. The quota ends in May.",
+			[]string{"Steel imports from the U.S.", "The quota ends in May."}},
+		{"initials", "J. K. Rowling and George W. Bush spoke. Nothing followed.",
+			[]string{"J. K. Rowling and George W. Bush spoke.", "Nothing followed."}},
+		{"decimals and money", "Growth was 3.5% and the deficit $1.2bn. Markets rose 0.4 points.",
+			[]string{"Growth was 3.5% and the deficit $1.2bn.", "Markets rose 0.4 points."}},
+		{"number abbreviation", "Rule No. 3 applies under Art. 24 of GATT. It is old.",
+			[]string{"Rule No. 3 applies under Art. 24 of GATT.", "It is old."}},
+		{"titles", "Mr. Smith met Dr. Jones and Gen. Lee. They talked.",
+			[]string{"Mr. Smith met Dr. Jones and Gen. Lee.", "They talked."}},
+		{"company at end", "The deal went to Acme Inc. The shares rose.",
+			[]string{"The deal went to Acme Inc.", "The shares rose."}},
+		{"company mid", "Acme Inc. Chief Executive Jane Roe resigned.", []string{"Acme Inc. Chief Executive Jane Roe resigned."}},
+		{"quotes", `"We will retaliate," he said. "Tariffs hurt." She disagreed.`,
+			[]string{`"We will retaliate," he said.`, `"Tariffs hurt."`, "She disagreed."}},
+		{"lower after stop", "The talks (in Geneva, etc. and Paris) went on.", []string{"The talks (in Geneva, etc. and Paris) went on."}},
+		{"ellipsis", "He paused... and went on. Then left.", []string{"He paused... and went on.", "Then left."}},
+		{"glued lines", "bigger than rivals John Lewis and Amazon UK.Retail analyst Nick Bubb said so.",
+			[]string{"bigger than rivals John Lewis and Amazon UK.", "Retail analyst Nick Bubb said so."}},
+		{"glued initialism kept", "Trade with the U.S.Treasury", []string{"Trade with the U.S.Treasury"}},
+		{"paragraphs", "Headline without stop\n\nBody one. Body two", []string{"Headline without stop", "Body one.", "Body two"}},
+		{"wrapped lines", "The ministers agreed on Tuesday to cut the tariffs on steel and\naluminium by half over three years.",
+			[]string{"The ministers agreed on Tuesday to cut the tariffs on steel and aluminium by half over three years."}},
+		{"short line", "GENEVA (Reuters)\nThe WTO ruled.", []string{"GENEVA (Reuters)", "The WTO ruled."}},
+		{"empty", " \n\n ", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Sentences(tt.in); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Sentences(%q)\n got %q\nwant %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStub_Summarize(t *testing.T) {
+	req := digest.SummaryRequest{Title: "Steel tariffs", Text: "The E.U. raised steel tariffs. Nothing else."}
+	s, err := Stub{}.Summarize(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Headline != "Steel tariffs" || s.Text != "The E.U. raised steel tariffs." || s.Version != StubVersion || s.Backend != "stub" {
+		t.Errorf("got %+v", s)
+	}
+	if s.ContentHash != digest.ContentHash(req.Text) {
+		t.Errorf("content hash %q, want the hash of the text", s.ContentHash)
+	}
+	again, _ := Stub{}.Summarize(context.Background(), req)
+	if !reflect.DeepEqual(s, again) {
+		t.Error("stub is not deterministic")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := (Stub{}).Summarize(ctx, req); err == nil {
+		t.Error("cancelled context: want an error")
+	}
+}

@@ -1,0 +1,49 @@
+package summarize
+
+import (
+	"context"
+	"strings"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// StubVersion is the Version of Stub.
+const StubVersion = "stub-v1"
+
+// Stub is a deterministic summariser for tests: the headline is the title
+// and the text is the article's first sentence. It never fails and makes no
+// network call.
+type Stub struct{}
+
+var _ digest.Summarizer = Stub{}
+
+// Version returns StubVersion.
+func (Stub) Version() string { return StubVersion }
+
+// Summarize returns the first sentence of req.Text (the title when the text
+// has none) under the title as headline.
+func (Stub) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.Summary, error) {
+	if err := ctx.Err(); err != nil {
+		return digest.Summary{}, err
+	}
+	text := strings.TrimSpace(req.Title)
+	if ss := Sentences(req.Text); len(ss) > 0 {
+		text = ss[0]
+	}
+	return digest.Summary{
+		ContentHash: hashOf(req),
+		Version:     StubVersion,
+		Backend:     "stub",
+		Headline:    strings.TrimSpace(req.Title),
+		Text:        text,
+	}, nil
+}
+
+// hashOf returns the request's content hash, computing it when the caller
+// left it empty.
+func hashOf(req digest.SummaryRequest) string {
+	if req.ContentHash != "" {
+		return req.ContentHash
+	}
+	return digest.ContentHash(req.Text)
+}
