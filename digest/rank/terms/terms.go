@@ -189,18 +189,28 @@ func Sentences(text string) []string {
 			if c != '.' && c != '!' && c != '?' {
 				continue
 			}
-			if i+2 >= len(para) || para[i+1] != ' ' {
+			// Closing quotes and brackets belong to the sentence they end.
+			end := i + 1
+			for end < len(para) {
+				r, size := utf8.DecodeRuneInString(para[end:])
+				if r != '"' && r != '\'' && r != '”' && r != '’' && r != ')' {
+					break
+				}
+				end += size
+			}
+			if end+1 >= len(para) || para[end] != ' ' {
 				continue
 			}
-			next, _ := utf8.DecodeRuneInString(para[i+2:])
+			next, _ := utf8.DecodeRuneInString(para[end+1:])
 			if !unicode.IsUpper(next) && !unicode.IsDigit(next) && next != '"' && next != '“' {
 				continue
 			}
 			if c == '.' && isAbbreviation(para[start:i]) {
 				continue
 			}
-			out = append(out, strings.TrimSpace(para[start:i+1]))
-			start = i + 2
+			out = append(out, strings.TrimSpace(para[start:end]))
+			start = end + 1
+			i = end
 		}
 		if s := strings.TrimSpace(para[start:]); s != "" {
 			out = append(out, s)

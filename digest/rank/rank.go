@@ -1,0 +1,329 @@
+// Package rank scores stories for relevance to trade news, assigns their
+// topics, drops the irrelevant ones and orders the rest.
+//
+// Relevance comes from weighted topic terms found in the lead article's
+// title and text, as a density (weighted hits per 100 words) so that a long
+// article does not win by size, mapped to 0..1 with a saturating curve. The
+// score multiplies relevance, recency (exponential decay with a half-life),
+// the number of outlets reporting the story (logarithmic), the outlets'
+// weights, and the LLM's importance when a summary carries one.
+package rank
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/rank/terms"
+)
+
+// Config tunes the ranker. Zero fields take their defaults (DefaultConfig).
+type Config struct {
+	// Topics are the subjects stories are classified into (default
+	// DefaultTopics()).
+	Topics []Topic
+	// GeneralTerms count towards relevance but assign no topic (default
+	// DefaultGeneralTerms()).
+	GeneralTerms map[string]float64
+	// Threshold is the relevance below which a story is dropped (default
+	// 0.35, chosen on testdata/relevance.json; see TestEvaluateRelevance).
+	Threshold float64
+	// Saturation is the term density (weighted hits per 100 words) at
+	// which relevance reaches 1-1/e ≈ 0.63 (default 4).
+	Saturation float64
+	// TitleWeight multiplies hits in the title, which names the story
+	// (default 3).
+	TitleWeight float64
+	// ContextRatio caps what context terms add to a story at this multiple
+	// of its anchor terms (default 1: context can at most double them).
+	ContextRatio float64
+	// MinWords is the length below which a text counts as this long when
+	// computing density, so a two-line item cannot score high on one word
+	// (default 120).
+	MinWords int
+	// TopicMin is the weighted hits a topic needs in a story to be assigned
+	// to it (default 3), and TopicMinDensity the hits per 100 words
+	// (default 0.8); both must be met.
+	TopicMin, TopicMinDensity float64
+	// HalfLife is the age at which recency halves the score (default 18h).
+	HalfLife time.Duration
+	// SourceWeights multiply the score of stories from a source, keyed by
+	// source ID or source name; unlisted sources weigh 1. A story takes the
+	// largest weight among its outlets.
+	SourceWeights map[string]float64
+	// LLMTopicRelevance is the relevance a story gets at least when its
+	// summary names one of Topics (an LLM judged it on topic). Default 0.6.
+	LLMTopicRelevance float64
+	// ImportanceWeight is how much each step of Summary.Importance (1–5)
+	// away from 3 changes the score (default 0.15: 5 → ×1.3, 1 → ×0.7).
+	ImportanceWeight float64
+}
+
+// DefaultConfig returns the defaults.
+func DefaultConfig() Config {
+	return Config{
+		Topics:            DefaultTopics(),
+		GeneralTerms:      DefaultGeneralTerms(),
+		Threshold:         0.35,
+		Saturation:        4,
+		TitleWeight:       3,
+		ContextRatio:      1,
+		MinWords:          120,
+		TopicMin:          3,
+		TopicMinDensity:   0.8,
+		HalfLife:          18 * time.Hour,
+		LLMTopicRelevance: 0.6,
+		ImportanceWeight:  0.15,
+	}
+}
+
+// Ranker scores and orders stories. It is safe for concurrent use.
+type Ranker struct {
+	cfg     Config
+	topics  []topicMatcher // one per cfg.Topics
+	general matcher
+}
+
+type topicMatcher struct{ anchors, context matcher }
+
+var _ digest.Ranker = (*Ranker)(nil)
+
+// New returns a Ranker; zero fields of cfg take their defaults.
+func New(cfg Config) *Ranker {
+	d := DefaultConfig()
+	if len(cfg.Topics) == 0 {
+		cfg.Topics = d.Topics
+	}
+	if cfg.GeneralTerms == nil {
+		cfg.GeneralTerms = d.GeneralTerms
+	}
+	cfg.Threshold = positive(cfg.Threshold, d.Threshold)
+	cfg.Saturation = positive(cfg.Saturation, d.Saturation)
+	cfg.TitleWeight = positive(cfg.TitleWeight, d.TitleWeight)
+	cfg.ContextRatio = positive(cfg.ContextRatio, d.ContextRatio)
+	cfg.MinWords = positive(cfg.MinWords, d.MinWords)
+	cfg.TopicMin = positive(cfg.TopicMin, d.TopicMin)
+	cfg.TopicMinDensity = positive(cfg.TopicMinDensity, d.TopicMinDensity)
+	cfg.HalfLife = positive(cfg.HalfLife, d.HalfLife)
+	cfg.LLMTopicRelevance = positive(cfg.LLMTopicRelevance, d.LLMTopicRelevance)
+	cfg.ImportanceWeight = positive(cfg.ImportanceWeight, d.ImportanceWeight)
+	r := &Ranker{cfg: cfg, general: newMatcher(cfg.GeneralTerms)}
+	for _, t := range cfg.Topics {
+		r.topics = append(r.topics, topicMatcher{newMatcher(t.Terms), newMatcher(t.Context)})
+	}
+	return r
+}
+
+// positive returns v, or def when v is zero or negative (unset).
+func positive[T int | float64 | time.Duration](v, def T) T {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Assessment is how relevant one text is, and to which topics.
+type Assessment struct {
+	Relevance float64
+	// Topics are the names of the topics that pass their minimum, best
+	// first.
+	Topics []string
+	// TopicScores are the weighted hits per topic name (all topics with
+	// any hit).
+	TopicScores map[string]float64
+	Words       int
+}
+
+// Assess scores one title and text. It is what Rank does for a story's lead
+// article, exposed for the evaluation and for `digest extract`.
+func (r *Ranker) Assess(title, text string) Assessment {
+	titleStems := stems(title)
+	textStems := stems(text)
+	words := max(len(titleStems)+len(textStems), r.cfg.MinWords)
+	a := Assessment{Words: len(titleStems) + len(textStems), TopicScores: map[string]float64{}}
+	hits := func(m matcher) float64 { return r.cfg.TitleWeight*m.score(titleStems) + m.score(textStems) }
+	anchors := hits(r.general)
+	anchorBy := make([]float64, len(r.topics))
+	contextBy := make([]float64, len(r.topics))
+	var context float64
+	for i, m := range r.topics {
+		anchorBy[i], contextBy[i] = hits(m.anchors), hits(m.context)
+		anchors += anchorBy[i]
+		context += contextBy[i]
+	}
+	// Context counts only as far as anchors vouch for it; each topic gets
+	// the same share of its own context.
+	share := 0.0
+	if context > 0 {
+		share = min(1, r.cfg.ContextRatio*anchors/context)
+	}
+	type ts struct {
+		name  string
+		score float64
+	}
+	var passed []ts
+	for i := range r.topics {
+		s := anchorBy[i] + share*contextBy[i]
+		if s == 0 {
+			continue
+		}
+		name := r.cfg.Topics[i].Name
+		a.TopicScores[name] = s
+		if s >= r.cfg.TopicMin && 100*s/float64(words) >= r.cfg.TopicMinDensity {
+			passed = append(passed, ts{name, s})
+		}
+	}
+	slices.SortStableFunc(passed, func(x, y ts) int { return cmp.Compare(y.score, x.score) })
+	for _, p := range passed {
+		a.Topics = append(a.Topics, p.name)
+	}
+	density := 100 * (anchors + share*context) / float64(words)
+	a.Relevance = 1 - math.Exp(-density/r.cfg.Saturation)
+	return a
+}
+
+// Rank sets Topics, Relevance and Score on each story, drops those whose
+// relevance is below the threshold and returns the rest, best first. It
+// computes everything afresh from the articles and summaries, so calling it
+// again (after summaries arrive) refines rather than compounds.
+func (r *Ranker) Rank(stories []digest.Story, now time.Time) []digest.Story {
+	out := make([]digest.Story, 0, len(stories))
+	for _, st := range stories {
+		lead := st.Lead()
+		a := r.Assess(lead.Title, lead.Text)
+		st.Relevance = a.Relevance
+		st.Topics = a.Topics
+		r.refine(&st)
+		if st.Relevance < r.cfg.Threshold {
+			continue
+		}
+		st.Score = r.score(st, now)
+		out = append(out, st)
+	}
+	slices.SortStableFunc(out, func(a, b digest.Story) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		if c := latest(b).Compare(latest(a)); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	return out
+}
+
+// refine folds the summary's topics (from an LLM) into the story.
+func (r *Ranker) refine(st *digest.Story) {
+	matched := false
+	for _, t := range st.Summary.Topics {
+		name, ok := CanonicalTopic(r.cfg.Topics, t)
+		if !ok {
+			continue
+		}
+		matched = true
+		if !slices.Contains(st.Topics, name) {
+			st.Topics = append(st.Topics, name)
+		}
+	}
+	if matched {
+		st.Relevance = max(st.Relevance, r.cfg.LLMTopicRelevance)
+	}
+}
+
+// score combines relevance, recency, outlets, source weight and importance.
+func (r *Ranker) score(st digest.Story, now time.Time) float64 {
+	s := 0.5 + st.Relevance
+	if t := latest(st); !t.IsZero() {
+		age := max(now.Sub(t), 0)
+		s *= math.Exp2(-age.Hours() / r.cfg.HalfLife.Hours())
+	}
+	s *= 1 + math.Log(float64(outlets(st)))
+	s *= r.sourceWeight(st)
+	if imp := st.Summary.Importance; imp >= 1 && imp <= 5 {
+		s *= max(0, 1+r.cfg.ImportanceWeight*float64(imp-3))
+	}
+	return s
+}
+
+// sourceWeight is the largest configured weight among the story's outlets.
+func (r *Ranker) sourceWeight(st digest.Story) float64 {
+	if len(r.cfg.SourceWeights) == 0 {
+		return 1
+	}
+	best := math.Inf(-1)
+	for _, a := range st.Articles {
+		w, ok := r.cfg.SourceWeights[a.SourceID]
+		if !ok {
+			w, ok = r.cfg.SourceWeights[a.SourceName]
+		}
+		if !ok {
+			w = 1
+		}
+		best = max(best, w)
+	}
+	if math.IsInf(best, -1) {
+		return 1
+	}
+	return max(best, 0)
+}
+
+// outlets counts the distinct outlets (by name, else source ID) of a story.
+func outlets(st digest.Story) int {
+	seen := map[string]bool{}
+	for _, a := range st.Articles {
+		k := strings.ToLower(cmp.Or(a.SourceName, a.SourceID))
+		seen[k] = true
+	}
+	return max(len(seen), 1)
+}
+
+// latest returns the newest publication time among a story's articles.
+func latest(st digest.Story) time.Time {
+	var t time.Time
+	for _, a := range st.Articles {
+		if a.Published.After(t) {
+			t = a.Published
+		}
+	}
+	return t
+}
+
+// FilterTopics returns the stories on any of topics (by Story.Topics or the
+// summary's topics, case-insensitively); all of them when topics is empty.
+// It is the subscriber's topic filter.
+func FilterTopics(stories []digest.Story, topics []string) []digest.Story {
+	if len(topics) == 0 {
+		return stories
+	}
+	var out []digest.Story
+	for _, st := range stories {
+		if onTopic(st, topics) {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+func onTopic(st digest.Story, topics []string) bool {
+	for _, want := range topics {
+		key := topicKey(want)
+		for _, have := range slices.Concat(st.Topics, st.Summary.Topics) {
+			if topicKey(have) == key {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func stems(text string) []string {
+	toks := terms.Tokens(text)
+	out := make([]string, len(toks))
+	for i, t := range toks {
+		out[i] = t.Stem
+	}
+	return out
+}

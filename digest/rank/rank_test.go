@@ -1,0 +1,340 @@
+package rank
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+var now = time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+
+const (
+	tariffText   = `The European Commission will raise the tariff on steel imports above quota from 25% to 40%, and exporters in Turkey and India will need to apply for country allocations. The safeguard duty follows complaints from steelmakers. Importers said the tariff would raise prices for car makers.`
+	footballText = `Riverside United beat Castlegate Rovers 3-1 at Millbrook Park on Saturday. Luis Ferraz equalised before half-time, Sam Whitlock scored a penalty and Kofi Mensah sealed the win. Manager Elena Brankovic praised the response after the break.`
+	recipeText   = `Brown the chicken, soften the onions, then stir in the rice, a little pork sausage, sugar and stock. Simmer for 25 minutes. Dairy-free cooks can skip the butter. Rice, chicken and pork make a cheap weeknight dinner.`
+)
+
+func story(key, title, text string, published time.Time, sources ...string) digest.Story {
+	st := digest.Story{Key: key}
+	if len(sources) == 0 {
+		sources = []string{"Wire"}
+	}
+	for i, src := range sources {
+		a := digest.Article{SourceID: "id:" + src, SourceName: src, Title: title, Text: text, Published: published}
+		if i > 0 {
+			a.Text = "" // only the lead's text is scored
+		}
+		st.Articles = append(st.Articles, a)
+	}
+	return st
+}
+
+func TestRanker_Assess(t *testing.T) {
+	r := New(Config{})
+	tests := []struct {
+		name       string
+		title      string
+		text       string
+		wantKeep   bool
+		wantTopics []string // must be among the assigned topics
+		notTopics  []string
+	}{
+		{"tariff story", "EU raises steel tariff to 40%", tariffText, true, []string{"tariffs"}, []string{"autos", "agriculture"}},
+		{"football", "Riverside United win the derby", footballText, false, nil, []string{"tariffs"}},
+		{"recipe uses farm words only", "Chicken and rice pot", recipeText, false, nil, []string{"agriculture"}},
+		{"agricultural market access", "EU opens rice quota to Thailand in trade deal",
+			"The trade agreement gives Thai rice a duty-free tariff-rate quota of 100,000 tonnes, and poultry a quota of 80,000 tonnes. Thailand will cut tariffs on EU dairy and pork. Farmers' groups criticised the rice quota.",
+			true, []string{"agriculture", "trade-agreements"}, nil},
+		{"phrase across case and plural", "RULES OF ORIGIN", "Exporters must meet the Rules of Origin and hold Proofs of Origin, customs said; cumulation applies.", true, []string{"customs-origin"}, nil},
+		{"empty", "", "", false, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := r.Assess(tt.title, tt.text)
+			if kept := a.Relevance >= r.cfg.Threshold; kept != tt.wantKeep {
+				t.Errorf("relevance %.3f, kept %v, want %v (scores %v)", a.Relevance, kept, tt.wantKeep, a.TopicScores)
+			}
+			if a.Relevance < 0 || a.Relevance > 1 || math.IsNaN(a.Relevance) {
+				t.Errorf("relevance %v out of 0..1", a.Relevance)
+			}
+			for _, want := range tt.wantTopics {
+				if !slices.Contains(a.Topics, want) {
+					t.Errorf("topics %v lack %q (scores %v)", a.Topics, want, a.TopicScores)
+				}
+			}
+			for _, bad := range tt.notTopics {
+				if slices.Contains(a.Topics, bad) {
+					t.Errorf("topics %v contain %q", a.Topics, bad)
+				}
+			}
+		})
+	}
+}
+
+// TestRanker_AssessLength checks that relevance is a density: the same
+// article repeated five times is not more relevant, and trade words diluted
+// in a long text count for less.
+func TestRanker_AssessLength(t *testing.T) {
+	r := New(Config{})
+	one := r.Assess("Steel tariff", tariffText)
+	five := r.Assess("Steel tariff", strings.Repeat(tariffText+"\n\n", 5))
+	if math.Abs(one.Relevance-five.Relevance) > 0.05 {
+		t.Errorf("relevance of one copy %.3f, of five copies %.3f: length should not matter", one.Relevance, five.Relevance)
+	}
+	diluted := r.Assess("Steel tariff", tariffText+"\n\n"+strings.Repeat(footballText+"\n\n", 6))
+	if diluted.Relevance >= one.Relevance {
+		t.Errorf("diluted relevance %.3f >= undiluted %.3f", diluted.Relevance, one.Relevance)
+	}
+	short := r.Assess("", "Tariff.")
+	undamped := New(Config{MinWords: 1}).Assess("", "Tariff.")
+	if short.Relevance >= undamped.Relevance/2 {
+		t.Errorf("a one-word text scores %.3f, %.3f without MinWords: MinWords should damp it", short.Relevance, undamped.Relevance)
+	}
+}
+
+func TestMatcher_score(t *testing.T) {
+	m := newMatcher(map[string]float64{"rules of origin": 3, "origin": 1, "tariff": 2, "tariffs": 2.5, "trade war": 3, "zero": 0})
+	tests := []struct {
+		text string
+		want float64
+	}{
+		{"rules of origin", 3},            // the phrase, not also "origin"
+		{"Rules  of\nOrigin apply", 3},    // case and spacing
+		{"origin of the rules", 1},        // order matters
+		{"Tariffs and a tariff", 5},       // plural stems alike; the larger weight once per spelling
+		{"tariffication tariffsville", 0}, // word boundaries
+		{"the trade-war escalates", 3},    // hyphen is a word boundary
+		{"zero", 0},                       // non-positive weights are ignored
+		{"", 0},
+	}
+	for _, tt := range tests {
+		if got := m.score(stems(tt.text)); got != tt.want {
+			t.Errorf("score(%q) = %v, want %v", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestRanker_Rank(t *testing.T) {
+	r := New(Config{})
+	fresh := story("fresh", "EU steel tariff", tariffText, now.Add(-time.Hour))
+	old := story("old", "EU steel tariff", tariffText, now.Add(-36*time.Hour))
+	football := story("football", "Derby", footballText, now)
+	got := r.Rank([]digest.Story{old, football, fresh}, now)
+	if keys := storyKeys(got); !slices.Equal(keys, []string{"fresh", "old"}) {
+		t.Fatalf("ranked %v, want [fresh old] (football dropped, newer first)", keys)
+	}
+	for _, st := range got {
+		if st.Relevance < r.cfg.Threshold || st.Score <= 0 || !slices.Contains(st.Topics, "tariffs") {
+			t.Errorf("story %s: relevance %.3f score %.3f topics %v", st.Key, st.Relevance, st.Score, st.Topics)
+		}
+	}
+	// 36 h is two half-lives: a quarter of the score.
+	if ratio := got[1].Score / got[0].Score; math.Abs(ratio-math.Exp2(-35.0/18)) > 0.01 {
+		t.Errorf("score ratio old/fresh = %.3f, want %.3f", ratio, math.Exp2(-35.0/18))
+	}
+}
+
+func TestRanker_RankFactors(t *testing.T) {
+	at := now.Add(-2 * time.Hour)
+	base := story("base", "EU steel tariff", tariffText, at)
+	tests := []struct {
+		name   string
+		cfg    Config
+		other  digest.Story
+		higher bool // other ranks above base
+	}{
+		{"more outlets", Config{}, story("other", "EU steel tariff", tariffText, at, "Wire", "Ledger", "Daily"), true},
+		{"same outlet twice counts once", Config{}, story("other", "EU steel tariff", tariffText, at, "Wire", "Wire"), false},
+		{"source weight by name", Config{SourceWeights: map[string]float64{"Ledger": 2}}, story("other", "EU steel tariff", tariffText, at, "Ledger"), true},
+		{"source weight by id", Config{SourceWeights: map[string]float64{"id:Ledger": 0.5}}, story("other", "EU steel tariff", tariffText, at, "Ledger"), false},
+		{"high importance", Config{}, withSummary(story("other", "EU steel tariff", tariffText, at), digest.Summary{Importance: 5}), true},
+		{"low importance", Config{}, withSummary(story("other", "EU steel tariff", tariffText, at), digest.Summary{Importance: 1}), false},
+		{"newer", Config{}, story("other", "EU steel tariff", tariffText, at.Add(time.Hour)), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := New(tt.cfg).Rank([]digest.Story{base, tt.other}, now)
+			if len(got) != 2 {
+				t.Fatalf("got %d stories", len(got))
+			}
+			if first := got[0].Key == "other"; first != tt.higher {
+				t.Errorf("other first = %v, want %v (scores %s %.4f, %s %.4f)", first, tt.higher, got[0].Key, got[0].Score, got[1].Key, got[1].Score)
+			}
+		})
+	}
+}
+
+func withSummary(st digest.Story, s digest.Summary) digest.Story {
+	st.Summary = s
+	return st
+}
+
+func TestRanker_RankLLMTopics(t *testing.T) {
+	r := New(Config{})
+	// A terse item the terms barely see, which an LLM classified.
+	terse := story("terse", "Update on the talks", "Officials met again in Geneva on Tuesday.", now)
+	if got := r.Rank([]digest.Story{terse}, now); len(got) != 0 {
+		t.Fatalf("without LLM topics the terse story should be dropped, relevance %.3f", got[0].Relevance)
+	}
+	terse.Summary.Topics = []string{"Trade agreements", "Geneva"}
+	got := r.Rank([]digest.Story{terse}, now)
+	if len(got) != 1 {
+		t.Fatal("with an LLM topic the story should be kept")
+	}
+	if !slices.Equal(got[0].Topics, []string{"trade-agreements"}) || got[0].Relevance != r.cfg.LLMTopicRelevance {
+		t.Errorf("topics %v relevance %.3f", got[0].Topics, got[0].Relevance)
+	}
+	// LLM topics that name no configured topic change nothing.
+	football := withSummary(story("f", "Derby", footballText, now), digest.Summary{Topics: []string{"Sport"}})
+	if got := r.Rank([]digest.Story{football}, now); len(got) != 0 {
+		t.Errorf("football with topic Sport kept")
+	}
+}
+
+// TestRanker_RankTwice checks that ranking ranked stories again gives the
+// same result: the engine ranks before and after summarising.
+func TestRanker_RankTwice(t *testing.T) {
+	r := New(Config{})
+	in := []digest.Story{
+		story("a", "EU steel tariff", tariffText, now.Add(-5*time.Hour), "Wire", "Ledger"),
+		story("b", "EU steel tariff", tariffText, now.Add(-time.Hour)),
+		story("c", "Derby", footballText, now),
+	}
+	once := r.Rank(in, now)
+	twice := r.Rank(once, now)
+	if len(once) != len(twice) {
+		t.Fatalf("%d stories, then %d", len(once), len(twice))
+	}
+	for i := range once {
+		if once[i].Key != twice[i].Key || once[i].Score != twice[i].Score || !slices.Equal(once[i].Topics, twice[i].Topics) {
+			t.Errorf("story %d: %+v then %+v", i, once[i], twice[i])
+		}
+	}
+}
+
+func TestRanker_RankTies(t *testing.T) {
+	r := New(Config{})
+	var in []digest.Story
+	for _, k := range []string{"c", "a", "b"} {
+		in = append(in, story(k, "EU steel tariff", tariffText, now))
+	}
+	if keys := storyKeys(r.Rank(in, now)); !slices.Equal(keys, []string{"a", "b", "c"}) {
+		t.Errorf("ties ordered %v, want by key", keys)
+	}
+}
+
+func TestRanker_RankUndatedAndFuture(t *testing.T) {
+	r := New(Config{})
+	undated := story("undated", "EU steel tariff", tariffText, time.Time{})
+	future := story("future", "EU steel tariff", tariffText, now.Add(5*time.Hour))
+	got := r.Rank([]digest.Story{undated, future}, now)
+	if len(got) != 2 || got[0].Score != got[1].Score {
+		t.Errorf("undated and future stories should both score as fresh: %v", got)
+	}
+}
+
+func storyKeys(stories []digest.Story) []string {
+	var out []string
+	for _, st := range stories {
+		out = append(out, st.Key)
+	}
+	return out
+}
+
+func TestFilterTopics(t *testing.T) {
+	a := digest.Story{Key: "a", Topics: []string{"tariffs"}}
+	b := digest.Story{Key: "b", Topics: []string{"autos"}, Summary: digest.Summary{Topics: []string{"Supply chains"}}}
+	c := digest.Story{Key: "c"}
+	all := []digest.Story{a, b, c}
+	tests := []struct {
+		topics []string
+		want   []string
+	}{
+		{nil, []string{"a", "b", "c"}},
+		{[]string{"tariffs"}, []string{"a"}},
+		{[]string{"TARIFFS", "autos"}, []string{"a", "b"}},
+		{[]string{"supply-chains"}, []string{"b"}},
+		{[]string{"wto-disputes"}, nil},
+	}
+	for _, tt := range tests {
+		if got := storyKeys(FilterTopics(all, tt.topics)); !slices.Equal(got, tt.want) {
+			t.Errorf("FilterTopics(%v) = %v, want %v", tt.topics, got, tt.want)
+		}
+	}
+}
+
+func TestCanonicalTopic(t *testing.T) {
+	topics := DefaultTopics()
+	tests := []struct {
+		in, want string
+		ok       bool
+	}{
+		{"tariffs", "tariffs", true},
+		{"Tariffs", "tariffs", true},
+		{"export_controls", "export-controls", true},
+		{"Export controls and sanctions", "export-controls", true},
+		{"WTO & disputes", "wto-disputes", true},
+		{"Trade agreements", "trade-agreements", true},
+		{"tariff", "tariffs", true},
+		{" supply chains ", "supply-chains", true},
+		{"trade", "", false}, // too short a prefix to guess
+		{"sport", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := CanonicalTopic(topics, tt.in)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("CanonicalTopic(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+		if ValidTopic(topics, tt.in) != tt.ok {
+			t.Errorf("ValidTopic(%q) = %v", tt.in, !tt.ok)
+		}
+	}
+}
+
+func TestDefaultTopics(t *testing.T) {
+	topics := DefaultTopics()
+	want := []string{"tariffs", "trade-agreements", "wto-disputes", "export-controls", "supply-chains",
+		"customs-origin", "agriculture", "autos", "currencies"}
+	if got := TopicNames(topics); !slices.Equal(got, want) {
+		t.Fatalf("TopicNames = %v, want %v", got, want)
+	}
+	for _, tp := range topics {
+		if tp.Label == "" || len(tp.Terms) < 5 {
+			t.Errorf("topic %s: label %q, %d terms", tp.Name, tp.Label, len(tp.Terms))
+		}
+		for term, w := range mergeTerms(tp.Terms, tp.Context) {
+			if w <= 0 || w > 3 || len(stems(term)) == 0 {
+				t.Errorf("topic %s: term %q weight %v", tp.Name, term, w)
+			}
+		}
+		// Each topic's anchors must recognise its own name's subject.
+		if a := New(Config{}).Assess(tp.Label, ""); a.TopicScores[tp.Name] == 0 && tp.Name != "agriculture" && tp.Name != "autos" {
+			t.Errorf("topic %s: its label %q matches none of its terms", tp.Name, tp.Label)
+		}
+	}
+}
+
+func mergeTerms(ms ...map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func TestNew_defaults(t *testing.T) {
+	r := New(Config{Threshold: 0.5, Topics: []Topic{{Name: "x", Terms: map[string]float64{"widget": 3}}}})
+	if r.cfg.Threshold != 0.5 || r.cfg.HalfLife != 18*time.Hour || len(r.cfg.Topics) != 1 || r.cfg.GeneralTerms == nil {
+		t.Errorf("config %+v", r.cfg)
+	}
+	if a := r.Assess("Widget widget widget", "widget"); !slices.Equal(a.Topics, []string{"x"}) {
+		t.Errorf("custom topic not assigned: %+v", a)
+	}
+}

@@ -1,0 +1,96 @@
+package terms
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestStem(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"tariffs", "tariff"}, {"tariff", "tariff"}, {"duties", "duty"}, {"duty", "duty"},
+		{"negotiations", "negotiation"}, {"exporting", "export"}, {"exported", "export"}, {"exports", "export"},
+		{"shipping", "ship"}, {"ships", "ship"}, {"taxes", "tax"}, {"losses", "loss"}, {"status", "status"},
+		{"analysis", "analysis"}, {"gas", "gas"}, {"us", "us"}, {"carried", "carry"}, {"union", "union"},
+		{"größe", "größe"}, {"2027", "2027"}, {"", ""},
+	}
+	for _, tt := range tests {
+		if got := Stem(tt.in); got != tt.want {
+			t.Errorf("Stem(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestTokens(t *testing.T) {
+	toks := Tokens(`Turkey's quota fell 18% to 31.2 million tonnes (140,000 t). The EU-Korea deal "won't" change; Helena Marwick said.`)
+	var words []string
+	for _, tk := range toks {
+		words = append(words, tk.Word)
+	}
+	want := []string{"turkey", "quota", "fell", "18%", "to", "31.2", "million", "tonnes", "140000", "t", "the", "eu", "korea", "deal", "won", "change", "helena", "marwick", "said"}
+	if !slices.Equal(words, want) {
+		t.Fatalf("words = %q\nwant    %q", words, want)
+	}
+	caps := map[string]bool{}
+	starts := map[string]bool{}
+	for _, tk := range toks {
+		caps[tk.Word] = tk.Cap
+		starts[tk.Word] = tk.SentenceStart
+	}
+	if caps["turkey"] || !starts["turkey"] {
+		t.Error("the first word opens a sentence and is not marked as a name")
+	}
+	if !caps["eu"] || !caps["korea"] || !caps["helena"] || !caps["marwick"] || caps["quota"] {
+		t.Errorf("capitalisation marks wrong: %v", caps)
+	}
+	if !starts["the"] {
+		t.Error("a word after a full stop opens a sentence")
+	}
+	if toks[0].Surface != "Turkey's" {
+		t.Errorf("surface %q", toks[0].Surface)
+	}
+}
+
+func TestStems(t *testing.T) {
+	if got := Stems("The tariffs on the exports"); !slices.Equal(got, []string{"tariff", "export"}) {
+		t.Errorf("Stems = %q", got)
+	}
+}
+
+func TestSentences(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"One. Two! Three? four.", []string{"One.", "Two!", "Three? four."}},
+		{"The U.S. raised duties to 25.5% on Monday. Mr. Lee agreed.", []string{"The U.S. raised duties to 25.5% on Monday.", "Mr. Lee agreed."}},
+		{"First para\nwraps.\n\nSecond para", []string{"First para wraps.", "Second para"}},
+		{`He said: "Go." "Now," she said.`, []string{`He said: "Go."`, `"Now," she said.`}},
+		{"", nil},
+	}
+	for _, tt := range tests {
+		if got := Sentences(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("Sentences(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestIsStopword(t *testing.T) {
+	for w, want := range map[string]bool{"the": true, "said": true, "tariff": false, "": false} {
+		if IsStopword(w) != want {
+			t.Errorf("IsStopword(%q) = %v", w, !want)
+		}
+	}
+}
+
+func FuzzTokens(f *testing.F) {
+	f.Add("Turkey's 31.2% of 140,000 t. U.S. \"won't\"")
+	f.Add("\xff\xfe'’.,%")
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, tk := range Tokens(s) {
+			if tk.Word == "" || tk.Stem == "" || tk.Surface == "" {
+				t.Fatalf("empty token from %q: %+v", s, tk)
+			}
+		}
+		Sentences(s)
+	})
+}
