@@ -375,3 +375,35 @@ func writeFile(tb testing.TB, dir, name, content string) string {
 
 // flat folds white space, so that checks on the text part ignore wrapping.
 func flat(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// The CSS is inlined into the parsed template once, in New: the template
+// tree itself carries the style attributes, so executing it does no CSS work.
+func TestNew_inlinesOnce(t *testing.T) {
+	r := newRenderer(t, Options{})
+	tree := r.html.Tree.Root.String()
+	if strings.Contains(tree, "class=") || !strings.Contains(tree, `style="margin: 0; font-family: Arial`) {
+		t.Error("parsed HTML template is not inlined")
+	}
+}
+
+func TestRenderer_Render_dates(t *testing.T) {
+	r := newRenderer(t, Options{Now: func() time.Time { return time.Date(2026, 3, 9, 23, 30, 0, 0, time.UTC) }})
+	tests := []struct {
+		name string
+		ed   digest.Edition
+		want string
+	}{
+		{"edition date", digest.Edition{Date: "2026-11-27"}, "Friday 27 November 2026"},
+		{"no date: generated in the reader's zone", digest.Edition{GeneratedAt: time.Date(2026, 3, 9, 23, 30, 0, 0, time.UTC), Recipient: digest.Subscriber{TimeZone: "Asia/Tokyo"}}, "Tuesday 10 March 2026"},
+		{"no date at all: the clock", digest.Edition{}, "Monday 9 March 2026"},
+		{"bad zone is UTC", digest.Edition{Date: "garbage", GeneratedAt: time.Date(2026, 3, 9, 23, 30, 0, 0, time.UTC), Recipient: digest.Subscriber{TimeZone: "Mars/Olympus"}}, "Monday 9 March 2026"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := render(t, r, tt.ed)
+			if !strings.Contains(msg.Subject, tt.want) || !strings.Contains(msg.HTML, tt.want) {
+				t.Errorf("subject %q lacks %q", msg.Subject, tt.want)
+			}
+		})
+	}
+}

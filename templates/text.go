@@ -78,7 +78,12 @@ func cleanLine(s string, maxRunes int) string {
 // lines, with at most maxRunes runes in all.
 func cleanParagraphs(s string, maxRunes int) []string {
 	s = clip(s, maxRunes*4+64)
-	s = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u2028", "\n", "\u2029", "\n\n").Replace(s)
+	if strings.ContainsAny(s, "\r\u2028\u2029") {
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+		s = strings.ReplaceAll(s, "\r", "\n")
+		s = strings.ReplaceAll(s, "\u2028", "\n")
+		s = strings.ReplaceAll(s, "\u2029", "\n\n")
+	}
 	var out []string
 	left := maxRunes
 	for _, p := range strings.Split(s, "\n\n") {

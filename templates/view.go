@@ -1,6 +1,8 @@
 package templates
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,11 +43,13 @@ type View struct {
 type StoryView struct {
 	Number     int
 	Headline   string
-	URL        string // lead article's http(s) URL; empty: no link
-	Source     string // lead outlet name, else the URL's host
-	Date       string // "27 Nov 2026, 06:10 UTC"; empty when unknown
-	Marker     string // how the summary was made
-	Meta       []string
+	URL        string   // lead article's http(s) URL; empty: no link
+	Source     string   // lead outlet name, else the URL's host
+	Date       string   // "27 Nov 2026, 06:10 UTC"; empty when unknown
+	Marker     string   // how the summary was made
+	Meta       []string // date, outlet, marker: the parts present
+	MetaLine   string   // Meta joined with " · "
+	Label      string   // "1.  ", the number padded for the text part
 	Paragraphs []string
 	KeyPoints  []string
 	Also       []Link // other outlets, deduplicated, at most maxAlso
@@ -85,6 +89,7 @@ func (r *Renderer) view(ed digest.Edition, public bool) View {
 	for i, st := range ed.Stories {
 		sv := storyView(st, loc)
 		sv.Number = i + 1
+		sv.Label = fmt.Sprintf("%-4s", strconv.Itoa(i+1)+".")
 		v.Stories = append(v.Stories, sv)
 	}
 
@@ -171,6 +176,7 @@ func storyView(st digest.Story, loc *time.Location) StoryView {
 			sv.Meta = append(sv.Meta, m)
 		}
 	}
+	sv.MetaLine = strings.Join(sv.Meta, " · ")
 
 	seen := map[string]bool{strings.ToLower(sv.Source): true}
 	var names []string
