@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
@@ -22,8 +23,36 @@ func (db *DB) SaveArticles(ctx context.Context, articles []digest.Article) ([]di
 		return nil, nil
 	}
 	now := db.now()
-	var fresh []digest.Article
+	prepared := make([]digest.Article, len(articles))
+	for i, a := range articles {
+		if a.ContentHash == "" && a.Text != "" {
+			a.ContentHash = digest.ContentHash(a.Text)
+		}
+		if a.Published.IsZero() {
+			a.Published = a.FetchedAt
+			if a.Published.IsZero() {
+				a.Published = now
+			}
+		}
+		prepared[i] = a
+	}
+	// Insert in one global order, so that two transactions saving the same
+	// articles (replicas gathering syndicated copies) wait for each other
+	// instead of deadlocking; inTx retries the rare cycles left.
+	order := make([]int, len(prepared))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(x, y int) bool {
+		a, b := prepared[order[x]], prepared[order[y]]
+		if a.ContentHash != b.ContentHash {
+			return a.ContentHash < b.ContentHash
+		}
+		return a.URL < b.URL
+	})
+	var isNew []bool
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		isNew = make([]bool, len(prepared)) // afresh on a retry
 		// ON CONFLICT without a target skips a row that breaks any of the
 		// three unique indexes, on both databases.
 		stmt, err := tx.PrepareContext(ctx, db.q(`INSERT INTO articles
@@ -34,16 +63,8 @@ func (db *DB) SaveArticles(ctx context.Context, articles []digest.Article) ([]di
 			return err
 		}
 		defer stmt.Close()
-		for _, a := range articles {
-			if a.ContentHash == "" && a.Text != "" {
-				a.ContentHash = digest.ContentHash(a.Text)
-			}
-			if a.Published.IsZero() {
-				a.Published = a.FetchedAt
-				if a.Published.IsZero() {
-					a.Published = now
-				}
-			}
+		for _, i := range order {
+			a := &prepared[i]
 			err := stmt.QueryRowContext(ctx, a.SourceID, a.SourceName, a.GUID, a.URL, a.Title, a.Text,
 				db.t(a.Published), db.t(a.FetchedAt), a.ContentHash, db.t(now)).Scan(&a.ID)
 			if errors.Is(err, sql.ErrNoRows) {
@@ -52,14 +73,20 @@ func (db *DB) SaveArticles(ctx context.Context, articles []digest.Article) ([]di
 			if err != nil {
 				return fmt.Errorf("insert article %q: %w", a.URL, err)
 			}
-			a.Published = a.Published.UTC().Truncate(time.Microsecond)
-			a.FetchedAt = a.FetchedAt.UTC().Truncate(time.Microsecond)
-			fresh = append(fresh, a)
+			isNew[i] = true
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("save articles: %w", err)
+	}
+	var fresh []digest.Article
+	for i, a := range prepared {
+		if isNew[i] {
+			a.Published = a.Published.UTC().Truncate(time.Microsecond)
+			a.FetchedAt = a.FetchedAt.UTC().Truncate(time.Microsecond)
+			fresh = append(fresh, a)
+		}
 	}
 	return fresh, nil
 }

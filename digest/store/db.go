@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"strconv"
@@ -23,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
@@ -251,9 +253,40 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// inTx runs fn in a transaction, committing when it returns nil. On SQLite
-// fn must use only tx: the pool's one connection is busy with it.
+// maxTxAttempts bounds the retries of a transaction that Postgres aborted
+// to break a deadlock or a serialisation conflict.
+const maxTxAttempts = 5
+
+// inTx runs fn in a transaction, committing when it returns nil. fn may run
+// more than once: Postgres aborts one side of a deadlock (40P01) or a
+// serialisation failure (40001), and the whole transaction is then retried,
+// so fn must start from scratch each time. On SQLite fn must use only tx:
+// the pool's one connection is busy with it.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := db.tryTx(ctx, fn)
+		if err == nil || attempt == maxTxAttempts || !retryable(err) {
+			return err
+		}
+		db.log.Debug("retrying transaction", "attempt", attempt, "error", err)
+		// A short, growing, jittered pause lets the other side finish.
+		pause := time.Duration(attempt) * time.Duration(5+rand.IntN(20)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+	}
+}
+
+// retryable reports whether Postgres aborted a transaction that may succeed
+// when run again.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+}
+
+func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -1,10 +1,14 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -742,4 +746,120 @@ func concurrentWrites(ctx context.Context, dbs []*store.DB, workers, n int) []er
 	}
 	wg.Wait()
 	return errs
+}
+
+// TestDB_SaveArticlesCrossed has writers save overlapping batches in
+// opposite orders at once (two replicas gathering syndicated copies): on
+// Postgres this deadlocks inside the database, and the store must retry
+// rather than fail; every article must be stored once.
+func TestDB_SaveArticlesCrossed(t *testing.T) {
+	for _, o := range storetest.Openers() {
+		t.Run(o.Name, func(t *testing.T) {
+			o.Require(t)
+			db := o.Open(t)
+			ctx := t.Context()
+			for round := range 20 {
+				var batch []digest.Article
+				for i := range 30 {
+					key := fmt.Sprintf("%d-%d", round, i)
+					batch = append(batch, article("s", "", "https://x.example/"+key, "text "+key, t0))
+				}
+				reversed := slices.Clone(batch)
+				slices.Reverse(reversed)
+				var wg sync.WaitGroup
+				var stored atomic.Int32
+				for w := range 4 {
+					wg.Go(func() {
+						b := batch
+						if w%2 == 1 {
+							b = reversed
+						}
+						got, err := db.SaveArticles(ctx, b)
+						if err != nil {
+							t.Errorf("round %d: %v", round, err)
+						}
+						stored.Add(int32(len(got)))
+					})
+				}
+				wg.Wait()
+				if stored.Load() != 30 {
+					t.Fatalf("round %d: %d articles reported new, want 30", round, stored.Load())
+				}
+			}
+		})
+	}
+}
+
+// TestDB_SaveArticlesDeadlockRetried builds batches whose URL and content
+// hash orders cross, so no insert order can keep Postgres from a deadlock;
+// the aborted transaction must be retried and see the other's rows.
+func TestDB_SaveArticlesDeadlockRetried(t *testing.T) {
+	for _, dialect := range []string{store.SQLite, store.Postgres} {
+		t.Run(dialect, func(t *testing.T) {
+			var logs syncBuffer
+			db, err := store.Open(t.Context(), dsns(t, dialect), slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+			check(t, err)
+			t.Cleanup(func() { db.Close() })
+			check(t, db.Migrate(t.Context()))
+			if dialect == store.Postgres {
+				// Hold each batch after its first row, so that both hold one
+				// URL and then want the other's.
+				for _, q := range []string{
+					`CREATE FUNCTION pause_first() RETURNS trigger LANGUAGE plpgsql AS $$
+					BEGIN IF NEW.content_hash LIKE 'h1-%' OR NEW.content_hash LIKE 'h3-%' THEN PERFORM pg_sleep(0.3); END IF; RETURN NEW; END $$`,
+					`CREATE TRIGGER pause_first AFTER INSERT ON articles FOR EACH ROW EXECUTE FUNCTION pause_first()`,
+				} {
+					if _, err := db.SQL().ExecContext(t.Context(), q); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			for round := range 2 {
+				u := fmt.Sprintf("https://x.example/%d/u", round)
+				v := fmt.Sprintf("https://x.example/%d/v", round)
+				// Hashes sort h1 < h2 and h3 < h4: each batch takes its first
+				// URL first, and the other batch's first URL second.
+				a := []digest.Article{{URL: u, ContentHash: fmt.Sprintf("h1-%d", round), Published: t0}, {URL: v, ContentHash: fmt.Sprintf("h2-%d", round), Published: t0}}
+				b := []digest.Article{{URL: v, ContentHash: fmt.Sprintf("h3-%d", round), Published: t0}, {URL: u, ContentHash: fmt.Sprintf("h4-%d", round), Published: t0}}
+				var wg sync.WaitGroup
+				var stored atomic.Int32
+				for _, batch := range [][]digest.Article{a, b} {
+					wg.Go(func() {
+						got, err := db.SaveArticles(t.Context(), batch)
+						if err != nil {
+							t.Errorf("round %d: %v", round, err)
+						}
+						stored.Add(int32(len(got)))
+					})
+				}
+				wg.Wait()
+				if n := stored.Load(); n != 2 {
+					t.Fatalf("round %d: %d articles new, want 2 (one batch wins both URLs)", round, n)
+				}
+			}
+			retried := strings.Count(logs.String(), "retrying transaction")
+			t.Logf("transactions retried: %d", retried)
+			if dialect == store.Postgres && retried == 0 {
+				t.Fatal("no deadlock was retried; the test did not provoke one")
+			}
+		})
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -88,6 +88,7 @@ func (db *DB) UpsertSubscribers(ctx context.Context, subs []digest.Subscriber) (
 		}
 	}
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		inserted, updated = 0, 0 // afresh on a retry
 		for _, s := range subs {
 			// Insert first: under concurrency the unique index decides, and
 			// a lost race turns into an update rather than an error.
