@@ -14,7 +14,7 @@ func addEditions(h *harness) []digest.ArchivedEdition {
 	eds := []digest.ArchivedEdition{
 		{Date: "2026-03-08", Subject: "Trade digest, 8 March", HTML: "<html><body><p style=\"color:#333\">Eighth</p></body></html>", Text: "Eighth edition", Stories: 3, CreatedAt: time.Date(2026, 3, 8, 6, 0, 0, 0, time.UTC)},
 		{Date: "2026-03-09", Subject: "Trade digest, 9 March & <more>", HTML: "<html><body>Ninth</body></html>", Text: "Ninth\x00 edition with a control character", Stories: 5, CreatedAt: time.Date(2026, 3, 9, 6, 0, 0, 0, time.UTC)},
-		{Date: "2026-03-07", Subject: "Text only", Text: "Seventh <b>edition</b>"},
+		{Date: "2026-03-07", Subject: "Text only", Text: "Seventh <b>edition</b>", CreatedAt: time.Date(2026, 3, 7, 6, 0, 0, 0, time.UTC)},
 	}
 	for _, e := range eds {
 		if err := h.store.SaveEdition(h.t.Context(), e); err != nil {
@@ -134,5 +134,21 @@ func TestServer_Archive_Errors(t *testing.T) {
 	h = newHarness(t, func(c *Config) { c.Editions = nil })
 	for _, p := range []string{"/archive", "/archive/2026-03-08", "/feed.xml"} {
 		wantStatus(t, h.do("GET", p, nil), http.StatusNotFound)
+	}
+}
+
+func TestEditionTime(t *testing.T) {
+	at := time.Date(2026, 3, 8, 6, 0, 0, 0, time.FixedZone("CET", 3600))
+	if got := editionTime(digest.ArchivedEdition{Date: "2026-03-01", CreatedAt: at}); !got.Equal(at) || got.Location() != time.UTC {
+		t.Errorf("with CreatedAt: %v", got)
+	}
+	if got := editionTime(digest.ArchivedEdition{Date: "2026-03-01"}); !got.Equal(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)) {
+		t.Errorf("without CreatedAt: %v", got)
+	}
+	if got := xmlSafe("a\x00b\x1bc\td\uFFFEe"); got != "abc\tde" {
+		t.Errorf("xmlSafe = %q", got)
+	}
+	if got := truncateRunes("ééééé", 3); got != "éé…" {
+		t.Errorf("truncateRunes = %q", got)
 	}
 }

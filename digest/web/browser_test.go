@@ -23,6 +23,7 @@ import (
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/mail"
 	"github.com/tradedigest/tradedigest/digest/mail/mailtest"
+	"github.com/tradedigest/tradedigest/digest/store/storetest"
 	"github.com/tradedigest/tradedigest/digest/token"
 )
 
@@ -206,7 +207,7 @@ func TestBrowser_SignupToUnsubscribe(t *testing.T) {
 	}
 	t.Cleanup(func() { sender.Close() })
 
-	store := &testStore{backend: newMemStore(time.Now)}
+	store := &testStore{backend: storetest.Open(t)}
 	signer, err := token.NewSigner([]byte(testSecret))
 	if err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/store/storetest"
 	"github.com/tradedigest/tradedigest/digest/token"
 )
 
@@ -56,8 +57,8 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// harness is a Server behind a real loopback listener, with an in-memory
-// store, a capturing mailer and a settable clock.
+// harness is a Server behind a real loopback listener, with the real store,
+// a capturing mailer and a settable clock.
 type harness struct {
 	t      *testing.T
 	srv    *Server
@@ -73,7 +74,11 @@ type harness struct {
 func newHarness(t *testing.T, edit func(*Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, clock: &clock{t: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}, mailer: &captureMailer{}, logs: &syncBuffer{}}
-	h.store = &testStore{backend: newMemStore(h.clock.Now)}
+	// The real store (SQLite in a temporary directory), on the test clock
+	// so that UpdatedAt and token times compare as in production.
+	db := storetest.Open(t)
+	db.Now = h.clock.Now
+	h.store = &testStore{backend: db}
 	var err error
 	if h.signer, err = token.NewSigner([]byte(testSecret)); err != nil {
 		t.Fatal(err)
