@@ -1,17 +1,13 @@
 package mail
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"os"
 	"runtime"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -60,9 +56,9 @@ func benchPool(b *testing.B, n int) {
 		msgs[i] = m
 	}
 	runtime.GC()
-	peak := startPeakSampler()
+	peak := mailtest.StartPeakSampler()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := mailtest.CPUTime()
 	start := time.Now()
 	var sent atomic.Int64
 	for iter := range b.N {
@@ -90,7 +86,7 @@ func benchPool(b *testing.B, n int) {
 		wg.Wait()
 	}
 	el := time.Since(start)
-	cpu := cpuTime() - cpu0
+	cpu := mailtest.CPUTime() - cpu0
 	b.StopTimer()
 	heapPeak := peak()
 	if got := sink.Total(); got != b.N*n || int(sent.Load()) != got {
@@ -103,61 +99,5 @@ func benchPool(b *testing.B, n int) {
 	// wall-clock rates vary with the neighbours, CPU per message does not.
 	b.ReportMetric(float64(cpu.Microseconds())/float64(sent.Load()), "cpu_us/msg")
 	b.ReportMetric(float64(heapPeak)/(1<<20), "peak_heap_MB")
-	b.ReportMetric(float64(vmHWM())/(1<<20), "peak_rss_MB")
-}
-
-// startPeakSampler samples the Go runtime's total mapped-and-in-use memory
-// every 2 ms; the returned func stops it and gives the peak in bytes.
-func startPeakSampler() func() uint64 {
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	sample := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			if v := sample[0].Value.Uint64() - sample[1].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 {
-		close(done)
-		<-stopped
-		return peak.Load()
-	}
-}
-
-// cpuTime is the process's user+system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// vmHWM is the process's peak resident set size (Linux); 0 elsewhere.
-func vmHWM() uint64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer func() { _ = f.Close() }()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
+	b.ReportMetric(float64(mailtest.PeakRSS())/(1<<20), "peak_rss_MB")
 }

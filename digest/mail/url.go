@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 )
@@ -160,4 +161,45 @@ func redact(u *url.URL) string {
 		c.User = url.User(c.User.Username())
 	}
 	return c.String()
+}
+
+// Environment variables read by FromEnv.
+const (
+	EnvURL          = "DIGEST_SMTP_URL"
+	EnvPassword     = "DIGEST_SMTP_PASSWORD"
+	EnvPasswordFile = "DIGEST_SMTP_PASSWORD_FILE"
+)
+
+// FromEnv reads DIGEST_SMTP_URL and the password from DIGEST_SMTP_PASSWORD
+// or DIGEST_SMTP_PASSWORD_FILE (one trailing newline trimmed). ok is false
+// when DIGEST_SMTP_URL is unset: the caller then uses the outbox. Setting
+// both password variables is an error. No error repeats a secret.
+func FromEnv(getenv func(string) string) (cfg SMTPConfig, ok bool, err error) {
+	raw := getenv(EnvURL)
+	if raw == "" {
+		return SMTPConfig{}, false, nil
+	}
+	cfg, err = ParseURL(raw)
+	if err != nil {
+		return SMTPConfig{}, true, fmt.Errorf("%s: %w", EnvURL, err)
+	}
+	pw, file := getenv(EnvPassword), getenv(EnvPasswordFile)
+	switch {
+	case pw != "" && file != "":
+		return SMTPConfig{}, true, fmt.Errorf("set only one of %s and %s", EnvPassword, EnvPasswordFile)
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return SMTPConfig{}, true, fmt.Errorf("%s: read password file: %w", EnvPasswordFile, err)
+		}
+		pw = strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+		if pw == "" {
+			return SMTPConfig{}, true, fmt.Errorf("%s: file %s is empty", EnvPasswordFile, file)
+		}
+	}
+	if pw != "" && cfg.Username == "" {
+		return SMTPConfig{}, true, fmt.Errorf("%s is set but %s has no user (want smtp://user@host:587)", EnvPassword, EnvURL)
+	}
+	cfg.Password = pw
+	return cfg, true, nil
 }

@@ -1,6 +1,8 @@
 package mail
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -92,4 +94,46 @@ func FuzzParseURL(f *testing.F) {
 			t.Errorf("NewSender refused a parsed config %+v: %v", c, err)
 		}
 	})
+}
+
+func TestFromEnv(t *testing.T) {
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pwFile, []byte("from-file-secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	if _, ok, err := FromEnv(env()); ok || err != nil {
+		t.Errorf("no DIGEST_SMTP_URL: ok=%v err=%v, want outbox mode", ok, err)
+	}
+	c, ok, err := FromEnv(env(EnvURL, "smtp://u@h:587", EnvPassword, "env-secret"))
+	if !ok || err != nil || c.Password != "env-secret" || c.Username != "u" {
+		t.Errorf("password from env: %+v %v %v", c, ok, err)
+	}
+	c, _, err = FromEnv(env(EnvURL, "smtp://u@h:587", EnvPasswordFile, pwFile))
+	if err != nil || c.Password != "from-file-secret" {
+		t.Errorf("password from file: %q %v", c.Password, err)
+	}
+	for name, e := range map[string]func(string) string{
+		"both set":      env(EnvURL, "smtp://u@h", EnvPassword, "env-secret", EnvPasswordFile, pwFile),
+		"missing file":  env(EnvURL, "smtp://u@h", EnvPasswordFile, filepath.Join(dir, "nope")),
+		"no user":       env(EnvURL, "smtp://h", EnvPassword, "env-secret"),
+		"bad url":       env(EnvURL, "smtp://u:env-secret@h", EnvPassword, "env-secret"),
+		"unknown param": env(EnvURL, "smtp://u@h?x=env-secret", EnvPassword, "env-secret"),
+	} {
+		_, _, err := FromEnv(e)
+		if err == nil {
+			t.Errorf("%s: no error", name)
+			continue
+		}
+		if strings.Contains(err.Error(), "secret") && name != "unknown param" {
+			t.Errorf("%s: error leaks a secret: %v", name, err)
+		}
+	}
 }
