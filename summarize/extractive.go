@@ -1,0 +1,348 @@
+package summarize
+
+import (
+	"context"
+	"math"
+	"regexp"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// ExtractiveVersion is the Version of the extractive summariser; bump it
+// when selection changes so cached summaries are made again.
+const ExtractiveVersion = "extractive-v1"
+
+// Extractive is the offline summariser: it ranks the article's sentences
+// with TextRank over a TF-IDF cosine graph, personalised towards the lead,
+// drops near-duplicates and returns 2–3 of them verbatim, in article order.
+// It is deterministic and safe for concurrent use.
+type Extractive struct {
+	// MinSentences and MaxSentences bound the summary (defaults 2 and 3).
+	MinSentences, MaxSentences int
+	// MaxWords stops adding sentences past MinSentences once the summary
+	// would exceed it (default 75).
+	MaxWords int
+	// LeadWeight mixes the position prior into the final score, 0–1
+	// (default 0.85): news puts the essentials first, and on the FRANK
+	// pairs a strong lead prior scores best.
+	LeadWeight float64
+	// Redundancy is the cosine similarity above which a sentence repeats
+	// one already chosen and is skipped (default 0.5).
+	Redundancy float64
+}
+
+var _ digest.Summarizer = (*Extractive)(nil)
+
+// NewExtractive returns an extractive summariser with the defaults.
+func NewExtractive() *Extractive {
+	return &Extractive{MinSentences: 2, MaxSentences: 3, MaxWords: 75, LeadWeight: 0.85, Redundancy: 0.5}
+}
+
+// Version returns ExtractiveVersion.
+func (e *Extractive) Version() string { return ExtractiveVersion }
+
+// Summarize returns the chosen sentences as Summary.Text, with an empty
+// headline so the article title is used. It fails only when ctx is done.
+func (e *Extractive) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.Summary, error) {
+	if err := ctx.Err(); err != nil {
+		return digest.Summary{}, err
+	}
+	return digest.Summary{
+		ContentHash: hashOf(req),
+		Version:     ExtractiveVersion,
+		Backend:     "extractive",
+		Text:        strings.Join(e.Select(req.Title, req.Text), " "),
+	}, nil
+}
+
+// Select returns the summary sentences of text in article order. title, when
+// given, keeps a first line that repeats it out of the summary.
+func (e *Extractive) Select(title, text string) []string {
+	all := Sentences(text)
+	var cands []candidate
+	normTitle := strings.Join(tokens(title), " ")
+	for i, s := range all {
+		toks := tokens(s)
+		n := len(strings.Fields(s))
+		if n < 5 || n > 90 || isBoilerplate(s) || strings.HasSuffix(s, ":") ||
+			(normTitle != "" && strings.Join(toks, " ") == normTitle) {
+			continue
+		}
+		cands = append(cands, candidate{text: s, pos: i, words: n, terms: contentTerms(toks)})
+	}
+	if len(cands) == 0 {
+		// Nothing looks like prose: the first real sentence is still better
+		// than nothing, unless it is boilerplate.
+		for _, s := range all {
+			if !isBoilerplate(s) {
+				return []string{s}
+			}
+		}
+		return nil
+	}
+	vecs := tfidf(cands)
+	sim := make([][]float64, len(cands))
+	for i := range cands {
+		sim[i] = make([]float64, len(cands))
+		for j := range i {
+			c := cosine(vecs[i], vecs[j])
+			sim[i][j], sim[j][i] = c, c
+		}
+	}
+	prior := make([]float64, len(cands))
+	for i, c := range cands {
+		prior[i] = 1 / float64(1+c.pos)
+	}
+	normalise(prior)
+	rank := pagerank(sim, prior, 0.85)
+	lw := e.leadWeight()
+	score := make([]float64, len(cands))
+	top := maxOf(rank)
+	for i := range cands {
+		score[i] = (1-lw)*rank[i]/top + lw*prior[i]/prior[0]
+	}
+	return e.pick(cands, sim, score)
+}
+
+// pick takes the best-scored sentences, skipping near-duplicates of those
+// already taken, within the sentence and word limits.
+func (e *Extractive) pick(cands []candidate, sim [][]float64, score []float64) []string {
+	minS, maxS, maxW, red := e.MinSentences, e.MaxSentences, e.MaxWords, e.Redundancy
+	if maxS <= 0 {
+		maxS = 3
+	}
+	if minS <= 0 || minS > maxS {
+		minS = min(2, maxS)
+	}
+	if maxW <= 0 {
+		maxW = 75
+	}
+	if red <= 0 {
+		red = 0.5
+	}
+	order := make([]int, len(cands))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return score[order[a]] > score[order[b]] })
+	var chosen []int
+	words := 0
+	for _, i := range order {
+		if len(chosen) >= maxS {
+			break
+		}
+		redundant := false
+		for _, j := range chosen {
+			if sim[i][j] > red {
+				redundant = true
+				break
+			}
+		}
+		if redundant {
+			continue
+		}
+		if len(chosen) >= minS && words+cands[i].words > maxW {
+			// A shorter but weaker sentence further down would read as a
+			// non sequitur; stop at the budget instead.
+			break
+		}
+		chosen = append(chosen, i)
+		words += cands[i].words
+	}
+	sort.Ints(chosen)
+	out := make([]string, len(chosen))
+	for k, i := range chosen {
+		out[k] = cands[i].text
+	}
+	return out
+}
+
+func (e *Extractive) leadWeight() float64 {
+	if e.LeadWeight < 0 || e.LeadWeight > 1 {
+		return 0.5
+	}
+	return e.LeadWeight
+}
+
+type candidate struct {
+	text  string
+	pos   int // index among all sentences
+	words int
+	terms []string
+}
+
+// boilerplate holds patterns of lines that belong to the page, not the
+// story, matched on the lower-cased sentence; each runs only when its cheap
+// keyword is present, because regexp backtracking over every sentence
+// dominated the summariser's time. Input is cleaned by the feed package
+// already; this is the second line of defence, so it only holds patterns
+// that news prose almost never uses.
+var boilerplate = []struct {
+	keyword string
+	re      *regexp.Regexp
+}{
+	{"subscri", regexp.MustCompile(`\bsubscri(be|bing|ption (offer|now|today))\b`)},
+	{"newsletter", regexp.MustCompile(`\bnewsletters?\b`)},
+	{"sign", regexp.MustCompile(`\bsign(ing)? (up (for|to|now|here|today)|in\b)`)},
+	{"donat", regexp.MustCompile(`\b(donate|make a donation)\b`)},
+	{"support", regexp.MustCompile(`\bsupport (our|us|independent) (journalism|reporting)\b`)},
+	{"share", regexp.MustCompile(`\bshare (this|on|via)\b`)},
+	{"facebook", regexp.MustCompile(`\b(email|facebook|twitter|whatsapp|linkedin|messenger)\W+(email|facebook|twitter|whatsapp|linkedin|messenger)\b`)},
+	{"photo", regexp.MustCompile(`\bphoto(graph)?s?( credit)?\s*:|\(photo\b|\bap photo\b`)},
+	{"image", regexp.MustCompile(`\bimages?( credit)?\s*:|\(image\b|getty images`)},
+	{"picture", regexp.MustCompile(`\bpictures?( credit)?\s*:|\(picture\b`)},
+	{"reuters/", nil},
+	{"cookie", regexp.MustCompile(`\bcookies?\b.*\b(use|accept|policy|consent|browser|settings)\b`)},
+	{"all rights reserved", nil},
+	{"©", nil},
+	{"read more", nil},
+	{"click here", nil},
+	{"follow us", nil},
+	{"advertisement", nil},
+	{"continue reading", nil},
+}
+
+func isBoilerplate(s string) bool {
+	s = strings.ToLower(s)
+	for _, b := range boilerplate {
+		if strings.Contains(s, b.keyword) && (b.re == nil || b.re.MatchString(s)) {
+			return true
+		}
+	}
+	return false
+}
+
+// tokens lower-cases s and splits it into runs of letters and digits.
+func tokens(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+}
+
+// contentTerms drops stop words and folds plurals, so that the graph links
+// sentences by what they are about.
+func contentTerms(toks []string) []string {
+	out := toks[:0:0]
+	for _, t := range toks {
+		if stopWords[t] || len(t) < 2 {
+			continue
+		}
+		if len(t) > 4 && strings.HasSuffix(t, "s") && !strings.HasSuffix(t, "ss") {
+			t = t[:len(t)-1]
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+var stopWords = setOf("the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with",
+	"by", "from", "as", "is", "was", "were", "are", "be", "been", "being", "has", "have", "had", "it", "its",
+	"this", "that", "these", "those", "he", "she", "they", "we", "his", "her", "their", "our", "not", "no",
+	"will", "would", "could", "should", "can", "may", "said", "says", "say", "also", "than", "then", "there",
+	"which", "who", "whom", "what", "when", "where", "while", "after", "before", "into", "over", "about",
+	"more", "most", "some", "such", "up", "out", "if", "so", "do", "does", "did", "all", "any", "one", "new",
+	"s", "t", "mr", "ms", "mrs", "year", "last", "just", "only", "other", "them", "him", "you", "i")
+
+// tfidf returns one L2-normalised term vector per candidate, IDF taken over
+// the article's own sentences.
+func tfidf(cands []candidate) []map[string]float64 {
+	df := map[string]int{}
+	for _, c := range cands {
+		seen := map[string]bool{}
+		for _, t := range c.terms {
+			if !seen[t] {
+				seen[t] = true
+				df[t]++
+			}
+		}
+	}
+	n := float64(len(cands))
+	vecs := make([]map[string]float64, len(cands))
+	for i, c := range cands {
+		v := map[string]float64{}
+		for _, t := range c.terms {
+			v[t] += math.Log(1 + n/float64(df[t]))
+		}
+		var norm float64
+		for _, x := range v {
+			norm += x * x
+		}
+		norm = math.Sqrt(norm)
+		for t := range v {
+			v[t] /= norm
+		}
+		vecs[i] = v
+	}
+	return vecs
+}
+
+func cosine(a, b map[string]float64) float64 {
+	if len(b) < len(a) {
+		a, b = b, a
+	}
+	var dot float64
+	for t, x := range a {
+		dot += x * b[t]
+	}
+	return dot
+}
+
+// pagerank runs personalised PageRank on the weighted graph sim: a random
+// reader follows similarity links with probability d and otherwise jumps
+// to a sentence drawn from prior (the lead bias).
+func pagerank(sim [][]float64, prior []float64, d float64) []float64 {
+	n := len(sim)
+	out := make([]float64, n)
+	for i := range sim {
+		for j := range sim[i] {
+			out[i] += sim[i][j]
+		}
+	}
+	r := append([]float64(nil), prior...)
+	next := make([]float64, n)
+	for range 50 {
+		for i := range next {
+			next[i] = (1 - d) * prior[i]
+		}
+		for j := range n {
+			if out[j] == 0 {
+				// A sentence sharing nothing hands its weight to the prior.
+				for i := range next {
+					next[i] += d * r[j] * prior[i]
+				}
+				continue
+			}
+			for i := range n {
+				if sim[j][i] > 0 {
+					next[i] += d * r[j] * sim[j][i] / out[j]
+				}
+			}
+		}
+		r, next = next, r
+	}
+	return r
+}
+
+func normalise(v []float64) {
+	var sum float64
+	for _, x := range v {
+		sum += x
+	}
+	for i := range v {
+		v[i] /= sum
+	}
+}
+
+func maxOf(v []float64) float64 {
+	m := 0.0
+	for _, x := range v {
+		m = max(m, x)
+	}
+	if m == 0 {
+		return 1
+	}
+	return m
+}
