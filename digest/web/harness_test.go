@@ -60,7 +60,7 @@ func (b *syncBuffer) String() string {
 // harness is a Server behind a real loopback listener, with the real store,
 // a capturing mailer and a settable clock.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	ts     *httptest.Server
 	store  *testStore
@@ -71,7 +71,7 @@ type harness struct {
 	client *http.Client
 }
 
-func newHarness(t *testing.T, edit func(*Config)) *harness {
+func newHarness(t testing.TB, edit func(*Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, clock: &clock{t: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}, mailer: &captureMailer{}, logs: &syncBuffer{}}
 	// The real store (SQLite in a temporary directory), on the test clock

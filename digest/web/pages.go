@@ -142,7 +142,7 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, op string, 
 func (s *Server) forbidden(w http.ResponseWriter, r *http.Request) {
 	s.message(w, r, http.StatusForbidden, "Request refused",
 		[]string{"This form was sent from another site. Please use the form on this site."},
-		link{r.URL.Path, "Back to the form"})
+		link{r.URL.RequestURI(), "Back to the form"})
 }
 
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
