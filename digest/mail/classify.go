@@ -51,8 +51,9 @@ func (e *SMTPError) dropsConn() bool { return e.Code == 0 || e.Code == 421 }
 //
 // go-mail's SendError.IsTemp only looks for a leading '4', so a network
 // error would count as permanent there; here anything without a 5xx reply
-// is temporary, and 5xx is permanent except where the message itself cannot
-// be at fault.
+// is temporary, and a 5xx is permanent when it answers RCPT TO, DATA or the
+// message itself, but not MAIL FROM (see below) or the connection set-up
+// (classifyConnect).
 func classifySend(err error) *SMTPError {
 	var se *gomail.SendError
 	if !errors.As(err, &se) {
@@ -66,6 +67,10 @@ func classifySend(err error) *SMTPError {
 	case gomail.ErrConnCheck:
 		// NOOP failed before the transaction began: a dropped connection.
 		e.Code = 0
+	case gomail.ErrSMTPMailFrom:
+		// A refused MAIL FROM (sender address, relay policy, "530 must
+		// issue STARTTLS") says nothing about the recipient: counting it
+		// as permanent would mark every subscriber bounced.
 	default:
 		e.Permanent = e.Code >= 500 && e.Code <= 599
 	}

@@ -31,7 +31,9 @@ type SenderOptions struct {
 	// server's reply after the final dot, including a server that accepts
 	// DATA and then never answers [60s].
 	MessageTimeout time.Duration
-	// DialTimeout bounds connecting, greeting, STARTTLS and AUTH [30s].
+	// DialTimeout bounds the TCP connect (and the TLS handshake for
+	// smtps) [30s]; the greeting, EHLO, STARTTLS and AUTH that follow are
+	// bounded by MessageTimeout.
 	DialTimeout time.Duration
 	// SlowDownFor is how long a 421 or 454 reply halves the rate [1m].
 	SlowDownFor time.Duration
@@ -72,6 +74,7 @@ type Sender struct {
 
 	mu      sync.Mutex
 	running bool
+	runCtx  context.Context // the workers' context; done when they stop
 	stop    context.CancelFunc
 	stopped chan struct{}
 	wg      sync.WaitGroup
@@ -160,6 +163,7 @@ func (s *Sender) Start(ctx context.Context) error {
 	default:
 	}
 	ctx, s.stop = context.WithCancel(ctx)
+	s.runCtx = ctx
 	s.running = true
 	for i := range s.opts.Connections {
 		s.wg.Add(1)
@@ -218,7 +222,7 @@ func (s *Sender) Send(ctx context.Context, m digest.Message) error {
 	}
 	j := &job{ctx: ctx, msg: msg, id: m.MessageID, result: make(chan error, 1)}
 	s.mu.Lock()
-	running := s.running
+	running, runCtx := s.running, s.runCtx
 	s.mu.Unlock()
 	if !running {
 		return fmt.Errorf("send message %s: %w", m.MessageID, ErrClosed)
@@ -228,6 +232,8 @@ func (s *Sender) Send(ctx context.Context, m digest.Message) error {
 	case <-ctx.Done():
 		return fmt.Errorf("send message %s: %w", m.MessageID, ctx.Err())
 	case <-s.stopped:
+		return fmt.Errorf("send message %s: %w", m.MessageID, ErrClosed)
+	case <-runCtx.Done(): // Start's context ended without Close
 		return fmt.Errorf("send message %s: %w", m.MessageID, ErrClosed)
 	}
 	return <-j.result

@@ -406,3 +406,38 @@ func mustAtoi(s string) int {
 	}
 	return n
 }
+
+func TestSender_StartContextEnds(t *testing.T) {
+	sink := mailtest.StartSink(t, mailtest.SinkOptions{})
+	s, err := NewSender(configFor(t, sink.Addr, TLSNone), SenderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := s.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	done := make(chan error, 1)
+	go func() { done <- s.Send(context.Background(), msgN(1)) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Errorf("Send after the run context ended = %v, want ErrClosed", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Send blocked after the run context ended")
+	}
+	_ = s.Close()
+}
+
+func TestSender_MailFromRefusedIsTemporary(t *testing.T) {
+	sink := mailtest.StartSink(t, mailtest.SinkOptions{Username: "u", Password: "p", AllowInsecureAuth: true})
+	// No credentials: the sink answers MAIL FROM with 502 "authenticate first".
+	s := startSender(t, configFor(t, sink.Addr, TLSNone), SenderOptions{})
+	err := s.Send(context.Background(), msgN(1))
+	var se *SMTPError
+	if !errors.As(err, &se) || se.Code < 500 || digest.IsPermanent(err) {
+		t.Errorf("Send = %v, want a temporary error carrying the 5xx", err)
+	}
+}
