@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -36,13 +37,11 @@ func (db *DB) SaveArticles(ctx context.Context, articles []digest.Article) ([]di
 		}
 		prepared[i] = a
 	}
-	// Insert in one global order, so that two transactions saving the same
-	// articles (replicas gathering syndicated copies) wait for each other
-	// instead of deadlocking; inTx retries the rare cycles left.
-	order := make([]int, len(prepared))
-	for i := range order {
-		order[i] = i
-	}
+	// Repeats inside the batch: the first one wins, as in the feed's order.
+	// Then insert in one global order, so that two transactions saving the
+	// same articles (replicas gathering syndicated copies) wait for each
+	// other instead of deadlocking; inTx retries the rare cycles left.
+	order := firstOccurrences(prepared)
 	sort.SliceStable(order, func(x, y int) bool {
 		a, b := prepared[order[x]], prepared[order[y]]
 		if a.ContentHash != b.ContentHash {
@@ -89,6 +88,34 @@ func (db *DB) SaveArticles(ctx context.Context, articles []digest.Article) ([]di
 		}
 	}
 	return fresh, nil
+}
+
+// firstOccurrences returns the indexes of the articles that do not repeat
+// an earlier one's URL, source GUID or content hash (empty values do not
+// count).
+func firstOccurrences(articles []digest.Article) []int {
+	seen := make(map[string]bool, 3*len(articles))
+	var out []int
+	for i, a := range articles {
+		keys := make([]string, 0, 3)
+		if a.URL != "" {
+			keys = append(keys, "u\x00"+a.URL)
+		}
+		if a.GUID != "" {
+			keys = append(keys, "g\x00"+a.SourceID+"\x00"+a.GUID)
+		}
+		if a.ContentHash != "" {
+			keys = append(keys, "h\x00"+a.ContentHash)
+		}
+		if slices.ContainsFunc(keys, func(k string) bool { return seen[k] }) {
+			continue
+		}
+		for _, k := range keys {
+			seen[k] = true
+		}
+		out = append(out, i)
+	}
+	return out
 }
 
 // ArticlesSince returns the articles published (or first seen) after since,

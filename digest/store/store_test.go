@@ -129,8 +129,11 @@ func testArticlesDedupe(t *testing.T, db *store.DB) {
 	if len(all) != 4 {
 		t.Fatalf("store holds %d articles, want 4", len(all))
 	}
-	if all[0] != got[0] {
-		t.Errorf("read back %+v, want %+v", all[0], got[0])
+	for _, a := range all {
+		i := slices.IndexFunc(got, func(g digest.Article) bool { return g.ID == a.ID })
+		if i < 0 || got[i] != a {
+			t.Errorf("read back %+v, saved %+v", a, got)
+		}
 	}
 }
 
