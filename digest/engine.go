@@ -727,9 +727,16 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	lead := e.lead(ctx, stories, &rep)
 
 	start := time.Now()
-	defer func() { rep.Stages = append(rep.Stages, StageTiming{"deliver", time.Since(start)}) }()
+	err = e.deliverRun(ctx, opts, stories, since, lead, &rep)
+	rep.Stages = append(rep.Stages, StageTiming{"deliver", time.Since(start)})
+	return rep, err
+}
+
+// deliverRun is Run's last stage: print (dry run) or deliver to every
+// recipient.
+func (e *Engine) deliverRun(ctx context.Context, opts RunOptions, stories []Story, since time.Time, lead string, rep *Report) error {
 	if opts.DryRun {
-		return rep, e.dryRun(opts, stories, since, lead)
+		return e.dryRun(opts, stories, since, lead)
 	}
 	e.archive(ctx, stories, lead)
 	dopts := DeliverOptions{Force: opts.Force, Lead: lead}
@@ -740,18 +747,16 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 		for _, addr := range opts.To {
 			subs = append(subs, Subscriber{Email: addr, TimeZone: e.Config.DefaultTimeZone})
 		}
-		e.deliverAll(ctx, func(yield func(Subscriber) bool) error {
+		return e.deliverAll(ctx, func(yield func(Subscriber) bool) error {
 			for _, s := range subs {
 				if !yield(s) {
 					break
 				}
 			}
 			return nil
-		}, stories, dopts, &rep)
-		return rep, ctx.Err()
+		}, stories, dopts, rep)
 	}
-	err = e.deliverAll(ctx, e.activeSubscribers(ctx), stories, dopts, &rep)
-	return rep, err
+	return e.deliverAll(ctx, e.activeSubscribers(ctx), stories, dopts, rep)
 }
 
 // lead asks the summarizer for an opening paragraph when configured; a

@@ -1,0 +1,189 @@
+package digest_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/cluster"
+	"github.com/tradedigest/tradedigest/digest/feed"
+	"github.com/tradedigest/tradedigest/digest/mail"
+	"github.com/tradedigest/tradedigest/digest/mail/mailtest"
+	"github.com/tradedigest/tradedigest/digest/rank"
+	"github.com/tradedigest/tradedigest/digest/store/storetest"
+	"github.com/tradedigest/tradedigest/summarize"
+	"github.com/tradedigest/tradedigest/templates"
+)
+
+// peakHeap samples the Go heap until stop is called and returns the
+// highest in-use figure seen, in bytes.
+func peakHeap() (stop func() uint64) {
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var ms runtime.MemStats
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			if v := ms.HeapInuse + ms.StackInuse; v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 { close(done); wg.Wait(); return peak.Load() }
+}
+
+// topicClusterer makes each article a story and gives it one of the
+// default topics in turn, so that subscribers' topic filters matter.
+type topicClusterer struct{ topics []string }
+
+func (c topicClusterer) Cluster(_ context.Context, as []digest.Article) ([]digest.Story, error) {
+	out := make([]digest.Story, 0, len(as))
+	for i, a := range as {
+		out = append(out, digest.Story{Key: a.ContentHash, Articles: []digest.Article{a}, Topics: []string{c.topics[i%len(c.topics)]}})
+	}
+	return out, nil
+}
+
+// BenchmarkDeliver renders and sends personalised 20-story editions to N
+// subscribers over the pooled SMTP sender to an in-process SMTP sink on
+// loopback, through the engine and the SQLite ledger: the path of
+// `digest now` and of the scheduled deliver jobs.
+func BenchmarkDeliver(b *testing.B) {
+	for _, n := range []int{2000, 10000} {
+		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
+			for range b.N {
+				benchDeliver(b, n)
+			}
+		})
+	}
+}
+
+func benchDeliver(b *testing.B, n int) {
+	b.StopTimer()
+	ctx := context.Background()
+	db := storetest.Open(b)
+	topics := rank.TopicNames(rank.DefaultTopics())
+	subs := make([]digest.Subscriber, n)
+	for i := range subs {
+		subs[i] = digest.Subscriber{
+			Email: fmt.Sprintf("reader%05d@example.com", i), Name: fmt.Sprintf("Reader %d", i),
+			TimeZone: "UTC", SendTime: "07:00", Status: digest.StatusActive,
+		}
+		if i%2 == 1 { // half choose three topics, half take everything
+			subs[i].Topics = []string{topics[i%len(topics)], topics[(i+1)%len(topics)], topics[(i+2)%len(topics)]}
+		}
+	}
+	if _, _, err := db.UpsertSubscribers(ctx, subs); err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	var articles []digest.Article
+	for i := range 60 {
+		text := strings.Repeat(fmt.Sprintf("Officials in capital %d said tariffs on steel and aluminium would rise by %d percent next year. ", i, i%25), 12)
+		articles = append(articles, digest.Article{
+			URL: fmt.Sprintf("https://news.example.com/%d", i), Title: fmt.Sprintf("Tariff decision number %d reshapes metal trade", i),
+			Text: text, Published: now.Add(-time.Duration(i) * time.Minute), ContentHash: digest.ContentHash(text), SourceName: "Bench Wire",
+		})
+	}
+	sink := mailtest.StartSink(b, mailtest.SinkOptions{DiscardBodies: true})
+	cfg, err := mail.ParseURL("smtp://" + sink.Addr + "?tls=none")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sender, err := mail.NewSender(cfg, mail.SenderOptions{Connections: 4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := sender.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer sender.Close()
+	r, err := templates.New(templates.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ec := digest.DefaultConfig()
+	ec.SendConcurrency = 8
+	e := &digest.Engine{
+		Store: db, Clusterer: topicClusterer{topics}, Summarizer: summarize.NewExtractive(), Renderer: r,
+		Mailer: sender, Config: ec,
+	}
+	src := staticSource("bench", articles...)
+
+	runtime.GC()
+	stop := peakHeap()
+	b.StartTimer()
+	start := time.Now()
+	rep, err := e.Run(ctx, digest.RunOptions{Sources: []digest.Source{src}, Since: 24 * time.Hour})
+	elapsed := time.Since(start)
+	b.StopTimer()
+	peak := stop()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if rep.Sent != n || sink.Total() != n || len(sink.IDs()) != n {
+		b.Fatalf("sent %d, sink has %d, want %d (report errors %v)", rep.Sent, sink.Total(), n, rep.Errors)
+	}
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "msgs/s")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(sink.Bytes())/float64(n)/1024, "KB/msg")
+}
+
+// BenchmarkRun_Examples measures gather + summarise + render on the example
+// articles: the work of `digest now --dry-run` on a laptop.
+func BenchmarkRun_Examples(b *testing.B) {
+	root, _ := filepath.Abs("..")
+	src := filepath.Join(root, "examples", "articles")
+	r, err := templates.New(templates.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var articles int
+	var elapsed time.Duration
+	for range b.N {
+		b.StopTimer()
+		db := storetest.Open(b)
+		// Fresh modification times keep the files inside the window.
+		dir := b.TempDir()
+		entries, _ := os.ReadDir(src)
+		for _, en := range entries {
+			data, _ := os.ReadFile(filepath.Join(src, en.Name()))
+			os.WriteFile(filepath.Join(dir, en.Name()), data, 0o644)
+		}
+		sources, err := feed.Open(context.Background(), dir, feed.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		e := &digest.Engine{
+			Store: db, Clusterer: cluster.New(cluster.DefaultConfig()), Ranker: rank.New(rank.DefaultConfig()),
+			Summarizer: summarize.NewExtractive(), Renderer: r, Config: digest.DefaultConfig(),
+		}
+		b.StartTimer()
+		start := time.Now()
+		rep, err := e.Run(context.Background(), digest.RunOptions{Sources: sources, DryRun: true})
+		elapsed += time.Since(start)
+		if err != nil {
+			b.Fatal(err)
+		}
+		articles += rep.ArticlesFetched
+	}
+	b.ReportMetric(float64(articles)/elapsed.Seconds(), "articles/s")
+}
