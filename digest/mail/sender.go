@@ -208,9 +208,10 @@ func (s *Sender) Dials() int64 { return s.dials.Load() }
 
 // Send builds msg and delivers it through a pool worker. It returns nil once
 // the server accepted the message (250 after DATA). Errors wrap
-// digest.ErrPermanent for 5xx replies and unbuildable messages; every other
-// error (4xx, network, timeout, ctx) is temporary. An *SMTPError in the
-// chain carries the reply code.
+// digest.ErrPermanent for unbuildable messages and for 5xx replies to RCPT
+// TO, DATA or the message; every other error (4xx, network, timeout, ctx,
+// connection set-up, a refused MAIL FROM) is temporary. An *SMTPError in
+// the chain carries the reply code.
 //
 // Once a worker has taken the message, Send waits for its outcome even if
 // ctx ends, so that a message the server accepted is never reported as

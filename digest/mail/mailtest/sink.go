@@ -146,6 +146,12 @@ func NewSink(opts SinkOptions) (*Sink, error) {
 	return s, nil
 }
 
+// HostPort returns the listener's host and port, for an SMTP configuration.
+func (s *Sink) HostPort() (string, int) {
+	a := s.ln.Addr().(*net.TCPAddr)
+	return a.IP.String(), a.Port
+}
+
 // Close stops the server and drops its connections.
 func (s *Sink) Close() error { return s.srv.Close() }
 
