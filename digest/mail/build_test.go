@@ -389,3 +389,18 @@ func FuzzBuild(f *testing.F) {
 		}
 	})
 }
+
+func TestBuild_SinglePart(t *testing.T) {
+	for _, tt := range []struct{ text, html, want string }{
+		{"only text", "", "text/plain"},
+		{"", "<p>only html</p>", "text/html"},
+	} {
+		m := testMessage()
+		m.Text, m.HTML = tt.text, tt.html
+		pm := parse(t, render(t, m, BuildOptions{}))
+		ct, _, err := mime.ParseMediaType(pm.Header.Get("Content-Type"))
+		if err != nil || ct != tt.want {
+			t.Errorf("Content-Type = %q (%v), want %s", pm.Header.Get("Content-Type"), err, tt.want)
+		}
+	}
+}
