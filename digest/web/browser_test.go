@@ -408,3 +408,65 @@ func (s *swapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.ServeHTTP(w, r)
 }
+
+// TestBrowser_ArchiveCSP serves a stored edition whose HTML carries a
+// script (as if a hostile article had slipped through the templates) and
+// checks in Chromium that the archive's policy blocks it while the
+// edition's inline styles still apply.
+func TestBrowser_ArchiveCSP(t *testing.T) {
+	tab := startBrowser(t)
+	store := &testStore{backend: storetest.Open(t)}
+	signer, err := token.NewSigner([]byte(testSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler := new(swapHandler)
+	ts := httptest.NewServer(handler)
+	t.Cleanup(ts.Close)
+	srv, err := New(Config{BaseURL: ts.URL, Signer: signer, Subscribers: store, Editions: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler.set(srv.Handler())
+	edition := digest.ArchivedEdition{
+		Date: "2026-03-09", Subject: "Trade digest, 9 March", Stories: 1,
+		HTML: `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Trade digest, 9 March</title></head>` +
+			`<body><h1 id="h" style="color: rgb(11, 79, 138)">Tariffs rise</h1>` +
+			`<script>document.title = "script ran"</script></body></html>`,
+	}
+	if err := store.SaveEdition(t.Context(), edition); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := chromedp.Do(tab, chromedp.EmulateViewport(390, 844), chromedp.Navigate(ts.URL+"/archive/2026-03-09"), chromedp.WaitVisible(chromedp.CSS("#h"))); err != nil {
+		t.Fatal(err)
+	}
+	title, err := chromedp.Run(tab, chromedp.Evaluate[string]("document.title"))
+	if err != nil || title != "Trade digest, 9 March" {
+		t.Errorf("title = %q, %v: the edition's script ran", title, err)
+	}
+	color, err := chromedp.Run(tab, chromedp.Evaluate[string](`getComputedStyle(document.getElementById("h")).color`))
+	if err != nil || color != "rgb(11, 79, 138)" {
+		t.Errorf("inline style not applied: color %q, %v", color, err)
+	}
+	png, err := chromedp.Run(tab, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(artifactDir(t), "10-archive-edition-phone.png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Control: the same HTML served without the policy runs its script, so
+	// the check above can fail.
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, edition.HTML)
+	}))
+	t.Cleanup(plain.Close)
+	if err := chromedp.Do(tab, chromedp.Navigate(plain.URL), chromedp.WaitVisible(chromedp.CSS("#h"))); err != nil {
+		t.Fatal(err)
+	}
+	if title, _ := chromedp.Run(tab, chromedp.Evaluate[string]("document.title")); title != "script ran" {
+		t.Errorf("control page title = %q: the check cannot tell a blocked script", title)
+	}
+}
