@@ -52,6 +52,8 @@ const (
 	// DefaultMaxBytes keeps HTML and text together below Gmail's 102 KB
 	// clipping threshold, with room for headers.
 	DefaultMaxBytes = 100_000
+	// DefaultCacheBytes holds a few thousand rendered stories.
+	DefaultCacheBytes = 16 << 20
 )
 
 // Options configure a Renderer. The zero value is usable.
@@ -69,6 +71,10 @@ type Options struct {
 	MaxBytes int
 	// Now is the clock, used only when an edition has no date.
 	Now func() time.Time
+	// CacheBytes bounds the memory kept to reuse each story's cleaned text
+	// and rendered fragments across messages. Default DefaultCacheBytes;
+	// negative: no cache.
+	CacheBytes int
 }
 
 // Renderer renders editions. It is safe for concurrent use.
@@ -83,6 +89,7 @@ type Renderer struct {
 	now      func() time.Time
 	locs     sync.Map // time zone name → *time.Location
 	bufs     sync.Pool
+	cache    *storyCache
 }
 
 var (
@@ -116,6 +123,10 @@ func New(opts Options) (*Renderer, error) {
 		r.now = time.Now
 	}
 	r.bufs.New = func() any { return new(bytes.Buffer) }
+	if opts.CacheBytes == 0 {
+		opts.CacheBytes = DefaultCacheBytes
+	}
+	r.cache = newStoryCache(opts.CacheBytes)
 
 	src, err := r.load(opts.Dir)
 	if err != nil {
@@ -129,13 +140,13 @@ func New(opts Options) (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
-	if r.html, err = htmltemplate.New(htmlFile).Funcs(htmlFuncs()).Parse(htmlSrc); err != nil {
+	if r.html, err = htmltemplate.New(htmlFile).Funcs(r.htmlFuncs()).Parse(htmlSrc); err != nil {
 		return nil, fmt.Errorf("templates: parse %s: %w", r.origin[htmlFile], err)
 	}
-	if r.text, err = texttemplate.New(textFile).Funcs(textFuncs()).Parse(src[textFile]); err != nil {
+	if r.text, err = texttemplate.New(textFile).Funcs(r.textFuncs()).Parse(src[textFile]); err != nil {
 		return nil, fmt.Errorf("templates: parse %s: %w", r.origin[textFile], err)
 	}
-	if r.subject, err = texttemplate.New(subjectFile).Funcs(textFuncs()).Parse(src[subjectFile]); err != nil {
+	if r.subject, err = texttemplate.New(subjectFile).Funcs(r.textFuncs()).Parse(src[subjectFile]); err != nil {
 		return nil, fmt.Errorf("templates: parse %s: %w", r.origin[subjectFile], err)
 	}
 	if err := r.selfCheck(); err != nil {
@@ -349,8 +360,9 @@ func (r *Renderer) location(name string) *time.Location {
 	return loc
 }
 
-func htmlFuncs() htmltemplate.FuncMap {
+func (r *Renderer) htmlFuncs() htmltemplate.FuncMap {
 	return htmltemplate.FuncMap{
+		"story": r.htmlStory,
 		// mso wraps template-author markup in an Outlook conditional comment
 		// (html/template drops comments written in the template itself).
 		// Its argument must be a constant in the template, never data.
@@ -362,12 +374,52 @@ func htmlFuncs() htmltemplate.FuncMap {
 	}
 }
 
-func textFuncs() texttemplate.FuncMap {
+func (r *Renderer) textFuncs() texttemplate.FuncMap {
 	return texttemplate.FuncMap{
+		"story": r.textStory,
 		"wrap":  wrap,
 		"hang":  hang,
 		"rule":  func(n int) string { return strings.Repeat("-", n) },
 		"join":  strings.Join,
 		"upper": strings.ToUpper,
 	}
+}
+
+// htmlStory executes the HTML "story" template for sv, or returns what it
+// made for the same story before.
+func (r *Renderer) htmlStory(sv StoryView) (htmltemplate.HTML, error) {
+	s, err := r.fragment(sv, false, func(buf *bytes.Buffer) error {
+		return r.html.ExecuteTemplate(buf, "story", sv)
+	})
+	// The fragment is the output of html/template itself, escaped for the
+	// same text context it is inserted into.
+	return htmltemplate.HTML(s), err //nolint:gosec // escaped by html/template
+}
+
+// textStory is htmlStory for the text part.
+func (r *Renderer) textStory(sv StoryView) (string, error) {
+	return r.fragment(sv, true, func(buf *bytes.Buffer) error {
+		return r.text.ExecuteTemplate(buf, "story", sv)
+	})
+}
+
+func (r *Renderer) fragment(sv StoryView, text bool, exec func(*bytes.Buffer) error) (string, error) {
+	k := fragKey{story: sv.key, number: sv.Number, text: text}
+	cached := sv.key != 0 && r.cache.enabled()
+	if cached {
+		if s, ok := r.cache.frag(k); ok {
+			return s, nil
+		}
+	}
+	buf := r.bufs.Get().(*bytes.Buffer)
+	defer r.bufs.Put(buf)
+	buf.Reset()
+	if err := exec(buf); err != nil {
+		return "", err
+	}
+	s := buf.String()
+	if cached {
+		r.cache.putFrag(k, s)
+	}
+	return s, nil
 }

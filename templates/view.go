@@ -55,6 +55,8 @@ type StoryView struct {
 	Also       []Link // other outlets, deduplicated, at most maxAlso
 	AlsoMore   int    // outlets beyond maxAlso
 	AlsoNames  string // "Outlet A, Outlet B and 2 more"
+
+	key uint64 // story cache key; 0 when not cached
 }
 
 // Link is a named http(s) link; URL may be empty when the source has no
@@ -87,7 +89,7 @@ func (r *Renderer) view(ed digest.Edition, public bool) View {
 
 	v.Stories = make([]StoryView, 0, len(ed.Stories))
 	for i, st := range ed.Stories {
-		sv := storyView(st, loc)
+		sv := r.storyView(st, ed.Recipient.TimeZone, loc)
 		sv.Number = i + 1
 		sv.Label = fmt.Sprintf("%-4s", strconv.Itoa(i+1)+".")
 		v.Stories = append(v.Stories, sv)
@@ -132,6 +134,26 @@ func (v *View) setStories(all []StoryView, k, engineMore int) {
 	}
 }
 
+// storyView returns the view of st in the zone tz (loaded as loc), from the
+// cache when the same story was seen before.
+func (r *Renderer) storyView(st digest.Story, tz string, loc *time.Location) StoryView {
+	if !r.cache.enabled() {
+		return storyView(st, loc)
+	}
+	k := r.cache.key(st, tz)
+	if sv, ok := r.cache.view(k); ok {
+		return sv
+	}
+	sv := storyView(st, loc)
+	sv.key = k
+	r.cache.putView(k, sv)
+	return sv
+}
+
+// leadFallbackRunes is how much of the lead article stands in for a missing
+// summary.
+const leadFallbackRunes = 600
+
 func storyView(st digest.Story, loc *time.Location) StoryView {
 	lead := st.Lead()
 	sv := StoryView{
@@ -154,7 +176,7 @@ func storyView(st digest.Story, loc *time.Location) StoryView {
 	if len(sv.Paragraphs) == 0 {
 		// No summary (should not happen): the opening of the article is the
 		// most honest stand-in.
-		sv.Paragraphs = cleanParagraphs(lead.Text, 600)
+		sv.Paragraphs = cleanParagraphs(lead.Text, leadFallbackRunes)
 	}
 	if sv.Headline == "" {
 		sv.Headline = "Untitled story"
