@@ -147,12 +147,19 @@ func (c *Clusterer) Cluster(ctx context.Context, articles []digest.Article) ([]d
 	return buildStories(articles, uf), nil
 }
 
-// joinIdentical joins articles with the same content hash or URL.
+// joinIdentical joins articles with the same URL, or the same content hash
+// when the text is long enough to identify an article: feeds often carry
+// items with an empty or one-line body, and those are not thereby alike.
+// Short items join only when title and text are both the same.
 func (c *Clusterer) joinIdentical(docs []doc, uf *unionFind) {
 	byKey := map[string]int{}
 	for i, d := range docs {
-		for _, k := range []string{"h:" + d.hash, "u:" + d.url} {
-			if k == "h:" || k == "u:" {
+		keys := []string{"i:" + d.identity}
+		if d.url != "" {
+			keys = append(keys, "u:"+d.url)
+		}
+		for _, k := range keys {
+			if k == "i:" {
 				continue
 			}
 			if j, ok := byKey[k]; ok {

@@ -91,9 +91,18 @@ func TestClusterer_Cluster(t *testing.T) {
 			art("b", "Brussels raises duty on out-of-quota steel", steelB, t0.Add(time.Hour)),
 			art("d", "EU raises steel tariff", edited, t0.Add(2*time.Hour)),
 		}, [][]string{{"a", "b", "d"}, {"c"}}},
+		// Feeds carry many items with an empty body: same (empty) content
+		// hash, different stories.
 		{"empty texts", []digest.Article{
 			art("a", "", "", time.Time{}), art("b", "", "", time.Time{}),
-		}, [][]string{{"a", "b"}}}, // same (empty) content hash
+			art("c", "Juno swoops around Jupiter", "", t0), art("d", "Mapping the proteome", "", t0),
+		}, [][]string{{"a"}, {"b"}, {"c"}, {"d"}}},
+		{"short items with the same title and text", []digest.Article{
+			art("a", "Featured Advertiser", "", t0), art("b", "Featured Advertiser", "", t0.Add(30*24*time.Hour)),
+		}, [][]string{{"a", "b"}}},
+		{"same short text, different titles", []digest.Article{
+			art("a", "Steel duty rises", "Read more on our website.", t0), art("b", "Rice quota opens", "Read more on our website.", t0),
+		}, [][]string{{"a"}, {"b"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -350,16 +359,41 @@ func TestUnionFind(t *testing.T) {
 }
 
 func TestEntities(t *testing.T) {
-	got := entities(terms.Tokens("The European Commission said on Wednesday. Trade Commissioner Helena Marwick met Turkey's minister; duties of 62.9% hit 140,000 tonnes in 2027. Turkey objected."))
-	for _, want := range []string{"european commission", "trade commissioner helena marwick", "helena", "marwick", "turkey", "#62.9%", "#140000", "#2027"} {
-		if !slices.Contains(got, want) {
-			t.Errorf("entities %q lack %q", got, want)
+	got := map[string]bool{}
+	for _, e := range entities(terms.Tokens("The European Commission said on Wednesday. Trade Commissioner Helena Marwick met Turkey's minister; duties of 62.9% hit 140,000 tonnes in 2027. Turkey objected.")) {
+		got[e.key] = e.head
+	}
+	for key, head := range map[string]bool{
+		"european commission": false, "commission": true, "european": false,
+		"trade commissioner helena marwick": false, "helena": false, "marwick": true,
+		"turkey": true, "#62.9%": true, "#140000": true, "#2027": true,
+	} {
+		h, ok := got[key]
+		if !ok || h != head {
+			t.Errorf("entity %q: present %v head %v; want head %v (all: %v)", key, ok, h, head, got)
 		}
 	}
 	for _, bad := range []string{"the", "duty", "minister", "wednesday"} {
-		if slices.Contains(got, bad) {
-			t.Errorf("entities %q contain %q", got, bad)
+		if _, ok := got[bad]; ok {
+			t.Errorf("entities %v contain %q", got, bad)
 		}
+	}
+}
+
+func TestEntityOverlap(t *testing.T) {
+	// Entity ids are per batch: analyse the texts together.
+	docs := analyse([]digest.Article{
+		{Text: "Donald Trump spoke in Lisbon about fires."},
+		{Text: "A nuclear button, said Donald Trump about Kim."},
+		{Text: "Unrelated filler text."},
+	}, 2)
+	// One person named in full in both texts is one shared entity.
+	a, b := docs[0].entities, docs[1].entities
+	if n, _ := entityOverlap(a, b); n != 1 {
+		t.Errorf("shared entities = %d, want 1 (Trump)", n)
+	}
+	if n, w := entityOverlap(a, nil); n != 0 || w != 0 {
+		t.Errorf("overlap with nothing = %d, %v", n, w)
 	}
 }
 

@@ -201,13 +201,15 @@ func predictedLabels(tb testing.TB, arts []digest.Article, stories []digest.Stor
 }
 
 // Floors for the labelled set, set below the figures measured when the
-// defaults were chosen (precision 1.000, recall 0.889 on 51 articles) so
+// defaults were chosen (precision 0.857, recall 0.900 on 61 articles) so
 // that a change that makes clustering clearly worse fails while small
-// tuning moves do not. The set is small and mostly invented by the
-// authors, so these figures flatter the method; the hard negatives (same
-// subject, different event) are what keeps it honest.
+// tuning moves do not. Most of the set was written by the authors, which
+// flatters the method; the real corpus items include the three false
+// merges it makes (templated calendars, an envoy's two appointments a day
+// apart, two Portuguese items sharing "President of the United States,
+// Donald Trump") and the two State of the Union items it misses.
 const (
-	floorPrecision = 0.90
+	floorPrecision = 0.80
 	floorRecall    = 0.80
 )
 

@@ -16,22 +16,34 @@ import (
 // is trusted; shorter texts collide too easily.
 const minShingles = 12
 
+// minIdentityWords is the fewest words a text needs before its content
+// hash alone identifies an article.
+const minIdentityWords = 25
+
 // doc is what the clusterer knows about one article.
 type doc struct {
-	hash, url string
-	when      time.Time
-	leadText  string  // title and opening sentences, for embeddings
-	lead      vector  // TF-IDF of title and opening sentences
-	body      vector  // TF-IDF of title and whole text
-	entities  []entry // named entities and figures, weighted by IDF
-	simhash   uint64
-	shingles  int
+	// identity is the content hash for texts of minIdentityWords or more,
+	// else a hash of title and text; empty when both are empty.
+	identity string
+	url      string
+	when     time.Time
+	leadText string  // title and opening sentences, for embeddings
+	lead     vector  // TF-IDF of title and opening sentences
+	body     vector  // TF-IDF of title and whole text
+	entities []entry // named entities and figures, weighted by IDF
+	simhash  uint64
+	shingles int
 }
 
 // entry is one weighted feature.
 type entry struct {
 	id int32
 	w  float64
+	// head marks an entity that counts as one name: the last word of a
+	// multi-word name ("Trump" of "Donald Trump"), a lone name or a
+	// figure. Runs and first names weigh in the overlap but are not
+	// counted again, so one shared person is one shared entity.
+	head bool
 }
 
 // vector is a sparse vector sorted by id, normalised to unit length.
@@ -73,7 +85,9 @@ func entityOverlap(a, b []entry) (int, float64) {
 	for i < len(a) && j < len(b) {
 		switch {
 		case a[i].id == b[j].id:
-			shared++
+			if a[i].head || b[j].head {
+				shared++
+			}
 			sw += a[i].w
 			i++
 			j++
@@ -105,7 +119,7 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 	type counts map[int32]float64
 	leadTF := make([]counts, len(articles))
 	bodyTF := make([]counts, len(articles))
-	ents := make([]map[int32]struct{}, len(articles))
+	ents := make([]map[int32]bool, len(articles)) // id → head
 	docs := make([]doc, len(articles))
 	df := map[int32]int{}
 	for i, a := range articles {
@@ -120,7 +134,7 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 			lead += "\n" + sents[k]
 		}
 		d := &docs[i]
-		d.hash, d.url, d.when, d.leadText = a.ContentHash, a.URL, a.Published, lead
+		d.url, d.when, d.leadText = a.URL, a.Published, lead
 		leadTF[i] = counts{}
 		for _, s := range terms.Stems(lead) {
 			leadTF[i][id(s)]++
@@ -138,9 +152,10 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 				bodyTF[i][id(t.Stem)]++
 			}
 		}
-		ents[i] = map[int32]struct{}{}
+		ents[i] = map[int32]bool{}
 		for _, e := range entities(slices.Concat(titleToks, textToks)) {
-			ents[i][id("\x00"+e)] = struct{}{}
+			k := id("\x00" + e.key)
+			ents[i][k] = ents[i][k] || e.head
 		}
 		// Every lead term is also a body term, so the body's terms give
 		// each word's document frequency once.
@@ -151,18 +166,33 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 			df[k]++
 		}
 		d.simhash, d.shingles = simhash(textToks)
+		d.identity = identity(a, len(textToks))
 	}
 	n := float64(len(articles))
 	idf := func(k int32) float64 { return math.Log(1 + n/float64(df[k])) }
 	for i := range docs {
 		docs[i].lead = tfidf(leadTF[i], idf)
 		docs[i].body = tfidf(bodyTF[i], idf)
-		for k := range ents[i] {
-			docs[i].entities = append(docs[i].entities, entry{k, idf(k)})
+		for k, head := range ents[i] {
+			docs[i].entities = append(docs[i].entities, entry{k, idf(k), head})
 		}
 		slices.SortFunc(docs[i].entities, func(a, b entry) int { return int(a.id - b.id) })
 	}
 	return docs
+}
+
+// identity returns the key under which two articles are the same article.
+func identity(a digest.Article, words int) string {
+	if words >= minIdentityWords {
+		if a.ContentHash != "" {
+			return a.ContentHash
+		}
+		return digest.ContentHash(a.Text)
+	}
+	if strings.TrimSpace(a.Title) == "" && strings.TrimSpace(a.Text) == "" {
+		return ""
+	}
+	return "short:" + digest.ContentHash(a.Title+"\n"+a.Text)
 }
 
 // tfidf builds a unit vector with sublinear term frequency.
@@ -171,7 +201,7 @@ func tfidf(tf map[int32]float64, idf func(int32) float64) vector {
 	var norm float64
 	for k, c := range tf {
 		w := (1 + math.Log(c)) * idf(k)
-		v = append(v, entry{k, w})
+		v = append(v, entry{id: k, w: w})
 		norm += w * w
 	}
 	if norm == 0 {
@@ -185,11 +215,18 @@ func tfidf(tf map[int32]float64, idf func(int32) float64) vector {
 	return v
 }
 
+// entity is a name or figure found in a text.
+type entity struct {
+	key  string
+	head bool // see entry.head
+}
+
 // entities returns the names and figures in a token stream: capitalised
-// words that are not merely the start of a sentence (with their multi-word
-// runs, "Helena Marwick"), and numbers of two or more characters ("62.9%",
-// "140000"). Years are kept: "2027" is weak evidence, but evidence.
-func entities(toks []terms.Token) []string {
+// words that are not merely the start of a sentence, each with its
+// multi-word run ("Helena Marwick"), and numbers of two or more characters
+// ("62.9%", "140000"). Years are kept: "2027" is weak evidence, but
+// evidence.
+func entities(toks []terms.Token) []entity {
 	// A word that opens a sentence counts as a name when the text also
 	// uses it capitalised elsewhere ("Turkey's trade ministry ..." and
 	// "... to Turkey").
@@ -199,18 +236,23 @@ func entities(toks []terms.Token) []string {
 			capElsewhere[t.Word] = true
 		}
 	}
-	seen := map[string]bool{}
-	var out []string
-	add := func(s string) {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
+	idx := map[string]int{}
+	var out []entity
+	add := func(key string, head bool) {
+		if i, ok := idx[key]; ok {
+			out[i].head = out[i].head || head
+			return
 		}
+		idx[key] = len(out)
+		out = append(out, entity{key, head})
 	}
 	var run []string
 	flush := func() {
+		for i, w := range run {
+			add(w, i == len(run)-1)
+		}
 		if len(run) > 1 {
-			add(strings.Join(run, " "))
+			add(strings.Join(run, " "), false)
 		}
 		run = run[:0]
 	}
@@ -223,10 +265,9 @@ func entities(toks []terms.Token) []string {
 		case isNum:
 			flush()
 			if len(t.Word) >= 2 {
-				add("#" + strings.TrimRight(t.Word, "."))
+				add("#"+strings.TrimRight(t.Word, "."), true)
 			}
 		case (t.Cap || (t.SentenceStart && capElsewhere[t.Word]) || opensName) && !terms.IsStopword(t.Word) && !calendarWords[t.Word]:
-			add(t.Stem)
 			run = append(run, t.Stem)
 		default:
 			flush()

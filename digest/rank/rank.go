@@ -29,10 +29,12 @@ type Config struct {
 	// DefaultGeneralTerms()).
 	GeneralTerms map[string]float64
 	// Threshold is the relevance below which a story is dropped (default
-	// 0.35, chosen on testdata/relevance.json; see TestEvaluateRelevance).
+	// 0.2, midway between the highest non-trade text (0.14) and the lowest
+	// trade text (0.26) of testdata/relevance.json; see TestEvaluateRelevance).
 	Threshold float64
 	// Saturation is the term density (weighted hits per 100 words) at
-	// which relevance reaches 1-1/e ≈ 0.63 (default 4).
+	// which relevance reaches 1-1/e ≈ 0.63 (default 8; typical trade
+	// stories have densities of 5 to 30, non-trade ones below 2).
 	Saturation float64
 	// TitleWeight multiplies hits in the title, which names the story
 	// (default 3).
@@ -44,6 +46,9 @@ type Config struct {
 	// computing density, so a two-line item cannot score high on one word
 	// (default 120).
 	MinWords int
+	// MaxTopics is how many topics a story gets at most, best first; the
+	// rest are incidental mentions (default 3).
+	MaxTopics int
 	// TopicMin is the weighted hits a topic needs in a story to be assigned
 	// to it (default 3), and TopicMinDensity the hits per 100 words
 	// (default 0.8); both must be met.
@@ -67,11 +72,12 @@ func DefaultConfig() Config {
 	return Config{
 		Topics:            DefaultTopics(),
 		GeneralTerms:      DefaultGeneralTerms(),
-		Threshold:         0.35,
-		Saturation:        4,
+		Threshold:         0.2,
+		Saturation:        8,
 		TitleWeight:       3,
 		ContextRatio:      1,
 		MinWords:          120,
+		MaxTopics:         3,
 		TopicMin:          3,
 		TopicMinDensity:   0.8,
 		HalfLife:          18 * time.Hour,
@@ -105,6 +111,7 @@ func New(cfg Config) *Ranker {
 	cfg.TitleWeight = positive(cfg.TitleWeight, d.TitleWeight)
 	cfg.ContextRatio = positive(cfg.ContextRatio, d.ContextRatio)
 	cfg.MinWords = positive(cfg.MinWords, d.MinWords)
+	cfg.MaxTopics = positive(cfg.MaxTopics, d.MaxTopics)
 	cfg.TopicMin = positive(cfg.TopicMin, d.TopicMin)
 	cfg.TopicMinDensity = positive(cfg.TopicMinDensity, d.TopicMinDensity)
 	cfg.HalfLife = positive(cfg.HalfLife, d.HalfLife)
@@ -177,7 +184,7 @@ func (r *Ranker) Assess(title, text string) Assessment {
 		}
 	}
 	slices.SortStableFunc(passed, func(x, y ts) int { return cmp.Compare(y.score, x.score) })
-	for _, p := range passed {
+	for _, p := range passed[:min(len(passed), r.cfg.MaxTopics)] {
 		a.Topics = append(a.Topics, p.name)
 	}
 	density := 100 * (anchors + share*context) / float64(words)
