@@ -63,11 +63,7 @@ func (c *storyCache) key(st digest.Story, tz string) uint64 {
 	str(s.Headline)
 	str(s.Text)
 	str(s.Backend)
-	if s.Fallback {
-		num(1)
-	} else {
-		num(0)
-	}
+	num(int64(boolInt(s.Fallback)))
 	num(int64(len(s.KeyPoints)))
 	for _, p := range s.KeyPoints {
 		str(p)
@@ -93,12 +89,7 @@ func boolInt(b bool) int {
 	return 0
 }
 
-func (c *storyCache) view(k uint64) (StoryView, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.views[k]
-	return v, ok
-}
+func (c *storyCache) view(k uint64) (StoryView, bool) { return get(c, c.views, k) }
 
 func (c *storyCache) putView(k uint64, v StoryView) {
 	size := 256 + len(v.Headline) + len(v.URL) + len(v.MetaLine) + len(v.AlsoNames)
@@ -111,24 +102,27 @@ func (c *storyCache) putView(k uint64, v StoryView) {
 	for _, l := range v.Also {
 		size += len(l.Name) + len(l.URL)
 	}
+	put(c, c.views, k, v, size)
+}
+
+func (c *storyCache) frag(k fragKey) (string, bool) { return get(c, c.frags, k) }
+
+func (c *storyCache) putFrag(k fragKey, s string) { put(c, c.frags, k, s, len(s)+64) }
+
+// get reads one of the cache's maps under its lock.
+func get[K comparable, V any](c *storyCache, m map[K]V, k K) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := m[k]
+	return v, ok
+}
+
+// put stores v of about size bytes in one of the cache's maps.
+func put[K comparable, V any](c *storyCache, m map[K]V, k K, v V, size int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.make(size)
-	c.views[k] = v
-}
-
-func (c *storyCache) frag(k fragKey) (string, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.frags[k]
-	return s, ok
-}
-
-func (c *storyCache) putFrag(k fragKey, s string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.make(len(s) + 64)
-	c.frags[k] = s
+	m[k] = v
 }
 
 // make accounts for size more bytes, emptying the cache first when they
