@@ -1,0 +1,137 @@
+package feed
+
+import (
+	"context"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/feed/internal/farm"
+)
+
+// BenchmarkGather gathers 200 feeds × 50 items from 8 loopback hosts with
+// 50 ms latency through (*digest.Engine).Gather at the default limits,
+// then gathers again at once, when every feed should answer 304.
+//
+//	go test -run XXX -bench Gather -benchtime 3x ./digest/feed/
+func BenchmarkGather(b *testing.B) {
+	const feeds, items = 200, 50
+	fm, err := farm.Start(farm.Config{Hosts: farm.HostRange(2, 8), Feeds: feeds, Items: items, Latency: 50 * time.Millisecond})
+	if err != nil {
+		b.Skipf("cannot start the loopback feed farm (needs 127.0.0.2-9): %v", err)
+	}
+	defer fm.Close()
+	ctx := context.Background()
+	var (
+		full, second                time.Duration
+		notModified, bytes1, bytes2 int64
+		articles, served1, served2  int64
+		requests1                   int64
+		cpu                         time.Duration
+		runs                        int
+	)
+	for b.Loop() {
+		cfg := DefaultFetcherConfig()
+		cfg.AllowHosts = []string{"127.0.0.0/8"} // the farm is on loopback
+		fetcher := NewFetcher(cfg)
+		opts := Options{Fetcher: fetcher}
+		sources := make([]digest.Source, len(fm.URLs))
+		for i, u := range fm.URLs {
+			sources[i] = NewFeed(u, opts)
+		}
+		store := farm.NewMemStore()
+		eng := &digest.Engine{Store: store, Config: digest.DefaultConfig()}
+
+		fm.ResetStats()
+		var rep digest.Report
+		t0, c0 := time.Now(), cpuTime()
+		if err := eng.Gather(ctx, sources, &rep); err != nil {
+			b.Fatal(err)
+		}
+		full += time.Since(t0)
+		cpu += cpuTime() - c0
+		if len(rep.Errors) > 0 {
+			b.Fatalf("first gather: %d errors, first: %s", len(rep.Errors), rep.Errors[0])
+		}
+		for _, s := range rep.Sources {
+			bytes1 += s.Bytes
+		}
+		articles += int64(rep.ArticlesNew)
+		st1 := fm.Stats()
+		served1 += st1.BodyBytes
+		requests1 += st1.Requests
+
+		fm.ResetStats()
+		var rep2 digest.Report
+		t1 := time.Now()
+		if err := eng.Gather(ctx, sources, &rep2); err != nil {
+			b.Fatal(err)
+		}
+		second += time.Since(t1)
+		for _, s := range rep2.Sources {
+			bytes2 += s.Bytes
+			if s.NotModified {
+				notModified++
+			}
+		}
+		served2 += fm.Stats().BodyBytes
+		fetcher.Close()
+		runs++
+	}
+	n := float64(runs)
+	b.ReportMetric(full.Seconds()/n, "full_s")
+	b.ReportMetric(second.Seconds()/n, "second_s")
+	b.ReportMetric(cpu.Seconds()/n, "full_cpu_s")
+	b.ReportMetric(100*float64(notModified)/(n*feeds), "304_%")
+	b.ReportMetric(float64(bytes1)/n, "full_bytes")
+	b.ReportMetric(float64(bytes2)/n, "second_bytes")
+	b.ReportMetric(float64(articles)/n, "articles")
+	b.ReportMetric(float64(requests1)/n, "full_requests")
+	b.ReportMetric(float64(articles)/full.Seconds(), "articles/s")
+	if served1 != bytes1 || served2 != bytes2 {
+		b.Logf("bytes seen by the farm %d/%d vs by the fetcher %d/%d", served1, served2, bytes1, bytes2)
+	}
+}
+
+// BenchmarkExtract measures main-text extraction (go-trafilatura + Clean)
+// over the 60 pages of the extraction corpus.
+func BenchmarkExtract(b *testing.B) {
+	dir := corpusDir(b, "article-extraction-scrapinghub")
+	truth := readJSONL[truthPage](b, filepath.Join(dir, "ground-truth.jsonl"))
+	pages := make([][]byte, len(truth))
+	var total int64
+	for i, tp := range truth {
+		pages[i] = gunzipFile(b, filepath.Join(dir, tp.HTMLFile))
+		total += int64(len(pages[i]))
+	}
+	// The first extraction pays one-off set-up (regex compilation).
+	if _, err := extractHTML(pages[0], truth[0].URL, ""); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(total)
+	b.ResetTimer()
+	start := time.Now()
+	done := 0
+	for b.Loop() {
+		for i, p := range pages {
+			if _, err := extractHTML(p, truth[i].URL, ""); err != nil {
+				b.Logf("page %d: %v", i, err)
+			}
+			done++
+		}
+	}
+	b.ReportMetric(float64(done)/time.Since(start).Seconds(), "pages/s")
+}
+
+// cpuTime is the CPU time (user + system) this process has used; on a
+// shared machine it says more about our cost than wall time does. It
+// includes the in-process feed farm.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
