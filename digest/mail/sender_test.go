@@ -227,22 +227,31 @@ func TestSender_InvalidMessageIsPermanent(t *testing.T) {
 }
 
 func TestSender_ContextEndsWhileQueued(t *testing.T) {
-	sink := mailtest.StartSink(t, mailtest.SinkOptions{Delay: 150 * time.Millisecond})
+	busy := make(chan struct{})
+	release := make(chan struct{})
+	sink := mailtest.StartSink(t, mailtest.SinkOptions{Rcpt: func(to string) error {
+		if to == "user1@example.org" {
+			close(busy)
+			<-release // hold the only connection until message 2 gave up
+		}
+		return nil
+	}})
 	s := startSender(t, configFor(t, sink.Addr, TLSNone), SenderOptions{Connections: 1})
 	first := make(chan error, 1)
 	go func() { first <- s.Send(context.Background(), msgN(1)) }()
-	time.Sleep(20 * time.Millisecond) // let the only worker take message 1
+	<-busy
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	err := s.Send(ctx, msgN(2))
+	close(release)
 	if !errors.Is(err, context.DeadlineExceeded) || digest.IsPermanent(err) {
 		t.Errorf("queued Send = %v, want a temporary deadline error", err)
 	}
 	if err := <-first; err != nil {
 		t.Fatal(err)
 	}
-	if sink.Count(msgN(2).MessageID) != 0 {
-		t.Error("a message whose caller gave up was still sent")
+	if sink.Count(msgN(2).MessageID) != 0 || sink.Count(msgN(1).MessageID) != 1 {
+		t.Errorf("sink ids = %v, want only message 1", sink.IDs())
 	}
 }
 
