@@ -35,6 +35,8 @@ func (db *DB) SaveArticles(ctx context.Context, articles []digest.Article) ([]di
 				a.Published = now
 			}
 		}
+		a.SourceID, a.SourceName, a.GUID, a.URL = clean(a.SourceID), clean(a.SourceName), clean(a.GUID), clean(a.URL)
+		a.Title, a.Text = clean(a.Title), clean(a.Text)
 		prepared[i] = a
 	}
 	// Repeats inside the batch: the first one wins, as in the feed's order.
@@ -172,7 +174,7 @@ func (db *DB) SaveSourceState(ctx context.Context, st digest.SourceState) error 
 			last_success = excluded.last_success, last_attempt = excluded.last_attempt,
 			last_error = excluded.last_error, consecutive_failures = excluded.consecutive_failures,
 			first_gathered = excluded.first_gathered`),
-		st.SourceID, st.ETag, st.LastModified, db.t(st.LastSuccess), db.t(st.LastAttempt), st.LastError,
+		st.SourceID, clean(st.ETag), clean(st.LastModified), db.t(st.LastSuccess), db.t(st.LastAttempt), clean(st.LastError),
 		st.ConsecutiveFailures, db.t(st.FirstGathered))
 	if err != nil {
 		return fmt.Errorf("save source state %q: %w", st.SourceID, err)
@@ -256,6 +258,7 @@ func (db *DB) SaveSummary(ctx context.Context, s digest.Summary) error {
 	if s.CreatedAt.IsZero() {
 		s.CreatedAt = db.now()
 	}
+	s.Headline, s.Text, s.FallbackReason = clean(s.Headline), clean(s.Text), clean(s.FallbackReason)
 	fallback := 0
 	if s.Fallback {
 		fallback = 1

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
@@ -344,6 +345,8 @@ func (d timeDest) parse(s string) error {
 }
 
 // jsonList encodes a list for a JSON text column; nil is stored as [].
+// encoding/json replaces invalid UTF-8 and escapes NUL, so the text is
+// storable in both databases.
 func jsonList(v []string) string {
 	if len(v) == 0 {
 		return "[]"
@@ -417,4 +420,14 @@ func queryAll[T any](ctx context.Context, q querier, query string, scan func(sca
 		out = append(out, v)
 	}
 	return out, rows.Err()
+}
+
+// clean makes untrusted text storable in both databases alike: Postgres
+// refuses NUL bytes and invalid UTF-8 in TEXT (and would fail the whole
+// batch), SQLite takes them. NULs are dropped and invalid bytes become U+FFFD.
+func clean(s string) string {
+	if utf8.ValidString(s) && !strings.Contains(s, "\x00") {
+		return s
+	}
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 }

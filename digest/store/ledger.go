@@ -99,6 +99,11 @@ func (db *DB) ClaimDelivery(ctx context.Context, id int64, now time.Time, lease 
 // finish moves a row out of status sending and clears its lease; op names
 // the operation for errors. set is the SET list after the common columns.
 func (db *DB) finish(ctx context.Context, op string, id int64, now time.Time, set string, args ...any) error {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = clean(s) // reasons quote SMTP servers
+		}
+	}
 	args = append([]any{db.t(now)}, args...)
 	args = append(args, id)
 	res, err := db.sql.ExecContext(ctx, db.q("UPDATE deliveries SET lease_until = NULL, updated_at = ?, "+set+

@@ -95,7 +95,7 @@ func (db *DB) SaveEdition(ctx context.Context, e digest.ArchivedEdition) error {
 	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO editions (`+editionCols+`) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (edition_date) DO UPDATE SET subject = excluded.subject, html = excluded.html,
 			body = excluded.body, stories = excluded.stories, created_at = excluded.created_at`),
-		e.Date, e.Subject, e.HTML, e.Text, e.Stories, db.t(e.CreatedAt))
+		e.Date, clean(e.Subject), clean(e.HTML), clean(e.Text), e.Stories, db.t(e.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("save edition %s: %w", e.Date, err)
 	}

@@ -49,6 +49,7 @@ func TestDB_Contract(t *testing.T) {
 		{"runs", testRuns},
 		{"editions", testEditions},
 		{"times_utc", testTimesUTC},
+		{"hostile_text", testHostileText},
 		{"migrate_again", testMigrateAgain},
 		{"concurrent_writers", testConcurrentWriters},
 	}
@@ -865,4 +866,35 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// testHostileText stores text with NUL bytes and invalid UTF-8, which
+// Postgres refuses in TEXT, and reads it back alike on both databases.
+func testHostileText(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	bad := "Steel\x00 tariffs \xff\xfe rise"
+	want := "Steel tariffs \uFFFD rise"
+	got := get(db.SaveArticles(ctx, []digest.Article{{SourceID: "s", URL: "https://h.example/1", Title: bad, Text: bad, Published: t0}}))(t)
+	if len(got) != 1 || got[0].Title != want {
+		t.Fatalf("saved %+v", got)
+	}
+	read := get(db.ArticlesSince(ctx, time.Time{}))(t)
+	if len(read) != 1 || read[0].Text != want || read[0].Title != want {
+		t.Fatalf("read back %q", read[0].Text)
+	}
+	check(t, db.SaveSummary(ctx, digest.Summary{ContentHash: "h", Version: "v", Text: bad, KeyPoints: []string{bad}}))
+	s := get(db.Summary(ctx, "h", "v"))(t)
+	if s.Text != want || len(s.KeyPoints) != 1 || s.KeyPoints[0] == "" {
+		t.Fatalf("summary %q %q", s.Text, s.KeyPoints)
+	}
+	d := ensure(t, db, 0, "ann@example.com", "2026-03-29")
+	get(db.ClaimDelivery(ctx, d.ID, t0, time.Minute))(t)
+	check(t, db.MarkFailed(ctx, d.ID, t0, "550 "+bad, true, time.Time{}))
+	if got := get(db.Delivery(ctx, d.ID))(t); got.LastError != "550 "+want {
+		t.Fatalf("last error %q", got.LastError)
+	}
+	id := get(db.SaveRun(ctx, digest.RunRecord{Kind: "now", Report: digest.Report{Errors: []string{bad}}}))(t)
+	if r := get(db.Run(ctx, id))(t); len(r.Report.Errors) != 1 || r.Report.Errors[0] == "" {
+		t.Fatalf("run report errors %q", r.Report.Errors)
+	}
 }
