@@ -228,6 +228,11 @@ func checkSafe(tb testing.TB, msg digest.Message, maxBytes int) {
 			tb.Errorf("HTML links to %q", h)
 		}
 	}
+	// html/template's replacement for a value it refused: our own checks
+	// should have dropped it first.
+	if strings.Contains(msg.HTML, "ZgotmplZ") {
+		tb.Errorf("HTML contains a value html/template refused")
+	}
 	if strings.Contains(strings.ToLower(msg.HTML), "<script") {
 		tb.Errorf("HTML contains <script")
 	}

@@ -10,6 +10,17 @@
 // All article and summary text is untrusted: it is cleaned of control
 // characters, capped in length and escaped by html/template, and only
 // http(s) URLs become links.
+//
+// Writing an override: the files are listed by Files. digest.html.tmpl
+// (html/template), digest.txt.tmpl and subject.txt.tmpl (text/template)
+// receive a View. Each of the two body files defines a "story" template,
+// called as {{story .}} with a StoryView; it sees only that story, which lets
+// the Renderer reuse its output across messages. styles.css holds ".class {
+// ... }" rules only; every static class="..." in digest.html.tmpl becomes the
+// matching style="..." when the Renderer is made. HTML functions: story, mso
+// (an Outlook conditional comment around constant markup), join, upper. Text
+// functions: story, wrap WIDTH INDENT TEXT, hang WIDTH PREFIX TEXT, rule N,
+// join, upper. The subject is made one line whatever the template writes.
 package templates
 
 import (
