@@ -39,13 +39,20 @@ func benchBodies() (text, html string) {
 //	go test ./digest/mail -run XXX -bench 'Pool/messages=10000$' -benchtime 1x
 func BenchmarkSender_Pool(b *testing.B) {
 	for _, n := range []int{2000, 10000} {
-		b.Run("messages="+strconv.Itoa(n), func(b *testing.B) { benchPool(b, n) })
+		b.Run("messages="+strconv.Itoa(n), func(b *testing.B) { benchPool(b, n, false) })
 	}
+	b.Run("starttls/messages=2000", func(b *testing.B) { benchPool(b, 2000, true) })
 }
 
-func benchPool(b *testing.B, n int) {
-	sink := mailtest.StartSink(b, mailtest.SinkOptions{DiscardBodies: true})
-	s := startSender(b, configFor(b, sink.Addr, TLSNone), SenderOptions{Connections: 4})
+func benchPool(b *testing.B, n int, useTLS bool) {
+	opts := mailtest.SinkOptions{DiscardBodies: true}
+	mode, sopts := TLSNone, SenderOptions{Connections: 4}
+	if useTLS {
+		opts.TLS, sopts.RootCAs = mailtest.SelfSignedTLS(b)
+		mode = TLSStartTLS
+	}
+	sink := mailtest.StartSink(b, opts)
+	s := startSender(b, configFor(b, sink.Addr, mode), sopts)
 	text, html := benchBodies()
 	base := testMessage()
 	base.Text, base.HTML = text, html
