@@ -112,6 +112,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		db.sql.Close()
 		return nil, fmt.Errorf("connect to %s store: %w", db.dialect, err)
 	}
+	logger.Debug("store opened", "dialect", db.dialect, "path", db.path)
 	return db, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -13,6 +14,10 @@ import (
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
+
+// ErrSchemaNewer is returned by Migrate when the database was migrated by a
+// newer version of digest; upgrade the binary.
+var ErrSchemaNewer = errors.New("database schema is newer than this binary")
 
 // migration is one embedded schema change, NNNN_name.sql.
 type migration struct {
@@ -100,6 +105,15 @@ func (db *DB) Migrate(ctx context.Context) error {
 	create := "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at {{time}} NOT NULL)"
 	if _, err := conn.ExecContext(ctx, dialectTokens[db.dialect].Replace(create)); err != nil {
 		return fmt.Errorf("migrate: create schema_migrations: %w", err)
+	}
+	// A database migrated by a newer binary: running on it could write rows
+	// the newer schema forbids, so refuse rather than guess.
+	var cur sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT MAX(version) FROM schema_migrations").Scan(&cur); err != nil {
+		return fmt.Errorf("migrate: read schema version: %w", err)
+	}
+	if int(cur.Int64) > len(migs) {
+		return fmt.Errorf("migrate: database schema version %d is newer than this binary's %d: %w", cur.Int64, len(migs), ErrSchemaNewer)
 	}
 	for _, m := range migs {
 		applied, err := db.applyMigration(ctx, conn, m)

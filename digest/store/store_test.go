@@ -691,6 +691,14 @@ func testMigrateAgain(t *testing.T, db *store.DB) {
 		t.Fatalf("migration status %d of %d", cur, latest)
 	}
 	check(t, db.Ping(ctx))
+	// A database from a newer binary is refused, not silently used.
+	if _, err := db.SQL().ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future', '2030-01-01T00:00:00.000000Z')"); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, db.Migrate(ctx), store.ErrSchemaNewer)
+	if cur, latest, err := db.MigrationStatus(ctx); err != nil || cur != 9999 || latest == 9999 {
+		t.Fatalf("status after a newer migration: %d of %d, %v", cur, latest, err)
+	}
 }
 
 // testConcurrentWriters has many goroutines write through one store at
