@@ -308,6 +308,9 @@ func TestBrowser_SignupToUnsubscribe(t *testing.T) {
 	if inv, _ := chromedp.Run(tab, chromedp.Evaluate[int](`document.querySelectorAll("[aria-invalid=true]").length`)); inv != 2 {
 		t.Errorf("%d fields marked invalid, want 2", inv)
 	}
+	if n := store.writeCount(); n != 0 {
+		t.Errorf("a refused sign-up made %d store writes", n)
+	}
 	shot("01-subscribe-errors-phone")
 	run("fill sign-up",
 		chromedp.SetValue(chromedp.CSS("#timezone"), "Asia/Tokyo"),
