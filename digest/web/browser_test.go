@@ -194,18 +194,7 @@ func TestBrowser_SignupToUnsubscribe(t *testing.T) {
 	// pre-filled field proves the inline script ran under the CSP.
 	tab := startBrowser(t, "TZ=Asia/Tokyo")
 	box := startMailbox(t)
-	cfg, err := mail.ParseURL("smtp://" + box.smtpAddr + "?tls=none")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sender, err := mail.NewSender(cfg, mail.SenderOptions{Connections: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sender.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sender.Close() })
+	sender := startSender(t, box.smtpAddr)
 
 	store := &testStore{backend: storetest.Open(t)}
 	signer, err := token.NewSigner([]byte(testSecret))
@@ -402,6 +391,25 @@ func TestBrowser_SignupToUnsubscribe(t *testing.T) {
 		}
 	}
 	t.Logf("screenshots in %s", dir)
+}
+
+// startSender starts a one-connection mail.Sender to a plain-text SMTP
+// server at addr and closes it when t ends.
+func startSender(t *testing.T, addr string) *mail.Sender {
+	t.Helper()
+	cfg, err := mail.ParseURL("smtp://" + addr + "?tls=none")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sender, err := mail.NewSender(cfg, mail.SenderOptions{Connections: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sender.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sender.Close() })
+	return sender
 }
 
 // swapHandler lets a test start the listener before the handler that needs

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
-	"github.com/tradedigest/tradedigest/digest/mail"
 	"github.com/tradedigest/tradedigest/digest/mail/mailtest"
 	"github.com/tradedigest/tradedigest/digest/store/storetest"
 	"github.com/tradedigest/tradedigest/digest/token"
@@ -42,18 +41,7 @@ func TestOneClick_FromMail(t *testing.T) {
 	}
 
 	sink := mailtest.StartSink(t, mailtest.SinkOptions{})
-	cfg, err := mail.ParseURL("smtp://" + sink.Addr + "?tls=none")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sender, err := mail.NewSender(cfg, mail.SenderOptions{Connections: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sender.Start(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sender.Close() })
+	sender := startSender(t, sink.Addr)
 	links := srv.Links()
 	if err := sender.Send(t.Context(), digest.Message{
 		From: "Trade Digest <digest@example.com>", To: sub.Email, Subject: "Trade digest",
