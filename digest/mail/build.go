@@ -60,12 +60,14 @@ type DKIMConfig struct {
 	err  error
 }
 
-// SignedHeaders are the header fields covered by the DKIM signature: go-mail's
-// defaults plus the List-* fields, so that nobody can add or alter an
-// unsubscribe link without breaking the signature.
-var SignedHeaders = []string{
-	"From", "To", "Subject", "Date", "Message-ID", "Content-Type", "MIME-Version",
-	"List-Id", "List-Unsubscribe", "List-Unsubscribe-Post",
+// SignedHeaders returns the header fields covered by the DKIM signature:
+// go-mail's defaults plus the List-* fields, so that nobody can add or alter
+// an unsubscribe link without breaking the signature.
+func SignedHeaders() []string {
+	return []string{
+		"From", "To", "Subject", "Date", "Message-ID", "Content-Type", "MIME-Version",
+		"List-Id", "List-Unsubscribe", "List-Unsubscribe-Post",
+	}
 }
 
 // Validate checks the configuration and parses the key.
@@ -100,7 +102,7 @@ func (c *DKIMConfig) signer(now func() time.Time) (*gomail.DKIMSigner, error) {
 		return nil, err
 	}
 	s := gomail.NewDKIMSigner(c.Domain, c.Selector, key)
-	s.SignHeaders(SignedHeaders...)
+	s.SignHeaders(SignedHeaders()...)
 	// refoldDKIM relies on relaxed header canonicalisation.
 	s.HeaderCanonicalization(gomail.CanonicalizationRelaxed)
 	s.BodyCanonicalization(gomail.CanonicalizationRelaxed)
