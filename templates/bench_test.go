@@ -19,8 +19,9 @@ func typicalEdition(n int) digest.Edition {
 }
 
 // BenchmarkRenderer_Render reports messages rendered per second and their
-// size for 20-story editions, serially and from all CPUs as the sender pool
-// calls it, and for a 200-story edition that must be trimmed.
+// size for 20-story editions, serially, without the story cache, and from all
+// CPUs as the sender pool calls it, and for a 200-story edition that must be
+// trimmed.
 func BenchmarkRenderer_Render(b *testing.B) {
 	r := newRenderer(b, Options{})
 	cases := []struct {
@@ -45,6 +46,16 @@ func BenchmarkRenderer_Render(b *testing.B) {
 			b.ReportMetric(float64(size), "bytes/msg")
 		})
 	}
+	b.Run("typical20-nocache", func(b *testing.B) {
+		r := newRenderer(b, Options{CacheBytes: -1})
+		ed := typicalEdition(20)
+		for b.Loop() {
+			if _, err := r.Render(ed); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	})
 	b.Run("typical20-parallel", func(b *testing.B) {
 		ed := typicalEdition(20)
 		b.RunParallel(func(pb *testing.PB) {
