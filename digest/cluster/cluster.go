@@ -207,24 +207,52 @@ func (c *Clusterer) withinWindow(a, b *doc) bool {
 	return d <= c.cfg.Window && d >= -c.cfg.Window
 }
 
-// joinSameEvent scores every pair published within the window of each
-// other and joins those at or above the threshold.
+// joinSameEvent scores the candidate pairs and joins those at or above the
+// threshold.
 func (c *Clusterer) joinSameEvent(ctx context.Context, docs []doc, uf *unionFind) error {
-	order := timeOrder(docs)
-	for a := range order {
-		if a%64 == 0 && ctx.Err() != nil {
+	return c.eachCandidate(ctx, docs, uf, func(i, j int) {
+		if c.sameEvent(&docs[i], &docs[j]) {
+			uf.union(i, j)
+		}
+	})
+}
+
+// eachCandidate calls fn for every pair of articles, not yet in one story,
+// published within the window of each other and sharing at least one
+// named entity or figure that is not common in the batch. Pairs that share
+// only common entities ("China", "2026" in a batch of trade news) are not
+// candidates: that is weak evidence of one event, and skipping them keeps
+// the work far below all pairs. In batches under 1,000 articles nothing is
+// common (the bar is 50 articles) and every pair sharing an entity is
+// visited.
+func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, uf *unionFind, fn func(i, j int)) error {
+	postings := map[int32][]int{}
+	for i, d := range docs {
+		for _, e := range d.entities {
+			if e.head {
+				postings[e.id] = append(postings[e.id], i)
+			}
+		}
+	}
+	common := max(50, len(docs)/20)
+	seen := make([]int, len(docs)) // seen[j] == i+1: pair (i, j) visited
+	for i := range docs {
+		if i%64 == 0 && ctx.Err() != nil {
 			return fmt.Errorf("cluster articles: %w", ctx.Err())
 		}
-		i := order[a]
-		for _, j := range order[a+1:] {
-			if !docs[i].when.IsZero() && !docs[j].when.IsZero() && docs[j].when.Sub(docs[i].when) > c.cfg.Window {
-				break // sorted by time: every later article is further away
-			}
-			if uf.find(i) == uf.find(j) {
+		for _, e := range docs[i].entities {
+			p := postings[e.id]
+			if !e.head || len(p) > common {
 				continue
 			}
-			if c.sameEvent(&docs[i], &docs[j]) {
-				uf.union(i, j)
+			for _, j := range p {
+				if j <= i || seen[j] == i+1 {
+					continue
+				}
+				seen[j] = i + 1
+				if c.withinWindow(&docs[i], &docs[j]) && uf.find(i) != uf.find(j) {
+					fn(i, j)
+				}
 			}
 		}
 	}
@@ -244,7 +272,8 @@ func (c *Clusterer) score(a, b *doc, ent float64) float64 {
 	return c.cfg.LeadWeight*a.lead.cosine(b.lead) + c.cfg.BodyWeight*a.body.cosine(b.body) + c.cfg.EntityWeight*ent
 }
 
-// joinByEmbedding adds edges between articles whose lead embeddings are close.
+// joinByEmbedding adds edges between candidate articles whose lead
+// embeddings are close.
 func (c *Clusterer) joinByEmbedding(ctx context.Context, docs []doc, uf *unionFind) error {
 	texts := make([]string, len(docs))
 	for i, d := range docs {
@@ -261,24 +290,14 @@ func (c *Clusterer) joinByEmbedding(ctx context.Context, docs []doc, uf *unionFi
 	for i, v := range vecs {
 		norms[i] = norm32(v)
 	}
-	order := timeOrder(docs)
-	for a, i := range order {
-		for _, j := range order[a+1:] {
-			if !docs[i].when.IsZero() && !docs[j].when.IsZero() && docs[j].when.Sub(docs[i].when) > c.cfg.Window {
-				break
-			}
-			if uf.find(i) == uf.find(j) || len(vecs[i]) != len(vecs[j]) || norms[i] == 0 || norms[j] == 0 {
-				continue
-			}
-			if shared, _ := entityOverlap(docs[i].entities, docs[j].entities); shared == 0 {
-				continue
-			}
-			if dot32(vecs[i], vecs[j])/(norms[i]*norms[j]) >= c.cfg.EmbeddingThreshold {
-				uf.union(i, j)
-			}
+	return c.eachCandidate(ctx, docs, uf, func(i, j int) {
+		if len(vecs[i]) != len(vecs[j]) || norms[i] == 0 || norms[j] == 0 {
+			return
 		}
-	}
-	return nil
+		if dot32(vecs[i], vecs[j])/(norms[i]*norms[j]) >= c.cfg.EmbeddingThreshold {
+			uf.union(i, j)
+		}
+	})
 }
 
 func dot32(a, b []float32) float64 {
@@ -290,17 +309,6 @@ func dot32(a, b []float32) float64 {
 }
 
 func norm32(v []float32) float64 { return math.Sqrt(dot32(v, v)) }
-
-// timeOrder returns document indexes sorted by publication time (zero
-// times first, so they meet everyone), then input order.
-func timeOrder(docs []doc) []int {
-	order := make([]int, len(docs))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return docs[a].when.Compare(docs[b].when) })
-	return order
-}
 
 // buildStories turns the union-find components into stories.
 func buildStories(articles []digest.Article, uf *unionFind) []digest.Story {
