@@ -240,3 +240,17 @@ func TestServer_HTTPServer(t *testing.T) {
 		t.Errorf("http.Server without timeouts: %+v", hs)
 	}
 }
+
+func TestServer_Index(t *testing.T) {
+	h := newHarness(t, nil)
+	r := h.do("GET", "/", nil)
+	wantStatus(t, r, http.StatusOK)
+	wantBody(t, r, `href="/subscribe"`, `href="/archive"`, `href="/feed.xml"`, `<link rel="icon"`)
+	wantStatus(t, h.do("GET", "/favicon.ico", nil), http.StatusOK)
+
+	h = newHarness(t, func(c *Config) { c.Mailer, c.Editions = nil, nil })
+	r = h.do("GET", "/", nil)
+	if strings.Contains(r.body, `href="/subscribe"`) || strings.Contains(r.body, `href="/archive"`) {
+		t.Error("index links to disabled pages")
+	}
+}
