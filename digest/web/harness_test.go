@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/store"
 	"github.com/tradedigest/tradedigest/digest/store/storetest"
 	"github.com/tradedigest/tradedigest/digest/token"
 )
@@ -64,6 +65,7 @@ type harness struct {
 	srv    *Server
 	ts     *httptest.Server
 	store  *testStore
+	db     *store.DB // the store behind the wrapper
 	mailer *captureMailer
 	clock  *clock
 	signer *token.Signer
@@ -73,11 +75,18 @@ type harness struct {
 
 func newHarness(t testing.TB, edit func(*Config)) *harness {
 	t.Helper()
+	return newHarnessOn(t, storetest.Open, edit)
+}
+
+// newHarnessOn is newHarness on the store open returns.
+func newHarnessOn(t testing.TB, open func(testing.TB) *store.DB, edit func(*Config)) *harness {
+	t.Helper()
 	h := &harness{t: t, clock: &clock{t: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}, mailer: &captureMailer{}, logs: &syncBuffer{}}
 	// The real store (SQLite in a temporary directory), on the test clock
 	// so that UpdatedAt and token times compare as in production.
-	db := storetest.Open(t)
+	db := open(t)
 	db.Now = h.clock.Now
+	h.db = db
 	h.store = &testStore{backend: db}
 	var err error
 	if h.signer, err = token.NewSigner([]byte(testSecret)); err != nil {
