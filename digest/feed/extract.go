@@ -38,6 +38,12 @@ func Extract(ctx context.Context, target string, opts Options) (Page, error) {
 		if err != nil {
 			return Page{}, fmt.Errorf("extract %q: %w", target, err)
 		}
+		if p.SourceName == "" {
+			p.SourceName = firstNonEmpty(hostName(p.CanonicalURL), hostName(resp.URL))
+		}
+		if opts.Name != "" {
+			p.SourceName = opts.Name
+		}
 		return p, nil
 	}
 	a, err := readArticleFile(target, opts)
@@ -97,10 +103,9 @@ func extractPage(body []byte, pageURL, contentType string, clean func(string) st
 	} else if c, err := CanonicalURL(pageURL); err == nil {
 		p.CanonicalURL = c
 	}
+	// Only the page's own site name: a file falls back to "Local file",
+	// a fetched page to its host (see Extract).
 	p.SourceName = collapseSpace(res.Metadata.Sitename)
-	if p.SourceName == "" {
-		p.SourceName = hostName(p.CanonicalURL)
-	}
 	return p, nil
 }
 

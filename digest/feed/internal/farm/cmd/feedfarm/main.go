@@ -1,0 +1,43 @@
+// Command feedfarm serves synthetic news feeds on loopback addresses with
+// a fixed latency, writes their OPML list and runs until interrupted. It
+// backs scripts/bench-rss2email.sh.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest/feed/internal/farm"
+)
+
+func main() {
+	first := flag.Int("first-host", 2, "first loopback address 127.0.0.N")
+	hosts := flag.Int("hosts", 8, "number of loopback addresses")
+	feeds := flag.Int("feeds", 200, "number of feeds")
+	items := flag.Int("items", 50, "items per feed")
+	latency := flag.Duration("latency", 50*time.Millisecond, "delay before every reply")
+	opml := flag.String("opml", "farm.opml", "where to write the OPML list")
+	flag.Parse()
+
+	fm, err := farm.Start(farm.Config{Hosts: farm.HostRange(*first, *hosts), Feeds: *feeds, Items: *items, Latency: *latency})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "feedfarm:", err)
+		os.Exit(1)
+	}
+	defer fm.Close()
+	if err := os.WriteFile(*opml, fm.OPML(), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "feedfarm:", err)
+		os.Exit(1)
+	}
+	fmt.Printf("feedfarm: %d feeds x %d items on %d hosts, latency %s, list in %s\n", *feeds, *items, *hosts, *latency, *opml)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	st := fm.Stats()
+	fmt.Printf("feedfarm: served %d requests, %d not modified, %d body bytes\n", st.Requests, st.NotModified, st.BodyBytes)
+}
