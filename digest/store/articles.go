@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
@@ -54,27 +55,11 @@ func (db *DB) SaveArticles(ctx context.Context, articles []digest.Article) ([]di
 	var isNew []bool
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		isNew = make([]bool, len(prepared)) // afresh on a retry
-		// ON CONFLICT without a target skips a row that breaks any of the
-		// three unique indexes, on both databases.
-		stmt, err := tx.PrepareContext(ctx, db.q(`INSERT INTO articles
-			(source_id, source_name, guid, url, title, body, published, fetched_at, content_hash, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT DO NOTHING RETURNING id`))
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for _, i := range order {
-			a := &prepared[i]
-			err := stmt.QueryRowContext(ctx, a.SourceID, a.SourceName, a.GUID, a.URL, a.Title, a.Text,
-				db.t(a.Published), db.t(a.FetchedAt), a.ContentHash, db.t(now)).Scan(&a.ID)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue // known already
+		for start := 0; start < len(order); start += articleChunk {
+			chunk := order[start:min(start+articleChunk, len(order))]
+			if err := db.insertArticles(ctx, tx, prepared, chunk, now, isNew); err != nil {
+				return err
 			}
-			if err != nil {
-				return fmt.Errorf("insert article %q: %w", a.URL, err)
-			}
-			isNew[i] = true
 		}
 		return nil
 	})
@@ -90,6 +75,62 @@ func (db *DB) SaveArticles(ctx context.Context, articles []digest.Article) ([]di
 		}
 	}
 	return fresh, nil
+}
+
+// articleChunk is how many articles one INSERT carries: 10 parameters each,
+// well under SQLite's and Postgres's parameter limits, and one round trip
+// instead of a hundred.
+const articleChunk = 100
+
+// articleKey identifies a row that an INSERT ... RETURNING gives back.
+type articleKey struct{ source, guid, url, hash string }
+
+// insertArticles inserts the articles at idx in one statement, sets the IDs
+// of those stored and marks them in isNew. ON CONFLICT without a target
+// skips a row that breaks any of the three unique indexes, on both
+// databases.
+func (db *DB) insertArticles(ctx context.Context, tx *sql.Tx, articles []digest.Article, idx []int, now time.Time, isNew []bool) error {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO articles (source_id, source_name, guid, url, title, body, published, fetched_at, content_hash, created_at) VALUES `)
+	args := make([]any, 0, 10*len(idx))
+	byKey := make(map[articleKey][]int, len(idx))
+	for n, i := range idx {
+		if n > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		a := articles[i]
+		args = append(args, a.SourceID, a.SourceName, a.GUID, a.URL, a.Title, a.Text,
+			db.t(a.Published), db.t(a.FetchedAt), a.ContentHash, db.t(now))
+		k := articleKey{a.SourceID, a.GUID, a.URL, a.ContentHash}
+		byKey[k] = append(byKey[k], i)
+	}
+	q.WriteString(" ON CONFLICT DO NOTHING RETURNING id, source_id, guid, url, content_hash")
+	rows, err := tx.QueryContext(ctx, db.q(q.String()), args...)
+	if err != nil {
+		return fmt.Errorf("insert articles: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var k articleKey
+		if err := rows.Scan(&id, &k.source, &k.guid, &k.url, &k.hash); err != nil {
+			return fmt.Errorf("insert articles: %w", err)
+		}
+		// Only articles without URL, GUID and text can share a key, and
+		// then any of them may take the id.
+		list := byKey[k]
+		if len(list) == 0 {
+			return fmt.Errorf("insert articles: the database returned an article that was not sent (%q)", k.url)
+		}
+		articles[list[0]].ID = id
+		isNew[list[0]] = true
+		byKey[k] = list[1:]
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("insert articles: %w", err)
+	}
+	return nil
 }
 
 // firstOccurrences returns the indexes of the articles that do not repeat

@@ -31,6 +31,7 @@ func TestDB_Contract(t *testing.T) {
 	cases := []contractCase{
 		{"articles/dedupe", testArticlesDedupe},
 		{"articles/since", testArticlesSince},
+		{"articles/large_batch", testArticlesLargeBatch},
 		{"sources/state", testSourceState},
 		{"sources/registered", testRegisteredSources},
 		{"summaries/cache", testSummaries},
@@ -814,12 +815,13 @@ func TestDB_SaveArticlesDeadlockRetried(t *testing.T) {
 			t.Cleanup(func() { db.Close() })
 			check(t, db.Migrate(t.Context()))
 			if dialect == store.Postgres {
-				// Hold each batch after its first row, so that both hold one
-				// URL and then want the other's.
+				// Hold each batch before its second row, so that both hold
+				// one URL and then want the other's (a BEFORE trigger runs
+				// between the rows of one multi-row INSERT).
 				for _, q := range []string{
 					`CREATE FUNCTION pause_first() RETURNS trigger LANGUAGE plpgsql AS $$
-					BEGIN IF NEW.content_hash LIKE 'h1-%' OR NEW.content_hash LIKE 'h3-%' THEN PERFORM pg_sleep(0.3); END IF; RETURN NEW; END $$`,
-					`CREATE TRIGGER pause_first AFTER INSERT ON articles FOR EACH ROW EXECUTE FUNCTION pause_first()`,
+					BEGIN IF NEW.content_hash LIKE 'h2-%' OR NEW.content_hash LIKE 'h4-%' THEN PERFORM pg_sleep(0.3); END IF; RETURN NEW; END $$`,
+					`CREATE TRIGGER pause_first BEFORE INSERT ON articles FOR EACH ROW EXECUTE FUNCTION pause_first()`,
 				} {
 					if _, err := db.SQL().ExecContext(t.Context(), q); err != nil {
 						t.Fatal(err)
@@ -904,5 +906,40 @@ func testHostileText(t *testing.T, db *store.DB) {
 	id := get(db.SaveRun(ctx, digest.RunRecord{Kind: "now", Report: digest.Report{Errors: []string{bad}}}))(t)
 	if r := get(db.Run(ctx, id))(t); len(r.Report.Errors) != 1 || r.Report.Errors[0] == "" {
 		t.Fatalf("run report errors %q", r.Report.Errors)
+	}
+}
+
+// testArticlesLargeBatch saves more articles than one INSERT carries, with
+// repeats across the chunks and keyless articles, and checks that every new
+// one comes back once, in input order, with its own id.
+func testArticlesLargeBatch(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	var batch []digest.Article
+	for i := range 250 {
+		k := i
+		if i >= 200 {
+			k = i - 200 // a repeat of an earlier URL, GUID and text
+		}
+		batch = append(batch, article("s", fmt.Sprint(k), fmt.Sprintf("https://l.example/%d", k), fmt.Sprintf("text %d", k), t0))
+	}
+	for range 3 {
+		batch = append(batch, digest.Article{SourceID: "s", Title: "no keys", Published: t0})
+	}
+	got := get(db.SaveArticles(ctx, batch))(t)
+	if len(got) != 203 {
+		t.Fatalf("saved %d, want 203", len(got))
+	}
+	ids := map[int64]bool{}
+	for i, a := range got {
+		if a.ID == 0 || ids[a.ID] {
+			t.Fatalf("article %d has id %d (repeated or zero)", i, a.ID)
+		}
+		ids[a.ID] = true
+		if i < 200 && a.URL != fmt.Sprintf("https://l.example/%d", i) {
+			t.Fatalf("article %d is %q: not in input order", i, a.URL)
+		}
+	}
+	if all := get(db.ArticlesSince(ctx, time.Time{}))(t); len(all) != 203 {
+		t.Fatalf("store holds %d", len(all))
 	}
 }
