@@ -33,6 +33,9 @@ type labelled struct {
 	// Corpus names a feed under corpusDir whose item with Title supplies
 	// the text and time.
 	Corpus string `json:"corpus"`
+	// Scrapinghub is the id of an article of the extraction corpus whose
+	// annotated text is the article's text.
+	Scrapinghub string `json:"scrapinghub"`
 }
 
 // loadLabelled reads the labelled set and resolves corpus references. It
@@ -51,6 +54,7 @@ func loadLabelled(tb testing.TB) ([]digest.Article, []string, int) {
 		tb.Fatalf("parse labelled set: %v", err)
 	}
 	feeds := map[string]*gofeed.Feed{}
+	bodies := readScrapinghub(tb)
 	var arts []digest.Article
 	var gold []string
 	missing := 0
@@ -62,6 +66,17 @@ func loadLabelled(tb testing.TB) ([]digest.Article, []string, int) {
 				tb.Fatalf("article %s: bad time: %v", l.ID, err)
 			}
 			a.Published = t
+		}
+		if l.Scrapinghub != "" {
+			if bodies == nil {
+				missing++
+				continue
+			}
+			text, ok := bodies[l.Scrapinghub]
+			if !ok {
+				tb.Fatalf("article %s: not in the extraction corpus", l.ID)
+			}
+			a.Text = text
 		}
 		if l.Corpus != "" {
 			f, ok := feeds[l.Corpus]
@@ -90,6 +105,31 @@ func loadLabelled(tb testing.TB) ([]digest.Article, []string, int) {
 		gold = append(gold, l.Cluster)
 	}
 	return arts, gold, missing
+}
+
+// readScrapinghub returns the annotated article texts of the extraction
+// corpus by id; nil when the corpus is absent.
+func readScrapinghub(tb testing.TB) map[string]string {
+	tb.Helper()
+	raw, err := os.ReadFile(filepath.Join(corpusDir, "article-extraction-scrapinghub", "ground-truth.jsonl"))
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		tb.Fatalf("read extraction corpus: %v", err)
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var g struct {
+			ID          string `json:"id"`
+			ArticleBody string `json:"articleBody"`
+		}
+		if err := json.Unmarshal([]byte(line), &g); err != nil {
+			tb.Fatalf("parse extraction corpus: %v", err)
+		}
+		out[g.ID] = g.ArticleBody
+	}
+	return out
 }
 
 func cmpOr(s ...string) string {
@@ -201,16 +241,18 @@ func predictedLabels(tb testing.TB, arts []digest.Article, stories []digest.Stor
 }
 
 // Floors for the labelled set, set below the figures measured when the
-// defaults were chosen (precision 0.857, recall 0.900 on 61 articles) so
-// that a change that makes clustering clearly worse fails while small
-// tuning moves do not. Most of the set was written by the authors, which
-// flatters the method; the real corpus items include the three false
-// merges it makes (templated calendars, an envoy's two appointments a day
-// apart, two Portuguese items sharing "President of the United States,
-// Donald Trump") and the two State of the Union items it misses.
+// defaults were chosen (precision 0.839, recall 0.929 on 119 articles, 78
+// of them real) so that a change that makes clustering clearly worse fails
+// while small tuning moves do not. The invented articles flatter the
+// method; the real ones hold all five of its false merges (templated
+// calendars, an envoy's two appointments a day apart, two Portuguese items
+// sharing "President of the United States, Donald Trump", a market
+// roundup and one of the stories it mentions, two impeachment-hearing
+// reports on different witnesses) and both of its misses (State of the
+// Union video items).
 const (
-	floorPrecision = 0.80
-	floorRecall    = 0.80
+	floorPrecision = 0.75
+	floorRecall    = 0.85
 )
 
 // TestEvaluate prints pairwise precision, recall and F1 of the clusterer on

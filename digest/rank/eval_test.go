@@ -36,7 +36,8 @@ func loadRelevance(tb testing.TB) ([]relevanceCase, int) {
 		Articles []struct{ ID, Title, Text string }
 	}
 	readJSON(tb, filepath.Join("..", "cluster", "testdata", "labelled.json"), &clusterSet)
-	frank, frankOK := readFrank(tb)
+	frank, frankOK := readJSONL(tb, filepath.Join(corpusDir, "summarization-frank", "pairs.jsonl"), "id", "article")
+	extraction, extractionOK := readJSONL(tb, filepath.Join(corpusDir, "article-extraction-scrapinghub", "ground-truth.jsonl"), "id", "articleBody")
 	var out []relevanceCase
 	missing := 0
 	for _, it := range set.Items {
@@ -50,12 +51,16 @@ func loadRelevance(tb testing.TB) ([]relevanceCase, int) {
 				tb.Fatalf("relevance set: %s not in the cluster set", it.Ref)
 			}
 			c.ID, c.Title, c.Text = it.Ref, clusterSet.Articles[i].Title, clusterSet.Articles[i].Text
-		case "frank":
-			if !frankOK {
+		case "frank", "scrapinghub":
+			texts, ok := frank, frankOK
+			if kind == "scrapinghub" {
+				texts, ok = extraction, extractionOK
+			}
+			if !ok {
 				missing++
 				continue
 			}
-			text, ok := frank[id]
+			text, ok := texts[id]
 			if !ok {
 				tb.Fatalf("relevance set: %s not in the corpus", it.Ref)
 			}
@@ -79,30 +84,32 @@ func readJSON(tb testing.TB, path string, v any) {
 	}
 }
 
-// readFrank returns the article texts of the FRANK pairs by id; false when
-// the corpus is absent. The articles have no titles.
-func readFrank(tb testing.TB) (map[string]string, bool) {
+// readJSONL returns the textField of each line of a JSON-lines corpus file
+// by its idField; false when the corpus is absent.
+func readJSONL(tb testing.TB, path, idField, textField string) (map[string]string, bool) {
 	tb.Helper()
-	f, err := os.Open(filepath.Join(corpusDir, "summarization-frank", "pairs.jsonl"))
+	f, err := os.Open(path)
 	if os.IsNotExist(err) {
 		return nil, false
 	}
 	if err != nil {
-		tb.Fatalf("open frank pairs: %v", err)
+		tb.Fatalf("open corpus: %v", err)
 	}
 	defer f.Close()
 	out := map[string]string{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
 	for sc.Scan() {
-		var p struct{ ID, Article string }
-		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
-			tb.Fatalf("parse frank pair: %v", err)
+		var rec map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			tb.Fatalf("parse %s: %v", path, err)
 		}
-		out[p.ID] = p.Article
+		id, _ := rec[idField].(string)
+		text, _ := rec[textField].(string)
+		out[id] = text
 	}
 	if err := sc.Err(); err != nil {
-		tb.Fatalf("read frank pairs: %v", err)
+		tb.Fatalf("read %s: %v", path, err)
 	}
 	return out, true
 }

@@ -29,7 +29,7 @@ type Config struct {
 	// DefaultGeneralTerms()).
 	GeneralTerms map[string]float64
 	// Threshold is the relevance below which a story is dropped (default
-	// 0.2, midway between the highest non-trade text (0.14) and the lowest
+	// 0.2, between the highest non-trade text (0.15) and the lowest
 	// trade text (0.26) of testdata/relevance.json; see TestEvaluateRelevance).
 	Threshold float64
 	// Saturation is the term density (weighted hits per 100 words) at
