@@ -132,10 +132,13 @@ func (c *Clusterer) Cluster(ctx context.Context, articles []digest.Article) ([]d
 	docs := analyse(articles, c.cfg.LeadSentences)
 	uf := newUnionFind(len(docs))
 	c.joinIdentical(docs, uf)
+	identical := uf.merges
 	c.joinNearDuplicates(docs, uf)
+	nearDup := uf.merges - identical
 	if err := c.joinSameEvent(ctx, docs, uf); err != nil {
 		return nil, err
 	}
+	sameEvent := uf.merges - identical - nearDup
 	if c.cfg.Embedder != nil {
 		if err := c.joinByEmbedding(ctx, docs, uf); err != nil {
 			if ctx.Err() != nil {
@@ -144,7 +147,11 @@ func (c *Clusterer) Cluster(ctx context.Context, articles []digest.Article) ([]d
 			c.cfg.Logger.Warn("embeddings unavailable; clustering without them", "error", err)
 		}
 	}
-	return buildStories(articles, uf), nil
+	stories := buildStories(articles, uf)
+	c.cfg.Logger.Debug("articles clustered", "articles", len(articles), "stories", len(stories),
+		"identical_joins", identical, "near_duplicate_joins", nearDup, "same_event_joins", sameEvent,
+		"embedding_joins", uf.merges-identical-nearDup-sameEvent)
+	return stories, nil
 }
 
 // joinIdentical joins articles with the same URL, or the same content hash
@@ -370,6 +377,7 @@ func cmpTime(a, b time.Time) int {
 // unionFind is a disjoint-set forest with path halving and union by size.
 type unionFind struct {
 	parent, size []int
+	merges       int // unions that joined two sets, for the log
 }
 
 func newUnionFind(n int) *unionFind {
@@ -399,4 +407,5 @@ func (u *unionFind) union(a, b int) {
 	}
 	u.parent[rb] = ra
 	u.size[ra] += u.size[rb]
+	u.merges++
 }

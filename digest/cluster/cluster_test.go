@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -148,6 +149,25 @@ func checkPartition(tb testing.TB, articles []digest.Article, stories []digest.S
 	for k, v := range count {
 		if v != 0 {
 			tb.Fatalf("article %.40q appears %d times more in the input than in stories", k, v)
+		}
+	}
+}
+
+func TestClusterer_ClusterLogs(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	arts := []digest.Article{
+		art("a", "EU to lift steel safeguard tariff to 40%", steelA, t0),
+		art("b", "Brussels raises duty on out-of-quota steel", steelB, t0.Add(time.Hour)),
+		art("c", "Steel copy", steelA, t0.Add(2*time.Hour)),
+		art("d", "Riverside United win the derby", football, t0),
+	}
+	if _, err := New(Config{Logger: log}).Cluster(context.Background(), arts); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"articles=4", "stories=2", "identical_joins=1", "same_event_joins=1"} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("log %q lacks %q", buf.String(), want)
 		}
 	}
 }
