@@ -188,3 +188,36 @@ func TestDB_WritersOnSeveralHandles(t *testing.T) {
 		})
 	}
 }
+
+// TestOpen_WarnsOnReadableFile checks that an existing database others can
+// read is reported (and left alone: the operator chose the mode).
+func TestOpen_WarnsOnReadableFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.db")
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil { // whatever the umask did
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	db, err := store.Open(t.Context(), path, slog.New(slog.NewTextHandler(&logs, nil)))
+	check(t, err)
+	defer db.Close()
+	if !strings.Contains(logs.String(), "readable by other users") {
+		t.Fatalf("no warning about a 0644 database; logs: %q", logs.String())
+	}
+}
+
+func TestOpen_PostgresUnreachable(t *testing.T) {
+	_, err := store.Open(t.Context(), "postgres://digest:secret-password@127.0.0.1:1/digest?connect_timeout=2&sslmode=disable", nil)
+	if err == nil {
+		t.Fatal("opened an unreachable Postgres")
+	}
+	t.Logf("error: %v", err)
+	if !strings.Contains(err.Error(), "connect to postgres store") {
+		t.Fatalf("error does not name the operation: %v", err)
+	}
+	if strings.Contains(err.Error(), "secret-password") {
+		t.Fatalf("the error shows the password: %v", err)
+	}
+}
