@@ -338,3 +338,33 @@ func TestNew_defaults(t *testing.T) {
 		t.Errorf("custom topic not assigned: %+v", a)
 	}
 }
+
+func TestValidateTopics(t *testing.T) {
+	terms := map[string]float64{"widget": 2}
+	tests := []struct {
+		name    string
+		topics  []Topic
+		wantErr string
+	}{
+		{"defaults", DefaultTopics(), ""},
+		{"none", nil, ""},
+		{"empty name", []Topic{{Terms: terms}}, "topic 1: name is empty"},
+		{"bad name", []Topic{{Name: "Export Controls", Terms: terms}}, `topic 1 ("Export Controls"): name may hold`},
+		{"duplicate name", []Topic{{Name: "a", Terms: terms}, {Name: "a", Terms: terms}}, `topic 2 ("a"): name or label "a" is used twice`},
+		{"label clashes with a name", []Topic{{Name: "tariffs", Terms: terms}, {Name: "duties", Label: "Tariffs", Terms: terms}}, `topic 2 ("duties")`},
+		{"no positive term", []Topic{{Name: "a", Terms: map[string]float64{"x": 0}}}, "needs at least one term"},
+		{"context only", []Topic{{Name: "a", Context: terms}}, "needs at least one term"},
+		{"empty term", []Topic{{Name: "a", Terms: map[string]float64{" ": 1}}}, "empty term"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ValidateTopics(tt.topics)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("unexpected error %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("error %v, want it to contain %q", err, tt.wantErr)
+			}
+		})
+	}
+}

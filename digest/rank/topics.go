@@ -1,6 +1,9 @@
 package rank
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Topic is a subject subscribers can choose, recognised by weighted terms.
 // A term is a word or phrase matched case-insensitively on word boundaries
@@ -184,4 +187,43 @@ func topicKey(s string) string {
 		}
 	}
 	return strings.Join(f, "-")
+}
+
+// ValidateTopics checks topics from a configuration file: every topic has
+// a name made of lower-case letters, digits and hyphens, names and labels
+// are unique, and at least one anchor term has a positive weight. The
+// error names the first offending topic (by position and name).
+func ValidateTopics(topics []Topic) error {
+	names := map[string]bool{}
+	for i, t := range topics {
+		if t.Name == "" {
+			return fmt.Errorf("topic %d: name is empty", i+1)
+		}
+		for _, r := range t.Name {
+			if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+				return fmt.Errorf("topic %d (%q): name may hold only a-z, 0-9 and '-'", i+1, t.Name)
+			}
+		}
+		keys := []string{topicKey(t.Name), topicKey(t.Label)}
+		for j, k := range keys {
+			if k == "" || (j == 1 && k == keys[0]) {
+				continue // a label may spell the name
+			}
+			if names[k] {
+				return fmt.Errorf("topic %d (%q): name or label %q is used twice", i+1, t.Name, k)
+			}
+			names[k] = true
+		}
+		anchored := false
+		for term, w := range t.Terms {
+			if strings.TrimSpace(term) == "" {
+				return fmt.Errorf("topic %d (%q): empty term", i+1, t.Name)
+			}
+			anchored = anchored || w > 0
+		}
+		if !anchored {
+			return fmt.Errorf("topic %d (%q): needs at least one term with a positive weight", i+1, t.Name)
+		}
+	}
+	return nil
 }
