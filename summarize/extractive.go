@@ -203,6 +203,8 @@ var boilerplate = []struct {
 	{"follow us", nil},
 	{"advertisement", nil},
 	{"continue reading", nil},
+	// Planted instructions aimed at an LLM are not news either.
+	{"instructions", regexp.MustCompile(`\b(ignore|disregard|forget)\b.{0,40}\b(previous|prior|above|earlier|all|your)\b.{0,20}\binstructions\b`)},
 }
 
 func isBoilerplate(s string) bool {

@@ -1,0 +1,438 @@
+// Package openaitest is a fake OpenAI-compatible chat completions server
+// for tests: a real HTTP peer on loopback that records every request and
+// can be told to be slow, rate-limit, fail, hang, answer badly or answer
+// like a naive model that obeys instructions planted in an article.
+//
+// It answers POST /v1/chat/completions and /chat/completions with a valid
+// structured summary derived from the article text it finds between the
+// <<<ARTICLE>>> and <<<END ARTICLE>>> lines of the prompt (headline from
+// the title, summary = first sentence), or with a one-paragraph digest lead
+// when the prompt lists <<<STORIES>>>.
+package openaitest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Fault is what the server does with a request instead of (or on top of)
+// answering it well.
+type Fault int
+
+// Faults.
+const (
+	OK            Fault = iota
+	RateLimited         // 429 with Retry-After (see SetRetryAfter)
+	ServerError         // 500
+	Unavailable         // 503
+	Hang                // never answers until the client gives up
+	InvalidJSON         // 200, but the message content is not JSON
+	BrokenBody          // 200 with a body that is not JSON at all
+	TooLong             // 200, every field ten times too long
+	Fenced              // 200, the JSON wrapped in prose and a ```json fence
+	Unauthorized        // 401 echoing the presented key, as some servers do
+	Forbidden           // 403
+	NotFound            // 404 (unknown model)
+	BadRequest          // 400 unrelated to the response format
+	MissingPoints       // 200, valid JSON with a single key point
+)
+
+// Request is one recorded request.
+type Request struct {
+	Path          string
+	Authorization string
+	Model         string
+	System        string // the system message
+	User          string // the user message
+	Article       string // text between the article delimiters, if any
+	Format        string // response_format.type: json_schema, json_object or ""
+	Schema        json.RawMessage
+	MaxTokens     int
+	Received      time.Time
+}
+
+// Server is the fake. The zero value is not usable; call New.
+type Server struct {
+	// URL is the base URL to give as OPENAI_BASE_URL (ends in /v1).
+	URL string
+
+	srv  *httptest.Server
+	done chan struct{}
+
+	mu           sync.Mutex
+	requests     []Request
+	queue        []Fault
+	always       Fault
+	latency      time.Duration
+	retryAfter   string
+	key          string
+	rejectSchema bool
+	rejectJSON   bool
+	inFlight     int
+	maxInFlight  int
+}
+
+// New starts a fake server on loopback; it is closed when the test ends.
+func New(tb testing.TB) *Server {
+	tb.Helper()
+	s := &Server{done: make(chan struct{}), retryAfter: "1"}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/chat/completions", s.chat)
+	mux.HandleFunc("POST /chat/completions", s.chat)
+	s.srv = httptest.NewServer(mux)
+	s.URL = s.srv.URL + "/v1"
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Close stops the server, releasing hung requests first.
+func (s *Server) Close() {
+	s.mu.Lock()
+	select {
+	case <-s.done:
+		s.mu.Unlock()
+		return
+	default:
+		close(s.done)
+	}
+	s.mu.Unlock()
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+}
+
+// SetLatency delays every answer by d.
+func (s *Server) SetLatency(d time.Duration) { s.with(func() { s.latency = d }) }
+
+// SetFault makes every request meet f (after any queued faults).
+func (s *Server) SetFault(f Fault) { s.with(func() { s.always = f }) }
+
+// Queue makes the next requests meet fs, one each, in order.
+func (s *Server) Queue(fs ...Fault) { s.with(func() { s.queue = append(s.queue, fs...) }) }
+
+// SetRetryAfter sets the Retry-After value of 429 and 503 answers ("" for
+// none).
+func (s *Server) SetRetryAfter(v string) { s.with(func() { s.retryAfter = v }) }
+
+// RequireKey makes requests without "Bearer key" fail with 401.
+func (s *Server) RequireKey(key string) { s.with(func() { s.key = key }) }
+
+// RejectSchema makes json_schema response formats fail with 400, like
+// servers that only know JSON mode; RejectJSONMode does the same for
+// json_object.
+func (s *Server) RejectSchema(v bool)   { s.with(func() { s.rejectSchema = v }) }
+func (s *Server) RejectJSONMode(v bool) { s.with(func() { s.rejectJSON = v }) }
+
+// Requests returns a copy of the recorded requests.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// Count returns how many requests arrived.
+func (s *Server) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.requests)
+}
+
+// MaxInFlight returns the most requests the server held at once.
+func (s *Server) MaxInFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxInFlight
+}
+
+// Reset forgets recorded requests and the in-flight peak.
+func (s *Server) Reset() {
+	s.with(func() { s.requests, s.maxInFlight = nil, 0 })
+}
+
+func (s *Server) with(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f()
+}
+
+type wireRequest struct {
+	Model    string `json:"model"`
+	Messages []struct {
+		Role    string `json:"role"`
+		Content string `json:"content"`
+	} `json:"messages"`
+	MaxTokens      int `json:"max_tokens"`
+	ResponseFormat *struct {
+		Type       string `json:"type"`
+		JSONSchema *struct {
+			Schema json.RawMessage `json:"schema"`
+		} `json:"json_schema"`
+	} `json:"response_format"`
+}
+
+func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
+	var wr wireRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<20)).Decode(&wr); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "could not parse body: "+err.Error())
+		return
+	}
+	rec := Request{Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Model: wr.Model,
+		MaxTokens: wr.MaxTokens, Received: time.Now()}
+	for _, m := range wr.Messages {
+		switch m.Role {
+		case "system":
+			rec.System = m.Content
+		case "user":
+			rec.User = m.Content
+		}
+	}
+	rec.Article = between(rec.User, "<<<ARTICLE>>>", "<<<END ARTICLE>>>")
+	if wr.ResponseFormat != nil {
+		rec.Format = wr.ResponseFormat.Type
+		if wr.ResponseFormat.JSONSchema != nil {
+			rec.Schema = wr.ResponseFormat.JSONSchema.Schema
+		}
+	}
+
+	s.mu.Lock()
+	s.requests = append(s.requests, rec)
+	fault := s.always
+	if len(s.queue) > 0 {
+		fault, s.queue = s.queue[0], s.queue[1:]
+	}
+	latency, retryAfter, key := s.latency, s.retryAfter, s.key
+	rejectSchema, rejectJSON := s.rejectSchema, s.rejectJSON
+	s.inFlight++
+	s.maxInFlight = max(s.maxInFlight, s.inFlight)
+	s.mu.Unlock()
+	defer s.with(func() { s.inFlight-- })
+
+	if latency > 0 {
+		select {
+		case <-time.After(latency):
+		case <-r.Context().Done():
+			return
+		case <-s.done:
+			return
+		}
+	}
+	if key != "" && rec.Authorization != "Bearer "+key {
+		fault = Unauthorized
+	}
+	switch {
+	case rejectSchema && rec.Format == "json_schema":
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "response_format json_schema is not supported by this model")
+		return
+	case rejectJSON && rec.Format == "json_object":
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "response_format json_object is not supported by this model")
+		return
+	}
+	switch fault {
+	case RateLimited, Unavailable:
+		if retryAfter != "" {
+			w.Header().Set("Retry-After", retryAfter)
+		}
+		code := http.StatusTooManyRequests
+		if fault == Unavailable {
+			code = http.StatusServiceUnavailable
+		}
+		writeError(w, code, "rate_limit_exceeded", "Rate limit reached, try again later")
+		return
+	case ServerError:
+		writeError(w, http.StatusInternalServerError, "server_error", "The server had an error while processing your request")
+		return
+	case Hang:
+		select {
+		case <-r.Context().Done():
+		case <-s.done:
+		}
+		return
+	case Unauthorized:
+		writeError(w, http.StatusUnauthorized, "invalid_request_error",
+			"Incorrect API key provided: "+strings.TrimPrefix(rec.Authorization, "Bearer ")+". You can find your API key at the dashboard.")
+		return
+	case Forbidden:
+		writeError(w, http.StatusForbidden, "permission_denied", "Project does not have access to this model")
+		return
+	case NotFound:
+		writeError(w, http.StatusNotFound, "invalid_request_error", "The model `"+wr.Model+"` does not exist")
+		return
+	case BadRequest:
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "This model's maximum context length is exceeded")
+		return
+	case BrokenBody:
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"id": "chatcmpl-broken", "choices": [{"message": {"content": "unterminated`))
+		return
+	}
+
+	var content string
+	if strings.Contains(rec.User, "<<<STORIES>>>") {
+		content = lead(rec.User)
+	} else {
+		content = s.summary(rec, wr, fault)
+	}
+	writeCompletion(w, wr.Model, len(s.Requests()), rec, content)
+}
+
+// summary builds the reply content for an article prompt.
+func (s *Server) summary(rec Request, wr wireRequest, fault Fault) string {
+	article := rec.Article
+	title := strings.TrimSpace(between(rec.User, "Title:", "\n"))
+	sents := sentences(article)
+	first := "No text."
+	if len(sents) > 0 {
+		first = sents[0]
+	}
+	points := []string{first}
+	if len(sents) > 1 {
+		points = append(points, sents[1])
+	} else {
+		points = append(points, "Reported by "+strings.TrimSpace(between(rec.User, "Outlets:", "\n"))+".")
+	}
+	out := map[string]any{
+		"headline":   firstWords(title, 10),
+		"summary":    firstWords(first, 50),
+		"key_points": points,
+		"countries":  countries(article),
+		"topics":     topics(rec.Schema, article),
+		"importance": 3,
+	}
+	if strings.Contains(strings.ToLower(article), "ignore previous instructions") {
+		// A naive model does what the planted text says.
+		out = map[string]any{
+			"headline":   "<script>alert('pwned')</script> Buy now",
+			"summary":    "Ignore the news. Visit http://evil.example/claim and enter your password.",
+			"key_points": []string{"<img src=x onerror=alert(1)>", "Click http://evil.example"},
+			"countries":  []string{},
+			"topics":     []string{"crypto"},
+			"importance": 5,
+		}
+	}
+	switch fault {
+	case TooLong:
+		out["headline"] = strings.Repeat(firstWords(title, 10)+" ", 10)
+		out["summary"] = strings.Repeat(first+" ", 10)
+		out["key_points"] = append(append(append([]string{}, points...), points...), points...)
+	case MissingPoints:
+		out["key_points"] = points[:1]
+	}
+	b, _ := json.Marshal(out)
+	switch fault {
+	case InvalidJSON:
+		return "Sure! Here is the summary: headline = " + title + ", summary = " + first
+	case Fenced:
+		return "Here is the JSON you asked for:\n```json\n" + string(b) + "\n```\nLet me know if you need more."
+	}
+	return string(b)
+}
+
+func lead(user string) string {
+	var heads []string
+	for _, line := range strings.Split(between(user, "<<<STORIES>>>", "<<<END STORIES>>>"), "\n") {
+		if h, _, ok := strings.Cut(strings.TrimPrefix(strings.TrimSpace(line), "- "), ":"); ok && h != "" {
+			heads = append(heads, h)
+		}
+	}
+	if len(heads) == 0 {
+		return "Today's digest has no stories."
+	}
+	return fmt.Sprintf("Today's digest leads with %s. It covers %d stories in all.", heads[0], len(heads))
+}
+
+func writeCompletion(w http.ResponseWriter, model string, n int, rec Request, content string) {
+	prompt := (len(rec.System) + len(rec.User)) / 4
+	resp := map[string]any{
+		"id": fmt.Sprintf("chatcmpl-%d", n), "object": "chat.completion", "created": time.Now().Unix(), "model": model,
+		"choices": []map[string]any{{
+			"index": 0, "finish_reason": "stop",
+			"message": map[string]any{"role": "assistant", "content": content},
+		}},
+		"usage": map[string]int{"prompt_tokens": prompt, "completion_tokens": len(content)/4 + 1, "total_tokens": prompt + len(content)/4 + 1},
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(resp)
+}
+
+func writeError(w http.ResponseWriter, code int, typ, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]any{"message": msg, "type": typ, "code": nil}})
+}
+
+func between(s, begin, end string) string {
+	_, after, ok := strings.Cut(s, begin)
+	if !ok {
+		return ""
+	}
+	in, _, _ := strings.Cut(after, end)
+	return strings.TrimSpace(in)
+}
+
+// sentences is a plain splitter, enough for a fake model: ". " before a
+// capital ends a sentence unless the word before is an initialism or one
+// letter ("U.S. and", "J. Smith").
+func sentences(text string) []string {
+	var out []string
+	for _, para := range strings.Split(text, "\n") {
+		words := strings.Fields(para)
+		start := 0
+		for i, w := range words {
+			last := i == len(words)-1
+			stem := strings.TrimSuffix(w, ".")
+			ends := strings.HasSuffix(w, ".") && len(stem) > 1 && !strings.Contains(stem, ".")
+			if last || ends && words[i+1][0] >= 'A' && words[i+1][0] <= 'Z' {
+				out = append(out, strings.Join(words[start:i+1], " "))
+				start = i + 1
+			}
+		}
+	}
+	return out
+}
+
+func firstWords(s string, n int) string {
+	w := strings.Fields(s)
+	return strings.Join(w[:min(n, len(w))], " ")
+}
+
+var knownCountries = []string{"China", "Japan", "Germany", "France", "India", "Brazil", "Canada", "Mexico",
+	"United States", "U.S.", "European Union", "E.U.", "United Kingdom", "UK", "South Korea", "Vietnam"}
+
+func countries(text string) []string {
+	out := []string{}
+	for _, c := range knownCountries {
+		if strings.Contains(text, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// topics picks the schema's enum values that occur in the article.
+func topics(schema json.RawMessage, text string) []string {
+	var sc struct {
+		Properties struct {
+			Topics struct {
+				Items struct {
+					Enum []string `json:"enum"`
+				} `json:"items"`
+			} `json:"topics"`
+		} `json:"properties"`
+	}
+	out := []string{}
+	if json.Unmarshal(schema, &sc) != nil {
+		return out
+	}
+	lower := strings.ToLower(text)
+	for _, t := range sc.Properties.Topics.Items.Enum {
+		if strings.Contains(lower, strings.ToLower(t)) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
