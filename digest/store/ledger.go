@@ -75,6 +75,8 @@ func (db *DB) ClaimDelivery(ctx context.Context, id int64, now time.Time, lease 
 		SET status = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ?
 		WHERE id = ? AND (
 			(status = 'pending' AND (next_attempt IS NULL OR next_attempt <= ?))
+			-- a sending row without a lease is broken (digest doctor says
+			-- so); taking it over repairs it rather than strand it.
 			OR (status = 'sending' AND (lease_until IS NULL OR lease_until < ?)))
 		RETURNING `+deliveryCols),
 		db.t(now.Add(lease)), db.t(now), id, db.t(now), db.t(now)))
@@ -226,4 +228,25 @@ func (db *DB) PermanentFailures(ctx context.Context, email string) (int, error) 
 		return 0, fmt.Errorf("count permanent failures: %w", err)
 	}
 	return n, nil
+}
+
+// DeliveryCounts returns how many ledger rows there are in each status, for
+// metrics; statuses without rows are absent.
+func (db *DB) DeliveryCounts(ctx context.Context) (map[digest.DeliveryStatus]int, error) {
+	type row struct {
+		status digest.DeliveryStatus
+		n      int
+	}
+	rows, err := queryAll(ctx, db.sql, "SELECT status, COUNT(*) FROM deliveries GROUP BY status", func(sc scanner) (row, error) {
+		var r row
+		return r, sc.Scan(&r.status, &r.n)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count deliveries: %w", err)
+	}
+	out := make(map[digest.DeliveryStatus]int, len(rows))
+	for _, r := range rows {
+		out[r.status] = r.n
+	}
+	return out, nil
 }

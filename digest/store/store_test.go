@@ -507,6 +507,14 @@ func testLedgerLifecycle(t *testing.T, db *store.DB) {
 	if problems := get(db.Check(ctx, t0.Add(3*time.Hour)))(t); len(problems) != 0 {
 		t.Fatalf("the lifecycle left problems: %+v", problems)
 	}
+	// A sending row without a lease (broken by hand) can be taken over.
+	broken := ensure(t, db, 0, "ann@example.com", "2026-03-30")
+	if _, err := db.SQL().ExecContext(ctx, fmt.Sprintf("UPDATE deliveries SET status = 'sending' WHERE id = %d", broken.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if c := get(db.ClaimDelivery(ctx, broken.ID, t0, time.Minute))(t); c.LeaseUntil.IsZero() {
+		t.Fatalf("took over a lease-less row without a lease: %+v", c)
+	}
 }
 
 func testLedgerRetry(t *testing.T, db *store.DB) {
@@ -584,6 +592,10 @@ func testDeliveriesList(t *testing.T, db *store.DB) {
 	sent := get(db.Deliveries(ctx, digest.DeliverySent, 0))(t)
 	if len(sent) != 1 || sent[0].ID != ids[1] {
 		t.Fatalf("sent = %+v", sent)
+	}
+	counts := get(db.DeliveryCounts(ctx))(t)
+	if want := map[digest.DeliveryStatus]int{digest.DeliveryPending: 4, digest.DeliverySent: 1}; !reflect.DeepEqual(counts, want) {
+		t.Fatalf("counts = %v, want %v", counts, want)
 	}
 }
 
