@@ -201,6 +201,9 @@ func NewOpenAI(cfg OpenAIConfig, fallback digest.Summarizer, log *slog.Logger) (
 			return nil, fmt.Errorf("load tokenizer: %w", err)
 		}
 	}
+	// The codec builds its tables on first use; pay that at start-up, not
+	// inside the first run's deadline.
+	_, _ = codec.Count("warm up")
 	var cc openai.ClientConfig
 	if cfg.Azure {
 		cc = openai.DefaultAzureConfig(cfg.APIKey, cfg.BaseURL)
@@ -213,7 +216,11 @@ func NewOpenAI(cfg OpenAIConfig, fallback digest.Summarizer, log *slog.Logger) (
 	}
 	// go-openai sets no timeout and hides response headers on errors; the
 	// doer adds both (Retry-After is read from the headers it records).
-	cc.HTTPClient = headerDoer{&http.Client{Timeout: cfg.Timeout}}
+	// The default transport keeps 2 idle connections per host, so at
+	// Concurrency 16 most calls would dial anew.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = cfg.Concurrency
+	cc.HTTPClient = headerDoer{&http.Client{Timeout: cfg.Timeout, Transport: tr}}
 	o := &OpenAI{
 		cfg: cfg, client: openai.NewClientWithConfig(cc), fallback: fallback, log: log,
 		sum: sum, lead: lead, codec: codec, sem: make(chan struct{}, cfg.Concurrency),
