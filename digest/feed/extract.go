@@ -5,11 +5,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"mime"
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	trafilatura "github.com/markusmobius/go-trafilatura"
+	xhtml "golang.org/x/net/html"
 	"golang.org/x/net/html/charset"
 )
 
@@ -65,9 +68,9 @@ func extractHTML(body []byte, pageURL, contentType string) (Page, error) {
 // extractPage is extractHTML with the text filter as a parameter, so the
 // evaluation can measure what Clean adds.
 func extractPage(body []byte, pageURL, contentType string, clean func(string) string) (Page, error) {
-	r, err := charset.NewReader(bytes.NewReader(body), contentType)
+	doc, err := xhtml.Parse(decodeHTML(body, contentType))
 	if err != nil {
-		r = bytes.NewReader(body) // unknown label: read it as UTF-8
+		return Page{}, fmt.Errorf("parse html: %w", err)
 	}
 	topts := trafilatura.Options{
 		EnableFallback:  true,
@@ -82,7 +85,9 @@ func extractPage(body []byte, pageURL, contentType string, clean func(string) st
 			topts.OriginalURL = u
 		}
 	}
-	res, err := trafilatura.Extract(io.LimitReader(r, 64<<20), topts)
+	// ExtractDocument, not Extract: Extract re-guesses the charset from
+	// byte statistics and can turn correct UTF-8 into mojibake.
+	res, err := trafilatura.ExtractDocument(doc, topts)
 	if err != nil {
 		return Page{}, fmt.Errorf("extract main text: %w", err)
 	}
@@ -145,4 +150,22 @@ func dropLeadingTitle(text, title string) string {
 		return rest
 	}
 	return text
+}
+
+// decodeHTML returns the page as UTF-8: the charset of the Content-Type
+// when it names one, else UTF-8 when the bytes are valid UTF-8, else what
+// a <meta> declares, else Windows-1252.
+func decodeHTML(body []byte, contentType string) io.Reader {
+	if _, params, err := mime.ParseMediaType(contentType); err == nil && params["charset"] != "" {
+		if r, err := charset.NewReader(bytes.NewReader(body), contentType); err == nil {
+			return r
+		}
+	}
+	if utf8.Valid(body) {
+		return bytes.NewReader(body)
+	}
+	if r, err := charset.NewReader(bytes.NewReader(body), ""); err == nil {
+		return r
+	}
+	return bytes.NewReader(body)
 }
