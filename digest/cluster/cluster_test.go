@@ -447,3 +447,29 @@ func TestConfig_withDefaults(t *testing.T) {
 		})
 	}
 }
+
+// TestClusterer_ClusterConcurrent shares one Clusterer between goroutines
+// (run with -race); each must get the same stories.
+func TestClusterer_ClusterConcurrent(t *testing.T) {
+	arts := synthetic(200, 3)
+	c := New(Config{})
+	want, err := c.Cluster(context.Background(), arts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			got, err := c.Cluster(context.Background(), arts)
+			if err == nil && fmt.Sprint(keysOf(got)) != fmt.Sprint(keysOf(want)) {
+				err = errors.New("concurrent run gave other stories")
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

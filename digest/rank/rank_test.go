@@ -368,3 +368,24 @@ func TestValidateTopics(t *testing.T) {
 		})
 	}
 }
+
+// TestRanker_RankConcurrent shares one Ranker between goroutines (run with
+// -race); each must get the same order.
+func TestRanker_RankConcurrent(t *testing.T) {
+	r := New(Config{})
+	in := []digest.Story{
+		story("a", "EU steel tariff", tariffText, now.Add(-5*time.Hour), "Wire", "Ledger"),
+		story("b", "EU steel tariff", tariffText, now.Add(-time.Hour)),
+		story("c", "Derby", footballText, now),
+	}
+	want := storyKeys(r.Rank(in, now))
+	done := make(chan []string, 4)
+	for range 4 {
+		go func() { done <- storyKeys(r.Rank(slices.Clone(in), now)) }()
+	}
+	for range 4 {
+		if got := <-done; !slices.Equal(got, want) {
+			t.Errorf("concurrent rank %v, want %v", got, want)
+		}
+	}
+}
