@@ -105,8 +105,14 @@ func (s *Signer) Verify(tok, purpose string, now time.Time) (Claims, error) {
 	if len(tok) == 0 || len(tok) > MaxLen {
 		return Claims{}, fmt.Errorf("verify token: bad length: %w", ErrInvalid)
 	}
-	// Strict decoding rejects non-zero padding bits, so each token has one
-	// spelling and tokens can be compared or logged as hashes consistently.
+	// The decoder skips CR and LF, and strict decoding alone still lets
+	// them through; checking the alphabet first, with strict decoding's
+	// refusal of non-zero padding bits, leaves each token one spelling.
+	for i := 0; i < len(tok); i++ {
+		if c := tok[i]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return Claims{}, fmt.Errorf("verify token: not base64url: %w", ErrInvalid)
+		}
+	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(tok)
 	if err != nil {
 		return Claims{}, fmt.Errorf("verify token: not base64url: %w", ErrInvalid)
