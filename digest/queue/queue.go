@@ -407,7 +407,10 @@ func (q *Queue) Start(ctx context.Context) error {
 		}
 	}
 	q.log.Info("queue started", "replica", q.cfg.ReplicaID, "workers", q.cfg.Workers,
-		"gather_schedule", q.cfg.GatherSchedule, "plan_schedule", q.cfg.PlanSchedule)
+		"gather_schedule", q.cfg.GatherSchedule, "plan_schedule", q.cfg.PlanSchedule,
+		"catch_up_days", q.cfg.CatchUpDays, "shutdown_timeout", q.cfg.ShutdownTimeout,
+		"job_timeout", q.cfg.JobTimeout, "rescue_after", q.cfg.RescueAfter, "max_snooze", q.cfg.MaxSnooze,
+		"clock", q.now().UTC().Format(time.RFC3339))
 	return nil
 }
 
