@@ -68,19 +68,29 @@ type Claims struct {
 	Expires time.Time
 }
 
-// Signer signs and verifies tokens with one secret. It is safe for
-// concurrent use.
+// Signer signs tokens with one secret and verifies them with it or with
+// previous secrets. It is safe for concurrent use.
 type Signer struct {
-	key []byte
+	key      []byte
+	previous [][]byte
 }
 
 // NewSigner returns a Signer for secret, which must be at least
-// MinSecretLen bytes long. The secret is copied.
-func NewSigner(secret []byte) (*Signer, error) {
+// MinSecretLen bytes long. Tokens signed with any of the previous secrets
+// still verify, so the secret can be rotated without breaking the
+// unsubscribe links in digests already sent. The secrets are copied.
+func NewSigner(secret []byte, previous ...[]byte) (*Signer, error) {
 	if len(secret) < MinSecretLen {
 		return nil, fmt.Errorf("new token signer: secret is %d bytes, want at least %d", len(secret), MinSecretLen)
 	}
-	return &Signer{key: append([]byte(nil), secret...)}, nil
+	s := &Signer{key: append([]byte(nil), secret...)}
+	for i, p := range previous {
+		if len(p) < MinSecretLen {
+			return nil, fmt.Errorf("new token signer: previous secret %d is %d bytes, want at least %d", i+1, len(p), MinSecretLen)
+		}
+		s.previous = append(s.previous, append([]byte(nil), p...))
+	}
+	return s, nil
 }
 
 // Sign returns a token for purpose binding subscriberID and email. A zero
@@ -95,7 +105,7 @@ func (s *Signer) Sign(purpose string, subscriberID int64, email string, expires 
 	binary.BigEndian.PutUint64(buf[1:9], uint64(subscriberID))
 	binary.BigEndian.PutUint64(buf[9:17], uint64(exp))
 	buf = append(buf, email...)
-	buf = append(buf, s.mac(purpose, buf)...)
+	buf = append(buf, mac(s.key, purpose, buf)...)
 	return base64.RawURLEncoding.EncodeToString(buf)
 }
 
@@ -122,7 +132,7 @@ func (s *Signer) Verify(tok, purpose string, now time.Time) (Claims, error) {
 	}
 	payload, sum := raw[:len(raw)-macLen], raw[len(raw)-macLen:]
 	// The MAC is checked before anything in the payload is believed.
-	if !hmac.Equal(sum, s.mac(purpose, payload)) {
+	if !s.signed(sum, purpose, payload) {
 		return Claims{}, fmt.Errorf("verify token: bad signature: %w", ErrInvalid)
 	}
 	if payload[0] != version {
@@ -141,10 +151,24 @@ func (s *Signer) Verify(tok, purpose string, now time.Time) (Claims, error) {
 	return c, nil
 }
 
+// signed reports whether sum is the MAC of purpose and payload under the
+// current or a previous secret.
+func (s *Signer) signed(sum []byte, purpose string, payload []byte) bool {
+	if hmac.Equal(sum, mac(s.key, purpose, payload)) {
+		return true
+	}
+	for _, k := range s.previous {
+		if hmac.Equal(sum, mac(k, purpose, payload)) {
+			return true
+		}
+	}
+	return false
+}
+
 // mac returns HMAC-SHA256(key, label | len(purpose) | purpose | payload).
 // The length prefix keeps purpose and payload from running into each other.
-func (s *Signer) mac(purpose string, payload []byte) []byte {
-	m := hmac.New(sha256.New, s.key)
+func mac(key []byte, purpose string, payload []byte) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(label))
 	var n [4]byte
 	binary.BigEndian.PutUint32(n[:], uint32(len(purpose)))

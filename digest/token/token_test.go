@@ -134,6 +134,30 @@ func TestSigner_Verify_Refuses(t *testing.T) {
 	}
 }
 
+func TestSigner_Rotation(t *testing.T) {
+	oldSecret := []byte("the-secret-we-used-last-year-0001")
+	old := newTestSigner(t, oldSecret)
+	rotated, err := NewSigner(testSecret, oldSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	oldTok := old.Sign(PurposeUnsubscribe, 1, "a@example.com", time.Time{})
+	if _, err := rotated.Verify(oldTok, PurposeUnsubscribe, now); err != nil {
+		t.Errorf("token from the previous secret refused after rotation: %v", err)
+	}
+	newTok := rotated.Sign(PurposeUnsubscribe, 1, "a@example.com", time.Time{})
+	if newTok != newTestSigner(t, testSecret).Sign(PurposeUnsubscribe, 1, "a@example.com", time.Time{}) {
+		t.Error("a rotated signer must sign with the current secret")
+	}
+	if _, err := old.Verify(newTok, PurposeUnsubscribe, now); !errors.Is(err, ErrInvalid) {
+		t.Errorf("old signer accepted a token of the new secret: %v", err)
+	}
+	if _, err := NewSigner(testSecret, []byte("short")); err == nil {
+		t.Error("a short previous secret was accepted")
+	}
+}
+
 func TestSigner_OtherSubscriber(t *testing.T) {
 	// A token names exactly one (id, email): the same id with another email
 	// makes a different token, so a handler comparing the claims with the
