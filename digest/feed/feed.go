@@ -458,7 +458,9 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string) ([]di
 // fillShort fetches the pages of items whose text is short and keeps the
 // extracted text when it is longer.
 func (f *Feed) fillShort(ctx context.Context, arts []digest.Article) []string {
-	if f.opts.ShortText < 0 {
+	if f.opts.ShortText < 0 || !isHTTP(f.loc) {
+		// A feed read from a file is an offline source: its items keep
+		// their own text rather than reach out to the network.
 		return nil
 	}
 	var (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -248,5 +249,24 @@ func TestExtract(t *testing.T) {
 	}
 	if _, err := Extract(context.Background(), srv.URL, Options{Fetcher: testFetcher(func(c *FetcherConfig) { c.MaxBodyBytes = 100 })}); err == nil {
 		t.Errorf("Extract ignored the body cap")
+	}
+}
+
+func TestFeed_FileFeedStaysOffline(t *testing.T) {
+	var hits atomic.Int32
+	srv := serveOn(t, "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		fmt.Fprint(w, articleHTML)
+	}))
+	path := t.TempDir() + "/wire.xml"
+	if err := os.WriteFile(path, []byte(feedXML(srv.URL+"/page")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := NewFeed(path, Options{Fetcher: testFetcher(nil)}).Fetch(context.Background(), digest.SourceState{})
+	if err != nil || len(res.Articles) != 3 {
+		t.Fatalf("%d articles, %v", len(res.Articles), err)
+	}
+	if hits.Load() != 0 {
+		t.Errorf("a feed file fetched %d pages; file sources must stay offline", hits.Load())
 	}
 }

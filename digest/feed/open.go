@@ -29,9 +29,10 @@ type Options struct {
 	Now func() time.Time
 	// MaxItems bounds the items taken from one feed, newest first (200).
 	MaxItems int
-	// ShortText: a feed item whose text is shorter than this many
-	// characters gets its page fetched and the main text extracted (600).
-	// Negative turns page fetching off.
+	// ShortText: an item of a feed fetched over HTTP whose text is
+	// shorter than this many characters gets its page fetched and the
+	// main text extracted (600). Negative turns page fetching off. Feeds
+	// read from files never fetch pages: they are offline sources.
 	ShortText int
 	// PageConcurrency bounds the page fetches of one source (4).
 	PageConcurrency int
