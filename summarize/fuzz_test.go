@@ -27,3 +27,29 @@ func FuzzSentences(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseReply checks that any reply text either parses into a reply
+// that validates within the limits or is rejected with errInvalidReply;
+// nothing panics and nothing over-long gets through.
+func FuzzParseReply(f *testing.F) {
+	f.Add(`{"headline":"h","summary":"s.","key_points":["a","b"],"countries":[],"topics":["tariffs"],"importance":3}`)
+	f.Add("Here:\n```json\n{\"headline\":\"h\"}\n```")
+	f.Add(`{"headline":"<b>x</b>","importance":"9"}`)
+	f.Fuzz(func(t *testing.T, content string) {
+		r, err := parseReply(content)
+		if err != nil {
+			return
+		}
+		ls, err := validate(r, []string{"tariffs"})
+		if err != nil {
+			return
+		}
+		if len(strings.Fields(ls.Headline)) > MaxHeadlineWords || len(strings.Fields(ls.Text)) > MaxSummaryWords ||
+			len(ls.KeyPoints) > MaxKeyPoints || len(ls.KeyPoints) < MinKeyPoints || ls.Importance < 1 || ls.Importance > 5 {
+			t.Fatalf("limits broken: %+v", ls)
+		}
+		if markup.MatchString(ls.Headline + ls.Text + strings.Join(ls.KeyPoints, " ")) {
+			t.Fatalf("markup passed: %+v", ls)
+		}
+	})
+}

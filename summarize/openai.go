@@ -335,7 +335,7 @@ func (r *Run) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.
 	}
 	o := r.o
 	if r.unauthorized.Load() {
-		return r.fallback(ctx, req, "llm disabled for this run after 401 unauthorized")
+		return r.fallback(ctx, req, "llm disabled for this run after 401 unauthorized", true)
 	}
 	data := summaryData{
 		Begin: beginArticle, End: endArticle, Title: fence(req.Title), Text: fence(o.cutInput(req.Text)),
@@ -344,7 +344,7 @@ func (r *Run) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.
 	}
 	sys, user, err := o.sum.render(data)
 	if err != nil {
-		return r.fallback(ctx, req, err.Error())
+		return r.fallback(ctx, req, err.Error(), true)
 	}
 	est := o.count(sys) + o.count(user) + o.cfg.MaxOutputTokens
 	var reason string
@@ -352,7 +352,7 @@ func (r *Run) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.
 	for attempt := range 2 {
 		if !r.reserve(est) {
 			r.overBudget()
-			return r.fallback(ctx, req, "run token budget exhausted")
+			return r.fallback(ctx, req, "run token budget exhausted", true)
 		}
 		content, usage, calls, err := o.complete(ctx, sys, user, est, true)
 		r.settle(est, usage, calls)
@@ -361,7 +361,7 @@ func (r *Run) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.
 				return digest.Summary{}, ctx.Err()
 			}
 			if !errors.Is(err, errInvalidReply) {
-				return r.fallback(ctx, req, r.failed(err))
+				return r.fallback(ctx, req, r.failed(err), true)
 			}
 			reason = o.redact(err.Error())
 		} else {
@@ -382,7 +382,9 @@ func (r *Run) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.
 		}
 		o.log.Warn("llm reply rejected", "title", clip(req.Title, 80), "attempt", attempt+1, "error", reason)
 	}
-	return r.fallback(ctx, req, reason)
+	// The model answered twice with unusable replies: asking again on a
+	// re-run would likely pay for the same answer.
+	return r.fallback(ctx, req, reason, false)
 }
 
 // failed turns a call error into a fallback reason, and on a 401 stops the
@@ -399,13 +401,16 @@ func (r *Run) failed(err error) string {
 	return msg
 }
 
-func (r *Run) fallback(ctx context.Context, req digest.SummaryRequest, reason string) (digest.Summary, error) {
+// fallback makes the extractive summary; retry says the LLM could not be
+// asked and should be on a later run (digest.Summary.RetryLater).
+func (r *Run) fallback(ctx context.Context, req digest.SummaryRequest, reason string, retry bool) (digest.Summary, error) {
 	s, err := r.o.fallback.Summarize(ctx, req)
 	if err != nil {
 		return digest.Summary{}, fmt.Errorf("fallback summary after %s: %w", reason, err)
 	}
 	s.Fallback = true
 	s.FallbackReason = reason
+	s.RetryLater = retry
 	return s, nil
 }
 

@@ -625,3 +625,35 @@ func TestRedact(t *testing.T) {
 		t.Errorf("redact left a secret: %q", got)
 	}
 }
+
+func TestOpenAI_Azure(t *testing.T) {
+	o, srv, _ := newTestOpenAI(t, func(c *OpenAIConfig) {
+		c.Azure = true
+		c.BaseURL = strings.TrimSuffix(c.BaseURL, "/v1") // the resource endpoint
+		c.Model = "my-deployment"
+		c.APIVersion = "2024-10-21"
+	})
+	srv.RequireKey(testKey)
+	if s, err := o.Summarize(context.Background(), steelReq); err != nil || s.Fallback {
+		t.Fatalf("err %v reason %q", err, s.FallbackReason)
+	}
+	r := srv.Requests()[0]
+	if r.Deployment != "my-deployment" || r.APIVersion != "2024-10-21" || r.Authorization != "api-key "+testKey {
+		t.Errorf("azure request %+v", r)
+	}
+}
+
+func TestOpenAI_TokensPerMinute(t *testing.T) {
+	o, _, _ := newTestOpenAI(t, func(c *OpenAIConfig) { c.TokensPerMinute = 600; c.MaxInputTokens = 100; c.MaxOutputTokens = 50 })
+	burst := o.tpm.Burst()
+	if err := o.wait(context.Background(), burst); err != nil {
+		t.Fatal(err)
+	}
+	// The bucket is empty and refills at 10 tokens a second: another call
+	// cannot start within 50 ms.
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := o.wait(ctx, 100); err == nil || !strings.Contains(err.Error(), "tokens-per-minute") {
+		t.Errorf("err %v, want the tokens-per-minute limit to hold the call", err)
+	}
+}

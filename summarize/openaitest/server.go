@@ -46,7 +46,9 @@ const (
 // Request is one recorded request.
 type Request struct {
 	Path          string
-	Authorization string
+	Authorization string // the Authorization header, or "api-key " + the api-key header (Azure)
+	Deployment    string // Azure deployment from the path
+	APIVersion    string // api-version query parameter
 	Model         string
 	System        string // the system message
 	User          string // the user message
@@ -85,6 +87,8 @@ func New(tb testing.TB) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/chat/completions", s.chat)
 	mux.HandleFunc("POST /chat/completions", s.chat)
+	// Azure OpenAI: the deployment in the path, the key in an api-key header.
+	mux.HandleFunc("POST /openai/deployments/{deployment}/chat/completions", s.chat)
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL + "/v1"
 	tb.Cleanup(s.Close)
@@ -119,7 +123,8 @@ func (s *Server) Queue(fs ...Fault) { s.with(func() { s.queue = append(s.queue, 
 // none).
 func (s *Server) SetRetryAfter(v string) { s.with(func() { s.retryAfter = v }) }
 
-// RequireKey makes requests without "Bearer key" fail with 401.
+// RequireKey makes requests that present another key (as a bearer token
+// or an Azure api-key header) fail with 401.
 func (s *Server) RequireKey(key string) { s.with(func() { s.key = key }) }
 
 // RejectSchema makes json_schema response formats fail with 400, like
@@ -182,7 +187,12 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec := Request{Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Model: wr.Model,
+		Deployment: r.PathValue("deployment"), APIVersion: r.URL.Query().Get("api-version"),
 		MaxTokens: wr.MaxTokens, Received: time.Now()}
+	presented := strings.TrimPrefix(rec.Authorization, "Bearer ")
+	if k := r.Header.Get("Api-Key"); k != "" {
+		rec.Authorization, presented = "api-key "+k, k
+	}
 	for _, m := range wr.Messages {
 		switch m.Role {
 		case "system":
@@ -221,7 +231,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if key != "" && rec.Authorization != "Bearer "+key {
+	if key != "" && presented != key {
 		fault = Unauthorized
 	}
 	switch {
@@ -254,7 +264,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	case Unauthorized:
 		writeError(w, http.StatusUnauthorized, "invalid_request_error",
-			"Incorrect API key provided: "+strings.TrimPrefix(rec.Authorization, "Bearer ")+". You can find your API key at the dashboard.")
+			"Incorrect API key provided: "+presented+". You can find your API key at the dashboard.")
 		return
 	case Forbidden:
 		writeError(w, http.StatusForbidden, "permission_denied", "Project does not have access to this model")
