@@ -311,3 +311,45 @@ func TestEvaluate(t *testing.T) {
 		t.Errorf("clustering below floors: precision %.3f (floor %.2f), recall %.3f (floor %.2f)", s.precision(), floorPrecision, s.recall(), floorRecall)
 	}
 }
+
+// TestEvaluateIsolatedPairs clusters every pair of the labelled set on its
+// own, as a run with few new articles would, and prints pairwise precision
+// and recall (go test -v -run TestEvaluateIsolatedPairs ./digest/cluster).
+// It shows whether decisions depend on what else is in the batch.
+func TestEvaluateIsolatedPairs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("clusters every pair of the labelled set; skipped with -short")
+	}
+	arts, gold, _ := loadLabelled(t)
+	c := New(Config{})
+	docs := analyse(arts, c.cfg.LeadSentences)
+	var s pairScores
+	for i := range arts {
+		for j := i + 1; j < len(arts); j++ {
+			// Entities and fingerprints do not depend on the batch: a pair
+			// with neither in common cannot be joined, so skip the work.
+			p := false
+			if shared, _ := entityOverlap(docs[i].entities, docs[j].entities); shared > 0 ||
+				hamming(docs[i].simhash, docs[j].simhash) <= c.cfg.NearDuplicateBits || docs[i].identity == docs[j].identity {
+				stories, err := c.Cluster(context.Background(), []digest.Article{arts[i], arts[j]})
+				if err != nil {
+					t.Fatal(err)
+				}
+				p = len(stories) == 1
+			}
+			g := gold[i] == gold[j]
+			switch {
+			case p && g:
+				s.tp++
+			case p && !g:
+				s.fp++
+			case !p && g:
+				s.fn++
+			}
+		}
+	}
+	t.Logf("pairs clustered alone: precision %.3f  recall %.3f  (tp %d, fp %d, fn %d)", s.precision(), s.recall(), s.tp, s.fp, s.fn)
+	if s.precision() < floorPrecision || s.recall() < floorRecall {
+		t.Errorf("isolated pairs below floors: precision %.3f, recall %.3f", s.precision(), s.recall())
+	}
+}
