@@ -76,7 +76,13 @@ type Summary struct {
 	Importance  int  // 1–5, 0 when unknown
 	Fallback    bool // an LLM was asked but the extractive summary was used
 	// FallbackReason says why Fallback is set.
-	FallbackReason   string
+	FallbackReason string
+	// RetryLater marks a fallback made because the LLM could not be asked
+	// (budget spent, outage, rejected key): the engine caches it only under
+	// its own version, so a later run asks the LLM again. A fallback without
+	// it (the model answered, twice, with unusable replies) is cached under
+	// the LLM's version like any summary, so it is not paid for again.
+	RetryLater       bool
 	PromptTokens     int
 	CompletionTokens int
 	CreatedAt        time.Time

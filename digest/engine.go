@@ -369,8 +369,9 @@ func (e *Engine) summarize(ctx context.Context, stories []Story, rep *Report) ([
 }
 
 // summaryFor returns the cached summary of the story's lead text, or makes
-// and caches one. Fallback summaries are cached under their own (extractive)
-// version, so the LLM is asked again on a later run.
+// and caches one. A fallback the LLM could not be asked for (RetryLater) is
+// cached under its own (extractive) version, so a later run asks again; any
+// other summary is cached under the summarizer's version.
 func (e *Engine) summaryFor(ctx context.Context, sum Summarizer, version string, st Story) (Summary, bool, error) {
 	lead := st.Lead()
 	hash := lead.ContentHash
@@ -391,7 +392,7 @@ func (e *Engine) summaryFor(ctx context.Context, sum Summarizer, version string,
 		return Summary{}, false, fmt.Errorf("summarise %q: %w", lead.Title, err)
 	}
 	s.ContentHash = hash
-	if s.Version == "" {
+	if s.Version == "" || (s.Fallback && !s.RetryLater) {
 		s.Version = version
 	}
 	if s.CreatedAt.IsZero() {
