@@ -205,19 +205,23 @@ func ratio(a, b int) float64 {
 	return float64(a) / float64(b)
 }
 
+// add counts one pair: predicted together or not, gold together or not.
+func (p *pairScores) add(pred, gold bool) {
+	switch {
+	case pred && gold:
+		p.tp++
+	case pred && !gold:
+		p.fp++
+	case !pred && gold:
+		p.fn++
+	}
+}
+
 func comparePairs(pred, gold []string) pairScores {
 	var s pairScores
 	for i := range pred {
 		for j := i + 1; j < len(pred); j++ {
-			p, g := pred[i] == pred[j], gold[i] == gold[j]
-			switch {
-			case p && g:
-				s.tp++
-			case p && !g:
-				s.fp++
-			case !p && g:
-				s.fn++
-			}
+			s.add(pred[i] == pred[j], gold[i] == gold[j])
 		}
 	}
 	return s
@@ -337,15 +341,7 @@ func TestEvaluateIsolatedPairs(t *testing.T) {
 				}
 				p = len(stories) == 1
 			}
-			g := gold[i] == gold[j]
-			switch {
-			case p && g:
-				s.tp++
-			case p && !g:
-				s.fp++
-			case !p && g:
-				s.fn++
-			}
+			s.add(p, gold[i] == gold[j])
 		}
 	}
 	t.Logf("pairs clustered alone: precision %.3f  recall %.3f  (tp %d, fp %d, fn %d)", s.precision(), s.recall(), s.tp, s.fp, s.fn)
