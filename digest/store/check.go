@@ -78,6 +78,21 @@ func (db *DB) Check(ctx context.Context, now time.Time) ([]Problem, error) {
 			return problems, nil // the tables below may not exist yet
 		}
 	}
+	if db.dialect == SQLite {
+		// The file itself first: a torn page makes every other answer
+		// doubtful.
+		msgs, err := queryAll(ctx, db.sql, "PRAGMA quick_check", func(sc scanner) (string, error) {
+			var m string
+			return m, sc.Scan(&m)
+		})
+		if err != nil {
+			problems = append(problems, Problem{Check: "sqlite_integrity", Detail: err.Error()})
+			return problems, nil
+		}
+		if len(msgs) != 1 || msgs[0] != "ok" {
+			problems = append(problems, Problem{Check: "sqlite_integrity", Detail: strings.Join(msgs[:min(len(msgs), maxListed)], "; ")})
+		}
+	}
 	for _, inv := range invariants {
 		var args []any
 		if inv.now {

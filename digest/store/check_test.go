@@ -1,7 +1,10 @@
 package store_test
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -124,4 +127,46 @@ func TestDB_CheckDetail(t *testing.T) {
 	if !strings.HasPrefix(d, "12 sending deliveries have no lease (deliveries id 1, 2,") || !strings.HasSuffix(d, "10 and 2 more)") {
 		t.Fatalf("detail = %q", d)
 	}
+}
+
+// TestDB_CheckSQLiteIntegrity overwrites part of the database file and
+// expects the doctor to notice.
+func TestDB_CheckSQLiteIntegrity(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "torn.db")
+	db := openAt(t, path)
+	check(t, db.Migrate(t.Context()))
+	var subs []digest.Subscriber
+	for i := range 2000 {
+		subs = append(subs, digest.Subscriber{Email: fmt.Sprintf("reader%04d@example.com", i), Name: strings.Repeat("n", 50)})
+	}
+	get2(t)(db.UpsertSubscribers(t.Context(), subs))
+	if problems := get(db.Check(t.Context(), t0))(t); len(problems) != 0 {
+		t.Fatalf("clean file: %+v", problems)
+	}
+	if _, err := db.SQL().ExecContext(t.Context(), "PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		t.Fatal(err)
+	}
+	check(t, db.Close())
+
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := f.Stat()
+	// Scribble over the middle pages (the subscribers table and index).
+	junk := bytes.Repeat([]byte{0xA5}, 4096*4)
+	if _, err := f.WriteAt(junk, fi.Size()/2/4096*4096); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+
+	db = openAt(t, path)
+	problems, err := db.Check(t.Context(), t0)
+	if err != nil {
+		t.Logf("check failed outright: %v", err)
+	}
+	if !slices.ContainsFunc(problems, func(p store.Problem) bool { return p.Check == "sqlite_integrity" }) {
+		t.Fatalf("a scribbled file passed the doctor: %+v, %v", problems, err)
+	}
+	t.Logf("problems: %+v", problems)
 }

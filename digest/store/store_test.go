@@ -271,7 +271,7 @@ func testSubscribersPaging(t *testing.T, db *store.DB) {
 		}
 		subs = append(subs, digest.Subscriber{Email: fmt.Sprintf("r%02d@example.com", i), Status: st})
 	}
-	ins, upd := must2(t)(db.UpsertSubscribers(ctx, subs))
+	ins, upd := get2(t)(db.UpsertSubscribers(ctx, subs))
 	if ins != 25 || upd != 0 {
 		t.Fatalf("upsert = %d inserted, %d updated", ins, upd)
 	}
@@ -300,8 +300,8 @@ func testSubscribersPaging(t *testing.T, db *store.DB) {
 	}
 }
 
-// must2 unwraps a (int, int, error) result.
-func must2(t *testing.T) func(a, b int, err error) (int, int) {
+// get2 unwraps a (int, int, error) result.
+func get2(t *testing.T) func(a, b int, err error) (int, int) {
 	return func(a, b int, err error) (int, int) {
 		t.Helper()
 		check(t, err)
@@ -311,13 +311,13 @@ func must2(t *testing.T) func(a, b int, err error) (int, int) {
 
 func testUpsertSubscribers(t *testing.T, db *store.DB) {
 	ctx := t.Context()
-	must2(t)(db.UpsertSubscribers(ctx, []digest.Subscriber{
+	get2(t)(db.UpsertSubscribers(ctx, []digest.Subscriber{
 		{Email: "a@example.com", Name: "A"},
 		{Email: "b@example.com", Name: "B"},
 	}))
 	b := get(db.SubscriberByEmail(ctx, "b@example.com"))(t)
 	check(t, db.SetSubscriberStatus(ctx, b.ID, digest.StatusUnsubscribed))
-	ins, upd := must2(t)(db.UpsertSubscribers(ctx, []digest.Subscriber{
+	ins, upd := get2(t)(db.UpsertSubscribers(ctx, []digest.Subscriber{
 		{Email: "b@example.com", Name: "B2", Topics: []string{"shipping"}, TimeZone: "America/New_York", SendTime: "08:15", Status: digest.StatusActive},
 		{Email: "c@example.com", Name: "C"},
 		{Email: "c@example.com", Name: "C again"}, // a repeat inside the batch updates
@@ -344,7 +344,7 @@ func testUpsertSubscribers(t *testing.T, db *store.DB) {
 // batch and checks that nothing of the batch stays.
 func testUpsertAtomic(t *testing.T, db *store.DB) {
 	ctx := t.Context()
-	must2(t)(db.UpsertSubscribers(ctx, []digest.Subscriber{{Email: "old@example.com", Name: "Old"}}))
+	get2(t)(db.UpsertSubscribers(ctx, []digest.Subscriber{{Email: "old@example.com", Name: "Old"}}))
 	refuseEmail(t, db, "bad@example.com")
 	_, _, err := db.UpsertSubscribers(ctx, []digest.Subscriber{
 		{Email: "new1@example.com"},
