@@ -135,3 +135,21 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkFeedItems measures the CPU side of one farm feed (50 items):
+// parse, HTML to text, Clean, canonical URLs, hashes. No network.
+func BenchmarkFeedItems(b *testing.B) {
+	body := []byte(farm.FeedXML(1, 50, "http://127.0.0.2:8080", time.Now()))
+	src := NewFeed("http://127.0.0.2:8080/feeds/001.xml", Options{ShortText: -1})
+	b.SetBytes(int64(len(body)))
+	items := 0
+	for b.Loop() {
+		fd, _, err := parseFeed(body, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		arts, _ := src.articles(context.Background(), fd, src.loc)
+		items += len(arts)
+	}
+	b.ReportMetric(float64(items)/b.Elapsed().Seconds(), "items/s")
+}

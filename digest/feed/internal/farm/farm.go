@@ -94,7 +94,7 @@ func Start(cfg Config) (*Farm, error) {
 	for i := range cfg.Feeds {
 		addr := addrs[i%len(addrs)]
 		path := fmt.Sprintf("/feeds/%03d.xml", i)
-		body := []byte(feedXML(i, cfg.Items, "http://"+addr, cfg.Now))
+		body := []byte(FeedXML(i, cfg.Items, "http://"+addr, cfg.Now))
 		var gz bytes.Buffer
 		zw := gzip.NewWriter(&gz)
 		zw.Write(body)
@@ -179,10 +179,10 @@ var (
 	goods     = []string{"steel", "soybeans", "semiconductors", "electric vehicles", "aluminium", "rice", "solar panels", "beef", "lithium", "textiles"}
 )
 
-// feedXML writes one RSS feed whose items carry their full text (about
+// FeedXML writes one RSS feed whose items carry their full text (about
 // 750 characters, above the 600-character short-text threshold), so
 // gathering it needs no page fetches.
-func feedXML(n, items int, base string, now time.Time) string {
+func FeedXML(n, items int, base string, now time.Time) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Farm wire %03d</title><link>%s/</link><description>Synthetic trade news</description>
