@@ -739,7 +739,7 @@ func (e *Engine) deliverRun(ctx context.Context, opts RunOptions, stories []Stor
 	if opts.DryRun {
 		return e.dryRun(opts, stories, since, lead)
 	}
-	e.archive(ctx, stories, lead)
+	e.Archive(ctx, stories, lead)
 	dopts := DeliverOptions{Force: opts.Force, Lead: lead}
 	if len(opts.To) > 0 {
 		// Ad-hoc recipients get the window the user asked for.
@@ -776,8 +776,10 @@ func (e *Engine) lead(ctx context.Context, stories []Story, rep *Report) string 
 	return text
 }
 
-// archive stores the public edition of the day for the web archive.
-func (e *Engine) archive(ctx context.Context, stories []Story, lead string) {
+// Archive stores the public edition of the day (in Config.DefaultTimeZone)
+// for the web archive; the last call of a day wins. Failures are logged:
+// the archive never stops a delivery.
+func (e *Engine) Archive(ctx context.Context, stories []Story, lead string) {
 	pr, ok := e.Renderer.(PublicRenderer)
 	if !ok {
 		return
