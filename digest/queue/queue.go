@@ -74,7 +74,8 @@ type Config struct {
 	// below the engine's delivery lease so a slow send cannot outlive its
 	// lease.
 	JobTimeout time.Duration
-	// GatherTimeout bounds one gather job (10 min).
+	// GatherTimeout bounds one gather job; 0 means 10 min, or half of
+	// RescueAfter when that is shorter (DefaultConfig leaves it 0).
 	GatherTimeout time.Duration
 	// RescueAfter is how long a job may stay running before the leader
 	// considers its worker dead and runs it again (15 min); it is how soon
@@ -102,7 +103,6 @@ func DefaultConfig() Config {
 		Workers:         8,
 		ShutdownTimeout: 30 * time.Second,
 		JobTimeout:      5 * time.Minute,
-		GatherTimeout:   10 * time.Minute,
 		RescueAfter:     15 * time.Minute,
 		MaxSnooze:       15 * time.Minute,
 		StoryCacheTTL:   2 * time.Minute,
@@ -128,7 +128,12 @@ func (c Config) withDefaults() Config {
 		c.JobTimeout = d.JobTimeout
 	}
 	if c.GatherTimeout <= 0 {
-		c.GatherTimeout = d.GatherTimeout
+		c.GatherTimeout = 10 * time.Minute
+		if c.RescueAfter > 0 && c.GatherTimeout >= c.RescueAfter {
+			// A short RescueAfter (tests) must not be refused for a
+			// default the caller never chose.
+			c.GatherTimeout = max(c.JobTimeout, c.RescueAfter/2)
+		}
 	}
 	if c.RescueAfter <= 0 {
 		c.RescueAfter = max(d.RescueAfter, c.JobTimeout+time.Minute, c.GatherTimeout+time.Minute)

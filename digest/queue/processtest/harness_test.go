@@ -1,0 +1,355 @@
+package processtest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/mail/mailtest"
+	"github.com/tradedigest/tradedigest/digest/queue/internal/pgtest"
+	"github.com/tradedigest/tradedigest/digest/store"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+	buildOut  []byte
+	binDir    string
+)
+
+// TestMain removes the built binary.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// moduleRoot is the directory holding go.mod above the test's directory.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
+// binary builds ./cmd/digest once, or takes the prebuilt binary named by
+// DIGEST_PROCESSTEST_BIN; it skips when cmd/digest does not build yet.
+func binary(t *testing.T) string {
+	t.Helper()
+	if bin := os.Getenv("DIGEST_PROCESSTEST_BIN"); bin != "" {
+		return bin
+	}
+	root := moduleRoot(t)
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "digest-processtest-")
+		if buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "digest")
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/digest")
+		cmd.Dir = root
+		buildOut, buildErr = cmd.CombinedOutput()
+	})
+	if buildErr != nil {
+		t.Skipf("cmd/digest does not build yet, so the process tests cannot run: %v\n%s", buildErr, buildOut)
+	}
+	return binPath
+}
+
+// cluster is one database, one SMTP sink and the environment every
+// process of a test shares.
+type cluster struct {
+	t     *testing.T
+	epoch time.Time // the real instant of fakeNow
+	opts  clusterOptions
+	bin  string
+	sink *mailtest.Sink
+	dsn  string
+	env  []string
+	dir  string
+}
+
+type clusterOptions struct {
+	postgres bool
+	sink     mailtest.SinkOptions
+	fakeNow  time.Time
+	speed    float64
+	// extra environment, KEY=VALUE
+	env []string
+}
+
+func newCluster(t *testing.T, opts clusterOptions) *cluster {
+	t.Helper()
+	c := &cluster{t: t, bin: binary(t), dir: t.TempDir()}
+	if opts.postgres {
+		base := os.Getenv("DIGEST_TEST_POSTGRES_DSN")
+		if base == "" {
+			t.Skip("set DIGEST_TEST_POSTGRES_DSN (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run the Postgres process tests")
+		}
+		dsn, drop, err := pgtest.CreateDatabase(base)
+		if err != nil {
+			t.Fatalf("create test database: %v", err)
+		}
+		t.Cleanup(drop)
+		c.dsn = dsn
+	} else {
+		c.dsn = filepath.Join(c.dir, "digest.db")
+	}
+	opts.sink.DiscardBodies = true
+	c.sink = mailtest.StartSink(t, opts.sink)
+	epoch := time.Now().UTC()
+	c.epoch, c.opts = epoch, opts
+	c.env = append(os.Environ(),
+		"DIGEST_DB="+c.dsn,
+		"DIGEST_SMTP_URL=smtp://"+c.sink.Addr+"?tls=none",
+		"DIGEST_FROM=Trade Digest <digest@example.com>",
+		"DIGEST_BASE_URL=https://digest.example.com",
+		"DIGEST_HTTP_ADDR=127.0.0.1:0",
+		"DIGEST_SECRET=processtest-secret-0123456789abcdef0123456789",
+		"DIGEST_SOURCES="+filepath.Join(moduleRoot(t), "examples", "articles"),
+		"DIGEST_SEND_EMPTY=true",
+		"DIGEST_LOG_FORMAT=text",
+		"DIGEST_LOG_LEVEL=info",
+		"DIGEST_OUTBOX="+filepath.Join(c.dir, "outbox"),
+		"DIGEST_PLAN_SCHEDULE=@every 1s",
+		"DIGEST_GATHER_SCHEDULE=@every 1h",
+		"DIGEST_QUEUE_JOB_TIMEOUT=3s",
+		"DIGEST_QUEUE_RESCUE_AFTER=5s",
+		"DIGEST_QUEUE_MAX_SNOOZE=1s",
+		"DIGEST_QUEUE_POLL_INTERVAL=100ms",
+		"DIGEST_FAKE_NOW="+opts.fakeNow.UTC().Format(time.RFC3339),
+		"DIGEST_FAKE_EPOCH="+epoch.Format(time.RFC3339Nano),
+		fmt.Sprintf("DIGEST_FAKE_SPEED=%g", opts.speed),
+	)
+	c.env = append(c.env, opts.env...)
+	c.run("migrate")
+	return c
+}
+
+// run runs a one-shot command and fails the test when it fails.
+func (c *cluster) run(args ...string) string {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, c.bin, args...)
+	cmd.Env = c.env
+	cmd.Dir = c.dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		c.t.Fatalf("digest %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// importSubscribers writes a CSV and imports it.
+func (c *cluster) importSubscribers(n int, zones, times []string) {
+	c.t.Helper()
+	var b strings.Builder
+	b.WriteString("email,name,timezone,send_time\n")
+	for i := range n {
+		fmt.Fprintf(&b, "reader%04d@example.com,Reader %d,%s,%s\n", i, i, zones[i%len(zones)], times[(i/len(zones))%len(times)])
+	}
+	path := filepath.Join(c.dir, "subscribers.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+	c.run("subscribers", "import", path)
+}
+
+// proc is one running `digest serve`.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+
+	mu  sync.Mutex
+	log strings.Builder
+}
+
+var startedRE = regexp.MustCompile(`msg="?queue started"?`)
+
+// serve starts `digest serve` and waits for its queue to start. It skips
+// the test when the binary does not honour the test settings.
+func (c *cluster) serve(name string, args ...string) *proc {
+	c.t.Helper()
+	p := &proc{name: name, done: make(chan struct{})}
+	p.cmd = exec.Command(c.bin, append([]string{"serve"}, args...)...)
+	p.cmd.Env = c.env
+	p.cmd.Dir = c.dir
+	stderr, err := p.cmd.StderrPipe()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	p.cmd.Stdout = io.Discard
+	if err := p.cmd.Start(); err != nil {
+		c.t.Fatalf("start digest serve: %v", err)
+	}
+	started := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			p.mu.Lock()
+			p.log.WriteString(line + "\n")
+			p.mu.Unlock()
+			if startedRE.MatchString(line) {
+				select {
+				case started <- line:
+				default:
+				}
+			}
+		}
+	}()
+	go func() {
+		p.err = p.cmd.Wait()
+		close(p.done)
+	}()
+	c.t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+		if c.t.Failed() {
+			c.t.Logf("log of %s:\n%s", p.name, tail(p.logText(), 40))
+		}
+	})
+	select {
+	case line := <-started:
+		c.checkSettings(p, line)
+	case <-p.done:
+		c.t.Fatalf("%s exited before its queue started: %v\n%s", name, p.err, p.logText())
+	case <-time.After(60 * time.Second):
+		c.t.Fatalf("%s: queue did not start within 60 s\n%s", name, p.logText())
+	}
+	return p
+}
+
+// checkSettings skips the test when the binary ignored the test settings.
+func (c *cluster) checkSettings(p *proc, line string) {
+	c.t.Helper()
+	field := func(key string) string {
+		m := regexp.MustCompile(`\b` + key + `=("[^"]*"|\S+)`).FindStringSubmatch(line)
+		if m == nil {
+			return ""
+		}
+		return strings.Trim(m[1], `"`)
+	}
+	for key, want := range map[string]string{"rescue_after": "5s", "job_timeout": "3s", "max_snooze": "1s"} {
+		if got := field(key); got != want {
+			_ = p.cmd.Process.Kill()
+			c.t.Skipf("cmd/digest does not pass DIGEST_QUEUE_%s to queue.Config yet (%s=%q, want %q); see the processtest package doc",
+				strings.ToUpper(key), key, got, want)
+		}
+	}
+	for _, kv := range c.env {
+		if v, ok := strings.CutPrefix(kv, "DIGEST_FAKE_NOW="); ok {
+			want, _ := time.Parse(time.RFC3339, v)
+			got, err := time.Parse(time.RFC3339, field("clock"))
+			if err != nil || got.Sub(want) > 365*24*time.Hour || want.Sub(got) > time.Hour {
+				_ = p.cmd.Process.Kill()
+				c.t.Skipf("cmd/digest does not honour DIGEST_FAKE_NOW yet (queue clock %q, want near %s); see the processtest package doc", field("clock"), v)
+			}
+		}
+	}
+}
+
+func (p *proc) logText() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.log.String()
+}
+
+func (p *proc) signal(sig syscall.Signal) {
+	_ = p.cmd.Process.Signal(sig)
+}
+
+// wait waits for the process to exit.
+func (p *proc) wait(t *testing.T, timeout time.Duration) error {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.err
+	case <-time.After(timeout):
+		t.Fatalf("%s did not exit within %s", p.name, timeout)
+		return nil
+	}
+}
+
+// openStore opens the cluster's database for checks.
+func (c *cluster) openStore() *store.DB {
+	c.t.Helper()
+	db, err := store.Open(context.Background(), c.dsn, nil)
+	if err != nil {
+		c.t.Fatalf("open store: %v", err)
+	}
+	c.t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// ledgerCounts counts ledger rows by status.
+func ledgerCounts(t *testing.T, db *store.DB) map[digest.DeliveryStatus]int {
+	t.Helper()
+	rows, err := db.Deliveries(context.Background(), "", 1000000)
+	if err != nil {
+		t.Fatalf("list deliveries: %v", err)
+	}
+	out := map[digest.DeliveryStatus]int{}
+	for _, d := range rows {
+		out[d.Status]++
+	}
+	return out
+}
+
+// waitFor polls cond until it holds or timeout passes.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// simNow is the simulated time of the processes now.
+func (c *cluster) simNow() time.Time {
+	return c.opts.fakeNow.Add(time.Duration(float64(time.Since(c.epoch)) * c.opts.speed))
+}

@@ -1,0 +1,173 @@
+package processtest
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/mail/mailtest"
+)
+
+// workers is queue.DefaultConfig().Workers, the most deliver jobs one
+// replica has in flight.
+const workers = 8
+
+// interruptScenario starts one replica sending to n due subscribers,
+// interrupts it with sig once some messages have arrived, restarts it, and
+// checks that every digest arrives: exactly once after SIGTERM, with at
+// most the in-flight ones twice after SIGKILL.
+func interruptScenario(t *testing.T, postgres bool, sig syscall.Signal) {
+	const n = 300
+	c := newCluster(t, clusterOptions{
+		postgres: postgres,
+		// ~60 ms a message, so the signal lands in the middle of sending.
+		sink:    mailtest.SinkOptions{Delay: 20 * time.Millisecond},
+		fakeNow: time.Date(2026, 6, 10, 8, 0, 0, 0, time.UTC),
+		// A minute a second: the engine's 10-minute delivery lease on a
+		// killed send runs out in 10 s.
+		speed: 60,
+	})
+	c.importSubscribers(n, []string{"UTC"}, []string{"07:00"})
+	db := c.openStore()
+	p := c.serve("replica-1", "--shutdown-timeout", "20s")
+	waitFor(t, 60*time.Second, "the first 60 messages", func() bool { return c.sink.Total() >= 60 })
+	p.signal(sig)
+	start := time.Now()
+	err := p.wait(t, 45*time.Second)
+	stopped := time.Since(start)
+	atStop := c.sink.Total()
+	counts := ledgerCounts(t, db)
+	t.Logf("%s after %d messages: exited in %s (%v); ledger %v", sig, atStop, stopped.Round(time.Millisecond), err, counts)
+	if sig == syscall.SIGTERM {
+		if err != nil {
+			t.Errorf("serve exited with %v after SIGTERM, want status 0", err)
+		}
+		if counts[digest.DeliverySending] != 0 {
+			t.Errorf("%d deliveries left leased after a graceful stop", counts[digest.DeliverySending])
+		}
+		// In-flight sends must finish, not be cut off and deferred.
+		rows, err := db.Deliveries(context.Background(), digest.DeliveryPending, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range rows {
+			if d.Attempts > 0 {
+				t.Errorf("graceful stop interrupted the send to %s: %s", d.Email, d.LastError)
+			}
+		}
+		if counts[digest.DeliverySent] != atStop {
+			t.Errorf("SMTP server accepted %d messages but the ledger records %d sent", atStop, counts[digest.DeliverySent])
+		}
+	}
+	if atStop >= n {
+		t.Fatalf("all %d sent before the signal; the scenario proves nothing", n)
+	}
+
+	p2 := c.serve("replica-1-restarted", "--shutdown-timeout", "20s")
+	waitFor(t, 3*time.Minute, fmt.Sprintf("all %d digests", n), func() bool {
+		return len(c.sink.IDs()) >= n && ledgerCounts(t, db)[digest.DeliverySent] >= n
+	})
+	p2.signal(syscall.SIGTERM)
+	if err := p2.wait(t, 45*time.Second); err != nil {
+		t.Errorf("restarted serve exited with %v", err)
+	}
+	ids := c.sink.IDs()
+	dups := c.sink.Total() - len(ids)
+	counts = ledgerCounts(t, db)
+	t.Logf("%s: %d subscribers, %d distinct Message-IDs, %d messages at the SMTP server, %d duplicates (in flight at most %d); ledger %v",
+		sig, n, len(ids), c.sink.Total(), dups, workers, counts)
+	if len(ids) != n || counts[digest.DeliverySent] != n {
+		t.Errorf("%d distinct messages and %d ledger rows sent, want %d", len(ids), counts[digest.DeliverySent], n)
+	}
+	switch sig {
+	case syscall.SIGTERM:
+		if dups != 0 {
+			t.Errorf("%d duplicates after a graceful stop, want 0", dups)
+		}
+	default:
+		if dups > workers {
+			t.Errorf("%d duplicates after SIGKILL, more than the %d sends in flight", dups, workers)
+		}
+	}
+	c.run("doctor")
+}
+
+// Issue 5 (b): SIGKILL in the middle of delivery, then restart.
+func TestServe_SIGKILLPostgres(t *testing.T) { interruptScenario(t, true, syscall.SIGKILL) }
+
+// Issue 5 (d): SIGTERM during sends loses nothing.
+func TestServe_SIGTERMPostgres(t *testing.T) { interruptScenario(t, true, syscall.SIGTERM) }
+
+// Issue 5 (e): the same on SQLite with one process.
+func TestServe_SIGKILLSQLite(t *testing.T) { interruptScenario(t, false, syscall.SIGKILL) }
+
+func TestServe_SIGTERMSQLite(t *testing.T) { interruptScenario(t, false, syscall.SIGTERM) }
+
+// Issue 5 (a): three replicas × 500 subscribers × two simulated days on
+// Postgres → exactly 1,000 deliveries and no Message-ID twice.
+func TestServe_ThreeReplicasTwoDays(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs three processes for about 90 s")
+	}
+	start := time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)
+	c := newCluster(t, clusterOptions{
+		postgres: true,
+		fakeNow:  start,
+		// Half an hour a second: two days in 96 s.
+		speed: 1800,
+	})
+	// At 00:00 UTC it is before 06:00 in every zone from UTC to UTC+5:45,
+	// and day 3's first send (06:00 in Kathmandu) is at 00:15 UTC, so the
+	// two days hold exactly two sends per subscriber.
+	c.importSubscribers(500, []string{"UTC", "Europe/Berlin", "Europe/Moscow", "Asia/Dubai", "Asia/Kathmandu"},
+		[]string{"06:00", "07:30", "12:15", "18:45"})
+	db := c.openStore()
+	var ps []*proc
+	for i := range 3 {
+		ps = append(ps, c.serve(fmt.Sprintf("replica-%d", i+1)))
+	}
+	if c.simNow().After(start.Add(5 * time.Hour)) {
+		t.Fatalf("set-up took until simulated %s; the first sends were missed", c.simNow())
+	}
+	// The last send of day 2 is 18:45 UTC (42.75 h); stop at 46 h.
+	stopAt := start.Add(46 * time.Hour)
+	waitFor(t, 3*time.Minute, "simulated hour 46", func() bool { return !c.simNow().Before(stopAt) })
+	for _, p := range ps {
+		p.signal(syscall.SIGTERM)
+	}
+	for _, p := range ps {
+		if err := p.wait(t, 60*time.Second); err != nil {
+			t.Errorf("%s exited with %v", p.name, err)
+		}
+	}
+	counts := ledgerCounts(t, db)
+	ids := c.sink.IDs()
+	twice := 0
+	for _, n := range ids {
+		if n > 1 {
+			twice++
+		}
+	}
+	t.Logf("3 replicas × 500 subscribers × 2 simulated days: ledger %v, %d messages at the SMTP server, %d distinct Message-IDs, %d twice",
+		counts, c.sink.Total(), len(ids), twice)
+	if counts[digest.DeliverySent] != 1000 || c.sink.Total() != 1000 || len(ids) != 1000 || twice != 0 {
+		t.Errorf("want exactly 1,000 deliveries, each Message-ID once")
+	}
+	rows, err := db.Deliveries(context.Background(), "", 2000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perSub := map[string]int{}
+	for _, d := range rows {
+		perSub[d.Email]++
+	}
+	for email, n := range perSub {
+		if n != 2 {
+			t.Errorf("%s: %d digests in two days", email, n)
+		}
+	}
+	c.run("doctor")
+}
