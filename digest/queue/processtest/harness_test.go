@@ -87,11 +87,11 @@ type cluster struct {
 	t     *testing.T
 	epoch time.Time // the real instant of fakeNow
 	opts  clusterOptions
-	bin  string
-	sink *mailtest.Sink
-	dsn  string
-	env  []string
-	dir  string
+	bin   string
+	sink  *mailtest.Sink
+	dsn   string
+	env   []string
+	dir   string
 }
 
 type clusterOptions struct {
