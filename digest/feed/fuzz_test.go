@@ -106,3 +106,16 @@ func checkArticleShape(t *testing.T, title, text string) {
 		t.Fatalf("text not trimmed: %q", text)
 	}
 }
+
+func FuzzHTMLToText(f *testing.F) {
+	f.Add("<p>One &amp; two</p><div>three<br>four</div><script>x</script>")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := HTMLToText(s)
+		if strings.Contains(out, "\n\n\n") || out != strings.TrimSpace(out) {
+			t.Fatalf("badly shaped text %q", out)
+		}
+		if title := plainTitle(s); strings.ContainsAny(title, "\n\r") {
+			t.Fatalf("title spans lines: %q", title)
+		}
+	})
+}
