@@ -161,7 +161,7 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 			}
 		}
 		ents[i] = map[int32]bool{}
-		for _, e := range entities(slices.Concat(titleToks, textToks)) {
+		for _, e := range entities(titleToks, textToks) {
 			k := id("\x00" + e.key)
 			ents[i][k] = ents[i][k] || e.head
 		}
@@ -234,14 +234,16 @@ type entity struct {
 // multi-word run ("Helena Marwick"), and numbers of two or more characters
 // ("62.9%", "140000"). Years are kept: "2027" is weak evidence, but
 // evidence.
-func entities(toks []terms.Token) []entity {
+func entities(parts ...[]terms.Token) []entity {
 	// A word that opens a sentence counts as a name when the text also
 	// uses it capitalised elsewhere ("Turkey's trade ministry ..." and
 	// "... to Turkey").
 	capElsewhere := map[string]bool{}
-	for _, t := range toks {
-		if t.Cap {
-			capElsewhere[t.Word] = true
+	for _, toks := range parts {
+		for _, t := range toks {
+			if t.Cap {
+				capElsewhere[t.Word] = true
+			}
 		}
 	}
 	idx := map[string]int{}
@@ -264,22 +266,25 @@ func entities(toks []terms.Token) []entity {
 		}
 		run = run[:0]
 	}
-	for k, t := range toks {
-		isNum := t.Word != "" && t.Word[0] >= '0' && t.Word[0] <= '9'
-		// A capitalised sentence opener followed by a name starts a run
-		// ("European Commission will ...").
-		opensName := t.SentenceStart && k+1 < len(toks) && toks[k+1].Cap && startsUpper(t)
-		switch {
-		case isNum:
-			flush()
-			if len(t.Word) >= 2 {
-				add("#"+strings.TrimRight(t.Word, "."), true)
+	for _, toks := range parts {
+		for k, t := range toks {
+			isNum := t.Word != "" && t.Word[0] >= '0' && t.Word[0] <= '9'
+			// A capitalised sentence opener followed by a name starts a
+			// run ("European Commission will ...").
+			opensName := t.SentenceStart && k+1 < len(toks) && toks[k+1].Cap && startsUpper(t)
+			switch {
+			case isNum:
+				flush()
+				if len(t.Word) >= 2 {
+					add("#"+strings.TrimRight(t.Word, "."), true)
+				}
+			case (t.Cap || (t.SentenceStart && capElsewhere[t.Word]) || opensName) && !terms.IsStopword(t.Word) && !calendarWords[t.Word]:
+				run = append(run, t.Stem)
+			default:
+				flush()
 			}
-		case (t.Cap || (t.SentenceStart && capElsewhere[t.Word]) || opensName) && !terms.IsStopword(t.Word) && !calendarWords[t.Word]:
-			run = append(run, t.Stem)
-		default:
-			flush()
 		}
+		flush() // a name does not run from the title into the text
 	}
 	flush()
 	return out

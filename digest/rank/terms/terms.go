@@ -26,7 +26,7 @@ type Token struct {
 // '.', ',' and '%' inside numbers ("31.2", "140,000", "62.9%") stay in one
 // token; apostrophes inside words are dropped ("Korea's" → "korea").
 func Tokens(text string) []Token {
-	var out []Token
+	out := make([]Token, 0, len(text)/6) // about one word per six bytes of English
 	sentenceStart := true
 	i := 0
 	for i < len(text) {
@@ -39,6 +39,19 @@ func Tokens(text string) []Token {
 			continue
 		}
 		start := i
+		// Fast path: a word of lower-case ASCII letters ending at a plain
+		// separator is its own lower-cased form; no copy needed.
+		j := i
+		for j < len(text) && text[j] >= 'a' && text[j] <= 'z' {
+			j++
+		}
+		if j > i && (j == len(text) || simpleEnd(text[j])) {
+			w := text[i:j]
+			out = append(out, Token{Word: w, Surface: w, Stem: Stem(w), SentenceStart: sentenceStart})
+			sentenceStart = false
+			i = j
+			continue
+		}
 		var b strings.Builder
 		digits := unicode.IsDigit(r)
 		for i < len(text) {
@@ -85,6 +98,13 @@ func Tokens(text string) []Token {
 		sentenceStart = false
 	}
 	return out
+}
+
+// simpleEnd reports whether c ends a word without further ado: ASCII
+// punctuation or space other than the apostrophe, and not a letter, digit
+// or the start of a multi-byte character.
+func simpleEnd(c byte) bool {
+	return c < 0x80 && c != '\'' && !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9')
 }
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }

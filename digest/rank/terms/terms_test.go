@@ -2,7 +2,9 @@ package terms
 
 import (
 	"slices"
+	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestStem(t *testing.T) {
@@ -50,6 +52,31 @@ func TestTokens(t *testing.T) {
 	}
 }
 
+func TestTokensFastPath(t *testing.T) {
+	// Lower-case words take a path that copies nothing; these must come out
+	// as the general path makes them.
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"eBay iPhone", []string{"ebay", "iphone"}},
+		{"don't can’t", []string{"don", "can"}},
+		{"abc.def abc,def", []string{"abc", "def", "abc", "def"}},
+		{"naïve café", []string{"naïve", "café"}},
+		{"word", []string{"word"}},
+		{"tariffs-rate", []string{"tariffs", "rate"}},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, tk := range Tokens(tt.in) {
+			got = append(got, tk.Word)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("Tokens(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestStems(t *testing.T) {
 	if got := Stems("The tariffs on the exports"); !slices.Equal(got, []string{"tariff", "export"}) {
 		t.Errorf("Stems = %q", got)
@@ -89,6 +116,14 @@ func FuzzTokens(f *testing.F) {
 		for _, tk := range Tokens(s) {
 			if tk.Word == "" || tk.Stem == "" || tk.Surface == "" {
 				t.Fatalf("empty token from %q: %+v", s, tk)
+			}
+			if tk.Stem != Stem(tk.Word) || strings.ContainsFunc(tk.Word, func(r rune) bool {
+				return unicode.IsSpace(r) || unicode.ToLower(r) != r || r == '\'' || r == ','
+			}) {
+				t.Fatalf("token from %q not normalised: %+v", s, tk)
+			}
+			if !strings.Contains(s, tk.Surface) {
+				t.Fatalf("surface %q not in %q", tk.Surface, s)
 			}
 		}
 		Sentences(s)
