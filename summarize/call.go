@@ -47,9 +47,10 @@ func (d headerDoer) Do(req *http.Request) (*http.Response, error) {
 }
 
 // complete makes one chat completion with retries and returns the reply
-// text, the token usage and how many HTTP requests it took. jsonReply asks
+// text, the token usage and how many HTTP requests it took. est is the
+// call's token estimate (for the tokens-per-minute limiter); jsonReply asks
 // for the structured format the server supports.
-func (o *OpenAI) complete(ctx context.Context, system, user string, est int, jsonReply bool) (string, openai.Usage, int, error) {
+func (o *OpenAI) complete(ctx context.Context, msgs []openai.ChatCompletionMessage, est int, jsonReply bool) (string, openai.Usage, int, error) {
 	var used openai.Usage
 	select {
 	case o.sem <- struct{}{}:
@@ -63,14 +64,7 @@ func (o *OpenAI) complete(ctx context.Context, system, user string, est int, jso
 			return "", used, calls, err
 		}
 		format := o.format.Load()
-		req := openai.ChatCompletionRequest{
-			Model:     o.cfg.Model,
-			MaxTokens: o.cfg.MaxOutputTokens,
-			Messages: []openai.ChatCompletionMessage{
-				{Role: openai.ChatMessageRoleSystem, Content: system},
-				{Role: openai.ChatMessageRoleUser, Content: user},
-			},
-		}
+		req := openai.ChatCompletionRequest{Model: o.cfg.Model, MaxTokens: o.cfg.MaxOutputTokens, Messages: msgs}
 		if jsonReply {
 			req.ResponseFormat = responseFormat(format, o.cfg.Topics)
 		}
@@ -86,7 +80,7 @@ func (o *OpenAI) complete(ctx context.Context, system, user string, est int, jso
 			content := resp.Choices[0].Message.Content
 			if resp.Usage.PromptTokens == 0 && resp.Usage.CompletionTokens == 0 {
 				// Some local servers report no usage; estimate it so budgets hold.
-				used.PromptTokens += o.count(system) + o.count(user)
+				used.PromptTokens += est - o.cfg.MaxOutputTokens
 				used.CompletionTokens += o.count(content)
 			}
 			return content, used, calls, nil

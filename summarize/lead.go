@@ -78,11 +78,11 @@ func (r *Run) WriteLead(ctx context.Context, stories []digest.Story) (string, er
 	if err != nil {
 		return "", err
 	}
-	est := o.count(sys) + o.count(user) + o.cfg.MaxOutputTokens
+	est := o.countSystem(sys) + o.count(user) + o.cfg.MaxOutputTokens
 	if !r.reserve(est) {
 		return "", errors.New("digest lead: run token budget exhausted")
 	}
-	content, usage, calls, err := o.complete(ctx, sys, user, est, false)
+	content, usage, calls, err := o.complete(ctx, messages(sys, user), est, false)
 	r.settle(est, usage, calls)
 	if err != nil {
 		return "", fmt.Errorf("digest lead: %s", r.failed(err))

@@ -150,6 +150,8 @@ type OpenAI struct {
 	format atomic.Int32
 	def    *Run
 
+	sysTokens sync.Map // system prompt → token count
+
 	leadMu    sync.Mutex
 	leadCache map[string]string
 	leadStore digest.SummaryStore
@@ -337,24 +339,19 @@ func (r *Run) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.
 	if r.unauthorized.Load() {
 		return r.fallback(ctx, req, "llm disabled for this run after 401 unauthorized", true)
 	}
-	data := summaryData{
-		Begin: beginArticle, End: endArticle, Title: fence(req.Title), Text: fence(o.cutInput(req.Text)),
-		Sources: fenceAll(req.Sources), Topics: o.cfg.Topics,
-		MaxHeadlineWords: MaxHeadlineWords, MaxSummaryWords: MaxSummaryWords, MinKeyPoints: MinKeyPoints, MaxKeyPoints: MaxKeyPoints,
-	}
-	sys, user, err := o.sum.render(data)
+	msgs, est, err := o.summaryPrompt(req)
 	if err != nil {
 		return r.fallback(ctx, req, err.Error(), true)
 	}
-	est := o.count(sys) + o.count(user) + o.cfg.MaxOutputTokens
 	var reason string
-	// An invalid reply is asked again once; then the fallback is used.
+	// An invalid reply is asked again once, with the reason; then the
+	// fallback is used.
 	for attempt := range 2 {
 		if !r.reserve(est) {
 			r.overBudget()
 			return r.fallback(ctx, req, "run token budget exhausted", true)
 		}
-		content, usage, calls, err := o.complete(ctx, sys, user, est, true)
+		content, usage, calls, err := o.complete(ctx, msgs, est, true)
 		r.settle(est, usage, calls)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -379,12 +376,43 @@ func (r *Run) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.
 				}, nil
 			}
 			reason = o.redact(err.Error())
+			fix := "That reply was not valid (" + clip(reason, 200) + "). Answer again with only the JSON object described, within its limits."
+			msgs = append(msgs[:2:2],
+				openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: clip(content, 4000)},
+				openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, Content: fix})
+			est += o.count(msgs[2].Content) + o.count(fix)
 		}
 		o.log.Warn("llm reply rejected", "title", clip(req.Title, 80), "attempt", attempt+1, "error", reason)
 	}
 	// The model answered twice with unusable replies: asking again on a
 	// re-run would likely pay for the same answer.
 	return r.fallback(ctx, req, reason, false)
+}
+
+// summaryPrompt returns the messages for req and an estimate of the tokens
+// the call will use, reply included.
+func (o *OpenAI) summaryPrompt(req digest.SummaryRequest) ([]openai.ChatCompletionMessage, int, error) {
+	text, textTokens := o.cutInput(req.Text)
+	data := summaryData{
+		Begin: beginArticle, End: endArticle, Title: fence(req.Title), Text: fence(text),
+		Sources: fenceAll(req.Sources), Topics: o.cfg.Topics,
+		MaxHeadlineWords: MaxHeadlineWords, MaxSummaryWords: MaxSummaryWords, MinKeyPoints: MinKeyPoints, MaxKeyPoints: MaxKeyPoints,
+	}
+	sys, user, err := o.sum.render(data)
+	if err != nil {
+		return nil, 0, err
+	}
+	// The article was counted while cutting; the rest of the user message
+	// is short, so a bytes/3 estimate is close and saves tokenising twice.
+	est := o.countSystem(sys) + textTokens + (len(user)-len(text))/3 + o.cfg.MaxOutputTokens
+	return messages(sys, user), est, nil
+}
+
+func messages(system, user string) []openai.ChatCompletionMessage {
+	return []openai.ChatCompletionMessage{
+		{Role: openai.ChatMessageRoleSystem, Content: system},
+		{Role: openai.ChatMessageRoleUser, Content: user},
+	}
 }
 
 // failed turns a call error into a fallback reason, and on a 401 stops the
@@ -446,12 +474,24 @@ func (o *OpenAI) count(s string) int {
 	return n
 }
 
+// countSystem counts a system prompt once: it is the same for every story
+// of a configuration.
+func (o *OpenAI) countSystem(s string) int {
+	if n, ok := o.sysTokens.Load(s); ok {
+		return n.(int)
+	}
+	n := o.count(s)
+	o.sysTokens.Store(s, n)
+	return n
+}
+
 // cutInput cuts text to MaxInputTokens at sentence boundaries, keeping
-// the lead; the first sentence alone is cut by tokens if it must be.
-func (o *OpenAI) cutInput(text string) string {
+// the lead (the first sentence alone is cut by tokens if it must be), and
+// returns it with its token count.
+func (o *OpenAI) cutInput(text string) (string, int) {
 	limit := o.cfg.MaxInputTokens
-	if o.count(text) <= limit {
-		return text
+	if total := o.count(text); total <= limit {
+		return text, total
 	}
 	var kept []string
 	n := 0
@@ -461,7 +501,7 @@ func (o *OpenAI) cutInput(text string) string {
 			if i == 0 {
 				if ids, _, err := o.codec.Encode(s); err == nil && len(ids) > limit {
 					if cut, err := o.codec.Decode(ids[:limit]); err == nil {
-						kept = append(kept, cut)
+						kept, n = append(kept, cut), limit
 					}
 				}
 			}
@@ -470,5 +510,5 @@ func (o *OpenAI) cutInput(text string) string {
 		kept = append(kept, s)
 		n += c
 	}
-	return strings.Join(kept, " ")
+	return strings.Join(kept, " "), n
 }

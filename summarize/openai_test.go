@@ -163,6 +163,15 @@ func TestOpenAI_Faults(t *testing.T) {
 			if tt.fallback && (s.Backend != "extractive" || s.Version != ExtractiveVersion || s.Text == "") {
 				t.Errorf("fallback summary %+v", s)
 			}
+			// Only a fallback made without a usable answer is worth asking
+			// again on a later run.
+			if tt.fallback && s.RetryLater == strings.Contains(s.FallbackReason, "invalid reply") {
+				t.Errorf("RetryLater=%v for reason %q", s.RetryLater, s.FallbackReason)
+			}
+			if reqs := srv.Requests(); strings.HasPrefix(tt.name, "invalid json") &&
+				(len(reqs) < 2 || !strings.Contains(reqs[1].Followup, "not valid")) {
+				t.Error("the retry after an invalid reply does not say what was wrong")
+			}
 		})
 	}
 }
@@ -317,9 +326,10 @@ func TestOpenAI_Budget(t *testing.T) {
 		t.Fatal(err)
 	}
 	one := probe.Usage()
-	sys, user, _ := o.sum.render(summaryData{Begin: beginArticle, End: endArticle, Title: steelReq.Title, Text: steelReq.Text,
-		Sources: steelReq.Sources, Topics: o.cfg.Topics, MaxHeadlineWords: 12, MaxSummaryWords: 60, MinKeyPoints: 2, MaxKeyPoints: 4})
-	est := o.count(sys) + o.count(user) + o.cfg.MaxOutputTokens
+	_, est, err := o.summaryPrompt(steelReq)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// Room for two calls' estimates but not three.
 	o.cfg.RunTokenBudget = 2*est + (est - one.PromptTokens - one.CompletionTokens) - 1
 	srv.Reset()
@@ -392,7 +402,7 @@ func TestOpenAI_CutInput(t *testing.T) {
 	if !strings.HasPrefix(art, "The U.S. and the E.U. agreed on Tuesday") || !strings.HasSuffix(art, ".") {
 		t.Errorf("cut lost the lead or a sentence end: %q", art)
 	}
-	if got := o.cutInput("short text"); got != "short text" {
+	if got, n := o.cutInput("short text"); got != "short text" || n != 2 {
 		t.Errorf("short text changed: %q", got)
 	}
 }

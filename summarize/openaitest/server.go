@@ -51,7 +51,8 @@ type Request struct {
 	APIVersion    string // api-version query parameter
 	Model         string
 	System        string // the system message
-	User          string // the user message
+	User          string // the first user message (the article prompt)
+	Followup      string // the last user message when there are several (a retry's correction)
 	Article       string // text between the article delimiters, if any
 	Format        string // response_format.type: json_schema, json_object or ""
 	Schema        json.RawMessage
@@ -198,7 +199,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		case "system":
 			rec.System = m.Content
 		case "user":
-			rec.User = m.Content
+			if rec.User == "" {
+				rec.User = m.Content
+			} else {
+				rec.Followup = m.Content
+			}
 		}
 	}
 	rec.Article = between(rec.User, "<<<ARTICLE>>>", "<<<END ARTICLE>>>")
