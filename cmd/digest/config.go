@@ -205,51 +205,35 @@ func (c *Config) LoadFile(path string) error {
 // envLookup is os.LookupEnv, injectable in tests.
 type envLookup func(string) (string, bool)
 
-// ApplyEnv overlays DIGEST_* and OPENAI_* variables and reads secrets.
+// ApplyEnv overlays the environment and reads secrets: every key as
+// DIGEST_<SECTION>_<KEY> (see applyEnvKeys), the short names DESIGN.md
+// documents (DIGEST_SMTP_URL, DIGEST_LOG_LEVEL, ...), which are the same
+// rule, plus a few aliases and OPENAI_BASE_URL.
 func (c *Config) ApplyEnv(env envLookup) error {
-	str := func(key string, dst *string) {
-		if v, ok := env(key); ok && v != "" {
-			*dst = v
+	if err := applyEnvKeys(c, env); err != nil {
+		return err
+	}
+	aliases := []struct {
+		name string
+		dst  *string
+	}{
+		{"OPENAI_BASE_URL", &c.LLM.BaseURL},
+		{"DIGEST_GATHER_SCHEDULE", &c.Schedule.Gather},
+		{"DIGEST_PLAN_SCHEDULE", &c.Schedule.Plan},
+	}
+	for _, a := range aliases {
+		if v, ok := env(a.name); ok && v != "" {
+			*a.dst = v
 		}
 	}
-	str("DIGEST_DB", &c.DB)
-	str("DIGEST_OUTBOX", &c.Outbox)
-	str("DIGEST_TEMPLATES_DIR", &c.TemplatesDir)
-	str("DIGEST_FROM", &c.From)
-	str("DIGEST_BASE_URL", &c.BaseURL)
-	str("DIGEST_HTTP_ADDR", &c.HTTPAddr)
-	str("DIGEST_TIMEZONE", &c.TimeZone)
-	str("DIGEST_SMTP_URL", &c.SMTP.URL)
-	str("DIGEST_LOG_LEVEL", &c.Log.Level)
-	str("DIGEST_LOG_FORMAT", &c.Log.Format)
-	str("DIGEST_LLM_MODEL", &c.LLM.Model)
-	str("OPENAI_BASE_URL", &c.LLM.BaseURL)
-	str("DIGEST_GATHER_SCHEDULE", &c.Schedule.Gather)
-	str("DIGEST_PLAN_SCHEDULE", &c.Schedule.Plan)
-	str("DIGEST_DKIM_DOMAIN", &c.DKIM.Domain)
-	str("DIGEST_DKIM_SELECTOR", &c.DKIM.Selector)
-	str("DIGEST_DKIM_KEY_FILE", &c.DKIM.KeyFile)
-	if v, ok := env("DIGEST_SOURCES"); ok && strings.TrimSpace(v) != "" {
-		c.Sources = nil
-		for _, s := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == '\n' }) {
-			if s = strings.TrimSpace(s); s != "" {
-				c.Sources = append(c.Sources, s)
+	for name, dst := range map[string]*bool{"DIGEST_SEND_EMPTY": &c.Edition.SendEmpty, "DIGEST_ALLOW_PRIVATE": &c.Gather.AllowPrivate} {
+		if v, ok := env(name); ok && v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return badConfig("use true or false", "%s=%q is not a boolean", name, v)
 			}
+			*dst = b
 		}
-	}
-	if v, ok := env("DIGEST_SEND_EMPTY"); ok && v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return badConfig("use true or false", "DIGEST_SEND_EMPTY=%q is not a boolean", v)
-		}
-		c.Edition.SendEmpty = b
-	}
-	if v, ok := env("DIGEST_ALLOW_PRIVATE"); ok && v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return badConfig("use true or false", "DIGEST_ALLOW_PRIVATE=%q is not a boolean", v)
-		}
-		c.Gather.AllowPrivate = b
 	}
 	var err error
 	if c.SMTPPassword, err = readSecret(env, "DIGEST_SMTP_PASSWORD"); err != nil {

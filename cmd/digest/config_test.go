@@ -1,0 +1,111 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envOf(m map[string]string) envLookup {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestConfig_ApplyEnv(t *testing.T) {
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	os.WriteFile(pwFile, []byte("s3cret-from-file\n"), 0o600)
+	cfg := DefaultConfig()
+	err := cfg.ApplyEnv(envOf(map[string]string{
+		"DIGEST_DB":                       "postgres://digest@db:5432/digest",
+		"DIGEST_SOURCES":                  "https://a.example.com/feed.xml, /srv/articles",
+		"DIGEST_EDITION_MAX_STORIES":      "12",
+		"DIGEST_EDITION_LOOKBACK":         "30h",
+		"DIGEST_GATHER_ALLOW_HOSTS":       "intranet.example,10.0.0.0/8",
+		"DIGEST_RELEVANCE_SOURCE_WEIGHTS": "https://a.example.com/feed.xml=1.5",
+		"DIGEST_LLM_RUN_TOKEN_BUDGET":     "50000",
+		"DIGEST_SEND_EMPTY":               "true",
+		"DIGEST_SMTP_PASSWORD_FILE":       pwFile,
+		"OPENAI_BASE_URL":                 "http://localhost:11434/v1",
+		"DIGEST_SCHEDULE_PLAN":            "*/10 * * * *",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.DB != "postgres://digest@db:5432/digest" || len(cfg.Sources) != 2 || cfg.Sources[1] != "/srv/articles" {
+		t.Fatalf("db/sources = %q %q", cfg.DB, cfg.Sources)
+	}
+	if cfg.Edition.MaxStories != 12 || cfg.Edition.Lookback != 30*time.Hour || !cfg.Edition.SendEmpty {
+		t.Fatalf("edition = %+v", cfg.Edition)
+	}
+	if len(cfg.Gather.AllowHosts) != 2 || cfg.Relevance.SourceWeights["https://a.example.com/feed.xml"] != 1.5 {
+		t.Fatalf("gather/relevance = %+v %+v", cfg.Gather, cfg.Relevance)
+	}
+	if cfg.LLM.RunTokenBudget != 50000 || cfg.LLM.BaseURL != "http://localhost:11434/v1" || !cfg.llmEnabled() {
+		t.Fatalf("llm = %+v", cfg.LLM)
+	}
+	if cfg.SMTPPassword != "s3cret-from-file" || cfg.Schedule.Plan != "*/10 * * * *" {
+		t.Fatalf("password/schedule not read")
+	}
+	// Secrets never print.
+	if s := fmt.Sprintf("%v %+v %#v", cfg.SMTPPassword, cfg, cfg); strings.Contains(s, "s3cret") {
+		t.Fatalf("secret printed: %s", s)
+	}
+}
+
+func TestConfig_Errors(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		file string
+		want string
+	}{
+		{"bad int", map[string]string{"DIGEST_EDITION_MAX_STORIES": "lots"}, "", "DIGEST_EDITION_MAX_STORIES"},
+		{"bad duration", map[string]string{"DIGEST_GATHER_TIMEOUT": "soon"}, "", "DIGEST_GATHER_TIMEOUT"},
+		{"missing secret file", map[string]string{"DIGEST_SECRET_FILE": "/nonexistent/secret"}, "", "DIGEST_SECRET_FILE"},
+		{"unknown key", nil, "edition:\n  max_storys: 3\n", "max_storys"},
+		{"password in smtp url", map[string]string{"DIGEST_SMTP_URL": "smtp://u:pw@mail.example.com:587"}, "", "must not contain a password"},
+		{"short secret", map[string]string{"DIGEST_SECRET": "short"}, "", "at least 32"},
+		{"bad zone", map[string]string{"DIGEST_TIMEZONE": "Mars/Base"}, "", "timezone"},
+		{"bad base url", map[string]string{"DIGEST_BASE_URL": "ftp://x"}, "", "base_url"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			var err error
+			if tt.file != "" {
+				p := filepath.Join(t.TempDir(), "c.yaml")
+				os.WriteFile(p, []byte(tt.file), 0o644)
+				err = cfg.LoadFile(p)
+			}
+			if err == nil {
+				err = cfg.ApplyEnv(envOf(tt.env))
+			}
+			if err == nil {
+				err = cfg.Validate()
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want one naming %q", err, tt.want)
+			}
+			if _, ok := err.(*configError); !ok {
+				t.Fatalf("err %T is not a configuration error (exit 2)", err)
+			}
+		})
+	}
+}
+
+func TestConfig_ExampleFileLoads(t *testing.T) {
+	cfg := DefaultConfig()
+	if err := cfg.LoadFile(filepath.Join(repoRoot(t), "examples", "digest.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	def := DefaultConfig()
+	if cfg.Edition != def.Edition || cfg.Gather.Concurrency != def.Gather.Concurrency || cfg.LLM.Model != def.LLM.Model {
+		t.Fatalf("examples/digest.yaml drifted from the defaults it documents")
+	}
+}
