@@ -3,7 +3,8 @@
 // Three kinds of evidence join two articles (edges of a graph whose
 // connected components, found with union-find, are the stories):
 //
-//   - identity: the same content hash or canonical URL;
+//   - identity: the same canonical URL, or the same content hash (for texts
+//     of 25 words or more; shorter items must also share their title);
 //   - near-duplicate text: 64-bit SimHash fingerprints of word 3-shingles
 //     within a small Hamming distance (wire copy republished with edits);
 //   - same event: a similarity score that combines the TF-IDF cosine of the
@@ -27,6 +28,8 @@ import (
 
 // Embedder turns texts into embedding vectors, one per text, in order. An
 // LLM-backed implementation calls an OpenAI-compatible /embeddings endpoint.
+// Cluster passes every article's title and opening sentences in one call;
+// an implementation splits them into requests as its endpoint requires.
 type Embedder interface {
 	Embed(ctx context.Context, texts []string) ([][]float32, error)
 }
@@ -53,9 +56,9 @@ type Config struct {
 	// joined (default 0.26).
 	Threshold float64
 	// MinSharedEntities is how many named entities or figures two articles
-	// must share to be joined as the same event (default 2). It keeps
-	// stories on one subject but different events (two steel tariff
-	// decisions) apart.
+	// must share to be joined as the same event (default 2; a full name
+	// such as "Helena Marwick" counts once). It keeps stories on one
+	// subject but different events (two steel tariff decisions) apart.
 	MinSharedEntities int
 	// Embedder, when set, adds an edge between articles whose title-and-lead
 	// embeddings have cosine similarity at or above EmbeddingThreshold and
