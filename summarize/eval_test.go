@@ -15,21 +15,7 @@ import (
 // repository sits beside shared/), or skips the test when it is absent.
 func corpusDir(tb testing.TB, name string) string {
 	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("module root not found; corpus tests skipped")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "corpus", name)
+	p := filepath.Join(moduleRoot(tb), "..", "shared", "corpus", name)
 	if _, err := os.Stat(p); err != nil {
 		tb.Skipf("corpus %s absent (%v): place shared/corpus beside the repository to run this evaluation", name, err)
 	}

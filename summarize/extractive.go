@@ -67,7 +67,8 @@ func (e *Extractive) Select(title, text string) []string {
 	for i, s := range all {
 		toks := tokens(s)
 		n := len(strings.Fields(s))
-		if n < 5 || n > 90 || isBoilerplate(s) || strings.HasSuffix(s, ":") ||
+		// Unfinished lines are headlines, captions, datelines or share rows.
+		if n < 5 || n > 90 || !finished(s) || isBoilerplate(s) ||
 			(normTitle != "" && strings.Join(toks, " ") == normTitle) {
 			continue
 		}
@@ -165,6 +166,13 @@ func (e *Extractive) leadWeight() float64 {
 		return 0.5
 	}
 	return e.LeadWeight
+}
+
+// finished reports whether s ends like a sentence: terminal punctuation,
+// perhaps inside closing quotes or brackets.
+func finished(s string) bool {
+	s = strings.TrimRight(s, "\"'”’)]» ")
+	return strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "…")
 }
 
 type candidate struct {
