@@ -64,7 +64,7 @@ var boilerplate = []boilerRule{
 	rule(120, "", `^[\W_]*(share|tweet|e-?mail|print|save|copy link|comments?|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|flipboard|telegram|messenger)(\s*(this|the)?\s*(article|story|page|post|link)?\s*(on|via|with|to)?\s*(facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|e-?mail|a friend)?)?\s*[:.!]?\s*([|/•·,]\s*(share|tweet|e-?mail|print|save|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|flipboard|telegram|messenger)\s*)*[\W_]*$`),
 	rule(120, "", `^([\W_]*(share|tweet|e-?mail|print|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|flipboard|telegram|messenger|copy link)[\W_]*){2,}$`),
 	rule(120, "share", `^[\W_]*(click to share|share this (article|story|page)|share on (facebook|twitter|x|linkedin|whatsapp|reddit|email))\b`),
-	rule(200, "click here", `\bclick here\b`),
+	rule(200, "click", `\bclick(ing)? here\b`),
 	// Photo and video credits and captions.
 	rule(250, "photo|image|picture|caption|video|illustration|credit", `^[\W_]*(photo|photos|photograph|image|images|picture|pictures|file photo|pictured|caption|video|illustration|credit|photo credit|image credit|source image)\s*(by|courtesy( of)?)?\s*[:|/]`),
 	rule(200, "(", `\((photo:?\s*)?(reuters|ap|afp|getty( images)?|bloomberg|epa|efe|xinhua|anadolu|shutterstock|ap photo|afp via getty images)(\s*[/,][^()]*)?\)\s*$`),
@@ -80,8 +80,17 @@ var boilerplate = []boilerRule{
 	rule(250, "©|(c)|copyright|all rights reserved", `^[\W_]*(©|\(c\)|copyright\s*(©|\(c\)|\d{4}|by\b)|all rights reserved)`),
 	rule(250, "all rights reserved", `\ball rights reserved\.?\s*$`),
 	rule(250, "may not be", `\bmay not be (published|reproduced), broadcast, rewritten\b`),
+	// Sign-up widgets, reprint notices and contact footers.
+	rule(200, "signing up|subscribing|registering", `^[\W_]*(thanks|thank you) for (signing up|subscribing|registering)\b`),
+	rule(200, "error", `\b(an error has occurred|there was an error processing your|error processing your (subscription|request))\b`),
+	rule(200, "keep an eye on your inbox|check your inbox|has been sent to", `\b(keep an eye on|check) your inbox\b|^this (article|story) has been sent to\b`),
+	rule(400, "non-commercial use only", `\bpersonal,? non-commercial use only\b`),
+	rule(160, "@", `^write to [\w .'-]{2,60}\bat\s+\S+@\S+`),
+	rule(300, "don", `^(don'?t|do not|don’t) miss\b`),
+	rule(40, "newsletter", `^[\w'’ &-]{0,30}\bnewsletter$`),
+	rule(60, "updated|published", `^(last )?(updated|published)( at| on)?:?\s*\d{1,2}[:.]\d{2}\s*([ap]\.?m\.?)?\s*([A-Z]{2,4})?\.?$`),
 	// Lone labels.
-	rule(40, "", `^[\W_]*(advertisement|advertising|sponsored( content)?|ad|promoted|story continues below( advertisement)?|scroll to continue|skip advert(isement)?|supported by)[\W_]*$`),
+	rule(40, "", `^[\W_]*(advertisement|advertising|sponsored( content)?|ad|promoted|story continues below( advertisement)?|scroll to continue|skip advert(isement)?|supported by|thank you|sorry|close|loading)[\W_]*$`),
 }
 
 // maxRuleLen is the longest line any rule may drop.

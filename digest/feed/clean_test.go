@@ -39,6 +39,15 @@ func TestClean_DropsBoilerplate(t *testing.T) {
 		"This material may not be published, broadcast, rewritten or redistributed.",
 		"Advertisement",
 		"Story continues below advertisement",
+		"Thanks for signing up!",
+		"There was an error processing your subscription.",
+		"Keep an eye on your inbox for the latest news.",
+		"This copy is for your personal, non-commercial use only. To order presentation-ready copies visit the site.",
+		"Write to Al Root at allen.root@example.com",
+		"GET FOX BUSINESS ON THE GO BY CLICKING HERE",
+		"DON'T MISS: Ten charts on the trade war",
+		"Pick Six Newsletter",
+		"Updated at 1:23 p.m. ET",
 	}
 	for _, line := range drop {
 		text := "The WTO ruled on Monday that the duties breached trade rules.\n\n" + line + "\n\nShares of exporters rose."
@@ -70,6 +79,10 @@ func TestClean_KeepsNews(t *testing.T) {
 		"You can contribute up to $19,000 pretax to a 401(k).",
 		"Follow-on measures are expected next month.",
 		"Photographs of the damaged cargo were shown in court on Tuesday as evidence.",
+		"\"Don't miss the deadline,\" the minister told exporters.",
+		"Updated figures published on Tuesday showed exports rose.",
+		"Write to the ministry by Friday, officials said.",
+		"Thank you notes from the delegation were read out at the close.",
 	}
 	for _, line := range keep {
 		if got := Clean(line); got != line {
