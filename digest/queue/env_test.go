@@ -109,7 +109,7 @@ func (plainRenderer) Render(ed digest.Edition) (digest.Message, error) {
 
 // env is one test database with an SMTP sink; replicas are queues on it.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	clock  *clock
 	sink   *mailtest.Sink
 	dsn    string // SQLite path or Postgres URL
@@ -126,7 +126,7 @@ type envOptions struct {
 	sink     mailtest.SinkOptions
 }
 
-func newEnv(t *testing.T, start time.Time, opts envOptions) *env {
+func newEnv(t testing.TB, start time.Time, opts envOptions) *env {
 	t.Helper()
 	e := &env{t: t, clock: newClock(start), sum: &firstSentence{}, clus: &oneStoryEach{}}
 	e.log = testLogger(t)
@@ -220,7 +220,7 @@ func (e *env) replica(name string, cfg Config) *replica {
 	return &replica{q: q, store: db, engine: eng, metrics: m}
 }
 
-func (r *replica) start(t *testing.T) {
+func (r *replica) start(t testing.TB) {
 	t.Helper()
 	if err := r.q.Start(context.Background()); err != nil {
 		t.Fatalf("start queue: %v", err)
@@ -245,7 +245,7 @@ func (e *env) addSubscribers(n int, zones []string, sendTime string) []digest.Su
 
 // waitIdle waits until no job is available, running or retrying: what was
 // enqueued so far has been worked (snoozed jobs are not waited for).
-func waitIdle(t *testing.T, db *sql.DB, timeout time.Duration) {
+func waitIdle(t testing.TB, db *sql.DB, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -274,7 +274,7 @@ func (e *env) ledger() []digest.Delivery {
 	return rows
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("DIGEST_TEST_VERBOSE") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
@@ -283,7 +283,7 @@ func testLogger(t *testing.T) *slog.Logger {
 
 // freshPostgres creates a database with a random name for one test and
 // drops it at the end; it skips without DIGEST_TEST_POSTGRES_DSN.
-func freshPostgres(t *testing.T) string {
+func freshPostgres(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv("DIGEST_TEST_POSTGRES_DSN")
 	if base == "" {
