@@ -70,16 +70,17 @@ func TestSMTPFaults(t *testing.T) {
 			record(figure{Scenario: "smtp/" + c.name, Time: r.Took, PeakMB: r.PeakRSSMB, Memory: "rss",
 				Delivered: delivered, Failed: rep.Failed + rep.Deferred, Dups: dups(ids),
 				Note: fmt.Sprintf("%s, reason %s", d.Status, reasonCode(d.LastError))})
+			t.Logf("ledger reason: %s", d.LastError)
 		})
 	}
 }
 
-var replyCode = regexp.MustCompile(`\b[45]\d\d [45]\.\d{1,3}\.\d{1,3}\b|\btimeout\b|\bEOF\b|connection reset|broken pipe|closed`)
+var replyCode = regexp.MustCompile(`\b[45]\d\d "?[45]\.\d{1,3}\.\d{1,3}\b|\btimeout\b|\bEOF\b|connection reset|broken pipe|closed`)
 
 // reasonCode picks the SMTP reply or network error out of a ledger reason.
 func reasonCode(s string) string {
 	if m := replyCode.FindString(s); m != "" {
-		return m
+		return strings.ReplaceAll(m, `"`, "")
 	}
 	return short(s)
 }
