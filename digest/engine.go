@@ -709,12 +709,20 @@ type RunOptions struct {
 func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	var rep Report
 	started := e.now()
-	if err := e.Gather(ctx, opts.Sources, &rep); err != nil {
-		return rep, err
-	}
 	window := opts.Since
 	if window <= 0 {
 		window = 24 * time.Hour
+	}
+	g := e
+	if window > e.Config.RecencyWindow {
+		// Asked for a wider window than a new source's first gather keeps:
+		// honour the request (digest now --since 240h on a new feed).
+		cp := *e
+		cp.Config.RecencyWindow = window
+		g = &cp
+	}
+	if err := g.Gather(ctx, opts.Sources, &rep); err != nil {
+		return rep, err
 	}
 	since := started.Add(-window)
 	stories, err := e.Stories(ctx, since, &rep)

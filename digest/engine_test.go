@@ -324,3 +324,22 @@ func TestEngine_Deliver_Concurrent(t *testing.T) {
 		t.Fatalf("distinct messages %d (want 25), duplicates %d (want 0)", n, dups.Load())
 	}
 }
+
+// TestEngine_Run_WideWindowOnNewSource: a run asking for more than the
+// first-gather recency window (digest now --since 240h on a new feed) gets
+// the older items it asked for.
+func TestEngine_Run_WideWindowOnNewSource(t *testing.T) {
+	db := storetest.Open(t)
+	now := t0
+	e, _, m := newEngine(t, db, &now)
+	src := staticSource("feed", article(1, t0.Add(-100*time.Hour)), article(2, t0.Add(-300*time.Hour)))
+	rep, err := e.Run(context.Background(), digest.RunOptions{
+		Sources: []digest.Source{src}, Since: 240 * time.Hour, To: []string{"a@example.com"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.ArticlesNew != 1 || rep.Stories != 1 || m.count() != 1 || !strings.Contains(m.sent[0].Text, "Story 1") {
+		t.Fatalf("new=%d stories=%d sent=%d, want the 100-hour-old item only", rep.ArticlesNew, rep.Stories, m.count())
+	}
+}

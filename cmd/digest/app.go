@@ -94,7 +94,7 @@ func (c *cli) openApp(ctx context.Context, cfg Config, opts appOptions) (*app, e
 	}
 	a.engine = &digest.Engine{
 		Store:      db,
-		Clusterer:  cluster.New(cluster.DefaultConfig()),
+		Clusterer:  newClusterer(log),
 		Ranker:     rank.New(a.rankConfig()),
 		Summarizer: summ,
 		Renderer:   a.renderer,
@@ -192,16 +192,7 @@ func (a *app) summarizer() (digest.Summarizer, error) {
 	return s, nil
 }
 
-func (a *app) topics() []rank.Topic {
-	if len(a.cfg.Relevance.Topics) == 0 {
-		return rank.DefaultTopics()
-	}
-	out := make([]rank.Topic, 0, len(a.cfg.Relevance.Topics))
-	for _, t := range a.cfg.Relevance.Topics {
-		out = append(out, rank.Topic{Name: t.Name, Label: t.Label, Terms: t.Terms})
-	}
-	return out
-}
+func (a *app) topics() []rank.Topic { return a.cfg.topics() }
 
 func (a *app) rankConfig() rank.Config {
 	rc := rank.DefaultConfig()
@@ -328,3 +319,9 @@ func redactDSN(dsn string) string {
 
 // sinceLabel formats a time for messages to the user.
 func sinceLabel(t time.Time) string { return t.Format("Mon 2 Jan 15:04 MST") }
+
+func newClusterer(log *slog.Logger) *cluster.Clusterer {
+	cc := cluster.DefaultConfig()
+	cc.Logger = log
+	return cluster.New(cc)
+}

@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/rank"
 )
 
 // Config is the whole configuration: DefaultConfig, then the YAML file, then
@@ -87,9 +88,10 @@ type RelevanceConfig struct {
 
 // TopicConfig is one topic with weighted terms.
 type TopicConfig struct {
-	Name  string             `yaml:"name"`
-	Label string             `yaml:"label"`
-	Terms map[string]float64 `yaml:"terms"`
+	Name    string             `yaml:"name"`
+	Label   string             `yaml:"label"`
+	Terms   map[string]float64 `yaml:"terms"`   // strong signals of the topic
+	Context map[string]float64 `yaml:"context"` // words that count only beside strong terms
 }
 
 // LLMConfig configures the OpenAI-compatible summariser; it is used only
@@ -320,6 +322,11 @@ func (c *Config) Validate() error {
 			return badConfig("each topic needs a name and terms", "relevance.topics[%d]: name or terms missing", i)
 		}
 	}
+	if len(c.Relevance.Topics) > 0 {
+		if err := rank.ValidateTopics(c.topics()); err != nil {
+			return badConfig("each topic needs a unique name and positive term weights", "relevance.topics: %v", err)
+		}
+	}
 	if c.DKIM.Domain != "" && (c.DKIM.Selector == "" || c.DKIM.KeyFile == "") {
 		return badConfig("set dkim.selector and dkim.key_file too", "dkim: incomplete")
 	}
@@ -337,4 +344,16 @@ func (c *Config) llmEnabled() bool {
 // isPostgres reports whether DB is a Postgres URL.
 func (c *Config) isPostgres() bool {
 	return strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://")
+}
+
+// topics returns the configured topics, or the built-in trade topics.
+func (c *Config) topics() []rank.Topic {
+	if len(c.Relevance.Topics) == 0 {
+		return rank.DefaultTopics()
+	}
+	out := make([]rank.Topic, 0, len(c.Relevance.Topics))
+	for _, t := range c.Relevance.Topics {
+		out = append(out, rank.Topic{Name: t.Name, Label: t.Label, Terms: t.Terms, Context: t.Context})
+	}
+	return out
 }
