@@ -1,0 +1,193 @@
+package rouge
+
+import "strings"
+
+// Porter returns the stem of a lower-case ASCII word by M. F. Porter's
+// 1980 algorithm, the stemmer of ROUGE-1.5.5's -m option. Words of two
+// letters or fewer, and words with anything but a–z, come back unchanged.
+// Pass it to Tokens to score with stemming.
+func Porter(word string) string {
+	if len(word) <= 2 {
+		return word
+	}
+	for i := 0; i < len(word); i++ {
+		if word[i] < 'a' || word[i] > 'z' {
+			return word
+		}
+	}
+	w := []byte(word)
+	w = step1ab(w)
+	w = step1c(w)
+	w = replaceFirst(w, step2, 0)
+	w = replaceFirst(w, step3, 0)
+	w = step4(w)
+	return string(step5(w))
+}
+
+// cons reports whether w[i] is a consonant; y is one at the start or after
+// a vowel.
+func cons(w []byte, i int) bool {
+	switch w[i] {
+	case 'a', 'e', 'i', 'o', 'u':
+		return false
+	case 'y':
+		return i == 0 || !cons(w, i-1)
+	}
+	return true
+}
+
+// measure counts the VC sequences of w: [C](VC)^m[V].
+func measure(w []byte) int {
+	m, i := 0, 0
+	for i < len(w) && cons(w, i) {
+		i++
+	}
+	for i < len(w) {
+		for i < len(w) && !cons(w, i) {
+			i++
+		}
+		if i == len(w) {
+			break
+		}
+		for i < len(w) && cons(w, i) {
+			i++
+		}
+		m++
+	}
+	return m
+}
+
+func hasVowel(w []byte) bool {
+	for i := range w {
+		if !cons(w, i) {
+			return true
+		}
+	}
+	return false
+}
+
+func doubleCons(w []byte) bool {
+	n := len(w)
+	return n >= 2 && w[n-1] == w[n-2] && cons(w, n-1)
+}
+
+// cvc reports consonant-vowel-consonant at the end of w, the last not w, x
+// or y (hop, not snow).
+func cvc(w []byte) bool {
+	n := len(w)
+	if n < 3 || !cons(w, n-1) || cons(w, n-2) || !cons(w, n-3) {
+		return false
+	}
+	c := w[n-1]
+	return c != 'w' && c != 'x' && c != 'y'
+}
+
+func hasSuffix(w []byte, s string) bool { return strings.HasSuffix(string(w), s) }
+
+func step1ab(w []byte) []byte {
+	switch {
+	case hasSuffix(w, "sses"), hasSuffix(w, "ies"):
+		w = w[:len(w)-2]
+	case hasSuffix(w, "ss"):
+	case hasSuffix(w, "s"):
+		w = w[:len(w)-1]
+	}
+	if hasSuffix(w, "eed") {
+		if measure(w[:len(w)-3]) > 0 {
+			w = w[:len(w)-1]
+		}
+		return w
+	}
+	var stem []byte
+	switch {
+	case hasSuffix(w, "ed") && hasVowel(w[:len(w)-2]):
+		stem = w[:len(w)-2]
+	case hasSuffix(w, "ing") && hasVowel(w[:len(w)-3]):
+		stem = w[:len(w)-3]
+	default:
+		return w
+	}
+	switch {
+	case hasSuffix(stem, "at"), hasSuffix(stem, "bl"), hasSuffix(stem, "iz"):
+		return append(stem, 'e')
+	case doubleCons(stem):
+		if c := stem[len(stem)-1]; c != 'l' && c != 's' && c != 'z' {
+			return stem[:len(stem)-1]
+		}
+		return stem
+	case measure(stem) == 1 && cvc(stem):
+		return append(stem, 'e')
+	}
+	return stem
+}
+
+func step1c(w []byte) []byte {
+	if hasSuffix(w, "y") && hasVowel(w[:len(w)-1]) {
+		w[len(w)-1] = 'i'
+	}
+	return w
+}
+
+// Suffix rewrites of steps 2 and 3, longer suffixes before the shorter ones
+// they end with; only the first match applies, and only when m(stem) > 0.
+var step2 = [][2]string{
+	{"ational", "ate"}, {"tional", "tion"}, {"enci", "ence"}, {"anci", "ance"}, {"izer", "ize"},
+	{"abli", "able"}, {"alli", "al"}, {"entli", "ent"}, {"eli", "e"}, {"ousli", "ous"},
+	{"ization", "ize"}, {"ation", "ate"}, {"ator", "ate"}, {"alism", "al"}, {"iveness", "ive"},
+	{"fulness", "ful"}, {"ousness", "ous"}, {"aliti", "al"}, {"iviti", "ive"}, {"biliti", "ble"},
+}
+
+var step3 = [][2]string{
+	{"icate", "ic"}, {"ative", ""}, {"alize", "al"}, {"iciti", "ic"}, {"ical", "ic"}, {"ful", ""}, {"ness", ""},
+}
+
+func replaceFirst(w []byte, rules [][2]string, minM int) []byte {
+	for _, r := range rules {
+		if hasSuffix(w, r[0]) {
+			stem := w[:len(w)-len(r[0])]
+			if measure(stem) > minM {
+				return append(stem[:len(stem):len(stem)], r[1]...)
+			}
+			return w
+		}
+	}
+	return w
+}
+
+var step4Suffixes = []string{"al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent",
+	"ion", "ou", "ism", "ate", "iti", "ous", "ive", "ize"}
+
+// step4 drops the longest listed suffix when m(stem) > 1; -ion only after
+// s or t.
+func step4(w []byte) []byte {
+	best := ""
+	for _, s := range step4Suffixes {
+		if len(s) > len(best) && hasSuffix(w, s) {
+			best = s
+		}
+	}
+	if best == "" {
+		return w
+	}
+	stem := w[:len(w)-len(best)]
+	if measure(stem) <= 1 {
+		return w
+	}
+	if best == "ion" && (len(stem) == 0 || (stem[len(stem)-1] != 's' && stem[len(stem)-1] != 't')) {
+		return w
+	}
+	return stem
+}
+
+func step5(w []byte) []byte {
+	if hasSuffix(w, "e") {
+		stem := w[:len(w)-1]
+		if m := measure(stem); m > 1 || (m == 1 && !cvc(stem)) {
+			w = stem
+		}
+	}
+	if hasSuffix(w, "ll") && measure(w) > 1 {
+		w = w[:len(w)-1]
+	}
+	return w
+}
