@@ -64,7 +64,13 @@ func (o *OpenAI) complete(ctx context.Context, msgs []openai.ChatCompletionMessa
 			return "", used, calls, err
 		}
 		format := o.format.Load()
-		req := openai.ChatCompletionRequest{Model: o.cfg.Model, MaxTokens: o.cfg.MaxOutputTokens, Messages: msgs}
+		req := openai.ChatCompletionRequest{Model: o.cfg.Model, Messages: msgs}
+		newLimit := o.completionLimit.Load()
+		if newLimit {
+			req.MaxCompletionTokens = o.cfg.MaxOutputTokens
+		} else {
+			req.MaxTokens = o.cfg.MaxOutputTokens
+		}
 		if jsonReply {
 			req.ResponseFormat = responseFormat(format, o.cfg.Topics)
 		}
@@ -90,6 +96,13 @@ func (o *OpenAI) complete(ctx context.Context, msgs []openai.ChatCompletionMessa
 		}
 		status := statusOf(err)
 		switch {
+		case status == http.StatusBadRequest && !newLimit && strings.Contains(err.Error(), "max_completion_tokens"):
+			// Newer OpenAI models refuse max_tokens; local servers may not
+			// know max_completion_tokens, so it is used only when asked for.
+			if o.completionLimit.CompareAndSwap(false, true) {
+				o.log.Info("llm server wants max_completion_tokens; switching")
+			}
+			continue
 		case status == http.StatusBadRequest && jsonReply && format < formatNone && aboutFormat(err):
 			// The server does not know this response format: step down to
 			// JSON mode, then to plain text with tolerant parsing, for good.

@@ -148,7 +148,10 @@ type OpenAI struct {
 	// format is the response format the server accepts, downgraded for the
 	// life of the value when a server rejects one (400).
 	format atomic.Int32
-	def    *Run
+	// completionLimit is set once a server asked for max_completion_tokens
+	// instead of max_tokens.
+	completionLimit atomic.Bool
+	def             *Run
 
 	sysTokens sync.Map // system prompt → token count
 

@@ -667,3 +667,42 @@ func TestOpenAI_TokensPerMinute(t *testing.T) {
 		t.Errorf("err %v, want the tokens-per-minute limit to hold the call", err)
 	}
 }
+
+func TestOpenAI_MaxCompletionTokens(t *testing.T) {
+	o, srv, _ := newTestOpenAI(t, nil)
+	srv.RejectMaxTokens(true)
+	for range 2 {
+		if s, err := o.Summarize(context.Background(), steelReq); err != nil || s.Fallback {
+			t.Fatalf("err %v reason %q", err, s.FallbackReason)
+		}
+	}
+	if n := srv.Count(); n != 3 {
+		t.Errorf("%d requests, want one refused max_tokens then two with max_completion_tokens", n)
+	}
+	if r := srv.Requests()[2]; r.MaxTokens != o.cfg.MaxOutputTokens {
+		t.Errorf("limit %d not sent", r.MaxTokens)
+	}
+}
+
+func TestOpenAI_Script(t *testing.T) {
+	o, srv, _ := newTestOpenAI(t, nil)
+	// Every article about rice meets a 500 at the server: it falls back, the
+	// others do not.
+	srv.Script(func(n int, r openaitest.Request) openaitest.Fault {
+		if strings.Contains(r.Article, "rice") {
+			return openaitest.ServerError
+		}
+		return openaitest.OK
+	})
+	rice := digest.SummaryRequest{Title: "Rice quota", Text: "Thailand won a rice quota of 100,000 tonnes from the EU on Friday. Exporters welcomed it."}
+	run := o.ForRun()
+	if s, _ := run.Summarize(context.Background(), rice); !s.Fallback || !s.RetryLater {
+		t.Errorf("rice: fallback=%v retryLater=%v", s.Fallback, s.RetryLater)
+	}
+	if s, _ := run.Summarize(context.Background(), steelReq); s.Fallback {
+		t.Errorf("steel fell back: %q", s.FallbackReason)
+	}
+	if got := srv.Count(); got != o.cfg.MaxRetries+2 {
+		t.Errorf("%d requests, want %d", got, o.cfg.MaxRetries+2)
+	}
+}

@@ -74,3 +74,17 @@ func TestStub_Summarize(t *testing.T) {
 		t.Error("cancelled context: want an error")
 	}
 }
+
+func TestStub_WriteLead(t *testing.T) {
+	stories := []digest.Story{
+		{Summary: digest.Summary{Headline: "Steel tariffs suspended"}},
+		{Articles: []digest.Article{{Title: "Port strike ends"}}},
+	}
+	got, err := Stub{}.WriteLead(context.Background(), stories)
+	if err != nil || got != "Today: Steel tariffs suspended; Port strike ends." {
+		t.Errorf("lead %q err %v", got, err)
+	}
+	if got, _ := (Stub{}).WriteLead(context.Background(), nil); got != "" {
+		t.Errorf("no stories: %q", got)
+	}
+}

@@ -15,7 +15,10 @@ const StubVersion = "stub-v1"
 // network call.
 type Stub struct{}
 
-var _ digest.Summarizer = Stub{}
+var (
+	_ digest.Summarizer = Stub{}
+	_ digest.LeadWriter = Stub{}
+)
 
 // Version returns StubVersion.
 func (Stub) Version() string { return StubVersion }
@@ -46,4 +49,27 @@ func hashOf(req digest.SummaryRequest) string {
 		return req.ContentHash
 	}
 	return digest.ContentHash(req.Text)
+}
+
+// WriteLead returns a deterministic opening naming up to three headlines
+// (the summary headline, else the lead article's title), so tests can
+// exercise the digest lead without an LLM.
+func (Stub) WriteLead(ctx context.Context, stories []digest.Story) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	var heads []string
+	for _, s := range stories[:min(len(stories), 3)] {
+		h := s.Summary.Headline
+		if h == "" {
+			h = s.Lead().Title
+		}
+		if h = strings.TrimSpace(h); h != "" {
+			heads = append(heads, h)
+		}
+	}
+	if len(heads) == 0 {
+		return "", nil
+	}
+	return "Today: " + strings.Join(heads, "; ") + ".", nil
 }

@@ -56,7 +56,7 @@ type Request struct {
 	Article       string // text between the article delimiters, if any
 	Format        string // response_format.type: json_schema, json_object or ""
 	Schema        json.RawMessage
-	MaxTokens     int
+	MaxTokens     int // max_tokens, or max_completion_tokens when that was sent
 	Received      time.Time
 }
 
@@ -77,6 +77,8 @@ type Server struct {
 	key          string
 	rejectSchema bool
 	rejectJSON   bool
+	newLimit     bool
+	script       func(n int, r Request) Fault
 	inFlight     int
 	maxInFlight  int
 }
@@ -134,6 +136,14 @@ func (s *Server) RequireKey(key string) { s.with(func() { s.key = key }) }
 func (s *Server) RejectSchema(v bool)   { s.with(func() { s.rejectSchema = v }) }
 func (s *Server) RejectJSONMode(v bool) { s.with(func() { s.rejectJSON = v }) }
 
+// RejectMaxTokens makes requests with max_tokens fail with 400 asking for
+// max_completion_tokens, as OpenAI's reasoning models do.
+func (s *Server) RejectMaxTokens(v bool) { s.with(func() { s.newLimit = v }) }
+
+// Script decides the fault of each request from its number (from 1) and
+// content, ahead of queued and standing faults; OK from it defers to them.
+func (s *Server) Script(f func(n int, r Request) Fault) { s.with(func() { s.script = f }) }
+
 // Requests returns a copy of the recorded requests.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
@@ -172,8 +182,9 @@ type wireRequest struct {
 		Role    string `json:"role"`
 		Content string `json:"content"`
 	} `json:"messages"`
-	MaxTokens      int `json:"max_tokens"`
-	ResponseFormat *struct {
+	MaxTokens           int `json:"max_tokens"`
+	MaxCompletionTokens int `json:"max_completion_tokens"`
+	ResponseFormat      *struct {
 		Type       string `json:"type"`
 		JSONSchema *struct {
 			Schema json.RawMessage `json:"schema"`
@@ -189,7 +200,7 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	rec := Request{Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Model: wr.Model,
 		Deployment: r.PathValue("deployment"), APIVersion: r.URL.Query().Get("api-version"),
-		MaxTokens: wr.MaxTokens, Received: time.Now()}
+		MaxTokens: max(wr.MaxTokens, wr.MaxCompletionTokens), Received: time.Now()}
 	presented := strings.TrimPrefix(rec.Authorization, "Bearer ")
 	if k := r.Header.Get("Api-Key"); k != "" {
 		rec.Authorization, presented = "api-key "+k, k
@@ -220,8 +231,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	if len(s.queue) > 0 {
 		fault, s.queue = s.queue[0], s.queue[1:]
 	}
+	if s.script != nil {
+		if f := s.script(len(s.requests), rec); f != OK {
+			fault = f
+		}
+	}
 	latency, retryAfter, key := s.latency, s.retryAfter, s.key
-	rejectSchema, rejectJSON := s.rejectSchema, s.rejectJSON
+	rejectSchema, rejectJSON, newLimit := s.rejectSchema, s.rejectJSON, s.newLimit
 	s.inFlight++
 	s.maxInFlight = max(s.maxInFlight, s.inFlight)
 	s.mu.Unlock()
@@ -240,6 +256,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		fault = Unauthorized
 	}
 	switch {
+	case newLimit && wr.MaxTokens > 0:
+		writeError(w, http.StatusBadRequest, "invalid_request_error",
+			"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.")
+		return
 	case rejectSchema && rec.Format == "json_schema":
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "response_format json_schema is not supported by this model")
 		return
