@@ -216,3 +216,48 @@ func TestQueue_PeriodicOncePerPeriod(t *testing.T) {
 	}
 	t.Logf("%d plan jobs in %d s from 3 replicas", plans, secs)
 }
+
+func TestQueue_Ready(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, time.Date(2026, 6, 10, 8, 0, 0, 0, time.UTC), envOptions{})
+	db := e.openStore()
+	q, err := New(Config{}, Deps{Engine: &digest.Engine{Store: db}, DB: db.SQL(), Dialect: DialectSQLite})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	if err := q.Ready(ctx); err == nil {
+		t.Error("ready before the job queue was migrated")
+	}
+	if err := q.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Ready(ctx); err != nil {
+		t.Errorf("not ready after migrating: %v", err)
+	}
+}
+
+func TestConfig_Validate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		ok   bool
+	}{
+		{"defaults", Config{}, true},
+		{"CRON_TZ", Config{GatherSchedule: "CRON_TZ=Asia/Tokyo 0 7 * * *"}, true},
+		{"every", Config{PlanSchedule: "@every 30s"}, true},
+		{"off", Config{GatherSchedule: "off"}, true},
+		{"bad cron", Config{PlanSchedule: "every five minutes"}, false},
+		{"bad zone", Config{GatherSchedule: "CRON_TZ=Mars/Olympus 0 7 * * *"}, false},
+		{"negative catch-up", Config{CatchUpDays: -1}, false},
+		{"rescue below job timeout", Config{JobTimeout: time.Minute, RescueAfter: 30 * time.Second}, false},
+		{"short rescue derives gather timeout", Config{JobTimeout: 3 * time.Second, RescueAfter: 5 * time.Second}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.cfg.Validate()
+			if (err == nil) != tc.ok {
+				t.Errorf("Validate() = %v, want ok=%v", err, tc.ok)
+			}
+		})
+	}
+}

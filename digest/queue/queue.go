@@ -219,8 +219,9 @@ type Queue struct {
 	store digest.Store
 	log   *slog.Logger
 
-	client  riverClient
-	migrate func(ctx context.Context) error
+	client   riverClient
+	migrate  func(ctx context.Context) error
+	validate func(ctx context.Context) error
 	closers []func() error
 
 	stories storyCache
@@ -312,6 +313,20 @@ func buildWith[TTx any](q *Queue, d riverdriver.Driver[TTx], rcfg *river.Config)
 		}
 		return nil
 	}
+	q.validate = func(ctx context.Context) error {
+		m, err := rivermigrate.New(d, &rivermigrate.Config{Logger: riverLogger(q.deps.Logger)})
+		if err != nil {
+			return fmt.Errorf("river migrator: %w", err)
+		}
+		res, err := m.Validate(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("check job queue migrations: %w", err)
+		}
+		if !res.OK {
+			return fmt.Errorf("job queue migrations not current (run digest migrate): %s", strings.Join(res.Messages, "; "))
+		}
+		return nil
+	}
 	return nil
 }
 
@@ -388,6 +403,12 @@ func (q *Queue) riverConfig() (*river.Config, error) {
 // migrations are the store's business (store.DB.Migrate).
 func (q *Queue) Migrate(ctx context.Context) error {
 	return q.migrate(ctx)
+}
+
+// Ready reports whether the job queue's tables are migrated to the
+// version this build expects; for /readyz.
+func (q *Queue) Ready(ctx context.Context) error {
+	return q.validate(ctx)
 }
 
 // Start starts working jobs and, unless configured otherwise, enqueues a
