@@ -706,3 +706,39 @@ func TestOpenAI_Script(t *testing.T) {
 		t.Errorf("%d requests, want %d", got, o.cfg.MaxRetries+2)
 	}
 }
+
+func TestValidLead(t *testing.T) {
+	long := strings.Repeat("Tariffs rose again on Monday across many goods. ", 10)
+	tests := []struct {
+		in, want string
+		bad      bool
+	}{
+		{`"Steel led the day. Ports were busy."`, "Steel led the day. Ports were busy.", false},
+		{long, strings.TrimSpace(strings.Repeat("Tariffs rose again on Monday across many goods. ", 3)), false},
+		{"Read <a href=x>this</a>.", "", true},
+		{"See https://evil.example now.", "", true},
+		{"   ", "", true},
+	}
+	for _, tt := range tests {
+		got, err := validLead(tt.in)
+		if (err != nil) != tt.bad || got != tt.want {
+			t.Errorf("validLead(%q) = %q, %v", clip(tt.in, 40), got, err)
+		}
+	}
+}
+
+func TestOpenAI_WriteLeadAfter401(t *testing.T) {
+	o, srv, _ := newTestOpenAI(t, func(c *OpenAIConfig) { c.Lead = true })
+	srv.SetFault(openaitest.Unauthorized)
+	run := o.ForRunScoped()
+	if s, _ := run.Summarize(context.Background(), steelReq); !s.Fallback {
+		t.Fatal("want a fallback on 401")
+	}
+	stories := []digest.Story{{Key: "a", Summary: digest.Summary{Headline: "h", Text: "t."}}}
+	if _, err := run.WriteLead(context.Background(), stories); err == nil || strings.Contains(err.Error(), testKey) {
+		t.Errorf("err %v, want a key-free error", err)
+	}
+	if srv.Count() != 1 {
+		t.Errorf("%d requests: the lead must not call after a 401", srv.Count())
+	}
+}
