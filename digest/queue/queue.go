@@ -222,7 +222,7 @@ type Queue struct {
 	client   riverClient
 	migrate  func(ctx context.Context) error
 	validate func(ctx context.Context) error
-	closers []func() error
+	closers  []func() error
 
 	stories storyCache
 
