@@ -36,6 +36,9 @@ type Extractive struct {
 
 var _ digest.Summarizer = (*Extractive)(nil)
 
+// maxCandidates bounds the sentences ranked per article.
+const maxCandidates = 200
+
 // NewExtractive returns an extractive summariser with the defaults.
 func NewExtractive() *Extractive {
 	return &Extractive{MinSentences: 2, MaxSentences: 3, MaxWords: 75, LeadWeight: 0.85, Redundancy: 0.5}
@@ -73,6 +76,11 @@ func (e *Extractive) Select(title, text string) []string {
 			continue
 		}
 		cands = append(cands, candidate{text: s, pos: i, words: n, terms: contentTerms(toks)})
+		if len(cands) == maxCandidates {
+			// The graph is quadratic in sentences; a story's summary lives
+			// in its first pages anyway.
+			break
+		}
 	}
 	if len(cands) == 0 {
 		// Nothing looks like prose: the first real sentence is still better

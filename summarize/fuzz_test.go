@@ -53,3 +53,35 @@ func FuzzParseReply(f *testing.F) {
 		}
 	})
 }
+
+// FuzzExtractive checks that any text yields at most three sentences, each
+// one of the text's own sentences, in article order.
+func FuzzExtractive(f *testing.F) {
+	f.Add("The U.S. raised tariffs on steel by 25% on Monday. Officials said talks would resume. Subscribe now for more.")
+	f.Add("Headline\n\nOne two three four five. One two three four five. Six seven eight nine ten!")
+	e := NewExtractive()
+	f.Fuzz(func(t *testing.T, text string) {
+		if !utf8.ValidString(text) {
+			t.Skip()
+		}
+		got := e.Select("", text)
+		if len(got) > 3 {
+			t.Fatalf("%d sentences", len(got))
+		}
+		all := Sentences(text)
+		next := 0
+		for _, s := range got {
+			found := false
+			for next < len(all) {
+				next++
+				if all[next-1] == s {
+					found = true
+					break
+				}
+			}
+			if !found {
+				t.Fatalf("%q is not a sentence of the text in order", s)
+			}
+		}
+	})
+}
