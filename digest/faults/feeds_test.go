@@ -2,6 +2,7 @@ package faults
 
 import (
 	"bytes"
+	"regexp"
 	"compress/gzip"
 	"context"
 	"fmt"
@@ -200,7 +201,7 @@ func TestFeedFaults(t *testing.T) {
 			}
 			doctor(t, db, time.Now())
 			record(figure{Scenario: "feed/" + c.name, Time: r.Took, PeakMB: r.PeakRSSMB, Memory: "rss",
-				Delivered: delivered, Dups: dups(sink.IDs()), Note: short(orOK(hostileErr))})
+				Delivered: delivered, Dups: dups(sink.IDs()), Note: orOK(hostileErr)})
 		})
 	}
 }
@@ -268,9 +269,17 @@ func short(s string) string {
 	return s
 }
 
+var hostilePrefix = regexp.MustCompile(`^.*?/hostile": `)
+
+// orOK shortens a source error for the table: the part after the URL, and
+// of a long one its end, where the cause is.
 func orOK(err string) string {
 	if err == "" {
 		return "read without error"
+	}
+	err = hostilePrefix.ReplaceAllString(err, "")
+	if r := []rune(err); len(r) > 60 {
+		err = "…" + string(r[len(r)-60:])
 	}
 	return err
 }

@@ -111,10 +111,13 @@ func record(f figure) {
 	figures = append(figures, f)
 }
 
+// printTable prints the figures with -v, and writes them to
+// $DIGEST_ARTIFACTS/faults.txt when CI sets that directory.
 func printTable(w *os.File) {
 	figMu.Lock()
 	defer figMu.Unlock()
-	if len(figures) == 0 || !testingVerbose() {
+	art := os.Getenv("DIGEST_ARTIFACTS")
+	if len(figures) == 0 || (!testingVerbose() && art == "") {
 		return
 	}
 	sort.Slice(figures, func(i, j int) bool { return figures[i].Scenario < figures[j].Scenario })
@@ -126,7 +129,14 @@ func printTable(w *os.File) {
 			f.PeakMB, f.Memory, f.Delivered, f.Failed, f.Dups, f.InFlight, f.Note)
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\nfault-injection figures:\n%s", buf.String())
+	if testingVerbose() {
+		fmt.Fprintf(w, "\nfault-injection figures:\n%s", buf.String())
+	}
+	if art != "" {
+		if err := os.WriteFile(filepath.Join(art, "faults.txt"), buf.Bytes(), 0o644); err != nil {
+			fmt.Fprintf(os.Stderr, "write fault figures: %v\n", err)
+		}
+	}
 }
 
 func testingVerbose() bool {

@@ -104,6 +104,12 @@ func (c *sqlChecker) run() []sqlFinding {
 				if !ok || idx >= len(call.Args) {
 					return true
 				}
+				if call.Ellipsis.IsValid() && idx == len(call.Args)-1 {
+					// stmt.ExecContext(ctx, args...): a prepared statement's
+					// call carries no SQL text; its text was checked at
+					// Prepare.
+					return true
+				}
 				arg := call.Args[idx]
 				if param, ok := c.safe(fn, arg, 0); !ok {
 					c.findings = append(c.findings, sqlFinding{c.fset.Position(arg.Pos()).String(), exprString(c.fset, arg)})
@@ -111,7 +117,7 @@ func (c *sqlChecker) run() []sqlFinding {
 					// Only unexported helpers may take SQL text: their callers
 					// are in this package and get checked. An exported
 					// function's parameter comes from outside.
-					if fn.Name.IsExported() {
+					if reachable(fn) {
 						c.findings = append(c.findings, sqlFinding{c.fset.Position(arg.Pos()).String(), "parameter of exported " + fn.Name.Name + ": " + exprString(c.fset, arg)})
 					} else {
 						c.helpers[fn.Name.Name] = param
@@ -299,6 +305,28 @@ func (c *sqlChecker) literalTable(tbl string) bool {
 	return good
 }
 
+// reachable reports whether code outside the package can call fn: an
+// exported function, or an exported method of an exported type. (A
+// querier wrapper such as the store's statement cache has exported
+// method names on an unexported type.)
+func reachable(fn *ast.FuncDecl) bool {
+	if !fn.Name.IsExported() {
+		return false
+	}
+	if fn.Recv == nil || len(fn.Recv.List) == 0 {
+		return true
+	}
+	t := fn.Recv.List[0].Type
+	if st, ok := t.(*ast.StarExpr); ok {
+		t = st.X
+	}
+	if ix, ok := t.(*ast.IndexExpr); ok {
+		t = ix.X
+	}
+	id, ok := t.(*ast.Ident)
+	return !ok || id.IsExported()
+}
+
 func paramIndex(fn *ast.FuncDecl, name string) int {
 	i := 0
 	if fn.Type.Params == nil {
@@ -406,6 +434,11 @@ func Bad3(ctx context.Context, db *sql.DB, name string) { run(ctx, db, "DROP TAB
 func Bad4(ctx context.Context, db *sql.DB, name string) { var b strings.Builder; b.WriteString(name); db.ExecContext(ctx, b.String()) }
 func where(ctx context.Context, db *sql.DB, cond string) { db.QueryContext(ctx, "SELECT 1 WHERE "+cond) }
 func Caller(ctx context.Context, db *sql.DB, email string) { where(ctx, db, "email = '"+email+"'"); where(ctx, db, "id = 1") }
+type cache struct{ db *sql.DB }
+func (c *cache) ExecContext(ctx context.Context, query string, args ...any) { st, _ := c.db.PrepareContext(ctx, query); st.ExecContext(ctx, args...) }
+type Store struct{ c *cache }
+func (s *Store) Get(ctx context.Context, id int64) { s.c.ExecContext(ctx, "SELECT 1 WHERE id = ?", id) }
+func (s *Store) Find(ctx context.Context, name string) { s.c.ExecContext(ctx, "SELECT 1 WHERE name = '"+name+"'") }
 `
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "p.go", src, 0)
@@ -419,12 +452,12 @@ func Caller(ctx context.Context, db *sql.DB, email string) { where(ctx, db, "ema
 		fmt.Sscanf(x.Pos[strings.LastIndex(x.Pos[:strings.LastIndex(x.Pos, ":")], ":")+1:], "%d", &line)
 		lines[line] = true
 	}
-	for _, want := range []int{14, 15, 16, 17, 19} {
+	for _, want := range []int{14, 15, 16, 17, 19, 24} {
 		if !lines[want] {
 			t.Errorf("line %d not flagged; findings: %v", want, found)
 		}
 	}
-	if len(found) != 5 {
-		t.Errorf("want exactly the 5 bad calls flagged, got %v", found)
+	if len(found) != 6 {
+		t.Errorf("want exactly the 6 bad calls flagged, got %v", found)
 	}
 }
