@@ -2,11 +2,11 @@ package faults
 
 import (
 	"bytes"
-	"regexp"
 	"compress/gzip"
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
