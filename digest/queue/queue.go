@@ -9,9 +9,16 @@
 //
 // On SQLite the queue lives in the same database file, driven by River's
 // riversqlite driver over a single connection; on Postgres it uses a pgx
-// pool (LISTEN/NOTIFY for prompt fetches, advisory-lock-free leader
-// election), so several replicas share the work and periodic jobs fire
-// once per period cluster-wide.
+// pool (LISTEN/NOTIFY wakes idle replicas when jobs are inserted). Several
+// replicas on one database share the work; River elects one leader, and
+// only the leader enqueues periodic jobs, so they fire once per period
+// cluster-wide.
+//
+// Crash semantics: a replica killed mid-send leaves its deliver job
+// "running" and its ledger row leased. After RescueAfter the leader makes
+// the job available again; the rerun waits (snoozes) until the ledger lease
+// has expired and then sends. Only a message the SMTP server accepted just
+// before the kill, and not yet marked sent, can arrive twice.
 package queue
 
 import (
