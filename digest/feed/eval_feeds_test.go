@@ -128,7 +128,7 @@ var edgeWant = map[string]struct {
 func TestEval_Feeds(t *testing.T) {
 	dir := corpusDir(t, "feeds")
 	entries := readJSONL[manifestEntry](t, filepath.Join(dir, "manifest.jsonl"))
-	var newsOK, newsN, edgeParsed, edgeErr int
+	var newsOK, newsN, edgeParsed, edgeErr, totalItems, totalUndated int
 	for _, m := range entries {
 		path := filepath.Join(dir, m.File)
 		fd, arts, err := parseBounded(t, path, 10*time.Second)
@@ -160,6 +160,17 @@ func TestEval_Feeds(t *testing.T) {
 					bad = true
 				}
 			}
+			undated := 0
+			for _, it := range fd.Items {
+				if itemDate(it, time.Now()).IsZero() {
+					undated++
+				}
+			}
+			if undated > 0 {
+				t.Logf("news %s: %d of %d items have no parseable date (first-seen time used)", m.File, undated, len(fd.Items))
+			}
+			totalUndated += undated
+			totalItems += len(fd.Items)
 			for _, a := range arts {
 				if a.Published.IsZero() || a.ContentHash == "" {
 					t.Errorf("news %s: article %q lacks a date or hash", m.File, a.Title)
@@ -203,7 +214,7 @@ func TestEval_Feeds(t *testing.T) {
 			t.Logf("edge %-50s parsed: %d items (%d articles), feed %q, first %q", m.File, len(fd.Items), len(arts), plainTitle(fd.Title), first)
 		}
 	}
-	t.Logf("news feeds: %d of %d parsed with the expected item count and first title", newsOK, newsN)
+	t.Logf("news feeds: %d of %d parsed with the expected item count and first title; %d of %d items dated by the feed", newsOK, newsN, totalItems-totalUndated, totalItems)
 	t.Logf("edge inputs: %d parsed leniently, %d reported with an error, none crashed or hung", edgeParsed, edgeErr)
 }
 

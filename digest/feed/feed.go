@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gogs/chardet"
+	dateparser "github.com/markusmobius/go-dateparser"
 	"github.com/mmcdole/gofeed"
 	"github.com/tradedigest/tradedigest/digest"
 	"golang.org/x/net/html/charset"
@@ -380,18 +382,33 @@ func isAlnum(c byte) bool {
 // articles turns feed items into articles, newest first, at most
 // MaxItems, fetching full pages for short items.
 func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string) ([]digest.Article, []string) {
-	items := fd.Items
+	now := f.opts.Now()
+	type dated struct {
+		it *gofeed.Item
+		t  time.Time
+	}
+	all := make([]dated, 0, len(fd.Items))
+	for _, it := range fd.Items {
+		if it != nil {
+			all = append(all, dated{it, itemDate(it, now)})
+		}
+	}
 	// Newest first so MaxItems keeps the recent ones; undated items keep
 	// their feed order after the dated ones.
-	sort.SliceStable(items, func(i, j int) bool {
-		ti, tj := itemTime(items[i]), itemTime(items[j])
+	sort.SliceStable(all, func(i, j int) bool {
+		ti, tj := all[i].t, all[j].t
 		if ti.IsZero() || tj.IsZero() {
 			return !ti.IsZero() && tj.IsZero()
 		}
 		return ti.After(tj)
 	})
-	if len(items) > f.opts.MaxItems {
-		items = items[:f.opts.MaxItems]
+	if len(all) > f.opts.MaxItems {
+		all = all[:f.opts.MaxItems]
+	}
+	items := make([]*gofeed.Item, len(all))
+	times := make([]time.Time, len(all))
+	for i, d := range all {
+		items[i], times[i] = d.it, d.t
 	}
 	guidCount := map[string]int{}
 	for _, it := range items {
@@ -407,7 +424,6 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string) ([]di
 		sourceName = firstNonEmpty(hostName(fd.Link), hostName(f.loc), baseName(f.loc))
 	}
 	baseURL, _ := url.Parse(firstNonEmpty(fd.Link, base))
-	now := f.opts.Now()
 
 	arts := make([]digest.Article, 0, len(items))
 	var warns []string
@@ -420,7 +436,7 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string) ([]di
 			SourceName: sourceName,
 			Title:      plainTitle(it.Title),
 			Text:       Clean(HTMLToText(firstNonEmpty(it.Content, it.Description))),
-			Published:  itemTime(it),
+			Published:  times[i],
 			FetchedAt:  now,
 		}
 		if a.Published.IsZero() {
@@ -507,18 +523,46 @@ func (f *Feed) page(ctx context.Context, link string) (Page, error) {
 	return extractHTML(resp.Body, resp.URL, resp.ContentType)
 }
 
-func itemTime(it *gofeed.Item) time.Time {
+// itemDate is the item's publication time, else its update time, else
+// zero. Dates gofeed cannot read (localised month and day names such as
+// "Seg, 24 Set 2018", or RFC 1123 in a JSON Feed) get a second, slower
+// parse; a result outside 1995 … now+2 days is taken as a misreading.
+func itemDate(it *gofeed.Item, now time.Time) time.Time {
 	if it == nil {
 		return time.Time{}
 	}
 	if it.PublishedParsed != nil && !it.PublishedParsed.IsZero() {
 		return it.PublishedParsed.UTC()
 	}
+	if t := looseDate(it.Published, now); !t.IsZero() {
+		return t
+	}
 	if it.UpdatedParsed != nil && !it.UpdatedParsed.IsZero() {
 		return it.UpdatedParsed.UTC()
 	}
-	return time.Time{}
+	return looseDate(it.Updated, now)
 }
+
+// looseDate parses a date written in any common language and layout. It
+// needs a four-digit year, so relative phrases ("yesterday") and two-digit
+// years are not guessed at.
+func looseDate(s string, now time.Time) time.Time {
+	s = strings.TrimSpace(s)
+	if s == "" || len(s) > 64 || !fourDigitRE.MatchString(s) {
+		return time.Time{}
+	}
+	d, err := dateparser.Parse(&dateparser.Configuration{StrictParsing: true, CurrentTime: now}, s)
+	if err != nil || d.Time.IsZero() {
+		return time.Time{}
+	}
+	t := d.Time.UTC()
+	if t.Year() < 1995 || t.After(now.Add(48*time.Hour)) {
+		return time.Time{}
+	}
+	return t
+}
+
+var fourDigitRE = regexp.MustCompile(`\b(19|20)\d\d\b`)
 
 func itemLink(it *gofeed.Item) string {
 	if l := strings.TrimSpace(it.Link); l != "" {

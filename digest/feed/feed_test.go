@@ -270,3 +270,23 @@ func TestFeed_FileFeedStaysOffline(t *testing.T) {
 		t.Errorf("a feed file fetched %d pages; file sources must stay offline", hits.Load())
 	}
 }
+
+func TestLooseDate(t *testing.T) {
+	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	tests := map[string]time.Time{
+		"Seg, 24 Set 2018 19:42:40 -0300": time.Date(2018, 9, 24, 22, 42, 40, 0, time.UTC),
+		"mer, 16 nov 2022 00:38:15 +0100": time.Date(2022, 11, 15, 23, 38, 15, 0, time.UTC),
+		"Sat, Dec 16 2023 02:02:33 PM":    time.Date(2023, 12, 16, 14, 2, 33, 0, time.UTC),
+		"2018-09-18 14:38:10":             time.Date(2018, 9, 18, 14, 38, 10, 0, time.UTC),
+		"yesterday":                       {},
+		"03 Apr 02 1500 GMT":              {},
+		"1 Jan 2030":                      {}, // beyond now+2 days
+		"not a date at all 2020 maybe?":   {},
+		"":                                {},
+	}
+	for in, want := range tests {
+		if got := looseDate(in, now); !got.Equal(want) {
+			t.Errorf("looseDate(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
