@@ -278,6 +278,33 @@ func (e *Engine) gatherOne(ctx context.Context, src Source) SourceReport {
 // those the ranker finds irrelevant and summarises the rest (from the cache
 // when possible). The result is ranked best first.
 func (e *Engine) Stories(ctx context.Context, since time.Time, rep *Report) ([]Story, error) {
+	sum := e.runSummarizer()
+	stories, err := e.stories(ctx, sum, since, rep)
+	addUsage(sum, rep)
+	return stories, err
+}
+
+// runSummarizer returns the summarizer for one run: run-scoped when the
+// summarizer keeps per-run state such as a token budget.
+func (e *Engine) runSummarizer() Summarizer {
+	if rs, ok := e.Summarizer.(RunScoped); ok {
+		return rs.ForRun()
+	}
+	return e.Summarizer
+}
+
+// addUsage adds what the run's summarizer spent to the report.
+func addUsage(sum Summarizer, rep *Report) {
+	if ur, ok := sum.(UsageReporter); ok {
+		u := ur.Usage()
+		rep.PromptTokens += u.PromptTokens
+		rep.CompletionTokens += u.CompletionTokens
+		rep.CostUSD += u.CostUSD
+		rep.SummariesOverBudget += u.OverBudget
+	}
+}
+
+func (e *Engine) stories(ctx context.Context, sum Summarizer, since time.Time, rep *Report) ([]Story, error) {
 	start := time.Now()
 	articles, err := e.Store.ArticlesSince(ctx, since)
 	if err != nil {
@@ -296,7 +323,7 @@ func (e *Engine) Stories(ctx context.Context, since time.Time, rep *Report) ([]S
 	rep.Stages = append(rep.Stages, StageTiming{"cluster", time.Since(start)})
 
 	start = time.Now()
-	stories, err = e.summarize(ctx, stories, rep)
+	stories, err = e.summarize(ctx, sum, stories, rep)
 	rep.Stages = append(rep.Stages, StageTiming{"summarise", time.Since(start)})
 	if err != nil {
 		return nil, err
@@ -308,11 +335,7 @@ func (e *Engine) Stories(ctx context.Context, since time.Time, rep *Report) ([]S
 	return stories, nil
 }
 
-func (e *Engine) summarize(ctx context.Context, stories []Story, rep *Report) ([]Story, error) {
-	sum := e.Summarizer
-	if rs, ok := sum.(RunScoped); ok {
-		sum = rs.ForRun()
-	}
+func (e *Engine) summarize(ctx context.Context, sum Summarizer, stories []Story, rep *Report) ([]Story, error) {
 	version := sum.Version()
 	e.stage("summarise", len(stories))
 	rec := &recorder{rep: rep}
@@ -352,13 +375,6 @@ func (e *Engine) summarize(ctx context.Context, stories []Story, rep *Report) ([
 		}()
 	}
 	wg.Wait()
-	if ur, ok := sum.(UsageReporter); ok {
-		u := ur.Usage()
-		rep.PromptTokens += u.PromptTokens
-		rep.CompletionTokens += u.CompletionTokens
-		rep.CostUSD += u.CostUSD
-		rep.SummariesOverBudget += u.OverBudget
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -725,15 +741,19 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 		return rep, err
 	}
 	since := started.Add(-window)
-	stories, err := e.Stories(ctx, since, &rep)
+	sum := e.runSummarizer()
+	stories, err := e.stories(ctx, sum, since, &rep)
 	if err != nil {
+		addUsage(sum, &rep)
 		return rep, err
 	}
 	if len(stories) == 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("nothing new since %s", since.Format("2006-01-02 15:04 MST")))
+		addUsage(sum, &rep)
 		return rep, nil
 	}
-	lead := e.lead(ctx, stories, &rep)
+	lead := e.lead(ctx, sum, stories, &rep)
+	addUsage(sum, &rep)
 
 	start := time.Now()
 	err = e.deliverRun(ctx, opts, stories, since, lead, &rep)
@@ -768,10 +788,10 @@ func (e *Engine) deliverRun(ctx context.Context, opts RunOptions, stories []Stor
 	return e.deliverAll(ctx, e.activeSubscribers(ctx), stories, dopts, rep)
 }
 
-// lead asks the summarizer for an opening paragraph when configured; a
-// failure only loses the lead.
-func (e *Engine) lead(ctx context.Context, stories []Story, rep *Report) string {
-	lw, ok := e.Summarizer.(LeadWriter)
+// lead asks the run's summarizer for an opening paragraph when configured
+// (so its tokens count in the run's usage); a failure only loses the lead.
+func (e *Engine) lead(ctx context.Context, sum Summarizer, stories []Story, rep *Report) string {
+	lw, ok := sum.(LeadWriter)
 	if !e.Config.Lead || !ok {
 		return ""
 	}

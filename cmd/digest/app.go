@@ -189,6 +189,7 @@ func (a *app) summarizer() (digest.Summarizer, error) {
 	if err != nil {
 		return nil, badConfig("check the llm section and OPENAI_* variables", "llm: %v", err)
 	}
+	s.SetLeadCache(a.db) // leads are cached by story set, like summaries
 	return s, nil
 }
 

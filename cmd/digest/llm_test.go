@@ -78,3 +78,30 @@ func decodeQP(s string) string {
 	s = strings.ReplaceAll(s, "=\n", "")
 	return strings.NewReplacer("=3D", "=", "=3C", "<", "=3E", ">", "=20", " ").Replace(s)
 }
+
+// TestNow_LLMLead: with edition.lead on, the opening paragraph is written
+// once and its tokens count in the run report.
+func TestNow_LLMLead(t *testing.T) {
+	fake := openaitest.New(t)
+	dir := t.TempDir()
+	env := map[string]string{
+		"DIGEST_DB": filepath.Join(dir, "digest.db"), "OPENAI_BASE_URL": fake.URL,
+		"DIGEST_EDITION_LEAD": "true",
+	}
+	code, out, errs := runCLI(t, env, "now", "--source", copyExamples(t), "--dry-run", "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	leads := 0
+	for _, r := range fake.Requests() {
+		if !strings.Contains(r.System+r.User, "BEGIN ARTICLE") && !strings.Contains(r.User, "<<<ARTICLE") && r.Article == "" {
+			leads++
+		}
+	}
+	if leads != 1 {
+		t.Fatalf("%d lead requests, want 1", leads)
+	}
+	if !strings.Contains(errs, "llm tokens") {
+		t.Fatalf("report lacks LLM tokens:\n%s", errs)
+	}
+}
