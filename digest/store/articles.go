@@ -168,7 +168,7 @@ func (db *DB) ArticlesSince(ctx context.Context, since time.Time) ([]digest.Arti
 	if !since.IsZero() {
 		query, args = query+" WHERE published > ?", append(args, db.t(since))
 	}
-	out, err := queryAll(ctx, db.sql, db.q(query+" ORDER BY published, id"), scanArticle, args...)
+	out, err := queryAll(ctx, db.run, db.q(query+" ORDER BY published, id"), scanArticle, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list articles: %w", err)
 	}
@@ -194,7 +194,7 @@ func scanSourceState(sc scanner) (digest.SourceState, error) {
 // SourceState returns the state of a source; a zero state with SourceID set
 // when the source is unknown.
 func (db *DB) SourceState(ctx context.Context, sourceID string) (digest.SourceState, error) {
-	st, err := scanSourceState(db.sql.QueryRowContext(ctx, db.q("SELECT "+sourceStateCols+" FROM source_states WHERE source_id = ?"), sourceID))
+	st, err := scanSourceState(db.run.QueryRowContext(ctx, db.q("SELECT "+sourceStateCols+" FROM source_states WHERE source_id = ?"), sourceID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return digest.SourceState{SourceID: sourceID}, nil
 	}
@@ -209,7 +209,7 @@ func (db *DB) SaveSourceState(ctx context.Context, st digest.SourceState) error 
 	if st.SourceID == "" {
 		return errors.New("save source state: empty source id")
 	}
-	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO source_states (`+sourceStateCols+`)
+	_, err := db.run.ExecContext(ctx, db.q(`INSERT INTO source_states (`+sourceStateCols+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source_id) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
 			last_success = excluded.last_success, last_attempt = excluded.last_attempt,
@@ -225,7 +225,7 @@ func (db *DB) SaveSourceState(ctx context.Context, st digest.SourceState) error 
 
 // SourceStates returns the state of every known source, by source id.
 func (db *DB) SourceStates(ctx context.Context) ([]digest.SourceState, error) {
-	out, err := queryAll(ctx, db.sql, "SELECT "+sourceStateCols+" FROM source_states ORDER BY source_id", scanSourceState)
+	out, err := queryAll(ctx, db.run, "SELECT "+sourceStateCols+" FROM source_states ORDER BY source_id", scanSourceState)
 	if err != nil {
 		return nil, fmt.Errorf("list source states: %w", err)
 	}
@@ -235,7 +235,7 @@ func (db *DB) SourceStates(ctx context.Context) ([]digest.SourceState, error) {
 // AddSource registers a source added with `digest sources add`;
 // digest.ErrConflict when it is registered already.
 func (db *DB) AddSource(ctx context.Context, source string) error {
-	res, err := db.sql.ExecContext(ctx, db.q("INSERT INTO registered_sources (source, added_at) VALUES (?, ?) ON CONFLICT (source) DO NOTHING"),
+	res, err := db.run.ExecContext(ctx, db.q("INSERT INTO registered_sources (source, added_at) VALUES (?, ?) ON CONFLICT (source) DO NOTHING"),
 		source, db.t(db.now()))
 	if err != nil {
 		return fmt.Errorf("add source %q: %w", source, err)
@@ -249,7 +249,7 @@ func (db *DB) AddSource(ctx context.Context, source string) error {
 // RemoveSource unregisters a source; digest.ErrNotFound when it is not
 // registered. Its articles and state stay.
 func (db *DB) RemoveSource(ctx context.Context, source string) error {
-	res, err := db.sql.ExecContext(ctx, db.q("DELETE FROM registered_sources WHERE source = ?"), source)
+	res, err := db.run.ExecContext(ctx, db.q("DELETE FROM registered_sources WHERE source = ?"), source)
 	if err != nil {
 		return fmt.Errorf("remove source %q: %w", source, err)
 	}
@@ -262,7 +262,7 @@ func (db *DB) RemoveSource(ctx context.Context, source string) error {
 // RegisteredSources lists the registered sources in the order they were
 // added.
 func (db *DB) RegisteredSources(ctx context.Context) ([]string, error) {
-	out, err := queryAll(ctx, db.sql, "SELECT source FROM registered_sources ORDER BY added_at, source", func(sc scanner) (string, error) {
+	out, err := queryAll(ctx, db.run, "SELECT source FROM registered_sources ORDER BY added_at, source", func(sc scanner) (string, error) {
 		var s string
 		return s, sc.Scan(&s)
 	})
@@ -277,7 +277,7 @@ func (db *DB) RegisteredSources(ctx context.Context) ([]string, error) {
 func (db *DB) Summary(ctx context.Context, contentHash, version string) (digest.Summary, error) {
 	var s digest.Summary
 	var fallback int
-	err := db.sql.QueryRowContext(ctx, db.q(`SELECT content_hash, version, backend, headline, body, key_points,
+	err := db.run.QueryRowContext(ctx, db.q(`SELECT content_hash, version, backend, headline, body, key_points,
 		countries, topics, importance, fallback, fallback_reason, prompt_tokens, completion_tokens, created_at
 		FROM summaries WHERE content_hash = ? AND version = ?`), contentHash, version).Scan(
 		&s.ContentHash, &s.Version, &s.Backend, &s.Headline, &s.Text, listDest{&s.KeyPoints},
@@ -304,7 +304,7 @@ func (db *DB) SaveSummary(ctx context.Context, s digest.Summary) error {
 	if s.Fallback {
 		fallback = 1
 	}
-	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO summaries (content_hash, version, backend, headline, body,
+	_, err := db.run.ExecContext(ctx, db.q(`INSERT INTO summaries (content_hash, version, backend, headline, body,
 		key_points, countries, topics, importance, fallback, fallback_reason, prompt_tokens, completion_tokens, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (content_hash, version) DO NOTHING`),

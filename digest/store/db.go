@@ -64,6 +64,8 @@ type DB struct {
 	Now func() time.Time
 
 	sql     *sql.DB
+	run     querier    // db.sql, or its statement cache on SQLite
+	stmts   *stmtCache // nil on Postgres
 	dialect string
 	path    string
 	log     *slog.Logger
@@ -111,6 +113,11 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	if err := db.sql.PingContext(ctx); err != nil {
 		db.sql.Close()
 		return nil, fmt.Errorf("connect to %s store: %w", db.dialect, err)
+	}
+	db.run = db.sql
+	if db.dialect == SQLite {
+		db.stmts = newStmtCache(db.sql)
+		db.run = db.stmts
 	}
 	logger.Debug("store opened", "dialect", db.dialect, "path", db.path)
 	return db, nil
@@ -200,6 +207,9 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes the pool.
 func (db *DB) Close() error {
+	if db.stmts != nil {
+		db.stmts.Close()
+	}
 	if err := db.sql.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}

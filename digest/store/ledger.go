@@ -46,15 +46,22 @@ func (db *DB) EnsureDelivery(ctx context.Context, d digest.Delivery) (digest.Del
 	if d.CreatedAt.IsZero() {
 		d.CreatedAt = db.now()
 	}
-	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO deliveries
+	// RETURNING gives the new row in the same statement; it returns nothing
+	// when the row exists, which is then read (a second round trip only for
+	// the loser of a race or a repeated call).
+	got, err := scanDelivery(db.run.QueryRowContext(ctx, db.q(`INSERT INTO deliveries
 		(subscriber_id, email, edition_date, message_id, status, attempts, generation, next_attempt, created_at, updated_at)
 		VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)
-		ON CONFLICT (email, edition_date) DO NOTHING`),
-		sub, d.Email, d.EditionDate, d.MessageID, d.Generation, db.t(d.NextAttempt), db.t(d.CreatedAt), db.t(d.CreatedAt))
-	if err != nil {
+		ON CONFLICT (email, edition_date) DO NOTHING
+		RETURNING `+deliveryCols),
+		sub, d.Email, d.EditionDate, d.MessageID, d.Generation, db.t(d.NextAttempt), db.t(d.CreatedAt), db.t(d.CreatedAt)))
+	if err == nil {
+		return got, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
 		return digest.Delivery{}, fmt.Errorf("ensure delivery: %w", err)
 	}
-	got, err := db.DeliveryFor(ctx, d.Email, d.EditionDate)
+	got, err = db.DeliveryFor(ctx, d.Email, d.EditionDate)
 	if err != nil {
 		return digest.Delivery{}, fmt.Errorf("ensure delivery: %w", err)
 	}
@@ -71,7 +78,7 @@ func (db *DB) ClaimDelivery(ctx context.Context, id int64, now time.Time, lease 
 	if lease <= 0 {
 		return digest.Delivery{}, fmt.Errorf("claim delivery %d: lease must be positive, not %s", id, lease)
 	}
-	d, err := scanDelivery(db.sql.QueryRowContext(ctx, db.q(`UPDATE deliveries
+	d, err := scanDelivery(db.run.QueryRowContext(ctx, db.q(`UPDATE deliveries
 		SET status = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ?
 		WHERE id = ? AND (
 			(status = 'pending' AND (next_attempt IS NULL OR next_attempt <= ?))
@@ -108,7 +115,7 @@ func (db *DB) finish(ctx context.Context, op string, id int64, now time.Time, se
 	}
 	args = append([]any{db.t(now)}, args...)
 	args = append(args, id)
-	res, err := db.sql.ExecContext(ctx, db.q("UPDATE deliveries SET lease_until = NULL, updated_at = ?, "+set+
+	res, err := db.run.ExecContext(ctx, db.q("UPDATE deliveries SET lease_until = NULL, updated_at = ?, "+set+
 		" WHERE id = ? AND status = 'sending'"), args...)
 	if err != nil {
 		return fmt.Errorf("%s %d: %w", op, id, err)
@@ -154,7 +161,7 @@ func (db *DB) MarkFailed(ctx context.Context, id int64, now time.Time, reason st
 // Generation+1, zero attempts and no sent time (digest now --force). A
 // pending row is returned unchanged; a sending row is digest.ErrLeased.
 func (db *DB) ResetDelivery(ctx context.Context, id int64, now time.Time) (digest.Delivery, error) {
-	d, err := scanDelivery(db.sql.QueryRowContext(ctx, db.q(`UPDATE deliveries
+	d, err := scanDelivery(db.run.QueryRowContext(ctx, db.q(`UPDATE deliveries
 		SET status = 'pending', generation = generation + 1, attempts = 0, lease_until = NULL,
 			next_attempt = NULL, sent_at = NULL, last_error = '', stories = 0, updated_at = ?
 		WHERE id = ? AND status IN ('sent', 'failed', 'skipped')
@@ -177,7 +184,7 @@ func (db *DB) ResetDelivery(ctx context.Context, id int64, now time.Time) (diges
 
 // Delivery returns the row with id, or digest.ErrNotFound.
 func (db *DB) Delivery(ctx context.Context, id int64) (digest.Delivery, error) {
-	d, err := scanDelivery(db.sql.QueryRowContext(ctx, db.q("SELECT "+deliveryCols+" FROM deliveries WHERE id = ?"), id))
+	d, err := scanDelivery(db.run.QueryRowContext(ctx, db.q("SELECT "+deliveryCols+" FROM deliveries WHERE id = ?"), id))
 	if err != nil {
 		return digest.Delivery{}, fmt.Errorf("read delivery %d: %w", id, noRows(err))
 	}
@@ -186,7 +193,7 @@ func (db *DB) Delivery(ctx context.Context, id int64) (digest.Delivery, error) {
 
 // DeliveryFor returns the row for (email, date), or digest.ErrNotFound.
 func (db *DB) DeliveryFor(ctx context.Context, email, date string) (digest.Delivery, error) {
-	d, err := scanDelivery(db.sql.QueryRowContext(ctx, db.q("SELECT "+deliveryCols+" FROM deliveries WHERE email = ? AND edition_date = ?"), email, date))
+	d, err := scanDelivery(db.run.QueryRowContext(ctx, db.q("SELECT "+deliveryCols+" FROM deliveries WHERE email = ? AND edition_date = ?"), email, date))
 	if err != nil {
 		return digest.Delivery{}, fmt.Errorf("read delivery for %s: %w", date, noRows(err))
 	}
@@ -196,7 +203,7 @@ func (db *DB) DeliveryFor(ctx context.Context, email, date string) (digest.Deliv
 // LastSent returns when the last digest to email was sent; zero when never.
 func (db *DB) LastSent(ctx context.Context, email string) (time.Time, error) {
 	var t time.Time
-	err := db.sql.QueryRowContext(ctx, db.q("SELECT MAX(sent_at) FROM deliveries WHERE email = ? AND status = 'sent'"), email).Scan(timeDest{&t})
+	err := db.run.QueryRowContext(ctx, db.q("SELECT MAX(sent_at) FROM deliveries WHERE email = ? AND status = 'sent'"), email).Scan(timeDest{&t})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("read last sent: %w", err)
 	}
@@ -214,7 +221,7 @@ func (db *DB) Deliveries(ctx context.Context, status digest.DeliveryStatus, limi
 	}
 	query += " ORDER BY id DESC LIMIT ?"
 	args = append(args, limitArg(limit))
-	out, err := queryAll(ctx, db.sql, db.q(query), scanDelivery, args...)
+	out, err := queryAll(ctx, db.run, db.q(query), scanDelivery, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
 	}
@@ -224,7 +231,7 @@ func (db *DB) Deliveries(ctx context.Context, status digest.DeliveryStatus, limi
 // PermanentFailures counts the failed rows for email.
 func (db *DB) PermanentFailures(ctx context.Context, email string) (int, error) {
 	var n int
-	if err := db.sql.QueryRowContext(ctx, db.q("SELECT COUNT(*) FROM deliveries WHERE email = ? AND status = 'failed'"), email).Scan(&n); err != nil {
+	if err := db.run.QueryRowContext(ctx, db.q("SELECT COUNT(*) FROM deliveries WHERE email = ? AND status = 'failed'"), email).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count permanent failures: %w", err)
 	}
 	return n, nil
@@ -237,7 +244,7 @@ func (db *DB) DeliveryCounts(ctx context.Context) (map[digest.DeliveryStatus]int
 		status digest.DeliveryStatus
 		n      int
 	}
-	rows, err := queryAll(ctx, db.sql, "SELECT status, COUNT(*) FROM deliveries GROUP BY status", func(sc scanner) (row, error) {
+	rows, err := queryAll(ctx, db.run, "SELECT status, COUNT(*) FROM deliveries GROUP BY status", func(sc scanner) (row, error) {
 		var r row
 		return r, sc.Scan(&r.status, &r.n)
 	})

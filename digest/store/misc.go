@@ -12,7 +12,7 @@ import (
 // Setting returns the value of key, or digest.ErrNotFound.
 func (db *DB) Setting(ctx context.Context, key string) (string, error) {
 	var v string
-	if err := db.sql.QueryRowContext(ctx, db.q("SELECT value FROM settings WHERE key = ?"), key).Scan(&v); err != nil {
+	if err := db.run.QueryRowContext(ctx, db.q("SELECT value FROM settings WHERE key = ?"), key).Scan(&v); err != nil {
 		return "", fmt.Errorf("read setting %q: %w", key, noRows(err))
 	}
 	return v, nil
@@ -22,7 +22,7 @@ func (db *DB) Setting(ctx context.Context, key string) (string, error) {
 // stored after the call: of several processes generating a secret at once,
 // all end up with the first one's.
 func (db *DB) SetSettingIfAbsent(ctx context.Context, key, value string) (string, error) {
-	if _, err := db.sql.ExecContext(ctx, db.q("INSERT INTO settings (key, value, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING"),
+	if _, err := db.run.ExecContext(ctx, db.q("INSERT INTO settings (key, value, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING"),
 		key, value, db.t(db.now())); err != nil {
 		return "", fmt.Errorf("store setting %q: %w", key, err)
 	}
@@ -50,7 +50,7 @@ func (db *DB) SaveRun(ctx context.Context, r digest.RunRecord) (int64, error) {
 		return 0, fmt.Errorf("save run: encode report: %w", err)
 	}
 	var id int64
-	err = db.sql.QueryRowContext(ctx, db.q("INSERT INTO runs (kind, started_at, finished_at, status, report) VALUES (?, ?, ?, ?, ?) RETURNING id"),
+	err = db.run.QueryRowContext(ctx, db.q("INSERT INTO runs (kind, started_at, finished_at, status, report) VALUES (?, ?, ?, ?, ?) RETURNING id"),
 		r.Kind, db.t(r.StartedAt), db.t(r.FinishedAt), r.Status, string(report)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("save run: %w", err)
@@ -60,7 +60,7 @@ func (db *DB) SaveRun(ctx context.Context, r digest.RunRecord) (int64, error) {
 
 // Runs lists up to limit runs (all when limit <= 0), newest first.
 func (db *DB) Runs(ctx context.Context, limit int) ([]digest.RunRecord, error) {
-	out, err := queryAll(ctx, db.sql, db.q("SELECT "+runCols+" FROM runs ORDER BY id DESC LIMIT ?"), scanRun, limitArg(limit))
+	out, err := queryAll(ctx, db.run, db.q("SELECT "+runCols+" FROM runs ORDER BY id DESC LIMIT ?"), scanRun, limitArg(limit))
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
@@ -69,7 +69,7 @@ func (db *DB) Runs(ctx context.Context, limit int) ([]digest.RunRecord, error) {
 
 // Run returns the run with id, or digest.ErrNotFound.
 func (db *DB) Run(ctx context.Context, id int64) (digest.RunRecord, error) {
-	r, err := scanRun(db.sql.QueryRowContext(ctx, db.q("SELECT "+runCols+" FROM runs WHERE id = ?"), id))
+	r, err := scanRun(db.run.QueryRowContext(ctx, db.q("SELECT "+runCols+" FROM runs WHERE id = ?"), id))
 	if err != nil {
 		return digest.RunRecord{}, fmt.Errorf("read run %d: %w", id, noRows(err))
 	}
@@ -92,7 +92,7 @@ func (db *DB) SaveEdition(ctx context.Context, e digest.ArchivedEdition) error {
 	if e.CreatedAt.IsZero() {
 		e.CreatedAt = db.now()
 	}
-	_, err := db.sql.ExecContext(ctx, db.q(`INSERT INTO editions (`+editionCols+`) VALUES (?, ?, ?, ?, ?, ?)
+	_, err := db.run.ExecContext(ctx, db.q(`INSERT INTO editions (`+editionCols+`) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (edition_date) DO UPDATE SET subject = excluded.subject, html = excluded.html,
 			body = excluded.body, stories = excluded.stories, created_at = excluded.created_at`),
 		e.Date, clean(e.Subject), clean(e.HTML), clean(e.Text), e.Stories, db.t(e.CreatedAt))
@@ -104,7 +104,7 @@ func (db *DB) SaveEdition(ctx context.Context, e digest.ArchivedEdition) error {
 
 // Edition returns the edition of date, or digest.ErrNotFound.
 func (db *DB) Edition(ctx context.Context, date string) (digest.ArchivedEdition, error) {
-	e, err := scanEdition(db.sql.QueryRowContext(ctx, db.q("SELECT "+editionCols+" FROM editions WHERE edition_date = ?"), date))
+	e, err := scanEdition(db.run.QueryRowContext(ctx, db.q("SELECT "+editionCols+" FROM editions WHERE edition_date = ?"), date))
 	if err != nil {
 		return digest.ArchivedEdition{}, fmt.Errorf("read edition %s: %w", date, noRows(err))
 	}
@@ -113,7 +113,7 @@ func (db *DB) Edition(ctx context.Context, date string) (digest.ArchivedEdition,
 
 // Editions lists up to limit editions (all when limit <= 0), newest first.
 func (db *DB) Editions(ctx context.Context, limit int) ([]digest.ArchivedEdition, error) {
-	out, err := queryAll(ctx, db.sql, db.q("SELECT "+editionCols+" FROM editions ORDER BY edition_date DESC LIMIT ?"), scanEdition, limitArg(limit))
+	out, err := queryAll(ctx, db.run, db.q("SELECT "+editionCols+" FROM editions ORDER BY edition_date DESC LIMIT ?"), scanEdition, limitArg(limit))
 	if err != nil {
 		return nil, fmt.Errorf("list editions: %w", err)
 	}

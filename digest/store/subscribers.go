@@ -127,7 +127,7 @@ func (db *DB) UpdateSubscriber(ctx context.Context, s digest.Subscriber) error {
 
 // Subscriber returns the subscriber with id, or digest.ErrNotFound.
 func (db *DB) Subscriber(ctx context.Context, id int64) (digest.Subscriber, error) {
-	s, err := scanSubscriber(db.sql.QueryRowContext(ctx, db.q("SELECT "+subscriberCols+" FROM subscribers WHERE id = ?"), id))
+	s, err := scanSubscriber(db.run.QueryRowContext(ctx, db.q("SELECT "+subscriberCols+" FROM subscribers WHERE id = ?"), id))
 	if err != nil {
 		return digest.Subscriber{}, fmt.Errorf("read subscriber %d: %w", id, noRows(err))
 	}
@@ -137,7 +137,7 @@ func (db *DB) Subscriber(ctx context.Context, id int64) (digest.Subscriber, erro
 // SubscriberByEmail returns the subscriber with exactly this email, or
 // digest.ErrNotFound.
 func (db *DB) SubscriberByEmail(ctx context.Context, email string) (digest.Subscriber, error) {
-	s, err := scanSubscriber(db.sql.QueryRowContext(ctx, db.q("SELECT "+subscriberCols+" FROM subscribers WHERE email = ?"), email))
+	s, err := scanSubscriber(db.run.QueryRowContext(ctx, db.q("SELECT "+subscriberCols+" FROM subscribers WHERE email = ?"), email))
 	if err != nil {
 		return digest.Subscriber{}, fmt.Errorf("read subscriber by email: %w", noRows(err))
 	}
@@ -155,7 +155,7 @@ func (db *DB) Subscribers(ctx context.Context, status digest.SubscriberStatus, a
 	}
 	query += " ORDER BY id LIMIT ?"
 	args = append(args, limitArg(limit))
-	out, err := queryAll(ctx, db.sql, db.q(query), scanSubscriber, args...)
+	out, err := queryAll(ctx, db.run, db.q(query), scanSubscriber, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list subscribers: %w", err)
 	}
@@ -181,7 +181,7 @@ func (db *DB) DeleteSubscriber(ctx context.Context, id int64) error {
 // execOne runs a statement meant to change one row; digest.ErrNotFound when
 // it changes none.
 func (db *DB) execOne(ctx context.Context, op, query string, args ...any) error {
-	res, err := db.sql.ExecContext(ctx, db.q(query), args...)
+	res, err := db.run.ExecContext(ctx, db.q(query), args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
 	}

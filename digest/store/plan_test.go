@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// TestQueryPlans_DeliveryPath runs the store calls of one delivery on
+// SQLite, then asks SQLite's planner about every statement they prepared:
+// none may scan a whole table or sort in a temporary b-tree, since each runs
+// once per subscriber and would make a delivery cost O(subscribers).
+func TestQueryPlans_DeliveryPath(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "plan.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 29, 7, 0, 0, 0, time.UTC)
+	var subs []digest.Subscriber
+	for i := range 50 {
+		subs = append(subs, digest.Subscriber{Email: fmt.Sprintf("p%d@example.com", i), TimeZone: "UTC", SendTime: "07:00", Status: digest.StatusActive})
+	}
+	if _, _, err := db.UpsertSubscribers(ctx, subs); err != nil {
+		t.Fatal(err)
+	}
+	db.stmts.Close() // forget the set-up's statements
+	db.stmts = newStmtCache(db.sql)
+	db.run = db.stmts
+
+	// The calls of Engine.deliverAll and Engine.Deliver for one recipient.
+	page, err := db.Subscribers(ctx, digest.StatusActive, 0, 500)
+	if err != nil || len(page) != len(subs) {
+		t.Fatalf("subscribers: %d, %v", len(page), err)
+	}
+	sub := page[0]
+	if _, err := db.DeliveryFor(ctx, sub.Email, "2026-03-29"); err == nil {
+		t.Fatal("a ledger row before the first delivery")
+	}
+	if _, err := db.LastSent(ctx, sub.Email); err != nil {
+		t.Fatal(err)
+	}
+	d, err := db.EnsureDelivery(ctx, digest.Delivery{SubscriberID: sub.ID, Email: sub.Email, EditionDate: "2026-03-29"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ClaimDelivery(ctx, d.ID, now, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MarkSent(ctx, d.ID, now, 3); err != nil {
+		t.Fatal(err)
+	}
+
+	db.stmts.mu.Lock()
+	var queries []string
+	for q := range db.stmts.stmts {
+		queries = append(queries, q)
+	}
+	db.stmts.mu.Unlock()
+	if len(queries) < 6 {
+		t.Fatalf("only %d statements were cached: %q", len(queries), queries)
+	}
+	for _, q := range queries {
+		args := make([]any, strings.Count(q, "?"))
+		rows, err := db.sql.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
+		if err != nil {
+			t.Fatalf("explain %q: %v", q, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		text := strings.Join(plan, "; ")
+		t.Logf("%s\n\t→ %s", strings.Join(strings.Fields(q), " "), text)
+		for _, p := range plan {
+			if (strings.HasPrefix(p, "SCAN ") && !strings.Contains(p, " USING ")) || strings.Contains(p, "TEMP B-TREE") {
+				t.Errorf("%s\n\tplan %q has %q", strings.Join(strings.Fields(q), " "), text, p)
+			}
+		}
+	}
+}
