@@ -115,6 +115,7 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 				}
 				return nil
 			}},
+			{Name: "queue", Fn: q.Ready},
 			{Name: "mail", Fn: func(context.Context) error {
 				if a.engine.Mailer == nil {
 					return errors.New("no mailer configured")
