@@ -75,7 +75,7 @@ func (f *Feed) Fetch(ctx context.Context, prev digest.SourceState) (digest.Fetch
 			UserAgent: f.opts.UserAgent, Accept: acceptFeed,
 		})
 		if err != nil {
-			return res, fmt.Errorf("fetch feed: %w", err)
+			return res, err // already "fetch <url>: …"
 		}
 		res.Bytes = resp.WireBytes
 		res.State.ETag, res.State.LastModified = resp.ETag, resp.LastModified
@@ -106,7 +106,8 @@ func (f *Feed) Fetch(ctx context.Context, prev digest.SourceState) (digest.Fetch
 		f.mu.Unlock()
 	}
 	arts, warns := f.articles(ctx, parsed, base)
-	res.Articles, res.Warnings = arts, warns
+	res.Articles = arts
+	res.Warnings = append(res.Warnings, warns...)
 	return res, nil
 }
 
@@ -114,8 +115,8 @@ func (f *Feed) Fetch(ctx context.Context, prev digest.SourceState) (digest.Fetch
 // leniently: byte-order marks and UTF-16 are handled, undeclared non-UTF-8
 // text is guessed (Windows-1252 when unsure), C1 controls become the
 // Windows-1252 punctuation they stand for, a stray "&" is escaped, and a
-// document cut off after some items yields those items. contentType (may be "") can name the charset. The error
-// says why the input is not a feed.
+// document cut off after some items yields those items. contentType (may
+// be "") can name the charset. The error says why the input is not a feed.
 func ParseFeed(body []byte, contentType string) (*gofeed.Feed, error) {
 	fd, _, err := parseFeed(body, contentType)
 	return fd, err

@@ -171,13 +171,16 @@ func TestFeed_Errors(t *testing.T) {
 }
 
 func TestFeed_TruncatedKeepsItems(t *testing.T) {
-	srv := serveOn(t, "127.0.0.1", okHandler("<?xml version=\"1.0\"?>\n<rss version=\"2.0\">\n<channel>\n<item><title>Whole item</title><description>Complete text.</description></item>\n<item><title>Second</title></item>\n</channel>\n</rss\n"))
+	srv := serveOn(t, "127.0.0.1", okHandler(`<rss version="2.0"><channel><title>x</title><item><title>Whole item</title><description>Complete text.</description></item><item><title>Second</title></item><item><title>Cut</tit`))
 	res, err := NewFeed(srv.URL, Options{Fetcher: testFetcher(nil), ShortText: -1}).Fetch(context.Background(), digest.SourceState{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Articles) != 2 || res.Articles[0].Title != "Whole item" {
-		t.Errorf("articles %+v, want the item before the cut", res.Articles)
+	if len(res.Articles) < 2 || res.Articles[0].Title != "Whole item" {
+		t.Errorf("articles %+v, want the items before the cut", res.Articles)
+	}
+	if len(res.Warnings) == 0 || !strings.Contains(res.Warnings[0], "cut off") || !strings.Contains(res.Warnings[0], srv.URL) {
+		t.Errorf("warnings %q, want one naming the feed and saying it is cut off", res.Warnings)
 	}
 }
 
