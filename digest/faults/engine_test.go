@@ -16,10 +16,9 @@ import (
 )
 
 // The in-process pipeline is wired as cmd/digest wires `digest now`
-// (cmd/digest/app.go), for the scenarios the binary cannot reach yet or
-// where the clock must move: the LLM scenarios (the CLI does not wire
-// summarize.OpenAI yet) and the recovery run after a kill, which must
-// happen after the killed run's lease has expired.
+// (cmd/digest/app.go), for the one step where the clock must move: the
+// recovery run after a kill, which must happen after the killed run's lease
+// has expired (the binary takes its clock from the system).
 
 // fromAddr is the From of every scenario; its domain names the Message-IDs,
 // as senderDomain does in cmd/digest, so both paths make the same IDs.

@@ -219,7 +219,7 @@ type world struct {
 // creates a migrated store holding one active subscriber per address.
 func newWorld(t testing.TB, subscribers ...string) *world {
 	t.Helper()
-	w := &world{t: t, dir: t.TempDir(), mux: http.NewServeMux(), env: map[string]string{}}
+	w := &world{t: t, dir: t.TempDir(), mux: http.NewServeMux(), env: map[string]string{}, extra: map[string]string{}}
 	w.dbPath = filepath.Join(w.dir, "digest.db")
 	w.srv = httptest.NewServer(w.mux)
 	t.Cleanup(w.srv.Close)

@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/mail/mailtest"
-	"github.com/tradedigest/tradedigest/summarize"
 	"github.com/tradedigest/tradedigest/summarize/openaitest"
 )
 
@@ -30,8 +28,8 @@ func injectionFeed(now time.Time) []byte {
 		now.Add(-30*time.Minute).UTC().Format(time.RFC1123Z), body))
 }
 
-// TestLLMFaults runs the pipeline with the OpenAI summariser against the
-// fake server misbehaving in each way. Every subscriber must still get
+// TestLLMFaults runs `digest now` with OPENAI_BASE_URL pointing at the fake
+// server misbehaving in each way. Every subscriber must still get
 // exactly one digest (the extractive fallback stands in), within bounded
 // time, and a naive model's planted output must not reach the email as
 // markup or links.
@@ -86,42 +84,31 @@ func TestLLMFaults(t *testing.T) {
 				}
 			}},
 	}
-	// Sequential, so that each scenario's peak heap is its own.
+	needBinary(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			subs := []string{"ana@example.com", "ben@example.com", "cy@example.com"}
 			w := newWorld(t, subs...)
 			planted := injectionFeed(time.Now())
 			w.mux.HandleFunc("/planted.xml", func(rw http.ResponseWriter, r *http.Request) { rw.Write(planted) })
 			fake := openaitest.New(t)
 			c.setup(fake)
-			cfg := summarize.DefaultOpenAIConfig()
-			cfg.APIKey, cfg.BaseURL = "sk-faults-test", fake.URL
-			cfg.Timeout, cfg.MaxRetries = 2*time.Second, 2
-			cfg.RetryBase, cfg.RetryMax = 100*time.Millisecond, 2*time.Second
-			summ, err := summarize.NewOpenAI(cfg, nil, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
+			w.env["OPENAI_BASE_URL"], w.env["OPENAI_API_KEY"] = fake.URL, "sk-faults-test"
+			// Short bounds so that each fault ends quickly; the lead
+			// paragraph is on, so its call meets the fault too.
+			w.extra["llm"] = "llm:\n  timeout: 2s\n  max_retries: 2\nedition:\n  lead: true\n"
 			sink, url := sinkURL(t, mailtest.SinkOptions{})
-			db := w.open()
-			eng := newEngine(t, db, newSender(t, url, nil), summ, time.Now, nil)
-			srcs := openSources(t, time.Now, w.base+"/healthy.xml", w.base+"/planted.xml")
-
-			stop := mailtest.StartPeakSampler()
-			start := time.Now()
-			ctx, cancel := context.WithTimeout(context.Background(), runLimit)
-			defer cancel()
-			rep, err := eng.Run(ctx, digest.RunOptions{Sources: srcs, Since: 24 * time.Hour})
-			took := time.Since(start)
-			peak := stop()
-			if err != nil {
-				t.Fatalf("run: %v", err)
+			r := w.now(url, "--source", w.base+"/healthy.xml", "--source", w.base+"/planted.xml")
+			if r.Code != 0 {
+				t.Fatalf("digest now exited %d\n%s\n%s", r.Code, r.Stdout, tail(r.Stderr))
 			}
+			db := w.open()
+			rep := lastRun(t, db)
 			delivered, _ := checkDelivered(t, db, sink.IDs(), subs)
 			c.check(t, rep, sink.Messages(), fake)
 			doctor(t, db, time.Now())
-			record(figure{Scenario: "llm/" + c.name, Time: took, PeakMB: float64(peak) / (1 << 20), Memory: "heap",
+			record(figure{Scenario: "llm/" + c.name, Time: r.Took, PeakMB: r.PeakRSSMB, Memory: "rss",
 				Delivered: delivered, Dups: dups(sink.IDs()),
 				Note: fmt.Sprintf("%d stories, %d LLM requests, %d fallback", rep.Stories, fake.Count(), rep.SummariesFallback)})
 		})
