@@ -1,8 +1,10 @@
 package store_test
 
 import (
+	"errors"
 	"fmt"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -89,4 +91,58 @@ func pendingRows(b *testing.B, db *store.DB, n int) []int64 {
 		ids[i] = d.ID
 	}
 	return ids
+}
+
+// BenchmarkDB_DeliveryPath runs the store calls that Engine.Deliver makes
+// for one new recipient (DeliveryFor, LastSent, EnsureDelivery,
+// ClaimDelivery, MarkSent) from 8 goroutines, as the engine's senders do,
+// and reports deliveries per second and the process's CPU time per
+// delivery, which machine load inflates less than wall time.
+func BenchmarkDB_DeliveryPath(b *testing.B) {
+	for _, o := range storetest.Openers() {
+		b.Run(o.Name, func(b *testing.B) {
+			db := o.Open(b)
+			var next atomic.Int64
+			b.SetParallelism(4) // × GOMAXPROCS 2 = the benchmark's 8 senders
+			cpu := cpuTime()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					email := fmt.Sprintf("path%d@example.com", next.Add(1))
+					if _, err := db.DeliveryFor(b.Context(), email, "2026-03-29"); !errors.Is(err, digest.ErrNotFound) {
+						b.Errorf("delivery for a new address: %v", err)
+						return
+					}
+					if _, err := db.LastSent(b.Context(), email); err != nil {
+						b.Error(err)
+						return
+					}
+					d, err := db.EnsureDelivery(b.Context(), digest.Delivery{Email: email, EditionDate: "2026-03-29", MessageID: email})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					if _, err := db.ClaimDelivery(b.Context(), d.ID, t0, time.Minute); err != nil {
+						b.Error(err)
+						return
+					}
+					if err := db.MarkSent(b.Context(), d.ID, t0, 20); err != nil {
+						b.Error(err)
+					}
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "deliveries/s")
+			b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/delivery")
+		})
+	}
+}
+
+// cpuTime is the process's user+system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
