@@ -149,15 +149,25 @@ func parseFeed(body []byte, contentType string) (*gofeed.Feed, bool, error) {
 		}
 	}
 	// Third: a document cut off part way. Close what is open and keep
-	// the items, but only when there are some: a cut before the first
+	// the items, but only when one has content: a cut before the first
 	// item is a broken feed, not an empty one.
 	if fixed, ok := closeTruncated(body); ok {
-		if fd2, err2 := p.Parse(bytes.NewReader(fixed)); err2 == nil && len(fd2.Items) > 0 {
+		if fd2, err2 := p.Parse(bytes.NewReader(fixed)); err2 == nil && hasItemContent(fd2) {
 			fixTexts(fd2)
 			return fd2, true, nil
 		}
 	}
 	return nil, false, fmt.Errorf("malformed feed: %w", err)
+}
+
+// hasItemContent reports whether some item has a title, link or text.
+func hasItemContent(fd *gofeed.Feed) bool {
+	for _, it := range fd.Items {
+		if it != nil && strings.TrimSpace(it.Title+it.Link+it.Description+it.Content) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // closeTruncated cuts body after its last complete XML token and appends
