@@ -468,7 +468,10 @@ func (e *Engine) MessageID(email, date string, generation int) string {
 // ledger: at most one send per (email, date) unless forced. stories is the
 // ranked, summarised list of the run; it is filtered per recipient.
 func (e *Engine) Deliver(ctx context.Context, sub Subscriber, date string, stories []Story, opts DeliverOptions) (Outcome, error) {
-	log := e.log().With("email_hash", shortHash(sub.Email), "date", date)
+	// The recipient's log attributes are made only when a record is written:
+	// hashing the address and building a logger for every delivery cost
+	// about 1 % of BenchmarkDeliver's CPU.
+	log := func() *slog.Logger { return e.log().With("email_hash", shortHash(sub.Email), "date", date) }
 	d, err := e.Store.DeliveryFor(ctx, sub.Email, date)
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -536,7 +539,7 @@ func (e *Engine) Deliver(ctx context.Context, sub Subscriber, date string, stori
 
 	if err := e.Mailer.Send(ctx, msg); err != nil {
 		outcome := e.fail(ctx, d, err)
-		log.Warn("send failed", "error", err, "outcome", outcome, "attempts", d.Attempts)
+		log().Warn("send failed", "error", err, "outcome", outcome, "attempts", d.Attempts)
 		return outcome, nil
 	}
 	// The server said 250: record it before anything else can fail. The
@@ -546,7 +549,9 @@ func (e *Engine) Deliver(ctx context.Context, sub Subscriber, date string, stori
 	if err := e.Store.MarkSent(mctx, d.ID, e.now(), len(ed.Stories)); err != nil {
 		return OutcomeSent, fmt.Errorf("record sent delivery %d: %w", d.ID, err)
 	}
-	log.Debug("digest sent", "stories", len(ed.Stories), "message_id", msg.MessageID)
+	if e.log().Enabled(ctx, slog.LevelDebug) {
+		log().Debug("digest sent", "stories", len(ed.Stories), "message_id", msg.MessageID)
+	}
 	return OutcomeSent, nil
 }
 
