@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"os/exec"
 	"sync/atomic"
@@ -104,7 +105,11 @@ func TestKill(t *testing.T) {
 		t.Parallel()
 		w := newWorld(t, subs...)
 		slow, url := sinkURL(t, mailtest.SinkOptions{Delay: 300 * time.Millisecond})
-		killed, out := killWhen(t, w, url, func() bool { return slow.Total() >= 3 }, "--source", w.base+"/healthy.xml")
+		// A random point of the deliver stage: after 1 to 8 of the 12
+		// messages have arrived.
+		k := 1 + rand.IntN(8)
+		t.Logf("killing after %d messages arrived", k)
+		killed, out := killWhen(t, w, url, func() bool { return slow.Total() >= k }, "--source", w.base+"/healthy.xml")
 		if !killed {
 			t.Fatalf("digest now ended before the kill:\n%s", tail(out))
 		}

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -164,6 +165,7 @@ func TestSecurity_HostileStoryToOutbox(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkHostileMessage(t, raw)
+	doctor(t, w.open(), time.Now())
 	for path, want := range map[string]os.FileMode{w.dbPath: 0o600, outbox: 0o700, emls[0]: 0o600} {
 		fi, err := os.Stat(path)
 		if err != nil {
@@ -410,4 +412,52 @@ func TestSecurity_Serve(t *testing.T) {
 	}
 	assertNoSecrets(t, "digest serve output", out.String())
 	doctor(t, db, time.Now())
+}
+
+// TestSecurity_AddressGuard gives `digest now` feeds at private, loopback,
+// link-local and unspecified addresses, one of them the test's own feed
+// server by IP (which would answer with a good feed): all must be refused
+// before any byte is exchanged, since only the name localhost is allowed.
+func TestSecurity_AddressGuard(t *testing.T) {
+	needBinary(t)
+	t.Parallel()
+	w := newWorld(t)
+	var hits atomic.Int32
+	w.mux.HandleFunc("/counted.xml", func(rw http.ResponseWriter, r *http.Request) { hits.Add(1) })
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(w.srv.URL, "http://"))
+	targets := map[string]string{
+		"http://127.0.0.1:" + port + "/counted.xml": "loopback",
+		"http://[::1]:" + port + "/counted.xml":     "loopback",
+		"http://0.0.0.0:" + port + "/counted.xml":   "unspecified",
+		"http://10.0.0.1:9/feed.xml":                "private",
+		"http://192.168.1.1:9/feed.xml":             "private",
+		"http://169.254.169.254/latest/meta-data/":  "link-local",
+		"http://[::ffff:127.0.0.1]:" + port + "/x":  "loopback",
+	}
+	args := []string{"--to", "victim@example.com"}
+	for u := range targets {
+		args = append(args, "--source", u)
+	}
+	r := w.now("", args...)
+	if r.Code != 1 {
+		t.Errorf("digest now exited %d, want 1 (every source failed)\n%s", r.Code, tail(r.Stderr))
+	}
+	rep := lastRun(t, w.open())
+	seen := 0
+	for _, s := range rep.Sources {
+		why, ok := targets[s.ID]
+		if !ok {
+			continue
+		}
+		seen++
+		if !strings.Contains(s.Error, "not allowed") || !strings.Contains(s.Error, why) {
+			t.Errorf("%s: error %q, want it refused as %s", s.ID, s.Error, why)
+		}
+	}
+	if seen != len(targets) {
+		t.Errorf("report lists %d of the %d sources: %+v", seen, len(targets), rep.Sources)
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the feed server was reached %d times through a refused address", n)
+	}
 }
