@@ -3,6 +3,7 @@ package faults
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -32,12 +33,16 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	flag.Parse()
 	dir, err := os.MkdirTemp("", "digest-faults-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	modRoot, buildErr = findModRoot()
+	if buildErr == nil && testing.Short() {
+		buildErr = fmt.Errorf("-short: the end-to-end scenarios build and run the binary")
+	}
 	if buildErr == nil {
 		binPath = filepath.Join(dir, "digest")
 		buildErr = buildDigest(modRoot, binPath)
