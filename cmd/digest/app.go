@@ -233,7 +233,9 @@ func (a *app) mailer(ctx context.Context, outboxDir string) (digest.Mailer, erro
 	if err != nil {
 		return nil, fmt.Errorf("smtp sender: %w", err)
 	}
-	if err := s.Start(ctx); err != nil {
+	// The pool lives until Close, not until the first signal: sends in
+	// flight at SIGTERM must be able to finish.
+	if err := s.Start(context.WithoutCancel(ctx)); err != nil {
 		return nil, fmt.Errorf("start smtp sender: %w", err)
 	}
 	a.closers = append(a.closers, s.Close)

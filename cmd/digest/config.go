@@ -40,6 +40,7 @@ type Config struct {
 	LLM       LLMConfig       `yaml:"llm"`
 	DKIM      DKIMConfig      `yaml:"dkim"`
 	Schedule  ScheduleConfig  `yaml:"schedule"`
+	Queue     QueueConfig     `yaml:"queue"`
 	Log       LogConfig       `yaml:"log"`
 
 	// Secrets, from the environment or files only.
@@ -125,6 +126,17 @@ type ScheduleConfig struct {
 	Gather      string `yaml:"gather"`
 	Plan        string `yaml:"plan"`
 	CatchUpDays int    `yaml:"catch_up_days"`
+}
+
+// QueueConfig tunes the job queue of `digest serve`; zero values take the
+// queue's defaults.
+type QueueConfig struct {
+	Workers         int           `yaml:"workers"`          // jobs worked at once (8)
+	JobTimeout      time.Duration `yaml:"job_timeout"`      // one deliver or summarise job (5m)
+	RescueAfter     time.Duration `yaml:"rescue_after"`     // a job of a dead replica runs again after this (15m)
+	MaxSnooze       time.Duration `yaml:"max_snooze"`       // longest wait of a deferred delivery between checks (15m)
+	PollInterval    time.Duration `yaml:"poll_interval"`    // how often idle workers look for jobs (1s)
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"` // in-flight work allowed after SIGTERM (30s)
 }
 
 // LogConfig sets logging.

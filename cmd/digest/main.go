@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -41,7 +42,7 @@ Configuration: YAML file, then DIGEST_* environment, then flags (see README.md).
 func main() {
 	c := &cli{
 		stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr,
-		env: os.LookupEnv, now: time.Now,
+		env: os.LookupEnv, now: testClock(os.LookupEnv),
 	}
 	c.tty = isatty.IsTerminal(os.Stderr.Fd())
 	ctx, stop := signalContext(context.Background(), c.stderr)
@@ -240,4 +241,29 @@ func (c *cli) cmdVersion(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "digest %s\n", Version)
 	return nil
+}
+
+// testClock returns time.Now, or, for the process tests only, a simulated
+// clock: DIGEST_FAKE_NOW (RFC 3339) is the time at DIGEST_FAKE_EPOCH (RFC
+// 3339, default the process start; replicas given the same epoch agree),
+// running DIGEST_FAKE_SPEED times faster than real time (default 1).
+func testClock(env envLookup) func() time.Time {
+	v, _ := env("DIGEST_FAKE_NOW")
+	start, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Now
+	}
+	epoch := time.Now()
+	if v, ok := env("DIGEST_FAKE_EPOCH"); ok {
+		if e, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			epoch = e
+		}
+	}
+	speed := 1.0
+	if v, ok := env("DIGEST_FAKE_SPEED"); ok {
+		if x, err := strconv.ParseFloat(v, 64); err == nil && x > 0 {
+			speed = x
+		}
+	}
+	return func() time.Time { return start.Add(time.Duration(float64(time.Since(epoch)) * speed)) }
 }

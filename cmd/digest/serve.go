@@ -22,6 +22,21 @@ func (a *app) newQueue(m *metrics.Metrics, now func() time.Time) (*queue.Queue, 
 	qc.GatherSchedule = a.cfg.Schedule.Gather
 	qc.PlanSchedule = a.cfg.Schedule.Plan
 	qc.CatchUpDays = a.cfg.Schedule.CatchUpDays
+	qcfg := a.cfg.Queue
+	for _, o := range []struct {
+		set time.Duration
+		dst *time.Duration
+	}{
+		{qcfg.JobTimeout, &qc.JobTimeout}, {qcfg.RescueAfter, &qc.RescueAfter}, {qcfg.MaxSnooze, &qc.MaxSnooze},
+		{qcfg.PollInterval, &qc.PollInterval}, {qcfg.ShutdownTimeout, &qc.ShutdownTimeout},
+	} {
+		if o.set > 0 {
+			*o.dst = o.set
+		}
+	}
+	if qcfg.Workers > 0 {
+		qc.Workers = qcfg.Workers
+	}
 	if host, err := os.Hostname(); err == nil {
 		qc.ReplicaID = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
@@ -66,13 +81,19 @@ func (a *app) migrateQueue(ctx context.Context) error {
 // within the shutdown deadline, and exits; a second signal exits at once.
 func (c *cli) cmdServe(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("serve")
-	shutdown := fs.Duration("shutdown-timeout", 30*time.Second, "how long in-flight sends may take after a stop signal")
+	shutdown := fs.Duration("shutdown-timeout", 0, "how long in-flight sends may take after a stop signal (default queue.shutdown_timeout, 30s)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg, err := c.loadConfig(co)
 	if err != nil {
 		return err
+	}
+	if *shutdown > 0 {
+		cfg.Queue.ShutdownTimeout = *shutdown
+	}
+	if cfg.Queue.ShutdownTimeout <= 0 {
+		cfg.Queue.ShutdownTimeout = 30 * time.Second
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -156,11 +177,11 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 	var runErr error
 	select {
 	case <-ctx.Done():
-		log.Info("stop signal: finishing in-flight work", "deadline", shutdown.String())
+		log.Info("stop signal: finishing in-flight work", "deadline", cfg.Queue.ShutdownTimeout.String())
 	case err := <-httpErr:
 		runErr = fmt.Errorf("http server: %w", err)
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), *shutdown+10*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Queue.ShutdownTimeout+10*time.Second)
 	defer cancel()
 	if err := q.Stop(sctx); err != nil {
 		log.Error("stop job queue", "error", err)

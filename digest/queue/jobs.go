@@ -251,8 +251,19 @@ func (w *planWorker) Work(ctx context.Context, job *river.Job[PlanArgs]) (err er
 	q := w.q
 	defer func() { q.observe("plan", err) }()
 	res, err := q.Plan(ctx, job.Args.CatchUp)
-	q.log.Info("planned", "due", res.Due, "enqueued", res.Enqueued, "done", res.Done,
-		"duplicate", res.Duplicate, "catch_up", job.Args.CatchUp, "error", err)
+	attrs := []any{"due", res.Due, "enqueued", res.Enqueued, "done", res.Done,
+		"duplicate", res.Duplicate, "catch_up", job.Args.CatchUp}
+	if err != nil {
+		attrs = append(attrs, "error", err)
+	}
+	q.log.Info("planned", attrs...)
+	if err == nil && res.Enqueued > 0 {
+		// Digests are going out: keep the day's public edition for the web
+		// archive their "view in browser" links point at.
+		if stories, serr := q.storiesFor(ctx); serr == nil && len(stories) > 0 {
+			q.deps.Engine.Archive(ctx, stories, "")
+		}
+	}
 	return err
 }
 
