@@ -34,7 +34,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
@@ -280,9 +279,11 @@ func New(cfg Config, deps Deps) (*Queue, error) {
 		}
 		err = buildWith(q, riversqlite.New(db), rcfg)
 	case DialectPostgres:
+		// River gets a pgx pool of its own (LISTEN/NOTIFY wakes idle
+		// replicas). Only pgx is linked: River's database/sql driver would
+		// bring lib/pq into the binary as well.
 		if deps.PostgresDSN == "" {
-			err = buildWith(q, riverdatabasesql.New(deps.DB), rcfg)
-			break
+			return nil, errors.New("queue: postgres needs PostgresDSN")
 		}
 		pool, perr := pgxpool.New(context.Background(), deps.PostgresDSN)
 		if perr != nil {
@@ -290,6 +291,8 @@ func New(cfg Config, deps Deps) (*Queue, error) {
 		}
 		q.closers = append(q.closers, func() error { pool.Close(); return nil })
 		err = buildWith(q, riverpgxv5.New(pool), rcfg)
+		inner := q.migrate
+		q.migrate = func(ctx context.Context) error { return migrateLocked(ctx, pool, inner) }
 	default:
 		return nil, fmt.Errorf("queue: unknown dialect %q (want sqlite or postgres)", deps.Dialect)
 	}
@@ -569,4 +572,28 @@ func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
 
 func (h minLevel) WithGroup(name string) slog.Handler {
 	return minLevel{h.Handler.WithGroup(name), h.min}
+}
+
+// riverMigrateLock is the advisory lock key that serialises River's
+// migrations across replicas (the store's migrations take their own).
+const riverMigrateLock = 0x64696765 // "dige"
+
+// migrateLocked runs migrate while holding a Postgres advisory lock, so
+// replicas starting together on an empty database do not race to create
+// River's tables (one of them would fail with a unique violation).
+func migrateLocked(ctx context.Context, pool *pgxpool.Pool, migrate func(context.Context) error) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("river migrations: acquire connection: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", riverMigrateLock); err != nil {
+		return fmt.Errorf("river migrations: lock: %w", err)
+	}
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_, _ = conn.Exec(uctx, "SELECT pg_advisory_unlock($1)", riverMigrateLock)
+	}()
+	return migrate(ctx)
 }
