@@ -13,6 +13,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 	"github.com/tiktoken-go/tokenizer"
+	tkcodec "github.com/tiktoken-go/tokenizer/codec"
 	"golang.org/x/time/rate"
 
 	"github.com/tradedigest/tradedigest/digest"
@@ -199,13 +200,12 @@ func NewOpenAI(cfg OpenAIConfig, fallback digest.Summarizer, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
-	codec, err := tokenizer.ForModel(tokenizer.Model(cfg.Model))
-	if err != nil {
-		// Unknown and local models: cl100k is close enough for budgets.
-		if codec, err = tokenizer.Get(tokenizer.Cl100kBase); err != nil {
-			return nil, fmt.Errorf("load tokenizer: %w", err)
-		}
-	}
+	// One vocabulary for every model: cl100k_base. Token counts only size
+	// budgets, and linking all of tiktoken's vocabularies (ForModel) adds
+	// about 12 MB to a binary whose image must stay under 40 MB. Newer
+	// models' o200k vocabulary is larger, so cl100k counts English text at
+	// or above their real count: budgets err on the safe side.
+	var codec tokenizer.Codec = tkcodec.NewCl100kBase()
 	// The codec builds its tables on first use; pay that at start-up, not
 	// inside the first run's deadline.
 	_, _ = codec.Count("warm up")
