@@ -263,6 +263,7 @@ func (a *app) openSources(ctx context.Context, srcs []string, rep *digest.Report
 	for _, s := range srcs {
 		got, err := feed.Open(ctx, s, fo)
 		if err != nil {
+			a.recordOpenFailure(ctx, s, err)
 			msg := fmt.Sprintf("source %s: %v", s, err)
 			rep.Errors = append(rep.Errors, msg)
 			rep.Sources = append(rep.Sources, digest.SourceReport{ID: s, Name: s, Error: err.Error()})
@@ -272,6 +273,26 @@ func (a *app) openSources(ctx context.Context, srcs []string, rep *digest.Report
 		out = append(out, got...)
 	}
 	return out
+}
+
+// recordOpenFailure counts a source that could not even be opened (a
+// missing file, an unreadable OPML list) in its health, like a failed fetch.
+func (a *app) recordOpenFailure(ctx context.Context, src string, openErr error) {
+	id, err := normaliseSource(src)
+	if err != nil {
+		id = src
+	}
+	st, err := a.db.SourceState(ctx, id)
+	if err != nil {
+		return
+	}
+	st.SourceID = id
+	st.LastAttempt = a.engine.Now()
+	st.LastError = openErr.Error()
+	st.ConsecutiveFailures++
+	if err := a.db.SaveSourceState(ctx, st); err != nil {
+		a.log.Error("save source state", "source", id, "error", err)
+	}
 }
 
 func (a *app) feedOptions() feed.Options {

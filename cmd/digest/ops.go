@@ -39,10 +39,7 @@ func (c *cli) cmdMigrate(ctx context.Context, args []string) error {
 func (c *cli) cmdDoctor(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("doctor")
 	asJSON := fs.Bool("json", false, "print problems as JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	a, err := c.openStoreOnly(ctx, co)
+	a, err := c.openWithFlags(ctx, fs, co, args)
 	if err != nil {
 		return err
 	}
@@ -79,10 +76,7 @@ func (c *cli) cmdRuns(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("runs")
 	limit := fs.Int("n", 20, "how many runs to list")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	a, err := c.openStoreOnly(ctx, co)
+	a, err := c.openWithFlags(ctx, fs, co, args)
 	if err != nil {
 		return err
 	}

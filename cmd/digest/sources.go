@@ -15,20 +15,9 @@ import (
 )
 
 func (c *cli) cmdSources(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usagef("sources: want add, list, remove or check")
-	}
-	switch args[0] {
-	case "add":
-		return c.sourcesAdd(ctx, args[1:])
-	case "list":
-		return c.sourcesList(ctx, args[1:])
-	case "remove":
-		return c.sourcesRemove(ctx, args[1:])
-	case "check":
-		return c.sourcesCheck(ctx, args[1:])
-	}
-	return usagef("sources: unknown action %q (want add, list, remove or check)", args[0])
+	return dispatch(ctx, "sources", args, map[string]func(context.Context, []string) error{
+		"add": c.sourcesAdd, "list": c.sourcesList, "remove": c.sourcesRemove, "check": c.sourcesCheck,
+	})
 }
 
 // allSources returns the configured sources followed by those added with
@@ -129,10 +118,7 @@ func (c *cli) sourcesRemove(ctx context.Context, args []string) error {
 func (c *cli) sourcesList(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("sources list")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	a, err := c.openStoreOnly(ctx, co)
+	a, err := c.openWithFlags(ctx, fs, co, args)
 	if err != nil {
 		return err
 	}
@@ -146,10 +132,7 @@ func (c *cli) sourcesCheck(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("sources check")
 	asJSON := fs.Bool("json", false, "print JSON")
 	offline := fs.Bool("offline", false, "print the stored health without fetching")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	a, err := c.openStoreOnly(ctx, co)
+	a, err := c.openWithFlags(ctx, fs, co, args)
 	if err != nil {
 		return err
 	}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -16,20 +18,36 @@ import (
 )
 
 func (c *cli) cmdSubscribers(ctx context.Context, args []string) error {
+	return dispatch(ctx, "subscribers", args, map[string]func(context.Context, []string) error{
+		"add": c.subscribersAdd, "list": c.subscribersList, "remove": c.subscribersRemove, "import": c.subscribersImport,
+	})
+}
+
+// openWithFlags parses a command's flags, then opens the store as
+// openStoreOnly does.
+func (c *cli) openWithFlags(ctx context.Context, fs *flag.FlagSet, co *common, args []string) (*app, error) {
+	if err := parse(fs, args); err != nil {
+		return nil, err
+	}
+	return c.openStoreOnly(ctx, co)
+}
+
+// dispatch runs the action named by args[0] of a command with actions
+// (digest subscribers add|list|...).
+func dispatch(ctx context.Context, cmd string, args []string, actions map[string]func(context.Context, []string) error) error {
+	names := make([]string, 0, len(actions))
+	for n := range actions {
+		names = append(names, n)
+	}
+	sort.Strings(names)
 	if len(args) == 0 {
-		return usagef("subscribers: want add, list, remove or import")
+		return usagef("%s: want one of %s", cmd, strings.Join(names, ", "))
 	}
-	switch args[0] {
-	case "add":
-		return c.subscribersAdd(ctx, args[1:])
-	case "list":
-		return c.subscribersList(ctx, args[1:])
-	case "remove":
-		return c.subscribersRemove(ctx, args[1:])
-	case "import":
-		return c.subscribersImport(ctx, args[1:])
+	act, ok := actions[args[0]]
+	if !ok {
+		return usagef("%s: unknown action %q (want one of %s)", cmd, args[0], strings.Join(names, ", "))
 	}
-	return usagef("subscribers: unknown action %q (want add, list, remove or import)", args[0])
+	return act(ctx, args[1:])
 }
 
 // openStoreOnly loads config and opens the migrated store and a logger,
@@ -93,10 +111,7 @@ func (c *cli) subscribersList(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("subscribers list")
 	asJSON := fs.Bool("json", false, "print JSON lines for scripts")
 	status := fs.String("status", "", "only this status (active, pending, paused, unsubscribed, bounced)")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	a, err := c.openStoreOnly(ctx, co)
+	a, err := c.openWithFlags(ctx, fs, co, args)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSubscribers(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"DIGEST_DB": filepath.Join(dir, "digest.db")}
+	run := func(args ...string) (int, string, string) { t.Helper(); return runCLI(t, env, args...) }
+
+	if code, out, errs := run("subscribers", "add", "Ana@Example.com", "--name", "Ana", "--timezone", "Asia/Tokyo",
+		"--send-time", "6:30", "--topics", "Tariffs;export controls"); code != 0 || !strings.Contains(out, "ana@example.com") {
+		t.Fatalf("add: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := run("subscribers", "add", "ana@example.com"); code != 1 || !strings.Contains(errs, "already exists") {
+		t.Fatalf("duplicate add: %d %s", code, errs)
+	}
+	if code, _, errs := run("subscribers", "add", "bo@example.com", "--topics", "fishing"); code != 2 || !strings.Contains(errs, "unknown topic") {
+		t.Fatalf("bad topic: %d %s", code, errs)
+	}
+
+	bad := filepath.Join(dir, "bad.csv")
+	os.WriteFile(bad, []byte("email,name,timezone\ncy@example.com,Cy,UTC\nnot-an-email,X,UTC\ndi@example.com,Di,Nowhere/Zone\n"), 0o644)
+	code, out, errs := run("subscribers", "import", bad)
+	if code != 1 || !strings.Contains(errs, "line 3") || !strings.Contains(errs, "line 4") || !strings.Contains(errs, "nothing imported") {
+		t.Fatalf("import of a bad file: %d %s %s", code, out, errs)
+	}
+	if _, out, _ := run("subscribers", "list", "--json"); strings.Contains(out, "cy@example.com") {
+		t.Fatal("a malformed file wrote rows")
+	}
+	if code, out, errs = run("subscribers", "import", "--skip-invalid", bad); code != 0 || !strings.Contains(out, "1 added") {
+		t.Fatalf("--skip-invalid: %d %s %s", code, out, errs)
+	}
+	// Idempotent: the same file again adds nothing.
+	if code, out, _ = run("subscribers", "import", "--skip-invalid", bad); code != 0 || !strings.Contains(out, "0 added, 1 updated") {
+		t.Fatalf("re-import: %d %s", code, out)
+	}
+
+	_, out, _ = run("subscribers", "list", "--json")
+	var rows []map[string]any
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("list --json line %q: %v", line, err)
+		}
+		rows = append(rows, m)
+	}
+	if len(rows) != 2 || rows[0]["email"] != "ana@example.com" || rows[0]["send_time"] != "06:30" || rows[0]["timezone"] != "Asia/Tokyo" {
+		t.Fatalf("rows = %v", rows)
+	}
+	if topics := rows[0]["topics"].([]any); len(topics) != 2 || topics[1] != "export-controls" {
+		t.Fatalf("topics not canonical: %v", topics)
+	}
+	if _, out, _ = run("subscribers", "list"); !strings.Contains(out, "EMAIL") || !strings.Contains(out, "cy@example.com") {
+		t.Fatalf("table: %s", out)
+	}
+
+	if code, out, _ = run("subscribers", "remove", "cy@example.com"); code != 0 || !strings.Contains(out, "unsubscribed") {
+		t.Fatalf("remove: %d %s", code, out)
+	}
+	if _, out, _ = run("subscribers", "list", "--status", "active"); strings.Contains(out, "cy@example.com") {
+		t.Fatal("removed subscriber still active")
+	}
+	if code, _, _ = run("subscribers", "frobnicate"); code != 2 {
+		t.Fatalf("unknown action exit %d, want 2", code)
+	}
+}
+
+func TestSourcesRunsDoctor(t *testing.T) {
+	dir := t.TempDir()
+	articles := copyExamples(t)
+	env := map[string]string{"DIGEST_DB": filepath.Join(dir, "digest.db")}
+	run := func(args ...string) (int, string, string) { t.Helper(); return runCLI(t, env, args...) }
+
+	if code, out, errs := run("sources", "add", articles); code != 0 || !strings.Contains(out, "added") {
+		t.Fatalf("sources add: %d %s %s", code, out, errs)
+	}
+	if _, out, _ := run("sources", "add", articles); !strings.Contains(out, "already there") {
+		t.Fatalf("second add: %s", out)
+	}
+	missing := filepath.Join(dir, "missing.xml")
+	run("sources", "add", missing)
+	code, out, errs := run("sources", "check")
+	if code != 1 || !strings.Contains(out, articles) || !strings.Contains(out, "missing.xml") || !strings.Contains(errs, "1 of 2 sources failed") {
+		t.Fatalf("check: %d\n%s\n%s", code, out, errs)
+	}
+	var health []sourceHealth
+	_, out, _ = run("sources", "check", "--offline", "--json")
+	if err := json.Unmarshal([]byte(out), &health); err != nil || len(health) < 2 {
+		t.Fatalf("check --json: %v %s", err, out)
+	}
+	for _, h := range health {
+		if strings.HasSuffix(h.Source, "missing.xml") && (h.ConsecutiveFailures != 1 || h.LastError == "") {
+			t.Fatalf("failing source health = %+v", h)
+		}
+	}
+	if code, _, _ = run("sources", "remove", missing); code != 0 {
+		t.Fatal("remove failed")
+	}
+
+	// digest now with the registered source, then runs and runs show.
+	if code, out, errs = run("now", "--to", "a@example.com", "--outbox", filepath.Join(dir, "outbox"), "--quiet",
+		"--source", articles); code != 0 {
+		t.Fatalf("now: %d %s %s", code, out, errs)
+	}
+	if _, out, _ = run("runs"); !strings.Contains(out, "now") || !strings.Contains(out, "check") {
+		t.Fatalf("runs: %s", out)
+	}
+	if code, out, _ = run("runs", "show", "2"); code != 0 || !strings.Contains(out, "stories") || !strings.Contains(out, "SOURCE") {
+		t.Fatalf("runs show: %d %s", code, out)
+	}
+	if code, _, errs = run("runs", "show", "99"); code != 1 || !strings.Contains(errs, "no run 99") {
+		t.Fatalf("runs show 99: %d %s", code, errs)
+	}
+	if code, out, _ = run("doctor"); code != 0 || !strings.Contains(out, "consistent") {
+		t.Fatalf("doctor: %d %s", code, out)
+	}
+	if code, out, _ = run("migrate"); code != 0 || !strings.Contains(out, "schema version") {
+		t.Fatalf("migrate: %d %s", code, out)
+	}
+	if code, out, _ = run("version"); code != 0 || !strings.HasPrefix(out, "digest ") {
+		t.Fatalf("version: %d %s", code, out)
+	}
+}
+
+func TestPreviewAndExtract(t *testing.T) {
+	dir := t.TempDir()
+	articles := copyExamples(t)
+	env := map[string]string{"DIGEST_DB": filepath.Join(dir, "digest.db")}
+	out := filepath.Join(dir, "p.html")
+	code, stdout, errs := runCLI(t, env, "preview", "--source", articles, "--out", out, "--quiet")
+	if code != 0 {
+		t.Fatalf("preview: %d %s %s", code, stdout, errs)
+	}
+	html, _ := os.ReadFile(out)
+	txt, _ := os.ReadFile(strings.TrimSuffix(out, ".html") + ".txt")
+	if !strings.Contains(string(html), "<table") || !strings.Contains(string(txt), "TRADE DIGEST") {
+		t.Fatalf("preview files: %d bytes html, %d bytes text", len(html), len(txt))
+	}
+	code, stdout, _ = runCLI(t, env, "extract", filepath.Join(articles, "brussels-steel-duty.html"), "--json")
+	var page map[string]any
+	if code != 0 || json.Unmarshal([]byte(stdout), &page) != nil {
+		t.Fatalf("extract: %d %s", code, stdout)
+	}
+	text, _ := page["text"].(string)
+	if !strings.Contains(page["title"].(string), "steel") || strings.Contains(strings.ToLower(text), "accept all cookies") ||
+		!strings.HasPrefix(page["canonical_url"].(string), "https://meridiantrade.example.net/") || strings.Contains(page["canonical_url"].(string), "utm_") {
+		t.Fatalf("extract page = %v", page)
+	}
+}
+
+func TestHealthcheck(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			w.Write([]byte("ok"))
+			return
+		}
+		http.Error(w, "not ready", http.StatusServiceUnavailable)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	addr := ln.Addr().String()
+	if code, _, errs := runCLI(t, nil, "healthcheck", "--addr", addr); code != 0 {
+		t.Fatalf("healthy: %d %s", code, errs)
+	}
+	if code, _, _ := runCLI(t, nil, "healthcheck", "--addr", addr, "--path", "/readyz"); code != 1 {
+		t.Fatalf("503 gave exit %d, want 1", code)
+	}
+	ln2, _ := net.Listen("tcp", "127.0.0.1:0")
+	closed := ln2.Addr().String()
+	ln2.Close()
+	if code, _, _ := runCLI(t, nil, "healthcheck", "--addr", closed); code != 1 {
+		t.Fatalf("nothing listening gave exit %d, want 1", code)
+	}
+}
