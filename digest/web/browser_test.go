@@ -25,6 +25,7 @@ import (
 	"github.com/tradedigest/tradedigest/digest/mail/mailtest"
 	"github.com/tradedigest/tradedigest/digest/store/storetest"
 	"github.com/tradedigest/tradedigest/digest/token"
+	"github.com/tradedigest/tradedigest/templates"
 )
 
 // chromiumPath returns the browser for browser tests: $DIGEST_TEST_CHROMIUM,
@@ -110,8 +111,9 @@ func startMailbox(t *testing.T) *mailbox {
 	return &mailbox{smtpAddr: s.Addr, sink: s}
 }
 
-// waitText waits for a mail to addr and returns its plain-text part.
-func (m *mailbox) waitText(t *testing.T, ctx context.Context, addr string) string {
+// waitText waits for a mail to addr whose plain-text part contains want
+// and returns that part.
+func (m *mailbox) waitText(t *testing.T, ctx context.Context, addr, want string) string {
 	t.Helper()
 	for ctx.Err() == nil {
 		var raws [][]byte
@@ -138,12 +140,14 @@ func (m *mailbox) waitText(t *testing.T, ctx context.Context, addr string) strin
 				}
 			}
 		}
-		if len(raws) > 0 {
-			return textPart(t, raws[len(raws)-1])
+		for _, raw := range raws {
+			if text := textPart(t, raw); strings.Contains(text, want) {
+				return text
+			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("no mail to %s arrived", addr)
+	t.Fatalf("no mail to %s containing %q arrived", addr, want)
 	return ""
 }
 
@@ -196,7 +200,8 @@ func TestBrowser_SignupToUnsubscribe(t *testing.T) {
 	box := startMailbox(t)
 	sender := startSender(t, box.smtpAddr)
 
-	store := &testStore{backend: storetest.Open(t)}
+	db := storetest.Open(t)
+	store := &testStore{backend: db}
 	signer, err := token.NewSigner([]byte(testSecret))
 	if err != nil {
 		t.Fatal(err)
@@ -322,7 +327,7 @@ func TestBrowser_SignupToUnsubscribe(t *testing.T) {
 	}
 
 	// 2. The confirmation mail arrives over SMTP; open its link.
-	mailText := box.waitText(t, tab, sub.Email)
+	mailText := box.waitText(t, tab, sub.Email, "/confirm?t=")
 	confirm := ""
 	for _, f := range strings.Fields(mailText) {
 		if strings.HasPrefix(f, ts.URL+"/confirm?t=") {
@@ -341,9 +346,17 @@ func TestBrowser_SignupToUnsubscribe(t *testing.T) {
 		t.Fatalf("status after confirming = %q", got.Status)
 	}
 
-	// 3. Unsubscribe from the link a digest carries.
+	// 3. A digest is sent to the now active reader, through the engine,
+	// the email templates and the same SMTP server; unsubscribe from the
+	// link it carries.
 	links := Links{BaseURL: ts.URL, Signer: signer}
-	run("open unsubscribe", chromedp.Navigate(links.UnsubscribeURL(sub)), chromedp.WaitVisible(chromedp.CSS("button")))
+	active, _ := store.Subscriber(t.Context(), sub.ID)
+	unsubscribe := sendDigest(t, db, sender, links, active)
+	digestText := box.waitText(t, tab, sub.Email, "Rotterdam")
+	if !strings.Contains(digestText, unsubscribe) {
+		t.Fatalf("the digest's text part lacks its unsubscribe link %s:\n%s", unsubscribe, digestText)
+	}
+	run("open unsubscribe", chromedp.Navigate(unsubscribe), chromedp.WaitVisible(chromedp.CSS("button")))
 	shot("05-unsubscribe-phone")
 	submit("unsubscribe", `button[type="submit"]`)
 	if h := text("h1"); h != "You are unsubscribed" {
@@ -496,4 +509,33 @@ func TestBrowser_ArchiveCSP(t *testing.T) {
 	if title, _ := chromedp.Run(tab, chromedp.Evaluate[string]("document.title")); title != "script ran" {
 		t.Errorf("control page title = %q: the check cannot tell a blocked script", title)
 	}
+}
+
+// sendDigest sends sub a one-story digest through digest.Engine with the
+// real email templates, and returns the unsubscribe URL the message carries.
+func sendDigest(t *testing.T, st digest.Store, sender *mail.Sender, links Links, sub digest.Subscriber) string {
+	t.Helper()
+	r, err := templates.New(templates.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := digest.DefaultConfig()
+	cfg.From = "Trade Digest <digest@example.com>"
+	eng := &digest.Engine{Store: st, Renderer: r, Mailer: sender, Links: links, Config: cfg}
+	now := time.Now()
+	text := "The Port of Rotterdam cleared its backlog of waiting container ships on Monday, the port authority said."
+	stories := []digest.Story{{
+		Key:    digest.ContentHash(text),
+		Topics: []string{"shipping"},
+		Articles: []digest.Article{{
+			Title: "Rotterdam clears container ship backlog", URL: "https://news.example.com/rotterdam",
+			Text: text, Published: now.Add(-time.Hour), SourceName: "Example Wire", ContentHash: digest.ContentHash(text),
+		}},
+		Summary: digest.Summary{Backend: "extractive", Text: text},
+	}}
+	out, err := eng.Deliver(t.Context(), sub, digest.LocalDate(now, sub.Location()), stories, digest.DeliverOptions{})
+	if err != nil || out != digest.OutcomeSent {
+		t.Fatalf("deliver digest: %s, %v", out, err)
+	}
+	return links.UnsubscribeURL(sub)
 }
