@@ -30,8 +30,9 @@ func TestPreview_ServeReloads(t *testing.T) {
 	c := &cli{stdout: io.Discard, stderr: io.Discard, now: time.Now,
 		env: func(k string) (string, bool) { v, ok := env[k]; return v, ok }}
 	done := make(chan int, 1)
+	articles := copyExamples(t)
 	go func() {
-		done <- c.run(ctx, []string{"preview", "--source", copyExamples(t), "--serve", addr, "--quiet"})
+		done <- c.run(ctx, []string{"preview", "--source", articles, "--serve", addr, "--quiet"})
 	}()
 
 	get := func(path string) string {
