@@ -122,7 +122,8 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 	}
 	srv, err := web.New(web.Config{
 		BaseURL: cfg.BaseURL, Signer: a.signer, Subscribers: a.db, Editions: a.db, Mailer: a.engine.Mailer,
-		Metrics: m.Handler(), Topics: rank.TopicNames(a.topics()), SiteName: cfg.SiteName, From: cfg.From,
+		Metrics: m.Handler(), Topics: rank.TopicNames(a.topics()), TopicLabels: topicLabels(a.topics()),
+		SiteName: cfg.SiteName, From: cfg.From,
 		MessageIDDomain: a.engine.Config.MessageIDDomain, Logger: log, Now: c.now,
 		Checks: []web.Check{
 			{Name: "store", Fn: a.db.Ping},
@@ -193,4 +194,15 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 	}
 	log.Info("digest serve stopped")
 	return runErr
+}
+
+// topicLabels maps topic names to their labels for the web forms.
+func topicLabels(topics []rank.Topic) map[string]string {
+	m := make(map[string]string, len(topics))
+	for _, t := range topics {
+		if t.Label != "" {
+			m[t.Name] = t.Label
+		}
+	}
+	return m
 }

@@ -51,8 +51,16 @@ var pageNames = []string{
 	"index", "message", "unsubscribe", "subscribe", "preferences", "archive", "edition",
 }
 
-func parsePages() (*pages, error) {
-	layout, err := template.New("layout.html").ParseFS(assets, "templates/layout.html", "templates/forms.html")
+// parsePages parses the page templates; labels maps a topic's name to the
+// words shown for it (the name itself when absent).
+func parsePages(labels map[string]string) (*pages, error) {
+	funcs := template.FuncMap{"topicLabel": func(name string) string {
+		if l := labels[name]; l != "" {
+			return l
+		}
+		return name
+	}}
+	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/forms.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout template: %w", err)
 	}

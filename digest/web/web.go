@@ -75,6 +75,9 @@ type Config struct {
 	// Topics are the topics a reader may choose; empty means the sign-up
 	// and preferences forms offer none (every reader gets everything).
 	Topics []string
+	// TopicLabels are the words shown for each topic name ("Export
+	// controls and sanctions" for "export-controls"); optional.
+	TopicLabels map[string]string
 	// SiteName is shown in pages and mails ("Trade Digest").
 	SiteName string
 	// From is the sender of confirmation mails ("Trade Digest <digest@localhost>").
@@ -146,7 +149,7 @@ func New(cfg Config) (*Server, error) {
 	if !validSendTime(cfg.DefaultSendTime) {
 		return nil, fmt.Errorf("new web server: default send time %q is not HH:MM", cfg.DefaultSendTime)
 	}
-	pg, err := parsePages()
+	pg, err := parsePages(cfg.TopicLabels)
 	if err != nil {
 		return nil, fmt.Errorf("new web server: %w", err)
 	}
