@@ -40,10 +40,18 @@ func SendAt(sub Subscriber, now time.Time) (time.Time, error) {
 	loc := sub.Location()
 	local := now.In(loc)
 	at := time.Date(local.Year(), local.Month(), local.Day(), h, m, 0, 0, loc)
-	// In a gap time.Date may pick an instant whose wall clock is before the
-	// send time; move to the first minute at or after it (the gap's end).
-	for i := 0; i < 24*60 && at.In(loc).Hour()*60+at.In(loc).Minute() < h*60+m && at.In(loc).Day() == local.Day(); i++ {
-		at = at.Add(time.Minute)
+	if l := at.In(loc); l.Hour() == h && l.Minute() == m {
+		return at, nil
+	}
+	// The send time falls in a gap, and time.Date may resolve it to either
+	// side (New York 02:30 became 01:30 EST, Chatham 02:50 became 03:50).
+	// Use one rule: the first minute of that day whose wall clock reaches
+	// the send time, which is the end of the gap.
+	want := h*60 + m
+	for t := at.Add(-3 * time.Hour).Truncate(time.Minute); t.Before(at.Add(3 * time.Hour)); t = t.Add(time.Minute) {
+		if l := t.In(loc); l.YearDay() == local.YearDay() && l.Hour()*60+l.Minute() >= want {
+			return t, nil
+		}
 	}
 	return at, nil
 }

@@ -115,3 +115,28 @@ func TestContentHash(t *testing.T) {
 		t.Fatal("hash equal for different numbers")
 	}
 }
+
+// TestSendAt_Gap: a send time inside a DST gap goes out at the gap's end,
+// whichever way time.Date resolves it.
+func TestSendAt_Gap(t *testing.T) {
+	tests := []struct {
+		zone, send, day, want string
+	}{
+		{"America/New_York", "02:30", "2026-03-08T12:00:00Z", "2026-03-08 03:00 EDT"},
+		{"Pacific/Chatham", "02:50", "2026-09-27T00:00:00Z", "2026-09-27 03:45 +1345"},
+		{"Europe/Berlin", "02:15", "2026-03-29T12:00:00Z", "2026-03-29 03:00 CEST"},
+		{"Europe/Berlin", "02:15", "2026-03-30T12:00:00Z", "2026-03-30 02:15 CEST"}, // no gap
+	}
+	for _, tt := range tests {
+		t.Run(tt.zone+" "+tt.day, func(t *testing.T) {
+			now, _ := time.Parse(time.RFC3339, tt.day)
+			at, err := SendAt(Subscriber{TimeZone: tt.zone, SendTime: tt.send}, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := at.In(mustLoad(t, tt.zone)).Format("2006-01-02 15:04 MST"); got != tt.want {
+				t.Fatalf("send at %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
