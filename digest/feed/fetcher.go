@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -565,6 +566,11 @@ func retryAfter(v string, now time.Time) time.Duration {
 	if s, err := strconv.Atoi(v); err == nil {
 		if s < 0 {
 			return 0
+		}
+		// A demand beyond what a Duration holds would wrap around to a
+		// short (or negative) wait and defeat MaxRetryAfter.
+		if s > int(math.MaxInt64/time.Second) {
+			return math.MaxInt64
 		}
 		return time.Duration(s) * time.Second
 	}

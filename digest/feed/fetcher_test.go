@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -284,6 +285,9 @@ func TestRetryAfter(t *testing.T) {
 		"soon":                          0,
 		"Fri, 02 Jan 2026 03:05:05 GMT": time.Minute,
 		"Fri, 02 Jan 2026 03:00:00 GMT": 0,
+		// 2^64 ns in seconds: times time.Second it wrapped to 290 ms.
+		"18446744074":       time.Duration(math.MaxInt64),
+		"99999999999999999": time.Duration(math.MaxInt64),
 	}
 	for in, want := range tests {
 		if got := retryAfter(in, now); got != want {
