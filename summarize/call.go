@@ -111,13 +111,9 @@ func (o *OpenAI) complete(ctx context.Context, msgs []openai.ChatCompletionMessa
 					"from", formatName(format), "to", formatName(format+1), "error", o.redact(err.Error()))
 			}
 			continue
-		case status == http.StatusUnauthorized:
-			return "", used, calls, fmt.Errorf("%w: %v", errUnauthorized, err)
-		case status >= 400 && status < 500 && status != http.StatusRequestTimeout &&
-			status != http.StatusConflict && status != http.StatusTooManyRequests:
-			return "", used, calls, fmt.Errorf("%w: %v", errPermanent, err)
-		case status == 0 && isDecodeError(err):
-			return "", used, calls, fmt.Errorf("%w: response body: %v", errInvalidReply, err)
+		}
+		if perr := final(status, err, err.Error()); perr != nil {
+			return "", used, calls, perr
 		}
 		// 429, 5xx, timeouts and network errors are worth another try.
 		if retry >= o.cfg.MaxRetries {
@@ -133,6 +129,22 @@ func (o *OpenAI) complete(ctx context.Context, msgs []openai.ChatCompletionMessa
 		}
 		retry++
 	}
+}
+
+// final returns the error for a failed call that no retry can help (401,
+// other 4xx except 408/409/429, an unreadable body) with detail as its
+// text, or nil when the call is worth another try.
+func final(status int, err error, detail string) error {
+	switch {
+	case status == http.StatusUnauthorized:
+		return fmt.Errorf("%w: %s", errUnauthorized, detail)
+	case status >= 400 && status < 500 && status != http.StatusRequestTimeout &&
+		status != http.StatusConflict && status != http.StatusTooManyRequests:
+		return fmt.Errorf("%w: %s", errPermanent, detail)
+	case status == 0 && isDecodeError(err):
+		return fmt.Errorf("%w: response body: %s", errInvalidReply, detail)
+	}
+	return nil
 }
 
 // wait takes a request and est tokens from the rate limiters.
@@ -155,15 +167,20 @@ func (o *OpenAI) wait(ctx context.Context, est int) error {
 // from RetryBase with full jitter in its upper half, capped at RetryMax. ok
 // is false when the server asks for more than RetryMax.
 func (o *OpenAI) backoff(retry int, h http.Header) (time.Duration, bool) {
+	return backoff(o.cfg.RetryBase, o.cfg.RetryMax, retry, h)
+}
+
+// backoff is OpenAI.backoff with the bounds given, shared with Embedder.
+func backoff(base, most time.Duration, retry int, h http.Header) (time.Duration, bool) {
 	if d, ok := retryAfter(h, time.Now()); ok {
-		if d > o.cfg.RetryMax {
+		if d > most {
 			return d, false
 		}
 		return d, true
 	}
-	d := o.cfg.RetryBase << min(retry, 20)
-	if d <= 0 || d > o.cfg.RetryMax {
-		d = o.cfg.RetryMax
+	d := base << min(retry, 20)
+	if d <= 0 || d > most {
+		d = most
 	}
 	return d/2 + rand.N(d/2+1), true
 }
@@ -286,8 +303,11 @@ var keyLike = regexp.MustCompile(`\b(sk-[A-Za-z0-9_\-]{2})[A-Za-z0-9_\-*]{6,}`)
 
 // redact removes the API key, and anything shaped like one, from s: some
 // servers echo the key back in their 401 message.
-func (o *OpenAI) redact(s string) string {
-	if k := o.cfg.APIKey; len(k) >= 4 {
+func (o *OpenAI) redact(s string) string { return redactKey(o.cfg.APIKey, s) }
+
+// redactKey removes key, and anything shaped like an API key, from s.
+func redactKey(k, s string) string {
+	if len(k) >= 4 {
 		s = strings.ReplaceAll(s, k, "[redacted]")
 	}
 	return keyLike.ReplaceAllString(s, "$1…[redacted]")

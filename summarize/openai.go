@@ -209,25 +209,9 @@ func NewOpenAI(cfg OpenAIConfig, fallback digest.Summarizer, log *slog.Logger) (
 	// The codec builds its tables on first use; pay that at start-up, not
 	// inside the first run's deadline.
 	_, _ = codec.Count("warm up")
-	var cc openai.ClientConfig
-	if cfg.Azure {
-		cc = openai.DefaultAzureConfig(cfg.APIKey, cfg.BaseURL)
-		cc.APIVersion = cfg.APIVersion
-	} else {
-		cc = openai.DefaultConfig(cfg.APIKey)
-		if cfg.BaseURL != "" {
-			cc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-		}
-	}
-	// go-openai sets no timeout and hides response headers on errors; the
-	// doer adds both (Retry-After is read from the headers it records).
-	// The default transport keeps 2 idle connections per host, so at
-	// Concurrency 16 most calls would dial anew.
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = cfg.Concurrency
-	cc.HTTPClient = headerDoer{&http.Client{Timeout: cfg.Timeout, Transport: tr}}
+	client := newClient(cfg.APIKey, cfg.BaseURL, cfg.Azure, cfg.APIVersion, cfg.Timeout, cfg.Concurrency)
 	o := &OpenAI{
-		cfg: cfg, client: openai.NewClientWithConfig(cc), fallback: fallback, log: log,
+		cfg: cfg, client: client, fallback: fallback, log: log,
 		sum: sum, lead: lead, codec: codec, sem: make(chan struct{}, cfg.Concurrency),
 		leadCache: map[string]string{},
 	}
@@ -514,4 +498,28 @@ func (o *OpenAI) cutInput(text string) (string, int) {
 		n += c
 	}
 	return strings.Join(kept, " "), n
+}
+
+// newClient returns a go-openai client for an OpenAI-compatible or Azure
+// endpoint (an empty baseURL means OpenAI's), keeping up to idle
+// connections to it open.
+func newClient(apiKey, baseURL string, azure bool, apiVersion string, timeout time.Duration, idle int) *openai.Client {
+	var cc openai.ClientConfig
+	if azure {
+		cc = openai.DefaultAzureConfig(apiKey, baseURL)
+		cc.APIVersion = apiVersion
+	} else {
+		cc = openai.DefaultConfig(apiKey)
+		if baseURL != "" {
+			cc.BaseURL = strings.TrimRight(baseURL, "/")
+		}
+	}
+	// go-openai sets no timeout and hides response headers on errors; the
+	// doer adds both (Retry-After is read from the headers it records).
+	// The default transport keeps 2 idle connections per host, so at
+	// Concurrency 16 most calls would dial anew.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = idle
+	cc.HTTPClient = headerDoer{&http.Client{Timeout: timeout, Transport: tr}}
+	return openai.NewClientWithConfig(cc)
 }

@@ -8,11 +8,17 @@
 // <<<ARTICLE>>> and <<<END ARTICLE>>> lines of the prompt (headline from
 // the title, summary = first sentence), or with a one-paragraph digest lead
 // when the prompt lists <<<STORIES>>>.
+//
+// It also answers POST /v1/embeddings and /embeddings with deterministic
+// vectors: a signed hashed bag of words in 64 dimensions, L2-normalised, so
+// texts sharing many words have a high cosine (see Synonyms).
 package openaitest
 
 import (
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -56,7 +62,8 @@ type Request struct {
 	Article       string // text between the article delimiters, if any
 	Format        string // response_format.type: json_schema, json_object or ""
 	Schema        json.RawMessage
-	MaxTokens     int // max_tokens, or max_completion_tokens when that was sent
+	MaxTokens     int      // max_tokens, or max_completion_tokens when that was sent
+	Inputs        []string // an embeddings request's input texts
 	Received      time.Time
 }
 
@@ -79,6 +86,7 @@ type Server struct {
 	rejectJSON   bool
 	newLimit     bool
 	script       func(n int, r Request) Fault
+	synonyms     map[string]string
 	inFlight     int
 	maxInFlight  int
 }
@@ -92,6 +100,9 @@ func New(tb testing.TB) *Server {
 	mux.HandleFunc("POST /chat/completions", s.chat)
 	// Azure OpenAI: the deployment in the path, the key in an api-key header.
 	mux.HandleFunc("POST /openai/deployments/{deployment}/chat/completions", s.chat)
+	mux.HandleFunc("POST /v1/embeddings", s.embeddings)
+	mux.HandleFunc("POST /embeddings", s.embeddings)
+	mux.HandleFunc("POST /openai/deployments/{deployment}/embeddings", s.embeddings)
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL + "/v1"
 	tb.Cleanup(s.Close)
@@ -143,6 +154,11 @@ func (s *Server) RejectMaxTokens(v bool) { s.with(func() { s.newLimit = v }) }
 // Script decides the fault of each request from its number (from 1) and
 // content, ahead of queued and standing faults; OK from it defers to them.
 func (s *Server) Script(f func(n int, r Request) Fault) { s.with(func() { s.script = f }) }
+
+// Synonyms makes the embeddings treat each key word as its value (both
+// lower case), as a real embedding model knows that "levies" and "duties"
+// mean much the same.
+func (s *Server) Synonyms(m map[string]string) { s.with(func() { s.synonyms = m }) }
 
 // Requests returns a copy of the recorded requests.
 func (s *Server) Requests() []Request {
@@ -226,34 +242,15 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	s.requests = append(s.requests, rec)
-	fault := s.always
-	if len(s.queue) > 0 {
-		fault, s.queue = s.queue[0], s.queue[1:]
-	}
-	if s.script != nil {
-		if f := s.script(len(s.requests), rec); f != OK {
-			fault = f
-		}
-	}
-	latency, retryAfter, key := s.latency, s.retryAfter, s.key
+	fault := s.admit(rec)
+	retryAfter := s.retryAfter
 	rejectSchema, rejectJSON, newLimit := s.rejectSchema, s.rejectJSON, s.newLimit
-	s.inFlight++
-	s.maxInFlight = max(s.maxInFlight, s.inFlight)
 	s.mu.Unlock()
 	defer s.with(func() { s.inFlight-- })
 
-	if latency > 0 {
-		select {
-		case <-time.After(latency):
-		case <-r.Context().Done():
-			return
-		case <-s.done:
-			return
-		}
-	}
-	if key != "" && presented != key {
-		fault = Unauthorized
+	fault, ok := s.delay(r, fault, presented)
+	if !ok {
+		return
 	}
 	switch {
 	case newLimit && wr.MaxTokens > 0:
@@ -267,39 +264,10 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "response_format json_object is not supported by this model")
 		return
 	}
+	if s.fail(w, r, fault, retryAfter, presented, wr.Model) {
+		return
+	}
 	switch fault {
-	case RateLimited, Unavailable:
-		if retryAfter != "" {
-			w.Header().Set("Retry-After", retryAfter)
-		}
-		code := http.StatusTooManyRequests
-		if fault == Unavailable {
-			code = http.StatusServiceUnavailable
-		}
-		writeError(w, code, "rate_limit_exceeded", "Rate limit reached, try again later")
-		return
-	case ServerError:
-		writeError(w, http.StatusInternalServerError, "server_error", "The server had an error while processing your request")
-		return
-	case Hang:
-		select {
-		case <-r.Context().Done():
-		case <-s.done:
-		}
-		return
-	case Unauthorized:
-		writeError(w, http.StatusUnauthorized, "invalid_request_error",
-			"Incorrect API key provided: "+presented+". You can find your API key at the dashboard.")
-		return
-	case Forbidden:
-		writeError(w, http.StatusForbidden, "permission_denied", "Project does not have access to this model")
-		return
-	case NotFound:
-		writeError(w, http.StatusNotFound, "invalid_request_error", "The model `"+wr.Model+"` does not exist")
-		return
-	case BadRequest:
-		writeError(w, http.StatusBadRequest, "invalid_request_error", "This model's maximum context length is exceeded")
-		return
 	case BrokenBody:
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"id": "chatcmpl-broken", "choices": [{"message": {"content": "unterminated`))
@@ -313,6 +281,187 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		content = s.summary(rec, wr, fault)
 	}
 	writeCompletion(w, wr.Model, len(s.Requests()), rec, content)
+}
+
+// admit records rec and returns its fault: scripted, else queued, else
+// standing. It counts the request in flight; s.mu is held.
+func (s *Server) admit(rec Request) Fault {
+	s.requests = append(s.requests, rec)
+	fault := s.always
+	if len(s.queue) > 0 {
+		fault, s.queue = s.queue[0], s.queue[1:]
+	}
+	if s.script != nil {
+		if f := s.script(len(s.requests), rec); f != OK {
+			fault = f
+		}
+	}
+	s.inFlight++
+	s.maxInFlight = max(s.maxInFlight, s.inFlight)
+	return fault
+}
+
+// delay waits out the configured latency and turns a wrong key into
+// Unauthorized; ok is false when the client or server went away meanwhile.
+func (s *Server) delay(r *http.Request, fault Fault, presented string) (Fault, bool) {
+	s.mu.Lock()
+	latency, key := s.latency, s.key
+	s.mu.Unlock()
+	if latency > 0 {
+		select {
+		case <-time.After(latency):
+		case <-r.Context().Done():
+			return fault, false
+		case <-s.done:
+			return fault, false
+		}
+	}
+	if key != "" && presented != key {
+		fault = Unauthorized
+	}
+	return fault, true
+}
+
+// fail answers with the error that fault stands for, and reports whether
+// it did; faults about the reply's content are left to the caller.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, fault Fault, retryAfter, presented, model string) bool {
+	switch fault {
+	case RateLimited, Unavailable:
+		if retryAfter != "" {
+			w.Header().Set("Retry-After", retryAfter)
+		}
+		code := http.StatusTooManyRequests
+		if fault == Unavailable {
+			code = http.StatusServiceUnavailable
+		}
+		writeError(w, code, "rate_limit_exceeded", "Rate limit reached, try again later")
+	case ServerError:
+		writeError(w, http.StatusInternalServerError, "server_error", "The server had an error while processing your request")
+	case Hang:
+		select {
+		case <-r.Context().Done():
+		case <-s.done:
+		}
+	case Unauthorized:
+		writeError(w, http.StatusUnauthorized, "invalid_request_error",
+			"Incorrect API key provided: "+presented+". You can find your API key at the dashboard.")
+	case Forbidden:
+		writeError(w, http.StatusForbidden, "permission_denied", "Project does not have access to this model")
+	case NotFound:
+		writeError(w, http.StatusNotFound, "invalid_request_error", "The model `"+model+"` does not exist")
+	case BadRequest:
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "This model's maximum context length is exceeded")
+	default:
+		return false
+	}
+	return true
+}
+
+// embeddings answers an embeddings request. Of the content faults only
+// BrokenBody applies; the others answer normally.
+func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
+	var wr struct {
+		Model string          `json:"model"`
+		Input json.RawMessage `json:"input"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<20)).Decode(&wr); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "could not parse body: "+err.Error())
+		return
+	}
+	var inputs []string
+	if err := json.Unmarshal(wr.Input, &inputs); err != nil {
+		var one string
+		if err := json.Unmarshal(wr.Input, &one); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request_error", "input must be a string or an array of strings")
+			return
+		}
+		inputs = []string{one}
+	}
+	rec := Request{Path: r.URL.Path, Authorization: r.Header.Get("Authorization"), Model: wr.Model,
+		Deployment: r.PathValue("deployment"), APIVersion: r.URL.Query().Get("api-version"),
+		Inputs: inputs, Received: time.Now()}
+	presented := strings.TrimPrefix(rec.Authorization, "Bearer ")
+	if k := r.Header.Get("Api-Key"); k != "" {
+		rec.Authorization, presented = "api-key "+k, k
+	}
+	s.mu.Lock()
+	fault := s.admit(rec)
+	retryAfter, synonyms := s.retryAfter, s.synonyms
+	s.mu.Unlock()
+	defer s.with(func() { s.inFlight-- })
+
+	fault, ok := s.delay(r, fault, presented)
+	if !ok || s.fail(w, r, fault, retryAfter, presented, wr.Model) {
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if fault == BrokenBody {
+		_, _ = w.Write([]byte(`{"object": "list", "data": [{"embedding": [0.1, `))
+		return
+	}
+	for _, in := range inputs {
+		if strings.TrimSpace(in) == "" { // as OpenAI does
+			writeError(w, http.StatusBadRequest, "invalid_request_error", "'$.input' is invalid: empty string")
+			return
+		}
+	}
+	data := make([]map[string]any, len(inputs))
+	tokens := 0
+	for i, in := range inputs {
+		data[i] = map[string]any{"object": "embedding", "index": i, "embedding": Vector(in, synonyms)}
+		tokens += len(in)/4 + 1
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"object": "list", "data": data, "model": wr.Model,
+		"usage": map[string]int{"prompt_tokens": tokens, "total_tokens": tokens},
+	})
+}
+
+// Dims is the length of the fake embeddings.
+const Dims = 64
+
+var stopWords = map[string]bool{"a": true, "an": true, "and": true, "the": true, "of": true, "to": true,
+	"in": true, "on": true, "for": true, "by": true, "at": true, "with": true, "is": true, "it": true,
+	"its": true, "as": true, "from": true, "that": true, "this": true, "be": true, "was": true, "will": true}
+
+// Vector is the fake embedding of text: each lower-cased word other than
+// a stop word (replaced by its synonym, if any) adds ±1 to one of Dims
+// dimensions chosen by its hash; the sum is L2-normalised. Texts without
+// such words get the zero vector.
+func Vector(text string, synonyms map[string]string) []float32 {
+	var acc [Dims]float64
+	words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r > 127)
+	})
+	for _, w := range words {
+		if stopWords[w] {
+			continue
+		}
+		if syn, ok := synonyms[w]; ok {
+			w = syn
+		}
+		h := fnv.New64a()
+		_, _ = h.Write([]byte(w))
+		sum := h.Sum64()
+		sign := 1.0
+		if sum>>63 == 1 {
+			sign = -1
+		}
+		acc[sum%Dims] += sign
+	}
+	var n float64
+	for _, v := range acc {
+		n += v * v
+	}
+	out := make([]float32, Dims)
+	if n == 0 {
+		return out
+	}
+	n = math.Sqrt(n)
+	for i, v := range acc {
+		out[i] = float32(v / n)
+	}
+	return out
 }
 
 // summary builds the reply content for an article prompt.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,5 +88,56 @@ func TestServer_Faults(t *testing.T) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close did not release a hung request")
+	}
+}
+
+func TestServer_Embeddings(t *testing.T) {
+	s := New(t)
+	s.Synonyms(map[string]string{"levies": "tariffs"})
+	base := strings.TrimSuffix(s.URL, "/v1")
+	for _, path := range []string{"/v1/embeddings", "/embeddings"} {
+		resp, body := post(t, base+path, `{"model":"e","input":["Steel tariffs rise in Vietnam","Steel levies rise in Vietnam","Coffee harvest hits record"]}`)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+		}
+		var out struct {
+			Data []struct {
+				Index     int
+				Embedding []float32
+			}
+		}
+		if err := json.Unmarshal([]byte(body), &out); err != nil || len(out.Data) != 3 {
+			t.Fatalf("%s: %v %s", path, err, body)
+		}
+		dot := func(a, b []float32) (d float32) {
+			for i := range a {
+				d += a[i] * b[i]
+			}
+			return d
+		}
+		v := out.Data
+		if len(v[0].Embedding) != Dims || v[2].Index != 2 {
+			t.Fatalf("dims %d, index %d", len(v[0].Embedding), v[2].Index)
+		}
+		if n := dot(v[0].Embedding, v[0].Embedding); n < 0.999 || n > 1.001 {
+			t.Errorf("norm² %v, want 1", n)
+		}
+		if same, other := dot(v[0].Embedding, v[1].Embedding), dot(v[0].Embedding, v[2].Embedding); same < 0.999 || other > 0.5 {
+			t.Errorf("cosine with synonym text %v (want 1), with unrelated text %v", same, other)
+		}
+	}
+	resp, body := post(t, s.URL+"/embeddings", `{"model":"e","input":"one text"}`)
+	if resp.StatusCode != 200 || !strings.Contains(body, `"index":0`) {
+		t.Errorf("string input: %d %s", resp.StatusCode, body)
+	}
+	if resp, _ := post(t, s.URL+"/embeddings", `{"model":"e","input":[""]}`); resp.StatusCode != 400 {
+		t.Errorf("empty input: %d, want 400", resp.StatusCode)
+	}
+	s.Queue(RateLimited)
+	if resp, _ := post(t, s.URL+"/embeddings", `{"model":"e","input":["x"]}`); resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "1" {
+		t.Errorf("queued fault: %d", resp.StatusCode)
+	}
+	if r := s.Requests(); len(r) != 5 || !slices.Equal(r[0].Inputs, []string{"Steel tariffs rise in Vietnam", "Steel levies rise in Vietnam", "Coffee harvest hits record"}) {
+		t.Errorf("recorded %d requests: %+v", len(r), r)
 	}
 }
