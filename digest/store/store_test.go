@@ -51,6 +51,7 @@ func TestDB_Contract(t *testing.T) {
 		{"editions", testEditions},
 		{"times_utc", testTimesUTC},
 		{"hostile_text", testHostileText},
+		{"hostile_subscriber_name", testHostileSubscriberName},
 		{"migrate_again", testMigrateAgain},
 		{"concurrent_writers", testConcurrentWriters},
 	}
@@ -918,6 +919,31 @@ func testHostileText(t *testing.T, db *store.DB) {
 	id := get(db.SaveRun(ctx, digest.RunRecord{Kind: "now", Report: digest.Report{Errors: []string{bad}}}))(t)
 	if r := get(db.Run(ctx, id))(t); len(r.Report.Errors) != 1 || r.Report.Errors[0] == "" {
 		t.Fatalf("run report errors %q", r.Report.Errors)
+	}
+}
+
+// testHostileSubscriberName stores names with a NUL and invalid UTF-8 (a
+// CSV import passes them) through every write path: Postgres would refuse
+// them, and an import that works on SQLite must work there too.
+func testHostileSubscriberName(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	bad := "Ann\x00 B\xff"
+	want := "Ann B\uFFFD"
+	a := get(db.AddSubscriber(ctx, digest.Subscriber{Email: "ann@example.com", Name: bad}))(t)
+	if a.Name != want {
+		t.Fatalf("added name %q, want %q", a.Name, want)
+	}
+	get2(t)(db.UpsertSubscribers(ctx, []digest.Subscriber{{Email: "ann@example.com", Name: bad + "!"}, {Email: "bob@example.com", Name: bad}}))
+	if s := get(db.SubscriberByEmail(ctx, "ann@example.com"))(t); s.Name != want+"!" {
+		t.Fatalf("upserted name %q", s.Name)
+	}
+	if s := get(db.SubscriberByEmail(ctx, "bob@example.com"))(t); s.Name != want {
+		t.Fatalf("inserted name %q", s.Name)
+	}
+	a.Name = bad + "?"
+	check(t, db.UpdateSubscriber(ctx, a))
+	if s := get(db.Subscriber(ctx, a.ID))(t); s.Name != want+"?" {
+		t.Fatalf("updated name %q", s.Name)
 	}
 }
 

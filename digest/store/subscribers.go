@@ -17,12 +17,14 @@ var subscriberStatuses = []digest.SubscriberStatus{
 	digest.StatusActive, digest.StatusPending, digest.StatusPaused, digest.StatusUnsubscribed, digest.StatusBounced,
 }
 
-// checkSubscriber validates what the store relies on. The email is stored as
-// given: normalising it is the caller's job (roster.Normalise).
+// checkSubscriber validates what the store relies on and cleans the name,
+// which an imported list may carry with NULs (see clean). The email is
+// stored as given: normalising it is the caller's job (roster.Normalise).
 func checkSubscriber(s *digest.Subscriber) error {
 	if strings.TrimSpace(s.Email) == "" {
 		return errors.New("empty email")
 	}
+	s.Name = clean(s.Name)
 	if s.Status == "" {
 		s.Status = digest.StatusActive
 	}
@@ -122,7 +124,7 @@ func (db *DB) UpdateSubscriber(ctx context.Context, s digest.Subscriber) error {
 	}
 	return db.execOne(ctx, fmt.Sprintf("update subscriber %d", s.ID),
 		"UPDATE subscribers SET name = ?, topics = ?, time_zone = ?, send_time = ?, status = ?, updated_at = ? WHERE id = ?",
-		s.Name, jsonList(s.Topics), s.TimeZone, s.SendTime, s.Status, db.t(db.now()), s.ID)
+		clean(s.Name), jsonList(s.Topics), s.TimeZone, s.SendTime, s.Status, db.t(db.now()), s.ID)
 }
 
 // Subscriber returns the subscriber with id, or digest.ErrNotFound.
