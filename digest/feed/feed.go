@@ -359,7 +359,11 @@ func dropEncodingDecl(body []byte) []byte {
 		return body
 	}
 	end := bytes.Index(body, []byte("?>"))
-	decl := strings.Replace(string(body[:end]), enc, "utf-8", 1)
+	// Replace the value after "encoding", not the first occurrence of it:
+	// an unknown label such as "1" or "ver" also stands in "version".
+	decl := string(body[:end])
+	i := strings.Index(decl, "encoding")
+	decl = decl[:i] + strings.Replace(decl[i:], enc, "utf-8", 1)
 	return append([]byte(decl), body[end:]...)
 }
 

@@ -293,3 +293,21 @@ func TestLooseDate(t *testing.T) {
 		}
 	}
 }
+
+// An unknown encoding label in valid UTF-8 is dropped for UTF-8; the
+// declaration must be rewritten where the label stands, not where its
+// text first occurs ("1" in version="1.0", "ver" in "version").
+func TestParseFeed_UnknownEncodingLabel(t *testing.T) {
+	for _, enc := range []string{"1", "ver", "l", "no-such-charset"} {
+		body := `<?xml version="1.0" encoding="` + enc + `"?><rss version="2.0"><channel><title>T</title>` +
+			`<item><title>Zoll für Stahl</title><link>https://example.com/a</link></item></channel></rss>`
+		fd, err := ParseFeed([]byte(body), "")
+		if err != nil {
+			t.Errorf("encoding=%q: %v", enc, err)
+			continue
+		}
+		if len(fd.Items) != 1 || fd.Items[0].Title != "Zoll für Stahl" {
+			t.Errorf("encoding=%q: items %+v, want one titled %q", enc, fd.Items, "Zoll für Stahl")
+		}
+	}
+}
