@@ -94,7 +94,7 @@ func (c *cli) openApp(ctx context.Context, cfg Config, opts appOptions) (*app, e
 	}
 	a.engine = &digest.Engine{
 		Store:      db,
-		Clusterer:  newClusterer(log),
+		Clusterer:  newClusterer(a),
 		Ranker:     rank.New(a.rankConfig()),
 		Summarizer: summ,
 		Renderer:   a.renderer,
@@ -344,8 +344,32 @@ func redactDSN(dsn string) string {
 // sinceLabel formats a time for messages to the user.
 func sinceLabel(t time.Time) string { return t.Format("Mon 2 Jan 15:04 MST") }
 
-func newClusterer(log *slog.Logger) *cluster.Clusterer {
+// newClusterer returns the story clusterer. When an LLM is configured
+// (llmEnabled) and the environment variable DIGEST_LLM_EMBEDDINGS_MODEL
+// names an embedding model (e.g. text-embedding-3-small, or
+// nomic-embed-text on Ollama; the deployment name on Azure), the
+// clusterer also joins articles whose title-and-lead embeddings are close,
+// fetched from the same endpoint, key and timeout as the summaries.
+// Embeddings are opt-in because they cost a request per 96 articles and
+// the word-based signals already suffice for most wire copy; any failure
+// to get them is logged and clustering goes on without.
+func newClusterer(a *app) *cluster.Clusterer {
 	cc := cluster.DefaultConfig()
-	cc.Logger = log
+	cc.Logger = a.log
+	model := strings.TrimSpace(os.Getenv("DIGEST_LLM_EMBEDDINGS_MODEL"))
+	if model == "" || !a.cfg.llmEnabled() {
+		return cluster.New(cc)
+	}
+	l := a.cfg.LLM
+	e, err := summarize.NewEmbedder(summarize.EmbedderConfig{
+		APIKey: string(a.cfg.OpenAIKey), BaseURL: l.BaseURL, Azure: l.Azure, APIVersion: l.APIVersion,
+		Model: model, Timeout: l.Timeout, MaxRetries: l.MaxRetries,
+	}, a.log)
+	if err != nil {
+		a.log.Warn("embeddings disabled", "error", err)
+		return cluster.New(cc)
+	}
+	a.log.Debug("clustering with embeddings", "model", model)
+	cc.Embedder = e
 	return cluster.New(cc)
 }
