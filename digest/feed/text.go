@@ -78,8 +78,6 @@ func nodeText(n *xhtml.Node) string {
 		}
 		if block {
 			flush()
-		} else if n.Type == xhtml.ElementNode && (n.DataAtom == atom.Td || n.DataAtom == atom.Th) {
-			cur.WriteByte(' ')
 		}
 	}
 	walk(n)
