@@ -234,3 +234,16 @@ func embeddingCosine(e *Embedder, a, b string) float64 {
 	}
 	return dot / math.Sqrt(na*nb)
 }
+
+func TestEmbedder_Cancel(t *testing.T) {
+	e, srv, _ := newTestEmbedder(t, nil)
+	srv.SetFault(openaitest.Hang)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := e.Embed(ctx, []string{"Steel tariff"}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want the context's", err)
+	}
+	if srv.Count() != 1 {
+		t.Errorf("%d requests after the deadline, want 1", srv.Count())
+	}
+}
