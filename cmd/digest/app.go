@@ -356,7 +356,7 @@ func sinceLabel(t time.Time) string { return t.Format("Mon 2 Jan 15:04 MST") }
 func newClusterer(a *app) *cluster.Clusterer {
 	cc := cluster.DefaultConfig()
 	cc.Logger = a.log
-	model := strings.TrimSpace(os.Getenv("DIGEST_LLM_EMBEDDINGS_MODEL"))
+	model := strings.TrimSpace(a.cfg.LLM.EmbeddingsModel)
 	if model == "" || !a.cfg.llmEnabled() {
 		return cluster.New(cc)
 	}

@@ -112,6 +112,9 @@ type LLMConfig struct {
 	PromptDir         string        `yaml:"prompt_dir"`
 	PricePromptPer1M  float64       `yaml:"price_prompt_per_1m"`
 	PriceOutputPer1M  float64       `yaml:"price_completion_per_1m"`
+	// EmbeddingsModel, when set, also clusters stories by the cosine of
+	// their embeddings from the same OpenAI-compatible server.
+	EmbeddingsModel string `yaml:"embeddings_model"`
 }
 
 // DKIMConfig enables DKIM signing when Domain is set.

@@ -105,3 +105,31 @@ func TestNow_LLMLead(t *testing.T) {
 		t.Fatalf("report lacks LLM tokens:\n%s", errs)
 	}
 }
+
+// TestNow_Embeddings: with llm.embeddings_model set, clustering asks the
+// server for embeddings once per run; without it, never.
+func TestNow_Embeddings(t *testing.T) {
+	for _, model := range []string{"", "text-embedding-3-small"} {
+		fake := openaitest.New(t)
+		env := map[string]string{
+			"DIGEST_DB": filepath.Join(t.TempDir(), "digest.db"), "OPENAI_BASE_URL": fake.URL,
+			"DIGEST_LLM_EMBEDDINGS_MODEL": model,
+		}
+		code, out, errs := runCLI(t, env, "now", "--source", copyExamples(t), "--dry-run", "--quiet")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+		}
+		embeds := 0
+		for _, r := range fake.Requests() {
+			if strings.HasSuffix(r.Path, "/embeddings") {
+				embeds++
+				if r.Model != model || len(r.Inputs) < 10 {
+					t.Fatalf("embeddings request: model %q, %d texts", r.Model, len(r.Inputs))
+				}
+			}
+		}
+		if want := map[bool]int{false: 0, true: 1}[model != ""]; embeds != want {
+			t.Fatalf("model %q: %d embeddings requests, want %d", model, embeds, want)
+		}
+	}
+}
