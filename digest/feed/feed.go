@@ -271,16 +271,12 @@ func normalizeEncoding(body []byte, contentType string) []byte {
 		return body
 	}
 	if utf8.Valid(body) {
-		if declaredEncoding(body) != "" && isUTF8Label(declaredEncoding(body)) {
-			return body
-		}
-		if declaredEncoding(body) == "" {
-			return body
-		}
 		// Declared something else: trust the declaration, unless it is
 		// unknown, in which case UTF-8 (valid) is the better guess.
-		if _, name := charset.Lookup(declaredEncoding(body)); name == "" {
-			return dropEncodingDecl(body)
+		if enc := declaredEncoding(body); enc != "" && !isUTF8Label(enc) {
+			if _, name := charset.Lookup(enc); name == "" {
+				return dropEncodingDecl(body)
+			}
 		}
 		return body
 	}
