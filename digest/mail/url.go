@@ -3,6 +3,7 @@ package mail
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -75,6 +76,13 @@ func (c SMTPConfig) String() string {
 	u.RawQuery = q.Encode()
 	return u.String()
 }
+
+// LogValue makes slog write the configuration as String does: a JSON
+// handler would otherwise print every exported field, Password included.
+func (c SMTPConfig) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
+// GoString keeps %#v from printing the password too.
+func (c SMTPConfig) GoString() string { return "mail.SMTPConfig(" + c.String() + ")" }
 
 // ParseURL reads DIGEST_SMTP_URL:
 //

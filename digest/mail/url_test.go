@@ -1,6 +1,9 @@
 package mail
 
 import (
+	"bytes"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,6 +74,14 @@ func TestSMTPConfig_String(t *testing.T) {
 	c := SMTPConfig{Host: "mail.example.com", Port: 587, TLS: TLSStartTLS, Username: "u", Password: "hunter2"}
 	if s := c.String(); strings.Contains(s, "hunter2") || s != "smtp://u@mail.example.com:587" {
 		t.Errorf("String = %q", s)
+	}
+	// However it is logged or printed, the password stays out.
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("smtp", "config", c)
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("smtp", "config", c)
+	fmt.Fprintf(&buf, "%v %+v %#v %s\n", c, c, c, c)
+	if out := buf.String(); strings.Contains(out, "hunter2") || !strings.Contains(out, "u@mail.example.com:587") {
+		t.Errorf("logged or printed configuration:\n%s", out)
 	}
 	back, err := ParseURL(SMTPConfig{Host: "h", Port: 1025, TLS: TLSNone, Auth: AuthPlain}.String())
 	if err != nil || back.TLS != TLSNone || back.Auth != AuthPlain || back.Port != 1025 {
