@@ -56,6 +56,11 @@ type Metrics struct {
 	jobFailures      *prometheus.CounterVec
 	sourceFailures   *prometheus.GaugeVec
 	depth            *depthCollector
+
+	// storyKinds are the run kinds that have reported stories; a later run
+	// of such a kind that finds none sets its gauge to 0 rather than leave
+	// the last count up.
+	storyKinds sync.Map
 }
 
 // New returns Metrics registered on a fresh registry.
@@ -163,6 +168,9 @@ func (m *Metrics) ObserveReport(kind string, rep digest.Report) {
 	m.articlesFetched.Add(float64(rep.ArticlesFetched))
 	m.articlesNew.Add(float64(rep.ArticlesNew))
 	if rep.Stories > 0 || rep.StoriesDropped > 0 {
+		m.storyKinds.Store(kind, true)
+	}
+	if _, ok := m.storyKinds.Load(kind); ok {
 		m.stories.WithLabelValues(kind).Set(float64(rep.Stories))
 	}
 	m.storiesDropped.Add(float64(rep.StoriesDropped))

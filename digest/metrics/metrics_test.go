@@ -86,6 +86,23 @@ func TestMetrics_ObserveReport(t *testing.T) {
 	}
 }
 
+// The stories gauge is the last run's count: a gather that finds nothing
+// (every source down, a quiet holiday) shows 0, not the day before's count.
+// Kinds that never report stories (summarise) get no series.
+func TestMetrics_StoriesGaugeFallsToZero(t *testing.T) {
+	m := New(Options{NoRuntime: true})
+	m.ObserveReport("gather", digest.Report{Stories: 7})
+	m.ObserveReport("summarise", digest.Report{SummariesNew: 1})
+	m.ObserveReport("gather", digest.Report{})
+	out := scrape(t, m)
+	if !strings.Contains(out, `digest_stories{kind="gather"} 0`+"\n") {
+		t.Errorf("stories gauge not reset by an empty gather:\n%s", out)
+	}
+	if strings.Contains(out, `digest_stories{kind="summarise"}`) {
+		t.Errorf("summarise runs exported a stories gauge")
+	}
+}
+
 func TestMetrics_QueueDepth(t *testing.T) {
 	m := New(Options{})
 	out := scrape(t, m)
