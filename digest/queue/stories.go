@@ -99,12 +99,14 @@ func (c *storyCache) invalidate() {
 	c.stories = nil
 }
 
-// get returns the cached list when it was built for lookback within ttl
-// before now, else builds it.
+// get returns the cached list when it was built for lookback within ttl of
+// now, else builds it. Within ttl either way: a job that read the clock just
+// before another built the list, then waited for the lock, takes that list
+// rather than build it again; a clock moved back further than ttl rebuilds.
 func (c *storyCache) get(now time.Time, lookback time.Duration, build func() ([]digest.Story, error)) ([]digest.Story, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.valid && c.lookback == lookback && !now.Before(c.built) && now.Sub(c.built) < c.ttl {
+	if c.valid && c.lookback == lookback && now.Sub(c.built) < c.ttl && c.built.Sub(now) < c.ttl {
 		return c.stories, nil
 	}
 	stories, err := build()
