@@ -111,3 +111,28 @@ func BenchmarkCluster(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkClusterRecurring clusters 5,000 copies of one templated text
+// published three days apart (a weekly calendar over decades, or a feed
+// that repeats its boilerplate): every copy falls in the same SimHash
+// buckets, and none is within the window of another
+// (go test -run - -bench ClusterRecurring ./digest/cluster).
+func BenchmarkClusterRecurring(b *testing.B) {
+	text := strings.Repeat("The ministry said the new tariff on steel imports from the region would take effect next month. ", 5)
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	arts := make([]digest.Article, 5000)
+	for i := range arts {
+		arts[i] = digest.Article{Title: fmt.Sprintf("Calendar %d", i), Text: text + fmt.Sprint(i), Published: base.Add(time.Duration(i) * 72 * time.Hour)}
+	}
+	c := New(Config{})
+	var stories int
+	for b.Loop() {
+		st, err := c.Cluster(context.Background(), arts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stories = len(st)
+	}
+	b.ReportMetric(float64(len(arts))*float64(b.N)/b.Elapsed().Seconds(), "articles/s")
+	b.ReportMetric(float64(stories), "stories")
+}

@@ -185,24 +185,59 @@ func (c *Clusterer) joinIdentical(docs []doc, uf *unionFind) {
 // SimHash fingerprints differ in at most k = NearDuplicateBits bits.
 // Splitting the 64 bits into k+1 bands finds every such pair without
 // comparing all of them: with at most k differing bits one band is equal.
+// Each band's buckets are scanned in time order, so a fingerprint that
+// recurs all through the batch (a templated weekly text) costs a sort, not
+// a comparison of every pair of its copies.
 func (c *Clusterer) joinNearDuplicates(docs []doc, uf *unionFind) {
 	k := c.cfg.NearDuplicateBits
 	bands := k + 1
+	order := make([]int, 0, len(docs))
+	for i := range docs {
+		if docs[i].shingles >= minShingles { // shorter: no meaningful fingerprint
+			order = append(order, i)
+		}
+	}
+	// Oldest first, undated last (cmpTime), input order among equals.
+	slices.SortStableFunc(order, func(a, b int) int { return cmpTime(docs[a].when, docs[b].when) })
 	for band := 0; band < bands; band++ {
 		lo, hi := 64*band/bands, 64*(band+1)/bands
 		mask := uint64(1)<<uint(hi-lo) - 1
 		buckets := map[uint64][]int{}
-		for i, d := range docs {
-			if d.shingles < minShingles {
-				continue // too short for a meaningful fingerprint
-			}
-			key := d.simhash >> uint(lo) & mask
-			for _, j := range buckets[key] {
-				if hamming(d.simhash, docs[j].simhash) <= k && c.withinWindow(&docs[i], &docs[j]) {
-					uf.union(i, j)
-				}
+		var keys []uint64 // in order of first use, so the scan is deterministic
+		for _, i := range order {
+			key := docs[i].simhash >> uint(lo) & mask
+			if _, ok := buckets[key]; !ok {
+				keys = append(keys, key)
 			}
 			buckets[key] = append(buckets[key], i)
+		}
+		for _, key := range keys {
+			c.joinBucket(docs, buckets[key], uf)
+		}
+	}
+}
+
+// joinBucket joins the near-duplicates among members, which are in time
+// order with the undated ones last: a dated article is compared with the
+// later ones up to Window after it, and with every undated one.
+func (c *Clusterer) joinBucket(docs []doc, members []int, uf *unionFind) {
+	undated := len(members)
+	for undated > 0 && docs[members[undated-1]].when.IsZero() {
+		undated--
+	}
+	k := c.cfg.NearDuplicateBits
+	join := func(i, j int) {
+		if hamming(docs[i].simhash, docs[j].simhash) <= k {
+			uf.union(i, j)
+		}
+	}
+	for a, i := range members {
+		b := a + 1
+		for ; b < undated && docs[members[b]].when.Sub(docs[i].when) <= c.cfg.Window; b++ {
+			join(i, members[b])
+		}
+		for b = max(b, undated); b < len(members); b++ {
+			join(i, members[b])
 		}
 	}
 }

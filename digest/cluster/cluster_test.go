@@ -119,6 +119,44 @@ func TestClusterer_Cluster(t *testing.T) {
 	}
 }
 
+// TestClusterer_NearDuplicatesInTimeOrder checks the near-duplicate scan
+// alone (same-event joins are switched off by an unreachable entity
+// minimum): buckets are walked in time order, and a copy with no date
+// still meets dated copies at either end of the batch.
+func TestClusterer_NearDuplicatesInTimeOrder(t *testing.T) {
+	// Long enough that a one-sentence edit moves few SimHash bits.
+	long := steelA + "\n\n" + steelB + "\n\n" + steelUS
+	edited, corrected := long+" Updated at noon.", long+" Corrected."
+	tests := []struct {
+		name     string
+		articles []digest.Article
+		want     [][]string
+	}{
+		{"far apart", []digest.Article{
+			art("a", "Steel", long, t0), art("b", "Steel", edited, t0.Add(10*24*time.Hour)),
+		}, [][]string{{"a"}, {"b"}}},
+		{"far apart joined by an undated copy", []digest.Article{
+			art("a", "Steel", long, t0), art("u", "Steel", corrected, time.Time{}),
+			art("b", "Steel", edited, t0.Add(10*24*time.Hour)),
+		}, [][]string{{"a", "b", "u"}}},
+		{"chained within the window, out of input order", []digest.Article{
+			art("c", "Steel", edited, t0.Add(80*time.Hour)), art("a", "Steel", long, t0),
+			art("b", "Steel", corrected, t0.Add(40*time.Hour)),
+		}, [][]string{{"a", "b", "c"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stories, err := New(Config{MinSharedEntities: 1 << 20}).Cluster(context.Background(), tt.articles)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := groups(stories); !slices.EqualFunc(got, tt.want, slices.Equal) {
+				t.Errorf("groups = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 // checkPartition asserts that every article is in exactly one story and
 // that each story's key is its lead's content hash.
 func checkPartition(tb testing.TB, articles []digest.Article, stories []digest.Story) {
