@@ -416,16 +416,9 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string) ([]di
 	if len(all) > f.opts.MaxItems {
 		all = all[:f.opts.MaxItems]
 	}
-	items := make([]*gofeed.Item, len(all))
-	times := make([]time.Time, len(all))
-	for i, d := range all {
-		items[i], times[i] = d.it, d.t
-	}
 	guidCount := map[string]int{}
-	for _, it := range items {
-		if it != nil {
-			guidCount[strings.TrimSpace(it.GUID)]++
-		}
+	for _, d := range all {
+		guidCount[strings.TrimSpace(d.it.GUID)]++
 	}
 	sourceName := f.opts.Name
 	if sourceName == "" {
@@ -436,18 +429,16 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string) ([]di
 	}
 	baseURL, _ := url.Parse(firstNonEmpty(fd.Link, base))
 
-	arts := make([]digest.Article, 0, len(items))
+	arts := make([]digest.Article, 0, len(all))
 	var warns []string
-	for i, it := range items {
-		if it == nil {
-			continue
-		}
+	for i, d := range all {
+		it := d.it
 		a := digest.Article{
 			SourceID:   f.loc,
 			SourceName: sourceName,
 			Title:      plainTitle(it.Title),
 			Text:       Clean(HTMLToText(firstNonEmpty(it.Content, it.Description))),
-			Published:  times[i],
+			Published:  d.t,
 			FetchedAt:  now,
 		}
 		if a.Published.IsZero() {
