@@ -427,7 +427,15 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string) ([]di
 	if sourceName == "" {
 		sourceName = firstNonEmpty(hostName(fd.Link), hostName(f.loc), baseName(f.loc))
 	}
-	baseURL, _ := url.Parse(firstNonEmpty(fd.Link, base))
+	// Item links resolve against the channel's link, which may itself be
+	// relative ("/"), so it resolves against where the feed came from.
+	baseURL, _ := url.Parse(base)
+	if l, err := url.Parse(strings.TrimSpace(fd.Link)); err == nil && l.String() != "" {
+		if baseURL != nil {
+			l = baseURL.ResolveReference(l)
+		}
+		baseURL = l
+	}
 
 	arts := make([]digest.Article, 0, len(all))
 	var warns []string

@@ -311,3 +311,35 @@ func TestParseFeed_UnknownEncodingLabel(t *testing.T) {
 		}
 	}
 }
+
+// A channel link that is itself relative ("/" from some generators) is
+// resolved against the feed's URL before item links are resolved against
+// it; otherwise every relative item link stayed relative and was dropped.
+func TestFeed_RelativeChannelLink(t *testing.T) {
+	body := `<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Relative Wire</title><link>/</link>
+<item><title>Rice quota opens</title><link>/news/rice-quota</link><guid>rw-0001</guid>
+<description>The rice tariff-rate quota opens on Monday for the new season.</description></item>
+<item><title>Steel duty rises</title><link>https://other.example/steel</link><guid>rw-0002</guid>
+<description>The safeguard duty on steel rises to 40 percent.</description></item>
+</channel></rss>`
+	srv := serveOn(t, "127.0.0.1", okHandler(body))
+	src := NewFeed(srv.URL+"/feeds/main.xml", Options{Fetcher: testFetcher(nil), ShortText: -1})
+	res, err := src.Fetch(context.Background(), digest.SourceState{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, a := range res.Articles {
+		got[a.Title] = a.URL
+	}
+	want := map[string]string{
+		"Rice quota opens": srv.URL + "/news/rice-quota",
+		"Steel duty rises": "https://other.example/steel",
+	}
+	for title, u := range want {
+		if got[title] != u {
+			t.Errorf("%q: URL %q, want %q", title, got[title], u)
+		}
+	}
+}
