@@ -537,18 +537,28 @@ func (f *Feed) page(ctx context.Context, link string) (Page, error) {
 // zero. Dates gofeed cannot read (localised month and day names such as
 // "Seg, 24 Set 2018", or RFC 1123 in a JSON Feed) get a second, slower
 // parse; a result outside 1995 … now+2 days is taken as a misreading.
+// A date more than two days ahead is ignored however it was read.
 func itemDate(it *gofeed.Item, now time.Time) time.Time {
 	if it == nil {
 		return time.Time{}
 	}
-	if it.PublishedParsed != nil && !it.PublishedParsed.IsZero() {
-		return it.PublishedParsed.UTC()
+	// A date more than two days ahead is a typo or a wrong zone, not news
+	// from the future: kept, it would make the item the newest in every
+	// edition until that day comes.
+	parsed := func(t *time.Time) time.Time {
+		if t == nil || t.IsZero() || t.After(now.Add(48*time.Hour)) {
+			return time.Time{}
+		}
+		return t.UTC()
+	}
+	if t := parsed(it.PublishedParsed); !t.IsZero() {
+		return t
 	}
 	if t := looseDate(it.Published, now); !t.IsZero() {
 		return t
 	}
-	if it.UpdatedParsed != nil && !it.UpdatedParsed.IsZero() {
-		return it.UpdatedParsed.UTC()
+	if t := parsed(it.UpdatedParsed); !t.IsZero() {
+		return t
 	}
 	return looseDate(it.Updated, now)
 }

@@ -343,3 +343,41 @@ func TestFeed_RelativeChannelLink(t *testing.T) {
 		}
 	}
 }
+
+// An item dated years ahead would be the newest in every edition until
+// that day; a date more than two days ahead falls back to the update date,
+// else to the fetch time. A date a few hours ahead (a wrong zone) stays.
+func TestFeed_FutureDates(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/future.xml"
+	body := `<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>Future Wire</title><link>https://future.example/</link>
+<item><title>Typo year</title><link>https://future.example/a</link><pubDate>Thu, 05 Mar 2099 09:00:00 GMT</pubDate>
+<description>Customs duties on steel rise.</description></item>
+<item><title>Typo year, good update</title><link>https://future.example/b</link><pubDate>Thu, 05 Mar 2099 09:00:00 GMT</pubDate>
+<atom:updated>2026-03-04T08:00:00Z</atom:updated><description>Rice quota opens.</description></item>
+<item><title>Hours ahead</title><link>https://future.example/c</link><pubDate>Thu, 05 Mar 2026 03:00:00 GMT</pubDate>
+<description>Port strike ends.</description></item>
+</channel></rss>`
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 5, 0, 0, 0, 0, time.UTC)
+	res, err := NewFeed(path, Options{Now: func() time.Time { return now }}).Fetch(context.Background(), digest.SourceState{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]time.Time{
+		"Typo year":              now,
+		"Typo year, good update": time.Date(2026, 3, 4, 8, 0, 0, 0, time.UTC),
+		"Hours ahead":            time.Date(2026, 3, 5, 3, 0, 0, 0, time.UTC),
+	}
+	if len(res.Articles) != len(want) {
+		t.Fatalf("%d articles, want %d", len(res.Articles), len(want))
+	}
+	for _, a := range res.Articles {
+		if w, ok := want[a.Title]; !ok || !a.Published.Equal(w) {
+			t.Errorf("%q: Published %v, want %v", a.Title, a.Published, w)
+		}
+	}
+}
