@@ -60,6 +60,10 @@ type SummariseArgs struct {
 	Text        string   `json:"text"`
 	URL         string   `json:"url,omitempty"`
 	Sources     []string `json:"sources,omitempty"`
+	// Run is the id of the gather job that queued it: the summaries of one
+	// gather share one run-scoped summariser on each replica, and so one
+	// token budget (RunTokenBudget). 0 gives the job a run of its own.
+	Run int64 `json:"run,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -143,7 +147,7 @@ func (w *gatherWorker) Work(ctx context.Context, job *river.Job[GatherArgs]) (er
 	if rep.ArticlesNew > 0 {
 		q.stories.invalidate()
 	}
-	queued, err := q.enqueueSummaries(ctx, &rep)
+	queued, err := q.enqueueSummaries(ctx, job.ID, &rep)
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
 	}
@@ -157,8 +161,9 @@ func (w *gatherWorker) Work(ctx context.Context, job *river.Job[GatherArgs]) (er
 }
 
 // enqueueSummaries clusters the articles in the lookback window and
-// enqueues a summarise job for each relevant story without a cached summary.
-func (q *Queue) enqueueSummaries(ctx context.Context, rep *digest.Report) (int, error) {
+// enqueues a summarise job for each relevant story without a cached summary,
+// as part of the given gather run.
+func (q *Queue) enqueueSummaries(ctx context.Context, run int64, rep *digest.Report) (int, error) {
 	e := q.deps.Engine
 	now := q.now()
 	articles, err := q.store.ArticlesSince(ctx, now.Add(-lookback(e)))
@@ -195,6 +200,7 @@ func (q *Queue) enqueueSummaries(ctx context.Context, rep *digest.Report) (int, 
 	}
 	for _, st := range stories {
 		args := summaryArgs(st, version)
+		args.Run = run
 		if _, err := q.store.Summary(ctx, args.ContentHash, version); err == nil {
 			rep.SummariesCached++
 			continue
@@ -220,7 +226,7 @@ type summariseWorker struct {
 func (w *summariseWorker) Work(ctx context.Context, job *river.Job[SummariseArgs]) (err error) {
 	q := w.q
 	defer func() { q.observe("summarise", err) }()
-	s, cached, err := Summarise(ctx, q.deps.Engine, job.Args)
+	s, cached, err := summarise(ctx, q.deps.Engine, q.runs.get(job.Args.Run, q.deps.Engine), job.Args)
 	if errors.Is(err, errStaleVersion) {
 		q.log.Info("summary job for another summariser version dropped", "version", job.Args.Version)
 		return nil

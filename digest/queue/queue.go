@@ -231,6 +231,7 @@ type Queue struct {
 	closers  []func() error
 
 	stories storyCache
+	runs    runScopes
 
 	mu      sync.Mutex
 	started bool

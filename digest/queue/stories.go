@@ -42,7 +42,11 @@ func summaryArgs(st digest.Story, version string) SummariseArgs {
 // deliver finds it. cached reports a cache hit. It returns errStaleVersion
 // when args were made for another summariser version.
 func Summarise(ctx context.Context, e *digest.Engine, args SummariseArgs) (s digest.Summary, cached bool, err error) {
-	sum := summarizerFor(e)
+	return summarise(ctx, e, summarizerFor(e), args)
+}
+
+// summarise is Summarise with the run's summariser.
+func summarise(ctx context.Context, e *digest.Engine, sum digest.Summarizer, args SummariseArgs) (s digest.Summary, cached bool, err error) {
 	version := sum.Version()
 	if args.Version != version {
 		return digest.Summary{}, false, fmt.Errorf("summarise %s: %w (queued for %q, running %q)", args.ContentHash, errStaleVersion, args.Version, version)
@@ -135,4 +139,42 @@ func (q *Queue) storiesFor(ctx context.Context) ([]digest.Story, error) {
 		}
 		return stories, nil
 	})
+}
+
+// maxRuns bounds the run-scoped summarisers a replica keeps: summaries of a
+// gather are queued together and worked soon after, so only the latest few
+// gathers can still have jobs waiting.
+const maxRuns = 8
+
+// runScopes keeps one run-scoped summariser per gather run, so that the
+// summarise jobs of one gather share a token budget on this replica
+// instead of each job starting a fresh one.
+type runScopes struct {
+	mu    sync.Mutex
+	runs  map[int64]digest.Summarizer
+	order []int64 // oldest first
+}
+
+// get returns the summariser of run, making it on first use; run 0 (a job
+// queued outside a gather) always gets a fresh one.
+func (r *runScopes) get(run int64, e *digest.Engine) digest.Summarizer {
+	if run == 0 {
+		return summarizerFor(e)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s, ok := r.runs[run]; ok {
+		return s
+	}
+	if r.runs == nil {
+		r.runs = make(map[int64]digest.Summarizer, maxRuns)
+	}
+	if len(r.order) == maxRuns {
+		delete(r.runs, r.order[0])
+		r.order = r.order[1:]
+	}
+	s := summarizerFor(e)
+	r.runs[run] = s
+	r.order = append(r.order, run)
+	return s
 }
