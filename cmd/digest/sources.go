@@ -143,11 +143,12 @@ func (c *cli) sourcesCheck(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
+		started := c.now()
 		opened := a.openSources(ctx, srcs, &rep)
 		if err := a.engine.Gather(ctx, opened, &rep); err != nil {
 			return err
 		}
-		a.saveRun(ctx, "check", c.now(), c.now(), rep, nil)
+		a.saveRun(ctx, "check", started, c.now(), rep, nil)
 	}
 	if err := c.printSourceHealth(ctx, a, &rep, *asJSON); err != nil {
 		return err
