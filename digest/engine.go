@@ -278,15 +278,15 @@ func (e *Engine) gatherOne(ctx context.Context, src Source) SourceReport {
 // those the ranker finds irrelevant and summarises the rest (from the cache
 // when possible). The result is ranked best first.
 func (e *Engine) Stories(ctx context.Context, since time.Time, rep *Report) ([]Story, error) {
-	sum := e.runSummarizer()
+	sum := e.RunSummarizer()
 	stories, err := e.stories(ctx, sum, since, rep)
 	addUsage(sum, rep)
 	return stories, err
 }
 
-// runSummarizer returns the summarizer for one run: run-scoped when the
+// RunSummarizer returns the summarizer for one run: run-scoped when the
 // summarizer keeps per-run state such as a token budget.
-func (e *Engine) runSummarizer() Summarizer {
+func (e *Engine) RunSummarizer() Summarizer {
 	if rs, ok := e.Summarizer.(RunScoped); ok {
 		return rs.ForRun()
 	}
@@ -384,28 +384,38 @@ func (e *Engine) summarize(ctx context.Context, sum Summarizer, stories []Story,
 	return stories, nil
 }
 
-// summaryFor returns the cached summary of the story's lead text, or makes
-// and caches one. A fallback the LLM could not be asked for (RetryLater) is
-// cached under its own (extractive) version, so a later run asks again; any
-// other summary is cached under the summarizer's version.
+// summaryFor returns the summary of the story's lead text (see Summary).
 func (e *Engine) summaryFor(ctx context.Context, sum Summarizer, version string, st Story) (Summary, bool, error) {
 	lead := st.Lead()
-	hash := lead.ContentHash
-	if hash == "" {
-		hash = ContentHash(lead.Text)
+	req := SummaryRequest{Title: lead.Title, Text: lead.Text, URL: lead.URL, ContentHash: lead.ContentHash}
+	for _, a := range st.Articles {
+		req.Sources = append(req.Sources, a.SourceName)
 	}
+	return e.summary(ctx, sum, version, req)
+}
+
+// Summary returns the cached summary of req for sum's version, or makes and
+// caches one; cached reports a cache hit. A fallback the LLM could not be
+// asked for (RetryLater) is cached under its own (extractive) version, so a
+// later run asks again; any other summary is cached under sum's version.
+// Scheduled summarise jobs and Stories share it, so both cache alike.
+func (e *Engine) Summary(ctx context.Context, sum Summarizer, req SummaryRequest) (Summary, bool, error) {
+	return e.summary(ctx, sum, sum.Version(), req)
+}
+
+func (e *Engine) summary(ctx context.Context, sum Summarizer, version string, req SummaryRequest) (Summary, bool, error) {
+	if req.ContentHash == "" {
+		req.ContentHash = ContentHash(req.Text)
+	}
+	hash := req.ContentHash
 	if s, err := e.Store.Summary(ctx, hash, version); err == nil {
 		return s, true, nil
 	} else if !errors.Is(err, ErrNotFound) {
 		return Summary{}, false, fmt.Errorf("read summary cache: %w", err)
 	}
-	req := SummaryRequest{Title: lead.Title, Text: lead.Text, URL: lead.URL, ContentHash: hash}
-	for _, a := range st.Articles {
-		req.Sources = append(req.Sources, a.SourceName)
-	}
 	s, err := sum.Summarize(ctx, req)
 	if err != nil {
-		return Summary{}, false, fmt.Errorf("summarise %q: %w", lead.Title, err)
+		return Summary{}, false, fmt.Errorf("summarise %q: %w", req.Title, err)
 	}
 	s.ContentHash = hash
 	if s.Version == "" || (s.Fallback && !s.RetryLater) {
@@ -746,7 +756,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 		return rep, err
 	}
 	since := started.Add(-window)
-	sum := e.runSummarizer()
+	sum := e.RunSummarizer()
 	stories, err := e.stories(ctx, sum, since, &rep)
 	if err != nil {
 		addUsage(sum, &rep)

@@ -179,7 +179,7 @@ func (q *Queue) enqueueSummaries(ctx context.Context, run int64, rep *digest.Rep
 		stories = e.Ranker.Rank(stories, now)
 	}
 	rep.Stories, rep.StoriesDropped = len(stories), all-len(stories)
-	version := summarizerFor(e).Version()
+	version := e.RunSummarizer().Version()
 	var batch []river.InsertManyParams
 	queued := 0
 	flush := func() error {

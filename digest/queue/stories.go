@@ -14,15 +14,6 @@ import (
 // this process no longer runs (a deployment changed model or prompt).
 var errStaleVersion = errors.New("summariser version changed")
 
-// summarizerFor returns the engine's summariser for one run, scoped when it
-// keeps per-run state such as a token budget.
-func summarizerFor(e *digest.Engine) digest.Summarizer {
-	if rs, ok := e.Summarizer.(digest.RunScoped); ok {
-		return rs.ForRun()
-	}
-	return e.Summarizer
-}
-
 // summaryArgs is the summarise job for a story's lead article.
 func summaryArgs(st digest.Story, version string) SummariseArgs {
 	lead := st.Lead()
@@ -42,44 +33,18 @@ func summaryArgs(st digest.Story, version string) SummariseArgs {
 // deliver finds it. cached reports a cache hit. It returns errStaleVersion
 // when args were made for another summariser version.
 func Summarise(ctx context.Context, e *digest.Engine, args SummariseArgs) (s digest.Summary, cached bool, err error) {
-	return summarise(ctx, e, summarizerFor(e), args)
+	return summarise(ctx, e, e.RunSummarizer(), args)
 }
 
-// summarise is Summarise with the run's summariser.
+// summarise is Summarise with the run's summariser; the caching rules are
+// the engine's (digest.Engine.Summary).
 func summarise(ctx context.Context, e *digest.Engine, sum digest.Summarizer, args SummariseArgs) (s digest.Summary, cached bool, err error) {
-	version := sum.Version()
-	if args.Version != version {
+	if version := sum.Version(); args.Version != version {
 		return digest.Summary{}, false, fmt.Errorf("summarise %s: %w (queued for %q, running %q)", args.ContentHash, errStaleVersion, args.Version, version)
 	}
-	if s, err := e.Store.Summary(ctx, args.ContentHash, version); err == nil {
-		return s, true, nil
-	} else if !errors.Is(err, digest.ErrNotFound) {
-		return digest.Summary{}, false, fmt.Errorf("read summary cache: %w", err)
-	}
-	s, err = sum.Summarize(ctx, digest.SummaryRequest{
+	return e.Summary(ctx, sum, digest.SummaryRequest{
 		Title: args.Title, Text: args.Text, URL: args.URL, Sources: args.Sources, ContentHash: args.ContentHash,
 	})
-	if err != nil {
-		return digest.Summary{}, false, fmt.Errorf("summarise %q: %w", args.Title, err)
-	}
-	s.ContentHash = args.ContentHash
-	if s.Version == "" {
-		s.Version = version
-	}
-	if s.CreatedAt.IsZero() {
-		s.CreatedAt = engineNow(e)
-	}
-	if err := e.Store.SaveSummary(ctx, s); err != nil {
-		return digest.Summary{}, false, fmt.Errorf("save summary: %w", err)
-	}
-	return s, false, nil
-}
-
-func engineNow(e *digest.Engine) time.Time {
-	if e.Now != nil {
-		return e.Now()
-	}
-	return time.Now()
 }
 
 // storyCache keeps one replica's ranked, summarised story list for a short
@@ -159,7 +124,7 @@ type runScopes struct {
 // queued outside a gather) always gets a fresh one.
 func (r *runScopes) get(run int64, e *digest.Engine) digest.Summarizer {
 	if run == 0 {
-		return summarizerFor(e)
+		return e.RunSummarizer()
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -173,7 +138,7 @@ func (r *runScopes) get(run int64, e *digest.Engine) digest.Summarizer {
 		delete(r.runs, r.order[0])
 		r.order = r.order[1:]
 	}
-	s := summarizerFor(e)
+	s := e.RunSummarizer()
 	r.runs[run] = s
 	r.order = append(r.order, run)
 	return s
