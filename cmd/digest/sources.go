@@ -53,13 +53,7 @@ func normaliseSource(s string) (string, error) {
 
 func (c *cli) sourcesAdd(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("sources add")
-	if err := parse(fs, interleave(args)); err != nil {
-		return err
-	}
-	if fs.NArg() == 0 {
-		return usagef("sources add: want one or more feed URLs, OPML files, article files or directories")
-	}
-	a, err := c.openStoreOnly(ctx, co)
+	a, err := c.openWithArgs(ctx, fs, co, args, "one or more feed URLs, OPML files, article files or directories")
 	if err != nil {
 		return err
 	}
@@ -84,13 +78,7 @@ func (c *cli) sourcesAdd(ctx context.Context, args []string) error {
 
 func (c *cli) sourcesRemove(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("sources remove")
-	if err := parse(fs, interleave(args)); err != nil {
-		return err
-	}
-	if fs.NArg() == 0 {
-		return usagef("sources remove: want one or more sources as listed by 'digest sources list'")
-	}
-	a, err := c.openStoreOnly(ctx, co)
+	a, err := c.openWithArgs(ctx, fs, co, args, "one or more sources as listed by 'digest sources list'")
 	if err != nil {
 		return err
 	}

@@ -32,6 +32,19 @@ func (c *cli) openWithFlags(ctx context.Context, fs *flag.FlagSet, co *common, a
 	return c.openStoreOnly(ctx, co)
 }
 
+// openWithArgs parses flags (allowing them after positional arguments),
+// requires at least one positional argument, described by want, and opens
+// the store.
+func (c *cli) openWithArgs(ctx context.Context, fs *flag.FlagSet, co *common, args []string, want string) (*app, error) {
+	if err := parse(fs, interleave(args)); err != nil {
+		return nil, err
+	}
+	if fs.NArg() == 0 {
+		return nil, usagef("%s: want %s", strings.TrimPrefix(fs.Name(), "digest "), want)
+	}
+	return c.openStoreOnly(ctx, co)
+}
+
 // dispatch runs the action named by args[0] of a command with actions
 // (digest subscribers add|list|...).
 func dispatch(ctx context.Context, cmd string, args []string, actions map[string]func(context.Context, []string) error) error {
