@@ -13,17 +13,18 @@ import (
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/cluster"
+	"github.com/tradedigest/tradedigest/internal/testutil"
 	"github.com/tradedigest/tradedigest/summarize/openaitest"
 )
 
-func newTestEmbedder(t *testing.T, change func(*EmbedderConfig)) (*Embedder, *openaitest.Server, *syncBuffer) {
+func newTestEmbedder(t *testing.T, change func(*EmbedderConfig)) (*Embedder, *openaitest.Server, *testutil.SyncBuffer) {
 	t.Helper()
 	srv := openaitest.New(t)
 	cfg := EmbedderConfig{APIKey: testKey, BaseURL: srv.URL, RetryBase: time.Millisecond, RetryMax: time.Second}
 	if change != nil {
 		change(&cfg)
 	}
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	e, err := NewEmbedder(cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)

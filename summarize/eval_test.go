@@ -9,19 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tradedigest/tradedigest/internal/testutil"
 	"github.com/tradedigest/tradedigest/summarize/internal/rouge"
 )
-
-// corpusDir returns ../shared/corpus/<name> relative to the module root (the
-// repository sits beside shared/), or skips the test when it is absent.
-func corpusDir(tb testing.TB, name string) string {
-	tb.Helper()
-	p := filepath.Join(moduleRoot(tb), "..", "shared", "corpus", name)
-	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("corpus %s absent (%v): place shared/corpus beside the repository to run this evaluation", name, err)
-	}
-	return p
-}
 
 type framePair struct {
 	ID           string `json:"id"`
@@ -33,7 +23,7 @@ type framePair struct {
 
 func loadPairs(tb testing.TB) []framePair {
 	tb.Helper()
-	f, err := os.Open(filepath.Join(corpusDir(tb, "summarization-frank"), "pairs.jsonl"))
+	f, err := os.Open(filepath.Join(testutil.CorpusDir(tb, "summarization-frank"), "pairs.jsonl"))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -118,7 +108,7 @@ func TestROUGE_MatchesUpstream(t *testing.T) {
 	for _, p := range loadPairs(t) {
 		refs[p.ID] = p
 	}
-	f, err := os.Open(filepath.Join(corpusDir(t, "summarization-frank"), "system-summaries-human-factuality.jsonl"))
+	f, err := os.Open(filepath.Join(testutil.CorpusDir(t, "summarization-frank"), "system-summaries-human-factuality.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}

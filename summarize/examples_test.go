@@ -5,13 +5,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tradedigest/tradedigest/internal/testutil"
 )
 
 // TestExtractive_Examples summarises the repository's example articles
 // (.txt and .md; front matter dropped) and checks each summary: 2–3
 // sentences copied from the article, no appeal or sign-up line.
 func TestExtractive_Examples(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(moduleRoot(t), "examples", "articles", "*"))
+	files, _ := filepath.Glob(filepath.Join(testutil.Root(t), "examples", "articles", "*"))
 	e := NewExtractive()
 	n := 0
 	for _, f := range files {
@@ -47,24 +49,5 @@ func TestExtractive_Examples(t *testing.T) {
 	}
 	if n == 0 {
 		t.Skip("no example articles found under examples/articles")
-	}
-}
-
-// moduleRoot returns the directory holding go.mod above the test.
-func moduleRoot(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("module root not found")
-		}
-		dir = parent
 	}
 }

@@ -15,32 +15,15 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/testutil"
 	"github.com/tradedigest/tradedigest/summarize/openaitest"
 )
 
 const testKey = "sk-test-0123456789abcdefSECRET"
 
-// syncBuffer is a log sink safe for the concurrent writers slog may have.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // newTestOpenAI returns a summariser pointed at a fresh fake server, with
 // fast retries, and the buffer its logs go to.
-func newTestOpenAI(t *testing.T, change func(*OpenAIConfig)) (*OpenAI, *openaitest.Server, *syncBuffer) {
+func newTestOpenAI(t *testing.T, change func(*OpenAIConfig)) (*OpenAI, *openaitest.Server, *testutil.SyncBuffer) {
 	t.Helper()
 	srv := openaitest.New(t)
 	cfg := DefaultOpenAIConfig()
@@ -55,7 +38,7 @@ func newTestOpenAI(t *testing.T, change func(*OpenAIConfig)) (*OpenAI, *openaite
 	if change != nil {
 		change(&cfg)
 	}
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	o, err := NewOpenAI(cfg, nil, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tradedigest/tradedigest/internal/testutil"
 )
 
 func envOf(m map[string]string) envLookup {
@@ -98,7 +100,7 @@ func TestConfig_Errors(t *testing.T) {
 
 func TestConfig_ExampleFileLoads(t *testing.T) {
 	cfg := DefaultConfig()
-	if err := cfg.LoadFile(filepath.Join(repoRoot(t), "examples", "digest.yaml")); err != nil {
+	if err := cfg.LoadFile(filepath.Join(testutil.Root(t), "examples", "digest.yaml")); err != nil {
 		t.Fatal(err)
 	}
 	if err := cfg.Validate(); err != nil {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tradedigest/tradedigest/internal/testutil"
 )
 
 // runCLI runs the command in-process with the given environment and
@@ -26,27 +28,11 @@ func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, s
 	return code, out.String(), errb.String()
 }
 
-// repoRoot finds the module root from the test's working directory.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
-
 // copyExamples copies examples/articles into a temp dir so that file
 // modification times are fresh (the default 24 h window keeps them).
 func copyExamples(t *testing.T) string {
 	t.Helper()
-	src := filepath.Join(repoRoot(t), "examples", "articles")
+	src := filepath.Join(testutil.Root(t), "examples", "articles")
 	dst := filepath.Join(t.TempDir(), "articles")
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		t.Fatal(err)

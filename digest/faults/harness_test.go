@@ -22,6 +22,7 @@ import (
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/store"
+	"github.com/tradedigest/tradedigest/internal/testutil"
 )
 
 // binPath is the digest binary built once by TestMain; buildErr says why
@@ -39,7 +40,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	modRoot, buildErr = findModRoot()
+	modRoot, buildErr = testutil.ModuleRoot()
 	if buildErr == nil && testing.Short() {
 		buildErr = fmt.Errorf("-short: the end-to-end scenarios build and run the binary")
 	}
@@ -51,23 +52,6 @@ func TestMain(m *testing.M) {
 	printTable(os.Stdout)
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-func findModRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("find module root: no go.mod above the test directory")
-		}
-		dir = parent
-	}
 }
 
 func buildDigest(root, out string) error {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/feed/internal/farm"
+	"github.com/tradedigest/tradedigest/internal/testutil"
 )
 
 // BenchmarkGather gathers 200 feeds × 50 items from 8 loopback hosts with
@@ -98,7 +99,7 @@ func BenchmarkGather(b *testing.B) {
 // BenchmarkExtract measures main-text extraction (go-trafilatura + Clean)
 // over the 60 pages of the extraction corpus.
 func BenchmarkExtract(b *testing.B) {
-	dir := corpusDir(b, "article-extraction-scrapinghub")
+	dir := testutil.CorpusDir(b, "article-extraction-scrapinghub")
 	truth := readJSONL[truthPage](b, filepath.Join(dir, "ground-truth.jsonl"))
 	pages := make([][]byte, len(truth))
 	var total int64

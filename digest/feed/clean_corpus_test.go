@@ -4,13 +4,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tradedigest/tradedigest/internal/testutil"
 )
 
 // TestClean_KeepsNewsParagraphs runs Clean over the human-annotated article
 // bodies of the extraction corpus (which hold no boilerplate) and fails on
 // every line it would drop.
 func TestClean_KeepsNewsParagraphs(t *testing.T) {
-	dir := corpusDir(t, "article-extraction-scrapinghub")
+	dir := testutil.CorpusDir(t, "article-extraction-scrapinghub")
 	truth := readJSONL[truthPage](t, filepath.Join(dir, "ground-truth.jsonl"))
 	// The annotators kept these two lines, but they are exactly what Clean
 	// is asked to remove: a newsletter prompt and a republication note.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mmcdole/gofeed"
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/testutil"
 )
 
 type manifestEntry struct {
@@ -126,7 +127,7 @@ var edgeWant = map[string]struct {
 }
 
 func TestEval_Feeds(t *testing.T) {
-	dir := corpusDir(t, "feeds")
+	dir := testutil.CorpusDir(t, "feeds")
 	entries := readJSONL[manifestEntry](t, filepath.Join(dir, "manifest.jsonl"))
 	var newsOK, newsN, edgeParsed, edgeErr, totalItems, totalUndated int
 	for _, m := range entries {

@@ -11,32 +11,9 @@ import (
 	"regexp"
 	"sort"
 	"testing"
-)
 
-// corpusDir returns ../shared/corpus/<sub> relative to the module root, or
-// skips the test when it is absent.
-func corpusDir(tb testing.TB, sub string) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("module root not found; cannot locate ../shared/corpus")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "corpus", sub)
-	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("corpus %s absent (%v); clone shared/ beside the repository to run this", p, err)
-	}
-	return p
-}
+	"github.com/tradedigest/tradedigest/internal/testutil"
+)
 
 type truthPage struct {
 	ID          string `json:"id"`
@@ -178,7 +155,7 @@ func corpusPRF(scores []pageScore) (p, r, f1 float64) {
 const extractionFloor = 0.96
 
 func TestEval_Extraction(t *testing.T) {
-	dir := corpusDir(t, "article-extraction-scrapinghub")
+	dir := testutil.CorpusDir(t, "article-extraction-scrapinghub")
 	truth := readJSONL[truthPage](t, filepath.Join(dir, "ground-truth.jsonl"))
 	type baseline struct {
 		ID      string `json:"id"`

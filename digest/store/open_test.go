@@ -13,6 +13,7 @@ import (
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/store"
 	"github.com/tradedigest/tradedigest/digest/store/storetest"
+	"github.com/tradedigest/tradedigest/internal/testutil"
 )
 
 func openAt(t *testing.T, dsn string) *store.DB {
@@ -199,7 +200,7 @@ func TestOpen_WarnsOnReadableFile(t *testing.T) {
 	if err := os.Chmod(path, 0o644); err != nil { // whatever the umask did
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	db, err := store.Open(t.Context(), path, slog.New(slog.NewTextHandler(&logs, nil)))
 	check(t, err)
 	defer db.Close()

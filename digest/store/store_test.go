@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/store"
 	"github.com/tradedigest/tradedigest/digest/store/storetest"
+	"github.com/tradedigest/tradedigest/internal/testutil"
 )
 
 // contractCase is one behaviour every database must show.
@@ -822,7 +822,7 @@ func TestDB_SaveArticlesCrossed(t *testing.T) {
 func TestDB_SaveArticlesDeadlockRetried(t *testing.T) {
 	for _, dialect := range []string{store.SQLite, store.Postgres} {
 		t.Run(dialect, func(t *testing.T) {
-			var logs syncBuffer
+			var logs testutil.SyncBuffer
 			db, err := store.Open(t.Context(), dsns(t, dialect), slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 			check(t, err)
 			t.Cleanup(func() { db.Close() })
@@ -871,24 +871,6 @@ func TestDB_SaveArticlesDeadlockRetried(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // testHostileText stores text with NUL bytes and invalid UTF-8, which

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"github.com/tradedigest/tradedigest/digest/store"
 	"github.com/tradedigest/tradedigest/digest/store/storetest"
 	"github.com/tradedigest/tradedigest/digest/token"
+	"github.com/tradedigest/tradedigest/internal/testutil"
 )
 
 const testSecret = "test-secret-test-secret-test-secret!"
@@ -40,24 +40,6 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// syncBuffer collects log output from handlers running on server goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // harness is a Server behind a real loopback listener, with the real store,
 // a capturing mailer and a settable clock.
 type harness struct {
@@ -69,7 +51,7 @@ type harness struct {
 	mailer *captureMailer
 	clock  *clock
 	signer *token.Signer
-	logs   *syncBuffer
+	logs   *testutil.SyncBuffer
 	client *http.Client
 }
 
@@ -81,7 +63,7 @@ func newHarness(t testing.TB, edit func(*Config)) *harness {
 // newHarnessOn is newHarness on the store open returns.
 func newHarnessOn(t testing.TB, open func(testing.TB) *store.DB, edit func(*Config)) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: &clock{t: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}, mailer: &captureMailer{}, logs: &syncBuffer{}}
+	h := &harness{t: t, clock: &clock{t: time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)}, mailer: &captureMailer{}, logs: &testutil.SyncBuffer{}}
 	// The real store (SQLite in a temporary directory), on the test clock
 	// so that UpdatedAt and token times compare as in production.
 	db := open(t)

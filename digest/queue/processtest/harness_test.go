@@ -19,6 +19,7 @@ import (
 	"github.com/tradedigest/tradedigest/digest/mail/mailtest"
 	"github.com/tradedigest/tradedigest/digest/queue/internal/pgtest"
 	"github.com/tradedigest/tradedigest/digest/store"
+	"github.com/tradedigest/tradedigest/internal/testutil"
 )
 
 var (
@@ -38,25 +39,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// moduleRoot is the directory holding go.mod above the test's directory.
-func moduleRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
-
 // binary builds ./cmd/digest once, or takes the prebuilt binary named by
 // DIGEST_PROCESSTEST_BIN; it skips when cmd/digest does not build yet.
 func binary(t *testing.T) string {
@@ -64,7 +46,7 @@ func binary(t *testing.T) string {
 	if bin := os.Getenv("DIGEST_PROCESSTEST_BIN"); bin != "" {
 		return bin
 	}
-	root := moduleRoot(t)
+	root := testutil.Root(t)
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "digest-processtest-")
 		if buildErr != nil {
@@ -131,7 +113,7 @@ func newCluster(t *testing.T, opts clusterOptions) *cluster {
 		"DIGEST_BASE_URL=https://digest.example.com",
 		"DIGEST_HTTP_ADDR=127.0.0.1:0",
 		"DIGEST_SECRET=processtest-secret-0123456789abcdef0123456789",
-		"DIGEST_SOURCES="+filepath.Join(moduleRoot(t), "examples", "articles"),
+		"DIGEST_SOURCES="+filepath.Join(testutil.Root(t), "examples", "articles"),
 		"DIGEST_SEND_EMPTY=true",
 		"DIGEST_LOG_FORMAT=text",
 		"DIGEST_LOG_LEVEL=info",

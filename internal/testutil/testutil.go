@@ -1,0 +1,75 @@
+// Package testutil holds what the project's tests share: finding the
+// module root and the evaluation corpus beside it, and a goroutine-safe
+// buffer for capturing logs.
+package testutil
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// ModuleRoot returns the directory holding go.mod at or above the working
+// directory (a test's working directory is its package directory).
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("find module root: no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// Root is ModuleRoot for tests: it fails the test when there is none.
+func Root(tb testing.TB) string {
+	tb.Helper()
+	dir, err := ModuleRoot()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return dir
+}
+
+// CorpusDir returns ../shared/corpus/<name> seen from the module root (the
+// repository sits beside shared/, here and in CI), or skips the test with a
+// message when it is absent.
+func CorpusDir(tb testing.TB, name string) string {
+	tb.Helper()
+	p := filepath.Join(Root(tb), "..", "shared", "corpus", name)
+	if _, err := os.Stat(p); err != nil {
+		tb.Skipf("corpus %s absent (%v): place shared/corpus beside the repository to run this", name, err)
+	}
+	return p
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writers, such as a log
+// handler shared by goroutines.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String returns what was written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
