@@ -179,7 +179,9 @@ func (q *Queue) enqueueSummaries(ctx context.Context, run int64, rep *digest.Rep
 		stories = e.Ranker.Rank(stories, now)
 	}
 	rep.Stories, rep.StoriesDropped = len(stories), all-len(stories)
-	version := e.RunSummarizer().Version()
+	// The version names backend, model and prompt; a run scope is not
+	// needed to read it.
+	version := e.Summarizer.Version()
 	var batch []river.InsertManyParams
 	queued := 0
 	flush := func() error {
@@ -202,7 +204,10 @@ func (q *Queue) enqueueSummaries(ctx context.Context, run int64, rep *digest.Rep
 		args := summaryArgs(st, version)
 		args.Run = run
 		if _, err := q.store.Summary(ctx, args.ContentHash, version); err == nil {
-			rep.SummariesCached++
+			// Already summarised: nothing to queue. Not counted as a cache
+			// hit: no summary is served here, and counting it on every
+			// gather grew summaries_cached_total by the story count each
+			// half hour.
 			continue
 		} else if !errors.Is(err, digest.ErrNotFound) {
 			return queued, fmt.Errorf("read summary cache: %w", err)
