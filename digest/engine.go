@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // Config tunes the engine. The zero value is not useful; start from
@@ -105,6 +107,12 @@ type Engine struct {
 	Logger     *slog.Logger
 	Now        func() time.Time
 	Config     Config
+
+	// summaries makes concurrent requests for one (hash, version) in this
+	// process share one summariser call: a deliver job building its story
+	// list while the summarise job for the same story runs must not pay
+	// for a second LLM call. Engines are used by pointer, never copied.
+	summaries singleflight.Group
 }
 
 func (e *Engine) now() time.Time {
@@ -150,6 +158,11 @@ func (r *recorder) do(f func(rep *Report)) {
 // report and in its state; the others go on. Gather returns an error only
 // when the context ends.
 func (e *Engine) Gather(ctx context.Context, sources []Source, rep *Report) error {
+	return e.gather(ctx, sources, e.Config.RecencyWindow, rep)
+}
+
+// gather is Gather with the first-gather recency window given.
+func (e *Engine) gather(ctx context.Context, sources []Source, window time.Duration, rep *Report) error {
 	start := time.Now()
 	defer func() { rep.Stages = append(rep.Stages, StageTiming{"gather", time.Since(start)}) }()
 	e.stage("gather", len(sources))
@@ -164,7 +177,7 @@ func (e *Engine) Gather(ctx context.Context, sources []Source, rep *Report) erro
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			sr := e.gatherOne(ctx, src)
+			sr := e.gatherOne(ctx, src, window)
 			rec.do(func(rep *Report) {
 				rep.Sources = append(rep.Sources, sr)
 				rep.ArticlesFetched += sr.Articles
@@ -181,7 +194,7 @@ func (e *Engine) Gather(ctx context.Context, sources []Source, rep *Report) erro
 	return ctx.Err()
 }
 
-func (e *Engine) gatherOne(ctx context.Context, src Source) SourceReport {
+func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration) SourceReport {
 	sr := SourceReport{ID: src.ID(), Name: src.Name()}
 	t0 := time.Now()
 	defer func() { sr.Duration = time.Since(t0) }()
@@ -221,9 +234,9 @@ func (e *Engine) gatherOne(ctx context.Context, src Source) SourceReport {
 	sr.NotModified = res.NotModified
 	articles := res.Articles
 	sr.Articles = len(articles)
-	if prev.FirstGathered.IsZero() && e.Config.RecencyWindow > 0 {
+	if prev.FirstGathered.IsZero() && window > 0 {
 		// First gather of a new source: keep only its recent items.
-		cut := now.Add(-e.Config.RecencyWindow)
+		cut := now.Add(-window)
 		kept := articles[:0]
 		for _, a := range articles {
 			if a.Published.IsZero() || a.Published.After(cut) {
@@ -407,6 +420,25 @@ func (e *Engine) summary(ctx context.Context, sum Summarizer, version string, re
 	if req.ContentHash == "" {
 		req.ContentHash = ContentHash(req.Text)
 	}
+	type result struct {
+		s      Summary
+		cached bool
+	}
+	v, err, shared := e.summaries.Do(req.ContentHash+"\x00"+version, func() (any, error) {
+		s, cached, err := e.makeSummary(ctx, sum, version, req)
+		return result{s, cached}, err
+	})
+	if err != nil {
+		return Summary{}, false, err
+	}
+	r := v.(result)
+	// When callers shared one call, each reports a cache hit, so that no
+	// summary is counted as new twice.
+	return r.s, r.cached || shared, nil
+}
+
+// makeSummary reads the cache, or summarises and caches.
+func (e *Engine) makeSummary(ctx context.Context, sum Summarizer, version string, req SummaryRequest) (Summary, bool, error) {
 	hash := req.ContentHash
 	if s, err := e.Store.Summary(ctx, hash, version); err == nil {
 		return s, true, nil
@@ -744,15 +776,9 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	if window <= 0 {
 		window = 24 * time.Hour
 	}
-	g := e
-	if window > e.Config.RecencyWindow {
-		// Asked for a wider window than a new source's first gather keeps:
-		// honour the request (digest now --since 240h on a new feed).
-		cp := *e
-		cp.Config.RecencyWindow = window
-		g = &cp
-	}
-	if err := g.Gather(ctx, opts.Sources, &rep); err != nil {
+	// Asked for a wider window than a new source's first gather keeps:
+	// honour the request (digest now --since 240h on a new feed).
+	if err := e.gather(ctx, opts.Sources, max(window, e.Config.RecencyWindow), &rep); err != nil {
 		return rep, err
 	}
 	since := started.Add(-window)

@@ -343,3 +343,39 @@ func TestEngine_Run_WideWindowOnNewSource(t *testing.T) {
 		t.Fatalf("new=%d stories=%d sent=%d, want the 100-hour-old item only", rep.ArticlesNew, rep.Stories, m.count())
 	}
 }
+
+type slowSummarizer struct {
+	countingSummarizer
+	release chan struct{}
+}
+
+func (s *slowSummarizer) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.Summary, error) {
+	<-s.release
+	return s.countingSummarizer.Summarize(ctx, req)
+}
+
+// TestEngine_Summary_OneCallForConcurrentRequests: a deliver job building
+// its story list while the summarise job for the same story runs shares
+// that job's call instead of paying for a second one.
+func TestEngine_Summary_OneCallForConcurrentRequests(t *testing.T) {
+	db := storetest.Open(t)
+	sum := &slowSummarizer{release: make(chan struct{})}
+	e := &digest.Engine{Store: db, Summarizer: sum, Config: digest.DefaultConfig()}
+	req := digest.SummaryRequest{Title: "T", Text: "Duties rise. Officials said so."}
+	var wg sync.WaitGroup
+	for range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, _, err := e.Summary(context.Background(), sum, req); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	time.Sleep(100 * time.Millisecond) // let the callers queue on the one call
+	close(sum.release)
+	wg.Wait()
+	if n := sum.calls.Load(); n != 1 {
+		t.Fatalf("summariser called %d times for one story, want 1", n)
+	}
+}
