@@ -1,0 +1,147 @@
+package digest
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Gather fetches every source with bounded concurrency, stores new articles
+// and updates each source's state. A failing source is recorded in the
+// report and in its state; the others go on. Gather returns an error only
+// when the context ends.
+func (e *Engine) Gather(ctx context.Context, sources []Source, rep *Report) error {
+	return e.gather(ctx, sources, e.Config.RecencyWindow, rep)
+}
+
+// gather is Gather with the first-gather recency window given.
+func (e *Engine) gather(ctx context.Context, sources []Source, window time.Duration, rep *Report) error {
+	start := time.Now()
+	defer func() { rep.Stages = append(rep.Stages, StageTiming{"gather", time.Since(start)}) }()
+	e.stage("gather", len(sources))
+	rec := &recorder{rep: rep}
+	sem := make(chan struct{}, max(1, e.Config.GatherConcurrency))
+	var wg sync.WaitGroup
+	for _, src := range sources {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			sr := e.gatherOne(ctx, src, window)
+			rec.do(func(rep *Report) {
+				rep.Sources = append(rep.Sources, sr)
+				rep.ArticlesFetched += sr.Articles
+				rep.ArticlesNew += sr.New
+				if sr.Error != "" {
+					rep.Errors = append(rep.Errors, fmt.Sprintf("source %s: %s", sr.ID, sr.Error))
+				}
+			})
+			e.step("gather")
+		}()
+	}
+	wg.Wait()
+	sort.Slice(rep.Sources, func(i, j int) bool { return rep.Sources[i].ID < rep.Sources[j].ID })
+	return ctx.Err()
+}
+
+func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration) SourceReport {
+	sr := SourceReport{ID: src.ID(), Name: src.Name()}
+	t0 := time.Now()
+	defer func() { sr.Duration = time.Since(t0) }()
+	log := e.log().With("source", src.ID())
+
+	prev, err := e.Store.SourceState(ctx, src.ID())
+	if err != nil {
+		sr.Error = fmt.Sprintf("read source state: %v", err)
+		return sr
+	}
+	prev.SourceID = src.ID()
+	now := e.now()
+	res, err := src.Fetch(ctx, prev)
+	sr.Bytes = res.Bytes
+	if err != nil {
+		// A failed fetch changes only the health fields: validators and
+		// FirstGathered stay, so nothing is re-sent or re-flooded later.
+		st := prev
+		st.LastAttempt = now
+		st.LastError = err.Error()
+		st.ConsecutiveFailures++
+		sr.Error = err.Error()
+		sr.Failures = st.ConsecutiveFailures
+		if serr := e.Store.SaveSourceState(ctx, st); serr != nil {
+			log.Error("save source state", "error", serr)
+		}
+		lvl := slog.LevelInfo
+		if st.ConsecutiveFailures >= max(1, e.Config.FailingSourceWarn) {
+			lvl = slog.LevelWarn
+		}
+		log.Log(ctx, lvl, "source failed", "error", err, "consecutive_failures", st.ConsecutiveFailures)
+		return sr
+	}
+	for _, w := range res.Warnings {
+		log.Info("source warning", "warning", w)
+	}
+	sr.NotModified = res.NotModified
+	articles := res.Articles
+	sr.Articles = len(articles)
+	if prev.FirstGathered.IsZero() && window > 0 {
+		// First gather of a new source: keep only its recent items.
+		cut := now.Add(-window)
+		kept := articles[:0]
+		for _, a := range articles {
+			if a.Published.IsZero() || a.Published.After(cut) {
+				kept = append(kept, a)
+			}
+		}
+		articles = kept
+	}
+	for i := range articles {
+		a := &articles[i]
+		if a.SourceID == "" {
+			a.SourceID = src.ID()
+		}
+		if a.SourceName == "" {
+			a.SourceName = src.Name()
+		}
+		if a.FetchedAt.IsZero() {
+			a.FetchedAt = now
+		}
+		if a.Published.IsZero() {
+			a.Published = now
+		}
+		if a.ContentHash == "" {
+			a.ContentHash = ContentHash(a.Text)
+		}
+	}
+	inserted, err := e.Store.SaveArticles(ctx, articles)
+	if err != nil {
+		sr.Error = fmt.Sprintf("save articles: %v", err)
+		return sr
+	}
+	sr.New = len(inserted)
+	st := res.State
+	st.SourceID = src.ID()
+	if st.ETag == "" && st.LastModified == "" && res.NotModified {
+		st.ETag, st.LastModified = prev.ETag, prev.LastModified
+	}
+	st.FirstGathered = prev.FirstGathered
+	if st.FirstGathered.IsZero() {
+		st.FirstGathered = now
+	}
+	st.LastAttempt, st.LastSuccess = now, now
+	st.LastError, st.ConsecutiveFailures = "", 0
+	if err := e.Store.SaveSourceState(ctx, st); err != nil {
+		log.Error("save source state", "error", err)
+	}
+	log.Debug("source gathered", "articles", sr.Articles, "new", sr.New, "not_modified", sr.NotModified)
+	return sr
+}
+
+// Stories clusters the articles published after since into stories, drops
+// those the ranker finds irrelevant and summarises the rest (from the cache

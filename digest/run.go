@@ -1,0 +1,230 @@
+package digest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+type RunOptions struct {
+	Sources []Source
+	// Since is the gather/edition window (24 h by default in the CLI).
+	Since time.Duration
+	// To sends to these addresses instead of the subscriber list.
+	To []string
+	// Force sends again even when today's digest went out.
+	Force bool
+	// DryRun prints the plain-text digest to DryRunOut and sends nothing.
+	DryRun    bool
+	DryRunOut io.Writer
+}
+
+// Run does the whole job once: gather, cluster, summarise, compose and
+// deliver today's edition to every recipient. It returns the report of the
+// run; the error is for failures of the run as a whole (store unreachable,
+// context ended), not for single sources or recipients, which the report
+// lists.
+func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
+	var rep Report
+	started := e.now()
+	window := opts.Since
+	if window <= 0 {
+		window = 24 * time.Hour
+	}
+	// Asked for a wider window than a new source's first gather keeps:
+	// honour the request (digest now --since 240h on a new feed).
+	if err := e.gather(ctx, opts.Sources, max(window, e.Config.RecencyWindow), &rep); err != nil {
+		return rep, err
+	}
+	since := started.Add(-window)
+	sum := e.RunSummarizer()
+	stories, err := e.stories(ctx, sum, since, &rep)
+	if err != nil {
+		addUsage(sum, &rep)
+		return rep, err
+	}
+	if len(stories) == 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("nothing new since %s", since.Format("2006-01-02 15:04 MST")))
+		addUsage(sum, &rep)
+		return rep, nil
+	}
+	lead := e.lead(ctx, sum, stories, &rep)
+	addUsage(sum, &rep)
+
+	start := time.Now()
+	err = e.deliverRun(ctx, opts, stories, since, lead, &rep)
+	rep.Stages = append(rep.Stages, StageTiming{"deliver", time.Since(start)})
+	return rep, err
+}
+
+// deliverRun is Run's last stage: print (dry run) or deliver to every
+// recipient.
+func (e *Engine) deliverRun(ctx context.Context, opts RunOptions, stories []Story, since time.Time, lead string, rep *Report) error {
+	if opts.DryRun {
+		return e.dryRun(opts, stories, since, lead)
+	}
+	e.Archive(ctx, stories, lead)
+	dopts := DeliverOptions{Force: opts.Force, Lead: lead}
+	if len(opts.To) > 0 {
+		// Ad-hoc recipients get the window the user asked for.
+		dopts.Since = since
+		subs := make([]Subscriber, 0, len(opts.To))
+		for _, addr := range opts.To {
+			subs = append(subs, Subscriber{Email: addr, TimeZone: e.Config.DefaultTimeZone})
+		}
+		return e.deliverAll(ctx, func(yield func(Subscriber) bool) error {
+			for _, s := range subs {
+				if !yield(s) {
+					break
+				}
+			}
+			return nil
+		}, stories, dopts, rep)
+	}
+	return e.deliverAll(ctx, e.activeSubscribers(ctx), stories, dopts, rep)
+}
+
+// lead asks the run's summarizer for an opening paragraph when configured
+// (so its tokens count in the run's usage); a failure only loses the lead.
+func (e *Engine) lead(ctx context.Context, sum Summarizer, stories []Story, rep *Report) string {
+	lw, ok := sum.(LeadWriter)
+	if !e.Config.Lead || !ok {
+		return ""
+	}
+	top := stories[:min(len(stories), 8)]
+	text, err := lw.WriteLead(ctx, top)
+	if err != nil {
+		rep.Errors = append(rep.Errors, fmt.Sprintf("digest lead: %v", err))
+		return ""
+	}
+	return text
+}
+
+// Archive stores the public edition of the day (in Config.DefaultTimeZone)
+// for the web archive; the last call of a day wins. Failures are logged:
+// the archive never stops a delivery.
+func (e *Engine) Archive(ctx context.Context, stories []Story, lead string) {
+	pr, ok := e.Renderer.(PublicRenderer)
+	if !ok {
+		return
+	}
+	loc := time.UTC
+	if e.Config.DefaultTimeZone != "" {
+		if l, err := time.LoadLocation(e.Config.DefaultTimeZone); err == nil {
+			loc = l
+		}
+	}
+	now := e.now()
+	ed := Edition{Date: LocalDate(now, loc), GeneratedAt: now, Lead: lead}
+	ed.Stories = stories[:min(len(stories), max(1, e.Config.MaxStories))]
+	ed.More = len(stories) - len(ed.Stories)
+	ae, err := pr.RenderPublic(ed)
+	if err != nil {
+		e.log().Error("render public edition", "error", err)
+		return
+	}
+	ae.CreatedAt = now
+	if err := e.Store.SaveEdition(ctx, ae); err != nil {
+		e.log().Error("archive edition", "error", err)
+	}
+}
+
+func (e *Engine) dryRun(opts RunOptions, stories []Story, since time.Time, lead string) error {
+	sub := Subscriber{Email: "reader@example.com", TimeZone: e.Config.DefaultTimeZone}
+	if len(opts.To) > 0 {
+		sub.Email = opts.To[0]
+	}
+	ed, err := e.Compose(context.Background(), sub, LocalDate(e.now(), sub.Location()), stories,
+		DeliverOptions{Since: since, Lead: lead})
+	if err != nil {
+		return err
+	}
+	msg, err := e.Renderer.Render(ed)
+	if err != nil {
+		return fmt.Errorf("render edition: %w", err)
+	}
+	out := opts.DryRunOut
+	if out == nil {
+		out = io.Discard
+	}
+	_, err = fmt.Fprintf(out, "Subject: %s\n\n%s", msg.Subject, msg.Text)
+	return err
+}
+
+// SubscriberIter yields subscribers to deliver to; it returns an error when
+// listing fails.
+type SubscriberIter func(yield func(Subscriber) bool) error
+
+// activeSubscribers pages through active subscribers so that memory does not
+// grow with their number.
+func (e *Engine) activeSubscribers(ctx context.Context) SubscriberIter {
+	return func(yield func(Subscriber) bool) error {
+		var after int64
+		for {
+			page, err := e.Store.Subscribers(ctx, StatusActive, after, 500)
+			if err != nil {
+				return fmt.Errorf("list subscribers: %w", err)
+			}
+			for _, s := range page {
+				if !yield(s) {
+					return nil
+				}
+				after = s.ID
+			}
+			if len(page) < 500 {
+				return nil
+			}
+		}
+	}
+}
+
+// deliverAll sends today's edition to each subscriber from iter with bounded
+// concurrency, in each subscriber's local date.
+func (e *Engine) deliverAll(ctx context.Context, iter SubscriberIter, stories []Story, opts DeliverOptions, rep *Report) error {
+	e.stage("send", 0)
+	rec := &recorder{rep: rep}
+	sem := make(chan struct{}, max(1, e.Config.SendConcurrency))
+	var wg sync.WaitGroup
+	err := iter(func(sub Subscriber) bool {
+		if ctx.Err() != nil {
+			return false
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			date := LocalDate(e.now(), sub.Location())
+			outcome, err := e.Deliver(ctx, sub, date, stories, opts)
+			e.step("send")
+			rec.do(func(rep *Report) {
+				rep.Recipients++
+				switch outcome {
+				case OutcomeSent:
+					rep.Sent++
+				case OutcomeAlreadySent:
+					rep.AlreadySent++
+				case OutcomeInFlight:
+					rep.InFlight++
+				case OutcomeEmpty:
+					rep.Empty++
+				case OutcomeDeferred:
+					rep.Deferred++
+				case OutcomeFailed:
+					rep.Failed++
+				}
+				if err != nil {
+					rep.Errors = append(rep.Errors, fmt.Sprintf("deliver to %s: %v", sub.Email, err))
+				}
+			})
+		}()
+		return true
+	})
+	wg.Wait()
+	if err != nil {
+		rep.Errors = append(rep.Errors, err.Error())
+		return err
+	}
+	return ctx.Err()
+}

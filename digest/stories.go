@@ -1,0 +1,115 @@
+package digest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+func (e *Engine) Stories(ctx context.Context, since time.Time, rep *Report) ([]Story, error) {
+	sum := e.RunSummarizer()
+	stories, err := e.stories(ctx, sum, since, rep)
+	addUsage(sum, rep)
+	return stories, err
+}
+
+// RunSummarizer returns the summarizer for one run: run-scoped when the
+// summarizer keeps per-run state such as a token budget.
+func (e *Engine) RunSummarizer() Summarizer {
+	if rs, ok := e.Summarizer.(RunScoped); ok {
+		return rs.ForRun()
+	}
+	return e.Summarizer
+}
+
+// addUsage adds what the run's summarizer spent to the report.
+func addUsage(sum Summarizer, rep *Report) {
+	if ur, ok := sum.(UsageReporter); ok {
+		u := ur.Usage()
+		rep.PromptTokens += u.PromptTokens
+		rep.CompletionTokens += u.CompletionTokens
+		rep.CostUSD += u.CostUSD
+		rep.SummariesOverBudget += u.OverBudget
+	}
+}
+
+func (e *Engine) stories(ctx context.Context, sum Summarizer, since time.Time, rep *Report) ([]Story, error) {
+	start := time.Now()
+	articles, err := e.Store.ArticlesSince(ctx, since)
+	if err != nil {
+		return nil, fmt.Errorf("load articles: %w", err)
+	}
+	stories, err := e.Clusterer.Cluster(ctx, articles)
+	if err != nil {
+		return nil, fmt.Errorf("cluster articles: %w", err)
+	}
+	all := len(stories)
+	if e.Ranker != nil {
+		stories = e.Ranker.Rank(stories, e.now())
+	}
+	rep.Stories = len(stories)
+	rep.StoriesDropped = all - len(stories)
+	rep.Stages = append(rep.Stages, StageTiming{"cluster", time.Since(start)})
+
+	start = time.Now()
+	stories, err = e.summarize(ctx, sum, stories, rep)
+	rep.Stages = append(rep.Stages, StageTiming{"summarise", time.Since(start)})
+	if err != nil {
+		return nil, err
+	}
+	if e.Ranker != nil {
+		// Summaries may carry LLM topics and importance that refine the rank.
+		stories = e.Ranker.Rank(stories, e.now())
+	}
+	return stories, nil
+}
+
+func (e *Engine) summarize(ctx context.Context, sum Summarizer, stories []Story, rep *Report) ([]Story, error) {
+	version := sum.Version()
+	e.stage("summarise", len(stories))
+	rec := &recorder{rep: rep}
+	sem := make(chan struct{}, max(1, e.Config.SummarizeConcurrency))
+	var wg sync.WaitGroup
+	var firstErr error
+	var errOnce sync.Once
+	for i := range stories {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			s, cached, err := e.summaryFor(ctx, sum, version, stories[i])
+			e.step("summarise")
+			if err != nil {
+				errOnce.Do(func() { firstErr = err })
+				return
+			}
+			stories[i].Summary = s
+			rec.do(func(rep *Report) {
+				if cached {
+					rep.SummariesCached++
+					return
+				}
+				rep.SummariesNew++
+				if s.Fallback {
+					rep.SummariesFallback++
+				}
+				if rep.SummariesByBackend == nil {
+					rep.SummariesByBackend = map[string]int{}
+				}
+				rep.SummariesByBackend[s.Backend]++
+			})
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return stories, nil
+}

@@ -1,0 +1,72 @@
+package digest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// summaryFor returns the summary of the story's lead text (see Summary).
+func (e *Engine) summaryFor(ctx context.Context, sum Summarizer, version string, st Story) (Summary, bool, error) {
+	lead := st.Lead()
+	req := SummaryRequest{Title: lead.Title, Text: lead.Text, URL: lead.URL, ContentHash: lead.ContentHash}
+	for _, a := range st.Articles {
+		req.Sources = append(req.Sources, a.SourceName)
+	}
+	return e.summary(ctx, sum, version, req)
+}
+
+// Summary returns the cached summary of req for sum's version, or makes and
+// caches one; cached reports a cache hit. A fallback the LLM could not be
+// asked for (RetryLater) is cached under its own (extractive) version, so a
+// later run asks again; any other summary is cached under sum's version.
+// Scheduled summarise jobs and Stories share it, so both cache alike.
+func (e *Engine) Summary(ctx context.Context, sum Summarizer, req SummaryRequest) (Summary, bool, error) {
+	return e.summary(ctx, sum, sum.Version(), req)
+}
+
+func (e *Engine) summary(ctx context.Context, sum Summarizer, version string, req SummaryRequest) (Summary, bool, error) {
+	if req.ContentHash == "" {
+		req.ContentHash = ContentHash(req.Text)
+	}
+	type result struct {
+		s      Summary
+		cached bool
+	}
+	v, err, shared := e.summaries.Do(req.ContentHash+"\x00"+version, func() (any, error) {
+		s, cached, err := e.makeSummary(ctx, sum, version, req)
+		return result{s, cached}, err
+	})
+	if err != nil {
+		return Summary{}, false, err
+	}
+	r := v.(result)
+	// When callers shared one call, each reports a cache hit, so that no
+	// summary is counted as new twice.
+	return r.s, r.cached || shared, nil
+}
+
+// makeSummary reads the cache, or summarises and caches.
+func (e *Engine) makeSummary(ctx context.Context, sum Summarizer, version string, req SummaryRequest) (Summary, bool, error) {
+	hash := req.ContentHash
+	if s, err := e.Store.Summary(ctx, hash, version); err == nil {
+		return s, true, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return Summary{}, false, fmt.Errorf("read summary cache: %w", err)
+	}
+	s, err := sum.Summarize(ctx, req)
+	if err != nil {
+		return Summary{}, false, fmt.Errorf("summarise %q: %w", req.Title, err)
+	}
+	s.ContentHash = hash
+	if s.Version == "" || (s.Fallback && !s.RetryLater) {
+		s.Version = version
+	}
+	if s.CreatedAt.IsZero() {
+		s.CreatedAt = e.now()
+	}
+	if err := e.Store.SaveSummary(ctx, s); err != nil {
+		return Summary{}, false, fmt.Errorf("save summary: %w", err)
+	}
+	return s, false, nil
+}
