@@ -221,6 +221,22 @@ func (a *app) mailer(ctx context.Context, outboxDir string) (digest.Mailer, erro
 		a.outbox = ob
 		return ob, nil
 	}
+	s, err := a.newSender()
+	if err != nil {
+		return nil, err
+	}
+	// The pool lives until Close, not until the first signal: sends in
+	// flight at SIGTERM must be able to finish.
+	if err := s.Start(context.WithoutCancel(ctx)); err != nil {
+		return nil, fmt.Errorf("start smtp sender: %w", err)
+	}
+	a.closers = append(a.closers, s.Close)
+	return s, nil
+}
+
+// newSender returns the SMTP sender for smtp.url, not started: Check works
+// without Start.
+func (a *app) newSender() (*dmail.Sender, error) {
 	sc, err := dmail.ParseURL(a.cfg.SMTP.URL)
 	if err != nil {
 		return nil, badConfig("use smtp://user@host:587, smtps://host:465 or smtp://host:1025?tls=none", "DIGEST_SMTP_URL: %v", err)
@@ -233,13 +249,25 @@ func (a *app) mailer(ctx context.Context, outboxDir string) (digest.Mailer, erro
 	if err != nil {
 		return nil, fmt.Errorf("smtp sender: %w", err)
 	}
-	// The pool lives until Close, not until the first signal: sends in
-	// flight at SIGTERM must be able to finish.
-	if err := s.Start(context.WithoutCancel(ctx)); err != nil {
-		return nil, fmt.Errorf("start smtp sender: %w", err)
-	}
-	a.closers = append(a.closers, s.Close)
 	return s, nil
+}
+
+// mailChecker is a mailer that can tell whether it could send now: the SMTP
+// sender (connect, EHLO, STARTTLS, AUTH) and the outbox (directory
+// writable) both are.
+type mailChecker interface {
+	Check(ctx context.Context) error
+}
+
+// checkMailer is the readiness check of the engine's mailer.
+func (a *app) checkMailer(ctx context.Context) error {
+	if a.engine.Mailer == nil {
+		return errors.New("no mailer configured")
+	}
+	if mc, ok := a.engine.Mailer.(mailChecker); ok {
+		return mc.Check(ctx)
+	}
+	return nil
 }
 
 func (a *app) buildOptions() dmail.BuildOptions {

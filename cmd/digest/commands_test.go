@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tradedigest/tradedigest/digest/mail/mailtest"
 )
 
 func TestSubscribers(t *testing.T) {
@@ -182,5 +184,42 @@ func TestHealthcheck(t *testing.T) {
 	ln2.Close()
 	if code, _, _ := runCLI(t, nil, "healthcheck", "--addr", closed); code != 1 {
 		t.Fatalf("nothing listening gave exit %d, want 1", code)
+	}
+}
+
+// TestDoctor_Mail: doctor checks the relay (connect, EHLO, login) as well
+// as the store, and fails naming the mailer when the relay does not answer.
+func TestDoctor_Mail(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"DIGEST_DB": filepath.Join(dir, "digest.db"), "DIGEST_OUTBOX": filepath.Join(dir, "outbox")}
+	if code, out, errs := runCLI(t, env, "doctor"); code != 0 || !strings.Contains(out, "does not exist yet") {
+		t.Fatalf("doctor, outbox not created: %d\n%s%s", code, out, errs)
+	}
+	if err := os.Mkdir(env["DIGEST_OUTBOX"], 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := runCLI(t, env, "doctor"); code != 0 || !strings.Contains(out, "is writable") {
+		t.Fatalf("doctor, outbox: %d\n%s%s", code, out, errs)
+	}
+
+	sink := mailtest.StartSink(t, mailtest.SinkOptions{})
+	env["DIGEST_SMTP_URL"] = "smtp://" + sink.Addr + "?tls=none"
+	if code, out, errs := runCLI(t, env, "doctor"); code != 0 || !strings.Contains(out, "relay "+sink.Addr+" answers") {
+		t.Fatalf("doctor, live relay: %d\n%s%s", code, out, errs)
+	}
+	if sink.Connections() != 1 {
+		t.Errorf("relay saw %d connections, want 1", sink.Connections())
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	env["DIGEST_SMTP_URL"] = "smtp://" + closed + "?tls=none"
+	code, out, errs := runCLI(t, env, "doctor")
+	if code != 1 || !strings.Contains(out, "mail: ") || !strings.Contains(out, closed) || !strings.Contains(errs, "1 problem") {
+		t.Fatalf("doctor, closed relay port: %d\n%s%s", code, out, errs)
 	}
 }

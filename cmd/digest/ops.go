@@ -5,14 +5,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	dmail "github.com/tradedigest/tradedigest/digest/mail"
+	"github.com/tradedigest/tradedigest/digest/store"
 )
 
 func (c *cli) cmdMigrate(ctx context.Context, args []string) error {
@@ -48,6 +53,10 @@ func (c *cli) cmdDoctor(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("check store: %w", err)
 	}
+	mailer, mailErr := a.doctorMail(ctx)
+	if mailErr != nil {
+		problems = append(problems, store.Problem{Check: "mail", Detail: mailErr.Error()})
+	}
 	if *asJSON {
 		if problems == nil {
 			problems = problems[:0]
@@ -61,12 +70,43 @@ func (c *cli) cmdDoctor(ctx context.Context, args []string) error {
 		}
 	}
 	if len(problems) > 0 {
-		return fmt.Errorf("doctor: %d problems in the store", len(problems))
+		return fmt.Errorf("doctor: %d problem(s)", len(problems))
 	}
 	if !*asJSON {
 		fmt.Fprintln(c.stdout, "store is consistent")
+		fmt.Fprintln(c.stdout, mailer)
 	}
 	return nil
+}
+
+// doctorTimeout bounds doctor's check of the mail relay.
+const doctorTimeout = 15 * time.Second
+
+// doctorMail checks the mailer `digest now` and `serve` would use: the
+// relay answers (connect, EHLO, STARTTLS, AUTH), or the outbox directory
+// is writable. It returns a line saying what was found.
+func (a *app) doctorMail(ctx context.Context) (string, error) {
+	if a.cfg.SMTP.URL == "" {
+		dir := a.cfg.Outbox
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			return "mail: outbox " + dir + " does not exist yet (created on first send)", nil
+		}
+		return "mail: outbox " + dir + " is writable", dmail.CheckDir(dir)
+	}
+	s, err := a.newSender()
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(ctx, doctorTimeout)
+	defer cancel()
+	if err := s.Check(ctx); err != nil {
+		return "", err
+	}
+	host := ""
+	if u, err := url.Parse(a.cfg.SMTP.URL); err == nil {
+		host = u.Host
+	}
+	return "mail: relay " + host + " answers (connect, EHLO, TLS and login as configured)", nil
 }
 
 func (c *cli) cmdRuns(ctx context.Context, args []string) error {

@@ -76,6 +76,11 @@ func (a *app) migrateQueue(ctx context.Context) error {
 	return nil
 }
 
+// mailCheckCache is how long /readyz reuses the mail relay's check: probes
+// every few seconds from several replicas cost one SMTP connection each per
+// period, not one per probe.
+const mailCheckCache = 5 * time.Second
+
 // cmdServe runs the scheduler, the workers and the HTTP server until a
 // signal: on the first, it stops taking jobs, lets in-flight sends finish
 // within the shutdown deadline, and exits; a second signal exits at once.
@@ -138,12 +143,9 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 				return nil
 			}},
 			{Name: "queue", Fn: q.Ready},
-			{Name: "mail", Fn: func(context.Context) error {
-				if a.engine.Mailer == nil {
-					return errors.New("no mailer configured")
-				}
-				return nil
-			}},
+			// A relay that refuses connections, EHLO or the login makes the
+			// replica unready; probed at most once per mailCheckCache.
+			{Name: "mail", Fn: a.checkMailer, Cache: mailCheckCache},
 		},
 	})
 	if err != nil {

@@ -357,6 +357,18 @@ func TestSecurity_Serve(t *testing.T) {
 		t.Fatalf("digest serve did not become healthy\n%s", tail(out.String()))
 	}
 
+	// The relay refuses the configured password: the replica is alive but
+	// not ready, and says the mailer is why.
+	if resp, err := client.Get(base + "/readyz"); err != nil {
+		t.Errorf("GET /readyz: %v", err)
+	} else {
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || strings.TrimSpace(string(body)) != "not ready: mail" {
+			t.Errorf("/readyz with a relay that refuses the login = %d %q, want 503 naming the mailer", resp.StatusCode, body)
+		}
+	}
+
 	db := w.open()
 	ctx := context.Background()
 	ana, _ := db.SubscriberByEmail(ctx, "ana@example.com")

@@ -74,6 +74,33 @@ func (o *Outbox) LastPath() string {
 	return o.last
 }
 
+// Check reports whether a message could be written now: it creates and
+// removes a probe file in the outbox directory. It is the outbox's
+// readiness check, as (*Sender).Check is the relay's.
+func (o *Outbox) Check(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return CheckDir(o.dir)
+}
+
+// CheckDir reports whether dir exists and a file can be created in it.
+func CheckDir(dir string) error {
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return fmt.Errorf("outbox %s is not writable: %w", dir, err)
+	}
+	name := f.Name()
+	err = f.Close()
+	if rerr := os.Remove(name); err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return fmt.Errorf("outbox %s: probe file: %w", dir, err)
+	}
+	return nil
+}
+
 // Written returns how many messages were written.
 func (o *Outbox) Written() int {
 	o.mu.Lock()

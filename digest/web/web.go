@@ -51,6 +51,11 @@ type Mailer interface {
 type Check struct {
 	Name string
 	Fn   func(ctx context.Context) error
+	// Cache, when positive, reuses Fn's result for that long, and requests
+	// that arrive while Fn runs share that one run: a check that costs a
+	// connection to someone else's server (the mail relay) then costs one
+	// per Cache however often probes ask.
+	Cache time.Duration
 }
 
 // Config configures a Server. BaseURL, Signer and Subscribers are required;
@@ -123,6 +128,7 @@ type Server struct {
 	mails   *mailTemplates
 	limiter *limiter
 	csrf    *http.CrossOriginProtection
+	checks  []Check // cfg.Checks, cached ones wrapped
 	handler http.Handler
 }
 
@@ -174,6 +180,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("new web server: trusted origin: %w", err)
 	}
 	s.csrf.SetDenyHandler(http.HandlerFunc(s.forbidden))
+	s.checks = s.cachedChecks()
 	s.handler = s.routes()
 	return s, nil
 }

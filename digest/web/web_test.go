@@ -95,7 +95,7 @@ func TestServer_Health(t *testing.T) {
 	}
 	ok := func(context.Context) error { return nil }
 
-	h := withChecks(Check{"store", ok}, Check{"mail", ok})
+	h := withChecks(Check{Name: "store", Fn: ok}, Check{Name: "mail", Fn: ok})
 	r := h.do("GET", "/healthz", nil)
 	wantStatus(t, r, http.StatusOK)
 	if strings.TrimSpace(r.body) != "ok" {
@@ -105,10 +105,10 @@ func TestServer_Health(t *testing.T) {
 	wantStatus(t, h.do("GET", "/readyz", nil), http.StatusOK)
 
 	h = withChecks(
-		Check{"store", ok},
-		Check{"mail", func(context.Context) error { return errors.New("dial tcp 10.1.2.3:25: refused") }},
+		Check{Name: "store", Fn: ok},
+		Check{Name: "mail", Fn: func(context.Context) error { return errors.New("dial tcp 10.1.2.3:25: refused") }},
 		// Ignores its context: /readyz must still answer in time.
-		Check{"migrations", func(context.Context) error { <-slow; return nil }},
+		Check{Name: "migrations", Fn: func(context.Context) error { <-slow; return nil }},
 	)
 	// A hung check would make the client time out and fail the test.
 	r = h.do("GET", "/readyz", nil)
