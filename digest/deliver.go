@@ -126,6 +126,7 @@ func (e *Engine) Deliver(ctx context.Context, sub Subscriber, date string, stori
 	msg.To, msg.ToName = sub.Email, sub.Name
 	msg.MessageID = e.MessageID(sub.Email, date, d.Generation)
 	msg.Date = now
+	msg.Edition = date
 	msg.ListID = e.Config.ListID
 	msg.UnsubscribeURL, msg.UnsubscribeMailto = ed.UnsubscribeURL, ed.UnsubscribeMailto
 

@@ -159,8 +159,12 @@ type Message struct {
 	Subject   string
 	MessageID string // without angle brackets
 	Date      time.Time
-	Text      string
-	HTML      string
+	// Edition is the ledger key of the edition the message carries: the
+	// recipient's local date (YYYY-MM-DD), or the week of a weekly edition
+	// (YYYY-Www). Empty for messages that are not editions.
+	Edition string
+	Text    string
+	HTML    string
 	// ListID is the List-Id header value, e.g. "Trade digest <digest.example.com>".
 	ListID            string
 	UnsubscribeURL    string // https one-click URL (RFC 8058)

@@ -16,6 +16,10 @@ type RunOptions struct {
 	To []string
 	// Force sends again even when today's digest went out.
 	Force bool
+	// Scoped limits the edition to Sources: the articles they yield, or
+	// that the store keeps from them (digest now --source). Otherwise the
+	// edition draws on every stored article in the window.
+	Scoped bool
 	// DryRun prints the plain-text digest to DryRunOut and sends nothing.
 	DryRun    bool
 	DryRunOut io.Writer
@@ -35,12 +39,17 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	}
 	// Asked for a wider window than a new source's first gather keeps:
 	// honour the request (digest now --since 240h on a new feed).
-	if err := e.gather(ctx, opts.Sources, max(window, e.Config.RecencyWindow), &rep); err != nil {
+	sources := opts.Sources
+	var scope *Scope
+	if opts.Scoped {
+		scope, sources = NewScope(sources)
+	}
+	if err := e.gather(ctx, sources, max(window, e.Config.RecencyWindow), &rep); err != nil {
 		return rep, err
 	}
 	since := started.Add(-window)
 	sum := e.RunSummarizer()
-	stories, err := e.stories(ctx, sum, since, &rep)
+	stories, err := e.stories(ctx, sum, since, scope, &rep)
 	if err != nil {
 		addUsage(sum, &rep)
 		return rep, err

@@ -8,8 +8,14 @@ import (
 )
 
 func (e *Engine) Stories(ctx context.Context, since time.Time, rep *Report) ([]Story, error) {
+	return e.ScopedStories(ctx, since, nil, rep)
+}
+
+// ScopedStories is Stories made only of the articles in scope (all when
+// scope is nil).
+func (e *Engine) ScopedStories(ctx context.Context, since time.Time, scope *Scope, rep *Report) ([]Story, error) {
 	sum := e.RunSummarizer()
-	stories, err := e.stories(ctx, sum, since, rep)
+	stories, err := e.stories(ctx, sum, since, scope, rep)
 	addUsage(sum, rep)
 	return stories, err
 }
@@ -34,11 +40,14 @@ func addUsage(sum Summarizer, rep *Report) {
 	}
 }
 
-func (e *Engine) stories(ctx context.Context, sum Summarizer, since time.Time, rep *Report) ([]Story, error) {
+func (e *Engine) stories(ctx context.Context, sum Summarizer, since time.Time, scope *Scope, rep *Report) ([]Story, error) {
 	start := time.Now()
 	articles, err := e.Store.ArticlesSince(ctx, since)
 	if err != nil {
 		return nil, fmt.Errorf("load articles: %w", err)
+	}
+	if scope != nil {
+		articles = scope.filter(articles, rep)
 	}
 	stories, err := e.Clusterer.Cluster(ctx, articles)
 	if err != nil {

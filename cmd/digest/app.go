@@ -298,9 +298,34 @@ func (a *app) openSources(ctx context.Context, srcs []string, rep *digest.Report
 			a.log.Warn("cannot open source", "source", s, "error", err)
 			continue
 		}
+		a.recordListRead(ctx, s, got)
 		out = append(out, got...)
 	}
 	return out
+}
+
+// recordListRead marks a subscription list (an OPML file, which expands to
+// feeds with their own IDs and health) as read now, so that its own row in
+// `digest sources list` tells when it was last read instead of "never".
+func (a *app) recordListRead(ctx context.Context, src string, got []digest.Source) {
+	id, err := normaliseSource(src)
+	if err != nil {
+		return
+	}
+	for _, g := range got {
+		if g.ID() == id {
+			return // the source is itself a feed, file or directory
+		}
+	}
+	st, err := a.db.SourceState(ctx, id)
+	if err != nil {
+		return
+	}
+	now := a.engine.Now()
+	st.SourceID, st.LastAttempt, st.LastSuccess, st.LastError, st.ConsecutiveFailures = id, now, now, "", 0
+	if err := a.db.SaveSourceState(ctx, st); err != nil {
+		a.log.Error("save source state", "source", id, "error", err)
+	}
 }
 
 // recordOpenFailure counts a source that could not even be opened (a

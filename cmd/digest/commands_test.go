@@ -31,7 +31,8 @@ func TestSubscribers(t *testing.T) {
 	bad := filepath.Join(dir, "bad.csv")
 	os.WriteFile(bad, []byte("email,name,timezone\ncy@example.com,Cy,UTC\nnot-an-email,X,UTC\ndi@example.com,Di,Nowhere/Zone\n"), 0o644)
 	code, out, errs := run("subscribers", "import", bad)
-	if code != 1 || !strings.Contains(errs, "line 3") || !strings.Contains(errs, "line 4") || !strings.Contains(errs, "nothing imported") {
+	if code != 1 || !strings.Contains(errs, "line 3") || !strings.Contains(errs, "line 4") || !strings.Contains(errs, "nothing imported") ||
+		!strings.Contains(errs, "2 bad rows") || !strings.Contains(errs, "import the 1 good row)") {
 		t.Fatalf("import of a bad file: %d %s %s", code, out, errs)
 	}
 	if _, out, _ := run("subscribers", "list", "--json"); strings.Contains(out, "cy@example.com") {

@@ -16,11 +16,17 @@ import (
 // returns its exit code, stdout and stderr.
 func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
+	return runCLIClock(t, env, time.Now, args...)
+}
+
+// runCLIClock is runCLI with the given clock.
+func runCLIClock(t *testing.T, env map[string]string, now func() time.Time, args ...string) (int, string, string) {
+	t.Helper()
 	var out, errb bytes.Buffer
 	c := &cli{
 		stdin: strings.NewReader(""), stdout: &out, stderr: &errb,
 		env: func(k string) (string, bool) { v, ok := env[k]; return v, ok },
-		now: time.Now,
+		now: now,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

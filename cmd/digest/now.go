@@ -13,11 +13,11 @@ import (
 func (c *cli) cmdNow(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("now")
 	var sources, to stringList
-	fs.Var(&sources, "source", "feed URL, OPML file, article file or directory (repeatable; default: configured sources)")
+	fs.Var(&sources, "source", "feed URL, OPML file, article file or directory (repeatable; default: configured sources); the edition is then made of these sources only")
 	fs.Var(&to, "to", "send to this address instead of the subscribers (repeatable)")
 	since := fs.Duration("since", 0, "how far back to look for news (default 24h)")
 	outbox := fs.String("outbox", "", "directory for .eml files when no SMTP is configured (default ./outbox)")
-	dryRun := fs.Bool("dry-run", false, "print the plain-text digest; send and record nothing")
+	dryRun := fs.Bool("dry-run", false, "print the digest instead of sending it: no message, no delivery in the ledger (articles, summaries and the run report are still stored)")
 	force := fs.Bool("force", false, "send again even if today's digest was already sent")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -69,7 +69,7 @@ func (c *cli) cmdNow(ctx context.Context, args []string) error {
 	a.engine.Progress = prog
 	runRep, runErr := a.engine.Run(ctx, digest.RunOptions{
 		Sources: opened, Since: cfg.Since, To: recipients, Force: *force,
-		DryRun: *dryRun, DryRunOut: c.stdout,
+		Scoped: len(sources) > 0, DryRun: *dryRun, DryRunOut: c.stdout,
 	})
 	prog.Done()
 	runRep.Sources = append(rep.Sources, runRep.Sources...)

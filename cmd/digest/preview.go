@@ -25,7 +25,7 @@ import (
 func (c *cli) cmdPreview(ctx context.Context, args []string) error {
 	fset, co := c.newFlags("preview")
 	var sources stringList
-	fset.Var(&sources, "source", "feed URL, OPML file, article file or directory (repeatable)")
+	fset.Var(&sources, "source", "feed URL, OPML file, article file or directory (repeatable); the preview is then made of these sources only")
 	out := fset.String("out", "", "write the HTML part here and the text part beside it (.txt)")
 	serve := fset.String("serve", "", "serve the preview on this address, e.g. 127.0.0.1:8081")
 	since := fset.Duration("since", 0, "how far back to look for news (default 24h)")
@@ -62,15 +62,23 @@ func (c *cli) cmdPreview(ctx context.Context, args []string) error {
 	}
 	var rep digest.Report
 	opened := a.openSources(ctx, srcs, &rep)
+	var scope *digest.Scope
+	if len(sources) > 0 {
+		// As in digest now: --source previews those sources only.
+		scope, opened = digest.NewScope(opened)
+	}
 	if err := a.engine.Gather(ctx, opened, &rep); err != nil {
 		return err
 	}
-	stories, err := a.engine.Stories(ctx, c.now().Add(-cfg.Since), &rep)
+	stories, err := a.engine.ScopedStories(ctx, c.now().Add(-cfg.Since), scope, &rep)
 	if err != nil {
 		return err
 	}
 	for _, e := range rep.Errors {
 		fmt.Fprintf(c.stderr, "warning: %s\n", e)
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(c.stderr, "note: %s\n", n)
 	}
 	sub := digest.Subscriber{Email: normaliseEmail(*to), Name: "Preview Reader", TimeZone: cfg.TimeZone}
 	render := func() (digest.Message, error) {
@@ -146,8 +154,7 @@ func (c *cli) servePreview(ctx context.Context, addr, dir string, render func() 
 		fmt.Fprint(w, templatesFingerprint(dir))
 	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	fmt.Fprintf(c.stdout, "preview on http://%s/ (text part at /text); edit templates in %q and the page reloads; Ctrl-C stops\n",
-		ln.Addr(), dir)
+	fmt.Fprintln(c.stdout, previewBanner(ln.Addr().String(), dir))
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -158,6 +165,16 @@ func (c *cli) servePreview(ctx context.Context, addr, dir string, render func() 
 		return err
 	}
 	return nil
+}
+
+// previewBanner is the line `preview --serve` prints: where to look, and
+// where the templates it renders come from.
+func previewBanner(addr, dir string) string {
+	where := "using the embedded templates; set templates_dir (DIGEST_TEMPLATES_DIR) to a directory of overrides to edit them live"
+	if dir != "" {
+		where = fmt.Sprintf("edit the templates in %s and the page reloads", dir)
+	}
+	return fmt.Sprintf("preview on http://%s/ (text part at /text); %s; Ctrl-C stops", addr, where)
 }
 
 // reloadScript polls the templates fingerprint and reloads on change; it

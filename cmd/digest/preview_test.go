@@ -85,3 +85,15 @@ func TestPreview_ServeReloads(t *testing.T) {
 		t.Fatal("preview did not stop")
 	}
 }
+
+// TestPreviewBanner: without a templates directory the banner says the
+// embedded templates are used and how to override them, never `in ""`.
+func TestPreviewBanner(t *testing.T) {
+	b := previewBanner("127.0.0.1:8081", "")
+	if strings.Contains(b, `""`) || !strings.Contains(b, "embedded templates") || !strings.Contains(b, "DIGEST_TEMPLATES_DIR") {
+		t.Errorf("banner without a directory: %q", b)
+	}
+	if b := previewBanner("127.0.0.1:8081", "/srv/tpl"); !strings.Contains(b, "/srv/tpl") || !strings.Contains(b, "http://127.0.0.1:8081/") {
+		t.Errorf("banner with a directory: %q", b)
+	}
+}

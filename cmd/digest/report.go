@@ -42,7 +42,9 @@ func (c *cli) printReport(w io.Writer, rep digest.Report, dryRun bool) {
 	if rep.PromptTokens+rep.CompletionTokens > 0 {
 		fmt.Fprintf(tw, "llm tokens\t%d prompt, %d completion, about $%.4f\n", rep.PromptTokens, rep.CompletionTokens, rep.CostUSD)
 	}
-	if !dryRun {
+	if dryRun {
+		fmt.Fprintf(tw, "messages\tnone: dry run (no delivery recorded; articles, summaries and this report are kept in the store)\n")
+	} else {
 		verb := "sent"
 		if rep.Outbox != "" {
 			verb = "written"

@@ -240,7 +240,8 @@ func (c *cli) subscribersImport(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.stderr, "%s:%v\n", path, b)
 	}
 	if len(bad) > 0 && !*skip {
-		return fmt.Errorf("%s: %d bad rows; nothing imported (fix them, or pass --skip-invalid to import the %d good rows)", path, len(bad), len(subs))
+		return fmt.Errorf("%s: %s; nothing imported (fix them, or pass --skip-invalid to import the %s)",
+			path, count(len(bad), "bad row", "bad rows"), count(len(subs), "good row", "good rows"))
 	}
 	ins, upd, err := a.db.UpsertSubscribers(ctx, subs)
 	if err != nil {
@@ -248,6 +249,14 @@ func (c *cli) subscribersImport(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(c.stdout, "imported %s: %d added, %d updated, %d skipped as invalid\n", path, ins, upd, len(bad))
 	return nil
+}
+
+// count returns "1 row" or "n rows".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // interleave moves flags after positional arguments to the front, so that

@@ -113,14 +113,34 @@ func (o *Outbox) Path(msg digest.Message) string {
 	return filepath.Join(o.dir, FileName(msg))
 }
 
-// FileName returns <date>-<recipient-slug>-<short-hash>.eml for msg.
+// FileName returns <date>-<recipient-slug>-<short-hash>.eml for msg. The
+// date is the edition's (the recipient's local date, as in the Message-ID),
+// else the UTC date of msg.Date: the sending machine's zone must not decide
+// which day a file is named after.
 func FileName(msg digest.Message) string {
 	date := "undated"
-	if !msg.Date.IsZero() {
-		date = msg.Date.Format("2006-01-02")
+	switch {
+	case validEditionKey(msg.Edition):
+		date = msg.Edition
+	case !msg.Date.IsZero():
+		date = msg.Date.UTC().Format("2006-01-02")
 	}
 	sum := sha256.Sum256([]byte(msg.MessageID))
 	return fmt.Sprintf("%s-%s-%s.eml", date, slug(msg.To), hex.EncodeToString(sum[:4]))
+}
+
+// validEditionKey reports whether k is safe in a file name: the edition keys
+// are YYYY-MM-DD and YYYY-Www.
+func validEditionKey(k string) bool {
+	if k == "" || len(k) > 10 {
+		return false
+	}
+	for _, r := range k {
+		if !(r >= '0' && r <= '9' || r == '-' || r == 'W') {
+			return false
+		}
+	}
+	return true
 }
 
 // Send writes msg into the outbox atomically: a temporary file in the same

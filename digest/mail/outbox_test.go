@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
 )
@@ -138,5 +139,32 @@ func TestFileName(t *testing.T) {
 	m.To = strings.Repeat("long", 50) + "@example.org"
 	if n := FileName(m); len(n) > 80 {
 		t.Errorf("FileName too long: %q", n)
+	}
+}
+
+// TestFileName_EditionDate: a subscriber in Kiritimati (UTC+14) gets the
+// edition of their local 6 December at 12:00 UTC on 5 December; the file
+// is named after the edition, as the Message-ID is, not after the UTC day.
+func TestFileName_EditionDate(t *testing.T) {
+	m := testMessage()
+	m.Date = time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	m.Edition = "2026-12-06"
+	m.MessageID = "digest.2026-12-06.0123456789abcdef@digest.example.com"
+	if name := FileName(m); !strings.HasPrefix(name, "2026-12-06-") {
+		t.Errorf("FileName = %q, want the edition date 2026-12-06", name)
+	}
+	m.Edition = "2026-W49"
+	if name := FileName(m); !strings.HasPrefix(name, "2026-W49-") {
+		t.Errorf("weekly FileName = %q", name)
+	}
+	// Without an edition, the UTC date of Date whatever zone it carries.
+	m.Edition = ""
+	m.Date = time.Date(2026, 12, 6, 1, 0, 0, 0, time.FixedZone("LINT", 14*3600))
+	if name := FileName(m); !strings.HasPrefix(name, "2026-12-05-") {
+		t.Errorf("FileName without edition = %q, want the UTC date", name)
+	}
+	m.Edition = "../../etc"
+	if name := FileName(m); strings.Contains(name, "/") {
+		t.Errorf("FileName took an unsafe edition key: %q", name)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -37,9 +39,35 @@ func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, "list editions", err)
 		return
 	}
+	items := make([]archiveItem, 0, len(eds))
+	for _, ed := range eds {
+		it := archiveItem{Date: ed.Date, Subject: ed.Subject}
+		// The default subject already says how many stories there are;
+		// the count is added only when a custom subject does not.
+		if ed.Stories > 0 {
+			if c := plural(ed.Stories, "story", "stories"); !strings.Contains(ed.Subject, c) {
+				it.Count = c
+			}
+		}
+		items = append(items, it)
+	}
 	s.render(w, r, http.StatusOK, "archive", "Past editions", struct {
-		Editions []digest.ArchivedEdition
-	}{eds})
+		Editions []archiveItem
+	}{items})
+}
+
+// archiveItem is one line of the archive list.
+type archiveItem struct {
+	Date, Subject string
+	Count         string // "3 stories" when the subject does not say it
+}
+
+// plural returns "1 story" or "n stories".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
 }
 
 // validDate reports whether v is a real calendar date spelt YYYY-MM-DD.

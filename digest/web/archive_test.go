@@ -33,7 +33,22 @@ func TestServer_Archive(t *testing.T) {
 	if i9 < 0 || i8 < 0 || i7 < 0 || !(i9 < i8 && i8 < i7) {
 		t.Errorf("editions not listed newest first (%d, %d, %d)", i9, i8, i7)
 	}
-	wantBody(t, r, `href="/archive/2026-03-09"`, "9 March &amp; &lt;more&gt;")
+	wantBody(t, r, `href="/archive/2026-03-09"`, "9 March &amp; &lt;more&gt;", "(5 stories)", "(3 stories)")
+
+	t.Run("count not repeated", func(t *testing.T) {
+		for _, e := range []digest.ArchivedEdition{
+			{Date: "2026-03-10", Subject: "Trade Digest — Tuesday 10 March 2026: 9 stories", Stories: 9},
+			{Date: "2026-03-11", Subject: "Trade Digest — Wednesday 11 March 2026: 1 story", Stories: 1},
+		} {
+			if err := h.store.SaveEdition(t.Context(), e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r := h.do("GET", "/archive", nil)
+		if strings.Contains(r.body, "(9 stories)") || strings.Contains(r.body, "(1 stories)") || strings.Contains(r.body, "(1 story)") {
+			t.Errorf("story count repeated after a subject that says it:\n%s", r.body)
+		}
+	})
 
 	t.Run("one edition", func(t *testing.T) {
 		r := h.do("GET", "/archive/2026-03-08", nil)
