@@ -1,10 +1,10 @@
 package feed
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/tradedigest/tradedigest/digest/feed/internal/exteval"
 	"github.com/tradedigest/tradedigest/internal/testutil"
 )
 
@@ -13,7 +13,10 @@ import (
 // every line it would drop.
 func TestClean_KeepsNewsParagraphs(t *testing.T) {
 	dir := testutil.CorpusDir(t, "article-extraction-scrapinghub")
-	truth := readJSONL[truthPage](t, filepath.Join(dir, "ground-truth.jsonl"))
+	truth, err := exteval.LoadScrapinghub(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// The annotators kept these two lines, but they are exactly what Clean
 	// is asked to remove: a newsletter prompt and a republication note.
 	appeals := map[string]bool{
@@ -22,7 +25,7 @@ func TestClean_KeepsNewsParagraphs(t *testing.T) {
 	}
 	lines, dropped := 0, 0
 	for _, tp := range truth {
-		for _, line := range strings.Split(tp.ArticleBody, "\n") {
+		for _, line := range strings.Split(tp.Reference, "\n") {
 			line = collapseSpace(line)
 			if line == "" {
 				continue
