@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/feed"
 	"github.com/tradedigest/tradedigest/digest/rank"
 )
 
@@ -322,6 +323,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Gather.Concurrency < 1 || c.Gather.PerHost < 1 {
 		return badConfig("use positive numbers", "gather.concurrency and gather.per_host must be ≥ 1")
+	}
+	for _, h := range c.Gather.AllowHosts {
+		if err := feed.CheckAllowHost(h); err != nil {
+			return badConfig("write host, host:port or host:* (a name, an IP address or a CIDR prefix; a bare host opens ports 80 and 443)",
+				"gather.%v", err)
+		}
 	}
 	if c.Gather.MaxBytes < 1<<10 {
 		return badConfig("use at least 1024 bytes", "gather.max_bytes: %d too small", c.Gather.MaxBytes)

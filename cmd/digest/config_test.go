@@ -72,6 +72,10 @@ func TestConfig_Errors(t *testing.T) {
 		{"short secret", map[string]string{"DIGEST_SECRET": "short"}, "", "at least 32"},
 		{"bad zone", map[string]string{"DIGEST_TIMEZONE": "Mars/Base"}, "", "timezone"},
 		{"bad base url", map[string]string{"DIGEST_BASE_URL": "ftp://x"}, "", "base_url"},
+		{"allow_hosts port out of range", map[string]string{"DIGEST_GATHER_ALLOW_HOSTS": "intranet.example,intranet.example:99999"}, "",
+			`gather.allow_hosts entry "intranet.example:99999"`},
+		{"allow_hosts URL", nil, "gather:\n  allow_hosts: [\"http://intranet.example/feed\"]\n", `gather.allow_hosts entry "http://intranet.example/feed"`},
+		{"allow_hosts garbage", nil, "gather:\n  allow_hosts: [\"intra net\"]\n", `gather.allow_hosts entry "intra net"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,5 +113,16 @@ func TestConfig_ExampleFileLoads(t *testing.T) {
 	def := DefaultConfig()
 	if cfg.Edition != def.Edition || cfg.Gather.Concurrency != def.Gather.Concurrency || cfg.LLM.Model != def.LLM.Model {
 		t.Fatalf("examples/digest.yaml drifted from the defaults it documents")
+	}
+}
+
+// TestNow_BadAllowHosts: a malformed gather.allow_hosts entry stops the
+// command before anything runs (exit 2), naming the key and the entry,
+// instead of being ignored.
+func TestNow_BadAllowHosts(t *testing.T) {
+	env := map[string]string{"DIGEST_DB": filepath.Join(t.TempDir(), "digest.db"), "DIGEST_GATHER_ALLOW_HOSTS": "intranet.example:80:80"}
+	code, out, errs := runCLI(t, env, "now", "--source", "http://intranet.example/feed.xml", "--dry-run")
+	if code != 2 || !strings.Contains(errs, `gather.allow_hosts entry "intranet.example:80:80"`) || !strings.Contains(errs, "hint:") {
+		t.Fatalf("exit %d, want 2 naming gather.allow_hosts and the entry:\n%s%s", code, out, errs)
 	}
 }

@@ -53,7 +53,7 @@ func openSources(t testing.TB, now func() time.Time, urls ...string) []digest.So
 	t.Helper()
 	fc := feed.DefaultFetcherConfig()
 	fc.Timeout = 3 * time.Second
-	fc.AllowHosts = []string{"localhost"}
+	fc.AllowHosts = []string{"localhost:*"}
 	opts := feed.Options{Fetcher: feed.NewFetcher(fc), Now: now}
 	var out []digest.Source
 	for _, u := range urls {

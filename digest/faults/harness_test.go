@@ -243,7 +243,7 @@ func (w *world) config(smtpURL string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "db: %s\noutbox: %s\nfrom: \"Trade Digest <digest@faults.test>\"\n", w.dbPath, filepath.Join(w.dir, "outbox"))
 	fmt.Fprintf(&b, "smtp:\n  url: %q\n  pool: 4\n  timeout: 3s\n", smtpURL)
-	fmt.Fprintf(&b, "gather:\n  timeout: 3s\n  allow_hosts: [localhost]\n")
+	fmt.Fprintf(&b, "gather:\n  timeout: 3s\n  allow_hosts: [\"localhost:*\"]\n")
 	for _, v := range w.extra {
 		b.WriteString(v)
 	}

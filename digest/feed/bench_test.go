@@ -36,7 +36,7 @@ func BenchmarkGather(b *testing.B) {
 	)
 	for b.Loop() {
 		cfg := DefaultFetcherConfig()
-		cfg.AllowHosts = []string{"127.0.0.0/8"} // the farm is on loopback
+		cfg.AllowHosts = []string{"127.0.0.0/8:*"} // the farm is on loopback
 		fetcher := NewFetcher(cfg)
 		opts := Options{Fetcher: fetcher}
 		sources := make([]digest.Source, len(fm.URLs))

@@ -126,7 +126,7 @@ func TestFeed_PageFetchIsGuarded(t *testing.T) {
 	}))
 	// Only the feed's host is allowed; its item points at another
 	// private address, which must not be fetched.
-	f := NewFetcher(FetcherConfig{AllowHosts: []string{"127.0.0.2"}})
+	f := NewFetcher(FetcherConfig{AllowHosts: []string{"127.0.0.2:*"}})
 	res, err := NewFeed(feedSrv.URL, Options{Fetcher: f}).Fetch(context.Background(), digest.SourceState{})
 	if err != nil {
 		t.Fatal(err)

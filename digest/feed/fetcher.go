@@ -53,7 +53,10 @@ type FetcherConfig struct {
 	AllowPrivate bool
 	// AllowHosts are exceptions to the address guard: host names as they
 	// appear in URLs ("intranet.example"), IP addresses, or CIDR prefixes
-	// ("127.0.0.0/8").
+	// ("10.1.0.0/16"), each alone (ports 80 and 443), with a port
+	// ("intranet.example:8080") or with ":*" (every port); see
+	// CheckAllowHost. A malformed entry makes every Get fail with an error
+	// naming it.
 	AllowHosts []string
 	// Logger receives retries and refusals at debug level; nil discards.
 	Logger *slog.Logger
@@ -195,8 +198,7 @@ type Fetcher struct {
 	mu    sync.Mutex
 	hosts map[string]*hostSlot
 
-	allowNames map[string]bool
-	allowNets  []*net.IPNet
+	allow allowList
 }
 
 type hostSlot struct {
@@ -208,25 +210,10 @@ type hostSlot struct {
 func NewFetcher(cfg FetcherConfig) *Fetcher {
 	cfg = cfg.withDefaults()
 	f := &Fetcher{
-		cfg:        cfg,
-		global:     make(chan struct{}, cfg.Global),
-		hosts:      map[string]*hostSlot{},
-		allowNames: map[string]bool{},
-	}
-	for _, h := range cfg.AllowHosts {
-		h = strings.ToLower(strings.TrimSpace(h))
-		if _, n, err := net.ParseCIDR(h); err == nil {
-			f.allowNets = append(f.allowNets, n)
-			continue
-		}
-		if ip := net.ParseIP(strings.Trim(h, "[]")); ip != nil {
-			bits := 128
-			if ip.To4() != nil {
-				ip, bits = ip.To4(), 32
-			}
-			f.allowNets = append(f.allowNets, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
-		}
-		f.allowNames[strings.Trim(h, "[]")] = true
+		cfg:    cfg,
+		global: make(chan struct{}, cfg.Global),
+		hosts:  map[string]*hostSlot{},
+		allow:  parseAllowList(cfg.AllowHosts),
 	}
 	dialer := &net.Dialer{
 		Timeout:        cfg.ConnectTimeout,
@@ -238,12 +225,12 @@ func NewFetcher(cfg FetcherConfig) *Fetcher {
 		// the address guard would check the proxy, not the target.
 		Proxy: nil,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			host, _, err := net.SplitHostPort(addr)
-			if err != nil {
-				host = addr
-			}
-			if f.allowNames[strings.ToLower(host)] {
-				ctx = context.WithValue(ctx, allowKey{}, true)
+			// Names are allowed as the URL spells them, before DNS; the
+			// guard then lets any address they resolve to through.
+			if host, port, err := net.SplitHostPort(addr); err == nil {
+				p, _ := strconv.Atoi(port)
+				ok, near := f.allow.name(host, p)
+				ctx = context.WithValue(ctx, allowKey{}, allowed{ok: ok, near: near})
 			}
 			return dialer.DialContext(ctx, network, addr)
 		},
@@ -279,7 +266,14 @@ func (f *Fetcher) Config() FetcherConfig { return f.cfg }
 // Close releases idle connections.
 func (f *Fetcher) Close() { f.client.CloseIdleConnections() }
 
+// allowKey carries the allow list's verdict on the dialled name from
+// DialContext to guard.
 type allowKey struct{}
+
+type allowed struct {
+	ok   bool
+	near *allowRule // a rule for the name, or the address, on other ports
+}
 
 // guard runs after DNS resolution, on the address actually dialled, so a
 // name that resolves (or re-resolves) to a private address is refused
@@ -288,27 +282,36 @@ func (f *Fetcher) guard(ctx context.Context, network, address string, _ syscall.
 	if f.cfg.AllowPrivate {
 		return nil
 	}
-	if allowed, _ := ctx.Value(allowKey{}).(bool); allowed {
+	byName, _ := ctx.Value(allowKey{}).(allowed)
+	if byName.ok {
 		return nil
 	}
-	host, _, err := net.SplitHostPort(address)
+	host, portText, err := net.SplitHostPort(address)
 	if err != nil {
-		host = address
+		return fmt.Errorf("%w: cannot parse %q", ErrBlockedAddress, address)
 	}
 	ip := net.ParseIP(host)
 	if ip == nil {
 		return fmt.Errorf("%w: cannot parse %q", ErrBlockedAddress, address)
 	}
-	for _, n := range f.allowNets {
-		if n.Contains(ip) {
-			return nil
-		}
+	port, _ := strconv.Atoi(portText)
+	ok, near := f.allow.addr(ip, port)
+	if ok {
+		return nil
 	}
-	if why := blockedReason(ip); why != "" {
-		f.cfg.Logger.Debug("address refused", "address", address, "reason", why)
-		return fmt.Errorf("%w: %s is %s", ErrBlockedAddress, ip, why)
+	why := blockedReason(ip)
+	if why == "" {
+		return nil
 	}
-	return nil
+	f.cfg.Logger.Debug("address refused", "address", address, "reason", why)
+	if near == nil {
+		near = byName.near
+	}
+	if near != nil {
+		return fmt.Errorf("%w: %s is %s, and gather.allow_hosts entry %q opens %s only, not %d (add %s)",
+			ErrBlockedAddress, ip, why, near.entry, near.portsText(), port, near.withPort(port))
+	}
+	return fmt.Errorf("%w: %s is %s", ErrBlockedAddress, ip, why)
 }
 
 var blockedNets = func() []struct {
@@ -377,6 +380,9 @@ func (f *Fetcher) Get(ctx context.Context, req Request) (*Response, error) {
 	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("fetch %q: missing host", req.URL)
+	}
+	if f.allow.err != nil {
+		return nil, fmt.Errorf("fetch %q: gather.%w", req.URL, f.allow.err)
 	}
 	var wire int64
 	for attempt := 0; ; attempt++ {

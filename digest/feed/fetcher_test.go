@@ -36,7 +36,7 @@ func serveOn(tb testing.TB, ip string, h http.Handler) *httptest.Server {
 // testFetcher opts loopback in, as every test with a local server must.
 func testFetcher(mod func(*FetcherConfig)) *Fetcher {
 	cfg := DefaultFetcherConfig()
-	cfg.AllowHosts = []string{"127.0.0.0/8"}
+	cfg.AllowHosts = []string{"127.0.0.0/8:*"}
 	cfg.RetryBase = 10 * time.Millisecond
 	if mod != nil {
 		mod(&cfg)
@@ -74,7 +74,7 @@ func TestFetcher_GuardRefusesPrivateTargets(t *testing.T) {
 func TestFetcher_GuardBlocksRedirectToPrivate(t *testing.T) {
 	inner := serveOn(t, "127.0.0.1", okHandler("metadata"))
 	outer := serveOn(t, "127.0.0.2", http.RedirectHandler(inner.URL+"/latest/meta-data", http.StatusFound))
-	f := NewFetcher(FetcherConfig{AllowHosts: []string{"127.0.0.2"}})
+	f := NewFetcher(FetcherConfig{AllowHosts: []string{"127.0.0.2:*"}})
 	_, err := f.Get(context.Background(), Request{URL: outer.URL})
 	if !errors.Is(err, ErrBlockedAddress) {
 		t.Fatalf("redirect to a private address: error = %v, want ErrBlockedAddress", err)

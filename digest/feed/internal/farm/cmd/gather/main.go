@@ -28,7 +28,7 @@ func main() {
 
 func run(ctx context.Context, opml string) error {
 	cfg := feed.DefaultFetcherConfig()
-	cfg.AllowHosts = []string{"127.0.0.0/8"}
+	cfg.AllowHosts = []string{"127.0.0.0/8:*"}
 	fetcher := feed.NewFetcher(cfg)
 	defer fetcher.Close()
 	sources, err := feed.Open(ctx, opml, feed.Options{Fetcher: fetcher})
