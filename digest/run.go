@@ -3,7 +3,6 @@ package digest
 import (
 	"context"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 )
@@ -20,9 +19,11 @@ type RunOptions struct {
 	// that the store keeps from them (digest now --source). Otherwise the
 	// edition draws on every stored article in the window.
 	Scoped bool
-	// DryRun prints the plain-text digest to DryRunOut and sends nothing.
+	// DryRun composes the edition of one reader (the first of To, else
+	// reader@example.com), renders it and hands both to DryRunOut instead
+	// of sending anything; no delivery is recorded.
 	DryRun    bool
-	DryRunOut io.Writer
+	DryRunOut func(ed Edition, msg Message) error
 }
 
 // Run does the whole job once: gather, cluster, summarise, compose and
@@ -154,12 +155,10 @@ func (e *Engine) dryRun(opts RunOptions, stories []Story, since time.Time, lead 
 	if err != nil {
 		return fmt.Errorf("render edition: %w", err)
 	}
-	out := opts.DryRunOut
-	if out == nil {
-		out = io.Discard
+	if opts.DryRunOut == nil {
+		return nil
 	}
-	_, err = fmt.Fprintf(out, "Subject: %s\n\n%s", msg.Subject, msg.Text)
-	return err
+	return opts.DryRunOut(ed, msg)
 }
 
 // SubscriberIter yields subscribers to deliver to; it returns an error when

@@ -26,7 +26,8 @@ var Version = "dev"
 const usage = `digest — a daily trade-news digest by email
 
 Usage:
-  digest now      [--config F] [--source SRC]... [--since 24h] [--to ADDR]... [--outbox DIR] [--dry-run] [--force]
+  digest now      [--config F] [--source SRC]... [--since 24h] [--to ADDR]... [--outbox DIR] [--force]
+                  [--dry-run [--format text|markdown|json|html]]
   digest serve    [--config F]     scheduler + workers + HTTP (unsubscribe, healthz, readyz, metrics)
   digest preview  [--config F] [--source SRC]... [--out FILE.html] [--serve ADDR]
   digest subscribers add|list|remove|import

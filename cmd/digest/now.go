@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/mail"
 	"strings"
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/export"
 )
 
 func (c *cli) cmdNow(ctx context.Context, args []string) error {
@@ -19,11 +21,19 @@ func (c *cli) cmdNow(ctx context.Context, args []string) error {
 	outbox := fs.String("outbox", "", "directory for .eml files when no SMTP is configured (default ./outbox)")
 	dryRun := fs.Bool("dry-run", false, "print the digest instead of sending it: no message, no delivery in the ledger (articles, summaries and the run report are still stored)")
 	force := fs.Bool("force", false, "send again even if today's digest was already sent")
+	format := fs.String("format", "", "with --dry-run: print the edition as text (default), markdown, json or html")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("now: unexpected argument %q", fs.Arg(0))
+	}
+	if *format != "" && !*dryRun {
+		return usagef("now: --format chooses what --dry-run prints; add --dry-run")
+	}
+	write, err := editionWriter(*format)
+	if err != nil {
+		return err
 	}
 	cfg, err := c.loadConfig(co)
 	if err != nil {
@@ -67,9 +77,14 @@ func (c *cli) cmdNow(ctx context.Context, args []string) error {
 	opened := a.openSources(ctx, srcs, &rep)
 	prog := c.progress(co.quiet)
 	a.engine.Progress = prog
+	var dry *dryEdition
 	runRep, runErr := a.engine.Run(ctx, digest.RunOptions{
 		Sources: opened, Since: cfg.Since, To: recipients, Force: *force,
-		Scoped: len(sources) > 0, DryRun: *dryRun, DryRunOut: c.stdout,
+		Scoped: len(sources) > 0, DryRun: *dryRun,
+		DryRunOut: func(ed digest.Edition, msg digest.Message) error {
+			dry = &dryEdition{ed, msg}
+			return nil
+		},
 	})
 	prog.Done()
 	runRep.Sources = append(rep.Sources, runRep.Sources...)
@@ -79,6 +94,12 @@ func (c *cli) cmdNow(ctx context.Context, args []string) error {
 	}
 	a.saveRun(ctx, "now", started, c.now(), runRep, runErr)
 	if *dryRun {
+		if dry != nil {
+			// Written after the run, so that the JSON carries its counts.
+			if err := write(c.stdout, dry.ed, dry.msg, runRep); err != nil {
+				return fmt.Errorf("write the edition: %w", err)
+			}
+		}
 		c.printReport(c.stderr, runRep, *dryRun)
 	} else {
 		c.printReport(c.stdout, runRep, *dryRun)
@@ -98,6 +119,44 @@ func (c *cli) cmdNow(ctx context.Context, args []string) error {
 		return fmt.Errorf("every source failed; nothing was sent")
 	}
 	return nil
+}
+
+// dryEdition is what a dry run made instead of sending.
+type dryEdition struct {
+	ed  digest.Edition
+	msg digest.Message
+}
+
+// editionWriter returns the writer of a --format: the email's text part
+// (with its subject) or HTML part, Markdown, or the JSON document.
+func editionWriter(format string) (func(w io.Writer, ed digest.Edition, msg digest.Message, rep digest.Report) error, error) {
+	switch strings.ToLower(format) {
+	case "", "text", "txt":
+		return func(w io.Writer, _ digest.Edition, msg digest.Message, _ digest.Report) error {
+			_, err := fmt.Fprintf(w, "Subject: %s\n\n%s", msg.Subject, msg.Text)
+			return err
+		}, nil
+	case "html":
+		return func(w io.Writer, _ digest.Edition, msg digest.Message, _ digest.Report) error {
+			_, err := io.WriteString(w, msg.HTML)
+			return err
+		}, nil
+	case "markdown", "md":
+		return func(w io.Writer, ed digest.Edition, msg digest.Message, rep digest.Report) error {
+			_, err := io.WriteString(w, export.Markdown(export.FromEdition(ed, msg, &rep)))
+			return err
+		}, nil
+	case "json":
+		return func(w io.Writer, ed digest.Edition, msg digest.Message, rep digest.Report) error {
+			b, err := export.JSON(export.FromEdition(ed, msg, &rep))
+			if err != nil {
+				return err
+			}
+			_, err = w.Write(b)
+			return err
+		}, nil
+	}
+	return nil, usagef("now: --format %q: want text, markdown, json or html", format)
 }
 
 // normaliseAddresses validates --to addresses.
