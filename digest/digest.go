@@ -11,9 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"strings"
 	"time"
-	"unicode"
 )
 
 // Article is one piece of news as read from one source.
@@ -249,21 +247,6 @@ func IsPermanent(err error) bool { return errors.Is(err, ErrPermanent) }
 // folded, punctuation dropped, whitespace collapsed. Two copies of one article
 // that differ only in markup or spacing hash alike.
 func ContentHash(text string) string {
-	var b strings.Builder
-	b.Grow(len(text))
-	space := false
-	for _, r := range text {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if space && b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			space = false
-			b.WriteRune(unicode.ToLower(r))
-		default:
-			space = true
-		}
-	}
-	sum := sha256.Sum256([]byte(b.String()))
+	sum := sha256.Sum256([]byte(normalise(text)))
 	return hex.EncodeToString(sum[:])
 }

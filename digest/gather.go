@@ -119,12 +119,16 @@ func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration
 			a.ContentHash = ContentHash(a.Text)
 		}
 	}
-	inserted, err := e.Store.SaveArticles(ctx, articles)
+	saved, err := e.Store.SaveArticles(ctx, articles)
 	if err != nil {
 		sr.Error = fmt.Sprintf("save articles: %v", err)
 		return sr
 	}
-	sr.New = len(inserted)
+	for _, s := range saved {
+		if s.New {
+			sr.New++
+		}
+	}
 	st := res.State
 	st.SourceID = src.ID()
 	if st.ETag == "" && st.LastModified == "" && res.NotModified {

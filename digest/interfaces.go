@@ -66,13 +66,34 @@ type Mailer interface {
 // ArticleStore keeps articles, deduplicated.
 type ArticleStore interface {
 	// SaveArticles stores articles not already known by canonical URL, GUID
-	// (within a source) or content hash, all in one transaction, and returns
-	// the newly stored ones with their IDs.
-	SaveArticles(ctx context.Context, articles []Article) ([]Article, error)
+	// (within a source) or IdentityKey, all in one transaction, and returns
+	// what it did with each, in input order: stored with its new ID, or a
+	// duplicate of which stored article by which key.
+	SaveArticles(ctx context.Context, articles []Article) ([]Saved, error)
 	// ArticlesSince returns articles published (or first seen) after since,
 	// oldest first.
 	ArticlesSince(ctx context.Context, since time.Time) ([]Article, error)
 }
+
+// Saved is what SaveArticles did with one article.
+type Saved struct {
+	// Article is the article as given, cleaned; when New, with its ID and
+	// ContentHash set and its times as stored.
+	Article Article
+	New     bool
+	// DuplicateOf is the ID of the stored article this one repeats (0 when
+	// New), and Key the identity they share: DuplicateURL, DuplicateGUID or
+	// DuplicateContent.
+	DuplicateOf int64
+	Key         string
+}
+
+// The keys under which SaveArticles finds an article already stored.
+const (
+	DuplicateURL     = "url"     // the same canonical URL
+	DuplicateGUID    = "guid"    // the same GUID within one source
+	DuplicateContent = "content" // the same IdentityKey: title and text
+)
 
 // SourceStore keeps per-source state between runs.
 type SourceStore interface {

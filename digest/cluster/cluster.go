@@ -3,8 +3,8 @@
 // Three kinds of evidence join two articles (edges of a graph whose
 // connected components, found with union-find, are the stories):
 //
-//   - identity: the same canonical URL, or the same content hash (for texts
-//     of 25 words or more; shorter items must also share their title);
+//   - identity: the same canonical URL, or the same digest.IdentityKey
+//     (title and a text long enough to identify the article);
 //   - near-duplicate text: 64-bit SimHash fingerprints of word 3-shingles
 //     within a small Hamming distance (wire copy republished with edits);
 //   - same event: a similarity score that combines the TF-IDF cosine of the
@@ -157,10 +157,9 @@ func (c *Clusterer) Cluster(ctx context.Context, articles []digest.Article) ([]d
 	return stories, nil
 }
 
-// joinIdentical joins articles with the same URL, or the same content hash
-// when the text is long enough to identify an article: feeds often carry
-// items with an empty or one-line body, and those are not thereby alike.
-// Short items join only when title and text are both the same.
+// joinIdentical joins articles with the same URL or the same identity key
+// (digest.IdentityKey): feeds often carry items with an empty, one-line or
+// placeholder body, and those are not thereby alike.
 func (c *Clusterer) joinIdentical(docs []doc, uf *unionFind) {
 	byKey := map[string]int{}
 	for i, d := range docs {
@@ -169,7 +168,7 @@ func (c *Clusterer) joinIdentical(docs []doc, uf *unionFind) {
 			keys = append(keys, "u:"+d.url)
 		}
 		for _, k := range keys {
-			if k == "i:" {
+			if k == "i:" || k == "u:" {
 				continue
 			}
 			if j, ok := byKey[k]; ok {

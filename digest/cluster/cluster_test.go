@@ -52,9 +52,14 @@ func TestClusterer_Cluster(t *testing.T) {
 	}{
 		{"empty", nil, nil},
 		{"one article", []digest.Article{art("a", "Steel", steelA, t0)}, [][]string{{"a"}}},
-		{"same content hash, different urls", []digest.Article{
-			art("a", "Steel", steelA, t0), art("b", "Steel (copy)", steelA, t0.Add(90*24*time.Hour)),
+		{"same title and text, different urls", []digest.Article{
+			art("a", "Steel", steelA, t0), art("b", "Steel", steelA, t0.Add(90*24*time.Hour)),
 		}, [][]string{{"a", "b"}}},
+		// The same body under another headline and link is another
+		// article: it joins only as a near-duplicate, within the window.
+		{"same text, different titles and urls", []digest.Article{
+			art("a", "Steel", steelA, t0), art("b", "Steel (copy)", steelA, t0.Add(90*24*time.Hour)),
+		}, [][]string{{"a"}, {"b"}}},
 		{"same url", []digest.Article{
 			art("a", "Steel", steelA, t0), art("a", "Steel updated", steelUS, t0.Add(time.Hour)),
 		}, [][]string{{"a", "a"}}},
@@ -98,9 +103,19 @@ func TestClusterer_Cluster(t *testing.T) {
 			art("a", "", "", time.Time{}), art("b", "", "", time.Time{}),
 			art("c", "Juno swoops around Jupiter", "", t0), art("d", "Mapping the proteome", "", t0),
 		}, [][]string{{"a"}, {"b"}, {"c"}, {"d"}}},
-		{"short items with the same title and text", []digest.Article{
+		// Short items are the same only when nothing else identifies them:
+		// same source, title and text, no link.
+		{"short items with the same title and text, different links", []digest.Article{
 			art("a", "Featured Advertiser", "", t0), art("b", "Featured Advertiser", "", t0.Add(30*24*time.Hour)),
-		}, [][]string{{"a", "b"}}},
+		}, [][]string{{"a"}, {"b"}}},
+		{"short items with the same title and text, no links", []digest.Article{
+			{SourceID: "f", Title: "Featured Advertiser", Text: "Call now", Published: t0, ContentHash: digest.ContentHash("Call now")},
+			{SourceID: "f", Title: "Featured Advertiser", Text: "Call now", Published: t0.Add(30 * 24 * time.Hour), ContentHash: digest.ContentHash("Call now")},
+		}, [][]string{{"", ""}}},
+		{"placeholder text, different titles and links", []digest.Article{
+			art("a", "EU opens anti-dumping probe into Chinese tinplate", "Something new here", t0),
+			art("b", "Peru sets 12% duty on rice from Chile", "Something new here", t0),
+		}, [][]string{{"a"}, {"b"}}},
 		{"same short text, different titles", []digest.Article{
 			art("a", "Steel duty rises", "Read more on our website.", t0), art("b", "Rice quota opens", "Read more on our website.", t0),
 		}, [][]string{{"a"}, {"b"}}},
@@ -197,7 +212,7 @@ func TestClusterer_ClusterLogs(t *testing.T) {
 	arts := []digest.Article{
 		art("a", "EU to lift steel safeguard tariff to 40%", steelA, t0),
 		art("b", "Brussels raises duty on out-of-quota steel", steelB, t0.Add(time.Hour)),
-		art("c", "Steel copy", steelA, t0.Add(2*time.Hour)),
+		art("c", "EU to lift steel safeguard tariff to 40%", steelA, t0.Add(2*time.Hour)),
 		art("d", "Riverside United win the derby", football, t0),
 	}
 	if _, err := New(Config{Logger: log}).Cluster(context.Background(), arts); err != nil {

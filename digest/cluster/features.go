@@ -24,14 +24,10 @@ const minShingles = 12
 // in the labelled set (see TestEvaluateIsolatedPairs).
 const pseudoDocs = 20
 
-// minIdentityWords is the fewest words a text needs before its content
-// hash alone identifies an article.
-const minIdentityWords = 25
-
 // doc is what the clusterer knows about one article.
 type doc struct {
-	// identity is the content hash for texts of minIdentityWords or more,
-	// else a hash of title and text; empty when both are empty.
+	// identity is digest.IdentityKey: empty when the content cannot
+	// identify the article.
 	identity string
 	url      string
 	when     time.Time
@@ -174,7 +170,7 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 			df[k]++
 		}
 		d.simhash, d.shingles = simhash(textToks)
-		d.identity = identity(a, len(textToks))
+		d.identity = identity(a)
 	}
 	n := float64(len(articles))
 	idf := func(k int32) float64 { return math.Log(1 + (n+pseudoDocs)/float64(df[k])) }
@@ -189,19 +185,10 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 	return docs
 }
 
-// identity returns the key under which two articles are the same article.
-func identity(a digest.Article, words int) string {
-	if words >= minIdentityWords {
-		if a.ContentHash != "" {
-			return a.ContentHash
-		}
-		return digest.ContentHash(a.Text)
-	}
-	if strings.TrimSpace(a.Title) == "" && strings.TrimSpace(a.Text) == "" {
-		return ""
-	}
-	return "short:" + digest.ContentHash(a.Title+"\n"+a.Text)
-}
+// identity returns the key under which two articles are the same article:
+// the store's identity key (title and a long enough text, see
+// digest.IdentityKey).
+func identity(a digest.Article) string { return digest.IdentityKey(a) }
 
 // tfidf builds a unit vector with sublinear term frequency.
 func tfidf(tf map[int32]float64, idf func(int32) float64) vector {

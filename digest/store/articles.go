@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -16,16 +17,19 @@ import (
 const articleCols = "id, source_id, source_name, guid, url, title, body, published, fetched_at, content_hash"
 
 // SaveArticles stores the articles not already known by canonical URL, GUID
-// within their source, or content hash, in one transaction, and returns the
-// newly stored ones with their IDs. Repeats inside the batch count as known.
-// An empty ContentHash is computed from Text; a zero Published becomes
-// FetchedAt (or now), the article's first-seen time.
-func (db *DB) SaveArticles(ctx context.Context, articles []digest.Article) ([]digest.Article, error) {
+// within their source, or identity key (digest.IdentityKey: title and a
+// text long enough to identify the article), in one transaction, and
+// returns what became of each, in input order. Repeats inside the batch
+// count as known: the first one wins, as in the feed's order. An empty
+// ContentHash is computed from Text; a zero Published becomes FetchedAt (or
+// now), the article's first-seen time.
+func (db *DB) SaveArticles(ctx context.Context, articles []digest.Article) ([]digest.Saved, error) {
 	if len(articles) == 0 {
 		return nil, nil
 	}
 	now := db.now()
 	prepared := make([]digest.Article, len(articles))
+	idents := make([]string, len(articles))
 	for i, a := range articles {
 		if a.ContentHash == "" && a.Text != "" {
 			a.ContentHash = digest.ContentHash(a.Text)
@@ -39,25 +43,33 @@ func (db *DB) SaveArticles(ctx context.Context, articles []digest.Article) ([]di
 		a.SourceID, a.SourceName, a.GUID, a.URL = clean(a.SourceID), clean(a.SourceName), clean(a.GUID), clean(a.URL)
 		a.Title, a.Text = clean(a.Title), clean(a.Text)
 		prepared[i] = a
+		idents[i] = digest.IdentityKey(a)
 	}
-	// Repeats inside the batch: the first one wins, as in the feed's order.
-	// Then insert in one global order, so that two transactions saving the
-	// same articles (replicas gathering syndicated copies) wait for each
-	// other instead of deadlocking; inTx retries the rare cycles left.
-	order := firstOccurrences(prepared)
+	// Insert the first occurrences in one global order, so that two
+	// transactions saving the same articles (replicas gathering syndicated
+	// copies) wait for each other instead of deadlocking; inTx retries the
+	// rare cycles left.
+	firsts, repeats := firstOccurrences(prepared, idents)
+	order := slices.Clone(firsts)
 	sort.SliceStable(order, func(x, y int) bool {
-		a, b := prepared[order[x]], prepared[order[y]]
-		if a.ContentHash != b.ContentHash {
-			return a.ContentHash < b.ContentHash
+		a, b := order[x], order[y]
+		if idents[a] != idents[b] {
+			return idents[a] < idents[b]
 		}
-		return a.URL < b.URL
+		return prepared[a].URL < prepared[b].URL
 	})
-	var isNew []bool
+	var out []digest.Saved
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		isNew = make([]bool, len(prepared)) // afresh on a retry
+		out = make([]digest.Saved, len(prepared)) // afresh on a retry
+		for i, a := range prepared {
+			out[i].Article = a
+		}
 		for start := 0; start < len(order); start += articleChunk {
 			chunk := order[start:min(start+articleChunk, len(order))]
-			if err := db.insertArticles(ctx, tx, prepared, chunk, now, isNew); err != nil {
+			if err := db.insertArticles(ctx, tx, prepared, idents, chunk, now, out); err != nil {
+				return err
+			}
+			if err := db.findDuplicates(ctx, tx, prepared, idents, chunk, out); err != nil {
 				return err
 			}
 		}
@@ -66,46 +78,49 @@ func (db *DB) SaveArticles(ctx context.Context, articles []digest.Article) ([]di
 	if err != nil {
 		return nil, fmt.Errorf("save articles: %w", err)
 	}
-	var fresh []digest.Article
-	for i, a := range prepared {
-		if isNew[i] {
+	for i, r := range repeats {
+		first := out[r.of]
+		out[i].DuplicateOf, out[i].Key = cmp.Or(first.Article.ID, first.DuplicateOf), r.key
+	}
+	for i := range out {
+		if out[i].New {
+			a := &out[i].Article
 			a.Published = a.Published.UTC().Truncate(time.Microsecond)
 			a.FetchedAt = a.FetchedAt.UTC().Truncate(time.Microsecond)
-			fresh = append(fresh, a)
 		}
 	}
-	return fresh, nil
+	return out, nil
 }
 
-// articleChunk is how many articles one INSERT carries: 10 parameters each,
+// articleChunk is how many articles one INSERT carries: 11 parameters each,
 // well under SQLite's and Postgres's parameter limits, and one round trip
 // instead of a hundred.
 const articleChunk = 100
 
 // articleKey identifies a row that an INSERT ... RETURNING gives back.
-type articleKey struct{ source, guid, url, hash string }
+type articleKey struct{ source, guid, url, ident string }
 
-// insertArticles inserts the articles at idx in one statement, sets the IDs
-// of those stored and marks them in isNew. ON CONFLICT without a target
+// insertArticles inserts the articles at idx in one statement, and marks
+// those stored New with their IDs in out. ON CONFLICT without a target
 // skips a row that breaks any of the three unique indexes, on both
 // databases.
-func (db *DB) insertArticles(ctx context.Context, tx *sql.Tx, articles []digest.Article, idx []int, now time.Time, isNew []bool) error {
+func (db *DB) insertArticles(ctx context.Context, tx *sql.Tx, articles []digest.Article, idents []string, idx []int, now time.Time, out []digest.Saved) error {
 	var q strings.Builder
-	q.WriteString(`INSERT INTO articles (source_id, source_name, guid, url, title, body, published, fetched_at, content_hash, created_at) VALUES `)
-	args := make([]any, 0, 10*len(idx))
+	q.WriteString(`INSERT INTO articles (source_id, source_name, guid, url, title, body, published, fetched_at, content_hash, identity_key, created_at) VALUES `)
+	args := make([]any, 0, 11*len(idx))
 	byKey := make(map[articleKey][]int, len(idx))
 	for n, i := range idx {
 		if n > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		a := articles[i]
 		args = append(args, a.SourceID, a.SourceName, a.GUID, a.URL, a.Title, a.Text,
-			db.t(a.Published), db.t(a.FetchedAt), a.ContentHash, db.t(now))
-		k := articleKey{a.SourceID, a.GUID, a.URL, a.ContentHash}
+			db.t(a.Published), db.t(a.FetchedAt), a.ContentHash, idents[i], db.t(now))
+		k := articleKey{a.SourceID, a.GUID, a.URL, idents[i]}
 		byKey[k] = append(byKey[k], i)
 	}
-	q.WriteString(" ON CONFLICT DO NOTHING RETURNING id, source_id, guid, url, content_hash")
+	q.WriteString(" ON CONFLICT DO NOTHING RETURNING id, source_id, guid, url, identity_key")
 	rows, err := tx.QueryContext(ctx, db.q(q.String()), args...)
 	if err != nil {
 		return fmt.Errorf("insert articles: %w", err)
@@ -114,17 +129,17 @@ func (db *DB) insertArticles(ctx context.Context, tx *sql.Tx, articles []digest.
 	for rows.Next() {
 		var id int64
 		var k articleKey
-		if err := rows.Scan(&id, &k.source, &k.guid, &k.url, &k.hash); err != nil {
+		if err := rows.Scan(&id, &k.source, &k.guid, &k.url, &k.ident); err != nil {
 			return fmt.Errorf("insert articles: %w", err)
 		}
-		// Only articles without URL, GUID and text can share a key, and
-		// then any of them may take the id.
+		// Only articles without URL, GUID and identity key can share a
+		// key, and then any of them may take the id.
 		list := byKey[k]
 		if len(list) == 0 {
 			return fmt.Errorf("insert articles: the database returned an article that was not sent (%q)", k.url)
 		}
-		articles[list[0]].ID = id
-		isNew[list[0]] = true
+		out[list[0]].Article.ID = id
+		out[list[0]].New = true
 		byKey[k] = list[1:]
 	}
 	if err := rows.Err(); err != nil {
@@ -133,32 +148,106 @@ func (db *DB) insertArticles(ctx context.Context, tx *sql.Tx, articles []digest.
 	return nil
 }
 
-// firstOccurrences returns the indexes of the articles that do not repeat
-// an earlier one's URL, source GUID or content hash (empty values do not
-// count).
-func firstOccurrences(articles []digest.Article) []int {
-	seen := make(map[string]bool, 3*len(articles))
-	var out []int
-	for i, a := range articles {
-		keys := make([]string, 0, 3)
+// findDuplicates sets DuplicateOf and Key on the articles at idx that the
+// INSERT skipped, from one query for the stored rows sharing a URL, a GUID
+// or an identity key with them.
+func (db *DB) findDuplicates(ctx context.Context, tx *sql.Tx, articles []digest.Article, idents []string, idx []int, out []digest.Saved) error {
+	var conds []string
+	var args []any
+	for _, i := range idx {
+		if out[i].New {
+			continue
+		}
+		a := articles[i]
 		if a.URL != "" {
-			keys = append(keys, "u\x00"+a.URL)
+			conds, args = append(conds, "url = ?"), append(args, a.URL)
 		}
 		if a.GUID != "" {
-			keys = append(keys, "g\x00"+a.SourceID+"\x00"+a.GUID)
+			conds, args = append(conds, "(source_id = ? AND guid = ?)"), append(args, a.SourceID, a.GUID)
 		}
-		if a.ContentHash != "" {
-			keys = append(keys, "h\x00"+a.ContentHash)
+		if idents[i] != "" {
+			conds, args = append(conds, "identity_key = ?"), append(args, idents[i])
 		}
-		if slices.ContainsFunc(keys, func(k string) bool { return seen[k] }) {
+	}
+	if len(conds) == 0 {
+		return nil
+	}
+	rows, err := tx.QueryContext(ctx, db.q("SELECT id, source_id, guid, url, identity_key FROM articles WHERE "+strings.Join(conds, " OR ")), args...)
+	if err != nil {
+		return fmt.Errorf("find stored duplicates: %w", err)
+	}
+	defer rows.Close()
+	byURL, byGUID, byIdent := map[string]int64{}, map[[2]string]int64{}, map[string]int64{}
+	for rows.Next() {
+		var id int64
+		var k articleKey
+		if err := rows.Scan(&id, &k.source, &k.guid, &k.url, &k.ident); err != nil {
+			return fmt.Errorf("find stored duplicates: %w", err)
+		}
+		if k.url != "" {
+			byURL[k.url] = id
+		}
+		if k.guid != "" {
+			byGUID[[2]string{k.source, k.guid}] = id
+		}
+		if k.ident != "" {
+			byIdent[k.ident] = id
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("find stored duplicates: %w", err)
+	}
+	for _, i := range idx {
+		if out[i].New {
+			continue
+		}
+		a := articles[i]
+		if id, ok := byURL[a.URL]; ok && a.URL != "" {
+			out[i].DuplicateOf, out[i].Key = id, digest.DuplicateURL
+		} else if id, ok := byGUID[[2]string{a.SourceID, a.GUID}]; ok && a.GUID != "" {
+			out[i].DuplicateOf, out[i].Key = id, digest.DuplicateGUID
+		} else if id, ok := byIdent[idents[i]]; ok && idents[i] != "" {
+			out[i].DuplicateOf, out[i].Key = id, digest.DuplicateContent
+		}
+	}
+	return nil
+}
+
+// repeat marks an article that repeats an earlier one of its batch.
+type repeat struct {
+	of  int    // index of the first occurrence
+	key string // digest.DuplicateURL, DuplicateGUID or DuplicateContent
+}
+
+// firstOccurrences returns the indexes of the articles that do not repeat
+// an earlier one's URL, source GUID or identity key (empty values do not
+// count), and for each of the others the first occurrence it repeats.
+func firstOccurrences(articles []digest.Article, idents []string) ([]int, map[int]repeat) {
+	seen := make(map[string]int, 3*len(articles))
+	var firsts []int
+	repeats := map[int]repeat{}
+	for i, a := range articles {
+		type kv struct{ k, name string }
+		keys := make([]kv, 0, 3)
+		if a.URL != "" {
+			keys = append(keys, kv{"u\x00" + a.URL, digest.DuplicateURL})
+		}
+		if a.GUID != "" {
+			keys = append(keys, kv{"g\x00" + a.SourceID + "\x00" + a.GUID, digest.DuplicateGUID})
+		}
+		if idents[i] != "" {
+			keys = append(keys, kv{"i\x00" + idents[i], digest.DuplicateContent})
+		}
+		if j := slices.IndexFunc(keys, func(k kv) bool { _, ok := seen[k.k]; return ok }); j >= 0 {
+			repeats[i] = repeat{seen[keys[j].k], keys[j].name}
 			continue
 		}
 		for _, k := range keys {
-			seen[k] = true
+			seen[k.k] = i
 		}
-		out = append(out, i)
+		firsts = append(firsts, i)
 	}
-	return out
+	return firsts, repeats
 }
 
 // ArticlesSince returns the articles published (or first seen) after since,

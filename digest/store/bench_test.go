@@ -29,7 +29,8 @@ func BenchmarkDB_SaveArticles(b *testing.B) {
 					arts[j] = digest.Article{SourceID: "https://feed.example/rss", GUID: key, URL: "https://news.example/" + key,
 						Title: "Steel tariffs " + key, Text: text + key, Published: t0, FetchedAt: t0}
 				}
-				got, err := db.SaveArticles(b.Context(), arts)
+				saved, err := db.SaveArticles(b.Context(), arts)
+				got := fresh(saved)
 				if err != nil || len(got) != batch {
 					b.Fatalf("saved %d: %v", len(got), err)
 				}

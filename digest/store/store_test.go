@@ -100,37 +100,73 @@ func article(src, guid, url, text string, pub time.Time) digest.Article {
 		Text: text, Published: pub, FetchedAt: pub.Add(time.Minute)}
 }
 
+// fresh returns the articles SaveArticles stored.
+func fresh(saved []digest.Saved) []digest.Article {
+	var out []digest.Article
+	for _, s := range saved {
+		if s.New {
+			out = append(out, s.Article)
+		}
+	}
+	return out
+}
+
+// long makes a text long enough for its content to identify an article.
+func long(s string) string {
+	return s + strings.Repeat(" The ministry published the notice in its official journal on Monday.", 3)
+}
+
 func testArticlesDedupe(t *testing.T, db *store.DB) {
 	ctx := t.Context()
 	batch := []digest.Article{
-		article("s1", "g1", "https://a.example/1", "Tariffs rise on steel.", t0),
-		article("s1", "g2", "https://a.example/1", "Other text, same URL.", t0),                 // URL repeat
-		article("s1", "g1", "https://a.example/3", "Other text, same GUID.", t0),                // GUID repeat in source
-		article("s2", "g1", "https://b.example/4", "Same GUID, another source.", t0),            // kept
-		article("s3", "", "https://c.example/5", "TARIFFS rise   on steel!", t0),                // content repeat
-		article("s3", "", "", "A local file with no URL.", t0),                                  // kept
-		article("s3", "", "", "Another local file with no URL.", t0),                            // kept
-		article("s1", "g9", "https://a.example/9", "Tariffs rise on steel.", t0.Add(time.Hour)), // content repeat
+		article("s1", "g1", "https://a.example/1", long("Tariffs rise on steel."), t0),
+		article("s1", "g2", "https://a.example/1", "Other text, same URL.", t0),                                                 // URL repeat of 0
+		article("s1", "g1", "https://a.example/3", "Other text, same GUID.", t0),                                                // GUID repeat of 0
+		article("s2", "g1", "https://b.example/4", "Same GUID, another source.", t0),                                            // kept
+		article("s3", "", "https://c.example/5", long("TARIFFS rise   on steel!"), t0),                                          // content repeat of 0
+		article("s3", "", "", "A local file with no URL.", t0),                                                                  // kept
+		article("s3", "", "", "Another local file with no URL.", t0),                                                            // kept
+		article("s1", "g9", "https://a.example/9", long("Tariffs rise on steel."), t0.Add(time.Hour)),                           // content repeat of 0
+		article("s4", "", "https://d.example/1", "Something new here", t0),                                                      // kept
+		article("s4", "", "https://d.example/2", "Something new here", t0),                                                      // kept: short text, another link
+		{SourceID: "s5", URL: "https://e.example/1", Title: "Other title", Text: long("Tariffs rise on steel."), Published: t0}, // kept: same body, another title and link
+		article("s3", "", "", "A local file with no URL.", t0),                                                                  // content repeat of 5
 	}
-	got := get(db.SaveArticles(ctx, batch))(t)
-	var urls []string
-	for _, a := range got {
-		if a.ID == 0 || a.ContentHash == "" {
-			t.Errorf("saved article %q has id %d, hash %q", a.URL, a.ID, a.ContentHash)
+	batch[9].Title = "Another headline"
+	saved := get(db.SaveArticles(ctx, batch))(t)
+	if len(saved) != len(batch) {
+		t.Fatalf("%d results for %d articles", len(saved), len(batch))
+	}
+	id := func(i int) int64 { return saved[i].Article.ID }
+	type outcome struct {
+		new bool
+		of  int64
+		key string
+	}
+	want := []outcome{{new: true}, {of: id(0), key: "url"}, {of: id(0), key: "guid"}, {new: true}, {of: id(0), key: "content"},
+		{new: true}, {new: true}, {of: id(0), key: "content"}, {new: true}, {new: true}, {new: true}, {of: id(5), key: "content"}}
+	for i, s := range saved {
+		got := outcome{s.New, s.DuplicateOf, s.Key}
+		if got != want[i] {
+			t.Errorf("article %d (%s %q): %+v, want %+v", i, s.Article.SourceID, s.Article.Text, got, want[i])
 		}
-		urls = append(urls, a.SourceID+" "+a.Text)
+		if s.New && (s.Article.ID == 0 || s.Article.ContentHash == "") {
+			t.Errorf("saved article %q has id %d, hash %q", s.Article.URL, s.Article.ID, s.Article.ContentHash)
+		}
 	}
-	want := []string{"s1 Tariffs rise on steel.", "s2 Same GUID, another source.", "s3 A local file with no URL.", "s3 Another local file with no URL."}
-	if !reflect.DeepEqual(urls, want) {
-		t.Fatalf("saved %q, want %q", urls, want)
-	}
+	got := fresh(saved)
 	again := get(db.SaveArticles(ctx, batch))(t)
-	if len(again) != 0 {
-		t.Fatalf("second save stored %d articles, want 0", len(again))
+	for i, s := range again {
+		if s.New || s.DuplicateOf == 0 || s.Key == "" {
+			t.Errorf("second save of article %d: %+v, want a duplicate of a stored article", i, s)
+		}
+	}
+	if again[0].DuplicateOf != id(0) || again[0].Key != "url" || again[9].DuplicateOf != id(9) {
+		t.Errorf("second save: %+v and %+v, want duplicates of %d and %d by url", again[0], again[9], id(0), id(9))
 	}
 	all := get(db.ArticlesSince(ctx, time.Time{}))(t)
-	if len(all) != 4 {
-		t.Fatalf("store holds %d articles, want 4", len(all))
+	if len(all) != len(got) {
+		t.Fatalf("store holds %d articles, want %d", len(all), len(got))
 	}
 	for _, a := range all {
 		i := slices.IndexFunc(got, func(g digest.Article) bool { return g.ID == a.ID })
@@ -804,7 +840,7 @@ func TestDB_SaveArticlesCrossed(t *testing.T) {
 						if err != nil {
 							t.Errorf("round %d: %v", round, err)
 						}
-						stored.Add(int32(len(got)))
+						stored.Add(int32(len(fresh(got))))
 					})
 				}
 				wg.Wait()
@@ -833,7 +869,7 @@ func TestDB_SaveArticlesDeadlockRetried(t *testing.T) {
 				// between the rows of one multi-row INSERT).
 				for _, q := range []string{
 					`CREATE FUNCTION pause_first() RETURNS trigger LANGUAGE plpgsql AS $$
-					BEGIN IF NEW.content_hash LIKE 'h2-%' OR NEW.content_hash LIKE 'h4-%' THEN PERFORM pg_sleep(0.3); END IF; RETURN NEW; END $$`,
+					BEGIN IF NEW.title LIKE 'second%' THEN PERFORM pg_sleep(0.3); END IF; RETURN NEW; END $$`,
 					`CREATE TRIGGER pause_first BEFORE INSERT ON articles FOR EACH ROW EXECUTE FUNCTION pause_first()`,
 				} {
 					if _, err := db.SQL().ExecContext(t.Context(), q); err != nil {
@@ -844,10 +880,11 @@ func TestDB_SaveArticlesDeadlockRetried(t *testing.T) {
 			for round := range 2 {
 				u := fmt.Sprintf("https://x.example/%d/u", round)
 				v := fmt.Sprintf("https://x.example/%d/v", round)
-				// Hashes sort h1 < h2 and h3 < h4: each batch takes its first
-				// URL first, and the other batch's first URL second.
-				a := []digest.Article{{URL: u, ContentHash: fmt.Sprintf("h1-%d", round), Published: t0}, {URL: v, ContentHash: fmt.Sprintf("h2-%d", round), Published: t0}}
-				b := []digest.Article{{URL: v, ContentHash: fmt.Sprintf("h3-%d", round), Published: t0}, {URL: u, ContentHash: fmt.Sprintf("h4-%d", round), Published: t0}}
+				// Identity keys sort first < second in each batch: each batch
+				// takes its first URL first, and the other batch's first URL
+				// second.
+				a := orderedPair(round, "a", u, v)
+				b := orderedPair(round, "b", v, u)
 				var wg sync.WaitGroup
 				var stored atomic.Int32
 				for _, batch := range [][]digest.Article{a, b} {
@@ -856,7 +893,7 @@ func TestDB_SaveArticlesDeadlockRetried(t *testing.T) {
 						if err != nil {
 							t.Errorf("round %d: %v", round, err)
 						}
-						stored.Add(int32(len(got)))
+						stored.Add(int32(len(fresh(got))))
 					})
 				}
 				wg.Wait()
@@ -873,13 +910,27 @@ func TestDB_SaveArticlesDeadlockRetried(t *testing.T) {
 	}
 }
 
+// orderedPair returns two articles at URLs first and second whose identity
+// keys sort in that order (the store inserts in identity-key order).
+func orderedPair(round int, tag, first, second string) []digest.Article {
+	for n := 0; ; n++ {
+		p := []digest.Article{
+			{URL: first, Title: "first", Text: long(fmt.Sprintf("%s %d %d one", tag, round, n)), Published: t0},
+			{URL: second, Title: "second", Text: long(fmt.Sprintf("%s %d %d two", tag, round, n)), Published: t0},
+		}
+		if digest.IdentityKey(p[0]) < digest.IdentityKey(p[1]) {
+			return p
+		}
+	}
+}
+
 // testHostileText stores text with NUL bytes and invalid UTF-8, which
 // Postgres refuses in TEXT, and reads it back alike on both databases.
 func testHostileText(t *testing.T, db *store.DB) {
 	ctx := t.Context()
 	bad := "Steel\x00 tariffs \xff\xfe rise"
 	want := "Steel tariffs \uFFFD rise"
-	got := get(db.SaveArticles(ctx, []digest.Article{{SourceID: "s", URL: "https://h.example/1", Title: bad, Text: bad, Published: t0}}))(t)
+	got := fresh(get(db.SaveArticles(ctx, []digest.Article{{SourceID: "s", URL: "https://h.example/1", Title: bad, Text: bad, Published: t0}}))(t))
 	if len(got) != 1 || got[0].Title != want {
 		t.Fatalf("saved %+v", got)
 	}
@@ -943,9 +994,11 @@ func testArticlesLargeBatch(t *testing.T, db *store.DB) {
 		batch = append(batch, article("s", fmt.Sprint(k), fmt.Sprintf("https://l.example/%d", k), fmt.Sprintf("text %d", k), t0))
 	}
 	for range 3 {
-		batch = append(batch, digest.Article{SourceID: "s", Title: "no keys", Published: t0})
+		// No URL, GUID, title or text: nothing identifies them, so none
+		// is a repeat of another.
+		batch = append(batch, digest.Article{SourceID: "s", Published: t0})
 	}
-	got := get(db.SaveArticles(ctx, batch))(t)
+	got := fresh(get(db.SaveArticles(ctx, batch))(t))
 	if len(got) != 203 {
 		t.Fatalf("saved %d, want 203", len(got))
 	}

@@ -17,12 +17,12 @@ type MemStore struct {
 	mu       sync.Mutex
 	states   map[string]digest.SourceState
 	articles int
-	seen     map[string]bool
+	seen     map[string]int64 // key → article ID
 }
 
 // NewMemStore returns an empty store.
 func NewMemStore() *MemStore {
-	return &MemStore{states: map[string]digest.SourceState{}, seen: map[string]bool{}}
+	return &MemStore{states: map[string]digest.SourceState{}, seen: map[string]int64{}}
 }
 
 // SourceState returns the saved state, or a zero one.
@@ -43,22 +43,27 @@ func (m *MemStore) SaveSourceState(_ context.Context, st digest.SourceState) err
 }
 
 // SaveArticles keeps articles not seen before by URL or content hash.
-func (m *MemStore) SaveArticles(_ context.Context, as []digest.Article) ([]digest.Article, error) {
+func (m *MemStore) SaveArticles(_ context.Context, as []digest.Article) ([]digest.Saved, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []digest.Article
-	for _, a := range as {
+	out := make([]digest.Saved, len(as))
+	for i, a := range as {
 		key := a.URL
 		if key == "" {
 			key = a.ContentHash
 		}
-		if m.seen[key] {
+		out[i].Article = a
+		if id, ok := m.seen[key]; ok {
+			out[i].DuplicateOf, out[i].Key = id, digest.DuplicateURL
+			if a.URL == "" {
+				out[i].Key = digest.DuplicateContent
+			}
 			continue
 		}
-		m.seen[key] = true
 		m.articles++
-		a.ID = int64(m.articles)
-		out = append(out, a)
+		m.seen[key] = int64(m.articles)
+		out[i].Article.ID = int64(m.articles)
+		out[i].New = true
 	}
 	return out, nil
 }

@@ -1,0 +1,55 @@
+package digest_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+func TestIdentityKey(t *testing.T) {
+	body := strings.Repeat("Peru set a 12% anti-dumping duty on rice from Chile for five years. ", 3)
+	base := digest.Article{SourceID: "f", URL: "https://a.example/1", Title: "Peru sets 12% duty on Chilean rice", Text: body}
+	with := func(f func(a *digest.Article)) digest.Article {
+		a := base
+		f(&a)
+		return a
+	}
+	key := digest.IdentityKey(base)
+	if key == "" {
+		t.Fatal("a long text has no identity key")
+	}
+	tests := []struct {
+		name string
+		a    digest.Article
+		same bool
+	}{
+		{"another link and source", with(func(a *digest.Article) { a.URL, a.SourceID = "https://b.example/2", "g" }), true},
+		{"spacing, punctuation and case", with(func(a *digest.Article) { a.Title = "PERU sets 12 % duty on Chilean rice!"; a.Text = "  " + strings.ReplaceAll(body, " ", "  ") + "\n" }), true},
+		{"another title", with(func(a *digest.Article) { a.Title = "Peru sets 12% duty on Japanese rice" }), false},
+		{"another text", with(func(a *digest.Article) { a.Text = strings.ReplaceAll(body, "Chile", "Japan") }), false},
+	}
+	for _, tt := range tests {
+		if got := digest.IdentityKey(tt.a) == key; got != tt.same {
+			t.Errorf("%s: same identity = %v, want %v", tt.name, got, tt.same)
+		}
+	}
+	// Placeholder bodies identify nothing when a link or GUID does.
+	short := digest.Article{SourceID: "f", URL: "https://a.example/1", Title: "A", Text: "Something new here"}
+	if k := digest.IdentityKey(short); k != "" {
+		t.Errorf("short text with a link has identity key %q", k)
+	}
+	if k := digest.IdentityKey(digest.Article{SourceID: "f", GUID: "tag:1", Text: "Something new here"}); k != "" {
+		t.Errorf("short text with a GUID has identity key %q", k)
+	}
+	// Without link or GUID, a short item is identified within its source.
+	a := digest.Article{SourceID: "f", Title: "A", Text: "Something new here"}
+	b := a
+	b.SourceID = "g"
+	if ka, kb := digest.IdentityKey(a), digest.IdentityKey(b); ka == "" || ka == kb {
+		t.Errorf("keyless short items: %q in one source, %q in another", ka, kb)
+	}
+	if k := digest.IdentityKey(digest.Article{SourceID: "f"}); k != "" {
+		t.Errorf("an empty article has identity key %q", k)
+	}
+}
