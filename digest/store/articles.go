@@ -152,27 +152,39 @@ func (db *DB) insertArticles(ctx context.Context, tx *sql.Tx, articles []digest.
 // INSERT skipped, from one query for the stored rows sharing a URL, a GUID
 // or an identity key with them.
 func (db *DB) findDuplicates(ctx context.Context, tx *sql.Tx, articles []digest.Article, idents []string, idx []int, out []digest.Saved) error {
-	var conds []string
+	var q strings.Builder
+	q.WriteString("SELECT id, source_id, guid, url, identity_key FROM articles WHERE ")
 	var args []any
+	or := func() {
+		if len(args) > 0 {
+			q.WriteString(" OR ")
+		}
+	}
 	for _, i := range idx {
 		if out[i].New {
 			continue
 		}
 		a := articles[i]
 		if a.URL != "" {
-			conds, args = append(conds, "url = ?"), append(args, a.URL)
+			or()
+			q.WriteString("url = ?")
+			args = append(args, a.URL)
 		}
 		if a.GUID != "" {
-			conds, args = append(conds, "(source_id = ? AND guid = ?)"), append(args, a.SourceID, a.GUID)
+			or()
+			q.WriteString("(source_id = ? AND guid = ?)")
+			args = append(args, a.SourceID, a.GUID)
 		}
 		if idents[i] != "" {
-			conds, args = append(conds, "identity_key = ?"), append(args, idents[i])
+			or()
+			q.WriteString("identity_key = ?")
+			args = append(args, idents[i])
 		}
 	}
-	if len(conds) == 0 {
+	if len(args) == 0 {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, db.q("SELECT id, source_id, guid, url, identity_key FROM articles WHERE "+strings.Join(conds, " OR ")), args...)
+	rows, err := tx.QueryContext(ctx, db.q(q.String()), args...)
 	if err != nil {
 		return fmt.Errorf("find stored duplicates: %w", err)
 	}
