@@ -25,7 +25,10 @@ func TestIdentityKey(t *testing.T) {
 		same bool
 	}{
 		{"another link and source", with(func(a *digest.Article) { a.URL, a.SourceID = "https://b.example/2", "g" }), true},
-		{"spacing, punctuation and case", with(func(a *digest.Article) { a.Title = "PERU sets 12 % duty on Chilean rice!"; a.Text = "  " + strings.ReplaceAll(body, " ", "  ") + "\n" }), true},
+		{"spacing, punctuation and case", with(func(a *digest.Article) {
+			a.Title = "PERU sets 12 % duty on Chilean rice!"
+			a.Text = "  " + strings.ReplaceAll(body, " ", "  ") + "\n"
+		}), true},
 		{"another title", with(func(a *digest.Article) { a.Title = "Peru sets 12% duty on Japanese rice" }), false},
 		{"another text", with(func(a *digest.Article) { a.Text = strings.ReplaceAll(body, "Chile", "Japan") }), false},
 	}
