@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -149,19 +150,37 @@ func (db *DB) SubscriberByEmail(ctx context.Context, email string) (digest.Subsc
 // Subscribers returns up to limit subscribers (all when limit <= 0) with
 // ID > afterID in ID order, with the given status (any when empty).
 func (db *DB) Subscribers(ctx context.Context, status digest.SubscriberStatus, afterID int64, limit int) ([]digest.Subscriber, error) {
+	return db.ListSubscribers(ctx, digest.SubscriberFilter{Status: status, AfterID: afterID, Limit: limit})
+}
+
+// ListSubscribers returns the subscribers f selects, in ID order. A topic
+// matches subscribers who chose it by its canonical name; those with no
+// topics (who get every topic) are not listed under each one.
+func (db *DB) ListSubscribers(ctx context.Context, f digest.SubscriberFilter) ([]digest.Subscriber, error) {
 	query := "SELECT " + subscriberCols + " FROM subscribers WHERE id > ?"
-	args := []any{afterID}
-	if status != "" {
+	args := []any{f.AfterID}
+	if f.Status != "" {
 		query += " AND status = ?"
-		args = append(args, status)
+		args = append(args, f.Status)
+	}
+	if f.Topic != "" {
+		// topics is a JSON list: the quoted name is a whole element.
+		query += ` AND topics LIKE ? ESCAPE '\'`
+		quoted, _ := json.Marshal(f.Topic) // a string always marshals
+		args = append(args, "%"+likeEscape(string(quoted))+"%")
 	}
 	query += " ORDER BY id LIMIT ?"
-	args = append(args, limitArg(limit))
+	args = append(args, limitArg(f.Limit))
 	out, err := queryAll(ctx, db.run, db.q(query), scanSubscriber, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list subscribers: %w", err)
 	}
 	return out, nil
+}
+
+// likeEscape escapes LIKE's wildcards and its escape character.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
 }
 
 // SetSubscriberStatus sets the status; digest.ErrNotFound when absent.
