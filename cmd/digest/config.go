@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/api"
 	"github.com/tradedigest/tradedigest/digest/feed"
 	"github.com/tradedigest/tradedigest/digest/rank"
 )
@@ -48,6 +49,7 @@ type Config struct {
 	SMTPPassword secret `yaml:"-"`
 	Secret       secret `yaml:"-"`
 	OpenAIKey    secret `yaml:"-"`
+	AdminToken   secret `yaml:"-"` // DIGEST_ADMIN_TOKEN: the admin API is off without it
 }
 
 // SMTPConfig is the relay; an empty URL means the .eml outbox.
@@ -263,6 +265,9 @@ func (c *Config) ApplyEnv(env envLookup) error {
 	if c.OpenAIKey, err = readSecret(env, "OPENAI_API_KEY"); err != nil {
 		return err
 	}
+	if c.AdminToken, err = readSecret(env, "DIGEST_ADMIN_TOKEN"); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -354,6 +359,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Secret != "" && len(c.Secret) < 32 {
 		return badConfig("generate one with: openssl rand -hex 32", "DIGEST_SECRET: must be at least 32 characters")
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < api.MinTokenLength {
+		return badConfig("generate one with: openssl rand -hex 32", "DIGEST_ADMIN_TOKEN: must be at least %d characters", api.MinTokenLength)
 	}
 	return nil
 }

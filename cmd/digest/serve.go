@@ -153,6 +153,10 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 		return badConfig("check DIGEST_BASE_URL and DIGEST_SECRET", "web: %v", err)
 	}
 	httpSrv := srv.HTTPServer(cfg.HTTPAddr)
+	if httpSrv.Handler, err = a.withAdmin(httpSrv.Handler, q); err != nil {
+		q.Close()
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		q.Close()

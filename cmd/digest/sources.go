@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/api"
 	"github.com/tradedigest/tradedigest/digest/feed"
 )
 
@@ -84,14 +85,7 @@ func (c *cli) sourcesRemove(ctx context.Context, args []string) error {
 	}
 	defer a.Close()
 	for _, raw := range fs.Args() {
-		src, err := normaliseSource(raw)
-		if err != nil {
-			src = raw
-		}
-		err = a.db.RemoveSource(ctx, src)
-		if errors.Is(err, digest.ErrNotFound) {
-			err = a.db.RemoveSource(ctx, raw)
-		}
+		src, err := a.removeSource(ctx, raw)
 		switch {
 		case errors.Is(err, digest.ErrNotFound):
 			return fmt.Errorf("no added source %s (sources from the config file are removed there)", raw)
@@ -101,6 +95,22 @@ func (c *cli) sourcesRemove(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.stdout, "removed %s (its articles and history stay)\n", src)
 	}
 	return nil
+}
+
+// removeSource unregisters an added source named as typed or as listed,
+// and returns the name it had in the store; digest.ErrNotFound when it was
+// not added.
+func (a *app) removeSource(ctx context.Context, raw string) (string, error) {
+	src, err := normaliseSource(raw)
+	if err != nil {
+		src = raw
+	}
+	err = a.db.RemoveSource(ctx, src)
+	if errors.Is(err, digest.ErrNotFound) {
+		src = raw
+		err = a.db.RemoveSource(ctx, raw)
+	}
+	return src, err
 }
 
 func (c *cli) sourcesList(ctx context.Context, args []string) error {
@@ -127,16 +137,9 @@ func (c *cli) sourcesCheck(ctx context.Context, args []string) error {
 	defer a.Close()
 	var rep digest.Report
 	if !*offline {
-		srcs, err := a.allSources(ctx)
-		if err != nil {
+		if rep, err = a.checkSources(ctx); err != nil {
 			return err
 		}
-		started := c.now()
-		opened := a.openSources(ctx, srcs, &rep)
-		if err := a.engine.Gather(ctx, opened, &rep); err != nil {
-			return err
-		}
-		a.saveRun(ctx, "check", started, c.now(), rep, nil)
 	}
 	if err := c.printSourceHealth(ctx, a, &rep, *asJSON); err != nil {
 		return err
@@ -149,6 +152,23 @@ func (c *cli) sourcesCheck(ctx context.Context, args []string) error {
 	return nil
 }
 
+// checkSources fetches every source now (conditionally) and keeps the
+// run's report.
+func (a *app) checkSources(ctx context.Context) (digest.Report, error) {
+	var rep digest.Report
+	srcs, err := a.allSources(ctx)
+	if err != nil {
+		return rep, err
+	}
+	started := a.engine.Now()
+	opened := a.openSources(ctx, srcs, &rep)
+	if err := a.engine.Gather(ctx, opened, &rep); err != nil {
+		return rep, err
+	}
+	a.saveRun(ctx, "check", started, a.engine.Now(), rep, nil)
+	return rep, nil
+}
+
 func countFailed(rep digest.Report) int {
 	n := 0
 	for _, s := range rep.Sources {
@@ -159,26 +179,48 @@ func countFailed(rep digest.Report) int {
 	return n
 }
 
-type sourceHealth struct {
-	Source              string    `json:"source"`
-	LastSuccess         time.Time `json:"last_success,omitzero"`
-	LastAttempt         time.Time `json:"last_attempt,omitzero"`
-	ConsecutiveFailures int       `json:"consecutive_failures"`
-	LastError           string    `json:"last_error,omitempty"`
-	Articles            int       `json:"articles_this_check"`
-	NotModified         bool      `json:"not_modified,omitempty"`
-}
+// sourceHealth is one row of `sources list|check` and of the admin API.
+type sourceHealth = api.SourceHealth
 
-// printSourceHealth prints one row per known source: configured, added,
-// and any expanded from OPML files or directories seen in the store.
+// printSourceHealth prints one row per known source (see sourceHealth).
 func (c *cli) printSourceHealth(ctx context.Context, a *app, rep *digest.Report, asJSON bool) error {
-	srcs, err := a.allSources(ctx)
+	rows, err := a.sourceHealth(ctx, rep)
 	if err != nil {
 		return err
 	}
+	if asJSON {
+		if rows == nil {
+			rows = []sourceHealth{}
+		}
+		return json.NewEncoder(c.stdout).Encode(rows)
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(c.stdout, "no sources: add some with 'digest sources add URL|FILE|DIR' or in the config file")
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tLAST SUCCESS\tFAILURES\tLAST ERROR")
+	for _, r := range rows {
+		last := "never"
+		if !r.LastSuccess.IsZero() {
+			last = r.LastSuccess.Local().Format("2006-01-02 15:04")
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", r.Source, last, r.ConsecutiveFailures, oneLine(r.LastError, 70))
+	}
+	return tw.Flush()
+}
+
+// sourceHealth returns one row per known source: configured, added, and
+// any expanded from OPML files or directories seen in the store; rep, when
+// given, adds what a check just fetched.
+func (a *app) sourceHealth(ctx context.Context, rep *digest.Report) ([]sourceHealth, error) {
+	srcs, err := a.allSources(ctx)
+	if err != nil {
+		return nil, err
+	}
 	states, err := a.db.SourceStates(ctx)
 	if err != nil {
-		return fmt.Errorf("read source states: %w", err)
+		return nil, fmt.Errorf("read source states: %w", err)
 	}
 	byID := map[string]digest.SourceState{}
 	for _, st := range states {
@@ -219,26 +261,7 @@ func (c *cli) printSourceHealth(ctx context.Context, a *app, rep *digest.Report,
 	for _, st := range states {
 		add(st.SourceID)
 	}
-	if asJSON {
-		if rows == nil {
-			rows = []sourceHealth{}
-		}
-		return json.NewEncoder(c.stdout).Encode(rows)
-	}
-	if len(rows) == 0 {
-		fmt.Fprintln(c.stdout, "no sources: add some with 'digest sources add URL|FILE|DIR' or in the config file")
-		return nil
-	}
-	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tLAST SUCCESS\tFAILURES\tLAST ERROR")
-	for _, r := range rows {
-		last := "never"
-		if !r.LastSuccess.IsZero() {
-			last = r.LastSuccess.Local().Format("2006-01-02 15:04")
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", r.Source, last, r.ConsecutiveFailures, oneLine(r.LastError, 70))
-	}
-	return tw.Flush()
+	return rows, nil
 }
 
 func (c *cli) cmdExtract(ctx context.Context, args []string) error {

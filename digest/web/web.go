@@ -346,9 +346,13 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// logRequests logs one line per request. It logs the path only: the query
-// string carries tokens, which must never reach the logs.
-func (s *Server) logRequests(next http.Handler) http.Handler {
+// logRequests logs one line per request (see LogRequests).
+func (s *Server) logRequests(next http.Handler) http.Handler { return LogRequests(s.log, next) }
+
+// LogRequests logs one line per request served by next. It logs the path
+// only: the query string carries tokens, which must never reach the logs
+// (nor do headers, such as an admin API's Authorization).
+func LogRequests(log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -357,7 +361,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		if sw.status >= 500 {
 			level = slog.LevelWarn
 		}
-		s.log.Log(r.Context(), level, "http request",
+		log.Log(r.Context(), level, "http request",
 			"method", r.Method, "path", r.URL.Path, "status", sw.status,
 			"bytes", sw.bytes, "duration_ms", time.Since(start).Milliseconds())
 	})
