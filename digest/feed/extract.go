@@ -93,7 +93,7 @@ func extractPage(body []byte, pageURL, contentType string, clean func(string) st
 	}
 	p := Page{
 		Title: collapseSpace(res.Metadata.Title),
-		Date:  res.Metadata.Date,
+		Date:  pageDate(doc, res.Metadata.Date),
 		Text:  clean(contentText(res)),
 	}
 	p.Text = dropLeadingTitle(p.Text, p.Title)

@@ -449,9 +449,6 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string) ([]di
 			Published:  d.t,
 			FetchedAt:  now,
 		}
-		if a.Published.IsZero() {
-			a.Published = now
-		}
 		if link := itemLink(it); link != "" {
 			if baseURL != nil {
 				if u, err := baseURL.Parse(link); err == nil {
@@ -477,6 +474,9 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string) ([]di
 	warns = append(warns, f.fillShort(ctx, arts)...)
 	for i := range arts {
 		arts[i].ContentHash = digest.ContentHash(arts[i].Text)
+		if arts[i].Published.IsZero() {
+			arts[i].Published = now
+		}
 	}
 	return arts, warns
 }
@@ -518,6 +518,13 @@ func (f *Feed) fillShort(ctx context.Context, arts []digest.Article) []string {
 			}
 			if utf8.RuneCountInString(page.Text) > utf8.RuneCountInString(a.Text) {
 				a.Text = page.Text
+			}
+			// The page's time stands in for a missing item date, and
+			// refines a bare day (a date-only feed field read as
+			// midnight) when it falls on that day.
+			if pd := plausibleDate(page.Date, f.opts.Now()); !pd.IsZero() &&
+				(a.Published.IsZero() || (a.Published.Equal(a.Published.Truncate(24*time.Hour)) && onDay(pd, a.Published))) {
+				a.Published = pd.UTC()
 			}
 		}()
 	}

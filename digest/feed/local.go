@@ -81,7 +81,7 @@ func readArticleFile(path string, opts Options) (digest.Article, error) {
 		if err != nil {
 			return digest.Article{}, fmt.Errorf("read article %q: %w", path, err)
 		}
-		a = digest.Article{Title: p.Title, URL: p.CanonicalURL, Text: p.Text, Published: p.Date, SourceName: p.SourceName}
+		a = digest.Article{Title: p.Title, URL: p.CanonicalURL, Text: p.Text, Published: plausibleDate(p.Date, opts.Now()), SourceName: p.SourceName}
 		if a.Title == "" {
 			a.Title = deriveTitle(a.Text)
 		}

@@ -189,7 +189,7 @@ func TestReadArticleFile(t *testing.T) {
 		}
 		return p
 	}
-	now := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	now := time.Date(2026, 2, 11, 0, 0, 0, 0, time.UTC)
 	opts := Options{Now: func() time.Time { return now }}
 
 	t.Run("txt uses mtime", func(t *testing.T) {
@@ -202,6 +202,15 @@ func TestReadArticleFile(t *testing.T) {
 		}
 		if a.ContentHash != digest.ContentHash("Body of the article.") {
 			t.Errorf("ContentHash does not match the text")
+		}
+	})
+	t.Run("html dated years ahead uses mtime", func(t *testing.T) {
+		a, err := readArticleFile(write("c.html", strings.Replace(articleHTML, "2026-02-10T08:00:00Z", "2036-02-10T08:00:00Z", 1)), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !a.Published.Equal(mtime) {
+			t.Errorf("Published %v, want the file's mtime %v", a.Published, mtime)
 		}
 	})
 	t.Run("html", func(t *testing.T) {
@@ -218,8 +227,8 @@ func TestReadArticleFile(t *testing.T) {
 		if a.SourceName != "Example Wire" {
 			t.Errorf("SourceName %q", a.SourceName)
 		}
-		if !a.Published.Equal(time.Date(2026, 2, 10, 0, 0, 0, 0, time.UTC)) && !a.Published.Equal(time.Date(2026, 2, 10, 8, 0, 0, 0, time.UTC)) {
-			t.Errorf("Published %v, want 2026-02-10", a.Published)
+		if !a.Published.Equal(time.Date(2026, 2, 10, 8, 0, 0, 0, time.UTC)) {
+			t.Errorf("Published %v, want the page's published_time 2026-02-10 08:00 UTC", a.Published)
 		}
 		if !strings.Contains(a.Text, "Dock workers") || strings.Contains(a.Text, "Subscribe") || strings.Contains(a.Text, "Home | World") {
 			t.Errorf("Text %q", a.Text)
