@@ -27,6 +27,9 @@ type Article struct {
 	FetchedAt  time.Time
 	// ContentHash is the hex SHA-256 of the normalised text (see ContentHash).
 	ContentHash string
+	// Language is the ISO 639-1 code of the text's language ("de"), empty
+	// when unknown.
+	Language string
 }
 
 // Story is one news event, possibly reported by several outlets.

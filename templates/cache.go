@@ -75,6 +75,7 @@ func (c *storyCache) key(st digest.Story, tz string) uint64 {
 		str(a.Title)
 		num(a.Published.UnixNano())
 		num(int64(boolInt(a.Published.IsZero())))
+		str(a.Language)
 	}
 	// The lead's text stands in for an empty summary; only its first bytes
 	// can reach the message.

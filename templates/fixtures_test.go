@@ -70,7 +70,7 @@ func fixtureEdition() digest.Edition {
 			},
 			{
 				Articles: []digest.Article{
-					{SourceName: "", Title: "Quarterly steel quota allocations published", Published: fixtureDay.Add(-7 * time.Hour)},
+					{SourceName: "", Title: "Quarterly steel quota allocations published", Published: fixtureDay.Add(-7 * time.Hour), Language: "de"},
 				},
 				Summary: digest.Summary{
 					Backend: "stub",

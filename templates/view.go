@@ -41,20 +41,23 @@ type View struct {
 
 // StoryView is one story as the templates see it.
 type StoryView struct {
-	Number     int
-	Headline   string
-	URL        string   // lead article's http(s) URL; empty: no link
-	Source     string   // lead outlet name, else the URL's host
-	Date       string   // "27 Nov 2026, 06:10 UTC"; empty when unknown
-	Marker     string   // how the summary was made
-	Meta       []string // date, outlet, marker: the parts present
-	MetaLine   string   // Meta joined with " · "
-	Label      string   // "1.  ", the number padded for the text part
-	Paragraphs []string
-	KeyPoints  []string
-	Also       []Link // other outlets, deduplicated, at most maxAlso
-	AlsoMore   int    // outlets beyond maxAlso
-	AlsoNames  string // "Outlet A, Outlet B and 2 more"
+	Number   int
+	Headline string
+	// LanguageNote is "(in German)" when the lead article is not in
+	// English, empty when it is or its language is unknown.
+	LanguageNote string
+	URL          string   // lead article's http(s) URL; empty: no link
+	Source       string   // lead outlet name, else the URL's host
+	Date         string   // "27 Nov 2026, 06:10 UTC"; empty when unknown
+	Marker       string   // how the summary was made
+	Meta         []string // date, outlet, marker: the parts present
+	MetaLine     string   // Meta joined with " · "
+	Label        string   // "1.  ", the number padded for the text part
+	Paragraphs   []string
+	KeyPoints    []string
+	Also         []Link // other outlets, deduplicated, at most maxAlso
+	AlsoMore     int    // outlets beyond maxAlso
+	AlsoNames    string // "Outlet A, Outlet B and 2 more"
 
 	key uint64 // story cache key; 0 when not cached
 }
@@ -167,6 +170,11 @@ func storyView(st digest.Story, loc *time.Location) StoryView {
 	}
 	if sv.Source == "" && sv.URL != "" {
 		sv.Source = hostOf(sv.URL)
+	}
+	if lead.Language != "en" {
+		if name := digest.LanguageName(lead.Language); name != "" {
+			sv.LanguageNote = "(in " + name + ")"
+		}
 	}
 	if t := st.Published(); !t.IsZero() {
 		sv.Date = t.In(loc).Format("2 Jan 2006, 15:04 MST")

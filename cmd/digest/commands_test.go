@@ -157,6 +157,25 @@ func TestPreviewAndExtract(t *testing.T) {
 		!strings.HasPrefix(page["canonical_url"].(string), "https://meridiantrade.example.net/") || strings.Contains(page["canonical_url"].(string), "utm_") {
 		t.Fatalf("extract page = %v", page)
 	}
+	if page["language"] != "en" {
+		t.Errorf("extract --json language = %v, want en", page["language"])
+	}
+
+	// A wire story saved as plain text ends in the publisher's appeal:
+	// extract shows the story without it, and its language.
+	wire := filepath.Join(dir, "wire.txt")
+	story := "SHANGHAI (AP) — Dozens of container ships waited outside Shanghai on Monday as a backlog built up after a week of storms.\n\n" +
+		"Shipping lines said delays could last into next month. In a time of both misinformation and too much information, quality journalism is more crucial than ever. By subscribing, you can help us get the story right.\n"
+	if err := os.WriteFile(wire, []byte(story), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errs = runCLI(t, env, "extract", wire)
+	if code != 0 || !strings.Contains(stdout, "Language: English (en)") || !strings.Contains(stdout, "could last into next month.") {
+		t.Fatalf("extract wire.txt: %d %s %s", code, stdout, errs)
+	}
+	if strings.Contains(stdout, "quality journalism") || strings.Contains(stdout, "By subscribing") {
+		t.Errorf("extract kept the wire story's appeal:\n%s", stdout)
+	}
 }
 
 func TestHealthcheck(t *testing.T) {

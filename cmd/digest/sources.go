@@ -288,14 +288,18 @@ func (c *cli) cmdExtract(ctx context.Context, args []string) error {
 	if *asJSON {
 		return json.NewEncoder(c.stdout).Encode(map[string]any{
 			"title": page.Title, "date": page.Date, "canonical_url": page.CanonicalURL,
-			"source": page.SourceName, "text": page.Text,
+			"source": page.SourceName, "language": page.Language, "text": page.Text,
 		})
+	}
+	lang := "unknown"
+	if page.Language != "" {
+		lang = strings.TrimSpace(digest.LanguageName(page.Language) + " (" + page.Language + ")")
 	}
 	date := "unknown"
 	if !page.Date.IsZero() {
 		date = page.Date.Format(time.RFC3339)
 	}
-	fmt.Fprintf(c.stdout, "Title:  %s\nDate:   %s\nURL:    %s\nSource: %s\nWords:  %d\n\n%s\n",
-		page.Title, date, page.CanonicalURL, page.SourceName, len(strings.Fields(page.Text)), page.Text)
+	fmt.Fprintf(c.stdout, "Title:    %s\nDate:     %s\nURL:      %s\nSource:   %s\nLanguage: %s\nWords:    %d\n\n%s\n",
+		page.Title, date, page.CanonicalURL, page.SourceName, lang, len(strings.Fields(page.Text)), page.Text)
 	return nil
 }

@@ -96,13 +96,14 @@ var boilerplate = []boilerRule{
 // maxRuleLen is the longest line any rule may drop.
 const maxRuleLen = 400
 
-// Clean removes boilerplate from article text: subscription and donation
-// appeals, newsletter prompts, read-more and share lines, photo credits,
-// cookie notices, "click here" lines, social handles, republication notes
-// and copyright lines. It works line by line and keeps every other line,
-// so it never shortens a news paragraph. Paragraphs are separated by "\n\n"
-// in the result, whitespace within a line is collapsed, and lines are
-// trimmed.
+// Clean removes boilerplate from article text: subscription, donation,
+// membership, paywall and app-download appeals in English, German, French
+// and Spanish, wherever they stand (see dropAppeals), newsletter prompts,
+// read-more and share lines, photo credits, cookie notices, "click here"
+// lines, social handles, republication notes and copyright lines. It works
+// line by line, and within a line drops only appeal sentences, so it never
+// shortens a news sentence. Paragraphs are separated by "\n\n" in the
+// result, whitespace within a line is collapsed, and lines are trimmed.
 func Clean(text string) string {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", "\n")
@@ -110,7 +111,9 @@ func Clean(text string) string {
 	for _, para := range splitParagraphs(text) {
 		var kept []string
 		for _, line := range strings.Split(para, "\n") {
-			line = collapseSpace(line)
+			// Appeal sentences go first, so that a news sentence
+			// sharing their line is judged on its own.
+			line = dropAppeals(collapseSpace(line))
 			if line == "" || isBoilerplate(line) {
 				continue
 			}

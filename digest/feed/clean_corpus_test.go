@@ -31,7 +31,7 @@ func TestClean_KeepsNewsParagraphs(t *testing.T) {
 				continue
 			}
 			lines++
-			if isBoilerplate(line) && !appeals[line] {
+			if (isBoilerplate(line) || dropAppeals(line) != line) && !appeals[line] {
 				dropped++
 				t.Errorf("%s: Clean drops a news line: %q", tp.ID[:8], line)
 			}

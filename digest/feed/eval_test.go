@@ -2,6 +2,7 @@ package feed
 
 import (
 	"fmt"
+	"github.com/tradedigest/tradedigest/digest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -60,7 +61,9 @@ func TestEval_Extraction(t *testing.T) {
 	var raw []exteval.ShingleScore
 	for _, p := range pages {
 		page, err := extractEvalPage(p, Clean)
-		results = append(results, exteval.Score(p, page.Text, err))
+		res := exteval.Score(p, page.Text, err)
+		res.Language = page.Language
+		results = append(results, res)
 		if p.Set == exteval.Scrapinghub {
 			if rp, err := extractEvalPage(p, plainParagraphs); err == nil {
 				raw = append(raw, exteval.ScrapinghubShingles(p.Reference, rp.Text))
@@ -76,6 +79,7 @@ func TestEval_Extraction(t *testing.T) {
 	if fails := exteval.Failures(results, 0.9); len(fails) > 0 {
 		t.Logf("%d pages fail a string or score F1 < 0.9:\n%s", len(fails), strings.Join(fails, "\n"))
 	}
+	evalFeedTexts(t)
 	for _, r := range rows {
 		if r.Set == exteval.Scrapinghub && r.Lang == "all" && r.ScrapinghubPRF.F1 < scrapinghubFloor {
 			t.Errorf("scrapinghub F1 %.3f below the floor %.3f", r.ScrapinghubPRF.F1, scrapinghubFloor)
@@ -124,4 +128,94 @@ func logScrapinghubBaselines(t *testing.T) {
 		lines = append(lines, "  "+n+": "+fmtPRF(exteval.CorpusPRF(scores[n])))
 	}
 	t.Logf("scrapinghub reference extractors:\n%s", strings.Join(lines, "\n"))
+}
+
+// evalFeedTexts scores what applies to the feeds corpus, whose items have
+// text but no reference: the language recorded per item against the
+// feed's declared <language> (as gathered, and from the text alone), and
+// the lines Clean removes from item texts, printed for inspection.
+func evalFeedTexts(t *testing.T) {
+	dir := testutil.CorpusDir(t, "feeds")
+	files, err := filepath.Glob(filepath.Join(dir, "news", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	type tally struct{ items, gathered, textOnly int }
+	byLang := map[string]*tally{}
+	removed := map[string]int{}
+	items, changed := 0, 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fd, _, err := parseFeed(data, "")
+		if err != nil {
+			continue
+		}
+		res, err := NewFeed(f, Options{ShortText: -1}).Fetch(t.Context(), digest.SourceState{})
+		if err != nil {
+			continue
+		}
+		declared := primaryLanguage(fd.Language)
+		for _, a := range res.Articles {
+			if declared != "" {
+				tl := byLang[declared]
+				if tl == nil {
+					tl = &tally{}
+					byLang[declared] = tl
+				}
+				tl.items++
+				if a.Language == declared {
+					tl.gathered++
+				}
+				if detectLanguage(a.Title+"\n\n"+a.Text, "") == declared {
+					tl.textOnly++
+				}
+			}
+		}
+		for _, it := range fd.Items {
+			raw := HTMLToText(firstNonEmpty(it.Content, it.Description))
+			items++
+			cleaned := Clean(raw)
+			if cleaned == plainParagraphs(raw) {
+				continue
+			}
+			changed++
+			for _, line := range strings.Split(raw, "\n") {
+				if line = collapseSpace(line); line != "" && !strings.Contains(cleaned, line) {
+					removed[filepath.Base(f)+": "+oneLine(line, 140)]++
+				}
+			}
+		}
+	}
+	langs := make([]string, 0, len(byLang))
+	for l := range byLang {
+		langs = append(langs, l)
+	}
+	sort.Slice(langs, func(i, j int) bool { return byLang[langs[i]].items > byLang[langs[j]].items })
+	var b strings.Builder
+	var all tally
+	for _, l := range langs {
+		tl := byLang[l]
+		all.items, all.gathered, all.textOnly = all.items+tl.items, all.gathered+tl.gathered, all.textOnly+tl.textOnly
+		fmt.Fprintf(&b, "  %s: %d items, language as gathered %d, from the text alone %d\n", l, tl.items, tl.gathered, tl.textOnly)
+	}
+	t.Logf("feeds: item language against the feed's <language>: %d items, as gathered %d (%.1f%%), from the text alone %d (%.1f%%)\n%s",
+		all.items, all.gathered, 100*float64(all.gathered)/float64(max(all.items, 1)), all.textOnly, 100*float64(all.textOnly)/float64(max(all.items, 1)), b.String())
+	lines := make([]string, 0, len(removed))
+	total := 0
+	for l, n := range removed {
+		lines = append(lines, fmt.Sprintf("%3d× %s", n, l))
+		total += n
+	}
+	sort.Strings(lines)
+	t.Logf("feeds: Clean changed %d of %d item texts; lines removed (%d, %d distinct):\n%s", changed, items, total, len(lines), strings.Join(lines, "\n"))
+}
+
+func oneLine(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }

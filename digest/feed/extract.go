@@ -23,7 +23,10 @@ type Page struct {
 	Date         time.Time `json:"date"`
 	CanonicalURL string    `json:"canonical_url,omitempty"`
 	SourceName   string    `json:"source_name"`
-	Text         string    `json:"text"`
+	// Language is the ISO 639-1 code of the text's language, "" when
+	// unknown.
+	Language string `json:"language"`
+	Text     string `json:"text"`
 }
 
 // Extract reads one article page (an http(s) URL, fetched through the
@@ -53,7 +56,7 @@ func Extract(ctx context.Context, target string, opts Options) (Page, error) {
 	if err != nil {
 		return Page{}, fmt.Errorf("extract: %w", err)
 	}
-	return Page{Title: a.Title, Date: a.Published, CanonicalURL: a.URL, SourceName: a.SourceName, Text: a.Text}, nil
+	return Page{Title: a.Title, Date: a.Published, CanonicalURL: a.URL, SourceName: a.SourceName, Language: a.Language, Text: a.Text}, nil
 }
 
 const acceptHTML = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"
@@ -97,6 +100,7 @@ func extractPage(body []byte, pageURL, contentType string, clean func(string) st
 		Text:  clean(contentText(res)),
 	}
 	p.Text = dropLeadingTitle(p.Text, p.Title)
+	p.Language = detectLanguage(p.Title+"\n\n"+p.Text, declaredLanguage(doc))
 	canon := res.Metadata.URL
 	if canon != "" && base != nil {
 		if u, err := base.Parse(canon); err == nil {

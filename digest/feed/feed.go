@@ -477,6 +477,9 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string) ([]di
 		if arts[i].Published.IsZero() {
 			arts[i].Published = now
 		}
+		if arts[i].Language == "" {
+			arts[i].Language = detectLanguage(arts[i].Title+"\n\n"+arts[i].Text, fd.Language)
+		}
 	}
 	return arts, warns
 }
@@ -518,6 +521,7 @@ func (f *Feed) fillShort(ctx context.Context, arts []digest.Article) []string {
 			}
 			if utf8.RuneCountInString(page.Text) > utf8.RuneCountInString(a.Text) {
 				a.Text = page.Text
+				a.Language = page.Language
 			}
 			// The page's time stands in for a missing item date, and
 			// refines a bare day (a date-only feed field read as

@@ -81,7 +81,7 @@ func readArticleFile(path string, opts Options) (digest.Article, error) {
 		if err != nil {
 			return digest.Article{}, fmt.Errorf("read article %q: %w", path, err)
 		}
-		a = digest.Article{Title: p.Title, URL: p.CanonicalURL, Text: p.Text, Published: plausibleDate(p.Date, opts.Now()), SourceName: p.SourceName}
+		a = digest.Article{Title: p.Title, URL: p.CanonicalURL, Text: p.Text, Published: plausibleDate(p.Date, opts.Now()), SourceName: p.SourceName, Language: p.Language}
 		if a.Title == "" {
 			a.Title = deriveTitle(a.Text)
 		}
@@ -139,6 +139,7 @@ func ParseText(s string) digest.Article {
 	if a.Title == "" {
 		a.Title = deriveTitle(a.Text)
 	}
+	a.Language = detectLanguage(a.Title+"\n\n"+a.Text, "")
 	return a
 }
 
@@ -244,7 +245,7 @@ func stripDateline(s string) string {
 }
 
 // ParseMarkdown reads a Markdown article: optional front matter (title,
-// date, url, source), a "# Heading" as the title, and the body with its
+// date, url, source, lang), a "# Heading" as the title, and the body with its
 // Markdown syntax stripped to text.
 func ParseMarkdown(s string) digest.Article {
 	s = strings.TrimPrefix(strings.ReplaceAll(s, "\r\n", "\n"), "\ufeff")
@@ -260,6 +261,7 @@ func ParseMarkdown(s string) digest.Article {
 		}
 	}
 	a.SourceName = collapseSpace(unquote(firstNonEmpty(fm["source"], fm["site"], fm["publisher"])))
+	declared := unquote(firstNonEmpty(fm["lang"], fm["language"]))
 
 	var paras []string
 	var cur []string
@@ -327,6 +329,7 @@ func ParseMarkdown(s string) digest.Article {
 	if a.Title == "" {
 		a.Title = deriveTitle(a.Text)
 	}
+	a.Language = detectLanguage(a.Title+"\n\n"+a.Text, declared)
 	return a
 }
 

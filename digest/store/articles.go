@@ -14,7 +14,7 @@ import (
 	"github.com/tradedigest/tradedigest/digest"
 )
 
-const articleCols = "id, source_id, source_name, guid, url, title, body, published, fetched_at, content_hash"
+const articleCols = "id, source_id, source_name, guid, url, title, body, published, fetched_at, content_hash, language"
 
 // SaveArticles stores the articles not already known by canonical URL, GUID
 // within their source, or identity key (digest.IdentityKey: title and a
@@ -41,7 +41,7 @@ func (db *DB) SaveArticles(ctx context.Context, articles []digest.Article) ([]di
 			}
 		}
 		a.SourceID, a.SourceName, a.GUID, a.URL = clean(a.SourceID), clean(a.SourceName), clean(a.GUID), clean(a.URL)
-		a.Title, a.Text = clean(a.Title), clean(a.Text)
+		a.Title, a.Text, a.Language = clean(a.Title), clean(a.Text), clean(a.Language)
 		prepared[i] = a
 		idents[i] = digest.IdentityKey(a)
 	}
@@ -92,7 +92,7 @@ func (db *DB) SaveArticles(ctx context.Context, articles []digest.Article) ([]di
 	return out, nil
 }
 
-// articleChunk is how many articles one INSERT carries: 11 parameters each,
+// articleChunk is how many articles one INSERT carries: 12 parameters each,
 // well under SQLite's and Postgres's parameter limits, and one round trip
 // instead of a hundred.
 const articleChunk = 100
@@ -106,17 +106,17 @@ type articleKey struct{ source, guid, url, ident string }
 // databases.
 func (db *DB) insertArticles(ctx context.Context, tx *sql.Tx, articles []digest.Article, idents []string, idx []int, now time.Time, out []digest.Saved) error {
 	var q strings.Builder
-	q.WriteString(`INSERT INTO articles (source_id, source_name, guid, url, title, body, published, fetched_at, content_hash, identity_key, created_at) VALUES `)
-	args := make([]any, 0, 11*len(idx))
+	q.WriteString(`INSERT INTO articles (source_id, source_name, guid, url, title, body, published, fetched_at, content_hash, identity_key, language, created_at) VALUES `)
+	args := make([]any, 0, 12*len(idx))
 	byKey := make(map[articleKey][]int, len(idx))
 	for n, i := range idx {
 		if n > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		a := articles[i]
 		args = append(args, a.SourceID, a.SourceName, a.GUID, a.URL, a.Title, a.Text,
-			db.t(a.Published), db.t(a.FetchedAt), a.ContentHash, idents[i], db.t(now))
+			db.t(a.Published), db.t(a.FetchedAt), a.ContentHash, idents[i], a.Language, db.t(now))
 		k := articleKey{a.SourceID, a.GUID, a.URL, idents[i]}
 		byKey[k] = append(byKey[k], i)
 	}
@@ -279,7 +279,7 @@ func (db *DB) ArticlesSince(ctx context.Context, since time.Time) ([]digest.Arti
 func scanArticle(sc scanner) (digest.Article, error) {
 	var a digest.Article
 	err := sc.Scan(&a.ID, &a.SourceID, &a.SourceName, &a.GUID, &a.URL, &a.Title, &a.Text,
-		timeDest{&a.Published}, timeDest{&a.FetchedAt}, &a.ContentHash)
+		timeDest{&a.Published}, timeDest{&a.FetchedAt}, &a.ContentHash, &a.Language)
 	return a, err
 }
 

@@ -178,7 +178,7 @@ func testArticlesDedupe(t *testing.T, db *store.DB) {
 
 func testArticlesSince(t *testing.T, db *store.DB) {
 	ctx := t.Context()
-	noDate := digest.Article{SourceID: "f", URL: "https://x.example/nodate", Text: "No date given.", FetchedAt: t0.Add(3 * time.Hour)}
+	noDate := digest.Article{SourceID: "f", URL: "https://x.example/nodate", Text: "No date given.", FetchedAt: t0.Add(3 * time.Hour), Language: "de"}
 	get(db.SaveArticles(ctx, []digest.Article{
 		article("s", "3", "https://x.example/3", "third", t0.Add(2*time.Hour)),
 		article("s", "1", "https://x.example/1", "first", t0),
@@ -195,6 +195,9 @@ func testArticlesSince(t *testing.T, db *store.DB) {
 	}
 	if !got[2].Published.Equal(noDate.FetchedAt) {
 		t.Errorf("undated article published %v, want its fetch time %v", got[2].Published, noDate.FetchedAt)
+	}
+	if got[2].Language != "de" || got[0].Language != "" {
+		t.Errorf("languages %q and %q read back, want \"de\" and \"\"", got[2].Language, got[0].Language)
 	}
 }
 

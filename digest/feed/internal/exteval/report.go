@@ -18,6 +18,9 @@ type Result struct {
 	BoW, Shingle PRF
 	// SH is the scrapinghub metric (scrapinghub pages only).
 	SH ShingleScore
+	// Language is the language the extractor recorded, compared with the
+	// page's.
+	Language string
 }
 
 // Score scores text, extracted from p, against p's truth.
@@ -40,6 +43,7 @@ type Row struct {
 	Pages           int
 	// String checks, over the pages that assert strings.
 	StringPages, Pass, PassWithComments int
+	LangRight                           int // pages whose recorded language is the page's
 	StringsOK, StringsTotal             int
 	CommentFound, Comment               int
 	// Reference scores, macro-averaged over the pages with a reference.
@@ -52,6 +56,9 @@ type Row struct {
 
 func (r *Row) add(res Result) {
 	r.Pages++
+	if res.Language == res.Page.Lang {
+		r.LangRight++
+	}
 	if s := res.Strings; s.HasStrings {
 		r.StringPages++
 		if s.Pass {
@@ -141,8 +148,8 @@ func Summarise(results []Result) []Row {
 
 // WriteTable prints rows as an aligned table.
 func WriteTable(w io.Writer, rows []Row) {
-	fmt.Fprintf(w, "%-12s %-4s %-4s %5s | %-17s %-13s %-9s | %-20s %-20s | %s\n",
-		"set", "part", "lang", "pages", "pages pass", "strings", "comments", "bag-of-words P/R/F1", "4-gram P/R/F1", "scrapinghub P/R/F1")
+	fmt.Fprintf(w, "%-12s %-4s %-4s %5s | %-17s %-13s %-9s | %-20s %-20s | %-20s | %s\n",
+		"set", "part", "lang", "pages", "pages pass", "strings", "comments", "bag-of-words P/R/F1", "4-gram P/R/F1", "scrapinghub P/R/F1", "language")
 	for _, r := range rows {
 		pass, strs, com := "-", "-", "-"
 		if r.StringPages > 0 {
@@ -160,8 +167,8 @@ func WriteTable(w io.Writer, rows []Row) {
 		if r.Set == Scrapinghub {
 			scr = fmtPRF(r.ScrapinghubPRF)
 		}
-		fmt.Fprintf(w, "%-12s %-4s %-4s %5d | %-17s %-13s %-9s | %-20s %-20s | %s\n",
-			r.Set, r.Part, r.Lang, r.Pages, pass, strs, com, bow, sh, scr)
+		fmt.Fprintf(w, "%-12s %-4s %-4s %5d | %-17s %-13s %-9s | %-20s %-20s | %-20s | %d/%d\n",
+			r.Set, r.Part, r.Lang, r.Pages, pass, strs, com, bow, sh, scr, r.LangRight, r.Pages)
 	}
 }
 

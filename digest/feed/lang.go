@@ -1,0 +1,128 @@
+package feed
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/RadhiFadlillah/whatlanggo"
+	xhtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// Language detection uses whatlanggo (a trigram detector for 84 languages,
+// the one go-trafilatura links already): lingua-go was more accurate on
+// 60-character snippets but adds 131 MB to the binary and takes seconds and
+// hundreds of MB to load its models; on article-length text both were right
+// on 128 of the 130 extraction-realworld pages.
+
+// langSample is how much of a text the detector reads: enough for a
+// reliable guess, bounded so that a long article costs no more than a
+// short one.
+const langSample = 2000
+
+// minLangLetters is the fewest letters a text needs for the detector to be
+// asked; below it only a declared language counts.
+const minLangLetters = 40
+
+// detectLanguage returns the ISO 639-1 code of text's language, or "" when
+// it cannot tell. declared is what the source says ("de-DE", "en", a feed's
+// <language>, a page's <html lang>); it decides when the text is too short
+// or the detector unsure, and it is what a detector's guess must beat with
+// confidence to win.
+func detectLanguage(text, declared string) string {
+	declared = primaryLanguage(declared)
+	sample := text
+	if len(sample) > langSample {
+		cut := langSample
+		for cut > 0 && !utf8.RuneStart(sample[cut]) {
+			cut--
+		}
+		sample = sample[:cut]
+	}
+	if letters(sample) < minLangLetters {
+		return declared
+	}
+	info := whatlanggo.Detect(sample)
+	code := info.Lang.Iso6391()
+	switch {
+	case code == "":
+		return declared
+	case declared == "" || code == declared:
+		return code
+	case info.IsReliable():
+		return code
+	}
+	return declared
+}
+
+// letters counts the letters in s, stopping at minLangLetters; a Chinese,
+// Japanese or Korean character, a word or syllable of its own, counts as
+// two.
+func letters(s string) int {
+	n := 0
+	for _, r := range s {
+		if !unicode.IsLetter(r) {
+			continue
+		}
+		n++
+		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) {
+			n++
+		}
+		if n >= minLangLetters {
+			break
+		}
+	}
+	return n
+}
+
+// primaryLanguage returns the lower-case primary subtag of a language tag
+// ("de-DE" → "de", "en_US" → "en"), or "" when it is not a two-letter code.
+func primaryLanguage(tag string) string {
+	tag = strings.ToLower(strings.TrimSpace(tag))
+	if i := strings.IndexAny(tag, "-_"); i >= 0 {
+		tag = tag[:i]
+	}
+	if len(tag) != 2 || tag[0] < 'a' || tag[0] > 'z' || tag[1] < 'a' || tag[1] > 'z' {
+		return ""
+	}
+	return tag
+}
+
+// declaredLanguage is the language an HTML document declares: its <html
+// lang> (or xml:lang), else a <meta http-equiv="content-language">, else
+// og:locale.
+func declaredLanguage(doc *xhtml.Node) string {
+	var htmlLang, metaLang, ogLocale string
+	var walk func(n *xhtml.Node, depth int)
+	walk = func(n *xhtml.Node, depth int) {
+		if n.Type == xhtml.ElementNode {
+			switch n.DataAtom {
+			case atom.Html:
+				htmlLang = firstNonEmpty(attr(n, "lang"), attr(n, "xml:lang"))
+			case atom.Meta:
+				switch {
+				case strings.EqualFold(attr(n, "http-equiv"), "content-language"):
+					metaLang = attr(n, "content")
+				case strings.EqualFold(attr(n, "property"), "og:locale"):
+					ogLocale = attr(n, "content")
+				}
+			case atom.Body:
+				return
+			}
+		}
+		if depth > 3 {
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c, depth+1)
+		}
+	}
+	walk(doc, 0)
+	for _, l := range []string{htmlLang, metaLang, ogLocale} {
+		if p := primaryLanguage(l); p != "" {
+			return p
+		}
+	}
+	return ""
+}
