@@ -204,6 +204,9 @@ func (a *app) rankConfig() rank.Config {
 	if len(a.cfg.Relevance.SourceWeights) > 0 {
 		rc.SourceWeights = a.cfg.Relevance.SourceWeights
 	}
+	if a.db != nil {
+		rc.Weight = newSourceWeights(a).weight
+	}
 	return rc
 }
 
@@ -281,71 +284,6 @@ func (a *app) buildOptions() dmail.BuildOptions {
 		bo.DKIM = &dmail.DKIMConfig{Domain: a.cfg.DKIM.Domain, Selector: a.cfg.DKIM.Selector, PrivateKeyPEM: key}
 	}
 	return bo
-}
-
-// openSources expands each SRC into sources. A SRC that cannot be opened is
-// reported and skipped; the run goes on with the rest.
-func (a *app) openSources(ctx context.Context, srcs []string, rep *digest.Report) []digest.Source {
-	fo := a.feedOptions()
-	var out []digest.Source
-	for _, s := range srcs {
-		got, err := feed.Open(ctx, s, fo)
-		if err != nil {
-			a.recordOpenFailure(ctx, s, err)
-			msg := fmt.Sprintf("source %s: %v", s, err)
-			rep.Errors = append(rep.Errors, msg)
-			rep.Sources = append(rep.Sources, digest.SourceReport{ID: s, Name: s, Error: err.Error()})
-			a.log.Warn("cannot open source", "source", s, "error", err)
-			continue
-		}
-		a.recordListRead(ctx, s, got)
-		out = append(out, got...)
-	}
-	return out
-}
-
-// recordListRead marks a subscription list (an OPML file, which expands to
-// feeds with their own IDs and health) as read now, so that its own row in
-// `digest sources list` tells when it was last read instead of "never".
-func (a *app) recordListRead(ctx context.Context, src string, got []digest.Source) {
-	id, err := normaliseSource(src)
-	if err != nil {
-		return
-	}
-	for _, g := range got {
-		if g.ID() == id {
-			return // the source is itself a feed, file or directory
-		}
-	}
-	st, err := a.db.SourceState(ctx, id)
-	if err != nil {
-		return
-	}
-	now := a.engine.Now()
-	st.SourceID, st.LastAttempt, st.LastSuccess, st.LastError, st.ConsecutiveFailures = id, now, now, "", 0
-	if err := a.db.SaveSourceState(ctx, st); err != nil {
-		a.log.Error("save source state", "source", id, "error", err)
-	}
-}
-
-// recordOpenFailure counts a source that could not even be opened (a
-// missing file, an unreadable OPML list) in its health, like a failed fetch.
-func (a *app) recordOpenFailure(ctx context.Context, src string, openErr error) {
-	id, err := normaliseSource(src)
-	if err != nil {
-		id = src
-	}
-	st, err := a.db.SourceState(ctx, id)
-	if err != nil {
-		return
-	}
-	st.SourceID = id
-	st.LastAttempt = a.engine.Now()
-	st.LastError = openErr.Error()
-	st.ConsecutiveFailures++
-	if err := a.db.SaveSourceState(ctx, st); err != nil {
-		a.log.Error("save source state", "source", id, "error", err)
-	}
 }
 
 func (a *app) feedOptions() feed.Options {

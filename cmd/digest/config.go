@@ -24,16 +24,16 @@ import (
 // the file or flags, only from the environment or *_FILE paths, and they are
 // kept out of the YAML/JSON shape so they cannot be printed by accident.
 type Config struct {
-	DB           string        `yaml:"db"`
-	Sources      []string      `yaml:"sources"`
-	Since        time.Duration `yaml:"since"`
-	Outbox       string        `yaml:"outbox"`
-	TemplatesDir string        `yaml:"templates_dir"`
-	From         string        `yaml:"from"`
-	BaseURL      string        `yaml:"base_url"`
-	HTTPAddr     string        `yaml:"http_addr"`
-	TimeZone     string        `yaml:"timezone"`
-	SiteName     string        `yaml:"site_name"`
+	DB           string         `yaml:"db"`
+	Sources      []SourceConfig `yaml:"sources"`
+	Since        time.Duration  `yaml:"since"`
+	Outbox       string         `yaml:"outbox"`
+	TemplatesDir string         `yaml:"templates_dir"`
+	From         string         `yaml:"from"`
+	BaseURL      string         `yaml:"base_url"`
+	HTTPAddr     string         `yaml:"http_addr"`
+	TimeZone     string         `yaml:"timezone"`
+	SiteName     string         `yaml:"site_name"`
 
 	SMTP      SMTPConfig      `yaml:"smtp"`
 	Edition   EditionConfig   `yaml:"edition"`

@@ -36,8 +36,8 @@ func TestConfig_ApplyEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.DB != "postgres://digest@db:5432/digest" || len(cfg.Sources) != 2 || cfg.Sources[1] != "/srv/articles" {
-		t.Fatalf("db/sources = %q %q", cfg.DB, cfg.Sources)
+	if cfg.DB != "postgres://digest@db:5432/digest" || len(cfg.Sources) != 2 || cfg.Sources[1].URL != "/srv/articles" {
+		t.Fatalf("db/sources = %q %q", cfg.DB, cfg.sourceAddresses())
 	}
 	if cfg.Edition.MaxStories != 12 || cfg.Edition.Lookback != 30*time.Hour || !cfg.Edition.SendEmpty {
 		t.Fatalf("edition = %+v", cfg.Edition)
@@ -124,5 +124,52 @@ func TestNow_BadAllowHosts(t *testing.T) {
 	code, out, errs := runCLI(t, env, "now", "--source", "http://intranet.example/feed.xml", "--dry-run")
 	if code != 2 || !strings.Contains(errs, `gather.allow_hosts entry "intranet.example:80:80"`) || !strings.Contains(errs, "hint:") {
 		t.Fatalf("exit %d, want 2 naming gather.allow_hosts and the entry:\n%s%s", code, out, errs)
+	}
+}
+
+// TestConfig_SourceSettings: a source in the config file is an address or
+// a mapping with its settings; a mistake names the key and the line.
+func TestConfig_SourceSettings(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "digest.yaml")
+	os.WriteFile(path, []byte(`sources:
+  - examples/articles
+  - url: https://news.example.com/trade.xml
+    name: "  Example   Trade Wire "
+    weight: 1.5
+    full_text: true
+    include: [tariff*, "anti-dumping duty"]
+    exclude: football
+    selector: article .story-body
+  - url: https://lists.example.com/trade
+    kind: opml
+    full_text: off
+`), 0o644)
+	cfg := DefaultConfig()
+	if err := cfg.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.sourceAddresses(); len(got) != 3 || got[0] != "examples/articles" {
+		t.Fatalf("addresses = %q", got)
+	}
+	s := cfg.Sources[1].Settings
+	if s.Name != "Example Trade Wire" || s.Weight != 1.5 || s.FullText != "on" || len(s.Include) != 2 || s.Exclude[0] != "football" || s.Selector != "article .story-body" {
+		t.Errorf("settings = %+v", s)
+	}
+	if s := cfg.Sources[2].Settings; s.Kind != "opml" || s.FullText != "off" {
+		t.Errorf("list settings = %+v", s)
+	}
+	for _, tt := range []struct{ yaml, want string }{
+		{"sources:\n  - url: https://a.example.com/x\n    wieght: 2\n", `line 3: unknown source key "wieght"`},
+		{"sources:\n  - url: https://a.example.com/x\n    weight: -2\n", "weight"},
+		{"sources:\n  - url: https://a.example.com/x\n    full_text: sometimes\n", "full_text"},
+		{"sources:\n  - name: No address\n", "needs url"},
+		{"sources:\n  - [a, b]\n", "a source is an address or a mapping"},
+	} {
+		os.WriteFile(path, []byte(tt.yaml), 0o644)
+		cfg := DefaultConfig()
+		if err := cfg.LoadFile(path); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: err = %v, want %q", tt.yaml, err, tt.want)
+		}
 	}
 }

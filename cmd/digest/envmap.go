@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -19,7 +20,10 @@ func applyEnvKeys(cfg *Config, env envLookup) error {
 	return walkEnv(reflect.ValueOf(cfg).Elem(), "DIGEST", env)
 }
 
-var durationType = reflect.TypeOf(time.Duration(0))
+var (
+	durationType    = reflect.TypeOf(time.Duration(0))
+	textUnmarshaler = reflect.TypeOf((*encoding.TextUnmarshaler)(nil)).Elem()
+)
 
 func walkEnv(v reflect.Value, prefix string, env envLookup) error {
 	t := v.Type()
@@ -76,6 +80,19 @@ func setFromString(fv reflect.Value, raw string) error {
 			return fmt.Errorf("not a number")
 		}
 		fv.SetFloat(x)
+	case fv.Kind() == reflect.Slice && reflect.PointerTo(fv.Type().Elem()).Implements(textUnmarshaler):
+		list := reflect.MakeSlice(fv.Type(), 0, 4)
+		for _, s := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == '\n' }) {
+			if s = strings.TrimSpace(s); s == "" {
+				continue
+			}
+			v := reflect.New(fv.Type().Elem())
+			if err := v.Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
+				return err
+			}
+			list = reflect.Append(list, v.Elem())
+		}
+		fv.Set(list)
 	case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.String:
 		var list []string
 		for _, s := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == '\n' }) {

@@ -31,7 +31,7 @@ Usage:
   digest serve    [--config F]     scheduler + workers + HTTP (unsubscribe, healthz, readyz, metrics)
   digest preview  [--config F] [--source SRC]... [--out FILE.html] [--serve ADDR]
   digest subscribers add|list|remove|import
-  digest sources  add|list|remove|check
+  digest sources  add|list|remove|check|show|set|export
   digest extract  URL|FILE [--json]
   digest runs     [show ID]
   digest doctor | migrate | version | healthcheck

@@ -49,19 +49,18 @@ func (c *cli) cmdNow(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	srcs := []string(sources)
-	if len(srcs) == 0 {
-		srcs = cfg.Sources
-	}
-	if len(srcs) == 0 {
-		return usagef("now: no sources: pass --source FEED|FILE|DIR or set sources in the config (try --source examples/articles)")
-	}
-
 	a, err := c.openApp(ctx, cfg, appOptions{mailer: !*dryRun, outboxDir: *outbox})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	entries, err := a.entriesOrAll(ctx, sources)
+	if err != nil {
+		return err
+	}
+	if len(entries) == 0 {
+		return usagef("now: no sources: pass --source FEED|FILE|DIR, set sources in the config, or add some with 'digest sources add' (try --source examples/articles)")
+	}
 	if !*dryRun && len(recipients) == 0 {
 		n, err := a.db.Subscribers(ctx, digest.StatusActive, 0, 1)
 		if err != nil {
@@ -74,7 +73,7 @@ func (c *cli) cmdNow(ctx context.Context, args []string) error {
 
 	started := c.now()
 	var rep digest.Report
-	opened := a.openSources(ctx, srcs, &rep)
+	opened := a.openSources(ctx, entries, &rep)
 	prog := c.progress(co.quiet)
 	a.engine.Progress = prog
 	var dry *dryEdition
@@ -89,6 +88,7 @@ func (c *cli) cmdNow(ctx context.Context, args []string) error {
 	prog.Done()
 	runRep.Sources = append(rep.Sources, runRep.Sources...)
 	runRep.Errors = append(rep.Errors, runRep.Errors...)
+	runRep.Notes = append(rep.Notes, runRep.Notes...)
 	if a.outbox != nil {
 		runRep.Outbox = a.outbox.Dir()
 	}

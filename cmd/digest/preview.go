@@ -46,22 +46,17 @@ func (c *cli) cmdPreview(ctx context.Context, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	srcs := []string(sources)
-	if len(srcs) == 0 {
-		srcs = cfg.Sources
-	}
 	a, err := c.openApp(ctx, cfg, appOptions{})
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if len(srcs) == 0 {
-		if srcs, err = a.allSources(ctx); err != nil {
-			return err
-		}
+	entries, err := a.entriesOrAll(ctx, sources)
+	if err != nil {
+		return err
 	}
 	var rep digest.Report
-	opened := a.openSources(ctx, srcs, &rep)
+	opened := a.openSources(ctx, entries, &rep)
 	var scope *digest.Scope
 	if len(sources) > 0 {
 		// As in digest now: --source previews those sources only.

@@ -44,12 +44,12 @@ func (a *app) newQueue(m *metrics.Metrics, now func() time.Time) (*queue.Queue, 
 		Engine: a.engine, Store: a.db, DB: a.db.SQL(), Dialect: a.db.Dialect(),
 		Logger: a.log, Now: now, Metrics: m,
 		Sources: func(ctx context.Context) ([]digest.Source, error) {
-			srcs, err := a.allSources(ctx)
+			entries, err := a.sourceEntries(ctx)
 			if err != nil {
 				return nil, err
 			}
 			var rep digest.Report
-			opened := a.openSources(ctx, srcs, &rep)
+			opened := a.openSources(ctx, entries, &rep)
 			return opened, nil
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -18,25 +19,8 @@ import (
 func (c *cli) cmdSources(ctx context.Context, args []string) error {
 	return dispatch(ctx, "sources", args, map[string]func(context.Context, []string) error{
 		"add": c.sourcesAdd, "list": c.sourcesList, "remove": c.sourcesRemove, "check": c.sourcesCheck,
+		"show": c.sourcesShow, "set": c.sourcesSet, "export": c.sourcesExport,
 	})
-}
-
-// allSources returns the configured sources followed by those added with
-// `digest sources add`, without repeats.
-func (a *app) allSources(ctx context.Context) ([]string, error) {
-	reg, err := a.db.RegisteredSources(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list sources: %w", err)
-	}
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range append(append([]string{}, a.cfg.Sources...), reg...) {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out, nil
 }
 
 // normaliseSource makes a local path absolute (so the store's key does not
@@ -52,29 +36,158 @@ func normaliseSource(s string) (string, error) {
 	return filepath.Abs(s)
 }
 
+// settingsFlags registers the per-source settings flags on fs; apply
+// copies the flags that were given onto a SourceSettings.
+func settingsFlags(fs *flag.FlagSet) (apply func(*digest.SourceSettings) error) {
+	name := fs.String("name", "", "display name of the outlet")
+	weight := fs.Float64("weight", 0, "ranking weight of its stories (1 is neutral, 2 doubles)")
+	fullText := fs.String("full-text", "", "on: fetch every item's page for its text; off: never; auto: only short items")
+	include := fs.String("include", "", "keep only items mentioning one of these words or phrases (separated by ';')")
+	exclude := fs.String("exclude", "", "drop items mentioning one of these (separated by ';')")
+	selector := fs.String("selector", "", "CSS selector of the article body on its pages")
+	kind := fs.String("kind", "", "opml: the URL is a subscription list (found out by itself when adding)")
+	return func(st *digest.SourceSettings) error {
+		var err error
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "name":
+				st.Name = *name
+			case "weight":
+				st.Weight = *weight
+			case "full-text":
+				st.FullText = *fullText
+				if strings.EqualFold(*fullText, "auto") {
+					st.FullText = ""
+				}
+			case "include":
+				st.Include = splitList(*include)
+			case "exclude":
+				st.Exclude = splitList(*exclude)
+			case "selector":
+				st.Selector = *selector
+				if *selector != "" {
+					if _, serr := feed.CompileSelector(*selector); serr != nil {
+						err = serr
+					}
+				}
+			case "kind":
+				st.Kind = *kind
+			}
+		})
+		if err != nil {
+			return err
+		}
+		return st.Normalise()
+	}
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ";") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func (c *cli) sourcesAdd(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("sources add")
-	a, err := c.openWithArgs(ctx, fs, co, args, "one or more feed URLs, OPML files, article files or directories")
+	apply := settingsFlags(fs)
+	a, err := c.openWithArgs(ctx, fs, co, args, "one or more feed URLs, site URLs, OPML files or URLs, article files or directories")
 	if err != nil {
 		return err
 	}
 	defer a.Close()
+	var settings digest.SourceSettings
+	if err := apply(&settings); err != nil {
+		return usagef("sources add: %v", err)
+	}
 	for _, raw := range fs.Args() {
 		src, err := normaliseSource(raw)
 		if err != nil {
 			return usagef("sources add: %v", err)
 		}
+		st := settings
+		if isHTTPURL(src) && st.Kind == "" {
+			if src, st, err = c.discover(ctx, a, src, st); err != nil {
+				return err
+			}
+		}
 		err = a.db.AddSource(ctx, src)
 		switch {
 		case errors.Is(err, digest.ErrConflict):
 			fmt.Fprintf(c.stdout, "already there: %s\n", src)
+			continue
 		case err != nil:
 			return fmt.Errorf("add source %s: %w", src, err)
-		default:
-			fmt.Fprintf(c.stdout, "added %s\n", src)
 		}
+		if !st.IsZero() {
+			if err := a.db.SetSourceSettings(ctx, src, st); err != nil {
+				return fmt.Errorf("add source %s: %w", src, err)
+			}
+		}
+		fmt.Fprintf(c.stdout, "added %s\n", src)
 	}
 	return nil
+}
+
+// discover finds out what an http(s) address is and says so: a feed is
+// kept as it is, an OPML list is kept as a list, and a web page is
+// replaced by the feed found on it. When the address cannot be read now
+// it is kept as a feed, with a warning: nothing is lost, and `digest
+// sources check` tells later whether it works.
+func (c *cli) discover(ctx context.Context, a *app, src string, st digest.SourceSettings) (string, digest.SourceSettings, error) {
+	d, err := feed.Discover(ctx, src, a.feedOptions())
+	switch {
+	case errors.Is(err, feed.ErrNoFeed):
+		return "", st, fmt.Errorf("sources add: %w; nothing added (give the feed's own address)", err)
+	case err != nil:
+		fmt.Fprintf(c.stderr, "warning: could not read %s now (%v); added as a feed as given\n", src, err)
+		return src, st, nil
+	}
+	switch {
+	case d.Kind == digest.SourceKindOPML:
+		st.Kind = digest.SourceKindOPML
+		fmt.Fprintf(c.stdout, "%s is an OPML list of %s; it is kept as a list, its feeds read at each gather\n", src, count(d.Items, "feed", "feeds"))
+		return src, st, nil
+	case d.Via == "":
+		fmt.Fprintf(c.stdout, "%s is %s feed%s with %s\n", src, article(d.Format), titled(d.Title), count(d.Items, "item", "items"))
+		return src, st, nil
+	}
+	how := "found in the page's " + feed.ViaLink
+	if d.Via == feed.ViaCommonPath {
+		how = "found at a common feed path (the page names none)"
+	}
+	fmt.Fprintf(c.stdout, "%s is a web page; using its %s feed %s%s with %s, %s\n",
+		src, d.Format, d.URL, titled(d.Title), count(d.Items, "item", "items"), how)
+	if len(d.Others) > 0 {
+		fmt.Fprintf(c.stdout, "the page also offers: %s\n", strings.Join(d.Others, ", "))
+	}
+	chosen, err := normaliseSource(d.URL)
+	if err != nil {
+		chosen = d.URL
+	}
+	return chosen, st, nil
+}
+
+func titled(t string) string {
+	if t == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (%q)", t)
+}
+
+// article returns "an Atom", "a JSON Feed", "an RSS".
+func article(format string) string {
+	if format != "" && strings.ContainsRune("AEIOUR", rune(format[0])) {
+		return "an " + format
+	}
+	return "a " + format
+}
+
+func isHTTPURL(s string) bool {
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
 }
 
 func (c *cli) sourcesRemove(ctx context.Context, args []string) error {
@@ -156,12 +269,12 @@ func (c *cli) sourcesCheck(ctx context.Context, args []string) error {
 // run's report.
 func (a *app) checkSources(ctx context.Context) (digest.Report, error) {
 	var rep digest.Report
-	srcs, err := a.allSources(ctx)
+	entries, err := a.sourceEntries(ctx)
 	if err != nil {
 		return rep, err
 	}
 	started := a.engine.Now()
-	opened := a.openSources(ctx, srcs, &rep)
+	opened := a.openSources(ctx, entries, &rep)
 	if err := a.engine.Gather(ctx, opened, &rep); err != nil {
 		return rep, err
 	}
@@ -214,7 +327,7 @@ func (c *cli) printSourceHealth(ctx context.Context, a *app, rep *digest.Report,
 // any expanded from OPML files or directories seen in the store; rep, when
 // given, adds what a check just fetched.
 func (a *app) sourceHealth(ctx context.Context, rep *digest.Report) ([]sourceHealth, error) {
-	srcs, err := a.allSources(ctx)
+	entries, err := a.sourceEntries(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +363,8 @@ func (a *app) sourceHealth(ctx context.Context, rep *digest.Report) ([]sourceHea
 		}
 		rows = append(rows, r)
 	}
-	for _, s := range srcs {
+	for _, e := range entries {
+		s := e.src
 		if abs, err := normaliseSource(s); err == nil {
 			if _, ok := byID[abs]; ok {
 				s = abs
@@ -267,6 +381,7 @@ func (a *app) sourceHealth(ctx context.Context, rep *digest.Report) ([]sourceHea
 func (c *cli) cmdExtract(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("extract")
 	asJSON := fs.Bool("json", false, "print JSON")
+	selector := fs.String("selector", "", "CSS selector of the article body, to try a source's selector setting")
 	if err := parse(fs, interleave(args)); err != nil {
 		return err
 	}
@@ -280,8 +395,15 @@ func (c *cli) cmdExtract(ctx context.Context, args []string) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if *selector != "" {
+		if _, err := feed.CompileSelector(*selector); err != nil {
+			return usagef("extract: %v", err)
+		}
+	}
 	a := &app{cfg: cfg, log: c.logger(cfg), engine: &digest.Engine{Now: c.now}}
-	page, err := feed.Extract(ctx, fs.Arg(0), a.feedOptions())
+	fo := a.feedOptions()
+	fo.Selector = *selector
+	page, err := feed.Extract(ctx, fs.Arg(0), fo)
 	if err != nil {
 		return fmt.Errorf("extract %s: %w", fs.Arg(0), err)
 	}

@@ -40,10 +40,11 @@ func Extract(ctx context.Context, target string, opts Options) (Page, error) {
 		if err != nil {
 			return Page{}, fmt.Errorf("extract: %w", err)
 		}
-		p, err := extractHTML(resp.Body, resp.URL, resp.ContentType)
+		fp, err := pageText(resp, opts.Selector)
 		if err != nil {
 			return Page{}, fmt.Errorf("extract %q: %w", target, err)
 		}
+		p := fp.Page
 		if p.SourceName == "" {
 			p.SourceName = firstNonEmpty(hostName(p.CanonicalURL), hostName(resp.URL))
 		}

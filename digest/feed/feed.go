@@ -61,6 +61,17 @@ func (f *Feed) Name() string {
 	return baseName(f.loc)
 }
 
+// KnownName returns the configured name, else the title learnt from the
+// last fetch, else "" (where Name falls back to the host).
+func (f *Feed) KnownName() string {
+	if f.opts.Name != "" {
+		return f.opts.Name
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.title
+}
+
 const acceptFeed = "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 
 // Fetch reads the feed. A 304 answer gives NotModified and no articles.
@@ -249,7 +260,7 @@ func notAFeed(body []byte) error {
 	case strings.Contains(head, "<html") || strings.Contains(head, "<!doctype html"):
 		return errors.New("not a feed: an HTML page (the URL may point at a site, not its feed)")
 	case strings.Contains(head, "<opml"):
-		return errors.New("not a feed: an OPML list (give it as a source of its own)")
+		return errors.New("not a feed: an OPML list (add it with 'digest sources add', or set kind: opml on it in the config)")
 	}
 	return errors.New("not a feed: no RSS, Atom or JSON Feed root element")
 }
@@ -472,6 +483,10 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string) ([]di
 		arts = append(arts, a)
 	}
 	warns = append(warns, f.fillShort(ctx, arts)...)
+	arts, dropped := newKeywordFilter(f.opts).filter(arts)
+	if dropped > 0 {
+		warns = append(warns, fmt.Sprintf("feed %q: %d items left out by the source's include/exclude keywords", f.loc, dropped))
+	}
 	for i := range arts {
 		arts[i].ContentHash = digest.ContentHash(arts[i].Text)
 		if arts[i].Published.IsZero() {
@@ -485,9 +500,13 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string) ([]di
 }
 
 // fillShort fetches the pages of items whose text is short and keeps the
-// extracted text when it is longer.
+// extracted text when it is longer. The source's settings change that:
+// full text "on" fetches every item's page and keeps its text, "off"
+// fetches none, and a selector's text, when it matches, is kept whatever
+// its length.
 func (f *Feed) fillShort(ctx context.Context, arts []digest.Article) []string {
-	if f.opts.ShortText < 0 || !isHTTP(f.loc) {
+	always := f.opts.FullText == digest.FullTextOn
+	if (f.opts.ShortText < 0 && !always) || f.opts.FullText == digest.FullTextOff || !isHTTP(f.loc) {
 		// A feed read from a file is an offline source: its items keep
 		// their own text rather than reach out to the network.
 		return nil
@@ -500,7 +519,7 @@ func (f *Feed) fillShort(ctx context.Context, arts []digest.Article) []string {
 	)
 	for i := range arts {
 		a := &arts[i]
-		if a.URL == "" || utf8.RuneCountInString(a.Text) >= f.opts.ShortText {
+		if a.URL == "" || (!always && utf8.RuneCountInString(a.Text) >= f.opts.ShortText) {
 			continue
 		}
 		select {
@@ -519,7 +538,7 @@ func (f *Feed) fillShort(ctx context.Context, arts []digest.Article) []string {
 				mu.Unlock()
 				return
 			}
-			if utf8.RuneCountInString(page.Text) > utf8.RuneCountInString(a.Text) {
+			if page.Text != "" && (always || page.chosen || utf8.RuneCountInString(page.Text) > utf8.RuneCountInString(a.Text)) {
 				a.Text = page.Text
 				a.Language = page.Language
 			}
@@ -536,12 +555,33 @@ func (f *Feed) fillShort(ctx context.Context, arts []digest.Article) []string {
 	return warns
 }
 
-func (f *Feed) page(ctx context.Context, link string) (Page, error) {
+// fetchedPage is an item's page; chosen is set when the source's selector
+// picked its text.
+type fetchedPage struct {
+	Page
+	chosen bool
+}
+
+func (f *Feed) page(ctx context.Context, link string) (fetchedPage, error) {
 	resp, err := f.opts.Fetcher.Get(ctx, Request{URL: link, UserAgent: f.opts.UserAgent, Accept: acceptHTML})
 	if err != nil {
-		return Page{}, err
+		return fetchedPage{}, err
 	}
-	return extractHTML(resp.Body, resp.URL, resp.ContentType)
+	return pageText(resp, f.opts.Selector)
+}
+
+// pageText extracts a fetched page; with a selector that matches, the
+// text is the selected elements' instead of the automatic extraction's.
+func pageText(resp *Response, selector string) (fetchedPage, error) {
+	p, err := extractHTML(resp.Body, resp.URL, resp.ContentType)
+	if selector == "" {
+		return fetchedPage{Page: p}, err
+	}
+	if t := selectText(resp.Body, resp.ContentType, selector); t != "" {
+		p.Text = t
+		return fetchedPage{Page: p, chosen: true}, nil
+	}
+	return fetchedPage{Page: p}, err
 }
 
 // itemDate is the item's publication time, else its update time, else

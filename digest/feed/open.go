@@ -42,6 +42,45 @@ type Options struct {
 	UserAgent string
 	// Name overrides the display name of these sources.
 	Name string
+	// Kind is digest.SourceKindOPML for a subscription list at a URL that
+	// does not end in .opml.
+	Kind string
+	// FullText is digest.FullTextOn to fetch every item's page for its
+	// main text, digest.FullTextOff never to, "" for short items only.
+	FullText string
+	// Include keeps only items whose title or text mentions one of these
+	// words or phrases (case-insensitive); Exclude drops those that
+	// mention one.
+	Include, Exclude []string
+	// Selector is a CSS selector for the article body on item pages; the
+	// automatic extraction is used when it matches nothing.
+	Selector string
+	// MaxDepth bounds how deep a directory source reads subdirectories (3;
+	// negative reads only the directory itself).
+	MaxDepth int
+}
+
+// WithSettings returns o with a source's settings applied.
+func (o Options) WithSettings(s digest.SourceSettings) Options {
+	if s.Name != "" {
+		o.Name = s.Name
+	}
+	if s.Kind != "" {
+		o.Kind = s.Kind
+	}
+	if s.FullText != "" {
+		o.FullText = s.FullText
+	}
+	if len(s.Include) > 0 {
+		o.Include = s.Include
+	}
+	if len(s.Exclude) > 0 {
+		o.Exclude = s.Exclude
+	}
+	if s.Selector != "" {
+		o.Selector = s.Selector
+	}
+	return o
 }
 
 func (o Options) withDefaults() Options {
@@ -90,8 +129,12 @@ func Open(ctx context.Context, src string, opts Options) ([]digest.Source, error
 		return nil, fmt.Errorf("open source: empty")
 	}
 	if isHTTP(src) {
-		if _, err := url.Parse(src); err != nil {
+		u, err := url.Parse(src)
+		if err != nil {
 			return nil, fmt.Errorf("open source %q: %w", src, err)
+		}
+		if opts.Kind == digest.SourceKindOPML || strings.HasSuffix(strings.ToLower(u.Path), ".opml") {
+			return openRemoteOPML(ctx, src, opts)
 		}
 		return []digest.Source{NewFeed(src, opts)}, nil
 	}
@@ -146,46 +189,98 @@ func isOPMLFile(path string) bool {
 	return bytes.Contains(bytes.ToLower(head[:n]), []byte("<opml"))
 }
 
-// openOPML reads an OPML subscription list. Feed URLs that are not http(s)
-// are taken as paths relative to the OPML file.
+// acceptOPML is the Accept header for subscription lists.
+const acceptOPML = "text/x-opml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
+
+// openOPML reads an OPML subscription list from a file. Feed URLs that are
+// not http(s) are taken as paths relative to the OPML file.
 func openOPML(_ context.Context, path string, opts Options) ([]digest.Source, error) {
 	data, err := readCapped(path, opts.MaxFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("open opml %q: %w", path, err)
 	}
+	return expandOPML(data, path, opts, func(u string) (string, bool) {
+		if isHTTP(u) || filepath.IsAbs(u) {
+			return u, true
+		}
+		return filepath.Join(filepath.Dir(path), u), true
+	})
+}
+
+// openRemoteOPML fetches an OPML list over HTTP. Its feeds must be http(s)
+// URLs (relative ones resolve against the list's address): a list from the
+// network never names local files.
+func openRemoteOPML(ctx context.Context, src string, opts Options) ([]digest.Source, error) {
+	resp, err := opts.Fetcher.Get(ctx, Request{URL: src, UserAgent: opts.UserAgent, Accept: acceptOPML})
+	if err != nil {
+		return nil, fmt.Errorf("open opml: %w", err)
+	}
+	base, err := url.Parse(resp.URL)
+	if err != nil {
+		return nil, fmt.Errorf("open opml %q: %w", src, err)
+	}
+	return expandOPML(resp.Body, src, opts, func(u string) (string, bool) {
+		ref, err := url.Parse(u)
+		if err != nil {
+			return "", false
+		}
+		abs := base.ResolveReference(ref).String()
+		return abs, isHTTP(abs)
+	})
+}
+
+// OPMLFeed is one feed listed in an OPML document.
+type OPMLFeed struct {
+	URL   string
+	Title string
+}
+
+// ParseOPML returns the feeds an OPML document lists, in document order,
+// without repeats; resolve turns each xmlUrl into the address to read, or
+// refuses it. The error says why the document is not an OPML list.
+func ParseOPML(data []byte, resolve func(string) (string, bool)) ([]OPMLFeed, error) {
 	var doc opml
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = false
 	dec.CharsetReader = charsetReader
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("open opml %q: %w", path, err)
+		return nil, err
 	}
-	var out []digest.Source
+	var out []OPMLFeed
 	seen := map[string]bool{}
-	var walk func(os []outline)
+	var walk func(list []outline)
 	walk = func(list []outline) {
 		for _, o := range list {
 			if u := strings.TrimSpace(o.XMLURL); u != "" {
-				o2 := opts
-				if o2.Name == "" {
-					o2.Name = collapseSpace(firstNonEmpty(o.Title, o.Text))
-				}
-				if !isHTTP(u) {
-					if !filepath.IsAbs(u) {
-						u = filepath.Join(filepath.Dir(path), u)
-					}
-				}
-				if !seen[u] {
-					seen[u] = true
-					out = append(out, NewFeed(u, o2))
+				if r, ok := resolve(u); ok && !seen[r] {
+					seen[r] = true
+					out = append(out, OPMLFeed{URL: r, Title: collapseSpace(firstNonEmpty(o.Title, o.Text))})
 				}
 			}
 			walk(o.Outlines)
 		}
 	}
 	walk(doc.Body.Outlines)
-	if len(out) == 0 {
-		return nil, fmt.Errorf("open opml %q: no feeds (outline xmlUrl) in it", path)
+	return out, nil
+}
+
+// expandOPML turns a list into its feeds, each with the list's options and
+// the name the list gives it (the list's own name setting stays with the
+// list).
+func expandOPML(data []byte, where string, opts Options, resolve func(string) (string, bool)) ([]digest.Source, error) {
+	feeds, err := ParseOPML(data, resolve)
+	if err != nil {
+		return nil, fmt.Errorf("open opml %q: %w", where, err)
+	}
+	if len(feeds) == 0 {
+		return nil, fmt.Errorf("open opml %q: no feeds (outline xmlUrl) in it", where)
+	}
+	out := make([]digest.Source, 0, len(feeds))
+	for _, f := range feeds {
+		o := opts
+		o.Kind = ""
+		o.Name = f.Title
+		out = append(out, NewFeed(f.URL, o))
 	}
 	return out, nil
 }
@@ -199,14 +294,21 @@ func firstNonEmpty(ss ...string) string {
 	return ""
 }
 
-// Dir is a directory of article and feed files, read as one source (not
-// recursively). A file that cannot be read becomes a warning.
+// Dir is a directory of article and feed files, read as one source with
+// its subdirectories down to Options.MaxDepth. Hidden files and
+// directories (names starting with ".") are skipped, and so are symbolic
+// links, so a link cannot make the walk leave the tree or loop. A file that
+// cannot be read becomes a warning.
 type Dir struct {
 	path string
 	opts Options
 }
 
 var _ digest.Source = (*Dir)(nil)
+
+// DefaultMaxDepth is how many levels of subdirectories a directory source
+// reads when Options.MaxDepth is 0.
+const DefaultMaxDepth = 3
 
 // NewDir returns the source for the directory at path (made absolute).
 func NewDir(path string, opts Options) *Dir {
@@ -227,26 +329,67 @@ func (d *Dir) Name() string {
 	return filepath.Base(d.path)
 }
 
-// Fetch reads every article file and every feed file in the directory.
+// maxDepth is how many levels of subdirectories are read.
+func (d *Dir) maxDepth() int {
+	switch {
+	case d.opts.MaxDepth < 0:
+		return 0
+	case d.opts.MaxDepth == 0:
+		return DefaultMaxDepth
+	}
+	return d.opts.MaxDepth
+}
+
+// files lists the readable files under the directory, in path order:
+// regular, not hidden, at most maxDepth levels of subdirectories down.
+func (d *Dir) files() ([]string, int, error) {
+	maxDepth := d.maxDepth()
+	var out []string
+	deeper := 0 // subdirectories left out by the depth limit
+	var walk func(dir string, depth int) error
+	walk = func(dir string, depth int) error {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			p := filepath.Join(dir, e.Name())
+			switch {
+			case e.Type().IsRegular():
+				out = append(out, p)
+			case e.IsDir() && depth < maxDepth:
+				if err := walk(p, depth+1); err != nil {
+					return err
+				}
+			case e.IsDir():
+				deeper++
+			}
+		}
+		return nil
+	}
+	if err := walk(d.path, 0); err != nil {
+		return nil, 0, err
+	}
+	sort.Strings(out)
+	return out, deeper, nil
+}
+
+// Fetch reads every article file and every feed file in the directory and
+// its subdirectories.
 func (d *Dir) Fetch(ctx context.Context, prev digest.SourceState) (digest.FetchResult, error) {
-	entries, err := os.ReadDir(d.path)
+	paths, deeper, err := d.files()
 	if err != nil {
 		return digest.FetchResult{}, fmt.Errorf("read directory %q: %w", d.path, err)
 	}
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		if e.Type().IsRegular() && !strings.HasPrefix(e.Name(), ".") {
-			names = append(names, e.Name())
-		}
-	}
-	sort.Strings(names)
 	res := digest.FetchResult{State: digest.SourceState{SourceID: d.path}}
-	for _, n := range names {
+	for _, p := range paths {
 		if ctx.Err() != nil {
 			return res, ctx.Err()
 		}
-		p := filepath.Join(d.path, n)
-		ext := strings.ToLower(filepath.Ext(n))
+		ext := strings.ToLower(filepath.Ext(p))
 		switch {
 		case articleExts[ext]:
 			a, err := readArticleFile(p, d.opts)
@@ -273,6 +416,13 @@ func (d *Dir) Fetch(ctx context.Context, prev digest.SourceState) (digest.FetchR
 	}
 	if len(res.Articles) == 0 && len(res.Warnings) > 0 {
 		return res, fmt.Errorf("read directory %q: no readable file: %s", d.path, res.Warnings[0])
+	}
+	var dropped int
+	if res.Articles, dropped = newKeywordFilter(d.opts).filter(res.Articles); dropped > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("directory %q: %d articles left out by the source's include/exclude keywords", d.path, dropped))
+	}
+	if deeper > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("directory %q: %d subdirectories below the depth limit (%d levels) not read", d.path, deeper, d.maxDepth()))
 	}
 	return res, nil
 }

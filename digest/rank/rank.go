@@ -59,6 +59,9 @@ type Config struct {
 	// source ID or source name; unlisted sources weigh 1. A story takes the
 	// largest weight among its outlets.
 	SourceWeights map[string]float64
+	// Weight, when set, gives a source's weight by source ID (per-source
+	// settings); it is asked before SourceWeights.
+	Weight func(sourceID string) (float64, bool)
 	// LLMTopicRelevance is the relevance a story gets at least when its
 	// summary names one of Topics (an LLM judged it on topic). Default 0.6.
 	LLMTopicRelevance float64
@@ -257,12 +260,19 @@ func (r *Ranker) score(st digest.Story, now time.Time) float64 {
 
 // sourceWeight is the largest configured weight among the story's outlets.
 func (r *Ranker) sourceWeight(st digest.Story) float64 {
-	if len(r.cfg.SourceWeights) == 0 {
+	if len(r.cfg.SourceWeights) == 0 && r.cfg.Weight == nil {
 		return 1
 	}
 	best := math.Inf(-1)
 	for _, a := range st.Articles {
-		w, ok := r.cfg.SourceWeights[a.SourceID]
+		var w float64
+		ok := false
+		if r.cfg.Weight != nil {
+			w, ok = r.cfg.Weight(a.SourceID)
+		}
+		if !ok {
+			w, ok = r.cfg.SourceWeights[a.SourceID]
+		}
 		if !ok {
 			w, ok = r.cfg.SourceWeights[a.SourceName]
 		}
