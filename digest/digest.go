@@ -11,7 +11,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Article is one piece of news as read from one source.
@@ -30,6 +32,31 @@ type Article struct {
 	// Language is the ISO 639-1 code of the text's language ("de"), empty
 	// when unknown.
 	Language string
+}
+
+// MaxTitleRunes bounds an article title. Sources are untrusted: a feed can
+// carry a 100 KB title, which would otherwise reach the LLM prompt, the
+// store and every email. Sources cut titles with ClipTitle.
+const MaxTitleRunes = 300
+
+// ClipTitle returns s cut to at most MaxTitleRunes runes, at the last space
+// in the final fifth when there is one, ending in "…".
+func ClipTitle(s string) string {
+	if len(s) <= MaxTitleRunes { // bytes ≥ runes: short titles cost nothing
+		return s
+	}
+	r := []rune(s)
+	if len(r) <= MaxTitleRunes {
+		return s
+	}
+	cut := r[:MaxTitleRunes-1]
+	for i := len(cut) - 1; i >= len(cut)*4/5; i-- {
+		if unicode.IsSpace(cut[i]) {
+			cut = cut[:i]
+			break
+		}
+	}
+	return strings.TrimRightFunc(string(cut), unicode.IsSpace) + "…"
 }
 
 // Story is one news event, possibly reported by several outlets.

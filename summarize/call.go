@@ -305,6 +305,24 @@ var keyLike = regexp.MustCompile(`\b(sk-[A-Za-z0-9_\-]{2})[A-Za-z0-9_\-*]{6,}`)
 // servers echo the key back in their 401 message.
 func (o *OpenAI) redact(s string) string { return redactKey(o.cfg.APIKey, s) }
 
+// minKeyCheck is the shortest API key looked for in replies: a local
+// server's placeholder key ("ollama", "x") is not a secret, and a short
+// one would match ordinary words.
+const minKeyCheck = 8
+
+// checkNoKey refuses a reply that carries the API key, or anything shaped
+// like one: an endpoint that echoes its request (or a prompt injection that
+// asks for the key) must not put it in a digest. The reply is invalid,
+// asked again once, then replaced by the extractive summary.
+func (o *OpenAI) checkNoKey(texts ...string) error {
+	for _, t := range texts {
+		if len(o.cfg.APIKey) >= minKeyCheck && strings.Contains(t, o.cfg.APIKey) || keyLike.MatchString(t) {
+			return fmt.Errorf("%w: the reply contains the API key", errInvalidReply)
+		}
+	}
+	return nil
+}
+
 // redactKey removes key, and anything shaped like an API key, from s.
 func redactKey(k, s string) string {
 	if len(k) >= 4 {

@@ -87,6 +87,9 @@ func (r *Run) WriteLead(ctx context.Context, stories []digest.Story) (string, er
 	if err != nil {
 		return "", fmt.Errorf("digest lead: %s", r.failed(err))
 	}
+	if err := o.checkNoKey(content); err != nil {
+		return "", fmt.Errorf("digest lead: %w", err)
+	}
 	lead, err := validLead(content)
 	if err != nil {
 		return "", fmt.Errorf("digest lead: %w", err)

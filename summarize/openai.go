@@ -351,7 +351,13 @@ func (r *Run) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.
 		} else {
 			var rep reply
 			var ls llmSummary
-			if rep, err = parseReply(content); err == nil {
+			if err = o.checkNoKey(content); err == nil {
+				rep, err = parseReply(content)
+			}
+			if err == nil {
+				err = o.checkNoKey(rep.fields()...)
+			}
+			if err == nil {
 				ls, err = validate(rep, o.cfg.Topics)
 			}
 			if err == nil {
@@ -365,7 +371,7 @@ func (r *Run) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.
 			reason = o.redact(err.Error())
 			fix := "That reply was not valid (" + clip(reason, 200) + "). Answer again with only the JSON object described, within its limits."
 			msgs = append(msgs[:2:2],
-				openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: clip(content, 4000)},
+				openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: o.redact(clip(content, 4000))},
 				openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, Content: fix})
 			est += o.count(msgs[2].Content) + o.count(fix)
 		}
@@ -381,7 +387,7 @@ func (r *Run) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.
 func (o *OpenAI) summaryPrompt(req digest.SummaryRequest) ([]openai.ChatCompletionMessage, int, error) {
 	text, textTokens := o.cutInput(req.Text)
 	data := summaryData{
-		Begin: beginArticle, End: endArticle, Title: fence(req.Title), Text: fence(text),
+		Begin: beginArticle, End: endArticle, Title: fence(digest.ClipTitle(clean(req.Title))), Text: fence(text),
 		Sources: fenceAll(req.Sources), Topics: o.cfg.Topics,
 		MaxHeadlineWords: MaxHeadlineWords, MaxSummaryWords: MaxSummaryWords, MinKeyPoints: MinKeyPoints, MaxKeyPoints: MaxKeyPoints,
 	}

@@ -32,6 +32,13 @@ type reply struct {
 	Importance json.RawMessage `json:"importance"`
 }
 
+// fields returns every text the reply carries.
+func (r reply) fields() []string {
+	out := append([]string{r.Headline, r.Summary}, r.KeyPoints...)
+	out = append(out, r.Countries...)
+	return append(out, r.Topics...)
+}
+
 // errInvalidReply marks a reply that parsed or validated badly; it is
 // retried once, then the story falls back to the extractive summary.
 var errInvalidReply = errors.New("invalid reply")
@@ -89,9 +96,7 @@ func validate(r reply, topics []string) (llmSummary, error) {
 		return llmSummary{}, fmt.Errorf("%w: %s", errInvalidReply, fmt.Sprintf(format, args...))
 	}
 	var out llmSummary
-	fields := append([]string{r.Headline, r.Summary}, r.KeyPoints...)
-	fields = append(fields, r.Countries...)
-	for _, f := range append(fields, r.Topics...) {
+	for _, f := range r.fields() {
 		if markup.MatchString(f) {
 			return bad("markup or link in reply: %q", clip(f, 80))
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/tradedigest/tradedigest/digest/store"
 	"github.com/tradedigest/tradedigest/digest/token"
 	"github.com/tradedigest/tradedigest/digest/web"
+	"github.com/tradedigest/tradedigest/internal/redact"
 	"github.com/tradedigest/tradedigest/summarize"
 	"github.com/tradedigest/tradedigest/templates"
 )
@@ -51,7 +52,7 @@ func (c *cli) openApp(ctx context.Context, cfg Config, opts appOptions) (*app, e
 	a := &app{cfg: cfg, log: log}
 	db, err := store.Open(ctx, cfg.DB, log)
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", redactDSN(cfg.DB), err)
+		return nil, fmt.Errorf("open store %s: %w", redact.URL(cfg.DB), err)
 	}
 	a.db = db
 	a.closers = append(a.closers, db.Close)
@@ -317,19 +318,6 @@ func senderDomain(from string) string {
 		return strings.ToLower(d)
 	}
 	return "digest.localhost"
-}
-
-// redactDSN hides a password in a database URL.
-func redactDSN(dsn string) string {
-	if i := strings.Index(dsn, "://"); i >= 0 {
-		rest := dsn[i+3:]
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			if user, _, ok := strings.Cut(rest[:at], ":"); ok {
-				return dsn[:i+3] + user + ":***@" + rest[at+1:]
-			}
-		}
-	}
-	return dsn
 }
 
 // sinceLabel formats a time for messages to the user.

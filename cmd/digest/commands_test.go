@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/tradedigest/tradedigest/digest/mail/mailtest"
+	"github.com/tradedigest/tradedigest/digest/store/storetest"
 )
 
 func TestSubscribers(t *testing.T) {
@@ -241,5 +243,32 @@ func TestDoctor_Mail(t *testing.T) {
 	code, out, errs := runCLI(t, env, "doctor")
 	if code != 1 || !strings.Contains(out, "mail: ") || !strings.Contains(out, closed) || !strings.Contains(errs, "1 problem") {
 		t.Fatalf("doctor, closed relay port: %d\n%s%s", code, out, errs)
+	}
+}
+
+// TestMigrate_PasswordHidden: `digest migrate` names the store it migrated
+// without the password of DIGEST_DB, in the userinfo or in the query; so do
+// its logs at debug level.
+func TestMigrate_PasswordHidden(t *testing.T) {
+	dsn := storetest.NewSchema(t, storetest.PostgresDSN(t))
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), "pg-pass-userinfo-8d2")
+	q := u.Query()
+	q.Set("password", "pg-pass-query-1c7") // the server trusts loopback; the value is only shown
+	u.RawQuery = q.Encode()
+	code, out, errs := runCLI(t, map[string]string{"DIGEST_DB": u.String()}, "migrate", "--log-level", "debug")
+	if code != 0 || !strings.Contains(out, "schema version") {
+		t.Fatalf("migrate: %d\n%s%s", code, out, errs)
+	}
+	for _, pw := range []string{"pg-pass-userinfo-8d2", "pg-pass-query-1c7"} {
+		if strings.Contains(out+errs, pw) {
+			t.Errorf("migrate shows the password %q:\n%s%s", pw, out, errs)
+		}
+	}
+	if !strings.Contains(out, u.Host) {
+		t.Errorf("migrate does not say which store: %s", out)
 	}
 }

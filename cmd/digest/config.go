@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -35,6 +36,7 @@ type Config struct {
 	TimeZone     string         `yaml:"timezone"`
 	SiteName     string         `yaml:"site_name"`
 
+	HTTP      HTTPConfig      `yaml:"http"`
 	SMTP      SMTPConfig      `yaml:"smtp"`
 	Edition   EditionConfig   `yaml:"edition"`
 	Gather    GatherConfig    `yaml:"gather"`
@@ -50,6 +52,15 @@ type Config struct {
 	Secret       secret `yaml:"-"`
 	OpenAIKey    secret `yaml:"-"`
 	AdminToken   secret `yaml:"-"` // DIGEST_ADMIN_TOKEN: the admin API is off without it
+	MetricsToken secret `yaml:"-"`
+}
+
+// HTTPConfig tunes the HTTP side of `digest serve` beyond its address
+// (http_addr, kept at the top level as DIGEST_HTTP_ADDR).
+type HTTPConfig struct {
+	// MetricsAddr, when set, serves /metrics on this address only (e.g.
+	// "127.0.0.1:9090" or an internal interface), not on http_addr.
+	MetricsAddr string `yaml:"metrics_addr"`
 }
 
 // SMTPConfig is the relay; an empty URL means the .eml outbox.
@@ -268,6 +279,9 @@ func (c *Config) ApplyEnv(env envLookup) error {
 	if c.AdminToken, err = readSecret(env, "DIGEST_ADMIN_TOKEN"); err != nil {
 		return err
 	}
+	if c.MetricsToken, err = readSecret(env, "DIGEST_METRICS_TOKEN"); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -356,6 +370,14 @@ func (c *Config) Validate() error {
 	}
 	if c.DKIM.Domain != "" && (c.DKIM.Selector == "" || c.DKIM.KeyFile == "") {
 		return badConfig("set dkim.selector and dkim.key_file too", "dkim: incomplete")
+	}
+	if c.HTTP.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.MetricsAddr); err != nil {
+			return badConfig("use host:port, e.g. 127.0.0.1:9090", "http.metrics_addr (DIGEST_HTTP_METRICS_ADDR): %v", err)
+		}
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return badConfig("generate one with: openssl rand -hex 32", "DIGEST_METRICS_TOKEN: must be at least 16 characters")
 	}
 	if c.Secret != "" && len(c.Secret) < 32 {
 		return badConfig("generate one with: openssl rand -hex 32", "DIGEST_SECRET: must be at least 32 characters")

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/mattn/go-isatty"
+
+	"github.com/tradedigest/tradedigest/internal/redact"
 )
 
 // Version is stamped at build time with -ldflags "-X main.Version=...".
@@ -137,16 +139,16 @@ func (c *cli) exitCode(err error) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(c.stderr, "digest: %v\nRun 'digest help' for usage.\n", err)
+		fmt.Fprintf(c.stderr, "digest: %s\nRun 'digest help' for usage.\n", redact.Text(err.Error()))
 		return 2
 	case errors.As(err, &ce):
-		fmt.Fprintf(c.stderr, "digest: configuration: %v\n", err)
+		fmt.Fprintf(c.stderr, "digest: configuration: %s\n", redact.Text(err.Error()))
 		if ce.hint != "" {
 			fmt.Fprintf(c.stderr, "hint: %s\n", ce.hint)
 		}
 		return 2
 	default:
-		fmt.Fprintf(c.stderr, "digest: %v\n", err)
+		fmt.Fprintf(c.stderr, "digest: %s\n", redact.Text(err.Error()))
 		return 1
 	}
 }
@@ -213,10 +215,12 @@ func (c *cli) loadConfig(co *common) (Config, error) {
 func (c *cli) logger(cfg Config) *slog.Logger {
 	lvl, _ := parseLevel(cfg.Log.Level)
 	opts := &slog.HandlerOptions{Level: lvl}
+	// Source and database URLs reach log lines by many paths (attributes,
+	// wrapped library errors); one wrapper hides their credentials.
 	if strings.EqualFold(cfg.Log.Format, "json") {
-		return slog.New(slog.NewJSONHandler(c.stderr, opts))
+		return slog.New(redact.Handler(slog.NewJSONHandler(c.stderr, opts)))
 	}
-	return slog.New(slog.NewTextHandler(c.stderr, opts))
+	return slog.New(redact.Handler(slog.NewTextHandler(c.stderr, opts)))
 }
 
 func parseLevel(s string) (slog.Level, error) {

@@ -18,6 +18,7 @@ import (
 	"github.com/tradedigest/tradedigest/digest"
 	dmail "github.com/tradedigest/tradedigest/digest/mail"
 	"github.com/tradedigest/tradedigest/digest/store"
+	"github.com/tradedigest/tradedigest/internal/redact"
 )
 
 func (c *cli) cmdMigrate(ctx context.Context, args []string) error {
@@ -37,7 +38,7 @@ func (c *cli) cmdMigrate(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("migration status: %w", err)
 	}
-	fmt.Fprintf(c.stdout, "store %s at schema version %d of %d; job queue migrated\n", redactDSN(a.cfg.DB), cur, latest)
+	fmt.Fprintf(c.stdout, "store %s at schema version %d of %d; job queue migrated\n", redact.URL(a.cfg.DB), cur, latest)
 	return nil
 }
 
@@ -125,6 +126,9 @@ func (c *cli) cmdRuns(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("list runs: %w", err)
 	}
+	for i := range runs {
+		runs[i].Report = redactReport(runs[i].Report)
+	}
 	if *asJSON {
 		return json.NewEncoder(c.stdout).Encode(runs)
 	}
@@ -164,6 +168,7 @@ func (c *cli) runsShow(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("read run: %w", err)
 	}
+	r.Report = redactReport(r.Report)
 	if *asJSON {
 		return json.NewEncoder(c.stdout).Encode(r)
 	}

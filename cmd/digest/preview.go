@@ -69,10 +69,11 @@ func (c *cli) cmdPreview(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, e := range rep.Errors {
+	shown := redactReport(rep)
+	for _, e := range shown.Errors {
 		fmt.Fprintf(c.stderr, "warning: %s\n", e)
 	}
-	for _, n := range rep.Notes {
+	for _, n := range shown.Notes {
 		fmt.Fprintf(c.stderr, "note: %s\n", n)
 	}
 	sub := digest.Subscriber{Email: normaliseEmail(*to), Name: "Preview Reader", TimeZone: cfg.TimeZone}

@@ -14,6 +14,7 @@ import (
 	"github.com/tradedigest/tradedigest/digest/queue"
 	"github.com/tradedigest/tradedigest/digest/rank"
 	"github.com/tradedigest/tradedigest/digest/web"
+	"github.com/tradedigest/tradedigest/internal/redact"
 )
 
 // newQueue builds the job queue over the app's store.
@@ -125,9 +126,17 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 		q.Close()
 		return fmt.Errorf("migrate job queue: %w", err)
 	}
+	// /metrics on the public port unless http.metrics_addr moves it.
+	publicMetrics := m.Handler()
+	if cfg.HTTP.MetricsAddr != "" {
+		publicMetrics = nil
+	} else if cfg.MetricsToken == "" {
+		log.Warn("/metrics is served on the public port without a token; set http.metrics_addr " +
+			"(DIGEST_HTTP_METRICS_ADDR) or DIGEST_METRICS_TOKEN")
+	}
 	srv, err := web.New(web.Config{
 		BaseURL: cfg.BaseURL, Signer: a.signer, Subscribers: a.db, Editions: a.db, Mailer: a.engine.Mailer,
-		Metrics: m.Handler(), Topics: rank.TopicNames(a.topics()), TopicLabels: topicLabels(a.topics()),
+		Metrics: publicMetrics, MetricsToken: string(cfg.MetricsToken), Topics: rank.TopicNames(a.topics()), TopicLabels: topicLabels(a.topics()),
 		SiteName: cfg.SiteName, From: cfg.From,
 		MessageIDDomain: a.engine.Config.MessageIDDomain, Logger: log, Now: c.now,
 		Checks: []web.Check{
@@ -162,15 +171,28 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 		q.Close()
 		return fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	httpErr := make(chan error, 1)
-	go func() {
-		if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	metricsSrv, metricsLn, err := metricsServer(cfg, m.Handler(), srv)
+	if err != nil {
+		ln.Close()
+		q.Close()
+		return err
+	}
+	httpErr := make(chan error, 2)
+	serveHTTP := func(hs *http.Server, l net.Listener) {
+		if err := hs.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			httpErr <- err
 		}
-		close(httpErr)
-	}()
+	}
+	go serveHTTP(httpSrv, ln)
+	if metricsSrv != nil {
+		go serveHTTP(metricsSrv, metricsLn)
+		log.Info("metrics served apart", "metrics_addr", metricsLn.Addr().String(), "token", cfg.MetricsToken != "")
+	}
 	if err := q.Start(ctx); err != nil {
 		_ = httpSrv.Close()
+		if metricsSrv != nil {
+			_ = metricsSrv.Close()
+		}
 		q.Close()
 		return fmt.Errorf("start job queue: %w", err)
 	}
@@ -179,7 +201,7 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 		mailer = "outbox " + a.outbox.Dir()
 	}
 	log.Info("digest serve started", "version", Version, "http_addr", ln.Addr().String(),
-		"db", redactDSN(cfg.DB), "mailer", mailer, "base_url", cfg.BaseURL)
+		"db", redact.URL(cfg.DB), "mailer", mailer, "base_url", cfg.BaseURL)
 
 	var runErr error
 	select {
@@ -198,6 +220,11 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 	if err := httpSrv.Shutdown(hctx); err != nil {
 		log.Error("stop http server", "error", err)
 	}
+	if metricsSrv != nil {
+		if err := metricsSrv.Shutdown(hctx); err != nil {
+			log.Error("stop metrics server", "error", err)
+		}
+	}
 	log.Info("digest serve stopped")
 	return runErr
 }
@@ -211,4 +238,22 @@ func topicLabels(topics []rank.Topic) map[string]string {
 		}
 	}
 	return m
+}
+
+// metricsServer returns the server for /metrics on http.metrics_addr, and
+// its listener, or nil when metrics share the public port. It serves
+// /metrics only, behind DIGEST_METRICS_TOKEN when one is set.
+func metricsServer(cfg Config, h http.Handler, site *web.Server) (*http.Server, net.Listener, error) {
+	if cfg.HTTP.MetricsAddr == "" {
+		return nil, nil, nil
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.MetricsAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen on http.metrics_addr %s: %w", cfg.HTTP.MetricsAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", web.RequireBearer(string(cfg.MetricsToken), h))
+	hs := site.HTTPServer(cfg.HTTP.MetricsAddr)
+	hs.Handler = mux
+	return hs, ln, nil
 }

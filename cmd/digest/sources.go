@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -14,6 +15,7 @@ import (
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/api"
 	"github.com/tradedigest/tradedigest/digest/feed"
+	"github.com/tradedigest/tradedigest/internal/redact"
 )
 
 func (c *cli) cmdSources(ctx context.Context, args []string) error {
@@ -28,7 +30,19 @@ func (c *cli) cmdSources(ctx context.Context, args []string) error {
 func normaliseSource(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") {
-		return feed.CanonicalURL(s)
+		c, err := feed.CanonicalURL(s)
+		if err != nil {
+			return "", err
+		}
+		// Canonical article URLs drop userinfo; a feed's login is how it
+		// is fetched, so it stays (and is redacted wherever it is shown).
+		if orig, err := url.Parse(s); err == nil && orig.User != nil {
+			if u, err := url.Parse(c); err == nil {
+				u.User = orig.User
+				c = u.String()
+			}
+		}
+		return c, nil
 	}
 	if strings.Contains(s, "://") {
 		return "", fmt.Errorf("source %q: only http(s) URLs and local paths are supported", s)
@@ -117,7 +131,7 @@ func (c *cli) sourcesAdd(ctx context.Context, args []string) error {
 		err = a.db.AddSource(ctx, src)
 		switch {
 		case errors.Is(err, digest.ErrConflict):
-			fmt.Fprintf(c.stdout, "already there: %s\n", src)
+			fmt.Fprintf(c.stdout, "already there: %s\n", redact.URL(src))
 			continue
 		case err != nil:
 			return fmt.Errorf("add source %s: %w", src, err)
@@ -127,7 +141,7 @@ func (c *cli) sourcesAdd(ctx context.Context, args []string) error {
 				return fmt.Errorf("add source %s: %w", src, err)
 			}
 		}
-		fmt.Fprintf(c.stdout, "added %s\n", src)
+		fmt.Fprintf(c.stdout, "added %s\n", redact.URL(src))
 	}
 	return nil
 }
@@ -205,7 +219,7 @@ func (c *cli) sourcesRemove(ctx context.Context, args []string) error {
 		case err != nil:
 			return fmt.Errorf("remove source %s: %w", raw, err)
 		}
-		fmt.Fprintf(c.stdout, "removed %s (its articles and history stay)\n", src)
+		fmt.Fprintf(c.stdout, "removed %s (its articles and history stay)\n", redact.URL(src))
 	}
 	return nil
 }
@@ -223,7 +237,33 @@ func (a *app) removeSource(ctx context.Context, raw string) (string, error) {
 		src = raw
 		err = a.db.RemoveSource(ctx, raw)
 	}
+	if errors.Is(err, digest.ErrNotFound) {
+		// As 'sources list' shows it, credentials hidden.
+		if full, ok := a.unredactSource(ctx, raw); ok {
+			src = full
+			err = a.db.RemoveSource(ctx, full)
+		}
+	}
 	return src, err
+}
+
+// unredactSource finds the one added source that 'sources list' shows as
+// shown, so that a source can be removed by the redacted form people see.
+func (a *app) unredactSource(ctx context.Context, shown string) (string, bool) {
+	reg, err := a.db.RegisteredSources(ctx)
+	if err != nil {
+		return "", false
+	}
+	var found []string
+	for _, s := range reg {
+		if redact.URL(s) == shown {
+			found = append(found, s)
+		}
+	}
+	if len(found) != 1 {
+		return "", false
+	}
+	return found[0], true
 }
 
 func (c *cli) sourcesList(ctx context.Context, args []string) error {
@@ -353,7 +393,7 @@ func (a *app) sourceHealth(ctx context.Context, rep *digest.Report) ([]sourceHea
 		}
 		seen[id] = true
 		st := byID[id]
-		r := sourceHealth{Source: id, LastSuccess: st.LastSuccess, LastAttempt: st.LastAttempt,
+		r := sourceHealth{Source: redact.URL(id), LastSuccess: st.LastSuccess, LastAttempt: st.LastAttempt,
 			ConsecutiveFailures: st.ConsecutiveFailures, LastError: st.LastError}
 		if cr, ok := checked[id]; ok {
 			r.Articles, r.NotModified = cr.Articles, cr.NotModified
@@ -361,6 +401,7 @@ func (a *app) sourceHealth(ctx context.Context, rep *digest.Report) ([]sourceHea
 				r.LastError = cr.Error
 			}
 		}
+		r.LastError = redact.Text(r.LastError)
 		rows = append(rows, r)
 	}
 	for _, e := range entries {

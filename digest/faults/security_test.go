@@ -237,18 +237,21 @@ const (
 	smtpPassword = "smtp-pw-Qz7vK2xW9mLp"
 	digestSecret = "digest-secret-R4nT8yU1oP6aS3dF5gH7jK9lZ2xC0vB"
 	openAIKey    = "sk-faults-Jh5Gf3Dd1Ss9Aa7Pp2Oo4Ii6"
+	metricsToken = "metrics-token-Wq8Er2Ty6Ui0"
 )
 
 func secretEnv(w *world, smtpUser string) {
 	w.env["DIGEST_SMTP_PASSWORD"] = smtpPassword
 	w.env["DIGEST_SECRET"] = digestSecret
 	w.env["OPENAI_API_KEY"] = openAIKey
+	w.env["DIGEST_METRICS_TOKEN"] = metricsToken
 	_ = smtpUser
 }
 
 func assertNoSecrets(t *testing.T, where, s string) {
 	t.Helper()
-	for name, v := range map[string]string{"DIGEST_SMTP_PASSWORD": smtpPassword, "DIGEST_SECRET": digestSecret, "OPENAI_API_KEY": openAIKey} {
+	for name, v := range map[string]string{"DIGEST_SMTP_PASSWORD": smtpPassword, "DIGEST_SECRET": digestSecret, "OPENAI_API_KEY": openAIKey,
+		"DIGEST_METRICS_TOKEN": metricsToken} {
 		if strings.Contains(s, v) {
 			t.Errorf("%s shows %s", where, name)
 		}
@@ -319,6 +322,8 @@ func TestSecurity_Serve(t *testing.T) {
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	w.env["DIGEST_HTTP_ADDR"] = fmt.Sprintf("127.0.0.1:%d", port)
 	w.env["DIGEST_BASE_URL"] = base
+	metricsBase := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
+	w.env["DIGEST_HTTP_METRICS_ADDR"] = strings.TrimPrefix(metricsBase, "http://")
 	fake := openaitest.New(t)
 	fake.SetFault(openaitest.Unauthorized)
 	w.env["OPENAI_BASE_URL"] = fake.URL
@@ -367,6 +372,31 @@ func TestSecurity_Serve(t *testing.T) {
 		if resp.StatusCode != http.StatusServiceUnavailable || strings.TrimSpace(string(body)) != "not ready: mail" {
 			t.Errorf("/readyz with a relay that refuses the login = %d %q, want 503 naming the mailer", resp.StatusCode, body)
 		}
+	}
+
+	// /metrics: not on the public port; on http.metrics_addr only with the
+	// bearer token.
+	getMetrics := func(url, tok string) (int, string) {
+		req, _ := http.NewRequest("GET", url, nil)
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := getMetrics(base+"/metrics", metricsToken); code != http.StatusNotFound {
+		t.Errorf("/metrics on the public port with http.metrics_addr set: %d, want 404", code)
+	}
+	if code, _ := getMetrics(metricsBase+"/metrics", ""); code != http.StatusUnauthorized {
+		t.Errorf("/metrics without the token: %d, want 401", code)
+	}
+	if code, body := getMetrics(metricsBase+"/metrics", metricsToken); code != http.StatusOK || !strings.Contains(body, "digest_") {
+		t.Errorf("/metrics with the token: %d, want 200 with digest metrics", code)
 	}
 
 	db := w.open()

@@ -14,6 +14,9 @@ import (
 	trafilatura "github.com/markusmobius/go-trafilatura"
 	xhtml "golang.org/x/net/html"
 	"golang.org/x/net/html/charset"
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/redact"
 )
 
 // Page is what the gatherer sees of one article page or file: the output
@@ -42,7 +45,7 @@ func Extract(ctx context.Context, target string, opts Options) (Page, error) {
 		}
 		fp, err := pageText(resp, opts.Selector)
 		if err != nil {
-			return Page{}, fmt.Errorf("extract %q: %w", target, err)
+			return Page{}, fmt.Errorf("extract %q: %w", redact.URL(target), err)
 		}
 		p := fp.Page
 		if p.SourceName == "" {
@@ -96,7 +99,7 @@ func extractPage(body []byte, pageURL, contentType string, clean func(string) st
 		return Page{}, fmt.Errorf("extract main text: %w", err)
 	}
 	p := Page{
-		Title: collapseSpace(res.Metadata.Title),
+		Title: digest.ClipTitle(collapseSpace(res.Metadata.Title)),
 		Date:  pageDate(doc, res.Metadata.Date),
 		Text:  clean(contentText(res)),
 	}

@@ -20,6 +20,7 @@ import (
 	dateparser "github.com/markusmobius/go-dateparser"
 	"github.com/mmcdole/gofeed"
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/redact"
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding/charmap"
 )
@@ -98,14 +99,14 @@ func (f *Feed) Fetch(ctx context.Context, prev digest.SourceState) (digest.Fetch
 	} else {
 		data, err := readCapped(f.loc, f.opts.MaxFileBytes)
 		if err != nil {
-			return res, fmt.Errorf("read feed %q: %w", f.loc, err)
+			return res, fmt.Errorf("read feed %q: %w", redact.URL(f.loc), err)
 		}
 		body = data
 		res.Bytes = int64(len(data))
 	}
 	parsed, repaired, err := parseFeed(body, contentType)
 	if err != nil {
-		return res, fmt.Errorf("parse feed %q: %w", f.loc, err)
+		return res, fmt.Errorf("parse feed %q: %w", redact.URL(f.loc), err)
 	}
 	if repaired {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("feed %q is cut off; kept the %d items before the cut", f.loc, len(parsed.Items)))

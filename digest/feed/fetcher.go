@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/tradedigest/tradedigest/internal/redact"
 )
 
 // FetcherConfig tunes a Fetcher. Start from DefaultFetcherConfig; zero
@@ -252,7 +254,7 @@ func NewFetcher(cfg FetcherConfig) *Fetcher {
 				return fmt.Errorf("%w (more than %d)", ErrTooManyRedirects, cfg.MaxRedirects)
 			}
 			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-				return fmt.Errorf("redirect to %q: %w", req.URL.Redacted(), ErrScheme)
+				return fmt.Errorf("redirect to %q: %w", redact.URL(req.URL.String()), ErrScheme)
 			}
 			return nil
 		},
@@ -371,18 +373,21 @@ func blockedReason(ip net.IP) string {
 // A 304 to a conditional request is a success with NotModified set. Errors
 // name the URL.
 func (f *Fetcher) Get(ctx context.Context, req Request) (*Response, error) {
+	// Errors and logs name the URL with its credentials hidden: they end
+	// up in run reports, source health and metrics.
+	shown := redact.URL(req.URL)
 	u, err := url.Parse(req.URL)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %q: %w", req.URL, err)
+		return nil, fmt.Errorf("fetch %q: %w", shown, redactURLError(err))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("fetch %q: %w", req.URL, ErrScheme)
+		return nil, fmt.Errorf("fetch %q: %w", shown, ErrScheme)
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("fetch %q: missing host", req.URL)
+		return nil, fmt.Errorf("fetch %q: missing host", shown)
 	}
 	if f.allow.err != nil {
-		return nil, fmt.Errorf("fetch %q: gather.%w", req.URL, f.allow.err)
+		return nil, fmt.Errorf("fetch %q: gather.%w", shown, f.allow.err)
 	}
 	var wire int64
 	for attempt := 0; ; attempt++ {
@@ -392,19 +397,30 @@ func (f *Fetcher) Get(ctx context.Context, req Request) (*Response, error) {
 			resp.WireBytes = wire
 			return resp, nil
 		}
+		err = redactURLError(err)
 		wait, retry := f.retryable(ctx, err, attempt)
 		if !retry {
-			return nil, fmt.Errorf("fetch %q: %w", req.URL, err)
+			return nil, fmt.Errorf("fetch %q: %w", shown, err)
 		}
-		f.cfg.Logger.Debug("fetch retry", "url", req.URL, "attempt", attempt+1, "wait", wait, "error", err)
+		f.cfg.Logger.Debug("fetch retry", "url", shown, "attempt", attempt+1, "wait", wait, "error", err)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("fetch %q: %w (after %v)", req.URL, ctx.Err(), err)
+			return nil, fmt.Errorf("fetch %q: %w (after %v)", shown, ctx.Err(), err)
 		case <-t.C:
 		}
 	}
+}
+
+// redactURLError hides credentials in the URL a *url.Error from the HTTP
+// client carries (it strips a password, not a query's keys).
+func redactURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = redact.URL(ue.URL)
+	}
+	return err
 }
 
 // retryable decides whether err deserves another attempt and how long to

@@ -103,6 +103,7 @@ func readArticleFile(path string, opts Options) (digest.Article, error) {
 	}
 	a.FetchedAt = opts.Now()
 	a.ContentHash = digest.ContentHash(a.Text)
+	a.Title = digest.ClipTitle(a.Title)
 	return a, nil
 }
 
@@ -139,6 +140,7 @@ func ParseText(s string) digest.Article {
 	if a.Title == "" {
 		a.Title = deriveTitle(a.Text)
 	}
+	a.Title = digest.ClipTitle(a.Title)
 	a.Language = detectLanguage(a.Title+"\n\n"+a.Text, "")
 	return a
 }
@@ -195,7 +197,7 @@ func deriveTitle(text string) string {
 	if r, n := utf8.DecodeRuneInString(t); n > 0 && unicode.IsLower(r) {
 		t = string(unicode.ToUpper(r)) + t[n:]
 	}
-	return t
+	return digest.ClipTitle(t) // the first word alone may be endless
 }
 
 var danglingWords = map[string]bool{
@@ -329,6 +331,7 @@ func ParseMarkdown(s string) digest.Article {
 	if a.Title == "" {
 		a.Title = deriveTitle(a.Text)
 	}
+	a.Title = digest.ClipTitle(a.Title)
 	a.Language = detectLanguage(a.Title+"\n\n"+a.Text, declared)
 	return a
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/redact"
 )
 
 // Options configure sources and Extract. The zero value works: every zero
@@ -131,7 +132,7 @@ func Open(ctx context.Context, src string, opts Options) ([]digest.Source, error
 	if isHTTP(src) {
 		u, err := url.Parse(src)
 		if err != nil {
-			return nil, fmt.Errorf("open source %q: %w", src, err)
+			return nil, fmt.Errorf("open source %q: %w", redact.URL(src), err)
 		}
 		if opts.Kind == digest.SourceKindOPML || strings.HasSuffix(strings.ToLower(u.Path), ".opml") {
 			return openRemoteOPML(ctx, src, opts)
@@ -143,11 +144,11 @@ func Open(ctx context.Context, src string, opts Options) ([]digest.Source, error
 	}
 	abs, err := filepath.Abs(src)
 	if err != nil {
-		return nil, fmt.Errorf("open source %q: %w", src, err)
+		return nil, fmt.Errorf("open source %q: %w", redact.URL(src), err)
 	}
 	fi, err := os.Stat(abs)
 	if err != nil {
-		return nil, fmt.Errorf("open source %q: %w", src, err)
+		return nil, fmt.Errorf("open source %q: %w", redact.URL(src), err)
 	}
 	if fi.IsDir() {
 		return []digest.Source{NewDir(abs, opts)}, nil
@@ -161,7 +162,7 @@ func Open(ctx context.Context, src string, opts Options) ([]digest.Source, error
 	case articleExts[ext]:
 		return []digest.Source{NewFile(abs, opts)}, nil
 	}
-	return nil, fmt.Errorf("open source %q: %w", src, ErrUnsupported)
+	return nil, fmt.Errorf("open source %q: %w", redact.URL(src), ErrUnsupported)
 }
 
 // opml is the part of an OPML document we read.
@@ -217,7 +218,7 @@ func openRemoteOPML(ctx context.Context, src string, opts Options) ([]digest.Sou
 	}
 	base, err := url.Parse(resp.URL)
 	if err != nil {
-		return nil, fmt.Errorf("open opml %q: %w", src, err)
+		return nil, fmt.Errorf("open opml %q: %w", redact.URL(src), err)
 	}
 	return expandOPML(resp.Body, src, opts, func(u string) (string, bool) {
 		ref, err := url.Parse(u)
@@ -254,7 +255,7 @@ func ParseOPML(data []byte, resolve func(string) (string, bool)) ([]OPMLFeed, er
 			if u := strings.TrimSpace(o.XMLURL); u != "" {
 				if r, ok := resolve(u); ok && !seen[r] {
 					seen[r] = true
-					out = append(out, OPMLFeed{URL: r, Title: collapseSpace(firstNonEmpty(o.Title, o.Text))})
+					out = append(out, OPMLFeed{URL: r, Title: digest.ClipTitle(collapseSpace(firstNonEmpty(o.Title, o.Text)))})
 				}
 			}
 			walk(o.Outlines)
@@ -270,10 +271,10 @@ func ParseOPML(data []byte, resolve func(string) (string, bool)) ([]OPMLFeed, er
 func expandOPML(data []byte, where string, opts Options, resolve func(string) (string, bool)) ([]digest.Source, error) {
 	feeds, err := ParseOPML(data, resolve)
 	if err != nil {
-		return nil, fmt.Errorf("open opml %q: %w", where, err)
+		return nil, fmt.Errorf("open opml %q: %w", redact.URL(where), err)
 	}
 	if len(feeds) == 0 {
-		return nil, fmt.Errorf("open opml %q: no feeds (outline xmlUrl) in it", where)
+		return nil, fmt.Errorf("open opml %q: no feeds (outline xmlUrl) in it", redact.URL(where))
 	}
 	out := make([]digest.Source, 0, len(feeds))
 	for _, f := range feeds {

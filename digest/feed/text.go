@@ -6,6 +6,8 @@ import (
 
 	xhtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/tradedigest/tradedigest/digest"
 )
 
 // blockTags end a paragraph before and after them.
@@ -115,13 +117,14 @@ func plainParagraphs(s string) string {
 	return strings.Join(out, "\n\n")
 }
 
-// plainTitle makes a one-line plain-text title from a feed title that may
-// hold markup or entities.
+// plainTitle makes a one-line plain-text title, at most
+// digest.MaxTitleRunes long, from a feed title that may hold markup or
+// entities.
 func plainTitle(s string) string {
 	if looksLikeHTML(s) {
 		s = strings.ReplaceAll(HTMLToText(s), "\n\n", " ")
 	} else {
 		s = html.UnescapeString(s)
 	}
-	return collapseSpace(s)
+	return digest.ClipTitle(collapseSpace(s))
 }

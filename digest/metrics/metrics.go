@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/redact"
 )
 
 const namespace = "digest"
@@ -195,7 +196,7 @@ func (m *Metrics) ObserveReport(kind string, rep digest.Report) {
 		}
 	}
 	for _, s := range rep.Sources {
-		m.sourceFailures.WithLabelValues(s.ID).Set(float64(s.Failures))
+		m.sourceFailures.WithLabelValues(redact.URL(s.ID)).Set(float64(s.Failures))
 	}
 }
 

@@ -147,3 +147,19 @@ func TestMetrics_QueueDepth(t *testing.T) {
 		t.Errorf("stale depth exported after a failed query")
 	}
 }
+
+// TestMetrics_SourceLabelRedacted: a source URL with a login or a key in
+// its query is a label with those hidden; the feed stays recognisable.
+func TestMetrics_SourceLabelRedacted(t *testing.T) {
+	m := New(Options{NoRuntime: true})
+	m.ObserveReport("gather", digest.Report{Sources: []digest.SourceReport{
+		{ID: "https://reader:pw-4411@feeds.example/trade.rss?apikey=k-9c1d&lang=en", Failures: 2},
+	}})
+	out := scrape(t, m)
+	if strings.Contains(out, "pw-4411") || strings.Contains(out, "k-9c1d") {
+		t.Errorf("a credential reached /metrics:\n%s", out)
+	}
+	if !strings.Contains(out, `digest_source_consecutive_failures{source="https://reader:xxxxx@feeds.example/trade.rss?apikey=xxxxx&lang=en"} 2`) {
+		t.Errorf("redacted source label missing:\n%s", out)
+	}
+}

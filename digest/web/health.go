@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"strings"
@@ -120,4 +122,26 @@ func (c *checkCache) run(running chan struct{}) {
 	c.done, c.at, c.err, c.running = true, c.now(), err, nil
 	c.mu.Unlock()
 	close(running)
+}
+
+// RequireBearer serves next only to requests that carry
+// "Authorization: Bearer <token>"; others get 401. The comparison takes the
+// same time whatever the guess (both sides are hashed first, so not even
+// the token's length leaks). An empty token returns next unchanged.
+func RequireBearer(token string, next http.Handler) http.Handler {
+	if token == "" {
+		return next
+	}
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(strings.TrimSpace(got)))
+		if subtle.ConstantTimeCompare(sum[:], want[:]) != 1 || !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			w.Header().Set("Cache-Control", "no-store")
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

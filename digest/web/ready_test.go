@@ -169,3 +169,39 @@ func TestServer_Readyz_CachedCheckConcurrentRun(t *testing.T) {
 		t.Errorf("check ran %d times, want 1", n)
 	}
 }
+
+// TestServer_MetricsToken: with a token, /metrics answers only a request
+// that presents it as a bearer token.
+func TestServer_MetricsToken(t *testing.T) {
+	const tok = "metrics-token-3f9e2a71c4"
+	h := newHarness(t, func(c *Config) {
+		c.Metrics = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("digest_up 1\n")) })
+		c.MetricsToken = tok
+	})
+	for name, hdr := range map[string][]string{
+		"none":         nil,
+		"wrong":        {"Authorization", "Bearer metrics-token-3f9e2a71c5"},
+		"prefix":       {"Authorization", "Bearer " + tok[:10]},
+		"longer":       {"Authorization", "Bearer " + tok + "x"},
+		"basic":        {"Authorization", "Basic " + tok},
+		"no scheme":    {"Authorization", tok},
+		"query string": nil,
+	} {
+		target := "/metrics"
+		if name == "query string" {
+			target += "?token=" + tok
+		}
+		r := h.do("GET", target, nil, hdr...)
+		if r.status != http.StatusUnauthorized || strings.Contains(r.body, "digest_up") {
+			t.Errorf("%s: status %d, want 401", name, r.status)
+		}
+		if !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
+			t.Errorf("%s: no WWW-Authenticate: Bearer", name)
+		}
+	}
+	r := h.do("GET", "/metrics", nil, "Authorization", "Bearer "+tok)
+	wantStatus(t, r, http.StatusOK)
+	wantBody(t, r, "digest_up 1")
+	// The rest of the site needs no token.
+	wantStatus(t, h.do("GET", "/healthz", nil), http.StatusOK)
+}

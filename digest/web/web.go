@@ -76,6 +76,9 @@ type Config struct {
 	Checks []Check
 	// Metrics serves /metrics (the Prometheus handler); nil answers 404.
 	Metrics http.Handler
+	// MetricsToken, when set, is the bearer token /metrics requires
+	// (Authorization: Bearer <token>); see RequireBearer.
+	MetricsToken string
 
 	// Topics are the topics a reader may choose; empty means the sign-up
 	// and preferences forms offer none (every reader gets everything).
@@ -273,7 +276,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
 	if s.cfg.Metrics != nil {
-		mux.Handle("GET /metrics", s.cfg.Metrics)
+		mux.Handle("GET /metrics", RequireBearer(s.cfg.MetricsToken, s.cfg.Metrics))
 	}
 
 	// Unsubscribe is deliberately outside the cross-origin check: RFC 8058

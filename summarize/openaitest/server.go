@@ -47,6 +47,7 @@ const (
 	NotFound            // 404 (unknown model)
 	BadRequest          // 400 unrelated to the response format
 	MissingPoints       // 200, valid JSON with a single key point
+	EchoKey             // 200, a reply that repeats the presented API key, as an endpoint echoing its request does
 )
 
 // Request is one recorded request.
@@ -277,8 +278,11 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 	var content string
 	if strings.Contains(rec.User, "<<<STORIES>>>") {
 		content = lead(rec.User)
+		if fault == EchoKey {
+			content += " Your key is " + presented + "."
+		}
 	} else {
-		content = s.summary(rec, wr, fault)
+		content = s.summary(rec, wr, fault, presented)
 	}
 	writeCompletion(w, wr.Model, len(s.Requests()), rec, content)
 }
@@ -465,7 +469,7 @@ func Vector(text string, synonyms map[string]string) []float32 {
 }
 
 // summary builds the reply content for an article prompt.
-func (s *Server) summary(rec Request, wr wireRequest, fault Fault) string {
+func (s *Server) summary(rec Request, wr wireRequest, fault Fault, presented string) string {
 	article := rec.Article
 	title := strings.TrimSpace(between(rec.User, "Title:", "\n"))
 	sents := sentences(article)
@@ -505,6 +509,9 @@ func (s *Server) summary(rec Request, wr wireRequest, fault Fault) string {
 		out["key_points"] = append(append(append([]string{}, points...), points...), points...)
 	case MissingPoints:
 		out["key_points"] = points[:1]
+	case EchoKey:
+		out["summary"] = firstWords(first, 40) + " Key " + presented
+		out["key_points"] = append(points, "Authorization: Bearer "+presented)
 	}
 	b, _ := json.Marshal(out)
 	switch fault {
