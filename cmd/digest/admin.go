@@ -8,6 +8,7 @@ import (
 	"github.com/tradedigest/tradedigest/digest/api"
 	"github.com/tradedigest/tradedigest/digest/queue"
 	"github.com/tradedigest/tradedigest/digest/web"
+	"github.com/tradedigest/tradedigest/internal/redact"
 )
 
 // withAdmin mounts the admin API (when DIGEST_ADMIN_TOKEN is set) beside
@@ -40,9 +41,10 @@ func (s appSources) List(ctx context.Context) ([]api.SourceHealth, error) {
 func (s appSources) Add(ctx context.Context, raw string) (string, error) {
 	src, err := normaliseSource(raw)
 	if err != nil {
-		return raw, fmt.Errorf("%v: %w", err, api.ErrInvalid)
+		return redact.URL(raw), fmt.Errorf("%s: %w", redact.Text(err.Error()), api.ErrInvalid)
 	}
-	return src, s.a.db.AddSource(ctx, src)
+	// Answered as `sources list` shows it, which Remove accepts.
+	return redact.URL(src), s.a.db.AddSource(ctx, src)
 }
 
 func (s appSources) Remove(ctx context.Context, raw string) error {

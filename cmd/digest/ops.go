@@ -127,7 +127,7 @@ func (c *cli) cmdRuns(ctx context.Context, args []string) error {
 		return fmt.Errorf("list runs: %w", err)
 	}
 	for i := range runs {
-		runs[i].Report = redactReport(runs[i].Report)
+		runs[i].Report = redact.Report(runs[i].Report)
 	}
 	if *asJSON {
 		return json.NewEncoder(c.stdout).Encode(runs)
@@ -168,7 +168,7 @@ func (c *cli) runsShow(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("read run: %w", err)
 	}
-	r.Report = redactReport(r.Report)
+	r.Report = redact.Report(r.Report)
 	if *asJSON {
 		return json.NewEncoder(c.stdout).Encode(r)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/redact"
 	"github.com/tradedigest/tradedigest/templates"
 )
 
@@ -69,7 +70,7 @@ func (c *cli) cmdPreview(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	shown := redactReport(rep)
+	shown := redact.Report(rep)
 	for _, e := range shown.Errors {
 		fmt.Fprintf(c.stderr, "warning: %s\n", e)
 	}

@@ -12,34 +12,9 @@ import (
 	"github.com/tradedigest/tradedigest/internal/redact"
 )
 
-// redactReport returns rep with credentials hidden in every source URL,
-// error and note, for showing: the stored report keeps what the run saw.
-func redactReport(rep digest.Report) digest.Report {
-	srcs := make([]digest.SourceReport, len(rep.Sources))
-	for i, s := range rep.Sources {
-		s.ID, s.Name, s.Error = redact.URL(s.ID), redact.Text(s.Name), redact.Text(s.Error)
-		srcs[i] = s
-	}
-	rep.Sources = srcs
-	rep.Errors = redactAll(rep.Errors)
-	rep.Notes = redactAll(rep.Notes)
-	return rep
-}
-
-func redactAll(list []string) []string {
-	if list == nil {
-		return nil
-	}
-	out := make([]string, len(list))
-	for i, s := range list {
-		out[i] = redact.Text(s)
-	}
-	return out
-}
-
 // printReport writes the closing report of a run for a person.
 func (c *cli) printReport(w io.Writer, rep digest.Report, dryRun bool) {
-	rep = redactReport(rep)
+	rep = redact.Report(rep)
 	failed := 0
 	for _, s := range rep.Sources {
 		if s.Error != "" {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/redact"
 )
 
 // listLimit reads ?limit= for the runs and editions listings.
@@ -85,7 +86,7 @@ func (a *API) getRun(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, struct {
 		RunSummary
 		Report digest.Report `json:"report"`
-	}{runSummary(run), run.Report})
+	}{runSummary(run), redact.Report(run.Report)})
 	return nil
 }
 

@@ -17,6 +17,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/tradedigest/tradedigest/digest"
 )
 
 // Mask replaces a hidden value.
@@ -120,6 +122,33 @@ func params(q string) string {
 		}
 	}
 	return strings.Join(parts, "&")
+}
+
+// Report returns rep with credentials hidden in every source URL, error
+// and note, for showing: a stored report keeps what the run saw.
+func Report(rep digest.Report) digest.Report {
+	srcs := make([]digest.SourceReport, len(rep.Sources))
+	for i, s := range rep.Sources {
+		s.ID, s.Name, s.Error = URL(s.ID), Text(s.Name), Text(s.Error)
+		srcs[i] = s
+	}
+	if rep.Sources != nil {
+		rep.Sources = srcs
+	}
+	rep.Errors = texts(rep.Errors)
+	rep.Notes = texts(rep.Notes)
+	return rep
+}
+
+func texts(list []string) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = Text(s)
+	}
+	return out
 }
 
 // urlInText finds URLs in free text (error messages quote them with %q, so
