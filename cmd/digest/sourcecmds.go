@@ -15,6 +15,7 @@ import (
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/feed"
 	"github.com/tradedigest/tradedigest/digest/rank"
+	"github.com/tradedigest/tradedigest/internal/redact"
 )
 
 // sourcesShow prints each source's settings, the defaults spelt out.
@@ -46,7 +47,7 @@ func (c *cli) sourcesShow(ctx context.Context, args []string) error {
 		}
 		rows := make([]row, 0, len(entries))
 		for _, e := range entries {
-			rows = append(rows, row{e.src, origin(e), e.settings})
+			rows = append(rows, row{redact.URL(e.src), origin(e), e.settings})
 		}
 		return json.NewEncoder(c.stdout).Encode(rows)
 	}
@@ -68,6 +69,10 @@ func (c *cli) sourcesShow(ctx context.Context, args []string) error {
 func pickEntries(entries []sourceEntry, srcs []string) ([]sourceEntry, error) {
 	byKey := map[string]sourceEntry{}
 	for _, e := range entries {
+		// As shown by 'sources list' (credentials hidden) too.
+		if shown := redact.URL(e.src); shown != e.src {
+			byKey[sourceKey(shown)] = e
+		}
 		byKey[sourceKey(e.src)] = e
 		if n, err := normaliseSource(e.src); err == nil {
 			byKey[sourceKey(n)] = e
@@ -83,7 +88,7 @@ func pickEntries(entries []sourceEntry, srcs []string) ([]sourceEntry, error) {
 		}
 		e, ok := byKey[key]
 		if !ok {
-			return nil, fmt.Errorf("no source %s (see 'digest sources list')", s)
+			return nil, fmt.Errorf("no source %s (see 'digest sources list')", redact.URL(s))
 		}
 		out = append(out, e)
 	}
@@ -125,7 +130,7 @@ func writeSettings(w io.Writer, e sourceEntry) {
 	if s.Kind == digest.SourceKindOPML {
 		kind = "OPML list (its feeds take these settings, but not the name)"
 	}
-	fmt.Fprintf(w, "%s\n", e.src)
+	fmt.Fprintf(w, "%s\n", redact.URL(e.src))
 	fmt.Fprintf(w, "  from       %s\n", origin(e))
 	fmt.Fprintf(w, "  kind       %s\n", kind)
 	fmt.Fprintf(w, "  name       %s\n", or(s.Name, "(the feed's or page's own)"))
@@ -217,7 +222,7 @@ func (c *cli) sourcesExport(ctx context.Context, args []string) error {
 	}
 	var rep digest.Report
 	opened := a.openSources(ctx, entries, &rep)
-	for _, e := range rep.Errors {
+	for _, e := range redact.Report(rep).Errors {
 		fmt.Fprintf(c.stderr, "warning: %s\n", e)
 	}
 	names, topics, err := a.sourceProfiles(ctx)
@@ -259,7 +264,7 @@ func (c *cli) sourcesExport(ctx context.Context, args []string) error {
 		return fmt.Errorf("write %s: %w", *out, err)
 	}
 	if len(skipped) > 0 {
-		fmt.Fprintf(c.stderr, "not in the OPML (directories and article files are not feeds): %s\n", strings.Join(skipped, ", "))
+		printRedacted(c.stderr, "not in the OPML (directories and article files are not feeds): %s\n", strings.Join(skipped, ", "))
 	}
 	if *out != "" {
 		fmt.Fprintf(c.stdout, "wrote %s feeds to %s\n", strconv.Itoa(len(doc.Body)), *out)

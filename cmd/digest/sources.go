@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -157,32 +158,38 @@ func (c *cli) discover(ctx context.Context, a *app, src string, st digest.Source
 	case errors.Is(err, feed.ErrNoFeed):
 		return "", st, fmt.Errorf("sources add: %w; nothing added (give the feed's own address)", err)
 	case err != nil:
-		fmt.Fprintf(c.stderr, "warning: could not read %s now (%v); added as a feed as given\n", src, err)
+		printRedacted(c.stderr, "warning: could not read %s now (%v); added as a feed as given\n", src, err)
 		return src, st, nil
 	}
 	switch {
 	case d.Kind == digest.SourceKindOPML:
 		st.Kind = digest.SourceKindOPML
-		fmt.Fprintf(c.stdout, "%s is an OPML list of %s; it is kept as a list, its feeds read at each gather\n", src, count(d.Items, "feed", "feeds"))
+		printRedacted(c.stdout, "%s is an OPML list of %s; it is kept as a list, its feeds read at each gather\n", src, count(d.Items, "feed", "feeds"))
 		return src, st, nil
 	case d.Via == "":
-		fmt.Fprintf(c.stdout, "%s is %s feed%s with %s\n", src, article(d.Format), titled(d.Title), count(d.Items, "item", "items"))
+		printRedacted(c.stdout, "%s is %s feed%s with %s\n", src, article(d.Format), titled(d.Title), count(d.Items, "item", "items"))
 		return src, st, nil
 	}
 	how := "found in the page's " + feed.ViaLink
 	if d.Via == feed.ViaCommonPath {
 		how = "found at a common feed path (the page names none)"
 	}
-	fmt.Fprintf(c.stdout, "%s is a web page; using its %s feed %s%s with %s, %s\n",
+	printRedacted(c.stdout, "%s is a web page; using its %s feed %s%s with %s, %s\n",
 		src, d.Format, d.URL, titled(d.Title), count(d.Items, "item", "items"), how)
 	if len(d.Others) > 0 {
-		fmt.Fprintf(c.stdout, "the page also offers: %s\n", strings.Join(d.Others, ", "))
+		printRedacted(c.stdout, "the page also offers: %s\n", strings.Join(d.Others, ", "))
 	}
 	chosen, err := normaliseSource(d.URL)
 	if err != nil {
 		chosen = d.URL
 	}
 	return chosen, st, nil
+}
+
+// printRedacted prints a line that names addresses, their credentials
+// hidden.
+func printRedacted(w io.Writer, format string, args ...any) {
+	fmt.Fprint(w, redact.Text(fmt.Sprintf(format, args...)))
 }
 
 func titled(t string) string {

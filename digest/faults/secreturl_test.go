@@ -60,7 +60,8 @@ func TestSecurity_SecretURLs(t *testing.T) {
 	}
 	// Added to the store, the private feed keeps its login (and is read).
 	assertClean("digest sources add", cmd("sources", "add", private, gone))
-	for _, args := range [][]string{{"sources", "list"}, {"sources", "list", "--json"}, {"sources", "check", "--log-level", "debug"}} {
+	for _, args := range [][]string{{"sources", "list"}, {"sources", "list", "--json"}, {"sources", "show"}, {"sources", "show", "--json"},
+		{"sources", "check", "--log-level", "debug"}} {
 		assertClean("digest "+strings.Join(args, " "), cmd(args...))
 	}
 	db := w.open()
@@ -78,6 +79,9 @@ func TestSecurity_SecretURLs(t *testing.T) {
 	// A source is removed by the name 'sources list' shows.
 	shown := strings.Replace(private, "feedpass-91c2", "xxxxx", 1)
 	shown = strings.Replace(shown, "feedkey-5e8a", "xxxxx", 1)
+	if out := cmd("sources", "show", shown); !strings.Contains(out, "private.xml") {
+		t.Errorf("sources show by the shown name: %s", out)
+	}
 	if out := cmd("sources", "remove", shown); !strings.Contains(out, "removed") {
 		t.Errorf("sources remove by the shown name: %s", out)
 	}

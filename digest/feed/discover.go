@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/redact"
 	xhtml "golang.org/x/net/html"
 )
 
@@ -58,7 +59,7 @@ func Discover(ctx context.Context, rawURL string, opts Options) (Discovery, erro
 	opts = opts.withDefaults()
 	resp, err := opts.Fetcher.Get(ctx, Request{URL: rawURL, UserAgent: opts.UserAgent, Accept: acceptFeed + ", text/html;q=0.7, text/x-opml;q=0.7"})
 	if err != nil {
-		return Discovery{}, fmt.Errorf("discover %s: %w", rawURL, err)
+		return Discovery{}, fmt.Errorf("discover %s: %w", redact.URL(rawURL), err)
 	}
 	if d, ok := asFeed(resp); ok {
 		return d, nil
@@ -67,11 +68,11 @@ func Discover(ctx context.Context, rawURL string, opts Options) (Discovery, erro
 		return d, nil
 	}
 	if !looksLikeHTMLDoc(resp.Body) {
-		return Discovery{}, fmt.Errorf("discover %s: %w: the address answers with neither a feed, an OPML list nor a web page", rawURL, ErrNoFeed)
+		return Discovery{}, fmt.Errorf("discover %s: %w: the address answers with neither a feed, an OPML list nor a web page", redact.URL(rawURL), ErrNoFeed)
 	}
 	page, err := url.Parse(resp.URL)
 	if err != nil {
-		return Discovery{}, fmt.Errorf("discover %s: %w", rawURL, err)
+		return Discovery{}, fmt.Errorf("discover %s: %w", redact.URL(rawURL), err)
 	}
 	links := alternateLinks(resp.Body, page)
 	for i, l := range links {
@@ -101,7 +102,7 @@ func Discover(ctx context.Context, rawURL string, opts Options) (Discovery, erro
 		what = fmt.Sprintf("none of the page's %d <link rel=\"alternate\"> feeds could be read", len(links))
 	}
 	return Discovery{}, fmt.Errorf("discover %s: %w: %s, and none of %s answered with a feed",
-		rawURL, ErrNoFeed, what, strings.Join(commonPaths, ", "))
+		redact.URL(rawURL), ErrNoFeed, what, strings.Join(commonPaths, ", "))
 }
 
 // tryFeed fetches u and reports whether it is a feed.
