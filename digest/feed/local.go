@@ -8,10 +8,10 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/summarize"
 )
 
 // File is one local article: .txt, .md or .html.
@@ -108,15 +108,20 @@ func readArticleFile(path string, opts Options) (digest.Article, error) {
 }
 
 // ParseText reads a plain-text article. The first paragraph is the title
-// when it is one short line without terminal punctuation; otherwise the
-// title is derived from the lead sentence. Boilerplate is removed.
+// when it is one short line without terminal punctuation that is neither
+// page furniture (a share bar, a caption, a stamp) nor a sentence cut by a
+// line break; otherwise the title is derived from the lead sentence (see
+// summarize.Headline). Furniture lines before the story are dropped, and
+// boilerplate is removed.
 func ParseText(s string) digest.Article {
 	s = strings.TrimPrefix(strings.ReplaceAll(s, "\r\n", "\n"), "\ufeff")
 	paras := splitParagraphs(s)
 	if len(paras) == 1 && strings.Count(paras[0], "\n") > 0 {
-		// No blank lines at all: a line per paragraph.
-		paras = strings.Split(paras[0], "\n")
+		// No blank lines at all: a line per paragraph, except that a line
+		// cut mid-phrase goes on in the next one.
+		paras = joinBrokenLines(strings.Split(paras[0], "\n"))
 	}
+	paras = dropLeadingFurniture(paras)
 	var a digest.Article
 	if len(paras) > 1 || (len(paras) == 1 && strings.Contains(paras[0], "\n")) {
 		first := paras[0]
@@ -145,10 +150,65 @@ func ParseText(s string) digest.Article {
 	return a
 }
 
-// isTitleLine: a short line (≤ 150 chars, ≤ 20 words) that does not end a
-// sentence.
+// joinBrokenLines joins a line that ends mid-phrase (on a function word,
+// without terminal punctuation: "Pro-Kremlin party A") with the line after
+// it, unless the two together are furniture.
+func joinBrokenLines(lines []string) []string {
+	out := make([]string, 0, len(lines))
+	for i := 0; i < len(lines); i++ {
+		l := strings.TrimSpace(lines[i])
+		for i+1 < len(lines) && l != "" && summarize.EndsBadly(l) && !sentenceEnds(l) {
+			joined := l + " " + strings.TrimSpace(lines[i+1])
+			if summarize.IsFurniture(joined) {
+				break
+			}
+			l = joined
+			i++
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// maxLeadingFurniture bounds the furniture lines dropped before a story.
+const maxLeadingFurniture = 8
+
+// dropLeadingFurniture removes the furniture lines (share bars, captions,
+// credits, stamps, kickers) before the first line of the story, so that
+// none becomes the title or opens the text. The "this link" that a
+// flattened share bar leaves glued to the next line goes with it.
+func dropLeadingFurniture(paras []string) []string {
+	dropped := 0
+	for len(paras) > 0 && dropped < maxLeadingFurniture {
+		// A share bar flattened onto the first line of the story.
+		if loc := shareBar.FindStringIndex(paras[0]); loc != nil && loc[1] < len(paras[0]) {
+			paras[0] = paras[0][loc[1]:]
+		}
+		first, rest, multi := strings.Cut(paras[0], "\n")
+		if !summarize.IsFurniture(first) {
+			break
+		}
+		dropped++
+		if multi {
+			paras[0] = rest
+		} else {
+			paras = paras[1:]
+		}
+		if len(paras) > 0 && strings.HasPrefix(paras[0], "this link") && strings.Contains(strings.ToLower(first), "share") {
+			paras[0] = strings.TrimPrefix(paras[0], "this link")
+		}
+	}
+	return paras
+}
+
+// shareBar is a flattened share bar: "Share this withEmailFacebook…Copy
+// this link".
+var shareBar = regexp.MustCompile(`^(?i:share this with)\S*\s*(?:this link)?`)
+
+// isTitleLine: a short line (≤ 150 chars, ≤ 14 words) that does not end a
+// sentence, is not furniture and does not end mid-phrase.
 func isTitleLine(s string) bool {
-	if s == "" || utf8.RuneCountInString(s) > 150 || len(strings.Fields(s)) > 20 {
+	if s == "" || utf8.RuneCountInString(s) > 150 || len(strings.Fields(s)) > summarize.MaxDerivedHeadlineWords {
 		return false
 	}
 	last, _ := utf8.DecodeLastRuneInString(s)
@@ -157,93 +217,19 @@ func isTitleLine(s string) bool {
 		// "?" is allowed: questions make headlines.
 		return false
 	}
-	return true
+	return !summarize.IsFurniture(s) && !summarize.EndsBadly(s)
 }
 
-// deriveTitle makes a headline from the lead sentence: at most 12 words and
-// about 90 characters, cut at a word boundary, without trailing
-// punctuation.
+// sentenceEnds reports terminal punctuation, perhaps inside closing quotes.
+func sentenceEnds(s string) bool {
+	s = strings.TrimRight(s, "\"'”’)]» ")
+	last, _ := utf8.DecodeLastRuneInString(s)
+	return last == '.' || last == '!' || last == '?' || last == '…'
+}
+
+// deriveTitle writes a headline for a text that has none.
 func deriveTitle(text string) string {
-	text = strings.TrimSpace(text)
-	if text == "" {
-		return ""
-	}
-	if i := strings.Index(text, "\n"); i >= 0 {
-		text = text[:i]
-	}
-	text = stripDateline(leadSentence(text))
-	words := strings.Fields(text)
-	var b strings.Builder
-	for i, w := range words {
-		if i == 12 || (b.Len() > 0 && utf8.RuneCountInString(b.String())+1+utf8.RuneCountInString(w) > 90) {
-			break
-		}
-		if b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(w)
-	}
-	t := strings.TrimRightFunc(b.String(), func(r rune) bool {
-		return unicode.IsPunct(r) && r != ')' && r != '%' && r != '"' && r != '”' || unicode.IsSpace(r)
-	})
-	// Drop a dangling connective left by the cut ("... and", "... of the").
-	for {
-		ws := strings.Fields(t)
-		if len(ws) <= 3 || !danglingWords[strings.ToLower(ws[len(ws)-1])] {
-			break
-		}
-		t = strings.TrimRightFunc(strings.Join(ws[:len(ws)-1], " "), unicode.IsPunct)
-	}
-	if r, n := utf8.DecodeRuneInString(t); n > 0 && unicode.IsLower(r) {
-		t = string(unicode.ToUpper(r)) + t[n:]
-	}
-	return digest.ClipTitle(t) // the first word alone may be endless
-}
-
-var danglingWords = map[string]bool{
-	"a": true, "an": true, "the": true, "and": true, "or": true, "but": true, "of": true,
-	"to": true, "in": true, "on": true, "for": true, "with": true, "by": true, "at": true,
-	"from": true, "as": true, "that": true, "which": true, "its": true, "their": true,
-	"is": true, "was": true, "are": true, "were": true, "will": true, "after": true,
-}
-
-// leadSentence returns the first sentence of a paragraph.
-func leadSentence(p string) string {
-	for i, r := range p {
-		if r != '.' && r != '!' && r != '?' {
-			continue
-		}
-		next := p[i+1:]
-		if next == "" {
-			return p[:i]
-		}
-		if next[0] == ' ' && i > 2 {
-			// Not after an initial or a common abbreviation ("U.S. ",
-			// "Mr. ").
-			prev := p[:i]
-			if j := strings.LastIndexAny(prev, " ."); j >= 0 && len(prev)-j <= 2 {
-				continue
-			}
-			if abbrevs[strings.ToLower(prev[strings.LastIndex(prev, " ")+1:])] {
-				continue
-			}
-			return p[:i]
-		}
-	}
-	return p
-}
-
-var abbrevs = map[string]bool{"mr": true, "mrs": true, "ms": true, "dr": true, "st": true, "jr": true, "inc": true, "corp": true, "co": true, "ltd": true, "gov": true, "sen": true, "rep": true, "no": true, "vs": true, "jan": true, "feb": true, "aug": true, "sept": true, "oct": true, "nov": true, "dec": true}
-
-// datelineRE matches a news dateline such as "GENEVA, March 3 (Reuters) -"
-// or "BRUSSELS —".
-var datelineRE = regexp.MustCompile(`^[A-Z][A-Z .'-]{2,40}(,[^–—-]{0,40})?(\([^)]{1,30}\))?\s*[–—-]+\s*`)
-
-func stripDateline(s string) string {
-	if loc := datelineRE.FindStringIndex(s); loc != nil && loc[1] < len(s) {
-		return s[loc[1]:]
-	}
-	return s
+	return digest.ClipTitle(summarize.Headline(text)) // one word alone may be endless
 }
 
 // ParseMarkdown reads a Markdown article: optional front matter (title,

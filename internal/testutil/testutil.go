@@ -1,11 +1,13 @@
 // Package testutil holds what the project's tests share: finding the
-// module root and the evaluation corpus beside it, and a goroutine-safe
-// buffer for capturing logs.
+// module root and the evaluation corpus beside it, reading its gzipped
+// pages, and a goroutine-safe buffer for capturing logs.
 package testutil
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -51,6 +53,26 @@ func CorpusDir(tb testing.TB, name string) string {
 		tb.Skipf("corpus %s absent (%v): place shared/corpus beside the repository to run this", name, err)
 	}
 	return p
+}
+
+// ReadGzip returns the decompressed content of the gzip file at path, or
+// fails the test.
+func ReadGzip(tb testing.TB, path string) []byte {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return data
 }
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers, such as a log

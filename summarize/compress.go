@@ -1,0 +1,756 @@
+package summarize
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// compress turns one sentence into a headline (see Headline).
+func compress(s string) string {
+	s = stripDateline(strings.Join(strings.Fields(s), " "))
+	s = dropInserts(s)
+	s = dropAttribution(s)
+	words := strings.Fields(s)
+	words = dropTimePhrases(words)
+	words = dropTrailingClause(words)
+	if english(words) {
+		words = presentTense(words)
+		words = headlinese(words)
+		// English headlines run to about ten words: past a dozen, cut at a
+		// phrase boundary if there is one. German and French sentences put
+		// their verbs last, so they are only cut when they must be.
+		words = trim(words, englishTarget)
+	}
+	words = fit(words, MaxDerivedHeadlineWords)
+	return finish(words)
+}
+
+// place is a run of capitalised words ("New Delhi, India", "COLUMBIA,
+// S.C."), perhaps with a date, the first part of a dateline.
+const place = `\p{Lu}[\p{L}.'’-]*(?: \p{Lu}[\p{L}.'’-]*){0,3}(?:,\s*\p{Lu}[\p{L}.'’-]*(?: \p{Lu}[\p{L}.'’-]*){0,2}){0,2}` +
+	`(?:,\s*(?:\p{Lu}\p{Ll}+\.?\s\d{1,2}|\d{1,2}\s\p{Lu}\p{Ll}+))?` // ", March 3"
+
+// agencies are the news agencies and broadcasters whose names close a
+// dateline.
+const agencies = `Reuters|AP|AFP|CNN|Bloomberg|UPI|dpa|Xinhua|BBC|ANI|PTI|IANS|Kyodo|Yonhap|TASS|ANSA|EFE`
+
+var datelines = []*regexp.Regexp{
+	regexp.MustCompile(`^\((?:` + agencies + `)\)\s*[-–—:]*\s*`),                                                     // "(CNN)", "(Reuters) —"
+	regexp.MustCompile(`^` + place + `\s*\((?:` + agencies + `)\)\s*[-–—:]*\s*`),                                     // "NEW YORK (Reuters) -", "New Delhi, India (CNN)"
+	regexp.MustCompile(`^` + place + `\s*\(\p{Lu}{2,8}\)\s*[-–—]+\s*`),                                               // "LAGOS (XYZ) —"
+	regexp.MustCompile(`^\p{Lu}{2,}(?:[ .'’-]*\p{Lu}+)*\.?(?:,\s*` + place + `)?\s*[-–—]+\s+`),                       // "WASHINGTON —", "SEOUL, South Korea —"
+	regexp.MustCompile(`^\p{Lu}\p{Ll}+(?:[ -]\p{Lu}\p{Ll}+){0,2}(?:,\s*[\p{L}.]{2,20})?\s+[–—]\s+`),                  // "Indianapolis – "
+	regexp.MustCompile(`^\p{Lu}[\p{L}.]*(?: \p{Lu}[\p{L}.]*)*(?:,\s*\p{Lu}[\p{L}.]*(?: \p{Lu}[\p{L}.]*)*){1,2}:\s+`), // "Washington, DC, United States: "
+}
+
+// stripDateline removes a leading dateline, keeping the text when nothing
+// would be left.
+func stripDateline(s string) string {
+	for _, re := range datelines {
+		if loc := re.FindStringIndex(s); loc != nil && loc[1] < len(s) {
+			s = s[loc[1]:]
+		}
+	}
+	return s
+}
+
+var (
+	// ", which is expected to …," and the like: a non-restrictive clause.
+	innerClause = regexp.MustCompile(`,\s+(?:who|which|whose|while|although|though|where)\s[^,]{1,80},\s*`)
+	// "Kurt Volker, the former special envoy to Ukraine, and …" and "The
+	// son of X, Fritz von Y, was …": an appositive after a name.
+	appositive  = regexp.MustCompile(`(\p{Lu}[\p{L}’'.-]*),\s+(?:(?:the|a|an|his|her|its|their)\s[^,]{1,60}|(?:\p{Lu}[\p{L}’'.-]*|von|van|de|der|al|bin|da)(?:\s(?:\p{Lu}[\p{L}’'.-]*|von|van|de|der|al|bin|da)){0,4}),\s+(\p{Ll})`)
+	parenthesis = regexp.MustCompile(`\s*[(\[][^()\[\]]{0,80}[)\]]([\s,.;:!?]|$)`)
+	dashInsert  = regexp.MustCompile(`\s+(?:[—–]|--)\s+[^—–]{1,80}?\s+(?:[—–]|--)\s+`)
+)
+
+// dropInserts removes parentheses and dash-enclosed asides.
+func dropInserts(s string) string {
+	out := parenthesis.ReplaceAllString(s, "$1")
+	out = innerClause.ReplaceAllString(out, " ")
+	out = appositive.ReplaceAllString(out, "$1 $2")
+	out = dashInsert.ReplaceAllString(out, " ")
+	if len(strings.Fields(out)) < 3 {
+		return s
+	}
+	return out
+}
+
+// reporting are the verbs of attribution.
+const reporting = `said|says|say|told|tells|reported|reports|added|adds|announced|announces|confirmed|confirms|` +
+	`learned|learnt|found|finds|suggests|suggested|shows|showed|warned|warns|claimed|claims|wrote|writes|stated|` +
+	`states|revealed|reveals|estimated|estimates|believes|noted|notes|argued|argues|insisted|insists|explained|explains`
+
+var (
+	// "…, officials said on Tuesday", "…, according to the ministry"
+	trailingAttribution = regexp.MustCompile(`,\s*(?:according to [^,]{1,60}|(?:[^,]{0,60}?\s)?(?:` + reporting + `)\b[^,]{0,60})$`)
+	// "Prices, analysts said, will rise"; "Trump, according to the White House, made"
+	innerAttribution = regexp.MustCompile(`,\s*(?:according to [^,]{1,60}|(?:[^,]{1,40}\s)?(?:` + reporting + `)(?:\s[^,]{0,20})?),\s*`)
+	// "The minister said on Tuesday that …"
+	leadingAttribution = regexp.MustCompile(`^[^,]{1,60}?\s(?:(?:said|says|announced|reported|warned|argued|insisted|claimed)\s+` +
+		`(?:on \p{Lu}\p{Ll}+day\s+|in a statement\s+|yesterday\s+|today\s+|last \p{Ll}+\s+|(?:on )?\p{Lu}\p{Ll}+\.? \d{1,2}(?:, \d{4})?\s+)?(?:that\s+)?|(?:told|tells?) [^,]{1,40}? that\s+|(?:has |have )?(?:received |seen )?reports? that\s+|` +
+		`(?:confirmed|revealed|learned|learnt|found|believes?|claims?|estimates?|expects?|predicts?|fears?) that\s+)`)
+	// "On Wikipedia's 19th birthday, …", "However, …": an opening phrase
+	// before the subject.
+	openingPhrase = regexp.MustCompile(`^(?i:In|On|At|After|Before|During|Since|Following|Despite|With|For|As|Amid|Under|Over|While|When|` +
+		`Although|Though|Once|Today|Yesterday|Earlier|Later|Last|This|Next|Now|Meanwhile|However|Still|Instead|Already|Also|But|And|So|` +
+		`Separately|Elsewhere|Overall|Indeed|Nevertheless|Nonetheless)\b[^,]{0,80},\s+`)
+	trailingAccording = regexp.MustCompile(`\s+according to [^,]{1,60}$`)
+)
+
+// dropAttribution removes who said it: a headline states the news. A
+// leading attribution goes only when what follows names its own subject
+// (not "it", "he", "they").
+func dropAttribution(s string) string {
+	s = strings.TrimRight(s, ".!…")
+	s = dropInner(s)
+	for range 2 {
+		s = trailingAttribution.ReplaceAllString(s, "")
+		s = trailingAccording.ReplaceAllString(s, "")
+	}
+	for range 2 {
+		if loc := openingPhrase.FindStringIndex(s); loc != nil && len(strings.Fields(s[loc[1]:])) >= 5 {
+			s = s[loc[1]:]
+		}
+	}
+	if loc := leadingAttribution.FindStringIndex(s); loc != nil {
+		rest := s[loc[1]:]
+		subject, _, _ := strings.Cut(s[:loc[1]], " ")
+		if m := attributionSubject.FindString(s[:loc[1]]); m != "" {
+			subject = strings.TrimSpace(m)
+		}
+		switch p := bare(firstWord(rest)); {
+		case len(strings.Fields(rest)) < 5:
+		case !pronouns[p]:
+			s = rest
+		case personal[p] && subject != "":
+			// "NASA announced that it was adding …" → "NASA was adding …"
+			s = subject + rest[len(firstWord(rest)):]
+		}
+	}
+	return s
+}
+
+// dropInner removes attributions between commas; the second comma stays
+// when a participle clause follows it ("…, adding to …").
+func dropInner(s string) string {
+	for range 3 {
+		loc := innerAttribution.FindStringIndex(s)
+		if loc == nil {
+			break
+		}
+		sep := " "
+		if w := firstWord(s[loc[1]:]); strings.HasSuffix(w, "ing") && isLowerWord(w) {
+			sep = ", "
+		}
+		s = s[:loc[0]] + sep + s[loc[1]:]
+	}
+	return s
+}
+
+// attributionSubject is a short subject before a reporting verb: a name
+// or "The ministry".
+var attributionSubject = regexp.MustCompile(`^(?:The\s)?\p{Lu}[\p{L}.’'-]*(?:\s\p{Lu}[\p{L}.’'-]*){0,3}\s`)
+
+// personal are the pronouns that stand for the speaker of a leading
+// attribution.
+var personal = setOf("it", "he", "she", "they", "we")
+
+var pronouns = setOf("it", "he", "she", "they", "we", "i", "you", "this", "that", "these", "those", "there",
+	"er", "sie", "es", "wir", "il", "elle", "ils", "elles", "on", "nous")
+
+var weekdays = setOf("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+	"montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag")
+
+var months = setOf("jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june",
+	"jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov", "november", "dec", "december")
+
+var dayParts = setOf("morning", "afternoon", "evening", "night")
+
+// dropTimePhrases removes when it happened: "on Tuesday", "Wednesday",
+// "yesterday", "last night", "this week", "on Nov. 18". A headline is read
+// the day it is sent.
+func dropTimePhrases(words []string) []string {
+	out := make([]string, 0, len(words))
+	for i := 0; i < len(words); i++ {
+		w := bare(words[i])
+		n := 0 // words of a time phrase starting at i
+		next := func(k int) string {
+			if i+k < len(words) {
+				return bare(words[i+k])
+			}
+			return ""
+		}
+		switch {
+		case (w == "on" || w == "am") && weekdays[next(1)]:
+			n = 2
+			if dayParts[next(2)] {
+				n = 3
+			}
+		case w == "on" && months[next(1)] && isNumber(next(2)):
+			n = 3
+		case w == "on" && isNumber(next(1)) && months[next(2)]:
+			n = 3
+		case weekdays[w] && i > 0 && (strings.HasSuffix(words[i-1], "ed") || bare(words[i-1]) == "said" ||
+			i+1 == len(words) || trailingPunct(words[i]) != "" || strings.HasSuffix(words[i], ".")) && !strings.ContainsAny(words[i], "'’"):
+			n = 1 // "was accused Wednesday of"
+			if dayParts[next(1)] {
+				n = 2
+			}
+		case months[w] && w != "may" && startsUpper(words[i]) && isNumber(next(1)) && i > 0 && !functionWords[bare(words[i-1])]:
+			n = 2
+		case w == "yesterday" || w == "today" || w == "tonight":
+			n = 1
+		case (w == "last" || w == "this") && (dayParts[next(1)] || next(1) == "week" || next(1) == "month" || next(1) == "year"):
+			n = 2
+		case (w == "earlier" || w == "later") && next(1) == "this" && (next(2) == "week" || next(2) == "month" || next(2) == "year"):
+			n = 3
+		}
+		if n == 0 {
+			out = append(out, words[i])
+			continue
+		}
+		// Keep the punctuation the phrase carried ("Tuesday," → ",").
+		if tail := trailingPunct(words[i+n-1]); tail != "" && len(out) > 0 {
+			out[len(out)-1] += tail
+		}
+		i += n - 1
+	}
+	if len(out) < 3 {
+		return words
+	}
+	return out
+}
+
+// trailingPunct returns the clause punctuation at the end of w.
+func trailingPunct(w string) string {
+	t := strings.TrimRightFunc(w, func(r rune) bool { return r == ',' || r == ';' || r == ':' })
+	return w[len(t):]
+}
+
+// subordinators open a clause that a headline can do without, after a
+// comma ("…, as talks stall"), in the languages of functionWords.
+var subordinators = setOf(
+	"as", "after", "amid", "while", "following", "because", "since", "though", "although", "when", "where",
+	"whereas", "which", "who", "whom", "whose", "but", "before", "until", "despite", "with", "prompting",
+	"weil", "da", "nachdem", "als", "während", "obwohl", "wenn", "dass", "damit", "sodass", "bevor", "indem",
+	"die", "der", "das", "den", "dem", "deren", "dessen", "wo", "was", "wie", "aber", "doch", "sondern",
+	"alors", "après", "tandis", "qui", "que", "dont", "où", "car", "lorsque", "puisque", "quand", "mais",
+	"cuando", "mientras", "porque", "donde", "aunque", "tras", "pero")
+
+// bareSubordinators open such a clause even without a comma before them.
+var bareSubordinators = setOf("amid", "following", "after", "while", "because", "despite", "whereas")
+
+// minHeadlineWords is the fewest words a shortening step may leave.
+const minHeadlineWords = 5
+
+// dropTrailingClause cuts the sentence before its first trailing
+// subordinate clause, participle clause ("…, sparking fears") or relative
+// clause, when enough is left to stand alone.
+func dropTrailingClause(words []string) []string {
+	for i := minHeadlineWords; i < len(words); i++ {
+		w := bare(words[i])
+		comma := strings.HasSuffix(words[i-1], ",") || strings.HasSuffix(words[i-1], ";")
+		switch {
+		case comma && subordinators[w],
+			comma && strings.HasSuffix(w, "ing") && isLowerWord(words[i]),
+			comma && (w == "and" || w == "but") && i+1 < len(words) && pronouns[bare(words[i+1])],
+			bareSubordinators[w] && isLowerWord(words[i]),
+			w == "as" && asClause(words, i):
+			if open(words[:i]) {
+				continue
+			}
+			return words[:i]
+		}
+	}
+	return words
+}
+
+// asClause reports whether the "as" at words[i] opens a clause ("as
+// demand surged", "as it is") rather than a role or a comparison ("as
+// Tottenham manager", "as well as", "such as", "as part of").
+func asClause(words []string, i int) bool {
+	if i+1 >= len(words) || asNotClause[bare(words[i-1])] || asNotClause[bare(words[i+1])] {
+		return false
+	}
+	if pronouns[bare(words[i+1])] {
+		return true
+	}
+	for _, w := range words[i+1 : min(len(words), i+6)] {
+		b := bare(w)
+		if _, past := pastForms[b]; past || auxiliaries[b] || isParticiple(b) && isLowerWord(w) {
+			return true
+		}
+	}
+	return false
+}
+
+var asNotClause = setOf("such", "well", "so", "known", "served", "serve", "serves", "acting", "act", "acts", "regarded",
+	"seen", "same", "twice", "much", "many", "long", "soon", "far", "just", "part", "high", "low", "early", "late",
+	"little", "result", "usual", "expected", "of", "to", "a", "an")
+
+// participles maps irregular past participles to their base form.
+var participles = map[string]string{
+	"made": "make", "won": "win", "sold": "sell", "held": "hold", "found": "find", "told": "tell", "lost": "lose",
+	"hit": "hit", "cut": "cut", "set": "set", "put": "put", "shut": "shut", "struck": "strike", "caught": "catch",
+	"brought": "bring", "bought": "buy", "taught": "teach", "thought": "think", "sent": "send", "spent": "spend",
+	"built": "build", "paid": "pay", "laid": "lay", "led": "lead", "left": "leave", "kept": "keep", "met": "meet",
+	"seen": "see", "known": "know", "shown": "show", "grown": "grow", "thrown": "throw", "drawn": "draw",
+	"done": "do", "gone": "go", "begun": "begin", "run": "run", "sunk": "sink", "shot": "shoot", "fought": "fight",
+	"sought": "seek", "sworn": "swear", "torn": "tear", "stuck": "stick", "risen": "rise", "withdrawn": "withdraw",
+	"overtaken": "overtake", "undertaken": "undertake", "taken": "take", "given": "give", "chosen": "choose",
+	"driven": "drive", "written": "write", "beaten": "beat", "stolen": "steal", "broken": "break",
+	"spoken": "speak", "hidden": "hide", "fallen": "fall", "forgotten": "forget", "frozen": "freeze",
+	"got": "get", "gotten": "get", "become": "become", "come": "come", "said": "say", "heard": "hear",
+	"felt": "feel", "meant": "mean", "dealt": "deal", "bid": "bid", "let": "let", "spread": "spread",
+	"slid": "slide", "stood": "stand", "understood": "understand", "fled": "flee", "fed": "feed", "hung": "hang",
+	"sprung": "spring", "swung": "swing", "wound": "wind", "woken": "wake", "proven": "prove", "shaken": "shake",
+	"eaten": "eat", "ridden": "ride", "forbidden": "forbid",
+}
+
+// english reports whether words read as English: more of its function
+// words than German, French or Spanish ones. The article and auxiliary
+// rules of headlinese are English ones ("an" is a German preposition).
+func english(words []string) bool {
+	en, other := 0, 0
+	for _, w := range words {
+		switch b := bare(w); {
+		case englishMarkers[b]:
+			en++
+		case otherMarkers[b]:
+			other++
+		}
+	}
+	return en > other
+}
+
+var (
+	englishMarkers = setOf("the", "of", "and", "to", "is", "was", "are", "were", "for", "with", "that", "has", "have", "by", "at", "from", "its", "will", "a")
+	otherMarkers   = setOf("der", "die", "das", "und", "ist", "mit", "von", "zu", "den", "dem", "ein", "eine", "nicht", "auf", "für", "sich", "im",
+		"le", "la", "les", "et", "est", "des", "du", "une", "pour", "dans", "el", "los", "las", "y", "es", "del", "una", "para", "con", "o", "os", "e", "um", "uma")
+)
+
+// headlinese drops what headlines leave out: articles, and the
+// auxiliaries of the perfect and the passive ("has agreed" → "agrees",
+// "have been killed" → "killed", "was accused" → "accused").
+func headlinese(words []string) []string {
+	out := make([]string, 0, len(words))
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		b := bare(w)
+		next := ""
+		if i+1 < len(words) {
+			next = bare(words[i+1])
+		}
+		switch {
+		case (b == "who" || b == "that" || b == "which") && plain(w) && reducible(words[i+1:]):
+			// "hostages who had been held" → "hostages held"
+			k := 1
+			if next == "has" || next == "have" || next == "had" {
+				k = 2
+			}
+			i += k
+			continue
+		case (b == "a" || b == "an" || b == "the") && (isLowerWord(w) || i == 0) && w == strings.TrimFunc(w, unicode.IsPunct) && i+1 < len(words):
+			continue
+		case (b == "has" || b == "have" || b == "had" || b == "is" || b == "are" || b == "was" || b == "were") &&
+			(next == "been" || next == "being") && i+2 < len(words) && isParticiple(bare(words[i+2])) && plain(w) && plain(words[i+1]):
+			i++ // "have been killed" → "killed"
+			continue
+		case (b == "is" || b == "are" || b == "was" || b == "were") && isParticiple(next) && plain(w) && isLowerWord(words[i+1]):
+			continue // "was accused" → "accused"
+		case (b == "has" || b == "have") && plain(w) && isParticiple(next) && isLowerWord(words[i+1]):
+			if v, ok := present(next, b == "has"); ok {
+				out = append(out, v+trailingPunct(words[i+1]))
+				i++
+				continue
+			}
+		}
+		out = append(out, w)
+	}
+	if len(out) < 3 {
+		return words
+	}
+	return strings.Fields(shortNames.Replace(strings.Join(out, " ")))
+}
+
+// pastForms maps irregular simple past forms to their base form.
+var pastForms = map[string]string{
+	"fell": "fall", "rose": "rise", "won": "win", "lost": "lose", "made": "make", "took": "take", "told": "tell",
+	"sold": "sell", "bought": "buy", "paid": "pay", "led": "lead", "left": "leave", "held": "hold", "met": "meet",
+	"gave": "give", "came": "come", "went": "go", "saw": "see", "began": "begin", "became": "become",
+	"struck": "strike", "grew": "grow", "drew": "draw", "threw": "throw", "broke": "break", "spoke": "speak",
+	"chose": "choose", "drove": "drive", "wrote": "write", "stole": "steal", "froze": "freeze", "flew": "fly",
+	"shook": "shake", "sank": "sink", "swore": "swear", "tore": "tear", "fought": "fight", "sought": "seek",
+	"caught": "catch", "brought": "bring", "thought": "think", "taught": "teach", "sent": "send",
+	"spent": "spend", "built": "build", "kept": "keep", "felt": "feel", "found": "find", "stood": "stand",
+	"fled": "flee", "slid": "slide", "ran": "run", "dealt": "deal", "got": "get", "rang": "ring",
+}
+
+// presentTense puts the main verb of an English sentence in the present,
+// as headlines do ("A New York man pleaded guilty" → "… pleads guilty"):
+// the first simple past within the opening words, with no auxiliary before
+// it and no "by" after it (then it is a participle), made singular or
+// plural after the head of its subject.
+func presentTense(words []string) []string {
+	for i := 1; i < len(words) && i < 9; i++ {
+		w := bare(words[i])
+		prev := bare(words[i-1])
+		if auxiliaries[w] || strings.HasSuffix(words[i-1], ",") {
+			return words
+		}
+		base, past := pastForms[w]
+		if !past && isParticiple(w) {
+			base, past = regularBase(w)
+		}
+		if !past || base == "" || !isLowerWord(words[i]) {
+			continue
+		}
+		if functionWords[prev] || auxiliaries[prev] {
+			return words // a relative or subordinate clause comes first
+		}
+		if i+1 < len(words) && bare(words[i+1]) == "by" {
+			return words
+		}
+		singular := !plural(subjectHead(words[:i]))
+		for _, sw := range words[:i] {
+			if bare(sw) == "and" {
+				singular = false // "Volker and Morrison testified"
+			}
+		}
+		v := inflect(base, singular)
+		out := append([]string(nil), words...)
+		out[i] = v + words[i][len(strings.TrimRightFunc(words[i], unicode.IsPunct)):]
+		return out
+	}
+	return words
+}
+
+var auxiliaries = setOf("is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "having", "will",
+	"would", "can", "could", "may", "might", "must", "should", "shall", "do", "does", "did", "to", "get", "gets", "got")
+
+// subjectHead returns the head noun of a subject: the word before its
+// first preposition or participle ("sales in the Houston area" → "sales",
+// "teachers wearing red" → "teachers"), else its last word.
+func subjectHead(subj []string) string {
+	for i := 1; i < len(subj); i++ {
+		b := bare(subj[i])
+		if prepositions[b] || b == "of" || (strings.HasSuffix(b, "ing") && isLowerWord(subj[i])) {
+			return bare(subj[i-1])
+		}
+	}
+	return bare(subj[len(subj)-1])
+}
+
+// plural guesses whether an English noun is plural.
+func plural(n string) bool {
+	switch n {
+	case "people", "police", "children", "men", "women", "officials", "data":
+		return true
+	}
+	return len(n) > 3 && strings.HasSuffix(n, "s") && !strings.HasSuffix(n, "ss") && !strings.HasSuffix(n, "us") && !strings.HasSuffix(n, "is")
+}
+
+// reducible reports a relative clause in the passive that can lose its
+// pronoun and auxiliaries: "(who) had been held", "(that) were sold".
+func reducible(rest []string) bool {
+	if len(rest) < 2 || !plain(rest[0]) {
+		return false
+	}
+	switch bare(rest[0]) {
+	case "has", "have", "had":
+		return len(rest) >= 3 && bare(rest[1]) == "been" && isParticiple(bare(rest[2]))
+	case "is", "are", "was", "were":
+		return isParticiple(bare(rest[1])) && isLowerWord(rest[1])
+	}
+	return false
+}
+
+// shortNames are the short forms headlines use.
+var shortNames = strings.NewReplacer("United States", "US", "United Kingdom", "UK", "European Union", "EU",
+	"U.S.", "US", "U.K.", "UK", "E.U.", "EU")
+
+// plain reports a word without punctuation attached.
+func plain(w string) bool {
+	return w != "" && strings.IndexFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) < 0
+}
+
+func isLowerWord(w string) bool {
+	r, _ := utf8.DecodeRuneInString(w)
+	return unicode.IsLower(r)
+}
+
+func startsUpper(w string) bool {
+	r, _ := utf8.DecodeRuneInString(w)
+	return unicode.IsUpper(r)
+}
+
+func isParticiple(w string) bool {
+	if _, ok := participles[w]; ok {
+		return true
+	}
+	return len(w) > 4 && strings.HasSuffix(w, "ed") && !strings.HasSuffix(w, "eed") || w == "agreed" || w == "freed"
+}
+
+// present returns the present tense of a past participle: third person
+// singular when singular, else the base form; ok is false when the form is
+// not known well enough.
+func present(p string, singular bool) (string, bool) {
+	base, ok := participles[p]
+	if !ok {
+		if base, ok = regularBase(p); !ok {
+			return "", false
+		}
+	}
+	return inflect(base, singular), true
+}
+
+// inflect returns the present tense of a base form: third person singular
+// when singular, else the base itself.
+func inflect(base string, singular bool) string {
+	if !singular {
+		return base
+	}
+	switch {
+	case base == "do" || base == "go":
+		return base + "es"
+	case strings.HasSuffix(base, "y") && len(base) > 2 && !strings.ContainsRune("aeiou", rune(base[len(base)-2])):
+		return base[:len(base)-1] + "ies"
+	case strings.HasSuffix(base, "s") || strings.HasSuffix(base, "x") || strings.HasSuffix(base, "z") ||
+		strings.HasSuffix(base, "ch") || strings.HasSuffix(base, "sh"):
+		return base + "es"
+	}
+	return base + "s"
+}
+
+// eEndings are the stem endings after which "-ed" replaced a final "e"
+// ("announced" → "announce", "created" → "create").
+var eEndings = []string{"c", "v", "z", "ng", "rg", "dg", "lg", "ut", "ur", "ir", "ar", "id", "ud", "ok", "bl", "pl", "tl", "dl", "gl", "kl",
+	"rs", "ns", "ps", "ls", "ys", "aus", "ous", "ias", "eas", "ais", "ois", "uis", "ise", "os", "at", "ag", "ib", "ob", "im", "om", "um", "in", "on", "ap", "ip", "op"}
+
+// noEEndings override eEndings ("treated", "defeated", "focused").
+var noEEndings = []string{"eat", "oat", "eat", "ain", "oin", "ein", "ion", "on", "cus", "ntin", "ppen", "ttom", "ssom", "lom", "rom", "om", "ead", "oad", "eed", "uad"}
+
+// regularBase returns the base form of a regular past participle.
+func regularBase(p string) (string, bool) {
+	if !strings.HasSuffix(p, "ed") || len(p) < 5 {
+		return "", false
+	}
+	if strings.HasSuffix(p, "ied") {
+		return p[:len(p)-3] + "y", true
+	}
+	if strings.HasSuffix(p, "eed") {
+		return p[:len(p)-1], true // "agreed" → "agree"
+	}
+	stem := p[:len(p)-2]
+	n := len(stem)
+	if n >= 3 && stem[n-1] == stem[n-2] && !strings.ContainsRune("lsfz", rune(stem[n-1])) && !strings.ContainsRune("aeiou", rune(stem[n-1])) {
+		return stem[:n-1], true // "admitted" → "admit"
+	}
+	for _, e := range noEEndings {
+		if strings.HasSuffix(stem, e) {
+			return stem, true
+		}
+	}
+	for _, e := range eEndings {
+		if strings.HasSuffix(stem, e) {
+			return stem + "e", true
+		}
+	}
+	return stem, true
+}
+
+// open reports whether words leave a quote or bracket open.
+func open(words []string) bool { return unbalanced(strings.Join(words, " ")) }
+
+// cutBefore rates cutting a headline just before words[i]: 3 for a clause
+// boundary (punctuation, a relative pronoun), 2 for a coordinating
+// conjunction or a preposition other than "of", 0 where no phrase ends.
+func cutBefore(words []string, i int) int {
+	prev, w := words[i-1], bare(words[i])
+	switch {
+	case strings.HasSuffix(prev, ",") || strings.HasSuffix(prev, ";") || strings.HasSuffix(prev, ":") ||
+		words[i] == "—" || words[i] == "–" || words[i] == "-" || words[i] == "--":
+		return 3
+	case w == "that" || w == "which" || w == "who" || w == "where" || w == "when" || w == "dass" || w == "qui" || w == "que":
+		return 3
+	case w == "and" || w == "but" || w == "or" || w == "und" || w == "oder" || w == "et" || w == "y":
+		for _, p := range words[max(0, i-4):i] {
+			if b := bare(p); b == "between" || b == "both" || b == "zwischen" || b == "entre" {
+				return 0 // "between X and Y" is one phrase
+			}
+		}
+		if i+1 < len(words) && startsUpper(prev) && startsUpper(words[i+1]) && !strings.HasSuffix(prev, ",") {
+			return 0 // "Singapore and Rotterdam"
+		}
+		return 2
+	case w != "of" && w != "von" && w != "de" && w != "des" && w != "du" && prepositions[w]:
+		return 2
+	case w == "to":
+		return 1
+	}
+	return 0
+}
+
+var prepositions = setOf("in", "on", "at", "by", "for", "from", "with", "into", "onto", "over", "under", "about",
+	"after", "before", "since", "until", "amid", "among", "between", "through", "during", "without", "against",
+	"across", "behind", "beyond", "despite", "near", "within", "towards", "toward", "via", "per", "than",
+	"im", "in", "auf", "aus", "bei", "mit", "nach", "vor", "zum", "zur", "für", "über", "unter", "um", "durch",
+	"gegen", "ohne", "seit", "bis", "dans", "par", "pour", "sur", "sous", "avec", "sans", "chez", "entre", "vers",
+	"en", "con", "por", "para", "sin", "sobre", "hacia")
+
+// englishTarget is the length past which an English headline is cut at a
+// phrase boundary when it has one.
+const englishTarget = 12
+
+// trim cuts words to at most target at a conjunction, preposition or
+// clause boundary, and leaves them whole when there is none or when the cut
+// would lose a name or a figure that the hard limit would keep.
+func trim(words []string, target int) []string {
+	if len(words) <= target {
+		return words
+	}
+	for k := target; k >= minHeadlineWords; k-- {
+		if cutBefore(words, k) >= 2 && endsWell(words[:k]) {
+			for _, w := range words[k:min(len(words), MaxDerivedHeadlineWords)] {
+				if startsUpper(w) || strings.ContainsAny(w, "0123456789") {
+					return words
+				}
+			}
+			return words[:k]
+		}
+	}
+	return words
+}
+
+// fit shortens words to at most max: at the latest strong boundary that
+// leaves enough words, else a weaker one, else at the latest word that can
+// end a headline (a quote cut there is closed by finish). What is kept
+// never ends on a function word.
+func fit(words []string, max int) []string {
+	if len(words) <= max {
+		return words
+	}
+	for _, minScore := range []int{3, 2, 1} {
+		for k := max; k >= minHeadlineWords; k-- {
+			if cutBefore(words, k) >= minScore && endsWell(words[:k]) {
+				return words[:k]
+			}
+		}
+	}
+	for k := max; k >= 2; k-- {
+		if lastWordEnds(words[:k]) {
+			return words[:k]
+		}
+	}
+	return words[:max]
+}
+
+// endsWell reports whether a cut after words is clean: it can end a
+// headline and leaves no quote or bracket open.
+func endsWell(words []string) bool {
+	return lastWordEnds(words) && !open(words)
+}
+
+// lastWordEnds reports whether the last of words can end a headline: not
+// a function word, and not a word that needs what was cut ("able to",
+// "set to", "plans to").
+func lastWordEnds(words []string) bool {
+	last := bare(words[len(words)-1])
+	return last != "" && !functionWords[last] && !needsComplement[last]
+}
+
+var needsComplement = setOf("able", "unable", "likely", "unlikely", "set", "due", "poised", "expected", "going", "about",
+	"trying", "try", "tries", "tried", "want", "wants", "wanted", "plan", "plans", "planned", "seek", "seeks", "sought",
+	"aim", "aims", "aimed", "hope", "hopes", "hoped", "fail", "fails", "failed", "decide", "decides", "decided",
+	"agree", "agrees", "agreed", "refuse", "refuses", "refused", "threaten", "threatens", "threatened", "vow", "vows",
+	"vowed", "pledge", "pledges", "pledged", "promise", "promises", "promised", "intend", "intends", "intended",
+	"need", "needs", "needed", "used", "began", "begin", "begins", "start", "starts", "started", "continue",
+	"continues", "continued", "move", "moves", "moved", "ready", "willing", "enough", "order", "lead", "leads",
+	"led", "help", "helps", "helped", "allow", "allows", "allowed", "urge", "urges", "urged", "ask", "asks", "asked",
+	"said", "says", "told", "tells", "means", "including", "such", "making", "make", "makes", "made", "become",
+	"becomes", "became", "remain", "remains", "remained", "seem", "seems", "seemed", "whether", "how", "why",
+	"based", "according", "compared", "thanks", "ahead", "instead", "prior", "regardless", "along", "next", "close")
+
+// finish joins the words into the headline: clause punctuation and
+// dangling function words trimmed from the end, an unclosed quote or
+// bracket taken back, the first letter capitalised.
+func finish(words []string) string {
+	for len(words) > 0 {
+		last := strings.TrimRight(words[len(words)-1], ",;:.…")
+		if last == "" || last == "-" || last == "–" || last == "—" || last == "--" || (len(words) > 1 && functionWords[bare(last)]) {
+			words = words[:len(words)-1]
+			continue
+		}
+		words[len(words)-1] = last
+		break
+	}
+	h := closeOpen(strings.TrimSpace(strings.Join(words, " ")))
+	q := len(h) - len(strings.TrimLeft(h, "\"'“‘«„"))
+	if r, n := utf8.DecodeRuneInString(h[q:]); unicode.IsLower(r) && !hasInnerUpper(h[q+n:]) {
+		h = h[:q] + string(unicode.ToUpper(r)) + h[q+n:]
+	}
+	return h
+}
+
+// closeOpen closes the quotes and brackets a cut left open, innermost
+// first, as a headline does with a partial quotation.
+func closeOpen(h string) string {
+	if !unbalanced(h) {
+		return h
+	}
+	closer := map[rune]string{'(': ")", '[': "]", '{': "}", '“': "”", '«': "»", '‘': "’", '„': "“"}
+	var stack []rune
+	straight := false
+	prev := ' '
+	for _, r := range h {
+		switch r {
+		case '(', '[', '{', '“', '«', '„':
+			stack = append(stack, r)
+		case '‘':
+			if !unicode.IsLetter(prev) && !unicode.IsDigit(prev) {
+				stack = append(stack, r)
+			}
+		case ')', ']', '}', '”', '»', '’':
+			if len(stack) > 0 && (closer[stack[len(stack)-1]] == string(r) || r == '”' && stack[len(stack)-1] == '„') {
+				stack = stack[:len(stack)-1]
+			}
+		case '"':
+			straight = !straight
+		}
+		prev = r
+	}
+	single := unbalancedSingle(h)
+	for i := len(stack) - 1; i >= 0; i-- {
+		h += closer[stack[i]]
+	}
+	if straight {
+		h += `"`
+	}
+	if single {
+		h += "'"
+	}
+	if unbalanced(h) {
+		// Nested oddities: drop the marks rather than print them unpaired.
+		h = strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+			if strings.ContainsRune("\"“”„«»()[]{}‘", r) {
+				return -1
+			}
+			return r
+		}, h)), " ")
+	}
+	return h
+}
+
+// hasInnerUpper reports an upper-case letter in the rest of the first
+// word ("iOS", "eBay"), whose first letter must stay small.
+func hasInnerUpper(rest string) bool {
+	for _, r := range firstWord(rest) {
+		if unicode.IsUpper(r) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,322 @@
+package summarize
+
+import (
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// MaxDerivedHeadlineWords bounds a headline derived from an article's text.
+const MaxDerivedHeadlineWords = 14
+
+// functionWords are words a headline never ends on: articles,
+// prepositions, conjunctions, auxiliaries, possessives and relative
+// pronouns, in the languages of most trade news (English, German, French,
+// Spanish, Portuguese). A headline that ends on one was cut mid-phrase.
+var functionWords = setOf(strings.Fields(`
+	a an the and or but nor of to in on at by for from with into onto over under about
+	as than that which who whom whose what when where while whether if because although
+	though after before since until unless amid among between through during without
+	against toward towards via per upon within across behind beyond despite like near
+	is are was were be been being am has have had having do does did will would shall
+	should can could may might must not no its their his her my our your this these
+	those such very so also just only even both either neither each every any some
+	own same other another further than then there here whose all many much few several
+	der die das den dem des ein eine einen einem einer eines und oder aber im in am an
+	auf aus bei mit nach von vor zu zum zur für über unter um durch gegen ohne seit bis
+	ist sind war waren wird werden wurde wurden hat haben hatte hatten sein seine ihr
+	ihre dass als wie wenn ob weil doch noch auch nicht kein keine sich allem alle allen
+	le la les l un une des du de d et ou mais à au aux en dans par pour sur sous avec
+	sans chez entre vers est sont était a ont sa son ses leur leurs ce cette ces qui
+	que quand dont ne pas plus se
+	el los las una unos unas y o pero del al en con por para sin sobre entre hacia es
+	son fue era ha han su sus este esta estos estas lo que cuando como
+	os as um uma e ou mas do da dos das no na nos nas em com por para sem ao à foi é
+`)...)
+
+// EndsBadly reports whether a headline ends on a function word or leaves a
+// quote or bracket open: the marks of a cut made mid-phrase.
+func EndsBadly(h string) bool {
+	words := strings.Fields(h)
+	if len(words) == 0 {
+		return false
+	}
+	last := strings.ToLower(strings.TrimFunc(words[len(words)-1], func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}))
+	if functionWords[last] {
+		return true
+	}
+	return unbalanced(h)
+}
+
+// unbalanced reports whether s opens a bracket or a quote it does not
+// close. Straight double quotes must pair; a straight single quote counts
+// only at the start of a word, so "Korea's" and "exporters'" are fine.
+func unbalanced(s string) bool {
+	var stack []rune
+	straight := 0
+	prev := ' '
+	for _, r := range s {
+		switch r {
+		case '(', '[', '{', '“', '«', '‘', '„':
+			if r == '‘' && (unicode.IsLetter(prev) || unicode.IsDigit(prev)) {
+				break
+			}
+			stack = append(stack, r)
+		case ')', ']', '}', '”', '»', '’':
+			want := map[rune]rune{')': '(', ']': '[', '}': '{', '”': '“', '»': '«', '’': '‘'}[r]
+			if r == '”' && len(stack) > 0 && stack[len(stack)-1] == '„' {
+				want = '„'
+			}
+			if len(stack) > 0 && stack[len(stack)-1] == want {
+				stack = stack[:len(stack)-1]
+			} else if r != '’' {
+				return true
+			}
+		case '"':
+			straight++
+		}
+		prev = r
+	}
+	return len(stack) > 0 || straight%2 == 1 || unbalancedSingle(s)
+}
+
+// unbalancedSingle reports an opening straight single quote (at the start
+// of a word) without a closing one (at the end of a word).
+func unbalancedSingle(s string) bool {
+	open := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\'' {
+			continue
+		}
+		before, _ := utf8.DecodeLastRuneInString(s[:i])
+		after, _ := utf8.DecodeRuneInString(s[i+1:])
+		startWord := (i == 0 || unicode.IsSpace(before) || strings.ContainsRune("([“\"", before)) && i+1 < len(s) && !unicode.IsSpace(after)
+		endWord := i > 0 && !unicode.IsSpace(before) && (i+1 == len(s) || !unicode.IsLetter(after))
+		switch {
+		case startWord:
+			open++
+		case endWord && open > 0:
+			open--
+		}
+	}
+	return open > 0
+}
+
+// Headline writes a headline for a text that has no usable title: its lead
+// sentence (the first one that is not page furniture), compressed the way
+// a sub-editor would. Datelines, attributions ("officials said"),
+// parentheses, time phrases and trailing subordinate clauses ("as …",
+// "after …", "amid …") go first; then articles and auxiliaries; only then,
+// if it is still longer than MaxDerivedHeadlineWords, it is cut at a
+// clause or phrase boundary. It never ends on a function word or leaves a
+// quote or bracket open, and keeps names, figures and the verb. It returns
+// "" for a text without words.
+func Headline(text string) string {
+	lead := headlineLead(text)
+	if lead == "" {
+		return ""
+	}
+	return compress(lead)
+}
+
+// headlineLead returns the first sentence of text worth a headline: not
+// furniture, and not a teaser of a few words when a fuller sentence
+// follows it in the same paragraph.
+func headlineLead(text string) string {
+	var cands []string
+	seen := 0
+outer:
+	for _, para := range blocks(text) {
+		if IsFurniture(para) {
+			continue
+		}
+		sents := splitBlock(para)
+		for i, s := range sents {
+			if seen++; seen > maxHeadlineLead {
+				break outer
+			}
+			if IsFurniture(s) || len(strings.Fields(s)) < 2 {
+				continue
+			}
+			// The splitter takes a German ordinal ("im 15. Jahrhundert")
+			// for a full stop: such a sentence goes on in the next.
+			for i+1 < len(sents) && fragment(strings.Fields(strings.TrimSuffix(s, "."))) {
+				i++
+				s += " " + sents[i]
+			}
+			if cands = append(cands, s); len(cands) == 2 {
+				break outer
+			}
+		}
+	}
+	switch {
+	case len(cands) == 0:
+		return ""
+	case len(cands) == 2 && len(strings.Fields(cands[0])) < minLeadWords && len(strings.Fields(cands[1])) >= minLeadWords:
+		// A teaser ("We messed up.", "36 Stunden.") says less than the
+		// sentence after it.
+		return cands[1]
+	}
+	return cands[0]
+}
+
+// minLeadWords: a shorter lead sentence is a teaser.
+const minLeadWords = 5
+
+// maxHeadlineLead bounds the search for a lead: a text whose first
+// sentences are all furniture has no headline to offer.
+const maxHeadlineLead = 12
+
+// IsFurniture reports whether a line or sentence is page furniture rather
+// than news: a share bar, a caption or photo credit, a byline, a date or
+// time stamp, a breadcrumb, a kicker in capitals, or a fragment cut
+// mid-phrase ("The event on 27"). It judges by vocabulary (what such lines
+// say) and by shape (how they look), so no single phrase decides; a long
+// paragraph is never furniture.
+func IsFurniture(line string) bool {
+	line = strings.TrimSpace(line)
+	words := strings.Fields(line)
+	switch {
+	case len(words) == 0:
+		return true
+	case len(words) > maxFurnitureWords:
+		return false
+	}
+	lower := strings.ToLower(line)
+	if isBoilerplate(line) || byline.MatchString(line) {
+		return true
+	}
+	for _, f := range furnitureWords {
+		if strings.Contains(lower, f.keyword) && (f.re == nil || f.re.MatchString(lower)) {
+			return true
+		}
+	}
+	for _, p := range furniturePrefixes {
+		if strings.HasPrefix(lower, p) {
+			return true
+		}
+	}
+	upper, lowerCase := 0, 0
+	for _, r := range line {
+		switch {
+		case unicode.IsUpper(r):
+			upper++
+		case unicode.IsLower(r):
+			lowerCase++
+		}
+	}
+	if lowerCase == 0 || (upper > 8 && lowerCase < upper) {
+		return true // no words, or a kicker in capitals
+	}
+	if len(words) <= 10 && (stamp.MatchString(line) || breadcrumb.MatchString(line)) {
+		return true
+	}
+	if gluedWords(line) >= 3 {
+		return true // "withEmailFacebookTwitterPinterest…", a flattened menu
+	}
+	if len(words) == 1 && !finished(line) {
+		return true // a label: "Claim", "Analysis"
+	}
+	return len(words) <= 8 && !finished(line) && fragment(words)
+}
+
+// maxFurnitureWords: furniture is short; a longer line is a paragraph.
+const maxFurnitureWords = 40
+
+var (
+	// furnitureWords are the phrases of captions, credits, share bars,
+	// bylines, stamps and player notices, in English, German and French,
+	// matched on the lower-cased line; each pattern runs only when its
+	// cheap keyword is there (nil: the keyword alone decides).
+	furnitureWords = []struct {
+		keyword string
+		re      *regexp.Regexp
+	}{
+		{"media playback", nil},
+		{"unsupported on your device", nil},
+		{"getty images", nil},
+		{"image", regexp.MustCompile(`image (copyright|caption|source)`)},
+		{"photo", regexp.MustCompile(`^(all )?photos?\b|\bphoto(graph)?s?\s*(by\b|:)`)},
+		{"credit", regexp.MustCompile(`\bcredits?\s*:`)},
+		{"/", regexp.MustCompile(`/\s*(reuters|afp|ap|epa|getty|bloomberg|shutterstock|dpa)\b|\b(reuters|afp|ap|epa)\s*/`)},
+		{"link", regexp.MustCompile(`copy (this )?link`)},
+		{"share", regexp.MustCompile(`share (this|on|via)\b`)},
+		{" read", regexp.MustCompile(`\bmin(ute)?s? read\b`)},
+		{"reading time", nil},
+		{"javascript", nil},
+		{"your browser", nil},
+		{"comment", regexp.MustCompile(`\bcomments?\s*\(\d+\)`)},
+		{"bewertung", nil},
+		{"melde dich an", nil},
+		{"artikel-informationen", nil},
+	}
+	// furniturePrefixes open stamps, labels and notices.
+	furniturePrefixes = []string{"updated", "last updated", "modified", "last modified", "published", "posted",
+		"watch:", "listen:", "video:", "audio:", "gallery:", "bild:", "foto:", "quelle:", "veröffentlicht",
+		"aktualisiert", "zuletzt", "stand:", "publié", "mis à jour", "lire aussi", "à lire"}
+	// byline matches "By Jane Doe" and "By Jane Doe, Reuters".
+	byline = regexp.MustCompile(`^By (\p{Lu}[\p{L}.'’-]*\s*){1,4}(,|$|and\s|&)`)
+	// stamp matches a line led by a date or holding a clock time: a
+	// dateline or timestamp standing alone.
+	stamp = regexp.MustCompile(`(?i)^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|^\d{1,2}\.? ?(jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec)\w*\.?,? \d{4}|` +
+		`^(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.? \d{1,2},? \d{4}|\b\d{1,2}:\d{2}\s*(am|pm|a\.m\.|p\.m\.|uhr|h)?\b`)
+	// breadcrumb matches section labels and trails: "Biz & IT —",
+	// "Home » News", "Politics | World".
+	breadcrumb = regexp.MustCompile(`\s[|»›]\s|[—–|:»›-]$`)
+)
+
+// gluedWords counts the places where a capitalised word is run into a
+// word of three or more small letters before it ("FacebookTwitter",
+// "FotorechtAuftragsfotografie"), as share bars and menus come out when
+// their links lose their spacing; names like "McDonald" or "iPhone" do not
+// count.
+func gluedWords(s string) int {
+	n, lower := 0, 0
+	for _, r := range s {
+		switch {
+		case unicode.IsUpper(r):
+			if lower >= 3 {
+				n++
+			}
+			lower = 0
+		case unicode.IsLower(r):
+			lower++
+		default:
+			lower = 0
+		}
+	}
+	return n
+}
+
+// fragment reports a short line cut mid-phrase: it ends on a function word,
+// or on a bare number after one ("The event on 27").
+func fragment(words []string) bool {
+	last := bare(words[len(words)-1])
+	if functionWords[last] {
+		return true
+	}
+	if len(words) >= 2 && isNumber(last) && functionWords[bare(words[len(words)-2])] {
+		return true
+	}
+	return false
+}
+
+// bare lower-cases w and trims what is not a letter or digit from its ends.
+func bare(w string) string {
+	return strings.ToLower(strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }))
+}
+
+func isNumber(w string) bool {
+	if w == "" {
+		return false
+	}
+	for _, r := range w {
+		if !unicode.IsDigit(r) && r != '.' && r != ',' {
+			return false
+		}
+	}
+	return true
+}

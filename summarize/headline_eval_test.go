@@ -1,0 +1,281 @@
+package summarize_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	xhtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"github.com/tradedigest/tradedigest/digest/feed"
+	"github.com/tradedigest/tradedigest/internal/testutil"
+	"github.com/tradedigest/tradedigest/summarize"
+	"github.com/tradedigest/tradedigest/summarize/internal/rouge"
+)
+
+// headlinePage is one page whose real headline is known, with its text
+// minus that headline.
+type headlinePage struct {
+	ID, Lang, Title, Body string
+}
+
+// split puts a page in the development ("dev") or validation ("val") part
+// by a hash of its id, fixed before any tuning.
+func (p headlinePage) split() string {
+	if sha256.Sum256([]byte(p.ID))[0]&1 == 0 {
+		return "dev"
+	}
+	return "val"
+}
+
+// loadHeadlinePages reads the two extraction corpora: the Scrapinghub pages
+// (title from og:title, else <title>; text the annotated article body) and
+// the real-world pages (title from truth.json, which holds og:title or
+// <title>; text Readability's expected text, else what the gatherer
+// extracts). Languages written without spaces between words are left out:
+// ROUGE-1 over whitespace words means nothing there.
+func loadHeadlinePages(tb testing.TB) []headlinePage {
+	tb.Helper()
+	var pages []headlinePage
+	dir := testutil.CorpusDir(tb, "article-extraction-scrapinghub")
+	f, err := os.Open(filepath.Join(dir, "ground-truth.jsonl"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	for sc.Scan() {
+		var g struct {
+			ID       string `json:"id"`
+			HTMLFile string `json:"html_file"`
+			Body     string `json:"articleBody"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &g); err != nil {
+			tb.Fatalf("ground-truth.jsonl: %v", err)
+		}
+		title := pageTitle(tb, filepath.Join(dir, g.HTMLFile))
+		pages = append(pages, headlinePage{ID: "scrapinghub/" + g.ID[:12], Lang: "en", Title: title, Body: g.Body})
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatal(err)
+	}
+
+	dir = testutil.CorpusDir(tb, "extraction-realworld")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, e := range entries {
+		raw, err := os.ReadFile(filepath.Join(dir, e.Name(), "truth.json"))
+		if err != nil {
+			continue // LICENSES and the like
+		}
+		var tr struct {
+			Lang     string `json:"lang"`
+			Title    string `json:"title"`
+			Expected string `json:"expected_text"`
+		}
+		if err := json.Unmarshal(raw, &tr); err != nil {
+			tb.Fatalf("%s/truth.json: %v", e.Name(), err)
+		}
+		switch tr.Lang {
+		case "zh", "ja":
+			continue
+		}
+		body := tr.Expected
+		if body == "" {
+			p, err := feed.Extract(context.Background(), filepath.Join(dir, e.Name(), "source.html"), feed.Options{})
+			if err != nil {
+				tb.Logf("%s: %v (left out)", e.Name(), err)
+				continue
+			}
+			body = p.Text
+		}
+		pages = append(pages, headlinePage{ID: "realworld/" + e.Name(), Lang: tr.Lang, Title: tr.Title, Body: body})
+	}
+	for i := range pages {
+		p := &pages[i]
+		p.Title = realHeadline(p.Title)
+		p.Body = withoutHeadline(p.Body, p.Title)
+	}
+	sort.Slice(pages, func(i, j int) bool { return pages[i].ID < pages[j].ID })
+	return pages
+}
+
+// pageTitle returns the og:title of a gzipped page, else its <title>.
+func pageTitle(tb testing.TB, path string) string {
+	tb.Helper()
+	doc, err := xhtml.Parse(bytes.NewReader(testutil.ReadGzip(tb, path)))
+	if err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	var og, title string
+	var walk func(n *xhtml.Node)
+	walk = func(n *xhtml.Node) {
+		if n.Type == xhtml.ElementNode {
+			switch n.DataAtom {
+			case atom.Meta:
+				var prop, content string
+				for _, a := range n.Attr {
+					switch a.Key {
+					case "property", "name":
+						prop = a.Val
+					case "content":
+						content = a.Val
+					}
+				}
+				if prop == "og:title" && og == "" {
+					og = content
+				}
+			case atom.Title:
+				if title == "" && n.FirstChild != nil {
+					title = n.FirstChild.Data
+				}
+			case atom.Svg:
+				return
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	if strings.TrimSpace(og) != "" {
+		return og
+	}
+	return title
+}
+
+// realHeadline drops the site name a page title carries ("… - Reuters",
+// "Outlet | …"): of the parts between such separators, the longest.
+func realHeadline(t string) string {
+	t = strings.Join(strings.Fields(t), " ")
+	best := t
+	for _, sep := range []string{" | ", " - ", " – ", " — ", " » ", " › ", " • ", " _ ", " :: "} {
+		if !strings.Contains(best, sep) {
+			continue
+		}
+		parts := strings.Split(best, sep)
+		best = parts[0]
+		for _, p := range parts[1:] {
+			if len(p) > len(best) {
+				best = p
+			}
+		}
+	}
+	return strings.TrimSpace(best)
+}
+
+// withoutHeadline returns the body as paragraphs separated by blank lines,
+// without any of its first paragraphs that repeats the headline.
+func withoutHeadline(body, headline string) string {
+	norm := func(s string) string { return strings.Join(rouge.Tokens(s, nil), " ") }
+	h := norm(headline)
+	var out []string
+	for i, p := range strings.Split(strings.ReplaceAll(body, "\r", ""), "\n") {
+		p = strings.TrimSpace(p)
+		if p == "" || (i < 5 && h != "" && norm(p) == h) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return strings.Join(out, "\n\n")
+}
+
+// firstWords is the baseline: the first n words of the text.
+func firstWords(text string, n int) string {
+	w := strings.Fields(text)
+	return strings.Join(w[:min(n, len(w))], " ")
+}
+
+type headlineScore struct {
+	n            int
+	derived, bl  float64
+	badDerived   int
+	badBaseline  int
+	longDerived  int
+	emptyDerived int
+}
+
+func (s *headlineScore) add(ref, derived, baseline string) {
+	r := rouge.Tokens(ref, nil)
+	s.n++
+	s.derived += rouge.N(rouge.Tokens(derived, nil), r, 1).F
+	s.bl += rouge.N(rouge.Tokens(baseline, nil), r, 1).F
+	if summarize.EndsBadly(derived) {
+		s.badDerived++
+	}
+	if summarize.EndsBadly(baseline) {
+		s.badBaseline++
+	}
+	if len(strings.Fields(derived)) > summarize.MaxDerivedHeadlineWords {
+		s.longDerived++
+	}
+	if derived == "" {
+		s.emptyDerived++
+	}
+}
+
+// TestHeadline_Eval derives a headline for every page whose real headline
+// is known, as a plain-text article without a title line would get one
+// (feed.ParseText), and scores it with ROUGE-1 F1 against the real headline
+// beside the baseline of the text's first 12 words. It prints the
+// development and validation parts separately (split by a hash of the page
+// id) and whether each meets the goal of the baseline + 0.05. It fails when
+// any derived headline is longer than the limit or ends on a function word
+// or an unclosed quote or bracket, and when the derived headlines fall to
+// the baseline (see the floors below). DIGEST_HEADLINE_EXAMPLES=N prints the
+// first N validation pages side by side (dev:N the development pages).
+//
+//	go test -v -run TestHeadline_Eval ./summarize
+func TestHeadline_Eval(t *testing.T) {
+	pages := loadHeadlinePages(t)
+	scores := map[string]*headlineScore{"dev": {}, "val": {}, "all": {}}
+	exSplit, exN, ok := strings.Cut(os.Getenv("DIGEST_HEADLINE_EXAMPLES"), ":")
+	if !ok {
+		exSplit, exN = "val", exSplit
+	}
+	examples, _ := strconv.Atoi(exN)
+	shown := 0
+	for _, p := range pages {
+		derived := feed.ParseText(p.Body).Title
+		baseline := firstWords(p.Body, 12)
+		for _, k := range []string{p.split(), "all"} {
+			scores[k].add(p.Title, derived, baseline)
+		}
+		if summarize.EndsBadly(derived) || len(strings.Fields(derived)) > summarize.MaxDerivedHeadlineWords {
+			t.Errorf("%s: derived headline %q is too long or ends badly", p.ID, derived)
+		}
+		if shown < examples && p.split() == exSplit {
+			shown++
+			fmt.Printf("%s [%s, %s]\n  real:     %s\n  derived:  %s\n  baseline: %s\n", p.ID, p.Lang, p.split(), p.Title, derived, baseline)
+		}
+	}
+	for _, k := range []string{"dev", "val", "all"} {
+		s := scores[k]
+		n := float64(s.n)
+		t.Logf("%-3s n=%3d  ROUGE-1 F1 derived %.4f  baseline(first 12 words) %.4f  Δ %+.4f | ending badly: derived %d, baseline %d | over %d words: %d | empty: %d",
+			k, s.n, s.derived/n, s.bl/n, (s.derived-s.bl)/n, s.badDerived, s.badBaseline, summarize.MaxDerivedHeadlineWords, s.longDerived, s.emptyDerived)
+		goal := "met"
+		if s.derived/n < s.bl/n+0.05 {
+			goal = "NOT met"
+		}
+		t.Logf("%-3s goal ROUGE-1 ≥ baseline + 0.05: %s", k, goal)
+		// Regression floors, below the goal: the writer must beat the
+		// baseline over all pages and stay within 0.01 of it on each part.
+		if k == "all" && s.derived/n < s.bl/n+0.01 || s.derived/n < s.bl/n-0.01 {
+			t.Errorf("%s: derived ROUGE-1 %.4f fell to the baseline %.4f", k, s.derived/n, s.bl/n)
+		}
+	}
+}

@@ -1,0 +1,146 @@
+package summarize
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestHeadline(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"cut mid-phrase before", "Japan and the United States failed to make progress on resolving their differences over the Trans-Pacific Partnership on Tuesday, officials said.",
+			"Japan and US fail to make progress on resolving their differences over Trans-Pacific Partnership"},
+		{"reuters dateline", "WASHINGTON (Reuters) - The U.S. Commerce Department extended anti-dumping duties on Chinese steel pipes for five years on Monday.",
+			"US Commerce Department extends anti-dumping duties on Chinese steel pipes"},
+		{"dash dateline", "GENEVA - WTO members agreed to cut fisheries subsidies worth $22 billion a year.",
+			"WTO members agree to cut fisheries subsidies worth $22 billion year"},
+		{"told reporters", "Canada will impose a 25% surtax on Chinese electric vehicles from October 1, Prime Minister Justin Trudeau told reporters in Halifax.",
+			"Canada will impose 25% surtax on Chinese electric vehicles from October 1"},
+		{"trailing as", "Copper prices hit a record high of $11,000 a tonne as Chinese demand surged and mines in Chile stalled.",
+			"Copper prices hit record high of $11,000 tonne"},
+		{"trailing amid", "Brazil raised its tariff on imported steel to 25% amid a flood of cheap Chinese supply.",
+			"Brazil raises its tariff on imported steel to 25%"},
+		{"trailing after", "Shares of Maersk fell 7% after the shipping group cut its profit forecast for 2025.",
+			"Shares of Maersk fall 7%"},
+		{"passive perfect", "Two United States service members have been killed in a helicopter crash in Afghanistan, the military said.",
+			"Two US service members killed in helicopter crash in Afghanistan"},
+		{"perfect to present", "The European Union has agreed a trade deal with Mercosur after 25 years of talks.",
+			"EU agrees trade deal with Mercosur"},
+		{"cnn", "(CNN) Thailand's exports rose 4.2% in March from a year earlier, the commerce ministry said.",
+			"Thailand's exports rise 4.2% in March from year earlier"},
+		{"furniture first", "Media playback is unsupported on your device\n\nThe Bank of England held interest rates at 5.25% on Thursday.",
+			"Bank of England holds interest rates at 5.25%"},
+		{"teaser", "We messed up. Our ad standards let publishers slow pages to a crawl and drive readers to ad blockers.",
+			"Our ad standards let publishers slow pages to crawl"},
+		{"empty", "", ""},
+		{"furniture only", "Share this with Email Facebook Twitter\n\nImage copyright Getty Images", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Headline(tt.in)
+			if got != tt.want {
+				t.Errorf("Headline = %q\n                 want %q", got, tt.want)
+			}
+			if n := len(strings.Fields(got)); n > MaxDerivedHeadlineWords {
+				t.Errorf("%d words", n)
+			}
+			if EndsBadly(got) {
+				t.Errorf("%q ends badly", got)
+			}
+		})
+	}
+}
+
+func TestHeadline_quotes(t *testing.T) {
+	// A cut inside a quotation closes it rather than leave it open.
+	got := Headline(`The minister said the deal was "a historic step towards free and fair trade between our two great nations and their peoples for decades to come".`)
+	if EndsBadly(got) || strings.Count(got, `"`)%2 != 0 {
+		t.Errorf("Headline = %q: quote left open", got)
+	}
+	if got := Headline(`Exporters face “the worst year since 2009 for orders from Asia and Europe and the rest of the world combined” according to the survey.`); EndsBadly(got) {
+		t.Errorf("Headline = %q: ends badly", got)
+	}
+}
+
+func TestEndsBadly(t *testing.T) {
+	for _, h := range []string{
+		"Japan and the United States failed to make progress on",
+		"EU to impose duties on the",
+		`Minister calls deal "historic`,
+		"Talks stall (again",
+		"Zölle steigen für die",
+		"Le gouvernement annonce une hausse de",
+	} {
+		if !EndsBadly(h) {
+			t.Errorf("EndsBadly(%q) = false", h)
+		}
+	}
+	for _, h := range []string{
+		"Japan and US fail to agree on TPP",
+		`Minister calls deal "historic"`,
+		"Korea's exports rise 5%",
+		"Exporters' margins shrink",
+		"Talks stall (again)",
+		"Will the tariff truce hold?",
+		"",
+	} {
+		if EndsBadly(h) {
+			t.Errorf("EndsBadly(%q) = true", h)
+		}
+	}
+}
+
+func TestIsFurniture(t *testing.T) {
+	for _, s := range []string{
+		"Media playback is unsupported on your device",
+		"The event on 27",
+		"Share this withEmailFacebookMessengerMessengerTwitterPinterestWhatsAppLinkedInCopy",
+		"Image copyright Getty Images",
+		"JIM WATSON/AFP/Getty Images",
+		"The Moulin Rouge cabaret in Paris Benoit Tessier/Reuters",
+		"22 Dec, 2016 22 Dec, 2016",
+		"11.09.2011, 16:20 von jovelstefan",
+		"2/26/2015 7:11 AM PST BY TMZ",
+		"By Jane Doe, Reuters",
+		"LOOK WHAT YOU MADE ME DO",
+		"Biz & IT —",
+		"Home » News » Trade",
+		"Claim",
+		"(All photos: Atlas staff)",
+		"Durchschnittliche Bewertung:(2 Bewertungen)Melde dich an, um eine Bewertung abzugeben",
+		"Last updated 3 hours ago",
+		"5 min read",
+		"",
+	} {
+		if !IsFurniture(s) {
+			t.Errorf("IsFurniture(%q) = false", s)
+		}
+	}
+	for _, s := range []string{
+		"EU imposes duties on Chinese steel",
+		"Ein Albtraum",
+		"Japan, US fail to agree on TPP",
+		"Will the tariff truce hold?",
+		"The European Commission on Tuesday proposed new duties on electric vehicles imported from China.",
+		"Shares of Maersk fell 7% after the group cut its forecast.",
+		"By the end of the week prices had risen 5%.",
+		"Photography exports from Kenya rose in 2024.",
+		"iPhone sales in China fall 20%",
+		"McDonald's raises prices in the UK",
+	} {
+		if IsFurniture(s) {
+			t.Errorf("IsFurniture(%q) = true", s)
+		}
+	}
+}
+
+func BenchmarkHeadline(b *testing.B) {
+	text := strings.Repeat("WASHINGTON (Reuters) - The U.S. Commerce Department on Monday extended anti-dumping duties on Chinese steel pipes for five years, officials said, as talks with Beijing stalled.\n\nImporters objected to the move. ", 4)
+	b.ReportAllocs()
+	for b.Loop() {
+		Headline(text)
+	}
+}
