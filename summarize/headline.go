@@ -115,12 +115,19 @@ func unbalancedSingle(s string) bool {
 // quote or bracket open, and keeps names, figures and the verb. It returns
 // "" for a text without words.
 func Headline(text string) string {
+	if len(text) > maxHeadlineInput {
+		// The lead is at the top; a long text is not read to the end.
+		text = strings.ToValidUTF8(text[:maxHeadlineInput], "")
+	}
 	lead := headlineLead(text)
 	if lead == "" {
 		return ""
 	}
 	return compress(lead)
 }
+
+// maxHeadlineInput bounds the bytes of a text Headline reads.
+const maxHeadlineInput = 16 << 10
 
 // headlineLead returns the first sentence of text worth a headline: not
 // furniture, and not a teaser of a few words when a fuller sentence

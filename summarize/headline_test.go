@@ -144,3 +144,12 @@ func BenchmarkHeadline(b *testing.B) {
 		Headline(text)
 	}
 }
+
+func TestHeadline_bounded(t *testing.T) {
+	// A 4 MB text with one endless sentence: the writer reads its top only.
+	long := "Tariffs " + strings.Repeat("rise again and ", 300_000) + "fall."
+	got := Headline(long)
+	if n := len(strings.Fields(got)); n == 0 || n > MaxDerivedHeadlineWords || EndsBadly(got) {
+		t.Errorf("Headline of a 4 MB sentence = %q", got)
+	}
+}
