@@ -16,6 +16,7 @@ import (
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/api"
+	"github.com/tradedigest/tradedigest/digest/bounce"
 	"github.com/tradedigest/tradedigest/digest/feed"
 	"github.com/tradedigest/tradedigest/digest/rank"
 )
@@ -45,6 +46,7 @@ type Config struct {
 	DKIM      DKIMConfig      `yaml:"dkim"`
 	Schedule  ScheduleConfig  `yaml:"schedule"`
 	Queue     QueueConfig     `yaml:"queue"`
+	Bounce    BounceConfig    `yaml:"bounce"`
 	Log       LogConfig       `yaml:"log"`
 
 	// Secrets, from the environment or files only.
@@ -53,6 +55,10 @@ type Config struct {
 	OpenAIKey    secret `yaml:"-"`
 	AdminToken   secret `yaml:"-"` // DIGEST_ADMIN_TOKEN: the admin API is off without it
 	MetricsToken secret `yaml:"-"`
+	// Bounce reports: the mailbox password and the webhook credentials.
+	POP3Password      secret `yaml:"-"` // DIGEST_BOUNCE_POP3_PASSWORD
+	MailgunSigningKey secret `yaml:"-"` // DIGEST_BOUNCE_MAILGUN_SIGNING_KEY
+	PostmarkPassword  secret `yaml:"-"` // DIGEST_BOUNCE_POSTMARK_PASSWORD
 }
 
 // HTTPConfig tunes the HTTP side of `digest serve` beyond its address
@@ -61,6 +67,18 @@ type HTTPConfig struct {
 	// MetricsAddr, when set, serves /metrics on this address only (e.g.
 	// "127.0.0.1:9090" or an internal interface), not on http_addr.
 	MetricsAddr string `yaml:"metrics_addr"`
+}
+
+// BounceConfig says where bounces and complaints reported after the relay
+// accepted a digest come from: a POP3 mailbox, and provider webhooks (each
+// on when its credential is set).
+type BounceConfig struct {
+	POP3URL           string        `yaml:"pop3_url"`            // pop3s://user@host:995 | pop3://user@host:1110?tls=none
+	Poll              string        `yaml:"poll"`                // cron: when the mailbox is read
+	SoftWindow        time.Duration `yaml:"soft_window"`         // soft bounces count toward edition.bounce_after this long
+	SESTopicARNs      []string      `yaml:"ses_topic_arns"`      // SNS topics whose SES notifications are accepted
+	SendGridPublicKey string        `yaml:"sendgrid_public_key"` // Event Webhook verification key (base64)
+	PostmarkUser      string        `yaml:"postmark_user"`       // basic-auth user of the Postmark webhook URL
 }
 
 // SMTPConfig is the relay; an empty URL means the .eml outbox.
@@ -201,6 +219,7 @@ func DefaultConfig() Config {
 			Concurrency: 8, MaxRetries: 4,
 		},
 		Schedule: ScheduleConfig{Gather: "*/30 * * * *", Plan: "*/5 * * * *"},
+		Bounce:   BounceConfig{Poll: "*/5 * * * *", SoftWindow: 30 * 24 * time.Hour},
 		Log:      LogConfig{Level: "info", Format: "text"},
 	}
 }
@@ -276,8 +295,13 @@ func (c *Config) ApplyEnv(env envLookup) error {
 	if c.OpenAIKey, err = readSecret(env, "OPENAI_API_KEY"); err != nil {
 		return err
 	}
-	if c.AdminToken, err = readSecret(env, "DIGEST_ADMIN_TOKEN"); err != nil {
-		return err
+	for name, dst := range map[string]*secret{
+		"DIGEST_ADMIN_TOKEN": &c.AdminToken, "DIGEST_BOUNCE_POP3_PASSWORD": &c.POP3Password,
+		"DIGEST_BOUNCE_MAILGUN_SIGNING_KEY": &c.MailgunSigningKey, "DIGEST_BOUNCE_POSTMARK_PASSWORD": &c.PostmarkPassword,
+	} {
+		if *dst, err = readSecret(env, name); err != nil {
+			return err
+		}
 	}
 	if c.MetricsToken, err = readSecret(env, "DIGEST_METRICS_TOKEN"); err != nil {
 		return err
@@ -381,6 +405,17 @@ func (c *Config) Validate() error {
 	}
 	if c.Secret != "" && len(c.Secret) < 32 {
 		return badConfig("generate one with: openssl rand -hex 32", "DIGEST_SECRET: must be at least 32 characters")
+	}
+	if c.Bounce.POP3URL != "" {
+		if _, err := bounce.ParsePOP3URL(c.Bounce.POP3URL); err != nil {
+			return badConfig("use pop3s://user@host:995, or pop3://user@host:1110?tls=none for a local test server", "bounce.pop3_url (DIGEST_BOUNCE_POP3_URL): %v", err)
+		}
+	}
+	if (c.Bounce.PostmarkUser == "") != (c.PostmarkPassword == "") {
+		return badConfig("set both, or neither", "bounce.postmark_user and DIGEST_BOUNCE_POSTMARK_PASSWORD go together")
+	}
+	if c.Bounce.SoftWindow < 0 {
+		return badConfig("use a Go duration such as 720h", "bounce.soft_window: must not be negative")
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < api.MinTokenLength {
 		return badConfig("generate one with: openssl rand -hex 32", "DIGEST_ADMIN_TOKEN: must be at least %d characters", api.MinTokenLength)

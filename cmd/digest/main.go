@@ -32,7 +32,7 @@ Usage:
                   [--dry-run [--format text|markdown|json|html]]
   digest serve    [--config F]     scheduler + workers + HTTP (unsubscribe, healthz, readyz, metrics)
   digest preview  [--config F] [--source SRC]... [--out FILE.html] [--serve ADDR]
-  digest subscribers add|list|remove|import
+  digest subscribers add|list|show|remove|import
   digest sources  add|list|remove|check|show|set|export
   digest extract  URL|FILE [--json]
   digest runs     [show ID]

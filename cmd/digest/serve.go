@@ -23,6 +23,7 @@ func (a *app) newQueue(m *metrics.Metrics, now func() time.Time) (*queue.Queue, 
 	qc.GatherSchedule = a.cfg.Schedule.Gather
 	qc.PlanSchedule = a.cfg.Schedule.Plan
 	qc.CatchUpDays = a.cfg.Schedule.CatchUpDays
+	qc.MailboxSchedule = a.cfg.Bounce.Poll
 	qcfg := a.cfg.Queue
 	for _, o := range []struct {
 		set time.Duration
@@ -43,7 +44,7 @@ func (a *app) newQueue(m *metrics.Metrics, now func() time.Time) (*queue.Queue, 
 	}
 	deps := queue.Deps{
 		Engine: a.engine, Store: a.db, DB: a.db.SQL(), Dialect: a.db.Dialect(),
-		Logger: a.log, Now: now, Metrics: m,
+		Logger: a.log, Now: now, Metrics: m, Mailbox: a.mailboxPoll(m),
 		Sources: func(ctx context.Context) ([]digest.Source, error) {
 			entries, err := a.sourceEntries(ctx)
 			if err != nil {
@@ -162,7 +163,7 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 		return badConfig("check DIGEST_BASE_URL and DIGEST_SECRET", "web: %v", err)
 	}
 	httpSrv := srv.HTTPServer(cfg.HTTPAddr)
-	if httpSrv.Handler, err = a.withAdmin(httpSrv.Handler, q); err != nil {
+	if httpSrv.Handler, err = a.withAPIs(httpSrv.Handler, q, m); err != nil {
 		q.Close()
 		return err
 	}

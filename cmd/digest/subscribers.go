@@ -20,6 +20,7 @@ import (
 func (c *cli) cmdSubscribers(ctx context.Context, args []string) error {
 	return dispatch(ctx, "subscribers", args, map[string]func(context.Context, []string) error{
 		"add": c.subscribersAdd, "list": c.subscribersList, "remove": c.subscribersRemove, "import": c.subscribersImport,
+		"show": c.subscribersShow,
 	})
 }
 
@@ -172,6 +173,72 @@ func subscriberJSON(s digest.Subscriber) map[string]any {
 	}
 }
 
+// findSubscriber reads the subscriber named by an ID or an email address.
+func (a *app) findSubscriber(ctx context.Context, ref string) (digest.Subscriber, error) {
+	var s digest.Subscriber
+	var err error
+	if id, perr := strconv.ParseInt(ref, 10, 64); perr == nil {
+		s, err = a.db.Subscriber(ctx, id)
+	} else {
+		s, err = a.db.SubscriberByEmail(ctx, normaliseEmail(ref))
+	}
+	if errors.Is(err, digest.ErrNotFound) {
+		return s, fmt.Errorf("no subscriber %s", ref)
+	}
+	if err != nil {
+		return s, fmt.Errorf("find subscriber: %w", err)
+	}
+	return s, nil
+}
+
+// subscribersShow prints one subscriber and their event log: bounces,
+// complaints and unsubscribe requests reported after sending, and changes
+// made through the admin API.
+func (c *cli) subscribersShow(ctx context.Context, args []string) error {
+	fs, co := c.newFlags("subscribers show")
+	asJSON := fs.Bool("json", false, "print JSON")
+	a, err := c.openWithArgs(ctx, fs, co, args, "one EMAIL or ID")
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	s, err := a.findSubscriber(ctx, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	evs, err := a.db.SubscriberEvents(ctx, s.ID, 0)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		out := subscriberJSON(s)
+		list := make([]map[string]any, 0, len(evs))
+		for _, e := range evs {
+			list = append(list, map[string]any{"id": e.ID, "kind": e.Kind, "source": e.Source, "detail": e.Detail,
+				"message_id": e.MessageID, "status": e.Status, "at": e.At})
+		}
+		out["events"] = list
+		return json.NewEncoder(c.stdout).Encode(out)
+	}
+	topics := strings.Join(s.Topics, "; ")
+	if topics == "" {
+		topics = "(all)"
+	}
+	fmt.Fprintf(c.stdout, "%s (id %d)\nname:      %s\nstatus:    %s\ntime zone: %s, send at %s\ntopics:    %s\nsince:     %s\n",
+		s.Email, s.ID, s.Name, s.Status, s.TimeZone, s.SendTime, topics, s.CreatedAt.Local().Format("2006-01-02 15:04"))
+	if len(evs) == 0 {
+		fmt.Fprintln(c.stdout, "\nno events")
+		return nil
+	}
+	fmt.Fprintln(c.stdout, "\nevents, newest first:")
+	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "WHEN\tKIND\tSOURCE\tSTATUS AFTER\tDETAIL")
+	for _, e := range evs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", e.At.Local().Format("2006-01-02 15:04"), e.Kind, e.Source, e.Status, oneLine(e.Detail, 80))
+	}
+	return tw.Flush()
+}
+
 func (c *cli) subscribersRemove(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("subscribers remove")
 	purge := fs.Bool("purge", false, "delete the subscriber instead of marking them unsubscribed")
@@ -186,17 +253,9 @@ func (c *cli) subscribersRemove(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
-	var s digest.Subscriber
-	if id, perr := strconv.ParseInt(fs.Arg(0), 10, 64); perr == nil {
-		s, err = a.db.Subscriber(ctx, id)
-	} else {
-		s, err = a.db.SubscriberByEmail(ctx, normaliseEmail(fs.Arg(0)))
-	}
-	if errors.Is(err, digest.ErrNotFound) {
-		return fmt.Errorf("no subscriber %s", fs.Arg(0))
-	}
+	s, err := a.findSubscriber(ctx, fs.Arg(0))
 	if err != nil {
-		return fmt.Errorf("find subscriber: %w", err)
+		return err
 	}
 	if *purge {
 		if err := a.db.DeleteSubscriber(ctx, s.ID); err != nil {

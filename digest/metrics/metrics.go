@@ -56,6 +56,9 @@ type Metrics struct {
 	lastSuccess      *prometheus.GaugeVec
 	jobFailures      *prometheus.CounterVec
 	sourceFailures   *prometheus.GaugeVec
+	bounces          *prometheus.CounterVec
+	complaints       prometheus.Counter
+	unsubscribes     prometheus.Counter
 	depth            *depthCollector
 
 	// storyKinds are the run kinds that have reported stories; a later run
@@ -129,6 +132,18 @@ func New(opts Options) *Metrics {
 			Namespace: namespace, Name: "source_consecutive_failures",
 			Help: "Consecutive failed fetches of each source as of its last gather.",
 		}, []string{"source"}),
+		bounces: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "bounces_total",
+			Help: "Bounces reported after the relay accepted a digest (webhooks, bounce mailbox), by kind (hard, soft).",
+		}, []string{"kind"}),
+		complaints: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "complaints_total",
+			Help: "Spam complaints reported (feedback loops, webhooks); each unsubscribes the reader.",
+		}),
+		unsubscribes: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "mail_unsubscribes_total",
+			Help: "Unsubscribe requests received by mail (List-Unsubscribe mailto:) or from a relay.",
+		}),
 		depth: &depthCollector{
 			timeout: timeout,
 			log:     log,
@@ -140,7 +155,7 @@ func New(opts Options) *Metrics {
 	}
 	m.reg.MustRegister(m.articlesFetched, m.articlesNew, m.stories, m.storiesDropped,
 		m.summaries, m.summariesCached, m.summaryFallbacks, m.tokens, m.costUSD,
-		m.deliveries, m.lastSuccess, m.jobFailures, m.sourceFailures, m.depth)
+		m.deliveries, m.lastSuccess, m.jobFailures, m.sourceFailures, m.bounces, m.complaints, m.unsubscribes, m.depth)
 	if !opts.NoRuntime {
 		m.reg.MustRegister(collectors.NewGoCollector(),
 			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -211,6 +226,21 @@ func (m *Metrics) ObserveDelivery(outcome digest.Outcome, err error) {
 		}
 	}
 	m.deliveries.WithLabelValues(status).Inc()
+}
+
+// ObserveSubscriberEvent counts one reported bounce, complaint or
+// unsubscribe request.
+func (m *Metrics) ObserveSubscriberEvent(kind digest.EventKind) {
+	switch kind {
+	case digest.EventHardBounce:
+		m.bounces.WithLabelValues("hard").Inc()
+	case digest.EventSoftBounce:
+		m.bounces.WithLabelValues("soft").Inc()
+	case digest.EventComplaint:
+		m.complaints.Inc()
+	case digest.EventUnsubscribe:
+		m.unsubscribes.Inc()
+	}
 }
 
 // ObserveJob records the end of one job of kind: its success time, or a

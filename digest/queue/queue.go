@@ -99,6 +99,9 @@ type Config struct {
 	PollInterval time.Duration
 	// NoStartupJobs skips the gather-then-plan that Start enqueues (tests).
 	NoStartupJobs bool
+	// MailboxSchedule is when the bounce mailbox is read, when
+	// Deps.Mailbox is set ("*/5 * * * *").
+	MailboxSchedule string
 }
 
 // DefaultConfig returns the defaults.
@@ -123,6 +126,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PlanSchedule == "" {
 		c.PlanSchedule = d.PlanSchedule
+	}
+	if c.MailboxSchedule == "" {
+		c.MailboxSchedule = "*/5 * * * *"
 	}
 	if c.Workers <= 0 {
 		c.Workers = d.Workers
@@ -159,7 +165,7 @@ func (c Config) withDefaults() Config {
 // Validate checks the configuration after defaults are applied.
 func (c Config) Validate() error {
 	c = c.withDefaults()
-	for name, expr := range map[string]string{"gather schedule": c.GatherSchedule, "plan schedule": c.PlanSchedule} {
+	for name, expr := range map[string]string{"gather schedule": c.GatherSchedule, "plan schedule": c.PlanSchedule, "mailbox schedule": c.MailboxSchedule} {
 		if _, err := parseSchedule(expr); err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
@@ -202,6 +208,9 @@ type Deps struct {
 	PostgresDSN string
 	// Sources lists the sources to gather, read afresh for each gather.
 	Sources func(ctx context.Context) ([]digest.Source, error)
+	// Mailbox, when set, reads the bounce mailbox; it runs as a periodic
+	// job on Config.MailboxSchedule.
+	Mailbox func(ctx context.Context) error
 	Logger  *slog.Logger
 	// Now is the clock for due times, snoozes and the story cache.
 	Now     func() time.Time
@@ -397,6 +406,11 @@ func (q *Queue) riverConfig() (*river.Config, error) {
 			return PlanArgs{}, nil
 		}, &river.PeriodicJobOpts{ID: "plan"}))
 	}
+	mailbox, err := q.mailboxJobs(workers)
+	if err != nil {
+		return nil, fmt.Errorf("mailbox schedule: %w", err)
+	}
+	periodic = append(periodic, mailbox...)
 	return &river.Config{
 		ID:                   q.cfg.ReplicaID,
 		Logger:               riverLogger(q.deps.Logger),

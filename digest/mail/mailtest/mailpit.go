@@ -47,18 +47,53 @@ func MailpitPath() string {
 // skips the test when mailpit is not installed.
 func StartMailpit(tb testing.TB) (smtpAddr, apiURL string) {
 	tb.Helper()
+	m := StartMailpitWith(tb, MailpitOptions{})
+	return m.SMTPAddr, m.APIURL
+}
+
+// MailpitOptions add mailpit's POP3 server.
+type MailpitOptions struct {
+	// POP3User and POP3Password enable the POP3 server with one account.
+	POP3User, POP3Password string
+	// POP3CertFile and POP3KeyFile (PEM) make it serve TLS.
+	POP3CertFile, POP3KeyFile string
+}
+
+// Mailpit is a running mailpit.
+type Mailpit struct {
+	SMTPAddr string
+	APIURL   string
+	POP3Addr string // empty without a POP3 account
+}
+
+// StartMailpitWith is StartMailpit with options.
+func StartMailpitWith(tb testing.TB, opts MailpitOptions) Mailpit {
+	tb.Helper()
 	bin := MailpitPath()
 	if bin == "" {
 		tb.Skipf("mailpit not found (set MAILPIT, or put it on PATH or in $(go env GOPATH)/bin): install it with %q", MailpitInstall)
 	}
-	smtpAddr, httpAddr := freeAddr(tb), freeAddr(tb)
+	m := Mailpit{SMTPAddr: freeAddr(tb)}
+	httpAddr := freeAddr(tb)
 	dir := tb.TempDir()
-	cmd := exec.Command(bin,
-		"--smtp", smtpAddr, "--listen", httpAddr,
+	args := []string{
+		"--smtp", m.SMTPAddr, "--listen", httpAddr,
 		"--database", filepath.Join(dir, "mailpit.db"),
 		"--smtp-auth-accept-any", "--smtp-auth-allow-insecure",
 		"--smtp-disable-rdns", "--disable-version-check", "--quiet",
-	)
+	}
+	if opts.POP3User != "" {
+		m.POP3Addr = freeAddr(tb)
+		auth := filepath.Join(dir, "pop3-users")
+		if err := os.WriteFile(auth, []byte(opts.POP3User+":"+opts.POP3Password+"\n"), 0o600); err != nil {
+			tb.Fatal(err)
+		}
+		args = append(args, "--pop3", m.POP3Addr, "--pop3-auth-file", auth)
+		if opts.POP3CertFile != "" {
+			args = append(args, "--pop3-tls-cert", opts.POP3CertFile, "--pop3-tls-key", opts.POP3KeyFile)
+		}
+	}
+	cmd := exec.Command(bin, args...)
 	var logs strings.Builder
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -70,7 +105,7 @@ func StartMailpit(tb testing.TB) (smtpAddr, apiURL string) {
 		_ = cmd.Process.Kill()
 		<-exited
 	})
-	apiURL = "http://" + httpAddr
+	m.APIURL = "http://" + httpAddr
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		select {
@@ -79,21 +114,38 @@ func StartMailpit(tb testing.TB) (smtpAddr, apiURL string) {
 			tb.Fatalf("mailpit exited early: %v\n%s", err, logs.String())
 		default:
 		}
-		resp, err := http.Get(apiURL + "/readyz")
-		if err == nil {
-			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				if c, err := net.DialTimeout("tcp", smtpAddr, time.Second); err == nil {
-					_ = c.Close()
-					return smtpAddr, apiURL
-				}
-			}
+		if mailpitUp(m) {
+			return m
 		}
 		if time.Now().After(deadline) {
 			tb.Fatalf("mailpit not ready after 20s\n%s", logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// mailpitUp reports whether the API answers and the SMTP (and POP3) ports
+// take connections.
+func mailpitUp(m Mailpit) bool {
+	resp, err := http.Get(m.APIURL + "/readyz")
+	if err != nil {
+		return false
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false
+	}
+	for _, addr := range []string{m.SMTPAddr, m.POP3Addr} {
+		if addr == "" {
+			continue
+		}
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return false
+		}
+		_ = c.Close()
+	}
+	return true
 }
 
 // freeAddr picks a free loopback port. The port is released before mailpit
