@@ -4,8 +4,6 @@ import (
 	"log/slog"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/singleflight"
 )
 
 // Config tunes the engine. The zero value is not useful; start from
@@ -103,7 +101,7 @@ type Engine struct {
 	// process share one summariser call: a deliver job building its story
 	// list while the summarise job for the same story runs must not pay
 	// for a second LLM call. Engines are used by pointer, never copied.
-	summaries singleflight.Group
+	summaries flight[summaryResult]
 }
 
 func (e *Engine) now() time.Time {

@@ -363,12 +363,17 @@ func TestEngine_Summary_OneCallForConcurrentRequests(t *testing.T) {
 	e := &digest.Engine{Store: db, Summarizer: sum, Config: digest.DefaultConfig()}
 	req := digest.SummaryRequest{Title: "T", Text: "Duties rise. Officials said so."}
 	var wg sync.WaitGroup
+	var fresh atomic.Int32
 	for range 5 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, _, err := e.Summary(context.Background(), sum, req); err != nil {
+			_, cached, err := e.Summary(context.Background(), sum, req)
+			if err != nil {
 				t.Error(err)
+			}
+			if !cached {
+				fresh.Add(1)
 			}
 		}()
 	}
@@ -377,5 +382,10 @@ func TestEngine_Summary_OneCallForConcurrentRequests(t *testing.T) {
 	wg.Wait()
 	if n := sum.calls.Load(); n != 1 {
 		t.Fatalf("summariser called %d times for one story, want 1", n)
+	}
+	// The summary was made once, so exactly one caller reports it as new
+	// (the run report and digest_summaries_total count it once).
+	if n := fresh.Load(); n != 1 {
+		t.Fatalf("%d callers reported the summary as new, want 1", n)
 	}
 }

@@ -29,21 +29,17 @@ func (e *Engine) summary(ctx context.Context, sum Summarizer, version string, re
 	if req.ContentHash == "" {
 		req.ContentHash = ContentHash(req.Text)
 	}
-	type result struct {
-		s      Summary
-		cached bool
-	}
-	v, err, shared := e.summaries.Do(req.ContentHash+"\x00"+version, func() (any, error) {
+	r, first, err := e.summaries.do(ctx, req.ContentHash+"\x00"+version, func(ctx context.Context) (summaryResult, error) {
 		s, cached, err := e.makeSummary(ctx, sum, version, req)
-		return result{s, cached}, err
+		return summaryResult{s, cached}, err
 	})
 	if err != nil {
 		return Summary{}, false, err
 	}
-	r := v.(result)
-	// When callers shared one call, each reports a cache hit, so that no
-	// summary is counted as new twice.
-	return r.s, r.cached || shared, nil
+	// Of the callers that shared one call, only the first to receive a new
+	// summary reports it as new; the others report a cache hit, so each new
+	// summary is counted once.
+	return r.s, r.cached || !first, nil
 }
 
 // makeSummary reads the cache, or summarises and caches.
@@ -69,4 +65,10 @@ func (e *Engine) makeSummary(ctx context.Context, sum Summarizer, version string
 		return Summary{}, false, fmt.Errorf("save summary: %w", err)
 	}
 	return s, false, nil
+}
+
+// summaryResult is what one shared summary call returns.
+type summaryResult struct {
+	s      Summary
+	cached bool
 }

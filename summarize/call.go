@@ -69,6 +69,10 @@ func (o *OpenAI) complete(ctx context.Context, msgs []openai.ChatCompletionMessa
 		if newLimit {
 			req.MaxCompletionTokens = o.cfg.MaxOutputTokens
 		} else {
+			// Many OpenAI-compatible servers (Ollama, vLLM, LM Studio, Azure
+			// deployments of older models) know only max_tokens; the call
+			// switches to max_completion_tokens when a server refuses it.
+			//lint:ignore SA1019 max_tokens is the field those servers accept.
 			req.MaxTokens = o.cfg.MaxOutputTokens
 		}
 		if jsonReply {

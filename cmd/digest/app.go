@@ -10,7 +10,6 @@ import (
 	"net/mail"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/cluster"
@@ -319,9 +318,6 @@ func senderDomain(from string) string {
 	}
 	return "digest.localhost"
 }
-
-// sinceLabel formats a time for messages to the user.
-func sinceLabel(t time.Time) string { return t.Format("Mon 2 Jan 15:04 MST") }
 
 // newClusterer returns the story clusterer. When an LLM is configured
 // (llmEnabled) and the environment variable DIGEST_LLM_EMBEDDINGS_MODEL

@@ -428,11 +428,6 @@ func (c *Config) llmEnabled() bool {
 	return c.OpenAIKey != "" || c.LLM.BaseURL != ""
 }
 
-// isPostgres reports whether DB is a Postgres URL.
-func (c *Config) isPostgres() bool {
-	return strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://")
-}
-
 // topics returns the configured topics, or the built-in trade topics.
 func (c *Config) topics() []rank.Topic {
 	if len(c.Relevance.Topics) == 0 {

@@ -317,10 +317,7 @@ func lastRun(t testing.TB, db *store.DB) digest.Report {
 	return runs[0].Report
 }
 
-var (
-	pubDateRe = regexp.MustCompile(`<pubDate>[^<]*</pubDate>`)
-	guidRe    = regexp.MustCompile(`<guid isPermaLink="false">([^<]*)</guid>`)
-)
+var pubDateRe = regexp.MustCompile(`<pubDate>[^<]*</pubDate>`)
 
 // healthyFeed is examples/feed.xml with its items made recent and its links
 // pointed at the loopback server, so that no page fetch can leave the

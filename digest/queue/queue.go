@@ -284,9 +284,9 @@ func New(cfg Config, deps Deps) (*Queue, error) {
 	}
 	switch deps.Dialect {
 	case DialectSQLite:
-		db, err := q.sqlitePool()
-		if err != nil {
-			return nil, err
+		db, perr := q.sqlitePool()
+		if perr != nil {
+			return nil, perr
 		}
 		err = buildWith(q, riversqlite.New(db), rcfg)
 	case DialectPostgres:

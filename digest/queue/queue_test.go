@@ -90,3 +90,22 @@ func TestQueue_GatherPlanDeliver(t *testing.T) {
 		t.Errorf("no last success for deliver")
 	}
 }
+
+// TestNew_RiverClientErrorReturned: on SQLite, a River client that cannot be
+// built is an error from New, not a queue with a nil client that panics
+// when started.
+func TestNew_RiverClientErrorReturned(t *testing.T) {
+	e := newEnv(t, time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC), envOptions{})
+	db := e.openStore()
+	eng := &digest.Engine{Store: db, Config: digest.DefaultConfig()}
+	cfg := DefaultConfig()
+	cfg.ReplicaID = strings.Repeat("r", 200) // River refuses IDs over 100 characters
+	q, err := New(cfg, Deps{Engine: eng, DB: db.SQL(), Dialect: DialectSQLite})
+	if err == nil {
+		q.Close()
+		t.Fatal("New accepted a configuration River refuses; want the client's error")
+	}
+	if !strings.Contains(err.Error(), "river client") {
+		t.Errorf("error %q does not name the River client", err)
+	}
+}
