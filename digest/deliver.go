@@ -1,6 +1,7 @@
 package digest
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -69,14 +70,19 @@ func (e *Engine) Deliver(ctx context.Context, sub Subscriber, date string, stori
 	case errors.Is(err, ErrNotFound):
 		d = Delivery{}
 	case err != nil:
-		return "", fmt.Errorf("read ledger: %w", err)
+		return "", fmt.Errorf("read ledger: %w: %w", ErrLedger, err)
+	}
+	if d.ID != 0 {
+		if outcome, err, ok := e.recordEarlierSend(ctx, d); ok {
+			return outcome, err
+		}
 	}
 	if d.ID != 0 && (d.Status == DeliverySent || d.Status == DeliveryFailed || d.Status == DeliverySkipped) {
 		if !opts.Force {
 			return OutcomeAlreadySent, nil
 		}
 		if d, err = e.Store.ResetDelivery(ctx, d.ID, e.now()); err != nil {
-			return "", fmt.Errorf("reset delivery: %w", err)
+			return "", fmt.Errorf("reset delivery: %w: %w", ErrLedger, err)
 		}
 	}
 
@@ -94,7 +100,7 @@ func (e *Engine) Deliver(ctx context.Context, sub Subscriber, date string, stori
 			MessageID: e.MessageID(sub.Email, date, 0), Status: DeliveryPending,
 		})
 		if err != nil {
-			return "", fmt.Errorf("create ledger row: %w", err)
+			return "", fmt.Errorf("create ledger row: %w: %w", ErrLedger, err)
 		}
 	}
 	now := e.now()
@@ -105,12 +111,12 @@ func (e *Engine) Deliver(ctx context.Context, sub Subscriber, date string, stori
 	case errors.Is(err, ErrLeased):
 		return OutcomeInFlight, nil
 	case err != nil:
-		return "", fmt.Errorf("claim delivery: %w", err)
+		return "", fmt.Errorf("claim delivery: %w: %w", ErrLedger, err)
 	}
 
 	if len(ed.Stories) == 0 && !e.Config.SendEmpty {
 		if err := e.Store.MarkSkipped(ctx, d.ID, e.now(), "no stories"); err != nil {
-			return "", fmt.Errorf("record empty edition: %w", err)
+			return "", fmt.Errorf("record empty edition: %w: %w", ErrLedger, err)
 		}
 		return OutcomeEmpty, nil
 	}
@@ -119,7 +125,9 @@ func (e *Engine) Deliver(ctx context.Context, sub Subscriber, date string, stori
 	if err != nil {
 		// A template failure is ours, not the recipient's: give the lease back
 		// as a temporary failure so a fixed deployment sends it.
-		e.fail(ctx, d, fmt.Errorf("render: %w", err))
+		if _, ferr := e.fail(ctx, d, fmt.Errorf("render: %w", err)); ferr != nil {
+			return OutcomeDeferred, errors.Join(fmt.Errorf("render edition: %w", err), ferr)
+		}
 		return OutcomeDeferred, fmt.Errorf("render edition: %w", err)
 	}
 	msg.From = e.Config.From
@@ -131,16 +139,19 @@ func (e *Engine) Deliver(ctx context.Context, sub Subscriber, date string, stori
 	msg.UnsubscribeURL, msg.UnsubscribeMailto = ed.UnsubscribeURL, ed.UnsubscribeMailto
 
 	if err := e.Mailer.Send(ctx, msg); err != nil {
-		outcome := e.fail(ctx, d, err)
+		outcome, ferr := e.fail(ctx, d, err)
 		log().Warn("send failed", "error", err, "outcome", outcome, "attempts", d.Attempts)
-		return outcome, nil
+		return outcome, ferr
 	}
-	// The server said 250: record it before anything else can fail. The
-	// context may be ending (shutdown), and the row must still be marked.
-	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := e.Store.MarkSent(mctx, d.ID, e.now(), len(ed.Stories)); err != nil {
-		return OutcomeSent, fmt.Errorf("record sent delivery %d: %w", d.ID, err)
+	// The server said 250: record it before anything else can fail.
+	if err := e.recordSent(ctx, d, len(ed.Stories)); err != nil {
+		if errors.Is(err, ErrNotSending) {
+			// Another worker took the row over after this lease ran out.
+			return OutcomeSent, fmt.Errorf("record sent delivery %d: %w", d.ID, err)
+		}
+		e.noteUnrecorded(d.ID, len(ed.Stories))
+		log().Error("digest sent but not recorded", "delivery_id", d.ID, "error", err)
+		return OutcomeSent, fmt.Errorf("record sent delivery %d: %w: %w", d.ID, ErrLedger, err)
 	}
 	if e.log().Enabled(ctx, slog.LevelDebug) {
 		log().Debug("digest sent", "stories", len(ed.Stories), "message_id", msg.MessageID)
@@ -148,10 +159,104 @@ func (e *Engine) Deliver(ctx context.Context, sub Subscriber, date string, stori
 	return OutcomeSent, nil
 }
 
+// recordSent marks d sent after the relay accepted its message. While the
+// store fails it retries with back-off for up to Config.RecordRetry, and
+// never past the row's lease less a margin, so no other worker takes the
+// row over meanwhile. The caller's context may be ending (shutdown): the
+// mark is still attempted, for at most a few seconds more.
+func (e *Engine) recordSent(ctx context.Context, d Delivery, stories int) error {
+	budget := cmp.Or(e.Config.RecordRetry, DefaultConfig().RecordRetry)
+	if !d.LeaseUntil.IsZero() {
+		budget = min(budget, d.LeaseUntil.Sub(e.now())-leaseMargin)
+	}
+	// Real time, not e.now: the waits below are real, and the engine's
+	// clock may be a test's fixed one.
+	deadline := time.Now().Add(max(budget, 0))
+	wait := 100 * time.Millisecond
+	for {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+		err := e.Store.MarkSent(actx, d.ID, e.now(), stories)
+		cancel()
+		if err == nil || errors.Is(err, ErrNotSending) {
+			return err
+		}
+		if ctx.Err() != nil {
+			deadline = minTime(deadline, time.Now().Add(shutdownGrace))
+		}
+		if time.Now().Add(wait).After(deadline) {
+			return err
+		}
+		e.log().Warn("recording a sent delivery failed; retrying", "delivery_id", d.ID, "error", err, "retry_in", wait)
+		time.Sleep(wait)
+		wait = min(wait*2, 5*time.Second)
+	}
+}
+
+const (
+	// leaseMargin keeps recordSent's retries clear of the lease's end.
+	leaseMargin = 10 * time.Second
+	// markTimeout bounds one ledger write after a send.
+	markTimeout = 10 * time.Second
+	// shutdownGrace is how long recordSent keeps trying once the run is
+	// being stopped.
+	shutdownGrace = 5 * time.Second
+)
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// noteUnrecorded remembers that the relay accepted delivery id's message
+// although the ledger could not say so.
+func (e *Engine) noteUnrecorded(id int64, stories int) {
+	e.unrecordedMu.Lock()
+	defer e.unrecordedMu.Unlock()
+	if e.unrecorded == nil {
+		e.unrecorded = map[int64]int{}
+	}
+	e.unrecorded[id] = stories
+}
+
+// recordEarlierSend handles a row whose message this process sent but
+// could not record: it records it now instead of sending again. ok is false
+// when d is not such a row.
+func (e *Engine) recordEarlierSend(ctx context.Context, d Delivery) (outcome Outcome, err error, ok bool) {
+	e.unrecordedMu.Lock()
+	stories, ok := e.unrecorded[d.ID]
+	e.unrecordedMu.Unlock()
+	if !ok {
+		return "", nil, false
+	}
+	forget := func() {
+		e.unrecordedMu.Lock()
+		delete(e.unrecorded, d.ID)
+		e.unrecordedMu.Unlock()
+	}
+	if d.Status != DeliverySending {
+		// Recorded meanwhile (or reset by a forced resend).
+		forget()
+		return "", nil, false
+	}
+	if err := e.recordSent(ctx, d, stories); err != nil {
+		if errors.Is(err, ErrNotSending) {
+			forget()
+			return "", nil, false
+		}
+		return "", fmt.Errorf("record sent delivery %d: %w: %w", d.ID, ErrLedger, err), true
+	}
+	forget()
+	e.log().Info("recorded a digest sent earlier", "delivery_id", d.ID)
+	return OutcomeAlreadySent, nil, true
+}
+
 // fail records a send failure and returns the outcome. Temporary failures
 // are retried with exponential back-off and jitter until the retry window
-// closes; permanent ones are final and may mark the subscriber bounced.
-func (e *Engine) fail(ctx context.Context, d Delivery, sendErr error) Outcome {
+// closes; permanent ones are final and may mark the subscriber bounced. An
+// error (wrapping ErrLedger) says the failure could not be recorded.
+func (e *Engine) fail(ctx context.Context, d Delivery, sendErr error) (Outcome, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	now := e.now()
@@ -165,9 +270,10 @@ func (e *Engine) fail(ctx context.Context, d Delivery, sendErr error) Outcome {
 	retryAt := now.Add(e.backoff(d.Attempts))
 	if err := e.Store.MarkFailed(ctx, d.ID, now, truncate(reason, 500), permanent, retryAt); err != nil {
 		e.log().Error("record failed delivery", "delivery_id", d.ID, "error", err)
+		return OutcomeDeferred, fmt.Errorf("record failed delivery %d: %w: %w", d.ID, ErrLedger, err)
 	}
 	if !permanent {
-		return OutcomeDeferred
+		return OutcomeDeferred, nil
 	}
 	if d.SubscriberID != 0 && e.Config.BounceAfter > 0 && IsPermanent(sendErr) {
 		n, err := e.Store.PermanentFailures(ctx, d.Email)
@@ -177,7 +283,7 @@ func (e *Engine) fail(ctx context.Context, d Delivery, sendErr error) Outcome {
 			}
 		}
 	}
-	return OutcomeFailed
+	return OutcomeFailed, nil
 }
 
 func (e *Engine) lease() time.Duration {

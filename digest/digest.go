@@ -268,6 +268,15 @@ var (
 	// ErrAlreadySent is returned by ClaimDelivery when the row is sent or
 	// permanently failed.
 	ErrAlreadySent = errors.New("delivery already done")
+	// ErrLedger marks a failure to write the delivery ledger. A run that
+	// meets it stops sending: a message whose outcome cannot be recorded
+	// may be sent again later.
+	ErrLedger = errors.New("delivery ledger unavailable")
+	// ErrNotSending is returned by the ledger's MarkSent, MarkFailed and
+	// MarkSkipped when the row is not in status sending: it was never
+	// claimed, or another worker finished it after this worker's lease ran
+	// out.
+	ErrNotSending = errors.New("delivery is not being sent")
 )
 
 // IsPermanent reports whether a delivery error must not be retried.

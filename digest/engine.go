@@ -26,6 +26,10 @@ type Config struct {
 
 	// Lease is how long a claimed delivery is reserved for one worker (10 min).
 	Lease time.Duration
+	// RecordRetry is how long recording a delivery the relay accepted is
+	// retried while the store fails (2 min; never past the row's lease, so
+	// no other worker can take the row over meanwhile).
+	RecordRetry time.Duration
 	// RetryBase is the first back-off after a temporary send failure (2 min);
 	// it doubles per attempt up to RetryMax (2 h).
 	RetryBase time.Duration
@@ -57,6 +61,7 @@ func DefaultConfig() Config {
 		SummarizeConcurrency: 8,
 		SendConcurrency:      4,
 		Lease:                10 * time.Minute,
+		RecordRetry:          2 * time.Minute,
 		RetryBase:            2 * time.Minute,
 		RetryMax:             2 * time.Hour,
 		RetryWindow:          24 * time.Hour,
@@ -102,6 +107,12 @@ type Engine struct {
 	// list while the summarise job for the same story runs must not pay
 	// for a second LLM call. Engines are used by pointer, never copied.
 	summaries flight[summaryResult]
+
+	// unrecorded holds deliveries the relay accepted but the ledger could
+	// not record (a store outage longer than RecordRetry). A later attempt
+	// at such a row in this process records it instead of sending again.
+	unrecordedMu sync.Mutex
+	unrecorded   map[int64]int // delivery ID -> stories in the message
 }
 
 func (e *Engine) now() time.Time {

@@ -168,6 +168,10 @@ type Ledger interface {
 	Deliveries(ctx context.Context, status DeliveryStatus, limit int) ([]Delivery, error)
 	// PermanentFailures counts failed rows for email (to mark bounces).
 	PermanentFailures(ctx context.Context, email string) (int, error)
+	// ExpiredLeases lists up to limit rows still sending after their lease
+	// ended before now, oldest lease first: their worker stopped between
+	// claiming and recording the outcome.
+	ExpiredLeases(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
 }
 
 // SettingStore keeps small named values, such as the generated local secret.

@@ -33,6 +33,9 @@ type Report struct {
 	Empty       int `json:"empty"`
 	Failed      int `json:"failed"`
 	Deferred    int `json:"deferred"` // temporary failure, retried later
+	// NotAttempted recipients were left out because the delivery ledger
+	// could not be written.
+	NotAttempted int `json:"not_attempted,omitempty"`
 
 	Outbox string         `json:"outbox,omitempty"` // where .eml files went
 	Stages []StageTiming  `json:"stages"`

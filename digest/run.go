@@ -2,6 +2,7 @@ package digest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -195,16 +196,44 @@ func (e *Engine) deliverAll(ctx context.Context, iter SubscriberIter, stories []
 	rec := &recorder{rep: rep}
 	sem := make(chan struct{}, max(1, e.Config.SendConcurrency))
 	var wg sync.WaitGroup
+	// A ledger that cannot be written stops the run: nothing more is
+	// claimed, so nothing is sent that could not be recorded.
+	var ledgerMu sync.Mutex
+	var ledgerErr error
+	notAttempted := 0
+	// skip reports whether the ledger has failed, counting sub as not
+	// attempted when it has.
+	skip := func() bool {
+		ledgerMu.Lock()
+		defer ledgerMu.Unlock()
+		if ledgerErr != nil {
+			notAttempted++
+		}
+		return ledgerErr != nil
+	}
 	err := iter(func(sub Subscriber) bool {
 		if ctx.Err() != nil {
 			return false
+		}
+		if skip() {
+			return true
 		}
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
 			date := LocalDate(e.now(), sub.Location())
+			if skip() {
+				return
+			}
 			outcome, err := e.Deliver(ctx, sub, date, stories, opts)
+			if errors.Is(err, ErrLedger) {
+				ledgerMu.Lock()
+				if ledgerErr == nil {
+					ledgerErr = err
+				}
+				ledgerMu.Unlock()
+			}
 			e.step("send")
 			rec.do(func(rep *Report) {
 				rep.Recipients++
@@ -233,6 +262,10 @@ func (e *Engine) deliverAll(ctx context.Context, iter SubscriberIter, stories []
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
 		return err
+	}
+	if ledgerErr != nil {
+		rep.NotAttempted += notAttempted
+		return fmt.Errorf("stopped sending: %w (%d recipients not attempted; a rerun sends them)", ledgerErr, notAttempted)
 	}
 	return ctx.Err()
 }

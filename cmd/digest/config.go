@@ -98,6 +98,7 @@ type EditionConfig struct {
 	Lead        bool          `yaml:"lead"`
 	BounceAfter int           `yaml:"bounce_after"`
 	RetryWindow time.Duration `yaml:"retry_window"`
+	RecordRetry time.Duration `yaml:"record_retry"`
 }
 
 // GatherConfig tunes fetching.
@@ -208,7 +209,7 @@ func DefaultConfig() Config {
 		SMTP:     SMTPConfig{Pool: 4, Timeout: 60 * time.Second},
 		Edition: EditionConfig{
 			MaxStories: ec.MaxStories, Lookback: ec.Lookback,
-			BounceAfter: ec.BounceAfter, RetryWindow: ec.RetryWindow,
+			BounceAfter: ec.BounceAfter, RetryWindow: ec.RetryWindow, RecordRetry: ec.RecordRetry,
 		},
 		Gather: GatherConfig{
 			RecencyWindow: ec.RecencyWindow, Concurrency: ec.GatherConcurrency, PerHost: 2,
@@ -360,6 +361,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Edition.MaxStories < 1 || c.Edition.MaxStories > 200 {
 		return badConfig("use 1–200", "edition.max_stories: %d out of range", c.Edition.MaxStories)
+	}
+	if c.Edition.RecordRetry < 0 {
+		return badConfig("use a Go duration such as 2m", "edition.record_retry: must not be negative")
 	}
 	if c.Edition.Lookback <= 0 {
 		return badConfig("use a Go duration such as 36h", "edition.lookback: must be positive")

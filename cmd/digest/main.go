@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -252,6 +253,9 @@ func (c *cli) cmdVersion(ctx context.Context, args []string) error {
 // clock: DIGEST_FAKE_NOW (RFC 3339) is the time at DIGEST_FAKE_EPOCH (RFC
 // 3339, default the process start; replicas given the same epoch agree),
 // running DIGEST_FAKE_SPEED times faster than real time (default 1).
+// DIGEST_FAKE_EPOCH_FILE instead names a file that will hold the epoch: the
+// clock stands still at DIGEST_FAKE_NOW until the file appears, so a test
+// can start several processes on a loaded machine before time moves.
 func testClock(env envLookup) func() time.Time {
 	v, _ := env("DIGEST_FAKE_NOW")
 	start, err := time.Parse(time.RFC3339, v)
@@ -264,11 +268,42 @@ func testClock(env envLookup) func() time.Time {
 			epoch = e
 		}
 	}
+	if path, ok := env("DIGEST_FAKE_EPOCH_FILE"); ok && path != "" {
+		return heldClock(start, path, fakeSpeed(env))
+	}
+	speed := fakeSpeed(env)
+	return func() time.Time { return start.Add(time.Duration(float64(time.Since(epoch)) * speed)) }
+}
+
+// heldClock is testClock's clock that waits for its epoch file.
+func heldClock(start time.Time, path string, speed float64) func() time.Time {
+	var mu sync.Mutex
+	var epoch time.Time
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		if epoch.IsZero() {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return start
+			}
+			e, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b)))
+			if err != nil {
+				return start
+			}
+			epoch = e
+		}
+		return start.Add(time.Duration(float64(max(time.Since(epoch), 0)) * speed))
+	}
+}
+
+// fakeSpeed is DIGEST_FAKE_SPEED, default 1.
+func fakeSpeed(env envLookup) float64 {
 	speed := 1.0
 	if v, ok := env("DIGEST_FAKE_SPEED"); ok {
 		if x, err := strconv.ParseFloat(v, 64); err == nil && x > 0 {
 			speed = x
 		}
 	}
-	return func() time.Time { return start.Add(time.Duration(float64(time.Since(epoch)) * speed)) }
+	return speed
 }

@@ -93,6 +93,10 @@ func (PlanArgs) InsertOpts() river.InsertOpts {
 type DeliverArgs struct {
 	SubscriberID int64  `json:"subscriber_id"`
 	Date         string `json:"date"`
+	// Recover is the Unix time of the expired lease this job recovers (0
+	// for a planned delivery). It makes the job distinct from the finished
+	// one whose worker stopped before recording the outcome.
+	Recover int64 `json:"recover,omitempty"`
 }
 
 // Kind implements river.JobArgs.
@@ -263,7 +267,7 @@ func (w *planWorker) Work(ctx context.Context, job *river.Job[PlanArgs]) (err er
 	defer func() { q.observe("plan", err) }()
 	res, err := q.Plan(ctx, job.Args.CatchUp)
 	attrs := []any{"due", res.Due, "enqueued", res.Enqueued, "done", res.Done,
-		"duplicate", res.Duplicate, "catch_up", job.Args.CatchUp}
+		"duplicate", res.Duplicate, "recovered", res.Recovered, "catch_up", job.Args.CatchUp}
 	if err != nil {
 		attrs = append(attrs, "error", err)
 	}
@@ -284,6 +288,7 @@ type PlanResult struct {
 	Done      int // of those, already sent, failed or skipped in the ledger
 	Enqueued  int // deliver jobs inserted
 	Duplicate int // deliver jobs already queued (by another plan or replica)
+	Recovered int // deliveries left sending past their lease, enqueued again
 	Invalid   int // subscribers with an unparsable send time
 }
 
@@ -334,9 +339,51 @@ func (q *Queue) Plan(ctx context.Context, catchUp bool) (PlanResult, error) {
 			}
 		}
 		if len(page) < insertBatch {
-			return res, nil
+			break
 		}
 	}
+	n, err := q.recoverExpired(ctx, now)
+	res.Recovered = n
+	return res, err
+}
+
+// recoverExpired enqueues a deliver job for each subscriber's row left in
+// status sending past its lease: its worker stopped (crash, or a store
+// outage longer than the engine's record retry) between claiming it and
+// recording the outcome. Whether the relay took the message is unknown, so
+// the row is sent again: at least once, and at most once more per row that
+// was in flight. Rows of ad-hoc recipients (digest now --to) have no
+// subscriber to plan for; the next digest now to them takes them over.
+func (q *Queue) recoverExpired(ctx context.Context, now time.Time) (int, error) {
+	rows, err := q.store.ExpiredLeases(ctx, now, insertBatch)
+	if err != nil {
+		return 0, fmt.Errorf("recover expired leases: %w", err)
+	}
+	var batch []river.InsertManyParams
+	for _, d := range rows {
+		if d.SubscriberID == 0 {
+			continue
+		}
+		batch = append(batch, river.InsertManyParams{Args: DeliverArgs{
+			SubscriberID: d.SubscriberID, Date: d.EditionDate, Recover: d.LeaseUntil.Unix()}})
+	}
+	if len(batch) == 0 {
+		return 0, nil
+	}
+	inserted, err := q.client.InsertMany(ctx, batch)
+	if err != nil {
+		return 0, fmt.Errorf("enqueue recovered deliveries: %w", err)
+	}
+	n := 0
+	for _, r := range inserted {
+		if !r.UniqueSkippedAsDuplicate {
+			n++
+		}
+	}
+	if n > 0 {
+		q.log.Warn("deliveries left sending past their lease; sending them again", "count", n)
+	}
+	return n, nil
 }
 
 // ledgerDone reports whether the ledger has a finished row for (email, date).
@@ -422,12 +469,17 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) (
 	if q.deps.Metrics != nil {
 		q.deps.Metrics.ObserveDelivery(outcome, err)
 	}
+	if errors.Is(err, digest.ErrLedger) {
+		// The ledger could not be written (store outage, full disk). The
+		// job is retried with River's back-off; a message the relay took is
+		// then recorded without being sent again by this replica (the
+		// engine remembers it), or, after a crash, sent again once its
+		// lease has expired: at least once.
+		return fmt.Errorf("deliver to subscriber %d for %s: %w", sub.ID, job.Args.Date, err)
+	}
 	switch outcome {
 	case digest.OutcomeSent:
 		if err != nil {
-			// The server took the message but the ledger did not record it.
-			// Running the job again would send it a second time once the
-			// lease expires; a lost "sent" mark is the lesser harm.
 			q.log.Error("digest sent but not recorded", "subscriber_id", sub.ID, "date", job.Args.Date, "error", err)
 		}
 		return nil

@@ -10,10 +10,9 @@ import (
 	"github.com/tradedigest/tradedigest/digest"
 )
 
-// ErrNotSending is returned by MarkSent, MarkFailed and MarkSkipped when the
-// row is not in status sending: it was never claimed, or another worker
-// finished it after this worker's lease ran out.
-var ErrNotSending = errors.New("delivery is not being sent")
+// ErrNotSending is digest.ErrNotSending, returned by MarkSent, MarkFailed
+// and MarkSkipped when the row is not in status sending.
+var ErrNotSending = digest.ErrNotSending
 
 const deliveryCols = "id, subscriber_id, email, edition_date, message_id, status, attempts, generation, lease_until, next_attempt, last_error, stories, created_at, updated_at, sent_at"
 
@@ -224,6 +223,19 @@ func (db *DB) Deliveries(ctx context.Context, status digest.DeliveryStatus, limi
 	out, err := queryAll(ctx, db.run, db.q(query), scanDelivery, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// ExpiredLeases lists up to limit rows still sending after their lease
+// ended before now, oldest lease first (deliveries_status_idx finds the
+// few sending rows).
+func (db *DB) ExpiredLeases(ctx context.Context, now time.Time, limit int) ([]digest.Delivery, error) {
+	out, err := queryAll(ctx, db.run, db.q("SELECT "+deliveryCols+
+		" FROM deliveries WHERE status = 'sending' AND lease_until < ? ORDER BY lease_until, id LIMIT ?"),
+		scanDelivery, db.t(now), limitArg(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list expired leases: %w", err)
 	}
 	return out, nil
 }

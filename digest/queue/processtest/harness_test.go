@@ -68,12 +68,14 @@ func binary(t *testing.T) string {
 type cluster struct {
 	t     *testing.T
 	epoch time.Time // the real instant of fakeNow
-	opts  clusterOptions
-	bin   string
-	sink  *mailtest.Sink
-	dsn   string
-	env   []string
-	dir   string
+
+	clockStarted bool // startClock was called (holdClock)
+	opts         clusterOptions
+	bin          string
+	sink         *mailtest.Sink
+	dsn          string
+	env          []string
+	dir          string
 }
 
 type clusterOptions struct {
@@ -81,6 +83,9 @@ type clusterOptions struct {
 	sink     mailtest.SinkOptions
 	fakeNow  time.Time
 	speed    float64
+	// holdClock keeps every process's clock at fakeNow until startClock,
+	// so that set-up on a loaded machine costs no simulated time.
+	holdClock bool
 	// extra environment, KEY=VALUE
 	env []string
 }
@@ -128,6 +133,9 @@ func newCluster(t *testing.T, opts clusterOptions) *cluster {
 		"DIGEST_FAKE_EPOCH="+epoch.Format(time.RFC3339Nano),
 		fmt.Sprintf("DIGEST_FAKE_SPEED=%g", opts.speed),
 	)
+	if opts.holdClock {
+		c.env = append(c.env, "DIGEST_FAKE_EPOCH_FILE="+c.epochFile())
+	}
 	c.env = append(c.env, opts.env...)
 	c.run("migrate")
 	return c
@@ -333,5 +341,23 @@ func tail(s string, n int) string {
 
 // simNow is the simulated time of the processes now.
 func (c *cluster) simNow() time.Time {
+	if c.opts.holdClock && !c.clockStarted {
+		return c.opts.fakeNow
+	}
 	return c.opts.fakeNow.Add(time.Duration(float64(time.Since(c.epoch)) * c.opts.speed))
+}
+
+func (c *cluster) epochFile() string { return filepath.Join(c.dir, "fake-epoch") }
+
+// startClock lets the held clocks of every process run from now on.
+func (c *cluster) startClock() {
+	c.t.Helper()
+	c.epoch, c.clockStarted = time.Now().UTC(), true
+	tmp := c.epochFile() + ".tmp"
+	if err := os.WriteFile(tmp, []byte(c.epoch.Format(time.RFC3339Nano)), 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+	if err := os.Rename(tmp, c.epochFile()); err != nil { // appears whole
+		c.t.Fatal(err)
+	}
 }
