@@ -49,33 +49,100 @@ func main() {
 		env: os.LookupEnv, now: testClock(os.LookupEnv),
 	}
 	c.tty = isatty.IsTerminal(os.Stderr.Fd())
-	ctx, stop := signalContext(context.Background(), c.stderr)
+	sig := newSignals(c.stderr, os.Exit)
+	ctx, stop := sig.context(context.Background())
 	code := c.run(ctx, os.Args[1:])
 	stop()
-	os.Exit(code)
+	os.Exit(sig.exitCode(code))
 }
 
-// signalContext cancels on the first SIGINT/SIGTERM and exits at once on the
-// second, so a stuck shutdown can always be cut short.
-func signalContext(parent context.Context, stderr io.Writer) (context.Context, func()) {
-	ctx, cancel := context.WithCancel(parent)
+// signals turns SIGINT and SIGTERM into a cancelled context: the first
+// stops the command gracefully, a second exits at once, so a stuck
+// shutdown can always be cut short.
+type signals struct {
+	stderr io.Writer
+	exit   func(int)
+	mu     sync.Mutex
+	first  os.Signal // the signal that cancelled the context, if any
+}
+
+func newSignals(stderr io.Writer, exit func(int)) *signals {
+	return &signals{stderr: stderr, exit: exit}
+}
+
+// context returns a context cancelled by the first signal, and a stop
+// function that ends the watch.
+func (s *signals) context(parent context.Context) (context.Context, func()) {
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := s.watch(parent, ch)
+	return ctx, func() { signal.Stop(ch); stop() }
+}
+
+// watch is context with the signal channel given (tests send to it).
+func (s *signals) watch(parent context.Context, ch <-chan os.Signal) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
+	stopped := make(chan struct{})
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
+		var sig os.Signal
 		select {
-		case <-ch:
-			cancel()
-		case <-ctx.Done():
+		case sig = <-ch:
+		case <-stopped:
 			return
 		}
+		s.mu.Lock()
+		s.first = sig
+		s.mu.Unlock()
+		fmt.Fprintf(s.stderr, "%s: stopping (send it again to exit at once)\n", signalName(sig))
+		cancel()
+		// The context is done now, so only the second signal or stop can
+		// end this wait (waiting on ctx.Done here would return at once).
 		select {
-		case <-ch:
-			fmt.Fprintln(stderr, "second signal: exiting now")
-			os.Exit(130)
-		case <-ctx.Done():
+		case sig = <-ch:
+			fmt.Fprintf(s.stderr, "second %s: exiting now\n", signalName(sig))
+			s.exit(signalExitCode(sig))
+		case <-stopped:
 		}
 	}()
-	return ctx, func() { signal.Stop(ch); cancel() }
+	var once sync.Once
+	return ctx, func() {
+		once.Do(func() { close(stopped) })
+		<-done
+		cancel()
+	}
+}
+
+// exitCode is the status to exit with when the command returned code: an
+// interrupt makes it 130 (128 + SIGINT), as shells expect; a SIGTERM that
+// ended the command cleanly (digest serve's normal stop) keeps 0.
+func (s *signals) exitCode(code int) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.first == nil:
+		return code
+	case s.first == os.Interrupt:
+		return signalExitCode(s.first)
+	case code != 0:
+		return signalExitCode(s.first)
+	}
+	return code
+}
+
+func signalExitCode(sig os.Signal) int {
+	if n, ok := sig.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return 130
+}
+
+func signalName(sig os.Signal) string {
+	if sig == os.Interrupt {
+		return "interrupt"
+	}
+	return sig.String()
 }
 
 // cli carries the process's streams and environment, so commands can run
