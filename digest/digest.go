@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -137,6 +138,14 @@ const (
 	StatusUnsubscribed SubscriberStatus = "unsubscribed"
 	StatusBounced      SubscriberStatus = "bounced"
 )
+
+// SubscriberStatuses lists every subscriber state, in lifecycle order.
+var SubscriberStatuses = []SubscriberStatus{StatusPending, StatusActive, StatusPaused, StatusUnsubscribed, StatusBounced}
+
+// Valid reports whether s is one of SubscriberStatuses.
+func (s SubscriberStatus) Valid() bool {
+	return slices.Contains(SubscriberStatuses, s)
+}
 
 // Subscriber is one reader of the digest.
 type Subscriber struct {

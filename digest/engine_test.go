@@ -389,3 +389,32 @@ func TestEngine_Summary_OneCallForConcurrentRequests(t *testing.T) {
 		t.Fatalf("%d callers reported the summary as new, want 1", n)
 	}
 }
+
+// TestEngine_Gather_OldItemNotNewOnRerun: an item older than the recency
+// window is left out on every gather, not only the first, so a re-run with
+// nothing new reports nothing new; each source's gather time is reported.
+func TestEngine_Gather_OldItemNotNewOnRerun(t *testing.T) {
+	db := storetest.Open(t)
+	now := t0
+	e, _, _ := newEngine(t, db, &now)
+	ctx := context.Background()
+	src := staticSource("src-a", article(1, t0.Add(-time.Hour)), article(2, t0.Add(-50*time.Hour)))
+	for run := 1; run <= 2; run++ {
+		var rep digest.Report
+		if err := e.Gather(ctx, []digest.Source{src}, &rep); err != nil {
+			t.Fatal(err)
+		}
+		wantNew := 1
+		if run == 2 {
+			wantNew = 0
+		}
+		sr := rep.Sources[0]
+		if sr.New != wantNew || sr.Old != 1 {
+			t.Errorf("run %d: new %d, old %d; want new %d, old 1", run, sr.New, sr.Old, wantNew)
+		}
+		if sr.Duration <= 0 {
+			t.Errorf("run %d: source gather time %s, want > 0", run, sr.Duration)
+		}
+		now = now.Add(10 * time.Minute)
+	}
+}

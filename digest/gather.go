@@ -50,9 +50,10 @@ func (e *Engine) gather(ctx context.Context, sources []Source, window time.Durat
 	return ctx.Err()
 }
 
-func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration) SourceReport {
-	sr := SourceReport{ID: src.ID(), Name: src.Name()}
+func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration) (sr SourceReport) {
+	sr = SourceReport{ID: src.ID(), Name: src.Name()}
 	t0 := time.Now()
+	// sr is the named result, so the deferred assignment reaches the caller.
 	defer func() { sr.Duration = time.Since(t0) }()
 	log := e.log().With("source", src.ID())
 
@@ -90,8 +91,11 @@ func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration
 	sr.NotModified = res.NotModified
 	articles := res.Articles
 	sr.Articles = len(articles)
-	if prev.FirstGathered.IsZero() && window > 0 {
-		// First gather of a new source: keep only its recent items.
+	if window > 0 {
+		// Only recent items are kept: on a new source's first gather so that
+		// its backlog does not flood the next digest, and on every later one
+		// so that an old item the first gather left out is not stored (and
+		// reported new) by the second.
 		cut := now.Add(-window)
 		kept := articles[:0]
 		for _, a := range articles {
@@ -99,6 +103,7 @@ func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration
 				kept = append(kept, a)
 			}
 		}
+		sr.Old = len(articles) - len(kept)
 		articles = kept
 	}
 	for i := range articles {

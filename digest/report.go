@@ -50,6 +50,7 @@ type SourceReport struct {
 	Name        string        `json:"name"`
 	Articles    int           `json:"articles"`
 	New         int           `json:"new"`
+	Old         int           `json:"old,omitempty"` // older than the window: not stored
 	NotModified bool          `json:"not_modified,omitempty"`
 	Bytes       int64         `json:"bytes"`
 	Error       string        `json:"error,omitempty"`

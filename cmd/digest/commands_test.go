@@ -73,6 +73,10 @@ func TestSubscribers(t *testing.T) {
 	if _, out, _ = run("subscribers", "list", "--status", "active"); strings.Contains(out, "cy@example.com") {
 		t.Fatal("removed subscriber still active")
 	}
+	code, _, errs = run("subscribers", "list", "--status", "bogus")
+	if code != 2 || !strings.Contains(errs, "pending, active, paused, unsubscribed, bounced") {
+		t.Fatalf("list --status bogus: exit %d, want 2 listing the statuses:\n%s", code, errs)
+	}
 	if code, _, _ = run("subscribers", "frobnicate"); code != 2 {
 		t.Fatalf("unknown action exit %d, want 2", code)
 	}

@@ -154,6 +154,9 @@ func TestNow_Errors(t *testing.T) {
 		{"no sources", env, []string{"now", "--to", "a@example.com"}, 2, "no sources"},
 		{"bad env", map[string]string{"DIGEST_DB": env["DIGEST_DB"], "DIGEST_SEND_EMPTY": "maybe"}, []string{"now", "--source", articles, "--to", "a@example.com"}, 2, "DIGEST_SEND_EMPTY"},
 		{"unknown command", env, []string{"frobnicate"}, 2, "unknown command"},
+		{"missing source", env, []string{"now", "--source", filepath.Join(dir, "nope.txt"), "--to", "a@example.com"}, 2, "nope.txt"},
+		{"not a source", env, []string{"now", "--source", "/etc/passwd", "--to", "a@example.com"}, 2, "want a feed URL"},
+		{"missing source says what a source is", env, []string{"now", "--source", "/nonexistent", "--dry-run"}, 2, "a source is a feed URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,12 +178,15 @@ func TestNow_BadConfigKey(t *testing.T) {
 	}
 }
 
+// TestNow_MissingSourceGoesOn: a configured source that has gone missing
+// (unlike a mistyped --source, a usage error) is reported and the rest of
+// the run goes on.
 func TestNow_MissingSourceGoesOn(t *testing.T) {
 	dir := t.TempDir()
 	articles := copyExamples(t)
-	env := map[string]string{"DIGEST_DB": filepath.Join(dir, "digest.db")}
 	missing := filepath.Join(dir, "nope.txt")
-	code, out, errs := runCLI(t, env, "now", "--source", missing, "--source", articles, "--to", "a@example.com",
+	env := map[string]string{"DIGEST_DB": filepath.Join(dir, "digest.db"), "DIGEST_SOURCES": missing + "," + articles}
+	code, out, errs := runCLI(t, env, "now", "--to", "a@example.com",
 		"--outbox", filepath.Join(dir, "outbox"), "--quiet")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/mail"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/export"
+	"github.com/tradedigest/tradedigest/digest/feed"
 )
 
 func (c *cli) cmdNow(ctx context.Context, args []string) error {
@@ -47,6 +49,9 @@ func (c *cli) cmdNow(ctx context.Context, args []string) error {
 	}
 	recipients, err := normaliseAddresses(to)
 	if err != nil {
+		return err
+	}
+	if err := checkSourceArgs(ctx, sources); err != nil {
 		return err
 	}
 	a, err := c.openApp(ctx, cfg, appOptions{mailer: !*dryRun, outboxDir: *outbox})
@@ -210,3 +215,23 @@ func (a *app) saveRun(ctx context.Context, kind string, start, end time.Time, re
 		a.log.Error("save run report", "error", err)
 	}
 }
+
+// checkSourceArgs refuses, before anything runs, a --source that names a
+// local path that cannot be a source (missing, unreadable, of no known
+// kind): a typo in a cron job must not pass as a run with "1 failed".
+// Feed URLs are only parsed here (no request): a feed may be down for a
+// while without the command line being wrong, and the run reports it.
+func checkSourceArgs(ctx context.Context, srcs []string) error {
+	for _, s := range srcs {
+		if _, err := feed.Open(ctx, s, feed.Options{}); err != nil {
+			if errors.Is(err, feed.ErrUnsupported) {
+				return usagef("--source %s: %v", s, err)
+			}
+			return usagef("--source %s: %v (%s)", s, err, sourceKinds)
+		}
+	}
+	return nil
+}
+
+// sourceKinds says what a source can be, for usage errors.
+const sourceKinds = "a source is a feed URL, an OPML file, a feed file (.xml .rss .atom .rdf .json), an article file (.txt .md .html) or a directory of them"

@@ -124,7 +124,15 @@ func (c *cli) subscribersAdd(ctx context.Context, args []string) error {
 func (c *cli) subscribersList(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("subscribers list")
 	asJSON := fs.Bool("json", false, "print JSON lines for scripts")
-	status := fs.String("status", "", "only this status (active, pending, paused, unsubscribed, bounced)")
+	var status digest.SubscriberStatus
+	fs.Func("status", "only this status ("+statusList()+")", func(v string) error {
+		// Checked while parsing, before the store is opened.
+		if !digest.SubscriberStatus(v).Valid() {
+			return fmt.Errorf("%q is not a status; use one of %s", v, statusList())
+		}
+		status = digest.SubscriberStatus(v)
+		return nil
+	})
 	a, err := c.openWithFlags(ctx, fs, co, args)
 	if err != nil {
 		return err
@@ -137,7 +145,7 @@ func (c *cli) subscribersList(ctx context.Context, args []string) error {
 	enc := json.NewEncoder(c.stdout)
 	var after int64
 	for {
-		page, err := a.db.Subscribers(ctx, digest.SubscriberStatus(*status), after, 500)
+		page, err := a.db.Subscribers(ctx, status, after, 500)
 		if err != nil {
 			return fmt.Errorf("list subscribers: %w", err)
 		}
@@ -347,4 +355,13 @@ func isBoolFlag(a string) bool {
 		return true
 	}
 	return false
+}
+
+// statusList names the subscriber statuses for messages.
+func statusList() string {
+	names := make([]string, len(digest.SubscriberStatuses))
+	for i, s := range digest.SubscriberStatuses {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
 }
