@@ -208,8 +208,18 @@ type world struct {
 // creates a migrated store holding one active subscriber per address.
 func newWorld(t testing.TB, subscribers ...string) *world {
 	t.Helper()
+	return newWorldAt(t, "", subscribers...)
+}
+
+// newWorldAt is newWorld with the store at dsn (a SQLite path or a
+// postgres:// URL); "" is a SQLite file in the world's directory.
+func newWorldAt(t testing.TB, dsn string, subscribers ...string) *world {
+	t.Helper()
 	w := &world{t: t, dir: t.TempDir(), mux: http.NewServeMux(), env: map[string]string{}, extra: map[string]string{}}
-	w.dbPath = filepath.Join(w.dir, "digest.db")
+	w.dbPath = dsn
+	if dsn == "" {
+		w.dbPath = filepath.Join(w.dir, "digest.db")
+	}
 	w.srv = httptest.NewServer(w.mux)
 	t.Cleanup(w.srv.Close)
 	w.base = strings.Replace(w.srv.URL, "127.0.0.1", "localhost", 1)
@@ -241,7 +251,7 @@ func newWorld(t testing.TB, subscribers ...string) *world {
 // quickly, and only localhost let through the address guard.
 func (w *world) config(smtpURL string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "db: %s\noutbox: %s\nfrom: \"Trade Digest <digest@faults.test>\"\n", w.dbPath, filepath.Join(w.dir, "outbox"))
+	fmt.Fprintf(&b, "db: %q\noutbox: %s\nfrom: \"Trade Digest <digest@faults.test>\"\n", w.dbPath, filepath.Join(w.dir, "outbox"))
 	fmt.Fprintf(&b, "smtp:\n  url: %q\n  pool: 4\n  timeout: 3s\n", smtpURL)
 	fmt.Fprintf(&b, "gather:\n  timeout: 3s\n  allow_hosts: [\"localhost:*\"]\n")
 	for _, v := range w.extra {

@@ -120,8 +120,8 @@ func TestKill(t *testing.T) {
 
 // afterKill checks the store, reruns `digest now`, then runs the pipeline
 // past the lease, and records the figures. first is the sink the killed run
-// talked to when it differs from sink.
-func afterKill(t *testing.T, w *world, name string, subs []string, url string, sink, first *mailtest.Sink) {
+// talked to when it differs from sink. It returns the number of duplicates.
+func afterKill(t *testing.T, w *world, name string, subs []string, url string, sink, first *mailtest.Sink) int {
 	t.Helper()
 	db := w.open()
 	doctor(t, db, time.Now())
@@ -146,6 +146,7 @@ func afterKill(t *testing.T, w *world, name string, subs []string, url string, s
 	later := time.Now().Add(digest.DefaultConfig().Lease + time.Minute)
 	if digest.LocalDate(later, time.UTC) != digest.LocalDate(time.Now(), time.UTC) {
 		t.Skip("too close to midnight UTC: the recovery run would open the next edition")
+		return 0
 	}
 	clock := func() time.Time { return time.Now().Add(digest.DefaultConfig().Lease + time.Minute) }
 	eng := newEngine(t, db, newSender(t, url, nil), summarize.NewExtractive(), clock, nil)
@@ -177,4 +178,5 @@ func afterKill(t *testing.T, w *world, name string, subs []string, url string, s
 	}
 	record(figure{Scenario: name, Time: r.Took, PeakMB: r.PeakRSSMB, Memory: "rss", Delivered: delivered,
 		Dups: dups(ids), InFlight: inFlight, Note: "time and memory of the rerun"})
+	return dups(ids)
 }
