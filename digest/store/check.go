@@ -50,8 +50,7 @@ var invariants = []invariant{
 		what:  "failed or skipped deliveries still hold a lease"},
 	{name: "sending_past_lease", table: "deliveries",
 		where: "status = 'sending' AND lease_until IS NOT NULL AND lease_until < ?", now: true,
-		what: "deliveries are still sending after their lease ended (their worker stopped before recording the outcome; " +
-			"the planner or the next digest now sends them again, at least once)"},
+		what: "deliveries are still sending after their lease ended (their worker stopped before recording the outcome; the planner or the next digest now sends them again, at least once)"},
 	{name: "sending_without_lease", table: "deliveries",
 		where: "status = 'sending' AND lease_until IS NULL",
 		what:  "sending deliveries have no lease"},
