@@ -27,6 +27,10 @@ const (
 	EventUnsubscribe EventKind = "unsubscribe"
 	// EventChange: an operator created or changed the subscriber (admin API).
 	EventChange EventKind = "change"
+	// EventSignupMail: the sign-up form sent the address a mail (a
+	// confirmation link, or a note that it is already subscribed); counted
+	// to bound how many mails a stranger can make one address receive.
+	EventSignupMail EventKind = "signup_mail"
 )
 
 // SubscriberEvent is one entry of a subscriber's event log.

@@ -276,3 +276,18 @@ func TestMigrate_PasswordHidden(t *testing.T) {
 		t.Errorf("migrate does not say which store: %s", out)
 	}
 }
+
+// TestSubscribers_HostileAddresses: `subscribers add` refuses what the
+// sign-up form refuses (exit 2 naming the address), and stores nothing.
+func TestSubscribers_HostileAddresses(t *testing.T) {
+	env := map[string]string{"DIGEST_DB": filepath.Join(t.TempDir(), "digest.db")}
+	for _, addr := range []string{"victim@[127.0.0.1]", "victim@127.0.0.1", "ana\u202e@example.com", "ana\u2066@example.com"} {
+		code, out, errs := runCLI(t, env, "subscribers", "add", addr)
+		if code != 2 || !strings.Contains(errs, "email") {
+			t.Errorf("subscribers add %q: exit %d, want 2 naming the email\n%s%s", addr, code, out, errs)
+		}
+	}
+	if _, out, _ := runCLI(t, env, "subscribers", "list", "--json"); strings.TrimSpace(out) != "" {
+		t.Errorf("refused addresses were stored:\n%s", out)
+	}
+}

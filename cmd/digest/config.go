@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"strconv"
@@ -67,6 +68,30 @@ type HTTPConfig struct {
 	// MetricsAddr, when set, serves /metrics on this address only (e.g.
 	// "127.0.0.1:9090" or an internal interface), not on http_addr.
 	MetricsAddr string `yaml:"metrics_addr"`
+	// TrustedProxies are the reverse proxies in front of `digest serve`,
+	// as CIDR prefixes or addresses; only a request from one of them has
+	// its X-Forwarded-For believed (see web.Config.TrustedProxies).
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+// trustedProxies parses http.trusted_proxies: CIDR prefixes ("10.0.0.0/8")
+// or single addresses; the error names the entry.
+func (h HTTPConfig) trustedProxies() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, e := range h.TrustedProxies {
+		e = strings.TrimSpace(e)
+		if p, err := netip.ParsePrefix(e); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		ip, err := netip.ParseAddr(e)
+		if err != nil || ip.Zone() != "" {
+			return nil, fmt.Errorf("entry %q is neither a CIDR prefix (10.0.0.0/8) nor an IP address", e)
+		}
+		ip = ip.Unmap()
+		out = append(out, netip.PrefixFrom(ip, ip.BitLen()))
+	}
+	return out, nil
 }
 
 // BounceConfig says where bounces and complaints reported after the relay
@@ -398,6 +423,9 @@ func (c *Config) Validate() error {
 	}
 	if c.DKIM.Domain != "" && (c.DKIM.Selector == "" || c.DKIM.KeyFile == "") {
 		return badConfig("set dkim.selector and dkim.key_file too", "dkim: incomplete")
+	}
+	if _, err := c.HTTP.trustedProxies(); err != nil {
+		return badConfig("list your reverse proxies' addresses, e.g. 10.0.0.0/8 or 127.0.0.1", "http.trusted_proxies (DIGEST_HTTP_TRUSTED_PROXIES): %v", err)
 	}
 	if c.HTTP.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.HTTP.MetricsAddr); err != nil {

@@ -75,6 +75,8 @@ func TestConfig_Errors(t *testing.T) {
 		{"allow_hosts port out of range", map[string]string{"DIGEST_GATHER_ALLOW_HOSTS": "intranet.example,intranet.example:99999"}, "",
 			`gather.allow_hosts entry "intranet.example:99999"`},
 		{"allow_hosts URL", nil, "gather:\n  allow_hosts: [\"http://intranet.example/feed\"]\n", `gather.allow_hosts entry "http://intranet.example/feed"`},
+		{"trusted_proxies garbage", map[string]string{"DIGEST_HTTP_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, "", `http.trusted_proxies (DIGEST_HTTP_TRUSTED_PROXIES): entry "proxy.internal"`},
+		{"trusted_proxies bad prefix", nil, "http:\n  trusted_proxies: [10.0.0.0/33]\n", `entry "10.0.0.0/33"`},
 		{"allow_hosts garbage", nil, "gather:\n  allow_hosts: [\"intra net\"]\n", `gather.allow_hosts entry "intra net"`},
 	}
 	for _, tt := range tests {
@@ -170,6 +172,29 @@ func TestConfig_SourceSettings(t *testing.T) {
 		cfg := DefaultConfig()
 		if err := cfg.LoadFile(path); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: err = %v, want %q", tt.yaml, err, tt.want)
+		}
+	}
+}
+
+func TestConfig_TrustedProxies(t *testing.T) {
+	cfg := DefaultConfig()
+	if err := cfg.ApplyEnv(envOf(map[string]string{"DIGEST_HTTP_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1, ::ffff:192.0.2.1, fd00::/8"})); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := cfg.HTTP.trustedProxies()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"10.0.0.0/8", "127.0.0.1/32", "192.0.2.1/32", "fd00::/8"}
+	if len(got) != len(want) {
+		t.Fatalf("trusted proxies %v, want %v", got, want)
+	}
+	for i := range got {
+		if got[i].String() != want[i] {
+			t.Errorf("trusted proxy %d = %s, want %s", i, got[i], want[i])
 		}
 	}
 }

@@ -135,10 +135,11 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 		log.Warn("/metrics is served on the public port without a token; set http.metrics_addr " +
 			"(DIGEST_HTTP_METRICS_ADDR) or DIGEST_METRICS_TOKEN")
 	}
+	proxies, _ := cfg.HTTP.trustedProxies() // checked by Validate
 	srv, err := web.New(web.Config{
 		BaseURL: cfg.BaseURL, Signer: a.signer, Subscribers: a.db, Editions: a.db, Mailer: a.engine.Mailer,
 		Metrics: publicMetrics, MetricsToken: string(cfg.MetricsToken), Topics: rank.TopicNames(a.topics()), TopicLabels: topicLabels(a.topics()),
-		SiteName: cfg.SiteName, From: cfg.From,
+		SiteName: cfg.SiteName, From: cfg.From, TrustedProxies: proxies,
 		MessageIDDomain: a.engine.Config.MessageIDDomain, Logger: log, Now: c.now,
 		Checks: []web.Check{
 			{Name: "store", Fn: a.db.Ping},

@@ -322,6 +322,7 @@ func TestSecurity_Serve(t *testing.T) {
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	w.env["DIGEST_HTTP_ADDR"] = fmt.Sprintf("127.0.0.1:%d", port)
 	w.env["DIGEST_BASE_URL"] = base
+	w.env["DIGEST_HTTP_TRUSTED_PROXIES"] = "127.0.0.1" // the test plays the reverse proxy
 	metricsBase := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 	w.env["DIGEST_HTTP_METRICS_ADDR"] = strings.TrimPrefix(metricsBase, "http://")
 	fake := openaitest.New(t)
@@ -397,6 +398,32 @@ func TestSecurity_Serve(t *testing.T) {
 	}
 	if code, body := getMetrics(metricsBase+"/metrics", metricsToken); code != http.StatusOK || !strings.Contains(body, "digest_") {
 		t.Errorf("/metrics with the token: %d, want 200 with digest metrics", code)
+	}
+
+	// Behind the trusted proxy each visitor has their own sign-up budget
+	// (5 per 10 minutes): one exhausting it leaves the next one alone.
+	signup := func(email, visitor string) int {
+		req, _ := http.NewRequest("POST", base+"/subscribe", strings.NewReader(url.Values{
+			"email": {email}, "send_time": {"07:00"}, "timezone": {"UTC"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", visitor)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("POST /subscribe: %v", err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i := range 5 {
+		if code := signup(fmt.Sprintf("s%d@example.com", i), "198.51.100.1"); code == http.StatusTooManyRequests {
+			t.Fatalf("sign-up %d of the first visitor refused as too many", i+1)
+		}
+	}
+	if code := signup("s5@example.com", "198.51.100.1"); code != http.StatusTooManyRequests {
+		t.Errorf("6th sign-up of one visitor: %d, want 429", code)
+	}
+	if code := signup("other@example.com", "198.51.100.2"); code == http.StatusTooManyRequests {
+		t.Errorf("another visitor behind the proxy was refused as too many: http.trusted_proxies is not applied")
 	}
 
 	db := w.open()

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/mail"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tradedigest/tradedigest/digest"
@@ -38,7 +40,14 @@ const (
 
 // NormaliseEmail validates an address and returns its canonical form:
 // trimmed and lower-cased (one reader, one ledger row, whatever case they
-// typed). Display names, CR/LF and other header tricks are refused.
+// typed). Display names, CR/LF and other header tricks are refused, and so
+// are addresses a person could not have meant but an attacker could use:
+// a domain that is an IP address ("victim@[127.0.0.1]", which would make
+// the relay deliver to a host of the attacker's choosing), and control or
+// invisible formatting characters (bidirectional overrides and isolates,
+// zero-width spaces) that make an address read differently from what it is.
+// It is the one validator of sign-up, CSV import, the admin API and
+// `digest subscribers add`.
 func NormaliseEmail(raw string) (string, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
@@ -47,15 +56,24 @@ func NormaliseEmail(raw string) (string, error) {
 	if len(s) > maxEmailLen {
 		return "", fmt.Errorf("email is longer than %d characters", maxEmailLen)
 	}
-	if strings.ContainsAny(s, "\r\n\t<>\",;") || strings.ContainsRune(s, ' ') {
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError {
+			return "", fmt.Errorf("email %q contains an invisible or control character (U+%04X)", s, r)
+		}
+	}
+	if strings.ContainsAny(s, "<>\",;") || strings.ContainsRune(s, ' ') {
 		return "", fmt.Errorf("email %q contains characters not allowed in an address", s)
 	}
 	addr, err := mail.ParseAddress(s)
 	if err != nil || addr.Address != s {
 		return "", fmt.Errorf("email %q is not a valid address", s)
 	}
-	local, domain, ok := strings.Cut(addr.Address, "@")
-	if !ok || local == "" || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+	at := strings.LastIndexByte(addr.Address, '@')
+	local, domain := addr.Address[:max(at, 0)], addr.Address[at+1:]
+	if strings.HasPrefix(domain, "[") || net.ParseIP(domain) != nil {
+		return "", fmt.Errorf("email %q has an IP address for a domain; use the domain name", s)
+	}
+	if at <= 0 || local == "" || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
 		return "", fmt.Errorf("email %q needs a domain such as example.com", s)
 	}
 	return strings.ToLower(addr.Address), nil

@@ -24,6 +24,19 @@ func TestNormaliseEmail(t *testing.T) {
 		{"a@b@example.com", "", true},
 		{"ana@.example.com", "", true},
 		{strings.Repeat("a", 250) + "@example.com", "", true},
+		{"José@Exämple.de", "josé@exämple.de", false},
+		{"victim@[127.0.0.1]", "", true},
+		{"victim@[IPv6:::1]", "", true},
+		{"victim@127.0.0.1", "", true},
+		{"victim@10.0.0.1", "", true},
+		{"admin\u202e@example.com", "", true}, // right-to-left override
+		{"moc.elpmaxe@\u202eana", "", true},
+		{"ana\u2066@example.com", "", true}, // left-to-right isolate
+		{"ana\u200f@example.com", "", true}, // right-to-left mark
+		{"an\u200ba@example.com", "", true}, // zero-width space
+		{"\ufeffana@example.com", "", true}, // byte order mark
+		{"an\x7fa@example.com", "", true},
+		{"ana\tx@example.com", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -172,5 +185,29 @@ func TestNormalise_Canonical(t *testing.T) {
 	bad := digest.Subscriber{Email: "a@example.com", Topics: []string{"fishing"}}
 	if err := Normalise(&bad, Options{Topics: []string{"export-controls"}, Canonical: canon}); err == nil {
 		t.Fatal("unknown topic accepted")
+	}
+}
+
+// TestParseCSV_HostileAddresses: an imported list is checked like the
+// sign-up form: IP-literal domains and invisible characters are bad rows,
+// named by line.
+func TestParseCSV_HostileAddresses(t *testing.T) {
+	in := "email,name\n" +
+		"ok@example.com,Ok\n" +
+		"victim@[127.0.0.1],Literal\n" +
+		"ana\u202e@example.com,Override\n" +
+		"bo\u200b@example.com,Zero width\n"
+	subs, bad, err := ParseCSV(strings.NewReader(in), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(subs) != 1 || subs[0].Email != "ok@example.com" {
+		t.Errorf("subs = %+v", subs)
+	}
+	if len(bad) != 3 || bad[0].Line != 3 || bad[1].Line != 4 || bad[2].Line != 5 {
+		t.Fatalf("bad rows = %v, want lines 3, 4, 5", bad)
+	}
+	if !strings.Contains(bad[0].Error(), "IP address") || !strings.Contains(bad[1].Error(), "U+202E") {
+		t.Errorf("errors do not say why: %v", bad)
 	}
 }

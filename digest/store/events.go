@@ -137,6 +137,49 @@ func (db *DB) SubscriberEvents(ctx context.Context, subscriberID int64, limit in
 	return out, nil
 }
 
+// TakeSignupMail records a sign-up mail to the subscriber unless limit of
+// them were recorded within window before now, and says whether it did.
+// Concurrent calls for one subscriber are serialised (its row is locked
+// first on Postgres; SQLite writes one at a time), so however many sign-up
+// requests race, at most limit are allowed per window. ErrNotFound when the
+// subscriber is absent.
+func (db *DB) TakeSignupMail(ctx context.Context, subscriberID int64, limit int, window time.Duration) (bool, error) {
+	now := db.now()
+	var ok bool
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		ok = false
+		lock := "SELECT status FROM subscribers WHERE id = ?"
+		if db.dialect == Postgres {
+			lock += " FOR UPDATE"
+		}
+		var status digest.SubscriberStatus
+		if err := tx.QueryRowContext(ctx, db.q(lock), subscriberID).Scan(&status); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("subscriber %d: %w", subscriberID, digest.ErrNotFound)
+			}
+			return fmt.Errorf("lock subscriber: %w", err)
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, db.q("SELECT COUNT(*) FROM subscriber_events WHERE subscriber_id = ? AND kind = ? AND created_at > ?"),
+			subscriberID, digest.EventSignupMail, db.t(now.Add(-window))).Scan(&n); err != nil {
+			return fmt.Errorf("count sign-up mails: %w", err)
+		}
+		if n >= limit {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO subscriber_events (subscriber_id, kind, source, status, created_at) VALUES (?, ?, ?, ?, ?)`),
+			subscriberID, digest.EventSignupMail, "web", status, db.t(now)); err != nil {
+			return fmt.Errorf("record sign-up mail: %w", err)
+		}
+		ok = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("take sign-up mail: %w", err)
+	}
+	return ok, nil
+}
+
 // HasReceipt reports whether the receipt (source, id) was recorded.
 func (db *DB) HasReceipt(ctx context.Context, source, id string) (bool, error) {
 	var n int

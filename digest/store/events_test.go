@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +24,7 @@ func TestDB_Events(t *testing.T) {
 		{"prune_receipts", testPruneReceipts},
 		{"message_id", testDeliveryByMessageID},
 		{"filter_topic", testListSubscribersTopic},
+		{"signup_mail_budget", testSignupMailBudget},
 	}
 	for _, o := range storetest.Openers() {
 		t.Run(o.Name, func(t *testing.T) {
@@ -192,5 +195,50 @@ func testListSubscribersTopic(t *testing.T, db *store.DB) {
 	got = get(db.ListSubscribers(ctx, digest.SubscriberFilter{Topic: "tariffs", AfterID: a.ID, Limit: 1}))(t)
 	if len(got) != 1 || got[0].ID != d.ID {
 		t.Fatalf("topic tariffs after %d: %+v", a.ID, got)
+	}
+}
+
+// testSignupMailBudget: 20 racing sign-ups for one address are allowed 3
+// mails, the window frees the budget again, and another address has its
+// own.
+func testSignupMailBudget(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	now := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+	db.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	victim := addSub(t, db, "victim@example.com")
+	other := addSub(t, db, "other@example.com")
+	var wg sync.WaitGroup
+	var allowed atomic.Int32
+	for range 20 {
+		wg.Go(func() {
+			ok, err := db.TakeSignupMail(ctx, victim.ID, 3, 24*time.Hour)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				allowed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if n := allowed.Load(); n != 3 {
+		t.Fatalf("%d of 20 racing sign-up mails allowed, want 3", n)
+	}
+	if ok := get(db.TakeSignupMail(ctx, other.ID, 3, 24*time.Hour))(t); !ok {
+		t.Error("another address was refused")
+	}
+	mu.Lock()
+	now = now.Add(24*time.Hour + time.Second)
+	mu.Unlock()
+	if ok := get(db.TakeSignupMail(ctx, victim.ID, 3, 24*time.Hour))(t); !ok {
+		t.Error("refused after the window")
+	}
+	if _, err := db.TakeSignupMail(ctx, 999999, 3, time.Hour); !errors.Is(err, digest.ErrNotFound) {
+		t.Errorf("absent subscriber: %v, want ErrNotFound", err)
+	}
+	evs := get(db.SubscriberEvents(ctx, victim.ID, 0))(t)
+	if len(evs) != 4 || evs[0].Kind != digest.EventSignupMail {
+		t.Errorf("events %+v, want 4 sign-up mails", evs)
 	}
 }

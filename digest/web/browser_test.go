@@ -190,7 +190,8 @@ func textPart(t *testing.T, raw []byte) string {
 }
 
 // TestBrowser_SignupToUnsubscribe walks a reader through the pages in
-// headless Chromium: sign up → confirmation mail over SMTP → confirm →
+// headless Chromium: sign up → confirmation mail over SMTP → the
+// confirmation page and its button →
 // unsubscribe from a digest link → preferences. It saves a screenshot of
 // each page at phone width, and of the sign-up page at desktop width.
 func TestBrowser_SignupToUnsubscribe(t *testing.T) {
@@ -337,11 +338,21 @@ func TestBrowser_SignupToUnsubscribe(t *testing.T) {
 	if confirm == "" {
 		t.Fatalf("no confirmation link in the mail:\n%s", mailText)
 	}
-	run("confirm", chromedp.Navigate(confirm), chromedp.WaitVisible(chromedp.CSS("h1")))
+	// Opening the link shows a button and confirms nothing (mail scanners
+	// open links too); pressing it confirms.
+	run("open confirmation", chromedp.Navigate(confirm), chromedp.WaitVisible(chromedp.CSS("button")))
+	if h := text("h1"); h != "Confirm your subscription" {
+		t.Fatalf("confirmation link opened: %q", h)
+	}
+	if got, _ := store.Subscriber(t.Context(), sub.ID); got.Status != digest.StatusPending {
+		t.Fatalf("opening the confirmation link changed the status to %q", got.Status)
+	}
+	shot("04-confirm-phone")
+	submit("confirm", `button[type="submit"]`)
 	if h := text("h1"); h != "You are subscribed" {
 		t.Fatalf("after confirming: %q", h)
 	}
-	shot("04-confirmed-phone")
+	shot("05-confirmed-phone")
 	if got, _ := store.Subscriber(t.Context(), sub.ID); got.Status != digest.StatusActive {
 		t.Fatalf("status after confirming = %q", got.Status)
 	}
@@ -357,12 +368,12 @@ func TestBrowser_SignupToUnsubscribe(t *testing.T) {
 		t.Fatalf("the digest's text part lacks its unsubscribe link %s:\n%s", unsubscribe, digestText)
 	}
 	run("open unsubscribe", chromedp.Navigate(unsubscribe), chromedp.WaitVisible(chromedp.CSS("button")))
-	shot("05-unsubscribe-phone")
+	shot("06-unsubscribe-phone")
 	submit("unsubscribe", `button[type="submit"]`)
 	if h := text("h1"); h != "You are unsubscribed" {
 		t.Fatalf("after unsubscribing: %q", h)
 	}
-	shot("06-unsubscribed-phone")
+	shot("07-unsubscribed-phone")
 	if got, _ := store.Subscriber(t.Context(), sub.ID); got.Status != digest.StatusUnsubscribed {
 		t.Fatalf("status after unsubscribing = %q", got.Status)
 	}
@@ -375,12 +386,12 @@ func TestBrowser_SignupToUnsubscribe(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`input[value="sanctions"]`)),
 		chromedp.Click(chromedp.CSS("#status-active")),
 	)
-	shot("07-preferences-phone")
+	shot("08-preferences-phone")
 	submit("save preferences", `button[type="submit"]`)
 	if n := text(".notice"); !strings.Contains(n, "saved") {
 		t.Errorf("after saving: %q", n)
 	}
-	shot("08-preferences-saved-phone")
+	shot("09-preferences-saved-phone")
 	got, _ := store.Subscriber(t.Context(), sub.ID)
 	if !slices.Equal(got.Topics, []string{"tariffs", "sanctions"}) || got.Status != digest.StatusActive {
 		t.Errorf("after preferences: topics %q status %q", got.Topics, got.Status)
@@ -388,9 +399,9 @@ func TestBrowser_SignupToUnsubscribe(t *testing.T) {
 
 	// 5. Desktop width.
 	run("desktop", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(ts.URL+"/subscribe"), chromedp.WaitVisible(chromedp.CSS("#email")))
-	shot("09-subscribe-desktop")
+	shot("10-subscribe-desktop")
 	run("archive", chromedp.Navigate(ts.URL+"/archive"), chromedp.WaitVisible(chromedp.CSS("h1")))
-	shot("10-archive-desktop")
+	shot("11-archive-desktop")
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -493,7 +504,7 @@ func TestBrowser_ArchiveCSP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(artifactDir(t), "11-archive-edition-phone.png"), png, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(artifactDir(t), "12-archive-edition-phone.png"), png, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// Control: the same HTML served without the policy runs its script, so

@@ -78,6 +78,13 @@ func (s *testStore) SetSubscriberStatus(ctx context.Context, id int64, st digest
 	return s.backend.SetSubscriberStatus(ctx, id, st)
 }
 
+func (s *testStore) TakeSignupMail(ctx context.Context, id int64, limit int, window time.Duration) (bool, error) {
+	if err := s.call(true); err != nil {
+		return false, err
+	}
+	return s.backend.TakeSignupMail(ctx, id, limit, window)
+}
+
 func (s *testStore) Subscriber(ctx context.Context, id int64) (digest.Subscriber, error) {
 	if err := s.call(false); err != nil {
 		return digest.Subscriber{}, err
@@ -116,6 +123,7 @@ type memStore struct {
 	nextID   int64
 	subs     map[int64]digest.Subscriber
 	editions map[string]digest.ArchivedEdition
+	mails    map[int64][]time.Time // sign-up mails taken
 }
 
 var _ backend = (*memStore)(nil)
@@ -184,6 +192,28 @@ func (m *memStore) SetSubscriberStatus(_ context.Context, id int64, status diges
 	s.Status, s.UpdatedAt = status, m.now()
 	m.subs[id] = s
 	return nil
+}
+
+func (m *memStore) TakeSignupMail(_ context.Context, id int64, limit int, window time.Duration) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.subs[id]; !ok {
+		return false, digest.ErrNotFound
+	}
+	now, n := m.now(), 0
+	for _, at := range m.mails[id] {
+		if now.Sub(at) < window {
+			n++
+		}
+	}
+	if n >= limit {
+		return false, nil
+	}
+	if m.mails == nil {
+		m.mails = map[int64][]time.Time{}
+	}
+	m.mails[id] = append(m.mails[id], now)
+	return true, nil
 }
 
 func (m *memStore) DeleteSubscriber(_ context.Context, id int64) error {

@@ -143,6 +143,13 @@ func (h *harness) do(method, target string, form url.Values, header ...string) r
 	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
 }
 
+// confirm presses the confirmation page's button: a same-origin POST to
+// the link's target, as the page's form sends it.
+func (h *harness) confirm(target string) response {
+	h.t.Helper()
+	return h.do("POST", target, url.Values{})
+}
+
 // addSubscriber stores an active subscriber.
 func (h *harness) addSubscriber(email string) digest.Subscriber {
 	h.t.Helper()

@@ -48,7 +48,7 @@ type pages struct {
 
 // pageNames are the page templates under templates/, without ".html".
 var pageNames = []string{
-	"index", "message", "unsubscribe", "subscribe", "preferences", "archive", "edition",
+	"index", "message", "unsubscribe", "confirm", "subscribe", "preferences", "archive", "edition",
 }
 
 // parsePages parses the page templates; labels maps a topic's name to the

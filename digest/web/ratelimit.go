@@ -75,32 +75,65 @@ func (l *limiter) len() int {
 
 // clientKey returns the rate-limit key of r: the client's IPv4 address, or
 // the /64 of an IPv6 address (one subscriber line usually owns a whole /64).
-// With trustProxy the address is the last X-Forwarded-For entry, the one the
-// proxy itself appended; earlier entries are whatever the client sent.
-func clientKey(r *http.Request, trustProxy bool) string {
-	raw := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(raw); err == nil {
-		raw = host
+func clientKey(r *http.Request, trusted []netip.Prefix) string {
+	ip := clientIP(r, trusted)
+	if !ip.IsValid() {
+		return r.RemoteAddr
 	}
-	if trustProxy {
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			last := xff[len(xff)-1]
-			if i := strings.LastIndexByte(last, ','); i >= 0 {
-				last = last[i+1:]
-			}
-			if v := strings.TrimSpace(last); v != "" {
-				raw = v
-			}
-		}
-	}
-	ip, err := netip.ParseAddr(raw)
-	if err != nil {
-		return raw
-	}
-	ip = ip.Unmap().WithZone("")
 	if ip.Is6() {
 		p, _ := ip.Prefix(64)
 		return p.String()
 	}
 	return ip.String()
+}
+
+// clientIP returns the address of the client that sent r. The peer is the
+// client unless it is a trusted proxy; then X-Forwarded-For is read from
+// the right (each proxy appends the address it was reached from), skipping
+// trusted proxies, and the first other address is the client: whatever a
+// client writes into the header itself stands to the left of it and is
+// never reached. An unreadable entry stops the walk at the last proxy.
+func clientIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
+	peer := parseIP(r.RemoteAddr)
+	if !peer.IsValid() || !isTrusted(peer, trusted) {
+		return peer
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	client := peer
+	for i := len(hops) - 1; i >= 0; i-- {
+		ip := parseIP(strings.TrimSpace(hops[i]))
+		if !ip.IsValid() {
+			break
+		}
+		client = ip
+		if !isTrusted(ip, trusted) {
+			break
+		}
+	}
+	return client
+}
+
+// parseIP reads "1.2.3.4", "1.2.3.4:5678", "[::1]:80" or "::1", unmapped
+// and without a zone; the zero Addr when it is none of those.
+func parseIP(s string) netip.Addr {
+	if host, _, err := net.SplitHostPort(s); err == nil {
+		s = host
+	}
+	ip, err := netip.ParseAddr(strings.Trim(s, "[]"))
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ip.Unmap().WithZone("")
+}
+
+func isTrusted(ip netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/roster"
@@ -42,7 +44,7 @@ func (s *Server) handleSubscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Counted before validation, so probing with bad input is limited too.
-	if ok, wait := s.limiter.allow(clientKey(r, s.cfg.TrustProxy), s.now()); !ok {
+	if ok, wait := s.limiter.allow(clientKey(r, s.cfg.TrustedProxies), s.now()); !ok {
 		minutes := int(math.Ceil(wait.Minutes()))
 		w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(wait.Seconds()))))
 		s.message(w, r, http.StatusTooManyRequests, "Too many sign-ups",
@@ -73,19 +75,45 @@ func (s *Server) handleSubscribe(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, "sign up", err)
 		return
 	}
-	if err := s.sendSignupMail(r.Context(), kind, sub); err != nil {
+	// However many requests ask, from however many networks, one address
+	// gets at most SignupMails mails per window: the form cannot be used
+	// to flood someone's inbox. The answer is the same either way, so it
+	// tells a stranger nothing about the address.
+	take, err := s.cfg.Subscribers.TakeSignupMail(r.Context(), sub.ID, s.cfg.SignupMails, s.cfg.SignupMailWindow)
+	if err != nil {
+		s.serverError(w, r, "count sign-up mails", err)
+		return
+	}
+	if !take {
+		s.log.WarnContext(r.Context(), "sign-up mail not sent: the address had its share", "subscriber_id", sub.ID,
+			"kind", kind, "limit", s.cfg.SignupMails, "window", s.cfg.SignupMailWindow.String())
+	} else if err := s.sendSignupMail(r.Context(), kind, sub); err != nil {
 		s.log.ErrorContext(r.Context(), "send sign-up mail", "subscriber_id", sub.ID, "kind", kind, "error", err)
 		s.message(w, r, http.StatusServiceUnavailable, "We could not send the email",
 			[]string{"Your sign-up is saved, but the confirmation email could not be sent just now. Please try again in a few minutes."},
 			link{"/subscribe", "Try again"})
 		return
+	} else {
+		s.log.InfoContext(r.Context(), "sign-up mail sent", "subscriber_id", sub.ID, "kind", kind)
 	}
-	s.log.InfoContext(r.Context(), "sign-up mail sent", "subscriber_id", sub.ID, "kind", kind)
 	s.message(w, r, http.StatusOK, "Check your inbox",
 		[]string{
 			"We have sent an email to " + email + ". Open the link in it to confirm your subscription.",
 			fmt.Sprintf("The link is valid for %d hours. If nothing arrives, check your spam folder.", int(token.ConfirmTTL.Hours())),
+			fmt.Sprintf("To protect inboxes, one address gets at most %d such emails %s; if you have asked more often, use the link in an earlier one.",
+				s.cfg.SignupMails, windowText(s.cfg.SignupMailWindow)),
 		})
+}
+
+// windowText says a window for a sentence: "a day", "per 6 hours".
+func windowText(d time.Duration) string {
+	switch {
+	case d == 24*time.Hour:
+		return "a day"
+	case d%time.Hour == 0:
+		return fmt.Sprintf("per %d hours", int(d.Hours()))
+	}
+	return "per " + d.String()
 }
 
 // signup stores want as a pending subscriber, or finds the existing one,
@@ -123,21 +151,44 @@ func (s *Server) signup(r *http.Request, want digest.Subscriber) (digest.Subscri
 	return sub, "confirm", nil
 }
 
-// handleConfirm activates the subscriber named by a confirmation link. It
-// is idempotent: a second visit says the subscription is active.
-func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request) {
+// handleConfirmPage shows the confirmation button. It changes nothing:
+// mail security scanners open every link in a message with GET, and must
+// not complete a double opt-in that the reader never asked for.
+func (s *Server) handleConfirmPage(w http.ResponseWriter, r *http.Request) {
 	c, sub, err := s.subscriberFor(r, token.PurposeConfirm)
 	if s.refused(w, r, "confirmation", c, err) {
 		return
 	}
-	issued := c.Expires.Add(-token.ConfirmTTL)
+	switch {
+	case sub.Status == digest.StatusActive || sub.Status == digest.StatusPaused:
+		s.subscribed(w, r, sub)
+		return
+	case stale(c, sub):
+		s.badLink(w, r, "confirmation")
+		return
+	}
+	s.render(w, r, http.StatusOK, "confirm", "Confirm your subscription", struct {
+		Email, Action, Schedule string
+	}{sub.Email, r.URL.RequestURI(), strings.TrimPrefix(schedule(sub), " ")})
+}
+
+// handleConfirm activates the subscriber named by a confirmation link: the
+// page's button posts here, behind the same cross-origin protection as the
+// other forms. It is idempotent: a second post says the subscription is
+// active.
+func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request) {
+	if !s.readForm(w, r) {
+		return
+	}
+	c, sub, err := s.subscriberFor(r, token.PurposeConfirm)
+	if s.refused(w, r, "confirmation", c, err) {
+		return
+	}
 	switch sub.Status {
 	case digest.StatusPending:
 		err = s.activate(r, sub)
 	case digest.StatusUnsubscribed, digest.StatusBounced:
-		// A confirmation older than the unsubscribe must not undo it (a
-		// mail scanner may open old links); a fresh sign-up's link may.
-		if !sub.UpdatedAt.IsZero() && sub.UpdatedAt.After(issued) {
+		if stale(c, sub) {
 			s.badLink(w, r, "confirmation")
 			return
 		}
@@ -147,6 +198,22 @@ func (s *Server) handleConfirm(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, "confirm subscriber", err)
 		return
 	}
+	s.subscribed(w, r, sub)
+}
+
+// stale reports a confirmation link made before the subscriber last left
+// (unsubscribed or bounced): an old mail's link must not undo that; a
+// fresh sign-up's link may.
+func stale(c token.Claims, sub digest.Subscriber) bool {
+	if sub.Status != digest.StatusUnsubscribed && sub.Status != digest.StatusBounced {
+		return false
+	}
+	issued := c.Expires.Add(-token.ConfirmTTL)
+	return !sub.UpdatedAt.IsZero() && sub.UpdatedAt.After(issued)
+}
+
+// subscribed answers a confirmation that holds.
+func (s *Server) subscribed(w http.ResponseWriter, r *http.Request, sub digest.Subscriber) {
 	s.message(w, r, http.StatusOK, "You are subscribed",
 		[]string{"Thank you. " + s.cfg.SiteName + " will arrive every day" + schedule(sub) + "."},
 		link{s.links.PreferencesURL(sub), "Change your preferences"})

@@ -3,10 +3,13 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,19 +88,50 @@ func TestServer_Subscribe_DoubleOptIn(t *testing.T) {
 	if msg.To != sub.Email || msg.From != "Trade Digest <digest@example.com>" || msg.MessageID == "" || msg.HTML == "" {
 		t.Errorf("mail = %+v", msg)
 	}
-	confirm := mailLink(t, msg, h.ts.URL+"/confirm?t=")
+	confirm := h.path(mailLink(t, msg, h.ts.URL+"/confirm?t="))
 
-	r = h.do("GET", h.path(confirm), nil)
+	// Opening the link (as a mail scanner does, as often as it likes)
+	// shows a button and confirms nothing.
+	before := h.store.writeCount()
+	for range 3 {
+		r = h.do("GET", confirm, nil)
+		wantStatus(t, r, http.StatusOK)
+		wantBody(t, r, "Confirm your subscription", "new.reader@example.com", `method="post"`, `action="`+strings.ReplaceAll(confirm, "&", "&amp;")+`"`)
+	}
+	if got := h.subscriber(sub.ID).Status; got != digest.StatusPending || h.store.writeCount() != before {
+		t.Fatalf("GET /confirm changed the subscriber: status %q, %d writes", got, h.store.writeCount()-before)
+	}
+	r = h.confirm(confirm)
 	wantStatus(t, r, http.StatusOK)
 	wantBody(t, r, "You are subscribed", "06:30 (Asia/Tokyo)", "/preferences?t=")
 	if got := h.subscriber(sub.ID).Status; got != digest.StatusActive {
 		t.Fatalf("status after confirm = %q", got)
 	}
-	// Idempotent: a second visit changes nothing and still says so.
-	before := h.store.writeCount()
-	wantStatus(t, h.do("GET", h.path(confirm), nil), http.StatusOK)
+	// Idempotent: a second post or visit changes nothing and still says so.
+	before = h.store.writeCount()
+	wantStatus(t, h.confirm(confirm), http.StatusOK)
+	wantBody(t, h.do("GET", confirm, nil), "You are subscribed")
 	if h.store.writeCount() != before {
 		t.Error("second confirmation wrote to the store")
+	}
+}
+
+// TestServer_Confirm_CrossSite: the confirmation button is a form like the
+// others: a post from another site confirms nothing.
+func TestServer_Confirm_CrossSite(t *testing.T) {
+	h := newHarness(t, nil)
+	wantStatus(t, h.do("POST", "/subscribe", signupValues("x@example.com")), http.StatusOK)
+	sub, _ := h.store.SubscriberByEmail(t.Context(), "x@example.com")
+	confirm := h.path(mailLink(t, h.mailer.sent()[0], h.ts.URL+"/confirm?t="))
+	for _, hdr := range [][]string{{"Sec-Fetch-Site", "cross-site"}, {"Origin", "https://evil.example"}} {
+		wantStatus(t, h.do("POST", confirm, url.Values{}, hdr...), http.StatusForbidden)
+	}
+	if got := h.subscriber(sub.ID).Status; got != digest.StatusPending {
+		t.Fatalf("a cross-site post confirmed: %q", got)
+	}
+	wantStatus(t, h.do("POST", confirm, url.Values{}, "Sec-Fetch-Site", "same-origin", "Origin", h.ts.URL), http.StatusOK)
+	if got := h.subscriber(sub.ID).Status; got != digest.StatusActive {
+		t.Fatalf("the site's own post did not confirm: %q", got)
 	}
 }
 
@@ -155,6 +189,13 @@ func TestServer_Subscribe_Invalid(t *testing.T) {
 		{"bad email", signupValues("not-an-address"), "email"},
 		{"display name", signupValues("Eve <eve@example.com>"), "email"},
 		{"header injection", signupValues("a@example.com\r\nBcc: x@example.com"), "email"},
+		{"IP literal", signupValues("victim@[127.0.0.1]"), "email"},
+		{"IPv6 literal", signupValues("victim@[IPv6:::1]"), "email"},
+		{"bare IP domain", signupValues("victim@127.0.0.1"), "email"},
+		{"bidi override", signupValues("moc.elpmaxe@\u202eevil.example"), "email"},
+		{"bidi isolate", signupValues("ana\u2067@example.com"), "email"},
+		{"zero-width", signupValues("a\u200b@example.com"), "email"},
+		{"control", signupValues("a\x01b@example.com"), "email"},
 		{"unknown topic", signupValues("a@example.com", "tariffs", "gossip"), "topics"},
 		{"bad zone", url.Values{"email": {"a@example.com"}, "send_time": {"07:00"}, "timezone": {"Mars/Olympus"}}, "timezone"},
 		{"Local zone", url.Values{"email": {"a@example.com"}, "send_time": {"07:00"}, "timezone": {"Local"}}, "timezone"},
@@ -199,13 +240,102 @@ func TestServer_Subscribe_RateLimit(t *testing.T) {
 	wantStatus(t, h.do("POST", "/subscribe", signupValues("r7@example.com"), "X-Forwarded-For", "203.0.113.9"), http.StatusTooManyRequests)
 }
 
+// TestServer_Subscribe_RateLimitBehindProxy: behind a trusted proxy each
+// visitor has their own budget (before http.trusted_proxies one client's
+// five sign-ups gave every other visitor 429), and nothing a client writes
+// into X-Forwarded-For buys it another.
 func TestServer_Subscribe_RateLimitBehindProxy(t *testing.T) {
-	h := newHarness(t, func(c *Config) { c.TrustProxy, c.SignupBurst = true, 1 })
-	wantStatus(t, h.do("POST", "/subscribe", signupValues("a@example.com"), "X-Forwarded-For", "198.51.100.1"), http.StatusOK)
-	wantStatus(t, h.do("POST", "/subscribe", signupValues("b@example.com"), "X-Forwarded-For", "198.51.100.1"), http.StatusTooManyRequests)
-	// A client-supplied first entry does not change the address the proxy appended.
-	wantStatus(t, h.do("POST", "/subscribe", signupValues("c@example.com"), "X-Forwarded-For", "10.0.0.1, 198.51.100.1"), http.StatusTooManyRequests)
-	wantStatus(t, h.do("POST", "/subscribe", signupValues("d@example.com"), "X-Forwarded-For", "198.51.100.2"), http.StatusOK)
+	proxy := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")} // the test client's peer address
+	h := newHarness(t, func(c *Config) { c.TrustedProxies, c.SignupBurst = proxy, 1 })
+	post := func(email, xff string) int {
+		return h.do("POST", "/subscribe", signupValues(email), "X-Forwarded-For", xff).status
+	}
+	if post("a@example.com", "198.51.100.1") != http.StatusOK || post("b@example.com", "198.51.100.1") != http.StatusTooManyRequests {
+		t.Fatal("one client's budget is not one sign-up")
+	}
+	if got := post("d@example.com", "198.51.100.2"); got != http.StatusOK {
+		t.Errorf("another client behind the proxy: %d, want 200", got)
+	}
+	// A client-supplied entry left of the one the proxy appended does not
+	// change the address.
+	if got := post("c@example.com", "10.9.9.9, 198.51.100.1"); got != http.StatusTooManyRequests {
+		t.Errorf("forged left entry: %d, want 429", got)
+	}
+}
+
+func TestClientIP(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("2001:db8:a::/48")}
+	tests := []struct {
+		name, peer string
+		xff        []string
+		want       string
+	}{
+		{"direct, header ignored", "203.0.113.9:5000", []string{"198.51.100.1"}, "203.0.113.9"},
+		{"proxy", "10.0.0.2:5000", []string{"198.51.100.1"}, "198.51.100.1"},
+		{"proxy, forged left entries", "10.0.0.2:5000", []string{"1.1.1.1, 2.2.2.2, 198.51.100.1"}, "198.51.100.1"},
+		{"two proxies", "10.0.0.2:5000", []string{"198.51.100.7, 10.3.3.3"}, "198.51.100.7"},
+		{"two header lines", "10.0.0.2:5000", []string{"1.1.1.1", "198.51.100.8"}, "198.51.100.8"},
+		{"no header", "10.0.0.2:5000", nil, "10.0.0.2"},
+		{"only proxies", "10.0.0.2:5000", []string{"10.1.1.1, 10.2.2.2"}, "10.1.1.1"},
+		{"garbage stops at the last proxy", "10.0.0.2:5000", []string{"198.51.100.1, not-an-ip"}, "10.0.0.2"},
+		{"ipv6 proxy and client", "[2001:db8:a::1]:443", []string{"2001:db8:ff::5"}, "2001:db8:ff::5"},
+		{"mapped peer", "[::ffff:10.0.0.2]:5000", []string{"198.51.100.3"}, "198.51.100.3"},
+		{"untrusted ipv6 peer", "[2001:db8:b::1]:443", []string{"198.51.100.1"}, "2001:db8:b::1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.RemoteAddr = tt.peer
+			for _, v := range tt.xff {
+				r.Header.Add("X-Forwarded-For", v)
+			}
+			if got := clientIP(r, trusted); got.String() != tt.want {
+				t.Errorf("clientIP = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestServer_Subscribe_PerAddressLimit: twenty sign-ups of one address at
+// once, each from a different network, send it three mails, not twenty;
+// every request gets the same answer; the budget comes back after a day.
+func TestServer_Subscribe_PerAddressLimit(t *testing.T) {
+	proxy := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	h := newHarness(t, func(c *Config) { c.TrustedProxies = proxy })
+	var wg sync.WaitGroup
+	bodies := make([]string, 20)
+	for i := range bodies {
+		wg.Go(func() {
+			r := h.do("POST", "/subscribe", signupValues("victim@example.com"), "X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i+1))
+			if r.status != http.StatusOK {
+				t.Errorf("request %d: status %d", i, r.status)
+			}
+			bodies[i] = r.body
+		})
+	}
+	wg.Wait()
+	if n := len(h.mailer.sent()); n != 3 {
+		t.Fatalf("20 sign-ups sent %d mails to one address, want 3", n)
+	}
+	for i, b := range bodies {
+		if b != bodies[0] {
+			t.Errorf("answer %d differs from the first: the limit is visible to a stranger", i)
+		}
+	}
+	wantBody(t, response{body: bodies[0]}, "at most 3 such emails a day")
+	// An address already receiving the digest is protected the same way.
+	h.addSubscriber("reader@example.com")
+	for i := range 5 {
+		h.do("POST", "/subscribe", signupValues("reader@example.com"), "X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i+1))
+	}
+	if n := len(h.mailer.sent()); n != 6 {
+		t.Fatalf("%d mails after 5 sign-ups of an active address, want 3 more", n-3)
+	}
+	h.clock.Add(24*time.Hour + time.Minute)
+	wantStatus(t, h.do("POST", "/subscribe", signupValues("victim@example.com"), "X-Forwarded-For", "192.0.2.1"), http.StatusOK)
+	if n := len(h.mailer.sent()); n != 7 {
+		t.Errorf("no mail a day later (%d in all)", n)
+	}
 }
 
 func TestServer_Subscribe_CrossSite(t *testing.T) {
@@ -254,14 +384,16 @@ func TestServer_Confirm_Refused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := h.do("GET", tt.target, nil)
-			wantStatus(t, r, http.StatusBadRequest)
-			wantBody(t, r, "Sign up again")
+			for _, r := range []response{h.do("GET", tt.target, nil), h.confirm(tt.target)} {
+				wantStatus(t, r, http.StatusBadRequest)
+				wantBody(t, r, "Sign up again")
+			}
 		})
 	}
 	t.Run("expired", func(t *testing.T) {
 		h.clock.Add(token.ConfirmTTL + time.Minute)
 		wantStatus(t, h.do("GET", confirm, nil), http.StatusBadRequest)
+		wantStatus(t, h.confirm(confirm), http.StatusBadRequest)
 	})
 	if got := h.subscriber(sub.ID).Status; got != digest.StatusPending {
 		t.Errorf("status = %q after refused confirmations, want pending", got)
@@ -276,12 +408,13 @@ func TestServer_Confirm_AfterUnsubscribe(t *testing.T) {
 	wantStatus(t, h.do("POST", "/subscribe", signupValues("u@example.com")), http.StatusOK)
 	sub, _ := h.store.SubscriberByEmail(t.Context(), "u@example.com")
 	first := h.path(mailLink(t, h.mailer.sent()[0], h.ts.URL+"/confirm?t="))
-	wantStatus(t, h.do("GET", first, nil), http.StatusOK)
+	wantStatus(t, h.confirm(first), http.StatusOK)
 
 	h.clock.Add(time.Hour)
 	wantStatus(t, h.do("POST", h.path(h.srv.Links().UnsubscribeURL(sub)), url.Values{}), http.StatusOK)
 	h.clock.Add(time.Hour)
 	wantStatus(t, h.do("GET", first, nil), http.StatusBadRequest)
+	wantStatus(t, h.confirm(first), http.StatusBadRequest)
 	if got := h.subscriber(sub.ID).Status; got != digest.StatusUnsubscribed {
 		t.Fatalf("old confirmation link undid the unsubscribe: %q", got)
 	}
@@ -290,7 +423,7 @@ func TestServer_Confirm_AfterUnsubscribe(t *testing.T) {
 	wantStatus(t, h.do("POST", "/subscribe", signupValues("u@example.com")), http.StatusOK)
 	msgs := h.mailer.sent()
 	second := h.path(mailLink(t, msgs[len(msgs)-1], h.ts.URL+"/confirm?t="))
-	wantStatus(t, h.do("GET", second, nil), http.StatusOK)
+	wantStatus(t, h.confirm(second), http.StatusOK)
 	if got := h.subscriber(sub.ID).Status; got != digest.StatusActive {
 		t.Errorf("new confirmation did not resubscribe: %q", got)
 	}

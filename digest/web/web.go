@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -32,6 +33,10 @@ type Subscribers interface {
 	Subscriber(ctx context.Context, id int64) (digest.Subscriber, error)
 	SubscriberByEmail(ctx context.Context, email string) (digest.Subscriber, error)
 	SetSubscriberStatus(ctx context.Context, id int64, status digest.SubscriberStatus) error
+	// TakeSignupMail records a sign-up mail to the subscriber unless limit
+	// were recorded within window, and says whether it did; concurrent
+	// calls for one subscriber must not exceed limit between them.
+	TakeSignupMail(ctx context.Context, subscriberID int64, limit int, window time.Duration) (bool, error)
 }
 
 // Editions is what the archive needs from the edition store; a subset of
@@ -96,15 +101,22 @@ type Config struct {
 	// DefaultSendTime pre-fills the sign-up form ("07:00").
 	DefaultSendTime string
 
-	// TrustProxy makes the rate limiter take the client address from the
-	// last X-Forwarded-For entry, which is the one the (single) reverse
-	// proxy in front of the server appended. Leave it off when clients
-	// connect directly, or they could choose their own address.
-	TrustProxy bool
+	// TrustedProxies are the reverse proxies in front of the server
+	// (http.trusted_proxies). Only a request whose peer is in one of them
+	// has its X-Forwarded-For believed: the client is the right-most entry
+	// that is not itself a trusted proxy. Empty: the peer is the client,
+	// and X-Forwarded-For is ignored (clients could choose their address).
+	TrustedProxies []netip.Prefix
 	// SignupBurst sign-ups are allowed per client address (5), refilled
 	// one per SignupWindow/SignupBurst (SignupWindow: 10 min).
 	SignupBurst  int
 	SignupWindow time.Duration
+	// SignupMails bounds the sign-up mails (confirmations, "already
+	// subscribed" notes) one address receives per SignupMailWindow (3 per
+	// 24 h), whoever asks and from however many networks; beyond it the
+	// form answers as usual and sends nothing.
+	SignupMails      int
+	SignupMailWindow time.Duration
 	// RateLimitClients bounds the addresses the limiter remembers (10,000);
 	// the least recently seen is forgotten first.
 	RateLimitClients int
@@ -207,6 +219,12 @@ func setDefaults(cfg *Config, base *url.URL) {
 	if cfg.SignupWindow <= 0 {
 		cfg.SignupWindow = 10 * time.Minute
 	}
+	if cfg.SignupMails <= 0 {
+		cfg.SignupMails = 3
+	}
+	if cfg.SignupMailWindow <= 0 {
+		cfg.SignupMailWindow = 24 * time.Hour
+	}
 	if cfg.RateLimitClients <= 0 {
 		cfg.RateLimitClients = 10000
 	}
@@ -288,7 +306,8 @@ func (s *Server) routes() http.Handler {
 	if s.cfg.Mailer != nil {
 		mux.HandleFunc("GET /subscribe", s.handleSubscribePage)
 		mux.Handle("POST /subscribe", s.csrf.Handler(http.HandlerFunc(s.handleSubscribe)))
-		mux.HandleFunc("GET /confirm", s.handleConfirm)
+		mux.HandleFunc("GET /confirm", s.handleConfirmPage)
+		mux.Handle("POST /confirm", s.csrf.Handler(http.HandlerFunc(s.handleConfirm)))
 	}
 	mux.HandleFunc("GET /preferences", s.handlePreferencesPage)
 	mux.Handle("POST /preferences", s.csrf.Handler(http.HandlerFunc(s.handlePreferences)))

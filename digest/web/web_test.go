@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
@@ -207,19 +208,22 @@ func TestLimiter(t *testing.T) {
 }
 
 func TestClientKey(t *testing.T) {
+	proxy := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}
 	tests := []struct {
 		remote, xff string
-		trust       bool
+		trusted     []netip.Prefix
 		want        string
 	}{
-		{"192.0.2.1:5555", "", false, "192.0.2.1"},
-		{"192.0.2.1:5555", "198.51.100.7", false, "192.0.2.1"},
-		{"192.0.2.1:5555", "198.51.100.7", true, "198.51.100.7"},
-		{"192.0.2.1:5555", "1.2.3.4, 198.51.100.7", true, "198.51.100.7"},
-		{"192.0.2.1:5555", " ", true, "192.0.2.1"},
-		{"[2001:db8:1:2:3:4:5:6]:443", "", false, "2001:db8:1:2::/64"},
-		{"[2001:db8:1:2:ffff::1]:443", "", false, "2001:db8:1:2::/64"},
-		{"[::ffff:192.0.2.9]:80", "", false, "192.0.2.9"},
+		{"192.0.2.1:5555", "", nil, "192.0.2.1"},
+		{"192.0.2.1:5555", "198.51.100.7", nil, "192.0.2.1"},
+		{"192.0.2.1:5555", "198.51.100.7", proxy, "198.51.100.7"},
+		{"192.0.2.1:5555", "1.2.3.4, 198.51.100.7", proxy, "198.51.100.7"},
+		{"192.0.2.1:5555", " ", proxy, "192.0.2.1"},
+		{"203.0.113.1:5555", "198.51.100.7", proxy, "203.0.113.1"},
+		{"[2001:db8:1:2:3:4:5:6]:443", "", nil, "2001:db8:1:2::/64"},
+		{"[2001:db8:1:2:ffff::1]:443", "", nil, "2001:db8:1:2::/64"},
+		{"192.0.2.1:5555", "2001:db8:1:2:ffff::1", proxy, "2001:db8:1:2::/64"},
+		{"[::ffff:192.0.2.9]:80", "", nil, "192.0.2.9"},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest("POST", "/subscribe", nil)
@@ -227,8 +231,8 @@ func TestClientKey(t *testing.T) {
 		if tt.xff != "" {
 			r.Header.Set("X-Forwarded-For", tt.xff)
 		}
-		if got := clientKey(r, tt.trust); got != tt.want {
-			t.Errorf("clientKey(%s, xff %q, trust %v) = %q, want %q", tt.remote, tt.xff, tt.trust, got, tt.want)
+		if got := clientKey(r, tt.trusted); got != tt.want {
+			t.Errorf("clientKey(%s, xff %q, trusted %v) = %q, want %q", tt.remote, tt.xff, tt.trusted, got, tt.want)
 		}
 	}
 }
