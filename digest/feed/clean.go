@@ -89,6 +89,9 @@ var boilerplate = []boilerRule{
 	rule(300, "don", `^(don'?t|do not|don’t) miss\b`),
 	rule(40, "newsletter", `^[\w'’ &-]{0,30}\bnewsletter$`),
 	rule(60, "updated|published", `^(last )?(updated|published)( at| on)?:?\s*\d{1,2}[:.]\d{2}\s*([ap]\.?m\.?)?\s*([A-Z]{2,4})?\.?$`),
+	// Reader-comment prompts, counts and notices.
+	rule(60, "comment|coment|repl|kommentar|kommentier|réagir|diskussion|discussion", `^[\W_]*(\d+\s+)?(comments?|replies|kommentare?|leserkommentare?|commentaires?|comentarios?|réagir|commenter|kommentieren|comentar|diskussion|discussion)(\s*\(\d+\))?[\W_]*$`),
+	rule(120, "comment|coment|repl|kommentar|kommentier|conversation|discussion|diskussion", `^[\W_]*((post|add|leave|write|submit|view|show|read|see|load)( a| your| all| the| more| \d+)? (comments?|reply|replies)|join the (conversation|discussion|debate)|be the first to (comment|reply)|comments (are|have been) (closed|disabled)|you must be logged in to (post a )?(comment|reply)|(jetzt |hier )?(kommentieren|mitdiskutieren)\b|(kommentar|leserkommentar)e? (schreiben|verfassen|hinzufügen|abgeben)|kommentare (anzeigen|lesen|laden|sind geschlossen|geschlossen)|(laisser|écrire|ajouter|poster) un commentaire|(deja|escribe|añade|publica) (un|tu) comentario)\b`),
 	// Lone labels.
 	rule(40, "", `^[\W_]*(advertisement|advertising|sponsored( content)?|ad|promoted|story continues below( advertisement)?|scroll to continue|skip advert(isement)?|supported by|thank you|sorry|close|loading)[\W_]*$`),
 }

@@ -48,6 +48,17 @@ func TestClean_DropsBoilerplate(t *testing.T) {
 		"DON'T MISS: Ten charts on the trade war",
 		"Pick Six Newsletter",
 		"Updated at 1:23 p.m. ET",
+		"Post a comment…",
+		"12 comments",
+		"Comments (4)",
+		"Leave a Reply",
+		"Join the conversation",
+		"Comments are closed.",
+		"Kommentieren",
+		"Kommentar verfassen",
+		"3 Kommentare",
+		"Laisser un commentaire",
+		"Deja un comentario",
 	}
 	for _, line := range drop {
 		text := "The WTO ruled on Monday that the duties breached trade rules.\n\n" + line + "\n\nShares of exporters rose."
@@ -83,6 +94,9 @@ func TestClean_KeepsNews(t *testing.T) {
 		"Updated figures published on Tuesday showed exports rose.",
 		"Write to the ministry by Friday, officials said.",
 		"Thank you notes from the delegation were read out at the close.",
+		"Comments by the minister were welcomed by exporters.",
+		"Commenting on the figures, the minister said exports rose.",
+		"Join the talks, the minister urged the delegations.",
 	}
 	for _, line := range keep {
 		if got := Clean(line); got != line {

@@ -79,6 +79,7 @@ func extractPage(body []byte, pageURL, contentType string, clean func(string) st
 	if err != nil {
 		return Page{}, fmt.Errorf("parse html: %w", err)
 	}
+	pruneDocument(doc, pageTitle(doc))
 	topts := trafilatura.Options{
 		EnableFallback:  true,
 		ExcludeComments: true,
