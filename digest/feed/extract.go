@@ -79,7 +79,9 @@ func extractPage(body []byte, pageURL, contentType string, clean func(string) st
 	if err != nil {
 		return Page{}, fmt.Errorf("parse html: %w", err)
 	}
-	pruneDocument(doc, pageTitle(doc))
+	headTitle, description := pageHead(doc)
+	pruneDocument(doc, headTitle)
+	lead, leadNode := standfirst(doc, headTitle, description)
 	topts := trafilatura.Options{
 		EnableFallback:  true,
 		ExcludeComments: true,
@@ -102,7 +104,7 @@ func extractPage(body []byte, pageURL, contentType string, clean func(string) st
 	p := Page{
 		Title: digest.ClipTitle(collapseSpace(res.Metadata.Title)),
 		Date:  pageDate(doc, res.Metadata.Date),
-		Text:  clean(contentText(res)),
+		Text:  clean(withLead(contentText(res), lead, leadNode, doc)),
 	}
 	p.Text = dropLeadingTitle(p.Text, p.Title)
 	p.Language = detectLanguage(p.Title+"\n\n"+p.Text, declaredLanguage(doc))

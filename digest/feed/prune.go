@@ -38,9 +38,10 @@ var (
 // inside paragraphs.
 type nodeStats struct{ text, link, para int }
 
-// pageTitle is the page's own headline: og:title, else <title>.
-func pageTitle(doc *xhtml.Node) string {
-	var og, title string
+// pageHead returns the page's own headline (og:title, else <title>) and
+// description (og:description, else the description <meta>).
+func pageHead(doc *xhtml.Node) (title, description string) {
+	var og, ogDesc, desc string
 	var walk func(n *xhtml.Node)
 	walk = func(n *xhtml.Node) {
 		if n.Type == xhtml.ElementNode {
@@ -52,8 +53,13 @@ func pageTitle(doc *xhtml.Node) string {
 					title = nodeTextRaw(n)
 				}
 			case atom.Meta:
-				if og == "" && strings.EqualFold(attr(n, "property"), "og:title") {
-					og = attr(n, "content")
+				switch key := strings.ToLower(firstNonEmpty(attr(n, "property"), attr(n, "name"))); key {
+				case "og:title":
+					og = firstNonEmpty(og, attr(n, "content"))
+				case "og:description":
+					ogDesc = firstNonEmpty(ogDesc, attr(n, "content"))
+				case "description":
+					desc = firstNonEmpty(desc, attr(n, "content"))
 				}
 			}
 		}
@@ -62,7 +68,7 @@ func pageTitle(doc *xhtml.Node) string {
 		}
 	}
 	walk(doc)
-	return collapseSpace(firstNonEmpty(og, title))
+	return collapseSpace(firstNonEmpty(og, title)), collapseSpace(firstNonEmpty(ogDesc, desc))
 }
 
 // nodeTextRaw is the concatenated text of n's text children.

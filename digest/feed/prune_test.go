@@ -93,3 +93,47 @@ func TestExtractHTML_DropsCommentsAndTeasers(t *testing.T) {
 		}
 	}
 }
+
+func TestExtractHTML_KeepsLeadOutsideArticle(t *testing.T) {
+	lead := "Die Bundesregierung verschärft die Exportkontrollen für Halbleitertechnik. Betroffen sind vor allem Maschinen, mit denen Chips gefertigt werden."
+	body := ""
+	for i := 1; i <= 4; i++ {
+		body += fmt.Sprintf("<p>Absatz %d: Das Wirtschaftsministerium teilte am Mittwoch in Berlin mit, die neuen Regeln sollten vom kommenden Monat an gelten und nach einem Jahr überprüft werden, nachdem Unternehmen und Verbände ihre Stellungnahmen abgegeben hätten.</p>\n", i)
+	}
+	for name, header := range map[string]string{
+		"lead class":     `<p class="c-article__lead">` + lead + `</p>`,
+		"standfirst":     `<div class="standfirst"><p>` + lead + `</p></div>`,
+		"German dek":     `<h2 class="article-subtitle">` + lead + `</h2>`,
+		"description":    `<p>` + lead + `</p>`,
+		"french chapô":   `<p class="chapo">` + lead + `</p>`,
+		"spanish bajada": `<p class="bajada">` + lead + `</p>`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			page := []byte(`<!DOCTYPE html><html lang="de"><head><title>Exportkontrollen verschärft</title>
+<meta name="description" content="` + lead + `"></head><body>
+<header class="article-header"><h1>Exportkontrollen verschärft</h1>` + header + `<p class="byline">Von Anna Beispiel</p></header>
+<main><article><div class="article-body">` + body + `</div></article></main></body></html>`)
+			p, err := extractHTML(page, "https://example.de/export", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(p.Text, lead) || !strings.Contains(p.Text, "Absatz 4") {
+				t.Errorf("the lead is not the first paragraph:\n%s", p.Text)
+			}
+			if strings.Count(p.Text, "Betroffen sind") != 1 {
+				t.Errorf("the lead appears %d times:\n%s", strings.Count(p.Text, "Betroffen sind"), p.Text)
+			}
+		})
+	}
+	// An English dek stays out, as the annotated corpora keep it.
+	page := shell(`<title>Chip export controls tightened</title>`, `<header><h1>Chip export controls tightened</h1>
+<p class="article-dek">The move targets machines used to make advanced chips, officials said on Wednesday in Berlin.</p></header>
+<main><article>`+paras("chip export controls", 3)+`</article></main>`)
+	p, err := extractHTML(page, "https://example.com/chips", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(p.Text, "The move targets") {
+		t.Errorf("an English dek was added:\n%s", p.Text)
+	}
+}
