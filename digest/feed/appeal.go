@@ -97,15 +97,22 @@ var appealContext = regexp.MustCompile(`(?i)` + strings.Join([]string{
 // appealNeedles are lower-case strings of which a line holding an appeal
 // contains at least one; they spare the regular expressions on most lines.
 var appealNeedles = []string{
-	"subscri", "sign up", "signing up", "register", "donat", "chip in", "join us", "log in", "login", "sign in",
-	"member", "support", "journalism", "patron", "contribut", "free article", "free stories", "free reads",
-	"unlock", "unlimited", "continue reading", "keep reading", "app", "newsletter", "e-mail alert", "email alert",
-	"briefing", "inbox", "help us",
-	"abo", "mitglied", "spende", "unterstütz", "registrier", "anmelden", "testen", "weiterlesen", "herunterladen",
-	"journalismus", "förder", "ermöglich", "lesen sie weiter", "melde", "werde", "lade", "hol dir", "holen sie",
-	"abonn", "soutenez", "soutenir", "soutien", "votre", "connectez", "identifiez", "sesión", "sesion", "einloggen", "aidez", "aider", "don", "inscrivez", "téléchargez", "la suite", "journalisme",
-	"suscr", "susbr", "hazte", "apoy", "apóy", "sostén", "sosten", "donaci", "dona ", "descarg", "regístrate",
-	"registrate", "boletín", "boletin", "apúntate", "apuntate", "ya eres", "seguir leyendo", "tu apoyo", "periodismo",
+	"subscri", "sign up", "signing up", "register", "registering", "registrier", "donat", "chip in", "join us", "log in", "login", "sign in",
+	"a member", "members", "support us", "support our", "support this", "supporting", "your support", "help us",
+	"our journalism", "our reporting", "our newsroom", "our work", "our mission", "our journalists",
+	"you can", "you could", "will you", "can you", "please", "your contribution", "your donation", "your gift",
+	"your subscription", "your generosity",
+	"journalism", "patron", "contribut", "free article", "free stor", "free read", "unlock", "unlimited",
+	"continue reading", "keep reading", " app ", " app.", " app,", " app!", " apps", "-app", "appli", "newsletter", "e-mail alert", "email alert", "briefing", "inbox",
+	"abonn", "abo ", "abo.", "abo,", "abo-", "mitglied", "spende", "unterstütz", "anmelden", "gratis testen",
+	"kostenlos testen", "weiterlesen", "herunterladen", "journalismus", "lesen sie weiter", "melde dich",
+	"melden sie", "werde ", "werden sie", "lade dir",
+	"laden sie", "hol dir", "holen sie", "einloggen", "ihre unterstützung",
+	"soutenez", "soutenir", "votre soutien", "votre don", "aidez", " don ", "un don", "inscrivez", "téléchargez",
+	"la suite", "journalisme", "connectez", "identifiez",
+	"suscr", "hazte", "apóy", "apoy", "sostén", "donaci", "dona ", "descarg", "regístrate", "registrate",
+	"boletín", "boletin", "apúntate", "apuntate", "ya eres", "seguir leyendo", "tu apoyo", "periodismo",
+	"sesión", "sesion",
 }
 
 // maxAppealSentence is the longest sentence taken for an appeal; a longer

@@ -26,7 +26,9 @@ func readJSONL[T any](tb testing.TB, path string) []T {
 // under the figures measured when they were set, so that a regression
 // fails while the noise of a changed dependency does not.
 const (
-	scrapinghubFloor = 0.96 // 4-gram shingle F1, scrapinghub metric
+	scrapinghubFloor = 0.965 // 4-gram shingle F1, scrapinghub metric
+	realworldPass    = 0.85  // share of string-asserting pages passing every string, per part
+	realworldBoW     = 0.93  // bag-of-words F1 against Readability's text, per part
 )
 
 // evalPages loads the pages of both extraction corpora; a missing corpus
@@ -81,8 +83,19 @@ func TestEval_Extraction(t *testing.T) {
 	}
 	evalFeedTexts(t)
 	for _, r := range rows {
-		if r.Set == exteval.Scrapinghub && r.Lang == "all" && r.ScrapinghubPRF.F1 < scrapinghubFloor {
+		if r.Lang != "all" {
+			continue
+		}
+		if r.Set == exteval.Scrapinghub && r.ScrapinghubPRF.F1 < scrapinghubFloor {
 			t.Errorf("scrapinghub F1 %.3f below the floor %.3f", r.ScrapinghubPRF.F1, scrapinghubFloor)
+		}
+		if r.Set == exteval.Realworld && r.Part != exteval.All {
+			if r.PassRate() < realworldPass {
+				t.Errorf("realworld %s: %.1f%% of pages pass every string, below the floor %.0f%%", r.Part, 100*r.PassRate(), 100*realworldPass)
+			}
+			if r.BoW.F1 < realworldBoW {
+				t.Errorf("realworld %s: bag-of-words F1 %.3f below the floor %.2f", r.Part, r.BoW.F1, realworldBoW)
+			}
 		}
 	}
 }

@@ -80,8 +80,8 @@ func extractPage(body []byte, pageURL, contentType string, clean func(string) st
 		return Page{}, fmt.Errorf("parse html: %w", err)
 	}
 	headTitle, description := pageHead(doc)
-	pruneDocument(doc, headTitle)
-	lead, leadNode := standfirst(doc, headTitle, description)
+	stats := pruneDocument(doc, headTitle)
+	lead, leadNode := standfirst(doc, stats, headTitle, description)
 	topts := trafilatura.Options{
 		EnableFallback:  true,
 		ExcludeComments: true,
@@ -95,6 +95,12 @@ func extractPage(body []byte, pageURL, contentType string, clean func(string) st
 			topts.OriginalURL = u
 		}
 	}
+	// go-trafilatura's fallback runs go-readability on every page; it is
+	// run here instead, so that secondOpinion can use the same result.
+	rd := newReadability(doc, base)
+	if rd.node != nil {
+		topts.FallbackCandidates = &trafilatura.FallbackCandidates{Readability: rd.node}
+	}
 	// ExtractDocument, not Extract: Extract re-guesses the charset from
 	// byte statistics and can turn correct UTF-8 into mojibake.
 	res, err := trafilatura.ExtractDocument(doc, topts)
@@ -106,6 +112,7 @@ func extractPage(body []byte, pageURL, contentType string, clean func(string) st
 		Date:  pageDate(doc, res.Metadata.Date),
 		Text:  clean(withLead(contentText(res), lead, leadNode, doc)),
 	}
+	p.Text = secondOpinion(p.Text, doc, func() string { return rd.cleaned(clean) })
 	p.Text = dropLeadingTitle(p.Text, p.Title)
 	p.Language = detectLanguage(p.Title+"\n\n"+p.Text, declaredLanguage(doc))
 	canon := res.Metadata.URL

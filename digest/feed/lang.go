@@ -19,7 +19,7 @@ import (
 // langSample is how much of a text the detector reads: enough for a
 // reliable guess, bounded so that a long article costs no more than a
 // short one.
-const langSample = 2000
+const langSample = 600
 
 // minLangLetters is the fewest letters a text needs for the detector to be
 // asked; below it only a declared language counts.

@@ -20,7 +20,7 @@ import (
 // "dig-vorspann") that mark a lead paragraph.
 var leadNames = map[string]bool{
 	"lead": true, "leadtext": true, "lede": true, "standfirst": true, "intro": true, "introduction": true,
-	"teaser": true, "vorspann": true, "einleitung": true, "anrisstext": true, "sapo": true, "chapo": true,
+	"vorspann": true, "einleitung": true, "anrisstext": true, "sapo": true, "chapo": true,
 	"chapeau": true, "chapô": true, "entradilla": true, "bajada": true,
 }
 
@@ -43,9 +43,10 @@ const (
 )
 
 // standfirst returns the page's lead paragraph and its element, or "" and
-// nil. title is the page's headline; description its meta description,
+// nil. stats are the page's text counts (pruneDocument's); title is the
+// page's headline; description its meta description,
 // which a lead often repeats.
-func standfirst(doc *xhtml.Node, title, description string) (string, *xhtml.Node) {
+func standfirst(doc *xhtml.Node, stats pageStats, title, description string) (string, *xhtml.Node) {
 	body := findElement(doc, atom.Body)
 	if body == nil {
 		return "", nil
@@ -62,7 +63,11 @@ func standfirst(doc *xhtml.Node, title, description string) (string, *xhtml.Node
 			case atom.Nav, atom.Footer, atom.Aside, atom.Form, atom.Script, atom.Style, atom.Figure, atom.Figcaption, atom.A:
 				continue
 			}
-			if kind := leadKind(c); kind != 0 && leadText(c, title) != "" {
+			// The counts spare reading the text of elements that cannot be
+			// a lead (they are stale only for ancestors of pruned parts,
+			// which are larger still).
+			fits := stats[c].text >= minLead/2 && stats[c].text <= maxLead
+			if kind := leadKind(c); kind != 0 && fits && leadText(c, title) != "" {
 				if kind == leadParagraph {
 					found = c
 					return true
@@ -71,7 +76,7 @@ func standfirst(doc *xhtml.Node, title, description string) (string, *xhtml.Node
 					dek = c
 				}
 			}
-			if byDesc == nil && desc != "" && (c.DataAtom == atom.P || c.DataAtom == atom.Div) {
+			if byDesc == nil && desc != "" && fits && (c.DataAtom == atom.P || c.DataAtom == atom.Div) {
 				if t := leadText(c, title); t != "" && normTitle(t) == desc {
 					byDesc = c
 				}
@@ -184,6 +189,11 @@ func withLead(text, lead string, leadNode *xhtml.Node, doc *xhtml.Node) string {
 	if !precedes(doc, leadNode, prefixRunes(collapseSpace(first), 30)) {
 		return text
 	}
+	// A lead follows the headline; a summary above it belongs to some
+	// other story (a teaser, a ticker).
+	if h1 := findElement(doc, atom.H1); h1 != nil && !before(doc, h1, leadNode) {
+		return text
+	}
 	return lead + "\n\n" + text
 }
 
@@ -213,6 +223,29 @@ func precedes(doc, node *xhtml.Node, needle string) bool {
 	}
 	walk(doc)
 	return result
+}
+
+// before reports whether a comes before b in document order.
+func before(doc, a, b *xhtml.Node) bool {
+	found := 0
+	var walk func(n *xhtml.Node) bool
+	walk = func(n *xhtml.Node) bool {
+		switch n {
+		case a:
+			return true
+		case b:
+			found = -1
+			return true
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if walk(c) {
+				return true
+			}
+		}
+		return false
+	}
+	walk(doc)
+	return found == 0
 }
 
 func prefixRunes(s string, n int) string {

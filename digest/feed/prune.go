@@ -138,29 +138,29 @@ func (st nodeStats) linkDensity() float64 {
 	return float64(st.link) / float64(st.text)
 }
 
-// pruneDocument removes from doc the parts described above and returns how
-// many elements it removed. title is the page's headline, used to tell the
-// requested article from those an infinite scroll appends.
-func pruneDocument(doc *xhtml.Node, title string) int {
+// pruneDocument removes from doc the parts described above and returns the
+// text counts of the elements left (stale for the ancestors of removed
+// ones). title is the page's headline, used to tell the requested article
+// from those an infinite scroll appends.
+func pruneDocument(doc *xhtml.Node, title string) pageStats {
+	stats := pageStats{}
 	body := findElement(doc, atom.Body)
 	if body == nil {
-		return 0
+		return stats
 	}
-	stats := pageStats{}
 	total := stats.measure(body, false, false)
 	if total.para == 0 {
 		total.para = 1
 	}
-	var remove []*xhtml.Node
-	remove = append(remove, stackedArticles(body, stats, title)...)
-
+	remove := stackedArticles(body, stats, title)
+	kinds := map[string]classKind{} // class names repeat across a page
 	var walk func(n *xhtml.Node)
 	walk = func(n *xhtml.Node) {
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			if c.Type != xhtml.ElementNode {
 				continue
 			}
-			if prunable(c, stats[c], total) {
+			if prunable(c, stats[c], total, kinds) {
 				remove = append(remove, c)
 				continue
 			}
@@ -173,12 +173,55 @@ func pruneDocument(doc *xhtml.Node, title string) int {
 			n.Parent.RemoveChild(n)
 		}
 	}
-	return len(remove)
+	return stats
+}
+
+// classNeedles are substrings of which every name the class patterns match
+// holds one; they spare the regular expressions on most names.
+var classNeedles = []string{
+	"next", "infinit", "load", "more", "stream", "feed", "list", "endless", "weiterlesen", "comment", "komment",
+	"coment", "disqus", "respond", "repl", "leserbrief", "reaction", "discussion", "talk", "related", "recommend",
+	"from", "also", "like", "further", "outbrain", "taboola", "plista", "most", "trending", "popular", "weitere",
+	"mehr", "empfehlung", "lire", "relacionad", "tambien", "newsletter", "subscri", "paywall", "donat", "member",
+	"app", "promo", "sign", "cta", "abo", "plus", "support", "contribut", "teaser", "card", "tile",
+}
+
+// classKind is what a class name or id says of its element.
+type classKind uint8
+
+const (
+	plainClass classKind = iota
+	nextOrComment
+	relatedBox
+	promoBox
+	teaserBox
+)
+
+// kindOf classifies one lower-case class name or id, remembering the
+// answer in cache.
+func kindOf(name string, cache map[string]classKind) classKind {
+	if k, ok := cache[name]; ok {
+		return k
+	}
+	k := plainClass
+	switch {
+	case !containsAny(name, classNeedles):
+	case nextClass.MatchString(name), commentClass.MatchString(name):
+		k = nextOrComment
+	case relatedClass.MatchString(name):
+		k = relatedBox
+	case promoClass.MatchString(name):
+		k = promoBox
+	case teaserClass.MatchString(name):
+		k = teaserBox
+	}
+	cache[name] = k
+	return k
 }
 
 // prunable reports whether element n, whose text counts are st in a body
 // with counts total, is a container to remove.
-func prunable(n *xhtml.Node, st nodeStats, total nodeStats) bool {
+func prunable(n *xhtml.Node, st nodeStats, total nodeStats, kinds map[string]classKind) bool {
 	switch n.DataAtom {
 	case atom.Html, atom.Head, atom.Body, atom.Main, atom.H1:
 		return false
@@ -188,30 +231,33 @@ func prunable(n *xhtml.Node, st nodeStats, total nodeStats) bool {
 		return 2*st.para < total.para
 	}
 	names := classNames(n)
+	kind := plainClass
 	for _, name := range names {
+		if k := kindOf(name, kinds); k != plainClass && (kind == plainClass || k < kind) {
+			kind = k
+		}
+	}
+	switch kind {
+	case plainClass:
+		return false
+	case nextOrComment:
 		// A next article or a comment thread may be longer than the
 		// article; it never holds the headline or the article body, and
 		// the article is left when it goes.
-		if nextClass.MatchString(name) || commentClass.MatchString(name) {
-			return !holdsArticle(n) && total.para-st.para >= minArticleLeft
-		}
+		return !holdsArticle(n) && total.para-st.para >= minArticleLeft
 	}
 	// The bulk of the page's paragraphs is the article, whatever its class.
 	if 2*st.para >= total.para {
 		return false
 	}
-	small := 4*st.para <= total.para
-	for _, name := range names {
-		switch {
-		case relatedClass.MatchString(name):
-			return small || st.linkDensity() >= 0.5
-		case promoClass.MatchString(name):
-			return st.text <= 800 || st.linkDensity() >= 0.5
-		case teaserClass.MatchString(name):
-			return st.text >= 20 && st.linkDensity() >= 0.6
-		}
+	switch kind {
+	case relatedBox:
+		return 4*st.para <= total.para || st.linkDensity() >= 0.5
+	case promoBox:
+		return st.text <= 800 || st.linkDensity() >= 0.5
+	default: // teaserBox
+		return st.text >= 20 && st.linkDensity() >= 0.6
 	}
-	return false
 }
 
 // holdsArticle reports whether n contains the page's headline (an h1) or
