@@ -80,6 +80,11 @@ func (db *DB) AddSubscriber(ctx context.Context, s digest.Subscriber) (digest.Su
 	return db.Subscriber(ctx, s.ID)
 }
 
+// importLock is the first key of the Postgres advisory lock that
+// serialises UpsertSubscribers; the second is the schema's hash, as for
+// migrationLock.
+const importLock = 0x696d7074 // "impt"
+
 // UpsertSubscribers inserts or updates (by email) all of subs in one
 // transaction: all or nothing. An update changes name, topics, time zone and
 // send time but keeps the stored status, so re-importing a list never
@@ -92,6 +97,15 @@ func (db *DB) UpsertSubscribers(ctx context.Context, subs []digest.Subscriber) (
 	}
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		inserted, updated = 0, 0 // afresh on a retry
+		if db.dialect == Postgres {
+			// Imports wait for each other: two overlapping lists in
+			// different orders lock rows in opposite orders and deadlock,
+			// and under load the retries ran out (SQLite's one connection
+			// serialises them anyway).
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", importLock); err != nil {
+				return fmt.Errorf("wait for other imports: %w", err)
+			}
+		}
 		for _, s := range subs {
 			// Insert first: under concurrency the unique index decides, and
 			// a lost race turns into an update rather than an error.
