@@ -27,9 +27,10 @@ type storyCache struct {
 }
 
 type fragKey struct {
-	story  uint64
-	number int
-	text   bool // text part, else HTML
+	story    uint64
+	number   int
+	text     bool // text part, else HTML
+	contents bool // the story's entry in the contents list, else the story
 }
 
 func newStoryCache(maxBytes int) *storyCache {

@@ -14,12 +14,13 @@
 // Writing an override: the files are listed by Files. digest.html.tmpl
 // (html/template), digest.txt.tmpl and subject.txt.tmpl (text/template)
 // receive a View. Each of the two body files defines a "story" template,
-// called as {{story .}} with a StoryView; it sees only that story, which lets
-// the Renderer reuse its output across messages. styles.css holds ".class {
+// called as {{story .}} with a StoryView, and an "entry" template, the
+// story's line in the contents list, called as {{entry .}}; each sees only
+// that story, which lets the Renderer reuse its output across messages. styles.css holds ".class {
 // ... }" rules only; every static class="..." in digest.html.tmpl becomes the
-// matching style="..." when the Renderer is made. HTML functions: story, mso
+// matching style="..." when the Renderer is made. HTML functions: story, entry, mso
 // (an Outlook conditional comment around constant markup), join, upper. Text
-// functions: story, wrap WIDTH INDENT TEXT, hang WIDTH PREFIX TEXT, rule N,
+// functions: story, entry, wrap WIDTH INDENT TEXT, hang WIDTH PREFIX TEXT, rule N,
 // join, upper. The subject is made one line whatever the template writes.
 package templates
 
@@ -60,8 +61,9 @@ var assets embed.FS
 // Defaults of Options.
 const (
 	DefaultSiteName = "Trade Digest"
-	// DefaultMaxBytes keeps HTML and text together below Gmail's 102 KB
-	// clipping threshold, with room for headers.
+	// DefaultMaxBytes keeps HTML and text together, as sent
+	// (quoted-printable), below Gmail's 102 KB clipping threshold, with
+	// room for the headers.
 	DefaultMaxBytes = 100_000
 	// DefaultCacheBytes holds a few thousand rendered stories.
 	DefaultCacheBytes = 16 << 20
@@ -77,8 +79,9 @@ type Options struct {
 	// Default DefaultSiteName.
 	SiteName string
 	Logger   *slog.Logger
-	// MaxBytes caps len(HTML)+len(Text) of a message; stories are dropped
-	// from the end to fit. Default DefaultMaxBytes.
+	// MaxBytes caps the size of a message's HTML and text parts as they
+	// are sent (quoted-printable encoded, which adds 3–8% to HTML); stories
+	// are dropped from the end to fit. Default DefaultMaxBytes.
 	MaxBytes int
 	// Now is the clock, used only when an edition has no date.
 	Now func() time.Time
@@ -221,6 +224,10 @@ func (r *Renderer) selfCheck() error {
 				{SourceName: "Other Wire", URL: "https://example.org/1", Title: "Sample", Published: day},
 			},
 			Summary: digest.Summary{Backend: "extractive", Text: "Sample text.", KeyPoints: []string{"Point"}},
+		}, {
+			// A second story, so that the contents list is rendered too.
+			Articles: []digest.Article{{SourceName: "Sample Wire", Title: "Second sample", Published: day}},
+			Summary:  digest.Summary{Backend: "openai", Text: "More text."},
 		}},
 	}
 	for _, ed := range []digest.Edition{full, {Date: full.Date, Recipient: full.Recipient}} {
@@ -231,8 +238,8 @@ func (r *Renderer) selfCheck() error {
 			if err != nil {
 				return err
 			}
-			if len(ed.Stories) == 0 && out.size() > r.maxBytes {
-				return fmt.Errorf("max bytes %d is below the size of an empty edition (%d bytes)", r.maxBytes, out.size())
+			if len(ed.Stories) == 0 && out.size > r.maxBytes {
+				return fmt.Errorf("max bytes %d is below the size of an empty edition (%d bytes)", r.maxBytes, out.size)
 			}
 		}
 	}
@@ -244,9 +251,9 @@ type rendered struct {
 	Subject, Text, HTML string
 	Stories             int
 	DateISO             string
+	// size is what the two parts weigh on the wire (see wireSize).
+	size int
 }
-
-func (o rendered) size() int { return len(o.Text) + len(o.HTML) }
 
 // Render returns the message of ed for its recipient. Stories are dropped
 // from the end when the message would exceed MaxBytes, and counted in the
@@ -297,31 +304,45 @@ func (r *Renderer) render(ed digest.Edition, public bool) (rendered, error) {
 		return r.execute(v)
 	}
 	out, err := try(len(all))
-	if err != nil || out.size() <= r.maxBytes {
+	if err != nil || out.size <= r.maxBytes {
 		return out, err
 	}
 	best, err := try(0)
 	if err != nil {
 		return rendered{}, err
 	}
-	if best.size() > r.maxBytes {
-		return rendered{}, fmt.Errorf("render edition %s: %d bytes without any story, over the %d-byte limit", v.DateISO, best.size(), r.maxBytes)
+	if best.size > r.maxBytes {
+		return rendered{}, fmt.Errorf("render edition %s: %d bytes without any story, over the %d-byte limit", v.DateISO, best.size, r.maxBytes)
 	}
 	lo, hi := 0, len(all) // lo fits, hi does not
+	// Stories weigh much the same: first try the count their average
+	// size allows and its neighbour, then bisect what is left.
+	per := float64(out.size-best.size) / float64(len(all))
+	guess := min(max(int(float64(r.maxBytes-best.size)/per), 1), len(all)-1)
+	probes := []int{guess, guess + 1}
 	for hi-lo > 1 {
 		mid := (lo + hi) / 2
+		if len(probes) > 0 {
+			mid, probes = probes[0], probes[1:]
+			if mid <= lo || mid >= hi {
+				continue
+			}
+		}
 		o, err := try(mid)
 		if err != nil {
 			return rendered{}, err
 		}
-		if o.size() <= r.maxBytes {
+		if o.size <= r.maxBytes {
 			lo, best = mid, o
 		} else {
 			hi = mid
+			if len(probes) > 0 {
+				probes = []int{mid - 1}
+			}
 		}
 	}
 	r.log.Info("edition trimmed to fit the size limit",
-		"date", v.DateISO, "stories", len(all), "kept", lo, "bytes", best.size(), "max_bytes", r.maxBytes)
+		"date", v.DateISO, "stories", len(all), "kept", lo, "bytes", best.size, "max_bytes", r.maxBytes)
 	return best, nil
 }
 
@@ -351,7 +372,9 @@ func (r *Renderer) execute(v View) (rendered, error) {
 	if err := r.html.Execute(buf, v); err != nil {
 		return rendered{}, fmt.Errorf("render %s: %w", r.origin[htmlFile], err)
 	}
-	return rendered{Subject: v.Subject, Text: text, HTML: buf.String(), Stories: len(v.Stories), DateISO: v.DateISO}, nil
+	html := buf.String()
+	return rendered{Subject: v.Subject, Text: text, HTML: html, Stories: len(v.Stories), DateISO: v.DateISO,
+		size: wireSize(text) + wireSize(html)}, nil
 }
 
 // location returns the named time zone, cached; UTC when empty or unknown,
@@ -374,6 +397,7 @@ func (r *Renderer) location(name string) *time.Location {
 func (r *Renderer) htmlFuncs() htmltemplate.FuncMap {
 	return htmltemplate.FuncMap{
 		"story": r.htmlStory,
+		"entry": r.htmlEntry,
 		// mso wraps template-author markup in an Outlook conditional comment
 		// (html/template drops comments written in the template itself).
 		// Its argument must be a constant in the template, never data.
@@ -388,6 +412,7 @@ func (r *Renderer) htmlFuncs() htmltemplate.FuncMap {
 func (r *Renderer) textFuncs() texttemplate.FuncMap {
 	return texttemplate.FuncMap{
 		"story": r.textStory,
+		"entry": r.textEntry,
 		"wrap":  wrap,
 		"hang":  hang,
 		"rule":  func(n int) string { return strings.Repeat("-", n) },
@@ -399,8 +424,18 @@ func (r *Renderer) textFuncs() texttemplate.FuncMap {
 // htmlStory executes the HTML "story" template for sv, or returns what it
 // made for the same story before.
 func (r *Renderer) htmlStory(sv StoryView) (htmltemplate.HTML, error) {
-	s, err := r.fragment(sv, false, func(buf *bytes.Buffer) error {
-		return r.html.ExecuteTemplate(buf, "story", sv)
+	return r.htmlFragment(sv, "story")
+}
+
+// htmlEntry is htmlStory for the story's entry in the contents list (the
+// "entry" template).
+func (r *Renderer) htmlEntry(sv StoryView) (htmltemplate.HTML, error) {
+	return r.htmlFragment(sv, "entry")
+}
+
+func (r *Renderer) htmlFragment(sv StoryView, name string) (htmltemplate.HTML, error) {
+	s, err := r.fragment(sv, false, name == "entry", func(buf *bytes.Buffer) error {
+		return r.html.ExecuteTemplate(buf, name, sv)
 	})
 	// The fragment is the output of html/template itself, escaped for the
 	// same text context it is inserted into.
@@ -409,13 +444,20 @@ func (r *Renderer) htmlStory(sv StoryView) (htmltemplate.HTML, error) {
 
 // textStory is htmlStory for the text part.
 func (r *Renderer) textStory(sv StoryView) (string, error) {
-	return r.fragment(sv, true, func(buf *bytes.Buffer) error {
+	return r.fragment(sv, true, false, func(buf *bytes.Buffer) error {
 		return r.text.ExecuteTemplate(buf, "story", sv)
 	})
 }
 
-func (r *Renderer) fragment(sv StoryView, text bool, exec func(*bytes.Buffer) error) (string, error) {
-	k := fragKey{story: sv.key, number: sv.Number, text: text}
+// textEntry is htmlEntry for the text part.
+func (r *Renderer) textEntry(sv StoryView) (string, error) {
+	return r.fragment(sv, true, true, func(buf *bytes.Buffer) error {
+		return r.text.ExecuteTemplate(buf, "entry", sv)
+	})
+}
+
+func (r *Renderer) fragment(sv StoryView, text, contents bool, exec func(*bytes.Buffer) error) (string, error) {
+	k := fragKey{story: sv.key, number: sv.Number, text: text, contents: contents}
 	cached := sv.key != 0 && r.cache.enabled()
 	if cached {
 		if s, ok := r.cache.frag(k); ok {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -109,7 +110,7 @@ func TestRenderer_Render(t *testing.T) {
 		if !strings.Contains(msg.HTML, `href="https://wire.example.com/2026/11/tariff-schedule-signing">Ministers`) {
 			t.Error("headline does not link to the lead URL")
 		}
-		if !strings.Contains(msg.HTML, `color: #16324f">Exporters seek faster VAT refunds</h2>`) {
+		if !regexp.MustCompile(`color: #16324f"><a name="story-\d+"></a>Exporters seek faster VAT refunds</h2>`).MatchString(msg.HTML) {
 			t.Error("headline with a javascript: URL is not plain text")
 		}
 	})
@@ -329,8 +330,8 @@ func TestRenderer_Render_sizeLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if full.size() <= DefaultMaxBytes {
-		t.Errorf("%d stories would fit in %d bytes, but only %d were kept", shown+1, full.size(), shown)
+	if full.size <= DefaultMaxBytes {
+		t.Errorf("%d stories would fit in %d bytes, but only %d were kept", shown+1, full.size, shown)
 	}
 	t.Logf("200 stories: %d shown, %d bytes (HTML %d, text %d)", shown, size, len(msg.HTML), len(msg.Text))
 
@@ -406,4 +407,59 @@ func TestRenderer_Render_dates(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestRenderer_Render_contents(t *testing.T) {
+	r := newRenderer(t, Options{})
+	msg := render(t, r, fixtureEdition())
+	facts := parseHTML(t, msg.HTML)
+	var internal []string
+	for _, h := range facts.hrefs {
+		if strings.HasPrefix(h, "#") {
+			internal = append(internal, h)
+		}
+	}
+	if want := []string{"#story-1", "#story-2", "#story-3", "#story-4"}; strings.Join(internal, " ") != strings.Join(want, " ") {
+		t.Errorf("contents links %v, want %v", internal, want)
+	}
+	for _, h := range internal {
+		if !facts.ids[h[1:]] {
+			t.Errorf("%s has no target", h)
+		}
+	}
+	// The list comes before the first story, in both parts, and the text
+	// part numbers its lines as the stories are numbered below.
+	for part, body := range map[string]string{"html": msg.HTML, "text": msg.Text} {
+		list, first := strings.Index(body, "In this edition"), strings.Index(body, "Port of Valdemar")
+		if list < 0 || first < list {
+			t.Errorf("%s part: contents at %d, first mention of story 2 at %d", part, list, first)
+		}
+	}
+	for _, want := range []string{
+		"In this edition:\n1.  Ministers of the Northern Trade Area set 14 January for\n    tariff-schedule signing — Example Trade Wire\n2.  Port of Valdemar",
+		"\n3.  Quarterly steel quota allocations published\n",
+	} {
+		if !strings.Contains(msg.Text, want) {
+			t.Errorf("text part lacks %q", want)
+		}
+	}
+
+	t.Run("one story", func(t *testing.T) {
+		ed := fixtureEdition()
+		ed.Stories = ed.Stories[:1]
+		msg := render(t, r, ed)
+		if strings.Contains(msg.HTML, "In this edition") || strings.Contains(msg.Text, "In this edition") || strings.Contains(msg.HTML, `href="#`) {
+			t.Error("a one-story edition has a contents list")
+		}
+	})
+	t.Run("trimmed", func(t *testing.T) {
+		msg := render(t, r, longEdition(200))
+		shown := strings.Count(msg.Text, "\n    Read at Example Trade Wire:")
+		if n := strings.Count(msg.HTML, `href="#story-`); n != shown {
+			t.Errorf("contents lists %d stories, the message shows %d", n, shown)
+		}
+		if n := strings.Count(msg.Text, " — Example Trade Wire"); n != shown {
+			t.Errorf("text contents lists %d stories, the message shows %d", n, shown)
+		}
+	})
 }

@@ -23,8 +23,11 @@ type View struct {
 	Preheader string // hidden preview line: count and first headline
 	Lead      []string
 	Stories   []StoryView
-	More      int    // stories not shown (limits of the engine and of size)
-	MoreText  string // "…and 3 more stories"
+	// Contents is set when the edition opens with its list of stories ("In
+	// this edition"): when it shows two or more.
+	Contents bool
+	More     int    // stories not shown (limits of the engine and of size)
+	MoreText string // "…and 3 more stories"
 	// Public is set for the web-archive version: no recipient, no personal
 	// links.
 	Public bool
@@ -53,6 +56,7 @@ type StoryView struct {
 	Meta         []string // date, outlet, marker: the parts present
 	MetaLine     string   // Meta joined with " · "
 	Label        string   // "1.  ", the number padded for the text part
+	Anchor       string   // "story-1", the id the contents list links to
 	Paragraphs   []string
 	KeyPoints    []string
 	Also         []Link // other outlets, deduplicated, at most maxAlso
@@ -95,6 +99,7 @@ func (r *Renderer) view(ed digest.Edition, public bool) View {
 		sv := r.storyView(st, ed.Recipient.TimeZone, loc)
 		sv.Number = i + 1
 		sv.Label = fmt.Sprintf("%-4s", strconv.Itoa(i+1)+".")
+		sv.Anchor = "story-" + strconv.Itoa(i+1)
 		v.Stories = append(v.Stories, sv)
 	}
 
@@ -120,11 +125,16 @@ func (r *Renderer) view(ed digest.Edition, public bool) View {
 	return v
 }
 
+// minContents is the fewest stories an edition lists at its top: a
+// single story needs no list.
+const minContents = 2
+
 // setStories shows the first k stories of all and counts the rest as more.
 func (v *View) setStories(all []StoryView, k, engineMore int) {
 	v.Stories = all[:k]
 	v.More = engineMore + len(all) - k
 	v.CountText = plural(k, "story", "stories")
+	v.Contents = k >= minContents
 	v.MoreText = ""
 	if v.More > 0 {
 		v.MoreText = "…and " + plural(v.More, "more story", "more stories")

@@ -11,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // ModuleRoot returns the directory holding go.mod at or above the working
@@ -73,6 +75,16 @@ func ReadGzip(tb testing.TB, path string) []byte {
 		tb.Fatalf("%s: %v", path, err)
 	}
 	return data
+}
+
+// CPUTime is the CPU time (user + system) the process has used: on a
+// shared machine it says more about a benchmark's cost than wall time.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // SyncBuffer is a bytes.Buffer safe for concurrent writers, such as a log
