@@ -69,6 +69,7 @@ func TestOpenAI_LongTitleBounded(t *testing.T) {
 	if n := utf8.RuneCountInString(title); n > digest.MaxTitleRunes {
 		t.Errorf("title in the prompt has %d runes, want ≤ %d", n, digest.MaxTitleRunes)
 	}
+	t.Logf("prompt %d bytes for a %d-byte title (title in the prompt: %d runes)", len(user), len(req.Title), utf8.RuneCountInString(title))
 	if len(user) > 20000 {
 		t.Errorf("prompt is %d bytes for a %d-byte title", len(user), len(req.Title))
 	}
