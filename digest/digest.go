@@ -66,12 +66,39 @@ type Story struct {
 	Key string
 	// Articles are every report of the event; Articles[0] is the lead, whose
 	// text is summarised.
-	Articles  []Article
+	Articles []Article
+	// Joins says, for each article (same index), how it came to be in the
+	// story: JoinLead for the lead, else its strongest link to another
+	// member and the evidence for it. Nil when the clusterer gives none.
+	Joins     []Join
 	Topics    []string
 	Relevance float64 // topic relevance, 0 when not scored
 	Score     float64 // ranking score; higher first
 	Summary   Summary
 }
+
+// Join is how one article is tied to its story.
+type Join struct {
+	// Via is the kind of link: JoinLead, JoinIdentical, JoinNearDuplicate,
+	// JoinSameEvent or JoinEmbedding.
+	Via string `json:"via"`
+	// With is the index in Story.Articles of the member the link is to.
+	With int `json:"with"`
+	// Score is the same-event score (or the embedding cosine).
+	Score float64 `json:"score,omitempty"`
+	// Detail spells out the evidence for a person: the similarities and
+	// the names and figures shared.
+	Detail string `json:"detail,omitempty"`
+}
+
+// Kinds of Join.
+const (
+	JoinLead          = "lead"
+	JoinIdentical     = "identical"      // the same URL or identity key
+	JoinNearDuplicate = "near_duplicate" // nearly the same text
+	JoinSameEvent     = "same_event"     // similar title, lead, text and names
+	JoinEmbedding     = "embedding"      // close embeddings
+)
 
 // Lead returns the story's lead article.
 func (s Story) Lead() Article {

@@ -18,6 +18,11 @@ import (
 // news text), spread over four days. It gives the clusterer realistic work:
 // most pairs are unrelated, a few share an event.
 func synthetic(n int, seed uint64) []digest.Article {
+	return syntheticOver(n, seed, 96*time.Hour)
+}
+
+// syntheticOver is synthetic with the events spread over span.
+func syntheticOver(n int, seed uint64, span time.Duration) []digest.Article {
 	rng := rand.New(rand.NewPCG(seed, seed+1))
 	zipf := mathrand.NewZipf(mathrand.New(mathrand.NewSource(int64(seed))), 1.1, 2, 19999)
 	word := func() string { return fmt.Sprintf("w%d", zipf.Uint64()) }
@@ -39,7 +44,7 @@ func synthetic(n int, seed uint64) []digest.Article {
 		for k := 0; k < 3; k++ {
 			e.figures = append(e.figures, fmt.Sprintf("%d.%d%%", rng.IntN(90), rng.IntN(10)))
 		}
-		e.at = base.Add(time.Duration(rng.IntN(96*60)) * time.Minute)
+		e.at = base.Add(time.Duration(rng.Int64N(int64(span/time.Minute))) * time.Minute)
 	}
 	arts := make([]digest.Article, n)
 	for i := range arts {
@@ -110,6 +115,24 @@ func BenchmarkCluster(b *testing.B) {
 			b.ReportMetric(float64(stories), "stories")
 		})
 	}
+}
+
+// BenchmarkClusterWindow clusters 5,000 synthetic articles published within
+// one day, so that every pair is inside the time window and every shared
+// name makes a candidate (go test -run - -bench ClusterWindow ./digest/cluster).
+func BenchmarkClusterWindow(b *testing.B) {
+	arts := syntheticOver(5000, 7, 14*time.Hour) // plus up to 10 h per article: within 24 h
+	c := New(Config{})
+	var stories int
+	for b.Loop() {
+		st, err := c.Cluster(context.Background(), arts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stories = len(st)
+	}
+	b.ReportMetric(float64(len(arts))*float64(b.N)/b.Elapsed().Seconds(), "articles/s")
+	b.ReportMetric(float64(stories), "stories")
 }
 
 // BenchmarkClusterRecurring clusters 5,000 copies of one templated text

@@ -1,7 +1,6 @@
 // Package cluster groups articles about the same news event into stories.
 //
-// Three kinds of evidence join two articles (edges of a graph whose
-// connected components, found with union-find, are the stories):
+// Four kinds of evidence link two articles:
 //
 //   - identity: the same canonical URL, or the same digest.IdentityKey
 //     (title and a text long enough to identify the article);
@@ -9,8 +8,18 @@
 //     within a small Hamming distance (wire copy republished with edits);
 //   - same event: a similarity score that combines the TF-IDF cosine of the
 //     title and first sentences, the TF-IDF cosine of the whole text and the
-//     overlap of named entities and figures, for articles published within
-//     a time window of each other; optionally the cosine of embeddings.
+//     overlap of named entities and figures (places made canonical: Beijing
+//     is China), for articles that share enough of them;
+//   - optionally, the cosine of embeddings of title and lead.
+//
+// Links do not chain. Stories grow by merging groups, strongest links
+// first, and two groups merge only when every article of one is compatible
+// with every article of the other: published within the window of each
+// other, not stating conflicting facts (the same title template with
+// another country, product or figure in one slot: see facts.go), similar
+// enough on average (average linkage), and, for two articles of the same
+// outlet, similar by the stronger same-outlet bar: an outlet rarely
+// reports one event twice, and often reports one subject many times.
 package cluster
 
 import (
@@ -43,26 +52,35 @@ type Config struct {
 	// Near-duplicates join only within Window, because templated texts
 	// ("events calendar, week 47") recur.
 	NearDuplicateBits int
-	// Window is how far apart in time two articles may be published and
-	// still be the same event (default 48h). Articles without a time are
-	// compared with everyone.
+	// Window is how far apart in time two articles of one story may be
+	// published (default 48h). Articles without a time are compared with
+	// everyone.
 	Window time.Duration
 	// LeadSentences is how many opening sentences join the title in the
 	// lead vector (default 2).
 	LeadSentences int
 	// Weights of the three similarity signals in the same-event score.
 	LeadWeight, BodyWeight, EntityWeight float64
-	// Threshold is the same-event score at or above which two articles are
-	// joined (default 0.26).
+	// Threshold is the same-event score at or above which two articles of
+	// different outlets are linked (default 0.22).
 	Threshold float64
+	// SameOutletThreshold is the same-event score two articles of one
+	// outlet need to be in one story, unless they are near-duplicates
+	// (default 0.36).
+	SameOutletThreshold float64
+	// LinkThreshold is the mean pairwise score two groups need to merge
+	// (default 0.18): every member must be near the whole story, not one
+	// neighbour. Near-duplicate and identical pairs count as 1.
+	LinkThreshold float64
 	// MinSharedEntities is how many named entities or figures two articles
-	// must share to be joined as the same event (default 2; a full name
+	// must share to be linked as the same event (default 2; a full name
 	// such as "Helena Marwick" counts once). It keeps stories on one
 	// subject but different events (two steel tariff decisions) apart.
 	MinSharedEntities int
-	// Embedder, when set, adds an edge between articles whose title-and-lead
+	// Embedder, when set, adds a link between articles whose title-and-lead
 	// embeddings have cosine similarity at or above EmbeddingThreshold and
-	// that share at least one entity. Errors from it are logged and the
+	// that share at least one entity; such a pair also counts as at the
+	// threshold in the average. Errors from it are logged and the
 	// clustering goes on without embeddings.
 	Embedder           Embedder
 	EmbeddingThreshold float64 // default 0.86
@@ -73,15 +91,17 @@ type Config struct {
 // TestEvaluate for how they were chosen).
 func DefaultConfig() Config {
 	return Config{
-		NearDuplicateBits:  6,
-		Window:             48 * time.Hour,
-		LeadSentences:      2,
-		LeadWeight:         0.45,
-		BodyWeight:         0.30,
-		EntityWeight:       0.25,
-		Threshold:          0.26,
-		MinSharedEntities:  2,
-		EmbeddingThreshold: 0.86,
+		NearDuplicateBits:   6,
+		Window:              48 * time.Hour,
+		LeadSentences:       2,
+		LeadWeight:          0.45,
+		BodyWeight:          0.30,
+		EntityWeight:        0.25,
+		Threshold:           0.22,
+		SameOutletThreshold: 0.36,
+		LinkThreshold:       0.18,
+		MinSharedEntities:   2,
+		EmbeddingThreshold:  0.86,
 	}
 }
 
@@ -95,6 +115,8 @@ func (c Config) withDefaults() Config {
 	}
 	c.LeadWeight, c.BodyWeight, c.EntityWeight = max(c.LeadWeight, 0), max(c.BodyWeight, 0), max(c.EntityWeight, 0)
 	c.Threshold = positive(c.Threshold, d.Threshold)
+	c.SameOutletThreshold = positive(c.SameOutletThreshold, d.SameOutletThreshold)
+	c.LinkThreshold = positive(c.LinkThreshold, d.LinkThreshold)
 	c.MinSharedEntities = positive(c.MinSharedEntities, d.MinSharedEntities)
 	c.EmbeddingThreshold = positive(c.EmbeddingThreshold, d.EmbeddingThreshold)
 	if c.Logger == nil {
@@ -123,71 +145,113 @@ func New(cfg Config) *Clusterer {
 	return &Clusterer{cfg: cfg.withDefaults()}
 }
 
+// Kinds of links, strongest first: merges are tried in this order.
+const (
+	linkIdentical = iota
+	linkNearDuplicate
+	linkSameEvent
+	linkEmbedding
+	linkKinds
+)
+
+var linkNames = [linkKinds]string{digest.JoinIdentical, digest.JoinNearDuplicate, digest.JoinSameEvent, digest.JoinEmbedding}
+
+// link is a candidate edge between two articles.
+type link struct {
+	i, j     int
+	kind     int
+	strength float64 // higher first within a kind
+}
+
 // Cluster returns one story per group of articles about the same event.
 // Every article is in exactly one story; the lead (Articles[0]) is the one
 // with the longest text (ties: earliest, then input order), the others
-// follow by publication time. Stories come in the order of their first
-// article in the input. The result depends only on the input.
+// follow by publication time, and Joins says for each how it relates to
+// the story. Stories come in the order of their first article in the
+// input. The result depends only on the input.
 func (c *Clusterer) Cluster(ctx context.Context, articles []digest.Article) ([]digest.Story, error) {
 	if len(articles) == 0 {
 		return nil, nil
 	}
 	docs := analyse(articles, c.cfg.LeadSentences)
-	uf := newUnionFind(len(docs))
-	c.joinIdentical(docs, uf)
-	identical := uf.merges
-	c.joinNearDuplicates(docs, uf)
-	nearDup := uf.merges - identical
-	if err := c.joinSameEvent(ctx, docs, uf); err != nil {
-		return nil, err
+	g := &grouping{cfg: &c.cfg, docs: docs, uf: newUnionFind(len(docs)), members: make([][]int, len(docs))}
+	for i := range g.members {
+		g.members[i] = []int{i}
 	}
-	sameEvent := uf.merges - identical - nearDup
 	if c.cfg.Embedder != nil {
-		if err := c.joinByEmbedding(ctx, docs, uf); err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("cluster by embeddings: %w", ctx.Err())
-			}
+		vecs, err := c.embed(ctx, docs)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, fmt.Errorf("cluster by embeddings: %w", ctx.Err())
+		case err != nil:
 			c.cfg.Logger.Warn("embeddings unavailable; clustering without them", "error", err)
+		default:
+			g.vecs = vecs
 		}
 	}
-	stories := buildStories(articles, uf)
+	links := c.identicalLinks(docs)
+	links = append(links, c.nearDuplicateLinks(docs)...)
+	more, err := c.similarLinks(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	links = append(links, more...)
+	slices.SortFunc(links, func(a, b link) int {
+		if a.kind != b.kind {
+			return cmp.Compare(a.kind, b.kind)
+		}
+		if a.strength != b.strength {
+			return cmp.Compare(b.strength, a.strength)
+		}
+		if a.i != b.i {
+			return cmp.Compare(a.i, b.i)
+		}
+		return cmp.Compare(a.j, b.j)
+	})
+	var joins [linkKinds]int
+	for _, l := range links {
+		if g.join(l) {
+			joins[l.kind]++
+		}
+	}
+	stories := g.stories(articles)
 	c.cfg.Logger.Debug("articles clustered", "articles", len(articles), "stories", len(stories),
-		"identical_joins", identical, "near_duplicate_joins", nearDup, "same_event_joins", sameEvent,
-		"embedding_joins", uf.merges-identical-nearDup-sameEvent)
+		"identical_joins", joins[linkIdentical], "near_duplicate_joins", joins[linkNearDuplicate],
+		"same_event_joins", joins[linkSameEvent], "embedding_joins", joins[linkEmbedding],
+		"refused_conflict", g.refused[refusedConflict], "refused_same_outlet", g.refused[refusedOutlet],
+		"refused_window", g.refused[refusedWindow], "refused_average", g.refused[refusedAverage])
 	return stories, nil
 }
 
-// joinIdentical joins articles with the same URL or the same identity key
+// identicalLinks links articles with the same URL or the same identity key
 // (digest.IdentityKey): feeds often carry items with an empty, one-line or
 // placeholder body, and those are not thereby alike.
-func (c *Clusterer) joinIdentical(docs []doc, uf *unionFind) {
+func (c *Clusterer) identicalLinks(docs []doc) []link {
+	var out []link
 	byKey := map[string]int{}
 	for i, d := range docs {
-		keys := []string{"i:" + d.identity}
-		if d.url != "" {
-			keys = append(keys, "u:"+d.url)
-		}
-		for _, k := range keys {
+		for _, k := range []string{"i:" + d.identity, "u:" + d.url} {
 			if k == "i:" || k == "u:" {
 				continue
 			}
 			if j, ok := byKey[k]; ok {
-				uf.union(i, j)
+				out = append(out, link{j, i, linkIdentical, 1})
 			} else {
 				byKey[k] = i
 			}
 		}
 	}
+	return out
 }
 
-// joinNearDuplicates joins articles published within the window whose
+// nearDuplicateLinks links articles published within the window whose
 // SimHash fingerprints differ in at most k = NearDuplicateBits bits.
 // Splitting the 64 bits into k+1 bands finds every such pair without
 // comparing all of them: with at most k differing bits one band is equal.
 // Each band's buckets are scanned in time order, so a fingerprint that
 // recurs all through the batch (a templated weekly text) costs a sort, not
 // a comparison of every pair of its copies.
-func (c *Clusterer) joinNearDuplicates(docs []doc, uf *unionFind) {
+func (c *Clusterer) nearDuplicateLinks(docs []doc) []link {
 	k := c.cfg.NearDuplicateBits
 	bands := k + 1
 	order := make([]int, 0, len(docs))
@@ -198,6 +262,8 @@ func (c *Clusterer) joinNearDuplicates(docs []doc, uf *unionFind) {
 	}
 	// Oldest first, undated last (cmpTime), input order among equals.
 	slices.SortStableFunc(order, func(a, b int) int { return cmpTime(docs[a].when, docs[b].when) })
+	seen := map[[2]int]bool{}
+	var out []link
 	for band := 0; band < bands; band++ {
 		lo, hi := 64*band/bands, 64*(band+1)/bands
 		mask := uint64(1)<<uint(hi-lo) - 1
@@ -211,65 +277,80 @@ func (c *Clusterer) joinNearDuplicates(docs []doc, uf *unionFind) {
 			buckets[key] = append(buckets[key], i)
 		}
 		for _, key := range keys {
-			c.joinBucket(docs, buckets[key], uf)
+			c.scanBucket(docs, buckets[key], func(i, j int) {
+				p := [2]int{min(i, j), max(i, j)}
+				if d := hamming(docs[i].simhash, docs[j].simhash); d <= k && !seen[p] {
+					seen[p] = true
+					out = append(out, link{p[0], p[1], linkNearDuplicate, float64(64 - d)})
+				}
+			})
 		}
 	}
+	return out
 }
 
-// joinBucket joins the near-duplicates among members, which are in time
-// order with the undated ones last: a dated article is compared with the
-// later ones up to Window after it, and with every undated one.
-func (c *Clusterer) joinBucket(docs []doc, members []int, uf *unionFind) {
+// scanBucket calls fn for the pairs of members, which are in time order
+// with the undated ones last, that may be near-duplicates: a dated article
+// with the later ones up to Window after it, and with every undated one.
+func (c *Clusterer) scanBucket(docs []doc, members []int, fn func(i, j int)) {
 	undated := len(members)
 	for undated > 0 && docs[members[undated-1]].when.IsZero() {
 		undated--
 	}
-	k := c.cfg.NearDuplicateBits
-	join := func(i, j int) {
-		if hamming(docs[i].simhash, docs[j].simhash) <= k {
-			uf.union(i, j)
-		}
-	}
 	for a, i := range members {
 		b := a + 1
 		for ; b < undated && docs[members[b]].when.Sub(docs[i].when) <= c.cfg.Window; b++ {
-			join(i, members[b])
+			fn(i, members[b])
 		}
 		for b = max(b, undated); b < len(members); b++ {
-			join(i, members[b])
+			fn(i, members[b])
 		}
 	}
 }
 
-// withinWindow reports whether two articles are close enough in time to be
-// one event; an article without a time is close to every other.
-func (c *Clusterer) withinWindow(a, b *doc) bool {
+// within reports whether two articles are close enough in time to be one
+// event; an article without a time is close to every other.
+func within(a, b *doc, window time.Duration) bool {
 	if a.when.IsZero() || b.when.IsZero() {
 		return true
 	}
 	d := a.when.Sub(b.when)
-	return d <= c.cfg.Window && d >= -c.cfg.Window
+	return d <= window && d >= -window
 }
 
-// joinSameEvent scores the candidate pairs and joins those at or above the
-// threshold.
-func (c *Clusterer) joinSameEvent(ctx context.Context, docs []doc, uf *unionFind) error {
-	return c.eachCandidate(ctx, docs, uf, func(i, j int) {
-		if c.sameEvent(&docs[i], &docs[j]) {
-			uf.union(i, j)
+// similarLinks scores the candidate pairs (see eachCandidate) and returns
+// the same-event links, and the embedding links when embeddings are known.
+func (c *Clusterer) similarLinks(ctx context.Context, g *grouping) ([]link, error) {
+	var out []link
+	err := c.eachCandidate(ctx, g.docs, func(i, j int) {
+		a, b := &g.docs[i], &g.docs[j]
+		shared, ent := entityOverlap(a.entities, b.entities)
+		if shared >= c.cfg.MinSharedEntities {
+			sc := c.score(a, b, ent)
+			bar := c.cfg.Threshold
+			if sameOutlet(a, b) {
+				bar = c.cfg.SameOutletThreshold
+			}
+			if sc >= bar {
+				out = append(out, link{i, j, linkSameEvent, sc})
+				return
+			}
+		}
+		if cos, ok := g.cosine(i, j); ok && cos >= c.cfg.EmbeddingThreshold {
+			out = append(out, link{i, j, linkEmbedding, cos})
 		}
 	})
+	return out, err
 }
 
-// eachCandidate calls fn for every pair of articles, not yet in one story,
-// published within the window of each other and sharing at least one
-// named entity or figure that is not common in the batch. Pairs that share
-// only common entities ("China", "2026" in a batch of trade news) are not
-// candidates: that is weak evidence of one event, and skipping them keeps
-// the work far below all pairs. In batches under 1,000 articles nothing is
-// common (the bar is 50 articles) and every pair sharing an entity is
-// visited.
-func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, uf *unionFind, fn func(i, j int)) error {
+// eachCandidate calls fn for every pair of articles published within the
+// window of each other and sharing at least one named entity or figure
+// that is not common in the batch. Pairs that share only common entities
+// ("China", "2026" in a batch of trade news) are not candidates: that is
+// weak evidence of one event, and skipping them keeps the work far below
+// all pairs. In batches under 1,000 articles nothing is common (the bar is
+// 50 articles) and every pair sharing an entity is visited.
+func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, fn func(i, j int)) error {
 	postings := map[int32][]int{}
 	for i, d := range docs {
 		for _, e := range d.entities {
@@ -294,7 +375,7 @@ func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, uf *unionFind
 					continue
 				}
 				seen[j] = i + 1
-				if c.withinWindow(&docs[i], &docs[j]) && uf.find(i) != uf.find(j) {
+				if within(&docs[i], &docs[j], c.cfg.Window) {
 					fn(i, j)
 				}
 			}
@@ -303,45 +384,154 @@ func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, uf *unionFind
 	return nil
 }
 
-// sameEvent reports whether two articles are about one event.
-func (c *Clusterer) sameEvent(a, b *doc) bool {
-	shared, ent := entityOverlap(a.entities, b.entities)
-	if shared < c.cfg.MinSharedEntities {
-		return false
-	}
-	return c.score(a, b, ent) >= c.cfg.Threshold
-}
-
 func (c *Clusterer) score(a, b *doc, ent float64) float64 {
 	return c.cfg.LeadWeight*a.lead.cosine(b.lead) + c.cfg.BodyWeight*a.body.cosine(b.body) + c.cfg.EntityWeight*ent
 }
 
-// joinByEmbedding adds edges between candidate articles whose lead
-// embeddings are close.
-func (c *Clusterer) joinByEmbedding(ctx context.Context, docs []doc, uf *unionFind) error {
+// sameOutlet reports whether two articles come from one outlet (unknown
+// outlets are taken to differ).
+func sameOutlet(a, b *doc) bool { return a.outlet != "" && a.outlet == b.outlet }
+
+// embed returns the lead embedding of every article.
+func (c *Clusterer) embed(ctx context.Context, docs []doc) ([][]float32, error) {
 	texts := make([]string, len(docs))
 	for i, d := range docs {
 		texts[i] = d.leadText
 	}
 	vecs, err := c.cfg.Embedder.Embed(ctx, texts)
 	if err != nil {
-		return fmt.Errorf("embed %d texts: %w", len(texts), err)
+		return nil, fmt.Errorf("embed %d texts: %w", len(texts), err)
 	}
 	if len(vecs) != len(docs) {
-		return fmt.Errorf("embed %d texts: got %d vectors", len(texts), len(vecs))
+		return nil, fmt.Errorf("embed %d texts: got %d vectors", len(texts), len(vecs))
 	}
-	norms := make([]float64, len(vecs))
-	for i, v := range vecs {
-		norms[i] = norm32(v)
+	return vecs, nil
+}
+
+// Why a merge was refused, for the debug log.
+const (
+	refusedConflict = iota
+	refusedOutlet
+	refusedWindow
+	refusedAverage
+	refusedKinds
+)
+
+// grouping is the stories being built: a disjoint-set forest over the
+// articles and the members of each set.
+type grouping struct {
+	cfg     *Config
+	docs    []doc
+	uf      *unionFind
+	members [][]int // by root
+	vecs    [][]float32
+	norms   []float64
+	refused [refusedKinds]int
+}
+
+// cosine returns the embedding cosine of two articles; false when
+// embeddings are not known.
+func (g *grouping) cosine(i, j int) (float64, bool) {
+	if g.vecs == nil {
+		return 0, false
 	}
-	return c.eachCandidate(ctx, docs, uf, func(i, j int) {
-		if len(vecs[i]) != len(vecs[j]) || norms[i] == 0 || norms[j] == 0 {
-			return
+	if g.norms == nil {
+		g.norms = make([]float64, len(g.vecs))
+		for k, v := range g.vecs {
+			g.norms[k] = norm32(v)
 		}
-		if dot32(vecs[i], vecs[j])/(norms[i]*norms[j]) >= c.cfg.EmbeddingThreshold {
-			uf.union(i, j)
+	}
+	if len(g.vecs[i]) != len(g.vecs[j]) || g.norms[i] == 0 || g.norms[j] == 0 {
+		return 0, false
+	}
+	return dot32(g.vecs[i], g.vecs[j]) / (g.norms[i] * g.norms[j]), true
+}
+
+// evidence is how alike two articles are.
+type evidence struct {
+	kind                int // link kind; linkSameEvent when only scored
+	score               float64
+	lead, body, entOver float64
+	shared              int
+}
+
+// identical reports whether two articles are one article (same URL or
+// identity key).
+func identical(a, b *doc) bool {
+	return (a.url != "" && a.url == b.url) || (a.identity != "" && a.identity == b.identity)
+}
+
+// compare measures two articles. value is what the pair contributes to
+// the mean of a merge: 1 for identical and near-duplicate articles, the
+// same-event score otherwise, raised to the threshold by a close
+// embedding.
+func (g *grouping) compare(i, j int) (evidence, float64) {
+	a, b := &g.docs[i], &g.docs[j]
+	if identical(a, b) {
+		return evidence{kind: linkIdentical, score: 1}, 1
+	}
+	shared, ent := entityOverlap(a.entities, b.entities)
+	ev := evidence{kind: linkSameEvent, lead: a.lead.cosine(b.lead), body: a.body.cosine(b.body), entOver: ent, shared: shared}
+	ev.score = g.cfg.LeadWeight*ev.lead + g.cfg.BodyWeight*ev.body + g.cfg.EntityWeight*ent
+	if a.shingles >= minShingles && b.shingles >= minShingles && hamming(a.simhash, b.simhash) <= g.cfg.NearDuplicateBits {
+		ev.kind = linkNearDuplicate
+		return ev, 1
+	}
+	value := ev.score
+	if cos, ok := g.cosine(i, j); ok && cos >= g.cfg.EmbeddingThreshold && value < g.cfg.Threshold {
+		ev.kind, ev.score, value = linkEmbedding, cos, g.cfg.Threshold
+	}
+	return ev, value
+}
+
+// join merges the groups of the link's articles when every article of one
+// is compatible with every article of the other (see the package doc),
+// and reports whether it did.
+func (g *grouping) join(l link) bool {
+	ra, rb := g.uf.find(l.i), g.uf.find(l.j)
+	if ra == rb {
+		return false
+	}
+	ma, mb := g.members[ra], g.members[rb]
+	if l.kind != linkIdentical {
+		sum := 0.0
+		for _, i := range ma {
+			for _, j := range mb {
+				a, b := &g.docs[i], &g.docs[j]
+				if identical(a, b) {
+					sum++
+					continue
+				}
+				if !within(a, b, g.cfg.Window) {
+					g.refused[refusedWindow]++
+					return false
+				}
+				if conflict(a, b) {
+					g.refused[refusedConflict]++
+					return false
+				}
+				ev, v := g.compare(i, j)
+				if sameOutlet(a, b) && ev.kind == linkSameEvent && v < g.cfg.SameOutletThreshold {
+					g.refused[refusedOutlet]++
+					return false
+				}
+				sum += v
+			}
 		}
-	})
+		if sum < g.cfg.LinkThreshold*float64(len(ma)*len(mb)) {
+			g.refused[refusedAverage]++
+			return false
+		}
+	}
+	g.uf.union(ra, rb)
+	r := g.uf.find(ra)
+	g.members[r] = append(ma, mb...)
+	if r == ra {
+		g.members[rb] = nil
+	} else {
+		g.members[ra] = nil
+	}
+	return true
 }
 
 func dot32(a, b []float32) float64 {
@@ -354,35 +544,69 @@ func dot32(a, b []float32) float64 {
 
 func norm32(v []float32) float64 { return math.Sqrt(dot32(v, v)) }
 
-// buildStories turns the union-find components into stories.
-func buildStories(articles []digest.Article, uf *unionFind) []digest.Story {
-	groups := map[int][]int{}
+// stories turns the groups into stories, each article with the evidence
+// that ties it to the story: its strongest link to another member.
+func (g *grouping) stories(articles []digest.Article) []digest.Story {
 	var roots []int // in order of first member
+	seen := make([]bool, len(articles))
 	for i := range articles {
-		r := uf.find(i)
-		if _, ok := groups[r]; !ok {
+		if r := g.uf.find(i); !seen[r] {
+			seen[r] = true
 			roots = append(roots, r)
 		}
-		groups[r] = append(groups[r], i)
 	}
-	stories := make([]digest.Story, 0, len(roots))
+	out := make([]digest.Story, 0, len(roots))
 	for _, r := range roots {
-		members := groups[r]
+		members := slices.Clone(g.members[r])
+		slices.Sort(members)
 		lead := slices.MinFunc(members, func(a, b int) int { return leadOrder(articles, a, b) })
 		rest := slices.DeleteFunc(slices.Clone(members), func(i int) bool { return i == lead })
 		slices.SortStableFunc(rest, func(a, b int) int { return cmpTime(articles[a].Published, articles[b].Published) })
-		st := digest.Story{Articles: make([]digest.Article, 0, len(members))}
-		st.Articles = append(st.Articles, articles[lead])
-		for _, i := range rest {
+		order := append([]int{lead}, rest...)
+		st := digest.Story{Articles: make([]digest.Article, 0, len(order)), Joins: make([]digest.Join, len(order))}
+		for _, i := range order {
 			st.Articles = append(st.Articles, articles[i])
+		}
+		st.Joins[0] = digest.Join{Via: digest.JoinLead}
+		for k := 1; k < len(order); k++ {
+			st.Joins[k] = g.strongest(order, k)
 		}
 		st.Key = articles[lead].ContentHash
 		if st.Key == "" {
 			st.Key = digest.ContentHash(articles[lead].Title + "\n" + articles[lead].Text)
 		}
-		stories = append(stories, st)
+		out = append(out, st)
 	}
-	return stories
+	return out
+}
+
+// strongest returns the join of order[k] by its strongest link to another
+// member of its story (by kind, then score; ties: the earlier member).
+func (g *grouping) strongest(order []int, k int) digest.Join {
+	best, bestEv, bestVal := -1, evidence{}, 0.0
+	for m, j := range order {
+		if m == k {
+			continue
+		}
+		ev, v := g.compare(order[k], j)
+		if best < 0 || ev.kind < bestEv.kind || (ev.kind == bestEv.kind && v > bestVal) {
+			best, bestEv, bestVal = m, ev, v
+		}
+	}
+	j := digest.Join{Via: linkNames[bestEv.kind], With: best, Score: math.Round(bestEv.score*1000) / 1000}
+	switch bestEv.kind {
+	case linkIdentical:
+		j.Detail = "the same URL, or the same title and text"
+	case linkEmbedding:
+		j.Detail = fmt.Sprintf("embedding cosine %.3f", bestEv.score)
+	default:
+		j.Detail = fmt.Sprintf("title and lead %.2f, text %.2f, %d shared names and figures (overlap %.2f)",
+			bestEv.lead, bestEv.body, bestEv.shared, bestEv.entOver)
+		if bestEv.kind == linkNearDuplicate {
+			j.Detail = "near-duplicate text; " + j.Detail
+		}
+	}
+	return j
 }
 
 // leadOrder orders candidates for lead: longest text first, then earliest,

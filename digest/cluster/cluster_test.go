@@ -150,12 +150,18 @@ func TestClusterer_NearDuplicatesInTimeOrder(t *testing.T) {
 		{"far apart", []digest.Article{
 			art("a", "Steel", long, t0), art("b", "Steel", edited, t0.Add(10*24*time.Hour)),
 		}, [][]string{{"a"}, {"b"}}},
-		{"far apart joined by an undated copy", []digest.Article{
+		// An undated copy is near both, but a story does not span more
+		// than the window: it joins one of them.
+		{"far apart, with an undated copy", []digest.Article{
 			art("a", "Steel", long, t0), art("u", "Steel", corrected, time.Time{}),
 			art("b", "Steel", edited, t0.Add(10*24*time.Hour)),
-		}, [][]string{{"a", "b", "u"}}},
-		{"chained within the window, out of input order", []digest.Article{
+		}, [][]string{{"a", "u"}, {"b"}}},
+		{"no chain longer than the window, out of input order", []digest.Article{
 			art("c", "Steel", edited, t0.Add(80*time.Hour)), art("a", "Steel", long, t0),
+			art("b", "Steel", corrected, t0.Add(40*time.Hour)),
+		}, [][]string{{"a", "b"}, {"c"}}},
+		{"within the window, out of input order", []digest.Article{
+			art("c", "Steel", edited, t0.Add(45*time.Hour)), art("a", "Steel", long, t0),
 			art("b", "Steel", corrected, t0.Add(40*time.Hour)),
 		}, [][]string{{"a", "b", "c"}}},
 	}

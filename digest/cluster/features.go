@@ -30,6 +30,7 @@ type doc struct {
 	// identify the article.
 	identity string
 	url      string
+	outlet   string // lower-cased outlet name, else source ID; "" when unknown
 	when     time.Time
 	leadText string  // title and opening sentences, for embeddings
 	lead     vector  // TF-IDF of title and opening sentences
@@ -37,6 +38,17 @@ type doc struct {
 	entities []entry // named entities and figures, weighted by IDF
 	simhash  uint64
 	shingles int
+	title    []titleWord // for the slot conflict test
+}
+
+// mentions reports whether the article's title or text contains the word
+// with dictionary id k (body is sorted by id).
+func (d *doc) mentions(k int32) bool {
+	if k < 0 {
+		return false
+	}
+	_, ok := slices.BinarySearchFunc(d.body, k, func(e entry, k int32) int { return int(e.id - k) })
+	return ok
 }
 
 // entry is one weighted feature.
@@ -139,11 +151,21 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 		}
 		d := &docs[i]
 		d.url, d.when, d.leadText = a.URL, a.Published, lead
-		leadTF[i] = counts{}
-		for _, s := range terms.Stems(lead) {
-			leadTF[i][id(s)]++
+		d.outlet = strings.ToLower(strings.TrimSpace(a.SourceName))
+		if d.outlet == "" {
+			d.outlet = a.SourceID
 		}
-		titleToks, textToks := terms.Tokens(title), terms.Tokens(text)
+		// Places are made canonical ("Beijing", "Chinese" → China) for
+		// every signal but the near-duplicate fingerprint, which is about
+		// the words as written.
+		rawText := terms.Tokens(text)
+		titleToks, textToks := canonicalPlaces(terms.Tokens(title)), canonicalPlaces(rawText)
+		leadTF[i] = counts{}
+		for _, t := range canonicalPlaces(terms.Tokens(lead)) {
+			if !terms.IsStopword(t.Word) {
+				leadTF[i][id(t.Stem)]++
+			}
+		}
 		// The title counts twice in the body vector: it names the event.
 		bodyTF[i] = counts{}
 		for _, t := range titleToks {
@@ -151,11 +173,16 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 				bodyTF[i][id(t.Stem)] += 2
 			}
 		}
+		capText := map[string]bool{}
 		for _, t := range textToks {
 			if !terms.IsStopword(t.Word) {
 				bodyTF[i][id(t.Stem)]++
 			}
+			if t.Cap {
+				capText[t.Word] = true
+			}
 		}
+		d.title = titleWords(titleToks, capText, id)
 		ents[i] = map[int32]bool{}
 		for _, e := range entities(titleToks, textToks) {
 			k := id("\x00" + e.key)
@@ -169,7 +196,7 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 		for k := range ents[i] {
 			df[k]++
 		}
-		d.simhash, d.shingles = simhash(textToks)
+		d.simhash, d.shingles = simhash(rawText)
 		d.identity = identity(a)
 	}
 	n := float64(len(articles))

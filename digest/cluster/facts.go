@@ -1,0 +1,311 @@
+package cluster
+
+import (
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/tradedigest/tradedigest/digest/rank/terms"
+)
+
+// Trade notices are published from templates: "Brazil sets 32% anti-dumping
+// duty on steel from India", "Peru sets 12% anti-dumping duty on rice from
+// Chile". Their texts are alike in every word but the facts in the slots,
+// and those facts are the news. Two titles that align word for word except
+// where one names a different country, product or figure are two events,
+// however similar the rest; this file finds such conflicts.
+
+// Kinds of title words.
+const (
+	kindWord    uint8 = iota
+	kindName          // a place, person, company: a capitalised name
+	kindFigure        // a number, percentage, amount or year
+	kindProduct       // a traded good
+)
+
+// titleWord is one word of a title as the conflict test sees it.
+type titleWord struct {
+	key  string // place code, figure, or stem: what aligns with the other title
+	kind uint8
+	fig  figure // for kindFigure
+	id   int32  // id of key in the batch dictionary (for mention tests); -1 when none
+	// object marks a preposition that introduces what a notice is about.
+	object bool
+}
+
+// objectPrepositions introduce the goods of a notice.
+var objectPrepositions = map[string]bool{"on": true, "of": true, "for": true, "into": true, "against": true}
+
+// figure is a number as written: its value (scaled by "bn", "million" and
+// the like), its unit ("%" or "") and the half-unit of its last digit, so
+// that "85bn" and "85.1 billion" agree and 7.1032 and 7.0988 do not.
+type figure struct {
+	value, tolerance float64
+	unit             string
+}
+
+// agrees reports whether two figures can be the same quantity as rounded
+// by two writers.
+func (f figure) agrees(g figure) bool {
+	return f.unit == g.unit && math.Abs(f.value-g.value) <= max(f.tolerance, g.tolerance)+1e-9*math.Abs(f.value)
+}
+
+// scaleWords multiply the figure before them.
+var scaleWords = map[string]float64{
+	"thousand": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9,
+	"trillion": 1e12, "tn": 1e12, "k": 1e3,
+}
+
+// parseFigure reads a number token ("32%", "7.1032", "1.2bn", "140000")
+// and the scale or unit word after it, if any.
+func parseFigure(word, next string) (figure, bool) {
+	end := 0
+	for end < len(word) && (word[end] >= '0' && word[end] <= '9' || word[end] == '.') {
+		end++
+	}
+	if end == 0 {
+		return figure{}, false
+	}
+	num := strings.TrimRight(word[:end], ".")
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return figure{}, false
+	}
+	decimals := 0
+	if i := strings.IndexByte(num, '.'); i >= 0 {
+		decimals = len(num) - i - 1
+	}
+	f := figure{value: v, tolerance: 0.5 * math.Pow10(-decimals)}
+	suffix := word[end:]
+	switch {
+	case suffix == "%" || next == "percent" || next == "pc":
+		f.unit = "%"
+	case scaleWords[suffix] > 0:
+		f.value, f.tolerance = f.value*scaleWords[suffix], f.tolerance*scaleWords[suffix]
+	case suffix == "" && scaleWords[next] > 0 && len(next) > 1:
+		f.value, f.tolerance = f.value*scaleWords[next], f.tolerance*scaleWords[next]
+	}
+	return f, true
+}
+
+// productWords are goods that trade notices are about. A product is a fact
+// of a title the way a country or a rate is: "duty on steel" and "duty on
+// rice" are two notices.
+var productWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(`
+		steel aluminium aluminum copper nickel zinc tin tinplate iron ore coal coke lithium cobalt graphite
+		gallium germanium bauxite alumina manganese silicon polysilicon titanium tungsten magnesium uranium
+		gold silver platinum palladium oil crude gas lng lpg diesel gasoline petrol fuel kerosene fertiliser
+		fertilizer urea potash phosphate ammonia ethanol biodiesel rice wheat maize corn soybean soy soymeal
+		barley sorghum oats flour sugar coffee cocoa tea palm rapeseed canola sunflower cotton wool silk
+		rubber timber lumber wood plywood pulp paper cardboard beef pork poultry chicken turkey lamb mutton
+		meat dairy milk cheese butter honey egg fish shrimp prawn salmon tuna seafood fruit banana apple
+		grape citrus orange avocado tomato potato onion garlic nut almond cashew wine spirit whisky whiskey
+		beer tobacco cigarette car vehicle ev evs truck tyre tire motorcycle bicycle bike battery cell
+		chip semiconductor wafer solar panel module glass cement tile ceramic textile garment apparel clothing
+		footwear shoe furniture mattress toy pharmaceutical drug vaccine medicine machinery turbine aircraft
+		pipe tube wire rod rebar coil sheet plate foil fastener nail screw bolt chemical plastic pvc
+		polyethylene polypropylene resin fibre fiber yarn fabric laptop smartphone phone appliance
+		refrigerator washer transformer crane drone`) {
+		m[terms.Stem(w)] = true
+	}
+	return m
+}()
+
+// monthWords are capitalised but name no entity.
+var monthWords = map[string]bool{
+	"jan": true, "feb": true, "mar": true, "apr": true, "jun": true, "jul": true, "aug": true,
+	"sep": true, "sept": true, "oct": true, "nov": true, "dec": true,
+}
+
+// titleWords classifies the words of a title (places already made
+// canonical). A capitalised word is a name unless it opens the title or
+// the title capitalises nearly every word ("Menendez Trial Enters Second
+// Day"); then it is a name only when the article's own text writes it with
+// a capital mid-sentence (capText). Places are always names. id gives each
+// key's id in the batch dictionary.
+func titleWords(toks []terms.Token, capText map[string]bool, id func(string) int32) []titleWord {
+	upper, words := 0, 0
+	for _, t := range toks {
+		if t.Word != "" && !isDigit(t.Word[0]) && !terms.IsStopword(t.Word) {
+			words++
+			if startsUpper(t) {
+				upper++
+			}
+		}
+	}
+	titleCase := words >= 3 && 5*upper >= 4*words
+	out := make([]titleWord, 0, len(toks))
+	for k, t := range toks {
+		w := titleWord{key: t.Stem, id: -1}
+		switch {
+		case strings.HasPrefix(t.Word, "@"):
+			w.kind = kindName
+		case t.Word != "" && isDigit(t.Word[0]):
+			next := ""
+			if k+1 < len(toks) {
+				next = toks[k+1].Word
+			}
+			if f, ok := parseFigure(t.Word, next); ok {
+				w.kind, w.fig, w.key = kindFigure, f, strings.TrimRight(t.Word, ".")
+			}
+		case terms.IsStopword(t.Word):
+			w.object = objectPrepositions[t.Word]
+		case calendarWords[t.Word] || monthWords[t.Word]:
+		case productWords[t.Stem]:
+			w.kind = kindProduct
+		case startsUpper(t) && ((!titleCase && k > 0) || capText[t.Word]):
+			w.kind = kindName
+		}
+		if w.kind == kindName || w.kind == kindProduct || (w.kind == kindWord && !terms.IsStopword(t.Word)) {
+			w.id = id(w.key)
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// maxTitleWords bounds the alignment; longer titles are cut (a headline
+// has about ten words).
+const maxTitleWords = 32
+
+// conflict reports whether two articles' titles are the same template
+// with different facts in one slot: the titles align word for word (at
+// least three words and half of the longer title) and, between two
+// aligned words, one title has a figure that no figure of the other
+// agrees with, or a name or product the other article never mentions
+// while the other has one this article never mentions.
+func conflict(a, b *doc) bool {
+	ta, tb := a.title, b.title
+	if len(ta) > maxTitleWords {
+		ta = ta[:maxTitleWords]
+	}
+	if len(tb) > maxTitleWords {
+		tb = tb[:maxTitleWords]
+	}
+	n, m := len(ta), len(tb)
+	if n < 3 || m < 3 {
+		return false
+	}
+	// Longest common subsequence of the keys, suffix table.
+	var buf [(maxTitleWords + 1) * (maxTitleWords + 1)]uint8
+	w := m + 1
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			switch {
+			case ta[i].key == tb[j].key:
+				buf[i*w+j] = buf[(i+1)*w+j+1] + 1
+			case buf[(i+1)*w+j] >= buf[i*w+j+1]:
+				buf[i*w+j] = buf[(i+1)*w+j]
+			default:
+				buf[i*w+j] = buf[i*w+j+1]
+			}
+		}
+	}
+	aligned := int(buf[0])
+	if aligned < 3 || 2*aligned < max(n, m) {
+		return false
+	}
+	// Walk the alignment; each stretch between aligned words where both
+	// titles have words is a slot.
+	i, j, si, sj := 0, 0, 0, 0
+	for i < n && j < m {
+		switch {
+		case ta[i].key == tb[j].key:
+			if slotConflict(ta[si:i], tb[sj:j], si > 0 && ta[si-1].object, a, b) {
+				return true
+			}
+			i, j = i+1, j+1
+			si, sj = i, j
+		case buf[(i+1)*w+j] >= buf[i*w+j+1]:
+			i++
+		default:
+			j++
+		}
+	}
+	return slotConflict(ta[si:], tb[sj:], si > 0 && ta[si-1].object, a, b)
+}
+
+// slotConflict reports whether two stretches of words in the same place of
+// two titles state different facts.
+// goods is set when the slot follows an aligned preposition of object
+// (on, of, for, into, against).
+func slotConflict(sa, sb []titleWord, goods bool, a, b *doc) bool {
+	if len(sa) == 0 || len(sb) == 0 {
+		return false
+	}
+	// Figures: some figure on each side, and none that agree.
+	var fa, fb []figure
+	for _, x := range sa {
+		if x.kind == kindFigure {
+			fa = append(fa, x.fig)
+		}
+	}
+	for _, x := range sb {
+		if x.kind == kindFigure {
+			fb = append(fb, x.fig)
+		}
+	}
+	if len(fa) > 0 && len(fb) > 0 && !anyAgree(fa, fb) {
+		return true
+	}
+	// Goods the lexicon does not know: lower-case words right after an
+	// aligned preposition ("duty on [citric acid] from") are the object of
+	// the notice, as a product is.
+	if goods && unmentioned(sa, kindWord, b) && unmentioned(sb, kindWord, a) {
+		return true
+	}
+	// Places: some on each side, none in common. A place the other
+	// article mentions elsewhere does not help: a country that imposes a
+	// duty in one notice is the origin of the goods in another.
+	pa, pb := placeCodes(sa), placeCodes(sb)
+	if len(pa) > 0 && len(pb) > 0 && !slices.ContainsFunc(pa, func(p string) bool { return slices.Contains(pb, p) }) {
+		return true
+	}
+	// Other names and products: each side has one the other article
+	// never mentions, anywhere (a tinplate story that says "steel
+	// packaging" mentions neither conflict).
+	for _, kind := range []uint8{kindName, kindProduct} {
+		if unmentioned(sa, kind, b) && unmentioned(sb, kind, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// placeCodes returns the place codes among words.
+func placeCodes(words []titleWord) []string {
+	var out []string
+	for _, x := range words {
+		if x.kind == kindName && strings.HasPrefix(x.key, "@") {
+			out = append(out, x.key)
+		}
+	}
+	return out
+}
+
+func anyAgree(fa, fb []figure) bool {
+	for _, f := range fa {
+		for _, g := range fb {
+			if f.agrees(g) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// unmentioned reports whether the words have one of kind that the other
+// article's text does not contain.
+func unmentioned(words []titleWord, kind uint8, other *doc) bool {
+	for _, x := range words {
+		if x.kind == kind && x.id >= 0 && !strings.HasPrefix(x.key, "@") && !other.mentions(x.id) {
+			return true
+		}
+	}
+	return false
+}

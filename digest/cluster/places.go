@@ -1,0 +1,156 @@
+package cluster
+
+import (
+	"strings"
+
+	"github.com/tradedigest/tradedigest/digest/rank/terms"
+)
+
+// placeTable lists the places trade news names, one per line: a canonical
+// code, then the names, demonyms and seats of government that stand for
+// it ("Beijing vows response" is China speaking). Names are matched
+// case-insensitively but only when written with a capital, so "turkey",
+// "china" and "chile" in lower case stay words.
+const placeTable = `
+eu: European Union, EU, E.U., Brussels, European Commission, European
+us: United States, United States of America, US, U.S., USA, America, American, Americans, Washington
+gb: United Kingdom, UK, U.K., Britain, Great Britain, British, London, GB
+cn: China, Chinese, Beijing, PRC, People's Republic of China
+jp: Japan, Japanese, Tokyo
+kr: South Korea, Korea, Korean, Seoul
+kp: North Korea, North Korean, Pyongyang
+in: India, Indian, New Delhi, Delhi
+au: Australia, Australian, Australians, Canberra
+nz: New Zealand, New Zealander, Wellington
+ca: Canada, Canadian, Canadians, Ottawa
+mx: Mexico, Mexican, Mexico City
+br: Brazil, Brazilian, Brasilia
+ar: Argentina, Argentine, Argentinian, Buenos Aires
+cl: Chile, Chilean
+pe: Peru, Peruvian, Lima
+co: Colombia, Colombian, Bogota
+uy: Uruguay, Uruguayan, Montevideo
+py: Paraguay, Paraguayan, Asuncion
+ec: Ecuador, Ecuadorian, Quito
+ve: Venezuela, Venezuelan, Caracas
+bo: Bolivia, Bolivian
+cu: Cuba, Cuban, Havana
+id: Indonesia, Indonesian, Jakarta
+my: Malaysia, Malaysian, Kuala Lumpur
+th: Thailand, Thai, Bangkok
+vn: Vietnam, Viet Nam, Vietnamese, Hanoi
+ph: Philippines, Philippine, Filipino, Manila
+sg: Singapore, Singaporean
+tw: Taiwan, Taiwanese, Taipei
+hk: Hong Kong
+bd: Bangladesh, Bangladeshi, Dhaka
+pk: Pakistan, Pakistani, Islamabad
+lk: Sri Lanka, Sri Lankan, Colombo
+kh: Cambodia, Cambodian, Phnom Penh
+mm: Myanmar, Burmese
+ru: Russia, Russian, Moscow, Kremlin
+ua: Ukraine, Ukrainian, Kyiv, Kiev
+by: Belarus, Belarusian, Minsk
+md: Moldova, Moldovan, Chisinau
+kz: Kazakhstan, Kazakh, Astana
+tr: Turkey, Turkiye, Turkish, Ankara
+de: Germany, German, Berlin
+fr: France, French, Paris
+it: Italy, Italian, Rome
+es: Spain, Spanish, Madrid
+pt: Portugal, Portuguese, Lisbon
+nl: Netherlands, Dutch, The Hague, Holland
+be: Belgium, Belgian
+pl: Poland, Polish, Warsaw
+ie: Ireland, Irish, Dublin
+at: Austria, Austrian, Vienna
+ch: Switzerland, Swiss, Bern
+se: Sweden, Swedish, Stockholm
+no: Norway, Norwegian, Oslo
+dk: Denmark, Danish, Copenhagen
+fi: Finland, Finnish, Helsinki
+gr: Greece, Greek, Athens
+hu: Hungary, Hungarian, Budapest
+cz: Czech Republic, Czechia, Czech, Prague
+ro: Romania, Romanian, Bucharest
+il: Israel, Israeli, Jerusalem
+ir: Iran, Iranian, Tehran
+iq: Iraq, Iraqi, Baghdad
+sa: Saudi Arabia, Saudi, Riyadh
+ae: United Arab Emirates, UAE, Emirati, Abu Dhabi
+qa: Qatar, Qatari, Doha
+eg: Egypt, Egyptian, Cairo
+ma: Morocco, Moroccan, Rabat
+za: South Africa, South African, Pretoria
+ng: Nigeria, Nigerian, Abuja
+ke: Kenya, Kenyan, Nairobi
+et: Ethiopia, Ethiopian, Addis Ababa
+gh: Ghana, Ghanaian, Accra
+ci: Ivory Coast, Cote d'Ivoire, Ivorian
+gn: Guinea, Guinean, Conakry
+`
+
+// placeTrie maps lower-case word sequences (up to four words) to place
+// codes.
+type placeTrie map[string]string
+
+var places = func() placeTrie {
+	t := placeTrie{}
+	for _, line := range strings.Split(placeTable, "\n") {
+		code, names, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		for _, n := range strings.Split(names, ",") {
+			var words []string
+			for _, tok := range terms.Tokens(n) {
+				words = append(words, tok.Word)
+			}
+			if len(words) > 0 {
+				t[strings.Join(words, " ")] = "@" + strings.TrimSpace(code)
+			}
+		}
+	}
+	return t
+}()
+
+// maxPlaceWords is the longest place name in words.
+const maxPlaceWords = 5
+
+// canonicalPlaces returns toks with every capitalised place name replaced
+// by one token whose Word and Stem are the place's code ("@cn") and which
+// counts as a name. Other tokens are kept as they are.
+func canonicalPlaces(toks []terms.Token) []terms.Token {
+	out := toks[:0:0]
+	for i := 0; i < len(toks); {
+		n, code := matchPlace(toks[i:])
+		if n == 0 {
+			out = append(out, toks[i])
+			i++
+			continue
+		}
+		out = append(out, terms.Token{Word: code, Stem: code, Surface: toks[i].Surface, Cap: true, SentenceStart: toks[i].SentenceStart})
+		i += n
+	}
+	return out
+}
+
+// matchPlace returns how many tokens at the start of toks name a place,
+// longest first, and its code; 0 when none does.
+func matchPlace(toks []terms.Token) (int, string) {
+	if len(toks) == 0 || !startsUpper(toks[0]) {
+		return 0, ""
+	}
+	var b strings.Builder
+	best, code := 0, ""
+	for k := 0; k < min(maxPlaceWords, len(toks)); k++ {
+		if k > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(toks[k].Word)
+		if c, ok := places[b.String()]; ok {
+			best, code = k+1, c
+		}
+	}
+	return best, code
+}

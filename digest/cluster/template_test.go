@@ -1,0 +1,203 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// notice is one trade-remedy notice: who imposes what rate on which goods
+// from where.
+type notice struct {
+	country, product, origin string
+	rate                     int
+}
+
+// noticeStyles are three outlets' ways of writing a notice; the texts are
+// alike in every word but the slots.
+var noticeStyles = []struct{ title, body string }{
+	{"%[1]s sets %[4]d%% anti-dumping duty on %[2]s from %[3]s",
+		"%[1]s set a definitive anti-dumping duty of %[4]d%% on imports of %[2]s from %[3]s for five years, according to a notice published on Wednesday. The investigating authority found that exporters in %[3]s sold %[2]s below normal value and that the imports caused material injury to producers in %[1]s. The duty applies from the day after publication."},
+	{"%[1]s imposes %[4]d%% anti-dumping duties on %[2]s from %[3]s",
+		"Importers in %[1]s will pay an anti-dumping duty of %[4]d%% on %[2]s shipped from %[3]s, the trade ministry said. The ministry concluded that %[2]s from %[3]s had been dumped and had hurt domestic producers. The measure lasts five years and takes effect on publication in the official gazette."},
+	{"%[1]s: %[4]d%% anti-dumping duty on %[2]s from %[3]s",
+		"The government of %[1]s has imposed a %[4]d%% anti-dumping duty on %[2]s originating in %[3]s. The decision follows a complaint by local manufacturers, who said imports of %[2]s from %[3]s had doubled in two years. The duty will be collected for five years from publication."},
+}
+
+func noticeArticle(n notice, style int, outlet string, at time.Time) digest.Article {
+	s := noticeStyles[style%len(noticeStyles)]
+	title := fmt.Sprintf(s.title, n.country, n.product, n.origin, n.rate)
+	text := fmt.Sprintf(s.body, n.country, n.product, n.origin, n.rate)
+	url := fmt.Sprintf("https://%s.example/%s", strings.ReplaceAll(strings.ToLower(outlet), " ", "-"), digest.ContentHash(title)[:12])
+	return digest.Article{URL: url, SourceID: url, SourceName: outlet, Title: title, Text: text, Published: at, ContentHash: digest.ContentHash(text)}
+}
+
+// TestClusterer_TemplateChain is the chain of six notices in which each
+// differs from the next in one slot, and the first and last share no
+// country, product or rate. Single-link clustering made them one story
+// "also reported by" five outlets; they are six events. A second outlet's
+// copy of the first notice joins it.
+func TestClusterer_TemplateChain(t *testing.T) {
+	chain := []notice{
+		{"Brazil", "steel", "India", 32}, {"Brazil", "steel", "Chile", 19}, {"Peru", "steel", "Chile", 12},
+		{"Peru", "rice", "Chile", 12}, {"Peru", "rice", "Japan", 12}, {"Kenya", "rice", "Japan", 12},
+	}
+	var arts []digest.Article
+	for i, n := range chain {
+		arts = append(arts, noticeArticle(n, 0, fmt.Sprintf("Outlet %d", i), t0.Add(time.Duration(i)*10*time.Minute)))
+	}
+	arts = append(arts, noticeArticle(chain[0], 1, "Another Outlet", t0.Add(3*time.Hour)))
+	stories, err := New(Config{}).Cluster(context.Background(), arts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPartition(t, arts, stories)
+	if len(stories) != 6 {
+		for _, st := range stories {
+			t.Logf("story: %s", titles(st))
+		}
+		t.Fatalf("%d stories, want 6", len(stories))
+	}
+	for _, st := range stories {
+		if len(st.Articles) == 2 && (st.Articles[0].Title == arts[0].Title || st.Articles[1].Title == arts[0].Title) {
+			return
+		}
+	}
+	t.Errorf("the second outlet's copy of %q did not join it", arts[0].Title)
+}
+
+func titles(st digest.Story) string {
+	var ts []string
+	for _, a := range st.Articles {
+		ts = append(ts, a.Title)
+	}
+	return strings.Join(ts, " | ")
+}
+
+// TestClusterer_FiftyFeedsOfNotices is a run over 50 feeds that each
+// carry three notices from one template, drawn from 40 distinct notices
+// (so most notices come from several outlets, in three writing styles):
+// every story must be one notice, and the copies of a notice must find
+// each other. Two products are outside the product lexicon.
+func TestClusterer_FiftyFeedsOfNotices(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	countries := []string{"Vietnam", "Thailand", "Indonesia", "Turkey", "Egypt", "South Africa", "Argentina", "Colombia", "Canada", "Malaysia"}
+	products := []string{"ceramic tiles", "plywood", "polyethylene", "fasteners", "citric acid", "hardwood flooring", "glass fibre", "tyres"}
+	seen := map[notice]bool{}
+	var distinct []notice
+	for len(distinct) < 40 {
+		n := notice{countries[rng.IntN(len(countries))], products[rng.IntN(len(products))], countries[rng.IntN(len(countries))], 5 + rng.IntN(40)}
+		if n.origin == n.country || seen[n] {
+			continue
+		}
+		seen[n] = true
+		distinct = append(distinct, n)
+	}
+	var arts []digest.Article
+	var gold []string
+	for f := range 50 {
+		for k := range 3 {
+			n := distinct[rng.IntN(len(distinct))]
+			arts = append(arts, noticeArticle(n, f, fmt.Sprintf("Feed %02d", f), t0.Add(time.Duration(f*3+k)*7*time.Minute)))
+			gold = append(gold, fmt.Sprint(n))
+		}
+	}
+	stories, err := New(Config{}).Cluster(context.Background(), arts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPartition(t, arts, stories)
+	s := comparePairs(predictedLabels(t, arts, stories), gold)
+	distinctIn := map[string]bool{}
+	for _, g := range gold {
+		distinctIn[g] = true
+	}
+	t.Logf("150 notices (%d distinct) → %d stories; pairwise precision %.3f recall %.3f (fp %d, fn %d)",
+		len(distinctIn), len(stories), s.precision(), s.recall(), s.fp, s.fn)
+	if s.fp > 0 {
+		for _, st := range stories {
+			if g := storyGold(st, arts, gold); len(g) > 1 {
+				t.Errorf("one story holds %d notices: %s", len(g), titles(st))
+			}
+		}
+	}
+	if s.recall() < 0.9 {
+		t.Errorf("copies of a notice not found: recall %.3f, want ≥ 0.9", s.recall())
+	}
+}
+
+// storyGold returns the distinct gold labels of a story's articles.
+func storyGold(st digest.Story, arts []digest.Article, gold []string) map[string]bool {
+	byURL := map[string]string{}
+	for i, a := range arts {
+		byURL[a.URL] = gold[i]
+	}
+	out := map[string]bool{}
+	for _, a := range st.Articles {
+		out[byURL[a.URL]] = true
+	}
+	return out
+}
+
+// TestClusterer_SameOutletNeedsMore: a pair scoring between Threshold and
+// SameOutletThreshold is one story when two outlets report it and two
+// stories when one outlet published both: an outlet rarely reports one
+// event twice.
+func TestClusterer_SameOutletNeedsMore(t *testing.T) {
+	a := art("a", "EU to lift steel safeguard tariff to 40%", steelA, t0)
+	b := art("b", "Brussels raises duty on out-of-quota steel", steelB, t0.Add(time.Hour))
+	docs := analyse([]digest.Article{a, b}, 2)
+	c := New(Config{})
+	_, ent := entityOverlap(docs[0].entities, docs[1].entities)
+	score := c.score(&docs[0], &docs[1], ent)
+	cfg := Config{Threshold: score - 0.05, LinkThreshold: score - 0.05, SameOutletThreshold: score + 0.05}
+	a.SourceName, b.SourceName = "Harbour Ledger", "Meridian Trade"
+	if st, _ := New(cfg).Cluster(context.Background(), []digest.Article{a, b}); len(st) != 1 {
+		t.Errorf("two outlets, score %.3f: %d stories, want 1", score, len(st))
+	}
+	b.SourceName = "HARBOUR LEDGER"
+	st, _ := New(cfg).Cluster(context.Background(), []digest.Article{a, b})
+	if len(st) != 2 {
+		t.Errorf("one outlet, score %.3f: %d stories, want 2", score, len(st))
+	}
+	cfg.SameOutletThreshold = score - 0.01
+	if st, _ := New(cfg).Cluster(context.Background(), []digest.Article{a, b}); len(st) != 1 {
+		t.Errorf("one outlet above its bar, score %.3f: %d stories, want 1", score, len(st))
+	}
+}
+
+// TestClusterer_Joins checks the evidence each story gives for its
+// articles.
+func TestClusterer_Joins(t *testing.T) {
+	arts := []digest.Article{
+		art("a", "EU to lift steel safeguard tariff to 40%", steelA, t0),
+		art("b", "Brussels raises duty on out-of-quota steel", steelB, t0.Add(time.Hour)),
+		art("c", "EU to lift steel safeguard tariff to 40%", steelA, t0.Add(2*time.Hour)),
+	}
+	stories, err := New(Config{}).Cluster(context.Background(), arts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stories) != 1 || len(stories[0].Joins) != 3 {
+		t.Fatalf("stories %v", stories)
+	}
+	st := stories[0]
+	if st.Joins[0].Via != digest.JoinLead {
+		t.Errorf("lead joined by %q", st.Joins[0].Via)
+	}
+	for k, j := range st.Joins[1:] {
+		a := st.Articles[k+1]
+		want := digest.JoinSameEvent
+		if a.URL == "c" || (a.URL == "a" && st.Lead().URL == "c") {
+			want = digest.JoinIdentical
+		}
+		if j.Via != want || j.With == k+1 || j.With < 0 || j.With >= 3 || j.Detail == "" {
+			t.Errorf("article %s joined %+v, want via %s", a.URL, j, want)
+		}
+	}
+}
