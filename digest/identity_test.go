@@ -56,3 +56,32 @@ func TestIdentityKey(t *testing.T) {
 		t.Errorf("an empty article has identity key %q", k)
 	}
 }
+
+// TestContentHash_Normalisation pins the normalisation that content hashes
+// (and so cached summaries) depend on, ASCII fast path and Unicode alike.
+func TestContentHash_Normalisation(t *testing.T) {
+	for _, tt := range []struct{ a, b string }{
+		{"Tariffs RISE, on steel!", "tariffs rise on steel"},
+		{"  ÇELİK — 25%\n\nArtık", "çelik 25 artık"},
+		{"Straße über-Zoll", "straße über zoll"},
+		{"東京で関税", "東京で関税"},
+	} {
+		if digest.ContentHash(tt.a) != digest.ContentHash(tt.b) {
+			t.Errorf("ContentHash(%q) != ContentHash(%q)", tt.a, tt.b)
+		}
+	}
+	if digest.ContentHash("steel tariffs") == digest.ContentHash("steeltariffs") {
+		t.Error("word boundaries are lost")
+	}
+	// Known values (computed before the ASCII fast path): a change here
+	// would re-summarise every cached story.
+	for in, want := range map[string]string{
+		"Tariffs rise.":                    "d1d511c904ab45762d5ad2e44df7d43bd7c62e21a70bc0b586851774dceb6b3e",
+		"  Çelik  TARİFESİ — 25%\n\nArtık": "7dc2e658a2d8e05c8768c6fd6caa3ab03c610df3f0ee0a6a4004d5f850e5c21c",
+		"東京で関税":                            "a66ee15f760b6574805e36a909829b3f7f1e16f6bab79d792020ce18285c00c4",
+	} {
+		if got := digest.ContentHash(in); got != want {
+			t.Errorf("ContentHash(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

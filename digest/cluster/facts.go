@@ -32,6 +32,8 @@ type titleWord struct {
 	id   int32  // id of key in the batch dictionary (for mention tests); -1 when none
 	// object marks a preposition that introduces what a notice is about.
 	object bool
+	// content marks a word that is not a stop word.
+	content bool
 }
 
 // objectPrepositions introduce the goods of a notice.
@@ -124,9 +126,9 @@ var monthWords = map[string]bool{
 // canonical). A capitalised word is a name unless it opens the title or
 // the title capitalises nearly every word ("Menendez Trial Enters Second
 // Day"); then it is a name only when the article's own text writes it with
-// a capital mid-sentence (capText). Places are always names. id gives each
-// key's id in the batch dictionary.
-func titleWords(toks []terms.Token, capText map[string]bool, id func(string) int32) []titleWord {
+// a capital mid-sentence (capText). Places are always names. The ids are
+// set by analyse once the batch's terms are numbered.
+func titleWords(toks []terms.Token, capText map[string]bool) []titleWord {
 	upper, words := 0, 0
 	for _, t := range toks {
 		if t.Word != "" && !isDigit(t.Word[0]) && !terms.IsStopword(t.Word) {
@@ -159,9 +161,7 @@ func titleWords(toks []terms.Token, capText map[string]bool, id func(string) int
 		case startsUpper(t) && ((!titleCase && k > 0) || capText[t.Word]):
 			w.kind = kindName
 		}
-		if w.kind == kindName || w.kind == kindProduct || (w.kind == kindWord && !terms.IsStopword(t.Word)) {
-			w.id = id(w.key)
-		}
+		w.content = !terms.IsStopword(t.Word)
 		out = append(out, w)
 	}
 	return out

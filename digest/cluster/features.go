@@ -1,12 +1,17 @@
 package cluster
 
 import (
+	"cmp"
 	"math"
 	"math/bits"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/rank/terms"
@@ -123,93 +128,190 @@ func entityOverlap(a, b []entry) (int, float64) {
 // frequencies come from the batch itself (plus pseudoDocs), so words every
 // article uses ("trade", "said") weigh little.
 func analyse(articles []digest.Article, leadSentences int) []doc {
+	// Reading the texts is independent per article and is most of the
+	// work: it runs on every core. Numbering the terms, which makes the
+	// vectors comparable, runs after it in input order, so the result does
+	// not depend on the scheduling.
+	parsed := make([]parsedText, len(articles))
+	workers := min(runtime.GOMAXPROCS(0), 8, (len(articles)+63)/64)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(workers, 1) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(articles) {
+					return
+				}
+				parsed[i] = parse(articles[i], leadSentences)
+			}
+		})
+	}
+	wg.Wait()
+
 	dict := map[string]int32{}
+	var df []int32 // by id: how many articles use the term or entity
 	id := func(s string) int32 {
 		if v, ok := dict[s]; ok {
 			return v
 		}
 		v := int32(len(dict))
 		dict[s] = v
+		df = append(df, 0)
 		return v
 	}
-	type counts map[int32]float64
-	leadTF := make([]counts, len(articles))
-	bodyTF := make([]counts, len(articles))
-	ents := make([]map[int32]bool, len(articles)) // id → head
 	docs := make([]doc, len(articles))
-	df := map[int32]int{}
-	for i, a := range articles {
-		text := a.Text
-		sents := terms.Sentences(text)
-		title := a.Title
-		if strings.TrimSpace(title) == "" && len(sents) > 0 {
-			title = sents[0]
+	var scratch []int32 // term ids of one text, reused
+	for i := range parsed {
+		p, d := &parsed[i], &docs[i]
+		*d = p.doc
+		scratch = scratch[:0]
+		for _, s := range p.lead {
+			scratch = append(scratch, id(s))
 		}
-		lead := title
-		for k := 0; k < min(leadSentences, len(sents)); k++ {
-			lead += "\n" + sents[k]
-		}
-		d := &docs[i]
-		d.url, d.when, d.leadText = a.URL, a.Published, lead
-		d.outlet = strings.ToLower(strings.TrimSpace(a.SourceName))
-		if d.outlet == "" {
-			d.outlet = a.SourceID
-		}
-		// Places are made canonical ("Beijing", "Chinese" → China) for
-		// every signal but the near-duplicate fingerprint, which is about
-		// the words as written.
-		rawText := terms.Tokens(text)
-		titleToks, textToks := canonicalPlaces(terms.Tokens(title)), canonicalPlaces(rawText)
-		leadTF[i] = counts{}
-		for _, t := range canonicalPlaces(terms.Tokens(lead)) {
-			if !terms.IsStopword(t.Word) {
-				leadTF[i][id(t.Stem)]++
-			}
-		}
+		d.lead = countTerms(scratch)
 		// The title counts twice in the body vector: it names the event.
-		bodyTF[i] = counts{}
-		for _, t := range titleToks {
-			if !terms.IsStopword(t.Word) {
-				bodyTF[i][id(t.Stem)] += 2
+		scratch = scratch[:0]
+		for _, s := range p.title {
+			k := id(s)
+			scratch = append(scratch, k, k)
+		}
+		for _, s := range p.text {
+			scratch = append(scratch, id(s))
+		}
+		d.body = countTerms(scratch)
+		for k := range d.title {
+			if w := &d.title[k]; w.kind == kindName || w.kind == kindProduct || (w.kind == kindWord && w.content) {
+				w.id = id(w.key)
 			}
 		}
-		capText := map[string]bool{}
-		for _, t := range textToks {
-			if !terms.IsStopword(t.Word) {
-				bodyTF[i][id(t.Stem)]++
-			}
-			if t.Cap {
-				capText[t.Word] = true
-			}
+		d.entities = make([]entry, 0, len(p.entities))
+		for _, e := range p.entities {
+			d.entities = append(d.entities, entry{id: id("\x00" + e.key), head: e.head})
 		}
-		d.title = titleWords(titleToks, capText, id)
-		ents[i] = map[int32]bool{}
-		for _, e := range entities(titleToks, textToks) {
-			k := id("\x00" + e.key)
-			ents[i][k] = ents[i][k] || e.head
-		}
+		slices.SortFunc(d.entities, func(a, b entry) int { return cmp.Compare(a.id, b.id) })
 		// Every lead term is also a body term, so the body's terms give
 		// each word's document frequency once.
-		for k := range bodyTF[i] {
-			df[k]++
+		for _, e := range d.body {
+			df[e.id]++
 		}
-		for k := range ents[i] {
-			df[k]++
+		for _, e := range d.entities {
+			df[e.id]++
 		}
-		d.simhash, d.shingles = simhash(rawText)
-		d.identity = identity(a)
+		*p = parsedText{} // let the stems go
 	}
 	n := float64(len(articles))
 	idf := func(k int32) float64 { return math.Log(1 + (n+pseudoDocs)/float64(df[k])) }
 	for i := range docs {
-		docs[i].lead = tfidf(leadTF[i], idf)
-		docs[i].body = tfidf(bodyTF[i], idf)
-		for k, head := range ents[i] {
-			docs[i].entities = append(docs[i].entities, entry{k, idf(k), head})
+		tfidf(docs[i].lead, idf)
+		tfidf(docs[i].body, idf)
+		for k := range docs[i].entities {
+			docs[i].entities[k].w = idf(docs[i].entities[k].id)
 		}
-		slices.SortFunc(docs[i].entities, func(a, b entry) int { return int(a.id - b.id) })
 	}
 	return docs
+}
+
+// parsedText is what one article's text gives before its terms are
+// numbered: the stems of its lead, title and text (stop words removed),
+// its names and figures, and the fields of doc that need no numbering.
+type parsedText struct {
+	doc
+	lead, title, text []string
+	entities          []entity
+}
+
+// parse reads one article (see analyse).
+func parse(a digest.Article, leadSentences int) parsedText {
+	var p parsedText
+	text := a.Text
+	sents := firstSentences(text, leadSentences+1)
+	title := a.Title
+	if strings.TrimSpace(title) == "" && len(sents) > 0 {
+		title = sents[0]
+	}
+	lead := title
+	for k := 0; k < min(leadSentences, len(sents)); k++ {
+		lead += "\n" + sents[k]
+	}
+	d := &p.doc
+	d.url, d.when, d.leadText = a.URL, a.Published, lead
+	d.outlet = strings.ToLower(strings.TrimSpace(a.SourceName))
+	if d.outlet == "" {
+		d.outlet = a.SourceID
+	}
+	// Places are made canonical ("Beijing", "Chinese" → China) for every
+	// signal but the near-duplicate fingerprint, which is about the words
+	// as written.
+	rawText := terms.Tokens(text)
+	titleToks, textToks := canonicalPlaces(terms.Tokens(title)), canonicalPlaces(rawText)
+	p.lead = contentStems(canonicalPlaces(terms.Tokens(lead)))
+	p.title = contentStems(titleToks)
+	p.text = contentStems(textToks)
+	d.title = titleWords(titleToks, capitalisedIn(titleToks, textToks))
+	p.entities = entities(titleToks, textToks)
+	d.simhash, d.shingles = simhash(rawText)
+	d.identity = identity(a)
+	return p
+}
+
+// contentStems returns the stems of the words that are not stop words.
+func contentStems(toks []terms.Token) []string {
+	out := make([]string, 0, len(toks))
+	for _, t := range toks {
+		if !terms.IsStopword(t.Word) {
+			out = append(out, t.Stem)
+		}
+	}
+	return out
+}
+
+// firstSentences returns the first n sentences of text as terms.Sentences
+// splits them, without splitting the rest.
+func firstSentences(text string, n int) []string {
+	var out []string
+	for len(out) < n && text != "" {
+		para, rest, _ := strings.Cut(text, "\n\n")
+		out = append(out, terms.Sentences(para)...)
+		text = rest
+	}
+	return out[:min(n, len(out))]
+}
+
+// capitalisedIn returns the words of the title that the text writes with a
+// capital inside a sentence (names, as opposed to a headline's capitals).
+func capitalisedIn(title, text []terms.Token) map[string]bool {
+	var want []string
+	for _, t := range title {
+		if startsUpper(t) {
+			want = append(want, t.Word)
+		}
+	}
+	out := map[string]bool{}
+	if len(want) == 0 {
+		return out
+	}
+	for _, t := range text {
+		if t.Cap && slices.Contains(want, t.Word) {
+			out[t.Word] = true
+		}
+	}
+	return out
+}
+
+// countTerms returns the distinct ids of a text with their counts (in w),
+// sorted by id; ids is reordered.
+func countTerms(ids []int32) vector {
+	slices.Sort(ids)
+	v := make(vector, 0, len(ids)/2+1)
+	for k, x := range ids {
+		if k > 0 && x == ids[k-1] {
+			v[len(v)-1].w++
+			continue
+		}
+		v = append(v, entry{id: x, w: 1})
+	}
+	return v
 }
 
 // identity returns the key under which two articles are the same article:
@@ -217,24 +319,22 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 // digest.IdentityKey).
 func identity(a digest.Article) string { return digest.IdentityKey(a) }
 
-// tfidf builds a unit vector with sublinear term frequency.
-func tfidf(tf map[int32]float64, idf func(int32) float64) vector {
-	v := make(vector, 0, len(tf))
+// tfidf turns term counts into a unit vector with sublinear term
+// frequency, in place.
+func tfidf(v vector, idf func(int32) float64) {
 	var norm float64
-	for k, c := range tf {
-		w := (1 + math.Log(c)) * idf(k)
-		v = append(v, entry{id: k, w: w})
+	for i := range v {
+		w := (1 + math.Log(v[i].w)) * idf(v[i].id)
+		v[i].w = w
 		norm += w * w
 	}
 	if norm == 0 {
-		return nil
+		return
 	}
 	norm = math.Sqrt(norm)
 	for i := range v {
 		v[i].w /= norm
 	}
-	slices.SortFunc(v, func(a, b entry) int { return int(a.id - b.id) })
-	return v
 }
 
 // entity is a name or figure found in a text.
@@ -314,7 +414,10 @@ var calendarWords = map[string]bool{
 
 // startsUpper reports whether the token was written with a capital; the
 // tokenizer only records that for words inside a sentence.
-func startsUpper(t terms.Token) bool { return t.Surface != "" && unicode.IsUpper([]rune(t.Surface)[0]) }
+func startsUpper(t terms.Token) bool {
+	r, _ := utf8.DecodeRuneInString(t.Surface)
+	return unicode.IsUpper(r)
+}
 
 // simhash returns the 64-bit SimHash of the word 3-shingles of toks and the
 // number of shingles.

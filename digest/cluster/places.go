@@ -90,12 +90,15 @@ ci: Ivory Coast, Cote d'Ivoire, Ivorian
 gn: Guinea, Guinean, Conakry
 `
 
-// placeTrie maps lower-case word sequences (up to four words) to place
-// codes.
-type placeTrie map[string]string
+// placeTrie maps lower-case word sequences to place codes; prefixes holds
+// the first words of the names of more than one word.
+type placeTrie struct {
+	names    map[string]string
+	prefixes map[string]bool
+}
 
 var places = func() placeTrie {
-	t := placeTrie{}
+	t := placeTrie{names: map[string]string{}, prefixes: map[string]bool{}}
 	for _, line := range strings.Split(placeTable, "\n") {
 		code, names, ok := strings.Cut(line, ":")
 		if !ok {
@@ -107,7 +110,10 @@ var places = func() placeTrie {
 				words = append(words, tok.Word)
 			}
 			if len(words) > 0 {
-				t[strings.Join(words, " ")] = "@" + strings.TrimSpace(code)
+				t.names[strings.Join(words, " ")] = "@" + strings.TrimSpace(code)
+			}
+			if len(words) > 1 {
+				t.prefixes[words[0]] = true
 			}
 		}
 	}
@@ -121,8 +127,19 @@ const maxPlaceWords = 5
 // by one token whose Word and Stem are the place's code ("@cn") and which
 // counts as a name. Other tokens are kept as they are.
 func canonicalPlaces(toks []terms.Token) []terms.Token {
-	out := toks[:0:0]
-	for i := 0; i < len(toks); {
+	first := -1
+	for i := range toks {
+		if n, _ := matchPlace(toks[i:]); n > 0 {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return toks
+	}
+	out := make([]terms.Token, first, len(toks))
+	copy(out, toks[:first])
+	for i := first; i < len(toks); {
 		n, code := matchPlace(toks[i:])
 		if n == 0 {
 			out = append(out, toks[i])
@@ -141,6 +158,12 @@ func matchPlace(toks []terms.Token) (int, string) {
 	if len(toks) == 0 || !startsUpper(toks[0]) {
 		return 0, ""
 	}
+	if !places.prefixes[toks[0].Word] {
+		if c, ok := places.names[toks[0].Word]; ok {
+			return 1, c
+		}
+		return 0, ""
+	}
 	var b strings.Builder
 	best, code := 0, ""
 	for k := 0; k < min(maxPlaceWords, len(toks)); k++ {
@@ -148,7 +171,7 @@ func matchPlace(toks []terms.Token) (int, string) {
 			b.WriteByte(' ')
 		}
 		b.WriteString(toks[k].Word)
-		if c, ok := places[b.String()]; ok {
+		if c, ok := places.names[b.String()]; ok {
 			best, code = k+1, c
 		}
 	}
