@@ -106,7 +106,7 @@ func BenchmarkCluster(b *testing.B) {
 			ctx := context.Background()
 			var stories int
 			cpu0 := cpuTime()
-	for b.Loop() {
+			for b.Loop() {
 				st, err := c.Cluster(ctx, arts)
 				if err != nil {
 					b.Fatal(err)
