@@ -125,6 +125,11 @@ func TestEngine_Run_LedgerAndCache(t *testing.T) {
 	if rep.Sent != 1 || m.count() != 1 {
 		t.Fatalf("first run sent %d (mailer saw %d), want 1; report %+v", rep.Sent, m.count(), rep)
 	}
+	// Two stored and in stories, the 50-hour-old one left out of the
+	// first gather: every article read has its line.
+	if err := rep.CheckAccount(); err != nil || rep.ArticlesRead != 3 || rep.Fates[digest.FateLead] != 2 || rep.Fates[digest.FateOutsideWindow] != 1 {
+		t.Fatalf("first run account: %v, read %d, fates %v", err, rep.ArticlesRead, rep.Fates)
+	}
 	// The 50-hour-old item is outside the first gather's recency window.
 	if rep.ArticlesNew != 2 || rep.Stories != 2 || rep.SummariesNew != 2 {
 		t.Fatalf("first run: new=%d stories=%d summaries=%d, want 2/2/2", rep.ArticlesNew, rep.Stories, rep.SummariesNew)
@@ -146,6 +151,9 @@ func TestEngine_Run_LedgerAndCache(t *testing.T) {
 	}
 	if rep.Sent != 0 || rep.AlreadySent != 1 || m.count() != 1 {
 		t.Fatalf("second run: sent=%d already=%d mailer=%d, want 0/1/1", rep.Sent, rep.AlreadySent, m.count())
+	}
+	if err := rep.CheckAccount(); err != nil {
+		t.Fatal(err)
 	}
 	if rep.SummariesNew != 0 || rep.SummariesCached != 2 || sum.calls.Load() != 2 {
 		t.Fatalf("second run summaries new=%d cached=%d calls=%d, want 0/2/2", rep.SummariesNew, rep.SummariesCached, sum.calls.Load())

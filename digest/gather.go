@@ -1,6 +1,7 @@
 package digest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -33,9 +34,10 @@ func (e *Engine) gather(ctx context.Context, sources []Source, window time.Durat
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			sr := e.gatherOne(ctx, src, window)
+			sr, lines := e.gatherOne(ctx, src, window)
 			rec.do(func(rep *Report) {
 				rep.Sources = append(rep.Sources, sr)
+				rep.Articles = append(rep.Articles, lines...)
 				rep.ArticlesFetched += sr.Articles
 				rep.ArticlesNew += sr.New
 				if sr.Error != "" {
@@ -47,10 +49,18 @@ func (e *Engine) gather(ctx context.Context, sources []Source, window time.Durat
 	}
 	wg.Wait()
 	sort.Slice(rep.Sources, func(i, j int) bool { return rep.Sources[i].ID < rep.Sources[j].ID })
+	// New articles are stored; the story stage, when the run has one,
+	// tells what became of them.
+	rep.finishAccount(nil, nil, "stored; this run made no stories")
 	return ctx.Err()
 }
 
-func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration) (sr SourceReport) {
+// gatherOne fetches one source and stores its new articles. It returns the
+// source's report and an account line for each article the source
+// yielded: final for those not stored (duplicates, outside the recency
+// window, refused by the store), open (no Fate) for the new ones, whose
+// story the run decides later.
+func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration) (sr SourceReport, lines []ArticleFate) {
 	sr = SourceReport{ID: src.ID(), Name: src.Name()}
 	t0 := time.Now()
 	// sr is the named result, so the deferred assignment reaches the caller.
@@ -60,7 +70,7 @@ func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration
 	prev, err := e.Store.SourceState(ctx, src.ID())
 	if err != nil {
 		sr.Error = fmt.Sprintf("read source state: %v", err)
-		return sr
+		return sr, nil
 	}
 	prev.SourceID = src.ID()
 	now := e.now()
@@ -83,7 +93,7 @@ func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration
 			lvl = slog.LevelWarn
 		}
 		log.Log(ctx, lvl, "source failed", "error", err, "consecutive_failures", st.ConsecutiveFailures)
-		return sr
+		return sr, nil
 	}
 	for _, w := range res.Warnings {
 		log.Info("source warning", "warning", w)
@@ -101,7 +111,11 @@ func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration
 		for _, a := range articles {
 			if a.Published.IsZero() || a.Published.After(cut) {
 				kept = append(kept, a)
+				continue
 			}
+			a.SourceName = cmp.Or(a.SourceName, src.Name(), src.ID())
+			lines = append(lines, fateOf(a, FateOutsideWindow,
+				fmt.Sprintf("published before the recency window (%s)", window)))
 		}
 		sr.Old = len(articles) - len(kept)
 		articles = kept
@@ -127,12 +141,20 @@ func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration
 	saved, err := e.Store.SaveArticles(ctx, articles)
 	if err != nil {
 		sr.Error = fmt.Sprintf("save articles: %v", err)
-		return sr
+		for _, a := range articles {
+			lines = append(lines, fateOf(a, FateNotStored, sr.Error))
+		}
+		return sr, lines
 	}
 	for _, s := range saved {
 		if s.New {
 			sr.New++
+			lines = append(lines, fateOf(s.Article, "", "")) // settled by the story stage
+			continue
 		}
+		l := fateOf(s.Article, FateDuplicate, fmt.Sprintf("the same article as stored article %d (same %s)", s.DuplicateOf, duplicateKeyName(s.Key)))
+		l.Of, l.Key = s.DuplicateOf, s.Key
+		lines = append(lines, l)
 	}
 	st := res.State
 	st.SourceID = src.ID()
@@ -149,7 +171,20 @@ func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration
 		log.Error("save source state", "error", err)
 	}
 	log.Debug("source gathered", "articles", sr.Articles, "new", sr.New, "not_modified", sr.NotModified)
-	return sr
+	return sr, lines
+}
+
+// duplicateKeyName says which identity two articles share, for people.
+func duplicateKeyName(key string) string {
+	switch key {
+	case DuplicateURL:
+		return "canonical URL"
+	case DuplicateGUID:
+		return "GUID in the same feed"
+	case DuplicateContent:
+		return "title and text"
+	}
+	return "identity"
 }
 
 // Stories clusters the articles published after since into stories, drops

@@ -45,6 +45,9 @@ type Ranker interface {
 	// Rank sets Topics, Relevance and Score on each story, drops those below
 	// the relevance threshold, and returns the rest best first.
 	Rank(stories []Story, now time.Time) []Story
+	// Relevance returns a story's relevance and the threshold below which
+	// Rank drops it, for the account of a dropped story's articles.
+	Relevance(st Story) (relevance, threshold float64)
 }
 
 // Renderer turns an edition into an email message.
@@ -191,6 +194,9 @@ type RunStore interface {
 	Runs(ctx context.Context, limit int) ([]RunRecord, error)
 	// Run returns ErrNotFound when absent.
 	Run(ctx context.Context, id int64) (RunRecord, error)
+	// RunArticles returns the account of the articles a run read
+	// (Report.Articles as saved); empty when none was kept.
+	RunArticles(ctx context.Context, id int64) ([]ArticleFate, error)
 }
 
 // EditionStore keeps the public version of each day's edition for the web

@@ -13,6 +13,16 @@ type Report struct {
 	ArticlesFetched int `json:"articles_fetched"`
 	ArticlesNew     int `json:"articles_new"`
 	ArticlesOld     int `json:"articles_outside_window"`
+	// ArticlesRead is how many articles the run read: those its sources
+	// yielded and the stored ones of its window. Fates counts them by what
+	// became of them (FateLead, FateMerged, ...); the counts add up to
+	// ArticlesRead.
+	ArticlesRead int            `json:"articles_read"`
+	Fates        map[string]int `json:"fates,omitempty"`
+	// Articles is the account itself, one line per article read. It is
+	// kept with the run but apart from the report (`digest runs show ID
+	// --articles`), so listing runs stays cheap.
+	Articles []ArticleFate `json:"-"`
 
 	Stories        int `json:"stories"`
 	StoriesDropped int `json:"stories_dropped"` // below the relevance threshold

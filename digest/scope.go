@@ -73,19 +73,22 @@ func (s scopedSource) Fetch(ctx context.Context, prev SourceState) (FetchResult,
 	return res, err
 }
 
-// filter keeps the articles in scope and notes in rep how many it left out.
-func (s *Scope) filter(articles []Article, rep *Report) []Article {
-	kept := articles[:0:0]
+// filter returns the articles in scope and those left out, and notes in
+// rep how many it left out.
+func (s *Scope) filter(articles []Article, rep *Report) (kept, out []Article) {
+	kept = articles[:0:0]
 	for _, a := range articles {
 		if s.Contains(a) {
 			kept = append(kept, a)
+		} else {
+			out = append(out, a)
 		}
 	}
-	if n := len(articles) - len(kept); n > 0 {
+	if n := len(out); n > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("only the given sources: %d stored %s from other sources left out of this edition",
 			n, pluralWord(n, "article", "articles")))
 	}
-	return kept
+	return kept, out
 }
 
 func pluralWord(n int, one, many string) string {

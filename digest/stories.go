@@ -41,27 +41,11 @@ func addUsage(sum Summarizer, rep *Report) {
 }
 
 func (e *Engine) stories(ctx context.Context, sum Summarizer, since time.Time, scope *Scope, rep *Report) ([]Story, error) {
+	stories, err := e.clustered(ctx, since, scope, rep)
+	if err != nil {
+		return nil, err
+	}
 	start := time.Now()
-	articles, err := e.Store.ArticlesSince(ctx, since)
-	if err != nil {
-		return nil, fmt.Errorf("load articles: %w", err)
-	}
-	if scope != nil {
-		articles = scope.filter(articles, rep)
-	}
-	stories, err := e.Clusterer.Cluster(ctx, articles)
-	if err != nil {
-		return nil, fmt.Errorf("cluster articles: %w", err)
-	}
-	all := len(stories)
-	if e.Ranker != nil {
-		stories = e.Ranker.Rank(stories, e.now())
-	}
-	rep.Stories = len(stories)
-	rep.StoriesDropped = all - len(stories)
-	rep.Stages = append(rep.Stages, StageTiming{"cluster", time.Since(start)})
-
-	start = time.Now()
 	stories, err = e.summarize(ctx, sum, stories, rep)
 	rep.Stages = append(rep.Stages, StageTiming{"summarise", time.Since(start)})
 	if err != nil {
@@ -72,6 +56,68 @@ func (e *Engine) stories(ctx context.Context, sum Summarizer, since time.Time, s
 		stories = e.Ranker.Rank(stories, e.now())
 	}
 	return stories, nil
+}
+
+// Clustered returns the stories of the articles published after since,
+// ranked, without the off-topic ones, and not yet summarised; the report
+// gets their counts and the account of every article read (see
+// ArticleFate). Scheduled gathers use it to queue the summaries.
+func (e *Engine) Clustered(ctx context.Context, since time.Time, rep *Report) ([]Story, error) {
+	return e.clustered(ctx, since, nil, rep)
+}
+
+func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, rep *Report) ([]Story, error) {
+	start := time.Now()
+	articles, err := e.Store.ArticlesSince(ctx, since)
+	if err != nil {
+		return nil, fmt.Errorf("load articles: %w", err)
+	}
+	var outOfScope []Article
+	if scope != nil {
+		articles, outOfScope = scope.filter(articles, rep)
+	}
+	all, err := e.Clusterer.Cluster(ctx, articles)
+	if err != nil {
+		return nil, fmt.Errorf("cluster articles: %w", err)
+	}
+	stories := all
+	var dropped []Story
+	var relevance func(Story) (float64, float64)
+	if e.Ranker != nil {
+		stories = e.Ranker.Rank(all, e.now())
+		dropped = droppedStories(all, stories)
+		relevance = e.Ranker.Relevance
+	}
+	rep.Stories = len(stories)
+	rep.StoriesDropped = len(dropped)
+	byID, order := fatesOf(stories, dropped, outOfScope, relevance)
+	rep.finishAccount(byID, order, "")
+	rep.Stages = append(rep.Stages, StageTiming{"cluster", time.Since(start)})
+	return stories, nil
+}
+
+// droppedStories returns the stories of all that Rank left out of kept,
+// matched by their lead article (a story's key may repeat: two items with
+// the same placeholder body lead two stories).
+func droppedStories(all, kept []Story) []Story {
+	type lead struct {
+		id         int64
+		url, title string
+	}
+	key := func(st Story) lead { a := st.Lead(); return lead{a.ID, a.URL, a.Title} }
+	in := make(map[lead]int, len(kept))
+	for _, st := range kept {
+		in[key(st)]++
+	}
+	var out []Story
+	for _, st := range all {
+		if k := key(st); in[k] > 0 {
+			in[k]--
+			continue
+		}
+		out = append(out, st)
+	}
+	return out
 }
 
 func (e *Engine) summarize(ctx context.Context, sum Summarizer, stories []Story, rep *Report) ([]Story, error) {

@@ -83,9 +83,15 @@ func TestRenderer_Render(t *testing.T) {
 		if strings.Contains(body, "javascript:") {
 			t.Errorf("%s part carries the javascript: URL", part)
 		}
-		// The same outlet twice is listed once.
-		if n := strings.Count(body, "Harbour Ledger"); n != 1 {
-			t.Errorf("%s part names Harbour Ledger %d times, want 1", part, n)
+		// The same outlet twice is listed once among the outlets, and its
+		// second report is not hidden: "Also from" names it with its
+		// headline and link.
+		if n := strings.Count(body, "Also reported by: Harbour Ledger") + strings.Count(body, "Harbour Ledger</a>, "); n > 1 {
+			t.Errorf("%s part lists Harbour Ledger among the outlets %d times", part, n)
+		}
+		if !strings.Contains(body, "Also from Harbour Ledger: ") || !strings.Contains(body, "Update") ||
+			!strings.Contains(body, "https://ledger.example.org/news/tariff-signing-2") {
+			t.Errorf("%s part hides Harbour Ledger's second report", part)
 		}
 	}
 

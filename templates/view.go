@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"strings"
@@ -62,8 +63,21 @@ type StoryView struct {
 	Also         []Link // other outlets, deduplicated, at most maxAlso
 	AlsoMore     int    // outlets beyond maxAlso
 	AlsoNames    string // "Outlet A, Outlet B and 2 more"
+	// AlsoFrom are further reports from outlets the story already names
+	// (the lead's own, or one in Also), each with its headline: a story
+	// never hides an article that joined it. At most maxAlso.
+	AlsoFrom     []Report
+	AlsoFromMore int // reports beyond maxAlso
 
 	key uint64 // story cache key; 0 when not cached
+}
+
+// Report is one more article of a story from an outlet the story already
+// names: "Also from <Outlet>: <Title>".
+type Report struct {
+	Outlet string
+	Title  string
+	URL    string // empty: the title is shown without a link
 }
 
 // Link is a named http(s) link; URL may be empty when the source has no
@@ -227,6 +241,15 @@ func storyView(st digest.Story, loc *time.Location) StoryView {
 		}
 		key := strings.ToLower(l.Name)
 		if l.Name == "" || seen[key] {
+			if len(sv.AlsoFrom) == maxAlso {
+				sv.AlsoFromMore++
+				continue
+			}
+			r := Report{Outlet: cmp.Or(l.Name, "the same source"), Title: cleanLine(a.Title, maxHeadline), URL: l.URL}
+			if r.Title == "" {
+				r.Title = truncate(strings.Join(cleanParagraphs(a.Text, 120), " "), 90)
+			}
+			sv.AlsoFrom = append(sv.AlsoFrom, r)
 			continue
 		}
 		seen[key] = true

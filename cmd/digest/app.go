@@ -199,9 +199,7 @@ func (a *app) topics() []rank.Topic { return a.cfg.topics() }
 func (a *app) rankConfig() rank.Config {
 	rc := rank.DefaultConfig()
 	rc.Topics = a.topics()
-	if a.cfg.Relevance.Threshold > 0 {
-		rc.Threshold = a.cfg.Relevance.Threshold
-	}
+	rc.Threshold = a.cfg.Relevance.Threshold // nil: the default
 	if len(a.cfg.Relevance.SourceWeights) > 0 {
 		rc.SourceWeights = a.cfg.Relevance.SourceWeights
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -140,7 +141,9 @@ type GatherConfig struct {
 
 // RelevanceConfig filters and ranks stories.
 type RelevanceConfig struct {
-	Threshold     float64            `yaml:"threshold"`
+	// Threshold is the relevance below which a story is dropped: absent
+	// (nil) means the built-in default, 0 keeps every story.
+	Threshold     *float64           `yaml:"threshold"`
 	Topics        []TopicConfig      `yaml:"topics"` // empty: the built-in trade topics
 	SourceWeights map[string]float64 `yaml:"source_weights"`
 }
@@ -357,6 +360,9 @@ func readSecret(env envLookup, name string) (secret, error) {
 func (c *Config) Validate() error {
 	if strings.TrimSpace(c.DB) == "" {
 		return badConfig("set db in the config file or DIGEST_DB", "db: empty")
+	}
+	if t := c.Relevance.Threshold; t != nil && (*t < 0 || *t > 1 || math.IsNaN(*t)) {
+		return badConfig("use a number from 0 (keep every story) to 1, or leave it out for the default", "relevance.threshold: %v is not between 0 and 1", *t)
 	}
 	if c.Since <= 0 {
 		return badConfig("use a Go duration such as 24h or 90m", "since: must be positive, got %s", c.Since)

@@ -78,6 +78,8 @@ func TestConfig_Errors(t *testing.T) {
 		{"trusted_proxies garbage", map[string]string{"DIGEST_HTTP_TRUSTED_PROXIES": "10.0.0.0/8,proxy.internal"}, "", `http.trusted_proxies (DIGEST_HTTP_TRUSTED_PROXIES): entry "proxy.internal"`},
 		{"trusted_proxies bad prefix", nil, "http:\n  trusted_proxies: [10.0.0.0/33]\n", `entry "10.0.0.0/33"`},
 		{"allow_hosts garbage", nil, "gather:\n  allow_hosts: [\"intra net\"]\n", `gather.allow_hosts entry "intra net"`},
+		{"negative threshold", map[string]string{"DIGEST_RELEVANCE_THRESHOLD": "-0.1"}, "", "relevance.threshold"},
+		{"threshold above 1", nil, "relevance:\n  threshold: 1.5\n", "relevance.threshold"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,6 +103,33 @@ func TestConfig_Errors(t *testing.T) {
 				t.Fatalf("err %T is not a configuration error (exit 2)", err)
 			}
 		})
+	}
+}
+
+// TestConfig_RelevanceThreshold: absent means the built-in default; 0,
+// from the file or the environment, means keep every story.
+func TestConfig_RelevanceThreshold(t *testing.T) {
+	cfg := DefaultConfig()
+	if cfg.Relevance.Threshold != nil {
+		t.Fatalf("default threshold is set: %v", *cfg.Relevance.Threshold)
+	}
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	os.WriteFile(p, []byte("relevance:\n  threshold: 0\n"), 0o644)
+	if err := cfg.LoadFile(p); err != nil {
+		t.Fatal(err)
+	}
+	if th := cfg.Relevance.Threshold; th == nil || *th != 0 {
+		t.Fatalf("threshold: 0 in the file read as %v", th)
+	}
+	env := DefaultConfig()
+	if err := env.ApplyEnv(envOf(map[string]string{"DIGEST_RELEVANCE_THRESHOLD": "0"})); err != nil {
+		t.Fatal(err)
+	}
+	if th := env.Relevance.Threshold; th == nil || *th != 0 {
+		t.Fatalf("DIGEST_RELEVANCE_THRESHOLD=0 read as %v", th)
+	}
+	if err := env.Validate(); err != nil {
+		t.Fatal(err)
 	}
 }
 

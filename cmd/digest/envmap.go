@@ -54,6 +54,13 @@ func walkEnv(v reflect.Value, prefix string, env envLookup) error {
 
 func setFromString(fv reflect.Value, raw string) error {
 	switch {
+	case fv.Kind() == reflect.Pointer:
+		// An optional value: set means present, whatever it is (0 too).
+		v := reflect.New(fv.Type().Elem())
+		if err := setFromString(v.Elem(), raw); err != nil {
+			return err
+		}
+		fv.Set(v)
 	case fv.Type() == durationType:
 		d, err := time.ParseDuration(raw)
 		if err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -146,6 +147,7 @@ func (c *cli) cmdRuns(ctx context.Context, args []string) error {
 func (c *cli) runsShow(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("runs show")
 	asJSON := fs.Bool("json", false, "print JSON")
+	articles := fs.Bool("articles", false, "list every article the run read and what became of it")
 	if err := parse(fs, interleave(args)); err != nil {
 		return err
 	}
@@ -169,6 +171,20 @@ func (c *cli) runsShow(ctx context.Context, args []string) error {
 		return fmt.Errorf("read run: %w", err)
 	}
 	r.Report = redact.Report(r.Report)
+	if *articles {
+		lines, err := a.db.RunArticles(ctx, id)
+		if err != nil {
+			return err
+		}
+		lines = redact.Articles(lines)
+		if *asJSON {
+			if lines == nil {
+				lines = []digest.ArticleFate{}
+			}
+			return json.NewEncoder(c.stdout).Encode(lines)
+		}
+		return c.printArticles(r, lines)
+	}
 	if *asJSON {
 		return json.NewEncoder(c.stdout).Encode(r)
 	}
@@ -190,6 +206,32 @@ func (c *cli) runsShow(ctx context.Context, args []string) error {
 		tw.Flush()
 	}
 	return nil
+}
+
+// printArticles prints a run's account of the articles it read: one line
+// each, by fate, with the story it went to and the evidence.
+func (c *cli) printArticles(r digest.RunRecord, lines []digest.ArticleFate) error {
+	if len(lines) == 0 {
+		if r.Report.ArticlesRead > 0 {
+			fmt.Fprintf(c.stdout, "run %d read %d articles; their account is no longer kept (runs older than %s)\n",
+				r.ID, r.Report.ArticlesRead, store.RunArticlesRetention)
+			return nil
+		}
+		fmt.Fprintf(c.stdout, "run %d read no articles\n", r.ID)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "run %d (%s) read %d articles: %s\n\n", r.ID, r.Kind, len(lines), fateCounts(r.Report))
+	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FATE\tID\tSOURCE\tTITLE\tSTORY\tWHY")
+	for _, l := range lines {
+		id := "-"
+		if l.ArticleID != 0 {
+			id = strconv.FormatInt(l.ArticleID, 10)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Fate, id, oneLine(l.Source, 24), oneLine(l.Title, 60),
+			oneLine(cmp.Or(l.StoryTitle, "-"), 40), oneLine(l.Detail, 160))
+	}
+	return tw.Flush()
 }
 
 // cmdHealthcheck asks the local `digest serve` whether it is alive; the

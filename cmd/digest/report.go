@@ -24,6 +24,9 @@ func (c *cli) printReport(w io.Writer, rep digest.Report, dryRun bool) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "sources\t%d read, %d failed\n", len(rep.Sources)-failed, failed)
 	fmt.Fprintf(tw, "articles\t%d fetched, %d new\n", rep.ArticlesFetched, rep.ArticlesNew)
+	if rep.ArticlesRead > 0 {
+		fmt.Fprintf(tw, "accounted\t%d read: %s\n", rep.ArticlesRead, fateCounts(rep))
+	}
 	fmt.Fprintf(tw, "stories\t%d kept, %d dropped as off-topic\n", rep.Stories, rep.StoriesDropped)
 	sum := fmt.Sprintf("%d new, %d cached", rep.SummariesNew, rep.SummariesCached)
 	if rep.SummariesFallback > 0 {
@@ -86,4 +89,19 @@ func (c *cli) printReport(w io.Writer, rep digest.Report, dryRun bool) {
 	for _, e := range rep.Errors {
 		fmt.Fprintf(w, "error: %s\n", e)
 	}
+}
+
+// fateCounts says what became of the articles a run read, in the order of
+// digest.Fates: "3 lead, 1 merged, 2 duplicate".
+func fateCounts(rep digest.Report) string {
+	var parts []string
+	for _, f := range digest.Fates {
+		if n := rep.Fates[f]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, strings.ReplaceAll(f, "_", " ")))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }

@@ -295,19 +295,25 @@ func predictedLabels(tb testing.TB, arts []digest.Article, stories []digest.Stor
 	return out
 }
 
-// Floors for the labelled set, set below the figures measured when the
-// defaults were chosen (precision 0.839, recall 0.929 on 119 articles, 78
-// of them real) so that a change that makes clustering clearly worse fails
-// while small tuning moves do not. The invented articles flatter the
-// method; the real ones hold all five of its false merges (templated
-// calendars, an envoy's two appointments a day apart, two Portuguese items
-// sharing "President of the United States, Donald Trump", a market
-// roundup and one of the stories it mentions, two impeachment-hearing
-// reports on different witnesses) and both of its misses (State of the
-// Union video items).
+// Floors for the validation part, set below the figures measured when the
+// defaults were chosen on the development part (validation precision
+// 0.857, recall 0.783; development 0.885 and 0.885), so that a change that
+// makes clustering clearly worse fails while small moves do not. They are
+// below the goals (precision 0.95, recall 0.90), which the clusterer does
+// not reach: its remaining development errors are a same-outlet State of
+// the Union video that scores like one outlet's different stories on one
+// subject, a company's layoffs joined to an inquiry into the same company,
+// and two impeachment-hearing reports on different witnesses.
 const (
-	floorPrecision = 0.75
-	floorRecall    = 0.85
+	floorPrecision = 0.80
+	floorRecall    = 0.75
+)
+
+// Floors for pairs clustered alone, where average linkage cannot help
+// (measured: precision 0.759, recall 0.837).
+const (
+	floorIsolatedPrecision = 0.70
+	floorIsolatedRecall    = 0.80
 )
 
 // TestEvaluate prints pairwise precision, recall and F1 of the clusterer on
@@ -396,7 +402,7 @@ func TestEvaluateIsolatedPairs(t *testing.T) {
 		}
 	}
 	t.Logf("pairs clustered alone: precision %.3f  recall %.3f  (tp %d, fp %d, fn %d)", s.precision(), s.recall(), s.tp, s.fp, s.fn)
-	if s.precision() < floorPrecision || s.recall() < floorRecall {
+	if s.precision() < floorIsolatedPrecision || s.recall() < floorIsolatedRecall {
 		t.Errorf("isolated pairs below floors: precision %.3f, recall %.3f", s.precision(), s.recall())
 	}
 }

@@ -11,6 +11,7 @@ package export
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"strings"
 	"time"
 
@@ -88,9 +89,12 @@ type Run struct {
 	SourcesFailed   int `json:"sources_failed"`
 	ArticlesFetched int `json:"articles_fetched"`
 	ArticlesNew     int `json:"articles_new"`
-	// Fates counts what became of the articles the run read, as far as
-	// the run report tells: "new" (stored for the first time) and "not_new"
-	// (already stored, or older than a new source's first-gather window).
+	// Fates counts what became of the articles the run read: the run's
+	// account (digest.Fates: "lead", "also_reported", "merged",
+	// "duplicate", "off_topic", "outside_window", ...). A report made
+	// without an account gives "new" (stored for the first time) and
+	// "not_new" (already stored, or older than a new source's first-gather
+	// window) instead.
 	Fates             map[string]int `json:"fates"`
 	Stories           int            `json:"stories"`
 	StoriesDropped    int            `json:"stories_dropped"`
@@ -240,8 +244,12 @@ func runOf(rep digest.Report) *Run {
 			r.SourcesFailed++
 		}
 	}
-	r.Fates["new"] = rep.ArticlesNew
-	r.Fates["not_new"] = max(rep.ArticlesFetched-rep.ArticlesNew, 0)
+	if len(rep.Fates) > 0 {
+		maps.Copy(r.Fates, rep.Fates)
+	} else {
+		r.Fates["new"] = rep.ArticlesNew
+		r.Fates["not_new"] = max(rep.ArticlesFetched-rep.ArticlesNew, 0)
+	}
 	for _, e := range rep.Errors {
 		r.Errors = append(r.Errors, templates.CleanLine(e, 500))
 	}

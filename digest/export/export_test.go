@@ -159,6 +159,12 @@ func TestFromEdition(t *testing.T) {
 	if d.Run == nil || d.Run.Sources != 2 || d.Run.SourcesFailed != 1 || d.Run.Fates["new"] != 6 || d.Run.Fates["not_new"] != 3 {
 		t.Errorf("run: %+v", d.Run)
 	}
+	// A report with the run's account gives its fates as they are.
+	rep2 := digest.Report{ArticlesFetched: 9, ArticlesNew: 6, ArticlesRead: 9,
+		Fates: map[string]int{digest.FateLead: 3, digest.FateMerged: 1, digest.FateDuplicate: 3, digest.FateOffTopic: 2}}
+	if r := export.FromEdition(ed, digest.Message{}, &rep2).Run; r == nil || r.Fates[digest.FateMerged] != 1 || r.Fates[digest.FateDuplicate] != 3 || r.Fates["new"] != 0 {
+		t.Errorf("run with an account: %+v", r)
+	}
 	if d := export.FromEdition(ed, digest.Message{}, nil); d.Run != nil {
 		t.Error("no report, yet a run section")
 	}

@@ -169,20 +169,10 @@ func (w *gatherWorker) Work(ctx context.Context, job *river.Job[GatherArgs]) (er
 // as part of the given gather run.
 func (q *Queue) enqueueSummaries(ctx context.Context, run int64, rep *digest.Report) (int, error) {
 	e := q.deps.Engine
-	now := q.now()
-	articles, err := q.store.ArticlesSince(ctx, now.Add(-lookback(e)))
+	stories, err := e.Clustered(ctx, q.now().Add(-lookback(e)), rep)
 	if err != nil {
-		return 0, fmt.Errorf("load articles: %w", err)
+		return 0, err
 	}
-	stories, err := e.Clusterer.Cluster(ctx, articles)
-	if err != nil {
-		return 0, fmt.Errorf("cluster articles: %w", err)
-	}
-	all := len(stories)
-	if e.Ranker != nil {
-		stories = e.Ranker.Rank(stories, now)
-	}
-	rep.Stories, rep.StoriesDropped = len(stories), all-len(stories)
 	// The version names backend, model and prompt; a run scope is not
 	// needed to read it.
 	version := e.Summarizer.Version()

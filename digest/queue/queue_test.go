@@ -49,6 +49,29 @@ func TestQueue_GatherPlanDeliver(t *testing.T) {
 	if got := e.clus.calls.Load(); got != 2 {
 		t.Errorf("clusterer called %d times, want 2 (gather + one story build for 20 deliveries)", got)
 	}
+	// The gather run accounts for every article it read.
+	runs, err := r.store.Runs(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathers := 0
+	for _, run := range runs {
+		if run.Kind != "gather" {
+			continue
+		}
+		gathers++
+		lines, err := r.store.RunArticles(ctx, run.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run.Report.Articles = lines
+		if err := run.Report.CheckAccount(); err != nil || run.Report.ArticlesRead == 0 {
+			t.Errorf("gather run %d: %d articles read, account %v", run.ID, run.Report.ArticlesRead, err)
+		}
+	}
+	if gathers == 0 {
+		t.Error("no gather run saved")
+	}
 
 	// A second plan at the same time adds nothing; at 09:00 the late one goes.
 	res, err := r.q.Plan(ctx, false)

@@ -42,7 +42,7 @@ func TestCorpusFeedsNonTrade(t *testing.T) {
 		for _, it := range fd.Items {
 			items++
 			a := r.Assess(it.Title, feed.HTMLToText(it.Content+"\n\n"+it.Description))
-			if a.Relevance >= r.cfg.Threshold {
+			if a.Relevance >= r.threshold {
 				kept++
 				t.Logf("kept %s: %q relevance %.2f topics %v", filepath.Base(f), it.Title, a.Relevance, a.Topics)
 			}

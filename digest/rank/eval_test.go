@@ -134,7 +134,7 @@ func TestEvaluateRelevance(t *testing.T) {
 	minPos, maxNeg := 1.0, 0.0
 	for _, c := range cases {
 		a := r.Assess(c.Title, c.Text)
-		kept := a.Relevance >= r.cfg.Threshold
+		kept := a.Relevance >= r.threshold
 		switch {
 		case kept && c.Trade:
 			tp++
@@ -155,7 +155,7 @@ func TestEvaluateRelevance(t *testing.T) {
 		}
 	}
 	p, rc := ratio(tp, tp+fp), ratio(tp, tp+fn)
-	t.Logf("relevance set: %d texts (%d trade); threshold %.2f", len(cases), tp+fn, r.cfg.Threshold)
+	t.Logf("relevance set: %d texts (%d trade); threshold %.2f", len(cases), tp+fn, r.threshold)
 	t.Logf("precision %.3f  recall %.3f  (tp %d, fp %d, fn %d, tn %d)", p, rc, tp, fp, fn, tn)
 	t.Logf("lowest relevance of a trade text %.3f, highest of a non-trade text %.3f", minPos, maxNeg)
 	if p < floorRelevancePrecision || rc < floorRelevanceRecall {

@@ -28,10 +28,9 @@ type Config struct {
 	// GeneralTerms count towards relevance but assign no topic (default
 	// DefaultGeneralTerms()).
 	GeneralTerms map[string]float64
-	// Threshold is the relevance below which a story is dropped (default
-	// 0.2, between the highest non-trade text (0.15) and the lowest
-	// trade text (0.26) of testdata/relevance.json; see TestEvaluateRelevance).
-	Threshold float64
+	// Threshold is the relevance below which a story is dropped; nil means
+	// DefaultThreshold, and 0 keeps every story.
+	Threshold *float64
 	// Saturation is the term density (weighted hits per 100 words) at
 	// which relevance reaches 1-1/e ≈ 0.63 (default 8; typical trade
 	// stories have densities of 5 to 30, non-trade ones below 2).
@@ -70,12 +69,17 @@ type Config struct {
 	ImportanceWeight float64
 }
 
+// DefaultThreshold is the relevance below which a story is dropped unless
+// Config.Threshold says otherwise: between the highest non-trade text
+// (0.15) and the lowest trade text (0.26) of testdata/relevance.json (see
+// TestEvaluateRelevance).
+const DefaultThreshold = 0.2
+
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
 		Topics:            DefaultTopics(),
 		GeneralTerms:      DefaultGeneralTerms(),
-		Threshold:         0.2,
 		Saturation:        8,
 		TitleWeight:       3,
 		ContextRatio:      1,
@@ -91,9 +95,10 @@ func DefaultConfig() Config {
 
 // Ranker scores and orders stories. It is safe for concurrent use.
 type Ranker struct {
-	cfg     Config
-	topics  []topicMatcher // one per cfg.Topics
-	general matcher
+	cfg       Config
+	threshold float64
+	topics    []topicMatcher // one per cfg.Topics
+	general   matcher
 }
 
 type topicMatcher struct{ anchors, context matcher }
@@ -109,7 +114,6 @@ func New(cfg Config) *Ranker {
 	if cfg.GeneralTerms == nil {
 		cfg.GeneralTerms = d.GeneralTerms
 	}
-	cfg.Threshold = positive(cfg.Threshold, d.Threshold)
 	cfg.Saturation = positive(cfg.Saturation, d.Saturation)
 	cfg.TitleWeight = positive(cfg.TitleWeight, d.TitleWeight)
 	cfg.ContextRatio = positive(cfg.ContextRatio, d.ContextRatio)
@@ -120,7 +124,10 @@ func New(cfg Config) *Ranker {
 	cfg.HalfLife = positive(cfg.HalfLife, d.HalfLife)
 	cfg.LLMTopicRelevance = positive(cfg.LLMTopicRelevance, d.LLMTopicRelevance)
 	cfg.ImportanceWeight = positive(cfg.ImportanceWeight, d.ImportanceWeight)
-	r := &Ranker{cfg: cfg, general: newMatcher(cfg.GeneralTerms)}
+	r := &Ranker{cfg: cfg, threshold: DefaultThreshold, general: newMatcher(cfg.GeneralTerms)}
+	if cfg.Threshold != nil {
+		r.threshold = *cfg.Threshold
+	}
 	for _, t := range cfg.Topics {
 		r.topics = append(r.topics, topicMatcher{newMatcher(t.Terms), newMatcher(t.Context)})
 	}
@@ -202,12 +209,8 @@ func (r *Ranker) Assess(title, text string) Assessment {
 func (r *Ranker) Rank(stories []digest.Story, now time.Time) []digest.Story {
 	out := make([]digest.Story, 0, len(stories))
 	for _, st := range stories {
-		lead := st.Lead()
-		a := r.Assess(lead.Title, lead.Text)
-		st.Relevance = a.Relevance
-		st.Topics = a.Topics
-		r.refine(&st)
-		if st.Relevance < r.cfg.Threshold {
+		r.relevance(&st)
+		if st.Relevance < r.threshold {
 			continue
 		}
 		st.Score = r.score(st, now)
@@ -223,6 +226,23 @@ func (r *Ranker) Rank(stories []digest.Story, now time.Time) []digest.Story {
 		return strings.Compare(a.Key, b.Key)
 	})
 	return out
+}
+
+// Relevance returns the story's relevance, as Rank computes it, and the
+// threshold below which Rank drops the story.
+func (r *Ranker) Relevance(st digest.Story) (relevance, threshold float64) {
+	r.relevance(&st)
+	return st.Relevance, r.threshold
+}
+
+// relevance sets the story's relevance and topics from its lead article
+// and its summary.
+func (r *Ranker) relevance(st *digest.Story) {
+	lead := st.Lead()
+	a := r.Assess(lead.Title, lead.Text)
+	st.Relevance = a.Relevance
+	st.Topics = a.Topics
+	r.refine(st)
 }
 
 // refine folds the summary's topics (from an LLM) into the story.

@@ -55,7 +55,7 @@ func TestRanker_Assess(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := r.Assess(tt.title, tt.text)
-			if kept := a.Relevance >= r.cfg.Threshold; kept != tt.wantKeep {
+			if kept := a.Relevance >= r.threshold; kept != tt.wantKeep {
 				t.Errorf("relevance %.3f, kept %v, want %v (scores %v)", a.Relevance, kept, tt.wantKeep, a.TopicScores)
 			}
 			if a.Relevance < 0 || a.Relevance > 1 || math.IsNaN(a.Relevance) {
@@ -128,7 +128,7 @@ func TestRanker_Rank(t *testing.T) {
 		t.Fatalf("ranked %v, want [fresh old] (football dropped, newer first)", keys)
 	}
 	for _, st := range got {
-		if st.Relevance < r.cfg.Threshold || st.Score <= 0 || !slices.Contains(st.Topics, "tariffs") {
+		if st.Relevance < r.threshold || st.Score <= 0 || !slices.Contains(st.Topics, "tariffs") {
 			t.Errorf("story %s: relevance %.3f score %.3f topics %v", st.Key, st.Relevance, st.Score, st.Topics)
 		}
 	}
@@ -330,8 +330,9 @@ func mergeTerms(ms ...map[string]float64) map[string]float64 {
 }
 
 func TestNew_defaults(t *testing.T) {
-	r := New(Config{Threshold: 0.5, Topics: []Topic{{Name: "x", Terms: map[string]float64{"widget": 3}}}})
-	if r.cfg.Threshold != 0.5 || r.cfg.HalfLife != 18*time.Hour || len(r.cfg.Topics) != 1 || r.cfg.GeneralTerms == nil {
+	half := 0.5
+	r := New(Config{Threshold: &half, Topics: []Topic{{Name: "x", Terms: map[string]float64{"widget": 3}}}})
+	if r.threshold != 0.5 || r.cfg.HalfLife != 18*time.Hour || len(r.cfg.Topics) != 1 || r.cfg.GeneralTerms == nil {
 		t.Errorf("config %+v", r.cfg)
 	}
 	if a := r.Assess("Widget widget widget", "widget"); !slices.Equal(a.Topics, []string{"x"}) {
@@ -387,5 +388,29 @@ func TestRanker_RankConcurrent(t *testing.T) {
 		if got := <-done; !slices.Equal(got, want) {
 			t.Errorf("concurrent rank %v, want %v", got, want)
 		}
+	}
+}
+
+// TestRanker_ThresholdZeroKeepsEverything: relevance.threshold 0 means
+// keep every story, including one that scores exactly 0; unset means the
+// default.
+func TestRanker_ThresholdZeroKeepsEverything(t *testing.T) {
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	football := digest.Story{Key: "f", Articles: []digest.Article{{Title: "Riverside United win the derby",
+		Text: "Riverside United beat Castlegate Rovers 3-1 on Saturday.", Published: now}}}
+	zero := 0.0
+	r := New(Config{Threshold: &zero})
+	if rel, thr := r.Relevance(football); rel != 0 || thr != 0 {
+		t.Fatalf("relevance %v, threshold %v; want a story scoring exactly 0 and threshold 0", rel, thr)
+	}
+	if got := r.Rank([]digest.Story{football}, now); len(got) != 1 {
+		t.Errorf("threshold 0 kept %d stories, want 1", len(got))
+	}
+	d := New(Config{})
+	if _, thr := d.Relevance(football); thr != DefaultThreshold {
+		t.Errorf("unset threshold is %v, want %v", thr, DefaultThreshold)
+	}
+	if got := d.Rank([]digest.Story{football}, now); len(got) != 0 {
+		t.Errorf("default threshold kept the football story")
 	}
 }

@@ -2,9 +2,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
 )
@@ -43,19 +46,86 @@ func scanRun(sc scanner) (digest.RunRecord, error) {
 	return r, nil
 }
 
-// SaveRun stores r with its report as JSON and returns its ID.
+// SaveRun stores r with its report as JSON, and the report's account of
+// articles (Report.Articles) as rows of run_articles, in one transaction,
+// and returns its ID. It also prunes the account rows of runs started more
+// than RunArticlesRetention before r.
 func (db *DB) SaveRun(ctx context.Context, r digest.RunRecord) (int64, error) {
 	report, err := json.Marshal(r.Report)
 	if err != nil {
 		return 0, fmt.Errorf("save run: encode report: %w", err)
 	}
+	lines := make([]string, len(r.Report.Articles))
+	for i, l := range r.Report.Articles {
+		b, err := json.Marshal(l)
+		if err != nil {
+			return 0, fmt.Errorf("save run: encode article %d: %w", i, err)
+		}
+		lines[i] = string(b)
+	}
 	var id int64
-	err = db.run.QueryRowContext(ctx, db.q("INSERT INTO runs (kind, started_at, finished_at, status, report) VALUES (?, ?, ?, ?, ?) RETURNING id"),
-		r.Kind, db.t(r.StartedAt), db.t(r.FinishedAt), r.Status, string(report)).Scan(&id)
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, db.q("INSERT INTO runs (kind, started_at, finished_at, status, report) VALUES (?, ?, ?, ?, ?) RETURNING id"),
+			r.Kind, db.t(r.StartedAt), db.t(r.FinishedAt), r.Status, clean(string(report))).Scan(&id); err != nil {
+			return err
+		}
+		for start := 0; start < len(lines); start += runArticleChunk {
+			end := min(start+runArticleChunk, len(lines))
+			var q strings.Builder
+			q.WriteString("INSERT INTO run_articles (run_id, seq, article_id, fate, line) VALUES ")
+			args := make([]any, 0, 5*(end-start))
+			for i := start; i < end; i++ {
+				if i > start {
+					q.WriteString(", ")
+				}
+				q.WriteString("(?, ?, ?, ?, ?)")
+				l := r.Report.Articles[i]
+				args = append(args, id, i, l.ArticleID, clean(l.Fate), clean(lines[i]))
+			}
+			if _, err := tx.ExecContext(ctx, db.q(q.String()), args...); err != nil {
+				return err
+			}
+		}
+		if !r.StartedAt.IsZero() {
+			if _, err := tx.ExecContext(ctx, db.q("DELETE FROM run_articles WHERE run_id IN (SELECT id FROM runs WHERE started_at < ?)"),
+				db.t(r.StartedAt.Add(-RunArticlesRetention))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return 0, fmt.Errorf("save run: %w", err)
 	}
 	return id, nil
+}
+
+// RunArticlesRetention is how long the per-article account of a run is
+// kept.
+const RunArticlesRetention = 30 * 24 * time.Hour
+
+// runArticleChunk is how many account rows one INSERT carries.
+const runArticleChunk = 200
+
+// RunArticles returns the account of every article the run read, in the
+// order the run listed them; empty for an unknown run or one whose account
+// was pruned.
+func (db *DB) RunArticles(ctx context.Context, runID int64) ([]digest.ArticleFate, error) {
+	out, err := queryAll(ctx, db.run, db.q("SELECT line FROM run_articles WHERE run_id = ? ORDER BY seq"), func(sc scanner) (digest.ArticleFate, error) {
+		var line string
+		var f digest.ArticleFate
+		if err := sc.Scan(&line); err != nil {
+			return f, err
+		}
+		if err := json.Unmarshal([]byte(line), &f); err != nil {
+			return f, fmt.Errorf("decode account line: %w", err)
+		}
+		return f, nil
+	}, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read run %d articles: %w", runID, err)
+	}
+	return out, nil
 }
 
 // Runs lists up to limit runs (all when limit <= 0), newest first.

@@ -48,6 +48,7 @@ func TestDB_Contract(t *testing.T) {
 		{"ledger/list", testDeliveriesList},
 		{"settings", testSettings},
 		{"runs", testRuns},
+		{"runs/articles", testRunArticles},
 		{"editions", testEditions},
 		{"times_utc", testTimesUTC},
 		{"hostile_text", testHostileText},
@@ -690,6 +691,47 @@ func testRuns(t *testing.T, db *store.DB) {
 	runs := get(db.Runs(ctx, 10))(t)
 	if len(runs) != 2 || runs[0].ID != id2 || runs[1].ID != id1 {
 		t.Fatalf("runs = %+v", runs)
+	}
+}
+
+// testRunArticles saves a run's account of articles with the run, reads it
+// back in order (the report itself does not carry it), and prunes the
+// accounts of runs older than the retention when a newer run is saved.
+func testRunArticles(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	var lines []digest.ArticleFate
+	for i := range 450 { // more than one INSERT carries
+		lines = append(lines, digest.ArticleFate{ArticleID: int64(i + 1), Source: "Outlet", Title: fmt.Sprintf("Story %d", i),
+			Published: t0, Fate: digest.FateAlsoReported, Story: "k", StoryTitle: "Lead \x00 title",
+			Join: &digest.Join{Via: digest.JoinSameEvent, With: 0, Score: 0.31, Detail: "title and lead 0.40"}})
+	}
+	lines[0].Fate, lines[1].Fate, lines[1].ArticleID, lines[1].Of, lines[1].Key = digest.FateLead, digest.FateDuplicate, 0, 1, digest.DuplicateURL
+	rep := digest.Report{ArticlesRead: len(lines), Fates: map[string]int{digest.FateLead: 1, digest.FateDuplicate: 1, digest.FateAlsoReported: 448}, Articles: lines}
+	old := get(db.SaveRun(ctx, digest.RunRecord{Kind: "now", StartedAt: t0, Report: rep}))(t)
+	got := get(db.RunArticles(ctx, old))(t)
+	if len(got) != len(lines) || got[1].Fate != digest.FateDuplicate || got[1].Of != 1 || got[449].Title != "Story 449" ||
+		got[2].Join == nil || got[2].Join.Score != 0.31 || got[0].StoryTitle != "Lead \x00 title" {
+		t.Fatalf("read back %d lines: %+v ... %+v", len(got), got[:3], got[len(got)-1])
+	}
+	if r := get(db.Run(ctx, old))(t); r.Report.ArticlesRead != 450 || r.Report.Fates[digest.FateAlsoReported] != 448 || r.Report.Articles != nil {
+		t.Fatalf("report read %d, fates %v, %d lines inline", r.Report.ArticlesRead, r.Report.Fates, len(r.Report.Articles))
+	}
+	if none := get(db.RunArticles(ctx, old+1000))(t); len(none) != 0 {
+		t.Fatalf("unknown run has %d lines", len(none))
+	}
+	recent := get(db.SaveRun(ctx, digest.RunRecord{Kind: "now", StartedAt: t0.Add(store.RunArticlesRetention - time.Hour), Report: rep}))(t)
+	if n := len(get(db.RunArticles(ctx, old))(t)); n != len(lines) {
+		t.Fatalf("account pruned within the retention: %d lines left", n)
+	}
+	get(db.SaveRun(ctx, digest.RunRecord{Kind: "now", StartedAt: t0.Add(store.RunArticlesRetention + time.Hour)}))(t)
+	if n := len(get(db.RunArticles(ctx, old))(t)); n != 0 {
+		t.Fatalf("account older than the retention kept: %d lines", n)
+	}
+	if n := len(get(db.RunArticles(ctx, recent))(t)); n != len(lines) {
+		t.Fatalf("recent account pruned: %d lines", n)
+	}
+	if _, err := db.Run(ctx, old); err != nil {
+		t.Fatalf("the pruned run itself: %v", err)
 	}
 }
 

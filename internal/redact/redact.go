@@ -137,7 +137,23 @@ func Report(rep digest.Report) digest.Report {
 	}
 	rep.Errors = texts(rep.Errors)
 	rep.Notes = texts(rep.Notes)
+	rep.Articles = Articles(rep.Articles)
 	return rep
+}
+
+// Articles returns a run's account of articles with credentials hidden in
+// every URL, outlet (a source ID stands in for a missing outlet name) and
+// detail.
+func Articles(lines []digest.ArticleFate) []digest.ArticleFate {
+	if lines == nil {
+		return nil
+	}
+	out := make([]digest.ArticleFate, len(lines))
+	for i, l := range lines {
+		l.URL, l.Source, l.Detail = URL(l.URL), Text(l.Source), Text(l.Detail)
+		out[i] = l
+	}
+	return out
 }
 
 func texts(list []string) []string {

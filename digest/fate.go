@@ -1,0 +1,224 @@
+package digest
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// What became of an article a run read. Every article a run reads ends in
+// exactly one of them: fetched from a source (new, or already stored), or
+// read from the store as part of the run's window.
+const (
+	// FateLead: the lead article of a story.
+	FateLead = "lead"
+	// FateAlsoReported: in a story as another outlet's report.
+	FateAlsoReported = "also_reported"
+	// FateMerged: in a story that another article of its own outlet
+	// leads or already holds; listed in the story as "also from".
+	FateMerged = "merged"
+	// FateDuplicate: the same article as a stored one (by URL, GUID or
+	// title and text); not stored again.
+	FateDuplicate = "duplicate"
+	// FateOffTopic: in a story below the relevance threshold.
+	FateOffTopic = "off_topic"
+	// FateOutsideWindow: published before the run's window (or before a
+	// new source's first-gather window).
+	FateOutsideWindow = "outside_window"
+	// FateOutOfScope: stored from a source the run was not limited to.
+	FateOutOfScope = "out_of_scope"
+	// FateStored: new and stored, but the run made no stories (a gather
+	// alone); a later run puts it in a story.
+	FateStored = "stored"
+	// FateNotStored: the store refused the source's articles; the error
+	// is in the report.
+	FateNotStored = "not_stored"
+)
+
+// Fates lists the fates in the order reports show them.
+var Fates = []string{FateLead, FateAlsoReported, FateMerged, FateDuplicate, FateOffTopic,
+	FateOutsideWindow, FateOutOfScope, FateStored, FateNotStored}
+
+// ArticleFate is one line of a run's account of the articles it read.
+type ArticleFate struct {
+	ArticleID int64     `json:"article_id,omitempty"` // store id; 0 when not stored
+	Source    string    `json:"source"`               // outlet name, else source ID
+	Title     string    `json:"title"`
+	URL       string    `json:"url,omitempty"`
+	Published time.Time `json:"published"`
+	Fate      string    `json:"fate"`
+	// Story is the key of the article's story and StoryTitle its lead's
+	// title (lead, also_reported, merged, off_topic).
+	Story      string `json:"story,omitempty"`
+	StoryTitle string `json:"story_title,omitempty"`
+	// Of is the stored article this one repeats (duplicate) or the story
+	// member it was joined to (also_reported, merged); Key is the identity
+	// a duplicate shares (DuplicateURL, DuplicateGUID, DuplicateContent).
+	Of  int64  `json:"of,omitempty"`
+	Key string `json:"key,omitempty"`
+	// Join is the evidence that put the article in its story.
+	Join *Join `json:"join,omitempty"`
+	// Relevance and Threshold of an off-topic story.
+	Relevance float64 `json:"relevance,omitempty"`
+	Threshold float64 `json:"threshold,omitempty"`
+	// Detail says why, in words.
+	Detail string `json:"detail"`
+}
+
+// fateOf starts an account line for a.
+func fateOf(a Article, fate, detail string) ArticleFate {
+	return ArticleFate{ArticleID: a.ID, Source: cmp.Or(a.SourceName, a.SourceID), Title: a.Title, URL: a.URL,
+		Published: a.Published, Fate: fate, Detail: detail}
+}
+
+// finishAccount settles the lines the gather left open (new articles whose fate
+// the story stage decides) against the story stage's fates by article ID,
+// adds the window's other articles, and sets the report's totals. byID is
+// nil when the run made no stories.
+func (r *Report) finishAccount(byID map[int64]ArticleFate, order []int64, noStories string) {
+	seen := make(map[int64]bool, len(byID))
+	for i := range r.Articles {
+		l := &r.Articles[i]
+		if l.ArticleID != 0 {
+			seen[l.ArticleID] = true
+		}
+		if l.Fate != "" && l.Fate != FateStored {
+			continue
+		}
+		if f, ok := byID[l.ArticleID]; ok {
+			*l = f
+			continue
+		}
+		if byID == nil {
+			l.Fate, l.Detail = FateStored, noStories
+			continue
+		}
+		l.Fate, l.Detail = FateOutsideWindow, "published before the run's window"
+	}
+	for _, id := range order {
+		if !seen[id] {
+			r.Articles = append(r.Articles, byID[id])
+		}
+	}
+	slices.SortStableFunc(r.Articles, func(a, b ArticleFate) int {
+		return cmp.Or(cmp.Compare(slices.Index(Fates, a.Fate), slices.Index(Fates, b.Fate)),
+			strings.Compare(a.StoryTitle, b.StoryTitle), strings.Compare(a.Source, b.Source),
+			strings.Compare(a.Title, b.Title), cmp.Compare(a.ArticleID, b.ArticleID))
+	})
+	r.ArticlesRead = len(r.Articles)
+	r.Fates = map[string]int{}
+	for _, l := range r.Articles {
+		r.Fates[l.Fate]++
+	}
+	if err := r.CheckAccount(); err != nil {
+		r.Errors = append(r.Errors, err.Error())
+	}
+}
+
+// CheckAccount reports an account that breaks its rules: a line without a
+// fate, an article listed twice, or counts that do not add up to
+// ArticlesRead. The engine checks every account it makes; tests call it too.
+func (r *Report) CheckAccount() error {
+	seen := map[int64]bool{}
+	counts := map[string]int{}
+	for i, l := range r.Articles {
+		if !slices.Contains(Fates, l.Fate) {
+			return fmt.Errorf("account line %d (%q): no fate", i, l.Title)
+		}
+		if l.ArticleID != 0 {
+			if seen[l.ArticleID] {
+				return fmt.Errorf("account: article %d (%q) listed twice", l.ArticleID, l.Title)
+			}
+			seen[l.ArticleID] = true
+		}
+		counts[l.Fate]++
+	}
+	total := 0
+	for f, n := range r.Fates {
+		if counts[f] != n {
+			return fmt.Errorf("account: %d %s lines, report counts %d", counts[f], f, n)
+		}
+		total += n
+	}
+	if total != r.ArticlesRead || len(r.Articles) != r.ArticlesRead {
+		return fmt.Errorf("account: %d lines and %d counted for %d articles read", len(r.Articles), total, r.ArticlesRead)
+	}
+	return nil
+}
+
+// fatesOf returns the fates of the articles the story stage read: those in
+// kept stories, in dropped (off-topic) stories and left out of scope, by
+// article ID, and the IDs in the order they were read.
+func fatesOf(kept, dropped []Story, outOfScope []Article, relevance func(Story) (float64, float64)) (map[int64]ArticleFate, []int64) {
+	byID := map[int64]ArticleFate{}
+	var order []int64
+	add := func(f ArticleFate) {
+		if _, ok := byID[f.ArticleID]; !ok {
+			order = append(order, f.ArticleID)
+		}
+		byID[f.ArticleID] = f
+	}
+	for _, st := range kept {
+		for _, f := range storyFates(st) {
+			add(f)
+		}
+	}
+	for _, st := range dropped {
+		rel, thr := 0.0, 0.0
+		if relevance != nil {
+			rel, thr = relevance(st)
+		}
+		for _, f := range storyFates(st) {
+			f.Fate, f.Relevance, f.Threshold = FateOffTopic, rel, thr
+			f.Detail = fmt.Sprintf("story relevance %.3f below the threshold %.3f", rel, thr)
+			add(f)
+		}
+	}
+	for _, a := range outOfScope {
+		add(fateOf(a, FateOutOfScope, "stored from a source this run was not limited to"))
+	}
+	slices.Sort(order)
+	return byID, order
+}
+
+// storyFates returns the fate of each article of a kept story: the lead;
+// an article from an outlet that the story already holds (the lead's, or
+// an earlier member's) is merged; the others are also reported.
+func storyFates(st Story) []ArticleFate {
+	lead := st.Lead()
+	out := make([]ArticleFate, 0, len(st.Articles))
+	seen := map[string]bool{}
+	for k, a := range st.Articles {
+		outlet := strings.ToLower(cmp.Or(a.SourceName, a.SourceID))
+		f := fateOf(a, FateAlsoReported, "")
+		f.Story, f.StoryTitle = st.Key, lead.Title
+		var j *Join
+		if k < len(st.Joins) {
+			jj := st.Joins[k]
+			j = &jj
+		}
+		switch {
+		case k == 0:
+			f.Fate, f.Detail = FateLead, "leads its story"
+		case seen[outlet]:
+			f.Fate = FateMerged
+			f.Detail = fmt.Sprintf("merged into the story led by %q (also from %s)", lead.Title, cmp.Or(a.SourceName, a.SourceID))
+		default:
+			f.Detail = fmt.Sprintf("another outlet's report of the story led by %q", lead.Title)
+		}
+		if k > 0 && j != nil {
+			f.Join = j
+			if j.With >= 0 && j.With < len(st.Articles) {
+				f.Of = st.Articles[j.With].ID
+			}
+			if j.Detail != "" {
+				f.Detail += fmt.Sprintf(": %s, score %.3f; %s", j.Via, j.Score, j.Detail)
+			}
+		}
+		seen[outlet] = true
+		out = append(out, f)
+	}
+	return out
+}
