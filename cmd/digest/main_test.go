@@ -151,6 +151,8 @@ func TestNow_Errors(t *testing.T) {
 	}{
 		{"unknown flag", env, []string{"now", "--bogus"}, 2, "bogus"},
 		{"bad address", env, []string{"now", "--source", articles, "--to", "not an address"}, 2, "not an email address"},
+		{"IP-literal address", env, []string{"now", "--source", articles, "--to", "victim@[127.0.0.1]"}, 2, "victim@[127.0.0.1]"},
+		{"bidi in address", env, []string{"now", "--source", articles, "--to", "ana\u202e@example.com"}, 2, "U+202E"},
 		{"no sources", env, []string{"now", "--to", "a@example.com"}, 2, "no sources"},
 		{"bad env", map[string]string{"DIGEST_DB": env["DIGEST_DB"], "DIGEST_SEND_EMPTY": "maybe"}, []string{"now", "--source", articles, "--to", "a@example.com"}, 2, "DIGEST_SEND_EMPTY"},
 		{"unknown command", env, []string{"frobnicate"}, 2, "unknown command"},

@@ -12,6 +12,7 @@ import (
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/export"
 	"github.com/tradedigest/tradedigest/digest/feed"
+	"github.com/tradedigest/tradedigest/digest/roster"
 )
 
 func (c *cli) cmdNow(ctx context.Context, args []string) error {
@@ -176,6 +177,11 @@ func normaliseAddresses(in []string) ([]string, error) {
 			addr, err := mail.ParseAddress(part)
 			if err != nil || strings.ContainsAny(addr.Address, "\r\n") {
 				return nil, usagef("--to %q: not an email address", part)
+			}
+			// The subscribers' validator: no IP-literal domains, no bidi or
+			// other invisible characters.
+			if _, err := roster.NormaliseEmail(addr.Address); err != nil {
+				return nil, usagef("--to %q: %v", part, err)
 			}
 			out = append(out, normaliseEmail(addr.Address))
 		}
