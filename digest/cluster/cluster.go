@@ -351,7 +351,7 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping) ([]link, erro
 // all pairs. In batches under 1,000 articles nothing is common (the bar is
 // 50 articles) and every pair sharing an entity is visited.
 func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, fn func(i, j int)) error {
-	postings := map[int32][]int{}
+	postings := map[uint64][]int{}
 	for i, d := range docs {
 		for _, e := range d.entities {
 			if e.head {

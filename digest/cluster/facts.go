@@ -29,7 +29,7 @@ type titleWord struct {
 	key  string // place code, figure, or stem: what aligns with the other title
 	kind uint8
 	fig  figure // for kindFigure
-	id   int32  // id of key in the batch dictionary (for mention tests); -1 when none
+	id   uint64 // termID of key (for mention tests); 0 when none
 	// object marks a preposition that introduces what a notice is about.
 	object bool
 	// content marks a word that is not a stop word.
@@ -141,7 +141,7 @@ func titleWords(toks []terms.Token, capText map[string]bool) []titleWord {
 	titleCase := words >= 3 && 5*upper >= 4*words
 	out := make([]titleWord, 0, len(toks))
 	for k, t := range toks {
-		w := titleWord{key: t.Stem, id: -1}
+		w := titleWord{key: t.Stem}
 		switch {
 		case strings.HasPrefix(t.Word, "@"):
 			w.kind = kindName
@@ -303,7 +303,7 @@ func anyAgree(fa, fb []figure) bool {
 // article's text does not contain.
 func unmentioned(words []titleWord, kind uint8, other *doc) bool {
 	for _, x := range words {
-		if x.kind == kind && x.id >= 0 && !strings.HasPrefix(x.key, "@") && !other.mentions(x.id) {
+		if x.kind == kind && x.id != 0 && !strings.HasPrefix(x.key, "@") && !other.mentions(x.id) {
 			return true
 		}
 	}

@@ -48,17 +48,17 @@ type doc struct {
 
 // mentions reports whether the article's title or text contains the word
 // with dictionary id k (body is sorted by id).
-func (d *doc) mentions(k int32) bool {
-	if k < 0 {
+func (d *doc) mentions(k uint64) bool {
+	if k == 0 {
 		return false
 	}
-	_, ok := slices.BinarySearchFunc(d.body, k, func(e entry, k int32) int { return int(e.id - k) })
+	_, ok := slices.BinarySearchFunc(d.body, k, func(e entry, k uint64) int { return cmp.Compare(e.id, k) })
 	return ok
 }
 
 // entry is one weighted feature.
 type entry struct {
-	id int32
+	id uint64
 	w  float64
 	// head marks an entity that counts as one name: the last word of a
 	// multi-word name ("Trump" of "Donald Trump"), a lone name or a
@@ -127,103 +127,92 @@ func entityOverlap(a, b []entry) (int, float64) {
 // analyse computes the features of every article. Inverse document
 // frequencies come from the batch itself (plus pseudoDocs), so words every
 // article uses ("trade", "said") weigh little.
+//
+// Each article is read on its own, on every core: terms are numbered by a
+// hash of their text (termID), not in order of appearance, so no shared
+// dictionary is needed and the result does not depend on the scheduling.
+// Document frequencies are summed from per-worker counts.
 func analyse(articles []digest.Article, leadSentences int) []doc {
-	// Reading the texts is independent per article and is most of the
-	// work: it runs on every core. Numbering the terms, which makes the
-	// vectors comparable, runs after it in input order, so the result does
-	// not depend on the scheduling.
-	parsed := make([]parsedText, len(articles))
-	workers := min(runtime.GOMAXPROCS(0), 8, (len(articles)+63)/64)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range max(workers, 1) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(articles) {
-					return
-				}
-				parsed[i] = parse(articles[i], leadSentences)
-			}
-		})
-	}
-	wg.Wait()
-
-	dict := map[string]int32{}
-	var df []int32 // by id: how many articles use the term or entity
-	id := func(s string) int32 {
-		if v, ok := dict[s]; ok {
-			return v
-		}
-		v := int32(len(dict))
-		dict[s] = v
-		df = append(df, 0)
-		return v
-	}
 	docs := make([]doc, len(articles))
-	var scratch []int32 // term ids of one text, reused
-	for i := range parsed {
-		p, d := &parsed[i], &docs[i]
-		*d = p.doc
-		scratch = scratch[:0]
-		for _, s := range p.lead {
-			scratch = append(scratch, id(s))
+	workers := max(1, min(runtime.GOMAXPROCS(0), 8, (len(articles)+63)/64))
+	dfs := make([]map[uint64]int32, workers)
+	each := func(fn func(w, i int)) {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() {
+				for {
+					i := int(next.Add(1)) - 1
+					if i >= len(articles) {
+						return
+					}
+					fn(w, i)
+				}
+			})
 		}
-		d.lead = countTerms(scratch)
-		// The title counts twice in the body vector: it names the event.
-		scratch = scratch[:0]
-		for _, s := range p.title {
-			k := id(s)
-			scratch = append(scratch, k, k)
+		wg.Wait()
+	}
+	each(func(w, i int) {
+		docs[i] = parse(articles[i], leadSentences)
+		if dfs[w] == nil {
+			dfs[w] = map[uint64]int32{}
 		}
-		for _, s := range p.text {
-			scratch = append(scratch, id(s))
-		}
-		d.body = countTerms(scratch)
-		for k := range d.title {
-			if w := &d.title[k]; w.kind == kindName || w.kind == kindProduct || (w.kind == kindWord && w.content) {
-				w.id = id(w.key)
-			}
-		}
-		d.entities = make([]entry, 0, len(p.entities))
-		for _, e := range p.entities {
-			d.entities = append(d.entities, entry{id: id("\x00" + e.key), head: e.head})
-		}
-		slices.SortFunc(d.entities, func(a, b entry) int { return cmp.Compare(a.id, b.id) })
 		// Every lead term is also a body term, so the body's terms give
 		// each word's document frequency once.
-		for _, e := range d.body {
-			df[e.id]++
+		for _, e := range docs[i].body {
+			dfs[w][e.id]++
 		}
-		for _, e := range d.entities {
-			df[e.id]++
+		for _, e := range docs[i].entities {
+			dfs[w][e.id]++
 		}
-		*p = parsedText{} // let the stems go
+	})
+	df := dfs[0]
+	for _, m := range dfs[1:] {
+		for k, v := range m {
+			df[k] += v
+		}
 	}
 	n := float64(len(articles))
-	idf := func(k int32) float64 { return math.Log(1 + (n+pseudoDocs)/float64(df[k])) }
-	for i := range docs {
-		tfidf(docs[i].lead, idf)
-		tfidf(docs[i].body, idf)
-		for k := range docs[i].entities {
-			docs[i].entities[k].w = idf(docs[i].entities[k].id)
+	idf := func(k uint64) float64 { return math.Log(1 + (n+pseudoDocs)/float64(df[k])) }
+	each(func(_, i int) {
+		d := &docs[i]
+		tfidf(d.lead, idf)
+		tfidf(d.body, idf)
+		for k := range d.entities {
+			d.entities[k].w = idf(d.entities[k].id)
 		}
-	}
+	})
 	return docs
 }
 
-// parsedText is what one article's text gives before its terms are
-// numbered: the stems of its lead, title and text (stop words removed),
-// its names and figures, and the fields of doc that need no numbering.
-type parsedText struct {
-	doc
-	lead, title, text []string
-	entities          []entity
+// termID numbers a term by a 64-bit hash of its text: two articles use the
+// same number for the same term. Entity keys are hashed apart from words
+// (a name is not the word it is spelt with). Zero is never an id.
+func termID(s string, entity bool) uint64 {
+	h := mix(fnv64(s))
+	if entity {
+		h = mix(h ^ 0x9e3779b97f4a7c15)
+	}
+	return max(h, 1)
 }
 
-// parse reads one article (see analyse).
-func parse(a digest.Article, leadSentences int) parsedText {
-	var p parsedText
+// termIDs returns the ids of the words' stems, each added times times.
+func termIDs(dst []uint64, toks []terms.Token, times int) []uint64 {
+	for _, t := range toks {
+		if !terms.IsStopword(t.Word) {
+			k := termID(t.Stem, false)
+			for range times {
+				dst = append(dst, k)
+			}
+		}
+	}
+	return dst
+}
+
+// parse reads one article (see analyse): everything but the weights,
+// which need the whole batch.
+func parse(a digest.Article, leadSentences int) doc {
+	var d doc
 	text := a.Text
 	sents := firstSentences(text, leadSentences+1)
 	title := a.Title
@@ -234,7 +223,6 @@ func parse(a digest.Article, leadSentences int) parsedText {
 	for k := 0; k < min(leadSentences, len(sents)); k++ {
 		lead += "\n" + sents[k]
 	}
-	d := &p.doc
 	d.url, d.when, d.leadText = a.URL, a.Published, lead
 	d.outlet = strings.ToLower(strings.TrimSpace(a.SourceName))
 	if d.outlet == "" {
@@ -245,25 +233,27 @@ func parse(a digest.Article, leadSentences int) parsedText {
 	// as written.
 	rawText := terms.Tokens(text)
 	titleToks, textToks := canonicalPlaces(terms.Tokens(title)), canonicalPlaces(rawText)
-	p.lead = contentStems(canonicalPlaces(terms.Tokens(lead)))
-	p.title = contentStems(titleToks)
-	p.text = contentStems(textToks)
+	ids := termIDs(make([]uint64, 0, 2*len(titleToks)+len(textToks)), canonicalPlaces(terms.Tokens(lead)), 1)
+	d.lead = countTerms(ids)
+	// The title counts twice in the body vector: it names the event.
+	ids = termIDs(ids[:0], titleToks, 2)
+	ids = termIDs(ids, textToks, 1)
+	d.body = countTerms(ids)
 	d.title = titleWords(titleToks, capitalisedIn(titleToks, textToks))
-	p.entities = entities(titleToks, textToks)
-	d.simhash, d.shingles = simhash(rawText)
-	d.identity = identity(a)
-	return p
-}
-
-// contentStems returns the stems of the words that are not stop words.
-func contentStems(toks []terms.Token) []string {
-	out := make([]string, 0, len(toks))
-	for _, t := range toks {
-		if !terms.IsStopword(t.Word) {
-			out = append(out, t.Stem)
+	for k := range d.title {
+		if w := &d.title[k]; w.kind == kindName || w.kind == kindProduct || (w.kind == kindWord && w.content) {
+			w.id = termID(w.key, false)
 		}
 	}
-	return out
+	ents := entities(titleToks, textToks)
+	d.entities = make([]entry, 0, len(ents))
+	for _, e := range ents {
+		d.entities = append(d.entities, entry{id: termID(e.key, true), head: e.head})
+	}
+	slices.SortFunc(d.entities, func(a, b entry) int { return cmp.Compare(a.id, b.id) })
+	d.simhash, d.shingles = simhash(rawText)
+	d.identity = identity(a)
+	return d
 }
 
 // firstSentences returns the first n sentences of text as terms.Sentences
@@ -301,7 +291,7 @@ func capitalisedIn(title, text []terms.Token) map[string]bool {
 
 // countTerms returns the distinct ids of a text with their counts (in w),
 // sorted by id; ids is reordered.
-func countTerms(ids []int32) vector {
+func countTerms(ids []uint64) vector {
 	slices.Sort(ids)
 	v := make(vector, 0, len(ids)/2+1)
 	for k, x := range ids {
@@ -321,7 +311,7 @@ func identity(a digest.Article) string { return digest.IdentityKey(a) }
 
 // tfidf turns term counts into a unit vector with sublinear term
 // frequency, in place.
-func tfidf(v vector, idf func(int32) float64) {
+func tfidf(v vector, idf func(uint64) float64) {
 	var norm float64
 	for i := range v {
 		w := (1 + math.Log(v[i].w)) * idf(v[i].id)
