@@ -92,23 +92,47 @@ func loadLabelled(tb testing.TB) ([]digest.Article, []string, int) {
 	return s.arts, s.gold, s.missing
 }
 
+// labelledFiles are the files of the labelled set and how each is split:
+// labelled.json by the hash of each case (splitOf), development.json, cases
+// written after that split to tune on, wholly development. The validation
+// part is labelled.json's odd cases and nothing else.
+var labelledFiles = []struct{ name, part string }{
+	{"labelled.json", ""},
+	{"development.json", development},
+}
+
 // loadLabelledSet is loadLabelled with each article's part of the split.
 func loadLabelledSet(tb testing.TB) labelledSet {
 	tb.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "labelled.json"))
-	if err != nil {
-		tb.Fatalf("read labelled set: %v", err)
-	}
-	var set struct {
-		Articles []labelled `json:"articles"`
-	}
-	if err := json.Unmarshal(raw, &set); err != nil {
-		tb.Fatalf("parse labelled set: %v", err)
+	var all []labelled
+	fixed := map[int]string{} // index in all -> part, for files not split by hash
+	ids := map[string]bool{}
+	for _, f := range labelledFiles {
+		raw, err := os.ReadFile(filepath.Join("testdata", f.name))
+		if err != nil {
+			tb.Fatalf("read labelled set: %v", err)
+		}
+		var set struct {
+			Articles []labelled `json:"articles"`
+		}
+		if err := json.Unmarshal(raw, &set); err != nil {
+			tb.Fatalf("parse labelled set %s: %v", f.name, err)
+		}
+		for _, l := range set.Articles {
+			if ids[l.ID] {
+				tb.Fatalf("%s: article id %s used twice", f.name, l.ID)
+			}
+			ids[l.ID] = true
+			if f.part != "" {
+				fixed[len(all)] = f.part
+			}
+			all = append(all, l)
+		}
 	}
 	feeds := map[string]*gofeed.Feed{}
 	bodies := readScrapinghub(tb)
 	var out labelledSet
-	for _, l := range set.Articles {
+	for k, l := range all {
 		a := digest.Article{SourceID: l.Source, SourceName: l.Source, Title: l.Title, Text: l.Text, URL: "urn:" + l.ID}
 		if l.Published != "" {
 			t, err := time.Parse(time.RFC3339, l.Published)
@@ -153,7 +177,11 @@ func loadLabelledSet(tb testing.TB) labelledSet {
 		a.ContentHash = digest.ContentHash(a.Text)
 		out.arts = append(out.arts, a)
 		out.gold = append(out.gold, l.Cluster)
-		out.split = append(out.split, splitOf(cmpOr(l.Case, l.Cluster)))
+		part, ok := fixed[k]
+		if !ok {
+			part = splitOf(cmpOr(l.Case, l.Cluster))
+		}
+		out.split = append(out.split, part)
 	}
 	return out
 }
@@ -297,7 +325,8 @@ func predictedLabels(tb testing.TB, arts []digest.Article, stories []digest.Stor
 
 // Floors for the validation part, set below the figures measured when the
 // defaults were chosen on the development part (validation precision
-// 0.857, recall 0.783; development 0.885 and 0.885), so that a change that
+// 0.857, recall 0.783; development 0.885 and 0.885, 0.861 and 0.721 with
+// development.json), so that a change that
 // makes clustering clearly worse fails while small moves do not. They are
 // below the goals (precision 0.95, recall 0.90), which the clusterer does
 // not reach: its remaining development errors are a same-outlet State of
@@ -328,7 +357,9 @@ func TestEvaluate(t *testing.T) {
 	scores := map[string]pairScores{}
 	for _, part := range []string{development, validation, ""} {
 		arts, gold := set.part(part)
-		s := evaluatePart(t, cmpOr(part, "all"), arts, gold, part != "")
+		// Only the development part's errors are printed: the validation
+		// part is measured, never read while tuning.
+		s := evaluatePart(t, cmpOr(part, "all"), arts, gold, part == development)
 		scores[part] = s
 	}
 	if s := scores[validation]; s.precision() < floorPrecision || s.recall() < floorRecall {
