@@ -21,8 +21,8 @@ type Source interface {
 
 // Summarizer turns one story's text into a Summary.
 //
-// Implementations: summarize.Extractive (offline default), summarize.Stub
-// (deterministic, for tests), summarize.OpenAI (LLM with fallback).
+// Implementations: summarize.Extractive (offline default) and
+// summarize.OpenAI (LLM with fallback).
 type Summarizer interface {
 	// Version names the backend, model and prompt version. Summaries are
 	// cached by (content hash, Version); a new version means new summaries.

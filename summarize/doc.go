@@ -2,7 +2,6 @@
 //
 //   - Extractive, the offline default: a sentence graph (TextRank with a
 //     lead prior) that copies 2–3 sentences of the article verbatim;
-//   - Stub, a deterministic summariser for tests;
 //   - OpenAI, an OpenAI-compatible LLM backend with structured output, token
 //     budgets, rate limits, retries and an extractive fallback.
 //

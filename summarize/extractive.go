@@ -364,3 +364,12 @@ func maxOf(v []float64) float64 {
 	}
 	return m
 }
+
+// hashOf returns the request's content hash, computing it when the caller
+// left it empty.
+func hashOf(req digest.SummaryRequest) string {
+	if req.ContentHash != "" {
+		return req.ContentHash
+	}
+	return digest.ContentHash(req.Text)
+}

@@ -178,9 +178,6 @@ type Route struct {
 // Routes lists the registered endpoints, for the OpenAPI drift test.
 func (a *API) Routes() []Route { return a.routes() }
 
-// OpenAPI returns the embedded OpenAPI 3.1 document.
-func OpenAPI() []byte { return openAPI }
-
 func (a *API) routes() []Route {
 	h := func(method, path string, f func(http.ResponseWriter, *http.Request) error) Route {
 		return Route{Method: method, Path: path, handler: a.handle(f)}

@@ -43,13 +43,6 @@ func (c *clock) Set(t time.Time) {
 	c.t = t
 }
 
-func (c *clock) Advance(d time.Duration) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-	return c.t
-}
-
 // newsSource is a source that reports one new article per fetch, published
 // at the injected clock's time, so every simulated day has news to send.
 type newsSource struct {

@@ -28,15 +28,10 @@ func summaryArgs(st digest.Story, version string) SummariseArgs {
 	return args
 }
 
-// Summarise returns the cached summary for args, or makes one with the
-// engine's summariser and caches it the way Engine.Stories does, so a later
+// summarise returns the cached summary for args, or makes one with the
+// run's summariser sum and caches it the way Engine.Stories does, so a later
 // deliver finds it. cached reports a cache hit. It returns errStaleVersion
-// when args were made for another summariser version.
-func Summarise(ctx context.Context, e *digest.Engine, args SummariseArgs) (s digest.Summary, cached bool, err error) {
-	return summarise(ctx, e, e.RunSummarizer(), args)
-}
-
-// summarise is Summarise with the run's summariser; the caching rules are
+// when args were made for another summariser version. The caching rules are
 // the engine's (digest.Engine.Summary).
 func summarise(ctx context.Context, e *digest.Engine, sum digest.Summarizer, args SummariseArgs) (s digest.Summary, cached bool, err error) {
 	if version := sum.Version(); args.Version != version {
