@@ -16,7 +16,8 @@
 // first, and two groups merge only when every article of one is compatible
 // with every article of the other: published within the window of each
 // other, not stating conflicting facts (the same title template with
-// another country, product or figure in one slot: see facts.go), similar
+// another country, product or figure in one slot, or titles naming places
+// that neither text mentions of the other's: see facts.go), similar
 // enough on average (average linkage), and, for two articles of the same
 // outlet, similar by the stronger same-outlet bar: an outlet rarely
 // reports one event twice, and often reports one subject many times.
@@ -506,7 +507,7 @@ func (g *grouping) join(l link) bool {
 					g.refused[refusedWindow]++
 					return false
 				}
-				if conflict(a, b) {
+				if conflict(a, b) || placeClash(a, b) {
 					g.refused[refusedConflict]++
 					return false
 				}

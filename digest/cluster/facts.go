@@ -309,3 +309,25 @@ func unmentioned(words []titleWord, kind uint8, other *doc) bool {
 	}
 	return false
 }
+
+// placeClash reports whether both titles name places and neither article
+// mentions, anywhere, a place the other's title names: "India bans sugar
+// exports" and "Thai sugar output seen rising" are two countries' news,
+// however alike their words.
+func placeClash(a, b *doc) bool {
+	pa, pb := placeCodes(a.title), placeCodes(b.title)
+	if len(pa) == 0 || len(pb) == 0 {
+		return false
+	}
+	for _, p := range pa {
+		if b.mentions(termID(p, false)) {
+			return false
+		}
+	}
+	for _, p := range pb {
+		if a.mentions(termID(p, false)) {
+			return false
+		}
+	}
+	return true
+}

@@ -201,3 +201,38 @@ func TestClusterer_Joins(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterer_PlaceClash checks that two reports whose titles name
+// places the other report never mentions stay apart however alike their
+// words, and that a report mentioning the other title's place may join it.
+func TestClusterer_PlaceClash(t *testing.T) {
+	const ban = "Mills will not be allowed to sell sugar abroad this season, the food ministry said, as dry weather cut the cane harvest. Sugar prices rose as traders cut their estimates of world supply for the season, the International Sugar Organization said."
+	const output = "Mills began crushing cane this week and expect to sell more sugar abroad this season, the millers' association said, as rain lifted the cane harvest. Sugar prices fell as traders raised their estimates of world supply for the season, the International Sugar Organization said."
+	a := art("a", "India bans sugar exports for the season", ban, t0)
+	b := art("b", "Thai mills expect bigger cane crush as rain lifts sugar output", output, t0.Add(time.Hour))
+	a.SourceName, b.SourceName = "Meridian Trade", "Pacific Markets"
+	docs := analyse([]digest.Article{a, b}, 2)
+	if !placeClash(&docs[0], &docs[1]) {
+		t.Fatal("India and Thailand titles, neither place in the other text: no clash")
+	}
+	c := New(Config{})
+	_, ent := entityOverlap(docs[0].entities, docs[1].entities)
+	score := c.score(&docs[0], &docs[1], ent)
+	cfg := Config{Threshold: score - 0.05, LinkThreshold: score - 0.05, MinSharedEntities: 1}
+	if st, _ := New(cfg).Cluster(context.Background(), []digest.Article{a, b}); len(st) != 2 {
+		t.Errorf("place clash, score %.3f above the bar: %d stories, want 2", score, len(st))
+	}
+	// The same pair where the second report says India's decision moved
+	// the market: the places no longer clash, and the score joins them.
+	b.Text += " Thailand expects to take market share after India's decision."
+	docs = analyse([]digest.Article{a, b}, 2)
+	if placeClash(&docs[0], &docs[1]) {
+		t.Fatal("the Thai report mentions India: clash")
+	}
+	_, ent = entityOverlap(docs[0].entities, docs[1].entities)
+	score = c.score(&docs[0], &docs[1], ent)
+	cfg = Config{Threshold: score - 0.05, LinkThreshold: score - 0.05, MinSharedEntities: 1}
+	if st, _ := New(cfg).Cluster(context.Background(), []digest.Article{a, b}); len(st) != 1 {
+		t.Errorf("no clash, score %.3f above the bar: %d stories, want 1", score, len(st))
+	}
+}
