@@ -147,3 +147,51 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchmarkDB_UpsertSubscribers imports a list of 100,000 new subscribers
+// in 40 time zones (one UpsertSubscribers call, one transaction), then the
+// same list again (all updates), and reports rows per second of each.
+func BenchmarkDB_UpsertSubscribers(b *testing.B) {
+	const n = 100000
+	for _, o := range storetest.Openers() {
+		b.Run(o.Name, func(b *testing.B) {
+			var insert, update time.Duration
+			for range b.N {
+				b.StopTimer()
+				db := o.Open(b)
+				subs := make([]digest.Subscriber, n)
+				for i := range subs {
+					subs[i] = digest.Subscriber{Email: fmt.Sprintf("reader%06d@example.com", i), Name: fmt.Sprintf("Reader %d", i),
+						TimeZone: benchZones[i%len(benchZones)], SendTime: "07:00", Topics: []string{"tariffs", "shipping"}}
+				}
+				b.StartTimer()
+				start := time.Now()
+				ins, _, err := db.UpsertSubscribers(b.Context(), subs)
+				insert += time.Since(start)
+				if err != nil || ins != n {
+					b.Fatalf("imported %d: %v", ins, err)
+				}
+				start = time.Now()
+				_, upd, err := db.UpsertSubscribers(b.Context(), subs)
+				update += time.Since(start)
+				if err != nil || upd != n {
+					b.Fatalf("updated %d: %v", upd, err)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/insert.Seconds(), "inserted-rows/s")
+			b.ReportMetric(float64(n*b.N)/update.Seconds(), "updated-rows/s")
+		})
+	}
+}
+
+// benchZones are 40 time zones, from UTC-10 to UTC+13 with the half and
+// quarter hours.
+var benchZones = []string{
+	"UTC", "Europe/London", "Europe/Berlin", "Europe/Paris", "Europe/Madrid", "Europe/Rome", "Europe/Warsaw",
+	"Europe/Athens", "Europe/Helsinki", "Europe/Istanbul", "Europe/Moscow", "Africa/Lagos", "Africa/Cairo",
+	"Africa/Nairobi", "Africa/Johannesburg", "Asia/Dubai", "Asia/Karachi", "Asia/Kolkata", "Asia/Kathmandu",
+	"Asia/Dhaka", "Asia/Bangkok", "Asia/Singapore", "Asia/Shanghai", "Asia/Tokyo", "Asia/Seoul",
+	"Australia/Adelaide", "Australia/Sydney", "Pacific/Auckland", "Pacific/Tongatapu", "Pacific/Honolulu",
+	"America/Anchorage", "America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York",
+	"America/Halifax", "America/St_Johns", "America/Sao_Paulo", "America/Mexico_City", "America/Bogota",
+}

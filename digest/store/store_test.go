@@ -39,6 +39,7 @@ func TestDB_Contract(t *testing.T) {
 		{"subscribers/paging", testSubscribersPaging},
 		{"subscribers/upsert", testUpsertSubscribers},
 		{"subscribers/upsert_atomic", testUpsertAtomic},
+		{"subscribers/upsert_large", testUpsertLarge},
 		{"ledger/ensure", testEnsureDelivery},
 		{"ledger/claim_race", testClaimRace},
 		{"ledger/lifecycle", testLedgerLifecycle},
@@ -409,6 +410,46 @@ func testUpsertAtomic(t *testing.T, db *store.DB) {
 }
 
 // refuseEmail installs a trigger that makes inserting email fail.
+// testUpsertLarge imports more rows than one statement carries, with
+// repeats across and inside statements, and a refused row in the last
+// statement: the counts are those of row-by-row upserts, and a refused
+// row undoes the statements before it.
+func testUpsertLarge(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	get2(t)(db.UpsertSubscribers(ctx, []digest.Subscriber{{Email: "r0007@example.com", Name: "Old"}}))
+	var subs []digest.Subscriber
+	for i := range 1200 {
+		subs = append(subs, digest.Subscriber{Email: fmt.Sprintf("r%04d@example.com", i), Name: fmt.Sprintf("R%d", i)})
+	}
+	subs = append(subs, subs[3], subs[700]) // repeats of a row of the first and of the second statement
+	subs[3].Name = "first"
+	ins, upd := get2(t)(db.UpsertSubscribers(ctx, subs))
+	if ins != 1199 || upd != 3 {
+		t.Fatalf("upsert = %d inserted, %d updated; want 1199, 3", ins, upd)
+	}
+	if got := get(db.SubscriberByEmail(ctx, "r0003@example.com"))(t); got.Name != "R3" {
+		t.Fatalf("the later repeat did not win: %+v", got)
+	}
+	if all := get(db.Subscribers(ctx, "", 0, 0))(t); len(all) != 1200 {
+		t.Fatalf("%d rows, want 1200", len(all))
+	}
+	refuseEmail(t, db, "late-bad@example.com")
+	more := []digest.Subscriber{{Email: "r0000@example.com", Name: "Changed"}}
+	for i := range 1100 {
+		more = append(more, digest.Subscriber{Email: fmt.Sprintf("n%04d@example.com", i)})
+	}
+	more = append(more, digest.Subscriber{Email: "late-bad@example.com"})
+	if _, _, err := db.UpsertSubscribers(ctx, more); err == nil || !strings.Contains(err.Error(), "late-bad@example.com") {
+		t.Fatalf("upsert with a refused row in its last statement: %v, want an error naming the rows", err)
+	}
+	if all := get(db.Subscribers(ctx, "", 0, 0))(t); len(all) != 1200 {
+		t.Fatalf("after a failed batch the store holds %d rows, want 1200", len(all))
+	}
+	if got := get(db.SubscriberByEmail(ctx, "r0000@example.com"))(t); got.Name != "R0" {
+		t.Fatalf("a failed batch changed %+v", got)
+	}
+}
+
 func refuseEmail(t *testing.T, db *store.DB, email string) {
 	t.Helper()
 	stmts := []string{`CREATE TRIGGER refuse_email BEFORE INSERT ON subscribers
