@@ -144,6 +144,18 @@ type Summary struct {
 	CreatedAt        time.Time
 }
 
+// FallbackUnfaithful opens the FallbackReason of an extractive summary that
+// stands in for an LLM reply stating figures or names the article does not
+// support (asked twice). It is kept in the reason rather than a column of
+// its own, so cached summaries keep the mark.
+const FallbackUnfaithful = "unsupported by the article: "
+
+// Unfaithful reports whether s is the extractive summary standing in for
+// an LLM reply the article did not support.
+func (s Summary) Unfaithful() bool {
+	return s.Fallback && strings.HasPrefix(s.FallbackReason, FallbackUnfaithful)
+}
+
 // SummaryRequest is the input of one summary: a story's best clean text.
 type SummaryRequest struct {
 	Title   string

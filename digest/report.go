@@ -27,9 +27,13 @@ type Report struct {
 	Stories        int `json:"stories"`
 	StoriesDropped int `json:"stories_dropped"` // below the relevance threshold
 
-	SummariesNew        int            `json:"summaries_new"`
-	SummariesCached     int            `json:"summaries_cached"`
-	SummariesFallback   int            `json:"summaries_fallback"`
+	SummariesNew      int `json:"summaries_new"`
+	SummariesCached   int `json:"summaries_cached"`
+	SummariesFallback int `json:"summaries_fallback"`
+	// SummariesUnfaithful counts the fallbacks made because the LLM's
+	// reply stated figures or names the article does not support, twice
+	// (Summary.Unfaithful); they are part of SummariesFallback.
+	SummariesUnfaithful int            `json:"summaries_unfaithful"`
 	SummariesOverBudget int            `json:"summaries_over_budget"`
 	SummariesByBackend  map[string]int `json:"summaries_by_backend,omitempty"`
 	PromptTokens        int            `json:"prompt_tokens"`

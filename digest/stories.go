@@ -152,6 +152,9 @@ func (e *Engine) summarize(ctx context.Context, sum Summarizer, stories []Story,
 				if s.Fallback {
 					rep.SummariesFallback++
 				}
+				if s.Unfaithful() {
+					rep.SummariesUnfaithful++
+				}
 				if rep.SummariesByBackend == nil {
 					rep.SummariesByBackend = map[string]int{}
 				}

@@ -314,8 +314,12 @@ func (r *Run) overBudget() {
 	r.mu.Unlock()
 }
 
-// Summarize asks the LLM for a structured summary of req. Whatever goes
-// wrong — budget, 401, exhausted retries, a reply invalid twice — it
+// Summarize asks the LLM for a structured summary of req. A valid reply
+// must also pass the faithfulness guard (Unfaithful): a reply stating a
+// figure or a name the article does not support is asked again once,
+// naming what was unsupported, and a second such reply gives the fallback
+// marked digest.FallbackUnfaithful. Whatever goes wrong — budget, 401,
+// exhausted retries, a reply invalid or unsupported twice — it
 // returns the fallback summary with Fallback and FallbackReason set; it
 // returns an error only when ctx ends or the fallback itself fails.
 func (r *Run) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.Summary, error) {
@@ -360,7 +364,11 @@ func (r *Run) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.
 			if err == nil {
 				ls, err = validate(rep, o.cfg.Topics)
 			}
+			var bad []string
 			if err == nil {
+				bad = Unfaithful(supportText(req), append([]string{ls.Headline, ls.Text}, ls.KeyPoints...)...)
+			}
+			if err == nil && len(bad) == 0 {
 				return digest.Summary{
 					ContentHash: hashOf(req), Version: o.Version(), Backend: "openai",
 					Headline: ls.Headline, Text: ls.Text, KeyPoints: ls.KeyPoints, Countries: ls.Countries,
@@ -368,8 +376,17 @@ func (r *Run) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.
 					PromptTokens: usage.PromptTokens, CompletionTokens: usage.CompletionTokens,
 				}, nil
 			}
-			reason = o.redact(err.Error())
-			fix := "That reply was not valid (" + clip(reason, 200) + "). Answer again with only the JSON object described, within its limits."
+			var fix string
+			if err != nil {
+				reason = o.redact(err.Error())
+				fix = "That reply was not valid (" + clip(reason, 200) + "). Answer again with only the JSON object described, within its limits."
+			} else {
+				// The article supports the reply's form but not all of its
+				// facts: name them, so the model can drop or correct them.
+				reason = o.redact(digest.FallbackUnfaithful + clip(quoteAll(bad), 300))
+				fix = "That reply states things the article does not support: " + clip(quoteAll(bad), 300) +
+					". Answer again with only the JSON object described, using only names and figures as the article writes them, and without repeating yourself."
+			}
 			msgs = append(msgs[:2:2],
 				openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: o.redact(clip(content, 4000))},
 				openai.ChatCompletionMessage{Role: openai.ChatMessageRoleUser, Content: fix})

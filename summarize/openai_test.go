@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -124,6 +125,8 @@ func TestOpenAI_Faults(t *testing.T) {
 		{"invalid json twice", []openaitest.Fault{openaitest.InvalidJSON, openaitest.InvalidJSON}, nil, 2, true, "invalid reply"},
 		{"broken body twice", []openaitest.Fault{openaitest.BrokenBody, openaitest.BrokenBody}, nil, 2, true, "invalid reply"},
 		{"one key point twice", []openaitest.Fault{openaitest.MissingPoints, openaitest.MissingPoints}, nil, 2, true, "1 key points"},
+		{"unsupported reply retried once", []openaitest.Fault{openaitest.Unfaithful}, nil, 2, false, ""},
+		{"unsupported reply twice", []openaitest.Fault{openaitest.Unfaithful, openaitest.Unfaithful}, nil, 2, true, digest.FallbackUnfaithful},
 		{"fenced json parsed", []openaitest.Fault{openaitest.Fenced}, nil, 1, false, ""},
 		{"400 not retried", []openaitest.Fault{openaitest.BadRequest}, nil, 1, true, "rejected"},
 		{"403 not retried", []openaitest.Fault{openaitest.Forbidden}, nil, 1, true, "rejected"},
@@ -148,7 +151,8 @@ func TestOpenAI_Faults(t *testing.T) {
 			}
 			// Only a fallback made without a usable answer is worth asking
 			// again on a later run.
-			if tt.fallback && s.RetryLater == strings.Contains(s.FallbackReason, "invalid reply") {
+			answered := strings.Contains(s.FallbackReason, "invalid reply") || s.Unfaithful()
+			if tt.fallback && s.RetryLater == answered {
 				t.Errorf("RetryLater=%v for reason %q", s.RetryLater, s.FallbackReason)
 			}
 			if reqs := srv.Requests(); strings.HasPrefix(tt.name, "invalid json") &&
@@ -157,6 +161,60 @@ func TestOpenAI_Faults(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOpenAI_Unfaithful checks the faithfulness guard's retry path against
+// the fake server: the retry names what the article does not support, a
+// corrected reply is used, and a second unsupported reply gives the
+// extractive summary, marked.
+func TestOpenAI_Unfaithful(t *testing.T) {
+	t.Run("corrected on retry", func(t *testing.T) {
+		o, srv, logs := newTestOpenAI(t, nil)
+		srv.Queue(openaitest.Unfaithful)
+		s, err := o.ForRun().Summarize(context.Background(), steelReq)
+		if err != nil || s.Fallback || s.Backend != "openai" {
+			t.Fatalf("err %v fallback %v %q backend %q", err, s.Fallback, s.FallbackReason, s.Backend)
+		}
+		reqs := srv.Requests()
+		if len(reqs) != 2 {
+			t.Fatalf("%d requests, want 2", len(reqs))
+		}
+		for _, c := range openaitest.UnfaithfulClaims {
+			if !strings.Contains(reqs[1].Followup, strconv.Quote(c)) {
+				t.Errorf("the retry does not name %q: %q", c, reqs[1].Followup)
+			}
+			if strings.Contains(s.Text, c) {
+				t.Errorf("summary %q keeps the unsupported %q", s.Text, c)
+			}
+		}
+		if !strings.Contains(logs.String(), "unsupported by the article") {
+			t.Errorf("the rejected reply is not logged:\n%s", logs)
+		}
+	})
+	t.Run("unsupported twice", func(t *testing.T) {
+		o, srv, _ := newTestOpenAI(t, nil)
+		srv.SetFault(openaitest.Unfaithful)
+		s, err := o.ForRun().Summarize(context.Background(), steelReq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.Unfaithful() || s.Backend != "extractive" || s.RetryLater || srv.Count() != 2 {
+			t.Fatalf("unfaithful=%v backend=%q retryLater=%v requests=%d reason=%q",
+				s.Unfaithful(), s.Backend, s.RetryLater, srv.Count(), s.FallbackReason)
+		}
+		for _, c := range openaitest.UnfaithfulClaims {
+			if !strings.Contains(s.FallbackReason, c) {
+				t.Errorf("reason %q does not name %q", s.FallbackReason, c)
+			}
+		}
+	})
+	t.Run("faithful reply asked once", func(t *testing.T) {
+		o, srv, _ := newTestOpenAI(t, nil)
+		s, err := o.ForRun().Summarize(context.Background(), steelReq)
+		if err != nil || s.Fallback || srv.Count() != 1 {
+			t.Fatalf("err %v fallback %v %q requests %d", err, s.Fallback, s.FallbackReason, srv.Count())
+		}
+	})
 }
 
 func TestOpenAI_RetryAfter(t *testing.T) {

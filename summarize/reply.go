@@ -104,7 +104,7 @@ func validate(r reply, topics []string) (llmSummary, error) {
 	if out.Headline = limitWords(clean(r.Headline), MaxHeadlineWords, false); out.Headline == "" {
 		return bad("empty headline")
 	}
-	if out.Text = limitWords(clean(r.Summary), MaxSummaryWords, true); out.Text == "" {
+	if out.Text = limitWords(distinctSentences(clean(r.Summary)), MaxSummaryWords, true); out.Text == "" {
 		return bad("empty summary")
 	}
 	seen := map[string]bool{}
@@ -146,6 +146,26 @@ func validate(r reply, topics []string) (llmSummary, error) {
 	}
 	out.Importance = imp
 	return out, nil
+}
+
+// distinctSentences drops sentences that repeat an earlier one word for
+// word, as an over-long reply may; what remains is checked for repetition
+// by the faithfulness guard.
+func distinctSentences(s string) string {
+	sents := Sentences(s)
+	if len(sents) < 2 {
+		return s
+	}
+	seen := map[string]bool{}
+	kept := sents[:0]
+	for _, x := range sents {
+		k := strings.ToLower(x)
+		if !seen[k] {
+			seen[k] = true
+			kept = append(kept, x)
+		}
+	}
+	return strings.Join(kept, " ")
 }
 
 // importance accepts 3, 3.0 and "3", which models produce alike.

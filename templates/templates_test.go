@@ -143,6 +143,8 @@ func TestRenderer_Render_markers(t *testing.T) {
 		{digest.Summary{Backend: "openai", Text: "x"}, "AI-generated summary"},
 		{digest.Summary{Backend: "openai", Fallback: true, Text: "x"}, "Summary extracted from the article"},
 		{digest.Summary{Backend: "extractive", Text: "x"}, "Summary extracted from the article"},
+		{digest.Summary{Backend: "extractive", Fallback: true, FallbackReason: digest.FallbackUnfaithful + `"42%"`, Text: "x"},
+			"Summary extracted from the article (the AI summary stated facts the article does not)"},
 		{digest.Summary{Backend: "stub", Text: "x"}, "Summary extracted from the article"},
 		{digest.Summary{}, ""},
 	}

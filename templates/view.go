@@ -273,6 +273,9 @@ func marker(s digest.Summary) string {
 	switch {
 	case s.Backend == "" && s.Text == "":
 		return ""
+	case s.Unfaithful():
+		// Says why a reader who expects AI summaries finds an excerpt.
+		return "Summary extracted from the article (the AI summary stated facts the article does not)"
 	case s.Fallback, s.Backend == "", s.Backend == "extractive", s.Backend == "stub":
 		return "Summary extracted from the article"
 	default:

@@ -3,6 +3,8 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -36,6 +38,9 @@ func TestNow_LLM(t *testing.T) {
 	if calls == 0 || !strings.Contains(out, "openai") {
 		t.Fatalf("no LLM summaries (calls %d):\n%s", calls, out)
 	}
+	if strings.Contains(out, "stated figures or names the article does not support") {
+		t.Errorf("a faithful model's summaries were judged unsupported:\n%s", out)
+	}
 	if strings.Contains(out+errs, "sk-test-do-not-log-4242") {
 		t.Fatal("the API key reached the output")
 	}
@@ -68,6 +73,46 @@ func TestNow_LLM(t *testing.T) {
 	}
 	if got := len(fake.Requests()); got != calls {
 		t.Fatalf("re-run made %d more LLM calls, want 0", got-calls)
+	}
+}
+
+// TestNow_LLMUnfaithful: a model that keeps stating a figure and a name
+// the articles do not contain is asked once more per story, then the
+// extractive summary stands in, marked in the message and counted in the
+// run report; a faithful run counts none.
+func TestNow_LLMUnfaithful(t *testing.T) {
+	fake := openaitest.New(t)
+	fake.SetFault(openaitest.Unfaithful)
+	dir := t.TempDir()
+	env := map[string]string{
+		"DIGEST_DB": filepath.Join(dir, "digest.db"), "OPENAI_BASE_URL": fake.URL,
+		"OPENAI_API_KEY": "sk-test-unfaithful-0000",
+	}
+	outbox := filepath.Join(dir, "outbox")
+	code, out, errs := runCLI(t, env, "now", "--source", copyExamples(t), "--to", "a@example.com", "--outbox", outbox, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	m := regexp.MustCompile(`(\d+) new, .*?(\d+) fell back to extractive \((\d+) because the LLM's summary stated figures or names`).FindStringSubmatch(out)
+	if m == nil || m[1] != m[3] || m[2] != m[3] || m[1] == "0" {
+		t.Fatalf("the report does not count every summary as unsupported:\n%s", out)
+	}
+	if n, _ := strconv.Atoi(m[1]); fake.Count() < 2*n {
+		t.Errorf("%d LLM requests for %d summaries: each unsupported reply must be asked again once", fake.Count(), n)
+	}
+	files, _ := filepath.Glob(filepath.Join(outbox, "*.eml"))
+	if len(files) != 1 {
+		t.Fatalf("outbox files %v", files)
+	}
+	raw, _ := os.ReadFile(files[0])
+	msg := decodeQP(string(raw))
+	if !strings.Contains(msg, "the AI summary stated facts the article does not") {
+		t.Error("the message does not mark the withheld AI summaries")
+	}
+	for _, c := range openaitest.UnfaithfulClaims {
+		if strings.Contains(msg, c) {
+			t.Errorf("the unsupported %q reached the message", c)
+		}
 	}
 }
 

@@ -32,6 +32,9 @@ func (c *cli) printReport(w io.Writer, rep digest.Report, dryRun bool) {
 	if rep.SummariesFallback > 0 {
 		sum += fmt.Sprintf(", %d fell back to extractive", rep.SummariesFallback)
 	}
+	if rep.SummariesUnfaithful > 0 {
+		sum += fmt.Sprintf(" (%d because the LLM's summary stated figures or names the article does not support)", rep.SummariesUnfaithful)
+	}
 	if rep.SummariesOverBudget > 0 {
 		sum += fmt.Sprintf(", %d over the token budget", rep.SummariesOverBudget)
 	}

@@ -50,6 +50,7 @@ type Metrics struct {
 	summaries        *prometheus.CounterVec
 	summariesCached  prometheus.Counter
 	summaryFallbacks prometheus.Counter
+	unfaithful       prometheus.Counter
 	tokens           *prometheus.CounterVec
 	costUSD          prometheus.Counter
 	deliveries       *prometheus.CounterVec
@@ -108,6 +109,10 @@ func New(opts Options) *Metrics {
 			Namespace: namespace, Name: "summaries_fallback_total",
 			Help: "Summaries where an LLM was asked but the extractive summary was used.",
 		}),
+		unfaithful: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "summaries_unfaithful_total",
+			Help: "LLM summaries replaced by the extractive one because they stated figures or names the article does not support (after one retry).",
+		}),
 		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: namespace, Name: "llm_tokens_total",
 			Help: "LLM tokens spent, by type (prompt, completion).",
@@ -154,7 +159,7 @@ func New(opts Options) *Metrics {
 		},
 	}
 	m.reg.MustRegister(m.articlesFetched, m.articlesNew, m.stories, m.storiesDropped,
-		m.summaries, m.summariesCached, m.summaryFallbacks, m.tokens, m.costUSD,
+		m.summaries, m.summariesCached, m.summaryFallbacks, m.unfaithful, m.tokens, m.costUSD,
 		m.deliveries, m.lastSuccess, m.jobFailures, m.sourceFailures, m.bounces, m.complaints, m.unsubscribes, m.depth)
 	if !opts.NoRuntime {
 		m.reg.MustRegister(collectors.NewGoCollector(),
@@ -195,6 +200,7 @@ func (m *Metrics) ObserveReport(kind string, rep digest.Report) {
 	}
 	m.summariesCached.Add(float64(rep.SummariesCached))
 	m.summaryFallbacks.Add(float64(rep.SummariesFallback))
+	m.unfaithful.Add(float64(rep.SummariesUnfaithful))
 	m.tokens.WithLabelValues("prompt").Add(float64(rep.PromptTokens))
 	m.tokens.WithLabelValues("completion").Add(float64(rep.CompletionTokens))
 	m.costUSD.Add(rep.CostUSD)

@@ -239,6 +239,9 @@ func (w *summariseWorker) Work(ctx context.Context, job *river.Job[SummariseArgs
 		if s.Fallback {
 			rep.SummariesFallback = 1
 		}
+		if s.Unfaithful() {
+			rep.SummariesUnfaithful = 1
+		}
 		q.deps.Metrics.ObserveReport("summarise", rep)
 	}
 	return nil

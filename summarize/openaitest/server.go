@@ -48,7 +48,12 @@ const (
 	BadRequest          // 400 unrelated to the response format
 	MissingPoints       // 200, valid JSON with a single key point
 	EchoKey             // 200, a reply that repeats the presented API key, as an endpoint echoing its request does
+	Unfaithful          // 200, a valid reply whose summary adds a figure and a name the article does not have (UnfaithfulClaims)
 )
+
+// UnfaithfulClaims are what an Unfaithful reply adds to its summary: a
+// figure and a name no test article contains.
+var UnfaithfulClaims = []string{"42%", "Jane Doe"}
 
 // Request is one recorded request.
 type Request struct {
@@ -509,6 +514,8 @@ func (s *Server) summary(rec Request, wr wireRequest, fault Fault, presented str
 		out["key_points"] = append(append(append([]string{}, points...), points...), points...)
 	case MissingPoints:
 		out["key_points"] = points[:1]
+	case Unfaithful:
+		out["summary"] = firstWords(first, 35) + " Profits rose " + UnfaithfulClaims[0] + ", said " + UnfaithfulClaims[1] + "."
 	case EchoKey:
 		out["summary"] = firstWords(first, 40) + " Key " + presented
 		out["key_points"] = append(points, "Authorization: Bearer "+presented)
