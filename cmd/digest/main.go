@@ -320,9 +320,10 @@ func (c *cli) cmdVersion(ctx context.Context, args []string) error {
 // clock: DIGEST_FAKE_NOW (RFC 3339) is the time at DIGEST_FAKE_EPOCH (RFC
 // 3339, default the process start; replicas given the same epoch agree),
 // running DIGEST_FAKE_SPEED times faster than real time (default 1).
-// DIGEST_FAKE_EPOCH_FILE instead names a file that will hold the epoch: the
-// clock stands still at DIGEST_FAKE_NOW until the file appears, so a test
-// can start several processes on a loaded machine before time moves.
+// DIGEST_FAKE_EPOCH_FILE instead names a file that drives the clock (see
+// fileClock): the clock stands still at DIGEST_FAKE_NOW until the file
+// appears, so a test can start several processes on a loaded machine before
+// time moves, and can pause it while the processes catch up.
 func testClock(env envLookup) func() time.Time {
 	v, _ := env("DIGEST_FAKE_NOW")
 	start, err := time.Parse(time.RFC3339, v)
@@ -336,31 +337,77 @@ func testClock(env envLookup) func() time.Time {
 		}
 	}
 	if path, ok := env("DIGEST_FAKE_EPOCH_FILE"); ok && path != "" {
-		return heldClock(start, path, fakeSpeed(env))
+		return fileClock(start, path, fakeSpeed(env))
 	}
 	speed := fakeSpeed(env)
 	return func() time.Time { return start.Add(time.Duration(float64(time.Since(epoch)) * speed)) }
 }
 
-// heldClock is testClock's clock that waits for its epoch file.
-func heldClock(start time.Time, path string, speed float64) func() time.Time {
-	var mu sync.Mutex
-	var epoch time.Time
+// fileClock is testClock's clock driven by a file of up to three fields:
+// the real instant (RFC 3339) at which the simulated clock reads the second
+// field (default start), and its speed from then on (default speed; 0
+// stands still). The file is read again whenever it changes (looked at
+// every few milliseconds), and the clock never runs backwards, so a test
+// can pause simulated time while its processes catch up on a slow machine
+// and resume it where it stood.
+func fileClock(start time.Time, path string, speed float64) func() time.Time {
+	var (
+		mu      sync.Mutex
+		checked time.Time // when the file was last looked at
+		stamp   time.Time // its modification time then
+		size    int64
+		epoch   time.Time // zero until the file holds a valid epoch
+		base    = start
+		rate    = speed
+		last    time.Time
+	)
+	reload := func() {
+		fi, err := os.Stat(path)
+		if err != nil || (fi.ModTime().Equal(stamp) && fi.Size() == size) {
+			return
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return
+		}
+		f := strings.Fields(string(b))
+		if len(f) == 0 {
+			return
+		}
+		e, err := time.Parse(time.RFC3339Nano, f[0])
+		if err != nil {
+			return
+		}
+		nb, ns := start, speed
+		if len(f) > 1 {
+			if nb, err = time.Parse(time.RFC3339Nano, f[1]); err != nil {
+				return
+			}
+		}
+		if len(f) > 2 {
+			if ns, err = strconv.ParseFloat(f[2], 64); err != nil || ns < 0 {
+				return
+			}
+		}
+		stamp, size = fi.ModTime(), fi.Size()
+		epoch, base, rate = e, nb, ns
+	}
 	return func() time.Time {
 		mu.Lock()
 		defer mu.Unlock()
-		if epoch.IsZero() {
-			b, err := os.ReadFile(path)
-			if err != nil {
-				return start
-			}
-			e, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b)))
-			if err != nil {
-				return start
-			}
-			epoch = e
+		if real := time.Now(); real.Sub(checked) >= 5*time.Millisecond {
+			checked = real
+			reload()
 		}
-		return start.Add(time.Duration(float64(max(time.Since(epoch), 0)) * speed))
+		now := base
+		if !epoch.IsZero() {
+			now = base.Add(time.Duration(float64(max(time.Since(epoch), 0)) * rate))
+		}
+		if now.Before(last) {
+			now = last
+		}
+		last = now
+		return now
 	}
 }
 

@@ -67,8 +67,13 @@ func binary(t *testing.T) string {
 // process of a test shares.
 type cluster struct {
 	t     *testing.T
-	epoch time.Time // the real instant of fakeNow
+	epoch time.Time // the real instant at which the processes' clock read base
 
+	// The simulated clock is base at epoch, running speed times real time.
+	// With holdClock it is driven through epochFile: started by startClock,
+	// slowed and resumed by setClock.
+	base         time.Time
+	speed        float64
 	clockStarted bool // startClock was called (holdClock)
 	opts         clusterOptions
 	bin          string
@@ -110,7 +115,7 @@ func newCluster(t *testing.T, opts clusterOptions) *cluster {
 	opts.sink.DiscardBodies = true
 	c.sink = mailtest.StartSink(t, opts.sink)
 	epoch := time.Now().UTC()
-	c.epoch, c.opts = epoch, opts
+	c.epoch, c.opts, c.base, c.speed = epoch, opts, opts.fakeNow, opts.speed
 	c.env = append(os.Environ(),
 		"DIGEST_DB="+c.dsn,
 		"DIGEST_SMTP_URL=smtp://"+c.sink.Addr+"?tls=none",
@@ -344,7 +349,7 @@ func (c *cluster) simNow() time.Time {
 	if c.opts.holdClock && !c.clockStarted {
 		return c.opts.fakeNow
 	}
-	return c.opts.fakeNow.Add(time.Duration(float64(time.Since(c.epoch)) * c.opts.speed))
+	return c.base.Add(time.Duration(float64(time.Since(c.epoch)) * c.speed))
 }
 
 func (c *cluster) epochFile() string { return filepath.Join(c.dir, "fake-epoch") }
@@ -352,12 +357,41 @@ func (c *cluster) epochFile() string { return filepath.Join(c.dir, "fake-epoch")
 // startClock lets the held clocks of every process run from now on.
 func (c *cluster) startClock() {
 	c.t.Helper()
-	c.epoch, c.clockStarted = time.Now().UTC(), true
+	c.setClock(c.opts.fakeNow, c.opts.speed)
+}
+
+// setClock makes every process's clock read base now and run at speed from
+// here on (0 stands still). The processes read the file within a few
+// milliseconds and never let their clock run backwards.
+func (c *cluster) setClock(base time.Time, speed float64) {
+	c.t.Helper()
+	if !c.opts.holdClock {
+		c.t.Fatal("setClock needs holdClock")
+	}
+	epoch := time.Now().UTC()
+	line := fmt.Sprintf("%s %s %g\n", epoch.Format(time.RFC3339Nano), base.UTC().Format(time.RFC3339Nano), speed)
 	tmp := c.epochFile() + ".tmp"
-	if err := os.WriteFile(tmp, []byte(c.epoch.Format(time.RFC3339Nano)), 0o600); err != nil {
+	if err := os.WriteFile(tmp, []byte(line), 0o600); err != nil {
 		c.t.Fatal(err)
 	}
 	if err := os.Rename(tmp, c.epochFile()); err != nil { // appears whole
 		c.t.Fatal(err)
 	}
+	c.epoch, c.base, c.speed, c.clockStarted = epoch, base, speed, true
+}
+
+// slowClock makes the simulated clock run at a thirtieth of the cluster's
+// speed, from a little ahead of where it stands (ahead by more than it moves
+// between two reads of the file, so no process sees it go back). It does
+// not stop it: a delivery lease held by a job that timed out must still run
+// out for the row to be sent.
+func (c *cluster) slowClock() {
+	c.t.Helper()
+	c.setClock(c.simNow().Add(time.Duration(float64(20*time.Millisecond)*c.opts.speed)), c.opts.speed/30)
+}
+
+// resumeClock lets a slowed clock run again at the cluster's speed.
+func (c *cluster) resumeClock() {
+	c.t.Helper()
+	c.setClock(c.simNow(), c.opts.speed)
 }
