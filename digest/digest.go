@@ -300,6 +300,12 @@ type FetchResult struct {
 	Bytes       int64       // bytes transferred
 	// Warnings are per-item problems that did not fail the source.
 	Warnings []string
+	// HostsFailed are the hosts (a name, or name:port) that cost the
+	// source a request by failing to resolve, to connect or to agree on
+	// TLS; Skipped counts its requests not sent because their host had
+	// already failed in the run. Set on error too.
+	HostsFailed []string
+	Skipped     int
 }
 
 // Sentinel errors shared by implementations.

@@ -426,3 +426,31 @@ func TestEngine_Gather_OldItemNotNewOnRerun(t *testing.T) {
 		now = now.Add(10 * time.Minute)
 	}
 }
+
+// TestEngine_Gather_CountsFailedHosts: the run's report counts each failed
+// host once however many sources met it, and sums the skipped requests,
+// those of a source that failed included.
+func TestEngine_Gather_CountsFailedHosts(t *testing.T) {
+	db := storetest.Open(t)
+	now := t0
+	e, _, _ := newEngine(t, db, &now)
+	a := &fakeSource{id: "a", fetch: func(context.Context, digest.SourceState) (digest.FetchResult, error) {
+		return digest.FetchResult{Articles: []digest.Article{article(1, t0)}, HostsFailed: []string{"gone.example", "tls.example:443"}, Skipped: 4}, nil
+	}}
+	b := &fakeSource{id: "b", fetch: func(context.Context, digest.SourceState) (digest.FetchResult, error) {
+		return digest.FetchResult{HostsFailed: []string{"gone.example"}, Skipped: 1}, errors.New(`fetch "http://gone.example/feed": not tried`)
+	}}
+	var rep digest.Report
+	if err := e.Gather(context.Background(), []digest.Source{a, b, staticSource("c", article(2, t0))}, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.HostsFailed != 2 || rep.FetchesSkipped != 5 {
+		t.Errorf("report: %d hosts failed, %d fetches skipped; want 2, 5", rep.HostsFailed, rep.FetchesSkipped)
+	}
+	if len(rep.Sources) != 3 || rep.Sources[0].HostsFailed != 2 || rep.Sources[0].FetchesSkipped != 4 || rep.Sources[1].FetchesSkipped != 1 {
+		t.Errorf("sources: %+v", rep.Sources)
+	}
+	if note := strings.Join(rep.Notes, "\n"); !strings.Contains(note, "2 hosts failed") || !strings.Contains(note, "gone.example, tls.example:443") || !strings.Contains(note, "5 later requests") {
+		t.Errorf("notes %q", rep.Notes)
+	}
+}

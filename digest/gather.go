@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -24,6 +25,7 @@ func (e *Engine) gather(ctx context.Context, sources []Source, window time.Durat
 	defer func() { rep.Stages = append(rep.Stages, StageTiming{"gather", time.Since(start)}) }()
 	e.stage("gather", len(sources))
 	rec := &recorder{rep: rep}
+	failedHosts := map[string]bool{}
 	sem := make(chan struct{}, max(1, e.Config.GatherConcurrency))
 	var wg sync.WaitGroup
 	for _, src := range sources {
@@ -40,6 +42,10 @@ func (e *Engine) gather(ctx context.Context, sources []Source, window time.Durat
 				rep.Articles = append(rep.Articles, lines...)
 				rep.ArticlesFetched += sr.Articles
 				rep.ArticlesNew += sr.New
+				rep.FetchesSkipped += sr.FetchesSkipped
+				for _, h := range sr.failedHosts {
+					failedHosts[h] = true
+				}
 				if sr.Error != "" {
 					rep.Errors = append(rep.Errors, fmt.Sprintf("source %s: %s", sr.ID, sr.Error))
 				}
@@ -48,6 +54,10 @@ func (e *Engine) gather(ctx context.Context, sources []Source, window time.Durat
 		}()
 	}
 	wg.Wait()
+	if len(failedHosts) > 0 {
+		rep.HostsFailed += len(failedHosts)
+		rep.Notes = append(rep.Notes, hostsNote(failedHosts, rep.FetchesSkipped))
+	}
 	sort.Slice(rep.Sources, func(i, j int) bool { return rep.Sources[i].ID < rep.Sources[j].ID })
 	// New articles are stored; the story stage, when the run has one,
 	// tells what became of them.
@@ -76,6 +86,7 @@ func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration
 	now := e.now()
 	res, err := src.Fetch(ctx, prev)
 	sr.Bytes = res.Bytes
+	sr.failedHosts, sr.HostsFailed, sr.FetchesSkipped = res.HostsFailed, len(res.HostsFailed), res.Skipped
 	if err != nil {
 		// A failed fetch changes only the health fields: validators and
 		// FirstGathered stay, so nothing is re-sent or re-flooded later.
@@ -189,3 +200,19 @@ func duplicateKeyName(key string) string {
 
 // Stories clusters the articles published after since into stories, drops
 // those the ranker finds irrelevant and summarises the rest (from the cache
+
+// hostsNote says which hosts failed in a gather and what that spared.
+func hostsNote(hosts map[string]bool, skipped int) string {
+	names := make([]string, 0, len(hosts))
+	for h := range hosts {
+		names = append(names, h)
+	}
+	sort.Strings(names)
+	const shown = 5
+	list := strings.Join(names[:min(shown, len(names))], ", ")
+	if len(names) > shown {
+		list += fmt.Sprintf(" and %d more", len(names)-shown)
+	}
+	return fmt.Sprintf("%d %s failed to resolve, connect or agree on TLS (%s); %d later %s to them not sent in this run",
+		len(names), pluralWord(len(names), "host", "hosts"), list, skipped, pluralWord(skipped, "request", "requests"))
+}

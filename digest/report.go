@@ -24,6 +24,12 @@ type Report struct {
 	// --articles`), so listing runs stays cheap.
 	Articles []ArticleFate `json:"-"`
 
+	// HostsFailed is how many hosts failed to resolve, to connect or to
+	// agree on TLS during the gather; FetchesSkipped counts the requests
+	// to them not sent because they had already failed in the run.
+	HostsFailed    int `json:"hosts_failed,omitempty"`
+	FetchesSkipped int `json:"fetches_skipped,omitempty"`
+
 	Stories        int `json:"stories"`
 	StoriesDropped int `json:"stories_dropped"` // below the relevance threshold
 
@@ -70,6 +76,12 @@ type SourceReport struct {
 	Error       string        `json:"error,omitempty"`
 	Failures    int           `json:"consecutive_failures,omitempty"`
 	Duration    time.Duration `json:"duration_ns"`
+	// HostsFailed and FetchesSkipped are the source's part of the run's
+	// counts of the same names.
+	HostsFailed    int `json:"hosts_failed,omitempty"`
+	FetchesSkipped int `json:"fetches_skipped,omitempty"`
+
+	failedHosts []string // which, for the run's count of distinct hosts
 }
 
 // StageTiming is the wall time of one stage.

@@ -20,8 +20,9 @@ type SourceSettings struct {
 	// Weight multiplies the ranking score of the source's stories (1 when
 	// 0).
 	Weight float64 `json:"weight,omitempty"`
-	// FullText: "on" fetches every item's page for its main text, "off"
-	// never does, "" only when the item's own text is short.
+	// FullText: "on" (always) fetches every item's page for its main
+	// text, "off" (never) never does, "auto" only when the item's own text
+	// is short; "" takes gather.full_text.
 	FullText string `json:"full_text,omitempty"`
 	// Include keeps only items whose title or text mentions one of these
 	// words or phrases (case-insensitive); empty keeps all.
@@ -39,6 +40,7 @@ const (
 	SourceKindFeed = "feed"
 	FullTextOn     = "on"
 	FullTextOff    = "off"
+	FullTextAuto   = "auto"
 )
 
 // Limits of source settings.
@@ -70,17 +72,11 @@ func (s *SourceSettings) Normalise() error {
 	if math.IsNaN(s.Weight) || s.Weight < 0 || s.Weight > MaxSourceWeight {
 		return settingErr("weight %v: want a number above 0 and at most %d (1 is neutral)", s.Weight, MaxSourceWeight)
 	}
-	s.FullText = strings.ToLower(strings.TrimSpace(s.FullText))
-	switch s.FullText {
-	case "", FullTextOn, FullTextOff:
-	case "true", "yes", "1":
-		s.FullText = FullTextOn
-	case "false", "no", "0":
-		s.FullText = FullTextOff
-	default:
-		return settingErr("full_text %q: want on or off", s.FullText)
+	ft, err := NormaliseFullText(s.FullText)
+	if err != nil {
+		return settingErr("%v", err)
 	}
-	var err error
+	s.FullText = ft
 	if s.Include, err = keywords("include", s.Include); err != nil {
 		return err
 	}
@@ -148,3 +144,20 @@ func keywords(field string, in []string) ([]string, error) {
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }
+
+// NormaliseFullText reads a full-text mode: always (on, true), never (off,
+// false), auto, or "" (unset); it returns FullTextOn, FullTextOff,
+// FullTextAuto or "".
+func NormaliseFullText(v string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "":
+		return "", nil
+	case FullTextAuto:
+		return FullTextAuto, nil
+	case FullTextOn, "always", "true", "yes", "1":
+		return FullTextOn, nil
+	case FullTextOff, "never", "false", "no", "0":
+		return FullTextOff, nil
+	}
+	return "", fmt.Errorf("full_text %q: want auto, always or never", v)
+}

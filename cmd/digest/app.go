@@ -285,6 +285,7 @@ func (a *app) buildOptions() dmail.BuildOptions {
 	return bo
 }
 
+// feedOptions are the options of one run's sources (see openSources).
 func (a *app) feedOptions() feed.Options {
 	if a.fetcher == nil {
 		fc := feed.DefaultFetcherConfig()
@@ -303,7 +304,10 @@ func (a *app) feedOptions() feed.Options {
 		// across every source of every run.
 		a.fetcher = feed.NewFetcher(fc)
 	}
-	return feed.Options{Fetcher: a.fetcher, Logger: a.log, Now: a.engine.Now}
+	ft, _ := digest.NormaliseFullText(a.cfg.Gather.FullText) // checked by Validate
+	// Each run gets its own view of the fetcher: the limits and
+	// connections are shared, the memory of failed hosts is the run's.
+	return feed.Options{Fetcher: a.fetcher.ForRun(), Logger: a.log, Now: a.engine.Now, FullText: ft}
 }
 
 // senderDomain returns the domain of the From address, for Message-IDs.

@@ -137,6 +137,10 @@ type GatherConfig struct {
 	UserAgent     string        `yaml:"user_agent"`
 	AllowPrivate  bool          `yaml:"allow_private"`
 	AllowHosts    []string      `yaml:"allow_hosts"`
+	// FullText is when items' pages are fetched for their main text: auto
+	// (items whose own text is short), always or never; a source's
+	// full_text setting overrides it.
+	FullText string `yaml:"full_text"`
 }
 
 // RelevanceConfig filters and ranks stories.
@@ -241,7 +245,7 @@ func DefaultConfig() Config {
 		},
 		Gather: GatherConfig{
 			RecencyWindow: ec.RecencyWindow, Concurrency: ec.GatherConcurrency, PerHost: 2,
-			Timeout: 30 * time.Second, MaxBytes: 10 << 20,
+			Timeout: 30 * time.Second, MaxBytes: 10 << 20, FullText: digest.FullTextAuto,
 		},
 		LLM: LLMConfig{
 			Model: "gpt-4o-mini", Timeout: 60 * time.Second, MaxInputTokens: 2000,
@@ -407,6 +411,9 @@ func (c *Config) Validate() error {
 			return badConfig("write host, host:port or host:* (a name, an IP address or a CIDR prefix; a bare host opens ports 80 and 443)",
 				"gather.%v", err)
 		}
+	}
+	if _, err := digest.NormaliseFullText(c.Gather.FullText); err != nil {
+		return badConfig("use auto (pages of items with short text), always or never", "gather.%v", err)
 	}
 	if c.Gather.MaxBytes < 1<<10 {
 		return badConfig("use at least 1024 bytes", "gather.max_bytes: %d too small", c.Gather.MaxBytes)

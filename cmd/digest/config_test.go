@@ -80,6 +80,7 @@ func TestConfig_Errors(t *testing.T) {
 		{"allow_hosts garbage", nil, "gather:\n  allow_hosts: [\"intra net\"]\n", `gather.allow_hosts entry "intra net"`},
 		{"negative threshold", map[string]string{"DIGEST_RELEVANCE_THRESHOLD": "-0.1"}, "", "relevance.threshold"},
 		{"threshold above 1", nil, "relevance:\n  threshold: 1.5\n", "relevance.threshold"},
+		{"full_text unknown", map[string]string{"DIGEST_GATHER_FULL_TEXT": "sometimes"}, "", `gather.full_text "sometimes": want auto, always or never`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,12 +176,16 @@ func TestConfig_SourceSettings(t *testing.T) {
   - url: https://lists.example.com/trade
     kind: opml
     full_text: off
+  - url: https://wire.example.com/feed
+    full_text: never
+gather:
+  full_text: never
 `), 0o644)
 	cfg := DefaultConfig()
 	if err := cfg.LoadFile(path); err != nil {
 		t.Fatal(err)
 	}
-	if got := cfg.sourceAddresses(); len(got) != 3 || got[0] != "examples/articles" {
+	if got := cfg.sourceAddresses(); len(got) != 4 || got[0] != "examples/articles" {
 		t.Fatalf("addresses = %q", got)
 	}
 	s := cfg.Sources[1].Settings
@@ -189,6 +194,12 @@ func TestConfig_SourceSettings(t *testing.T) {
 	}
 	if s := cfg.Sources[2].Settings; s.Kind != "opml" || s.FullText != "off" {
 		t.Errorf("list settings = %+v", s)
+	}
+	if s := cfg.Sources[3].Settings; s.FullText != "off" {
+		t.Errorf("full_text never read as %q, want off", s.FullText)
+	}
+	if err := cfg.Validate(); err != nil || cfg.Gather.FullText != "never" {
+		t.Errorf("gather.full_text never: %v, %q", err, cfg.Gather.FullText)
 	}
 	for _, tt := range []struct{ yaml, want string }{
 		{"sources:\n  - url: https://a.example.com/x\n    wieght: 2\n", `line 3: unknown source key "wieght"`},

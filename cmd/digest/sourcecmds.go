@@ -119,12 +119,14 @@ func writeSettings(w io.Writer, e sourceEntry) {
 	if s.Weight > 0 {
 		weight = strconv.FormatFloat(s.Weight, 'g', -1, 64)
 	}
-	fullText := "auto (pages of items with short text)"
+	fullText := "gather.full_text (default auto: pages of items with short text)"
 	switch s.FullText {
 	case digest.FullTextOn:
-		fullText = "on (every item's page)"
+		fullText = "always (every item's page)"
 	case digest.FullTextOff:
-		fullText = "off (the feed's text only)"
+		fullText = "never (the feed's text only)"
+	case digest.FullTextAuto:
+		fullText = "auto (pages of items with short text)"
 	}
 	kind := "from the address"
 	if s.Kind == digest.SourceKindOPML {

@@ -56,7 +56,7 @@ func normaliseSource(s string) (string, error) {
 func settingsFlags(fs *flag.FlagSet) (apply func(*digest.SourceSettings) error) {
 	name := fs.String("name", "", "display name of the outlet")
 	weight := fs.Float64("weight", 0, "ranking weight of its stories (1 is neutral, 2 doubles)")
-	fullText := fs.String("full-text", "", "on: fetch every item's page for its text; off: never; auto: only short items")
+	fullText := fs.String("full-text", "", "always (on): fetch every item's page for its text; never (off); auto: only short items; default: gather.full_text")
 	include := fs.String("include", "", "keep only items mentioning one of these words or phrases (separated by ';')")
 	exclude := fs.String("exclude", "", "drop items mentioning one of these (separated by ';')")
 	selector := fs.String("selector", "", "CSS selector of the article body on its pages")
@@ -71,9 +71,6 @@ func settingsFlags(fs *flag.FlagSet) (apply func(*digest.SourceSettings) error) 
 				st.Weight = *weight
 			case "full-text":
 				st.FullText = *fullText
-				if strings.EqualFold(*fullText, "auto") {
-					st.FullText = ""
-				}
 			case "include":
 				st.Include = splitList(*include)
 			case "exclude":

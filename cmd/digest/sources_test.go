@@ -153,7 +153,7 @@ func TestSources_ShowSetExport(t *testing.T) {
 		t.Fatalf("add: %d %s %s", code, out, errs)
 	}
 	_, out, _ := run("sources", "show")
-	for _, want := range []string{feedPath, "Wire Desk", "1.5", "tariff*; duty", "off (the feed's text only)", articles, "config file", "football"} {
+	for _, want := range []string{feedPath, "Wire Desk", "1.5", "tariff*; duty", "never (the feed's text only)", articles, "config file", "football"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("show lacks %q:\n%s", want, out)
 		}

@@ -171,7 +171,7 @@ func BenchmarkFeedItems(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		arts, _ := src.articles(context.Background(), fd, src.loc)
+		arts, _ := src.articles(context.Background(), fd, src.loc, &hostTally{})
 		items += len(arts)
 	}
 	b.ReportMetric(float64(items)/b.Elapsed().Seconds(), "items/s")

@@ -87,6 +87,9 @@ func (f *Feed) Fetch(ctx context.Context, prev digest.SourceState) (digest.Fetch
 			UserAgent: f.opts.UserAgent, Accept: acceptFeed,
 		})
 		if err != nil {
+			var tally hostTally
+			tally.add(err)
+			tally.apply(&res)
 			return res, err // already "fetch <url>: …"
 		}
 		res.Bytes = resp.WireBytes
@@ -117,7 +120,9 @@ func (f *Feed) Fetch(ctx context.Context, prev digest.SourceState) (digest.Fetch
 		f.title = title
 		f.mu.Unlock()
 	}
-	arts, warns := f.articles(ctx, parsed, base)
+	var tally hostTally
+	arts, warns := f.articles(ctx, parsed, base, &tally)
+	tally.apply(&res)
 	res.Articles = arts
 	res.Warnings = append(res.Warnings, warns...)
 	return res, nil
@@ -404,7 +409,7 @@ func isAlnum(c byte) bool {
 
 // articles turns feed items into articles, newest first, at most
 // MaxItems, fetching full pages for short items.
-func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string) ([]digest.Article, []string) {
+func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string, tally *hostTally) ([]digest.Article, []string) {
 	now := f.opts.Now()
 	type dated struct {
 		it *gofeed.Item
@@ -483,7 +488,7 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string) ([]di
 		}
 		arts = append(arts, a)
 	}
-	warns = append(warns, f.fillShort(ctx, arts)...)
+	warns = append(warns, f.fillShort(ctx, arts, tally)...)
 	arts, dropped := newKeywordFilter(f.opts).filter(arts)
 	if dropped > 0 {
 		warns = append(warns, fmt.Sprintf("feed %q: %d items left out by the source's include/exclude keywords", f.loc, dropped))
@@ -505,7 +510,7 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string) ([]di
 // full text "on" fetches every item's page and keeps its text, "off"
 // fetches none, and a selector's text, when it matches, is kept whatever
 // its length.
-func (f *Feed) fillShort(ctx context.Context, arts []digest.Article) []string {
+func (f *Feed) fillShort(ctx context.Context, arts []digest.Article, tally *hostTally) []string {
 	always := f.opts.FullText == digest.FullTextOn
 	if (f.opts.ShortText < 0 && !always) || f.opts.FullText == digest.FullTextOff || !isHTTP(f.loc) {
 		// A feed read from a file is an offline source: its items keep
@@ -534,6 +539,7 @@ func (f *Feed) fillShort(ctx context.Context, arts []digest.Article) []string {
 			defer func() { <-sem; wg.Done() }()
 			page, err := f.page(ctx, a.URL)
 			if err != nil {
+				tally.add(err)
 				mu.Lock()
 				warns = append(warns, fmt.Sprintf("item %q: full text: %v", a.URL, err))
 				mu.Unlock()

@@ -60,6 +60,9 @@ type FetcherConfig struct {
 	// CheckAllowHost. A malformed entry makes every Get fail with an error
 	// naming it.
 	AllowHosts []string
+	// Resolver looks host names up; nil is the system's. Tests and the
+	// benchmarks point it at a DNS server of their own.
+	Resolver *net.Resolver
 	// Logger receives retries and refusals at debug level; nil discards.
 	Logger *slog.Logger
 }
@@ -192,7 +195,18 @@ type Response struct {
 // Fetcher does polite, bounded, guarded HTTP GETs. It is safe for
 // concurrent use; one Fetcher should serve a whole run so that its
 // per-host and global limits hold across sources.
+//
+// A Fetcher from ForRun also remembers the hosts that failed during the
+// run (see HostError): later requests to them fail at once instead of
+// waiting for the resolver or the connection again.
 type Fetcher struct {
+	*pool
+	failed *hostMemory // nil: nothing remembered (NewFetcher's)
+}
+
+// pool is what every Fetcher of a process shares: the connections and the
+// limits.
+type pool struct {
 	cfg    FetcherConfig
 	client *http.Client
 	global chan struct{}
@@ -211,16 +225,17 @@ type hostSlot struct {
 // NewFetcher returns a Fetcher with its own http.Client and connection pool.
 func NewFetcher(cfg FetcherConfig) *Fetcher {
 	cfg = cfg.withDefaults()
-	f := &Fetcher{
+	f := &Fetcher{pool: &pool{
 		cfg:    cfg,
 		global: make(chan struct{}, cfg.Global),
 		hosts:  map[string]*hostSlot{},
 		allow:  parseAllowList(cfg.AllowHosts),
-	}
+	}}
 	dialer := &net.Dialer{
 		Timeout:        cfg.ConnectTimeout,
 		KeepAlive:      30 * time.Second,
 		ControlContext: f.guard,
+		Resolver:       cfg.Resolver,
 	}
 	tr := &http.Transport{
 		// No proxy from the environment: a proxy would dial for us and
@@ -234,7 +249,19 @@ func NewFetcher(cfg FetcherConfig) *Fetcher {
 				ok, near := f.allow.name(host, p)
 				ctx = context.WithValue(ctx, allowKey{}, allowed{ok: ok, near: near})
 			}
-			return dialer.DialContext(ctx, network, addr)
+			// The run's memory of failed hosts travels with the request:
+			// this also catches a redirect to a host that failed before.
+			mem, _ := ctx.Value(memoryKey{}).(*hostMemory)
+			if herr := mem.check(addr); herr != nil {
+				return nil, herr
+			}
+			conn, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				if herr := mem.record(addr, err); herr != nil {
+					return nil, herr
+				}
+			}
+			return conn, err
 		},
 		TLSHandshakeTimeout:   cfg.ConnectTimeout,
 		ResponseHeaderTimeout: cfg.Timeout,
@@ -265,6 +292,12 @@ func NewFetcher(cfg FetcherConfig) *Fetcher {
 // Config returns the effective configuration (defaults filled in).
 func (f *Fetcher) Config() FetcherConfig { return f.cfg }
 
+// ForRun returns a Fetcher for one run: it shares f's connections and
+// limits, and remembers the hosts that fail during the run.
+func (f *Fetcher) ForRun() *Fetcher {
+	return &Fetcher{pool: f.pool, failed: &hostMemory{hosts: map[string]error{}}}
+}
+
 // Close releases idle connections.
 func (f *Fetcher) Close() { f.client.CloseIdleConnections() }
 
@@ -280,7 +313,7 @@ type allowed struct {
 // guard runs after DNS resolution, on the address actually dialled, so a
 // name that resolves (or re-resolves) to a private address is refused
 // whatever the URL or redirect said.
-func (f *Fetcher) guard(ctx context.Context, network, address string, _ syscall.RawConn) error {
+func (f *pool) guard(ctx context.Context, network, address string, _ syscall.RawConn) error {
 	if f.cfg.AllowPrivate {
 		return nil
 	}
@@ -389,6 +422,12 @@ func (f *Fetcher) Get(ctx context.Context, req Request) (*Response, error) {
 	if f.allow.err != nil {
 		return nil, fmt.Errorf("fetch %q: gather.%w", shown, f.allow.err)
 	}
+	if herr := f.failed.check(hostPort(u)); herr != nil {
+		return nil, fmt.Errorf("fetch %q: %w", shown, herr)
+	}
+	if f.failed != nil {
+		ctx = context.WithValue(ctx, memoryKey{}, f.failed)
+	}
 	var wire int64
 	for attempt := 0; ; attempt++ {
 		resp, n, err := f.once(ctx, u, req)
@@ -429,6 +468,12 @@ func (f *Fetcher) retryable(ctx context.Context, err error, attempt int) (time.D
 	if ctx.Err() != nil || attempt >= f.cfg.Retries {
 		return 0, false
 	}
+	// A name that does not resolve, a refused connection or a failed TLS
+	// handshake will not be different in a second: the next run tries
+	// again.
+	if hostFailure(err) {
+		return 0, false
+	}
 	backoff := func() time.Duration {
 		d := f.cfg.RetryBase << attempt
 		return d/2 + rand.N(d/2+1) // jitter, but never zero
@@ -467,6 +512,10 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL, req Request) (*Response,
 		return nil, 0, err
 	}
 	defer release()
+	// The host may have failed while this request waited for its slot.
+	if herr := f.failed.check(hostPort(u)); herr != nil {
+		return nil, 0, herr
+	}
 
 	ctx, cancel := context.WithTimeout(ctx, f.cfg.Timeout)
 	defer cancel()
@@ -494,6 +543,13 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL, req Request) (*Response,
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // the URL is added once, by Get
+			// A failed TLS handshake shows only here, after the dial;
+			// the URL is the one that failed, after any redirect.
+			if fu, perr := url.Parse(ue.URL); perr == nil {
+				if herr := f.failed.record(hostPort(fu), err); herr != nil {
+					return nil, 0, herr
+				}
+			}
 		}
 		return nil, 0, err
 	}
@@ -542,7 +598,7 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL, req Request) (*Response,
 // acquire takes a slot for host, then a global one (so a busy host does not
 // hold global slots while it waits), and
 // returns the function that gives both back.
-func (f *Fetcher) acquire(ctx context.Context, host string) (func(), error) {
+func (f *pool) acquire(ctx context.Context, host string) (func(), error) {
 	f.mu.Lock()
 	hs := f.hosts[host]
 	if hs == nil {

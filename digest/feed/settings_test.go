@@ -161,6 +161,13 @@ func TestFeed_SourceSettings(t *testing.T) {
 			t.Errorf("%d pages; long item kept its feed text: %.80q", pages.Load(), got["Long item"])
 		}
 	})
+	t.Run("a source's auto overrides gather.full_text never", func(t *testing.T) {
+		opts := Options{FullText: digest.FullTextOff}.WithSettings(digest.SourceSettings{FullText: digest.FullTextAuto})
+		got := fetch(opts)
+		if pages.Load() != 1 || !strings.Contains(got["Short item"], "Customs officials") {
+			t.Errorf("%d pages; %q", pages.Load(), got)
+		}
+	})
 	t.Run("selector", func(t *testing.T) {
 		got := fetch(Options{Selector: "div.story-body"})
 		want := "short body chosen by the selector, first paragraph of the report on quotas.\n\nSecond paragraph of the short report, about customs checks at the border."
