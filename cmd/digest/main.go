@@ -4,6 +4,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -12,6 +13,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,25 +26,10 @@ import (
 	"github.com/tradedigest/tradedigest/internal/redact"
 )
 
-// Version is stamped at build time with -ldflags "-X main.Version=...".
-var Version = "dev"
-
-const usage = `digest — a daily trade-news digest by email
-
-Usage:
-  digest now      [--config F] [--source SRC]... [--since 24h] [--to ADDR]... [--outbox DIR] [--force]
-                  [--dry-run [--format text|markdown|json|html]]
-  digest serve    [--config F]     scheduler + workers + HTTP (unsubscribe, healthz, readyz, metrics)
-  digest preview  [--config F] [--source SRC]... [--out FILE.html] [--serve ADDR]
-  digest subscribers add|list|show|remove|import
-  digest sources  add|list|remove|check|show|set|export
-  digest extract  URL|FILE [--json]
-  digest runs     [show ID]
-  digest doctor | migrate | version | healthcheck
-
-Every command takes --config FILE, --log-level, --log-format text|json and --quiet.
-Configuration: YAML file, then DIGEST_* environment, then flags (see README.md).
-`
+// Version, when stamped at build time with -ldflags "-X main.Version=...",
+// is the version 'digest version' prints; otherwise it prints the module
+// version the Go toolchain recorded.
+var Version string
 
 func main() {
 	c := &cli{
@@ -155,59 +143,78 @@ type cli struct {
 	tty            bool // stderr is a terminal: progress bars allowed
 }
 
-// usageError is a command-line mistake: exit status 2.
-type usageError struct{ msg string }
+// usageError is a command-line mistake: exit status 2. cmd names the
+// command whose help the message points to ("" for the list of commands).
+type usageError struct{ cmd, msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+func usagef(format string, args ...any) error { return &usageError{msg: fmt.Sprintf(format, args...)} }
 
 func (c *cli) run(ctx context.Context, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprint(c.stderr, usage)
+		printUsage(c.stderr)
 		return 2
 	}
-	cmds := map[string]func(context.Context, []string) error{
-		"now":         c.cmdNow,
-		"serve":       c.cmdServe,
-		"preview":     c.cmdPreview,
-		"subscribers": c.cmdSubscribers,
-		"sources":     c.cmdSources,
-		"extract":     c.cmdExtract,
-		"runs":        c.cmdRuns,
-		"doctor":      c.cmdDoctor,
-		"migrate":     c.cmdMigrate,
-		"version":     c.cmdVersion,
-		"healthcheck": c.cmdHealthcheck,
-	}
-	name := args[0]
-	switch name {
-	case "help", "-h", "--help":
-		fmt.Fprint(c.stdout, usage)
+	switch args[0] {
+	case "-h", "--help", "-help":
+		printUsage(c.stdout)
 		return 0
+	case "help":
+		if len(args) == 1 {
+			printUsage(c.stdout)
+			return 0
+		}
+		// 'digest help sources add' is 'digest sources add --help'.
+		if _, rest, ok := lookupCommand(args[1:]); !ok || len(rest) > 0 {
+			fmt.Fprintf(c.stderr, "digest: no command %q\n\n", strings.Join(args[1:], " "))
+			printUsage(c.stderr)
+			return 2
+		}
+		args = append(args[1:], "--help")
 	case "--version":
-		name = "version"
+		args = []string{"version"}
 	}
-	cmd, ok := cmds[name]
+	cmd, rest, ok := lookupCommand(args)
 	if !ok {
-		fmt.Fprintf(c.stderr, "digest: unknown command %q\n\n%s", name, usage)
+		fmt.Fprintf(c.stderr, "digest: unknown command %q\n\n", args[0])
+		printUsage(c.stderr)
 		return 2
 	}
-	return c.exitCode(cmd(ctx, args[1:]))
+	if cmd.run == nil {
+		return c.exitCode(c.runGroup(ctx, cmd, rest))
+	}
+	err := cmd.run(c, ctx, rest)
+	// A usage mistake points to the help of the command it was made in.
+	if ue := (*usageError)(nil); errors.As(err, &ue) && ue.cmd == "" {
+		ue.cmd = cmd.name
+	}
+	return c.exitCode(err)
 }
 
-// exitCode prints err for a person and maps it to 0, 1 or 2.
+// exitCode prints err for a person and maps it to 0, 1 or 2. A request for
+// help prints the command's help to stdout and is not an error.
 func (c *cli) exitCode(err error) int {
 	if err == nil {
 		return 0
 	}
+	var help *helpRequest
 	var ue *usageError
 	var ce *configError
 	switch {
+	case errors.As(err, &help):
+		if cmd, _, ok := lookupCommand(strings.Fields(strings.TrimPrefix(help.fs.Name(), "digest "))); ok {
+			c.printHelp(c.stdout, cmd, help.fs)
+		}
+		return 0
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(c.stderr, "digest: %s\nRun 'digest help' for usage.\n", redact.Text(err.Error()))
+		hint := "Run 'digest help' for usage."
+		if ue.cmd != "" {
+			hint = fmt.Sprintf("Run 'digest %s --help' for usage.", ue.cmd)
+		}
+		fmt.Fprintf(c.stderr, "digest: %s\n%s\n", redact.Text(err.Error()), hint)
 		return 2
 	case errors.As(err, &ce):
 		fmt.Fprintf(c.stderr, "digest: configuration: %s\n", redact.Text(err.Error()))
@@ -232,7 +239,10 @@ type common struct {
 // newFlags returns a flag set with the common flags registered.
 func (c *cli) newFlags(name string) (*flag.FlagSet, *common) {
 	fs := flag.NewFlagSet("digest "+name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
+	// parse reports errors and help requests itself: help goes to stdout,
+	// mistakes to stderr with a pointer to the help.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	co := &common{}
 	fs.StringVar(&co.config, "config", "", "YAML config file (default $DIGEST_CONFIG)")
 	fs.StringVar(&co.logLevel, "log-level", "", "debug, info, warn or error")
@@ -241,13 +251,15 @@ func (c *cli) newFlags(name string) (*flag.FlagSet, *common) {
 	return fs, co
 }
 
-// parse parses flags, turning flag errors into usage errors (exit 2).
+// parse parses flags, turning -h into a help request (exit 0) and flag
+// errors into usage errors (exit 2).
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return err
+			return &helpRequest{fs: fs}
 		}
-		return usagef("%v", err)
+		name := strings.TrimPrefix(fs.Name(), "digest ")
+		return &usageError{cmd: name, msg: fmt.Sprintf("%s: %v", name, err)}
 	}
 	return nil
 }
@@ -312,8 +324,53 @@ func (c *cli) cmdVersion(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "digest %s\n", Version)
+	if fs.NArg() > 0 {
+		return &usageError{cmd: "version", msg: fmt.Sprintf("version: unexpected argument %q", fs.Arg(0))}
+	}
+	v := readVersion()
+	fmt.Fprintf(c.stdout, "digest %s\n", v.Version)
+	rev := cmp.Or(v.Revision, "unknown (built without version control information)")
+	if v.Modified {
+		rev += " (with uncommitted changes)"
+	}
+	fmt.Fprintf(c.stdout, "revision:  %s\n", rev)
+	if v.Time != "" {
+		fmt.Fprintf(c.stdout, "committed: %s\n", v.Time)
+	}
+	fmt.Fprintf(c.stdout, "go:        %s %s\n", v.Go, v.Platform)
 	return nil
+}
+
+// versionInfo describes this binary from what the Go toolchain recorded
+// when it was built.
+type versionInfo struct {
+	Version  string // Version if stamped, else the module version, else "(devel)"
+	Revision string // VCS revision, "" when the build had none
+	Time     string // time of that revision (RFC 3339)
+	Modified bool   // the working tree had uncommitted changes
+	Go       string // Go version
+	Platform string // GOOS/GOARCH
+}
+
+func readVersion() versionInfo {
+	v := versionInfo{Version: Version, Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v.Version == "" {
+			v.Version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				v.Revision = s.Value
+			case "vcs.time":
+				v.Time = s.Value
+			case "vcs.modified":
+				v.Modified = s.Value == "true"
+			}
+		}
+	}
+	v.Version = cmp.Or(v.Version, "(devel)")
+	return v
 }
 
 // testClock returns time.Now, or, for the process tests only, a simulated

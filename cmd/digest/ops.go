@@ -112,9 +112,6 @@ func (a *app) doctorMail(ctx context.Context) (string, error) {
 }
 
 func (c *cli) cmdRuns(ctx context.Context, args []string) error {
-	if len(args) > 0 && args[0] == "show" {
-		return c.runsShow(ctx, args[1:])
-	}
 	fs, co := c.newFlags("runs")
 	limit := fs.Int("n", 20, "how many runs to list")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -148,7 +145,7 @@ func (c *cli) runsShow(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("runs show")
 	asJSON := fs.Bool("json", false, "print JSON")
 	articles := fs.Bool("articles", false, "list every article the run read and what became of it")
-	if err := parse(fs, interleave(args)); err != nil {
+	if err := parse(fs, interleave(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

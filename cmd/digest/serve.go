@@ -202,7 +202,7 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 	if a.outbox != nil {
 		mailer = "outbox " + a.outbox.Dir()
 	}
-	log.Info("digest serve started", "version", Version, "http_addr", ln.Addr().String(),
+	log.Info("digest serve started", "version", readVersion().Version, "http_addr", ln.Addr().String(),
 		"db", redact.URL(cfg.DB), "mailer", mailer, "base_url", cfg.BaseURL)
 
 	var runErr error

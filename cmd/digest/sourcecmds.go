@@ -22,7 +22,7 @@ import (
 func (c *cli) sourcesShow(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("sources show")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, interleave(args)); err != nil {
+	if err := parse(fs, interleave(fs, args)); err != nil {
 		return err
 	}
 	a, err := c.openStoreOnly(ctx, co)

@@ -19,13 +19,6 @@ import (
 	"github.com/tradedigest/tradedigest/internal/redact"
 )
 
-func (c *cli) cmdSources(ctx context.Context, args []string) error {
-	return dispatch(ctx, "sources", args, map[string]func(context.Context, []string) error{
-		"add": c.sourcesAdd, "list": c.sourcesList, "remove": c.sourcesRemove, "check": c.sourcesCheck,
-		"show": c.sourcesShow, "set": c.sourcesSet, "export": c.sourcesExport,
-	})
-}
-
 // normaliseSource makes a local path absolute (so the store's key does not
 // depend on the working directory) and canonicalises URLs.
 func normaliseSource(s string) (string, error) {
@@ -427,7 +420,7 @@ func (c *cli) cmdExtract(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("extract")
 	asJSON := fs.Bool("json", false, "print JSON")
 	selector := fs.String("selector", "", "CSS selector of the article body, to try a source's selector setting")
-	if err := parse(fs, interleave(args)); err != nil {
+	if err := parse(fs, interleave(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -16,13 +15,6 @@ import (
 	"github.com/tradedigest/tradedigest/digest/rank"
 	"github.com/tradedigest/tradedigest/digest/roster"
 )
-
-func (c *cli) cmdSubscribers(ctx context.Context, args []string) error {
-	return dispatch(ctx, "subscribers", args, map[string]func(context.Context, []string) error{
-		"add": c.subscribersAdd, "list": c.subscribersList, "remove": c.subscribersRemove, "import": c.subscribersImport,
-		"show": c.subscribersShow,
-	})
-}
 
 // openWithFlags parses a command's flags, then opens the store as
 // openStoreOnly does.
@@ -37,31 +29,14 @@ func (c *cli) openWithFlags(ctx context.Context, fs *flag.FlagSet, co *common, a
 // requires at least one positional argument, described by want, and opens
 // the store.
 func (c *cli) openWithArgs(ctx context.Context, fs *flag.FlagSet, co *common, args []string, want string) (*app, error) {
-	if err := parse(fs, interleave(args)); err != nil {
+	if err := parse(fs, interleave(fs, args)); err != nil {
 		return nil, err
 	}
 	if fs.NArg() == 0 {
-		return nil, usagef("%s: want %s", strings.TrimPrefix(fs.Name(), "digest "), want)
+		name := strings.TrimPrefix(fs.Name(), "digest ")
+		return nil, &usageError{cmd: name, msg: fmt.Sprintf("%s: want %s", name, want)}
 	}
 	return c.openStoreOnly(ctx, co)
-}
-
-// dispatch runs the action named by args[0] of a command with actions
-// (digest subscribers add|list|...).
-func dispatch(ctx context.Context, cmd string, args []string, actions map[string]func(context.Context, []string) error) error {
-	names := make([]string, 0, len(actions))
-	for n := range actions {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	if len(args) == 0 {
-		return usagef("%s: want one of %s", cmd, strings.Join(names, ", "))
-	}
-	act, ok := actions[args[0]]
-	if !ok {
-		return usagef("%s: unknown action %q (want one of %s)", cmd, args[0], strings.Join(names, ", "))
-	}
-	return act(ctx, args[1:])
 }
 
 // openStoreOnly loads config and opens the migrated store and a logger,
@@ -92,7 +67,7 @@ func (c *cli) subscribersAdd(ctx context.Context, args []string) error {
 	tz := fs.String("timezone", "", "IANA time zone (default UTC)")
 	at := fs.String("send-time", "", "local send time HH:MM (default 07:00)")
 	topics := fs.String("topics", "", "topics separated by ';' (default: all)")
-	if err := parse(fs, interleave(args)); err != nil {
+	if err := parse(fs, interleave(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -250,7 +225,7 @@ func (c *cli) subscribersShow(ctx context.Context, args []string) error {
 func (c *cli) subscribersRemove(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("subscribers remove")
 	purge := fs.Bool("purge", false, "delete the subscriber instead of marking them unsubscribed")
-	if err := parse(fs, interleave(args)); err != nil {
+	if err := parse(fs, interleave(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -282,7 +257,7 @@ func (c *cli) subscribersRemove(ctx context.Context, args []string) error {
 func (c *cli) subscribersImport(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("subscribers import")
 	skip := fs.Bool("skip-invalid", false, "import the valid rows even if some are bad")
-	if err := parse(fs, interleave(args)); err != nil {
+	if err := parse(fs, interleave(fs, args)); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -328,7 +303,8 @@ func count(n int, one, many string) string {
 
 // interleave moves flags after positional arguments to the front, so that
 // `digest subscribers add a@example.com --name Ana` works as people type it.
-func interleave(args []string) []string {
+// Whether a flag takes the next argument as its value is looked up in fs.
+func interleave(fs *flag.FlagSet, args []string) []string {
 	var flags, pos []string
 	for i := 0; i < len(args); i++ {
 		a := args[i]
@@ -338,7 +314,7 @@ func interleave(args []string) []string {
 		}
 		if strings.HasPrefix(a, "-") && len(a) > 1 {
 			flags = append(flags, a)
-			if !strings.Contains(a, "=") && i+1 < len(args) && !isBoolFlag(a) {
+			if !strings.Contains(a, "=") && i+1 < len(args) && takesValue(fs, a) {
 				flags = append(flags, args[i+1])
 				i++
 			}
@@ -349,12 +325,12 @@ func interleave(args []string) []string {
 	return append(flags, pos...)
 }
 
-func isBoolFlag(a string) bool {
-	switch strings.TrimLeft(a, "-") {
-	case "json", "quiet", "skip-invalid", "purge", "dry-run", "force", "serve":
-		return true
-	}
-	return false
+// takesValue reports whether the flag arg ("--name", "-json") reads the
+// next argument as its value: every defined flag but a boolean one. An
+// undefined flag takes none, so parsing names it as the mistake.
+func takesValue(fs *flag.FlagSet, arg string) bool {
+	f := fs.Lookup(strings.TrimLeft(arg, "-"))
+	return f != nil && !isBool(f)
 }
 
 // statusList names the subscriber statuses for messages.
