@@ -211,6 +211,34 @@ func (s Subscriber) Location() *time.Location {
 	return loc
 }
 
+// ZoneDate asks a planning query about one local date in one time zone:
+// the subscribers in TimeZone whose send time is not after Until ("HH:MM",
+// or "24:00" for a date that has ended) and who have no finished ledger
+// row for Date.
+type ZoneDate struct {
+	TimeZone string // as stored in Subscriber.TimeZone
+	Date     string // YYYY-MM-DD
+	Until    string // the latest local wall clock the date has reached
+}
+
+// DueQuery is one page of a planning query: the pairs of ZoneDates' dates
+// and active subscribers after (AfterID, AfterDate), in (ID, date) order.
+type DueQuery struct {
+	Dates     []ZoneDate
+	AfterID   int64
+	AfterDate string
+	Limit     int
+}
+
+// DueCandidate is an active subscriber and a local date with no finished
+// ledger row. The store's test of send time is only a first sieve:
+// whether the digest is due at an instant (DST, frequency) is the
+// planner's decision.
+type DueCandidate struct {
+	Subscriber Subscriber
+	Date       string
+}
+
 // Edition is one digest for one recipient and one local date.
 type Edition struct {
 	Date        string // local date, YYYY-MM-DD

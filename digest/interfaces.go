@@ -135,6 +135,15 @@ type SubscriberStore interface {
 	// order, with the given status (all when status is empty). Paging keeps
 	// memory flat in the number of subscribers.
 	Subscribers(ctx context.Context, status SubscriberStatus, afterID int64, limit int) ([]Subscriber, error)
+	// ActiveTimeZones lists the distinct time zones of active subscribers,
+	// as stored.
+	ActiveTimeZones(ctx context.Context) ([]string, error)
+	// DueCandidates returns one page of the planning query q: active
+	// subscribers paired with a date of q.Dates for their time zone, whose
+	// send time has come by the date's Until and who have no sent, failed
+	// or skipped ledger row for it, in (ID, date) order. One query per
+	// page, however many subscribers and ledger rows there are.
+	DueCandidates(ctx context.Context, q DueQuery) ([]DueCandidate, error)
 	// SetSubscriberStatus returns ErrNotFound when absent.
 	SetSubscriberStatus(ctx context.Context, id int64, status SubscriberStatus) error
 	// DeleteSubscriber removes the subscriber; ledger rows keep the email.

@@ -33,11 +33,17 @@ func LocalDate(t time.Time, loc *time.Location) string {
 // clocks fall back), the first occurrence is used; the ledger's one row per
 // local date stops a second send.
 func SendAt(sub Subscriber, now time.Time) (time.Time, error) {
+	return SendAtIn(sub, now, sub.Location())
+}
+
+// SendAtIn is SendAt with the subscriber's time zone already loaded:
+// loading it reads the zone file, which a planner going through a million
+// subscribers in 40 zones does 40 times instead of a million.
+func SendAtIn(sub Subscriber, now time.Time, loc *time.Location) (time.Time, error) {
 	h, m, err := ParseSendTime(defaultString(sub.SendTime, "07:00"))
 	if err != nil {
 		return time.Time{}, err
 	}
-	loc := sub.Location()
 	local := now.In(loc)
 	at := time.Date(local.Year(), local.Month(), local.Day(), h, m, 0, 0, loc)
 	if l := at.In(loc); l.Hour() == h && l.Minute() == m {
@@ -59,11 +65,35 @@ func SendAt(sub Subscriber, now time.Time) (time.Time, error) {
 // Due reports whether the subscriber's digest for their current local date is
 // due at now, and that date.
 func Due(sub Subscriber, now time.Time) (date string, due bool, err error) {
-	at, err := SendAt(sub, now)
+	return DueIn(sub, now, sub.Location())
+}
+
+// DueIn is Due with the subscriber's time zone already loaded (see SendAtIn).
+func DueIn(sub Subscriber, now time.Time, loc *time.Location) (date string, due bool, err error) {
+	at, err := SendAtIn(sub, now, loc)
 	if err != nil {
 		return "", false, err
 	}
-	return LocalDate(now, sub.Location()), !now.Before(at), nil
+	return LocalDate(now, loc), !now.Before(at), nil
+}
+
+// WallClockReached returns the latest local wall clock ("HH:MM") that
+// now's local date in loc has shown up to now: the clock now, or later
+// when the clocks went back earlier that day. A subscriber whose digest is
+// due at now has a send time not after it, so a store can sieve candidates
+// by comparing normalised send times with it.
+func WallClockReached(now time.Time, loc *time.Location) string {
+	local := now.In(loc)
+	mins := local.Hour()*60 + local.Minute()
+	_, offNow := local.Zone()
+	_, offStart := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc).Zone()
+	if offStart > offNow {
+		mins += (offStart - offNow) / 60
+	}
+	if mins >= 24*60 {
+		return "24:00"
+	}
+	return fmt.Sprintf("%02d:%02d", mins/60, mins%60)
 }
 
 func defaultString(s, def string) string {

@@ -140,3 +140,38 @@ func TestSendAt_Gap(t *testing.T) {
 		})
 	}
 }
+
+// TestWallClockReached: the planner's send-time sieve must never drop a
+// subscriber Due says is due, also on the days the clocks change.
+func TestWallClockReached(t *testing.T) {
+	ny, _ := time.LoadLocation("America/New_York")
+	cases := []struct {
+		now  time.Time
+		want string
+	}{
+		{time.Date(2026, 6, 10, 11, 5, 0, 0, time.UTC), "07:05"},
+		{time.Date(2026, 11, 1, 5, 40, 0, 0, time.UTC), "01:40"}, // 01:40 EDT, before the clocks go back
+		{time.Date(2026, 11, 1, 6, 10, 0, 0, time.UTC), "02:10"}, // 01:10 EST: 01:59 EDT was reached
+		{time.Date(2026, 3, 8, 7, 0, 0, 0, time.UTC), "03:00"},   // just after the gap
+		{time.Date(2026, 6, 11, 3, 59, 0, 0, time.UTC), "23:59"},
+	}
+	for _, c := range cases {
+		if got := WallClockReached(c.now, ny); got != c.want {
+			t.Errorf("WallClockReached(%s) = %s, want %s", c.now.In(ny), got, c.want)
+		}
+	}
+	// Every minute of the fall-back day: whoever is due has a send time
+	// not after the wall clock reached.
+	for now := time.Date(2026, 11, 1, 4, 0, 0, 0, time.UTC); now.Before(time.Date(2026, 11, 2, 5, 0, 0, 0, time.UTC)); now = now.Add(time.Minute) {
+		reached := WallClockReached(now, ny)
+		for _, st := range []string{"00:30", "01:00", "01:30", "01:59", "02:00", "02:30", "07:00"} {
+			_, due, err := DueIn(Subscriber{SendTime: st}, now, ny)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if due && st > reached {
+				t.Fatalf("at %s a %s subscriber is due but the wall clock reached is %s", now.In(ny), st, reached)
+			}
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -259,7 +260,7 @@ func (w *planWorker) Work(ctx context.Context, job *river.Job[PlanArgs]) (err er
 	q := w.q
 	defer func() { q.observe("plan", err) }()
 	res, err := q.Plan(ctx, job.Args.CatchUp)
-	attrs := []any{"due", res.Due, "enqueued", res.Enqueued, "done", res.Done,
+	attrs := []any{"due", res.Due, "enqueued", res.Enqueued,
 		"duplicate", res.Duplicate, "recovered", res.Recovered, "catch_up", job.Args.CatchUp}
 	if err != nil {
 		attrs = append(attrs, "error", err)
@@ -277,8 +278,7 @@ func (w *planWorker) Work(ctx context.Context, job *river.Job[PlanArgs]) (err er
 
 // PlanResult counts what one plan found.
 type PlanResult struct {
-	Due       int // (subscriber, date) pairs whose send time has passed
-	Done      int // of those, already sent, failed or skipped in the ledger
+	Due       int // (subscriber, date) pairs whose send time has passed, without a finished ledger row
 	Enqueued  int // deliver jobs inserted
 	Duplicate int // deliver jobs already queued (by another plan or replica)
 	Recovered int // deliveries left sending past their lease, enqueued again
@@ -286,37 +286,55 @@ type PlanResult struct {
 }
 
 // Plan does one planning pass at the queue's clock; it is what the plan job
-// runs. Subscribers are read a page at a time so memory stays flat.
+// runs. The store answers one query per page of insertBatch candidates:
+// the active subscribers whose send time has come by the wall clock of
+// their zone and who have no finished ledger row for the local date (an
+// anti-join on the ledger's unique index), so memory stays flat and no
+// ledger row is read one at a time. Whether a candidate is due at this
+// instant (DST, catch-up) is decided here, by dueDates.
 func (q *Queue) Plan(ctx context.Context, catchUp bool) (PlanResult, error) {
 	var res PlanResult
 	now := q.now()
-	var after int64
+	zones, err := q.store.ActiveTimeZones(ctx)
+	if err != nil {
+		return res, fmt.Errorf("list time zones: %w", err)
+	}
+	locs := make(map[string]*time.Location, len(zones))
+	query := digest.DueQuery{Limit: insertBatch}
+	for _, z := range zones {
+		loc := digest.Subscriber{TimeZone: z}.Location()
+		locs[z] = loc
+		query.Dates = append(query.Dates, zoneDates(z, loc, now, catchUp, q.cfg.CatchUpDays)...)
+	}
+	// A subscriber comes once per candidate date, in a row: its due dates
+	// are worked out once.
+	var (
+		lastID int64
+		due    []string
+		dueErr error
+	)
 	for {
-		page, err := q.store.Subscribers(ctx, digest.StatusActive, after, insertBatch)
+		page, err := q.store.DueCandidates(ctx, query)
 		if err != nil {
-			return res, fmt.Errorf("list subscribers: %w", err)
+			return res, fmt.Errorf("list due subscribers: %w", err)
 		}
 		var batch []river.InsertManyParams
-		for _, sub := range page {
-			after = sub.ID
-			dates, err := dueDates(sub, now, catchUp, q.cfg.CatchUpDays)
-			if err != nil {
-				res.Invalid++
-				q.log.Warn("subscriber has an invalid send time", "subscriber_id", sub.ID, "error", err)
+		for _, c := range page {
+			query.AfterID, query.AfterDate = c.Subscriber.ID, c.Date
+			sub := c.Subscriber
+			if sub.ID != lastID {
+				lastID = sub.ID
+				due, dueErr = dueDates(sub, locs[sub.TimeZone], now, catchUp, q.cfg.CatchUpDays)
+				if dueErr != nil {
+					res.Invalid++
+					q.log.Warn("subscriber has an invalid send time", "subscriber_id", sub.ID, "error", dueErr)
+				}
+			}
+			if dueErr != nil || !slices.Contains(due, c.Date) {
 				continue
 			}
-			for _, date := range dates {
-				res.Due++
-				done, err := q.ledgerDone(ctx, sub.Email, date)
-				if err != nil {
-					return res, err
-				}
-				if done {
-					res.Done++
-					continue
-				}
-				batch = append(batch, river.InsertManyParams{Args: DeliverArgs{SubscriberID: sub.ID, Date: date}})
-			}
+			res.Due++
+			batch = append(batch, river.InsertManyParams{Args: DeliverArgs{SubscriberID: sub.ID, Date: c.Date}})
 		}
 		if len(batch) > 0 {
 			inserted, err := q.client.InsertMany(ctx, batch)
@@ -338,6 +356,23 @@ func (q *Queue) Plan(ctx context.Context, catchUp bool) (PlanResult, error) {
 	n, err := q.recoverExpired(ctx, now)
 	res.Recovered = n
 	return res, err
+}
+
+// zoneDates lists the local dates a plan at now asks the store about for
+// the subscribers in time zone z (loaded as loc): today up to the wall
+// clock it has reached, and when catching up the catchUpDays dates
+// before, whole.
+func zoneDates(z string, loc *time.Location, now time.Time, catchUp bool, catchUpDays int) []digest.ZoneDate {
+	var out []digest.ZoneDate
+	if catchUp {
+		local := now.In(loc)
+		for i := catchUpDays; i >= 1; i-- {
+			// Noon never falls in a DST gap, so the date arithmetic is exact.
+			day := time.Date(local.Year(), local.Month(), local.Day()-i, 12, 0, 0, 0, loc)
+			out = append(out, digest.ZoneDate{TimeZone: z, Date: digest.LocalDate(day, loc), Until: "24:00"})
+		}
+	}
+	return append(out, digest.ZoneDate{TimeZone: z, Date: digest.LocalDate(now, loc), Until: digest.WallClockReached(now, loc)})
 }
 
 // recoverExpired enqueues a deliver job for each subscriber's row left in
@@ -379,39 +414,23 @@ func (q *Queue) recoverExpired(ctx context.Context, now time.Time) (int, error) 
 	return n, nil
 }
 
-// ledgerDone reports whether the ledger has a finished row for (email, date).
-func (q *Queue) ledgerDone(ctx context.Context, email, date string) (bool, error) {
-	d, err := q.store.DeliveryFor(ctx, email, date)
-	if errors.Is(err, digest.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read ledger: %w", err)
-	}
-	switch d.Status {
-	case digest.DeliverySent, digest.DeliveryFailed, digest.DeliverySkipped:
-		return true, nil
-	}
-	return false, nil
-}
-
 // dueDates returns the local dates whose digest is due for sub at now:
 // today's when its send time has passed, plus, when catching up, each of the
 // catchUpDays dates before today on which the subscriber already existed at
-// send time. Oldest first, so editions go out in order.
-func dueDates(sub digest.Subscriber, now time.Time, catchUp bool, catchUpDays int) ([]string, error) {
-	today, due, err := digest.Due(sub, now)
+// send time. Oldest first, so editions go out in order. loc is the
+// subscriber's time zone, loaded.
+func dueDates(sub digest.Subscriber, loc *time.Location, now time.Time, catchUp bool, catchUpDays int) ([]string, error) {
+	today, due, err := digest.DueIn(sub, now, loc)
 	if err != nil {
 		return nil, err
 	}
 	var dates []string
 	if catchUp {
-		loc := sub.Location()
 		local := now.In(loc)
 		for i := catchUpDays; i >= 1; i-- {
 			// Noon never falls in a DST gap, so the date arithmetic is exact.
 			day := time.Date(local.Year(), local.Month(), local.Day()-i, 12, 0, 0, 0, loc)
-			at, err := digest.SendAt(sub, day)
+			at, err := digest.SendAtIn(sub, day, loc)
 			if err != nil {
 				return nil, err
 			}

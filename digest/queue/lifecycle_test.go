@@ -146,7 +146,7 @@ func TestDueDates(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := dueDates(tc.sub, now, tc.catchUp, tc.days)
+			got, err := dueDates(tc.sub, tc.sub.Location(), now, tc.catchUp, tc.days)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -155,7 +155,7 @@ func TestDueDates(t *testing.T) {
 			}
 		})
 	}
-	if _, err := dueDates(sub("25:00", old), now, false, 0); err == nil {
+	if _, err := dueDates(sub("25:00", old), time.UTC, now, false, 0); err == nil {
 		t.Error("invalid send time accepted")
 	}
 }

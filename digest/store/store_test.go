@@ -40,6 +40,7 @@ func TestDB_Contract(t *testing.T) {
 		{"subscribers/upsert", testUpsertSubscribers},
 		{"subscribers/upsert_atomic", testUpsertAtomic},
 		{"subscribers/upsert_large", testUpsertLarge},
+		{"subscribers/due_candidates", testDueCandidates},
 		{"ledger/ensure", testEnsureDelivery},
 		{"ledger/claim_race", testClaimRace},
 		{"ledger/lifecycle", testLedgerLifecycle},
@@ -447,6 +448,67 @@ func testUpsertLarge(t *testing.T, db *store.DB) {
 	}
 	if got := get(db.SubscriberByEmail(ctx, "r0000@example.com"))(t); got.Name != "R0" {
 		t.Fatalf("a failed batch changed %+v", got)
+	}
+}
+
+// testDueCandidates checks the planning query: the send-time sieve, the
+// anti-join on finished ledger rows, zones and statuses, and paging by
+// (ID, date).
+func testDueCandidates(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	subs := []digest.Subscriber{
+		{Email: "early@example.com", TimeZone: "Europe/Berlin", SendTime: "06:00"},
+		{Email: "late@example.com", TimeZone: "Europe/Berlin", SendTime: "09:30"},     // after Until
+		{Email: "odd@example.com", TimeZone: "Europe/Berlin", SendTime: "9:45"},       // not HH:MM: the planner judges
+		{Email: "sent@example.com", TimeZone: "Europe/Berlin", SendTime: "06:00"},     // sent today
+		{Email: "failed@example.com", TimeZone: "Europe/Berlin", SendTime: "06:00"},   // failed today
+		{Email: "pending@example.com", TimeZone: "Europe/Berlin", SendTime: "06:00"},  // pending today: still a candidate
+		{Email: "tokyo@example.com", TimeZone: "Asia/Tokyo", SendTime: "06:00"},       // another zone
+		{Email: "elsewhere@example.com", TimeZone: "Asia/Kolkata", SendTime: "06:00"}, // a zone not asked about
+		{Email: "paused@example.com", TimeZone: "Europe/Berlin", SendTime: "06:00", Status: digest.StatusPaused},
+	}
+	get2(t)(db.UpsertSubscribers(ctx, subs))
+	for _, email := range []string{"sent@example.com", "failed@example.com", "pending@example.com"} {
+		sub := get(db.SubscriberByEmail(ctx, email))(t)
+		d := ensure(t, db, sub.ID, email, "2026-06-10")
+		if email == "pending@example.com" {
+			continue
+		}
+		get(db.ClaimDelivery(ctx, d.ID, t0, time.Minute))(t)
+		if email == "sent@example.com" {
+			check(t, db.MarkSent(ctx, d.ID, t0, 1))
+		} else {
+			check(t, db.MarkFailed(ctx, d.ID, t0, "550", true, time.Time{}))
+		}
+	}
+	if zones := get(db.ActiveTimeZones(ctx))(t); !reflect.DeepEqual(zones, []string{"Asia/Kolkata", "Asia/Tokyo", "Europe/Berlin"}) {
+		t.Fatalf("active time zones = %v", zones)
+	}
+	q := digest.DueQuery{Dates: []digest.ZoneDate{
+		{TimeZone: "Europe/Berlin", Date: "2026-06-09", Until: "24:00"}, // a catch-up date: everyone
+		{TimeZone: "Europe/Berlin", Date: "2026-06-10", Until: "09:00"},
+		{TimeZone: "Asia/Tokyo", Date: "2026-06-10", Until: "16:00"},
+	}, Limit: 3}
+	var got []string
+	for pages := 0; ; pages++ {
+		page := get(db.DueCandidates(ctx, q))(t)
+		for _, c := range page {
+			got = append(got, strings.Split(c.Subscriber.Email, "@")[0]+" "+c.Date)
+			q.AfterID, q.AfterDate = c.Subscriber.ID, c.Date
+		}
+		if len(page) < q.Limit {
+			break
+		}
+		if pages > 10 {
+			t.Fatal("paging does not end")
+		}
+	}
+	want := []string{
+		"early 2026-06-09", "early 2026-06-10", "late 2026-06-09", "odd 2026-06-09", "odd 2026-06-10",
+		"sent 2026-06-09", "failed 2026-06-09", "pending 2026-06-09", "pending 2026-06-10", "tokyo 2026-06-10",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("due candidates:\n got %q\nwant %q", got, want)
 	}
 }
 
