@@ -13,6 +13,7 @@ import (
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/store"
 	"github.com/tradedigest/tradedigest/digest/store/storetest"
+	"github.com/tradedigest/tradedigest/summarize"
 )
 
 // Hand-written doubles with function fields (DESIGN.md §6.3).
@@ -52,6 +53,9 @@ type textRenderer struct{}
 
 func (textRenderer) Render(ed digest.Edition) (digest.Message, error) {
 	var b strings.Builder
+	if ed.Lead != "" {
+		fmt.Fprintf(&b, "%s\n", ed.Lead)
+	}
 	for _, s := range ed.Stories {
 		fmt.Fprintf(&b, "- %s: %s\n", s.Lead().Title, s.Summary.Text)
 	}
@@ -452,5 +456,45 @@ func TestEngine_Gather_CountsFailedHosts(t *testing.T) {
 	}
 	if note := strings.Join(rep.Notes, "\n"); !strings.Contains(note, "2 hosts failed") || !strings.Contains(note, "gone.example, tls.example:443") || !strings.Contains(note, "5 later requests") {
 		t.Errorf("notes %q", rep.Notes)
+	}
+}
+
+// The digest lead, end to end through the engine with the deterministic
+// stub summariser: asked for only when configured, written from the run's
+// summaries, and in every message of the run.
+func TestEngine_Run_LeadWithStub(t *testing.T) {
+	for _, on := range []bool{false, true} {
+		t.Run(fmt.Sprintf("lead=%v", on), func(t *testing.T) {
+			db := storetest.Open(t)
+			now := t0
+			m := &recordingMailer{}
+			cfg := digest.DefaultConfig()
+			cfg.Lead = on
+			e := &digest.Engine{
+				Store: db, Clusterer: oneStoryEach{}, Summarizer: summarize.Stub{}, Renderer: textRenderer{}, Mailer: m,
+				Now: func() time.Time { return now }, Config: cfg,
+			}
+			src := staticSource("src-a", article(1, t0.Add(-time.Hour)), article(2, t0.Add(-2*time.Hour)))
+			rep, err := e.Run(context.Background(), digest.RunOptions{
+				Sources: []digest.Source{src}, Since: 24 * time.Hour, To: []string{"ana@example.com", "ben@example.com"},
+			})
+			if err != nil || rep.Sent != 2 {
+				t.Fatalf("sent %d, err %v", rep.Sent, err)
+			}
+			for _, msg := range m.sent {
+				first, _, _ := strings.Cut(msg.Text, "\n")
+				hasLead := strings.HasPrefix(first, "Today: ")
+				if hasLead != on {
+					t.Errorf("lead %v: message opens with %q", on, first)
+				}
+				if on && (!strings.Contains(first, "Story 1") || !strings.Contains(first, "Story 2")) {
+					t.Errorf("lead %q does not name the day's stories", first)
+				}
+				// The stub's summary is the article's first sentence.
+				if !strings.Contains(msg.Text, "Story 1: Tariff story number 1 was announced by the ministry.") {
+					t.Errorf("stub summary missing from %q", msg.Text)
+				}
+			}
+		})
 	}
 }
