@@ -83,3 +83,7 @@ require (
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
 )
+
+// Locale data built on first use instead of at start-up: see
+// third_party/go-dateparser/PATCHED.md and scripts/vendor-dateparser.sh.
+replace github.com/markusmobius/go-dateparser => ./third_party/go-dateparser
