@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -10,22 +11,49 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
-// buildDigest builds this command into a temporary directory, stamping
-// main.Version with version, and returns the binary's path.
-func buildDigest(t *testing.T, version string) string {
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildOut  []byte
+	buildErr  error
+)
+
+// TestMain removes the binary buildDigest built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// builtVersion is the version buildDigest stamps into the binary.
+const builtVersion = "v9.8.7-test"
+
+// buildDigest builds this command once, as a production build (no build
+// tags) with main.Version stamped to builtVersion, and returns its path.
+func buildDigest(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the digest binary; skipped with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "digest")
-	cmd := exec.Command("go", "build", "-buildvcs=auto", "-ldflags", "-X main.Version="+version, "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	buildOnce.Do(func() {
+		if binDir, buildErr = os.MkdirTemp("", "digest-cmd-test-"); buildErr != nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-buildvcs=auto", "-ldflags", "-X main.Version="+builtVersion,
+			"-o", filepath.Join(binDir, "digest"), ".")
+		buildOut, buildErr = cmd.CombinedOutput()
+	})
+	if buildErr != nil {
+		t.Fatalf("go build: %v\n%s", buildErr, buildOut)
 	}
-	return bin
+	return filepath.Join(binDir, "digest")
 }
 
 // runBinary runs the built binary with args and returns its exit status,
@@ -52,7 +80,7 @@ func runBinary(t *testing.T, bin string, args ...string) (int, string, string) {
 // global flags and examples; mistakes exit 2 pointing to the help.
 // TestCommands_Help runs the other spellings in-process.
 func TestBinary_Help(t *testing.T) {
-	bin := buildDigest(t, "")
+	bin := buildDigest(t)
 	for _, cmd := range commands() {
 		code, out, errs := runBinary(t, bin, append(strings.Fields(cmd.name), "--help")...)
 		if code != 0 || errs != "" {
@@ -106,12 +134,12 @@ func TestBinary_Help(t *testing.T) {
 // with -ldflags, the revision the toolchain recorded (go version -m reads
 // the same record) and the Go version.
 func TestBinary_Version(t *testing.T) {
-	bin := buildDigest(t, "v9.8.7-test")
+	bin := buildDigest(t)
 	code, out, errs := runBinary(t, bin, "version")
 	if code != 0 || errs != "" {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}
-	if !strings.HasPrefix(out, "digest v9.8.7-test\n") {
+	if !strings.HasPrefix(out, "digest "+builtVersion+"\n") || strings.Contains(out, "test build") {
 		t.Errorf("version line: %q", out)
 	}
 	if !strings.Contains(out, "go:        "+runtime.Version()+" "+runtime.GOOS+"/"+runtime.GOARCH) {
@@ -174,5 +202,30 @@ func TestInterleave(t *testing.T) {
 	want := []string{"--articles", "--name", "Ana", "-json", "--name=Bo", "12", "13", "--x"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("interleave\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestBinary_IgnoresFakeClock runs the production binary with the process
+// tests' clock variables set: it keeps the real time (the edition's
+// generated_at), since only a -tags digesttest build reads them.
+func TestBinary_IgnoresFakeClock(t *testing.T) {
+	bin := buildDigest(t)
+	var out, errb bytes.Buffer
+	cmd := exec.Command(bin, "now", "--dry-run", "--format", "json", "--quiet", "--source", copyExamples(t))
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.Env = append(os.Environ(), "DIGEST_DB="+filepath.Join(t.TempDir(), "digest.db"),
+		"DIGEST_FAKE_NOW=2001-02-03T04:05:06Z", "DIGEST_FAKE_SPEED=3600")
+	before := time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("digest now: %v\n%s", err, errb.String())
+	}
+	var ed struct {
+		GeneratedAt time.Time `json:"generated_at"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &ed); err != nil {
+		t.Fatalf("edition JSON: %v\n%s", err, out.String())
+	}
+	if ed.GeneratedAt.Before(before.Add(-time.Second)) || ed.GeneratedAt.After(time.Now().Add(time.Second)) {
+		t.Errorf("generated_at %s, want the real time (between %s and now)", ed.GeneratedAt, before)
 	}
 }
