@@ -141,7 +141,7 @@ func titleWords(toks []terms.Token, capText map[string]bool) []titleWord {
 	titleCase := words >= 3 && 5*upper >= 4*words
 	out := make([]titleWord, 0, len(toks))
 	for k, t := range toks {
-		w := titleWord{key: t.Stem}
+		w := titleWord{key: canonicalStem(t.Stem)}
 		switch {
 		case strings.HasPrefix(t.Word, "@"):
 			w.kind = kindName

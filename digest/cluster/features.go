@@ -196,11 +196,12 @@ func termID(s string, entity bool) uint64 {
 	return max(h, 1)
 }
 
-// termIDs returns the ids of the words' stems, each added times times.
+// termIDs returns the ids of the words' stems, synonyms made one
+// (canonicalStem), each added times times.
 func termIDs(dst []uint64, toks []terms.Token, times int) []uint64 {
 	for _, t := range toks {
 		if !terms.IsStopword(t.Word) {
-			k := termID(t.Stem, false)
+			k := termID(canonicalStem(t.Stem), false)
 			for range times {
 				dst = append(dst, k)
 			}

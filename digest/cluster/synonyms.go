@@ -1,0 +1,69 @@
+package cluster
+
+import (
+	"strings"
+
+	"github.com/tradedigest/tradedigest/digest/rank/terms"
+)
+
+// synonymTable lists words that trade news uses for one another, one group
+// a line: the canonical word, then the others. Two outlets rarely report an
+// event in the same words ("India bans sugar exports", "New Delhi halts
+// sugar shipments"); counting these as one word lets such reports meet in
+// the similarity vectors and align in the slot test. The groups are kept
+// to words that stand for one another in headlines whatever the subject;
+// words that are also common in other senses ("lift", "gain", "stock")
+// are left out.
+const synonymTable = `
+tariff: duty, levy
+ban: prohibit, prohibition, embargo
+sanction: blacklist
+agreement: deal, pact, accord, treaty
+sign: ink
+investigation: investigate, probe, inquiry
+ruling: rule, ruled, verdict, judgment, judgement
+export: shipment
+company: firm
+carmaker: automaker
+cut: reduce, reduced, lower, lowered, slash, slashed, trim, trimmed
+raise: raised, hike, hiked, increase, increased
+halt: suspend, pause, paused
+refinery: refiner
+licence: license, licensed, permit
+revoke: revoked, cancel, cancelled, canceled, scrap, withdraw, withdrew, withdrawn, rescind
+tonne: ton
+talk: negotiation
+rise: rose, risen, surge, surged, jump, climb, soar, soared
+fall: fell, fallen, drop, slip, slid, slide, decline, declined, plunge, plunged, tumble, tumbled, sink, sank
+void: overturn, annul, invalidate, invalidated
+court: tribunal
+keep: kept, hold, held
+`
+
+// synonyms maps the stem of each word of synonymTable to the stem of its
+// group's canonical word.
+var synonyms = func() map[string]string {
+	m := map[string]string{}
+	for _, line := range strings.Split(synonymTable, "\n") {
+		head, rest, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		canon := terms.Stem(strings.TrimSpace(head))
+		for _, w := range strings.Split(rest, ",") {
+			if w = strings.TrimSpace(w); w != "" {
+				m[terms.Stem(w)] = canon
+			}
+		}
+	}
+	return m
+}()
+
+// canonicalStem returns the stem that stands for stem's synonym group, or
+// stem itself.
+func canonicalStem(stem string) string {
+	if c, ok := synonyms[stem]; ok {
+		return c
+	}
+	return stem
+}
