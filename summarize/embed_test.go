@@ -178,7 +178,8 @@ func TestNewEmbedder_Config(t *testing.T) {
 
 // TestEmbedder_Clustering shows embeddings joining two reports of one
 // event that share only one name and few words, which the clusterer's
-// word-based signals alone keep apart (they need two shared entities).
+// word-based signals alone keep apart when they need two shared entities
+// (set here; the default needs one, and joins these two on words alone).
 // The fake's synonyms stand in for what a real embedding model knows.
 func TestEmbedder_Clustering(t *testing.T) {
 	e, srv, _ := newTestEmbedder(t, nil)
@@ -197,11 +198,11 @@ func TestEmbedder_Clustering(t *testing.T) {
 		{URL: "https://c.example/3", Title: "Vietnam coffee exports reach a record", Published: at.Add(time.Hour),
 			Text: "Coffee growers in Vietnam shipped more beans than ever this season. Prices eased in October."},
 	}
-	plain, err := cluster.New(cluster.Config{}).Cluster(context.Background(), articles)
+	plain, err := cluster.New(cluster.Config{MinSharedEntities: 2}).Cluster(context.Background(), articles)
 	if err != nil {
 		t.Fatal(err)
 	}
-	withEmb, err := cluster.New(cluster.Config{Embedder: e}).Cluster(context.Background(), articles)
+	withEmb, err := cluster.New(cluster.Config{MinSharedEntities: 2, Embedder: e}).Cluster(context.Background(), articles)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,10 @@ type Config struct {
 	// LeadSentences is how many opening sentences join the title in the
 	// lead vector (default 2).
 	LeadSentences int
-	// Weights of the three similarity signals in the same-event score.
+	// Weights of the three similarity signals in the same-event score
+	// (defaults 0.55, 0.25, 0.20): two outlets' reports of one event say
+	// it in their title and first sentences, while two events on one
+	// subject share much of the rest of their vocabulary.
 	LeadWeight, BodyWeight, EntityWeight float64
 	// Threshold is the same-event score at or above which two articles of
 	// different outlets are linked (default 0.22).
@@ -70,13 +73,16 @@ type Config struct {
 	// (default 0.36).
 	SameOutletThreshold float64
 	// LinkThreshold is the mean pairwise score two groups need to merge
-	// (default 0.18): every member must be near the whole story, not one
+	// (default 0.16): every member must be near the whole story, not one
 	// neighbour. Near-duplicate and identical pairs count as 1.
 	LinkThreshold float64
 	// MinSharedEntities is how many named entities or figures two articles
-	// must share to be linked as the same event (default 2; a full name
-	// such as "Helena Marwick" counts once). It keeps stories on one
-	// subject but different events (two steel tariff decisions) apart.
+	// must share to be linked as the same event (default 1; a full name
+	// such as "Helena Marwick" counts once). Paraphrased reports often
+	// share one name only ("India bans sugar exports", "No Indian sugar
+	// for world market"); stories on one subject but different events (two
+	// steel tariff decisions) are kept apart by the slot and place tests
+	// and the score.
 	MinSharedEntities int
 	// Embedder, when set, adds a link between articles whose title-and-lead
 	// embeddings have cosine similarity at or above EmbeddingThreshold and
@@ -95,13 +101,13 @@ func DefaultConfig() Config {
 		NearDuplicateBits:   6,
 		Window:              48 * time.Hour,
 		LeadSentences:       2,
-		LeadWeight:          0.45,
-		BodyWeight:          0.30,
-		EntityWeight:        0.25,
+		LeadWeight:          0.55,
+		BodyWeight:          0.25,
+		EntityWeight:        0.20,
 		Threshold:           0.22,
 		SameOutletThreshold: 0.36,
-		LinkThreshold:       0.18,
-		MinSharedEntities:   2,
+		LinkThreshold:       0.16,
+		MinSharedEntities:   1,
 		EmbeddingThreshold:  0.86,
 	}
 }
@@ -507,7 +513,7 @@ func (g *grouping) join(l link) bool {
 					g.refused[refusedWindow]++
 					return false
 				}
-				if conflict(a, b) || placeClash(a, b) {
+				if conflict(a, b) || placeClash(a, b) || productClash(a, b) || figureClash(a, b) {
 					g.refused[refusedConflict]++
 					return false
 				}

@@ -352,7 +352,8 @@ func (e *embedder) Embed(_ context.Context, texts []string) ([][]float32, error)
 
 func TestClusterer_ClusterEmbeddings(t *testing.T) {
 	// Two reports that share few words and one name; only the embeddings
-	// (here: a vector that says "steel event") join them.
+	// (here: a vector that says "steel event") join them when two shared
+	// names are required (the default asks one: see MinSharedEntities).
 	a := art("a", "Quota regime unveiled", "On Tuesday Marwick presented a new quota regime to ministers. Officials welcomed the idea.", t0)
 	b := art("b", "Exporters attack plan", "Exporters attacked the plan drafted by Marwick and his staff.", t0.Add(time.Hour))
 	c := art("c", "Riverside United win the derby", football, t0)
@@ -386,7 +387,7 @@ func TestClusterer_ClusterEmbeddings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := Config{}
+			cfg := Config{MinSharedEntities: 2}
 			var e *embedder
 			if tt.embed != nil {
 				e = &embedder{embed: tt.embed}

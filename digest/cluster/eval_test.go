@@ -329,23 +329,26 @@ func predictedLabels(tb testing.TB, arts []digest.Article, stories []digest.Stor
 
 // Floors for the validation part, set below the figures measured when the
 // defaults were chosen on the development part (validation precision
-// 0.857, recall 0.783; development 0.885 and 0.885, 0.861 and 0.721 with
-// development.json), so that a change that
-// makes clustering clearly worse fails while small moves do not. They are
-// below the goals (precision 0.95, recall 0.90), which the clusterer does
-// not reach: its remaining development errors are a same-outlet State of
-// the Union video that scores like one outlet's different stories on one
-// subject, a company's layoffs joined to an inquiry into the same company,
-// and two impeachment-hearing reports on different witnesses.
+// 0.905, recall 0.826; development, with development.json, 0.947 and
+// 0.837), so that a change that makes clustering clearly worse fails while
+// small moves do not. The goals (precision 0.95, recall 0.90) are not
+// reached on the validation part. The remaining development errors are
+// paraphrases that share almost no word or name
+// ("Judges void White House levies" for a trade court's ruling on
+// emergency tariffs, "Threadneedle Street" for the Bank of England), a
+// same-outlet State of the Union video that scores like one outlet's
+// different stories on one subject, and, as false merges, two
+// impeachment-hearing reports on different witnesses and US sanctions on
+// refiners of Iranian oil joined to a report of Iran's oil exports.
 const (
-	floorPrecision = 0.80
+	floorPrecision = 0.85
 	floorRecall    = 0.75
 )
 
-// Floors for pairs clustered alone, where average linkage cannot help
-// (measured: precision 0.759, recall 0.837).
+// Floors for pairs of labelled.json clustered alone, where average linkage
+// cannot help (measured: precision 0.872, recall 0.837).
 const (
-	floorIsolatedPrecision = 0.70
+	floorIsolatedPrecision = 0.80
 	floorIsolatedRecall    = 0.80
 )
 

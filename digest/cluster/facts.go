@@ -105,7 +105,7 @@ var productWords = func() map[string]bool {
 		rubber timber lumber wood plywood pulp paper cardboard beef pork poultry chicken turkey lamb mutton
 		meat dairy milk cheese butter honey egg fish shrimp prawn salmon tuna seafood fruit banana apple
 		grape citrus orange avocado tomato potato onion garlic nut almond cashew wine spirit whisky whiskey
-		beer tobacco cigarette car vehicle ev evs truck tyre tire motorcycle bicycle bike battery cell
+		beer brandy cognac vodka rum tobacco cigarette car vehicle ev evs truck tyre tire motorcycle bicycle bike battery cell
 		chip semiconductor wafer solar panel module glass cement tile ceramic textile garment apparel clothing
 		footwear shoe furniture mattress toy pharmaceutical drug vaccine medicine machinery turbine aircraft
 		pipe tube wire rod rebar coil sheet plate foil fastener nail screw bolt chemical plastic pvc
@@ -313,9 +313,20 @@ func unmentioned(words []titleWord, kind uint8, other *doc) bool {
 // placeClash reports whether both titles name places and neither article
 // mentions, anywhere, a place the other's title names: "India bans sugar
 // exports" and "Thai sugar output seen rising" are two countries' news,
-// however alike their words.
+// however alike their words. productClash is the same test for goods
+// ("EU opens anti-dumping probe into Chinese tinplate", "EU and China
+// agree minimum prices for Chinese electric cars").
 func placeClash(a, b *doc) bool {
-	pa, pb := placeCodes(a.title), placeCodes(b.title)
+	return factClash(placeCodes(a.title), placeCodes(b.title), a, b)
+}
+
+func productClash(a, b *doc) bool {
+	return factClash(productKeys(a.title), productKeys(b.title), a, b)
+}
+
+// factClash reports whether both lists of title facts (keys of words) are
+// non-empty and neither article mentions a fact of the other's list.
+func factClash(pa, pb []string, a, b *doc) bool {
 	if len(pa) == 0 || len(pb) == 0 {
 		return false
 	}
@@ -330,4 +341,69 @@ func placeClash(a, b *doc) bool {
 		}
 	}
 	return true
+}
+
+// productKeys returns the keys of the products among words, forms left
+// out (see productForms).
+func productKeys(words []titleWord) []string {
+	var out []string
+	for _, x := range words {
+		if x.kind == kindProduct && !productForms[x.key] {
+			out = append(out, x.key)
+		}
+	}
+	return out
+}
+
+// productForms are goods words that name a shape rather than a material:
+// "steel coils" and "metal sheet" can be one product, so a title's form
+// words do not clash with another's.
+var productForms = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields("sheet coil plate foil wire rod tube pipe panel module cell wafer fibre fiber yarn fabric") {
+		m[terms.Stem(w)] = true
+	}
+	return m
+}()
+
+// appendFigures appends the figures among toks to dst.
+func appendFigures(dst []figure, toks []terms.Token) []figure {
+	for k, t := range toks {
+		if t.Word == "" || !isDigit(t.Word[0]) {
+			continue
+		}
+		next := ""
+		if k+1 < len(toks) {
+			next = toks[k+1].Word
+		}
+		if f, ok := parseFigure(t.Word, next); ok {
+			dst = append(dst, f)
+		}
+	}
+	return dst
+}
+
+// figureClash reports whether both titles state figures and neither
+// article states, anywhere, a figure that agrees with one of the other's
+// title: "Vietnam: 42% duty on fasteners from Turkey" and "Turkey sets 32%
+// duty on ceramic tiles" are two notices even where their titles do not
+// align well enough for the slot test. A paraphrase that rounds ("41%"
+// for "41.2%") or leaves the figure out of its title does not clash.
+func figureClash(a, b *doc) bool {
+	fa, fb := titleFigures(a.title), titleFigures(b.title)
+	if len(fa) == 0 || len(fb) == 0 {
+		return false
+	}
+	return !anyAgree(fa, b.figures) && !anyAgree(fb, a.figures)
+}
+
+// titleFigures returns the figures among a title's words.
+func titleFigures(words []titleWord) []figure {
+	var out []figure
+	for _, x := range words {
+		if x.kind == kindFigure {
+			out = append(out, x.fig)
+		}
+	}
+	return out
 }

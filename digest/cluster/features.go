@@ -44,6 +44,7 @@ type doc struct {
 	simhash  uint64
 	shingles int
 	title    []titleWord // for the slot conflict test
+	figures  []figure    // every figure of title and text, for figureClash
 }
 
 // mentions reports whether the article's title or text contains the word
@@ -241,6 +242,7 @@ func parse(a digest.Article, leadSentences int) doc {
 	ids = termIDs(ids, textToks, 1)
 	d.body = countTerms(ids)
 	d.title = titleWords(titleToks, capitalisedIn(titleToks, textToks))
+	d.figures = appendFigures(appendFigures(nil, titleToks), textToks)
 	for k := range d.title {
 		if w := &d.title[k]; w.kind == kindName || w.kind == kindProduct || (w.kind == kindWord && w.content) {
 			w.id = termID(w.key, false)

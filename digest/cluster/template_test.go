@@ -236,3 +236,55 @@ func TestClusterer_PlaceClash(t *testing.T) {
 		t.Errorf("no clash, score %.3f above the bar: %d stories, want 1", score, len(st))
 	}
 }
+
+// TestClusterer_ProductClash checks that two reports whose titles name
+// goods the other report never mentions stay apart: one subject (EU-China
+// trade remedies), one day, two events.
+func TestClusterer_ProductClash(t *testing.T) {
+	a := art("a", "EU opens anti-dumping probe into Chinese tinplate",
+		"The European Commission opened an anti-dumping investigation into imports from China after a complaint by European producers, the Official Journal said. The Commission has 14 months to decide whether to impose duties on Chinese imports.", t0)
+	b := art("b", "EU and China agree minimum prices for Chinese electric cars",
+		"The European Commission and China agreed minimum import prices in place of duties after the anti-subsidy investigation, the Official Journal said. The Commission will review the Chinese prices every year.", t0.Add(time.Hour))
+	a.SourceName, b.SourceName = "Customs Weekly", "Asia Tech Trade"
+	docs := analyse([]digest.Article{a, b}, 2)
+	if !productClash(&docs[0], &docs[1]) {
+		t.Fatal("tinplate and cars, neither in the other text: no clash")
+	}
+	_, ent := entityOverlap(docs[0].entities, docs[1].entities)
+	score := New(Config{}).score(&docs[0], &docs[1], ent)
+	cfg := Config{Threshold: score - 0.05, LinkThreshold: score - 0.05, MinSharedEntities: 1}
+	if st, _ := New(cfg).Cluster(context.Background(), []digest.Article{a, b}); len(st) != 2 {
+		t.Errorf("product clash, score %.3f above the bar: %d stories, want 2", score, len(st))
+	}
+	b.Text += " Tinplate is not covered."
+	docs = analyse([]digest.Article{a, b}, 2)
+	if productClash(&docs[0], &docs[1]) {
+		t.Error("the second report mentions tinplate: clash")
+	}
+}
+
+// TestClusterer_FigureClash: two notices whose titles do not align well
+// enough for the slot test, with rates neither text states of the other,
+// share one place; they are two notices. A paraphrase that rounds the rate
+// or states it only in its text is not a clash.
+func TestClusterer_FigureClash(t *testing.T) {
+	a := noticeArticle(notice{"Vietnam", "fasteners", "Turkey", 42}, 2, "Feed 01", t0)
+	b := noticeArticle(notice{"Turkey", "ceramic tiles", "South Africa", 32}, 0, "Feed 02", t0.Add(time.Hour))
+	docs := analyse([]digest.Article{a, b}, 2)
+	if !figureClash(&docs[0], &docs[1]) {
+		t.Fatalf("42%% and 32%%: no clash")
+	}
+	if st, _ := New(Config{}).Cluster(context.Background(), []digest.Article{a, b}); len(st) != 2 {
+		t.Errorf("%d stories, want 2", len(st))
+	}
+	for _, tt := range []struct{ a, b, textB string }{
+		{"US sets 41.2% duty on foil from Thailand", "Thai foil makers hit with 41% US margin", ""},
+		{"China's exports rise 5.8%", "Beijing's surplus widens to $97bn", "Exports grew 5.8% last month."},
+	} {
+		x, y := art("x", tt.a, "", t0), art("y", tt.b, tt.textB, t0)
+		docs := analyse([]digest.Article{x, y}, 2)
+		if figureClash(&docs[0], &docs[1]) {
+			t.Errorf("%q ~ %q: clash", tt.a, tt.b)
+		}
+	}
+}
