@@ -16,7 +16,7 @@ import (
 	"github.com/tradedigest/tradedigest/summarize"
 )
 
-// Hand-written doubles with function fields (DESIGN.md §6.3).
+// Hand-written doubles with function fields (docs/architecture.md, Conventions).
 
 type fakeSource struct {
 	id    string

@@ -289,9 +289,10 @@ func (c *Config) LoadFile(path string) error {
 type envLookup func(string) (string, bool)
 
 // ApplyEnv overlays the environment and reads secrets: every key as
-// DIGEST_<SECTION>_<KEY> (see applyEnvKeys), the short names DESIGN.md
+// DIGEST_<SECTION>_<KEY> (see applyEnvKeys), the short names the README
 // documents (DIGEST_SMTP_URL, DIGEST_LOG_LEVEL, ...), which are the same
-// rule, plus a few aliases and OPENAI_BASE_URL.
+// rule, plus a few aliases and OPENAI_BASE_URL (docs/architecture.md,
+// Conventions).
 func (c *Config) ApplyEnv(env envLookup) error {
 	if err := applyEnvKeys(c, env); err != nil {
 		return err

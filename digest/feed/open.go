@@ -119,7 +119,8 @@ var (
 // source.
 var ErrUnsupported = errors.New("unsupported source: want a feed URL, an OPML file, a feed file (.xml .rss .atom .rdf .json), an article file (.txt .md .html) or a directory")
 
-// Open turns one SRC (DESIGN.md §1) into sources: an http(s) URL is a feed;
+// Open turns one SRC (the README's Commands; docs/architecture.md says
+// where a new kind plugs in) into sources: an http(s) URL is a feed;
 // an .opml file gives every feed it lists; a directory gives one source
 // reading its article and feed files; a feed file is a feed read from disk;
 // an article file is a single article. The sources share opts.Fetcher.
