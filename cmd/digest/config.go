@@ -69,6 +69,10 @@ type HTTPConfig struct {
 	// MetricsAddr, when set, serves /metrics on this address only (e.g.
 	// "127.0.0.1:9090" or an internal interface), not on http_addr.
 	MetricsAddr string `yaml:"metrics_addr"`
+	// PprofAddr, when set, serves the Go runtime profiles (/debug/pprof/)
+	// on this address only; DIGEST_PPROF sets it too. Keep it on loopback
+	// or an internal interface: profiles show the program's internals.
+	PprofAddr string `yaml:"pprof_addr"`
 	// TrustedProxies are the reverse proxies in front of `digest serve`,
 	// as CIDR prefixes or addresses; only a request from one of them has
 	// its X-Forwarded-For believed (see web.Config.TrustedProxies).
@@ -302,6 +306,7 @@ func (c *Config) ApplyEnv(env envLookup) error {
 		dst  *string
 	}{
 		{"OPENAI_BASE_URL", &c.LLM.BaseURL},
+		{"DIGEST_PPROF", &c.HTTP.PprofAddr},
 		{"DIGEST_GATHER_SCHEDULE", &c.Schedule.Gather},
 		{"DIGEST_PLAN_SCHEDULE", &c.Schedule.Plan},
 	}
@@ -444,6 +449,11 @@ func (c *Config) Validate() error {
 	if c.HTTP.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.HTTP.MetricsAddr); err != nil {
 			return badConfig("use host:port, e.g. 127.0.0.1:9090", "http.metrics_addr (DIGEST_HTTP_METRICS_ADDR): %v", err)
+		}
+	}
+	if c.HTTP.PprofAddr != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP.PprofAddr); err != nil {
+			return badConfig("use host:port, e.g. 127.0.0.1:6060", "http.pprof_addr (DIGEST_PPROF): %v", err)
 		}
 	}
 	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {

@@ -25,6 +25,8 @@ func (c *cli) cmdNow(ctx context.Context, args []string) error {
 	dryRun := fs.Bool("dry-run", false, "print the digest instead of sending it: no message, no delivery in the ledger (articles, summaries and the run report are still stored)")
 	force := fs.Bool("force", false, "send again even if today's digest was already sent")
 	format := fs.String("format", "", "with --dry-run: print the edition as text (default), markdown, json or html")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file at the end of the run (go tool pprof)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -55,6 +57,15 @@ func (c *cli) cmdNow(ctx context.Context, args []string) error {
 	if err := checkSourceArgs(ctx, sources); err != nil {
 		return err
 	}
+	stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
+	if err != nil {
+		return usagef("now: %v", err)
+	}
+	defer func() {
+		if err := stopProfiles(); err != nil {
+			fmt.Fprintf(c.stderr, "digest: %v\n", err)
+		}
+	}()
 	a, err := c.openApp(ctx, cfg, appOptions{mailer: !*dryRun, outboxDir: *outbox})
 	if err != nil {
 		return err

@@ -179,7 +179,16 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 		q.Close()
 		return err
 	}
-	httpErr := make(chan error, 2)
+	pprofSrv, pprofLn, err := pprofServer(cfg.HTTP.PprofAddr)
+	if err != nil {
+		ln.Close()
+		if metricsLn != nil {
+			metricsLn.Close()
+		}
+		q.Close()
+		return err
+	}
+	httpErr := make(chan error, 3)
 	serveHTTP := func(hs *http.Server, l net.Listener) {
 		if err := hs.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			httpErr <- err
@@ -190,10 +199,17 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 		go serveHTTP(metricsSrv, metricsLn)
 		log.Info("metrics served apart", "metrics_addr", metricsLn.Addr().String(), "token", cfg.MetricsToken != "")
 	}
+	if pprofSrv != nil {
+		go serveHTTP(pprofSrv, pprofLn)
+		log.Info("runtime profiles served", "pprof_addr", pprofLn.Addr().String())
+	}
 	if err := q.Start(ctx); err != nil {
 		_ = httpSrv.Close()
 		if metricsSrv != nil {
 			_ = metricsSrv.Close()
+		}
+		if pprofSrv != nil {
+			_ = pprofSrv.Close()
 		}
 		q.Close()
 		return fmt.Errorf("start job queue: %w", err)
@@ -226,6 +242,9 @@ func (c *cli) cmdServe(ctx context.Context, args []string) error {
 		if err := metricsSrv.Shutdown(hctx); err != nil {
 			log.Error("stop metrics server", "error", err)
 		}
+	}
+	if pprofSrv != nil {
+		_ = pprofSrv.Close() // a profile in progress is cut short
 	}
 	log.Info("digest serve stopped")
 	return runErr
