@@ -1,32 +1,42 @@
 #!/usr/bin/env bash
-# Compare gathering 200 feeds x 50 items with rss2email (Debian package
-# rss2email, r2e) and with digest's gatherer, over the same loopback feeds
-# (8 hosts 127.0.0.2-9, 50 ms latency, ETag/Last-Modified, gzip).
+# The whole job side by side with rss2email (Debian package rss2email, r2e)
+# on the same loopback feeds: FEEDS feeds x ITEMS items on 8 hosts
+# 127.0.0.2-9, 50 ms latency, ETag/Last-Modified, gzip.
 #
-# Usage: scripts/bench-rss2email.sh [FEEDS] [ITEMS]
+# Usage: scripts/bench-rss2email.sh [FEEDS] [ITEMS] [DIGEST_BINARY...]
 #
-# rss2email runs in its usual mode: it fetches each feed and delivers every
-# new item as a message into a local Maildir. digest's side runs
-# (*digest.Engine).Gather with an in-memory store (no database, no mail).
-# Both then run a second time at once, when every feed answers 304.
+# Two farms: "long", whose items carry their text, and "unresolvable",
+# where 21 % of the items carry a one-sentence teaser whose page sits on
+# one of 200 host names under .invalid (they never resolve; how long a
+# lookup takes is up to the machine's resolver). rss2email runs in its
+# usual mode: every new item becomes a message in a local Maildir (it
+# fetches no pages). digest runs `digest now` with one subscriber and the
+# .eml outbox: gather, cluster, rank, summarise, render, deliver, all in a
+# fresh SQLite store. Each then runs a second time at once, when every feed
+# answers 304 and the subscriber already has today's digest. Each DIGEST_BINARY
+# given (default: a build of this tree) runs after rss2email on the same
+# farm, in the order given, so an old and a new build are interleaved.
+# Printed: wall time and peak RSS of each run, and the load average.
+# SKIP_R2E=1 leaves rss2email out (when only digest builds are compared).
 set -euo pipefail
 
 FEEDS=${1:-200}
 ITEMS=${2:-50}
+shift $(( $# >= 2 ? 2 : $# ))
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d)
 FARM_PID=""
-cleanup() {
+stop_farm() {
 	if [ -n "$FARM_PID" ]; then
 		kill "$FARM_PID" 2>/dev/null || true
 		wait "$FARM_PID" 2>/dev/null || true
-		tail -n 1 "$WORK/farm.log" # what the farm served to both, in all
+		FARM_PID=""
 	fi
-	rm -rf "$WORK"
 }
+cleanup() { stop_farm; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-if ! command -v r2e >/dev/null 2>&1; then
+if [ "${SKIP_R2E:-0}" != 1 ] && ! command -v r2e >/dev/null 2>&1; then
 	echo "installing rss2email (apt-get)..." >&2
 	apt-get update -qq >/dev/null
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rss2email >/dev/null
@@ -37,39 +47,63 @@ export no_proxy='*'
 
 cd "$ROOT"
 go build -o "$WORK/feedfarm" ./digest/feed/internal/farm/cmd/feedfarm
-go build -o "$WORK/gather" ./digest/feed/internal/farm/cmd/gather
+BINS=("$@")
+if [ ${#BINS[@]} -eq 0 ]; then
+	go build -o "$WORK/digest" ./cmd/digest
+	BINS=("$WORK/digest")
+fi
 
-"$WORK/feedfarm" -feeds "$FEEDS" -items "$ITEMS" -opml "$WORK/farm.opml" >"$WORK/farm.log" 2>&1 &
-FARM_PID=$!
-for _ in $(seq 100); do [ -s "$WORK/farm.opml" ] && break; sleep 0.1; done
-[ -s "$WORK/farm.opml" ] || { cat "$WORK/farm.log" >&2; echo "feed farm did not start" >&2; exit 1; }
-cat "$WORK/farm.log"
+# timed LABEL CMD...: runs CMD, prints "LABEL wall_s=.. rss_mb=..".
+timed() {
+	local label=$1; shift
+	/usr/bin/time -f '%e %M' -o "$WORK/time" "$@" >"$WORK/last.log" 2>&1 || { echo "$label failed:"; tail -5 "$WORK/last.log"; }
+	read -r wall rss <"$WORK/time"
+	printf '%-44s wall_s=%7.2f rss_mb=%6.1f load=%s\n' "$label" "$wall" "$(echo "$rss / 1024" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
+}
 
-# rss2email into a Maildir.
-mkdir -p "$WORK/Maildir/INBOX/"{cur,new,tmp}
-R2E=(r2e -c "$WORK/r2e.cfg" -d "$WORK/r2e.json")
-"${R2E[@]}" new bench@localhost >/dev/null 2>&1
-sed -i -e "s|^email-protocol = .*|email-protocol = maildir|" \
-	-e "s|^maildir-path = .*|maildir-path = $WORK/Maildir|" \
-	-e "s|^maildir-mailbox = .*|maildir-mailbox = INBOX|" "$WORK/r2e.cfg"
-grep -q '^email-protocol = maildir' "$WORK/r2e.cfg" || { echo "cannot configure rss2email for a Maildir" >&2; exit 1; }
-"${R2E[@]}" opmlimport "$WORK/farm.opml" >/dev/null 2>&1
-now() { date +%s.%N; }
-t0=$(now); "${R2E[@]}" run >"$WORK/r2e-run1.log" 2>&1 || true; t1=$(now)
-mails=$(find "$WORK/Maildir/INBOX/new" -type f | wc -l)
-t2=$(now); "${R2E[@]}" run >"$WORK/r2e-run2.log" 2>&1 || true; t3=$(now)
-mails2=$(( $(find "$WORK/Maildir/INBOX/new" -type f | wc -l) - mails ))
-calc() { awk "BEGIN { print $1 }"; }
-r2e_first=$(calc "$t1 - $t0")
-r2e_second=$(calc "$t3 - $t2")
-printf 'rss2email: first run %.2f s (%d messages written), second run %.2f s (%d new messages)\n' "$r2e_first" "$mails" "$r2e_second" "$mails2"
-if grep -q -E 'ERROR|Traceback' "$WORK/r2e-run1.log"; then echo "rss2email reported errors:"; grep -E 'ERROR|Traceback' "$WORK/r2e-run1.log" | head -5; fi
+for variant in long unresolvable; do
+	short=0
+	[ "$variant" = unresolvable ] && short=21
+	"$WORK/feedfarm" -feeds "$FEEDS" -items "$ITEMS" -short-percent "$short" -missing-hosts 200 \
+		-opml "$WORK/farm.opml" >"$WORK/farm.log" 2>&1 &
+	FARM_PID=$!
+	for _ in $(seq 100); do [ -s "$WORK/farm.opml" ] && break; sleep 0.1; done
+	[ -s "$WORK/farm.opml" ] || { cat "$WORK/farm.log" >&2; echo "feed farm did not start" >&2; exit 1; }
+	head -1 "$WORK/farm.log"
 
-# digest's gatherer over the same feeds.
-"$WORK/gather" -opml "$WORK/farm.opml" | tee "$WORK/gather.log"
-d_first=$(sed -n 's/^run=1 wall_s=\([0-9.]*\).*/\1/p' "$WORK/gather.log")
-d_second=$(sed -n 's/^run=2 wall_s=\([0-9.]*\).*/\1/p' "$WORK/gather.log")
-printf 'digest:    first run %.2f s, second run %.2f s\n' "$d_first" "$d_second"
-printf 'ratio rss2email/digest: first run %.1fx, second run %.1fx\n' \
-	"$(calc "$r2e_first / $d_first")" "$(calc "$r2e_second / $d_second")"
+	# rss2email into a Maildir.
+	R="$WORK/r2e-$variant"
+	if [ "${SKIP_R2E:-0}" != 1 ]; then
+	mkdir -p "$R/Maildir/INBOX/"{cur,new,tmp}
+	R2E=(r2e -c "$R/r2e.cfg" -d "$R/r2e.json")
+	"${R2E[@]}" new bench@localhost >/dev/null 2>&1
+	sed -i -e "s|^email-protocol = .*|email-protocol = maildir|" \
+		-e "s|^maildir-path = .*|maildir-path = $R/Maildir|" \
+		-e "s|^maildir-mailbox = .*|maildir-mailbox = INBOX|" "$R/r2e.cfg"
+	grep -q '^email-protocol = maildir' "$R/r2e.cfg" || { echo "cannot configure rss2email for a Maildir" >&2; exit 1; }
+	"${R2E[@]}" opmlimport "$WORK/farm.opml" >/dev/null 2>&1
+	timed "$variant rss2email first run" "${R2E[@]}" run
+	echo "  $(find "$R/Maildir/INBOX/new" -type f | wc -l) messages"
+	timed "$variant rss2email second run" "${R2E[@]}" run
+	fi
+
+	# digest now, each binary in a fresh store.
+	for i in "${!BINS[@]}"; do
+		bin=$(realpath "${BINS[$i]}")
+		D="$WORK/digest-$variant-$i"
+		mkdir -p "$D"
+		export DIGEST_DB="$D/digest.db" DIGEST_SOURCES="$WORK/farm.opml" DIGEST_OUTBOX="$D/outbox" \
+			DIGEST_GATHER_ALLOW_HOSTS='127.0.0.0/8:*' DIGEST_LOG_LEVEL=error
+		(cd "$D" && "$bin" subscribers add bench@example.com >/dev/null)
+		name="$(basename "${BINS[$i]}")"
+		(cd "$D" && timed "$variant $name first run" "$bin" now --quiet)
+		grep -E '^(articles|stories|messages|time) ' "$WORK/last.log" | sed 's/^/  /' || true
+		grep -E 'hosts? failed' "$WORK/last.log" | sed 's/^/  /' | cut -c1-160 || true
+		(cd "$D" && timed "$variant $name second run" "$bin" now --quiet)
+		grep -E '^(messages|time) ' "$WORK/last.log" | sed 's/^/  /' || true
+	done
+	stop_farm
+	tail -n 1 "$WORK/farm.log" # what the farm served, in all
+	rm -f "$WORK/farm.opml"
+done
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -29,6 +29,12 @@ type Config struct {
 	Latency time.Duration // added before every reply (50 ms)
 	// Now dates the items: the newest is an hour before it.
 	Now time.Time
+	// ShortPercent of the items (0-100) carry a one-sentence teaser
+	// instead of their text, so a reader fetches their pages; those pages
+	// sit on MissingHosts host names under .invalid, which never resolve
+	// (RFC 6761).
+	ShortPercent int
+	MissingHosts int
 }
 
 // Stats counts what a farm served.
@@ -94,7 +100,7 @@ func Start(cfg Config) (*Farm, error) {
 	for i := range cfg.Feeds {
 		addr := addrs[i%len(addrs)]
 		path := fmt.Sprintf("/feeds/%03d.xml", i)
-		body := []byte(FeedXML(i, cfg.Items, "http://"+addr, cfg.Now))
+		body := []byte(feedXML(i, cfg.Items, "http://"+addr, cfg.Now, cfg.ShortPercent, cfg.MissingHosts))
 		var gz bytes.Buffer
 		zw := gzip.NewWriter(&gz)
 		zw.Write(body)
@@ -183,6 +189,12 @@ var (
 // 750 characters, above the 600-character short-text threshold), so
 // gathering it needs no page fetches.
 func FeedXML(n, items int, base string, now time.Time) string {
+	return feedXML(n, items, base, now, 0, 0)
+}
+
+// feedXML is FeedXML with shortPercent of the items short, their links on
+// missing hosts.
+func feedXML(n, items int, base string, now time.Time, shortPercent, missingHosts int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Farm wire %03d</title><link>%s/</link><description>Synthetic trade news</description>
@@ -190,6 +202,13 @@ func FeedXML(n, items int, base string, now time.Time) string {
 	for i := range items {
 		c, g := countries[(n+i)%len(countries)], goods[(n*7+i)%len(goods)]
 		pub := now.Add(-time.Hour - time.Duration(i)*17*time.Minute).UTC()
+		if k := n*items + i; missingHosts > 0 && (k*37)%100 < shortPercent {
+			fmt.Fprintf(&b, `<item><title>%s weighs new duties on %s imports (%03d-%02d)</title>
+<link>http://m%03d.farm.invalid/news/%03d/%02d</link><guid isPermaLink="false">farm-%03d-%02d</guid>
+<pubDate>%s</pubDate><description>Officials in %s are considering new duties on %s, in story %d of wire %d.</description></item>
+`, c, g, n, i, k%missingHosts, n, i, n, i, pub.Format(time.RFC1123Z), c, g, i, n)
+			continue
+		}
 		fmt.Fprintf(&b, `<item><title>%s weighs new duties on %s imports (%03d-%02d)</title>
 <link>%s/news/%03d/%02d?utm_source=rss</link><guid isPermaLink="false">farm-%03d-%02d</guid>
 <pubDate>%s</pubDate><description><![CDATA[`, c, g, n, i, base, n, i, n, i, pub.Format(time.RFC1123Z))

@@ -22,9 +22,14 @@ func main() {
 	items := flag.Int("items", 50, "items per feed")
 	latency := flag.Duration("latency", 50*time.Millisecond, "delay before every reply")
 	opml := flag.String("opml", "farm.opml", "where to write the OPML list")
+	short := flag.Int("short-percent", 0, "percent of items with a short teaser whose page is on a host that does not resolve")
+	missing := flag.Int("missing-hosts", 200, "number of such hosts (names under .invalid)")
 	flag.Parse()
 
-	fm, err := farm.Start(farm.Config{Hosts: farm.HostRange(*first, *hosts), Feeds: *feeds, Items: *items, Latency: *latency})
+	fm, err := farm.Start(farm.Config{
+		Hosts: farm.HostRange(*first, *hosts), Feeds: *feeds, Items: *items, Latency: *latency,
+		ShortPercent: *short, MissingHosts: *missing,
+	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "feedfarm:", err)
 		os.Exit(1)
@@ -34,7 +39,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "feedfarm:", err)
 		os.Exit(1)
 	}
-	fmt.Printf("feedfarm: %d feeds x %d items on %d hosts, latency %s, list in %s\n", *feeds, *items, *hosts, *latency, *opml)
+	fmt.Printf("feedfarm: %d feeds x %d items on %d hosts, latency %s, %d%% short items (pages on %d missing hosts), list in %s\n",
+		*feeds, *items, *hosts, *latency, *short, *missing, *opml)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
