@@ -57,9 +57,11 @@ func (e *Engine) MessageID(email, date string, generation int) string {
 	return id + "@" + domain
 }
 
-// Deliver composes and sends the edition of date for sub, guarded by the
-// ledger: at most one send per (email, date) unless forced. stories is the
-// ranked, summarised list of the run; it is filtered per recipient.
+// Deliver composes and sends the edition with ledger key date for sub
+// (a local date, or the ISO week of a weekly edition; see Due), guarded by
+// the ledger: at most one send per (email, key) unless forced. stories is
+// the ranked, summarised list of the run, of the week for a weekly edition
+// (WeekStories); it is filtered per recipient.
 func (e *Engine) Deliver(ctx context.Context, sub Subscriber, date string, stories []Story, opts DeliverOptions) (Outcome, error) {
 	// The recipient's log attributes are made only when a record is written:
 	// hashing the address and building a logger for every delivery cost
@@ -313,15 +315,25 @@ func (e *Engine) backoff(attempts int) time.Duration {
 	return d + jitter
 }
 
-// Compose builds the edition of date for sub from the run's ranked stories:
-// those newer than the recipient's last digest (capped by Lookback; a
-// forced resend ignores the last digest), matching their topics, capped at
-// MaxStories.
-func (e *Engine) Compose(ctx context.Context, sub Subscriber, date string, stories []Story, opts DeliverOptions) (Edition, error) {
+// Compose builds the edition with ledger key key for sub from the run's
+// ranked stories: those newer than the recipient's last digest (capped by
+// Lookback, by a week for a weekly edition; a forced resend ignores the
+// last digest), matching their topics, capped at MaxStories.
+func (e *Engine) Compose(ctx context.Context, sub Subscriber, key string, stories []Story, opts DeliverOptions) (Edition, error) {
 	now := e.now()
+	freq, err := ParseFrequency(string(sub.Frequency))
+	if err != nil {
+		freq = FrequencyDaily // the key decides what the edition is
+	}
+	weekly := IsWeekKey(key)
+	date := freq.EditionDate(key)
 	since := opts.Since
 	if since.IsZero() {
-		since = now.Add(-e.Config.Lookback)
+		lookback := e.Config.Lookback
+		if weekly {
+			lookback = Week
+		}
+		since = now.Add(-lookback)
 		if !opts.Force {
 			last, err := e.Store.LastSent(ctx, sub.Email)
 			if err != nil {
@@ -333,7 +345,7 @@ func (e *Engine) Compose(ctx context.Context, sub Subscriber, date string, stori
 		}
 	}
 	ed := Edition{
-		Date: date, Recipient: sub, GeneratedAt: now, Since: since, Lead: opts.Lead,
+		Date: date, Key: key, Weekly: weekly, Recipient: sub, GeneratedAt: now, Since: since, Lead: opts.Lead,
 		UnsubscribeMailto: unsubscribeMailto(e.Config.From),
 	}
 	if e.Links != nil {
@@ -381,6 +393,9 @@ func matchesTopics(st Story, topics []string) bool {
 	}
 	return false
 }
+
+// Week is the span of a weekly edition.
+const Week = 7 * 24 * time.Hour
 
 // unsubscribeMailto returns a mailto: unsubscribe address at the sender.
 func unsubscribeMailto(from string) string {

@@ -188,12 +188,15 @@ func (s SubscriberStatus) Valid() bool {
 
 // Subscriber is one reader of the digest.
 type Subscriber struct {
-	ID        int64
-	Email     string // normalised: trimmed, domain lower-cased
-	Name      string
-	Topics    []string // empty means all topics
-	TimeZone  string   // IANA name, e.g. "Europe/Berlin"
-	SendTime  string   // local "HH:MM"
+	ID       int64
+	Email    string // normalised: trimmed, domain lower-cased
+	Name     string
+	Topics   []string // empty means all topics
+	TimeZone string   // IANA name, e.g. "Europe/Berlin"
+	SendTime string   // local "HH:MM"
+	// Frequency is "daily" (also when empty), "weekdays" or
+	// "weekly:<day>"; see ParseFrequency.
+	Frequency Frequency
 	Status    SubscriberStatus
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -213,12 +216,29 @@ func (s Subscriber) Location() *time.Location {
 
 // ZoneDate asks a planning query about one local date in one time zone:
 // the subscribers in TimeZone whose send time is not after Until ("HH:MM",
-// or "24:00" for a date that has ended) and who have no finished ledger
-// row for Date.
+// or "24:00" for a date that has ended), whose frequency sends on Date,
+// and who have no finished ledger row for its edition (Date, or Week for
+// a weekly reader). NewZoneDate fills the frequency fields.
 type ZoneDate struct {
 	TimeZone string // as stored in Subscriber.TimeZone
 	Date     string // YYYY-MM-DD
 	Until    string // the latest local wall clock the date has reached
+	// Week is the ISO week of Date (the ledger key of weekly editions),
+	// Weekly the weekly frequency that sends on Date ("weekly:fri"), and
+	// Weekday whether Date is Monday to Friday.
+	Week    string
+	Weekly  Frequency
+	Weekday bool
+}
+
+// NewZoneDate returns the ZoneDate of day's local date (day in the zone's
+// location) up to the wall clock until.
+func NewZoneDate(zone string, day time.Time, until string) ZoneDate {
+	wd := day.Weekday()
+	return ZoneDate{
+		TimeZone: zone, Date: day.Format(time.DateOnly), Until: until,
+		Week: WeekKey(day), Weekly: Weekly(wd), Weekday: wd != time.Saturday && wd != time.Sunday,
+	}
 }
 
 // DueQuery is one page of a planning query: the pairs of ZoneDates' dates
@@ -231,7 +251,7 @@ type DueQuery struct {
 }
 
 // DueCandidate is an active subscriber and a local date with no finished
-// ledger row. The store's test of send time is only a first sieve:
+// ledger row for the subscriber's edition of it. The store's test of send time is only a first sieve:
 // whether the digest is due at an instant (DST, frequency) is the
 // planner's decision.
 type DueCandidate struct {
@@ -241,7 +261,13 @@ type DueCandidate struct {
 
 // Edition is one digest for one recipient and one local date.
 type Edition struct {
-	Date        string // local date, YYYY-MM-DD
+	Date string // local date, YYYY-MM-DD
+	// Key is the ledger key: Date for a daily edition, the ISO week
+	// (YYYY-Www) of a weekly one.
+	Key string
+	// Weekly marks the weekly edition: the week's stories, ranked over
+	// seven days; More then counts the week's stories left out.
+	Weekly      bool
 	Recipient   Subscriber
 	Stories     []Story
 	More        int    // stories left out to respect limits

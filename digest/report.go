@@ -53,6 +53,9 @@ type Report struct {
 	Empty       int `json:"empty"`
 	Failed      int `json:"failed"`
 	Deferred    int `json:"deferred"` // temporary failure, retried later
+	// NotToday counts subscribers whose frequency has no edition on their
+	// local date (weekdays at a weekend, weekly on another day).
+	NotToday int `json:"not_today,omitempty"`
 	// NotAttempted recipients were left out because the delivery ledger
 	// could not be written.
 	NotAttempted int `json:"not_attempted,omitempty"`

@@ -92,9 +92,28 @@ func (e *Engine) deliverRun(ctx context.Context, opts RunOptions, stories []Stor
 				}
 			}
 			return nil
-		}, stories, dopts, rep)
+		}, stories, nil, dopts, rep)
 	}
-	return e.deliverAll(ctx, e.activeSubscribers(ctx), stories, dopts, rep)
+	var (
+		weekOnce  sync.Once
+		week      []Story
+		weekErr   error
+		weekUsage Report
+	)
+	// The week's stories are made only when a weekly reader's day has come.
+	weekly := func() ([]Story, error) {
+		weekOnce.Do(func() { week, weekErr = e.WeekStories(ctx, &weekUsage) })
+		return week, weekErr
+	}
+	err := e.deliverAll(ctx, e.activeSubscribers(ctx), stories, weekly, dopts, rep)
+	rep.SummariesNew += weekUsage.SummariesNew
+	rep.SummariesCached += weekUsage.SummariesCached
+	rep.SummariesFallback += weekUsage.SummariesFallback
+	rep.SummariesOverBudget += weekUsage.SummariesOverBudget
+	rep.PromptTokens += weekUsage.PromptTokens
+	rep.CompletionTokens += weekUsage.CompletionTokens
+	rep.CostUSD += weekUsage.CostUSD
+	return err
 }
 
 // lead asks the run's summarizer for an opening paragraph when configured
@@ -190,8 +209,10 @@ func (e *Engine) activeSubscribers(ctx context.Context) SubscriberIter {
 }
 
 // deliverAll sends today's edition to each subscriber from iter with bounded
-// concurrency, in each subscriber's local date.
-func (e *Engine) deliverAll(ctx context.Context, iter SubscriberIter, stories []Story, opts DeliverOptions, rep *Report) error {
+// concurrency, in each subscriber's local date, as their frequency has it:
+// nothing on a day it skips, the weekly edition (of the stories weekly
+// returns) on a weekly reader's day.
+func (e *Engine) deliverAll(ctx context.Context, iter SubscriberIter, stories []Story, weekly func() ([]Story, error), opts DeliverOptions, rep *Report) error {
 	e.stage("send", 0)
 	rec := &recorder{rep: rep}
 	sem := make(chan struct{}, max(1, e.Config.SendConcurrency))
@@ -222,11 +243,23 @@ func (e *Engine) deliverAll(ctx context.Context, iter SubscriberIter, stories []
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			date := LocalDate(e.now(), sub.Location())
 			if skip() {
 				return
 			}
-			outcome, err := e.Deliver(ctx, sub, date, stories, opts)
+			date, edition, err := e.editionToday(sub, stories, weekly)
+			if err != nil {
+				rec.do(func(rep *Report) {
+					rep.Recipients++
+					rep.Failed++
+					rep.Errors = append(rep.Errors, fmt.Sprintf("deliver to %s: %v", sub.Email, err))
+				})
+				return
+			}
+			if date == "" {
+				rec.do(func(rep *Report) { rep.NotToday++ })
+				return
+			}
+			outcome, err := e.Deliver(ctx, sub, date, edition, opts)
 			if errors.Is(err, ErrLedger) {
 				ledgerMu.Lock()
 				if ledgerErr == nil {
@@ -268,4 +301,26 @@ func (e *Engine) deliverAll(ctx context.Context, iter SubscriberIter, stories []
 		return fmt.Errorf("stopped sending: %w (%d recipients not attempted; a rerun sends them)", ledgerErr, notAttempted)
 	}
 	return ctx.Err()
+}
+
+// editionToday returns the ledger key of sub's edition for their local date
+// and the stories it draws on; an empty key when their frequency has no
+// edition today.
+func (e *Engine) editionToday(sub Subscriber, stories []Story, weekly func() ([]Story, error)) (string, []Story, error) {
+	freq, err := ParseFrequency(string(sub.Frequency))
+	if err != nil {
+		return "", nil, err
+	}
+	key, sends := freq.EditionOn(e.now().In(sub.Location()))
+	if !sends {
+		return "", nil, nil
+	}
+	if freq.IsWeekly() && weekly != nil {
+		week, err := weekly()
+		if err != nil {
+			return "", nil, err
+		}
+		return key, week, nil
+	}
+	return key, stories, nil
 }

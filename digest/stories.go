@@ -20,6 +20,36 @@ func (e *Engine) ScopedStories(ctx context.Context, since time.Time, scope *Scop
 	return stories, err
 }
 
+// WeekRanker is a Ranker that can rank a week of stories so that a story's
+// age weighs as much across seven days as it does across one: the weekly
+// edition leads with the week's most important stories, not its last day's.
+type WeekRanker interface {
+	RankWeek(stories []Story, now time.Time) []Story
+}
+
+// WeekStories returns the stories of the week before now for weekly
+// editions: ranked, summarised, and ranked over the week when the ranker
+// can (WeekRanker). rep gets the summariser's usage; the account of the
+// articles read stays with the run's own report.
+func (e *Engine) WeekStories(ctx context.Context, rep *Report) ([]Story, error) {
+	var week Report
+	stories, err := e.Stories(ctx, e.now().Add(-Week), &week)
+	rep.SummariesNew += week.SummariesNew
+	rep.SummariesCached += week.SummariesCached
+	rep.SummariesFallback += week.SummariesFallback
+	rep.PromptTokens += week.PromptTokens
+	rep.CompletionTokens += week.CompletionTokens
+	rep.CostUSD += week.CostUSD
+	rep.SummariesOverBudget += week.SummariesOverBudget
+	if err != nil {
+		return nil, fmt.Errorf("week's stories: %w", err)
+	}
+	if wr, ok := e.Ranker.(WeekRanker); ok {
+		stories = wr.RankWeek(stories, e.now())
+	}
+	return stories, nil
+}
+
 // RunSummarizer returns the summarizer for one run: run-scoped when the
 // summarizer keeps per-run state such as a token budget.
 func (e *Engine) RunSummarizer() Summarizer {

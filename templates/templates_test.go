@@ -18,12 +18,16 @@ func TestRenderer_Render_golden(t *testing.T) {
 	r := newRenderer(t, Options{})
 	empty := fixtureEdition()
 	empty.Stories, empty.More, empty.Lead = nil, 0, ""
+	weekly := fixtureEdition()
+	weekly.Weekly, weekly.Key, weekly.More = true, digest.WeekKey(fixtureDay), 12
+	weekly.Since = fixtureDay.Add(-digest.Week)
 	tests := []struct {
 		name string
 		ed   digest.Edition
 	}{
 		{"digest", fixtureEdition()},
 		{"empty", empty},
+		{"weekly", weekly},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -28,7 +28,10 @@ type View struct {
 	// this edition"): when it shows two or more.
 	Contents bool
 	More     int    // stories not shown (limits of the engine and of size)
-	MoreText string // "…and 3 more stories"
+	MoreText string // "…and 3 more stories"; "…and 3 more this week" when Weekly
+	// Weekly marks the weekly edition: Date then reads "The week to
+	// Friday 4 December 2026".
+	Weekly bool
 	// Public is set for the web-archive version: no recipient, no personal
 	// links.
 	Public bool
@@ -102,6 +105,10 @@ func (r *Renderer) view(ed digest.Edition, public bool) View {
 		day = day.In(loc)
 	}
 	v.Date = day.Format("Monday 2 January 2006")
+	if ed.Weekly {
+		v.Weekly = true
+		v.Date = "The week to " + v.Date
+	}
 	v.DateISO = day.Format("2006-01-02")
 	if !ed.Since.IsZero() {
 		v.Since = ed.Since.In(loc).Format("Monday 2 January 2006, 15:04 MST")
@@ -152,6 +159,9 @@ func (v *View) setStories(all []StoryView, k, engineMore int) {
 	v.MoreText = ""
 	if v.More > 0 {
 		v.MoreText = "…and " + plural(v.More, "more story", "more stories")
+		if v.Weekly {
+			v.MoreText = "…and " + strconv.Itoa(v.More) + " more this week"
+		}
 	}
 	v.Preheader = ""
 	if k > 0 {

@@ -291,3 +291,57 @@ func TestSubscribers_HostileAddresses(t *testing.T) {
 		t.Errorf("refused addresses were stored:\n%s", out)
 	}
 }
+
+// TestSubscribers_Frequency: --frequency on add and update, the frequency
+// column of an import (an empty cell keeps the reader's own), and what
+// list and show print.
+func TestSubscribers_Frequency(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"DIGEST_DB": filepath.Join(dir, "digest.db")}
+	run := func(args ...string) (int, string, string) { t.Helper(); return runCLI(t, env, args...) }
+
+	if code, out, errs := run("subscribers", "add", "ana@example.com", "--frequency", "weekly:Friday"); code != 0 || !strings.Contains(out, "weekly:fri") {
+		t.Fatalf("add --frequency: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := run("subscribers", "add", "bo@example.com", "--frequency", "fortnightly"); code != 2 || !strings.Contains(errs, "frequency") {
+		t.Fatalf("add with a bad frequency: %d %s", code, errs)
+	}
+	if code, out, errs := run("subscribers", "add", "bo@example.com"); code != 0 || !strings.Contains(out, "daily") {
+		t.Fatalf("add without frequency: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := run("subscribers", "update", "bo@example.com", "--frequency", "weekdays"); code != 0 || !strings.Contains(out, "weekdays") {
+		t.Fatalf("update --frequency: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := run("subscribers", "update", "bo@example.com", "--frequency", ""); code != 2 || !strings.Contains(errs, "weekly:<day>") {
+		t.Fatalf("update --frequency '': %d %s", code, errs)
+	}
+	if code, _, errs := run("subscribers", "update", "bo@example.com"); code != 2 || !strings.Contains(errs, "nothing to change") {
+		t.Fatalf("update without flags: %d %s", code, errs)
+	}
+	list := filepath.Join(dir, "list.csv")
+	os.WriteFile(list, []byte("email,frequency\nana@example.com,\nbo@example.com,weekly:mon\ncy@example.com,weekdays\n"), 0o644)
+	if code, out, errs := run("subscribers", "import", list); code != 0 || !strings.Contains(out, "1 added, 2 updated") {
+		t.Fatalf("import: %d %s %s", code, out, errs)
+	}
+	_, out, _ := run("subscribers", "list", "--json")
+	got := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("list --json line %q: %v", line, err)
+		}
+		got[m["email"].(string)], _ = m["frequency"].(string)
+	}
+	want := map[string]string{"ana@example.com": "weekly:fri", "bo@example.com": "weekly:mon", "cy@example.com": "weekdays"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: frequency %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+	if _, out, _ := run("subscribers", "show", "ana@example.com"); !strings.Contains(out, "frequency: weekly:fri") {
+		t.Errorf("show:\n%s", out)
+	}
+	if _, out, _ := run("subscribers", "list"); !strings.Contains(out, "FREQUENCY") || !strings.Contains(out, "weekly:mon") {
+		t.Errorf("list:\n%s", out)
+	}
+}

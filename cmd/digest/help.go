@@ -63,7 +63,8 @@ digest preview --serve 127.0.0.1:8081`,
 			name: "subscribers add", run: (*cli).subscribersAdd, args: "EMAIL",
 			summary: "add an active subscriber",
 			examples: `digest subscribers add ana@example.com --name Ana --timezone Europe/Berlin --send-time 06:30
-digest subscribers add bo@example.com --topics "tariffs;export controls"`,
+digest subscribers add bo@example.com --topics "tariffs;export controls"
+digest subscribers add cy@example.com --frequency weekdays`,
 		},
 		{
 			name: "subscribers list", run: (*cli).subscribersList,
@@ -79,6 +80,14 @@ unsubscribe requests reported after sending, and changes made through the admin 
 			examples: `digest subscribers show ana@example.com`,
 		},
 		{
+			name: "subscribers update", run: (*cli).subscribersUpdate, args: "EMAIL|ID",
+			summary: "change a subscriber's settings (only the flags given)",
+			detail: `--frequency is daily, weekdays (Monday to Friday) or weekly:<day> (weekly:mon …
+weekly:sun): a weekly reader gets the week's most important stories on that day.`,
+			examples: `digest subscribers update ana@example.com --frequency weekly:fri
+digest subscribers update 42 --send-time 06:30 --timezone Asia/Tokyo`,
+		},
+		{
 			name: "subscribers remove", run: (*cli).subscribersRemove, args: "EMAIL|ID",
 			summary: "unsubscribe someone (or delete them with --purge)",
 			examples: `digest subscribers remove ana@example.com
@@ -88,7 +97,7 @@ digest subscribers remove 42 --purge`,
 			name: "subscribers import", run: (*cli).subscribersImport, args: "FILE.csv",
 			summary: "add or update subscribers from a CSV file",
 			detail: `The file's header names its columns: email (required), name, timezone, send_time,
-topics. A file with any bad row imports nothing and names every bad line, unless
+frequency (daily, weekdays, weekly:<day>; empty keeps a known reader's), topics. A file with any bad row imports nothing and names every bad line, unless
 --skip-invalid is given. Importing the same file again changes nothing.`,
 			examples: `digest subscribers import readers.csv
 digest subscribers import --skip-invalid readers.csv`,

@@ -73,6 +73,9 @@ func (c *cli) printReport(w io.Writer, rep digest.Report, dryRun bool) {
 		if rep.Failed > 0 {
 			msg += fmt.Sprintf(", %d failed", rep.Failed)
 		}
+		if rep.NotToday > 0 {
+			msg += fmt.Sprintf(", %d not today (weekdays or weekly readers)", rep.NotToday)
+		}
 		fmt.Fprintf(tw, "messages\t%s\n", msg)
 		if rep.Outbox != "" && rep.Sent > 0 {
 			fmt.Fprintf(tw, "outbox\t%s\n", rep.Outbox)

@@ -67,6 +67,7 @@ func (c *cli) subscribersAdd(ctx context.Context, args []string) error {
 	tz := fs.String("timezone", "", "IANA time zone (default UTC)")
 	at := fs.String("send-time", "", "local send time HH:MM (default 07:00)")
 	topics := fs.String("topics", "", "topics separated by ';' (default: all)")
+	freq := fs.String("frequency", "", "daily (default), weekdays, or weekly:<day> (weekly:mon … weekly:sun)")
 	if err := parse(fs, interleave(fs, args)); err != nil {
 		return err
 	}
@@ -78,7 +79,7 @@ func (c *cli) subscribersAdd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
-	s := digest.Subscriber{Email: fs.Arg(0), Name: *name, TimeZone: *tz, SendTime: *at}
+	s := digest.Subscriber{Email: fs.Arg(0), Name: *name, TimeZone: *tz, SendTime: *at, Frequency: digest.Frequency(*freq)}
 	if *topics != "" {
 		s.Topics = strings.Split(*topics, ";")
 	}
@@ -92,7 +93,71 @@ func (c *cli) subscribersAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("add subscriber: %w", err)
 	}
-	fmt.Fprintf(c.stdout, "added subscriber %d: %s (%s at %s)\n", got.ID, got.Email, got.TimeZone, got.SendTime)
+	fmt.Fprintf(c.stdout, "added subscriber %d: %s (%s at %s, %s)\n", got.ID, got.Email, got.TimeZone, got.SendTime, got.Frequency)
+	return nil
+}
+
+// subscribersUpdate changes the fields given as flags of one subscriber
+// and leaves the others as they are.
+func (c *cli) subscribersUpdate(ctx context.Context, args []string) error {
+	fs, co := c.newFlags("subscribers update")
+	name := fs.String("name", "", "display name")
+	tz := fs.String("timezone", "", "IANA time zone")
+	at := fs.String("send-time", "", "local send time HH:MM")
+	topics := fs.String("topics", "", "topics separated by ';' (empty: all)")
+	freq := fs.String("frequency", "", "daily, weekdays, or weekly:<day> (weekly:mon … weekly:sun)")
+	if err := parse(fs, interleave(fs, args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usagef("subscribers update: want one EMAIL or ID")
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["name"] && !set["timezone"] && !set["send-time"] && !set["topics"] && !set["frequency"] {
+		return usagef("subscribers update: nothing to change (give --name, --timezone, --send-time, --topics or --frequency)")
+	}
+	if set["frequency"] {
+		// Checked before the store is opened; an empty value would
+		// otherwise mean "keep".
+		if _, err := digest.ParseFrequency(*freq); err != nil || strings.TrimSpace(*freq) == "" {
+			return usagef("subscribers update: --frequency %q: want daily, weekdays or weekly:<day> (weekly:mon … weekly:sun)", *freq)
+		}
+	}
+	a, err := c.openStoreOnly(ctx, co)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	s, err := a.findSubscriber(ctx, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	if set["name"] {
+		s.Name = *name
+	}
+	if set["timezone"] {
+		s.TimeZone = *tz
+	}
+	if set["send-time"] {
+		s.SendTime = *at
+	}
+	if set["topics"] {
+		s.Topics = nil
+		if strings.TrimSpace(*topics) != "" {
+			s.Topics = strings.Split(*topics, ";")
+		}
+	}
+	if set["frequency"] {
+		s.Frequency = digest.Frequency(*freq)
+	}
+	if err := roster.Normalise(&s, a.rosterOptions()); err != nil {
+		return usagef("subscribers update: %v", err)
+	}
+	if err := a.db.UpdateSubscriber(ctx, s); err != nil {
+		return fmt.Errorf("update subscriber: %w", err)
+	}
+	fmt.Fprintf(c.stdout, "updated subscriber %d: %s (%s at %s, %s)\n", s.ID, s.Email, s.TimeZone, s.SendTime, s.Frequency)
 	return nil
 }
 
@@ -115,7 +180,7 @@ func (c *cli) subscribersList(ctx context.Context, args []string) error {
 	defer a.Close()
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 	if !*asJSON {
-		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tSTATUS\tTIMEZONE\tSEND\tTOPICS")
+		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tSTATUS\tTIMEZONE\tSEND\tFREQUENCY\tTOPICS")
 	}
 	enc := json.NewEncoder(c.stdout)
 	var after int64
@@ -136,7 +201,7 @@ func (c *cli) subscribersList(ctx context.Context, args []string) error {
 			if topics == "" {
 				topics = "(all)"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Email, s.Name, s.Status, s.TimeZone, s.SendTime, topics)
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Email, s.Name, s.Status, s.TimeZone, s.SendTime, s.Frequency, topics)
 		}
 		if len(page) < 500 {
 			break
@@ -152,7 +217,7 @@ func subscriberJSON(s digest.Subscriber) map[string]any {
 	}
 	return map[string]any{
 		"id": s.ID, "email": s.Email, "name": s.Name, "status": s.Status, "timezone": s.TimeZone,
-		"send_time": s.SendTime, "topics": topics, "created_at": s.CreatedAt, "updated_at": s.UpdatedAt,
+		"send_time": s.SendTime, "frequency": s.Frequency, "topics": topics, "created_at": s.CreatedAt, "updated_at": s.UpdatedAt,
 	}
 }
 
@@ -207,8 +272,8 @@ func (c *cli) subscribersShow(ctx context.Context, args []string) error {
 	if topics == "" {
 		topics = "(all)"
 	}
-	fmt.Fprintf(c.stdout, "%s (id %d)\nname:      %s\nstatus:    %s\ntime zone: %s, send at %s\ntopics:    %s\nsince:     %s\n",
-		s.Email, s.ID, s.Name, s.Status, s.TimeZone, s.SendTime, topics, s.CreatedAt.Local().Format("2006-01-02 15:04"))
+	fmt.Fprintf(c.stdout, "%s (id %d)\nname:      %s\nstatus:    %s\ntime zone: %s, send at %s\nfrequency: %s\ntopics:    %s\nsince:     %s\n",
+		s.Email, s.ID, s.Name, s.Status, s.TimeZone, s.SendTime, s.Frequency, topics, s.CreatedAt.Local().Format("2006-01-02 15:04"))
 	if len(evs) == 0 {
 		fmt.Fprintln(c.stdout, "\nno events")
 		return nil

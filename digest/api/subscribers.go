@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -29,6 +30,7 @@ type Subscriber struct {
 	Status    string    `json:"status"`
 	TimeZone  string    `json:"timezone"`
 	SendTime  string    `json:"send_time"`
+	Frequency string    `json:"frequency"` // daily, weekdays or weekly:<day>
 	Topics    []string  `json:"topics"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -53,7 +55,7 @@ func subscriberOut(s digest.Subscriber) Subscriber {
 		topics = []string{}
 	}
 	return Subscriber{ID: s.ID, Email: s.Email, Name: s.Name, Status: string(s.Status), TimeZone: s.TimeZone,
-		SendTime: s.SendTime, Topics: topics, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+		SendTime: s.SendTime, Frequency: string(cmp.Or(s.Frequency, digest.FrequencyDaily)), Topics: topics, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 }
 
 func eventsOut(evs []digest.SubscriberEvent) []Event {
@@ -215,13 +217,15 @@ func (a *API) subscriberEvents(w http.ResponseWriter, r *http.Request) error {
 
 // subscriberIn is the body of create and update; nil means "not given".
 type subscriberIn struct {
-	Email    *string   `json:"email"`
-	Name     *string   `json:"name"`
-	TimeZone *string   `json:"timezone"`
-	SendTime *string   `json:"send_time"`
-	Topics   *[]string `json:"topics"`
-	Status   *string   `json:"status"`
-	Paused   *bool     `json:"paused"`
+	Email    *string `json:"email"`
+	Name     *string `json:"name"`
+	TimeZone *string `json:"timezone"`
+	SendTime *string `json:"send_time"`
+	// Frequency is daily, weekdays or weekly:<day>; empty means daily.
+	Frequency *string   `json:"frequency"`
+	Topics    *[]string `json:"topics"`
+	Status    *string   `json:"status"`
+	Paused    *bool     `json:"paused"`
 }
 
 // fieldError turns a roster validation error into a 422 naming the field.
@@ -284,6 +288,9 @@ func apply(s *digest.Subscriber, in subscriberIn) {
 	}
 	if in.SendTime != nil {
 		s.SendTime = *in.SendTime
+	}
+	if in.Frequency != nil {
+		s.Frequency = digest.Frequency(*in.Frequency)
 	}
 	if in.Topics != nil {
 		s.Topics = *in.Topics
@@ -365,6 +372,7 @@ func describeChange(a, b digest.Subscriber) string {
 	add("name", a.Name, b.Name)
 	add("timezone", a.TimeZone, b.TimeZone)
 	add("send_time", a.SendTime, b.SendTime)
+	add("frequency", string(a.Frequency), string(b.Frequency))
 	add("topics", strings.Join(a.Topics, ";"), strings.Join(b.Topics, ";"))
 	return strings.Join(parts, "; ")
 }

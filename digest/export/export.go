@@ -127,6 +127,12 @@ func FromEdition(ed digest.Edition, msg digest.Message, rep *digest.Report) Docu
 	if d.TimeZone == "" {
 		d.TimeZone = "UTC"
 	}
+	if ed.Key != "" {
+		d.Edition = ed.Key
+	}
+	if ed.Weekly {
+		d.Frequency = "weekly"
+	}
 	if !ed.Since.IsZero() {
 		s := ed.Since.UTC()
 		d.Since = &s

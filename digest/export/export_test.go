@@ -168,6 +168,14 @@ func TestFromEdition(t *testing.T) {
 	if d := export.FromEdition(ed, digest.Message{}, nil); d.Run != nil {
 		t.Error("no report, yet a run section")
 	}
+	// A weekly edition is keyed by its ISO week and says so.
+	week := ed
+	week.Weekly, week.Key, week.More = true, "2026-W48", 7
+	if w := export.FromEdition(week, digest.Message{}, nil); w.Edition != "2026-W48" || w.Date != "2026-11-27" || w.Frequency != "weekly" || w.More != 7 {
+		t.Errorf("weekly header: edition %q date %q frequency %q more %d", w.Edition, w.Date, w.Frequency, w.More)
+	} else if md := string(export.Markdown(w)); !strings.Contains(md, "7 more this week") {
+		t.Errorf("weekly markdown lacks the week's count:\n%s", md)
+	}
 	var back export.Document
 	js, _ := export.JSON(d)
 	if err := json.Unmarshal(js, &back); err != nil || len(back.Stories) != 2 {

@@ -41,7 +41,7 @@ func Markdown(d Document) string {
 			more = "…and 1 more story"
 		}
 		if d.Frequency == "weekly" {
-			more += " this week"
+			more = fmt.Sprintf("…and %d more this week", d.More)
 		}
 		fmt.Fprintf(&b, "%s\n\n", escape(more))
 	}

@@ -212,3 +212,123 @@ func sortedKeys(m map[string]int) []string {
 	}
 	return out
 }
+
+// TestQueue_FrequenciesAcrossDSTAndWeeks plans two weeks that hold the
+// clocks falling back in Berlin (Sunday 25 October 2026) and New York
+// (Sunday 1 November) for weekdays and weekly readers: each period gets
+// exactly one edition, on the right local day, keyed by its date or its
+// ISO week, and the weekly edition draws on the whole week.
+func TestQueue_FrequenciesAcrossDSTAndWeeks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates 14 days in 15-minute steps")
+	}
+	ctx := context.Background()
+	start := time.Date(2026, 10, 21, 0, 0, 0, 0, time.UTC) // a Wednesday
+	end := time.Date(2026, 11, 4, 0, 0, 0, 0, time.UTC)
+	const step = 15 * time.Minute
+	e := newEnv(t, start, envOptions{})
+	subs := []digest.Subscriber{
+		// 02:30 happens twice on Sunday 25 October in Berlin.
+		{Email: "berlin-sun@example.com", TimeZone: "Europe/Berlin", SendTime: "02:30", Frequency: "weekly:sun"},
+		// 01:30 happens twice on Sunday 1 November in New York.
+		{Email: "ny-sun@example.com", TimeZone: "America/New_York", SendTime: "01:30", Frequency: "weekly:sun"},
+		{Email: "ny-weekdays@example.com", TimeZone: "America/New_York", SendTime: "07:00", Frequency: "weekdays"},
+		// Monday 07:00 in Kiritimati (UTC+14) is Sunday 17:00 UTC.
+		{Email: "kiritimati-mon@example.com", TimeZone: "Pacific/Kiritimati", SendTime: "07:00", Frequency: "weekly:mon"},
+		{Email: "berlin-daily@example.com", TimeZone: "Europe/Berlin", SendTime: "07:00"},
+	}
+	for i := range subs {
+		subs[i].Status = digest.StatusActive
+	}
+	if _, _, err := e.admin.UpsertSubscribers(ctx, subs); err != nil {
+		t.Fatal(err)
+	}
+	r := e.replica("r1", Config{Workers: 4, NoStartupJobs: true})
+	r.start(t)
+	simulate(t, e, []*replica{r}, start, end, step, 2*time.Hour)
+
+	rows := map[string][]digest.Delivery{}
+	for _, d := range e.ledger() {
+		rows[d.Email] = append(rows[d.Email], d)
+	}
+	want := map[string][]string{
+		"berlin-sun@example.com":     {"2026-W43", "2026-W44"}, // Sundays 25 Oct and 1 Nov
+		"ny-sun@example.com":         {"2026-W43", "2026-W44"}, // the same Sundays in New York
+		"kiritimati-mon@example.com": {"2026-W44", "2026-W45"}, // Mondays 26 Oct and 2 Nov
+		"ny-weekdays@example.com":    localWeekdays(t, start, end, "America/New_York"),
+		// The window ends at 01:00 on 4 November in Berlin, before 07:00.
+		"berlin-daily@example.com": localDates(start, end.Add(-2*time.Hour), mustLocation(t, "Europe/Berlin")),
+	}
+	for _, s := range subs {
+		loc := s.Location()
+		freq, err := digest.ParseFrequency(string(s.Frequency))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int{}
+		for _, d := range rows[s.Email] {
+			got[d.EditionDate]++
+			if d.Status != digest.DeliverySent {
+				t.Errorf("%s %s: status %s (%s)", s.Email, d.EditionDate, d.Status, d.LastError)
+				continue
+			}
+			key, sends := freq.EditionOn(d.SentAt.In(loc))
+			if !sends || key != d.EditionDate {
+				t.Errorf("%s: edition %s sent %s (local %s), which is not one of its days",
+					s.Email, d.EditionDate, d.SentAt.UTC().Format(time.RFC3339), d.SentAt.In(loc).Format("Mon 2006-01-02 15:04"))
+			}
+			at, err := digest.SendAt(s, d.SentAt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if at.Before(start) {
+				at = start // due before the window opened: the first plan sends it
+			}
+			if lag := d.SentAt.Sub(at); lag < 0 || lag >= step {
+				t.Errorf("%s %s: sent %s after its send time", s.Email, d.EditionDate, lag)
+			}
+			if n := e.sink.Count(d.MessageID); n != 1 {
+				t.Errorf("%s %s: message %s arrived %d times", s.Email, d.EditionDate, d.MessageID, n)
+			}
+		}
+		if fmt.Sprint(sortedKeys(got)) != fmt.Sprint(want[s.Email]) {
+			t.Errorf("%s (%s %s %s): editions %v, want one for each of %v", s.Email, s.Frequency, s.TimeZone, s.SendTime, got, want[s.Email])
+		}
+	}
+	// The second weekly edition reaches back a week: 84 gathers, capped at
+	// MaxStories (20), more than the daily lookback (36 h, 18 gathers)
+	// holds.
+	for _, d := range rows["kiritimati-mon@example.com"] {
+		if d.EditionDate == "2026-W45" && d.Stories != digest.DefaultConfig().MaxStories {
+			t.Errorf("weekly edition %s carried %d stories; a week of gathers every 2 h fills the cap of %d", d.EditionDate, d.Stories, digest.DefaultConfig().MaxStories)
+		}
+	}
+	for _, d := range rows["berlin-daily@example.com"] {
+		if d.Stories > 13 {
+			t.Errorf("daily edition %s carried %d stories, more than a day's", d.EditionDate, d.Stories)
+		}
+	}
+}
+
+func mustLocation(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// localWeekdays lists the Monday-to-Friday local dates from a's to the
+// last before b.
+func localWeekdays(t *testing.T, a, b time.Time, zone string) []string {
+	loc := mustLocation(t, zone)
+	var out []string
+	for _, d := range localDates(a, b.Add(-time.Minute), loc) {
+		day, _ := time.ParseInLocation(time.DateOnly, d, loc)
+		if wd := day.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			out = append(out, d)
+		}
+	}
+	return out
+}

@@ -90,10 +90,12 @@ func (PlanArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Priority: priorityPlan, UniqueOpts: singleton, MaxAttempts: 5}
 }
 
-// DeliverArgs asks for one subscriber's digest of one local date.
+// DeliverArgs asks for one subscriber's digest of one local date, or of one
+// ISO week for a weekly reader.
 type DeliverArgs struct {
-	SubscriberID int64  `json:"subscriber_id"`
-	Date         string `json:"date"`
+	SubscriberID int64 `json:"subscriber_id"`
+	// Date is the edition's ledger key: YYYY-MM-DD, or YYYY-Www.
+	Date string `json:"date"`
 	// Recover is the Unix time of the expired lease this job recovers (0
 	// for a planned delivery). It makes the job distinct from the finished
 	// one whose worker stopped before recording the outcome.
@@ -151,6 +153,7 @@ func (w *gatherWorker) Work(ctx context.Context, job *river.Job[GatherArgs]) (er
 	}
 	if rep.ArticlesNew > 0 {
 		q.stories.invalidate()
+		q.week.invalidate()
 	}
 	queued, err := q.enqueueSummaries(ctx, job.ID, &rep)
 	if err != nil {
@@ -269,7 +272,7 @@ func (w *planWorker) Work(ctx context.Context, job *river.Job[PlanArgs]) (err er
 	if err == nil && res.Enqueued > 0 {
 		// Digests are going out: keep the day's public edition for the web
 		// archive their "view in browser" links point at.
-		if stories, serr := q.storiesFor(ctx); serr == nil && len(stories) > 0 {
+		if stories, serr := q.storiesFor(ctx, false); serr == nil && len(stories) > 0 {
 			q.deps.Engine.Archive(ctx, stories, "")
 		}
 	}
@@ -330,11 +333,15 @@ func (q *Queue) Plan(ctx context.Context, catchUp bool) (PlanResult, error) {
 					q.log.Warn("subscriber has an invalid send time", "subscriber_id", sub.ID, "error", dueErr)
 				}
 			}
-			if dueErr != nil || !slices.Contains(due, c.Date) {
+			if dueErr != nil {
+				continue
+			}
+			key, ok := editionOf(sub, c.Date, locs[sub.TimeZone])
+			if !ok || !slices.Contains(due, key) {
 				continue
 			}
 			res.Due++
-			batch = append(batch, river.InsertManyParams{Args: DeliverArgs{SubscriberID: sub.ID, Date: c.Date}})
+			batch = append(batch, river.InsertManyParams{Args: DeliverArgs{SubscriberID: sub.ID, Date: key}})
 		}
 		if len(batch) > 0 {
 			inserted, err := q.client.InsertMany(ctx, batch)
@@ -358,6 +365,21 @@ func (q *Queue) Plan(ctx context.Context, catchUp bool) (PlanResult, error) {
 	return res, err
 }
 
+// editionOf returns the ledger key of sub's edition for the local date
+// (YYYY-MM-DD) in loc, and whether their frequency sends on it.
+func editionOf(sub digest.Subscriber, date string, loc *time.Location) (string, bool) {
+	freq, err := digest.ParseFrequency(string(sub.Frequency))
+	if err != nil {
+		return "", false
+	}
+	day, err := time.ParseInLocation(time.DateOnly, date, loc)
+	if err != nil {
+		return "", false
+	}
+	// Noon never falls in a DST gap.
+	return freq.EditionOn(day.Add(12 * time.Hour))
+}
+
 // zoneDates lists the local dates a plan at now asks the store about for
 // the subscribers in time zone z (loaded as loc): today up to the wall
 // clock it has reached, and when catching up the catchUpDays dates
@@ -369,10 +391,10 @@ func zoneDates(z string, loc *time.Location, now time.Time, catchUp bool, catchU
 		for i := catchUpDays; i >= 1; i-- {
 			// Noon never falls in a DST gap, so the date arithmetic is exact.
 			day := time.Date(local.Year(), local.Month(), local.Day()-i, 12, 0, 0, 0, loc)
-			out = append(out, digest.ZoneDate{TimeZone: z, Date: digest.LocalDate(day, loc), Until: "24:00"})
+			out = append(out, digest.NewZoneDate(z, day, "24:00"))
 		}
 	}
-	return append(out, digest.ZoneDate{TimeZone: z, Date: digest.LocalDate(now, loc), Until: digest.WallClockReached(now, loc)})
+	return append(out, digest.NewZoneDate(z, now.In(loc), digest.WallClockReached(now, loc)))
 }
 
 // recoverExpired enqueues a deliver job for each subscriber's row left in
@@ -414,11 +436,13 @@ func (q *Queue) recoverExpired(ctx context.Context, now time.Time) (int, error) 
 	return n, nil
 }
 
-// dueDates returns the local dates whose digest is due for sub at now:
-// today's when its send time has passed, plus, when catching up, each of the
-// catchUpDays dates before today on which the subscriber already existed at
-// send time. Oldest first, so editions go out in order. loc is the
-// subscriber's time zone, loaded.
+// dueDates returns the ledger keys of the editions due for sub at now (see
+// digest.DueIn): today's when its frequency sends today and its send time
+// has passed, plus, when catching up, the edition of each of the
+// catchUpDays dates before today on which the frequency sent and the
+// subscriber already existed at send time. Oldest first, so editions go
+// out in order; a key is listed once (a weekly edition's week has one).
+// loc is the subscriber's time zone, loaded.
 func dueDates(sub digest.Subscriber, loc *time.Location, now time.Time, catchUp bool, catchUpDays int) ([]string, error) {
 	today, due, err := digest.DueIn(sub, now, loc)
 	if err != nil {
@@ -426,10 +450,18 @@ func dueDates(sub digest.Subscriber, loc *time.Location, now time.Time, catchUp 
 	}
 	var dates []string
 	if catchUp {
+		freq, err := digest.ParseFrequency(string(sub.Frequency))
+		if err != nil {
+			return nil, err
+		}
 		local := now.In(loc)
 		for i := catchUpDays; i >= 1; i-- {
 			// Noon never falls in a DST gap, so the date arithmetic is exact.
 			day := time.Date(local.Year(), local.Month(), local.Day()-i, 12, 0, 0, 0, loc)
+			key, sends := freq.EditionOn(day)
+			if !sends || slices.Contains(dates, key) || (due && key == today) {
+				continue
+			}
 			at, err := digest.SendAtIn(sub, day, loc)
 			if err != nil {
 				return nil, err
@@ -437,7 +469,7 @@ func dueDates(sub digest.Subscriber, loc *time.Location, now time.Time, catchUp 
 			if !sub.CreatedAt.IsZero() && sub.CreatedAt.After(at) {
 				continue
 			}
-			dates = append(dates, digest.LocalDate(day, loc))
+			dates = append(dates, key)
 		}
 	}
 	if due {
@@ -473,7 +505,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) (
 	if sub.Status != digest.StatusActive {
 		return nil // unsubscribed, paused or bounced since the plan
 	}
-	stories, err := q.storiesFor(ctx)
+	stories, err := q.storiesFor(ctx, digest.IsWeekKey(job.Args.Date))
 	if err != nil {
 		return err
 	}

@@ -241,6 +241,7 @@ type Queue struct {
 	closers  []func() error
 
 	stories storyCache
+	week    storyCache // the week's stories, for weekly editions
 	runs    runScopes
 
 	mu      sync.Mutex
@@ -277,6 +278,7 @@ func New(cfg Config, deps Deps) (*Queue, error) {
 	}
 	q := &Queue{cfg: cfg, deps: deps, store: deps.Store, log: deps.Logger.With("component", "queue")}
 	q.stories.ttl = cfg.StoryCacheTTL
+	q.week.ttl = cfg.StoryCacheTTL
 
 	rcfg, err := q.riverConfig()
 	if err != nil {

@@ -82,12 +82,26 @@ func (c *storyCache) get(now time.Time, lookback time.Duration, build func() ([]
 }
 
 // storiesFor returns the stories of the engine's lookback window, ranked and
-// summarised, from the cache when fresh. Each recipient's edition is then
+// summarised, from the cache when fresh; of the week before, ranked over
+// the week, for a weekly edition. Each recipient's edition is then
 // filtered from it by Engine.Deliver.
-func (q *Queue) storiesFor(ctx context.Context) ([]digest.Story, error) {
+func (q *Queue) storiesFor(ctx context.Context, weekly bool) ([]digest.Story, error) {
 	e := q.deps.Engine
 	lb := lookback(e)
 	now := q.now()
+	if weekly {
+		return q.week.get(now, digest.Week, func() ([]digest.Story, error) {
+			var rep digest.Report
+			stories, err := e.WeekStories(ctx, &rep)
+			if err != nil {
+				return nil, fmt.Errorf("build the week's stories: %w", err)
+			}
+			if q.deps.Metrics != nil {
+				q.deps.Metrics.ObserveReport("deliver", rep)
+			}
+			return stories, nil
+		})
+	}
 	return q.stories.get(now, lb, func() ([]digest.Story, error) {
 		var rep digest.Report
 		stories, err := e.Stories(ctx, now.Add(-lb), &rep)

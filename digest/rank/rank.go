@@ -228,6 +228,21 @@ func (r *Ranker) Rank(stories []digest.Story, now time.Time) []digest.Story {
 	return out
 }
 
+// weekHalfLives is how many times longer recency's half-life is when a
+// week is ranked: age across seven days weighs as it does across one.
+const weekHalfLives = 7
+
+var _ digest.WeekRanker = (*Ranker)(nil)
+
+// RankWeek is Rank for a weekly edition: the same relevance, outlets,
+// weights and importance, with recency's half-life seven times longer, so
+// that Monday's major story still leads Friday's minor ones.
+func (r *Ranker) RankWeek(stories []digest.Story, now time.Time) []digest.Story {
+	week := *r
+	week.cfg.HalfLife *= weekHalfLives
+	return week.Rank(stories, now)
+}
+
 // Relevance returns the story's relevance, as Rank computes it, and the
 // threshold below which Rank drops the story.
 func (r *Ranker) Relevance(st digest.Story) (relevance, threshold float64) {

@@ -414,3 +414,24 @@ func TestRanker_ThresholdZeroKeepsEverything(t *testing.T) {
 		t.Errorf("default threshold kept the football story")
 	}
 }
+
+// TestRanker_RankWeek: over a week, Monday's story told by four outlets
+// with importance 5 leads Friday's minor one; over a day the fresh one
+// leads. Relevance and dropping are the same either way.
+func TestRanker_RankWeek(t *testing.T) {
+	r := New(Config{})
+	major := withSummary(story("major", "EU steel tariff", tariffText, now.Add(-4*24*time.Hour), "Wire", "Ledger", "Daily", "Post"),
+		digest.Summary{Importance: 5})
+	minor := withSummary(story("minor", "EU steel tariff", tariffText, now.Add(-time.Hour)), digest.Summary{Importance: 2})
+	football := story("football", "Derby", footballText, now)
+	in := []digest.Story{minor, football, major}
+	if keys := storyKeys(r.Rank(in, now)); !slices.Equal(keys, []string{"minor", "major"}) {
+		t.Fatalf("Rank = %v, want the fresh minor story first", keys)
+	}
+	if keys := storyKeys(r.RankWeek(in, now)); !slices.Equal(keys, []string{"major", "minor"}) {
+		t.Fatalf("RankWeek = %v, want the week's major story first", keys)
+	}
+	if r.cfg.HalfLife != DefaultConfig().HalfLife {
+		t.Fatalf("RankWeek changed the ranker's own half-life to %s", r.cfg.HalfLife)
+	}
+}

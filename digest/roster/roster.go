@@ -143,6 +143,17 @@ func normalise(s *digest.Subscriber, opts Options, zoneOK func(string) bool) err
 		return &FieldError{Field: "send_time", Err: err}
 	}
 	s.SendTime = fmt.Sprintf("%02d:%02d", h, m)
+	if strings.TrimSpace(string(s.Frequency)) != "" {
+		// Empty stays empty: the store makes a new reader daily and keeps
+		// an existing reader's own choice.
+		f, err := digest.ParseFrequency(string(s.Frequency))
+		if err != nil {
+			return &FieldError{Field: "frequency", Err: err}
+		}
+		s.Frequency = f
+	} else {
+		s.Frequency = ""
+	}
 	if s.Status == "" {
 		s.Status = digest.StatusActive
 	}
@@ -214,7 +225,8 @@ func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e
 func (e *LineError) Unwrap() error { return e.Err }
 
 // ParseCSV reads a subscriber list: a header row naming the columns, email
-// required; optional name, timezone, send_time and topics (separated by
+// required; optional name, timezone, send_time, frequency (daily, weekdays
+// or weekly:<day>; empty keeps a known reader's) and topics (separated by
 // ';'). It returns the valid rows, and one LineError per bad row (a later
 // row repeating an email is bad too). The error is for a file that can't be
 // read as CSV at all.
@@ -238,14 +250,14 @@ func ParseCSV(r io.Reader, opts Options) ([]digest.Subscriber, []*LineError, err
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		switch name {
-		case "email", "name", "timezone", "send_time", "topics":
+		case "email", "name", "timezone", "send_time", "frequency", "topics":
 			if _, dup := cols[name]; dup {
 				return nil, nil, fmt.Errorf("line 1: column %q appears twice", name)
 			}
 			cols[name] = i
 		case "":
 		default:
-			return nil, nil, fmt.Errorf("line 1: unknown column %q (known: email, name, timezone, send_time, topics)", h)
+			return nil, nil, fmt.Errorf("line 1: unknown column %q (known: email, name, timezone, send_time, frequency, topics)", h)
 		}
 	}
 	if _, ok := cols["email"]; !ok {
@@ -291,6 +303,8 @@ func ParseCSV(r io.Reader, opts Options) ([]digest.Subscriber, []*LineError, err
 			Name:     field(rec, "name"),
 			TimeZone: field(rec, "timezone"),
 			SendTime: field(rec, "send_time"),
+			// Frequency is checked by normalise.
+			Frequency: digest.Frequency(field(rec, "frequency")),
 		}
 		if t := field(rec, "topics"); strings.TrimSpace(t) != "" {
 			s.Topics = strings.Split(t, ";")

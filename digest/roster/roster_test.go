@@ -211,3 +211,35 @@ func TestParseCSV_HostileAddresses(t *testing.T) {
 		t.Errorf("errors do not say why: %v", bad)
 	}
 }
+
+// TestParseCSV_Frequency: the frequency column takes daily, weekdays and
+// weekly:<day> as people write them; a bad one names its line and the
+// column; an empty cell stays empty (a known reader keeps theirs).
+func TestParseCSV_Frequency(t *testing.T) {
+	in := "email,frequency\n" +
+		"ana@example.com,weekly:Monday\n" +
+		"bo@example.com,Weekdays\n" +
+		"cy@example.com,\n" +
+		"di@example.com,fortnightly\n" +
+		"ed@example.com,daily\n"
+	subs, bad, err := ParseCSV(strings.NewReader(in), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]digest.Frequency{}
+	for _, s := range subs {
+		got[s.Email] = s.Frequency
+	}
+	want := map[string]digest.Frequency{"ana@example.com": "weekly:mon", "bo@example.com": "weekdays", "cy@example.com": "", "ed@example.com": "daily"}
+	if len(got) != len(want) {
+		t.Fatalf("rows %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: frequency %q, want %q", k, got[k], v)
+		}
+	}
+	if len(bad) != 1 || bad[0].Line != 5 || !strings.Contains(bad[0].Error(), "frequency") || !strings.Contains(bad[0].Error(), "fortnightly") {
+		t.Fatalf("bad rows %v, want line 5 naming the frequency", bad)
+	}
+}

@@ -24,8 +24,9 @@ func (db *DB) ActiveTimeZones(ctx context.Context) ([]string, error) {
 // DueCandidates answers one page of a planning query with one statement:
 // the subscribers are walked in ID order (primary key), joined to the
 // dates of their time zone, sieved by send time (a stored send time not in
-// the normalised HH:MM form always passes, for the planner to judge), and
-// anti-joined to the ledger through its unique (email, edition_date)
+// the normalised HH:MM form always passes, for the planner to judge) and
+// by frequency, and anti-joined to the ledger (on the ISO week for a
+// weekly reader) through its unique (email, edition_date)
 // index. A plan therefore costs one round trip per page instead of one
 // ledger read per due subscriber.
 func (db *DB) DueCandidates(ctx context.Context, q digest.DueQuery) ([]digest.DueCandidate, error) {
@@ -33,21 +34,33 @@ func (db *DB) DueCandidates(ctx context.Context, q digest.DueQuery) ([]digest.Du
 		return nil, nil
 	}
 	var sb strings.Builder
-	args := make([]any, 0, len(q.Dates)*3+6)
-	sb.WriteString("WITH z (tz, d, until) AS (VALUES ")
+	args := make([]any, 0, len(q.Dates)*6+6)
+	sb.WriteString("WITH z (tz, d, until, wk, wf, wd) AS (VALUES ")
 	for i, zd := range q.Dates {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		sb.WriteString("(?, ?, ?)")
-		args = append(args, zd.TimeZone, zd.Date, zd.Until)
+		sb.WriteString("(?, ?, ?, ?, ?, ?)")
+		// Text, not a number: Postgres types the VALUES list's
+		// parameters as text.
+		weekday := "0"
+		if zd.Weekday {
+			weekday = "1"
+		}
+		args = append(args, zd.TimeZone, zd.Date, zd.Until, zd.Week, string(zd.Weekly), weekday)
 	}
+	// The frequency sieve drops weekdays readers at a weekend and weekly
+	// readers on other days (any other value passes, for the planner to
+	// judge); a weekly reader's edition is keyed by its ISO week.
 	sb.WriteString(`)
 		SELECT s.` + strings.ReplaceAll(subscriberCols, ", ", ", s.") + `, z.d
 		FROM subscribers s JOIN z ON z.tz = s.time_zone
 		WHERE s.status = ? AND (s.id > ? OR (s.id = ? AND z.d > ?))
 			AND (length(s.send_time) <> 5 OR s.send_time <= z.until)
-			AND NOT EXISTS (SELECT 1 FROM deliveries l WHERE l.email = s.email AND l.edition_date = z.d
+			AND NOT (s.frequency = 'weekdays' AND z.wd = '0')
+			AND NOT (s.frequency LIKE 'weekly:%' AND s.frequency <> z.wf)
+			AND NOT EXISTS (SELECT 1 FROM deliveries l WHERE l.email = s.email
+				AND l.edition_date = (CASE WHEN s.frequency LIKE 'weekly:%' THEN z.wk ELSE z.d END)
 				AND l.status IN ('sent', 'failed', 'skipped'))
 		ORDER BY s.id, z.d LIMIT ?`)
 	args = append(args, digest.StatusActive, q.AfterID, q.AfterID, q.AfterDate, limitArg(q.Limit))

@@ -41,6 +41,7 @@ func TestDB_Contract(t *testing.T) {
 		{"subscribers/upsert_atomic", testUpsertAtomic},
 		{"subscribers/upsert_large", testUpsertLarge},
 		{"subscribers/due_candidates", testDueCandidates},
+		{"subscribers/due_candidates_frequency", testDueCandidatesFrequency},
 		{"ledger/ensure", testEnsureDelivery},
 		{"ledger/claim_race", testClaimRace},
 		{"ledger/lifecycle", testLedgerLifecycle},
@@ -283,11 +284,22 @@ func testSubscribersCRUD(t *testing.T, db *store.DB) {
 	_, err = db.Subscriber(ctx, s.ID+100)
 	wantErr(t, err, digest.ErrNotFound)
 
+	if s.Frequency != digest.FrequencyDaily {
+		t.Fatalf("frequency of a new subscriber = %q, want daily", s.Frequency)
+	}
 	s.Name, s.Topics, s.TimeZone, s.SendTime, s.Status = "Ann B", nil, "Europe/Berlin", "06:30", digest.StatusPaused
+	s.Frequency = "Weekly:Friday"
 	check(t, db.UpdateSubscriber(ctx, s))
 	got := get(db.Subscriber(ctx, s.ID))(t)
 	if got.Name != "Ann B" || got.Topics != nil || got.TimeZone != "Europe/Berlin" || got.SendTime != "06:30" || got.Status != digest.StatusPaused {
 		t.Fatalf("updated = %+v", got)
+	}
+	if got.Frequency != "weekly:fri" {
+		t.Fatalf("frequency = %q, want weekly:fri", got.Frequency)
+	}
+	s.Frequency = "fortnightly"
+	if err := db.UpdateSubscriber(ctx, s); err == nil || !strings.Contains(err.Error(), "fortnightly") {
+		t.Fatalf("update with frequency fortnightly: %v", err)
 	}
 	wantErr(t, db.UpdateSubscriber(ctx, digest.Subscriber{ID: s.ID + 100, Status: digest.StatusActive}), digest.ErrNotFound)
 	check(t, db.SetSubscriberStatus(ctx, s.ID, digest.StatusUnsubscribed))
@@ -360,15 +372,25 @@ func testUpsertSubscribers(t *testing.T, db *store.DB) {
 	}))
 	b := get(db.SubscriberByEmail(ctx, "b@example.com"))(t)
 	check(t, db.SetSubscriberStatus(ctx, b.ID, digest.StatusUnsubscribed))
+	a := get(db.SubscriberByEmail(ctx, "a@example.com"))(t)
+	a.Frequency = digest.FrequencyWeekdays
+	check(t, db.UpdateSubscriber(ctx, a))
 	ins, upd := get2(t)(db.UpsertSubscribers(ctx, []digest.Subscriber{
-		{Email: "b@example.com", Name: "B2", Topics: []string{"shipping"}, TimeZone: "America/New_York", SendTime: "08:15", Status: digest.StatusActive},
+		{Email: "a@example.com", Name: "A"}, // no frequency: the stored one stays
+		{Email: "b@example.com", Name: "B2", Topics: []string{"shipping"}, TimeZone: "America/New_York", SendTime: "08:15", Status: digest.StatusActive, Frequency: "weekly:mon"},
 		{Email: "c@example.com", Name: "C"},
 		{Email: "c@example.com", Name: "C again"}, // a repeat inside the batch updates
 	}))
-	if ins != 1 || upd != 2 {
-		t.Fatalf("upsert = %d inserted, %d updated; want 1, 2", ins, upd)
+	if ins != 1 || upd != 3 {
+		t.Fatalf("upsert = %d inserted, %d updated; want 1, 3", ins, upd)
+	}
+	if got := get(db.SubscriberByEmail(ctx, "a@example.com"))(t); got.Frequency != digest.FrequencyWeekdays {
+		t.Fatalf("a list without frequencies changed a reader's frequency to %q", got.Frequency)
 	}
 	got := get(db.SubscriberByEmail(ctx, "b@example.com"))(t)
+	if got.Frequency != "weekly:mon" {
+		t.Fatalf("imported frequency = %q", got.Frequency)
+	}
 	if got.Name != "B2" || !reflect.DeepEqual(got.Topics, []string{"shipping"}) || got.TimeZone != "America/New_York" || got.SendTime != "08:15" {
 		t.Fatalf("updated = %+v", got)
 	}
@@ -507,6 +529,42 @@ func testDueCandidates(t *testing.T, db *store.DB) {
 		"early 2026-06-09", "early 2026-06-10", "late 2026-06-09", "odd 2026-06-09", "odd 2026-06-10",
 		"sent 2026-06-09", "failed 2026-06-09", "pending 2026-06-09", "pending 2026-06-10", "tokyo 2026-06-10",
 	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("due candidates:\n got %q\nwant %q", got, want)
+	}
+}
+
+// testDueCandidatesFrequency: weekdays readers are not candidates at a
+// weekend, weekly readers only on their day, and a weekly reader whose
+// ISO week has a finished row is not a candidate again that week.
+func testDueCandidatesFrequency(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	subs := []digest.Subscriber{
+		{Email: "daily@example.com", TimeZone: "Europe/Berlin", SendTime: "06:00"},
+		{Email: "wed@example.com", TimeZone: "Europe/Berlin", SendTime: "06:00", Frequency: "weekly:wed"},
+		{Email: "thu@example.com", TimeZone: "Europe/Berlin", SendTime: "06:00", Frequency: "weekly:thu"},
+		{Email: "weekdays@example.com", TimeZone: "Europe/Berlin", SendTime: "06:00", Frequency: "weekdays"},
+		{Email: "wed-sent@example.com", TimeZone: "Europe/Berlin", SendTime: "06:00", Frequency: "weekly:wed"},
+		{Email: "sat@example.com", TimeZone: "Europe/Berlin", SendTime: "06:00", Frequency: "weekly:sat"},
+	}
+	get2(t)(db.UpsertSubscribers(ctx, subs))
+	sent := get(db.SubscriberByEmail(ctx, "wed-sent@example.com"))(t)
+	d := ensure(t, db, sent.ID, sent.Email, "2026-W24")
+	get(db.ClaimDelivery(ctx, d.ID, t0, time.Minute))(t)
+	check(t, db.MarkSent(ctx, d.ID, t0, 1))
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := digest.DueQuery{Dates: []digest.ZoneDate{
+		digest.NewZoneDate("Europe/Berlin", time.Date(2026, 6, 6, 12, 0, 0, 0, berlin), "24:00"),  // Saturday, week 23
+		digest.NewZoneDate("Europe/Berlin", time.Date(2026, 6, 10, 8, 0, 0, 0, berlin), "09:00"), // Wednesday, week 24
+	}, Limit: 100}
+	var got []string
+	for _, c := range get(db.DueCandidates(ctx, q))(t) {
+		got = append(got, strings.Split(c.Subscriber.Email, "@")[0]+" "+c.Date)
+	}
+	want := []string{"daily 2026-06-06", "daily 2026-06-10", "wed 2026-06-10", "weekdays 2026-06-10", "sat 2026-06-06"}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("due candidates:\n got %q\nwant %q", got, want)
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -11,7 +12,7 @@ import (
 	"github.com/tradedigest/tradedigest/digest"
 )
 
-const subscriberCols = "id, email, name, topics, time_zone, send_time, status, created_at, updated_at"
+const subscriberCols = "id, email, name, topics, time_zone, send_time, frequency, status, created_at, updated_at"
 
 // subscriberStatuses are the valid values of subscribers.status.
 var subscriberStatuses = []digest.SubscriberStatus{
@@ -26,6 +27,15 @@ func checkSubscriber(s *digest.Subscriber) error {
 		return errors.New("empty email")
 	}
 	s.Name = clean(s.Name)
+	if s.Frequency != "" {
+		// Empty stays empty: an import without frequencies keeps the
+		// stored ones, and a new row is daily.
+		freq, err := digest.ParseFrequency(string(s.Frequency))
+		if err != nil {
+			return err
+		}
+		s.Frequency = freq
+	}
 	if s.Status == "" {
 		s.Status = digest.StatusActive
 	}
@@ -43,8 +53,11 @@ func checkStatus(status digest.SubscriberStatus) error {
 
 func scanSubscriber(sc scanner) (digest.Subscriber, error) {
 	var s digest.Subscriber
-	err := sc.Scan(&s.ID, &s.Email, &s.Name, listDest{&s.Topics}, &s.TimeZone, &s.SendTime, &s.Status,
+	err := sc.Scan(&s.ID, &s.Email, &s.Name, listDest{&s.Topics}, &s.TimeZone, &s.SendTime, &s.Frequency, &s.Status,
 		timeDest{&s.CreatedAt}, timeDest{&s.UpdatedAt})
+	// A row an import inserted without a frequency holds '' (see
+	// upsertChunk): daily.
+	s.Frequency = cmp.Or(s.Frequency, digest.FrequencyDaily)
 	return s, err
 }
 
@@ -55,9 +68,9 @@ func (db *DB) insertSubscriber(ctx context.Context, q querier, s *digest.Subscri
 		s.CreatedAt = now
 	}
 	s.UpdatedAt = now
-	err = q.QueryRowContext(ctx, db.q(`INSERT INTO subscribers (email, name, topics, time_zone, send_time, status, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING RETURNING id`),
-		s.Email, s.Name, jsonList(s.Topics), s.TimeZone, s.SendTime, s.Status, db.t(s.CreatedAt), db.t(s.UpdatedAt)).Scan(&s.ID)
+	err = q.QueryRowContext(ctx, db.q(`INSERT INTO subscribers (email, name, topics, time_zone, send_time, frequency, status, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING RETURNING id`),
+		s.Email, s.Name, jsonList(s.Topics), s.TimeZone, s.SendTime, cmp.Or(s.Frequency, digest.FrequencyDaily), s.Status, db.t(s.CreatedAt), db.t(s.UpdatedAt)).Scan(&s.ID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -86,15 +99,15 @@ func (db *DB) AddSubscriber(ctx context.Context, s digest.Subscriber) (digest.Su
 const importLock = 0x696d7074 // "impt"
 
 // upsertBatch is how many rows one INSERT statement of UpsertSubscribers
-// carries: 8 parameters a row stays far below SQLite's 32,766 and
+// carries: 9 parameters a row stays far below SQLite's 32,766 and
 // Postgres's 65,535, and one statement per row was most of an import's
 // time (100,000 rows: see BenchmarkDB_UpsertSubscribers).
 const upsertBatch = 500
 
 // UpsertSubscribers inserts or updates (by email) all of subs in one
 // transaction: all or nothing. Rows go in multi-row statements of up to
-// upsertBatch rows. An update changes name, topics, time zone and
-// send time but keeps the stored status, so re-importing a list never
+// upsertBatch rows. An update changes name, topics, time zone, send time
+// and frequency (when given) but keeps the stored status, so re-importing a list never
 // resubscribes someone who unsubscribed or bounced.
 func (db *DB) UpsertSubscribers(ctx context.Context, subs []digest.Subscriber) (inserted, updated int, err error) {
 	for i := range subs {
@@ -155,7 +168,7 @@ func chunkEnd(subs []digest.Subscriber, start int) int {
 // changing it in between.
 func (db *DB) upsertChunk(ctx context.Context, tx *sql.Tx, chunk []digest.Subscriber) (inserted int, err error) {
 	var sb strings.Builder
-	args := make([]any, 0, len(chunk)*8)
+	args := make([]any, 0, len(chunk)*9)
 	sb.WriteString("SELECT COUNT(*) FROM subscribers WHERE email IN (")
 	for i, s := range chunk {
 		if i > 0 {
@@ -173,22 +186,27 @@ func (db *DB) upsertChunk(ctx context.Context, tx *sql.Tx, chunk []digest.Subscr
 	now := db.now()
 	sb.Reset()
 	args = args[:0]
-	sb.WriteString("INSERT INTO subscribers (email, name, topics, time_zone, send_time, status, created_at, updated_at) VALUES ")
+	sb.WriteString("INSERT INTO subscribers (email, name, topics, time_zone, send_time, frequency, status, created_at, updated_at) VALUES ")
 	for i, s := range chunk {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+		sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		created := s.CreatedAt
 		if created.IsZero() {
 			created = now
 		}
-		args = append(args, s.Email, s.Name, jsonList(s.Topics), s.TimeZone, s.SendTime, s.Status, db.t(created), db.t(now))
+		// An empty frequency is written as is, so that the update below
+		// can tell "not given" from "daily"; a new row keeps '', which
+		// scanSubscriber reads as daily.
+		args = append(args, s.Email, s.Name, jsonList(s.Topics), s.TimeZone, s.SendTime, s.Frequency, s.Status, db.t(created), db.t(now))
 	}
 	// An update keeps status and created_at: re-importing a list never
 	// resubscribes someone who unsubscribed or bounced.
 	sb.WriteString(` ON CONFLICT (email) DO UPDATE SET name = excluded.name, topics = excluded.topics,
-		time_zone = excluded.time_zone, send_time = excluded.send_time, updated_at = excluded.updated_at`)
+		time_zone = excluded.time_zone, send_time = excluded.send_time,
+		frequency = CASE WHEN excluded.frequency = '' THEN subscribers.frequency ELSE excluded.frequency END,
+		updated_at = excluded.updated_at`)
 	if _, err := tx.ExecContext(ctx, db.chunkQuery(sb.String()), args...); err != nil {
 		return 0, err
 	}
@@ -204,15 +222,19 @@ func (db *DB) chunkQuery(query string) string {
 	return query
 }
 
-// UpdateSubscriber changes name, topics, time zone, send time and status of
-// the subscriber with s.ID; digest.ErrNotFound when absent.
+// UpdateSubscriber changes name, topics, time zone, send time, frequency
+// and status of the subscriber with s.ID; digest.ErrNotFound when absent.
 func (db *DB) UpdateSubscriber(ctx context.Context, s digest.Subscriber) error {
 	if err := checkStatus(s.Status); err != nil {
 		return fmt.Errorf("update subscriber %d: %w", s.ID, err)
 	}
+	freq, err := digest.ParseFrequency(string(s.Frequency))
+	if err != nil {
+		return fmt.Errorf("update subscriber %d: %w", s.ID, err)
+	}
 	return db.execOne(ctx, fmt.Sprintf("update subscriber %d", s.ID),
-		"UPDATE subscribers SET name = ?, topics = ?, time_zone = ?, send_time = ?, status = ?, updated_at = ? WHERE id = ?",
-		clean(s.Name), jsonList(s.Topics), s.TimeZone, s.SendTime, s.Status, db.t(db.now()), s.ID)
+		"UPDATE subscribers SET name = ?, topics = ?, time_zone = ?, send_time = ?, frequency = ?, status = ?, updated_at = ? WHERE id = ?",
+		clean(s.Name), jsonList(s.Topics), s.TimeZone, s.SendTime, freq, s.Status, db.t(db.now()), s.ID)
 }
 
 // Subscriber returns the subscriber with id, or digest.ErrNotFound.

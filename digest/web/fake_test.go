@@ -156,6 +156,7 @@ func (m *memStore) UpdateSubscriber(_ context.Context, s digest.Subscriber) erro
 		return digest.ErrNotFound
 	}
 	old.Name, old.Topics, old.TimeZone, old.SendTime, old.Status = s.Name, slices.Clone(s.Topics), s.TimeZone, s.SendTime, s.Status
+	old.Frequency = s.Frequency
 	old.UpdatedAt = m.now()
 	m.subs[s.ID] = old
 	return nil

@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/url"
+
+	"github.com/tradedigest/tradedigest/digest"
 	"slices"
 	"strings"
 	"time"
@@ -14,8 +16,13 @@ type prefsForm struct {
 	Chosen    map[string]bool // ticked topics
 	SendTime  string
 	TimeZone  string
-	Autofill  bool // let the script replace TimeZone with the browser's zone
-	Errors    map[string]string
+	// Frequency is the chosen frequency (daily, weekdays, weekly:<day>);
+	// Frequencies, when set, are the choices the form offers (the
+	// preferences page; sign-up makes daily readers).
+	Frequency   string
+	Frequencies []frequencyChoice
+	Autofill    bool // let the script replace TimeZone with the browser's zone
+	Errors      map[string]string
 }
 
 // topics returns the ticked topics in configured order; empty means all.
@@ -54,7 +61,33 @@ func (s *Server) readPrefs(form url.Values) prefsForm {
 	if !validTimeZone(f.TimeZone) {
 		f.fail("timezone", "Enter a time zone name such as Europe/Berlin, or UTC.")
 	}
+	if v := form.Get("frequency"); v != "" {
+		freq, err := digest.ParseFrequency(v)
+		if err != nil || len(v) > 20 {
+			f.fail("frequency", "Choose how often the digest should arrive from the list.")
+		} else {
+			f.Frequency = string(freq)
+		}
+	}
 	return f
+}
+
+// frequencyChoice is one option of the frequency list.
+type frequencyChoice struct {
+	Value, Label string
+}
+
+// frequencyChoices are the options of the preferences page, in the order
+// people look for them.
+func frequencyChoices() []frequencyChoice {
+	out := []frequencyChoice{
+		{string(digest.FrequencyDaily), "Every day"},
+		{string(digest.FrequencyWeekdays), "Weekdays (Monday to Friday)"},
+	}
+	for _, d := range []time.Weekday{time.Monday, time.Tuesday, time.Wednesday, time.Thursday, time.Friday, time.Saturday, time.Sunday} {
+		out = append(out, frequencyChoice{string(digest.Weekly(d)), "Once a week, on " + d.String() + ": the week's most important stories"})
+	}
+	return out
 }
 
 // validSendTime reports whether v is a 24-hour "HH:MM".

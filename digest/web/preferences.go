@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 
 	"github.com/tradedigest/tradedigest/digest"
@@ -20,10 +21,12 @@ type preferencesForm struct {
 func (s *Server) preferencesForm(r *http.Request, sub digest.Subscriber) preferencesForm {
 	f := preferencesForm{
 		prefsForm: prefsForm{
-			AllTopics: s.cfg.Topics,
-			Chosen:    make(map[string]bool, len(sub.Topics)),
-			SendTime:  sub.SendTime,
-			TimeZone:  sub.TimeZone,
+			AllTopics:   s.cfg.Topics,
+			Chosen:      make(map[string]bool, len(sub.Topics)),
+			SendTime:    sub.SendTime,
+			TimeZone:    sub.TimeZone,
+			Frequency:   string(cmp.Or(sub.Frequency, digest.FrequencyDaily)),
+			Frequencies: frequencyChoices(),
 		},
 		Email:          sub.Email,
 		Action:         r.URL.RequestURI(),
@@ -59,7 +62,8 @@ func (s *Server) handlePreferencesPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // handlePreferences saves the form. Topics, send time and time zone are
-// validated as on sign-up; the delivery choice moves an active, paused or
+// validated as on sign-up, the frequency against its list (absent keeps
+// the reader's); the delivery choice moves an active, paused or
 // unsubscribed reader between active and paused, and leaves pending and
 // bounced readers as they are (those need a confirmation, not a form).
 func (s *Server) handlePreferences(w http.ResponseWriter, r *http.Request) {
@@ -81,6 +85,10 @@ func (s *Server) handlePreferences(w http.ResponseWriter, r *http.Request) {
 	default:
 		in.fail("status", "Choose whether to receive the digest.")
 	}
+	if in.Frequency == "" {
+		in.Frequency = string(cmp.Or(sub.Frequency, digest.FrequencyDaily))
+	}
+	in.Frequencies = frequencyChoices()
 	f := s.preferencesForm(r, sub)
 	f.prefsForm = in
 	if len(in.Errors) > 0 {
@@ -89,6 +97,7 @@ func (s *Server) handlePreferences(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sub.Topics, sub.SendTime, sub.TimeZone, sub.Status = in.topics(), in.SendTime, in.TimeZone, status
+	sub.Frequency = digest.Frequency(in.Frequency)
 	if err := s.cfg.Subscribers.UpdateSubscriber(r.Context(), sub); err != nil {
 		s.serverError(w, r, "update preferences", err)
 		return

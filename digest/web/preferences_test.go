@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,5 +97,46 @@ func TestServer_Preferences_Status(t *testing.T) {
 				t.Errorf("status = %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestServer_Preferences_Frequency: the page offers daily, weekdays and a
+// weekly day in one labelled list with the reader's choice selected,
+// saves a choice, keeps it when the form leaves it out, and refuses one
+// not on the list without writing.
+func TestServer_Preferences_Frequency(t *testing.T) {
+	h := newHarness(t, nil)
+	sub := h.addSubscriber("reader@example.com")
+	link := h.path(h.srv.Links().PreferencesURL(sub))
+
+	r := h.do("GET", link, nil)
+	wantStatus(t, r, http.StatusOK)
+	wantBody(t, r, `<label for="frequency">How often</label>`, `<select id="frequency" name="frequency"`,
+		`<option value="daily" selected>Every day</option>`, `<option value="weekdays">`, `<option value="weekly:fri">Once a week, on Friday`)
+
+	form := prefsValues("active")
+	form.Set("frequency", "weekly:fri")
+	r = h.do("POST", link, form)
+	wantStatus(t, r, http.StatusOK)
+	wantBody(t, r, "Your preferences are saved", `<option value="weekly:fri" selected>`)
+	if got := h.subscriber(sub.ID); got.Frequency != "weekly:fri" {
+		t.Fatalf("saved frequency %q", got.Frequency)
+	}
+	// A form without the field (an old page) keeps the choice.
+	wantStatus(t, h.do("POST", link, prefsValues("active")), http.StatusOK)
+	if got := h.subscriber(sub.ID); got.Frequency != "weekly:fri" {
+		t.Fatalf("a form without frequency changed it to %q", got.Frequency)
+	}
+	before := h.store.writeCount()
+	form.Set("frequency", "hourly")
+	r = h.do("POST", link, form)
+	wantStatus(t, r, http.StatusBadRequest)
+	wantBody(t, r, `href="#frequency"`, `id="frequency-error"`, `aria-invalid="true"`)
+	if h.store.writeCount() != before {
+		t.Error("a refused frequency changed the store")
+	}
+	// Sign-up makes daily readers: its form has no frequency list.
+	if r := h.do("GET", "/subscribe", nil); r.status == http.StatusOK && strings.Contains(r.body, `id="frequency"`) {
+		t.Error("the sign-up form offers a frequency")
 	}
 }
