@@ -42,8 +42,8 @@ func TestServe_RandomKills(t *testing.T) {
 		t.Logf("kill %d after %s: %d messages at the server, ledger %v", i+1, delay.Round(time.Millisecond), before, ledgerCounts(t, db))
 	}
 	p := c.serve("replica-final")
-	waitFor(t, 3*time.Minute, fmt.Sprintf("all %d digests", n), func() bool {
-		return len(c.sink.IDs()) >= n && ledgerCounts(t, db)[digest.DeliverySent] >= n
+	waitProgress(t, 2*time.Minute, "all digests sent and recorded", n, func() int {
+		return min(len(c.sink.IDs()), ledgerCounts(t, db)[digest.DeliverySent])
 	})
 	p.signal(syscall.SIGTERM)
 	if err := p.wait(t, 45*time.Second); err != nil {
@@ -80,8 +80,8 @@ func TestServe_NowBesideServe(t *testing.T) {
 	if err != nil {
 		t.Fatalf("digest now: %v\n%s", err, tail(string(out), 30))
 	}
-	waitFor(t, 2*time.Minute, "every subscriber's digest", func() bool {
-		return ledgerCounts(t, db)[digest.DeliverySent] >= n
+	waitProgress(t, 2*time.Minute, "every subscriber's digest", n, func() int {
+		return ledgerCounts(t, db)[digest.DeliverySent]
 	})
 	time.Sleep(2 * time.Second) // let any late second send show itself
 	p.signal(syscall.SIGTERM)

@@ -325,15 +325,28 @@ func ledgerCounts(t *testing.T, db *store.DB) map[digest.DeliveryStatus]int {
 	return out
 }
 
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+// waitProgress polls count until it reaches want. It fails when count has
+// not grown for stall, or after 15 minutes in all: the processes may be
+// slow on a loaded machine, but they must keep moving.
+func waitProgress(t *testing.T, stall time.Duration, what string, want int, count func() int) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+	start := time.Now()
+	last, lastChange := -1, start
+	for {
+		n := count()
+		if n >= want {
+			return
 		}
-		time.Sleep(50 * time.Millisecond)
+		if n > last {
+			last, lastChange = n, time.Now()
+		}
+		if since := time.Since(lastChange); since > stall {
+			t.Fatalf("waiting for %s: stuck at %d of %d for %s", what, n, want, since.Round(time.Second))
+		}
+		if time.Since(start) > 15*time.Minute {
+			t.Fatalf("waiting for %s: %d of %d after 15 minutes", what, n, want)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }
 
