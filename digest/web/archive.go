@@ -52,8 +52,9 @@ func (s *Server) handleArchive(w http.ResponseWriter, r *http.Request) {
 		items = append(items, it)
 	}
 	s.render(w, r, http.StatusOK, "archive", "Past editions", struct {
-		Editions []archiveItem
-	}{items})
+		Editions  []archiveItem
+		Subscribe bool // sign-up is offered (a mailer is configured)
+	}{items, s.cfg.Mailer != nil})
 }
 
 // archiveItem is one line of the archive list.
@@ -142,6 +143,7 @@ type atomEntry struct {
 	Updated string    `xml:"updated"`
 	Link    atomLink  `xml:"link"`
 	Summary *atomText `xml:"summary,omitempty"`
+	Content *atomText `xml:"content,omitempty"`
 }
 
 // handleFeed serves an Atom feed of the latest editions, with absolute
@@ -179,6 +181,15 @@ func (s *Server) handleFeed(w http.ResponseWriter, r *http.Request) {
 		if ed.Text != "" {
 			e.Summary = &atomText{Type: "text", Body: truncateRunes(xmlSafe(ed.Text), feedSummary)}
 		}
+		// The edition itself, as the archive page shows it: feed readers
+		// get the HTML edition, not the plain-text part's ASCII rules.
+		// The stored HTML is the renderer's, made from cleaned and
+		// escaped text; encoding/xml escapes it once more as the Atom
+		// html content type requires, and the renderer keeps it under
+		// 100 KB.
+		if html := editionBody(ed.HTML); html != "" {
+			e.Content = &atomText{Type: "html", Body: xmlSafe(html)}
+		}
 		feed.Entries = append(feed.Entries, e)
 	}
 	if newest.IsZero() {
@@ -196,6 +207,26 @@ func (s *Server) handleFeed(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Write(buf.Bytes())
+}
+
+// editionBody returns the part of a stored HTML edition inside <body>
+// (all of it when there is no body element): a feed entry's content is a
+// fragment, not a document with its own head.
+func editionBody(html string) string {
+	lower := strings.ToLower(html)
+	start := strings.Index(lower, "<body")
+	if start < 0 {
+		return strings.TrimSpace(html)
+	}
+	open := strings.IndexByte(lower[start:], '>')
+	if open < 0 {
+		return ""
+	}
+	body := html[start+open+1:]
+	if end := strings.LastIndex(strings.ToLower(body), "</body>"); end >= 0 {
+		body = body[:end]
+	}
+	return strings.TrimSpace(body)
 }
 
 // editionTime is when an edition was made, or noon UTC of its date when the

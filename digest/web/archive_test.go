@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmcdole/gofeed"
+
 	"github.com/tradedigest/tradedigest/digest"
 )
 
@@ -33,7 +35,11 @@ func TestServer_Archive(t *testing.T) {
 	if i9 < 0 || i8 < 0 || i7 < 0 || !(i9 < i8 && i8 < i7) {
 		t.Errorf("editions not listed newest first (%d, %d, %d)", i9, i8, i7)
 	}
-	wantBody(t, r, `href="/archive/2026-03-09"`, "9 March &amp; &lt;more&gt;", "(5 stories)", "(3 stories)")
+	wantBody(t, r, `href="/archive/2026-03-09"`, "9 March &amp; &lt;more&gt;", "(5 stories)", "(3 stories)",
+		`<nav aria-label="Follow the digest">`, `<a href="/feed.xml">`)
+	if h.srv.cfg.Mailer != nil && !strings.Contains(r.body, `<a href="/subscribe">Subscribe by email</a>`) {
+		t.Error("the archive does not offer sign-up")
+	}
 
 	t.Run("count not repeated", func(t *testing.T) {
 		for _, e := range []digest.ArchivedEdition{
@@ -165,5 +171,34 @@ func TestEditionTime(t *testing.T) {
 	}
 	if got := truncateRunes("ééééé", 3); got != "éé…" {
 		t.Errorf("truncateRunes = %q", got)
+	}
+}
+
+// TestServer_Feed_HTMLContent reads /feed.xml over HTTP with a feed
+// reader's parser: each edition with HTML carries it as the entry's
+// content (the body, no document head), beside the short text summary.
+func TestServer_Feed_HTMLContent(t *testing.T) {
+	h := newHarness(t, nil)
+	addEditions(h)
+	feed, err := gofeed.NewParser().ParseURLWithContext(h.ts.URL+"/feed.xml", t.Context())
+	if err != nil {
+		t.Fatalf("parse the feed over HTTP: %v", err)
+	}
+	if feed.FeedType != "atom" || len(feed.Items) != 3 {
+		t.Fatalf("feed type %q with %d items", feed.FeedType, len(feed.Items))
+	}
+	byLink := map[string]*gofeed.Item{}
+	for _, it := range feed.Items {
+		byLink[it.Link] = it
+	}
+	eighth := byLink[h.ts.URL+"/archive/2026-03-08"]
+	if eighth == nil || eighth.Content != `<p style="color:#333">Eighth</p>` {
+		t.Fatalf("8 March content: %+v", eighth)
+	}
+	if eighth.Description != "Eighth edition" {
+		t.Errorf("8 March summary %q", eighth.Description)
+	}
+	if it := byLink[h.ts.URL+"/archive/2026-03-07"]; it == nil || it.Content != "" {
+		t.Errorf("an edition without HTML got content: %+v", it)
 	}
 }
