@@ -162,6 +162,11 @@ type SummaryRequest struct {
 	Text    string
 	URL     string
 	Sources []string // outlet names, for context only
+	// Language is the article's ISO 639-1 code ("de"), empty when
+	// unknown. An LLM writes in the edition's language whatever this is;
+	// it tells the faithfulness guard how the article writes numbers and
+	// that names may be translated.
+	Language string
 	// ContentHash identifies Text; summaries are cached by it and Version.
 	ContentHash string
 }

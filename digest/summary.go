@@ -9,7 +9,7 @@ import (
 // summaryFor returns the summary of the story's lead text (see Summary).
 func (e *Engine) summaryFor(ctx context.Context, sum Summarizer, version string, st Story) (Summary, bool, error) {
 	lead := st.Lead()
-	req := SummaryRequest{Title: lead.Title, Text: lead.Text, URL: lead.URL, ContentHash: lead.ContentHash}
+	req := SummaryRequest{Title: lead.Title, Text: lead.Text, URL: lead.URL, ContentHash: lead.ContentHash, Language: lead.Language}
 	for _, a := range st.Articles {
 		req.Sources = append(req.Sources, a.SourceName)
 	}

@@ -33,9 +33,27 @@ import (
 // billion dollars".
 //
 // The rules read only the source's own tokens: no entity model, so a
-// 2-core worker checks a summary in well under a millisecond.
+// check costs a few milliseconds of CPU (BenchmarkUnsupported), next to
+// the seconds an LLM call takes.
 func Unsupported(source string, texts ...string) []string {
-	src := readSource(source)
+	return unsupported(source, "", "", texts)
+}
+
+// UnsupportedIn is Unsupported for a source written in the language
+// sourceLang and texts written in textLang (ISO 639-1 codes; empty means
+// English). Numbers are read in each language's conventions ("1,2 Mrd.
+// Euro" in German is "1.2bn euros"). When the languages differ, the texts
+// are a translation: names may rightly differ from the source's
+// ("Germany" for "Deutschland"), so only figures are checked, and small
+// counts (up to 20) without a unit are left alone, since the source may
+// spell them out in its own language.
+func UnsupportedIn(source, sourceLang string, textLang string, texts ...string) []string {
+	return unsupported(source, sourceLang, textLang, texts)
+}
+
+func unsupported(source, sourceLang, textLang string, texts []string) []string {
+	translated := sourceLang != "" && baseLang(sourceLang) != baseLang(textLang)
+	src := readSource(localNumbers(source, sourceLang))
 	var out []string
 	seen := map[string]bool{}
 	add := func(s string) {
@@ -45,26 +63,68 @@ func Unsupported(source string, texts ...string) []string {
 		}
 	}
 	for _, t := range texts {
-		t = clean(t)
-		rest := t
+		t = localNumbers(clean(t), textLang)
 		for _, f := range figuresIn(t) {
-			if !src.supportsFigure(f) {
+			if translated && (f.unit == "" && f.value <= 20 && f.value == math.Trunc(f.value) || f.words) {
+				continue
+			}
+			if !src.supportsFigure(f, translated) {
 				add(f.text)
 			}
 		}
-		rest = blankFigures(rest)
-		for _, n := range src.unsupportedNames(rest) {
+		if translated {
+			continue
+		}
+		for _, n := range src.unsupportedNames(blankFigures(t)) {
 			add(n)
 		}
 	}
 	return out
 }
 
+// baseLang is the language of an ISO 639-1 code, English when empty.
+func baseLang(code string) string {
+	if code == "" {
+		return "en"
+	}
+	return strings.ToLower(code)
+}
+
+// commaDecimal lists the languages that write 1.234,5 for 1,234.5.
+var commaDecimal = setOf("de", "fr", "es", "it", "pt", "nl", "pl", "ru", "tr", "sv", "da", "nb", "nn", "no",
+	"fi", "cs", "sk", "sl", "hr", "ro", "hu", "el", "id", "vi", "uk", "bg", "ca", "sr", "lt", "lv", "et")
+
+var (
+	localNumberRE = regexp.MustCompile(`\b\d{1,3}(?:[. \x{00A0}\x{202F}]\d{3})+\b(?:,\d+)?|\b\d+,\d+`)
+	localBillion  = regexp.MustCompile(`(?i)\b(?:milliarden|milliarde|mrd\.?|milliards?|mil millones|miliardi|miliardo|bilhões|bilhoes|miljard)`)
+	localMillion  = regexp.MustCompile(`(?i)\b(?:millionen|million|mio\.?|millions|millones|milioni|milione|milhões|milhoes|miljoen)`)
+	localPercent  = regexp.MustCompile(`(?i)\b(?:prozent|pour cent|por ciento|por cento|per cento|procent)\b`)
+	localTonnes   = regexp.MustCompile(`(?i)\btonnen\b`)
+)
+
+// localNumbers rewrites the numbers of text written in lang into English
+// conventions: decimal comma, point or space between thousands, and the
+// language's words for billion, million and per cent.
+func localNumbers(text, lang string) string {
+	if !commaDecimal[baseLang(lang)] {
+		return text
+	}
+	text = localNumberRE.ReplaceAllStringFunc(text, func(n string) string {
+		n = strings.NewReplacer(".", "", " ", "", "\u00a0", "", "\u202f", "").Replace(n)
+		return strings.Replace(n, ",", ".", 1)
+	})
+	text = localBillion.ReplaceAllString(text, "billion")
+	text = localMillion.ReplaceAllString(text, "million")
+	text = localPercent.ReplaceAllString(text, "%")
+	return localTonnes.ReplaceAllString(text, "tonnes")
+}
+
 // Unfaithful returns what texts state that source does not support (see
-// Unsupported) and where they repeat themselves (see Repetitions, each
+// Unsupported and UnsupportedIn, for texts in textLang about a source in
+// sourceLang) and where they repeat themselves (see Repetitions, each
 // given as "repeats …"). It is the guard every validated LLM reply passes.
-func Unfaithful(source string, texts ...string) []string {
-	bad := Unsupported(source, texts...)
+func Unfaithful(source, sourceLang, textLang string, texts ...string) []string {
+	bad := UnsupportedIn(source, sourceLang, textLang, texts...)
 	for _, r := range Repetitions(texts...) {
 		bad = append(bad, "repeats "+r)
 	}
@@ -92,8 +152,9 @@ type figure struct {
 	value float64
 	// step is the rounding the text's precision implies: 0.1e9 for
 	// "1.2bn", 1 for "23%".
-	step float64
-	unit string // "%", "usd", "gbp", "eur", "jpy", "t", "date", "year" or ""
+	step  float64
+	unit  string // "%", "usd", "gbp", "eur", "jpy", "t", "date", "year" or ""
+	words bool   // spelled out ("three")
 }
 
 var (
@@ -102,7 +163,7 @@ var (
 	// tokenised text), an optional multiplier and an optional unit.
 	figureRE = regexp.MustCompile(`(?i)(?:(us\$|a\$|c\$|\$|£|€|¥|\busd\b|\beur\b|\bgbp\b)\s?)?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:\s?(trillion|tn|billion|bn|million|mln|mn|m|thousand|k)\b)?(?:\s?(%|per\s?cent\b|percent\b|pc\b|tonnes?\b|tons?\b|metric tons?\b|dollars?\b|pounds?\b|sterling\b|euros?\b|yen\b|barrels?\b))?`)
 	// dateRE matches a day and month in either order.
-	dateRE = regexp.MustCompile(`(?i)\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b`)
+	dateRE = regexp.MustCompile(`(?i)\b(\d{1,2})(?:st|nd|rd|th|\.)?\s+(?:of\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b`)
 )
 
 var monthNumber = map[string]int{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7,
@@ -167,7 +228,7 @@ func figuresIn(s string) []figure {
 	ws := strings.FieldsFunc(strings.ToLower(s), notWordRune)
 	for i, w := range ws {
 		if v, ok := numberWords[w]; ok {
-			f := figure{text: w, value: v, step: 1}
+			f := figure{text: w, value: v, step: 1, words: true}
 			if i+1 < len(ws) && multipliers[ws[i+1]] > 1 && len(ws[i+1]) > 2 {
 				f.text += " " + ws[i+1]
 				f.value *= multipliers[ws[i+1]]
@@ -277,10 +338,18 @@ func link(m map[string]map[string]bool, k, v string) {
 // supportsFigure reports whether the source states f: the same value, or
 // one that rounds to it at f's precision, in a compatible unit. A figure
 // without a unit is compatible with any.
-func (s *source) supportsFigure(f figure) bool {
+//
+// In a translation, a date and a plain number support each other when the
+// number is the date's day: the date pattern knows English month names
+// only, and a sentence may be split after "27." in "27. Februar".
+func (s *source) supportsFigure(f figure, translated bool) bool {
 	for _, g := range s.figures {
 		if f.unit == "date" || g.unit == "date" {
 			if f.unit == g.unit && f.value == g.value {
+				return true
+			}
+			if translated && f.unit == "date" && g.unit == "" && g.value == float64(int(f.value)%100) ||
+				translated && g.unit == "date" && f.unit == "" && f.value == float64(int(g.value)%100) {
 				return true
 			}
 			continue
@@ -605,7 +674,7 @@ var aliases = map[string]string{
 	"finnish": "finland", "belgian": "belgium", "austrian": "austria", "portuguese": "portugal",
 	"argentine": "argentina", "chilean": "chile", "peruvian": "peru", "colombian": "colombia",
 	"venezuelan": "venezuela", "south african": "south africa", "kenyan": "kenya",
-	"european": "europe", "asian": "asia", "african": "africa", "malaysian": "malaysia",
+	"european": "europe", "europaische": "europe", "europeenne": "europe", "europea": "europe", "asian": "asia", "african": "africa", "malaysian": "malaysia",
 	"thai": "thailand", "filipino": "philippines", "singaporean": "singapore", "taiwanese": "taiwan",
 }
 

@@ -155,9 +155,8 @@ func TestUnsupported_Eval(t *testing.T) {
 			continue
 		}
 		unfaithful := j.Factuality < 0.5
-		bad := summarize.Unsupported(j.Article, j.Summary)
-		facts[part].add(len(bad) > 0, unfaithful)
-		bad = append(bad, summarize.Repetitions(j.Summary)...)
+		facts[part].add(len(summarize.Unsupported(j.Article, j.Summary)) > 0, unfaithful)
+		bad := summarize.Unfaithful(j.Article, "en", "en", j.Summary)
 		guard[part].add(len(bad) > 0, unfaithful)
 		naive[part].add(naiveUnfaithful(j.Article, j.Summary), unfaithful)
 		if show == part {

@@ -66,3 +66,37 @@ func TestRepetitions(t *testing.T) {
 		}
 	}
 }
+
+func TestUnsupportedIn(t *testing.T) {
+	const de = "Die Europäische Union hat am 27. Februar Zölle von 25 Prozent auf Stahl im Wert von 1,2 Milliarden Euro verhängt. Betroffen sind 4.400 Tonnen aus drei Ländern."
+	const fr = "La France a relevé mardi ses droits de douane de 12,5 % sur 3 000 tonnes de blé, a indiqué le ministre Jean Dupont."
+	tests := []struct {
+		name, src, lang, text string
+		want                  []string
+	}{
+		{"German figures in English", de, "de", "The EU imposed 25% duties on €1.2bn of steel on 27 February, covering 4,400 tonnes from three countries.", nil},
+		{"translated names are not checked", de, "de", "Germany's partners in the European Union imposed duties.", nil},
+		{"wrong figure in a translation", de, "de", "The EU imposed 30% duties on €1.2bn of steel.", []string{"30%"}},
+		{"wrong amount in a translation", de, "de", "The EU imposed duties on €2.1bn of steel.", []string{"€2.1bn"}},
+		{"French figures in English", fr, "fr", "France raised its duties of 12.5% on 3,000 tonnes of wheat, minister Jean Dupont said.", nil},
+		{"wrong French figure", fr, "fr", "France raised duties of 15% on 3,000 tonnes of wheat.", []string{"15%"}},
+		{"German summary of a German article", de, "de", "Die EU verhängt Zölle von 25 Prozent auf Stahl für 1,2 Mrd. Euro.", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			textLang := "en"
+			if tt.name == "German summary of a German article" {
+				textLang = "de"
+			}
+			got := UnsupportedIn(tt.src, tt.lang, textLang, tt.text)
+			if len(got) != len(tt.want) {
+				t.Fatalf("UnsupportedIn(%q) = %q, want %q", tt.text, got, tt.want)
+			}
+			for i := range got {
+				if got[i] != tt.want[i] {
+					t.Errorf("UnsupportedIn(%q) = %q, want %q", tt.text, got, tt.want)
+				}
+			}
+		})
+	}
+}

@@ -66,7 +66,8 @@ func (r *Run) WriteLead(ctx context.Context, stories []digest.Story) (string, er
 		Begin, End string
 		MaxWords   int
 		Stories    []item
-	}{Begin: beginStories, End: endStories, MaxWords: maxLeadWords}
+		Language   string
+	}{Begin: beginStories, End: endStories, MaxWords: maxLeadWords, Language: digest.LanguageName(o.cfg.Language)}
 	for _, s := range stories {
 		h := s.Summary.Headline
 		if h == "" {

@@ -67,6 +67,10 @@ type OpenAIConfig struct {
 	PricePromptPer1M, PriceCompletionPer1M float64
 	// Lead enables WriteLead (the digest's opening paragraph).
 	Lead bool
+	// Language is the ISO 639-1 code of the language the model writes
+	// headlines, summaries, key points and the lead in, whatever the
+	// article's language (edition.language). Default "en".
+	Language string
 }
 
 // DefaultOpenAIConfig returns the defaults documented on OpenAIConfig.
@@ -81,6 +85,7 @@ func DefaultOpenAIConfig() OpenAIConfig {
 		MaxRetries:      4,
 		RetryBase:       500 * time.Millisecond,
 		RetryMax:        30 * time.Second,
+		Language:        "en",
 	}
 }
 
@@ -101,6 +106,9 @@ func (c OpenAIConfig) withDefaults() OpenAIConfig {
 	}
 	if c.APIVersion == "" {
 		c.APIVersion = d.APIVersion
+	}
+	if c.Language == "" {
+		c.Language = d.Language
 	}
 	setD(&c.Timeout, d.Timeout)
 	setD(&c.RetryBase, d.RetryBase)
@@ -127,6 +135,8 @@ func (c OpenAIConfig) validate() error {
 		return errors.New("budgets, limits and concurrency must not be negative")
 	case c.PricePromptPer1M < 0 || c.PriceCompletionPer1M < 0:
 		return errors.New("prices must not be negative")
+	case digest.LanguageName(c.Language) == "":
+		return fmt.Errorf("language %q is not an ISO 639-1 code the digest knows (such as en, de, fr)", c.Language)
 	}
 	return nil
 }
@@ -192,11 +202,13 @@ func NewOpenAI(cfg OpenAIConfig, fallback digest.Summarizer, log *slog.Logger) (
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	sum, err := loadPrompt(cfg.PromptDir, "summary.tmpl", cfg.Topics...)
+	// The language is an input of the prompt: summaries written in
+	// another language are another version.
+	sum, err := loadPrompt(cfg.PromptDir, "summary.tmpl", append([]string{"language=" + cfg.Language}, cfg.Topics...)...)
 	if err != nil {
 		return nil, err
 	}
-	lead, err := loadPrompt(cfg.PromptDir, "lead.tmpl")
+	lead, err := loadPrompt(cfg.PromptDir, "lead.tmpl", "language="+cfg.Language)
 	if err != nil {
 		return nil, err
 	}
@@ -366,7 +378,7 @@ func (r *Run) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.
 			}
 			var bad []string
 			if err == nil {
-				bad = Unfaithful(supportText(req), append([]string{ls.Headline, ls.Text}, ls.KeyPoints...)...)
+				bad = Unfaithful(supportText(req), req.Language, o.cfg.Language, append([]string{ls.Headline, ls.Text}, ls.KeyPoints...)...)
 			}
 			if err == nil && len(bad) == 0 {
 				return digest.Summary{
@@ -407,6 +419,7 @@ func (o *OpenAI) summaryPrompt(req digest.SummaryRequest) ([]openai.ChatCompleti
 		Begin: beginArticle, End: endArticle, Title: fence(digest.ClipTitle(clean(req.Title))), Text: fence(text),
 		Sources: fenceAll(req.Sources), Topics: o.cfg.Topics,
 		MaxHeadlineWords: MaxHeadlineWords, MaxSummaryWords: MaxSummaryWords, MinKeyPoints: MinKeyPoints, MaxKeyPoints: MaxKeyPoints,
+		Language: digest.LanguageName(o.cfg.Language), ArticleLanguage: digest.LanguageName(req.Language),
 	}
 	sys, user, err := o.sum.render(data)
 	if err != nil {
@@ -461,6 +474,9 @@ type summaryData struct {
 	MaxSummaryWords  int
 	MinKeyPoints     int
 	MaxKeyPoints     int
+	// Language is the English name of the language to write in;
+	// ArticleLanguage the article's, empty when unknown.
+	Language, ArticleLanguage string
 }
 
 func fenceAll(ss []string) []string {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -63,7 +64,7 @@ func TestOpenAI_Summarize(t *testing.T) {
 	if s.Fallback || s.Backend != "openai" {
 		t.Fatalf("want an LLM summary, got fallback=%v reason=%q", s.Fallback, s.FallbackReason)
 	}
-	if !strings.HasPrefix(s.Version, "openai/test-model/summary-v1+") || s.Version != o.Version() {
+	if !strings.HasPrefix(s.Version, "openai/test-model/summary-v2+") || s.Version != o.Version() {
 		t.Errorf("version %q", s.Version)
 	}
 	if s.Headline == "" || !strings.HasPrefix(s.Text, "The U.S. and the E.U. agreed") || len(s.KeyPoints) != 2 || s.Importance != 3 {
@@ -782,4 +783,108 @@ func TestOpenAI_WriteLeadAfter401(t *testing.T) {
 	if srv.Count() != 1 {
 		t.Errorf("%d requests: the lead must not call after a 401", srv.Count())
 	}
+}
+
+// Articles in German and French, with the English a model asked to write
+// in English would give for their sentences.
+var (
+	germanReq = digest.SummaryRequest{
+		Title:    "EU verhängt Zölle auf Stahl",
+		Language: "de",
+		Sources:  []string{"Handelsblatt Wire"},
+		Text: "Die Europäische Union hat am Dienstag Zölle von 25 Prozent auf Stahl im Wert von 1,2 Milliarden Euro verhängt. " +
+			"Betroffen sind 4.400 Tonnen aus drei Ländern.",
+	}
+	germanToEnglish = map[string]string{
+		"EU verhängt Zölle auf Stahl": "EU imposes duties on steel",
+		"Die Europäische Union hat am Dienstag Zölle von 25 Prozent auf Stahl im Wert von 1,2 Milliarden Euro verhängt.": "The European Union imposed 25% duties on €1.2bn of steel on Tuesday.",
+		"Betroffen sind 4.400 Tonnen aus drei Ländern.":                                                                  "The duties cover 4,400 tonnes from three countries.",
+	}
+	frenchReq = digest.SummaryRequest{
+		Title:    "La France relève ses droits sur le blé",
+		Language: "fr",
+		Sources:  []string{"Agence Commerce"},
+		Text: "La France a relevé mardi ses droits de douane de 12,5 % sur 3 000 tonnes de blé. " +
+			"Le ministre Jean Dupont a défendu la mesure devant les exportateurs.",
+	}
+	frenchToEnglish = map[string]string{
+		"La France relève ses droits sur le blé":                                           "France raises its wheat duties",
+		"La France a relevé mardi ses droits de douane de 12,5 % sur 3 000 tonnes de blé.": "France on Tuesday raised its duties of 12.5% on 3,000 tonnes of wheat.",
+		"Le ministre Jean Dupont a défendu la mesure devant les exportateurs.":             "Minister Jean Dupont defended the measure to exporters.",
+	}
+)
+
+// TestOpenAI_Language: the prompt asks for the edition's language whatever
+// the article's, names the article's language, and a faithful translation
+// passes the guard (figures read in the article's conventions), while a
+// translation that changes a figure is asked again and then replaced by
+// the extractive summary, which keeps the article's own sentences.
+func TestOpenAI_Language(t *testing.T) {
+	for _, tt := range []struct {
+		name        string
+		req         digest.SummaryRequest
+		translation map[string]string
+		langName    string
+		english     string
+	}{
+		{"German", germanReq, germanToEnglish, "German", "The European Union imposed 25% duties on €1.2bn of steel"},
+		{"French", frenchReq, frenchToEnglish, "French", "France on Tuesday raised its duties of 12.5%"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o, srv, _ := newTestOpenAI(t, nil)
+			srv.Translate(tt.translation)
+			s, err := o.ForRun().Summarize(context.Background(), tt.req)
+			if err != nil || s.Fallback {
+				t.Fatalf("err %v fallback %v %q", err, s.Fallback, s.FallbackReason)
+			}
+			if !strings.HasPrefix(s.Text, tt.english) || srv.Count() != 1 {
+				t.Errorf("summary %q after %d requests, want the English one at once", s.Text, srv.Count())
+			}
+			r := srv.Requests()[0]
+			if !strings.Contains(r.System, "in English, whatever the language of the article") {
+				t.Errorf("the prompt does not ask for English:\n%s", r.System)
+			}
+			if !strings.Contains(r.User, "Article language: "+tt.langName) {
+				t.Errorf("the prompt does not name the article's language:\n%s", r.User)
+			}
+		})
+	}
+	t.Run("changed figure", func(t *testing.T) {
+		o, srv, _ := newTestOpenAI(t, nil)
+		wrong := maps.Clone(germanToEnglish)
+		for k, v := range wrong {
+			wrong[k] = strings.ReplaceAll(v, "25%", "35%")
+		}
+		srv.Translate(wrong)
+		s, err := o.ForRun().Summarize(context.Background(), germanReq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.Unfaithful() || !strings.Contains(s.FallbackReason, "35%") || srv.Count() != 2 {
+			t.Fatalf("unfaithful=%v reason=%q requests=%d", s.Unfaithful(), s.FallbackReason, srv.Count())
+		}
+		if !strings.Contains(s.Text, "Die Europäische Union") {
+			t.Errorf("the extractive summary %q does not keep the German text", s.Text)
+		}
+	})
+	t.Run("another edition language", func(t *testing.T) {
+		o, srv, _ := newTestOpenAI(t, func(c *OpenAIConfig) { c.Language = "de" })
+		en, _, _ := newTestOpenAI(t, nil)
+		if o.Version() == en.Version() {
+			t.Errorf("summaries in German share the version %q of English ones", o.Version())
+		}
+		if _, err := o.ForRun().Summarize(context.Background(), steelReq); err != nil {
+			t.Fatal(err)
+		}
+		if r := srv.Requests()[0]; !strings.Contains(r.System, "in German, whatever the language") {
+			t.Errorf("the prompt does not ask for German:\n%s", r.System)
+		}
+	})
+	t.Run("unknown language refused", func(t *testing.T) {
+		cfg := DefaultOpenAIConfig()
+		cfg.APIKey, cfg.Language = testKey, "klingon"
+		if _, err := NewOpenAI(cfg, nil, nil); err == nil || !strings.Contains(err.Error(), "klingon") {
+			t.Errorf("err %v, want one naming the language", err)
+		}
+	})
 }

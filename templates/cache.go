@@ -65,6 +65,7 @@ func (c *storyCache) key(st digest.Story, tz string) uint64 {
 	str(s.Text)
 	str(s.Backend)
 	num(int64(boolInt(s.Fallback)))
+	num(int64(boolInt(s.Unfaithful())))
 	num(int64(len(s.KeyPoints)))
 	for _, p := range s.KeyPoints {
 		str(p)

@@ -26,6 +26,7 @@ package templates
 
 import (
 	"bytes"
+	"cmp"
 	"embed"
 	"errors"
 	"fmt"
@@ -85,6 +86,11 @@ type Options struct {
 	MaxBytes int
 	// Now is the clock, used only when an edition has no date.
 	Now func() time.Time
+	// Language is the edition's ISO 639-1 code, the language LLM
+	// summaries are written in (default "en"). A story whose article is in
+	// another language says so: "(from German)" over an LLM summary,
+	// "(in German)" over the article's own sentences.
+	Language string
 	// CacheBytes bounds the memory kept to reuse each story's cleaned text
 	// and rendered fragments across messages. Default DefaultCacheBytes;
 	// negative: no cache.
@@ -98,6 +104,7 @@ type Renderer struct {
 	subject  *texttemplate.Template
 	origin   map[string]string // file name → where it was read from, for errors
 	siteName string
+	language string
 	maxBytes int
 	log      *slog.Logger
 	now      func() time.Time
@@ -119,6 +126,7 @@ func New(opts Options) (*Renderer, error) {
 	}
 	r := &Renderer{
 		siteName: cleanLine(opts.SiteName, maxName),
+		language: cmp.Or(strings.ToLower(opts.Language), "en"),
 		maxBytes: opts.MaxBytes,
 		log:      opts.Logger,
 		now:      opts.Now,

@@ -175,13 +175,13 @@ func (v *View) setStories(all []StoryView, k, engineMore int) {
 // cache when the same story was seen before.
 func (r *Renderer) storyView(st digest.Story, tz string, loc *time.Location) StoryView {
 	if !r.cache.enabled() {
-		return storyView(st, loc)
+		return storyView(st, loc, r.language)
 	}
 	k := r.cache.key(st, tz)
 	if sv, ok := r.cache.view(k); ok {
 		return sv
 	}
-	sv := storyView(st, loc)
+	sv := storyView(st, loc, r.language)
 	sv.key = k
 	r.cache.putView(k, sv)
 	return sv
@@ -191,7 +191,9 @@ func (r *Renderer) storyView(st digest.Story, tz string, loc *time.Location) Sto
 // summary.
 const leadFallbackRunes = 600
 
-func storyView(st digest.Story, loc *time.Location) StoryView {
+// storyView returns the view of st in loc for an edition in the language
+// lang.
+func storyView(st digest.Story, loc *time.Location, lang string) StoryView {
 	lead := st.Lead()
 	sv := StoryView{
 		Headline: cleanLine(st.Summary.Headline, maxHeadline),
@@ -205,9 +207,14 @@ func storyView(st digest.Story, loc *time.Location) StoryView {
 	if sv.Source == "" && sv.URL != "" {
 		sv.Source = hostOf(sv.URL)
 	}
-	if lead.Language != "en" {
+	if lead.Language != lang {
 		if name := digest.LanguageName(lead.Language); name != "" {
+			// An LLM wrote the summary in the edition's language; the
+			// offline summary is the article's own sentences.
 			sv.LanguageNote = "(in " + name + ")"
+			if sv.Marker == aiMarker && st.Summary.Headline != "" {
+				sv.LanguageNote = "(from " + name + ")"
+			}
 		}
 	}
 	if t := st.Published(); !t.IsZero() {
@@ -277,6 +284,8 @@ func storyView(st digest.Story, loc *time.Location) StoryView {
 	return sv
 }
 
+const aiMarker = "AI-generated summary"
+
 // marker tells the reader how a summary was made. Backends other than the
 // offline ones are language models.
 func marker(s digest.Summary) string {
@@ -289,6 +298,6 @@ func marker(s digest.Summary) string {
 	case s.Fallback, s.Backend == "", s.Backend == "extractive", s.Backend == "stub":
 		return "Summary extracted from the article"
 	default:
-		return "AI-generated summary"
+		return aiMarker
 	}
 }

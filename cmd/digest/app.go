@@ -64,7 +64,7 @@ func (c *cli) openApp(ctx context.Context, cfg Config, opts appOptions) (*app, e
 		return nil, err
 	}
 	a.renderer, err = templates.New(templates.Options{
-		Dir: cfg.TemplatesDir, SiteName: cfg.SiteName, Logger: log, Now: c.now,
+		Dir: cfg.TemplatesDir, SiteName: cfg.SiteName, Logger: log, Now: c.now, Language: cfg.Edition.Language,
 	})
 	if err != nil {
 		a.Close()
@@ -186,6 +186,7 @@ func (a *app) summarizer() (digest.Summarizer, error) {
 	oc.PriceCompletionPer1M = l.PriceOutputPer1M
 	oc.Topics = rank.TopicNames(a.topics())
 	oc.Lead = a.cfg.Edition.Lead
+	oc.Language = a.cfg.Edition.Language
 	s, err := summarize.NewOpenAI(oc, ext, a.log)
 	if err != nil {
 		return nil, badConfig("check the llm section and OPENAI_* variables", "llm: %v", err)

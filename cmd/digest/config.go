@@ -129,6 +129,10 @@ type EditionConfig struct {
 	BounceAfter int           `yaml:"bounce_after"`
 	RetryWindow time.Duration `yaml:"retry_window"`
 	RecordRetry time.Duration `yaml:"record_retry"`
+	// Language (ISO 639-1) is what an LLM writes headlines, summaries and
+	// key points in, whatever the article's language; the digest names
+	// the original's language. Default "en".
+	Language string `yaml:"language"`
 }
 
 // GatherConfig tunes fetching.
@@ -246,6 +250,7 @@ func DefaultConfig() Config {
 		Edition: EditionConfig{
 			MaxStories: ec.MaxStories, Lookback: ec.Lookback,
 			BounceAfter: ec.BounceAfter, RetryWindow: ec.RetryWindow, RecordRetry: ec.RecordRetry,
+			Language: "en",
 		},
 		Gather: GatherConfig{
 			RecencyWindow: ec.RecencyWindow, Concurrency: ec.GatherConcurrency, PerHost: 2,
@@ -402,6 +407,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Edition.MaxStories < 1 || c.Edition.MaxStories > 200 {
 		return badConfig("use 1–200", "edition.max_stories: %d out of range", c.Edition.MaxStories)
+	}
+	if c.Edition.Language = strings.ToLower(strings.TrimSpace(c.Edition.Language)); digest.LanguageName(c.Edition.Language) == "" {
+		return badConfig("use a two-letter ISO 639-1 code such as en, de or fr", "edition.language: %q is not a language the digest knows", c.Edition.Language)
 	}
 	if c.Edition.RecordRetry < 0 {
 		return badConfig("use a Go duration such as 2m", "edition.record_retry: must not be negative")

@@ -71,6 +71,7 @@ func TestConfig_Errors(t *testing.T) {
 		{"password in smtp url", map[string]string{"DIGEST_SMTP_URL": "smtp://u:pw@mail.example.com:587"}, "", "must not contain a password"},
 		{"short secret", map[string]string{"DIGEST_SECRET": "short"}, "", "at least 32"},
 		{"bad zone", map[string]string{"DIGEST_TIMEZONE": "Mars/Base"}, "", "timezone"},
+		{"unknown language", map[string]string{"DIGEST_EDITION_LANGUAGE": "english"}, "", `edition.language: "english"`},
 		{"bad base url", map[string]string{"DIGEST_BASE_URL": "ftp://x"}, "", "base_url"},
 		{"allow_hosts port out of range", map[string]string{"DIGEST_GATHER_ALLOW_HOSTS": "intranet.example,intranet.example:99999"}, "",
 			`gather.allow_hosts entry "intranet.example:99999"`},

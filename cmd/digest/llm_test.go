@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"io"
+	"mime/quotedprintable"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -116,6 +119,123 @@ func TestNow_LLMUnfaithful(t *testing.T) {
 			t.Errorf("the unsupported %q reached the message", c)
 		}
 	}
+}
+
+// TestNow_LLMLanguage runs `digest now` over a German and a French article
+// with the fake server "translating" them: the prompt asks for the
+// edition's language (English by default, German when edition.language
+// says so), and the digest says which language each summary was written
+// from; the extractive path keeps the original and says it is in it.
+func TestNow_LLMLanguage(t *testing.T) {
+	articles := t.TempDir()
+	files := map[string]string{
+		"stahl.md": "---\ntitle: EU verhängt Schutzzölle auf Stahl aus Asien\nsource: Handelsblatt Wire\n---\n\n" +
+			"Die Europäische Union hat am Dienstag Schutzzölle von 25 Prozent auf Stahlimporte aus Asien im Wert von 1,2 Milliarden Euro verhängt, teilte die Kommission in Brüssel mit.\n\n" +
+			"Betroffen sind 4.400 Tonnen Stahl pro Monat aus drei Ländern, darunter Vietnam und Indonesien. Die Zölle gelten ab dem kommenden Quartal.\n",
+		"ble.md": "---\ntitle: La France relève ses droits de douane sur le blé importé\nsource: Agence Commerce\n---\n\n" +
+			"La France a relevé mardi ses droits de douane de 12,5 % sur 3 000 tonnes de blé importé d'Ukraine, a annoncé le ministère du Commerce à Paris.\n\n" +
+			"Les exportateurs ukrainiens ont protesté contre cette mesure commerciale et demandent des quotas plus larges pour leurs exportations de céréales.\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(articles, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	english := map[string]string{
+		"EU verhängt Schutzzölle auf Stahl aus Asien": "EU imposes safeguard duties on Asian steel",
+		"Die Europäische Union hat am Dienstag Schutzzölle von 25 Prozent auf Stahlimporte aus Asien im Wert von 1,2 Milliarden Euro verhängt, teilte die Kommission in Brüssel mit.": "The European Union on Tuesday imposed 25% safeguard duties on €1.2bn of Asian steel imports, the Commission said in Brussels.",
+		"Betroffen sind 4.400 Tonnen Stahl pro Monat aus drei Ländern, darunter Vietnam und Indonesien.":                                                                              "The duties cover 4,400 tonnes of steel a month from three countries, among them Vietnam and Indonesia.",
+		"La France relève ses droits de douane sur le blé importé":                                                                                                                    "France raises its duties on imported wheat",
+		"La France a relevé mardi ses droits de douane de 12,5 % sur 3 000 tonnes de blé importé d'Ukraine, a annoncé le ministère du Commerce à Paris.":                              "France on Tuesday raised its duties of 12.5% on 3,000 tonnes of Ukrainian wheat, the trade ministry said in Paris.",
+	}
+	for _, tt := range []struct {
+		name, language, ask string
+		translate           bool
+		want, notWant       []string
+	}{
+		{"english edition", "", "in English, whatever the language", true,
+			[]string{"(from German)", "(from French)", "The European Union on Tuesday imposed 25% safeguard duties", "France on Tuesday raised its duties of 12.5%"},
+			[]string{"(in German)", "(in French)"}},
+		{"german edition", "de", "in German, whatever the language", false,
+			[]string{"(from French)", "Die Europäische Union hat am Dienstag"}, []string{"(from German)", "(in German)"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := openaitest.New(t)
+			if tt.translate {
+				fake.Translate(english)
+			}
+			dir := t.TempDir()
+			env := map[string]string{
+				"DIGEST_DB": filepath.Join(dir, "digest.db"), "OPENAI_BASE_URL": fake.URL, "OPENAI_API_KEY": "sk-test-language-0000",
+				"DIGEST_RELEVANCE_THRESHOLD": "0", "DIGEST_EDITION_LANGUAGE": tt.language,
+			}
+			outbox := filepath.Join(dir, "outbox")
+			code, out, errs := runCLI(t, env, "now", "--source", articles, "--to", "a@example.com", "--outbox", outbox, "--quiet")
+			if code != 0 {
+				t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+			}
+			if strings.Contains(out, "fell back") {
+				t.Errorf("a summary fell back:\n%s", out)
+			}
+			reqs := fake.Requests()
+			if len(reqs) != 2 {
+				t.Fatalf("%d LLM requests, want 2", len(reqs))
+			}
+			for _, r := range reqs {
+				if !strings.Contains(r.System, tt.ask) {
+					t.Errorf("the prompt does not ask %q:\n%s", tt.ask, r.System)
+				}
+			}
+			got, _ := filepath.Glob(filepath.Join(outbox, "*.eml"))
+			if len(got) != 1 {
+				t.Fatalf("outbox files %v", got)
+			}
+			raw, _ := os.ReadFile(got[0])
+			msg := decodeMessage(t, raw)
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("the message lacks %q", w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(msg, w) {
+					t.Errorf("the message has %q", w)
+				}
+			}
+		})
+	}
+
+	t.Run("extractive keeps the original", func(t *testing.T) {
+		dir := t.TempDir()
+		env := map[string]string{"DIGEST_DB": filepath.Join(dir, "digest.db"), "DIGEST_RELEVANCE_THRESHOLD": "0"}
+		outbox := filepath.Join(dir, "outbox")
+		code, out, errs := runCLI(t, env, "now", "--source", articles, "--to", "a@example.com", "--outbox", outbox, "--quiet")
+		if code != 0 {
+			t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+		}
+		got, _ := filepath.Glob(filepath.Join(outbox, "*.eml"))
+		if len(got) != 1 {
+			t.Fatalf("outbox files %v", got)
+		}
+		raw, _ := os.ReadFile(got[0])
+		msg := decodeMessage(t, raw)
+		for _, w := range []string{"(in German)", "(in French)", "Die Europäische Union hat am Dienstag", "La France a relevé mardi"} {
+			if !strings.Contains(msg, w) {
+				t.Errorf("the message lacks %q", w)
+			}
+		}
+	})
+}
+
+// decodeMessage returns a message with its quoted-printable parts decoded,
+// non-ASCII text included, to search its text.
+func decodeMessage(t *testing.T, raw []byte) string {
+	t.Helper()
+	b, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(raw)))
+	if err != nil {
+		t.Fatalf("decode message: %v", err)
+	}
+	return string(b)
 }
 
 // decodeQP undoes quoted-printable soft breaks and =3D/=3C escapes well

@@ -81,7 +81,7 @@ func (c *cli) cmdPreview(ctx context.Context, args []string) error {
 	render := func() (digest.Message, error) {
 		// A fresh renderer each time picks up edited templates; a broken one
 		// is reported, not fatal, while serving.
-		r, err := templates.New(templates.Options{Dir: cfg.TemplatesDir, SiteName: cfg.SiteName, Logger: a.log, Now: c.now})
+		r, err := templates.New(templates.Options{Dir: cfg.TemplatesDir, SiteName: cfg.SiteName, Logger: a.log, Now: c.now, Language: cfg.Edition.Language})
 		if err != nil {
 			return digest.Message{}, err
 		}

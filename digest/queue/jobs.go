@@ -61,6 +61,7 @@ type SummariseArgs struct {
 	Text        string   `json:"text"`
 	URL         string   `json:"url,omitempty"`
 	Sources     []string `json:"sources,omitempty"`
+	Language    string   `json:"language,omitempty"` // the article's, see digest.SummaryRequest
 	// Run is the id of the gather job that queued it: the summaries of one
 	// gather share one run-scoped summariser on each replica, and so one
 	// token budget (RunTokenBudget). 0 gives the job a run of its own.

@@ -21,7 +21,7 @@ func summaryArgs(st digest.Story, version string) SummariseArgs {
 	if hash == "" {
 		hash = digest.ContentHash(lead.Text)
 	}
-	args := SummariseArgs{ContentHash: hash, Version: version, Title: lead.Title, Text: lead.Text, URL: lead.URL}
+	args := SummariseArgs{ContentHash: hash, Version: version, Title: lead.Title, Text: lead.Text, URL: lead.URL, Language: lead.Language}
 	for _, a := range st.Articles {
 		args.Sources = append(args.Sources, a.SourceName)
 	}
@@ -39,6 +39,7 @@ func summarise(ctx context.Context, e *digest.Engine, sum digest.Summarizer, arg
 	}
 	return e.Summary(ctx, sum, digest.SummaryRequest{
 		Title: args.Title, Text: args.Text, URL: args.URL, Sources: args.Sources, ContentHash: args.ContentHash,
+		Language: args.Language,
 	})
 }
 

@@ -93,6 +93,7 @@ type Server struct {
 	newLimit     bool
 	script       func(n int, r Request) Fault
 	synonyms     map[string]string
+	translations map[string]string
 	inFlight     int
 	maxInFlight  int
 }
@@ -165,6 +166,11 @@ func (s *Server) Script(f func(n int, r Request) Fault) { s.with(func() { s.scri
 // lower case), as a real embedding model knows that "levies" and "duties"
 // mean much the same.
 func (s *Server) Synonyms(m map[string]string) { s.with(func() { s.synonyms = m }) }
+
+// Translate makes summary replies replace each key of m by its value in
+// the headline, summary and key points, as a model writing in the language
+// the prompt asks for would (the fake cannot translate by itself).
+func (s *Server) Translate(m map[string]string) { s.with(func() { s.translations = m }) }
 
 // Requests returns a copy of the recorded requests.
 func (s *Server) Requests() []Request {
@@ -505,6 +511,21 @@ func (s *Server) summary(rec Request, wr wireRequest, fault Fault, presented str
 			"countries":  []string{},
 			"topics":     []string{"crypto"},
 			"importance": 5,
+		}
+	}
+	s.mu.Lock()
+	translations := s.translations
+	s.mu.Unlock()
+	if len(translations) > 0 {
+		tr := func(x string) string {
+			for from, to := range translations {
+				x = strings.ReplaceAll(x, from, to)
+			}
+			return x
+		}
+		out["headline"], out["summary"] = tr(out["headline"].(string)), tr(out["summary"].(string))
+		for i := range points {
+			points[i] = tr(points[i])
 		}
 	}
 	switch fault {
