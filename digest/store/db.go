@@ -71,6 +71,13 @@ type DB struct {
 	log     *slog.Logger
 
 	rebound sync.Map // query text → query with $n placeholders (Postgres)
+
+	// groups batch the ledger writes of one delivery (see group).
+	groups struct {
+		ensure group[digest.Delivery, digest.Delivery]
+		claim  group[claimReq, digest.Delivery]
+		sent   group[sentReq, struct{}]
+	}
 }
 
 // Open opens the store named by dsn: a postgres:// or postgresql:// URL, or
@@ -81,6 +88,9 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	db := &DB{Now: time.Now, log: logger}
+	db.groups.ensure.run = db.ensureMany
+	db.groups.claim.run = db.claimMany
+	db.groups.sent.run = db.markSentMany
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db.dialect = Postgres

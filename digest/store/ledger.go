@@ -1,10 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
@@ -38,12 +41,17 @@ func (db *DB) EnsureDelivery(ctx context.Context, d digest.Delivery) (digest.Del
 	if d.Status != "" && d.Status != digest.DeliveryPending {
 		return digest.Delivery{}, fmt.Errorf("ensure delivery: a new row is pending, not %q", d.Status)
 	}
+	if d.CreatedAt.IsZero() {
+		d.CreatedAt = db.now()
+	}
+	return db.groups.ensure.do(ctx, d)
+}
+
+// ensureOne is EnsureDelivery's statement for one row.
+func (db *DB) ensureOne(ctx context.Context, d digest.Delivery) (digest.Delivery, error) {
 	var sub any
 	if d.SubscriberID != 0 {
 		sub = d.SubscriberID
-	}
-	if d.CreatedAt.IsZero() {
-		d.CreatedAt = db.now()
 	}
 	// RETURNING gives the new row in the same statement; it returns nothing
 	// when the row exists, which is then read (a second round trip only for
@@ -67,6 +75,59 @@ func (db *DB) EnsureDelivery(ctx context.Context, d digest.Delivery) (digest.Del
 	return got, nil
 }
 
+// ensureMany is EnsureDelivery for a group: one multi-row INSERT, then a
+// read of each row that existed already.
+func (db *DB) ensureMany(ctx context.Context, ds []digest.Delivery) ([]digest.Delivery, []error) {
+	out, errs := make([]digest.Delivery, len(ds)), make([]error, len(ds))
+	if len(ds) == 1 {
+		out[0], errs[0] = db.ensureOne(ctx, ds[0])
+		return out, errs
+	}
+	var sb strings.Builder
+	args := make([]any, 0, len(ds)*8)
+	sb.WriteString(`INSERT INTO deliveries
+		(subscriber_id, email, edition_date, message_id, status, attempts, generation, next_attempt, created_at, updated_at) VALUES `)
+	// In key order: two replicas' groups that share rows then take the
+	// unique index's locks in the same order and cannot deadlock.
+	sorted := slices.Clone(ds)
+	slices.SortFunc(sorted, func(a, b digest.Delivery) int {
+		return cmp.Or(cmp.Compare(a.Email, b.Email), cmp.Compare(a.EditionDate, b.EditionDate))
+	})
+	for i, d := range sorted {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?)")
+		var sub any
+		if d.SubscriberID != 0 {
+			sub = d.SubscriberID
+		}
+		args = append(args, sub, d.Email, d.EditionDate, d.MessageID, d.Generation, db.t(d.NextAttempt), db.t(d.CreatedAt), db.t(d.CreatedAt))
+	}
+	sb.WriteString(" ON CONFLICT (email, edition_date) DO NOTHING RETURNING " + deliveryCols)
+	rows, err := queryAll(ctx, db.sql, db.chunkQuery(sb.String()), scanDelivery, args...)
+	if err != nil {
+		for i := range errs {
+			errs[i] = fmt.Errorf("ensure delivery: %w", err)
+		}
+		return out, errs
+	}
+	made := make(map[[2]string]digest.Delivery, len(rows))
+	for _, r := range rows {
+		made[[2]string{r.Email, r.EditionDate}] = r
+	}
+	for i, d := range ds {
+		if r, ok := made[[2]string{d.Email, d.EditionDate}]; ok {
+			out[i] = r
+			continue
+		}
+		if out[i], errs[i] = db.DeliveryFor(ctx, d.Email, d.EditionDate); errs[i] != nil {
+			errs[i] = fmt.Errorf("ensure delivery: %w", errs[i])
+		}
+	}
+	return out, errs
+}
+
 // ClaimDelivery leases the row until now+lease with one conditional UPDATE,
 // so of many concurrent claimers exactly one wins. It succeeds when the row
 // is pending and due, or sending with an expired lease, and counts an
@@ -77,6 +138,17 @@ func (db *DB) ClaimDelivery(ctx context.Context, id int64, now time.Time, lease 
 	if lease <= 0 {
 		return digest.Delivery{}, fmt.Errorf("claim delivery %d: lease must be positive, not %s", id, lease)
 	}
+	return db.groups.claim.do(ctx, claimReq{id: id, now: now, until: now.Add(lease)})
+}
+
+// claimReq is one ClaimDelivery call.
+type claimReq struct {
+	id         int64
+	now, until time.Time
+}
+
+// claimOne is ClaimDelivery's statement for one row.
+func (db *DB) claimOne(ctx context.Context, r claimReq) (digest.Delivery, error) {
 	d, err := scanDelivery(db.run.QueryRowContext(ctx, db.q(`UPDATE deliveries
 		SET status = 'sending', attempts = attempts + 1, lease_until = ?, updated_at = ?
 		WHERE id = ? AND (
@@ -85,13 +157,18 @@ func (db *DB) ClaimDelivery(ctx context.Context, id int64, now time.Time, lease 
 			-- so); taking it over repairs it rather than strand it.
 			OR (status = 'sending' AND (lease_until IS NULL OR lease_until < ?)))
 		RETURNING `+deliveryCols),
-		db.t(now.Add(lease)), db.t(now), id, db.t(now), db.t(now)))
+		db.t(r.until), db.t(r.now), r.id, db.t(r.now), db.t(r.now)))
 	if err == nil {
 		return d, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		return digest.Delivery{}, fmt.Errorf("claim delivery %d: %w", id, err)
+		return digest.Delivery{}, fmt.Errorf("claim delivery %d: %w", r.id, err)
 	}
+	return db.notClaimed(ctx, r.id)
+}
+
+// notClaimed says why row id was not claimed.
+func (db *DB) notClaimed(ctx context.Context, id int64) (digest.Delivery, error) {
 	cur, err := db.Delivery(ctx, id)
 	if err != nil {
 		return digest.Delivery{}, fmt.Errorf("claim delivery %d: %w", id, err)
@@ -102,6 +179,70 @@ func (db *DB) ClaimDelivery(ctx context.Context, id int64, now time.Time, lease 
 	default:
 		return cur, fmt.Errorf("claim delivery %d (%s): %w", id, cur.Status, digest.ErrLeased)
 	}
+}
+
+// claimMany is ClaimDelivery for a group: one UPDATE leases every row of
+// the group that is claimable. On Postgres the rows are locked with SKIP
+// LOCKED first, so a group never waits behind another worker's write of
+// the same row; such a row counts as in flight (digest.ErrLeased). A row
+// asked for twice is claimed for the first asker only.
+func (db *DB) claimMany(ctx context.Context, rs []claimReq) ([]digest.Delivery, []error) {
+	out, errs := make([]digest.Delivery, len(rs)), make([]error, len(rs))
+	if len(rs) == 1 {
+		out[0], errs[0] = db.claimOne(ctx, rs[0])
+		return out, errs
+	}
+	var sb strings.Builder
+	args := make([]any, 0, len(rs)*3)
+	sb.WriteString("WITH v (vid, vnow, vuntil) AS (VALUES ")
+	for i, r := range rs {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(CAST(? AS BIGINT), " + db.timeParam() + ", " + db.timeParam() + ")")
+		args = append(args, r.id, db.t(r.now), db.t(r.until))
+	}
+	sb.WriteString(")")
+	lock := ""
+	if db.dialect == Postgres {
+		sb.WriteString(", locked AS (SELECT id AS lid FROM deliveries WHERE id IN (SELECT vid FROM v) FOR UPDATE SKIP LOCKED)")
+		lock = " AND deliveries.id IN (SELECT lid FROM locked)"
+	}
+	sb.WriteString(` UPDATE deliveries
+		SET status = 'sending', attempts = attempts + 1, lease_until = v.vuntil, updated_at = v.vnow
+		FROM v WHERE deliveries.id = v.vid` + lock + ` AND (
+			(deliveries.status = 'pending' AND (deliveries.next_attempt IS NULL OR deliveries.next_attempt <= v.vnow))
+			OR (deliveries.status = 'sending' AND (deliveries.lease_until IS NULL OR deliveries.lease_until < v.vnow)))
+		RETURNING ` + deliveryCols)
+	rows, err := queryAll(ctx, db.sql, db.chunkQuery(sb.String()), scanDelivery, args...)
+	if err != nil {
+		for i, r := range rs {
+			errs[i] = fmt.Errorf("claim delivery %d: %w", r.id, err)
+		}
+		return out, errs
+	}
+	claimed := make(map[int64]digest.Delivery, len(rows))
+	for _, d := range rows {
+		claimed[d.ID] = d
+	}
+	for i, r := range rs {
+		if d, ok := claimed[r.id]; ok {
+			delete(claimed, r.id) // a second asker of the row did not claim it
+			out[i] = d
+			continue
+		}
+		out[i], errs[i] = db.notClaimed(ctx, r.id)
+	}
+	return out, errs
+}
+
+// timeParam is a timestamp parameter in a VALUES list, where Postgres
+// cannot infer its type from a column.
+func (db *DB) timeParam() string {
+	if db.dialect == Postgres {
+		return "CAST(? AS TIMESTAMPTZ)"
+	}
+	return "?"
 }
 
 // finish moves a row out of status sending and clears its lease; op names
@@ -133,10 +274,75 @@ func (db *DB) finish(ctx context.Context, op string, id int64, now time.Time, se
 	return fmt.Errorf("%s %d: status is %s: %w", op, id, cur.Status, ErrNotSending)
 }
 
-// MarkSent records success; the row must be sending (claimed).
+// MarkSent records success; the row must be sending (claimed). It returns
+// once the row is committed sent; concurrent calls share one statement and
+// one commit.
 func (db *DB) MarkSent(ctx context.Context, id int64, now time.Time, stories int) error {
-	return db.finish(ctx, "mark delivery sent", id, now,
-		"status = 'sent', sent_at = ?, stories = ?, last_error = '', next_attempt = NULL", db.t(now), stories)
+	_, err := db.groups.sent.do(ctx, sentReq{id: id, now: now, stories: stories})
+	return err
+}
+
+// sentReq is one MarkSent call.
+type sentReq struct {
+	id      int64
+	now     time.Time
+	stories int
+}
+
+// markSentMany is MarkSent for a group: one UPDATE marks every row of the
+// group that is still sending.
+func (db *DB) markSentMany(ctx context.Context, rs []sentReq) ([]struct{}, []error) {
+	errs := make([]error, len(rs))
+	if len(rs) == 1 {
+		r := rs[0]
+		errs[0] = db.finish(ctx, "mark delivery sent", r.id, r.now,
+			"status = 'sent', sent_at = ?, stories = ?, last_error = '', next_attempt = NULL", db.t(r.now), r.stories)
+		return nil, errs
+	}
+	var sb strings.Builder
+	args := make([]any, 0, len(rs)*3)
+	sb.WriteString("WITH v (vid, vnow, vstories) AS (VALUES ")
+	sorted := slices.Clone(rs) // in id order, as for ensureMany
+	slices.SortFunc(sorted, func(a, b sentReq) int { return cmp.Compare(a.id, b.id) })
+	for i, r := range sorted {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString("(CAST(? AS BIGINT), " + db.timeParam() + ", CAST(? AS INTEGER))")
+		args = append(args, r.id, db.t(r.now), r.stories)
+	}
+	sb.WriteString(`) UPDATE deliveries
+		SET lease_until = NULL, updated_at = v.vnow, status = 'sent', sent_at = v.vnow, stories = v.vstories,
+			last_error = '', next_attempt = NULL
+		FROM v WHERE deliveries.id = v.vid AND deliveries.status = 'sending'
+		RETURNING id`)
+	ids, err := queryAll(ctx, db.sql, db.chunkQuery(sb.String()), func(sc scanner) (int64, error) {
+		var id int64
+		return id, sc.Scan(&id)
+	}, args...)
+	if err != nil {
+		for i, r := range rs {
+			errs[i] = fmt.Errorf("mark delivery sent %d: %w", r.id, err)
+		}
+		return nil, errs
+	}
+	marked := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		marked[id] = true
+	}
+	for i, r := range rs {
+		if marked[r.id] {
+			delete(marked, r.id) // a second call for the row finds it sent
+			continue
+		}
+		cur, err := db.Delivery(ctx, r.id)
+		if err != nil {
+			errs[i] = fmt.Errorf("mark delivery sent %d: %w", r.id, err)
+			continue
+		}
+		errs[i] = fmt.Errorf("mark delivery sent %d: status is %s: %w", r.id, cur.Status, ErrNotSending)
+	}
+	return nil, errs
 }
 
 // MarkSkipped records that nothing was sent; the row must be sending.
