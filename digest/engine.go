@@ -51,6 +51,9 @@ type Config struct {
 	Lead bool
 }
 
+// DefaultFrom is the sender address when none is configured.
+const DefaultFrom = "Trade Digest <digest@localhost>"
+
 // DefaultConfig returns the engine defaults.
 func DefaultConfig() Config {
 	return Config{
@@ -67,7 +70,7 @@ func DefaultConfig() Config {
 		RetryWindow:          24 * time.Hour,
 		BounceAfter:          3,
 		FailingSourceWarn:    3,
-		From:                 "Trade Digest <digest@localhost>",
+		From:                 DefaultFrom,
 		ListID:               "Trade digest <digest.localhost>",
 		MessageIDDomain:      "digest.localhost",
 	}

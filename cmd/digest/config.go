@@ -20,7 +20,9 @@ import (
 	"github.com/tradedigest/tradedigest/digest/api"
 	"github.com/tradedigest/tradedigest/digest/bounce"
 	"github.com/tradedigest/tradedigest/digest/feed"
+	"github.com/tradedigest/tradedigest/digest/queue"
 	"github.com/tradedigest/tradedigest/digest/rank"
+	"github.com/tradedigest/tradedigest/summarize"
 )
 
 // Config is the whole configuration: DefaultConfig, then the YAML file, then
@@ -238,11 +240,13 @@ func (s secret) GoString() string { return s.String() }
 // offline summaries.
 func DefaultConfig() Config {
 	ec := digest.DefaultConfig()
+	oc := summarize.DefaultOpenAIConfig()
+	qc := queue.DefaultConfig()
 	return Config{
 		DB:       "./digest.db",
 		Since:    24 * time.Hour,
 		Outbox:   "./outbox",
-		From:     "Trade Digest <digest@localhost>",
+		From:     ec.From,
 		HTTPAddr: ":8080",
 		TimeZone: "UTC",
 		SiteName: "Trade Digest",
@@ -257,11 +261,11 @@ func DefaultConfig() Config {
 			Timeout: 30 * time.Second, MaxBytes: 10 << 20, FullText: digest.FullTextAuto,
 		},
 		LLM: LLMConfig{
-			Model: "gpt-4o-mini", Timeout: 60 * time.Second, MaxInputTokens: 2000,
-			Concurrency: 8, MaxRetries: 4,
+			Model: oc.Model, Timeout: oc.Timeout, MaxInputTokens: oc.MaxInputTokens,
+			Concurrency: oc.Concurrency, MaxRetries: oc.MaxRetries,
 		},
-		Schedule: ScheduleConfig{Gather: "*/30 * * * *", Plan: "*/5 * * * *"},
-		Bounce:   BounceConfig{Poll: "*/5 * * * *", SoftWindow: 30 * 24 * time.Hour},
+		Schedule: ScheduleConfig{Gather: qc.GatherSchedule, Plan: qc.PlanSchedule},
+		Bounce:   BounceConfig{Poll: qc.MailboxSchedule, SoftWindow: 30 * 24 * time.Hour},
 		Log:      LogConfig{Level: "info", Format: "text"},
 	}
 }

@@ -57,7 +57,7 @@ func (a *app) rosterOptions() roster.Options {
 	return roster.Options{
 		Topics:          rank.TopicNames(topics),
 		Canonical:       func(t string) (string, bool) { return rank.CanonicalTopic(topics, t) },
-		DefaultTimeZone: "UTC", DefaultSendTime: "07:00",
+		DefaultTimeZone: "UTC", DefaultSendTime: digest.DefaultSendTime,
 	}
 }
 

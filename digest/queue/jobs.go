@@ -588,5 +588,5 @@ func lookback(e *digest.Engine) time.Duration {
 	if e.Config.Lookback > 0 {
 		return e.Config.Lookback
 	}
-	return 36 * time.Hour
+	return digest.DefaultConfig().Lookback
 }

@@ -22,6 +22,7 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -109,6 +110,7 @@ func DefaultConfig() Config {
 	return Config{
 		GatherSchedule:  "*/30 * * * *",
 		PlanSchedule:    "*/5 * * * *",
+		MailboxSchedule: "*/5 * * * *",
 		Workers:         8,
 		ShutdownTimeout: 30 * time.Second,
 		JobTimeout:      5 * time.Minute,
@@ -121,15 +123,9 @@ func DefaultConfig() Config {
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.GatherSchedule == "" {
-		c.GatherSchedule = d.GatherSchedule
-	}
-	if c.PlanSchedule == "" {
-		c.PlanSchedule = d.PlanSchedule
-	}
-	if c.MailboxSchedule == "" {
-		c.MailboxSchedule = "*/5 * * * *"
-	}
+	c.GatherSchedule = cmp.Or(c.GatherSchedule, d.GatherSchedule)
+	c.PlanSchedule = cmp.Or(c.PlanSchedule, d.PlanSchedule)
+	c.MailboxSchedule = cmp.Or(c.MailboxSchedule, d.MailboxSchedule)
 	if c.Workers <= 0 {
 		c.Workers = d.Workers
 	}

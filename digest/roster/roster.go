@@ -2,6 +2,7 @@
 package roster
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -26,7 +27,7 @@ type Options struct {
 	Canonical func(topic string) (string, bool)
 	// DefaultTimeZone and DefaultSendTime fill empty fields.
 	DefaultTimeZone string // "UTC" when empty
-	DefaultSendTime string // "07:00" when empty
+	DefaultSendTime string // digest.DefaultSendTime when empty
 	// MaxRows bounds an import (default 1,000,000).
 	MaxRows int
 }
@@ -129,14 +130,14 @@ func normalise(s *digest.Subscriber, opts Options, zoneOK func(string) bool) err
 	s.Topics = topics
 	s.TimeZone = strings.TrimSpace(s.TimeZone)
 	if s.TimeZone == "" {
-		s.TimeZone = defaultString(opts.DefaultTimeZone, "UTC")
+		s.TimeZone = cmp.Or(opts.DefaultTimeZone, "UTC")
 	}
 	if !zoneOK(s.TimeZone) || strings.EqualFold(s.TimeZone, "local") {
 		return &FieldError{Field: "timezone", Err: fmt.Errorf("unknown time zone %q (use an IANA name such as Europe/Berlin)", s.TimeZone)}
 	}
 	s.SendTime = strings.TrimSpace(s.SendTime)
 	if s.SendTime == "" {
-		s.SendTime = defaultString(opts.DefaultSendTime, "07:00")
+		s.SendTime = cmp.Or(opts.DefaultSendTime, digest.DefaultSendTime)
 	}
 	h, m, err := digest.ParseSendTime(s.SendTime)
 	if err != nil {
@@ -321,11 +322,4 @@ func ParseCSV(r io.Reader, opts Options) ([]digest.Subscriber, []*LineError, err
 		subs = append(subs, s)
 	}
 	return subs, bad, nil
-}
-
-func defaultString(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }

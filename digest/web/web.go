@@ -10,6 +10,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -93,12 +94,12 @@ type Config struct {
 	TopicLabels map[string]string
 	// SiteName is shown in pages and mails ("Trade Digest").
 	SiteName string
-	// From is the sender of confirmation mails ("Trade Digest <digest@localhost>").
+	// From is the sender of confirmation mails (digest.DefaultFrom).
 	From string
 	// MessageIDDomain is the right side of confirmation Message-IDs
 	// (default: BaseURL's host).
 	MessageIDDomain string
-	// DefaultSendTime pre-fills the sign-up form ("07:00").
+	// DefaultSendTime pre-fills the sign-up form (digest.DefaultSendTime).
 	DefaultSendTime string
 
 	// TrustedProxies are the reverse proxies in front of the server
@@ -201,18 +202,10 @@ func New(cfg Config) (*Server, error) {
 }
 
 func setDefaults(cfg *Config, base *url.URL) {
-	if cfg.SiteName == "" {
-		cfg.SiteName = "Trade Digest"
-	}
-	if cfg.From == "" {
-		cfg.From = "Trade Digest <digest@localhost>"
-	}
-	if cfg.MessageIDDomain == "" {
-		cfg.MessageIDDomain = base.Hostname()
-	}
-	if cfg.DefaultSendTime == "" {
-		cfg.DefaultSendTime = "07:00"
-	}
+	cfg.SiteName = cmp.Or(cfg.SiteName, "Trade Digest")
+	cfg.From = cmp.Or(cfg.From, digest.DefaultFrom)
+	cfg.MessageIDDomain = cmp.Or(cfg.MessageIDDomain, base.Hostname())
+	cfg.DefaultSendTime = cmp.Or(cfg.DefaultSendTime, digest.DefaultSendTime)
 	if cfg.SignupBurst <= 0 {
 		cfg.SignupBurst = 5
 	}
