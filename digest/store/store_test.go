@@ -557,7 +557,7 @@ func testDueCandidatesFrequency(t *testing.T, db *store.DB) {
 		t.Fatal(err)
 	}
 	q := digest.DueQuery{Dates: []digest.ZoneDate{
-		digest.NewZoneDate("Europe/Berlin", time.Date(2026, 6, 6, 12, 0, 0, 0, berlin), "24:00"),  // Saturday, week 23
+		digest.NewZoneDate("Europe/Berlin", time.Date(2026, 6, 6, 12, 0, 0, 0, berlin), "24:00"), // Saturday, week 23
 		digest.NewZoneDate("Europe/Berlin", time.Date(2026, 6, 10, 8, 0, 0, 0, berlin), "09:00"), // Wednesday, week 24
 	}, Limit: 100}
 	var got []string
