@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,36 +18,10 @@ import (
 	"github.com/tradedigest/tradedigest/digest/rank"
 	"github.com/tradedigest/tradedigest/digest/store"
 	"github.com/tradedigest/tradedigest/digest/store/storetest"
+	"github.com/tradedigest/tradedigest/internal/testutil"
 	"github.com/tradedigest/tradedigest/summarize"
 	"github.com/tradedigest/tradedigest/templates"
 )
-
-// peakHeap samples the Go heap until stop is called and returns the
-// highest in-use figure seen, in bytes.
-func peakHeap() (stop func() uint64) {
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var ms runtime.MemStats
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			if v := ms.HeapInuse + ms.StackInuse; v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 { close(done); wg.Wait(); return peak.Load() }
-}
 
 // topicClusterer makes each article a story and gives it one of the
 // default topics in turn, so that subscribers' topic filters matter.
@@ -138,7 +110,7 @@ func benchDeliver(b *testing.B, db *store.DB, n int) {
 	src := staticSource("bench", articles...)
 
 	runtime.GC()
-	stop := peakHeap()
+	stop := testutil.PeakHeap()
 	b.StartTimer()
 	start, cpu := time.Now(), mailtest.CPUTime()
 	rep, err := e.Run(ctx, digest.RunOptions{Sources: []digest.Source{src}, Since: 24 * time.Hour})

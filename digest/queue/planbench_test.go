@@ -6,8 +6,6 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/testutil"
 )
 
 // planZones are 40 time zones, UTC-10 to UTC+13 with the half and quarter
@@ -57,7 +56,7 @@ func BenchmarkQueue_PlanPostgres(b *testing.B) {
 
 		pass := func(name string, check func(PlanResult) bool) {
 			runtime.GC()
-			stop := peakHeapOf()
+			stop := testutil.PeakHeap()
 			start := time.Now()
 			res, err := r.q.Plan(ctx, false)
 			elapsed := time.Since(start)
@@ -143,31 +142,4 @@ func markAllSent(b *testing.B, e *env, now time.Time) {
 	if _, err := e.admin.SQL().ExecContext(context.Background(), "ANALYZE deliveries"); err != nil {
 		b.Fatal(err)
 	}
-}
-
-// peakHeapOf samples the Go heap until stop is called and returns the
-// highest in-use figure seen, in bytes.
-func peakHeapOf() (stop func() uint64) {
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		var ms runtime.MemStats
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.ReadMemStats(&ms)
-			if v := ms.HeapInuse + ms.StackInuse; v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 { close(done); wg.Wait(); return peak.Load() }
 }

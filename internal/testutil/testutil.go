@@ -1,6 +1,7 @@
 // Package testutil holds what the project's tests share: finding the
 // module root and the evaluation corpus beside it, reading its gzipped
-// pages, and a goroutine-safe buffer for capturing logs.
+// pages, a goroutine-safe buffer for capturing logs, and a peak-heap
+// sampler for benchmarks.
 package testutil
 
 import (
@@ -10,7 +11,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -106,4 +109,31 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// PeakHeap samples the Go heap until stop is called and returns the
+// highest in-use figure seen, in bytes.
+func PeakHeap() (stop func() uint64) {
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var ms runtime.MemStats
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			runtime.ReadMemStats(&ms)
+			if v := ms.HeapInuse + ms.StackInuse; v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 { close(done); wg.Wait(); return peak.Load() }
 }
