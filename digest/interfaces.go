@@ -253,4 +253,27 @@ type ArchivedEdition struct {
 	Text      string
 	Stories   int
 	CreatedAt time.Time
+	// Items are the stories the archive page shows, in its order: Items[i]
+	// is the page's story i+1 (its "#story-N" anchor). Editions archived
+	// before stories were kept have none.
+	Items []ArchivedStory
+}
+
+// ArchivedStory is the public data of one story of an archived edition,
+// kept for the per-story feed. The text is as the sources and the
+// summariser gave it: readers of it escape it.
+type ArchivedStory struct {
+	Headline  string           `json:"headline"`
+	Summary   string           `json:"summary,omitempty"`
+	KeyPoints []string         `json:"key_points,omitempty"`
+	URL       string           `json:"url,omitempty"` // the lead article's
+	Outlets   []ArchivedOutlet `json:"outlets,omitempty"`
+	Topics    []string         `json:"topics,omitempty"`
+}
+
+// ArchivedOutlet is one outlet that reported a story, with the URL of its
+// report (empty for a local file).
+type ArchivedOutlet struct {
+	Name string `json:"name"`
+	URL  string `json:"url,omitempty"`
 }

@@ -156,9 +156,48 @@ func (e *Engine) Archive(ctx context.Context, stories []Story, lead string) {
 		return
 	}
 	ae.CreatedAt = now
+	// The page may show fewer stories than it was given (it is cut to a
+	// size); the items are the ones it shows, so that anchors agree.
+	ae.Items = archivedStories(ed.Stories[:min(max(ae.Stories, 0), len(ed.Stories))])
 	if err := e.Store.SaveEdition(ctx, ae); err != nil {
 		e.log().Error("archive edition", "error", err)
 	}
+}
+
+// maxArchivedOutlets bounds the outlets kept per archived story.
+const maxArchivedOutlets = 20
+
+// archivedStories returns the public data of stories for the archive: the
+// headline (the summary's, else the lead's title), summary text, key
+// points, the lead's URL, each outlet once with its first report's URL,
+// and the topics.
+func archivedStories(stories []Story) []ArchivedStory {
+	out := make([]ArchivedStory, 0, len(stories))
+	for _, st := range stories {
+		it := ArchivedStory{
+			Headline:  st.Summary.Headline,
+			Summary:   st.Summary.Text,
+			KeyPoints: st.Summary.KeyPoints,
+			Topics:    st.Topics,
+		}
+		seen := map[string]bool{}
+		for i, a := range st.Articles {
+			if i == 0 {
+				it.URL = a.URL
+				if it.Headline == "" {
+					it.Headline = a.Title
+				}
+			}
+			name := a.SourceName
+			if name == "" || seen[name] || len(it.Outlets) >= maxArchivedOutlets {
+				continue
+			}
+			seen[name] = true
+			it.Outlets = append(it.Outlets, ArchivedOutlet{Name: name, URL: a.URL})
+		}
+		out = append(out, it)
+	}
+	return out
 }
 
 func (e *Engine) dryRun(opts RunOptions, stories []Story, since time.Time, lead string) error {

@@ -146,12 +146,20 @@ func (db *DB) Run(ctx context.Context, id int64) (digest.RunRecord, error) {
 	return r, nil
 }
 
-const editionCols = "edition_date, subject, html, body, stories, created_at"
+const editionCols = "edition_date, subject, html, body, stories, created_at, items"
 
 func scanEdition(sc scanner) (digest.ArchivedEdition, error) {
 	var e digest.ArchivedEdition
-	err := sc.Scan(&e.Date, &e.Subject, &e.HTML, &e.Text, &e.Stories, timeDest{&e.CreatedAt})
-	return e, err
+	var items string
+	if err := sc.Scan(&e.Date, &e.Subject, &e.HTML, &e.Text, &e.Stories, timeDest{&e.CreatedAt}, &items); err != nil {
+		return e, err
+	}
+	if items != "" && items != "[]" {
+		if err := json.Unmarshal([]byte(items), &e.Items); err != nil {
+			return e, fmt.Errorf("edition %s: items: %w", e.Date, err)
+		}
+	}
+	return e, nil
 }
 
 // SaveEdition stores or replaces the public edition for its date.
@@ -162,10 +170,20 @@ func (db *DB) SaveEdition(ctx context.Context, e digest.ArchivedEdition) error {
 	if e.CreatedAt.IsZero() {
 		e.CreatedAt = db.now()
 	}
-	_, err := db.run.ExecContext(ctx, db.q(`INSERT INTO editions (`+editionCols+`) VALUES (?, ?, ?, ?, ?, ?)
+	items := "[]"
+	if len(e.Items) > 0 {
+		// encoding/json replaces invalid UTF-8 and escapes NUL, so the
+		// text is storable in both databases.
+		b, err := json.Marshal(e.Items)
+		if err != nil {
+			return fmt.Errorf("save edition %s: items: %w", e.Date, err)
+		}
+		items = string(b)
+	}
+	_, err := db.run.ExecContext(ctx, db.q(`INSERT INTO editions (`+editionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (edition_date) DO UPDATE SET subject = excluded.subject, html = excluded.html,
-			body = excluded.body, stories = excluded.stories, created_at = excluded.created_at`),
-		e.Date, clean(e.Subject), clean(e.HTML), clean(e.Text), e.Stories, db.t(e.CreatedAt))
+			body = excluded.body, stories = excluded.stories, created_at = excluded.created_at, items = excluded.items`),
+		e.Date, clean(e.Subject), clean(e.HTML), clean(e.Text), e.Stories, db.t(e.CreatedAt), items)
 	if err != nil {
 		return fmt.Errorf("save edition %s: %w", e.Date, err)
 	}

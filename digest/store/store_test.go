@@ -912,6 +912,33 @@ func testEditions(t *testing.T, db *store.DB) {
 	if len(list) != 2 || list[0].Date != "2026-03-30" {
 		t.Fatalf("editions = %+v", list)
 	}
+
+	// The stories round-trip, hostile text and all; replacing the
+	// edition replaces them.
+	e.Items = []digest.ArchivedStory{
+		{Headline: "Steel <script>alert(1)</script> & \"quotas\"", Summary: "EU raises duty.", KeyPoints: []string{"40% duty", "Quotas cut 18%"},
+			URL: "https://wire.example/steel", Outlets: []digest.ArchivedOutlet{{Name: "Wire", URL: "https://wire.example/steel"}, {Name: "Local file"}},
+			Topics: []string{"steel"}},
+		{Headline: "Port fees cut"},
+	}
+	check(t, db.SaveEdition(ctx, e))
+	if got := get(db.Edition(ctx, "2026-03-29"))(t); !reflect.DeepEqual(got, e) {
+		t.Fatalf("edition with items = %+v, want %+v", got, e)
+	}
+	e.Items = e.Items[1:]
+	check(t, db.SaveEdition(ctx, e))
+	if got := get(db.Editions(ctx, 5))(t)[1]; !reflect.DeepEqual(got, e) {
+		t.Fatalf("listed edition = %+v, want %+v", got, e)
+	}
+
+	// A row written as before the items column existed reads with none.
+	if _, err := db.SQL().ExecContext(ctx,
+		"INSERT INTO editions (edition_date, subject, html, body, stories, created_at) VALUES ('2026-03-01', 'Old', '<p>old</p>', 'old', 2, '2026-03-01T06:00:00.000000Z')"); err != nil {
+		t.Fatal(err)
+	}
+	if old := get(db.Edition(ctx, "2026-03-01"))(t); old.Items != nil || old.Subject != "Old" {
+		t.Fatalf("edition from before the items = %+v", old)
+	}
 }
 
 // testTimesUTC stores a time in another zone with nanoseconds and reads it

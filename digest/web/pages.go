@@ -86,6 +86,7 @@ type page struct {
 	Site   string
 	Title  string
 	Script template.JS // set on pages that want the time-zone script
+	Feeds  bool        // the archive's Atom feeds are served: the head links them
 	Data   any
 }
 
@@ -98,7 +99,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	p := page{Site: s.cfg.SiteName, Title: title, Data: data}
+	p := page{Site: s.cfg.SiteName, Title: title, Feeds: s.cfg.Editions != nil, Data: data}
 	if name == "subscribe" {
 		p.Script = template.JS(tzScript)
 	}

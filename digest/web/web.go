@@ -74,7 +74,8 @@ type Config struct {
 	// Signer signs and verifies the tokens in personal links.
 	Signer      *token.Signer
 	Subscribers Subscribers
-	// Editions backs /archive and /feed.xml; nil answers 404 there.
+	// Editions backs /archive, /feed.xml and /stories.xml; nil answers 404
+	// there.
 	Editions Editions
 	// Mailer sends sign-up confirmations; nil disables /subscribe (404).
 	Mailer Mailer
@@ -309,6 +310,7 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("GET /archive", s.handleArchive)
 		mux.HandleFunc("GET /archive/{date}", s.handleEdition)
 		mux.HandleFunc("GET /feed.xml", s.handleFeed)
+		mux.HandleFunc("GET /stories.xml", s.handleStoriesFeed)
 	}
 	return s.logRequests(s.secure(mux))
 }
