@@ -194,12 +194,17 @@ func (db *DB) claimMany(ctx context.Context, rs []claimReq) ([]digest.Delivery, 
 	}
 	var sb strings.Builder
 	args := make([]any, 0, len(rs)*3)
+	row := "(CAST(? AS BIGINT), ?, ?)"
+	if db.dialect == Postgres {
+		// Postgres cannot infer a VALUES list parameter's type from a column.
+		row = "(CAST(? AS BIGINT), CAST(? AS TIMESTAMPTZ), CAST(? AS TIMESTAMPTZ))"
+	}
 	sb.WriteString("WITH v (vid, vnow, vuntil) AS (VALUES ")
 	for i, r := range rs {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		sb.WriteString("(CAST(? AS BIGINT), " + db.timeParam() + ", " + db.timeParam() + ")")
+		sb.WriteString(row)
 		args = append(args, r.id, db.t(r.now), db.t(r.until))
 	}
 	sb.WriteString(")")
@@ -234,15 +239,6 @@ func (db *DB) claimMany(ctx context.Context, rs []claimReq) ([]digest.Delivery, 
 		out[i], errs[i] = db.notClaimed(ctx, r.id)
 	}
 	return out, errs
-}
-
-// timeParam is a timestamp parameter in a VALUES list, where Postgres
-// cannot infer its type from a column.
-func (db *DB) timeParam() string {
-	if db.dialect == Postgres {
-		return "CAST(? AS TIMESTAMPTZ)"
-	}
-	return "?"
 }
 
 // finish moves a row out of status sending and clears its lease; op names
@@ -301,6 +297,10 @@ func (db *DB) markSentMany(ctx context.Context, rs []sentReq) ([]struct{}, []err
 	}
 	var sb strings.Builder
 	args := make([]any, 0, len(rs)*3)
+	row := "(CAST(? AS BIGINT), ?, CAST(? AS INTEGER))"
+	if db.dialect == Postgres {
+		row = "(CAST(? AS BIGINT), CAST(? AS TIMESTAMPTZ), CAST(? AS INTEGER))"
+	}
 	sb.WriteString("WITH v (vid, vnow, vstories) AS (VALUES ")
 	sorted := slices.Clone(rs) // in id order, as for ensureMany
 	slices.SortFunc(sorted, func(a, b sentReq) int { return cmp.Compare(a.id, b.id) })
@@ -308,7 +308,7 @@ func (db *DB) markSentMany(ctx context.Context, rs []sentReq) ([]struct{}, []err
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		sb.WriteString("(CAST(? AS BIGINT), " + db.timeParam() + ", CAST(? AS INTEGER))")
+		sb.WriteString(row)
 		args = append(args, r.id, db.t(r.now), r.stories)
 	}
 	sb.WriteString(`) UPDATE deliveries
