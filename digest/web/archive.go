@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/xml"
 	"errors"
+	"html/template"
 	"net/http"
 	"slices"
 	"strconv"
@@ -104,11 +105,70 @@ func (s *Server) handleEdition(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusOK, "edition", ed.Subject, ed)
 		return
 	}
+	nav, err := s.editionNav(r, date)
+	if err != nil {
+		s.serverError(w, r, "list editions", err)
+		return
+	}
 	h := w.Header()
 	h.Set("Content-Security-Policy", archiveCSP)
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "public, max-age=300")
-	w.Write([]byte(ed.HTML))
+	w.Write([]byte(withNav(ed.HTML, nav)))
+}
+
+// editionNavTmpl is the bar an archived edition opens with: the editions
+// before and after it, the list, and sign-up. Styled inline, like the
+// stored email around it: the archive's CSP allows no style sheet.
+var editionNavTmpl = template.Must(template.New("nav").Parse(`<nav aria-label="Editions" style="font-family:sans-serif;font-size:14px;padding:8px 12px;text-align:center">
+{{- with .Older}}<a href="/archive/{{.}}" rel="prev">&larr; {{.}}</a> · {{end -}}
+<a href="/archive">All editions</a>
+{{- with .Newer}} · <a href="/archive/{{.}}" rel="next">{{.}} &rarr;</a>{{end}}
+{{- if .Subscribe}} · <a href="/subscribe">Subscribe</a>{{end -}}
+</nav>
+`))
+
+// editionNav renders the navigation of the edition of date: its
+// neighbours among the archived editions.
+func (s *Server) editionNav(r *http.Request, date string) (string, error) {
+	eds, err := s.editions(r, archiveLimit)
+	if err != nil {
+		return "", err
+	}
+	var data struct {
+		Older, Newer string
+		Subscribe    bool
+	}
+	data.Subscribe = s.cfg.Mailer != nil
+	for _, ed := range eds { // newest first
+		switch {
+		case ed.Date > date && (data.Newer == "" || ed.Date < data.Newer):
+			data.Newer = ed.Date
+		case ed.Date < date && ed.Date > data.Older:
+			data.Older = ed.Date
+		}
+	}
+	var b strings.Builder
+	if err := editionNavTmpl.Execute(&b, data); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// withNav puts nav at the start of the stored edition's body (before
+// everything when it has no body element).
+func withNav(page, nav string) string {
+	lower := strings.ToLower(page)
+	i := strings.Index(lower, "<body")
+	if i < 0 {
+		return nav + page
+	}
+	j := strings.IndexByte(page[i:], '>')
+	if j < 0 {
+		return nav + page
+	}
+	at := i + j + 1
+	return page[:at] + nav + page[at:]
 }
 
 // Atom (RFC 4287) elements used by the feed.

@@ -28,7 +28,7 @@ func addEditions(h *harness) []digest.ArchivedEdition {
 
 func TestServer_Archive(t *testing.T) {
 	h := newHarness(t, nil)
-	eds := addEditions(h)
+	addEditions(h)
 	r := h.do("GET", "/archive", nil)
 	wantStatus(t, r, http.StatusOK)
 	i9, i8, i7 := strings.Index(r.body, "2026-03-09"), strings.Index(r.body, "2026-03-08"), strings.Index(r.body, "2026-03-07")
@@ -59,8 +59,23 @@ func TestServer_Archive(t *testing.T) {
 	t.Run("one edition", func(t *testing.T) {
 		r := h.do("GET", "/archive/2026-03-08", nil)
 		wantStatus(t, r, http.StatusOK)
-		if r.body != eds[0].HTML {
-			t.Errorf("body is not the stored HTML: %q", r.body)
+		// The stored HTML, opened by a bar to the editions before and
+		// after it (2026-03-10 and -11 were added above).
+		nav := `<nav aria-label="Editions"`
+		if !strings.HasPrefix(r.body, "<html><body>"+nav) || !strings.HasSuffix(r.body, `<p style="color:#333">Eighth</p></body></html>`) {
+			t.Errorf("body is not the stored HTML opened by the navigation: %q", r.body)
+		}
+		wantBody(t, r, `<a href="/archive/2026-03-07" rel="prev">`, `<a href="/archive">All editions</a>`,
+			`<a href="/archive/2026-03-09" rel="next">`)
+		if strings.Contains(r.body, `"/archive/2026-03-10" rel="next"`) {
+			t.Error("next edition is not the nearest newer one")
+		}
+		if (h.srv.cfg.Mailer != nil) != strings.Contains(r.body, `<a href="/subscribe">Subscribe</a>`) {
+			t.Errorf("sign-up link offered %v, mailer configured %v", strings.Contains(r.body, "/subscribe"), h.srv.cfg.Mailer != nil)
+		}
+		ninth := h.do("GET", "/archive/2026-03-09", nil)
+		if !strings.Contains(ninth.body, `"/archive/2026-03-08" rel="prev"`) || !strings.Contains(ninth.body, `"/archive/2026-03-10" rel="next"`) {
+			t.Errorf("2026-03-09: want links to 03-08 and 03-10: %q", ninth.body[:min(len(ninth.body), 600)])
 		}
 		csp := r.header.Get("Content-Security-Policy")
 		if !strings.Contains(csp, "style-src 'unsafe-inline'") || strings.Contains(csp, "script-src") || !strings.Contains(csp, "default-src 'none'") {
