@@ -195,7 +195,11 @@ func closeTruncated(body []byte) ([]byte, bool) {
 	dec.Strict = false
 	dec.AutoClose = xml.HTMLAutoClose
 	dec.Entity = xml.HTMLEntity
-	dec.CharsetReader = charsetReader
+	// The cut is made in body by the decoder's input offsets, so they must
+	// count body's own bytes: a converting charset reader (Latin-1 to
+	// UTF-8) would count more bytes than body has. Element names are
+	// ASCII in every feed format; text is only skipped here.
+	dec.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
 	var stack []string
 	var good int64
 	for {
