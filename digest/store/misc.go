@@ -199,6 +199,19 @@ func (db *DB) Edition(ctx context.Context, date string) (digest.ArchivedEdition,
 	return e, nil
 }
 
+// EditionDates lists the dates of the archived editions, newest first, at
+// most limit: the archive's navigation needs them without the bodies.
+func (db *DB) EditionDates(ctx context.Context, limit int) ([]string, error) {
+	out, err := queryAll(ctx, db.run, db.q("SELECT edition_date FROM editions ORDER BY edition_date DESC LIMIT ?"), func(sc scanner) (string, error) {
+		var d string
+		return d, sc.Scan(&d)
+	}, limitArg(limit))
+	if err != nil {
+		return nil, fmt.Errorf("list edition dates: %w", err)
+	}
+	return out, nil
+}
+
 // Editions lists up to limit editions (all when limit <= 0), newest first.
 func (db *DB) Editions(ctx context.Context, limit int) ([]digest.ArchivedEdition, error) {
 	out, err := queryAll(ctx, db.run, db.q("SELECT "+editionCols+" FROM editions ORDER BY edition_date DESC LIMIT ?"), scanEdition, limitArg(limit))

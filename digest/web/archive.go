@@ -131,7 +131,7 @@ var editionNavTmpl = template.Must(template.New("nav").Parse(`<nav aria-label="E
 // editionNav renders the navigation of the edition of date: its
 // neighbours among the archived editions.
 func (s *Server) editionNav(r *http.Request, date string) (string, error) {
-	eds, err := s.editions(r, archiveLimit)
+	dates, err := s.cfg.Editions.EditionDates(r.Context(), archiveLimit)
 	if err != nil {
 		return "", err
 	}
@@ -140,12 +140,12 @@ func (s *Server) editionNav(r *http.Request, date string) (string, error) {
 		Subscribe    bool
 	}
 	data.Subscribe = s.cfg.Mailer != nil
-	for _, ed := range eds { // newest first
+	for _, d := range dates { // newest first
 		switch {
-		case ed.Date > date && (data.Newer == "" || ed.Date < data.Newer):
-			data.Newer = ed.Date
-		case ed.Date < date && ed.Date > data.Older:
-			data.Older = ed.Date
+		case d > date:
+			data.Newer = d // the last one above date is the nearest
+		case d < date && data.Older == "":
+			data.Older = d
 		}
 	}
 	var b strings.Builder

@@ -113,6 +113,13 @@ func (s *testStore) Editions(ctx context.Context, limit int) ([]digest.ArchivedE
 	return s.backend.Editions(ctx, limit)
 }
 
+func (s *testStore) EditionDates(ctx context.Context, limit int) ([]string, error) {
+	if err := s.call(false); err != nil {
+		return nil, err
+	}
+	return s.backend.EditionDates(ctx, limit)
+}
+
 // memStore is an in-memory backend with the contract of
 // digest.SubscriberStore and digest.EditionStore (ErrNotFound, ErrConflict),
 // for the fuzz target, where SQLite would cut the executions a
@@ -251,6 +258,15 @@ func (m *memStore) Editions(_ context.Context, limit int) ([]digest.ArchivedEdit
 	slices.SortFunc(out, func(a, b digest.ArchivedEdition) int { return -strings.Compare(a.Date, b.Date) })
 	if len(out) > limit {
 		out = out[:limit]
+	}
+	return out, nil
+}
+
+func (m *memStore) EditionDates(ctx context.Context, limit int) ([]string, error) {
+	eds, _ := m.Editions(ctx, limit)
+	out := make([]string, len(eds))
+	for i, e := range eds {
+		out[i] = e.Date
 	}
 	return out, nil
 }

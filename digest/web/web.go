@@ -45,6 +45,9 @@ type Subscribers interface {
 type Editions interface {
 	Edition(ctx context.Context, date string) (digest.ArchivedEdition, error)
 	Editions(ctx context.Context, limit int) ([]digest.ArchivedEdition, error)
+	// EditionDates lists the editions' dates, newest first, without
+	// loading their bodies.
+	EditionDates(ctx context.Context, limit int) ([]string, error)
 }
 
 // Mailer sends the sign-up confirmation; digest.Mailer satisfies it.
