@@ -252,16 +252,28 @@ func (s *Server) handleFeed(w http.ResponseWriter, r *http.Request) {
 		}
 		feed.Entries = append(feed.Entries, e)
 	}
+	feed.Updated = atomUpdated(newest)
+	s.writeAtom(w, r, "feed", feed)
+}
+
+// atomUpdated is a feed's updated time: its newest entry's, or the epoch
+// when it has none.
+func atomUpdated(newest time.Time) string {
 	if newest.IsZero() {
 		newest = time.Unix(0, 0)
 	}
-	feed.Updated = newest.UTC().Format(time.RFC3339)
+	return newest.UTC().Format(time.RFC3339)
+}
+
+// writeAtom encodes an Atom document (what names it in an error) and
+// serves it, cacheable for five minutes.
+func (s *Server) writeAtom(w http.ResponseWriter, r *http.Request, what string, doc any) {
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)
 	enc := xml.NewEncoder(&buf)
 	enc.Indent("", "  ")
-	if err := enc.Encode(feed); err != nil {
-		s.serverError(w, r, "encode feed", err)
+	if err := enc.Encode(doc); err != nil {
+		s.serverError(w, r, "encode "+what, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")

@@ -129,21 +129,8 @@ editions:
 			feed.Entries = append(feed.Entries, e)
 		}
 	}
-	if newest.IsZero() {
-		newest = time.Unix(0, 0)
-	}
-	feed.Updated = newest.UTC().Format(time.RFC3339)
-	var out bytes.Buffer
-	out.WriteString(xml.Header)
-	enc := xml.NewEncoder(&out)
-	enc.Indent("", "  ")
-	if err := enc.Encode(feed); err != nil {
-		s.serverError(w, r, "encode stories feed", err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")
-	w.Header().Set("Cache-Control", "public, max-age=300")
-	w.Write(out.Bytes())
+	feed.Updated = atomUpdated(newest)
+	s.writeAtom(w, r, "stories feed", feed)
 }
 
 // storyData is what storyContent shows of a story: bounded, XML-safe text
