@@ -61,13 +61,20 @@ func (a *app) rosterOptions() roster.Options {
 	}
 }
 
+// subscriberFlags defines the subscriber fields' flags shared by
+// subscribers add and update; the suffixes say what an absent flag means.
+func subscriberFlags(fs *flag.FlagSet, tzNote, atNote, topicsNote, dailyNote string) (name, tz, at, topics, freq *string) {
+	name = fs.String("name", "", "display name")
+	tz = fs.String("timezone", "", "IANA time zone"+tzNote)
+	at = fs.String("send-time", "", "local send time HH:MM"+atNote)
+	topics = fs.String("topics", "", "topics separated by ';'"+topicsNote)
+	freq = fs.String("frequency", "", "daily"+dailyNote+", weekdays, or weekly:<day> (weekly:mon … weekly:sun)")
+	return
+}
+
 func (c *cli) subscribersAdd(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("subscribers add")
-	name := fs.String("name", "", "display name")
-	tz := fs.String("timezone", "", "IANA time zone (default UTC)")
-	at := fs.String("send-time", "", "local send time HH:MM (default 07:00)")
-	topics := fs.String("topics", "", "topics separated by ';' (default: all)")
-	freq := fs.String("frequency", "", "daily (default), weekdays, or weekly:<day> (weekly:mon … weekly:sun)")
+	name, tz, at, topics, freq := subscriberFlags(fs, " (default UTC)", " (default 07:00)", " (default: all)", " (default)")
 	if err := parse(fs, interleave(fs, args)); err != nil {
 		return err
 	}
@@ -101,11 +108,7 @@ func (c *cli) subscribersAdd(ctx context.Context, args []string) error {
 // and leaves the others as they are.
 func (c *cli) subscribersUpdate(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("subscribers update")
-	name := fs.String("name", "", "display name")
-	tz := fs.String("timezone", "", "IANA time zone")
-	at := fs.String("send-time", "", "local send time HH:MM")
-	topics := fs.String("topics", "", "topics separated by ';' (empty: all)")
-	freq := fs.String("frequency", "", "daily, weekdays, or weekly:<day> (weekly:mon … weekly:sun)")
+	name, tz, at, topics, freq := subscriberFlags(fs, "", "", " (empty: all)", "")
 	if err := parse(fs, interleave(fs, args)); err != nil {
 		return err
 	}
