@@ -105,6 +105,14 @@ func TestNow_LLMUnfaithful(t *testing.T) {
 	if n, _ := strconv.Atoi(m[1]); fake.Count() < 2*n {
 		t.Errorf("%d LLM requests for %d summaries: each unsupported reply must be asked again once", fake.Count(), n)
 	}
+	// The stored run report keeps the count: in its text and its JSON.
+	if _, shown, _ := runCLI(t, env, "runs", "show", "1"); !strings.Contains(shown, m[3]+" because the LLM's summary stated figures or names") {
+		t.Errorf("runs show does not count the unsupported summaries:\n%s", shown)
+	}
+	_, js, _ := runCLI(t, env, "runs", "show", "1", "--json")
+	if !strings.Contains(js, `"summaries_unfaithful":`+m[3]) {
+		t.Errorf("runs show --json lacks summaries_unfaithful %s:\n%s", m[3], js)
+	}
 	files, _ := filepath.Glob(filepath.Join(outbox, "*.eml"))
 	if len(files) != 1 {
 		t.Fatalf("outbox files %v", files)

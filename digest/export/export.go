@@ -68,11 +68,13 @@ type Story struct {
 	Importance int `json:"importance"`
 	// SummaryBy is "extractive" (sentences of the article) or "llm";
 	// Fallback is set when an LLM was asked but the extractive summary
-	// stands in.
-	SummaryBy string   `json:"summary_by"`
-	Fallback  bool     `json:"fallback"`
-	URL       string   `json:"url,omitempty"` // the lead article's link
-	Outlets   []Outlet `json:"outlets"`
+	// stands in. Unfaithful is set when it stands in because the LLM's
+	// summary stated figures or names the article does not support.
+	SummaryBy  string   `json:"summary_by"`
+	Fallback   bool     `json:"fallback"`
+	Unfaithful bool     `json:"unfaithful"`
+	URL        string   `json:"url,omitempty"` // the lead article's link
+	Outlets    []Outlet `json:"outlets"`
 }
 
 // Outlet is one report of the story: the lead first.
@@ -101,7 +103,11 @@ type Run struct {
 	SummariesNew      int            `json:"summaries_new"`
 	SummariesCached   int            `json:"summaries_cached"`
 	SummariesFallback int            `json:"summaries_fallback"`
-	Errors            []string       `json:"errors"`
+	// SummariesUnfaithful counts the fallbacks made because the LLM's
+	// summary stated figures or names the article does not support; they
+	// are part of SummariesFallback.
+	SummariesUnfaithful int      `json:"summaries_unfaithful"`
+	Errors              []string `json:"errors"`
 }
 
 // Limits of what the document carries per story.
@@ -159,6 +165,7 @@ func storyOf(rank int, st digest.Story) Story {
 		Importance: min(max(st.Summary.Importance, 0), 5),
 		SummaryBy:  summaryBy(st.Summary),
 		Fallback:   st.Summary.Fallback,
+		Unfaithful: st.Summary.Unfaithful(),
 		URL:        templates.SafeURL(lead.URL),
 		Outlets:    []Outlet{},
 	}
@@ -234,16 +241,17 @@ func cleanList(in []string, n int) []string {
 
 func runOf(rep digest.Report) *Run {
 	r := &Run{
-		Sources:           len(rep.Sources),
-		ArticlesFetched:   rep.ArticlesFetched,
-		ArticlesNew:       rep.ArticlesNew,
-		Fates:             map[string]int{},
-		Stories:           rep.Stories,
-		StoriesDropped:    rep.StoriesDropped,
-		SummariesNew:      rep.SummariesNew,
-		SummariesCached:   rep.SummariesCached,
-		SummariesFallback: rep.SummariesFallback,
-		Errors:            []string{},
+		Sources:             len(rep.Sources),
+		ArticlesFetched:     rep.ArticlesFetched,
+		ArticlesNew:         rep.ArticlesNew,
+		Fates:               map[string]int{},
+		Stories:             rep.Stories,
+		StoriesDropped:      rep.StoriesDropped,
+		SummariesNew:        rep.SummariesNew,
+		SummariesCached:     rep.SummariesCached,
+		SummariesFallback:   rep.SummariesFallback,
+		SummariesUnfaithful: rep.SummariesUnfaithful,
+		Errors:              []string{},
 	}
 	for _, s := range rep.Sources {
 		if s.Error != "" {

@@ -59,8 +59,8 @@ func fixture() (digest.Edition, digest.Report) {
 				},
 				Topics: []string{"supply-chains"},
 				Summary: digest.Summary{
-					Backend: "extractive",
-					Text:    "1. Not a list: port fees fall *15%* from January\x00 & <script>alert(1)</script> | pipes | ~strike~.",
+					Backend: "extractive", Fallback: true, FallbackReason: digest.FallbackUnfaithful + `"42%"`,
+					Text: "1. Not a list: port fees fall *15%* from January\x00 & <script>alert(1)</script> | pipes | ~strike~.",
 				},
 			},
 		},
@@ -68,6 +68,7 @@ func fixture() (digest.Edition, digest.Report) {
 	rep := digest.Report{
 		Sources:         []digest.SourceReport{{ID: "a"}, {ID: "b", Error: "fetch failed"}},
 		ArticlesFetched: 9, ArticlesNew: 6, Stories: 3, StoriesDropped: 1, SummariesNew: 2, SummariesCached: 1,
+		SummariesFallback: 1, SummariesUnfaithful: 1,
 		Errors: []string{"source b: fetch failed"},
 	}
 	return ed, rep

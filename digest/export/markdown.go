@@ -78,9 +78,14 @@ func writeStory(b *strings.Builder, s Story, loc *time.Location) {
 	if len(s.Outlets) > 0 && s.Outlets[0].Name != "" {
 		meta = append(meta, s.Outlets[0].Name)
 	}
-	if s.SummaryBy == "llm" {
+	switch {
+	case s.SummaryBy == "llm":
 		meta = append(meta, "AI-generated summary")
-	} else {
+	case s.Unfaithful:
+		// As in the email: why a reader who expects AI summaries finds an
+		// excerpt.
+		meta = append(meta, "Summary extracted from the article (the AI summary stated facts the article does not)")
+	default:
 		meta = append(meta, "Summary extracted from the article")
 	}
 	fmt.Fprintf(b, "*%s*\n\n", escape(strings.Join(meta, " · ")))
