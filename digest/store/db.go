@@ -285,8 +285,28 @@ const maxTxAttempts = 5
 // so fn must start from scratch each time. On SQLite fn must use only tx:
 // the pool's one connection is busy with it.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return db.retryTx(ctx, func() error { return tryTx(ctx, db.sql, fn) })
+}
+
+// inConnTx is inTx on a connection of its own, which fn may also use
+// outside database/sql while the transaction is open (COPY, through
+// conn.Raw): what it does there is part of the transaction.
+func (db *DB) inConnTx(ctx context.Context, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
+	return db.retryTx(ctx, func() error {
+		conn, err := db.sql.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("connect: %w", err)
+		}
+		defer conn.Close()
+		return tryTx(ctx, conn, func(tx *sql.Tx) error { return fn(conn, tx) })
+	})
+}
+
+// retryTx runs try, a whole transaction, again while Postgres aborts it
+// in a way that may succeed on a new attempt, up to maxTxAttempts times.
+func (db *DB) retryTx(ctx context.Context, try func() error) error {
 	for attempt := 1; ; attempt++ {
-		err := db.tryTx(ctx, fn)
+		err := try()
 		if err == nil || attempt == maxTxAttempts || !retryable(err) {
 			return err
 		}
@@ -308,8 +328,14 @@ func retryable(err error) bool {
 	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
 }
 
-func (db *DB) tryTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+// txBeginner is what *sql.DB and *sql.Conn have in common for starting a
+// transaction.
+type txBeginner interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+func tryTx(ctx context.Context, b txBeginner, fn func(tx *sql.Tx) error) error {
+	tx, err := b.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}

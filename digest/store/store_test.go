@@ -40,6 +40,7 @@ func TestDB_Contract(t *testing.T) {
 		{"subscribers/upsert", testUpsertSubscribers},
 		{"subscribers/upsert_atomic", testUpsertAtomic},
 		{"subscribers/upsert_large", testUpsertLarge},
+		{"subscribers/upsert_repeats", testUpsertRepeats},
 		{"subscribers/due_candidates", testDueCandidates},
 		{"subscribers/due_candidates_frequency", testDueCandidatesFrequency},
 		{"ledger/ensure", testEnsureDelivery},
@@ -402,6 +403,31 @@ func testUpsertSubscribers(t *testing.T, db *store.DB) {
 	}
 	if c := get(db.SubscriberByEmail(ctx, "c@example.com"))(t); c.Name != "C again" {
 		t.Fatalf("c = %+v", c)
+	}
+}
+
+// testUpsertRepeats imports one new email three times in a list: the
+// result is that of importing the rows one after another (the first
+// row's status, the last name, the last frequency given), which Postgres's
+// one merge statement must reproduce.
+func testUpsertRepeats(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	ins, upd := get2(t)(db.UpsertSubscribers(ctx, []digest.Subscriber{
+		{Email: "rep@example.com", Name: "first", Status: digest.StatusPaused, Frequency: "weekly:mon"},
+		{Email: "other@example.com", Name: "Other"},
+		{Email: "rep@example.com", Name: "second", Frequency: "weekdays", Status: digest.StatusActive},
+		{Email: "rep@example.com", Name: "third", TimeZone: "Asia/Tokyo", SendTime: "06:30"},
+	}))
+	if ins != 2 || upd != 2 {
+		t.Fatalf("upsert = %d inserted, %d updated; want 2, 2", ins, upd)
+	}
+	got := get(db.SubscriberByEmail(ctx, "rep@example.com"))(t)
+	if got.Status != digest.StatusPaused || got.Frequency != digest.FrequencyWeekdays || got.Name != "third" ||
+		got.TimeZone != "Asia/Tokyo" || got.SendTime != "06:30" {
+		t.Fatalf("repeated row = %+v; want status paused, frequency weekdays, name third, Asia/Tokyo 06:30", got)
+	}
+	if other := get(db.SubscriberByEmail(ctx, "other@example.com"))(t); other.ID <= got.ID {
+		t.Fatalf("ids %d (rep), %d (other): new rows must get ids in list order", got.ID, other.ID)
 	}
 }
 

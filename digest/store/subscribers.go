@@ -105,8 +105,9 @@ const importLock = 0x696d7074 // "impt"
 const upsertBatch = 500
 
 // UpsertSubscribers inserts or updates (by email) all of subs in one
-// transaction: all or nothing. Rows go in multi-row statements of up to
-// upsertBatch rows. An update changes name, topics, time zone, send time
+// transaction: all or nothing. On Postgres the rows are copied into a
+// temporary table and merged with one statement (see copyUpsert); on
+// SQLite they go in multi-row statements of up to upsertBatch rows. An update changes name, topics, time zone, send time
 // and frequency (when given) but keeps the stored status, so re-importing a list never
 // resubscribes someone who unsubscribed or bounced.
 func (db *DB) UpsertSubscribers(ctx context.Context, subs []digest.Subscriber) (inserted, updated int, err error) {
@@ -115,7 +116,7 @@ func (db *DB) UpsertSubscribers(ctx context.Context, subs []digest.Subscriber) (
 			return 0, 0, fmt.Errorf("upsert subscribers: %s: %w", subs[i].Email, err)
 		}
 	}
-	err = db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inConnTx(ctx, func(conn *sql.Conn, tx *sql.Tx) error {
 		inserted, updated = 0, 0 // afresh on a retry
 		if db.dialect == Postgres {
 			// Imports wait for each other: two overlapping lists in
@@ -125,6 +126,17 @@ func (db *DB) UpsertSubscribers(ctx context.Context, subs []digest.Subscriber) (
 			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", importLock); err != nil {
 				return fmt.Errorf("wait for other imports: %w", err)
 			}
+			copied, ins, err := db.copyUpsert(ctx, conn, tx, subs)
+			if err != nil {
+				return err
+			}
+			if copied {
+				inserted, updated = ins, len(subs)-ins
+				return nil
+			}
+			// The database refused the list. One statement cannot say
+			// which row; the statements of upsertBatch rows below can,
+			// and fail the same way.
 		}
 		for start := 0; start < len(subs); {
 			end := chunkEnd(subs, start)
