@@ -8,12 +8,12 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
+	"github.com/tradedigest/tradedigest/internal/lazyre"
 )
 
 // Errors of one chat completion.
@@ -303,7 +303,7 @@ func summarySchema(topics []string) json.RawMessage {
 	return b
 }
 
-var keyLike = regexp.MustCompile(`\b(sk-[A-Za-z0-9_\-]{2})[A-Za-z0-9_\-*]{6,}`)
+var keyLike = lazyre.New(`\b(sk-[A-Za-z0-9_\-]{2})[A-Za-z0-9_\-*]{6,}`)
 
 // redact removes the API key, and anything shaped like one, from s: some
 // servers echo the key back in their 401 message.
@@ -320,7 +320,7 @@ const minKeyCheck = 8
 // asked again once, then replaced by the extractive summary.
 func (o *OpenAI) checkNoKey(texts ...string) error {
 	for _, t := range texts {
-		if len(o.cfg.APIKey) >= minKeyCheck && strings.Contains(t, o.cfg.APIKey) || keyLike.MatchString(t) {
+		if len(o.cfg.APIKey) >= minKeyCheck && strings.Contains(t, o.cfg.APIKey) || keyLike().MatchString(t) {
 			return fmt.Errorf("%w: the reply contains the API key", errInvalidReply)
 		}
 	}
@@ -332,5 +332,5 @@ func redactKey(k, s string) string {
 	if len(k) >= 4 {
 		s = strings.ReplaceAll(s, k, "[redacted]")
 	}
-	return keyLike.ReplaceAllString(s, "$1…[redacted]")
+	return keyLike().ReplaceAllString(s, "$1…[redacted]")
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tradedigest/tradedigest/internal/lazyre"
 )
 
 // compress turns one sentence into a headline (see Headline).
@@ -36,20 +38,20 @@ const place = `\p{Lu}[\p{L}.'’-]*(?: \p{Lu}[\p{L}.'’-]*){0,3}(?:,\s*\p{Lu}[\
 // dateline.
 const agencies = `Reuters|AP|AFP|CNN|Bloomberg|UPI|dpa|Xinhua|BBC|ANI|PTI|IANS|Kyodo|Yonhap|TASS|ANSA|EFE`
 
-var datelines = []*regexp.Regexp{
-	regexp.MustCompile(`^\((?:` + agencies + `)\)\s*[-–—:]*\s*`),                                                     // "(CNN)", "(Reuters) —"
-	regexp.MustCompile(`^` + place + `\s*\((?:` + agencies + `)\)\s*[-–—:]*\s*`),                                     // "NEW YORK (Reuters) -", "New Delhi, India (CNN)"
-	regexp.MustCompile(`^` + place + `\s*\(\p{Lu}{2,8}\)\s*[-–—]+\s*`),                                               // "LAGOS (XYZ) —"
-	regexp.MustCompile(`^\p{Lu}{2,}(?:[ .'’-]*\p{Lu}+)*\.?(?:,\s*` + place + `)?\s*[-–—]+\s+`),                       // "WASHINGTON —", "SEOUL, South Korea —"
-	regexp.MustCompile(`^\p{Lu}\p{Ll}+(?:[ -]\p{Lu}\p{Ll}+){0,2}(?:,\s*[\p{L}.]{2,20})?\s+[–—]\s+`),                  // "Indianapolis – "
-	regexp.MustCompile(`^\p{Lu}[\p{L}.]*(?: \p{Lu}[\p{L}.]*)*(?:,\s*\p{Lu}[\p{L}.]*(?: \p{Lu}[\p{L}.]*)*){1,2}:\s+`), // "Washington, DC, United States: "
+var datelines = []func() *regexp.Regexp{
+	lazyre.New(`^\((?:` + agencies + `)\)\s*[-–—:]*\s*`),                                                     // "(CNN)", "(Reuters) —"
+	lazyre.New(`^` + place + `\s*\((?:` + agencies + `)\)\s*[-–—:]*\s*`),                                     // "NEW YORK (Reuters) -", "New Delhi, India (CNN)"
+	lazyre.New(`^` + place + `\s*\(\p{Lu}{2,8}\)\s*[-–—]+\s*`),                                               // "LAGOS (XYZ) —"
+	lazyre.New(`^\p{Lu}{2,}(?:[ .'’-]*\p{Lu}+)*\.?(?:,\s*` + place + `)?\s*[-–—]+\s+`),                       // "WASHINGTON —", "SEOUL, South Korea —"
+	lazyre.New(`^\p{Lu}\p{Ll}+(?:[ -]\p{Lu}\p{Ll}+){0,2}(?:,\s*[\p{L}.]{2,20})?\s+[–—]\s+`),                  // "Indianapolis – "
+	lazyre.New(`^\p{Lu}[\p{L}.]*(?: \p{Lu}[\p{L}.]*)*(?:,\s*\p{Lu}[\p{L}.]*(?: \p{Lu}[\p{L}.]*)*){1,2}:\s+`), // "Washington, DC, United States: "
 }
 
 // stripDateline removes a leading dateline, keeping the text when nothing
 // would be left.
 func stripDateline(s string) string {
 	for _, re := range datelines {
-		if loc := re.FindStringIndex(s); loc != nil && loc[1] < len(s) {
+		if loc := re().FindStringIndex(s); loc != nil && loc[1] < len(s) {
 			s = s[loc[1]:]
 		}
 	}
@@ -58,20 +60,20 @@ func stripDateline(s string) string {
 
 var (
 	// ", which is expected to …," and the like: a non-restrictive clause.
-	innerClause = regexp.MustCompile(`,\s+(?:who|which|whose|while|although|though|where)\s[^,]{1,80},\s*`)
+	innerClause = lazyre.New(`,\s+(?:who|which|whose|while|although|though|where)\s[^,]{1,80},\s*`)
 	// "Kurt Volker, the former special envoy to Ukraine, and …" and "The
 	// son of X, Fritz von Y, was …": an appositive after a name.
-	appositive  = regexp.MustCompile(`(\p{Lu}[\p{L}’'.-]*),\s+(?:(?:the|a|an|his|her|its|their)\s[^,]{1,60}|(?:\p{Lu}[\p{L}’'.-]*|von|van|de|der|al|bin|da)(?:\s(?:\p{Lu}[\p{L}’'.-]*|von|van|de|der|al|bin|da)){0,4}),\s+(\p{Ll})`)
-	parenthesis = regexp.MustCompile(`\s*[(\[][^()\[\]]{0,80}[)\]]([\s,.;:!?]|$)`)
-	dashInsert  = regexp.MustCompile(`\s+(?:[—–]|--)\s+[^—–]{1,80}?\s+(?:[—–]|--)\s+`)
+	appositive  = lazyre.New(`(\p{Lu}[\p{L}’'.-]*),\s+(?:(?:the|a|an|his|her|its|their)\s[^,]{1,60}|(?:\p{Lu}[\p{L}’'.-]*|von|van|de|der|al|bin|da)(?:\s(?:\p{Lu}[\p{L}’'.-]*|von|van|de|der|al|bin|da)){0,4}),\s+(\p{Ll})`)
+	parenthesis = lazyre.New(`\s*[(\[][^()\[\]]{0,80}[)\]]([\s,.;:!?]|$)`)
+	dashInsert  = lazyre.New(`\s+(?:[—–]|--)\s+[^—–]{1,80}?\s+(?:[—–]|--)\s+`)
 )
 
 // dropInserts removes parentheses and dash-enclosed asides.
 func dropInserts(s string) string {
-	out := parenthesis.ReplaceAllString(s, "$1")
-	out = innerClause.ReplaceAllString(out, " ")
-	out = appositive.ReplaceAllString(out, "$1 $2")
-	out = dashInsert.ReplaceAllString(out, " ")
+	out := parenthesis().ReplaceAllString(s, "$1")
+	out = innerClause().ReplaceAllString(out, " ")
+	out = appositive().ReplaceAllString(out, "$1 $2")
+	out = dashInsert().ReplaceAllString(out, " ")
 	if len(strings.Fields(out)) < 3 {
 		return s
 	}
@@ -85,19 +87,19 @@ const reporting = `said|says|say|told|tells|reported|reports|added|adds|announce
 
 var (
 	// "…, officials said on Tuesday", "…, according to the ministry"
-	trailingAttribution = regexp.MustCompile(`,\s*(?:according to [^,]{1,60}|(?:[^,]{0,60}?\s)?(?:` + reporting + `)\b[^,]{0,60})$`)
+	trailingAttribution = lazyre.New(`,\s*(?:according to [^,]{1,60}|(?:[^,]{0,60}?\s)?(?:` + reporting + `)\b[^,]{0,60})$`)
 	// "Prices, analysts said, will rise"; "Trump, according to the White House, made"
-	innerAttribution = regexp.MustCompile(`,\s*(?:according to [^,]{1,60}|(?:[^,]{1,40}\s)?(?:` + reporting + `)(?:\s[^,]{0,20})?),\s*`)
+	innerAttribution = lazyre.New(`,\s*(?:according to [^,]{1,60}|(?:[^,]{1,40}\s)?(?:` + reporting + `)(?:\s[^,]{0,20})?),\s*`)
 	// "The minister said on Tuesday that …"
-	leadingAttribution = regexp.MustCompile(`^[^,]{1,60}?\s(?:(?:said|says|announced|reported|warned|argued|insisted|claimed)\s+` +
+	leadingAttribution = lazyre.New(`^[^,]{1,60}?\s(?:(?:said|says|announced|reported|warned|argued|insisted|claimed)\s+` +
 		`(?:on \p{Lu}\p{Ll}+day\s+|in a statement\s+|yesterday\s+|today\s+|last \p{Ll}+\s+|(?:on )?\p{Lu}\p{Ll}+\.? \d{1,2}(?:, \d{4})?\s+)?(?:that\s+)?|(?:told|tells?) [^,]{1,40}? that\s+|(?:has |have )?(?:received |seen )?reports? that\s+|` +
 		`(?:confirmed|revealed|learned|learnt|found|believes?|claims?|estimates?|expects?|predicts?|fears?) that\s+)`)
 	// "On Wikipedia's 19th birthday, …", "However, …": an opening phrase
 	// before the subject.
-	openingPhrase = regexp.MustCompile(`^(?i:In|On|At|After|Before|During|Since|Following|Despite|With|For|As|Amid|Under|Over|While|When|` +
+	openingPhrase = lazyre.New(`^(?i:In|On|At|After|Before|During|Since|Following|Despite|With|For|As|Amid|Under|Over|While|When|` +
 		`Although|Though|Once|Today|Yesterday|Earlier|Later|Last|This|Next|Now|Meanwhile|However|Still|Instead|Already|Also|But|And|So|` +
 		`Separately|Elsewhere|Overall|Indeed|Nevertheless|Nonetheless)\b[^,]{0,80},\s+`)
-	trailingAccording = regexp.MustCompile(`\s+according to [^,]{1,60}$`)
+	trailingAccording = lazyre.New(`\s+according to [^,]{1,60}$`)
 )
 
 // dropAttribution removes who said it: a headline states the news. A
@@ -107,18 +109,18 @@ func dropAttribution(s string) string {
 	s = strings.TrimRight(s, ".!…")
 	s = dropInner(s)
 	for range 2 {
-		s = trailingAttribution.ReplaceAllString(s, "")
-		s = trailingAccording.ReplaceAllString(s, "")
+		s = trailingAttribution().ReplaceAllString(s, "")
+		s = trailingAccording().ReplaceAllString(s, "")
 	}
 	for range 2 {
-		if loc := openingPhrase.FindStringIndex(s); loc != nil && len(strings.Fields(s[loc[1]:])) >= 5 {
+		if loc := openingPhrase().FindStringIndex(s); loc != nil && len(strings.Fields(s[loc[1]:])) >= 5 {
 			s = s[loc[1]:]
 		}
 	}
-	if loc := leadingAttribution.FindStringIndex(s); loc != nil {
+	if loc := leadingAttribution().FindStringIndex(s); loc != nil {
 		rest := s[loc[1]:]
 		subject, _, _ := strings.Cut(s[:loc[1]], " ")
-		if m := attributionSubject.FindString(s[:loc[1]]); m != "" {
+		if m := attributionSubject().FindString(s[:loc[1]]); m != "" {
 			subject = strings.TrimSpace(m)
 		}
 		switch p := bare(firstWord(rest)); {
@@ -137,7 +139,7 @@ func dropAttribution(s string) string {
 // when a participle clause follows it ("…, adding to …").
 func dropInner(s string) string {
 	for range 3 {
-		loc := innerAttribution.FindStringIndex(s)
+		loc := innerAttribution().FindStringIndex(s)
 		if loc == nil {
 			break
 		}
@@ -152,7 +154,7 @@ func dropInner(s string) string {
 
 // attributionSubject is a short subject before a reporting verb: a name
 // or "The ministry".
-var attributionSubject = regexp.MustCompile(`^(?:The\s)?\p{Lu}[\p{L}.’'-]*(?:\s\p{Lu}[\p{L}.’'-]*){0,3}\s`)
+var attributionSubject = lazyre.New(`^(?:The\s)?\p{Lu}[\p{L}.’'-]*(?:\s\p{Lu}[\p{L}.’'-]*){0,3}\s`)
 
 // personal are the pronouns that stand for the speaker of a leading
 // attribution.

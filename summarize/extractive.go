@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/lazyre"
 )
 
 // ExtractiveVersion is the Version of the extractive summariser; bump it
@@ -198,20 +199,20 @@ type candidate struct {
 // that news prose almost never uses.
 var boilerplate = []struct {
 	keyword string
-	re      *regexp.Regexp
+	re      func() *regexp.Regexp
 }{
-	{"subscri", regexp.MustCompile(`\bsubscri(be|bing|ption (offer|now|today))\b`)},
-	{"newsletter", regexp.MustCompile(`\bnewsletters?\b`)},
-	{"sign", regexp.MustCompile(`\bsign(ing)? (up (for|to|now|here|today)|in\b)`)},
-	{"donat", regexp.MustCompile(`\b(donate|make a donation)\b`)},
-	{"support", regexp.MustCompile(`\bsupport (our|us|independent) (journalism|reporting)\b`)},
-	{"share", regexp.MustCompile(`\bshare (this|on|via)\b`)},
-	{"facebook", regexp.MustCompile(`\b(email|facebook|twitter|whatsapp|linkedin|messenger)\W+(email|facebook|twitter|whatsapp|linkedin|messenger)\b`)},
-	{"photo", regexp.MustCompile(`\bphoto(graph)?s?( credit)?\s*:|\(photo\b|\bap photo\b`)},
-	{"image", regexp.MustCompile(`\bimages?( credit)?\s*:|\(image\b|getty images`)},
-	{"picture", regexp.MustCompile(`\bpictures?( credit)?\s*:|\(picture\b`)},
+	{"subscri", lazyre.New(`\bsubscri(be|bing|ption (offer|now|today))\b`)},
+	{"newsletter", lazyre.New(`\bnewsletters?\b`)},
+	{"sign", lazyre.New(`\bsign(ing)? (up (for|to|now|here|today)|in\b)`)},
+	{"donat", lazyre.New(`\b(donate|make a donation)\b`)},
+	{"support", lazyre.New(`\bsupport (our|us|independent) (journalism|reporting)\b`)},
+	{"share", lazyre.New(`\bshare (this|on|via)\b`)},
+	{"facebook", lazyre.New(`\b(email|facebook|twitter|whatsapp|linkedin|messenger)\W+(email|facebook|twitter|whatsapp|linkedin|messenger)\b`)},
+	{"photo", lazyre.New(`\bphoto(graph)?s?( credit)?\s*:|\(photo\b|\bap photo\b`)},
+	{"image", lazyre.New(`\bimages?( credit)?\s*:|\(image\b|getty images`)},
+	{"picture", lazyre.New(`\bpictures?( credit)?\s*:|\(picture\b`)},
 	{"reuters/", nil},
-	{"cookie", regexp.MustCompile(`\bcookies?\b.*\b(use|accept|policy|consent|browser|settings)\b`)},
+	{"cookie", lazyre.New(`\bcookies?\b.*\b(use|accept|policy|consent|browser|settings)\b`)},
 	{"all rights reserved", nil},
 	{"©", nil},
 	{"read more", nil},
@@ -220,13 +221,13 @@ var boilerplate = []struct {
 	{"advertisement", nil},
 	{"continue reading", nil},
 	// Planted instructions aimed at an LLM are not news either.
-	{"instructions", regexp.MustCompile(`\b(ignore|disregard|forget)\b.{0,40}\b(previous|prior|above|earlier|all|your)\b.{0,20}\binstructions\b`)},
+	{"instructions", lazyre.New(`\b(ignore|disregard|forget)\b.{0,40}\b(previous|prior|above|earlier|all|your)\b.{0,20}\binstructions\b`)},
 }
 
 func isBoilerplate(s string) bool {
 	s = strings.ToLower(s)
 	for _, b := range boilerplate {
-		if strings.Contains(s, b.keyword) && (b.re == nil || b.re.MatchString(s)) {
+		if strings.Contains(s, b.keyword) && (b.re == nil || b.re().MatchString(s)) {
 			return true
 		}
 	}

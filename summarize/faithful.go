@@ -2,7 +2,6 @@ package summarize
 
 import (
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -12,6 +11,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/lazyre"
 )
 
 // Unsupported returns the figures and names in texts (an LLM's headline,
@@ -95,11 +95,11 @@ var commaDecimal = setOf("de", "fr", "es", "it", "pt", "nl", "pl", "ru", "tr", "
 	"fi", "cs", "sk", "sl", "hr", "ro", "hu", "el", "id", "vi", "uk", "bg", "ca", "sr", "lt", "lv", "et")
 
 var (
-	localNumberRE = regexp.MustCompile(`\b\d{1,3}(?:[. \x{00A0}\x{202F}]\d{3})+\b(?:,\d+)?|\b\d+,\d+`)
-	localBillion  = regexp.MustCompile(`(?i)\b(?:milliarden|milliarde|mrd\.?|milliards?|mil millones|miliardi|miliardo|bilhões|bilhoes|miljard)`)
-	localMillion  = regexp.MustCompile(`(?i)\b(?:millionen|million|mio\.?|millions|millones|milioni|milione|milhões|milhoes|miljoen)`)
-	localPercent  = regexp.MustCompile(`(?i)\b(?:prozent|pour cent|por ciento|por cento|per cento|procent)\b`)
-	localTonnes   = regexp.MustCompile(`(?i)\btonnen\b`)
+	localNumberRE = lazyre.New(`\b\d{1,3}(?:[. \x{00A0}\x{202F}]\d{3})+\b(?:,\d+)?|\b\d+,\d+`)
+	localBillion  = lazyre.New(`(?i)\b(?:milliarden|milliarde|mrd\.?|milliards?|mil millones|miliardi|miliardo|bilhões|bilhoes|miljard)`)
+	localMillion  = lazyre.New(`(?i)\b(?:millionen|million|mio\.?|millions|millones|milioni|milione|milhões|milhoes|miljoen)`)
+	localPercent  = lazyre.New(`(?i)\b(?:prozent|pour cent|por ciento|por cento|per cento|procent)\b`)
+	localTonnes   = lazyre.New(`(?i)\btonnen\b`)
 )
 
 // localNumbers rewrites the numbers of text written in lang into English
@@ -109,14 +109,14 @@ func localNumbers(text, lang string) string {
 	if !commaDecimal[baseLang(lang)] {
 		return text
 	}
-	text = localNumberRE.ReplaceAllStringFunc(text, func(n string) string {
+	text = localNumberRE().ReplaceAllStringFunc(text, func(n string) string {
 		n = strings.NewReplacer(".", "", " ", "", "\u00a0", "", "\u202f", "").Replace(n)
 		return strings.Replace(n, ",", ".", 1)
 	})
-	text = localBillion.ReplaceAllString(text, "billion")
-	text = localMillion.ReplaceAllString(text, "million")
-	text = localPercent.ReplaceAllString(text, "%")
-	return localTonnes.ReplaceAllString(text, "tonnes")
+	text = localBillion().ReplaceAllString(text, "billion")
+	text = localMillion().ReplaceAllString(text, "million")
+	text = localPercent().ReplaceAllString(text, "%")
+	return localTonnes().ReplaceAllString(text, "tonnes")
 }
 
 // Unfaithful returns what texts state that source does not support (see
@@ -161,9 +161,9 @@ var (
 	// figureRE matches an amount: an optional currency, a number (with
 	// thousands separators and decimals, tolerating the spaces of
 	// tokenised text), an optional multiplier and an optional unit.
-	figureRE = regexp.MustCompile(`(?i)(?:(us\$|a\$|c\$|\$|£|€|¥|\busd\b|\beur\b|\bgbp\b)\s?)?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:\s?(trillion|tn|billion|bn|million|mln|mn|m|thousand|k)\b)?(?:\s?(%|per\s?cent\b|percent\b|pc\b|tonnes?\b|tons?\b|metric tons?\b|dollars?\b|pounds?\b|sterling\b|euros?\b|yen\b|barrels?\b))?`)
+	figureRE = lazyre.New(`(?i)(?:(us\$|a\$|c\$|\$|£|€|¥|\busd\b|\beur\b|\bgbp\b)\s?)?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:\s?(trillion|tn|billion|bn|million|mln|mn|m|thousand|k)\b)?(?:\s?(%|per\s?cent\b|percent\b|pc\b|tonnes?\b|tons?\b|metric tons?\b|dollars?\b|pounds?\b|sterling\b|euros?\b|yen\b|barrels?\b))?`)
 	// dateRE matches a day and month in either order.
-	dateRE = regexp.MustCompile(`(?i)\b(\d{1,2})(?:st|nd|rd|th|\.)?\s+(?:of\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b`)
+	dateRE = lazyre.New(`(?i)\b(\d{1,2})(?:st|nd|rd|th|\.)?\s+(?:of\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b`)
 )
 
 var monthNumber = map[string]int{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7,
@@ -182,7 +182,7 @@ var multipliers = map[string]float64{"trillion": 1e12, "tn": 1e12, "billion": 1e
 // numbers.
 func figuresIn(s string) []figure {
 	var out []figure
-	for _, m := range dateRE.FindAllStringSubmatch(s, -1) {
+	for _, m := range dateRE().FindAllStringSubmatch(s, -1) {
 		day, mon := m[1], m[2]
 		if day == "" {
 			day, mon = m[4], m[3]
@@ -194,8 +194,8 @@ func figuresIn(s string) []figure {
 		}
 		out = append(out, figure{text: strings.TrimSpace(m[0]), value: float64(mn*100 + d), step: 1, unit: "date"})
 	}
-	s = dateRE.ReplaceAllString(s, " ")
-	for _, m := range figureRE.FindAllStringSubmatchIndex(s, -1) {
+	s = dateRE().ReplaceAllString(s, " ")
+	for _, m := range figureRE().FindAllStringSubmatchIndex(s, -1) {
 		get := func(i int) string {
 			if m[2*i] < 0 {
 				return ""
@@ -279,7 +279,7 @@ func unitOf(currency, unit string) string {
 // blankFigures removes the figures from s so their words are not read as
 // names.
 func blankFigures(s string) string {
-	return figureRE.ReplaceAllString(dateRE.ReplaceAllString(s, " "), " ")
+	return figureRE().ReplaceAllString(dateRE().ReplaceAllString(s, " "), " ")
 }
 
 // source is what the checks know of an article.
@@ -633,7 +633,7 @@ func fold(s string) string {
 
 // abbreviations are written in capitals; in lower case "us" is a pronoun,
 // so they are expanded before folding.
-var abbreviations = regexp.MustCompile(`\bU\.S\.A\.|\bU\.S\.|\bUSA\b|\bUS\b|\bU\.K\.|\bUK\b|\bE\.U\.|\bEU\b|\bU\.N\.|\bUN\b|\bUAE\b|\bIMF\b|\bWTO\b|\bECB\b`)
+var abbreviations = lazyre.New(`\bU\.S\.A\.|\bU\.S\.|\bUSA\b|\bUS\b|\bU\.K\.|\bUK\b|\bE\.U\.|\bEU\b|\bU\.N\.|\bUN\b|\bUAE\b|\bIMF\b|\bWTO\b|\bECB\b`)
 
 var abbreviationNames = map[string]string{
 	"U.S.A.": "United States", "U.S.": "United States", "USA": "United States", "US": "United States",
@@ -645,7 +645,7 @@ var abbreviationNames = map[string]string{
 // canonical returns folded text with abbreviations spelled out and
 // demonyms and short forms replaced by the country's name.
 func canonical(s string) string {
-	s = abbreviations.ReplaceAllStringFunc(s, func(m string) string { return abbreviationNames[m] })
+	s = abbreviations().ReplaceAllStringFunc(s, func(m string) string { return abbreviationNames[m] })
 	ws := words(fold(s))
 	for i, w := range ws {
 		if c, ok := aliases[w]; ok {

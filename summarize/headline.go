@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tradedigest/tradedigest/internal/lazyre"
 )
 
 // MaxDerivedHeadlineWords bounds a headline derived from an article's text.
@@ -193,11 +195,11 @@ func IsFurniture(line string) bool {
 		return false
 	}
 	lower := strings.ToLower(line)
-	if isBoilerplate(line) || byline.MatchString(line) {
+	if isBoilerplate(line) || byline().MatchString(line) {
 		return true
 	}
 	for _, f := range furnitureWords {
-		if strings.Contains(lower, f.keyword) && (f.re == nil || f.re.MatchString(lower)) {
+		if strings.Contains(lower, f.keyword) && (f.re == nil || f.re().MatchString(lower)) {
 			return true
 		}
 	}
@@ -218,7 +220,7 @@ func IsFurniture(line string) bool {
 	if lowerCase == 0 || (upper > 8 && lowerCase < upper) {
 		return true // no words, or a kicker in capitals
 	}
-	if len(words) <= 10 && (stamp.MatchString(line) || breadcrumb.MatchString(line)) {
+	if len(words) <= 10 && (stamp().MatchString(line) || breadcrumb().MatchString(line)) {
 		return true
 	}
 	if gluedWords(line) >= 3 {
@@ -240,22 +242,22 @@ var (
 	// cheap keyword is there (nil: the keyword alone decides).
 	furnitureWords = []struct {
 		keyword string
-		re      *regexp.Regexp
+		re      func() *regexp.Regexp
 	}{
 		{"media playback", nil},
 		{"unsupported on your device", nil},
 		{"getty images", nil},
-		{"image", regexp.MustCompile(`image (copyright|caption|source)`)},
-		{"photo", regexp.MustCompile(`^(all )?photos?\b|\bphoto(graph)?s?\s*(by\b|:)`)},
-		{"credit", regexp.MustCompile(`\bcredits?\s*:`)},
-		{"/", regexp.MustCompile(`/\s*(reuters|afp|ap|epa|getty|bloomberg|shutterstock|dpa)\b|\b(reuters|afp|ap|epa)\s*/`)},
-		{"link", regexp.MustCompile(`copy (this )?link`)},
-		{"share", regexp.MustCompile(`share (this|on|via)\b`)},
-		{" read", regexp.MustCompile(`\bmin(ute)?s? read\b`)},
+		{"image", lazyre.New(`image (copyright|caption|source)`)},
+		{"photo", lazyre.New(`^(all )?photos?\b|\bphoto(graph)?s?\s*(by\b|:)`)},
+		{"credit", lazyre.New(`\bcredits?\s*:`)},
+		{"/", lazyre.New(`/\s*(reuters|afp|ap|epa|getty|bloomberg|shutterstock|dpa)\b|\b(reuters|afp|ap|epa)\s*/`)},
+		{"link", lazyre.New(`copy (this )?link`)},
+		{"share", lazyre.New(`share (this|on|via)\b`)},
+		{" read", lazyre.New(`\bmin(ute)?s? read\b`)},
 		{"reading time", nil},
 		{"javascript", nil},
 		{"your browser", nil},
-		{"comment", regexp.MustCompile(`\bcomments?\s*\(\d+\)`)},
+		{"comment", lazyre.New(`\bcomments?\s*\(\d+\)`)},
 		{"bewertung", nil},
 		{"melde dich an", nil},
 		{"artikel-informationen", nil},
@@ -265,14 +267,14 @@ var (
 		"watch:", "listen:", "video:", "audio:", "gallery:", "bild:", "foto:", "quelle:", "veröffentlicht",
 		"aktualisiert", "zuletzt", "stand:", "publié", "mis à jour", "lire aussi", "à lire"}
 	// byline matches "By Jane Doe" and "By Jane Doe, Reuters".
-	byline = regexp.MustCompile(`^By (\p{Lu}[\p{L}.'’-]*\s*){1,4}(,|$|and\s|&)`)
+	byline = lazyre.New(`^By (\p{Lu}[\p{L}.'’-]*\s*){1,4}(,|$|and\s|&)`)
 	// stamp matches a line led by a date or holding a clock time: a
 	// dateline or timestamp standing alone.
-	stamp = regexp.MustCompile(`(?i)^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|^\d{1,2}\.? ?(jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec)\w*\.?,? \d{4}|` +
+	stamp = lazyre.New(`(?i)^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|^\d{1,2}\.? ?(jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec)\w*\.?,? \d{4}|` +
 		`^(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.? \d{1,2},? \d{4}|\b\d{1,2}:\d{2}\s*(am|pm|a\.m\.|p\.m\.|uhr|h)?\b`)
 	// breadcrumb matches section labels and trails: "Biz & IT —",
 	// "Home » News", "Politics | World".
-	breadcrumb = regexp.MustCompile(`\s[|»›]\s|[—–|:»›-]$`)
+	breadcrumb = lazyre.New(`\s[|»›]\s|[—–|:»›-]$`)
 )
 
 // gluedWords counts the places where a capitalised word is run into a

@@ -4,10 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/tradedigest/tradedigest/internal/lazyre"
 )
 
 // Limits of an LLM summary, enforced on every reply whatever the prompt
@@ -43,7 +44,7 @@ func (r reply) fields() []string {
 // retried once, then the story falls back to the extractive summary.
 var errInvalidReply = errors.New("invalid reply")
 
-var fenced = regexp.MustCompile("(?s)```[a-zA-Z]*\\s*(.*?)```")
+var fenced = lazyre.New("(?s)```[a-zA-Z]*\\s*(.*?)```")
 
 // parseReply reads the JSON object out of content: the whole content, a
 // fenced ```json block, or the outermost braces, in that order, because
@@ -51,7 +52,7 @@ var fenced = regexp.MustCompile("(?s)```[a-zA-Z]*\\s*(.*?)```")
 func parseReply(content string) (reply, error) {
 	content = strings.TrimSpace(content)
 	cands := []string{content}
-	if m := fenced.FindStringSubmatch(content); m != nil {
+	if m := fenced().FindStringSubmatch(content); m != nil {
 		cands = append(cands, m[1])
 	}
 	if i, j := strings.IndexByte(content, '{'), strings.LastIndexByte(content, '}'); i >= 0 && j > i {
@@ -74,7 +75,7 @@ func parseReply(content string) (reply, error) {
 // markup matches what must never come from the model into a digest: HTML
 // tags, script URLs and links (the prompt asks for none; a reply with them
 // has likely followed instructions planted in the article).
-var markup = regexp.MustCompile(`(?i)<\s*/?\s*[a-z!?]|javascript:|data:text|vbscript:|https?://|\x60\x60\x60`)
+var markup = lazyre.New(`(?i)<\s*/?\s*[a-z!?]|javascript:|data:text|vbscript:|https?://|\x60\x60\x60`)
 
 // llmSummary is a validated reply.
 type llmSummary struct {
@@ -97,7 +98,7 @@ func validate(r reply, topics []string) (llmSummary, error) {
 	}
 	var out llmSummary
 	for _, f := range r.fields() {
-		if markup.MatchString(f) {
+		if markup().MatchString(f) {
 			return bad("markup or link in reply: %q", clip(f, 80))
 		}
 	}

@@ -1,10 +1,11 @@
 package summarize
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tradedigest/tradedigest/internal/lazyre"
 )
 
 // Sentences splits text into sentences, each copied verbatim apart from
@@ -26,7 +27,7 @@ func Sentences(text string) []string {
 	return out
 }
 
-var paraBreak = regexp.MustCompile(`\n[ \t\f\v]*\n`)
+var paraBreak = lazyre.New(`\n[ \t\f\v]*\n`)
 
 // blocks returns the runs of text that no sentence crosses, whitespace
 // collapsed.
@@ -34,7 +35,7 @@ func blocks(text string) []string {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", "\n")
 	var out []string
-	for _, para := range paraBreak.Split(text, -1) {
+	for _, para := range paraBreak().Split(text, -1) {
 		var cur []string
 		flush := func() {
 			if b := strings.Join(strings.Fields(strings.Join(cur, " ")), " "); b != "" {

@@ -2,14 +2,15 @@ package templates
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/tradedigest/tradedigest/internal/lazyre"
 )
 
 var (
-	cssComment = regexp.MustCompile(`(?s)/\*.*?\*/`)
-	className  = regexp.MustCompile(`^\.[A-Za-z][A-Za-z0-9_-]*$`)
-	classAttr  = regexp.MustCompile(`\sclass="([^"]*)"`)
+	cssComment = lazyre.New(`(?s)/\*.*?\*/`)
+	className  = lazyre.New(`^\.[A-Za-z][A-Za-z0-9_-]*$`)
+	classAttr  = lazyre.New(`\sclass="([^"]*)"`)
 )
 
 // parseStyles reads a style sheet of class rules (".name { decl; decl }")
@@ -18,7 +19,7 @@ var (
 // never silently goes missing.
 func parseStyles(file, src string) (map[string]string, error) {
 	styles := map[string]string{}
-	rest := cssComment.ReplaceAllString(src, "")
+	rest := cssComment().ReplaceAllString(src, "")
 	for {
 		rest = strings.TrimSpace(rest)
 		if rest == "" {
@@ -42,7 +43,7 @@ func parseStyles(file, src string) (map[string]string, error) {
 		}
 		for sel := range strings.SplitSeq(selectors, ",") {
 			sel = strings.TrimSpace(sel)
-			if !className.MatchString(sel) {
+			if !className().MatchString(sel) {
 				return nil, fmt.Errorf("%s: selector %q is not a plain class (only .name rules can be inlined)", file, snippet(sel))
 			}
 			name := sel[1:]
@@ -68,8 +69,8 @@ func joinDecls(a, b string) string {
 // class is an error naming the template file and line.
 func inlineClasses(file, src string, styles map[string]string) (string, error) {
 	var firstErr error
-	out := classAttr.ReplaceAllStringFunc(src, func(m string) string {
-		value := classAttr.FindStringSubmatch(m)[1]
+	out := classAttr().ReplaceAllStringFunc(src, func(m string) string {
+		value := classAttr().FindStringSubmatch(m)[1]
 		if strings.Contains(value, "{{") {
 			return m
 		}

@@ -12,10 +12,10 @@ import (
 	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
-	"regexp"
 	"strings"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/lazyre"
 )
 
 // Report kinds found in a mailbox message.
@@ -50,7 +50,7 @@ type report struct {
 
 // verpAddress matches a VERP return path, bounces+jane=example.com@host:
 // the recipient is encoded in the local part.
-var verpAddress = regexp.MustCompile(`^[^+@]+\+([^=@]+)=([^=@]+)@`)
+var verpAddress = lazyre.New(`^[^+@]+\+([^=@]+)=([^=@]+)@`)
 
 // ParseReport reads a raw message from the bounce mailbox. A message that
 // is not a report returns an empty Kind and no error; only a message that
@@ -208,7 +208,7 @@ func verpRecipient(h mail.Header) string {
 			if a, err := mail.ParseAddress(v); err == nil {
 				addr = a.Address
 			}
-			if m := verpAddress.FindStringSubmatch(addr); m != nil {
+			if m := verpAddress().FindStringSubmatch(addr); m != nil {
 				return strings.ToLower(m[1] + "@" + m[2])
 			}
 		}

@@ -22,11 +22,12 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/lazyre"
 )
 
 // snsHosts are the hosts SNS signing certificates and subscription URLs
 // come from (sns.<region>.amazonaws.com, and .com.cn in China).
-var snsHosts = regexp.MustCompile(`^sns\.[a-z0-9-]{3,}\.amazonaws\.com(\.cn)?$`)
+var snsHosts = lazyre.New(`^sns\.[a-z0-9-]{3,}\.amazonaws\.com(\.cn)?$`)
 
 // snsMaxAge: SNS keeps a message's original Timestamp on its retries,
 // which a delivery policy may spread over an hour.
@@ -91,7 +92,7 @@ type snsVerifier struct {
 func newSNSVerifier(cfg WebhookConfig) *snsVerifier {
 	v := &snsVerifier{hosts: cfg.SNSCertHosts, client: cfg.SNSClient, now: cfg.Now, certs: map[string]*x509.Certificate{}}
 	if v.hosts == nil {
-		v.hosts = snsHosts
+		v.hosts = snsHosts()
 	}
 	if v.client == nil {
 		v.client = &http.Client{Timeout: 10 * time.Second}

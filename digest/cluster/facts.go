@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/tradedigest/tradedigest/digest/rank/terms"
 )
@@ -94,7 +95,7 @@ func parseFigure(word, next string) (figure, bool) {
 // productWords are goods that trade notices are about. A product is a fact
 // of a title the way a country or a rate is: "duty on steel" and "duty on
 // rice" are two notices.
-var productWords = func() map[string]bool {
+var productWords = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(`
 		steel aluminium aluminum copper nickel zinc tin tinplate iron ore coal coke lithium cobalt graphite
@@ -114,7 +115,7 @@ var productWords = func() map[string]bool {
 		m[terms.Stem(w)] = true
 	}
 	return m
-}()
+})
 
 // monthWords are capitalised but name no entity.
 var monthWords = map[string]bool{
@@ -156,7 +157,7 @@ func titleWords(toks []terms.Token, capText map[string]bool) []titleWord {
 		case terms.IsStopword(t.Word):
 			w.object = objectPrepositions[t.Word]
 		case calendarWords[t.Word] || monthWords[t.Word]:
-		case productWords[t.Stem]:
+		case productWords()[t.Stem]:
 			w.kind = kindProduct
 		case startsUpper(t) && ((!titleCase && k > 0) || capText[t.Word]):
 			w.kind = kindName
@@ -348,7 +349,7 @@ func factClash(pa, pb []string, a, b *doc) bool {
 func productKeys(words []titleWord) []string {
 	var out []string
 	for _, x := range words {
-		if x.kind == kindProduct && !productForms[x.key] {
+		if x.kind == kindProduct && !productForms()[x.key] {
 			out = append(out, x.key)
 		}
 	}
@@ -358,13 +359,13 @@ func productKeys(words []titleWord) []string {
 // productForms are goods words that name a shape rather than a material:
 // "steel coils" and "metal sheet" can be one product, so a title's form
 // words do not clash with another's.
-var productForms = func() map[string]bool {
+var productForms = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields("sheet coil plate foil wire rod tube pipe panel module cell wafer fibre fiber yarn fabric") {
 		m[terms.Stem(w)] = true
 	}
 	return m
-}()
+})
 
 // appendFigures appends the figures among toks to dst.
 func appendFigures(dst []figure, toks []terms.Token) []figure {

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/tradedigest/tradedigest/digest/rank/terms"
 )
@@ -97,7 +98,7 @@ type placeTrie struct {
 	prefixes map[string]bool
 }
 
-var places = func() placeTrie {
+var places = sync.OnceValue(func() placeTrie {
 	t := placeTrie{names: map[string]string{}, prefixes: map[string]bool{}}
 	for _, line := range strings.Split(placeTable, "\n") {
 		code, names, ok := strings.Cut(line, ":")
@@ -118,7 +119,7 @@ var places = func() placeTrie {
 		}
 	}
 	return t
-}()
+})
 
 // maxPlaceWords is the longest place name in words.
 const maxPlaceWords = 5
@@ -158,8 +159,8 @@ func matchPlace(toks []terms.Token) (int, string) {
 	if len(toks) == 0 || !startsUpper(toks[0]) {
 		return 0, ""
 	}
-	if !places.prefixes[toks[0].Word] {
-		if c, ok := places.names[toks[0].Word]; ok {
+	if !places().prefixes[toks[0].Word] {
+		if c, ok := places().names[toks[0].Word]; ok {
 			return 1, c
 		}
 		return 0, ""
@@ -171,7 +172,7 @@ func matchPlace(toks []terms.Token) (int, string) {
 			b.WriteByte(' ')
 		}
 		b.WriteString(toks[k].Word)
-		if c, ok := places.names[b.String()]; ok {
+		if c, ok := places().names[b.String()]; ok {
 			best, code = k+1, c
 		}
 	}

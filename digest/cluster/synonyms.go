@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/tradedigest/tradedigest/digest/rank/terms"
 )
@@ -42,7 +43,7 @@ keep: kept, hold, held
 
 // synonyms maps the stem of each word of synonymTable to the stem of its
 // group's canonical word.
-var synonyms = func() map[string]string {
+var synonyms = sync.OnceValue(func() map[string]string {
 	m := map[string]string{}
 	for _, line := range strings.Split(synonymTable, "\n") {
 		head, rest, ok := strings.Cut(line, ":")
@@ -57,12 +58,12 @@ var synonyms = func() map[string]string {
 		}
 	}
 	return m
-}()
+})
 
 // canonicalStem returns the stem that stands for stem's synonym group, or
 // stem itself.
 func canonicalStem(stem string) string {
-	if c, ok := synonyms[stem]; ok {
+	if c, ok := synonyms()[stem]; ok {
 		return c
 	}
 	return stem

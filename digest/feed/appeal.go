@@ -1,11 +1,11 @@
 package feed
 
 import (
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/tradedigest/tradedigest/digest/rank/terms"
+	"github.com/tradedigest/tradedigest/internal/lazyre"
 )
 
 // Appeals are the publisher's requests to the reader: subscribe, donate,
@@ -19,7 +19,7 @@ import (
 //
 // appealStrong are the patterns that make a sentence an appeal on their
 // own.
-var appealStrong = regexp.MustCompile(`(?i)` + strings.Join([]string{
+var appealStrong = lazyre.New(`(?i)` + strings.Join([]string{
 	// A sentence that opens with a request: "Subscribe now", "Please
 	// donate", "Jetzt abonnieren", "Abonnez-vous", "Suscríbete".
 	`^\W*((please|now|today|simply|just)\s+)?(subscribe|sign up|donate|chip in|join us|support us|help us|make a (donation|contribution)|(download|get|install|try) (the|our) (free |new )?([\w&'’.-]+ ){0,3}app)\b`,
@@ -68,7 +68,7 @@ var appealStrong = regexp.MustCompile(`(?i)` + strings.Join([]string{
 // appealSie are the German requests in the polite form, whose capital
 // "Sie" tells them from "sie" (they): "Unterstützen Sie unseren
 // Journalismus" is an appeal, "jedes Jahr spenden sie Millionen" is news.
-var appealSie = regexp.MustCompile(strings.Join([]string{
+var appealSie = lazyre.New(strings.Join([]string{
 	`\b([Aa]bonnieren|[Ss]penden) Sie\b`,
 	`\b[Uu]nterstützen Sie (uns|unser|unabhängigen|guten|kritischen|[Qq]ualitäts)`,
 	`\b[Ww]erden Sie (Abonnent|Mitglied|Unterstützer|Förder|Spender)`,
@@ -81,7 +81,7 @@ var appealSie = regexp.MustCompile(strings.Join([]string{
 // of it ("Quality journalism is more crucial than ever." before "By
 // subscribing, you can help us…"): the publisher praising its journalism,
 // or a request about subscriptions, donations and support.
-var appealContext = regexp.MustCompile(`(?i)` + strings.Join([]string{
+var appealContext = lazyre.New(`(?i)` + strings.Join([]string{
 	`\b(quality|independent|trusted|fact-based|local|public[- ]interest|investigative|nonprofit|non-profit) (journalism|news|reporting)\b`,
 	`\bjournalism\b.{0,60}\b(matters|more (crucial|important|vital|essential|necessary) than ever|costs|isn['’]t free|is not free|depends on|relies on)\b`,
 	`\bmore (crucial|important|vital|essential|necessary) than ever\b`,
@@ -137,7 +137,7 @@ func dropAppeals(line string) string {
 	any := false
 	for i, s := range sents {
 		if utf8.RuneCountInString(s) <= maxAppealSentence && !quoted(s) && !interviewQuestion(s) &&
-			(appealStrong.MatchString(s) || appealSie.MatchString(s)) {
+			(appealStrong().MatchString(s) || appealSie().MatchString(s)) {
 			appeal[i], any = true, true
 		}
 	}
@@ -148,7 +148,7 @@ func dropAppeals(line string) string {
 	for changed := true; changed; {
 		changed = false
 		for i, s := range sents {
-			if appeal[i] || utf8.RuneCountInString(s) > maxAppealContext || !appealContext.MatchString(s) {
+			if appeal[i] || utf8.RuneCountInString(s) > maxAppealContext || !appealContext().MatchString(s) {
 				continue
 			}
 			if (i > 0 && appeal[i-1]) || (i+1 < len(sents) && appeal[i+1]) {
@@ -172,10 +172,10 @@ func interviewQuestion(s string) bool {
 	if !strings.HasSuffix(strings.TrimRight(s, `"”’' `), "?") || len(strings.Fields(s)) < 6 {
 		return false
 	}
-	return !publisherWords.MatchString(s)
+	return !publisherWords().MatchString(s)
 }
 
-var publisherWords = regexp.MustCompile(`(?i)\b(us|our|uns|unser\w*|nous|notre|nos|nuestro|nuestra|nos)\b`)
+var publisherWords = lazyre.New(`(?i)\b(us|our|uns|unser\w*|nous|notre|nos|nuestro|nuestra|nos)\b`)
 
 // quoted reports whether s is speech in quotation marks ("'Please donate,'
 // the charity's director said."): reported speech is news.

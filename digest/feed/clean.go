@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tradedigest/tradedigest/internal/lazyre"
 )
 
 // boilerRule drops a line that matches re and is at most max runes long.
@@ -15,13 +17,13 @@ import (
 // matching line must contain at least one; the cheap check spares the
 // regular expression on most lines. An empty needs always runs the rule.
 type boilerRule struct {
-	re    *regexp.Regexp
+	re    func() *regexp.Regexp // compiled on first use
 	max   int
 	needs []string
 }
 
 func rule(max int, needs, pattern string) boilerRule {
-	r := boilerRule{re: regexp.MustCompile(`(?i)` + pattern), max: max}
+	r := boilerRule{re: lazyre.New(`(?i)` + pattern), max: max}
 	if needs != "" {
 		r.needs = strings.Split(needs, "|")
 	}
@@ -35,7 +37,7 @@ func (r boilerRule) match(line, lower string, n int) bool {
 	if r.needs != nil && !containsAny(lower, r.needs) {
 		return false
 	}
-	return r.re.MatchString(line)
+	return r.re().MatchString(line)
 }
 
 func containsAny(s string, subs []string) bool {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	dateparser "github.com/markusmobius/go-dateparser"
 	"github.com/mmcdole/gofeed"
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/lazyre"
 	"github.com/tradedigest/tradedigest/internal/redact"
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding/charmap"
@@ -630,7 +630,7 @@ func itemDate(it *gofeed.Item, now time.Time) time.Time {
 // years are not guessed at.
 func looseDate(s string, now time.Time) time.Time {
 	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 64 || !fourDigitRE.MatchString(s) {
+	if s == "" || len(s) > 64 || !fourDigitRE().MatchString(s) {
 		return time.Time{}
 	}
 	d, err := dateparser.Parse(&dateparser.Configuration{StrictParsing: true, CurrentTime: now}, s)
@@ -644,7 +644,7 @@ func looseDate(s string, now time.Time) time.Time {
 	return t
 }
 
-var fourDigitRE = regexp.MustCompile(`\b(19|20)\d\d\b`)
+var fourDigitRE = lazyre.New(`\b(19|20)\d\d\b`)
 
 func itemLink(it *gofeed.Item) string {
 	if l := strings.TrimSpace(it.Link); l != "" {

@@ -1,10 +1,10 @@
 package feed
 
 import (
-	"regexp"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/tradedigest/tradedigest/internal/lazyre"
 	xhtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -33,7 +33,7 @@ var dekNames = map[string]bool{
 	"excerpt": true, "abstract": true,
 }
 
-var classPartRE = regexp.MustCompile(`[-_]+`)
+var classPartRE = lazyre.New(`[-_]+`)
 
 // Bounds of a standfirst: a sentence or a few, not a caption and not a
 // whole article.
@@ -125,7 +125,7 @@ func leadKind(n *xhtml.Node) int {
 		kind = leadDek
 	}
 	for _, name := range classNames(n) {
-		for _, part := range classPartRE.Split(name, -1) {
+		for _, part := range classPartRE().Split(name, -1) {
 			if leadNames[part] {
 				return leadParagraph
 			}

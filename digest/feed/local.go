@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/lazyre"
 	"github.com/tradedigest/tradedigest/summarize"
 )
 
@@ -181,7 +181,7 @@ func dropLeadingFurniture(paras []string) []string {
 	dropped := 0
 	for len(paras) > 0 && dropped < maxLeadingFurniture {
 		// A share bar flattened onto the first line of the story.
-		if loc := shareBar.FindStringIndex(paras[0]); loc != nil && loc[1] < len(paras[0]) {
+		if loc := shareBar().FindStringIndex(paras[0]); loc != nil && loc[1] < len(paras[0]) {
 			paras[0] = paras[0][loc[1]:]
 		}
 		first, rest, multi := strings.Cut(paras[0], "\n")
@@ -203,7 +203,7 @@ func dropLeadingFurniture(paras []string) []string {
 
 // shareBar is a flattened share bar: "Share this withEmailFacebook…Copy
 // this link".
-var shareBar = regexp.MustCompile(`^(?i:share this with)\S*\s*(?:this link)?`)
+var shareBar = lazyre.New(`^(?i:share this with)\S*\s*(?:this link)?`)
 
 // isTitleLine: a short line (≤ 150 chars, ≤ 14 words) that does not end a
 // sentence, is not furniture and does not end mid-phrase.
@@ -275,7 +275,7 @@ func ParseMarkdown(s string) digest.Article {
 		case trim == "":
 			flush()
 			continue
-		case mdRuleRE.MatchString(trim):
+		case mdRuleRE().MatchString(trim):
 			flush()
 			continue
 		case strings.HasPrefix(trim, "#"):
@@ -289,7 +289,7 @@ func ParseMarkdown(s string) digest.Article {
 				paras = append(paras, collapseSpace(mdInline(h)))
 			}
 			continue
-		case mdSetextRE.MatchString(trim) && len(cur) > 0:
+		case mdSetextRE().MatchString(trim) && len(cur) > 0:
 			// "Title\n=====": the line above is a heading.
 			h := collapseSpace(strings.Join(cur, " "))
 			cur = nil
@@ -300,8 +300,8 @@ func ParseMarkdown(s string) digest.Article {
 			}
 			continue
 		}
-		trim = mdListRE.ReplaceAllString(trim, "")
-		if strings.HasPrefix(line, "- ") || strings.HasPrefix(line, "* ") || mdOrderedRE.MatchString(line) {
+		trim = mdListRE().ReplaceAllString(trim, "")
+		if strings.HasPrefix(line, "- ") || strings.HasPrefix(line, "* ") || mdOrderedRE().MatchString(line) {
 			flush() // each list item is its own line of text
 		}
 		cur = append(cur, mdInline(trim))
@@ -323,31 +323,31 @@ func ParseMarkdown(s string) digest.Article {
 }
 
 var (
-	mdRuleRE    = regexp.MustCompile(`^([-*_]\s*){3,}$`)
-	mdSetextRE  = regexp.MustCompile(`^(=+|-+)$`)
-	mdListRE    = regexp.MustCompile(`^(>\s*)+|^([-*+]|\d{1,3}[.)])\s+`)
-	mdOrderedRE = regexp.MustCompile(`^\d{1,3}[.)]\s`)
-	mdImageRE   = regexp.MustCompile(`!\[([^\]]*)\]\([^)]*\)`)
-	mdLinkRE    = regexp.MustCompile(`\[([^\]]*)\]\([^)]*\)`)
-	mdRefRE     = regexp.MustCompile(`\[([^\]]+)\]\[[^\]]*\]`)
-	mdAutoRE    = regexp.MustCompile(`<(https?://[^>]+)>`)
-	mdTagRE     = regexp.MustCompile(`</?[a-zA-Z][^>]*>`)
-	mdEmphRE    = regexp.MustCompile(`(\*\*|__|\*|_|~~)([^\s*_~](?:[^*_~]*[^\s*_~])?)(\*\*|__|\*|_|~~)`)
-	mdCodeRE    = regexp.MustCompile("`([^`]*)`")
+	mdRuleRE    = lazyre.New(`^([-*_]\s*){3,}$`)
+	mdSetextRE  = lazyre.New(`^(=+|-+)$`)
+	mdListRE    = lazyre.New(`^(>\s*)+|^([-*+]|\d{1,3}[.)])\s+`)
+	mdOrderedRE = lazyre.New(`^\d{1,3}[.)]\s`)
+	mdImageRE   = lazyre.New(`!\[([^\]]*)\]\([^)]*\)`)
+	mdLinkRE    = lazyre.New(`\[([^\]]*)\]\([^)]*\)`)
+	mdRefRE     = lazyre.New(`\[([^\]]+)\]\[[^\]]*\]`)
+	mdAutoRE    = lazyre.New(`<(https?://[^>]+)>`)
+	mdTagRE     = lazyre.New(`</?[a-zA-Z][^>]*>`)
+	mdEmphRE    = lazyre.New(`(\*\*|__|\*|_|~~)([^\s*_~](?:[^*_~]*[^\s*_~])?)(\*\*|__|\*|_|~~)`)
+	mdCodeRE    = lazyre.New("`([^`]*)`")
 )
 
 // mdInline strips inline Markdown: images, links (keeping their text),
 // emphasis, code spans and inline HTML tags.
 func mdInline(s string) string {
-	s = mdImageRE.ReplaceAllString(s, "")
-	s = mdLinkRE.ReplaceAllString(s, "$1")
-	s = mdRefRE.ReplaceAllString(s, "$1")
-	s = mdAutoRE.ReplaceAllString(s, "$1")
-	s = mdCodeRE.ReplaceAllString(s, "$1")
+	s = mdImageRE().ReplaceAllString(s, "")
+	s = mdLinkRE().ReplaceAllString(s, "$1")
+	s = mdRefRE().ReplaceAllString(s, "$1")
+	s = mdAutoRE().ReplaceAllString(s, "$1")
+	s = mdCodeRE().ReplaceAllString(s, "$1")
 	for range 3 { // nested emphasis
-		s = mdEmphRE.ReplaceAllString(s, "$2")
+		s = mdEmphRE().ReplaceAllString(s, "$2")
 	}
-	s = mdTagRE.ReplaceAllString(s, "")
+	s = mdTagRE().ReplaceAllString(s, "")
 	s = strings.ReplaceAll(s, `\*`, "*")
 	s = strings.ReplaceAll(s, `\_`, "_")
 	return plainTitle(s)

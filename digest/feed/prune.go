@@ -1,11 +1,11 @@
 package feed
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tradedigest/tradedigest/internal/lazyre"
 	xhtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -23,15 +23,15 @@ import (
 // matched against one lower-case class name or id at a time.
 var (
 	// Infinite scroll and next-article containers.
-	nextClass = regexp.MustCompile(`next[-_]?(article|story|stories|post|read)|infinite|load[-_]?more|read[-_]?next|up[-_]?next|more[-_]?stories|article[-_]?(stream|feed|list)|story[-_]?stream|endless|weiterlesen[-_]?teaser`)
+	nextClass = lazyre.New(`next[-_]?(article|story|stories|post|read)|infinite|load[-_]?more|read[-_]?next|up[-_]?next|more[-_]?stories|article[-_]?(stream|feed|list)|story[-_]?stream|endless|weiterlesen[-_]?teaser`)
 	// Reader comments, their prompts and forms.
-	commentClass = regexp.MustCompile(`comment|kommentar|komment|commentaire|comentario|disqus|^respond$|^replies$|leserbrief|reader[-_]?reactions|^discussion|coral[-_]?talk|talk[-_]?stream`)
+	commentClass = lazyre.New(`comment|kommentar|komment|commentaire|comentario|disqus|^respond$|^replies$|leserbrief|reader[-_]?reactions|^discussion|coral[-_]?talk|talk[-_]?stream`)
 	// Related stories and recommendation widgets.
-	relatedClass = regexp.MustCompile(`related|recommend|more[-_]?from|also[-_]?(read|like)|read[-_]?also|you[-_]?may[-_]?like|further[-_]?reading|outbrain|taboola|plista|most[-_]?(read|popular|viewed|shared)|trending|^popular|weitere[-_]?artikel|mehr[-_]?zum[-_]?thema|empfehlung|lire[-_]?aussi|a[-_]?lire|relacionad|tambien[-_]?te`)
+	relatedClass = lazyre.New(`related|recommend|more[-_]?from|also[-_]?(read|like)|read[-_]?also|you[-_]?may[-_]?like|further[-_]?reading|outbrain|taboola|plista|most[-_]?(read|popular|viewed|shared)|trending|^popular|weitere[-_]?artikel|mehr[-_]?zum[-_]?thema|empfehlung|lire[-_]?aussi|a[-_]?lire|relacionad|tambien[-_]?te`)
 	// Subscription, newsletter, donation and app promotions.
-	promoClass = regexp.MustCompile(`newsletter|subscri|paywall|donat|membership|app[-_]?(promo|download|banner|teaser)|^promo|[-_]promo|sign[-_]?up|signup|^cta$|[-_]cta$|^cta[-_]|abo[-_]?(teaser|box|promo|hinweis|banner)|plus[-_]?teaser|support[-_]?us|contribut`)
+	promoClass = lazyre.New(`newsletter|subscri|paywall|donat|membership|app[-_]?(promo|download|banner|teaser)|^promo|[-_]promo|sign[-_]?up|signup|^cta$|[-_]cta$|^cta[-_]|abo[-_]?(teaser|box|promo|hinweis|banner)|plus[-_]?teaser|support[-_]?us|contribut`)
 	// Teaser cards and tiles: removed only when they are mostly links.
-	teaserClass = regexp.MustCompile(`teaser|card|tile`)
+	teaserClass = lazyre.New(`teaser|card|tile`)
 )
 
 // nodeStats is how much text an element holds: in all, inside links, and
@@ -206,13 +206,13 @@ func kindOf(name string, cache map[string]classKind) classKind {
 	k := plainClass
 	switch {
 	case !containsAny(name, classNeedles):
-	case nextClass.MatchString(name), commentClass.MatchString(name):
+	case nextClass().MatchString(name), commentClass().MatchString(name):
 		k = nextOrComment
-	case relatedClass.MatchString(name):
+	case relatedClass().MatchString(name):
 		k = relatedBox
-	case promoClass.MatchString(name):
+	case promoClass().MatchString(name):
 		k = promoBox
-	case teaserClass.MatchString(name):
+	case teaserClass().MatchString(name):
 		k = teaserBox
 	}
 	cache[name] = k

@@ -15,10 +15,10 @@ import (
 	"context"
 	"log/slog"
 	"net/url"
-	"regexp"
 	"strings"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/lazyre"
 )
 
 // Mask replaces a hidden value.
@@ -169,7 +169,7 @@ func texts(list []string) []string {
 
 // urlInText finds URLs in free text (error messages quote them with %q, so
 // a URL ends at a quote, a space or an angle bracket).
-var urlInText = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.\-]*://[^\s"'<>` + "`" + `]+`)
+var urlInText = lazyre.New(`[A-Za-z][A-Za-z0-9+.\-]*://[^\s"'<>` + "`" + `]+`)
 
 // Text redacts every URL inside s (an error message, a log line, a report
 // note) as URL does.
@@ -177,7 +177,7 @@ func Text(s string) string {
 	if !strings.Contains(s, "://") {
 		return s
 	}
-	return urlInText.ReplaceAllStringFunc(s, URL)
+	return urlInText().ReplaceAllStringFunc(s, URL)
 }
 
 // Handler wraps h so that every record's message and attribute values
