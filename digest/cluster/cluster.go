@@ -9,7 +9,9 @@
 //   - same event: a similarity score that combines the TF-IDF cosine of the
 //     title and first sentences, the TF-IDF cosine of the whole text and the
 //     overlap of named entities and figures (places made canonical: Beijing
-//     is China), for articles that share enough of them;
+//     and the White House are China and the US; an acronym meets the name
+//     it stands for, OFAC the Office of Foreign Assets Control: see
+//     aliases.go), for articles that share enough of them;
 //   - optionally, the cosine of embeddings of title and lead.
 //
 // Links do not chain. Stories grow by merging groups, strongest links

@@ -66,6 +66,14 @@ type entry struct {
 	// figure. Runs and first names weigh in the overlap but are not
 	// counted again, so one shared person is one shared entity.
 	head bool
+	// alias marks a key an article has only as the initials of a name it
+	// writes (aliasKeys). Such a key is evidence only where another
+	// article writes the acronym or a nickname: two initials meet only
+	// when two articles spell out the same name, whose words they already
+	// share (entityOverlap skips them), and a key no article writes would
+	// only dilute the article's overlap with every other (it weighs
+	// nothing, see analyse).
+	alias bool
 }
 
 // vector is a sparse vector sorted by id, normalised to unit length.
@@ -106,6 +114,9 @@ func entityOverlap(a, b []entry) (int, float64) {
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
 		switch {
+		case a[i].id == b[j].id && a[i].alias && b[j].alias:
+			i++ // see entry.alias
+			j++
 		case a[i].id == b[j].id:
 			if a[i].head || b[j].head {
 				shared++
@@ -164,7 +175,9 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 			dfs[w][e.id]++
 		}
 		for _, e := range docs[i].entities {
-			dfs[w][e.id]++
+			if !e.alias { // written names only: see entry.alias
+				dfs[w][e.id]++
+			}
 		}
 	})
 	df := dfs[0]
@@ -180,7 +193,11 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 		tfidf(d.lead, idf)
 		tfidf(d.body, idf)
 		for k := range d.entities {
-			d.entities[k].w = idf(d.entities[k].id)
+			e := &d.entities[k]
+			if e.alias && df[e.id] == 0 {
+				continue
+			}
+			e.w = idf(e.id)
 		}
 	})
 	return docs
@@ -249,11 +266,23 @@ func parse(a digest.Article, leadSentences int) doc {
 		}
 	}
 	ents := entities(titleToks, textToks)
-	d.entities = make([]entry, 0, len(ents))
+	aliases := aliasKeys(aliasKeys(nil, titleToks), textToks)
+	d.entities = make([]entry, 0, len(ents)+len(aliases))
 	for _, e := range ents {
 		d.entities = append(d.entities, entry{id: termID(e.key, true), head: e.head})
 	}
-	slices.SortFunc(d.entities, func(a, b entry) int { return cmp.Compare(a.id, b.id) })
+	for _, k := range aliases {
+		d.entities = append(d.entities, entry{id: termID(k.key, true), head: true, alias: k.initials})
+	}
+	slices.SortFunc(d.entities, func(a, b entry) int {
+		if c := cmp.Compare(a.id, b.id); c != 0 {
+			return c
+		}
+		return cmp.Compare(b2n(a.alias), b2n(b.alias)) // a written name before its alias
+	})
+	// One entry per key: a name the article writes ("OFAC") is not also
+	// its alias.
+	d.entities = slices.CompactFunc(d.entities, func(a, b entry) bool { return a.id == b.id })
 	d.simhash, d.shingles = simhash(rawText)
 	d.identity = identity(a)
 	return d
@@ -386,7 +415,9 @@ func entities(parts ...[]terms.Token) []entity {
 					add("#"+strings.TrimRight(t.Word, "."), true)
 				}
 			case (t.Cap || (t.SentenceStart && capElsewhere[t.Word]) || opensName) && !terms.IsStopword(t.Word) && !calendarWords[t.Word]:
-				run = append(run, t.Stem)
+				// An acronym is keyed as one so that it meets the
+				// initials of the name it stands for (aliasKeys).
+				run = append(run, cmp.Or(acronymKey(t), t.Stem))
 			default:
 				flush()
 			}
@@ -461,3 +492,10 @@ func mix(x uint64) uint64 {
 }
 
 func hamming(a, b uint64) int { return bits.OnesCount64(a ^ b) }
+
+func b2n(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

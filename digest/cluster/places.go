@@ -14,8 +14,8 @@ import (
 // "china" and "chile" in lower case stay words.
 const placeTable = `
 eu: European Union, EU, E.U., Brussels, European Commission, European
-us: United States, United States of America, US, U.S., USA, America, American, Americans, Washington
-gb: United Kingdom, UK, U.K., Britain, Great Britain, British, London, GB
+us: United States, United States of America, US, U.S., USA, America, American, Americans, Washington, White House, Capitol Hill
+gb: United Kingdom, UK, U.K., Britain, Great Britain, British, London, GB, Downing Street, Whitehall
 cn: China, Chinese, Beijing, PRC, People's Republic of China
 jp: Japan, Japanese, Tokyo
 kr: South Korea, Korea, Korean, Seoul
@@ -56,7 +56,7 @@ md: Moldova, Moldovan, Chisinau
 kz: Kazakhstan, Kazakh, Astana
 tr: Turkey, Turkiye, Turkish, Ankara
 de: Germany, German, Berlin
-fr: France, French, Paris
+fr: France, French, Paris, Elysee, Élysée
 it: Italy, Italian, Rome
 es: Spain, Spanish, Madrid
 pt: Portugal, Portuguese, Lisbon
@@ -91,27 +91,34 @@ ci: Ivory Coast, Cote d'Ivoire, Ivorian
 gn: Guinea, Guinean, Conakry
 `
 
-// placeTrie maps lower-case word sequences to place codes; prefixes holds
-// the first words of the names of more than one word.
+// placeTrie maps lower-case word sequences to codes (of places, or of
+// the bodies of nicknameTable); prefixes holds the first words of the
+// names of more than one word.
 type placeTrie struct {
 	names    map[string]string
 	prefixes map[string]bool
 }
 
-var places = sync.OnceValue(func() placeTrie {
+// places is built on first use, not in the package initialiser.
+var places = sync.OnceValue(func() placeTrie { return newPlaceTrie(placeTable, "@") })
+
+// newPlaceTrie reads a table of lines "code: name, name, ..." and gives
+// each name the code with prefix before it.
+func newPlaceTrie(table, prefix string) placeTrie {
 	t := placeTrie{names: map[string]string{}, prefixes: map[string]bool{}}
-	for _, line := range strings.Split(placeTable, "\n") {
+	for _, line := range strings.Split(table, "\n") {
 		code, names, ok := strings.Cut(line, ":")
 		if !ok {
 			continue
 		}
+		code = prefix + strings.TrimSpace(code)
 		for _, n := range strings.Split(names, ",") {
 			var words []string
 			for _, tok := range terms.Tokens(n) {
 				words = append(words, tok.Word)
 			}
 			if len(words) > 0 {
-				t.names[strings.Join(words, " ")] = "@" + strings.TrimSpace(code)
+				t.names[strings.Join(words, " ")] = code
 			}
 			if len(words) > 1 {
 				t.prefixes[words[0]] = true
@@ -119,7 +126,7 @@ var places = sync.OnceValue(func() placeTrie {
 		}
 	}
 	return t
-})
+}
 
 // maxPlaceWords is the longest place name in words.
 const maxPlaceWords = 5
@@ -155,26 +162,4 @@ func canonicalPlaces(toks []terms.Token) []terms.Token {
 
 // matchPlace returns how many tokens at the start of toks name a place,
 // longest first, and its code; 0 when none does.
-func matchPlace(toks []terms.Token) (int, string) {
-	if len(toks) == 0 || !startsUpper(toks[0]) {
-		return 0, ""
-	}
-	if !places().prefixes[toks[0].Word] {
-		if c, ok := places().names[toks[0].Word]; ok {
-			return 1, c
-		}
-		return 0, ""
-	}
-	var b strings.Builder
-	best, code := 0, ""
-	for k := 0; k < min(maxPlaceWords, len(toks)); k++ {
-		if k > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(toks[k].Word)
-		if c, ok := places().names[b.String()]; ok {
-			best, code = k+1, c
-		}
-	}
-	return best, code
-}
+func matchPlace(toks []terms.Token) (int, string) { return places().match(toks) }

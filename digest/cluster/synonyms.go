@@ -39,6 +39,14 @@ fall: fell, fallen, drop, slip, slid, slide, decline, declined, plunge, plunged,
 void: overturn, annul, invalidate, invalidated
 court: tribunal
 keep: kept, hold, held
+aluminium: aluminum
+fertiliser: fertilizer
+tyre: tire
+sulphur: sulfur
+soybean: soy, soya
+chip: semiconductor, microchip
+maize: corn
+gasoline: petrol
 `
 
 // synonyms maps the stem of each word of synonymTable to the stem of its

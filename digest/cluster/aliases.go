@@ -1,0 +1,154 @@
+package cluster
+
+import (
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/tradedigest/tradedigest/digest/rank/terms"
+)
+
+// Outlets name one body in different ways: by its acronym ("IEEPA", "the
+// International Emergency Economic Powers Act"), or by a nickname
+// ("Threadneedle Street" for the Bank of England). Two paraphrased reports
+// of one event often share no other name, so the clusterer gives each
+// article extra entity keys, starting with '=', under which such names
+// meet: an acronym written in capitals is the key itself ("=ofac"), a run
+// of capitalised words adds the key of its initials ("Office of Foreign
+// Assets Control" adds "=ofac"), and a nickname adds its body's key.
+
+// nicknameTable lists names that stand for a body whose acronym or name
+// they do not spell, one body a line: its key (the acronym of its name),
+// then the nicknames, matched like places (see placeTable).
+const nicknameTable = `
+boe: Threadneedle Street, Old Lady of Threadneedle Street
+fed: Fed, Federal Reserve, Federal Reserve Board
+ustr: US Trade Representative, U.S. Trade Representative
+`
+
+// nicknames maps lower-case word sequences to keys.
+var nicknames = sync.OnceValue(func() placeTrie { return newPlaceTrie(nicknameTable, "=") })
+
+// Acronyms are 2 to 6 letters; a run's initials make a key only from 3
+// letters up, because two-letter initials of personal names ("Tim
+// Morrison", "Tom Miller") would meet by chance.
+const (
+	minAcronym    = 2
+	minRunAcronym = 3
+	maxAcronym    = 6
+)
+
+// acronymKey returns the key of a token written as an acronym ("OFAC",
+// "BoE", "PBoC": capitals, at least two of them, first and last letters
+// upper case); "" otherwise. Places ("US", "EU") keep their place codes.
+func acronymKey(t terms.Token) string {
+	if t.Word == "" || t.Word[0] == '@' {
+		return ""
+	}
+	n, upper := 0, 0
+	var last rune
+	for _, r := range t.Surface {
+		if !unicode.IsLetter(r) {
+			return ""
+		}
+		n++
+		if unicode.IsUpper(r) {
+			upper++
+		}
+		last = r
+	}
+	first, _ := utf8.DecodeRuneInString(t.Surface)
+	if n < minAcronym || n > maxAcronym || upper < 2 || !unicode.IsUpper(first) || !unicode.IsUpper(last) {
+		return ""
+	}
+	return "=" + t.Word
+}
+
+// nameConnectors may join the words of a name ("Bank of England",
+// "Department for Business and Trade").
+var nameConnectors = map[string]bool{"of": true, "for": true, "and": true, "on": true}
+
+// alias is a key an article's names stand for (see aliasKeys).
+type alias struct {
+	key string
+	// initials marks the initials of a run, as opposed to a nickname
+	// written in the text: two articles that both spell out "Ministry of
+	// Commerce" already share its words, and must not share them twice.
+	initials bool
+}
+
+// aliasKeys appends to dst the keys of the runs of capitalised words and
+// the nicknames in toks (places already made canonical; see the file
+// comment). A run adds the initials of its capitalised words, and when it
+// has connectors also the initials of all its words ("Bank of England":
+// "=boe"); leading stop words ("The") are not part of a run.
+func aliasKeys(dst []alias, toks []terms.Token) []alias {
+	for i := 0; i < len(toks); {
+		if n, key := nicknames().match(toks[i:]); n > 0 {
+			dst = append(dst, alias{key, false})
+			i += n
+			continue
+		}
+		if !startsUpper(toks[i]) || terms.IsStopword(toks[i].Word) || isDigit(toks[i].Word[0]) {
+			i++
+			continue
+		}
+		// A run: capitalised words, with single connectors between them.
+		var caps, all []byte
+		j := i
+		for j < len(toks) {
+			t := toks[j]
+			if j > i && t.SentenceStart {
+				break
+			}
+			if startsUpper(t) && !isDigit(t.Word[0]) && !calendarWords[t.Word] {
+				r, _ := utf8.DecodeRuneInString(t.Surface)
+				c := byte(unicode.ToLower(r))
+				caps, all = append(caps, c), append(all, c)
+				j++
+				continue
+			}
+			if nameConnectors[t.Word] && !t.SentenceStart && j+1 < len(toks) && startsUpper(toks[j+1]) && !toks[j+1].SentenceStart {
+				all = append(all, t.Word[0])
+				j++
+				continue
+			}
+			break
+		}
+		if len(caps) >= minRunAcronym && len(caps) <= maxAcronym {
+			dst = append(dst, alias{"=" + string(caps), true})
+		}
+		if len(all) != len(caps) && len(all) >= minRunAcronym && len(all) <= maxAcronym {
+			dst = append(dst, alias{"=" + string(all), true})
+		}
+		i = max(j, i+1)
+	}
+	return dst
+}
+
+// match returns how many tokens at the start of toks are a name of the
+// trie, longest first, and its code; 0 when none is.
+func (t placeTrie) match(toks []terms.Token) (int, string) {
+	if len(toks) == 0 || !startsUpper(toks[0]) {
+		return 0, ""
+	}
+	if !t.prefixes[toks[0].Word] {
+		if c, ok := t.names[toks[0].Word]; ok {
+			return 1, c
+		}
+		return 0, ""
+	}
+	var b strings.Builder
+	best, code := 0, ""
+	for k := 0; k < min(maxPlaceWords, len(toks)); k++ {
+		if k > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(toks[k].Word)
+		if c, ok := t.names[b.String()]; ok {
+			best, code = k+1, c
+		}
+	}
+	return best, code
+}

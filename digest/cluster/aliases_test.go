@@ -1,0 +1,92 @@
+package cluster
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/rank/terms"
+)
+
+func TestAcronymKey(t *testing.T) {
+	for _, tc := range []struct{ word, want string }{
+		{"OFAC", "=ofac"},
+		{"BoE", "=boe"},
+		{"PBoC", "=pboc"},
+		{"US", ""}, // a place keeps its place code
+		{"Fed", ""},
+		{"A", ""},
+		{"IEEPAXYZ", ""}, // too long for an acronym
+		{"G7", ""},
+	} {
+		toks := canonicalPlaces(terms.Tokens("Sanctions by " + tc.word + " today"))
+		if got := acronymKey(toks[2]); got != tc.want {
+			t.Errorf("acronymKey(%q) = %q, want %q", tc.word, got, tc.want)
+		}
+	}
+}
+
+func TestAliasKeys(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want []alias
+	}{
+		{"Sanctions by the Office of Foreign Assets Control apply.", []alias{{"=ofac", true}, {"=oofac", true}}},
+		{"The Bank of England held rates.", []alias{{"=boe", true}}},
+		{"The European Central Bank cut rates.", []alias{{"=ecb", true}}},
+		{"Rates at Threadneedle Street held.", []alias{{"=boe", false}}},
+		{"Tim Morrison testified.", nil},             // two initials meet by chance
+		{"It rose in Shandong. Brent fell 1%.", nil}, // a run stops at a sentence
+		{"Talks began on Monday Geneva time.", nil},  // calendar words are no name
+	} {
+		got := aliasKeys(nil, canonicalPlaces(terms.Tokens(tc.text)))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("aliasKeys(%q) = %v, want %v", tc.text, got, tc.want)
+		}
+	}
+}
+
+// TestAliasesMeet checks that an acronym meets the name it stands for and a
+// nickname the name of its body, and that two articles that spell out one
+// name share its words only once.
+func TestAliasesMeet(t *testing.T) {
+	for _, tc := range []struct {
+		name, a, b string
+		want       int // shared names and figures
+	}{
+		{"acronym", "Refiners were added to the list kept by OFAC on Tuesday.",
+			"Refiners were added to a list kept by the Office of Foreign Assets Control.", 1},
+		{"nickname", "Rates were left unchanged by the Bank of England.",
+			"Rates were left unchanged at Threadneedle Street.", 1},
+		{"same name", "A spokesman for the Ministry of Commerce spoke.",
+			"The Ministry of Commerce said the ban applied.", 2}, // ministry, commerce: not =moc as well
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			docs := analyse([]digest.Article{{Title: "One", Text: tc.a}, {Title: "Two", Text: tc.b}}, 2)
+			if shared, _ := entityOverlap(docs[0].entities, docs[1].entities); shared != tc.want {
+				t.Errorf("shared %d names, want %d", shared, tc.want)
+			}
+		})
+	}
+}
+
+// TestSeatsOfGovernment checks that a seat of government stands for its
+// country, as a capital does ("Judges void White House levies" is about
+// US tariffs).
+func TestSeatsOfGovernment(t *testing.T) {
+	for text, want := range map[string]string{
+		"Judges void White House levies":  "@us",
+		"Downing Street rejects the deal": "@gb",
+		"Elysee backs the levy":           "@fr",
+	} {
+		var codes []string
+		for _, tok := range canonicalPlaces(terms.Tokens(text)) {
+			if tok.Word[0] == '@' {
+				codes = append(codes, tok.Word)
+			}
+		}
+		if !slices.Equal(codes, []string{want}) {
+			t.Errorf("%q: places %v, want [%s]", text, codes, want)
+		}
+	}
+}
