@@ -329,7 +329,7 @@ func (e *Engine) Compose(ctx context.Context, sub Subscriber, key string, storie
 	date := freq.EditionDate(key)
 	since := opts.Since
 	if since.IsZero() {
-		lookback := e.Config.Lookback
+		lookback := e.lookback()
 		if weekly {
 			lookback = Week
 		}

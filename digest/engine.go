@@ -1,6 +1,7 @@
 package digest
 
 import (
+	"cmp"
 	"log/slog"
 	"sync"
 	"time"
@@ -123,6 +124,12 @@ func (e *Engine) now() time.Time {
 		return e.Now()
 	}
 	return time.Now()
+}
+
+// lookback is the edition window: Config.Lookback, or the default when
+// it is not set.
+func (e *Engine) lookback() time.Duration {
+	return cmp.Or(e.Config.Lookback, DefaultConfig().Lookback)
 }
 
 func (e *Engine) log() *slog.Logger {

@@ -8,6 +8,7 @@ import (
 	"time"
 )
 
+// RunOptions say what one Run gathers and whom it sends to.
 type RunOptions struct {
 	Sources []Source
 	// Since is the gather/edition window (24 h by default in the CLI).
@@ -69,6 +70,32 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	rep.Stages = append(rep.Stages, StageTiming{"deliver", time.Since(start)})
 	return rep, err
 }
+
+// SaveRun keeps the report of a run of kind ("now", "gather", "check")
+// that started at started and ends now, for `digest runs`: status
+// "failed" when runErr is set (its text joins the report's errors),
+// "partial" when a source, story or recipient failed, else "ok". A failure
+// to save is logged, not returned: the run's work is done, only its record
+// is lost. It is not cut short by ctx's end.
+func (e *Engine) SaveRun(ctx context.Context, kind string, started time.Time, rep Report, runErr error) {
+	status := "ok"
+	switch {
+	case runErr != nil:
+		status = "failed"
+		rep.Errors = append(rep.Errors, runErr.Error())
+	case len(rep.Errors) > 0 || rep.Failed > 0:
+		status = "partial"
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveRunTimeout)
+	defer cancel()
+	if _, err := e.Store.SaveRun(ctx, RunRecord{Kind: kind, StartedAt: started, FinishedAt: e.now(), Status: status, Report: rep}); err != nil {
+		e.log().Error("save run report", "kind", kind, "error", err)
+	}
+}
+
+// saveRunTimeout bounds saving a run's report to a store that does not
+// answer, so that a finished run can end.
+const saveRunTimeout = 10 * time.Second
 
 // deliverRun is Run's last stage: print (dry run) or deliver to every
 // recipient.

@@ -7,8 +7,17 @@ import (
 	"time"
 )
 
+// Stories returns the stories of the articles published after since:
+// clustered, ranked and summarised, with the run's summariser usage in rep.
 func (e *Engine) Stories(ctx context.Context, since time.Time, rep *Report) ([]Story, error) {
 	return e.ScopedStories(ctx, since, nil, rep)
+}
+
+// EditionStories returns the stories of the edition window (Config.Lookback
+// back from now), ranked and summarised: what a daily edition draws on
+// before it is filtered per recipient (Compose).
+func (e *Engine) EditionStories(ctx context.Context, rep *Report) ([]Story, error) {
+	return e.Stories(ctx, e.now().Add(-e.lookback()), rep)
 }
 
 // ScopedStories is Stories made only of the articles in scope (all when
@@ -88,12 +97,12 @@ func (e *Engine) stories(ctx context.Context, sum Summarizer, since time.Time, s
 	return stories, nil
 }
 
-// Clustered returns the stories of the articles published after since,
-// ranked, without the off-topic ones, and not yet summarised; the report
-// gets their counts and the account of every article read (see
-// ArticleFate). Scheduled gathers use it to queue the summaries.
-func (e *Engine) Clustered(ctx context.Context, since time.Time, rep *Report) ([]Story, error) {
-	return e.clustered(ctx, since, nil, rep)
+// RankedStories returns the stories of the edition window (Config.Lookback
+// back from now), ranked, without the off-topic ones, and not yet
+// summarised; the report gets their counts and the account of every
+// article read (see ArticleFate).
+func (e *Engine) RankedStories(ctx context.Context, rep *Report) ([]Story, error) {
+	return e.clustered(ctx, e.now().Add(-e.lookback()), nil, rep)
 }
 
 func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, rep *Report) ([]Story, error) {

@@ -6,14 +6,50 @@ import (
 	"fmt"
 )
 
-// summaryFor returns the summary of the story's lead text (see Summary).
-func (e *Engine) summaryFor(ctx context.Context, sum Summarizer, version string, st Story) (Summary, bool, error) {
+// SummaryRequestFor is what a story's summary is made from: its lead
+// article, and the outlets that reported it.
+func SummaryRequestFor(st Story) SummaryRequest {
 	lead := st.Lead()
 	req := SummaryRequest{Title: lead.Title, Text: lead.Text, URL: lead.URL, ContentHash: lead.ContentHash, Language: lead.Language}
+	if req.ContentHash == "" {
+		req.ContentHash = ContentHash(req.Text)
+	}
 	for _, a := range st.Articles {
 		req.Sources = append(req.Sources, a.SourceName)
 	}
-	return e.summary(ctx, sum, version, req)
+	return req
+}
+
+// summaryFor returns the summary of the story's lead text (see Summary).
+func (e *Engine) summaryFor(ctx context.Context, sum Summarizer, version string, st Story) (Summary, bool, error) {
+	return e.summary(ctx, sum, version, SummaryRequestFor(st))
+}
+
+// SummariesToMake returns the requests for the summaries the edition's
+// stories (RankedStories) still lack in the cache, and the summariser
+// version they are to be made for. Scheduled gathers queue them so that
+// the summaries are ready before send time; rep gets what RankedStories
+// reports. A story already summarised is not counted as a cache hit: no
+// summary is served here.
+func (e *Engine) SummariesToMake(ctx context.Context, rep *Report) (string, []SummaryRequest, error) {
+	stories, err := e.RankedStories(ctx, rep)
+	if err != nil {
+		return "", nil, err
+	}
+	// The version names backend, model and prompt; a run scope is not
+	// needed to read it.
+	version := e.Summarizer.Version()
+	var reqs []SummaryRequest
+	for _, st := range stories {
+		req := SummaryRequestFor(st)
+		if _, err := e.Store.Summary(ctx, req.ContentHash, version); err == nil {
+			continue
+		} else if !errors.Is(err, ErrNotFound) {
+			return "", nil, fmt.Errorf("read summary cache: %w", err)
+		}
+		reqs = append(reqs, req)
+	}
+	return version, reqs, nil
 }
 
 // Summary returns the cached summary of req for sum's version, or makes and

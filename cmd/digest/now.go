@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/mail"
 	"strings"
-	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/export"
@@ -109,7 +108,7 @@ func (c *cli) cmdNow(ctx context.Context, args []string) error {
 	if a.outbox != nil {
 		runRep.Outbox = a.outbox.Dir()
 	}
-	a.saveRun(ctx, "now", started, c.now(), runRep, runErr)
+	a.engine.SaveRun(ctx, "now", started, runRep, runErr)
 	if *dryRun {
 		if dry != nil {
 			// Written after the run, so that the JSON carries its counts.
@@ -214,23 +213,6 @@ func allSourcesFailed(rep digest.Report) bool {
 		}
 	}
 	return true
-}
-
-// saveRun keeps the run's report in the store; failing to do so is logged,
-// not fatal, since the digest already went out.
-func (a *app) saveRun(ctx context.Context, kind string, start, end time.Time, rep digest.Report, runErr error) {
-	status := "ok"
-	switch {
-	case runErr != nil:
-		status = "failed"
-		rep.Errors = append(rep.Errors, runErr.Error())
-	case len(rep.Errors) > 0 || rep.Failed > 0:
-		status = "partial"
-	}
-	ctx = context.WithoutCancel(ctx)
-	if _, err := a.db.SaveRun(ctx, digest.RunRecord{Kind: kind, StartedAt: start, FinishedAt: end, Status: status, Report: rep}); err != nil {
-		a.log.Error("save run report", "error", err)
-	}
 }
 
 // checkSourceArgs refuses, before anything runs, a --source that names a

@@ -43,7 +43,7 @@ func (a *app) newQueue(m *metrics.Metrics, now func() time.Time) (*queue.Queue, 
 		qc.ReplicaID = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
 	deps := queue.Deps{
-		Engine: a.engine, Store: a.db, DB: a.db.SQL(), Dialect: a.db.Dialect(),
+		Engine: a.engine, DB: a.db,
 		Logger: a.log, Now: now, Metrics: m, Mailbox: a.mailboxPoll(m),
 		Sources: func(ctx context.Context) ([]digest.Source, error) {
 			entries, err := a.sourceEntries(ctx)
@@ -54,9 +54,6 @@ func (a *app) newQueue(m *metrics.Metrics, now func() time.Time) (*queue.Queue, 
 			opened := a.openSources(ctx, entries, &rep)
 			return opened, nil
 		},
-	}
-	if a.db.Dialect() == queue.DialectPostgres {
-		deps.PostgresDSN = a.cfg.DB
 	}
 	q, err := queue.New(qc, deps)
 	if err != nil {

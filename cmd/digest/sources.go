@@ -315,7 +315,7 @@ func (a *app) checkSources(ctx context.Context) (digest.Report, error) {
 	if err := a.engine.Gather(ctx, opened, &rep); err != nil {
 		return rep, err
 	}
-	a.saveRun(ctx, "check", started, a.engine.Now(), rep, nil)
+	a.engine.SaveRun(ctx, "check", started, rep, nil)
 	return rep, nil
 }
 

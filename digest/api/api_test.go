@@ -58,7 +58,7 @@ func TestAPI_Auth(t *testing.T) {
 }
 
 func TestAPI_New_RefusesShortToken(t *testing.T) {
-	db, _ := backends[0].open(t)
+	db := backends[0].open(t)
 	if _, err := api.New(api.Config{Token: strings.Repeat("a", 31), Store: db}); err == nil {
 		t.Fatal("a 31-character token was accepted")
 	}
@@ -472,8 +472,8 @@ func TestAPI_Jobs(t *testing.T) {
 // are really registered: the same (method, path) pairs, and each one
 // answered by its handler over HTTP rather than by the fallback.
 func TestAPI_OpenAPI(t *testing.T) {
-	db, dsn := backends[0].open(t)
-	h := newHarness(t, db, dsn)
+	db := backends[0].open(t)
+	h := newHarness(t, db)
 	r := h.do(http.MethodGet, "/api/v1/openapi.json", nil)
 	want(t, r, http.StatusOK)
 	var doc struct {
@@ -493,7 +493,7 @@ func TestAPI_OpenAPI(t *testing.T) {
 			documented = append(documented, strings.ToUpper(method)+" "+path)
 		}
 	}
-	a, err := api.New(api.Config{Token: testToken, Store: db, Sources: &storeSources{db: db}, Jobs: queueJobs{newQueue(t, db, dsn)}})
+	a, err := api.New(api.Config{Token: testToken, Store: db, Sources: &storeSources{db: db}, Jobs: queueJobs{newQueue(t, db)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,8 +23,8 @@ func BenchmarkAPI_Subscribers(b *testing.B) {
 			b.Run("import_10k_new", func(b *testing.B) {
 				var lat []time.Duration
 				for range b.N {
-					db, dsn := be.open(b) // an empty store each time
-					h := newHarness(b, db, dsn)
+					db := be.open(b) // an empty store each time
+					h := newHarness(b, db)
 					start := time.Now()
 					r := h.csv("/api/v1/subscribers/import", subscriberCSV(0, rows))
 					lat = append(lat, time.Since(start))
@@ -35,8 +35,8 @@ func BenchmarkAPI_Subscribers(b *testing.B) {
 				report(b, lat)
 			})
 			// The rest run on one store holding the 10,000.
-			db, dsn := be.open(b)
-			h := newHarness(b, db, dsn)
+			db := be.open(b)
+			h := newHarness(b, db)
 			if r := h.csv("/api/v1/subscribers/import", subscriberCSV(0, rows)); r.status != http.StatusOK {
 				b.Fatalf("import: %d %s", r.status, r.body)
 			}

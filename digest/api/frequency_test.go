@@ -59,8 +59,8 @@ func TestAPI_SubscriberFrequency(t *testing.T) {
 // TestAPI_OpenAPISchemas checks that the documented subscriber schemas
 // name exactly the JSON fields the handlers read and write.
 func TestAPI_OpenAPISchemas(t *testing.T) {
-	db, dsn := backends[0].open(t)
-	h := newHarness(t, db, dsn)
+	db := backends[0].open(t)
+	h := newHarness(t, db)
 	r := h.do(http.MethodGet, "/api/v1/openapi.json", nil)
 	want(t, r, http.StatusOK)
 	var doc struct {

@@ -38,15 +38,13 @@ type harness struct {
 // backends are the stores every test runs on.
 var backends = []struct {
 	name string
-	open func(tb testing.TB) (db *store.DB, dsn string)
+	open func(tb testing.TB) *store.DB
 }{
-	{store.SQLite, func(tb testing.TB) (*store.DB, string) {
-		p := filepath.Join(tb.TempDir(), "digest.db")
-		return openDB(tb, p), p
+	{store.SQLite, func(tb testing.TB) *store.DB {
+		return openDB(tb, filepath.Join(tb.TempDir(), "digest.db"))
 	}},
-	{store.Postgres, func(tb testing.TB) (*store.DB, string) {
-		dsn := storetest.NewSchema(tb, storetest.PostgresDSN(tb))
-		return openDB(tb, dsn), dsn
+	{store.Postgres, func(tb testing.TB) *store.DB {
+		return openDB(tb, storetest.NewSchema(tb, storetest.PostgresDSN(tb)))
 	}},
 }
 
@@ -70,8 +68,8 @@ func forEachStore(t *testing.T, f func(t *testing.T, h *harness)) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			db, dsn := b.open(t)
-			f(t, newHarness(t, db, dsn))
+			db := b.open(t)
+			f(t, newHarness(t, db))
 		})
 	}
 }
@@ -84,10 +82,10 @@ func rosterOptions() roster.Options {
 	}
 }
 
-func newHarness(t testing.TB, db *store.DB, dsn string) *harness {
+func newHarness(t testing.TB, db *store.DB) *harness {
 	t.Helper()
 	logs := &testutil.SyncBuffer{}
-	q := newQueue(t, db, dsn)
+	q := newQueue(t, db)
 	a, err := api.New(api.Config{
 		Token: testToken, Store: db, Roster: rosterOptions(),
 		Sources: &storeSources{db: db}, Jobs: queueJobs{q},
@@ -101,13 +99,9 @@ func newHarness(t testing.TB, db *store.DB, dsn string) *harness {
 	return &harness{t: t, db: db, ts: ts, logs: logs}
 }
 
-func newQueue(t testing.TB, db *store.DB, dsn string) *queue.Queue {
+func newQueue(t testing.TB, db *store.DB) *queue.Queue {
 	t.Helper()
-	deps := queue.Deps{Engine: &digest.Engine{Store: db}, DB: db.SQL(), Dialect: db.Dialect()}
-	if db.Dialect() == store.Postgres {
-		deps.PostgresDSN = dsn
-	}
-	q, err := queue.New(queue.Config{NoStartupJobs: true}, deps)
+	q, err := queue.New(queue.Config{NoStartupJobs: true}, queue.Deps{Engine: &digest.Engine{Store: db}, DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}

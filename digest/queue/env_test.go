@@ -190,12 +190,8 @@ func (e *env) replica(name string, cfg Config) *replica {
 		cfg.PlanSchedule = ScheduleOff
 	}
 	cfg.ReplicaID = name
-	dialect, dsn := DialectSQLite, ""
-	if db.Dialect() != DialectSQLite {
-		dialect, dsn = DialectPostgres, e.dsn
-	}
 	q, err := New(cfg, Deps{
-		Engine: eng, DB: db.SQL(), Dialect: dialect, PostgresDSN: dsn,
+		Engine: eng, DB: db,
 		Sources: func(context.Context) ([]digest.Source, error) { return []digest.Source{e.source}, nil },
 		Logger:  e.log.With("replica", name), Now: e.clock.Now, Metrics: m,
 	})

@@ -160,7 +160,7 @@ func (w *gatherWorker) Work(ctx context.Context, job *river.Job[GatherArgs]) (er
 	if err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
 	}
-	q.saveRun(ctx, "gather", started, rep)
+	q.deps.Engine.SaveRun(ctx, "gather", started, rep, nil)
 	if q.deps.Metrics != nil {
 		q.deps.Metrics.ObserveReport("gather", rep)
 	}
@@ -169,56 +169,31 @@ func (w *gatherWorker) Work(ctx context.Context, job *river.Job[GatherArgs]) (er
 	return err
 }
 
-// enqueueSummaries clusters the articles in the lookback window and
-// enqueues a summarise job for each relevant story without a cached summary,
-// as part of the given gather run.
+// enqueueSummaries enqueues a summarise job, as part of the given gather
+// run, for each summary the engine's edition stories still lack
+// (Engine.SummariesToMake).
 func (q *Queue) enqueueSummaries(ctx context.Context, run int64, rep *digest.Report) (int, error) {
-	e := q.deps.Engine
-	stories, err := e.Clustered(ctx, q.now().Add(-lookback(e)), rep)
+	version, reqs, err := q.deps.Engine.SummariesToMake(ctx, rep)
 	if err != nil {
 		return 0, err
 	}
-	// The version names backend, model and prompt; a run scope is not
-	// needed to read it.
-	version := e.Summarizer.Version()
-	var batch []river.InsertManyParams
 	queued := 0
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	for batch := range slices.Chunk(reqs, insertBatch) {
+		params := make([]river.InsertManyParams, 0, len(batch))
+		for _, req := range batch {
+			params = append(params, river.InsertManyParams{Args: summariseArgs(req, version, run)})
 		}
-		res, err := q.client.InsertMany(ctx, batch)
+		res, err := q.client.InsertMany(ctx, params)
 		if err != nil {
-			return fmt.Errorf("enqueue summaries: %w", err)
+			return queued, fmt.Errorf("enqueue summaries: %w", err)
 		}
 		for _, r := range res {
 			if !r.UniqueSkippedAsDuplicate {
 				queued++
 			}
 		}
-		batch = batch[:0]
-		return nil
 	}
-	for _, st := range stories {
-		args := summaryArgs(st, version)
-		args.Run = run
-		if _, err := q.store.Summary(ctx, args.ContentHash, version); err == nil {
-			// Already summarised: nothing to queue. Not counted as a cache
-			// hit: no summary is served here, and counting it on every
-			// gather grew summaries_cached_total by the story count each
-			// half hour.
-			continue
-		} else if !errors.Is(err, digest.ErrNotFound) {
-			return queued, fmt.Errorf("read summary cache: %w", err)
-		}
-		batch = append(batch, river.InsertManyParams{Args: args})
-		if len(batch) == insertBatch {
-			if err := flush(); err != nil {
-				return queued, err
-			}
-		}
-	}
-	return queued, flush()
+	return queued, nil
 }
 
 // summariseWorker makes and caches one story's summary.
@@ -566,27 +541,3 @@ func (q *Queue) snoozeFor(at time.Time) time.Duration {
 }
 
 func (w *deliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration { return w.q.cfg.JobTimeout }
-
-// saveRun stores a run report for `digest runs`; a failure only costs the
-// record.
-func (q *Queue) saveRun(ctx context.Context, kind string, started time.Time, rep digest.Report) {
-	status := "ok"
-	if len(rep.Errors) > 0 {
-		status = "partial"
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if _, err := q.store.SaveRun(ctx, digest.RunRecord{
-		Kind: kind, StartedAt: started, FinishedAt: q.now(), Status: status, Report: rep,
-	}); err != nil {
-		q.log.Error("save run report", "kind", kind, "error", err)
-	}
-}
-
-// lookback is the engine's edition window.
-func lookback(e *digest.Engine) time.Duration {
-	if e.Config.Lookback > 0 {
-		return e.Config.Lookback
-	}
-	return digest.DefaultConfig().Lookback
-}

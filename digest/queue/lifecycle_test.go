@@ -221,7 +221,7 @@ func TestQueue_Ready(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, time.Date(2026, 6, 10, 8, 0, 0, 0, time.UTC), envOptions{})
 	db := e.openStore()
-	q, err := New(Config{}, Deps{Engine: &digest.Engine{Store: db}, DB: db.SQL(), Dialect: DialectSQLite})
+	q, err := New(Config{}, Deps{Engine: &digest.Engine{Store: db}, DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ func TestQueue_MigrateConcurrently(t *testing.T) {
 		}
 		t.Cleanup(func() { db.Close() })
 		q, err := New(DefaultConfig(), Deps{
-			Engine: &digest.Engine{Store: db}, DB: db.SQL(), Dialect: DialectPostgres, PostgresDSN: dsn,
+			Engine: &digest.Engine{Store: db}, DB: db,
 		})
 		if err != nil {
 			t.Fatal(err)

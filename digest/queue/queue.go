@@ -40,16 +40,9 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/robfig/cron/v3"
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver for River's own pool
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/metrics"
-)
-
-// Dialects accepted in Deps.Dialect.
-const (
-	DialectSQLite   = "sqlite"
-	DialectPostgres = "postgres"
 )
 
 // ScheduleOff disables a periodic job when used as its schedule.
@@ -187,21 +180,35 @@ func parseSchedule(expr string) (cron.Schedule, error) {
 	return s, nil
 }
 
+// Database is the store as the queue uses it: the reads of the planner and
+// of the deliver jobs, and the database River keeps its jobs in.
+// *store.DB implements it. Errors are the store's (digest.ErrNotFound for
+// a missing subscriber or ledger row).
+type Database interface {
+	// ActiveTimeZones lists the time zones of the active subscribers.
+	ActiveTimeZones(ctx context.Context) ([]string, error)
+	// DueCandidates pages through the subscribers due on the dates asked.
+	DueCandidates(ctx context.Context, q digest.DueQuery) ([]digest.DueCandidate, error)
+	// ExpiredLeases lists up to limit ledger rows left sending past their
+	// lease at now.
+	ExpiredLeases(ctx context.Context, now time.Time, limit int) ([]digest.Delivery, error)
+	Subscriber(ctx context.Context, id int64) (digest.Subscriber, error)
+	DeliveryFor(ctx context.Context, email, date string) (digest.Delivery, error)
+
+	// SQL is the store's database/sql pool. On SQLite it holds one
+	// connection, and River shares it; the queue counts its jobs through it.
+	SQL() *sql.DB
+	// PgxPool opens a pgx pool of River's own on Postgres (LISTEN/NOTIFY
+	// wakes idle replicas), which the queue closes; nil on SQLite.
+	PgxPool(ctx context.Context) (*pgxpool.Pool, error)
+}
+
 // Deps are what the queue works with.
 type Deps struct {
-	// Engine does the work; required. Its Store is used when Store is nil.
+	// Engine does the work; required.
 	Engine *digest.Engine
-	// Store is the application store; defaults to Engine.Store.
-	Store digest.Store
-	// DB is the store's database (store.DB.SQL()); required. On SQLite River
-	// uses it directly when it is limited to one open connection, else a
-	// second one-connection pool on the same file.
-	DB *sql.DB
-	// Dialect is "sqlite" or "postgres".
-	Dialect string
-	// PostgresDSN, when set on Postgres, gives River its own pgx pool
-	// (LISTEN/NOTIFY); without it River polls through DB.
-	PostgresDSN string
+	// DB is the store's database; required.
+	DB Database
 	// Sources lists the sources to gather, read afresh for each gather.
 	Sources func(ctx context.Context) ([]digest.Source, error)
 	// Mailbox, when set, reads the bounce mailbox; it runs as a periodic
@@ -228,7 +235,7 @@ type riverClient interface {
 type Queue struct {
 	cfg   Config
 	deps  Deps
-	store digest.Store
+	store Database
 	log   *slog.Logger
 
 	client   riverClient
@@ -257,12 +264,6 @@ func New(cfg Config, deps Deps) (*Queue, error) {
 	if deps.DB == nil {
 		return nil, errors.New("queue: database is required")
 	}
-	if deps.Store == nil {
-		deps.Store = deps.Engine.Store
-	}
-	if deps.Store == nil {
-		return nil, errors.New("queue: store is required")
-	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -272,7 +273,7 @@ func New(cfg Config, deps Deps) (*Queue, error) {
 	if deps.Sources == nil {
 		deps.Sources = func(context.Context) ([]digest.Source, error) { return nil, nil }
 	}
-	q := &Queue{cfg: cfg, deps: deps, store: deps.Store, log: deps.Logger.With("component", "queue")}
+	q := &Queue{cfg: cfg, deps: deps, store: deps.DB, log: deps.Logger.With("component", "queue")}
 	q.stories.ttl = cfg.StoryCacheTTL
 	q.week.ttl = cfg.StoryCacheTTL
 
@@ -280,30 +281,19 @@ func New(cfg Config, deps Deps) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch deps.Dialect {
-	case DialectSQLite:
-		db, perr := q.sqlitePool()
-		if perr != nil {
-			return nil, perr
-		}
-		err = buildWith(q, riversqlite.New(db), rcfg)
-	case DialectPostgres:
-		// River gets a pgx pool of its own (LISTEN/NOTIFY wakes idle
-		// replicas). Only pgx is linked: River's database/sql driver would
-		// bring lib/pq into the binary as well.
-		if deps.PostgresDSN == "" {
-			return nil, errors.New("queue: postgres needs PostgresDSN")
-		}
-		pool, perr := pgxpool.New(context.Background(), deps.PostgresDSN)
-		if perr != nil {
-			return nil, fmt.Errorf("open river postgres pool: %w", perr)
-		}
+	// Only pgx is linked for Postgres: River's database/sql driver would
+	// bring lib/pq into the binary as well.
+	pool, err := deps.DB.PgxPool(context.Background())
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("queue: %w", err)
+	case pool != nil:
 		q.closers = append(q.closers, func() error { pool.Close(); return nil })
 		err = buildWith(q, riverpgxv5.New(pool), rcfg)
 		inner := q.migrate
 		q.migrate = func(ctx context.Context) error { return migrateLocked(ctx, pool, inner) }
 	default:
-		return nil, fmt.Errorf("queue: unknown dialect %q (want sqlite or postgres)", deps.Dialect)
+		err = buildWith(q, riversqlite.New(deps.DB.SQL()), rcfg)
 	}
 	if err != nil {
 		q.Close()
@@ -347,35 +337,6 @@ func buildWith[TTx any](q *Queue, d riverdriver.Driver[TTx], rcfg *river.Config)
 		return nil
 	}
 	return nil
-}
-
-// sqlitePool returns a one-connection pool on the store's SQLite file: the
-// store's own pool when it is already limited so, else a second one. River
-// runs several internal services at once, and SQLite answers concurrent
-// writers on separate connections of one pool with SQLITE_BUSY.
-func (q *Queue) sqlitePool() (*sql.DB, error) {
-	if q.deps.DB.Stats().MaxOpenConnections == 1 {
-		return q.deps.DB, nil
-	}
-	var seq int
-	var name, file string
-	row := q.deps.DB.QueryRow(`PRAGMA database_list`)
-	if err := row.Scan(&seq, &name, &file); err != nil {
-		return nil, fmt.Errorf("find sqlite database file: %w", err)
-	}
-	if file == "" {
-		return nil, errors.New("queue: an in-memory SQLite store needs a pool limited to one connection (db.SetMaxOpenConns(1))")
-	}
-	// immediate transactions take the write lock up front, so busy_timeout
-	// applies instead of failing on a read-to-write upgrade.
-	dsn := "file:" + file + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open river sqlite pool: %w", err)
-	}
-	db.SetMaxOpenConns(1)
-	q.closers = append(q.closers, db.Close)
-	return db, nil
 }
 
 func (q *Queue) riverConfig() (*river.Config, error) {
@@ -536,7 +497,7 @@ var activeStates = []string{"available", "pending", "retryable", "running", "sch
 // Depth counts unfinished jobs by state with one query, for the metrics
 // scrape.
 func (q *Queue) Depth(ctx context.Context) (map[string]int, error) {
-	rows, err := q.deps.DB.QueryContext(ctx,
+	rows, err := q.store.SQL().QueryContext(ctx,
 		`SELECT state, count(*) FROM river_job WHERE state IN ('`+strings.Join(activeStates, "','")+`') GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("count queued jobs: %w", err)

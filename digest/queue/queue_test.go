@@ -123,7 +123,7 @@ func TestNew_RiverClientErrorReturned(t *testing.T) {
 	eng := &digest.Engine{Store: db, Config: digest.DefaultConfig()}
 	cfg := DefaultConfig()
 	cfg.ReplicaID = strings.Repeat("r", 200) // River refuses IDs over 100 characters
-	q, err := New(cfg, Deps{Engine: eng, DB: db.SQL(), Dialect: DialectSQLite})
+	q, err := New(cfg, Deps{Engine: eng, DB: db})
 	if err == nil {
 		q.Close()
 		t.Fatal("New accepted a configuration River refuses; want the client's error")

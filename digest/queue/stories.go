@@ -14,18 +14,17 @@ import (
 // this process no longer runs (a deployment changed model or prompt).
 var errStaleVersion = errors.New("summariser version changed")
 
-// summaryArgs is the summarise job for a story's lead article.
-func summaryArgs(st digest.Story, version string) SummariseArgs {
-	lead := st.Lead()
-	hash := lead.ContentHash
-	if hash == "" {
-		hash = digest.ContentHash(lead.Text)
-	}
-	args := SummariseArgs{ContentHash: hash, Version: version, Title: lead.Title, Text: lead.Text, URL: lead.URL, Language: lead.Language}
-	for _, a := range st.Articles {
-		args.Sources = append(args.Sources, a.SourceName)
-	}
-	return args
+// summariseArgs is the summarise job of req for the summariser version, as
+// part of the gather run.
+func summariseArgs(req digest.SummaryRequest, version string, run int64) SummariseArgs {
+	return SummariseArgs{ContentHash: req.ContentHash, Version: version, Title: req.Title, Text: req.Text,
+		URL: req.URL, Sources: req.Sources, Language: req.Language, Run: run}
+}
+
+// request is the summary request the job carries.
+func (args SummariseArgs) request() digest.SummaryRequest {
+	return digest.SummaryRequest{Title: args.Title, Text: args.Text, URL: args.URL, Sources: args.Sources,
+		ContentHash: args.ContentHash, Language: args.Language}
 }
 
 // summarise returns the cached summary for args, or makes one with the
@@ -37,10 +36,7 @@ func summarise(ctx context.Context, e *digest.Engine, sum digest.Summarizer, arg
 	if version := sum.Version(); args.Version != version {
 		return digest.Summary{}, false, fmt.Errorf("summarise %s: %w (queued for %q, running %q)", args.ContentHash, errStaleVersion, args.Version, version)
 	}
-	return e.Summary(ctx, sum, digest.SummaryRequest{
-		Title: args.Title, Text: args.Text, URL: args.URL, Sources: args.Sources, ContentHash: args.ContentHash,
-		Language: args.Language,
-	})
+	return e.Summary(ctx, sum, args.request())
 }
 
 // storyCache keeps one replica's ranked, summarised story list for a short
@@ -50,11 +46,10 @@ func summarise(ctx context.Context, e *digest.Engine, sum digest.Summarizer, arg
 type storyCache struct {
 	ttl time.Duration
 
-	mu       sync.Mutex
-	lookback time.Duration
-	built    time.Time
-	stories  []digest.Story
-	valid    bool
+	mu      sync.Mutex
+	built   time.Time
+	stories []digest.Story
+	valid   bool
 }
 
 func (c *storyCache) invalidate() {
@@ -64,34 +59,33 @@ func (c *storyCache) invalidate() {
 	c.stories = nil
 }
 
-// get returns the cached list when it was built for lookback within ttl of
-// now, else builds it. Within ttl either way: a job that read the clock just
+// get returns the cached list when it was built within ttl of now, else
+// builds it. Within ttl either way: a job that read the clock just
 // before another built the list, then waited for the lock, takes that list
 // rather than build it again; a clock moved back further than ttl rebuilds.
-func (c *storyCache) get(now time.Time, lookback time.Duration, build func() ([]digest.Story, error)) ([]digest.Story, error) {
+func (c *storyCache) get(now time.Time, build func() ([]digest.Story, error)) ([]digest.Story, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.valid && c.lookback == lookback && now.Sub(c.built) < c.ttl && c.built.Sub(now) < c.ttl {
+	if c.valid && now.Sub(c.built) < c.ttl && c.built.Sub(now) < c.ttl {
 		return c.stories, nil
 	}
 	stories, err := build()
 	if err != nil {
 		return nil, err
 	}
-	c.stories, c.lookback, c.built, c.valid = stories, lookback, now, true
+	c.stories, c.built, c.valid = stories, now, true
 	return stories, nil
 }
 
-// storiesFor returns the stories of the engine's lookback window, ranked and
-// summarised, from the cache when fresh; of the week before, ranked over
-// the week, for a weekly edition. Each recipient's edition is then
-// filtered from it by Engine.Deliver.
+// storiesFor returns the engine's edition stories (Engine.EditionStories),
+// from the cache when fresh; the week's (Engine.WeekStories) for a weekly
+// edition. Each recipient's edition is then filtered from them by
+// Engine.Deliver.
 func (q *Queue) storiesFor(ctx context.Context, weekly bool) ([]digest.Story, error) {
 	e := q.deps.Engine
-	lb := lookback(e)
 	now := q.now()
 	if weekly {
-		return q.week.get(now, digest.Week, func() ([]digest.Story, error) {
+		return q.week.get(now, func() ([]digest.Story, error) {
 			var rep digest.Report
 			stories, err := e.WeekStories(ctx, &rep)
 			if err != nil {
@@ -103,9 +97,9 @@ func (q *Queue) storiesFor(ctx context.Context, weekly bool) ([]digest.Story, er
 			return stories, nil
 		})
 	}
-	return q.stories.get(now, lb, func() ([]digest.Story, error) {
+	return q.stories.get(now, func() ([]digest.Story, error) {
 		var rep digest.Report
-		stories, err := e.Stories(ctx, now.Add(-lb), &rep)
+		stories, err := e.EditionStories(ctx, &rep)
 		if err != nil {
 			return nil, fmt.Errorf("build stories: %w", err)
 		}

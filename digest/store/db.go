@@ -26,6 +26,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 
@@ -68,6 +69,7 @@ type DB struct {
 	stmts   *stmtCache // nil on Postgres
 	dialect string
 	path    string
+	dsn     string // Postgres only, for PgxPool
 	log     *slog.Logger
 
 	rebound sync.Map // query text → query with $n placeholders (Postgres)
@@ -93,7 +95,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	db.groups.sent.run = db.markSentMany
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		db.dialect = Postgres
+		db.dialect, db.dsn = Postgres, dsn
 		db.sql, err = sql.Open("pgx", dsn)
 		if err != nil {
 			return nil, fmt.Errorf("open postgres: %w", err)
@@ -199,7 +201,23 @@ func createPrivate(path string, logger *slog.Logger) error {
 }
 
 // SQL returns the underlying pool, for the job queue to share the database.
+// On SQLite it holds a single connection, which is what River's SQLite
+// driver needs.
 func (db *DB) SQL() *sql.DB { return db.sql }
+
+// PgxPool opens a pgx pool on the store's Postgres database, for the job
+// queue (River's pgx driver, whose LISTEN/NOTIFY wakes idle replicas); the
+// caller closes it. On SQLite it returns nil, nil: the queue shares SQL().
+func (db *DB) PgxPool(ctx context.Context) (*pgxpool.Pool, error) {
+	if db.dialect != Postgres {
+		return nil, nil
+	}
+	pool, err := pgxpool.New(ctx, db.dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres pool: %w", err)
+	}
+	return pool, nil
+}
 
 // Dialect returns SQLite or Postgres.
 func (db *DB) Dialect() string { return db.dialect }
