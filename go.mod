@@ -87,3 +87,10 @@ require (
 // Locale data built on first use instead of at start-up: see
 // third_party/go-dateparser/PATCHED.md and scripts/vendor-dateparser.sh.
 replace github.com/markusmobius/go-dateparser => ./third_party/go-dateparser
+
+// Emoji map and word-counter tables built on first use instead of at
+// start-up: see scripts/vendor-lazy-init.sh and PATCHED.md in each directory.
+replace (
+	github.com/forPelevin/gomoji => ./third_party/gomoji
+	github.com/markusmobius/go-domdistiller => ./third_party/go-domdistiller
+)

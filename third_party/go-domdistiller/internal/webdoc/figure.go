@@ -1,0 +1,58 @@
+// ORIGINAL: java/webdocument/WebImage.java
+
+// Copyright (c) 2020 Markus Mobius
+//
+// Permission is hereby granted, free of charge, to any person obtaining a copy
+// of this software and associated documentation files (the "Software"), to deal
+// in the Software without restriction, including without limitation the rights
+// to use, copy, modify, merge, publish, distribute, sublicense, and/or sell
+// copies of the Software, and to permit persons to whom the Software is
+// furnished to do so, subject to the following conditions:
+//
+// The above copyright notice and this permission notice shall be included in all
+// copies or substantial portions of the Software.
+//
+// THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+// IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY,
+// FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
+// AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER
+// LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+// OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE
+// SOFTWARE.
+
+// Copyright 2015 The Chromium Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style license that can be
+// found in the LICENSE file.
+
+package webdoc
+
+import (
+	"github.com/go-shiori/dom"
+	"github.com/markusmobius/go-domdistiller/internal/domutil"
+	"golang.org/x/net/html"
+)
+
+type Figure struct {
+	Image
+	Caption *html.Node
+}
+
+func (f *Figure) ElementType() string {
+	return "figure"
+}
+
+func (f *Figure) GenerateOutput(textOnly bool) string {
+	figCaption := domutil.CloneAndProcessTree(f.Caption, f.PageURL)
+	if textOnly {
+		return domutil.InnerText(figCaption)
+	}
+
+	figure := dom.CreateElement("figure")
+	dom.AppendChild(figure, f.getProcessedNode())
+	if dom.InnerHTML(f.Caption) != "" {
+		dom.AppendChild(figure, figCaption)
+	}
+
+	domutil.StripAttributes(figure)
+	return dom.OuterHTML(figure)
+}
