@@ -27,7 +27,11 @@ import (
 // is a run of capitalised words not opening a sentence, or, in lower-case
 // or title-case text where capitals say nothing, a place the source does
 // not name or a word that takes the place of part of one of the source's
-// names ("ken schmidt" where the source has "Eric Schmidt"). Every
+// names ("ken schmidt" where the source has "Eric Schmidt"). A quotation
+// must be in the source word for word; an ordinal ("second-largest", "for
+// the first time") and a formal title ("president") must be words the
+// source uses; a currency sign needs an amount ("£ both" is a figure whose
+// number went missing). Every
 // comparison is over folded text: case, diacritics, "U.S." = "United
 // States", "Chinese" = "China", "25 per cent" = "25%", "$1.2bn" = "1.2
 // billion dollars".
@@ -75,11 +79,70 @@ func unsupported(source, sourceLang, textLang string, texts []string) []string {
 		if translated {
 			continue
 		}
+		for _, c := range bareCurrency().FindAllString(t, -1) {
+			if !currencyWords[fold(strings.TrimLeft(c, "$£€¥ "))] {
+				add(c)
+			}
+		}
+		for _, q := range src.unsupportedQuotes(t) {
+			add(q)
+		}
 		for _, n := range src.unsupportedNames(blankFigures(t)) {
 			add(n)
 		}
+		for _, c := range src.unsupportedClaims(t) {
+			add(c)
+		}
 	}
 	return out
+}
+
+// bareCurrency is a currency sign with a word instead of an amount after
+// it ("£ both", "$exchange"): a figure whose number went missing, which
+// nothing supports.
+var bareCurrency = lazyre.New(`[$£€¥]\s?\p{L}[\p{L}-]*`)
+
+// currencyWords may follow a currency sign without an amount ("$US", "£m"
+// in a table heading).
+var currencyWords = setOf("us", "usd", "m", "bn", "k", "mn", "mln", "million", "billion")
+
+// quoteRE matches a quotation: straight or curly double quotes around at
+// most 30 words.
+var quoteRE = lazyre.New(`["“]\s*([^"“”]{1,240}?)\s*["”]`)
+
+// unsupportedQuotes returns the quotations of text that the source does
+// not contain word for word (folded): a quotation claims what someone said,
+// so a paraphrase in quotation marks is a misquote.
+func (s *source) unsupportedQuotes(text string) []string {
+	var out []string
+	for _, m := range quoteRE().FindAllStringSubmatch(text, -1) {
+		var ws []string
+		for _, t := range rawTokens(m[1]) {
+			ws = append(ws, fold(t.word))
+		}
+		if len(ws) == 0 || len(ws) > 30 || s.contains(ws) {
+			continue
+		}
+		out = append(out, strings.TrimSpace(m[0]))
+	}
+	return out
+}
+
+// contains reports whether ws occur one after the other in the source.
+func (s *source) contains(ws []string) bool {
+	for _, i := range s.at[ws[0]] {
+		ok := true
+		for k, w := range ws[1:] {
+			if j := i + 1 + k; j >= len(s.seq) || s.seq[j] != w {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
 }
 
 // baseLang is the language of an ISO 639-1 code, English when empty.
@@ -294,6 +357,8 @@ type source struct {
 	before, after map[string]map[string]bool
 	// at holds the positions of each folded word in the source.
 	at map[string][]int
+	// seq is the folded words of the source in order.
+	seq []string
 }
 
 func readSource(text string) *source {
@@ -311,6 +376,7 @@ func readSource(text string) *source {
 	for i, t := range toks {
 		w := fold(t.word)
 		s.at[w] = append(s.at[w], i)
+		s.seq = append(s.seq, w)
 		if t.upper && !t.sentenceStart {
 			s.proper[w] = true
 		} else if !t.upper {
@@ -480,6 +546,41 @@ func (s *source) unsupportedNames(text string) []string {
 			continue
 		}
 		out = append(out, t.word)
+	}
+	return out
+}
+
+// ordinals rank what they qualify ("the second-largest bank", "for the
+// first time"), a claim as checkable as a figure; each is also written
+// with digits ("2nd").
+var ordinals = map[string]string{"first": "1st", "second": "2nd", "third": "3rd", "fourth": "4th", "fifth": "5th",
+	"sixth": "6th", "seventh": "7th", "eighth": "8th", "ninth": "9th", "tenth": "10th"}
+
+// formalTitles are the offices a text may give a person that a source
+// which never names the office does not support. Looser words ("head",
+// "boss", "leader") paraphrase too often to be checked.
+var formalTitles = setOf("president", "minister", "chancellor", "secretary", "governor", "senator", "mayor",
+	"king", "queen", "prince", "princess", "ceo", "chairman", "chairwoman", "commissioner", "ambassador")
+
+// unsupportedClaims returns the ordinals and formal titles of text that
+// the source never uses: "the first time", "second-largest" or "russia's
+// new president" about an article without them. A quarter or half may be
+// written "Q1" or "H1" in the source.
+func (s *source) unsupportedClaims(text string) []string {
+	var out []string
+	ws := words(fold(text))
+	for i, w := range ws {
+		switch {
+		case formalTitles[w] && !s.has(w):
+			out = append(out, w)
+		case ordinals[w] != "" && !s.words[w] && !s.words[ordinals[w]]:
+			if i+1 < len(ws) && (ws[i+1] == "quarter" || ws[i+1] == "half") {
+				if n := ordinals[w][:1]; s.words["q"+n] || ws[i+1] == "half" && s.words["h"+n] {
+					continue
+				}
+			}
+			out = append(out, w)
+		}
 	}
 	return out
 }
@@ -699,10 +800,13 @@ func geo(w string) bool { return places[w] }
 
 // Repetitions returns the places where texts repeat themselves the way a
 // degenerating model does: a word coordinated with itself ("argos and
-// argos"), a word doubled ("pension pension"), or a run of six or more
-// words said twice. Such a reply is not a faithful summary even when each
+// argos") or made part of or taken from itself ("the names of the
+// names", "children from children"), a word
+// doubled ("pension pension"), or a run of six or more words said three
+// times. Such a reply is not a faithful summary even when each
 // of its facts is in the source.
 func Repetitions(texts ...string) []string {
+	articles := setOf("the", "a", "an")
 	var out []string
 	for _, t := range texts {
 		ws := words(fold(clean(t)))
@@ -716,17 +820,22 @@ func Repetitions(texts ...string) []string {
 				out = append(out, w+" "+w)
 			case i >= 2 && (ws[i-1] == "and" || ws[i-1] == "or") && ws[i-2] == w:
 				out = append(out, w+" "+ws[i-1]+" "+w)
+			case i >= 2 && (ws[i-1] == "of" || ws[i-1] == "from") && ws[i-2] == w:
+				out = append(out, w+" "+ws[i-1]+" "+w) // "children from children"
+			case i >= 3 && (ws[i-2] == "of" || ws[i-2] == "from") && articles[ws[i-1]] && ws[i-3] == w:
+				out = append(out, w+" "+ws[i-2]+" "+ws[i-1]+" "+w) // "the names of the names"
 			}
 		}
+		// A sentence said twice may be a clumsy restatement of a fact; said
+		// three times it is a loop.
 		const n = 6
-		seen := map[string]bool{}
+		seen := map[string]int{}
 		for i := 0; i+n <= len(ws); i++ {
 			k := strings.Join(ws[i:i+n], " ")
-			if seen[k] {
+			if seen[k]++; seen[k] == 3 {
 				out = append(out, k)
 				break
 			}
-			seen[k] = true
 		}
 	}
 	return out

@@ -69,7 +69,10 @@ func loadJudged(tb testing.TB) []judgedSummary {
 // clitics joined again. UNK, the unknown-word placeholder of the s2s
 // model, is dropped: it names nothing.
 func detokenise(s string) string {
-	return strings.NewReplacer(`\'`, "'", "#", "£", "-LRB- ", "(", " -RRB-", ")", "-LRB-", "(", "-RRB-", ")",
+	// \' first, on its own: a replacer does not look again at what it
+	// wrote, so \'\' would stay '' instead of becoming a closing quote.
+	s = strings.ReplaceAll(s, `\'`, "'")
+	return strings.NewReplacer("#", "£", "-LRB- ", "(", " -RRB-", ")", "-LRB-", "(", "-RRB-", ")",
 		"`` ", `"`, "``", `"`, " ''", `"`, "''", `"`, " 's ", "'s ", " n't", "n't", "UNK", "",
 		"$ ", "$", "£ ", "£", "€ ", "€", " %", "%", " ,", ",", " .", ".").Replace(s)
 }

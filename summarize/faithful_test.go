@@ -7,7 +7,7 @@ import (
 
 func TestUnsupported(t *testing.T) {
 	const src = `WASHINGTON - The U.S. and Société Générale agreed on 27 February to cut duties of 25 per cent on 1,234 million dollars of Chinese steel, 4.4 million tonnes a year.
-Google chairman Eric Schmidt said the deal, reached in 2018, was "a good start". Prime Minister Alexis Tsipras of Greece welcomed it.`
+Google chairman Eric Schmidt said the deal, reached in 2018, was "a good start", the second-largest cut since Q1. Prime Minister Alexis Tsipras of Greece welcomed it.`
 	tests := []struct {
 		name string
 		text string
@@ -34,6 +34,15 @@ Google chairman Eric Schmidt said the deal, reached in 2018, was "a good start".
 		{"lower-case first name swapped", "google chairman joe schmidt welcomed it.", []string{"joe"}},
 		{"lower-case place not in the source", "exporters in brazil gain most.", []string{"brazil"}},
 		{"role the source does not give", "Greek president Alexis Tsipras welcomed it.", []string{"president Alexis"}},
+		{"quotation as written", `Eric Schmidt called the deal "a good start".`, nil},
+		{"quotation in other case and quotes", `eric schmidt called it “A GOOD START”.`, nil},
+		{"misquotation", `Eric Schmidt called the deal "a great start".`, []string{`"a great start"`}},
+		{"currency without its amount", "The deal covers £ both of steel.", []string{"£ both"}},
+		{"currency sign before a unit", "Duties are given in $US and £m.", nil},
+		{"ordinal as written", "The cut is the second-largest since 2018.", nil},
+		{"ordinal the source lacks", "Steel duties are cut for the first time.", []string{"first"}},
+		{"quarter written Q1 in the source", "First-quarter exports rose.", nil},
+		{"office the source never names", "Google president Eric Schmidt said it.", []string{"president"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,11 +64,14 @@ Google chairman Eric Schmidt said the deal, reached in 2018, was "a good start".
 
 func TestRepetitions(t *testing.T) {
 	for text, want := range map[string]bool{
-		"sales rose at argos and argos.":                                       true,
-		"a new pension pension scheme.":                                        true,
-		"the lower deck area aims to rest. the lower deck area aims to sleep.": true,
-		"exports and imports rose; exports fell later.":                        false,
-		"the 25% tariff and a 25% quota":                                       false,
+		"sales rose at argos and argos.":                                      true,
+		"a new pension pension scheme.":                                       true,
+		"the lower deck area aims to rest. the lower deck area aims to rest.": false,
+		"jurors will hear testimony and arguments. jurors will hear testimony and arguments. jurors will hear testimony and arguments.": true,
+		"suppliers accuse the names of the names of 14 firms.":                                                                          true,
+		"sales rose year on year, side by side with exports.":                                                                           false,
+		"exports and imports rose; exports fell later.":                                                                                 false,
+		"the 25% tariff and a 25% quota":                                                                                                false,
 	} {
 		if got := len(Repetitions(text)) > 0; got != want {
 			t.Errorf("Repetitions(%q) = %q, want found=%v", text, Repetitions(text), want)
