@@ -11,14 +11,18 @@ import (
 // code, then the names, demonyms and seats of government that stand for
 // it ("Beijing vows response" is China speaking). Names are matched
 // case-insensitively but only when written with a capital, so "turkey",
-// "china" and "chile" in lower case stay words.
+// "china" and "chile" in lower case stay words. The longest name wins, so
+// a name that contains another place's name has a line of its own (Latin
+// America is not the US, New Mexico not Mexico, Papua New Guinea not
+// Guinea). A place missing here is still a name, but its demonym and
+// capital do not meet it ("Zambian", "Lusaka", "Zambia").
 const placeTable = `
-eu: European Union, EU, E.U., Brussels, European Commission, European
+eu: European Union, EU, E.U., Brussels, European Commission, European, Europe
 us: United States, United States of America, US, U.S., USA, America, American, Americans, Washington, White House, Capitol Hill
 gb: United Kingdom, UK, U.K., Britain, Great Britain, British, London, GB, Downing Street, Whitehall
-cn: China, Chinese, Beijing, PRC, People's Republic of China
+cn: China, Chinese, Beijing, PRC, People's Republic of China, Sino
 jp: Japan, Japanese, Tokyo
-kr: South Korea, Korea, Korean, Seoul
+kr: South Korea, South Korean, Korea, Korean, Seoul
 kp: North Korea, North Korean, Pyongyang
 in: India, Indian, New Delhi, Delhi
 au: Australia, Australian, Australians, Canberra
@@ -89,6 +93,55 @@ et: Ethiopia, Ethiopian, Addis Ababa
 gh: Ghana, Ghanaian, Accra
 ci: Ivory Coast, Cote d'Ivoire, Ivorian
 gn: Guinea, Guinean, Conakry
+cd: Democratic Republic of Congo, Democratic Republic of the Congo, DR Congo, DRC, Congo, Congolese, Kinshasa
+zm: Zambia, Zambian, Lusaka
+zw: Zimbabwe, Zimbabwean, Harare
+tz: Tanzania, Tanzanian, Dodoma
+mz: Mozambique, Mozambican, Maputo
+ao: Angola, Angolan, Luanda
+na: Namibia, Namibian, Windhoek
+bw: Botswana, Gaborone
+sn: Senegal, Senegalese, Dakar
+cm: Cameroon, Cameroonian, Yaounde
+dz: Algeria, Algerian, Algiers
+tn: Tunisia, Tunisian, Tunis
+ly: Libya, Libyan, Tripoli
+om: Oman, Omani, Muscat
+kw: Kuwait, Kuwaiti
+bh: Bahrain, Bahraini, Manama
+sy: Syria, Syrian, Damascus
+ye: Yemen, Yemeni, Sanaa
+lb: Lebanon, Lebanese, Beirut
+af: Afghanistan, Afghan, Kabul
+uz: Uzbekistan, Uzbek, Tashkent
+az: Azerbaijan, Azerbaijani, Baku
+am: Armenia, Armenian, Yerevan
+rs: Serbia, Serbian, Belgrade
+hr: Croatia, Croatian, Zagreb
+sk: Slovakia, Slovak, Bratislava
+si: Slovenia, Slovenian, Ljubljana
+bg: Bulgaria, Bulgarian
+lt: Lithuania, Lithuanian, Vilnius
+lv: Latvia, Latvian, Riga
+ee: Estonia, Estonian, Tallinn
+lu: Luxembourg
+is: Iceland, Icelandic, Reykjavik
+cy: Cyprus, Cypriot, Nicosia
+mt: Malta, Maltese, Valletta
+pa: Panama, Panamanian, Panama City
+cr: Costa Rica, Costa Rican
+gt: Guatemala, Guatemalan, Guatemala City
+hn: Honduras, Honduran, Tegucigalpa
+do: Dominican Republic, Dominican, Santo Domingo
+np: Nepal, Nepalese, Nepali, Kathmandu
+mn: Mongolia, Mongolian, Ulaanbaatar
+la: Laos, Lao, Vientiane
+bn: Brunei
+pg: Papua New Guinea
+gq: Equatorial Guinea
+gw: Guinea-Bissau
+latam: Latin America, Latin American, South America, South American, Central America, Central American
+us-nm: New Mexico
 `
 
 // placeTrie maps lower-case word sequences to codes (of places, or of
