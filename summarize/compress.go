@@ -11,13 +11,17 @@ import (
 
 // compress turns one sentence into a headline (see Headline).
 func compress(s string) string {
+	// The language is judged on the whole sentence: what is left after
+	// the cuts may be too short to tell ("Oil prices fell sharply on
+	// oversupply concerns" has no English function word).
+	en := english(strings.Fields(s))
 	s = stripDateline(strings.Join(strings.Fields(s), " "))
 	s = dropInserts(s)
 	s = dropAttribution(s)
 	words := strings.Fields(s)
 	words = dropTimePhrases(words)
 	words = dropTrailingClause(words)
-	if english(words) {
+	if en {
 		words = presentTense(words)
 		words = headlinese(words)
 		// English headlines run to about ten words: past a dozen, cut at a
@@ -63,16 +67,43 @@ var (
 	innerClause = lazyre.New(`,\s+(?:who|which|whose|while|although|though|where)\s[^,]{1,80},\s*`)
 	// "Kurt Volker, the former special envoy to Ukraine, and …" and "The
 	// son of X, Fritz von Y, was …": an appositive after a name.
-	appositive  = lazyre.New(`(\p{Lu}[\p{L}’'.-]*),\s+(?:(?:the|a|an|his|her|its|their)\s[^,]{1,60}|(?:\p{Lu}[\p{L}’'.-]*|von|van|de|der|al|bin|da)(?:\s(?:\p{Lu}[\p{L}’'.-]*|von|van|de|der|al|bin|da)){0,4}),\s+(\p{Ll})`)
-	parenthesis = lazyre.New(`\s*[(\[][^()\[\]]{0,80}[)\]]([\s,.;:!?]|$)`)
-	dashInsert  = lazyre.New(`\s+(?:[—–]|--)\s+[^—–]{1,80}?\s+(?:[—–]|--)\s+`)
+	appositive = lazyre.New(`(\p{Lu}[\p{L}’'.-]*),\s+(?:(?:the|a|an|his|her|its|their)\s[^,]{1,60}|(?:\p{Lu}[\p{L}’'.-]*|von|van|de|der|al|bin|da)(?:\s(?:\p{Lu}[\p{L}’'.-]*|von|van|de|der|al|bin|da)){0,4}),\s+(\p{Ll})`)
+	// "The son of X, Fritz von Y was …": an appositive name whose closing
+	// comma is missing, between a noun phrase and its verb.
+	openAppositive = lazyre.New(`^((?:The|A|An)\s[^,]{3,80}),\s+(?:\p{Lu}[\p{L}’'.-]*|von|van|de|der|al|bin|da)(?:\s(?:\p{Lu}[\p{L}’'.-]*|von|van|de|der|al|bin|da)){1,4}\s+(was|is|were|are|has|have|had|will)\b`)
+	parenthesis    = lazyre.New(`\s*[(\[][^()\[\]]{0,80}[)\]]([\s,.;:!?]|$)`)
+	dashInsert     = lazyre.New(`\s+(?:[—–]|--)\s+[^—–]{1,80}?\s+(?:[—–]|--)\s+`)
 )
+
+// dropInnerClauses removes non-restrictive clauses between commas, but
+// not one whose second comma opens an attribution ("…, while another man
+// was hurt, Kan reported"): without its comma that would no longer be
+// recognised and removed.
+func dropInnerClauses(s string) string {
+	var b strings.Builder
+	last := 0
+	for _, loc := range innerClause().FindAllStringIndex(s, -1) {
+		if reportingNext().MatchString(s[loc[1]:]) {
+			continue
+		}
+		b.WriteString(s[last:loc[0]])
+		b.WriteString(" ")
+		last = loc[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// reportingNext matches text opening with a short attribution ("Kan
+// reported", "the ministry said").
+var reportingNext = lazyre.New(`^(?:\S+\s){0,3}(?:` + reporting + `)\b`)
 
 // dropInserts removes parentheses and dash-enclosed asides.
 func dropInserts(s string) string {
 	out := parenthesis().ReplaceAllString(s, "$1")
-	out = innerClause().ReplaceAllString(out, " ")
+	out = dropInnerClauses(out)
 	out = appositive().ReplaceAllString(out, "$1 $2")
+	out = openAppositive().ReplaceAllString(out, "$1 $2")
 	out = dashInsert().ReplaceAllString(out, " ")
 	if len(strings.Fields(out)) < 3 {
 		return s
@@ -98,7 +129,10 @@ var (
 	// before the subject.
 	openingPhrase = lazyre.New(`^(?i:In|On|At|After|Before|During|Since|Following|Despite|With|For|As|Amid|Under|Over|While|When|` +
 		`Although|Though|Once|Today|Yesterday|Earlier|Later|Last|This|Next|Now|Meanwhile|However|Still|Instead|Already|Also|But|And|So|` +
-		`Separately|Elsewhere|Overall|Indeed|Nevertheless|Nonetheless)\b[^,]{0,80},\s+`)
+		`Separately|Elsewhere|Overall|Indeed|Nevertheless|Nonetheless)\b[^,]{0,80},\s+|` +
+		// "Tasked with …,", "Founded in 1990,", "Speaking at …,": a
+		// participle phrase before the subject.
+		`^(?i:\p{L}+(?:ed|ing))\s(?i:with|by|in|on|at|to|for|from|as|after|during|about)\b[^,]{0,80},\s+`)
 	trailingAccording = lazyre.New(`\s+according to [^,]{1,60}$`)
 )
 
@@ -171,6 +205,13 @@ var months = setOf("jan", "january", "feb", "february", "mar", "march", "apr", "
 
 var dayParts = setOf("morning", "afternoon", "evening", "night")
 
+// A span of time: "over the next four years", "in the coming months".
+var (
+	spanPrepositions = setOf("over", "in", "within", "during", "for")
+	spanQualifiers   = setOf("next", "past", "last", "coming", "previous", "following")
+	spans            = setOf("days", "weeks", "months", "years", "decades", "quarters", "day", "week", "month", "year", "decade", "quarter")
+)
+
 // dropTimePhrases removes when it happened: "on Tuesday", "Wednesday",
 // "yesterday", "last night", "this week", "on Nov. 18". A headline is read
 // the day it is sent.
@@ -208,6 +249,17 @@ func dropTimePhrases(words []string) []string {
 		case (w == "last" || w == "this") && (dayParts[next(1)] || next(1) == "week" || next(1) == "month" || next(1) == "year"):
 			n = 2
 		case (w == "earlier" || w == "later") && next(1) == "this" && (next(2) == "week" || next(2) == "month" || next(2) == "year"):
+			n = 3
+		case spanPrepositions[w] && next(1) == "the" && spanQualifiers[next(2)]:
+			// "over the next four years", "in the coming months"
+			k := 3
+			if isNumber(next(k)) || numberWords[next(k)] > 0 || next(k) == "few" || next(k) == "several" {
+				k++
+			}
+			if spans[next(k)] {
+				n = k + 1
+			}
+		case w == "in" && next(1) == "recent" && spans[next(2)]:
 			n = 3
 		}
 		if n == 0 {
@@ -329,8 +381,9 @@ func english(words []string) bool {
 }
 
 var (
-	englishMarkers = setOf("the", "of", "and", "to", "is", "was", "are", "were", "for", "with", "that", "has", "have", "by", "at", "from", "its", "will", "a")
-	otherMarkers   = setOf("der", "die", "das", "und", "ist", "mit", "von", "zu", "den", "dem", "ein", "eine", "nicht", "auf", "für", "sich", "im",
+	englishMarkers = setOf("the", "of", "and", "to", "is", "was", "are", "were", "for", "with", "that", "has", "have", "by", "at", "from", "its", "will", "a",
+		"on", "while", "after", "said", "says", "than", "this", "which", "who", "been", "but", "their", "into", "over")
+	otherMarkers = setOf("der", "die", "das", "und", "ist", "mit", "von", "zu", "den", "dem", "ein", "eine", "nicht", "auf", "für", "sich", "im",
 		"le", "la", "les", "et", "est", "des", "du", "une", "pour", "dans", "el", "los", "las", "y", "es", "del", "una", "para", "con", "o", "os", "e", "um", "uma")
 )
 
@@ -361,6 +414,9 @@ func headlinese(words []string) []string {
 			(next == "been" || next == "being") && i+2 < len(words) && isParticiple(bare(words[i+2])) && plain(w) && plain(words[i+1]):
 			i++ // "have been killed" → "killed"
 			continue
+		case (b == "is" || b == "are") && plain(w) && i > 0 && mainClause(words[:i]) && !functionWords[bare(words[i-1])] && !pronouns[bare(words[i-1])] &&
+			len(next) > 5 && strings.HasSuffix(next, "ing") && next != "being" && isLowerWord(words[i+1]):
+			continue // "Attorney General is investigating WeWork" → "… investigating WeWork"
 		case (b == "is" || b == "are" || b == "was" || b == "were") && isParticiple(next) && plain(w) && isLowerWord(words[i+1]):
 			continue // "was accused" → "accused"
 		case (b == "has" || b == "have") && plain(w) && isParticiple(next) && isLowerWord(words[i+1]):
@@ -449,7 +505,7 @@ func subjectHead(subj []string) string {
 // plural guesses whether an English noun is plural.
 func plural(n string) bool {
 	switch n {
-	case "people", "police", "children", "men", "women", "officials", "data":
+	case "people", "police", "children", "men", "women", "officials", "data", "we", "they", "i", "you":
 		return true
 	}
 	return len(n) > 3 && strings.HasSuffix(n, "s") && !strings.HasSuffix(n, "ss") && !strings.HasSuffix(n, "us") && !strings.HasSuffix(n, "is")
@@ -468,6 +524,22 @@ func reducible(rest []string) bool {
 		return isParticiple(bare(rest[1])) && isLowerWord(rest[1])
 	}
 	return false
+}
+
+// mainClause reports whether the words before a verb are still the main
+// clause's subject: no comma, and no conjunction or relative pronoun
+// opening another clause.
+func mainClause(before []string) bool {
+	for _, w := range before {
+		switch bare(w) {
+		case "that", "which", "who", "while", "as", "because", "if", "when", "after":
+			return false
+		}
+		if strings.HasSuffix(w, ",") {
+			return false
+		}
+	}
+	return true
 }
 
 // shortNames are the short forms headlines use.
@@ -598,7 +670,7 @@ func cutBefore(words []string, i int) int {
 
 var prepositions = setOf("in", "on", "at", "by", "for", "from", "with", "into", "onto", "over", "under", "about",
 	"after", "before", "since", "until", "amid", "among", "between", "through", "during", "without", "against",
-	"across", "behind", "beyond", "despite", "near", "within", "towards", "toward", "via", "per", "than",
+	"across", "behind", "beyond", "despite", "near", "within", "towards", "toward", "via", "per", "than", "upon",
 	"im", "in", "auf", "aus", "bei", "mit", "nach", "vor", "zum", "zur", "für", "über", "unter", "um", "durch",
 	"gegen", "ohne", "seit", "bis", "dans", "par", "pour", "sur", "sous", "avec", "sans", "chez", "entre", "vers",
 	"en", "con", "por", "para", "sin", "sobre", "hacia")
@@ -635,10 +707,15 @@ func fit(words []string, max int) []string {
 	if len(words) <= max {
 		return words
 	}
-	for _, minScore := range []int{3, 2, 1} {
-		for k := max; k >= minHeadlineWords; k-- {
-			if cutBefore(words, k) >= minScore && endsWell(words[:k]) {
-				return words[:k]
+	// A cut that keeps most of the sentence at a weaker boundary says more
+	// than one at a clause boundary that leaves a fragment ("Another cloud
+	// of choking smoke").
+	for _, keep := range []int{fitKeep, minHeadlineWords} {
+		for _, minScore := range []int{3, 2, 1} {
+			for k := max; k >= keep; k-- {
+				if cutBefore(words, k) >= minScore && endsWell(words[:k]) {
+					return words[:k]
+				}
 			}
 		}
 	}
@@ -649,6 +726,9 @@ func fit(words []string, max int) []string {
 	}
 	return words[:max]
 }
+
+// fitKeep is the fewest words fit keeps when a boundary allows it.
+const fitKeep = 8
 
 // endsWell reports whether a cut after words is clean: it can end a
 // headline and leaves no quote or bracket open.
