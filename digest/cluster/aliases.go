@@ -84,18 +84,24 @@ type alias struct {
 // has connectors also the initials of all its words ("Bank of England":
 // "=boe"); leading stop words ("The") are not part of a run.
 func aliasKeys(dst []alias, toks []terms.Token) []alias {
+	nick := nicknames()
+	var capsBuf, allBuf [2 * maxAcronym]byte // longer runs make no key
 	for i := 0; i < len(toks); {
-		if n, key := nicknames().match(toks[i:]); n > 0 {
+		if !startsUpper(toks[i]) { // most words: nothing starts here
+			i++
+			continue
+		}
+		if n, key := nick.match(toks[i:]); n > 0 {
 			dst = append(dst, alias{key, false})
 			i += n
 			continue
 		}
-		if !startsUpper(toks[i]) || terms.IsStopword(toks[i].Word) || isDigit(toks[i].Word[0]) {
+		if terms.IsStopword(toks[i].Word) || isDigit(toks[i].Word[0]) {
 			i++
 			continue
 		}
 		// A run: capitalised words, with single connectors between them.
-		var caps, all []byte
+		caps, all := capsBuf[:0], allBuf[:0]
 		j := i
 		for j < len(toks) {
 			t := toks[j]
