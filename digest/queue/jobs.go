@@ -258,8 +258,8 @@ func (w *planWorker) Work(ctx context.Context, job *river.Job[PlanArgs]) (err er
 // PlanResult counts what one plan found.
 type PlanResult struct {
 	Due       int // (subscriber, date) pairs whose send time has passed, without a finished ledger row
-	Enqueued  int // deliver jobs inserted
-	Duplicate int // deliver jobs already queued (by another plan or replica)
+	Enqueued  int // deliveries in deliver jobs inserted
+	Duplicate int // deliveries in deliver jobs already queued (by another plan or replica)
 	Recovered int // deliveries left sending past their lease, enqueued again
 	Invalid   int // subscribers with an unparsable send time
 }
@@ -270,7 +270,8 @@ type PlanResult struct {
 // their zone and who have no finished ledger row for the local date (an
 // anti-join on the ledger's unique index), so memory stays flat and no
 // ledger row is read one at a time. Whether a candidate is due at this
-// instant (DST, catch-up) is decided here, by dueDates.
+// instant (DST, catch-up) is decided here, by dueDates. The deliveries go
+// in jobs by subscriber ID range (see DeliverBatchArgs).
 func (q *Queue) Plan(ctx context.Context, catchUp bool) (PlanResult, error) {
 	var res PlanResult
 	now := q.now()
@@ -288,16 +289,16 @@ func (q *Queue) Plan(ctx context.Context, catchUp bool) (PlanResult, error) {
 	// A subscriber comes once per candidate date, in a row: its due dates
 	// are worked out once.
 	var (
-		lastID int64
-		due    []string
-		dueErr error
+		lastID  int64
+		due     []string
+		dueErr  error
+		batches batcher
 	)
 	for {
 		page, err := q.store.DueCandidates(ctx, query)
 		if err != nil {
 			return res, fmt.Errorf("list due subscribers: %w", err)
 		}
-		var batch []river.InsertManyParams
 		for _, c := range page {
 			query.AfterID, query.AfterDate = c.Subscriber.ID, c.Date
 			sub := c.Subscriber
@@ -317,22 +318,19 @@ func (q *Queue) Plan(ctx context.Context, catchUp bool) (PlanResult, error) {
 				continue
 			}
 			res.Due++
-			batch = append(batch, river.InsertManyParams{Args: DeliverArgs{SubscriberID: sub.ID, Date: key}})
+			batches.add(DeliverArgs{SubscriberID: sub.ID, Date: key})
 		}
-		if len(batch) > 0 {
-			inserted, err := q.client.InsertMany(ctx, batch)
-			if err != nil {
-				return res, fmt.Errorf("enqueue deliveries: %w", err)
-			}
-			for _, r := range inserted {
-				if r.UniqueSkippedAsDuplicate {
-					res.Duplicate++
-				} else {
-					res.Enqueued++
-				}
-			}
+		last := len(page) < insertBatch
+		if last {
+			batches.closeRange()
 		}
-		if len(page) < insertBatch {
+		enq, dup, err := batches.flush(ctx, q.client)
+		if err != nil {
+			return res, fmt.Errorf("enqueue deliveries: %w", err)
+		}
+		res.Enqueued += enq
+		res.Duplicate += dup
+		if last {
 			break
 		}
 	}
@@ -461,31 +459,41 @@ type deliverWorker struct {
 	q *Queue
 }
 
-func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) (err error) {
-	q := w.q
-	defer func() {
-		var snooze *rivertype.JobSnoozeError
-		if errors.As(err, &snooze) {
-			q.observe("deliver", nil)
-			return
-		}
-		q.observe("deliver", err)
-	}()
-	sub, err := q.store.Subscriber(ctx, job.Args.SubscriberID)
+func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) error {
+	err := w.q.deliver(ctx, job.Args)
+	w.q.observeDelivery(err)
+	return err
+}
+
+// observeDelivery records the end of one delivery's work in the metrics;
+// a snooze is not a failure.
+func (q *Queue) observeDelivery(err error) {
+	var snooze *rivertype.JobSnoozeError
+	if errors.As(err, &snooze) {
+		err = nil
+	}
+	q.observe("deliver", err)
+}
+
+// deliver is the work of one deliver job: nil when the ledger has the
+// final word, a river.JobSnooze error when the delivery must wait, or
+// another error for River to retry.
+func (q *Queue) deliver(ctx context.Context, args DeliverArgs) error {
+	sub, err := q.store.Subscriber(ctx, args.SubscriberID)
 	if errors.Is(err, digest.ErrNotFound) {
 		return nil // removed since the plan
 	}
 	if err != nil {
-		return fmt.Errorf("load subscriber %d: %w", job.Args.SubscriberID, err)
+		return fmt.Errorf("load subscriber %d: %w", args.SubscriberID, err)
 	}
 	if sub.Status != digest.StatusActive {
 		return nil // unsubscribed, paused or bounced since the plan
 	}
-	stories, err := q.storiesFor(ctx, digest.IsWeekKey(job.Args.Date))
+	stories, err := q.storiesFor(ctx, digest.IsWeekKey(args.Date))
 	if err != nil {
 		return err
 	}
-	outcome, err := q.deps.Engine.Deliver(ctx, sub, job.Args.Date, stories, digest.DeliverOptions{RecordEmpty: true})
+	outcome, err := q.deps.Engine.Deliver(ctx, sub, args.Date, stories, digest.DeliverOptions{RecordEmpty: true})
 	if q.deps.Metrics != nil {
 		q.deps.Metrics.ObserveDelivery(outcome, err)
 	}
@@ -495,21 +503,21 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[DeliverArgs]) (
 		// then recorded without being sent again by this replica (the
 		// engine remembers it), or, after a crash, sent again once its
 		// lease has expired: at least once.
-		return fmt.Errorf("deliver to subscriber %d for %s: %w", sub.ID, job.Args.Date, err)
+		return fmt.Errorf("deliver to subscriber %d for %s: %w", sub.ID, args.Date, err)
 	}
 	switch outcome {
 	case digest.OutcomeSent:
 		if err != nil {
-			q.log.Error("digest sent but not recorded", "subscriber_id", sub.ID, "date", job.Args.Date, "error", err)
+			q.log.Error("digest sent but not recorded", "subscriber_id", sub.ID, "date", args.Date, "error", err)
 		}
 		return nil
 	case digest.OutcomeDeferred, digest.OutcomeInFlight:
 		if err != nil {
-			q.log.Warn("delivery deferred", "subscriber_id", sub.ID, "date", job.Args.Date, "error", err)
+			q.log.Warn("delivery deferred", "subscriber_id", sub.ID, "date", args.Date, "error", err)
 		}
-		return q.snoozeUntilDue(ctx, sub, job.Args.Date)
+		return q.snoozeUntilDue(ctx, sub, args.Date)
 	case "":
-		return fmt.Errorf("deliver to subscriber %d for %s: %w", sub.ID, job.Args.Date, err)
+		return fmt.Errorf("deliver to subscriber %d for %s: %w", sub.ID, args.Date, err)
 	}
 	// Already sent, empty (recorded skipped) or permanently failed: the
 	// ledger has the final word.

@@ -3,9 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
-	"os"
 	"runtime"
-	"strconv"
 	"testing"
 	"time"
 
@@ -36,13 +34,7 @@ var planZones = []string{
 // inserted), a repeat (every job already queued) and the steady state of
 // the later ticks of the day (every digest sent, the ledger full).
 func BenchmarkQueue_PlanPostgres(b *testing.B) {
-	n := 100000
-	if v := os.Getenv("DIGEST_BENCH_PLAN_SUBSCRIBERS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil {
-			b.Fatalf("DIGEST_BENCH_PLAN_SUBSCRIBERS: %v", err)
-		}
-	}
+	n := benchSize(b, "DIGEST_BENCH_PLAN_SUBSCRIBERS", 100000)
 	now := time.Date(2026, 6, 10, 12, 0, 0, 0, time.UTC)
 	for range b.N {
 		b.StopTimer()

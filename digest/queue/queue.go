@@ -250,6 +250,9 @@ type Queue struct {
 	mu      sync.Mutex
 	started bool
 	closed  bool
+	// stopping is closed when Stop begins: a batch of deliveries sends
+	// nothing more then (see deliverBatchWorker).
+	stopping chan struct{}
 }
 
 // New builds a queue; it opens River's connection pool but starts nothing.
@@ -273,7 +276,7 @@ func New(cfg Config, deps Deps) (*Queue, error) {
 	if deps.Sources == nil {
 		deps.Sources = func(context.Context) ([]digest.Source, error) { return nil, nil }
 	}
-	q := &Queue{cfg: cfg, deps: deps, store: deps.DB, log: deps.Logger.With("component", "queue")}
+	q := &Queue{cfg: cfg, deps: deps, store: deps.DB, log: deps.Logger.With("component", "queue"), stopping: make(chan struct{})}
 	q.stories.ttl = cfg.StoryCacheTTL
 	q.week.ttl = cfg.StoryCacheTTL
 
@@ -345,6 +348,7 @@ func (q *Queue) riverConfig() (*river.Config, error) {
 	river.AddWorker(workers, &summariseWorker{q: q})
 	river.AddWorker(workers, &planWorker{q: q})
 	river.AddWorker(workers, &deliverWorker{q: q})
+	river.AddWorker(workers, &deliverBatchWorker{q: q})
 
 	var periodic []*river.PeriodicJob
 	gather, err := parseSchedule(q.cfg.GatherSchedule)
@@ -439,6 +443,7 @@ func (q *Queue) Stop(ctx context.Context) error {
 	if started {
 		// River escalates to cancelling jobs itself after SoftStopTimeout;
 		// the extra margin lets it do so before we give up waiting.
+		close(q.stopping)
 		sctx, cancel := context.WithTimeout(ctx, q.cfg.ShutdownTimeout+5*time.Second)
 		err = q.client.Stop(sctx)
 		cancel()

@@ -1,0 +1,131 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// BenchmarkQueue_ReplicasPostgres delivers one digest to each of N
+// subscribers (DIGEST_BENCH_REPLICA_SUBSCRIBERS, default 30,000) in 40
+// time zones, all due, with three replicas (separate stores, engines,
+// SMTP pools and River clients, as three `digest serve` processes would
+// have) on one Postgres and a loopback SMTP sink. One plan job is queued,
+// as the replicas' periodic schedules would; whichever replica takes it
+// enqueues the deliveries and all three work them. It reports messages
+// per second from the plan's enqueueing to an idle queue, how long the
+// plan job ran (the deliveries start while it runs), each replica's
+// share of the deliver jobs, and fails unless the ledger holds exactly N
+// sent rows, N distinct (recipient, date) pairs, and the sink received N
+// messages with no Message-ID twice.
+func BenchmarkQueue_ReplicasPostgres(b *testing.B) {
+	n := benchSize(b, "DIGEST_BENCH_REPLICA_SUBSCRIBERS", 30000)
+	const replicas = 3
+	now := time.Date(2026, 6, 10, 12, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	for range b.N {
+		b.StopTimer()
+		e := newEnv(b, now, envOptions{postgres: true})
+		e.addSubscribers(n, planZones, "00:00") // every zone's local midnight has passed at now
+		rs := make([]*replica, replicas)
+		for i := range rs {
+			rs[i] = e.replica(fmt.Sprintf("replica-%d", i+1), Config{Workers: 8, NoStartupJobs: true})
+			rs[i].start(b)
+		}
+		var rep digest.Report
+		if err := rs[0].engine.Gather(ctx, []digest.Source{e.source}, &rep); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		start := time.Now()
+		if err := rs[0].q.EnqueuePlan(ctx, false); err != nil {
+			b.Fatal(err)
+		}
+		waitIdle(b, e.admin.SQL(), 30*time.Minute)
+		elapsed := time.Since(start)
+		b.StopTimer()
+
+		checkDelivered(b, e, n)
+		b.ReportMetric(float64(n)/elapsed.Seconds(), "msg/s")
+		var plan float64
+		if err := e.admin.SQL().QueryRowContext(ctx, `SELECT EXTRACT(EPOCH FROM finalized_at - attempted_at)
+			FROM river_job WHERE kind = 'plan'`).Scan(&plan); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(plan, "plan-s")
+		shares := deliverShares(b, e)
+		for i := range rs {
+			name := fmt.Sprintf("replica-%d", i+1)
+			b.ReportMetric(100*float64(shares[name])/float64(n), name+"-%")
+		}
+	}
+}
+
+// checkDelivered fails b unless the ledger holds exactly n rows, all sent,
+// for n distinct (recipient, date) pairs, and the sink received n
+// messages, each Message-ID once.
+func checkDelivered(b *testing.B, e *env, n int) {
+	b.Helper()
+	var rows, sent, distinct int
+	if err := e.admin.SQL().QueryRowContext(context.Background(), `SELECT count(*),
+		count(*) FILTER (WHERE status = 'sent'), count(DISTINCT (email, edition_date)) FROM deliveries`).Scan(&rows, &sent, &distinct); err != nil {
+		b.Fatal(err)
+	}
+	if rows != n || sent != n || distinct != n {
+		b.Errorf("ledger: %d rows, %d sent, %d distinct (recipient, date); want %d of each", rows, sent, distinct, n)
+	}
+	ids := e.sink.IDs()
+	for id, k := range ids {
+		if k != 1 {
+			b.Errorf("Message-ID %s arrived %d times", id, k)
+		}
+	}
+	if e.sink.Total() != n || len(ids) != n {
+		b.Errorf("sink: %d messages, %d distinct Message-IDs; want %d", e.sink.Total(), len(ids), n)
+	}
+}
+
+// deliverShares counts the completed deliver jobs by the replica (River
+// client) that finished them.
+func deliverShares(b *testing.B, e *env) map[string]int {
+	b.Helper()
+	rows, err := e.admin.SQL().QueryContext(context.Background(), `SELECT attempted_by[array_length(attempted_by, 1)], count(*)
+		FROM river_job WHERE kind = 'deliver' AND state = 'completed' GROUP BY 1`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var name string
+		var k int
+		if err := rows.Scan(&name, &k); err != nil {
+			b.Fatal(err)
+		}
+		out[name] = k
+	}
+	if err := rows.Err(); err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// benchSize is the number in the environment variable name, or def when
+// it is unset.
+func benchSize(b *testing.B, name string, def int) int {
+	b.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		b.Fatalf("%s: %v", name, err)
+	}
+	return n
+}
