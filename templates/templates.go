@@ -16,7 +16,9 @@
 // receive a View. Each of the two body files defines a "story" template,
 // called as {{story .}} with a StoryView, and an "entry" template, the
 // story's line in the contents list, called as {{entry .}}; each sees only
-// that story, which lets the Renderer reuse its output across messages. styles.css holds ".class {
+// that story, which lets the Renderer reuse its output across messages
+// (and with the embedded templates, readers who share an edition share one
+// rendering: see shared.go). styles.css holds ".class {
 // ... }" rules only; every static class="..." in digest.html.tmpl becomes the
 // matching style="..." when the Renderer is made. HTML functions: story, entry, mso
 // (an Outlook conditional comment around constant markup), join, upper. Text
@@ -111,6 +113,9 @@ type Renderer struct {
 	locs     sync.Map // time zone name → *time.Location
 	bufs     sync.Pool
 	cache    *storyCache
+	shared   variants // editions rendered once for many readers (shared.go)
+	escapers *escapers
+	sharable bool // no message template is overridden (shared.go)
 }
 
 var (
@@ -149,6 +154,7 @@ func New(opts Options) (*Renderer, error) {
 		opts.CacheBytes = DefaultCacheBytes
 	}
 	r.cache = newStoryCache(opts.CacheBytes)
+	r.escapers = newEscapers()
 
 	src, err := r.load(opts.Dir)
 	if err != nil {
@@ -170,6 +176,12 @@ func New(opts Options) (*Renderer, error) {
 	}
 	if r.subject, err = texttemplate.New(subjectFile).Funcs(r.textFuncs()).Parse(src[subjectFile]); err != nil {
 		return nil, fmt.Errorf("templates: parse %s: %w", r.origin[subjectFile], err)
+	}
+	r.sharable = true
+	for _, name := range []string{htmlFile, textFile, subjectFile} {
+		if r.origin[name] != name+" (embedded)" {
+			r.sharable = false
+		}
 	}
 	if err := r.selfCheck(); err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
@@ -268,9 +280,13 @@ type rendered struct {
 // "more stories" line. From, MessageID, Date, ListID and the unsubscribe
 // headers are left for the engine to fill.
 func (r *Renderer) Render(ed digest.Edition) (digest.Message, error) {
-	out, err := r.render(ed, false)
-	if err != nil {
-		return digest.Message{}, err
+	v := r.view(ed, false)
+	out, ok := r.renderShared(v, ed.More)
+	if !ok {
+		var err error
+		if out, err = r.render(v, ed.More); err != nil {
+			return digest.Message{}, err
+		}
 	}
 	return digest.Message{
 		To:      cleanLine(ed.Recipient.Email, 254),
@@ -287,7 +303,7 @@ func (r *Renderer) Render(ed digest.Edition) (digest.Message, error) {
 func (r *Renderer) RenderPublic(ed digest.Edition) (digest.ArchivedEdition, error) {
 	ed.Recipient = digest.Subscriber{TimeZone: ed.Recipient.TimeZone}
 	ed.UnsubscribeURL, ed.UnsubscribeMailto, ed.PreferencesURL, ed.ArchiveURL = "", "", "", ""
-	out, err := r.render(ed, true)
+	out, err := r.render(r.view(ed, true), ed.More)
 	if err != nil {
 		return digest.ArchivedEdition{}, err
 	}
@@ -301,12 +317,12 @@ func (r *Renderer) RenderPublic(ed digest.Edition) (digest.ArchivedEdition, erro
 	}, nil
 }
 
-// render executes the templates with as many of ed's stories as fit in
-// MaxBytes, found by bisection: a handful of executions even for hundreds of
-// stories, and one when everything fits.
-func (r *Renderer) render(ed digest.Edition, public bool) (rendered, error) {
-	v := r.view(ed, public)
-	all, more := v.Stories, max(ed.More, 0)
+// render executes the templates on v (an edition's view with all its
+// stories, more left out by the engine) with as many of the stories as fit
+// in MaxBytes, found by bisection: a handful of executions even for
+// hundreds of stories, and one when everything fits.
+func (r *Renderer) render(v View, more int) (rendered, error) {
+	all, more := v.Stories, max(more, 0)
 	try := func(k int) (rendered, error) {
 		v.setStories(all, k, more)
 		return r.execute(v)

@@ -354,17 +354,26 @@ func TestRenderer_Render_sizeLimit(t *testing.T) {
 	})
 }
 
+// TestRenderer_Render_concurrent renders for several readers at once, so
+// that shared variants are made and used concurrently (run with -race).
 func TestRenderer_Render_concurrent(t *testing.T) {
 	r := newRenderer(t, Options{})
-	want := render(t, r, fixtureEdition())
+	alone := newRenderer(t, Options{CacheBytes: -1})
+	var eds []digest.Edition
+	var want []digest.Message
+	for i, sr := range sharedReaders {
+		eds = append(eds, sr.edition(fixtureEdition(), int64(i+1)))
+		want = append(want, render(t, alone, eds[i]))
+	}
 	var wg sync.WaitGroup
 	errs := make(chan string, 8)
-	for range 8 {
+	for g := range 8 {
 		wg.Go(func() {
-			for range 20 {
-				got, err := r.Render(fixtureEdition())
-				if err != nil || got.HTML != want.HTML || got.Text != want.Text {
-					errs <- fmt.Sprintf("concurrent render differs (err %v)", err)
+			for j := range 20 {
+				i := (g + j) % len(eds)
+				got, err := r.Render(eds[i])
+				if err != nil || got != want[i] {
+					errs <- fmt.Sprintf("concurrent render for %s differs (err %v)", eds[i].Recipient.Email, err)
 					return
 				}
 			}

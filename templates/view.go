@@ -133,15 +133,7 @@ func (r *Renderer) view(ed digest.Edition, public bool) View {
 		if v.UnsubscribeURL == "" {
 			v.UnsubscribeURL = safeMailto(ed.UnsubscribeMailto)
 		}
-		for _, l := range []Link{
-			{"View in browser", v.ArchiveURL},
-			{"Preferences", v.PreferencesURL},
-			{"Unsubscribe", v.UnsubscribeURL},
-		} {
-			if l.URL != "" {
-				v.FooterLinks = append(v.FooterLinks, l)
-			}
-		}
+		v.FooterLinks = footerLinks(v.ArchiveURL, v.PreferencesURL, v.UnsubscribeURL)
 	}
 	return v
 }
