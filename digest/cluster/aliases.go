@@ -6,7 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/tradedigest/tradedigest/digest/rank/terms"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 // Outlets name one body in different ways: by its acronym ("IEEPA", "the
@@ -42,7 +42,7 @@ const (
 // acronymKey returns the key of a token written as an acronym ("OFAC",
 // "BoE", "PBoC": capitals, at least two of them, first and last letters
 // upper case); "" otherwise. Places ("US", "EU") keep their place codes.
-func acronymKey(t terms.Token) string {
+func acronymKey(t nlp.Token) string {
 	if t.Word == "" || t.Word[0] == '@' {
 		return ""
 	}
@@ -83,7 +83,7 @@ type alias struct {
 // comment). A run adds the initials of its capitalised words, and when it
 // has connectors also the initials of all its words ("Bank of England":
 // "=boe"); leading stop words ("The") are not part of a run.
-func aliasKeys(dst []alias, toks []terms.Token) []alias {
+func aliasKeys(dst []alias, toks []nlp.Token) []alias {
 	nick := nicknames()
 	var capsBuf, allBuf [2 * maxAcronym]byte // longer runs make no key
 	for i := 0; i < len(toks); {
@@ -96,7 +96,7 @@ func aliasKeys(dst []alias, toks []terms.Token) []alias {
 			i += n
 			continue
 		}
-		if terms.IsStopword(toks[i].Word) || isDigit(toks[i].Word[0]) {
+		if nlp.IsStopword(toks[i].Word) || isDigit(toks[i].Word[0]) {
 			i++
 			continue
 		}
@@ -135,7 +135,7 @@ func aliasKeys(dst []alias, toks []terms.Token) []alias {
 
 // match returns how many tokens at the start of toks are a name of the
 // trie, longest first, and its code; 0 when none is.
-func (t placeTrie) match(toks []terms.Token) (int, string) {
+func (t placeTrie) match(toks []nlp.Token) (int, string) {
 	if len(toks) == 0 || !startsUpper(toks[0]) {
 		return 0, ""
 	}

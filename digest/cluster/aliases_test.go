@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/tradedigest/tradedigest/digest"
-	"github.com/tradedigest/tradedigest/digest/rank/terms"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 func TestAcronymKey(t *testing.T) {
@@ -19,7 +19,7 @@ func TestAcronymKey(t *testing.T) {
 		{"IEEPAXYZ", ""}, // too long for an acronym
 		{"G7", ""},
 	} {
-		toks := canonicalPlaces(terms.Tokens("Sanctions by " + tc.word + " today"))
+		toks := canonicalPlaces(nlp.Tokens("Sanctions by " + tc.word + " today"))
 		if got := acronymKey(toks[2]); got != tc.want {
 			t.Errorf("acronymKey(%q) = %q, want %q", tc.word, got, tc.want)
 		}
@@ -39,7 +39,7 @@ func TestAliasKeys(t *testing.T) {
 		{"It rose in Shandong. Brent fell 1%.", nil}, // a run stops at a sentence
 		{"Talks began on Monday Geneva time.", nil},  // calendar words are no name
 	} {
-		got := aliasKeys(nil, canonicalPlaces(terms.Tokens(tc.text)))
+		got := aliasKeys(nil, canonicalPlaces(nlp.Tokens(tc.text)))
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("aliasKeys(%q) = %v, want %v", tc.text, got, tc.want)
 		}
@@ -90,7 +90,7 @@ func TestCanonicalPlaces(t *testing.T) {
 		"The U.S. and China":                    {"@us", "@cn"},
 	} {
 		var codes []string
-		for _, tok := range canonicalPlaces(terms.Tokens(text)) {
+		for _, tok := range canonicalPlaces(nlp.Tokens(text)) {
 			if tok.Word[0] == '@' {
 				codes = append(codes, tok.Word)
 			}

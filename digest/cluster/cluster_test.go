@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
-	"github.com/tradedigest/tradedigest/digest/rank/terms"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
@@ -410,9 +410,9 @@ func TestClusterer_ClusterEmbeddings(t *testing.T) {
 func TestSimhash(t *testing.T) {
 	// A short article: about 170 words.
 	long := steelA + "\n\n" + steelB + "\n\n" + steelUS
-	same, _ := simhash(terms.Tokens(long))
-	edited, _ := simhash(terms.Tokens(strings.Replace(long, "Brussels", "Luxembourg", 1)))
-	other, _ := simhash(terms.Tokens(steelUS))
+	same, _ := simhash(nlp.Tokens(long))
+	edited, _ := simhash(nlp.Tokens(strings.Replace(long, "Brussels", "Luxembourg", 1)))
+	other, _ := simhash(nlp.Tokens(steelUS))
 	max := DefaultConfig().NearDuplicateBits
 	if d := hamming(same, edited); d > max {
 		t.Errorf("one-word edit: hamming %d, want <= %d", d, max)
@@ -440,7 +440,7 @@ func TestUnionFind(t *testing.T) {
 
 func TestEntities(t *testing.T) {
 	got := map[string]bool{}
-	for _, e := range entities(terms.Tokens("The European Commission said on Wednesday. Trade Commissioner Helena Marwick met Turkey's minister; duties of 62.9% hit 140,000 tonnes in 2027. Turkey objected.")) {
+	for _, e := range entities(nlp.Tokens("The European Commission said on Wednesday. Trade Commissioner Helena Marwick met Turkey's minister; duties of 62.9% hit 140,000 tonnes in 2027. Turkey objected.")) {
 		got[e.key] = e.head
 	}
 	for key, head := range map[string]bool{

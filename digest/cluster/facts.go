@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/tradedigest/tradedigest/digest/rank/terms"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 // Trade notices are published from templates: "Brazil sets 32% anti-dumping
@@ -112,7 +112,7 @@ var productWords = sync.OnceValue(func() map[string]bool {
 		pipe tube wire rod rebar coil sheet plate foil fastener nail screw bolt chemical plastic pvc
 		polyethylene polypropylene resin fibre fiber yarn fabric laptop smartphone phone appliance
 		refrigerator washer transformer crane drone`) {
-		m[terms.Stem(w)] = true
+		m[nlp.Stem(w)] = true
 	}
 	return m
 })
@@ -129,10 +129,10 @@ var monthWords = map[string]bool{
 // Day"); then it is a name only when the article's own text writes it with
 // a capital mid-sentence (capText). Places are always names. The ids are
 // set by analyse once the batch's terms are numbered.
-func titleWords(toks []terms.Token, capText map[string]bool) []titleWord {
+func titleWords(toks []nlp.Token, capText map[string]bool) []titleWord {
 	upper, words := 0, 0
 	for _, t := range toks {
-		if t.Word != "" && !isDigit(t.Word[0]) && !terms.IsStopword(t.Word) {
+		if t.Word != "" && !isDigit(t.Word[0]) && !nlp.IsStopword(t.Word) {
 			words++
 			if startsUpper(t) {
 				upper++
@@ -154,7 +154,7 @@ func titleWords(toks []terms.Token, capText map[string]bool) []titleWord {
 			if f, ok := parseFigure(t.Word, next); ok {
 				w.kind, w.fig, w.key = kindFigure, f, strings.TrimRight(t.Word, ".")
 			}
-		case terms.IsStopword(t.Word):
+		case nlp.IsStopword(t.Word):
 			w.object = objectPrepositions[t.Word]
 		case calendarWords[t.Word] || monthWords[t.Word]:
 		case productWords()[t.Stem]:
@@ -162,7 +162,7 @@ func titleWords(toks []terms.Token, capText map[string]bool) []titleWord {
 		case startsUpper(t) && ((!titleCase && k > 0) || capText[t.Word]):
 			w.kind = kindName
 		}
-		w.content = !terms.IsStopword(t.Word)
+		w.content = !nlp.IsStopword(t.Word)
 		out = append(out, w)
 	}
 	return out
@@ -362,13 +362,13 @@ func productKeys(words []titleWord) []string {
 var productForms = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields("sheet coil plate foil wire rod tube pipe panel module cell wafer fibre fiber yarn fabric") {
-		m[terms.Stem(w)] = true
+		m[nlp.Stem(w)] = true
 	}
 	return m
 })
 
 // appendFigures appends the figures among toks to dst.
-func appendFigures(dst []figure, toks []terms.Token) []figure {
+func appendFigures(dst []figure, toks []nlp.Token) []figure {
 	for k, t := range toks {
 		if t.Word == "" || !isDigit(t.Word[0]) {
 			continue

@@ -14,7 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tradedigest/tradedigest/digest"
-	"github.com/tradedigest/tradedigest/digest/rank/terms"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 // minShingles is the fewest word shingles a text needs before its SimHash
@@ -216,9 +216,9 @@ func termID(s string, entity bool) uint64 {
 
 // termIDs returns the ids of the words' stems, synonyms made one
 // (canonicalStem), each added times times.
-func termIDs(dst []uint64, toks []terms.Token, times int) []uint64 {
+func termIDs(dst []uint64, toks []nlp.Token, times int) []uint64 {
 	for _, t := range toks {
-		if !terms.IsStopword(t.Word) {
+		if !nlp.IsStopword(t.Word) {
 			k := termID(canonicalStem(t.Stem), false)
 			for range times {
 				dst = append(dst, k)
@@ -250,9 +250,9 @@ func parse(a digest.Article, leadSentences int) doc {
 	// Places are made canonical ("Beijing", "Chinese" → China) for every
 	// signal but the near-duplicate fingerprint, which is about the words
 	// as written.
-	rawText := terms.Tokens(text)
-	titleToks, textToks := canonicalPlaces(terms.Tokens(title)), canonicalPlaces(rawText)
-	ids := termIDs(make([]uint64, 0, 2*len(titleToks)+len(textToks)), canonicalPlaces(terms.Tokens(lead)), 1)
+	rawText := nlp.Tokens(text)
+	titleToks, textToks := canonicalPlaces(nlp.Tokens(title)), canonicalPlaces(rawText)
+	ids := termIDs(make([]uint64, 0, 2*len(titleToks)+len(textToks)), canonicalPlaces(nlp.Tokens(lead)), 1)
 	d.lead = countTerms(ids)
 	// The title counts twice in the body vector: it names the event.
 	ids = termIDs(ids[:0], titleToks, 2)
@@ -288,13 +288,13 @@ func parse(a digest.Article, leadSentences int) doc {
 	return d
 }
 
-// firstSentences returns the first n sentences of text as terms.Sentences
+// firstSentences returns the first n sentences of text as nlp.Sentences
 // splits them, without splitting the rest.
 func firstSentences(text string, n int) []string {
 	var out []string
 	for len(out) < n && text != "" {
 		para, rest, _ := strings.Cut(text, "\n\n")
-		out = append(out, terms.Sentences(para)...)
+		out = append(out, nlp.Sentences(para)...)
 		text = rest
 	}
 	return out[:min(n, len(out))]
@@ -302,7 +302,7 @@ func firstSentences(text string, n int) []string {
 
 // capitalisedIn returns the words of the title that the text writes with a
 // capital inside a sentence (names, as opposed to a headline's capitals).
-func capitalisedIn(title, text []terms.Token) map[string]bool {
+func capitalisedIn(title, text []nlp.Token) map[string]bool {
 	var want []string
 	for _, t := range title {
 		if startsUpper(t) {
@@ -370,7 +370,7 @@ type entity struct {
 // multi-word run ("Helena Marwick"), and numbers of two or more characters
 // ("62.9%", "140000"). Years are kept: "2027" is weak evidence, but
 // evidence.
-func entities(parts ...[]terms.Token) []entity {
+func entities(parts ...[]nlp.Token) []entity {
 	// A word that opens a sentence counts as a name when the text also
 	// uses it capitalised elsewhere ("Turkey's trade ministry ..." and
 	// "... to Turkey").
@@ -414,7 +414,7 @@ func entities(parts ...[]terms.Token) []entity {
 				if len(t.Word) >= 2 {
 					add("#"+strings.TrimRight(t.Word, "."), true)
 				}
-			case (t.Cap || (t.SentenceStart && capElsewhere[t.Word]) || opensName) && !terms.IsStopword(t.Word) && !calendarWords[t.Word]:
+			case (t.Cap || (t.SentenceStart && capElsewhere[t.Word]) || opensName) && !nlp.IsStopword(t.Word) && !calendarWords[t.Word]:
 				// An acronym is keyed as one so that it meets the
 				// initials of the name it stands for (aliasKeys).
 				run = append(run, cmp.Or(acronymKey(t), t.Stem))
@@ -438,14 +438,14 @@ var calendarWords = map[string]bool{
 
 // startsUpper reports whether the token was written with a capital; the
 // tokenizer only records that for words inside a sentence.
-func startsUpper(t terms.Token) bool {
+func startsUpper(t nlp.Token) bool {
 	r, _ := utf8.DecodeRuneInString(t.Surface)
 	return unicode.IsUpper(r)
 }
 
 // simhash returns the 64-bit SimHash of the word 3-shingles of toks and the
 // number of shingles.
-func simhash(toks []terms.Token) (uint64, int) {
+func simhash(toks []nlp.Token) (uint64, int) {
 	if len(toks) < 3 {
 		return 0, 0
 	}

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/tradedigest/tradedigest/digest/rank/terms"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 // placeTable lists the places trade news names, one per line: a canonical
@@ -167,7 +167,7 @@ func newPlaceTrie(table, prefix string) placeTrie {
 		code = prefix + strings.TrimSpace(code)
 		for _, n := range strings.Split(names, ",") {
 			var words []string
-			for _, tok := range terms.Tokens(n) {
+			for _, tok := range nlp.Tokens(n) {
 				words = append(words, tok.Word)
 			}
 			if len(words) > 0 {
@@ -187,7 +187,7 @@ const maxPlaceWords = 5
 // canonicalPlaces returns toks with every capitalised place name replaced
 // by one token whose Word and Stem are the place's code ("@cn") and which
 // counts as a name. Other tokens are kept as they are.
-func canonicalPlaces(toks []terms.Token) []terms.Token {
+func canonicalPlaces(toks []nlp.Token) []nlp.Token {
 	first := -1
 	for i := range toks {
 		if n, _ := matchPlace(toks[i:]); n > 0 {
@@ -198,7 +198,7 @@ func canonicalPlaces(toks []terms.Token) []terms.Token {
 	if first < 0 {
 		return toks
 	}
-	out := make([]terms.Token, first, len(toks))
+	out := make([]nlp.Token, first, len(toks))
 	copy(out, toks[:first])
 	for i := first; i < len(toks); {
 		n, code := matchPlace(toks[i:])
@@ -207,7 +207,7 @@ func canonicalPlaces(toks []terms.Token) []terms.Token {
 			i++
 			continue
 		}
-		out = append(out, terms.Token{Word: code, Stem: code, Surface: toks[i].Surface, Cap: true, SentenceStart: toks[i].SentenceStart})
+		out = append(out, nlp.Token{Word: code, Stem: code, Surface: toks[i].Surface, Cap: true, SentenceStart: toks[i].SentenceStart})
 		i += n
 	}
 	return out
@@ -215,4 +215,4 @@ func canonicalPlaces(toks []terms.Token) []terms.Token {
 
 // matchPlace returns how many tokens at the start of toks name a place,
 // longest first, and its code; 0 when none does.
-func matchPlace(toks []terms.Token) (int, string) { return places().match(toks) }
+func matchPlace(toks []nlp.Token) (int, string) { return places().match(toks) }

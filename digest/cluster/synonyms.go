@@ -4,7 +4,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/tradedigest/tradedigest/digest/rank/terms"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 // synonymTable lists words that trade news uses for one another, one group
@@ -58,10 +58,10 @@ var synonyms = sync.OnceValue(func() map[string]string {
 		if !ok {
 			continue
 		}
-		canon := terms.Stem(strings.TrimSpace(head))
+		canon := nlp.Stem(strings.TrimSpace(head))
 		for _, w := range strings.Split(rest, ",") {
 			if w = strings.TrimSpace(w); w != "" {
-				m[terms.Stem(w)] = canon
+				m[nlp.Stem(w)] = canon
 			}
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/tradedigest/tradedigest/digest"
-	"github.com/tradedigest/tradedigest/digest/rank/terms"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 func TestCanonicalStem(t *testing.T) {
@@ -13,7 +13,7 @@ func TestCanonicalStem(t *testing.T) {
 		"blacklists": "sanction", "pact": "agreement", "inked": "sign", "probe": "investigation", "fell": "fall",
 		"steel": "steel", "lift": "lift", "gain": "gain",
 	} {
-		if got := canonicalStem(terms.Stem(w)); got != want {
+		if got := canonicalStem(nlp.Stem(w)); got != want {
 			t.Errorf("canonicalStem(Stem(%q)) = %q, want %q", w, got, want)
 		}
 	}

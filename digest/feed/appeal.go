@@ -4,8 +4,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/tradedigest/tradedigest/digest/rank/terms"
 	"github.com/tradedigest/tradedigest/internal/lazyre"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 // Appeals are the publisher's requests to the reader: subscribe, donate,
@@ -132,7 +132,7 @@ func dropAppeals(line string) string {
 	if !containsAny(lower, appealNeedles) {
 		return line
 	}
-	sents := terms.Sentences(line)
+	sents := nlp.Sentences(line)
 	appeal := make([]bool, len(sents))
 	any := false
 	for i, s := range sents {

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
-	"github.com/tradedigest/tradedigest/digest/rank/terms"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 // Config tunes the ranker. Zero fields take their defaults (DefaultConfig).
@@ -372,7 +372,7 @@ func onTopic(st digest.Story, topics []string) bool {
 }
 
 func stems(text string) []string {
-	toks := terms.Tokens(text)
+	toks := nlp.Tokens(text)
 	out := make([]string, len(toks))
 	for i, t := range toks {
 		out[i] = t.Stem

@@ -1,8 +1,9 @@
-// Package terms normalises news text into comparable word tokens: it splits
-// words, folds case, drops stop words and applies a light stemmer. The ranker
-// matches topic phrases with it and the clusterer builds its similarity
-// vectors with it, so a term means the same thing in both.
-package terms
+// Package nlp is the one place where news text is cut into sentences and
+// words: it splits sentences, splits words, folds case, drops stop words and
+// applies a light stemmer. The feed cleaner, the ranker, the clusterer and the
+// summariser all use it, so that a sentence and a term mean the same thing in
+// each of them.
+package nlp
 
 import (
 	"strings"

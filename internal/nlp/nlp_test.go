@@ -1,4 +1,4 @@
-package terms
+package nlp
 
 import (
 	"slices"
