@@ -159,8 +159,10 @@ func TestEngine_Run_LedgerAndCache(t *testing.T) {
 	if err := rep.CheckAccount(); err != nil {
 		t.Fatal(err)
 	}
-	if rep.SummariesNew != 0 || rep.SummariesCached != 2 || sum.calls.Load() != 2 {
-		t.Fatalf("second run summaries new=%d cached=%d calls=%d, want 0/2/2", rep.SummariesNew, rep.SummariesCached, sum.calls.Load())
+	// Nothing new and Ana has today's edition: no stories made at all
+	// (TestEngine_Run_NothingNewNobodyDue).
+	if rep.SummariesNew != 0 || rep.SummariesCached != 0 || sum.calls.Load() != 2 {
+		t.Fatalf("second run summaries new=%d cached=%d calls=%d, want 0/0/2", rep.SummariesNew, rep.SummariesCached, sum.calls.Load())
 	}
 
 	// --force sends again with a new Message-ID.
@@ -196,6 +198,101 @@ func TestEngine_Run_NothingNew(t *testing.T) {
 	}
 	if len(rep.Notes) == 0 || !strings.HasPrefix(rep.Notes[0], "nothing new since") {
 		t.Fatalf("notes = %v, want 'nothing new since …'", rep.Notes)
+	}
+}
+
+// countingClusterer is oneStoryEach counting its calls.
+type countingClusterer struct {
+	oneStoryEach
+	calls atomic.Int64
+}
+
+func (c *countingClusterer) Cluster(ctx context.Context, as []digest.Article) ([]digest.Story, error) {
+	c.calls.Add(1)
+	return c.oneStoryEach.Cluster(ctx, as)
+}
+
+// TestEngine_Run_NothingNewNobodyDue: a run that gathers nothing new when
+// every subscriber has today's edition clusters and summarises nothing;
+// a new subscriber, a new article or --force brings the work back.
+func TestEngine_Run_NothingNewNobodyDue(t *testing.T) {
+	db := storetest.Open(t)
+	now := t0
+	e, sum, m := newEngine(t, db, &now)
+	cl := &countingClusterer{}
+	e.Clusterer = cl
+	ctx := context.Background()
+	for _, sub := range []digest.Subscriber{
+		{Email: "ana@example.com", TimeZone: "UTC", SendTime: "07:00"},
+		{Email: "bo@example.com", TimeZone: "Asia/Tokyo", SendTime: "07:00", Frequency: digest.FrequencyWeekdays},
+		// 27 November 2026 is a Friday: no weekly edition on Mondays.
+		{Email: "cy@example.com", TimeZone: "UTC", SendTime: "07:00", Frequency: "weekly:mon"},
+	} {
+		sub.Status = digest.StatusActive
+		if _, err := db.AddSubscriber(ctx, sub); err != nil {
+			t.Fatal(err)
+		}
+	}
+	articles := []digest.Article{article(1, t0.Add(-time.Hour)), article(2, t0.Add(-2*time.Hour))}
+	src := &fakeSource{id: "src", fetch: func(context.Context, digest.SourceState) (digest.FetchResult, error) {
+		return digest.FetchResult{Articles: append([]digest.Article(nil), articles...)}, nil
+	}}
+	run := func(force bool) digest.Report {
+		t.Helper()
+		rep, err := e.Run(ctx, digest.RunOptions{Sources: []digest.Source{src}, Since: 24 * time.Hour, Force: force})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rep.CheckAccount(); err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	calls := func() (int64, int64) { return cl.calls.Load(), sum.calls.Load() }
+
+	rep := run(false)
+	if rep.Sent != 2 || rep.NotToday != 1 {
+		t.Fatalf("first run: sent %d, not today %d, want 2 and 1", rep.Sent, rep.NotToday)
+	}
+	if c, s := calls(); c != 1 || s != 2 {
+		t.Fatalf("first run: %d clusterings, %d summaries, want 1 and 2", c, s)
+	}
+
+	// Again an hour later: nothing new, nobody due.
+	now = t0.Add(time.Hour)
+	rep = run(false)
+	if c, s := calls(); c != 1 || s != 2 {
+		t.Errorf("second run: %d clusterings, %d summaries in all, want still 1 and 2", c, s)
+	}
+	if rep.Sent != 0 || rep.AlreadySent != 2 || rep.Recipients != 2 || rep.NotToday != 1 || rep.Stories != 0 || m.count() != 2 {
+		t.Errorf("second run: sent %d, already %d, recipients %d, not today %d, stories %d, mailer %d; want 0/2/2/1/0/2",
+			rep.Sent, rep.AlreadySent, rep.Recipients, rep.NotToday, rep.Stories, m.count())
+	}
+	if n := strings.Join(rep.Notes, "; "); !strings.Contains(n, "no stories made") {
+		t.Errorf("notes %q do not say why no stories were made", n)
+	}
+
+	// A new subscriber is due: the stories are made, and sent to them only.
+	if _, err := db.AddSubscriber(ctx, digest.Subscriber{Email: "di@example.com", TimeZone: "UTC", SendTime: "07:00", Status: digest.StatusActive}); err != nil {
+		t.Fatal(err)
+	}
+	rep = run(false)
+	if c, _ := calls(); c != 2 || rep.Sent != 1 || rep.AlreadySent != 2 {
+		t.Errorf("run with a new subscriber: %d clusterings in all, sent %d, already %d; want 2, 1, 2", c, rep.Sent, rep.AlreadySent)
+	}
+
+	// A new article, though nobody is due: the stories are made (nothing
+	// is sent).
+	articles = append(articles, article(3, t0.Add(-30*time.Minute)))
+	rep = run(false)
+	if c, _ := calls(); c != 3 || rep.ArticlesNew != 1 || rep.Sent != 0 {
+		t.Errorf("run with a new article: %d clusterings in all, new %d, sent %d; want 3, 1, 0", c, rep.ArticlesNew, rep.Sent)
+	}
+
+	// --force sends again, so it makes the stories.
+	rep = run(true)
+	if c, _ := calls(); c != 4 || rep.Sent != 3 {
+		t.Errorf("forced run: %d clusterings in all, sent %d; want 4 and 3", c, rep.Sent)
 	}
 }
 

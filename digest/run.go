@@ -51,6 +51,11 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 		return rep, err
 	}
 	since := started.Add(-window)
+	if rep.ArticlesNew == 0 && !opts.Force && !opts.DryRun {
+		if done, err := e.allDelivered(ctx, opts, &rep); done || err != nil {
+			return rep, err
+		}
+	}
 	sum := e.RunSummarizer()
 	stories, err := e.stories(ctx, sum, since, scope, &rep)
 	if err != nil {
@@ -108,18 +113,7 @@ func (e *Engine) deliverRun(ctx context.Context, opts RunOptions, stories []Stor
 	if len(opts.To) > 0 {
 		// Ad-hoc recipients get the window the user asked for.
 		dopts.Since = since
-		subs := make([]Subscriber, 0, len(opts.To))
-		for _, addr := range opts.To {
-			subs = append(subs, Subscriber{Email: addr, TimeZone: e.Config.DefaultTimeZone})
-		}
-		return e.deliverAll(ctx, func(yield func(Subscriber) bool) error {
-			for _, s := range subs {
-				if !yield(s) {
-					break
-				}
-			}
-			return nil
-		}, stories, nil, dopts, rep)
+		return e.deliverAll(ctx, e.adHoc(opts.To), stories, nil, dopts, rep)
 	}
 	var (
 		weekOnce  sync.Once
