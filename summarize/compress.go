@@ -71,8 +71,11 @@ var (
 	// "The son of X, Fritz von Y was …": an appositive name whose closing
 	// comma is missing, between a noun phrase and its verb.
 	openAppositive = lazyre.New(`^((?:The|A|An)\s[^,]{3,80}),\s+(?:\p{Lu}[\p{L}’'.-]*|von|van|de|der|al|bin|da)(?:\s(?:\p{Lu}[\p{L}’'.-]*|von|van|de|der|al|bin|da)){1,4}\s+(was|is|were|are|has|have|had|will)\b`)
-	parenthesis    = lazyre.New(`\s*[(\[][^()\[\]]{0,80}[)\]]([\s,.;:!?]|$)`)
-	dashInsert     = lazyre.New(`\s+(?:[—–]|--)\s+[^—–]{1,80}?\s+(?:[—–]|--)\s+`)
+	// "… Center in Greenbelt, Maryland, has confirmed": where, between
+	// the subject and its verb.
+	placeInsert = lazyre.New(`\s+in\s+\p{Lu}[\p{L}.'’-]*(?:\s\p{Lu}[\p{L}.'’-]*){0,2},\s+\p{Lu}[\p{L}.'’-]*(?:\s\p{Lu}[\p{L}.'’-]*){0,2},\s+`)
+	parenthesis = lazyre.New(`\s*[(\[][^()\[\]]{0,80}[)\]]([\s,.;:!?]|$)`)
+	dashInsert  = lazyre.New(`\s+(?:[—–]|--)\s+[^—–]{1,80}?\s+(?:[—–]|--)\s+`)
 )
 
 // dropInnerClauses removes non-restrictive clauses between commas, but
@@ -102,6 +105,7 @@ var reportingNext = lazyre.New(`^(?:\S+\s){0,3}(?:` + reporting + `)\b`)
 func dropInserts(s string) string {
 	out := parenthesis().ReplaceAllString(s, "$1")
 	out = dropInnerClauses(out)
+	out = placeInsert().ReplaceAllString(out, " ")
 	out = appositive().ReplaceAllString(out, "$1 $2")
 	out = openAppositive().ReplaceAllString(out, "$1 $2")
 	out = dashInsert().ReplaceAllString(out, " ")
@@ -605,7 +609,7 @@ var eEndings = []string{"c", "v", "z", "ng", "rg", "dg", "lg", "ut", "ur", "ir",
 	"rs", "ns", "ps", "ls", "ys", "aus", "ous", "ias", "eas", "ais", "ois", "uis", "ise", "os", "at", "ag", "ib", "ob", "im", "om", "um", "in", "on", "ap", "ip", "op"}
 
 // noEEndings override eEndings ("treated", "defeated", "focused").
-var noEEndings = []string{"eat", "oat", "eat", "ain", "oin", "ein", "ion", "on", "cus", "ntin", "ppen", "ttom", "ssom", "lom", "rom", "om", "ead", "oad", "eed", "uad"}
+var noEEndings = []string{"ear", "eat", "oat", "eat", "ain", "oin", "ein", "ion", "on", "cus", "ntin", "ppen", "ttom", "ssom", "lom", "rom", "om", "ead", "oad", "eed", "uad"}
 
 // regularBase returns the base form of a regular past participle.
 func regularBase(p string) (string, bool) {
@@ -688,6 +692,9 @@ func trim(words []string, target int) []string {
 	}
 	for k := target; k >= minHeadlineWords; k-- {
 		if cutBefore(words, k) >= 2 && endsWell(words[:k]) {
+			if losesVerb(words, k, MaxDerivedHeadlineWords) {
+				return words
+			}
 			for _, w := range words[k:min(len(words), MaxDerivedHeadlineWords)] {
 				if startsUpper(w) || strings.ContainsAny(w, "0123456789") {
 					return words
@@ -713,18 +720,57 @@ func fit(words []string, max int) []string {
 	for _, keep := range []int{fitKeep, minHeadlineWords} {
 		for _, minScore := range []int{3, 2, 1} {
 			for k := max; k >= keep; k-- {
-				if cutBefore(words, k) >= minScore && endsWell(words[:k]) {
+				if cutBefore(words, k) >= minScore && endsWell(words[:k]) && !losesVerb(words, k, max) {
 					return words[:k]
 				}
 			}
 		}
 	}
-	for k := max; k >= 2; k-- {
-		if lastWordEnds(words[:k]) {
-			return words[:k]
+	for _, verb := range []bool{true, false} {
+		for k := max; k >= 2; k-- {
+			if lastWordEnds(words[:k]) && (!verb || !losesVerb(words, k, max)) {
+				return words[:k]
+			}
 		}
 	}
 	return words[:max]
+}
+
+// losesVerb reports whether cutting words before k drops the first verb
+// that the first max words hold: a headline keeps the action ("Team led
+// by researchers … confirms traces of water", not "Team led by
+// researchers …").
+func losesVerb(words []string, k, max int) bool {
+	return !hasVerb(words[:k]) && hasVerb(words[:min(len(words), max)])
+}
+
+var finite = setOf("is", "are", "was", "were", "has", "have", "had", "will", "would", "can", "could", "may", "might",
+	"must", "should", "shall", "does", "do", "did")
+
+// hasVerb reports whether words hold a finite verb, as far as their forms
+// tell: an auxiliary, a past form not followed by "by" ("led by" is a
+// participle), or an -s form after a name ("NASA confirms").
+func hasVerb(words []string) bool {
+	for i, w := range words {
+		if !isLowerWord(w) {
+			continue
+		}
+		b := bare(w)
+		next := ""
+		if i+1 < len(words) {
+			next = bare(words[i+1])
+		}
+		_, past := pastForms[b]
+		switch {
+		case finite[b]:
+			return true
+		case (past || isParticiple(b)) && next != "by" && !strings.Contains(b, "-"): // not "short-lived"
+			return true
+		case i > 0 && startsUpper(words[i-1]) && plural(b) && !functionWords[b]:
+			return true
+		}
+	}
+	return false
 }
 
 // fitKeep is the fewest words fit keeps when a boundary allows it.

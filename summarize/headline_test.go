@@ -49,6 +49,8 @@ func TestHeadline(t *testing.T) {
 			"Cloud of ash from volcano set to descend upon 20 airports of southern Italy"},
 		{"attribution after an inner clause", "Steel exports from South Korea were hit hard, while imports held up, the ministry reported on Friday.",
 			"Steel exports from South Korea hit hard"},
+		{"place between subject and verb", "A team of engineers at the Port of Santos in Sao Paulo, Brazil, has cleared the backlog of grain ships.",
+			"Team of engineers at Port of Santos clears backlog of grain ships"},
 		{"empty", "", ""},
 		{"furniture only", "Share this with Email Facebook Twitter\n\nImage copyright Getty Images", ""},
 	}
