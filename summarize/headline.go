@@ -265,7 +265,12 @@ var (
 	// furniturePrefixes open stamps, labels and notices.
 	furniturePrefixes = []string{"updated", "last updated", "modified", "last modified", "published", "posted",
 		"watch:", "listen:", "video:", "audio:", "gallery:", "bild:", "foto:", "quelle:", "veröffentlicht",
-		"aktualisiert", "zuletzt", "stand:", "publié", "mis à jour", "lire aussi", "à lire"}
+		"aktualisiert", "zuletzt", "stand:", "publié", "mis à jour", "lire aussi", "à lire",
+		// calls to action and link lists
+		"sign up for", "subscribe to", "subscribe now", "follow us", "read more", "read next", "click here", "skip to",
+		"related:", "related articles", "related stories", "see also:", "more on this", "tags:", "filed under",
+		"image:", "photo:", "caption:", "source:", "mehr zum thema", "lesen sie auch", "auch interessant",
+		"abonnez-vous", "à voir aussi"}
 	// byline matches "By Jane Doe" and "By Jane Doe, Reuters".
 	byline = lazyre.New(`^By (\p{Lu}[\p{L}.'’-]*\s*){1,4}(,|$|and\s|&)`)
 	// stamp matches a line led by a date or holding a clock time: a

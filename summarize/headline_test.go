@@ -129,6 +129,9 @@ func TestIsFurniture(t *testing.T) {
 		"Durchschnittliche Bewertung:(2 Bewertungen)Melde dich an, um eine Bewertung abzugeben",
 		"Last updated 3 hours ago",
 		"5 min read",
+		"Sign up for our daily trade briefing",
+		"Read more: Tariffs on steel",
+		"Lesen Sie auch: Zölle auf Stahl",
 		"",
 	} {
 		if !IsFurniture(s) {
@@ -146,6 +149,7 @@ func TestIsFurniture(t *testing.T) {
 		"Photography exports from Kenya rose in 2024.",
 		"iPhone sales in China fall 20%",
 		"McDonald's raises prices in the UK",
+		"Subscribers to the tariff service rose 5%.",
 	} {
 		if IsFurniture(s) {
 			t.Errorf("IsFurniture(%q) = true", s)
