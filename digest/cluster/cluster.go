@@ -331,11 +331,13 @@ func within(a, b *doc, window time.Duration) bool {
 // the same-event links, and the embedding links when embeddings are known.
 func (c *Clusterer) similarLinks(ctx context.Context, g *grouping) ([]link, error) {
 	var out []link
+	dots := newDotter(g.docs)
 	err := c.eachCandidate(ctx, g.docs, func(i, j int) {
 		a, b := &g.docs[i], &g.docs[j]
-		shared, ent := entityOverlap(a.entities, b.entities)
+		shared, ent := entityOverlapSums(a.entities, b.entities, a.entityWeight, b.entityWeight)
 		if shared >= c.cfg.MinSharedEntities {
-			sc := c.score(a, b, ent)
+			lead, body := dots.cosines(g.docs, i, j)
+			sc := c.weigh(lead, body, ent)
 			bar := c.cfg.Threshold
 			if sameOutlet(a, b) {
 				bar = c.cfg.SameOutletThreshold
@@ -394,7 +396,83 @@ func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, fn func(i, j 
 }
 
 func (c *Clusterer) score(a, b *doc, ent float64) float64 {
-	return c.cfg.LeadWeight*a.lead.cosine(b.lead) + c.cfg.BodyWeight*a.body.cosine(b.body) + c.cfg.EntityWeight*ent
+	return c.weigh(a.lead.cosine(b.lead), a.body.cosine(b.body), ent)
+}
+
+// weigh combines the three signals into the same-event score.
+func (c *Clusterer) weigh(lead, body, ent float64) float64 {
+	return c.cfg.LeadWeight*lead + c.cfg.BodyWeight*body + c.cfg.EntityWeight*ent
+}
+
+// dotter takes the lead and body cosines of one article with many others
+// (eachCandidate visits the pairs of an article together): the article's
+// weights are spread once over dense arrays indexed by term number, so
+// that each pair costs a pass over the other article's shared terms
+// (dotTerms) instead of a merge of two sorted vectors.
+type dotter struct {
+	lead, body []float64
+	cur        int // the article spread over lead and body; -1 when none
+}
+
+func newDotter(docs []doc) *dotter {
+	n := int32(-1)
+	for i := range docs {
+		for _, dt := range []*dotTerms{&docs[i].leadDot, &docs[i].bodyDot} {
+			for _, x := range dt.ix {
+				n = max(n, x)
+			}
+		}
+	}
+	return &dotter{lead: make([]float64, n+1), body: make([]float64, n+1), cur: -1}
+}
+
+// cosines returns the lead and body cosines of articles i and j, equal to
+// the bit to vector.cosine's (see dotTerms).
+func (d *dotter) cosines(docs []doc, i, j int) (lead, body float64) {
+	a, b := &docs[i], &docs[j]
+	if d.cur != i {
+		if d.cur >= 0 {
+			spread(d.lead, docs[d.cur].leadDot, false)
+			spread(d.body, docs[d.cur].bodyDot, false)
+		}
+		spread(d.lead, a.leadDot, true)
+		spread(d.body, a.bodyDot, true)
+		d.cur = i
+	}
+	if a.leadDot.exact && b.leadDot.exact {
+		lead = gather(d.lead, b.leadDot)
+	} else {
+		lead = a.lead.cosine(b.lead)
+	}
+	if a.bodyDot.exact && b.bodyDot.exact {
+		body = gather(d.body, b.bodyDot)
+	} else {
+		body = a.body.cosine(b.body)
+	}
+	return lead, body
+}
+
+// spread writes the weights of dt into dense, or zeros where they were.
+func spread(dense []float64, dt dotTerms, set bool) {
+	for k, x := range dt.ix {
+		if set {
+			dense[x] = dt.w[k]
+		} else {
+			dense[x] = 0
+		}
+	}
+}
+
+// gather returns the dot product of dense with dt: the products of shared
+// terms, summed in dt's (id) order, as vector.cosine sums them; every
+// other term adds an exact zero.
+func gather(dense []float64, dt dotTerms) float64 {
+	var s float64
+	w := dt.w[:len(dt.ix)]
+	for k, x := range dt.ix {
+		s += dense[x] * w[k]
+	}
+	return s
 }
 
 // sameOutlet reports whether two articles come from one outlet (unknown

@@ -37,14 +37,19 @@ type doc struct {
 	url      string
 	outlet   string // lower-cased outlet name, else source ID; "" when unknown
 	when     time.Time
-	leadText string  // title and opening sentences, for embeddings
-	lead     vector  // TF-IDF of title and opening sentences
-	body     vector  // TF-IDF of title and whole text
+	leadText string // title and opening sentences, for embeddings
+	lead     vector // TF-IDF of title and opening sentences
+	body     vector // TF-IDF of title and whole text
+	leadDot  dotTerms
+	bodyDot  dotTerms
 	entities []entry // named entities and figures, weighted by IDF
-	simhash  uint64
-	shingles int
-	title    []titleWord // for the slot conflict test
-	figures  []figure    // every figure of title and text, for figureClash
+	// entityWeight is the sum of the entities' weights, in their order
+	// (what entityOverlap sums for each pair).
+	entityWeight float64
+	simhash      uint64
+	shingles     int
+	title        []titleWord // for the slot conflict test
+	figures      []figure    // every figure of title and text, for figureClash
 }
 
 // mentions reports whether the article's title or text contains the word
@@ -103,14 +108,23 @@ func (v vector) cosine(o vector) float64 {
 // weights (a cosine of binary vectors): a short text with three names that
 // all recur in a long one is not thereby the same story.
 func entityOverlap(a, b []entry) (int, float64) {
+	return entityOverlapSums(a, b, weightSum(a), weightSum(b))
+}
+
+// weightSum returns the sum of the entries' weights, in order.
+func weightSum(es []entry) float64 {
+	var s float64
+	for _, e := range es {
+		s += e.w
+	}
+	return s
+}
+
+// entityOverlapSums is entityOverlap given the sums of the two sets'
+// weights (doc.entityWeight).
+func entityOverlapSums(a, b []entry, wa, wb float64) (int, float64) {
 	var shared int
-	var sw, wa, wb float64
-	for _, e := range a {
-		wa += e.w
-	}
-	for _, e := range b {
-		wb += e.w
-	}
+	var sw float64
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
 		switch {
@@ -187,20 +201,47 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 		}
 	}
 	n := float64(len(articles))
-	idf := func(k uint64) float64 { return math.Log(1 + (n+pseudoDocs)/float64(df[k])) }
+	idf := func(df int32) float64 { return math.Log(1 + (n+pseudoDocs)/float64(df)) }
+	// Each term's IDF is computed once, not once per article using it;
+	// terms that two or more articles use are numbered densely for the
+	// dot products (see dotTerms).
+	dict := make(map[uint64]termInfo, len(df))
+	dots := int32(0)
+	for k, v := range df {
+		t := termInfo{idf: idf(v), dot: -1}
+		if v >= 2 {
+			t.dot, dots = dots, dots+1
+		}
+		dict[k] = t
+	}
+	lookup := func(k uint64) termInfo {
+		if t, ok := dict[k]; ok {
+			return t
+		}
+		return termInfo{idf: idf(0), dot: -1} // a lead term no body has (see dotTerms)
+	}
 	each(func(_, i int) {
 		d := &docs[i]
-		tfidf(d.lead, idf)
-		tfidf(d.body, idf)
+		d.leadDot = tfidf(d.lead, lookup)
+		d.bodyDot = tfidf(d.body, lookup)
 		for k := range d.entities {
 			e := &d.entities[k]
 			if e.alias && df[e.id] == 0 {
 				continue
 			}
-			e.w = idf(e.id)
+			e.w = lookup(e.id).idf
+			d.entityWeight += e.w
 		}
 	})
 	return docs
+}
+
+// termInfo is what the batch knows of one term: its inverse document
+// frequency, and its number among the terms that two or more articles use
+// (-1 for the others).
+type termInfo struct {
+	idf float64
+	dot int32
 }
 
 // termID numbers a term by a 64-bit hash of its text: two articles use the
@@ -325,7 +366,13 @@ func capitalisedIn(title, text []nlp.Token) map[string]bool {
 // sorted by id; ids is reordered.
 func countTerms(ids []uint64) vector {
 	slices.Sort(ids)
-	v := make(vector, 0, len(ids)/2+1)
+	distinct := 0
+	for k, x := range ids {
+		if k == 0 || x != ids[k-1] {
+			distinct++
+		}
+	}
+	v := make(vector, 0, distinct)
 	for k, x := range ids {
 		if k > 0 && x == ids[k-1] {
 			v[len(v)-1].w++
@@ -342,21 +389,49 @@ func countTerms(ids []uint64) vector {
 func identity(a digest.Article) string { return digest.IdentityKey(a) }
 
 // tfidf turns term counts into a unit vector with sublinear term
-// frequency, in place.
-func tfidf(v vector, idf func(uint64) float64) {
+// frequency, in place, and returns its dot terms (see dotTerms).
+func tfidf(v vector, term func(uint64) termInfo) dotTerms {
 	var norm float64
+	ix := make([]int32, 0, len(v))
+	shared := 0
 	for i := range v {
-		w := (1 + math.Log(v[i].w)) * idf(v[i].id)
+		t := term(v[i].id)
+		w := (1 + math.Log(v[i].w)) * t.idf
 		v[i].w = w
 		norm += w * w
+		ix = append(ix, t.dot)
+		if t.dot >= 0 {
+			shared++
+		}
 	}
 	if norm == 0 {
-		return
+		return dotTerms{}
 	}
 	norm = math.Sqrt(norm)
+	dt := dotTerms{ix: ix[:0], w: make([]float64, 0, shared), exact: !math.IsInf(norm, 0) && !math.IsNaN(norm)}
 	for i := range v {
 		v[i].w /= norm
 	}
+	for i, x := range ix { // compacted in place: i >= len(dt.ix)
+		if x >= 0 {
+			dt.ix, dt.w = append(dt.ix, x), append(dt.w, v[i].w)
+		}
+	}
+	return dt
+}
+
+// dotTerms are the terms of a vector that another article of the batch
+// can share, by their dense numbers, in the vector's order. Terms of one
+// article only add nothing to a dot product, so a dot product over dense
+// arrays (dotter) reads these alone and adds the same products in the
+// same order as vector.cosine: the same result to the bit. exact is false
+// when a weight is not finite (a lead term no body has: its IDF is
+// infinite); then 0 × NaN would differ from skipping the term, and the
+// dot product is taken by vector.cosine.
+type dotTerms struct {
+	ix    []int32
+	w     []float64
+	exact bool
 }
 
 // entity is a name or figure found in a text.
@@ -445,26 +520,43 @@ func startsUpper(t nlp.Token) bool {
 
 // simhash returns the 64-bit SimHash of the word 3-shingles of toks and the
 // number of shingles.
+//
+// Bit b of the fingerprint is set when more shingle hashes have bit b set
+// than not. The counts of set bits are kept eight to a word, one per byte
+// (bit 8m+k of the hashes in byte m of lanes[k]), and moved to ones before
+// a byte can overflow: eight additions per shingle instead of 64.
 func simhash(toks []nlp.Token) (uint64, int) {
 	if len(toks) < 3 {
 		return 0, 0
 	}
-	words := make([]uint64, len(toks))
-	for i, t := range toks {
-		words[i] = fnv64(t.Word)
-	}
-	var acc [64]int32
-	n := 0
-	for i := 0; i+3 <= len(words); i++ {
-		x := mix(words[i] ^ bits.RotateLeft64(words[i+1], 21) ^ bits.RotateLeft64(words[i+2], 42))
-		for b := range acc {
-			acc[b] += int32(x>>uint(b)&1)*2 - 1
+	const bytes = 0x0101010101010101
+	var ones [64]int32
+	var lanes [8]uint64
+	flush := func() {
+		for k, l := range lanes {
+			for m := range 8 {
+				ones[8*m+k] += int32(l >> uint(8*m) & 0xff)
+			}
+			lanes[k] = 0
 		}
-		n++
 	}
+	w0, w1 := fnv64(toks[0].Word), fnv64(toks[1].Word)
+	n := 0
+	for _, t := range toks[2:] {
+		w2 := fnv64(t.Word)
+		x := mix(w0 ^ bits.RotateLeft64(w1, 21) ^ bits.RotateLeft64(w2, 42))
+		for k := range lanes {
+			lanes[k] += x >> uint(k) & bytes
+		}
+		w0, w1 = w1, w2
+		if n++; n%255 == 0 {
+			flush()
+		}
+	}
+	flush()
 	var out uint64
-	for b, v := range acc {
-		if v > 0 {
+	for b, c := range ones {
+		if 2*c > int32(n) { // more set than clear
 			out |= 1 << uint(b)
 		}
 	}
