@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tradedigest/tradedigest/internal/nlp"
 	"github.com/tradedigest/tradedigest/internal/testutil"
 	"github.com/tradedigest/tradedigest/summarize/internal/rouge"
 )
@@ -69,7 +70,7 @@ func TestExtractive_ROUGE(t *testing.T) {
 	counts := map[string]int{}
 	for _, p := range pairs {
 		ext := strings.Join(e.Select("", p.Article), " ")
-		lead := Sentences(p.Article)
+		lead := nlp.Sentences(p.Article)
 		lead = lead[:min(3, len(lead))]
 		stemmed[0].add(ext, p.Reference)
 		stemmed[1].add(strings.Join(lead, " "), p.Reference)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/internal/lazyre"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 // ExtractiveVersion is the Version of the extractive summariser; bump it
@@ -65,14 +66,14 @@ func (e *Extractive) Summarize(ctx context.Context, req digest.SummaryRequest) (
 // Select returns the summary sentences of text in article order. title, when
 // given, keeps a first line that repeats it out of the summary.
 func (e *Extractive) Select(title, text string) []string {
-	all := Sentences(text)
+	all := nlp.Sentences(text)
 	var cands []candidate
 	normTitle := strings.Join(tokens(title), " ")
 	for i, s := range all {
 		toks := tokens(s)
 		n := len(strings.Fields(s))
 		// Unfinished lines are headlines, captions, datelines or share rows.
-		if n < 5 || n > 90 || !finished(s) || isBoilerplate(s) ||
+		if n < 5 || n > 90 || !nlp.Finished(s) || isBoilerplate(s) ||
 			(normTitle != "" && strings.Join(toks, " ") == normTitle) {
 			continue
 		}
@@ -175,13 +176,6 @@ func (e *Extractive) leadWeight() float64 {
 		return 0.5
 	}
 	return e.LeadWeight
-}
-
-// finished reports whether s ends like a sentence: terminal punctuation,
-// perhaps inside closing quotes or brackets.
-func finished(s string) bool {
-	s = strings.TrimRight(s, "\"'”’)]» ")
-	return strings.HasSuffix(s, ".") || strings.HasSuffix(s, "!") || strings.HasSuffix(s, "?") || strings.HasSuffix(s, "…")
 }
 
 type candidate struct {

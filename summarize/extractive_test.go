@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 const tradeArticle = `The U.S. and the E.U. agreed on Tuesday to suspend tariffs of 25% on $2.8bn of steel and aluminium for two years, ending a dispute that began in 2018.
@@ -43,7 +44,7 @@ func TestExtractive_Summarize(t *testing.T) {
 	if strings.Join(sents, " ") != s.Text {
 		t.Errorf("Text %q is not the selected sentences", s.Text)
 	}
-	all := Sentences(tradeArticle)
+	all := nlp.Sentences(tradeArticle)
 	last := -1
 	for _, sent := range sents {
 		idx := -1

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tradedigest/tradedigest/internal/lazyre"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 // MaxDerivedHeadlineWords bounds a headline derived from an article's text.
@@ -138,11 +139,11 @@ func headlineLead(text string) string {
 	var cands []string
 	seen := 0
 outer:
-	for _, para := range blocks(text) {
+	for _, para := range nlp.Blocks(text) {
 		if IsFurniture(para) {
 			continue
 		}
-		sents := splitBlock(para)
+		sents := nlp.BlockSentences(para)
 		for i, s := range sents {
 			if seen++; seen > maxHeadlineLead {
 				break outer
@@ -226,10 +227,10 @@ func IsFurniture(line string) bool {
 	if gluedWords(line) >= 3 {
 		return true // "withEmailFacebookTwitterPinterest…", a flattened menu
 	}
-	if len(words) == 1 && !finished(line) {
+	if len(words) == 1 && !nlp.Finished(line) {
 		return true // a label: "Claim", "Analysis"
 	}
-	return len(words) <= 8 && !finished(line) && fragment(words)
+	return len(words) <= 8 && !nlp.Finished(line) && fragment(words)
 }
 
 // maxFurnitureWords: furniture is short; a longer line is a paragraph.

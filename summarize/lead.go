@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 // Limits of the digest lead.
@@ -106,7 +107,7 @@ func validLead(content string) (string, error) {
 	if markup().MatchString(s) {
 		return "", fmt.Errorf("%w: markup or link in lead", errInvalidReply)
 	}
-	sents := Sentences(s)
+	sents := nlp.Sentences(s)
 	s = limitWords(strings.Join(sents[:min(len(sents), maxLeadSentences)], " "), maxLeadWords, true)
 	if s == "" {
 		return "", fmt.Errorf("%w: empty lead", errInvalidReply)

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 // OpenAIConfig configures the OpenAI-compatible summariser. Start from
@@ -521,7 +522,7 @@ func (o *OpenAI) cutInput(text string) (string, int) {
 	}
 	var kept []string
 	n := 0
-	for i, s := range Sentences(text) {
+	for i, s := range nlp.Sentences(text) {
 		c := o.count(s) + 1
 		if n+c > limit {
 			if i == 0 {

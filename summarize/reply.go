@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/tradedigest/tradedigest/internal/lazyre"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 // Limits of an LLM summary, enforced on every reply whatever the prompt
@@ -153,7 +154,7 @@ func validate(r reply, topics []string) (llmSummary, error) {
 // word, as an over-long reply may; what remains is checked for repetition
 // by the faithfulness guard.
 func distinctSentences(s string) string {
-	sents := Sentences(s)
+	sents := nlp.Sentences(s)
 	if len(sents) < 2 {
 		return s
 	}
@@ -201,7 +202,7 @@ func limitWords(s string, n int, sentences bool) string {
 	if sentences {
 		var kept []string
 		count := 0
-		for _, sent := range Sentences(s) {
+		for _, sent := range nlp.Sentences(s) {
 			w := len(strings.Fields(sent))
 			if count+w > n {
 				break

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 // StubVersion is the Version of Stub.
@@ -30,7 +31,7 @@ func (Stub) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.Su
 		return digest.Summary{}, err
 	}
 	text := strings.TrimSpace(req.Title)
-	if ss := Sentences(req.Text); len(ss) > 0 {
+	if ss := nlp.Sentences(req.Text); len(ss) > 0 {
 		text = ss[0]
 	}
 	return digest.Summary{

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/internal/lazyre"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 	"github.com/tradedigest/tradedigest/summarize"
 )
 
@@ -157,7 +158,7 @@ func joinBrokenLines(lines []string) []string {
 	out := make([]string, 0, len(lines))
 	for i := 0; i < len(lines); i++ {
 		l := strings.TrimSpace(lines[i])
-		for i+1 < len(lines) && l != "" && summarize.EndsBadly(l) && !sentenceEnds(l) {
+		for i+1 < len(lines) && l != "" && summarize.EndsBadly(l) && !nlp.Finished(l) {
 			joined := l + " " + strings.TrimSpace(lines[i+1])
 			if summarize.IsFurniture(joined) {
 				break
@@ -218,13 +219,6 @@ func isTitleLine(s string) bool {
 		return false
 	}
 	return !summarize.IsFurniture(s) && !summarize.EndsBadly(s)
-}
-
-// sentenceEnds reports terminal punctuation, perhaps inside closing quotes.
-func sentenceEnds(s string) bool {
-	s = strings.TrimRight(s, "\"'”’)]» ")
-	last, _ := utf8.DecodeLastRuneInString(s)
-	return last == '.' || last == '!' || last == '?' || last == '…'
 }
 
 // deriveTitle writes a headline for a text that has none.

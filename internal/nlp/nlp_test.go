@@ -83,24 +83,6 @@ func TestStems(t *testing.T) {
 	}
 }
 
-func TestSentences(t *testing.T) {
-	tests := []struct {
-		in   string
-		want []string
-	}{
-		{"One. Two! Three? four.", []string{"One.", "Two!", "Three? four."}},
-		{"The U.S. raised duties to 25.5% on Monday. Mr. Lee agreed.", []string{"The U.S. raised duties to 25.5% on Monday.", "Mr. Lee agreed."}},
-		{"First para\nwraps.\n\nSecond para", []string{"First para wraps.", "Second para"}},
-		{`He said: "Go." "Now," she said.`, []string{`He said: "Go."`, `"Now," she said.`}},
-		{"", nil},
-	}
-	for _, tt := range tests {
-		if got := Sentences(tt.in); !slices.Equal(got, tt.want) {
-			t.Errorf("Sentences(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestIsStopword(t *testing.T) {
 	for w, want := range map[string]bool{"the": true, "said": true, "tariff": false, "": false} {
 		if IsStopword(w) != want {

@@ -1,4 +1,4 @@
-package summarize
+package nlp
 
 import (
 	"strings"
@@ -21,17 +21,19 @@ import (
 // "It", ...), which is also the rule for "Inc.", "Ltd.", "etc." and months.
 func Sentences(text string) []string {
 	var out []string
-	for _, block := range blocks(text) {
-		out = append(out, splitBlock(block)...)
+	for _, block := range Blocks(text) {
+		out = append(out, BlockSentences(block)...)
 	}
 	return out
 }
 
 var paraBreak = lazyre.New(`\n[ \t\f\v]*\n`)
 
-// blocks returns the runs of text that no sentence crosses, whitespace
-// collapsed.
-func blocks(text string) []string {
+// Blocks returns the runs of text that no sentence crosses (paragraphs,
+// and lines that look finished), whitespace collapsed. Sentences is
+// BlockSentences over Blocks; a reader that treats a block as a unit (a
+// headline writer skipping a furniture paragraph) uses the two.
+func Blocks(text string) []string {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", "\n")
 	var out []string
@@ -106,8 +108,8 @@ func setOf(words ...string) map[string]bool {
 	return m
 }
 
-// splitBlock splits one run of text without hard breaks.
-func splitBlock(s string) []string {
+// BlockSentences splits one block (see Blocks) into sentences.
+func BlockSentences(s string) []string {
 	var out []string
 	start := 0
 	for i := 0; i < len(s); {
@@ -241,4 +243,13 @@ func isLetters(s string) bool {
 func startsSentence(r rune) bool {
 	return unicode.IsUpper(r) || unicode.IsDigit(r) || unicode.IsTitle(r) ||
 		strings.ContainsRune("\"'“‘([«£$€¥", r)
+}
+
+// Finished reports whether s ends like a sentence: terminal punctuation,
+// perhaps inside closing quotes or brackets. A line that is not finished
+// is a headline, caption, dateline or a line wrapped mid-sentence.
+func Finished(s string) bool {
+	s = strings.TrimRight(s, "\"'”’)]» ")
+	last, _ := utf8.DecodeLastRuneInString(s)
+	return last == '.' || last == '!' || last == '?' || last == '…'
 }

@@ -1,8 +1,10 @@
-package summarize
+package nlp
 
 import (
 	"reflect"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestSentences(t *testing.T) {
@@ -38,6 +40,8 @@ func TestSentences(t *testing.T) {
 		{"wrapped lines", "The ministers agreed on Tuesday to cut the tariffs on steel and\naluminium by half over three years.",
 			[]string{"The ministers agreed on Tuesday to cut the tariffs on steel and aluminium by half over three years."}},
 		{"short line", "GENEVA (Reuters)\nThe WTO ruled.", []string{"GENEVA (Reuters)", "The WTO ruled."}},
+		{"lower case after a question", "One. Two! Three? four.", []string{"One.", "Two!", "Three? four."}},
+		{"quote after colon", `He said: "Go." "Now," she said.`, []string{`He said: "Go."`, `"Now," she said.`}},
 		{"empty", " \n\n ", nil},
 	}
 	for _, tt := range tests {
@@ -46,5 +50,36 @@ func TestSentences(t *testing.T) {
 				t.Errorf("Sentences(%q)\n got %q\nwant %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// FuzzSentences checks that splitting loses and invents no text: the
+// sentences hold exactly the input's non-space characters, in order.
+func FuzzSentences(f *testing.F) {
+	f.Add("The U.S. and the E.U. met. No. 3 was 3.5% higher… Then \"quotes.\" Done")
+	f.Add("Amazon UK.Retail analyst said so.\n\nMr. A. B. Smith\nwrapped line")
+	f.Fuzz(func(t *testing.T, text string) {
+		if !utf8.ValidString(text) {
+			t.Skip()
+		}
+		got := Sentences(text)
+		for _, s := range got {
+			if strings.TrimSpace(s) == "" || s != strings.TrimSpace(s) {
+				t.Fatalf("blank or untrimmed sentence %q", s)
+			}
+		}
+		squash := func(s string) string { return strings.Join(strings.Fields(s), "") }
+		if a, b := squash(strings.Join(got, "")), squash(text); a != b {
+			t.Fatalf("text changed:\n in %q\nout %q", b, a)
+		}
+	})
+}
+
+func TestFinished(t *testing.T) {
+	for s, want := range map[string]bool{"It rose.": true, `"It rose?"`: true, "He paused…": true, "(It fell!)": true,
+		"Trade talks": false, "Markets:": false, "": false} {
+		if Finished(s) != want {
+			t.Errorf("Finished(%q) = %v", s, !want)
+		}
 	}
 }
