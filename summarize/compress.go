@@ -412,7 +412,8 @@ func headlinese(words []string) []string {
 			}
 			i += k
 			continue
-		case (b == "a" || b == "an" || b == "the") && (isLowerWord(w) || i == 0) && w == strings.TrimFunc(w, unicode.IsPunct) && i+1 < len(words):
+		case (b == "a" || b == "an" || b == "the") && (isLowerWord(w) || i == 0) && w == strings.TrimFunc(w, unicode.IsPunct) && i+1 < len(words) &&
+			!(b != "the" && i > 0 && perUnit(words[i-1], next)):
 			continue
 		case (b == "has" || b == "have" || b == "had" || b == "is" || b == "are" || b == "was" || b == "were") &&
 			(next == "been" || next == "being") && i+2 < len(words) && isParticiple(bare(words[i+2])) && plain(w) && plain(words[i+1]):
@@ -477,9 +478,11 @@ func presentTense(words []string) []string {
 			return words
 		}
 		singular := !plural(subjectHead(words[:i]))
-		for _, sw := range words[:i] {
-			if bare(sw) == "and" {
-				singular = false // "Volker and Morrison testified"
+		if !titledName(words[:i]) {
+			for _, sw := range words[:i] {
+				if bare(sw) == "and" {
+					singular = false // "Volker and Morrison testified"
+				}
 			}
 		}
 		v := inflect(base, singular)
@@ -504,6 +507,36 @@ func subjectHead(subj []string) string {
 		}
 	}
 	return bare(subj[len(subj)-1])
+}
+
+// perUnit reports an "a" that means "per" after an amount ("$22 billion a
+// year", "$11,000 a tonne"): dropped, the headline would read "$22 billion
+// year".
+func perUnit(prev, next string) bool {
+	p := bare(prev)
+	amount := p != "" && (unicode.IsDigit(rune(p[len(p)-1])) || magnitudes[p])
+	return amount && prev == strings.TrimRightFunc(prev, unicode.IsPunct) && units[next]
+}
+
+var (
+	magnitudes = setOf("million", "billion", "trillion", "thousand", "hundred", "bn", "m", "k")
+	units      = setOf("year", "month", "week", "day", "hour", "tonne", "ton", "barrel", "ounce", "pound", "kilogram",
+		"kg", "litre", "liter", "gallon", "share", "head", "unit", "piece", "megawatt-hour", "kilowatt-hour", "bushel")
+)
+
+// titledName reports a subject that ends in a name preceded by a role
+// ("fact checker and staff writer David Emery"): one person, so an "and"
+// before the name joins titles, not subjects.
+func titledName(subj []string) bool {
+	j := len(subj)
+	for j > 0 && !isLowerWord(subj[j-1]) && plain(subj[j-1]) {
+		j--
+	}
+	if j == len(subj) || j == 0 {
+		return false
+	}
+	role := bare(subj[j-1])
+	return isLowerWord(subj[j-1]) && plain(subj[j-1]) && !functionWords[role] && role != "and" && !plural(role)
 }
 
 // plural guesses whether an English noun is plural.
