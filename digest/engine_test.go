@@ -294,6 +294,23 @@ func TestEngine_Run_NothingNewNobodyDue(t *testing.T) {
 	if c, _ := calls(); c != 4 || rep.Sent != 3 {
 		t.Errorf("forced run: %d clusterings in all, sent %d; want 4 and 3", c, rep.Sent)
 	}
+
+	// A row waiting for a retry is due.
+	d, err := db.DeliveryFor(ctx, "bo@example.com", "2026-11-27")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ResetDelivery(ctx, d.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	rep = run(false)
+	if c, _ := calls(); c != 5 || rep.Sent != 1 {
+		t.Errorf("run with a pending row: %d clusterings in all, sent %d; want 5 and 1", c, rep.Sent)
+	}
+	rep = run(false)
+	if c, _ := calls(); c != 5 || rep.AlreadySent != 3 {
+		t.Errorf("last run: %d clusterings in all, already %d; want still 5, and 3", c, rep.AlreadySent)
+	}
 }
 
 func TestEngine_Gather_FailingSourceKeepsState(t *testing.T) {
