@@ -16,7 +16,7 @@ WORKDIR /src
 # project's go.mod can trail its imports between releases (as .ci/run does).
 ENV CGO_ENABLED=0 GOFLAGS=-mod=mod
 COPY go.mod go.sum ./
-# go.mod replaces go-dateparser, gomoji and go-domdistiller with the copies there (PATCHED.md in each).
+# go.mod replaces go-dateparser, gomoji, go-domdistiller and whatlanggo with the copies there (PATCHED.md in each).
 COPY third_party ./third_party
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .

@@ -88,9 +88,10 @@ require (
 // third_party/go-dateparser/PATCHED.md and scripts/vendor-dateparser.sh.
 replace github.com/markusmobius/go-dateparser => ./third_party/go-dateparser
 
-// Emoji map and word-counter tables built on first use instead of at
+// Emoji map, word-counter tables and language profiles built on first use instead of at
 // start-up: see scripts/vendor-lazy-init.sh and PATCHED.md in each directory.
 replace (
+	github.com/RadhiFadlillah/whatlanggo => ./third_party/whatlanggo
 	github.com/forPelevin/gomoji => ./third_party/gomoji
 	github.com/markusmobius/go-domdistiller => ./third_party/go-domdistiller
 )

@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Rebuild third_party/gomoji and third_party/go-domdistiller: the two
-# libraries (both linked through go-trafilatura) with the tables they built
-# in package initialisers built on first use instead.
+# Rebuild third_party/gomoji, third_party/go-domdistiller and
+# third_party/whatlanggo: the libraries (the first two linked through
+# go-trafilatura, the third by digest/feed) with the tables they built in
+# package initialisers built on first use instead.
 #
 # Every process that links them paid for those tables before main, though
-# only a full-text extraction ever reads them: gomoji's map of 4,700 emojis
-# (0.98 MB allocated) and go-domdistiller's three Unicode range tables,
-# built by listing every rune of their ranges (1.7 MB). With them (and our
-# own packages' regular expressions, internal/lazyre) made lazy, `digest
-# version` allocates under the runtime's first GC goal before main. The
-# patch is mechanical: each table becomes a sync.OnceValue and each read a
-# call; nothing else changes. go.mod points both modules here with replace
+# only a gather ever reads them: gomoji's map of 4,700 emojis (0.98 MB
+# allocated) and go-domdistiller's three Unicode range tables, built by
+# listing every rune of their ranges (1.7 MB), are read by full-text
+# extraction; whatlanggo's trigram profiles of 84 languages (0.35 MB) by
+# language detection. With them (and our own packages' regular
+# expressions, internal/lazyre) made lazy, `digest version` allocates
+# under the runtime's first GC goal before main. The patch is mechanical:
+# each table becomes a function that builds it once (sync.OnceValue, or
+# sync.Once where the module's go.mod predates generics) and each read a
+# call; nothing else changes. go.mod points the modules here with replace
 # directives; see PATCHED.md in each directory.
 #
 # Usage: scripts/vendor-lazy-init.sh   (the versions go.mod names)
@@ -68,6 +72,34 @@ sed -i -e 's/^	\(rtMatcher[0-9]\) = \(createRangeTable(.*)\)$/	\1 = sync.OnceVal
 readme go-domdistiller github.com/markusmobius/go-domdistiller "$DOMDISTILLER" \
 	"each of the word counter's Unicode range tables (internal/stringutil)"
 
+WHATLANGGO=v0.0.0-20240916001553-aac1f0f737fc
+vendor github.com/RadhiFadlillah/whatlanggo "$WHATLANGGO" whatlanggo
+L="$ROOT/third_party/whatlanggo"
+# Its go.mod says go 1.12: no generics, so a sync.Once in a helper.
+PROFILES='latinLangs\|cyrillicLangs\|arabicLangs\|devanagariLangs\|ethiopicLangs\|hebrewLangs'
+sed -i -e "s/^var \($PROFILES\) = langProfileList{\$/var \1 = lazyProfiles(func() langProfileList {\n\treturn langProfileList{/" \
+	-e "/^var \($PROFILES\) = lazyProfiles/,/^}\$/ s/^}\$/}\n})/" "$L/lang.go"
+[ "$(grep -c '= lazyProfiles(' "$L/lang.go")" = 6 ] || { echo "$L/lang.go: patch did not apply" >&2; exit 1; }
+cat >>"$L/lang.go" <<'GO'
+
+// lazyProfiles returns a function that builds a profile list on its first
+// call and returns the same list on every call.
+func lazyProfiles(build func() langProfileList) func() langProfileList {
+	var once sync.Once
+	var l langProfileList
+	return func() langProfileList {
+		once.Do(func() { l = build() })
+		return l
+	}
+}
+GO
+sed -i 's/^package whatlanggo$/&\n\nimport "sync"/' "$L/lang.go"
+sed -i "s/options, \($PROFILES\))/options, \1())/" "$L/detect.go"
+[ "$(grep -c 'Langs())' "$L/detect.go")" = 6 ] || { echo "$L/detect.go: patch did not apply" >&2; exit 1; }
+readme whatlanggo github.com/RadhiFadlillah/whatlanggo "$WHATLANGGO" \
+	"each script's list of trigram profiles (latinLangs and the five others)"
+
 # The whole copies are gofmt-ed: the repository keeps every Go file formatted.
-gofmt -w "$G" "$ROOT/third_party/go-domdistiller"
-echo "third_party/gomoji ($GOMOJI) and third_party/go-domdistiller ($DOMDISTILLER): tables made lazy"
+gofmt -w "$G" "$ROOT/third_party/go-domdistiller" "$L"
+echo "third_party/gomoji ($GOMOJI), third_party/go-domdistiller ($DOMDISTILLER) and" \
+	"third_party/whatlanggo ($WHATLANGGO): tables made lazy"
