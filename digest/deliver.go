@@ -50,11 +50,7 @@ func (e *Engine) MessageID(email, date string, generation int) string {
 	if generation > 0 {
 		id += fmt.Sprintf(".r%d", generation)
 	}
-	domain := e.Config.MessageIDDomain
-	if domain == "" {
-		domain = "digest.localhost"
-	}
-	return id + "@" + domain
+	return id + "@" + cmp.Or(e.Config.MessageIDDomain, defaultMessageIDDomain)
 }
 
 // Deliver composes and sends the edition with ledger key date for sub

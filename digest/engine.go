@@ -52,8 +52,12 @@ type Config struct {
 	Lead bool
 }
 
+// DefaultSiteName names the digest in pages and messages when no site
+// name is configured.
+const DefaultSiteName = "Trade Digest"
+
 // DefaultFrom is the sender address when none is configured.
-const DefaultFrom = "Trade Digest <digest@localhost>"
+const DefaultFrom = DefaultSiteName + " <digest@localhost>"
 
 // DefaultConfig returns the engine defaults.
 func DefaultConfig() Config {
@@ -73,9 +77,13 @@ func DefaultConfig() Config {
 		FailingSourceWarn:    3,
 		From:                 DefaultFrom,
 		ListID:               "Trade digest <digest.localhost>",
-		MessageIDDomain:      "digest.localhost",
+		MessageIDDomain:      defaultMessageIDDomain,
 	}
 }
+
+// defaultMessageIDDomain is the right side of Message-IDs when
+// Config.MessageIDDomain is not set.
+const defaultMessageIDDomain = "digest.localhost"
 
 // Links builds the personal and public links put in each message.
 // Implemented by web.Links; nil means no links (local use without a server).

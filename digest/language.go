@@ -1,5 +1,9 @@
 package digest
 
+// DefaultLanguage is the language editions and summaries are written in
+// when none is configured (ISO 639-1).
+const DefaultLanguage = "en"
+
 // LanguageName returns the English name of an ISO 639-1 language code
 // ("de" → "German"), or "" for an empty or unknown code.
 func LanguageName(code string) string {

@@ -11,6 +11,10 @@ import (
 // DefaultSendTime is the local send time of a subscriber who chose none.
 const DefaultSendTime = "07:00"
 
+// DefaultTimeZone is the time zone of a subscriber who chose none (and of
+// an empty Subscriber.TimeZone, which Location reads as UTC).
+const DefaultTimeZone = "UTC"
+
 // ParseSendTime parses a local "HH:MM" send time.
 func ParseSendTime(s string) (hour, minute int, err error) {
 	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")

@@ -63,7 +63,7 @@ var assets embed.FS
 
 // Defaults of Options.
 const (
-	DefaultSiteName = "Trade Digest"
+	DefaultSiteName = digest.DefaultSiteName
 	// DefaultMaxBytes keeps HTML and text together, as sent
 	// (quoted-printable), below Gmail's 102 KB clipping threshold, with
 	// room for the headers.
@@ -131,7 +131,7 @@ func New(opts Options) (*Renderer, error) {
 	}
 	r := &Renderer{
 		siteName: cleanLine(opts.SiteName, maxName),
-		language: cmp.Or(strings.ToLower(opts.Language), "en"),
+		language: cmp.Or(strings.ToLower(opts.Language), digest.DefaultLanguage),
 		maxBytes: opts.MaxBytes,
 		log:      opts.Logger,
 		now:      opts.Now,

@@ -20,8 +20,10 @@ import (
 	"github.com/tradedigest/tradedigest/digest/api"
 	"github.com/tradedigest/tradedigest/digest/bounce"
 	"github.com/tradedigest/tradedigest/digest/feed"
+	dmail "github.com/tradedigest/tradedigest/digest/mail"
 	"github.com/tradedigest/tradedigest/digest/queue"
 	"github.com/tradedigest/tradedigest/digest/rank"
+	"github.com/tradedigest/tradedigest/digest/store"
 	"github.com/tradedigest/tradedigest/summarize"
 )
 
@@ -242,23 +244,24 @@ func DefaultConfig() Config {
 	ec := digest.DefaultConfig()
 	oc := summarize.DefaultOpenAIConfig()
 	qc := queue.DefaultConfig()
+	fc := feed.DefaultFetcherConfig()
 	return Config{
-		DB:       "./digest.db",
+		DB:       store.DefaultPath,
 		Since:    24 * time.Hour,
 		Outbox:   "./outbox",
 		From:     ec.From,
 		HTTPAddr: ":8080",
-		TimeZone: "UTC",
-		SiteName: "Trade Digest",
-		SMTP:     SMTPConfig{Pool: 4, Timeout: 60 * time.Second},
+		TimeZone: digest.DefaultTimeZone,
+		SiteName: digest.DefaultSiteName,
+		SMTP:     SMTPConfig{Pool: dmail.DefaultConnections, Timeout: dmail.DefaultMessageTimeout},
 		Edition: EditionConfig{
 			MaxStories: ec.MaxStories, Lookback: ec.Lookback,
 			BounceAfter: ec.BounceAfter, RetryWindow: ec.RetryWindow, RecordRetry: ec.RecordRetry,
-			Language: "en",
+			Language: digest.DefaultLanguage,
 		},
 		Gather: GatherConfig{
-			RecencyWindow: ec.RecencyWindow, Concurrency: ec.GatherConcurrency, PerHost: 2,
-			Timeout: 30 * time.Second, MaxBytes: 10 << 20, FullText: digest.FullTextAuto,
+			RecencyWindow: ec.RecencyWindow, Concurrency: ec.GatherConcurrency, PerHost: fc.PerHost,
+			Timeout: fc.Timeout, MaxBytes: fc.MaxBodyBytes, FullText: digest.FullTextAuto,
 		},
 		LLM: LLMConfig{
 			Model: oc.Model, Timeout: oc.Timeout, MaxInputTokens: oc.MaxInputTokens,

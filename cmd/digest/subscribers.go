@@ -57,7 +57,7 @@ func (a *app) rosterOptions() roster.Options {
 	return roster.Options{
 		Topics:          rank.TopicNames(topics),
 		Canonical:       func(t string) (string, bool) { return rank.CanonicalTopic(topics, t) },
-		DefaultTimeZone: "UTC", DefaultSendTime: digest.DefaultSendTime,
+		DefaultTimeZone: digest.DefaultTimeZone, DefaultSendTime: digest.DefaultSendTime,
 	}
 }
 
@@ -74,7 +74,7 @@ func subscriberFlags(fs *flag.FlagSet, tzNote, atNote, topicsNote, dailyNote str
 
 func (c *cli) subscribersAdd(ctx context.Context, args []string) error {
 	fs, co := c.newFlags("subscribers add")
-	name, tz, at, topics, freq := subscriberFlags(fs, " (default UTC)", " (default 07:00)", " (default: all)", " (default)")
+	name, tz, at, topics, freq := subscriberFlags(fs, " (default "+digest.DefaultTimeZone+")", " (default "+digest.DefaultSendTime+")", " (default: all)", " (default)")
 	if err := parse(fs, interleave(fs, args)); err != nil {
 		return err
 	}

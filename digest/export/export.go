@@ -10,6 +10,7 @@ package export
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"maps"
 	"strings"
@@ -123,15 +124,12 @@ func FromEdition(ed digest.Edition, msg digest.Message, rep *digest.Report) Docu
 	d := Document{
 		Schema: Schema, Version: Version,
 		Edition: ed.Date, Date: ed.Date, Frequency: "daily",
-		TimeZone:    ed.Recipient.TimeZone,
+		TimeZone:    cmp.Or(ed.Recipient.TimeZone, digest.DefaultTimeZone),
 		GeneratedAt: ed.GeneratedAt.UTC(),
 		Subject:     templates.CleanLine(msg.Subject, 250),
 		Lead:        nonNil(templates.CleanParagraphs(ed.Lead, templates.MaxParagraph)),
 		Stories:     make([]Story, 0, len(ed.Stories)),
 		More:        max(ed.More, 0),
-	}
-	if d.TimeZone == "" {
-		d.TimeZone = "UTC"
 	}
 	if ed.Key != "" {
 		d.Edition = ed.Key

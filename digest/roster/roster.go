@@ -26,7 +26,7 @@ type Options struct {
 	// to its configured name; it replaces the plain match against Topics.
 	Canonical func(topic string) (string, bool)
 	// DefaultTimeZone and DefaultSendTime fill empty fields.
-	DefaultTimeZone string // "UTC" when empty
+	DefaultTimeZone string // digest.DefaultTimeZone when empty
 	DefaultSendTime string // digest.DefaultSendTime when empty
 	// MaxRows bounds an import (default 1,000,000).
 	MaxRows int
@@ -130,7 +130,7 @@ func normalise(s *digest.Subscriber, opts Options, zoneOK func(string) bool) err
 	s.Topics = topics
 	s.TimeZone = strings.TrimSpace(s.TimeZone)
 	if s.TimeZone == "" {
-		s.TimeZone = cmp.Or(opts.DefaultTimeZone, "UTC")
+		s.TimeZone = cmp.Or(opts.DefaultTimeZone, digest.DefaultTimeZone)
 	}
 	if !zoneOK(s.TimeZone) || strings.EqualFold(s.TimeZone, "local") {
 		return &FieldError{Field: "timezone", Err: fmt.Errorf("unknown time zone %q (use an IANA name such as Europe/Berlin)", s.TimeZone)}

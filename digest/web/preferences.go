@@ -36,12 +36,8 @@ func (s *Server) preferencesForm(r *http.Request, sub digest.Subscriber) prefere
 	for _, t := range sub.Topics {
 		f.Chosen[t] = true
 	}
-	if f.SendTime == "" {
-		f.SendTime = s.cfg.DefaultSendTime
-	}
-	if f.TimeZone == "" {
-		f.TimeZone = "UTC"
-	}
+	f.SendTime = cmp.Or(f.SendTime, s.cfg.DefaultSendTime)
+	f.TimeZone = cmp.Or(f.TimeZone, digest.DefaultTimeZone)
 	switch sub.Status {
 	case digest.StatusUnsubscribed:
 		f.Notice = "You are unsubscribed. Choose “Send me the digest” and save to subscribe again."

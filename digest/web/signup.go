@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -24,7 +25,7 @@ func (s *Server) handleSubscribePage(w http.ResponseWriter, r *http.Request) {
 		AllTopics: s.cfg.Topics,
 		Chosen:    map[string]bool{},
 		SendTime:  s.cfg.DefaultSendTime,
-		TimeZone:  "UTC",
+		TimeZone:  digest.DefaultTimeZone,
 		Autofill:  true,
 	}})
 }
@@ -232,9 +233,5 @@ func schedule(sub digest.Subscriber) string {
 	if sub.SendTime == "" {
 		return ""
 	}
-	tz := sub.TimeZone
-	if tz == "" {
-		tz = "UTC"
-	}
-	return " at " + sub.SendTime + " (" + tz + ")"
+	return " at " + sub.SendTime + " (" + cmp.Or(sub.TimeZone, digest.DefaultTimeZone) + ")"
 }

@@ -206,7 +206,7 @@ func New(cfg Config) (*Server, error) {
 }
 
 func setDefaults(cfg *Config, base *url.URL) {
-	cfg.SiteName = cmp.Or(cfg.SiteName, "Trade Digest")
+	cfg.SiteName = cmp.Or(cfg.SiteName, digest.DefaultSiteName)
 	cfg.From = cmp.Or(cfg.From, digest.DefaultFrom)
 	cfg.MessageIDDomain = cmp.Or(cfg.MessageIDDomain, base.Hostname())
 	cfg.DefaultSendTime = cmp.Or(cfg.DefaultSendTime, digest.DefaultSendTime)
