@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 )
 
 // allDelivered reports whether every recipient of a run already has the
@@ -16,13 +17,13 @@ import (
 // Any doubt (a store error, an unreadable frequency) answers false, and the
 // run goes on as before and meets it.
 func (e *Engine) allDelivered(ctx context.Context, opts RunOptions, rep *Report) (bool, error) {
-	iter, check := e.activeSubscribers(ctx), false
+	subs, check := AllSubscribers(ctx, e.Store, StatusActive), false
 	if len(opts.To) > 0 {
-		iter, check = e.adHoc(opts.To), true
+		subs, check = e.adHoc(opts.To), true
 	} else if due, err := e.anyoneDue(ctx); err != nil || due {
 		return false, ctx.Err() // due, or a failure the run proper meets and reports
 	}
-	already, notToday, err := e.countDelivered(ctx, iter, check)
+	already, notToday, err := e.countDelivered(ctx, subs, check)
 	if err != nil {
 		return false, ctx.Err() // errDue, or a failure as above
 	}
@@ -62,44 +63,42 @@ func (e *Engine) anyoneDue(ctx context.Context) (bool, error) {
 	return len(cands) > 0, nil
 }
 
-// countDelivered counts the recipients of iter that have an edition today
+// countDelivered counts the recipients of subs that have an edition today
 // and those whose frequency has none. With check, each one's ledger row is
 // read, and one without a finished row ends it with errDue.
-func (e *Engine) countDelivered(ctx context.Context, iter SubscriberIter, check bool) (already, notToday int, err error) {
-	var stop error
-	err = iter(func(sub Subscriber) bool {
+func (e *Engine) countDelivered(ctx context.Context, subs iter.Seq2[Subscriber, error], check bool) (already, notToday int, err error) {
+	for sub, err := range subs {
+		if err != nil {
+			return already, notToday, err
+		}
 		freq, err := ParseFrequency(string(sub.Frequency))
 		if err != nil {
-			stop = errDue // deliverAll reports it
-			return false
+			return already, notToday, errDue // deliverAll reports it
 		}
 		key, sends := freq.EditionOn(e.now().In(sub.Location()))
 		if !sends {
 			notToday++
-			return true
+			continue
 		}
 		if check {
 			d, err := e.Store.DeliveryFor(ctx, sub.Email, key)
 			if err != nil || (d.Status != DeliverySent && d.Status != DeliveryFailed && d.Status != DeliverySkipped) {
-				stop = errDue // not found: due; a store error: the run proper meets it
-				return false
+				return already, notToday, errDue // not found: due; a store error: the run proper meets it
 			}
 		}
 		already++
-		return true
-	})
-	return already, notToday, errors.Join(err, stop)
+	}
+	return already, notToday, nil
 }
 
 // adHoc yields a recipient in the default time zone for each address of a
 // run's To.
-func (e *Engine) adHoc(to []string) SubscriberIter {
-	return func(yield func(Subscriber) bool) error {
+func (e *Engine) adHoc(to []string) iter.Seq2[Subscriber, error] {
+	return func(yield func(Subscriber, error) bool) {
 		for _, addr := range to {
-			if !yield(Subscriber{Email: addr, TimeZone: e.Config.DefaultTimeZone}) {
-				break
+			if !yield(Subscriber{Email: addr, TimeZone: e.Config.DefaultTimeZone}, nil) {
+				return
 			}
 		}
-		return nil
 	}
 }

@@ -7,8 +7,9 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Gather fetches every source with bounded concurrency, stores new articles
@@ -26,16 +27,13 @@ func (e *Engine) gather(ctx context.Context, sources []Source, window time.Durat
 	e.stage("gather", len(sources))
 	rec := &recorder{rep: rep}
 	failedHosts := map[string]bool{}
-	sem := make(chan struct{}, max(1, e.Config.GatherConcurrency))
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(max(1, e.Config.GatherConcurrency))
 	for _, src := range sources {
 		if ctx.Err() != nil {
 			break
 		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+		g.Go(func() error {
 			sr, lines := e.gatherOne(ctx, src, window)
 			rec.do(func(rep *Report) {
 				rep.Sources = append(rep.Sources, sr)
@@ -51,9 +49,10 @@ func (e *Engine) gather(ctx context.Context, sources []Source, window time.Durat
 				}
 			})
 			e.step("gather")
-		}()
+			return nil // a failing source is in the report
+		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 	if len(failedHosts) > 0 {
 		rep.HostsFailed += len(failedHosts)
 		rep.Notes = append(rep.Notes, hostsNote(failedHosts, rep.FetchesSkipped))

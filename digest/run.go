@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // RunOptions say what one Run gathers and whom it sends to.
@@ -126,7 +129,7 @@ func (e *Engine) deliverRun(ctx context.Context, opts RunOptions, stories []Stor
 		weekOnce.Do(func() { week, weekErr = e.WeekStories(ctx, &weekUsage) })
 		return week, weekErr
 	}
-	err := e.deliverAll(ctx, e.activeSubscribers(ctx), stories, weekly, dopts, rep)
+	err := e.deliverAll(ctx, AllSubscribers(ctx, e.Store, StatusActive), stories, weekly, dopts, rep)
 	rep.SummariesNew += weekUsage.SummariesNew
 	rep.SummariesCached += weekUsage.SummariesCached
 	rep.SummariesFallback += weekUsage.SummariesFallback
@@ -241,42 +244,17 @@ func (e *Engine) dryRun(opts RunOptions, stories []Story, since time.Time, lead 
 	return opts.DryRunOut(ed, msg)
 }
 
-// SubscriberIter yields subscribers to deliver to; it returns an error when
-// listing fails.
-type SubscriberIter func(yield func(Subscriber) bool) error
-
-// activeSubscribers pages through active subscribers so that memory does not
-// grow with their number.
-func (e *Engine) activeSubscribers(ctx context.Context) SubscriberIter {
-	return func(yield func(Subscriber) bool) error {
-		var after int64
-		for {
-			page, err := e.Store.Subscribers(ctx, StatusActive, after, 500)
-			if err != nil {
-				return fmt.Errorf("list subscribers: %w", err)
-			}
-			for _, s := range page {
-				if !yield(s) {
-					return nil
-				}
-				after = s.ID
-			}
-			if len(page) < 500 {
-				return nil
-			}
-		}
-	}
-}
-
-// deliverAll sends today's edition to each subscriber from iter with bounded
-// concurrency, in each subscriber's local date, as their frequency has it:
+// deliverAll sends today's edition to each subscriber of subs with bounded
+// concurrency (SendConcurrency), in each subscriber's local date, as their frequency has it:
 // nothing on a day it skips, the weekly edition (of the stories weekly
 // returns) on a weekly reader's day.
-func (e *Engine) deliverAll(ctx context.Context, iter SubscriberIter, stories []Story, weekly func() ([]Story, error), opts DeliverOptions, rep *Report) error {
+func (e *Engine) deliverAll(ctx context.Context, subs iter.Seq2[Subscriber, error], stories []Story, weekly func() ([]Story, error), opts DeliverOptions, rep *Report) error {
 	e.stage("send", 0)
 	rec := &recorder{rep: rep}
-	sem := make(chan struct{}, max(1, e.Config.SendConcurrency))
-	var wg sync.WaitGroup
+	// Each recipient's outcome goes to the report, so the goroutines
+	// return nil.
+	var g errgroup.Group
+	g.SetLimit(max(1, e.Config.SendConcurrency))
 	// A ledger that cannot be written stops the run: nothing more is
 	// claimed, so nothing is sent that could not be recorded.
 	var ledgerMu sync.Mutex
@@ -292,19 +270,21 @@ func (e *Engine) deliverAll(ctx context.Context, iter SubscriberIter, stories []
 		}
 		return ledgerErr != nil
 	}
-	err := iter(func(sub Subscriber) bool {
+	var listErr error
+	for sub, err := range subs {
+		if err != nil {
+			listErr = err
+			break
+		}
 		if ctx.Err() != nil {
-			return false
+			break
 		}
 		if skip() {
-			return true
+			continue
 		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+		g.Go(func() error {
 			if skip() {
-				return
+				return nil
 			}
 			date, edition, err := e.editionToday(sub, stories, weekly)
 			if err != nil {
@@ -313,11 +293,11 @@ func (e *Engine) deliverAll(ctx context.Context, iter SubscriberIter, stories []
 					rep.Failed++
 					rep.Errors = append(rep.Errors, fmt.Sprintf("deliver to %s: %v", sub.Email, err))
 				})
-				return
+				return nil
 			}
 			if date == "" {
 				rec.do(func(rep *Report) { rep.NotToday++ })
-				return
+				return nil
 			}
 			outcome, err := e.Deliver(ctx, sub, date, edition, opts)
 			if errors.Is(err, ErrLedger) {
@@ -348,13 +328,13 @@ func (e *Engine) deliverAll(ctx context.Context, iter SubscriberIter, stories []
 					rep.Errors = append(rep.Errors, fmt.Sprintf("deliver to %s: %v", sub.Email, err))
 				}
 			})
-		}()
-		return true
-	})
-	wg.Wait()
-	if err != nil {
-		rep.Errors = append(rep.Errors, err.Error())
-		return err
+			return nil
+		})
+	}
+	_ = g.Wait()
+	if listErr != nil {
+		rep.Errors = append(rep.Errors, listErr.Error())
+		return listErr
 	}
 	if ledgerErr != nil {
 		rep.NotAttempted += notAttempted

@@ -3,8 +3,9 @@ package digest
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Stories returns the stories of the articles published after since:
@@ -163,23 +164,19 @@ func (e *Engine) summarize(ctx context.Context, sum Summarizer, stories []Story,
 	version := sum.Version()
 	e.stage("summarise", len(stories))
 	rec := &recorder{rep: rep}
-	sem := make(chan struct{}, max(1, e.Config.SummarizeConcurrency))
-	var wg sync.WaitGroup
-	var firstErr error
-	var errOnce sync.Once
+	// Not errgroup.WithContext: one story's failure does not stop the
+	// others, whose summaries are cached for the next run.
+	var g errgroup.Group
+	g.SetLimit(max(1, e.Config.SummarizeConcurrency))
 	for i := range stories {
 		if ctx.Err() != nil {
 			break
 		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+		g.Go(func() error {
 			s, cached, err := e.summaryFor(ctx, sum, version, stories[i])
 			e.step("summarise")
 			if err != nil {
-				errOnce.Do(func() { firstErr = err })
-				return
+				return err
 			}
 			stories[i].Summary = s
 			rec.do(func(rep *Report) {
@@ -199,9 +196,10 @@ func (e *Engine) summarize(ctx context.Context, sum Summarizer, stories []Story,
 				}
 				rep.SummariesByBackend[s.Backend]++
 			})
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	firstErr := g.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

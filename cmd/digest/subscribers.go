@@ -186,29 +186,21 @@ func (c *cli) subscribersList(ctx context.Context, args []string) error {
 		fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tSTATUS\tTIMEZONE\tSEND\tFREQUENCY\tTOPICS")
 	}
 	enc := json.NewEncoder(c.stdout)
-	var after int64
-	for {
-		page, err := a.db.Subscribers(ctx, status, after, 500)
+	for s, err := range digest.AllSubscribers(ctx, a.db, status) {
 		if err != nil {
-			return fmt.Errorf("list subscribers: %w", err)
+			return err
 		}
-		for _, s := range page {
-			after = s.ID
-			if *asJSON {
-				if err := enc.Encode(subscriberJSON(s)); err != nil {
-					return err
-				}
-				continue
+		if *asJSON {
+			if err := enc.Encode(subscriberJSON(s)); err != nil {
+				return err
 			}
-			topics := strings.Join(s.Topics, "; ")
-			if topics == "" {
-				topics = "(all)"
-			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Email, s.Name, s.Status, s.TimeZone, s.SendTime, s.Frequency, topics)
+			continue
 		}
-		if len(page) < 500 {
-			break
+		topics := strings.Join(s.Topics, "; ")
+		if topics == "" {
+			topics = "(all)"
 		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.ID, s.Email, s.Name, s.Status, s.TimeZone, s.SendTime, s.Frequency, topics)
 	}
 	return tw.Flush()
 }
