@@ -102,7 +102,7 @@ type PublicRenderer interface {
 // Engine runs the pipeline. Fields are set by the caller (cmd/digest); Store,
 // Clusterer, Summarizer, Renderer and Mailer are required, the rest optional.
 type Engine struct {
-	Store      Store
+	Store      EngineStore
 	Clusterer  Clusterer
 	Ranker     Ranker
 	Summarizer Summarizer

@@ -104,7 +104,6 @@ type SourceStore interface {
 	// SourceID set and a nil error when the source is unknown.
 	SourceState(ctx context.Context, sourceID string) (SourceState, error)
 	SaveSourceState(ctx context.Context, st SourceState) error
-	SourceStates(ctx context.Context) ([]SourceState, error)
 }
 
 // SummaryStore caches summaries by content hash and summariser version.
@@ -116,7 +115,8 @@ type SummaryStore interface {
 	SaveSummary(ctx context.Context, s Summary) error
 }
 
-// SubscriberStore keeps the subscriber list.
+// SubscriberStore keeps the subscriber list (with SubscriberPages and
+// EngineStore.SetSubscriberStatus).
 type SubscriberStore interface {
 	// AddSubscriber inserts s and returns it with its ID; ErrConflict when
 	// the email exists.
@@ -131,26 +131,12 @@ type SubscriberStore interface {
 	Subscriber(ctx context.Context, id int64) (Subscriber, error)
 	// SubscriberByEmail returns ErrNotFound when absent.
 	SubscriberByEmail(ctx context.Context, email string) (Subscriber, error)
-	// Subscribers returns up to limit subscribers with ID > afterID, in ID
-	// order, with the given status (all when status is empty). Paging keeps
-	// memory flat in the number of subscribers.
-	Subscribers(ctx context.Context, status SubscriberStatus, afterID int64, limit int) ([]Subscriber, error)
-	// ActiveTimeZones lists the distinct time zones of active subscribers,
-	// as stored.
-	ActiveTimeZones(ctx context.Context) ([]string, error)
-	// DueCandidates returns one page of the planning query q: active
-	// subscribers paired with a date of q.Dates for their time zone, whose
-	// send time has come by the date's Until and who have no sent, failed
-	// or skipped ledger row for it, in (ID, date) order. One query per
-	// page, however many subscribers and ledger rows there are.
-	DueCandidates(ctx context.Context, q DueQuery) ([]DueCandidate, error)
-	// SetSubscriberStatus returns ErrNotFound when absent.
-	SetSubscriberStatus(ctx context.Context, id int64, status SubscriberStatus) error
 	// DeleteSubscriber removes the subscriber; ledger rows keep the email.
 	DeleteSubscriber(ctx context.Context, id int64) error
 }
 
-// Ledger is the delivery ledger: one row per (email, edition date).
+// Ledger is the delivery ledger as the engine writes it: one row per
+// (email, edition date). LedgerReader has the rest.
 type Ledger interface {
 	// EnsureDelivery creates the row for (d.Email, d.EditionDate) when absent
 	// and returns the stored row either way.
@@ -170,16 +156,21 @@ type Ledger interface {
 	// ResetDelivery makes a sent row pending again with Generation+1
 	// (digest now --force).
 	ResetDelivery(ctx context.Context, id int64, now time.Time) (Delivery, error)
-	// Delivery returns ErrNotFound when absent.
-	Delivery(ctx context.Context, id int64) (Delivery, error)
 	// DeliveryFor returns the row for (email, date); ErrNotFound when absent.
 	DeliveryFor(ctx context.Context, email, date string) (Delivery, error)
 	// LastSent returns when the last digest to email was sent; zero when never.
 	LastSent(ctx context.Context, email string) (time.Time, error)
-	// Deliveries lists rows, newest first, with the given status (all when empty).
-	Deliveries(ctx context.Context, status DeliveryStatus, limit int) ([]Delivery, error)
 	// PermanentFailures counts failed rows for email (to mark bounces).
 	PermanentFailures(ctx context.Context, email string) (int, error)
+}
+
+// LedgerReader reads the delivery ledger for the planner, the CLI and the
+// API.
+type LedgerReader interface {
+	// Delivery returns ErrNotFound when absent.
+	Delivery(ctx context.Context, id int64) (Delivery, error)
+	// Deliveries lists rows, newest first, with the given status (all when empty).
+	Deliveries(ctx context.Context, status DeliveryStatus, limit int) ([]Delivery, error)
 	// ExpiredLeases lists up to limit rows still sending after their lease
 	// ended before now, oldest lease first: their worker stopped between
 	// claiming and recording the outcome.
@@ -195,10 +186,9 @@ type SettingStore interface {
 	SetSettingIfAbsent(ctx context.Context, key, value string) (string, error)
 }
 
-// RunStore keeps the reports of past runs.
+// RunStore reads the reports of past runs (EngineStore.SaveRun keeps
+// them).
 type RunStore interface {
-	// SaveRun stores r and returns its ID.
-	SaveRun(ctx context.Context, r RunRecord) (int64, error)
 	// Runs lists the newest runs first.
 	Runs(ctx context.Context, limit int) ([]RunRecord, error)
 	// Run returns ErrNotFound when absent.
@@ -208,28 +198,54 @@ type RunStore interface {
 	RunArticles(ctx context.Context, id int64) ([]ArticleFate, error)
 }
 
-// EditionStore keeps the public version of each day's edition for the web
-// archive.
+// EditionStore reads the public version of each day's edition for the web
+// archive (EngineStore.SaveEdition keeps them).
 type EditionStore interface {
-	// SaveEdition stores or replaces the public edition for its date.
-	SaveEdition(ctx context.Context, e ArchivedEdition) error
 	// Edition returns ErrNotFound when absent.
 	Edition(ctx context.Context, date string) (ArchivedEdition, error)
 	// Editions lists the newest first.
 	Editions(ctx context.Context, limit int) ([]ArchivedEdition, error)
 }
 
-// Store is everything the engine persists. Implementations: store.DB
-// (SQLite and Postgres).
-type Store interface {
+// EngineStore is what the engine reads and writes (Engine.Store): the
+// articles, source states, summary cache, subscribers (paged, the
+// planner's due query, their status on bounces), the ledger, run reports
+// and the archive.
+type EngineStore interface {
 	ArticleStore
 	SourceStore
 	SummaryStore
-	SubscriberStore
+	SubscriberPages
 	Ledger
+	// ActiveTimeZones lists the distinct time zones of active subscribers,
+	// as stored.
+	ActiveTimeZones(ctx context.Context) ([]string, error)
+	// DueCandidates returns one page of the planning query q: active
+	// subscribers paired with a date of q.Dates for their time zone, whose
+	// send time has come by the date's Until and who have no sent, failed
+	// or skipped ledger row for it, in (ID, date) order. One query per
+	// page, however many subscribers and ledger rows there are.
+	DueCandidates(ctx context.Context, q DueQuery) ([]DueCandidate, error)
+	// SetSubscriberStatus returns ErrNotFound when absent.
+	SetSubscriberStatus(ctx context.Context, id int64, status SubscriberStatus) error
+	// SaveRun stores r and returns its ID.
+	SaveRun(ctx context.Context, r RunRecord) (int64, error)
+	// SaveEdition stores or replaces the public edition for its date.
+	SaveEdition(ctx context.Context, e ArchivedEdition) error
+}
+
+// Store is everything the digest persists: what the engine needs and
+// what the CLI, web pages, API and planner read and manage.
+// Implementations: store.DB (SQLite and Postgres).
+type Store interface {
+	EngineStore
+	SubscriberStore
+	LedgerReader
 	SettingStore
 	RunStore
 	EditionStore
+	// SourceStates lists the state of every source.
+	SourceStates(ctx context.Context) ([]SourceState, error)
 	// Ping reports whether the store is reachable.
 	Ping(ctx context.Context) error
 	Close() error

@@ -9,7 +9,8 @@ import (
 // SubscriberPages is the part of Store that AllSubscribers reads.
 type SubscriberPages interface {
 	// Subscribers returns up to limit subscribers with ID > afterID, in ID
-	// order, with the given status (all when status is empty).
+	// order, with the given status (all when status is empty). Paging keeps
+	// memory flat in the number of subscribers.
 	Subscribers(ctx context.Context, status SubscriberStatus, afterID int64, limit int) ([]Subscriber, error)
 }
 

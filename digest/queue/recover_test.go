@@ -13,7 +13,7 @@ import (
 // unrecordable is the real store whose MarkSent fails while down is set, as
 // in a store outage that starts right after the relay's 250.
 type unrecordable struct {
-	digest.Store
+	digest.EngineStore
 	down atomic.Bool
 }
 
@@ -21,7 +21,7 @@ func (u *unrecordable) MarkSent(ctx context.Context, id int64, now time.Time, st
 	if u.down.Load() {
 		return errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
 	}
-	return u.Store.MarkSent(ctx, id, now, stories)
+	return u.EngineStore.MarkSent(ctx, id, now, stories)
 }
 
 // TestQueue_SentButUnrecordedIsRecordedNotResent: deliveries the relay took
@@ -35,7 +35,7 @@ func testSentButUnrecorded(t *testing.T, opts envOptions) {
 	e := newEnv(t, time.Date(2026, 6, 10, 8, 0, 0, 0, time.UTC), opts)
 	subs := e.addSubscribers(4, []string{"UTC"}, "07:00")
 	r := e.replica("r1", Config{Workers: 4})
-	broken := &unrecordable{Store: r.engine.Store}
+	broken := &unrecordable{EngineStore: r.engine.Store}
 	broken.down.Store(true)
 	r.engine.Store = broken
 	r.engine.Config.RecordRetry = 50 * time.Millisecond
