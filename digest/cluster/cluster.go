@@ -334,7 +334,7 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping) ([]link, erro
 	dots := newDotter(g.docs)
 	err := c.eachCandidate(ctx, g.docs, func(i, j int) {
 		a, b := &g.docs[i], &g.docs[j]
-		shared, ent := entityOverlapSums(a.entities, b.entities, a.entityWeight, b.entityWeight)
+		shared, ent := dots.entityOverlap(g.docs, i, j)
 		if shared >= c.cfg.MinSharedEntities {
 			lead, body := dots.cosines(g.docs, i, j)
 			sc := c.weigh(lead, body, ent)
@@ -411,34 +411,97 @@ func (c *Clusterer) weigh(lead, body, ent float64) float64 {
 // (dotTerms) instead of a merge of two sorted vectors.
 type dotter struct {
 	lead, body []float64
-	cur        int // the article spread over lead and body; -1 when none
+	// ent and entFlags are the weights and flags of the article's
+	// entities, by entry.num.
+	ent      []float64
+	entFlags []uint8
+	cur      int // the article spread over the arrays; -1 when none
 }
 
+// Flags of an entity in dotter.entFlags.
+const (
+	entPresent = 1 << iota
+	entHead
+	entAlias
+)
+
 func newDotter(docs []doc) *dotter {
-	n := int32(-1)
+	n, m := int32(-1), int32(-1)
 	for i := range docs {
 		for _, dt := range []*dotTerms{&docs[i].leadDot, &docs[i].bodyDot} {
 			for _, x := range dt.ix {
 				n = max(n, x)
 			}
 		}
+		for _, e := range docs[i].entities {
+			m = max(m, e.num)
+		}
 	}
-	return &dotter{lead: make([]float64, n+1), body: make([]float64, n+1), cur: -1}
+	return &dotter{lead: make([]float64, n+1), body: make([]float64, n+1),
+		ent: make([]float64, m+1), entFlags: make([]uint8, m+1), cur: -1}
+}
+
+// load spreads article i over the arrays, unless it is there.
+func (d *dotter) load(docs []doc, i int) {
+	if d.cur == i {
+		return
+	}
+	if d.cur >= 0 {
+		p := &docs[d.cur]
+		spread(d.lead, p.leadDot, false)
+		spread(d.body, p.bodyDot, false)
+		for _, e := range p.entities {
+			if e.num >= 0 {
+				d.entFlags[e.num] = 0
+			}
+		}
+	}
+	a := &docs[i]
+	spread(d.lead, a.leadDot, true)
+	spread(d.body, a.bodyDot, true)
+	for _, e := range a.entities {
+		if e.num >= 0 {
+			d.ent[e.num] = e.w
+			d.entFlags[e.num] = entPresent | uint8(b2n(e.head))*entHead | uint8(b2n(e.alias))*entAlias
+		}
+	}
+	d.cur = i
+}
+
+// entityOverlap returns entityOverlap(docs[i].entities, docs[j].entities),
+// the same to the bit: the shared entities' weights (i's) are added in
+// j's order, which is the id order the merge adds them in. An entity
+// without a number is an alias no article writes, which meets only
+// another alias, and counts for nothing (see entry.alias).
+func (d *dotter) entityOverlap(docs []doc, i, j int) (int, float64) {
+	d.load(docs, i)
+	a, b := &docs[i], &docs[j]
+	var shared int
+	var sw float64
+	for _, e := range b.entities {
+		if e.num < 0 {
+			continue
+		}
+		f := d.entFlags[e.num]
+		if f == 0 || (f&entAlias != 0 && e.alias) {
+			continue
+		}
+		if f&entHead != 0 || e.head {
+			shared++
+		}
+		sw += d.ent[e.num]
+	}
+	if shared == 0 {
+		return 0, 0
+	}
+	return shared, sw / math.Sqrt(a.entityWeight*b.entityWeight)
 }
 
 // cosines returns the lead and body cosines of articles i and j, equal to
 // the bit to vector.cosine's (see dotTerms).
 func (d *dotter) cosines(docs []doc, i, j int) (lead, body float64) {
 	a, b := &docs[i], &docs[j]
-	if d.cur != i {
-		if d.cur >= 0 {
-			spread(d.lead, docs[d.cur].leadDot, false)
-			spread(d.body, docs[d.cur].bodyDot, false)
-		}
-		spread(d.lead, a.leadDot, true)
-		spread(d.body, a.bodyDot, true)
-		d.cur = i
-	}
+	d.load(docs, i)
 	if a.leadDot.exact && b.leadDot.exact {
 		lead = gather(d.lead, b.leadDot)
 	} else {
