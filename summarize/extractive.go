@@ -2,11 +2,9 @@ package summarize
 
 import (
 	"context"
-	"math"
 	"regexp"
 	"sort"
 	"strings"
-	"unicode"
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/internal/lazyre"
@@ -68,9 +66,9 @@ func (e *Extractive) Summarize(ctx context.Context, req digest.SummaryRequest) (
 func (e *Extractive) Select(title, text string) []string {
 	all := nlp.Sentences(text)
 	var cands []candidate
-	normTitle := strings.Join(tokens(title), " ")
+	normTitle := strings.Join(nlp.Words(title), " ")
 	for i, s := range all {
-		toks := tokens(s)
+		toks := nlp.Words(s)
 		n := len(strings.Fields(s))
 		// Unfinished lines are headlines, captions, datelines or share rows.
 		if n < 5 || n > 90 || !nlp.Finished(s) || isBoilerplate(s) ||
@@ -94,12 +92,16 @@ func (e *Extractive) Select(title, text string) []string {
 		}
 		return nil
 	}
-	vecs := tfidf(cands)
+	terms := make([][]string, len(cands))
+	for i, c := range cands {
+		terms[i] = c.terms
+	}
+	vecs := nlp.TFIDF(terms)
 	sim := make([][]float64, len(cands))
 	for i := range cands {
 		sim[i] = make([]float64, len(cands))
 		for j := range i {
-			c := cosine(vecs[i], vecs[j])
+			c := nlp.Cosine(vecs[i], vecs[j])
 			sim[i][j], sim[j][i] = c, c
 		}
 	}
@@ -228,79 +230,17 @@ func isBoilerplate(s string) bool {
 	return false
 }
 
-// tokens lower-cases s and splits it into runs of letters and digits.
-func tokens(s string) []string {
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
-		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
-	})
-}
-
-// contentTerms drops stop words and folds plurals, so that the graph links
-// sentences by what they are about.
+// contentTerms drops stop words and folds plurals, so that the graph
+// links sentences by what they are about.
 func contentTerms(toks []string) []string {
 	out := toks[:0:0]
 	for _, t := range toks {
-		if stopWords[t] || len(t) < 2 {
+		if nlp.IsGraphStopword(t) || len(t) < 2 {
 			continue
 		}
-		if len(t) > 4 && strings.HasSuffix(t, "s") && !strings.HasSuffix(t, "ss") {
-			t = t[:len(t)-1]
-		}
-		out = append(out, t)
+		out = append(out, nlp.FoldPlural(t))
 	}
 	return out
-}
-
-var stopWords = setOf("the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with",
-	"by", "from", "as", "is", "was", "were", "are", "be", "been", "being", "has", "have", "had", "it", "its",
-	"this", "that", "these", "those", "he", "she", "they", "we", "his", "her", "their", "our", "not", "no",
-	"will", "would", "could", "should", "can", "may", "said", "says", "say", "also", "than", "then", "there",
-	"which", "who", "whom", "what", "when", "where", "while", "after", "before", "into", "over", "about",
-	"more", "most", "some", "such", "up", "out", "if", "so", "do", "does", "did", "all", "any", "one", "new",
-	"s", "t", "mr", "ms", "mrs", "year", "last", "just", "only", "other", "them", "him", "you", "i")
-
-// tfidf returns one L2-normalised term vector per candidate, IDF taken over
-// the article's own sentences.
-func tfidf(cands []candidate) []map[string]float64 {
-	df := map[string]int{}
-	for _, c := range cands {
-		seen := map[string]bool{}
-		for _, t := range c.terms {
-			if !seen[t] {
-				seen[t] = true
-				df[t]++
-			}
-		}
-	}
-	n := float64(len(cands))
-	vecs := make([]map[string]float64, len(cands))
-	for i, c := range cands {
-		v := map[string]float64{}
-		for _, t := range c.terms {
-			v[t] += math.Log(1 + n/float64(df[t]))
-		}
-		var norm float64
-		for _, x := range v {
-			norm += x * x
-		}
-		norm = math.Sqrt(norm)
-		for t := range v {
-			v[t] /= norm
-		}
-		vecs[i] = v
-	}
-	return vecs
-}
-
-func cosine(a, b map[string]float64) float64 {
-	if len(b) < len(a) {
-		a, b = b, a
-	}
-	var dot float64
-	for t, x := range a {
-		dot += x * b[t]
-	}
-	return dot
 }
 
 // pagerank runs personalised PageRank on the weighted graph sim: a random

@@ -181,9 +181,7 @@ func IsStopword(w string) bool {
 	return ok
 }
 
-var stopwords = func() map[string]struct{} {
-	m := map[string]struct{}{}
-	for _, w := range strings.Fields(`a about above after again against all also am an and any are as at be
+var stopwords = wordSet(`a about above after again against all also am an and any are as at be
 		because been before being below between both but by can could did do does doing down during each
 		few for from further had has have having he her here hers herself him himself his how i if in into
 		is it its itself just me more most my myself no nor not now of off on once only or other our ours
@@ -191,8 +189,4 @@ var stopwords = func() map[string]struct{} {
 		there these they this those through to too under until up very was we were what when where which
 		while who whom why will with would you your yours yourself yourselves said says say mr ms mrs
 		according told last year years week month new one two per cent percent since still may might must
-		us upon its it's would like`) {
-		m[w] = struct{}{}
-	}
-	return m
-}()
+		us upon its it's would like`)

@@ -1,0 +1,51 @@
+package nlp
+
+import (
+	"math"
+	"slices"
+	"testing"
+)
+
+func TestWords(t *testing.T) {
+	if got := Words("Korea's 31.2% rise, U.S."); !slices.Equal(got, []string{"korea", "s", "31", "2", "rise", "u", "s"}) {
+		t.Errorf("Words = %q", got)
+	}
+}
+
+func TestFoldPlural(t *testing.T) {
+	for in, want := range map[string]string{"tariffs": "tariff", "gas": "gas", "glass": "glass", "duties": "dutie"} {
+		if got := FoldPlural(in); got != want {
+			t.Errorf("FoldPlural(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestIsGraphStopword(t *testing.T) {
+	for w, want := range map[string]bool{"the": true, "s": true, "said": true, "week": false, "percent": false, "tariff": false} {
+		if IsGraphStopword(w) != want {
+			t.Errorf("IsGraphStopword(%q) = %v", w, !want)
+		}
+	}
+}
+
+func TestTFIDFCosine(t *testing.T) {
+	vecs := TFIDF([][]string{{"steel", "tariff"}, {"steel", "tariff"}, {"steel", "wine"}, {"football"}})
+	for i, v := range vecs {
+		var norm float64
+		for _, x := range v {
+			norm += x * x
+		}
+		if math.Abs(norm-1) > 1e-9 {
+			t.Errorf("vector %d has squared norm %v", i, norm)
+		}
+	}
+	same, some, none := Cosine(vecs[0], vecs[1]), Cosine(vecs[0], vecs[2]), Cosine(vecs[0], vecs[3])
+	if math.Abs(same-1) > 1e-9 || some <= 0 || some >= same || none != 0 {
+		t.Errorf("cosines: same %v, one shared term %v, none %v", same, some, none)
+	}
+	// "steel" is in three of four documents, "wine" in one: the rarer term
+	// weighs more.
+	if vecs[2]["wine"] <= vecs[2]["steel"] {
+		t.Errorf("idf: wine %v, steel %v", vecs[2]["wine"], vecs[2]["steel"])
+	}
+}
