@@ -1,8 +1,13 @@
 package queue
 
 import (
+	"context"
 	"reflect"
 	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/mail/mailtest"
 )
 
 // TestBatcher_Ranges checks that deliveries are grouped by ID range and
@@ -39,4 +44,57 @@ func TestBatcher_Ranges(t *testing.T) {
 	if !reflect.DeepEqual(later[2:], want[2:]) || reflect.DeepEqual(later[1], want[1]) {
 		t.Fatalf("after one send, batches = %v", later)
 	}
+}
+
+// TestQueue_RepeatPlanDuringBatch plans again while a batch is half sent:
+// the rest of its range becomes a second batch job, which runs beside the
+// first, and still every subscriber gets one message.
+func TestQueue_RepeatPlanDuringBatch(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, time.Date(2026, 6, 10, 8, 0, 0, 0, time.UTC), envOptions{sink: mailtest.SinkOptions{Delay: 50 * time.Millisecond}})
+	const n = 40 // one ID range: one batch job, sent one by one for at least 2 s
+	e.addSubscribers(n, []string{"UTC"}, "07:00")
+	r := e.replica("r", Config{Workers: 4, NoStartupJobs: true})
+	var rep digest.Report
+	if err := r.engine.Gather(ctx, []digest.Source{e.source}, &rep); err != nil {
+		t.Fatal(err)
+	}
+	first, err := r.q.Plan(ctx, false)
+	if err != nil || first.Enqueued != n {
+		t.Fatalf("first plan: %+v, %v", first, err)
+	}
+	r.start(t)
+	deadline := time.Now().Add(30 * time.Second)
+	for e.sink.Total() < 5 {
+		if time.Now().After(deadline) {
+			t.Fatal("no sends started")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	again, err := r.q.Plan(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Enqueued == 0 || again.Enqueued >= n {
+		t.Fatalf("repeat plan during the batch: %+v; want a second batch with the rest", again)
+	}
+	waitIdle(t, r.store.SQL(), time.Minute)
+	if e.sink.Total() != n {
+		t.Errorf("sink has %d messages, want %d", e.sink.Total(), n)
+	}
+	for id, k := range e.sink.IDs() {
+		if k != 1 {
+			t.Errorf("%s arrived %d times", id, k)
+		}
+	}
+	sent := 0
+	for _, d := range e.ledger() {
+		if d.Status == digest.DeliverySent {
+			sent++
+		}
+	}
+	if sent != n {
+		t.Errorf("%d sent in the ledger, want %d", sent, n)
+	}
+	t.Logf("second plan enqueued %d of %d", again.Enqueued, n)
 }
