@@ -2,12 +2,10 @@ package summarize
 
 import (
 	"context"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/tradedigest/tradedigest/digest"
-	"github.com/tradedigest/tradedigest/internal/lazyre"
 	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
@@ -71,7 +69,7 @@ func (e *Extractive) Select(title, text string) []string {
 		toks := nlp.Words(s)
 		n := len(strings.Fields(s))
 		// Unfinished lines are headlines, captions, datelines or share rows.
-		if n < 5 || n > 90 || !nlp.Finished(s) || isBoilerplate(s) ||
+		if n < 5 || n > 90 || !nlp.Finished(s) || nlp.IsBoilerplateSentence(s) ||
 			(normTitle != "" && strings.Join(toks, " ") == normTitle) {
 			continue
 		}
@@ -86,7 +84,7 @@ func (e *Extractive) Select(title, text string) []string {
 		// Nothing looks like prose: the first real sentence is still better
 		// than nothing, unless it is boilerplate.
 		for _, s := range all {
-			if !isBoilerplate(s) {
+			if !nlp.IsBoilerplateSentence(s) {
 				return []string{s}
 			}
 		}
@@ -185,49 +183,6 @@ type candidate struct {
 	pos   int // index among all sentences
 	words int
 	terms []string
-}
-
-// boilerplate holds patterns of lines that belong to the page, not the
-// story, matched on the lower-cased sentence; each runs only when its cheap
-// keyword is present, because regexp backtracking over every sentence
-// dominated the summariser's time. Input is cleaned by the feed package
-// already; this is the second line of defence, so it only holds patterns
-// that news prose almost never uses.
-var boilerplate = []struct {
-	keyword string
-	re      func() *regexp.Regexp
-}{
-	{"subscri", lazyre.New(`\bsubscri(be|bing|ption (offer|now|today))\b`)},
-	{"newsletter", lazyre.New(`\bnewsletters?\b`)},
-	{"sign", lazyre.New(`\bsign(ing)? (up (for|to|now|here|today)|in\b)`)},
-	{"donat", lazyre.New(`\b(donate|make a donation)\b`)},
-	{"support", lazyre.New(`\bsupport (our|us|independent) (journalism|reporting)\b`)},
-	{"share", lazyre.New(`\bshare (this|on|via)\b`)},
-	{"facebook", lazyre.New(`\b(email|facebook|twitter|whatsapp|linkedin|messenger)\W+(email|facebook|twitter|whatsapp|linkedin|messenger)\b`)},
-	{"photo", lazyre.New(`\bphoto(graph)?s?( credit)?\s*:|\(photo\b|\bap photo\b`)},
-	{"image", lazyre.New(`\bimages?( credit)?\s*:|\(image\b|getty images`)},
-	{"picture", lazyre.New(`\bpictures?( credit)?\s*:|\(picture\b`)},
-	{"reuters/", nil},
-	{"cookie", lazyre.New(`\bcookies?\b.*\b(use|accept|policy|consent|browser|settings)\b`)},
-	{"all rights reserved", nil},
-	{"©", nil},
-	{"read more", nil},
-	{"click here", nil},
-	{"follow us", nil},
-	{"advertisement", nil},
-	{"continue reading", nil},
-	// Planted instructions aimed at an LLM are not news either.
-	{"instructions", lazyre.New(`\b(ignore|disregard|forget)\b.{0,40}\b(previous|prior|above|earlier|all|your)\b.{0,20}\binstructions\b`)},
-}
-
-func isBoilerplate(s string) bool {
-	s = strings.ToLower(s)
-	for _, b := range boilerplate {
-		if strings.Contains(s, b.keyword) && (b.re == nil || b.re().MatchString(s)) {
-			return true
-		}
-	}
-	return false
 }
 
 // contentTerms drops stop words and folds plurals, so that the graph

@@ -196,7 +196,7 @@ func IsFurniture(line string) bool {
 		return false
 	}
 	lower := strings.ToLower(line)
-	if isBoilerplate(line) || byline().MatchString(line) {
+	if nlp.IsBoilerplateSentence(line) || byline().MatchString(line) {
 		return true
 	}
 	for _, f := range furnitureWords {

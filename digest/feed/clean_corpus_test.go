@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tradedigest/tradedigest/digest/feed/internal/exteval"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 	"github.com/tradedigest/tradedigest/internal/testutil"
 )
 
@@ -31,7 +32,7 @@ func TestClean_KeepsNewsParagraphs(t *testing.T) {
 				continue
 			}
 			lines++
-			if (isBoilerplate(line) || dropAppeals(line) != line) && !appeals[line] {
+			if (nlp.IsBoilerplateLine(line) || dropAppeals(line) != line) && !appeals[line] {
 				dropped++
 				t.Errorf("%s: Clean drops a news line: %q", tp.ID[:8], line)
 			}
