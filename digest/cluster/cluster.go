@@ -183,7 +183,7 @@ func (c *Clusterer) Cluster(ctx context.Context, articles []digest.Article) ([]d
 		return nil, nil
 	}
 	docs := analyse(articles, c.cfg.LeadSentences)
-	g := &grouping{cfg: &c.cfg, docs: docs, uf: newUnionFind(len(docs)), members: make([][]int, len(docs))}
+	g := &grouping{cfg: &c.cfg, docs: docs, dots: newDotter(docs), uf: newUnionFind(len(docs)), members: make([][]int, len(docs))}
 	for i := range g.members {
 		g.members[i] = []int{i}
 	}
@@ -331,12 +331,11 @@ func within(a, b *doc, window time.Duration) bool {
 // the same-event links, and the embedding links when embeddings are known.
 func (c *Clusterer) similarLinks(ctx context.Context, g *grouping) ([]link, error) {
 	var out []link
-	dots := newDotter(g.docs)
 	err := c.eachCandidate(ctx, g.docs, func(i, j int) {
 		a, b := &g.docs[i], &g.docs[j]
-		shared, ent := dots.entityOverlap(g.docs, i, j)
+		shared, ent := g.dots.entityOverlap(g.docs, i, j)
 		if shared >= c.cfg.MinSharedEntities {
-			lead, body := dots.cosines(g.docs, i, j)
+			lead, body := g.dots.cosines(g.docs, i, j)
 			sc := c.weigh(lead, body, ent)
 			bar := c.cfg.Threshold
 			if sameOutlet(a, b) {
@@ -405,7 +404,8 @@ func (c *Clusterer) weigh(lead, body, ent float64) float64 {
 }
 
 // dotter takes the lead and body cosines of one article with many others
-// (eachCandidate visits the pairs of an article together): the article's
+// (eachCandidate visits the pairs of an article together, join and
+// strongest compare one article with each of a group): the article's
 // weights are spread once over dense arrays indexed by term number, so
 // that each pair costs a pass over the other article's shared terms
 // (dotTerms) instead of a merge of two sorted vectors.
@@ -572,6 +572,7 @@ const (
 type grouping struct {
 	cfg     *Config
 	docs    []doc
+	dots    *dotter // for compare: join and strongest compare one article with several
 	uf      *unionFind
 	members [][]int // by root
 	vecs    [][]float32
@@ -620,8 +621,9 @@ func (g *grouping) compare(i, j int) (evidence, float64) {
 	if identical(a, b) {
 		return evidence{kind: linkIdentical, score: 1}, 1
 	}
-	shared, ent := entityOverlap(a.entities, b.entities)
-	ev := evidence{kind: linkSameEvent, lead: a.lead.cosine(b.lead), body: a.body.cosine(b.body), entOver: ent, shared: shared}
+	shared, ent := g.dots.entityOverlap(g.docs, i, j)
+	lead, body := g.dots.cosines(g.docs, i, j)
+	ev := evidence{kind: linkSameEvent, lead: lead, body: body, entOver: ent, shared: shared}
 	ev.score = g.cfg.LeadWeight*ev.lead + g.cfg.BodyWeight*ev.body + g.cfg.EntityWeight*ent
 	if a.shingles >= minShingles && b.shingles >= minShingles && hamming(a.simhash, b.simhash) <= g.cfg.NearDuplicateBits {
 		ev.kind = linkNearDuplicate
