@@ -222,3 +222,37 @@ func TestOpen_PostgresUnreachable(t *testing.T) {
 		t.Fatalf("the error shows the password: %v", err)
 	}
 }
+
+// TestDB_PgxPool checks what the job queue runs River on: on Postgres a
+// pgx pool on the store's own database and schema, on SQLite none (River
+// shares SQL(), which must hold a single connection).
+func TestDB_PgxPool(t *testing.T) {
+	t.Run(store.SQLite, func(t *testing.T) {
+		db := openAt(t, dsns(t, store.SQLite))
+		pool, err := db.PgxPool(t.Context())
+		if pool != nil || err != nil {
+			t.Fatalf("PgxPool on SQLite = %v, %v; want nil, nil", pool, err)
+		}
+		if n := db.SQL().Stats().MaxOpenConnections; n != 1 {
+			t.Fatalf("SQLite pool allows %d connections; River's SQLite driver needs 1", n)
+		}
+	})
+	t.Run(store.Postgres, func(t *testing.T) {
+		db := openAt(t, dsns(t, store.Postgres))
+		pool, err := db.PgxPool(t.Context())
+		if err != nil || pool == nil {
+			t.Fatalf("PgxPool on Postgres = %v, %v; want a pool", pool, err)
+		}
+		defer pool.Close()
+		var want, got string
+		if err := db.SQL().QueryRowContext(t.Context(), `SELECT current_schema()`).Scan(&want); err != nil {
+			t.Fatal(err)
+		}
+		if err := pool.QueryRow(t.Context(), `SELECT current_schema()`).Scan(&got); err != nil {
+			t.Fatalf("query through the pool: %v", err)
+		}
+		if got != want {
+			t.Fatalf("pool's schema = %q, store's = %q", got, want)
+		}
+	})
+}
