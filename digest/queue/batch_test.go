@@ -64,13 +64,7 @@ func TestQueue_RepeatPlanDuringBatch(t *testing.T) {
 		t.Fatalf("first plan: %+v, %v", first, err)
 	}
 	r.start(t)
-	deadline := time.Now().Add(30 * time.Second)
-	for e.sink.Total() < 5 {
-		if time.Now().After(deadline) {
-			t.Fatal("no sends started")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	e.waitSent(5)
 	again, err := r.q.Plan(ctx, false)
 	if err != nil {
 		t.Fatal(err)
@@ -97,4 +91,16 @@ func TestQueue_RepeatPlanDuringBatch(t *testing.T) {
 		t.Errorf("%d sent in the ledger, want %d", sent, n)
 	}
 	t.Logf("second plan enqueued %d of %d", again.Enqueued, n)
+}
+
+// waitSent waits up to 30 s until the sink has received n messages.
+func (e *env) waitSent(n int) {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for e.sink.Total() < n {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%d of %d messages sent after 30 s", e.sink.Total(), n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -21,13 +21,7 @@ func TestQueue_StopFinishesInFlight(t *testing.T) {
 	subs := e.addSubscribers(24, []string{"UTC"}, "07:00")
 	r1 := e.replica("r1", Config{Workers: 4, ShutdownTimeout: 10 * time.Second})
 	r1.start(t)
-	deadline := time.Now().Add(30 * time.Second)
-	for e.sink.Total() < 4 {
-		if time.Now().After(deadline) {
-			t.Fatal("no sends started")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	e.waitSent(4)
 	if err := r1.q.Stop(ctx); err != nil {
 		t.Fatalf("stop: %v", err)
 	}
