@@ -25,6 +25,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 // Fault is what the server does with a request instead of (or on top of)
@@ -483,7 +485,7 @@ func Vector(text string, synonyms map[string]string) []float32 {
 func (s *Server) summary(rec Request, wr wireRequest, fault Fault, presented string) string {
 	article := rec.Article
 	title := strings.TrimSpace(between(rec.User, "Title:", "\n"))
-	sents := sentences(article)
+	sents := nlp.Sentences(article)
 	first := "No text."
 	if len(sents) > 0 {
 		first = sents[0]
@@ -591,27 +593,6 @@ func between(s, begin, end string) string {
 	}
 	in, _, _ := strings.Cut(after, end)
 	return strings.TrimSpace(in)
-}
-
-// sentences is a plain splitter, enough for a fake model: ". " before a
-// capital ends a sentence unless the word before is an initialism or one
-// letter ("U.S. and", "J. Smith").
-func sentences(text string) []string {
-	var out []string
-	for _, para := range strings.Split(text, "\n") {
-		words := strings.Fields(para)
-		start := 0
-		for i, w := range words {
-			last := i == len(words)-1
-			stem := strings.TrimSuffix(w, ".")
-			ends := strings.HasSuffix(w, ".") && len(stem) > 1 && !strings.Contains(stem, ".")
-			if last || ends && words[i+1][0] >= 'A' && words[i+1][0] <= 'Z' {
-				out = append(out, strings.Join(words[start:i+1], " "))
-				start = i + 1
-			}
-		}
-	}
-	return out
 }
 
 func firstWords(s string, n int) string {
