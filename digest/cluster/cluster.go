@@ -271,7 +271,6 @@ func (c *Clusterer) nearDuplicateLinks(docs []doc) []link {
 	}
 	// Oldest first, undated last (cmpTime), input order among equals.
 	slices.SortStableFunc(order, func(a, b int) int { return cmpTime(docs[a].when, docs[b].when) })
-	seen := map[[2]int]bool{}
 	var out []link
 	for band := 0; band < bands; band++ {
 		lo, hi := 64*band/bands, 64*(band+1)/bands
@@ -287,15 +286,31 @@ func (c *Clusterer) nearDuplicateLinks(docs []doc) []link {
 		}
 		for _, key := range keys {
 			c.scanBucket(docs, buckets[key], func(i, j int) {
-				p := [2]int{min(i, j), max(i, j)}
-				if d := hamming(docs[i].simhash, docs[j].simhash); d <= k && !seen[p] {
-					seen[p] = true
-					out = append(out, link{p[0], p[1], linkNearDuplicate, float64(64 - d)})
+				// A pair is scanned in every band where its keys agree (which
+				// pairs a bucket scans depends on their times only), so it is
+				// new here unless an earlier band's keys agree too: computed,
+				// not remembered, because a batch of templated texts puts
+				// millions of pairs into the same buckets.
+				if d := hamming(docs[i].simhash, docs[j].simhash); d <= k && firstBand(docs[i].simhash, docs[j].simhash, band, bands) {
+					out = append(out, link{min(i, j), max(i, j), linkNearDuplicate, float64(64 - d)})
 				}
 			})
 		}
 	}
 	return out
+}
+
+// firstBand reports whether band is the first of bands in which the two
+// fingerprints agree.
+func firstBand(a, b uint64, band, bands int) bool {
+	for e := 0; e < band; e++ {
+		lo, hi := 64*e/bands, 64*(e+1)/bands
+		mask := uint64(1)<<uint(hi-lo) - 1
+		if a>>uint(lo)&mask == b>>uint(lo)&mask {
+			return false
+		}
+	}
+	return true
 }
 
 // scanBucket calls fn for the pairs of members, which are in time order
