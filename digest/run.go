@@ -130,13 +130,7 @@ func (e *Engine) deliverRun(ctx context.Context, opts RunOptions, stories []Stor
 		return week, weekErr
 	}
 	err := e.deliverAll(ctx, AllSubscribers(ctx, e.Store, StatusActive), stories, weekly, dopts, rep)
-	rep.SummariesNew += weekUsage.SummariesNew
-	rep.SummariesCached += weekUsage.SummariesCached
-	rep.SummariesFallback += weekUsage.SummariesFallback
-	rep.SummariesOverBudget += weekUsage.SummariesOverBudget
-	rep.PromptTokens += weekUsage.PromptTokens
-	rep.CompletionTokens += weekUsage.CompletionTokens
-	rep.CostUSD += weekUsage.CostUSD
+	rep.addSummaries(weekUsage)
 	return err
 }
 

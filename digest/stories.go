@@ -44,13 +44,7 @@ type WeekRanker interface {
 func (e *Engine) WeekStories(ctx context.Context, rep *Report) ([]Story, error) {
 	var week Report
 	stories, err := e.Stories(ctx, e.now().Add(-Week), &week)
-	rep.SummariesNew += week.SummariesNew
-	rep.SummariesCached += week.SummariesCached
-	rep.SummariesFallback += week.SummariesFallback
-	rep.PromptTokens += week.PromptTokens
-	rep.CompletionTokens += week.CompletionTokens
-	rep.CostUSD += week.CostUSD
-	rep.SummariesOverBudget += week.SummariesOverBudget
+	rep.addSummaries(week)
 	if err != nil {
 		return nil, fmt.Errorf("week's stories: %w", err)
 	}
@@ -67,6 +61,19 @@ func (e *Engine) RunSummarizer() Summarizer {
 		return rs.ForRun()
 	}
 	return e.Summarizer
+}
+
+// addSummaries adds another report's summary counts and spending to r (the
+// week's stories made for weekly readers count in the run that made them).
+func (r *Report) addSummaries(o Report) {
+	r.SummariesNew += o.SummariesNew
+	r.SummariesCached += o.SummariesCached
+	r.SummariesFallback += o.SummariesFallback
+	r.SummariesUnfaithful += o.SummariesUnfaithful
+	r.SummariesOverBudget += o.SummariesOverBudget
+	r.PromptTokens += o.PromptTokens
+	r.CompletionTokens += o.CompletionTokens
+	r.CostUSD += o.CostUSD
 }
 
 // addUsage adds what the run's summarizer spent to the report.

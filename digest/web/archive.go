@@ -171,15 +171,16 @@ func withNav(page, nav string) string {
 	return page[:at] + nav + page[at:]
 }
 
-// Atom (RFC 4287) elements used by the feed.
-type atomFeed struct {
-	XMLName xml.Name    `xml:"http://www.w3.org/2005/Atom feed"`
-	Title   string      `xml:"title"`
-	ID      string      `xml:"id"`
-	Updated string      `xml:"updated"`
-	Links   []atomLink  `xml:"link"`
-	Author  atomAuthor  `xml:"author"`
-	Entries []atomEntry `xml:"entry"`
+// Atom (RFC 4287) elements used by the feeds; an atomFeed's entries are
+// editions (/feed.xml) or stories (/stories.xml).
+type atomFeed[E any] struct {
+	XMLName xml.Name   `xml:"http://www.w3.org/2005/Atom feed"`
+	Title   string     `xml:"title"`
+	ID      string     `xml:"id"`
+	Updated string     `xml:"updated"`
+	Links   []atomLink `xml:"link"`
+	Author  atomAuthor `xml:"author"`
+	Entries []E        `xml:"entry"`
 }
 
 type atomLink struct {
@@ -214,7 +215,7 @@ func (s *Server) handleFeed(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, "list editions", err)
 		return
 	}
-	feed := atomFeed{
+	feed := atomFeed[atomEntry]{
 		Title: s.cfg.SiteName,
 		ID:    s.cfg.BaseURL + "/feed.xml",
 		Links: []atomLink{

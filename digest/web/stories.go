@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"encoding/xml"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -52,17 +51,6 @@ type atomCategory struct {
 	Term string `xml:"term,attr"`
 }
 
-// storiesFeed is the Atom document of /stories.xml.
-type storiesFeed struct {
-	XMLName xml.Name     `xml:"http://www.w3.org/2005/Atom feed"`
-	Title   string       `xml:"title"`
-	ID      string       `xml:"id"`
-	Updated string       `xml:"updated"`
-	Links   []atomLink   `xml:"link"`
-	Author  atomAuthor   `xml:"author"`
-	Entries []storyEntry `xml:"entry"`
-}
-
 // handleStoriesFeed serves an Atom feed with one entry per story of the
 // latest archived editions, newest edition first and in each edition the
 // archive page's order. An entry's id is the story's anchor on the archive
@@ -76,7 +64,7 @@ func (s *Server) handleStoriesFeed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	self := s.cfg.BaseURL + "/stories.xml"
-	feed := storiesFeed{
+	feed := atomFeed[storyEntry]{
 		Title: s.cfg.SiteName + " · stories",
 		ID:    self,
 		Links: []atomLink{
