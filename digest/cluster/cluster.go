@@ -183,10 +183,7 @@ func (c *Clusterer) Cluster(ctx context.Context, articles []digest.Article) ([]d
 		return nil, nil
 	}
 	docs := analyse(articles, c.cfg.LeadSentences)
-	g := &grouping{cfg: &c.cfg, docs: docs, dots: newDotter(docs), uf: newUnionFind(len(docs)), members: make([][]int, len(docs))}
-	for i := range g.members {
-		g.members[i] = []int{i}
-	}
+	g := newGrouping(&c.cfg, docs)
 	if c.cfg.Embedder != nil {
 		vecs, err := c.embed(ctx, docs)
 		switch {
@@ -198,9 +195,41 @@ func (c *Clusterer) Cluster(ctx context.Context, articles []digest.Article) ([]d
 			g.vecs = vecs
 		}
 	}
-	links := c.identicalLinks(docs)
-	links = append(links, c.nearDuplicateLinks(docs)...)
-	more, err := c.similarLinks(ctx, g)
+	links, err := c.links(ctx, g, true)
+	if err != nil {
+		return nil, err
+	}
+	joins := g.joinAll(links)
+	stories := g.stories(articles)
+	c.cfg.Logger.Debug("articles clustered", "articles", len(articles), "stories", len(stories),
+		"identical_joins", joins[linkIdentical], "near_duplicate_joins", joins[linkNearDuplicate],
+		"same_event_joins", joins[linkSameEvent], "embedding_joins", joins[linkEmbedding],
+		"refused_conflict", g.refused[refusedConflict], "refused_same_outlet", g.refused[refusedOutlet],
+		"refused_window", g.refused[refusedWindow], "refused_average", g.refused[refusedAverage],
+		"conflicting_pairs", g.conflicting)
+	return stories, nil
+}
+
+// links returns the candidate links of the batch, strongest first (by
+// kind, then strength, then articles). With early, a pair whose articles
+// state conflicting facts (clash) never becomes a link: join would refuse
+// it, since it tests that very pair, so leaving it out changes no
+// decision, and a batch of templated texts has millions of them (the
+// near-duplicate pairs of one template, told apart by their titles).
+func (c *Clusterer) links(ctx context.Context, g *grouping, early bool) ([]link, error) {
+	var keep func(i, j int) bool
+	if early {
+		keep = func(i, j int) bool {
+			if g.clash(i, j) {
+				g.conflicting++
+				return false
+			}
+			return true
+		}
+	}
+	links := c.identicalLinks(g.docs)
+	links = append(links, c.nearDuplicateLinks(g.docs, keep)...)
+	more, err := c.similarLinks(ctx, g, keep)
 	if err != nil {
 		return nil, err
 	}
@@ -217,19 +246,7 @@ func (c *Clusterer) Cluster(ctx context.Context, articles []digest.Article) ([]d
 		}
 		return cmp.Compare(a.j, b.j)
 	})
-	var joins [linkKinds]int
-	for _, l := range links {
-		if g.join(l) {
-			joins[l.kind]++
-		}
-	}
-	stories := g.stories(articles)
-	c.cfg.Logger.Debug("articles clustered", "articles", len(articles), "stories", len(stories),
-		"identical_joins", joins[linkIdentical], "near_duplicate_joins", joins[linkNearDuplicate],
-		"same_event_joins", joins[linkSameEvent], "embedding_joins", joins[linkEmbedding],
-		"refused_conflict", g.refused[refusedConflict], "refused_same_outlet", g.refused[refusedOutlet],
-		"refused_window", g.refused[refusedWindow], "refused_average", g.refused[refusedAverage])
-	return stories, nil
+	return links, nil
 }
 
 // identicalLinks links articles with the same URL or the same identity key
@@ -259,8 +276,9 @@ func (c *Clusterer) identicalLinks(docs []doc) []link {
 // comparing all of them: with at most k differing bits one band is equal.
 // Each band's buckets are scanned in time order, so a fingerprint that
 // recurs all through the batch (a templated weekly text) costs a sort, not
-// a comparison of every pair of its copies.
-func (c *Clusterer) nearDuplicateLinks(docs []doc) []link {
+// a comparison of every pair of its copies. A pair that keep refuses is
+// left out (keep nil: every pair).
+func (c *Clusterer) nearDuplicateLinks(docs []doc, keep func(i, j int) bool) []link {
 	k := c.cfg.NearDuplicateBits
 	bands := k + 1
 	order := make([]int, 0, len(docs))
@@ -291,7 +309,8 @@ func (c *Clusterer) nearDuplicateLinks(docs []doc) []link {
 				// new here unless an earlier band's keys agree too: computed,
 				// not remembered, because a batch of templated texts puts
 				// millions of pairs into the same buckets.
-				if d := hamming(docs[i].simhash, docs[j].simhash); d <= k && firstBand(docs[i].simhash, docs[j].simhash, band, bands) {
+				if d := hamming(docs[i].simhash, docs[j].simhash); d <= k && firstBand(docs[i].simhash, docs[j].simhash, band, bands) &&
+					(keep == nil || keep(min(i, j), max(i, j))) {
 					out = append(out, link{min(i, j), max(i, j), linkNearDuplicate, float64(64 - d)})
 				}
 			})
@@ -343,9 +362,15 @@ func within(a, b *doc, window time.Duration) bool {
 }
 
 // similarLinks scores the candidate pairs (see eachCandidate) and returns
-// the same-event links, and the embedding links when embeddings are known.
-func (c *Clusterer) similarLinks(ctx context.Context, g *grouping) ([]link, error) {
+// the same-event links, and the embedding links when embeddings are known,
+// of the pairs that keep accepts (keep nil: every pair).
+func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, keep func(i, j int) bool) ([]link, error) {
 	var out []link
+	add := func(l link) {
+		if keep == nil || keep(l.i, l.j) {
+			out = append(out, l)
+		}
+	}
 	err := c.eachCandidate(ctx, g.docs, func(i, j int) {
 		a, b := &g.docs[i], &g.docs[j]
 		shared, ent := g.dots.entityOverlap(g.docs, i, j)
@@ -357,12 +382,12 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping) ([]link, erro
 				bar = c.cfg.SameOutletThreshold
 			}
 			if sc >= bar {
-				out = append(out, link{i, j, linkSameEvent, sc})
+				add(link{i, j, linkSameEvent, sc})
 				return
 			}
 		}
 		if cos, ok := g.cosine(i, j); ok && cos >= c.cfg.EmbeddingThreshold {
-			out = append(out, link{i, j, linkEmbedding, cos})
+			add(link{i, j, linkEmbedding, cos})
 		}
 	})
 	return out, err
@@ -593,6 +618,37 @@ type grouping struct {
 	vecs    [][]float32
 	norms   []float64
 	refused [refusedKinds]int
+	// conflicting counts the pairs refused before they became links
+	// (see Clusterer.links).
+	conflicting int
+}
+
+// clash reports whether articles i and j state conflicting facts (see
+// join), so that no story can hold both. Identical articles never clash.
+func (g *grouping) clash(i, j int) bool {
+	a, b := &g.docs[i], &g.docs[j]
+	return !identical(a, b) && (conflict(a, b) || placeClash(a, b) || productClash(a, b) || figureClash(a, b))
+}
+
+// newGrouping returns every article in a group of its own.
+func newGrouping(cfg *Config, docs []doc) *grouping {
+	g := &grouping{cfg: cfg, docs: docs, dots: newDotter(docs), uf: newUnionFind(len(docs)), members: make([][]int, len(docs))}
+	for i := range g.members {
+		g.members[i] = []int{i}
+	}
+	return g
+}
+
+// joinAll tries the links in order and returns how many of each kind
+// joined two groups.
+func (g *grouping) joinAll(links []link) [linkKinds]int {
+	var joins [linkKinds]int
+	for _, l := range links {
+		if g.join(l) {
+			joins[l.kind]++
+		}
+	}
+	return joins
 }
 
 // cosine returns the embedding cosine of two articles; false when

@@ -33,7 +33,7 @@ func TestNearDuplicateLinksFirstBand(t *testing.T) {
 	sets["templated"] = notices
 	for name, set := range sets {
 		docs := analyse(set, DefaultConfig().LeadSentences)
-		got := c.nearDuplicateLinks(docs)
+		got := c.nearDuplicateLinks(docs, nil)
 		want := nearDuplicateLinksBySet(c, docs)
 		if !slices.Equal(got, want) {
 			t.Fatalf("%s: %d links, the set-based scan gives %d (or another order)", name, len(got), len(want))

@@ -1,0 +1,108 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// farmArticles is the loopback feed farm's output (digest/feed/internal/farm)
+// as the clusterer sees it after gathering: feeds × items wire texts from
+// one template, told apart by country, goods, weekday and the story and
+// wire numbers, so that nearly every pair is a near-duplicate whose titles
+// conflict.
+func farmArticles(feeds, items int) []digest.Article {
+	countries := []string{"Japan", "Canada", "Mexico", "Brazil", "India", "Vietnam", "Germany", "Kenya", "Chile", "Korea"}
+	goods := []string{"steel", "soybeans", "semiconductors", "electric vehicles", "aluminium", "rice", "solar panels", "beef", "lithium", "textiles"}
+	now := time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC)
+	var out []digest.Article
+	for n := range feeds {
+		for i := range items {
+			c, g := countries[(n+i)%len(countries)], goods[(n*7+i)%len(goods)]
+			pub := now.Add(-time.Hour - time.Duration(i)*17*time.Minute)
+			title := fmt.Sprintf("%s weighs new duties on %s imports (%03d-%02d)", c, g, n, i)
+			text := fmt.Sprintf("Officials in %s said on %s that they were considering new duties on imports of %s after a surge in shipments over the past quarter, in story %d of wire %d.\n\n", c, pub.Weekday(), g, i, n) +
+				fmt.Sprintf("The trade ministry will publish a consultation next month. Industry groups have asked for safeguard measures, while importers warned that higher tariffs on %s would raise costs for manufacturers and consumers alike.\n\n", g) +
+				"Analysts said the move could prompt retaliation from trading partners and complicate talks on a wider agreement, which have stalled over rules of origin and agricultural market access.\n\n" +
+				fmt.Sprintf("Exports of %s from %s to the region rose by a fifth last year, according to customs data, and the government has said it wants any new measures to comply with its commitments at the World Trade Organization.", g, c)
+			url := fmt.Sprintf("http://127.0.0.%d/news/%03d/%02d", 2+n%8, n, i)
+			out = append(out, digest.Article{URL: url, SourceID: fmt.Sprint("farm-", n), SourceName: fmt.Sprintf("Farm wire %03d", n),
+				Title: title, Text: text, Published: pub, ContentHash: digest.ContentHash(text)})
+		}
+	}
+	return out
+}
+
+// clusterAllLinks is Cluster as it was before pairs that clash were left
+// out of the links: every candidate pair becomes a link and join refuses
+// the clashing ones.
+func clusterAllLinks(tb testing.TB, c *Clusterer, articles []digest.Article) ([]digest.Story, int) {
+	tb.Helper()
+	g := newGrouping(&c.cfg, analyse(articles, c.cfg.LeadSentences))
+	links, err := c.links(context.Background(), g, false)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	g.joinAll(links)
+	return g.stories(articles), len(links)
+}
+
+// TestClusterer_ClashingPairsNeverLinked checks that leaving the pairs that
+// clash out of the links changes no story, no lead and no join (the
+// evidence each article is shown with) on the farm's templated wire texts,
+// templated notices, the labelled set and a synthetic day, and that on the
+// farm's texts it does leave out nearly every pair.
+func TestClusterer_ClashingPairsNeverLinked(t *testing.T) {
+	c := New(Config{})
+	arts, _, _ := loadLabelled(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	base := time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)
+	var notices []digest.Article
+	for i := range 400 {
+		n := notice{country: fmt.Sprint("Country", i%7), product: fmt.Sprint("goods", i%5), origin: fmt.Sprint("Origin", i%11), rate: 5 + i%9}
+		at := base.Add(time.Duration(rng.IntN(72)) * time.Hour)
+		if i%17 == 0 {
+			at = time.Time{}
+		}
+		notices = append(notices, noticeArticle(n, i, fmt.Sprint("Outlet ", i%4), at))
+	}
+	sets := []struct {
+		name string
+		arts []digest.Article
+	}{
+		{"farm", farmArticles(30, 50)},
+		{"notices", notices},
+		{"labelled", arts},
+		{"synthetic", syntheticOver(1500, 11, 14*time.Hour)},
+	}
+	for _, set := range sets {
+		t.Run(set.name, func(t *testing.T) {
+			got, err := c.Cluster(context.Background(), set.arts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, all := clusterAllLinks(t, c, set.arts)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("%d stories, %d with every pair linked (or other members, leads or joins)", len(got), len(want))
+			}
+			g := newGrouping(&c.cfg, analyse(set.arts, c.cfg.LeadSentences))
+			links, err := c.links(context.Background(), g, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d articles, %d stories identical; %d links instead of %d (%d clashing pairs left out)",
+				len(set.arts), len(got), len(links), all, g.conflicting)
+			if len(links)+g.conflicting != all {
+				t.Errorf("%d links + %d left out, want %d", len(links), g.conflicting, all)
+			}
+			if set.name == "farm" && 10*len(links) > all {
+				t.Errorf("farm: %d links of %d: the clashing pairs must be left out", len(links), all)
+			}
+		})
+	}
+}
