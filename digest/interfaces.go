@@ -50,6 +50,22 @@ type Ranker interface {
 	Relevance(st Story) (relevance, threshold float64)
 }
 
+// Reranker is a Ranker that reads each story's text once per run: the
+// engine ranks the clustered stories with RankSplit, summarises the kept
+// ones and orders them again with Rerank, instead of ranking every story
+// twice and assessing the dropped ones a third time for their account.
+type Reranker interface {
+	Ranker
+	// RankSplit returns what Rank returns and the stories it drops, with
+	// their Relevance set.
+	RankSplit(stories []Story, now time.Time) (kept, dropped []Story)
+	// Rerank orders stories that RankSplit kept once their summaries are
+	// set, as Rank would, without assessing their texts again.
+	Rerank(stories []Story, now time.Time) []Story
+	// Threshold is the relevance below which a story is dropped.
+	Threshold() float64
+}
+
 // Renderer turns an edition into an email message.
 type Renderer interface {
 	// Render returns the message for ed. It returns an error only when the

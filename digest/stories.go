@@ -98,8 +98,10 @@ func (e *Engine) stories(ctx context.Context, sum Summarizer, since time.Time, s
 	if err != nil {
 		return nil, err
 	}
-	if e.Ranker != nil {
-		// Summaries may carry LLM topics and importance that refine the rank.
+	// Summaries may carry LLM topics and importance that refine the rank.
+	if rr, ok := e.Ranker.(Reranker); ok {
+		stories = rr.Rerank(stories, e.now())
+	} else if e.Ranker != nil {
 		stories = e.Ranker.Rank(stories, e.now())
 	}
 	return stories, nil
@@ -130,7 +132,13 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 	stories := all
 	var dropped []Story
 	var relevance func(Story) (float64, float64)
-	if e.Ranker != nil {
+	if rr, ok := e.Ranker.(Reranker); ok {
+		// One assessment of each story's text: the dropped ones come back
+		// with their relevance for the account.
+		stories, dropped = rr.RankSplit(all, e.now())
+		thr := rr.Threshold()
+		relevance = func(st Story) (float64, float64) { return st.Relevance, thr }
+	} else if e.Ranker != nil {
 		stories = e.Ranker.Rank(all, e.now())
 		dropped = droppedStories(all, stories)
 		relevance = e.Ranker.Relevance

@@ -207,16 +207,52 @@ func (r *Ranker) Assess(title, text string) Assessment {
 // computes everything afresh from the articles and summaries, so calling it
 // again (after summaries arrive) refines rather than compounds.
 func (r *Ranker) Rank(stories []digest.Story, now time.Time) []digest.Story {
-	out := make([]digest.Story, 0, len(stories))
+	kept, _ := r.RankSplit(stories, now)
+	return kept
+}
+
+var _ digest.Reranker = (*Ranker)(nil)
+
+// RankSplit is Rank that also returns the stories it drops, in input
+// order, with their Relevance and Topics set: each lead's text is
+// assessed once, for the kept and the dropped alike.
+func (r *Ranker) RankSplit(stories []digest.Story, now time.Time) (kept, dropped []digest.Story) {
+	kept = make([]digest.Story, 0, len(stories))
 	for _, st := range stories {
 		r.relevance(&st)
 		if st.Relevance < r.threshold {
+			dropped = append(dropped, st)
 			continue
 		}
 		st.Score = r.score(st, now)
-		out = append(out, st)
+		kept = append(kept, st)
 	}
-	slices.SortStableFunc(out, func(a, b digest.Story) int {
+	order(kept)
+	return kept, dropped
+}
+
+// Rerank orders stories that Rank or RankSplit kept once their summaries
+// have arrived, folding in the summaries' topics and importance, without
+// assessing the texts again: the relevance Rank set is the text's, and a
+// summary can only raise it (refine), so none is dropped and the result is
+// what Rank would return for the same stories.
+func (r *Ranker) Rerank(stories []digest.Story, now time.Time) []digest.Story {
+	out := slices.Clone(stories)
+	for i := range out {
+		r.refine(&out[i])
+		out[i].Score = r.score(out[i], now)
+	}
+	order(out)
+	return out
+}
+
+// Threshold returns the relevance below which Rank drops a story.
+func (r *Ranker) Threshold() float64 { return r.threshold }
+
+// order sorts ranked stories best first: by score, then the newest, then
+// by key.
+func order(stories []digest.Story) {
+	slices.SortStableFunc(stories, func(a, b digest.Story) int {
 		if c := cmp.Compare(b.Score, a.Score); c != 0 {
 			return c
 		}
@@ -225,7 +261,6 @@ func (r *Ranker) Rank(stories []digest.Story, now time.Time) []digest.Story {
 		}
 		return strings.Compare(a.Key, b.Key)
 	})
-	return out
 }
 
 // weekHalfLives is how many times longer recency's half-life is when a

@@ -435,3 +435,59 @@ func TestRanker_RankWeek(t *testing.T) {
 		t.Fatalf("RankWeek changed the ranker's own half-life to %s", r.cfg.HalfLife)
 	}
 }
+
+// TestRanker_RankSplitRerank checks the engine's one assessment per run:
+// RankSplit keeps what Rank keeps and returns the dropped stories with the
+// relevance Relevance reports; Rerank, once summaries arrive, orders the
+// kept stories as Rank would, without reading their texts (they are
+// blanked here, which Rank would score as irrelevant).
+func TestRanker_RankSplitRerank(t *testing.T) {
+	r := New(Config{})
+	in := []digest.Story{
+		story("a", "EU steel tariff", tariffText, now.Add(-5*time.Hour), "Wire", "Ledger"),
+		story("b", "EU steel tariff", tariffText, now.Add(-time.Hour)),
+		story("c", "Derby", footballText, now),
+		story("d", "EU steel tariff", tariffText, now.Add(-3*time.Hour)),
+		story("e", "Update on the talks", "Officials met again in Geneva on Tuesday.", now),
+	}
+	kept, dropped := r.RankSplit(in, now)
+	if want := storyKeys(r.Rank(in, now)); !slices.Equal(storyKeys(kept), want) {
+		t.Fatalf("RankSplit kept %v, Rank %v", storyKeys(kept), want)
+	}
+	if keys := storyKeys(dropped); !slices.Equal(keys, []string{"c", "e"}) {
+		t.Fatalf("dropped %v, want [c e]", keys)
+	}
+	for _, st := range dropped {
+		if rel, thr := r.Relevance(st); st.Relevance != rel || thr != r.Threshold() || rel >= thr {
+			t.Errorf("dropped %s: relevance %.3f, Relevance says %.3f of %.3f", st.Key, st.Relevance, rel, thr)
+		}
+	}
+	summaries := map[string]digest.Summary{
+		"a": {Importance: 1},
+		"b": {Topics: []string{"Trade agreements"}},
+		"d": {Importance: 5},
+	}
+	withSummaries := func(stories []digest.Story) []digest.Story {
+		out := slices.Clone(stories)
+		for i := range out {
+			out[i].Summary = summaries[out[i].Key]
+		}
+		return out
+	}
+	want := r.Rank(withSummaries(kept), now)
+	blank := withSummaries(kept)
+	for i := range blank {
+		blank[i].Articles = slices.Clone(blank[i].Articles)
+		blank[i].Articles[0].Text = ""
+	}
+	got := r.Rerank(blank, now)
+	if !slices.Equal(storyKeys(got), storyKeys(want)) {
+		t.Fatalf("Rerank %v, Rank %v", storyKeys(got), storyKeys(want))
+	}
+	for i := range want {
+		if got[i].Score != want[i].Score || got[i].Relevance != want[i].Relevance || !slices.Equal(got[i].Topics, want[i].Topics) {
+			t.Errorf("story %s: Rerank %.4f %.3f %v, Rank %.4f %.3f %v", want[i].Key,
+				got[i].Score, got[i].Relevance, got[i].Topics, want[i].Score, want[i].Relevance, want[i].Topics)
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package digest_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/cluster"
+	"github.com/tradedigest/tradedigest/digest/rank"
+	"github.com/tradedigest/tradedigest/digest/store/storetest"
+)
+
+// countingRanker is the real ranker, counting the calls of each method.
+type countingRanker struct {
+	*rank.Ranker
+	rank, relevance, split, rerank int
+}
+
+func (r *countingRanker) Rank(stories []digest.Story, now time.Time) []digest.Story {
+	r.rank++
+	return r.Ranker.Rank(stories, now)
+}
+
+func (r *countingRanker) Relevance(st digest.Story) (float64, float64) {
+	r.relevance++
+	return r.Ranker.Relevance(st)
+}
+
+func (r *countingRanker) RankSplit(stories []digest.Story, now time.Time) ([]digest.Story, []digest.Story) {
+	r.split++
+	return r.Ranker.RankSplit(stories, now)
+}
+
+func (r *countingRanker) Rerank(stories []digest.Story, now time.Time) []digest.Story {
+	r.rerank++
+	return r.Ranker.Rerank(stories, now)
+}
+
+// TestEngine_Run_RanksOnce checks that a run assesses each story's text
+// once: one RankSplit over the clustered stories (the dropped ones come
+// back with their relevance for the account), one Rerank of the kept ones
+// after summarising, and no Rank or Relevance, which read the texts again.
+func TestEngine_Run_RanksOnce(t *testing.T) {
+	db := storetest.Open(t)
+	now := t0
+	e, _, _ := newEngine(t, db, &now)
+	e.Clusterer = cluster.New(cluster.Config{})
+	r := &countingRanker{Ranker: rank.New(rank.Config{})}
+	e.Ranker = r
+	h := func(d time.Duration) time.Time { return t0.Add(-d) }
+	src := staticSource("https://ledger.example/feed",
+		item("Harbour Ledger", "https://ledger.example/eu-steel", "EU to lift steel safeguard tariff to 40% as quotas shrink", euSteel, h(5*time.Hour)),
+		item("Harbour Ledger", "https://ledger.example/derby", "Riverside United win the derby", football, h(2*time.Hour)),
+		item("Harbour Ledger", "https://ledger.example/us-steel", "US raises steel tariffs on Canadian imports to 50%", usSteel, h(1*time.Hour)),
+	)
+	var ed digest.Edition
+	rep, err := e.Run(context.Background(), digest.RunOptions{Sources: []digest.Source{src}, Since: 24 * time.Hour, DryRun: true,
+		DryRunOut: func(got digest.Edition, _ digest.Message) error { ed = got; return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.split != 1 || r.rerank != 1 || r.rank != 0 || r.relevance != 0 {
+		t.Errorf("RankSplit %d, Rerank %d, Rank %d, Relevance %d calls; want 1, 1, 0, 0", r.split, r.rerank, r.rank, r.relevance)
+	}
+	if len(ed.Stories) != 2 || rep.StoriesDropped != 1 {
+		t.Fatalf("%d stories in the edition, %d dropped; want 2 and 1", len(ed.Stories), rep.StoriesDropped)
+	}
+	for _, f := range rep.Articles {
+		if f.URL == "https://ledger.example/derby" {
+			if f.Fate != digest.FateOffTopic || f.Relevance >= f.Threshold || f.Threshold != r.Threshold() {
+				t.Errorf("derby: %+v, want off-topic with its relevance below the threshold %.3f", f, r.Threshold())
+			}
+		}
+	}
+}
