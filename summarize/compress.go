@@ -97,6 +97,25 @@ func dropInnerClauses(s string) string {
 	return b.String()
 }
 
+// participleInsert is a participle phrase between commas before the
+// auxiliary of the main verb: "A group of physicians, alarmed that …, is
+// urging".
+var participleInsert = lazyre.New(`,\s+(\p{Ll}+(?:ed|ing|en))\s[^,]{1,80},\s+((?:is|are|was|were|has|have|had|will|would|can|could|may|might|must|should)\s)`)
+
+// dropParticipleInserts removes participle phrases between the subject
+// and its verb; "including" and "according to" open lists and
+// attributions, which are left to their own rules.
+func dropParticipleInserts(s string) string {
+	for range 2 {
+		m := participleInsert().FindStringSubmatchIndex(s)
+		if m == nil || s[m[2]:m[3]] == "including" || s[m[2]:m[3]] == "according" {
+			break
+		}
+		s = s[:m[0]] + " " + s[m[4]:]
+	}
+	return s
+}
+
 // reportingNext matches text opening with a short attribution ("Kan
 // reported", "the ministry said").
 var reportingNext = lazyre.New(`^(?:\S+\s){0,3}(?:` + reporting + `)\b`)
@@ -108,6 +127,7 @@ func dropInserts(s string) string {
 	out = placeInsert().ReplaceAllString(out, " ")
 	out = appositive().ReplaceAllString(out, "$1 $2")
 	out = openAppositive().ReplaceAllString(out, "$1 $2")
+	out = dropParticipleInserts(out)
 	out = dashInsert().ReplaceAllString(out, " ")
 	if len(strings.Fields(out)) < 3 {
 		return s
@@ -207,6 +227,25 @@ var weekdays = setOf("monday", "tuesday", "wednesday", "thursday", "friday", "sa
 var months = setOf("jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june",
 	"jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov", "november", "dec", "december")
 
+// bareWeekday reports a weekday standing alone as an adverb before a
+// preposition ("testified before the committee Tuesday about …"), not the
+// object of a verb ("spent Monday trying") nor one that a qualifier or a
+// preposition before it makes part of a phrase ("until Friday", "next
+// Tuesday", "Black Friday").
+func bareWeekday(words []string, i int) bool {
+	prev := bare(words[i-1])
+	next := ""
+	if i+1 < len(words) {
+		next = bare(words[i+1])
+	}
+	return startsUpper(words[i]) && !functionWords[prev] && !dayQualifiers[prev] &&
+		(prepositions[next] || next == "to" || next == "that")
+}
+
+// dayQualifiers before a weekday make it part of a phrase.
+var dayQualifiers = setOf("next", "last", "this", "every", "each", "following", "previous", "till", "early", "late",
+	"black", "super", "cyber", "good", "ash")
+
 var dayParts = setOf("morning", "afternoon", "evening", "night")
 
 // A span of time: "over the next four years", "in the coming months".
@@ -241,8 +280,9 @@ func dropTimePhrases(words []string) []string {
 		case w == "on" && isNumber(next(1)) && months[next(2)]:
 			n = 3
 		case weekdays[w] && i > 0 && (strings.HasSuffix(words[i-1], "ed") || bare(words[i-1]) == "said" ||
-			i+1 == len(words) || trailingPunct(words[i]) != "" || strings.HasSuffix(words[i], ".")) && !strings.ContainsAny(words[i], "'’"):
-			n = 1 // "was accused Wednesday of"
+			i+1 == len(words) || trailingPunct(words[i]) != "" || strings.HasSuffix(words[i], ".") ||
+			bareWeekday(words, i)) && !strings.ContainsAny(words[i], "'’"):
+			n = 1 // "was accused Wednesday of", "before the committee Tuesday about"
 			if dayParts[next(1)] {
 				n = 2
 			}
@@ -424,6 +464,17 @@ func headlinese(words []string) []string {
 			continue // "Attorney General is investigating WeWork" → "… investigating WeWork"
 		case (b == "is" || b == "are" || b == "was" || b == "were") && isParticiple(next) && plain(w) && isLowerWord(words[i+1]):
 			continue // "was accused" → "accused"
+		case b == "will" && plain(w) && i > 0 && mainClause(words[:i]) && !functionWords[bare(words[i-1])] &&
+			!pronouns[bare(words[i-1])] && next != "not" && next != "" && isLowerWord(words[i+1]):
+			// The future in headlines: "Microsoft will invest" → "Microsoft
+			// to invest", "will likely receive" → "likely to receive".
+			if strings.HasSuffix(next, "ly") && plain(words[i+1]) && i+2 < len(words) && isLowerWord(words[i+2]) {
+				out = append(out, words[i+1], "to")
+				i++
+				continue
+			}
+			out = append(out, "to")
+			continue
 		case (b == "has" || b == "have") && plain(w) && isParticiple(next) && isLowerWord(words[i+1]):
 			if v, ok := present(next, b == "has"); ok {
 				out = append(out, v+trailingPunct(words[i+1]))
