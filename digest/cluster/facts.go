@@ -31,6 +31,9 @@ type titleWord struct {
 	kind uint8
 	fig  figure // for kindFigure
 	id   uint64 // termID of key (for mention tests); 0 when none
+	// sym is termID of key for every word: the alignment compares these
+	// numbers instead of the strings.
+	sym uint64
 	// object marks a preposition that introduces what a notice is about.
 	object bool
 	// content marks a word that is not a stop word.
@@ -198,7 +201,7 @@ func conflict(a, b *doc) bool {
 	for i := n - 1; i >= 0; i-- {
 		for j := m - 1; j >= 0; j-- {
 			switch {
-			case ta[i].key == tb[j].key:
+			case ta[i].sym == tb[j].sym:
 				buf[i*w+j] = buf[(i+1)*w+j+1] + 1
 			case buf[(i+1)*w+j] >= buf[i*w+j+1]:
 				buf[i*w+j] = buf[(i+1)*w+j]
@@ -216,7 +219,7 @@ func conflict(a, b *doc) bool {
 	i, j, si, sj := 0, 0, 0, 0
 	for i < n && j < m {
 		switch {
-		case ta[i].key == tb[j].key:
+		case ta[i].sym == tb[j].sym:
 			if slotConflict(ta[si:i], tb[sj:j], si > 0 && ta[si-1].object, a, b) {
 				return true
 			}
@@ -318,30 +321,40 @@ func unmentioned(words []titleWord, kind uint8, other *doc) bool {
 // ("EU opens anti-dumping probe into Chinese tinplate", "EU and China
 // agree minimum prices for Chinese electric cars").
 func placeClash(a, b *doc) bool {
-	return factClash(placeCodes(a.title), placeCodes(b.title), a, b)
+	return factClash(a.titlePlaces, b.titlePlaces, a, b)
 }
 
 func productClash(a, b *doc) bool {
-	return factClash(productKeys(a.title), productKeys(b.title), a, b)
+	return factClash(a.titleProducts, b.titleProducts, a, b)
 }
 
-// factClash reports whether both lists of title facts (keys of words) are
-// non-empty and neither article mentions a fact of the other's list.
-func factClash(pa, pb []string, a, b *doc) bool {
+// factClash reports whether both lists of title facts (term ids of their
+// keys) are non-empty and neither article mentions a fact of the other's
+// list.
+func factClash(pa, pb []uint64, a, b *doc) bool {
 	if len(pa) == 0 || len(pb) == 0 {
 		return false
 	}
 	for _, p := range pa {
-		if b.mentions(termID(p, false)) {
+		if b.mentions(p) {
 			return false
 		}
 	}
 	for _, p := range pb {
-		if a.mentions(termID(p, false)) {
+		if a.mentions(p) {
 			return false
 		}
 	}
 	return true
+}
+
+// keyIDs returns the term ids of keys (see factClash).
+func keyIDs(keys []string) []uint64 {
+	var out []uint64
+	for _, k := range keys {
+		out = append(out, termID(k, false))
+	}
+	return out
 }
 
 // productKeys returns the keys of the products among words, forms left
@@ -391,7 +404,7 @@ func appendFigures(dst []figure, toks []nlp.Token) []figure {
 // align well enough for the slot test. A paraphrase that rounds ("41%"
 // for "41.2%") or leaves the figure out of its title does not clash.
 func figureClash(a, b *doc) bool {
-	fa, fb := titleFigures(a.title), titleFigures(b.title)
+	fa, fb := a.titleFigures, b.titleFigures
 	if len(fa) == 0 || len(fb) == 0 {
 		return false
 	}

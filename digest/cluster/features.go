@@ -49,7 +49,11 @@ type doc struct {
 	simhash      uint64
 	shingles     int
 	title        []titleWord // for the slot conflict test
-	figures      []figure    // every figure of title and text, for figureClash
+	// The title's places, goods (term ids) and figures, for placeClash,
+	// productClash and figureClash.
+	titlePlaces, titleProducts []uint64
+	titleFigures               []figure
+	figures                    []figure // every figure of title and text, for figureClash
 }
 
 // mentions reports whether the article's title or text contains the word
@@ -302,7 +306,10 @@ func parse(a digest.Article, leadSentences int) doc {
 		if w := &d.title[k]; w.kind == kindName || w.kind == kindProduct || (w.kind == kindWord && w.content) {
 			w.id = termID(w.key, false)
 		}
+		d.title[k].sym = termID(d.title[k].key, false)
 	}
+	d.titlePlaces, d.titleProducts = keyIDs(placeCodes(d.title)), keyIDs(productKeys(d.title))
+	d.titleFigures = titleFigures(d.title)
 	ents := entities(titleToks, textToks)
 	aliases := aliasKeys(aliasKeys(nil, titleToks), textToks)
 	d.entities = make([]entry, 0, len(ents)+len(aliases))
