@@ -63,6 +63,21 @@ var scaleWords = map[string]float64{
 	"trillion": 1e12, "tn": 1e12, "k": 1e3,
 }
 
+// figureAt reads the number token toks[k] and the words after it that give
+// its unit or scale ("32%", "32 percent", "32 per cent", "1.2 billion").
+func figureAt(toks []nlp.Token, k int) (figure, bool) {
+	next := ""
+	if k+1 < len(toks) {
+		next = toks[k+1].Word
+		// British style writes the unit in two words: "20.6 per cent" is
+		// "20.6%", not a bare 20.6 that no percentage agrees with.
+		if next == "per" && k+2 < len(toks) && toks[k+2].Word == "cent" {
+			next = "percent"
+		}
+	}
+	return parseFigure(toks[k].Word, next)
+}
+
 // parseFigure reads a number token ("32%", "7.1032", "1.2bn", "140000")
 // and the scale or unit word after it, if any.
 func parseFigure(word, next string) (figure, bool) {
@@ -87,6 +102,9 @@ func parseFigure(word, next string) (figure, bool) {
 	switch {
 	case suffix == "%" || next == "percent" || next == "pc":
 		f.unit = "%"
+	case ordinalSuffixes[suffix]:
+		// "the 20th sanctions package" is not "20 tankers".
+		f.unit = "th"
 	case scaleWords[suffix] > 0:
 		f.value, f.tolerance = f.value*scaleWords[suffix], f.tolerance*scaleWords[suffix]
 	case suffix == "" && scaleWords[next] > 0 && len(next) > 1:
@@ -94,6 +112,9 @@ func parseFigure(word, next string) (figure, bool) {
 	}
 	return f, true
 }
+
+// ordinalSuffixes make a number an ordinal.
+var ordinalSuffixes = map[string]bool{"st": true, "nd": true, "rd": true, "th": true}
 
 // productWords are goods that trade notices are about. A product is a fact
 // of a title the way a country or a rate is: "duty on steel" and "duty on
@@ -150,11 +171,7 @@ func titleWords(toks []nlp.Token, capText map[string]bool) []titleWord {
 		case strings.HasPrefix(t.Word, "@"):
 			w.kind = kindName
 		case t.Word != "" && isDigit(t.Word[0]):
-			next := ""
-			if k+1 < len(toks) {
-				next = toks[k+1].Word
-			}
-			if f, ok := parseFigure(t.Word, next); ok {
+			if f, ok := figureAt(toks, k); ok {
 				w.kind, w.fig, w.key = kindFigure, f, strings.TrimRight(t.Word, ".")
 			}
 		case nlp.IsStopword(t.Word):
@@ -357,12 +374,12 @@ func keyIDs(keys []string) []uint64 {
 	return out
 }
 
-// productKeys returns the keys of the products among words, forms left
-// out (see productForms).
+// productKeys returns the keys of the products among words, forms and
+// kinds left out (see productForms and productKinds).
 func productKeys(words []titleWord) []string {
 	var out []string
 	for _, x := range words {
-		if x.kind == kindProduct && !productForms()[x.key] {
+		if x.kind == kindProduct && !productForms()[x.key] && !productKinds()[x.key] {
 			out = append(out, x.key)
 		}
 	}
@@ -380,17 +397,24 @@ var productForms = sync.OnceValue(func() map[string]bool {
 	return m
 })
 
+// productKinds are goods words that name a kind of goods rather than one
+// good: "EU pig meat" is "European pork", "Korean vehicles" are "Korean
+// cars", so a title's kind words do not clash with another's goods.
+var productKinds = sync.OnceValue(func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields("meat dairy seafood fruit vehicle fuel chemical") {
+		m[nlp.Stem(w)] = true
+	}
+	return m
+})
+
 // appendFigures appends the figures among toks to dst.
 func appendFigures(dst []figure, toks []nlp.Token) []figure {
 	for k, t := range toks {
 		if t.Word == "" || !isDigit(t.Word[0]) {
 			continue
 		}
-		next := ""
-		if k+1 < len(toks) {
-			next = toks[k+1].Word
-		}
-		if f, ok := parseFigure(t.Word, next); ok {
+		if f, ok := figureAt(toks, k); ok {
 			dst = append(dst, f)
 		}
 	}

@@ -294,7 +294,8 @@ func parse(a digest.Article, leadSentences int) doc {
 	// as written.
 	rawText := nlp.Tokens(text)
 	titleToks, textToks := canonicalPlaces(nlp.Tokens(title)), canonicalPlaces(rawText)
-	ids := termIDs(make([]uint64, 0, 2*len(titleToks)+len(textToks)), canonicalPlaces(nlp.Tokens(lead)), 1)
+	leadToks := canonicalPlaces(nlp.Tokens(lead))
+	ids := termIDs(make([]uint64, 0, 2*len(titleToks)+len(textToks)), leadToks, 1)
 	d.lead = countTerms(ids)
 	// The title counts twice in the body vector: it names the event.
 	ids = termIDs(ids[:0], titleToks, 2)
@@ -318,6 +319,17 @@ func parse(a digest.Article, leadSentences int) doc {
 	}
 	for _, k := range aliases {
 		d.entities = append(d.entities, entry{id: termID(k.key, true), head: true, alias: k.initials})
+	}
+	// The goods a report is about are facts of it as names are, and two
+	// outlets name them alike more often than they share other words
+	// ("timber" for "lumber" made one by the synonyms). They are read
+	// from the title and opening sentences only, where the report says
+	// what it is about, and weigh in the overlap without counting as a
+	// shared name: one subject's reports all name its goods.
+	for _, t := range leadToks {
+		if productWords()[t.Stem] && !productForms()[t.Stem] && !productKinds()[t.Stem] {
+			d.entities = append(d.entities, entry{id: termID("$"+canonicalStem(t.Stem), true)})
+		}
 	}
 	slices.SortFunc(d.entities, func(a, b entry) int {
 		if c := cmp.Compare(a.id, b.id); c != 0 {
@@ -527,7 +539,7 @@ func entities(parts ...[]nlp.Token) []entity {
 			case isNum:
 				flush()
 				if len(t.Word) >= 2 {
-					add("#"+strings.TrimRight(t.Word, "."), true)
+					add("#"+figureKey(toks, k), true)
 				}
 			case (t.Cap || (t.SentenceStart && capElsewhere[t.Word]) || opensName) && !nlp.IsStopword(t.Word) && !calendarWords[t.Word]:
 				// An acronym is keyed as one so that it meets the
@@ -541,6 +553,17 @@ func entities(parts ...[]nlp.Token) []entity {
 	}
 	flush()
 	return out
+}
+
+// figureKey is the entity key of the number toks[k]: as written, with a
+// percentage spelt out ("20.6 per cent", "20.6 percent") written "20.6%".
+func figureKey(toks []nlp.Token, k int) string {
+	w := strings.TrimRight(toks[k].Word, ".")
+	if k+1 < len(toks) && (toks[k+1].Word == "percent" || toks[k+1].Word == "pc" ||
+		toks[k+1].Word == "per" && k+2 < len(toks) && toks[k+2].Word == "cent") {
+		w += "%"
+	}
+	return w
 }
 
 // calendarWords are capitalised but name no entity: two reports "on
