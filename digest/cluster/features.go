@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"cmp"
+	"iter"
 	"math"
 	"math/bits"
 	"runtime"
@@ -90,6 +91,17 @@ type entry struct {
 
 // vector is a sparse vector sorted by id, normalised to unit length.
 type vector []entry
+
+// weights yields the vector's weights in its order (by id).
+func (v vector) weights() iter.Seq[float64] {
+	return func(yield func(float64) bool) {
+		for i := range v {
+			if !yield(v[i].w) {
+				return
+			}
+		}
+	}
+}
 
 // cosine returns the dot product of two unit vectors.
 func (v vector) cosine(o vector) float64 {
@@ -199,7 +211,7 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 		}
 	}
 	n := float64(len(articles))
-	idf := func(df int32) float64 { return math.Log(1 + (n+pseudoDocs)/float64(df)) }
+	idf := func(df int32) float64 { return nlp.IDF(n+pseudoDocs, float64(df)) }
 	// Each term's IDF is computed once, not once per article using it;
 	// terms that two or more articles use are numbered densely for the
 	// dot products (see dotTerms).
@@ -441,25 +453,28 @@ func sortIDs(ids []uint64) {
 func identity(a digest.Article) string { return digest.IdentityKey(a) }
 
 // tfidf turns term counts into a unit vector with sublinear term
-// frequency, in place, and returns its dot terms (see dotTerms).
+// frequency (nlp.SublinearTF times the batch's nlp.IDF), in place, and
+// returns its dot terms (see dotTerms). The weighting and the length are
+// internal/nlp's; the vectors stay the clusterer's own (hashed ids sorted
+// for merging, dense numbers for dotter) because nlp.Vector's string keys
+// would cost a map lookup per term in every candidate pair.
 func tfidf(v vector, term func(uint64) termInfo) dotTerms {
-	var norm float64
 	ix := make([]int32, 0, len(v))
 	shared := 0
 	for i := range v {
 		t := term(v[i].id)
-		w := (1 + math.Log(v[i].w)) * t.idf
-		v[i].w = w
-		norm += w * w
+		v[i].w = nlp.SublinearTF(v[i].w) * t.idf
 		ix = append(ix, t.dot)
 		if t.dot >= 0 {
 			shared++
 		}
 	}
+	// The squares are added in the vector's order, so the length, and
+	// with it every cosine, is the same to the bit from run to run.
+	norm := nlp.Norm(v.weights())
 	if norm == 0 {
 		return dotTerms{}
 	}
-	norm = math.Sqrt(norm)
 	dt := dotTerms{ix: ix[:0], w: make([]float64, 0, shared), exact: !math.IsInf(norm, 0) && !math.IsNaN(norm)}
 	for i := range v {
 		v[i].w /= norm
