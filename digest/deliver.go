@@ -59,10 +59,6 @@ func (e *Engine) MessageID(email, date string, generation int) string {
 // the ranked, summarised list of the run, of the week for a weekly edition
 // (WeekStories); it is filtered per recipient.
 func (e *Engine) Deliver(ctx context.Context, sub Subscriber, date string, stories []Story, opts DeliverOptions) (Outcome, error) {
-	// The recipient's log attributes are made only when a record is written:
-	// hashing the address and building a logger for every delivery cost
-	// about 1 % of BenchmarkDeliver's CPU.
-	log := func() *slog.Logger { return e.log().With("email_hash", shortHash(sub.Email), "date", date) }
 	d, err := e.Store.DeliveryFor(ctx, sub.Email, date)
 	switch {
 	case errors.Is(err, ErrNotFound):
@@ -103,20 +99,47 @@ func (e *Engine) Deliver(ctx context.Context, sub Subscriber, date string, stori
 	}
 	now := e.now()
 	d, err = e.Store.ClaimDelivery(ctx, d.ID, now, e.lease())
-	switch {
-	case errors.Is(err, ErrAlreadySent):
-		return OutcomeAlreadySent, nil
-	case errors.Is(err, ErrLeased):
-		return OutcomeInFlight, nil
-	case err != nil:
-		return "", fmt.Errorf("claim delivery: %w: %w", ErrLedger, err)
+	if outcome, err, done := claimOutcome(err); done {
+		return outcome, err
 	}
+	return e.sendClaimed(ctx, sub, d, ed, now)
+}
 
+// claimOutcome turns a claim's error into the delivery's outcome; done is
+// false when the row was claimed.
+func claimOutcome(err error) (outcome Outcome, _ error, done bool) {
+	switch {
+	case err == nil:
+		return "", nil, false
+	case errors.Is(err, ErrAlreadySent):
+		return OutcomeAlreadySent, nil, true
+	case errors.Is(err, ErrLeased):
+		return OutcomeInFlight, nil, true
+	default:
+		return "", fmt.Errorf("claim delivery: %w: %w", ErrLedger, err), true
+	}
+}
+
+// sendClaimed sends edition ed to sub under the claimed row d (claimed at
+// now) and records the outcome: skipped for an empty edition, sent after
+// the relay's 250, failed or deferred otherwise.
+func (e *Engine) sendClaimed(ctx context.Context, sub Subscriber, d Delivery, ed Edition, now time.Time) (Outcome, error) {
+	outcome, err, accepted := e.send(ctx, sub, d, ed, now)
+	if !accepted {
+		return outcome, err
+	}
+	return e.markSent(ctx, sub, d, len(ed.Stories))
+}
+
+// send is sendClaimed up to the relay's answer: accepted reports a 250,
+// whose recording (markSent) is then the caller's; otherwise the outcome
+// is recorded and returned.
+func (e *Engine) send(ctx context.Context, sub Subscriber, d Delivery, ed Edition, now time.Time) (_ Outcome, _ error, accepted bool) {
 	if len(ed.Stories) == 0 && !e.Config.SendEmpty {
 		if err := e.Store.MarkSkipped(ctx, d.ID, e.now(), "no stories"); err != nil {
-			return "", fmt.Errorf("record empty edition: %w: %w", ErrLedger, err)
+			return "", fmt.Errorf("record empty edition: %w: %w", ErrLedger, err), false
 		}
-		return OutcomeEmpty, nil
+		return OutcomeEmpty, nil, false
 	}
 
 	msg, err := e.Renderer.Render(ed)
@@ -124,37 +147,50 @@ func (e *Engine) Deliver(ctx context.Context, sub Subscriber, date string, stori
 		// A template failure is ours, not the recipient's: give the lease back
 		// as a temporary failure so a fixed deployment sends it.
 		if _, ferr := e.fail(ctx, d, fmt.Errorf("render: %w", err)); ferr != nil {
-			return OutcomeDeferred, errors.Join(fmt.Errorf("render edition: %w", err), ferr)
+			return OutcomeDeferred, errors.Join(fmt.Errorf("render edition: %w", err), ferr), false
 		}
-		return OutcomeDeferred, fmt.Errorf("render edition: %w", err)
+		return OutcomeDeferred, fmt.Errorf("render edition: %w", err), false
 	}
 	msg.From = e.Config.From
 	msg.To, msg.ToName = sub.Email, sub.Name
-	msg.MessageID = e.MessageID(sub.Email, date, d.Generation)
+	msg.MessageID = e.MessageID(sub.Email, d.EditionDate, d.Generation)
 	msg.Date = now
-	msg.Edition = date
+	msg.Edition = d.EditionDate
 	msg.ListID = e.Config.ListID
 	msg.UnsubscribeURL, msg.UnsubscribeMailto = ed.UnsubscribeURL, ed.UnsubscribeMailto
 
 	if err := e.Mailer.Send(ctx, msg); err != nil {
 		outcome, ferr := e.fail(ctx, d, err)
-		log().Warn("send failed", "error", err, "outcome", outcome, "attempts", d.Attempts)
-		return outcome, ferr
+		e.recipientLog(sub, d).Warn("send failed", "error", err, "outcome", outcome, "attempts", d.Attempts)
+		return outcome, ferr, false
 	}
-	// The server said 250: record it before anything else can fail.
-	if err := e.recordSent(ctx, d, len(ed.Stories)); err != nil {
+	if e.log().Enabled(ctx, slog.LevelDebug) {
+		e.recipientLog(sub, d).Debug("digest sent", "stories", len(ed.Stories), "message_id", msg.MessageID)
+	}
+	return OutcomeSent, nil, true
+}
+
+// markSent records d sent after the relay said 250 for it, before
+// anything else can fail; the outcome is sent either way, with an error
+// when it could not be recorded.
+func (e *Engine) markSent(ctx context.Context, sub Subscriber, d Delivery, stories int) (Outcome, error) {
+	if err := e.recordSent(ctx, d, stories); err != nil {
 		if errors.Is(err, ErrNotSending) {
 			// Another worker took the row over after this lease ran out.
 			return OutcomeSent, fmt.Errorf("record sent delivery %d: %w", d.ID, err)
 		}
-		e.noteUnrecorded(d.ID, len(ed.Stories))
-		log().Error("digest sent but not recorded", "delivery_id", d.ID, "error", err)
+		e.noteUnrecorded(d.ID, stories)
+		e.recipientLog(sub, d).Error("digest sent but not recorded", "delivery_id", d.ID, "error", err)
 		return OutcomeSent, fmt.Errorf("record sent delivery %d: %w: %w", d.ID, ErrLedger, err)
 	}
-	if e.log().Enabled(ctx, slog.LevelDebug) {
-		log().Debug("digest sent", "stories", len(ed.Stories), "message_id", msg.MessageID)
-	}
 	return OutcomeSent, nil
+}
+
+// recipientLog is the logger of one delivery's records. It is made only
+// when a record is written: hashing the address and building a logger for
+// every delivery cost about 1 % of BenchmarkDeliver's CPU.
+func (e *Engine) recipientLog(sub Subscriber, d Delivery) *slog.Logger {
+	return e.log().With("email_hash", shortHash(sub.Email), "date", d.EditionDate)
 }
 
 // recordSent marks d sent after the relay accepted its message. While the
@@ -316,6 +352,12 @@ func (e *Engine) backoff(attempts int) time.Duration {
 // Lookback, by a week for a weekly edition; a forced resend ignores the
 // last digest), matching their topics, capped at MaxStories.
 func (e *Engine) Compose(ctx context.Context, sub Subscriber, key string, stories []Story, opts DeliverOptions) (Edition, error) {
+	return e.compose(sub, key, stories, opts, func() (time.Time, error) { return e.Store.LastSent(ctx, sub.Email) })
+}
+
+// compose is Compose with the recipient's last send read by lastSent, only
+// when the edition's lower bound needs it.
+func (e *Engine) compose(sub Subscriber, key string, stories []Story, opts DeliverOptions, lastSent func() (time.Time, error)) (Edition, error) {
 	now := e.now()
 	freq, err := ParseFrequency(string(sub.Frequency))
 	if err != nil {
@@ -331,7 +373,7 @@ func (e *Engine) Compose(ctx context.Context, sub Subscriber, key string, storie
 		}
 		since = now.Add(-lookback)
 		if !opts.Force {
-			last, err := e.Store.LastSent(ctx, sub.Email)
+			last, err := lastSent()
 			if err != nil {
 				return Edition{}, fmt.Errorf("read last delivery: %w", err)
 			}

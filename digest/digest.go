@@ -339,6 +339,21 @@ type Delivery struct {
 	SentAt       time.Time
 }
 
+// DeliveryKey names one ledger row: an address and an edition's key.
+type DeliveryKey struct {
+	Email       string
+	EditionDate string
+}
+
+// DeliveryState is what the engine reads of the ledger before composing a
+// delivery: the row of its key (ID 0 and no status when there is none)
+// and when the last digest to the address was sent (zero when never).
+type DeliveryState struct {
+	ID       int64
+	Status   DeliveryStatus
+	LastSent time.Time
+}
+
 // SourceState is what the store remembers about a source between runs.
 type SourceState struct {
 	SourceID            string

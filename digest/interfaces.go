@@ -176,6 +176,15 @@ type Ledger interface {
 	DeliveryFor(ctx context.Context, email, date string) (Delivery, error)
 	// LastSent returns when the last digest to email was sent; zero when never.
 	LastSent(ctx context.Context, email string) (time.Time, error)
+	// DeliveryStates reads, for each key, its row's ID and status and the
+	// address's last send (DeliveryFor and LastSent for many at once).
+	DeliveryStates(ctx context.Context, keys []DeliveryKey) ([]DeliveryState, error)
+	// ClaimDeliveries leases many rows for sending until now+lease: a
+	// request with an ID claims that row as ClaimDelivery does; one without
+	// creates the row of (Email, EditionDate) already claimed. Per request it
+	// returns the claimed row or ErrAlreadySent, ErrLeased (another worker
+	// holds or made the row) or a store error.
+	ClaimDeliveries(ctx context.Context, reqs []Delivery, now time.Time, lease time.Duration) ([]Delivery, []error)
 	// PermanentFailures counts failed rows for email (to mark bounces).
 	PermanentFailures(ctx context.Context, email string) (int, error)
 }

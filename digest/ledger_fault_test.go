@@ -55,6 +55,30 @@ func (b *brokenLedger) ClaimDelivery(ctx context.Context, id int64, now time.Tim
 	return b.Store.ClaimDelivery(ctx, id, now, lease)
 }
 
+// ClaimDeliveries fails each request the claim hook fails, as claims of
+// one row at a time would, and passes the others to the store.
+func (b *brokenLedger) ClaimDeliveries(ctx context.Context, reqs []digest.Delivery, now time.Time, lease time.Duration) ([]digest.Delivery, []error) {
+	out, errs := make([]digest.Delivery, len(reqs)), make([]error, len(reqs))
+	var pass []int
+	for i := range reqs {
+		if errs[i] = b.hook(&b.claim); errs[i] == nil {
+			pass = append(pass, i)
+		}
+	}
+	if len(pass) == 0 {
+		return out, errs
+	}
+	sub := make([]digest.Delivery, len(pass))
+	for j, i := range pass {
+		sub[j] = reqs[i]
+	}
+	ds, es := b.Store.ClaimDeliveries(ctx, sub, now, lease)
+	for j, i := range pass {
+		out[i], errs[i] = ds[j], es[j]
+	}
+	return out, errs
+}
+
 func (b *brokenLedger) MarkFailed(ctx context.Context, id int64, now time.Time, reason string, permanent bool, retryAt time.Time) error {
 	if err := b.hook(&b.markFailed); err != nil {
 		return err

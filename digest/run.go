@@ -2,13 +2,10 @@ package digest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
 	"sync"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 )
 
 // RunOptions say what one Run gathers and whom it sends to.
@@ -241,29 +238,15 @@ func (e *Engine) dryRun(opts RunOptions, stories []Story, since time.Time, lead 
 // deliverAll sends today's edition to each subscriber of subs with bounded
 // concurrency (SendConcurrency), in each subscriber's local date, as their frequency has it:
 // nothing on a day it skips, the weekly edition (of the stories weekly
-// returns) on a weekly reader's day.
+// returns) on a weekly reader's day. The subscribers are taken in chunks
+// (see deliverChunk): the ledger is read and the chunk's deliveries
+// claimed in a statement or two per chunk, not per recipient.
 func (e *Engine) deliverAll(ctx context.Context, subs iter.Seq2[Subscriber, error], stories []Story, weekly func() ([]Story, error), opts DeliverOptions, rep *Report) error {
 	e.stage("send", 0)
-	rec := &recorder{rep: rep}
-	// Each recipient's outcome goes to the report, so the goroutines
-	// return nil.
-	var g errgroup.Group
-	g.SetLimit(max(1, e.Config.SendConcurrency))
-	// A ledger that cannot be written stops the run: nothing more is
-	// claimed, so nothing is sent that could not be recorded.
-	var ledgerMu sync.Mutex
-	var ledgerErr error
-	notAttempted := 0
-	// skip reports whether the ledger has failed, counting sub as not
-	// attempted when it has.
-	skip := func() bool {
-		ledgerMu.Lock()
-		defer ledgerMu.Unlock()
-		if ledgerErr != nil {
-			notAttempted++
-		}
-		return ledgerErr != nil
-	}
+	r := &chunkRun{e: e, rec: &recorder{rep: rep}, stories: stories, weekly: weekly, opts: opts, marks: make(chan struct{}, markLimit)}
+	r.g.SetLimit(max(1, e.Config.SendConcurrency))
+	size := e.chunkSize()
+	chunk := make([]Subscriber, 0, size)
 	var listErr error
 	for sub, err := range subs {
 		if err != nil {
@@ -273,66 +256,27 @@ func (e *Engine) deliverAll(ctx context.Context, subs iter.Seq2[Subscriber, erro
 		if ctx.Err() != nil {
 			break
 		}
-		if skip() {
+		if r.skip(1) {
 			continue
 		}
-		g.Go(func() error {
-			if skip() {
-				return nil
-			}
-			date, edition, err := e.editionToday(sub, stories, weekly)
-			if err != nil {
-				rec.do(func(rep *Report) {
-					rep.Recipients++
-					rep.Failed++
-					rep.Errors = append(rep.Errors, fmt.Sprintf("deliver to %s: %v", sub.Email, err))
-				})
-				return nil
-			}
-			if date == "" {
-				rec.do(func(rep *Report) { rep.NotToday++ })
-				return nil
-			}
-			outcome, err := e.Deliver(ctx, sub, date, edition, opts)
-			if errors.Is(err, ErrLedger) {
-				ledgerMu.Lock()
-				if ledgerErr == nil {
-					ledgerErr = err
-				}
-				ledgerMu.Unlock()
-			}
-			e.step("send")
-			rec.do(func(rep *Report) {
-				rep.Recipients++
-				switch outcome {
-				case OutcomeSent:
-					rep.Sent++
-				case OutcomeAlreadySent:
-					rep.AlreadySent++
-				case OutcomeInFlight:
-					rep.InFlight++
-				case OutcomeEmpty:
-					rep.Empty++
-				case OutcomeDeferred:
-					rep.Deferred++
-				case OutcomeFailed:
-					rep.Failed++
-				}
-				if err != nil {
-					rep.Errors = append(rep.Errors, fmt.Sprintf("deliver to %s: %v", sub.Email, err))
-				}
-			})
-			return nil
-		})
+		chunk = append(chunk, sub)
+		if len(chunk) == size {
+			r.deliverChunk(ctx, chunk)
+			chunk = chunk[:0]
+		}
 	}
-	_ = g.Wait()
+	if len(chunk) > 0 && ctx.Err() == nil && !r.skip(len(chunk)) {
+		r.deliverChunk(ctx, chunk)
+	}
+	_ = r.g.Wait()
+	r.marking.Wait()
 	if listErr != nil {
 		rep.Errors = append(rep.Errors, listErr.Error())
 		return listErr
 	}
-	if ledgerErr != nil {
-		rep.NotAttempted += notAttempted
-		return fmt.Errorf("stopped sending: %w (%d recipients not attempted; a rerun sends them)", ledgerErr, notAttempted)
+	if r.ledgerErr != nil {
+		rep.NotAttempted += r.notAttempted
+		return fmt.Errorf("stopped sending: %w (%d recipients not attempted; a rerun sends them)", r.ledgerErr, r.notAttempted)
 	}
 	return ctx.Err()
 }

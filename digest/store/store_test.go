@@ -45,6 +45,8 @@ func TestDB_Contract(t *testing.T) {
 		{"subscribers/due_candidates_frequency", testDueCandidatesFrequency},
 		{"ledger/ensure", testEnsureDelivery},
 		{"ledger/claim_race", testClaimRace},
+		{"ledger/batch", testLedgerBatch},
+		{"ledger/batch_race", testClaimDeliveriesRace},
 		{"ledger/lifecycle", testLedgerLifecycle},
 		{"ledger/retry", testLedgerRetry},
 		{"ledger/requires_sending", testMarkRequiresSending},
@@ -683,6 +685,103 @@ func testClaimRace(t *testing.T, db *store.DB) {
 		if got := get(db.Delivery(ctx, d.ID))(t); got.Attempts != 1 || got.Status != digest.DeliverySending {
 			t.Fatalf("after the race: %+v", got)
 		}
+	}
+}
+
+// testLedgerBatch: DeliveryStates answers as DeliveryFor and LastSent do
+// for each key, and ClaimDeliveries claims as ClaimDelivery does, making
+// the missing rows already claimed.
+func testLedgerBatch(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	sentAt := t0.Add(-24 * time.Hour)
+	old := ensure(t, db, 0, "ann@example.com", "2026-03-28")
+	get(db.ClaimDelivery(ctx, old.ID, sentAt, time.Minute))(t)
+	check(t, db.MarkSent(ctx, old.ID, sentAt, 3))
+	pending := ensure(t, db, 0, "ann@example.com", "2026-03-29")
+	leased := ensure(t, db, 0, "cy@example.com", "2026-03-29")
+	get(db.ClaimDelivery(ctx, leased.ID, t0, time.Hour))(t)
+
+	keys := []digest.DeliveryKey{
+		{Email: "ann@example.com", EditionDate: "2026-03-29"},
+		{Email: "bo@example.com", EditionDate: "2026-03-29"},
+		{Email: "ann@example.com", EditionDate: "2026-03-28"},
+		{Email: "cy@example.com", EditionDate: "2026-03-29"},
+	}
+	states := get(db.DeliveryStates(ctx, keys))(t)
+	want := []digest.DeliveryState{
+		{ID: pending.ID, Status: digest.DeliveryPending, LastSent: sentAt},
+		{},
+		{ID: old.ID, Status: digest.DeliverySent, LastSent: sentAt},
+		{ID: leased.ID, Status: digest.DeliverySending},
+	}
+	for i := range want {
+		if states[i].ID != want[i].ID || states[i].Status != want[i].Status || !states[i].LastSent.Equal(want[i].LastSent) {
+			t.Errorf("state %d = %+v, want %+v", i, states[i], want[i])
+		}
+	}
+
+	now := t0.Add(time.Minute)
+	reqs := []digest.Delivery{
+		{ID: pending.ID},
+		{SubscriberID: 0, Email: "bo@example.com", EditionDate: "2026-03-29", MessageID: "m.bo"},
+		{ID: old.ID},
+		{ID: leased.ID},
+		{Email: "ann@example.com", EditionDate: "2026-03-28", MessageID: "m.ann"}, // exists, sent
+		{Email: "bo@example.com", EditionDate: "2026-03-29", MessageID: "m.bo"},   // asked twice
+	}
+	ds, errs := db.ClaimDeliveries(ctx, reqs, now, time.Minute)
+	for i, d := range ds[:2] {
+		if errs[i] != nil || d.Status != digest.DeliverySending || d.Attempts != 1 || !d.LeaseUntil.Equal(now.Add(time.Minute)) {
+			t.Errorf("claim %d = %+v, %v; want sending, one attempt, leased a minute", i, d, errs[i])
+		}
+	}
+	if ds[1].ID == 0 || ds[1].MessageID != "m.bo" || ds[1].Email != "bo@example.com" || !ds[1].CreatedAt.Equal(now) {
+		t.Errorf("new row = %+v", ds[1])
+	}
+	wantErr(t, errs[2], digest.ErrAlreadySent)
+	wantErr(t, errs[3], digest.ErrLeased)
+	wantErr(t, errs[4], digest.ErrAlreadySent)
+	wantErr(t, errs[5], digest.ErrLeased)
+	if got := get(db.DeliveryFor(ctx, "bo@example.com", "2026-03-29"))(t); got.ID != ds[1].ID || got.Status != digest.DeliverySending {
+		t.Errorf("stored new row = %+v", got)
+	}
+	check(t, db.MarkSent(ctx, ds[1].ID, now, 2))
+	if _, errs := db.ClaimDeliveries(ctx, reqs, now, 0); errs[0] == nil {
+		t.Error("a claim without a lease succeeded")
+	}
+}
+
+// testClaimDeliveriesRace: workers claiming the same new rows at once in
+// batches each get a disjoint share, and every row is claimed once.
+func testClaimDeliveriesRace(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	const rows, workers = 50, 6
+	var wins, lost atomic.Int32
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			reqs := make([]digest.Delivery, rows)
+			for i := range reqs {
+				// Each worker in its own order: the store must not deadlock.
+				j := (i + w*7) % rows
+				reqs[i] = digest.Delivery{Email: fmt.Sprintf("r%02d@example.com", j), EditionDate: "2026-03-29", MessageID: fmt.Sprint(j)}
+			}
+			_, errs := db.ClaimDeliveries(ctx, reqs, t0, time.Minute)
+			for _, err := range errs {
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case errors.Is(err, digest.ErrLeased):
+					lost.Add(1)
+				default:
+					t.Errorf("claim: %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if wins.Load() != rows || lost.Load() != rows*(workers-1) {
+		t.Fatalf("%d claims won, %d lost; want %d and %d", wins.Load(), lost.Load(), rows, rows*(workers-1))
 	}
 }
 
