@@ -623,11 +623,18 @@ type grouping struct {
 	conflicting int
 }
 
+// clashes reports whether two articles state conflicting facts in their
+// titles (see facts.go). The cheap tests of the title's own places, goods
+// and figures come before the alignment of the two titles.
+func clashes(a, b *doc) bool {
+	return placeClash(a, b) || productClash(a, b) || figureClash(a, b) || conflict(a, b)
+}
+
 // clash reports whether articles i and j state conflicting facts (see
 // join), so that no story can hold both. Identical articles never clash.
 func (g *grouping) clash(i, j int) bool {
 	a, b := &g.docs[i], &g.docs[j]
-	return !identical(a, b) && (conflict(a, b) || placeClash(a, b) || productClash(a, b) || figureClash(a, b))
+	return !identical(a, b) && clashes(a, b)
 }
 
 // newGrouping returns every article in a group of its own.
@@ -729,7 +736,7 @@ func (g *grouping) join(l link) bool {
 					g.refused[refusedWindow]++
 					return false
 				}
-				if conflict(a, b) || placeClash(a, b) || productClash(a, b) || figureClash(a, b) {
+				if clashes(a, b) {
 					g.refused[refusedConflict]++
 					return false
 				}

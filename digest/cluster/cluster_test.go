@@ -440,13 +440,15 @@ func TestUnionFind(t *testing.T) {
 
 func TestEntities(t *testing.T) {
 	got := map[string]bool{}
-	for _, e := range entities(nlp.Tokens("The European Commission said on Wednesday. Trade Commissioner Helena Marwick met Turkey's minister; duties of 62.9% hit 140,000 tonnes in 2027. Turkey objected.")) {
+	for _, e := range entities(nlp.Tokens("The European Commission said on Wednesday. Trade Commissioner Helena Marwick met Turkey's minister; duties of 62.9% hit 140,000 tonnes of steel in 2027. Turkey objected. Timber duties rose to 20.6 per cent.")) {
 		got[e.key] = e.head
 	}
 	for key, head := range map[string]bool{
 		"european commission": false, "commission": true, "european": false,
 		"trade commissioner helena marwick": false, "helena": false, "marwick": true,
 		"turkey": true, "#62.9%": true, "#140000": true, "#2027": true,
+		// A percentage in words is the same figure.
+		"#20.6%": true,
 	} {
 		h, ok := got[key]
 		if !ok || h != head {
@@ -457,6 +459,23 @@ func TestEntities(t *testing.T) {
 		if _, ok := got[bad]; ok {
 			t.Errorf("entities %v contain %q", got, bad)
 		}
+	}
+}
+
+// TestProductEntities checks that the goods named in the title and
+// opening sentences are entities, synonyms made one, and those named
+// further on are not.
+func TestProductEntities(t *testing.T) {
+	d := parse(art("a", "Washington doubles levies on Canada's timber",
+		"Mills will pay more. Ottawa will fight. Later paragraphs mention steel.", t0), 2)
+	has := func(key string) bool {
+		return slices.ContainsFunc(d.entities, func(e entry) bool { return e.id == termID(key, true) })
+	}
+	if !has("$lumber") {
+		t.Error("timber in the title: no $lumber entity")
+	}
+	if has("$steel") || has("$tariff") {
+		t.Error("steel after the lead, or levies, made entities")
 	}
 }
 

@@ -31,6 +31,9 @@ type titleWord struct {
 	kind uint8
 	fig  figure // for kindFigure
 	id   uint64 // termID of key (for mention tests); 0 when none
+	// sym is termID of key for every word: the alignment compares these
+	// numbers instead of the strings.
+	sym uint64
 	// object marks a preposition that introduces what a notice is about.
 	object bool
 	// content marks a word that is not a stop word.
@@ -60,6 +63,21 @@ var scaleWords = map[string]float64{
 	"trillion": 1e12, "tn": 1e12, "k": 1e3,
 }
 
+// figureAt reads the number token toks[k] and the words after it that give
+// its unit or scale ("32%", "32 percent", "32 per cent", "1.2 billion").
+func figureAt(toks []nlp.Token, k int) (figure, bool) {
+	next := ""
+	if k+1 < len(toks) {
+		next = toks[k+1].Word
+		// British style writes the unit in two words: "20.6 per cent" is
+		// "20.6%", not a bare 20.6 that no percentage agrees with.
+		if next == "per" && k+2 < len(toks) && toks[k+2].Word == "cent" {
+			next = "percent"
+		}
+	}
+	return parseFigure(toks[k].Word, next)
+}
+
 // parseFigure reads a number token ("32%", "7.1032", "1.2bn", "140000")
 // and the scale or unit word after it, if any.
 func parseFigure(word, next string) (figure, bool) {
@@ -84,6 +102,9 @@ func parseFigure(word, next string) (figure, bool) {
 	switch {
 	case suffix == "%" || next == "percent" || next == "pc":
 		f.unit = "%"
+	case ordinalSuffixes[suffix]:
+		// "the 20th sanctions package" is not "20 tankers".
+		f.unit = "th"
 	case scaleWords[suffix] > 0:
 		f.value, f.tolerance = f.value*scaleWords[suffix], f.tolerance*scaleWords[suffix]
 	case suffix == "" && scaleWords[next] > 0 && len(next) > 1:
@@ -91,6 +112,9 @@ func parseFigure(word, next string) (figure, bool) {
 	}
 	return f, true
 }
+
+// ordinalSuffixes make a number an ordinal.
+var ordinalSuffixes = map[string]bool{"st": true, "nd": true, "rd": true, "th": true}
 
 // productWords are goods that trade notices are about. A product is a fact
 // of a title the way a country or a rate is: "duty on steel" and "duty on
@@ -147,11 +171,7 @@ func titleWords(toks []nlp.Token, capText map[string]bool) []titleWord {
 		case strings.HasPrefix(t.Word, "@"):
 			w.kind = kindName
 		case t.Word != "" && isDigit(t.Word[0]):
-			next := ""
-			if k+1 < len(toks) {
-				next = toks[k+1].Word
-			}
-			if f, ok := parseFigure(t.Word, next); ok {
+			if f, ok := figureAt(toks, k); ok {
 				w.kind, w.fig, w.key = kindFigure, f, strings.TrimRight(t.Word, ".")
 			}
 		case nlp.IsStopword(t.Word):
@@ -198,7 +218,7 @@ func conflict(a, b *doc) bool {
 	for i := n - 1; i >= 0; i-- {
 		for j := m - 1; j >= 0; j-- {
 			switch {
-			case ta[i].key == tb[j].key:
+			case ta[i].sym == tb[j].sym:
 				buf[i*w+j] = buf[(i+1)*w+j+1] + 1
 			case buf[(i+1)*w+j] >= buf[i*w+j+1]:
 				buf[i*w+j] = buf[(i+1)*w+j]
@@ -216,7 +236,7 @@ func conflict(a, b *doc) bool {
 	i, j, si, sj := 0, 0, 0, 0
 	for i < n && j < m {
 		switch {
-		case ta[i].key == tb[j].key:
+		case ta[i].sym == tb[j].sym:
 			if slotConflict(ta[si:i], tb[sj:j], si > 0 && ta[si-1].object, a, b) {
 				return true
 			}
@@ -318,38 +338,48 @@ func unmentioned(words []titleWord, kind uint8, other *doc) bool {
 // ("EU opens anti-dumping probe into Chinese tinplate", "EU and China
 // agree minimum prices for Chinese electric cars").
 func placeClash(a, b *doc) bool {
-	return factClash(placeCodes(a.title), placeCodes(b.title), a, b)
+	return factClash(a.titlePlaces, b.titlePlaces, a, b)
 }
 
 func productClash(a, b *doc) bool {
-	return factClash(productKeys(a.title), productKeys(b.title), a, b)
+	return factClash(a.titleProducts, b.titleProducts, a, b)
 }
 
-// factClash reports whether both lists of title facts (keys of words) are
-// non-empty and neither article mentions a fact of the other's list.
-func factClash(pa, pb []string, a, b *doc) bool {
+// factClash reports whether both lists of title facts (term ids of their
+// keys) are non-empty and neither article mentions a fact of the other's
+// list.
+func factClash(pa, pb []uint64, a, b *doc) bool {
 	if len(pa) == 0 || len(pb) == 0 {
 		return false
 	}
 	for _, p := range pa {
-		if b.mentions(termID(p, false)) {
+		if b.mentions(p) {
 			return false
 		}
 	}
 	for _, p := range pb {
-		if a.mentions(termID(p, false)) {
+		if a.mentions(p) {
 			return false
 		}
 	}
 	return true
 }
 
-// productKeys returns the keys of the products among words, forms left
-// out (see productForms).
+// keyIDs returns the term ids of keys (see factClash).
+func keyIDs(keys []string) []uint64 {
+	var out []uint64
+	for _, k := range keys {
+		out = append(out, termID(k, false))
+	}
+	return out
+}
+
+// productKeys returns the keys of the products among words, forms and
+// kinds left out (see productForms and productKinds).
 func productKeys(words []titleWord) []string {
 	var out []string
 	for _, x := range words {
-		if x.kind == kindProduct && !productForms()[x.key] {
+		if x.kind == kindProduct && !productForms()[x.key] && !productKinds()[x.key] {
 			out = append(out, x.key)
 		}
 	}
@@ -367,17 +397,24 @@ var productForms = sync.OnceValue(func() map[string]bool {
 	return m
 })
 
+// productKinds are goods words that name a kind of goods rather than one
+// good: "EU pig meat" is "European pork", "Korean vehicles" are "Korean
+// cars", so a title's kind words do not clash with another's goods.
+var productKinds = sync.OnceValue(func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields("meat dairy seafood fruit vehicle fuel chemical") {
+		m[nlp.Stem(w)] = true
+	}
+	return m
+})
+
 // appendFigures appends the figures among toks to dst.
 func appendFigures(dst []figure, toks []nlp.Token) []figure {
 	for k, t := range toks {
 		if t.Word == "" || !isDigit(t.Word[0]) {
 			continue
 		}
-		next := ""
-		if k+1 < len(toks) {
-			next = toks[k+1].Word
-		}
-		if f, ok := parseFigure(t.Word, next); ok {
+		if f, ok := figureAt(toks, k); ok {
 			dst = append(dst, f)
 		}
 	}
@@ -391,7 +428,7 @@ func appendFigures(dst []figure, toks []nlp.Token) []figure {
 // align well enough for the slot test. A paraphrase that rounds ("41%"
 // for "41.2%") or leaves the figure out of its title does not clash.
 func figureClash(a, b *doc) bool {
-	fa, fb := titleFigures(a.title), titleFigures(b.title)
+	fa, fb := a.titleFigures, b.titleFigures
 	if len(fa) == 0 || len(fb) == 0 {
 		return false
 	}

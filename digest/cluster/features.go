@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"cmp"
+	"iter"
 	"math"
 	"math/bits"
 	"runtime"
@@ -49,7 +50,11 @@ type doc struct {
 	simhash      uint64
 	shingles     int
 	title        []titleWord // for the slot conflict test
-	figures      []figure    // every figure of title and text, for figureClash
+	// The title's places, goods (term ids) and figures, for placeClash,
+	// productClash and figureClash.
+	titlePlaces, titleProducts []uint64
+	titleFigures               []figure
+	figures                    []figure // every figure of title and text, for figureClash
 }
 
 // mentions reports whether the article's title or text contains the word
@@ -86,6 +91,17 @@ type entry struct {
 
 // vector is a sparse vector sorted by id, normalised to unit length.
 type vector []entry
+
+// weights yields the vector's weights in its order (by id).
+func (v vector) weights() iter.Seq[float64] {
+	return func(yield func(float64) bool) {
+		for i := range v {
+			if !yield(v[i].w) {
+				return
+			}
+		}
+	}
+}
 
 // cosine returns the dot product of two unit vectors.
 func (v vector) cosine(o vector) float64 {
@@ -195,7 +211,7 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 		}
 	}
 	n := float64(len(articles))
-	idf := func(df int32) float64 { return math.Log(1 + (n+pseudoDocs)/float64(df)) }
+	idf := func(df int32) float64 { return nlp.IDF(n+pseudoDocs, float64(df)) }
 	// Each term's IDF is computed once, not once per article using it;
 	// terms that two or more articles use are numbered densely for the
 	// dot products (see dotTerms).
@@ -290,7 +306,8 @@ func parse(a digest.Article, leadSentences int) doc {
 	// as written.
 	rawText := nlp.Tokens(text)
 	titleToks, textToks := canonicalPlaces(nlp.Tokens(title)), canonicalPlaces(rawText)
-	ids := termIDs(make([]uint64, 0, 2*len(titleToks)+len(textToks)), canonicalPlaces(nlp.Tokens(lead)), 1)
+	leadToks := canonicalPlaces(nlp.Tokens(lead))
+	ids := termIDs(make([]uint64, 0, 2*len(titleToks)+len(textToks)), leadToks, 1)
 	d.lead = countTerms(ids)
 	// The title counts twice in the body vector: it names the event.
 	ids = termIDs(ids[:0], titleToks, 2)
@@ -302,7 +319,10 @@ func parse(a digest.Article, leadSentences int) doc {
 		if w := &d.title[k]; w.kind == kindName || w.kind == kindProduct || (w.kind == kindWord && w.content) {
 			w.id = termID(w.key, false)
 		}
+		d.title[k].sym = termID(d.title[k].key, false)
 	}
+	d.titlePlaces, d.titleProducts = keyIDs(placeCodes(d.title)), keyIDs(productKeys(d.title))
+	d.titleFigures = titleFigures(d.title)
 	ents := entities(titleToks, textToks)
 	aliases := aliasKeys(aliasKeys(nil, titleToks), textToks)
 	d.entities = make([]entry, 0, len(ents)+len(aliases))
@@ -311,6 +331,17 @@ func parse(a digest.Article, leadSentences int) doc {
 	}
 	for _, k := range aliases {
 		d.entities = append(d.entities, entry{id: termID(k.key, true), head: true, alias: k.initials})
+	}
+	// The goods a report is about are facts of it as names are, and two
+	// outlets name them alike more often than they share other words
+	// ("timber" for "lumber" made one by the synonyms). They are read
+	// from the title and opening sentences only, where the report says
+	// what it is about, and weigh in the overlap without counting as a
+	// shared name: one subject's reports all name its goods.
+	for _, t := range leadToks {
+		if productWords()[t.Stem] && !productForms()[t.Stem] && !productKinds()[t.Stem] {
+			d.entities = append(d.entities, entry{id: termID("$"+canonicalStem(t.Stem), true)})
+		}
 	}
 	slices.SortFunc(d.entities, func(a, b entry) int {
 		if c := cmp.Compare(a.id, b.id); c != 0 {
@@ -422,25 +453,28 @@ func sortIDs(ids []uint64) {
 func identity(a digest.Article) string { return digest.IdentityKey(a) }
 
 // tfidf turns term counts into a unit vector with sublinear term
-// frequency, in place, and returns its dot terms (see dotTerms).
+// frequency (nlp.SublinearTF times the batch's nlp.IDF), in place, and
+// returns its dot terms (see dotTerms). The weighting and the length are
+// internal/nlp's; the vectors stay the clusterer's own (hashed ids sorted
+// for merging, dense numbers for dotter) because nlp.Vector's string keys
+// would cost a map lookup per term in every candidate pair.
 func tfidf(v vector, term func(uint64) termInfo) dotTerms {
-	var norm float64
 	ix := make([]int32, 0, len(v))
 	shared := 0
 	for i := range v {
 		t := term(v[i].id)
-		w := (1 + math.Log(v[i].w)) * t.idf
-		v[i].w = w
-		norm += w * w
+		v[i].w = nlp.SublinearTF(v[i].w) * t.idf
 		ix = append(ix, t.dot)
 		if t.dot >= 0 {
 			shared++
 		}
 	}
+	// The squares are added in the vector's order, so the length, and
+	// with it every cosine, is the same to the bit from run to run.
+	norm := nlp.Norm(v.weights())
 	if norm == 0 {
 		return dotTerms{}
 	}
-	norm = math.Sqrt(norm)
 	dt := dotTerms{ix: ix[:0], w: make([]float64, 0, shared), exact: !math.IsInf(norm, 0) && !math.IsNaN(norm)}
 	for i := range v {
 		v[i].w /= norm
@@ -520,7 +554,7 @@ func entities(parts ...[]nlp.Token) []entity {
 			case isNum:
 				flush()
 				if len(t.Word) >= 2 {
-					add("#"+strings.TrimRight(t.Word, "."), true)
+					add("#"+figureKey(toks, k), true)
 				}
 			case (t.Cap || (t.SentenceStart && capElsewhere[t.Word]) || opensName) && !nlp.IsStopword(t.Word) && !calendarWords[t.Word]:
 				// An acronym is keyed as one so that it meets the
@@ -534,6 +568,17 @@ func entities(parts ...[]nlp.Token) []entity {
 	}
 	flush()
 	return out
+}
+
+// figureKey is the entity key of the number toks[k]: as written, with a
+// percentage spelt out ("20.6 per cent", "20.6 percent") written "20.6%".
+func figureKey(toks []nlp.Token, k int) string {
+	w := strings.TrimRight(toks[k].Word, ".")
+	if k+1 < len(toks) && (toks[k+1].Word == "percent" || toks[k+1].Word == "pc" ||
+		toks[k+1].Word == "per" && k+2 < len(toks) && toks[k+2].Word == "cent") {
+		w += "%"
+	}
+	return w
 }
 
 // calendarWords are capitalised but name no entity: two reports "on

@@ -42,6 +42,10 @@ keep: kept, hold, held
 aluminium: aluminum
 fertiliser: fertilizer
 tyre: tire
+lumber: timber, sawnwood
+bicycle: bike, pedelec
+ship: vessel
+lawmaker: legislator, parliament, parliamentarian
 sulphur: sulfur
 soybean: soy, soya
 chip: semiconductor, microchip

@@ -11,7 +11,8 @@ func TestCanonicalStem(t *testing.T) {
 	for w, want := range map[string]string{
 		"duties": "tariff", "levies": "tariff", "tariffs": "tariff", "shipments": "export", "exports": "export",
 		"blacklists": "sanction", "pact": "agreement", "inked": "sign", "probe": "investigation", "fell": "fall",
-		"steel": "steel", "lift": "lift", "gain": "gain",
+		"steel": "steel", "lift": "lift", "gain": "gain", "timber": "lumber", "pedelecs": "bicycle", "bikes": "bicycle",
+		"vessels": "ship", "lawmakers": "lawmaker", "parliament": "lawmaker",
 	} {
 		if got := canonicalStem(nlp.Stem(w)); got != want {
 			t.Errorf("canonicalStem(Stem(%q)) = %q, want %q", w, got, want)

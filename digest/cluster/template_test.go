@@ -280,11 +280,39 @@ func TestClusterer_FigureClash(t *testing.T) {
 	for _, tt := range []struct{ a, b, textB string }{
 		{"US sets 41.2% duty on foil from Thailand", "Thai foil makers hit with 41% US margin", ""},
 		{"China's exports rise 5.8%", "Beijing's surplus widens to $97bn", "Exports grew 5.8% last month."},
+		// British style spells the unit out in two words.
+		{"US raises duties on Canadian lumber to 20.6%", "Canadian mills face 20.6 per cent US charge", ""},
 	} {
 		x, y := art("x", tt.a, "", t0), art("y", tt.b, tt.textB, t0)
 		docs := analyse([]digest.Article{x, y}, 2)
 		if figureClash(&docs[0], &docs[1]) {
 			t.Errorf("%q ~ %q: clash", tt.a, tt.b)
+		}
+	}
+	// An ordinal is not a count: the 20th package is not 20 tankers.
+	x := art("x", "UK sanctions 20 more shadow fleet tankers", "Britain sanctioned 20 more tankers.", t0)
+	y := art("y", "EU adopts 20th sanctions package against Russia", "The EU adopted a 20th package, adding 90 tankers.", t0)
+	docs = analyse([]digest.Article{x, y}, 2)
+	if !figureClash(&docs[0], &docs[1]) {
+		t.Error("20 and 20th: no clash")
+	}
+}
+
+// TestClusterer_ProductKinds checks that a word for a kind of goods ("pig
+// meat", "vehicles") does not clash with a good of that kind ("pork",
+// "cars"), while two goods still do.
+func TestClusterer_ProductKinds(t *testing.T) {
+	for _, tt := range []struct {
+		a, b  string
+		clash bool
+	}{
+		{"China launches anti-dumping probe into European pork", "Beijing hits back with inquiry into EU pig meat", false},
+		{"US cuts tariff on Korean cars to 15%", "Washington trims levy on Korean vehicles", false},
+		{"China launches anti-dumping probe into European pork", "China launches anti-dumping probe into European brandy", true},
+	} {
+		docs := analyse([]digest.Article{art("x", tt.a, "", t0), art("y", tt.b, "", t0)}, 2)
+		if got := productClash(&docs[0], &docs[1]); got != tt.clash {
+			t.Errorf("%q ~ %q: clash %v, want %v", tt.a, tt.b, got, tt.clash)
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package nlp
 
 import (
+	"iter"
+	"maps"
 	"math"
 	"strings"
 	"unicode"
@@ -55,8 +57,35 @@ func wordSet(words string) map[string]struct{} {
 // Vector is a unit-length term vector.
 type Vector map[string]float64
 
+// IDF is the inverse document frequency of a term that df of n documents
+// use: log(1 + n/df). The 1 keeps it positive, so a word every document
+// uses still weighs a little rather than nothing. The summariser (TFIDF)
+// and the clusterer both weigh terms by it; the clusterer adds imagined
+// documents to n (see its pseudoDocs).
+func IDF(n, df float64) float64 { return math.Log(1 + n/df) }
+
+// SublinearTF is the weight of a term a text writes count times:
+// 1 + log(count), so a report that repeats "tariff" ten times is not ten
+// times as much about tariffs. The clusterer weighs its article vectors by
+// it; TFIDF does not, because a sentence seldom repeats a word and the
+// summariser's ROUGE figures were measured with plain counts.
+func SublinearTF(count float64) float64 { return 1 + math.Log(count) }
+
+// Norm returns the Euclidean length of a vector whose weights are given,
+// adding their squares in the order given. Floating-point addition is not
+// associative: a caller that needs the same length to the bit every time
+// (the clusterer, whose dot products over dense arrays must equal those of
+// its sorted vectors) gives the weights in a fixed order.
+func Norm(weights iter.Seq[float64]) float64 {
+	var sum float64
+	for w := range weights {
+		sum += w * w
+	}
+	return math.Sqrt(sum)
+}
+
 // TFIDF returns one L2-normalised term vector per document, each term
-// weighted log(1 + n/df) per occurrence, with document frequencies taken
+// weighted IDF(n, df) per occurrence, with document frequencies taken
 // over docs themselves (a story's own sentences, say).
 func TFIDF(docs [][]string) []Vector {
 	df := map[string]int{}
@@ -74,13 +103,9 @@ func TFIDF(docs [][]string) []Vector {
 	for i, d := range docs {
 		v := Vector{}
 		for _, t := range d {
-			v[t] += math.Log(1 + n/float64(df[t]))
+			v[t] += IDF(n, float64(df[t]))
 		}
-		var norm float64
-		for _, x := range v {
-			norm += x * x
-		}
-		norm = math.Sqrt(norm)
+		norm := Norm(maps.Values(v))
 		for t := range v {
 			v[t] /= norm
 		}

@@ -49,3 +49,31 @@ func TestTFIDFCosine(t *testing.T) {
 		t.Errorf("idf: wine %v, steel %v", vecs[2]["wine"], vecs[2]["steel"])
 	}
 }
+
+func TestIDF(t *testing.T) {
+	// A word every document uses still weighs something; a rarer word
+	// weighs more.
+	if got := IDF(4, 4); math.Abs(got-math.Ln2) > 1e-12 {
+		t.Errorf("IDF(4, 4) = %v, want ln 2", got)
+	}
+	if IDF(4, 1) <= IDF(4, 3) {
+		t.Errorf("IDF(4, 1) = %v, not above IDF(4, 3) = %v", IDF(4, 1), IDF(4, 3))
+	}
+}
+
+func TestSublinearTF(t *testing.T) {
+	for count, want := range map[float64]float64{1: 1, math.E: 2, math.E * math.E: 3} {
+		if got := SublinearTF(count); math.Abs(got-want) > 1e-12 {
+			t.Errorf("SublinearTF(%v) = %v, want %v", count, got, want)
+		}
+	}
+}
+
+func TestNorm(t *testing.T) {
+	if got := Norm(slices.Values([]float64{3, -4})); got != 5 {
+		t.Errorf("Norm(3, -4) = %v, want 5", got)
+	}
+	if got := Norm(slices.Values([]float64(nil))); got != 0 {
+		t.Errorf("Norm() = %v, want 0", got)
+	}
+}

@@ -1,0 +1,130 @@
+package cluster
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// TestClashes_SameAsByKey checks that the clash tests on term ids (the
+// title words' sym, the title's place and goods ids and figures kept per
+// article) decide every pair as the tests on the words' keys did, on the
+// farm's wire texts, templated notices and the labelled set.
+func TestClashes_SameAsByKey(t *testing.T) {
+	arts, _, _ := loadLabelled(t)
+	var notices = farmArticles(4, 30)
+	for i := range 120 {
+		n := notice{country: fmt.Sprint("Country", i%7), product: []string{"steel", "rice", "citric acid", "tyres"}[i%4], origin: fmt.Sprint("Origin", i%11), rate: 5 + i%9}
+		notices = append(notices, noticeArticle(n, i, fmt.Sprint("Outlet ", i%4), t0.Add(time.Duration(i)*time.Hour)))
+	}
+	for name, in := range map[string][]digest.Article{"labelled": arts, "notices": notices} {
+		set := analyse(in, 2)
+		var clashing, conflicting, pairs int
+		for i := range set {
+			for j := range set {
+				a, b := &set[i], &set[j]
+				if i == j {
+					continue
+				}
+				want := factClashByKey(placeCodes(a.title), placeCodes(b.title), a, b) ||
+					factClashByKey(productKeys(a.title), productKeys(b.title), a, b) ||
+					figureClashByKey(a, b) || conflictByKey(a, b)
+				if got := clashes(a, b); got != want {
+					t.Fatalf("%s: %q and %q: clashes %v, by key %v", name, in[i].Title, in[j].Title, got, want)
+				}
+				if got, want := conflict(a, b), conflictByKey(a, b); got != want {
+					t.Fatalf("%s: %q and %q: conflict %v, by key %v", name, in[i].Title, in[j].Title, got, want)
+				} else if got {
+					conflicting++
+				}
+				pairs++
+				if want {
+					clashing++
+				}
+			}
+		}
+		t.Logf("%s: %d ordered pairs, %d clash (%d by the slot test), all decided alike", name, pairs, clashing, conflicting)
+		if clashing == 0 || conflicting == 0 {
+			t.Fatalf("%s: no pair clashes", name)
+		}
+	}
+}
+
+func figureClashByKey(a, b *doc) bool {
+	fa, fb := titleFigures(a.title), titleFigures(b.title)
+	if len(fa) == 0 || len(fb) == 0 {
+		return false
+	}
+	return !anyAgree(fa, b.figures) && !anyAgree(fb, a.figures)
+}
+
+// conflictByKey and factClashByKey are conflict and factClash as they
+// were, on the words' keys.
+func conflictByKey(a, b *doc) bool {
+	ta, tb := a.title, b.title
+	if len(ta) > maxTitleWords {
+		ta = ta[:maxTitleWords]
+	}
+	if len(tb) > maxTitleWords {
+		tb = tb[:maxTitleWords]
+	}
+	n, m := len(ta), len(tb)
+	if n < 3 || m < 3 {
+		return false
+	}
+	// Longest common subsequence of the keys, suffix table.
+	var buf [(maxTitleWords + 1) * (maxTitleWords + 1)]uint8
+	w := m + 1
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			switch {
+			case ta[i].key == tb[j].key:
+				buf[i*w+j] = buf[(i+1)*w+j+1] + 1
+			case buf[(i+1)*w+j] >= buf[i*w+j+1]:
+				buf[i*w+j] = buf[(i+1)*w+j]
+			default:
+				buf[i*w+j] = buf[i*w+j+1]
+			}
+		}
+	}
+	aligned := int(buf[0])
+	if aligned < 3 || 2*aligned < max(n, m) {
+		return false
+	}
+	// Walk the alignment; each stretch between aligned words where both
+	// titles have words is a slot.
+	i, j, si, sj := 0, 0, 0, 0
+	for i < n && j < m {
+		switch {
+		case ta[i].key == tb[j].key:
+			if slotConflict(ta[si:i], tb[sj:j], si > 0 && ta[si-1].object, a, b) {
+				return true
+			}
+			i, j = i+1, j+1
+			si, sj = i, j
+		case buf[(i+1)*w+j] >= buf[i*w+j+1]:
+			i++
+		default:
+			j++
+		}
+	}
+	return slotConflict(ta[si:], tb[sj:], si > 0 && ta[si-1].object, a, b)
+}
+func factClashByKey(pa, pb []string, a, b *doc) bool {
+	if len(pa) == 0 || len(pb) == 0 {
+		return false
+	}
+	for _, p := range pa {
+		if b.mentions(termID(p, false)) {
+			return false
+		}
+	}
+	for _, p := range pb {
+		if a.mentions(termID(p, false)) {
+			return false
+		}
+	}
+	return true
+}
