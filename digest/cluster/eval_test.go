@@ -335,32 +335,37 @@ func predictedLabels(tb testing.TB, arts []digest.Article, stories []digest.Stor
 	return out
 }
 
-// Floors for the validation part, set below the figures measured when the
-// defaults were chosen on the development part (validation precision
-// 0.905, recall 0.826; development, with development.json, 0.947 and
-// 0.837), so that a change that makes clustering clearly worse fails while
-// small moves do not. The goals (precision 0.95, recall 0.90) are not
-// reached on the validation part. The remaining development errors are
-// paraphrases that share almost no word or name
-// ("Judges void White House levies" for a trade court's ruling on
-// emergency tariffs, "Threadneedle Street" for the Bank of England: the
-// White House now stands for the US and Threadneedle Street for the Bank,
-// but the pairs still score 0.20 and 0.13 against 0.22), a
-// same-outlet State of the Union video that scores like one outlet's
-// different stories on one subject, and, as false merges, two
-// impeachment-hearing reports on different witnesses and US sanctions on
-// refiners of Iranian oil joined to a report of Iran's oil exports.
+// Floors for the validation part of labelled.json (the set without
+// grownFile), set below the figures measured when the defaults were chosen
+// on its development part (validation precision 0.905, recall 0.826;
+// development, with development.json, 0.947 and 0.837), so that a change
+// that makes clustering clearly worse fails while small moves do not.
 const (
 	floorPrecision = 0.85
 	floorRecall    = 0.75
 )
 
-// Floors for the validation part of the grown set (with grownFile), set
-// below the figures measured when its cases were added, before any
-// change to the clusterer: precision 0.848, recall 0.667.
+// Floors for the validation part of the grown set (with grownFile). When
+// its cases were added, before any change to the clusterer, it measured
+// precision 0.848, recall 0.667; after the changes chosen on its
+// development part (per cent and ordinal figures, kinds of goods, goods as
+// entities), 0.886 and 0.738. The goals (precision 0.95, recall 0.90) are
+// not reached on either validation part. The remaining development errors
+// are paraphrases that share almost no word or name ("Judges void White
+// House levies" for a trade court's ruling on emergency tariffs, "Sterling
+// firms as Bailey's committee narrowly resists a cut" for the Bank of
+// England's decision, "Japanese currency strengthens after Ueda's
+// quarter-point move", "Danish carrier" for Maersk: 0.13 to 0.20 against
+// 0.22), three same-outlet State of the Union items that score like one
+// outlet's different stories on one subject, and, as false merges, reports
+// on one subject and day that share its names but not its event: two
+// impeachment-hearing reports on different witnesses, US sanctions on
+// refiners of Iranian oil joined to a report of Iran's oil exports,
+// Maersk's return to Suez joined to the canal's lost revenue, WeWork's
+// layoffs joined to the attorney general's investigation (0.22 to 0.42).
 const (
-	floorGrownPrecision = 0.80
-	floorGrownRecall    = 0.60
+	floorGrownPrecision = 0.85
+	floorGrownRecall    = 0.70
 )
 
 // Floors for pairs of labelled.json clustered alone, where average linkage
