@@ -5,6 +5,7 @@ import (
 	"fmt"
 	mathrand "math/rand"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -182,4 +183,34 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkClusterFarm clusters the loopback feed farm's 200 feeds × 50
+// wire texts (farmArticles): 10,000 near-duplicates of one template told
+// apart by their titles, about ten million near-duplicate pairs that
+// clash. It also reports the heap the articles' features hold while they
+// are clustered (go test -run - -bench ClusterFarm ./digest/cluster).
+func BenchmarkClusterFarm(b *testing.B) {
+	arts := farmArticles(200, 50)
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	docs := analyse(arts, DefaultConfig().LeadSentences)
+	runtime.GC()
+	runtime.ReadMemStats(&m1)
+	runtime.KeepAlive(docs)
+	docs = nil
+	c := New(Config{})
+	var stories int
+	cpu0 := cpuTime()
+	for b.Loop() {
+		st, err := c.Cluster(context.Background(), arts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stories = len(st)
+	}
+	reportRate(b, len(arts), cpu0)
+	b.ReportMetric(float64(stories), "stories")
+	b.ReportMetric(float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc))/float64(len(arts)), "feature-B/article")
 }

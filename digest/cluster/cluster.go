@@ -185,7 +185,7 @@ func (c *Clusterer) Cluster(ctx context.Context, articles []digest.Article) ([]d
 	docs := analyse(articles, c.cfg.LeadSentences)
 	g := newGrouping(&c.cfg, docs)
 	if c.cfg.Embedder != nil {
-		vecs, err := c.embed(ctx, docs)
+		vecs, err := c.embed(ctx, articles)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return nil, fmt.Errorf("cluster by embeddings: %w", ctx.Err())
@@ -582,17 +582,18 @@ func gather(dense []float64, dt dotTerms) float64 {
 // outlets are taken to differ).
 func sameOutlet(a, b *doc) bool { return a.outlet != "" && a.outlet == b.outlet }
 
-// embed returns the lead embedding of every article.
-func (c *Clusterer) embed(ctx context.Context, docs []doc) ([][]float32, error) {
-	texts := make([]string, len(docs))
-	for i, d := range docs {
-		texts[i] = d.leadText
+// embed returns the lead embedding of every article. The leads are cut
+// again here rather than kept by every doc: most runs have no embedder.
+func (c *Clusterer) embed(ctx context.Context, articles []digest.Article) ([][]float32, error) {
+	texts := make([]string, len(articles))
+	for i, a := range articles {
+		_, texts[i] = leadText(a, c.cfg.LeadSentences)
 	}
 	vecs, err := c.cfg.Embedder.Embed(ctx, texts)
 	if err != nil {
 		return nil, fmt.Errorf("embed %d texts: %w", len(texts), err)
 	}
-	if len(vecs) != len(docs) {
+	if len(vecs) != len(articles) {
 		return nil, fmt.Errorf("embed %d texts: got %d vectors", len(texts), len(vecs))
 	}
 	return vecs, nil

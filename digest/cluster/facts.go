@@ -27,17 +27,27 @@ const (
 
 // titleWord is one word of a title as the conflict test sees it.
 type titleWord struct {
-	key  string // place code, figure, or stem: what aligns with the other title
+	key string // place code, figure, or stem: what aligns with the other title
+	// sym is termID of key: the alignment compares these numbers instead
+	// of the strings, and the mention tests look them up (see id).
+	sym  uint64
+	fig  *figure // for kindFigure (rare in a title: a pointer keeps the rest small)
 	kind uint8
-	fig  figure // for kindFigure
-	id   uint64 // termID of key (for mention tests); 0 when none
-	// sym is termID of key for every word: the alignment compares these
-	// numbers instead of the strings.
-	sym uint64
+	// mentionable marks a name, a product or a content word: one whose
+	// mention elsewhere in an article counts (see id).
+	mentionable bool
 	// object marks a preposition that introduces what a notice is about.
 	object bool
 	// content marks a word that is not a stop word.
 	content bool
+}
+
+// id is the word's termID for mention tests; 0 when none.
+func (w *titleWord) id() uint64 {
+	if w.mentionable {
+		return w.sym
+	}
+	return 0
 }
 
 // objectPrepositions introduce the goods of a notice.
@@ -172,7 +182,7 @@ func titleWords(toks []nlp.Token, capText map[string]bool) []titleWord {
 			w.kind = kindName
 		case t.Word != "" && isDigit(t.Word[0]):
 			if f, ok := figureAt(toks, k); ok {
-				w.kind, w.fig, w.key = kindFigure, f, strings.TrimRight(t.Word, ".")
+				w.kind, w.fig, w.key = kindFigure, &f, strings.TrimRight(t.Word, ".")
 			}
 		case nlp.IsStopword(t.Word):
 			w.object = objectPrepositions[t.Word]
@@ -263,12 +273,12 @@ func slotConflict(sa, sb []titleWord, goods bool, a, b *doc) bool {
 	var fa, fb []figure
 	for _, x := range sa {
 		if x.kind == kindFigure {
-			fa = append(fa, x.fig)
+			fa = append(fa, *x.fig)
 		}
 	}
 	for _, x := range sb {
 		if x.kind == kindFigure {
-			fb = append(fb, x.fig)
+			fb = append(fb, *x.fig)
 		}
 	}
 	if len(fa) > 0 && len(fb) > 0 && !anyAgree(fa, fb) {
@@ -323,8 +333,8 @@ func anyAgree(fa, fb []figure) bool {
 // unmentioned reports whether the words have one of kind that the other
 // article's text does not contain.
 func unmentioned(words []titleWord, kind uint8, other *doc) bool {
-	for _, x := range words {
-		if x.kind == kind && x.id != 0 && !strings.HasPrefix(x.key, "@") && !other.mentions(x.id) {
+	for k := range words {
+		if x := &words[k]; x.kind == kind && x.mentionable && !strings.HasPrefix(x.key, "@") && !other.mentions(x.id()) {
 			return true
 		}
 	}
@@ -440,7 +450,7 @@ func titleFigures(words []titleWord) []figure {
 	var out []figure
 	for _, x := range words {
 		if x.kind == kindFigure {
-			out = append(out, x.fig)
+			out = append(out, *x.fig)
 		}
 	}
 	return out

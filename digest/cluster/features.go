@@ -38,7 +38,6 @@ type doc struct {
 	url      string
 	outlet   string // lower-cased outlet name, else source ID; "" when unknown
 	when     time.Time
-	leadText string // title and opening sentences, for embeddings
 	lead     vector // TF-IDF of title and opening sentences
 	body     vector // TF-IDF of title and whole text
 	leadDot  dotTerms
@@ -63,7 +62,7 @@ func (d *doc) mentions(k uint64) bool {
 	if k == 0 {
 		return false
 	}
-	_, ok := slices.BinarySearchFunc(d.body, k, func(e entry, k uint64) int { return cmp.Compare(e.id, k) })
+	_, ok := slices.BinarySearchFunc(d.body, k, func(e term, k uint64) int { return cmp.Compare(e.id, k) })
 	return ok
 }
 
@@ -90,7 +89,14 @@ type entry struct {
 }
 
 // vector is a sparse vector sorted by id, normalised to unit length.
-type vector []entry
+type vector []term
+
+// term is one weighted word of a vector: an entry without the entity
+// fields, two thirds of its size (every article holds a few hundred).
+type term struct {
+	id uint64
+	w  float64
+}
 
 // weights yields the vector's weights in its order (by id).
 func (v vector) weights() iter.Seq[float64] {
@@ -287,16 +293,8 @@ func termIDs(dst []uint64, toks []nlp.Token, times int) []uint64 {
 func parse(a digest.Article, leadSentences int) doc {
 	var d doc
 	text := a.Text
-	sents := firstSentences(text, leadSentences+1)
-	title := a.Title
-	if strings.TrimSpace(title) == "" && len(sents) > 0 {
-		title = sents[0]
-	}
-	lead := title
-	for k := 0; k < min(leadSentences, len(sents)); k++ {
-		lead += "\n" + sents[k]
-	}
-	d.url, d.when, d.leadText = a.URL, a.Published, lead
+	title, lead := leadText(a, leadSentences)
+	d.url, d.when = a.URL, a.Published
 	d.outlet = strings.ToLower(strings.TrimSpace(a.SourceName))
 	if d.outlet == "" {
 		d.outlet = a.SourceID
@@ -316,10 +314,9 @@ func parse(a digest.Article, leadSentences int) doc {
 	d.title = titleWords(titleToks, capitalisedIn(titleToks, textToks))
 	d.figures = appendFigures(appendFigures(nil, titleToks), textToks)
 	for k := range d.title {
-		if w := &d.title[k]; w.kind == kindName || w.kind == kindProduct || (w.kind == kindWord && w.content) {
-			w.id = termID(w.key, false)
-		}
-		d.title[k].sym = termID(d.title[k].key, false)
+		w := &d.title[k]
+		w.sym = termID(w.key, false)
+		w.mentionable = w.kind == kindName || w.kind == kindProduct || (w.kind == kindWord && w.content)
 	}
 	d.titlePlaces, d.titleProducts = keyIDs(placeCodes(d.title)), keyIDs(productKeys(d.title))
 	d.titleFigures = titleFigures(d.title)
@@ -355,6 +352,22 @@ func parse(a digest.Article, leadSentences int) doc {
 	d.simhash, d.shingles = simhash(rawText)
 	d.identity = identity(a)
 	return d
+}
+
+// leadText returns the article's title (its first sentence when it has
+// none) and the title followed by the opening sentences, one a line: the
+// lead that the lead vector and the embeddings read.
+func leadText(a digest.Article, leadSentences int) (title, lead string) {
+	sents := firstSentences(a.Text, leadSentences+1)
+	title = a.Title
+	if strings.TrimSpace(title) == "" && len(sents) > 0 {
+		title = sents[0]
+	}
+	lead = title
+	for k := 0; k < min(leadSentences, len(sents)); k++ {
+		lead += "\n" + sents[k]
+	}
+	return title, lead
 }
 
 // firstSentences returns the first n sentences of text as nlp.Sentences
@@ -406,7 +419,7 @@ func countTerms(ids []uint64) vector {
 			v[len(v)-1].w++
 			continue
 		}
-		v = append(v, entry{id: x, w: 1})
+		v = append(v, term{id: x, w: 1})
 	}
 	return v
 }
