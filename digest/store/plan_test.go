@@ -43,6 +43,11 @@ func TestQueryPlans_DeliveryPath(t *testing.T) {
 		t.Fatalf("subscribers: %d, %v", len(page), err)
 	}
 	sub := page[0]
+	// deliverAll's chunked reads, for two recipients (the VALUES list is
+	// scanned: it is the chunk, not a table).
+	if _, err := db.DeliveryStates(ctx, []digest.DeliveryKey{{Email: sub.Email, EditionDate: "2026-03-29"}, {Email: page[1].Email, EditionDate: "2026-03-29"}}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := db.DeliveryFor(ctx, sub.Email, "2026-03-29"); err == nil {
 		t.Fatal("a ledger row before the first delivery")
 	}
@@ -88,7 +93,7 @@ func TestQueryPlans_DeliveryPath(t *testing.T) {
 		text := strings.Join(plan, "; ")
 		t.Logf("%s\n\t→ %s", strings.Join(strings.Fields(q), " "), text)
 		for _, p := range plan {
-			if (strings.HasPrefix(p, "SCAN ") && !strings.Contains(p, " USING ")) || strings.Contains(p, "TEMP B-TREE") {
+			if (strings.HasPrefix(p, "SCAN ") && !strings.Contains(p, " USING ") && p != "SCAN v" && !strings.HasSuffix(p, " CONSTANT ROWS")) || strings.Contains(p, "TEMP B-TREE") {
 				t.Errorf("%s\n\tplan %q has %q", strings.Join(strings.Fields(q), " "), text, p)
 			}
 		}
