@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/internal/memstore"
 	"github.com/tradedigest/tradedigest/digest/store"
 	"github.com/tradedigest/tradedigest/digest/store/storetest"
 	"github.com/tradedigest/tradedigest/internal/testutil"
@@ -25,42 +26,74 @@ type contractCase struct {
 	run  func(t *testing.T, db *store.DB)
 }
 
+// engineCase is a behaviour of the calls the engine makes, which the
+// in-memory store of the engine's tests (memstore) must show as well.
+type engineCase struct {
+	name string
+	run  func(t *testing.T, db engineStore)
+}
+
+// engineStore is what the cases that memstore runs too may call: the
+// engine's store and the subscriber and ledger reads that set a case up
+// and check it. memstore.Store and store.DB both have it.
+type engineStore interface {
+	digest.EngineStore
+	AddSubscriber(ctx context.Context, s digest.Subscriber) (digest.Subscriber, error)
+	UpsertSubscribers(ctx context.Context, subs []digest.Subscriber) (inserted, updated int, err error)
+	Subscriber(ctx context.Context, id int64) (digest.Subscriber, error)
+	SubscriberByEmail(ctx context.Context, email string) (digest.Subscriber, error)
+	Delivery(ctx context.Context, id int64) (digest.Delivery, error)
+	Run(ctx context.Context, id int64) (digest.RunRecord, error)
+}
+
+var (
+	_ engineStore = (*store.DB)(nil)
+	_ engineStore = (*memstore.Store)(nil)
+)
+
 // TestDB_Contract runs the store contract on SQLite always and on Postgres
-// when DIGEST_TEST_POSTGRES_DSN is set, each case on a fresh store.
+// when DIGEST_TEST_POSTGRES_DSN is set, each case on a fresh store, and
+// the cases of the engine's calls on the in-memory store of the engine's
+// tests (memstore).
 func TestDB_Contract(t *testing.T) {
-	cases := []contractCase{
+	engineCases := []engineCase{
 		{"articles/dedupe", testArticlesDedupe},
 		{"articles/since", testArticlesSince},
 		{"articles/large_batch", testArticlesLargeBatch},
-		{"sources/state", testSourceState},
-		{"sources/registered", testRegisteredSources},
 		{"summaries/cache", testSummaries},
-		{"subscribers/crud", testSubscribersCRUD},
 		{"subscribers/paging", testSubscribersPaging},
-		{"subscribers/upsert", testUpsertSubscribers},
-		{"subscribers/upsert_atomic", testUpsertAtomic},
-		{"subscribers/upsert_large", testUpsertLarge},
 		{"subscribers/upsert_repeats", testUpsertRepeats},
 		{"subscribers/due_candidates", testDueCandidates},
 		{"subscribers/due_candidates_frequency", testDueCandidatesFrequency},
 		{"ledger/ensure", testEnsureDelivery},
 		{"ledger/claim_race", testClaimRace},
-		{"ledger/batch", testLedgerBatch},
-		{"ledger/batch_race", testClaimDeliveriesRace},
 		{"ledger/lifecycle", testLedgerLifecycle},
 		{"ledger/retry", testLedgerRetry},
 		{"ledger/requires_sending", testMarkRequiresSending},
+		{"ledger/batch_race", testClaimDeliveriesRace},
+		{"ledger/batch", testLedgerBatch},
+		{"times_utc", testTimesUTC},
+		{"hostile_text", testHostileText},
+	}
+	cases := []contractCase{
+		{"sources/state", testSourceState},
+		{"sources/registered", testRegisteredSources},
+		{"subscribers/crud", testSubscribersCRUD},
+		{"subscribers/upsert", testUpsertSubscribers},
+		{"subscribers/upsert_atomic", testUpsertAtomic},
+		{"subscribers/upsert_large", testUpsertLarge},
 		{"ledger/subscriber_deleted", testSubscriberDeleted},
 		{"ledger/list", testDeliveriesList},
 		{"settings", testSettings},
 		{"runs", testRuns},
 		{"runs/articles", testRunArticles},
 		{"editions", testEditions},
-		{"times_utc", testTimesUTC},
-		{"hostile_text", testHostileText},
 		{"hostile_subscriber_name", testHostileSubscriberName},
 		{"migrate_again", testMigrateAgain},
 		{"concurrent_writers", testConcurrentWriters},
+	}
+	for _, c := range engineCases {
+		cases = append(cases, contractCase{c.name, func(t *testing.T, db *store.DB) { c.run(t, db) }})
 	}
 	for _, o := range storetest.Openers() {
 		t.Run(o.Name, func(t *testing.T) {
@@ -73,6 +106,16 @@ func TestDB_Contract(t *testing.T) {
 			}
 		})
 	}
+	// The engine's unit tests run on memstore: it must keep the same
+	// contract wherever it has the calls.
+	t.Run("memory", func(t *testing.T) {
+		for _, c := range engineCases {
+			t.Run(c.name, func(t *testing.T) {
+				t.Parallel()
+				c.run(t, memstore.New())
+			})
+		}
+	})
 }
 
 var t0 = time.Date(2026, 3, 29, 6, 30, 0, 123456000, time.UTC)
@@ -123,7 +166,7 @@ func long(s string) string {
 	return s + strings.Repeat(" The ministry published the notice in its official journal on Monday.", 3)
 }
 
-func testArticlesDedupe(t *testing.T, db *store.DB) {
+func testArticlesDedupe(t *testing.T, db engineStore) {
 	ctx := t.Context()
 	batch := []digest.Article{
 		article("s1", "g1", "https://a.example/1", long("Tariffs rise on steel."), t0),
@@ -183,7 +226,7 @@ func testArticlesDedupe(t *testing.T, db *store.DB) {
 	}
 }
 
-func testArticlesSince(t *testing.T, db *store.DB) {
+func testArticlesSince(t *testing.T, db engineStore) {
 	ctx := t.Context()
 	noDate := digest.Article{SourceID: "f", URL: "https://x.example/nodate", Text: "No date given.", FetchedAt: t0.Add(3 * time.Hour), Language: "de"}
 	get(db.SaveArticles(ctx, []digest.Article{
@@ -245,7 +288,7 @@ func testRegisteredSources(t *testing.T, db *store.DB) {
 	}
 }
 
-func testSummaries(t *testing.T, db *store.DB) {
+func testSummaries(t *testing.T, db engineStore) {
 	ctx := t.Context()
 	_, err := db.Summary(ctx, "h1", "v1")
 	wantErr(t, err, digest.ErrNotFound)
@@ -319,7 +362,7 @@ func testSubscribersCRUD(t *testing.T, db *store.DB) {
 	wantErr(t, err, digest.ErrNotFound)
 }
 
-func testSubscribersPaging(t *testing.T, db *store.DB) {
+func testSubscribersPaging(t *testing.T, db engineStore) {
 	ctx := t.Context()
 	var subs []digest.Subscriber
 	for i := range 25 {
@@ -412,7 +455,7 @@ func testUpsertSubscribers(t *testing.T, db *store.DB) {
 // result is that of importing the rows one after another (the first
 // row's status, the last name, the last frequency given), which Postgres's
 // one merge statement must reproduce.
-func testUpsertRepeats(t *testing.T, db *store.DB) {
+func testUpsertRepeats(t *testing.T, db engineStore) {
 	ctx := t.Context()
 	ins, upd := get2(t)(db.UpsertSubscribers(ctx, []digest.Subscriber{
 		{Email: "rep@example.com", Name: "first", Status: digest.StatusPaused, Frequency: "weekly:mon"},
@@ -504,7 +547,7 @@ func testUpsertLarge(t *testing.T, db *store.DB) {
 // testDueCandidates checks the planning query: the send-time sieve, the
 // anti-join on finished ledger rows, zones and statuses, and paging by
 // (ID, date).
-func testDueCandidates(t *testing.T, db *store.DB) {
+func testDueCandidates(t *testing.T, db engineStore) {
 	ctx := t.Context()
 	subs := []digest.Subscriber{
 		{Email: "early@example.com", TimeZone: "Europe/Berlin", SendTime: "06:00"},
@@ -565,7 +608,7 @@ func testDueCandidates(t *testing.T, db *store.DB) {
 // testDueCandidatesFrequency: weekdays readers are not candidates at a
 // weekend, weekly readers only on their day, and a weekly reader whose
 // ISO week has a finished row is not a candidate again that week.
-func testDueCandidatesFrequency(t *testing.T, db *store.DB) {
+func testDueCandidatesFrequency(t *testing.T, db engineStore) {
 	ctx := t.Context()
 	subs := []digest.Subscriber{
 		{Email: "daily@example.com", TimeZone: "Europe/Berlin", SendTime: "06:00"},
@@ -616,13 +659,13 @@ func refuseEmail(t *testing.T, db *store.DB, email string) {
 	}
 }
 
-func ensure(t *testing.T, db *store.DB, sub int64, email, date string) digest.Delivery {
+func ensure(t *testing.T, db engineStore, sub int64, email, date string) digest.Delivery {
 	t.Helper()
 	return get(db.EnsureDelivery(t.Context(), digest.Delivery{SubscriberID: sub, Email: email, EditionDate: date,
 		MessageID: "digest." + date + "@example.com"}))(t)
 }
 
-func testEnsureDelivery(t *testing.T, db *store.DB) {
+func testEnsureDelivery(t *testing.T, db engineStore) {
 	ctx := t.Context()
 	s := get(db.AddSubscriber(ctx, digest.Subscriber{Email: "ann@example.com"}))(t)
 	var wg sync.WaitGroup
@@ -659,7 +702,7 @@ func testEnsureDelivery(t *testing.T, db *store.DB) {
 }
 
 // testClaimRace has many workers claim one row at once: exactly one wins.
-func testClaimRace(t *testing.T, db *store.DB) {
+func testClaimRace(t *testing.T, db engineStore) {
 	ctx := t.Context()
 	for round := range 5 {
 		d := ensure(t, db, 0, "race@example.com", fmt.Sprintf("2026-03-%02d", round+1))
@@ -691,7 +734,7 @@ func testClaimRace(t *testing.T, db *store.DB) {
 // testLedgerBatch: DeliveryStates answers as DeliveryFor and LastSent do
 // for each key, and ClaimDeliveries claims as ClaimDelivery does, making
 // the missing rows already claimed.
-func testLedgerBatch(t *testing.T, db *store.DB) {
+func testLedgerBatch(t *testing.T, db engineStore) {
 	ctx := t.Context()
 	sentAt := t0.Add(-24 * time.Hour)
 	old := ensure(t, db, 0, "ann@example.com", "2026-03-28")
@@ -753,7 +796,7 @@ func testLedgerBatch(t *testing.T, db *store.DB) {
 
 // testClaimDeliveriesRace: workers claiming the same new rows at once in
 // batches each get a disjoint share, and every row is claimed once.
-func testClaimDeliveriesRace(t *testing.T, db *store.DB) {
+func testClaimDeliveriesRace(t *testing.T, db engineStore) {
 	ctx := t.Context()
 	const rows, workers = 50, 6
 	var wins, lost atomic.Int32
@@ -785,7 +828,7 @@ func testClaimDeliveriesRace(t *testing.T, db *store.DB) {
 	}
 }
 
-func testLedgerLifecycle(t *testing.T, db *store.DB) {
+func testLedgerLifecycle(t *testing.T, db engineStore) {
 	ctx := t.Context()
 	d := ensure(t, db, 0, "ann@example.com", "2026-03-29")
 	c := get(db.ClaimDelivery(ctx, d.ID, t0, time.Minute))(t)
@@ -831,12 +874,17 @@ func testLedgerLifecycle(t *testing.T, db *store.DB) {
 	}
 	_, err = db.ClaimDelivery(ctx, 999999, t0, time.Minute)
 	wantErr(t, err, digest.ErrNotFound)
-	if problems := get(db.Check(ctx, t0.Add(3*time.Hour)))(t); len(problems) != 0 {
+	// What needs SQL: the doctor's checks, and a row broken by hand.
+	sqlDB, ok := db.(*store.DB)
+	if !ok {
+		return
+	}
+	if problems := get(sqlDB.Check(ctx, t0.Add(3*time.Hour)))(t); len(problems) != 0 {
 		t.Fatalf("the lifecycle left problems: %+v", problems)
 	}
 	// A sending row without a lease (broken by hand) can be taken over.
 	broken := ensure(t, db, 0, "ann@example.com", "2026-03-30")
-	if _, err := db.SQL().ExecContext(ctx, fmt.Sprintf("UPDATE deliveries SET status = 'sending' WHERE id = %d", broken.ID)); err != nil {
+	if _, err := sqlDB.SQL().ExecContext(ctx, fmt.Sprintf("UPDATE deliveries SET status = 'sending' WHERE id = %d", broken.ID)); err != nil {
 		t.Fatal(err)
 	}
 	if c := get(db.ClaimDelivery(ctx, broken.ID, t0, time.Minute))(t); c.LeaseUntil.IsZero() {
@@ -844,7 +892,7 @@ func testLedgerLifecycle(t *testing.T, db *store.DB) {
 	}
 }
 
-func testLedgerRetry(t *testing.T, db *store.DB) {
+func testLedgerRetry(t *testing.T, db engineStore) {
 	ctx := t.Context()
 	d := ensure(t, db, 0, "ann@example.com", "2026-03-29")
 	get(db.ClaimDelivery(ctx, d.ID, t0, time.Minute))(t)
@@ -874,7 +922,7 @@ func testLedgerRetry(t *testing.T, db *store.DB) {
 	}
 }
 
-func testMarkRequiresSending(t *testing.T, db *store.DB) {
+func testMarkRequiresSending(t *testing.T, db engineStore) {
 	ctx := t.Context()
 	d := ensure(t, db, 0, "ann@example.com", "2026-03-29")
 	wantErr(t, db.MarkSent(ctx, d.ID, t0, 1), store.ErrNotSending)
@@ -1068,7 +1116,7 @@ func testEditions(t *testing.T, db *store.DB) {
 
 // testTimesUTC stores a time in another zone with nanoseconds and reads it
 // back in UTC with microsecond precision, on every kind of column.
-func testTimesUTC(t *testing.T, db *store.DB) {
+func testTimesUTC(t *testing.T, db engineStore) {
 	ctx := t.Context()
 	tokyo := time.FixedZone("JST", 9*3600)
 	in := time.Date(2026, 3, 29, 15, 30, 0, 123456789, tokyo)
@@ -1284,7 +1332,7 @@ func orderedPair(round int, tag, first, second string) []digest.Article {
 
 // testHostileText stores text with NUL bytes and invalid UTF-8, which
 // Postgres refuses in TEXT, and reads it back alike on both databases.
-func testHostileText(t *testing.T, db *store.DB) {
+func testHostileText(t *testing.T, db engineStore) {
 	ctx := t.Context()
 	bad := "Steel\x00 tariffs \xff\xfe rise"
 	want := "Steel tariffs \uFFFD rise"
@@ -1341,7 +1389,7 @@ func testHostileSubscriberName(t *testing.T, db *store.DB) {
 // testArticlesLargeBatch saves more articles than one INSERT carries, with
 // repeats across the chunks and keyless articles, and checks that every new
 // one comes back once, in input order, with its own id.
-func testArticlesLargeBatch(t *testing.T, db *store.DB) {
+func testArticlesLargeBatch(t *testing.T, db engineStore) {
 	ctx := t.Context()
 	var batch []digest.Article
 	for i := range 250 {
