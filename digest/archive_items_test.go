@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
-	"github.com/tradedigest/tradedigest/digest/store/storetest"
+	"github.com/tradedigest/tradedigest/digest/internal/memstore"
 	"github.com/tradedigest/tradedigest/templates"
 )
 
@@ -16,7 +16,7 @@ import (
 // its order, so that Items[i] is the page's "#story-(i+1)"; the headline
 // falls back to the lead's title; each outlet once with its first URL.
 func TestEngine_Archive_Items(t *testing.T) {
-	db := storetest.Open(t)
+	db := memstore.New()
 	r, err := templates.New(templates.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -11,8 +11,7 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
-	"github.com/tradedigest/tradedigest/digest/store"
-	"github.com/tradedigest/tradedigest/digest/store/storetest"
+	"github.com/tradedigest/tradedigest/digest/internal/memstore"
 	"github.com/tradedigest/tradedigest/summarize"
 )
 
@@ -102,7 +101,7 @@ func staticSource(id string, articles ...digest.Article) *fakeSource {
 	}}
 }
 
-func newEngine(t *testing.T, db *store.DB, now *time.Time) (*digest.Engine, *countingSummarizer, *recordingMailer) {
+func newEngine(t *testing.T, db digest.EngineStore, now *time.Time) (*digest.Engine, *countingSummarizer, *recordingMailer) {
 	t.Helper()
 	sum := &countingSummarizer{}
 	m := &recordingMailer{}
@@ -115,7 +114,7 @@ func newEngine(t *testing.T, db *store.DB, now *time.Time) (*digest.Engine, *cou
 }
 
 func TestEngine_Run_LedgerAndCache(t *testing.T) {
-	db := storetest.Open(t)
+	db := memstore.New()
 	now := t0
 	e, sum, m := newEngine(t, db, &now)
 	ctx := context.Background()
@@ -184,7 +183,7 @@ func TestEngine_Run_LedgerAndCache(t *testing.T) {
 }
 
 func TestEngine_Run_NothingNew(t *testing.T) {
-	db := storetest.Open(t)
+	db := memstore.New()
 	now := t0
 	e, _, m := newEngine(t, db, &now)
 	rep, err := e.Run(context.Background(), digest.RunOptions{
@@ -216,7 +215,7 @@ func (c *countingClusterer) Cluster(ctx context.Context, as []digest.Article) ([
 // every subscriber has today's edition clusters and summarises nothing;
 // a new subscriber, a new article or --force brings the work back.
 func TestEngine_Run_NothingNewNobodyDue(t *testing.T) {
-	db := storetest.Open(t)
+	db := memstore.New()
 	now := t0
 	e, sum, m := newEngine(t, db, &now)
 	cl := &countingClusterer{}
@@ -314,7 +313,7 @@ func TestEngine_Run_NothingNewNobodyDue(t *testing.T) {
 }
 
 func TestEngine_Gather_FailingSourceKeepsState(t *testing.T) {
-	db := storetest.Open(t)
+	db := memstore.New()
 	now := t0
 	e, _, _ := newEngine(t, db, &now)
 	ctx := context.Background()
@@ -359,7 +358,7 @@ func TestEngine_Gather_FailingSourceKeepsState(t *testing.T) {
 }
 
 func TestEngine_Deliver_Failures(t *testing.T) {
-	db := storetest.Open(t)
+	db := memstore.New()
 	now := t0
 	e, _, m := newEngine(t, db, &now)
 	e.Config.BounceAfter = 1
@@ -417,7 +416,7 @@ func TestEngine_Deliver_Failures(t *testing.T) {
 // TestEngine_Deliver_Concurrent runs many engines on one store delivering
 // to the same recipients at once: each (recipient, date) goes out once.
 func TestEngine_Deliver_Concurrent(t *testing.T) {
-	db := storetest.Open(t)
+	db := memstore.New()
 	now := t0
 	ctx := context.Background()
 	var sent sync.Map
@@ -455,7 +454,7 @@ func TestEngine_Deliver_Concurrent(t *testing.T) {
 // first-gather recency window (digest now --since 240h on a new feed) gets
 // the older items it asked for.
 func TestEngine_Run_WideWindowOnNewSource(t *testing.T) {
-	db := storetest.Open(t)
+	db := memstore.New()
 	now := t0
 	e, _, m := newEngine(t, db, &now)
 	src := staticSource("feed", article(1, t0.Add(-100*time.Hour)), article(2, t0.Add(-300*time.Hour)))
@@ -484,7 +483,7 @@ func (s *slowSummarizer) Summarize(ctx context.Context, req digest.SummaryReques
 // its story list while the summarise job for the same story runs shares
 // that job's call instead of paying for a second one.
 func TestEngine_Summary_OneCallForConcurrentRequests(t *testing.T) {
-	db := storetest.Open(t)
+	db := memstore.New()
 	sum := &slowSummarizer{release: make(chan struct{})}
 	e := &digest.Engine{Store: db, Summarizer: sum, Config: digest.DefaultConfig()}
 	req := digest.SummaryRequest{Title: "T", Text: "Duties rise. Officials said so."}
@@ -516,11 +515,49 @@ func TestEngine_Summary_OneCallForConcurrentRequests(t *testing.T) {
 	}
 }
 
+// versionedSummarizer is countingSummarizer under another version (a new
+// model or prompt).
+type versionedSummarizer struct {
+	*countingSummarizer
+	version string
+}
+
+func (s versionedSummarizer) Version() string { return s.version }
+
+// TestEngine_Summary_CacheByHashAndVersion: a summary made once is read from
+// the store's cache afterwards, by another engine on the same store too
+// (a restart, a second replica), and a new summariser version makes a new
+// one.
+func TestEngine_Summary_CacheByHashAndVersion(t *testing.T) {
+	db := memstore.New()
+	sum := &countingSummarizer{}
+	req := digest.SummaryRequest{Title: "T", Text: "Duties rise. Officials said so."}
+	summarise := func(sum digest.Summarizer) (digest.Summary, bool) {
+		t.Helper()
+		e := &digest.Engine{Store: db, Summarizer: sum, Config: digest.DefaultConfig()} // a fresh engine shares nothing in memory
+		s, cached, err := e.Summary(t.Context(), sum, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s, cached
+	}
+	first, cached := summarise(sum)
+	if cached || first.Text != "Duties rise." || first.Version != "count-v1" {
+		t.Fatalf("first summary %+v, cached %v; want a new one of count-v1", first, cached)
+	}
+	if again, cached := summarise(sum); !cached || again.Text != first.Text || sum.calls.Load() != 1 {
+		t.Fatalf("second summary %+v, cached %v, %d calls; want the cached one and 1 call", again, cached, sum.calls.Load())
+	}
+	if v2, cached := summarise(versionedSummarizer{sum, "count-v2"}); cached || v2.Version != "count-v2" || sum.calls.Load() != 2 {
+		t.Fatalf("new version: %+v, cached %v, %d calls; want a new summary and 2 calls", v2, cached, sum.calls.Load())
+	}
+}
+
 // TestEngine_Gather_OldItemNotNewOnRerun: an item older than the recency
 // window is left out on every gather, not only the first, so a re-run with
 // nothing new reports nothing new; each source's gather time is reported.
 func TestEngine_Gather_OldItemNotNewOnRerun(t *testing.T) {
-	db := storetest.Open(t)
+	db := memstore.New()
 	now := t0
 	e, _, _ := newEngine(t, db, &now)
 	ctx := context.Background()
@@ -549,7 +586,7 @@ func TestEngine_Gather_OldItemNotNewOnRerun(t *testing.T) {
 // host once however many sources met it, and sums the skipped requests,
 // those of a source that failed included.
 func TestEngine_Gather_CountsFailedHosts(t *testing.T) {
-	db := storetest.Open(t)
+	db := memstore.New()
 	now := t0
 	e, _, _ := newEngine(t, db, &now)
 	a := &fakeSource{id: "a", fetch: func(context.Context, digest.SourceState) (digest.FetchResult, error) {
@@ -579,7 +616,7 @@ func TestEngine_Gather_CountsFailedHosts(t *testing.T) {
 func TestEngine_Run_LeadWithStub(t *testing.T) {
 	for _, on := range []bool{false, true} {
 		t.Run(fmt.Sprintf("lead=%v", on), func(t *testing.T) {
-			db := storetest.Open(t)
+			db := memstore.New()
 			now := t0
 			m := &recordingMailer{}
 			cfg := digest.DefaultConfig()

@@ -7,8 +7,8 @@ import (
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/cluster"
+	"github.com/tradedigest/tradedigest/digest/internal/memstore"
 	"github.com/tradedigest/tradedigest/digest/rank"
-	"github.com/tradedigest/tradedigest/digest/store/storetest"
 )
 
 const (
@@ -30,7 +30,7 @@ func item(outlet, url, title, text string, at time.Time) digest.Article {
 // window; the two feed items with the same placeholder body under
 // different titles and links are two articles.
 func TestEngine_Run_AccountsForEveryArticle(t *testing.T) {
-	db := storetest.Open(t)
+	db := memstore.New()
 	now := t0
 	e, _, _ := newEngine(t, db, &now)
 	e.Clusterer = cluster.New(cluster.Config{})

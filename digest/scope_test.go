@@ -7,14 +7,14 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
-	"github.com/tradedigest/tradedigest/digest/store/storetest"
+	"github.com/tradedigest/tradedigest/digest/internal/memstore"
 )
 
 // TestEngine_Run_Scoped: a scoped run's edition holds only the stories of
 // its sources, including an article that the store keeps under another
 // source (same URL), and notes how many stored articles it left out.
 func TestEngine_Run_Scoped(t *testing.T) {
-	db := storetest.Open(t)
+	db := memstore.New()
 	now := t0
 	e, _, m := newEngine(t, db, &now)
 	ctx := context.Background()
