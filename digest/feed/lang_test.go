@@ -95,3 +95,17 @@ func TestLanguage_EverySource(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDetectLanguage detects the language of a wire text of the
+// feed farm's length, as gathering does for every article
+// (go test -run - -bench DetectLanguage ./digest/feed).
+func BenchmarkDetectLanguage(b *testing.B) {
+	text := "Japan weighs new duties on steel imports\n\nOfficials in Japan said on Monday that they were considering new duties on imports of steel after a surge in shipments over the past quarter. " +
+		"The trade ministry will publish a consultation next month. Industry groups have asked for safeguard measures, while importers warned that higher tariffs on steel would raise costs for manufacturers and consumers alike. " +
+		"Analysts said the move could prompt retaliation from trading partners and complicate talks on a wider agreement."
+	for b.Loop() {
+		if got := detectLanguage(text, "en"); got != "en" {
+			b.Fatalf("detected %q", got)
+		}
+	}
+}

@@ -43,17 +43,17 @@ func DetectWithOptions(text string, options Options) Info {
 func detectLangBaseOnScript(text string, options Options, script *unicode.RangeTable) (Lang, float64) {
 	switch script {
 	case unicode.Latin:
-		return detectLangInProfiles(text, options, latinLangs())
+		return detectLangInIndex(text, options, latinLangsIndex())
 	case unicode.Cyrillic:
-		return detectLangInProfiles(text, options, cyrillicLangs())
+		return detectLangInIndex(text, options, cyrillicLangsIndex())
 	case unicode.Devanagari:
-		return detectLangInProfiles(text, options, devanagariLangs())
+		return detectLangInIndex(text, options, devanagariLangsIndex())
 	case unicode.Hebrew:
-		return detectLangInProfiles(text, options, hebrewLangs())
+		return detectLangInIndex(text, options, hebrewLangsIndex())
 	case unicode.Ethiopic:
-		return detectLangInProfiles(text, options, ethiopicLangs())
+		return detectLangInIndex(text, options, ethiopicLangsIndex())
 	case unicode.Arabic:
-		return detectLangInProfiles(text, options, arabicLangs())
+		return detectLangInIndex(text, options, arabicLangsIndex())
 	case unicode.Han:
 		return Cmn, 1
 	case unicode.Bengali:

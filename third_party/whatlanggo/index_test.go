@@ -1,0 +1,41 @@
+package whatlanggo
+
+import "testing"
+
+// TestIndexDistances checks that the index gives every language of every
+// script the distance and trigram count that calculateDistance gives, on
+// texts in several languages and scripts.
+func TestIndexDistances(t *testing.T) {
+	texts := []string{
+		"The trade ministry will publish a consultation next month, and industry groups have asked for safeguard measures.",
+		"Le ministère du commerce publiera une consultation le mois prochain; les industriels demandent des mesures de sauvegarde.",
+		"Das Handelsministerium wird im nächsten Monat eine Konsultation veröffentlichen, die Industrie fordert Schutzmaßnahmen.",
+		"El ministerio de comercio publicará una consulta el próximo mes y la industria pide medidas de salvaguardia.",
+		"Министерство торговли опубликует консультацию в следующем месяце, промышленность просит защитных мер.",
+		"ستنشر وزارة التجارة مشاورة الشهر المقبل وطلبت مجموعات الصناعة تدابير وقائية",
+		"व्यापार मंत्रालय अगले महीने परामर्श प्रकाशित करेगा और उद्योग समूहों ने सुरक्षा उपायों की मांग की है",
+		"משרד הסחר יפרסם התייעצות בחודש הבא וקבוצות התעשייה ביקשו אמצעי הגנה",
+		"የንግድ ሚኒስቴር በሚቀጥለው ወር ምክክር ያትማል",
+	}
+	indexes := map[string]func() *profileIndex{"latin": latinLangsIndex, "cyrillic": cyrillicLangsIndex,
+		"devanagari": devanagariLangsIndex, "hebrew": hebrewLangsIndex, "ethiopic": ethiopicLangsIndex, "arabic": arabicLangsIndex}
+	found := 0
+	for name, index := range indexes {
+		x := index()
+		for _, text := range texts {
+			w := count(text)
+			dist, hits := x.distances(w)
+			for lang, trigrams := range x.list {
+				d, n := calculateDistance(trigrams, w)
+				if dist[x.slot[lang]] != d || hits[x.slot[lang]] != n {
+					t.Fatalf("%s, %s, %.30q: index %d/%d, calculateDistance %d/%d", name, lang, text,
+						dist[x.slot[lang]], hits[x.slot[lang]], d, n)
+				}
+				found += n
+			}
+		}
+	}
+	if found == 0 {
+		t.Fatal("no trigram found in any profile")
+	}
+}
