@@ -22,6 +22,9 @@ func compress(s string) string {
 	words = dropTimePhrases(words)
 	words = dropTrailingClause(words)
 	if en {
+		if len(words) > englishTarget {
+			words = dropSubjectModifier(words)
+		}
 		words = presentTense(words)
 		words = headlinese(words)
 		// English headlines run to about ten words: past a dozen, cut at a
@@ -762,6 +765,56 @@ var prepositions = setOf("in", "on", "at", "by", "for", "from", "with", "into", 
 	"im", "in", "auf", "aus", "bei", "mit", "nach", "vor", "zum", "zur", "für", "über", "unter", "um", "durch",
 	"gegen", "ohne", "seit", "bis", "dans", "par", "pour", "sur", "sous", "avec", "sans", "chez", "entre", "vers",
 	"en", "con", "por", "para", "sin", "sobre", "hacia")
+
+// dropSubjectModifier removes a participle phrase between the head of the
+// subject and the main verb ("A team led by researchers at X confirmed
+// traces of water", "Teachers wearing red surrounded the statehouse"): in
+// a sentence too long for a headline, the verb and its object say more
+// than what qualifies the subject. It looks for the phrase in the first
+// words only, and gives up at a comma, a figure or a verb before it.
+func dropSubjectModifier(words []string) []string {
+	for p := 1; p < len(words) && p < maxSubjectWords; p++ {
+		w, b := words[p], bare(words[p])
+		if !isLowerWord(w) || strings.HasSuffix(words[p-1], ",") || functionWords[bare(words[p-1])] {
+			continue
+		}
+		_, past := pastForms[b]
+		led := (past || isParticiple(b)) && bare(wordAt(words, p+1)) == "by"
+		ing := len(b) > 5 && strings.HasSuffix(b, "ing")
+		switch {
+		case !led && !ing && (finite[b] || past || isParticiple(b)):
+			return words // the main verb comes first
+		case !led && !ing:
+			continue
+		}
+		for v := p + 2; v < len(words) && v <= p+englishTarget; v++ {
+			if strings.HasSuffix(words[v-1], ",") || strings.ContainsAny(words[v], "0123456789") {
+				return words
+			}
+			vb := bare(words[v])
+			_, vpast := pastForms[vb]
+			if isLowerWord(words[v]) && (finite[vb] || vpast || isParticiple(vb) && bare(wordAt(words, v+1)) != "by") {
+				if len(words)-(v-p) < minHeadlineWords {
+					return words
+				}
+				return append(words[:p:p], words[v:]...)
+			}
+		}
+		return words
+	}
+	return words
+}
+
+// maxSubjectWords bounds where dropSubjectModifier looks for the phrase.
+const maxSubjectWords = 6
+
+// wordAt returns words[i], or "" past the end.
+func wordAt(words []string, i int) string {
+	if i < len(words) {
+		return words[i]
+	}
+	return ""
+}
 
 // englishTarget is the length past which an English headline is cut at a
 // phrase boundary when it has one.

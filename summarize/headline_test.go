@@ -67,6 +67,12 @@ func TestHeadline(t *testing.T) {
 			"Steelers spend Monday trying to distance themselves from fight"},
 		{"participle phrase before the verb", "A group of physicians, alarmed that migrants are denied flu vaccines, is urging officials to accept free flu shots.",
 			"Group of physicians urging officials to accept free flu shots"},
+		{"participle phrase after the subject", "A team led by researchers at NASA's Goddard Space Flight Center has confirmed traces of water vapour above the surface of Jupiter's moon Europa.",
+			"Team confirms traces of water vapour above surface of Jupiter's moon Europa"},
+		{"-ing phrase after the subject", "Several thousand teachers wearing red surrounded the Indiana Statehouse to call for better pay and more respect from lawmakers.",
+			"Several thousand teachers surround Indiana Statehouse to call for better pay"},
+		{"short sentence keeps its subject whole", "Teachers wearing red surrounded the Indiana Statehouse.",
+			"Teachers wearing red surround Indiana Statehouse"},
 		{"empty", "", ""},
 		{"furniture only", "Share this with Email Facebook Twitter\n\nImage copyright Getty Images", ""},
 	}
