@@ -33,7 +33,6 @@ import (
 	"math"
 	"slices"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tradedigest/tradedigest/digest"
 )
@@ -182,10 +181,52 @@ func (c *Clusterer) Cluster(ctx context.Context, articles []digest.Article) ([]d
 	if len(articles) == 0 {
 		return nil, nil
 	}
-	docs := analyse(articles, c.cfg.LeadSentences)
+	return c.cluster(ctx, articles, analyse(articles, c.cfg.LeadSentences), nil, c.leads(nil))
+}
+
+// ClusterFeatures is Cluster for articles whose features were kept
+// (Features, by index; an article without them must have its text), and
+// which an earlier run may have clustered already: articles with the same
+// non-zero prior are one story of that run and stay together, and an
+// article whose prior is 0 is new. prior may be nil: every article is new,
+// and the result is Cluster's. The stories' articles are the ones given,
+// texts or not.
+//
+// Only links with a new article are made and tried, strongest first, each
+// merge tested against every member as Cluster tests it, with the weights
+// of the whole window. The stories can differ from clustering the window
+// afresh in these ways, and no other:
+//   - earlier stories never split: a new article that would have taken an
+//     earlier article away from its story (their link stronger than the
+//     one that formed the story, the story's other members incompatible
+//     with the new one) joins the whole story or stays apart;
+//   - a new article can join two earlier stories into one (it bridges
+//     them) only when the merged story passes the average and every
+//     pairwise test, as afresh; but afresh, the earlier articles' own links
+//     might have been tried in another order around it;
+//   - the earlier stories were formed with the weights of their own
+//     window, which new articles shift a little.
+func (c *Clusterer) ClusterFeatures(ctx context.Context, articles []digest.Article, feats []Features, prior []int64) ([]digest.Story, error) {
+	if len(feats) != len(articles) || (prior != nil && len(prior) != len(articles)) {
+		return nil, fmt.Errorf("cluster articles: %d articles, %d features, %d priors", len(articles), len(feats), len(prior))
+	}
+	if len(articles) == 0 {
+		return nil, nil
+	}
+	docs := make([]doc, len(articles))
+	eachArticle(len(articles), func(_, i int) { docs[i] = feats[i].docOf(articles[i], c.cfg.LeadSentences) })
+	weigh(docs)
+	return c.cluster(ctx, articles, docs, prior, c.leads(feats))
+}
+
+// cluster groups the analysed articles (see ClusterFeatures for prior).
+//
+// leads gives the title-and-lead texts of the articles for embeddings.
+func (c *Clusterer) cluster(ctx context.Context, articles []digest.Article, docs []doc, prior []int64, leads func([]digest.Article) []string) ([]digest.Story, error) {
 	g := newGrouping(&c.cfg, docs)
+	g.keepPrior(prior)
 	if c.cfg.Embedder != nil {
-		vecs, err := c.embed(ctx, articles)
+		vecs, err := c.embed(ctx, leads(articles))
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return nil, fmt.Errorf("cluster by embeddings: %w", ctx.Err())
@@ -227,8 +268,8 @@ func (c *Clusterer) links(ctx context.Context, g *grouping, early bool) ([]link,
 			return true
 		}
 	}
-	links := c.identicalLinks(g.docs)
-	links = append(links, c.nearDuplicateLinks(g.docs, keep)...)
+	links := slices.DeleteFunc(c.identicalLinks(g.docs), func(l link) bool { return g.old(l.i, l.j) })
+	links = append(links, c.nearDuplicateLinks(g.docs, g.fresh, keep)...)
 	more, err := c.similarLinks(ctx, g, keep)
 	if err != nil {
 		return nil, err
@@ -278,7 +319,10 @@ func (c *Clusterer) identicalLinks(docs []doc) []link {
 // recurs all through the batch (a templated weekly text) costs a sort, not
 // a comparison of every pair of its copies. A pair that keep refuses is
 // left out (keep nil: every pair).
-func (c *Clusterer) nearDuplicateLinks(docs []doc, keep func(i, j int) bool) []link {
+//
+// With fresh (see grouping.fresh), only pairs with a new article are
+// scanned.
+func (c *Clusterer) nearDuplicateLinks(docs []doc, fresh []bool, keep func(i, j int) bool) []link {
 	k := c.cfg.NearDuplicateBits
 	bands := k + 1
 	order := make([]int, 0, len(docs))
@@ -303,7 +347,7 @@ func (c *Clusterer) nearDuplicateLinks(docs []doc, keep func(i, j int) bool) []l
 			buckets[key] = append(buckets[key], i)
 		}
 		for _, key := range keys {
-			c.scanBucket(docs, buckets[key], func(i, j int) {
+			c.scanBucket(docs, buckets[key], fresh, func(i, j int) {
 				// A pair is scanned in every band where its keys agree (which
 				// pairs a bucket scans depends on their times only), so it is
 				// new here unless an earlier band's keys agree too: computed,
@@ -335,10 +379,18 @@ func firstBand(a, b uint64, band, bands int) bool {
 // scanBucket calls fn for the pairs of members, which are in time order
 // with the undated ones last, that may be near-duplicates: a dated article
 // with the later ones up to Window after it, and with every undated one.
-func (c *Clusterer) scanBucket(docs []doc, members []int, fn func(i, j int)) {
+//
+// With fresh, only the pairs with a new article: each new one with the
+// members up to Window before and after it and the undated ones (every
+// member, when it is undated itself), a pair of new ones once.
+func (c *Clusterer) scanBucket(docs []doc, members []int, fresh []bool, fn func(i, j int)) {
 	undated := len(members)
 	for undated > 0 && docs[members[undated-1]].when.IsZero() {
 		undated--
+	}
+	if fresh != nil {
+		c.scanFresh(docs, members, undated, fresh, fn)
+		return
 	}
 	for a, i := range members {
 		b := a + 1
@@ -347,6 +399,38 @@ func (c *Clusterer) scanBucket(docs []doc, members []int, fn func(i, j int)) {
 		}
 		for b = max(b, undated); b < len(members); b++ {
 			fn(i, members[b])
+		}
+	}
+}
+
+// scanFresh is scanBucket's scan of the pairs with a new article; members
+// from undated on have no time.
+func (c *Clusterer) scanFresh(docs []doc, members []int, undated int, fresh []bool, fn func(i, j int)) {
+	for a, i := range members {
+		if !fresh[i] {
+			continue
+		}
+		visit := func(b int) {
+			if j := members[b]; !fresh[j] || b > a {
+				fn(i, j)
+			}
+		}
+		if a >= undated { // undated: near every member
+			for b := range members {
+				if b != a {
+					visit(b)
+				}
+			}
+			continue
+		}
+		for b := a - 1; b >= 0 && docs[i].when.Sub(docs[members[b]].when) <= c.cfg.Window; b-- {
+			visit(b)
+		}
+		for b := a + 1; b < undated && docs[members[b]].when.Sub(docs[i].when) <= c.cfg.Window; b++ {
+			visit(b)
+		}
+		for b := undated; b < len(members); b++ {
+			visit(b)
 		}
 	}
 }
@@ -371,7 +455,7 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, keep func(i, 
 			out = append(out, l)
 		}
 	}
-	err := c.eachCandidate(ctx, g.docs, func(i, j int) {
+	err := c.eachCandidate(ctx, g.docs, g.fresh, func(i, j int) {
 		a, b := &g.docs[i], &g.docs[j]
 		shared, ent := g.dots.entityOverlap(g.docs, i, j)
 		if shared >= c.cfg.MinSharedEntities {
@@ -382,12 +466,12 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, keep func(i, 
 				bar = c.cfg.SameOutletThreshold
 			}
 			if sc >= bar {
-				add(link{i, j, linkSameEvent, sc})
+				add(link{min(i, j), max(i, j), linkSameEvent, sc})
 				return
 			}
 		}
 		if cos, ok := g.cosine(i, j); ok && cos >= c.cfg.EmbeddingThreshold {
-			add(link{i, j, linkEmbedding, cos})
+			add(link{min(i, j), max(i, j), linkEmbedding, cos})
 		}
 	})
 	return out, err
@@ -400,7 +484,10 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, keep func(i, 
 // weak evidence of one event, and skipping them keeps the work far below
 // all pairs. In batches under 1,000 articles nothing is common (the bar is
 // 50 articles) and every pair sharing an entity is visited.
-func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, fn func(i, j int)) error {
+//
+// With fresh (see grouping.fresh), only the pairs with a new article are
+// visited, the new one first (i), the other (j) before or after it.
+func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, fresh []bool, fn func(i, j int)) error {
 	postings := map[uint64][]int{}
 	for i, d := range docs {
 		for _, e := range d.entities {
@@ -415,13 +502,18 @@ func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, fn func(i, j 
 		if i%64 == 0 && ctx.Err() != nil {
 			return fmt.Errorf("cluster articles: %w", ctx.Err())
 		}
+		if fresh != nil && !fresh[i] {
+			continue
+		}
 		for _, e := range docs[i].entities {
 			p := postings[e.id]
 			if !e.head || len(p) > common {
 				continue
 			}
 			for _, j := range p {
-				if j <= i || seen[j] == i+1 {
+				// A pair of new articles is visited from the first; a new
+				// article with an earlier one, from the new one.
+				if j == i || seen[j] == i+1 || (j < i && (fresh == nil || fresh[j])) {
 					continue
 				}
 				seen[j] = i + 1
@@ -584,16 +676,12 @@ func sameOutlet(a, b *doc) bool { return a.outlet != "" && a.outlet == b.outlet 
 
 // embed returns the lead embedding of every article. The leads are cut
 // again here rather than kept by every doc: most runs have no embedder.
-func (c *Clusterer) embed(ctx context.Context, articles []digest.Article) ([][]float32, error) {
-	texts := make([]string, len(articles))
-	for i, a := range articles {
-		_, texts[i] = leadText(a, c.cfg.LeadSentences)
-	}
+func (c *Clusterer) embed(ctx context.Context, texts []string) ([][]float32, error) {
 	vecs, err := c.cfg.Embedder.Embed(ctx, texts)
 	if err != nil {
 		return nil, fmt.Errorf("embed %d texts: %w", len(texts), err)
 	}
-	if len(vecs) != len(articles) {
+	if len(vecs) != len(texts) {
 		return nil, fmt.Errorf("embed %d texts: got %d vectors", len(texts), len(vecs))
 	}
 	return vecs, nil
@@ -622,6 +710,9 @@ type grouping struct {
 	// conflicting counts the pairs refused before they became links
 	// (see Clusterer.links).
 	conflicting int
+	// fresh marks the new articles when an earlier run clustered the
+	// others (ClusterFeatures); nil when every article is new.
+	fresh []bool
 }
 
 // clashes reports whether two articles state conflicting facts in their
@@ -637,6 +728,51 @@ func (g *grouping) clash(i, j int) bool {
 	a, b := &g.docs[i], &g.docs[j]
 	return !identical(a, b) && clashes(a, b)
 }
+
+// leads returns a function giving the articles' title-and-lead texts for
+// embeddings: kept in feats, else cut from the articles' texts.
+func (c *Clusterer) leads(feats []Features) func([]digest.Article) []string {
+	return func(articles []digest.Article) []string {
+		texts := make([]string, len(articles))
+		for i, a := range articles {
+			if i < len(feats) && feats[i].ok {
+				texts[i] = feats[i].lead
+			} else {
+				_, texts[i] = leadText(a, c.cfg.LeadSentences)
+			}
+		}
+		return texts
+	}
+}
+
+// keepPrior joins the articles of each earlier story (the same non-zero
+// prior) without testing them, and marks the others new (fresh): only
+// links with a new article are made from then on. A nil or all-zero prior
+// changes nothing.
+func (g *grouping) keepPrior(prior []int64) {
+	first := map[int64]int{}
+	for i, p := range prior {
+		if p == 0 {
+			continue
+		}
+		if g.fresh == nil {
+			g.fresh = make([]bool, len(prior))
+			for k, q := range prior {
+				g.fresh[k] = q == 0
+			}
+		}
+		f, ok := first[p]
+		if !ok {
+			first[p] = i
+			continue
+		}
+		g.merge(g.uf.find(f), g.uf.find(i))
+	}
+}
+
+// old reports whether neither article is new: their link was made, or
+// refused, by the run that clustered them.
+func (g *grouping) old(i, j int) bool { return g.fresh != nil && !g.fresh[i] && !g.fresh[j] }
 
 // newGrouping returns every article in a group of its own.
 func newGrouping(cfg *Config, docs []doc) *grouping {
@@ -754,6 +890,13 @@ func (g *grouping) join(l link) bool {
 			return false
 		}
 	}
+	g.merge(ra, rb)
+	return true
+}
+
+// merge joins the groups of roots ra and rb.
+func (g *grouping) merge(ra, rb int) {
+	ma, mb := g.members[ra], g.members[rb]
 	g.uf.union(ra, rb)
 	r := g.uf.find(ra)
 	g.members[r] = append(ma, mb...)
@@ -762,7 +905,6 @@ func (g *grouping) join(l link) bool {
 	} else {
 		g.members[ra] = nil
 	}
-	return true
 }
 
 func dot32(a, b []float32) float64 {
@@ -790,7 +932,7 @@ func (g *grouping) stories(articles []digest.Article) []digest.Story {
 	for _, r := range roots {
 		members := slices.Clone(g.members[r])
 		slices.Sort(members)
-		lead := slices.MinFunc(members, func(a, b int) int { return leadOrder(articles, a, b) })
+		lead := slices.MinFunc(members, func(a, b int) int { return leadOrder(articles, g.docs, a, b) })
 		rest := slices.DeleteFunc(slices.Clone(members), func(i int) bool { return i == lead })
 		slices.SortStableFunc(rest, func(a, b int) int { return cmpTime(articles[a].Published, articles[b].Published) })
 		order := append([]int{lead}, rest...)
@@ -842,8 +984,8 @@ func (g *grouping) strongest(order []int, k int) digest.Join {
 
 // leadOrder orders candidates for lead: longest text first, then earliest,
 // then input order.
-func leadOrder(articles []digest.Article, a, b int) int {
-	la, lb := utf8.RuneCountInString(articles[a].Text), utf8.RuneCountInString(articles[b].Text)
+func leadOrder(articles []digest.Article, docs []doc, a, b int) int {
+	la, lb := docs[a].runes, docs[b].runes
 	if la != lb {
 		return cmp.Compare(lb, la)
 	}

@@ -45,7 +45,7 @@ func TestDotterMatchesMerge(t *testing.T) {
 	syn := analyse(syntheticOver(1500, 5, 14*time.Hour), DefaultConfig().LeadSentences)
 	c := New(Config{})
 	check("synthetic candidates", syn, func(fn func(i, j int)) {
-		if err := c.eachCandidate(t.Context(), syn, fn); err != nil {
+		if err := c.eachCandidate(t.Context(), syn, nil, fn); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -48,6 +48,7 @@ type doc struct {
 	entityWeight float64
 	simhash      uint64
 	shingles     int
+	runes        int         // the text's length in runes, for the choice of lead
 	title        []titleWord // for the slot conflict test
 	// The title's places, goods (term ids) and figures, for placeClash,
 	// productClash and figureClash.
@@ -176,26 +177,39 @@ func entityOverlap(a, b []entry) (int, float64) {
 // Document frequencies are summed from per-worker counts.
 func analyse(articles []digest.Article, leadSentences int) []doc {
 	docs := make([]doc, len(articles))
-	workers := max(1, min(runtime.GOMAXPROCS(0), 8, (len(articles)+63)/64))
-	dfs := make([]map[uint64]int32, workers)
-	each := func(fn func(w, i int)) {
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Go(func() {
-				for {
-					i := int(next.Add(1)) - 1
-					if i >= len(articles) {
-						return
-					}
-					fn(w, i)
+	eachArticle(len(articles), func(_, i int) { docs[i] = parse(articles[i], leadSentences) })
+	weigh(docs)
+	return docs
+}
+
+// eachArticle calls fn for every i below n on up to 8 cores, with the
+// number of the worker calling it.
+func eachArticle(n int, fn func(w, i int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range articleWorkers(n) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
 				}
-			})
-		}
-		wg.Wait()
+				fn(w, i)
+			}
+		})
 	}
-	each(func(w, i int) {
-		docs[i] = parse(articles[i], leadSentences)
+	wg.Wait()
+}
+
+func articleWorkers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), 8, (n+63)/64)) }
+
+// weigh sets the weights of parsed docs (see analyse), which need the
+// whole batch: the TF-IDF vectors, their dot terms and the entities'
+// weights.
+func weigh(docs []doc) {
+	workers := articleWorkers(len(docs))
+	dfs := make([]map[uint64]int32, workers)
+	eachArticle(len(docs), func(w, i int) {
 		if dfs[w] == nil {
 			dfs[w] = map[uint64]int32{}
 		}
@@ -211,12 +225,15 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 		}
 	})
 	df := dfs[0]
+	if df == nil { // worker 0 found no article left
+		df = map[uint64]int32{}
+	}
 	for _, m := range dfs[1:] {
 		for k, v := range m {
 			df[k] += v
 		}
 	}
-	n := float64(len(articles))
+	n := float64(len(docs))
 	idf := func(df int32) float64 { return nlp.IDF(n+pseudoDocs, float64(df)) }
 	// Each term's IDF is computed once, not once per article using it;
 	// terms that two or more articles use are numbered densely for the
@@ -236,7 +253,7 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 		}
 		return termInfo{idf: idf(0), dot: -1, num: -1} // a lead term no body has (see dotTerms), an alias no article writes
 	}
-	each(func(_, i int) {
+	eachArticle(len(docs), func(_, i int) {
 		d := &docs[i]
 		d.leadDot = tfidf(d.lead, lookup)
 		d.bodyDot = tfidf(d.body, lookup)
@@ -251,7 +268,6 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 			d.entityWeight += e.w
 		}
 	})
-	return docs
 }
 
 // termInfo is what the batch knows of one term: its inverse document
@@ -294,11 +310,7 @@ func parse(a digest.Article, leadSentences int) doc {
 	var d doc
 	text := a.Text
 	title, lead := leadText(a, leadSentences)
-	d.url, d.when = a.URL, a.Published
-	d.outlet = strings.ToLower(strings.TrimSpace(a.SourceName))
-	if d.outlet == "" {
-		d.outlet = a.SourceID
-	}
+	d.setMeta(a)
 	// Places are made canonical ("Beijing", "Chinese" → China) for every
 	// signal but the near-duplicate fingerprint, which is about the words
 	// as written.
@@ -315,11 +327,9 @@ func parse(a digest.Article, leadSentences int) doc {
 	d.figures = appendFigures(appendFigures(nil, titleToks), textToks)
 	for k := range d.title {
 		w := &d.title[k]
-		w.sym = termID(w.key, false)
 		w.mentionable = w.kind == kindName || w.kind == kindProduct || (w.kind == kindWord && w.content)
 	}
-	d.titlePlaces, d.titleProducts = keyIDs(placeCodes(d.title)), keyIDs(productKeys(d.title))
-	d.titleFigures = titleFigures(d.title)
+	d.titleFacts()
 	ents := entities(titleToks, textToks)
 	aliases := aliasKeys(aliasKeys(nil, titleToks), textToks)
 	d.entities = make([]entry, 0, len(ents)+len(aliases))
@@ -350,8 +360,31 @@ func parse(a digest.Article, leadSentences int) doc {
 	// its alias.
 	d.entities = slices.CompactFunc(d.entities, func(a, b entry) bool { return a.id == b.id })
 	d.simhash, d.shingles = simhash(rawText)
+	d.runes = utf8.RuneCountInString(text)
 	d.identity = identity(a)
 	return d
+}
+
+// titleFacts sets what is derived from the title's words alone: their
+// symbols, and the title's places, goods and figures (also for features
+// read back from the store, which keep the words only).
+func (d *doc) titleFacts() {
+	for k := range d.title {
+		d.title[k].sym = termID(d.title[k].key, false)
+	}
+	d.titlePlaces, d.titleProducts = keyIDs(placeCodes(d.title)), keyIDs(productKeys(d.title))
+	d.titleFigures = titleFigures(d.title)
+}
+
+// setMeta sets what the article's metadata says: its URL, outlet and
+// time (kept apart from the features a later run reads back, see
+// Features).
+func (d *doc) setMeta(a digest.Article) {
+	d.url, d.when = a.URL, a.Published
+	d.outlet = strings.ToLower(strings.TrimSpace(a.SourceName))
+	if d.outlet == "" {
+		d.outlet = a.SourceID
+	}
 }
 
 // leadText returns the article's title (its first sentence when it has

@@ -33,7 +33,7 @@ func TestNearDuplicateLinksFirstBand(t *testing.T) {
 	sets["templated"] = notices
 	for name, set := range sets {
 		docs := analyse(set, DefaultConfig().LeadSentences)
-		got := c.nearDuplicateLinks(docs, nil)
+		got := c.nearDuplicateLinks(docs, nil, nil)
 		want := nearDuplicateLinksBySet(c, docs)
 		if !slices.Equal(got, want) {
 			t.Fatalf("%s: %d links, the set-based scan gives %d (or another order)", name, len(got), len(want))
@@ -72,7 +72,7 @@ func nearDuplicateLinksBySet(c *Clusterer, docs []doc) []link {
 			buckets[key] = append(buckets[key], i)
 		}
 		for _, key := range keys {
-			c.scanBucket(docs, buckets[key], func(i, j int) {
+			c.scanBucket(docs, buckets[key], nil, func(i, j int) {
 				p := [2]int{min(i, j), max(i, j)}
 				if d := hamming(docs[i].simhash, docs[j].simhash); d <= k && !seen[p] {
 					seen[p] = true

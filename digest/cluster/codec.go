@@ -1,0 +1,238 @@
+package cluster
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+// Features are what the clusterer reads of one article's title and text:
+// its term counts, names and figures, title words, SimHash, identity key
+// and length, before the weights that depend on the batch. They are
+// computed once, when the article is new, and kept with it (Encode,
+// DecodeFeatures), so that a later run clusters the article without
+// loading or reading its text. The zero value has none: ClusterFeatures
+// then reads the article's text.
+type Features struct {
+	d             doc
+	lead          string // title and opening sentences, for embeddings
+	leadSentences int
+	ok            bool
+}
+
+// Features returns the features of a, read from its title and text.
+func (c *Clusterer) Features(a digest.Article) Features {
+	_, lead := leadText(a, c.cfg.LeadSentences)
+	return Features{d: parse(a, c.cfg.LeadSentences), lead: lead, leadSentences: c.cfg.LeadSentences, ok: true}
+}
+
+// featuresVersion is the version of the features and their encoding:
+// raise it when parse or the encoding changes, so that features kept by an
+// older build are read again from the text instead of being trusted.
+const featuresVersion = 1
+
+// ErrStaleFeatures is returned by DecodeFeatures for features encoded by
+// another version of the clusterer or under another LeadSentences: the
+// article's text must be read again.
+var ErrStaleFeatures = errors.New("features from another version of the clusterer")
+
+// Encode returns the features as bytes for the store; nil for the zero
+// value.
+func (f Features) Encode() []byte {
+	if !f.ok {
+		return nil
+	}
+	d := &f.d
+	b := make([]byte, 0, 64+10*(len(d.lead)+len(d.body)+len(d.entities))+len(f.lead)+len(d.identity))
+	b = append(b, featuresVersion)
+	b = append(b, byte(f.leadSentences))
+	b = appendString(b, d.identity)
+	b = appendString(b, f.lead)
+	for _, v := range []vector{d.lead, d.body} {
+		b = binary.AppendUvarint(b, uint64(len(v)))
+		var prev uint64
+		for _, e := range v {
+			b = binary.AppendUvarint(b, e.id-prev)   // sorted by id: deltas
+			b = binary.AppendUvarint(b, uint64(e.w)) // a count (see countTerms)
+			prev = e.id
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(d.entities)))
+	for _, e := range d.entities {
+		b = binary.LittleEndian.AppendUint64(b, e.id)
+		b = append(b, byte(b2n(e.head)|b2n(e.alias)<<1))
+	}
+	b = binary.LittleEndian.AppendUint64(b, d.simhash)
+	b = binary.AppendUvarint(b, uint64(d.shingles))
+	b = binary.AppendUvarint(b, uint64(d.runes))
+	b = binary.AppendUvarint(b, uint64(len(d.title)))
+	for _, w := range d.title {
+		b = appendString(b, w.key)
+		b = append(b, w.kind, byte(b2n(w.object)|b2n(w.content)<<1|b2n(w.mentionable)<<2|b2n(w.fig != nil)<<3))
+		if w.fig != nil {
+			b = appendFigure(b, *w.fig)
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(d.figures)))
+	for _, fg := range d.figures {
+		b = appendFigure(b, fg)
+	}
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+func appendFigure(b []byte, f figure) []byte {
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f.value))
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f.tolerance))
+	return appendString(b, f.unit)
+}
+
+// DecodeFeatures reads encoded features (Features.Encode). It returns
+// ErrStaleFeatures for features of another version or LeadSentences, and
+// an error for bytes that are not features.
+func (c *Clusterer) DecodeFeatures(b []byte) (Features, error) {
+	if len(b) < 2 || b[0] != featuresVersion || int(b[1]) != c.cfg.LeadSentences {
+		return Features{}, ErrStaleFeatures
+	}
+	r := reader{b: b[2:]}
+	var d doc
+	d.identity = r.string()
+	lead := r.string()
+	for _, v := range []*vector{&d.lead, &d.body} {
+		n := r.count(2)
+		*v = make(vector, 0, n)
+		var prev uint64
+		for range n {
+			id := prev + r.uvarint()
+			*v = append(*v, term{id: id, w: float64(r.uvarint())})
+			prev = id
+		}
+	}
+	n := r.count(9)
+	d.entities = make([]entry, 0, n)
+	for range n {
+		id, fl := r.uint64(), r.byte()
+		d.entities = append(d.entities, entry{id: id, head: fl&1 != 0, alias: fl&2 != 0})
+	}
+	d.simhash = r.uint64()
+	d.shingles = int(r.uvarint())
+	d.runes = int(r.uvarint())
+	n = r.count(3)
+	d.title = make([]titleWord, 0, n)
+	for range n {
+		w := titleWord{key: r.string(), kind: r.byte()}
+		fl := r.byte()
+		w.object, w.content, w.mentionable = fl&1 != 0, fl&2 != 0, fl&4 != 0
+		if fl&8 != 0 {
+			fig := r.figure()
+			w.fig = &fig
+		}
+		d.title = append(d.title, w)
+	}
+	d.titleFacts()
+	n = r.count(17)
+	if n > 0 { // parse leaves none nil
+		d.figures = make([]figure, 0, n)
+	}
+	for range n {
+		d.figures = append(d.figures, r.figure())
+	}
+	if r.err != nil {
+		return Features{}, fmt.Errorf("decode features: %w", r.err)
+	}
+	if len(r.b) != 0 {
+		return Features{}, fmt.Errorf("decode features: %d bytes left over", len(r.b))
+	}
+	return Features{d: d, lead: lead, leadSentences: c.cfg.LeadSentences, ok: true}, nil
+}
+
+// errShort marks features cut short.
+var errShort = errors.New("features cut short")
+
+// reader reads an encoding, remembering the first error: every read after
+// it returns zero.
+type reader struct {
+	b   []byte
+	err error
+}
+
+func (r *reader) fail() {
+	if r.err == nil {
+		r.err = errShort
+	}
+	r.b = nil
+}
+
+func (r *reader) uvarint() uint64 {
+	x, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return x
+}
+
+// count reads a length whose items take at least size bytes each, so that
+// a corrupt length cannot ask for more memory than the bytes could hold.
+func (r *reader) count(size int) int {
+	n := r.uvarint()
+	if n > uint64(len(r.b)/size) {
+		r.fail()
+		return 0
+	}
+	return int(n)
+}
+
+func (r *reader) byte() byte {
+	if len(r.b) < 1 {
+		r.fail()
+		return 0
+	}
+	x := r.b[0]
+	r.b = r.b[1:]
+	return x
+}
+
+func (r *reader) uint64() uint64 {
+	if len(r.b) < 8 {
+		r.fail()
+		return 0
+	}
+	x := binary.LittleEndian.Uint64(r.b)
+	r.b = r.b[8:]
+	return x
+}
+
+func (r *reader) string() string {
+	n := r.count(1)
+	s := string(r.b[:n])
+	r.b = r.b[n:]
+	return s
+}
+
+func (r *reader) figure() figure {
+	f := figure{value: math.Float64frombits(r.uint64()), tolerance: math.Float64frombits(r.uint64())}
+	f.unit = r.string()
+	return f
+}
+
+// docOf returns the doc of an article for a batch: its features, copied
+// (weigh sets the weights in place), with the article's metadata; read
+// from its text when it has none.
+func (f Features) docOf(a digest.Article, leadSentences int) doc {
+	if !f.ok {
+		return parse(a, leadSentences)
+	}
+	d := f.d
+	d.lead, d.body, d.entities = slices.Clone(d.lead), slices.Clone(d.body), slices.Clone(d.entities)
+	d.setMeta(a)
+	return d
+}
