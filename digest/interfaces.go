@@ -94,6 +94,50 @@ type ArticleStore interface {
 	ArticlesSince(ctx context.Context, since time.Time) ([]Article, error)
 }
 
+// KeptArticle is an article as a run clusters it from what was kept of it
+// (FeatureStore): without its text, with the clusterer's encoded features
+// (nil when none were kept) and the story the last run put it in (the
+// smallest article ID of that story; 0 when none).
+type KeptArticle struct {
+	Article  Article
+	Features []byte
+	Story    int64
+}
+
+// FeatureStore is an ArticleStore that keeps what clustering needs of each
+// article, so that a run clusters its new articles against the window's
+// stories and reads texts only where it needs them.
+type FeatureStore interface {
+	// KeptArticlesSince returns the articles published after since,
+	// oldest first, as ArticlesSince does but without their texts, each
+	// with what was kept of it.
+	KeptArticlesSince(ctx context.Context, since time.Time) ([]KeptArticle, error)
+	// SaveKept keeps the features and story of each article by its ID; an
+	// entry without Features only sets the story.
+	SaveKept(ctx context.Context, kept []KeptArticle) error
+	// ArticleTexts returns the texts of the articles with these IDs, by
+	// ID.
+	ArticleTexts(ctx context.Context, ids []int64) (map[int64]string, error)
+}
+
+// KeepingClusterer is a Clusterer that reads an article's text once and
+// keeps what it read (features, encoded for a FeatureStore), and that
+// clusters new articles against the stories of an earlier run.
+type KeepingClusterer interface {
+	Clusterer
+	// KeepFeatures returns the encoded features of a, read from its text.
+	KeepFeatures(a Article) []byte
+	// KeptCurrent reports whether kept features can be used as they are;
+	// otherwise (none, or kept by another version) the text is read again.
+	KeptCurrent(features []byte) bool
+	// ClusterKept is Cluster for articles with their kept features, by
+	// index (an article without current features must have its text), and
+	// the stories of an earlier run (prior, see KeptArticle.Story; 0 for
+	// a new article): earlier stories stay together and only new articles
+	// are linked.
+	ClusterKept(ctx context.Context, articles []Article, features [][]byte, prior []int64) ([]Story, error)
+}
+
 // Saved is what SaveArticles did with one article.
 type Saved struct {
 	// Article is the article as given, cleaned; when New, with its ID and

@@ -57,7 +57,9 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 		}
 	}
 	sum := e.RunSummarizer()
-	stories, err := e.stories(ctx, sum, since, scope, &rep)
+	// The stories of the whole window are kept for the next run to start
+	// from; a scoped run's are not the window's.
+	stories, err := e.stories(ctx, sum, since, scope, &rep, scope == nil)
 	if err != nil {
 		addUsage(sum, &rep)
 		return rep, err

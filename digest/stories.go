@@ -25,7 +25,7 @@ func (e *Engine) EditionStories(ctx context.Context, rep *Report) ([]Story, erro
 // scope is nil).
 func (e *Engine) ScopedStories(ctx context.Context, since time.Time, scope *Scope, rep *Report) ([]Story, error) {
 	sum := e.RunSummarizer()
-	stories, err := e.stories(ctx, sum, since, scope, rep)
+	stories, err := e.stories(ctx, sum, since, scope, rep, false)
 	addUsage(sum, rep)
 	return stories, err
 }
@@ -87,8 +87,8 @@ func addUsage(sum Summarizer, rep *Report) {
 	}
 }
 
-func (e *Engine) stories(ctx context.Context, sum Summarizer, since time.Time, scope *Scope, rep *Report) ([]Story, error) {
-	stories, err := e.clustered(ctx, since, scope, rep)
+func (e *Engine) stories(ctx context.Context, sum Summarizer, since time.Time, scope *Scope, rep *Report, keep bool) ([]Story, error) {
+	stories, err := e.clustered(ctx, since, scope, rep, keep)
 	if err != nil {
 		return nil, err
 	}
@@ -112,22 +112,14 @@ func (e *Engine) stories(ctx context.Context, sum Summarizer, since time.Time, s
 // summarised; the report gets their counts and the account of every
 // article read (see ArticleFate).
 func (e *Engine) RankedStories(ctx context.Context, rep *Report) ([]Story, error) {
-	return e.clustered(ctx, e.now().Add(-e.lookback()), nil, rep)
+	return e.clustered(ctx, e.now().Add(-e.lookback()), nil, rep, false)
 }
 
-func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, rep *Report) ([]Story, error) {
+func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep bool) ([]Story, error) {
 	start := time.Now()
-	articles, err := e.Store.ArticlesSince(ctx, since)
+	all, outOfScope, err := e.window(ctx, since, scope, rep, keep)
 	if err != nil {
-		return nil, fmt.Errorf("load articles: %w", err)
-	}
-	var outOfScope []Article
-	if scope != nil {
-		articles, outOfScope = scope.filter(articles, rep)
-	}
-	all, err := e.Clusterer.Cluster(ctx, articles)
-	if err != nil {
-		return nil, fmt.Errorf("cluster articles: %w", err)
+		return nil, err
 	}
 	stories := all
 	var dropped []Story

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -235,4 +236,35 @@ func (f Features) docOf(a digest.Article, leadSentences int) doc {
 	d.lead, d.body, d.entities = slices.Clone(d.lead), slices.Clone(d.body), slices.Clone(d.entities)
 	d.setMeta(a)
 	return d
+}
+
+var _ digest.KeepingClusterer = (*Clusterer)(nil)
+
+// KeepFeatures returns the encoded features of a, for the store.
+func (c *Clusterer) KeepFeatures(a digest.Article) []byte { return c.Features(a).Encode() }
+
+// KeptCurrent reports whether features kept in the store were encoded by
+// this version of the clusterer under its LeadSentences.
+func (c *Clusterer) KeptCurrent(b []byte) bool {
+	return len(b) >= 2 && b[0] == featuresVersion && int(b[1]) == c.cfg.LeadSentences
+}
+
+// ClusterKept decodes the kept features (an article whose features are
+// not current is read from its text) and clusters as ClusterFeatures.
+func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, features [][]byte, prior []int64) ([]digest.Story, error) {
+	if len(features) != len(articles) {
+		return nil, fmt.Errorf("cluster articles: %d articles, %d features", len(articles), len(features))
+	}
+	feats := make([]Features, len(articles))
+	for i, b := range features {
+		if !c.KeptCurrent(b) {
+			continue // read from the text
+		}
+		f, err := c.DecodeFeatures(b)
+		if err != nil {
+			return nil, fmt.Errorf("cluster article %d: %w", articles[i].ID, err)
+		}
+		feats[i] = f
+	}
+	return c.ClusterFeatures(ctx, articles, feats, prior)
 }

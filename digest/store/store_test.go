@@ -91,6 +91,7 @@ func TestDB_Contract(t *testing.T) {
 		{"hostile_subscriber_name", testHostileSubscriberName},
 		{"migrate_again", testMigrateAgain},
 		{"concurrent_writers", testConcurrentWriters},
+		{"articles/kept", testArticlesKept},
 	}
 	for _, c := range engineCases {
 		cases = append(cases, contractCase{c.name, func(t *testing.T, db *store.DB) { c.run(t, db) }})

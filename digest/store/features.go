@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+var _ digest.FeatureStore = (*DB)(nil)
+
+// keptCols are articleCols without the body, and what the clusterer kept.
+const keptCols = "a.id, a.source_id, a.source_name, a.guid, a.url, a.title, a.published, a.fetched_at, a.content_hash, a.language, f.features, COALESCE(f.story, 0)"
+
+// KeptArticlesSince returns the articles published (or first seen) after
+// since, oldest first, without their texts, each with the features and
+// story kept for it (nil and 0 when none); a zero since means all.
+func (db *DB) KeptArticlesSince(ctx context.Context, since time.Time) ([]digest.KeptArticle, error) {
+	query, args := "SELECT "+keptCols+" FROM articles a LEFT JOIN article_features f ON f.article_id = a.id", []any{}
+	if !since.IsZero() {
+		query, args = query+" WHERE a.published > ?", append(args, db.t(since))
+	}
+	out, err := queryAll(ctx, db.run, db.q(query+" ORDER BY a.published, a.id"), func(sc scanner) (digest.KeptArticle, error) {
+		var k digest.KeptArticle
+		a := &k.Article
+		err := sc.Scan(&a.ID, &a.SourceID, &a.SourceName, &a.GUID, &a.URL, &a.Title,
+			timeDest{&a.Published}, timeDest{&a.FetchedAt}, &a.ContentHash, &a.Language, &k.Features, &k.Story)
+		return k, err
+	}, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list kept articles: %w", err)
+	}
+	return out, nil
+}
+
+// SaveKept keeps the features and story of each article (by Article.ID)
+// in one transaction; an entry without Features sets the story of an
+// article whose features are kept already.
+func (db *DB) SaveKept(ctx context.Context, kept []digest.KeptArticle) error {
+	if len(kept) == 0 {
+		return nil
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, k := range kept {
+			var err error
+			if k.Features == nil {
+				_, err = tx.ExecContext(ctx, db.q("UPDATE article_features SET story = ? WHERE article_id = ?"), k.Story, k.Article.ID)
+			} else {
+				_, err = tx.ExecContext(ctx, db.q(`INSERT INTO article_features (article_id, features, story) VALUES (?, ?, ?)
+					ON CONFLICT (article_id) DO UPDATE SET features = excluded.features, story = excluded.story`),
+					k.Article.ID, k.Features, k.Story)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save kept features of %d articles: %w", len(kept), err)
+	}
+	return nil
+}
+
+// textChunk is how many ids one query for texts carries.
+const textChunk = 500
+
+// ArticleTexts returns the texts of the articles with these ids, by id;
+// unknown ids are left out.
+func (db *DB) ArticleTexts(ctx context.Context, ids []int64) (map[int64]string, error) {
+	out := make(map[int64]string, len(ids))
+	for start := 0; start < len(ids); start += textChunk {
+		chunk := ids[start:min(start+textChunk, len(ids))]
+		var q strings.Builder
+		q.WriteString("SELECT id, body FROM articles WHERE id IN (")
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("?")
+			args[i] = id
+		}
+		q.WriteString(")")
+		type row struct {
+			id   int64
+			text string
+		}
+		rows, err := queryAll(ctx, db.run, db.q(q.String()), func(sc scanner) (row, error) {
+			var r row
+			return r, sc.Scan(&r.id, &r.text)
+		}, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read article texts: %w", err)
+		}
+		for _, r := range rows {
+			out[r.id] = r.text
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,82 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/store"
+)
+
+// testArticlesKept checks the clustering features kept with articles:
+// KeptArticlesSince lists the articles of the window without their texts,
+// nil and 0 until something is kept; SaveKept stores features (any bytes,
+// NUL included) and stories, and an entry without features changes the
+// story only; ArticleTexts returns the texts asked for, across chunks.
+func testArticlesKept(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	at := time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
+	var arts []digest.Article
+	for i := range 3 {
+		arts = append(arts, digest.Article{SourceID: "s", URL: fmt.Sprint("https://a.example/", i), Title: fmt.Sprint("Title ", i),
+			Text: fmt.Sprint("Text of article ", i), Published: at.Add(time.Duration(i) * time.Hour)})
+	}
+	saved, err := db.SaveArticles(ctx, arts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []int64{saved[0].Article.ID, saved[1].Article.ID, saved[2].Article.ID}
+	kept, err := db.KeptArticlesSince(ctx, at.Add(30*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != 2 || kept[0].Article.ID != ids[1] || kept[1].Article.ID != ids[2] {
+		t.Fatalf("kept since: %+v, want articles %d and %d", kept, ids[1], ids[2])
+	}
+	for _, k := range kept {
+		if k.Article.Text != "" || k.Features != nil || k.Story != 0 || k.Article.Title == "" || k.Article.Published.IsZero() {
+			t.Errorf("before anything is kept: %+v", k)
+		}
+	}
+	feats := []byte{1, 2, 0, 255, 0}
+	if err := db.SaveKept(ctx, []digest.KeptArticle{
+		{Article: digest.Article{ID: ids[0]}, Features: feats, Story: ids[0]},
+		{Article: digest.Article{ID: ids[1]}, Features: []byte{9}, Story: ids[0]},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Features replaced, and a story changed alone.
+	if err := db.SaveKept(ctx, []digest.KeptArticle{
+		{Article: digest.Article{ID: ids[1]}, Features: []byte{7, 0}, Story: ids[0]},
+		{Article: digest.Article{ID: ids[0]}, Story: ids[2]},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	kept, err = db.KeptArticlesSince(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		feats []byte
+		story int64
+	}{{feats, ids[2]}, {[]byte{7, 0}, ids[0]}, {nil, 0}}
+	for i, w := range want {
+		if k := kept[i]; !bytes.Equal(k.Features, w.feats) || k.Story != w.story {
+			t.Errorf("article %d: features %v story %d, want %v and %d", i, k.Features, k.Story, w.feats, w.story)
+		}
+	}
+	many := append([]int64{}, ids...)
+	for i := range 1200 {
+		many = append(many, int64(1_000_000+i)) // unknown: left out
+	}
+	texts, err := db.ArticleTexts(ctx, many)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(texts) != 3 || texts[ids[2]] != "Text of article 2" {
+		t.Errorf("texts: %v", texts)
+	}
+}
