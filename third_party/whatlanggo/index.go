@@ -1,13 +1,16 @@
 package whatlanggo
 
-import "sync"
+import (
+	"sync"
+	"unicode"
+)
 
 // profileIndex is a script's profile list turned around: for each
 // trigram, its rank in every language profile that lists it.
 type profileIndex struct {
 	list  langProfileList
 	slot  map[Lang]int
-	ranks map[string][]langRank
+	ranks map[[3]rune][]langRank
 }
 
 type langRank struct {
@@ -22,12 +25,17 @@ func lazyIndex(profiles func() langProfileList) func() *profileIndex {
 	return func() *profileIndex {
 		once.Do(func() {
 			list := profiles()
-			x = &profileIndex{list: list, slot: map[Lang]int{}, ranks: map[string][]langRank{}}
+			x = &profileIndex{list: list, slot: map[Lang]int{}, ranks: map[[3]rune][]langRank{}}
 			for lang, trigrams := range list {
 				s := len(x.slot)
 				x.slot[lang] = s
 				for i, t := range trigrams {
-					x.ranks[t] = append(x.ranks[t], langRank{s, i})
+					// A text's trigrams are three runes: another
+					// string would never be found in one.
+					if r := []rune(t); len(r) == 3 {
+						k := [3]rune{r[0], r[1], r[2]}
+						x.ranks[k] = append(x.ranks[k], langRank{s, i})
+					}
 				}
 			}
 		})
@@ -46,7 +54,7 @@ var (
 
 // distances returns, by slot, what calculateDistance returns for each
 // language: the summed distance and the number of profile trigrams found.
-func (x *profileIndex) distances(trigramWeights map[string]int) (dist, hits []int) {
+func (x *profileIndex) distances(trigramWeights map[[3]rune]int) (dist, hits []int) {
 	dist = make([]int, len(x.slot))
 	hits = make([]int, len(x.slot))
 	for t, w := range trigramWeights {
@@ -61,11 +69,38 @@ func (x *profileIndex) distances(trigramWeights map[string]int) (dist, hits []in
 	return dist, hits
 }
 
+// countRunes is count with the trigrams as three runes instead of
+// strings: the same trigrams with the same counts, without a string (and
+// the two rune slices) made for each.
+func countRunes(input string) map[[3]rune]int {
+	trigrams := map[[3]rune]int{}
+	r1, r2 := ' ', rune(0)
+	first := true
+	step := func(r3 rune) {
+		if !(r2 == ' ' && (r1 == ' ' || r3 == ' ')) {
+			trigrams[[3]rune{r1, r2, r3}]++
+		}
+		r1, r2 = r2, r3
+	}
+	for _, ir := range input {
+		r := unicode.ToLower(toTrigramChar(ir))
+		if first {
+			r2, first = r, false
+			continue
+		}
+		step(r)
+	}
+	if !first {
+		step(' ') // count puts a space after the last rune
+	}
+	return trigrams
+}
+
 // detectLangInIndex is detectLangInProfiles with the distances summed
 // from the index: the same languages, in the same order, with the same
 // distances and trigram counts.
 func detectLangInIndex(text string, options Options, x *profileIndex) (Lang, float64) {
-	dist, hits := x.distances(count(text))
+	dist, hits := x.distances(countRunes(text))
 	langDistances := []langDistance{}
 	for lang := range x.list {
 		if len(options.Whitelist) != 0 {

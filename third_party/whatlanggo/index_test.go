@@ -2,9 +2,10 @@ package whatlanggo
 
 import "testing"
 
-// TestIndexDistances checks that the index gives every language of every
-// script the distance and trigram count that calculateDistance gives, on
-// texts in several languages and scripts.
+// TestIndexDistances checks that countRunes finds the trigrams count
+// finds, and that the index gives every language of every script the
+// distance and trigram count that calculateDistance gives, on texts in
+// several languages and scripts, short and malformed ones.
 func TestIndexDistances(t *testing.T) {
 	texts := []string{
 		"The trade ministry will publish a consultation next month, and industry groups have asked for safeguard measures.",
@@ -16,6 +17,7 @@ func TestIndexDistances(t *testing.T) {
 		"व्यापार मंत्रालय अगले महीने परामर्श प्रकाशित करेगा और उद्योग समूहों ने सुरक्षा उपायों की मांग की है",
 		"משרד הסחר יפרסם התייעצות בחודש הבא וקבוצות התעשייה ביקשו אמצעי הגנה",
 		"የንግድ ሚኒስቴር በሚቀጥለው ወር ምክክር ያትማል",
+		"", "a", "  x  y ", "Bad \xff utf-8 \xe2\x82 bytes, 12.5% more",
 	}
 	indexes := map[string]func() *profileIndex{"latin": latinLangsIndex, "cyrillic": cyrillicLangsIndex,
 		"devanagari": devanagariLangsIndex, "hebrew": hebrewLangsIndex, "ethiopic": ethiopicLangsIndex, "arabic": arabicLangsIndex}
@@ -24,7 +26,16 @@ func TestIndexDistances(t *testing.T) {
 		x := index()
 		for _, text := range texts {
 			w := count(text)
-			dist, hits := x.distances(w)
+			rw := countRunes(text)
+			if len(rw) != len(w) {
+				t.Fatalf("%.30q: %d trigrams, count gives %d", text, len(rw), len(w))
+			}
+			for k, n := range rw {
+				if w[string(k[:])] != n {
+					t.Fatalf("%.30q: %q %d times, count gives %d", text, string(k[:]), n, w[string(k[:])])
+				}
+			}
+			dist, hits := x.distances(rw)
 			for lang, trigrams := range x.list {
 				d, n := calculateDistance(trigrams, w)
 				if dist[x.slot[lang]] != d || hits[x.slot[lang]] != n {
