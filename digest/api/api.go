@@ -26,6 +26,7 @@ import (
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/roster"
+	"github.com/tradedigest/tradedigest/internal/defaults"
 )
 
 // MinTokenLength is the shortest admin token accepted.
@@ -140,15 +141,9 @@ func New(cfg Config) (*API, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("admin api: Store is required")
 	}
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 64 << 10
-	}
-	if cfg.MaxImportBytes <= 0 {
-		cfg.MaxImportBytes = 16 << 20
-	}
-	if cfg.CheckTimeout <= 0 {
-		cfg.CheckTimeout = 2 * time.Minute
-	}
+	cfg.MaxBodyBytes = defaults.PositiveOr(cfg.MaxBodyBytes, 64<<10)
+	cfg.MaxImportBytes = defaults.PositiveOr(cfg.MaxImportBytes, 16<<20)
+	cfg.CheckTimeout = defaults.PositiveOr(cfg.CheckTimeout, 2*time.Minute)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/defaults"
 )
 
 // WebhookConfig says which providers' webhooks are accepted: each one is
@@ -64,12 +65,8 @@ func NewWebhooks(cfg WebhookConfig, rec *Recorder) (*Webhooks, error) {
 	if rec == nil {
 		return nil, errors.New("webhooks: a recorder is required")
 	}
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 4 << 20
-	}
-	if cfg.MaxAge <= 0 {
-		cfg.MaxAge = 15 * time.Minute
-	}
+	cfg.MaxBodyBytes = defaults.PositiveOr(cfg.MaxBodyBytes, 4<<20)
+	cfg.MaxAge = defaults.PositiveOr(cfg.MaxAge, 15*time.Minute)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/defaults"
 )
 
 // Embedder turns texts into embedding vectors, one per text, in order. An
@@ -115,30 +116,22 @@ func DefaultConfig() Config {
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	c.NearDuplicateBits = min(positive(c.NearDuplicateBits, d.NearDuplicateBits), 15)
-	c.Window = positive(c.Window, d.Window)
-	c.LeadSentences = positive(c.LeadSentences, d.LeadSentences)
+	c.NearDuplicateBits = min(defaults.PositiveOr(c.NearDuplicateBits, d.NearDuplicateBits), 15)
+	c.Window = defaults.PositiveOr(c.Window, d.Window)
+	c.LeadSentences = defaults.PositiveOr(c.LeadSentences, d.LeadSentences)
 	if c.LeadWeight <= 0 && c.BodyWeight <= 0 && c.EntityWeight <= 0 {
 		c.LeadWeight, c.BodyWeight, c.EntityWeight = d.LeadWeight, d.BodyWeight, d.EntityWeight
 	}
 	c.LeadWeight, c.BodyWeight, c.EntityWeight = max(c.LeadWeight, 0), max(c.BodyWeight, 0), max(c.EntityWeight, 0)
-	c.Threshold = positive(c.Threshold, d.Threshold)
-	c.SameOutletThreshold = positive(c.SameOutletThreshold, d.SameOutletThreshold)
-	c.LinkThreshold = positive(c.LinkThreshold, d.LinkThreshold)
-	c.MinSharedEntities = positive(c.MinSharedEntities, d.MinSharedEntities)
-	c.EmbeddingThreshold = positive(c.EmbeddingThreshold, d.EmbeddingThreshold)
+	c.Threshold = defaults.PositiveOr(c.Threshold, d.Threshold)
+	c.SameOutletThreshold = defaults.PositiveOr(c.SameOutletThreshold, d.SameOutletThreshold)
+	c.LinkThreshold = defaults.PositiveOr(c.LinkThreshold, d.LinkThreshold)
+	c.MinSharedEntities = defaults.PositiveOr(c.MinSharedEntities, d.MinSharedEntities)
+	c.EmbeddingThreshold = defaults.PositiveOr(c.EmbeddingThreshold, d.EmbeddingThreshold)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
-}
-
-// positive returns v, or def when v is zero or negative (unset).
-func positive[T int | float64 | time.Duration](v, def T) T {
-	if v <= 0 {
-		return def
-	}
-	return v
 }
 
 // Clusterer groups articles into stories. It is safe for concurrent use.

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tradedigest/tradedigest/internal/defaults"
 	"github.com/tradedigest/tradedigest/internal/redact"
 )
 
@@ -95,38 +96,22 @@ func DefaultFetcherConfig() FetcherConfig {
 
 func (c FetcherConfig) withDefaults() FetcherConfig {
 	d := DefaultFetcherConfig()
-	if c.ConnectTimeout <= 0 {
-		c.ConnectTimeout = d.ConnectTimeout
-	}
-	if c.Timeout <= 0 {
-		c.Timeout = d.Timeout
-	}
-	if c.MaxBodyBytes <= 0 {
-		c.MaxBodyBytes = d.MaxBodyBytes
-	}
-	if c.MaxRedirects <= 0 {
-		c.MaxRedirects = d.MaxRedirects
-	}
+	c.ConnectTimeout = defaults.PositiveOr(c.ConnectTimeout, d.ConnectTimeout)
+	c.Timeout = defaults.PositiveOr(c.Timeout, d.Timeout)
+	c.MaxBodyBytes = defaults.PositiveOr(c.MaxBodyBytes, d.MaxBodyBytes)
+	c.MaxRedirects = defaults.PositiveOr(c.MaxRedirects, d.MaxRedirects)
 	if c.UserAgent == "" {
 		c.UserAgent = d.UserAgent
 	}
-	if c.PerHost <= 0 {
-		c.PerHost = d.PerHost
-	}
-	if c.Global <= 0 {
-		c.Global = d.Global
-	}
+	c.PerHost = defaults.PositiveOr(c.PerHost, d.PerHost)
+	c.Global = defaults.PositiveOr(c.Global, d.Global)
 	if c.Retries == 0 {
 		c.Retries = d.Retries
 	} else if c.Retries < 0 {
 		c.Retries = 0
 	}
-	if c.RetryBase <= 0 {
-		c.RetryBase = d.RetryBase
-	}
-	if c.MaxRetryAfter <= 0 {
-		c.MaxRetryAfter = d.MaxRetryAfter
-	}
+	c.RetryBase = defaults.PositiveOr(c.RetryBase, d.RetryBase)
+	c.MaxRetryAfter = defaults.PositiveOr(c.MaxRetryAfter, d.MaxRetryAfter)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/defaults"
 	"github.com/tradedigest/tradedigest/internal/redact"
 )
 
@@ -94,18 +95,12 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.MaxItems <= 0 {
-		o.MaxItems = 200
-	}
+	o.MaxItems = defaults.PositiveOr(o.MaxItems, 200)
 	if o.ShortText == 0 {
 		o.ShortText = 600
 	}
-	if o.PageConcurrency <= 0 {
-		o.PageConcurrency = 4
-	}
-	if o.MaxFileBytes <= 0 {
-		o.MaxFileBytes = 10 << 20
-	}
+	o.PageConcurrency = defaults.PositiveOr(o.PageConcurrency, 4)
+	o.MaxFileBytes = defaults.PositiveOr(o.MaxFileBytes, 10<<20)
 	return o
 }
 

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/defaults"
 )
 
 // SenderOptions tune a Sender. Zero values take the defaults in brackets.
@@ -103,18 +104,10 @@ func NewSender(cfg SMTPConfig, opts SenderOptions) (*Sender, error) {
 	default:
 		return nil, fmt.Errorf("new smtp sender: unknown tls mode %q", cfg.TLS)
 	}
-	if opts.Connections <= 0 {
-		opts.Connections = DefaultConnections
-	}
-	if opts.MessageTimeout <= 0 {
-		opts.MessageTimeout = DefaultMessageTimeout
-	}
-	if opts.DialTimeout <= 0 {
-		opts.DialTimeout = DefaultDialTimeout
-	}
-	if opts.SlowDownFor <= 0 {
-		opts.SlowDownFor = DefaultSlowDownFor
-	}
+	opts.Connections = defaults.PositiveOr(opts.Connections, DefaultConnections)
+	opts.MessageTimeout = defaults.PositiveOr(opts.MessageTimeout, DefaultMessageTimeout)
+	opts.DialTimeout = defaults.PositiveOr(opts.DialTimeout, DefaultDialTimeout)
+	opts.SlowDownFor = defaults.PositiveOr(opts.SlowDownFor, DefaultSlowDownFor)
 	if opts.RatePerSecond < 0 {
 		return nil, fmt.Errorf("new smtp sender: negative rate %v", opts.RatePerSecond)
 	}

@@ -43,6 +43,7 @@ import (
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/metrics"
+	"github.com/tradedigest/tradedigest/internal/defaults"
 )
 
 // ScheduleOff disables a periodic job when used as its schedule.
@@ -119,15 +120,9 @@ func (c Config) withDefaults() Config {
 	c.GatherSchedule = cmp.Or(c.GatherSchedule, d.GatherSchedule)
 	c.PlanSchedule = cmp.Or(c.PlanSchedule, d.PlanSchedule)
 	c.MailboxSchedule = cmp.Or(c.MailboxSchedule, d.MailboxSchedule)
-	if c.Workers <= 0 {
-		c.Workers = d.Workers
-	}
-	if c.ShutdownTimeout <= 0 {
-		c.ShutdownTimeout = d.ShutdownTimeout
-	}
-	if c.JobTimeout <= 0 {
-		c.JobTimeout = d.JobTimeout
-	}
+	c.Workers = defaults.PositiveOr(c.Workers, d.Workers)
+	c.ShutdownTimeout = defaults.PositiveOr(c.ShutdownTimeout, d.ShutdownTimeout)
+	c.JobTimeout = defaults.PositiveOr(c.JobTimeout, d.JobTimeout)
 	if c.GatherTimeout <= 0 {
 		c.GatherTimeout = 10 * time.Minute
 		if c.RescueAfter > 0 && c.GatherTimeout >= c.RescueAfter {
@@ -136,18 +131,10 @@ func (c Config) withDefaults() Config {
 			c.GatherTimeout = max(c.JobTimeout, c.RescueAfter/2)
 		}
 	}
-	if c.RescueAfter <= 0 {
-		c.RescueAfter = max(d.RescueAfter, c.JobTimeout+time.Minute, c.GatherTimeout+time.Minute)
-	}
-	if c.MaxSnooze <= 0 {
-		c.MaxSnooze = d.MaxSnooze
-	}
-	if c.StoryCacheTTL <= 0 {
-		c.StoryCacheTTL = d.StoryCacheTTL
-	}
-	if c.PollInterval <= 0 {
-		c.PollInterval = d.PollInterval
-	}
+	c.RescueAfter = defaults.PositiveOr(c.RescueAfter, max(d.RescueAfter, c.JobTimeout+time.Minute, c.GatherTimeout+time.Minute))
+	c.MaxSnooze = defaults.PositiveOr(c.MaxSnooze, d.MaxSnooze)
+	c.StoryCacheTTL = defaults.PositiveOr(c.StoryCacheTTL, d.StoryCacheTTL)
+	c.PollInterval = defaults.PositiveOr(c.PollInterval, d.PollInterval)
 	return c
 }
 

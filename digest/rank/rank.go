@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/defaults"
 	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
@@ -114,16 +115,16 @@ func New(cfg Config) *Ranker {
 	if cfg.GeneralTerms == nil {
 		cfg.GeneralTerms = d.GeneralTerms
 	}
-	cfg.Saturation = positive(cfg.Saturation, d.Saturation)
-	cfg.TitleWeight = positive(cfg.TitleWeight, d.TitleWeight)
-	cfg.ContextRatio = positive(cfg.ContextRatio, d.ContextRatio)
-	cfg.MinWords = positive(cfg.MinWords, d.MinWords)
-	cfg.MaxTopics = positive(cfg.MaxTopics, d.MaxTopics)
-	cfg.TopicMin = positive(cfg.TopicMin, d.TopicMin)
-	cfg.TopicMinDensity = positive(cfg.TopicMinDensity, d.TopicMinDensity)
-	cfg.HalfLife = positive(cfg.HalfLife, d.HalfLife)
-	cfg.LLMTopicRelevance = positive(cfg.LLMTopicRelevance, d.LLMTopicRelevance)
-	cfg.ImportanceWeight = positive(cfg.ImportanceWeight, d.ImportanceWeight)
+	cfg.Saturation = defaults.PositiveOr(cfg.Saturation, d.Saturation)
+	cfg.TitleWeight = defaults.PositiveOr(cfg.TitleWeight, d.TitleWeight)
+	cfg.ContextRatio = defaults.PositiveOr(cfg.ContextRatio, d.ContextRatio)
+	cfg.MinWords = defaults.PositiveOr(cfg.MinWords, d.MinWords)
+	cfg.MaxTopics = defaults.PositiveOr(cfg.MaxTopics, d.MaxTopics)
+	cfg.TopicMin = defaults.PositiveOr(cfg.TopicMin, d.TopicMin)
+	cfg.TopicMinDensity = defaults.PositiveOr(cfg.TopicMinDensity, d.TopicMinDensity)
+	cfg.HalfLife = defaults.PositiveOr(cfg.HalfLife, d.HalfLife)
+	cfg.LLMTopicRelevance = defaults.PositiveOr(cfg.LLMTopicRelevance, d.LLMTopicRelevance)
+	cfg.ImportanceWeight = defaults.PositiveOr(cfg.ImportanceWeight, d.ImportanceWeight)
 	r := &Ranker{cfg: cfg, threshold: DefaultThreshold, general: newMatcher(cfg.GeneralTerms)}
 	if cfg.Threshold != nil {
 		r.threshold = *cfg.Threshold
@@ -132,14 +133,6 @@ func New(cfg Config) *Ranker {
 		r.topics = append(r.topics, topicMatcher{newMatcher(t.Terms), newMatcher(t.Context)})
 	}
 	return r
-}
-
-// positive returns v, or def when v is zero or negative (unset).
-func positive[T int | float64 | time.Duration](v, def T) T {
-	if v <= 0 {
-		return def
-	}
-	return v
 }
 
 // Assessment is how relevant one text is, and to which topics.

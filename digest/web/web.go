@@ -23,6 +23,7 @@ import (
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/token"
+	"github.com/tradedigest/tradedigest/internal/defaults"
 )
 
 // Subscribers is what the handlers need from the subscriber store; a subset
@@ -210,30 +211,14 @@ func setDefaults(cfg *Config, base *url.URL) {
 	cfg.From = cmp.Or(cfg.From, digest.DefaultFrom)
 	cfg.MessageIDDomain = cmp.Or(cfg.MessageIDDomain, base.Hostname())
 	cfg.DefaultSendTime = cmp.Or(cfg.DefaultSendTime, digest.DefaultSendTime)
-	if cfg.SignupBurst <= 0 {
-		cfg.SignupBurst = 5
-	}
-	if cfg.SignupWindow <= 0 {
-		cfg.SignupWindow = 10 * time.Minute
-	}
-	if cfg.SignupMails <= 0 {
-		cfg.SignupMails = 3
-	}
-	if cfg.SignupMailWindow <= 0 {
-		cfg.SignupMailWindow = 24 * time.Hour
-	}
-	if cfg.RateLimitClients <= 0 {
-		cfg.RateLimitClients = 10000
-	}
-	if cfg.ReadyTimeout <= 0 {
-		cfg.ReadyTimeout = 2 * time.Second
-	}
-	if cfg.SendTimeout <= 0 {
-		cfg.SendTimeout = 15 * time.Second
-	}
-	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 64 << 10
-	}
+	cfg.SignupBurst = defaults.PositiveOr(cfg.SignupBurst, 5)
+	cfg.SignupWindow = defaults.PositiveOr(cfg.SignupWindow, 10*time.Minute)
+	cfg.SignupMails = defaults.PositiveOr(cfg.SignupMails, 3)
+	cfg.SignupMailWindow = defaults.PositiveOr(cfg.SignupMailWindow, 24*time.Hour)
+	cfg.RateLimitClients = defaults.PositiveOr(cfg.RateLimitClients, 10000)
+	cfg.ReadyTimeout = defaults.PositiveOr(cfg.ReadyTimeout, 2*time.Second)
+	cfg.SendTimeout = defaults.PositiveOr(cfg.SendTimeout, 15*time.Second)
+	cfg.MaxBodyBytes = defaults.PositiveOr(cfg.MaxBodyBytes, 64<<10)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
