@@ -13,11 +13,14 @@
 # fetches no pages). digest runs `digest now` with one subscriber and the
 # .eml outbox: gather, cluster, rank, summarise, render, deliver, all in a
 # fresh SQLite store. Each then runs a second time at once, when every feed
-# answers 304 and the subscriber already has today's digest. Each DIGEST_BINARY
+# answers 304 and the subscriber already has today's digest, and a third
+# time after every feed gained GROW (default 3) new items (the farm's
+# SIGUSR1): the re-run with a little new. Each DIGEST_BINARY
 # given (default: a build of this tree) runs after rss2email on the same
 # farm, in the order given, so an old and a new build are interleaved.
 # Printed: wall time and peak RSS of each run, and the load average.
-# SKIP_R2E=1 leaves rss2email out (when only digest builds are compared).
+# SKIP_R2E=1 leaves rss2email out (when only digest builds are compared);
+# VARIANTS="long" runs one farm only.
 set -euo pipefail
 
 FEEDS=${1:-200}
@@ -61,10 +64,14 @@ timed() {
 	printf '%-44s wall_s=%7.2f rss_mb=%6.1f load=%s\n' "$label" "$wall" "$(echo "$rss / 1024" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 
-for variant in long unresolvable; do
+GROW=${GROW:-3}
+# grow: the farm serves GROW new items per feed, or (again) its first ones.
+grow() { kill -USR1 "$FARM_PID"; sleep 0.3; }
+
+for variant in ${VARIANTS:-long unresolvable}; do
 	short=0
 	[ "$variant" = unresolvable ] && short=21
-	"$WORK/feedfarm" -feeds "$FEEDS" -items "$ITEMS" -short-percent "$short" -missing-hosts 200 \
+	"$WORK/feedfarm" -feeds "$FEEDS" -items "$ITEMS" -short-percent "$short" -missing-hosts 200 -grow "$GROW" \
 		-opml "$WORK/farm.opml" >"$WORK/farm.log" 2>&1 &
 	FARM_PID=$!
 	for _ in $(seq 100); do [ -s "$WORK/farm.opml" ] && break; sleep 0.1; done
@@ -85,6 +92,9 @@ for variant in long unresolvable; do
 	timed "$variant rss2email first run" "${R2E[@]}" run
 	echo "  $(find "$R/Maildir/INBOX/new" -type f | wc -l) messages"
 	timed "$variant rss2email second run" "${R2E[@]}" run
+	grow
+	timed "$variant rss2email run, $GROW new per feed" "${R2E[@]}" run
+	grow
 	fi
 
 	# digest now, each binary in a fresh store.
@@ -101,6 +111,13 @@ for variant in long unresolvable; do
 		grep -E 'hosts? failed' "$WORK/last.log" | sed 's/^/  /' | cut -c1-160 || true
 		(cd "$D" && timed "$variant $name second run" "$bin" now --quiet)
 		grep -E '^(messages|time) ' "$WORK/last.log" | sed 's/^/  /' || true
+		grow
+		(cd "$D" && timed "$variant $name run, $GROW new per feed" "$bin" now --quiet ${PROFILE:+--cpuprofile "$WORK/cpu-$i.pprof" --memprofile "$WORK/mem-$i.pprof"})
+		grep -E '^(articles|stories|messages|time) ' "$WORK/last.log" | sed 's/^/  /' || true
+		if [ -n "${PROFILE:-}" ]; then
+			mkdir -p "$PROFILE" && cp "$WORK/cpu-$i.pprof" "$PROFILE/cpu-$variant-$i.pprof" 2>/dev/null && cp "$WORK/mem-$i.pprof" "$PROFILE/mem-$variant-$i.pprof" 2>/dev/null || true
+		fi
+		grow
 	done
 	stop_farm
 	tail -n 1 "$WORK/farm.log" # what the farm served, in all

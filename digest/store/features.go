@@ -44,16 +44,32 @@ func (db *DB) SaveKept(ctx context.Context, kept []digest.KeptArticle) error {
 		return nil
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var withFeatures []digest.KeptArticle
 		for _, k := range kept {
-			var err error
-			if k.Features == nil {
-				_, err = tx.ExecContext(ctx, db.q("UPDATE article_features SET story = ? WHERE article_id = ?"), k.Story, k.Article.ID)
-			} else {
-				_, err = tx.ExecContext(ctx, db.q(`INSERT INTO article_features (article_id, features, story) VALUES (?, ?, ?)
-					ON CONFLICT (article_id) DO UPDATE SET features = excluded.features, story = excluded.story`),
-					k.Article.ID, k.Features, k.Story)
+			if k.Features != nil {
+				withFeatures = append(withFeatures, k)
+				continue
 			}
-			if err != nil {
+			if _, err := tx.ExecContext(ctx, db.q("UPDATE article_features SET story = ? WHERE article_id = ?"), k.Story, k.Article.ID); err != nil {
+				return err
+			}
+		}
+		// A first run keeps every article of the window: many rows a
+		// statement, not a statement a row.
+		for start := 0; start < len(withFeatures); start += keptChunk {
+			chunk := withFeatures[start:min(start+keptChunk, len(withFeatures))]
+			var q strings.Builder
+			q.WriteString("INSERT INTO article_features (article_id, features, story) VALUES ")
+			args := make([]any, 0, 3*len(chunk))
+			for i, k := range chunk {
+				if i > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("(?, ?, ?)")
+				args = append(args, k.Article.ID, k.Features, k.Story)
+			}
+			q.WriteString(" ON CONFLICT (article_id) DO UPDATE SET features = excluded.features, story = excluded.story")
+			if _, err := tx.ExecContext(ctx, db.q(q.String()), args...); err != nil {
 				return err
 			}
 		}
@@ -64,6 +80,10 @@ func (db *DB) SaveKept(ctx context.Context, kept []digest.KeptArticle) error {
 	}
 	return nil
 }
+
+// keptChunk is how many articles one INSERT of features carries (3
+// parameters each, under SQLite's and Postgres's limits).
+const keptChunk = 200
 
 // textChunk is how many ids one query for texts carries.
 const textChunk = 500

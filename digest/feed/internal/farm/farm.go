@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -52,6 +53,10 @@ type Farm struct {
 	feeds   map[string]*feedDoc // by host:port + path
 
 	requests, notModified, bodyBytes atomic.Int64
+
+	cfg   Config
+	addrs []string
+	mu    sync.RWMutex // guards feeds against Grow
 }
 
 type feedDoc struct {
@@ -83,7 +88,7 @@ func Start(cfg Config) (*Farm, error) {
 	if len(cfg.Hosts) == 0 {
 		cfg.Hosts = HostRange(2, 8)
 	}
-	f := &Farm{feeds: map[string]*feedDoc{}}
+	f := &Farm{feeds: map[string]*feedDoc{}, cfg: cfg}
 	addrs := make([]string, len(cfg.Hosts))
 	for i, h := range cfg.Hosts {
 		ln, err := net.Listen("tcp", net.JoinHostPort(h, "0"))
@@ -96,20 +101,36 @@ func Start(cfg Config) (*Farm, error) {
 		f.servers = append(f.servers, srv)
 		go srv.Serve(ln)
 	}
-	lastMod := cfg.Now.Add(-time.Hour).UTC().Format(http.TimeFormat)
+	f.addrs = addrs
 	for i := range cfg.Feeds {
-		addr := addrs[i%len(addrs)]
+		f.URLs = append(f.URLs, "http://"+addrs[i%len(addrs)]+fmt.Sprintf("/feeds/%03d.xml", i))
+	}
+	f.Grow(0)
+	return f, nil
+}
+
+// Grow serves every feed with extra new items above its first ones
+// (newer, with ids of their own), changing its ETag and Last-Modified: a
+// second run then finds a few new items per feed. Grow(0) serves the
+// feeds as they started.
+func (f *Farm) Grow(extra int) {
+	cfg := f.cfg
+	lastMod := cfg.Now.Add(time.Duration(extra) * time.Minute).Add(-time.Hour).UTC().Format(http.TimeFormat)
+	docs := make(map[string]*feedDoc, cfg.Feeds)
+	for i := range cfg.Feeds {
+		addr := f.addrs[i%len(f.addrs)]
 		path := fmt.Sprintf("/feeds/%03d.xml", i)
-		body := []byte(feedXML(i, cfg.Items, "http://"+addr, cfg.Now, cfg.ShortPercent, cfg.MissingHosts))
+		body := []byte(feedXML(i, cfg.Items, "http://"+addr, cfg.Now, cfg.ShortPercent, cfg.MissingHosts, extra))
 		var gz bytes.Buffer
 		zw := gzip.NewWriter(&gz)
 		zw.Write(body)
 		zw.Close()
 		sum := sha256.Sum256(body)
-		f.feeds[addr+path] = &feedDoc{body: body, gz: gz.Bytes(), etag: `"` + hex.EncodeToString(sum[:8]) + `"`, lastModified: lastMod}
-		f.URLs = append(f.URLs, "http://"+addr+path)
+		docs[addr+path] = &feedDoc{body: body, gz: gz.Bytes(), etag: `"` + hex.EncodeToString(sum[:8]) + `"`, lastModified: lastMod}
 	}
-	return f, nil
+	f.mu.Lock()
+	f.feeds = docs
+	f.mu.Unlock()
 }
 
 func (f *Farm) handler(latency time.Duration) http.Handler {
@@ -124,7 +145,9 @@ func (f *Farm) handler(latency time.Duration) http.Handler {
 				return
 			}
 		}
+		f.mu.RLock()
 		doc := f.feeds[r.Host+r.URL.Path]
+		f.mu.RUnlock()
 		if doc == nil {
 			http.NotFound(w, r)
 			return
@@ -189,19 +212,23 @@ var (
 // 750 characters, above the 600-character short-text threshold), so
 // gathering it needs no page fetches.
 func FeedXML(n, items int, base string, now time.Time) string {
-	return feedXML(n, items, base, now, 0, 0)
+	return feedXML(n, items, base, now, 0, 0, 0)
 }
 
 // feedXML is FeedXML with shortPercent of the items short, their links on
-// missing hosts.
-func feedXML(n, items int, base string, now time.Time, shortPercent, missingHosts int) string {
+// missing hosts, and extra newer items first (see Farm.Grow).
+func feedXML(n, items int, base string, now time.Time, shortPercent, missingHosts, extra int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Farm wire %03d</title><link>%s/</link><description>Synthetic trade news</description>
 `, n, base)
-	for i := range items {
+	for k := range extra + items {
+		// The extra items are numbered after the first ones and are newer.
+		i, pub := k-extra, now.Add(-time.Hour-time.Duration(k-extra)*17*time.Minute).UTC()
+		if k < extra {
+			i, pub = items+extra-1-k, now.Add(-time.Hour+time.Duration(extra-k)*time.Minute).UTC()
+		}
 		c, g := countries[(n+i)%len(countries)], goods[(n*7+i)%len(goods)]
-		pub := now.Add(-time.Hour - time.Duration(i)*17*time.Minute).UTC()
 		if k := n*items + i; missingHosts > 0 && (k*37)%100 < shortPercent {
 			fmt.Fprintf(&b, `<item><title>%s weighs new duties on %s imports (%03d-%02d)</title>
 <link>http://m%03d.farm.invalid/news/%03d/%02d</link><guid isPermaLink="false">farm-%03d-%02d</guid>

@@ -24,6 +24,7 @@ func main() {
 	opml := flag.String("opml", "farm.opml", "where to write the OPML list")
 	short := flag.Int("short-percent", 0, "percent of items with a short teaser whose page is on a host that does not resolve")
 	missing := flag.Int("missing-hosts", 200, "number of such hosts (names under .invalid)")
+	grow := flag.Int("grow", 3, "new items per feed served after SIGUSR1 (a second SIGUSR1 serves the first items again)")
 	flag.Parse()
 
 	fm, err := farm.Start(farm.Config{
@@ -43,7 +44,22 @@ func main() {
 		*feeds, *items, *hosts, *latency, *short, *missing, *opml)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	<-ctx.Done()
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	grown := false
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-usr1:
+			grown = !grown
+			extra := 0
+			if grown {
+				extra = *grow
+			}
+			fm.Grow(extra)
+			fmt.Printf("feedfarm: %d new items per feed\n", extra)
+		}
+	}
 	st := fm.Stats()
 	fmt.Printf("feedfarm: served %d requests, %d not modified, %d body bytes\n", st.Requests, st.NotModified, st.BodyBytes)
 }
