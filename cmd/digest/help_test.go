@@ -112,6 +112,8 @@ func TestBinary_Help(t *testing.T) {
 		{nil, 2, "Commands:\n  now "},
 		{[]string{"--help"}, 0, "Commands:\n  now "},
 		{[]string{"help"}, 0, "subscribers import"},
+		{[]string{"help", "-h"}, 0, "subscribers import"},
+		{[]string{"help", "--help"}, 0, "subscribers import"},
 		{[]string{"sources"}, 2, "sources: want one of add, list, remove, check, show, set, export\nRun 'digest sources --help' for usage."},
 		{[]string{"sources", "frobnicate"}, 2, `unknown action "frobnicate"`},
 		{[]string{"now", "--bogus"}, 2, "now: flag provided but not defined: -bogus\nRun 'digest now --help' for usage."},

@@ -160,7 +160,9 @@ func (c *cli) run(ctx context.Context, args []string) int {
 		printUsage(c.stdout)
 		return 0
 	case "help":
-		if len(args) == 1 {
+		// 'digest help -h' asks for help about help: the usage, as
+		// 'digest help' gives it (every command and group takes -h).
+		if len(args) == 1 || (len(args) == 2 && isHelp(args[1])) {
 			printUsage(c.stdout)
 			return 0
 		}
