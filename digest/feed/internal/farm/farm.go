@@ -18,6 +18,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tradedigest/tradedigest/internal/defaults"
 )
 
 // Config describes a farm.
@@ -76,12 +78,8 @@ func HostRange(first, n int) []string {
 
 // Start listens on every host and serves cfg.Feeds feeds.
 func Start(cfg Config) (*Farm, error) {
-	if cfg.Feeds <= 0 {
-		cfg.Feeds = 200
-	}
-	if cfg.Items <= 0 {
-		cfg.Items = 50
-	}
+	cfg.Feeds = defaults.PositiveOr(cfg.Feeds, 200)
+	cfg.Items = defaults.PositiveOr(cfg.Items, 50)
 	if cfg.Now.IsZero() {
 		cfg.Now = time.Now()
 	}
