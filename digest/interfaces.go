@@ -125,17 +125,16 @@ type FeatureStore interface {
 // clusters new articles against the stories of an earlier run.
 type KeepingClusterer interface {
 	Clusterer
-	// KeepFeatures returns the encoded features of a, read from its text.
-	KeepFeatures(a Article) []byte
 	// KeptCurrent reports whether kept features can be used as they are;
 	// otherwise (none, or kept by another version) the text is read again.
 	KeptCurrent(features []byte) bool
 	// ClusterKept is Cluster for articles with their kept features, by
-	// index (an article without current features must have its text), and
-	// the stories of an earlier run (prior, see KeptArticle.Story; 0 for
-	// a new article): earlier stories stay together and only new articles
-	// are linked.
-	ClusterKept(ctx context.Context, articles []Article, features [][]byte, prior []int64) ([]Story, error)
+	// index (an article without current features must have its text, and
+	// its features, read from it, come back encoded, by index; nil for
+	// the others), and the stories of an earlier run (prior, see
+	// KeptArticle.Story; 0 for a new article): earlier stories stay
+	// together and only new articles are linked.
+	ClusterKept(ctx context.Context, articles []Article, features [][]byte, prior []int64) ([]Story, [][]byte, error)
 }
 
 // Saved is what SaveArticles did with one article.

@@ -65,17 +65,20 @@ func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep 
 	if err != nil {
 		return nil, nil, fmt.Errorf("load articles: %w", err)
 	}
-	var save []KeptArticle
 	for i := range articles {
 		if text, ok := texts[articles[i].ID]; ok {
 			articles[i].Text = text
-			features[i] = kc.KeepFeatures(articles[i])
-			save = append(save, KeptArticle{Article: Article{ID: articles[i].ID}, Features: features[i], Story: prior[i]})
 		}
 	}
-	stories, err := kc.ClusterKept(ctx, articles, features, prior)
+	stories, fresh, err := kc.ClusterKept(ctx, articles, features, prior)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cluster articles: %w", err)
+	}
+	var save []KeptArticle
+	for i, f := range fresh {
+		if f != nil {
+			save = append(save, KeptArticle{Article: Article{ID: articles[i].ID}, Features: f, Story: prior[i]})
+		}
 	}
 	if keep {
 		save = storyChanges(stories, rows, save)

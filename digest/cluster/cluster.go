@@ -200,6 +200,12 @@ func (c *Clusterer) Cluster(ctx context.Context, articles []digest.Article) ([]d
 //   - the earlier stories were formed with the weights of their own
 //     window, which new articles shift a little.
 func (c *Clusterer) ClusterFeatures(ctx context.Context, articles []digest.Article, feats []Features, prior []int64) ([]digest.Story, error) {
+	return c.clusterFeatures(ctx, articles, feats, prior, false)
+}
+
+// clusterFeatures is ClusterFeatures; with own, feats are the caller's
+// to spend: their vectors are weighed in place instead of copied.
+func (c *Clusterer) clusterFeatures(ctx context.Context, articles []digest.Article, feats []Features, prior []int64, own bool) ([]digest.Story, error) {
 	if len(feats) != len(articles) || (prior != nil && len(prior) != len(articles)) {
 		return nil, fmt.Errorf("cluster articles: %d articles, %d features, %d priors", len(articles), len(feats), len(prior))
 	}
@@ -207,7 +213,7 @@ func (c *Clusterer) ClusterFeatures(ctx context.Context, articles []digest.Artic
 		return nil, nil
 	}
 	docs := make([]doc, len(articles))
-	eachArticle(len(articles), func(_, i int) { docs[i] = feats[i].docOf(articles[i], c.cfg.LeadSentences) })
+	eachArticle(len(articles), func(_, i int) { docs[i] = feats[i].docOf(articles[i], c.cfg.LeadSentences, own) })
 	weigh(docs)
 	return c.cluster(ctx, articles, docs, prior, c.leads(feats))
 }

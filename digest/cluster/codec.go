@@ -226,22 +226,21 @@ func (r *reader) figure() figure {
 }
 
 // docOf returns the doc of an article for a batch: its features, copied
-// (weigh sets the weights in place), with the article's metadata; read
-// from its text when it has none.
-func (f Features) docOf(a digest.Article, leadSentences int) doc {
+// unless own (weigh sets the weights in place), with the article's
+// metadata; read from its text when it has none.
+func (f Features) docOf(a digest.Article, leadSentences int, own bool) doc {
 	if !f.ok {
 		return parse(a, leadSentences)
 	}
 	d := f.d
-	d.lead, d.body, d.entities = slices.Clone(d.lead), slices.Clone(d.body), slices.Clone(d.entities)
+	if !own {
+		d.lead, d.body, d.entities = slices.Clone(d.lead), slices.Clone(d.body), slices.Clone(d.entities)
+	}
 	d.setMeta(a)
 	return d
 }
 
 var _ digest.KeepingClusterer = (*Clusterer)(nil)
-
-// KeepFeatures returns the encoded features of a, for the store.
-func (c *Clusterer) KeepFeatures(a digest.Article) []byte { return c.Features(a).Encode() }
 
 // KeptCurrent reports whether features kept in the store were encoded by
 // this version of the clusterer under its LeadSentences.
@@ -249,22 +248,31 @@ func (c *Clusterer) KeptCurrent(b []byte) bool {
 	return len(b) >= 2 && b[0] == featuresVersion && int(b[1]) == c.cfg.LeadSentences
 }
 
-// ClusterKept decodes the kept features (an article whose features are
-// not current is read from its text) and clusters as ClusterFeatures.
-func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, features [][]byte, prior []int64) ([]digest.Story, error) {
+// ClusterKept decodes the kept features and clusters as ClusterFeatures;
+// an article whose features are not current is read from its text, and
+// its features come back encoded (by index, nil for the others) for the
+// store. Reading, encoding and decoding run on every core.
+func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, features [][]byte, prior []int64) ([]digest.Story, [][]byte, error) {
 	if len(features) != len(articles) {
-		return nil, fmt.Errorf("cluster articles: %d articles, %d features", len(articles), len(features))
+		return nil, nil, fmt.Errorf("cluster articles: %d articles, %d features", len(articles), len(features))
 	}
 	feats := make([]Features, len(articles))
-	for i, b := range features {
-		if !c.KeptCurrent(b) {
-			continue // read from the text
+	fresh := make([][]byte, len(articles))
+	errs := make([]error, len(articles))
+	eachArticle(len(articles), func(_, i int) {
+		if !c.KeptCurrent(features[i]) {
+			feats[i] = c.Features(articles[i])
+			fresh[i] = feats[i].Encode()
+			return
 		}
-		f, err := c.DecodeFeatures(b)
+		feats[i], errs[i] = c.DecodeFeatures(features[i])
+	})
+	for i, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("cluster article %d: %w", articles[i].ID, err)
+			return nil, nil, fmt.Errorf("cluster article %d: %w", articles[i].ID, err)
 		}
-		feats[i] = f
 	}
-	return c.ClusterFeatures(ctx, articles, feats, prior)
+	// feats are this call's own: weighed in place, not copied.
+	stories, err := c.clusterFeatures(ctx, articles, feats, prior, true)
+	return stories, fresh, err
 }
