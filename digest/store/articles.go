@@ -31,19 +31,8 @@ func (db *DB) SaveArticles(ctx context.Context, articles []digest.Article) ([]di
 	prepared := make([]digest.Article, len(articles))
 	idents := make([]string, len(articles))
 	for i, a := range articles {
-		if a.ContentHash == "" && a.Text != "" {
-			a.ContentHash = digest.ContentHash(a.Text)
-		}
-		if a.Published.IsZero() {
-			a.Published = a.FetchedAt
-			if a.Published.IsZero() {
-				a.Published = now
-			}
-		}
-		a.SourceID, a.SourceName, a.GUID, a.URL = clean(a.SourceID), clean(a.SourceName), clean(a.GUID), clean(a.URL)
-		a.Title, a.Text, a.Language = clean(a.Title), clean(a.Text), clean(a.Language)
-		prepared[i] = a
-		idents[i] = digest.IdentityKey(a)
+		prepared[i] = a.ForStorage(now)
+		idents[i] = digest.IdentityKey(prepared[i])
 	}
 	// Insert the first occurrences in one global order, so that two
 	// transactions saving the same articles (replicas gathering syndicated
@@ -316,7 +305,7 @@ func (db *DB) SaveSourceState(ctx context.Context, st digest.SourceState) error 
 			last_success = excluded.last_success, last_attempt = excluded.last_attempt,
 			last_error = excluded.last_error, consecutive_failures = excluded.consecutive_failures,
 			first_gathered = excluded.first_gathered`),
-		st.SourceID, clean(st.ETag), clean(st.LastModified), db.t(st.LastSuccess), db.t(st.LastAttempt), clean(st.LastError),
+		st.SourceID, digest.StorableText(st.ETag), digest.StorableText(st.LastModified), db.t(st.LastSuccess), db.t(st.LastAttempt), digest.StorableText(st.LastError),
 		st.ConsecutiveFailures, db.t(st.FirstGathered))
 	if err != nil {
 		return fmt.Errorf("save source state %q: %w", st.SourceID, err)
@@ -400,7 +389,7 @@ func (db *DB) SaveSummary(ctx context.Context, s digest.Summary) error {
 	if s.CreatedAt.IsZero() {
 		s.CreatedAt = db.now()
 	}
-	s.Headline, s.Text, s.FallbackReason = clean(s.Headline), clean(s.Text), clean(s.FallbackReason)
+	s.Headline, s.Text, s.FallbackReason = digest.StorableText(s.Headline), digest.StorableText(s.Text), digest.StorableText(s.FallbackReason)
 	fallback := 0
 	if s.Fallback {
 		fallback = 1

@@ -23,7 +23,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -485,14 +484,4 @@ func queryAll[T any](ctx context.Context, q querier, query string, scan func(sca
 		out = append(out, v)
 	}
 	return out, rows.Err()
-}
-
-// clean makes untrusted text storable in both databases alike: Postgres
-// refuses NUL bytes and invalid UTF-8 in TEXT (and would fail the whole
-// batch), SQLite takes them. NULs are dropped and invalid bytes become U+FFFD.
-func clean(s string) string {
-	if utf8.ValidString(s) && !strings.Contains(s, "\x00") {
-		return s
-	}
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 }

@@ -42,7 +42,7 @@ func (db *DB) RecordEvents(ctx context.Context, r digest.Receipt, evs []digest.S
 				at = now
 			}
 			res, err := tx.ExecContext(ctx, db.q(`INSERT INTO webhook_receipts (source, receipt_id, received_at) VALUES (?, ?, ?)
-				ON CONFLICT (source, receipt_id) DO NOTHING`), clean(r.Source), clean(truncate(r.ID, 200)), db.t(at))
+				ON CONFLICT (source, receipt_id) DO NOTHING`), digest.StorableText(r.Source), digest.StorableText(truncate(r.ID, 200)), db.t(at))
 			if err != nil {
 				return fmt.Errorf("record receipt: %w", err)
 			}
@@ -71,9 +71,9 @@ func (db *DB) recordEvent(ctx context.Context, tx *sql.Tx, ev digest.SubscriberE
 	if ev.At.IsZero() {
 		ev.At = now
 	}
-	ev.Detail = clean(truncate(ev.Detail, maxEventDetail))
-	ev.MessageID = clean(truncate(ev.MessageID, 300))
-	ev.Source = clean(truncate(ev.Source, 40))
+	ev.Detail = digest.StorableText(truncate(ev.Detail, maxEventDetail))
+	ev.MessageID = digest.StorableText(truncate(ev.MessageID, 300))
+	ev.Source = digest.StorableText(truncate(ev.Source, 40))
 	var sub digest.Subscriber
 	var err error
 	if ev.SubscriberID != 0 {

@@ -246,7 +246,7 @@ func (db *DB) claimMany(ctx context.Context, rs []claimReq) ([]digest.Delivery, 
 func (db *DB) finish(ctx context.Context, op string, id int64, now time.Time, set string, args ...any) error {
 	for i, a := range args {
 		if s, ok := a.(string); ok {
-			args[i] = clean(s) // reasons quote SMTP servers
+			args[i] = digest.StorableText(s) // reasons quote SMTP servers
 		}
 	}
 	args = append([]any{db.t(now)}, args...)

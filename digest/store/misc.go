@@ -66,7 +66,7 @@ func (db *DB) SaveRun(ctx context.Context, r digest.RunRecord) (int64, error) {
 	var id int64
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, db.q("INSERT INTO runs (kind, started_at, finished_at, status, report) VALUES (?, ?, ?, ?, ?) RETURNING id"),
-			r.Kind, db.t(r.StartedAt), db.t(r.FinishedAt), r.Status, clean(string(report))).Scan(&id); err != nil {
+			r.Kind, db.t(r.StartedAt), db.t(r.FinishedAt), r.Status, digest.StorableText(string(report))).Scan(&id); err != nil {
 			return err
 		}
 		for start := 0; start < len(lines); start += runArticleChunk {
@@ -80,7 +80,7 @@ func (db *DB) SaveRun(ctx context.Context, r digest.RunRecord) (int64, error) {
 				}
 				q.WriteString("(?, ?, ?, ?, ?)")
 				l := r.Report.Articles[i]
-				args = append(args, id, i, l.ArticleID, clean(l.Fate), clean(lines[i]))
+				args = append(args, id, i, l.ArticleID, digest.StorableText(l.Fate), digest.StorableText(lines[i]))
 			}
 			if _, err := tx.ExecContext(ctx, db.q(q.String()), args...); err != nil {
 				return err
@@ -183,7 +183,7 @@ func (db *DB) SaveEdition(ctx context.Context, e digest.ArchivedEdition) error {
 	_, err := db.run.ExecContext(ctx, db.q(`INSERT INTO editions (`+editionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (edition_date) DO UPDATE SET subject = excluded.subject, html = excluded.html,
 			body = excluded.body, stories = excluded.stories, created_at = excluded.created_at, items = excluded.items`),
-		e.Date, clean(e.Subject), clean(e.HTML), clean(e.Text), e.Stories, db.t(e.CreatedAt), items)
+		e.Date, digest.StorableText(e.Subject), digest.StorableText(e.HTML), digest.StorableText(e.Text), e.Stories, db.t(e.CreatedAt), items)
 	if err != nil {
 		return fmt.Errorf("save edition %s: %w", e.Date, err)
 	}

@@ -54,7 +54,7 @@ func (db *DB) SetSourceSettings(ctx context.Context, source string, s digest.Sou
 	return db.execOne(ctx, fmt.Sprintf("set settings of %q", source),
 		`UPDATE registered_sources SET kind = ?, name = ?, weight = ?, full_text = ?, include_keywords = ?,
 			exclude_keywords = ?, selector = ? WHERE source = ?`,
-		s.Kind, clean(s.Name), s.Weight, s.FullText, jsonList(s.Include), jsonList(s.Exclude), clean(s.Selector), source)
+		s.Kind, digest.StorableText(s.Name), s.Weight, s.FullText, jsonList(s.Include), jsonList(s.Exclude), digest.StorableText(s.Selector), source)
 }
 
 // SaveSourceParents records, for each feed, the list it was reached
@@ -68,7 +68,7 @@ func (db *DB) SaveSourceParents(ctx context.Context, parents map[string]string) 
 		for src, parent := range parents {
 			if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO source_parents (source, parent, seen_at) VALUES (?, ?, ?)
 				ON CONFLICT (source) DO UPDATE SET parent = excluded.parent, seen_at = excluded.seen_at`),
-				clean(src), clean(parent), now); err != nil {
+				digest.StorableText(src), digest.StorableText(parent), now); err != nil {
 				return err
 			}
 		}

@@ -14,43 +14,6 @@ import (
 
 const subscriberCols = "id, email, name, topics, time_zone, send_time, frequency, status, created_at, updated_at"
 
-// subscriberStatuses are the valid values of subscribers.status.
-var subscriberStatuses = []digest.SubscriberStatus{
-	digest.StatusActive, digest.StatusPending, digest.StatusPaused, digest.StatusUnsubscribed, digest.StatusBounced,
-}
-
-// checkSubscriber validates what the store relies on and cleans the name,
-// which an imported list may carry with NULs (see clean). The email is
-// stored as given: normalising it is the caller's job (roster.Normalise).
-func checkSubscriber(s *digest.Subscriber) error {
-	if strings.TrimSpace(s.Email) == "" {
-		return errors.New("empty email")
-	}
-	s.Name = clean(s.Name)
-	if s.Frequency != "" {
-		// Empty stays empty: an import without frequencies keeps the
-		// stored ones, and a new row is daily.
-		freq, err := digest.ParseFrequency(string(s.Frequency))
-		if err != nil {
-			return err
-		}
-		s.Frequency = freq
-	}
-	if s.Status == "" {
-		s.Status = digest.StatusActive
-	}
-	return checkStatus(s.Status)
-}
-
-func checkStatus(status digest.SubscriberStatus) error {
-	for _, st := range subscriberStatuses {
-		if status == st {
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown status %q", status)
-}
-
 func scanSubscriber(sc scanner) (digest.Subscriber, error) {
 	var s digest.Subscriber
 	err := sc.Scan(&s.ID, &s.Email, &s.Name, listDest{&s.Topics}, &s.TimeZone, &s.SendTime, &s.Frequency, &s.Status,
@@ -80,7 +43,7 @@ func (db *DB) insertSubscriber(ctx context.Context, q querier, s *digest.Subscri
 // AddSubscriber inserts s (status active when empty) and returns it with its
 // ID; digest.ErrConflict when the email exists.
 func (db *DB) AddSubscriber(ctx context.Context, s digest.Subscriber) (digest.Subscriber, error) {
-	if err := checkSubscriber(&s); err != nil {
+	if err := digest.PrepareSubscriber(&s); err != nil {
 		return digest.Subscriber{}, fmt.Errorf("add subscriber: %w", err)
 	}
 	ok, err := db.insertSubscriber(ctx, db.sql, &s)
@@ -112,7 +75,7 @@ const upsertBatch = 500
 // resubscribes someone who unsubscribed or bounced.
 func (db *DB) UpsertSubscribers(ctx context.Context, subs []digest.Subscriber) (inserted, updated int, err error) {
 	for i := range subs {
-		if err := checkSubscriber(&subs[i]); err != nil {
+		if err := digest.PrepareSubscriber(&subs[i]); err != nil {
 			return 0, 0, fmt.Errorf("upsert subscribers: %s: %w", subs[i].Email, err)
 		}
 	}
@@ -237,7 +200,7 @@ func (db *DB) chunkQuery(query string) string {
 // UpdateSubscriber changes name, topics, time zone, send time, frequency
 // and status of the subscriber with s.ID; digest.ErrNotFound when absent.
 func (db *DB) UpdateSubscriber(ctx context.Context, s digest.Subscriber) error {
-	if err := checkStatus(s.Status); err != nil {
+	if err := digest.CheckStatus(s.Status); err != nil {
 		return fmt.Errorf("update subscriber %d: %w", s.ID, err)
 	}
 	freq, err := digest.ParseFrequency(string(s.Frequency))
@@ -246,7 +209,7 @@ func (db *DB) UpdateSubscriber(ctx context.Context, s digest.Subscriber) error {
 	}
 	return db.execOne(ctx, fmt.Sprintf("update subscriber %d", s.ID),
 		"UPDATE subscribers SET name = ?, topics = ?, time_zone = ?, send_time = ?, frequency = ?, status = ?, updated_at = ? WHERE id = ?",
-		clean(s.Name), jsonList(s.Topics), s.TimeZone, s.SendTime, freq, s.Status, db.t(db.now()), s.ID)
+		digest.StorableText(s.Name), jsonList(s.Topics), s.TimeZone, s.SendTime, freq, s.Status, db.t(db.now()), s.ID)
 }
 
 // Subscriber returns the subscriber with id, or digest.ErrNotFound.
@@ -306,7 +269,7 @@ func likeEscape(s string) string {
 
 // SetSubscriberStatus sets the status; digest.ErrNotFound when absent.
 func (db *DB) SetSubscriberStatus(ctx context.Context, id int64, status digest.SubscriberStatus) error {
-	if err := checkStatus(status); err != nil {
+	if err := digest.CheckStatus(status); err != nil {
 		return fmt.Errorf("set subscriber %d status: %w", id, err)
 	}
 	return db.execOne(ctx, fmt.Sprintf("set subscriber %d status", id),

@@ -166,7 +166,7 @@ func (s *Store) MarkSent(_ context.Context, id int64, now time.Time, stories int
 // MarkSkipped records that nothing was sent; the row must be sending.
 func (s *Store) MarkSkipped(_ context.Context, id int64, now time.Time, reason string) error {
 	return s.finish("mark delivery skipped", id, now, func(d *digest.Delivery) {
-		d.Status, d.LastError, d.NextAttempt = digest.DeliverySkipped, clean(reason), time.Time{}
+		d.Status, d.LastError, d.NextAttempt = digest.DeliverySkipped, digest.StorableText(reason), time.Time{}
 	})
 }
 
@@ -175,11 +175,11 @@ func (s *Store) MarkSkipped(_ context.Context, id int64, now time.Time, reason s
 func (s *Store) MarkFailed(_ context.Context, id int64, now time.Time, reason string, permanent bool, retryAt time.Time) error {
 	if permanent {
 		return s.finish("mark delivery failed", id, now, func(d *digest.Delivery) {
-			d.Status, d.LastError, d.NextAttempt = digest.DeliveryFailed, clean(reason), time.Time{}
+			d.Status, d.LastError, d.NextAttempt = digest.DeliveryFailed, digest.StorableText(reason), time.Time{}
 		})
 	}
 	return s.finish("mark delivery for retry", id, now, func(d *digest.Delivery) {
-		d.Status, d.LastError, d.NextAttempt = digest.DeliveryPending, clean(reason), stamp(retryAt)
+		d.Status, d.LastError, d.NextAttempt = digest.DeliveryPending, digest.StorableText(reason), stamp(retryAt)
 	})
 }
 
@@ -305,7 +305,7 @@ func (s *Store) SaveEdition(_ context.Context, e digest.ArchivedEdition) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e.Items, e.Subject, e.HTML, e.Text = items, clean(e.Subject), clean(e.HTML), clean(e.Text)
+	e.Items, e.Subject, e.HTML, e.Text = items, digest.StorableText(e.Subject), digest.StorableText(e.HTML), digest.StorableText(e.Text)
 	e.CreatedAt = stamp(s.orNow(e.CreatedAt))
 	s.editions[e.Date] = e
 	return nil

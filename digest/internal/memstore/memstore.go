@@ -25,7 +25,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tradedigest/tradedigest/digest"
 )
@@ -81,15 +80,6 @@ func (s *Store) orNow(t time.Time) time.Time {
 // (Postgres's resolution).
 func stamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
-// clean makes text storable as the databases store it: valid UTF-8
-// without NUL bytes (Postgres refuses both).
-func clean(s string) string {
-	if utf8.ValidString(s) && !strings.Contains(s, "\x00") {
-		return s
-	}
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
-}
-
 // list is a list as the databases give it back: through JSON (which
 // replaces invalid UTF-8), an empty one as nil.
 func list(v []string) []string {
@@ -117,19 +107,8 @@ func (s *Store) SaveArticles(_ context.Context, articles []digest.Article) ([]di
 	out := make([]digest.Saved, len(articles))
 	idents := make([]string, len(articles))
 	for i, a := range articles {
-		if a.ContentHash == "" && a.Text != "" {
-			a.ContentHash = digest.ContentHash(a.Text)
-		}
-		if a.Published.IsZero() {
-			a.Published = a.FetchedAt
-			if a.Published.IsZero() {
-				a.Published = now
-			}
-		}
-		a.SourceID, a.SourceName, a.GUID, a.URL = clean(a.SourceID), clean(a.SourceName), clean(a.GUID), clean(a.URL)
-		a.Title, a.Text, a.Language = clean(a.Title), clean(a.Text), clean(a.Language)
-		out[i].Article = a
-		idents[i] = digest.IdentityKey(a)
+		out[i].Article = a.ForStorage(now)
+		idents[i] = digest.IdentityKey(out[i].Article)
 	}
 	// first[i] is the index of the earlier article of the batch that
 	// article i repeats, or i.
@@ -248,7 +227,7 @@ func (s *Store) SaveSourceState(_ context.Context, st digest.SourceState) error 
 	if st.SourceID == "" {
 		return errors.New("save source state: empty source id")
 	}
-	st.ETag, st.LastModified, st.LastError = clean(st.ETag), clean(st.LastModified), clean(st.LastError)
+	st.ETag, st.LastModified, st.LastError = digest.StorableText(st.ETag), digest.StorableText(st.LastModified), digest.StorableText(st.LastError)
 	st.LastSuccess, st.LastAttempt, st.FirstGathered = stamp(st.LastSuccess), stamp(st.LastAttempt), stamp(st.FirstGathered)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -281,7 +260,7 @@ func (s *Store) SaveSummary(_ context.Context, sum digest.Summary) error {
 		return nil
 	}
 	sum.CreatedAt = stamp(s.orNow(sum.CreatedAt))
-	sum.Headline, sum.Text, sum.FallbackReason = clean(sum.Headline), clean(sum.Text), clean(sum.FallbackReason)
+	sum.Headline, sum.Text, sum.FallbackReason = digest.StorableText(sum.Headline), digest.StorableText(sum.Text), digest.StorableText(sum.FallbackReason)
 	sum.KeyPoints, sum.Countries, sum.Topics = list(sum.KeyPoints), list(sum.Countries), list(sum.Topics)
 	s.summaries[k] = sum
 	return nil

@@ -3,7 +3,6 @@ package memstore
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,31 +10,6 @@ import (
 
 	"github.com/tradedigest/tradedigest/digest"
 )
-
-// checkSubscriber validates and cleans s as store.DB does before a write.
-func checkSubscriber(s *digest.Subscriber) error {
-	if strings.TrimSpace(s.Email) == "" {
-		return errors.New("empty email")
-	}
-	s.Name = clean(s.Name)
-	if s.Frequency != "" {
-		freq, err := digest.ParseFrequency(string(s.Frequency))
-		if err != nil {
-			return err
-		}
-		s.Frequency = freq
-	}
-	s.Status = cmp.Or(s.Status, digest.StatusActive)
-	return checkStatus(s.Status)
-}
-
-func checkStatus(status digest.SubscriberStatus) error {
-	switch status {
-	case digest.StatusActive, digest.StatusPending, digest.StatusPaused, digest.StatusUnsubscribed, digest.StatusBounced:
-		return nil
-	}
-	return fmt.Errorf("unknown status %q", status)
-}
 
 // read returns a stored subscriber as the databases give it back.
 func read(sub digest.Subscriber) digest.Subscriber {
@@ -71,7 +45,7 @@ func (s *Store) insert(sub digest.Subscriber) digest.Subscriber {
 // AddSubscriber inserts sub (status active when empty) and returns it with
 // its ID; digest.ErrConflict when the email exists.
 func (s *Store) AddSubscriber(_ context.Context, sub digest.Subscriber) (digest.Subscriber, error) {
-	if err := checkSubscriber(&sub); err != nil {
+	if err := digest.PrepareSubscriber(&sub); err != nil {
 		return digest.Subscriber{}, fmt.Errorf("add subscriber: %w", err)
 	}
 	s.mu.Lock()
@@ -88,7 +62,7 @@ func (s *Store) AddSubscriber(_ context.Context, sub digest.Subscriber) (digest.
 // frequency (when given) and keeps the stored status.
 func (s *Store) UpsertSubscribers(_ context.Context, subs []digest.Subscriber) (inserted, updated int, err error) {
 	for i := range subs {
-		if err := checkSubscriber(&subs[i]); err != nil {
+		if err := digest.PrepareSubscriber(&subs[i]); err != nil {
 			return 0, 0, fmt.Errorf("upsert subscribers: %s: %w", subs[i].Email, err)
 		}
 	}
@@ -152,7 +126,7 @@ func (s *Store) Subscribers(_ context.Context, status digest.SubscriberStatus, a
 
 // SetSubscriberStatus sets the status; digest.ErrNotFound when absent.
 func (s *Store) SetSubscriberStatus(_ context.Context, id int64, status digest.SubscriberStatus) error {
-	if err := checkStatus(status); err != nil {
+	if err := digest.CheckStatus(status); err != nil {
 		return fmt.Errorf("set subscriber %d status: %w", id, err)
 	}
 	s.mu.Lock()
