@@ -137,12 +137,25 @@ func (db *DB) insertArticles(ctx context.Context, tx *sql.Tx, articles []digest.
 	return nil
 }
 
+// findDuplicates' query: duplicatesSelect, then one OR term per key of
+// each skipped article. Each term repeats its index's condition (url <> ”
+// and so on): the unique indexes are partial, and SQLite's planner may not
+// use a partial index for "url = ?" alone (the argument could be ”), so
+// without it a re-gather scanned the whole articles table once per batch
+// (TestQueryPlans_FindDuplicates).
+const (
+	duplicatesSelect    = "SELECT id, source_id, guid, url, identity_key FROM articles WHERE "
+	duplicateByURL      = "(url = ? AND url <> '')"
+	duplicateByGUID     = "(source_id = ? AND guid = ? AND guid <> '')"
+	duplicateByIdentity = "(identity_key = ? AND identity_key <> '')"
+)
+
 // findDuplicates sets DuplicateOf and Key on the articles at idx that the
 // INSERT skipped, from one query for the stored rows sharing a URL, a GUID
 // or an identity key with them.
 func (db *DB) findDuplicates(ctx context.Context, tx *sql.Tx, articles []digest.Article, idents []string, idx []int, out []digest.Saved) error {
 	var q strings.Builder
-	q.WriteString("SELECT id, source_id, guid, url, identity_key FROM articles WHERE ")
+	q.WriteString(duplicatesSelect)
 	var args []any
 	or := func() {
 		if len(args) > 0 {
@@ -156,17 +169,17 @@ func (db *DB) findDuplicates(ctx context.Context, tx *sql.Tx, articles []digest.
 		a := articles[i]
 		if a.URL != "" {
 			or()
-			q.WriteString("url = ?")
+			q.WriteString(duplicateByURL)
 			args = append(args, a.URL)
 		}
 		if a.GUID != "" {
 			or()
-			q.WriteString("(source_id = ? AND guid = ?)")
+			q.WriteString(duplicateByGUID)
 			args = append(args, a.SourceID, a.GUID)
 		}
 		if idents[i] != "" {
 			or()
-			q.WriteString("identity_key = ?")
+			q.WriteString(duplicateByIdentity)
 			args = append(args, idents[i])
 		}
 	}

@@ -99,3 +99,48 @@ func TestQueryPlans_DeliveryPath(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryPlans_FindDuplicates asks SQLite's planner about the query that
+// names the stored duplicates of a re-gathered batch: it runs once per
+// source and batch, so it must search the partial unique indexes, never
+// scan the articles table (which grows with the window and beyond).
+func TestQueryPlans_FindDuplicates(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "plan.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Two skipped articles, each with a URL, a GUID and an identity key, as
+	// findDuplicates writes them.
+	q := duplicatesSelect + strings.Join([]string{duplicateByURL, duplicateByGUID, duplicateByIdentity, duplicateByURL, duplicateByGUID, duplicateByIdentity}, " OR ")
+	args := make([]any, strings.Count(q, "?"))
+	rows, err := db.sql.QueryContext(ctx, "EXPLAIN QUERY PLAN "+db.q(q), args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	text := strings.Join(plan, "; ")
+	for _, index := range []string{"articles_url_key", "articles_source_guid_key", "articles_identity_key"} {
+		if !strings.Contains(text, index) {
+			t.Errorf("plan %q does not search %s", text, index)
+		}
+	}
+	for _, p := range plan {
+		if strings.HasPrefix(p, "SCAN articles") {
+			t.Errorf("plan %q scans the articles table", text)
+		}
+	}
+}
