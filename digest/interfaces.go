@@ -40,30 +40,28 @@ type Clusterer interface {
 	Cluster(ctx context.Context, articles []Article) ([]Story, error)
 }
 
-// Ranker scores stories for relevance to trade news and orders them.
+// Ranker decides which stories are on topic and in what order they run.
+// It reads each story's text once per run: the engine ranks the clustered
+// stories with RankSplit, summarises the kept ones and orders them again
+// with Rerank, instead of ranking every story twice and assessing the
+// dropped ones a third time for their account.
 type Ranker interface {
-	// Rank sets Topics, Relevance and Score on each story, drops those below
-	// the relevance threshold, and returns the rest best first.
-	Rank(stories []Story, now time.Time) []Story
-	// Relevance returns a story's relevance and the threshold below which
-	// Rank drops it, for the account of a dropped story's articles.
-	Relevance(st Story) (relevance, threshold float64)
-}
-
-// Reranker is a Ranker that reads each story's text once per run: the
-// engine ranks the clustered stories with RankSplit, summarises the kept
-// ones and orders them again with Rerank, instead of ranking every story
-// twice and assessing the dropped ones a third time for their account.
-type Reranker interface {
-	Ranker
-	// RankSplit returns what Rank returns and the stories it drops, with
-	// their Relevance set.
+	// RankSplit sets Topics, Relevance and Score on each story and returns
+	// those at or above the relevance threshold, best first, and the ones
+	// it drops, with their Relevance set (for the account of their
+	// articles).
 	RankSplit(stories []Story, now time.Time) (kept, dropped []Story)
 	// Rerank orders stories that RankSplit kept once their summaries are
-	// set, as Rank would, without assessing their texts again.
+	// set (summaries may carry topics and importance that refine the
+	// rank), without assessing their texts again.
 	Rerank(stories []Story, now time.Time) []Story
 	// Threshold is the relevance below which a story is dropped.
 	Threshold() float64
+	// RankWeek orders a week's stories for the weekly edition, so that a
+	// story's age weighs as much across seven days as it does across one:
+	// the weekly edition leads with the week's most important stories, not
+	// its last day's.
+	RankWeek(stories []Story, now time.Time) []Story
 }
 
 // Renderer turns an edition into an email message.

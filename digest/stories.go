@@ -30,13 +30,6 @@ func (e *Engine) ScopedStories(ctx context.Context, since time.Time, scope *Scop
 	return stories, err
 }
 
-// WeekRanker is a Ranker that can rank a week of stories so that a story's
-// age weighs as much across seven days as it does across one: the weekly
-// edition leads with the week's most important stories, not its last day's.
-type WeekRanker interface {
-	RankWeek(stories []Story, now time.Time) []Story
-}
-
 // WeekStories returns the stories of the week before now for weekly
 // editions: ranked, summarised, and ranked over the week when the ranker
 // can (WeekRanker). rep gets the summariser's usage; the account of the
@@ -48,8 +41,8 @@ func (e *Engine) WeekStories(ctx context.Context, rep *Report) ([]Story, error) 
 	if err != nil {
 		return nil, fmt.Errorf("week's stories: %w", err)
 	}
-	if wr, ok := e.Ranker.(WeekRanker); ok {
-		stories = wr.RankWeek(stories, e.now())
+	if e.Ranker != nil {
+		stories = e.Ranker.RankWeek(stories, e.now())
 	}
 	return stories, nil
 }
@@ -99,10 +92,8 @@ func (e *Engine) stories(ctx context.Context, sum Summarizer, since time.Time, s
 		return nil, err
 	}
 	// Summaries may carry LLM topics and importance that refine the rank.
-	if rr, ok := e.Ranker.(Reranker); ok {
-		stories = rr.Rerank(stories, e.now())
-	} else if e.Ranker != nil {
-		stories = e.Ranker.Rank(stories, e.now())
+	if e.Ranker != nil {
+		stories = e.Ranker.Rerank(stories, e.now())
 	}
 	return stories, nil
 }
@@ -124,16 +115,12 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 	stories := all
 	var dropped []Story
 	var relevance func(Story) (float64, float64)
-	if rr, ok := e.Ranker.(Reranker); ok {
+	if e.Ranker != nil {
 		// One assessment of each story's text: the dropped ones come back
 		// with their relevance for the account.
-		stories, dropped = rr.RankSplit(all, e.now())
-		thr := rr.Threshold()
+		stories, dropped = e.Ranker.RankSplit(all, e.now())
+		thr := e.Ranker.Threshold()
 		relevance = func(st Story) (float64, float64) { return st.Relevance, thr }
-	} else if e.Ranker != nil {
-		stories = e.Ranker.Rank(all, e.now())
-		dropped = droppedStories(all, stories)
-		relevance = e.Ranker.Relevance
 	}
 	rep.Stories = len(stories)
 	rep.StoriesDropped = len(dropped)
@@ -141,30 +128,6 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 	rep.finishAccount(byID, order, "")
 	rep.Stages = append(rep.Stages, StageTiming{"cluster", time.Since(start)})
 	return stories, nil
-}
-
-// droppedStories returns the stories of all that Rank left out of kept,
-// matched by their lead article (a story's key may repeat: two items with
-// the same placeholder body lead two stories).
-func droppedStories(all, kept []Story) []Story {
-	type lead struct {
-		id         int64
-		url, title string
-	}
-	key := func(st Story) lead { a := st.Lead(); return lead{a.ID, a.URL, a.Title} }
-	in := make(map[lead]int, len(kept))
-	for _, st := range kept {
-		in[key(st)]++
-	}
-	var out []Story
-	for _, st := range all {
-		if k := key(st); in[k] > 0 {
-			in[k]--
-			continue
-		}
-		out = append(out, st)
-	}
-	return out
 }
 
 func (e *Engine) summarize(ctx context.Context, sum Summarizer, stories []Story, rep *Report) ([]Story, error) {

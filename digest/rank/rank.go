@@ -204,7 +204,7 @@ func (r *Ranker) Rank(stories []digest.Story, now time.Time) []digest.Story {
 	return kept
 }
 
-var _ digest.Reranker = (*Ranker)(nil)
+var _ digest.Ranker = (*Ranker)(nil)
 
 // RankSplit is Rank that also returns the stories it drops, in input
 // order, with their Relevance and Topics set: each lead's text is
@@ -259,8 +259,6 @@ func order(stories []digest.Story) {
 // weekHalfLives is how many times longer recency's half-life is when a
 // week is ranked: age across seven days weighs as it does across one.
 const weekHalfLives = 7
-
-var _ digest.WeekRanker = (*Ranker)(nil)
 
 // RankWeek is Rank for a weekly edition: the same relevance, outlets,
 // weights and importance, with recency's half-life seven times longer, so
