@@ -31,8 +31,8 @@ func (e *Engine) ScopedStories(ctx context.Context, since time.Time, scope *Scop
 }
 
 // WeekStories returns the stories of the week before now for weekly
-// editions: ranked, summarised, and ranked over the week when the ranker
-// can (WeekRanker). rep gets the summariser's usage; the account of the
+// editions: ranked, summarised, and ranked over the week (Ranker.RankWeek).
+// rep gets the summariser's usage; the account of the
 // articles read stays with the run's own report.
 func (e *Engine) WeekStories(ctx context.Context, rep *Report) ([]Story, error) {
 	var week Report
