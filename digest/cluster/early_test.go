@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
@@ -59,28 +58,7 @@ func clusterAllLinks(tb testing.TB, c *Clusterer, articles []digest.Article) ([]
 // farm's texts it does leave out nearly every pair.
 func TestClusterer_ClashingPairsNeverLinked(t *testing.T) {
 	c := New(Config{})
-	arts, _, _ := loadLabelled(t)
-	rng := rand.New(rand.NewPCG(7, 8))
-	base := time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)
-	var notices []digest.Article
-	for i := range 400 {
-		n := notice{country: fmt.Sprint("Country", i%7), product: fmt.Sprint("goods", i%5), origin: fmt.Sprint("Origin", i%11), rate: 5 + i%9}
-		at := base.Add(time.Duration(rng.IntN(72)) * time.Hour)
-		if i%17 == 0 {
-			at = time.Time{}
-		}
-		notices = append(notices, noticeArticle(n, i, fmt.Sprint("Outlet ", i%4), at))
-	}
-	sets := []struct {
-		name string
-		arts []digest.Article
-	}{
-		{"farm", farmArticles(30, 50)},
-		{"notices", notices},
-		{"labelled", arts},
-		{"synthetic", syntheticOver(1500, 11, 14*time.Hour)},
-	}
-	for _, set := range sets {
+	for _, set := range testSets(t, 30) {
 		t.Run(set.name, func(t *testing.T) {
 			got, err := c.Cluster(context.Background(), set.arts)
 			if err != nil {

@@ -16,7 +16,7 @@ import (
 // testSets are the batches the incremental tests run on: the farm's
 // templated wire texts, templated notices, the labelled set and a
 // synthetic day.
-func testSets(tb testing.TB) []struct {
+func testSets(tb testing.TB, farmFeeds int) []struct {
 	name string
 	arts []digest.Article
 } {
@@ -36,7 +36,7 @@ func testSets(tb testing.TB) []struct {
 		name string
 		arts []digest.Article
 	}{
-		{"farm", farmArticles(20, 50)},
+		{"farm", farmArticles(farmFeeds, 50)},
 		{"notices", notices},
 		{"labelled", arts},
 		{"synthetic", syntheticOver(1500, 11, 14*time.Hour)},
@@ -74,7 +74,7 @@ func withoutTexts(arts []digest.Article) []digest.Article {
 // features of another version or LeadSentences are refused as stale.
 func TestFeatures_Encode(t *testing.T) {
 	c := New(Config{})
-	for _, set := range testSets(t) {
+	for _, set := range testSets(t, 20) {
 		t.Run(set.name, func(t *testing.T) {
 			size := 0
 			for _, a := range set.arts {
@@ -157,7 +157,7 @@ func FuzzDecodeFeatures(f *testing.F) {
 func TestClusterer_LinksOfNewArticles(t *testing.T) {
 	c := New(Config{})
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, set := range testSets(t) {
+	for _, set := range testSets(t, 20) {
 		t.Run(set.name, func(t *testing.T) {
 			docs := analyse(set.arts, c.cfg.LeadSentences)
 			all, err := c.links(context.Background(), newGrouping(&c.cfg, docs), true)
@@ -244,7 +244,7 @@ func incrementally(tb testing.TB, c *Clusterer, arts []digest.Article, batches i
 // floors. Pairs put together differently are printed with their titles.
 func TestClusterer_Incremental(t *testing.T) {
 	c := New(Config{})
-	for _, set := range testSets(t) {
+	for _, set := range testSets(t, 20) {
 		t.Run(set.name, func(t *testing.T) {
 			whole, err := c.Cluster(context.Background(), set.arts)
 			if err != nil {

@@ -17,14 +17,7 @@ import (
 // once per subscriber and would make a delivery cost O(subscribers).
 func TestQueryPlans_DeliveryPath(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "plan.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedPlanDB(t)
 	now := time.Date(2026, 3, 29, 7, 0, 0, 0, time.UTC)
 	var subs []digest.Subscriber
 	for i := range 50 {
@@ -76,20 +69,7 @@ func TestQueryPlans_DeliveryPath(t *testing.T) {
 	}
 	for _, q := range queries {
 		args := make([]any, strings.Count(q, "?"))
-		rows, err := db.sql.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, args...)
-		if err != nil {
-			t.Fatalf("explain %q: %v", q, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := explainPlan(t, db, q, args...)
 		text := strings.Join(plan, "; ")
 		t.Logf("%s\n\t→ %s", strings.Join(strings.Fields(q), " "), text)
 		for _, p := range plan {
@@ -105,33 +85,12 @@ func TestQueryPlans_DeliveryPath(t *testing.T) {
 // source and batch, so it must search the partial unique indexes, never
 // scan the articles table (which grows with the window and beyond).
 func TestQueryPlans_FindDuplicates(t *testing.T) {
-	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "plan.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedPlanDB(t)
 	// Two skipped articles, each with a URL, a GUID and an identity key, as
 	// findDuplicates writes them.
 	q := duplicatesSelect + strings.Join([]string{duplicateByURL, duplicateByGUID, duplicateByIdentity, duplicateByURL, duplicateByGUID, duplicateByIdentity}, " OR ")
 	args := make([]any, strings.Count(q, "?"))
-	rows, err := db.sql.QueryContext(ctx, "EXPLAIN QUERY PLAN "+db.q(q), args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
+	plan := explainPlan(t, db, db.q(q), args...)
 	text := strings.Join(plan, "; ")
 	for _, index := range []string{"articles_url_key", "articles_source_guid_key", "articles_identity_key"} {
 		if !strings.Contains(text, index) {
@@ -143,4 +102,39 @@ func TestQueryPlans_FindDuplicates(t *testing.T) {
 			t.Errorf("plan %q scans the articles table", text)
 		}
 	}
+}
+
+// migratedPlanDB is a fresh, migrated SQLite store for asking the planner.
+func migratedPlanDB(t *testing.T) *DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "plan.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// explainPlan returns the detail lines of SQLite's EXPLAIN QUERY PLAN for q.
+func explainPlan(t *testing.T, db *DB, q string, args ...any) []string {
+	t.Helper()
+	rows, err := db.sql.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatalf("explain %q: %v", q, err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	return plan
 }
