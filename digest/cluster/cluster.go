@@ -22,7 +22,9 @@
 // that neither text mentions of the other's: see facts.go), similar
 // enough on average (average linkage), and, for two articles of the same
 // outlet, similar by the stronger same-outlet bar: an outlet rarely
-// reports one event twice, and often reports one subject many times.
+// reports one event twice, and often reports one subject many times (its
+// video, pictures or live page of an event are held to the other bar:
+// see outletBar).
 package cluster
 
 import (
@@ -71,8 +73,8 @@ type Config struct {
 	// different outlets are linked (default 0.22).
 	Threshold float64
 	// SameOutletThreshold is the same-event score two articles of one
-	// outlet need to be in one story, unless they are near-duplicates
-	// (default 0.36).
+	// outlet need to be in one story, unless they are near-duplicates or
+	// one is a media item such as "... – video" (default 0.36).
 	SameOutletThreshold float64
 	// LinkThreshold is the mean pairwise score two groups need to merge
 	// (default 0.16): every member must be near the whole story, not one
@@ -461,7 +463,7 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, keep func(i, 
 			lead, body := g.dots.cosines(g.docs, i, j)
 			sc := c.weigh(lead, body, ent)
 			bar := c.cfg.Threshold
-			if sameOutlet(a, b) {
+			if outletBar(a, b) {
 				bar = c.cfg.SameOutletThreshold
 			}
 			if sc >= bar {
@@ -673,6 +675,13 @@ func gather(dense []float64, dt dotTerms) float64 {
 // outlets are taken to differ).
 func sameOutlet(a, b *doc) bool { return a.outlet != "" && a.outlet == b.outlet }
 
+// outletBar reports whether two articles must pass the same-outlet bar:
+// they come from one outlet and neither is a media item (video, pictures,
+// live page, podcast: see mediaTitle). An outlet rarely writes one event up
+// twice, but beside its report it often publishes the event's video or
+// live page, which are not thereby another story.
+func outletBar(a, b *doc) bool { return sameOutlet(a, b) && !a.media && !b.media }
+
 // embed returns the lead embedding of every article. The leads are cut
 // again here rather than kept by every doc: most runs have no embedder.
 func (c *Clusterer) embed(ctx context.Context, texts []string) ([][]float32, error) {
@@ -877,7 +886,7 @@ func (g *grouping) join(l link) bool {
 					return false
 				}
 				ev, v := g.compare(i, j)
-				if sameOutlet(a, b) && ev.kind == linkSameEvent && v < g.cfg.SameOutletThreshold {
+				if outletBar(a, b) && ev.kind == linkSameEvent && v < g.cfg.SameOutletThreshold {
 					g.refused[refusedOutlet]++
 					return false
 				}

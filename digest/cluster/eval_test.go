@@ -356,8 +356,7 @@ const (
 // firms as Bailey's committee narrowly resists a cut" for the Bank of
 // England's decision, "Japanese currency strengthens after Ueda's
 // quarter-point move", "Danish carrier" for Maersk: 0.13 to 0.20 against
-// 0.22), three same-outlet State of the Union items that score like one
-// outlet's different stories on one subject, and, as false merges, reports
+// 0.22) and, as false merges, reports
 // on one subject and day that share its names but not its event: two
 // impeachment-hearing reports on different witnesses, US sanctions on
 // refiners of Iranian oil joined to a report of Iran's oil exports,

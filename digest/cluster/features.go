@@ -37,6 +37,9 @@ type doc struct {
 	identity string
 	url      string
 	outlet   string // lower-cased outlet name, else source ID; "" when unknown
+	// media marks an outlet's video, pictures, live page or podcast of
+	// an event (mediaTitle), which the same-outlet bar does not apply to.
+	media    bool
 	when     time.Time
 	lead     vector // TF-IDF of title and opening sentences
 	body     vector // TF-IDF of title and whole text
@@ -376,11 +379,12 @@ func (d *doc) titleFacts() {
 	d.titleFigures = titleFigures(d.title)
 }
 
-// setMeta sets what the article's metadata says: its URL, outlet and
-// time (kept apart from the features a later run reads back, see
-// Features).
+// setMeta sets what the article's metadata says: its URL, outlet, time
+// and whether its title marks a media item (kept apart from the features
+// a later run reads back, see Features).
 func (d *doc) setMeta(a digest.Article) {
 	d.url, d.when = a.URL, a.Published
+	d.media = mediaTitle(a.Title)
 	d.outlet = strings.ToLower(strings.TrimSpace(a.SourceName))
 	if d.outlet == "" {
 		d.outlet = a.SourceID
@@ -714,4 +718,29 @@ func b2n(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// mediaTitle reports whether a title marks a media item rather than a
+// written report: a video, a picture gallery, a live page or a podcast, as
+// outlets label them after a dash or before a colon ("Moments of protest
+// during the address – video", "Super blue blood moon - in pictures",
+// "Spurs v United: Premier League – live!", "Video: ...").
+func mediaTitle(title string) bool {
+	t := strings.ToLower(strings.TrimSpace(title))
+	t = strings.TrimRight(t, "!. ")
+	for _, dash := range []string{" – ", " — ", " - ", " -- "} {
+		if k := strings.LastIndex(t, dash); k >= 0 && mediaLabels[strings.TrimSpace(t[k+len(dash):])] {
+			return true
+		}
+	}
+	if label, _, ok := strings.Cut(t, ":"); ok && mediaLabels[strings.TrimSpace(label)] {
+		return true
+	}
+	return false
+}
+
+// mediaLabels are the labels of media items (see mediaTitle).
+var mediaLabels = map[string]bool{
+	"video": true, "videos": true, "watch": true, "in pictures": true, "pictures": true, "in photos": true,
+	"photos": true, "gallery": true, "live": true, "as it happened": true, "podcast": true, "audio": true,
 }

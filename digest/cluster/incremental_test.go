@@ -85,9 +85,10 @@ func TestFeatures_Encode(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				// The article's URL, outlet and time come from its row, not
-				// from its features.
-				f.d.url, f.d.outlet, f.d.when = "", "", time.Time{}
+				// The article's URL, outlet, time and whether its title
+				// marks a media item come from its row, not from its
+				// features.
+				f.d.url, f.d.outlet, f.d.when, f.d.media = "", "", time.Time{}, false
 				if !reflect.DeepEqual(got, f) {
 					t.Fatalf("%q: decoded features differ", a.Title)
 				}

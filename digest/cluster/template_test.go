@@ -171,6 +171,45 @@ func TestClusterer_SameOutletNeedsMore(t *testing.T) {
 	}
 }
 
+// TestClusterer_SameOutletMedia: an outlet's video or live page of an
+// event is held to the bar of another outlet's report, not the same-outlet
+// bar: outlets publish those beside their report of the event.
+func TestClusterer_SameOutletMedia(t *testing.T) {
+	a := art("a", "EU to lift steel safeguard tariff to 40%", steelA, t0)
+	b := art("b", "Brussels raises duty on out-of-quota steel – video", steelB, t0.Add(time.Hour))
+	a.SourceName, b.SourceName = "Harbour Ledger", "Harbour Ledger"
+	docs := analyse([]digest.Article{a, b}, 2)
+	c := New(Config{})
+	_, ent := entityOverlap(docs[0].entities, docs[1].entities)
+	score := c.score(&docs[0], &docs[1], ent)
+	cfg := Config{Threshold: score - 0.05, LinkThreshold: score - 0.05, SameOutletThreshold: score + 0.05}
+	if st, _ := New(cfg).Cluster(context.Background(), []digest.Article{a, b}); len(st) != 1 {
+		t.Errorf("one outlet's report and video, score %.3f: %d stories, want 1", score, len(st))
+	}
+	b.Title = "Brussels raises duty on out-of-quota steel – a video game of tariffs"
+	if st, _ := New(cfg).Cluster(context.Background(), []digest.Article{a, b}); len(st) != 2 {
+		t.Errorf("one outlet's two reports: %d stories, want 2", len(st))
+	}
+}
+
+func TestMediaTitle(t *testing.T) {
+	for title, want := range map[string]bool{
+		"Moments of protest during Trump's State of the Union address – video": true,
+		"Super blue blood moon - in pictures":                                  true,
+		"Tottenham Hotspur v Manchester United: Premier League – live!":        true,
+		"Video: Brazil's coffee harvest":                                       true,
+		"Podcast: the week in trade":                                           true,
+		"EU to lift steel safeguard tariff to 40%":                             false,
+		"TikTok bans political video ads":                                      false,
+		"Live cattle exports: Australia extends ban":                           false,
+		"": false,
+	} {
+		if got := mediaTitle(title); got != want {
+			t.Errorf("mediaTitle(%q) = %v, want %v", title, got, want)
+		}
+	}
+}
+
 // TestClusterer_Joins checks the evidence each story gives for its
 // articles.
 func TestClusterer_Joins(t *testing.T) {
