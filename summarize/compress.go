@@ -2,6 +2,7 @@ package summarize
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -150,7 +151,7 @@ var (
 	innerAttribution = lazyre.New(`,\s*(?:according to [^,]{1,60}|(?:[^,]{1,40}\s)?(?:` + reporting + `)(?:\s[^,]{0,20})?),\s*`)
 	// "The minister said on Tuesday that …"
 	leadingAttribution = lazyre.New(`^[^,]{1,60}?\s(?:(?:said|says|announced|reported|warned|argued|insisted|claimed)\s+` +
-		`(?:on \p{Lu}\p{Ll}+day\s+|in a statement\s+|yesterday\s+|today\s+|last \p{Ll}+\s+|(?:on )?\p{Lu}\p{Ll}+\.? \d{1,2}(?:, \d{4})?\s+)?(?:that\s+)?|(?:told|tells?) [^,]{1,40}? that\s+|(?:has |have )?(?:received |seen )?reports? that\s+|` +
+		`(?:(?:on )?\p{Lu}\p{Ll}+day\s+|in a statement\s+|yesterday\s+|today\s+|last \p{Ll}+\s+|(?:on )?\p{Lu}\p{Ll}+\.? \d{1,2}(?:, \d{4})?\s+)?(?:that\s+)?|(?:told|tells?) [^,]{1,40}? that\s+|(?:has |have )?(?:received |seen )?reports? that\s+|` +
 		`(?:confirmed|revealed|learned|learnt|found|believes?|claims?|estimates?|expects?|predicts?|fears?) that\s+)`)
 	// "On Wikipedia's 19th birthday, …", "However, …": an opening phrase
 	// before the subject.
@@ -174,7 +175,9 @@ func dropAttribution(s string) string {
 		s = trailingAccording().ReplaceAllString(s, "")
 	}
 	for range 2 {
-		if loc := openingPhrase().FindStringIndex(s); loc != nil && len(strings.Fields(s[loc[1]:])) >= 5 {
+		// The opening phrase stays when the clause after it refers back to
+		// it ("When SARS-CoV-2 infects a cell, it introduces …").
+		if loc := openingPhrase().FindStringIndex(s); loc != nil && len(strings.Fields(s[loc[1]:])) >= 5 && !thirdPerson[bare(firstWord(s[loc[1]:]))] {
 			s = s[loc[1]:]
 		}
 	}
@@ -220,6 +223,9 @@ var attributionSubject = lazyre.New(`^(?:The\s)?\p{Lu}[\p{L}.’'-]*(?:\s\p{Lu}[
 // personal are the pronouns that stand for the speaker of a leading
 // attribution.
 var personal = setOf("it", "he", "she", "they", "we")
+
+// thirdPerson are the pronouns that refer back to a noun before them.
+var thirdPerson = setOf("it", "he", "she", "they")
 
 var pronouns = setOf("it", "he", "she", "they", "we", "i", "you", "this", "that", "these", "those", "there",
 	"er", "sie", "es", "wir", "il", "elle", "ils", "elles", "on", "nous")
@@ -525,11 +531,14 @@ func presentTense(words []string) []string {
 		if !past || base == "" || !isLowerWord(words[i]) {
 			continue
 		}
-		if functionWords[prev] || auxiliaries[prev] {
-			return words // a relative or subordinate clause comes first
+		if functionWords[prev] || auxiliaries[prev] || slices.ContainsFunc(words[:i], contracted) {
+			return words // a relative or subordinate clause, or "we’ve completed"
 		}
 		if i+1 < len(words) && bare(words[i+1]) == "by" {
 			return words
+		}
+		if i+1 < len(words) && prepositions[bare(words[i+1])] && laterVerb(words[i+2:]) {
+			continue // "Any life identified on planets … evolved": a participle
 		}
 		singular := !plural(subjectHead(words[:i]))
 		if !titledName(words[:i]) {
@@ -547,6 +556,36 @@ func presentTense(words []string) []string {
 	return words
 }
 
+// contracted reports a word that ends in a contracted auxiliary ("we’ve",
+// "they'd", "she’ll"): the verb after it is not a simple past.
+func contracted(w string) bool {
+	w = strings.ToLower(strings.ReplaceAll(w, "’", "'"))
+	for _, c := range []string{"'ve", "'d", "'ll", "'re", "'m"} {
+		if strings.HasSuffix(w, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// laterVerb reports a simple past among the next words of a clause (up to
+// a comma): the main verb, when an earlier past form was a participle.
+func laterVerb(words []string) bool {
+	for i, w := range words {
+		if i >= maxSubjectWords+4 {
+			break
+		}
+		b := bare(w)
+		if _, past := pastForms[b]; (past || isParticiple(b) && len(b) > 5) && isLowerWord(w) && !functionWords[bare(wordAt(words, i+1))] {
+			return true
+		}
+		if strings.HasSuffix(w, ",") {
+			break
+		}
+	}
+	return false
+}
+
 var auxiliaries = setOf("is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "having", "will",
 	"would", "can", "could", "may", "might", "must", "should", "shall", "do", "does", "did", "to", "get", "gets", "got")
 
@@ -560,7 +599,11 @@ func subjectHead(subj []string) string {
 			return bare(subj[i-1])
 		}
 	}
-	return bare(subj[len(subj)-1])
+	j := len(subj) - 1
+	for j > 0 && isLowerWord(subj[j]) && strings.HasSuffix(bare(subj[j]), "ly") {
+		j-- // "families slowly returned"
+	}
+	return bare(subj[j])
 }
 
 // perUnit reports an "a" that means "per" after an amount ("$22 billion a
@@ -693,10 +736,12 @@ func inflect(base string, singular bool) string {
 // eEndings are the stem endings after which "-ed" replaced a final "e"
 // ("announced" → "announce", "created" → "create").
 var eEndings = []string{"c", "v", "z", "ng", "rg", "dg", "lg", "ut", "ur", "ir", "ar", "id", "ud", "ok", "bl", "pl", "tl", "dl", "gl", "kl",
-	"rs", "ns", "ps", "ls", "ys", "aus", "ous", "ias", "eas", "ais", "ois", "uis", "ise", "os", "at", "ag", "ib", "ob", "im", "om", "um", "in", "on", "ap", "ip", "op"}
+	"rs", "ns", "ps", "ls", "ys", "aus", "ous", "ias", "eas", "ais", "ois", "uis", "ise", "os", "at", "ag", "ib", "ob", "im", "om", "um", "in", "on", "ap", "ip", "op",
+	"ot", "plet", "elet"} // "noted", "completed", "deleted"
 
 // noEEndings override eEndings ("treated", "defeated", "focused").
-var noEEndings = []string{"ear", "eat", "oat", "eat", "ain", "oin", "ein", "ion", "on", "cus", "ntin", "ppen", "ttom", "ssom", "lom", "rom", "om", "ead", "oad", "eed", "uad"}
+var noEEndings = []string{"ear", "eat", "oat", "eat", "ain", "oin", "ein", "ion", "on", "cus", "ntin", "ppen", "ttom", "ssom", "lom", "rom", "om", "ead", "oad", "eed", "uad",
+	"oot", "iot", "ilot", "ivot", "llot"}
 
 // regularBase returns the base form of a regular past participle.
 func regularBase(p string) (string, bool) {

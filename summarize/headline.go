@@ -122,12 +122,16 @@ func Headline(text string) string {
 		// The lead is at the top; a long text is not read to the end.
 		text = strings.ToValidUTF8(text[:maxHeadlineInput], "")
 	}
-	lead := headlineLead(text)
+	lead := invisible.Replace(headlineLead(text))
 	if lead == "" {
 		return ""
 	}
 	return compress(lead)
 }
+
+// invisible drops soft hyphens and zero-width characters: a page's
+// hyphenation hints ("die\u00adsem") would split a headline's words.
+var invisible = strings.NewReplacer("\u00ad", "", "\u200b", "", "\u200c", "", "\u200d", "", "\u2060", "", "\ufeff", "")
 
 // maxHeadlineInput bounds the bytes of a text Headline reads.
 const maxHeadlineInput = 16 << 10
@@ -256,7 +260,9 @@ var (
 		{"share", lazyre.New(`share (this|on|via)\b`)},
 		{" read", lazyre.New(`\bmin(ute)?s? read\b`)},
 		{"reading time", nil},
-		{"javascript", nil},
+		// A notice about the reader's JavaScript, not a story that names
+		// the language ("Der instanceof-Operator in JavaScript …").
+		{"javascript", lazyre.New(`(enable|disabled?|activate|aktivier|activez|turn on|requires?|needs?|support)\w*\s(\S+\s){0,3}javascript|javascript\s(\S+\s){0,3}(is |must be |to be )?(enabled|disabled|aktiviert|deaktiviert|activé|désactivé|required|turned off|off\b)`)},
 		{"your browser", nil},
 		{"comment", lazyre.New(`\bcomments?\s*\(\d+\)`)},
 		{"bewertung", nil},
