@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -550,5 +551,35 @@ func TestClusterer_ClusterConcurrent(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// TestClusterer_NearerInTimeFirst: when an article's story can take one of
+// two others and not both (one outlet's two stories), the link nearer in
+// time is tried first, though the other scores higher: one event's reports
+// come out within hours of each other.
+func TestClusterer_NearerInTimeFirst(t *testing.T) {
+	a := art("a", "EU to lift steel safeguard tariff to 40%", steelA, t0)
+	b := art("b", "Brussels raises duty on out-of-quota steel", steelB, t0.Add(time.Hour))
+	c := art("c", "EU to lift steel safeguard tariff to 40%", `The European Commission will raise the tariff on steel imports above quota from 25% to 40% from 1 January 2027 and cut quota volumes by 18%, Trade Commissioner Helena Marwick said in Brussels. Ukraine asked for a country allocation of its own for its mills.`, t0.Add(20*time.Hour))
+	a.SourceName, b.SourceName, c.SourceName = "Harbour Ledger", "Meridian Trade", "Meridian Trade"
+	arts := []digest.Article{a, b, c}
+	docs := analyse(arts, 2)
+	c0 := New(Config{})
+	score := func(i, j int) float64 {
+		_, ent := entityOverlap(docs[i].entities, docs[j].entities)
+		return c0.score(&docs[i], &docs[j], ent)
+	}
+	ab, ac, bc := score(0, 1), score(0, 2), score(1, 2)
+	if ac <= ab || hamming(docs[0].simhash, docs[2].simhash) <= c0.cfg.NearDuplicateBits {
+		t.Fatalf("fixture: a~c %.3f must score above a~b %.3f without being a near-duplicate", ac, ab)
+	}
+	cfg := Config{Threshold: min(ab, ac) - 0.01, LinkThreshold: 0.01, SameOutletThreshold: bc + 0.01}
+	stories, err := New(cfg).Cluster(context.Background(), arts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := groups(stories), [][]string{{"a", "b"}, {"c"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("stories %v, want %v (a~b %.3f one hour apart, a~c %.3f twenty hours apart, b and c one outlet's)", got, want, ab, ac)
 	}
 }
