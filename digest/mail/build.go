@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	netmail "net/mail"
 	"net/url"
@@ -122,14 +123,111 @@ func (c *DKIMConfig) signer(now func() time.Time) (*gomail.DKIMSigner, error) {
 // other control characters can never start a new header line. Errors wrap
 // digest.ErrPermanent, since retrying the same message cannot help.
 func Build(m digest.Message, opts BuildOptions) (*gomail.Msg, error) {
-	msg, err := build(m, opts)
+	b, err := build(m, opts, false)
 	if err != nil {
 		return nil, fmt.Errorf("build message %q: %w: %w", safeID(m.MessageID), digest.ErrPermanent, err)
 	}
-	return msg, nil
+	return b.msg, nil
 }
 
-func build(m digest.Message, opts BuildOptions) (*gomail.Msg, error) {
+// wireMessage is a message as it goes out: envelope and bytes.
+type wireMessage struct {
+	from, to string
+	data     []byte
+}
+
+// renderMessage builds m like Build and renders it, with the text and HTML
+// parts encoded by appendQP instead of go-mail's byte-at-a-time
+// quoted-printable writer. The bytes are those Build's message writes (the
+// tests compare them, golden file included); this is what Sender sends and
+// Outbox writes. Errors wrap digest.ErrPermanent.
+func renderMessage(m digest.Message, opts BuildOptions) (*wireMessage, error) {
+	w, err := renderWire(m, opts)
+	if err != nil {
+		return nil, fmt.Errorf("build message %q: %w: %w", safeID(m.MessageID), digest.ErrPermanent, err)
+	}
+	return w, nil
+}
+
+func renderWire(m digest.Message, opts BuildOptions) (*wireMessage, error) {
+	b, err := build(m, opts, true)
+	if err != nil {
+		return nil, err
+	}
+	// The envelope as go-mail's own send would give it (address only, in
+	// the form its Mail and Rcpt expect).
+	from, err := b.msg.GetSender(false)
+	if err != nil {
+		return nil, err
+	}
+	rcpts, err := b.msg.GetRecipients()
+	if err != nil {
+		return nil, err
+	}
+	if len(rcpts) != 1 {
+		return nil, fmt.Errorf("want one recipient, have %d", len(rcpts))
+	}
+	data, err := b.render()
+	if err != nil {
+		return nil, err
+	}
+	return &wireMessage{from: from, to: rcpts[0], data: data}, nil
+}
+
+// built is a go-mail message with what rendering it needs.
+type built struct {
+	msg      *gomail.Msg
+	boundary string
+	// preencoded: the body parts hold appendQP's output and are marked 8bit
+	// (go-mail's only encoding that copies a body unchanged) until render
+	// marks them quoted-printable.
+	preencoded bool
+	parts      int
+	size       int // of the encoded parts
+}
+
+// render writes the message. go-mail has no way to take a body already
+// encoded while saying quoted-printable in its part header, so the
+// pre-encoded parts' "Content-Transfer-Encoding: 8bit" lines are rewritten:
+// each sits right after a boundary line of ours (or, in a one-part message,
+// in the header block), and exactly one per part must be found.
+func (b *built) render() ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(b.size + 4<<10) // the parts and room for the headers
+	if _, err := b.msg.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	raw := buf.Bytes()
+	if !b.preencoded {
+		return raw, nil
+	}
+	const cte = "Content-Transfer-Encoding: "
+	old, repl := []byte(cte+string(gomail.NoEncoding)+"\r\n"), []byte(cte+string(gomail.EncodingQP)+"\r\n")
+	in := raw
+	if b.parts > 1 {
+		prefix := "--" + b.boundary + "\r\n"
+		old, repl = append([]byte(prefix), old...), append([]byte(prefix), repl...)
+	} else {
+		in, _, _ = bytes.Cut(raw, []byte("\r\n\r\n")) // the header block
+		old, repl = append([]byte("\r\n"), old...), append([]byte("\r\n"), repl...)
+	}
+	out := make([]byte, 0, len(raw)+b.parts*(len(repl)-len(old)))
+	last := 0
+	for range b.parts {
+		i := bytes.Index(in[last:], old)
+		if i < 0 {
+			return nil, fmt.Errorf("render: fewer than %d part headers to mark quoted-printable", b.parts)
+		}
+		out = append(append(out, raw[last:last+i]...), repl...)
+		last += i + len(old)
+	}
+	if bytes.Contains(in[last:], old) {
+		return nil, fmt.Errorf("render: more than %d part headers to mark quoted-printable", b.parts)
+	}
+	return append(out, raw[last:]...), nil
+}
+
+func build(m digest.Message, opts BuildOptions, preencoded bool) (*built, error) {
 	if m.Text == "" && m.HTML == "" {
 		return nil, errors.New("message has no body")
 	}
@@ -145,14 +243,16 @@ func build(m digest.Message, opts BuildOptions) (*gomail.Msg, error) {
 		return nil, err
 	}
 	to.Name = cleanHeaderText(m.ToName)
+	b := &built{boundary: boundary(m.MessageID), preencoded: preencoded}
 
 	msgOpts := []gomail.MsgOption{
 		gomail.WithNoDefaultUserAgent(),
 		// A boundary derived from the Message-ID keeps the output byte-for-byte
 		// reproducible (golden files, and the same .eml for the same message).
-		gomail.WithBoundary(boundary(m.MessageID)),
+		gomail.WithBoundary(b.boundary),
 	}
 	msg := gomail.NewMsg(msgOpts...)
+	b.msg = msg
 	msg.FromMailAddress(from)
 	msg.ToMailAddress(to)
 	msg.Subject(cleanHeaderText(m.Subject))
@@ -181,21 +281,45 @@ func build(m digest.Message, opts BuildOptions) (*gomail.Msg, error) {
 		return nil, err
 	}
 
-	switch {
-	case m.Text != "" && m.HTML != "":
-		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
-		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
-	case m.Text != "":
-		msg.SetBodyString(gomail.TypeTextPlain, m.Text)
-	default:
-		msg.SetBodyString(gomail.TypeTextHTML, m.HTML)
+	type part struct {
+		ct   gomail.ContentType
+		body string
+	}
+	var parts []part
+	if m.Text != "" {
+		parts = append(parts, part{gomail.TypeTextPlain, m.Text})
+	}
+	if m.HTML != "" {
+		parts = append(parts, part{gomail.TypeTextHTML, m.HTML})
+	}
+	b.parts = len(parts)
+	for i, p := range parts {
+		if !preencoded {
+			add := msg.AddAlternativeString
+			if i == 0 {
+				add = msg.SetBodyString
+			}
+			add(p.ct, p.body)
+			continue
+		}
+		enc := appendQP(make([]byte, 0, len(p.body)+len(p.body)/16), p.body)
+		b.size += len(enc)
+		write := func(w io.Writer) (int64, error) {
+			n, err := w.Write(enc)
+			return int64(n), err
+		}
+		add := msg.AddAlternativeWriter
+		if i == 0 {
+			add = msg.SetBodyWriter
+		}
+		add(p.ct, write, gomail.WithPartEncoding(gomail.NoEncoding))
 	}
 	if opts.DKIM != nil {
-		if err := sign(msg, opts.DKIM, opts.Now); err != nil {
+		if err := sign(b, opts.DKIM, opts.Now); err != nil {
 			return nil, err
 		}
 	}
-	return msg, nil
+	return b, nil
 }
 
 // sign adds a DKIM-Signature made by go-mail's signer.
@@ -209,16 +333,16 @@ func build(m digest.Message, opts BuildOptions) (*gomail.Msg, error) {
 // and inside b=) and attached as a preformatted header. The rendering is
 // deterministic (fixed boundary, Date and Message-ID), so the bytes that go
 // out are the bytes that were signed.
-func sign(msg *gomail.Msg, cfg *DKIMConfig, now func() time.Time) error {
+func sign(b *built, cfg *DKIMConfig, now func() time.Time) error {
 	s, err := cfg.signer(now)
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if _, err := msg.WriteTo(&buf); err != nil {
+	raw, err := b.render()
+	if err != nil {
 		return fmt.Errorf("dkim: render for signing: %w", err)
 	}
-	head, body, ok := bytes.Cut(buf.Bytes(), []byte("\r\n\r\n"))
+	head, body, ok := bytes.Cut(raw, []byte("\r\n\r\n"))
 	if !ok {
 		return errors.New("dkim: rendered message has no body separator")
 	}
@@ -230,7 +354,7 @@ func sign(msg *gomail.Msg, cfg *DKIMConfig, now func() time.Time) error {
 	if !ok {
 		return errors.New("dkim: unexpected signature header")
 	}
-	msg.SetGenHeaderPreformatted(headerDKIM, refoldDKIM(value))
+	b.msg.SetGenHeaderPreformatted(headerDKIM, refoldDKIM(value))
 	return nil
 }
 

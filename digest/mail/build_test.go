@@ -41,7 +41,23 @@ func testMessage() digest.Message {
 	}
 }
 
+// render is what Sender sends and Outbox writes (renderMessage);
+// TestRenderMessage_SameBytesAsBuild checks it against go-mail's own
+// writing of Build's message.
 func render(t *testing.T, m digest.Message, opts BuildOptions) []byte {
+	t.Helper()
+	w, err := renderMessage(m, opts)
+	if err != nil {
+		t.Fatalf("renderMessage: %v", err)
+	}
+	if w.from != "<digest@example.com>" || w.to != "<"+m.To+">" {
+		t.Errorf("envelope %q -> %q", w.from, w.to)
+	}
+	return w.data
+}
+
+// buildAndWrite is the reference: go-mail encodes the parts itself.
+func buildAndWrite(t testing.TB, m digest.Message, opts BuildOptions) []byte {
 	t.Helper()
 	msg, err := Build(m, opts)
 	if err != nil {
@@ -52,6 +68,40 @@ func render(t *testing.T, m digest.Message, opts BuildOptions) []byte {
 		t.Fatalf("WriteTo: %v", err)
 	}
 	return buf.Bytes()
+}
+
+func TestRenderMessage_SameBytesAsBuild(t *testing.T) {
+	now := func() time.Time { return time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC) }
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dkim := &DKIMConfig{Domain: "example.com", Selector: "s1", PrivateKeyPEM: pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})}
+	long := strings.Repeat("Tariffs on steel — and “aluminium” — rose by 25 %. \n.dot line\r\n\ttabbed line \n", 40)
+	for _, tt := range []struct {
+		name       string
+		text, html string
+		opts       BuildOptions
+	}{
+		{"golden", testMessage().Text, testMessage().HTML, BuildOptions{}},
+		{"long", long, "<p style=\"margin:0\">" + long + "</p>", BuildOptions{}},
+		{"text only", long, "", BuildOptions{}},
+		{"html only", "", "<b>Content-Transfer-Encoding: 8bit</b>\r\nContent-Transfer-Encoding: 8bit\r\n", BuildOptions{}},
+		{"dkim", long, "<p>" + long + "</p>", BuildOptions{DKIM: dkim, Now: now}},
+		{"dkim text only", long, "", BuildOptions{DKIM: dkim, Now: now}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := testMessage()
+			m.Text, m.HTML = tt.text, tt.html
+			if got, want := render(t, m, tt.opts), buildAndWrite(t, m, tt.opts); !bytes.Equal(got, want) {
+				t.Errorf("renderMessage differs from Build+WriteTo\n got %q\nwant %q", got, want)
+			}
+		})
+	}
 }
 
 func parse(t *testing.T, raw []byte) *netmail.Message {
@@ -372,6 +422,9 @@ func FuzzBuild(f *testing.F) {
 		if _, err := msg.WriteTo(&buf); err != nil {
 			t.Fatal(err)
 		}
+		if w, err := renderMessage(m, BuildOptions{}); err != nil || !bytes.Equal(w.data, buf.Bytes()) {
+			t.Fatalf("renderMessage differs from Build+WriteTo (%v)", err)
+		}
 		pm, err := netmail.ReadMessage(bytes.NewReader(buf.Bytes()))
 		if err != nil {
 			t.Fatalf("net/mail cannot parse: %v", err)
@@ -403,4 +456,29 @@ func TestBuild_SinglePart(t *testing.T) {
 			t.Errorf("Content-Type = %q (%v), want %s", pm.Header.Get("Content-Type"), err, tt.want)
 		}
 	}
+}
+
+// FuzzRenderMessage checks that renderMessage's bodies are go-mail's, byte
+// for byte, whatever the text and HTML.
+func FuzzRenderMessage(f *testing.F) {
+	f.Add(testMessage().Text, testMessage().HTML)
+	f.Add("a \r\n.b\rc\n", "")
+	f.Add("", "=\r\xff\n\t")
+	f.Fuzz(func(t *testing.T, text, html string) {
+		m := testMessage()
+		m.Text, m.HTML = text, html
+		w, err := renderMessage(m, BuildOptions{})
+		if text == "" && html == "" {
+			if err == nil {
+				t.Fatal("no body: no error")
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := buildAndWrite(t, m, BuildOptions{}); !bytes.Equal(w.data, want) {
+			t.Fatalf("renderMessage differs from Build+WriteTo\n got %q\nwant %q", w.data, want)
+		}
+	})
 }

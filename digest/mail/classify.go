@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
-	"strings"
 
 	gomail "github.com/wneessen/go-mail"
 
@@ -47,23 +46,33 @@ func (e *SMTPError) slowsDown() bool { return e.Code == 421 || e.Code == 454 }
 // means the server is closing it.
 func (e *SMTPError) dropsConn() bool { return e.Code == 0 || e.Code == 421 }
 
-// classifySend turns a go-mail send error into an SMTPError.
+// sendError is a failed transaction on a pool connection
+// (workerConn.send): the stage, named as go-mail names it, and the SMTP
+// client's error (a *textproto.Error for a server reply).
+type sendError struct {
+	reason gomail.SendErrReason
+	err    error
+}
+
+func (e *sendError) Error() string { return e.reason.String() + ": " + e.err.Error() }
+func (e *sendError) Unwrap() error { return e.err }
+
+// classifySend turns a send error into an SMTPError.
 //
-// go-mail's SendError.IsTemp only looks for a leading '4', so a network
-// error would count as permanent there; here anything without a 5xx reply
-// is temporary, and a 5xx is permanent when it answers RCPT TO, DATA or the
-// message itself, but not MAIL FROM (see below) or the connection set-up
-// (classifyConnect).
+// Anything without a 5xx reply is temporary (a network error included), and
+// a 5xx is permanent when it answers RCPT TO, DATA or the message itself,
+// but not MAIL FROM (see below) or the connection set-up (classifyConnect).
 func classifySend(err error) *SMTPError {
-	var se *gomail.SendError
+	var se *sendError
 	if !errors.As(err, &se) {
 		return classifyConnect(err)
 	}
-	e := &SMTPError{Code: se.ErrorCode(), Stage: se.Reason.String(), Reply: sendErrorText(se)}
-	switch se.Reason {
-	case gomail.ErrGetSender, gomail.ErrGetRcpts, gomail.ErrNoUnencoded:
-		// The message cannot be sent as built, whatever the server says.
-		e.Permanent = true
+	e := &SMTPError{Stage: se.reason.String(), Reply: se.err.Error()}
+	var te *textproto.Error
+	if errors.As(se.err, &te) {
+		e.Code = te.Code
+	}
+	switch se.reason {
 	case gomail.ErrConnCheck:
 		// NOOP failed before the transaction began: a dropped connection.
 		e.Code = 0
@@ -88,18 +97,4 @@ func classifyConnect(err error) *SMTPError {
 		e.Code = te.Code
 	}
 	return e
-}
-
-// sendErrorText is the server's reply without the recipient list and
-// Message-ID go-mail appends: addresses stay out of logs and the ledger.
-func sendErrorText(se *gomail.SendError) string {
-	s := se.Error()
-	s = strings.TrimPrefix(s, se.Reason.String())
-	s = strings.TrimPrefix(s, ":")
-	for _, marker := range []string{", affected recipient(s):", ", affected message ID:"} {
-		if i := strings.Index(s, marker); i >= 0 {
-			s = s[:i]
-		}
-	}
-	return strings.TrimSpace(s)
 }

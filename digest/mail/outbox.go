@@ -151,13 +151,13 @@ func (o *Outbox) Send(ctx context.Context, msg digest.Message) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	m, err := Build(msg, o.opts.Build)
+	m, err := renderMessage(msg, o.opts.Build)
 	if err != nil {
 		return err
 	}
 	path := o.Path(msg)
 	if err := writeAtomic(path, func(w *bufio.Writer) error {
-		_, err := m.WriteTo(w)
+		_, err := w.Write(m.data)
 		return err
 	}); err != nil {
 		return fmt.Errorf("write outbox message %s: %w", filepath.Base(path), err)

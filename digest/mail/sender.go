@@ -1,11 +1,13 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"sync"
@@ -87,7 +89,7 @@ var _ digest.Mailer = (*Sender)(nil)
 
 type job struct {
 	ctx    context.Context
-	msg    *gomail.Msg
+	msg    *wireMessage
 	id     string
 	result chan error
 }
@@ -210,7 +212,7 @@ func (s *Sender) Dials() int64 { return s.dials.Load() }
 // ctx ends, so that a message the server accepted is never reported as
 // failed (and sent again).
 func (s *Sender) Send(ctx context.Context, m digest.Message) error {
-	msg, err := Build(m, s.opts.Build)
+	msg, err := renderMessage(m, s.opts.Build)
 	if err != nil {
 		return err
 	}
@@ -300,12 +302,6 @@ func (s *Sender) deliver(workerCtx context.Context, w *workerConn, j *job) error
 			s.throttle.record()
 			return nil
 		}
-		if j.msg.IsDelivered() {
-			// The server said 250; whatever failed came after it.
-			w.drop()
-			s.throttle.record()
-			return nil
-		}
 		se := classifySend(err)
 		if !fresh && attempt == 0 && staleConn(err, se) {
 			// The reused connection died before the transaction began (EOF,
@@ -338,11 +334,11 @@ const idleCheck = 2 * time.Second
 // staleConn reports a failure at the very start of a transaction that means
 // the connection, not the message, is broken.
 func staleConn(err error, se *SMTPError) bool {
-	var ge *gomail.SendError
+	var ge *sendError
 	if !errors.As(err, &ge) {
 		return false
 	}
-	switch ge.Reason {
+	switch ge.reason {
 	case gomail.ErrConnCheck:
 		return true
 	case gomail.ErrSMTPMailFrom:
@@ -376,7 +372,8 @@ func (s *Sender) newClient() (*gomail.Client, error) {
 		gomail.WithTLSConfig(s.tls),
 		// deliver checks idle connections itself and resets after failures;
 		// go-mail's NOOP before and NOOP+RSET after every message would
-		// cost three extra round trips each.
+		// cost three extra round trips each. (The transaction itself is
+		// workerConn.send's, on the connection this client dials.)
 		gomail.WithoutNoop(),
 		gomail.WithoutRset(),
 	}
@@ -443,6 +440,8 @@ type workerConn struct {
 	log    *slog.Logger
 	// lastUsed is when conn last carried a transaction.
 	lastUsed time.Time
+	// buf holds the dot-stuffed message being written, kept for the next.
+	buf []byte
 }
 
 func (w *workerConn) dial(ctx context.Context) error {
@@ -464,13 +463,60 @@ func (w *workerConn) dial(ctx context.Context) error {
 	return nil
 }
 
-func (w *workerConn) send(msg *gomail.Msg) error {
-	// Start the per-message clock now (go-mail sets it too, in its
-	// connection check).
-	if err := w.conn.UpdateDeadline(w.s.opts.MessageTimeout); err != nil {
-		return &gomail.SendError{Reason: gomail.ErrConnCheck}
+// send runs one transaction (MAIL, RCPT, DATA, the message, the final
+// dot) on go-mail's SMTP client, as go-mail's SendWithSMTPClient does, but
+// with the message already rendered (renderMessage) and dot-stuffed here:
+// textproto's DotWriter, behind go-mail's DATA writer, goes byte by byte.
+// Errors are *sendError, named by go-mail's stages.
+func (w *workerConn) send(msg *wireMessage) error {
+	c := w.conn
+	// Start the per-message clock now.
+	if !c.HasConnection() {
+		return &sendError{reason: gomail.ErrConnCheck, err: gomail.ErrNoActiveConnection}
 	}
-	return w.client.SendWithSMTPClient(w.conn, msg)
+	if err := c.UpdateDeadline(w.s.opts.MessageTimeout); err != nil {
+		return &sendError{reason: gomail.ErrConnCheck, err: err}
+	}
+	if err := c.Mail(msg.from); err != nil {
+		return &sendError{reason: gomail.ErrSMTPMailFrom, err: err}
+	}
+	if err := c.Rcpt(msg.to); err != nil {
+		return &sendError{reason: gomail.ErrSMTPRcptTo, err: err}
+	}
+	dw, err := c.Data()
+	if err != nil {
+		return &sendError{reason: gomail.ErrSMTPData, err: err}
+	}
+	if err := w.writeData(c, dw, msg.data); err != nil {
+		return &sendError{reason: gomail.ErrWriteContent, err: err}
+	}
+	// Close writes the final dot and waits for the server's reply.
+	if err := dw.Close(); err != nil {
+		return &sendError{reason: gomail.ErrSMTPDataClose, err: err}
+	}
+	return nil
+}
+
+// writeData writes data after DATA. All but its last line are dot-stuffed
+// here (appendDotStuffed, the same bytes textproto's DotWriter makes) and
+// written straight to the connection's buffered writer, in one write
+// system call for a message larger than the buffer; the last line goes
+// through dw, go-mail's DATA writer, which thus sees a line start and ends
+// the message as it always does (".\r\n", or "\r\n.\r\n" after a line
+// without its CRLF).
+func (w *workerConn) writeData(c *smtp.Client, dw io.Writer, data []byte) error {
+	cut := 0
+	if len(data) > 1 {
+		cut = bytes.LastIndexByte(data[:len(data)-1], '\n') + 1
+	}
+	if cut > 0 {
+		w.buf = appendDotStuffed(w.buf[:0], data[:cut])
+		if _, err := c.Text.W.Write(w.buf); err != nil {
+			return err
+		}
+	}
+	_, err := dw.Write(data[cut:])
+	return err
 }
 
 // drop closes the connection without QUIT: after a timeout or a broken

@@ -450,3 +450,37 @@ func TestSender_MailFromRefusedIsTemporary(t *testing.T) {
 		t.Errorf("Send = %v, want a temporary error carrying the 5xx", err)
 	}
 }
+
+// TestSender_BytesArriveUnchanged sends messages whose lines start with
+// dots, through the sender's own dot-stuffing, and compares what the sink
+// read back (go-smtp undoes the stuffing) with the rendered bytes.
+func TestSender_BytesArriveUnchanged(t *testing.T) {
+	sink := mailtest.StartSink(t, mailtest.SinkOptions{})
+	s := startSender(t, configFor(t, sink.Addr, TLSNone), SenderOptions{Connections: 2})
+	dots := strings.Repeat(".leading dot\r\n..two dots\n.\r\nmid . dot\r\n", 300)
+	cases := []struct{ text, html string }{
+		{dots, "<p>\n." + dots + "</p>"},
+		{"ends without a newline\n.", ""},
+		{"", ".only html, no newline at the end"},
+		{strings.Repeat("x", 5000), strings.Repeat("<b>é</b>", 3000)},
+	}
+	for i, c := range cases {
+		m := msgN(i)
+		m.Text, m.HTML = c.text, c.html
+		if err := s.Send(context.Background(), m); err != nil {
+			t.Fatalf("Send %d: %v", i, err)
+		}
+		w, err := renderMessage(m, BuildOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := w.data
+		if !bytes.HasSuffix(want, []byte("\r\n")) {
+			want = append(want, '\r', '\n') // SMTP ends the data with CRLF.
+		}
+		got := sink.Messages()[i].Data
+		if !bytes.Equal(got, want) {
+			t.Errorf("message %d: the sink read %d bytes, want the %d rendered", i, len(got), len(want))
+		}
+	}
+}

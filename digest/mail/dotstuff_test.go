@@ -1,0 +1,62 @@
+package mail
+
+import (
+	"bufio"
+	"bytes"
+	"math/rand/v2"
+	"net/textproto"
+	"testing"
+)
+
+// stdDotStuffed is what textproto's DotWriter writes for src, without the
+// ".\r\n" its Close adds.
+func stdDotStuffed(t testing.TB, src []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	bw := bufio.NewWriter(&buf)
+	dw := textproto.NewWriter(bw).DotWriter()
+	if _, err := dw.Write(src); err != nil {
+		t.Fatal(err)
+	}
+	if err := dw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out, ok := bytes.CutSuffix(buf.Bytes(), []byte(".\r\n"))
+	if !ok {
+		t.Fatalf("DotWriter output %q does not end with .CRLF", buf.Bytes())
+	}
+	return out
+}
+
+func TestAppendDotStuffed_MatchesTextproto(t *testing.T) {
+	cases := []string{
+		"\n", "\r\n", ".\r\n", "..\r\n", ".\n", "a.\r\n.b\r\n", "\r\r\n", "\r.\r\n", "a\rb\r\n",
+		"a\r\r\r\n", "x\r\n\r\n.\r\n", "\r\r\r\n", ".\r.\r\n",
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	alphabet := []byte("a.\r\n\r\n ")
+	for range 20000 {
+		b := make([]byte, rng.IntN(200))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		cases = append(cases, string(append(b, '\n')))
+	}
+	for _, s := range cases {
+		if got, want := appendDotStuffed(nil, []byte(s)), stdDotStuffed(t, []byte(s)); !bytes.Equal(got, want) {
+			t.Fatalf("appendDotStuffed(%q)\n got %q\nwant %q", s, got, want)
+		}
+	}
+}
+
+func FuzzAppendDotStuffed(f *testing.F) {
+	for _, s := range []string{"\n", ".\r\n", "a\rb\r\n.\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		b = append(b, '\n')
+		if got, want := appendDotStuffed(nil, b), stdDotStuffed(t, b); !bytes.Equal(got, want) {
+			t.Fatalf("appendDotStuffed(%q)\n got %q\nwant %q", b, got, want)
+		}
+	})
+}
