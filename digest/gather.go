@@ -156,6 +156,7 @@ func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration
 		}
 		return sr, lines
 	}
+	e.keepFeatures(ctx, saved, log)
 	for _, s := range saved {
 		if s.New {
 			sr.New++

@@ -126,12 +126,19 @@ type KeepingClusterer interface {
 	// KeptCurrent reports whether kept features can be used as they are;
 	// otherwise (none, or kept by another version) the text is read again.
 	KeptCurrent(features []byte) bool
+	// EncodeFeatures returns the features of a stored article, read from
+	// its title and text, encoded for a FeatureStore: the gather keeps
+	// them while the text is in hand, so that no run reads the text again
+	// to cluster it.
+	EncodeFeatures(a Article) []byte
 	// ClusterKept is Cluster for articles with their kept features, by
 	// index (an article without current features must have its text, and
 	// its features, read from it, come back encoded, by index; nil for
 	// the others), and the stories of an earlier run (prior, see
 	// KeptArticle.Story; 0 for a new article): earlier stories stay
-	// together and only new articles are linked.
+	// together and only new articles are linked. It may set the entries of
+	// features to nil once it has read them, so that a window's features
+	// are not held both encoded and decoded.
 	ClusterKept(ctx context.Context, articles []Article, features [][]byte, prior []int64) ([]Story, [][]byte, error)
 }
 

@@ -3,6 +3,7 @@ package digest
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 )
@@ -10,11 +11,13 @@ import (
 // window returns the stories of the articles published after since (in
 // scope when scope is set; the others are returned apart), clustered but
 // not ranked. With a FeatureStore and a KeepingClusterer it reads no text
-// but those of the articles new to clustering and of the stories' leads
-// (which ranking and summarising read), and clusters the new articles
-// against the stories of the last run; keep saves the stories it makes as
-// the ones the next run starts from (a run over the whole edition window,
-// not a scoped or weekly one, whose stories would not be the window's).
+// but those of the articles whose features were not kept when they were
+// gathered (keepFeatures), clusters the new articles against the stories
+// of the last run, and returns the stories without texts: ranking and
+// summarising read their leads' texts a batch at a time (withLeadTexts).
+// keep saves the stories it makes as the ones the next run starts from (a
+// run over the whole edition window, not a scoped or weekly one, whose
+// stories would not be the window's).
 func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep bool) ([]Story, []Article, error) {
 	fs, okStore := e.Store.(FeatureStore)
 	kc, okCluster := e.Clusterer.(KeepingClusterer)
@@ -55,9 +58,13 @@ func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep 
 	features := make([][]byte, len(rows))
 	prior := make([]int64, len(rows))
 	var unread []int64
-	for i, r := range rows {
+	for i := range rows {
+		r := &rows[i]
 		articles[i], features[i], prior[i] = r.Article, r.Features, r.Story
-		if !kc.KeptCurrent(r.Features) {
+		// features holds the only reference: ClusterKept lets go of each
+		// once decoded.
+		r.Features = nil
+		if !kc.KeptCurrent(features[i]) {
 			unread = append(unread, r.Article.ID)
 		}
 	}
@@ -87,10 +94,36 @@ func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep 
 		// The features are a cache: the next run reads the texts again.
 		e.log().Warn("keep clustering features", "articles", len(save), "error", err)
 	}
-	if err := e.leadTexts(ctx, fs, stories); err != nil {
-		return nil, nil, err
+	if len(texts) > 0 {
+		for _, st := range stories {
+			for k := range st.Articles {
+				st.Articles[k].Text = "" // read again where needed (withLeadTexts)
+			}
+		}
 	}
 	return stories, outOfScope, nil
+}
+
+// keepFeatures keeps the clustering features of the articles a gather
+// stored (KeepingClusterer.EncodeFeatures) while their texts are in hand,
+// so that no run holds the texts of the window to cluster them. A failure
+// is logged: the features are a cache, and the run that finds none reads
+// the texts.
+func (e *Engine) keepFeatures(ctx context.Context, saved []Saved, log *slog.Logger) {
+	fs, okStore := e.Store.(FeatureStore)
+	kc, okCluster := e.Clusterer.(KeepingClusterer)
+	if !okStore || !okCluster {
+		return
+	}
+	var kept []KeptArticle
+	for _, s := range saved {
+		if s.New {
+			kept = append(kept, KeptArticle{Article: Article{ID: s.Article.ID}, Features: kc.EncodeFeatures(s.Article)})
+		}
+	}
+	if err := fs.SaveKept(ctx, kept); err != nil {
+		log.Warn("keep clustering features", "articles", len(kept), "error", err)
+	}
 }
 
 // storyChanges adds to save the articles whose story (the smallest article
@@ -120,22 +153,50 @@ func storyChanges(stories []Story, rows []KeptArticle, save []KeptArticle) []Kep
 	return save
 }
 
-// leadTexts loads the texts of the stories' leads that lack them: ranking
-// and summarising read the lead's text only.
-func (e *Engine) leadTexts(ctx context.Context, fs FeatureStore, stories []Story) error {
-	var ids []int64
-	for _, st := range stories {
-		if a := st.Articles[0]; a.Text == "" {
-			ids = append(ids, a.ID)
+// textBatch is how many stories' lead texts ranking and summarising hold
+// at once when the store reads texts by ID (FeatureStore). A first run
+// on 200 feeds has ~10,000 stories, nearly one per article: holding every
+// lead's text at once is ~70 MB, and twice that in heap before the
+// collector runs.
+const textBatch = 256
+
+// withLeadTexts calls fn with the stories a batch at a time (textBatch, in
+// order), each lead's text read from the store when it has none, and
+// drops the texts it read after fn unless keep (may be nil) says to keep
+// the story's. The stories' Articles are shared with what fn keeps of
+// them, so a dropped text is gone from those too. Without a FeatureStore
+// the texts were loaded with the articles: fn gets all the stories at
+// once.
+func (e *Engine) withLeadTexts(ctx context.Context, stories []Story, fn func(batch []Story) error, keep func(Story) bool) error {
+	fs, ok := e.Store.(FeatureStore)
+	if !ok {
+		return fn(stories)
+	}
+	for start := 0; start < len(stories); start += textBatch {
+		batch := stories[start:min(start+textBatch, len(stories))]
+		var ids []int64
+		read := make([]bool, len(batch))
+		for i, st := range batch {
+			if a := st.Articles[0]; a.Text == "" {
+				ids, read[i] = append(ids, a.ID), true
+			}
 		}
-	}
-	texts, err := fs.ArticleTexts(ctx, ids)
-	if err != nil {
-		return fmt.Errorf("load lead texts: %w", err)
-	}
-	for i := range stories {
-		if a := &stories[i].Articles[0]; a.Text == "" {
-			a.Text = texts[a.ID]
+		texts, err := fs.ArticleTexts(ctx, ids)
+		if err != nil {
+			return fmt.Errorf("load lead texts: %w", err)
+		}
+		for i := range batch {
+			if read[i] {
+				batch[i].Articles[0].Text = texts[batch[i].Articles[0].ID]
+			}
+		}
+		if err := fn(batch); err != nil {
+			return err
+		}
+		for i := range batch {
+			if read[i] && (keep == nil || !keep(batch[i])) {
+				batch[i].Articles[0].Text = ""
+			}
 		}
 	}
 	return nil

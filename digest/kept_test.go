@@ -2,7 +2,9 @@ package digest_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +22,7 @@ type textCountingStore struct {
 	mu    sync.Mutex
 	since int     // ArticlesSince calls: every text of the window
 	texts []int64 // ids given to ArticleTexts
+	calls []int   // how many ids each ArticleTexts call was given
 }
 
 func (s *textCountingStore) ArticlesSince(ctx context.Context, since time.Time) ([]digest.Article, error) {
@@ -32,16 +35,19 @@ func (s *textCountingStore) ArticlesSince(ctx context.Context, since time.Time) 
 func (s *textCountingStore) ArticleTexts(ctx context.Context, ids []int64) (map[int64]string, error) {
 	s.mu.Lock()
 	s.texts = append(s.texts, ids...)
+	s.calls = append(s.calls, len(ids))
 	s.mu.Unlock()
 	return s.DB.ArticleTexts(ctx, ids)
 }
 
 // TestEngine_Run_KeptFeatures runs twice with the real clusterer and
 // ranker: the second run, with a new report of an earlier story and a new
-// story, reads no article of the window whole (ArticlesSince), only the
-// texts of the new articles and of the stories' leads (not the earlier
-// same-outlet report in the EU steel story), puts the new report in the
-// earlier story, and makes the stories clustering the window afresh makes.
+// story, reads no article of the window whole (ArticlesSince) and no text
+// to cluster (the gather kept the new articles' features), only the texts
+// of the stories' leads, which ranking and summarising read (not the
+// earlier same-outlet report in the EU steel story); it puts the new
+// report in the earlier story, and makes the stories clustering the window
+// afresh makes.
 func TestEngine_Run_KeptFeatures(t *testing.T) {
 	db := storetest.Open(t)
 	now := t0
@@ -92,11 +98,18 @@ func TestEngine_Run_KeptFeatures(t *testing.T) {
 		t.Errorf("the new EU steel report is not in the earlier story: %v", storyOf)
 	}
 	if slices.Contains(st.texts, idOf["https://ledger.example/eu-steel-2"]) || len(st.texts) == 0 {
-		t.Errorf("texts read %v: the earlier same-outlet report (%d) is neither new nor a lead", st.texts, idOf["https://ledger.example/eu-steel-2"])
+		t.Errorf("texts read %v: the earlier same-outlet report (%d) is not a lead", st.texts, idOf["https://ledger.example/eu-steel-2"])
 	}
-	for _, u := range []string{"https://meridian.example/eu-steel", "https://meridian.example/us-steel"} {
-		if !slices.Contains(st.texts, idOf[u]) {
-			t.Errorf("the new article %s was clustered without its text (read %v)", u, st.texts)
+	leads := map[int64]bool{}
+	for _, f := range rep.Articles {
+		// The derby is off topic: ranking read its text to drop it.
+		if f.Fate == digest.FateLead || f.Fate == digest.FateOffTopic {
+			leads[f.ArticleID] = true
+		}
+	}
+	for _, id := range st.texts {
+		if !leads[id] {
+			t.Errorf("the text of article %d was read: not a lead (%v)", id, leads)
 		}
 	}
 	// Afresh: the same stories.
@@ -122,6 +135,86 @@ func TestEngine_Run_KeptFeatures(t *testing.T) {
 	for _, k := range kept {
 		if len(k.Features) == 0 || k.Story == 0 || k.Article.Text != "" {
 			t.Errorf("%s kept with %d bytes of features, story %d, text %q", k.Article.URL, len(k.Features), k.Story, k.Article.Text)
+		}
+	}
+}
+
+// TestEngine_Stories_LeadTextsInBatches ranks and summarises more stories
+// than one batch of lead texts holds: no read asks for more texts than a
+// batch, the order and relevance are one RankSplit's over all the stories
+// with their texts (summarised or not: RankedStories), every story is summarised from its own lead's text,
+// and the stories come back without the texts (the summaries stand for
+// them).
+func TestEngine_Stories_LeadTextsInBatches(t *testing.T) {
+	db := storetest.Open(t)
+	now := t0
+	e, _, _ := newEngine(t, db, &now)
+	st := &textCountingStore{DB: db}
+	e.Store = st
+	cl := cluster.New(cluster.Config{})
+	rk := rank.New(rank.Config{})
+	e.Clusterer, e.Ranker = cl, rk
+	ctx := context.Background()
+	goods := []string{"steel", "aluminium", "wheat", "soybeans", "copper", "timber", "rice", "cotton", "coffee", "sugar"}
+	var items []digest.Article
+	for i := range 2*digest.TextBatch + 40 {
+		g := goods[i%len(goods)]
+		country := fmt.Sprintf("Country%c%c", 'A'+i/26%26, 'A'+i%26)
+		items = append(items, item(fmt.Sprintf("Outlet %d", i%7), fmt.Sprintf("https://news.example/%d", i),
+			fmt.Sprintf("%s raises %s import tariff to %d%%", country, g, 10+i),
+			fmt.Sprintf("%s will raise its import tariff on %s to %d%% from %d%% next month, the trade ministry said on %d May. Exporters of %s warned that the duty on %d tonnes of shipments would hurt trade. Customs officials said quotas stay at %d tonnes.", country, g, 10+i, 5+i, 1+i%28, g, 1000+i, 2000+i),
+			t0.Add(-time.Duration(i)*time.Minute)))
+	}
+	if err := e.Gather(ctx, []digest.Source{staticSource("https://news.example/feed", items...)}, &digest.Report{}); err != nil {
+		t.Fatal(err)
+	}
+	since := t0.Add(-24 * time.Hour)
+	all, err := db.ArticlesSince(ctx, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clustered, err := cl.Cluster(ctx, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := rk.RankSplit(clustered, now)
+	if len(want) <= digest.TextBatch {
+		t.Fatalf("%d stories kept: no more than one batch", len(want))
+	}
+	st.texts = nil
+	got, err := e.Stories(ctx, since, &digest.Report{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d stories, want %d", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Key != w.Key || g.Relevance != w.Relevance || !slices.Equal(g.Topics, w.Topics) {
+			t.Fatalf("story %d: %.8s relevance %.3f %v, want %.8s %.3f %v", i, g.Key, g.Relevance, g.Topics, w.Key, w.Relevance, w.Topics)
+		}
+		if first, _, _ := strings.Cut(w.Lead().Text, "."); g.Summary.Text != first+"." {
+			t.Errorf("story %d summarised as %q, from another text than its lead's (%q)", i, g.Summary.Text, first)
+		}
+		if g.Lead().Text != "" {
+			t.Errorf("story %d came back with its lead's text", i)
+		}
+	}
+	// Unsummarised, ranked only (the stories summarise jobs are made
+	// for): the same order.
+	ranked, err := e.RankedStories(ctx, &digest.Report{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range min(len(ranked), len(want)) {
+		if ranked[i].Key != want[i].Key {
+			t.Fatalf("ranked story %d is %.8s, want %.8s", i, ranked[i].Key, want[i].Key)
+		}
+	}
+	for _, n := range st.calls {
+		if n > digest.TextBatch {
+			t.Errorf("one read asked for %d texts, more than a batch (%d)", n, digest.TextBatch)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package digest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -118,7 +119,10 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 	if e.Ranker != nil {
 		// One assessment of each story's text: the dropped ones come back
 		// with their relevance for the account.
-		stories, dropped = e.Ranker.RankSplit(all, e.now())
+		stories, dropped, err = e.rankSplit(ctx, all)
+		if err != nil {
+			return nil, err
+		}
 		thr := e.Ranker.Threshold()
 		relevance = func(st Story) (float64, float64) { return st.Relevance, thr }
 	}
@@ -130,9 +134,54 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 	return stories, nil
 }
 
+// rankSplit is Ranker.RankSplit over the stories' lead texts read a batch
+// at a time (withLeadTexts). Each story is assessed on its own, and the
+// order of the whole is Rerank's (the same comparison, no text read), so
+// the result is one RankSplit's over all the stories.
+func (e *Engine) rankSplit(ctx context.Context, all []Story) (kept, dropped []Story, err error) {
+	now := e.now()
+	batches := 0
+	err = e.withLeadTexts(ctx, all, func(batch []Story) error {
+		k, d := e.Ranker.RankSplit(batch, now)
+		kept, dropped = append(kept, k...), append(dropped, d...)
+		batches++
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if batches > 1 {
+		kept = e.Ranker.Rerank(kept, now)
+	}
+	return kept, dropped, nil
+}
+
+// summarize sets the summary of each story, a batch of lead texts at a
+// time (withLeadTexts); a lead's text read for it is dropped again unless
+// the summary is empty, where the text stands in for it.
 func (e *Engine) summarize(ctx context.Context, sum Summarizer, stories []Story, rep *Report) ([]Story, error) {
-	version := sum.Version()
 	e.stage("summarise", len(stories))
+	// A failing story stops neither its batch nor the later ones: the
+	// others' summaries are cached for the next run.
+	var firstErr error
+	err := e.withLeadTexts(ctx, stories, func(batch []Story) error {
+		err := e.summarizeBatch(ctx, sum, batch, rep)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		firstErr = cmp.Or(firstErr, err)
+		return nil
+	}, func(st Story) bool { return st.Summary.Text == "" })
+	if err = cmp.Or(err, firstErr); err != nil {
+		return nil, err
+	}
+	return stories, nil
+}
+
+// summarizeBatch sets the summary of each story with bounded concurrency
+// (SummarizeConcurrency).
+func (e *Engine) summarizeBatch(ctx context.Context, sum Summarizer, stories []Story, rep *Report) error {
+	version := sum.Version()
 	rec := &recorder{rep: rep}
 	// Not errgroup.WithContext: one story's failure does not stop the
 	// others, whose summaries are cached for the next run.
@@ -171,10 +220,7 @@ func (e *Engine) summarize(ctx context.Context, sum Summarizer, stories []Story,
 	}
 	firstErr := g.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return err
 	}
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	return stories, nil
+	return firstErr
 }

@@ -39,7 +39,7 @@ func (e *Engine) SummariesToMake(ctx context.Context, rep *Report) (string, []Su
 	// The version names backend, model and prompt; a run scope is not
 	// needed to read it.
 	version := e.Summarizer.Version()
-	var reqs []SummaryRequest
+	var missing []Story
 	for _, st := range stories {
 		req := SummaryRequestFor(st)
 		if _, err := e.Store.Summary(ctx, req.ContentHash, version); err == nil {
@@ -47,7 +47,18 @@ func (e *Engine) SummariesToMake(ctx context.Context, rep *Report) (string, []Su
 		} else if !errors.Is(err, ErrNotFound) {
 			return "", nil, fmt.Errorf("read summary cache: %w", err)
 		}
-		reqs = append(reqs, req)
+		missing = append(missing, st)
+	}
+	// The requests carry their texts: only the missing summaries' are read.
+	reqs := make([]SummaryRequest, 0, len(missing))
+	err = e.withLeadTexts(ctx, missing, func(batch []Story) error {
+		for _, st := range batch {
+			reqs = append(reqs, SummaryRequestFor(st))
+		}
+		return nil
+	}, nil)
+	if err != nil {
+		return "", nil, err
 	}
 	return version, reqs, nil
 }

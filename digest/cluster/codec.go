@@ -248,10 +248,14 @@ func (c *Clusterer) KeptCurrent(b []byte) bool {
 	return len(b) >= 2 && b[0] == featuresVersion && int(b[1]) == c.cfg.LeadSentences
 }
 
+// EncodeFeatures returns the encoded features of a (Features, Encode).
+func (c *Clusterer) EncodeFeatures(a digest.Article) []byte { return c.Features(a).Encode() }
+
 // ClusterKept decodes the kept features and clusters as ClusterFeatures;
 // an article whose features are not current is read from its text, and
 // its features come back encoded (by index, nil for the others) for the
-// store. Reading, encoding and decoding run on every core.
+// store. Reading, encoding and decoding run on every core. The entries of
+// features are set to nil as they are decoded.
 func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, features [][]byte, prior []int64) ([]digest.Story, [][]byte, error) {
 	if len(features) != len(articles) {
 		return nil, nil, fmt.Errorf("cluster articles: %d articles, %d features", len(articles), len(features))
@@ -266,6 +270,7 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 			return
 		}
 		feats[i], errs[i] = c.DecodeFeatures(features[i])
+		features[i] = nil // decoded: the encoding need not be held as well
 	})
 	for i, err := range errs {
 		if err != nil {

@@ -260,13 +260,15 @@ func order(stories []digest.Story) {
 // week is ranked: age across seven days weighs as it does across one.
 const weekHalfLives = 7
 
-// RankWeek is Rank for a weekly edition: the same relevance, outlets,
+// RankWeek is Rerank for a weekly edition: the same relevance, outlets,
 // weights and importance, with recency's half-life seven times longer, so
-// that Monday's major story still leads Friday's minor ones.
+// that Monday's major story still leads Friday's minor ones. The stories
+// are the week's as RankSplit kept them (their relevance set, texts
+// perhaps no longer held): none is dropped or assessed again.
 func (r *Ranker) RankWeek(stories []digest.Story, now time.Time) []digest.Story {
 	week := *r
 	week.cfg.HalfLife *= weekHalfLives
-	return week.Rank(stories, now)
+	return week.Rerank(stories, now)
 }
 
 // Relevance returns the story's relevance, as Rank computes it, and the

@@ -417,7 +417,8 @@ func TestRanker_ThresholdZeroKeepsEverything(t *testing.T) {
 
 // TestRanker_RankWeek: over a week, Monday's story told by four outlets
 // with importance 5 leads Friday's minor one; over a day the fresh one
-// leads. Relevance and dropping are the same either way.
+// leads. RankWeek orders the stories RankSplit kept by the relevance it
+// set, without their texts (the engine drops them once summarised).
 func TestRanker_RankWeek(t *testing.T) {
 	r := New(Config{})
 	major := withSummary(story("major", "EU steel tariff", tariffText, now.Add(-4*24*time.Hour), "Wire", "Ledger", "Daily", "Post"),
@@ -425,11 +426,26 @@ func TestRanker_RankWeek(t *testing.T) {
 	minor := withSummary(story("minor", "EU steel tariff", tariffText, now.Add(-time.Hour)), digest.Summary{Importance: 2})
 	football := story("football", "Derby", footballText, now)
 	in := []digest.Story{minor, football, major}
-	if keys := storyKeys(r.Rank(in, now)); !slices.Equal(keys, []string{"minor", "major"}) {
-		t.Fatalf("Rank = %v, want the fresh minor story first", keys)
+	kept, _ := r.RankSplit(in, now)
+	if keys := storyKeys(kept); !slices.Equal(keys, []string{"minor", "major"}) {
+		t.Fatalf("RankSplit = %v, want the fresh minor story first", keys)
 	}
-	if keys := storyKeys(r.RankWeek(in, now)); !slices.Equal(keys, []string{"major", "minor"}) {
+	for i := range kept {
+		kept[i].Articles = slices.Clone(kept[i].Articles)
+		kept[i].Articles[0].Text = ""
+	}
+	week := r.RankWeek(kept, now)
+	if keys := storyKeys(week); !slices.Equal(keys, []string{"major", "minor"}) {
 		t.Fatalf("RankWeek = %v, want the week's major story first", keys)
+	}
+	relevance := map[string]float64{}
+	for _, st := range kept {
+		relevance[st.Key] = st.Relevance
+	}
+	for _, st := range week {
+		if st.Relevance != relevance[st.Key] {
+			t.Errorf("RankWeek assessed %q again without its text: relevance %.3f, RankSplit's %.3f", st.Key, st.Relevance, relevance[st.Key])
+		}
 	}
 	if r.cfg.HalfLife != DefaultConfig().HalfLife {
 		t.Fatalf("RankWeek changed the ranker's own half-life to %s", r.cfg.HalfLife)

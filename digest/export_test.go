@@ -1,0 +1,4 @@
+package digest
+
+// TextBatch is textBatch, for the external tests.
+const TextBatch = textBatch
