@@ -18,7 +18,7 @@ func compress(s string) string {
 	en := english(strings.Fields(s))
 	s = stripDateline(strings.Join(strings.Fields(s), " "))
 	s = dropInserts(s)
-	s = dropAttribution(s)
+	s = dropAttribution(s, en)
 	words := strings.Fields(s)
 	words = dropTimePhrases(words)
 	words = dropTrailingClause(words)
@@ -145,36 +145,48 @@ const reporting = `said|says|say|told|tells|reported|reports|added|adds|announce
 	`states|revealed|reveals|estimated|estimates|believes|noted|notes|argued|argues|insisted|insists|explained|explains`
 
 var (
-	// "…, officials said on Tuesday", "…, according to the ministry"
-	trailingAttribution = lazyre.New(`,\s*(?:according to [^,]{1,60}|(?:[^,]{0,60}?\s)?(?:` + reporting + `)\b[^,]{0,60})$`)
+	// "…, officials said on Tuesday", "…, according to the ministry",
+	// "…, the study found": after a verb other than say and tell only a
+	// time or place may follow, not an object ("…, French researchers
+	// have found a potent ally" is the news).
+	trailingAttribution = lazyre.New(`,\s*(?:according to [^,]{1,60}|(?:[^,]{0,60}?\s)?(?:said|says|say|told|tells)\b[^,]{0,60}|` +
+		`(?:[^,]{0,60}?\s)?(?:` + reporting + `)(?:\s+(?:on|in|at|during|last|this|yesterday|today|earlier|late|\p{Lu}\p{Ll}*day)\b[^,]{0,40})?)$`)
 	// "Prices, analysts said, will rise"; "Trump, according to the White House, made"
 	innerAttribution = lazyre.New(`,\s*(?:according to [^,]{1,60}|(?:[^,]{1,40}\s)?(?:` + reporting + `)(?:\s[^,]{0,20})?),\s*`)
 	// "The minister said on Tuesday that …"
 	leadingAttribution = lazyre.New(`^[^,]{1,60}?\s(?:(?:said|says|announced|reported|warned|argued|insisted|claimed)\s+` +
 		`(?:(?:on )?\p{Lu}\p{Ll}+day\s+|in a statement\s+|yesterday\s+|today\s+|last \p{Ll}+\s+|(?:on )?\p{Lu}\p{Ll}+\.? \d{1,2}(?:, \d{4})?\s+)?(?:that\s+)?|(?:told|tells?) [^,]{1,40}? that\s+|(?:has |have )?(?:received |seen )?reports? that\s+|` +
 		`(?:confirmed|revealed|learned|learnt|found|believes?|claims?|estimates?|expects?|predicts?|fears?) that\s+)`)
-	// "On Wikipedia's 19th birthday, …", "However, …": an opening phrase
-	// before the subject.
+	// "On Wikipedia's 19th birthday, …", "As Europe seeks to reduce its
+	// reliance on China for rare earths, …": an opening phrase or clause
+	// before the subject, to its comma.
 	openingPhrase = lazyre.New(`^(?i:In|On|At|After|Before|During|Since|Following|Despite|With|For|As|Amid|Under|Over|While|When|` +
-		`Although|Though|Once|Today|Yesterday|Earlier|Later|Last|This|Next|Now|Meanwhile|However|Still|Instead|Already|Also|But|And|So|` +
-		`Separately|Elsewhere|Overall|Indeed|Nevertheless|Nonetheless)\b[^,]{0,80},\s+|` +
+		`Although|Though|Once|Unlike|Because|Until|Whereas|Contrary to)\b[^,]{0,150},\s+|` +
+		// "However, …", "Earlier this week, …": an adverb and at most
+		// three words; "Today we're announcing …, privacy-preserving" is
+		// the main clause.
+		`^(?i:Today|Yesterday|Earlier|Later|Last|This|Next|Now|Meanwhile|However|Still|Instead|Already|Also|But|And|So|` +
+		`Separately|Elsewhere|Overall|Indeed|Nevertheless|Nonetheless)(?:\s[^\s,]+){0,3},\s+|` +
 		// "Tasked with …,", "Founded in 1990,", "Speaking at …,": a
 		// participle phrase before the subject.
 		`^(?i:\p{L}+(?:ed|ing))\s(?i:with|by|in|on|at|to|for|from|as|after|during|about)\b[^,]{0,80},\s+`)
 	trailingAccording = lazyre.New(`\s+according to [^,]{1,60}$`)
 )
 
-// dropAttribution removes who said it: a headline states the news. A
-// leading attribution goes only when what follows names its own subject
-// (not "it", "he", "they").
-func dropAttribution(s string) string {
+// dropAttribution removes who said it, and an English opening phrase: a
+// headline states the news. A leading attribution goes only when what
+// follows names its own subject (not "it", "he", "they").
+func dropAttribution(s string, en bool) string {
 	s = strings.TrimRight(s, ".!…")
 	s = dropInner(s)
 	for range 2 {
 		s = trailingAttribution().ReplaceAllString(s, "")
 		s = trailingAccording().ReplaceAllString(s, "")
 	}
-	for range 2 {
+	for i := 0; i < 2 && en; i++ {
+		// The opening phrases are English ones: "As" opens a Portuguese
+		// sentence as an article.
+		//
 		// The opening phrase stays when the clause after it refers back to
 		// it ("When SARS-CoV-2 infects a cell, it introduces …").
 		if loc := openingPhrase().FindStringIndex(s); loc != nil && len(strings.Fields(s[loc[1]:])) >= 5 && !thirdPerson[bare(firstWord(s[loc[1]:]))] {
@@ -286,8 +298,14 @@ func dropTimePhrases(words []string) []string {
 			}
 		case w == "on" && months[next(1)] && isNumber(next(2)):
 			n = 3
+			if strings.HasSuffix(words[i+2], ",") && year(next(3)) {
+				n = 4 // "on September 10, 2020"
+			}
 		case w == "on" && isNumber(next(1)) && months[next(2)]:
 			n = 3
+			if year(next(3)) {
+				n = 4 // "on 10 September 2020"
+			}
 		case weekdays[w] && i > 0 && (strings.HasSuffix(words[i-1], "ed") || bare(words[i-1]) == "said" ||
 			i+1 == len(words) || trailingPunct(words[i]) != "" || strings.HasSuffix(words[i], ".") ||
 			bareWeekday(words, i)) && !strings.ContainsAny(words[i], "'’"):
@@ -329,6 +347,11 @@ func dropTimePhrases(words []string) []string {
 		return words
 	}
 	return out
+}
+
+// year reports a four-digit year (bare, as from bare).
+func year(w string) bool {
+	return len(w) == 4 && isNumber(w) && (w[:2] == "19" || w[:2] == "20")
 }
 
 // trailingPunct returns the clause punctuation at the end of w.
@@ -437,7 +460,10 @@ var (
 	englishMarkers = setOf("the", "of", "and", "to", "is", "was", "are", "were", "for", "with", "that", "has", "have", "by", "at", "from", "its", "will", "a",
 		"on", "while", "after", "said", "says", "than", "this", "which", "who", "been", "but", "their", "into", "over")
 	otherMarkers = setOf("der", "die", "das", "und", "ist", "mit", "von", "zu", "den", "dem", "ein", "eine", "nicht", "auf", "für", "sich", "im",
-		"le", "la", "les", "et", "est", "des", "du", "une", "pour", "dans", "el", "los", "las", "y", "es", "del", "una", "para", "con", "o", "os", "e", "um", "uma")
+		"le", "la", "les", "et", "est", "des", "du", "une", "pour", "dans", "el", "los", "las", "y", "es", "del", "una", "para", "con", "o", "os", "e", "um", "uma",
+		// Portuguese, Spanish and Italian words that English does not use
+		"que", "não", "pelo", "pela", "pelos", "pelas", "aos", "ao", "às", "em", "da", "das", "dos", "com", "mais", "foi",
+		"por", "su", "sus", "fue", "il", "che", "di", "della", "delle", "dei", "degli", "nel", "nella", "alla", "sono", "non", "è")
 )
 
 // headlinese drops what headlines leave out: articles, and the
