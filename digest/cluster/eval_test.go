@@ -357,9 +357,8 @@ const (
 // White House levies" for a trade court's ruling on emergency tariffs,
 // "Sterling firms as Bailey's committee narrowly resists a cut" for the
 // Bank of England's decision, "Japanese currency strengthens after Ueda's
-// quarter-point move", "Canberra's winemakers regain their biggest
-// market", "Paris lawmakers reject South American trade pact": 0.13 to
-// 0.20 against 0.22) and, as false merges, reports on one subject and day
+// quarter-point move", "Paris lawmakers reject South American trade
+// pact": 0.13 to 0.20 against 0.22) and, as false merges, reports on one subject and day
 // that share its names but not its event: two impeachment-hearing reports
 // on different witnesses, WeWork's layoffs joined to the attorney
 // general's investigation (0.18 to 0.28).

@@ -347,10 +347,15 @@ func parse(a digest.Article, leadSentences int) doc {
 	// ("timber" for "lumber" made one by the synonyms). They are read
 	// from the title and opening sentences only, where the report says
 	// what it is about, and weigh in the overlap without counting as a
-	// shared name: one subject's reports all name its goods.
+	// shared name: one subject's reports all name its goods. Their makers
+	// name them too ("winemakers": see makerGood).
 	for _, t := range leadToks {
-		if productWords()[t.Stem] && !productForms()[t.Stem] && !productKinds()[t.Stem] {
-			d.entities = append(d.entities, entry{id: termID("$"+canonicalStem(t.Stem), true)})
+		stem := t.Stem
+		if p := makerGood(stem); p != "" {
+			stem = p
+		}
+		if productWords()[stem] && !productForms()[stem] && !productKinds()[stem] {
+			d.entities = append(d.entities, entry{id: termID("$"+canonicalStem(stem), true)})
 		}
 	}
 	slices.SortFunc(d.entities, func(a, b entry) int {
@@ -743,4 +748,18 @@ func mediaTitle(title string) bool {
 var mediaLabels = map[string]bool{
 	"video": true, "videos": true, "watch": true, "in pictures": true, "pictures": true, "in photos": true,
 	"photos": true, "gallery": true, "live": true, "as it happened": true, "podcast": true, "audio": true,
+}
+
+// makerGood returns the good named by a word for its makers or growers
+// ("winemaker", "steelmaker", "chipmaker", "coalminer"), from its stem; ""
+// when there is none. Outlets that write "Canberra's winemakers regain
+// their biggest market" and "China lifts duties on Australian wine" name
+// one good.
+func makerGood(stem string) string {
+	for _, suffix := range []string{"maker", "grower", "producer", "miner"} {
+		if p, ok := strings.CutSuffix(stem, suffix); ok && len(p) >= 3 && productWords()[nlp.Stem(p)] {
+			return nlp.Stem(p)
+		}
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/tradedigest/tradedigest/digest"
@@ -32,6 +33,28 @@ func TestSynonymsMeet(t *testing.T) {
 	for k := range docs[0].title {
 		if docs[0].title[k].key != docs[1].title[k].key {
 			t.Errorf("title word %d: %q and %q do not align", k, docs[0].title[k].key, docs[1].title[k].key)
+		}
+	}
+}
+
+func TestMakerGood(t *testing.T) {
+	for word, want := range map[string]string{
+		"winemakers": "wine", "steelmakers": "steel", "chipmaker": "chip", "coalminers": "coal", "coffeegrowers": "coffee",
+		"automakers": "", "lawmakers": "", "makers": "", "wine": "",
+	} {
+		if got := makerGood(nlp.Stem(word)); got != nlp.Stem(want) && !(want == "" && got == "") {
+			t.Errorf("makerGood(%q) = %q, want %q", word, got, want)
+		}
+	}
+	// A report naming the makers and one naming the good share the good.
+	docs := analyse([]digest.Article{
+		{Title: "China lifts anti-dumping duties on Australian wine", Text: "China will remove its duties on Australian wine."},
+		{Title: "Canberra's winemakers regain their biggest market", Text: "Australian winemakers can sell to China again."},
+	}, 2)
+	good := termID("$"+nlp.Stem("wine"), true)
+	for k, d := range docs {
+		if !slices.ContainsFunc(d.entities, func(e entry) bool { return e.id == good }) {
+			t.Errorf("article %d: no entity for the good wine", k)
 		}
 	}
 }
