@@ -72,8 +72,9 @@ func TestAliasesMeet(t *testing.T) {
 
 // TestCanonicalPlaces checks the place codes of names: a seat of
 // government stands for its country as a capital does ("Judges void White
-// House levies" is about US tariffs), demonyms meet their countries, and
-// names that contain another place's name are not that place.
+// House levies" is about US tariffs), demonyms meet their countries, a
+// trade bloc stands for its region (Mercosur for South America), and names
+// that contain another place's name are not that place.
 func TestCanonicalPlaces(t *testing.T) {
 	for text, want := range map[string][]string{
 		"Judges void White House levies":        {"@us"},
@@ -84,6 +85,7 @@ func TestCanonicalPlaces(t *testing.T) {
 		"Zambian copper output falls in Lusaka": {"@zm", "@zm"},
 		"Europe's carbon levy":                  {"@eu"},
 		"Latin American exports rise":           {"@latam"}, // not the US
+		"EU-Mercosur deal faces French vote":    {"@eu", "@latam", "@fr"},
 		"Rain in New Mexico":                    {"@us-nm"}, // not Mexico
 		"Papua New Guinea mine reopens":         {"@pg"},    // not Guinea
 		"DR Congo cobalt quota":                 {"@cd"},

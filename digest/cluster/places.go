@@ -9,9 +9,11 @@ import (
 
 // placeTable lists the places trade news names, one per line: a canonical
 // code, then the names, demonyms and seats of government that stand for
-// it ("Beijing vows response" is China speaking). Names are matched
-// case-insensitively but only when written with a capital, so "turkey",
-// "china" and "chile" in lower case stay words. The longest name wins, so
+// it ("Beijing vows response" is China speaking), and the trade blocs
+// of a region (Mercosur: "EU-Mercosur pact" and "South American trade
+// pact" are one). Names are matched case-insensitively but only when
+// written with a capital, so "turkey", "china" and "chile" in lower case
+// stay words. The longest name wins, so
 // a name that contains another place's name has a line of its own (Latin
 // America is not the US, New Mexico not Mexico, Papua New Guinea not
 // Guinea). A place missing here is still a name, but its demonym and
@@ -140,7 +142,7 @@ bn: Brunei
 pg: Papua New Guinea
 gq: Equatorial Guinea
 gw: Guinea-Bissau
-latam: Latin America, Latin American, South America, South American, Central America, Central American
+latam: Latin America, Latin American, South America, South American, Central America, Central American, Mercosur, Mercosul
 us-nm: New Mexico
 `
 
