@@ -136,21 +136,57 @@ var invisible = strings.NewReplacer("\u00ad", "", "\u200b", "", "\u200c", "", "\
 // maxHeadlineInput bounds the bytes of a text Headline reads.
 const maxHeadlineInput = 16 << 10
 
-// headlineLead returns the first sentence of text worth a headline: not
-// furniture, and not a teaser of a few words when a fuller sentence
-// follows it in the same paragraph.
+// headlineLead returns the sentence of text to make the headline of: the
+// first one that is not furniture, nor a teaser of a few words when a
+// fuller sentence follows it. In a text that is not English, where the
+// lead is often a scene or a question rather than the news, it is the most
+// topical of the first few (see topical).
 func headlineLead(text string) string {
+	cands := leadCandidates(text)
+	switch {
+	case len(cands) == 0:
+		return ""
+	case len(cands) >= 2 && len(strings.Fields(cands[0])) < minLeadWords && len(strings.Fields(cands[1])) >= minLeadWords:
+		// A teaser ("We messed up.", "36 Stunden.") says less than the
+		// sentence after it.
+		cands = cands[1:]
+	}
+	if len(cands) == 1 || english(strings.Fields(cands[0])) {
+		// An English lead states the news: on the development pages a
+		// later sentence was the better headline no more often than the
+		// lead was.
+		return cands[0]
+	}
+	counts := termCounts(text)
+	best, bestScore := cands[0], topical(compress(cands[0]), cands[0], counts)
+	for i, c := range cands[1:] {
+		h := compress(c)
+		if continues(c) || strings.HasSuffix(c, "?") || len(strings.Fields(h)) <= minLeadWords {
+			// A short headline's share of topical words says little, and a
+			// question in the text is the writer's, not the news.
+			continue
+		}
+		if score := topical(h, c, counts) - laterPenalty*float64(i+1); score > bestScore {
+			best, bestScore = c, score
+		}
+	}
+	return best
+}
+
+// leadCandidates returns the first maxLeadCandidates sentences of text
+// that are not furniture.
+func leadCandidates(text string) []string {
 	var cands []string
 	seen := 0
-outer:
 	for _, para := range nlp.Blocks(text) {
 		if IsFurniture(para) {
 			continue
 		}
 		sents := nlp.BlockSentences(para)
-		for i, s := range sents {
+		for i := 0; i < len(sents); i++ {
+			s := sents[i]
 			if seen++; seen > maxHeadlineLead {
-				break outer
+				return cands
 			}
 			if IsFurniture(s) || len(strings.Fields(s)) < 2 {
 				continue
@@ -161,21 +197,71 @@ outer:
 				i++
 				s += " " + sents[i]
 			}
-			if cands = append(cands, s); len(cands) == 2 {
-				break outer
+			if cands = append(cands, s); len(cands) == maxLeadCandidates {
+				return cands
 			}
 		}
 	}
-	switch {
-	case len(cands) == 0:
-		return ""
-	case len(cands) == 2 && len(strings.Fields(cands[0])) < minLeadWords && len(strings.Fields(cands[1])) >= minLeadWords:
-		// A teaser ("We messed up.", "36 Stunden.") says less than the
-		// sentence after it.
-		return cands[1]
-	}
-	return cands[0]
+	return cands
 }
+
+// maxLeadCandidates is how many sentences headlineLead chooses among: the
+// teaser and up to two after the lead.
+const maxLeadCandidates = 3
+
+// laterPenalty is taken from the topical score of each sentence after the
+// first: a later sentence must be clearly more topical to be chosen.
+const laterPenalty = 0.1
+
+// termCounts counts the words of text (lower case; letters and digits).
+func termCounts(text string) map[string]int {
+	counts := map[string]int{}
+	for _, w := range terms(text) {
+		counts[w]++
+	}
+	return counts
+}
+
+func terms(s string) []string {
+	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+// topical scores a headline made of sentence by the share of its words
+// that are content words found elsewhere in the text as well: a real
+// headline names what the text is about, and on the development pages
+// that were not English, a headline word that occurs nowhere else in the
+// text was in the real headline 2% of the time, one that occurs four
+// times or more 39%.
+func topical(headline, sentence string, counts map[string]int) float64 {
+	hw := terms(headline)
+	if len(hw) == 0 {
+		return 0
+	}
+	own := map[string]int{}
+	for _, w := range terms(sentence) {
+		own[w]++
+	}
+	n := 0
+	for _, w := range hw {
+		if !functionWords[w] && utf8.RuneCountInString(w) > 1 && counts[w] > own[w] {
+			n++
+		}
+	}
+	return float64(n) / float64(len(hw))
+}
+
+// continues reports a sentence that opens with a pronoun or a conjunction:
+// it leans on the one before and cannot stand as a headline.
+func continues(s string) bool {
+	w := bare(firstWord(s))
+	return pronouns[w] || conjunctions[w]
+}
+
+// conjunctions and connectives that open a sentence leaning on the one
+// before it.
+var conjunctions = setOf("and", "but", "or", "so", "also", "however", "und", "aber", "denn", "doch", "oder", "auch",
+	"dann", "daher", "deshalb", "außerdem", "zudem", "jedoch", "et", "mais", "ou", "donc", "puis", "aussi", "cependant",
+	"y", "pero", "también", "e", "mas", "também", "ma", "però", "quindi", "anche")
 
 // minLeadWords: a shorter lead sentence is a teaser.
 const minLeadWords = 5

@@ -95,6 +95,12 @@ func TestHeadline(t *testing.T) {
 			"Facing shortage of rare earths, French researchers find potent ally in bacteria"},
 		{"date with its year", "This blog post has been updated on September 10, 2020 with the latest benchmark results for InfluxDB.",
 			"This blog post updated with latest benchmark results for InfluxDB"},
+		{"most topical of the first sentences, not English", "Es war ein kalter Morgen im Norden. Der Hafen Hamburg meldet für 2024 einen Rückgang beim Umschlag von Containern. " +
+			"Der Umschlag im Hafen Hamburg sank vor allem im Verkehr mit China. Die Container aus Asien fehlen dem Hafen.",
+			"Der Hafen Hamburg meldet für 2024 einen Rückgang beim Umschlag von Containern"},
+		{"the lead, in English", "It was a cold morning in the north. The port of Hamburg reported a fall in container traffic for 2024. " +
+			"Container traffic through the port of Hamburg fell most on routes to China. Containers from Asia are missing at the port.",
+			"It was cold morning in north"},
 		{"soft hyphens", "Auch in die\u00adsem Jahr wol\u00adlen wir Sie entführen.",
 			"Auch in diesem Jahr wollen wir Sie entführen"},
 		{"empty", "", ""},
