@@ -15,6 +15,7 @@ import (
 	"mime"
 	netmail "net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -154,6 +155,7 @@ func renderWire(m digest.Message, opts BuildOptions) (*wireMessage, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer b.release()
 	// The envelope as go-mail's own send would give it (address only, in
 	// the form its Mail and Rcpt expect).
 	from, err := b.msg.GetSender(false)
@@ -174,6 +176,13 @@ func renderWire(m digest.Message, opts BuildOptions) (*wireMessage, error) {
 	return &wireMessage{from: from, to: rcpts[0], data: data}, nil
 }
 
+// release gives the message's bytes back to the pool once they are sent or
+// written; w must not be used afterwards.
+func (w *wireMessage) release() {
+	putBuf(w.data)
+	w.data = nil
+}
+
 // built is a go-mail message with what rendering it needs.
 type built struct {
 	msg      *gomail.Msg
@@ -183,7 +192,40 @@ type built struct {
 	// marks them quoted-printable.
 	preencoded bool
 	parts      int
-	size       int // of the encoded parts
+	size       int      // of the encoded parts
+	scratch    [][]byte // the encoded parts, pooled once rendered
+}
+
+// release gives the encoded parts back to the pool: the message must not be
+// rendered again.
+func (b *built) release() {
+	for _, p := range b.scratch {
+		putBuf(p)
+	}
+	b.scratch = nil
+}
+
+// bufPool recycles rendering's buffers (*[]byte): the encoded parts and
+// the rendered message, tens of KB each per message, were most of the
+// garbage of a delivery. A pool, like fmt's, holds no state between
+// messages.
+var bufPool sync.Pool
+
+func getBuf() []byte {
+	if p, ok := bufPool.Get().(*[]byte); ok {
+		return (*p)[:0]
+	}
+	return nil
+}
+
+// putBuf returns b to the pool; the caller must not use it afterwards.
+// Buffers over 1 MB are left to the collector.
+func putBuf(b []byte) {
+	if cap(b) == 0 || cap(b) > 1<<20 {
+		return
+	}
+	b = b[:0]
+	bufPool.Put(&b)
 }
 
 // render writes the message. go-mail has no way to take a body already
@@ -192,39 +234,55 @@ type built struct {
 // each sits right after a boundary line of ours (or, in a one-part message,
 // in the header block), and exactly one per part must be found.
 func (b *built) render() ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(b.size + 4<<10) // the parts and room for the headers
-	if _, err := b.msg.WriteTo(&buf); err != nil {
+	const cte = "Content-Transfer-Encoding: "
+	old, repl := []byte(cte+string(gomail.NoEncoding)+"\r\n"), []byte(cte+string(gomail.EncodingQP)+"\r\n")
+	if b.parts > 1 {
+		prefix := "--" + b.boundary + "\r\n"
+		old, repl = append([]byte(prefix), old...), append([]byte(prefix), repl...)
+	} else {
+		old, repl = append([]byte("\r\n"), old...), append([]byte("\r\n"), repl...)
+	}
+	delta := len(repl) - len(old)
+	buf := bytes.NewBuffer(getBuf())
+	buf.Grow(b.size + 4<<10 + b.parts*delta) // the parts, the headers, the rewrite
+	if _, err := b.msg.WriteTo(buf); err != nil {
 		return nil, fmt.Errorf("render: %w", err)
 	}
 	raw := buf.Bytes()
 	if !b.preencoded {
 		return raw, nil
 	}
-	const cte = "Content-Transfer-Encoding: "
-	old, repl := []byte(cte+string(gomail.NoEncoding)+"\r\n"), []byte(cte+string(gomail.EncodingQP)+"\r\n")
 	in := raw
-	if b.parts > 1 {
-		prefix := "--" + b.boundary + "\r\n"
-		old, repl = append([]byte(prefix), old...), append([]byte(prefix), repl...)
-	} else {
+	if b.parts == 1 {
 		in, _, _ = bytes.Cut(raw, []byte("\r\n\r\n")) // the header block
-		old, repl = append([]byte("\r\n"), old...), append([]byte("\r\n"), repl...)
 	}
-	out := make([]byte, 0, len(raw)+b.parts*(len(repl)-len(old)))
-	last := 0
-	for range b.parts {
+	var at [2]int
+	pos := at[:0]
+	for last := 0; len(pos) < b.parts; {
 		i := bytes.Index(in[last:], old)
 		if i < 0 {
 			return nil, fmt.Errorf("render: fewer than %d part headers to mark quoted-printable", b.parts)
 		}
-		out = append(append(out, raw[last:last+i]...), repl...)
+		pos = append(pos, last+i)
 		last += i + len(old)
 	}
-	if bytes.Contains(in[last:], old) {
+	if bytes.Contains(in[pos[len(pos)-1]+len(old):], old) {
 		return nil, fmt.Errorf("render: more than %d part headers to mark quoted-printable", b.parts)
 	}
-	return append(out, raw[last:]...), nil
+	// Rewrite in place, from the back: the text after the k-th header
+	// moves right by (k+1)·delta, the k-th header goes to pos[k]+k·delta.
+	n := len(raw)
+	raw = slices.Grow(raw, len(pos)*delta)[:n+len(pos)*delta]
+	for k := len(pos) - 1; k >= 0; k-- {
+		end := n
+		if k+1 < len(pos) {
+			end = pos[k+1]
+		}
+		from := pos[k] + len(old)
+		copy(raw[from+(k+1)*delta:], raw[from:end])
+		copy(raw[pos[k]+k*delta:], repl)
+	}
+	return raw, nil
 }
 
 func build(m digest.Message, opts BuildOptions, preencoded bool) (*built, error) {
@@ -302,7 +360,8 @@ func build(m digest.Message, opts BuildOptions, preencoded bool) (*built, error)
 			add(p.ct, p.body)
 			continue
 		}
-		enc := appendQP(make([]byte, 0, len(p.body)+len(p.body)/16), p.body)
+		enc := appendQP(getBuf(), p.body)
+		b.scratch = append(b.scratch, enc)
 		b.size += len(enc)
 		write := func(w io.Writer) (int64, error) {
 			n, err := w.Write(enc)
@@ -347,6 +406,7 @@ func sign(b *built, cfg *DKIMConfig, now func() time.Time) error {
 		return errors.New("dkim: rendered message has no body separator")
 	}
 	header, err := s.Sign(append(head, '\r', '\n'), body)
+	putBuf(raw)
 	if err != nil {
 		return fmt.Errorf("dkim: sign: %w", err)
 	}

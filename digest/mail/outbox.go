@@ -156,10 +156,12 @@ func (o *Outbox) Send(ctx context.Context, msg digest.Message) error {
 		return err
 	}
 	path := o.Path(msg)
-	if err := writeAtomic(path, func(w *bufio.Writer) error {
+	err = writeAtomic(path, func(w *bufio.Writer) error {
 		_, err := w.Write(m.data)
 		return err
-	}); err != nil {
+	})
+	m.release()
+	if err != nil {
 		return fmt.Errorf("write outbox message %s: %w", filepath.Base(path), err)
 	}
 	o.mu.Lock()

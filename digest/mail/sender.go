@@ -223,6 +223,9 @@ func (s *Sender) Send(ctx context.Context, m digest.Message) error {
 	if !running {
 		return fmt.Errorf("send message %s: %w", m.MessageID, ErrClosed)
 	}
+	// The message's bytes go back to the pool once no worker can hold
+	// them: when the job was not taken, or after its outcome.
+	defer msg.release()
 	select {
 	case s.jobs <- j:
 	case <-ctx.Done():
