@@ -16,7 +16,7 @@ func compress(s string) string {
 	// the cuts may be too short to tell ("Oil prices fell sharply on
 	// oversupply concerns" has no English function word).
 	en := english(strings.Fields(s))
-	s = stripDateline(strings.Join(strings.Fields(s), " "))
+	s = stripDateline(strings.Join(strings.Fields(gluedDash().ReplaceAllString(s, "$1 $2 $3")), " "))
 	s = dropInserts(s)
 	s = dropAttribution(s, en)
 	words := strings.Fields(s)
@@ -36,6 +36,10 @@ func compress(s string) string {
 	words = fit(words, MaxDerivedHeadlineWords)
 	return finish(words)
 }
+
+// gluedDash is a dash written without spaces between two words
+// ("history—and now"): a clause boundary all the same.
+var gluedDash = lazyre.New(`(\p{L})([—–])(\p{L})`)
 
 // place is a run of capitalised words ("New Delhi, India", "COLUMBIA,
 // S.C."), perhaps with a date, the first part of a dateline.
@@ -388,6 +392,7 @@ func dropTrailingClause(words []string) []string {
 			comma && strings.HasSuffix(w, "ing") && isLowerWord(words[i]),
 			comma && (w == "and" || w == "but") && i+1 < len(words) && pronouns[bare(words[i+1])],
 			bareSubordinators[w] && isLowerWord(words[i]),
+			(words[i] == "—" || words[i] == "–" || words[i] == "--") && hasVerb(words[:i]), // "… fell sharply — and for hauliers …"
 			w == "as" && asClause(words, i):
 			if open(words[:i]) {
 				continue
@@ -494,9 +499,9 @@ func headlinese(words []string) []string {
 			(next == "been" || next == "being") && i+2 < len(words) && isParticiple(bare(words[i+2])) && plain(w) && plain(words[i+1]):
 			i++ // "have been killed" → "killed"
 			continue
-		case (b == "is" || b == "are") && plain(w) && i > 0 && mainClause(words[:i]) && !functionWords[bare(words[i-1])] && !pronouns[bare(words[i-1])] &&
+		case (b == "is" || b == "are" || b == "was" || b == "were") && plain(w) && i > 0 && mainClause(words[:i]) && !functionWords[bare(words[i-1])] && !pronouns[bare(words[i-1])] &&
 			len(next) > 5 && strings.HasSuffix(next, "ing") && next != "being" && isLowerWord(words[i+1]):
-			continue // "Attorney General is investigating WeWork" → "… investigating WeWork"
+			continue // "Attorney General is investigating WeWork" → "… investigating WeWork", "NASA was adding" → "NASA adding"
 		case (b == "is" || b == "are" || b == "was" || b == "were") && isParticiple(next) && plain(w) && isLowerWord(words[i+1]):
 			continue // "was accused" → "accused"
 		case b == "will" && plain(w) && i > 0 && mainClause(words[:i]) && !functionWords[bare(words[i-1])] &&

@@ -123,11 +123,20 @@ func Headline(text string) string {
 		text = strings.ToValidUTF8(text[:maxHeadlineInput], "")
 	}
 	lead := invisible.Replace(headlineLead(text))
+	if loc := footnoteEnd().FindStringIndex(lead); loc != nil {
+		// "… is being restored.* This latest development …": a footnote
+		// mark hid the end of the sentence from the splitter.
+		lead = lead[:loc[0]+1]
+	}
 	if lead == "" {
 		return ""
 	}
 	return compress(lead)
 }
+
+// footnoteEnd is a full stop with a footnote mark before the next
+// sentence.
+var footnoteEnd = lazyre.New(`[.!?]["”’]?[*†‡]+\s+["“‘]?\p{Lu}`)
 
 // invisible drops soft hyphens and zero-width characters: a page's
 // hyphenation hints ("die\u00adsem") would split a headline's words.

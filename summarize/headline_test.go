@@ -101,6 +101,12 @@ func TestHeadline(t *testing.T) {
 		{"the lead, in English", "It was a cold morning in the north. The port of Hamburg reported a fall in container traffic for 2024. " +
 			"Container traffic through the port of Hamburg fell most on routes to China. Containers from Asia are missing at the port.",
 			"It was cold morning in north"},
+		{"progressive past", "NASA was adding five companies to its lunar delivery programme.",
+			"NASA adding five companies to its lunar delivery programme"},
+		{"dash without spaces", "Prices of diesel fell sharply in the spring—and for hauliers that was the best news of a hard year.",
+			"Prices of diesel fall sharply in spring"},
+		{"footnote mark after the full stop", "Access to Wikipedia in Turkey is being restored.* This latest development follows a ruling.",
+			"Access to Wikipedia in Turkey restored"},
 		{"soft hyphens", "Auch in die\u00adsem Jahr wol\u00adlen wir Sie entführen.",
 			"Auch in diesem Jahr wollen wir Sie entführen"},
 		{"empty", "", ""},
