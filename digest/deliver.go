@@ -391,6 +391,9 @@ func (e *Engine) compose(sub Subscriber, key string, stories []Story, opts Deliv
 		ed.PreferencesURL = e.Links.PreferencesURL(sub)
 		ed.ArchiveURL = e.Links.ArchiveURL(date)
 	}
+	// One allocation per reader instead of a slice of ~350-byte stories
+	// doubling its way up (most of a delivery's garbage besides the message).
+	ed.Stories = make([]Story, 0, storiesCap(len(stories), e.Config.MaxStories))
 	for _, st := range stories {
 		if !newerThan(st, since) || !matchesTopics(st, sub.Topics) {
 			continue
@@ -401,7 +404,19 @@ func (e *Engine) compose(sub Subscriber, key string, stories []Story, opts Deliv
 		}
 		ed.Stories = append(ed.Stories, st)
 	}
+	if len(ed.Stories) == 0 {
+		ed.Stories = nil // as before: an edition without stories has none
+	}
 	return ed, nil
+}
+
+// storiesCap is the most stories an edition can take from n, or 32 when
+// there is no limit (append grows it past that).
+func storiesCap(n, maxStories int) int {
+	if maxStories > 0 {
+		return min(n, maxStories)
+	}
+	return min(n, 32)
 }
 
 func newerThan(st Story, since time.Time) bool {
