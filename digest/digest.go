@@ -260,6 +260,10 @@ type DueQuery struct {
 // whether the digest is due at an instant (DST, frequency) is the
 // planner's decision.
 type DueCandidate struct {
+	// Subscriber has at least the fields planning reads: ID, TimeZone,
+	// SendTime, Frequency, Status and CreatedAt. A store may leave the
+	// others empty (store.DB does: a million candidates' names, topics
+	// and addresses were most of what the planner's client allocated).
 	Subscriber Subscriber
 	Date       string
 }

@@ -297,7 +297,8 @@ type EngineStore interface {
 	// subscribers paired with a date of q.Dates for their time zone, whose
 	// send time has come by the date's Until and who have no sent, failed
 	// or skipped ledger row for it, in (ID, date) order. One query per
-	// page, however many subscribers and ledger rows there are.
+	// page, however many subscribers and ledger rows there are. Only the
+	// planning fields of each subscriber need be filled (DueCandidate).
 	DueCandidates(ctx context.Context, q DueQuery) ([]DueCandidate, error)
 	// SetSubscriberStatus returns ErrNotFound when absent.
 	SetSubscriberStatus(ctx context.Context, id int64, status SubscriberStatus) error

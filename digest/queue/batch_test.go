@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,7 +24,11 @@ func TestBatcher_Ranges(t *testing.T) {
 		b.closeRange()
 		var out [][]DeliverArgs
 		for _, p := range b.ready {
-			out = append(out, p.Args.(DeliverBatchArgs).Deliveries)
+			ds, err := p.Args.(DeliverBatchArgs).deliveries()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, ds)
 		}
 		return out
 	}
@@ -102,5 +107,26 @@ func (e *env) waitSent(n int) {
 			e.t.Fatalf("%d of %d messages sent after 30 s", e.sink.Total(), n)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestDeliverBatchArgs_Deliveries reads back a batch written as one string
+// of IDs, one in the list form of builds before, and refuses a malformed
+// ID by name.
+func TestDeliverBatchArgs_Deliveries(t *testing.T) {
+	d := func(id int64) DeliverArgs { return DeliverArgs{SubscriberID: id, Date: "2026-06-10"} }
+	ds := []DeliverArgs{d(100), d(105), d(199)}
+	b := newDeliverBatch(ds)
+	if b.IDs != "100,105,199" || b.Date != "2026-06-10" {
+		t.Fatalf("batch = %+v", b)
+	}
+	for _, args := range []DeliverBatchArgs{b, {Deliveries: ds}} {
+		got, err := args.deliveries()
+		if err != nil || !reflect.DeepEqual(got, ds) {
+			t.Errorf("%+v: deliveries = %v, %v; want %v", args, got, err, ds)
+		}
+	}
+	if _, err := (DeliverBatchArgs{Date: "2026-06-10", IDs: "100,x1"}).deliveries(); err == nil || !strings.Contains(err.Error(), `"x1"`) {
+		t.Errorf("malformed ID: err = %v", err)
 	}
 }

@@ -26,6 +26,12 @@ const (
 // insertBatch bounds one InsertMany.
 const insertBatch = 500
 
+// planPage is how many candidates one planning query returns. Each query
+// costs a round trip and its planning (~1 ms) besides its rows; a page's
+// deliveries make up to ~planPage/deliverBatch·2 batch jobs for one
+// InsertMany, and its memory is a few hundred kilobytes.
+const planPage = 2000
+
 // singleton is uniqueness among unfinished jobs of a kind with the same
 // args: a periodic firing while the previous run is still queued or running
 // adds nothing, but a finished run does not block the next one.
@@ -265,7 +271,7 @@ type PlanResult struct {
 }
 
 // Plan does one planning pass at the queue's clock; it is what the plan job
-// runs. The store answers one query per page of insertBatch candidates:
+// runs. The store answers one query per page of planPage candidates:
 // the active subscribers whose send time has come by the wall clock of
 // their zone and who have no finished ledger row for the local date (an
 // anti-join on the ledger's unique index), so memory stays flat and no
@@ -280,7 +286,7 @@ func (q *Queue) Plan(ctx context.Context, catchUp bool) (PlanResult, error) {
 		return res, fmt.Errorf("list time zones: %w", err)
 	}
 	locs := make(map[string]*time.Location, len(zones))
-	query := digest.DueQuery{Limit: insertBatch}
+	query := digest.DueQuery{Limit: planPage}
 	for _, z := range zones {
 		loc := digest.Subscriber{TimeZone: z}.Location()
 		locs[z] = loc
@@ -320,7 +326,7 @@ func (q *Queue) Plan(ctx context.Context, catchUp bool) (PlanResult, error) {
 			res.Due++
 			batches.add(DeliverArgs{SubscriberID: sub.ID, Date: key})
 		}
-		last := len(page) < insertBatch
+		last := len(page) < planPage
 		if last {
 			batches.closeRange()
 		}

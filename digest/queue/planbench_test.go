@@ -3,7 +3,10 @@ package queue
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,7 +35,11 @@ var planZones = []string{
 // and the zone's wall clock). It reports three passes in subscribers per
 // second and the peak Go heap: the first plan (every deliver job
 // inserted), a repeat (every job already queued) and the steady state of
-// the later ticks of the day (every digest sent, the ledger full).
+// the later ticks of the day (every digest sent, the ledger full). On a
+// shared machine the wall times follow the load, so each pass also reports
+// the CPU it cost: this process's (client-cpu-s) and, when the server runs
+// on this machine, that of the test database's server processes
+// (db-cpu-s, from /proc).
 func BenchmarkQueue_PlanPostgres(b *testing.B) {
 	n := benchSize(b, "DIGEST_BENCH_PLAN_SUBSCRIBERS", 100000)
 	now := time.Date(2026, 6, 10, 12, 0, 0, 0, time.UTC)
@@ -49,9 +56,13 @@ func BenchmarkQueue_PlanPostgres(b *testing.B) {
 		pass := func(name string, check func(PlanResult) bool) {
 			runtime.GC()
 			stop := testutil.PeakHeap()
+			db0, dbOK := serverCPU(ctx, e)
+			cpu0 := testutil.CPUTime()
 			start := time.Now()
 			res, err := r.q.Plan(ctx, false)
 			elapsed := time.Since(start)
+			cpu := testutil.CPUTime() - cpu0
+			db1, dbOK1 := serverCPU(ctx, e)
 			peak := stop()
 			if err != nil {
 				b.Fatal(err)
@@ -61,6 +72,11 @@ func BenchmarkQueue_PlanPostgres(b *testing.B) {
 			}
 			b.ReportMetric(float64(n)/elapsed.Seconds(), name+"-subs/s")
 			b.ReportMetric(float64(peak)/(1<<20), name+"-peak-heap-MB")
+			b.ReportMetric(elapsed.Seconds(), name+"-s")
+			b.ReportMetric(cpu.Seconds(), name+"-client-cpu-s")
+			if dbOK && dbOK1 {
+				b.ReportMetric((db1 - db0).Seconds(), name+"-db-cpu-s")
+			}
 		}
 		pass("first", func(res PlanResult) bool { return res.Enqueued == n })
 		pass("repeat", func(res PlanResult) bool { return res.Duplicate == n })
@@ -134,4 +150,42 @@ func markAllSent(b *testing.B, e *env, now time.Time) {
 	if _, err := e.admin.SQL().ExecContext(context.Background(), "ANALYZE deliveries"); err != nil {
 		b.Fatal(err)
 	}
+}
+
+// serverCPU sums the CPU time (user + system) of the server processes
+// connected to the env's database, read from /proc; false when the server
+// is not on this machine (or /proc cannot be read). Connections that end
+// in between are not counted: the pools keep theirs during a plan.
+func serverCPU(ctx context.Context, e *env) (time.Duration, bool) {
+	rows, err := e.admin.SQL().QueryContext(ctx,
+		"SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+	if err != nil {
+		return 0, false
+	}
+	defer rows.Close()
+	var total time.Duration
+	for rows.Next() {
+		var pid int
+		if err := rows.Scan(&pid); err != nil {
+			return 0, false
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			return 0, false
+		}
+		// Fields 14 and 15 (utime, stime, in clock ticks of 1/100 s on
+		// Linux) come after the command name's closing parenthesis.
+		_, rest, ok := strings.Cut(string(stat), ") ")
+		f := strings.Fields(rest)
+		if !ok || len(f) < 13 {
+			return 0, false
+		}
+		ut, err1 := strconv.ParseInt(f[11], 10, 64)
+		st, err2 := strconv.ParseInt(f[12], 10, 64)
+		if err1 != nil || err2 != nil {
+			return 0, false
+		}
+		total += time.Duration(ut+st) * 10 * time.Millisecond
+	}
+	return total, rows.Err() == nil
 }
