@@ -124,6 +124,27 @@ func dropParticipleInserts(s string) string {
 	return s
 }
 
+// subjectInsert is a phrase between commas after a capitalised word and
+// before a lower-case word that may be the main verb: "Former President
+// Barack Obama, free of a job that forced him to move to Washington,
+// reported for jury duty".
+var subjectInsert = lazyre.New(`^([^,]{0,60}\p{Lu}[\p{L}’'.-]*),\s+\p{Ll}[^,]{1,80},\s+(\p{Ll}[\p{L}-]*)\s`)
+
+// dropSubjectInsert removes such a phrase when the word after it is a
+// finite verb (an auxiliary or a simple past), so that the headline reads
+// subject, verb, object.
+func dropSubjectInsert(s string) string {
+	m := subjectInsert().FindStringSubmatchIndex(s)
+	if m == nil {
+		return s
+	}
+	v := s[m[4]:m[5]]
+	if _, past := pastForms[v]; !past && !finite[v] && !(isParticiple(v) && len(v) > 5) {
+		return s
+	}
+	return s[:m[3]] + " " + s[m[4]:]
+}
+
 // reportingNext matches text opening with a short attribution ("Kan
 // reported", "the ministry said").
 var reportingNext = lazyre.New(`^(?:\S+\s){0,3}(?:` + reporting + `)\b`)
@@ -136,6 +157,7 @@ func dropInserts(s string) string {
 	out = appositive().ReplaceAllString(out, "$1 $2")
 	out = openAppositive().ReplaceAllString(out, "$1 $2")
 	out = dropParticipleInserts(out)
+	out = dropSubjectInsert(out)
 	out = dashInsert().ReplaceAllString(out, " ")
 	if len(strings.Fields(out)) < 3 {
 		return s
