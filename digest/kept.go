@@ -58,16 +58,15 @@ func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep 
 	features := make([][]byte, len(rows))
 	prior := make([]int64, len(rows))
 	var unread []int64
-	for i := range rows {
-		r := &rows[i]
+	for i, r := range rows {
 		articles[i], features[i], prior[i] = r.Article, r.Features, r.Story
-		// features holds the only reference: ClusterKept lets go of each
-		// once decoded.
-		r.Features = nil
-		if !kc.KeptCurrent(features[i]) {
+		if !kc.KeptCurrent(r.Features) {
 			unread = append(unread, r.Article.ID)
 		}
 	}
+	// features holds the only reference to the encodings (ClusterKept lets
+	// go of each once decoded), articles and prior the rest of rows.
+	rows = nil
 	texts, err := fs.ArticleTexts(ctx, unread)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load articles: %w", err)
@@ -88,7 +87,7 @@ func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep 
 		}
 	}
 	if keep {
-		save = storyChanges(stories, rows, save)
+		save = storyChanges(stories, articles, prior, save)
 	}
 	if err := fs.SaveKept(ctx, save); err != nil {
 		// The features are a cache: the next run reads the texts again.
@@ -127,11 +126,12 @@ func (e *Engine) keepFeatures(ctx context.Context, saved []Saved, log *slog.Logg
 }
 
 // storyChanges adds to save the articles whose story (the smallest article
-// ID of it) is not the one kept for them, and sets it on those save has.
-func storyChanges(stories []Story, rows []KeptArticle, save []KeptArticle) []KeptArticle {
-	kept := make(map[int64]int64, len(rows))
-	for _, r := range rows {
-		kept[r.Article.ID] = r.Story
+// ID of it) is not the one kept for them (prior, by index of articles),
+// and sets it on those save has.
+func storyChanges(stories []Story, articles []Article, prior []int64, save []KeptArticle) []KeptArticle {
+	kept := make(map[int64]int64, len(articles))
+	for i, a := range articles {
+		kept[a.ID] = prior[i]
 	}
 	saving := make(map[int64]int, len(save))
 	for i, k := range save {

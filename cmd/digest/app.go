@@ -95,7 +95,7 @@ func (c *cli) openApp(ctx context.Context, cfg Config, opts appOptions) (*app, e
 	}
 	a.engine = &digest.Engine{
 		Store:      db,
-		Clusterer:  newClusterer(a),
+		Clusterer:  newLeanClusterer(newClusterer(a), c.env),
 		Ranker:     rank.New(a.rankConfig()),
 		Summarizer: summ,
 		Renderer:   a.renderer,

@@ -218,12 +218,19 @@ func (c *Clusterer) clusterFeatures(ctx context.Context, articles []digest.Artic
 	docs := make([]doc, len(articles))
 	eachArticle(len(articles), func(_, i int) { docs[i] = feats[i].docOf(articles[i], c.cfg.LeadSentences, own) })
 	weigh(docs)
-	return c.cluster(ctx, articles, docs, prior, c.leads(feats))
+	// Without embeddings no lead is asked for: the features need not be
+	// held while clustering (docs has what the clusterer reads of them).
+	var leads func([]digest.Article) []string
+	if c.cfg.Embedder != nil {
+		leads = c.leads(feats)
+	}
+	return c.cluster(ctx, articles, docs, prior, leads)
 }
 
 // cluster groups the analysed articles (see ClusterFeatures for prior).
 //
-// leads gives the title-and-lead texts of the articles for embeddings.
+// leads gives the title-and-lead texts of the articles for embeddings (nil
+// without an Embedder).
 func (c *Clusterer) cluster(ctx context.Context, articles []digest.Article, docs []doc, prior []int64, leads func([]digest.Article) []string) ([]digest.Story, error) {
 	g := newGrouping(&c.cfg, docs)
 	g.keepPrior(prior)
