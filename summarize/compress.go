@@ -271,6 +271,18 @@ var pronouns = setOf("it", "he", "she", "they", "we", "i", "you", "this", "that"
 var weekdays = setOf("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
 	"montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag")
 
+// Weekdays, and the words for yesterday and today, in the other
+// languages of functionWords (and Italian): "esta quarta-feira", "el
+// lunes", "ce mardi", "gestern".
+var (
+	otherWeekdays = setOf("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+		"lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo",
+		"segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira",
+		"lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica")
+	dayDeterminers = setOf("esta", "este", "nesta", "neste", "ce", "cette", "el", "le", "questo", "questa", "diesen", "diesem", "am")
+	otherToday     = setOf("gestern", "heute", "ayer", "hoy", "ontem", "hoje", "ieri", "oggi", "aujourd'hui", "aujourd’hui")
+)
+
 var months = setOf("jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june",
 	"jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov", "november", "dec", "december")
 
@@ -341,8 +353,10 @@ func dropTimePhrases(words []string) []string {
 			}
 		case months[w] && w != "may" && startsUpper(words[i]) && isNumber(next(1)) && i > 0 && !functionWords[bare(words[i-1])]:
 			n = 2
-		case w == "yesterday" || w == "today" || w == "tonight":
+		case w == "yesterday" || w == "today" || w == "tonight" || otherToday[w]:
 			n = 1
+		case dayDeterminers[w] && (weekdays[next(1)] || otherWeekdays[next(1)]):
+			n = 2
 		case (w == "last" || w == "this") && (dayParts[next(1)] || next(1) == "week" || next(1) == "month" || next(1) == "year"):
 			n = 2
 		case (w == "earlier" || w == "later") && next(1) == "this" && (next(2) == "week" || next(2) == "month" || next(2) == "year"):
@@ -364,8 +378,13 @@ func dropTimePhrases(words []string) []string {
 			continue
 		}
 		// Keep the punctuation the phrase carried ("Tuesday," → ",").
-		if tail := trailingPunct(words[i+n-1]); tail != "" && len(out) > 0 {
+		switch tail := trailingPunct(words[i+n-1]); {
+		case tail == "" || len(out) == 0:
+		case trailingPunct(out[len(out)-1]) == "":
 			out[len(out)-1] += tail
+		case tail == "," && strings.HasSuffix(out[len(out)-1], ","):
+			// Between two commas: "declarou, esta quarta-feira, o" → "declarou o".
+			out[len(out)-1] = strings.TrimSuffix(out[len(out)-1], ",")
 		}
 		i += n - 1
 	}
