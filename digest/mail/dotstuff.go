@@ -53,3 +53,24 @@ func dotStuffOdd(dst, line []byte) []byte {
 	}
 	return append(dst, '\n')
 }
+
+// appendDotMessage appends src as the whole DATA payload: what textproto's
+// DotWriter writes for src followed by its Close, the ending ".\r\n" (after
+// a CRLF of its own when src does not end with LF) included.
+func appendDotMessage(dst, src []byte) []byte {
+	cut := bytes.LastIndexByte(src, '\n') + 1
+	dst = appendDotStuffed(dst, src[:cut])
+	tail := src[cut:]
+	if len(tail) == 0 {
+		if cut == 0 { // nothing written: DotWriter's Close still ends a line
+			return append(dst, "\r\n.\r\n"...)
+		}
+		return append(dst, ".\r\n"...)
+	}
+	if tail[0] == '.' {
+		dst = append(dst, '.')
+	}
+	// dotStuffOdd ends the line with CRLF as textproto's Close does: a
+	// trailing CR gets its LF, anything else a CRLF.
+	return append(dotStuffOdd(dst, tail), ".\r\n"...)
+}

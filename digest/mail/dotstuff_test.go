@@ -60,3 +60,47 @@ func FuzzAppendDotStuffed(f *testing.F) {
 		}
 	})
 }
+
+// stdDotMessage is what textproto's DotWriter writes for src and Close.
+func stdDotMessage(t testing.TB, src []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	bw := bufio.NewWriter(&buf)
+	dw := textproto.NewWriter(bw).DotWriter()
+	if _, err := dw.Write(src); err != nil {
+		t.Fatal(err)
+	}
+	if err := dw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestAppendDotMessage_MatchesTextproto(t *testing.T) {
+	cases := []string{"", "a", ".", "\r", "a\r", ".\r\n", "x\r\n.", "x\r\n.\r", "x\r\ny\r\r", "a\n\r.b"}
+	rng := rand.New(rand.NewPCG(5, 6))
+	alphabet := []byte("a.\r\n\r\n ")
+	for range 20000 {
+		b := make([]byte, rng.IntN(200))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		cases = append(cases, string(b))
+	}
+	for _, s := range cases {
+		if got, want := appendDotMessage(nil, []byte(s)), stdDotMessage(t, []byte(s)); !bytes.Equal(got, want) {
+			t.Fatalf("appendDotMessage(%q)\n got %q\nwant %q", s, got, want)
+		}
+	}
+}
+
+func FuzzAppendDotMessage(f *testing.F) {
+	for _, s := range []string{"", "a\r", ".x", "a\rb\r\n.\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if got, want := appendDotMessage(nil, b), stdDotMessage(t, b); !bytes.Equal(got, want) {
+			t.Fatalf("appendDotMessage(%q)\n got %q\nwant %q", b, got, want)
+		}
+	})
+}

@@ -74,6 +74,12 @@ func messageTo(addr string) digest.Message {
 // deliverable message arrives exactly once, permanent failures are reported
 // as permanent and not retried, and temporary ones arrive after a retry.
 func TestSender_Faults(t *testing.T) {
+	for _, noPipe := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pipelining=%v", !noPipe), func(t *testing.T) { testSenderFaults(t, noPipe) })
+	}
+}
+
+func testSenderFaults(t *testing.T, noPipelining bool) {
 	rules := map[string]mailtest.Rule{
 		"greylist@example.org":  {Stage: mailtest.AtRcpt, Reply: "451 4.7.1 greylisted, try again", Times: 1},
 		"full@example.org":      {Stage: mailtest.AtRcpt, Reply: "452 4.2.2 mailbox full", Times: 1},
@@ -89,8 +95,9 @@ func TestSender_Faults(t *testing.T) {
 	permanent := map[string]int{"unknown@example.org": 550, "spam@example.org": 554, "toobig@example.org": 552, "forbidden@example.org": 553}
 
 	srv := mailtest.StartFaultServer(t, mailtest.FaultOptions{
-		Greetings: []string{"421 4.3.2 too busy, try later"},
-		Rules:     rules,
+		Greetings:    []string{"421 4.3.2 too busy, try later"},
+		Rules:        rules,
+		NoPipelining: noPipelining,
 	})
 	s := startSender(t, configFor(t, srv.Addr, TLSNone), SenderOptions{
 		Connections: 4, MessageTimeout: 700 * time.Millisecond, SlowDownFor: 100 * time.Millisecond,

@@ -340,31 +340,33 @@ func TestSender_RedialsDroppedConnection(t *testing.T) {
 		{"closed while idle, found by NOOP", "", 3 * time.Second},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := mailtest.StartFaultServer(t, mailtest.FaultOptions{CloseAfter: 2, CloseReply: tt.closeReply})
-			var now atomic.Int64
-			clock := func() time.Time { return time.Unix(0, now.Load()) }
-			s := startSender(t, configFor(t, srv.Addr, TLSNone), SenderOptions{Connections: 1, RatePerSecond: 1000, Now: clock})
-			for i := range 7 {
-				if err := s.Send(context.Background(), msgN(i)); err != nil {
-					t.Fatalf("message %d: %v", i, err)
+		for _, noPipe := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/pipelining=%v", tt.name, !noPipe), func(t *testing.T) {
+				srv := mailtest.StartFaultServer(t, mailtest.FaultOptions{CloseAfter: 2, CloseReply: tt.closeReply, NoPipelining: noPipe})
+				var now atomic.Int64
+				clock := func() time.Time { return time.Unix(0, now.Load()) }
+				s := startSender(t, configFor(t, srv.Addr, TLSNone), SenderOptions{Connections: 1, RatePerSecond: 1000, Now: clock})
+				for i := range 7 {
+					if err := s.Send(context.Background(), msgN(i)); err != nil {
+						t.Fatalf("message %d: %v", i, err)
+					}
+					time.Sleep(5 * time.Millisecond) // let the server close
+					now.Add(int64(tt.idle))
 				}
-				time.Sleep(5 * time.Millisecond) // let the server close
-				now.Add(int64(tt.idle))
-			}
-			got := srv.Delivered()
-			for i := range 7 {
-				if got[msgN(i).MessageID] != 1 {
-					t.Errorf("%s delivered %d times", msgN(i).MessageID, got[msgN(i).MessageID])
+				got := srv.Delivered()
+				for i := range 7 {
+					if got[msgN(i).MessageID] != 1 {
+						t.Errorf("%s delivered %d times", msgN(i).MessageID, got[msgN(i).MessageID])
+					}
 				}
-			}
-			if srv.Connections() != 4 || s.Dials() != 4 {
-				t.Errorf("connections = %d, dials = %d; want 4 (two messages per connection)", srv.Connections(), s.Dials())
-			}
-			if r := s.Rate(); r != 1000 {
-				t.Errorf("a stale connection's 421 changed the rate to %v", r)
-			}
-		})
+				if srv.Connections() != 4 || s.Dials() != 4 {
+					t.Errorf("connections = %d, dials = %d; want 4 (two messages per connection)", srv.Connections(), s.Dials())
+				}
+				if r := s.Rate(); r != 1000 {
+					t.Errorf("a stale connection's 421 changed the rate to %v", r)
+				}
+			})
+		}
 	}
 }
 
@@ -372,10 +374,16 @@ func TestSender_RedialsDroppedConnection(t *testing.T) {
 // not leave the transaction open for the next message on the connection
 // (which a strict server would answer "503 nested MAIL").
 func TestSender_ResetsAfterRefusedData(t *testing.T) {
+	for _, noPipe := range []bool{false, true} {
+		t.Run(fmt.Sprintf("pipelining=%v", !noPipe), func(t *testing.T) { testResetsAfterRefusedData(t, noPipe) })
+	}
+}
+
+func testResetsAfterRefusedData(t *testing.T, noPipelining bool) {
 	srv := mailtest.StartFaultServer(t, mailtest.FaultOptions{Rules: map[string]mailtest.Rule{
 		"user1@example.org": {Stage: mailtest.AtData, Reply: "451 4.3.0 try later"},
 		"user2@example.org": {Stage: mailtest.AtData, Reply: "554 5.6.0 no"},
-	}})
+	}, NoPipelining: noPipelining})
 	s := startSender(t, configFor(t, srv.Addr, TLSNone), SenderOptions{Connections: 1})
 	for i, wantPerm := range map[int]bool{1: false, 2: true} {
 		if err := s.Send(context.Background(), msgN(i)); err == nil || digest.IsPermanent(err) != wantPerm {

@@ -58,6 +58,10 @@ type FaultOptions struct {
 	// as the answer to its next command.
 	CloseAfter int
 	CloseReply string
+	// NoPipelining leaves PIPELINING (RFC 2920) out of the EHLO reply, so
+	// that clients send one command at a time. The server reads commands
+	// line by line either way, so pipelined commands are answered in turn.
+	NoPipelining bool
 }
 
 // FaultServer is a scripted SMTP server speaking the protocol by hand over
@@ -233,7 +237,11 @@ func (f *FaultServer) session(c net.Conn, greeting string) error {
 		verb, arg, _ := strings.Cut(cmdLine, " ")
 		switch strings.ToUpper(verb) {
 		case "EHLO":
-			err = fc.reply("250-fault.test", "250-8BITMIME", "250 ENHANCEDSTATUSCODES")
+			if f.opts.NoPipelining {
+				err = fc.reply("250-fault.test", "250-8BITMIME", "250 ENHANCEDSTATUSCODES")
+			} else {
+				err = fc.reply("250-fault.test", "250-8BITMIME", "250-PIPELINING", "250 ENHANCEDSTATUSCODES")
+			}
 		case "HELO":
 			err = fc.reply("250 fault.test")
 		case "NOOP":
