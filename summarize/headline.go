@@ -109,8 +109,9 @@ func unbalancedSingle(s string) bool {
 }
 
 // Headline writes a headline for a text that has no usable title: its lead
-// sentence (the first one that is not page furniture), compressed the way
-// a sub-editor would. Datelines, attributions ("officials said"),
+// sentence (the first one that is not page furniture; in a text not in
+// English, the most topical of the first three), compressed the way a
+// sub-editor would. Datelines, attributions ("officials said"),
 // parentheses, time phrases and trailing subordinate clauses ("as …",
 // "after …", "amid …") go first; then articles and auxiliaries; only then,
 // if it is still longer than MaxDerivedHeadlineWords, it is cut at a
@@ -122,16 +123,7 @@ func Headline(text string) string {
 		// The lead is at the top; a long text is not read to the end.
 		text = strings.ToValidUTF8(text[:maxHeadlineInput], "")
 	}
-	lead := invisible.Replace(headlineLead(text))
-	if loc := footnoteEnd().FindStringIndex(lead); loc != nil {
-		// "… is being restored.* This latest development …": a footnote
-		// mark hid the end of the sentence from the splitter.
-		lead = lead[:loc[0]+1]
-	}
-	if lead == "" {
-		return ""
-	}
-	return compress(lead)
+	return headline(text)
 }
 
 // footnoteEnd is a full stop with a footnote mark before the next
@@ -145,12 +137,12 @@ var invisible = strings.NewReplacer("\u00ad", "", "\u200b", "", "\u200c", "", "\
 // maxHeadlineInput bounds the bytes of a text Headline reads.
 const maxHeadlineInput = 16 << 10
 
-// headlineLead returns the sentence of text to make the headline of: the
+// headline makes the headline of the sentence of text that heads it: the
 // first one that is not furniture, nor a teaser of a few words when a
 // fuller sentence follows it. In a text that is not English, where the
-// lead is often a scene or a question rather than the news, it is the most
-// topical of the first few (see topical).
-func headlineLead(text string) string {
+// lead is often a scene or a question rather than the news, the sentence
+// is the most topical of the first few (see topical).
+func headline(text string) string {
 	cands := leadCandidates(text)
 	switch {
 	case len(cands) == 0:
@@ -160,23 +152,30 @@ func headlineLead(text string) string {
 		// sentence after it.
 		cands = cands[1:]
 	}
+	best := compress(cands[0])
 	if len(cands) == 1 || english(strings.Fields(cands[0])) {
 		// An English lead states the news: on the development pages a
 		// later sentence was the better headline no more often than the
 		// lead was.
-		return cands[0]
+		return best
 	}
-	counts := termCounts(text)
-	best, bestScore := cands[0], topical(compress(cands[0]), cands[0], counts)
+	var counts map[string]int
+	bestScore := 0.0
 	for i, c := range cands[1:] {
-		h := compress(c)
-		if continues(c) || strings.HasSuffix(c, "?") || len(strings.Fields(h)) <= minLeadWords {
-			// A short headline's share of topical words says little, and a
-			// question in the text is the writer's, not the news.
+		if continues(c) || strings.HasSuffix(c, "?") {
+			// A question in the text is the writer's, not the news.
 			continue
 		}
+		h := compress(c)
+		if len(strings.Fields(h)) <= minLeadWords {
+			continue // a short headline's share of topical words says little
+		}
+		if counts == nil {
+			counts = termCounts(text)
+			bestScore = topical(best, cands[0], counts)
+		}
 		if score := topical(h, c, counts) - laterPenalty*float64(i+1); score > bestScore {
-			best, bestScore = c, score
+			best, bestScore = h, score
 		}
 	}
 	return best
@@ -206,6 +205,13 @@ func leadCandidates(text string) []string {
 				i++
 				s += " " + sents[i]
 			}
+			s = invisible.Replace(s)
+			if loc := footnoteEnd().FindStringIndex(s); loc != nil {
+				// "… is being restored.* This latest development …": a
+				// footnote mark hid the end of the sentence from the
+				// splitter.
+				s = s[:loc[0]+1]
+			}
 			if cands = append(cands, s); len(cands) == maxLeadCandidates {
 				return cands
 			}
@@ -214,7 +220,7 @@ func leadCandidates(text string) []string {
 	return cands
 }
 
-// maxLeadCandidates is how many sentences headlineLead chooses among: the
+// maxLeadCandidates is how many sentences headline chooses among: the
 // teaser and up to two after the lead.
 const maxLeadCandidates = 3
 

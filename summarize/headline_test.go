@@ -234,6 +234,16 @@ func BenchmarkHeadline(b *testing.B) {
 	}
 }
 
+// BenchmarkHeadline_German is a text not in English, whose headline is
+// chosen among its first three sentences.
+func BenchmarkHeadline_German(b *testing.B) {
+	text := strings.Repeat("Es war ein kalter Morgen im Norden, und die Kräne standen still. Der Hafen Hamburg meldet für 2024 einen Rückgang beim Umschlag von Containern um fünf Prozent. Der Umschlag im Hafen Hamburg sank vor allem im Verkehr mit China.\n\n", 4)
+	b.ReportAllocs()
+	for b.Loop() {
+		Headline(text)
+	}
+}
+
 func TestHeadline_bounded(t *testing.T) {
 	// A 4 MB text with one endless sentence: the writer reads its top only.
 	long := "Tariffs " + strings.Repeat("rise again and ", 300_000) + "fall."
