@@ -292,8 +292,8 @@ func (s *headlineScore) add(ref, derived, baseline string) {
 // pages of one half, and the items of the feeds corpus (loadFeedItems),
 // a check on texts of another kind that is not part of the goal (it fails
 // there too when a headline is too long or ends badly).
-// DIGEST_HEADLINE_EXAMPLES=N prints the first N validation pages side by
-// side (dev:N the development pages).
+// DIGEST_HEADLINE_EXAMPLES=N prints the first N development pages side by
+// side (val:N the validation pages, for a note, not for tuning).
 //
 //	go test -v -run TestHeadline_Eval ./summarize
 func TestHeadline_Eval(t *testing.T) {
@@ -301,7 +301,9 @@ func TestHeadline_Eval(t *testing.T) {
 	scores := map[string]*headlineScore{"dev": {}, "dev-a": {}, "dev-b": {}, "val": {}, "all": {}}
 	exSplit, exN, ok := strings.Cut(os.Getenv("DIGEST_HEADLINE_EXAMPLES"), ":")
 	if !ok {
-		exSplit, exN = "val", exSplit
+		// Development pages unless validation is asked for by name: a
+		// tuner reads examples, and must not read validation's.
+		exSplit, exN = "dev", exSplit
 	}
 	examples, _ := strconv.Atoi(exN)
 	shown := 0
