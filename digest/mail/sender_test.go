@@ -492,3 +492,30 @@ func TestSender_BytesArriveUnchanged(t *testing.T) {
 		}
 	}
 }
+
+// TestSender_PipelinedDataAfterRefusedRcpt: with pipelining, DATA is sent
+// before RCPT's reply is known; a server that answers it with 354 although
+// the recipient was refused gets an empty message (the lone dot), the
+// refusal is what Send reports, and the connection goes on.
+func TestSender_PipelinedDataAfterRefusedRcpt(t *testing.T) {
+	srv := mailtest.StartFaultServer(t, mailtest.FaultOptions{
+		Rules:                 map[string]mailtest.Rule{"user1@example.org": {Stage: mailtest.AtRcpt, Reply: "550 5.1.1 no such user"}},
+		DataWithoutRecipients: true,
+	})
+	s := startSender(t, configFor(t, srv.Addr, TLSNone), SenderOptions{Connections: 1})
+	err := s.Send(context.Background(), msgN(1))
+	var se *SMTPError
+	if !errors.As(err, &se) || se.Code != 550 || !digest.IsPermanent(err) {
+		t.Errorf("refused recipient: %v, want a permanent 550", err)
+	}
+	if err := s.Send(context.Background(), msgN(2)); err != nil {
+		t.Errorf("the next message: %v", err)
+	}
+	got := srv.Delivered()
+	if got[msgN(1).MessageID] != 0 || got[msgN(2).MessageID] != 1 || len(got) != 1 {
+		t.Errorf("delivered %v, want only %s once", got, msgN(2).MessageID)
+	}
+	if srv.Connections() != 1 {
+		t.Errorf("%d connections, want the one kept open", srv.Connections())
+	}
+}

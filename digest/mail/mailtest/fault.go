@@ -62,6 +62,10 @@ type FaultOptions struct {
 	// that clients send one command at a time. The server reads commands
 	// line by line either way, so pipelined commands are answered in turn.
 	NoPipelining bool
+	// DataWithoutRecipients answers DATA with 354 even when no recipient
+	// was accepted, as some servers do, reads the message and refuses it
+	// at the dot (554); by default such a DATA gets 554 at once.
+	DataWithoutRecipients bool
 }
 
 // FaultServer is a scripted SMTP server speaking the protocol by hand over
@@ -274,6 +278,11 @@ func (f *FaultServer) session(c net.Conn, greeting string) error {
 			rcpts++
 			err = fc.reply("250 2.1.5 OK")
 		case "DATA":
+			if rcpts == 0 && f.opts.DataWithoutRecipients {
+				err = fc.refuseAtDot()
+				active, inTx = nil, false
+				break
+			}
 			if rcpts == 0 {
 				err = fc.reply("554 5.5.1 no valid recipients")
 				break
@@ -346,6 +355,23 @@ func (fc *faultConn) data(r *Rule) (ended bool, err error) {
 	fc.f.mu.Unlock()
 	fc.delivered++
 	return true, fc.reply(fmt.Sprintf("250 2.0.0 OK queued as %d", lines))
+}
+
+// refuseAtDot takes a message and refuses it at its end, delivering
+// nothing.
+func (fc *faultConn) refuseAtDot() error {
+	if err := fc.reply("354 go ahead"); err != nil {
+		return err
+	}
+	for {
+		l, err := fc.line()
+		if err != nil {
+			return err
+		}
+		if l == "." {
+			return fc.reply("554 5.5.1 no valid recipients")
+		}
+	}
 }
 
 func angleAddr(arg string) string {
