@@ -1062,7 +1062,8 @@ var needsComplement = setOf("able", "unable", "likely", "unlikely", "set", "due"
 func finish(words []string) string {
 	for len(words) > 0 {
 		last := strings.TrimRight(words[len(words)-1], ",;:.…")
-		if last == "" || last == "-" || last == "–" || last == "—" || last == "--" || (len(words) > 1 && functionWords[bare(last)]) {
+		// A text of function words alone ("A a!") has no headline.
+		if last == "" || last == "-" || last == "–" || last == "—" || last == "--" || functionWords[bare(last)] {
 			words = words[:len(words)-1]
 			continue
 		}
@@ -1070,6 +1071,16 @@ func finish(words []string) string {
 		break
 	}
 	h := closeOpen(strings.TrimSpace(strings.Join(words, " ")))
+	if EndsBadly(h) {
+		// closeOpen dropped stray marks and left a function word at the
+		// end ("a )"), or could not pair a quote ("0 \")'000a"): shorter,
+		// or nothing, rather than a headline that ends badly.
+		hw := strings.Fields(h)
+		if len(hw) <= 1 {
+			return ""
+		}
+		return finish(hw[:len(hw)-1])
+	}
 	q := len(h) - len(strings.TrimLeft(h, "\"'“‘«„"))
 	if r, n := utf8.DecodeRuneInString(h[q:]); unicode.IsLower(r) && !hasInnerUpper(h[q+n:]) {
 		h = h[:q] + string(unicode.ToUpper(r)) + h[q+n:]

@@ -65,3 +65,25 @@ func FuzzExtractive(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHeadline holds the derived headline to its rules on any text: at most
+// MaxDerivedHeadlineWords words, valid UTF-8, and never ending on a function
+// word or with a quote or bracket open.
+func FuzzHeadline(f *testing.F) {
+	f.Add("WASHINGTON (Reuters) - The U.S. Commerce Department extended duties on Monday, officials said.")
+	f.Add("O Presidente dos Estados Unidos declarou, esta quarta-feira, o estado de desastre.")
+	f.Add("Es war ein kalter Morgen. Der Hafen Hamburg meldet einen Rückgang. Der Hafen Hamburg sank.")
+	f.Add("Access to Wikipedia is being restored.* This follows a ruling — and “more” (soon")
+	f.Fuzz(func(t *testing.T, text string) {
+		h := Headline(text)
+		if n := len(strings.Fields(h)); n > MaxDerivedHeadlineWords {
+			t.Errorf("Headline(%q) = %q: %d words", text, h, n)
+		}
+		if !utf8.ValidString(h) {
+			t.Errorf("Headline(%q) = %q: invalid UTF-8", text, h)
+		}
+		if EndsBadly(h) {
+			t.Errorf("Headline(%q) = %q ends badly", text, h)
+		}
+	})
+}

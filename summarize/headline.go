@@ -121,7 +121,10 @@ func unbalancedSingle(s string) bool {
 func Headline(text string) string {
 	if len(text) > maxHeadlineInput {
 		// The lead is at the top; a long text is not read to the end.
-		text = strings.ToValidUTF8(text[:maxHeadlineInput], "")
+		text = text[:maxHeadlineInput]
+	}
+	if !utf8.ValidString(text) {
+		text = strings.ToValidUTF8(text, "") // a cut or a bad page
 	}
 	return headline(text)
 }
