@@ -56,7 +56,9 @@ func TestMain(m *testing.M) {
 // on PostgreSQL, the server's backends. CPU time is what machine load does
 // not inflate the way it does wall time. rerun-ms is a second run right
 // after (nothing new, everyone served: no stories made), outside the timed
-// part.
+// part. stmts/msg and tx/msg are the store's statements outside a
+// transaction (each its own commit) and its transactions per message over
+// the timed run (store.DB.Stats).
 func BenchmarkDeliver(b *testing.B) {
 	for _, o := range storetest.Openers() {
 		for _, n := range []int{2000, 10000} {
@@ -131,10 +133,11 @@ func benchDeliver(b *testing.B, db *store.DB, n int) {
 	runtime.GC()
 	stop := testutil.PeakHeap()
 	b.StartTimer()
-	start, cpu := time.Now(), mailtest.CPUTime()
+	start, cpu, stats := time.Now(), mailtest.CPUTime(), db.Stats()
 	rep, err := e.Run(ctx, digest.RunOptions{Sources: []digest.Source{src}, Since: 24 * time.Hour})
 	elapsed, cpu := time.Since(start), mailtest.CPUTime()-cpu
 	b.StopTimer()
+	after := db.Stats()
 	peak := stop()
 	if err != nil {
 		b.Fatal(err)
@@ -151,6 +154,11 @@ func benchDeliver(b *testing.B, db *store.DB, n int) {
 	b.ReportMetric(float64((got.CPU()-sink0.CPU()).Microseconds())/float64(n), "sink-cpu-µs/msg")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(got.Bytes)/float64(n)/1024, "KB/msg")
+	// The store's statements outside transactions (each its own commit)
+	// and its transactions, per message, over the whole run (the gather's
+	// and the stories' included).
+	b.ReportMetric(float64(after.Statements-stats.Statements)/float64(n), "stmts/msg")
+	b.ReportMetric(float64(after.Transactions-stats.Transactions)/float64(n), "tx/msg")
 
 	// The same run again: nothing new, every subscriber served, so no
 	// stories are made; what is left is the gather and the ledger check.

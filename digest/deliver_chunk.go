@@ -105,6 +105,7 @@ func (r *chunkRun) report(sub Subscriber, outcome Outcome, err error) {
 
 // chunkItem is one recipient of a chunk on its way to a claim.
 type chunkItem struct {
+	i       int // the recipient's place in its batch (DeliverBatch)
 	sub     Subscriber
 	key     string
 	stories []Story
@@ -112,14 +113,11 @@ type chunkItem struct {
 }
 
 // deliverChunk delivers to subs as Deliver would to each, with the ledger
-// work done for the chunk at once: one read of the rows and the last
-// sends (DeliveryStates), the compositions in memory, then one claim of
-// every delivery that has something to send (ClaimDeliveries, which makes
-// the new rows already claimed). The claimed deliveries are sent by up to
-// SendConcurrency goroutines, each recording its outcome (MarkSent after
-// the relay's 250, grouped with the other senders' by the store). The
-// rare rows that need more (a forced resend of a finished row, a send this
-// process could not record) go through Deliver.
+// work done for the chunk at once (prepareChunk). The claimed deliveries
+// are sent by up to SendConcurrency goroutines, each recording its outcome
+// (MarkSent after the relay's 250, grouped with the other senders' by the
+// store). The rare rows that need more (a forced resend of a finished row,
+// a send this process could not record) go through Deliver.
 //
 // A process killed here leaves at most the chunk's claimed rows leased
 // (sent once their lease ends, by the next run or the planner) and at most
@@ -146,58 +144,22 @@ func (r *chunkRun) deliverChunk(ctx context.Context, subs []Subscriber) {
 	if len(items) == 0 {
 		return
 	}
-	keys := make([]DeliveryKey, len(items))
-	for i, it := range items {
-		keys[i] = DeliveryKey{Email: it.sub.Email, EditionDate: it.key}
-	}
-	states, err := e.Store.DeliveryStates(ctx, keys)
-	if err != nil {
-		r.ledgerFailed(fmt.Errorf("read ledger: %w: %w", ErrLedger, err), len(items))
-		return
-	}
-
-	var (
-		reqs   []Delivery
-		claims []chunkItem
-	)
-	for i, it := range items {
-		st := states[i]
-		finished := st.Status == DeliverySent || st.Status == DeliveryFailed || st.Status == DeliverySkipped
-		if st.ID != 0 && (e.isUnrecorded(st.ID) || finished && r.opts.Force) {
+	c, err := e.prepareChunk(ctx, items, r.opts,
+		func(it chunkItem) {
 			r.g.Go(func() error {
 				outcome, err := e.Deliver(ctx, it.sub, it.key, it.stories, r.opts)
 				r.report(it.sub, outcome, err)
 				return nil
 			})
-			continue
-		}
-		if finished {
-			r.report(it.sub, OutcomeAlreadySent, nil)
-			continue
-		}
-		it.ed, err = e.compose(it.sub, it.key, it.stories, r.opts, func() (time.Time, error) { return st.LastSent, nil })
-		if err != nil {
-			r.report(it.sub, "", err)
-			continue
-		}
-		if len(it.ed.Stories) == 0 && !e.Config.SendEmpty && !r.opts.RecordEmpty {
-			r.report(it.sub, OutcomeEmpty, nil)
-			continue
-		}
-		reqs = append(reqs, Delivery{
-			ID: st.ID, SubscriberID: it.sub.ID, Email: it.sub.Email, EditionDate: it.key,
-			MessageID: e.MessageID(it.sub.Email, it.key, 0),
-		})
-		claims = append(claims, it)
-	}
-	if len(reqs) == 0 {
+		},
+		func(it chunkItem, outcome Outcome, err error) { r.report(it.sub, outcome, err) })
+	if err != nil {
+		r.ledgerFailed(err, len(items))
 		return
 	}
-	now := e.now()
-	ds, errs := e.Store.ClaimDeliveries(ctx, reqs, now, e.lease())
 	failed := false
-	for i, it := range claims {
-		outcome, err, done := claimOutcome(errs[i])
+	for i, it := range c.items {
+		outcome, err, done := claimOutcome(c.errs[i])
 		switch {
 		case done && err != nil && failed:
 			// The chunk's claim failed: its other recipients were not
@@ -207,7 +169,7 @@ func (r *chunkRun) deliverChunk(ctx context.Context, subs []Subscriber) {
 			failed = failed || err != nil
 			r.report(it.sub, outcome, err)
 		default:
-			d := ds[i]
+			d := c.rows[i]
 			r.g.Go(func() error {
 				if !d.LeaseUntil.IsZero() && e.now().After(d.LeaseUntil.Add(-leaseMargin)) {
 					// Waited in the chunk until the lease is nearly out
@@ -217,7 +179,7 @@ func (r *chunkRun) deliverChunk(ctx context.Context, subs []Subscriber) {
 					r.report(it.sub, OutcomeInFlight, nil)
 					return nil
 				}
-				outcome, err, accepted := e.send(ctx, it.sub, d, it.ed, now)
+				outcome, err, accepted := e.send(ctx, it.sub, d, it.ed, c.now)
 				if !accepted {
 					r.report(it.sub, outcome, err)
 					return nil
@@ -232,6 +194,178 @@ func (r *chunkRun) deliverChunk(ctx context.Context, subs []Subscriber) {
 				})
 				return nil
 			})
+		}
+	}
+}
+
+// preparedChunk is a chunk after its claim: the items with something to
+// send, each with its claimed row or the claim's error.
+type preparedChunk struct {
+	items []chunkItem
+	rows  []Delivery
+	errs  []error
+	now   time.Time // of the claim
+}
+
+// prepareChunk does a chunk's ledger work before its sends: one read of
+// the rows and the last sends (DeliveryStates), the compositions in
+// memory, then one claim of every delivery that has something to send
+// (ClaimDeliveries, which makes the new rows already claimed). A row that
+// needs Deliver (a forced resend of a finished row, a send this process
+// could not record) goes to slow; a delivery that ends here (already sent,
+// empty, not composable) goes to done. The error is the read's, wrapping
+// ErrLedger: then nothing was done.
+func (e *Engine) prepareChunk(ctx context.Context, items []chunkItem, opts DeliverOptions,
+	slow func(chunkItem), done func(chunkItem, Outcome, error)) (preparedChunk, error) {
+	keys := make([]DeliveryKey, len(items))
+	for i, it := range items {
+		keys[i] = DeliveryKey{Email: it.sub.Email, EditionDate: it.key}
+	}
+	states, err := e.Store.DeliveryStates(ctx, keys)
+	if err != nil {
+		return preparedChunk{}, fmt.Errorf("read ledger: %w: %w", ErrLedger, err)
+	}
+	var (
+		c    preparedChunk
+		reqs []Delivery
+	)
+	for i, it := range items {
+		st := states[i]
+		finished := st.Status == DeliverySent || st.Status == DeliveryFailed || st.Status == DeliverySkipped
+		if st.ID != 0 && (e.isUnrecorded(st.ID) || finished && opts.Force) {
+			slow(it)
+			continue
+		}
+		if finished {
+			done(it, OutcomeAlreadySent, nil)
+			continue
+		}
+		it.ed, err = e.compose(it.sub, it.key, it.stories, opts, func() (time.Time, error) { return st.LastSent, nil })
+		if err != nil {
+			done(it, "", err)
+			continue
+		}
+		if len(it.ed.Stories) == 0 && !e.Config.SendEmpty && !opts.RecordEmpty {
+			done(it, OutcomeEmpty, nil)
+			continue
+		}
+		reqs = append(reqs, Delivery{
+			ID: st.ID, SubscriberID: it.sub.ID, Email: it.sub.Email, EditionDate: it.key,
+			MessageID: e.MessageID(it.sub.Email, it.key, 0),
+		})
+		c.items = append(c.items, it)
+	}
+	if len(reqs) == 0 {
+		return c, nil
+	}
+	c.now = e.now()
+	c.rows, c.errs = e.Store.ClaimDeliveries(ctx, reqs, c.now, e.lease())
+	return c, nil
+}
+
+// DeliverResult is how one delivery of DeliverBatch ended: as Deliver's
+// return values.
+type DeliverResult struct {
+	Outcome Outcome
+	Err     error
+}
+
+// errStopping is the deferral of a batch's deliveries not sent because
+// the caller asked it to stop.
+var errStopping = errors.New("not sent: stopping")
+
+// DeliverBatch delivers the edition with ledger key key to each of subs,
+// as Deliver would to each, with the ledger work of up to maxChunk
+// recipients done at once (prepareChunk: one read and one claim per chunk
+// instead of two reads, a new row and a claim per recipient). The claimed
+// deliveries are sent one after the other, each marked sent before the
+// next send, so a caller's concurrency bounds the messages a crash can
+// leave sent but not recorded, as with Deliver; the marks of concurrent
+// callers still share the store's grouped statements. Once stop is closed
+// no send is started: the rest of the chunk's claims are given back
+// (ReleaseDeliveries: pending and due, no attempt counted) and end
+// OutcomeDeferred. The results are in the order of subs.
+//
+// A process killed during a batch leaves the chunk's unsent claims leased
+// until their lease ends (then sent again by the planner's recovery, or by
+// a retry of the batch's job), and at most the one delivery in flight sent
+// but not recorded.
+func (e *Engine) DeliverBatch(ctx context.Context, subs []Subscriber, key string, stories []Story, opts DeliverOptions, stop <-chan struct{}) []DeliverResult {
+	res := make([]DeliverResult, len(subs))
+	for start := 0; start < len(subs); start += maxChunk {
+		end := min(start+maxChunk, len(subs))
+		items := make([]chunkItem, 0, end-start)
+		for i := start; i < end; i++ {
+			items = append(items, chunkItem{i: i, sub: subs[i], key: key, stories: stories})
+		}
+		e.deliverBatchChunk(ctx, items, opts, stop, res)
+	}
+	return res
+}
+
+// deliverBatchChunk is DeliverBatch's work for one chunk; it writes each
+// item's result at its place in res.
+func (e *Engine) deliverBatchChunk(ctx context.Context, items []chunkItem, opts DeliverOptions, stop <-chan struct{}, res []DeliverResult) {
+	c, err := e.prepareChunk(ctx, items, opts,
+		func(it chunkItem) {
+			outcome, err := e.Deliver(ctx, it.sub, it.key, it.stories, opts)
+			res[it.i] = DeliverResult{outcome, err}
+		},
+		func(it chunkItem, outcome Outcome, err error) { res[it.i] = DeliverResult{outcome, err} })
+	if err != nil {
+		for _, it := range items {
+			res[it.i] = DeliverResult{"", err}
+		}
+		return
+	}
+	for i, it := range c.items {
+		if outcome, err, done := claimOutcome(c.errs[i]); done {
+			res[it.i] = DeliverResult{outcome, err}
+			continue
+		}
+		select {
+		case <-stop:
+			e.releaseRest(ctx, c, i, res)
+			return
+		default:
+		}
+		d := c.rows[i]
+		if !d.LeaseUntil.IsZero() && e.now().After(d.LeaseUntil.Add(-leaseMargin)) {
+			// As in deliverChunk: too late in the lease to send safely.
+			res[it.i] = DeliverResult{OutcomeInFlight, nil}
+			continue
+		}
+		outcome, err, accepted := e.send(ctx, it.sub, d, it.ed, c.now)
+		if accepted {
+			outcome, err = e.markSent(ctx, it.sub, d, len(it.ed.Stories))
+		}
+		res[it.i] = DeliverResult{outcome, err}
+	}
+}
+
+// releaseRest gives back the claims of c's items from the from-th on, in
+// one statement, as pending and due: OutcomeDeferred. Claims it could not
+// give back stay leased until their lease ends: OutcomeInFlight.
+func (e *Engine) releaseRest(ctx context.Context, c preparedChunk, from int, res []DeliverResult) {
+	var (
+		ids   []int64
+		until time.Time
+	)
+	for i := from; i < len(c.items); i++ {
+		if outcome, err, done := claimOutcome(c.errs[i]); done {
+			res[c.items[i].i] = DeliverResult{outcome, err}
+			continue
+		}
+		ids = append(ids, c.rows[i].ID)
+		until = c.rows[i].LeaseUntil // one claim, one lease
+	}
+	r := DeliverResult{OutcomeDeferred, errStopping}
+	if err := e.Store.ReleaseDeliveries(context.WithoutCancel(ctx), ids, until); err != nil {
+		r = DeliverResult{OutcomeInFlight, errors.Join(errStopping, err)}
+	}
+	for i := from; i < len(c.items); i++ {
+		if c.errs[i] == nil {
+			res[c.items[i].i] = r
 		}
 	}
 }

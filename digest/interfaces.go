@@ -233,6 +233,11 @@ type Ledger interface {
 	// returns the claimed row or ErrAlreadySent, ErrLeased (another worker
 	// holds or made the row) or a store error.
 	ClaimDeliveries(ctx context.Context, reqs []Delivery, now time.Time, lease time.Duration) ([]Delivery, []error)
+	// ReleaseDeliveries gives back claims that will not be sent: each row
+	// of ids still sending under the lease that ends at leaseUntil is
+	// pending again, its claim's attempt not counted. A row recorded or
+	// taken over meanwhile is left alone.
+	ReleaseDeliveries(ctx context.Context, ids []int64, leaseUntil time.Time) error
 	// PermanentFailures counts failed rows for email (to mark bounces).
 	PermanentFailures(ctx context.Context, email string) (int, error)
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
+
+	"github.com/tradedigest/tradedigest/digest"
 )
 
 // deliverBatch is the width of the subscriber ID ranges whose deliveries
@@ -134,8 +136,12 @@ func (b *batcher) flush(ctx context.Context, client riverClient) (enqueued, dupl
 	return enqueued, duplicate, nil
 }
 
-// deliverBatchWorker works a DeliverBatchArgs job, one delivery after the
-// other, so a replica's concurrent sends stay bounded by its workers.
+// deliverBatchWorker works a DeliverBatchArgs job through the engine's
+// DeliverBatch: one read of the batch's subscribers, then per edition key
+// one read of the ledger rows and one claim for the batch, the sends one
+// after the other (so a replica's concurrent sends stay bounded by its
+// workers), each marked sent before the next, the marks of the replica's
+// workers grouped by the store.
 type deliverBatchWorker struct {
 	river.WorkerDefaults[DeliverBatchArgs]
 	q *Queue
@@ -155,37 +161,80 @@ func (w *deliverBatchWorker) Work(ctx context.Context, job *river.Job[DeliverBat
 		// Retrying cannot mend the args.
 		return river.JobCancel(err)
 	}
-	var handOff []river.InsertManyParams
+	select {
+	case <-q.stopping:
+		// A stopping replica starts no new send: the deliveries go to jobs
+		// of their own, for another replica or the restart.
+		return q.handOff(ctx, deliverParams(ds))
+	default:
+	}
+	ids := make([]int64, len(ds))
 	for i, d := range ds {
-		select {
-		case <-q.stopping:
-			// A stopping replica starts no new send: the rest go to jobs
-			// of their own, for another replica or the restart.
-			for _, rest := range ds[i:] {
-				handOff = append(handOff, river.InsertManyParams{Args: rest})
-			}
-			return q.handOff(ctx, handOff)
-		default:
+		ids[i] = d.SubscriberID
+	}
+	subs, err := q.store.SubscribersByID(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("deliver batch: %w", err)
+	}
+	byID := make(map[int64]digest.Subscriber, len(subs))
+	for _, s := range subs {
+		byID[s.ID] = s
+	}
+	// A batch has one edition key; one written by an older build is
+	// grouped by key all the same.
+	var (
+		keys  []string
+		byKey = map[string][]digest.Subscriber{}
+	)
+	for _, d := range ds {
+		sub, ok := byID[d.SubscriberID]
+		if !ok || sub.Status != digest.StatusActive {
+			continue // removed, unsubscribed, paused or bounced since the plan
 		}
-		err := q.deliver(ctx, d)
-		q.observeDelivery(err)
-		var snooze *rivertype.JobSnoozeError
-		switch {
-		case err == nil:
-		case errors.As(err, &snooze):
-			// River's clock, as a snooze of the job would be.
-			at := time.Now().Add(snooze.Duration)
-			handOff = append(handOff, river.InsertManyParams{Args: d, InsertOpts: &river.InsertOpts{ScheduledAt: at}})
-		case ctx.Err() != nil:
-			// Out of time: River retries the batch, whose deliveries done
-			// by then are skipped by the ledger and whose leased ones wait
-			// for their leases.
-			return fmt.Errorf("deliver batch: %w", err)
-		default:
-			handOff = append(handOff, river.InsertManyParams{Args: d})
+		if _, seen := byKey[d.Date]; !seen {
+			keys = append(keys, d.Date)
+		}
+		byKey[d.Date] = append(byKey[d.Date], sub)
+	}
+	var handOff []river.InsertManyParams
+	for _, key := range keys {
+		stories, err := q.storiesFor(ctx, digest.IsWeekKey(key))
+		if err != nil {
+			return err
+		}
+		subs := byKey[key]
+		results := q.deps.Engine.DeliverBatch(ctx, subs, key, stories, digest.DeliverOptions{RecordEmpty: true}, q.stopping)
+		for i, r := range results {
+			d := DeliverArgs{SubscriberID: subs[i].ID, Date: key}
+			err := q.settle(ctx, subs[i], key, r.Outcome, r.Err)
+			q.observeDelivery(err)
+			var snooze *rivertype.JobSnoozeError
+			switch {
+			case err == nil:
+			case errors.As(err, &snooze):
+				// River's clock, as a snooze of the job would be.
+				at := time.Now().Add(snooze.Duration)
+				handOff = append(handOff, river.InsertManyParams{Args: d, InsertOpts: &river.InsertOpts{ScheduledAt: at}})
+			case ctx.Err() != nil:
+				// Out of time: River retries the batch, whose deliveries done
+				// by then are skipped by the ledger and whose leased ones wait
+				// for their leases.
+				return fmt.Errorf("deliver batch: %w", err)
+			default:
+				handOff = append(handOff, river.InsertManyParams{Args: d})
+			}
 		}
 	}
 	return q.handOff(ctx, handOff)
+}
+
+// deliverParams makes a DeliverArgs job of each of ds.
+func deliverParams(ds []DeliverArgs) []river.InsertManyParams {
+	out := make([]river.InsertManyParams, len(ds))
+	for i, d := range ds {
+		out[i] = river.InsertManyParams{Args: d}
+	}
+	return out
 }
 
 // handOff inserts a DeliverArgs job for each of ps. When that fails the

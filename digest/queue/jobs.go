@@ -500,6 +500,13 @@ func (q *Queue) deliver(ctx context.Context, args DeliverArgs) error {
 		return err
 	}
 	outcome, err := q.deps.Engine.Deliver(ctx, sub, args.Date, stories, digest.DeliverOptions{RecordEmpty: true})
+	return q.settle(ctx, sub, args.Date, outcome, err)
+}
+
+// settle turns how one delivery ended into its job's answer: nil when the
+// ledger has the final word, a river.JobSnooze error when the delivery
+// must wait, or another error for River to retry.
+func (q *Queue) settle(ctx context.Context, sub digest.Subscriber, date string, outcome digest.Outcome, err error) error {
 	if q.deps.Metrics != nil {
 		q.deps.Metrics.ObserveDelivery(outcome, err)
 	}
@@ -509,21 +516,21 @@ func (q *Queue) deliver(ctx context.Context, args DeliverArgs) error {
 		// then recorded without being sent again by this replica (the
 		// engine remembers it), or, after a crash, sent again once its
 		// lease has expired: at least once.
-		return fmt.Errorf("deliver to subscriber %d for %s: %w", sub.ID, args.Date, err)
+		return fmt.Errorf("deliver to subscriber %d for %s: %w", sub.ID, date, err)
 	}
 	switch outcome {
 	case digest.OutcomeSent:
 		if err != nil {
-			q.log.Error("digest sent but not recorded", "subscriber_id", sub.ID, "date", args.Date, "error", err)
+			q.log.Error("digest sent but not recorded", "subscriber_id", sub.ID, "date", date, "error", err)
 		}
 		return nil
 	case digest.OutcomeDeferred, digest.OutcomeInFlight:
 		if err != nil {
-			q.log.Warn("delivery deferred", "subscriber_id", sub.ID, "date", args.Date, "error", err)
+			q.log.Warn("delivery deferred", "subscriber_id", sub.ID, "date", date, "error", err)
 		}
-		return q.snoozeUntilDue(ctx, sub, args.Date)
+		return q.snoozeUntilDue(ctx, sub, date)
 	case "":
-		return fmt.Errorf("deliver to subscriber %d for %s: %w", sub.ID, args.Date, err)
+		return fmt.Errorf("deliver to subscriber %d for %s: %w", sub.ID, date, err)
 	}
 	// Already sent, empty (recorded skipped) or permanently failed: the
 	// ledger has the final word.

@@ -180,6 +180,9 @@ type Database interface {
 	// lease at now.
 	ExpiredLeases(ctx context.Context, now time.Time, limit int) ([]digest.Delivery, error)
 	Subscriber(ctx context.Context, id int64) (digest.Subscriber, error)
+	// SubscribersByID reads a batch's subscribers in one statement; an
+	// ID with no subscriber is left out.
+	SubscribersByID(ctx context.Context, ids []int64) ([]digest.Subscriber, error)
 	DeliveryFor(ctx context.Context, email, date string) (digest.Delivery, error)
 
 	// SQL is the store's database/sql pool. On SQLite it holds one

@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -72,6 +73,9 @@ type DB struct {
 	log     *slog.Logger
 
 	rebound sync.Map // query text → query with $n placeholders (Postgres)
+
+	// stmts and txs count what the store has run (Stats).
+	counts struct{ stmts, txs atomic.Int64 }
 
 	// groups batch the ledger writes of one delivery (see group).
 	groups struct {
@@ -130,6 +134,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		db.stmts = newStmtCache(db.sql)
 		db.run = db.stmts
 	}
+	db.run = countingQuerier{db.run, &db.counts.stmts}
 	logger.Debug("store opened", "dialect", db.dialect, "path", db.path)
 	return db, nil
 }
@@ -285,6 +290,45 @@ func rebind(query string) string {
 	return b.String()
 }
 
+// Stats counts the work the store has given its database since Open.
+type Stats struct {
+	// Statements is the statements of the store's reads and writes run
+	// outside a transaction (those of Check and Migrate are not counted):
+	// each is its own commit (on Postgres a read too counts as one in
+	// pg_stat_database's xact_commit).
+	Statements int64
+	// Transactions is the transactions run (each retry of one aborted by
+	// Postgres not counted again); their statements are not counted in
+	// Statements.
+	Transactions int64
+}
+
+// Stats returns the counts so far: benchmarks report them per message.
+func (db *DB) Stats() Stats {
+	return Stats{Statements: db.counts.stmts.Load(), Transactions: db.counts.txs.Load()}
+}
+
+// countingQuerier counts the statements run through it.
+type countingQuerier struct {
+	q querier
+	n *atomic.Int64
+}
+
+func (c countingQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	c.n.Add(1)
+	return c.q.ExecContext(ctx, query, args...)
+}
+
+func (c countingQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	c.n.Add(1)
+	return c.q.QueryContext(ctx, query, args...)
+}
+
+func (c countingQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	c.n.Add(1)
+	return c.q.QueryRowContext(ctx, query, args...)
+}
+
 // querier is what *sql.DB, *sql.Tx and *sql.Conn have in common.
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
@@ -302,6 +346,7 @@ const maxTxAttempts = 5
 // so fn must start from scratch each time. On SQLite fn must use only tx:
 // the pool's one connection is busy with it.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	db.counts.txs.Add(1)
 	return db.retryTx(ctx, func() error { return tryTx(ctx, db.sql, fn) })
 }
 
@@ -309,6 +354,7 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // outside database/sql while the transaction is open (COPY, through
 // conn.Raw): what it does there is part of the transaction.
 func (db *DB) inConnTx(ctx context.Context, fn func(conn *sql.Conn, tx *sql.Tx) error) error {
+	db.counts.txs.Add(1)
 	return db.retryTx(ctx, func() error {
 		conn, err := db.sql.Conn(ctx)
 		if err != nil {

@@ -80,6 +80,26 @@ func (db *DB) deliveryStates(ctx context.Context, keys []digest.DeliveryKey, out
 // it returns the claimed row, or digest.ErrAlreadySent (the row is sent,
 // failed or skipped), digest.ErrLeased (another worker holds it, or
 // created it first) or a store error.
+// ReleaseDeliveries gives back claims that will not be sent, in one
+// statement (see digest.Ledger).
+func (db *DB) ReleaseDeliveries(ctx context.Context, ids []int64, leaseUntil time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(ids)+2)
+	args = append(args, db.t(db.now()), db.t(leaseUntil))
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	_, err := db.run.ExecContext(ctx, db.chunkQuery(`UPDATE deliveries
+		SET status = 'pending', attempts = attempts - 1, lease_until = NULL, updated_at = ?
+		WHERE status = 'sending' AND lease_until = ? AND id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`), args...)
+	if err != nil {
+		return fmt.Errorf("release %d deliveries: %w", len(ids), err)
+	}
+	return nil
+}
+
 func (db *DB) ClaimDeliveries(ctx context.Context, reqs []digest.Delivery, now time.Time, lease time.Duration) ([]digest.Delivery, []error) {
 	out, errs := make([]digest.Delivery, len(reqs)), make([]error, len(reqs))
 	if lease <= 0 {

@@ -72,6 +72,7 @@ func TestDB_Contract(t *testing.T) {
 		{"ledger/requires_sending", testMarkRequiresSending},
 		{"ledger/batch_race", testClaimDeliveriesRace},
 		{"ledger/batch", testLedgerBatch},
+		{"ledger/release", testReleaseDeliveries},
 		{"times_utc", testTimesUTC},
 		{"hostile_text", testHostileText},
 	}
@@ -82,6 +83,8 @@ func TestDB_Contract(t *testing.T) {
 		{"subscribers/upsert", testUpsertSubscribers},
 		{"subscribers/upsert_atomic", testUpsertAtomic},
 		{"subscribers/upsert_large", testUpsertLarge},
+		{"subscribers/by_id", testSubscribersByID},
+		{"stats", testStats},
 		{"ledger/subscriber_deleted", testSubscriberDeleted},
 		{"ledger/list", testDeliveriesList},
 		{"settings", testSettings},
@@ -647,6 +650,79 @@ func testDueCandidatesFrequency(t *testing.T, db engineStore) {
 func localPart(t *testing.T, db engineStore, id int64) string {
 	t.Helper()
 	return strings.Split(get(db.Subscriber(t.Context(), id))(t).Email, "@")[0]
+}
+
+// testSubscribersByID reads a batch's subscribers in one call, in ID
+// order, whatever their status, leaving out an ID with no subscriber.
+func testSubscribersByID(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	get2(t)(db.UpsertSubscribers(ctx, []digest.Subscriber{
+		{Email: "a@example.com"}, {Email: "b@example.com", Status: digest.StatusPaused}, {Email: "c@example.com"}}))
+	all := get(db.Subscribers(ctx, "", 0, 0))(t)
+	if len(all) != 3 {
+		t.Fatalf("%d subscribers", len(all))
+	}
+	got := get(db.SubscribersByID(ctx, []int64{all[2].ID, all[1].ID, all[2].ID + 1000}))(t)
+	if len(got) != 2 || got[0].Email != "b@example.com" || got[0].Status != digest.StatusPaused || got[1].Email != "c@example.com" {
+		t.Fatalf("SubscribersByID = %+v", got)
+	}
+	if got := get(db.SubscribersByID(ctx, nil))(t); len(got) != 0 {
+		t.Fatalf("no IDs: %+v", got)
+	}
+}
+
+// testStats: a statement outside a transaction counts once in
+// Statements, an import in Transactions only.
+func testStats(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	s0 := db.Stats()
+	get2(t)(db.UpsertSubscribers(ctx, []digest.Subscriber{{Email: "a@example.com"}, {Email: "b@example.com"}}))
+	s1 := db.Stats()
+	if s1.Transactions != s0.Transactions+1 || s1.Statements != s0.Statements {
+		t.Fatalf("import: stats %+v -> %+v, want one transaction and no statement", s0, s1)
+	}
+	get(db.DeliveryStates(ctx, []digest.DeliveryKey{{Email: "a@example.com", EditionDate: "2026-06-10"}, {Email: "b@example.com", EditionDate: "2026-06-10"}}))(t)
+	if s2 := db.Stats(); s2.Statements != s1.Statements+1 || s2.Transactions != s1.Transactions {
+		t.Fatalf("two keys' ledger states: stats %+v -> %+v, want one statement", s1, s2)
+	}
+}
+
+// testReleaseDeliveries: claims given back are pending and claimable
+// again with their attempt not counted; a row recorded meanwhile and a row
+// under another lease are left alone.
+func testReleaseDeliveries(t *testing.T, db engineStore) {
+	ctx := t.Context()
+	reqs := []digest.Delivery{
+		{Email: "a@example.com", EditionDate: "2026-03-29", MessageID: "a"},
+		{Email: "b@example.com", EditionDate: "2026-03-29", MessageID: "b"},
+		{Email: "c@example.com", EditionDate: "2026-03-29", MessageID: "c"},
+	}
+	ds, errs := db.ClaimDeliveries(ctx, reqs, t0, time.Hour)
+	for _, err := range errs {
+		check(t, err)
+	}
+	check(t, db.MarkSent(ctx, ds[1].ID, t0, 2))
+	other := ensure(t, db, 0, "d@example.com", "2026-03-29")
+	otherClaim := get(db.ClaimDelivery(ctx, other.ID, t0, 2*time.Hour))(t)
+	until := ds[0].LeaseUntil
+	check(t, db.ReleaseDeliveries(ctx, []int64{ds[0].ID, ds[1].ID, ds[2].ID, other.ID}, until))
+	for _, c := range []struct {
+		id     int64
+		status digest.DeliveryStatus
+		tries  int
+	}{{ds[0].ID, digest.DeliveryPending, 0}, {ds[1].ID, digest.DeliverySent, 1}, {ds[2].ID, digest.DeliveryPending, 0}, {other.ID, digest.DeliverySending, 1}} {
+		d := get(db.DeliveryFor(ctx, map[int64]string{ds[0].ID: "a", ds[1].ID: "b", ds[2].ID: "c", other.ID: "d"}[c.id]+"@example.com", "2026-03-29"))(t)
+		if d.Status != c.status || d.Attempts != c.tries {
+			t.Errorf("row %d after release: %s, %d attempts; want %s, %d", c.id, d.Status, d.Attempts, c.status, c.tries)
+		}
+	}
+	if got := get(db.DeliveryFor(ctx, "d@example.com", "2026-03-29"))(t); !got.LeaseUntil.Equal(otherClaim.LeaseUntil) {
+		t.Errorf("another lease was changed: %v, want %v", got.LeaseUntil, otherClaim.LeaseUntil)
+	}
+	again := get(db.ClaimDelivery(ctx, ds[0].ID, t0, time.Hour))(t)
+	if again.Attempts != 1 {
+		t.Errorf("claimed again after release: %d attempts, want 1", again.Attempts)
+	}
 }
 
 func refuseEmail(t *testing.T, db *store.DB, email string) {

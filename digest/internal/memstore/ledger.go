@@ -90,6 +90,21 @@ func (s *Store) DeliveryStates(_ context.Context, keys []digest.DeliveryKey) ([]
 	return out, nil
 }
 
+// ReleaseDeliveries gives back claims as store.DB does.
+func (s *Store) ReleaseDeliveries(_ context.Context, ids []int64, leaseUntil time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	until := stamp(leaseUntil)
+	for _, id := range ids {
+		d := s.row(id)
+		if d == nil || d.Status != digest.DeliverySending || !d.LeaseUntil.Equal(until) {
+			continue
+		}
+		d.Status, d.Attempts, d.LeaseUntil, d.UpdatedAt = digest.DeliveryPending, d.Attempts-1, time.Time{}, stamp(s.now())
+	}
+	return nil
+}
+
 // ClaimDeliveries claims many rows as store.DB does: the requests without
 // an ID first, each creating its (Email, EditionDate) row already claimed
 // (a key that exists, or was asked for before, is not claimed:
