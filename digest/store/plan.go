@@ -49,8 +49,16 @@ func (db *DB) DueCandidates(ctx context.Context, q digest.DueQuery) ([]digest.Du
 	}
 	var sb strings.Builder
 	args := make([]any, 0, len(q.Dates)*6+6)
-	var from string
+	var from, probe string
 	if db.dialect == Postgres {
+		// OFFSET 0 keeps the ledger test a subplan run per candidate, an
+		// index probe on (email, edition_date): as an anti-join Postgres
+		// may pick a nested loop over a materialised scan of the ledger
+		// when its statistics are stale (tables just filled, before
+		// autovacuum's ANALYZE), which made "anyone due?" over 10,000
+		// subscribers take 8.4 s instead of 38 ms (EXPLAIN ANALYZE of the
+		// same query without ANALYZE).
+		probe = " OFFSET 0"
 		byZone := make(map[string][]dueDateJSON)
 		for _, zd := range q.Dates {
 			byZone[zd.TimeZone] = append(byZone[zd.TimeZone], newDueDateJSON(zd))
@@ -86,7 +94,7 @@ func (db *DB) DueCandidates(ctx context.Context, q digest.DueQuery) ([]digest.Du
 			AND NOT (s.frequency LIKE 'weekly:%' AND s.frequency <> z.wf)
 			AND NOT EXISTS (SELECT 1 FROM deliveries l WHERE l.email = s.email
 				AND l.edition_date = (CASE WHEN s.frequency LIKE 'weekly:%' THEN z.wk ELSE z.d END)
-				AND l.status IN ('sent', 'failed', 'skipped'))
+				AND l.status IN ('sent', 'failed', 'skipped')` + probe + `)
 		ORDER BY s.id, z.d LIMIT ?`)
 	args = append(args, digest.StatusActive, q.AfterID, q.AfterID, q.AfterDate, limitArg(q.Limit))
 	out, err := queryAll(ctx, db.run, db.chunkQuery(sb.String()), func(sc scanner) (digest.DueCandidate, error) {
