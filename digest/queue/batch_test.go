@@ -130,3 +130,35 @@ func TestDeliverBatchArgs_Deliveries(t *testing.T) {
 		t.Errorf("malformed ID: err = %v", err)
 	}
 }
+
+// TestQueue_BatchLedgerStatements works one batch job of 60 deliveries and
+// counts the store's statements: one read of the subscribers, one of the
+// ledger and one claim for the batch, then a mark per message (fewer when
+// several workers' marks share a statement). Delivered one at a time, each
+// took six (subscriber, ledger row, last send, new row, claim, mark).
+func TestQueue_BatchLedgerStatements(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, time.Date(2026, 6, 10, 8, 0, 0, 0, time.UTC), envOptions{})
+	const n = 60 // one ID range: one batch job
+	e.addSubscribers(n, []string{"UTC"}, "07:00")
+	r := e.replica("r", Config{Workers: 1, NoStartupJobs: true})
+	var rep digest.Report
+	if err := r.engine.Gather(ctx, []digest.Source{e.source}, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r.q.Plan(ctx, false); err != nil || res.Enqueued != n {
+		t.Fatalf("plan: %+v, %v", res, err)
+	}
+	before := r.store.Stats()
+	r.start(t)
+	waitIdle(t, r.store.SQL(), time.Minute)
+	stmts := r.store.Stats().Statements - before.Statements
+	if e.sink.Total() != n {
+		t.Fatalf("sink has %d messages, want %d", e.sink.Total(), n)
+	}
+	// The batch's 3 + n, and the story cache's reads.
+	if stmts > n+10 {
+		t.Errorf("%d store statements for %d deliveries in one batch, want at most %d", stmts, n, n+10)
+	}
+	t.Logf("%d store statements for %d deliveries", stmts, n)
+}
