@@ -91,9 +91,15 @@ func (db *DB) ReleaseDeliveries(ctx context.Context, ids []int64, leaseUntil tim
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	_, err := db.run.ExecContext(ctx, db.chunkQuery(`UPDATE deliveries
+	var sb strings.Builder
+	sb.WriteString(`UPDATE deliveries
 		SET status = 'pending', attempts = attempts - 1, lease_until = NULL, updated_at = ?
-		WHERE status = 'sending' AND lease_until = ? AND id IN (?`+strings.Repeat(", ?", len(ids)-1)+`)`), args...)
+		WHERE status = 'sending' AND lease_until = ? AND id IN (?`)
+	for range len(ids) - 1 {
+		sb.WriteString(", ?")
+	}
+	sb.WriteString(")")
+	_, err := db.run.ExecContext(ctx, db.chunkQuery(sb.String()), args...)
 	if err != nil {
 		return fmt.Errorf("release %d deliveries: %w", len(ids), err)
 	}

@@ -232,8 +232,13 @@ func (db *DB) SubscribersByID(ctx context.Context, ids []int64) ([]digest.Subscr
 	for i, id := range ids {
 		args[i] = id
 	}
-	query := "SELECT " + subscriberCols + " FROM subscribers WHERE id IN (?" + strings.Repeat(", ?", len(ids)-1) + ") ORDER BY id"
-	out, err := queryAll(ctx, db.run, db.chunkQuery(query), scanSubscriber, args...)
+	var sb strings.Builder
+	sb.WriteString("SELECT " + subscriberCols + " FROM subscribers WHERE id IN (?")
+	for range len(ids) - 1 {
+		sb.WriteString(", ?")
+	}
+	sb.WriteString(") ORDER BY id")
+	out, err := queryAll(ctx, db.run, db.chunkQuery(sb.String()), scanSubscriber, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %d subscribers: %w", len(ids), err)
 	}
