@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -127,4 +128,45 @@ func factClashByKey(pa, pb []string, a, b *doc) bool {
 		}
 	}
 	return true
+}
+
+// TestGrouping_ClashByClass checks that the grouping's clash and identical
+// tests (place and goods tests answered once per pair of classes, URLs and
+// identity keys compared by number) decide every pair as clashes and
+// identical do, with the answers kept in the array and in the map.
+func TestGrouping_ClashByClass(t *testing.T) {
+	for _, set := range testSets(t, 6) {
+		for _, dense := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/dense=%v", set.name, dense), func(t *testing.T) {
+				// Copies: one of an article, one of another under a new URL.
+				arts := append(slices.Clone(set.arts), set.arts[0], set.arts[1])
+				arts[len(arts)-1].URL += "?copy"
+				docs := analyse(arts, 2)
+				g := newGrouping(&Config{}, docs)
+				if !dense {
+					g.facts.dense, g.facts.memo = nil, map[uint64]bool{}
+				}
+				var clashing, same int
+				for i := range docs {
+					for j := range docs {
+						a, b := &docs[i], &docs[j]
+						if got, want := g.clash(i, j), !identical(a, b) && clashes(a, b); got != want {
+							t.Fatalf("%q and %q: clash %v, want %v", arts[i].Title, arts[j].Title, got, want)
+						} else if got {
+							clashing++
+						}
+						if got, want := g.identical(i, j), identical(a, b); got != want {
+							t.Fatalf("%q and %q: identical %v, want %v", arts[i].Title, arts[j].Title, got, want)
+						} else if got && i != j {
+							same++
+						}
+					}
+				}
+				t.Logf("%d articles in %d classes; %d ordered pairs clash, %d identical", len(docs), len(g.facts.rep), clashing, same)
+				if (set.name != "synthetic" && clashing == 0) || same == 0 {
+					t.Error("no pair clashes, or none is identical: the test tests nothing")
+				}
+			})
+		}
+	}
 }

@@ -34,6 +34,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -342,10 +343,17 @@ func (c *Clusterer) nearDuplicateLinks(docs []doc, fresh []bool, keep func(i, j 
 	}
 	// Oldest first, undated last (cmpTime), input order among equals.
 	slices.SortStableFunc(order, func(a, b int) int { return cmpTime(docs[a].when, docs[b].when) })
+	// The fingerprints side by side: the scan reads two per pair, and a
+	// doc is a few hundred bytes.
+	sims := make([]uint64, len(docs))
+	for i := range docs {
+		sims[i] = docs[i].simhash
+	}
+	masks := bandMasks(bands)
 	var out []link
 	for band := 0; band < bands; band++ {
-		lo, hi := 64*band/bands, 64*(band+1)/bands
-		mask := uint64(1)<<uint(hi-lo) - 1
+		lo := 64 * band / bands
+		mask := masks[band] >> uint(lo)
 		buckets := map[uint64][]int{}
 		var keys []uint64 // in order of first use, so the scan is deterministic
 		for _, i := range order {
@@ -362,9 +370,9 @@ func (c *Clusterer) nearDuplicateLinks(docs []doc, fresh []bool, keep func(i, j 
 				// new here unless an earlier band's keys agree too: computed,
 				// not remembered, because a batch of templated texts puts
 				// millions of pairs into the same buckets.
-				if d := hamming(docs[i].simhash, docs[j].simhash); d <= k && firstBand(docs[i].simhash, docs[j].simhash, band, bands) &&
+				if x := sims[i] ^ sims[j]; bits.OnesCount64(x) <= k && firstBand(x, masks[:band]) &&
 					(keep == nil || keep(min(i, j), max(i, j))) {
-					out = append(out, link{min(i, j), max(i, j), linkNearDuplicate, float64(64 - d)})
+					out = append(out, link{min(i, j), max(i, j), linkNearDuplicate, float64(64 - bits.OnesCount64(x))})
 				}
 			})
 		}
@@ -372,13 +380,22 @@ func (c *Clusterer) nearDuplicateLinks(docs []doc, fresh []bool, keep func(i, j 
 	return out
 }
 
-// firstBand reports whether band is the first of bands in which the two
-// fingerprints agree.
-func firstBand(a, b uint64, band, bands int) bool {
-	for e := 0; e < band; e++ {
-		lo, hi := 64*e/bands, 64*(e+1)/bands
-		mask := uint64(1)<<uint(hi-lo) - 1
-		if a>>uint(lo)&mask == b>>uint(lo)&mask {
+// bandMasks returns the bits of each of bands bands of a fingerprint.
+func bandMasks(bands int) []uint64 {
+	masks := make([]uint64, bands)
+	for band := range masks {
+		lo, hi := 64*band/bands, 64*(band+1)/bands
+		masks[band] = (uint64(1)<<uint(hi-lo) - 1) << uint(lo)
+	}
+	return masks
+}
+
+// firstBand reports whether two fingerprints that differ in the bits x
+// differ in each of the bands before (their masks): whether the band
+// after them is the first in which the two agree.
+func firstBand(x uint64, before []uint64) bool {
+	for _, m := range before {
+		if x&m == 0 {
 			return false
 		}
 	}
@@ -401,9 +418,17 @@ func (c *Clusterer) scanBucket(docs []doc, members []int, fresh []bool, fn func(
 		c.scanFresh(docs, members, undated, fresh, fn)
 		return
 	}
+	// end is the first member more than Window after member a: it only
+	// moves on as a does, so the times are compared once per member, not
+	// once per pair (a bucket of templated texts holds millions of pairs).
+	end := 0
 	for a, i := range members {
+		end = max(end, a+1)
+		for end < undated && docs[members[end]].when.Sub(docs[i].when) <= c.cfg.Window {
+			end++
+		}
 		b := a + 1
-		for ; b < undated && docs[members[b]].when.Sub(docs[i].when) <= c.cfg.Window; b++ {
+		for ; b < min(end, undated); b++ {
 			fn(i, members[b])
 		}
 		for b = max(b, undated); b < len(members); b++ {
@@ -415,7 +440,19 @@ func (c *Clusterer) scanBucket(docs []doc, members []int, fresh []bool, fn func(
 // scanFresh is scanBucket's scan of the pairs with a new article; members
 // from undated on have no time.
 func (c *Clusterer) scanFresh(docs []doc, members []int, undated int, fresh []bool, fn func(i, j int)) {
+	// The members within Window of a dated member a are lo to end-1;
+	// both bounds only move on as a does (see scanBucket).
+	lo, end := 0, 0
 	for a, i := range members {
+		if a < undated {
+			for docs[i].when.Sub(docs[members[lo]].when) > c.cfg.Window {
+				lo++
+			}
+			end = max(end, a+1)
+			for end < undated && docs[members[end]].when.Sub(docs[i].when) <= c.cfg.Window {
+				end++
+			}
+		}
 		if !fresh[i] {
 			continue
 		}
@@ -432,10 +469,10 @@ func (c *Clusterer) scanFresh(docs []doc, members []int, undated int, fresh []bo
 			}
 			continue
 		}
-		for b := a - 1; b >= 0 && docs[i].when.Sub(docs[members[b]].when) <= c.cfg.Window; b-- {
+		for b := a - 1; b >= lo; b-- {
 			visit(b)
 		}
-		for b := a + 1; b < undated && docs[members[b]].when.Sub(docs[i].when) <= c.cfg.Window; b++ {
+		for b := a + 1; b < end; b++ {
 			visit(b)
 		}
 		for b := undated; b < len(members); b++ {
@@ -751,6 +788,12 @@ type grouping struct {
 	// fresh marks the new articles when an earlier run clustered the
 	// others (ClusterFeatures); nil when every article is new.
 	fresh []bool
+	// urls and identities number the articles' URLs and identity keys (0
+	// when empty), so that identical compares numbers: it is asked of
+	// every pair a merge or the clash test looks at, and the URLs of one
+	// site differ in their last bytes.
+	urls, identities []int32
+	facts            *factClasses
 }
 
 // clashes reports whether two articles state conflicting facts in their
@@ -763,8 +806,38 @@ func clashes(a, b *doc) bool {
 // clash reports whether articles i and j state conflicting facts (see
 // join), so that no story can hold both. Identical articles never clash.
 func (g *grouping) clash(i, j int) bool {
+	return !g.identical(i, j) && g.clashes(i, j)
+}
+
+// clashes is clashes(&g.docs[i], &g.docs[j]), with the place and goods
+// tests answered by the articles' classes (see factClasses).
+func (g *grouping) clashes(i, j int) bool {
 	a, b := &g.docs[i], &g.docs[j]
-	return !identical(a, b) && clashes(a, b)
+	return g.facts.clash(g.docs, i, j) || figureClash(a, b) || conflict(a, b)
+}
+
+// identical is identical(&g.docs[i], &g.docs[j]).
+func (g *grouping) identical(i, j int) bool {
+	return (g.urls[i] != 0 && g.urls[i] == g.urls[j]) || (g.identities[i] != 0 && g.identities[i] == g.identities[j])
+}
+
+// number returns the number of each article's key (0 when empty).
+func number(docs []doc, key func(*doc) string) []int32 {
+	nums := make([]int32, len(docs))
+	seen := map[string]int32{}
+	for i := range docs {
+		k := key(&docs[i])
+		if k == "" {
+			continue
+		}
+		n, ok := seen[k]
+		if !ok {
+			n = int32(len(seen) + 1)
+			seen[k] = n
+		}
+		nums[i] = n
+	}
+	return nums
 }
 
 // leads returns a function giving the articles' title-and-lead texts for
@@ -814,7 +887,10 @@ func (g *grouping) old(i, j int) bool { return g.fresh != nil && !g.fresh[i] && 
 
 // newGrouping returns every article in a group of its own.
 func newGrouping(cfg *Config, docs []doc) *grouping {
-	g := &grouping{cfg: cfg, docs: docs, dots: newDotter(docs), uf: newUnionFind(len(docs)), members: make([][]int, len(docs))}
+	g := &grouping{cfg: cfg, docs: docs, dots: newDotter(docs), uf: newUnionFind(len(docs)), members: make([][]int, len(docs)),
+		urls:       number(docs, func(d *doc) string { return d.url }),
+		identities: number(docs, func(d *doc) string { return d.identity }),
+		facts:      newFactClasses(docs)}
 	for i := range g.members {
 		g.members[i] = []int{i}
 	}
@@ -871,7 +947,7 @@ func identical(a, b *doc) bool {
 // embedding.
 func (g *grouping) compare(i, j int) (evidence, float64) {
 	a, b := &g.docs[i], &g.docs[j]
-	if identical(a, b) {
+	if g.identical(i, j) {
 		return evidence{kind: linkIdentical, score: 1}, 1
 	}
 	shared, ent := g.dots.entityOverlap(g.docs, i, j)
@@ -903,7 +979,7 @@ func (g *grouping) join(l link) bool {
 		for _, i := range ma {
 			for _, j := range mb {
 				a, b := &g.docs[i], &g.docs[j]
-				if identical(a, b) {
+				if g.identical(i, j) {
 					sum++
 					continue
 				}
@@ -911,7 +987,7 @@ func (g *grouping) join(l link) bool {
 					g.refused[refusedWindow]++
 					return false
 				}
-				if clashes(a, b) {
+				if g.clashes(i, j) {
 					g.refused[refusedConflict]++
 					return false
 				}
