@@ -25,13 +25,51 @@ func (e *Engine) chunkSize() int {
 
 // markLimit bounds the messages of one run that the relay has accepted
 // and whose marks wait for a commit. A sender does not wait for its mark:
-// the marks of many senders then share one statement and one commit (the
-// store groups the calls that arrive while its previous statement runs),
-// instead of a commit per SendConcurrency messages at most. A crash loses
+// the marks of many senders then share one statement and one commit (a
+// group commit: the store holds a mark up to markWait, or until markFill
+// marks wait, see WithMarkGrouping), instead of a commit per message or
+// per SendConcurrency messages at most. A crash loses
 // these marks, so their messages are sent again: with SendConcurrency
 // messages at the relay, a crash duplicates at most markLimit +
 // SendConcurrency digests, all rows the ledger still shows sending.
 const markLimit = 64
+
+// markWait and markFill make the marks of a run a group commit: a mark
+// waits in the store up to markWait, or until markFill marks are queued,
+// for others to share its statement and commit (WithMarkGrouping). Without
+// it a store whose commits are fast (SQLite) ran most marks alone, a
+// statement per message. markFill is half of markLimit: the senders keep
+// going while a group commits, and a store's leader of a group holds its
+// place until the queue behind it is empty.
+const (
+	markWait = 5 * time.Millisecond
+	markFill = markLimit / 2
+)
+
+// markGroupingKey carries WithMarkGrouping's values in a context.
+type markGroupingKey struct{}
+
+type markGrouping struct {
+	wait time.Duration
+	fill int
+}
+
+// WithMarkGrouping returns ctx with a hint for the ledger's MarkSent: the
+// caller does not wait for the mark to go on sending, so the store may hold
+// it up to wait, or until fill marks are queued, to record many marks in
+// one statement and one commit. The hint travels in the context rather
+// than as a parameter so that it reaches the store through any Ledger
+// that wraps it; a ledger that ignores it records the mark at once.
+func WithMarkGrouping(ctx context.Context, wait time.Duration, fill int) context.Context {
+	return context.WithValue(ctx, markGroupingKey{}, markGrouping{wait, fill})
+}
+
+// MarkGrouping returns the hint of WithMarkGrouping in ctx; zero values
+// when there is none (record at once).
+func MarkGrouping(ctx context.Context) (wait time.Duration, fill int) {
+	g, _ := ctx.Value(markGroupingKey{}).(markGrouping)
+	return g.wait, g.fill
+}
 
 // chunkRun is the state of one deliverAll: the senders, the report and
 // whether the ledger has failed.
@@ -115,14 +153,14 @@ type chunkItem struct {
 // deliverChunk delivers to subs as Deliver would to each, with the ledger
 // work done for the chunk at once (prepareChunk). The claimed deliveries
 // are sent by up to SendConcurrency goroutines, each recording its outcome
-// (MarkSent after the relay's 250, grouped with the other senders' by the
-// store). The rare rows that need more (a forced resend of a finished row,
+// (MarkSent after the relay's 250, in a group commit with the other
+// senders' marks, see markLimit). The rare rows that need more (a forced resend of a finished row,
 // a send this process could not record) go through Deliver.
 //
 // A process killed here leaves at most the chunk's claimed rows leased
 // (sent once their lease ends, by the next run or the planner) and at most
-// SendConcurrency sent but not recorded (sent again then): the bound the
-// kill tests check, rows left sending ≥ duplicates.
+// markLimit + SendConcurrency sent but not recorded (sent again then): the
+// bound the kill tests check, rows left sending ≥ duplicates.
 func (r *chunkRun) deliverChunk(ctx context.Context, subs []Subscriber) {
 	e := r.e
 	items := make([]chunkItem, 0, len(subs))
@@ -189,7 +227,7 @@ func (r *chunkRun) deliverChunk(ctx context.Context, subs []Subscriber) {
 				r.marks <- struct{}{}
 				r.marking.Go(func() {
 					defer func() { <-r.marks }()
-					outcome, err := e.markSent(ctx, it.sub, d, len(it.ed.Stories))
+					outcome, err := e.markSent(WithMarkGrouping(ctx, markWait, markFill), it.sub, d, len(it.ed.Stories))
 					r.report(it.sub, outcome, err)
 				})
 				return nil

@@ -17,12 +17,17 @@ const groupTimeout = 10 * time.Second
 
 // group turns concurrent calls of one ledger write into one statement and
 // one commit. The first caller to arrive while no statement of the group
-// is running runs one with every call queued by then (up to groupMax), and
-// keeps running them until the queue is empty; everyone else waits for
-// theirs. Nobody waits for a timer: a call arriving alone runs at once,
-// and under load each statement carries the calls that arrived while the
-// previous one was in the database, which is how a group's size follows
-// the concurrency and the store's commit latency. A call returns only
+// is running leads: it runs one with every call queued by then (up to
+// groupMax), and keeps running them until the queue is empty; everyone
+// else waits for theirs. A call that arrives alone runs at once, unless it
+// may wait (do's wait, a group commit): then the leader holds the queue
+// until the earliest such call has waited its wait, or fill calls are
+// queued, or a call that may not wait arrives, whichever comes first. So
+// callers that wait for their write (one delivery at a time) never wait
+// for a timer, and under load each statement carries the calls that
+// arrived while the previous one was in the database; callers that do not
+// wait for their write (a run's marks, see digest.WithMarkGrouping) share
+// a commit even when the store's commits are fast. A call returns only
 // after its statement committed, as the call it replaces did.
 type group[Req, Res any] struct {
 	run func(ctx context.Context, reqs []Req) ([]Res, []error)
@@ -30,6 +35,9 @@ type group[Req, Res any] struct {
 	mu      sync.Mutex
 	queue   []*groupCall[Req, Res]
 	running bool
+	due     time.Time     // when the queue must go; zero: at once
+	fill    int           // the queue goes once this many calls wait; 0: groupMax
+	wake    chan struct{} // closed to end the leader's hold; nil when not holding
 }
 
 type groupCall[Req, Res any] struct {
@@ -40,18 +48,52 @@ type groupCall[Req, Res any] struct {
 	done chan struct{}
 }
 
-// do runs req in a group statement and returns its own result.
-func (g *group[Req, Res]) do(ctx context.Context, req Req) (Res, error) {
+// do runs req in a group statement and returns its own result. With wait
+// > 0 the call may wait up to wait for others to share its statement, and
+// the statement goes once fill calls (when > 0) are queued.
+func (g *group[Req, Res]) do(ctx context.Context, req Req, wait time.Duration, fill int) (Res, error) {
 	c := &groupCall[Req, Res]{ctx: ctx, req: req, done: make(chan struct{})}
+	var due time.Time
+	if wait > 0 {
+		due = time.Now().Add(wait)
+	}
 	g.mu.Lock()
+	if len(g.queue) == 0 {
+		g.due, g.fill = due, fill
+	} else {
+		if due.Before(g.due) { // a zero due (at once) is before any other
+			g.due = due
+		}
+		if fill > 0 && (g.fill == 0 || fill < g.fill) {
+			g.fill = fill
+		}
+	}
 	g.queue = append(g.queue, c)
 	if g.running {
+		if g.wake != nil && !g.holding() {
+			close(g.wake)
+			g.wake = nil
+		}
 		g.mu.Unlock()
 		<-c.done
 		return c.res, c.err
 	}
 	g.running = true
 	for len(g.queue) > 0 {
+		if g.holding() {
+			wake := make(chan struct{})
+			g.wake = wake
+			t := time.NewTimer(time.Until(g.due))
+			g.mu.Unlock()
+			select {
+			case <-t.C:
+			case <-wake:
+			}
+			t.Stop()
+			g.mu.Lock()
+			g.wake = nil
+			continue
+		}
 		n := min(len(g.queue), groupMax)
 		batch := g.queue[:n:n]
 		g.queue = g.queue[n:]
@@ -64,6 +106,17 @@ func (g *group[Req, Res]) do(ctx context.Context, req Req) (Res, error) {
 	g.mu.Unlock()
 	<-c.done
 	return c.res, c.err
+}
+
+// holding reports whether the queue may wait longer: every queued call
+// may wait, the earliest due time is still ahead, and the queue is short
+// of its fill. g.mu is held.
+func (g *group[Req, Res]) holding() bool {
+	fill := groupMax
+	if g.fill > 0 {
+		fill = min(g.fill, groupMax)
+	}
+	return !g.due.IsZero() && len(g.queue) < fill && time.Until(g.due) > 0
 }
 
 // flush runs one statement for batch. A call whose caller has given up

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -150,7 +151,7 @@ func TestGroup(t *testing.T) {
 	}
 	results := make(chan result, n+1)
 	go func() {
-		res, err := g.do(context.Background(), 1)
+		res, err := g.do(context.Background(), 1, 0, 0)
 		results <- result{1, res, err}
 	}()
 	for len(waiting(&g)) == 0 && !running(&g) {
@@ -158,12 +159,12 @@ func TestGroup(t *testing.T) {
 	}
 	for i := 2; i <= n; i++ {
 		go func() {
-			res, err := g.do(context.Background(), i)
+			res, err := g.do(context.Background(), i, 0, 0)
 			results <- result{i, res, err}
 		}()
 	}
 	go func() {
-		_, err := g.do(gone, 1000)
+		_, err := g.do(gone, 1000, 0, 0)
 		results <- result{1000, 0, err}
 	}()
 	for len(waiting(&g)) < n {
@@ -200,4 +201,102 @@ func running(g *group[int, int]) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.running
+}
+
+// TestGroup_Wait: calls that may wait are held until fill of them are
+// queued, or a call that may not wait arrives, or the earliest one's wait
+// is over; then one statement carries every queued call.
+func TestGroup_Wait(t *testing.T) {
+	type result struct {
+		req, res int
+		err      error
+	}
+	newGroup := func() (*group[int, int], *[]int, *sync.Mutex) {
+		var mu sync.Mutex
+		var sizes []int
+		g := &group[int, int]{run: func(ctx context.Context, reqs []int) ([]int, []error) {
+			mu.Lock()
+			sizes = append(sizes, len(reqs))
+			mu.Unlock()
+			res := make([]int, len(reqs))
+			for i, r := range reqs {
+				res[i] = r * 2
+			}
+			return res, make([]error, len(reqs))
+		}}
+		return g, &sizes, &mu
+	}
+	start := func(g *group[int, int], results chan result, req int, wait time.Duration, fill int) {
+		go func() {
+			res, err := g.do(context.Background(), req, wait, fill)
+			results <- result{req, res, err}
+		}()
+	}
+	queued := func(g *group[int, int], n int) {
+		for len(waiting(g)) < n {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	check := func(t *testing.T, results chan result, n int, sizes *[]int, mu *sync.Mutex, want []int) {
+		t.Helper()
+		for range n {
+			r := <-results
+			if r.err != nil || r.res != r.req*2 {
+				t.Errorf("call %d: %d, %v", r.req, r.res, r.err)
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !slices.Equal(*sizes, want) {
+			t.Errorf("statement sizes %v, want %v", *sizes, want)
+		}
+	}
+	t.Run("fill", func(t *testing.T) {
+		g, sizes, mu := newGroup()
+		results := make(chan result, 5)
+		for i := 1; i <= 4; i++ {
+			start(g, results, i, time.Hour, 5)
+			queued(g, i)
+		}
+		mu.Lock()
+		if len(*sizes) != 0 {
+			t.Errorf("statements %v before the group was full", *sizes)
+		}
+		mu.Unlock()
+		start(g, results, 5, time.Hour, 5)
+		check(t, results, 5, sizes, mu, []int{5})
+	})
+	t.Run("a call that may not wait", func(t *testing.T) {
+		g, sizes, mu := newGroup()
+		results := make(chan result, 4)
+		for i := 1; i <= 3; i++ {
+			start(g, results, i, time.Hour, 64)
+			queued(g, i)
+		}
+		start(g, results, 4, 0, 0)
+		check(t, results, 4, sizes, mu, []int{4})
+	})
+	t.Run("wait over", func(t *testing.T) {
+		g, sizes, mu := newGroup()
+		results := make(chan result, 3)
+		for i := 1; i <= 3; i++ {
+			start(g, results, i, 20*time.Millisecond, 64)
+		}
+		// Short of fill, the calls go when their wait is over: in one
+		// statement when they all queued inside the first one's wait.
+		for range 3 {
+			if r := <-results; r.err != nil || r.res != r.req*2 {
+				t.Errorf("call %d: %d, %v", r.req, r.res, r.err)
+			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		total := 0
+		for _, n := range *sizes {
+			total += n
+		}
+		if total != 3 {
+			t.Errorf("statement sizes %v, want 3 calls in all", *sizes)
+		}
+	})
 }

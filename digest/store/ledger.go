@@ -44,7 +44,7 @@ func (db *DB) EnsureDelivery(ctx context.Context, d digest.Delivery) (digest.Del
 	if d.CreatedAt.IsZero() {
 		d.CreatedAt = db.now()
 	}
-	return db.groups.ensure.do(ctx, d)
+	return db.groups.ensure.do(ctx, d, 0, 0)
 }
 
 // ensureOne is EnsureDelivery's statement for one row.
@@ -138,7 +138,7 @@ func (db *DB) ClaimDelivery(ctx context.Context, id int64, now time.Time, lease 
 	if lease <= 0 {
 		return digest.Delivery{}, fmt.Errorf("claim delivery %d: lease must be positive, not %s", id, lease)
 	}
-	return db.groups.claim.do(ctx, claimReq{id: id, now: now, until: now.Add(lease)})
+	return db.groups.claim.do(ctx, claimReq{id: id, now: now, until: now.Add(lease)}, 0, 0)
 }
 
 // claimReq is one ClaimDelivery call.
@@ -272,9 +272,12 @@ func (db *DB) finish(ctx context.Context, op string, id int64, now time.Time, se
 
 // MarkSent records success; the row must be sending (claimed). It returns
 // once the row is committed sent; concurrent calls share one statement and
-// one commit.
+// one commit. Under digest.WithMarkGrouping a call waits up to the given
+// time, or until the given number of marks are queued, for others to
+// share its commit (a group commit for callers that do not wait for it).
 func (db *DB) MarkSent(ctx context.Context, id int64, now time.Time, stories int) error {
-	_, err := db.groups.sent.do(ctx, sentReq{id: id, now: now, stories: stories})
+	wait, fill := digest.MarkGrouping(ctx)
+	_, err := db.groups.sent.do(ctx, sentReq{id: id, now: now, stories: stories}, wait, fill)
 	return err
 }
 
