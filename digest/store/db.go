@@ -64,8 +64,12 @@ type DB struct {
 	// (created_at, updated_at). It defaults to time.Now; set it before use.
 	Now func() time.Time
 
-	sql     *sql.DB
-	run     querier    // db.sql, or its statement cache on SQLite
+	sql *sql.DB
+	run querier // db.sql, or its statement cache on SQLite
+	// once is db.sql, counted: for statements whose text varies with their
+	// size (the ledger's group and chunk statements), which the statement
+	// cache must not keep.
+	once    querier
 	stmts   *stmtCache // nil on Postgres
 	dialect string
 	path    string
@@ -135,6 +139,7 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 		db.run = db.stmts
 	}
 	db.run = countingQuerier{db.run, &db.counts.stmts}
+	db.once = countingQuerier{db.sql, &db.counts.stmts}
 	logger.Debug("store opened", "dialect", db.dialect, "path", db.path)
 	return db, nil
 }

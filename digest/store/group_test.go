@@ -107,7 +107,13 @@ func TestGroupStatements(t *testing.T) {
 				t.Fatalf("claim of a sent row: %v, want ErrAlreadySent", errs[3])
 			}
 			sent := func(id int64) sentReq { return sentReq{id: id, now: now.Add(time.Second), stories: 4} }
+			before := db.Stats().Statements
 			_, errs = db.markSentMany(ctx, []sentReq{sent(a), sent(b), sent(a), sent(old.ID)})
+			// The group's UPDATE and the reads of the two rows it did not
+			// mark: Stats counts group statements too.
+			if n := db.Stats().Statements - before; n != 3 {
+				t.Errorf("Stats counted %d statements for the group's mark, want 3", n)
+			}
 			if errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], ErrNotSending) || !errors.Is(errs[3], ErrNotSending) {
 				t.Fatalf("mark sent: %v", errs)
 			}

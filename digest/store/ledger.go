@@ -105,7 +105,7 @@ func (db *DB) ensureMany(ctx context.Context, ds []digest.Delivery) ([]digest.De
 		args = append(args, sub, d.Email, d.EditionDate, d.MessageID, d.Generation, db.t(d.NextAttempt), db.t(d.CreatedAt), db.t(d.CreatedAt))
 	}
 	sb.WriteString(" ON CONFLICT (email, edition_date) DO NOTHING RETURNING " + deliveryCols)
-	rows, err := queryAll(ctx, db.sql, db.chunkQuery(sb.String()), scanDelivery, args...)
+	rows, err := queryAll(ctx, db.once, db.chunkQuery(sb.String()), scanDelivery, args...)
 	if err != nil {
 		for i := range errs {
 			errs[i] = fmt.Errorf("ensure delivery: %w", err)
@@ -219,7 +219,7 @@ func (db *DB) claimMany(ctx context.Context, rs []claimReq) ([]digest.Delivery, 
 			(deliveries.status = 'pending' AND (deliveries.next_attempt IS NULL OR deliveries.next_attempt <= v.vnow))
 			OR (deliveries.status = 'sending' AND (deliveries.lease_until IS NULL OR deliveries.lease_until < v.vnow)))
 		RETURNING ` + deliveryCols)
-	rows, err := queryAll(ctx, db.sql, db.chunkQuery(sb.String()), scanDelivery, args...)
+	rows, err := queryAll(ctx, db.once, db.chunkQuery(sb.String()), scanDelivery, args...)
 	if err != nil {
 		for i, r := range rs {
 			errs[i] = fmt.Errorf("claim delivery %d: %w", r.id, err)
@@ -319,7 +319,7 @@ func (db *DB) markSentMany(ctx context.Context, rs []sentReq) ([]struct{}, []err
 			last_error = '', next_attempt = NULL
 		FROM v WHERE deliveries.id = v.vid AND deliveries.status = 'sending'
 		RETURNING id`)
-	ids, err := queryAll(ctx, db.sql, db.chunkQuery(sb.String()), func(sc scanner) (int64, error) {
+	ids, err := queryAll(ctx, db.once, db.chunkQuery(sb.String()), func(sc scanner) (int64, error) {
 		var id int64
 		return id, sc.Scan(&id)
 	}, args...)

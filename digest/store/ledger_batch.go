@@ -173,7 +173,7 @@ func (db *DB) claimNew(ctx context.Context, reqs []digest.Delivery, idx []int, n
 		args = append(args, sub, d.Email, d.EditionDate, d.MessageID, db.t(until), db.t(now), db.t(now))
 	}
 	sb.WriteString(" ON CONFLICT (email, edition_date) DO NOTHING RETURNING " + deliveryCols)
-	rows, err := queryAll(ctx, db.sql, db.chunkQuery(sb.String()), scanDelivery, args...)
+	rows, err := queryAll(ctx, db.once, db.chunkQuery(sb.String()), scanDelivery, args...)
 	if err != nil {
 		for _, i := range idx {
 			errs[i] = fmt.Errorf("claim new delivery for %s: %w", reqs[i].EditionDate, err)
