@@ -58,11 +58,12 @@ func (g *group[Req, Res]) do(ctx context.Context, req Req, wait time.Duration, f
 		due = time.Now().Add(wait)
 	}
 	g.mu.Lock()
+	sooner := false // the leader's hold must end sooner than it planned
 	if len(g.queue) == 0 {
 		g.due, g.fill = due, fill
 	} else {
 		if due.Before(g.due) { // a zero due (at once) is before any other
-			g.due = due
+			g.due, sooner = due, true
 		}
 		if fill > 0 && (g.fill == 0 || fill < g.fill) {
 			g.fill = fill
@@ -70,7 +71,7 @@ func (g *group[Req, Res]) do(ctx context.Context, req Req, wait time.Duration, f
 	}
 	g.queue = append(g.queue, c)
 	if g.running {
-		if g.wake != nil && !g.holding() {
+		if g.wake != nil && (sooner || !g.holding()) {
 			close(g.wake)
 			g.wake = nil
 		}
