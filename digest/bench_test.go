@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -59,9 +60,21 @@ func TestMain(m *testing.M) {
 // part. stmts/msg and tx/msg are the store's statements outside a
 // transaction (each its own commit) and its transactions per message over
 // the timed run (store.DB.Stats).
+//
+// DIGEST_BENCH_DELIVER_SUBSCRIBERS adds one larger size (e.g. 100000), to
+// show that the peak heap does not grow with the list: a size that long is
+// not run by default.
 func BenchmarkDeliver(b *testing.B) {
+	sizes := []int{2000, 10000}
+	if v := os.Getenv("DIGEST_BENCH_DELIVER_SUBSCRIBERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("DIGEST_BENCH_DELIVER_SUBSCRIBERS=%q: want a positive number of subscribers", v)
+		}
+		sizes = append(sizes, n)
+	}
 	for _, o := range storetest.Openers() {
-		for _, n := range []int{2000, 10000} {
+		for _, n := range sizes {
 			name := fmt.Sprintf("subscribers=%d", n)
 			if o.Name != store.SQLite {
 				name = o.Name + "/" + name // keeps the SQLite names of earlier runs
