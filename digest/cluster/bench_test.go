@@ -102,22 +102,27 @@ func TestClusterer_ClusterSynthetic(t *testing.T) {
 func BenchmarkCluster(b *testing.B) {
 	for _, n := range []int{1000, 5000} {
 		b.Run(fmt.Sprintf("articles=%d", n), func(b *testing.B) {
-			arts := synthetic(n, 7)
-			c := New(Config{})
-			ctx := context.Background()
-			var stories int
-			cpu0 := cpuTime()
-			for b.Loop() {
-				st, err := c.Cluster(ctx, arts)
-				if err != nil {
-					b.Fatal(err)
-				}
-				stories = len(st)
-			}
-			reportRate(b, len(arts), cpu0)
-			b.ReportMetric(float64(stories), "stories")
+			benchClusterOnce(b, synthetic(n, 7))
 		})
 	}
+}
+
+// benchClusterOnce clusters arts in one batch per iteration with the default
+// configuration and reports articles per second and the stories made.
+func benchClusterOnce(b *testing.B, arts []digest.Article) {
+	c := New(Config{})
+	ctx := context.Background()
+	var stories int
+	cpu0 := cpuTime()
+	for b.Loop() {
+		st, err := c.Cluster(ctx, arts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		stories = len(st)
+	}
+	reportRate(b, len(arts), cpu0)
+	b.ReportMetric(float64(stories), "stories")
 }
 
 // BenchmarkClusterWindow clusters 5,000 synthetic articles published within

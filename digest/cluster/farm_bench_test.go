@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"context"
 	"fmt"
 	"testing"
 )
@@ -13,20 +12,7 @@ import (
 func BenchmarkCluster_Farm(b *testing.B) {
 	for _, feeds := range []int{100, 200, 800} {
 		b.Run(fmt.Sprintf("articles=%d", feeds*50), func(b *testing.B) {
-			arts := farmArticles(feeds, 50)
-			c := New(Config{})
-			ctx := context.Background()
-			var stories int
-			cpu0 := cpuTime()
-			for b.Loop() {
-				st, err := c.Cluster(ctx, arts)
-				if err != nil {
-					b.Fatal(err)
-				}
-				stories = len(st)
-			}
-			reportRate(b, len(arts), cpu0)
-			b.ReportMetric(float64(stories), "stories")
+			benchClusterOnce(b, farmArticles(feeds, 50))
 		})
 	}
 }

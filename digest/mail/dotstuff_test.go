@@ -12,18 +12,10 @@ import (
 // ".\r\n" its Close adds.
 func stdDotStuffed(t testing.TB, src []byte) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	bw := bufio.NewWriter(&buf)
-	dw := textproto.NewWriter(bw).DotWriter()
-	if _, err := dw.Write(src); err != nil {
-		t.Fatal(err)
-	}
-	if err := dw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	out, ok := bytes.CutSuffix(buf.Bytes(), []byte(".\r\n"))
+	msg := stdDotMessage(t, src)
+	out, ok := bytes.CutSuffix(msg, []byte(".\r\n"))
 	if !ok {
-		t.Fatalf("DotWriter output %q does not end with .CRLF", buf.Bytes())
+		t.Fatalf("DotWriter output %q does not end with .CRLF", msg)
 	}
 	return out
 }
