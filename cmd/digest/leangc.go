@@ -17,8 +17,9 @@ import (
 // them allocates little more (~60 MB in all at 10,000 articles), so a low
 // target there costs a few extra collections and keeps the heap near what
 // is live instead of at twice it (a first run at 200 feeds: peak heap
-// ~92 -> ~58 MB); the rest of the run keeps Go's default. A target, unlike a memory limit, never makes the
-// collector run back to back when the window is larger than expected.
+// ~92 -> ~58 MB); the rest of the run keeps Go's default. A target,
+// unlike a memory limit, never makes the collector run back to back when
+// the window is larger than expected.
 const clusteringGC = 10
 
 // leanClusterer is a cluster.Clusterer whose calls run with the collector

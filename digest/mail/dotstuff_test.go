@@ -3,7 +3,6 @@ package mail
 import (
 	"bufio"
 	"bytes"
-	"math/rand/v2"
 	"net/textproto"
 	"testing"
 )
@@ -25,14 +24,8 @@ func TestAppendDotStuffed_MatchesTextproto(t *testing.T) {
 		"\n", "\r\n", ".\r\n", "..\r\n", ".\n", "a.\r\n.b\r\n", "\r\r\n", "\r.\r\n", "a\rb\r\n",
 		"a\r\r\r\n", "x\r\n\r\n.\r\n", "\r\r\r\n", ".\r.\r\n",
 	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	alphabet := []byte("a.\r\n\r\n ")
-	for range 20000 {
-		b := make([]byte, rng.IntN(200))
-		for i := range b {
-			b[i] = alphabet[rng.IntN(len(alphabet))]
-		}
-		cases = append(cases, string(append(b, '\n')))
+	for _, s := range randomInputs(3, 200, "a.\r\n\r\n ") {
+		cases = append(cases, s+"\n")
 	}
 	for _, s := range cases {
 		if got, want := appendDotStuffed(nil, []byte(s)), stdDotStuffed(t, []byte(s)); !bytes.Equal(got, want) {
@@ -70,15 +63,7 @@ func stdDotMessage(t testing.TB, src []byte) []byte {
 
 func TestAppendDotMessage_MatchesTextproto(t *testing.T) {
 	cases := []string{"", "a", ".", "\r", "a\r", ".\r\n", "x\r\n.", "x\r\n.\r", "x\r\ny\r\r", "a\n\r.b"}
-	rng := rand.New(rand.NewPCG(5, 6))
-	alphabet := []byte("a.\r\n\r\n ")
-	for range 20000 {
-		b := make([]byte, rng.IntN(200))
-		for i := range b {
-			b[i] = alphabet[rng.IntN(len(alphabet))]
-		}
-		cases = append(cases, string(b))
-	}
+	cases = append(cases, randomInputs(5, 200, "a.\r\n\r\n ")...)
 	for _, s := range cases {
 		if got, want := appendDotMessage(nil, []byte(s)), stdDotMessage(t, []byte(s)); !bytes.Equal(got, want) {
 			t.Fatalf("appendDotMessage(%q)\n got %q\nwant %q", s, got, want)

@@ -92,6 +92,7 @@ type batcher struct {
 	keys    []string // the current range's edition keys, in order of first delivery
 	open    map[string][]DeliverArgs
 	ready   []river.InsertManyParams
+	sizes   []int // the deliveries in each ready batch
 }
 
 func (b *batcher) add(d DeliverArgs) {
@@ -109,6 +110,7 @@ func (b *batcher) add(d DeliverArgs) {
 func (b *batcher) closeRange() {
 	for _, k := range b.keys {
 		b.ready = append(b.ready, river.InsertManyParams{Args: newDeliverBatch(b.open[k])})
+		b.sizes = append(b.sizes, len(b.open[k]))
 	}
 	b.keys = b.keys[:0]
 	b.open = map[string][]DeliverArgs{}
@@ -125,14 +127,13 @@ func (b *batcher) flush(ctx context.Context, client riverClient) (enqueued, dupl
 		return 0, 0, err
 	}
 	for i, r := range inserted {
-		n := strings.Count(b.ready[i].Args.(DeliverBatchArgs).IDs, ",") + 1
 		if r.UniqueSkippedAsDuplicate {
-			duplicate += n
+			duplicate += b.sizes[i]
 		} else {
-			enqueued += n
+			enqueued += b.sizes[i]
 		}
 	}
-	b.ready = b.ready[:0]
+	b.ready, b.sizes = b.ready[:0], b.sizes[:0]
 	return enqueued, duplicate, nil
 }
 

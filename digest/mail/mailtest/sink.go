@@ -342,7 +342,7 @@ func headerMessageID(data []byte) string {
 
 func messageIDFromLine(line []byte) string {
 	const name = "message-id:"
-	if len(line) < len(name) || !strings.EqualFold(string(line[:len(name)]), name) {
+	if !hasPrefixFold(string(line), name) {
 		return ""
 	}
 	v := strings.TrimSpace(string(line[len(name):]))
