@@ -10,7 +10,7 @@ import (
 
 // validateKey matches the start of every Validate message: the key (or
 // environment variable) at fault comes first.
-var validateKey = regexp.MustCompile(`^(db|since|timezone|base_url|smtp|edition|gather|log|relevance|dkim|llm|schedule|DIGEST_[A-Z_]+)\b`)
+var validateKey = regexp.MustCompile(`^(db|since|timezone|base_url|smtp|edition|gather|log|relevance|dkim|llm|schedule|http|DIGEST_[A-Z_]+)\b`)
 
 // scannerError matches yaml.v3's syntax errors that carry no position
 // ("yaml: found character that cannot start any token", "yaml: found
