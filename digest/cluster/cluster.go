@@ -11,7 +11,9 @@
 //     overlap of named entities and figures (places made canonical: Beijing
 //     and the White House are China and the US; an acronym meets the name
 //     it stands for, OFAC the Office of Foreign Assets Control: see
-//     aliases.go), for articles that share enough of them;
+//     aliases.go), for articles that share enough of them, raised for
+//     two reports of one singular event of one actor (a central bank's
+//     rate decision, a court's ruling: see events.go);
 //   - optionally, the cosine of embeddings of title and lead.
 //
 // Links do not chain. Stories grow by merging groups, strongest links
@@ -528,7 +530,7 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, keep func(i, 
 		shared, ent := g.dots.entityOverlap(g.docs, i, j)
 		if shared >= c.cfg.MinSharedEntities {
 			lead, body := g.dots.cosines(g.docs, i, j)
-			sc := c.weigh(lead, body, ent)
+			sc := c.weigh(lead, body, ent) + frameAdjust(a, b)
 			bar := c.cfg.Threshold
 			if outletBar(a, b) {
 				bar = c.cfg.SameOutletThreshold
@@ -563,6 +565,7 @@ func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, fresh []bool,
 				postings[e.id] = append(postings[e.id], i)
 			}
 		}
+		d.frameKeys(func(k uint64) { postings[k] = append(postings[k], i) })
 	}
 	common := max(50, len(docs)/20)
 	seen := make([]int, len(docs)) // seen[j] == i+1: pair (i, j) visited
@@ -573,11 +576,7 @@ func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, fresh []bool,
 		if fresh != nil && !fresh[i] {
 			continue
 		}
-		for _, e := range docs[i].entities {
-			p := postings[e.id]
-			if !e.head || len(p) > common {
-				continue
-			}
+		visit := func(p []int) {
 			for _, j := range p {
 				// A pair of new articles is visited from the first; a new
 				// article with an earlier one, from the new one.
@@ -590,12 +589,22 @@ func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, fresh []bool,
 				}
 			}
 		}
+		for _, e := range docs[i].entities {
+			if p := postings[e.id]; e.head && len(p) <= common {
+				visit(p)
+			}
+		}
+		docs[i].frameKeys(func(k uint64) {
+			if p := postings[k]; len(p) <= common {
+				visit(p)
+			}
+		})
 	}
 	return nil
 }
 
 func (c *Clusterer) score(a, b *doc, ent float64) float64 {
-	return c.weigh(a.lead.cosine(b.lead), a.body.cosine(b.body), ent)
+	return c.weigh(a.lead.cosine(b.lead), a.body.cosine(b.body), ent) + frameAdjust(a, b)
 }
 
 // weigh combines the three signals into the same-event score.
@@ -953,7 +962,7 @@ func (g *grouping) compare(i, j int) (evidence, float64) {
 	shared, ent := g.dots.entityOverlap(g.docs, i, j)
 	lead, body := g.dots.cosines(g.docs, i, j)
 	ev := evidence{kind: linkSameEvent, lead: lead, body: body, entOver: ent, shared: shared}
-	ev.score = g.cfg.LeadWeight*ev.lead + g.cfg.BodyWeight*ev.body + g.cfg.EntityWeight*ent
+	ev.score = g.cfg.LeadWeight*ev.lead + g.cfg.BodyWeight*ev.body + g.cfg.EntityWeight*ent + frameAdjust(a, b)
 	if a.shingles >= minShingles && b.shingles >= minShingles && hamming(a.simhash, b.simhash) <= g.cfg.NearDuplicateBits {
 		ev.kind = linkNearDuplicate
 		return ev, 1

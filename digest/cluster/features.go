@@ -58,6 +58,9 @@ type doc struct {
 	titlePlaces, titleProducts []uint64
 	titleFigures               []figure
 	figures                    []figure // every figure of title and text, for figureClash
+	// events and actors are the frame of the lead (see events.go).
+	events uint16
+	actors actorWords
 }
 
 // mentions reports whether the article's title or text contains the word
@@ -260,6 +263,7 @@ func weigh(docs []doc) {
 		d := &docs[i]
 		d.leadDot = tfidf(d.lead, lookup)
 		d.bodyDot = tfidf(d.body, lookup)
+		d.setFrame()
 		for k := range d.entities {
 			e := &d.entities[k]
 			t := lookup(e.id)
