@@ -20,7 +20,8 @@ import (
 // name the same singular kind of event (one a body has at most one of on a
 // day: its central bank's rate decision, a court's ruling) for the same
 // actor, and makes such reports candidates even when the only name they
-// share is common in the batch (see frameKeys).
+// share is common in the batch (see frameKeys). It lowers the score of
+// reports whose titles name kinds of events and none in common.
 
 // eventTable lists kinds of events, one a line, with the words that name
 // them in a lead (stems as the lead vector has them, synonyms made one:
@@ -159,7 +160,10 @@ var frameTables = sync.OnceValue(func() map[uint64]frameWord {
 // setFrame reads the frame of the article's lead (see the file comment).
 func (d *doc) setFrame() {
 	t := frameTables()
-	d.events, d.actors = 0, actorWords{}
+	d.events, d.titleEvents, d.actors = 0, 0, actorWords{}
+	for k := range d.title {
+		d.titleEvents |= t[d.title[k].sym].events
+	}
 	for _, e := range d.lead {
 		fw, ok := t[e.id]
 		if !ok {
@@ -172,16 +176,25 @@ func (d *doc) setFrame() {
 	}
 }
 
-// sameEvent is what two reports of one singular event of one actor add
-// to their same-event score (see frameAdjust). Tuned on the development
-// part: 0.05 and 0.08 join the court ruling and the Bank of Japan's
-// reports but not the Bank of England's (0.13 without it).
-const sameEvent = 0.10
+// How much the frame moves the same-event score (see frameAdjust), tuned
+// on the development part. sameEvent: 0.05 and 0.08 join the court ruling
+// and the Bank of Japan's reports but not the Bank of England's (0.13
+// without it). otherEvents: 0.03 and 0.05 keep WeWork's layoffs apart
+// from the attorney general's investigation (0.22).
+const (
+	sameEvent   = 0.10
+	otherEvents = 0.05
+)
 
 // frameAdjust returns what two articles' frames add to their same-event
-// score: sameEvent when both leads name one singular kind of event and
-// one actor, else 0.
+// score: -otherEvents when both titles name kinds of events and none in
+// common (a title names its event, while a lead's sentences also name
+// others': "the company, which is being investigated, ..."), sameEvent
+// when both leads name one singular kind of event and one actor, else 0.
 func frameAdjust(a, b *doc) float64 {
+	if a.titleEvents&b.titleEvents == 0 && a.titleEvents != 0 && b.titleEvents != 0 {
+		return -otherEvents
+	}
 	// Most pairs name no kind of event in common: no table to look up.
 	if e := a.events & b.events; e != 0 && e&singularEvents() != 0 && a.actors.meets(b.actors) {
 		return sameEvent

@@ -58,9 +58,10 @@ type doc struct {
 	titlePlaces, titleProducts []uint64
 	titleFigures               []figure
 	figures                    []figure // every figure of title and text, for figureClash
-	// events and actors are the frame of the lead (see events.go).
-	events uint16
-	actors actorWords
+	// events and actors are the frame of the lead, titleEvents the kinds
+	// of events the title names (see events.go).
+	events, titleEvents uint16
+	actors              actorWords
 }
 
 // mentions reports whether the article's title or text contains the word
