@@ -25,6 +25,8 @@ func compress(s string) string {
 	if en {
 		if len(words) > englishTarget {
 			words = dropSubjectModifier(words)
+			words = dropSubjectRelative(words)
+			words = dropPhraseBeforeVerb(words)
 		}
 		words = presentTense(words)
 		words = headlinese(words)
@@ -872,8 +874,21 @@ func cutBefore(words []string, i int) int {
 		return 2
 	case w == "to":
 		return 1
+	case len(w) > 5 && strings.HasSuffix(w, "ing") && isLowerWord(words[i]) && !functionWords[bare(prev)] && !auxiliaries[bare(prev)] &&
+		!isNumber(bare(prev)) && !compoundNoun(words, i):
+		// "… posts to Twitter | asking if …": a participle clause after
+		// its verb's object, not a word that qualifies a noun ("2017
+		// hiring trends", "shipping rates").
+		return 1
 	}
 	return 0
+}
+
+// compoundNoun reports an -ing word at words[i] that qualifies the plural
+// noun after it ("hiring trends", "operating costs").
+func compoundNoun(words []string, i int) bool {
+	next := bare(wordAt(words, i+1))
+	return isLowerWord(wordAt(words, i+1)) && !functionWords[next] && plural(next)
 }
 
 var prepositions = setOf("in", "on", "at", "by", "for", "from", "with", "into", "onto", "over", "under", "about",
@@ -924,6 +939,80 @@ func dropSubjectModifier(words []string) []string {
 
 // maxSubjectWords bounds where dropSubjectModifier looks for the phrase.
 const maxSubjectWords = 6
+
+// dropSubjectRelative removes a relative clause from the subject of a
+// sentence too long for a headline ("The mother of a woman who took
+// suspected diet pills bought online has described how …" → "The mother of
+// a woman has described how …"): cut at the limit, such a sentence ended
+// "… describes how her daughter", its object lost to a clause about the
+// subject. The clause opens with "who" or "which" in the first words, and
+// ends before the first auxiliary after its own verb; a comma in between
+// makes it something else, left to the other rules.
+func dropSubjectRelative(words []string) []string {
+	for r := 2; r < len(words) && r < maxSubjectWords; r++ {
+		if strings.HasSuffix(words[r-1], ",") {
+			return words
+		}
+		if b := bare(words[r]); b != "who" && b != "which" {
+			continue
+		}
+		for v := r + 2; v < len(words) && v <= r+maxRelativeWords; v++ {
+			if strings.HasSuffix(words[v-1], ",") || auxiliaries[bare(words[v-1])] {
+				return words
+			}
+			if finite[bare(words[v])] && isLowerWord(words[v]) {
+				if len(words)-(v-r) < minHeadlineWords {
+					return words
+				}
+				return append(words[:r:r], words[v:]...)
+			}
+		}
+		return words
+	}
+	return words
+}
+
+// maxRelativeWords bounds the relative clause dropSubjectRelative removes.
+const maxRelativeWords = 10
+
+// dropPhraseBeforeVerb removes a prepositional phrase between the subject
+// and a main verb that lies beyond englishTarget ("A plan to impeach
+// President Yoon over his short-lived declaration of martial law has
+// failed" → "A plan to impeach President Yoon has failed"): cut at the
+// limit, the headline would keep the phrase and lose the action. The
+// phrase opens with a preposition other than "of" and "to", which bind a
+// noun or a verb to the subject; v is the first verb, so the phrase holds
+// none.
+func dropPhraseBeforeVerb(words []string) []string {
+	v := -1
+	for i, w := range words {
+		if strings.HasSuffix(w, ",") && v < 0 {
+			return words // the subject is not a plain phrase
+		}
+		if !isLowerWord(w) {
+			continue
+		}
+		b := bare(w)
+		if _, past := pastForms[b]; finite[b] || past && bare(wordAt(words, i+1)) != "by" {
+			v = i
+			break
+		}
+	}
+	if v <= englishTarget {
+		return words
+	}
+	for p := 2; p < v; p++ {
+		b := bare(words[p])
+		if !prepositions[b] || b == "of" || b == "to" || !isLowerWord(words[p]) {
+			continue
+		}
+		if len(words)-(v-p) < minHeadlineWords {
+			return words
+		}
+		return append(words[:p:p], words[v:]...)
+	}
+	return words
+}
 
 // wordAt returns words[i], or "" past the end.
 func wordAt(words []string, i int) string {

@@ -332,6 +332,9 @@ func IsFurniture(line string) bool {
 	if len(words) <= 10 && (stamp().MatchString(line) || breadcrumb().MatchString(line)) {
 		return true
 	}
+	if len(counter().FindAllString(line, -1)) >= 2 {
+		return true // "Insgesamt online: 1 Gäste: 1", "Views: 1,234 Comments: 5"
+	}
 	if gluedWords(line) >= 3 {
 		return true // "withEmailFacebookTwitterPinterest…", a flattened menu
 	}
@@ -372,6 +375,9 @@ var (
 		{"bewertung", nil},
 		{"melde dich an", nil},
 		{"artikel-informationen", nil},
+		// agency credits at the foot of a wire story, not a sentence's
+		// "produced by organisms"
+		{"by ", lazyre.New(`(?:^|[;|]\s*)(?:additional reporting|reporting|editing|writing|compiled|produced) by\b`)},
 	}
 	// furniturePrefixes open stamps, labels and notices.
 	furniturePrefixes = []string{"updated", "last updated", "modified", "last modified", "published", "posted",
@@ -384,13 +390,22 @@ var (
 		"abonnez-vous", "à voir aussi"}
 	// byline matches "By Jane Doe" and "By Jane Doe, Reuters".
 	byline = lazyre.New(`^By (\p{Lu}[\p{L}.'’-]*\s*){1,4}(,|$|and\s|&)`)
+	// weekdayNames are the weekdays in English and German, for stamp.
+	weekdayNames = `mon|tue|wed|thu|fri|sat|sun|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag` +
+		`|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon\.|tue\.|wed\.|thu\.|fri\.|sat\.|sun\.`
 	// stamp matches a line led by a date or holding a clock time: a
 	// dateline or timestamp standing alone.
-	stamp = lazyre.New(`(?i)^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|^\d{1,2}\.? ?(jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec)\w*\.?,? \d{4}|` +
-		`^(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.? \d{1,2},? \d{4}|\b\d{1,2}:\d{2}\s*(am|pm|a\.m\.|p\.m\.|uhr|h)?\b`)
+	// A weekday may lead the date ("Sunday 6 December 2026 04.05 GMT").
+	stamp = lazyre.New(`(?i)^\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b|^(?:` + weekdayNames + `),? \d{1,2}\.? ?(jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec)|` +
+		`^\d{1,2}\.? ?(jan|feb|mär|mar|apr|mai|may|jun|jul|aug|sep|okt|oct|nov|dez|dec)\w*\.?,? \d{4}|` +
+		`^(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.? \d{1,2},? \d{4}|\b\d{1,2}:\d{2}\s*(am|pm|a\.m\.|p\.m\.|uhr|h)?\b|` +
+		`\b\d{1,2}[.:]\d{2}\s*(gmt|utc|bst|cet|cest|est|edt|pst|pdt|et|mez|mesz)\b`)
+	// counter is a label and its count, as in a forum's or a page's
+	// statistics ("Gäste: 1", "Comments: 5"); two make a line of them.
+	counter = lazyre.New(`\p{L}+:\s*\d[\d,.]*\b`)
 	// breadcrumb matches section labels and trails: "Biz & IT —",
 	// "Home » News", "Politics | World".
-	breadcrumb = lazyre.New(`\s[|»›]\s|[—–|:»›-]$`)
+	breadcrumb = lazyre.New(`\s[|»›>]\s|[—–|:»›>-]$`)
 )
 
 // gluedWords counts the places where a capitalised word is run into a

@@ -119,6 +119,14 @@ func TestHeadline(t *testing.T) {
 			"Auch in diesem Jahr wollen wir Sie entführen"},
 		{"empty", "", ""},
 		{"furniture only", "Share this with Email Facebook Twitter\n\nImage copyright Getty Images", ""},
+		{"phrase between subject and a late verb", "A bid to oust Nissan chairman Carlos Ghosn over his alleged misreporting of income has failed after shareholders voted against it.",
+			"Bid to oust Nissan chairman Carlos Ghosn fails"},
+		{"relative clause in a long subject", "The owner of a trawler which sank off the coast of Norway in heavy seas has described how the crew escaped in a life raft before it went down.",
+			"Owner of trawler describes how crew escaped in life raft"},
+		{"participle clause after the object", "Maersk chief executive and board member Vincent Clerc posted to LinkedIn asking whether shippers would pay higher rates for greener fuel.",
+			"Maersk chief executive and board member Vincent Clerc posts to LinkedIn"},
+		{"-ing word after a figure is no boundary", "Stack Overflow published its analysis of 2017 hiring trends based on the targeting options employers selected when posting jobs.",
+			"Stack Overflow publishes its analysis of 2017 hiring trends based on targeting options employers"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,6 +208,12 @@ func TestIsFurniture(t *testing.T) {
 		"Please enable JavaScript to view the comments",
 		"JavaScript is disabled in your browser",
 		"Lesen Sie auch: Zölle auf Stahl",
+		"Insgesamt online: 1 Gäste: 1 Benutzer: 0",
+		"Views: 1,234 Comments: 5",
+		"Home > News > Trade",
+		"Reporting by Jane Doe; Editing by John Roe",
+		"Additional reporting by Jane Doe in Geneva",
+		"Sunday 6 December 2026 04.05 GMT",
 		"",
 	} {
 		if !IsFurniture(s) {
@@ -216,6 +230,11 @@ func TestIsFurniture(t *testing.T) {
 		"By the end of the week prices had risen 5%.",
 		"Photography exports from Kenya rose in 2024.",
 		"iPhone sales in China fall 20%",
+		"Exports rose 5% in 2024: 3 reasons the rally will last",
+		"Prices > costs for the first time in a decade at European steel mills",
+		"Reporting on tariffs by trade journalists has grown, a study finds.",
+		"Sunday trading rules eased as shops reopen",
+		"Natural substances are biologically active components produced by organisms.",
 		"McDonald's raises prices in the UK",
 		"Subscribers to the tariff service rose 5%.",
 		"Der instanceof-Operator in JavaScript kann problematisch sein.",

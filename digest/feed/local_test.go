@@ -54,6 +54,27 @@ func TestParseText(t *testing.T) {
 			textStart: "Analysts doubt it.",
 		},
 		{
+			name:      "counter line is no title",
+			in:        "Insgesamt online: 1 Gäste: 1 Benutzer: 0\n\nDie EU und Japan haben am Montag vereinbart, die Zölle auf Autos zu senken.\n\nDie Gespräche gehen im Mai weiter.",
+			title:     "Die EU und Japan haben vereinbart",
+			textStart: "Die EU und Japan haben",
+			notText:   "Insgesamt online",
+		},
+		{
+			name:      "breadcrumb and stamp are no title",
+			in:        "Home > News > Trade\n\nSunday 6 December 2026 04.05 GMT\n\nThe European Union and Japan agreed on Monday to cut tariffs on cars.\n\nTalks resume in May.",
+			title:     "EU and Japan agree to cut tariffs on cars",
+			textStart: "The European Union and Japan agreed",
+			notText:   "GMT",
+		},
+		{
+			name:      "credit line is no title",
+			in:        "Reporting by Jane Doe; Editing by John Roe\n\nThe European Union and Japan agreed on Monday to cut tariffs on cars.",
+			title:     "EU and Japan agree to cut tariffs on cars",
+			textStart: "The European Union and Japan agreed",
+			notText:   "Editing by",
+		},
+		{
 			name:      "single short paragraph",
 			in:        "Ports reopened after the strike ended on Sunday.",
 			title:     "Ports reopen after strike ended",
