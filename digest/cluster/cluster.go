@@ -206,12 +206,6 @@ func (c *Clusterer) Cluster(ctx context.Context, articles []digest.Article) ([]d
 //   - the earlier stories were formed with the weights of their own
 //     window, which new articles shift a little.
 func (c *Clusterer) ClusterFeatures(ctx context.Context, articles []digest.Article, feats []Features, prior []int64) ([]digest.Story, error) {
-	return c.clusterFeatures(ctx, articles, feats, prior, false)
-}
-
-// clusterFeatures is ClusterFeatures; with own, feats are the caller's
-// to spend: their vectors are weighed in place instead of copied.
-func (c *Clusterer) clusterFeatures(ctx context.Context, articles []digest.Article, feats []Features, prior []int64, own bool) ([]digest.Story, error) {
 	if len(feats) != len(articles) || (prior != nil && len(prior) != len(articles)) {
 		return nil, fmt.Errorf("cluster articles: %d articles, %d features, %d priors", len(articles), len(feats), len(prior))
 	}
@@ -219,8 +213,8 @@ func (c *Clusterer) clusterFeatures(ctx context.Context, articles []digest.Artic
 		return nil, nil
 	}
 	docs := make([]doc, len(articles))
-	eachArticle(len(articles), func(_, i int) { docs[i] = feats[i].docOf(articles[i], c.cfg.LeadSentences, own) })
-	weigh(docs)
+	eachArticle(len(articles), func(_, i int) { docs[i] = feats[i].docOf(articles[i], c.cfg.LeadSentences) })
+	weigh(docs, false)
 	// Without embeddings no lead is asked for: the features need not be
 	// held while clustering (docs has what the clusterer reads of them).
 	var leads func([]digest.Article) []string
@@ -251,6 +245,12 @@ func (c *Clusterer) cluster(ctx context.Context, articles []digest.Article, docs
 	links, err := c.links(ctx, g, true)
 	if err != nil {
 		return nil, err
+	}
+	// The grouping has numbered the identity keys (grouping.identities)
+	// and the identical links are made: the strings, a window's worth, are
+	// not read again.
+	for i := range docs {
+		docs[i].identity = ""
 	}
 	joins := g.joinAll(links)
 	stories := g.stories(articles)
@@ -604,7 +604,7 @@ func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, fresh []bool,
 }
 
 func (c *Clusterer) score(a, b *doc, ent float64) float64 {
-	return c.weigh(a.lead.cosine(b.lead), a.body.cosine(b.body), ent) + frameAdjust(a, b)
+	return c.weigh(a.leadCosine(b), a.bodyCosine(b), ent) + frameAdjust(a, b)
 }
 
 // weigh combines the three signals into the same-event score.
@@ -714,12 +714,12 @@ func (d *dotter) cosines(docs []doc, i, j int) (lead, body float64) {
 	if a.leadDot.exact && b.leadDot.exact {
 		lead = gather(d.lead, b.leadDot)
 	} else {
-		lead = a.lead.cosine(b.lead)
+		lead = a.leadCosine(b)
 	}
 	if a.bodyDot.exact && b.bodyDot.exact {
 		body = gather(d.body, b.bodyDot)
 	} else {
-		body = a.body.cosine(b.body)
+		body = a.bodyCosine(b)
 	}
 	return lead, body
 }

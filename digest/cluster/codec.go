@@ -99,8 +99,18 @@ func appendFigure(b []byte, f figure) []byte {
 // ErrStaleFeatures for features of another version or LeadSentences, and
 // an error for bytes that are not features.
 func (c *Clusterer) DecodeFeatures(b []byte) (Features, error) {
+	d, lead, err := c.decodeDoc(b)
+	if err != nil {
+		return Features{}, err
+	}
+	return Features{d: d, lead: lead, leadSentences: c.cfg.LeadSentences, ok: true}, nil
+}
+
+// decodeDoc reads encoded features (DecodeFeatures) into a doc without
+// its metadata, and returns the lead text with it.
+func (c *Clusterer) decodeDoc(b []byte) (doc, string, error) {
 	if len(b) < 2 || b[0] != featuresVersion || int(b[1]) != c.cfg.LeadSentences {
-		return Features{}, ErrStaleFeatures
+		return doc{}, "", ErrStaleFeatures
 	}
 	r := reader{b: b[2:]}
 	var d doc
@@ -146,12 +156,12 @@ func (c *Clusterer) DecodeFeatures(b []byte) (Features, error) {
 		d.figures = append(d.figures, r.figure())
 	}
 	if r.err != nil {
-		return Features{}, fmt.Errorf("decode features: %w", r.err)
+		return doc{}, "", fmt.Errorf("decode features: %w", r.err)
 	}
 	if len(r.b) != 0 {
-		return Features{}, fmt.Errorf("decode features: %d bytes left over", len(r.b))
+		return doc{}, "", fmt.Errorf("decode features: %d bytes left over", len(r.b))
 	}
-	return Features{d: d, lead: lead, leadSentences: c.cfg.LeadSentences, ok: true}, nil
+	return d, lead, nil
 }
 
 // errShort marks features cut short.
@@ -226,16 +236,14 @@ func (r *reader) figure() figure {
 }
 
 // docOf returns the doc of an article for a batch: its features, copied
-// unless own (weigh sets the weights in place), with the article's
-// metadata; read from its text when it has none.
-func (f Features) docOf(a digest.Article, leadSentences int, own bool) doc {
+// (weigh sets the weights in place), with the article's metadata; read
+// from its text when it has none.
+func (f Features) docOf(a digest.Article, leadSentences int) doc {
 	if !f.ok {
 		return parse(a, leadSentences)
 	}
 	d := f.d
-	if !own {
-		d.lead, d.body, d.entities = slices.Clone(d.lead), slices.Clone(d.body), slices.Clone(d.entities)
-	}
+	d.lead, d.body, d.entities = slices.Clone(d.lead), slices.Clone(d.body), slices.Clone(d.entities)
 	d.setMeta(a)
 	return d
 }
@@ -260,24 +268,43 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 	if len(features) != len(articles) {
 		return nil, nil, fmt.Errorf("cluster articles: %d articles, %d features", len(articles), len(features))
 	}
-	feats := make([]Features, len(articles))
+	if prior != nil && len(prior) != len(articles) {
+		return nil, nil, fmt.Errorf("cluster articles: %d articles, %d priors", len(articles), len(prior))
+	}
+	if len(articles) == 0 {
+		return nil, nil, nil
+	}
+	// The features are decoded straight into the batch's docs, which
+	// weigh turns into their compact weighed form: no second copy of the
+	// window's features is held, and the leads only for embeddings.
+	docs := make([]doc, len(articles))
 	fresh := make([][]byte, len(articles))
 	errs := make([]error, len(articles))
+	var leads []string
+	if c.cfg.Embedder != nil {
+		leads = make([]string, len(articles))
+	}
 	eachArticle(len(articles), func(_, i int) {
+		var lead string
 		if !c.KeptCurrent(features[i]) {
-			feats[i] = c.Features(articles[i])
-			fresh[i] = feats[i].Encode()
-			return
+			f := c.Features(articles[i])
+			fresh[i] = f.Encode()
+			docs[i], lead = f.d, f.lead
+		} else {
+			docs[i], lead, errs[i] = c.decodeDoc(features[i])
+			features[i] = nil // decoded: the encoding need not be held as well
 		}
-		feats[i], errs[i] = c.DecodeFeatures(features[i])
-		features[i] = nil // decoded: the encoding need not be held as well
+		docs[i].setMeta(articles[i])
+		if leads != nil {
+			leads[i] = lead
+		}
 	})
 	for i, err := range errs {
 		if err != nil {
 			return nil, nil, fmt.Errorf("cluster article %d: %w", articles[i].ID, err)
 		}
 	}
-	// feats are this call's own: weighed in place, not copied.
-	stories, err := c.clusterFeatures(ctx, articles, feats, prior, true)
+	weigh(docs, false)
+	stories, err := c.cluster(ctx, articles, docs, prior, func([]digest.Article) []string { return leads })
 	return stories, fresh, err
 }

@@ -4,7 +4,20 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"github.com/tradedigest/tradedigest/digest"
 )
+
+// analyseVectors is analyse keeping the weighed vectors, which the
+// clusterer lets go of once their dot terms are taken.
+func analyseVectors(articles []digest.Article, leadSentences int) []doc {
+	docs := make([]doc, len(articles))
+	for i, a := range articles {
+		docs[i] = parse(a, leadSentences)
+	}
+	weigh(docs, true)
+	return docs
+}
 
 // TestDotterMatchesMerge checks that the dense-array cosines and entity
 // overlap that score candidate pairs are, to the bit, the sorted-vector
@@ -20,6 +33,9 @@ func TestDotterMatchesMerge(t *testing.T) {
 		pairs(func(i, j int) {
 			a, b := &docs[i], &docs[j]
 			lead, body := d.cosines(docs, i, j)
+			if math.Float64bits(lead) != math.Float64bits(a.leadCosine(b)) || math.Float64bits(body) != math.Float64bits(a.bodyCosine(b)) {
+				t.Fatalf("%s pair (%d, %d): dotter lead %v body %v, dot terms' merge %v %v", name, i, j, lead, body, a.leadCosine(b), a.bodyCosine(b))
+			}
 			shared, ent := d.entityOverlap(docs, i, j)
 			wantShared, wantEnt := entityOverlap(a.entities, b.entities)
 			if math.Float64bits(lead) != math.Float64bits(a.lead.cosine(b.lead)) ||
@@ -32,7 +48,7 @@ func TestDotterMatchesMerge(t *testing.T) {
 		})
 		t.Logf("%s: %d pairs identical", name, n)
 	}
-	docs := analyse(arts, DefaultConfig().LeadSentences)
+	docs := analyseVectors(arts, DefaultConfig().LeadSentences)
 	check("labelled", docs, func(fn func(i, j int)) {
 		for i := range docs {
 			for j := range docs {
@@ -42,7 +58,7 @@ func TestDotterMatchesMerge(t *testing.T) {
 			}
 		}
 	})
-	syn := analyse(syntheticOver(1500, 5, 14*time.Hour), DefaultConfig().LeadSentences)
+	syn := analyseVectors(syntheticOver(1500, 5, 14*time.Hour), DefaultConfig().LeadSentences)
 	c := New(Config{})
 	check("synthetic candidates", syn, func(fn func(i, j int)) {
 		if err := c.eachCandidate(t.Context(), syn, nil, fn); err != nil {

@@ -438,7 +438,7 @@ func evaluatePart(t *testing.T, name string, arts []digest.Article, gold []strin
 			}
 			shared, ent := entityOverlap(docs[i].entities, docs[j].entities)
 			t.Logf("  %s %s: %q ~ %q: lead %.2f body %.2f entities %d/%.2f score %.2f", name, kind, arts[i].Title, arts[j].Title,
-				docs[i].lead.cosine(docs[j].lead), docs[i].body.cosine(docs[j].body), shared, ent, c.score(&docs[i], &docs[j], ent))
+				docs[i].leadCosine(&docs[j]), docs[i].bodyCosine(&docs[j]), shared, ent, c.score(&docs[i], &docs[j], ent))
 		}
 	}
 	return s

@@ -506,16 +506,16 @@ func newFactClasses(docs []doc) *factClasses {
 		}
 		// The named words the text mentions: a pass over the shorter of
 		// the two lists, looking up the longer.
-		if len(ids) <= len(d.body) {
+		if len(ids) <= len(d.bodyIDs) {
 			for _, p := range ids {
 				if d.mentions(p) {
 					key = binary.AppendUvarint(key, p)
 				}
 			}
 		} else {
-			for _, t := range d.body {
-				if t.id != 0 && named[t.id] {
-					key = binary.AppendUvarint(key, t.id)
+			for _, id := range d.bodyIDs {
+				if id != 0 && named[id] {
+					key = binary.AppendUvarint(key, id)
 				}
 			}
 		}

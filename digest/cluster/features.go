@@ -39,10 +39,17 @@ type doc struct {
 	outlet   string // lower-cased outlet name, else source ID; "" when unknown
 	// media marks an outlet's video, pictures, live page or podcast of
 	// an event (mediaTitle), which the same-outlet bar does not apply to.
-	media    bool
-	when     time.Time
-	lead     vector // TF-IDF of title and opening sentences
-	body     vector // TF-IDF of title and whole text
+	media bool
+	when  time.Time
+	// lead and body are the term counts of the title and opening
+	// sentences and of the title and whole text, until weigh turns them
+	// into leadDot and bodyDot (TF-IDF) and lets go of them, keeping a
+	// weighed vector only when its dot terms are not exact (see
+	// dotTerms): a window's vectors would otherwise be held twice.
+	lead, body vector
+	// bodyIDs are the body's term ids, sorted, for mentions: weighed, the
+	// body keeps only the terms another article shares.
+	bodyIDs  []uint64
 	leadDot  dotTerms
 	bodyDot  dotTerms
 	entities []entry // named entities and figures, weighted by IDF
@@ -65,14 +72,19 @@ type doc struct {
 }
 
 // mentions reports whether the article's title or text contains the word
-// with dictionary id k (body is sorted by id).
+// with dictionary id k (bodyIDs is sorted).
 func (d *doc) mentions(k uint64) bool {
 	if k == 0 {
 		return false
 	}
-	_, ok := slices.BinarySearchFunc(d.body, k, func(e term, k uint64) int { return cmp.Compare(e.id, k) })
+	_, ok := slices.BinarySearch(d.bodyIDs, k)
 	return ok
 }
+
+// leadCosine and bodyCosine return the cosines of two weighed articles'
+// lead and body vectors (see cosine).
+func (d *doc) leadCosine(o *doc) float64 { return cosine(d.lead, o.lead, d.leadDot, o.leadDot) }
+func (d *doc) bodyCosine(o *doc) float64 { return cosine(d.body, o.body, d.bodyDot, o.bodyDot) }
 
 // entry is one weighted feature.
 type entry struct {
@@ -185,7 +197,7 @@ func entityOverlap(a, b []entry) (int, float64) {
 func analyse(articles []digest.Article, leadSentences int) []doc {
 	docs := make([]doc, len(articles))
 	eachArticle(len(articles), func(_, i int) { docs[i] = parse(articles[i], leadSentences) })
-	weigh(docs)
+	weigh(docs, false)
 	return docs
 }
 
@@ -212,8 +224,9 @@ func articleWorkers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), 8, (n+
 
 // weigh sets the weights of parsed docs (see analyse), which need the
 // whole batch: the TF-IDF vectors, their dot terms and the entities'
-// weights.
-func weigh(docs []doc) {
+// weights. The term counts (doc.lead, doc.body) are let go of unless
+// keepVectors (tests compare the dot products with vector.cosine's).
+func weigh(docs []doc, keepVectors bool) {
 	workers := articleWorkers(len(docs))
 	dfs := make([]map[uint64]int32, workers)
 	eachArticle(len(docs), func(w, i int) {
@@ -244,10 +257,17 @@ func weigh(docs []doc) {
 	idf := func(df int32) float64 { return nlp.IDF(n+pseudoDocs, float64(df)) }
 	// Each term's IDF is computed once, not once per article using it;
 	// terms that two or more articles use are numbered densely for the
-	// dot products (see dotTerms).
+	// dot products (see dotTerms), in the order of their ids, so that a
+	// vector's dot terms are in the order of their numbers too.
+	ids := make([]uint64, 0, len(df))
+	for k := range df {
+		ids = append(ids, k)
+	}
+	sortIDs(ids)
 	dict := make(map[uint64]termInfo, len(df))
 	dots := int32(0)
-	for k, v := range df {
+	for _, k := range ids {
+		v := df[k]
 		t := termInfo{idf: idf(v), dot: -1, num: int32(len(dict))}
 		if v >= 2 {
 			t.dot, dots = dots, dots+1
@@ -260,11 +280,22 @@ func weigh(docs []doc) {
 		}
 		return termInfo{idf: idf(0), dot: -1, num: -1} // a lead term no body has (see dotTerms), an alias no article writes
 	}
-	eachArticle(len(docs), func(_, i int) {
+	scratch := make([][]int32, workers)
+	eachArticle(len(docs), func(w, i int) {
 		d := &docs[i]
-		d.leadDot = tfidf(d.lead, lookup)
-		d.bodyDot = tfidf(d.body, lookup)
-		d.setFrame()
+		d.leadDot = tfidf(d.lead, lookup, &scratch[w])
+		d.bodyDot = tfidf(d.body, lookup, &scratch[w])
+		d.setFrame() // reads the lead's term ids
+		d.bodyIDs = make([]uint64, len(d.body))
+		for k := range d.body {
+			d.bodyIDs[k] = d.body[k].id
+		}
+		if !keepVectors && d.leadDot.exact {
+			d.lead = nil
+		}
+		if !keepVectors && d.bodyDot.exact {
+			d.body = nil
+		}
 		for k := range d.entities {
 			e := &d.entities[k]
 			t := lookup(e.id)
@@ -517,9 +548,11 @@ func identity(a digest.Article) string { return digest.IdentityKey(a) }
 // returns its dot terms (see dotTerms). The weighting and the length are
 // internal/nlp's; the vectors stay the clusterer's own (hashed ids sorted
 // for merging, dense numbers for dotter) because nlp.Vector's string keys
-// would cost a map lookup per term in every candidate pair.
-func tfidf(v vector, term func(uint64) termInfo) dotTerms {
-	ix := make([]int32, 0, len(v))
+// would cost a map lookup per term in every candidate pair. scratch is the
+// caller's buffer for the terms' numbers; the dot terms are allocated at
+// their size.
+func tfidf(v vector, term func(uint64) termInfo, scratch *[]int32) dotTerms {
+	ix := (*scratch)[:0]
 	shared := 0
 	for i := range v {
 		t := term(v[i].id)
@@ -529,17 +562,18 @@ func tfidf(v vector, term func(uint64) termInfo) dotTerms {
 			shared++
 		}
 	}
+	*scratch = ix
 	// The squares are added in the vector's order, so the length, and
 	// with it every cosine, is the same to the bit from run to run.
 	norm := nlp.Norm(v.weights())
 	if norm == 0 {
 		return dotTerms{}
 	}
-	dt := dotTerms{ix: ix[:0], w: make([]float64, 0, shared), exact: !math.IsInf(norm, 0) && !math.IsNaN(norm)}
+	dt := dotTerms{ix: make([]int32, 0, shared), w: make([]float64, 0, shared), exact: !math.IsInf(norm, 0) && !math.IsNaN(norm)}
 	for i := range v {
 		v[i].w /= norm
 	}
-	for i, x := range ix { // compacted in place: i >= len(dt.ix)
+	for i, x := range ix {
 		if x >= 0 {
 			dt.ix, dt.w = append(dt.ix, x), append(dt.w, v[i].w)
 		}
@@ -548,17 +582,48 @@ func tfidf(v vector, term func(uint64) termInfo) dotTerms {
 }
 
 // dotTerms are the terms of a vector that another article of the batch
-// can share, by their dense numbers, in the vector's order. Terms of one
-// article only add nothing to a dot product, so a dot product over dense
-// arrays (dotter) reads these alone and adds the same products in the
-// same order as vector.cosine: the same result to the bit. exact is false
-// when a weight is not finite (a lead term no body has: its IDF is
-// infinite); then 0 × NaN would differ from skipping the term, and the
-// dot product is taken by vector.cosine.
+// can share, by their dense numbers, in the vector's order (which is the
+// order of their numbers). Terms of one article only add nothing to a dot
+// product, so a dot product over dense arrays (dotter) reads these alone
+// and adds the same products in the same order as vector.cosine: the same
+// result to the bit. exact is false when a weight is not finite (a lead
+// term no body has: its IDF is infinite); then 0 × NaN would differ from
+// skipping the term, and the dot product is taken by vector.cosine of the
+// whole weighed vectors, which the doc keeps for such a vector only.
 type dotTerms struct {
 	ix    []int32
 	w     []float64
 	exact bool
+}
+
+// cosine returns the dot product of two weighed vectors of one batch, v
+// and o, whose dot terms are dv and do: their shared terms' products in
+// the order of their numbers when both are exact, as vector.cosine adds
+// them; else vector.cosine of the whole vectors, of which weigh keeps the
+// ones that are not exact. The other, exact vector (nil then) has finite
+// weights on terms another article's body has, where one that is not
+// exact has weights of zero (finite over an infinite length) or is empty:
+// their products are all zero, which vector.cosine with nil returns.
+func cosine(v, o vector, dv, do dotTerms) float64 {
+	if !dv.exact || !do.exact {
+		return v.cosine(o)
+	}
+	dt := dv
+	var s float64
+	i, j := 0, 0
+	for i < len(dt.ix) && j < len(do.ix) {
+		switch {
+		case dt.ix[i] == do.ix[j]:
+			s += dt.w[i] * do.w[j]
+			i++
+			j++
+		case dt.ix[i] < do.ix[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	return s
 }
 
 // entity is a name or figure found in a text.
