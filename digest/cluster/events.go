@@ -27,9 +27,9 @@ import (
 // them in a lead (stems as the lead vector has them, synonyms made one:
 // "probe" and "inquiry" are "investigation").
 const eventTable = `
-ruling: court, judge, void, voided, unlawful, illegal, unconstitutional
+ruling: court, judge, bench, appeal, injunction, void, voided, unlawful, illegal, unconstitutional
 monetary: interest, borrowing, monetary
-layoffs: layoff, laid, redundancy, axe, axing
+layoffs: layoff, lay, laid, redundancy, axe, axes, axing
 investigation: investigation, investigating, investigated, probing, probed, subpoena
 sanction: sanction, sanctioned, sanctioning
 agreement: agreement, sign, signed, signing
