@@ -61,8 +61,10 @@ type FetcherConfig struct {
 	// CheckAllowHost. A malformed entry makes every Get fail with an error
 	// naming it.
 	AllowHosts []string
-	// Resolver looks host names up; nil is the system's. Tests and the
-	// benchmarks point it at a DNS server of their own.
+	// Resolver looks host names up; nil is the system's configuration.
+	// Tests and the benchmarks point it at a DNS server of their own. The
+	// Fetcher looks up through Go's resolver over r's Dial, resending
+	// unanswered UDP queries (see retransmitting).
 	Resolver *net.Resolver
 	// Logger receives retries and refusals at debug level; nil discards.
 	Logger *slog.Logger
@@ -220,7 +222,7 @@ func NewFetcher(cfg FetcherConfig) *Fetcher {
 		Timeout:        cfg.ConnectTimeout,
 		KeepAlive:      30 * time.Second,
 		ControlContext: f.guard,
-		Resolver:       cfg.Resolver,
+		Resolver:       retransmitting(cfg.Resolver),
 	}
 	tr := &http.Transport{
 		// No proxy from the environment: a proxy would dial for us and

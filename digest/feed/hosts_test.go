@@ -23,21 +23,38 @@ import (
 
 // dnsServer is a DNS server on a loopback UDP port: it answers A queries
 // for the names it knows and NXDOMAIN for every other name, and counts the
-// queries per name.
+// queries per name. A lossy one ignores the first copy of each query, as a
+// resolver that drops queries under load does; a silent one answers none.
 type dnsServer struct {
 	addr    string
 	known   map[string][4]byte
+	drop    dnsDrop
 	mu      sync.Mutex
 	queries map[string]int
+	seen    map[string]bool // "ID name type" of the queries received
 }
 
+// dnsDrop says which queries a dnsServer leaves unanswered.
+type dnsDrop int
+
+const (
+	dropNone dnsDrop = iota
+	dropFirstCopy
+	dropAll
+)
+
 func startDNS(tb testing.TB, known map[string][4]byte) *dnsServer {
+	tb.Helper()
+	return startDNSDropping(tb, known, dropNone)
+}
+
+func startDNSDropping(tb testing.TB, known map[string][4]byte, drop dnsDrop) *dnsServer {
 	tb.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &dnsServer{addr: pc.LocalAddr().String(), known: known, queries: map[string]int{}}
+	s := &dnsServer{addr: pc.LocalAddr().String(), known: known, drop: drop, queries: map[string]int{}, seen: map[string]bool{}}
 	done := make(chan struct{})
 	tb.Cleanup(func() { pc.Close(); <-done })
 	go func() {
@@ -69,7 +86,13 @@ func (s *dnsServer) answer(query []byte) []byte {
 	name := strings.TrimSuffix(strings.ToLower(q.Name.String()), ".")
 	s.mu.Lock()
 	s.queries[name]++
+	key := fmt.Sprintf("%d %s %v", h.ID, name, q.Type)
+	first := !s.seen[key]
+	s.seen[key] = true
 	s.mu.Unlock()
+	if s.drop == dropAll || (s.drop == dropFirstCopy && first) {
+		return nil
+	}
 	ip, ok := s.known[name]
 	rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired, RecursionAvailable: true}
 	if !ok {
