@@ -109,14 +109,28 @@ package whatlanggo
 import (
 	"sync"
 	"unicode"
+	"unicode/utf8"
 )
+
+// packedTrigram is three runes packed in 21 bits each: a map keyed by an integer
+// hashes and compares faster than one keyed by an array.
+type packedTrigram uint64
+
+func pack(r1, r2, r3 rune) packedTrigram {
+	return packedTrigram(uint64(r1)&0x1fffff<<42 | uint64(r2)&0x1fffff<<21 | uint64(r3)&0x1fffff)
+}
+
+// String is the trigram's three runes.
+func (t packedTrigram) String() string {
+	return string([]rune{rune(t >> 42 & 0x1fffff), rune(t >> 21 & 0x1fffff), rune(t & 0x1fffff)})
+}
 
 // profileIndex is a script's profile list turned around: for each
 // trigram, its rank in every language profile that lists it.
 type profileIndex struct {
 	list  langProfileList
 	slot  map[Lang]int
-	ranks map[[3]rune][]langRank
+	ranks map[packedTrigram][]langRank
 }
 
 type langRank struct {
@@ -131,7 +145,7 @@ func lazyIndex(profiles func() langProfileList) func() *profileIndex {
 	return func() *profileIndex {
 		once.Do(func() {
 			list := profiles()
-			x = &profileIndex{list: list, slot: map[Lang]int{}, ranks: map[[3]rune][]langRank{}}
+			x = &profileIndex{list: list, slot: map[Lang]int{}, ranks: map[packedTrigram][]langRank{}}
 			for lang, trigrams := range list {
 				s := len(x.slot)
 				x.slot[lang] = s
@@ -139,7 +153,7 @@ func lazyIndex(profiles func() langProfileList) func() *profileIndex {
 					// A text's trigrams are three runes: another
 					// string would never be found in one.
 					if r := []rune(t); len(r) == 3 {
-						k := [3]rune{r[0], r[1], r[2]}
+						k := pack(r[0], r[1], r[2])
 						x.ranks[k] = append(x.ranks[k], langRank{s, i})
 					}
 				}
@@ -160,7 +174,7 @@ var (
 
 // distances returns, by slot, what calculateDistance returns for each
 // language: the summed distance and the number of profile trigrams found.
-func (x *profileIndex) distances(trigramWeights map[[3]rune]int) (dist, hits []int) {
+func (x *profileIndex) distances(trigramWeights map[packedTrigram]int) (dist, hits []int) {
 	dist = make([]int, len(x.slot))
 	hits = make([]int, len(x.slot))
 	for t, w := range trigramWeights {
@@ -175,21 +189,29 @@ func (x *profileIndex) distances(trigramWeights map[[3]rune]int) (dist, hits []i
 	return dist, hits
 }
 
-// countRunes is count with the trigrams as three runes instead of
+// countRunes is count with the trigrams as three packed runes instead of
 // strings: the same trigrams with the same counts, without a string (and
 // the two rune slices) made for each.
-func countRunes(input string) map[[3]rune]int {
-	trigrams := map[[3]rune]int{}
+func countRunes(input string) map[packedTrigram]int {
+	trigrams := make(map[packedTrigram]int, len(input)/2)
 	r1, r2 := ' ', rune(0)
 	first := true
 	step := func(r3 rune) {
 		if !(r2 == ' ' && (r1 == ' ' || r3 == ' ')) {
-			trigrams[[3]rune{r1, r2, r3}]++
+			trigrams[pack(r1, r2, r3)]++
 		}
 		r1, r2 = r2, r3
 	}
 	for _, ir := range input {
-		r := unicode.ToLower(toTrigramChar(ir))
+		var r rune
+		switch {
+		case 'a' <= ir && ir <= 'z':
+			r = ir // an ASCII letter is no stop character and lower case
+		case 'A' <= ir && ir <= 'Z':
+			r = ir + 'a' - 'A'
+		default:
+			r = unicode.ToLower(toTrigramChar(ir))
+		}
 		if first {
 			r2, first = r, false
 			continue
@@ -200,6 +222,105 @@ func countRunes(input string) map[[3]rune]int {
 		step(' ') // count puts a space after the last rune
 	}
 	return trigrams
+}
+
+// detectScript is DetectScript with a shortcut for ASCII letters, most of
+// a Latin-script text: such a letter is Latin and of no other script, so
+// it counts for Latin at once instead of being looked up in all 23
+// scripts' tables. The counts, the order of the counters and so the
+// result are the same.
+func detectScript(text string) *unicode.RangeTable {
+	halfLen := len(text) / 2
+
+	scriptCounter := []scriptCounter{
+		{isLatin, unicode.Latin, 0},
+		{isCyrillic, unicode.Cyrillic, 0},
+		{isArabic, unicode.Arabic, 0},
+		{isDevanagari, unicode.Devanagari, 0},
+		{isHiraganaKatakana, _HiraganaKatakana, 0},
+		{isEthiopic, unicode.Ethiopic, 0},
+		{isHebrew, unicode.Hebrew, 0},
+		{isBengali, unicode.Bengali, 0},
+		{isGeorgian, unicode.Georgian, 0},
+		{isHan, unicode.Han, 0},
+		{isHangul, unicode.Hangul, 0},
+		{isGreek, unicode.Greek, 0},
+		{isKannada, unicode.Kannada, 0},
+		{isTamil, unicode.Tamil, 0},
+		{isThai, unicode.Thai, 0},
+		{isGujarati, unicode.Gujarati, 0},
+		{isGurmukhi, unicode.Gurmukhi, 0},
+		{isTelugu, unicode.Telugu, 0},
+		{isMalayalam, unicode.Malayalam, 0},
+		{isOriya, unicode.Oriya, 0},
+		{isMyanmar, unicode.Myanmar, 0},
+		{isSinhala, unicode.Sinhala, 0},
+		{isKhmer, unicode.Khmer, 0},
+	}
+	latin := 0 // where the Latin counter is
+
+	for _, ch := range text {
+		if ch < utf8.RuneSelf && ('a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z') {
+			scriptCounter[latin].count++
+			if scriptCounter[latin].count > halfLen {
+				return unicode.Latin
+			}
+			if latin > 0 {
+				scriptCounter[latin], scriptCounter[latin-1] = scriptCounter[latin-1], scriptCounter[latin]
+				latin--
+			}
+			continue
+		}
+		if isStopChar(ch) {
+			continue
+		}
+
+		for i, sc := range scriptCounter {
+			if sc.checkFunc(ch) {
+				scriptCounter[i].count++
+				if scriptCounter[i].count > halfLen {
+					return sc.script
+				}
+
+				//if script is found, move it closer to the front so that it be checked first.
+				if i > 0 {
+					scriptCounter[i], scriptCounter[i-1] = scriptCounter[i-1], scriptCounter[i]
+				}
+			}
+		}
+		for i := range scriptCounter {
+			if scriptCounter[i].script == unicode.Latin {
+				latin = i
+			}
+		}
+	}
+
+	//find the script that occurs the most in the text and return it.
+	jpCount := 0
+	max := 0
+	maxScript := &unicode.RangeTable{}
+	for _, script := range scriptCounter {
+		if script.count > max {
+			max = script.count
+			maxScript = script.script
+			if script.script == _HiraganaKatakana {
+				jpCount = max
+			}
+		}
+	}
+
+	switch {
+	case max == 0:
+		//if no valid script is detected, return nil.
+		return nil
+	case max != 0 && (maxScript == unicode.Han && jpCount > 0):
+		// If Hiragana or Katakana is included, even if judged as Mandarin,
+		// it is regarded as Japanese. Japanese uses Kanji (unicode.Han)
+		// in addition to Hiragana and Katakana.
+		return _HiraganaKatakana
+	default:
+		return maxScript
+	}
 }
 
 // detectLangInIndex is detectLangInProfiles with the distances summed
@@ -252,6 +373,8 @@ func TestIndexDistances(t *testing.T) {
 		"משרד הסחר יפרסם התייעצות בחודש הבא וקבוצות התעשייה ביקשו אמצעי הגנה",
 		"የንግድ ሚኒስቴር በሚቀጥለው ወር ምክክር ያትማል",
 		"", "a", "  x  y ", "Bad \xff utf-8 \xe2\x82 bytes, 12.5% more",
+		"Tokyo の東京都 Shibuya 区で trade fair", "Mixed Ελληνικά and English words, mostly English words here",
+		"Ελληνικά κείμενα με λίγα Latin", "中文 text 中文 中文", "ab Жж ab Жж Жж",
 	}
 	indexes := map[string]func() *profileIndex{"latin": latinLangsIndex, "cyrillic": cyrillicLangsIndex,
 		"devanagari": devanagariLangsIndex, "hebrew": hebrewLangsIndex, "ethiopic": ethiopicLangsIndex, "arabic": arabicLangsIndex}
@@ -265,9 +388,12 @@ func TestIndexDistances(t *testing.T) {
 				t.Fatalf("%.30q: %d trigrams, count gives %d", text, len(rw), len(w))
 			}
 			for k, n := range rw {
-				if w[string(k[:])] != n {
-					t.Fatalf("%.30q: %q %d times, count gives %d", text, string(k[:]), n, w[string(k[:])])
+				if w[k.String()] != n {
+					t.Fatalf("%.30q: %q %d times, count gives %d", text, k.String(), n, w[k.String()])
 				}
+			}
+			if got, want := detectScript(text), DetectScript(text); got != want {
+				t.Fatalf("%.30q: detectScript %v, DetectScript %v", text, Scripts[got], Scripts[want])
 			}
 			dist, hits := x.distances(rw)
 			for lang, trigrams := range x.list {
@@ -287,14 +413,21 @@ func TestIndexDistances(t *testing.T) {
 GO
 sed -i "s/detectLangInProfiles(text, options, \($PROFILES\)())/detectLangInIndex(text, options, \1Index())/" "$L/detect.go"
 [ "$(grep -c 'LangsIndex())' "$L/detect.go")" = 6 ] || { echo "$L/detect.go: index patch did not apply" >&2; exit 1; }
+# Third: DetectWithOptions finds the script with detectScript (index.go),
+# which counts an ASCII letter for Latin without asking the other 22
+# scripts' tables: the same counts, so the same script.
+sed -i 's/^	script := DetectScript(text)$/	script := detectScript(text)/' "$L/detect.go"
+must "$L/detect.go" 'script := detectScript(text)'
 readme whatlanggo github.com/RadhiFadlillah/whatlanggo "$WHATLANGGO" \
 	"each script's list of trigram profiles (latinLangs and the five others)"
 cat >>"$L/PATCHED.md" <<'MD'
 
 A second change (index.go): the text's trigrams are looked up in an index of each script's
 profiles, once each, instead of every language's 300 profile trigrams in the text's, and are
-counted as three runes (countRunes) instead of strings; the same
-sums and order, so the same result, at a fraction of the CPU (see the script).
+counted as three runes packed in an integer (countRunes) instead of strings; the same
+sums and order, so the same result, at a fraction of the CPU (see the script). DetectWithOptions
+finds the script with detectScript, which counts an ASCII letter for Latin without looking it up
+in every script's table (the same counts, so the same script).
 MD
 
 # The whole copies are gofmt-ed: the repository keeps every Go file formatted.

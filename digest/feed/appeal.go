@@ -2,6 +2,7 @@ package feed
 
 import (
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/tradedigest/tradedigest/internal/lazyre"
@@ -115,6 +116,9 @@ var appealNeedles = []string{
 	"sesión", "sesion",
 }
 
+// appealNeedleSet finds appealNeedles in one pass over a line.
+var appealNeedleSet = sync.OnceValue(func() *nlp.Needles { return nlp.NewNeedles(appealNeedles) })
+
 // maxAppealSentence is the longest sentence taken for an appeal; a longer
 // one is a news sentence that happens to use the words.
 const maxAppealSentence = 400
@@ -129,7 +133,7 @@ const maxAppealContext = 250
 // too when it carries an appeal signal (appealContext).
 func dropAppeals(line string) string {
 	lower := strings.ToLower(line)
-	if !containsAny(lower, appealNeedles) {
+	if !appealNeedleSet().Any(lower) {
 		return line
 	}
 	sents := nlp.Sentences(line)

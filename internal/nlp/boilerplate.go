@@ -2,8 +2,8 @@ package nlp
 
 import (
 	"regexp"
-	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/tradedigest/tradedigest/internal/lazyre"
@@ -31,15 +31,25 @@ func rule(max int, needs, pattern string) boilerRule {
 	return r
 }
 
-func (r boilerRule) match(line, lower string, n int) bool {
-	if n > r.max {
-		return false
+// ruleNeedles is every rule's needs in one Needles, and for each rule of
+// lineRules, the indexes of its needs in it, built on first use.
+var ruleNeedles = sync.OnceValues(func() (*Needles, [][]int) {
+	var list []string
+	at := map[string]int{}
+	needs := make([][]int, len(lineRules))
+	for ri, r := range lineRules {
+		for _, sub := range r.needs {
+			i, ok := at[sub]
+			if !ok {
+				i = len(list)
+				at[sub] = i
+				list = append(list, sub)
+			}
+			needs[ri] = append(needs[ri], i)
+		}
 	}
-	if r.needs != nil && !slices.ContainsFunc(r.needs, func(sub string) bool { return strings.Contains(lower, sub) }) {
-		return false
-	}
-	return r.re().MatchString(line)
-}
+	return NewNeedles(list), needs
+})
 
 // lineRules lists what IsBoilerplateLine finds (what the feed's Clean
 // removes). Each pattern is anchored to what such lines look like, not to
@@ -107,9 +117,18 @@ func IsBoilerplateLine(line string) bool {
 	if n > maxRuleLen {
 		return false
 	}
-	lower := strings.ToLower(line)
-	for _, r := range lineRules {
-		if r.match(line, lower, n) {
+	return isBoilerplateLine(line, strings.ToLower(line), n)
+}
+
+// isBoilerplateLine is IsBoilerplateLine given the line lower-cased and
+// its length in runes (at most maxRuleLen). The rules' needs are looked
+// for in one pass over lower, then each rule whose length bound the line
+// fits and one of whose needs it holds runs its pattern, in order.
+func isBoilerplateLine(line, lower string, n int) bool {
+	needles, needs := ruleNeedles()
+	found := needles.Find(lower)
+	for ri, r := range lineRules {
+		if n <= r.max && (r.needs == nil || found.HasAny(needs[ri])) && r.re().MatchString(line) {
 			return true
 		}
 	}
@@ -157,14 +176,24 @@ var sentenceRules = []struct {
 // 0.2585 to 0.2527 and the headline writer's validation ROUGE-1 from 0.2027
 // to 0.2004.
 func IsBoilerplateSentence(s string) bool {
-	if IsBoilerplateLine(s) {
+	lower := strings.ToLower(s)
+	if n := utf8.RuneCountInString(s); n <= maxRuleLen && isBoilerplateLine(s, lower, n) {
 		return true
 	}
-	s = strings.ToLower(s)
-	for _, b := range sentenceRules {
-		if strings.Contains(s, b.keyword) && (b.re == nil || b.re().MatchString(s)) {
+	found := sentenceKeywords().Find(lower)
+	for i, b := range sentenceRules {
+		if found.Has(i) && (b.re == nil || b.re().MatchString(lower)) {
 			return true
 		}
 	}
 	return false
 }
+
+// sentenceKeywords is the sentenceRules' keywords in one Needles, by rule.
+var sentenceKeywords = sync.OnceValue(func() *Needles {
+	list := make([]string, len(sentenceRules))
+	for i, b := range sentenceRules {
+		list[i] = b.keyword
+	}
+	return NewNeedles(list)
+})

@@ -23,7 +23,7 @@ func DetectLangWithOptions(text string, options Options) Lang {
 
 // DetectWithOptions detects the language and script of the given text with the provided options.
 func DetectWithOptions(text string, options Options) Info {
-	script := DetectScript(text)
+	script := detectScript(text)
 	if script != nil {
 		lang, confidence := detectLangBaseOnScript(text, options, script)
 		return Info{

@@ -18,6 +18,8 @@ func TestIndexDistances(t *testing.T) {
 		"משרד הסחר יפרסם התייעצות בחודש הבא וקבוצות התעשייה ביקשו אמצעי הגנה",
 		"የንግድ ሚኒስቴር በሚቀጥለው ወር ምክክር ያትማል",
 		"", "a", "  x  y ", "Bad \xff utf-8 \xe2\x82 bytes, 12.5% more",
+		"Tokyo の東京都 Shibuya 区で trade fair", "Mixed Ελληνικά and English words, mostly English words here",
+		"Ελληνικά κείμενα με λίγα Latin", "中文 text 中文 中文", "ab Жж ab Жж Жж",
 	}
 	indexes := map[string]func() *profileIndex{"latin": latinLangsIndex, "cyrillic": cyrillicLangsIndex,
 		"devanagari": devanagariLangsIndex, "hebrew": hebrewLangsIndex, "ethiopic": ethiopicLangsIndex, "arabic": arabicLangsIndex}
@@ -31,9 +33,12 @@ func TestIndexDistances(t *testing.T) {
 				t.Fatalf("%.30q: %d trigrams, count gives %d", text, len(rw), len(w))
 			}
 			for k, n := range rw {
-				if w[string(k[:])] != n {
-					t.Fatalf("%.30q: %q %d times, count gives %d", text, string(k[:]), n, w[string(k[:])])
+				if w[k.String()] != n {
+					t.Fatalf("%.30q: %q %d times, count gives %d", text, k.String(), n, w[k.String()])
 				}
+			}
+			if got, want := detectScript(text), DetectScript(text); got != want {
+				t.Fatalf("%.30q: detectScript %v, DetectScript %v", text, Scripts[got], Scripts[want])
 			}
 			dist, hits := x.distances(rw)
 			for lang, trigrams := range x.list {

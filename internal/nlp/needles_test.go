@@ -1,0 +1,70 @@
+package nlp
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// TestNeedles_Find: Find and Any agree with strings.Contains, needle by
+// needle, on texts built from pieces of the needles (so that they occur,
+// overlap and occur cut off), single-byte needles, non-ASCII ones, and a
+// needle at the very end of the text.
+func TestNeedles_Find(t *testing.T) {
+	list := []string{"subscri", "sign up", "@", "#", "(c)", "©", "apóy", " app ", "app", "pp", "a", "all rights reserved", "sesión", "zz"}
+	n := NewNeedles(list)
+	pieces := []string{"subs", "cri", "sign", " up", "@", "(", "c)", "©", "ap", "óy", " ", "app", "p", "x", "all rights", " reserved", "ses", "ión", "z", "\xc3", "ZZ"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	texts := []string{"", "z", "zz", "a", "xzz", "subscri", "no needle here", "ends with zz"}
+	for range 5000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		texts = append(texts, b.String())
+	}
+	for _, text := range texts {
+		found := n.Find(text)
+		any := false
+		for i, sub := range list {
+			want := strings.Contains(text, sub)
+			any = any || want
+			if found.Has(i) != want {
+				t.Fatalf("Find(%q): needle %q found %v, strings.Contains says %v", text, sub, found.Has(i), want)
+			}
+		}
+		if got := n.Any(text); got != any {
+			t.Fatalf("Any(%q) = %v, want %v", text, got, any)
+		}
+		if got := found.HasAny([]int{0, 2}); got != (found.Has(0) || found.Has(2)) {
+			t.Fatalf("HasAny(%q) = %v", text, got)
+		}
+	}
+	var zero *Needles
+	if zero.Any("subscribe") || zero.Find("subscribe") != (NeedleSet{}) {
+		t.Error("a nil Needles found something")
+	}
+}
+
+// TestNeedles_Limits: an empty needle or too many needles are programming
+// errors in a constant table.
+func TestNeedles_Limits(t *testing.T) {
+	for name, list := range map[string][]string{
+		"empty":    {"a", ""},
+		"too many": make([]string, MaxNeedles+1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if name == "too many" {
+				for i := range list {
+					list[i] = "x"
+				}
+			}
+			defer func() {
+				if recover() == nil {
+					t.Error("NewNeedles did not panic")
+				}
+			}()
+			NewNeedles(list)
+		})
+	}
+}
