@@ -10,6 +10,47 @@ type matcher struct {
 	// byFirst maps a phrase's first stem to the phrases starting with it,
 	// longest first.
 	byFirst map[string][]phrase
+	// byID is byFirst by the first stem's number in a Ranker's vocab (see
+	// index).
+	byID [][]phrase
+}
+
+// vocab numbers the stems that start a phrase of any of a Ranker's
+// matchers. A text's stems are numbered once (ids), and each matcher then
+// finds the phrases that may start at a stem in a slice instead of a map:
+// a text was looked up in the map of each of the 2 x topics + 1 matchers.
+type vocab map[string]int32
+
+// add numbers the first stems of m's phrases.
+func (v vocab) add(m matcher) {
+	for first := range m.byFirst {
+		if _, ok := v[first]; !ok {
+			v[first] = int32(len(v))
+		}
+	}
+}
+
+// ids returns the number of each stem of toks, or -1 for a stem that
+// starts no phrase.
+func (v vocab) ids(toks []string) []int32 {
+	ids := make([]int32, len(toks))
+	for i, t := range toks {
+		id, ok := v[t]
+		if !ok {
+			id = -1
+		}
+		ids[i] = id
+	}
+	return ids
+}
+
+// index fills m.byID from m.byFirst for the numbers of v, which holds
+// (at least) m's first stems.
+func (m *matcher) index(v vocab) {
+	m.byID = make([][]phrase, len(v))
+	for first, ps := range m.byFirst {
+		m.byID[v[first]] = ps
+	}
 }
 
 type phrase struct {
@@ -42,18 +83,21 @@ func newMatcher(weighted map[string]float64) matcher {
 	return m
 }
 
-// score returns the summed weight of the phrases in toks. At each position
-// the longest phrase wins and its words are not counted again, so "rules
-// of origin" is not also "origin".
-func (m matcher) score(toks []string) float64 {
+// score returns the summed weight of the phrases in toks, whose stems ids
+// numbers by the vocab m was indexed with. At each position the longest
+// phrase wins and its words are not counted again, so "rules of origin" is
+// not also "origin".
+func (m matcher) score(toks []string, ids []int32) float64 {
 	var s float64
 	for i := 0; i < len(toks); {
 		n := 0
-		for _, p := range m.byFirst[toks[i]] {
-			if hasPrefix(toks[i:], p.stems) {
-				s += p.weight
-				n = len(p.stems)
-				break
+		if id := ids[i]; id >= 0 {
+			for _, p := range m.byID[id] {
+				if hasPrefix(toks[i:], p.stems) {
+					s += p.weight
+					n = len(p.stems)
+					break
+				}
 			}
 		}
 		i += max(n, 1)

@@ -100,6 +100,7 @@ type Ranker struct {
 	threshold float64
 	topics    []topicMatcher // one per cfg.Topics
 	general   matcher
+	vocab     vocab // the first stems of all the matchers' phrases
 }
 
 type topicMatcher struct{ anchors, context matcher }
@@ -132,6 +133,17 @@ func New(cfg Config) *Ranker {
 	for _, t := range cfg.Topics {
 		r.topics = append(r.topics, topicMatcher{newMatcher(t.Terms), newMatcher(t.Context)})
 	}
+	r.vocab = vocab{}
+	r.vocab.add(r.general)
+	for _, t := range r.topics {
+		r.vocab.add(t.anchors)
+		r.vocab.add(t.context)
+	}
+	r.general.index(r.vocab)
+	for i := range r.topics {
+		r.topics[i].anchors.index(r.vocab)
+		r.topics[i].context.index(r.vocab)
+	}
 	return r
 }
 
@@ -154,7 +166,10 @@ func (r *Ranker) Assess(title, text string) Assessment {
 	textStems := stems(text)
 	words := max(len(titleStems)+len(textStems), r.cfg.MinWords)
 	a := Assessment{Words: len(titleStems) + len(textStems), TopicScores: map[string]float64{}}
-	hits := func(m matcher) float64 { return r.cfg.TitleWeight*m.score(titleStems) + m.score(textStems) }
+	titleIDs, textIDs := r.vocab.ids(titleStems), r.vocab.ids(textStems)
+	hits := func(m matcher) float64 {
+		return r.cfg.TitleWeight*m.score(titleStems, titleIDs) + m.score(textStems, textIDs)
+	}
 	anchors := hits(r.general)
 	anchorBy := make([]float64, len(r.topics))
 	contextBy := make([]float64, len(r.topics))

@@ -98,6 +98,11 @@ func TestRanker_AssessLength(t *testing.T) {
 
 func TestMatcher_score(t *testing.T) {
 	m := newMatcher(map[string]float64{"rules of origin": 3, "origin": 1, "tariff": 2, "tariffs": 2.5, "trade war": 3, "zero": 0})
+	// The vocab also numbers another matcher's stems, as a Ranker's does.
+	v := vocab{}
+	v.add(newMatcher(map[string]float64{"apply": 1, "escalate": 1}))
+	v.add(m)
+	m.index(v)
 	tests := []struct {
 		text string
 		want float64
@@ -112,7 +117,8 @@ func TestMatcher_score(t *testing.T) {
 		{"", 0},
 	}
 	for _, tt := range tests {
-		if got := m.score(stems(tt.text)); got != tt.want {
+		toks := stems(tt.text)
+		if got := m.score(toks, v.ids(toks)); got != tt.want {
 			t.Errorf("score(%q) = %v, want %v", tt.text, got, tt.want)
 		}
 	}
