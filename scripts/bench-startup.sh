@@ -4,7 +4,12 @@
 # subscribers add (into a fresh SQLite store, migrations included; the
 # second add meets a migrated store). Each binary runs each command RUNS
 # times, the binaries interleaved; the script prints the median wall time,
-# CPU time (user+sys) and peak RSS of each, with the load average.
+# CPU time (user+sys) and peak RSS of each, with the load average. Then,
+# per binary, what `digest version`'s RSS is made of (anonymous memory:
+# heap, stacks, runtime; file: pages of the binary mapped as the code runs,
+# 64 KB around each first touch), read from /proc while its first write
+# waits on a full pipe, and what the package initialisers allocated before
+# main (GODEBUG=inittrace=1), with the largest.
 #
 # Usage: scripts/bench-startup.sh [RUNS] BINARY...   (e.g. an old build and a new one)
 set -euo pipefail
@@ -47,3 +52,37 @@ for cmd in version healthcheck subscribers-add-first subscribers-add; do
 	done
 done
 echo "runs: $RUNS each, interleaved; load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+
+# rss_split BINARY: "anon_kB file_kB" of `BINARY version` blocked on its
+# first write to stdout (a pipe filled beforehand), i.e. after main's work.
+rss_split() {
+	python3 - "$1" <<'PY'
+import fcntl, os, re, subprocess, sys, time
+r, w = os.pipe()
+fcntl.fcntl(w, fcntl.F_SETFL, os.O_NONBLOCK)
+try:
+    while True:
+        os.write(w, b"x" * 512)
+except BlockingIOError:
+    pass
+fcntl.fcntl(w, fcntl.F_SETFL, 0)
+p = subprocess.Popen([sys.argv[1], "version"], stdout=w, stderr=subprocess.DEVNULL)
+for _ in range(500):  # until its write waits on the full pipe
+    time.sleep(0.01)
+    if "pipe_write" in open(f"/proc/{p.pid}/wchan").read():
+        break
+st = open(f"/proc/{p.pid}/status").read()
+print(*(re.search(k + r":\s+(\d+)", st).group(1) for k in ("RssAnon", "RssFile")))
+p.kill()
+p.wait()
+PY
+}
+printf '\n%-10s %12s %12s %14s  %s\n' binary anon_MB file_MB init_alloc_MB "largest initialisers (KB)"
+for i in $(seq $#); do
+	bin=$(realpath "${!i}")
+	read -r anon file < <(rss_split "$bin")
+	GODEBUG=inittrace=1 "$bin" version 2>&1 >/dev/null | awk '/^init / { print $8, $2 }' | sort -rn >"$WORK/inits"
+	printf '%-10s %12.1f %12.1f %14.2f  %s\n' "$(basename "${!i}")" "$(echo "$anon / 1024" | bc -l)" "$(echo "$file / 1024" | bc -l)" \
+		"$(awk '{ s += $1 } END { print s / 1048576 }' "$WORK/inits")" \
+		"$(head -4 "$WORK/inits" | awk '{ printf "%s%s %d", (NR > 1 ? ", " : ""), $2, $1 / 1024 }') ($(wc -l <"$WORK/inits") packages)"
+done
