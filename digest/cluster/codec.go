@@ -99,7 +99,7 @@ func appendFigure(b []byte, f figure) []byte {
 // ErrStaleFeatures for features of another version or LeadSentences, and
 // an error for bytes that are not features.
 func (c *Clusterer) DecodeFeatures(b []byte) (Features, error) {
-	d, lead, err := c.decodeDoc(b)
+	d, lead, err := c.decodeDoc(b, false)
 	if err != nil {
 		return Features{}, err
 	}
@@ -107,8 +107,10 @@ func (c *Clusterer) DecodeFeatures(b []byte) (Features, error) {
 }
 
 // decodeDoc reads encoded features (DecodeFeatures) into a doc without
-// its metadata, and returns the lead text with it.
-func (c *Clusterer) decodeDoc(b []byte) (doc, string, error) {
+// its metadata, and returns the lead text with it. With encoded, the term
+// counts are checked and kept as they are encoded (doc.terms), for weigh
+// to read.
+func (c *Clusterer) decodeDoc(b []byte, encoded bool) (doc, string, error) {
 	if len(b) < 2 || b[0] != featuresVersion || int(b[1]) != c.cfg.LeadSentences {
 		return doc{}, "", ErrStaleFeatures
 	}
@@ -116,15 +118,14 @@ func (c *Clusterer) decodeDoc(b []byte) (doc, string, error) {
 	var d doc
 	d.identity = r.string()
 	lead := r.string()
-	for _, v := range []*vector{&d.lead, &d.body} {
-		n := r.count(2)
-		*v = make(vector, 0, n)
-		var prev uint64
-		for range n {
-			id := prev + r.uvarint()
-			*v = append(*v, term{id: id, w: float64(r.uvarint())})
-			prev = id
+	if encoded {
+		terms := r.b
+		skipTerms(&r)
+		if r.err == nil {
+			d.terms = slices.Clone(terms[:len(terms)-len(r.b)])
 		}
+	} else {
+		d.lead, d.body = readTerms(&r, nil, nil)
 	}
 	n := r.count(9)
 	d.entities = make([]entry, 0, n)
@@ -162,6 +163,51 @@ func (c *Clusterer) decodeDoc(b []byte) (doc, string, error) {
 		return doc{}, "", fmt.Errorf("decode features: %d bytes left over", len(r.b))
 	}
 	return d, lead, nil
+}
+
+// readTerms reads the encoded lead and body term counts, appending them
+// to lead and body (a nil vector is allocated at its size).
+func readTerms(r *reader, lead, body vector) (vector, vector) {
+	for _, v := range []*vector{&lead, &body} {
+		n := r.count(2)
+		if *v == nil {
+			*v = make(vector, 0, n)
+		}
+		var prev uint64
+		for range n {
+			id := prev + r.uvarint()
+			*v = append(*v, term{id: id, w: float64(r.uvarint())})
+			prev = id
+		}
+	}
+	return lead, body
+}
+
+// skipTerms reads past the encoded lead and body term counts.
+func skipTerms(r *reader) {
+	for range 2 {
+		for range r.count(2) {
+			r.uvarint()
+			r.uvarint()
+		}
+	}
+}
+
+// eachBodyTerm calls fn with the id of every body term of encoded term
+// counts (doc.terms), in order.
+func eachBodyTerm(terms []byte, fn func(id uint64)) {
+	r := reader{b: terms}
+	for range r.count(2) { // the lead's
+		r.uvarint()
+		r.uvarint()
+	}
+	var prev uint64
+	for range r.count(2) {
+		id := prev + r.uvarint()
+		r.uvarint()
+		fn(id)
+		prev = id
+	}
 }
 
 // errShort marks features cut short.
@@ -291,7 +337,7 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 			fresh[i] = f.Encode()
 			docs[i], lead = f.d, f.lead
 		} else {
-			docs[i], lead, errs[i] = c.decodeDoc(features[i])
+			docs[i], lead, errs[i] = c.decodeDoc(features[i], true)
 			features[i] = nil // decoded: the encoding need not be held as well
 		}
 		docs[i].setMeta(articles[i])

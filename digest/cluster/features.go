@@ -47,8 +47,16 @@ type doc struct {
 	// weighed vector only when its dot terms are not exact (see
 	// dotTerms): a window's vectors would otherwise be held twice.
 	lead, body vector
-	// bodyIDs are the body's term ids, sorted, for mentions: weighed, the
-	// body keeps only the terms another article shares.
+	// terms are the lead's and body's term counts as encoded (see
+	// Features.Encode), which ClusterKept holds instead of the vectors
+	// until weigh reads them: a window's worth of vectors is decoded
+	// before any can be weighed, at 16 bytes a term where the encoding
+	// takes about 10.
+	terms []byte
+	// bodyIDs are the body's term ids that a title of the batch can ask
+	// mentions about (askedIDs), sorted: weighed, the body keeps only the
+	// terms another article shares, and most of a text's words are in no
+	// title.
 	bodyIDs  []uint64
 	leadDot  dotTerms
 	bodyDot  dotTerms
@@ -72,7 +80,8 @@ type doc struct {
 }
 
 // mentions reports whether the article's title or text contains the word
-// with dictionary id k (bodyIDs is sorted).
+// with dictionary id k, which must be one that askedIDs gives for a title
+// of the batch (bodyIDs has no other).
 func (d *doc) mentions(k uint64) bool {
 	if k == 0 {
 		return false
@@ -238,6 +247,10 @@ func weigh(docs []doc, keepVectors bool) {
 		for _, e := range docs[i].body {
 			dfs[w][e.id]++
 		}
+		if docs[i].terms != nil {
+			df := dfs[w]
+			eachBodyTerm(docs[i].terms, func(id uint64) { df[id]++ })
+		}
 		for _, e := range docs[i].entities {
 			if !e.alias { // written names only: see entry.alias
 				dfs[w][e.id]++
@@ -280,22 +293,41 @@ func weigh(docs []doc, keepVectors bool) {
 		}
 		return termInfo{idf: idf(0), dot: -1, num: -1} // a lead term no body has (see dotTerms), an alias no article writes
 	}
-	scratch := make([][]int32, workers)
+	asked := askedIDs(docs)
+	scratch := make([]weighScratch, workers)
 	eachArticle(len(docs), func(w, i int) {
 		d := &docs[i]
-		d.leadDot = tfidf(d.lead, lookup, &scratch[w])
-		d.bodyDot = tfidf(d.body, lookup, &scratch[w])
+		sc := &scratch[w]
+		// Encoded term counts are read into the worker's vectors, which
+		// the doc keeps (a copy) only where weigh would keep its own.
+		borrowed := d.terms != nil
+		if borrowed {
+			sc.lead, sc.body = readTerms(&reader{b: d.terms}, sc.lead[:0], sc.body[:0])
+			d.lead, d.body, d.terms = sc.lead, sc.body, nil
+		}
+		d.leadDot = tfidf(d.lead, lookup, &sc.ix)
+		d.bodyDot = tfidf(d.body, lookup, &sc.ix)
 		d.setFrame() // reads the lead's term ids
-		d.bodyIDs = make([]uint64, len(d.body))
+		n := 0
 		for k := range d.body {
-			d.bodyIDs[k] = d.body[k].id
+			n += b2n(asked[d.body[k].id])
 		}
-		if !keepVectors && d.leadDot.exact {
-			d.lead = nil
+		d.bodyIDs = make([]uint64, 0, n)
+		for k := range d.body {
+			if asked[d.body[k].id] {
+				d.bodyIDs = append(d.bodyIDs, d.body[k].id)
+			}
 		}
-		if !keepVectors && d.bodyDot.exact {
-			d.body = nil
+		keep := func(v vector, exact bool) vector {
+			switch {
+			case exact && !keepVectors:
+				return nil
+			case borrowed:
+				return slices.Clone(v)
+			}
+			return v
 		}
+		d.lead, d.body = keep(d.lead, d.leadDot.exact), keep(d.body, d.bodyDot.exact)
 		for k := range d.entities {
 			e := &d.entities[k]
 			t := lookup(e.id)
@@ -307,6 +339,34 @@ func weigh(docs []doc, keepVectors bool) {
 			d.entityWeight += e.w
 		}
 	})
+}
+
+// weighScratch is a weigh worker's buffers: the term numbers of a vector
+// (tfidf) and the term counts read from an encoding (doc.terms).
+type weighScratch struct {
+	ix         []int32
+	lead, body vector
+}
+
+// askedIDs returns the ids that the batch's titles can ask mentions
+// about: their mentionable words (titleWord.id), places and goods (see
+// unmentioned, factClash and factClasses).
+func askedIDs(docs []doc) map[uint64]bool {
+	asked := map[uint64]bool{}
+	for i := range docs {
+		d := &docs[i]
+		for k := range d.title {
+			if id := d.title[k].id(); id != 0 {
+				asked[id] = true
+			}
+		}
+		for _, list := range [][]uint64{d.titlePlaces, d.titleProducts} {
+			for _, p := range list {
+				asked[p] = true
+			}
+		}
+	}
+	return asked
 }
 
 // termInfo is what the batch knows of one term: its inverse document

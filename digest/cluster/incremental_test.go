@@ -120,6 +120,44 @@ func TestFeatures_Encode(t *testing.T) {
 }
 
 // storiesOf returns stories with their articles replaced by the ones of
+
+// TestClusterKept checks that ClusterKept, which decodes kept features
+// straight into the batch (and reads the text of an article whose features
+// are missing), makes Cluster's stories, leads and joins, and returns the
+// encoded features of exactly the articles it read.
+func TestClusterKept(t *testing.T) {
+	c := New(Config{})
+	for _, set := range testSets(t, 20) {
+		t.Run(set.name, func(t *testing.T) {
+			want, err := c.Cluster(context.Background(), set.arts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			arts := withoutTexts(set.arts)
+			features := make([][]byte, len(arts))
+			for i, a := range set.arts {
+				if i%7 == 3 { // not kept: read from the text
+					arts[i].Text = a.Text
+					continue
+				}
+				features[i] = c.Features(a).Encode()
+			}
+			got, fresh, err := c.ClusterKept(context.Background(), arts, features, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, storiesOf(want, arts)) {
+				t.Fatalf("%d stories from kept features, %d from texts (or other members, leads or joins)", len(got), len(want))
+			}
+			for i, a := range set.arts {
+				if wantFresh := i%7 == 3; (fresh[i] != nil) != wantFresh || (wantFresh && !slices.Equal(fresh[i], c.Features(a).Encode())) {
+					t.Fatalf("article %d: fresh features %v, want them only for the articles read", i, fresh[i] != nil)
+				}
+			}
+		})
+	}
+}
+
 // arts with the same URL (the same articles without their texts).
 func storiesOf(stories []digest.Story, arts []digest.Article) []digest.Story {
 	byURL := map[string]digest.Article{}
