@@ -536,7 +536,7 @@ func headlinese(words []string) []string {
 			i += k
 			continue
 		case (b == "a" || b == "an" || b == "the") && (isLowerWord(w) || i == 0) && w == strings.TrimFunc(w, unicode.IsPunct) && i+1 < len(words) &&
-			!(b != "the" && i > 0 && perUnit(words[i-1], next)):
+			!(b != "the" && i > 0 && perUnit(words[i-1], next)) && !articleStays(words, i):
 			continue
 		case (b == "has" || b == "have" || b == "had" || b == "is" || b == "are" || b == "was" || b == "were") &&
 			(next == "been" || next == "being") && i+2 < len(words) && isParticiple(bare(words[i+2])) && plain(w) && plain(words[i+1]):
@@ -572,6 +572,38 @@ func headlinese(words []string) []string {
 	}
 	return strings.Fields(shortNames.Replace(strings.Join(out, " ")))
 }
+
+// articleStays reports an article at words[i] that headlinese must keep:
+// after a copula ("I'm a geek", "is the ultimate console"), in a quantity
+// ("about a dozen", "more than a third", "most of the work"), where
+// dropping it leaves broken English rather than a headline.
+func articleStays(words []string, i int) bool {
+	if i == 0 {
+		return false
+	}
+	prev := strings.ToLower(words[i-1])
+	if !plain(strings.NewReplacer("'", "", "’", "").Replace(prev)) {
+		return false // a clause ends before the article
+	}
+	switch b := bare(prev); {
+	case copulas[b], strings.HasSuffix(b, "'m"), strings.HasSuffix(b, "’m"), strings.HasSuffix(b, "'re"), strings.HasSuffix(b, "’re"),
+		strings.HasSuffix(b, "'s") || strings.HasSuffix(b, "’s"): // a possessive takes no article: "it's a"
+		return true
+	case bare(words[i]) != "the" && quantityNouns[bare(wordAt(words, i+1))]:
+		return true
+	case b == "of" && i >= 2 && quantifiers[bare(words[i-2])]:
+		return true
+	}
+	return false
+}
+
+var (
+	copulas       = setOf("is", "are", "was", "were", "am", "be", "been", "become", "becomes", "became", "remains", "remain", "remained")
+	quantityNouns = setOf("dozen", "few", "couple", "handful", "lot", "bit", "third", "quarter", "fifth", "half", "hundred",
+		"thousand", "million", "billion", "trillion", "number")
+	quantifiers = setOf("most", "all", "some", "half", "much", "many", "part", "rest", "one", "none", "each", "both", "majority",
+		"bulk", "any", "several", "few", "third", "quarter", "share", "number")
+)
 
 // pastForms maps irregular simple past forms to their base form.
 var pastForms = map[string]string{
