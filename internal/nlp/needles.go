@@ -12,22 +12,22 @@ import (
 // is on bytes, as strings.Contains's is. The zero value finds nothing.
 type Needles struct {
 	list []string
-	// byPair holds, for the first two bytes of each needle of two bytes or
-	// more, the needles that start with them; pairs is the set of those
-	// two-byte keys, checked first because most positions of a text start
-	// no needle.
-	byPair map[uint16][]uint8
-	pairs  [1 << 16 / 64]uint64
+	// pairSlot holds, for each first two bytes of the needles of two bytes
+	// or more, 1 + the index in byPair of the needles that start with
+	// them, and 0 for the pairs no needle starts with: most positions of a
+	// text, found in one look-up.
+	pairSlot *[1 << 16]uint8
+	byPair   [][]uint8
 	// byByte holds the needles of one byte.
 	byByte [256][]uint8
 }
 
 // NeedleSet is the set of a Needles' needles found in a text, by their
 // index in the list given to NewNeedles.
-type NeedleSet [MaxNeedles / 64]uint64
+type NeedleSet [4]uint64
 
 // MaxNeedles is how many needles one Needles may hold.
-const MaxNeedles = 256
+const MaxNeedles = 255
 
 // Has reports whether needle i was found.
 func (s *NeedleSet) Has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
@@ -50,7 +50,7 @@ func NewNeedles(list []string) *Needles {
 	if len(list) > MaxNeedles {
 		panic(fmt.Sprintf("nlp.NewNeedles: %d needles, at most %d", len(list), MaxNeedles))
 	}
-	n := &Needles{list: list, byPair: map[uint16][]uint8{}}
+	n := &Needles{list: list, pairSlot: new([1 << 16]uint8)}
 	for i, s := range list {
 		switch len(s) {
 		case 0:
@@ -59,8 +59,12 @@ func NewNeedles(list []string) *Needles {
 			n.byByte[s[0]] = append(n.byByte[s[0]], uint8(i))
 		default:
 			k := uint16(s[0])<<8 | uint16(s[1])
-			n.byPair[k] = append(n.byPair[k], uint8(i))
-			n.pairs[k/64] |= 1 << (k % 64)
+			if n.pairSlot[k] == 0 {
+				n.byPair = append(n.byPair, nil)
+				n.pairSlot[k] = uint8(len(n.byPair))
+			}
+			slot := n.pairSlot[k] - 1
+			n.byPair[slot] = append(n.byPair[slot], uint8(i))
 		}
 	}
 	return n
@@ -69,7 +73,7 @@ func NewNeedles(list []string) *Needles {
 // scan calls found with the index of each needle at each position of s
 // where one starts, until found returns false.
 func (n *Needles) scan(s string, found func(i uint8) bool) {
-	if n == nil {
+	if n == nil || n.pairSlot == nil {
 		return
 	}
 	for p := 0; p < len(s); p++ {
@@ -81,11 +85,11 @@ func (n *Needles) scan(s string, found func(i uint8) bool) {
 		if p+1 == len(s) {
 			break
 		}
-		k := uint16(s[p])<<8 | uint16(s[p+1])
-		if n.pairs[k/64]&(1<<(k%64)) == 0 {
+		slot := n.pairSlot[uint16(s[p])<<8|uint16(s[p+1])]
+		if slot == 0 {
 			continue
 		}
-		for _, i := range n.byPair[k] {
+		for _, i := range n.byPair[slot-1] {
 			if strings.HasPrefix(s[p:], n.list[i]) && !found(i) {
 				return
 			}
