@@ -685,12 +685,19 @@ func laterVerb(words []string) bool {
 		if _, past := pastForms[b]; (past || isParticiple(b) && len(b) > 5) && isLowerWord(w) && !functionWords[bare(wordAt(words, i+1))] {
 			return true
 		}
+		if i > 0 && isLowerWord(w) && plain(w) && plural(b) && !functionWords[b] && verbObjects[bare(wordAt(words, i+1))] {
+			return true // "steel sold in Europe comes from Asia": the present tense
+		}
 		if strings.HasSuffix(w, ",") {
 			break
 		}
 	}
 	return false
 }
+
+// verbObjects open what follows a verb in the present tense: a determiner
+// or a preposition of its complement.
+var verbObjects = setOf("the", "a", "an", "from", "to", "into", "with")
 
 var auxiliaries = setOf("is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "having", "will",
 	"would", "can", "could", "may", "might", "must", "should", "shall", "do", "does", "did", "to", "get", "gets", "got")
@@ -958,10 +965,7 @@ func dropSubjectModifier(words []string) []string {
 			vb := bare(words[v])
 			_, vpast := pastForms[vb]
 			if isLowerWord(words[v]) && (finite[vb] || vpast || isParticiple(vb) && bare(wordAt(words, v+1)) != "by") {
-				if len(words)-(v-p) < minHeadlineWords {
-					return words
-				}
-				return append(words[:p:p], words[v:]...)
+				return dropSpan(words, p, v)
 			}
 		}
 		return words
@@ -993,10 +997,7 @@ func dropSubjectRelative(words []string) []string {
 				return words
 			}
 			if finite[bare(words[v])] && isLowerWord(words[v]) {
-				if len(words)-(v-r) < minHeadlineWords {
-					return words
-				}
-				return append(words[:r:r], words[v:]...)
+				return dropSpan(words, r, v)
 			}
 		}
 		return words
@@ -1038,12 +1039,18 @@ func dropPhraseBeforeVerb(words []string) []string {
 		if !prepositions[b] || b == "of" || b == "to" || !isLowerWord(words[p]) {
 			continue
 		}
-		if len(words)-(v-p) < minHeadlineWords {
-			return words
-		}
-		return append(words[:p:p], words[v:]...)
+		return dropSpan(words, p, v)
 	}
 	return words
+}
+
+// dropSpan removes words[i:j], unless fewer than minHeadlineWords would be
+// left.
+func dropSpan(words []string, i, j int) []string {
+	if len(words)-(j-i) < minHeadlineWords {
+		return words
+	}
+	return append(words[:i:i], words[j:]...)
 }
 
 // wordAt returns words[i], or "" past the end.

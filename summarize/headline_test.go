@@ -131,6 +131,8 @@ func TestHeadline(t *testing.T) {
 			"About a dozen exporters ask EU to lift its steel quotas"},
 		{"article after a quantity and of stays", "Most of the steel in Europe comes from Asia, the report found.",
 			"Most of the steel in Europe comes from Asia"},
+		{"participle before a later present tense", "Most of the steel sold in Europe comes from Asia, the report found.",
+			"Most of the steel sold in Europe comes from Asia"},
 		{"-ing word after a figure is no boundary", "Stack Overflow published its analysis of 2017 hiring trends based on the targeting options employers selected when posting jobs.",
 			"Stack Overflow publishes its analysis of 2017 hiring trends based on targeting options employers"},
 	}
