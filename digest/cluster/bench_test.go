@@ -130,18 +130,7 @@ func benchClusterOnce(b *testing.B, arts []digest.Article) {
 // name makes a candidate (go test -run - -bench ClusterWindow ./digest/cluster).
 func BenchmarkClusterWindow(b *testing.B) {
 	arts := syntheticOver(5000, 7, 14*time.Hour) // plus up to 10 h per article: within 24 h
-	c := New(Config{})
-	var stories int
-	cpu0 := cpuTime()
-	for b.Loop() {
-		st, err := c.Cluster(context.Background(), arts)
-		if err != nil {
-			b.Fatal(err)
-		}
-		stories = len(st)
-	}
-	reportRate(b, len(arts), cpu0)
-	b.ReportMetric(float64(stories), "stories")
+	benchClusterOnce(b, arts)
 }
 
 // BenchmarkClusterRecurring clusters 5,000 copies of one templated text
@@ -156,18 +145,7 @@ func BenchmarkClusterRecurring(b *testing.B) {
 	for i := range arts {
 		arts[i] = digest.Article{Title: fmt.Sprintf("Calendar %d", i), Text: text + fmt.Sprint(i), Published: base.Add(time.Duration(i) * 72 * time.Hour)}
 	}
-	c := New(Config{})
-	var stories int
-	cpu0 := cpuTime()
-	for b.Loop() {
-		st, err := c.Cluster(context.Background(), arts)
-		if err != nil {
-			b.Fatal(err)
-		}
-		stories = len(st)
-	}
-	reportRate(b, len(arts), cpu0)
-	b.ReportMetric(float64(stories), "stories")
+	benchClusterOnce(b, arts)
 }
 
 // reportRate reports articles per second of wall time and per second of

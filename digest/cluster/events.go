@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"strings"
 	"sync"
 
 	"github.com/tradedigest/tradedigest/internal/nlp"
@@ -92,11 +91,7 @@ func (a actorWords) meets(b actorWords) bool {
 // eventBits numbers the kinds of events of eventTable.
 var eventBits = sync.OnceValue(func() map[string]uint16 {
 	m := map[string]uint16{}
-	for _, line := range strings.Split(eventTable, "\n") {
-		if head, _, ok := strings.Cut(line, ":"); ok {
-			m[strings.TrimSpace(head)] = 1 << uint(len(m))
-		}
-	}
+	eachTableLine(eventTable, func(head string, _ []string) { m[head] = 1 << uint(len(m)) })
 	return m
 })
 
@@ -104,20 +99,14 @@ var eventBits = sync.OnceValue(func() map[string]uint16 {
 var frameTables = sync.OnceValue(func() map[uint64]frameWord {
 	m := map[uint64]frameWord{}
 	stemID := func(w string) uint64 { return termID(canonicalStem(nlp.Stem(w)), false) }
-	for _, line := range strings.Split(eventTable, "\n") {
-		head, rest, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
+	eachTableLine(eventTable, func(head string, words []string) {
+		bit := eventBits()[head]
+		for _, w := range words {
+			fw := m[stemID(w)]
+			fw.events |= bit
+			m[stemID(w)] = fw
 		}
-		bit := eventBits()[strings.TrimSpace(head)]
-		for _, w := range strings.Split(rest, ",") {
-			if w = strings.TrimSpace(w); w != "" {
-				fw := m[stemID(w)]
-				fw.events |= bit
-				m[stemID(w)] = fw
-			}
-		}
-	}
+	})
 	actors := map[string]int{}
 	actor := func(code string) int {
 		k, ok := actors[code]
@@ -129,28 +118,20 @@ var frameTables = sync.OnceValue(func() map[uint64]frameWord {
 	}
 	// Every place code is an actor; its lead term is the code itself
 	// (see canonicalPlaces).
-	for _, line := range strings.Split(placeTable, "\n") {
-		if code, _, ok := strings.Cut(line, ":"); ok {
-			code = "@" + strings.TrimSpace(code)
-			fw := m[termID(code, false)]
-			fw.actor = actor(code)
-			m[termID(code, false)] = fw
+	eachTableLine(placeTable, func(code string, _ []string) {
+		code = "@" + code
+		fw := m[termID(code, false)]
+		fw.actor = actor(code)
+		m[termID(code, false)] = fw
+	})
+	eachTableLine(actorTable, func(code string, words []string) {
+		k := actor("@" + code)
+		for _, w := range words {
+			fw := m[stemID(w)]
+			fw.actor = k
+			m[stemID(w)] = fw
 		}
-	}
-	for _, line := range strings.Split(actorTable, "\n") {
-		code, rest, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		k := actor("@" + strings.TrimSpace(code))
-		for _, w := range strings.Split(rest, ",") {
-			if w = strings.TrimSpace(w); w != "" {
-				fw := m[stemID(w)]
-				fw.actor = k
-				m[stemID(w)] = fw
-			}
-		}
-	}
+	})
 	if len(actors) > 64*len(actorWords{}) {
 		panic("cluster: more actors than actorWords holds")
 	}

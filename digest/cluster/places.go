@@ -161,13 +161,9 @@ var places = sync.OnceValue(func() placeTrie { return newPlaceTrie(placeTable, "
 // each name the code with prefix before it.
 func newPlaceTrie(table, prefix string) placeTrie {
 	t := placeTrie{names: map[string]string{}, prefixes: map[string]bool{}}
-	for _, line := range strings.Split(table, "\n") {
-		code, names, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		code = prefix + strings.TrimSpace(code)
-		for _, n := range strings.Split(names, ",") {
+	eachTableLine(table, func(code string, names []string) {
+		code = prefix + code
+		for _, n := range names {
 			var words []string
 			for _, tok := range nlp.Tokens(n) {
 				words = append(words, tok.Word)
@@ -179,7 +175,7 @@ func newPlaceTrie(table, prefix string) placeTrie {
 				t.prefixes[words[0]] = true
 			}
 		}
-	}
+	})
 	return t
 }
 

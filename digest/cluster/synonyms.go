@@ -57,20 +57,33 @@ gasoline: petrol
 // group's canonical word.
 var synonyms = sync.OnceValue(func() map[string]string {
 	m := map[string]string{}
-	for _, line := range strings.Split(synonymTable, "\n") {
+	eachTableLine(synonymTable, func(head string, words []string) {
+		canon := nlp.Stem(head)
+		for _, w := range words {
+			m[nlp.Stem(w)] = canon
+		}
+	})
+	return m
+})
+
+// eachTableLine calls fn for each line "head: word, word, ..." of one of
+// this package's word tables, with the head and the words trimmed (empty
+// words left out); lines without a colon are skipped.
+func eachTableLine(table string, fn func(head string, words []string)) {
+	for _, line := range strings.Split(table, "\n") {
 		head, rest, ok := strings.Cut(line, ":")
 		if !ok {
 			continue
 		}
-		canon := nlp.Stem(strings.TrimSpace(head))
+		var words []string
 		for _, w := range strings.Split(rest, ",") {
 			if w = strings.TrimSpace(w); w != "" {
-				m[nlp.Stem(w)] = canon
+				words = append(words, w)
 			}
 		}
+		fn(strings.TrimSpace(head), words)
 	}
-	return m
-})
+}
 
 // canonicalStem returns the stem that stands for stem's synonym group, or
 // stem itself.
