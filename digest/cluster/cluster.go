@@ -13,7 +13,9 @@
 //     it stands for, OFAC the Office of Foreign Assets Control: see
 //     aliases.go), for articles that share enough of them, raised for
 //     two reports of one singular event of one actor (a central bank's
-//     rate decision, a court's ruling: see events.go);
+//     rate decision, a court's ruling: see events.go) and for two
+//     outlets' reports published within hours of each other, lowered for
+//     reports days apart (see timeAdjust);
 //   - optionally, the cosine of embeddings of title and lead.
 //
 // Links do not chain. Stories grow by merging groups, strongest links
@@ -515,6 +517,50 @@ func gapHours(a, b *doc) float64 {
 	return math.Abs(a.when.Sub(b.when).Hours())
 }
 
+// How the time between two articles moves their same-event score
+// (timeAdjust): reports of one event by several outlets come within hours
+// of each other, while the reports of other events on one subject that
+// share their names and words spread over days. The score rises by
+// nearTime for two outlets' reports published together, falling by
+// timeSlope an hour to nothing at evenHours apart, and by as much again
+// for every hour beyond, down to -farTime. Chosen on the development part
+// by the pairs clustered alone (TestEvaluateIsolatedPairs), where one
+// signal moves many pairs, rather than by the batch's last errors: with
+// the inflections and synonyms of the same change (normalStem), their
+// recall rose from 0.859 to 0.915 and precision from 0.753 to 0.765 (the
+// time's share: 0.859 to 0.915, 0.744 to 0.765), and it joined in the batch "Boeing to cut 10% of its workforce" and
+// "Planemaker axes 17,000 jobs", 3.5 hours apart (0.20 to 0.22). A step
+// (0.03 within six hours) and a fall from twelve hours scored alike; a
+// rise for a figure both reports state changed nothing the time did not.
+const (
+	nearTime  = 0.04
+	evenHours = 8
+	timeSlope = 0.005
+	farTime   = 0.05
+)
+
+// timeAdjust returns what the time between two dated articles adds to
+// their same-event score (see nearTime); 0 when either has no time, and
+// when both have the same: two outlets rarely publish in the same second,
+// and one stamp on many articles is more often a date without its time
+// (a page dated to the day) or a feed's time of publishing them all. One
+// outlet's articles published together get no rise either: an outlet
+// publishes its stories on one subject together.
+func timeAdjust(a, b *doc) float64 {
+	if a.when.IsZero() || b.when.IsZero() || a.when.Equal(b.when) {
+		return 0
+	}
+	x := timeSlope * (evenHours - gapHours(a, b))
+	if x > 0 && sameOutlet(a, b) {
+		return 0
+	}
+	return max(-farTime, min(nearTime, x))
+}
+
+// pairAdjust is what the frames of two articles' events (frameAdjust) and
+// the time between them (timeAdjust) add to their same-event score.
+func pairAdjust(a, b *doc) float64 { return frameAdjust(a, b) + timeAdjust(a, b) }
+
 // similarLinks scores the candidate pairs (see eachCandidate) and returns
 // the same-event links, and the embedding links when embeddings are known,
 // of the pairs that keep accepts (keep nil: every pair).
@@ -530,7 +576,7 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, keep func(i, 
 		shared, ent := g.dots.entityOverlap(g.docs, i, j)
 		if shared >= c.cfg.MinSharedEntities {
 			lead, body := g.dots.cosines(g.docs, i, j)
-			sc := c.weigh(lead, body, ent) + frameAdjust(a, b)
+			sc := c.weigh(lead, body, ent) + pairAdjust(a, b)
 			bar := c.cfg.Threshold
 			if outletBar(a, b) {
 				bar = c.cfg.SameOutletThreshold
@@ -604,7 +650,7 @@ func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, fresh []bool,
 }
 
 func (c *Clusterer) score(a, b *doc, ent float64) float64 {
-	return c.weigh(a.leadCosine(b), a.bodyCosine(b), ent) + frameAdjust(a, b)
+	return c.weigh(a.leadCosine(b), a.bodyCosine(b), ent) + pairAdjust(a, b)
 }
 
 // weigh combines the three signals into the same-event score.
@@ -962,7 +1008,7 @@ func (g *grouping) compare(i, j int) (evidence, float64) {
 	shared, ent := g.dots.entityOverlap(g.docs, i, j)
 	lead, body := g.dots.cosines(g.docs, i, j)
 	ev := evidence{kind: linkSameEvent, lead: lead, body: body, entOver: ent, shared: shared}
-	ev.score = g.cfg.LeadWeight*ev.lead + g.cfg.BodyWeight*ev.body + g.cfg.EntityWeight*ent + frameAdjust(a, b)
+	ev.score = g.cfg.LeadWeight*ev.lead + g.cfg.BodyWeight*ev.body + g.cfg.EntityWeight*ent + pairAdjust(a, b)
 	if a.shingles >= minShingles && b.shingles >= minShingles && hamming(a.simhash, b.simhash) <= g.cfg.NearDuplicateBits {
 		ev.kind = linkNearDuplicate
 		return ev, 1

@@ -557,11 +557,12 @@ func TestClusterer_ClusterConcurrent(t *testing.T) {
 // TestClusterer_NearerInTimeFirst: when an article's story can take one of
 // two others and not both (one outlet's two stories), the link nearer in
 // time is tried first, though the other scores higher: one event's reports
-// come out within hours of each other.
+// come out within hours of each other. (c is as many hours after a as
+// leaves its score alone: see timeAdjust.)
 func TestClusterer_NearerInTimeFirst(t *testing.T) {
 	a := art("a", "EU to lift steel safeguard tariff to 40%", steelA, t0)
 	b := art("b", "Brussels raises duty on out-of-quota steel", steelB, t0.Add(time.Hour))
-	c := art("c", "EU to lift steel safeguard tariff to 40%", `The European Commission will raise the tariff on steel imports above quota from 25% to 40% from 1 January 2027 and cut quota volumes by 18%, Trade Commissioner Helena Marwick said in Brussels. Ukraine asked for a country allocation of its own for its mills.`, t0.Add(20*time.Hour))
+	c := art("c", "EU to lift steel safeguard tariff to 40%", `The European Commission will raise the tariff on steel imports above quota from 25% to 40% from 1 January 2027 and cut quota volumes by 18%, Trade Commissioner Helena Marwick said in Brussels. Ukraine asked for a country allocation of its own for its mills.`, t0.Add(evenHours*time.Hour))
 	a.SourceName, b.SourceName, c.SourceName = "Harbour Ledger", "Meridian Trade", "Meridian Trade"
 	arts := []digest.Article{a, b, c}
 	docs := analyse(arts, 2)
@@ -580,6 +581,6 @@ func TestClusterer_NearerInTimeFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got, want := groups(stories), [][]string{{"a", "b"}, {"c"}}; !reflect.DeepEqual(got, want) {
-		t.Errorf("stories %v, want %v (a~b %.3f one hour apart, a~c %.3f twenty hours apart, b and c one outlet's)", got, want, ab, ac)
+		t.Errorf("stories %v, want %v (a~b %.3f one hour apart, a~c %.3f eight hours apart, b and c one outlet's)", got, want, ab, ac)
 	}
 }

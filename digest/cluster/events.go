@@ -98,7 +98,7 @@ var eventBits = sync.OnceValue(func() map[string]uint16 {
 // frameTables maps lead term ids to what they say of the frame.
 var frameTables = sync.OnceValue(func() map[uint64]frameWord {
 	m := map[uint64]frameWord{}
-	stemID := func(w string) uint64 { return termID(canonicalStem(nlp.Stem(w)), false) }
+	stemID := func(w string) uint64 { return termID(canonical(w, nlp.Stem(w)), false) }
 	eachTableLine(eventTable, func(head string, words []string) {
 		bit := eventBits()[head]
 		for _, w := range words {

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -49,6 +50,31 @@ func TestFrameAdjust(t *testing.T) {
 			docs := analyse([]digest.Article{tc.a, tc.b}, 2)
 			if got := frameAdjust(&docs[0], &docs[1]); got != tc.want {
 				t.Errorf("frameAdjust = %.2f, want %.2f (events %b, %b)", got, tc.want, docs[0].events, docs[1].events)
+			}
+		})
+	}
+}
+
+func TestTimeAdjust(t *testing.T) {
+	at := func(outlet string, when time.Time) *doc { return &doc{outlet: outlet, when: when} }
+	for _, tc := range []struct {
+		name string
+		a, b *doc
+		want float64
+	}{
+		{"two outlets within minutes", at("a", t0), at("b", t0.Add(time.Minute)), nearTime - timeSlope/60},
+		{"two outlets hours apart", at("a", t0), at("b", t0.Add(3*time.Hour)), timeSlope * (evenHours - 3)},
+		{"even", at("a", t0), at("b", t0.Add(evenHours*time.Hour)), 0},
+		{"later, either way", at("a", t0.Add(10*time.Hour)), at("b", t0), -2 * timeSlope},
+		{"days apart", at("a", t0), at("b", t0.Add(40*time.Hour)), -farTime},
+		{"one outlet within minutes", at("a", t0), at("a", t0.Add(time.Minute)), 0},
+		{"one outlet days apart", at("a", t0), at("a", t0.Add(40*time.Hour)), -farTime},
+		{"the same stamp", at("a", t0), at("b", t0), 0},
+		{"undated", at("a", t0), at("b", time.Time{}), 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := timeAdjust(tc.a, tc.b); math.Abs(got-tc.want) > 1e-12 {
+				t.Errorf("timeAdjust = %.4f, want %.4f", got, tc.want)
 			}
 		})
 	}

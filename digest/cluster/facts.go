@@ -178,7 +178,7 @@ func titleWords(toks []nlp.Token, capText map[string]bool) []titleWord {
 	titleCase := words >= 3 && 5*upper >= 4*words
 	out := make([]titleWord, 0, len(toks))
 	for k, t := range toks {
-		w := titleWord{key: canonicalStem(t.Stem)}
+		w := titleWord{key: canonical(t.Word, t.Stem)}
 		switch {
 		case strings.HasPrefix(t.Word, "@"):
 			w.kind = kindName

@@ -390,11 +390,11 @@ func termID(s string, entity bool) uint64 {
 }
 
 // termIDs returns the ids of the words' stems, synonyms made one
-// (canonicalStem), each added times times.
+// (canonical), each added times times.
 func termIDs(dst []uint64, toks []nlp.Token, times int) []uint64 {
 	for _, t := range toks {
 		if !nlp.IsStopword(t.Word) {
-			k := termID(canonicalStem(t.Stem), false)
+			k := termID(canonical(t.Word, t.Stem), false)
 			for range times {
 				dst = append(dst, k)
 			}

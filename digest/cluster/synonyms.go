@@ -14,7 +14,8 @@ import (
 // the similarity vectors and align in the slot test. The groups are kept
 // to words that stand for one another in headlines whatever the subject;
 // words that are also common in other senses ("lift", "gain", "stock")
-// are left out.
+// are left out, and so are the words of a kind of event (events.go):
+// "axe" is layoffs, not any cut.
 const synonymTable = `
 tariff: duty, levy
 ban: prohibit, prohibition, embargo
@@ -35,7 +36,7 @@ revoke: revoked, cancel, cancelled, canceled, scrap, withdraw, withdrew, withdra
 tonne: ton
 talk: negotiation
 rise: rose, risen, surge, surged, jump, climb, soar, soared
-fall: fell, fallen, drop, slip, slid, slide, decline, declined, plunge, plunged, tumble, tumbled, sink, sank
+fall: fell, fallen, drop, slip, slid, slide, decline, declined, plunge, plunged, tumble, tumbled, sink, sank, slump, dip, dipped
 void: overturn, annul, invalidate, invalidated
 court: tribunal
 keep: kept, hold, held
@@ -51,16 +52,33 @@ soybean: soy, soya
 chip: semiconductor, microchip
 maize: corn
 gasoline: petrol
+job: workforce, headcount
+halt: stop, stopped, freeze, froze, frozen
+ban: bar, barred, outlaw, forbid
+approve: approval, endorse, ratify, ratified
+reject: rebuff, spurn, snub
+announce: unveil
+resign: quit, resignation
+sue: lawsuit
+fine: penalty
+strike: walkout, stoppage
+oil: crude
+factory: plant
+earthquake: quake, tremor
+unemployment: jobless, joblessness
+profit: earnings
+acquisition: takeover, buyout
+car: vehicle, automobile
 `
 
-// synonyms maps the stem of each word of synonymTable to the stem of its
-// group's canonical word.
+// synonyms maps the normal stem (normalStem) of each word of synonymTable
+// to the normal stem of its group's canonical word.
 var synonyms = sync.OnceValue(func() map[string]string {
 	m := map[string]string{}
 	eachTableLine(synonymTable, func(head string, words []string) {
-		canon := nlp.Stem(head)
+		canon := normalStem(head, nlp.Stem(head))
 		for _, w := range words {
-			m[nlp.Stem(w)] = canon
+			m[normalStem(w, nlp.Stem(w))] = canon
 		}
 	})
 	return m
@@ -85,11 +103,104 @@ func eachTableLine(table string, fn func(head string, words []string)) {
 	}
 }
 
-// canonicalStem returns the stem that stands for stem's synonym group, or
-// stem itself.
-func canonicalStem(stem string) string {
-	if c, ok := synonyms()[stem]; ok {
+// canonical returns the term a word stands for: the normal stem of its
+// synonym group (see synonymTable), or its own normal stem. stem is the
+// word's nlp.Stem.
+func canonical(word, stem string) string {
+	n := normalStem(word, stem)
+	if c, ok := synonyms()[n]; ok {
 		return c
 	}
-	return stem
+	return n
+}
+
+// canonicalStem is canonical for a stem whose word is not at hand (a good
+// named by its makers, see makerGood).
+func canonicalStem(stem string) string { return canonical(stem, stem) }
+
+// normalStem returns one form for the inflections of a word that
+// nlp.Stem leaves apart, so that reports meet whichever form their
+// headlines use: the light stem drops "-ed" and "-ing" but not a silent
+// final "e" ("raised" is "rais", "raise" stays), so "raise" and "raised",
+// "impose" and "imposed", "trade" and "trading", "vote" and "voted" would
+// be different terms. Porter's rules settle it (steps 1b and 5a): a stem
+// that lost "-ed" or "-ing" gets its "e" back where Porter's would ("rat"
+// of "rated" is "rate"; "hop" of "hopping", doubled, is not), and then a
+// final "e" goes unless the rest is one short syllable ("raise" is
+// "rais", "rate" and "plane" stay, so "plane" does not meet "plan") or it
+// follows another ("agree", which "agreed" becomes; "exceed" is kept
+// whole).
+// Words other than lower-case ASCII are kept as stemmed.
+func normalStem(word, stem string) string {
+	if len(stem) < 3 || !lowerASCII(stem) {
+		return stem
+	}
+	s := stem
+	switch {
+	case strings.HasSuffix(word, "ceed"): // "exceed", "proceed": not a past tense
+		return word
+	case strings.HasSuffix(word, "eed") && s == word[:len(word)-2]: // "agreed", "freed"
+		return word[:len(word)-1]
+	}
+	if len(s) < len(word) && strings.HasPrefix(word, s) && (strings.HasSuffix(word, "ed") || strings.HasSuffix(word, "ing")) && !strings.HasSuffix(word, "ied") {
+		switch {
+		case strings.HasSuffix(s, "at") || strings.HasSuffix(s, "bl") || strings.HasSuffix(s, "iz"):
+			s += "e"
+		case word[len(s)] == s[len(s)-1]: // undoubled: "hopping", "shipped"
+		case measure(s) == 1 && shortSyllable(s):
+			s += "e"
+		}
+	}
+	if len(s) > 3 && s[len(s)-1] == 'e' && s[len(s)-2] != 'e' {
+		if r := s[:len(s)-1]; measure(r) > 1 || (measure(r) == 1 && !shortSyllable(r)) {
+			s = r
+		}
+	}
+	return s
+}
+
+func lowerASCII(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if w[i] < 'a' || w[i] > 'z' {
+			return false
+		}
+	}
+	return true
+}
+
+// consonant reports whether w[i] is a consonant in Porter's sense: a "y"
+// after a consonant is a vowel.
+func consonant(w string, i int) bool {
+	switch w[i] {
+	case 'a', 'e', 'i', 'o', 'u':
+		return false
+	case 'y':
+		return i == 0 || !consonant(w, i-1)
+	}
+	return true
+}
+
+// measure is Porter's m: how many vowel-consonant sequences w has.
+func measure(w string) int {
+	m := 0
+	vowel := false
+	for i := range len(w) {
+		if !consonant(w, i) {
+			vowel = true
+		} else if vowel {
+			m++
+			vowel = false
+		}
+	}
+	return m
+}
+
+// shortSyllable is Porter's *o: w ends consonant-vowel-consonant, the
+// last not w, x or y ("hop", "rat", "plan").
+func shortSyllable(w string) bool {
+	n := len(w)
+	if n < 3 || !consonant(w, n-1) || consonant(w, n-2) || !consonant(w, n-3) {
+		return false
+	}
+	return !strings.ContainsRune("wxy", rune(w[n-1]))
 }

@@ -14,9 +14,10 @@ func TestCanonicalStem(t *testing.T) {
 		"blacklists": "sanction", "pact": "agreement", "inked": "sign", "probe": "investigation", "fell": "fall",
 		"steel": "steel", "lift": "lift", "gain": "gain", "timber": "lumber", "pedelecs": "bicycle", "bikes": "bicycle",
 		"vessels": "ship", "lawmakers": "lawmaker", "parliament": "lawmaker",
+		"walkout": "strike", "quits": "resign", "crude": "oil", "unveiled": "announce", "slumped": "fall",
 	} {
-		if got := canonicalStem(nlp.Stem(w)); got != want {
-			t.Errorf("canonicalStem(Stem(%q)) = %q, want %q", w, got, want)
+		if got, wantC := canonical(w, nlp.Stem(w)), canonical(want, nlp.Stem(want)); got != wantC {
+			t.Errorf("canonical(%q) = %q, want %q's %q", w, got, want, wantC)
 		}
 	}
 }
@@ -34,6 +35,53 @@ func TestSynonymsMeet(t *testing.T) {
 		if docs[0].title[k].key != docs[1].title[k].key {
 			t.Errorf("title word %d: %q and %q do not align", k, docs[0].title[k].key, docs[1].title[k].key)
 		}
+	}
+}
+
+// TestNormalStem checks that the inflections nlp.Stem leaves apart meet,
+// and that words a silent "e" tells apart stay apart.
+func TestNormalStem(t *testing.T) {
+	norm := func(w string) string { return normalStem(w, nlp.Stem(w)) }
+	for _, same := range [][]string{
+		{"raise", "raises", "raised", "raising"},
+		{"impose", "imposes", "imposed", "imposing"},
+		{"trade", "trades", "traded", "trading"},
+		{"vote", "votes", "voted", "voting"},
+		{"rate", "rates", "rated"},
+		{"close", "closes", "closed", "closing"},
+		{"relate", "related", "relating"},
+		{"ship", "ships", "shipped", "shipping"},
+		{"export", "exports", "exported", "exporting"},
+		{"agree", "agrees", "agreed", "agreeing"},
+		{"exceed", "exceeds", "exceeded", "exceeding"},
+	} {
+		for _, w := range same[1:] {
+			if norm(w) != norm(same[0]) {
+				t.Errorf("normalStem(%q) = %q, normalStem(%q) = %q: want one", w, norm(w), same[0], norm(same[0]))
+			}
+		}
+	}
+	for _, apart := range [][2]string{{"plane", "plan"}, {"hope", "hopping"}, {"rate", "rat"}, {"tone", "ton"}} {
+		if norm(apart[0]) == norm(apart[1]) {
+			t.Errorf("normalStem(%q) = normalStem(%q) = %q: want apart", apart[0], apart[1], norm(apart[0]))
+		}
+	}
+	for _, w := range []string{"@cn", "são", "us"} {
+		if got := normalStem(w, w); got != w {
+			t.Errorf("normalStem(%q) = %q, want it unchanged", w, got)
+		}
+	}
+}
+
+// TestInflectionsMeet checks that two titles in other inflections of one
+// verb meet in the lead vectors.
+func TestInflectionsMeet(t *testing.T) {
+	docs := analyse([]digest.Article{
+		art("a", "Mexico raised footwear tariffs", "", t0),
+		art("b", "Mexico raises footwear tariffs", "", t0),
+	}, 2)
+	if cos := docs[0].leadCosine(&docs[1]); cos < 0.999 {
+		t.Errorf("lead cosine %.3f, want 1", cos)
 	}
 }
 

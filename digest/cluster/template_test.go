@@ -165,6 +165,9 @@ func TestClusterer_SameOutletNeedsMore(t *testing.T) {
 	if len(st) != 2 {
 		t.Errorf("one outlet, score %.3f: %d stories, want 2", score, len(st))
 	}
+	// One outlet's pair scores less than two outlets' (see timeAdjust).
+	docs = analyse([]digest.Article{a, b}, 2)
+	score = c.score(&docs[0], &docs[1], ent)
 	cfg.SameOutletThreshold = score - 0.01
 	if st, _ := New(cfg).Cluster(context.Background(), []digest.Article{a, b}); len(st) != 1 {
 		t.Errorf("one outlet above its bar, score %.3f: %d stories, want 1", score, len(st))
