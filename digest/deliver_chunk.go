@@ -81,7 +81,9 @@ type chunkRun struct {
 	marks   chan struct{} // a place per pending mark, markLimit of them
 	stories []Story
 	weekly  func() ([]Story, error)
+	readers *runReaders
 	opts    DeliverOptions
+	late    int // daily readers deferred: not among readers (chunk goroutine only)
 
 	// A ledger that cannot be written stops the run: nothing more is
 	// claimed, so nothing is sent that could not be recorded. The rows
@@ -175,6 +177,12 @@ func (r *chunkRun) deliverChunk(ctx context.Context, subs []Subscriber) {
 			})
 		case key == "":
 			r.rec.do(func(rep *Report) { rep.NotToday++ })
+		case !IsWeekKey(key) && !r.readers.knows(sub):
+			// Joined or changed topics since runStories read the
+			// subscribers: their edition could hold stories it did not
+			// summarise. Nothing is claimed; the next run sends it.
+			r.late++
+			r.rec.do(func(rep *Report) { rep.Recipients++; rep.Deferred++ })
 		default:
 			items = append(items, chunkItem{sub: sub, key: key, stories: stories})
 		}

@@ -42,9 +42,13 @@ type Report struct {
 	SummariesUnfaithful int            `json:"summaries_unfaithful"`
 	SummariesOverBudget int            `json:"summaries_over_budget"`
 	SummariesByBackend  map[string]int `json:"summaries_by_backend,omitempty"`
-	PromptTokens        int            `json:"prompt_tokens"`
-	CompletionTokens    int            `json:"completion_tokens"`
-	CostUSD             float64        `json:"cost_usd"`
+	// SummariesSkipped counts the kept stories `digest now` did not
+	// summarise: no edition of the run, nor its archive page or lead,
+	// can hold them.
+	SummariesSkipped int     `json:"summaries_skipped,omitempty"`
+	PromptTokens     int     `json:"prompt_tokens"`
+	CompletionTokens int     `json:"completion_tokens"`
+	CostUSD          float64 `json:"cost_usd"`
 
 	Recipients  int `json:"recipients"`
 	Sent        int `json:"sent"`

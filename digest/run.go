@@ -57,9 +57,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 		}
 	}
 	sum := e.RunSummarizer()
-	// The stories of the whole window are kept for the next run to start
-	// from; a scoped run's are not the window's.
-	stories, err := e.stories(ctx, sum, since, scope, &rep, scope == nil)
+	stories, readers, err := e.runStories(ctx, sum, opts, since, scope, &rep)
 	if err != nil {
 		addUsage(sum, &rep)
 		return rep, err
@@ -73,7 +71,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	addUsage(sum, &rep)
 
 	start := time.Now()
-	err = e.deliverRun(ctx, opts, stories, since, lead, &rep)
+	err = e.deliverRun(ctx, opts, stories, readers, since, lead, &rep)
 	rep.Stages = append(rep.Stages, StageTiming{"deliver", time.Since(start)})
 	return rep, err
 }
@@ -105,8 +103,9 @@ func (e *Engine) SaveRun(ctx context.Context, kind string, started time.Time, re
 const saveRunTimeout = 10 * time.Second
 
 // deliverRun is Run's last stage: print (dry run) or deliver to every
-// recipient.
-func (e *Engine) deliverRun(ctx context.Context, opts RunOptions, stories []Story, since time.Time, lead string, rep *Report) error {
+// recipient. readers are the ones the stories were summarised for
+// (runStories).
+func (e *Engine) deliverRun(ctx context.Context, opts RunOptions, stories []Story, readers *runReaders, since time.Time, lead string, rep *Report) error {
 	if opts.DryRun {
 		return e.dryRun(opts, stories, since, lead)
 	}
@@ -115,7 +114,7 @@ func (e *Engine) deliverRun(ctx context.Context, opts RunOptions, stories []Stor
 	if len(opts.To) > 0 {
 		// Ad-hoc recipients get the window the user asked for.
 		dopts.Since = since
-		return e.deliverAll(ctx, e.adHoc(opts.To), stories, nil, dopts, rep)
+		return e.deliverAll(ctx, e.adHoc(opts.To), stories, nil, nil, dopts, rep)
 	}
 	var (
 		weekOnce  sync.Once
@@ -128,7 +127,7 @@ func (e *Engine) deliverRun(ctx context.Context, opts RunOptions, stories []Stor
 		weekOnce.Do(func() { week, weekErr = e.WeekStories(ctx, &weekUsage) })
 		return week, weekErr
 	}
-	err := e.deliverAll(ctx, AllSubscribers(ctx, e.Store, StatusActive), stories, weekly, dopts, rep)
+	err := e.deliverAll(ctx, AllSubscribers(ctx, e.Store, StatusActive), stories, weekly, readers, dopts, rep)
 	rep.addSummaries(weekUsage)
 	return err
 }
@@ -140,7 +139,7 @@ func (e *Engine) lead(ctx context.Context, sum Summarizer, stories []Story, rep 
 	if !e.Config.Lead || !ok {
 		return ""
 	}
-	top := stories[:min(len(stories), 8)]
+	top := stories[:min(len(stories), leadStories)]
 	text, err := lw.WriteLead(ctx, top)
 	if err != nil {
 		rep.Errors = append(rep.Errors, fmt.Sprintf("digest lead: %v", err))
@@ -242,10 +241,12 @@ func (e *Engine) dryRun(opts RunOptions, stories []Story, since time.Time, lead 
 // nothing on a day it skips, the weekly edition (of the stories weekly
 // returns) on a weekly reader's day. The subscribers are taken in chunks
 // (see deliverChunk): the ledger is read and the chunk's deliveries
-// claimed in a statement or two per chunk, not per recipient.
-func (e *Engine) deliverAll(ctx context.Context, subs iter.Seq2[Subscriber, error], stories []Story, weekly func() ([]Story, error), opts DeliverOptions, rep *Report) error {
+// claimed in a statement or two per chunk, not per recipient. readers (nil
+// when the stories are all summarised) are the ones whose stories were
+// summarised: a daily edition for anyone else waits for the next run.
+func (e *Engine) deliverAll(ctx context.Context, subs iter.Seq2[Subscriber, error], stories []Story, weekly func() ([]Story, error), readers *runReaders, opts DeliverOptions, rep *Report) error {
 	e.stage("send", 0)
-	r := &chunkRun{e: e, rec: &recorder{rep: rep}, stories: stories, weekly: weekly, opts: opts, marks: make(chan struct{}, markLimit)}
+	r := &chunkRun{e: e, rec: &recorder{rep: rep}, stories: stories, weekly: weekly, readers: readers, opts: opts, marks: make(chan struct{}, markLimit)}
 	r.g.SetLimit(max(1, e.Config.SendConcurrency))
 	size := e.chunkSize()
 	chunk := make([]Subscriber, 0, size)
@@ -272,6 +273,9 @@ func (e *Engine) deliverAll(ctx context.Context, subs iter.Seq2[Subscriber, erro
 	}
 	_ = r.g.Wait()
 	r.marking.Wait()
+	if r.late > 0 {
+		rep.Notes = append(rep.Notes, lateNote(r.late))
+	}
 	if listErr != nil {
 		rep.Errors = append(rep.Errors, listErr.Error())
 		return listErr

@@ -26,7 +26,7 @@ func (e *Engine) EditionStories(ctx context.Context, rep *Report) ([]Story, erro
 // scope is nil).
 func (e *Engine) ScopedStories(ctx context.Context, since time.Time, scope *Scope, rep *Report) ([]Story, error) {
 	sum := e.RunSummarizer()
-	stories, err := e.stories(ctx, sum, since, scope, rep, false)
+	stories, err := e.stories(ctx, sum, since, scope, rep)
 	addUsage(sum, rep)
 	return stories, err
 }
@@ -81,8 +81,8 @@ func addUsage(sum Summarizer, rep *Report) {
 	}
 }
 
-func (e *Engine) stories(ctx context.Context, sum Summarizer, since time.Time, scope *Scope, rep *Report, keep bool) ([]Story, error) {
-	stories, err := e.clustered(ctx, since, scope, rep, keep)
+func (e *Engine) stories(ctx context.Context, sum Summarizer, since time.Time, scope *Scope, rep *Report) ([]Story, error) {
+	stories, err := e.clustered(ctx, since, scope, rep, false)
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,9 @@ func (c *cli) printReport(w io.Writer, rep digest.Report, dryRun bool) {
 	}
 	fmt.Fprintf(tw, "stories\t%d kept, %d dropped as off-topic\n", rep.Stories, rep.StoriesDropped)
 	sum := fmt.Sprintf("%d new, %d cached", rep.SummariesNew, rep.SummariesCached)
+	if rep.SummariesSkipped > 0 {
+		sum += fmt.Sprintf(", %d stories in no edition not summarised", rep.SummariesSkipped)
+	}
 	if rep.SummariesFallback > 0 {
 		sum += fmt.Sprintf(", %d fell back to extractive", rep.SummariesFallback)
 	}
