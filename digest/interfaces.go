@@ -179,6 +179,17 @@ type SummaryStore interface {
 	SaveSummary(ctx context.Context, s Summary) error
 }
 
+// SubscriberKinds is implemented by subscriber stores that can tell in one
+// statement which kinds of edition their active subscribers get: a run
+// then chooses the stories to summarise without reading every subscriber
+// before it reads them all again to deliver.
+type SubscriberKinds interface {
+	// ActiveSubscriberKinds returns the distinct (topics, time zone,
+	// frequency) of the active subscribers, each as a Subscriber with
+	// only those set.
+	ActiveSubscriberKinds(ctx context.Context) ([]Subscriber, error)
+}
+
 // SubscriberStore keeps the subscriber list (with SubscriberPages and
 // EngineStore.SetSubscriberStatus).
 type SubscriberStore interface {

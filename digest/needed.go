@@ -3,6 +3,7 @@ package digest
 import (
 	"context"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -17,14 +18,16 @@ import (
 // leadStories is how many of the top stories the lead is written from.
 const leadStories = 8
 
-// maxSummaryRounds bounds the rounds of runStories. A round summarises the
-// stories needed under the current order and ranks again; only the stories
-// it summarised can move (a story's score depends on its own summary
-// alone), so each round is at most as large as the one before in
-// practice, and the set of summarised stories grows at every round but
-// the last, which ends the loop before a round summarises nothing new.
-// Bounded anyway: a run does not chase an LLM whose every summary reorders
-// the top.
+// maxSummaryRounds bounds the rounds of runStories. Why the rounds end: a
+// story's score depends on its own summary alone, so after a round only
+// the stories it summarised move, and a later round has work only where
+// they left a place in an edition to a story not yet summarised (or took
+// a topic match from one); the summarised set grows at every round that
+// goes on and is bounded by the stories, so the loop ends. Why bounded
+// further: each round after the first only repairs the last one's moves,
+// a few stories at most, and a run should not chase an LLM whose every
+// summary reorders the top; the last round does not rank again, so
+// stopping there is safe (see runStories).
 const maxSummaryRounds = 4
 
 // runReaders are the readers of one Run, as far as which of its stories
@@ -71,9 +74,10 @@ func topicKey(topics []string) string {
 // since, summarising with sum: the dry run's one reader, else the ad-hoc
 // recipients, else every active subscriber with a daily edition today
 // (weekly editions draw on WeekStories, which summarises its own), plus
-// the archive and the lead when the run makes them. The subscriber list is
-// read once, keeping one group per distinct topic set, so the memory is
-// that of the topic sets, not of the subscribers.
+// the archive and the lead when the run makes them. One group per
+// distinct topic set: the memory is that of the topic sets, not of the
+// subscribers, whose kinds are read in one statement when the store can
+// (subscriberKinds).
 func (e *Engine) readersOf(ctx context.Context, sum Summarizer, opts RunOptions, since time.Time) (*runReaders, error) {
 	rd := &runReaders{}
 	if _, ok := sum.(LeadWriter); ok && e.Config.Lead {
@@ -92,7 +96,7 @@ func (e *Engine) readersOf(ctx context.Context, sum Summarizer, opts RunOptions,
 	rd.known = map[string]bool{}
 	now := e.now()
 	floor := now.Add(-e.lookback())
-	for sub, err := range AllSubscribers(ctx, e.Store, StatusActive) {
+	for sub, err := range e.subscriberKinds(ctx) {
 		if err != nil {
 			return nil, err
 		}
@@ -112,6 +116,29 @@ func (e *Engine) readersOf(ctx context.Context, sum Summarizer, opts RunOptions,
 		rd.groups = append(rd.groups, readerGroup{topics: sub.Topics, since: floor, later: true})
 	}
 	return rd, nil
+}
+
+// subscriberKinds yields the active subscribers as far as topics, time
+// zone and frequency go: the store's distinct ones (SubscriberKinds),
+// else every subscriber. Reading 100,000 subscribers cost about a second
+// under load, as much as reading them again to deliver.
+func (e *Engine) subscriberKinds(ctx context.Context) iter.Seq2[Subscriber, error] {
+	sk, ok := e.Store.(SubscriberKinds)
+	if !ok {
+		return AllSubscribers(ctx, e.Store, StatusActive)
+	}
+	return func(yield func(Subscriber, error) bool) {
+		kinds, err := sk.ActiveSubscriberKinds(ctx)
+		if err != nil {
+			yield(Subscriber{}, err)
+			return
+		}
+		for _, k := range kinds {
+			if !yield(k, nil) {
+				return
+			}
+		}
+	}
 }
 
 // archived is how many top stories Archive stores, 0 when the renderer

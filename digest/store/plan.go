@@ -23,6 +23,24 @@ func (db *DB) ActiveTimeZones(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
+// ActiveSubscriberKinds lists the distinct topics, time zone and frequency
+// of the active subscribers in one statement (digest.SubscriberKinds).
+func (db *DB) ActiveSubscriberKinds(ctx context.Context) ([]digest.Subscriber, error) {
+	out, err := queryAll(ctx, db.run, db.q("SELECT DISTINCT topics, time_zone, frequency FROM subscribers WHERE status = ?"),
+		func(sc scanner) (digest.Subscriber, error) {
+			var s digest.Subscriber
+			err := sc.Scan(listDest{&s.Topics}, &s.TimeZone, &s.Frequency)
+			s.Frequency = cmp.Or(s.Frequency, digest.FrequencyDaily) // as scanSubscriber
+			return s, err
+		}, digest.StatusActive)
+	if err != nil {
+		return nil, fmt.Errorf("list subscriber kinds: %w", err)
+	}
+	return out, nil
+}
+
+var _ digest.SubscriberKinds = (*DB)(nil)
+
 // DueCandidates answers one page of a planning query with one statement:
 // the subscribers are walked in ID order (primary key), joined to the
 // dates of their time zone, sieved by send time (a stored send time not in

@@ -84,6 +84,7 @@ func TestDB_Contract(t *testing.T) {
 		{"subscribers/upsert_atomic", testUpsertAtomic},
 		{"subscribers/upsert_large", testUpsertLarge},
 		{"subscribers/by_id", testSubscribersByID},
+		{"subscribers/kinds", testSubscriberKinds},
 		{"stats", testStats},
 		{"ledger/subscriber_deleted", testSubscriberDeleted},
 		{"ledger/list", testDeliveriesList},
@@ -650,6 +651,31 @@ func testDueCandidatesFrequency(t *testing.T, db engineStore) {
 func localPart(t *testing.T, db engineStore, id int64) string {
 	t.Helper()
 	return strings.Split(get(db.Subscriber(t.Context(), id))(t).Email, "@")[0]
+}
+
+// testSubscriberKinds lists each distinct (topics, time zone, frequency)
+// of the active subscribers once, and none of the others'.
+func testSubscriberKinds(t *testing.T, db *store.DB) {
+	ctx := t.Context()
+	get2(t)(db.UpsertSubscribers(ctx, []digest.Subscriber{
+		{Email: "a@example.com", TimeZone: "UTC", Topics: []string{"steel", "autos"}},
+		{Email: "b@example.com", TimeZone: "UTC", Topics: []string{"steel", "autos"}},
+		{Email: "c@example.com", TimeZone: "UTC"},
+		{Email: "d@example.com", TimeZone: "UTC"},
+		{Email: "e@example.com", TimeZone: "Asia/Tokyo"},
+		{Email: "f@example.com", TimeZone: "UTC", Frequency: "weekly:mon"},
+		{Email: "g@example.com", TimeZone: "UTC", Topics: []string{"grain"}, Status: digest.StatusPaused},
+	}))
+	var got []string
+	for _, k := range get(db.ActiveSubscriberKinds(ctx))(t) {
+		got = append(got, fmt.Sprintf("%q %s %s", k.Topics, k.TimeZone, k.Frequency))
+	}
+	slices.Sort(got)
+	want := []string{`["steel" "autos"] UTC daily`, `[] Asia/Tokyo daily`, `[] UTC daily`, `[] UTC weekly:mon`}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("kinds %q, want %q", got, want)
+	}
 }
 
 // testSubscribersByID reads a batch's subscribers in one call, in ID
