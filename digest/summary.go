@@ -31,6 +31,11 @@ func (e *Engine) summaryFor(ctx context.Context, sum Summarizer, version string,
 // the summaries are ready before send time; rep gets what RankedStories
 // reports. A story already summarised is not counted as a cache hit: no
 // summary is served here.
+//
+// Unlike Run (runStories) it asks for every kept story, not only those an
+// edition can hold: serve's deliver jobs compose from EditionStories,
+// which summarises every kept story of the window, so a story left out
+// here would be summarised at send time, inside a deliver job, instead.
 func (e *Engine) SummariesToMake(ctx context.Context, rep *Report) (string, []SummaryRequest, error) {
 	stories, err := e.RankedStories(ctx, rep)
 	if err != nil {
