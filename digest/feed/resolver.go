@@ -10,13 +10,19 @@ import (
 )
 
 // firstRetransmit is how long a DNS query over UDP waits for its answer
-// before it is sent again; each later wait doubles. Go's resolver sends a
-// query once and waits the whole resolv.conf timeout (5 s by default) for
+// before it is sent again; each later wait doubles (resends at 0.25, 0.75,
+// 1.75 and 3.75 s, inside the 5 s Go's resolver allows by default). Go's
+// resolver sends a query once and waits the whole resolv.conf timeout for
 // it. A resolver that drops queries when many arrive at once (a run's
 // first page fetches ask for dozens of new names within a few
-// milliseconds) then costs 5 s per dropped query, where a resend a
-// second later is usually answered.
-const firstRetransmit = time.Second
+// milliseconds) then costs 5 s per dropped query. This machine's resolver
+// answers a burst of about 50 queries and then about 50 a second (a
+// throwaway probe of raw UDP queries at fixed rates, 6 December 2026), so
+// a dropped query is usually answered a quarter of a second later; a
+// first resend after a whole second left the gather waiting for names
+// the resolver would have answered. An answer takes a few milliseconds,
+// so a resend rarely duplicates a query that was merely slow.
+const firstRetransmit = 250 * time.Millisecond
 
 // retransmitting returns a resolver that behaves like r (nil: the
 // system's configuration) but resends an unanswered UDP query after
