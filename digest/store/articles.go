@@ -23,10 +23,47 @@ const articleCols = "id, source_id, source_name, guid, url, title, body, publish
 // count as known: the first one wins, as in the feed's order. An empty
 // ContentHash is computed from Text; a zero Published becomes FetchedAt (or
 // now), the article's first-seen time.
+//
+// Concurrent calls share a transaction (see group): a gather saves each
+// source's articles as the source comes in, and on SQLite, where every
+// write goes through one connection in turn, a commit per source made the
+// connection the gather's bottleneck.
 func (db *DB) SaveArticles(ctx context.Context, articles []digest.Article) ([]digest.Saved, error) {
 	if len(articles) == 0 {
 		return nil, nil
 	}
+	return db.gathered.articles.do(ctx, articles, 0, 0)
+}
+
+// saveArticlesMany saves the batches of several SaveArticles calls in one
+// transaction, as if they were saved one after the other in this order.
+// When that fails, each batch is tried again alone, so that one caller's
+// failure is not everyone's.
+func (db *DB) saveArticlesMany(ctx context.Context, batches [][]digest.Article) ([][]digest.Saved, []error) {
+	out, errs := make([][]digest.Saved, len(batches)), make([]error, len(batches))
+	if len(batches) == 1 {
+		out[0], errs[0] = db.saveArticles(ctx, batches[0])
+		return out, errs
+	}
+	var all []digest.Article
+	for _, b := range batches {
+		all = append(all, b...)
+	}
+	saved, err := db.saveArticles(ctx, all)
+	if err != nil {
+		for i, b := range batches {
+			out[i], errs[i] = db.saveArticles(ctx, b)
+		}
+		return out, errs
+	}
+	for i, b := range batches {
+		out[i], saved = saved[:len(b):len(b)], saved[len(b):]
+	}
+	return out, errs
+}
+
+// saveArticles is SaveArticles for one batch.
+func (db *DB) saveArticles(ctx context.Context, articles []digest.Article) ([]digest.Saved, error) {
 	now := db.now()
 	prepared := make([]digest.Article, len(articles))
 	idents := make([]string, len(articles))
@@ -308,11 +345,43 @@ func (db *DB) SourceState(ctx context.Context, sourceID string) (digest.SourceSt
 }
 
 // SaveSourceState stores st, replacing the previous state of the source.
+// Concurrent calls share a transaction (see group), as SaveArticles' do.
 func (db *DB) SaveSourceState(ctx context.Context, st digest.SourceState) error {
 	if st.SourceID == "" {
 		return errors.New("save source state: empty source id")
 	}
-	_, err := db.run.ExecContext(ctx, db.q(`INSERT INTO source_states (`+sourceStateCols+`)
+	_, err := db.gathered.states.do(ctx, st, 0, 0)
+	return err
+}
+
+// saveSourceStates stores the states of several SaveSourceState calls in
+// one transaction, in order (a later state of the same source wins); when
+// that fails, each is tried again alone.
+func (db *DB) saveSourceStates(ctx context.Context, states []digest.SourceState) ([]struct{}, []error) {
+	errs := make([]error, len(states))
+	if len(states) == 1 {
+		errs[0] = db.saveSourceState(ctx, db.run, states[0])
+		return nil, errs
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, st := range states {
+			if err := db.saveSourceState(ctx, tx, st); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for i, st := range states {
+			errs[i] = db.saveSourceState(ctx, db.run, st)
+		}
+	}
+	return nil, errs
+}
+
+// saveSourceState is SaveSourceState for one state, through q.
+func (db *DB) saveSourceState(ctx context.Context, q querier, st digest.SourceState) error {
+	_, err := q.ExecContext(ctx, db.q(`INSERT INTO source_states (`+sourceStateCols+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (source_id) DO UPDATE SET etag = excluded.etag, last_modified = excluded.last_modified,
 			last_success = excluded.last_success, last_attempt = excluded.last_attempt,

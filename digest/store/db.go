@@ -87,6 +87,13 @@ type DB struct {
 		claim  group[claimReq, digest.Delivery]
 		sent   group[sentReq, struct{}]
 	}
+	// gathered batch a gather's writes the same way: each source's
+	// articles, kept features and state.
+	gathered struct {
+		articles group[[]digest.Article, []digest.Saved]
+		kept     group[[]digest.KeptArticle, struct{}]
+		states   group[digest.SourceState, struct{}]
+	}
 }
 
 // Open opens the store named by dsn: a postgres:// or postgresql:// URL, or
@@ -100,6 +107,9 @@ func Open(ctx context.Context, dsn string, logger *slog.Logger) (*DB, error) {
 	db.groups.ensure.run = db.ensureMany
 	db.groups.claim.run = db.claimMany
 	db.groups.sent.run = db.markSentMany
+	db.gathered.articles.run, db.gathered.articles.unbounded = db.saveArticlesMany, true
+	db.gathered.kept.run, db.gathered.kept.unbounded = db.saveKeptMany, true
+	db.gathered.states.run, db.gathered.states.unbounded = db.saveSourceStates, true
 	var err error
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db.dialect, db.dsn = Postgres, dsn

@@ -39,10 +39,38 @@ func (db *DB) KeptArticlesSince(ctx context.Context, since time.Time) ([]digest.
 // SaveKept keeps the features and story of each article (by Article.ID)
 // in one transaction; an entry without Features sets the story of an
 // article whose features are kept already.
+//
+// Concurrent calls share a transaction (see group), as SaveArticles' do.
 func (db *DB) SaveKept(ctx context.Context, kept []digest.KeptArticle) error {
 	if len(kept) == 0 {
 		return nil
 	}
+	_, err := db.gathered.kept.do(ctx, kept, 0, 0)
+	return err
+}
+
+// saveKeptMany keeps the entries of several SaveKept calls in one
+// transaction; when that fails, each call's entries are tried again alone.
+func (db *DB) saveKeptMany(ctx context.Context, calls [][]digest.KeptArticle) ([]struct{}, []error) {
+	errs := make([]error, len(calls))
+	if len(calls) == 1 {
+		errs[0] = db.saveKept(ctx, calls[0])
+		return nil, errs
+	}
+	var all []digest.KeptArticle
+	for _, c := range calls {
+		all = append(all, c...)
+	}
+	if db.saveKept(ctx, all) != nil {
+		for i, c := range calls {
+			errs[i] = db.saveKept(ctx, c)
+		}
+	}
+	return nil, errs
+}
+
+// saveKept is SaveKept for one call.
+func (db *DB) saveKept(ctx context.Context, kept []digest.KeptArticle) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		var withFeatures []digest.KeptArticle
 		for _, k := range kept {

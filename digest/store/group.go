@@ -15,8 +15,8 @@ const groupMax = 128
 // others' writes.
 const groupTimeout = 10 * time.Second
 
-// group turns concurrent calls of one ledger write into one statement and
-// one commit. The first caller to arrive while no statement of the group
+// group turns concurrent calls of one write (the ledger's, a gather's) into
+// one statement, or one transaction, and one commit. The first caller to arrive while no statement of the group
 // is running leads: it runs one with every call queued by then (up to
 // groupMax), and keeps running them until the queue is empty; everyone
 // else waits for theirs. A call that arrives alone runs at once, unless it
@@ -31,6 +31,9 @@ const groupTimeout = 10 * time.Second
 // after its statement committed, as the call it replaces did.
 type group[Req, Res any] struct {
 	run func(ctx context.Context, reqs []Req) ([]Res, []error)
+	// unbounded: the group's writes run without groupTimeout (a gather's
+	// writes, which were never bounded and may carry a whole window).
+	unbounded bool
 
 	mu      sync.Mutex
 	queue   []*groupCall[Req, Res]
@@ -139,8 +142,12 @@ func (g *group[Req, Res]) flush(ctx context.Context, batch []*groupCall[Req, Res
 	for i, c := range live {
 		reqs[i] = c.req
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), groupTimeout)
-	defer cancel()
+	ctx = context.WithoutCancel(ctx)
+	if !g.unbounded {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, groupTimeout)
+		defer cancel()
+	}
 	res, errs := g.run(ctx, reqs)
 	for i, c := range live {
 		if res != nil {

@@ -1368,16 +1368,86 @@ func TestDB_SaveArticlesCrossed(t *testing.T) {
 	}
 }
 
+// TestDB_SaveArticlesShared: concurrent SaveArticles calls (a gather's
+// sources coming in together) may share a transaction; each caller gets
+// what became of its own articles, in its own order, and of an article
+// every caller carries one is stored and the others are told which
+// article they repeat.
+func TestDB_SaveArticlesShared(t *testing.T) {
+	for _, o := range storetest.Openers() {
+		t.Run(o.Name, func(t *testing.T) {
+			o.Require(t)
+			db := o.Open(t)
+			const callers, per = 16, 20
+			results := make([][]digest.Saved, callers)
+			var wg sync.WaitGroup
+			for c := range callers {
+				wg.Go(func() {
+					src := fmt.Sprintf("s%d", c)
+					var batch []digest.Article
+					for i := range per {
+						batch = append(batch, article(src, fmt.Sprintf("g%d", i), fmt.Sprintf("https://x.example/%d/%d", c, i), fmt.Sprintf("text %d %d", c, i), t0))
+					}
+					batch = append(batch, article(src, "shared", "https://x.example/shared", "shared text", t0))
+					got, err := db.SaveArticles(t.Context(), batch)
+					if err != nil {
+						t.Errorf("caller %d: %v", c, err)
+					}
+					results[c] = got
+				})
+			}
+			wg.Wait()
+			var sharedID int64
+			stored := 0
+			for c, got := range results {
+				if len(got) != per+1 {
+					t.Fatalf("caller %d: %d results for %d articles", c, len(got), per+1)
+				}
+				for i, s := range got[:per] {
+					if want := fmt.Sprintf("https://x.example/%d/%d", c, i); s.Article.URL != want || !s.New || s.Article.ID == 0 {
+						t.Errorf("caller %d, article %d: %q (new %v, id %d), want %q stored", c, i, s.Article.URL, s.New, s.Article.ID, want)
+					}
+				}
+				if s := got[per]; s.New {
+					stored++
+					sharedID = s.Article.ID
+				}
+			}
+			if stored != 1 {
+				t.Fatalf("the shared article was stored %d times, want once", stored)
+			}
+			for c, got := range results {
+				if s := got[per]; !s.New && (s.DuplicateOf != sharedID || s.Key != digest.DuplicateURL) {
+					t.Errorf("caller %d: shared article a duplicate of %d by %q, want of %d by url", c, s.DuplicateOf, s.Key, sharedID)
+				}
+			}
+			got, err := db.ArticlesSince(t.Context(), time.Time{})
+			check(t, err)
+			if len(got) != callers*per+1 {
+				t.Errorf("%d articles stored, want %d", len(got), callers*per+1)
+			}
+		})
+	}
+}
+
 // TestDB_SaveArticlesDeadlockRetried builds batches whose URL and content
 // hash orders cross, so no insert order can keep Postgres from a deadlock;
 // the aborted transaction must be retried and see the other's rows.
 func TestDB_SaveArticlesDeadlockRetried(t *testing.T) {
 	for _, dialect := range []string{store.SQLite, store.Postgres} {
 		t.Run(dialect, func(t *testing.T) {
+			// Two replicas, each a store of its own on one database: one
+			// store's concurrent calls share a transaction (SaveArticles),
+			// so only replicas can meet in a deadlock.
 			var logs testutil.SyncBuffer
-			db, err := store.Open(t.Context(), dsns(t, dialect), slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-			check(t, err)
-			t.Cleanup(func() { db.Close() })
+			dsn := dsns(t, dialect)
+			replica := func() *store.DB {
+				db, err := store.Open(t.Context(), dsn, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+				check(t, err)
+				t.Cleanup(func() { db.Close() })
+				return db
+			}
+			db, other := replica(), replica()
 			check(t, db.Migrate(t.Context()))
 			if dialect == store.Postgres {
 				// Hold each batch before its second row, so that both hold
@@ -1403,9 +1473,10 @@ func TestDB_SaveArticlesDeadlockRetried(t *testing.T) {
 				b := orderedPair(round, "b", v, u)
 				var wg sync.WaitGroup
 				var stored atomic.Int32
-				for _, batch := range [][]digest.Article{a, b} {
+				for i, batch := range [][]digest.Article{a, b} {
+					on := []*store.DB{db, other}[i]
 					wg.Go(func() {
-						got, err := db.SaveArticles(t.Context(), batch)
+						got, err := on.SaveArticles(t.Context(), batch)
 						if err != nil {
 							t.Errorf("round %d: %v", round, err)
 						}
