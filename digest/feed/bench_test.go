@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/digest/cluster"
 	"github.com/tradedigest/tradedigest/digest/feed/internal/farm"
+	"github.com/tradedigest/tradedigest/digest/store/storetest"
 )
 
 // BenchmarkGather gathers 200 feeds × 50 items from 8 loopback hosts with
@@ -95,6 +97,61 @@ func BenchmarkGather(b *testing.B) {
 	if served1 != bytes1 || served2 != bytes2 {
 		b.Logf("bytes seen by the farm %d/%d vs by the fetcher %d/%d", served1, served2, bytes1, bytes2)
 	}
+}
+
+// BenchmarkGatherStore is BenchmarkGather as `digest now` gathers: into
+// a new SQLite store, keeping each new article's clustering features. It
+// reports the first gather's wall and CPU time (which include the
+// in-process farm) and the store's transactions and statements.
+//
+//	go test -run XXX -bench GatherStore -benchtime 3x ./digest/feed/
+func BenchmarkGatherStore(b *testing.B) {
+	const feeds, items = 200, 50
+	fm, err := farm.Start(farm.Config{Hosts: farm.HostRange(2, 8), Feeds: feeds, Items: items, Latency: 50 * time.Millisecond})
+	if err != nil {
+		b.Skipf("cannot start the loopback feed farm (needs 127.0.0.2-9): %v", err)
+	}
+	defer fm.Close()
+	ctx := context.Background()
+	var (
+		full, cpu     time.Duration
+		articles, txs int64
+		runs          int
+	)
+	for b.Loop() {
+		cfg := DefaultFetcherConfig()
+		cfg.AllowHosts = []string{"127.0.0.0/8:*"} // the farm is on loopback
+		fetcher := NewFetcher(cfg)
+		opts := Options{Fetcher: fetcher}
+		sources := make([]digest.Source, len(fm.URLs))
+		for i, u := range fm.URLs {
+			sources[i] = NewFeed(u, opts)
+		}
+		b.StopTimer()
+		db := storetest.Open(b)
+		b.StartTimer()
+		eng := &digest.Engine{Store: db, Clusterer: cluster.New(cluster.DefaultConfig()), Config: digest.DefaultConfig()}
+		tx0 := db.Stats().Transactions
+		var rep digest.Report
+		t0, c0 := time.Now(), cpuTime()
+		if err := eng.Gather(ctx, sources, &rep); err != nil {
+			b.Fatal(err)
+		}
+		full += time.Since(t0)
+		cpu += cpuTime() - c0
+		if len(rep.Errors) > 0 {
+			b.Fatalf("gather: %d errors, first: %s", len(rep.Errors), rep.Errors[0])
+		}
+		articles += int64(rep.ArticlesNew)
+		txs += db.Stats().Transactions - tx0
+		fetcher.Close()
+		runs++
+	}
+	n := float64(runs)
+	b.ReportMetric(full.Seconds()/n, "full_s")
+	b.ReportMetric(cpu.Seconds()/n, "full_cpu_s")
+	b.ReportMetric(float64(articles)/n, "articles")
+	b.ReportMetric(float64(txs)/n, "transactions")
 }
 
 // BenchmarkExtract measures main-text extraction (go-trafilatura, the
