@@ -118,6 +118,16 @@ type FeatureStore interface {
 	ArticleTexts(ctx context.Context, ids []int64) (map[int64]string, error)
 }
 
+// WindowLoader is implemented by a KeepingClusterer that prepares for the
+// window a run loads for it (cmd/digest holds the collector to a lower
+// target while a window is clustered, and the window's articles and kept
+// features, loaded just before, are the first part of that peak).
+// LoadingWindow is called before they are loaded; the function it returns,
+// once they are clustered or the run gives up.
+type WindowLoader interface {
+	LoadingWindow() (done func())
+}
+
 // KeepingClusterer is a Clusterer that reads an article's text once and
 // keeps what it read (features, encoded for a FeatureStore), and that
 // clusters new articles against the stories of an earlier run.

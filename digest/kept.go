@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -36,6 +37,11 @@ func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep 
 		}
 		return stories, outOfScope, nil
 	}
+	loaded := func() {}
+	if wl, ok := kc.(WindowLoader); ok {
+		loaded = sync.OnceFunc(wl.LoadingWindow())
+	}
+	defer loaded()
 	rows, err := fs.KeptArticlesSince(ctx, since)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load articles: %w", err)
@@ -77,6 +83,7 @@ func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep 
 		}
 	}
 	stories, fresh, err := kc.ClusterKept(ctx, articles, features, prior)
+	loaded()
 	if err != nil {
 		return nil, nil, fmt.Errorf("cluster articles: %w", err)
 	}

@@ -218,3 +218,59 @@ func TestEngine_Stories_LeadTextsInBatches(t *testing.T) {
 		}
 	}
 }
+
+// loadingClusterer is the real clusterer that records, in the order they
+// happen, when the engine says a window is being loaded for it, when the
+// window is done, and each ClusterKept call.
+type loadingClusterer struct {
+	*cluster.Clusterer
+	events *[]string
+}
+
+func (c loadingClusterer) LoadingWindow() func() {
+	*c.events = append(*c.events, "loading")
+	return func() { *c.events = append(*c.events, "done") }
+}
+
+func (c loadingClusterer) ClusterKept(ctx context.Context, articles []digest.Article, features [][]byte, prior []int64) ([]digest.Story, [][]byte, error) {
+	*c.events = append(*c.events, fmt.Sprintf("cluster %d", len(articles)))
+	return c.Clusterer.ClusterKept(ctx, articles, features, prior)
+}
+
+// keptLoadStore records its KeptArticlesSince calls in events.
+type keptLoadStore struct {
+	*store.DB
+	events *[]string
+}
+
+func (s keptLoadStore) KeptArticlesSince(ctx context.Context, since time.Time) ([]digest.KeptArticle, error) {
+	*s.events = append(*s.events, "load")
+	return s.DB.KeptArticlesSince(ctx, since)
+}
+
+// TestEngine_Run_LoadingWindow: a clusterer that is a WindowLoader hears of
+// the window before the store loads it and is told it is done once, after
+// clustering it, in every run.
+func TestEngine_Run_LoadingWindow(t *testing.T) {
+	db := storetest.Open(t)
+	now := t0
+	e, _, _ := newEngine(t, db, &now)
+	var events []string
+	e.Store = keptLoadStore{DB: db, events: &events}
+	e.Clusterer = loadingClusterer{Clusterer: cluster.New(cluster.Config{}), events: &events}
+	var _ digest.WindowLoader = loadingClusterer{}
+	h := func(d time.Duration) time.Time { return t0.Add(-d) }
+	src := staticSource("https://ledger.example/feed",
+		item("Harbour Ledger", "https://ledger.example/eu-steel", "EU to lift steel safeguard tariff to 40% as quotas shrink", euSteel, h(5*time.Hour)),
+		item("Harbour Ledger", "https://ledger.example/us-steel", "US raises steel tariffs on Canadian imports to 50%", usSteel, h(1*time.Hour)),
+	)
+	opts := digest.RunOptions{Since: 24 * time.Hour, DryRun: true, DryRunOut: func(digest.Edition, digest.Message) error { return nil },
+		Sources: []digest.Source{src}}
+	if _, err := e.Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"loading", "load", "cluster 2", "done"}
+	if !slices.Equal(events, want) {
+		t.Errorf("events %q, want %q", events, want)
+	}
+}

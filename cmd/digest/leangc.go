@@ -40,6 +40,13 @@ func newLeanClusterer(c *cluster.Clusterer, env func(string) (string, bool)) dig
 	return leanClusterer{Clusterer: c, gc: &gcTarget{percent: clusteringGC}}
 }
 
+var _ digest.WindowLoader = leanClusterer{}
+
+// LoadingWindow lowers the target from before a window is loaded until it
+// is clustered: the loaded articles and their encoded features (~1.4 KB an
+// article) are most of the heap until ClusterKept has read them.
+func (l leanClusterer) LoadingWindow() (done func()) { return l.gc.enter() }
+
 func (l leanClusterer) Cluster(ctx context.Context, articles []digest.Article) ([]digest.Story, error) {
 	defer l.gc.enter()()
 	return l.Clusterer.Cluster(ctx, articles)
