@@ -29,8 +29,8 @@ func TestClashes_SameAsByKey(t *testing.T) {
 				if i == j {
 					continue
 				}
-				want := factClashByKey(placeCodes(a.title), placeCodes(b.title), a, b) ||
-					factClashByKey(productKeys(a.title), productKeys(b.title), a, b) ||
+				want := factClashByKey(placeCodes(a.title, a.titleKeys), placeCodes(b.title, b.titleKeys), a, b) ||
+					factClashByKey(productKeys(a.title, a.titleKeys), productKeys(b.title, b.titleKeys), a, b) ||
 					figureClashByKey(a, b) || conflictByKey(a, b)
 				if got := clashes(a, b); got != want {
 					t.Fatalf("%s: %q and %q: clashes %v, by key %v", name, in[i].Title, in[j].Title, got, want)
@@ -81,7 +81,7 @@ func conflictByKey(a, b *doc) bool {
 	for i := n - 1; i >= 0; i-- {
 		for j := m - 1; j >= 0; j-- {
 			switch {
-			case ta[i].key == tb[j].key:
+			case a.titleKeys[i] == b.titleKeys[j]:
 				buf[i*w+j] = buf[(i+1)*w+j+1] + 1
 			case buf[(i+1)*w+j] >= buf[i*w+j+1]:
 				buf[i*w+j] = buf[(i+1)*w+j]
@@ -99,7 +99,7 @@ func conflictByKey(a, b *doc) bool {
 	i, j, si, sj := 0, 0, 0, 0
 	for i < n && j < m {
 		switch {
-		case ta[i].key == tb[j].key:
+		case a.titleKeys[i] == b.titleKeys[j]:
 			if slotConflict(ta[si:i], tb[sj:j], si > 0 && ta[si-1].object, a, b) {
 				return true
 			}

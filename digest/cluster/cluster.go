@@ -255,6 +255,7 @@ func (c *Clusterer) cluster(ctx context.Context, articles []digest.Article, docs
 		docs[i].identity = ""
 	}
 	joins := g.joinAll(links)
+	g.releaseAlone()
 	stories := g.stories(articles)
 	c.cfg.Logger.Debug("articles clustered", "articles", len(articles), "stories", len(stories),
 		"identical_joins", joins[linkIdentical], "near_duplicate_joins", joins[linkNearDuplicate],
@@ -701,16 +702,7 @@ func (d *dotter) load(docs []doc, i int) {
 	if d.cur == i {
 		return
 	}
-	if d.cur >= 0 {
-		p := &docs[d.cur]
-		spread(d.lead, p.leadDot, false)
-		spread(d.body, p.bodyDot, false)
-		for _, e := range p.entities {
-			if e.num >= 0 {
-				d.entFlags[e.num] = 0
-			}
-		}
-	}
+	d.unload(docs)
 	a := &docs[i]
 	spread(d.lead, a.leadDot, true)
 	spread(d.body, a.bodyDot, true)
@@ -721,6 +713,22 @@ func (d *dotter) load(docs []doc, i int) {
 		}
 	}
 	d.cur = i
+}
+
+// unload clears the arrays of the article spread over them, if any.
+func (d *dotter) unload(docs []doc) {
+	if d.cur < 0 {
+		return
+	}
+	p := &docs[d.cur]
+	spread(d.lead, p.leadDot, false)
+	spread(d.body, p.bodyDot, false)
+	for _, e := range p.entities {
+		if e.num >= 0 {
+			d.entFlags[e.num] = 0
+		}
+	}
+	d.cur = -1
 }
 
 // entityOverlap returns entityOverlap(docs[i].entities, docs[j].entities),
@@ -1120,6 +1128,24 @@ func (g *grouping) stories(articles []digest.Article) []digest.Story {
 		out = append(out, st)
 	}
 	return out
+}
+
+// releaseAlone lets go of what only comparisons read of the articles
+// that are alone in their group, once every link is tried: stories
+// compares the members of a group with each other, and reads only the
+// length and time of an article alone. In a window of mostly distinct
+// reports that is most of the features, let go of before the stories
+// are made.
+func (g *grouping) releaseAlone() {
+	g.dots.unload(g.docs)
+	for i := range g.docs {
+		if len(g.members[g.uf.find(i)]) > 1 {
+			continue
+		}
+		d := &g.docs[i]
+		d.lead, d.body, d.leadDot, d.bodyDot, d.bodyIDs, d.entities = nil, nil, dotTerms{}, dotTerms{}, nil, nil
+		d.title, d.titleKeys, d.titlePlaces, d.titleProducts, d.titleFigures, d.figures = nil, nil, nil, nil, nil, nil
+	}
 }
 
 // strongest returns the join of order[k] by its strongest link to another

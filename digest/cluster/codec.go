@@ -71,8 +71,8 @@ func (f Features) Encode() []byte {
 	b = binary.AppendUvarint(b, uint64(d.shingles))
 	b = binary.AppendUvarint(b, uint64(d.runes))
 	b = binary.AppendUvarint(b, uint64(len(d.title)))
-	for _, w := range d.title {
-		b = appendString(b, w.key)
+	for k, w := range d.title {
+		b = appendString(b, d.titleKeys[k])
 		b = append(b, w.kind, byte(b2n(w.object)|b2n(w.content)<<1|b2n(w.mentionable)<<2|b2n(w.fig != nil)<<3))
 		if w.fig != nil {
 			b = appendFigure(b, *w.fig)
@@ -109,7 +109,8 @@ func (c *Clusterer) DecodeFeatures(b []byte) (Features, error) {
 // decodeDoc reads encoded features (DecodeFeatures) into a doc without
 // its metadata, and returns the lead text with it. With encoded, the term
 // counts are checked and kept as they are encoded (doc.terms), for weigh
-// to read.
+// to read, and the title words' keys are not kept: the doc is for
+// clustering only.
 func (c *Clusterer) decodeDoc(b []byte, encoded bool) (doc, string, error) {
 	if len(b) < 2 || b[0] != featuresVersion || int(b[1]) != c.cfg.LeadSentences {
 		return doc{}, "", ErrStaleFeatures
@@ -138,8 +139,10 @@ func (c *Clusterer) decodeDoc(b []byte, encoded bool) (doc, string, error) {
 	d.runes = int(r.uvarint())
 	n = r.count(3)
 	d.title = make([]titleWord, 0, n)
+	keys := make([]string, 0, n)
 	for range n {
-		w := titleWord{key: r.string(), kind: r.byte()}
+		keys = append(keys, r.string())
+		w := titleWord{kind: r.byte()}
 		fl := r.byte()
 		w.object, w.content, w.mentionable = fl&1 != 0, fl&2 != 0, fl&4 != 0
 		if fl&8 != 0 {
@@ -148,7 +151,12 @@ func (c *Clusterer) decodeDoc(b []byte, encoded bool) (doc, string, error) {
 		}
 		d.title = append(d.title, w)
 	}
-	d.titleFacts()
+	d.titleFacts(keys)
+	if !encoded {
+		// Features that can be encoded again; a window being clustered
+		// reads the keys' numbers only (see titleWord).
+		d.titleKeys = keys
+	}
 	n = r.count(17)
 	if n > 0 { // parse leaves none nil
 		d.figures = make([]figure, 0, n)
@@ -336,6 +344,7 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 			f := c.Features(articles[i])
 			fresh[i] = f.Encode()
 			docs[i], lead = f.d, f.lead
+			docs[i].titleKeys = nil // encoded
 		} else {
 			docs[i], lead, errs[i] = c.decodeDoc(features[i], true)
 			features[i] = nil // decoded: the encoding need not be held as well

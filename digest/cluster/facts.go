@@ -28,13 +28,19 @@ const (
 )
 
 // titleWord is one word of a title as the conflict test sees it.
+//
+// Its key (place code, figure, or stem: what aligns with the other title)
+// is in doc.titleKeys, by index, only while the features can be encoded:
+// a window's clustering reads the keys' numbers (sym) alone, and the
+// strings would be a tenth of its features.
 type titleWord struct {
-	key string // place code, figure, or stem: what aligns with the other title
-	// sym is termID of key: the alignment compares these numbers instead
-	// of the strings, and the mention tests look them up (see id).
+	// sym is termID of the key: the alignment compares these numbers
+	// instead of the strings, and the mention tests look them up (see id).
 	sym  uint64
 	fig  *figure // for kindFigure (rare in a title: a pointer keeps the rest small)
 	kind uint8
+	// place marks a place's code (a key that starts with "@").
+	place bool
 	// mentionable marks a name, a product or a content word: one whose
 	// mention elsewhere in an article counts (see id).
 	mentionable bool
@@ -165,7 +171,7 @@ var monthWords = map[string]bool{
 // Day"); then it is a name only when the article's own text writes it with
 // a capital mid-sentence (capText). Places are always names. The ids are
 // set by analyse once the batch's terms are numbered.
-func titleWords(toks []nlp.Token, capText map[string]bool) []titleWord {
+func titleWords(toks []nlp.Token, capText map[string]bool) ([]titleWord, []string) {
 	upper, words := 0, 0
 	for _, t := range toks {
 		if t.Word != "" && !isDigit(t.Word[0]) && !nlp.IsStopword(t.Word) {
@@ -176,15 +182,16 @@ func titleWords(toks []nlp.Token, capText map[string]bool) []titleWord {
 		}
 	}
 	titleCase := words >= 3 && 5*upper >= 4*words
-	out := make([]titleWord, 0, len(toks))
+	out, keys := make([]titleWord, 0, len(toks)), make([]string, 0, len(toks))
 	for k, t := range toks {
-		w := titleWord{key: canonical(t.Word, t.Stem)}
+		var w titleWord
+		key := canonical(t.Word, t.Stem)
 		switch {
 		case strings.HasPrefix(t.Word, "@"):
 			w.kind = kindName
 		case t.Word != "" && isDigit(t.Word[0]):
 			if f, ok := figureAt(toks, k); ok {
-				w.kind, w.fig, w.key = kindFigure, &f, strings.TrimRight(t.Word, ".")
+				w.kind, w.fig, key = kindFigure, &f, strings.TrimRight(t.Word, ".")
 			}
 		case nlp.IsStopword(t.Word):
 			w.object = objectPrepositions[t.Word]
@@ -195,9 +202,9 @@ func titleWords(toks []nlp.Token, capText map[string]bool) []titleWord {
 			w.kind = kindName
 		}
 		w.content = !nlp.IsStopword(t.Word)
-		out = append(out, w)
+		out, keys = append(out, w), append(keys, key)
 	}
-	return out
+	return out, keys
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -297,8 +304,9 @@ func slotConflict(sa, sb []titleWord, goods bool, a, b *doc) bool {
 	// Places: some on each side, none in common. A place the other
 	// article mentions elsewhere does not help: a country that imposes a
 	// duty in one notice is the origin of the goods in another.
-	pa, pb := placeCodes(sa), placeCodes(sb)
-	if len(pa) > 0 && len(pb) > 0 && !slices.ContainsFunc(pa, func(p string) bool { return slices.Contains(pb, p) }) {
+	if namesPlace(sa) && namesPlace(sb) && !slices.ContainsFunc(sa, func(x titleWord) bool {
+		return isPlace(x) && slices.ContainsFunc(sb, func(y titleWord) bool { return isPlace(y) && y.sym == x.sym })
+	}) {
 		return true
 	}
 	// Other names and products: each side has one the other article
@@ -312,12 +320,21 @@ func slotConflict(sa, sb []titleWord, goods bool, a, b *doc) bool {
 	return false
 }
 
-// placeCodes returns the place codes among words.
-func placeCodes(words []titleWord) []string {
+// namesPlace reports whether the words name a place.
+func namesPlace(words []titleWord) bool {
+	return slices.ContainsFunc(words, isPlace)
+}
+
+// isPlace reports whether x is a place (its name, by its code).
+func isPlace(x titleWord) bool { return x.kind == kindName && x.place }
+
+// placeCodes returns the place codes among the title words whose keys
+// are keys (by index).
+func placeCodes(words []titleWord, keys []string) []string {
 	var out []string
-	for _, x := range words {
-		if x.kind == kindName && strings.HasPrefix(x.key, "@") {
-			out = append(out, x.key)
+	for k, x := range words {
+		if isPlace(x) {
+			out = append(out, keys[k])
 		}
 	}
 	return out
@@ -338,7 +355,7 @@ func anyAgree(fa, fb []figure) bool {
 // article's text does not contain.
 func unmentioned(words []titleWord, kind uint8, other *doc) bool {
 	for k := range words {
-		if x := &words[k]; x.kind == kind && x.mentionable && !strings.HasPrefix(x.key, "@") && !other.mentions(x.id()) {
+		if x := &words[k]; x.kind == kind && x.mentionable && !x.place && !other.mentions(x.id()) {
 			return true
 		}
 	}
@@ -390,11 +407,11 @@ func keyIDs(keys []string) []uint64 {
 
 // productKeys returns the keys of the products among words, forms and
 // kinds left out (see productForms and productKinds).
-func productKeys(words []titleWord) []string {
+func productKeys(words []titleWord, keys []string) []string {
 	var out []string
-	for _, x := range words {
-		if x.kind == kindProduct && !productForms()[x.key] && !productKinds()[x.key] {
-			out = append(out, x.key)
+	for k, x := range words {
+		if x.kind == kindProduct && !productForms()[keys[k]] && !productKinds()[keys[k]] {
+			out = append(out, keys[k])
 		}
 	}
 	return out

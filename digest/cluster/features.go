@@ -68,6 +68,9 @@ type doc struct {
 	shingles     int
 	runes        int         // the text's length in runes, for the choice of lead
 	title        []titleWord // for the slot conflict test
+	// titleKeys are the title words' keys (see titleWord), for Encode:
+	// parse sets them, features read back from the store have none.
+	titleKeys []string
 	// The title's places, goods (term ids) and figures, for placeClash,
 	// productClash and figureClash.
 	titlePlaces, titleProducts []uint64
@@ -422,13 +425,13 @@ func parse(a digest.Article, leadSentences int) doc {
 	ids = termIDs(ids[:0], titleToks, 2)
 	ids = termIDs(ids, textToks, 1)
 	d.body = countTerms(ids)
-	d.title = titleWords(titleToks, capitalisedIn(titleToks, textToks))
+	d.title, d.titleKeys = titleWords(titleToks, capitalisedIn(titleToks, textToks))
 	d.figures = appendFigures(appendFigures(nil, titleToks), textToks)
 	for k := range d.title {
 		w := &d.title[k]
 		w.mentionable = w.kind == kindName || w.kind == kindProduct || (w.kind == kindWord && w.content)
 	}
-	d.titleFacts()
+	d.titleFacts(d.titleKeys)
 	ents := entities(titleToks, textToks)
 	aliases := aliasKeys(aliasKeys(nil, titleToks), textToks)
 	d.entities = make([]entry, 0, len(ents)+len(aliases))
@@ -469,14 +472,17 @@ func parse(a digest.Article, leadSentences int) doc {
 	return d
 }
 
-// titleFacts sets what is derived from the title's words alone: their
-// symbols, and the title's places, goods and figures (also for features
-// read back from the store, which keep the words only).
-func (d *doc) titleFacts() {
+// titleFacts sets what is derived from the title's words and their keys
+// (by index) alone: their symbols, and the title's places, goods and
+// figures (also for features read back from the store, which keep the
+// words only).
+func (d *doc) titleFacts(keys []string) {
 	for k := range d.title {
-		d.title[k].sym = termID(d.title[k].key, false)
+		w := &d.title[k]
+		w.sym = termID(keys[k], false)
+		w.place = strings.HasPrefix(keys[k], "@")
 	}
-	d.titlePlaces, d.titleProducts = keyIDs(placeCodes(d.title)), keyIDs(productKeys(d.title))
+	d.titlePlaces, d.titleProducts = keyIDs(placeCodes(d.title, keys)), keyIDs(productKeys(d.title, keys))
 	d.titleFigures = titleFigures(d.title)
 }
 

@@ -32,8 +32,8 @@ func TestSynonymsMeet(t *testing.T) {
 		t.Errorf("lead cosine %.3f, want 1", cos)
 	}
 	for k := range docs[0].title {
-		if docs[0].title[k].key != docs[1].title[k].key {
-			t.Errorf("title word %d: %q and %q do not align", k, docs[0].title[k].key, docs[1].title[k].key)
+		if docs[0].titleKeys[k] != docs[1].titleKeys[k] {
+			t.Errorf("title word %d: %q and %q do not align", k, docs[0].titleKeys[k], docs[1].titleKeys[k])
 		}
 	}
 }
