@@ -88,10 +88,15 @@ require (
 // third_party/go-dateparser/PATCHED.md and scripts/vendor-dateparser.sh.
 replace github.com/markusmobius/go-dateparser => ./third_party/go-dateparser
 
-// Emoji map, word-counter tables and language profiles built on first use instead of at
-// start-up: see scripts/vendor-lazy-init.sh and PATCHED.md in each directory.
+// Emoji map, word-counter tables, language profiles and package-level regular expressions
+// built on first use instead of at start-up: see scripts/vendor-lazy-init.sh and PATCHED.md
+// in each directory.
 replace (
 	github.com/RadhiFadlillah/whatlanggo => ./third_party/whatlanggo
 	github.com/forPelevin/gomoji => ./third_party/gomoji
+	github.com/go-shiori/go-readability => ./third_party/go-readability
 	github.com/markusmobius/go-domdistiller => ./third_party/go-domdistiller
+	github.com/markusmobius/go-htmldate => ./third_party/go-htmldate
+	github.com/markusmobius/go-trafilatura => ./third_party/go-trafilatura
+	github.com/prometheus/procfs => ./third_party/procfs
 )

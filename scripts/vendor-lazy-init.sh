@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Rebuild third_party/gomoji, third_party/go-domdistiller and
-# third_party/whatlanggo: the libraries (the first two linked through
-# go-trafilatura, the third by digest/feed) with the tables they built in
-# package initialisers built on first use instead.
+# Rebuild third_party/gomoji, third_party/go-domdistiller,
+# third_party/whatlanggo, third_party/go-trafilatura,
+# third_party/go-htmldate and third_party/go-readability: the libraries
+# (linked by digest/feed, directly or through go-trafilatura) with the
+# tables and regular expressions they built in package initialisers built
+# on first use instead.
 #
 # Every process that links them paid for those tables before main, though
 # only a gather ever reads them: gomoji's map of 4,700 emojis (0.98 MB
@@ -11,7 +13,13 @@
 # extraction; whatlanggo's trigram profiles of 84 languages (0.35 MB) by
 # language detection. With them (and our own packages' regular
 # expressions, internal/lazyre) made lazy, `digest version` allocates
-# under the runtime's first GC goal before main. The patch is mechanical:
+# under the runtime's first GC goal before main. The package-level regular
+# expressions of go-trafilatura (22), go-htmldate (21), go-readability (25)
+# and go-domdistiller (28) were the largest CPU cost left before main
+# (~13 % of `digest version`'s samples in a perf profile, and 0.75 MB
+# allocated): scripts/lazyregexp rewrites each into a value compiled on its
+# first use, whose methods are those of *regexp.Regexp, so the libraries'
+# code that uses them is unchanged. The patch is mechanical:
 # each table becomes a function that builds it once (sync.OnceValue, or
 # sync.Once where the module's go.mod predates generics) and each read a
 # call; nothing else changes. go.mod points the modules here with replace
@@ -29,7 +37,7 @@ vendor() {
 	[ -d "$src" ] || { echo "cannot download $mod $version" >&2; exit 1; }
 	rm -rf "$dst"
 	mkdir -p "$dst"
-	(cd "$src" && find . -name '*.go' ! -name '*_test.go' ! -path './scripts/*' ! -path './example/*' ! -path './cmd/*' -print0 |
+	(cd "$src" && find . -name '*.go' ! -name '*_test.go' ! -path './scripts/*' ! -path './example/*' ! -path './examples/*' ! -path './cmd/*' -print0 |
 		xargs -0 -I{} install -D -m 0644 {} "$dst/{}")
 	install -m 0644 "$src/go.mod" "$dst/"
 	find "$src" -maxdepth 1 \( -name 'LICENSE*' -o -name 'NOTICE*' \) -exec install -m 0644 {} "$dst/" \;
@@ -430,7 +438,41 @@ finds the script with detectScript, which counts an ASCII letter for Latin witho
 in every script's table (the same counts, so the same script).
 MD
 
+# Package-level regular expressions compiled on first use (scripts/lazyregexp;
+# it prints each file changed and how many; the counts are checked below so
+# that an upstream change shows).
+TRAFILATURA=v1.12.2
+vendor github.com/markusmobius/go-trafilatura "$TRAFILATURA" go-trafilatura
+HTMLDATE=v1.9.1
+vendor github.com/markusmobius/go-htmldate "$HTMLDATE" go-htmldate
+READABILITY=v0.0.0-20241012063810-92284fa8a71f
+vendor github.com/go-shiori/go-readability "$READABILITY" go-readability
+PROCFS=v0.22.0 # linked by prometheus's process collector
+vendor github.com/prometheus/procfs "$PROCFS" procfs
+lazy() { # DIR EXPECTED: make DIR's regular expressions lazy, EXPECTED of them in all
+	local n
+	n=$(cd "$ROOT" && go run ./scripts/lazyregexp "$ROOT/third_party/$1" | awk -F': ' '{ s += $NF } END { print s + 0 }')
+	[ "$n" = "$2" ] || { echo "third_party/$1: $n regular expressions made lazy, expected $2" >&2; exit 1; }
+}
+lazy go-trafilatura 22
+lazy go-htmldate 21
+lazy go-readability 25
+lazy go-domdistiller 28
+lazy procfs 32
+for d in go-trafilatura go-htmldate go-readability procfs; do
+	readme "$d" "$(sed -n 's/^module //p' "$ROOT/third_party/$d/go.mod")" \
+		"$(case $d in go-trafilatura) echo "$TRAFILATURA" ;; go-htmldate) echo "$HTMLDATE" ;; procfs) echo "$PROCFS" ;; *) echo "$READABILITY" ;; esac)" \
+		"each package-level regular expression (scripts/lazyregexp, lazyregexp.go)"
+done
+cat >>"$ROOT/third_party/go-domdistiller/PATCHED.md" <<'MD'
+
+A second change: each package-level regular expression is compiled the first time it is used
+(scripts/lazyregexp, lazyregexp.go in each package it changed).
+MD
+
 # The whole copies are gofmt-ed: the repository keeps every Go file formatted.
-gofmt -w "$G" "$ROOT/third_party/go-domdistiller" "$L"
+gofmt -w "$G" "$ROOT/third_party/go-domdistiller" "$L" "$ROOT/third_party/go-trafilatura" \
+	"$ROOT/third_party/go-htmldate" "$ROOT/third_party/go-readability" "$ROOT/third_party/procfs"
 echo "third_party/gomoji ($GOMOJI), third_party/go-domdistiller ($DOMDISTILLER) and" \
-	"third_party/whatlanggo ($WHATLANGGO): tables made lazy"
+	"third_party/whatlanggo ($WHATLANGGO): tables made lazy; go-trafilatura ($TRAFILATURA)," \
+	"go-htmldate ($HTMLDATE), go-readability ($READABILITY), go-domdistiller: regular expressions"

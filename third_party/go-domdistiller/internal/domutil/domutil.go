@@ -38,9 +38,9 @@ import (
 )
 
 var (
-	rxDisplay          = regexp.MustCompile(`(?i)display:\s*([\w-]+)\s*(?:;|$)`)
-	rxVisibilityHidden = regexp.MustCompile(`(?i)visibility:\s*(:?hidden|collapse)`)
-	rxSrcsetURL        = regexp.MustCompile(`(?i)(\S+)(\s+[\d.]+[xw])?(\s*(?:,|$))`)
+	rxDisplay          = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)display:\s*([\w-]+)\s*(?:;|$)`) }}
+	rxVisibilityHidden = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)visibility:\s*(:?hidden|collapse)`) }}
+	rxSrcsetURL        = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)(\S+)(\s+[\d.]+[xw])?(\s*(?:,|$))`) }}
 
 	elementWithSizeAttr = map[string]struct{}{
 		"table": {},

@@ -42,11 +42,11 @@ import (
 )
 
 var (
-	rxTitleSeparator       = regexp.MustCompile(`(?i) [\|\-\\/>»] `)
-	rxTitleHierarchySep    = regexp.MustCompile(`(?i) [\\/>»] `)
-	rxTitleRemoveFinalPart = regexp.MustCompile(`(?i)(.*)[\|\-\\/>»] .*`)
-	rxTitleRemove1stPart   = regexp.MustCompile(`(?i)[^\|\-\\/>»]*[\|\-\\/>»](.*)`)
-	rxTitleAnySeparator    = regexp.MustCompile(`(?i)[\|\-\\/>»]+`)
+	rxTitleSeparator       = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i) [\|\-\\/>»] `) }}
+	rxTitleHierarchySep    = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i) [\\/>»] `) }}
+	rxTitleRemoveFinalPart = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)(.*)[\|\-\\/>»] .*`) }}
+	rxTitleRemove1stPart   = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)[^\|\-\\/>»]*[\|\-\\/>»](.*)`) }}
+	rxTitleAnySeparator    = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)[\|\-\\/>»]+`) }}
 )
 
 // getDocumentTitle attempt to returns the title for the distilled document, whose functionality

@@ -42,10 +42,10 @@ const (
 var (
 	// Regex for page number finder. If you are looking for regex for prev next finder,
 	// they are compiled to re2go because it's quite slow.
-	rxLinkNumberCleaner    = regexp.MustCompile(`[()\[\]{}]`)
-	rxInvalidParentWrapper = regexp.MustCompile(`(?i)(body)|(html)`)
-	rxTerms                = regexp.MustCompile(`(?i)(\S*[\w\x{00C0}-\x{1FFF}\x{2C00}-\x{D7FF}]\S*)`)
-	rxSurroundingDigits    = regexp.MustCompile(`(?i)^[\W_]*(\d+)[\W_]*$`)
+	rxLinkNumberCleaner    = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`[()\[\]{}]`) }}
+	rxInvalidParentWrapper = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)(body)|(html)`) }}
+	rxTerms                = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)(\S*[\w\x{00C0}-\x{1FFF}\x{2C00}-\x{D7FF}]\S*)`) }}
+	rxSurroundingDigits    = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)^[\W_]*(\d+)[\W_]*$`) }}
 )
 
 func containsNumber(s string) bool {

@@ -35,7 +35,7 @@ import (
 )
 
 var (
-	rxAllDigits = regexp.MustCompile(`^\d+$`)
+	rxAllDigits = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`^\d+$`) }}
 )
 
 func IsStringAllWhitespace(str string) bool {

@@ -38,7 +38,7 @@ import (
 )
 
 var (
-	rxDirAttributes = regexp.MustCompile(`(?i) dir="(ltr|rtl|inherit|auto)"`)
+	rxDirAttributes = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i) dir="(ltr|rtl|inherit|auto)"`) }}
 )
 
 func CreateDivTree() []*html.Node {

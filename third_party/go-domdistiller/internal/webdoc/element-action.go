@@ -38,7 +38,7 @@ import (
 
 const maxClassCount = 2
 
-var rxComment = regexp.MustCompile(`(?i)\bcomments?\b`)
+var rxComment = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)\bcomments?\b`) }}
 
 type ElementAction struct {
 	Flush           bool

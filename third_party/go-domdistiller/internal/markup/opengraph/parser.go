@@ -38,9 +38,9 @@ import (
 )
 
 var (
-	rxOgpNsPrefix         = regexp.MustCompile(`(?i)((\w+):\s+(http:\/\/ogp.me\/ns(\/\w+)*#))\s*`)
-	rxOgpNsNonPrefixName  = regexp.MustCompile(`(?i)^xmlns:(\w+)`)
-	rxOgpNsNonPrefixValue = regexp.MustCompile(`(?i)^http:\/\/ogp.me\/ns(\/\w+)*#`)
+	rxOgpNsPrefix         = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)((\w+):\s+(http:\/\/ogp.me\/ns(\/\w+)*#))\s*`) }}
+	rxOgpNsNonPrefixName  = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)^xmlns:(\w+)`) }}
+	rxOgpNsNonPrefixValue = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)^http:\/\/ogp.me\/ns(\/\w+)*#`) }}
 )
 
 // Parser recognizes and parses the Open Graph Protocol markup tags and returns the properties

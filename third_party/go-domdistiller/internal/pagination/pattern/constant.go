@@ -33,11 +33,11 @@ const (
 )
 
 var (
-	rxNumber             = regexp.MustCompile(`(?i)(\d+)`)
-	rxEndOrHasSHTML      = regexp.MustCompile(`(?i)(.s?html?)?$`)
-	rxLastPathComponent  = regexp.MustCompile(`(?i)([^/]*)/$`)
-	rxTrailingSlashHTML  = regexp.MustCompile(`(?i)(?:/|(.html?))$`)
-	rxPageParamSeparator = regexp.MustCompile(`[-_;,]`)
+	rxNumber             = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)(\d+)`) }}
+	rxEndOrHasSHTML      = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)(.s?html?)?$`) }}
+	rxLastPathComponent  = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)([^/]*)/$`) }}
+	rxTrailingSlashHTML  = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)(?:/|(.html?))$`) }}
+	rxPageParamSeparator = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`[-_;,]`) }}
 )
 
 var badPageParamNames = map[string]struct{}{
