@@ -36,8 +36,9 @@ func rule(max int, needs, pattern string) boilerRule {
 var ruleNeedles = sync.OnceValues(func() (*Needles, [][]int) {
 	var list []string
 	at := map[string]int{}
-	needs := make([][]int, len(lineRules))
-	for ri, r := range lineRules {
+	rules := lineRules()
+	needs := make([][]int, len(rules))
+	for ri, r := range rules {
 		for _, sub := range r.needs {
 			i, ok := at[sub]
 			if !ok {
@@ -53,53 +54,57 @@ var ruleNeedles = sync.OnceValues(func() (*Needles, [][]int) {
 
 // lineRules lists what IsBoilerplateLine finds (what the feed's Clean
 // removes). Each pattern is anchored to what such lines look like, not to
-// words that may appear in a story.
-var lineRules = []boilerRule{
-	// Subscription, membership and donation appeals.
-	rule(200, "subscri|sign up|register|join|log|become a", `^[\W_]*(please )?(subscribe|sign up|register|join|log ?in|become a (member|subscriber|supporter|patron))\b.*\b(newsletters?|inbox|subscri\w*|free|today|now|access|updates|unlimited|digest|briefing|member\w*)\b`),
-	rule(300, "sign up|subscribe|register", `\b(sign up|subscribe|register)\b.{0,60}\b(newsletters?|e-?mail alerts?|daily briefing|our briefing|mailing list)\b`),
-	rule(200, "newsletter|alert", `\b(newsletters?|e-?mail alerts?)\b.{0,60}\b(sign up|subscribe|delivered|inbox|straight to you)\b`),
-	rule(300, "journalism|reporting|newsroom", `\b(support|fund)\b.{0,40}\b(our|independent|quality) (journalism|reporting|newsroom)\b`),
-	rule(300, "donat|contribution|chip in|give ", `(^[\W_]*|\b(please|can you|will you|help us|consider)\b.{0,30}\b)(donate|mak(e|ing) a (donation|contribution)|chip in)\b|\b(donate|give) (now|today|here)\b`),
-	rule(250, "already a|subscriber|reached your|free article|continue reading|unlock|trial|subscribe", `\b(already a (subscriber|member)|subscribers? only|you have reached your|free articles? (left|remaining)|to continue reading|unlock (this|unlimited)|start your (free )?trial|subscribe (now|today)|exclusive to subscribers)\b`),
-	rule(160, "newsletter|inbox|access|updates|delivered", `^[\W_]*(get|receive|enjoy) (our|the|free|unlimited)\b.{0,80}\b(newsletter|inbox|access|updates|delivered)\b`),
-	// Read-more, related and share lines.
-	rule(160, "read|full story|more on this|watch|listen", `^[\W_]*(read more|continue reading|keep reading|read the (full|whole|rest|original) (story|article|report|post)|full story|read full (story|article)|read on|more on this story|watch( the)? video|listen to (this|the) (article|story))\b`),
-	rule(160, "related|recommended|see also|also|more from|most |trending|top stories|latest news", `^[\W_]*(related( (articles?|stories|coverage|content|reading|links?|news))?|recommended( for you| reading| stories)?|see also|also read|read also|you (may|might) also like|more from [\w .]{1,40}|most (read|popular|viewed)|trending( now)?|top stories|latest news)\s*([:|»›>–—-].*)?$`),
-	rule(120, "", `^[\W_]*(share|tweet|e-?mail|print|save|copy link|comments?|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|flipboard|telegram|messenger)(\s*(this|the)?\s*(article|story|page|post|link)?\s*(on|via|with|to)?\s*(facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|e-?mail|a friend)?)?\s*[:.!]?\s*([|/•·,]\s*(share|tweet|e-?mail|print|save|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|flipboard|telegram|messenger)\s*)*[\W_]*$`),
-	rule(120, "", `^([\W_]*(share|tweet|e-?mail|print|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|flipboard|telegram|messenger|copy link)[\W_]*){2,}$`),
-	rule(120, "share", `^[\W_]*(click to share|share this (article|story|page)|share on (facebook|twitter|x|linkedin|whatsapp|reddit|email))\b`),
-	rule(200, "click", `\bclick(ing)? here\b`),
-	// Photo and video credits and captions.
-	rule(250, "photo|image|picture|caption|video|illustration|credit", `^[\W_]*(photo|photos|photograph|image|images|picture|pictures|file photo|pictured|caption|video|illustration|credit|photo credit|image credit|source image)\s*(by|courtesy( of)?)?\s*[:|/]`),
-	rule(200, "(", `\((photo:?\s*)?(reuters|ap|afp|getty( images)?|bloomberg|epa|efe|xinhua|anadolu|shutterstock|ap photo|afp via getty images)(\s*[/,][^()]*)?\)\s*$`),
-	rule(200, "getty|shutterstock|ap photo|afp|reuters/|epa-efe", `([|/:©]|\b(via|credit|photo|image|by))\s*(getty images|shutterstock|ap photo|afp)\b|\b(getty images|shutterstock)\s*[)/]?\s*$|\breuters/[a-z]|\bap photo/|\bepa-efe\b`),
-	// Cookie and consent notices.
-	rule(400, "cookie|by continuing", `\b(we|this (site|website)) uses? cookies\b|\bcookie (policy|settings|preferences|consent|notice)\b|\baccept (all )?cookies\b|\bby continuing to (use|browse)\b`),
-	// Social handles and follow prompts.
-	rule(200, "twitter|facebook|instagram|linkedin|tiktok|youtube|threads|bluesky|mastodon|social media|on x", `^[\W_]*(follow|like|find|join) (us|me|him|her|them|\w+) on (twitter|x|facebook|instagram|linkedin|tiktok|youtube|threads|bluesky|mastodon|social media)\b`),
-	rule(200, "@", `^[\W_]*follow (us |me )?@\w+`),
-	rule(120, "@|#", `^(\s*[@#][\w.]+[\s,;|/•·]*)+$`),
-	// Republication notes and copyright lines.
-	rule(300, "this |originally|first published|first appeared", `^[\W_]*((a version of )?this (article|story|post|piece|report|column) (was |is )?(first |originally )?(appeared|published|ran|posted|republished)|(originally|first) (published|appeared) (on|in|at|by))\b`),
-	rule(250, "©|(c)|copyright|all rights reserved", `^[\W_]*(©|\(c\)|copyright\s*(©|\(c\)|\d{4}|by\b)|all rights reserved)`),
-	rule(250, "all rights reserved", `\ball rights reserved\.?\s*$`),
-	rule(250, "may not be", `\bmay not be (published|reproduced), broadcast, rewritten\b`),
-	// Sign-up widgets, reprint notices and contact footers.
-	rule(200, "signing up|subscribing|registering", `^[\W_]*(thanks|thank you) for (signing up|subscribing|registering)\b`),
-	rule(200, "error", `\b(an error has occurred|there was an error processing your|error processing your (subscription|request))\b`),
-	rule(200, "keep an eye on your inbox|check your inbox|has been sent to", `\b(keep an eye on|check) your inbox\b|^this (article|story) has been sent to\b`),
-	rule(400, "non-commercial use only", `\bpersonal,? non-commercial use only\b`),
-	rule(160, "@", `^write to [\w .'-]{2,60}\bat\s+\S+@\S+`),
-	rule(300, "don", `^(don'?t|do not|don’t) miss\b`),
-	rule(40, "newsletter", `^[\w'’ &-]{0,30}\bnewsletter$`),
-	rule(60, "updated|published", `^(last )?(updated|published)( at| on)?:?\s*\d{1,2}[:.]\d{2}\s*([ap]\.?m\.?)?\s*([A-Z]{2,4})?\.?$`),
-	// Reader-comment prompts, counts and notices.
-	rule(60, "comment|coment|repl|kommentar|kommentier|réagir|diskussion|discussion", `^[\W_]*(\d+\s+)?(comments?|replies|kommentare?|leserkommentare?|commentaires?|comentarios?|réagir|commenter|kommentieren|comentar|diskussion|discussion)(\s*\(\d+\))?[\W_]*$`),
-	rule(120, "comment|coment|repl|kommentar|kommentier|conversation|discussion|diskussion", `^[\W_]*((post|add|leave|write|submit|view|show|read|see|load)( a| your| all| the| more| \d+)? (comments?|reply|replies)|join the (conversation|discussion|debate)|be the first to (comment|reply)|comments (are|have been) (closed|disabled)|you must be logged in to (post a )?(comment|reply)|(jetzt |hier )?(kommentieren|mitdiskutieren)\b|(kommentar|leserkommentar)e? (schreiben|verfassen|hinzufügen|abgeben)|kommentare (anzeigen|lesen|laden|sind geschlossen|geschlossen)|(laisser|écrire|ajouter|poster) un commentaire|(deja|escribe|añade|publica) (un|tu) comentario)\b`),
-	// Lone labels.
-	rule(40, "", `^[\W_]*(advertisement|advertising|sponsored( content)?|ad|promoted|story continues below( advertisement)?|scroll to continue|skip advert(isement)?|supported by|thank you|sorry|close|loading)[\W_]*$`),
-}
+// words that may appear in a story. The list is built on first use: its
+// 35 rules (each a lazyre closure and a split of its needs) were the
+// largest part of this package's initialiser, run by every command.
+var lineRules = sync.OnceValue(func() []boilerRule {
+	return []boilerRule{
+		// Subscription, membership and donation appeals.
+		rule(200, "subscri|sign up|register|join|log|become a", `^[\W_]*(please )?(subscribe|sign up|register|join|log ?in|become a (member|subscriber|supporter|patron))\b.*\b(newsletters?|inbox|subscri\w*|free|today|now|access|updates|unlimited|digest|briefing|member\w*)\b`),
+		rule(300, "sign up|subscribe|register", `\b(sign up|subscribe|register)\b.{0,60}\b(newsletters?|e-?mail alerts?|daily briefing|our briefing|mailing list)\b`),
+		rule(200, "newsletter|alert", `\b(newsletters?|e-?mail alerts?)\b.{0,60}\b(sign up|subscribe|delivered|inbox|straight to you)\b`),
+		rule(300, "journalism|reporting|newsroom", `\b(support|fund)\b.{0,40}\b(our|independent|quality) (journalism|reporting|newsroom)\b`),
+		rule(300, "donat|contribution|chip in|give ", `(^[\W_]*|\b(please|can you|will you|help us|consider)\b.{0,30}\b)(donate|mak(e|ing) a (donation|contribution)|chip in)\b|\b(donate|give) (now|today|here)\b`),
+		rule(250, "already a|subscriber|reached your|free article|continue reading|unlock|trial|subscribe", `\b(already a (subscriber|member)|subscribers? only|you have reached your|free articles? (left|remaining)|to continue reading|unlock (this|unlimited)|start your (free )?trial|subscribe (now|today)|exclusive to subscribers)\b`),
+		rule(160, "newsletter|inbox|access|updates|delivered", `^[\W_]*(get|receive|enjoy) (our|the|free|unlimited)\b.{0,80}\b(newsletter|inbox|access|updates|delivered)\b`),
+		// Read-more, related and share lines.
+		rule(160, "read|full story|more on this|watch|listen", `^[\W_]*(read more|continue reading|keep reading|read the (full|whole|rest|original) (story|article|report|post)|full story|read full (story|article)|read on|more on this story|watch( the)? video|listen to (this|the) (article|story))\b`),
+		rule(160, "related|recommended|see also|also|more from|most |trending|top stories|latest news", `^[\W_]*(related( (articles?|stories|coverage|content|reading|links?|news))?|recommended( for you| reading| stories)?|see also|also read|read also|you (may|might) also like|more from [\w .]{1,40}|most (read|popular|viewed)|trending( now)?|top stories|latest news)\s*([:|»›>–—-].*)?$`),
+		rule(120, "", `^[\W_]*(share|tweet|e-?mail|print|save|copy link|comments?|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|flipboard|telegram|messenger)(\s*(this|the)?\s*(article|story|page|post|link)?\s*(on|via|with|to)?\s*(facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|e-?mail|a friend)?)?\s*[:.!]?\s*([|/•·,]\s*(share|tweet|e-?mail|print|save|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|flipboard|telegram|messenger)\s*)*[\W_]*$`),
+		rule(120, "", `^([\W_]*(share|tweet|e-?mail|print|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|flipboard|telegram|messenger|copy link)[\W_]*){2,}$`),
+		rule(120, "share", `^[\W_]*(click to share|share this (article|story|page)|share on (facebook|twitter|x|linkedin|whatsapp|reddit|email))\b`),
+		rule(200, "click", `\bclick(ing)? here\b`),
+		// Photo and video credits and captions.
+		rule(250, "photo|image|picture|caption|video|illustration|credit", `^[\W_]*(photo|photos|photograph|image|images|picture|pictures|file photo|pictured|caption|video|illustration|credit|photo credit|image credit|source image)\s*(by|courtesy( of)?)?\s*[:|/]`),
+		rule(200, "(", `\((photo:?\s*)?(reuters|ap|afp|getty( images)?|bloomberg|epa|efe|xinhua|anadolu|shutterstock|ap photo|afp via getty images)(\s*[/,][^()]*)?\)\s*$`),
+		rule(200, "getty|shutterstock|ap photo|afp|reuters/|epa-efe", `([|/:©]|\b(via|credit|photo|image|by))\s*(getty images|shutterstock|ap photo|afp)\b|\b(getty images|shutterstock)\s*[)/]?\s*$|\breuters/[a-z]|\bap photo/|\bepa-efe\b`),
+		// Cookie and consent notices.
+		rule(400, "cookie|by continuing", `\b(we|this (site|website)) uses? cookies\b|\bcookie (policy|settings|preferences|consent|notice)\b|\baccept (all )?cookies\b|\bby continuing to (use|browse)\b`),
+		// Social handles and follow prompts.
+		rule(200, "twitter|facebook|instagram|linkedin|tiktok|youtube|threads|bluesky|mastodon|social media|on x", `^[\W_]*(follow|like|find|join) (us|me|him|her|them|\w+) on (twitter|x|facebook|instagram|linkedin|tiktok|youtube|threads|bluesky|mastodon|social media)\b`),
+		rule(200, "@", `^[\W_]*follow (us |me )?@\w+`),
+		rule(120, "@|#", `^(\s*[@#][\w.]+[\s,;|/•·]*)+$`),
+		// Republication notes and copyright lines.
+		rule(300, "this |originally|first published|first appeared", `^[\W_]*((a version of )?this (article|story|post|piece|report|column) (was |is )?(first |originally )?(appeared|published|ran|posted|republished)|(originally|first) (published|appeared) (on|in|at|by))\b`),
+		rule(250, "©|(c)|copyright|all rights reserved", `^[\W_]*(©|\(c\)|copyright\s*(©|\(c\)|\d{4}|by\b)|all rights reserved)`),
+		rule(250, "all rights reserved", `\ball rights reserved\.?\s*$`),
+		rule(250, "may not be", `\bmay not be (published|reproduced), broadcast, rewritten\b`),
+		// Sign-up widgets, reprint notices and contact footers.
+		rule(200, "signing up|subscribing|registering", `^[\W_]*(thanks|thank you) for (signing up|subscribing|registering)\b`),
+		rule(200, "error", `\b(an error has occurred|there was an error processing your|error processing your (subscription|request))\b`),
+		rule(200, "keep an eye on your inbox|check your inbox|has been sent to", `\b(keep an eye on|check) your inbox\b|^this (article|story) has been sent to\b`),
+		rule(400, "non-commercial use only", `\bpersonal,? non-commercial use only\b`),
+		rule(160, "@", `^write to [\w .'-]{2,60}\bat\s+\S+@\S+`),
+		rule(300, "don", `^(don'?t|do not|don’t) miss\b`),
+		rule(40, "newsletter", `^[\w'’ &-]{0,30}\bnewsletter$`),
+		rule(60, "updated|published", `^(last )?(updated|published)( at| on)?:?\s*\d{1,2}[:.]\d{2}\s*([ap]\.?m\.?)?\s*([A-Z]{2,4})?\.?$`),
+		// Reader-comment prompts, counts and notices.
+		rule(60, "comment|coment|repl|kommentar|kommentier|réagir|diskussion|discussion", `^[\W_]*(\d+\s+)?(comments?|replies|kommentare?|leserkommentare?|commentaires?|comentarios?|réagir|commenter|kommentieren|comentar|diskussion|discussion)(\s*\(\d+\))?[\W_]*$`),
+		rule(120, "comment|coment|repl|kommentar|kommentier|conversation|discussion|diskussion", `^[\W_]*((post|add|leave|write|submit|view|show|read|see|load)( a| your| all| the| more| \d+)? (comments?|reply|replies)|join the (conversation|discussion|debate)|be the first to (comment|reply)|comments (are|have been) (closed|disabled)|you must be logged in to (post a )?(comment|reply)|(jetzt |hier )?(kommentieren|mitdiskutieren)\b|(kommentar|leserkommentar)e? (schreiben|verfassen|hinzufügen|abgeben)|kommentare (anzeigen|lesen|laden|sind geschlossen|geschlossen)|(laisser|écrire|ajouter|poster) un commentaire|(deja|escribe|añade|publica) (un|tu) comentario)\b`),
+		// Lone labels.
+		rule(40, "", `^[\W_]*(advertisement|advertising|sponsored( content)?|ad|promoted|story continues below( advertisement)?|scroll to continue|skip advert(isement)?|supported by|thank you|sorry|close|loading)[\W_]*$`),
+	}
+})
 
 // maxRuleLen is the longest line any rule may drop.
 const maxRuleLen = 400
@@ -127,7 +132,7 @@ func IsBoilerplateLine(line string) bool {
 func isBoilerplateLine(line, lower string, n int) bool {
 	needles, needs := ruleNeedles()
 	found := needles.Find(lower)
-	for ri, r := range lineRules {
+	for ri, r := range lineRules() {
 		if n <= r.max && (r.needs == nil || found.HasAny(needs[ri])) && r.re().MatchString(line) {
 			return true
 		}
