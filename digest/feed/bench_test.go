@@ -15,18 +15,57 @@ import (
 	"github.com/tradedigest/tradedigest/digest/store/storetest"
 )
 
+// benchFeeds and benchItems are the size of the gather benchmarks' farm.
+const benchFeeds, benchItems = 200, 50
+
+// startBenchFarm starts the gather benchmarks' farm, benchFeeds ×
+// benchItems on 8 loopback hosts with 50 ms latency, closed when b ends;
+// it skips b where those addresses cannot be bound.
+func startBenchFarm(b *testing.B) *farm.Farm {
+	fm, err := farm.Start(farm.Config{Hosts: farm.HostRange(2, 8), Feeds: benchFeeds, Items: benchItems, Latency: 50 * time.Millisecond})
+	if err != nil {
+		b.Skipf("cannot start the loopback feed farm (needs 127.0.0.2-9): %v", err)
+	}
+	b.Cleanup(fm.Close)
+	return fm
+}
+
+// farmSources returns a fetcher at the default limits that may reach the
+// loopback farm, and one feed source per farm feed through it.
+func farmSources(fm *farm.Farm) (*Fetcher, []digest.Source) {
+	cfg := DefaultFetcherConfig()
+	cfg.AllowHosts = []string{"127.0.0.0/8:*"} // the farm is on loopback
+	fetcher := NewFetcher(cfg)
+	opts := Options{Fetcher: fetcher}
+	sources := make([]digest.Source, len(fm.URLs))
+	for i, u := range fm.URLs {
+		sources[i] = NewFeed(u, opts)
+	}
+	return fetcher, sources
+}
+
+// timedGather runs eng's gather of sources and returns its report, wall
+// and CPU time; it fails b on an error of the gather or of any source.
+func timedGather(b *testing.B, eng *digest.Engine, sources []digest.Source) (digest.Report, time.Duration, time.Duration) {
+	var rep digest.Report
+	t0, c0 := time.Now(), cpuTime()
+	if err := eng.Gather(context.Background(), sources, &rep); err != nil {
+		b.Fatal(err)
+	}
+	wall, used := time.Since(t0), cpuTime()-c0
+	if len(rep.Errors) > 0 {
+		b.Fatalf("gather: %d errors, first: %s", len(rep.Errors), rep.Errors[0])
+	}
+	return rep, wall, used
+}
+
 // BenchmarkGather gathers 200 feeds × 50 items from 8 loopback hosts with
 // 50 ms latency through (*digest.Engine).Gather at the default limits,
 // then gathers again at once, when every feed should answer 304.
 //
 //	go test -run XXX -bench Gather -benchtime 3x ./digest/feed/
 func BenchmarkGather(b *testing.B) {
-	const feeds, items = 200, 50
-	fm, err := farm.Start(farm.Config{Hosts: farm.HostRange(2, 8), Feeds: feeds, Items: items, Latency: 50 * time.Millisecond})
-	if err != nil {
-		b.Skipf("cannot start the loopback feed farm (needs 127.0.0.2-9): %v", err)
-	}
-	defer fm.Close()
+	fm := startBenchFarm(b)
 	ctx := context.Background()
 	var (
 		full, second                time.Duration
@@ -37,28 +76,14 @@ func BenchmarkGather(b *testing.B) {
 		runs                        int
 	)
 	for b.Loop() {
-		cfg := DefaultFetcherConfig()
-		cfg.AllowHosts = []string{"127.0.0.0/8:*"} // the farm is on loopback
-		fetcher := NewFetcher(cfg)
-		opts := Options{Fetcher: fetcher}
-		sources := make([]digest.Source, len(fm.URLs))
-		for i, u := range fm.URLs {
-			sources[i] = NewFeed(u, opts)
-		}
+		fetcher, sources := farmSources(fm)
 		store := farm.NewMemStore()
 		eng := &digest.Engine{Store: store, Config: digest.DefaultConfig()}
 
 		fm.ResetStats()
-		var rep digest.Report
-		t0, c0 := time.Now(), cpuTime()
-		if err := eng.Gather(ctx, sources, &rep); err != nil {
-			b.Fatal(err)
-		}
-		full += time.Since(t0)
-		cpu += cpuTime() - c0
-		if len(rep.Errors) > 0 {
-			b.Fatalf("first gather: %d errors, first: %s", len(rep.Errors), rep.Errors[0])
-		}
+		rep, wall, used := timedGather(b, eng, sources)
+		full += wall
+		cpu += used
 		for _, s := range rep.Sources {
 			bytes1 += s.Bytes
 		}
@@ -88,7 +113,7 @@ func BenchmarkGather(b *testing.B) {
 	b.ReportMetric(full.Seconds()/n, "full_s")
 	b.ReportMetric(second.Seconds()/n, "second_s")
 	b.ReportMetric(cpu.Seconds()/n, "full_cpu_s")
-	b.ReportMetric(100*float64(notModified)/(n*feeds), "304_%")
+	b.ReportMetric(100*float64(notModified)/(n*benchFeeds), "304_%")
 	b.ReportMetric(float64(bytes1)/n, "full_bytes")
 	b.ReportMetric(float64(bytes2)/n, "second_bytes")
 	b.ReportMetric(float64(articles)/n, "articles")
@@ -106,42 +131,22 @@ func BenchmarkGather(b *testing.B) {
 //
 //	go test -run XXX -bench GatherStore -benchtime 3x ./digest/feed/
 func BenchmarkGatherStore(b *testing.B) {
-	const feeds, items = 200, 50
-	fm, err := farm.Start(farm.Config{Hosts: farm.HostRange(2, 8), Feeds: feeds, Items: items, Latency: 50 * time.Millisecond})
-	if err != nil {
-		b.Skipf("cannot start the loopback feed farm (needs 127.0.0.2-9): %v", err)
-	}
-	defer fm.Close()
-	ctx := context.Background()
+	fm := startBenchFarm(b)
 	var (
 		full, cpu     time.Duration
 		articles, txs int64
 		runs          int
 	)
 	for b.Loop() {
-		cfg := DefaultFetcherConfig()
-		cfg.AllowHosts = []string{"127.0.0.0/8:*"} // the farm is on loopback
-		fetcher := NewFetcher(cfg)
-		opts := Options{Fetcher: fetcher}
-		sources := make([]digest.Source, len(fm.URLs))
-		for i, u := range fm.URLs {
-			sources[i] = NewFeed(u, opts)
-		}
+		fetcher, sources := farmSources(fm)
 		b.StopTimer()
 		db := storetest.Open(b)
 		b.StartTimer()
 		eng := &digest.Engine{Store: db, Clusterer: cluster.New(cluster.DefaultConfig()), Config: digest.DefaultConfig()}
 		tx0 := db.Stats().Transactions
-		var rep digest.Report
-		t0, c0 := time.Now(), cpuTime()
-		if err := eng.Gather(ctx, sources, &rep); err != nil {
-			b.Fatal(err)
-		}
-		full += time.Since(t0)
-		cpu += cpuTime() - c0
-		if len(rep.Errors) > 0 {
-			b.Fatalf("gather: %d errors, first: %s", len(rep.Errors), rep.Errors[0])
-		}
+		rep, wall, used := timedGather(b, eng, sources)
+		full += wall
+		cpu += used
 		articles += int64(rep.ArticlesNew)
 		txs += db.Stats().Transactions - tx0
 		fetcher.Close()
