@@ -40,26 +40,17 @@ func (db *DB) SaveArticles(ctx context.Context, articles []digest.Article) ([]di
 // When that fails, each batch is tried again alone, so that one caller's
 // failure is not everyone's.
 func (db *DB) saveArticlesMany(ctx context.Context, batches [][]digest.Article) ([][]digest.Saved, []error) {
-	out, errs := make([][]digest.Saved, len(batches)), make([]error, len(batches))
-	if len(batches) == 1 {
-		out[0], errs[0] = db.saveArticles(ctx, batches[0])
-		return out, errs
-	}
-	var all []digest.Article
-	for _, b := range batches {
-		all = append(all, b...)
-	}
-	saved, err := db.saveArticles(ctx, all)
-	if err != nil {
-		for i, b := range batches {
-			out[i], errs[i] = db.saveArticles(ctx, b)
+	return togetherOrAlone(batches, func() ([][]digest.Saved, error) {
+		saved, err := db.saveArticles(ctx, slices.Concat(batches...))
+		if err != nil {
+			return nil, err
 		}
-		return out, errs
-	}
-	for i, b := range batches {
-		out[i], saved = saved[:len(b):len(b)], saved[len(b):]
-	}
-	return out, errs
+		out := make([][]digest.Saved, len(batches))
+		for i, b := range batches {
+			out[i], saved = saved[:len(b):len(b)], saved[len(b):]
+		}
+		return out, nil
+	}, func(b []digest.Article) ([]digest.Saved, error) { return db.saveArticles(ctx, b) })
 }
 
 // saveArticles is SaveArticles for one batch.
@@ -358,25 +349,16 @@ func (db *DB) SaveSourceState(ctx context.Context, st digest.SourceState) error 
 // one transaction, in order (a later state of the same source wins); when
 // that fails, each is tried again alone.
 func (db *DB) saveSourceStates(ctx context.Context, states []digest.SourceState) ([]struct{}, []error) {
-	errs := make([]error, len(states))
-	if len(states) == 1 {
-		errs[0] = db.saveSourceState(ctx, db.run, states[0])
-		return nil, errs
-	}
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		for _, st := range states {
-			if err := db.saveSourceState(ctx, tx, st); err != nil {
-				return err
+	return togetherOrAlone(states, func() ([]struct{}, error) {
+		return nil, db.inTx(ctx, func(tx *sql.Tx) error {
+			for _, st := range states {
+				if err := db.saveSourceState(ctx, tx, st); err != nil {
+					return err
+				}
 			}
-		}
-		return nil
-	})
-	if err != nil {
-		for i, st := range states {
-			errs[i] = db.saveSourceState(ctx, db.run, st)
-		}
-	}
-	return nil, errs
+			return nil
+		})
+	}, func(st digest.SourceState) (struct{}, error) { return struct{}{}, db.saveSourceState(ctx, db.run, st) })
 }
 
 // saveSourceState is SaveSourceState for one state, through q.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,21 +53,9 @@ func (db *DB) SaveKept(ctx context.Context, kept []digest.KeptArticle) error {
 // saveKeptMany keeps the entries of several SaveKept calls in one
 // transaction; when that fails, each call's entries are tried again alone.
 func (db *DB) saveKeptMany(ctx context.Context, calls [][]digest.KeptArticle) ([]struct{}, []error) {
-	errs := make([]error, len(calls))
-	if len(calls) == 1 {
-		errs[0] = db.saveKept(ctx, calls[0])
-		return nil, errs
-	}
-	var all []digest.KeptArticle
-	for _, c := range calls {
-		all = append(all, c...)
-	}
-	if db.saveKept(ctx, all) != nil {
-		for i, c := range calls {
-			errs[i] = db.saveKept(ctx, c)
-		}
-	}
-	return nil, errs
+	return togetherOrAlone(calls, func() ([]struct{}, error) {
+		return nil, db.saveKept(ctx, slices.Concat(calls...))
+	}, func(c []digest.KeptArticle) (struct{}, error) { return struct{}{}, db.saveKept(ctx, c) })
 }
 
 // saveKept is SaveKept for one call.

@@ -123,6 +123,24 @@ func (g *group[Req, Res]) holding() bool {
 	return !g.due.IsZero() && len(g.queue) < fill && time.Until(g.due) > 0
 }
 
+// togetherOrAlone runs the requests of a group's calls (a gather's
+// writes) in one transaction with together; when there is one request, or
+// together fails, it runs each alone with alone, so that one caller's
+// failure is not everyone's. Its results are a group's run's.
+func togetherOrAlone[Req, Res any](reqs []Req, together func() ([]Res, error), alone func(Req) (Res, error)) ([]Res, []error) {
+	errs := make([]error, len(reqs))
+	if len(reqs) > 1 {
+		if res, err := together(); err == nil {
+			return res, errs
+		}
+	}
+	res := make([]Res, len(reqs))
+	for i, r := range reqs {
+		res[i], errs[i] = alone(r)
+	}
+	return res, errs
+}
+
 // flush runs one statement for batch. A call whose caller has given up
 // before it started is left out with its context's error.
 func (g *group[Req, Res]) flush(ctx context.Context, batch []*groupCall[Req, Res]) {
