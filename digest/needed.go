@@ -241,16 +241,27 @@ func (e *Engine) runStories(ctx context.Context, sum Summarizer, opts RunOptions
 	if err != nil || len(stories) == 0 {
 		return stories, nil, err
 	}
+	return e.summarizeNeeded(ctx, sum, stories, rep, func() (*runReaders, error) {
+		// An edition can hold every story when there is no limit or no
+		// more stories than it: then all are summarised, as before, and
+		// nobody's topics need reading.
+		if e.Config.MaxStories > 0 && len(stories) > e.Config.MaxStories {
+			return e.readersOf(ctx, sum, opts, since)
+		}
+		return nil, nil
+	})
+}
+
+// summarizeNeeded summarises the ranked stories that the readers returned
+// by readers can be given (every story for nil readers) in rounds, as
+// runStories says, and returns them ranked again with their summaries, and
+// the readers. Reading the readers counts in the summarise stage.
+func (e *Engine) summarizeNeeded(ctx context.Context, sum Summarizer, stories []Story, rep *Report, readers func() (*runReaders, error)) ([]Story, *runReaders, error) {
 	start := time.Now()
 	defer func() { rep.Stages = append(rep.Stages, StageTiming{"summarise", time.Since(start)}) }()
-	// An edition can hold every story when there is no limit or no more
-	// stories than it: then all are summarised, as before, and nobody's
-	// topics need reading.
-	var rd *runReaders
-	if e.Config.MaxStories > 0 && len(stories) > e.Config.MaxStories {
-		if rd, err = e.readersOf(ctx, sum, opts, since); err != nil {
-			return nil, nil, err
-		}
+	rd, err := readers()
+	if err != nil {
+		return nil, nil, err
 	}
 	// Rerank returns the stories in a new order, as copies sharing their
 	// Articles: the lead article's address names a story in any order

@@ -81,22 +81,16 @@ func addUsage(sum Summarizer, rep *Report) {
 	}
 }
 
+// stories returns the window's stories clustered, ranked and all
+// summarised, ranked again with their summaries (which may carry LLM
+// topics and importance that refine the rank).
 func (e *Engine) stories(ctx context.Context, sum Summarizer, since time.Time, scope *Scope, rep *Report) ([]Story, error) {
 	stories, err := e.clustered(ctx, since, scope, rep, false)
 	if err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	stories, err = e.summarize(ctx, sum, stories, rep)
-	rep.Stages = append(rep.Stages, StageTiming{"summarise", time.Since(start)})
-	if err != nil {
-		return nil, err
-	}
-	// Summaries may carry LLM topics and importance that refine the rank.
-	if e.Ranker != nil {
-		stories = e.Ranker.Rerank(stories, e.now())
-	}
-	return stories, nil
+	stories, _, err = e.summarizeNeeded(ctx, sum, stories, rep, func() (*runReaders, error) { return nil, nil })
+	return stories, err
 }
 
 // RankedStories returns the stories of the edition window (Config.Lookback
