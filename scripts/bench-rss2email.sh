@@ -107,13 +107,13 @@ for variant in ${VARIANTS:-long unresolvable}; do
 		(cd "$D" && "$bin" subscribers add bench@example.com >/dev/null)
 		name="$(basename "${BINS[$i]}")"
 		(cd "$D" && timed "$variant $name first run" "$bin" now --quiet)
-		grep -E '^(articles|stories|messages|time) ' "$WORK/last.log" | sed 's/^/  /' || true
+		grep -E '^(articles|stories|summaries|messages|time) ' "$WORK/last.log" | sed 's/^/  /' || true
 		grep -E 'hosts? failed' "$WORK/last.log" | sed 's/^/  /' | cut -c1-160 || true
 		(cd "$D" && timed "$variant $name second run" "$bin" now --quiet)
 		grep -E '^(messages|time) ' "$WORK/last.log" | sed 's/^/  /' || true
 		grow
 		(cd "$D" && timed "$variant $name run, $GROW new per feed" "$bin" now --quiet ${PROFILE:+--cpuprofile "$WORK/cpu-$i.pprof" --memprofile "$WORK/mem-$i.pprof"})
-		grep -E '^(articles|stories|messages|time) ' "$WORK/last.log" | sed 's/^/  /' || true
+		grep -E '^(articles|stories|summaries|messages|time) ' "$WORK/last.log" | sed 's/^/  /' || true
 		if [ -n "${PROFILE:-}" ]; then
 			mkdir -p "$PROFILE" && cp "$WORK/cpu-$i.pprof" "$PROFILE/cpu-$variant-$i.pprof" 2>/dev/null && cp "$WORK/mem-$i.pprof" "$PROFILE/mem-$variant-$i.pprof" 2>/dev/null || true
 		fi
