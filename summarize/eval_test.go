@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tradedigest/tradedigest/internal/nlp"
+	"github.com/tradedigest/tradedigest/internal/porter"
 	"github.com/tradedigest/tradedigest/internal/testutil"
 	"github.com/tradedigest/tradedigest/summarize/internal/rouge"
 )
@@ -66,7 +67,7 @@ func TestExtractive_ROUGE(t *testing.T) {
 	pairs := loadPairs(t)
 	e := NewExtractive()
 	groups := map[string]*[2]rougeSum{}
-	stemmed := &[2]rougeSum{{stem: rouge.Porter}, {stem: rouge.Porter}}
+	stemmed := &[2]rougeSum{{stem: porter.Stem}, {stem: porter.Stem}}
 	counts := map[string]int{}
 	for _, p := range pairs {
 		ext := strings.Join(e.Select("", p.Article), " ")
@@ -133,7 +134,7 @@ func TestROUGE_MatchesUpstream(t *testing.T) {
 		if !ok {
 			t.Fatalf("summary of unknown pair %s", r.ID)
 		}
-		c, ref := rouge.Tokens(r.Summary, rouge.Porter), rouge.Tokens(p.ReferenceRaw, rouge.Porter)
+		c, ref := rouge.Tokens(r.Summary, porter.Stem), rouge.Tokens(p.ReferenceRaw, porter.Stem)
 		diff[0] += math.Abs(rouge.N(c, ref, 1).F - r.R1)
 		diff[1] += math.Abs(rouge.N(c, ref, 2).F - r.R2)
 		diff[2] += math.Abs(rouge.L(c, ref).F - r.RL)

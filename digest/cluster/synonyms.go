@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/tradedigest/tradedigest/internal/nlp"
+	"github.com/tradedigest/tradedigest/internal/porter"
 )
 
 // synonymTable lists words that trade news uses for one another, one group
@@ -147,12 +148,12 @@ func normalStem(word, stem string) string {
 		case strings.HasSuffix(s, "at") || strings.HasSuffix(s, "bl") || strings.HasSuffix(s, "iz"):
 			s += "e"
 		case word[len(s)] == s[len(s)-1]: // undoubled: "hopping", "shipped"
-		case measure(s) == 1 && shortSyllable(s):
+		case porter.Measure(s) == 1 && porter.CVC(s):
 			s += "e"
 		}
 	}
 	if len(s) > 3 && s[len(s)-1] == 'e' && s[len(s)-2] != 'e' {
-		if r := s[:len(s)-1]; measure(r) > 1 || (measure(r) == 1 && !shortSyllable(r)) {
+		if r := s[:len(s)-1]; porter.Measure(r) > 1 || (porter.Measure(r) == 1 && !porter.CVC(r)) {
 			s = r
 		}
 	}
@@ -166,41 +167,4 @@ func lowerASCII(w string) bool {
 		}
 	}
 	return true
-}
-
-// consonant reports whether w[i] is a consonant in Porter's sense: a "y"
-// after a consonant is a vowel.
-func consonant(w string, i int) bool {
-	switch w[i] {
-	case 'a', 'e', 'i', 'o', 'u':
-		return false
-	case 'y':
-		return i == 0 || !consonant(w, i-1)
-	}
-	return true
-}
-
-// measure is Porter's m: how many vowel-consonant sequences w has.
-func measure(w string) int {
-	m := 0
-	vowel := false
-	for i := range len(w) {
-		if !consonant(w, i) {
-			vowel = true
-		} else if vowel {
-			m++
-			vowel = false
-		}
-	}
-	return m
-}
-
-// shortSyllable is Porter's *o: w ends consonant-vowel-consonant, the
-// last not w, x or y ("hop", "rat", "plan").
-func shortSyllable(w string) bool {
-	n := len(w)
-	if n < 3 || !consonant(w, n-1) || consonant(w, n-2) || !consonant(w, n-3) {
-		return false
-	}
-	return !strings.ContainsRune("wxy", rune(w[n-1]))
 }

@@ -1,4 +1,4 @@
-package rouge
+package porter
 
 import "testing"
 
@@ -25,8 +25,8 @@ func TestPorter(t *testing.T) {
 		"negotiations": "negoti", "is": "is", "u.s": "u.s", "2026": "2026",
 	}
 	for in, want := range tests {
-		if got := Porter(in); got != want {
-			t.Errorf("Porter(%q) = %q, want %q", in, got, want)
+		if got := Stem(in); got != want {
+			t.Errorf("Stem(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -1,12 +1,14 @@
-package rouge
+// Package porter is M. F. Porter's 1980 stemmer (the stemmer of
+// ROUGE-1.5.5's -m option) and the measures it is built on, for the
+// packages that stem English words or need its tests of a word's shape.
+package porter
 
 import "strings"
 
-// Porter returns the stem of a lower-case ASCII word by M. F. Porter's
-// 1980 algorithm, the stemmer of ROUGE-1.5.5's -m option. Words of two
-// letters or fewer, and words with anything but a–z, come back unchanged.
-// Pass it to Tokens to score with stemming.
-func Porter(word string) string {
+// Stem returns the stem of a lower-case ASCII word by Porter's algorithm.
+// Words of two letters or fewer, and words with anything but a–z, come
+// back unchanged.
+func Stem(word string) string {
 	if len(word) <= 2 {
 		return word
 	}
@@ -26,7 +28,7 @@ func Porter(word string) string {
 
 // cons reports whether w[i] is a consonant; y is one at the start or after
 // a vowel.
-func cons(w []byte, i int) bool {
+func cons[W ~string | ~[]byte](w W, i int) bool {
 	switch w[i] {
 	case 'a', 'e', 'i', 'o', 'u':
 		return false
@@ -36,8 +38,9 @@ func cons(w []byte, i int) bool {
 	return true
 }
 
-// measure counts the VC sequences of w: [C](VC)^m[V].
-func measure(w []byte) int {
+// Measure is Porter's m of a lower-case ASCII word: how many
+// vowel-consonant sequences it has ([C](VC)^m[V]).
+func Measure[W ~string | ~[]byte](w W) int {
 	m, i := 0, 0
 	for i < len(w) && cons(w, i) {
 		i++
@@ -71,9 +74,10 @@ func doubleCons(w []byte) bool {
 	return n >= 2 && w[n-1] == w[n-2] && cons(w, n-1)
 }
 
-// cvc reports consonant-vowel-consonant at the end of w, the last not w, x
-// or y (hop, not snow).
-func cvc(w []byte) bool {
+// CVC is Porter's *o: a lower-case ASCII word that ends
+// consonant-vowel-consonant, the last not w, x or y ("hop", "plan", not
+// "snow").
+func CVC[W ~string | ~[]byte](w W) bool {
 	n := len(w)
 	if n < 3 || !cons(w, n-1) || cons(w, n-2) || !cons(w, n-3) {
 		return false
@@ -93,7 +97,7 @@ func step1ab(w []byte) []byte {
 		w = w[:len(w)-1]
 	}
 	if hasSuffix(w, "eed") {
-		if measure(w[:len(w)-3]) > 0 {
+		if Measure(w[:len(w)-3]) > 0 {
 			w = w[:len(w)-1]
 		}
 		return w
@@ -115,7 +119,7 @@ func step1ab(w []byte) []byte {
 			return stem[:len(stem)-1]
 		}
 		return stem
-	case measure(stem) == 1 && cvc(stem):
+	case Measure(stem) == 1 && CVC(stem):
 		return append(stem, 'e')
 	}
 	return stem
@@ -145,7 +149,7 @@ func replaceFirst(w []byte, rules [][2]string, minM int) []byte {
 	for _, r := range rules {
 		if hasSuffix(w, r[0]) {
 			stem := w[:len(w)-len(r[0])]
-			if measure(stem) > minM {
+			if Measure(stem) > minM {
 				return append(stem[:len(stem):len(stem)], r[1]...)
 			}
 			return w
@@ -170,7 +174,7 @@ func step4(w []byte) []byte {
 		return w
 	}
 	stem := w[:len(w)-len(best)]
-	if measure(stem) <= 1 {
+	if Measure(stem) <= 1 {
 		return w
 	}
 	if best == "ion" && (len(stem) == 0 || (stem[len(stem)-1] != 's' && stem[len(stem)-1] != 't')) {
@@ -182,11 +186,11 @@ func step4(w []byte) []byte {
 func step5(w []byte) []byte {
 	if hasSuffix(w, "e") {
 		stem := w[:len(w)-1]
-		if m := measure(stem); m > 1 || (m == 1 && !cvc(stem)) {
+		if m := Measure(stem); m > 1 || (m == 1 && !CVC(stem)) {
 			w = stem
 		}
 	}
-	if hasSuffix(w, "ll") && measure(w) > 1 {
+	if hasSuffix(w, "ll") && Measure(w) > 1 {
 		w = w[:len(w)-1]
 	}
 	return w
