@@ -35,9 +35,108 @@ func compress(s string) string {
 		// their verbs last, so they are only cut when they must be.
 		words = trim(words, englishTarget)
 	}
-	words = fit(words, MaxDerivedHeadlineWords)
+	words = fitClause(words, MaxDerivedHeadlineWords)
 	return finish(words)
 }
+
+// fitClause fits words to max (see fit) so that no clause opened by
+// "that", "which" or "who" is left without its verb ("Obama admits that
+// his failure to pass gun laws"): after a verb that takes it, the "that"
+// goes, as headlines leave it out ("Obama admits his failure to pass gun
+// laws"); any other such clause is cut before its opener.
+func fitClause(words []string, max int) []string {
+	fitted := fit(words, max)
+	j := danglingClause(fitted)
+	if j < 0 {
+		return fitted
+	}
+	if bare(fitted[j]) == "that" && j > 0 && complementVerb(fitted[j-1]) {
+		without := append(append([]string(nil), words[:j]...), words[j+1:]...)
+		if refitted := fit(without, max); danglingClause(refitted) < 0 {
+			return refitted
+		}
+	}
+	if j >= minClauseCut && endsWell(fitted[:j]) {
+		return fitted[:j]
+	}
+	return fitted
+}
+
+// minClauseCut is the fewest words left when a clause without its verb is
+// cut off.
+const minClauseCut = 3
+
+// danglingClause returns the index of the last "that", "which" or "who"
+// in words whose clause has no verb, or -1.
+func danglingClause(words []string) int {
+	for j := len(words) - 1; j >= 1; j-- {
+		switch b := bare(words[j]); {
+		case !isLowerWord(words[j]) || (b != "that" && b != "which" && b != "who" && b != "whom"):
+			continue
+		case trailingPunct(words[j]) != "" || strings.HasSuffix(words[j-1], ","):
+			// "that," is a pronoun; ", which …" is a clause the other
+			// rules judged before.
+			if !clauseVerb(words[j+1:], b) {
+				return j
+			}
+			return -1
+		case !clauseVerb(words[j+1:], b):
+			return j
+		default:
+			return -1
+		}
+	}
+	return -1
+}
+
+// clauseVerb reports whether the words after a relative pronoun or "that"
+// hold the clause's verb: right after "who" or "which" a word in lower
+// case that is not a function word ("who shape history"), after "that" a
+// verb there or after a pronoun ("that it was"), or any finite form
+// further on ("that his failure … is").
+func clauseVerb(rest []string, opener string) bool {
+	if len(rest) == 0 {
+		return false
+	}
+	first := bare(rest[0])
+	if isLowerWord(rest[0]) && !functionWords[first] && !objectWords[first] && !pronouns[first] && numberWords[first] == 0 {
+		if opener != "that" || !determinerLike[first] {
+			return true // "who shape", "that makes"
+		}
+	}
+	if personal[first] || first == "i" || first == "you" || first == "there" {
+		return len(rest) > 1 && isLowerWord(rest[1])
+	}
+	return hasVerb(rest)
+}
+
+// determinerLike are words after "that" that open a noun phrase, not a
+// verb.
+var determinerLike = setOf("many", "more", "most", "few", "several", "new", "former")
+
+// complementVerb reports a verb that takes a clause with "that": of
+// saying, knowing, thinking and showing, in any of its forms.
+func complementVerb(w string) bool {
+	if !isLowerWord(w) || !plain(w) {
+		return false
+	}
+	b := bare(w)
+	if base, ok := pastForms[b]; ok {
+		b = base
+	}
+	for _, form := range []string{b, strings.TrimSuffix(b, "s"), strings.TrimSuffix(b, "es"), strings.TrimSuffix(b, "d"), strings.TrimSuffix(b, "ed")} {
+		if complementVerbs[form] {
+			return true
+		}
+	}
+	return false
+}
+
+var complementVerbs = setOf("say", "admit", "admitt", "warn", "claim", "insist", "deny", "denie", "confirm", "reveal",
+	"believe", "think", "fear", "hope", "expect", "predict", "argue", "acknowledge", "concede", "suggest", "show",
+	"find", "report", "announce", "note", "estimate", "know", "learn", "agree", "decide", "indicate", "signal",
+	"allege", "assert", "state", "realize", "realise", "understand", "worry", "worrie", "ensure", "prove", "conclude",
+	"discover", "recall", "stress", "explain", "add", "complain", "accept", "feel", "tell")
 
 // gluedDash is a dash written without spaces between two words
 // ("history—and now"): a clause boundary all the same.
@@ -217,8 +316,24 @@ func dropAttribution(s string, en bool) string {
 		//
 		// The opening phrase stays when the clause after it refers back to
 		// it ("When SARS-CoV-2 infects a cell, it introduces …").
-		if loc := openingPhrase().FindStringIndex(s); loc != nil && len(strings.Fields(s[loc[1]:])) >= 5 && !thirdPerson[bare(firstWord(s[loc[1]:]))] {
-			s = s[loc[1]:]
+		loc := openingPhrase().FindStringIndex(s)
+		if loc == nil {
+			continue
+		}
+		rest := s[loc[1]:]
+		if participleOpening(rest) {
+			// "Although several women had accused X, forcing him to pay
+			// out settlements, Fox News stood by X": the participle
+			// clause belongs to the opening one; without it, the
+			// headline would be a clause with no subject. Without a
+			// comma, the -ing word heads the subject ("In AdWords,
+			// finding the right keywords is …").
+			if after, ok := afterClause(rest); ok {
+				rest = after
+			}
+		}
+		if len(strings.Fields(rest)) >= 5 && !thirdPerson[bare(firstWord(rest))] {
+			s = rest
 		}
 	}
 	if loc := leadingAttribution().FindStringIndex(s); loc != nil {
@@ -238,6 +353,32 @@ func dropAttribution(s string, en bool) string {
 	}
 	return s
 }
+
+// participleOpening reports a clause that opens with a participle in
+// -ing ("forcing him to pay …"): it has no subject of its own.
+func participleOpening(s string) bool {
+	w := firstWord(s)
+	return isLowerWord(w) && len(bare(w)) > 5 && strings.HasSuffix(bare(w), "ing")
+}
+
+// afterClause returns what follows the comma that ends the clause s opens
+// with, within maxOpeningChars; a comma before a year ("October 26, 2015")
+// ends no clause.
+func afterClause(s string) (string, bool) {
+	for i := 0; i < len(s) && i <= maxOpeningChars; i++ {
+		if s[i] != ',' {
+			continue
+		}
+		after := strings.TrimSpace(s[i+1:])
+		if r, _ := utf8.DecodeRuneInString(after); !unicode.IsDigit(r) {
+			return after, after != ""
+		}
+	}
+	return "", false
+}
+
+// maxOpeningChars bounds a participle clause taken with an opening phrase.
+const maxOpeningChars = 120
 
 // dropInner removes attributions between commas; the second comma stays
 // when a participle clause follows it ("…, adding to …").
@@ -598,7 +739,7 @@ func articleStays(words []string, i int) bool {
 }
 
 var (
-	copulas       = setOf("is", "are", "was", "were", "am", "be", "been", "become", "becomes", "became", "remains", "remain", "remained")
+	copulas       = setOf("is", "are", "was", "were", "am", "be", "been", "become", "becomes", "became", "becoming", "remains", "remain", "remained")
 	quantityNouns = setOf("dozen", "few", "couple", "handful", "lot", "bit", "third", "quarter", "fifth", "half", "hundred",
 		"thousand", "million", "billion", "trillion", "number")
 	quantifiers = setOf("most", "all", "some", "half", "much", "many", "part", "rest", "one", "none", "each", "both", "majority",
@@ -687,6 +828,9 @@ func laterVerb(words []string) bool {
 		}
 		if i > 0 && isLowerWord(w) && plain(w) && plural(b) && !functionWords[b] && verbObjects[bare(wordAt(words, i+1))] {
 			return true // "steel sold in Europe comes from Asia": the present tense
+		}
+		if i > 0 && i+1 < len(words) && holdsVerbObject(words[i:i+2]) {
+			return true // "countries surveyed for the index report their …"
 		}
 		if strings.HasSuffix(w, ",") {
 			break
@@ -850,7 +994,8 @@ func inflect(base string, singular bool) string {
 // ("announced" → "announce", "created" → "create").
 var eEndings = []string{"c", "v", "z", "ng", "rg", "dg", "lg", "ut", "ur", "ir", "ar", "id", "ud", "ok", "bl", "pl", "tl", "dl", "gl", "kl",
 	"rs", "ns", "ps", "ls", "ys", "aus", "ous", "ias", "eas", "ais", "ois", "uis", "ise", "os", "at", "ag", "ib", "ob", "im", "om", "um", "in", "on", "ap", "ip", "op",
-	"ot", "plet", "elet"} // "noted", "completed", "deleted"
+	"ot", "plet", "elet", // "noted", "completed", "deleted"
+	"scor", "stor", "plor", "gnor", "ador", "shor"} // "scored", "restored", "explored", "ignored"; not "monitored"
 
 // noEEndings override eEndings ("treated", "defeated", "focused").
 var noEEndings = []string{"ear", "eat", "oat", "eat", "ain", "oin", "ein", "ion", "on", "cus", "ntin", "ppen", "ttom", "ssom", "lom", "rom", "om", "ead", "oad", "eed", "uad",
@@ -959,12 +1104,15 @@ func dropSubjectModifier(words []string) []string {
 			continue
 		}
 		for v := p + 2; v < len(words) && v <= p+englishTarget; v++ {
-			if strings.HasSuffix(words[v-1], ",") || strings.ContainsAny(words[v], "0123456789") {
+			if clauseEnd(words[v-1]) || strings.ContainsAny(words[v], "0123456789") {
 				return words
 			}
 			vb := bare(words[v])
 			_, vpast := pastForms[vb]
 			if isLowerWord(words[v]) && (finite[vb] || vpast || isParticiple(vb) && bare(wordAt(words, v+1)) != "by") {
+				if holdsVerbObject(words[p+1 : v]) {
+					return words
+				}
 				return dropSpan(words, p, v)
 			}
 		}
@@ -1039,10 +1187,40 @@ func dropPhraseBeforeVerb(words []string) []string {
 		if !prepositions[b] || b == "of" || b == "to" || !isLowerWord(words[p]) {
 			continue
 		}
+		if holdsVerbObject(words[p:v]) || slices.ContainsFunc(words[p:v], clauseEnd) {
+			// "countries surveyed for the latest index report their
+			// rights are being eroded": the phrase holds the main verb
+			// ("report"), which the forms alone did not tell.
+			return words
+		}
 		return dropSpan(words, p, v)
 	}
 	return words
 }
+
+// clauseEnd reports a word that ends a clause: a comma, semicolon or
+// colon after it, or a dash.
+func clauseEnd(w string) bool {
+	return strings.HasSuffix(w, ",") || strings.HasSuffix(w, ";") || strings.HasSuffix(w, ":") ||
+		w == "—" || w == "–" || w == "--"
+}
+
+// holdsVerbObject reports a verb with its object among words: a content
+// word in lower case followed by a possessive or an object pronoun
+// ("report their rights", "forced him"), which nouns do not take.
+func holdsVerbObject(words []string) bool {
+	for k := 1; k < len(words); k++ {
+		prev := bare(words[k-1])
+		if isLowerWord(words[k-1]) && plain(words[k-1]) && !functionWords[prev] && !prepositions[prev] && isLowerWord(words[k]) && objectWords[bare(words[k])] {
+			return true
+		}
+	}
+	return false
+}
+
+// objectWords are possessives and object pronouns: after a word in lower
+// case, the object of a verb.
+var objectWords = setOf("their", "its", "his", "her", "our", "my", "your", "him", "them", "us", "me")
 
 // dropSpan removes words[i:j], unless fewer than minHeadlineWords would be
 // left.

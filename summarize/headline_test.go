@@ -125,6 +125,18 @@ func TestHeadline(t *testing.T) {
 			"Owner of trawler describes how crew escaped in life raft"},
 		{"participle clause after the object", "Maersk chief executive and board member Vincent Clerc posted to LinkedIn asking whether shippers would pay higher rates for greener fuel.",
 			"Maersk chief executive and board member Vincent Clerc posts to LinkedIn"},
+		{"that clause cut before its verb", `President Barack Obama has admitted that his failure to pass "common sense gun safety laws" in the US is the greatest frustration of his presidency.`,
+			`President Barack Obama admits his failure to pass "common sense gun safety laws"`},
+		{"participle clause after an opening clause", "Although several women had accused the host of harassment, forcing him to pay out large settlements, the network kept its star presenter on air for months.",
+			"Network keeps its star presenter on air for months"},
+		{"-ing subject after an opening phrase", "In AdWords, finding the right keywords to trigger your ads is one of the main drivers of success.",
+			"Finding right keywords to trigger your ads is one of the main drivers"},
+		{"comma before a year ends no clause", "In preparation for improvements to bidding, starting October 26, 2015, we'll perform a one-time removal of inactive bids.",
+			"We'll perform one-time removal of inactive bids"},
+		{"-ored verbs", "Diverse Democratic candidates scored wins in cities across the country.",
+			"Diverse Democratic candidates score wins in cities across country"},
+		{"phrase holding the verb stays", "More than 70 of 113 countries surveyed for the latest Rule of Law Index report their fundamental human rights are being eroded.",
+			"More than 70 of 113 countries surveyed"},
 		{"article after a copula stays", "The Xbox One X is the ultimate video game system.",
 			"Xbox One X is the ultimate video game system"},
 		{"article in a quantity stays", "About a dozen exporters asked the EU to lift its steel quotas.",
@@ -277,5 +289,25 @@ func TestHeadline_bounded(t *testing.T) {
 	got := Headline(long)
 	if n := len(strings.Fields(got)); n == 0 || n > MaxDerivedHeadlineWords || EndsBadly(got) {
 		t.Errorf("Headline of a 4 MB sentence = %q", got)
+	}
+}
+
+func TestFitClause(t *testing.T) {
+	tests := []struct{ in, want string }{
+		// "that" after a verb of saying or admitting goes rather than
+		// open a clause the cut leaves without its verb.
+		{"Obama admits that his failure to pass common sense gun safety laws in the US is his greatest frustration",
+			"Obama admits his failure to pass common sense gun safety laws"},
+		// A relative clause without its verb is cut off.
+		{"Board names new chief executive who after a long search of more than nine months abroad finally accepted",
+			"Board names new chief executive"},
+		// A clause with its verb stays.
+		{"Every March we recognize women who shape history and this year we celebrate ten of them",
+			"Every March we recognize women who shape history"},
+	}
+	for _, tt := range tests {
+		if got := strings.Join(fitClause(strings.Fields(tt.in), MaxDerivedHeadlineWords), " "); got != tt.want {
+			t.Errorf("fitClause(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
