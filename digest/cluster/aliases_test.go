@@ -70,6 +70,30 @@ func TestAliasesMeet(t *testing.T) {
 	}
 }
 
+// TestFiguresAndOpenersMeet checks that one figure written two ways is one
+// shared figure, and that a name opening a sentence meets the name another
+// article writes, while two sentences that open with one word do not.
+func TestFiguresAndOpenersMeet(t *testing.T) {
+	for _, tc := range []struct {
+		name, a, b string
+		want       int // shared names and figures
+	}{
+		{"thousands", "the company will cut 15,000 jobs.", "the company will shed 15k staff.", 1},
+		{"billions", "the fine was €1.84bn in all.", "the fine came to 1.84 billion euros.", 1},
+		{"millions", "output cuts of 2.2 million barrels a day stay.", "cuts of 2.2m b/d stay.", 1},
+		{"one figure, not its neighbour", "the fine was €1.84bn in all.", "the fine came to 1.8 billion euros.", 0},
+		{"opener meets a name", "workers at Samsung Electronics went on strike.", "Samsung offered more pay.", 1},
+		{"openers do not meet", "Shares fell on the news.", "Shares rose after the report.", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			docs := analyse([]digest.Article{{Title: "one", Text: tc.a}, {Title: "two", Text: tc.b}}, 2)
+			if shared, _ := entityOverlap(docs[0].entities, docs[1].entities); shared != tc.want {
+				t.Errorf("shared %d names and figures, want %d", shared, tc.want)
+			}
+		})
+	}
+}
+
 // TestCanonicalPlaces checks the place codes of names: a seat of
 // government stands for its country as a capital does ("Judges void White
 // House levies" is about US tariffs), demonyms meet their countries, a

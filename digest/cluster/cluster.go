@@ -600,7 +600,13 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, keep func(i, 
 // ("China", "2026" in a batch of trade news) are not candidates: that is
 // weak evidence of one event, and skipping them keeps the work far below
 // all pairs. In batches under 1,000 articles nothing is common (the bar is
-// 50 articles) and every pair sharing an entity is visited.
+// 50 articles) and every pair sharing an entity is visited. Every key
+// counts, not only the ones that count as a shared name (entry.head):
+// the goods of two leads ("China halts purchases of US soybeans",
+// "Soybean futures sink as top buyer stops taking US cargoes") and the
+// first word of a company's name ("Freeport-McMoRan", "Freeport said")
+// make a candidate where the countries they share are common; whether the
+// pair is linked is still the score's and MinSharedEntities' to say.
 //
 // With fresh (see grouping.fresh), only the pairs with a new article are
 // visited, the new one first (i), the other (j) before or after it.
@@ -608,9 +614,7 @@ func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, fresh []bool,
 	postings := map[uint64][]int{}
 	for i, d := range docs {
 		for _, e := range d.entities {
-			if e.head {
-				postings[e.id] = append(postings[e.id], i)
-			}
+			postings[e.id] = append(postings[e.id], i)
 		}
 		d.frameKeys(func(k uint64) { postings[k] = append(postings[k], i) })
 	}
@@ -637,7 +641,7 @@ func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, fresh []bool,
 			}
 		}
 		for _, e := range docs[i].entities {
-			if p := postings[e.id]; e.head && len(p) <= common {
+			if p := postings[e.id]; len(p) <= common {
 				visit(p)
 			}
 		}

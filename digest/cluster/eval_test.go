@@ -69,6 +69,7 @@ type labelledSet struct {
 	gold    []string
 	split   []string
 	file    []string // the file each article comes from
+	cases   []string // the case each article belongs to (its cluster when none)
 	missing int      // corpus items left out because the corpus is absent
 }
 
@@ -194,6 +195,7 @@ func loadLabelledSet(tb testing.TB) labelledSet {
 		}
 		out.split = append(out.split, part)
 		out.file = append(out.file, files[k])
+		out.cases = append(out.cases, cmpOr(l.Case, l.Cluster))
 	}
 	return out
 }
@@ -384,10 +386,33 @@ const (
 // 0.971 to 0.972; validation precision 0.944 to 1.000, recall 0.810 to
 // 0.857 (labelled.json alone: 0.905 to 1.000 and 0.826 to 0.870). Left on
 // development: the impeachment witnesses, and the export ban joined to
-// the quota first.
+// the quota first. The development part then had nothing left to teach,
+// and the 'dev5/' cases of development.json were added (paraphrases with
+// little shared wording and hard negatives of one subject and day;
+// development recall 0.986 to 0.758). On them: figures keyed by value
+// ("15,000" and "15k", "$1.84bn" and "1.84 billion"), a capitalised word
+// opening a sentence meeting the name another article writes ("Samsung
+// has offered 5.1%"), every key of an article making candidates (goods,
+// a company's first word) and an outlet's "Update:" held to the
+// cross-outlet bar: development recall 0.758 to 0.792 (halves by
+// halfOf: 0.787 to 0.800, 0.689 to 0.756), precision 0.968 to 0.969;
+// validation recall 0.857 to 0.881, precision 1.000 (labelled.json alone
+// unchanged, 1.000 and 0.870).
 const (
 	floorGrownPrecision = 0.90
 	floorGrownRecall    = 0.75
+)
+
+// Floors for the development part, with and without grownFile, which
+// TestClusterer_Incremental holds its runs to. They were TestEvaluate's
+// floors until the cases of development.json marked 'dev5/' were added:
+// paraphrases written to be hard, which most of the clusterer's signals
+// miss (development recall 0.986 to 0.758 with grownFile, 0.742 at the
+// time without it). They stay below the figures measured then, so that a
+// change that makes clustering clearly worse fails.
+const (
+	floorDevPrecision = 0.90
+	floorDevRecall    = 0.70
 )
 
 // Floors for pairs of labelled.json clustered alone, where average linkage

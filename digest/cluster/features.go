@@ -7,6 +7,7 @@ import (
 	"math/bits"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,7 +39,8 @@ type doc struct {
 	url      string
 	outlet   string // lower-cased outlet name, else source ID; "" when unknown
 	// media marks an outlet's video, pictures, live page or podcast of
-	// an event (mediaTitle), which the same-outlet bar does not apply to.
+	// an event, or its update of a report (mediaTitle), which the
+	// same-outlet bar does not apply to.
 	media bool
 	when  time.Time
 	// lead and body are the term counts of the title and opening
@@ -108,10 +110,12 @@ type entry struct {
 	// counted again, so one shared person is one shared entity.
 	head bool
 	// alias marks a key an article has only as the initials of a name it
-	// writes (aliasKeys). Such a key is evidence only where another
-	// article writes the acronym or a nickname: two initials meet only
-	// when two articles spell out the same name, whose words they already
-	// share (entityOverlap skips them), and a key no article writes would
+	// writes (aliasKeys), or only as a capitalised word opening a sentence
+	// (entity.opener). Such a key is evidence only where another article
+	// writes the acronym, nickname or name: two initials meet only when
+	// two articles spell out the same name, whose words they already
+	// share, two sentence openers ("Shares fell") are as likely common
+	// words (entityOverlap skips both), and a key no article writes would
 	// only dilute the article's overlap with every other (it weighs
 	// nothing, see analyse).
 	alias bool
@@ -436,7 +440,7 @@ func parse(a digest.Article, leadSentences int) doc {
 	aliases := aliasKeys(aliasKeys(nil, titleToks), textToks)
 	d.entities = make([]entry, 0, len(ents)+len(aliases))
 	for _, e := range ents {
-		d.entities = append(d.entities, entry{id: termID(e.key, true), head: e.head})
+		d.entities = append(d.entities, entry{id: termID(e.key, true), head: e.head, alias: e.opener})
 	}
 	for _, k := range aliases {
 		d.entities = append(d.entities, entry{id: termID(k.key, true), head: true, alias: k.initials})
@@ -696,6 +700,12 @@ func cosine(v, o vector, dv, do dotTerms) float64 {
 type entity struct {
 	key  string
 	head bool // see entry.head
+	// opener marks a capitalised word that opens a sentence and that the
+	// article writes nowhere else with a capital: a name or any word. It
+	// is kept as an alias (entry.alias), evidence only where another
+	// article writes it as a name ("Samsung has offered 5.1%" beside
+	// "Samsung Electronics workers begin ...").
+	opener bool
 }
 
 // entities returns the names and figures in a token stream: capitalised
@@ -717,21 +727,22 @@ func entities(parts ...[]nlp.Token) []entity {
 	}
 	idx := map[string]int{}
 	var out []entity
-	add := func(key string, head bool) {
+	add := func(key string, head, opener bool) {
 		if i, ok := idx[key]; ok {
 			out[i].head = out[i].head || head
+			out[i].opener = out[i].opener && opener
 			return
 		}
 		idx[key] = len(out)
-		out = append(out, entity{key, head})
+		out = append(out, entity{key, head, opener})
 	}
 	var run []string
 	flush := func() {
 		for i, w := range run {
-			add(w, i == len(run)-1)
+			add(w, i == len(run)-1, false)
 		}
 		if len(run) > 1 {
-			add(strings.Join(run, " "), false)
+			add(strings.Join(run, " "), false, false)
 		}
 		run = run[:0]
 	}
@@ -744,13 +755,20 @@ func entities(parts ...[]nlp.Token) []entity {
 			switch {
 			case isNum:
 				flush()
-				if len(t.Word) >= 2 {
-					add("#"+figureKey(toks, k), true)
+				if len(t.Word) >= 2 || k+1 < len(toks) && len(toks[k+1].Word) > 1 && scaleWords[toks[k+1].Word] > 0 { // "5 billion"
+					add("#"+figureKey(toks, k), true, false)
 				}
 			case (t.Cap || (t.SentenceStart && capElsewhere[t.Word]) || opensName) && !nlp.IsStopword(t.Word) && !calendarWords[t.Word]:
 				// An acronym is keyed as one so that it meets the
 				// initials of the name it stands for (aliasKeys).
 				run = append(run, cmp.Or(acronymKey(t), t.Stem))
+			case t.SentenceStart && startsUpper(t) && !nlp.IsStopword(t.Word) && !calendarWords[t.Word]:
+				// Any sentence opens with a capital, a name or not
+				// ("Samsung has offered 5.1%", "Shares fell"): the word
+				// is a name only where another article writes it as
+				// one (see entity.opener).
+				flush()
+				add(t.Stem, true, true)
 			default:
 				flush()
 			}
@@ -761,9 +779,15 @@ func entities(parts ...[]nlp.Token) []entity {
 	return out
 }
 
-// figureKey is the entity key of the number toks[k]: as written, with a
-// percentage spelt out ("20.6 per cent", "20.6 percent") written "20.6%".
+// figureKey is the entity key of the number toks[k]: its value as
+// figureAt reads it, scale words applied, with its unit, so that outlets'
+// ways of writing one figure meet ("15,000" and "15k", "$1.2bn" and "1.2
+// billion", "20.6 per cent" and "20.6%", "5.0%" and "5%"); as written when
+// it is no plain number.
 func figureKey(toks []nlp.Token, k int) string {
+	if f, ok := figureAt(toks, k); ok {
+		return strconv.FormatFloat(f.value, 'g', 10, 64) + f.unit // 10 digits: 1.84 × 1e9 is 1840000000
+	}
 	w := strings.TrimRight(toks[k].Word, ".")
 	if k+1 < len(toks) && (toks[k+1].Word == "percent" || toks[k+1].Word == "pc" ||
 		toks[k+1].Word == "per" && k+2 < len(toks) && toks[k+2].Word == "cent") {
@@ -865,7 +889,9 @@ func b2n(b bool) int {
 // written report: a video, a picture gallery, a live page or a podcast, as
 // outlets label them after a dash or before a colon ("Moments of protest
 // during the address – video", "Super blue blood moon - in pictures",
-// "Spurs v United: Premier League – live!", "Video: ...").
+// "Spurs v United: Premier League – live!", "Video: ..."), or the outlet's
+// update of an earlier report ("Update: shares fall after ...", "UPDATE
+// 2-..."): an outlet labels its second write-up of one event so.
 func mediaTitle(title string) bool {
 	t := strings.ToLower(strings.TrimSpace(title))
 	t = strings.TrimRight(t, "!. ")
@@ -877,6 +903,11 @@ func mediaTitle(title string) bool {
 	if label, _, ok := strings.Cut(t, ":"); ok && mediaLabels[strings.TrimSpace(label)] {
 		return true
 	}
+	// A wire's numbered update: "UPDATE 2-Airbus cuts ...".
+	if rest, ok := strings.CutPrefix(t, "update "); ok {
+		n := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' })
+		return n > 0 && rest[n] == '-'
+	}
 	return false
 }
 
@@ -884,6 +915,7 @@ func mediaTitle(title string) bool {
 var mediaLabels = map[string]bool{
 	"video": true, "videos": true, "watch": true, "in pictures": true, "pictures": true, "in photos": true,
 	"photos": true, "gallery": true, "live": true, "as it happened": true, "podcast": true, "audio": true,
+	"update": true, "updated": true,
 }
 
 // makerGood returns the good named by a word for its makers or growers

@@ -309,11 +309,14 @@ func TestClusterer_Incremental(t *testing.T) {
 	}
 	set := loadLabelledSet(t)
 	for _, grown := range []bool{false, true} {
-		floorP, floorR := floorPrecision, floorRecall
-		if grown {
-			floorP, floorR = floorGrownPrecision, floorGrownRecall
-		}
 		for _, part := range []string{development, validation} {
+			floorP, floorR := floorPrecision, floorRecall
+			switch {
+			case part == development:
+				floorP, floorR = floorDevPrecision, floorDevRecall
+			case grown:
+				floorP, floorR = floorGrownPrecision, floorGrownRecall
+			}
 			arts, gold := set.part(part, grown)
 			for _, batches := range []int{1, 2, 3} {
 				s := comparePairs(predictedLabels(t, arts, incrementally(t, c, arts, batches)), gold)
