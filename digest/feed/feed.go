@@ -150,6 +150,10 @@ func parseFeed(body []byte, contentType string) (*gofeed.Feed, bool, error) {
 	}
 	body = normalizeEncoding(body, contentType)
 	p := gofeed.NewParser()
+	// Nothing reads an item's image, and finding one in an item's HTML,
+	// when no enclosure or media element names it, parses that HTML a
+	// second time (HTMLToText parses it for the text).
+	p.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
 	fd, err := p.Parse(bytes.NewReader(body))
 	if err != nil && errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
 		return nil, false, notAFeed(body)

@@ -68,54 +68,90 @@ var (
 
 // distances returns, by slot, what calculateDistance returns for each
 // language: the summed distance and the number of profile trigrams found.
-func (x *profileIndex) distances(trigramWeights map[packedTrigram]int) (dist, hits []int) {
+func (x *profileIndex) distances(trigramWeights []trigramCount) (dist, hits []int) {
 	dist = make([]int, len(x.slot))
 	hits = make([]int, len(x.slot))
-	for t, w := range trigramWeights {
-		if w <= 0 {
-			continue
-		}
-		for _, r := range x.ranks[t] {
-			dist[r.slot] += (maxTrigramDistance - r.rank) * w
+	for _, tw := range trigramWeights {
+		for _, r := range x.ranks[tw.t] {
+			dist[r.slot] += (maxTrigramDistance - r.rank) * tw.n
 			hits[r.slot]++
 		}
 	}
 	return dist, hits
 }
 
+// trigramCount is one of a text's trigrams and how often it occurs.
+type trigramCount struct {
+	t packedTrigram
+	n int
+}
+
 // countRunes is count with the trigrams as three packed runes instead of
 // strings: the same trigrams with the same counts, without a string (and
-// the two rune slices) made for each.
-func countRunes(input string) map[packedTrigram]int {
-	trigrams := make(map[packedTrigram]int, len(input)/2)
+// the two rune slices) made for each, and counted in a table of their
+// own (open addressing, at most two thirds full) instead of a map, which
+// for a few hundred integer keys costs less. Each trigram comes once, in
+// no particular order.
+func countRunes(input string) []trigramCount {
+	size, bits := 16, uint(4)
+	for size*2 < 3*(len(input)+1) { // a trigram per rune, at most
+		size, bits = size*2, bits+1
+	}
+	table := make([]trigramCount, size)
+	distinct := 0
 	r1, r2 := ' ', rune(0)
-	first := true
-	step := func(r3 rune) {
+	first, last := true, false
+	for i := 0; i <= len(input); {
+		var r3 rune
+		if i == len(input) {
+			if first {
+				break
+			}
+			r3, last = ' ', true // count puts a space after the last rune
+			i++
+		} else {
+			ir, n := rune(input[i]), 1
+			if ir >= utf8.RuneSelf {
+				ir, n = utf8.DecodeRuneInString(input[i:])
+			}
+			i += n
+			switch {
+			case 'a' <= ir && ir <= 'z':
+				r3 = ir // an ASCII letter is no stop character and lower case
+			case 'A' <= ir && ir <= 'Z':
+				r3 = ir + 'a' - 'A'
+			default:
+				r3 = unicode.ToLower(toTrigramChar(ir))
+			}
+			if first {
+				r2, first = r3, false
+				continue
+			}
+		}
 		if !(r2 == ' ' && (r1 == ' ' || r3 == ' ')) {
-			trigrams[pack(r1, r2, r3)]++
+			t := pack(r1, r2, r3)
+			h := int(uint64(t) * 0x9E3779B97F4A7C15 >> (64 - bits))
+			for table[h].n > 0 && table[h].t != t {
+				h = (h + 1) & (size - 1)
+			}
+			if table[h].n == 0 {
+				table[h].t = t
+				distinct++
+			}
+			table[h].n++
 		}
 		r1, r2 = r2, r3
-	}
-	for _, ir := range input {
-		var r rune
-		switch {
-		case 'a' <= ir && ir <= 'z':
-			r = ir // an ASCII letter is no stop character and lower case
-		case 'A' <= ir && ir <= 'Z':
-			r = ir + 'a' - 'A'
-		default:
-			r = unicode.ToLower(toTrigramChar(ir))
+		if last {
+			break
 		}
-		if first {
-			r2, first = r, false
-			continue
+	}
+	counts := make([]trigramCount, 0, distinct)
+	for _, c := range table {
+		if c.n > 0 {
+			counts = append(counts, c)
 		}
-		step(r)
 	}
-	if !first {
-		step(' ') // count puts a space after the last rune
-	}
-	return trigrams
+	return counts
 }
 
 // detectScript is DetectScript with a shortcut for ASCII letters, most of
@@ -219,10 +255,14 @@ func detectScript(text string) *unicode.RangeTable {
 
 // detectLangInIndex is detectLangInProfiles with the distances summed
 // from the index: the same languages, in the same order, with the same
-// distances and trigram counts.
+// distances and trigram counts. Of the languages only the two that
+// calculateConfidence's stable sort would put first are kept (the first
+// in order with the greatest distance, then the first other with the
+// greatest left), so the result is the same without sorting them all.
 func detectLangInIndex(text string, options Options, x *profileIndex) (Lang, float64) {
 	dist, hits := x.distances(countRunes(text))
-	langDistances := []langDistance{}
+	var top [2]langDistance
+	n := 0
 	for lang := range x.list {
 		if len(options.Whitelist) != 0 {
 			if _, ok := options.Whitelist[lang]; !ok {
@@ -234,14 +274,21 @@ func detectLangInIndex(text string, options Options, x *profileIndex) (Lang, flo
 			}
 		}
 		s := x.slot[lang]
-		langDistances = append(langDistances, langDistance{lang, dist[s], hits[s]})
+		d := langDistance{lang, dist[s], hits[s]}
+		switch {
+		case n == 0 || d.dist > top[0].dist:
+			top[1], top[0] = top[0], d
+		case n == 1 || d.dist > top[1].dist:
+			top[1] = d
+		}
+		n++
 	}
-	switch len(langDistances) {
+	switch n {
 	case 0:
 		return -1, 0
 	case 1:
-		return langDistances[0].lang, 1
+		return top[0].lang, 1
 	default:
-		return calculateConfidence(langDistances)
+		return calculateConfidence(top[:])
 	}
 }
