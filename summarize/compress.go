@@ -45,7 +45,7 @@ func compress(s string) string {
 // goes, as headlines leave it out ("Obama admits his failure to pass gun
 // laws"); any other such clause is cut before its opener.
 func fitClause(words []string, max int) []string {
-	fitted := fit(words, max)
+	fitted := cutShortTail(fit(words, max), len(words))
 	j := danglingClause(fitted)
 	if j < 0 {
 		return fitted
@@ -61,6 +61,31 @@ func fitClause(words []string, max int) []string {
 	}
 	return fitted
 }
+
+// cutShortTail drops what a cut left of a clause after a colon, a
+// semicolon or a dash when it is fewer than minTailWords ("… have a new
+// angle on the banking sector: They’ll assume"): the cut took that
+// clause's object or verb, and the clause before the mark stands alone.
+// n is the length of the sentence before the cut.
+func cutShortTail(fitted []string, n int) []string {
+	if len(fitted) == n {
+		return fitted // not cut: the clause is whole
+	}
+	for c := len(fitted) - 1; c >= minHeadlineWords; c-- {
+		w := fitted[c-1]
+		if strings.HasSuffix(w, ":") || strings.HasSuffix(w, ";") || w == "—" || w == "–" || w == "--" {
+			if len(fitted)-c < minTailWords && endsWell(fitted[:c]) {
+				return fitted[:c]
+			}
+			break
+		}
+	}
+	return fitted
+}
+
+// minTailWords is the fewest words of a cut clause kept after a colon,
+// semicolon or dash.
+const minTailWords = 4
 
 // minClauseCut is the fewest words left when a clause without its verb is
 // cut off.

@@ -301,6 +301,9 @@ func TestFitClause(t *testing.T) {
 		// A relative clause without its verb is cut off.
 		{"Board names new chief executive who after a long search of more than nine months abroad finally accepted",
 			"Board names new chief executive"},
+		// What a cut leaves of a clause after a colon goes.
+		{"Latest wave of tech-based financial startups have new angle on banking sector: They’ll assume that everyone is out of money",
+			"Latest wave of tech-based financial startups have new angle on banking sector:"},
 		// A clause with its verb stays.
 		{"Every March we recognize women who shape history and this year we celebrate ten of them",
 			"Every March we recognize women who shape history"},
