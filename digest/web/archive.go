@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -120,13 +121,16 @@ func (s *Server) handleEdition(w http.ResponseWriter, r *http.Request) {
 // editionNavTmpl is the bar an archived edition opens with: the editions
 // before and after it, the list, and sign-up. Styled inline, like the
 // stored email around it: the archive's CSP allows no style sheet.
-var editionNavTmpl = template.Must(template.New("nav").Parse(`<nav aria-label="Editions" style="font-family:sans-serif;font-size:14px;padding:8px 12px;text-align:center">
+// Parsed on first use.
+var editionNavTmpl = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("nav").Parse(`<nav aria-label="Editions" style="font-family:sans-serif;font-size:14px;padding:8px 12px;text-align:center">
 {{- with .Older}}<a href="/archive/{{.}}" rel="prev">&larr; {{.}}</a> · {{end -}}
 <a href="/archive">All editions</a>
 {{- with .Newer}} · <a href="/archive/{{.}}" rel="next">{{.}} &rarr;</a>{{end}}
 {{- if .Subscribe}} · <a href="/subscribe">Subscribe</a>{{end -}}
 </nav>
 `))
+})
 
 // editionNav renders the navigation of the edition of date: its
 // neighbours among the archived editions.
@@ -149,7 +153,7 @@ func (s *Server) editionNav(r *http.Request, date string) (string, error) {
 		}
 	}
 	var b strings.Builder
-	if err := editionNavTmpl.Execute(&b, data); err != nil {
+	if err := editionNavTmpl().Execute(&b, data); err != nil {
 		return "", err
 	}
 	return b.String(), nil
