@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -124,12 +125,12 @@ func clauseVerb(rest []string, opener string) bool {
 		return false
 	}
 	first := bare(rest[0])
-	if isLowerWord(rest[0]) && !functionWords[first] && !objectWords[first] && !pronouns[first] && numberWords[first] == 0 {
-		if opener != "that" || !determinerLike[first] {
+	if isLowerWord(rest[0]) && !functionWords()[first] && !objectWords()[first] && !pronouns()[first] && numberWords()[first] == 0 {
+		if opener != "that" || !determinerLike()[first] {
 			return true // "who shape", "that makes"
 		}
 	}
-	if personal[first] || first == "i" || first == "you" || first == "there" {
+	if personal()[first] || first == "i" || first == "you" || first == "there" {
 		return len(rest) > 1 && isLowerWord(rest[1])
 	}
 	return hasVerb(rest)
@@ -137,7 +138,9 @@ func clauseVerb(rest []string, opener string) bool {
 
 // determinerLike are words after "that" that open a noun phrase, not a
 // verb.
-var determinerLike = setOf("many", "more", "most", "few", "several", "new", "former")
+var determinerLike = sync.OnceValue(func() map[string]bool {
+	return setOf("many", "more", "most", "few", "several", "new", "former")
+})
 
 // complementVerb reports a verb that takes a clause with "that": of
 // saying, knowing, thinking and showing, in any of its forms.
@@ -146,22 +149,24 @@ func complementVerb(w string) bool {
 		return false
 	}
 	b := bare(w)
-	if base, ok := pastForms[b]; ok {
+	if base, ok := pastForms()[b]; ok {
 		b = base
 	}
 	for _, form := range []string{b, strings.TrimSuffix(b, "s"), strings.TrimSuffix(b, "es"), strings.TrimSuffix(b, "d"), strings.TrimSuffix(b, "ed")} {
-		if complementVerbs[form] {
+		if complementVerbs()[form] {
 			return true
 		}
 	}
 	return false
 }
 
-var complementVerbs = setOf("say", "admit", "admitt", "warn", "claim", "insist", "deny", "denie", "confirm", "reveal",
-	"believe", "think", "fear", "hope", "expect", "predict", "argue", "acknowledge", "concede", "suggest", "show",
-	"find", "report", "announce", "note", "estimate", "know", "learn", "agree", "decide", "indicate", "signal",
-	"allege", "assert", "state", "realize", "realise", "understand", "worry", "worrie", "ensure", "prove", "conclude",
-	"discover", "recall", "stress", "explain", "add", "complain", "accept", "feel", "tell")
+var complementVerbs = sync.OnceValue(func() map[string]bool {
+	return setOf("say", "admit", "admitt", "warn", "claim", "insist", "deny", "denie", "confirm", "reveal",
+		"believe", "think", "fear", "hope", "expect", "predict", "argue", "acknowledge", "concede", "suggest", "show",
+		"find", "report", "announce", "note", "estimate", "know", "learn", "agree", "decide", "indicate", "signal",
+		"allege", "assert", "state", "realize", "realise", "understand", "worry", "worrie", "ensure", "prove", "conclude",
+		"discover", "recall", "stress", "explain", "add", "complain", "accept", "feel", "tell")
+})
 
 // gluedDash is a dash written without spaces between two words
 // ("history—and now"): a clause boundary all the same.
@@ -265,7 +270,7 @@ func dropSubjectInsert(s string) string {
 		return s
 	}
 	v := s[m[4]:m[5]]
-	if _, past := pastForms[v]; !past && !finite[v] && !(isParticiple(v) && len(v) > 5) {
+	if _, past := pastForms()[v]; !past && !finite()[v] && !(isParticiple(v) && len(v) > 5) {
 		return s
 	}
 	return s[:m[3]] + " " + s[m[4]:]
@@ -357,7 +362,7 @@ func dropAttribution(s string, en bool) string {
 				rest = after
 			}
 		}
-		if len(strings.Fields(rest)) >= 5 && !thirdPerson[bare(firstWord(rest))] {
+		if len(strings.Fields(rest)) >= 5 && !thirdPerson()[bare(firstWord(rest))] {
 			s = rest
 		}
 	}
@@ -369,9 +374,9 @@ func dropAttribution(s string, en bool) string {
 		}
 		switch p := bare(firstWord(rest)); {
 		case len(strings.Fields(rest)) < 5:
-		case !pronouns[p]:
+		case !pronouns()[p]:
 			s = rest
-		case personal[p] && subject != "":
+		case personal()[p] && subject != "":
 			// "NASA announced that it was adding …" → "NASA was adding …"
 			s = subject + rest[len(firstWord(rest)):]
 		}
@@ -428,31 +433,47 @@ var attributionSubject = lazyre.New(`^(?:The\s)?\p{Lu}[\p{L}.’'-]*(?:\s\p{Lu}[
 
 // personal are the pronouns that stand for the speaker of a leading
 // attribution.
-var personal = setOf("it", "he", "she", "they", "we")
+var personal = sync.OnceValue(func() map[string]bool {
+	return setOf("it", "he", "she", "they", "we")
+})
 
 // thirdPerson are the pronouns that refer back to a noun before them.
-var thirdPerson = setOf("it", "he", "she", "they")
+var thirdPerson = sync.OnceValue(func() map[string]bool {
+	return setOf("it", "he", "she", "they")
+})
 
-var pronouns = setOf("it", "he", "she", "they", "we", "i", "you", "this", "that", "these", "those", "there",
-	"er", "sie", "es", "wir", "il", "elle", "ils", "elles", "on", "nous")
+var pronouns = sync.OnceValue(func() map[string]bool {
+	return setOf("it", "he", "she", "they", "we", "i", "you", "this", "that", "these", "those", "there",
+		"er", "sie", "es", "wir", "il", "elle", "ils", "elles", "on", "nous")
+})
 
-var weekdays = setOf("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-	"montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag")
+var weekdays = sync.OnceValue(func() map[string]bool {
+	return setOf("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+		"montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag")
+})
 
 // Weekdays, and the words for yesterday and today, in the other
 // languages of functionWords (and Italian): "esta quarta-feira", "el
 // lunes", "ce mardi", "gestern".
 var (
-	otherWeekdays = setOf("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
-		"lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo",
-		"segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira",
-		"lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica")
-	dayDeterminers = setOf("esta", "este", "nesta", "neste", "ce", "cette", "el", "le", "questo", "questa", "diesen", "diesem", "am")
-	otherToday     = setOf("gestern", "heute", "ayer", "hoy", "ontem", "hoje", "ieri", "oggi", "aujourd'hui", "aujourd’hui")
+	otherWeekdays = sync.OnceValue(func() map[string]bool {
+		return setOf("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+			"lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo",
+			"segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira",
+			"lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica")
+	})
+	dayDeterminers = sync.OnceValue(func() map[string]bool {
+		return setOf("esta", "este", "nesta", "neste", "ce", "cette", "el", "le", "questo", "questa", "diesen", "diesem", "am")
+	})
+	otherToday = sync.OnceValue(func() map[string]bool {
+		return setOf("gestern", "heute", "ayer", "hoy", "ontem", "hoje", "ieri", "oggi", "aujourd'hui", "aujourd’hui")
+	})
 )
 
-var months = setOf("jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june",
-	"jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov", "november", "dec", "december")
+var months = sync.OnceValue(func() map[string]bool {
+	return setOf("jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june",
+		"jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov", "november", "dec", "december")
+})
 
 // bareWeekday reports a weekday standing alone as an adverb before a
 // preposition ("testified before the committee Tuesday about …"), not the
@@ -465,21 +486,31 @@ func bareWeekday(words []string, i int) bool {
 	if i+1 < len(words) {
 		next = bare(words[i+1])
 	}
-	return startsUpper(words[i]) && !functionWords[prev] && !dayQualifiers[prev] &&
-		(prepositions[next] || next == "to" || next == "that")
+	return startsUpper(words[i]) && !functionWords()[prev] && !dayQualifiers()[prev] &&
+		(prepositions()[next] || next == "to" || next == "that")
 }
 
 // dayQualifiers before a weekday make it part of a phrase.
-var dayQualifiers = setOf("next", "last", "this", "every", "each", "following", "previous", "till", "early", "late",
-	"black", "super", "cyber", "good", "ash")
+var dayQualifiers = sync.OnceValue(func() map[string]bool {
+	return setOf("next", "last", "this", "every", "each", "following", "previous", "till", "early", "late",
+		"black", "super", "cyber", "good", "ash")
+})
 
-var dayParts = setOf("morning", "afternoon", "evening", "night")
+var dayParts = sync.OnceValue(func() map[string]bool {
+	return setOf("morning", "afternoon", "evening", "night")
+})
 
 // A span of time: "over the next four years", "in the coming months".
 var (
-	spanPrepositions = setOf("over", "in", "within", "during", "for")
-	spanQualifiers   = setOf("next", "past", "last", "coming", "previous", "following")
-	spans            = setOf("days", "weeks", "months", "years", "decades", "quarters", "day", "week", "month", "year", "decade", "quarter")
+	spanPrepositions = sync.OnceValue(func() map[string]bool {
+		return setOf("over", "in", "within", "during", "for")
+	})
+	spanQualifiers = sync.OnceValue(func() map[string]bool {
+		return setOf("next", "past", "last", "coming", "previous", "following")
+	})
+	spans = sync.OnceValue(func() map[string]bool {
+		return setOf("days", "weeks", "months", "years", "decades", "quarters", "day", "week", "month", "year", "decade", "quarter")
+	})
 )
 
 // dropTimePhrases removes when it happened: "on Tuesday", "Wednesday",
@@ -497,48 +528,48 @@ func dropTimePhrases(words []string) []string {
 			return ""
 		}
 		switch {
-		case (w == "on" || w == "am") && weekdays[next(1)]:
+		case (w == "on" || w == "am") && weekdays()[next(1)]:
 			n = 2
-			if dayParts[next(2)] {
+			if dayParts()[next(2)] {
 				n = 3
 			}
-		case w == "on" && months[next(1)] && isNumber(next(2)):
+		case w == "on" && months()[next(1)] && isNumber(next(2)):
 			n = 3
 			if strings.HasSuffix(words[i+2], ",") && year(next(3)) {
 				n = 4 // "on September 10, 2020"
 			}
-		case w == "on" && isNumber(next(1)) && months[next(2)]:
+		case w == "on" && isNumber(next(1)) && months()[next(2)]:
 			n = 3
 			if year(next(3)) {
 				n = 4 // "on 10 September 2020"
 			}
-		case weekdays[w] && i > 0 && (strings.HasSuffix(words[i-1], "ed") || bare(words[i-1]) == "said" ||
+		case weekdays()[w] && i > 0 && (strings.HasSuffix(words[i-1], "ed") || bare(words[i-1]) == "said" ||
 			i+1 == len(words) || trailingPunct(words[i]) != "" || strings.HasSuffix(words[i], ".") ||
 			bareWeekday(words, i)) && !strings.ContainsAny(words[i], "'’"):
 			n = 1 // "was accused Wednesday of", "before the committee Tuesday about"
-			if dayParts[next(1)] {
+			if dayParts()[next(1)] {
 				n = 2
 			}
-		case months[w] && w != "may" && startsUpper(words[i]) && isNumber(next(1)) && i > 0 && !functionWords[bare(words[i-1])]:
+		case months()[w] && w != "may" && startsUpper(words[i]) && isNumber(next(1)) && i > 0 && !functionWords()[bare(words[i-1])]:
 			n = 2
-		case w == "yesterday" || w == "today" || w == "tonight" || otherToday[w]:
+		case w == "yesterday" || w == "today" || w == "tonight" || otherToday()[w]:
 			n = 1
-		case dayDeterminers[w] && (weekdays[next(1)] || otherWeekdays[next(1)]):
+		case dayDeterminers()[w] && (weekdays()[next(1)] || otherWeekdays()[next(1)]):
 			n = 2
-		case (w == "last" || w == "this") && (dayParts[next(1)] || next(1) == "week" || next(1) == "month" || next(1) == "year"):
+		case (w == "last" || w == "this") && (dayParts()[next(1)] || next(1) == "week" || next(1) == "month" || next(1) == "year"):
 			n = 2
 		case (w == "earlier" || w == "later") && next(1) == "this" && (next(2) == "week" || next(2) == "month" || next(2) == "year"):
 			n = 3
-		case spanPrepositions[w] && next(1) == "the" && spanQualifiers[next(2)]:
+		case spanPrepositions()[w] && next(1) == "the" && spanQualifiers()[next(2)]:
 			// "over the next four years", "in the coming months"
 			k := 3
-			if isNumber(next(k)) || numberWords[next(k)] > 0 || next(k) == "few" || next(k) == "several" {
+			if isNumber(next(k)) || numberWords()[next(k)] > 0 || next(k) == "few" || next(k) == "several" {
 				k++
 			}
-			if spans[next(k)] {
+			if spans()[next(k)] {
 				n = k + 1
 			}
-		case w == "in" && next(1) == "recent" && spans[next(2)]:
+		case w == "in" && next(1) == "recent" && spans()[next(2)]:
 			n = 3
 		}
 		if n == 0 {
@@ -575,16 +606,20 @@ func trailingPunct(w string) string {
 
 // subordinators open a clause that a headline can do without, after a
 // comma ("…, as talks stall"), in the languages of functionWords.
-var subordinators = setOf(
-	"as", "after", "amid", "while", "following", "because", "since", "though", "although", "when", "where",
-	"whereas", "which", "who", "whom", "whose", "but", "before", "until", "despite", "with", "prompting",
-	"weil", "da", "nachdem", "als", "während", "obwohl", "wenn", "dass", "damit", "sodass", "bevor", "indem",
-	"die", "der", "das", "den", "dem", "deren", "dessen", "wo", "was", "wie", "aber", "doch", "sondern",
-	"alors", "après", "tandis", "qui", "que", "dont", "où", "car", "lorsque", "puisque", "quand", "mais",
-	"cuando", "mientras", "porque", "donde", "aunque", "tras", "pero")
+var subordinators = sync.OnceValue(func() map[string]bool {
+	return setOf(
+		"as", "after", "amid", "while", "following", "because", "since", "though", "although", "when", "where",
+		"whereas", "which", "who", "whom", "whose", "but", "before", "until", "despite", "with", "prompting",
+		"weil", "da", "nachdem", "als", "während", "obwohl", "wenn", "dass", "damit", "sodass", "bevor", "indem",
+		"die", "der", "das", "den", "dem", "deren", "dessen", "wo", "was", "wie", "aber", "doch", "sondern",
+		"alors", "après", "tandis", "qui", "que", "dont", "où", "car", "lorsque", "puisque", "quand", "mais",
+		"cuando", "mientras", "porque", "donde", "aunque", "tras", "pero")
+})
 
 // bareSubordinators open such a clause even without a comma before them.
-var bareSubordinators = setOf("amid", "following", "after", "while", "because", "despite", "whereas")
+var bareSubordinators = sync.OnceValue(func() map[string]bool {
+	return setOf("amid", "following", "after", "while", "because", "despite", "whereas")
+})
 
 // minHeadlineWords is the fewest words a shortening step may leave.
 const minHeadlineWords = 5
@@ -597,10 +632,10 @@ func dropTrailingClause(words []string) []string {
 		w := bare(words[i])
 		comma := strings.HasSuffix(words[i-1], ",") || strings.HasSuffix(words[i-1], ";")
 		switch {
-		case comma && subordinators[w],
+		case comma && subordinators()[w],
 			comma && strings.HasSuffix(w, "ing") && isLowerWord(words[i]),
-			comma && (w == "and" || w == "but") && i+1 < len(words) && pronouns[bare(words[i+1])],
-			bareSubordinators[w] && isLowerWord(words[i]),
+			comma && (w == "and" || w == "but") && i+1 < len(words) && pronouns()[bare(words[i+1])],
+			bareSubordinators()[w] && isLowerWord(words[i]),
 			(words[i] == "—" || words[i] == "–" || words[i] == "--") && hasVerb(words[:i]), // "… fell sharply — and for hauliers …"
 			w == "as" && asClause(words, i):
 			if open(words[:i]) {
@@ -616,43 +651,47 @@ func dropTrailingClause(words []string) []string {
 // demand surged", "as it is") rather than a role or a comparison ("as
 // Tottenham manager", "as well as", "such as", "as part of").
 func asClause(words []string, i int) bool {
-	if i+1 >= len(words) || asNotClause[bare(words[i-1])] || asNotClause[bare(words[i+1])] {
+	if i+1 >= len(words) || asNotClause()[bare(words[i-1])] || asNotClause()[bare(words[i+1])] {
 		return false
 	}
-	if pronouns[bare(words[i+1])] {
+	if pronouns()[bare(words[i+1])] {
 		return true
 	}
 	for _, w := range words[i+1 : min(len(words), i+6)] {
 		b := bare(w)
-		if _, past := pastForms[b]; past || auxiliaries[b] || isParticiple(b) && isLowerWord(w) {
+		if _, past := pastForms()[b]; past || auxiliaries()[b] || isParticiple(b) && isLowerWord(w) {
 			return true
 		}
 	}
 	return false
 }
 
-var asNotClause = setOf("such", "well", "so", "known", "served", "serve", "serves", "acting", "act", "acts", "regarded",
-	"seen", "same", "twice", "much", "many", "long", "soon", "far", "just", "part", "high", "low", "early", "late",
-	"little", "result", "usual", "expected", "of", "to", "a", "an")
+var asNotClause = sync.OnceValue(func() map[string]bool {
+	return setOf("such", "well", "so", "known", "served", "serve", "serves", "acting", "act", "acts", "regarded",
+		"seen", "same", "twice", "much", "many", "long", "soon", "far", "just", "part", "high", "low", "early", "late",
+		"little", "result", "usual", "expected", "of", "to", "a", "an")
+})
 
 // participles maps irregular past participles to their base form.
-var participles = map[string]string{
-	"made": "make", "won": "win", "sold": "sell", "held": "hold", "found": "find", "told": "tell", "lost": "lose",
-	"hit": "hit", "cut": "cut", "set": "set", "put": "put", "shut": "shut", "struck": "strike", "caught": "catch",
-	"brought": "bring", "bought": "buy", "taught": "teach", "thought": "think", "sent": "send", "spent": "spend",
-	"built": "build", "paid": "pay", "laid": "lay", "led": "lead", "left": "leave", "kept": "keep", "met": "meet",
-	"seen": "see", "known": "know", "shown": "show", "grown": "grow", "thrown": "throw", "drawn": "draw",
-	"done": "do", "gone": "go", "begun": "begin", "run": "run", "sunk": "sink", "shot": "shoot", "fought": "fight",
-	"sought": "seek", "sworn": "swear", "torn": "tear", "stuck": "stick", "risen": "rise", "withdrawn": "withdraw",
-	"overtaken": "overtake", "undertaken": "undertake", "taken": "take", "given": "give", "chosen": "choose",
-	"driven": "drive", "written": "write", "beaten": "beat", "stolen": "steal", "broken": "break",
-	"spoken": "speak", "hidden": "hide", "fallen": "fall", "forgotten": "forget", "frozen": "freeze",
-	"got": "get", "gotten": "get", "become": "become", "come": "come", "said": "say", "heard": "hear",
-	"felt": "feel", "meant": "mean", "dealt": "deal", "bid": "bid", "let": "let", "spread": "spread",
-	"slid": "slide", "stood": "stand", "understood": "understand", "fled": "flee", "fed": "feed", "hung": "hang",
-	"sprung": "spring", "swung": "swing", "wound": "wind", "woken": "wake", "proven": "prove", "shaken": "shake",
-	"eaten": "eat", "ridden": "ride", "forbidden": "forbid",
-}
+var participles = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"made": "make", "won": "win", "sold": "sell", "held": "hold", "found": "find", "told": "tell", "lost": "lose",
+		"hit": "hit", "cut": "cut", "set": "set", "put": "put", "shut": "shut", "struck": "strike", "caught": "catch",
+		"brought": "bring", "bought": "buy", "taught": "teach", "thought": "think", "sent": "send", "spent": "spend",
+		"built": "build", "paid": "pay", "laid": "lay", "led": "lead", "left": "leave", "kept": "keep", "met": "meet",
+		"seen": "see", "known": "know", "shown": "show", "grown": "grow", "thrown": "throw", "drawn": "draw",
+		"done": "do", "gone": "go", "begun": "begin", "run": "run", "sunk": "sink", "shot": "shoot", "fought": "fight",
+		"sought": "seek", "sworn": "swear", "torn": "tear", "stuck": "stick", "risen": "rise", "withdrawn": "withdraw",
+		"overtaken": "overtake", "undertaken": "undertake", "taken": "take", "given": "give", "chosen": "choose",
+		"driven": "drive", "written": "write", "beaten": "beat", "stolen": "steal", "broken": "break",
+		"spoken": "speak", "hidden": "hide", "fallen": "fall", "forgotten": "forget", "frozen": "freeze",
+		"got": "get", "gotten": "get", "become": "become", "come": "come", "said": "say", "heard": "hear",
+		"felt": "feel", "meant": "mean", "dealt": "deal", "bid": "bid", "let": "let", "spread": "spread",
+		"slid": "slide", "stood": "stand", "understood": "understand", "fled": "flee", "fed": "feed", "hung": "hang",
+		"sprung": "spring", "swung": "swing", "wound": "wind", "woken": "wake", "proven": "prove", "shaken": "shake",
+		"eaten": "eat", "ridden": "ride", "forbidden": "forbid",
+	}
+})
 
 // english reports whether words read as English: more of its function
 // words than German, French or Spanish ones. The article and auxiliary
@@ -661,9 +700,9 @@ func english(words []string) bool {
 	en, other := 0, 0
 	for _, w := range words {
 		switch b := bare(w); {
-		case englishMarkers[b]:
+		case englishMarkers()[b]:
 			en++
-		case otherMarkers[b]:
+		case otherMarkers()[b]:
 			other++
 		}
 	}
@@ -671,13 +710,17 @@ func english(words []string) bool {
 }
 
 var (
-	englishMarkers = setOf("the", "of", "and", "to", "is", "was", "are", "were", "for", "with", "that", "has", "have", "by", "at", "from", "its", "will", "a",
-		"on", "while", "after", "said", "says", "than", "this", "which", "who", "been", "but", "their", "into", "over")
-	otherMarkers = setOf("der", "die", "das", "und", "ist", "mit", "von", "zu", "den", "dem", "ein", "eine", "nicht", "auf", "für", "sich", "im",
-		"le", "la", "les", "et", "est", "des", "du", "une", "pour", "dans", "el", "los", "las", "y", "es", "del", "una", "para", "con", "o", "os", "e", "um", "uma",
-		// Portuguese, Spanish and Italian words that English does not use
-		"que", "não", "pelo", "pela", "pelos", "pelas", "aos", "ao", "às", "em", "da", "das", "dos", "com", "mais", "foi",
-		"por", "su", "sus", "fue", "il", "che", "di", "della", "delle", "dei", "degli", "nel", "nella", "alla", "sono", "non", "è")
+	englishMarkers = sync.OnceValue(func() map[string]bool {
+		return setOf("the", "of", "and", "to", "is", "was", "are", "were", "for", "with", "that", "has", "have", "by", "at", "from", "its", "will", "a",
+			"on", "while", "after", "said", "says", "than", "this", "which", "who", "been", "but", "their", "into", "over")
+	})
+	otherMarkers = sync.OnceValue(func() map[string]bool {
+		return setOf("der", "die", "das", "und", "ist", "mit", "von", "zu", "den", "dem", "ein", "eine", "nicht", "auf", "für", "sich", "im",
+			"le", "la", "les", "et", "est", "des", "du", "une", "pour", "dans", "el", "los", "las", "y", "es", "del", "una", "para", "con", "o", "os", "e", "um", "uma",
+			// Portuguese, Spanish and Italian words that English does not use
+			"que", "não", "pelo", "pela", "pelos", "pelas", "aos", "ao", "às", "em", "da", "das", "dos", "com", "mais", "foi",
+			"por", "su", "sus", "fue", "il", "che", "di", "della", "delle", "dei", "degli", "nel", "nella", "alla", "sono", "non", "è")
+	})
 )
 
 // headlinese drops what headlines leave out: articles, and the
@@ -708,13 +751,13 @@ func headlinese(words []string) []string {
 			(next == "been" || next == "being") && i+2 < len(words) && isParticiple(bare(words[i+2])) && plain(w) && plain(words[i+1]):
 			i++ // "have been killed" → "killed"
 			continue
-		case (b == "is" || b == "are" || b == "was" || b == "were") && plain(w) && i > 0 && mainClause(words[:i]) && !functionWords[bare(words[i-1])] && !pronouns[bare(words[i-1])] &&
+		case (b == "is" || b == "are" || b == "was" || b == "were") && plain(w) && i > 0 && mainClause(words[:i]) && !functionWords()[bare(words[i-1])] && !pronouns()[bare(words[i-1])] &&
 			len(next) > 5 && strings.HasSuffix(next, "ing") && next != "being" && isLowerWord(words[i+1]):
 			continue // "Attorney General is investigating WeWork" → "… investigating WeWork", "NASA was adding" → "NASA adding"
 		case (b == "is" || b == "are" || b == "was" || b == "were") && isParticiple(next) && plain(w) && isLowerWord(words[i+1]):
 			continue // "was accused" → "accused"
-		case b == "will" && plain(w) && i > 0 && mainClause(words[:i]) && !functionWords[bare(words[i-1])] &&
-			!pronouns[bare(words[i-1])] && next != "not" && next != "" && isLowerWord(words[i+1]):
+		case b == "will" && plain(w) && i > 0 && mainClause(words[:i]) && !functionWords()[bare(words[i-1])] &&
+			!pronouns()[bare(words[i-1])] && next != "not" && next != "" && isLowerWord(words[i+1]):
 			// The future in headlines: "Microsoft will invest" → "Microsoft
 			// to invest", "will likely receive" → "likely to receive".
 			if strings.HasSuffix(next, "ly") && plain(words[i+1]) && i+2 < len(words) && isLowerWord(words[i+2]) {
@@ -752,37 +795,45 @@ func articleStays(words []string, i int) bool {
 		return false // a clause ends before the article
 	}
 	switch b := bare(prev); {
-	case copulas[b], strings.HasSuffix(b, "'m"), strings.HasSuffix(b, "’m"), strings.HasSuffix(b, "'re"), strings.HasSuffix(b, "’re"),
+	case copulas()[b], strings.HasSuffix(b, "'m"), strings.HasSuffix(b, "’m"), strings.HasSuffix(b, "'re"), strings.HasSuffix(b, "’re"),
 		strings.HasSuffix(b, "'s") || strings.HasSuffix(b, "’s"): // a possessive takes no article: "it's a"
 		return true
-	case bare(words[i]) != "the" && quantityNouns[bare(wordAt(words, i+1))]:
+	case bare(words[i]) != "the" && quantityNouns()[bare(wordAt(words, i+1))]:
 		return true
-	case b == "of" && i >= 2 && quantifiers[bare(words[i-2])]:
+	case b == "of" && i >= 2 && quantifiers()[bare(words[i-2])]:
 		return true
 	}
 	return false
 }
 
 var (
-	copulas       = setOf("is", "are", "was", "were", "am", "be", "been", "become", "becomes", "became", "becoming", "remains", "remain", "remained")
-	quantityNouns = setOf("dozen", "few", "couple", "handful", "lot", "bit", "third", "quarter", "fifth", "half", "hundred",
-		"thousand", "million", "billion", "trillion", "number")
-	quantifiers = setOf("most", "all", "some", "half", "much", "many", "part", "rest", "one", "none", "each", "both", "majority",
-		"bulk", "any", "several", "few", "third", "quarter", "share", "number")
+	copulas = sync.OnceValue(func() map[string]bool {
+		return setOf("is", "are", "was", "were", "am", "be", "been", "become", "becomes", "became", "becoming", "remains", "remain", "remained")
+	})
+	quantityNouns = sync.OnceValue(func() map[string]bool {
+		return setOf("dozen", "few", "couple", "handful", "lot", "bit", "third", "quarter", "fifth", "half", "hundred",
+			"thousand", "million", "billion", "trillion", "number")
+	})
+	quantifiers = sync.OnceValue(func() map[string]bool {
+		return setOf("most", "all", "some", "half", "much", "many", "part", "rest", "one", "none", "each", "both", "majority",
+			"bulk", "any", "several", "few", "third", "quarter", "share", "number")
+	})
 )
 
 // pastForms maps irregular simple past forms to their base form.
-var pastForms = map[string]string{
-	"fell": "fall", "rose": "rise", "won": "win", "lost": "lose", "made": "make", "took": "take", "told": "tell",
-	"sold": "sell", "bought": "buy", "paid": "pay", "led": "lead", "left": "leave", "held": "hold", "met": "meet",
-	"gave": "give", "came": "come", "went": "go", "saw": "see", "began": "begin", "became": "become",
-	"struck": "strike", "grew": "grow", "drew": "draw", "threw": "throw", "broke": "break", "spoke": "speak",
-	"chose": "choose", "drove": "drive", "wrote": "write", "stole": "steal", "froze": "freeze", "flew": "fly",
-	"shook": "shake", "sank": "sink", "swore": "swear", "tore": "tear", "fought": "fight", "sought": "seek",
-	"caught": "catch", "brought": "bring", "thought": "think", "taught": "teach", "sent": "send",
-	"spent": "spend", "built": "build", "kept": "keep", "felt": "feel", "found": "find", "stood": "stand",
-	"fled": "flee", "slid": "slide", "ran": "run", "dealt": "deal", "got": "get", "rang": "ring",
-}
+var pastForms = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"fell": "fall", "rose": "rise", "won": "win", "lost": "lose", "made": "make", "took": "take", "told": "tell",
+		"sold": "sell", "bought": "buy", "paid": "pay", "led": "lead", "left": "leave", "held": "hold", "met": "meet",
+		"gave": "give", "came": "come", "went": "go", "saw": "see", "began": "begin", "became": "become",
+		"struck": "strike", "grew": "grow", "drew": "draw", "threw": "throw", "broke": "break", "spoke": "speak",
+		"chose": "choose", "drove": "drive", "wrote": "write", "stole": "steal", "froze": "freeze", "flew": "fly",
+		"shook": "shake", "sank": "sink", "swore": "swear", "tore": "tear", "fought": "fight", "sought": "seek",
+		"caught": "catch", "brought": "bring", "thought": "think", "taught": "teach", "sent": "send",
+		"spent": "spend", "built": "build", "kept": "keep", "felt": "feel", "found": "find", "stood": "stand",
+		"fled": "flee", "slid": "slide", "ran": "run", "dealt": "deal", "got": "get", "rang": "ring",
+	}
+})
 
 // presentTense puts the main verb of an English sentence in the present,
 // as headlines do ("A New York man pleaded guilty" → "… pleads guilty"):
@@ -793,23 +844,23 @@ func presentTense(words []string) []string {
 	for i := 1; i < len(words) && i < 9; i++ {
 		w := bare(words[i])
 		prev := bare(words[i-1])
-		if auxiliaries[w] || strings.HasSuffix(words[i-1], ",") {
+		if auxiliaries()[w] || strings.HasSuffix(words[i-1], ",") {
 			return words
 		}
-		base, past := pastForms[w]
+		base, past := pastForms()[w]
 		if !past && isParticiple(w) {
 			base, past = regularBase(w)
 		}
 		if !past || base == "" || !isLowerWord(words[i]) {
 			continue
 		}
-		if functionWords[prev] || auxiliaries[prev] || slices.ContainsFunc(words[:i], contracted) {
+		if functionWords()[prev] || auxiliaries()[prev] || slices.ContainsFunc(words[:i], contracted) {
 			return words // a relative or subordinate clause, or "we’ve completed"
 		}
 		if i+1 < len(words) && bare(words[i+1]) == "by" {
 			return words
 		}
-		if i+1 < len(words) && prepositions[bare(words[i+1])] && laterVerb(words[i+2:]) {
+		if i+1 < len(words) && prepositions()[bare(words[i+1])] && laterVerb(words[i+2:]) {
 			continue // "Any life identified on planets … evolved": a participle
 		}
 		singular := !plural(subjectHead(words[:i]))
@@ -848,10 +899,10 @@ func laterVerb(words []string) bool {
 			break
 		}
 		b := bare(w)
-		if _, past := pastForms[b]; (past || isParticiple(b) && len(b) > 5) && isLowerWord(w) && !functionWords[bare(wordAt(words, i+1))] {
+		if _, past := pastForms()[b]; (past || isParticiple(b) && len(b) > 5) && isLowerWord(w) && !functionWords()[bare(wordAt(words, i+1))] {
 			return true
 		}
-		if i > 0 && isLowerWord(w) && plain(w) && plural(b) && !functionWords[b] && verbObjects[bare(wordAt(words, i+1))] {
+		if i > 0 && isLowerWord(w) && plain(w) && plural(b) && !functionWords()[b] && verbObjects()[bare(wordAt(words, i+1))] {
 			return true // "steel sold in Europe comes from Asia": the present tense
 		}
 		if i > 0 && i+1 < len(words) && holdsVerbObject(words[i:i+2]) {
@@ -866,10 +917,14 @@ func laterVerb(words []string) bool {
 
 // verbObjects open what follows a verb in the present tense: a determiner
 // or a preposition of its complement.
-var verbObjects = setOf("the", "a", "an", "from", "to", "into", "with")
+var verbObjects = sync.OnceValue(func() map[string]bool {
+	return setOf("the", "a", "an", "from", "to", "into", "with")
+})
 
-var auxiliaries = setOf("is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "having", "will",
-	"would", "can", "could", "may", "might", "must", "should", "shall", "do", "does", "did", "to", "get", "gets", "got")
+var auxiliaries = sync.OnceValue(func() map[string]bool {
+	return setOf("is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "having", "will",
+		"would", "can", "could", "may", "might", "must", "should", "shall", "do", "does", "did", "to", "get", "gets", "got")
+})
 
 // subjectHead returns the head noun of a subject: the word before its
 // first preposition or participle ("sales in the Houston area" → "sales",
@@ -877,7 +932,7 @@ var auxiliaries = setOf("is", "are", "was", "were", "be", "been", "being", "has"
 func subjectHead(subj []string) string {
 	for i := 1; i < len(subj); i++ {
 		b := bare(subj[i])
-		if prepositions[b] || b == "of" || (strings.HasSuffix(b, "ing") && isLowerWord(subj[i])) {
+		if prepositions()[b] || b == "of" || (strings.HasSuffix(b, "ing") && isLowerWord(subj[i])) {
 			return bare(subj[i-1])
 		}
 	}
@@ -893,14 +948,18 @@ func subjectHead(subj []string) string {
 // year".
 func perUnit(prev, next string) bool {
 	p := bare(prev)
-	amount := p != "" && (unicode.IsDigit(rune(p[len(p)-1])) || magnitudes[p])
-	return amount && prev == strings.TrimRightFunc(prev, unicode.IsPunct) && units[next]
+	amount := p != "" && (unicode.IsDigit(rune(p[len(p)-1])) || magnitudes()[p])
+	return amount && prev == strings.TrimRightFunc(prev, unicode.IsPunct) && units()[next]
 }
 
 var (
-	magnitudes = setOf("million", "billion", "trillion", "thousand", "hundred", "bn", "m", "k")
-	units      = setOf("year", "month", "week", "day", "hour", "tonne", "ton", "barrel", "ounce", "pound", "kilogram",
-		"kg", "litre", "liter", "gallon", "share", "head", "unit", "piece", "megawatt-hour", "kilowatt-hour", "bushel")
+	magnitudes = sync.OnceValue(func() map[string]bool {
+		return setOf("million", "billion", "trillion", "thousand", "hundred", "bn", "m", "k")
+	})
+	units = sync.OnceValue(func() map[string]bool {
+		return setOf("year", "month", "week", "day", "hour", "tonne", "ton", "barrel", "ounce", "pound", "kilogram",
+			"kg", "litre", "liter", "gallon", "share", "head", "unit", "piece", "megawatt-hour", "kilowatt-hour", "bushel")
+	})
 )
 
 // titledName reports a subject that ends in a name preceded by a role
@@ -915,7 +974,7 @@ func titledName(subj []string) bool {
 		return false
 	}
 	role := bare(subj[j-1])
-	return isLowerWord(subj[j-1]) && plain(subj[j-1]) && !functionWords[role] && role != "and" && !plural(role)
+	return isLowerWord(subj[j-1]) && plain(subj[j-1]) && !functionWords()[role] && role != "and" && !plural(role)
 }
 
 // plural guesses whether an English noun is plural.
@@ -978,7 +1037,7 @@ func startsUpper(w string) bool {
 }
 
 func isParticiple(w string) bool {
-	if _, ok := participles[w]; ok {
+	if _, ok := participles()[w]; ok {
 		return true
 	}
 	return len(w) > 4 && strings.HasSuffix(w, "ed") && !strings.HasSuffix(w, "eed") || w == "agreed" || w == "freed"
@@ -988,7 +1047,7 @@ func isParticiple(w string) bool {
 // singular when singular, else the base form; ok is false when the form is
 // not known well enough.
 func present(p string, singular bool) (string, bool) {
-	base, ok := participles[p]
+	base, ok := participles()[p]
 	if !ok {
 		if base, ok = regularBase(p); !ok {
 			return "", false
@@ -1079,11 +1138,11 @@ func cutBefore(words []string, i int) int {
 			return 0 // "Singapore and Rotterdam"
 		}
 		return 2
-	case w != "of" && w != "von" && w != "de" && w != "des" && w != "du" && prepositions[w]:
+	case w != "of" && w != "von" && w != "de" && w != "des" && w != "du" && prepositions()[w]:
 		return 2
 	case w == "to":
 		return 1
-	case len(w) > 5 && strings.HasSuffix(w, "ing") && isLowerWord(words[i]) && !functionWords[bare(prev)] && !auxiliaries[bare(prev)] &&
+	case len(w) > 5 && strings.HasSuffix(w, "ing") && isLowerWord(words[i]) && !functionWords()[bare(prev)] && !auxiliaries()[bare(prev)] &&
 		!isNumber(bare(prev)) && !compoundNoun(words, i):
 		// "… posts to Twitter | asking if …": a participle clause after
 		// its verb's object, not a word that qualifies a noun ("2017
@@ -1097,15 +1156,17 @@ func cutBefore(words []string, i int) int {
 // noun after it ("hiring trends", "operating costs").
 func compoundNoun(words []string, i int) bool {
 	next := bare(wordAt(words, i+1))
-	return isLowerWord(wordAt(words, i+1)) && !functionWords[next] && plural(next)
+	return isLowerWord(wordAt(words, i+1)) && !functionWords()[next] && plural(next)
 }
 
-var prepositions = setOf("in", "on", "at", "by", "for", "from", "with", "into", "onto", "over", "under", "about",
-	"after", "before", "since", "until", "amid", "among", "between", "through", "during", "without", "against",
-	"across", "behind", "beyond", "despite", "near", "within", "towards", "toward", "via", "per", "than", "upon",
-	"im", "in", "auf", "aus", "bei", "mit", "nach", "vor", "zum", "zur", "für", "über", "unter", "um", "durch",
-	"gegen", "ohne", "seit", "bis", "dans", "par", "pour", "sur", "sous", "avec", "sans", "chez", "entre", "vers",
-	"en", "con", "por", "para", "sin", "sobre", "hacia")
+var prepositions = sync.OnceValue(func() map[string]bool {
+	return setOf("in", "on", "at", "by", "for", "from", "with", "into", "onto", "over", "under", "about",
+		"after", "before", "since", "until", "amid", "among", "between", "through", "during", "without", "against",
+		"across", "behind", "beyond", "despite", "near", "within", "towards", "toward", "via", "per", "than", "upon",
+		"im", "in", "auf", "aus", "bei", "mit", "nach", "vor", "zum", "zur", "für", "über", "unter", "um", "durch",
+		"gegen", "ohne", "seit", "bis", "dans", "par", "pour", "sur", "sous", "avec", "sans", "chez", "entre", "vers",
+		"en", "con", "por", "para", "sin", "sobre", "hacia")
+})
 
 // dropSubjectModifier removes a participle phrase between the head of the
 // subject and the main verb ("A team led by researchers at X confirmed
@@ -1116,14 +1177,14 @@ var prepositions = setOf("in", "on", "at", "by", "for", "from", "with", "into", 
 func dropSubjectModifier(words []string) []string {
 	for p := 1; p < len(words) && p < maxSubjectWords; p++ {
 		w, b := words[p], bare(words[p])
-		if !isLowerWord(w) || strings.HasSuffix(words[p-1], ",") || functionWords[bare(words[p-1])] {
+		if !isLowerWord(w) || strings.HasSuffix(words[p-1], ",") || functionWords()[bare(words[p-1])] {
 			continue
 		}
-		_, past := pastForms[b]
+		_, past := pastForms()[b]
 		led := (past || isParticiple(b)) && bare(wordAt(words, p+1)) == "by"
 		ing := len(b) > 5 && strings.HasSuffix(b, "ing")
 		switch {
-		case !led && !ing && (finite[b] || past || isParticiple(b)):
+		case !led && !ing && (finite()[b] || past || isParticiple(b)):
 			return words // the main verb comes first
 		case !led && !ing:
 			continue
@@ -1133,8 +1194,8 @@ func dropSubjectModifier(words []string) []string {
 				return words
 			}
 			vb := bare(words[v])
-			_, vpast := pastForms[vb]
-			if isLowerWord(words[v]) && (finite[vb] || vpast || isParticiple(vb) && bare(wordAt(words, v+1)) != "by") {
+			_, vpast := pastForms()[vb]
+			if isLowerWord(words[v]) && (finite()[vb] || vpast || isParticiple(vb) && bare(wordAt(words, v+1)) != "by") {
 				if holdsVerbObject(words[p+1 : v]) {
 					return words
 				}
@@ -1166,10 +1227,10 @@ func dropSubjectRelative(words []string) []string {
 			continue
 		}
 		for v := r + 2; v < len(words) && v <= r+maxRelativeWords; v++ {
-			if strings.HasSuffix(words[v-1], ",") || auxiliaries[bare(words[v-1])] {
+			if strings.HasSuffix(words[v-1], ",") || auxiliaries()[bare(words[v-1])] {
 				return words
 			}
-			if finite[bare(words[v])] && isLowerWord(words[v]) {
+			if finite()[bare(words[v])] && isLowerWord(words[v]) {
 				return dropSpan(words, r, v)
 			}
 		}
@@ -1199,7 +1260,7 @@ func dropPhraseBeforeVerb(words []string) []string {
 			continue
 		}
 		b := bare(w)
-		if _, past := pastForms[b]; finite[b] || past && bare(wordAt(words, i+1)) != "by" {
+		if _, past := pastForms()[b]; finite()[b] || past && bare(wordAt(words, i+1)) != "by" {
 			v = i
 			break
 		}
@@ -1209,7 +1270,7 @@ func dropPhraseBeforeVerb(words []string) []string {
 	}
 	for p := 2; p < v; p++ {
 		b := bare(words[p])
-		if !prepositions[b] || b == "of" || b == "to" || !isLowerWord(words[p]) {
+		if !prepositions()[b] || b == "of" || b == "to" || !isLowerWord(words[p]) {
 			continue
 		}
 		if holdsVerbObject(words[p:v]) || slices.ContainsFunc(words[p:v], clauseEnd) {
@@ -1236,7 +1297,7 @@ func clauseEnd(w string) bool {
 func holdsVerbObject(words []string) bool {
 	for k := 1; k < len(words); k++ {
 		prev := bare(words[k-1])
-		if isLowerWord(words[k-1]) && plain(words[k-1]) && !functionWords[prev] && !prepositions[prev] && isLowerWord(words[k]) && objectWords[bare(words[k])] {
+		if isLowerWord(words[k-1]) && plain(words[k-1]) && !functionWords()[prev] && !prepositions()[prev] && isLowerWord(words[k]) && objectWords()[bare(words[k])] {
 			return true
 		}
 	}
@@ -1245,7 +1306,9 @@ func holdsVerbObject(words []string) bool {
 
 // objectWords are possessives and object pronouns: after a word in lower
 // case, the object of a verb.
-var objectWords = setOf("their", "its", "his", "her", "our", "my", "your", "him", "them", "us", "me")
+var objectWords = sync.OnceValue(func() map[string]bool {
+	return setOf("their", "its", "his", "her", "our", "my", "your", "him", "them", "us", "me")
+})
 
 // dropSpan removes words[i:j], unless fewer than minHeadlineWords would be
 // left.
@@ -1329,8 +1392,10 @@ func losesVerb(words []string, k, max int) bool {
 	return !hasVerb(words[:k]) && hasVerb(words[:min(len(words), max)])
 }
 
-var finite = setOf("is", "are", "was", "were", "has", "have", "had", "will", "would", "can", "could", "may", "might",
-	"must", "should", "shall", "does", "do", "did")
+var finite = sync.OnceValue(func() map[string]bool {
+	return setOf("is", "are", "was", "were", "has", "have", "had", "will", "would", "can", "could", "may", "might",
+		"must", "should", "shall", "does", "do", "did")
+})
 
 // hasVerb reports whether words hold a finite verb, as far as their forms
 // tell: an auxiliary, a past form not followed by "by" ("led by" is a
@@ -1345,13 +1410,13 @@ func hasVerb(words []string) bool {
 		if i+1 < len(words) {
 			next = bare(words[i+1])
 		}
-		_, past := pastForms[b]
+		_, past := pastForms()[b]
 		switch {
-		case finite[b]:
+		case finite()[b]:
 			return true
 		case (past || isParticiple(b)) && next != "by" && !strings.Contains(b, "-"): // not "short-lived"
 			return true
-		case i > 0 && startsUpper(words[i-1]) && plural(b) && !functionWords[b]:
+		case i > 0 && startsUpper(words[i-1]) && plural(b) && !functionWords()[b]:
 			return true
 		}
 	}
@@ -1372,20 +1437,22 @@ func endsWell(words []string) bool {
 // "set to", "plans to").
 func lastWordEnds(words []string) bool {
 	last := bare(words[len(words)-1])
-	return last != "" && !functionWords[last] && !needsComplement[last]
+	return last != "" && !functionWords()[last] && !needsComplement()[last]
 }
 
-var needsComplement = setOf("able", "unable", "likely", "unlikely", "set", "due", "poised", "expected", "going", "about",
-	"trying", "try", "tries", "tried", "want", "wants", "wanted", "plan", "plans", "planned", "seek", "seeks", "sought",
-	"aim", "aims", "aimed", "hope", "hopes", "hoped", "fail", "fails", "failed", "decide", "decides", "decided",
-	"agree", "agrees", "agreed", "refuse", "refuses", "refused", "threaten", "threatens", "threatened", "vow", "vows",
-	"vowed", "pledge", "pledges", "pledged", "promise", "promises", "promised", "intend", "intends", "intended",
-	"need", "needs", "needed", "used", "began", "begin", "begins", "start", "starts", "started", "continue",
-	"continues", "continued", "move", "moves", "moved", "ready", "willing", "enough", "order", "lead", "leads",
-	"led", "help", "helps", "helped", "allow", "allows", "allowed", "urge", "urges", "urged", "ask", "asks", "asked",
-	"said", "says", "told", "tells", "means", "including", "such", "making", "make", "makes", "made", "become",
-	"becomes", "became", "remain", "remains", "remained", "seem", "seems", "seemed", "whether", "how", "why",
-	"based", "according", "compared", "thanks", "ahead", "instead", "prior", "regardless", "along", "next", "close")
+var needsComplement = sync.OnceValue(func() map[string]bool {
+	return setOf("able", "unable", "likely", "unlikely", "set", "due", "poised", "expected", "going", "about",
+		"trying", "try", "tries", "tried", "want", "wants", "wanted", "plan", "plans", "planned", "seek", "seeks", "sought",
+		"aim", "aims", "aimed", "hope", "hopes", "hoped", "fail", "fails", "failed", "decide", "decides", "decided",
+		"agree", "agrees", "agreed", "refuse", "refuses", "refused", "threaten", "threatens", "threatened", "vow", "vows",
+		"vowed", "pledge", "pledges", "pledged", "promise", "promises", "promised", "intend", "intends", "intended",
+		"need", "needs", "needed", "used", "began", "begin", "begins", "start", "starts", "started", "continue",
+		"continues", "continued", "move", "moves", "moved", "ready", "willing", "enough", "order", "lead", "leads",
+		"led", "help", "helps", "helped", "allow", "allows", "allowed", "urge", "urges", "urged", "ask", "asks", "asked",
+		"said", "says", "told", "tells", "means", "including", "such", "making", "make", "makes", "made", "become",
+		"becomes", "became", "remain", "remains", "remained", "seem", "seems", "seemed", "whether", "how", "why",
+		"based", "according", "compared", "thanks", "ahead", "instead", "prior", "regardless", "along", "next", "close")
+})
 
 // finish joins the words into the headline: clause punctuation and
 // dangling function words trimmed from the end, an unclosed quote or
@@ -1394,7 +1461,7 @@ func finish(words []string) string {
 	for len(words) > 0 {
 		last := strings.TrimRight(words[len(words)-1], ",;:.…")
 		// A text of function words alone ("A a!") has no headline.
-		if last == "" || last == "-" || last == "–" || last == "—" || last == "--" || functionWords[bare(last)] {
+		if last == "" || last == "-" || last == "–" || last == "—" || last == "--" || functionWords()[bare(last)] {
 			words = words[:len(words)-1]
 			continue
 		}

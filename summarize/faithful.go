@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"golang.org/x/text/runes"
@@ -80,7 +81,7 @@ func unsupported(source, sourceLang, textLang string, texts []string) []string {
 			continue
 		}
 		for _, c := range bareCurrency().FindAllString(t, -1) {
-			if !currencyWords[fold(strings.TrimLeft(c, "$£€¥ "))] {
+			if !currencyWords()[fold(strings.TrimLeft(c, "$£€¥ "))] {
 				add(c)
 			}
 		}
@@ -104,7 +105,9 @@ var bareCurrency = lazyre.New(`[$£€¥]\s?\p{L}[\p{L}-]*`)
 
 // currencyWords may follow a currency sign without an amount ("$US", "£m"
 // in a table heading).
-var currencyWords = setOf("us", "usd", "m", "bn", "k", "mn", "mln", "million", "billion")
+var currencyWords = sync.OnceValue(func() map[string]bool {
+	return setOf("us", "usd", "m", "bn", "k", "mn", "mln", "million", "billion")
+})
 
 // quoteRE matches a quotation: straight or curly double quotes around at
 // most 30 words.
@@ -154,8 +157,10 @@ func baseLang(code string) string {
 }
 
 // commaDecimal lists the languages that write 1.234,5 for 1,234.5.
-var commaDecimal = setOf("de", "fr", "es", "it", "pt", "nl", "pl", "ru", "tr", "sv", "da", "nb", "nn", "no",
-	"fi", "cs", "sk", "sl", "hr", "ro", "hu", "el", "id", "vi", "uk", "bg", "ca", "sr", "lt", "lv", "et")
+var commaDecimal = sync.OnceValue(func() map[string]bool {
+	return setOf("de", "fr", "es", "it", "pt", "nl", "pl", "ru", "tr", "sv", "da", "nb", "nn", "no",
+		"fi", "cs", "sk", "sl", "hr", "ro", "hu", "el", "id", "vi", "uk", "bg", "ca", "sr", "lt", "lv", "et")
+})
 
 var (
 	localNumberRE = lazyre.New(`\b\d{1,3}(?:[. \x{00A0}\x{202F}]\d{3})+\b(?:,\d+)?|\b\d+,\d+`)
@@ -169,7 +174,7 @@ var (
 // conventions: decimal comma, point or space between thousands, and the
 // language's words for billion, million and per cent.
 func localNumbers(text, lang string) string {
-	if !commaDecimal[baseLang(lang)] {
+	if !commaDecimal()[baseLang(lang)] {
 		return text
 	}
 	text = localNumberRE().ReplaceAllStringFunc(text, func(n string) string {
@@ -229,17 +234,23 @@ var (
 	dateRE = lazyre.New(`(?i)\b(\d{1,2})(?:st|nd|rd|th|\.)?\s+(?:of\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b`)
 )
 
-var monthNumber = map[string]int{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7,
-	"aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12}
+var monthNumber = sync.OnceValue(func() map[string]int {
+	return map[string]int{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7,
+		"aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12}
+})
 
 // numberWords are spelled-out amounts. "one" is left out: it is more often
 // a pronoun than a count.
-var numberWords = map[string]float64{"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-	"eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
-	"thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "dozen": 12}
+var numberWords = sync.OnceValue(func() map[string]float64 {
+	return map[string]float64{"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+		"eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
+		"thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "dozen": 12}
+})
 
-var multipliers = map[string]float64{"trillion": 1e12, "tn": 1e12, "billion": 1e9, "bn": 1e9,
-	"million": 1e6, "mln": 1e6, "mn": 1e6, "m": 1e6, "thousand": 1e3, "k": 1e3}
+var multipliers = sync.OnceValue(func() map[string]float64 {
+	return map[string]float64{"trillion": 1e12, "tn": 1e12, "billion": 1e9, "bn": 1e9,
+		"million": 1e6, "mln": 1e6, "mn": 1e6, "m": 1e6, "thousand": 1e3, "k": 1e3}
+})
 
 // figuresIn returns the figures of s: dates, then amounts, then spelled-out
 // numbers.
@@ -251,7 +262,7 @@ func figuresIn(s string) []figure {
 			day, mon = m[4], m[3]
 		}
 		d, _ := strconv.Atoi(day)
-		mn := monthNumber[strings.ToLower(mon)]
+		mn := monthNumber()[strings.ToLower(mon)]
 		if d < 1 || d > 31 || mn == 0 {
 			continue
 		}
@@ -279,7 +290,7 @@ func figuresIn(s string) []figure {
 		step := math.Pow(10, -float64(len(frac)))
 		mult := 1.0
 		if k := strings.ToLower(get(4)); k != "" {
-			mult = multipliers[k]
+			mult = multipliers()[k]
 		}
 		f := figure{text: strings.TrimSpace(s[m[0]:m[1]]), value: v * mult, step: step * mult,
 			unit: unitOf(strings.ToLower(get(1)), strings.ToLower(get(5)))}
@@ -290,12 +301,12 @@ func figuresIn(s string) []figure {
 	}
 	ws := strings.FieldsFunc(strings.ToLower(s), notWordRune)
 	for i, w := range ws {
-		if v, ok := numberWords[w]; ok {
+		if v, ok := numberWords()[w]; ok {
 			f := figure{text: w, value: v, step: 1, words: true}
-			if i+1 < len(ws) && multipliers[ws[i+1]] > 1 && len(ws[i+1]) > 2 {
+			if i+1 < len(ws) && multipliers()[ws[i+1]] > 1 && len(ws[i+1]) > 2 {
 				f.text += " " + ws[i+1]
-				f.value *= multipliers[ws[i+1]]
-				f.step = multipliers[ws[i+1]]
+				f.value *= multipliers()[ws[i+1]]
+				f.step = multipliers()[ws[i+1]]
 			}
 			out = append(out, f)
 		}
@@ -484,9 +495,11 @@ func initialism(w string) bool {
 }
 
 // nameTitles precede a person's name in lower-case text.
-var nameTitles = setOf("mr", "mrs", "ms", "dr", "sir", "lord", "lady", "president", "chancellor",
-	"minister", "secretary", "chairman", "chairwoman", "governor", "senator", "prince", "king",
-	"queen", "judge", "professor", "general", "pope")
+var nameTitles = sync.OnceValue(func() map[string]bool {
+	return setOf("mr", "mrs", "ms", "dr", "sir", "lord", "lady", "president", "chancellor",
+		"minister", "secretary", "chairman", "chairwoman", "governor", "senator", "prince", "king",
+		"queen", "judge", "professor", "general", "pope")
+})
 
 // unsupportedNames returns the names in text the source lacks.
 func (s *source) unsupportedNames(text string) []string {
@@ -520,7 +533,7 @@ func (s *source) unsupportedNames(text string) []string {
 				if len(run) == 1 && !geo(fold(run[0].word)) {
 					continue // "Sales rose…": capitalised because it opens the sentence
 				}
-				if functionWords[fold(run[0].word)] {
+				if functionWords()[fold(run[0].word)] {
 					run = run[1:]
 				}
 			}
@@ -532,12 +545,12 @@ func (s *source) unsupportedNames(text string) []string {
 	}
 	for i, t := range toks {
 		w := fold(t.word)
-		if functionWords[w] || s.has(w) || isNumber(w) {
+		if functionWords()[w] || s.has(w) || isNumber(w) {
 			continue
 		}
 		switch {
 		case geo(w):
-		case i > 0 && nameTitles[fold(toks[i-1].word)]:
+		case i > 0 && nameTitles()[fold(toks[i-1].word)]:
 		case i+1 < len(toks) && s.proper[fold(toks[i+1].word)] && len(s.before[fold(toks[i+1].word)]) > 0 && !geo(fold(toks[i+1].word)):
 			// "ken schmidt" where the source names "Eric Schmidt".
 		case i > 0 && s.proper[fold(toks[i-1].word)] && len(s.after[fold(toks[i-1].word)]) > 0 && !geo(fold(toks[i-1].word)):
@@ -553,14 +566,18 @@ func (s *source) unsupportedNames(text string) []string {
 // ordinals rank what they qualify ("the second-largest bank", "for the
 // first time"), a claim as checkable as a figure; each is also written
 // with digits ("2nd").
-var ordinals = map[string]string{"first": "1st", "second": "2nd", "third": "3rd", "fourth": "4th", "fifth": "5th",
-	"sixth": "6th", "seventh": "7th", "eighth": "8th", "ninth": "9th", "tenth": "10th"}
+var ordinals = sync.OnceValue(func() map[string]string {
+	return map[string]string{"first": "1st", "second": "2nd", "third": "3rd", "fourth": "4th", "fifth": "5th",
+		"sixth": "6th", "seventh": "7th", "eighth": "8th", "ninth": "9th", "tenth": "10th"}
+})
 
 // formalTitles are the offices a text may give a person that a source
 // which never names the office does not support. Looser words ("head",
 // "boss", "leader") paraphrase too often to be checked.
-var formalTitles = setOf("president", "minister", "chancellor", "secretary", "governor", "senator", "mayor",
-	"king", "queen", "prince", "princess", "ceo", "chairman", "chairwoman", "commissioner", "ambassador")
+var formalTitles = sync.OnceValue(func() map[string]bool {
+	return setOf("president", "minister", "chancellor", "secretary", "governor", "senator", "mayor",
+		"king", "queen", "prince", "princess", "ceo", "chairman", "chairwoman", "commissioner", "ambassador")
+})
 
 // unsupportedClaims returns the ordinals and formal titles of text that
 // the source never uses: "the first time", "second-largest" or "russia's
@@ -571,11 +588,11 @@ func (s *source) unsupportedClaims(text string) []string {
 	ws := words(fold(text))
 	for i, w := range ws {
 		switch {
-		case formalTitles[w] && !s.has(w):
+		case formalTitles()[w] && !s.has(w):
 			out = append(out, w)
-		case ordinals[w] != "" && !s.words[w] && !s.words[ordinals[w]]:
+		case ordinals()[w] != "" && !s.words[w] && !s.words[ordinals()[w]]:
 			if i+1 < len(ws) && (ws[i+1] == "quarter" || ws[i+1] == "half") {
-				if n := ordinals[w][:1]; s.words["q"+n] || ws[i+1] == "half" && s.words["h"+n] {
+				if n := ordinals()[w][:1]; s.words["q"+n] || ws[i+1] == "half" && s.words["h"+n] {
 					continue
 				}
 			}
@@ -586,10 +603,12 @@ func (s *source) unsupportedClaims(text string) []string {
 }
 
 // roles are what a text may call a person.
-var roles = setOf("president", "minister", "chairman", "chairwoman", "chair", "chief", "executive", "secretary",
-	"governor", "leader", "chancellor", "boss", "director", "founder", "co-founder", "owner", "head",
-	"spokesman", "spokeswoman", "manager", "ceo", "negotiator", "commissioner", "mayor", "senator",
-	"king", "queen", "prince", "economist", "analyst", "editor", "coach", "captain")
+var roles = sync.OnceValue(func() map[string]bool {
+	return setOf("president", "minister", "chairman", "chairwoman", "chair", "chief", "executive", "secretary",
+		"governor", "leader", "chancellor", "boss", "director", "founder", "co-founder", "owner", "head",
+		"spokesman", "spokeswoman", "manager", "ceo", "negotiator", "commissioner", "mayor", "senator",
+		"king", "queen", "prince", "economist", "analyst", "editor", "coach", "captain")
+})
 
 // roleWindow is how near a person's name, in words, the source must give
 // the role a summary gives them.
@@ -609,7 +628,7 @@ func (s *source) wrongRoles(toks []token) []string {
 		}
 		for j := i - 1; j >= 0 && j >= i-4; j-- {
 			r := fold(toks[j].word)
-			if !roles[r] {
+			if !roles()[r] {
 				continue
 			}
 			if !s.near(r, w, roleWindow) && j != flagged {
@@ -641,7 +660,7 @@ func (s *source) supportsName(run []token) bool {
 	ok := true
 	for _, t := range run {
 		w := fold(t.word)
-		if functionWords[w] || s.has(w) {
+		if functionWords()[w] || s.has(w) {
 			continue
 		}
 		ok = false
@@ -650,7 +669,7 @@ func (s *source) supportsName(run []token) bool {
 		return true
 	}
 	for _, w := range words(canonical(joinTokens(run))) {
-		if !functionWords[w] && !s.has(w) {
+		if !functionWords()[w] && !s.has(w) {
 			return false
 		}
 	}
@@ -668,7 +687,7 @@ func (s *source) has(w string) bool {
 	if s.words[w+"s"] {
 		return true
 	}
-	if c := aliases[w]; c != "" {
+	if c := aliases()[w]; c != "" {
 		for _, cw := range strings.Fields(c) {
 			if !s.words[cw] {
 				return false
@@ -736,20 +755,22 @@ func fold(s string) string {
 // so they are expanded before folding.
 var abbreviations = lazyre.New(`\bU\.S\.A\.|\bU\.S\.|\bUSA\b|\bUS\b|\bU\.K\.|\bUK\b|\bE\.U\.|\bEU\b|\bU\.N\.|\bUN\b|\bUAE\b|\bIMF\b|\bWTO\b|\bECB\b`)
 
-var abbreviationNames = map[string]string{
-	"U.S.A.": "United States", "U.S.": "United States", "USA": "United States", "US": "United States",
-	"U.K.": "United Kingdom", "UK": "United Kingdom", "E.U.": "European Union", "EU": "European Union",
-	"U.N.": "United Nations", "UN": "United Nations", "UAE": "United Arab Emirates",
-	"IMF": "International Monetary Fund", "WTO": "World Trade Organization", "ECB": "European Central Bank",
-}
+var abbreviationNames = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"U.S.A.": "United States", "U.S.": "United States", "USA": "United States", "US": "United States",
+		"U.K.": "United Kingdom", "UK": "United Kingdom", "E.U.": "European Union", "EU": "European Union",
+		"U.N.": "United Nations", "UN": "United Nations", "UAE": "United Arab Emirates",
+		"IMF": "International Monetary Fund", "WTO": "World Trade Organization", "ECB": "European Central Bank",
+	}
+})
 
 // canonical returns folded text with abbreviations spelled out and
 // demonyms and short forms replaced by the country's name.
 func canonical(s string) string {
-	s = abbreviations().ReplaceAllStringFunc(s, func(m string) string { return abbreviationNames[m] })
+	s = abbreviations().ReplaceAllStringFunc(s, func(m string) string { return abbreviationNames()[m] })
 	ws := words(fold(s))
 	for i, w := range ws {
-		if c, ok := aliases[w]; ok {
+		if c, ok := aliases()[w]; ok {
 			ws[i] = c
 		}
 	}
@@ -758,45 +779,49 @@ func canonical(s string) string {
 
 // aliases maps folded demonyms and short forms to the folded name of the
 // country or body.
-var aliases = map[string]string{
-	"u.s": "united states", "u.s.": "united states", "uk": "united kingdom", "u.k": "united kingdom",
-	"eu": "european union", "britain": "united kingdom", "british": "united kingdom",
-	"america": "united states", "american": "united states", "americans": "united states",
-	"chinese": "china", "german": "germany", "germans": "germany", "french": "france",
-	"japanese": "japan", "russian": "russia", "russians": "russia", "indian": "india",
-	"greek": "greece", "brazilian": "brazil", "canadian": "canada", "mexican": "mexico",
-	"australian": "australia", "italian": "italy", "spanish": "spain", "scottish": "scotland",
-	"welsh": "wales", "english": "england", "irish": "ireland", "korean": "korea",
-	"turkish": "turkey", "swiss": "switzerland", "dutch": "netherlands", "israeli": "israel",
-	"iranian": "iran", "syrian": "syria", "ukrainian": "ukraine", "egyptian": "egypt",
-	"nigerian": "nigeria", "indonesian": "indonesia", "vietnamese": "vietnam",
-	"pakistani": "pakistan", "afghan": "afghanistan", "iraqi": "iraq", "saudi": "saudi arabia",
-	"polish": "poland", "swedish": "sweden", "norwegian": "norway", "danish": "denmark",
-	"finnish": "finland", "belgian": "belgium", "austrian": "austria", "portuguese": "portugal",
-	"argentine": "argentina", "chilean": "chile", "peruvian": "peru", "colombian": "colombia",
-	"venezuelan": "venezuela", "south african": "south africa", "kenyan": "kenya",
-	"european": "europe", "europaische": "europe", "europeenne": "europe", "europea": "europe", "asian": "asia", "african": "africa", "malaysian": "malaysia",
-	"thai": "thailand", "filipino": "philippines", "singaporean": "singapore", "taiwanese": "taiwan",
-}
+var aliases = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"u.s": "united states", "u.s.": "united states", "uk": "united kingdom", "u.k": "united kingdom",
+		"eu": "european union", "britain": "united kingdom", "british": "united kingdom",
+		"america": "united states", "american": "united states", "americans": "united states",
+		"chinese": "china", "german": "germany", "germans": "germany", "french": "france",
+		"japanese": "japan", "russian": "russia", "russians": "russia", "indian": "india",
+		"greek": "greece", "brazilian": "brazil", "canadian": "canada", "mexican": "mexico",
+		"australian": "australia", "italian": "italy", "spanish": "spain", "scottish": "scotland",
+		"welsh": "wales", "english": "england", "irish": "ireland", "korean": "korea",
+		"turkish": "turkey", "swiss": "switzerland", "dutch": "netherlands", "israeli": "israel",
+		"iranian": "iran", "syrian": "syria", "ukrainian": "ukraine", "egyptian": "egypt",
+		"nigerian": "nigeria", "indonesian": "indonesia", "vietnamese": "vietnam",
+		"pakistani": "pakistan", "afghan": "afghanistan", "iraqi": "iraq", "saudi": "saudi arabia",
+		"polish": "poland", "swedish": "sweden", "norwegian": "norway", "danish": "denmark",
+		"finnish": "finland", "belgian": "belgium", "austrian": "austria", "portuguese": "portugal",
+		"argentine": "argentina", "chilean": "chile", "peruvian": "peru", "colombian": "colombia",
+		"venezuelan": "venezuela", "south african": "south africa", "kenyan": "kenya",
+		"european": "europe", "europaische": "europe", "europeenne": "europe", "europea": "europe", "asian": "asia", "african": "africa", "malaysian": "malaysia",
+		"thai": "thailand", "filipino": "philippines", "singaporean": "singapore", "taiwanese": "taiwan",
+	}
+})
 
 // places are folded country and region names whose presence in lower-case
 // text still marks a name.
-var places = func() map[string]bool {
-	m := setOf("china", "japan", "germany", "france", "india", "brazil", "canada", "mexico", "russia",
-		"greece", "italy", "spain", "scotland", "wales", "england", "ireland", "korea", "turkey",
-		"switzerland", "netherlands", "israel", "iran", "syria", "ukraine", "egypt", "nigeria",
-		"indonesia", "vietnam", "pakistan", "afghanistan", "iraq", "poland", "sweden", "norway",
-		"denmark", "finland", "belgium", "austria", "portugal", "argentina", "chile", "peru",
-		"colombia", "venezuela", "kenya", "europe", "asia", "africa", "malaysia", "thailand",
-		"philippines", "singapore", "taiwan", "australia", "london", "washington", "beijing",
-		"brussels", "tokyo", "moscow", "paris", "berlin", "uk", "eu", "britain", "america")
-	for k := range aliases {
-		m[k] = true
-	}
-	return m
-}()
+var places = sync.OnceValue(func() map[string]bool {
+	return func() map[string]bool {
+		m := setOf("china", "japan", "germany", "france", "india", "brazil", "canada", "mexico", "russia",
+			"greece", "italy", "spain", "scotland", "wales", "england", "ireland", "korea", "turkey",
+			"switzerland", "netherlands", "israel", "iran", "syria", "ukraine", "egypt", "nigeria",
+			"indonesia", "vietnam", "pakistan", "afghanistan", "iraq", "poland", "sweden", "norway",
+			"denmark", "finland", "belgium", "austria", "portugal", "argentina", "chile", "peru",
+			"colombia", "venezuela", "kenya", "europe", "asia", "africa", "malaysia", "thailand",
+			"philippines", "singapore", "taiwan", "australia", "london", "washington", "beijing",
+			"brussels", "tokyo", "moscow", "paris", "berlin", "uk", "eu", "britain", "america")
+		for k := range aliases() {
+			m[k] = true
+		}
+		return m
+	}()
+})
 
-func geo(w string) bool { return places[w] }
+func geo(w string) bool { return places()[w] }
 
 // Repetitions returns the places where texts repeat themselves the way a
 // degenerating model does: a word coordinated with itself ("argos and
@@ -812,7 +837,7 @@ func Repetitions(texts ...string) []string {
 		ws := words(fold(clean(t)))
 		for i := 1; i < len(ws); i++ {
 			w := ws[i]
-			if functionWords[w] || isNumber(w) {
+			if functionWords()[w] || isNumber(w) {
 				continue
 			}
 			switch {

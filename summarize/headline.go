@@ -3,6 +3,7 @@ package summarize
 import (
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -17,7 +18,8 @@ const MaxDerivedHeadlineWords = 14
 // prepositions, conjunctions, auxiliaries, possessives and relative
 // pronouns, in the languages of most trade news (English, German, French,
 // Spanish, Portuguese). A headline that ends on one was cut mid-phrase.
-var functionWords = setOf(strings.Fields(`
+var functionWords = sync.OnceValue(func() map[string]bool {
+	return setOf(strings.Fields(`
 	a an the and or but nor of to in on at by for from with into onto over under about
 	as than that which who whom whose what when where while whether if because although
 	though after before since until unless amid among between through during without
@@ -37,6 +39,7 @@ var functionWords = setOf(strings.Fields(`
 	son fue era ha han su sus este esta estos estas lo que cuando como
 	os as um uma e ou mas do da dos das no na nos nas em com por para sem ao à foi é
 `)...)
+})
 
 // EndsBadly reports whether a headline ends on a function word or leaves a
 // quote or bracket open: the marks of a cut made mid-phrase.
@@ -48,7 +51,7 @@ func EndsBadly(h string) bool {
 	last := strings.ToLower(strings.TrimFunc(words[len(words)-1], func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	}))
-	if functionWords[last] {
+	if functionWords()[last] {
 		return true
 	}
 	return unbalanced(h)
@@ -261,7 +264,7 @@ func topical(headline, sentence string, counts map[string]int) float64 {
 	}
 	n := 0
 	for _, w := range hw {
-		if !functionWords[w] && utf8.RuneCountInString(w) > 1 && counts[w] > own[w] {
+		if !functionWords()[w] && utf8.RuneCountInString(w) > 1 && counts[w] > own[w] {
 			n++
 		}
 	}
@@ -272,14 +275,16 @@ func topical(headline, sentence string, counts map[string]int) float64 {
 // it leans on the one before and cannot stand as a headline.
 func continues(s string) bool {
 	w := bare(firstWord(s))
-	return pronouns[w] || conjunctions[w]
+	return pronouns()[w] || conjunctions()[w]
 }
 
 // conjunctions and connectives that open a sentence leaning on the one
 // before it.
-var conjunctions = setOf("and", "but", "or", "so", "also", "however", "und", "aber", "denn", "doch", "oder", "auch",
-	"dann", "daher", "deshalb", "außerdem", "zudem", "jedoch", "et", "mais", "ou", "donc", "puis", "aussi", "cependant",
-	"y", "pero", "también", "e", "mas", "também", "ma", "però", "quindi", "anche")
+var conjunctions = sync.OnceValue(func() map[string]bool {
+	return setOf("and", "but", "or", "so", "also", "however", "und", "aber", "denn", "doch", "oder", "auch",
+		"dann", "daher", "deshalb", "außerdem", "zudem", "jedoch", "et", "mais", "ou", "donc", "puis", "aussi", "cependant",
+		"y", "pero", "también", "e", "mas", "também", "ma", "però", "quindi", "anche")
+})
 
 // minLeadWords: a shorter lead sentence is a teaser.
 const minLeadWords = 5
@@ -435,10 +440,10 @@ func gluedWords(s string) int {
 // or on a bare number after one ("The event on 27").
 func fragment(words []string) bool {
 	last := bare(words[len(words)-1])
-	if functionWords[last] {
+	if functionWords()[last] {
 		return true
 	}
-	if len(words) >= 2 && isNumber(last) && functionWords[bare(words[len(words)-2])] {
+	if len(words) >= 2 && isNumber(last) && functionWords()[bare(words[len(words)-2])] {
 		return true
 	}
 	return false
