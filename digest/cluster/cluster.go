@@ -689,8 +689,8 @@ func newDotter(docs []doc) *dotter {
 	n, m := int32(-1), int32(-1)
 	for i := range docs {
 		for _, dt := range []*dotTerms{&docs[i].leadDot, &docs[i].bodyDot} {
-			for _, x := range dt.ix {
-				n = max(n, x)
+			for k := range dt.terms {
+				n = max(n, dt.num(k))
 			}
 		}
 		for _, e := range docs[i].entities {
@@ -708,8 +708,8 @@ func (d *dotter) load(docs []doc, i int) {
 	}
 	d.unload(docs)
 	a := &docs[i]
-	spread(d.lead, a.leadDot, true)
-	spread(d.body, a.bodyDot, true)
+	spread(d.lead, &a.leadDot, true)
+	spread(d.body, &a.bodyDot, true)
 	for _, e := range a.entities {
 		if e.num >= 0 {
 			d.ent[e.num] = e.w
@@ -725,8 +725,8 @@ func (d *dotter) unload(docs []doc) {
 		return
 	}
 	p := &docs[d.cur]
-	spread(d.lead, p.leadDot, false)
-	spread(d.body, p.bodyDot, false)
+	spread(d.lead, &p.leadDot, false)
+	spread(d.body, &p.bodyDot, false)
 	for _, e := range p.entities {
 		if e.num >= 0 {
 			d.entFlags[e.num] = 0
@@ -770,12 +770,12 @@ func (d *dotter) cosines(docs []doc, i, j int) (lead, body float64) {
 	a, b := &docs[i], &docs[j]
 	d.load(docs, i)
 	if a.leadDot.exact && b.leadDot.exact {
-		lead = gather(d.lead, b.leadDot)
+		lead = gather(d.lead, &b.leadDot)
 	} else {
 		lead = a.leadCosine(b)
 	}
 	if a.bodyDot.exact && b.bodyDot.exact {
-		body = gather(d.body, b.bodyDot)
+		body = gather(d.body, &b.bodyDot)
 	} else {
 		body = a.bodyCosine(b)
 	}
@@ -783,24 +783,34 @@ func (d *dotter) cosines(docs []doc, i, j int) (lead, body float64) {
 }
 
 // spread writes the weights of dt into dense, or zeros where they were.
-func spread(dense []float64, dt dotTerms, set bool) {
-	for k, x := range dt.ix {
+func spread(dense []float64, dt *dotTerms, set bool) {
+	for k := range dt.terms {
 		if set {
-			dense[x] = dt.w[k]
+			dense[dt.num(k)] = dt.weight(k)
 		} else {
-			dense[x] = 0
+			dense[dt.num(k)] = 0
 		}
 	}
 }
 
 // gather returns the dot product of dense with dt: the products of shared
 // terms, summed in dt's (id) order, as vector.cosine sums them; every
-// other term adds an exact zero.
-func gather(dense []float64, dt dotTerms) float64 {
+// other term adds an exact zero. A packed term's weight is computed as
+// dotTerms.weight computes it, inline: this is the inner loop of
+// clustering.
+func gather(dense []float64, dt *dotTerms) float64 {
 	var s float64
-	w := dt.w[:len(dt.ix)]
-	for k, x := range dt.ix {
-		s += dense[x] * w[k]
+	if dt.w != nil {
+		w := dt.w[:len(dt.terms)]
+		for k, x := range dt.terms {
+			s += dense[x] * w[k]
+		}
+		return s
+	}
+	tfs, idf, norm := &dt.tab.tfs, dt.tab.idf, dt.norm
+	for _, t := range dt.terms {
+		x := t & dotNumMask
+		s += dense[x] * (tfs[t>>dotCountShift] * idf[x] / norm)
 	}
 	return s
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,4 +66,37 @@ func TestDotterMatchesMerge(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestDotterUnpackedCounts checks the dot terms that keep their weights
+// (a count above what a packed term holds) against the merge of the
+// weighed vectors, beside packed ones, to the bit.
+func TestDotterUnpackedCounts(t *testing.T) {
+	now := time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC)
+	long := "Tariffs on Kenyan tea rose again." + strings.Repeat(" Tea tariffs tea.", 300)
+	arts := []digest.Article{
+		{URL: "https://a.example/1", Title: "Kenya tea tariffs rise", Text: long, Published: now},
+		{URL: "https://b.example/2", Title: "Tea tariffs rise in Kenya", Text: "Kenya raised tariffs on tea, the ministry said. Tea growers objected.", Published: now},
+		{URL: "https://c.example/3", Title: "Kenya tea growers object to tariffs", Text: "Growers of tea in Kenya objected to the tariffs on Monday.", Published: now},
+	}
+	docs := analyseVectors(arts, DefaultConfig().LeadSentences)
+	if docs[0].bodyDot.w == nil || docs[1].bodyDot.w != nil {
+		t.Fatalf("body dot terms with weights kept: %v, %v; want the long text's only", docs[0].bodyDot.w != nil, docs[1].bodyDot.w != nil)
+	}
+	d := newDotter(docs)
+	for i := range docs {
+		for j := range docs {
+			if i == j {
+				continue
+			}
+			a, b := &docs[i], &docs[j]
+			lead, body := d.cosines(docs, i, j)
+			if math.Float64bits(lead) != math.Float64bits(a.lead.cosine(b.lead)) || math.Float64bits(body) != math.Float64bits(a.body.cosine(b.body)) {
+				t.Errorf("pair (%d, %d): dotter lead %v body %v, merge %v %v", i, j, lead, body, a.lead.cosine(b.lead), a.body.cosine(b.body))
+			}
+			if body == 0 {
+				t.Errorf("pair (%d, %d): no shared body terms", i, j)
+			}
+		}
+	}
 }

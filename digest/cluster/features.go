@@ -287,10 +287,18 @@ func weigh(docs []doc, keepVectors bool) {
 	dict := make(map[uint64]termInfo, len(df))
 	dots := int32(0)
 	for _, k := range ids {
+		if df[k] >= 2 {
+			dots++
+		}
+	}
+	tab := newDotWeights(int(dots))
+	dots = 0
+	for _, k := range ids {
 		v := df[k]
 		t := termInfo{idf: idf(v), dot: -1, num: int32(len(dict))}
 		if v >= 2 {
 			t.dot, dots = dots, dots+1
+			tab.idf[t.dot] = t.idf
 		}
 		dict[k] = t
 	}
@@ -312,8 +320,8 @@ func weigh(docs []doc, keepVectors bool) {
 			sc.lead, sc.body = readTerms(&reader{b: d.terms}, sc.lead[:0], sc.body[:0])
 			d.lead, d.body, d.terms = sc.lead, sc.body, nil
 		}
-		d.leadDot = tfidf(d.lead, lookup, &sc.ix)
-		d.bodyDot = tfidf(d.body, lookup, &sc.ix)
+		d.leadDot = tfidf(d.lead, lookup, tab, &sc.tfidf)
+		d.bodyDot = tfidf(d.body, lookup, tab, &sc.tfidf)
 		d.setFrame() // reads the lead's term ids
 		n := 0
 		for k := range d.body {
@@ -351,7 +359,7 @@ func weigh(docs []doc, keepVectors bool) {
 // weighScratch is a weigh worker's buffers: the term numbers of a vector
 // (tfidf) and the term counts read from an encoding (doc.terms).
 type weighScratch struct {
-	ix         []int32
+	tfidf      tfidfScratch
 	lead, body vector
 }
 
@@ -615,40 +623,60 @@ func identity(a digest.Article) string { return digest.IdentityKey(a) }
 
 // tfidf turns term counts into a unit vector with sublinear term
 // frequency (nlp.SublinearTF times the batch's nlp.IDF), in place, and
-// returns its dot terms (see dotTerms). The weighting and the length are
-// internal/nlp's; the vectors stay the clusterer's own (hashed ids sorted
-// for merging, dense numbers for dotter) because nlp.Vector's string keys
-// would cost a map lookup per term in every candidate pair. scratch is the
-// caller's buffer for the terms' numbers; the dot terms are allocated at
-// their size.
-func tfidf(v vector, term func(uint64) termInfo, scratch *[]int32) dotTerms {
-	ix := (*scratch)[:0]
-	shared := 0
+// returns its dot terms (see dotTerms), whose weights are read from tab.
+// The weighting and the length are internal/nlp's; the vectors stay the
+// clusterer's own (hashed ids sorted for merging, dense numbers for
+// dotter) because nlp.Vector's string keys would cost a map lookup per
+// term in every candidate pair. scratch is the caller's buffer for the
+// terms' numbers and counts; the dot terms are allocated at their size.
+func tfidf(v vector, term func(uint64) termInfo, tab *dotWeights, scratch *tfidfScratch) dotTerms {
+	ix, counts := scratch.ix[:0], scratch.counts[:0]
+	shared, packs := 0, true
 	for i := range v {
 		t := term(v[i].id)
+		counts = append(counts, v[i].w)
 		v[i].w = nlp.SublinearTF(v[i].w) * t.idf
 		ix = append(ix, t.dot)
 		if t.dot >= 0 {
 			shared++
+			packs = packs && t.dot <= dotNumMask && v[i].w == tab.tf(counts[i])*tab.idf[t.dot]
 		}
 	}
-	*scratch = ix
+	scratch.ix, scratch.counts = ix, counts
 	// The squares are added in the vector's order, so the length, and
 	// with it every cosine, is the same to the bit from run to run.
 	norm := nlp.Norm(v.weights())
 	if norm == 0 {
 		return dotTerms{}
 	}
-	dt := dotTerms{ix: make([]int32, 0, shared), w: make([]float64, 0, shared), exact: !math.IsInf(norm, 0) && !math.IsNaN(norm)}
 	for i := range v {
 		v[i].w /= norm
 	}
+	if math.IsInf(norm, 0) || math.IsNaN(norm) {
+		// Not exact: the dot products are taken from the weighed vector,
+		// which weigh keeps (see dotTerms).
+		return dotTerms{}
+	}
+	dt := dotTerms{terms: make([]uint32, 0, shared), norm: norm, tab: tab, exact: true}
+	if !packs {
+		dt.w = make([]float64, 0, shared)
+	}
 	for i, x := range ix {
-		if x >= 0 {
-			dt.ix, dt.w = append(dt.ix, x), append(dt.w, v[i].w)
+		switch {
+		case x < 0:
+		case packs:
+			dt.terms = append(dt.terms, uint32(x)|uint32(counts[i])<<dotCountShift)
+		default:
+			dt.terms, dt.w = append(dt.terms, uint32(x)), append(dt.w, v[i].w)
 		}
 	}
 	return dt
+}
+
+// tfidfScratch is a weigh worker's buffers for tfidf.
+type tfidfScratch struct {
+	ix     []int32
+	counts []float64
 }
 
 // dotTerms are the terms of a vector that another article of the batch
@@ -656,14 +684,76 @@ func tfidf(v vector, term func(uint64) termInfo, scratch *[]int32) dotTerms {
 // order of their numbers). Terms of one article only add nothing to a dot
 // product, so a dot product over dense arrays (dotter) reads these alone
 // and adds the same products in the same order as vector.cosine: the same
-// result to the bit. exact is false when a weight is not finite (a lead
-// term no body has: its IDF is infinite); then 0 × NaN would differ from
-// skipping the term, and the dot product is taken by vector.cosine of the
-// whole weighed vectors, which the doc keeps for such a vector only.
+// result to the bit.
+//
+// A window holds a few hundred dot terms an article, so a term is four
+// bytes: its number in the low 24 bits and its count in the text in the
+// high 8, its weight computed again where it is read (weight) by the
+// very operations tfidf computed it with, which give the same bits. A
+// vector whose counts or numbers do not fit (a count above 255, a batch
+// with more than 2^24 shared terms) keeps its weights (w) and its terms
+// hold their numbers alone.
+//
+// exact is false when a weight is not finite (a lead term no body has:
+// its IDF is infinite); then 0 × NaN would differ from skipping the term,
+// and the dot product is taken by vector.cosine of the whole weighed
+// vectors, which the doc keeps for such a vector only (its dot terms are
+// empty).
 type dotTerms struct {
-	ix    []int32
-	w     []float64
+	terms []uint32
+	w     []float64 // nil when terms hold the counts
+	norm  float64
+	tab   *dotWeights
 	exact bool
+}
+
+// The packing of a dot term (see dotTerms).
+const (
+	dotCountShift = 24
+	dotNumMask    = 1<<dotCountShift - 1
+)
+
+// num returns the dense number of the k-th term.
+func (dt *dotTerms) num(k int) int32 {
+	if dt.w != nil {
+		return int32(dt.terms[k])
+	}
+	return int32(dt.terms[k] & dotNumMask)
+}
+
+// weight returns the weight of the k-th term: as tfidf computed it, the
+// term's sublinear frequency times its IDF, over the vector's length.
+func (dt *dotTerms) weight(k int) float64 {
+	if dt.w != nil {
+		return dt.w[k]
+	}
+	t := dt.terms[k]
+	return dt.tab.tfs[t>>dotCountShift] * dt.tab.idf[t&dotNumMask] / dt.norm
+}
+
+// dotWeights is what the batch's packed dot terms are weighed by: the
+// IDF of each shared term, by its dense number, and the sublinear
+// frequency of each count that fits a packed term.
+type dotWeights struct {
+	idf []float64
+	tfs [1 << (32 - dotCountShift)]float64
+}
+
+func newDotWeights(shared int) *dotWeights {
+	tab := &dotWeights{idf: make([]float64, shared)}
+	for c := range tab.tfs {
+		tab.tfs[c] = nlp.SublinearTF(float64(c))
+	}
+	return tab
+}
+
+// tf returns nlp.SublinearTF(count) from the table when the count is one
+// a packed term holds, else NaN (which equals no weight).
+func (tab *dotWeights) tf(count float64) float64 {
+	if count >= 1 && count < float64(len(tab.tfs)) && count == math.Trunc(count) {
+		return tab.tfs[int(count)]
+	}
+	return math.NaN()
 }
 
 // cosine returns the dot product of two weighed vectors of one batch, v
@@ -678,16 +768,16 @@ func cosine(v, o vector, dv, do dotTerms) float64 {
 	if !dv.exact || !do.exact {
 		return v.cosine(o)
 	}
-	dt := dv
 	var s float64
 	i, j := 0, 0
-	for i < len(dt.ix) && j < len(do.ix) {
+	for i < len(dv.terms) && j < len(do.terms) {
+		a, b := dv.num(i), do.num(j)
 		switch {
-		case dt.ix[i] == do.ix[j]:
-			s += dt.w[i] * do.w[j]
+		case a == b:
+			s += dv.weight(i) * do.weight(j)
 			i++
 			j++
-		case dt.ix[i] < do.ix[j]:
+		case a < b:
 			i++
 		default:
 			j++
