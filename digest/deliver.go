@@ -159,6 +159,14 @@ func (e *Engine) send(ctx context.Context, sub Subscriber, d Delivery, ed Editio
 	msg.ListID = e.Config.ListID
 	msg.UnsubscribeURL, msg.UnsubscribeMailto = ed.UnsubscribeURL, ed.UnsubscribeMailto
 
+	if e.leaseNearlyOut(d) {
+		// The row waited (in a chunk behind a slow relay, or in a starved
+		// process) until its lease is nearly out: another worker may take
+		// it over at any moment, and sending now could reach the reader
+		// twice. It stays leased and goes out when the lease ends. The
+		// check sits after rendering, the last work before the relay.
+		return OutcomeInFlight, nil, false
+	}
 	if err := e.Mailer.Send(ctx, msg); err != nil {
 		outcome, ferr := e.fail(ctx, d, err)
 		e.recipientLog(sub, d).Warn("send failed", "error", err, "outcome", outcome, "attempts", d.Attempts)
@@ -318,6 +326,12 @@ func (e *Engine) fail(ctx context.Context, d Delivery, sendErr error) (Outcome, 
 		}
 	}
 	return OutcomeFailed, nil
+}
+
+// leaseNearlyOut reports whether claimed row d's lease ends within
+// leaseMargin by the engine's clock.
+func (e *Engine) leaseNearlyOut(d Delivery) bool {
+	return !d.LeaseUntil.IsZero() && e.now().After(d.LeaseUntil.Add(-leaseMargin))
 }
 
 func (e *Engine) lease() time.Duration {

@@ -217,14 +217,6 @@ func (r *chunkRun) deliverChunk(ctx context.Context, subs []Subscriber) {
 		default:
 			d := c.rows[i]
 			r.g.Go(func() error {
-				if !d.LeaseUntil.IsZero() && e.now().After(d.LeaseUntil.Add(-leaseMargin)) {
-					// Waited in the chunk until the lease is nearly out
-					// (a relay slower than a lease per chunk): sending
-					// now could meet another worker's claim of the row.
-					// It stays leased and goes out when the lease ends.
-					r.report(it.sub, OutcomeInFlight, nil)
-					return nil
-				}
 				outcome, err, accepted := e.send(ctx, it.sub, d, it.ed, c.now)
 				if !accepted {
 					r.report(it.sub, outcome, err)
@@ -376,11 +368,6 @@ func (e *Engine) deliverBatchChunk(ctx context.Context, items []chunkItem, opts 
 		default:
 		}
 		d := c.rows[i]
-		if !d.LeaseUntil.IsZero() && e.now().After(d.LeaseUntil.Add(-leaseMargin)) {
-			// As in deliverChunk: too late in the lease to send safely.
-			res[it.i] = DeliverResult{OutcomeInFlight, nil}
-			continue
-		}
 		outcome, err, accepted := e.send(ctx, it.sub, d, it.ed, c.now)
 		if accepted {
 			outcome, err = e.markSent(ctx, it.sub, d, len(it.ed.Stories))

@@ -649,3 +649,50 @@ func TestEngine_Run_LeadWithStub(t *testing.T) {
 		})
 	}
 }
+
+// stallingRenderer renders as textRenderer after calling stall: a process
+// starved between its claim and the relay.
+type stallingRenderer struct{ stall func() }
+
+func (r stallingRenderer) Render(ed digest.Edition) (digest.Message, error) {
+	r.stall()
+	return textRenderer{}.Render(ed)
+}
+
+// A send whose lease ran out while it rendered must not reach the relay:
+// another worker may already have taken the row over. The row stays
+// leased, and the next claim after the lease sends it once.
+func TestEngine_Deliver_LeaseOutBeforeRelay(t *testing.T) {
+	db := memstore.New()
+	now := t0
+	e, _, m := newEngine(t, db, &now)
+	stall := true
+	e.Renderer = stallingRenderer{stall: func() {
+		if stall {
+			now = now.Add(e.Config.Lease) // the whole lease passes
+		}
+	}}
+	ctx := context.Background()
+	stories := []digest.Story{{Key: "k", Articles: []digest.Article{article(1, t0.Add(-time.Hour))}}}
+	sub, err := db.AddSubscriber(ctx, digest.Subscriber{Email: "lea@example.com", TimeZone: "UTC", SendTime: "07:00", Status: digest.StatusActive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := e.Deliver(ctx, sub, "2026-11-27", stories, digest.DeliverOptions{})
+	if err != nil || out != digest.OutcomeInFlight || m.count() != 0 {
+		t.Fatalf("stalled past the lease = %s, %v (sent %d); want in_flight, nothing sent", out, err, m.count())
+	}
+	d, err := db.Delivery(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Status != digest.DeliverySending || d.Attempts != 1 {
+		t.Fatalf("row after the stalled send = %s, %d attempts; want still sending, 1 attempt", d.Status, d.Attempts)
+	}
+	stall = false
+	now = now.Add(time.Second) // past the lease
+	out, err = e.Deliver(ctx, sub, "2026-11-27", stories, digest.DeliverOptions{})
+	if err != nil || out != digest.OutcomeSent || m.count() != 1 {
+		t.Fatalf("after the lease = %s, %v (sent %d); want sent once", out, err, m.count())
+	}
+}

@@ -85,6 +85,7 @@ func (c *cli) openApp(ctx context.Context, cfg Config, opts appOptions) (*app, e
 	ec.BounceAfter = cfg.Edition.BounceAfter
 	ec.RetryWindow = cfg.Edition.RetryWindow
 	ec.RecordRetry = cfg.Edition.RecordRetry
+	ec.Lease = cfg.Edition.Lease
 	ec.From = cfg.From
 	ec.DefaultTimeZone = cfg.TimeZone
 	ec.Lead = cfg.Edition.Lead

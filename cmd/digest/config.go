@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -133,6 +134,10 @@ type EditionConfig struct {
 	BounceAfter int           `yaml:"bounce_after"`
 	RetryWindow time.Duration `yaml:"retry_window"`
 	RecordRetry time.Duration `yaml:"record_retry"`
+	// Lease is how long a worker holds a delivery it is sending before
+	// another worker may take it over (10m). It must outlast a message's
+	// SMTP timeout and a queue job, so that no send outlives its lease.
+	Lease time.Duration `yaml:"lease"`
 	// Language (ISO 639-1) is what an LLM writes headlines, summaries and
 	// key points in, whatever the article's language; the digest names
 	// the original's language. Default "en".
@@ -257,7 +262,7 @@ func DefaultConfig() Config {
 		Edition: EditionConfig{
 			MaxStories: ec.MaxStories, Lookback: ec.Lookback,
 			BounceAfter: ec.BounceAfter, RetryWindow: ec.RetryWindow, RecordRetry: ec.RecordRetry,
-			Language: digest.DefaultLanguage,
+			Lease: ec.Lease, Language: digest.DefaultLanguage,
 		},
 		Gather: GatherConfig{
 			RecencyWindow: ec.RecencyWindow, Concurrency: ec.GatherConcurrency, PerHost: fc.PerHost,
@@ -421,6 +426,9 @@ func (c *Config) Validate() error {
 	if c.Edition.RecordRetry < 0 {
 		return badConfig("use a Go duration such as 2m", "edition.record_retry: must not be negative")
 	}
+	if err := c.checkLease(); err != nil {
+		return err
+	}
 	if c.Edition.Lookback <= 0 {
 		return badConfig("use a Go duration such as 36h", "edition.lookback: must be positive")
 	}
@@ -509,4 +517,24 @@ func (c *Config) topics() []rank.Topic {
 		out = append(out, rank.Topic{Name: t.Name, Label: t.Label, Terms: t.Terms, Context: t.Context})
 	}
 	return out
+}
+
+// checkLease refuses a delivery lease that a send could outlive: shorter
+// than a minute, than a message's SMTP timeout or than a queue job (whose
+// default, 5m, counts when queue.job_timeout is 0). Another worker takes a
+// row over when its lease ends, so a send still running then could reach
+// the reader twice.
+func (c *Config) checkLease() error {
+	lease := c.Edition.Lease
+	if lease < time.Minute {
+		return badConfig("use a Go duration of at least 1m, such as 10m", "edition.lease: %s is shorter than a minute", lease)
+	}
+	if c.SMTP.Timeout >= lease {
+		return badConfig("make edition.lease longer than smtp.timeout", "edition.lease: %s does not outlast smtp.timeout (%s)", lease, c.SMTP.Timeout)
+	}
+	job := cmp.Or(c.Queue.JobTimeout, queue.DefaultConfig().JobTimeout)
+	if job >= lease {
+		return badConfig("make edition.lease longer than queue.job_timeout", "edition.lease: %s does not outlast a queue job (%s)", lease, job)
+	}
+	return nil
 }

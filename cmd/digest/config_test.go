@@ -81,6 +81,9 @@ func TestConfig_Errors(t *testing.T) {
 		{"allow_hosts garbage", nil, "gather:\n  allow_hosts: [\"intra net\"]\n", `gather.allow_hosts entry "intra net"`},
 		{"negative threshold", map[string]string{"DIGEST_RELEVANCE_THRESHOLD": "-0.1"}, "", "relevance.threshold"},
 		{"threshold above 1", nil, "relevance:\n  threshold: 1.5\n", "relevance.threshold"},
+		{"lease under a minute", map[string]string{"DIGEST_EDITION_LEASE": "30s"}, "", "edition.lease: 30s is shorter than a minute"},
+		{"lease within the smtp timeout", nil, "smtp:\n  timeout: 5m\nedition:\n  lease: 5m\n", "does not outlast smtp.timeout (5m0s)"},
+		{"lease within a queue job", map[string]string{"DIGEST_EDITION_LEASE": "4m", "DIGEST_QUEUE_JOB_TIMEOUT": "0s"}, "", "does not outlast a queue job (5m0s)"},
 		{"full_text unknown", map[string]string{"DIGEST_GATHER_FULL_TEXT": "sometimes"}, "", `gather.full_text "sometimes": want auto, always or never`},
 	}
 	for _, tt := range tests {

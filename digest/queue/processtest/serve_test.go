@@ -120,6 +120,12 @@ func TestServe_ThreeReplicasTwoDays(t *testing.T) {
 		// Half an hour a second: two days in 96 s.
 		speed:     1800,
 		holdClock: true,
+		// At 1800× the default 10-minute lease is a third of a real
+		// second, far inside a 3 s job timeout: a send starved that long
+		// outlives its lease and another replica sends the row again.
+		// 100 simulated minutes (3.3 s real, 100 s while the clock is
+		// slowed) keep the production order: job timeout < lease.
+		env: []string{"DIGEST_EDITION_LEASE=100m"},
 	})
 	// At 00:00 UTC it is before 06:00 in every zone from UTC to UTC+5:45,
 	// and day 3's first send (06:00 in Kathmandu) is at 00:15 UTC, so the
