@@ -11,6 +11,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/tradedigest/tradedigest/internal/defaults"
 )
 
 // DeliverOptions change how one delivery is made.
@@ -334,11 +336,10 @@ func (e *Engine) leaseNearlyOut(d Delivery) bool {
 	return !d.LeaseUntil.IsZero() && e.now().After(d.LeaseUntil.Add(-leaseMargin))
 }
 
+// lease is Config.Lease, or DefaultConfig's when it is not positive, so
+// the default is written once.
 func (e *Engine) lease() time.Duration {
-	if e.Config.Lease > 0 {
-		return e.Config.Lease
-	}
-	return 10 * time.Minute
+	return defaults.PositiveOr(e.Config.Lease, DefaultConfig().Lease)
 }
 
 // backoff returns the wait after the attempts-th failure: RetryBase doubled
