@@ -554,12 +554,13 @@ func TestClusterer_ClusterConcurrent(t *testing.T) {
 	}
 }
 
-// TestClusterer_NearerInTimeFirst: when an article's story can take one of
-// two others and not both (one outlet's two stories), the link nearer in
-// time is tried first, though the other scores higher: one event's reports
-// come out within hours of each other. (c is as many hours after a as
-// leaves its score alone: see timeAdjust.)
-func TestClusterer_NearerInTimeFirst(t *testing.T) {
+// TestClusterer_BestFit: an article alone goes to the story it fits best
+// (grouping.home), not to the first that a link reaches it from. a's link
+// with b, one hour apart, is tried before its link with c, eight hours
+// apart (closerFirst), though c scores higher; b and c are one outlet's,
+// so a story holds a with one of them only, and a goes to c. (c is as many
+// hours after a as leaves its score alone: see timeAdjust.)
+func TestClusterer_BestFit(t *testing.T) {
 	a := art("a", "EU to lift steel safeguard tariff to 40%", steelA, t0)
 	b := art("b", "Brussels raises duty on out-of-quota steel", steelB, t0.Add(time.Hour))
 	c := art("c", "EU to lift steel safeguard tariff to 40%", `The European Commission will raise the tariff on steel imports above quota from 25% to 40% from 1 January 2027 and cut quota volumes by 18%, Trade Commissioner Helena Marwick said in Brussels. Ukraine asked for a country allocation of its own for its mills.`, t0.Add(evenHours*time.Hour))
@@ -576,11 +577,19 @@ func TestClusterer_NearerInTimeFirst(t *testing.T) {
 		t.Fatalf("fixture: a~c %.3f must score above a~b %.3f without being a near-duplicate", ac, ab)
 	}
 	cfg := Config{Threshold: min(ab, ac) - 0.01, LinkThreshold: 0.01, SameOutletThreshold: bc + 0.01}
-	stories, err := New(cfg).Cluster(context.Background(), arts)
+	cl := New(cfg)
+	links, err := cl.links(context.Background(), newGrouping(&cl.cfg, analyse(arts, 2)), true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := groups(stories), [][]string{{"a", "b"}, {"c"}}; !reflect.DeepEqual(got, want) {
+	if len(links) != 2 || links[0].j != 1 || links[1].j != 2 {
+		t.Fatalf("fixture: links %+v, want a~b tried before a~c", links)
+	}
+	stories, err := cl.Cluster(context.Background(), arts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := groups(stories), [][]string{{"a", "c"}, {"b"}}; !reflect.DeepEqual(got, want) {
 		t.Errorf("stories %v, want %v (a~b %.3f one hour apart, a~c %.3f eight hours apart, b and c one outlet's)", got, want, ab, ac)
 	}
 }
