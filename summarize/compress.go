@@ -22,6 +22,7 @@ func compress(s string) string {
 	s = dropAttribution(s, en)
 	words := strings.Fields(s)
 	words = dropTimePhrases(words)
+	words = dropHonorifics(words)
 	words = dropTrailingClause(words)
 	if en {
 		if len(words) > englishTarget {
@@ -35,6 +36,8 @@ func compress(s string) string {
 		// phrase boundary if there is one. German and French sentences put
 		// their verbs last, so they are only cut when they must be.
 		words = trim(words, englishTarget)
+	} else {
+		words = keepGermanVerb(words, MaxDerivedHeadlineWords)
 	}
 	words = fitClause(words, MaxDerivedHeadlineWords)
 	return finish(words)
@@ -368,10 +371,7 @@ func dropAttribution(s string, en bool) string {
 	}
 	if loc := leadingAttribution().FindStringIndex(s); loc != nil {
 		rest := s[loc[1]:]
-		subject, _, _ := strings.Cut(s[:loc[1]], " ")
-		if m := attributionSubject().FindString(s[:loc[1]]); m != "" {
-			subject = strings.TrimSpace(m)
-		}
+		subject := speaker(s[:loc[1]])
 		switch p := bare(firstWord(rest)); {
 		case len(strings.Fields(rest)) < 5:
 		case !pronouns()[p]:
@@ -427,9 +427,33 @@ func dropInner(s string) string {
 	return s
 }
 
-// attributionSubject is a short subject before a reporting verb: a name
-// or "The ministry".
-var attributionSubject = lazyre.New(`^(?:The\s)?\p{Lu}[\p{L}.’'-]*(?:\s\p{Lu}[\p{L}.’'-]*){0,3}\s`)
+// speaker returns the subject of a leading attribution (head, up to its
+// "that"): the words before the verb, when they are few and the verb
+// states rather than believes ("Officials at the ministry said that they"
+// → "Officials at the ministry"). It is "" for "Traders fear that they" (a
+// fear is not the news), and for a subject too long to be sure of.
+func speaker(head string) string {
+	words := strings.Fields(head)
+	for i, w := range words {
+		if !statingVerbs()[bare(w)] || !isLowerWord(w) {
+			continue
+		}
+		if i == 0 || i > maxSpeakerWords || slices.ContainsFunc(words[:i], clauseEnd) {
+			return ""
+		}
+		return strings.Join(words[:i], " ")
+	}
+	return ""
+}
+
+// maxSpeakerWords bounds the subject that speaker takes.
+const maxSpeakerWords = 8
+
+// statingVerbs report what the speaker did or found, so that "X said that
+// it …" can become "X …".
+var statingVerbs = sync.OnceValue(func() map[string]bool {
+	return setOf("said", "says", "announced", "reported", "confirmed", "revealed", "told", "tells")
+})
 
 // personal are the pronouns that stand for the speaker of a leading
 // attribution.
@@ -592,6 +616,26 @@ func dropTimePhrases(words []string) []string {
 	}
 	return out
 }
+
+// dropHonorifics removes a courtesy title before a name ("Mr Obama", "Dr.
+// Thomas Schulte"): headlines name people without one.
+func dropHonorifics(words []string) []string {
+	out := words[:0:0]
+	for i, w := range words {
+		if honorifics()[strings.TrimSuffix(w, ".")] && i+1 < len(words) && startsUpper(words[i+1]) {
+			continue
+		}
+		out = append(out, w)
+	}
+	if len(out) < minHeadlineWords {
+		return words
+	}
+	return out
+}
+
+var honorifics = sync.OnceValue(func() map[string]bool {
+	return setOf("Mr", "Mrs", "Ms", "Mx", "Dr", "Prof", "Sir", "Dame", "Mme", "Mlle", "Sr", "Sra")
+})
 
 // year reports a four-digit year (bare, as from bare).
 func year(w string) bool {
@@ -1137,6 +1181,9 @@ func cutBefore(words []string, i int) int {
 		if i+1 < len(words) && startsUpper(prev) && startsUpper(words[i+1]) && !strings.HasSuffix(prev, ",") {
 			return 0 // "Singapore and Rotterdam"
 		}
+		if i+1 < len(words) && adjectiveLike(prev) && gradedModifier(words[i+1]) {
+			return 0 // "a “stronger” and “more viable” enterprise": one noun phrase
+		}
 		return 2
 	case w != "of" && w != "von" && w != "de" && w != "des" && w != "du" && prepositions()[w]:
 		return 2
@@ -1151,6 +1198,46 @@ func cutBefore(words []string, i int) int {
 	}
 	return 0
 }
+
+// gradedModifier reports a word that opens a modifier of a noun still to
+// come: a degree word ("more viable", "less costly", "very large") or an
+// adverb in -ly ("newly built"). After a conjunction it joins two
+// modifiers of one noun phrase, which a cut there leaves without its noun.
+func gradedModifier(w string) bool {
+	w = strings.TrimLeft(w, "\"'“‘«„")
+	if !isLowerWord(w) || !plain(strings.TrimRight(w, "\"'”’»")) {
+		return false
+	}
+	switch b := bare(w); {
+	case gradeWords()[b]:
+		return true
+	case len(b) > 5 && strings.HasSuffix(b, "ly") && !strings.HasSuffix(b, "ply") && b != "early" && b != "likely":
+		return true
+	}
+	return false
+}
+
+// adjectiveLike reports a word in lower case, with nothing after it but
+// a closing quote, whose ending is that of an adjective ("stronger",
+// "massive", "digital"): before "and more …" one of two modifiers, where a
+// noun ("better pay and more funding") is an item of a list.
+func adjectiveLike(w string) bool {
+	w = strings.TrimLeft(w, "\"'“‘«„")
+	if !isLowerWord(w) || !plain(strings.TrimRight(w, "\"'”’»")) {
+		return false
+	}
+	b := bare(w)
+	for _, suf := range []string{"er", "est", "ive", "ous", "ful", "ble", "ic", "al", "ent", "ant", "ig", "lich", "isch"} {
+		if len(b) > len(suf)+2 && strings.HasSuffix(b, suf) {
+			return true
+		}
+	}
+	return false
+}
+
+var gradeWords = sync.OnceValue(func() map[string]bool {
+	return setOf("more", "less", "most", "least", "very", "highly", "mehr", "weniger", "sehr", "plus", "moins", "très", "más", "menos", "muy")
+})
 
 // compoundNoun reports an -ing word at words[i] that qualifies the plural
 // noun after it ("hiring trends", "operating costs").
@@ -1273,7 +1360,7 @@ func dropPhraseBeforeVerb(words []string) []string {
 		if !prepositions()[b] || b == "of" || b == "to" || !isLowerWord(words[p]) {
 			continue
 		}
-		if holdsVerbObject(words[p:v]) || slices.ContainsFunc(words[p:v], clauseEnd) {
+		if holdsVerbObject(words[p:v]) || slices.ContainsFunc(words[p:v], clauseEnd) || slices.ContainsFunc(words[p:v], opensClause) {
 			// "countries surveyed for the latest index report their
 			// rights are being eroded": the phrase holds the main verb
 			// ("report"), which the forms alone did not tell.
@@ -1282,6 +1369,22 @@ func dropPhraseBeforeVerb(words []string) []string {
 		return dropSpan(words, p, v)
 	}
 	return words
+}
+
+// opensClause reports a word in lower case that joins or opens a clause
+// ("and", "that") or stands as its subject ("he"): a span that holds one
+// holds a verb that the forms alone did not tell ("cut its forecast and
+// its chief says he expects …").
+func opensClause(w string) bool {
+	if !isLowerWord(w) {
+		return false
+	}
+	switch b := bare(w); b {
+	case "and", "but", "or", "that", "which", "who", "while", "whereas":
+		return true
+	default:
+		return subjectPronouns()[b]
+	}
 }
 
 // clauseEnd reports a word that ends a clause: a comma, semicolon or
@@ -1368,7 +1471,7 @@ func fit(words []string, max int) []string {
 	for _, keep := range []int{fitKeep, minHeadlineWords} {
 		for _, minScore := range []int{3, 2, 1} {
 			for k := max; k >= keep; k-- {
-				if cutBefore(words, k) >= minScore && endsWell(words[:k]) && !losesVerb(words, k, max) {
+				if cutBefore(words, k) >= minScore && endsWell(words[:k]) && !losesVerb(words, k, max) && !bareConjunct(words[:k]) {
 					return words[:k]
 				}
 			}
@@ -1383,6 +1486,20 @@ func fit(words []string, max int) []string {
 	}
 	return words[:max]
 }
+
+// bareConjunct reports a cut at a comma that keeps a conjunction and a
+// single word in lower case after it ("… liefert eine Einschätzung und
+// zeigt, welche …"): a second verb whose object, the clause after the
+// comma, the cut took.
+func bareConjunct(kept []string) bool {
+	n := len(kept)
+	return n >= 3 && coordinators()[bare(kept[n-2])] && isLowerWord(kept[n-2]) && isLowerWord(kept[n-1]) &&
+		strings.HasSuffix(kept[n-1], ",") && !functionWords()[bare(kept[n-1])]
+}
+
+var coordinators = sync.OnceValue(func() map[string]bool {
+	return setOf("and", "or", "but", "und", "oder", "aber", "sondern", "et", "ou", "mais", "y", "pero", "mas")
+})
 
 // losesVerb reports whether cutting words before k drops the first verb
 // that the first max words hold: a headline keeps the action ("Team led
@@ -1434,11 +1551,25 @@ func endsWell(words []string) bool {
 
 // lastWordEnds reports whether the last of words can end a headline: not
 // a function word, and not a word that needs what was cut ("able to",
-// "set to", "plans to").
+// "set to", "plans to", "she believes", "said that she").
 func lastWordEnds(words []string) bool {
 	last := bare(words[len(words)-1])
-	return last != "" && !functionWords()[last] && !needsComplement()[last]
+	return last != "" && (!functionWords()[last] || germanVerbEnd(words)) && !needsComplement()[last] && !subjectPronouns()[last] && !presentComplementVerb(words[len(words)-1])
 }
+
+// presentComplementVerb reports a verb of saying or thinking in the
+// present ("believes", "know"): at the end of a cut, the clause it takes
+// was lost. A past form may end a relative clause ("the change I noted").
+func presentComplementVerb(w string) bool {
+	b := bare(w)
+	_, past := pastForms()[b]
+	return !past && !strings.HasSuffix(b, "ed") && complementVerb(w)
+}
+
+// subjectPronouns cannot end a headline: their verb was cut.
+var subjectPronouns = sync.OnceValue(func() map[string]bool {
+	return setOf("i", "he", "she", "we", "they")
+})
 
 var needsComplement = sync.OnceValue(func() map[string]bool {
 	return setOf("able", "unable", "likely", "unlikely", "set", "due", "poised", "expected", "going", "about",
@@ -1461,7 +1592,7 @@ func finish(words []string) string {
 	for len(words) > 0 {
 		last := strings.TrimRight(words[len(words)-1], ",;:.…")
 		// A text of function words alone ("A a!") has no headline.
-		if last == "" || last == "-" || last == "–" || last == "—" || last == "--" || functionWords()[bare(last)] {
+		if last == "" || last == "-" || last == "–" || last == "—" || last == "--" || functionWords()[bare(last)] && !germanVerbEnd(words) {
 			words = words[:len(words)-1]
 			continue
 		}

@@ -17,7 +17,7 @@ const MaxDerivedHeadlineWords = 14
 // functionWords are words a headline never ends on: articles,
 // prepositions, conjunctions, auxiliaries, possessives and relative
 // pronouns, in the languages of most trade news (English, German, French,
-// Spanish, Portuguese). A headline that ends on one was cut mid-phrase.
+// Spanish, Portuguese, Italian). A headline that ends on one was cut mid-phrase.
 var functionWords = sync.OnceValue(func() map[string]bool {
 	return setOf(strings.Fields(`
 	a an the and or but nor of to in on at by for from with into onto over under about
@@ -38,6 +38,8 @@ var functionWords = sync.OnceValue(func() map[string]bool {
 	el los las una unos unas y o pero del al en con por para sin sobre entre hacia es
 	son fue era ha han su sus este esta estos estas lo que cuando como
 	os as um uma e ou mas do da dos das no na nos nas em com por para sem ao à foi é
+	seu sua seus suas nosso nossa desde pelo pela pelos pelas num numa
+	il lo gli di del della dei degli delle nel nella alla ai agli per tra fra che ed
 `)...)
 })
 
@@ -51,7 +53,7 @@ func EndsBadly(h string) bool {
 	last := strings.ToLower(strings.TrimFunc(words[len(words)-1], func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	}))
-	if functionWords()[last] {
+	if functionWords()[last] && !germanVerbEnd(words) {
 		return true
 	}
 	return unbalanced(h)

@@ -147,6 +147,32 @@ func TestHeadline(t *testing.T) {
 			"Most of the steel sold in Europe comes from Asia"},
 		{"-ing word after a figure is no boundary", "Stack Overflow published its analysis of 2017 hiring trends based on the targeting options employers selected when posting jobs.",
 			"Stack Overflow publishes its analysis of 2017 hiring trends based on targeting options employers"},
+		// A German clause too long for a headline loses the phrases
+		// between its auxiliary and its verb, not the verb at its end.
+		{"German verb at the end", "Ab dem kommenden Jahr will die Europäische Union mit höheren Zöllen auf Elektroautos aus China den heimischen Markt schützen.",
+			"Ab dem kommenden Jahr will die Europäische Union den heimischen Markt schützen"},
+		{"German phrase of the verb stays", "Der Konzern hat die Branche mit ganz oder teilweise gefälschten Abgaswerten in eine schwere Krise gestürzt.",
+			"Der Konzern hat die Branche in eine schwere Krise gestürzt"},
+		{"German chain of phrases", "Im dritten Quartal hat der Stahlkonzern Thyssenkrupp wegen der schwachen Nachfrage aus der Autoindustrie in Europa rund 2.000 Stellen gestrichen.",
+			"Im dritten Quartal hat der Stahlkonzern Thyssenkrupp rund 2.000 Stellen gestrichen"},
+		{"German infinitive sein", "Bereits in den kommenden Monaten will der Uber-Konkurrent mit zehn Fahrzeugen vom Google-Tochterunternehmen unterwegs sein.",
+			"Bereits in den kommenden Monaten will der Uber-Konkurrent unterwegs sein"},
+		// With a modal verb ("lassen sich … entwickeln"), and the phrase
+		// before the verb too when the clause is still too long.
+		{"German phrase before the verb if it must", "Mit dem neuen Editor lassen sich nun auch Apps für iOS, Android und Windows Phone auf Basis von HTML und JavaScript entwickeln.",
+			"Mit dem neuen Editor lassen sich nun auch Apps entwickeln"},
+		// The phrase before a verb far on goes only when it holds no
+		// clause: "cut" was the verb here, not "will".
+		{"clause before a late verb", "The shipping group cut its profit forecast for the year on Tuesday and its chief executive says he expects that freight rates will fall.",
+			"Shipping group cut its profit forecast for year"},
+		// "X said that it …" becomes "X …" only with the whole of X, and
+		// not when X fears or believes.
+		{"speaker with a phrase", "Officials at the trade ministry in Jakarta said that they will raise export duties on nickel ore next year.",
+			"Officials at trade ministry in Jakarta to raise export duties"},
+		{"a fear is not the news", "Copper traders in London fear that they will lose money again this year.",
+			"Copper traders in London fear that they will lose money again"},
+		{"courtesy title", "Mr Johnson met Chancellor Scholz in Berlin to discuss steel tariffs.",
+			"Johnson meets Chancellor Scholz in Berlin to discuss steel tariffs"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -183,6 +209,10 @@ func TestEndsBadly(t *testing.T) {
 		"Talks stall (again",
 		"Zölle steigen für die",
 		"Le gouvernement annonce une hausse de",
+		"Der Konzern verkauft sein", // a possessive, no infinitive
+		"O presidente morreu aos 90 anos na sua",
+		"Il governo annuncia un aumento della",
+		"Die Lieferungen sollen bald wieder und sein",
 	} {
 		if !EndsBadly(h) {
 			t.Errorf("EndsBadly(%q) = false", h)
@@ -195,6 +225,8 @@ func TestEndsBadly(t *testing.T) {
 		"Exporters' margins shrink",
 		"Talks stall (again)",
 		"Will the tariff truce hold?",
+		"Die Lieferungen sollen bald wieder möglich sein",
+		"Das Werk soll noch in diesem Jahr geprüft werden",
 		"",
 	} {
 		if EndsBadly(h) {
@@ -307,6 +339,18 @@ func TestFitClause(t *testing.T) {
 		// A clause with its verb stays.
 		{"Every March we recognize women who shape history and this year we celebrate ten of them",
 			"Every March we recognize women who shape history"},
+		// A cut at a comma does not keep a second verb without its object.
+		{"Rechtsanwalt Thomas Schulte liefert eine Einschätzung zum EuGH-Urteil zu Google und zeigt, welche Möglichkeiten Nutzer haben",
+			"Rechtsanwalt Thomas Schulte liefert eine Einschätzung zum EuGH-Urteil zu Google"},
+		// Nor one after a verb of saying in the present, or a subject
+		// pronoun, whose clause it took.
+		{"Steel buyers in Europe have been hoarding coils for months and many now fear that prices will rise",
+			"Steel buyers in Europe have been hoarding coils for months"},
+		{"Union leaders at the port of Rotterdam rejected the offer, but they say that talks can resume next week",
+			"Union leaders at the port of Rotterdam rejected the offer,"},
+		// Nor a cut between two modifiers of one noun.
+		{"Merger of Gannett and GateHouse Media to create a stronger and more viable news enterprise with deep local roots",
+			"Merger of Gannett and GateHouse Media"},
 	}
 	for _, tt := range tests {
 		if got := strings.Join(fitClause(strings.Fields(tt.in), MaxDerivedHeadlineWords), " "); got != tt.want {
