@@ -10,6 +10,7 @@ import (
 	"net/mail"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/cluster"
@@ -30,7 +31,7 @@ type app struct {
 	log      *slog.Logger
 	db       *store.DB
 	engine   *digest.Engine
-	renderer *templates.Renderer
+	renderer renderer
 	outbox   *dmail.Outbox // set when messages go to .eml files
 	signer   *token.Signer
 	fetcher  *feed.Fetcher
@@ -63,7 +64,7 @@ func (c *cli) openApp(ctx context.Context, cfg Config, opts appOptions) (*app, e
 		a.Close()
 		return nil, err
 	}
-	a.renderer, err = templates.New(templates.Options{
+	a.renderer, err = newRenderer(templates.Options{
 		Dir: cfg.TemplatesDir, SiteName: cfg.SiteName, Logger: log, Now: c.now, Language: cfg.Edition.Language,
 	})
 	if err != nil {
@@ -352,4 +353,47 @@ func newClusterer(a *app) *cluster.Clusterer {
 	a.log.Debug("clustering with embeddings", "model", model)
 	cc.Embedder = e
 	return cluster.New(cc)
+}
+
+// renderer is what the engine renders editions with: the templates'
+// Render and RenderPublic.
+type renderer interface {
+	digest.Renderer
+	digest.PublicRenderer
+}
+
+// newRenderer returns the templates of opts. The built-in ones are parsed
+// on first use (a run with nothing to send renders nothing); an override
+// directory is parsed at once, so that a broken template stops the command
+// before it does anything.
+func newRenderer(opts templates.Options) (renderer, error) {
+	if opts.Dir != "" {
+		r, err := templates.New(opts)
+		if err != nil {
+			return nil, err
+		}
+		return r, nil
+	}
+	return lazyRenderer{sync.OnceValues(func() (*templates.Renderer, error) { return templates.New(opts) })}, nil
+}
+
+// lazyRenderer makes its templates on the first render.
+type lazyRenderer struct {
+	get func() (*templates.Renderer, error)
+}
+
+func (l lazyRenderer) Render(ed digest.Edition) (digest.Message, error) {
+	r, err := l.get()
+	if err != nil {
+		return digest.Message{}, fmt.Errorf("templates: %w", err)
+	}
+	return r.Render(ed)
+}
+
+func (l lazyRenderer) RenderPublic(ed digest.Edition) (digest.ArchivedEdition, error) {
+	r, err := l.get()
+	if err != nil {
+		return digest.ArchivedEdition{}, fmt.Errorf("templates: %w", err)
+	}
+	return r.RenderPublic(ed)
 }

@@ -25,6 +25,11 @@ func (db *DB) Setting(ctx context.Context, key string) (string, error) {
 // stored after the call: of several processes generating a secret at once,
 // all end up with the first one's.
 func (db *DB) SetSettingIfAbsent(ctx context.Context, key, value string) (string, error) {
+	// Read first: the key is there on every run but the first, and a read
+	// takes no write lock (another process may hold it).
+	if v, err := db.Setting(ctx, key); err == nil || !errors.Is(err, digest.ErrNotFound) {
+		return v, err
+	}
 	if _, err := db.run.ExecContext(ctx, db.q("INSERT INTO settings (key, value, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING"),
 		key, value, db.t(db.now())); err != nil {
 		return "", fmt.Errorf("store setting %q: %w", key, err)

@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/tradedigest/tradedigest/digest"
 )
@@ -58,17 +61,34 @@ func (db *DB) SetSourceSettings(ctx context.Context, source string, s digest.Sou
 }
 
 // SaveSourceParents records, for each feed, the list it was reached
-// through (feed → list), in one transaction.
+// through (feed → list), in one transaction of a statement per
+// parentsPerStatement feeds (a list of 200 feeds is one statement, not 200).
 func (db *DB) SaveSourceParents(ctx context.Context, parents map[string]string) error {
 	if len(parents) == 0 {
 		return nil
 	}
+	// Keys as stored: two spellings that store alike must not meet in one
+	// statement (Postgres refuses to update a row twice in one).
+	stored := make(map[string]string, len(parents))
+	for src, parent := range parents {
+		stored[digest.StorableText(src)] = digest.StorableText(parent)
+	}
+	srcs := slices.Sorted(maps.Keys(stored))
 	now := db.t(db.now())
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		for src, parent := range parents {
-			if _, err := tx.ExecContext(ctx, db.q(`INSERT INTO source_parents (source, parent, seen_at) VALUES (?, ?, ?)
-				ON CONFLICT (source) DO UPDATE SET parent = excluded.parent, seen_at = excluded.seen_at`),
-				digest.StorableText(src), digest.StorableText(parent), now); err != nil {
+		for chunk := range slices.Chunk(srcs, parentsPerStatement) {
+			var q strings.Builder
+			q.WriteString("INSERT INTO source_parents (source, parent, seen_at) VALUES ")
+			args := make([]any, 0, 3*len(chunk))
+			for i, src := range chunk {
+				if i > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("(?, ?, ?)")
+				args = append(args, src, stored[src], now)
+			}
+			q.WriteString(" ON CONFLICT (source) DO UPDATE SET parent = excluded.parent, seen_at = excluded.seen_at")
+			if _, err := tx.ExecContext(ctx, db.q(q.String()), args...); err != nil {
 				return err
 			}
 		}
@@ -79,6 +99,10 @@ func (db *DB) SaveSourceParents(ctx context.Context, parents map[string]string) 
 	}
 	return nil
 }
+
+// parentsPerStatement bounds the feeds of one SaveSourceParents statement
+// (three parameters each: far below SQLite's and Postgres' limits).
+const parentsPerStatement = 500
 
 // SourceParents returns feed → list for every feed reached through a list.
 func (db *DB) SourceParents(ctx context.Context) (map[string]string, error) {

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 
@@ -47,6 +48,39 @@ func TestDB_SourceSettings(t *testing.T) {
 			check(t, db.SetSourceSettings(ctx, "https://lists.example.com/trade", digest.SourceSettings{}))
 			if got := get(db.RegisteredSource(ctx, "https://lists.example.com/trade"))(t); !got.Settings.IsZero() {
 				t.Errorf("cleared settings = %+v", got.Settings)
+			}
+		})
+	}
+}
+
+// TestDB_SaveSourceParents_Many: a list longer than one statement's rows
+// is saved whole, a feed that moved to another list is updated, and two
+// spellings that store alike (invalid UTF-8) do not fail the statement,
+// on SQLite and Postgres.
+func TestDB_SaveSourceParents_Many(t *testing.T) {
+	for _, o := range storetest.Openers() {
+		t.Run(o.Name, func(t *testing.T) {
+			o.Require(t)
+			db := o.Open(t)
+			ctx := t.Context()
+			const n = 1234 // three statements of at most 500 feeds
+			parents := map[string]string{}
+			for i := range n {
+				parents[fmt.Sprintf("https://feeds.example.com/%04d.xml", i)] = "/srv/list.opml"
+			}
+			check(t, db.SaveSourceParents(ctx, parents))
+			parents["https://feeds.example.com/0007.xml"] = "https://lists.example.com/other"
+			parents["https://feeds.example.com/bad-\xff.xml"] = "/srv/list.opml"
+			parents["https://feeds.example.com/bad-\xfe.xml"] = "/srv/list.opml"
+			check(t, db.SaveSourceParents(ctx, parents))
+			got := get(db.SourceParents(ctx))(t)
+			if len(got) != n+1 {
+				t.Fatalf("%d parents stored, want %d", len(got), n+1)
+			}
+			if got["https://feeds.example.com/0007.xml"] != "https://lists.example.com/other" ||
+				got["https://feeds.example.com/1233.xml"] != "/srv/list.opml" ||
+				got["https://feeds.example.com/bad-\uFFFD.xml"] != "/srv/list.opml" {
+				t.Errorf("parents = %v", got)
 			}
 		})
 	}
