@@ -696,3 +696,53 @@ func TestEngine_Deliver_LeaseOutBeforeRelay(t *testing.T) {
 		t.Fatalf("after the lease = %s, %v (sent %d); want sent once", out, err, m.count())
 	}
 }
+
+// besideClusterer is oneStoryEach recording whether RunOptions.Beside had
+// finished when clustering began.
+type besideClusterer struct {
+	oneStoryEach
+	done     *atomic.Bool
+	afterRun atomic.Bool
+}
+
+func (c *besideClusterer) Cluster(ctx context.Context, as []digest.Article) ([]digest.Story, error) {
+	c.afterRun.Store(c.done.Load())
+	return c.oneStoryEach.Cluster(ctx, as)
+}
+
+// TestEngine_Run_Beside: RunOptions.Beside runs once, with the run's
+// context, and has finished before the stories are made (digest now's
+// list bookkeeping, which the ranker's source weights read).
+func TestEngine_Run_Beside(t *testing.T) {
+	db := memstore.New()
+	now := t0
+	e, _, _ := newEngine(t, db, &now)
+	var done atomic.Bool
+	var calls atomic.Int64
+	cl := &besideClusterer{done: &done}
+	e.Clusterer = cl
+	src := &fakeSource{id: "src", fetch: func(context.Context, digest.SourceState) (digest.FetchResult, error) {
+		return digest.FetchResult{Articles: []digest.Article{article(1, t0.Add(-time.Hour))}}, nil
+	}}
+	type key struct{}
+	ctx := context.WithValue(context.Background(), key{}, "run")
+	_, err := e.Run(ctx, digest.RunOptions{
+		Sources: []digest.Source{src}, To: []string{"ana@example.com"},
+		Beside: func(ctx context.Context) {
+			if ctx.Value(key{}) != "run" {
+				t.Error("Beside did not get the run's context")
+			}
+			calls.Add(1)
+			done.Store(true)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 1 {
+		t.Errorf("Beside ran %d times, want 1", calls.Load())
+	}
+	if !cl.afterRun.Load() {
+		t.Error("the stories were made before Beside had finished")
+	}
+}

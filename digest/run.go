@@ -26,6 +26,11 @@ type RunOptions struct {
 	// of sending anything; no delivery is recorded.
 	DryRun    bool
 	DryRunOut func(ed Edition, msg Message) error
+	// Beside, when set, runs beside the gather and is waited for before
+	// anything after it: the caller's store bookkeeping that the gather
+	// does not read (digest now records the subscription lists it read
+	// there) costs the run no time while requests are on the wire.
+	Beside func(ctx context.Context)
 }
 
 // Run does the whole job once: gather, cluster, summarise, compose and
@@ -47,7 +52,19 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 	if opts.Scoped {
 		scope, sources = NewScope(sources)
 	}
-	if err := e.gather(ctx, sources, max(window, e.Config.RecencyWindow), &rep); err != nil {
+	var beside chan struct{}
+	if opts.Beside != nil {
+		beside = make(chan struct{})
+		go func() {
+			defer close(beside)
+			opts.Beside(ctx)
+		}()
+	}
+	err := e.gather(ctx, sources, max(window, e.Config.RecencyWindow), &rep)
+	if beside != nil {
+		<-beside
+	}
+	if err != nil {
 		return rep, err
 	}
 	since := started.Add(-window)

@@ -89,13 +89,13 @@ func (c *cli) cmdNow(ctx context.Context, args []string) error {
 
 	started := c.now()
 	var rep digest.Report
-	opened := a.openSources(ctx, entries, &rep)
+	opened, record := a.openSourcesLater(ctx, entries, &rep)
 	prog := c.progress(co.quiet)
 	a.engine.Progress = prog
 	var dry *dryEdition
 	runRep, runErr := a.engine.Run(ctx, digest.RunOptions{
 		Sources: opened, Since: cfg.Since, To: recipients, Force: *force,
-		Scoped: len(sources) > 0, DryRun: *dryRun,
+		Scoped: len(sources) > 0, DryRun: *dryRun, Beside: record,
 		DryRunOut: func(ed digest.Edition, msg digest.Message) error {
 			dry = &dryEdition{ed, msg}
 			return nil

@@ -115,30 +115,42 @@ func mustZone(t *testing.T, name string) *time.Location {
 
 // TestSources_ListRowOfOPMLIsRead: an OPML list expands to feeds with their
 // own rows; the list's own row says when it was last read instead of
-// staying at "never".
+// staying at "never", after `sources check` and after `now` (which records
+// it beside its gather).
 func TestSources_ListRowOfOPMLIsRead(t *testing.T) {
-	dir := t.TempDir()
-	env := map[string]string{"DIGEST_DB": filepath.Join(dir, "digest.db")}
-	feed, err := os.ReadFile(filepath.Join(testutil.Root(t), "examples", "feed.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, "trade.xml"), feed, 0o644)
-	opml := filepath.Join(dir, "list.opml")
-	os.WriteFile(opml, []byte(`<opml version="2.0"><body><outline text="Trade" xmlUrl="trade.xml"/></body></opml>`), 0o644)
-	if code, out, errs := runCLI(t, env, "sources", "add", opml); code != 0 {
-		t.Fatalf("add: %d %s %s", code, out, errs)
-	}
-	if code, out, errs := runCLI(t, env, "sources", "check", "--quiet"); code != 0 {
-		t.Fatalf("check: %d %s %s", code, out, errs)
-	}
-	_, out, _ := runCLI(t, env, "sources", "list")
-	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, opml+" ") && strings.Contains(line, "never") {
-			t.Errorf("the OPML row is still at never:\n%s", out)
-		}
-	}
-	if !strings.Contains(out, filepath.Join(dir, "trade.xml")) {
-		t.Errorf("the list's feed has no row:\n%s", out)
+	for _, cmd := range [][]string{{"sources", "check", "--quiet"}, {"now", "--dry-run", "--quiet"}} {
+		t.Run(cmd[0], func(t *testing.T) {
+			dir := t.TempDir()
+			env := map[string]string{"DIGEST_DB": filepath.Join(dir, "digest.db")}
+			feed, err := os.ReadFile(filepath.Join(testutil.Root(t), "examples", "feed.xml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(dir, "trade.xml"), feed, 0o644)
+			opml := filepath.Join(dir, "list.opml")
+			os.WriteFile(opml, []byte(`<opml version="2.0"><body><outline text="Trade" xmlUrl="trade.xml"/></body></opml>`), 0o644)
+			if code, out, errs := runCLI(t, env, "sources", "add", opml); code != 0 {
+				t.Fatalf("add: %d %s %s", code, out, errs)
+			}
+			if code, out, errs := runCLI(t, env, cmd...); code != 0 {
+				t.Fatalf("%s: %d %s %s", cmd[0], code, out, errs)
+			}
+			_, out, _ := runCLI(t, env, "sources", "list")
+			listed := false
+			for _, line := range strings.Split(out, "\n") {
+				if strings.HasPrefix(line, opml+" ") {
+					listed = true
+					if strings.Contains(line, "never") {
+						t.Errorf("the OPML row is still at never:\n%s", out)
+					}
+				}
+			}
+			if !listed {
+				t.Errorf("the OPML list has no row:\n%s", out)
+			}
+			if !strings.Contains(out, filepath.Join(dir, "trade.xml")) {
+				t.Errorf("the list's feed has no row:\n%s", out)
+			}
+		})
 	}
 }

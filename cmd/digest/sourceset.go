@@ -111,9 +111,21 @@ func sourceKey(src string) string {
 // opened is reported and skipped; the run goes on with the rest. A feed
 // reached twice (given directly and listed in an OPML file, or in two
 // lists) is fetched once, with the settings of its direct entry when it
-// has one.
+// has one. Each list is recorded as read, and each feed's list as its
+// parent, before it returns.
 func (a *app) openSources(ctx context.Context, entries []sourceEntry, rep *digest.Report) []digest.Source {
+	out, record := a.openSourcesLater(ctx, entries, rep)
+	record(ctx)
+	return out
+}
+
+// openSourcesLater is openSources with the recording of lists and parents
+// left to the function it returns, which `digest now` runs beside its
+// gather (digest.RunOptions.Beside): the gather reads neither, and the
+// store is idle while the first requests are on the wire.
+func (a *app) openSourcesLater(ctx context.Context, entries []sourceEntry, rep *digest.Report) ([]digest.Source, func(context.Context)) {
 	fo := a.feedOptions()
+	var lists []string
 	var out []digest.Source
 	index := map[string]int{} // source key → position in out
 	direct := map[string]bool{}
@@ -129,7 +141,10 @@ func (a *app) openSources(ctx context.Context, entries []sourceEntry, rep *diges
 			a.log.Warn("cannot open source", "source", e.src, "error", err)
 			continue
 		}
-		list := a.recordListRead(ctx, e.src, got)
+		list := listID(e.src, got)
+		if list != "" {
+			lists = append(lists, list)
+		}
 		for _, s := range got {
 			k := sourceKey(s.ID())
 			i, seen := index[k]
@@ -158,10 +173,14 @@ func (a *app) openSources(ctx context.Context, entries []sourceEntry, rep *diges
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d %s reached twice (directly and through a list, or through two lists): fetched once",
 			dups, map[bool]string{true: "feed", false: "feeds"}[dups == 1]))
 	}
-	if err := a.db.SaveSourceParents(ctx, parents); err != nil {
-		a.log.Error("save source parents", "error", err)
+	return out, func(ctx context.Context) {
+		for _, id := range lists {
+			a.recordListRead(ctx, id)
+		}
+		if err := a.db.SaveSourceParents(ctx, parents); err != nil {
+			a.log.Error("save source parents", "error", err)
+		}
 	}
-	return out
 }
 
 // recordOpenFailure counts a source that could not even be opened (a
@@ -184,11 +203,10 @@ func (a *app) recordOpenFailure(ctx context.Context, src string, openErr error) 
 	}
 }
 
-// recordListRead marks a subscription list (an OPML file or URL, which
-// expands to feeds with their own IDs and health) as read now, so that its
-// own row in `digest sources list` tells when it was last read instead of
-// "never". It returns the list's ID, or "" when src is not a list.
-func (a *app) recordListRead(ctx context.Context, src string, got []digest.Source) string {
+// listID returns the ID of src when it is a subscription list (an OPML
+// file or URL, which expands to feeds with their own IDs and health), or ""
+// when src is itself a feed, file or directory.
+func listID(src string, got []digest.Source) string {
 	id, err := normaliseSource(src)
 	if err != nil {
 		return ""
@@ -198,16 +216,22 @@ func (a *app) recordListRead(ctx context.Context, src string, got []digest.Sourc
 			return "" // the source is itself a feed, file or directory
 		}
 	}
+	return id
+}
+
+// recordListRead marks the subscription list id as read now, so that its
+// own row in `digest sources list` tells when it was last read instead of
+// "never".
+func (a *app) recordListRead(ctx context.Context, id string) {
 	st, err := a.db.SourceState(ctx, id)
 	if err != nil {
-		return id
+		return
 	}
 	now := a.engine.Now()
 	st.SourceID, st.LastAttempt, st.LastSuccess, st.LastError, st.ConsecutiveFailures = id, now, now, "", 0
 	if err := a.db.SaveSourceState(ctx, st); err != nil {
 		a.log.Error("save source state", "source", id, "error", err)
 	}
-	return id
 }
 
 // sourceWeights answers the ranker's per-source weight lookups from the
