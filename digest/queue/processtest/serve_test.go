@@ -35,6 +35,9 @@ func interruptScenario(t *testing.T, postgres bool, sig syscall.Signal) {
 	db := c.openStore()
 	p := c.serve("replica-1", "--shutdown-timeout", "20s")
 	waitProgress(t, 2*time.Minute, "the first 60 messages", 60, c.sink.Total)
+	// The processes' clocks share the harness's epoch, so a row the stop
+	// deferred was updated at or after sigAt in their time.
+	sigAt := c.simNow()
 	p.signal(sig)
 	start := time.Now()
 	err := p.wait(t, 45*time.Second)
@@ -49,15 +52,27 @@ func interruptScenario(t *testing.T, postgres bool, sig syscall.Signal) {
 		if counts[digest.DeliverySending] != 0 {
 			t.Errorf("%d deliveries left leased after a graceful stop", counts[digest.DeliverySending])
 		}
-		// In-flight sends must finish, not be cut off and deferred.
+		// In-flight sends must finish, not be cut off and deferred. A row
+		// deferred before the signal is not the stop's doing: on a loaded
+		// machine a send job can outrun the test's 3 s job timeout, and
+		// that deferral (retried later, never lost) is counted apart.
 		rows, err := db.Deliveries(context.Background(), digest.DeliveryPending, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
+		before := 0
 		for _, d := range rows {
-			if d.Attempts > 0 {
-				t.Errorf("graceful stop interrupted the send to %s: %s", d.Email, d.LastError)
+			switch {
+			case d.Attempts == 0:
+			case d.UpdatedAt.Before(sigAt):
+				before++
+			default:
+				t.Errorf("graceful stop interrupted the send to %s at %s (signal at %s): %s",
+					d.Email, d.UpdatedAt.Format(time.RFC3339Nano), sigAt.Format(time.RFC3339Nano), d.LastError)
 			}
+		}
+		if before > 0 {
+			t.Logf("%d deliveries deferred before the signal (job timeout under load), not by the stop", before)
 		}
 		if counts[digest.DeliverySent] != atStop {
 			t.Errorf("SMTP server accepted %d messages but the ledger records %d sent", atStop, counts[digest.DeliverySent])
