@@ -43,7 +43,7 @@ const (
 // "BoE", "PBoC": capitals, at least two of them, first and last letters
 // upper case); "" otherwise. Places ("US", "EU") keep their place codes.
 func acronymKey(t nlp.Token) string {
-	if t.Word == "" || t.Word[0] == '@' {
+	if t.Word == "" || t.Word[0] == '@' || t.Word[0] == '&' { // places, actors (canonicalNames)
 		return ""
 	}
 	n, upper := 0, 0

@@ -690,6 +690,7 @@ const (
 	entPresent = 1 << iota
 	entHead
 	entAlias
+	entDescr
 )
 
 func newDotter(docs []doc) *dotter {
@@ -720,7 +721,7 @@ func (d *dotter) load(docs []doc, i int) {
 	for _, e := range a.entities {
 		if e.num >= 0 {
 			d.ent[e.num] = e.w
-			d.entFlags[e.num] = entPresent | uint8(b2n(e.head))*entHead | uint8(b2n(e.alias))*entAlias
+			d.entFlags[e.num] = entPresent | uint8(b2n(e.head))*entHead | uint8(b2n(e.alias))*entAlias | uint8(b2n(e.descr))*entDescr
 		}
 	}
 	d.cur = i
@@ -757,7 +758,7 @@ func (d *dotter) entityOverlap(docs []doc, i, j int) (int, float64) {
 			continue
 		}
 		f := d.entFlags[e.num]
-		if f == 0 || (f&entAlias != 0 && e.alias) {
+		if f == 0 || (f&entAlias != 0 && e.alias) || (f&entDescr != 0 && e.descr) {
 			continue
 		}
 		if f&entHead != 0 || e.head {

@@ -34,7 +34,7 @@ func (c *Clusterer) Features(a digest.Article) Features {
 // featuresVersion is the version of the features and their encoding:
 // raise it when parse or the encoding changes, so that features kept by an
 // older build are read again from the text instead of being trusted.
-const featuresVersion = 5
+const featuresVersion = 6
 
 // ErrStaleFeatures is returned by DecodeFeatures for features encoded by
 // another version of the clusterer or under another LeadSentences: the
@@ -65,7 +65,7 @@ func (f Features) Encode() []byte {
 	b = binary.AppendUvarint(b, uint64(len(d.entities)))
 	for _, e := range d.entities {
 		b = binary.LittleEndian.AppendUint64(b, e.id)
-		b = append(b, byte(b2n(e.head)|b2n(e.alias)<<1))
+		b = append(b, byte(b2n(e.head)|b2n(e.alias)<<1|b2n(e.descr)<<2))
 	}
 	b = binary.LittleEndian.AppendUint64(b, d.simhash)
 	b = binary.AppendUvarint(b, uint64(d.shingles))
@@ -132,7 +132,7 @@ func (c *Clusterer) decodeDoc(b []byte, encoded bool) (doc, string, error) {
 	d.entities = make([]entry, 0, n)
 	for range n {
 		id, fl := r.uint64(), r.byte()
-		d.entities = append(d.entities, entry{id: id, head: fl&1 != 0, alias: fl&2 != 0})
+		d.entities = append(d.entities, entry{id: id, head: fl&1 != 0, alias: fl&2 != 0, descr: fl&4 != 0})
 	}
 	d.simhash = r.uint64()
 	d.shingles = int(r.uvarint())

@@ -119,6 +119,11 @@ type entry struct {
 	// only dilute the article's overlap with every other (it weighs
 	// nothing, see analyse).
 	alias bool
+	// descr marks the description of an actor ("the Danish carrier"),
+	// which meets only the same key as an alias, given by the name of an
+	// actor it fits (see gazetteer.go): two descriptions may be of two
+	// actors.
+	descr bool
 	// num is the entity's number among the batch's terms (termInfo.num),
 	// -1 when no article writes it; set for entities only.
 	num int32
@@ -180,8 +185,8 @@ func entityOverlap(a, b []entry) (int, float64) {
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
 		switch {
-		case a[i].id == b[j].id && a[i].alias && b[j].alias:
-			i++ // see entry.alias
+		case a[i].id == b[j].id && (a[i].alias && b[j].alias || a[i].descr && b[j].descr):
+			i++ // see entry.alias and entry.descr
 			j++
 		case a[i].id == b[j].id:
 			if a[i].head || b[j].head {
@@ -429,13 +434,14 @@ func parse(a digest.Article, leadSentences int) doc {
 	// signal but the near-duplicate fingerprint, which is about the words
 	// as written.
 	rawText := nlp.Tokens(text)
-	titleToks, textToks := canonicalPlaces(nlp.Tokens(title)), canonicalPlaces(rawText)
-	leadToks := canonicalPlaces(nlp.Tokens(lead))
+	titleToks, textToks := canonicalNames(nlp.Tokens(title)), canonicalNames(rawText)
+	leadToks := canonicalNames(nlp.Tokens(lead))
 	ids := termIDs(make([]uint64, 0, 2*len(titleToks)+len(textToks)), leadToks, 1)
 	d.lead = countTerms(ids)
 	// The title counts twice in the body vector: it names the event.
 	ids = termIDs(ids[:0], titleToks, 2)
 	ids = termIDs(ids, textToks, 1)
+	ids = impliedPlaces(ids, textToks)
 	d.body = countTerms(ids)
 	d.title, d.titleKeys = titleWords(titleToks, capitalisedIn(titleToks, textToks))
 	d.figures = appendFigures(appendFigures(nil, titleToks), textToks)
@@ -453,6 +459,7 @@ func parse(a digest.Article, leadSentences int) doc {
 	for _, k := range aliases {
 		d.entities = append(d.entities, entry{id: termID(k.key, true), head: true, alias: k.initials})
 	}
+	d.entities = appendDescriptors(d.entities, titleToks, textToks)
 	// The goods a report is about are facts of it as names are, and two
 	// outlets name them alike more often than they share other words
 	// ("timber" for "lumber" made one by the synonyms). They are read

@@ -70,6 +70,11 @@ unemployment: jobless, joblessness
 profit: earnings
 acquisition: takeover, buyout
 car: vehicle, automobile
+dockworker: longshoreman, longshoremen, docker, stevedore
+closure: shutdown
+output: production
+purchase: buy, buying
+aground: grounded
 `
 
 // synonyms maps the normal stem (normalStem) of each word of synonymTable
