@@ -116,14 +116,25 @@ type FeatureStore interface {
 	// ArticleTexts returns the texts of the articles with these IDs, by
 	// ID.
 	ArticleTexts(ctx context.Context, ids []int64) (map[int64]string, error)
+	// KeptFeatures returns the features kept for the articles with these
+	// IDs, by ID (a KeptReader); articles with none are left out.
+	KeptFeatures(ctx context.Context, ids []int64) (map[int64][]byte, error)
 }
+
+// KeptReader reads the kept features of articles again, by ID
+// (FeatureStore.KeptFeatures), for a KeepingClusterer that need not hold
+// a window's features while it reads them twice.
+type KeptReader func(ctx context.Context, ids []int64) (map[int64][]byte, error)
 
 // WindowLoader is implemented by a KeepingClusterer that prepares for the
 // window a run loads for it (cmd/digest holds the collector to a lower
 // target while a window is clustered, and the window's articles and kept
 // features, loaded just before, are the first part of that peak).
 // LoadingWindow is called before they are loaded; the function it returns,
-// once they are clustered or the run gives up.
+// once they are clustered or the run gives up. It is called again around
+// the account of the window's articles (a line for each, beside the
+// stories), the run's other window-sized step; not around ranking, which
+// allocates much and holds little.
 type WindowLoader interface {
 	LoadingWindow() (done func())
 }
@@ -148,8 +159,10 @@ type KeepingClusterer interface {
 	// KeptArticle.Story; 0 for a new article): earlier stories stay
 	// together and only new articles are linked. It may set the entries of
 	// features to nil once it has read them, so that a window's features
-	// are not held both encoded and decoded.
-	ClusterKept(ctx context.Context, articles []Article, features [][]byte, prior []int64) ([]Story, [][]byte, error)
+	// are not held both encoded and decoded, and read them again with
+	// again (may be nil) when it needs them a second time; features that
+	// changed in between make it fail (the window must be read again).
+	ClusterKept(ctx context.Context, articles []Article, features [][]byte, prior []int64, again KeptReader) ([]Story, [][]byte, error)
 }
 
 // Saved is what SaveArticles did with one article.

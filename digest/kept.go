@@ -2,12 +2,17 @@ package digest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
 	"time"
 )
+
+// ErrKeptChanged is returned by KeepingClusterer.ClusterKept when an
+// article's kept features are gone or differ when they are read again
+// (KeptReader): the window must be read afresh.
+var ErrKeptChanged = errors.New("kept features changed while the window was clustered")
 
 // window returns the stories of the articles published after since (in
 // scope when scope is set; the others are returned apart), clustered but
@@ -19,7 +24,23 @@ import (
 // keep saves the stories it makes as the ones the next run starts from (a
 // run over the whole edition window, not a scoped or weekly one, whose
 // stories would not be the window's).
+//
+// The clusterer reads the kept features twice (KeptReader) rather than
+// hold a window's worth; when they change in between (another process
+// keeping other features), the window is read again and its features held.
 func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep bool) ([]Story, []Article, error) {
+	notes := len(rep.Notes)
+	stories, outOfScope, err := e.readWindow(ctx, since, scope, rep, keep, true)
+	if errors.Is(err, ErrKeptChanged) {
+		e.log().Warn("cluster the window again, holding its features", "error", err)
+		rep.Notes = rep.Notes[:notes] // the scope's note comes again
+		stories, outOfScope, err = e.readWindow(ctx, since, scope, rep, keep, false)
+	}
+	return stories, outOfScope, err
+}
+
+// readWindow is window, the features read twice when reread.
+func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep, reread bool) ([]Story, []Article, error) {
 	fs, okStore := e.Store.(FeatureStore)
 	kc, okCluster := e.Clusterer.(KeepingClusterer)
 	if !okStore || !okCluster {
@@ -37,11 +58,6 @@ func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep 
 		}
 		return stories, outOfScope, nil
 	}
-	loaded := func() {}
-	if wl, ok := kc.(WindowLoader); ok {
-		loaded = sync.OnceFunc(wl.LoadingWindow())
-	}
-	defer loaded()
 	rows, err := fs.KeptArticlesSince(ctx, since)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load articles: %w", err)
@@ -82,8 +98,11 @@ func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep 
 			articles[i].Text = text
 		}
 	}
-	stories, fresh, err := kc.ClusterKept(ctx, articles, features, prior)
-	loaded()
+	var again KeptReader
+	if reread {
+		again = fs.KeptFeatures
+	}
+	stories, fresh, err := kc.ClusterKept(ctx, articles, features, prior, again)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cluster articles: %w", err)
 	}

@@ -3,6 +3,7 @@ package digest_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -232,9 +233,9 @@ func (c loadingClusterer) LoadingWindow() func() {
 	return func() { *c.events = append(*c.events, "done") }
 }
 
-func (c loadingClusterer) ClusterKept(ctx context.Context, articles []digest.Article, features [][]byte, prior []int64) ([]digest.Story, [][]byte, error) {
+func (c loadingClusterer) ClusterKept(ctx context.Context, articles []digest.Article, features [][]byte, prior []int64, again digest.KeptReader) ([]digest.Story, [][]byte, error) {
 	*c.events = append(*c.events, fmt.Sprintf("cluster %d", len(articles)))
-	return c.Clusterer.ClusterKept(ctx, articles, features, prior)
+	return c.Clusterer.ClusterKept(ctx, articles, features, prior, again)
 }
 
 // keptLoadStore records its KeptArticlesSince calls in events.
@@ -250,7 +251,8 @@ func (s keptLoadStore) KeptArticlesSince(ctx context.Context, since time.Time) (
 
 // TestEngine_Run_LoadingWindow: a clusterer that is a WindowLoader hears of
 // the window before the store loads it and is told it is done once, after
-// clustering it, in every run.
+// clustering it, in every run; and again around the account of the
+// window's articles.
 func TestEngine_Run_LoadingWindow(t *testing.T) {
 	db := storetest.Open(t)
 	now := t0
@@ -269,8 +271,58 @@ func TestEngine_Run_LoadingWindow(t *testing.T) {
 	if _, err := e.Run(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"loading", "load", "cluster 2", "done"}
+	want := []string{"loading", "load", "cluster 2", "done", "loading", "done"} // then the account
 	if !slices.Equal(events, want) {
 		t.Errorf("events %q, want %q", events, want)
+	}
+}
+
+// changingStore returns other features than it kept when they are read
+// again (KeptFeatures), as when another process keeps the window's
+// features between the clusterer's two reads, and counts those reads.
+type changingStore struct {
+	*store.DB
+	reads *int
+}
+
+func (s changingStore) KeptFeatures(ctx context.Context, ids []int64) (map[int64][]byte, error) {
+	*s.reads++
+	return map[int64][]byte{}, nil
+}
+
+// TestEngine_Run_KeptChanged: features gone when the clusterer reads them
+// again make the run read its window again, holding the features, and
+// make the stories of a run whose features stay put.
+func TestEngine_Run_KeptChanged(t *testing.T) {
+	h := func(d time.Duration) time.Time { return t0.Add(-d) }
+	run := func(change bool) (digest.Report, int) {
+		db := storetest.Open(t)
+		now := t0
+		e, _, _ := newEngine(t, db, &now)
+		reads := 0
+		if change {
+			e.Store = changingStore{DB: db, reads: &reads}
+		}
+		e.Clusterer = cluster.New(cluster.Config{})
+		src := staticSource("https://ledger.example/feed",
+			item("Harbour Ledger", "https://ledger.example/eu-steel", "EU to lift steel safeguard tariff to 40% as quotas shrink", euSteel, h(5*time.Hour)),
+			item("Harbour Ledger", "https://ledger.example/us-steel", "US raises steel tariffs on Canadian imports to 50%", usSteel, h(1*time.Hour)),
+		)
+		opts := digest.RunOptions{Since: 24 * time.Hour, DryRun: true, DryRunOut: func(digest.Edition, digest.Message) error { return nil },
+			Sources: []digest.Source{src}}
+		rep, err := e.Run(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep, reads
+	}
+	want, _ := run(false)
+	got, reads := run(true)
+	if reads != 1 {
+		t.Errorf("features read again %d times, want once (then held)", reads)
+	}
+	if got.Stories != want.Stories || got.ArticlesRead != want.ArticlesRead || !reflect.DeepEqual(got.Fates, want.Fates) {
+		t.Errorf("report with changed features: %d stories, %d articles read, fates %v; want %d, %d, %v",
+			got.Stories, got.ArticlesRead, got.Fates, want.Stories, want.ArticlesRead, want.Fates)
 	}
 }

@@ -103,7 +103,13 @@ func (e *Engine) RankedStories(ctx context.Context, rep *Report) ([]Story, error
 
 func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep bool) ([]Story, error) {
 	start := time.Now()
+	lean := func() (done func()) { return func() {} }
+	if wl, ok := e.Clusterer.(WindowLoader); ok {
+		lean = wl.LoadingWindow
+	}
+	done := lean()
 	all, outOfScope, err := e.window(ctx, since, scope, rep, keep)
+	done()
 	if err != nil {
 		return nil, err
 	}
@@ -122,8 +128,14 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 	}
 	rep.Stories = len(stories)
 	rep.StoriesDropped = len(dropped)
+	// The account holds a line for every article of the window, beside
+	// the stories: the other window-sized step of a run (ranking, between
+	// them, keeps the collector's usual target: it allocates much, and
+	// holds little).
+	done = lean()
 	byID, order := fatesOf(stories, dropped, outOfScope, relevance)
 	rep.finishAccount(byID, order, "")
+	done()
 	rep.Stages = append(rep.Stages, StageTiming{"cluster", time.Since(start)})
 	return stories, nil
 }

@@ -52,9 +52,9 @@ func (l leanClusterer) Cluster(ctx context.Context, articles []digest.Article) (
 	return l.Clusterer.Cluster(ctx, articles)
 }
 
-func (l leanClusterer) ClusterKept(ctx context.Context, articles []digest.Article, features [][]byte, prior []int64) ([]digest.Story, [][]byte, error) {
+func (l leanClusterer) ClusterKept(ctx context.Context, articles []digest.Article, features [][]byte, prior []int64, again digest.KeptReader) ([]digest.Story, [][]byte, error) {
 	defer l.gc.enter()()
-	return l.Clusterer.ClusterKept(ctx, articles, features, prior)
+	return l.Clusterer.ClusterKept(ctx, articles, features, prior, again)
 }
 
 // gcTarget sets the collector's target to percent while any caller is

@@ -234,6 +234,7 @@ func (c *Clusterer) ClusterFeatures(ctx context.Context, articles []digest.Artic
 // leads gives the title-and-lead texts of the articles for embeddings (nil
 // without an Embedder).
 func (c *Clusterer) cluster(ctx context.Context, articles []digest.Article, docs []doc, prior []int64, leads func([]digest.Article) []string) ([]digest.Story, error) {
+	internOutlets(docs)
 	g := newGrouping(&c.cfg, docs)
 	g.keepPrior(prior)
 	if c.cfg.Embedder != nil {
@@ -907,6 +908,21 @@ func (g *grouping) clashes(i, j int) bool {
 // identical is identical(&g.docs[i], &g.docs[j]).
 func (g *grouping) identical(i, j int) bool {
 	return (g.urls[i] != 0 && g.urls[i] == g.urls[j]) || (g.identities[i] != 0 && g.identities[i] == g.identities[j])
+}
+
+// internOutlets makes the docs of one outlet share one copy of its name:
+// setMeta lower-cases each doc's own, and a window has tens of thousands
+// of articles from a few hundred outlets.
+func internOutlets(docs []doc) {
+	seen := map[string]string{}
+	for i := range docs {
+		d := &docs[i]
+		if o, ok := seen[d.outlet]; ok {
+			d.outlet = o
+		} else {
+			seen[d.outlet] = d.outlet
+		}
+	}
 }
 
 // number returns the number of each article's key (0 when empty).

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"slices"
 
@@ -108,9 +109,9 @@ func (c *Clusterer) DecodeFeatures(b []byte) (Features, error) {
 
 // decodeDoc reads encoded features (DecodeFeatures) into a doc without
 // its metadata, and returns the lead text with it. With encoded, the term
-// counts are checked and kept as they are encoded (doc.terms), for weigh
-// to read, and the title words' keys are not kept: the doc is for
-// clustering only.
+// counts are checked and left as they are encoded (doc.terms, a part of
+// b: the caller copies it or lets go of it), for weigh to read, and the
+// title words' keys are not kept: the doc is for clustering only.
 func (c *Clusterer) decodeDoc(b []byte, encoded bool) (doc, string, error) {
 	if len(b) < 2 || b[0] != featuresVersion || int(b[1]) != c.cfg.LeadSentences {
 		return doc{}, "", ErrStaleFeatures
@@ -123,7 +124,7 @@ func (c *Clusterer) decodeDoc(b []byte, encoded bool) (doc, string, error) {
 		terms := r.b
 		skipTerms(&r)
 		if r.err == nil {
-			d.terms = slices.Clone(terms[:len(terms)-len(r.b)])
+			d.terms = terms[:len(terms)-len(r.b)]
 		}
 	} else {
 		d.lead, d.body = readTerms(&r, nil, nil)
@@ -283,6 +284,8 @@ func (r *reader) string() string {
 	return s
 }
 
+func (r *reader) skipString() { r.b = r.b[r.count(1):] }
+
 func (r *reader) figure() figure {
 	f := figure{value: math.Float64frombits(r.uint64()), tolerance: math.Float64frombits(r.uint64())}
 	f.unit = r.string()
@@ -318,7 +321,14 @@ func (c *Clusterer) EncodeFeatures(a digest.Article) []byte { return c.Features(
 // its features come back encoded (by index, nil for the others) for the
 // store. Reading, encoding and decoding run on every core. The entries of
 // features are set to nil as they are decoded.
-func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, features [][]byte, prior []int64) ([]digest.Story, [][]byte, error) {
+//
+// With again (may be nil), the window's term counts, most of the
+// features, are not held between the two passes that weigh them: the
+// first pass decodes the rest and counts the document frequencies, the
+// second reads the features again, a batch of articles at a time
+// (weighBatch), and weighs their terms. Features that changed in between
+// (another build's, or gone) make it fail with digest.ErrKeptChanged.
+func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, features [][]byte, prior []int64, again digest.KeptReader) ([]digest.Story, [][]byte, error) {
 	if len(features) != len(articles) {
 		return nil, nil, fmt.Errorf("cluster articles: %d articles, %d features", len(articles), len(features))
 	}
@@ -338,7 +348,16 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 	if c.cfg.Embedder != nil {
 		leads = make([]string, len(articles))
 	}
-	eachArticle(len(articles), func(_, i int) {
+	// With again: what each article's body adds to the document
+	// frequencies (by worker, as weigh counts them), and a hash of each
+	// one's term counts, to know them when they are read again.
+	var dfs []map[uint64]int32
+	var sums []uint64
+	seed := maphash.MakeSeed()
+	if again != nil {
+		dfs, sums = make([]map[uint64]int32, articleWorkers(len(articles))), make([]uint64, len(articles))
+	}
+	eachArticle(len(articles), func(w, i int) {
 		var lead string
 		if !c.KeptCurrent(features[i]) {
 			f := c.Features(articles[i])
@@ -347,6 +366,19 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 			docs[i].titleKeys = nil // encoded
 		} else {
 			docs[i], lead, errs[i] = c.decodeDoc(features[i], true)
+			switch d := &docs[i]; {
+			case d.terms == nil:
+			case again == nil:
+				d.terms = slices.Clone(d.terms) // the rest of the encoding is let go of
+			default:
+				if dfs[w] == nil {
+					dfs[w] = map[uint64]int32{}
+				}
+				df := dfs[w]
+				eachBodyTerm(d.terms, func(id uint64) { df[id]++ })
+				sums[i] = maphash.Bytes(seed, d.terms) | 1 // 0: in hand
+				d.terms = nil
+			}
 			features[i] = nil // decoded: the encoding need not be held as well
 		}
 		docs[i].setMeta(articles[i])
@@ -359,7 +391,73 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 			return nil, nil, fmt.Errorf("cluster article %d: %w", articles[i].ID, err)
 		}
 	}
-	weigh(docs, false)
+	if again == nil {
+		weigh(docs, false)
+	} else {
+		err := weighFrom(docs, false, dfs, func(fn func(w, i int)) error {
+			return c.eachAgain(ctx, articles, docs, sums, seed, again, fn)
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
 	stories, err := c.cluster(ctx, articles, docs, prior, func([]digest.Article) []string { return leads })
 	return stories, fresh, err
+}
+
+// weighBatch is how many articles' features ClusterKept reads again at
+// once: the second pass holds this many encodings, not a window's. (A
+// variable for tests.)
+var weighBatch = 512
+
+// eachAgain calls fn(w, i) for every doc, as eachArticle does, a batch at
+// a time; a doc whose term counts are not in hand (sums[i] != 0) gets
+// them from its features read again (again), which must hash to sums[i].
+func (c *Clusterer) eachAgain(ctx context.Context, articles []digest.Article, docs []doc, sums []uint64, seed maphash.Seed, again digest.KeptReader, fn func(w, i int)) error {
+	ids := make([]int64, 0, weighBatch)
+	for start := 0; start < len(docs); start += weighBatch {
+		end := min(start+weighBatch, len(docs))
+		ids = ids[:0]
+		for i := start; i < end; i++ {
+			if sums[i] != 0 {
+				ids = append(ids, articles[i].ID)
+			}
+		}
+		var kept map[int64][]byte
+		if len(ids) > 0 {
+			var err error
+			if kept, err = again(ctx, ids); err != nil {
+				return fmt.Errorf("cluster articles: read features again: %w", err)
+			}
+		}
+		for i := start; i < end; i++ {
+			if sums[i] == 0 {
+				continue
+			}
+			terms, ok := keptTerms(kept[articles[i].ID], c.cfg.LeadSentences)
+			if !ok || maphash.Bytes(seed, terms)|1 != sums[i] {
+				return fmt.Errorf("cluster article %d: %w", articles[i].ID, digest.ErrKeptChanged)
+			}
+			docs[i].terms = terms
+		}
+		eachArticle(end-start, func(w, k int) { fn(w, start+k) })
+	}
+	return nil
+}
+
+// keptTerms returns the encoded term counts of current features (see
+// decodeDoc); false when b is not that.
+func keptTerms(b []byte, leadSentences int) ([]byte, bool) {
+	if len(b) < 2 || b[0] != featuresVersion || int(b[1]) != leadSentences {
+		return nil, false
+	}
+	r := reader{b: b[2:]}
+	r.skipString() // identity
+	r.skipString() // lead
+	terms := r.b
+	skipTerms(&r)
+	if r.err != nil {
+		return nil, false
+	}
+	return terms[:len(terms)-len(r.b)], true
 }

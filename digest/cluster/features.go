@@ -248,8 +248,23 @@ func articleWorkers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), 8, (n+
 // weights. The term counts (doc.lead, doc.body) are let go of unless
 // keepVectors (tests compare the dot products with vector.cosine's).
 func weigh(docs []doc, keepVectors bool) {
+	_ = weighFrom(docs, keepVectors, nil, func(fn func(w, i int)) error {
+		eachArticle(len(docs), fn)
+		return nil
+	})
+}
+
+// weighFrom is weigh for docs some of whose term counts are read in a
+// second pass (ClusterKept with a KeptReader): dfs holds what those docs'
+// bodies add to the document frequencies (by worker, as weigh counts
+// them; nil when none), and each calls fn(w, i) for every doc, by worker
+// w, after setting the doc's encoded term counts (doc.terms) where it
+// has none in hand. An error of each is returned.
+func weighFrom(docs []doc, keepVectors bool, dfs []map[uint64]int32, each func(fn func(w, i int)) error) error {
 	workers := articleWorkers(len(docs))
-	dfs := make([]map[uint64]int32, workers)
+	if len(dfs) < workers {
+		dfs = append(dfs, make([]map[uint64]int32, workers-len(dfs))...)
+	}
 	eachArticle(len(docs), func(w, i int) {
 		if dfs[w] == nil {
 			dfs[w] = map[uint64]int32{}
@@ -273,11 +288,13 @@ func weigh(docs []doc, keepVectors bool) {
 	if df == nil { // worker 0 found no article left
 		df = map[uint64]int32{}
 	}
-	for _, m := range dfs[1:] {
-		for k, v := range m {
-			df[k] += v
+	for k, m := range dfs[1:] {
+		for id, v := range m {
+			df[id] += v
 		}
+		dfs[k+1] = nil // let go of it before the dictionary is built
 	}
+	dfs[0] = nil // df is the batch's
 	n := float64(len(docs))
 	idf := func(df int32) float64 { return nlp.IDF(n+pseudoDocs, float64(df)) }
 	// Each term's IDF is computed once, not once per article using it;
@@ -315,7 +332,7 @@ func weigh(docs []doc, keepVectors bool) {
 	}
 	asked := askedIDs(docs)
 	scratch := make([]weighScratch, workers)
-	eachArticle(len(docs), func(w, i int) {
+	return each(func(w, i int) {
 		d := &docs[i]
 		sc := &scratch[w]
 		// Encoded term counts are read into the worker's vectors, which

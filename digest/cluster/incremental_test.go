@@ -124,35 +124,103 @@ func TestFeatures_Encode(t *testing.T) {
 // TestClusterKept checks that ClusterKept, which decodes kept features
 // straight into the batch (and reads the text of an article whose features
 // are missing), makes Cluster's stories, leads and joins, and returns the
-// encoded features of exactly the articles it read.
+// encoded features of exactly the articles it read; with a KeptReader,
+// whose second pass reads the features again a batch at a time, too.
 func TestClusterKept(t *testing.T) {
 	c := New(Config{})
+	defer func(n int) { weighBatch = n }(weighBatch)
+	weighBatch = 7 // several batches in every set
 	for _, set := range testSets(t, 20) {
-		t.Run(set.name, func(t *testing.T) {
-			want, err := c.Cluster(context.Background(), set.arts)
-			if err != nil {
-				t.Fatal(err)
-			}
-			arts := withoutTexts(set.arts)
-			features := make([][]byte, len(arts))
-			for i, a := range set.arts {
-				if i%7 == 3 { // not kept: read from the text
-					arts[i].Text = a.Text
-					continue
+		for _, reread := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/again=%v", set.name, reread), func(t *testing.T) {
+				want, err := c.Cluster(context.Background(), set.arts)
+				if err != nil {
+					t.Fatal(err)
 				}
-				features[i] = c.Features(a).Encode()
-			}
-			got, fresh, err := c.ClusterKept(context.Background(), arts, features, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, storiesOf(want, arts)) {
-				t.Fatalf("%d stories from kept features, %d from texts (or other members, leads or joins)", len(got), len(want))
-			}
-			for i, a := range set.arts {
-				if wantFresh := i%7 == 3; (fresh[i] != nil) != wantFresh || (wantFresh && !slices.Equal(fresh[i], c.Features(a).Encode())) {
-					t.Fatalf("article %d: fresh features %v, want them only for the articles read", i, fresh[i] != nil)
+				arts := withoutTexts(set.arts)
+				features := make([][]byte, len(arts))
+				kept := map[int64][]byte{}
+				for i, a := range set.arts {
+					arts[i].ID = int64(i + 1)
+					if i%7 == 3 { // not kept: read from the text
+						arts[i].Text = a.Text
+						continue
+					}
+					features[i] = c.Features(a).Encode()
+					kept[arts[i].ID] = features[i]
 				}
+				var again digest.KeptReader
+				asked := 0
+				if reread {
+					again = func(_ context.Context, ids []int64) (map[int64][]byte, error) {
+						if len(ids) > weighBatch {
+							t.Errorf("%d features read again at once, want at most %d", len(ids), weighBatch)
+						}
+						asked += len(ids)
+						out := map[int64][]byte{}
+						for _, id := range ids {
+							out[id] = kept[id]
+						}
+						return out, nil
+					}
+				}
+				got, fresh, err := c.ClusterKept(context.Background(), arts, features, nil, again)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if reread && asked != len(kept) {
+					t.Errorf("%d features read again, want the %d kept", asked, len(kept))
+				}
+				for _, st := range got { // the IDs the articles came with
+					for k := range st.Articles {
+						st.Articles[k].ID = set.arts[st.Articles[k].ID-1].ID
+					}
+				}
+				for i := range arts {
+					arts[i].ID = set.arts[i].ID
+				}
+				if !reflect.DeepEqual(got, storiesOf(want, arts)) {
+					t.Fatalf("%d stories from kept features, %d from texts (or other members, leads or joins)", len(got), len(want))
+				}
+				for i, a := range set.arts {
+					if wantFresh := i%7 == 3; (fresh[i] != nil) != wantFresh || (wantFresh && !slices.Equal(fresh[i], c.Features(a).Encode())) {
+						t.Fatalf("article %d: fresh features %v, want them only for the articles read", i, fresh[i] != nil)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestClusterKept_Changed checks that features gone or changed by the time
+// ClusterKept reads them again make it fail with digest.ErrKeptChanged, and that
+// the reader's error is returned.
+func TestClusterKept_Changed(t *testing.T) {
+	c := New(Config{})
+	arts := []digest.Article{
+		{ID: 1, Title: "EU raises steel tariff to 40%", Text: "The European Commission will raise the tariff on steel imports to 40% from 25%, Helena Marwick said in Brussels."},
+		{ID: 2, Title: "Brussels lifts steel duties to 40%", Text: "Steel imports into the European Union will face a 40% tariff, up from 25%, the European Commission said on Monday."},
+	}
+	other := c.Features(digest.Article{Title: "Japan cuts rice tariff", Text: "Japan will cut its tariff on rice imports, the farm ministry in Tokyo said."}).Encode()
+	failed := errors.New("store closed")
+	for name, tc := range map[string]struct {
+		again digest.KeptReader
+		want  error
+	}{
+		"gone": {func(context.Context, []int64) (map[int64][]byte, error) { return map[int64][]byte{}, nil }, digest.ErrKeptChanged},
+		"changed": {func(context.Context, []int64) (map[int64][]byte, error) {
+			return map[int64][]byte{1: other, 2: other}, nil
+		}, digest.ErrKeptChanged},
+		"stale": {func(context.Context, []int64) (map[int64][]byte, error) {
+			return map[int64][]byte{1: {featuresVersion - 1, 2}, 2: {featuresVersion - 1, 2}}, nil
+		}, digest.ErrKeptChanged},
+		"error": {func(context.Context, []int64) (map[int64][]byte, error) { return nil, failed }, failed},
+	} {
+		t.Run(name, func(t *testing.T) {
+			features := [][]byte{c.Features(arts[0]).Encode(), c.Features(arts[1]).Encode()}
+			_, _, err := c.ClusterKept(context.Background(), withoutTexts(arts), features, nil, tc.again)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("error %v, want %v", err, tc.want)
 			}
 		})
 	}

@@ -24,11 +24,25 @@ func (db *DB) KeptArticlesSince(ctx context.Context, since time.Time) ([]digest.
 	if !since.IsZero() {
 		query, args = query+" WHERE a.published > ?", append(args, db.t(since))
 	}
+	// A window has tens of thousands of articles from a few hundred
+	// sources: their articles share one copy of each source's ID, name
+	// and language.
+	shared := map[string]string{}
+	intern := func(s *string) {
+		if v, ok := shared[*s]; ok {
+			*s = v
+		} else {
+			shared[*s] = *s
+		}
+	}
 	out, err := queryAll(ctx, db.run, db.q(query+" ORDER BY a.published, a.id"), func(sc scanner) (digest.KeptArticle, error) {
 		var k digest.KeptArticle
 		a := &k.Article
 		err := sc.Scan(&a.ID, &a.SourceID, &a.SourceName, &a.GUID, &a.URL, &a.Title,
 			timeDest{&a.Published}, timeDest{&a.FetchedAt}, &a.ContentHash, &a.Language, &k.Features, &k.Story)
+		intern(&a.SourceID)
+		intern(&a.SourceName)
+		intern(&a.Language)
 		return k, err
 	}, args...)
 	if err != nil {
@@ -108,11 +122,31 @@ const textChunk = 500
 // ArticleTexts returns the texts of the articles with these ids, by id;
 // unknown ids are left out.
 func (db *DB) ArticleTexts(ctx context.Context, ids []int64) (map[int64]string, error) {
-	out := make(map[int64]string, len(ids))
+	out, err := byIDs[string](ctx, db, "SELECT id, body FROM articles WHERE id IN (", ids)
+	if err != nil {
+		return nil, fmt.Errorf("read article texts: %w", err)
+	}
+	return out, nil
+}
+
+// KeptFeatures returns the features kept for the articles with these ids,
+// by id; articles with none are left out.
+func (db *DB) KeptFeatures(ctx context.Context, ids []int64) (map[int64][]byte, error) {
+	out, err := byIDs[[]byte](ctx, db, "SELECT article_id, features FROM article_features WHERE article_id IN (", ids)
+	if err != nil {
+		return nil, fmt.Errorf("read kept features: %w", err)
+	}
+	return out, nil
+}
+
+// byIDs runs query, which selects an id and a value and ends in "IN (",
+// for the ids, textChunk at a time, and returns the values by id.
+func byIDs[V string | []byte](ctx context.Context, db *DB, query string, ids []int64) (map[int64]V, error) {
+	out := make(map[int64]V, len(ids))
 	for start := 0; start < len(ids); start += textChunk {
 		chunk := ids[start:min(start+textChunk, len(ids))]
 		var q strings.Builder
-		q.WriteString("SELECT id, body FROM articles WHERE id IN (")
+		q.WriteString(query)
 		args := make([]any, len(chunk))
 		for i, id := range chunk {
 			if i > 0 {
@@ -123,18 +157,18 @@ func (db *DB) ArticleTexts(ctx context.Context, ids []int64) (map[int64]string, 
 		}
 		q.WriteString(")")
 		type row struct {
-			id   int64
-			text string
+			id    int64
+			value V
 		}
 		rows, err := queryAll(ctx, db.run, db.q(q.String()), func(sc scanner) (row, error) {
 			var r row
-			return r, sc.Scan(&r.id, &r.text)
+			return r, sc.Scan(&r.id, &r.value)
 		}, args...)
 		if err != nil {
-			return nil, fmt.Errorf("read article texts: %w", err)
+			return nil, err
 		}
 		for _, r := range rows {
-			out[r.id] = r.text
+			out[r.id] = r.value
 		}
 	}
 	return out, nil

@@ -79,4 +79,13 @@ func testArticlesKept(t *testing.T, db *store.DB) {
 	if len(texts) != 3 || texts[ids[2]] != "Text of article 2" {
 		t.Errorf("texts: %v", texts)
 	}
+	// Features read again by ID (several queries' worth): an article
+	// with none, or unknown, is left out.
+	again, err := db.KeptFeatures(ctx, many)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again) != 2 || !bytes.Equal(again[ids[0]], feats) || !bytes.Equal(again[ids[1]], []byte{7, 0}) {
+		t.Errorf("kept features read again: %v", again)
+	}
 }
