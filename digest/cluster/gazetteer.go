@@ -251,19 +251,6 @@ var gazetteer = sync.OnceValue(func() *gazetteerSet {
 		seatPlaces: map[string][]string{},
 		actors:     map[string]*gazetteerActor{},
 	}
-	addName := func(t placeTrie, name, code string) []string {
-		var words []string
-		for _, tok := range nlp.Tokens(name) {
-			words = append(words, tok.Word)
-		}
-		if len(words) > 0 {
-			t.names[strings.Join(words, " ")] = code
-		}
-		if len(words) > 1 {
-			t.prefixes[words[0]] = true
-		}
-		return words
-	}
 	for _, line := range strings.Split(gazetteerTable, "\n") {
 		f := strings.Split(line, "|")
 		if len(f) != 5 {
@@ -274,7 +261,7 @@ var gazetteer = sync.OnceValue(func() *gazetteerSet {
 			if a.surface == "" {
 				a.surface = strings.ReplaceAll(n, " ", "")
 			}
-			words := addName(g.names, n, a.key)
+			words := g.names.add(n, a.key)
 			if len(words) == 1 && upperWord(n) {
 				g.exact[words[0]] = n // "ONE", "HMM": the acronym, not the word
 			}

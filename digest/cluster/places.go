@@ -164,19 +164,26 @@ func newPlaceTrie(table, prefix string) placeTrie {
 	eachTableLine(table, func(code string, names []string) {
 		code = prefix + code
 		for _, n := range names {
-			var words []string
-			for _, tok := range nlp.Tokens(n) {
-				words = append(words, tok.Word)
-			}
-			if len(words) > 0 {
-				t.names[strings.Join(words, " ")] = code
-			}
-			if len(words) > 1 {
-				t.prefixes[words[0]] = true
-			}
+			t.add(n, code)
 		}
 	})
 	return t
+}
+
+// add gives name, tokenised as articles are, the code, and returns its
+// words.
+func (t placeTrie) add(name, code string) []string {
+	var words []string
+	for _, tok := range nlp.Tokens(name) {
+		words = append(words, tok.Word)
+	}
+	if len(words) > 0 {
+		t.names[strings.Join(words, " ")] = code
+	}
+	if len(words) > 1 {
+		t.prefixes[words[0]] = true
+	}
+	return words
 }
 
 // maxPlaceWords is the longest place name in words.
