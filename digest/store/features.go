@@ -89,13 +89,18 @@ func (db *DB) saveKept(ctx context.Context, kept []digest.KeptArticle) error {
 		// statement, not a statement a row.
 		for start := 0; start < len(withFeatures); start += keptChunk {
 			chunk := withFeatures[start:min(start+keptChunk, len(withFeatures))]
+			var q strings.Builder
+			q.WriteString("INSERT INTO article_features (article_id, features, story) VALUES ")
 			args := make([]any, 0, 3*len(chunk))
-			for _, k := range chunk {
+			for i, k := range chunk {
+				if i > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("(?, ?, ?)")
 				args = append(args, k.Article.ID, k.Features, k.Story)
 			}
-			q := rowsStatement("INSERT INTO article_features (article_id, features, story) VALUES ", "(?, ?, ?)",
-				" ON CONFLICT (article_id) DO UPDATE SET features = excluded.features, story = excluded.story", len(chunk))
-			if _, err := tx.ExecContext(ctx, db.q(q), args...); err != nil {
+			q.WriteString(" ON CONFLICT (article_id) DO UPDATE SET features = excluded.features, story = excluded.story")
+			if _, err := tx.ExecContext(ctx, db.q(q.String()), args...); err != nil {
 				return err
 			}
 		}

@@ -225,20 +225,3 @@ func (db *DB) Editions(ctx context.Context, limit int) ([]digest.ArchivedEdition
 	}
 	return out, nil
 }
-
-// rowsStatement returns head, n copies of tuple separated by commas, and
-// tail: one INSERT of n rows, where one statement a row would cost a
-// round trip each.
-func rowsStatement(head, tuple, tail string, n int) string {
-	var q strings.Builder
-	q.Grow(len(head) + n*(len(tuple)+2) + len(tail))
-	q.WriteString(head)
-	for i := range n {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString(tuple)
-	}
-	q.WriteString(tail)
-	return q.String()
-}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/tradedigest/tradedigest/digest"
 )
@@ -76,13 +77,18 @@ func (db *DB) SaveSourceParents(ctx context.Context, parents map[string]string) 
 	now := db.t(db.now())
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		for chunk := range slices.Chunk(srcs, parentsPerStatement) {
+			var q strings.Builder
+			q.WriteString("INSERT INTO source_parents (source, parent, seen_at) VALUES ")
 			args := make([]any, 0, 3*len(chunk))
-			for _, src := range chunk {
+			for i, src := range chunk {
+				if i > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("(?, ?, ?)")
 				args = append(args, src, stored[src], now)
 			}
-			q := rowsStatement("INSERT INTO source_parents (source, parent, seen_at) VALUES ", "(?, ?, ?)",
-				" ON CONFLICT (source) DO UPDATE SET parent = excluded.parent, seen_at = excluded.seen_at", len(chunk))
-			if _, err := tx.ExecContext(ctx, db.q(q), args...); err != nil {
+			q.WriteString(" ON CONFLICT (source) DO UPDATE SET parent = excluded.parent, seen_at = excluded.seen_at")
+			if _, err := tx.ExecContext(ctx, db.q(q.String()), args...); err != nil {
 				return err
 			}
 		}
