@@ -13,9 +13,11 @@
 //     it stands for, OFAC the Office of Foreign Assets Control: see
 //     aliases.go), for articles that share enough of them, raised for
 //     two reports of one singular event of one actor (a central bank's
-//     rate decision, a court's ruling: see events.go) and for two
-//     outlets' reports published within hours of each other, lowered for
-//     reports days apart (see timeAdjust);
+//     rate decision, a court's ruling: see events.go), for two reports
+//     stating one distinctive figure ("2.2 million barrels per day",
+//     "2.2m b/d": see shareFigure) and for two outlets' reports published
+//     within hours of each other, lowered for reports days apart (see
+//     timeAdjust);
 //   - optionally, the cosine of embeddings of title and lead.
 //
 // Links do not chain. Stories grow by merging groups, strongest links
@@ -566,9 +568,26 @@ func timeAdjust(a, b *doc) float64 {
 	return max(-farTime, min(nearTime, x))
 }
 
-// pairAdjust is what the frames of two articles' events (frameAdjust) and
-// the time between them (timeAdjust) add to their same-event score.
-func pairAdjust(a, b *doc) float64 { return frameAdjust(a, b) + timeAdjust(a, b) }
+// sharedFigure is what a distinctive figure stated by both articles adds
+// to their same-event score (see shareFigure): two outlets' words for one
+// event may differ wholly, its figures seldom do. Chosen on the
+// development part: 0.04 to 0.06 raised half B's recall (0.800 to 0.822:
+// "OPEC+ extends output cuts", "Riyadh-led alliance keeps barrels off the
+// market", both quoting 2.2 million barrels a day) and left half A's and
+// both precisions as they were; 0.02 and 0.03 changed nothing in the
+// batch. Pairs clustered alone: recall 0.800 to 0.825, precision 0.807 to
+// 0.811 (0.805 when percentages of two significant digits counted as
+// distinctive). The synthetic window of BenchmarkClusterWindow, whose
+// events each quote three percentages: recall 0.982 to 0.993, precision
+// 0.996 unchanged.
+const sharedFigure = 0.04
+
+// pairAdjust is what the frames of two articles' events (frameAdjust), the
+// time between them (timeAdjust) and a distinctive figure they share
+// (sharedFigure) add to their same-event score.
+func pairAdjust(a, b *doc) float64 {
+	return frameAdjust(a, b) + timeAdjust(a, b) + sharedFigure*float64(b2n(shareFigure(a, b)))
+}
 
 // similarLinks scores the candidate pairs (see eachCandidate) and returns
 // the same-event links, and the embedding links when embeddings are known,
@@ -1257,7 +1276,7 @@ func (g *grouping) releaseAlone() {
 		}
 		d := &g.docs[i]
 		d.lead, d.body, d.leadDot, d.bodyDot, d.bodyIDs, d.entities = nil, nil, dotTerms{}, dotTerms{}, nil, nil
-		d.title, d.titleKeys, d.titlePlaces, d.titleProducts, d.titleFigures, d.figures = nil, nil, nil, nil, nil, nil
+		d.title, d.titleKeys, d.titlePlaces, d.titleProducts, d.titleFigures, d.figures, d.keyFigures = nil, nil, nil, nil, nil, nil, nil
 	}
 }
 

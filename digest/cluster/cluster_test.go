@@ -559,11 +559,12 @@ func TestClusterer_ClusterConcurrent(t *testing.T) {
 // with b, one hour apart, is tried before its link with c, eight hours
 // apart (closerFirst), though c scores higher; b and c are one outlet's,
 // so a story holds a with one of them only, and a goes to c. (c is as many
-// hours after a as leaves its score alone: see timeAdjust.)
+// hours after a as leaves its score alone, see timeAdjust, and states a
+// figure of a's as b does, see shareFigure.)
 func TestClusterer_BestFit(t *testing.T) {
 	a := art("a", "EU to lift steel safeguard tariff to 40%", steelA, t0)
 	b := art("b", "Brussels raises duty on out-of-quota steel", steelB, t0.Add(time.Hour))
-	c := art("c", "EU to lift steel safeguard tariff to 40%", `The European Commission will raise the tariff on steel imports above quota from 25% to 40% from 1 January 2027 and cut quota volumes by 18%, Trade Commissioner Helena Marwick said in Brussels. Ukraine asked for a country allocation of its own for its mills.`, t0.Add(evenHours*time.Hour))
+	c := art("c", "EU to lift steel safeguard tariff to 40%", `The European Commission will raise the tariff on steel imports above quota from 25% to 40% from 1 January 2027 and cut quota volumes by 18%, Trade Commissioner Helena Marwick said in Brussels. Ukraine asked for a country allocation of its own for its mills, which ship 31.2 million tonnes less.`, t0.Add(evenHours*time.Hour))
 	a.SourceName, b.SourceName, c.SourceName = "Harbour Ledger", "Meridian Trade", "Meridian Trade"
 	arts := []digest.Article{a, b, c}
 	docs := analyse(arts, 2)

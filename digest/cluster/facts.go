@@ -578,3 +578,46 @@ func (fc *factClasses) clash(docs []doc, i, j int) bool {
 	}
 	return v
 }
+
+// distinctive reports whether a figure is one that two reports of other
+// events rarely both state: a percentage of three or more significant
+// digits ("41.2%"; "25%" is every other tariff), else a quantity of at
+// least 100 with two or more ("2.2 million", "15,000", "140": trailing
+// zeros of a whole number do not count, so "4,000" and "$10bn" have one)
+// that is not a year. Small counts ("36 ports", "COVID-19"), round amounts
+// and ordinals are said of many events.
+func distinctive(f figure) bool {
+	if f.unit == "th" {
+		return false
+	}
+	v := math.Round(f.value / (2 * f.tolerance))
+	for v >= 10 && math.Mod(v, 10) == 0 {
+		v /= 10
+	}
+	switch {
+	case v < 10:
+		return false
+	case f.unit == "%":
+		return v >= 100
+	case f.value < 100:
+		return false
+	}
+	return f.tolerance != 0.5 || f.value < 1900 || f.value > 2100
+}
+
+// distinctiveFigures returns the distinctive figures of a list.
+func distinctiveFigures(figs []figure) []figure {
+	var out []figure
+	for _, f := range figs {
+		if distinctive(f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// shareFigure reports whether two articles state a distinctive figure that
+// agrees ("2.2 million barrels per day" and "2.2m b/d", "15,000 jobs" and
+// "roughly 15k"): outlets reporting one event quote its figures, whatever
+// words they choose around them.
+func shareFigure(a, b *doc) bool { return anyAgree(a.keyFigures, b.keyFigures) }

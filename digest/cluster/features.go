@@ -78,6 +78,7 @@ type doc struct {
 	titlePlaces, titleProducts []uint64
 	titleFigures               []figure
 	figures                    []figure // every figure of title and text, for figureClash
+	keyFigures                 []figure // its distinctive ones, for shareFigure (set by weigh)
 	// events and actors are the frame of the lead, titleEvents the kinds
 	// of events the title names (see events.go).
 	events, titleEvents uint16
@@ -345,6 +346,7 @@ func weighFrom(docs []doc, keepVectors bool, dfs []map[uint64]int32, each func(f
 		d.leadDot = tfidf(d.lead, lookup, tab, &sc.tfidf)
 		d.bodyDot = tfidf(d.body, lookup, tab, &sc.tfidf)
 		d.setFrame() // reads the lead's term ids
+		d.keyFigures = distinctiveFigures(d.figures)
 		n := 0
 		for k := range d.body {
 			n += b2n(asked[d.body[k].id])
