@@ -7,8 +7,11 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -258,13 +261,18 @@ type headlineScore struct {
 	badBaseline  int
 	longDerived  int
 	emptyDerived int
+	// deltas holds each text's derived minus baseline ROUGE-1.
+	deltas []float64
 }
 
 func (s *headlineScore) add(ref, derived, baseline string) {
 	r := rouge.Tokens(ref, nil)
+	d := rouge.N(rouge.Tokens(derived, nil), r, 1).F
+	b := rouge.N(rouge.Tokens(baseline, nil), r, 1).F
 	s.n++
-	s.derived += rouge.N(rouge.Tokens(derived, nil), r, 1).F
-	s.bl += rouge.N(rouge.Tokens(baseline, nil), r, 1).F
+	s.derived += d
+	s.bl += b
+	s.deltas = append(s.deltas, d-b)
 	if summarize.EndsBadly(derived) {
 		s.badDerived++
 	}
@@ -279,6 +287,55 @@ func (s *headlineScore) add(ref, derived, baseline string) {
 	}
 }
 
+// spread describes how the gain over the baseline is spread over the
+// texts: the standard error of the mean Δ, how many texts gain and lose,
+// and how much of the net gain the ten largest gains make. A gain within
+// two standard errors, or one that a few texts make, says little about
+// texts not yet seen: with the development pages' spread (sd of Δ ≈ 0.15)
+// a part of ~90 pages has a standard error of ≈ 0.016, and rounds that
+// took development from 0.261 to 0.280 left validation at 0.200–0.210.
+func (s *headlineScore) spread() string {
+	if s.n < 2 {
+		return ""
+	}
+	n := float64(s.n)
+	mean := (s.derived - s.bl) / n
+	var ss float64
+	won, lost := 0, 0
+	for _, d := range s.deltas {
+		ss += (d - mean) * (d - mean)
+		switch {
+		case d > 1e-9:
+			won++
+		case d < -1e-9:
+			lost++
+		}
+	}
+	top := slices.Clone(s.deltas)
+	slices.Sort(top)
+	slices.Reverse(top)
+	sum, topSum := 0.0, 0.0
+	for i, d := range top {
+		sum += d
+		if i < 10 {
+			topSum += d
+		}
+	}
+	share := ""
+	if sum > 0 {
+		share = fmt.Sprintf(", the ten largest gains %.0f%% of the net gain", 100*topSum/sum)
+	}
+	return fmt.Sprintf("Δ %+.4f ± %.4f (se) | gain %d, lose %d, tie %d%s",
+		mean, math.Sqrt(ss/(n-1)/n), won, lost, s.n-won-lost, share)
+}
+
+// group names the corpus and language of a page ("realworld/de"), to see
+// whether a development gain holds across outlets and languages.
+func (p headlinePage) group() string {
+	corpus, _, _ := strings.Cut(p.ID, "/")
+	return corpus + "/" + p.Lang
+}
+
 // TestHeadline_Eval derives a headline for every page whose real headline
 // is known, as a plain-text article without a title line would get one
 // (feed.ParseText), and scores it with ROUGE-1 F1 against the real headline
@@ -289,9 +346,11 @@ func (s *headlineScore) add(ref, derived, baseline string) {
 // or an unclosed quote or bracket, and when the derived headlines fall to
 // the baseline (see the floors below). It also prints the two halves of the
 // development part, to tell a robust change from one that helps a few
-// pages of one half, and the items of the feeds corpus (loadFeedItems),
-// a check on texts of another kind that is not part of the goal (it fails
-// there too when a headline is too long or ends badly).
+// pages of one half, the development pages by corpus and language, the
+// spread of each part's gain (see headlineScore.spread), and the items of
+// the feeds corpus (loadFeedItems), a check on texts of another kind that
+// is not part of the goal (it fails there too when a headline is too long
+// or ends badly).
 // DIGEST_HEADLINE_EXAMPLES=N prints the first N development pages side by
 // side (val:N the validation pages, for a note, not for tuning).
 // DIGEST_HEADLINE_DEV_ONLY=1 prints the development figures alone (and the
@@ -310,6 +369,9 @@ func TestHeadline_Eval(t *testing.T) {
 	}
 	examples, _ := strconv.Atoi(exN)
 	devOnly := os.Getenv("DIGEST_HEADLINE_DEV_ONLY") != ""
+	// Development pages by corpus and language; validation's are not
+	// broken down, as only its aggregate is to be read.
+	groups := map[string]*headlineScore{}
 	shown := 0
 	for _, p := range pages {
 		derived := feed.ParseText(p.Body).Title
@@ -317,6 +379,10 @@ func TestHeadline_Eval(t *testing.T) {
 		keys := []string{p.split(), "all"}
 		if p.split() == "dev" {
 			keys = append(keys, p.half())
+			if groups[p.group()] == nil {
+				groups[p.group()] = &headlineScore{}
+			}
+			groups[p.group()].add(p.Title, derived, baseline)
 		}
 		for _, k := range keys {
 			scores[k].add(p.Title, derived, baseline)
@@ -341,12 +407,17 @@ func TestHeadline_Eval(t *testing.T) {
 			t.Errorf("%s: derived headline %q is too long or ends badly", p.ID, derived)
 		}
 	}
-	t.Logf("rss   n=%3d  ROUGE-1 F1 derived %.4f  baseline %.4f  Δ %+.4f (feed items outside the split, a check of another kind of text; not part of the goal)",
-		rss.n, rss.derived/float64(rss.n), rss.bl/float64(rss.n), (rss.derived-rss.bl)/float64(rss.n))
+	t.Logf("rss   n=%3d  ROUGE-1 F1 derived %.4f  baseline %.4f  %s (feed items outside the split, a check of another kind of text; not part of the goal)",
+		rss.n, rss.derived/float64(rss.n), rss.bl/float64(rss.n), rss.spread())
 	for _, k := range []string{"dev-a", "dev-b"} {
 		s := scores[k]
 		n := float64(s.n)
-		t.Logf("%-5s n=%3d  ROUGE-1 F1 derived %.4f  baseline %.4f  Δ %+.4f", k, s.n, s.derived/n, s.bl/n, (s.derived-s.bl)/n)
+		t.Logf("%-5s n=%3d  ROUGE-1 F1 derived %.4f  baseline %.4f  %s", k, s.n, s.derived/n, s.bl/n, s.spread())
+	}
+	for _, g := range slices.Sorted(maps.Keys(groups)) {
+		s := groups[g]
+		n := float64(s.n)
+		t.Logf("dev %-17s n=%3d  ROUGE-1 F1 derived %.4f  baseline %.4f  Δ %+.4f", g, s.n, s.derived/n, s.bl/n, (s.derived-s.bl)/n)
 	}
 	splits := []string{"dev", "val", "all"}
 	if devOnly {
@@ -361,7 +432,7 @@ func TestHeadline_Eval(t *testing.T) {
 		if s.derived/n < s.bl/n+0.05 {
 			goal = "NOT met"
 		}
-		t.Logf("%-3s goal ROUGE-1 ≥ baseline + 0.05: %s", k, goal)
+		t.Logf("%-3s goal ROUGE-1 ≥ baseline + 0.05: %s | %s", k, goal, s.spread())
 		// Regression floors, below the goal: the writer must beat the
 		// baseline over all pages and stay within 0.01 of it on each part.
 		if k == "all" && s.derived/n < s.bl/n+0.01 || s.derived/n < s.bl/n-0.01 {
