@@ -75,13 +75,32 @@ func (db *DB) saveKeptMany(ctx context.Context, calls [][]digest.KeptArticle) ([
 // saveKept is SaveKept for one call.
 func (db *DB) saveKept(ctx context.Context, kept []digest.KeptArticle) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var withFeatures []digest.KeptArticle
+		var withFeatures, storyOnly []digest.KeptArticle
 		for _, k := range kept {
 			if k.Features != nil {
 				withFeatures = append(withFeatures, k)
-				continue
+			} else {
+				storyOnly = append(storyOnly, k)
 			}
-			if _, err := tx.ExecContext(ctx, db.q("UPDATE article_features SET story = ? WHERE article_id = ?"), k.Story, k.Article.ID); err != nil {
+		}
+		// A first run sets the story of every article of the window: many
+		// rows a statement here too. An article given twice gets its last
+		// story, as one UPDATE after another gave it.
+		storyOnly = lastPerArticle(storyOnly)
+		for start := 0; start < len(storyOnly); start += keptChunk {
+			chunk := storyOnly[start:min(start+keptChunk, len(storyOnly))]
+			var q strings.Builder
+			q.WriteString("UPDATE article_features SET story = v.column2 FROM (VALUES ")
+			args := make([]any, 0, 2*len(chunk))
+			for i, k := range chunk {
+				if i > 0 {
+					q.WriteString(", ")
+				}
+				q.WriteString("(CAST(? AS BIGINT), CAST(? AS BIGINT))")
+				args = append(args, k.Article.ID, k.Story)
+			}
+			q.WriteString(") AS v WHERE article_features.article_id = v.column1")
+			if _, err := tx.ExecContext(ctx, db.chunkQuery(q.String()), args...); err != nil {
 				return err
 			}
 		}
@@ -112,8 +131,28 @@ func (db *DB) saveKept(ctx context.Context, kept []digest.KeptArticle) error {
 	return nil
 }
 
-// keptChunk is how many articles one INSERT of features carries (3
-// parameters each, under SQLite's and Postgres's limits).
+// lastPerArticle returns kept without the entries whose article comes
+// again later in it, in order.
+func lastPerArticle(kept []digest.KeptArticle) []digest.KeptArticle {
+	last := make(map[int64]int, len(kept))
+	for i, k := range kept {
+		last[k.Article.ID] = i
+	}
+	if len(last) == len(kept) {
+		return kept
+	}
+	out := make([]digest.KeptArticle, 0, len(last))
+	for i, k := range kept {
+		if last[k.Article.ID] == i {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// keptChunk is how many articles one INSERT of features (3 parameters
+// each) or one UPDATE of stories (2) carries, under SQLite's and
+// Postgres's limits.
 const keptChunk = 200
 
 // textChunk is how many ids one query for texts carries.

@@ -15,7 +15,7 @@ import (
 // KeptArticlesSince lists the articles of the window without their texts,
 // nil and 0 until something is kept; SaveKept stores features (any bytes,
 // NUL included) and stories, and an entry without features changes the
-// story only; ArticleTexts returns the texts asked for, across chunks.
+// story only (many a statement, the last one given winning); ArticleTexts returns the texts asked for, across chunks.
 func testArticlesKept(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	at := time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
@@ -67,6 +67,31 @@ func testArticlesKept(t *testing.T, db *store.DB) {
 		if k := kept[i]; !bytes.Equal(k.Features, w.feats) || k.Story != w.story {
 			t.Errorf("article %d: features %v story %d, want %v and %d", i, k.Features, k.Story, w.feats, w.story)
 		}
+	}
+	// Stories changed alone, more than one statement's worth (articles
+	// without features, or unknown, change nothing); an article given
+	// twice gets its last story.
+	var stories []digest.KeptArticle
+	for i := range 450 {
+		stories = append(stories, digest.KeptArticle{Article: digest.Article{ID: int64(1_000_000 + i)}, Story: 1})
+		switch i {
+		case 10:
+			stories = append(stories, digest.KeptArticle{Article: digest.Article{ID: ids[1]}, Story: 7})
+		case 300:
+			stories = append(stories, digest.KeptArticle{Article: digest.Article{ID: ids[1]}, Story: ids[1]},
+				digest.KeptArticle{Article: digest.Article{ID: ids[2]}, Story: ids[1]})
+		}
+	}
+	if err := db.SaveKept(ctx, stories); err != nil {
+		t.Fatal(err)
+	}
+	kept, err = db.KeptArticlesSince(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kept[0].Story != ids[2] || kept[1].Story != ids[1] || kept[2].Story != 0 || kept[2].Features != nil {
+		t.Errorf("stories changed alone: %d, %d, %d (features %v), want %d, %d, 0 (none)",
+			kept[0].Story, kept[1].Story, kept[2].Story, kept[2].Features, ids[2], ids[1])
 	}
 	many := append([]int64{}, ids...)
 	for i := range 1200 {
