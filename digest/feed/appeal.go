@@ -19,8 +19,8 @@ import (
 // million subscribers") is news and stays.
 //
 // appealStrong are the patterns that make a sentence an appeal on their
-// own.
-var appealStrong = lazyre.New(`(?i)` + strings.Join([]string{
+// own, matched case-insensitively.
+var appealStrong = []string{
 	// A sentence that opens with a request: "Subscribe now", "Please
 	// donate", "Jetzt abonnieren", "Abonnez-vous", "Suscríbete".
 	`^\W*((please|now|today|simply|just)\s+)?(subscribe|sign up|donate|chip in|join us|support us|help us|make a (donation|contribution)|(download|get|install|try) (the|our) (free |new )?([\w&'’.-]+ ){0,3}app)\b`,
@@ -64,19 +64,29 @@ var appealStrong = lazyre.New(`(?i)` + strings.Join([]string{
 	`\b(contenido|art[ií]culo|noticia) (es )?(exclusivo|exclusiva|reservado|reservada) para (suscriptores|socios|abonados)\b`,
 	`\b(reg[ií]strate|suscr[ií]bete|ap[uú]ntate)\b.{0,30}\b(bolet[ií]n|newsletter)\b`,
 	`\bya eres (suscriptor|socio)\b`, `\bpara seguir leyendo\b`, `\btu (apoyo|suscripci[oó]n|donaci[oó]n)\b.{0,30}\b(permite|ayuda|hace)\b`,
-}, "|"))
+}
 
 // appealSie are the German requests in the polite form, whose capital
 // "Sie" tells them from "sie" (they): "Unterstützen Sie unseren
 // Journalismus" is an appeal, "jedes Jahr spenden sie Millionen" is news.
-var appealSie = lazyre.New(strings.Join([]string{
+var appealSie = []string{
 	`\b([Aa]bonnieren|[Ss]penden) Sie\b`,
 	`\b[Uu]nterstützen Sie (uns|unser|unabhängigen|guten|kritischen|[Qq]ualitäts)`,
 	`\b[Ww]erden Sie (Abonnent|Mitglied|Unterstützer|Förder|Spender)`,
 	`\b([Ll]aden Sie|[Hh]olen Sie sich)\b.{0,40}\bApp\b`,
 	`\b[Mm]elden Sie sich\b.{0,40}\b[Nn]ewsletter\b`,
 	`\b(Ihre|Ihr) (Unterstützung|Spende|Abo|Abonnement|Beitrag)\b.{0,30}\b(hilft|ermöglicht|sichert|macht)\b`,
-}, "|"))
+}
+
+// appealPatterns finds appealStrong and appealSie in a sentence, each run
+// only on sentences holding one of its literals.
+var appealPatterns = sync.OnceValue(func() *nlp.Patterns {
+	all := make([]string, 0, len(appealStrong)+len(appealSie))
+	for _, p := range appealStrong {
+		all = append(all, `(?i)`+p)
+	}
+	return nlp.NewPatterns(append(all, appealSie...))
+})
 
 // appealContext are the signals that make a sentence beside an appeal part
 // of it ("Quality journalism is more crucial than ever." before "By
@@ -141,7 +151,7 @@ func dropAppeals(line string) string {
 	any := false
 	for i, s := range sents {
 		if utf8.RuneCountInString(s) <= maxAppealSentence && !quoted(s) && !interviewQuestion(s) &&
-			(appealStrong().MatchString(s) || appealSie().MatchString(s)) {
+			appealPatterns().MatchString(s) {
 			appeal[i], any = true, true
 		}
 	}

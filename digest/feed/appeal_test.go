@@ -1,8 +1,16 @@
 package feed
 
 import (
+	"html"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 // wireAppeal ends a syndicated wire story; it must never survive Clean.
@@ -120,4 +128,54 @@ func TestParseText_WireAppeal(t *testing.T) {
 	if !strings.HasSuffix(a.Text, "Shipping lines said delays could last into next month.") {
 		t.Errorf("the last news sentence was lost:\n%s", a.Text)
 	}
+}
+
+// TestAppealPatterns_Alternation: appealPatterns, which runs each pattern
+// only on sentences holding one of its literals, answers as the two
+// alternations it replaced did: on the appeal and news cases, also in
+// other cases (upper, lower, the long s and Kelvin sign that fold to s
+// and k), and (without -short) on every sentence short enough to be an
+// appeal in the real feeds of ../shared/corpus when it is there (the
+// alternations take seconds over them).
+func TestAppealPatterns_Alternation(t *testing.T) {
+	strong := regexp.MustCompile(`(?i)` + strings.Join(appealStrong, "|"))
+	sie := regexp.MustCompile(strings.Join(appealSie, "|"))
+	var sentences []string
+	for _, c := range slices.Concat(appealCases, appealNews) {
+		for _, s := range nlp.Sentences(c) {
+			sentences = append(sentences, s, strings.ToUpper(s), strings.ToLower(s),
+				strings.NewReplacer("s", "ſ", "k", "\u212a", "S", "ſ").Replace(s))
+		}
+	}
+	var files []string
+	if !testing.Short() {
+		files, _ = filepath.Glob("../../../shared/corpus/feeds/news/*")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range strings.SplitSeq(html.UnescapeString(string(b)), "\n") {
+			for _, s := range nlp.Sentences(line) {
+				if utf8.RuneCountInString(s) <= maxAppealSentence { // as dropAppeals asks
+					sentences = append(sentences, s)
+				}
+			}
+		}
+	}
+	matched := 0
+	for _, s := range sentences {
+		want := strong.MatchString(s) || sie.MatchString(s)
+		if got := appealPatterns().MatchString(s); got != want {
+			t.Errorf("appealPatterns().MatchString(%q) = %v, the alternations %v", s, got, want)
+		}
+		if want {
+			matched++
+		}
+	}
+	if matched == 0 {
+		t.Error("no sentence matched: the comparison proves nothing")
+	}
+	t.Logf("%d sentences, %d appeals, %d corpus files", len(sentences), matched, len(files))
 }

@@ -2,6 +2,7 @@ package feed
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -44,7 +45,7 @@ func detectLanguage(text, declared string) string {
 		return declared
 	}
 	info := whatlanggo.Detect(sample)
-	code := info.Lang.Iso6391()
+	code := iso6391(info.Lang)
 	switch {
 	case code == "":
 		return declared
@@ -54,6 +55,25 @@ func detectLanguage(text, declared string) string {
 		return code
 	}
 	return declared
+}
+
+// langCodes holds the ISO 639-1 code of every language whatlanggo
+// names: Lang.Iso6391 builds a map of them on every call, a quarter of
+// detectLanguage's CPU.
+var langCodes = sync.OnceValue(func() map[whatlanggo.Lang]string {
+	codes := make(map[whatlanggo.Lang]string, len(whatlanggo.Langs))
+	for l := range whatlanggo.Langs {
+		codes[l] = l.Iso6391()
+	}
+	return codes
+})
+
+// iso6391 is lang.Iso6391(), from langCodes when it is there.
+func iso6391(lang whatlanggo.Lang) string {
+	if code, ok := langCodes()[lang]; ok {
+		return code
+	}
+	return lang.Iso6391()
 }
 
 // letters counts the letters in s, stopping at minLangLetters; a Chinese,

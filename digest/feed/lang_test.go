@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/RadhiFadlillah/whatlanggo"
 	"github.com/tradedigest/tradedigest/digest"
 	xhtml "golang.org/x/net/html"
 )
@@ -107,5 +108,18 @@ func BenchmarkDetectLanguage(b *testing.B) {
 		if got := detectLanguage(text, "en"); got != "en" {
 			b.Fatalf("detected %q", got)
 		}
+	}
+}
+
+// TestISO6391: the codes read from langCodes are whatlanggo's, for every
+// language it names and for one it does not.
+func TestISO6391(t *testing.T) {
+	for l := range whatlanggo.Langs {
+		if got, want := iso6391(l), l.Iso6391(); got != want {
+			t.Errorf("iso6391(%v) = %q, want %q", l, got, want)
+		}
+	}
+	if got := iso6391(whatlanggo.Lang(-1)); got != "" {
+		t.Errorf("iso6391(-1) = %q, want none", got)
 	}
 }
