@@ -3,7 +3,6 @@ package processtest
 import (
 	"fmt"
 	"math/rand/v2"
-	"os/exec"
 	"syscall"
 	"testing"
 	"time"
@@ -42,7 +41,7 @@ func TestServe_RandomKills(t *testing.T) {
 		t.Logf("kill %d after %s: %d messages at the server, ledger %v", i+1, delay.Round(time.Millisecond), before, ledgerCounts(t, db))
 	}
 	p := c.serve("replica-final")
-	waitProgress(t, 2*time.Minute, "all digests sent and recorded", n, func() int {
+	c.waitProgress(2*time.Minute, "all digests sent and recorded", n, func() int {
 		return min(len(c.sink.IDs()), ledgerCounts(t, db)[digest.DeliverySent])
 	})
 	p.signal(syscall.SIGTERM)
@@ -74,15 +73,16 @@ func TestServe_NowBesideServe(t *testing.T) {
 	c.importSubscribers(n, []string{"UTC"}, []string{"07:00"})
 	db := c.openStore()
 	p := c.serve("replica-1")
-	cmd := exec.Command(c.bin, "now")
-	cmd.Env, cmd.Dir = c.env, c.dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("digest now: %v\n%s", err, tail(string(out), 30))
-	}
-	waitProgress(t, 2*time.Minute, "every subscriber's digest", n, func() int {
+	start := time.Now()
+	out := c.runWatched("now")
+	took := time.Since(start)
+	t.Logf("digest now took %s:\n%s", took.Round(time.Millisecond), tail(out, 20))
+	c.waitProgress(2*time.Minute, "every subscriber's digest", n, func() int {
 		return ledgerCounts(t, db)[digest.DeliverySent]
 	})
+	t.Logf("all %d sent %s after digest now began", n, time.Since(start).Round(time.Millisecond))
+	logRetried(t, db)
+	logWarnings(t, p)
 	time.Sleep(2 * time.Second) // let any late second send show itself
 	p.signal(syscall.SIGTERM)
 	_ = p.wait(t, 45*time.Second)

@@ -81,6 +81,8 @@ type cluster struct {
 	dsn          string
 	env          []string
 	dir          string
+	procs        []*proc   // every serve started, for stall reports
+	db           *store.DB // the first openStore's, for stall reports
 }
 
 type clusterOptions struct {
@@ -134,6 +136,8 @@ func newCluster(t *testing.T, opts clusterOptions) *cluster {
 		"DIGEST_QUEUE_RESCUE_AFTER=5s",
 		"DIGEST_QUEUE_MAX_SNOOZE=1s",
 		"DIGEST_QUEUE_POLL_INTERVAL=100ms",
+		// Serve's goroutines, for a stall report (stallReport).
+		"DIGEST_PPROF=127.0.0.1:0",
 		"DIGEST_FAKE_NOW="+opts.fakeNow.UTC().Format(time.RFC3339),
 		"DIGEST_FAKE_EPOCH="+epoch.Format(time.RFC3339Nano),
 		fmt.Sprintf("DIGEST_FAKE_SPEED=%g", opts.speed),
@@ -159,6 +163,35 @@ func (c *cluster) run(args ...string) string {
 		c.t.Fatalf("digest %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// runWatched runs a one-shot command as run does, and while it runs
+// longer than stallReport logs, once, what the cluster is waiting for.
+func (c *cluster) runWatched(args ...string) string {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, c.bin, args...)
+	cmd.Env, cmd.Dir = c.env, c.dir
+	var out testutil.SyncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		c.t.Fatalf("digest %s: %v", strings.Join(args, " "), err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(stallReport):
+		c.report(fmt.Sprintf("digest %s still running after %s; its output so far:\n%s",
+			strings.Join(args, " "), stallReport, tail(out.String(), 30)))
+		err = <-done
+	}
+	if err != nil {
+		c.t.Fatalf("digest %s: %v\n%s", strings.Join(args, " "), err, tail(out.String(), 30))
+	}
+	return out.String()
 }
 
 // importSubscribers writes a CSV and imports it.
@@ -194,6 +227,7 @@ var startedRE = regexp.MustCompile(`msg="?queue started"?`)
 func (c *cluster) serve(name string, args ...string) *proc {
 	c.t.Helper()
 	p := &proc{name: name, done: make(chan struct{})}
+	c.procs = append(c.procs, p)
 	p.cmd = exec.Command(c.bin, append([]string{"serve"}, args...)...)
 	p.cmd.Env = c.env
 	p.cmd.Dir = c.dir
@@ -308,6 +342,9 @@ func (c *cluster) openStore() *store.DB {
 		c.t.Fatalf("open store: %v", err)
 	}
 	c.t.Cleanup(func() { _ = db.Close() })
+	if c.db == nil {
+		c.db = db
+	}
 	return db
 }
 
@@ -325,13 +362,49 @@ func ledgerCounts(t *testing.T, db *store.DB) map[digest.DeliveryStatus]int {
 	return out
 }
 
+// logRetried logs the ledger rows claimed more than once or that
+// recorded an error: the deliveries a run had to wait for.
+func logRetried(t *testing.T, db *store.DB) {
+	t.Helper()
+	rows, err := db.Deliveries(context.Background(), "", 1000000)
+	if err != nil {
+		t.Fatalf("list deliveries: %v", err)
+	}
+	for _, d := range rows {
+		if d.Attempts > 1 || d.LastError != "" {
+			t.Logf("retried: %s %s status=%s attempts=%d updated=%s sent=%s last_error=%q",
+				d.Email, d.EditionDate, d.Status, d.Attempts, stamp(d.UpdatedAt), stamp(d.SentAt), d.LastError)
+		}
+	}
+}
+
+// logWarnings logs how many warnings and errors p has logged so far, and
+// the first few: a deferral or retry that cost the run time says so there.
+func logWarnings(t *testing.T, p *proc) {
+	t.Helper()
+	var lines []string
+	for line := range strings.SplitSeq(p.logText(), "\n") {
+		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) > 0 {
+		t.Logf("%s logged %d warnings and errors, the last:\n%s", p.name, len(lines), strings.Join(lines[max(0, len(lines)-5):], "\n"))
+	}
+}
+
 // waitProgress polls count until it reaches want. It fails when count has
 // not grown for stall, or after 15 minutes in all: the processes may be
-// slow on a loaded machine, but they must keep moving.
-func waitProgress(t *testing.T, stall time.Duration, what string, want int, count func() int) {
+// slow on a loaded machine, but they must keep moving. After stallReport
+// without progress it logs, once, what the processes are waiting for
+// (cluster.report), so that a slow run that passes leaves the cause in
+// the log too.
+func (c *cluster) waitProgress(stall time.Duration, what string, want int, count func() int) {
+	t := c.t
 	t.Helper()
 	start := time.Now()
 	last, lastChange := -1, start
+	reported := false
 	for {
 		n := count()
 		if n >= want {
@@ -340,10 +413,17 @@ func waitProgress(t *testing.T, stall time.Duration, what string, want int, coun
 		if n > last {
 			last, lastChange = n, time.Now()
 		}
-		if since := time.Since(lastChange); since > stall {
+		since := time.Since(lastChange)
+		if since > stall {
+			c.report(fmt.Sprintf("waiting for %s: stuck at %d of %d for %s", what, n, want, since.Round(time.Second)))
 			t.Fatalf("waiting for %s: stuck at %d of %d for %s", what, n, want, since.Round(time.Second))
 		}
+		if since > stallReport && !reported {
+			reported = true
+			c.report(fmt.Sprintf("waiting for %s: no progress at %d of %d for %s", what, n, want, since.Round(time.Second)))
+		}
 		if time.Since(start) > 15*time.Minute {
+			c.report(fmt.Sprintf("waiting for %s: %d of %d after 15 minutes", what, n, want))
 			t.Fatalf("waiting for %s: %d of %d after 15 minutes", what, n, want)
 		}
 		time.Sleep(250 * time.Millisecond)

@@ -34,7 +34,7 @@ func interruptScenario(t *testing.T, postgres bool, sig syscall.Signal) {
 	c.importSubscribers(n, []string{"UTC"}, []string{"07:00"})
 	db := c.openStore()
 	p := c.serve("replica-1", "--shutdown-timeout", "20s")
-	waitProgress(t, 2*time.Minute, "the first 60 messages", 60, c.sink.Total)
+	c.waitProgress(2*time.Minute, "the first 60 messages", 60, c.sink.Total)
 	// The processes' clocks share the harness's epoch, so a row the stop
 	// deferred was updated at or after sigAt in their time.
 	sigAt := c.simNow()
@@ -83,7 +83,7 @@ func interruptScenario(t *testing.T, postgres bool, sig syscall.Signal) {
 	}
 
 	p2 := c.serve("replica-1-restarted", "--shutdown-timeout", "20s")
-	waitProgress(t, 2*time.Minute, "all digests sent and recorded", n, func() int {
+	c.waitProgress(2*time.Minute, "all digests sent and recorded", n, func() int {
 		return min(len(c.sink.IDs()), ledgerCounts(t, db)[digest.DeliverySent])
 	})
 	p2.signal(syscall.SIGTERM)
@@ -178,7 +178,7 @@ func TestServe_ThreeReplicasTwoDays(t *testing.T) {
 			slowed++
 			began := time.Now()
 			want := dueBy(slots, c.simNow().Add(-lag/2))
-			waitProgress(t, 2*time.Minute, fmt.Sprintf("the sends due by simulated %s", c.simNow().Sub(start)), want, func() int {
+			c.waitProgress(2*time.Minute, fmt.Sprintf("the sends due by simulated %s", c.simNow().Sub(start)), want, func() int {
 				return ledgerCounts(t, db)[digest.DeliverySent]
 			})
 			stalled += time.Since(began)
