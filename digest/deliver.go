@@ -170,6 +170,17 @@ func (e *Engine) send(ctx context.Context, sub Subscriber, d Delivery, ed Editio
 		return OutcomeInFlight, nil, false
 	}
 	if err := e.Mailer.Send(ctx, msg); err != nil {
+		if ctx.Err() != nil && !d.LeaseUntil.IsZero() {
+			// The caller's deadline or stop cut the send short (a deliver
+			// job out of time, a shutdown): the relay refused nothing, so
+			// the claim goes back due at once rather than counted as a
+			// failure and left to wait out RetryBase. The row is sent
+			// again either way (mail.Sender, once a connection has the
+			// message, waits for the relay's answer whatever ctx does), so
+			// this sends nothing twice that the deferral would not.
+			r := e.release(ctx, []int64{d.ID}, d.LeaseUntil, fmt.Errorf("not sent: %w", err))
+			return r.Outcome, r.Err, false
+		}
 		outcome, ferr := e.fail(ctx, d, err)
 		e.recipientLog(sub, d).Warn("send failed", "error", err, "outcome", outcome, "attempts", d.Attempts)
 		return outcome, ferr, false

@@ -320,9 +320,10 @@ var errStopping = errors.New("not sent: stopping")
 // next send, so a caller's concurrency bounds the messages a crash can
 // leave sent but not recorded, as with Deliver; the marks of concurrent
 // callers still share the store's grouped statements. Once stop is closed
-// no send is started: the rest of the chunk's claims are given back
-// (ReleaseDeliveries: pending and due, no attempt counted) and end
-// OutcomeDeferred. The results are in the order of subs.
+// or ctx has ended (a job's deadline) no send is started: the rest of the
+// chunk's claims are given back (ReleaseDeliveries: pending and due, no
+// attempt counted) and end OutcomeDeferred. The results are in the order
+// of subs.
 //
 // A process killed during a batch leaves the chunk's unsent claims leased
 // until their lease ends (then sent again by the planner's recovery, or by
@@ -361,11 +362,9 @@ func (e *Engine) deliverBatchChunk(ctx context.Context, items []chunkItem, opts 
 			res[it.i] = DeliverResult{outcome, err}
 			continue
 		}
-		select {
-		case <-stop:
-			e.releaseRest(ctx, c, i, res)
+		if why := interrupted(ctx, stop); why != nil {
+			e.releaseRest(ctx, c, i, res, why)
 			return
-		default:
 		}
 		d := c.rows[i]
 		outcome, err, accepted := e.send(ctx, it.sub, d, it.ed, c.now)
@@ -376,10 +375,23 @@ func (e *Engine) deliverBatchChunk(ctx context.Context, items []chunkItem, opts 
 	}
 }
 
+// interrupted says why a batch starts no more sends: stop is closed, or
+// ctx has ended (the job's deadline); nil when it goes on.
+func interrupted(ctx context.Context, stop <-chan struct{}) error {
+	select {
+	case <-stop:
+		return errStopping
+	default:
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("not sent: %w", context.Cause(ctx))
+	}
+	return nil
+}
+
 // releaseRest gives back the claims of c's items from the from-th on, in
-// one statement, as pending and due: OutcomeDeferred. Claims it could not
-// give back stay leased until their lease ends: OutcomeInFlight.
-func (e *Engine) releaseRest(ctx context.Context, c preparedChunk, from int, res []DeliverResult) {
+// one statement (release), each ending with why.
+func (e *Engine) releaseRest(ctx context.Context, c preparedChunk, from int, res []DeliverResult, why error) {
 	var (
 		ids   []int64
 		until time.Time
@@ -392,15 +404,27 @@ func (e *Engine) releaseRest(ctx context.Context, c preparedChunk, from int, res
 		ids = append(ids, c.rows[i].ID)
 		until = c.rows[i].LeaseUntil // one claim, one lease
 	}
-	r := DeliverResult{OutcomeDeferred, errStopping}
-	if err := e.Store.ReleaseDeliveries(context.WithoutCancel(ctx), ids, until); err != nil {
-		r = DeliverResult{OutcomeInFlight, errors.Join(errStopping, err)}
-	}
+	r := e.release(ctx, ids, until, why)
 	for i := from; i < len(c.items); i++ {
 		if c.errs[i] == nil {
 			res[c.items[i].i] = r
 		}
 	}
+}
+
+// release gives back the claims ids, all under the lease that ends at
+// until, as pending and due with no attempt counted (ReleaseDeliveries):
+// OutcomeDeferred with why. It is for sends the caller stopped or ran out
+// of time for, which the relay never refused: they go out on the next try,
+// not after a retry back-off. Claims it could not give back stay leased
+// until their lease ends: OutcomeInFlight.
+func (e *Engine) release(ctx context.Context, ids []int64, until time.Time, why error) DeliverResult {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+	defer cancel()
+	if err := e.Store.ReleaseDeliveries(rctx, ids, until); err != nil {
+		return DeliverResult{OutcomeInFlight, errors.Join(why, err)}
+	}
+	return DeliverResult{OutcomeDeferred, why}
 }
 
 // isUnrecorded reports whether this process sent delivery id's message but

@@ -697,6 +697,88 @@ func TestEngine_Deliver_LeaseOutBeforeRelay(t *testing.T) {
 	}
 }
 
+// A send cut short by the caller's context (a deliver job's deadline, a
+// stop) is no failure of the relay: its claim, and those of the batch's
+// deliveries not yet sent, go back pending and due with no attempt
+// counted, so the next try sends them at once instead of after RetryBase.
+// A run of `digest now` beside `digest serve` waited out that back-off
+// (~110 s) when serve's batch job outran its timeout under load.
+func TestEngine_Deliver_CutShortByContext(t *testing.T) {
+	stories := []digest.Story{{Key: "k", Articles: []digest.Article{article(1, t0.Add(-time.Hour))}}}
+	for _, tc := range []struct {
+		name    string
+		n       int
+		deliver func(ctx context.Context, e *digest.Engine, subs []digest.Subscriber) []digest.DeliverResult
+	}{
+		{"Deliver", 1, func(ctx context.Context, e *digest.Engine, subs []digest.Subscriber) []digest.DeliverResult {
+			out, err := e.Deliver(ctx, subs[0], "2026-11-27", stories, digest.DeliverOptions{})
+			return []digest.DeliverResult{{Outcome: out, Err: err}}
+		}},
+		{"DeliverBatch", 3, func(ctx context.Context, e *digest.Engine, subs []digest.Subscriber) []digest.DeliverResult {
+			return e.DeliverBatch(ctx, subs, "2026-11-27", stories, digest.DeliverOptions{}, nil)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := memstore.New()
+			now := t0
+			e, _, m := newEngine(t, db, &now)
+			var subs []digest.Subscriber
+			for i := range tc.n {
+				sub, err := db.AddSubscriber(context.Background(), digest.Subscriber{Email: fmt.Sprintf("r%d@example.com", i),
+					TimeZone: "UTC", SendTime: "07:00", Status: digest.StatusActive})
+				if err != nil {
+					t.Fatal(err)
+				}
+				subs = append(subs, sub)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			// The last message but one goes out; the deadline passes while
+			// the next waits for a connection (mail.Sender then returns
+			// the context's error).
+			tries := 0
+			m.send = func(digest.Message) error {
+				tries++
+				if tries == max(1, tc.n-1) {
+					cancel()
+				}
+				if err := ctx.Err(); err != nil {
+					return fmt.Errorf("send message: %w", err)
+				}
+				return nil
+			}
+			res := tc.deliver(ctx, e, subs)
+			sent := m.count()
+			for i, r := range res {
+				if i < sent {
+					continue
+				}
+				if r.Outcome != digest.OutcomeDeferred || !errors.Is(r.Err, context.Canceled) {
+					t.Errorf("delivery %d cut short = %s, %v; want deferred, context canceled", i, r.Outcome, r.Err)
+				}
+				d, err := db.DeliveryFor(context.Background(), subs[i].Email, "2026-11-27")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d.Status != digest.DeliveryPending || d.Attempts != 0 || d.LastError != "" || !d.NextAttempt.IsZero() {
+					t.Errorf("row cut short = %s, %d attempts, next attempt %s, error %q; want pending and due, no attempt, no error",
+						d.Status, d.Attempts, d.NextAttempt, d.LastError)
+				}
+			}
+			// The next try, at the same instant, sends the rest.
+			m.send = nil
+			for i, r := range tc.deliver(context.Background(), e, subs) {
+				if want := map[bool]digest.Outcome{true: digest.OutcomeAlreadySent, false: digest.OutcomeSent}[i < sent]; r.Outcome != want || r.Err != nil {
+					t.Errorf("delivery %d on the next try = %s, %v; want %s", i, r.Outcome, r.Err, want)
+				}
+			}
+			if m.count() != tc.n {
+				t.Errorf("%d messages sent, want %d", m.count(), tc.n)
+			}
+		})
+	}
+}
+
 // besideClusterer is oneStoryEach recording whether RunOptions.Beside had
 // finished when clustering began.
 type besideClusterer struct {

@@ -229,6 +229,9 @@ func (w *deliverBatchWorker) Work(ctx context.Context, job *river.Job[DeliverBat
 	return q.handOff(ctx, handOff)
 }
 
+// handOffTimeout bounds handOff's insert.
+const handOffTimeout = 10 * time.Second
+
 // deliverParams makes a DeliverArgs job of each of ds.
 func deliverParams(ds []DeliverArgs) []river.InsertManyParams {
 	out := make([]river.InsertManyParams, len(ds))
@@ -240,11 +243,16 @@ func deliverParams(ds []DeliverArgs) []river.InsertManyParams {
 
 // handOff inserts a DeliverArgs job for each of ps. When that fails the
 // batch job fails and River retries it: the deliveries it finished are
-// skipped by the ledger, the others handed off again.
+// skipped by the ledger, the others handed off again. It runs past the
+// job's deadline: the deliveries a batch out of time gave back must reach
+// jobs of their own now, not wait for River's retry back-off of the batch
+// (1 s, 16 s, 81 s, ...).
 func (q *Queue) handOff(ctx context.Context, ps []river.InsertManyParams) error {
 	if len(ps) == 0 {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), handOffTimeout)
+	defer cancel()
 	if _, err := q.client.InsertMany(ctx, ps); err != nil {
 		return fmt.Errorf("hand %d deliveries to jobs of their own: %w", len(ps), err)
 	}

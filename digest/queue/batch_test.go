@@ -162,3 +162,53 @@ func TestQueue_BatchLedgerStatements(t *testing.T) {
 	}
 	t.Logf("%d store statements for %d deliveries", stmts, n)
 }
+
+// TestQueue_BatchOutOfTime: a batch job that outlasts JobTimeout gives
+// back the deliveries it had no time for, and they go out at once in jobs
+// of their own, with no attempt counted and no error recorded, instead of
+// waiting out the back-off of a relay's failure (RetryBase; the clock here
+// stands still, so they would never come due). Under load the process test
+// TestServe_NowBesideServe waited up to RetryBase+20 % (~2.4 min) for them.
+func TestQueue_BatchOutOfTime(t *testing.T) { bothStores(t, testBatchOutOfTime) }
+
+func testBatchOutOfTime(t *testing.T, opts envOptions) {
+	ctx := context.Background()
+	opts.sink = mailtest.SinkOptions{Delay: 50 * time.Millisecond}
+	e := newEnv(t, time.Date(2026, 6, 10, 8, 0, 0, 0, time.UTC), opts)
+	// One ID range: one batch job of 150 ms or more a message, six times
+	// its timeout, while a job of one delivery ends well inside it (with
+	// -race on a loaded machine too: a job cut short before its claim is
+	// retried with River's back-off, 16 s at the second error).
+	const n = 40
+	e.addSubscribers(n, []string{"UTC"}, "07:00")
+	r := e.replica("r", Config{Workers: 4, NoStartupJobs: true,
+		JobTimeout: time.Second, RescueAfter: 10 * time.Second, MaxSnooze: time.Second})
+	var rep digest.Report
+	if err := r.engine.Gather(ctx, []digest.Source{e.source}, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r.q.Plan(ctx, false); err != nil || res.Enqueued != n {
+		t.Fatalf("plan: %+v, %v", res, err)
+	}
+	r.start(t)
+	waitFor(t, 60*time.Second, "every digest at the relay", func() bool { return e.sink.Total() >= n })
+	waitIdle(t, r.store.SQL(), 30*time.Second)
+	var handed int
+	if err := r.store.SQL().QueryRow(`SELECT count(*) FROM river_job WHERE kind = 'deliver'`).Scan(&handed); err != nil {
+		t.Fatal(err)
+	}
+	if handed == 0 {
+		t.Fatalf("the batch handed no delivery off: it did not run out of time, and the test proves nothing")
+	}
+	for _, d := range e.ledger() {
+		if d.Status != digest.DeliverySent || d.Attempts != 1 || d.LastError != "" {
+			t.Errorf("%s: %s after %d attempts, error %q; want sent at the first attempt", d.Email, d.Status, d.Attempts, d.LastError)
+		}
+	}
+	for id, k := range e.sink.IDs() {
+		if k != 1 {
+			t.Errorf("%s arrived %d times", id, k)
+		}
+	}
+	t.Logf("%d of %d deliveries handed to jobs of their own after the batch ran out of time", handed, n)
+}

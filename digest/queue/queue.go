@@ -421,9 +421,10 @@ func (q *Queue) Start(ctx context.Context) error {
 
 // Stop stops fetching jobs, lets running ones finish within ShutdownTimeout
 // (or ctx's deadline, if sooner), then cancels them and waits for them to
-// return. A send cancelled this way leaves its ledger row leased or
-// deferred; the lease expires and another replica, or this one after a
-// restart, sends it. Stop closes the queue's own pools.
+// return. A send cancelled this way before the relay had the message gives
+// its ledger row back, pending and due (or, when the store cannot be
+// written, leaves it leased until the lease expires); another replica, or
+// this one after a restart, sends it. Stop closes the queue's own pools.
 func (q *Queue) Stop(ctx context.Context) error {
 	q.mu.Lock()
 	started := q.started
