@@ -73,6 +73,49 @@ func fateOf(a Article, fate, detail string) ArticleFate {
 		Published: a.Published, Fate: fate, Detail: detail}
 }
 
+// settleLater removes the account's open lines (see finishAccount) of
+// the given window articles, whose lines the story stage gives anyway
+// (finishAccount adds a line for every article of its fates that the
+// account lacks): a window's worth of lines, with their titles and URLs,
+// need not be held while the window is clustered. The function returned
+// puts them back, made from the articles, for a run whose story stage
+// fails.
+func (r *Report) settleLater(articles []Article) (undo func()) {
+	ids := make([]int64, len(articles))
+	for i, a := range articles {
+		ids[i] = a.ID
+	}
+	slices.Sort(ids)
+	var removed []int64
+	var kept []ArticleFate
+	for _, l := range r.Articles {
+		if l.ArticleID != 0 && (l.Fate == "" || l.Fate == FateStored) {
+			if _, ok := slices.BinarySearch(ids, l.ArticleID); ok {
+				removed = append(removed, l.ArticleID)
+				continue
+			}
+		}
+		kept = append(kept, l)
+	}
+	if len(removed) == 0 {
+		return func() {}
+	}
+	// A new slice: the old one's backing array is let go of.
+	r.Articles = kept
+	return func() {
+		slices.Sort(removed)
+		for _, a := range articles {
+			if _, ok := slices.BinarySearch(removed, a.ID); ok {
+				r.Articles = append(r.Articles, fateOf(a, FateStored, storedNoStories))
+			}
+		}
+	}
+}
+
+// storedNoStories is the detail of a new article's line in the account of
+// a run that made no stories.
+const storedNoStories = "stored; this run made no stories"
+
 // finishAccount settles the lines the gather left open (new articles whose fate
 // the story stage decides) against the story stage's fates by article ID,
 // adds the window's other articles, and sets the report's totals. byID is

@@ -60,7 +60,7 @@ func (e *Engine) gather(ctx context.Context, sources []Source, window time.Durat
 	sort.Slice(rep.Sources, func(i, j int) bool { return rep.Sources[i].ID < rep.Sources[j].ID })
 	// New articles are stored; the story stage, when the run has one,
 	// tells what became of them.
-	rep.finishAccount(nil, nil, "stored; this run made no stories")
+	rep.finishAccount(nil, nil, storedNoStories)
 	return ctx.Err()
 }
 

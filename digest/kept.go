@@ -52,8 +52,10 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 		if scope != nil {
 			articles, outOfScope = scope.filter(articles, rep)
 		}
+		undo := rep.settleLater(articles)
 		stories, err := e.Clusterer.Cluster(ctx, articles)
 		if err != nil {
+			undo()
 			return nil, nil, fmt.Errorf("cluster articles: %w", err)
 		}
 		return stories, outOfScope, nil
@@ -102,8 +104,10 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 	if reread {
 		again = fs.KeptFeatures
 	}
+	undo := rep.settleLater(articles)
 	stories, fresh, err := kc.ClusterKept(ctx, articles, features, prior, again)
 	if err != nil {
+		undo()
 		return nil, nil, fmt.Errorf("cluster articles: %w", err)
 	}
 	var save []KeptArticle
