@@ -63,7 +63,7 @@ func TestAliasesMeet(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			docs := analyse([]digest.Article{{Title: "One", Text: tc.a}, {Title: "Two", Text: tc.b}}, 2)
-			if shared, _ := entityOverlap(docs[0].entities, docs[1].entities); shared != tc.want {
+			if shared, _ := entityOverlap(docs[0].entities, docs[1].entities, docs[0].tab); shared != tc.want {
 				t.Errorf("shared %d names, want %d", shared, tc.want)
 			}
 		})
@@ -87,7 +87,7 @@ func TestFiguresAndOpenersMeet(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			docs := analyse([]digest.Article{{Title: "one", Text: tc.a}, {Title: "two", Text: tc.b}}, 2)
-			if shared, _ := entityOverlap(docs[0].entities, docs[1].entities); shared != tc.want {
+			if shared, _ := entityOverlap(docs[0].entities, docs[1].entities, docs[0].tab); shared != tc.want {
 				t.Errorf("shared %d names and figures, want %d", shared, tc.want)
 			}
 		})

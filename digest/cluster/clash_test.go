@@ -54,7 +54,7 @@ func TestClashes_SameAsByKey(t *testing.T) {
 }
 
 func figureClashByKey(a, b *doc) bool {
-	fa, fb := titleFigures(a.title), titleFigures(b.title)
+	fa, fb := a.titleFigures, b.titleFigures
 	if len(fa) == 0 || len(fb) == 0 {
 		return false
 	}

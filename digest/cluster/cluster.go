@@ -250,15 +250,14 @@ func (c *Clusterer) cluster(ctx context.Context, articles []digest.Article, docs
 			g.vecs = vecs
 		}
 	}
+	// The grouping has numbered the identity keys (grouping.identities):
+	// the strings, a window's worth, are not read again.
+	for i := range docs {
+		docs[i].identity = ""
+	}
 	links, err := c.links(ctx, g, true)
 	if err != nil {
 		return nil, err
-	}
-	// The grouping has numbered the identity keys (grouping.identities)
-	// and the identical links are made: the strings, a window's worth, are
-	// not read again.
-	for i := range docs {
-		docs[i].identity = ""
 	}
 	joins := g.joinAll(links)
 	g.releaseAlone()
@@ -289,7 +288,7 @@ func (c *Clusterer) links(ctx context.Context, g *grouping, early bool) ([]link,
 			return true
 		}
 	}
-	links := slices.DeleteFunc(c.identicalLinks(g.docs), func(l link) bool { return g.old(l.i, l.j) })
+	links := slices.DeleteFunc(g.identicalLinks(), func(l link) bool { return g.old(l.i, l.j) })
 	links = append(links, c.nearDuplicateLinks(g.docs, g.fresh, keep)...)
 	more, err := c.similarLinks(ctx, g, keep)
 	if err != nil {
@@ -314,18 +313,19 @@ func (c *Clusterer) links(ctx context.Context, g *grouping, early bool) ([]link,
 // identicalLinks links articles with the same URL or the same identity key
 // (digest.IdentityKey): feeds often carry items with an empty, one-line or
 // placeholder body, and those are not thereby alike.
-func (c *Clusterer) identicalLinks(docs []doc) []link {
+// The keys are compared by their numbers (grouping.identities and urls),
+// each article linked to the first with its key.
+func (g *grouping) identicalLinks() []link {
 	var out []link
-	byKey := map[string]int{}
-	for i, d := range docs {
-		for _, k := range []string{"i:" + d.identity, "u:" + d.url} {
-			if k == "i:" || k == "u:" {
-				continue
-			}
-			if j, ok := byKey[k]; ok {
-				out = append(out, link{j, i, linkIdentical, 1})
-			} else {
-				byKey[k] = i
+	first := [2][]int{make([]int, len(g.docs)+1), make([]int, len(g.docs)+1)} // by number: index + 1
+	for i := range g.docs {
+		for k, n := range [2]int32{g.identities[i], g.urls[i]} {
+			switch {
+			case n == 0:
+			case first[k][n] != 0:
+				out = append(out, link{first[k][n] - 1, i, linkIdentical, 1})
+			default:
+				first[k][n] = i + 1
 			}
 		}
 	}
@@ -698,9 +698,7 @@ func (c *Clusterer) weigh(lead, body, ent float64) float64 {
 // (dotTerms) instead of a merge of two sorted vectors.
 type dotter struct {
 	lead, body []float64
-	// ent and entFlags are the weights and flags of the article's
-	// entities, by entry.num.
-	ent      []float64
+	// entFlags are the flags of the article's entities, by entry.num.
 	entFlags []uint8
 	cur      int // the article spread over the arrays; -1 when none
 }
@@ -726,7 +724,7 @@ func newDotter(docs []doc) *dotter {
 		}
 	}
 	return &dotter{lead: make([]float64, n+1), body: make([]float64, n+1),
-		ent: make([]float64, m+1), entFlags: make([]uint8, m+1), cur: -1}
+		entFlags: make([]uint8, m+1), cur: -1}
 }
 
 // load spreads article i over the arrays, unless it is there.
@@ -736,11 +734,10 @@ func (d *dotter) load(docs []doc, i int) {
 	}
 	d.unload(docs)
 	a := &docs[i]
-	spread(d.lead, &a.leadDot, true)
-	spread(d.body, &a.bodyDot, true)
+	spread(d.lead, &a.leadDot, a.tab, true)
+	spread(d.body, &a.bodyDot, a.tab, true)
 	for _, e := range a.entities {
 		if e.num >= 0 {
-			d.ent[e.num] = e.w
 			d.entFlags[e.num] = entPresent | uint8(b2n(e.head))*entHead | uint8(b2n(e.alias))*entAlias | uint8(b2n(e.descr))*entDescr
 		}
 	}
@@ -753,8 +750,8 @@ func (d *dotter) unload(docs []doc) {
 		return
 	}
 	p := &docs[d.cur]
-	spread(d.lead, &p.leadDot, false)
-	spread(d.body, &p.bodyDot, false)
+	spread(d.lead, &p.leadDot, p.tab, false)
+	spread(d.body, &p.bodyDot, p.tab, false)
 	for _, e := range p.entities {
 		if e.num >= 0 {
 			d.entFlags[e.num] = 0
@@ -763,7 +760,7 @@ func (d *dotter) unload(docs []doc) {
 	d.cur = -1
 }
 
-// entityOverlap returns entityOverlap(docs[i].entities, docs[j].entities),
+// entityOverlap returns entityOverlap(docs[i].entities, docs[j].entities, docs[i].tab),
 // the same to the bit: the shared entities' weights (i's) are added in
 // j's order, which is the id order the merge adds them in. An entity
 // without a number is an alias no article writes, which meets only
@@ -784,7 +781,7 @@ func (d *dotter) entityOverlap(docs []doc, i, j int) (int, float64) {
 		if f&entHead != 0 || e.head {
 			shared++
 		}
-		sw += d.ent[e.num]
+		sw += a.tab.idfs[e.num]
 	}
 	if shared == 0 {
 		return 0, 0
@@ -797,13 +794,13 @@ func (d *dotter) entityOverlap(docs []doc, i, j int) (int, float64) {
 func (d *dotter) cosines(docs []doc, i, j int) (lead, body float64) {
 	a, b := &docs[i], &docs[j]
 	d.load(docs, i)
-	if a.leadDot.exact && b.leadDot.exact {
-		lead = gather(d.lead, &b.leadDot)
+	if a.leadDot.exact() && b.leadDot.exact() {
+		lead = gather(d.lead, &b.leadDot, b.tab)
 	} else {
 		lead = a.leadCosine(b)
 	}
-	if a.bodyDot.exact && b.bodyDot.exact {
-		body = gather(d.body, &b.bodyDot)
+	if a.bodyDot.exact() && b.bodyDot.exact() {
+		body = gather(d.body, &b.bodyDot, b.tab)
 	} else {
 		body = a.bodyCosine(b)
 	}
@@ -811,10 +808,10 @@ func (d *dotter) cosines(docs []doc, i, j int) (lead, body float64) {
 }
 
 // spread writes the weights of dt into dense, or zeros where they were.
-func spread(dense []float64, dt *dotTerms, set bool) {
+func spread(dense []float64, dt *dotTerms, tab *dotWeights, set bool) {
 	for k := range dt.terms {
 		if set {
-			dense[dt.num(k)] = dt.weight(k)
+			dense[dt.num(k)] = dt.weight(tab, k)
 		} else {
 			dense[dt.num(k)] = 0
 		}
@@ -826,7 +823,7 @@ func spread(dense []float64, dt *dotTerms, set bool) {
 // other term adds an exact zero. A packed term's weight is computed as
 // dotTerms.weight computes it, inline: this is the inner loop of
 // clustering.
-func gather(dense []float64, dt *dotTerms) float64 {
+func gather(dense []float64, dt *dotTerms, tab *dotWeights) float64 {
 	var s float64
 	if dt.w != nil {
 		w := dt.w[:len(dt.terms)]
@@ -835,7 +832,7 @@ func gather(dense []float64, dt *dotTerms) float64 {
 		}
 		return s
 	}
-	tfs, idf, norm := &dt.tab.tfs, dt.tab.idf, dt.norm
+	tfs, idf, norm := &tab.tfs, tab.idf, dt.norm
 	for _, t := range dt.terms {
 		x := t & dotNumMask
 		s += dense[x] * (tfs[t>>dotCountShift] * idf[x] / norm)
@@ -1275,8 +1272,8 @@ func (g *grouping) releaseAlone() {
 			continue
 		}
 		d := &g.docs[i]
-		d.lead, d.body, d.leadDot, d.bodyDot, d.bodyIDs, d.entities = nil, nil, dotTerms{}, dotTerms{}, nil, nil
-		d.title, d.titleKeys, d.titlePlaces, d.titleProducts, d.titleFigures, d.figures, d.keyFigures = nil, nil, nil, nil, nil, nil, nil
+		d.parsed, d.leadDot, d.bodyDot, d.bodyIDs, d.entities = nil, dotTerms{}, dotTerms{}, nil, nil
+		d.title, d.titlePlaces, d.titleProducts, d.titleFigures, d.figures, d.keyFigures = nil, nil, nil, nil, nil, nil
 	}
 }
 

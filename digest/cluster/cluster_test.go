@@ -489,10 +489,10 @@ func TestEntityOverlap(t *testing.T) {
 	}, 2)
 	// One person named in full in both texts is one shared entity.
 	a, b := docs[0].entities, docs[1].entities
-	if n, _ := entityOverlap(a, b); n != 1 {
+	if n, _ := entityOverlap(a, b, docs[0].tab); n != 1 {
 		t.Errorf("shared entities = %d, want 1 (Trump)", n)
 	}
-	if n, w := entityOverlap(a, nil); n != 0 || w != 0 {
+	if n, w := entityOverlap(a, nil, docs[0].tab); n != 0 || w != 0 {
 		t.Errorf("overlap with nothing = %d, %v", n, w)
 	}
 }
@@ -570,7 +570,7 @@ func TestClusterer_BestFit(t *testing.T) {
 	docs := analyse(arts, 2)
 	c0 := New(Config{})
 	score := func(i, j int) float64 {
-		_, ent := entityOverlap(docs[i].entities, docs[j].entities)
+		_, ent := entityOverlap(docs[i].entities, docs[j].entities, docs[i].tab)
 		return c0.score(&docs[i], &docs[j], ent)
 	}
 	ab, ac, bc := score(0, 1), score(0, 2), score(1, 2)

@@ -74,9 +74,10 @@ func (f Features) Encode() []byte {
 	b = binary.AppendUvarint(b, uint64(len(d.title)))
 	for k, w := range d.title {
 		b = appendString(b, d.titleKeys[k])
-		b = append(b, w.kind, byte(b2n(w.object)|b2n(w.content)<<1|b2n(w.mentionable)<<2|b2n(w.fig != nil)<<3))
-		if w.fig != nil {
-			b = appendFigure(b, *w.fig)
+		fig := w.kind == kindFigure
+		b = append(b, w.kind, byte(b2n(w.object)|b2n(w.content)<<1|b2n(w.mentionable)<<2|b2n(fig)<<3))
+		if fig {
+			b = appendFigure(b, d.titleFigures[w.fig])
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(d.figures)))
@@ -93,7 +94,7 @@ func appendString(b []byte, s string) []byte {
 func appendFigure(b []byte, f figure) []byte {
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f.value))
 	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(f.tolerance))
-	return appendString(b, f.unit)
+	return appendString(b, f.unit.String())
 }
 
 // DecodeFeatures reads encoded features (Features.Encode). It returns
@@ -117,7 +118,7 @@ func (c *Clusterer) decodeDoc(b []byte, encoded bool) (doc, string, error) {
 		return doc{}, "", ErrStaleFeatures
 	}
 	r := reader{b: b[2:]}
-	var d doc
+	d := doc{parsed: &parsed{}}
 	d.identity = r.string()
 	lead := r.string()
 	if encoded {
@@ -136,8 +137,8 @@ func (c *Clusterer) decodeDoc(b []byte, encoded bool) (doc, string, error) {
 		d.entities = append(d.entities, entry{id: id, head: fl&1 != 0, alias: fl&2 != 0, descr: fl&4 != 0})
 	}
 	d.simhash = r.uint64()
-	d.shingles = int(r.uvarint())
-	d.runes = int(r.uvarint())
+	d.shingles = int32(r.uvarint())
+	d.runes = int32(r.uvarint())
 	n = r.count(3)
 	d.title = make([]titleWord, 0, n)
 	keys := make([]string, 0, n)
@@ -146,9 +147,11 @@ func (c *Clusterer) decodeDoc(b []byte, encoded bool) (doc, string, error) {
 		w := titleWord{kind: r.byte()}
 		fl := r.byte()
 		w.object, w.content, w.mentionable = fl&1 != 0, fl&2 != 0, fl&4 != 0
-		if fl&8 != 0 {
-			fig := r.figure()
-			w.fig = &fig
+		if (fl&8 != 0) != (w.kind == kindFigure) || len(d.titleFigures) > math.MaxUint16 {
+			r.fail() // a figure is what a figure word has, and only it
+		} else if fl&8 != 0 {
+			w.fig = uint16(len(d.titleFigures))
+			d.titleFigures = append(d.titleFigures, r.figure())
 		}
 		d.title = append(d.title, w)
 	}
@@ -288,7 +291,18 @@ func (r *reader) skipString() { r.b = r.b[r.count(1):] }
 
 func (r *reader) figure() figure {
 	f := figure{value: math.Float64frombits(r.uint64()), tolerance: math.Float64frombits(r.uint64())}
-	f.unit = r.string()
+	n := r.count(1)
+	unit := r.b[:n]
+	r.b = r.b[n:]
+	switch string(unit) {
+	case figureUnits[noUnit]:
+	case figureUnits[percent]:
+		f.unit = percent
+	case figureUnits[ordinal]:
+		f.unit = ordinal
+	default:
+		r.fail()
+	}
 	return f
 }
 
@@ -300,6 +314,8 @@ func (f Features) docOf(a digest.Article, leadSentences int) doc {
 		return parse(a, leadSentences)
 	}
 	d := f.d
+	p := *d.parsed // f's own is not weighed
+	d.parsed = &p
 	d.lead, d.body, d.entities = slices.Clone(d.lead), slices.Clone(d.body), slices.Clone(d.entities)
 	d.setMeta(a)
 	return d
@@ -367,7 +383,7 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 		} else {
 			docs[i], lead, errs[i] = c.decodeDoc(features[i], true)
 			switch d := &docs[i]; {
-			case d.terms == nil:
+			case d.parsed == nil || d.terms == nil: // not decoded
 			case again == nil:
 				d.terms = slices.Clone(d.terms) // the rest of the encoding is let go of
 			default:
@@ -377,7 +393,7 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 				df := dfs[w]
 				eachBodyTerm(d.terms, func(id uint64) { df[id]++ })
 				sums[i] = maphash.Bytes(seed, d.terms) | 1 // 0: in hand
-				d.terms = nil
+				d.parsed = nil                             // read again (eachAgain)
 			}
 			features[i] = nil // decoded: the encoding need not be held as well
 		}
@@ -438,7 +454,7 @@ func (c *Clusterer) eachAgain(ctx context.Context, articles []digest.Article, do
 			if !ok || maphash.Bytes(seed, terms)|1 != sums[i] {
 				return fmt.Errorf("cluster article %d: %w", articles[i].ID, digest.ErrKeptChanged)
 			}
-			docs[i].terms = terms
+			docs[i].parsed = &parsed{terms: terms}
 		}
 		eachArticle(end-start, func(w, k int) { fn(w, start+k) })
 	}

@@ -56,7 +56,7 @@ func TestEvaluateDevelopment(t *testing.T) {
 	for i := range all {
 		for j := i + 1; j < len(all); j++ {
 			p := false
-			if shared, _ := entityOverlap(docs[i].entities, docs[j].entities); shared > 0 || docs[i].events&docs[j].events != 0 {
+			if shared, _ := entityOverlap(docs[i].entities, docs[j].entities, docs[i].tab); shared > 0 || docs[i].events&docs[j].events != 0 {
 				stories, err := c.Cluster(context.Background(), []digest.Article{all[i], all[j]})
 				if err != nil {
 					t.Fatal(err)

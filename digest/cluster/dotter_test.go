@@ -38,7 +38,7 @@ func TestDotterMatchesMerge(t *testing.T) {
 				t.Fatalf("%s pair (%d, %d): dotter lead %v body %v, dot terms' merge %v %v", name, i, j, lead, body, a.leadCosine(b), a.bodyCosine(b))
 			}
 			shared, ent := d.entityOverlap(docs, i, j)
-			wantShared, wantEnt := entityOverlap(a.entities, b.entities)
+			wantShared, wantEnt := entityOverlap(a.entities, b.entities, a.tab)
 			if math.Float64bits(lead) != math.Float64bits(a.lead.cosine(b.lead)) ||
 				math.Float64bits(body) != math.Float64bits(a.body.cosine(b.body)) ||
 				shared != wantShared || math.Float64bits(ent) != math.Float64bits(wantEnt) {

@@ -511,7 +511,7 @@ func evaluatePart(t *testing.T, name string, arts []digest.Article, gold []strin
 			if g {
 				kind = "missed"
 			}
-			shared, ent := entityOverlap(docs[i].entities, docs[j].entities)
+			shared, ent := entityOverlap(docs[i].entities, docs[j].entities, docs[i].tab)
 			t.Logf("  %s %s: %q ~ %q: lead %.2f body %.2f entities %d/%.2f score %.2f", name, kind, arts[i].Title, arts[j].Title,
 				docs[i].leadCosine(&docs[j]), docs[i].bodyCosine(&docs[j]), shared, ent, c.score(&docs[i], &docs[j], ent))
 		}
@@ -543,7 +543,7 @@ func TestEvaluateIsolatedPairs(t *testing.T) {
 			// Entities and fingerprints do not depend on the batch: a pair
 			// with neither in common cannot be joined, so skip the work.
 			p := false
-			if shared, _ := entityOverlap(docs[i].entities, docs[j].entities); shared > 0 ||
+			if shared, _ := entityOverlap(docs[i].entities, docs[j].entities, docs[i].tab); shared > 0 ||
 				hamming(docs[i].simhash, docs[j].simhash) <= c.cfg.NearDuplicateBits || docs[i].identity == docs[j].identity {
 				stories, err := c.Cluster(context.Background(), []digest.Article{arts[i], arts[j]})
 				if err != nil {

@@ -37,8 +37,10 @@ type titleWord struct {
 	// sym is termID of the key: the alignment compares these numbers
 	// instead of the strings, and the mention tests look them up (see id).
 	sym  uint64
-	fig  *figure // for kindFigure (rare in a title: a pointer keeps the rest small)
 	kind uint8
+	// fig is, for kindFigure, the index of the word's figure in the doc's
+	// titleFigures (a title has few: the words stay small).
+	fig uint16
 	// place marks a place's code (a key that starts with "@").
 	place bool
 	// mentionable marks a name, a product or a content word: one whose
@@ -66,8 +68,23 @@ var objectPrepositions = map[string]bool{"on": true, "of": true, "for": true, "i
 // that "85bn" and "85.1 billion" agree and 7.1032 and 7.0988 do not.
 type figure struct {
 	value, tolerance float64
-	unit             string
+	unit             figureUnit
 }
+
+// figureUnit is a figure's unit: a window holds hundreds of thousands of
+// figures, and a code is a byte where a string takes sixteen.
+type figureUnit uint8
+
+// The units of figures, and how they are written (figureUnits).
+const (
+	noUnit figureUnit = iota
+	percent
+	ordinal
+)
+
+var figureUnits = [...]string{noUnit: "", percent: "%", ordinal: "th"}
+
+func (u figureUnit) String() string { return figureUnits[u] }
 
 // agrees reports whether two figures can be the same quantity as rounded
 // by two writers.
@@ -119,10 +136,10 @@ func parseFigure(word, next string) (figure, bool) {
 	suffix := word[end:]
 	switch {
 	case suffix == "%" || next == "percent" || next == "pc":
-		f.unit = "%"
+		f.unit = percent
 	case ordinalSuffixes[suffix]:
 		// "the 20th sanctions package" is not "20 tankers".
-		f.unit = "th"
+		f.unit = ordinal
 	case scaleWords[suffix] > 0:
 		f.value, f.tolerance = f.value*scaleWords[suffix], f.tolerance*scaleWords[suffix]
 	case suffix == "" && scaleWords[next] > 0 && len(next) > 1:
@@ -171,7 +188,7 @@ var monthWords = map[string]bool{
 // Day"); then it is a name only when the article's own text writes it with
 // a capital mid-sentence (capText). Places are always names. The ids are
 // set by analyse once the batch's terms are numbered.
-func titleWords(toks []nlp.Token, capText map[string]bool) ([]titleWord, []string) {
+func titleWords(toks []nlp.Token, capText map[string]bool) ([]titleWord, []string, []figure) {
 	upper, words := 0, 0
 	for _, t := range toks {
 		if t.Word != "" && !isDigit(t.Word[0]) && !nlp.IsStopword(t.Word) {
@@ -183,6 +200,7 @@ func titleWords(toks []nlp.Token, capText map[string]bool) ([]titleWord, []strin
 	}
 	titleCase := words >= 3 && 5*upper >= 4*words
 	out, keys := make([]titleWord, 0, len(toks)), make([]string, 0, len(toks))
+	var figs []figure
 	for k, t := range toks {
 		var w titleWord
 		key := canonical(t.Word, t.Stem)
@@ -190,8 +208,9 @@ func titleWords(toks []nlp.Token, capText map[string]bool) ([]titleWord, []strin
 		case strings.HasPrefix(t.Word, "@"):
 			w.kind = kindName
 		case t.Word != "" && isDigit(t.Word[0]):
-			if f, ok := figureAt(toks, k); ok {
-				w.kind, w.fig, key = kindFigure, &f, strings.TrimRight(t.Word, ".")
+			if f, ok := figureAt(toks, k); ok && len(figs) <= math.MaxUint16 {
+				w.kind, w.fig, key = kindFigure, uint16(len(figs)), strings.TrimRight(t.Word, ".")
+				figs = append(figs, f)
 			}
 		case nlp.IsStopword(t.Word):
 			w.object = objectPrepositions[t.Word]
@@ -204,7 +223,7 @@ func titleWords(toks []nlp.Token, capText map[string]bool) ([]titleWord, []strin
 		w.content = !nlp.IsStopword(t.Word)
 		out, keys = append(out, w), append(keys, key)
 	}
-	return out, keys
+	return out, keys, figs
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
@@ -284,12 +303,12 @@ func slotConflict(sa, sb []titleWord, goods bool, a, b *doc) bool {
 	fa, fb := bufA[:0], bufB[:0]
 	for _, x := range sa {
 		if x.kind == kindFigure {
-			fa = append(fa, *x.fig)
+			fa = append(fa, a.titleFigures[x.fig])
 		}
 	}
 	for _, x := range sb {
 		if x.kind == kindFigure {
-			fb = append(fb, *x.fig)
+			fb = append(fb, b.titleFigures[x.fig])
 		}
 	}
 	if len(fa) > 0 && len(fb) > 0 && !anyAgree(fa, fb) {
@@ -466,17 +485,6 @@ func figureClash(a, b *doc) bool {
 	return !anyAgree(fa, b.figures) && !anyAgree(fb, a.figures)
 }
 
-// titleFigures returns the figures among a title's words.
-func titleFigures(words []titleWord) []figure {
-	var out []figure
-	for _, x := range words {
-		if x.kind == kindFigure {
-			out = append(out, *x.fig)
-		}
-	}
-	return out
-}
-
 // factClasses sorts a batch's articles into classes that placeClash and
 // productClash cannot tell apart, so that the tests run once per pair of
 // classes instead of once per pair of articles: on the feed farm's
@@ -587,7 +595,7 @@ func (fc *factClasses) clash(docs []doc, i, j int) bool {
 // that is not a year. Small counts ("36 ports", "COVID-19"), round amounts
 // and ordinals are said of many events.
 func distinctive(f figure) bool {
-	if f.unit == "th" {
+	if f.unit == ordinal {
 		return false
 	}
 	v := math.Round(f.value / (2 * f.tolerance))
@@ -597,7 +605,7 @@ func distinctive(f figure) bool {
 	switch {
 	case v < 10:
 		return false
-	case f.unit == "%":
+	case f.unit == percent:
 		return v >= 100
 	case f.value < 100:
 		return false

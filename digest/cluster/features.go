@@ -31,18 +31,54 @@ const minShingles = 12
 // in the labelled set (see TestEvaluateIsolatedPairs).
 const pseudoDocs = 20
 
-// doc is what the clusterer knows about one article.
+// doc is what the clusterer knows about one article. A window holds
+// tens of thousands, so what only parse and weigh need, or few docs keep,
+// is apart (parsed).
 type doc struct {
 	// identity is digest.IdentityKey: empty when the content cannot
 	// identify the article.
 	identity string
 	url      string
 	outlet   string // lower-cased outlet name, else source ID; "" when unknown
+	when     time.Time
+	// parsed holds the term counts and title keys until weigh, and then
+	// the weighed vectors that are not exact (nil for most docs).
+	*parsed
+	// bodyIDs are the body's term ids that a title of the batch can ask
+	// mentions about (askedIDs), sorted: weighed, the body keeps only the
+	// terms another article shares, and most of a text's words are in no
+	// title.
+	bodyIDs  []uint64
+	leadDot  dotTerms
+	bodyDot  dotTerms
+	tab      *dotWeights // what leadDot and bodyDot are weighed by
+	entities []entry     // named entities and figures, weighted by IDF
+	// entityWeight is the sum of the entities' weights, in their order,
+	// as entityOverlap sums them (for dotter.entityOverlap).
+	entityWeight float64
+	simhash      uint64
+	shingles     int32
+	runes        int32       // the text's length in runes, for the choice of lead
+	title        []titleWord // for the slot conflict test
+	// The title's places, goods (term ids) and figures, for placeClash,
+	// productClash and figureClash.
+	titlePlaces, titleProducts []uint64
+	titleFigures               []figure
+	figures                    []figure // every figure of title and text, for figureClash
+	keyFigures                 []figure // its distinctive ones, for shareFigure (set by weigh)
+	// events and actors are the frame of the lead, titleEvents the kinds
+	// of events the title names (see events.go).
+	events, titleEvents uint16
 	// media marks an outlet's video, pictures, live page or podcast of
 	// an event, or its update of a report (mediaTitle), which the
 	// same-outlet bar does not apply to.
-	media bool
-	when  time.Time
+	media  bool
+	actors actorWords
+}
+
+// parsed is the part of a doc that weigh lets go of: the term counts, as
+// counted or as encoded, and the title words' keys.
+type parsed struct {
 	// lead and body are the term counts of the title and opening
 	// sentences and of the title and whole text, until weigh turns them
 	// into leadDot and bodyDot (TF-IDF) and lets go of them, keeping a
@@ -55,34 +91,18 @@ type doc struct {
 	// before any can be weighed, at 16 bytes a term where the encoding
 	// takes about 10.
 	terms []byte
-	// bodyIDs are the body's term ids that a title of the batch can ask
-	// mentions about (askedIDs), sorted: weighed, the body keeps only the
-	// terms another article shares, and most of a text's words are in no
-	// title.
-	bodyIDs  []uint64
-	leadDot  dotTerms
-	bodyDot  dotTerms
-	entities []entry // named entities and figures, weighted by IDF
-	// entityWeight is the sum of the entities' weights, in their order,
-	// as entityOverlap sums them (for dotter.entityOverlap).
-	entityWeight float64
-	simhash      uint64
-	shingles     int
-	runes        int         // the text's length in runes, for the choice of lead
-	title        []titleWord // for the slot conflict test
 	// titleKeys are the title words' keys (see titleWord), for Encode:
 	// parse sets them, features read back from the store have none.
 	titleKeys []string
-	// The title's places, goods (term ids) and figures, for placeClash,
-	// productClash and figureClash.
-	titlePlaces, titleProducts []uint64
-	titleFigures               []figure
-	figures                    []figure // every figure of title and text, for figureClash
-	keyFigures                 []figure // its distinctive ones, for shareFigure (set by weigh)
-	// events and actors are the frame of the lead, titleEvents the kinds
-	// of events the title names (see events.go).
-	events, titleEvents uint16
-	actors              actorWords
+}
+
+// vectors returns the doc's lead and body vectors: nil once weigh has let
+// go of them.
+func (d *doc) vectors() (lead, body vector) {
+	if d.parsed == nil {
+		return nil, nil
+	}
+	return d.lead, d.body
 }
 
 // mentions reports whether the article's title or text contains the word
@@ -98,13 +118,25 @@ func (d *doc) mentions(k uint64) bool {
 
 // leadCosine and bodyCosine return the cosines of two weighed articles'
 // lead and body vectors (see cosine).
-func (d *doc) leadCosine(o *doc) float64 { return cosine(d.lead, o.lead, d.leadDot, o.leadDot) }
-func (d *doc) bodyCosine(o *doc) float64 { return cosine(d.body, o.body, d.bodyDot, o.bodyDot) }
+func (d *doc) leadCosine(o *doc) float64 {
+	v, _ := d.vectors()
+	w, _ := o.vectors()
+	return cosine(v, w, d.leadDot, o.leadDot, d.tab)
+}
+
+func (d *doc) bodyCosine(o *doc) float64 {
+	_, v := d.vectors()
+	_, w := o.vectors()
+	return cosine(v, w, d.bodyDot, o.bodyDot, d.tab)
+}
 
 // entry is one weighted feature.
 type entry struct {
 	id uint64
-	w  float64
+	// num is the entity's number among the batch's terms (termInfo.num),
+	// -1 when no article writes it; set for entities only. Its weight is
+	// the batch's (dotWeights.entity).
+	num int32
 	// head marks an entity that counts as one name: the last word of a
 	// multi-word name ("Trump" of "Donald Trump"), a lone name or a
 	// figure. Runs and first names weigh in the overlap but are not
@@ -125,9 +157,6 @@ type entry struct {
 	// actor it fits (see gazetteer.go): two descriptions may be of two
 	// actors.
 	descr bool
-	// num is the entity's number among the batch's terms (termInfo.num),
-	// -1 when no article writes it; set for entities only.
-	num int32
 }
 
 // vector is a sparse vector sorted by id, normalised to unit length.
@@ -174,14 +203,14 @@ func (v vector) cosine(o vector) float64 {
 // weighted overlap, normalised by the geometric mean of the two sets'
 // weights (a cosine of binary vectors): a short text with three names that
 // all recur in a long one is not thereby the same story.
-func entityOverlap(a, b []entry) (int, float64) {
+func entityOverlap(a, b []entry, tab *dotWeights) (int, float64) {
 	var shared int
 	var sw, wa, wb float64
 	for _, e := range a {
-		wa += e.w
+		wa += tab.entity(e)
 	}
 	for _, e := range b {
-		wb += e.w
+		wb += tab.entity(e)
 	}
 	i, j := 0, 0
 	for i < len(a) && j < len(b) {
@@ -193,7 +222,7 @@ func entityOverlap(a, b []entry) (int, float64) {
 			if a[i].head || b[j].head {
 				shared++
 			}
-			sw += a[i].w
+			sw += tab.entity(a[i])
 			i++
 			j++
 		case a[i].id < b[j].id:
@@ -272,12 +301,16 @@ func weighFrom(docs []doc, keepVectors bool, dfs []map[uint64]int32, each func(f
 		}
 		// Every lead term is also a body term, so the body's terms give
 		// each word's document frequency once.
-		for _, e := range docs[i].body {
-			dfs[w][e.id]++
-		}
-		if docs[i].terms != nil {
-			df := dfs[w]
-			eachBodyTerm(docs[i].terms, func(id uint64) { df[id]++ })
+		// (A doc without them has its term counts read again, see
+		// eachAgain: the caller's dfs count them.)
+		if p := docs[i].parsed; p != nil {
+			for _, e := range p.body {
+				dfs[w][e.id]++
+			}
+			if p.terms != nil {
+				df := dfs[w]
+				eachBodyTerm(p.terms, func(id uint64) { df[id]++ })
+			}
 		}
 		for _, e := range docs[i].entities {
 			if !e.alias { // written names only: see entry.alias
@@ -314,11 +347,12 @@ func weighFrom(docs []doc, keepVectors bool, dfs []map[uint64]int32, each func(f
 			dots++
 		}
 	}
-	tab := newDotWeights(int(dots))
+	tab := newDotWeights(int(dots), len(ids))
 	dots = 0
 	for _, k := range ids {
 		v := df[k]
 		t := termInfo{idf: idf(v), dot: -1, num: int32(len(dict))}
+		tab.idfs = append(tab.idfs, t.idf)
 		if v >= 2 {
 			t.dot, dots = dots, dots+1
 			tab.idf[t.dot] = t.idf
@@ -335,6 +369,9 @@ func weighFrom(docs []doc, keepVectors bool, dfs []map[uint64]int32, each func(f
 	scratch := make([]weighScratch, workers)
 	return each(func(w, i int) {
 		d := &docs[i]
+		if d.parsed == nil {
+			d.parsed = &parsed{}
+		}
 		sc := &scratch[w]
 		// Encoded term counts are read into the worker's vectors, which
 		// the doc keeps (a copy) only where weigh would keep its own.
@@ -345,6 +382,7 @@ func weighFrom(docs []doc, keepVectors bool, dfs []map[uint64]int32, each func(f
 		}
 		d.leadDot = tfidf(d.lead, lookup, tab, &sc.tfidf)
 		d.bodyDot = tfidf(d.body, lookup, tab, &sc.tfidf)
+		d.tab = tab
 		d.setFrame() // reads the lead's term ids
 		d.keyFigures = distinctiveFigures(d.figures)
 		n := 0
@@ -366,7 +404,10 @@ func weighFrom(docs []doc, keepVectors bool, dfs []map[uint64]int32, each func(f
 			}
 			return v
 		}
-		d.lead, d.body = keep(d.lead, d.leadDot.exact), keep(d.body, d.bodyDot.exact)
+		d.lead, d.body = keep(d.lead, d.leadDot.exact()), keep(d.body, d.bodyDot.exact())
+		if d.lead == nil && d.body == nil && d.titleKeys == nil {
+			d.parsed = nil
+		}
 		for k := range d.entities {
 			e := &d.entities[k]
 			t := lookup(e.id)
@@ -374,8 +415,7 @@ func weighFrom(docs []doc, keepVectors bool, dfs []map[uint64]int32, each func(f
 			if e.alias && t.num < 0 {
 				continue
 			}
-			e.w = t.idf
-			d.entityWeight += e.w
+			d.entityWeight += t.idf
 		}
 	})
 }
@@ -445,7 +485,7 @@ func termIDs(dst []uint64, toks []nlp.Token, times int) []uint64 {
 // parse reads one article (see analyse): everything but the weights,
 // which need the whole batch.
 func parse(a digest.Article, leadSentences int) doc {
-	var d doc
+	d := doc{parsed: &parsed{}}
 	text := a.Text
 	title, lead := leadText(a, leadSentences)
 	d.setMeta(a)
@@ -462,7 +502,7 @@ func parse(a digest.Article, leadSentences int) doc {
 	ids = termIDs(ids, textToks, 1)
 	ids = impliedPlaces(ids, textToks)
 	d.body = countTerms(ids)
-	d.title, d.titleKeys = titleWords(titleToks, capitalisedIn(titleToks, textToks))
+	d.title, d.titleKeys, d.titleFigures = titleWords(titleToks, capitalisedIn(titleToks, textToks))
 	d.figures = appendFigures(appendFigures(nil, titleToks), textToks)
 	for k := range d.title {
 		w := &d.title[k]
@@ -504,8 +544,10 @@ func parse(a digest.Article, leadSentences int) doc {
 	// One entry per key: a name the article writes ("OFAC") is not also
 	// its alias.
 	d.entities = slices.CompactFunc(d.entities, func(a, b entry) bool { return a.id == b.id })
-	d.simhash, d.shingles = simhash(rawText)
-	d.runes = utf8.RuneCountInString(text)
+	var shingles int
+	d.simhash, shingles = simhash(rawText)
+	d.shingles = int32(shingles)
+	d.runes = int32(utf8.RuneCountInString(text))
 	d.identity = identity(a)
 	return d
 }
@@ -521,7 +563,6 @@ func (d *doc) titleFacts(keys []string) {
 		w.place = strings.HasPrefix(keys[k], "@")
 	}
 	d.titlePlaces, d.titleProducts = keyIDs(placeCodes(d.title, keys)), keyIDs(productKeys(d.title, keys))
-	d.titleFigures = titleFigures(d.title)
 }
 
 // setMeta sets what the article's metadata says: its URL, outlet, time
@@ -683,7 +724,7 @@ func tfidf(v vector, term func(uint64) termInfo, tab *dotWeights, scratch *tfidf
 		// which weigh keeps (see dotTerms).
 		return dotTerms{}
 	}
-	dt := dotTerms{terms: make([]uint32, 0, shared), norm: norm, tab: tab, exact: true}
+	dt := dotTerms{terms: make([]uint32, 0, shared), norm: norm}
 	if !packs {
 		dt.w = make([]float64, 0, shared)
 	}
@@ -720,18 +761,20 @@ type tfidfScratch struct {
 // with more than 2^24 shared terms) keeps its weights (w) and its terms
 // hold their numbers alone.
 //
-// exact is false when a weight is not finite (a lead term no body has:
-// its IDF is infinite); then 0 × NaN would differ from skipping the term,
-// and the dot product is taken by vector.cosine of the whole weighed
-// vectors, which the doc keeps for such a vector only (its dot terms are
-// empty).
+// A vector is not exact when a weight is not finite (a lead term no body
+// has: its IDF is infinite); then 0 × NaN would differ from skipping the
+// term, and the dot product is taken by vector.cosine of the whole
+// weighed vectors, which the doc keeps for such a vector only (its dot
+// terms are empty, their length zero). The dot terms' weights are read
+// from the batch's dotWeights (doc.tab).
 type dotTerms struct {
 	terms []uint32
 	w     []float64 // nil when terms hold the counts
-	norm  float64
-	tab   *dotWeights
-	exact bool
+	norm  float64   // the vector's length; 0 when not exact
 }
+
+// exact reports whether the dot terms give the vector's dot products.
+func (dt *dotTerms) exact() bool { return dt.norm != 0 }
 
 // The packing of a dot term (see dotTerms).
 const (
@@ -749,12 +792,12 @@ func (dt *dotTerms) num(k int) int32 {
 
 // weight returns the weight of the k-th term: as tfidf computed it, the
 // term's sublinear frequency times its IDF, over the vector's length.
-func (dt *dotTerms) weight(k int) float64 {
+func (dt *dotTerms) weight(tab *dotWeights, k int) float64 {
 	if dt.w != nil {
 		return dt.w[k]
 	}
 	t := dt.terms[k]
-	return dt.tab.tfs[t>>dotCountShift] * dt.tab.idf[t&dotNumMask] / dt.norm
+	return tab.tfs[t>>dotCountShift] * tab.idf[t&dotNumMask] / dt.norm
 }
 
 // dotWeights is what the batch's packed dot terms are weighed by: the
@@ -763,14 +806,27 @@ func (dt *dotTerms) weight(k int) float64 {
 type dotWeights struct {
 	idf []float64
 	tfs [1 << (32 - dotCountShift)]float64
+	// idfs is the IDF of every term of the batch, by its number
+	// (termInfo.num): the weights of the entities (entity), which a
+	// window holds hundreds of thousands of.
+	idfs []float64
 }
 
-func newDotWeights(shared int) *dotWeights {
-	tab := &dotWeights{idf: make([]float64, shared)}
+func newDotWeights(shared, terms int) *dotWeights {
+	tab := &dotWeights{idf: make([]float64, shared), idfs: make([]float64, 0, terms)}
 	for c := range tab.tfs {
 		tab.tfs[c] = nlp.SublinearTF(float64(c))
 	}
 	return tab
+}
+
+// entity returns the weight of a weighed entity: its IDF, zero for an
+// alias that no article writes (see entry.alias).
+func (tab *dotWeights) entity(e entry) float64 {
+	if e.num < 0 {
+		return 0
+	}
+	return tab.idfs[e.num]
 }
 
 // tf returns nlp.SublinearTF(count) from the table when the count is one
@@ -790,8 +846,8 @@ func (tab *dotWeights) tf(count float64) float64 {
 // weights on terms another article's body has, where one that is not
 // exact has weights of zero (finite over an infinite length) or is empty:
 // their products are all zero, which vector.cosine with nil returns.
-func cosine(v, o vector, dv, do dotTerms) float64 {
-	if !dv.exact || !do.exact {
+func cosine(v, o vector, dv, do dotTerms, tab *dotWeights) float64 {
+	if !dv.exact() || !do.exact() {
 		return v.cosine(o)
 	}
 	var s float64
@@ -800,7 +856,7 @@ func cosine(v, o vector, dv, do dotTerms) float64 {
 		a, b := dv.num(i), do.num(j)
 		switch {
 		case a == b:
-			s += dv.weight(i) * do.weight(j)
+			s += dv.weight(tab, i) * do.weight(tab, j)
 			i++
 			j++
 		case a < b:
@@ -902,7 +958,7 @@ func entities(parts ...[]nlp.Token) []entity {
 // it is no plain number.
 func figureKey(toks []nlp.Token, k int) string {
 	if f, ok := figureAt(toks, k); ok {
-		return strconv.FormatFloat(f.value, 'g', 10, 64) + f.unit // 10 digits: 1.84 × 1e9 is 1840000000
+		return strconv.FormatFloat(f.value, 'g', 10, 64) + f.unit.String() // 10 digits: 1.84 × 1e9 is 1840000000
 	}
 	w := strings.TrimRight(toks[k].Word, ".")
 	if k+1 < len(toks) && (toks[k+1].Word == "percent" || toks[k+1].Word == "pc" ||

@@ -90,8 +90,8 @@ func TestGazetteer_Overlap(t *testing.T) {
 			return slices.DeleteFunc(slices.Clone(es), func(e entry) bool { return e.descr || (e.alias && e.head && !e.descr && isDescriptorID(e.id)) })
 		}
 		da, db := docs[idx[a]].entities, docs[idx[b]].entities
-		all, _ := entityOverlap(da, db)
-		without, _ := entityOverlap(strip(da), strip(db))
+		all, _ := entityOverlap(da, db, docs[0].tab)
+		without, _ := entityOverlap(strip(da), strip(db), docs[0].tab)
 		return all > without
 	}
 	tests := []struct {

@@ -153,7 +153,7 @@ func TestClusterer_SameOutletNeedsMore(t *testing.T) {
 	b := art("b", "Brussels raises duty on out-of-quota steel", steelB, t0.Add(time.Hour))
 	docs := analyse([]digest.Article{a, b}, 2)
 	c := New(Config{})
-	_, ent := entityOverlap(docs[0].entities, docs[1].entities)
+	_, ent := entityOverlap(docs[0].entities, docs[1].entities, docs[0].tab)
 	score := c.score(&docs[0], &docs[1], ent)
 	cfg := Config{Threshold: score - 0.05, LinkThreshold: score - 0.05, SameOutletThreshold: score + 0.05}
 	a.SourceName, b.SourceName = "Harbour Ledger", "Meridian Trade"
@@ -183,7 +183,7 @@ func TestClusterer_SameOutletMedia(t *testing.T) {
 	a.SourceName, b.SourceName = "Harbour Ledger", "Harbour Ledger"
 	docs := analyse([]digest.Article{a, b}, 2)
 	c := New(Config{})
-	_, ent := entityOverlap(docs[0].entities, docs[1].entities)
+	_, ent := entityOverlap(docs[0].entities, docs[1].entities, docs[0].tab)
 	score := c.score(&docs[0], &docs[1], ent)
 	cfg := Config{Threshold: score - 0.05, LinkThreshold: score - 0.05, SameOutletThreshold: score + 0.05}
 	if st, _ := New(cfg).Cluster(context.Background(), []digest.Article{a, b}); len(st) != 1 {
@@ -263,7 +263,7 @@ func TestClusterer_PlaceClash(t *testing.T) {
 		t.Fatal("India and Thailand titles, neither place in the other text: no clash")
 	}
 	c := New(Config{})
-	_, ent := entityOverlap(docs[0].entities, docs[1].entities)
+	_, ent := entityOverlap(docs[0].entities, docs[1].entities, docs[0].tab)
 	score := c.score(&docs[0], &docs[1], ent)
 	cfg := Config{Threshold: score - 0.05, LinkThreshold: score - 0.05, MinSharedEntities: 1}
 	if st, _ := New(cfg).Cluster(context.Background(), []digest.Article{a, b}); len(st) != 2 {
@@ -276,7 +276,7 @@ func TestClusterer_PlaceClash(t *testing.T) {
 	if placeClash(&docs[0], &docs[1]) {
 		t.Fatal("the Thai report mentions India: clash")
 	}
-	_, ent = entityOverlap(docs[0].entities, docs[1].entities)
+	_, ent = entityOverlap(docs[0].entities, docs[1].entities, docs[0].tab)
 	score = c.score(&docs[0], &docs[1], ent)
 	cfg = Config{Threshold: score - 0.05, LinkThreshold: score - 0.05, MinSharedEntities: 1}
 	if st, _ := New(cfg).Cluster(context.Background(), []digest.Article{a, b}); len(st) != 1 {
@@ -297,7 +297,7 @@ func TestClusterer_ProductClash(t *testing.T) {
 	if !productClash(&docs[0], &docs[1]) {
 		t.Fatal("tinplate and cars, neither in the other text: no clash")
 	}
-	_, ent := entityOverlap(docs[0].entities, docs[1].entities)
+	_, ent := entityOverlap(docs[0].entities, docs[1].entities, docs[0].tab)
 	score := New(Config{}).score(&docs[0], &docs[1], ent)
 	cfg := Config{Threshold: score - 0.05, LinkThreshold: score - 0.05, MinSharedEntities: 1}
 	if st, _ := New(cfg).Cluster(context.Background(), []digest.Article{a, b}); len(st) != 2 {
