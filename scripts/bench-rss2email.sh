@@ -18,7 +18,8 @@
 # SIGUSR1): the re-run with a little new. Each DIGEST_BINARY
 # given (default: a build of this tree) runs after rss2email on the same
 # farm, in the order given, so an old and a new build are interleaved.
-# Printed: wall time and peak RSS of each run, and the load average.
+# Printed: wall time, CPU time (user + system) and peak RSS of each run,
+# and the load average.
 # SKIP_R2E=1 leaves rss2email out (when only digest builds are compared);
 # VARIANTS="long" runs one farm only.
 set -euo pipefail
@@ -56,12 +57,12 @@ if [ ${#BINS[@]} -eq 0 ]; then
 	BINS=("$WORK/digest")
 fi
 
-# timed LABEL CMD...: runs CMD, prints "LABEL wall_s=.. rss_mb=..".
+# timed LABEL CMD...: runs CMD, prints "LABEL wall_s=.. cpu_s=.. rss_mb=..".
 timed() {
 	local label=$1; shift
-	/usr/bin/time -f '%e %M' -o "$WORK/time" "$@" >"$WORK/last.log" 2>&1 || { echo "$label failed:"; tail -5 "$WORK/last.log"; }
-	read -r wall rss <"$WORK/time"
-	printf '%-44s wall_s=%7.2f rss_mb=%6.1f load=%s\n' "$label" "$wall" "$(echo "$rss / 1024" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
+	/usr/bin/time -f '%e %M %U %S' -o "$WORK/time" "$@" >"$WORK/last.log" 2>&1 || { echo "$label failed:"; tail -5 "$WORK/last.log"; }
+	read -r wall rss usr sys <"$WORK/time"
+	printf '%-44s wall_s=%7.2f cpu_s=%5.2f rss_mb=%6.1f load=%s\n' "$label" "$wall" "$(echo "$usr + $sys" | bc -l)" "$(echo "$rss / 1024" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 
 GROW=${GROW:-3}

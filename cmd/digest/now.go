@@ -26,6 +26,7 @@ func (c *cli) cmdNow(ctx context.Context, args []string) error {
 	format := fs.String("format", "", "with --dry-run: print the edition as text (default), markdown, json or html")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	memProfile := fs.String("memprofile", "", "write a heap profile to this file at the end of the run (go tool pprof)")
+	traceFile := fs.String("trace", "", "write an execution trace of the run to this file (go tool trace): when each request, store call and stage ran")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -56,7 +57,7 @@ func (c *cli) cmdNow(ctx context.Context, args []string) error {
 	if err := checkSourceArgs(ctx, sources); err != nil {
 		return err
 	}
-	stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
+	stopProfiles, err := startProfiles(*cpuProfile, *memProfile, *traceFile)
 	if err != nil {
 		return usagef("now: %v", err)
 	}

@@ -9,14 +9,16 @@ import (
 	"os"
 	"runtime"
 	rpprof "runtime/pprof"
+	rtrace "runtime/trace"
 	"time"
 )
 
-// startProfiles starts a CPU profile written to cpuPath, when set, and
-// returns the function that stops it and writes a heap profile to memPath,
-// when set. Both are read with `go tool pprof`.
-func startProfiles(cpuPath, memPath string) (stop func() error, err error) {
-	var cpu *os.File
+// startProfiles starts a CPU profile written to cpuPath and an execution
+// trace written to tracePath, each when set, and returns the function that
+// stops them and writes a heap profile to memPath, when set. The profiles
+// are read with `go tool pprof`, the trace with `go tool trace`.
+func startProfiles(cpuPath, memPath, tracePath string) (stop func() error, err error) {
+	var cpu, tr *os.File
 	if cpuPath != "" {
 		cpu, err = os.Create(cpuPath)
 		if err != nil {
@@ -27,8 +29,29 @@ func startProfiles(cpuPath, memPath string) (stop func() error, err error) {
 			return nil, fmt.Errorf("--cpuprofile: %w", err)
 		}
 	}
+	if tracePath != "" {
+		tr, err = os.Create(tracePath)
+		if err == nil {
+			if err = rtrace.Start(tr); err != nil {
+				tr.Close()
+			}
+		}
+		if err != nil {
+			if cpu != nil {
+				rpprof.StopCPUProfile()
+				cpu.Close()
+			}
+			return nil, fmt.Errorf("--trace: %w", err)
+		}
+	}
 	return func() error {
 		var errs []error
+		if tr != nil {
+			rtrace.Stop()
+			if err := tr.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("--trace: %w", err))
+			}
+		}
 		if cpu != nil {
 			rpprof.StopCPUProfile()
 			if err := cpu.Close(); err != nil {

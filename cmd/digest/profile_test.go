@@ -13,13 +13,13 @@ import (
 )
 
 // TestNow_Profiles: --cpuprofile and --memprofile write gzip-compressed
-// pprof files of the run; an unwritable path is a usage error before
-// anything runs.
+// pprof files of the run, --trace an execution trace; an unwritable path
+// is a usage error before anything runs.
 func TestNow_Profiles(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"DIGEST_DB": filepath.Join(dir, "digest.db")}
-	cpu, mem := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "mem.prof")
-	code, _, errs := runCLI(t, env, "now", "--source", copyExamples(t), "--dry-run", "--cpuprofile", cpu, "--memprofile", mem)
+	cpu, mem, trace := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "mem.prof"), filepath.Join(dir, "run.trace")
+	code, _, errs := runCLI(t, env, "now", "--source", copyExamples(t), "--dry-run", "--cpuprofile", cpu, "--memprofile", mem, "--trace", trace)
 	if code != 0 {
 		t.Fatalf("now: exit %d: %s", code, errs)
 	}
@@ -32,9 +32,14 @@ func TestNow_Profiles(t *testing.T) {
 			t.Errorf("%s: %d bytes, not a gzip-compressed profile", filepath.Base(p), len(data))
 		}
 	}
-	code, _, errs = runCLI(t, env, "now", "--source", copyExamples(t), "--dry-run", "--cpuprofile", filepath.Join(dir, "missing", "cpu.prof"))
-	if code != 2 || !strings.Contains(errs, "--cpuprofile") {
-		t.Errorf("unwritable profile: exit %d, %q", code, errs)
+	if data, err := os.ReadFile(trace); err != nil || !bytes.HasPrefix(data, []byte("go 1.")) {
+		t.Errorf("run.trace: %d bytes (%v), not a Go execution trace", len(data), err)
+	}
+	for _, flag := range []string{"--cpuprofile", "--trace"} {
+		code, _, errs = runCLI(t, env, "now", "--source", copyExamples(t), "--dry-run", flag, filepath.Join(dir, "missing", "out"))
+		if code != 2 || !strings.Contains(errs, flag) {
+			t.Errorf("unwritable %s: exit %d, %q", flag, code, errs)
+		}
 	}
 }
 
