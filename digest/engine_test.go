@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -826,5 +827,85 @@ func TestEngine_Run_Beside(t *testing.T) {
 	}
 	if !cl.afterRun.Load() {
 		t.Error("the stories were made before Beside had finished")
+	}
+}
+
+// listingStore is a memstore that can list every source's state, as
+// store.DB does, and counts the reads of states.
+type listingStore struct {
+	*memstore.Store
+	lists, reads atomic.Int32
+	listErr      error
+}
+
+func (s *listingStore) SourceStates(ctx context.Context) ([]digest.SourceState, error) {
+	s.lists.Add(1)
+	if s.listErr != nil {
+		return nil, s.listErr
+	}
+	var out []digest.SourceState
+	for _, id := range []string{"a", "b", "c", "gone"} {
+		st, err := s.Store.SourceState(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if st.ETag != "" {
+			out = append(out, st)
+		}
+	}
+	return out, nil
+}
+
+func (s *listingStore) SourceState(ctx context.Context, id string) (digest.SourceState, error) {
+	s.reads.Add(1)
+	return s.Store.SourceState(ctx, id)
+}
+
+// TestEngine_Gather_ReadsStatesAtOnce: a gather of several sources reads
+// every source's state in one listing when the store has one, and each
+// source still gets its own validators (a new source none); a failed
+// listing falls back to a read per source.
+func TestEngine_Gather_ReadsStatesAtOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name               string
+		listErr            error
+		wantLists, wantRds int32
+	}{
+		{"listing", nil, 1, 0},
+		{"listing fails", errors.New("database is locked"), 1, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			db := &listingStore{Store: memstore.New(), listErr: tc.listErr}
+			for _, id := range []string{"a", "b", "gone"} {
+				if err := db.Store.SaveSourceState(ctx, digest.SourceState{SourceID: id, ETag: `"` + id + `"`}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			now := t0
+			e, _, _ := newEngine(t, db, &now)
+			var mu sync.Mutex
+			got := map[string]string{}
+			var srcs []digest.Source
+			for _, id := range []string{"a", "b", "c", "d"} {
+				srcs = append(srcs, &fakeSource{id: id, fetch: func(_ context.Context, prev digest.SourceState) (digest.FetchResult, error) {
+					mu.Lock()
+					got[id] = prev.SourceID + " " + prev.ETag
+					mu.Unlock()
+					return digest.FetchResult{NotModified: true}, nil
+				}})
+			}
+			var rep digest.Report
+			if err := e.Gather(ctx, srcs, &rep); err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{"a": `a "a"`, "b": `b "b"`, "c": "c ", "d": "d "}
+			if !maps.Equal(got, want) {
+				t.Errorf("states the sources were fetched with = %q, want %q", got, want)
+			}
+			if l, r := db.lists.Load(), db.reads.Load(); l != tc.wantLists || r != tc.wantRds {
+				t.Errorf("%d listings and %d reads of one state, want %d and %d", l, r, tc.wantLists, tc.wantRds)
+			}
+		})
 	}
 }
