@@ -133,10 +133,11 @@ type KeptReader func(ctx context.Context, ids []int64) (map[int64][]byte, error)
 // LoadingWindow is called before they are loaded; the function it returns,
 // once they are clustered or the run gives up. It is called again around
 // the account of the window's articles (a line for each, beside the
-// stories), the run's other window-sized step; not around ranking, which
-// allocates much and holds little.
+// stories), the run's other window-sized step. Ranking, which allocates
+// much and holds little, is bracketed by Ranking instead.
 type WindowLoader interface {
 	LoadingWindow() (done func())
+	Ranking() (done func())
 }
 
 // KeepingClusterer is a Clusterer that reads an article's text once and

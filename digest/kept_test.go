@@ -233,6 +233,11 @@ func (c loadingClusterer) LoadingWindow() func() {
 	return func() { *c.events = append(*c.events, "done") }
 }
 
+func (c loadingClusterer) Ranking() func() {
+	*c.events = append(*c.events, "ranking")
+	return func() { *c.events = append(*c.events, "ranked") }
+}
+
 func (c loadingClusterer) ClusterKept(ctx context.Context, articles []digest.Article, features [][]byte, prior []int64, again digest.KeptReader) ([]digest.Story, [][]byte, error) {
 	*c.events = append(*c.events, fmt.Sprintf("cluster %d", len(articles)))
 	return c.Clusterer.ClusterKept(ctx, articles, features, prior, again)
@@ -251,8 +256,8 @@ func (s keptLoadStore) KeptArticlesSince(ctx context.Context, since time.Time) (
 
 // TestEngine_Run_LoadingWindow: a clusterer that is a WindowLoader hears of
 // the window before the store loads it and is told it is done once, after
-// clustering it, in every run; and again around the account of the
-// window's articles.
+// clustering it, in every run; then around the ranking of its stories, and
+// again around the account of the window's articles.
 func TestEngine_Run_LoadingWindow(t *testing.T) {
 	db := storetest.Open(t)
 	now := t0
@@ -260,6 +265,7 @@ func TestEngine_Run_LoadingWindow(t *testing.T) {
 	var events []string
 	e.Store = keptLoadStore{DB: db, events: &events}
 	e.Clusterer = loadingClusterer{Clusterer: cluster.New(cluster.Config{}), events: &events}
+	e.Ranker = rank.New(rank.Config{})
 	var _ digest.WindowLoader = loadingClusterer{}
 	h := func(d time.Duration) time.Time { return t0.Add(-d) }
 	src := staticSource("https://ledger.example/feed",
@@ -271,7 +277,7 @@ func TestEngine_Run_LoadingWindow(t *testing.T) {
 	if _, err := e.Run(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"loading", "load", "cluster 2", "done", "loading", "done"} // then the account
+	want := []string{"loading", "load", "cluster 2", "done", "ranking", "ranked", "loading", "done"} // then the account
 	if !slices.Equal(events, want) {
 		t.Errorf("events %q, want %q", events, want)
 	}

@@ -104,8 +104,9 @@ func (e *Engine) RankedStories(ctx context.Context, rep *Report) ([]Story, error
 func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep bool) ([]Story, error) {
 	start := time.Now()
 	lean := func() (done func()) { return func() {} }
+	ranking := lean
 	if wl, ok := e.Clusterer.(WindowLoader); ok {
-		lean = wl.LoadingWindow
+		lean, ranking = wl.LoadingWindow, wl.Ranking
 	}
 	done := lean()
 	all, outOfScope, err := e.window(ctx, since, scope, rep, keep)
@@ -119,7 +120,9 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 	if e.Ranker != nil {
 		// One assessment of each story's text: the dropped ones come back
 		// with their relevance for the account.
+		done = ranking()
 		stories, dropped, err = e.rankSplit(ctx, all)
+		done()
 		if err != nil {
 			return nil, err
 		}
@@ -129,9 +132,7 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 	rep.Stories = len(stories)
 	rep.StoriesDropped = len(dropped)
 	// The account holds a line for every article of the window, beside
-	// the stories: the other window-sized step of a run (ranking, between
-	// them, keeps the collector's usual target: it allocates much, and
-	// holds little).
+	// the stories: the other window-sized step of a run.
 	done = lean()
 	byID, order := fatesOf(stories, dropped, outOfScope, relevance)
 	rep.finishAccount(byID, order, "")

@@ -16,33 +16,46 @@ func gcPercent() int {
 	return p
 }
 
-// TestGCTarget: the target is lowered while any caller is inside, also
-// when calls overlap, and the one found is back once the last leaves.
+// TestGCTarget: the target is the lowest one asked for while any caller
+// is inside, also when calls of two targets overlap (serve clustering for
+// one job while it ranks for another), and the one found is back once the
+// last leaves.
 func TestGCTarget(t *testing.T) {
 	orig := debug.SetGCPercent(137)
 	defer debug.SetGCPercent(orig)
-	g := &gcTarget{percent: 7}
-	leaveA := g.enter()
-	if p := gcPercent(); p != 7 {
-		t.Fatalf("inside: GOGC %d, want 7", p)
+	g := &gcTarget{}
+	want := func(what string, percent int) {
+		t.Helper()
+		if p := gcPercent(); p != percent {
+			t.Fatalf("%s: GOGC %d, want %d", what, p, percent)
+		}
 	}
-	leaveB := g.enter()
+	leaveA := g.enter(7)
+	want("inside", 7)
+	leaveB := g.enter(7)
 	leaveA()
-	if p := gcPercent(); p != 7 {
-		t.Fatalf("one caller left, one inside: GOGC %d, want 7", p)
-	}
+	want("one caller left, one inside", 7)
 	leaveB()
-	if p := gcPercent(); p != 137 {
-		t.Fatalf("after: GOGC %d, want 137", p)
-	}
+	want("after", 137)
+
+	leaveRank := g.enter(50)
+	want("ranking", 50)
+	leaveCluster := g.enter(7)
+	want("clustering while ranking", 7)
+	leaveRank()
+	want("ranking left, clustering inside", 7)
+	leaveRank = g.enter(50)
+	leaveCluster()
+	want("clustering left, ranking inside", 50)
+	leaveRank()
+	want("after both", 137)
+
 	var wg sync.WaitGroup
-	for range 8 {
-		wg.Go(func() { g.enter()() })
+	for i := range 8 {
+		wg.Go(func() { g.enter(10 + 40*(i%2))() })
 	}
 	wg.Wait()
-	if p := gcPercent(); p != 137 {
-		t.Fatalf("after concurrent calls: GOGC %d, want 137", p)
-	}
+	want("after concurrent calls", 137)
 }
 
 // TestNewLeanClusterer: the clusterer keeps its stories' features
