@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/bounce"
@@ -119,17 +120,28 @@ func (e *mailboxEnv) status(t *testing.T, email string) digest.SubscriberStatus 
 	return s.Status
 }
 
-func (e *mailboxEnv) left(t *testing.T) []string {
+// left returns the subjects of the messages in the mailbox once it holds
+// want of them, or after 10 s what it holds then. Mailpit answers QUIT
+// with +OK before it deletes the messages marked with DELE (in a deferred
+// function of its session), so right after a poll returns the deletion
+// may still be under way; RFC 1939 servers delete first.
+func (e *mailboxEnv) left(t *testing.T, want int) []string {
 	t.Helper()
-	msgs, err := mailtest.MailpitMessages(context.Background(), e.mp.APIURL, 50)
-	if err != nil {
-		t.Fatal(err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		msgs, err := mailtest.MailpitMessages(context.Background(), e.mp.APIURL, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) == want || time.Now().After(deadline) {
+			var subjects []string
+			for _, m := range msgs {
+				subjects = append(subjects, m.Subject)
+			}
+			return subjects
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	var subjects []string
-	for _, m := range msgs {
-		subjects = append(subjects, m.Subject)
-	}
-	return subjects
 }
 
 func TestMailbox_Poll(t *testing.T) {
@@ -170,7 +182,7 @@ func TestMailbox_Poll(t *testing.T) {
 				t.Errorf("soft bounce log: %+v", evs)
 			}
 			// Only what is not a report stays in the mailbox.
-			left := e.left(t)
+			left := e.left(t, 2)
 			if len(left) != 2 {
 				t.Fatalf("left in the mailbox: %q", left)
 			}
