@@ -88,9 +88,10 @@ func (g *gcTarget) enter(percent int) (leave func()) {
 	if len(g.inside) == 0 {
 		g.inside = map[int]int{}
 		g.prev = debug.SetGCPercent(percent)
+	} else if percent < g.lowest() {
+		debug.SetGCPercent(percent)
 	}
 	g.inside[percent]++
-	debug.SetGCPercent(g.lowest())
 	return func() {
 		g.mu.Lock()
 		defer g.mu.Unlock()

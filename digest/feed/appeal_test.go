@@ -138,8 +138,7 @@ func TestParseText_WireAppeal(t *testing.T) {
 // appeal in the real feeds of ../shared/corpus when it is there (the
 // alternations take seconds over them).
 func TestAppealPatterns_Alternation(t *testing.T) {
-	strong := regexp.MustCompile(`(?i)` + strings.Join(appealStrong, "|"))
-	sie := regexp.MustCompile(strings.Join(appealSie, "|"))
+	strong, sie := appealAlternations()
 	var sentences []string
 	for _, c := range slices.Concat(appealCases, appealNews) {
 		for _, s := range nlp.Sentences(c) {
@@ -149,20 +148,9 @@ func TestAppealPatterns_Alternation(t *testing.T) {
 	}
 	var files []string
 	if !testing.Short() {
-		files, _ = filepath.Glob("../../../shared/corpus/feeds/news/*")
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for line := range strings.SplitSeq(html.UnescapeString(string(b)), "\n") {
-			for _, s := range nlp.Sentences(line) {
-				if utf8.RuneCountInString(s) <= maxAppealSentence { // as dropAppeals asks
-					sentences = append(sentences, s)
-				}
-			}
-		}
+		var corpus []string
+		corpus, files = corpusSentences(t)
+		sentences = append(sentences, corpus...)
 	}
 	matched := 0
 	for _, s := range sentences {
@@ -178,4 +166,65 @@ func TestAppealPatterns_Alternation(t *testing.T) {
 		t.Error("no sentence matched: the comparison proves nothing")
 	}
 	t.Logf("%d sentences, %d appeals, %d corpus files", len(sentences), matched, len(files))
+}
+
+// appealAlternations are the appeal patterns as two alternations, the way
+// dropAppeals matched them before nlp.Patterns: the reference the test
+// compares with and the benchmark measures against.
+func appealAlternations() (strong, sie *regexp.Regexp) {
+	return regexp.MustCompile(`(?i)` + strings.Join(appealStrong, "|")), regexp.MustCompile(strings.Join(appealSie, "|"))
+}
+
+// corpusSentences returns the sentences of the news feeds in the shared
+// corpus that dropAppeals would look at (maxAppealSentence runes or
+// fewer), and the files read.
+func corpusSentences(t testing.TB) (sentences, files []string) {
+	files, _ = filepath.Glob("../../../shared/corpus/feeds/news/*")
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range strings.SplitSeq(html.UnescapeString(string(b)), "\n") {
+			for _, s := range nlp.Sentences(line) {
+				if utf8.RuneCountInString(s) <= maxAppealSentence { // as dropAppeals asks
+					sentences = append(sentences, s)
+				}
+			}
+		}
+	}
+	return sentences, files
+}
+
+// BenchmarkAppealPatterns looks for appeals in the corpus's short news
+// sentences with the two alternations dropAppeals used before and with
+// nlp.Patterns, and reports sentences per second of each.
+func BenchmarkAppealPatterns(b *testing.B) {
+	sentences, _ := corpusSentences(b)
+	if len(sentences) == 0 {
+		b.Skip("no corpus at ../../../shared/corpus/feeds/news")
+	}
+	strong, sie := appealAlternations()
+	for _, m := range []struct {
+		name  string
+		match func(string) bool
+	}{
+		{"alternation", func(s string) bool { return strong.MatchString(s) || sie.MatchString(s) }},
+		{"patterns", appealPatterns().MatchString},
+	} {
+		b.Run(m.name, func(b *testing.B) {
+			found := 0
+			for b.Loop() {
+				for _, s := range sentences {
+					if m.match(s) {
+						found++
+					}
+				}
+			}
+			if found == 0 {
+				b.Fatal("no appeal found: the benchmark measures nothing")
+			}
+			b.ReportMetric(float64(b.N*len(sentences))/b.Elapsed().Seconds(), "sentences/s")
+		})
+	}
 }

@@ -234,3 +234,50 @@ func commitCounter(b *testing.B, db *store.DB) func() (int64, bool) {
 		return end - start, ok && ok2
 	}
 }
+
+// BenchmarkDB_SaveKeptStories sets the story of each of a window's 10,000
+// kept articles, as a first run does once it has clustered them (SaveKept
+// with no features: many rows a statement), and reports rows per second.
+func BenchmarkDB_SaveKeptStories(b *testing.B) {
+	for _, o := range storetest.Openers() {
+		b.Run(o.Name, func(b *testing.B) {
+			db := o.Open(b)
+			const window = 10000
+			var kept []digest.KeptArticle
+			for start := 0; start < window; start += 500 {
+				arts := make([]digest.Article, 500)
+				for j := range arts {
+					key := fmt.Sprintf("k%d", start+j)
+					arts[j] = digest.Article{SourceID: "https://feed.example/rss", GUID: key, URL: "https://news.example/" + key,
+						Title: "Steel tariffs " + key, Text: "The ministry raised tariffs on steel coil. " + key, Published: t0, FetchedAt: t0}
+				}
+				saved, err := db.SaveArticles(b.Context(), arts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, a := range fresh(saved) {
+					kept = append(kept, digest.KeptArticle{Article: a, Features: make([]byte, 1400), Story: a.ID})
+				}
+			}
+			if len(kept) != window {
+				b.Fatalf("kept %d articles, want %d", len(kept), window)
+			}
+			if err := db.SaveKept(b.Context(), kept); err != nil {
+				b.Fatal(err)
+			}
+			for i := range kept {
+				kept[i].Features = nil
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				for j := range kept {
+					kept[j].Story = kept[(j+i+1)%window].Article.ID
+				}
+				if err := db.SaveKept(b.Context(), kept); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*window)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
