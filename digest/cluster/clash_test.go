@@ -55,7 +55,7 @@ func TestClashes_SameAsByKey(t *testing.T) {
 
 func figureClashByKey(a, b *doc) bool {
 	fa, fb := a.titleFigures, b.titleFigures
-	if len(fa) == 0 || len(fb) == 0 {
+	if len(fa) == 0 || len(fb) == 0 || shareFigure(a, b) {
 		return false
 	}
 	return !anyAgree(fa, b.figures) && !anyAgree(fb, a.figures)

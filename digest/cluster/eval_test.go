@@ -426,7 +426,22 @@ const (
 // validation unchanged, 1.000 and 0.881. Tried and dropped there: the mean
 // pair rather than the strongest (half A 0.969/0.840), an hourly discount
 // of the fit (0.003 to 0.01 an hour: half B 0.944/0.756), and moving
-// articles between stories after every link is tried (no gain).
+// articles between stories after every link is tried (no gain). Then three
+// word-level causes of the last misses: compounds written open or
+// hyphenated ("dock workers", "lay-offs") made the tables' one word
+// (joinCompounds: the port strike's third report, half B recall 0.844 to
+// 0.889), trade verbs without a synonym group (extend and prolong, delay
+// and postpone, curb and restriction: the OPEC+ third report, 0.18 to
+// 0.22, joined in the whole part, not in its half) and titles' figures
+// not clashing where both texts state one distinctive figure (Intel's
+// "15% of staff" and "$10bn savings drive", both quoting 15,000 jobs: half
+// A recall 0.947 to 0.973): development precision 0.982 to 0.983, recall
+// 0.908 to 0.958; pairs clustered alone 0.815/0.842 to 0.816/0.850;
+// validation unchanged, 1.000 and 0.881 (labelled.json alone 1.000 and
+// 0.870). Left on development: the impeachment witnesses, Maersk's return
+// and the canal's revenue, the export-control trio ("New US rules cut off
+// Chinese access to advanced memory": 0.13 and 0.07) and "Beijing's
+// buyers shun American beans" (0.19 and 0.15).
 const (
 	floorGrownPrecision = 0.90
 	floorGrownRecall    = 0.75

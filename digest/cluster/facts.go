@@ -156,7 +156,14 @@ var ordinalSuffixes = map[string]bool{"st": true, "nd": true, "rd": true, "th": 
 // rice" are two notices.
 var productWords = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
-	for _, w := range strings.Fields(`
+	for _, w := range strings.Fields(productList) {
+		m[nlp.Stem(w)] = true
+	}
+	return m
+})
+
+// productList is the words of productWords, as written.
+const productList = `
 		steel aluminium aluminum copper nickel zinc tin tinplate iron ore coal coke lithium cobalt graphite
 		gallium germanium bauxite alumina manganese silicon polysilicon titanium tungsten magnesium uranium
 		gold silver platinum palladium oil crude gas lng lpg diesel gasoline petrol fuel kerosene fertiliser
@@ -170,11 +177,7 @@ var productWords = sync.OnceValue(func() map[string]bool {
 		footwear shoe furniture mattress toy pharmaceutical drug vaccine medicine machinery turbine aircraft
 		pipe tube wire rod rebar coil sheet plate foil fastener nail screw bolt chemical plastic pvc
 		polyethylene polypropylene resin fibre fiber yarn fabric laptop smartphone phone appliance
-		refrigerator washer transformer crane drone`) {
-		m[nlp.Stem(w)] = true
-	}
-	return m
-})
+		refrigerator washer transformer crane drone`
 
 // monthWords are capitalised but name no entity.
 var monthWords = map[string]bool{
@@ -476,10 +479,15 @@ func appendFigures(dst []figure, toks []nlp.Token) []figure {
 // title: "Vietnam: 42% duty on fasteners from Turkey" and "Turkey sets 32%
 // duty on ceramic tiles" are two notices even where their titles do not
 // align well enough for the slot test. A paraphrase that rounds ("41%"
-// for "41.2%") or leaves the figure out of its title does not clash.
+// for "41.2%") or leaves the figure out of its title does not clash, and
+// neither do two reports stating one distinctive figure (shareFigure):
+// outlets put different figures of one event in their titles ("Chipmaker
+// sheds 15% of staff", "Santa Clara group's $10bn savings drive") and
+// quote its key one in their texts ("15k jobs", "15,000 positions"),
+// while two notices of one template differ in the figures they state.
 func figureClash(a, b *doc) bool {
 	fa, fb := a.titleFigures, b.titleFigures
-	if len(fa) == 0 || len(fb) == 0 {
+	if len(fa) == 0 || len(fb) == 0 || shareFigure(a, b) {
 		return false
 	}
 	return !anyAgree(fa, b.figures) && !anyAgree(fb, a.figures)

@@ -485,8 +485,11 @@ func descriptions(dst []string, toks []nlp.Token) []string {
 
 // canonicalNames makes the names of actors and then of places canonical
 // (canonicalActors, canonicalPlaces): an actor's name may hold a place's
-// ("Anglo American", "Saudi Aramco").
-func canonicalNames(toks []nlp.Token) []nlp.Token { return canonicalPlaces(canonicalActors(toks)) }
+// ("Anglo American", "Saudi Aramco"). It then makes one word of the
+// tables' words written as two (joinCompounds: "dock workers").
+func canonicalNames(toks []nlp.Token) []nlp.Token {
+	return joinCompounds(canonicalPlaces(canonicalActors(toks)))
+}
 
 // appendDescriptors appends to ents the descriptor keys of an article's
 // title and text (actors and places made canonical): for each actor it

@@ -75,6 +75,9 @@ closure: shutdown
 output: production
 purchase: buy, buying
 aground: grounded
+extend: prolong, lengthen
+delay: postpone, defer
+curb: restraint, restriction, restrict
 `
 
 // synonyms maps the normal stem (normalStem) of each word of synonymTable
@@ -172,4 +175,107 @@ func lowerASCII(w string) bool {
 		}
 	}
 	return true
+}
+
+// compound is a word of the tables written as two ("dock workers",
+// "lay-offs", "soy beans"): its first part, as written, and the stem of
+// its second.
+type compound struct{ first, second string }
+
+// compounds maps the two parts of each word of this package's tables
+// (synonymTable, eventTable, productList) to the word. Outlets write one compound closed, open or
+// hyphenated ("dockworkers", "dock workers"; "walkout", "walk-out"), and
+// the tokens of the open and hyphenated forms would share nothing with
+// the closed one. Each split leaves at least three letters on either
+// side, the first not a stop word ("for bid" is no "forbid"; "walk out"
+// is a walkout).
+var compounds = sync.OnceValue(func() map[compound]string {
+	var words []string
+	addLine := func(head string, ws []string) { words = append(append(words, head), ws...) }
+	eachTableLine(synonymTable, addLine)
+	eachTableLine(eventTable, addLine)
+	words = append(words, strings.Fields(productList)...)
+	m := map[compound]string{}
+	for _, w := range words {
+		if !lowerASCII(w) {
+			continue
+		}
+		for k := 3; k+3 <= len(w); k++ {
+			first, second := w[:k], w[k:]
+			if nlp.IsStopword(first) {
+				continue
+			}
+			m[compound{first, nlp.Stem(second)}] = w
+		}
+	}
+	return m
+})
+
+// compoundParts marks the first parts of compounds (as written) and their
+// second parts (as stemmed) by their length and first and last letters
+// (partKey), so that most tokens are passed over without a map lookup:
+// the text of every article of a window is read.
+var compoundParts = sync.OnceValue(func() *[2][partKeys / 64]uint64 {
+	var bits [2][partKeys / 64]uint64
+	for c := range compounds() {
+		for p, w := range [2]string{c.first, c.second} {
+			if k, ok := partKey(w); ok {
+				bits[p][k/64] |= 1 << (k % 64)
+			}
+		}
+	}
+	return &bits
+})
+
+// partKeys is the number of keys partKey gives.
+const partKeys = 32 * 32 * 32
+
+// partKey returns the key of a word for compoundParts; false when it can
+// be no part of a compound (shorter than three letters, longer than 31,
+// or not starting and ending with a lower-case ASCII letter).
+func partKey(w string) (uint, bool) {
+	if len(w) < 3 || len(w) > 31 {
+		return 0, false
+	}
+	a, z := w[0]-'a', w[len(w)-1]-'a'
+	if a >= 26 || z >= 26 {
+		return 0, false
+	}
+	return uint(len(w))<<10 | uint(a)<<5 | uint(z), true
+}
+
+// joinCompounds returns toks with each word of the tables written as two
+// (see compounds) made one token, inflected as its second part is ("dock
+// workers" is "dockworkers"). toks itself is not changed.
+func joinCompounds(toks []nlp.Token) []nlp.Token {
+	parts := compoundParts()
+	has := func(p int, w string) bool {
+		k, ok := partKey(w)
+		return ok && parts[p][k/64]&(1<<(k%64)) != 0
+	}
+	var out []nlp.Token
+	for i := 0; i < len(toks); i++ {
+		t, next := &toks[i], (*nlp.Token)(nil)
+		if i+1 < len(toks) {
+			next = &toks[i+1]
+		}
+		if next != nil && !next.SentenceStart && has(0, t.Word) && has(1, next.Stem) {
+			if _, ok := compounds()[compound{t.Word, next.Stem}]; ok {
+				if out == nil {
+					out = append(make([]nlp.Token, 0, len(toks)), toks[:i]...)
+				}
+				w := t.Word + next.Word
+				out = append(out, nlp.Token{Word: w, Surface: t.Surface + next.Surface, Stem: nlp.Stem(w), Cap: t.Cap, SentenceStart: t.SentenceStart})
+				i++
+				continue
+			}
+		}
+		if out != nil {
+			out = append(out, *t)
+		}
+	}
+	if out == nil {
+		return toks
+	}
+	return out
 }

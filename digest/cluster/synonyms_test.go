@@ -15,6 +15,7 @@ func TestCanonicalStem(t *testing.T) {
 		"steel": "steel", "lift": "lift", "gain": "gain", "timber": "lumber", "pedelecs": "bicycle", "bikes": "bicycle",
 		"vessels": "ship", "lawmakers": "lawmaker", "parliament": "lawmaker",
 		"walkout": "strike", "quits": "resign", "crude": "oil", "unveiled": "announce", "slumped": "fall",
+		"prolongs": "extend", "postponed": "delay", "deferred": "delay", "restrictions": "curb", "restraint": "curb",
 	} {
 		if got, wantC := canonical(w, nlp.Stem(w)), canonical(want, nlp.Stem(want)); got != wantC {
 			t.Errorf("canonical(%q) = %q, want %q's %q", w, got, want, wantC)
@@ -103,6 +104,35 @@ func TestMakerGood(t *testing.T) {
 	for k, d := range docs {
 		if !slices.ContainsFunc(d.entities, func(e entry) bool { return e.id == good }) {
 			t.Errorf("article %d: no entity for the good wine", k)
+		}
+	}
+}
+
+// TestCompoundsMeet checks that a word of the tables written open or
+// hyphenated meets its closed form in the lead vectors and the title
+// words, inflected as written, and that words that only spell a
+// compound together with a stop word stay apart.
+func TestCompoundsMeet(t *testing.T) {
+	for _, tt := range [][2]string{
+		{"Dockworkers strike at US ports", "Dock workers strike at US ports"},
+		{"Carmaker announces layoffs", "Carmaker announces lay-offs"},
+		{"China halts soybean purchases", "China halts soy bean purchases"},
+		{"Union calls walkout at Ford", "Union calls walk-out at Ford"},
+	} {
+		docs := analyse([]digest.Article{art("a", tt[0], "", t0), art("b", tt[1], "", t0)}, 2)
+		if cos := docs[0].leadCosine(&docs[1]); cos < 0.999 {
+			t.Errorf("%q ~ %q: lead cosine %.3f, want 1", tt[0], tt[1], cos)
+		}
+		if !slices.Equal(docs[0].titleKeys, docs[1].titleKeys) {
+			t.Errorf("%q ~ %q: title words %q and %q", tt[0], tt[1], docs[0].titleKeys, docs[1].titleKeys)
+		}
+	}
+	// "for bids" is no "forbids" (a ban), and a sentence's last word does
+	// not join the next one's first.
+	for _, text := range []string{"The ministry called for bids on the port.", "Workers met at the dock. Workers said no."} {
+		toks := nlp.Tokens(text)
+		if got := joinCompounds(toks); len(got) != len(toks) {
+			t.Errorf("%q: %d tokens joined into %d", text, len(toks), len(got))
 		}
 	}
 }

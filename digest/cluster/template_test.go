@@ -336,6 +336,23 @@ func TestClusterer_FigureClash(t *testing.T) {
 			t.Errorf("%q ~ %q: clash", tt.a, tt.b)
 		}
 	}
+	// Titles quoting different figures of one event do not clash when
+	// both texts state one distinctive figure of it (see shareFigure);
+	// without it they do.
+	for _, tt := range []struct {
+		textA string
+		clash bool
+	}{
+		{"Intel's maker will shed roughly 15k jobs.", false},
+		{"Intel's maker will shed jobs.", true},
+	} {
+		x := art("x", "Chipmaker sheds 15% of staff and suspends payout", tt.textA, t0)
+		y := art("y", "Asian suppliers slide after Santa Clara group's $10bn savings drive", "Intel said it would eliminate more than 15,000 positions.", t0)
+		docs := analyse([]digest.Article{x, y}, 2)
+		if got := figureClash(&docs[0], &docs[1]); got != tt.clash {
+			t.Errorf("%q: clash %v, want %v", tt.textA, got, tt.clash)
+		}
+	}
 	// An ordinal is not a count: the 20th package is not 20 tankers.
 	x := art("x", "UK sanctions 20 more shadow fleet tankers", "Britain sanctioned 20 more tankers.", t0)
 	y := art("y", "EU adopts 20th sanctions package against Russia", "The EU adopted a 20th package, adding 90 tankers.", t0)
