@@ -99,6 +99,24 @@ must "$RX" 'return &Regexp{pattern: str}'
 must "$RX" 'return &Regexp{rx: rx}, nil'
 ! grep -q 're\.rx\.' "$RX" || { echo "$RX: a use of re.rx left" >&2; exit 1; }
 gofmt -w "$TZ" "$DATA/zz-lazy.go" "$DATA/00-locale-data.go" "$RX"
+# Tables the parsers and the language data built in package initialisers
+# (maps, Unicode range tables, transformers, sorted format lists: ~60 KB
+# allocated, and each initialiser's code and data paged in by every
+# process) are built on first use too (scripts/lazyvars; lazyvalue.go in
+# each package changed).
+lazyvars() { (cd "$ROOT" && go run ./scripts/lazyvars "$@" >/dev/null); }
+lazyvars "$DST/internal/parser/nospace" allFormats='[]string' dateTimeFormats='map[string][]string' formatMapping partSizeMap
+lazyvars "$DST/internal/language" alwaysKeptTokens=strutil.Dict dashes=strutil.Dict freshnessWords=strutil.Dict \
+	langWithDigitAbbrs=strutil.Dict commonCharset='*unicode.RangeTable' disallowedKnownWordRunes='*unicode.RangeTable' rxSentenceSplitters
+lazyvars "$DST/internal/strutil" nfkcTransformer=transform.Transformer unicodeTransformer=transform.Transformer \
+	aposthropeTransformer=runes.Transformer braceTransformer=runes.Transformer
+lazyvars "$DST/internal/parser/jalali" rxHourPattern='*stdregex.Regexp' rxMinutePattern='*stdregex.Regexp' rxSecondPattern='*stdregex.Regexp'
+lazyvars "$DST/internal/parser/tokenizer" digits='*unicode.RangeTable' letters='*unicode.RangeTable'
+lazyvars "$DST/internal/parser/absolute" alphaDirectives
+lazyvars "$DST/internal/parser/hijri" timeConventions
+lazyvars "$DST/internal/parser/jalali" monthNameValues weekdayNameValues
+lazyvars "$DST/internal/timezone" timezoneInfoList='[]Info'
+lazyvars "$DST/date" periodString
 cat >"$DST/PATCHED.md" <<MD
 # go-dateparser $VERSION, initialised on first use
 
@@ -108,7 +126,9 @@ scripts/vendor-dateparser.sh: the locale data and the time-zone table are built 
 a date is parsed instead of in package initialisers, so that commands which never parse a date
 (\`digest version\`, \`digest healthcheck\`, \`digest subscribers add\`) do not pay for them.
 A second change: the regular expressions made with MustCompile (internal/regexp, the build
-without re2 tags) are compiled the first time they are used.
+without re2 tags) are compiled the first time they are used. A third: the parsers' and the
+language data's other package-level tables are built on first use (scripts/lazyvars,
+lazyvalue.go in each package it changed).
 go.mod points the module here with a replace directive. To update: change the version in
 go.mod and run the script with it.
 MD

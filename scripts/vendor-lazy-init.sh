@@ -581,6 +581,51 @@ A second change: each package-level regular expression is compiled the first tim
 (scripts/lazyregexp, lazyregexp.go in each package it changed).
 MD
 
+# Package-level tables built by code (maps, lists of regular expressions,
+# the loggers of go-htmldate and go-trafilatura, which their init functions
+# made) built on first use (scripts/lazyvars; lazyvalue.go in each package
+# changed): with no initialiser left in these packages, a process that
+# never extracts an article neither allocates the tables nor pages in the
+# code and data that built them (~1.3 MB less RSS for `digest version`
+# with our own packages' tables, issue 17).
+lazyvars() { (cd "$ROOT" && go run ./scripts/lazyvars "$@" >/dev/null); }
+M='map[string]struct{}'
+for d in go-htmldate go-trafilatura; do
+	# The logger set in init() becomes a value built by a function.
+	perl -0pi -e 's/var log zerolog\.Logger\n\nfunc init\(\) \{\n\tlog = (.*?)\n\}\n/var log = func() *zerolog.Logger {\n\tl := $1\n\treturn &l\n}()\n/s' \
+		"$ROOT/third_party/$d/core.go"
+	must "$ROOT/third_party/$d/core.go" 'var log = func() \*zerolog.Logger {'
+done
+lazyvars third_party/go-htmldate log='*zerolog.Logger' defaultMinDate=time.Time defaultMaxDate=time.Time \
+	monthNumber='map[string]int' dateAttributes="$M" propertyModified="$M" attrModifiedNames="$M" attrPublishClasses="$M" \
+	itemPropAttrKeys="$M" itemPropOriginal="$M" itemPropModified="$M" rxThreeComponents mapTimezoneNames
+lazyvars third_party/go-trafilatura log='*zerolog.Logger' basicCleaningSelector=string $(for v in allowedAttributes \
+	elementWithSizeAttr emptyTagsToRemove formatTagCatalog mapXmlCellTags mapXmlGraphicTags mapXmlHeadTags mapXmlHiTags \
+	mapXmlItemTags mapXmlLbTags mapXmlListTags mapXmlQuoteTags mapXmlRefTags metaNameAuthor metaNameDescription \
+	metaNameImage metaNamePublisher metaNameTag metaNameTitle tagCatalog tagsToClean tagsToSanitize tagsToStrip \
+	validTagCatalog; do echo "$v=$M"; done)
+lazyvars third_party/go-readability divToPElems="$M" unlikelyRoles="$M"
+DD=third_party/go-domdistiller/internal
+lazyvars $DD/markup/schemaorg schemaTypeURLs tagAttributeMap
+lazyvars $DD/stringutil rtMatcher1 rtMatcher2 rtMatcher3
+lazyvars $DD/domutil allowedAttributes elementWithSizeAttr
+lazyvars $DD/pagination/pattern badPageParamNames
+lazyvars $DD/tableclass ariaRoles ariaTableDescendantRoles ariaTableRoles headerTags objectTags
+lazyvars $DD/webdoc inlineTagNames lazyImageAttrs
+lazyvars $DD/extractor/embed relevantImageTags relevantTwitterTags relevantVimeoTags relevantYouTubeTags
+lazyvars $DD/converter unlikelyRoles
+lazyvars $DD/filter/heuristic rxDtmLongestPartPatterns='[]*regexp.Regexp' rxDtmPotentialTitlePatterns='[]*regexp.Regexp' \
+	rxDtmPotentialTitleReplacePatterns='[]*regexp.Regexp'
+lazyvars third_party/gomoji emojiMap
+for d in go-htmldate go-trafilatura go-readability go-domdistiller; do
+	cat >>"$ROOT/third_party/$d/PATCHED.md" <<'MD'
+
+Another change: package-level tables built by code (maps, lists of regular expressions, the
+logger an init function made) are built the first time they are read (scripts/lazyvars,
+lazyvalue.go in each package it changed), so that no initialiser is left to run for them.
+MD
+done
+
 # The whole copies are gofmt-ed: the repository keeps every Go file formatted.
 gofmt -w "$G" "$ROOT/third_party/go-domdistiller" "$L" "$ROOT/third_party/go-trafilatura" \
 	"$ROOT/third_party/go-htmldate" "$ROOT/third_party/go-readability" "$ROOT/third_party/procfs"

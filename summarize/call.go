@@ -320,7 +320,7 @@ const minKeyCheck = 8
 // asked again once, then replaced by the extractive summary.
 func (o *OpenAI) checkNoKey(texts ...string) error {
 	for _, t := range texts {
-		if len(o.cfg.APIKey) >= minKeyCheck && strings.Contains(t, o.cfg.APIKey) || keyLike().MatchString(t) {
+		if len(o.cfg.APIKey) >= minKeyCheck && strings.Contains(t, o.cfg.APIKey) || keyLike.Get().MatchString(t) {
 			return fmt.Errorf("%w: the reply contains the API key", errInvalidReply)
 		}
 	}
@@ -332,5 +332,5 @@ func redactKey(k, s string) string {
 	if len(k) >= 4 {
 		s = strings.ReplaceAll(s, k, "[redacted]")
 	}
-	return keyLike().ReplaceAllString(s, "$1…[redacted]")
+	return keyLike.Get().ReplaceAllString(s, "$1…[redacted]")
 }

@@ -1,13 +1,12 @@
 package summarize
 
 import (
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/lazyre"
 )
 
@@ -17,7 +16,7 @@ func compress(s string) string {
 	// the cuts may be too short to tell ("Oil prices fell sharply on
 	// oversupply concerns" has no English function word).
 	en := english(strings.Fields(s))
-	s = stripDateline(strings.Join(strings.Fields(gluedDash().ReplaceAllString(s, "$1 $2 $3")), " "))
+	s = stripDateline(strings.Join(strings.Fields(gluedDash.Get().ReplaceAllString(s, "$1 $2 $3")), " "))
 	s = dropInserts(s)
 	s = dropAttribution(s, en)
 	words := strings.Fields(s)
@@ -128,12 +127,12 @@ func clauseVerb(rest []string, opener string) bool {
 		return false
 	}
 	first := bare(rest[0])
-	if isLowerWord(rest[0]) && !functionWords()[first] && !objectWords()[first] && !pronouns()[first] && numberWords()[first] == 0 {
-		if opener != "that" || !determinerLike()[first] {
+	if isLowerWord(rest[0]) && !functionWords.Get()[first] && !objectWords.Get()[first] && !pronouns.Get()[first] && numberWords.Get()[first] == 0 {
+		if opener != "that" || !determinerLike.Get()[first] {
 			return true // "who shape", "that makes"
 		}
 	}
-	if personal()[first] || first == "i" || first == "you" || first == "there" {
+	if personal.Get()[first] || first == "i" || first == "you" || first == "there" {
 		return len(rest) > 1 && isLowerWord(rest[1])
 	}
 	return hasVerb(rest)
@@ -141,9 +140,9 @@ func clauseVerb(rest []string, opener string) bool {
 
 // determinerLike are words after "that" that open a noun phrase, not a
 // verb.
-var determinerLike = sync.OnceValue(func() map[string]bool {
+var determinerLike = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("many", "more", "most", "few", "several", "new", "former")
-})
+}}
 
 // complementVerb reports a verb that takes a clause with "that": of
 // saying, knowing, thinking and showing, in any of its forms.
@@ -152,24 +151,24 @@ func complementVerb(w string) bool {
 		return false
 	}
 	b := bare(w)
-	if base, ok := pastForms()[b]; ok {
+	if base, ok := pastForms.Get()[b]; ok {
 		b = base
 	}
 	for _, form := range []string{b, strings.TrimSuffix(b, "s"), strings.TrimSuffix(b, "es"), strings.TrimSuffix(b, "d"), strings.TrimSuffix(b, "ed")} {
-		if complementVerbs()[form] {
+		if complementVerbs.Get()[form] {
 			return true
 		}
 	}
 	return false
 }
 
-var complementVerbs = sync.OnceValue(func() map[string]bool {
+var complementVerbs = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("say", "admit", "admitt", "warn", "claim", "insist", "deny", "denie", "confirm", "reveal",
 		"believe", "think", "fear", "hope", "expect", "predict", "argue", "acknowledge", "concede", "suggest", "show",
 		"find", "report", "announce", "note", "estimate", "know", "learn", "agree", "decide", "indicate", "signal",
 		"allege", "assert", "state", "realize", "realise", "understand", "worry", "worrie", "ensure", "prove", "conclude",
 		"discover", "recall", "stress", "explain", "add", "complain", "accept", "feel", "tell")
-})
+}}
 
 // gluedDash is a dash written without spaces between two words
 // ("history—and now"): a clause boundary all the same.
@@ -184,7 +183,7 @@ const place = `\p{Lu}[\p{L}.'’-]*(?: \p{Lu}[\p{L}.'’-]*){0,3}(?:,\s*\p{Lu}[\
 // dateline.
 const agencies = `Reuters|AP|AFP|CNN|Bloomberg|UPI|dpa|Xinhua|BBC|ANI|PTI|IANS|Kyodo|Yonhap|TASS|ANSA|EFE`
 
-var datelines = []func() *regexp.Regexp{
+var datelines = []*lazyre.Regexp{
 	lazyre.New(`^\((?:` + agencies + `)\)\s*[-–—:]*\s*`),                                                     // "(CNN)", "(Reuters) —"
 	lazyre.New(`^` + place + `\s*\((?:` + agencies + `)\)\s*[-–—:]*\s*`),                                     // "NEW YORK (Reuters) -", "New Delhi, India (CNN)"
 	lazyre.New(`^` + place + `\s*\(\p{Lu}{2,8}\)\s*[-–—]+\s*`),                                               // "LAGOS (XYZ) —"
@@ -197,7 +196,7 @@ var datelines = []func() *regexp.Regexp{
 // would be left.
 func stripDateline(s string) string {
 	for _, re := range datelines {
-		if loc := re().FindStringIndex(s); loc != nil && loc[1] < len(s) {
+		if loc := re.Get().FindStringIndex(s); loc != nil && loc[1] < len(s) {
 			s = s[loc[1]:]
 		}
 	}
@@ -227,8 +226,8 @@ var (
 func dropInnerClauses(s string) string {
 	var b strings.Builder
 	last := 0
-	for _, loc := range innerClause().FindAllStringIndex(s, -1) {
-		if reportingNext().MatchString(s[loc[1]:]) {
+	for _, loc := range innerClause.Get().FindAllStringIndex(s, -1) {
+		if reportingNext.Get().MatchString(s[loc[1]:]) {
 			continue
 		}
 		b.WriteString(s[last:loc[0]])
@@ -249,7 +248,7 @@ var participleInsert = lazyre.New(`,\s+(\p{Ll}+(?:ed|ing|en))\s[^,]{1,80},\s+((?
 // attributions, which are left to their own rules.
 func dropParticipleInserts(s string) string {
 	for range 2 {
-		m := participleInsert().FindStringSubmatchIndex(s)
+		m := participleInsert.Get().FindStringSubmatchIndex(s)
 		if m == nil || s[m[2]:m[3]] == "including" || s[m[2]:m[3]] == "according" {
 			break
 		}
@@ -268,12 +267,12 @@ var subjectInsert = lazyre.New(`^([^,]{0,60}\p{Lu}[\p{L}’'.-]*),\s+\p{Ll}[^,]{
 // finite verb (an auxiliary or a simple past), so that the headline reads
 // subject, verb, object.
 func dropSubjectInsert(s string) string {
-	m := subjectInsert().FindStringSubmatchIndex(s)
+	m := subjectInsert.Get().FindStringSubmatchIndex(s)
 	if m == nil {
 		return s
 	}
 	v := s[m[4]:m[5]]
-	if _, past := pastForms()[v]; !past && !finite()[v] && !(isParticiple(v) && len(v) > 5) {
+	if _, past := pastForms.Get()[v]; !past && !finite.Get()[v] && !(isParticiple(v) && len(v) > 5) {
 		return s
 	}
 	return s[:m[3]] + " " + s[m[4]:]
@@ -285,14 +284,14 @@ var reportingNext = lazyre.New(`^(?:\S+\s){0,3}(?:` + reporting + `)\b`)
 
 // dropInserts removes parentheses and dash-enclosed asides.
 func dropInserts(s string) string {
-	out := parenthesis().ReplaceAllString(s, "$1")
+	out := parenthesis.Get().ReplaceAllString(s, "$1")
 	out = dropInnerClauses(out)
-	out = placeInsert().ReplaceAllString(out, " ")
-	out = appositive().ReplaceAllString(out, "$1 $2")
-	out = openAppositive().ReplaceAllString(out, "$1 $2")
+	out = placeInsert.Get().ReplaceAllString(out, " ")
+	out = appositive.Get().ReplaceAllString(out, "$1 $2")
+	out = openAppositive.Get().ReplaceAllString(out, "$1 $2")
 	out = dropParticipleInserts(out)
 	out = dropSubjectInsert(out)
-	out = dashInsert().ReplaceAllString(out, " ")
+	out = dashInsert.Get().ReplaceAllString(out, " ")
 	if len(strings.Fields(out)) < 3 {
 		return s
 	}
@@ -340,8 +339,8 @@ func dropAttribution(s string, en bool) string {
 	s = strings.TrimRight(s, ".!…")
 	s = dropInner(s)
 	for range 2 {
-		s = trailingAttribution().ReplaceAllString(s, "")
-		s = trailingAccording().ReplaceAllString(s, "")
+		s = trailingAttribution.Get().ReplaceAllString(s, "")
+		s = trailingAccording.Get().ReplaceAllString(s, "")
 	}
 	for i := 0; i < 2 && en; i++ {
 		// The opening phrases are English ones: "As" opens a Portuguese
@@ -349,7 +348,7 @@ func dropAttribution(s string, en bool) string {
 		//
 		// The opening phrase stays when the clause after it refers back to
 		// it ("When SARS-CoV-2 infects a cell, it introduces …").
-		loc := openingPhrase().FindStringIndex(s)
+		loc := openingPhrase.Get().FindStringIndex(s)
 		if loc == nil {
 			continue
 		}
@@ -365,18 +364,18 @@ func dropAttribution(s string, en bool) string {
 				rest = after
 			}
 		}
-		if len(strings.Fields(rest)) >= 5 && !thirdPerson()[bare(firstWord(rest))] {
+		if len(strings.Fields(rest)) >= 5 && !thirdPerson.Get()[bare(firstWord(rest))] {
 			s = rest
 		}
 	}
-	if loc := leadingAttribution().FindStringIndex(s); loc != nil {
+	if loc := leadingAttribution.Get().FindStringIndex(s); loc != nil {
 		rest := s[loc[1]:]
 		subject := speaker(s[:loc[1]])
 		switch p := bare(firstWord(rest)); {
 		case len(strings.Fields(rest)) < 5:
-		case !pronouns()[p]:
+		case !pronouns.Get()[p]:
 			s = rest
-		case personal()[p] && subject != "":
+		case personal.Get()[p] && subject != "":
 			// "NASA announced that it was adding …" → "NASA was adding …"
 			s = subject + rest[len(firstWord(rest)):]
 		}
@@ -414,7 +413,7 @@ const maxOpeningChars = 120
 // when a participle clause follows it ("…, adding to …").
 func dropInner(s string) string {
 	for range 3 {
-		loc := innerAttribution().FindStringIndex(s)
+		loc := innerAttribution.Get().FindStringIndex(s)
 		if loc == nil {
 			break
 		}
@@ -435,7 +434,7 @@ func dropInner(s string) string {
 func speaker(head string) string {
 	words := strings.Fields(head)
 	for i, w := range words {
-		if !statingVerbs()[bare(w)] || !isLowerWord(w) {
+		if !statingVerbs.Get()[bare(w)] || !isLowerWord(w) {
 			continue
 		}
 		if i == 0 || i > maxSpeakerWords || slices.ContainsFunc(words[:i], clauseEnd) {
@@ -451,53 +450,53 @@ const maxSpeakerWords = 8
 
 // statingVerbs report what the speaker did or found, so that "X said that
 // it …" can become "X …".
-var statingVerbs = sync.OnceValue(func() map[string]bool {
+var statingVerbs = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("said", "says", "announced", "reported", "confirmed", "revealed", "told", "tells")
-})
+}}
 
 // personal are the pronouns that stand for the speaker of a leading
 // attribution.
-var personal = sync.OnceValue(func() map[string]bool {
+var personal = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("it", "he", "she", "they", "we")
-})
+}}
 
 // thirdPerson are the pronouns that refer back to a noun before them.
-var thirdPerson = sync.OnceValue(func() map[string]bool {
+var thirdPerson = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("it", "he", "she", "they")
-})
+}}
 
-var pronouns = sync.OnceValue(func() map[string]bool {
+var pronouns = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("it", "he", "she", "they", "we", "i", "you", "this", "that", "these", "those", "there",
 		"er", "sie", "es", "wir", "il", "elle", "ils", "elles", "on", "nous")
-})
+}}
 
-var weekdays = sync.OnceValue(func() map[string]bool {
+var weekdays = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
 		"montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag")
-})
+}}
 
 // Weekdays, and the words for yesterday and today, in the other
 // languages of functionWords (and Italian): "esta quarta-feira", "el
 // lunes", "ce mardi", "gestern".
 var (
-	otherWeekdays = sync.OnceValue(func() map[string]bool {
+	otherWeekdays = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 		return setOf("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
 			"lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo",
 			"segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira",
 			"lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica")
-	})
-	dayDeterminers = sync.OnceValue(func() map[string]bool {
+	}}
+	dayDeterminers = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 		return setOf("esta", "este", "nesta", "neste", "ce", "cette", "el", "le", "questo", "questa", "diesen", "diesem", "am")
-	})
-	otherToday = sync.OnceValue(func() map[string]bool {
+	}}
+	otherToday = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 		return setOf("gestern", "heute", "ayer", "hoy", "ontem", "hoje", "ieri", "oggi", "aujourd'hui", "aujourd’hui")
-	})
+	}}
 )
 
-var months = sync.OnceValue(func() map[string]bool {
+var months = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june",
 		"jul", "july", "aug", "august", "sep", "sept", "september", "oct", "october", "nov", "november", "dec", "december")
-})
+}}
 
 // bareWeekday reports a weekday standing alone as an adverb before a
 // preposition ("testified before the committee Tuesday about …"), not the
@@ -510,31 +509,31 @@ func bareWeekday(words []string, i int) bool {
 	if i+1 < len(words) {
 		next = bare(words[i+1])
 	}
-	return startsUpper(words[i]) && !functionWords()[prev] && !dayQualifiers()[prev] &&
-		(prepositions()[next] || next == "to" || next == "that")
+	return startsUpper(words[i]) && !functionWords.Get()[prev] && !dayQualifiers.Get()[prev] &&
+		(prepositions.Get()[next] || next == "to" || next == "that")
 }
 
 // dayQualifiers before a weekday make it part of a phrase.
-var dayQualifiers = sync.OnceValue(func() map[string]bool {
+var dayQualifiers = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("next", "last", "this", "every", "each", "following", "previous", "till", "early", "late",
 		"black", "super", "cyber", "good", "ash")
-})
+}}
 
-var dayParts = sync.OnceValue(func() map[string]bool {
+var dayParts = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("morning", "afternoon", "evening", "night")
-})
+}}
 
 // A span of time: "over the next four years", "in the coming months".
 var (
-	spanPrepositions = sync.OnceValue(func() map[string]bool {
+	spanPrepositions = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 		return setOf("over", "in", "within", "during", "for")
-	})
-	spanQualifiers = sync.OnceValue(func() map[string]bool {
+	}}
+	spanQualifiers = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 		return setOf("next", "past", "last", "coming", "previous", "following")
-	})
-	spans = sync.OnceValue(func() map[string]bool {
+	}}
+	spans = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 		return setOf("days", "weeks", "months", "years", "decades", "quarters", "day", "week", "month", "year", "decade", "quarter")
-	})
+	}}
 )
 
 // dropTimePhrases removes when it happened: "on Tuesday", "Wednesday",
@@ -552,48 +551,48 @@ func dropTimePhrases(words []string) []string {
 			return ""
 		}
 		switch {
-		case (w == "on" || w == "am") && weekdays()[next(1)]:
+		case (w == "on" || w == "am") && weekdays.Get()[next(1)]:
 			n = 2
-			if dayParts()[next(2)] {
+			if dayParts.Get()[next(2)] {
 				n = 3
 			}
-		case w == "on" && months()[next(1)] && isNumber(next(2)):
+		case w == "on" && months.Get()[next(1)] && isNumber(next(2)):
 			n = 3
 			if strings.HasSuffix(words[i+2], ",") && year(next(3)) {
 				n = 4 // "on September 10, 2020"
 			}
-		case w == "on" && isNumber(next(1)) && months()[next(2)]:
+		case w == "on" && isNumber(next(1)) && months.Get()[next(2)]:
 			n = 3
 			if year(next(3)) {
 				n = 4 // "on 10 September 2020"
 			}
-		case weekdays()[w] && i > 0 && (strings.HasSuffix(words[i-1], "ed") || bare(words[i-1]) == "said" ||
+		case weekdays.Get()[w] && i > 0 && (strings.HasSuffix(words[i-1], "ed") || bare(words[i-1]) == "said" ||
 			i+1 == len(words) || trailingPunct(words[i]) != "" || strings.HasSuffix(words[i], ".") ||
 			bareWeekday(words, i)) && !strings.ContainsAny(words[i], "'’"):
 			n = 1 // "was accused Wednesday of", "before the committee Tuesday about"
-			if dayParts()[next(1)] {
+			if dayParts.Get()[next(1)] {
 				n = 2
 			}
-		case months()[w] && w != "may" && startsUpper(words[i]) && isNumber(next(1)) && i > 0 && !functionWords()[bare(words[i-1])]:
+		case months.Get()[w] && w != "may" && startsUpper(words[i]) && isNumber(next(1)) && i > 0 && !functionWords.Get()[bare(words[i-1])]:
 			n = 2
-		case w == "yesterday" || w == "today" || w == "tonight" || otherToday()[w]:
+		case w == "yesterday" || w == "today" || w == "tonight" || otherToday.Get()[w]:
 			n = 1
-		case dayDeterminers()[w] && (weekdays()[next(1)] || otherWeekdays()[next(1)]):
+		case dayDeterminers.Get()[w] && (weekdays.Get()[next(1)] || otherWeekdays.Get()[next(1)]):
 			n = 2
-		case (w == "last" || w == "this") && (dayParts()[next(1)] || next(1) == "week" || next(1) == "month" || next(1) == "year"):
+		case (w == "last" || w == "this") && (dayParts.Get()[next(1)] || next(1) == "week" || next(1) == "month" || next(1) == "year"):
 			n = 2
 		case (w == "earlier" || w == "later") && next(1) == "this" && (next(2) == "week" || next(2) == "month" || next(2) == "year"):
 			n = 3
-		case spanPrepositions()[w] && next(1) == "the" && spanQualifiers()[next(2)]:
+		case spanPrepositions.Get()[w] && next(1) == "the" && spanQualifiers.Get()[next(2)]:
 			// "over the next four years", "in the coming months"
 			k := 3
-			if isNumber(next(k)) || numberWords()[next(k)] > 0 || next(k) == "few" || next(k) == "several" {
+			if isNumber(next(k)) || numberWords.Get()[next(k)] > 0 || next(k) == "few" || next(k) == "several" {
 				k++
 			}
-			if spans()[next(k)] {
+			if spans.Get()[next(k)] {
 				n = k + 1
 			}
-		case w == "in" && next(1) == "recent" && spans()[next(2)]:
+		case w == "in" && next(1) == "recent" && spans.Get()[next(2)]:
 			n = 3
 		}
 		if n == 0 {
@@ -622,7 +621,7 @@ func dropTimePhrases(words []string) []string {
 func dropHonorifics(words []string) []string {
 	out := words[:0:0]
 	for i, w := range words {
-		if honorifics()[strings.TrimSuffix(w, ".")] && i+1 < len(words) && startsUpper(words[i+1]) {
+		if honorifics.Get()[strings.TrimSuffix(w, ".")] && i+1 < len(words) && startsUpper(words[i+1]) {
 			continue
 		}
 		out = append(out, w)
@@ -633,9 +632,9 @@ func dropHonorifics(words []string) []string {
 	return out
 }
 
-var honorifics = sync.OnceValue(func() map[string]bool {
+var honorifics = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("Mr", "Mrs", "Ms", "Mx", "Dr", "Prof", "Sir", "Dame", "Mme", "Mlle", "Sr", "Sra")
-})
+}}
 
 // year reports a four-digit year (bare, as from bare).
 func year(w string) bool {
@@ -650,7 +649,7 @@ func trailingPunct(w string) string {
 
 // subordinators open a clause that a headline can do without, after a
 // comma ("…, as talks stall"), in the languages of functionWords.
-var subordinators = sync.OnceValue(func() map[string]bool {
+var subordinators = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf(
 		"as", "after", "amid", "while", "following", "because", "since", "though", "although", "when", "where",
 		"whereas", "which", "who", "whom", "whose", "but", "before", "until", "despite", "with", "prompting",
@@ -658,12 +657,12 @@ var subordinators = sync.OnceValue(func() map[string]bool {
 		"die", "der", "das", "den", "dem", "deren", "dessen", "wo", "was", "wie", "aber", "doch", "sondern",
 		"alors", "après", "tandis", "qui", "que", "dont", "où", "car", "lorsque", "puisque", "quand", "mais",
 		"cuando", "mientras", "porque", "donde", "aunque", "tras", "pero")
-})
+}}
 
 // bareSubordinators open such a clause even without a comma before them.
-var bareSubordinators = sync.OnceValue(func() map[string]bool {
+var bareSubordinators = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("amid", "following", "after", "while", "because", "despite", "whereas")
-})
+}}
 
 // minHeadlineWords is the fewest words a shortening step may leave.
 const minHeadlineWords = 5
@@ -676,10 +675,10 @@ func dropTrailingClause(words []string) []string {
 		w := bare(words[i])
 		comma := strings.HasSuffix(words[i-1], ",") || strings.HasSuffix(words[i-1], ";")
 		switch {
-		case comma && subordinators()[w],
+		case comma && subordinators.Get()[w],
 			comma && strings.HasSuffix(w, "ing") && isLowerWord(words[i]),
-			comma && (w == "and" || w == "but") && i+1 < len(words) && pronouns()[bare(words[i+1])],
-			bareSubordinators()[w] && isLowerWord(words[i]),
+			comma && (w == "and" || w == "but") && i+1 < len(words) && pronouns.Get()[bare(words[i+1])],
+			bareSubordinators.Get()[w] && isLowerWord(words[i]),
 			(words[i] == "—" || words[i] == "–" || words[i] == "--") && hasVerb(words[:i]), // "… fell sharply — and for hauliers …"
 			w == "as" && asClause(words, i):
 			if open(words[:i]) {
@@ -695,29 +694,29 @@ func dropTrailingClause(words []string) []string {
 // demand surged", "as it is") rather than a role or a comparison ("as
 // Tottenham manager", "as well as", "such as", "as part of").
 func asClause(words []string, i int) bool {
-	if i+1 >= len(words) || asNotClause()[bare(words[i-1])] || asNotClause()[bare(words[i+1])] {
+	if i+1 >= len(words) || asNotClause.Get()[bare(words[i-1])] || asNotClause.Get()[bare(words[i+1])] {
 		return false
 	}
-	if pronouns()[bare(words[i+1])] {
+	if pronouns.Get()[bare(words[i+1])] {
 		return true
 	}
 	for _, w := range words[i+1 : min(len(words), i+6)] {
 		b := bare(w)
-		if _, past := pastForms()[b]; past || auxiliaries()[b] || isParticiple(b) && isLowerWord(w) {
+		if _, past := pastForms.Get()[b]; past || auxiliaries.Get()[b] || isParticiple(b) && isLowerWord(w) {
 			return true
 		}
 	}
 	return false
 }
 
-var asNotClause = sync.OnceValue(func() map[string]bool {
+var asNotClause = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("such", "well", "so", "known", "served", "serve", "serves", "acting", "act", "acts", "regarded",
 		"seen", "same", "twice", "much", "many", "long", "soon", "far", "just", "part", "high", "low", "early", "late",
 		"little", "result", "usual", "expected", "of", "to", "a", "an")
-})
+}}
 
 // participles maps irregular past participles to their base form.
-var participles = sync.OnceValue(func() map[string]string {
+var participles = lazy.Value[map[string]string]{Build: func() map[string]string {
 	return map[string]string{
 		"made": "make", "won": "win", "sold": "sell", "held": "hold", "found": "find", "told": "tell", "lost": "lose",
 		"hit": "hit", "cut": "cut", "set": "set", "put": "put", "shut": "shut", "struck": "strike", "caught": "catch",
@@ -735,7 +734,7 @@ var participles = sync.OnceValue(func() map[string]string {
 		"sprung": "spring", "swung": "swing", "wound": "wind", "woken": "wake", "proven": "prove", "shaken": "shake",
 		"eaten": "eat", "ridden": "ride", "forbidden": "forbid",
 	}
-})
+}}
 
 // english reports whether words read as English: more of its function
 // words than German, French or Spanish ones. The article and auxiliary
@@ -744,9 +743,9 @@ func english(words []string) bool {
 	en, other := 0, 0
 	for _, w := range words {
 		switch b := bare(w); {
-		case englishMarkers()[b]:
+		case englishMarkers.Get()[b]:
 			en++
-		case otherMarkers()[b]:
+		case otherMarkers.Get()[b]:
 			other++
 		}
 	}
@@ -754,17 +753,17 @@ func english(words []string) bool {
 }
 
 var (
-	englishMarkers = sync.OnceValue(func() map[string]bool {
+	englishMarkers = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 		return setOf("the", "of", "and", "to", "is", "was", "are", "were", "for", "with", "that", "has", "have", "by", "at", "from", "its", "will", "a",
 			"on", "while", "after", "said", "says", "than", "this", "which", "who", "been", "but", "their", "into", "over")
-	})
-	otherMarkers = sync.OnceValue(func() map[string]bool {
+	}}
+	otherMarkers = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 		return setOf("der", "die", "das", "und", "ist", "mit", "von", "zu", "den", "dem", "ein", "eine", "nicht", "auf", "für", "sich", "im",
 			"le", "la", "les", "et", "est", "des", "du", "une", "pour", "dans", "el", "los", "las", "y", "es", "del", "una", "para", "con", "o", "os", "e", "um", "uma",
 			// Portuguese, Spanish and Italian words that English does not use
 			"que", "não", "pelo", "pela", "pelos", "pelas", "aos", "ao", "às", "em", "da", "das", "dos", "com", "mais", "foi",
 			"por", "su", "sus", "fue", "il", "che", "di", "della", "delle", "dei", "degli", "nel", "nella", "alla", "sono", "non", "è")
-	})
+	}}
 )
 
 // headlinese drops what headlines leave out: articles, and the
@@ -795,13 +794,13 @@ func headlinese(words []string) []string {
 			(next == "been" || next == "being") && i+2 < len(words) && isParticiple(bare(words[i+2])) && plain(w) && plain(words[i+1]):
 			i++ // "have been killed" → "killed"
 			continue
-		case (b == "is" || b == "are" || b == "was" || b == "were") && plain(w) && i > 0 && mainClause(words[:i]) && !functionWords()[bare(words[i-1])] && !pronouns()[bare(words[i-1])] &&
+		case (b == "is" || b == "are" || b == "was" || b == "were") && plain(w) && i > 0 && mainClause(words[:i]) && !functionWords.Get()[bare(words[i-1])] && !pronouns.Get()[bare(words[i-1])] &&
 			len(next) > 5 && strings.HasSuffix(next, "ing") && next != "being" && isLowerWord(words[i+1]):
 			continue // "Attorney General is investigating WeWork" → "… investigating WeWork", "NASA was adding" → "NASA adding"
 		case (b == "is" || b == "are" || b == "was" || b == "were") && isParticiple(next) && plain(w) && isLowerWord(words[i+1]):
 			continue // "was accused" → "accused"
-		case b == "will" && plain(w) && i > 0 && mainClause(words[:i]) && !functionWords()[bare(words[i-1])] &&
-			!pronouns()[bare(words[i-1])] && next != "not" && next != "" && isLowerWord(words[i+1]):
+		case b == "will" && plain(w) && i > 0 && mainClause(words[:i]) && !functionWords.Get()[bare(words[i-1])] &&
+			!pronouns.Get()[bare(words[i-1])] && next != "not" && next != "" && isLowerWord(words[i+1]):
 			// The future in headlines: "Microsoft will invest" → "Microsoft
 			// to invest", "will likely receive" → "likely to receive".
 			if strings.HasSuffix(next, "ly") && plain(words[i+1]) && i+2 < len(words) && isLowerWord(words[i+2]) {
@@ -823,7 +822,7 @@ func headlinese(words []string) []string {
 	if len(out) < 3 {
 		return words
 	}
-	return strings.Fields(shortNames.Replace(strings.Join(out, " ")))
+	return strings.Fields(shortNames.Get().Replace(strings.Join(out, " ")))
 }
 
 // articleStays reports an article at words[i] that headlinese must keep:
@@ -839,33 +838,33 @@ func articleStays(words []string, i int) bool {
 		return false // a clause ends before the article
 	}
 	switch b := bare(prev); {
-	case copulas()[b], strings.HasSuffix(b, "'m"), strings.HasSuffix(b, "’m"), strings.HasSuffix(b, "'re"), strings.HasSuffix(b, "’re"),
+	case copulas.Get()[b], strings.HasSuffix(b, "'m"), strings.HasSuffix(b, "’m"), strings.HasSuffix(b, "'re"), strings.HasSuffix(b, "’re"),
 		strings.HasSuffix(b, "'s") || strings.HasSuffix(b, "’s"): // a possessive takes no article: "it's a"
 		return true
-	case bare(words[i]) != "the" && quantityNouns()[bare(wordAt(words, i+1))]:
+	case bare(words[i]) != "the" && quantityNouns.Get()[bare(wordAt(words, i+1))]:
 		return true
-	case b == "of" && i >= 2 && quantifiers()[bare(words[i-2])]:
+	case b == "of" && i >= 2 && quantifiers.Get()[bare(words[i-2])]:
 		return true
 	}
 	return false
 }
 
 var (
-	copulas = sync.OnceValue(func() map[string]bool {
+	copulas = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 		return setOf("is", "are", "was", "were", "am", "be", "been", "become", "becomes", "became", "becoming", "remains", "remain", "remained")
-	})
-	quantityNouns = sync.OnceValue(func() map[string]bool {
+	}}
+	quantityNouns = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 		return setOf("dozen", "few", "couple", "handful", "lot", "bit", "third", "quarter", "fifth", "half", "hundred",
 			"thousand", "million", "billion", "trillion", "number")
-	})
-	quantifiers = sync.OnceValue(func() map[string]bool {
+	}}
+	quantifiers = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 		return setOf("most", "all", "some", "half", "much", "many", "part", "rest", "one", "none", "each", "both", "majority",
 			"bulk", "any", "several", "few", "third", "quarter", "share", "number")
-	})
+	}}
 )
 
 // pastForms maps irregular simple past forms to their base form.
-var pastForms = sync.OnceValue(func() map[string]string {
+var pastForms = lazy.Value[map[string]string]{Build: func() map[string]string {
 	return map[string]string{
 		"fell": "fall", "rose": "rise", "won": "win", "lost": "lose", "made": "make", "took": "take", "told": "tell",
 		"sold": "sell", "bought": "buy", "paid": "pay", "led": "lead", "left": "leave", "held": "hold", "met": "meet",
@@ -877,7 +876,7 @@ var pastForms = sync.OnceValue(func() map[string]string {
 		"spent": "spend", "built": "build", "kept": "keep", "felt": "feel", "found": "find", "stood": "stand",
 		"fled": "flee", "slid": "slide", "ran": "run", "dealt": "deal", "got": "get", "rang": "ring",
 	}
-})
+}}
 
 // presentTense puts the main verb of an English sentence in the present,
 // as headlines do ("A New York man pleaded guilty" → "… pleads guilty"):
@@ -888,23 +887,23 @@ func presentTense(words []string) []string {
 	for i := 1; i < len(words) && i < 9; i++ {
 		w := bare(words[i])
 		prev := bare(words[i-1])
-		if auxiliaries()[w] || strings.HasSuffix(words[i-1], ",") {
+		if auxiliaries.Get()[w] || strings.HasSuffix(words[i-1], ",") {
 			return words
 		}
-		base, past := pastForms()[w]
+		base, past := pastForms.Get()[w]
 		if !past && isParticiple(w) {
 			base, past = regularBase(w)
 		}
 		if !past || base == "" || !isLowerWord(words[i]) {
 			continue
 		}
-		if functionWords()[prev] || auxiliaries()[prev] || slices.ContainsFunc(words[:i], contracted) {
+		if functionWords.Get()[prev] || auxiliaries.Get()[prev] || slices.ContainsFunc(words[:i], contracted) {
 			return words // a relative or subordinate clause, or "we’ve completed"
 		}
 		if i+1 < len(words) && bare(words[i+1]) == "by" {
 			return words
 		}
-		if i+1 < len(words) && prepositions()[bare(words[i+1])] && laterVerb(words[i+2:]) {
+		if i+1 < len(words) && prepositions.Get()[bare(words[i+1])] && laterVerb(words[i+2:]) {
 			continue // "Any life identified on planets … evolved": a participle
 		}
 		singular := !plural(subjectHead(words[:i]))
@@ -943,10 +942,10 @@ func laterVerb(words []string) bool {
 			break
 		}
 		b := bare(w)
-		if _, past := pastForms()[b]; (past || isParticiple(b) && len(b) > 5) && isLowerWord(w) && !functionWords()[bare(wordAt(words, i+1))] {
+		if _, past := pastForms.Get()[b]; (past || isParticiple(b) && len(b) > 5) && isLowerWord(w) && !functionWords.Get()[bare(wordAt(words, i+1))] {
 			return true
 		}
-		if i > 0 && isLowerWord(w) && plain(w) && plural(b) && !functionWords()[b] && verbObjects()[bare(wordAt(words, i+1))] {
+		if i > 0 && isLowerWord(w) && plain(w) && plural(b) && !functionWords.Get()[b] && verbObjects.Get()[bare(wordAt(words, i+1))] {
 			return true // "steel sold in Europe comes from Asia": the present tense
 		}
 		if i > 0 && i+1 < len(words) && holdsVerbObject(words[i:i+2]) {
@@ -961,14 +960,14 @@ func laterVerb(words []string) bool {
 
 // verbObjects open what follows a verb in the present tense: a determiner
 // or a preposition of its complement.
-var verbObjects = sync.OnceValue(func() map[string]bool {
+var verbObjects = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("the", "a", "an", "from", "to", "into", "with")
-})
+}}
 
-var auxiliaries = sync.OnceValue(func() map[string]bool {
+var auxiliaries = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "having", "will",
 		"would", "can", "could", "may", "might", "must", "should", "shall", "do", "does", "did", "to", "get", "gets", "got")
-})
+}}
 
 // subjectHead returns the head noun of a subject: the word before its
 // first preposition or participle ("sales in the Houston area" → "sales",
@@ -976,7 +975,7 @@ var auxiliaries = sync.OnceValue(func() map[string]bool {
 func subjectHead(subj []string) string {
 	for i := 1; i < len(subj); i++ {
 		b := bare(subj[i])
-		if prepositions()[b] || b == "of" || (strings.HasSuffix(b, "ing") && isLowerWord(subj[i])) {
+		if prepositions.Get()[b] || b == "of" || (strings.HasSuffix(b, "ing") && isLowerWord(subj[i])) {
 			return bare(subj[i-1])
 		}
 	}
@@ -992,18 +991,18 @@ func subjectHead(subj []string) string {
 // year".
 func perUnit(prev, next string) bool {
 	p := bare(prev)
-	amount := p != "" && (unicode.IsDigit(rune(p[len(p)-1])) || magnitudes()[p])
-	return amount && prev == strings.TrimRightFunc(prev, unicode.IsPunct) && units()[next]
+	amount := p != "" && (unicode.IsDigit(rune(p[len(p)-1])) || magnitudes.Get()[p])
+	return amount && prev == strings.TrimRightFunc(prev, unicode.IsPunct) && units.Get()[next]
 }
 
 var (
-	magnitudes = sync.OnceValue(func() map[string]bool {
+	magnitudes = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 		return setOf("million", "billion", "trillion", "thousand", "hundred", "bn", "m", "k")
-	})
-	units = sync.OnceValue(func() map[string]bool {
+	}}
+	units = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 		return setOf("year", "month", "week", "day", "hour", "tonne", "ton", "barrel", "ounce", "pound", "kilogram",
 			"kg", "litre", "liter", "gallon", "share", "head", "unit", "piece", "megawatt-hour", "kilowatt-hour", "bushel")
-	})
+	}}
 )
 
 // titledName reports a subject that ends in a name preceded by a role
@@ -1018,7 +1017,7 @@ func titledName(subj []string) bool {
 		return false
 	}
 	role := bare(subj[j-1])
-	return isLowerWord(subj[j-1]) && plain(subj[j-1]) && !functionWords()[role] && role != "and" && !plural(role)
+	return isLowerWord(subj[j-1]) && plain(subj[j-1]) && !functionWords.Get()[role] && role != "and" && !plural(role)
 }
 
 // plural guesses whether an English noun is plural.
@@ -1062,8 +1061,10 @@ func mainClause(before []string) bool {
 }
 
 // shortNames are the short forms headlines use.
-var shortNames = strings.NewReplacer("United States", "US", "United Kingdom", "UK", "European Union", "EU",
-	"U.S.", "US", "U.K.", "UK", "E.U.", "EU")
+var shortNames = lazy.Value[*strings.Replacer]{Build: func() *strings.Replacer {
+	return strings.NewReplacer("United States", "US", "United Kingdom", "UK", "European Union", "EU",
+		"U.S.", "US", "U.K.", "UK", "E.U.", "EU")
+}}
 
 // plain reports a word without punctuation attached.
 func plain(w string) bool {
@@ -1081,7 +1082,7 @@ func startsUpper(w string) bool {
 }
 
 func isParticiple(w string) bool {
-	if _, ok := participles()[w]; ok {
+	if _, ok := participles.Get()[w]; ok {
 		return true
 	}
 	return len(w) > 4 && strings.HasSuffix(w, "ed") && !strings.HasSuffix(w, "eed") || w == "agreed" || w == "freed"
@@ -1091,7 +1092,7 @@ func isParticiple(w string) bool {
 // singular when singular, else the base form; ok is false when the form is
 // not known well enough.
 func present(p string, singular bool) (string, bool) {
-	base, ok := participles()[p]
+	base, ok := participles.Get()[p]
 	if !ok {
 		if base, ok = regularBase(p); !ok {
 			return "", false
@@ -1185,11 +1186,11 @@ func cutBefore(words []string, i int) int {
 			return 0 // "a “stronger” and “more viable” enterprise": one noun phrase
 		}
 		return 2
-	case w != "of" && w != "von" && w != "de" && w != "des" && w != "du" && prepositions()[w]:
+	case w != "of" && w != "von" && w != "de" && w != "des" && w != "du" && prepositions.Get()[w]:
 		return 2
 	case w == "to":
 		return 1
-	case len(w) > 5 && strings.HasSuffix(w, "ing") && isLowerWord(words[i]) && !functionWords()[bare(prev)] && !auxiliaries()[bare(prev)] &&
+	case len(w) > 5 && strings.HasSuffix(w, "ing") && isLowerWord(words[i]) && !functionWords.Get()[bare(prev)] && !auxiliaries.Get()[bare(prev)] &&
 		!isNumber(bare(prev)) && !compoundNoun(words, i):
 		// "… posts to Twitter | asking if …": a participle clause after
 		// its verb's object, not a word that qualifies a noun ("2017
@@ -1209,7 +1210,7 @@ func gradedModifier(w string) bool {
 		return false
 	}
 	switch b := bare(w); {
-	case gradeWords()[b]:
+	case gradeWords.Get()[b]:
 		return true
 	case len(b) > 5 && strings.HasSuffix(b, "ly") && !strings.HasSuffix(b, "ply") && b != "early" && b != "likely":
 		return true
@@ -1235,25 +1236,25 @@ func adjectiveLike(w string) bool {
 	return false
 }
 
-var gradeWords = sync.OnceValue(func() map[string]bool {
+var gradeWords = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("more", "less", "most", "least", "very", "highly", "mehr", "weniger", "sehr", "plus", "moins", "très", "más", "menos", "muy")
-})
+}}
 
 // compoundNoun reports an -ing word at words[i] that qualifies the plural
 // noun after it ("hiring trends", "operating costs").
 func compoundNoun(words []string, i int) bool {
 	next := bare(wordAt(words, i+1))
-	return isLowerWord(wordAt(words, i+1)) && !functionWords()[next] && plural(next)
+	return isLowerWord(wordAt(words, i+1)) && !functionWords.Get()[next] && plural(next)
 }
 
-var prepositions = sync.OnceValue(func() map[string]bool {
+var prepositions = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("in", "on", "at", "by", "for", "from", "with", "into", "onto", "over", "under", "about",
 		"after", "before", "since", "until", "amid", "among", "between", "through", "during", "without", "against",
 		"across", "behind", "beyond", "despite", "near", "within", "towards", "toward", "via", "per", "than", "upon",
 		"im", "in", "auf", "aus", "bei", "mit", "nach", "vor", "zum", "zur", "für", "über", "unter", "um", "durch",
 		"gegen", "ohne", "seit", "bis", "dans", "par", "pour", "sur", "sous", "avec", "sans", "chez", "entre", "vers",
 		"en", "con", "por", "para", "sin", "sobre", "hacia")
-})
+}}
 
 // dropSubjectModifier removes a participle phrase between the head of the
 // subject and the main verb ("A team led by researchers at X confirmed
@@ -1264,14 +1265,14 @@ var prepositions = sync.OnceValue(func() map[string]bool {
 func dropSubjectModifier(words []string) []string {
 	for p := 1; p < len(words) && p < maxSubjectWords; p++ {
 		w, b := words[p], bare(words[p])
-		if !isLowerWord(w) || strings.HasSuffix(words[p-1], ",") || functionWords()[bare(words[p-1])] {
+		if !isLowerWord(w) || strings.HasSuffix(words[p-1], ",") || functionWords.Get()[bare(words[p-1])] {
 			continue
 		}
-		_, past := pastForms()[b]
+		_, past := pastForms.Get()[b]
 		led := (past || isParticiple(b)) && bare(wordAt(words, p+1)) == "by"
 		ing := len(b) > 5 && strings.HasSuffix(b, "ing")
 		switch {
-		case !led && !ing && (finite()[b] || past || isParticiple(b)):
+		case !led && !ing && (finite.Get()[b] || past || isParticiple(b)):
 			return words // the main verb comes first
 		case !led && !ing:
 			continue
@@ -1281,8 +1282,8 @@ func dropSubjectModifier(words []string) []string {
 				return words
 			}
 			vb := bare(words[v])
-			_, vpast := pastForms()[vb]
-			if isLowerWord(words[v]) && (finite()[vb] || vpast || isParticiple(vb) && bare(wordAt(words, v+1)) != "by") {
+			_, vpast := pastForms.Get()[vb]
+			if isLowerWord(words[v]) && (finite.Get()[vb] || vpast || isParticiple(vb) && bare(wordAt(words, v+1)) != "by") {
 				if holdsVerbObject(words[p+1 : v]) {
 					return words
 				}
@@ -1314,10 +1315,10 @@ func dropSubjectRelative(words []string) []string {
 			continue
 		}
 		for v := r + 2; v < len(words) && v <= r+maxRelativeWords; v++ {
-			if strings.HasSuffix(words[v-1], ",") || auxiliaries()[bare(words[v-1])] {
+			if strings.HasSuffix(words[v-1], ",") || auxiliaries.Get()[bare(words[v-1])] {
 				return words
 			}
-			if finite()[bare(words[v])] && isLowerWord(words[v]) {
+			if finite.Get()[bare(words[v])] && isLowerWord(words[v]) {
 				return dropSpan(words, r, v)
 			}
 		}
@@ -1347,7 +1348,7 @@ func dropPhraseBeforeVerb(words []string) []string {
 			continue
 		}
 		b := bare(w)
-		if _, past := pastForms()[b]; finite()[b] || past && bare(wordAt(words, i+1)) != "by" {
+		if _, past := pastForms.Get()[b]; finite.Get()[b] || past && bare(wordAt(words, i+1)) != "by" {
 			v = i
 			break
 		}
@@ -1357,7 +1358,7 @@ func dropPhraseBeforeVerb(words []string) []string {
 	}
 	for p := 2; p < v; p++ {
 		b := bare(words[p])
-		if !prepositions()[b] || b == "of" || b == "to" || !isLowerWord(words[p]) {
+		if !prepositions.Get()[b] || b == "of" || b == "to" || !isLowerWord(words[p]) {
 			continue
 		}
 		if holdsVerbObject(words[p:v]) || slices.ContainsFunc(words[p:v], clauseEnd) || slices.ContainsFunc(words[p:v], opensClause) {
@@ -1383,7 +1384,7 @@ func opensClause(w string) bool {
 	case "and", "but", "or", "that", "which", "who", "while", "whereas":
 		return true
 	default:
-		return subjectPronouns()[b]
+		return subjectPronouns.Get()[b]
 	}
 }
 
@@ -1400,7 +1401,7 @@ func clauseEnd(w string) bool {
 func holdsVerbObject(words []string) bool {
 	for k := 1; k < len(words); k++ {
 		prev := bare(words[k-1])
-		if isLowerWord(words[k-1]) && plain(words[k-1]) && !functionWords()[prev] && !prepositions()[prev] && isLowerWord(words[k]) && objectWords()[bare(words[k])] {
+		if isLowerWord(words[k-1]) && plain(words[k-1]) && !functionWords.Get()[prev] && !prepositions.Get()[prev] && isLowerWord(words[k]) && objectWords.Get()[bare(words[k])] {
 			return true
 		}
 	}
@@ -1409,9 +1410,9 @@ func holdsVerbObject(words []string) bool {
 
 // objectWords are possessives and object pronouns: after a word in lower
 // case, the object of a verb.
-var objectWords = sync.OnceValue(func() map[string]bool {
+var objectWords = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("their", "its", "his", "her", "our", "my", "your", "him", "them", "us", "me")
-})
+}}
 
 // dropSpan removes words[i:j], unless fewer than minHeadlineWords would be
 // left.
@@ -1493,13 +1494,13 @@ func fit(words []string, max int) []string {
 // comma, the cut took.
 func bareConjunct(kept []string) bool {
 	n := len(kept)
-	return n >= 3 && coordinators()[bare(kept[n-2])] && isLowerWord(kept[n-2]) && isLowerWord(kept[n-1]) &&
-		strings.HasSuffix(kept[n-1], ",") && !functionWords()[bare(kept[n-1])]
+	return n >= 3 && coordinators.Get()[bare(kept[n-2])] && isLowerWord(kept[n-2]) && isLowerWord(kept[n-1]) &&
+		strings.HasSuffix(kept[n-1], ",") && !functionWords.Get()[bare(kept[n-1])]
 }
 
-var coordinators = sync.OnceValue(func() map[string]bool {
+var coordinators = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("and", "or", "but", "und", "oder", "aber", "sondern", "et", "ou", "mais", "y", "pero", "mas")
-})
+}}
 
 // losesVerb reports whether cutting words before k drops the first verb
 // that the first max words hold: a headline keeps the action ("Team led
@@ -1509,10 +1510,10 @@ func losesVerb(words []string, k, max int) bool {
 	return !hasVerb(words[:k]) && hasVerb(words[:min(len(words), max)])
 }
 
-var finite = sync.OnceValue(func() map[string]bool {
+var finite = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("is", "are", "was", "were", "has", "have", "had", "will", "would", "can", "could", "may", "might",
 		"must", "should", "shall", "does", "do", "did")
-})
+}}
 
 // hasVerb reports whether words hold a finite verb, as far as their forms
 // tell: an auxiliary, a past form not followed by "by" ("led by" is a
@@ -1527,13 +1528,13 @@ func hasVerb(words []string) bool {
 		if i+1 < len(words) {
 			next = bare(words[i+1])
 		}
-		_, past := pastForms()[b]
+		_, past := pastForms.Get()[b]
 		switch {
-		case finite()[b]:
+		case finite.Get()[b]:
 			return true
 		case (past || isParticiple(b)) && next != "by" && !strings.Contains(b, "-"): // not "short-lived"
 			return true
-		case i > 0 && startsUpper(words[i-1]) && plural(b) && !functionWords()[b]:
+		case i > 0 && startsUpper(words[i-1]) && plural(b) && !functionWords.Get()[b]:
 			return true
 		}
 	}
@@ -1554,7 +1555,7 @@ func endsWell(words []string) bool {
 // "set to", "plans to", "she believes", "said that she").
 func lastWordEnds(words []string) bool {
 	last := bare(words[len(words)-1])
-	return last != "" && (!functionWords()[last] || germanVerbEnd(words)) && !needsComplement()[last] && !subjectPronouns()[last] && !presentComplementVerb(words[len(words)-1])
+	return last != "" && (!functionWords.Get()[last] || germanVerbEnd(words)) && !needsComplement.Get()[last] && !subjectPronouns.Get()[last] && !presentComplementVerb(words[len(words)-1])
 }
 
 // presentComplementVerb reports a verb of saying or thinking in the
@@ -1562,16 +1563,16 @@ func lastWordEnds(words []string) bool {
 // was lost. A past form may end a relative clause ("the change I noted").
 func presentComplementVerb(w string) bool {
 	b := bare(w)
-	_, past := pastForms()[b]
+	_, past := pastForms.Get()[b]
 	return !past && !strings.HasSuffix(b, "ed") && complementVerb(w)
 }
 
 // subjectPronouns cannot end a headline: their verb was cut.
-var subjectPronouns = sync.OnceValue(func() map[string]bool {
+var subjectPronouns = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("i", "he", "she", "we", "they")
-})
+}}
 
-var needsComplement = sync.OnceValue(func() map[string]bool {
+var needsComplement = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("able", "unable", "likely", "unlikely", "set", "due", "poised", "expected", "going", "about",
 		"trying", "try", "tries", "tried", "want", "wants", "wanted", "plan", "plans", "planned", "seek", "seeks", "sought",
 		"aim", "aims", "aimed", "hope", "hopes", "hoped", "fail", "fails", "failed", "decide", "decides", "decided",
@@ -1583,7 +1584,7 @@ var needsComplement = sync.OnceValue(func() map[string]bool {
 		"said", "says", "told", "tells", "means", "including", "such", "making", "make", "makes", "made", "become",
 		"becomes", "became", "remain", "remains", "remained", "seem", "seems", "seemed", "whether", "how", "why",
 		"based", "according", "compared", "thanks", "ahead", "instead", "prior", "regardless", "along", "next", "close")
-})
+}}
 
 // finish joins the words into the headline: clause punctuation and
 // dangling function words trimmed from the end, an unclosed quote or
@@ -1592,7 +1593,7 @@ func finish(words []string) string {
 	for len(words) > 0 {
 		last := strings.TrimRight(words[len(words)-1], ",;:.…")
 		// A text of function words alone ("A a!") has no headline.
-		if last == "" || last == "-" || last == "–" || last == "—" || last == "--" || functionWords()[bare(last)] && !germanVerbEnd(words) {
+		if last == "" || last == "-" || last == "–" || last == "—" || last == "--" || functionWords.Get()[bare(last)] && !germanVerbEnd(words) {
 			words = words[:len(words)-1]
 			continue
 		}

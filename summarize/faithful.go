@@ -4,7 +4,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode"
 
 	"golang.org/x/text/runes"
@@ -12,6 +11,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/lazyre"
 )
 
@@ -80,8 +80,8 @@ func unsupported(source, sourceLang, textLang string, texts []string) []string {
 		if translated {
 			continue
 		}
-		for _, c := range bareCurrency().FindAllString(t, -1) {
-			if !currencyWords()[fold(strings.TrimLeft(c, "$£€¥ "))] {
+		for _, c := range bareCurrency.Get().FindAllString(t, -1) {
+			if !currencyWords.Get()[fold(strings.TrimLeft(c, "$£€¥ "))] {
 				add(c)
 			}
 		}
@@ -105,9 +105,9 @@ var bareCurrency = lazyre.New(`[$£€¥]\s?\p{L}[\p{L}-]*`)
 
 // currencyWords may follow a currency sign without an amount ("$US", "£m"
 // in a table heading).
-var currencyWords = sync.OnceValue(func() map[string]bool {
+var currencyWords = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("us", "usd", "m", "bn", "k", "mn", "mln", "million", "billion")
-})
+}}
 
 // quoteRE matches a quotation: straight or curly double quotes around at
 // most 30 words.
@@ -118,7 +118,7 @@ var quoteRE = lazyre.New(`["“]\s*([^"“”]{1,240}?)\s*["”]`)
 // so a paraphrase in quotation marks is a misquote.
 func (s *source) unsupportedQuotes(text string) []string {
 	var out []string
-	for _, m := range quoteRE().FindAllStringSubmatch(text, -1) {
+	for _, m := range quoteRE.Get().FindAllStringSubmatch(text, -1) {
 		var ws []string
 		for _, t := range rawTokens(m[1]) {
 			ws = append(ws, fold(t.word))
@@ -157,10 +157,10 @@ func baseLang(code string) string {
 }
 
 // commaDecimal lists the languages that write 1.234,5 for 1,234.5.
-var commaDecimal = sync.OnceValue(func() map[string]bool {
+var commaDecimal = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("de", "fr", "es", "it", "pt", "nl", "pl", "ru", "tr", "sv", "da", "nb", "nn", "no",
 		"fi", "cs", "sk", "sl", "hr", "ro", "hu", "el", "id", "vi", "uk", "bg", "ca", "sr", "lt", "lv", "et")
-})
+}}
 
 var (
 	localNumberRE = lazyre.New(`\b\d{1,3}(?:[. \x{00A0}\x{202F}]\d{3})+\b(?:,\d+)?|\b\d+,\d+`)
@@ -174,17 +174,17 @@ var (
 // conventions: decimal comma, point or space between thousands, and the
 // language's words for billion, million and per cent.
 func localNumbers(text, lang string) string {
-	if !commaDecimal()[baseLang(lang)] {
+	if !commaDecimal.Get()[baseLang(lang)] {
 		return text
 	}
-	text = localNumberRE().ReplaceAllStringFunc(text, func(n string) string {
+	text = localNumberRE.Get().ReplaceAllStringFunc(text, func(n string) string {
 		n = strings.NewReplacer(".", "", " ", "", "\u00a0", "", "\u202f", "").Replace(n)
 		return strings.Replace(n, ",", ".", 1)
 	})
-	text = localBillion().ReplaceAllString(text, "billion")
-	text = localMillion().ReplaceAllString(text, "million")
-	text = localPercent().ReplaceAllString(text, "%")
-	return localTonnes().ReplaceAllString(text, "tonnes")
+	text = localBillion.Get().ReplaceAllString(text, "billion")
+	text = localMillion.Get().ReplaceAllString(text, "million")
+	text = localPercent.Get().ReplaceAllString(text, "%")
+	return localTonnes.Get().ReplaceAllString(text, "tonnes")
 }
 
 // Unfaithful returns what texts state that source does not support (see
@@ -234,42 +234,42 @@ var (
 	dateRE = lazyre.New(`(?i)\b(\d{1,2})(?:st|nd|rd|th|\.)?\s+(?:of\s+)?(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b`)
 )
 
-var monthNumber = sync.OnceValue(func() map[string]int {
+var monthNumber = lazy.Value[map[string]int]{Build: func() map[string]int {
 	return map[string]int{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7,
 		"aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12}
-})
+}}
 
 // numberWords are spelled-out amounts. "one" is left out: it is more often
 // a pronoun than a count.
-var numberWords = sync.OnceValue(func() map[string]float64 {
+var numberWords = lazy.Value[map[string]float64]{Build: func() map[string]float64 {
 	return map[string]float64{"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
 		"eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
 		"thirty": 30, "forty": 40, "fifty": 50, "hundred": 100, "dozen": 12}
-})
+}}
 
-var multipliers = sync.OnceValue(func() map[string]float64 {
+var multipliers = lazy.Value[map[string]float64]{Build: func() map[string]float64 {
 	return map[string]float64{"trillion": 1e12, "tn": 1e12, "billion": 1e9, "bn": 1e9,
 		"million": 1e6, "mln": 1e6, "mn": 1e6, "m": 1e6, "thousand": 1e3, "k": 1e3}
-})
+}}
 
 // figuresIn returns the figures of s: dates, then amounts, then spelled-out
 // numbers.
 func figuresIn(s string) []figure {
 	var out []figure
-	for _, m := range dateRE().FindAllStringSubmatch(s, -1) {
+	for _, m := range dateRE.Get().FindAllStringSubmatch(s, -1) {
 		day, mon := m[1], m[2]
 		if day == "" {
 			day, mon = m[4], m[3]
 		}
 		d, _ := strconv.Atoi(day)
-		mn := monthNumber()[strings.ToLower(mon)]
+		mn := monthNumber.Get()[strings.ToLower(mon)]
 		if d < 1 || d > 31 || mn == 0 {
 			continue
 		}
 		out = append(out, figure{text: strings.TrimSpace(m[0]), value: float64(mn*100 + d), step: 1, unit: "date"})
 	}
-	s = dateRE().ReplaceAllString(s, " ")
-	for _, m := range figureRE().FindAllStringSubmatchIndex(s, -1) {
+	s = dateRE.Get().ReplaceAllString(s, " ")
+	for _, m := range figureRE.Get().FindAllStringSubmatchIndex(s, -1) {
 		get := func(i int) string {
 			if m[2*i] < 0 {
 				return ""
@@ -290,7 +290,7 @@ func figuresIn(s string) []figure {
 		step := math.Pow(10, -float64(len(frac)))
 		mult := 1.0
 		if k := strings.ToLower(get(4)); k != "" {
-			mult = multipliers()[k]
+			mult = multipliers.Get()[k]
 		}
 		f := figure{text: strings.TrimSpace(s[m[0]:m[1]]), value: v * mult, step: step * mult,
 			unit: unitOf(strings.ToLower(get(1)), strings.ToLower(get(5)))}
@@ -301,12 +301,12 @@ func figuresIn(s string) []figure {
 	}
 	ws := strings.FieldsFunc(strings.ToLower(s), notWordRune)
 	for i, w := range ws {
-		if v, ok := numberWords()[w]; ok {
+		if v, ok := numberWords.Get()[w]; ok {
 			f := figure{text: w, value: v, step: 1, words: true}
-			if i+1 < len(ws) && multipliers()[ws[i+1]] > 1 && len(ws[i+1]) > 2 {
+			if i+1 < len(ws) && multipliers.Get()[ws[i+1]] > 1 && len(ws[i+1]) > 2 {
 				f.text += " " + ws[i+1]
-				f.value *= multipliers()[ws[i+1]]
-				f.step = multipliers()[ws[i+1]]
+				f.value *= multipliers.Get()[ws[i+1]]
+				f.step = multipliers.Get()[ws[i+1]]
 			}
 			out = append(out, f)
 		}
@@ -353,7 +353,7 @@ func unitOf(currency, unit string) string {
 // blankFigures removes the figures from s so their words are not read as
 // names.
 func blankFigures(s string) string {
-	return figureRE().ReplaceAllString(dateRE().ReplaceAllString(s, " "), " ")
+	return figureRE.Get().ReplaceAllString(dateRE.Get().ReplaceAllString(s, " "), " ")
 }
 
 // source is what the checks know of an article.
@@ -495,11 +495,11 @@ func initialism(w string) bool {
 }
 
 // nameTitles precede a person's name in lower-case text.
-var nameTitles = sync.OnceValue(func() map[string]bool {
+var nameTitles = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("mr", "mrs", "ms", "dr", "sir", "lord", "lady", "president", "chancellor",
 		"minister", "secretary", "chairman", "chairwoman", "governor", "senator", "prince", "king",
 		"queen", "judge", "professor", "general", "pope")
-})
+}}
 
 // unsupportedNames returns the names in text the source lacks.
 func (s *source) unsupportedNames(text string) []string {
@@ -533,7 +533,7 @@ func (s *source) unsupportedNames(text string) []string {
 				if len(run) == 1 && !geo(fold(run[0].word)) {
 					continue // "Sales rose…": capitalised because it opens the sentence
 				}
-				if functionWords()[fold(run[0].word)] {
+				if functionWords.Get()[fold(run[0].word)] {
 					run = run[1:]
 				}
 			}
@@ -545,12 +545,12 @@ func (s *source) unsupportedNames(text string) []string {
 	}
 	for i, t := range toks {
 		w := fold(t.word)
-		if functionWords()[w] || s.has(w) || isNumber(w) {
+		if functionWords.Get()[w] || s.has(w) || isNumber(w) {
 			continue
 		}
 		switch {
 		case geo(w):
-		case i > 0 && nameTitles()[fold(toks[i-1].word)]:
+		case i > 0 && nameTitles.Get()[fold(toks[i-1].word)]:
 		case i+1 < len(toks) && s.proper[fold(toks[i+1].word)] && len(s.before[fold(toks[i+1].word)]) > 0 && !geo(fold(toks[i+1].word)):
 			// "ken schmidt" where the source names "Eric Schmidt".
 		case i > 0 && s.proper[fold(toks[i-1].word)] && len(s.after[fold(toks[i-1].word)]) > 0 && !geo(fold(toks[i-1].word)):
@@ -566,18 +566,18 @@ func (s *source) unsupportedNames(text string) []string {
 // ordinals rank what they qualify ("the second-largest bank", "for the
 // first time"), a claim as checkable as a figure; each is also written
 // with digits ("2nd").
-var ordinals = sync.OnceValue(func() map[string]string {
+var ordinals = lazy.Value[map[string]string]{Build: func() map[string]string {
 	return map[string]string{"first": "1st", "second": "2nd", "third": "3rd", "fourth": "4th", "fifth": "5th",
 		"sixth": "6th", "seventh": "7th", "eighth": "8th", "ninth": "9th", "tenth": "10th"}
-})
+}}
 
 // formalTitles are the offices a text may give a person that a source
 // which never names the office does not support. Looser words ("head",
 // "boss", "leader") paraphrase too often to be checked.
-var formalTitles = sync.OnceValue(func() map[string]bool {
+var formalTitles = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("president", "minister", "chancellor", "secretary", "governor", "senator", "mayor",
 		"king", "queen", "prince", "princess", "ceo", "chairman", "chairwoman", "commissioner", "ambassador")
-})
+}}
 
 // unsupportedClaims returns the ordinals and formal titles of text that
 // the source never uses: "the first time", "second-largest" or "russia's
@@ -588,11 +588,11 @@ func (s *source) unsupportedClaims(text string) []string {
 	ws := words(fold(text))
 	for i, w := range ws {
 		switch {
-		case formalTitles()[w] && !s.has(w):
+		case formalTitles.Get()[w] && !s.has(w):
 			out = append(out, w)
-		case ordinals()[w] != "" && !s.words[w] && !s.words[ordinals()[w]]:
+		case ordinals.Get()[w] != "" && !s.words[w] && !s.words[ordinals.Get()[w]]:
 			if i+1 < len(ws) && (ws[i+1] == "quarter" || ws[i+1] == "half") {
-				if n := ordinals()[w][:1]; s.words["q"+n] || ws[i+1] == "half" && s.words["h"+n] {
+				if n := ordinals.Get()[w][:1]; s.words["q"+n] || ws[i+1] == "half" && s.words["h"+n] {
 					continue
 				}
 			}
@@ -603,12 +603,12 @@ func (s *source) unsupportedClaims(text string) []string {
 }
 
 // roles are what a text may call a person.
-var roles = sync.OnceValue(func() map[string]bool {
+var roles = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("president", "minister", "chairman", "chairwoman", "chair", "chief", "executive", "secretary",
 		"governor", "leader", "chancellor", "boss", "director", "founder", "co-founder", "owner", "head",
 		"spokesman", "spokeswoman", "manager", "ceo", "negotiator", "commissioner", "mayor", "senator",
 		"king", "queen", "prince", "economist", "analyst", "editor", "coach", "captain")
-})
+}}
 
 // roleWindow is how near a person's name, in words, the source must give
 // the role a summary gives them.
@@ -628,7 +628,7 @@ func (s *source) wrongRoles(toks []token) []string {
 		}
 		for j := i - 1; j >= 0 && j >= i-4; j-- {
 			r := fold(toks[j].word)
-			if !roles()[r] {
+			if !roles.Get()[r] {
 				continue
 			}
 			if !s.near(r, w, roleWindow) && j != flagged {
@@ -660,7 +660,7 @@ func (s *source) supportsName(run []token) bool {
 	ok := true
 	for _, t := range run {
 		w := fold(t.word)
-		if functionWords()[w] || s.has(w) {
+		if functionWords.Get()[w] || s.has(w) {
 			continue
 		}
 		ok = false
@@ -669,7 +669,7 @@ func (s *source) supportsName(run []token) bool {
 		return true
 	}
 	for _, w := range words(canonical(joinTokens(run))) {
-		if !functionWords()[w] && !s.has(w) {
+		if !functionWords.Get()[w] && !s.has(w) {
 			return false
 		}
 	}
@@ -687,7 +687,7 @@ func (s *source) has(w string) bool {
 	if s.words[w+"s"] {
 		return true
 	}
-	if c := aliases()[w]; c != "" {
+	if c := aliases.Get()[w]; c != "" {
 		for _, cw := range strings.Fields(c) {
 			if !s.words[cw] {
 				return false
@@ -755,22 +755,22 @@ func fold(s string) string {
 // so they are expanded before folding.
 var abbreviations = lazyre.New(`\bU\.S\.A\.|\bU\.S\.|\bUSA\b|\bUS\b|\bU\.K\.|\bUK\b|\bE\.U\.|\bEU\b|\bU\.N\.|\bUN\b|\bUAE\b|\bIMF\b|\bWTO\b|\bECB\b`)
 
-var abbreviationNames = sync.OnceValue(func() map[string]string {
+var abbreviationNames = lazy.Value[map[string]string]{Build: func() map[string]string {
 	return map[string]string{
 		"U.S.A.": "United States", "U.S.": "United States", "USA": "United States", "US": "United States",
 		"U.K.": "United Kingdom", "UK": "United Kingdom", "E.U.": "European Union", "EU": "European Union",
 		"U.N.": "United Nations", "UN": "United Nations", "UAE": "United Arab Emirates",
 		"IMF": "International Monetary Fund", "WTO": "World Trade Organization", "ECB": "European Central Bank",
 	}
-})
+}}
 
 // canonical returns folded text with abbreviations spelled out and
 // demonyms and short forms replaced by the country's name.
 func canonical(s string) string {
-	s = abbreviations().ReplaceAllStringFunc(s, func(m string) string { return abbreviationNames()[m] })
+	s = abbreviations.Get().ReplaceAllStringFunc(s, func(m string) string { return abbreviationNames.Get()[m] })
 	ws := words(fold(s))
 	for i, w := range ws {
-		if c, ok := aliases()[w]; ok {
+		if c, ok := aliases.Get()[w]; ok {
 			ws[i] = c
 		}
 	}
@@ -779,7 +779,7 @@ func canonical(s string) string {
 
 // aliases maps folded demonyms and short forms to the folded name of the
 // country or body.
-var aliases = sync.OnceValue(func() map[string]string {
+var aliases = lazy.Value[map[string]string]{Build: func() map[string]string {
 	return map[string]string{
 		"u.s": "united states", "u.s.": "united states", "uk": "united kingdom", "u.k": "united kingdom",
 		"eu": "european union", "britain": "united kingdom", "british": "united kingdom",
@@ -800,11 +800,11 @@ var aliases = sync.OnceValue(func() map[string]string {
 		"european": "europe", "europaische": "europe", "europeenne": "europe", "europea": "europe", "asian": "asia", "african": "africa", "malaysian": "malaysia",
 		"thai": "thailand", "filipino": "philippines", "singaporean": "singapore", "taiwanese": "taiwan",
 	}
-})
+}}
 
 // places are folded country and region names whose presence in lower-case
 // text still marks a name.
-var places = sync.OnceValue(func() map[string]bool {
+var places = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return func() map[string]bool {
 		m := setOf("china", "japan", "germany", "france", "india", "brazil", "canada", "mexico", "russia",
 			"greece", "italy", "spain", "scotland", "wales", "england", "ireland", "korea", "turkey",
@@ -814,14 +814,14 @@ var places = sync.OnceValue(func() map[string]bool {
 			"colombia", "venezuela", "kenya", "europe", "asia", "africa", "malaysia", "thailand",
 			"philippines", "singapore", "taiwan", "australia", "london", "washington", "beijing",
 			"brussels", "tokyo", "moscow", "paris", "berlin", "uk", "eu", "britain", "america")
-		for k := range aliases() {
+		for k := range aliases.Get() {
 			m[k] = true
 		}
 		return m
 	}()
-})
+}}
 
-func geo(w string) bool { return places()[w] }
+func geo(w string) bool { return places.Get()[w] }
 
 // Repetitions returns the places where texts repeat themselves the way a
 // degenerating model does: a word coordinated with itself ("argos and
@@ -837,7 +837,7 @@ func Repetitions(texts ...string) []string {
 		ws := words(fold(clean(t)))
 		for i := 1; i < len(ws); i++ {
 			w := ws[i]
-			if functionWords()[w] || isNumber(w) {
+			if functionWords.Get()[w] || isNumber(w) {
 				continue
 			}
 			switch {

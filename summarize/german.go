@@ -2,16 +2,17 @@ package summarize
 
 import (
 	"strings"
-	"sync"
 	"unicode"
+
+	"github.com/tradedigest/tradedigest/internal/lazy"
 )
 
 // germanMarkers are frequent German words that English, French, Spanish
 // and Portuguese do not use.
-var germanMarkers = sync.OnceValue(func() map[string]bool {
+var germanMarkers = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("der", "die", "das", "und", "ist", "mit", "von", "zu", "den", "dem", "ein", "eine", "einen", "nicht",
 		"auf", "für", "sich", "im", "wird", "wurde", "wurden", "hat", "haben", "sind", "auch", "bei", "nach", "vom", "zum", "zur")
-})
+}}
 
 // german reports whether words read as German: at least two of its
 // marker words, and more of them than English ones.
@@ -19,9 +20,9 @@ func german(words []string) bool {
 	de, en := 0, 0
 	for _, w := range words {
 		switch b := bare(w); {
-		case germanMarkers()[b]:
+		case germanMarkers.Get()[b]:
 			de++
-		case englishMarkers()[b]:
+		case englishMarkers.Get()[b]:
 			en++
 		}
 	}
@@ -31,18 +32,18 @@ func german(words []string) bool {
 // germanAuxiliaries are the finite auxiliaries and modals of German: after
 // one, the rest of the verb stands at the end of the clause ("will … unterwegs
 // sein", "hat … gestürzt").
-var germanAuxiliaries = sync.OnceValue(func() map[string]bool {
+var germanAuxiliaries = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("ist", "sind", "war", "waren", "wird", "werden", "wurde", "wurden", "hat", "haben", "hatte", "hatten",
 		"will", "wollen", "wollte", "wollten", "soll", "sollen", "sollte", "sollten", "kann", "können", "konnte", "konnten",
 		"muss", "müssen", "musste", "mussten", "darf", "dürfen", "durfte", "möchte", "möchten", "lässt", "lassen", "ließ", "ließen")
-})
+}}
 
 // germanPrepositions open a prepositional phrase, contractions included.
-var germanPrepositions = sync.OnceValue(func() map[string]bool {
+var germanPrepositions = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("mit", "von", "vom", "bei", "beim", "nach", "aus", "seit", "zu", "zum", "zur", "für", "durch", "gegen",
 		"ohne", "um", "an", "am", "ans", "auf", "in", "im", "ins", "über", "unter", "vor", "hinter", "neben", "zwischen",
 		"wegen", "trotz", "während", "dank", "laut", "ab", "bis")
-})
+}}
 
 // maxGermanVerbAt bounds where keepGermanVerb looks for the auxiliary: the
 // second place of a main clause, after a first phrase of a few words.
@@ -69,13 +70,13 @@ func keepGermanVerb(words []string, max int) []string {
 	}
 	aux := -1
 	for i := 1; i < len(clause) && i <= maxGermanVerbAt; i++ {
-		if isLowerWord(clause[i]) && germanAuxiliaries()[bare(clause[i])] {
+		if isLowerWord(clause[i]) && germanAuxiliaries.Get()[bare(clause[i])] {
 			aux = i
 			break
 		}
 	}
 	last := clause[len(clause)-1]
-	if aux < 0 || !isLowerWord(last) || functionWords()[bare(last)] && !germanVerbEnd(clause) || germanPrepositions()[bare(last)] {
+	if aux < 0 || !isLowerWord(last) || functionWords.Get()[bare(last)] && !germanVerbEnd(clause) || germanPrepositions.Get()[bare(last)] {
 		return words
 	}
 	// First the phrases other than the one just before the verb, which
@@ -95,7 +96,7 @@ func keepGermanVerb(words []string, max int) []string {
 func dropGermanPhrases(clause []string, from, limit, max int) []string {
 	out := append([]string(nil), clause...)
 	for p := from; p < len(out)-1 && len(out) > max; {
-		if !isLowerWord(out[p]) || !germanPrepositions()[bare(out[p])] {
+		if !isLowerWord(out[p]) || !germanPrepositions.Get()[bare(out[p])] {
 			p++
 			continue
 		}
@@ -157,7 +158,7 @@ loop:
 			q++ // a name, a figure, or the next item of a list
 		case (b == "und" || b == "oder") && q+2 < len(words) && germanNoun(words[q+2]):
 			q += 2
-		case (b == "von" || b == "vom" || b == "des" || b == "der" || germanPrepositions()[b]) && isLowerWord(next) && !clauseEnd(words[q]):
+		case (b == "von" || b == "vom" || b == "des" || b == "der" || germanPrepositions.Get()[b]) && isLowerWord(next) && !clauseEnd(words[q]):
 			// a genitive, or a further phrase that qualifies the noun
 			// ("mit höheren Zöllen auf Elektroautos aus China"): the
 			// chain goes as one, as far as limit.
@@ -196,13 +197,13 @@ func germanVerbEnd(words []string) bool {
 		return false
 	}
 	prev := bare(words[n-2])
-	if functionWords()[prev] || germanPrepositions()[prev] || germanAuxiliaries()[prev] {
+	if functionWords.Get()[prev] || germanPrepositions.Get()[prev] || germanAuxiliaries.Get()[prev] {
 		return false
 	}
 	// The infinitive needs an auxiliary or a modal before it ("soll …
 	// möglich sein"); without one, "sein" is a possessive ("verkauft sein").
 	for _, w := range words[:n-2] {
-		if isLowerWord(w) && germanAuxiliaries()[bare(w)] {
+		if isLowerWord(w) && germanAuxiliaries.Get()[bare(w)] {
 			return true
 		}
 	}

@@ -1,12 +1,11 @@
 package summarize
 
 import (
-	"regexp"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/lazyre"
 	"github.com/tradedigest/tradedigest/internal/nlp"
 )
@@ -18,7 +17,7 @@ const MaxDerivedHeadlineWords = 14
 // prepositions, conjunctions, auxiliaries, possessives and relative
 // pronouns, in the languages of most trade news (English, German, French,
 // Spanish, Portuguese, Italian). A headline that ends on one was cut mid-phrase.
-var functionWords = sync.OnceValue(func() map[string]bool {
+var functionWords = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf(strings.Fields(`
 	a an the and or but nor of to in on at by for from with into onto over under about
 	as than that which who whom whose what when where while whether if because although
@@ -41,7 +40,7 @@ var functionWords = sync.OnceValue(func() map[string]bool {
 	seu sua seus suas nosso nossa desde pelo pela pelos pelas num numa
 	il lo gli di del della dei degli delle nel nella alla ai agli per tra fra che ed
 `)...)
-})
+}}
 
 // EndsBadly reports whether a headline ends on a function word or leaves a
 // quote or bracket open: the marks of a cut made mid-phrase.
@@ -53,7 +52,7 @@ func EndsBadly(h string) bool {
 	last := strings.ToLower(strings.TrimFunc(words[len(words)-1], func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	}))
-	if functionWords()[last] && !germanVerbEnd(words) {
+	if functionWords.Get()[last] && !germanVerbEnd(words) {
 		return true
 	}
 	return unbalanced(h)
@@ -140,7 +139,9 @@ var footnoteEnd = lazyre.New(`[.!?]["”’]?[*†‡]+\s+["“‘]?\p{Lu}`)
 
 // invisible drops soft hyphens and zero-width characters: a page's
 // hyphenation hints ("die\u00adsem") would split a headline's words.
-var invisible = strings.NewReplacer("\u00ad", "", "\u200b", "", "\u200c", "", "\u200d", "", "\u2060", "", "\ufeff", "")
+var invisible = lazy.Value[*strings.Replacer]{Build: func() *strings.Replacer {
+	return strings.NewReplacer("\u00ad", "", "\u200b", "", "\u200c", "", "\u200d", "", "\u2060", "", "\ufeff", "")
+}}
 
 // maxHeadlineInput bounds the bytes of a text Headline reads.
 const maxHeadlineInput = 16 << 10
@@ -213,8 +214,8 @@ func leadCandidates(text string) []string {
 				i++
 				s += " " + sents[i]
 			}
-			s = invisible.Replace(s)
-			if loc := footnoteEnd().FindStringIndex(s); loc != nil {
+			s = invisible.Get().Replace(s)
+			if loc := footnoteEnd.Get().FindStringIndex(s); loc != nil {
 				// "… is being restored.* This latest development …": a
 				// footnote mark hid the end of the sentence from the
 				// splitter.
@@ -266,7 +267,7 @@ func topical(headline, sentence string, counts map[string]int) float64 {
 	}
 	n := 0
 	for _, w := range hw {
-		if !functionWords()[w] && utf8.RuneCountInString(w) > 1 && counts[w] > own[w] {
+		if !functionWords.Get()[w] && utf8.RuneCountInString(w) > 1 && counts[w] > own[w] {
 			n++
 		}
 	}
@@ -277,16 +278,16 @@ func topical(headline, sentence string, counts map[string]int) float64 {
 // it leans on the one before and cannot stand as a headline.
 func continues(s string) bool {
 	w := bare(firstWord(s))
-	return pronouns()[w] || conjunctions()[w]
+	return pronouns.Get()[w] || conjunctions.Get()[w]
 }
 
 // conjunctions and connectives that open a sentence leaning on the one
 // before it.
-var conjunctions = sync.OnceValue(func() map[string]bool {
+var conjunctions = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf("and", "but", "or", "so", "also", "however", "und", "aber", "denn", "doch", "oder", "auch",
 		"dann", "daher", "deshalb", "außerdem", "zudem", "jedoch", "et", "mais", "ou", "donc", "puis", "aussi", "cependant",
 		"y", "pero", "también", "e", "mas", "também", "ma", "però", "quindi", "anche")
-})
+}}
 
 // minLeadWords: a shorter lead sentence is a teaser.
 const minLeadWords = 5
@@ -311,11 +312,11 @@ func IsFurniture(line string) bool {
 		return false
 	}
 	lower := strings.ToLower(line)
-	if nlp.IsBoilerplateSentence(line) || byline().MatchString(line) {
+	if nlp.IsBoilerplateSentence(line) || byline.Get().MatchString(line) {
 		return true
 	}
 	for _, f := range furnitureWords {
-		if strings.Contains(lower, f.keyword) && (f.re == nil || f.re().MatchString(lower)) {
+		if strings.Contains(lower, f.keyword) && (f.re == nil || f.re.Get().MatchString(lower)) {
 			return true
 		}
 	}
@@ -336,10 +337,10 @@ func IsFurniture(line string) bool {
 	if lowerCase == 0 || (upper > 8 && lowerCase < upper) {
 		return true // no words, or a kicker in capitals
 	}
-	if len(words) <= 10 && (stamp().MatchString(line) || breadcrumb().MatchString(line)) {
+	if len(words) <= 10 && (stamp.Get().MatchString(line) || breadcrumb.Get().MatchString(line)) {
 		return true
 	}
-	if len(counter().FindAllString(line, -1)) >= 2 {
+	if len(counter.Get().FindAllString(line, -1)) >= 2 {
 		return true // "Insgesamt online: 1 Gäste: 1", "Views: 1,234 Comments: 5"
 	}
 	if gluedWords(line) >= 3 {
@@ -361,7 +362,7 @@ var (
 	// cheap keyword is there (nil: the keyword alone decides).
 	furnitureWords = []struct {
 		keyword string
-		re      func() *regexp.Regexp
+		re      *lazyre.Regexp
 	}{
 		{"media playback", nil},
 		{"unsupported on your device", nil},
@@ -397,9 +398,6 @@ var (
 		"abonnez-vous", "à voir aussi"}
 	// byline matches "By Jane Doe" and "By Jane Doe, Reuters".
 	byline = lazyre.New(`^By (\p{Lu}[\p{L}.'’-]*\s*){1,4}(,|$|and\s|&)`)
-	// weekdayNames are the weekdays in English and German, for stamp.
-	weekdayNames = `mon|tue|wed|thu|fri|sat|sun|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag` +
-		`|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon\.|tue\.|wed\.|thu\.|fri\.|sat\.|sun\.`
 	// stamp matches a line led by a date or holding a clock time: a
 	// dateline or timestamp standing alone.
 	// A weekday may lead the date ("Sunday 6 December 2026 04.05 GMT").
@@ -442,10 +440,10 @@ func gluedWords(s string) int {
 // or on a bare number after one ("The event on 27").
 func fragment(words []string) bool {
 	last := bare(words[len(words)-1])
-	if functionWords()[last] {
+	if functionWords.Get()[last] {
 		return true
 	}
-	if len(words) >= 2 && isNumber(last) && functionWords()[bare(words[len(words)-2])] {
+	if len(words) >= 2 && isNumber(last) && functionWords.Get()[bare(words[len(words)-2])] {
 		return true
 	}
 	return false
@@ -467,3 +465,8 @@ func isNumber(w string) bool {
 	}
 	return true
 }
+
+// weekdayNames are the weekdays in English and German, for stamp (a
+// constant, so that stamp's declaration is static data).
+const weekdayNames = `mon|tue|wed|thu|fri|sat|sun|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag` +
+	`|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon\.|tue\.|wed\.|thu\.|fri\.|sat\.|sun\.`

@@ -104,7 +104,7 @@ func (r *Run) WriteLead(ctx context.Context, stories []digest.Story) (string, er
 // reject it.
 func validLead(content string) (string, error) {
 	s := clean(strings.Trim(strings.TrimSpace(content), `"`))
-	if markup().MatchString(s) {
+	if markup.Get().MatchString(s) {
 		return "", fmt.Errorf("%w: markup or link in lead", errInvalidReply)
 	}
 	sents := nlp.Sentences(s)

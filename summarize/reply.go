@@ -53,7 +53,7 @@ var fenced = lazyre.New("(?s)```[a-zA-Z]*\\s*(.*?)```")
 func parseReply(content string) (reply, error) {
 	content = strings.TrimSpace(content)
 	cands := []string{content}
-	if m := fenced().FindStringSubmatch(content); m != nil {
+	if m := fenced.Get().FindStringSubmatch(content); m != nil {
 		cands = append(cands, m[1])
 	}
 	if i, j := strings.IndexByte(content, '{'), strings.LastIndexByte(content, '}'); i >= 0 && j > i {
@@ -99,7 +99,7 @@ func validate(r reply, topics []string) (llmSummary, error) {
 	}
 	var out llmSummary
 	for _, f := range r.fields() {
-		if markup().MatchString(f) {
+		if markup.Get().MatchString(f) {
 			return bad("markup or link in reply: %q", clip(f, 80))
 		}
 	}

@@ -19,7 +19,7 @@ var (
 // never silently goes missing.
 func parseStyles(file, src string) (map[string]string, error) {
 	styles := map[string]string{}
-	rest := cssComment().ReplaceAllString(src, "")
+	rest := cssComment.Get().ReplaceAllString(src, "")
 	for {
 		rest = strings.TrimSpace(rest)
 		if rest == "" {
@@ -43,7 +43,7 @@ func parseStyles(file, src string) (map[string]string, error) {
 		}
 		for sel := range strings.SplitSeq(selectors, ",") {
 			sel = strings.TrimSpace(sel)
-			if !className().MatchString(sel) {
+			if !className.Get().MatchString(sel) {
 				return nil, fmt.Errorf("%s: selector %q is not a plain class (only .name rules can be inlined)", file, snippet(sel))
 			}
 			name := sel[1:]
@@ -69,8 +69,8 @@ func joinDecls(a, b string) string {
 // class is an error naming the template file and line.
 func inlineClasses(file, src string, styles map[string]string) (string, error) {
 	var firstErr error
-	out := classAttr().ReplaceAllStringFunc(src, func(m string) string {
-		value := classAttr().FindStringSubmatch(m)[1]
+	out := classAttr.Get().ReplaceAllStringFunc(src, func(m string) string {
+		value := classAttr.Get().FindStringSubmatch(m)[1]
 		if strings.Contains(value, "{{") {
 			return m
 		}

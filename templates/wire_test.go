@@ -98,3 +98,23 @@ func BenchmarkWireSize(b *testing.B) {
 		wireSize(msg.HTML)
 	}
 }
+
+// TestQPWidth checks the written-out table against its rule and against
+// mime/quotedprintable: each byte inside a line takes that many bytes.
+func TestQPWidth(t *testing.T) {
+	for c := range 256 {
+		want := uint8(3)
+		if c >= ' ' && c <= '~' && c != '=' || c == '\t' {
+			want = 1
+		}
+		if qpWidth[c] != want {
+			t.Errorf("qpWidth[%#02x] = %d, want %d", c, qpWidth[c], want)
+		}
+		if c == '\r' || c == '\n' {
+			continue // line breaks are counted apart
+		}
+		if got := qpLen(t, "a"+string([]byte{byte(c)})+"a") - 2; got != int(want) {
+			t.Errorf("byte %#02x: mime/quotedprintable writes %d bytes, qpWidth says %d", c, got, want)
+		}
+	}
+}

@@ -208,7 +208,7 @@ func verpRecipient(h mail.Header) string {
 			if a, err := mail.ParseAddress(v); err == nil {
 				addr = a.Address
 			}
-			if m := verpAddress().FindStringSubmatch(addr); m != nil {
+			if m := verpAddress.Get().FindStringSubmatch(addr); m != nil {
 				return strings.ToLower(m[1] + "@" + m[2])
 			}
 		}

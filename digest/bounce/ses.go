@@ -92,7 +92,7 @@ type snsVerifier struct {
 func newSNSVerifier(cfg WebhookConfig) *snsVerifier {
 	v := &snsVerifier{hosts: cfg.SNSCertHosts, client: cfg.SNSClient, now: cfg.Now, certs: map[string]*x509.Certificate{}}
 	if v.hosts == nil {
-		v.hosts = snsHosts()
+		v.hosts = snsHosts.Get()
 	}
 	if v.client == nil {
 		v.client = &http.Client{Timeout: 10 * time.Second}

@@ -2,10 +2,10 @@ package cluster
 
 import (
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
@@ -28,7 +28,7 @@ ustr: US Trade Representative, U.S. Trade Representative
 `
 
 // nicknames maps lower-case word sequences to keys.
-var nicknames = sync.OnceValue(func() placeTrie { return newPlaceTrie(nicknameTable, "=") })
+var nicknames = lazy.Value[placeTrie]{Build: func() placeTrie { return newPlaceTrie(nicknameTable, "=") }}
 
 // Acronyms are 2 to 6 letters; a run's initials make a key only from 3
 // letters up, because two-letter initials of personal names ("Tim
@@ -67,7 +67,9 @@ func acronymKey(t nlp.Token) string {
 
 // nameConnectors may join the words of a name ("Bank of England",
 // "Department for Business and Trade").
-var nameConnectors = map[string]bool{"of": true, "for": true, "and": true, "on": true}
+var nameConnectors = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{"of": true, "for": true, "and": true, "on": true}
+}}
 
 // alias is a key an article's names stand for (see aliasKeys).
 type alias struct {
@@ -84,7 +86,7 @@ type alias struct {
 // has connectors also the initials of all its words ("Bank of England":
 // "=boe"); leading stop words ("The") are not part of a run.
 func aliasKeys(dst []alias, toks []nlp.Token) []alias {
-	nick := nicknames()
+	nick := nicknames.Get()
 	var capsBuf, allBuf [2 * maxAcronym]byte // longer runs make no key
 	for i := 0; i < len(toks); {
 		if !startsUpper(toks[i]) { // most words: nothing starts here
@@ -108,14 +110,14 @@ func aliasKeys(dst []alias, toks []nlp.Token) []alias {
 			if j > i && t.SentenceStart {
 				break
 			}
-			if startsUpper(t) && !isDigit(t.Word[0]) && !calendarWords[t.Word] {
+			if startsUpper(t) && !isDigit(t.Word[0]) && !calendarWords.Get()[t.Word] {
 				r, _ := utf8.DecodeRuneInString(t.Surface)
 				c := byte(unicode.ToLower(r))
 				caps, all = append(caps, c), append(all, c)
 				j++
 				continue
 			}
-			if nameConnectors[t.Word] && !t.SentenceStart && j+1 < len(toks) && startsUpper(toks[j+1]) && !toks[j+1].SentenceStart {
+			if nameConnectors.Get()[t.Word] && !t.SentenceStart && j+1 < len(toks) && startsUpper(toks[j+1]) && !toks[j+1].SentenceStart {
 				all = append(all, t.Word[0])
 				j++
 				continue

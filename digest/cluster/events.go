@@ -1,8 +1,7 @@
 package cluster
 
 import (
-	"sync"
-
+	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
@@ -44,15 +43,15 @@ raise: raise, tighten
 
 // singularEvents are the kinds of events an actor has at most one of on a
 // day (see frameAdjust).
-var singularEvents = sync.OnceValue(func() uint16 { return eventBits()["ruling"] | eventBits()["monetary"] })
+var singularEvents = lazy.Value[uint16]{Build: func() uint16 { return eventBits.Get()["ruling"] | eventBits.Get()["monetary"] }}
 
 // weakEvents are the kinds of events an actor can have several of on a
 // day (a strike, a halt, a cut): a kind in common is weak evidence of one
 // event, counted only with an actor in common (see frameAdjust).
-var weakEvents = sync.OnceValue(func() uint16 {
-	b := eventBits()
+var weakEvents = lazy.Value[uint16]{Build: func() uint16 {
+	b := eventBits.Get()
 	return b["stoppage"] | b["halt"] | b["cut"] | b["raise"]
-})
+}}
 
 // actorTable lists words that name a country in trade and market news
 // without being its name, demonym or capital (those are in placeTable):
@@ -101,18 +100,18 @@ func (a actorWords) meets(b actorWords) bool {
 }
 
 // eventBits numbers the kinds of events of eventTable.
-var eventBits = sync.OnceValue(func() map[string]uint16 {
+var eventBits = lazy.Value[map[string]uint16]{Build: func() map[string]uint16 {
 	m := map[string]uint16{}
 	eachTableLine(eventTable, func(head string, _ []string) { m[head] = 1 << uint(len(m)) })
 	return m
-})
+}}
 
 // frameTables maps lead term ids to what they say of the frame.
-var frameTables = sync.OnceValue(func() map[uint64]frameWord {
+var frameTables = lazy.Value[map[uint64]frameWord]{Build: func() map[uint64]frameWord {
 	m := map[uint64]frameWord{}
 	stemID := func(w string) uint64 { return termID(canonical(w, nlp.Stem(w)), false) }
 	eachTableLine(eventTable, func(head string, words []string) {
-		bit := eventBits()[head]
+		bit := eventBits.Get()[head]
 		for _, w := range words {
 			fw := m[stemID(w)]
 			fw.events |= bit
@@ -148,11 +147,11 @@ var frameTables = sync.OnceValue(func() map[uint64]frameWord {
 		panic("cluster: more actors than actorWords holds")
 	}
 	return m
-})
+}}
 
 // setFrame reads the frame of the article's lead (see the file comment).
 func (d *doc) setFrame() {
-	t := frameTables()
+	t := frameTables.Get()
 	d.events, d.titleEvents, d.actors = 0, 0, actorWords{}
 	for k := range d.title {
 		d.titleEvents |= t[d.title[k].sym].events
@@ -201,7 +200,7 @@ const (
 func frameAdjust(a, b *doc) float64 {
 	// The weak kinds name too many events to tell two apart ("resists a
 	// cut" in a report of a rate decision held).
-	if ta, tb := a.titleEvents&^weakEvents(), b.titleEvents&^weakEvents(); ta&tb == 0 && ta != 0 && tb != 0 {
+	if ta, tb := a.titleEvents&^weakEvents.Get(), b.titleEvents&^weakEvents.Get(); ta&tb == 0 && ta != 0 && tb != 0 {
 		return -otherEvents
 	}
 	// Most pairs name no kind of event in common: no table to look up.
@@ -215,10 +214,10 @@ func frameAdjust(a, b *doc) float64 {
 		}
 		return 0
 	}
-	if e&singularEvents() != 0 {
+	if e&singularEvents.Get() != 0 {
 		return sameEvent
 	}
-	if e&weakEvents() != 0 {
+	if e&weakEvents.Get() != 0 {
 		return weakEvent
 	}
 	return 0
@@ -229,7 +228,7 @@ func frameAdjust(a, b *doc) float64 {
 // Atlantic and Gulf container terminals" names the strike and the
 // places where it is, which no table knows, as a country.
 func unframed(d *doc, e uint16) bool {
-	return d.actors == actorWords{} && d.titleEvents&e&weakEvents() != 0
+	return d.actors == actorWords{} && d.titleEvents&e&weakEvents.Get() != 0
 }
 
 // frameKeys calls fn with a key for each singular kind of event and actor
@@ -237,7 +236,7 @@ func unframed(d *doc, e uint16) bool {
 // compared even when the only name they share is common in the batch (a
 // country: see Clusterer.eachCandidate). Keys are apart from entity ids.
 func (d *doc) frameKeys(fn func(uint64)) {
-	ev := d.events & singularEvents()
+	ev := d.events & singularEvents.Get()
 	if ev == 0 {
 		return
 	}

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
+	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
@@ -61,7 +61,9 @@ func (w *titleWord) id() uint64 {
 }
 
 // objectPrepositions introduce the goods of a notice.
-var objectPrepositions = map[string]bool{"on": true, "of": true, "for": true, "into": true, "against": true}
+var objectPrepositions = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{"on": true, "of": true, "for": true, "into": true, "against": true}
+}}
 
 // figure is a number as written: its value (scaled by "bn", "million" and
 // the like), its unit ("%" or "") and the half-unit of its last digit, so
@@ -93,10 +95,12 @@ func (f figure) agrees(g figure) bool {
 }
 
 // scaleWords multiply the figure before them.
-var scaleWords = map[string]float64{
-	"thousand": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9,
-	"trillion": 1e12, "tn": 1e12, "k": 1e3,
-}
+var scaleWords = lazy.Value[map[string]float64]{Build: func() map[string]float64 {
+	return map[string]float64{
+		"thousand": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9,
+		"trillion": 1e12, "tn": 1e12, "k": 1e3,
+	}
+}}
 
 // figureAt reads the number token toks[k] and the words after it that give
 // its unit or scale ("32%", "32 percent", "32 per cent", "1.2 billion").
@@ -137,30 +141,32 @@ func parseFigure(word, next string) (figure, bool) {
 	switch {
 	case suffix == "%" || next == "percent" || next == "pc":
 		f.unit = percent
-	case ordinalSuffixes[suffix]:
+	case ordinalSuffixes.Get()[suffix]:
 		// "the 20th sanctions package" is not "20 tankers".
 		f.unit = ordinal
-	case scaleWords[suffix] > 0:
-		f.value, f.tolerance = f.value*scaleWords[suffix], f.tolerance*scaleWords[suffix]
-	case suffix == "" && scaleWords[next] > 0 && len(next) > 1:
-		f.value, f.tolerance = f.value*scaleWords[next], f.tolerance*scaleWords[next]
+	case scaleWords.Get()[suffix] > 0:
+		f.value, f.tolerance = f.value*scaleWords.Get()[suffix], f.tolerance*scaleWords.Get()[suffix]
+	case suffix == "" && scaleWords.Get()[next] > 0 && len(next) > 1:
+		f.value, f.tolerance = f.value*scaleWords.Get()[next], f.tolerance*scaleWords.Get()[next]
 	}
 	return f, true
 }
 
 // ordinalSuffixes make a number an ordinal.
-var ordinalSuffixes = map[string]bool{"st": true, "nd": true, "rd": true, "th": true}
+var ordinalSuffixes = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{"st": true, "nd": true, "rd": true, "th": true}
+}}
 
 // productWords are goods that trade notices are about. A product is a fact
 // of a title the way a country or a rate is: "duty on steel" and "duty on
 // rice" are two notices.
-var productWords = sync.OnceValue(func() map[string]bool {
+var productWords = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields(productList) {
 		m[nlp.Stem(w)] = true
 	}
 	return m
-})
+}}
 
 // productList is the words of productWords, as written.
 const productList = `
@@ -180,10 +186,12 @@ const productList = `
 		refrigerator washer transformer crane drone`
 
 // monthWords are capitalised but name no entity.
-var monthWords = map[string]bool{
-	"jan": true, "feb": true, "mar": true, "apr": true, "jun": true, "jul": true, "aug": true,
-	"sep": true, "sept": true, "oct": true, "nov": true, "dec": true,
-}
+var monthWords = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{
+		"jan": true, "feb": true, "mar": true, "apr": true, "jun": true, "jul": true, "aug": true,
+		"sep": true, "sept": true, "oct": true, "nov": true, "dec": true,
+	}
+}}
 
 // titleWords classifies the words of a title (places already made
 // canonical). A capitalised word is a name unless it opens the title or
@@ -216,9 +224,9 @@ func titleWords(toks []nlp.Token, capText map[string]bool) ([]titleWord, []strin
 				figs = append(figs, f)
 			}
 		case nlp.IsStopword(t.Word):
-			w.object = objectPrepositions[t.Word]
-		case calendarWords[t.Word] || monthWords[t.Word]:
-		case productWords()[t.Stem]:
+			w.object = objectPrepositions.Get()[t.Word]
+		case calendarWords.Get()[t.Word] || monthWords.Get()[t.Word]:
+		case productWords.Get()[t.Stem]:
 			w.kind = kindProduct
 		case startsUpper(t) && ((!titleCase && k > 0) || capText[t.Word]):
 			w.kind = kindName
@@ -432,7 +440,7 @@ func keyIDs(keys []string) []uint64 {
 func productKeys(words []titleWord, keys []string) []string {
 	var out []string
 	for k, x := range words {
-		if x.kind == kindProduct && !productForms()[keys[k]] && !productKinds()[keys[k]] {
+		if x.kind == kindProduct && !productForms.Get()[keys[k]] && !productKinds.Get()[keys[k]] {
 			out = append(out, keys[k])
 		}
 	}
@@ -442,24 +450,24 @@ func productKeys(words []titleWord, keys []string) []string {
 // productForms are goods words that name a shape rather than a material:
 // "steel coils" and "metal sheet" can be one product, so a title's form
 // words do not clash with another's.
-var productForms = sync.OnceValue(func() map[string]bool {
+var productForms = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields("sheet coil plate foil wire rod tube pipe panel module cell wafer fibre fiber yarn fabric") {
 		m[nlp.Stem(w)] = true
 	}
 	return m
-})
+}}
 
 // productKinds are goods words that name a kind of goods rather than one
 // good: "EU pig meat" is "European pork", "Korean vehicles" are "Korean
 // cars", so a title's kind words do not clash with another's goods.
-var productKinds = sync.OnceValue(func() map[string]bool {
+var productKinds = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	m := map[string]bool{}
 	for _, w := range strings.Fields("meat dairy seafood fruit vehicle fuel chemical") {
 		m[nlp.Stem(w)] = true
 	}
 	return m
-})
+}}
 
 // appendFigures appends the figures among toks to dst.
 func appendFigures(dst []figure, toks []nlp.Token) []figure {

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
@@ -531,7 +532,7 @@ func parse(a digest.Article, leadSentences int) doc {
 		if p := makerGood(stem); p != "" {
 			stem = p
 		}
-		if productWords()[stem] && !productForms()[stem] && !productKinds()[stem] {
+		if productWords.Get()[stem] && !productForms.Get()[stem] && !productKinds.Get()[stem] {
 			d.entities = append(d.entities, entry{id: termID("$"+canonicalStem(stem), true)})
 		}
 	}
@@ -927,14 +928,14 @@ func entities(parts ...[]nlp.Token) []entity {
 			switch {
 			case isNum:
 				flush()
-				if len(t.Word) >= 2 || k+1 < len(toks) && len(toks[k+1].Word) > 1 && scaleWords[toks[k+1].Word] > 0 { // "5 billion"
+				if len(t.Word) >= 2 || k+1 < len(toks) && len(toks[k+1].Word) > 1 && scaleWords.Get()[toks[k+1].Word] > 0 { // "5 billion"
 					add("#"+figureKey(toks, k), true, false)
 				}
-			case (t.Cap || (t.SentenceStart && capElsewhere[t.Word]) || opensName) && !nlp.IsStopword(t.Word) && !calendarWords[t.Word]:
+			case (t.Cap || (t.SentenceStart && capElsewhere[t.Word]) || opensName) && !nlp.IsStopword(t.Word) && !calendarWords.Get()[t.Word]:
 				// An acronym is keyed as one so that it meets the
 				// initials of the name it stands for (aliasKeys).
 				run = append(run, cmp.Or(acronymKey(t), t.Stem))
-			case t.SentenceStart && startsUpper(t) && !nlp.IsStopword(t.Word) && !calendarWords[t.Word]:
+			case t.SentenceStart && startsUpper(t) && !nlp.IsStopword(t.Word) && !calendarWords.Get()[t.Word]:
 				// Any sentence opens with a capital, a name or not
 				// ("Samsung has offered 5.1%", "Shares fell"): the word
 				// is a name only where another article writes it as
@@ -970,11 +971,13 @@ func figureKey(toks []nlp.Token, k int) string {
 
 // calendarWords are capitalised but name no entity: two reports "on
 // Wednesday" are not thereby about one event.
-var calendarWords = map[string]bool{
-	"monday": true, "tuesday": true, "wednesday": true, "thursday": true, "friday": true, "saturday": true, "sunday": true,
-	"january": true, "february": true, "march": true, "april": true, "june": true, "july": true,
-	"august": true, "september": true, "october": true, "november": true, "december": true,
-}
+var calendarWords = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{
+		"monday": true, "tuesday": true, "wednesday": true, "thursday": true, "friday": true, "saturday": true, "sunday": true,
+		"january": true, "february": true, "march": true, "april": true, "june": true, "july": true,
+		"august": true, "september": true, "october": true, "november": true, "december": true,
+	}
+}}
 
 // startsUpper reports whether the token was written with a capital; the
 // tokenizer only records that for words inside a sentence.
@@ -1068,11 +1071,11 @@ func mediaTitle(title string) bool {
 	t := strings.ToLower(strings.TrimSpace(title))
 	t = strings.TrimRight(t, "!. ")
 	for _, dash := range []string{" – ", " — ", " - ", " -- "} {
-		if k := strings.LastIndex(t, dash); k >= 0 && mediaLabels[strings.TrimSpace(t[k+len(dash):])] {
+		if k := strings.LastIndex(t, dash); k >= 0 && mediaLabels.Get()[strings.TrimSpace(t[k+len(dash):])] {
 			return true
 		}
 	}
-	if label, _, ok := strings.Cut(t, ":"); ok && mediaLabels[strings.TrimSpace(label)] {
+	if label, _, ok := strings.Cut(t, ":"); ok && mediaLabels.Get()[strings.TrimSpace(label)] {
 		return true
 	}
 	// A wire's numbered update: "UPDATE 2-Airbus cuts ...".
@@ -1084,11 +1087,13 @@ func mediaTitle(title string) bool {
 }
 
 // mediaLabels are the labels of media items (see mediaTitle).
-var mediaLabels = map[string]bool{
-	"video": true, "videos": true, "watch": true, "in pictures": true, "pictures": true, "in photos": true,
-	"photos": true, "gallery": true, "live": true, "as it happened": true, "podcast": true, "audio": true,
-	"update": true, "updated": true,
-}
+var mediaLabels = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{
+		"video": true, "videos": true, "watch": true, "in pictures": true, "pictures": true, "in photos": true,
+		"photos": true, "gallery": true, "live": true, "as it happened": true, "podcast": true, "audio": true,
+		"update": true, "updated": true,
+	}
+}}
 
 // makerGood returns the good named by a word for its makers or growers
 // ("winemaker", "steelmaker", "chipmaker", "coalminer"), from its stem; ""
@@ -1097,7 +1102,7 @@ var mediaLabels = map[string]bool{
 // one good.
 func makerGood(stem string) string {
 	for _, suffix := range []string{"maker", "grower", "producer", "miner"} {
-		if p, ok := strings.CutSuffix(stem, suffix); ok && len(p) >= 3 && productWords()[nlp.Stem(p)] {
+		if p, ok := strings.CutSuffix(stem, suffix); ok && len(p) >= 3 && productWords.Get()[nlp.Stem(p)] {
 			return nlp.Stem(p)
 		}
 	}

@@ -3,9 +3,9 @@ package cluster
 import (
 	"slices"
 	"strings"
-	"sync"
 	"unicode"
 
+	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
@@ -169,47 +169,53 @@ asean | ASEAN, Asean | - | Jakarta | bloc
 // actor. A noun that names a business in general ("group", "company")
 // takes the kind of business of a word before it ("shipping group",
 // "oil major"); with none it describes any actor of the country or seat.
-var descriptorNouns = map[string]string{
-	"carrier": "carrier", "shipper": "carrier", "liner": "carrier", "airline": "carrier",
-	"automaker": "auto", "carmaker": "auto",
-	"chipmaker": "chip", "foundry": "chip",
-	"miner":      "mining",
-	"steelmaker": "steel",
-	"driller":    "oil", "refiner": "oil",
-	"planemaker": "aero",
-	"alliance":   "bloc", "cartel": "bloc", "bloc": "bloc", "grouping": "bloc",
-	"body": "body", "organisation": "body", "organization": "body", "watchdog": "body", "lender": "body",
-	"group": "any", "company": "any", "firm": "any", "giant": "any", "major": "any", "conglomerate": "any",
-	"maker": "any", "manufacturer": "any", "producer": "any", "operator": "any", "line": "any",
-}
+var descriptorNouns = lazy.Value[map[string]string]{Build: func() map[string]string {
+	return map[string]string{
+		"carrier": "carrier", "shipper": "carrier", "liner": "carrier", "airline": "carrier",
+		"automaker": "auto", "carmaker": "auto",
+		"chipmaker": "chip", "foundry": "chip",
+		"miner":      "mining",
+		"steelmaker": "steel",
+		"driller":    "oil", "refiner": "oil",
+		"planemaker": "aero",
+		"alliance":   "bloc", "cartel": "bloc", "bloc": "bloc", "grouping": "bloc",
+		"body": "body", "organisation": "body", "organization": "body", "watchdog": "body", "lender": "body",
+		"group": "any", "company": "any", "firm": "any", "giant": "any", "major": "any", "conglomerate": "any",
+		"maker": "any", "manufacturer": "any", "producer": "any", "operator": "any", "line": "any",
+	}
+}}
 
 // descriptorKinds are the words before a general noun that give its kind
 // of business ("shipping group", "chip giant", "oil major").
-var descriptorKinds = map[string]string{
-	"shipping": "carrier", "container": "carrier", "maritime": "carrier", "boxship": "carrier", "air": "carrier", "aviation": "carrier",
-	"car": "auto", "auto": "auto", "motor": "auto", "automotive": "auto", "vehicle": "auto",
-	"chip": "chip", "semiconductor": "chip", "memory": "chip", "microchip": "chip",
-	"mining": "mining", "mineral": "mining", "resources": "mining",
-	"steel": "steel",
-	"oil":   "oil", "energy": "oil", "petroleum": "oil", "crude": "oil",
-	"aircraft": "aero", "aerospace": "aero", "plane": "aero", "jet": "aero",
-	"grain": "agri", "agricultural": "agri", "agribusiness": "agri", "commodity": "agri", "commodities": "agri",
-	"battery": "battery",
-	"tech":    "tech", "technology": "tech", "electronics": "tech", "smartphone": "tech", "telecom": "tech", "telecoms": "tech",
-	"producer": "bloc", "trade": "body",
-	// A ship is no shipping line: "the Panama-flagged bulk carrier".
-	"bulk": "-", "lng": "-", "lpg": "-", "ore": "-", "tanker": "-", "flagged": "-", "registered": "-",
-}
+var descriptorKinds = lazy.Value[map[string]string]{Build: func() map[string]string {
+	return map[string]string{
+		"shipping": "carrier", "container": "carrier", "maritime": "carrier", "boxship": "carrier", "air": "carrier", "aviation": "carrier",
+		"car": "auto", "auto": "auto", "motor": "auto", "automotive": "auto", "vehicle": "auto",
+		"chip": "chip", "semiconductor": "chip", "memory": "chip", "microchip": "chip",
+		"mining": "mining", "mineral": "mining", "resources": "mining",
+		"steel": "steel",
+		"oil":   "oil", "energy": "oil", "petroleum": "oil", "crude": "oil",
+		"aircraft": "aero", "aerospace": "aero", "plane": "aero", "jet": "aero",
+		"grain": "agri", "agricultural": "agri", "agribusiness": "agri", "commodity": "agri", "commodities": "agri",
+		"battery": "battery",
+		"tech":    "tech", "technology": "tech", "electronics": "tech", "smartphone": "tech", "telecom": "tech", "telecoms": "tech",
+		"producer": "bloc", "trade": "body",
+		// A ship is no shipping line: "the Panama-flagged bulk carrier".
+		"bulk": "-", "lng": "-", "lpg": "-", "ore": "-", "tanker": "-", "flagged": "-", "registered": "-",
+	}
+}}
 
 // descriptorAdjectives may stand before a general noun without changing
 // what it describes ("the biggest group"); any other word before it names
 // a business the gazetteer does not sort ("a Chinese drone maker", "the
 // terminal operator"), and the noun then describes no actor of it.
-var descriptorAdjectives = map[string]bool{
-	"biggest": true, "largest": true, "big": true, "top": true, "leading": true, "state": true, "owned": true,
-	"listed": true, "rival": true, "struggling": true, "embattled": true, "troubled": true, "global": true,
-	"giant": true, "world": true,
-}
+var descriptorAdjectives = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{
+		"biggest": true, "largest": true, "big": true, "top": true, "leading": true, "state": true, "owned": true,
+		"listed": true, "rival": true, "struggling": true, "embattled": true, "troubled": true, "global": true,
+		"giant": true, "world": true,
+	}
+}}
 
 // maxDescriptorWords is how many words may stand between a country or seat
 // and the noun that describes the actor ("Europe's biggest automaker",
@@ -243,7 +249,7 @@ var (
 	latinAmerica = "ar bo br cl co cr cu do ec gt hn mx pa pe py uy ve"
 )
 
-var gazetteer = sync.OnceValue(func() *gazetteerSet {
+var gazetteer = lazy.Value[*gazetteerSet]{Build: func() *gazetteerSet {
 	g := &gazetteerSet{
 		names:      placeTrie{names: map[string]string{}, prefixes: map[string]bool{}},
 		seats:      placeTrie{names: map[string]string{}, prefixes: map[string]bool{}},
@@ -296,7 +302,7 @@ var gazetteer = sync.OnceValue(func() *gazetteerSet {
 		g.actors[a.key] = a
 	}
 	return g
-})
+}}
 
 // addSeat returns the key of an actor's seat: the place's code when the
 // seat is a place (a capital: canonicalPlaces has made it one), else its
@@ -348,7 +354,7 @@ func upperWord(s string) bool {
 // are one word and one name. A name is matched when written with a
 // capital, and a name the table writes in capitals only when written so.
 func canonicalActors(toks []nlp.Token) []nlp.Token {
-	g := gazetteer()
+	g := gazetteer.Get()
 	var out []nlp.Token
 	for i := 0; i < len(toks); {
 		n, key := g.match(toks[i:])
@@ -393,7 +399,7 @@ func descriptorKey(qualifier, kind string) string { return "%" + qualifier + "/"
 // actor with the given key: its countries, regions and seat with each of
 // its kinds of business and with "any", and a group's leaders with "bloc".
 func actorDescriptors(key string, fn func(string)) {
-	a := gazetteer().actors[key]
+	a := gazetteer.Get().actors[key]
 	if a == nil {
 		return
 	}
@@ -418,7 +424,7 @@ func actorDescriptors(key string, fn func(string)) {
 // followed within maxDescriptorWords words of one sentence by a singular
 // noun of descriptorNouns.
 func descriptions(dst []string, toks []nlp.Token) []string {
-	g := gazetteer()
+	g := gazetteer.Get()
 	for i := 0; i < len(toks); i++ {
 		var qual string
 		n := 1
@@ -449,11 +455,11 @@ func descriptions(dst []string, toks []nlp.Token) []string {
 			if t.SentenceStart || startsUpper(t) || (nlp.IsStopword(t.Word) && t.Word != "and") {
 				break
 			}
-			c, ok := descriptorNouns[t.Word]
+			c, ok := descriptorNouns.Get()[t.Word]
 			if !ok {
-				if c, ok := descriptorKinds[t.Word]; ok && kind == "" {
+				if c, ok := descriptorKinds.Get()[t.Word]; ok && kind == "" {
 					kind = c
-				} else if !ok && !descriptorAdjectives[t.Word] && kind == "" {
+				} else if !ok && !descriptorAdjectives.Get()[t.Word] && kind == "" {
 					kind = "?"
 				}
 				continue
@@ -525,7 +531,7 @@ func appendDescriptors(ents []entry, parts ...[]nlp.Token) []entry {
 // them: a report of "the Wolfsburg-based group" mentions Germany, and one
 // of Volkswagen does (see placeClash). Regions are left out.
 func impliedPlaces(dst []uint64, toks []nlp.Token) []uint64 {
-	g := gazetteer()
+	g := gazetteer.Get()
 	add := func(places []string) {
 		for _, p := range places {
 			if p != "@eu" && p != "@latam" {

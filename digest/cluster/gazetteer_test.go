@@ -116,7 +116,7 @@ func TestGazetteer_Overlap(t *testing.T) {
 // isDescriptorID reports whether id is the key of a description of some
 // actor of the gazetteer.
 func isDescriptorID(id uint64) bool {
-	for key := range gazetteer().actors {
+	for key := range gazetteer.Get().actors {
 		found := false
 		actorDescriptors(key, func(k string) { found = found || termID(k, true) == id })
 		if found {

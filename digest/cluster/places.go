@@ -2,8 +2,8 @@ package cluster
 
 import (
 	"strings"
-	"sync"
 
+	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
@@ -155,7 +155,7 @@ type placeTrie struct {
 }
 
 // places is built on first use, not in the package initialiser.
-var places = sync.OnceValue(func() placeTrie { return newPlaceTrie(placeTable, "@") })
+var places = lazy.Value[placeTrie]{Build: func() placeTrie { return newPlaceTrie(placeTable, "@") }}
 
 // newPlaceTrie reads a table of lines "code: name, name, ..." and gives
 // each name the code with prefix before it.
@@ -220,4 +220,4 @@ func canonicalPlaces(toks []nlp.Token) []nlp.Token {
 
 // matchPlace returns how many tokens at the start of toks name a place,
 // longest first, and its code; 0 when none does.
-func matchPlace(toks []nlp.Token) (int, string) { return places().match(toks) }
+func matchPlace(toks []nlp.Token) (int, string) { return places.Get().match(toks) }

@@ -2,8 +2,8 @@ package cluster
 
 import (
 	"strings"
-	"sync"
 
+	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/nlp"
 	"github.com/tradedigest/tradedigest/internal/porter"
 )
@@ -82,7 +82,7 @@ curb: restraint, restriction, restrict
 
 // synonyms maps the normal stem (normalStem) of each word of synonymTable
 // to the normal stem of its group's canonical word.
-var synonyms = sync.OnceValue(func() map[string]string {
+var synonyms = lazy.Value[map[string]string]{Build: func() map[string]string {
 	m := map[string]string{}
 	eachTableLine(synonymTable, func(head string, words []string) {
 		canon := normalStem(head, nlp.Stem(head))
@@ -91,7 +91,7 @@ var synonyms = sync.OnceValue(func() map[string]string {
 		}
 	})
 	return m
-})
+}}
 
 // eachTableLine calls fn for each line "head: word, word, ..." of one of
 // this package's word tables, with the head and the words trimmed (empty
@@ -117,7 +117,7 @@ func eachTableLine(table string, fn func(head string, words []string)) {
 // word's nlp.Stem.
 func canonical(word, stem string) string {
 	n := normalStem(word, stem)
-	if c, ok := synonyms()[n]; ok {
+	if c, ok := synonyms.Get()[n]; ok {
 		return c
 	}
 	return n
@@ -189,7 +189,7 @@ type compound struct{ first, second string }
 // the closed one. Each split leaves at least three letters on either
 // side, the first not a stop word ("for bid" is no "forbid"; "walk out"
 // is a walkout).
-var compounds = sync.OnceValue(func() map[compound]string {
+var compounds = lazy.Value[map[compound]string]{Build: func() map[compound]string {
 	var words []string
 	addLine := func(head string, ws []string) { words = append(append(words, head), ws...) }
 	eachTableLine(synonymTable, addLine)
@@ -209,15 +209,15 @@ var compounds = sync.OnceValue(func() map[compound]string {
 		}
 	}
 	return m
-})
+}}
 
 // compoundParts marks the first parts of compounds (as written) and their
 // second parts (as stemmed) by their length and first and last letters
 // (partKey), so that most tokens are passed over without a map lookup:
 // the text of every article of a window is read.
-var compoundParts = sync.OnceValue(func() *[2][partKeys / 64]uint64 {
+var compoundParts = lazy.Value[*[2][partKeys / 64]uint64]{Build: func() *[2][partKeys / 64]uint64 {
 	var bits [2][partKeys / 64]uint64
-	for c := range compounds() {
+	for c := range compounds.Get() {
 		for p, w := range [2]string{c.first, c.second} {
 			if k, ok := partKey(w); ok {
 				bits[p][k/64] |= 1 << (k % 64)
@@ -225,7 +225,7 @@ var compoundParts = sync.OnceValue(func() *[2][partKeys / 64]uint64 {
 		}
 	}
 	return &bits
-})
+}}
 
 // partKeys is the number of keys partKey gives.
 const partKeys = 32 * 32 * 32
@@ -248,7 +248,7 @@ func partKey(w string) (uint, bool) {
 // (see compounds) made one token, inflected as its second part is ("dock
 // workers" is "dockworkers"). toks itself is not changed.
 func joinCompounds(toks []nlp.Token) []nlp.Token {
-	parts := compoundParts()
+	parts := compoundParts.Get()
 	has := func(p int, w string) bool {
 		k, ok := partKey(w)
 		return ok && parts[p][k/64]&(1<<(k%64)) != 0
@@ -260,7 +260,7 @@ func joinCompounds(toks []nlp.Token) []nlp.Token {
 			next = &toks[i+1]
 		}
 		if next != nil && !next.SentenceStart && has(0, t.Word) && has(1, next.Stem) {
-			if _, ok := compounds()[compound{t.Word, next.Stem}]; ok {
+			if _, ok := compounds.Get()[compound{t.Word, next.Stem}]; ok {
 				if out == nil {
 					out = append(make([]nlp.Token, 0, len(toks)), toks[:i]...)
 				}

@@ -1,10 +1,11 @@
 package feed
 
 import (
+	"regexp"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
+	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/lazyre"
 	"github.com/tradedigest/tradedigest/internal/nlp"
 )
@@ -80,30 +81,32 @@ var appealSie = []string{
 
 // appealPatterns finds appealStrong and appealSie in a sentence, each run
 // only on sentences holding one of its literals.
-var appealPatterns = sync.OnceValue(func() *nlp.Patterns {
+var appealPatterns = lazy.Value[*nlp.Patterns]{Build: func() *nlp.Patterns {
 	all := make([]string, 0, len(appealStrong)+len(appealSie))
 	for _, p := range appealStrong {
 		all = append(all, `(?i)`+p)
 	}
 	return nlp.NewPatterns(append(all, appealSie...))
-})
+}}
 
 // appealContext are the signals that make a sentence beside an appeal part
 // of it ("Quality journalism is more crucial than ever." before "By
 // subscribing, you can help us…"): the publisher praising its journalism,
 // or a request about subscriptions, donations and support.
-var appealContext = lazyre.New(`(?i)` + strings.Join([]string{
-	`\b(quality|independent|trusted|fact-based|local|public[- ]interest|investigative|nonprofit|non-profit) (journalism|news|reporting)\b`,
-	`\bjournalism\b.{0,60}\b(matters|more (crucial|important|vital|essential|necessary) than ever|costs|isn['’]t free|is not free|depends on|relies on)\b`,
-	`\bmore (crucial|important|vital|essential|necessary) than ever\b`,
-	`\b(subscri\w*|donat\w*|membership|supporters?|contribut\w*|paywall)\b`,
-	`\b(your first (month|week|year)|free trial|for free|kostenlos|gratis|gratuite?s?|gratuito)\b`,
-	`\b(log ?in|sign in|connectez|identifiez|einloggen|anmelden|inicia sesi[oó]n|iniciar sesi[oó]n)\b`,
-	`(qualitäts|unabhängige[nmrs]?\s|kritische[nmrs]?\s|gute[nmrs]?\s)journalismus\b`, `\b(wichtiger|nötiger|notwendiger) denn je\b`,
-	`\b(abo|abonnement|abonnent\w*|spende\w*|unterstütz\w*|förder\w*)\b`,
-	`\bjournalisme (de qualité|indépendant|libre)\b`, `\bplus (important|nécessaire|essentiel)e?s? que jamais\b`, `\b(abonn\w+|don|dons|soutien)\b`,
-	`\bperiodismo (de calidad|independiente|libre)\b`, `\bmás (importante|necesario|necesaria|imprescindible) que nunca\b`, `\b(suscrip\w+|suscriptor\w*|donaci\w+|apoyo)\b`,
-}, "|"))
+var appealContext = lazy.Value[*regexp.Regexp]{Build: func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)` + strings.Join([]string{
+		`\b(quality|independent|trusted|fact-based|local|public[- ]interest|investigative|nonprofit|non-profit) (journalism|news|reporting)\b`,
+		`\bjournalism\b.{0,60}\b(matters|more (crucial|important|vital|essential|necessary) than ever|costs|isn['’]t free|is not free|depends on|relies on)\b`,
+		`\bmore (crucial|important|vital|essential|necessary) than ever\b`,
+		`\b(subscri\w*|donat\w*|membership|supporters?|contribut\w*|paywall)\b`,
+		`\b(your first (month|week|year)|free trial|for free|kostenlos|gratis|gratuite?s?|gratuito)\b`,
+		`\b(log ?in|sign in|connectez|identifiez|einloggen|anmelden|inicia sesi[oó]n|iniciar sesi[oó]n)\b`,
+		`(qualitäts|unabhängige[nmrs]?\s|kritische[nmrs]?\s|gute[nmrs]?\s)journalismus\b`, `\b(wichtiger|nötiger|notwendiger) denn je\b`,
+		`\b(abo|abonnement|abonnent\w*|spende\w*|unterstütz\w*|förder\w*)\b`,
+		`\bjournalisme (de qualité|indépendant|libre)\b`, `\bplus (important|nécessaire|essentiel)e?s? que jamais\b`, `\b(abonn\w+|don|dons|soutien)\b`,
+		`\bperiodismo (de calidad|independiente|libre)\b`, `\bmás (importante|necesario|necesaria|imprescindible) que nunca\b`, `\b(suscrip\w+|suscriptor\w*|donaci\w+|apoyo)\b`,
+	}, "|"))
+}}
 
 // appealNeedles are lower-case strings of which a line holding an appeal
 // contains at least one; they spare the regular expressions on most lines.
@@ -127,7 +130,7 @@ var appealNeedles = []string{
 }
 
 // appealNeedleSet finds appealNeedles in one pass over a line.
-var appealNeedleSet = sync.OnceValue(func() *nlp.Needles { return nlp.NewNeedles(appealNeedles) })
+var appealNeedleSet = lazy.Value[*nlp.Needles]{Build: func() *nlp.Needles { return nlp.NewNeedles(appealNeedles) }}
 
 // maxAppealSentence is the longest sentence taken for an appeal; a longer
 // one is a news sentence that happens to use the words.
@@ -143,7 +146,7 @@ const maxAppealContext = 250
 // too when it carries an appeal signal (appealContext).
 func dropAppeals(line string) string {
 	lower := strings.ToLower(line)
-	if !appealNeedleSet().Any(lower) {
+	if !appealNeedleSet.Get().Any(lower) {
 		return line
 	}
 	sents := nlp.Sentences(line)
@@ -151,7 +154,7 @@ func dropAppeals(line string) string {
 	any := false
 	for i, s := range sents {
 		if utf8.RuneCountInString(s) <= maxAppealSentence && !quoted(s) && !interviewQuestion(s) &&
-			appealPatterns().MatchString(s) {
+			appealPatterns.Get().MatchString(s) {
 			appeal[i], any = true, true
 		}
 	}
@@ -162,7 +165,7 @@ func dropAppeals(line string) string {
 	for changed := true; changed; {
 		changed = false
 		for i, s := range sents {
-			if appeal[i] || utf8.RuneCountInString(s) > maxAppealContext || !appealContext().MatchString(s) {
+			if appeal[i] || utf8.RuneCountInString(s) > maxAppealContext || !appealContext.Get().MatchString(s) {
 				continue
 			}
 			if (i > 0 && appeal[i-1]) || (i+1 < len(sents) && appeal[i+1]) {
@@ -186,7 +189,7 @@ func interviewQuestion(s string) bool {
 	if !strings.HasSuffix(strings.TrimRight(s, `"”’' `), "?") || len(strings.Fields(s)) < 6 {
 		return false
 	}
-	return !publisherWords().MatchString(s)
+	return !publisherWords.Get().MatchString(s)
 }
 
 var publisherWords = lazyre.New(`(?i)\b(us|our|uns|unser\w*|nous|notre|nos|nuestro|nuestra|nos)\b`)

@@ -155,7 +155,7 @@ func TestAppealPatterns_Alternation(t *testing.T) {
 	matched := 0
 	for _, s := range sentences {
 		want := strong.MatchString(s) || sie.MatchString(s)
-		if got := appealPatterns().MatchString(s); got != want {
+		if got := appealPatterns.Get().MatchString(s); got != want {
 			t.Errorf("appealPatterns().MatchString(%q) = %v, the alternations %v", s, got, want)
 		}
 		if want {
@@ -210,7 +210,7 @@ func BenchmarkAppealPatterns(b *testing.B) {
 		match func(string) bool
 	}{
 		{"alternation", func(s string) bool { return strong.MatchString(s) || sie.MatchString(s) }},
-		{"patterns", appealPatterns().MatchString},
+		{"patterns", appealPatterns.Get().MatchString},
 	} {
 		b.Run(m.name, func(b *testing.B) {
 			found := 0

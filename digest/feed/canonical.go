@@ -6,24 +6,28 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/tradedigest/tradedigest/internal/lazy"
 )
 
 // trackingParams are query parameters that identify a campaign or a click,
 // not a page; dropping them makes one article one URL.
-var trackingParams = map[string]bool{
-	"fbclid": true, "gclid": true, "gclsrc": true, "dclid": true, "msclkid": true,
-	"mc_cid": true, "mc_eid": true, "igshid": true, "yclid": true, "twclid": true,
-	"_hsenc": true, "_hsmi": true, "__hstc": true, "__hssc": true, "__hsfp": true,
-	"hsctatracking": true, "ref": true, "ref_src": true, "ref_url": true, "referrer": true,
-	"cmpid": true, "ocid": true, "icid": true, "smid": true, "smtyp": true,
-	"sr_share": true, "share": true, "s_cid": true, "wt.mc_id": true, "wt_mc_id": true,
-	"mkt_tok": true, "vero_id": true, "vero_conv": true, "oly_enc_id": true, "oly_anon_id": true,
-	"rss": true, "feedtype": true, "feedname": true, "cmp": true, "campaign": true,
-	"ncid": true, "soc_src": true, "soc_trk": true, "spm": true, "at_medium": true,
-	"at_campaign": true, "at_custom1": true, "at_custom2": true, "at_custom3": true,
-	"at_custom4": true, "guccounter": true, "guce_referrer": true, "guce_referrer_sig": true,
-	"amp": true, "_ga": true, "_gl": true, "srsltid": true,
-}
+var trackingParams = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{
+		"fbclid": true, "gclid": true, "gclsrc": true, "dclid": true, "msclkid": true,
+		"mc_cid": true, "mc_eid": true, "igshid": true, "yclid": true, "twclid": true,
+		"_hsenc": true, "_hsmi": true, "__hstc": true, "__hssc": true, "__hsfp": true,
+		"hsctatracking": true, "ref": true, "ref_src": true, "ref_url": true, "referrer": true,
+		"cmpid": true, "ocid": true, "icid": true, "smid": true, "smtyp": true,
+		"sr_share": true, "share": true, "s_cid": true, "wt.mc_id": true, "wt_mc_id": true,
+		"mkt_tok": true, "vero_id": true, "vero_conv": true, "oly_enc_id": true, "oly_anon_id": true,
+		"rss": true, "feedtype": true, "feedname": true, "cmp": true, "campaign": true,
+		"ncid": true, "soc_src": true, "soc_trk": true, "spm": true, "at_medium": true,
+		"at_campaign": true, "at_custom1": true, "at_custom2": true, "at_custom3": true,
+		"at_custom4": true, "guccounter": true, "guce_referrer": true, "guce_referrer_sig": true,
+		"amp": true, "_ga": true, "_gl": true, "srsltid": true,
+	}
+}}
 
 // CanonicalURL returns the canonical form of an http(s) article URL: scheme
 // and host lower-cased, default port, fragment and tracking parameters
@@ -75,7 +79,7 @@ func CanonicalURL(raw string) (string, error) {
 	q := u.Query()
 	for k := range q {
 		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, "utm_") || trackingParams[lk] {
+		if strings.HasPrefix(lk, "utm_") || trackingParams.Get()[lk] {
 			delete(q, k)
 		}
 		if lk == "outputtype" && strings.EqualFold(q.Get(k), "amp") {

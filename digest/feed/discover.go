@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/redact"
 	xhtml "golang.org/x/net/html"
 )
@@ -147,10 +148,12 @@ func looksLikeHTMLDoc(body []byte) bool {
 }
 
 // feedTypes are the link types that name a feed.
-var feedTypes = map[string]bool{
-	"application/rss+xml": true, "application/atom+xml": true, "application/feed+json": true,
-	"application/json": true, "application/rdf+xml": true, "application/x.atom+xml": true,
-}
+var feedTypes = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{
+		"application/rss+xml": true, "application/atom+xml": true, "application/feed+json": true,
+		"application/json": true, "application/rdf+xml": true, "application/x.atom+xml": true,
+	}
+}}
 
 // alternateLinks returns the absolute http(s) URLs of the page's
 // <link rel="alternate"> feeds, in page order, comment feeds last.
@@ -191,7 +194,7 @@ func alternateLinks(body []byte, page *url.URL) []string {
 		}
 		rels := strings.Fields(strings.ToLower(attrs["rel"]))
 		typ, _, _ := strings.Cut(strings.ToLower(attrs["type"]), ";")
-		if !slices.Contains(rels, "alternate") || !feedTypes[strings.TrimSpace(typ)] || attrs["href"] == "" {
+		if !slices.Contains(rels, "alternate") || !feedTypes.Get()[strings.TrimSpace(typ)] || attrs["href"] == "" {
 			continue
 		}
 		u, err := base.Parse(attrs["href"])

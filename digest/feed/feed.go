@@ -634,7 +634,7 @@ func itemDate(it *gofeed.Item, now time.Time) time.Time {
 // years are not guessed at.
 func looseDate(s string, now time.Time) time.Time {
 	s = strings.TrimSpace(s)
-	if s == "" || len(s) > 64 || !fourDigitRE().MatchString(s) {
+	if s == "" || len(s) > 64 || !fourDigitRE.Get().MatchString(s) {
 		return time.Time{}
 	}
 	d, err := dateparser.Parse(&dateparser.Configuration{StrictParsing: true, CurrentTime: now}, s)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/internal/defaults"
+	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/redact"
 )
 
@@ -336,10 +337,7 @@ func (f *pool) guard(ctx context.Context, network, address string, _ syscall.Raw
 	return fmt.Errorf("%w: %s is %s", ErrBlockedAddress, ip, why)
 }
 
-var blockedNets = func() []struct {
-	n   *net.IPNet
-	why string
-} {
+var blockedNets = lazy.Value[[]blockedNet]{Build: func() []blockedNet {
 	list := []struct{ cidr, why string }{
 		{"0.0.0.0/8", "unspecified"},
 		{"10.0.0.0/8", "private"},
@@ -359,29 +357,29 @@ var blockedNets = func() []struct {
 		{"ff00::/8", "multicast"},
 		{"64:ff9b::/96", "NAT64"},
 	}
-	out := make([]struct {
-		n   *net.IPNet
-		why string
-	}, 0, len(list))
+	out := make([]blockedNet, 0, len(list))
 	for _, e := range list {
 		_, n, err := net.ParseCIDR(e.cidr)
 		if err != nil {
 			panic(err) // constant table
 		}
-		out = append(out, struct {
-			n   *net.IPNet
-			why string
-		}{n, e.why})
+		out = append(out, blockedNet{n, e.why})
 	}
 	return out
-}()
+}}
+
+// blockedNet is a network fetches may not reach, and why.
+type blockedNet struct {
+	n   *net.IPNet
+	why string
+}
 
 // blockedReason says why ip is refused, or "" when it is a public address.
 func blockedReason(ip net.IP) string {
 	if v4 := ip.To4(); v4 != nil {
 		ip = v4 // also catches IPv4-mapped IPv6 (::ffff:127.0.0.1)
 	}
-	for _, b := range blockedNets {
+	for _, b := range blockedNets.Get() {
 		if b.n.Contains(ip) {
 			return b.why
 		}

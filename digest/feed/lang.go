@@ -2,13 +2,14 @@ package feed
 
 import (
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/RadhiFadlillah/whatlanggo"
 	xhtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/tradedigest/tradedigest/internal/lazy"
 )
 
 // Language detection uses whatlanggo (a trigram detector for 84 languages,
@@ -60,17 +61,17 @@ func detectLanguage(text, declared string) string {
 // langCodes holds the ISO 639-1 code of every language whatlanggo
 // names: Lang.Iso6391 builds a map of them on every call, a quarter of
 // detectLanguage's CPU.
-var langCodes = sync.OnceValue(func() map[whatlanggo.Lang]string {
+var langCodes = lazy.Value[map[whatlanggo.Lang]string]{Build: func() map[whatlanggo.Lang]string {
 	codes := make(map[whatlanggo.Lang]string, len(whatlanggo.Langs))
 	for l := range whatlanggo.Langs {
 		codes[l] = l.Iso6391()
 	}
 	return codes
-})
+}}
 
 // iso6391 is lang.Iso6391(), from langCodes when it is there.
 func iso6391(lang whatlanggo.Lang) string {
-	if code, ok := langCodes()[lang]; ok {
+	if code, ok := langCodes.Get()[lang]; ok {
 		return code
 	}
 	return lang.Iso6391()

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/lazyre"
 	xhtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -18,20 +19,24 @@ import (
 
 // leadNames are the parts of class names ("article__lead", "c-leadtext",
 // "dig-vorspann") that mark a lead paragraph.
-var leadNames = map[string]bool{
-	"lead": true, "leadtext": true, "lede": true, "standfirst": true, "intro": true, "introduction": true,
-	"vorspann": true, "einleitung": true, "anrisstext": true, "sapo": true, "chapo": true,
-	"chapeau": true, "chapô": true, "entradilla": true, "bajada": true,
-}
+var leadNames = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{
+		"lead": true, "leadtext": true, "lede": true, "standfirst": true, "intro": true, "introduction": true,
+		"vorspann": true, "einleitung": true, "anrisstext": true, "sapo": true, "chapo": true,
+		"chapeau": true, "chapô": true, "entradilla": true, "bajada": true,
+	}
+}}
 
 // dekNames mark a headline's companion line (a "dek", a subtitle, a
 // summary). English news keeps it apart from the article, as the
 // annotated corpora do; in German, French or Spanish news it is the
 // article's lead.
-var dekNames = map[string]bool{
-	"dek": true, "deck": true, "subtitle": true, "subheadline": true, "subhead": true, "summary": true,
-	"excerpt": true, "abstract": true,
-}
+var dekNames = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{
+		"dek": true, "deck": true, "subtitle": true, "subheadline": true, "subhead": true, "summary": true,
+		"excerpt": true, "abstract": true,
+	}
+}}
 
 var classPartRE = lazyre.New(`[-_]+`)
 
@@ -125,11 +130,11 @@ func leadKind(n *xhtml.Node) int {
 		kind = leadDek
 	}
 	for _, name := range classNames(n) {
-		for _, part := range classPartRE().Split(name, -1) {
-			if leadNames[part] {
+		for _, part := range classPartRE.Get().Split(name, -1) {
+			if leadNames.Get()[part] {
 				return leadParagraph
 			}
-			if dekNames[part] {
+			if dekNames.Get()[part] {
 				kind = leadDek
 			}
 		}

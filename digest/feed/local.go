@@ -182,7 +182,7 @@ func dropLeadingFurniture(paras []string) []string {
 	dropped := 0
 	for len(paras) > 0 && dropped < maxLeadingFurniture {
 		// A share bar flattened onto the first line of the story.
-		if loc := shareBar().FindStringIndex(paras[0]); loc != nil && loc[1] < len(paras[0]) {
+		if loc := shareBar.Get().FindStringIndex(paras[0]); loc != nil && loc[1] < len(paras[0]) {
 			paras[0] = paras[0][loc[1]:]
 		}
 		first, rest, multi := strings.Cut(paras[0], "\n")
@@ -269,7 +269,7 @@ func ParseMarkdown(s string) digest.Article {
 		case trim == "":
 			flush()
 			continue
-		case mdRuleRE().MatchString(trim):
+		case mdRuleRE.Get().MatchString(trim):
 			flush()
 			continue
 		case strings.HasPrefix(trim, "#"):
@@ -283,7 +283,7 @@ func ParseMarkdown(s string) digest.Article {
 				paras = append(paras, collapseSpace(mdInline(h)))
 			}
 			continue
-		case mdSetextRE().MatchString(trim) && len(cur) > 0:
+		case mdSetextRE.Get().MatchString(trim) && len(cur) > 0:
 			// "Title\n=====": the line above is a heading.
 			h := collapseSpace(strings.Join(cur, " "))
 			cur = nil
@@ -294,8 +294,8 @@ func ParseMarkdown(s string) digest.Article {
 			}
 			continue
 		}
-		trim = mdListRE().ReplaceAllString(trim, "")
-		if strings.HasPrefix(line, "- ") || strings.HasPrefix(line, "* ") || mdOrderedRE().MatchString(line) {
+		trim = mdListRE.Get().ReplaceAllString(trim, "")
+		if strings.HasPrefix(line, "- ") || strings.HasPrefix(line, "* ") || mdOrderedRE.Get().MatchString(line) {
 			flush() // each list item is its own line of text
 		}
 		cur = append(cur, mdInline(trim))
@@ -333,15 +333,15 @@ var (
 // mdInline strips inline Markdown: images, links (keeping their text),
 // emphasis, code spans and inline HTML tags.
 func mdInline(s string) string {
-	s = mdImageRE().ReplaceAllString(s, "")
-	s = mdLinkRE().ReplaceAllString(s, "$1")
-	s = mdRefRE().ReplaceAllString(s, "$1")
-	s = mdAutoRE().ReplaceAllString(s, "$1")
-	s = mdCodeRE().ReplaceAllString(s, "$1")
+	s = mdImageRE.Get().ReplaceAllString(s, "")
+	s = mdLinkRE.Get().ReplaceAllString(s, "$1")
+	s = mdRefRE.Get().ReplaceAllString(s, "$1")
+	s = mdAutoRE.Get().ReplaceAllString(s, "$1")
+	s = mdCodeRE.Get().ReplaceAllString(s, "$1")
 	for range 3 { // nested emphasis
-		s = mdEmphRE().ReplaceAllString(s, "$2")
+		s = mdEmphRE.Get().ReplaceAllString(s, "$2")
 	}
-	s = mdTagRE().ReplaceAllString(s, "")
+	s = mdTagRE.Get().ReplaceAllString(s, "")
 	s = strings.ReplaceAll(s, `\*`, "*")
 	s = strings.ReplaceAll(s, `\_`, "_")
 	return plainTitle(s)

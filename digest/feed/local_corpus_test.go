@@ -38,7 +38,7 @@ func TestParseText_realNews(t *testing.T) {
 		// The first line of the story proper is in the text, not lost to
 		// the title.
 		for _, line := range strings.Split(p.Article, "\n") {
-			line = collapseSpace(shareBar().ReplaceAllString(strings.TrimPrefix(line, "this link"), ""))
+			line = collapseSpace(shareBar.Get().ReplaceAllString(strings.TrimPrefix(line, "this link"), ""))
 			if line == "" || summarize.IsFurniture(line) && !summarize.EndsBadly(line) {
 				continue
 			}

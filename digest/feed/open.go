@@ -16,6 +16,7 @@ import (
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/internal/defaults"
+	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/redact"
 )
 
@@ -106,8 +107,12 @@ func (o Options) withDefaults() Options {
 
 // Local file kinds, by extension.
 var (
-	articleExts = map[string]bool{".txt": true, ".md": true, ".markdown": true, ".html": true, ".htm": true}
-	feedExts    = map[string]bool{".xml": true, ".rss": true, ".atom": true, ".json": true, ".rdf": true}
+	articleExts = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+		return map[string]bool{".txt": true, ".md": true, ".markdown": true, ".html": true, ".htm": true}
+	}}
+	feedExts = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+		return map[string]bool{".xml": true, ".rss": true, ".atom": true, ".json": true, ".rdf": true}
+	}}
 )
 
 // ErrUnsupported is returned by Open for a path that is no known kind of
@@ -153,9 +158,9 @@ func Open(ctx context.Context, src string, opts Options) ([]digest.Source, error
 	switch {
 	case ext == ".opml" || (ext == ".xml" && isOPMLFile(abs)):
 		return openOPML(ctx, abs, opts)
-	case feedExts[ext]:
+	case feedExts.Get()[ext]:
 		return []digest.Source{NewFeed(abs, opts)}, nil
-	case articleExts[ext]:
+	case articleExts.Get()[ext]:
 		return []digest.Source{NewFile(abs, opts)}, nil
 	}
 	return nil, fmt.Errorf("open source %q: %w", redact.URL(src), ErrUnsupported)
@@ -388,7 +393,7 @@ func (d *Dir) Fetch(ctx context.Context, prev digest.SourceState) (digest.FetchR
 		}
 		ext := strings.ToLower(filepath.Ext(p))
 		switch {
-		case articleExts[ext]:
+		case articleExts.Get()[ext]:
 			a, err := readArticleFile(p, d.opts)
 			if err != nil {
 				res.Warnings = append(res.Warnings, err.Error())
@@ -397,7 +402,7 @@ func (d *Dir) Fetch(ctx context.Context, prev digest.SourceState) (digest.FetchR
 			a.SourceID = d.path
 			res.Articles = append(res.Articles, a)
 			res.Bytes += int64(len(a.Text))
-		case feedExts[ext]:
+		case feedExts.Get()[ext]:
 			fr, err := NewFeed(p, d.opts).Fetch(ctx, digest.SourceState{})
 			if err != nil {
 				res.Warnings = append(res.Warnings, err.Error())

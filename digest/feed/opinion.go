@@ -123,7 +123,7 @@ func paragraphRunes(doc *xhtml.Node) int {
 			}
 			return
 		case xhtml.ElementNode:
-			if skipTags[n.DataAtom] {
+			if skipTags.Get()[n.DataAtom] {
 				return
 			}
 			inP = inP || n.DataAtom == atom.P

@@ -100,7 +100,7 @@ func (s pageStats) measure(n *xhtml.Node, inLink, inPara bool) nodeStats {
 		}
 		return st
 	case xhtml.ElementNode:
-		if skipTags[n.DataAtom] && n.DataAtom != atom.Form && n.DataAtom != atom.Button {
+		if skipTags.Get()[n.DataAtom] && n.DataAtom != atom.Form && n.DataAtom != atom.Button {
 			return st
 		}
 		inLink = inLink || n.DataAtom == atom.A
@@ -206,13 +206,13 @@ func kindOf(name string, cache map[string]classKind) classKind {
 	k := plainClass
 	switch {
 	case !containsAny(name, classNeedles):
-	case nextClass().MatchString(name), commentClass().MatchString(name):
+	case nextClass.Get().MatchString(name), commentClass.Get().MatchString(name):
 		k = nextOrComment
-	case relatedClass().MatchString(name):
+	case relatedClass.Get().MatchString(name):
 		k = relatedBox
-	case promoClass().MatchString(name):
+	case promoClass.Get().MatchString(name):
 		k = promoBox
-	case teaserClass().MatchString(name):
+	case teaserClass.Get().MatchString(name):
 		k = teaserBox
 	}
 	cache[name] = k

@@ -8,27 +8,32 @@ import (
 	"golang.org/x/net/html/atom"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/lazy"
 )
 
 // blockTags end a paragraph before and after them.
-var blockTags = map[atom.Atom]bool{
-	atom.P: true, atom.Div: true, atom.Br: true, atom.Li: true, atom.Ul: true, atom.Ol: true,
-	atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true, atom.H6: true,
-	atom.Blockquote: true, atom.Pre: true, atom.Tr: true, atom.Table: true, atom.Section: true,
-	atom.Article: true, atom.Header: true, atom.Footer: true, atom.Hr: true, atom.Dd: true,
-	atom.Dt: true, atom.Dl: true, atom.Main: true, atom.Aside: true, atom.Address: true,
-	atom.Center: true, atom.Details: true, atom.Summary: true, atom.Td: true, atom.Th: true,
-}
+var blockTags = lazy.Value[map[atom.Atom]bool]{Build: func() map[atom.Atom]bool {
+	return map[atom.Atom]bool{
+		atom.P: true, atom.Div: true, atom.Br: true, atom.Li: true, atom.Ul: true, atom.Ol: true,
+		atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true, atom.H6: true,
+		atom.Blockquote: true, atom.Pre: true, atom.Tr: true, atom.Table: true, atom.Section: true,
+		atom.Article: true, atom.Header: true, atom.Footer: true, atom.Hr: true, atom.Dd: true,
+		atom.Dt: true, atom.Dl: true, atom.Main: true, atom.Aside: true, atom.Address: true,
+		atom.Center: true, atom.Details: true, atom.Summary: true, atom.Td: true, atom.Th: true,
+	}
+}}
 
 // skipTags hold no article text: scripts, styles, embedded media and their
 // captions (photo credits live in figcaption).
-var skipTags = map[atom.Atom]bool{
-	atom.Script: true, atom.Style: true, atom.Noscript: true, atom.Iframe: true,
-	atom.Object: true, atom.Embed: true, atom.Svg: true, atom.Math: true, atom.Template: true,
-	atom.Figcaption: true, atom.Button: true, atom.Form: true, atom.Select: true,
-	atom.Textarea: true, atom.Head: true, atom.Nav: true, atom.Video: true, atom.Audio: true,
-	atom.Canvas: true, atom.Picture: true,
-}
+var skipTags = lazy.Value[map[atom.Atom]bool]{Build: func() map[atom.Atom]bool {
+	return map[atom.Atom]bool{
+		atom.Script: true, atom.Style: true, atom.Noscript: true, atom.Iframe: true,
+		atom.Object: true, atom.Embed: true, atom.Svg: true, atom.Math: true, atom.Template: true,
+		atom.Figcaption: true, atom.Button: true, atom.Form: true, atom.Select: true,
+		atom.Textarea: true, atom.Head: true, atom.Nav: true, atom.Video: true, atom.Audio: true,
+		atom.Canvas: true, atom.Picture: true,
+	}
+}}
 
 // HTMLToText turns an HTML fragment (a feed item's body) into plain text:
 // entities decoded, tags dropped, block elements as paragraphs separated by
@@ -62,7 +67,7 @@ func nodeText(n *xhtml.Node) string {
 			cur.WriteString(n.Data)
 			return
 		case xhtml.ElementNode:
-			if skipTags[n.DataAtom] {
+			if skipTags.Get()[n.DataAtom] {
 				return
 			}
 			if n.DataAtom == atom.Img {
@@ -71,7 +76,7 @@ func nodeText(n *xhtml.Node) string {
 		case xhtml.CommentNode:
 			return
 		}
-		block := n.Type == xhtml.ElementNode && blockTags[n.DataAtom]
+		block := n.Type == xhtml.ElementNode && blockTags.Get()[n.DataAtom]
 		if block {
 			flush()
 		}

@@ -6,14 +6,23 @@ const qpLineMax = 76
 
 // qpLiteral marks the bytes mime/quotedprintable's Writer copies as they
 // are: printable ASCII but '=', and space and tab (which it encodes only at
-// the end of a line).
-var qpLiteral = func() (t [256]bool) {
-	for b := '!'; b <= '~'; b++ {
-		t[b] = b != '='
-	}
-	t[' '], t['\t'] = true, true
-	return t
-}()
+// the end of a line). A literal, not a table built by a function call, so
+// that the package needs no initialiser (issue 17: start-up pages);
+// TestQPLiteral checks it against that rule.
+var qpLiteral = [256]bool{
+	'\t': true, ' ': true, '!': true, '"': true, '#': true, '$': true, '%': true, '&': true,
+	'\'': true, '(': true, ')': true, '*': true, '+': true, ',': true, '-': true, '.': true,
+	'/': true, '0': true, '1': true, '2': true, '3': true, '4': true, '5': true, '6': true,
+	'7': true, '8': true, '9': true, ':': true, ';': true, '<': true, '>': true, '?': true,
+	'@': true, 'A': true, 'B': true, 'C': true, 'D': true, 'E': true, 'F': true, 'G': true,
+	'H': true, 'I': true, 'J': true, 'K': true, 'L': true, 'M': true, 'N': true, 'O': true,
+	'P': true, 'Q': true, 'R': true, 'S': true, 'T': true, 'U': true, 'V': true, 'W': true,
+	'X': true, 'Y': true, 'Z': true, '[': true, '\\': true, ']': true, '^': true, '_': true,
+	'`': true, 'a': true, 'b': true, 'c': true, 'd': true, 'e': true, 'f': true, 'g': true,
+	'h': true, 'i': true, 'j': true, 'k': true, 'l': true, 'm': true, 'n': true, 'o': true,
+	'p': true, 'q': true, 'r': true, 's': true, 't': true, 'u': true, 'v': true, 'w': true,
+	'x': true, 'y': true, 'z': true, '{': true, '|': true, '}': true, '~': true,
+}
 
 const upperHex = "0123456789ABCDEF"
 

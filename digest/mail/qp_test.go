@@ -84,3 +84,19 @@ func randomInputs(seed uint64, maxLen int, alphabet string) []string {
 	}
 	return out
 }
+
+// TestQPLiteral checks the written-out table against its rule, and against
+// the standard Writer: a byte it marks literal comes out of a one-byte
+// body unchanged (space and tab only inside a line).
+func TestQPLiteral(t *testing.T) {
+	for b := range 256 {
+		want := b >= '!' && b <= '~' && b != '=' || b == ' ' || b == '\t'
+		if qpLiteral[b] != want {
+			t.Errorf("qpLiteral[%#02x] = %v, want %v", b, qpLiteral[b], want)
+		}
+		body := "a" + string([]byte{byte(b)}) + "a"
+		if got := string(stdQP(t, body)) == body; got != want && b != '\r' && b != '\n' {
+			t.Errorf("byte %#02x: the standard Writer copies it: %v, qpLiteral says %v", b, got, want)
+		}
+	}
+}

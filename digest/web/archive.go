@@ -10,11 +10,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/lazy"
 )
 
 // Archive sizes: the list page shows a year of dailies, the feed a month.
@@ -122,7 +122,7 @@ func (s *Server) handleEdition(w http.ResponseWriter, r *http.Request) {
 // before and after it, the list, and sign-up. Styled inline, like the
 // stored email around it: the archive's CSP allows no style sheet.
 // Parsed on first use.
-var editionNavTmpl = sync.OnceValue(func() *template.Template {
+var editionNavTmpl = lazy.Value[*template.Template]{Build: func() *template.Template {
 	return template.Must(template.New("nav").Parse(`<nav aria-label="Editions" style="font-family:sans-serif;font-size:14px;padding:8px 12px;text-align:center">
 {{- with .Older}}<a href="/archive/{{.}}" rel="prev">&larr; {{.}}</a> · {{end -}}
 <a href="/archive">All editions</a>
@@ -130,7 +130,7 @@ var editionNavTmpl = sync.OnceValue(func() *template.Template {
 {{- if .Subscribe}} · <a href="/subscribe">Subscribe</a>{{end -}}
 </nav>
 `))
-})
+}}
 
 // editionNav renders the navigation of the edition of date: its
 // neighbours among the archived editions.
@@ -153,7 +153,7 @@ func (s *Server) editionNav(r *http.Request, date string) (string, error) {
 		}
 	}
 	var b strings.Builder
-	if err := editionNavTmpl().Execute(&b, data); err != nil {
+	if err := editionNavTmpl.Get().Execute(&b, data); err != nil {
 		return "", err
 	}
 	return b.String(), nil

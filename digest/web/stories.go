@@ -7,10 +7,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/lazy"
 )
 
 // Bounds of the per-story feed: the stories of the last week of dailies,
@@ -32,14 +32,14 @@ const (
 // escapes every value and drops a URL that is not http(s) (the handler
 // has checked them already). Parsed on first use, like editionNavTmpl:
 // not in the package initialiser, which every command of the binary runs.
-var storyContent = sync.OnceValue(func() *template.Template {
+var storyContent = lazy.Value[*template.Template]{Build: func() *template.Template {
 	return template.Must(template.New("story").Parse(
 		`{{if .Summary}}<p>{{.Summary}}</p>{{end}}` +
 			`{{if .KeyPoints}}<ul>{{range .KeyPoints}}<li>{{.}}</li>{{end}}</ul>{{end}}` +
 			`{{if .Outlets}}<p>Reported by: {{range $i, $o := .Outlets}}{{if $i}}, {{end}}` +
 			`{{if $o.URL}}<a href="{{$o.URL}}">{{$o.Name}}</a>{{else}}{{$o.Name}}{{end}}{{end}}.</p>{{end}}` +
 			`<p><a href="{{.Archive}}">In the edition of {{.Date}}</a></p>`))
-})
+}}
 
 // storyEntry is an Atom entry of the per-story feed.
 type storyEntry struct {
@@ -111,7 +111,7 @@ editions:
 				}
 			}
 			buf.Reset()
-			if err := storyContent().Execute(&buf, storyView(it, ed.Date, anchor)); err != nil {
+			if err := storyContent.Get().Execute(&buf, storyView(it, ed.Date, anchor)); err != nil {
 				s.serverError(w, r, "render story entry", err)
 				return
 			}

@@ -13,9 +13,39 @@ import (
 	"sync"
 )
 
-// New returns a function that compiles pattern the first time it is
-// called and returns the same *regexp.Regexp on every call. It is safe for
-// concurrent use.
-func New(pattern string) func() *regexp.Regexp {
-	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
+// Regexp is a regular expression compiled the first time Get is called.
+// It is safe for concurrent use and must not be copied.
+type Regexp struct {
+	once    sync.Once
+	pattern string
+	re      *regexp.Regexp
+	p       any // what compiling panicked with
+}
+
+// New returns a Regexp for pattern, compiled by the first Get.
+//
+// With a constant pattern, `var x = lazyre.New(...)` is static data: the
+// compiler inlines New and lays the Regexp out in the binary, so the
+// package needs no initialiser for it (an initialiser, however small, is
+// code and data the process must page in before main; issue 17).
+func New(pattern string) *Regexp { return &Regexp{pattern: pattern} }
+
+// Get compiles the pattern on its first call and returns the same
+// *regexp.Regexp on every call. If the pattern is invalid, every call
+// panics, as regexp.MustCompile does.
+func (r *Regexp) Get() *regexp.Regexp {
+	r.once.Do(r.compile)
+	if r.re == nil {
+		panic(r.p)
+	}
+	return r.re
+}
+
+func (r *Regexp) compile() {
+	defer func() {
+		if r.re == nil {
+			r.p = recover()
+		}
+	}()
+	r.re = regexp.MustCompile(r.pattern)
 }

@@ -5,12 +5,12 @@ import (
 	"testing"
 )
 
-func TestNew(t *testing.T) {
+func TestRegexp_Get(t *testing.T) {
 	re := New(`^a+b$`)
 	var wg sync.WaitGroup
 	got := make([]bool, 8)
 	for i := range got {
-		wg.Go(func() { got[i] = re().MatchString("aab") })
+		wg.Go(func() { got[i] = re.Get().MatchString("aab") })
 	}
 	wg.Wait()
 	for i, ok := range got {
@@ -18,18 +18,22 @@ func TestNew(t *testing.T) {
 			t.Errorf("goroutine %d: no match", i)
 		}
 	}
-	first, second := re(), re()
+	first, second := re.Get(), re.Get()
 	if first != second {
 		t.Error("compiled twice")
 	}
 }
 
-func TestNew_badPatternPanicsOnUse(t *testing.T) {
+func TestRegexp_Get_badPatternPanicsOnEveryUse(t *testing.T) {
 	re := New(`(`) // no panic yet: nothing compiled
-	defer func() {
-		if recover() == nil {
-			t.Error("bad pattern did not panic on first use")
-		}
-	}()
-	re()
+	for i := range 2 {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("call %d: bad pattern did not panic", i+1)
+				}
+			}()
+			re.Get()
+		}()
+	}
 }

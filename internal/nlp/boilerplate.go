@@ -1,11 +1,10 @@
 package nlp
 
 import (
-	"regexp"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
+	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/lazyre"
 )
 
@@ -18,7 +17,7 @@ import (
 // matching line must contain at least one; the cheap check spares the
 // regular expression on most lines. An empty needs always runs the rule.
 type boilerRule struct {
-	re    func() *regexp.Regexp // compiled on first use
+	re    *lazyre.Regexp // compiled on first use
 	max   int
 	needs []string
 }
@@ -33,10 +32,10 @@ func rule(max int, needs, pattern string) boilerRule {
 
 // ruleNeedles is every rule's needs in one Needles, and for each rule of
 // lineRules, the indexes of its needs in it, built on first use.
-var ruleNeedles = sync.OnceValues(func() (*Needles, [][]int) {
+var ruleNeedles = lazy.Value[ruleIndex]{Build: func() ruleIndex {
 	var list []string
 	at := map[string]int{}
-	rules := lineRules()
+	rules := lineRules.Get()
 	needs := make([][]int, len(rules))
 	for ri, r := range rules {
 		for _, sub := range r.needs {
@@ -49,15 +48,21 @@ var ruleNeedles = sync.OnceValues(func() (*Needles, [][]int) {
 			needs[ri] = append(needs[ri], i)
 		}
 	}
-	return NewNeedles(list), needs
-})
+	return ruleIndex{NewNeedles(list), needs}
+}}
+
+// ruleIndex is what ruleNeedles builds.
+type ruleIndex struct {
+	needles *Needles
+	needs   [][]int // by rule of lineRules, the indexes of its needs in needles
+}
 
 // lineRules lists what IsBoilerplateLine finds (what the feed's Clean
 // removes). Each pattern is anchored to what such lines look like, not to
 // words that may appear in a story. The list is built on first use: its
 // 35 rules (each a lazyre closure and a split of its needs) were the
 // largest part of this package's initialiser, run by every command.
-var lineRules = sync.OnceValue(func() []boilerRule {
+var lineRules = lazy.Value[[]boilerRule]{Build: func() []boilerRule {
 	return []boilerRule{
 		// Subscription, membership and donation appeals.
 		rule(200, "subscri|sign up|register|join|log|become a", `^[\W_]*(please )?(subscribe|sign up|register|join|log ?in|become a (member|subscriber|supporter|patron))\b.*\b(newsletters?|inbox|subscri\w*|free|today|now|access|updates|unlimited|digest|briefing|member\w*)\b`),
@@ -104,7 +109,7 @@ var lineRules = sync.OnceValue(func() []boilerRule {
 		// Lone labels.
 		rule(40, "", `^[\W_]*(advertisement|advertising|sponsored( content)?|ad|promoted|story continues below( advertisement)?|scroll to continue|skip advert(isement)?|supported by|thank you|sorry|close|loading)[\W_]*$`),
 	}
-})
+}}
 
 // maxRuleLen is the longest line any rule may drop.
 const maxRuleLen = 400
@@ -130,10 +135,11 @@ func IsBoilerplateLine(line string) bool {
 // for in one pass over lower, then each rule whose length bound the line
 // fits and one of whose needs it holds runs its pattern, in order.
 func isBoilerplateLine(line, lower string, n int) bool {
-	needles, needs := ruleNeedles()
+	rn := ruleNeedles.Get()
+	needles, needs := rn.needles, rn.needs
 	found := needles.Find(lower)
-	for ri, r := range lineRules() {
-		if n <= r.max && (r.needs == nil || found.HasAny(needs[ri])) && r.re().MatchString(line) {
+	for ri, r := range lineRules.Get() {
+		if n <= r.max && (r.needs == nil || found.HasAny(needs[ri])) && r.re.Get().MatchString(line) {
 			return true
 		}
 	}
@@ -148,7 +154,7 @@ func isBoilerplateLine(line, lower string, n int) bool {
 // among many, so they only hold patterns that news prose almost never uses.
 var sentenceRules = []struct {
 	keyword string
-	re      func() *regexp.Regexp
+	re      *lazyre.Regexp
 }{
 	{"subscri", lazyre.New(`\bsubscri(be|bing|ption (offer|now|today))\b`)},
 	{"newsletter", lazyre.New(`\bnewsletters?\b`)},
@@ -185,9 +191,9 @@ func IsBoilerplateSentence(s string) bool {
 	if n := utf8.RuneCountInString(s); n <= maxRuleLen && isBoilerplateLine(s, lower, n) {
 		return true
 	}
-	found := sentenceKeywords().Find(lower)
+	found := sentenceKeywords.Get().Find(lower)
 	for i, b := range sentenceRules {
-		if found.Has(i) && (b.re == nil || b.re().MatchString(lower)) {
+		if found.Has(i) && (b.re == nil || b.re.Get().MatchString(lower)) {
 			return true
 		}
 	}
@@ -195,10 +201,10 @@ func IsBoilerplateSentence(s string) bool {
 }
 
 // sentenceKeywords is the sentenceRules' keywords in one Needles, by rule.
-var sentenceKeywords = sync.OnceValue(func() *Needles {
+var sentenceKeywords = lazy.Value[*Needles]{Build: func() *Needles {
 	list := make([]string, len(sentenceRules))
 	for i, b := range sentenceRules {
 		list[i] = b.keyword
 	}
 	return NewNeedles(list)
-})
+}}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tradedigest/tradedigest/internal/lazy"
 )
 
 // Token is one word of a text.
@@ -177,11 +179,12 @@ func isASCIIWord(w string) bool {
 // IsStopword reports whether w (lower case) is a function word that carries
 // no topic.
 func IsStopword(w string) bool {
-	_, ok := stopwords[w]
+	_, ok := stopwords.Get()[w]
 	return ok
 }
 
-var stopwords = wordSet(`a about above after again against all also am an and any are as at be
+var stopwords = lazy.Value[map[string]struct{}]{Build: func() map[string]struct{} {
+	return wordSet(`a about above after again against all also am an and any are as at be
 		because been before being below between both but by can could did do does doing down during each
 		few for from further had has have having he her here hers herself him himself his how i if in into
 		is it its itself just me more most my myself no nor not now of off on once only or other our ours
@@ -190,3 +193,4 @@ var stopwords = wordSet(`a about above after again against all also am an and an
 		while who whom why will with would you your yours yourself yourselves said says say mr ms mrs
 		according told last year years week month new one two per cent percent since still may might must
 		us upon its it's would like`)
+}}

@@ -5,6 +5,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/lazyre"
 )
 
@@ -37,7 +38,7 @@ func Blocks(text string) []string {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", "\n")
 	var out []string
-	for _, para := range paraBreak().Split(text, -1) {
+	for _, para := range paraBreak.Get().Split(text, -1) {
 		var cur []string
 		flush := func() {
 			if b := strings.Join(strings.Fields(strings.Join(cur, " ")), " "); b != "" {
@@ -79,26 +80,34 @@ func lineEnds(line, next string) bool {
 }
 
 // Abbreviations that never end a sentence (titles and Latin shorthands).
-var neverEnd = setOf("mr", "mrs", "ms", "dr", "prof", "gen", "sen", "rep", "gov", "lt", "col", "capt",
-	"cmdr", "sgt", "rev", "hon", "pres", "supt", "insp", "messrs", "mme", "mlle", "vs", "v", "e.g", "i.e",
-	"cf", "approx", "ca", "fig", "figs", "eq", "dept", "univ", "assn", "bros", "mt", "ft", "ave", "blvd")
+var neverEnd = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return setOf("mr", "mrs", "ms", "dr", "prof", "gen", "sen", "rep", "gov", "lt", "col", "capt",
+		"cmdr", "sgt", "rev", "hon", "pres", "supt", "insp", "messrs", "mme", "mlle", "vs", "v", "e.g", "i.e",
+		"cf", "approx", "ca", "fig", "figs", "eq", "dept", "univ", "assn", "bros", "mt", "ft", "ave", "blvd")
+}}
 
 // Abbreviations that take a number after them ("No. 3", "Art. 24").
-var beforeNumber = setOf("no", "nos", "art", "arts", "vol", "vols", "p", "pp", "para", "paras", "sec",
-	"ch", "chap", "op", "fig", "figs", "tel", "ref", "s", "ss", "nr", "rs")
+var beforeNumber = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return setOf("no", "nos", "art", "arts", "vol", "vols", "p", "pp", "para", "paras", "sec",
+		"ch", "chap", "op", "fig", "figs", "tel", "ref", "s", "ss", "nr", "rs")
+}}
 
 // Abbreviations that may end a sentence: they do when a usual sentence
 // opener follows.
-var mayEnd = setOf("inc", "ltd", "co", "corp", "plc", "llc", "jr", "sr", "st", "etc", "al",
-	"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "a.m", "p.m")
+var mayEnd = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return setOf("inc", "ltd", "co", "corp", "plc", "llc", "jr", "sr", "st", "etc", "al",
+		"jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "a.m", "p.m")
+}}
 
 // Words that usually start a sentence; after an ambiguous abbreviation they
 // tip the balance to a boundary.
-var openers = setOf("the", "a", "an", "this", "that", "these", "those", "it", "its", "he", "she", "they",
-	"we", "i", "you", "his", "her", "their", "our", "but", "and", "or", "so", "yet", "in", "on", "at",
-	"for", "after", "before", "when", "while", "as", "if", "there", "here", "some", "many", "most", "all",
-	"both", "however", "meanwhile", "officials", "analysts", "other", "another", "such", "one", "last",
-	"earlier", "under", "since", "about", "what", "who", "why", "how", "according", "separately", "also")
+var openers = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return setOf("the", "a", "an", "this", "that", "these", "those", "it", "its", "he", "she", "they",
+		"we", "i", "you", "his", "her", "their", "our", "but", "and", "or", "so", "yet", "in", "on", "at",
+		"for", "after", "before", "when", "while", "as", "if", "there", "here", "some", "many", "most", "all",
+		"both", "however", "meanwhile", "officials", "analysts", "other", "another", "such", "one", "last",
+		"earlier", "under", "since", "about", "what", "who", "why", "how", "according", "separately", "also")
+}}
 
 func setOf(words ...string) map[string]bool {
 	m := make(map[string]bool, len(words))
@@ -175,14 +184,14 @@ func boundary(s string, start, i, end int, period bool) bool {
 	lw := strings.ToLower(word)
 	nextWord := strings.ToLower(strings.TrimFunc(firstWord(after), func(r rune) bool { return !unicode.IsLetter(r) }))
 	switch {
-	case neverEnd[lw]:
+	case neverEnd.Get()[lw]:
 		return false
-	case beforeNumber[lw] && unicode.IsDigit(first):
+	case beforeNumber.Get()[lw] && unicode.IsDigit(first):
 		return false
-	case mayEnd[lw], isInitialism(word), utf8.RuneCountInString(word) == 1 && unicode.IsUpper(firstRune(word)):
+	case mayEnd.Get()[lw], isInitialism(word), utf8.RuneCountInString(word) == 1 && unicode.IsUpper(firstRune(word)):
 		// "Apple Inc. The company", "in the U.S. The", "Plan B. It" end a
 		// sentence; "U.S. President", "J. K. Rowling" do not.
-		return openers[nextWord]
+		return openers.Get()[nextWord]
 	}
 	return true
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/lazyre"
 )
 
@@ -26,13 +27,15 @@ const Mask = "xxxxx"
 
 // secretNames are parameter names (lower case, '-' and '_' removed) whose
 // values are credentials.
-var secretNames = map[string]bool{
-	"key": true, "apikey": true, "token": true, "accesstoken": true, "refreshtoken": true, "idtoken": true,
-	"secret": true, "clientsecret": true, "password": true, "passwd": true, "pwd": true, "pass": true,
-	"sig": true, "signature": true, "auth": true, "authorization": true, "credential": true, "credentials": true,
-	"session": true, "sessionid": true, "sid": true, "jwt": true,
-	"xamzsignature": true, "xamzcredential": true, "xamzsecuritytoken": true, "xgoogsignature": true, "xgoogcredential": true,
-}
+var secretNames = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return map[string]bool{
+		"key": true, "apikey": true, "token": true, "accesstoken": true, "refreshtoken": true, "idtoken": true,
+		"secret": true, "clientsecret": true, "password": true, "passwd": true, "pwd": true, "pass": true,
+		"sig": true, "signature": true, "auth": true, "authorization": true, "credential": true, "credentials": true,
+		"session": true, "sessionid": true, "sid": true, "jwt": true,
+		"xamzsignature": true, "xamzcredential": true, "xamzsecuritytoken": true, "xgoogsignature": true, "xgoogcredential": true,
+	}
+}}
 
 // secretSuffixes catch the many spellings of the same thing: auth_token,
 // x-api-key, private_key, app_secret, db_password.
@@ -45,7 +48,7 @@ var secretSuffixes = []string{"token", "secret", "password", "apikey", "key", "s
 func SecretKey(name string) bool {
 	n := strings.ToLower(name)
 	n = strings.NewReplacer("-", "", "_", "", ".", "").Replace(n)
-	if secretNames[n] {
+	if secretNames.Get()[n] {
 		return true
 	}
 	for _, s := range secretSuffixes {
@@ -177,7 +180,7 @@ func Text(s string) string {
 	if !strings.Contains(s, "://") {
 		return s
 	}
-	return urlInText().ReplaceAllStringFunc(s, URL)
+	return urlInText.Get().ReplaceAllStringFunc(s, URL)
 }
 
 // Handler wraps h so that every record's message and attribute values

@@ -30,8 +30,12 @@ type fnRe2GoFinder func(string) [][]int
 
 var (
 	timeZero       = time.Time{}
-	defaultMinDate = time.Date(1995, 1, 1, 0, 0, 0, 0, time.UTC)
-	defaultMaxDate = time.Now().AddDate(1, 0, 0)
+	defaultMinDate = lazyValue[time.Time]{build: func() time.Time {
+		return time.Date(1995, 1, 1, 0, 0, 0, 0, time.UTC)
+	}}
+	defaultMaxDate = lazyValue[time.Time]{build: func() time.Time {
+		return time.Now().AddDate(1, 0, 0)
+	}}
 
 	externalParser = &dps.Parser{
 		ParserTypes: []dps.ParserType{
@@ -113,14 +117,24 @@ var (
 	rxMmYyyyYear       = &lazyRegexp{compile: func() *regexp.Regexp { return compileRegexF(`(%s)\D?$`, rxYear) }}
 	rxSimpleW3Cleaner  = &lazyRegexp{compile: func() *regexp.Regexp { return compileRegexF(`w3.org\D(%s)\D`, rxYear) }}
 
-	rxThreeComponents = []struct {
+	rxThreeComponents = lazyValue[[]struct {
 		Name    string
 		Pattern fnRe2GoFinder
 		Catcher *regexp.Regexp
-	}{
-		{"ThreePattern", re2go.ThreePattern, rxThreeCatch.get()},
-		{"ThreeLoosePattern", re2go.ThreeLoosePattern, rxThreeLooseCatch.get()},
-	}
+	}]{build: func() []struct {
+		Name    string
+		Pattern fnRe2GoFinder
+		Catcher *regexp.Regexp
+	} {
+		return []struct {
+			Name    string
+			Pattern fnRe2GoFinder
+			Catcher *regexp.Regexp
+		}{
+			{"ThreePattern", re2go.ThreePattern, rxThreeCatch.get()},
+			{"ThreeLoosePattern", re2go.ThreeLoosePattern, rxThreeLooseCatch.get()},
+		}
+	}}
 
 	// Time patterns
 	rxCommonTime = &lazyRegexp{compile: func() *regexp.Regexp {
@@ -135,7 +149,7 @@ var (
 )
 
 // English, French, German, Indonesian and Turkish dates cache
-var monthNumber = func() map[string]int {
+var monthNumber = lazyValue[map[string]int]{build: func() map[string]int {
 	var monthNames = [][]string{
 		{"jan", "januar", "jänner", "january", "januari", "janvier", "ocak", "oca"},
 		{"feb", "februar", "feber", "february", "februari", "février", "şubat", "şub"},
@@ -159,114 +173,128 @@ var monthNumber = func() map[string]int {
 	}
 
 	return mapNameNumber
-}()
+}}
 
-var dateAttributes = sliceToMap(
-	"analyticsattributes.articledate",
-	"article.created",
-	"article_date_original",
-	"article:post_date",
-	"article.published",
-	"article:published",
-	"article:published_date",
-	"article:published_time",
-	"article:publicationdate",
-	"bt:pubdate",
-	"citation_date",
-	"citation_publication_date",
-	"content_create_date",
-	"created",
-	"cxenseparse:recs:publishtime",
-	"date",
-	"date_created",
-	"date_published",
-	"datecreated",
-	"dateposted",
-	"datepublished",
-	// Dublin Core: https://wiki.whatwg.org/wiki/MetaExtensions
-	"dc.date",
-	"dc.created",
-	"dc.date.created",
-	"dc.date.issued",
-	"dc.date.publication",
-	"dcsext.articlefirstpublished",
-	"dcterms.created",
-	"dcterms.date",
-	"dcterms.issued",
-	"dc:created",
-	"dc:date",
-	"displaydate",
-	"doc_date",
-	"field-name-post-date",
-	"gentime",
-	"mediator_published_time",
-	"meta", // too loose?
-	// Open Graph: https://opengraphprotocol.org/
-	"og:article:published",
-	"og:article:published_time",
-	"og:datepublished",
-	"og:pubdate",
-	"og:publish_date",
-	"og:published_time",
-	"og:question:published_time",
-	"og:regdate",
-	"originalpublicationdate",
-	"parsely-pub-date",
-	"pdate",
-	"ptime",
-	"pubdate",
-	"publishdate",
-	"publish_date",
-	"publish_time",
-	"publish-date",
-	"published-date",
-	"published_date",
-	"published_time",
-	"publisheddate",
-	"publication_date",
-	"rbpubdate",
-	"release_date",
-	"rnews:datepublished",
-	"sailthru.date",
-	"shareaholic:article_published_time",
-	"timestamp",
-	"twt-published-at",
-	"video:release_date",
-	"vr:published_time")
+var dateAttributes = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+	return sliceToMap(
+		"analyticsattributes.articledate",
+		"article.created",
+		"article_date_original",
+		"article:post_date",
+		"article.published",
+		"article:published",
+		"article:published_date",
+		"article:published_time",
+		"article:publicationdate",
+		"bt:pubdate",
+		"citation_date",
+		"citation_publication_date",
+		"content_create_date",
+		"created",
+		"cxenseparse:recs:publishtime",
+		"date",
+		"date_created",
+		"date_published",
+		"datecreated",
+		"dateposted",
+		"datepublished",
+		// Dublin Core: https://wiki.whatwg.org/wiki/MetaExtensions
+		"dc.date",
+		"dc.created",
+		"dc.date.created",
+		"dc.date.issued",
+		"dc.date.publication",
+		"dcsext.articlefirstpublished",
+		"dcterms.created",
+		"dcterms.date",
+		"dcterms.issued",
+		"dc:created",
+		"dc:date",
+		"displaydate",
+		"doc_date",
+		"field-name-post-date",
+		"gentime",
+		"mediator_published_time",
+		"meta", // too loose?
+		// Open Graph: https://opengraphprotocol.org/
+		"og:article:published",
+		"og:article:published_time",
+		"og:datepublished",
+		"og:pubdate",
+		"og:publish_date",
+		"og:published_time",
+		"og:question:published_time",
+		"og:regdate",
+		"originalpublicationdate",
+		"parsely-pub-date",
+		"pdate",
+		"ptime",
+		"pubdate",
+		"publishdate",
+		"publish_date",
+		"publish_time",
+		"publish-date",
+		"published-date",
+		"published_date",
+		"published_time",
+		"publisheddate",
+		"publication_date",
+		"rbpubdate",
+		"release_date",
+		"rnews:datepublished",
+		"sailthru.date",
+		"shareaholic:article_published_time",
+		"timestamp",
+		"twt-published-at",
+		"video:release_date",
+		"vr:published_time")
+}}
 
-var propertyModified = sliceToMap(
-	"article:modified",
-	"article:modified_date",
-	"article:modified_time",
-	"article:post_modified",
-	"bt:moddate",
-	"datemodified",
-	"dc.modified",
-	"dcterms.modified",
-	"lastmodified",
-	"modified_time",
-	"modificationdate",
-	"og:article:modified_time",
-	"og:modified_time",
-	"og:updated_time",
-	"release_date",
-	"revision_date",
-	"updated_time")
+var propertyModified = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+	return sliceToMap(
+		"article:modified",
+		"article:modified_date",
+		"article:modified_time",
+		"article:post_modified",
+		"bt:moddate",
+		"datemodified",
+		"dc.modified",
+		"dcterms.modified",
+		"lastmodified",
+		"modified_time",
+		"modificationdate",
+		"og:article:modified_time",
+		"og:modified_time",
+		"og:updated_time",
+		"release_date",
+		"revision_date",
+		"updated_time")
+}}
 
 var (
-	attrModifiedNames = sliceToMap(
-		"lastdate",
-		"lastmod",
-		"lastmodified",
-		"last-modified",
-		"modified",
-		"utime")
-	attrPublishClasses = sliceToMap("published", "date-published", "time-published")
+	attrModifiedNames = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(
+			"lastdate",
+			"lastmod",
+			"lastmodified",
+			"last-modified",
+			"modified",
+			"utime")
+	}}
+	attrPublishClasses = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap("published", "date-published", "time-published")
+	}}
 
 	listItemPropAttrs = []string{"datecreated", "datepublished", "pubyear", "datemodified", "dateupdate"}
-	itemPropAttrKeys  = sliceToMap(listItemPropAttrs...)
-	itemPropOriginal  = sliceToMap(listItemPropAttrs[:3]...)
-	itemPropModified  = sliceToMap(listItemPropAttrs[3:]...)
+	itemPropAttrKeys  = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(listItemPropAttrs...)
+	}}
+	itemPropOriginal = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(listItemPropAttrs[:3]...)
+	}}
+	itemPropModified = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(listItemPropAttrs[3:]...)
+	}}
 )
 
 func sliceToMap(strings ...string) map[string]struct{} {

@@ -35,14 +35,13 @@ import (
 	"golang.org/x/net/html"
 )
 
-var log zerolog.Logger
-
-func init() {
-	log = zerolog.New(zerolog.ConsoleWriter{
+var log = lazyValue[*zerolog.Logger]{build: func() *zerolog.Logger {
+	l := zerolog.New(zerolog.ConsoleWriter{
 		Out:        os.Stderr,
 		TimeFormat: "2006-01-02 15:04",
 	}).With().Timestamp().Logger().Level(zerolog.Disabled)
-}
+	return &l
+}}
 
 // FromReader extract publish date from the specified reader.
 func FromReader(r io.Reader, opts Options) (Result, error) {
@@ -67,11 +66,11 @@ func FromDocument(doc *html.Node, opts Options) (Result, error) {
 
 	// Set default options
 	if opts.MinDate.IsZero() {
-		opts.MinDate = defaultMinDate
+		opts.MinDate = defaultMinDate.get()
 	}
 
 	if opts.MaxDate.IsZero() {
-		opts.MaxDate = defaultMaxDate
+		opts.MaxDate = defaultMaxDate.get()
 	}
 
 	// If URL is not defined in options, look in elements
@@ -95,7 +94,7 @@ func FromDocument(doc *html.Node, opts Options) (Result, error) {
 
 	// Prepare logger
 	if opts.EnableLog {
-		log = log.Level(zerolog.DebugLevel)
+		*log.get() = log.get().Level(zerolog.DebugLevel)
 	}
 
 	// Extract date
@@ -240,7 +239,7 @@ func findDate(doc *html.Node, opts Options) (string, time.Time, error) {
 
 	// Last resort: do extensive search.
 	if !opts.SkipExtensiveSearch {
-		log.Debug().Msg("extensive search started")
+		log.get().Debug().Msg("extensive search started")
 
 		// TODO: further tests & decide according to original_date
 		var refValue int64
@@ -281,7 +280,7 @@ func findTime(rawString string) (hour, minute, second int, timezone *time.Locati
 	// While looking for ISO-8601, remove the matches so the later regex not confused.
 	rawString = rxIsoTime.ReplaceAllStringFunc(rawString, func(match string) string {
 		if !timeFound {
-			log.Debug().Msgf("found ISO-8601 time: %s", rawString)
+			log.get().Debug().Msgf("found ISO-8601 time: %s", rawString)
 
 			parts := rxIsoTime.FindStringSubmatch(match)
 			hour, _ = strconv.Atoi(parts[1])
@@ -341,7 +340,7 @@ func findTime(rawString string) (hour, minute, second int, timezone *time.Locati
 				hour += 12
 			}
 
-			log.Debug().Msgf("found common format time: %s", rawString)
+			log.get().Debug().Msgf("found common format time: %s", rawString)
 			timeFound = true
 		}
 	}
@@ -380,11 +379,11 @@ func examineMetaElements(doc *html.Node, opts Options) (string, time.Time) {
 			if name == "og:url" { // url
 				strReserve = content
 				tReserve = extractUrlDate(content, opts)
-			} else if inMap(name, dateAttributes) { // date
-				log.Debug().Msgf("examining meta name: %s", outerHtml)
+			} else if inMap(name, dateAttributes.get()) { // date
+				log.get().Debug().Msgf("examining meta name: %s", outerHtml)
 				strMeta, tMeta = tryDateExpr(content, opts)
-			} else if inMap(name, attrModifiedNames) { // modified
-				log.Debug().Msgf("examining meta name: %s", outerHtml)
+			} else if inMap(name, attrModifiedNames.get()) { // modified
+				log.get().Debug().Msgf("examining meta name: %s", outerHtml)
 				if !opts.UseOriginalDate {
 					strMeta, tMeta = tryDateExpr(content, opts)
 				} else {
@@ -393,11 +392,11 @@ func examineMetaElements(doc *html.Node, opts Options) (string, time.Time) {
 			}
 		} else if property != "" && content != "" { // Property attribute
 			attribute := strings.ToLower(property)
-			inModifiedProps := inMap(attribute, propertyModified)
-			inDateAttributes := inMap(attribute, dateAttributes)
+			inModifiedProps := inMap(attribute, propertyModified.get())
+			inDateAttributes := inMap(attribute, dateAttributes.get())
 
 			if inDateAttributes || inModifiedProps {
-				log.Debug().Msgf("examining meta property: %s", outerHtml)
+				log.get().Debug().Msgf("examining meta property: %s", outerHtml)
 				strAttempt, tAttempt := tryDateExpr(content, opts)
 				if !tAttempt.IsZero() {
 					if (inDateAttributes && opts.UseOriginalDate) ||
@@ -411,10 +410,10 @@ func examineMetaElements(doc *html.Node, opts Options) (string, time.Time) {
 			}
 		} else if itemProp != "" { // Item scope
 			attribute := strings.ToLower(itemProp)
-			if inMap(attribute, itemPropAttrKeys) {
+			if inMap(attribute, itemPropAttrKeys.get()) {
 				var strAttempt string
 				var tAttempt time.Time
-				log.Debug().Msgf("examining meta itemprop: %s", outerHtml)
+				log.get().Debug().Msgf("examining meta itemprop: %s", outerHtml)
 
 				if dateTime != "" {
 					strAttempt, tAttempt = tryDateExpr(dateTime, opts)
@@ -423,8 +422,8 @@ func examineMetaElements(doc *html.Node, opts Options) (string, time.Time) {
 				}
 
 				if !tAttempt.IsZero() {
-					if (inMap(attribute, itemPropOriginal) && opts.UseOriginalDate) ||
-						(inMap(attribute, itemPropModified) && !opts.UseOriginalDate) {
+					if (inMap(attribute, itemPropOriginal.get()) && opts.UseOriginalDate) ||
+						(inMap(attribute, itemPropModified.get()) && !opts.UseOriginalDate) {
 						strMeta, tMeta = strAttempt, tAttempt
 						// } else {
 						// TODO: put on hold, hurts precision
@@ -432,7 +431,7 @@ func examineMetaElements(doc *html.Node, opts Options) (string, time.Time) {
 					}
 				}
 			} else if attribute == "copyrightyear" { // reserve with copyrightyear
-				log.Debug().Msgf("examining meta itemprop: %s", outerHtml)
+				log.get().Debug().Msgf("examining meta itemprop: %s", outerHtml)
 				if content != "" {
 					attempt := content + "-01-01"
 					tAttempt, err := time.Parse("2006-01-02", attempt)
@@ -442,19 +441,19 @@ func examineMetaElements(doc *html.Node, opts Options) (string, time.Time) {
 				}
 			}
 		} else if strings.ToLower(pubDate) == "pubdate" { // Publish date, relatively rare
-			log.Debug().Msgf("examining meta pubdate: %s", outerHtml)
+			log.get().Debug().Msgf("examining meta pubdate: %s", outerHtml)
 			strMeta, tMeta = tryDateExpr(content, opts)
 		} else if httpEquiv != "" && content != "" { // http-equiv, rare http://www.standardista.com/html5/http-equiv-the-meta-attribute-explained/
 			attribute := strings.ToLower(httpEquiv)
 			if attribute == "date" {
-				log.Debug().Msgf("examining meta httpequiv: %s", outerHtml)
+				log.get().Debug().Msgf("examining meta httpequiv: %s", outerHtml)
 				if opts.UseOriginalDate {
 					strMeta, tMeta = tryDateExpr(content, opts)
 				} else {
 					strReserve, tReserve = tryDateExpr(content, opts)
 				}
 			} else if attribute == "last-modified" {
-				log.Debug().Msgf("examining meta httpequiv: %s", outerHtml)
+				log.get().Debug().Msgf("examining meta httpequiv: %s", outerHtml)
 				if !opts.UseOriginalDate {
 					strMeta, tMeta = tryDateExpr(content, opts)
 				} else {
@@ -470,7 +469,7 @@ func examineMetaElements(doc *html.Node, opts Options) (string, time.Time) {
 	}
 
 	// If nothing was found, look for lower granularity (so far: "copyright year")
-	log.Debug().Msg("opting for reserve date with less granularity")
+	log.get().Debug().Msg("opting for reserve date with less granularity")
 	return strReserve, tReserve
 }
 
@@ -496,7 +495,7 @@ func examineAbbrElements(doc *html.Node, opts Options) (string, time.Time) {
 			if err != nil {
 				continue
 			}
-			log.Debug().Msgf("data-utime found: %d", candidate)
+			log.get().Debug().Msgf("data-utime found: %d", candidate)
 
 			if opts.UseOriginalDate { // Look for original date
 				if refValue == 0 || candidate < refValue {
@@ -509,14 +508,14 @@ func examineAbbrElements(doc *html.Node, opts Options) (string, time.Time) {
 					refString = dataUtime
 				}
 			}
-		} else if class != "" && inMap(class, attrPublishClasses) { // Handle class
+		} else if class != "" && inMap(class, attrPublishClasses.get()) { // Handle class
 			text := normalizeSpaces(etreeText(elem))
 			title := strings.TrimSpace(dom.GetAttribute(elem, "title"))
 
 			// Other attributes
 			if title != "" {
 				tryText := title
-				log.Debug().Msgf("abbr published-title found: %s", tryText)
+				log.get().Debug().Msgf("abbr published-title found: %s", tryText)
 
 				if opts.UseOriginalDate {
 					_, attempt := tryDateExpr(tryText, opts)
@@ -531,7 +530,7 @@ func examineAbbrElements(doc *html.Node, opts Options) (string, time.Time) {
 				}
 			} else if utf8.RuneCountInString(text) > 10 { // Dates, not times of the day
 				tryText := strings.TrimPrefix(text, "am ")
-				log.Debug().Msgf("abbr published found: %s", tryText)
+				log.get().Debug().Msgf("abbr published found: %s", tryText)
 				refString, refValue = compareReference(refString, refValue, tryText, opts)
 			}
 		}
@@ -576,20 +575,20 @@ func examineTimeElements(doc *html.Node, opts Options) (string, time.Time) {
 		if utf8.RuneCountInString(dateTime) > 6 { // Go for datetime attribute
 			if strings.ToLower(pubDate) == "pubdate" && opts.UseOriginalDate { // Shortcut: time pubdate
 				shortcutFlag = true
-				log.Debug().Msgf("shortcut for time pubdate found: %s", dateTime)
+				log.get().Debug().Msgf("shortcut for time pubdate found: %s", dateTime)
 			} else if class != "" { // Shortcut: class attribute
 				classIsDateTime := strings.HasPrefix(class, "entry-date")
 				classIsDateTime = classIsDateTime || strings.HasPrefix(class, "entry-time")
 
 				if opts.UseOriginalDate && classIsDateTime {
 					shortcutFlag = true
-					log.Debug().Msgf("shortcut for time/datetime found: %s", dateTime)
+					log.get().Debug().Msgf("shortcut for time/datetime found: %s", dateTime)
 				} else if !opts.UseOriginalDate && class == "updated" {
 					shortcutFlag = true
-					log.Debug().Msgf("shortcut for updated time/datetime found: %s", dateTime)
+					log.get().Debug().Msgf("shortcut for updated time/datetime found: %s", dateTime)
 				}
 			} else { // Datetime attribute
-				log.Debug().Msgf("time/datetime found: %s", dateTime)
+				log.get().Debug().Msgf("time/datetime found: %s", dateTime)
 			}
 
 			// Analyze attribute
@@ -602,7 +601,7 @@ func examineTimeElements(doc *html.Node, opts Options) (string, time.Time) {
 				refString, refValue = compareReference(refString, refValue, dateTime, opts)
 			}
 		} else if utf8.RuneCountInString(text) > 6 { // Bare text in element
-			log.Debug().Msgf("time/datetime found in text: %s", text)
+			log.get().Debug().Msgf("time/datetime found in text: %s", text)
 			refString, refValue = compareReference(refString, refValue, text, opts)
 		}
 	}
@@ -655,7 +654,7 @@ func examineOtherElements(elements []*html.Node, opts Options) (string, time.Tim
 // searchPage opportunistically search the HTML text for common text patterns.
 func searchPage(htmlString string, opts Options) (string, time.Time) {
 	// Copyright symbol
-	log.Debug().Msg("looking for copyright/footer information")
+	log.get().Debug().Msg("looking for copyright/footer information")
 
 	var copYear int
 	var copRawString string
@@ -663,17 +662,17 @@ func searchPage(htmlString string, opts Options) (string, time.Time) {
 	if len(bestMatch) > 0 {
 		year, _ := strconv.Atoi(bestMatch[0])
 		if _, valid := validateDateParts(year, 1, 1, opts); valid {
-			log.Debug().Msgf("copyright year/footer pattern found: %d", year)
+			log.get().Debug().Msgf("copyright year/footer pattern found: %d", year)
 			copRawString = rawString
 			copYear = year
 		}
 	}
 
 	// 3 components
-	log.Debug().Msg("3 components")
+	log.get().Debug().Msg("3 components")
 
 	// Target URL characteristics, then more loosely structured date
-	for _, rx := range rxThreeComponents {
+	for _, rx := range rxThreeComponents.get() {
 		rawString, bestMatch = searchPattern(htmlString, rx.Pattern, rx.Catcher, rxYearPattern.get(), opts)
 		result := filterYmdCandidate(bestMatch, rx.Name, copYear, opts)
 		if !result.IsZero() {
@@ -709,7 +708,7 @@ func searchPage(htmlString string, opts Options) (string, time.Time) {
 	}
 
 	// 2 components
-	log.Debug().Msg("switching to 2 components")
+	log.get().Debug().Msg("switching to 2 components")
 
 	// First option
 	rawString, bestMatch = searchPattern(htmlString, re2go.YyyyMmPattern, rxYyyyMmCatch.get(), rxYearPattern.get(), opts)
@@ -717,7 +716,7 @@ func searchPage(htmlString string, opts Options) (string, time.Time) {
 		str := fmt.Sprintf("%s-%s-1", bestMatch[1], bestMatch[2])
 		dt, err := time.Parse("2006-1-2", str)
 		if err == nil && validateDate(dt, opts) && (copYear == 0 || dt.Year() >= copYear) {
-			log.Debug().Msgf("date found for pattern \"%s\": %s", "YyyyMmPattern", str)
+			log.get().Debug().Msgf("date found for pattern \"%s\": %s", "YyyyMmPattern", str)
 			return rawString, dt
 		}
 	}
@@ -767,18 +766,18 @@ func searchPage(htmlString string, opts Options) (string, time.Time) {
 	// TODO: find all candidates and disambiguate?
 	dt := regexParse(htmlString, opts)
 	if validateDate(dt, opts) && (copYear == 0 || dt.Year() >= copYear) {
-		log.Debug().Msg("regex result on HTML: " + dt.String())
+		log.get().Debug().Msg("regex result on HTML: " + dt.String())
 		return htmlString, dt
 	}
 
 	// Catch all: copyright mention
 	if copYear != 0 {
-		log.Debug().Msg("using copyright year as default")
+		log.get().Debug().Msg("using copyright year as default")
 		return copRawString, time.Date(copYear, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
 
 	// Last resort: 1 component
-	log.Debug().Msg("switching to one component")
+	log.get().Debug().Msg("switching to one component")
 
 	// Clean string from W3 URLs.
 	// This is done because unlike Python, Go doesn't support negative look behind.
@@ -789,7 +788,7 @@ func searchPage(htmlString string, opts Options) (string, time.Time) {
 		str := fmt.Sprintf("%s-1-1", bestMatch[1])
 		dt, err := time.Parse("2006-1-2", str)
 		if err == nil && validateDate(dt, opts) && dt.Year() >= copYear {
-			log.Debug().Msgf("date found for pattern \"%s\": %s", "SimplePattern", str)
+			log.get().Debug().Msgf("date found for pattern \"%s\": %s", "SimplePattern", str)
 			return rawString, dt
 		}
 	}
@@ -844,7 +843,7 @@ func selectCandidate(candidates []yearCandidate, catchPattern, yearPattern *rege
 		candidates = candidates[:10]
 	}
 
-	log.Debug().Msgf("top ten occurences: %v", candidates)
+	log.get().Debug().Msgf("top ten occurences: %v", candidates)
 
 	// Sort and find probable candidates: the best 2?
 	sort.SliceStable(candidates, func(a, b int) bool {
@@ -862,7 +861,7 @@ func selectCandidate(candidates []yearCandidate, catchPattern, yearPattern *rege
 		bestOnes = append([]yearCandidate{}, candidates...)
 	}
 
-	log.Debug().Msgf("best ones: %v", bestOnes)
+	log.get().Debug().Msgf("best ones: %v", bestOnes)
 
 	// Use plausability heuristics
 	nBestCandidate := len(bestOnes)
@@ -923,7 +922,7 @@ func selectCandidate(candidates []yearCandidate, catchPattern, yearPattern *rege
 		rawString = bestOnes[idx].RawString
 		matches = catchPattern.FindStringSubmatch(patterns[idx])
 	} else {
-		log.Debug().Msgf("no suitable candidate: %d %d", years[0], years[1])
+		log.get().Debug().Msgf("no suitable candidate: %d %d", years[0], years[1])
 	}
 
 	return rawString, matches

@@ -64,7 +64,7 @@ func extractUrlDate(url string, opts Options) time.Time {
 		return timeZero
 	}
 
-	log.Debug().Msgf("found date in url: %s", parts[0])
+	log.get().Debug().Msgf("found date in url: %s", parts[0])
 	return date
 }
 
@@ -125,7 +125,7 @@ func fastParse(s string, opts Options) time.Time {
 		day, _ := strconv.Atoi(s[6:8])
 
 		if dt, valid := validateDateParts(year, month, day, opts); valid {
-			log.Debug().Msgf("fast parse found Y-M-D without separator: %s", s[:8])
+			log.get().Debug().Msgf("fast parse found Y-M-D without separator: %s", s[:8])
 			return dt
 		}
 	}
@@ -139,7 +139,7 @@ func fastParse(s string, opts Options) time.Time {
 		day, _ := strconv.Atoi(text[6:8])
 
 		if dt, valid := validateDateParts(year, month, day, opts); valid {
-			log.Debug().Msgf("fast parse found Y-M-D without separator: %s", s[:8])
+			log.get().Debug().Msgf("fast parse found Y-M-D without separator: %s", s[:8])
 			return dt
 		}
 	}
@@ -159,7 +159,7 @@ func fastParse(s string, opts Options) time.Time {
 		// Make sure month is at most 12, because if not then it's not YMD
 		dt, valid := validateDateParts(year, month, day, opts)
 		if valid {
-			log.Debug().Msgf("fast parse found Y-M-D date: %s", s)
+			log.get().Debug().Msgf("fast parse found Y-M-D date: %s", s)
 			return dt
 		}
 	}
@@ -173,7 +173,7 @@ func fastParse(s string, opts Options) time.Time {
 		// Make sure month is at most 12, because if not then it's not D-M-Y
 		dt, valid := validateDateParts(year, month, 1, opts)
 		if valid {
-			log.Debug().Msgf("fast parse found Y-M date: %s", s)
+			log.get().Debug().Msgf("fast parse found Y-M date: %s", s)
 			return dt
 		}
 	}
@@ -181,11 +181,11 @@ func fastParse(s string, opts Options) time.Time {
 	// 5. Try the other regex pattern
 	dt := regexParse(s, opts)
 	if validateDate(dt, opts) {
-		log.Debug().Msgf("fast parse found regex date: %s", dt.Format("2006-01-02"))
+		log.get().Debug().Msgf("fast parse found regex date: %s", dt.Format("2006-01-02"))
 		return dt
 	}
 
-	log.Error().Msgf("failed to parse \"%s\"", s)
+	log.get().Error().Msgf("failed to parse \"%s\"", s)
 	return timeZero
 }
 
@@ -253,7 +253,7 @@ func jsonSearch(doc *html.Node, opts Options) (string, time.Time) {
 		// Get the json text inside the script
 		jsonText := dom.TextContent(elem)
 		jsonText = strings.TrimSpace(jsonText)
-		log.Debug().Msgf("found JSON: %s", strLimit(jsonText, 200))
+		log.get().Debug().Msgf("found JSON: %s", strLimit(jsonText, 200))
 
 		// First, decode JSON text assuming it as array of object
 		var err error
@@ -291,7 +291,7 @@ func jsonSearch(doc *html.Node, opts Options) (string, time.Time) {
 		}
 
 		// At this point JSON decoder has failed
-		log.Debug().Msgf("failed to decode JSON: %v", err)
+		log.get().Debug().Msgf("failed to decode JSON: %v", err)
 	}
 
 	// Parse date for each captured texts
@@ -310,7 +310,7 @@ func jsonSearch(doc *html.Node, opts Options) (string, time.Time) {
 		return "", timeZero
 	}
 
-	log.Debug().Msgf("captured dates: %v", dates)
+	log.get().Debug().Msgf("captured dates: %v", dates)
 
 	// Find the best date
 	var best jsonCapturedDate
@@ -358,7 +358,7 @@ func idiosyncrasiesSearch(htmlString string, opts Options) (string, time.Time) {
 	rawString := strLimit(htmlString[startIdx:], 100)
 
 	// Return candidate
-	log.Debug().Msgf("idiosyncratic pattern found: %s", parts[0])
+	log.get().Debug().Msgf("idiosyncratic pattern found: %s", parts[0])
 	return rawString, candidate
 }
 
@@ -391,7 +391,7 @@ func regexPatternSearch(
 
 	dt := fastParse(parts[1], opts)
 	if validateDate(dt, opts) {
-		log.Debug().Msgf("regex found: %q %q", patternName, parts[0])
+		log.get().Debug().Msgf("regex found: %q %q", patternName, parts[0])
 		return parts[0], dt
 	}
 
@@ -408,7 +408,7 @@ func regexParse(s string, opts Options) time.Time {
 	strYear, strMonth, strDay, ok := re2go.FindLongTextPattern(s)
 	if ok {
 		strMonth = strings.ToLower(strMonth)
-		month, exist = monthNumber[strMonth]
+		month, exist = monthNumber.get()[strMonth]
 		if exist {
 			year, _ = strconv.Atoi(strYear)
 			day, _ = strconv.Atoi(strDay)
@@ -419,7 +419,7 @@ func regexParse(s string, opts Options) time.Time {
 	day, month = trySwapValues(day, month)
 	dt, valid := validateDateParts(year, month, day, opts)
 	if valid {
-		log.Debug().Msgf("multilingual text found: %s", s)
+		log.get().Debug().Msgf("multilingual text found: %s", s)
 		return dt
 	}
 

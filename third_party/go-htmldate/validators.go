@@ -160,14 +160,14 @@ func plausibleYearFilter(
 		if len(yearParts) >= 2 {
 			yearVal, err = strconv.Atoi(yearParts[1])
 			if err != nil {
-				log.Debug().Msgf("not year pattern: %s", match)
+				log.get().Debug().Msgf("not year pattern: %s", match)
 				delete(mapMatchCount, match)
 				continue
 			}
 		}
 
 		if yearVal == -1 {
-			log.Debug().Msgf("not year pattern: %s (nothing found)", match)
+			log.get().Debug().Msgf("not year pattern: %s (nothing found)", match)
 			delete(mapMatchCount, match)
 			continue
 		}
@@ -185,7 +185,7 @@ func plausibleYearFilter(
 		}
 
 		if potentialYear < minYear || potentialYear > maxYear {
-			log.Debug().Msgf("not potential year %d: %s", potentialYear, match)
+			log.get().Debug().Msgf("not potential year %d: %s", potentialYear, match)
 			delete(mapMatchCount, match)
 			continue
 		}
@@ -217,7 +217,7 @@ func filterYmdCandidate(bestMatch []string, pattern string, copYear int, opts Op
 
 	if copYear == 0 || dt.Year() >= copYear {
 		s := dt.Format("2006-01-02")
-		log.Debug().Msgf("date found for pattern %s: %s", pattern, s)
+		log.get().Debug().Msgf("date found for pattern %s: %s", pattern, s)
 		return dt
 	}
 

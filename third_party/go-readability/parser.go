@@ -58,8 +58,12 @@ var (
 
 // Constants that used by readability.
 var (
-	unlikelyRoles                = sliceToMap("menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog")
-	divToPElems                  = sliceToMap("blockquote", "dl", "div", "img", "ol", "p", "pre", "table", "ul", "select")
+	unlikelyRoles = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap("menu", "menubar", "complementary", "navigation", "alert", "alertdialog", "dialog")
+	}}
+	divToPElems = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap("blockquote", "dl", "div", "img", "ol", "p", "pre", "table", "ul", "select")
+	}}
 	alterToDivExceptions         = []string{"div", "article", "section", "p"}
 	presentationalAttributes     = []string{"align", "background", "bgcolor", "border", "cellpadding", "cellspacing", "frame", "hspace", "rules", "style", "valign", "vspace"}
 	deprecatedSizeAttributeElems = []string{"table", "th", "td", "hr", "pre"}
@@ -844,7 +848,7 @@ func (ps *Parser) grabArticle() *html.Node {
 				}
 
 				role := dom.GetAttribute(node, "role")
-				if _, include := unlikelyRoles[role]; include {
+				if _, include := unlikelyRoles.get()[role]; include {
 					ps.logf("removing content with role %q: %q\n", role, matchString)
 					node = ps.removeAndGetNext(node)
 					continue
@@ -1647,7 +1651,7 @@ func (ps *Parser) isElementWithoutContent(node *html.Node) bool {
 // block level elements.
 func (ps *Parser) hasChildBlockElement(element *html.Node) bool {
 	return ps.someNode(dom.ChildNodes(element), func(node *html.Node) bool {
-		_, exist := divToPElems[dom.TagName(node)]
+		_, exist := divToPElems.get()[dom.TagName(node)]
 		return exist || ps.hasChildBlockElement(node)
 	})
 }

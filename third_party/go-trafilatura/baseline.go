@@ -10,17 +10,19 @@ import (
 	"golang.org/x/net/html"
 )
 
-var basicCleaningSelector = strings.Join([]string{
-	`aside`,
-	`footer`,
-	`div[id*="footer"]`,
-	`div[class*="footer"]`,
-	`script`,
-	`style`,
-}, ", ")
+var basicCleaningSelector = lazyValue[string]{build: func() string {
+	return strings.Join([]string{
+		`aside`,
+		`footer`,
+		`div[id*="footer"]`,
+		`div[class*="footer"]`,
+		`script`,
+		`style`,
+	}, ", ")
+}}
 
 func basicCleaning(doc *html.Node) *html.Node {
-	discardedElements := dom.QuerySelectorAll(doc, basicCleaningSelector)
+	discardedElements := dom.QuerySelectorAll(doc, basicCleaningSelector.get())
 	for i := len(discardedElements) - 1; i >= 0; i-- {
 		discardedElements[i].Parent.RemoveChild(discardedElements[i])
 	}

@@ -37,14 +37,13 @@ import (
 	"golang.org/x/net/html"
 )
 
-var log zerolog.Logger
-
-func init() {
-	log = zerolog.New(zerolog.ConsoleWriter{
+var log = lazyValue[*zerolog.Logger]{build: func() *zerolog.Logger {
+	l := zerolog.New(zerolog.ConsoleWriter{
 		Out:        os.Stderr,
 		TimeFormat: "2006-01-02 15:04",
 	}).With().Timestamp().Logger()
-}
+	return &l
+}}
 
 // ExtractResult is the result of content extraction.
 type ExtractResult struct {
@@ -167,7 +166,7 @@ func ExtractDocument(doc *html.Node, opts Options) (*ExtractResult, error) {
 	// Tree size sanity check
 	if opts.MaxTreeSize > 0 {
 		if len(dom.Children(postBody)) > opts.MaxTreeSize {
-			for tag := range formatTagCatalog {
+			for tag := range formatTagCatalog.get() {
 				etree.StripTags(postBody, tag)
 			}
 

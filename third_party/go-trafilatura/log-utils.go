@@ -22,19 +22,19 @@ import "fmt"
 
 func logInfo(opts Options, format string, args ...interface{}) {
 	if opts.EnableLog {
-		log.Info().Msg(ellipsis(format, args...))
+		log.get().Info().Msg(ellipsis(format, args...))
 	}
 }
 
 func logWarn(opts Options, format string, args ...interface{}) {
 	if opts.EnableLog {
-		log.Warn().Msg(ellipsis(format, args...))
+		log.get().Warn().Msg(ellipsis(format, args...))
 	}
 }
 
 func logDebug(opts Options, format string, args ...interface{}) {
 	if opts.EnableLog {
-		log.Debug().Msg(ellipsis(format, args...))
+		log.get().Debug().Msg(ellipsis(format, args...))
 	}
 }
 

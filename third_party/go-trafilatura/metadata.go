@@ -78,29 +78,41 @@ var (
 	}}
 	rxAuthorHTML = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)<[^>]+>`) }}
 
-	metaNameAuthor = sliceToMap(
-		"article:author", "atc-metaauthor", "author", "authors", "byl", "citation_author",
-		"creator", "dc.creator", "dc.creator.aut", "dc:creator",
-		"dcterms.creator", "dcterms.creator.aut", "dcsext.author", "parsely-author",
-		"rbauthors", "sailthru.author", "shareaholic:article_author_name") // questionable: twitter:creator
-	metaNameTitle = sliceToMap(
-		"citation_title", "dc.title", "dcterms.title", "fb_title",
-		"headline", "parsely-title", "sailthru.title", "shareaholic:title",
-		"rbtitle", "title", "twitter:title")
-	metaNameDescription = sliceToMap(
-		"dc.description", "dc:description",
-		"dcterms.abstract", "dcterms.description",
-		"description", "sailthru.description", "twitter:description")
-	metaNamePublisher = sliceToMap(
-		"article:publisher", "citation_journal_title", "copyright",
-		"dc.publisher", "dc:publisher", "dcterms.publisher",
-		"publisher", "sailthru.publisher", "rbpubname", "twitter:site") // questionable: citation_publisher
-	metaNameTag = sliceToMap(
-		"citation_keywords", "dcterms.subject", "keywords", "parsely-tags",
-		"shareaholic:keywords", "tags")
-	metaNameImage = sliceToMap(
-		"image", "og:image", "og:image:url", "og:image:secure_url",
-		"twitter:image", "twitter:image:src")
+	metaNameAuthor = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(
+			"article:author", "atc-metaauthor", "author", "authors", "byl", "citation_author",
+			"creator", "dc.creator", "dc.creator.aut", "dc:creator",
+			"dcterms.creator", "dcterms.creator.aut", "dcsext.author", "parsely-author",
+			"rbauthors", "sailthru.author", "shareaholic:article_author_name")
+	}} // questionable: twitter:creator
+	metaNameTitle = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(
+			"citation_title", "dc.title", "dcterms.title", "fb_title",
+			"headline", "parsely-title", "sailthru.title", "shareaholic:title",
+			"rbtitle", "title", "twitter:title")
+	}}
+	metaNameDescription = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(
+			"dc.description", "dc:description",
+			"dcterms.abstract", "dcterms.description",
+			"description", "sailthru.description", "twitter:description")
+	}}
+	metaNamePublisher = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(
+			"article:publisher", "citation_journal_title", "copyright",
+			"dc.publisher", "dc:publisher", "dcterms.publisher",
+			"publisher", "sailthru.publisher", "rbpubname", "twitter:site")
+	}} // questionable: citation_publisher
+	metaNameTag = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(
+			"citation_keywords", "dcterms.subject", "keywords", "parsely-tags",
+			"shareaholic:keywords", "tags")
+	}}
+	metaNameImage = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(
+			"image", "og:image", "og:image:url", "og:image:secure_url",
+			"twitter:image", "twitter:image:src")
+	}}
 	// metaNameUrl   = sliceToMap("rbmainurl", "twitter:url")
 
 	fastHtmlDateOpts      = &htmldate.Options{UseOriginalDate: true, SkipExtensiveSearch: true}
@@ -310,7 +322,7 @@ func examineMeta(doc *html.Node) Metadata {
 				metadata.Author = normalizeAuthors(metadata.Author, content)
 			case property == "article:publisher":
 				metadata.Sitename = strOr(metadata.Sitename, content)
-			case inMap(property, metaNameImage):
+			case inMap(property, metaNameImage.get()):
 				metadata.Image = strOr(metadata.Image, content)
 			}
 			continue
@@ -322,14 +334,14 @@ func examineMeta(doc *html.Node) Metadata {
 		name = trim(name)
 
 		if name != "" {
-			if inMap(name, metaNameAuthor) {
+			if inMap(name, metaNameAuthor.get()) {
 				content = rxHtmlStripTag.ReplaceAllString(content, "")
 				metadata.Author = normalizeAuthors(metadata.Author, content)
-			} else if inMap(name, metaNameTitle) {
+			} else if inMap(name, metaNameTitle.get()) {
 				metadata.Title = strOr(metadata.Title, content)
-			} else if inMap(name, metaNameDescription) {
+			} else if inMap(name, metaNameDescription.get()) {
 				metadata.Description = strOr(metadata.Description, content)
-			} else if inMap(name, metaNamePublisher) {
+			} else if inMap(name, metaNamePublisher.get()) {
 				metadata.Sitename = strOr(metadata.Sitename, content)
 			} else if strIn(name, "twitter:site", "application-name") || strings.Contains(name, "twitter:app:name") {
 				tmpSitename = content
@@ -337,7 +349,7 @@ func examineMeta(doc *html.Node) Metadata {
 				if isAbs, _ := isAbsoluteURL(content); metadata.URL == "" && isAbs {
 					metadata.URL = content
 				}
-			} else if inMap(name, metaNameTag) { // "page-topic"
+			} else if inMap(name, metaNameTag.get()) { // "page-topic"
 				metadata.Tags = append(metadata.Tags, content)
 			}
 			continue

@@ -13,13 +13,31 @@ var (
 )
 
 var (
-	mapXmlListTags    = sliceToMap(listXmlListTags...)
-	mapXmlQuoteTags   = sliceToMap(listXmlQuoteTags...)
-	mapXmlHeadTags    = sliceToMap(listXmlHeadTags...)
-	mapXmlLbTags      = sliceToMap(listXmlLbTags...)
-	mapXmlHiTags      = sliceToMap(listXmlHiTags...)
-	mapXmlRefTags     = sliceToMap(listXmlRefTags...)
-	mapXmlGraphicTags = sliceToMap(listXmlGraphicTags...)
-	mapXmlItemTags    = sliceToMap(listXmlItemTags...)
-	mapXmlCellTags    = sliceToMap(listXmlCellTags...)
+	mapXmlListTags = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(listXmlListTags...)
+	}}
+	mapXmlQuoteTags = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(listXmlQuoteTags...)
+	}}
+	mapXmlHeadTags = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(listXmlHeadTags...)
+	}}
+	mapXmlLbTags = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(listXmlLbTags...)
+	}}
+	mapXmlHiTags = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(listXmlHiTags...)
+	}}
+	mapXmlRefTags = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(listXmlRefTags...)
+	}}
+	mapXmlGraphicTags = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(listXmlGraphicTags...)
+	}}
+	mapXmlItemTags = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(listXmlItemTags...)
+	}}
+	mapXmlCellTags = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return sliceToMap(listXmlCellTags...)
+	}}
 )

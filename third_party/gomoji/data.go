@@ -2,10 +2,8 @@
 
 package gomoji
 
-import "sync"
-
 var (
-	emojiMap = sync.OnceValue(func() map[string]Emoji {
+	emojiMap = lazyValue[map[string]Emoji]{build: func() map[string]Emoji {
 		return map[string]Emoji{
 
 			"#⃣": {
@@ -47384,5 +47382,5 @@ var (
 				SubGroup:    "hand-fingers-open",
 			},
 		}
-	})
+	}}
 )

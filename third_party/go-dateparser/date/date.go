@@ -20,17 +20,19 @@ const (
 	Year
 )
 
-var periodString = map[Period]string{
-	Second: "Second",
-	Minute: "Minute",
-	Hour:   "Hour",
-	Day:    "Day",
-	Month:  "Month",
-	Year:   "Year",
-}
+var periodString = lazyValue[map[Period]string]{build: func() map[Period]string {
+	return map[Period]string{
+		Second: "Second",
+		Minute: "Minute",
+		Hour:   "Hour",
+		Day:    "Day",
+		Month:  "Month",
+		Year:   "Year",
+	}
+}}
 
 func (p Period) String() string {
-	return periodString[p]
+	return periodString.get()[p]
 }
 
 func (p Period) IsTime() bool {

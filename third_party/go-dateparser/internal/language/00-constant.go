@@ -27,30 +27,44 @@ var (
 	rxNumeral    = regexp.MustCompile(`(\d+)`)
 	rxTokenDigit = regexp.MustCompile(`[\d\.:\-/]+`)
 
-	disallowedKnownWordRunes = rangetable.Merge(
-		unicode.Letter,
-		unicode.Mark,
-		unicode.Number,
-	)
+	disallowedKnownWordRunes = lazyValue[*unicode.RangeTable]{build: func() *unicode.RangeTable {
+		return rangetable.Merge(
+			unicode.Letter,
+			unicode.Mark,
+			unicode.Number,
+		)
+	}}
 
-	rxSentenceSplitters = map[int]*regexp.Regexp{
-		// The most common splitter, used in European, Tagalog, Hebrew, Georgian, Indonesian, Vietnamese
-		1: regexp.MustCompile(`([^\s.]*)[\.!?;…\r\n]+(?:\s|$)*`),
-		// Splitter for Spanish
-		2: regexp.MustCompile(`([^\s.]*)[\.!?;…\r\n]+(\s*[¡¿]*|$)|[¡¿]+`),
-		// Splitter for Hindi and Bangla
-		3: regexp.MustCompile(`([^\s.]*)[|!?;\r\n]+(?:\s|$)+`),
-		// Splitter for Japanese and Chinese
-		4: regexp.MustCompile(`([^\s.]*)[。…‥\.!?？！;\r\n]+(?:\s|$)+`),
-		// Splitter for Thai
-		5: regexp.MustCompile(`([^\s.]*)[\r\n]+`),
-		// Splitter for Arabic and Farsi
-		6: regexp.MustCompile(`([^\s.]*)[\r\n؟!\.…]+(?:\s|$)+`),
-	}
+	rxSentenceSplitters = lazyValue[map[int]*regexp.Regexp]{build: func() map[int]*regexp.Regexp {
+		return map[int]*regexp.Regexp{
+			// The most common splitter, used in European, Tagalog, Hebrew, Georgian, Indonesian, Vietnamese
+			1: regexp.MustCompile(`([^\s.]*)[\.!?;…\r\n]+(?:\s|$)*`),
+			// Splitter for Spanish
+			2: regexp.MustCompile(`([^\s.]*)[\.!?;…\r\n]+(\s*[¡¿]*|$)|[¡¿]+`),
+			// Splitter for Hindi and Bangla
+			3: regexp.MustCompile(`([^\s.]*)[|!?;\r\n]+(?:\s|$)+`),
+			// Splitter for Japanese and Chinese
+			4: regexp.MustCompile(`([^\s.]*)[。…‥\.!?？！;\r\n]+(?:\s|$)+`),
+			// Splitter for Thai
+			5: regexp.MustCompile(`([^\s.]*)[\r\n]+`),
+			// Splitter for Arabic and Farsi
+			6: regexp.MustCompile(`([^\s.]*)[\r\n؟!\.…]+(?:\s|$)+`),
+		}
+	}}
 
-	dashes             = strutil.NewDict("-", "——", "—", "～")
-	alwaysKeptTokens   = strutil.NewDict("+", ":", ".", " ", "-", "/")
-	freshnessWords     = strutil.NewDict("day", "week", "month", "year", "hour", "minute", "second")
-	langWithDigitAbbrs = strutil.NewDict("fi", "cs", "hu", "de", "da")
-	commonCharset      = rangetable.New([]rune(`0123456789()\-/.,:' `)...)
+	dashes = lazyValue[strutil.Dict]{build: func() strutil.Dict {
+		return strutil.NewDict("-", "——", "—", "～")
+	}}
+	alwaysKeptTokens = lazyValue[strutil.Dict]{build: func() strutil.Dict {
+		return strutil.NewDict("+", ":", ".", " ", "-", "/")
+	}}
+	freshnessWords = lazyValue[strutil.Dict]{build: func() strutil.Dict {
+		return strutil.NewDict("day", "week", "month", "year", "hour", "minute", "second")
+	}}
+	langWithDigitAbbrs = lazyValue[strutil.Dict]{build: func() strutil.Dict {
+		return strutil.NewDict("fi", "cs", "hu", "de", "da")
+	}}
+	commonCharset = lazyValue[*unicode.RangeTable]{build: func() *unicode.RangeTable {
+		return rangetable.New([]rune(`0123456789()\-/.,:' `)...)
+	}}
 )

@@ -34,7 +34,7 @@ func IsApplicable(cfg *setting.Configuration, ld *data.LocaleData, str string, s
 	// First check if tokens only consist of tokens that must be kept
 	var nKeptTokens int
 	for _, token := range tokens {
-		if alwaysKeptTokens.Contain(token) {
+		if alwaysKeptTokens.get().Contain(token) {
 			nKeptTokens++
 		}
 	}

@@ -61,12 +61,12 @@ func SplitSentence(ld *data.LocaleData, str string) []string {
 	if splitterGroup < 1 || splitterGroup > 6 {
 		splitterGroup = 1
 	}
-	rxSplitter := rxSentenceSplitters[splitterGroup]
+	rxSplitter := rxSentenceSplitters.get()[splitterGroup]
 
 	// Split sentences
 	var sentences []string
 	var lastPosition int
-	useDigitAbbrs := langWithDigitAbbrs.Contain(ld.Name)
+	useDigitAbbrs := langWithDigitAbbrs.get().Contain(ld.Name)
 	for _, pos := range rxSplitter.FindAllStringSubmatchIndex(str, -1) {
 		// Fetch end of sentence from this match
 		eos := str[pos[2]:pos[3]]
@@ -220,7 +220,7 @@ func checkKnownWordNeighbor(s string, isPrefix bool) bool {
 		r, _ = utf8.DecodeRuneInString(s)
 	}
 
-	return r == '_' || unicode.IsNumber(r) || !unicode.Is(disallowedKnownWordRunes, r)
+	return r == '_' || unicode.IsNumber(r) || !unicode.Is(disallowedKnownWordRunes.get(), r)
 }
 
 func splitByNumerals(str string, keepFormatting bool) []string {
@@ -255,7 +255,7 @@ func splitByNumerals(str string, keepFormatting bool) []string {
 
 func tokenShouldBeCaptured(token string, keepFormatting bool) bool {
 	return keepFormatting ||
-		alwaysKeptTokens.Contain(token) ||
+		alwaysKeptTokens.get().Contain(token) ||
 		rxKeepToken1.MatchString(token) ||
 		rxKeepToken2.MatchString(token)
 }

@@ -45,18 +45,18 @@ func TranslateSearch(cfg *setting.Configuration, ld *data.LocaleData, str string
 			if word == "" || word == " " {
 				translatedChunk = append(translatedChunk, []string{word})
 				originalChunk = append(originalChunk, originalTokens[i])
-			} else if isInDictionary(ld, currentAndNextJoined) && !dashes.Contain(word) && !joinUnusable {
+			} else if isInDictionary(ld, currentAndNextJoined) && !dashes.get().Contain(word) && !joinUnusable {
 				translations, _ := translateWord(ld, currentAndNextJoined)
 				joinedOriginalToken := joinChunk(ld, originalTokens[i], originalTokens[i+1])
 
 				skipNextToken = true
 				translatedChunk = append(translatedChunk, translations)
 				originalChunk = append(originalChunk, joinedOriginalToken)
-			} else if isInDictionary(ld, word) && !dashes.Contain(word) {
+			} else if isInDictionary(ld, word) && !dashes.get().Contain(word) {
 				translations, _ := translateWord(ld, word)
 				translatedChunk = append(translatedChunk, translations)
 				originalChunk = append(originalChunk, originalTokens[i])
-			} else if isInDictionary(ld, cleanedWord) && !dashes.Contain(word) {
+			} else if isInDictionary(ld, cleanedWord) && !dashes.get().Contain(word) {
 				punct := word[len(cleanedWord):]
 				translations, _ := translateWord(ld, cleanedWord)
 				for i, translation := range translations {

@@ -108,7 +108,7 @@ func clearFutureWords(words []string) []string {
 	var hasFreshness bool
 	var wordsWithoutIn []string
 	for _, word := range words {
-		isFreshWord := freshnessWords.Contain(word)
+		isFreshWord := freshnessWords.get().Contain(word)
 		hasFreshness = hasFreshness || isFreshWord
 
 		if word != "in" {

@@ -29,8 +29,8 @@ func join(tokens []string, separator string) string {
 	joined := tokens[0]
 	for i := 1; i < len(tokens); i++ {
 		left, right := tokens[i-1], tokens[i]
-		leftAlwaysKept := alwaysKeptTokens.Contain(left)
-		rightAlwaysKept := alwaysKeptTokens.Contain(right)
+		leftAlwaysKept := alwaysKeptTokens.get().Contain(left)
+		rightAlwaysKept := alwaysKeptTokens.get().Contain(right)
 		if !leftAlwaysKept && !rightAlwaysKept {
 			joined += separator
 		}

@@ -13,32 +13,40 @@ import (
 )
 
 var (
-	nfkcTransformer    = transform.Chain(norm.NFKD, norm.NFKC)
-	unicodeTransformer = transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFKC)
+	nfkcTransformer = lazyValue[transform.Transformer]{build: func() transform.Transformer {
+		return transform.Chain(norm.NFKD, norm.NFKC)
+	}}
+	unicodeTransformer = lazyValue[transform.Transformer]{build: func() transform.Transformer {
+		return transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFKC)
+	}}
 
-	aposthropeTransformer = runes.Map(func(r rune) rune {
-		switch r {
-		case '\u2019', // right single quotation mark
-			'\u02bc', // modifier letter apostrophe
-			'\u02bb', // modifier letter turned comma
-			'\u055a', // armenian apostrophe
-			'\ua78c', // latin small letter saltillo
-			'\u2032', // prime
-			'\u2035', // reversed prime
-			'\u02b9', // modifier letter prime
-			'\uff07': // fullwidth apostrophe
-			return '\''
-		default:
-			return r
-		}
-	})
+	aposthropeTransformer = lazyValue[runes.Transformer]{build: func() runes.Transformer {
+		return runes.Map(func(r rune) rune {
+			switch r {
+			case '\u2019', // right single quotation mark
+				'\u02bc', // modifier letter apostrophe
+				'\u02bb', // modifier letter turned comma
+				'\u055a', // armenian apostrophe
+				'\ua78c', // latin small letter saltillo
+				'\u2032', // prime
+				'\u2035', // reversed prime
+				'\u02b9', // modifier letter prime
+				'\uff07': // fullwidth apostrophe
+				return '\''
+			default:
+				return r
+			}
+		})
+	}}
 
-	braceTransformer = runes.Remove(runes.In(rangetable.New(
-		'{', '}',
-		'(', ')',
-		'<', '>',
-		'[', ']',
-	)))
+	braceTransformer = lazyValue[runes.Transformer]{build: func() runes.Transformer {
+		return runes.Remove(runes.In(rangetable.New(
+			'{', '}',
+			'(', ')',
+			'<', '>',
+			'[', ']',
+		)))
+	}}
 
 	rxSanitizeSkip     = regexp.MustCompile(`\t|\n|\r|\x{00bb}|,\s\x{0432}\b|\x{200e}|\x{b7}|\x{200f}|\x{064e}|\x{064f}`)
 	rxSanitizeRussian  = regexp.MustCompile(`(?i)([\PL\pN])\x{0433}\.`)
@@ -58,7 +66,7 @@ func SanitizeSpaces(s string) string {
 // NormalizeUnicode removes Nonspacing Mark (Mn) characters then
 // use NFKC as the normal forms.
 func NormalizeUnicode(str string) string {
-	normalized, _, err := transform.String(unicodeTransformer, str)
+	normalized, _, err := transform.String(unicodeTransformer.get(), str)
 	if err != nil {
 		return str
 	}
@@ -67,14 +75,14 @@ func NormalizeUnicode(str string) string {
 
 // NormalizeAposthrope replace apostrope lookalike chars into the ordinary aposthrope.
 func NormalizeAposthrope(s string) string {
-	normalized, _, _ := transform.String(aposthropeTransformer, s)
+	normalized, _, _ := transform.String(aposthropeTransformer.get(), s)
 	return normalized
 }
 
 // NormalizeCharset is used to normalize charset in a string. Used before
 // detecting language of a string.
 func NormalizeCharset(str string) string {
-	normalized, _, err := transform.String(nfkcTransformer, str)
+	normalized, _, err := transform.String(nfkcTransformer.get(), str)
 	if err == nil {
 		str = normalized
 	}
@@ -113,7 +121,7 @@ func SanitizeDate(s string) string {
 
 // StripBraces, as it name implies, will remove any braces from the string.
 func StripBraces(s string) string {
-	stripped, _, _ := transform.String(braceTransformer, s)
+	stripped, _, _ := transform.String(braceTransformer.get(), s)
 	return stripped
 }
 

@@ -25,7 +25,7 @@ var loadOffsets = sync.OnceValues(func() ([]OffsetData, searchRegexps) {
 	regexPatterns := map[string]struct{}{}
 	searchPatterns := map[string]struct{}{}
 
-	for _, tzInfo := range timezoneInfoList {
+	for _, tzInfo := range timezoneInfoList.get() {
 		for _, pattern := range tzInfo.RegexPatterns {
 			// Main pattern
 			for tzName, offset := range tzInfo.Timezones {

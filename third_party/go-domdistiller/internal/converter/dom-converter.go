@@ -143,7 +143,7 @@ func (dc *DomConverter) visitElementNodeHandler(node *html.Node) bool {
 		}
 
 		role := dom.GetAttribute(node, "role")
-		if _, isUnlikely := unlikelyRoles[role]; isUnlikely {
+		if _, isUnlikely := unlikelyRoles.get()[role]; isUnlikely {
 			return false
 		}
 	}

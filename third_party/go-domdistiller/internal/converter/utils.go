@@ -10,15 +10,17 @@ import (
 )
 
 var (
-	unlikelyRoles = map[string]struct{}{
-		"menu":          {},
-		"menubar":       {},
-		"complementary": {},
-		"navigation":    {},
-		"alert":         {},
-		"alertdialog":   {},
-		"dialog":        {},
-	}
+	unlikelyRoles = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return map[string]struct{}{
+			"menu":          {},
+			"menubar":       {},
+			"complementary": {},
+			"navigation":    {},
+			"alert":         {},
+			"alertdialog":   {},
+			"dialog":        {},
+		}
+	}}
 )
 
 // isElementWithoutContent determines if node is empty

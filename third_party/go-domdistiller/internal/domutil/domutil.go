@@ -42,13 +42,15 @@ var (
 	rxVisibilityHidden = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)visibility:\s*(:?hidden|collapse)`) }}
 	rxSrcsetURL        = &lazyRegexp{compile: func() *regexp.Regexp { return regexp.MustCompile(`(?i)(\S+)(\s+[\d.]+[xw])?(\s*(?:,|$))`) }}
 
-	elementWithSizeAttr = map[string]struct{}{
-		"table": {},
-		"th":    {},
-		"td":    {},
-		"hr":    {},
-		"pre":   {},
-	}
+	elementWithSizeAttr = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return map[string]struct{}{
+			"table": {},
+			"th":    {},
+			"td":    {},
+			"hr":    {},
+			"pre":   {},
+		}
+	}}
 )
 
 // HasRootDomain checks if a provided URL has the specified root domain
@@ -229,7 +231,7 @@ func StripAttributes(node *html.Node) {
 	for _, elem := range elements {
 		tagName := dom.TagName(elem)
 		finalAttrs := []html.Attribute{}
-		_, elementAllowedToHaveSize := elementWithSizeAttr[tagName]
+		_, elementAllowedToHaveSize := elementWithSizeAttr.get()[tagName]
 
 		for _, attr := range elem.Attr {
 			// Exclude identification and presentational attributes.
@@ -245,7 +247,7 @@ func StripAttributes(node *html.Node) {
 			}
 
 			// Exclude unsafe attributes
-			if _, allowed := allowedAttributes[attr.Key]; !allowed {
+			if _, allowed := allowedAttributes.get()[attr.Key]; !allowed {
 				continue
 			}
 

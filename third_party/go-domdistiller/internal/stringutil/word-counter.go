@@ -29,7 +29,6 @@ package stringutil
 import (
 	"math"
 	"strings"
-	"sync"
 	"unicode"
 
 	"github.com/markusmobius/go-domdistiller/internal/re2go"
@@ -38,14 +37,14 @@ import (
 
 var (
 	// The following range includes broader alphabetical letters and Hangul Syllables.
-	rtMatcher1 = sync.OnceValue(func() *unicode.RangeTable { return createRangeTable([]rune("azAZ09__\u00C0\u1FFF\uAC00\uD7AF")) })
+	rtMatcher1 = lazyValue[*unicode.RangeTable]{build: func() *unicode.RangeTable { return createRangeTable([]rune("azAZ09__\u00C0\u1FFF\uAC00\uD7AF")) }}
 
 	// The following range includes Hiragana, Katakana, and CJK Unified Ideographs.
 	// Hangul Syllables are not included.
-	rtMatcher2 = sync.OnceValue(func() *unicode.RangeTable { return createRangeTable([]rune("\u3040\uA4CF")) })
+	rtMatcher2 = lazyValue[*unicode.RangeTable]{build: func() *unicode.RangeTable { return createRangeTable([]rune("\u3040\uA4CF")) }}
 
 	// The following range includes broader alphabetical letters.
-	rtMatcher3 = sync.OnceValue(func() *unicode.RangeTable { return createRangeTable([]rune("azAZ09__\u00C0\u1FFF")) })
+	rtMatcher3 = lazyValue[*unicode.RangeTable]{build: func() *unicode.RangeTable { return createRangeTable([]rune("azAZ09__\u00C0\u1FFF")) }}
 )
 
 // WordCounter is object for counting the number of words. For some languages,
@@ -65,7 +64,7 @@ func (c FullWordCounter) Count(text string) int {
 	// Count alphabetical letters and Hangul Syllables.
 	var nMatcher1 int
 	for _, word := range strings.FieldsFunc(text, spaceRunes) {
-		if containRune(word, rtMatcher1()) {
+		if containRune(word, rtMatcher1.get()) {
 			nMatcher1++
 		}
 	}
@@ -73,7 +72,7 @@ func (c FullWordCounter) Count(text string) int {
 	// Count Hiragana, Katakana, and CJK Unified Ideographs.
 	var nMatcher2 int
 	for _, r := range text {
-		if unicode.Is(rtMatcher2(), r) {
+		if unicode.Is(rtMatcher2.get(), r) {
 			nMatcher2++
 		}
 	}
@@ -86,7 +85,7 @@ func (c LetterWordCounter) Count(text string) int {
 	// Count alphabetical letters and Hangul Syllables.
 	var count int
 	for _, word := range strings.FieldsFunc(text, spaceRunes) {
-		if containRune(word, rtMatcher1()) {
+		if containRune(word, rtMatcher1.get()) {
 			count++
 		}
 	}
@@ -97,7 +96,7 @@ func (c FastWordCounter) Count(text string) int {
 	// Count broader alphabetical letters.
 	var count int
 	for _, word := range strings.FieldsFunc(text, spaceRunes) {
-		if containRune(word, rtMatcher3()) {
+		if containRune(word, rtMatcher3.get()) {
 			count++
 		}
 	}

@@ -72,8 +72,8 @@ func (c *Classifier) Classify(t *html.Node) (Type, Reason) {
 	}
 
 	// 3) Table having ARIA table-related roles is data table.
-	_, ariaRoleExist := ariaRoles[tableRole]
-	_, ariaTableRoleExist := ariaTableRoles[tableRole]
+	_, ariaRoleExist := ariaRoles.get()[tableRole]
+	_, ariaTableRoleExist := ariaTableRoles.get()[tableRole]
 	if ariaRoleExist || ariaTableRoleExist {
 		return c.logAndReturn(Data, RoleTable)
 	}
@@ -84,8 +84,8 @@ func (c *Classifier) Classify(t *html.Node) (Type, Reason) {
 	directDescendants := c.getDirectDescendants(t)
 	for _, element := range directDescendants {
 		role := strings.ToLower(dom.GetAttribute(element, "role"))
-		_, ariaRoleExist := ariaRoles[role]
-		_, ariaDescendantExist := ariaTableDescendantRoles[role]
+		_, ariaRoleExist := ariaRoles.get()[role]
+		_, ariaDescendantExist := ariaTableDescendantRoles.get()[role]
 		if ariaRoleExist || ariaDescendantExist {
 			return c.logAndReturn(Data, RoleDescendant)
 		}
@@ -122,7 +122,7 @@ func (c *Classifier) Classify(t *html.Node) (Type, Reason) {
 	tHead := dom.QuerySelector(t, "thead")
 	tFoot := dom.QuerySelector(t, "tfoot")
 	if (caption != nil && c.hasValidText(caption)) || tHead != nil || tFoot != nil ||
-		c.hasOneOfElements(directDescendants, headerTags) {
+		c.hasOneOfElements(directDescendants, headerTags.get()) {
 		return c.logAndReturn(Data, CaptionTheadTfootColgroupColTh)
 	}
 
@@ -188,7 +188,7 @@ func (c *Classifier) Classify(t *html.Node) (Type, Reason) {
 
 	// 16) Table containing <embed>, <object>, <applet> or <iframe> elements (typical
 	//     advertisement elements) is layout table.
-	if c.hasOneOfElements(directDescendants, objectTags) {
+	if c.hasOneOfElements(directDescendants, objectTags.get()) {
 		return c.logAndReturn(Layout, EmbedObjectAppletIframe)
 	}
 

@@ -34,9 +34,11 @@ const (
 	TagEnd
 )
 
-var lazyImageAttrs = map[string]string{
-	"data-srcset": "srcset",
-}
+var lazyImageAttrs = lazyValue[map[string]string]{build: func() map[string]string {
+	return map[string]string{
+		"data-srcset": "srcset",
+	}
+}}
 
 func CanBeNested(tagName string) bool {
 	switch tagName {
@@ -51,4 +53,6 @@ func CanBeNested(tagName string) bool {
 // All inline elements except for impossible tags: br, object, and script.
 // Please refer to DomConverter.visitElement() for skipped tags.
 // Reference: https://developer.mozilla.org/en-US/docs/HTML/Inline_elements
-var inlineTagNames = map[string]struct{}{}
+var inlineTagNames = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+	return map[string]struct{}{}
+}}

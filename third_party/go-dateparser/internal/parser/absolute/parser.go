@@ -21,10 +21,12 @@ var (
 	rxMicrosecond = regexp.MustCompile(`\d{1,6}`)
 	rxMeridian    = regexp.MustCompile(`(?i)am|pm`)
 
-	alphaDirectives = map[string][]string{
-		"weekday": {"Monday", "Mon"},
-		"month":   {"January", "Jan"},
-	}
+	alphaDirectives = lazyValue[map[string][]string]{build: func() map[string][]string {
+		return map[string][]string{
+			"weekday": {"Monday", "Mon"},
+			"month":   {"January", "Jan"},
+		}
+	}}
 
 	weekdayNames = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 )
@@ -390,7 +392,7 @@ func (p *Parser) parseLetterToken(tokenText string, skippedComponent string) ([]
 		Type: tokenizer.Letter,
 	}
 
-	for component, directives := range alphaDirectives {
+	for component, directives := range alphaDirectives.get() {
 		// Check if this component need to be skipped
 		if component == skippedComponent {
 			continue

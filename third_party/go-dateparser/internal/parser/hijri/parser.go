@@ -15,10 +15,12 @@ import (
 	"github.com/markusmobius/go-dateparser/internal/timezone"
 )
 
-var timeConventions = map[string]string{
-	"am": "صباحا",
-	"pm": "مساء",
-}
+var timeConventions = lazyValue[map[string]string]{build: func() map[string]string {
+	return map[string]string{
+		"am": "صباحا",
+		"pm": "مساء",
+	}
+}}
 
 func Parse(cfg *setting.Configuration, str string) (date.Date, error) {
 	// Normalize the string
@@ -26,7 +28,7 @@ func Parse(cfg *setting.Configuration, str string) (date.Date, error) {
 	str = digit.NormalizeString(str)
 
 	// Translate the foreign texts
-	for latin, arabic := range timeConventions {
+	for latin, arabic := range timeConventions.get() {
 		str = strings.ReplaceAll(str, arabic, latin)
 	}
 

@@ -106,7 +106,7 @@ func getDatePartValue(p *absolute.Parser, component, token, directive string) (i
 	}
 
 	if component == "month" {
-		monthValue, monthValueExist := monthNameValues[token]
+		monthValue, monthValueExist := monthNameValues.get()[token]
 		if directive == "January" && monthValueExist {
 			return monthValue, true
 		}

@@ -9,9 +9,15 @@ import (
 )
 
 var (
-	rxHourPattern   = stdregex.MustCompile(`ساعت\s+\d{2}`)
-	rxMinutePattern = stdregex.MustCompile(`\d{2}\s+دقیقه`)
-	rxSecondPattern = stdregex.MustCompile(`\d{2}\s+ثانیه`)
+	rxHourPattern = lazyValue[*stdregex.Regexp]{build: func() *stdregex.Regexp {
+		return stdregex.MustCompile(`ساعت\s+\d{2}`)
+	}}
+	rxMinutePattern = lazyValue[*stdregex.Regexp]{build: func() *stdregex.Regexp {
+		return stdregex.MustCompile(`\d{2}\s+دقیقه`)
+	}}
+	rxSecondPattern = lazyValue[*stdregex.Regexp]{build: func() *stdregex.Regexp {
+		return stdregex.MustCompile(`\d{2}\s+ثانیه`)
+	}}
 
 	rxColonPattern   = regexp.MustCompile(`\s+و\s+`)
 	rxOrdinalPattern = regexp.MustCompile(`ام|م|ین`)
@@ -36,20 +42,22 @@ var monthNames = []struct {
 	{"Esfand", []string{"اسفند"}},
 }
 
-var monthNameValues = map[string]int{
-	"Farvardin":   1,
-	"Ordibehesht": 2,
-	"Khordad":     3,
-	"Tir":         4,
-	"Mordad":      5,
-	"Shahrivar":   6,
-	"Mehr":        7,
-	"Aban":        8,
-	"Azar":        9,
-	"Dey":         10,
-	"Bahman":      11,
-	"Esfand":      12,
-}
+var monthNameValues = lazyValue[map[string]int]{build: func() map[string]int {
+	return map[string]int{
+		"Farvardin":   1,
+		"Ordibehesht": 2,
+		"Khordad":     3,
+		"Tir":         4,
+		"Mordad":      5,
+		"Shahrivar":   6,
+		"Mehr":        7,
+		"Aban":        8,
+		"Azar":        9,
+		"Dey":         10,
+		"Bahman":      11,
+		"Esfand":      12,
+	}
+}}
 
 var weekdayNames = []struct {
 	Translation string
@@ -64,15 +72,17 @@ var weekdayNames = []struct {
 	{"Shanbe", []string{"روز شنبه", "شنبه"}},
 }
 
-var weekdayNameValues = map[string]int{
-	"Shanbe":       0,
-	"IekShanbe":    1,
-	"DoShanbe":     2,
-	"SeShanbe":     3,
-	"ChaharShanbe": 4,
-	"PanjShanbe":   5,
-	"Jome":         6,
-}
+var weekdayNameValues = lazyValue[map[string]int]{build: func() map[string]int {
+	return map[string]int{
+		"Shanbe":       0,
+		"IekShanbe":    1,
+		"DoShanbe":     2,
+		"SeShanbe":     3,
+		"ChaharShanbe": 4,
+		"PanjShanbe":   5,
+		"Jome":         6,
+	}
+}}
 
 var dayNumbers = []struct {
 	Number   int
@@ -135,9 +145,9 @@ func replaceTime(s string) string {
 		return rxNonDigit.ReplaceAllString(s, " ")
 	}
 
-	s = rxHourPattern.ReplaceAllStringFunc(s, fnNumberOnly)
-	s = rxMinutePattern.ReplaceAllStringFunc(s, fnNumberOnly)
-	s = rxSecondPattern.ReplaceAllStringFunc(s, fnNumberOnly)
+	s = rxHourPattern.get().ReplaceAllStringFunc(s, fnNumberOnly)
+	s = rxMinutePattern.get().ReplaceAllStringFunc(s, fnNumberOnly)
+	s = rxSecondPattern.get().ReplaceAllStringFunc(s, fnNumberOnly)
 	s = rxColonPattern.ReplaceAllString(s, ":")
 	s = strings.ReplaceAll(s, "ساعت", "")
 	return s

@@ -15,12 +15,14 @@ var (
 	rxCompatible = regexp.MustCompile(`\D+`)
 	rxEightDigit = regexp.MustCompile(`^\d{8}$`)
 
-	formatMapping = map[string]string{
-		"d": "day",
-		"m": "month",
-		"y": "year",
-		"Y": "year",
-	}
+	formatMapping = lazyValue[map[string]string]{build: func() map[string]string {
+		return map[string]string{
+			"d": "day",
+			"m": "month",
+			"y": "year",
+			"Y": "year",
+		}
+	}}
 
 	dateFormats = []string{
 		"Ymd", "Ydm", "mYd",
@@ -45,7 +47,7 @@ var (
 		"01200602", "02200601",
 	}
 
-	allFormats = func() []string {
+	allFormats = lazyValue[[]string]{build: func() []string {
 		var mergedFormats []string
 		for _, date := range dateFormats {
 			for _, time := range timeFormats {
@@ -56,9 +58,9 @@ var (
 		formats := append(dateFormats, mergedFormats...)
 		formats = append(formats, timeFormats...)
 		return formats
-	}()
+	}}
 
-	dateTimeFormats = func() map[string][]string {
+	dateTimeFormats = lazyValue[map[string][]string]{build: func() map[string][]string {
 		formats := map[string][]string{
 			"mdy": createSortedFormats("mdy"),
 			"myd": createSortedFormats("myd"),
@@ -70,16 +72,18 @@ var (
 
 		formats["mdy"] = append(preferredFormats, formats["mdy"]...)
 		return formats
-	}()
+	}}
 
-	partSizeMap = map[string]int{
-		"Y": 4, "y": 2, "m": 2, "d": 2,
-		"H": 2, "M": 2, "S": 2,
-	}
+	partSizeMap = lazyValue[map[string]int]{build: func() map[string]int {
+		return map[string]int{
+			"Y": 4, "y": 2, "m": 2, "d": 2,
+			"H": 2, "M": 2, "S": 2,
+		}
+	}}
 )
 
 func createSortedFormats(prefix string) []string {
-	list := append([]string{}, allFormats...)
+	list := append([]string{}, allFormats.get()...)
 	sort.SliceStable(list, func(i, j int) bool {
 		itemI := strings.ToLower(list[i])
 		itemJ := strings.ToLower(list[j])
@@ -101,7 +105,7 @@ func createParseCandidates(str string, format string) ([]string, string) {
 	// Split format by its part
 	var formatParts []string
 	for _, part := range strings.Split(format, "") {
-		if _, exist := partSizeMap[part]; exist {
+		if _, exist := partSizeMap.get()[part]; exist {
 			formatParts = append(formatParts, part)
 		}
 	}
@@ -115,10 +119,10 @@ func createParseCandidates(str string, format string) ([]string, string) {
 		partPermutationCount := 1
 		for j := i + 1; j < nParts; j++ {
 			partJ := formatParts[j]
-			partPermutationCount *= partSizeMap[partJ]
+			partPermutationCount *= partSizeMap.get()[partJ]
 		}
 
-		permutationCount *= partSizeMap[part]
+		permutationCount *= partSizeMap.get()[part]
 		partsPermutationCount[part] = partPermutationCount
 	}
 
@@ -130,7 +134,7 @@ func createParseCandidates(str string, format string) ([]string, string) {
 		var limitSum int
 
 		for _, part := range formatParts {
-			partSize := partSizeMap[part]
+			partSize := partSizeMap.get()[part]
 			partPermutationCount := partsPermutationCount[part]
 
 			limit := int(math.Ceil(float64(i+1) / float64(partPermutationCount)))

@@ -41,7 +41,7 @@ func Parse(cfg *setting.Configuration, str string) (date.Date, error) {
 		}
 	}
 
-	formats, exist := dateTimeFormats[order]
+	formats, exist := dateTimeFormats.get()[order]
 	if !exist {
 		return date.Date{}, fmt.Errorf("order %s is invalid", order)
 	}
@@ -72,7 +72,7 @@ func Parse(cfg *setting.Configuration, str string) (date.Date, error) {
 				}
 
 				missingParts := strutil.NewDict()
-				for key, part := range formatMapping {
+				for key, part := range formatMapping.get() {
 					if !strings.Contains(format, key) {
 						missingParts.Add(part)
 					}

@@ -7,8 +7,12 @@ import (
 )
 
 var (
-	digits  = rangetable.New([]rune("1234567890:")...)
-	letters = rangetable.New([]rune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")...)
+	digits = lazyValue[*unicode.RangeTable]{build: func() *unicode.RangeTable {
+		return rangetable.New([]rune("1234567890:")...)
+	}}
+	letters = lazyValue[*unicode.RangeTable]{build: func() *unicode.RangeTable {
+		return rangetable.New([]rune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")...)
+	}}
 )
 
 type TokenType uint8
@@ -67,10 +71,10 @@ func Tokenize(str string) []Token {
 }
 
 func compareChars(r1, r2 rune) (TokenType, bool) {
-	r1IsDigit := unicode.Is(digits, r1) || r1 == ':'
-	r2IsDigit := unicode.Is(digits, r2) || r2 == ':'
-	r1IsLetter := unicode.Is(letters, r1)
-	r2IsLetter := unicode.Is(letters, r2)
+	r1IsDigit := unicode.Is(digits.get(), r1) || r1 == ':'
+	r2IsDigit := unicode.Is(digits.get(), r2) || r2 == ':'
+	r1IsLetter := unicode.Is(letters.get(), r1)
+	r2IsLetter := unicode.Is(letters.get(), r2)
 
 	if r1IsDigit {
 		return Digit, !r2IsDigit

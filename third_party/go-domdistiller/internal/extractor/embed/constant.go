@@ -54,25 +54,33 @@ var (
 		"datasrcset",
 	}
 
-	relevantImageTags = map[string]struct{}{
-		// TODO: Add "div" to this list for css images and possibly captions.
-		"img":     {},
-		"picture": {},
-		"figure":  {},
-		"span":    {},
-	}
+	relevantImageTags = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return map[string]struct{}{
+			// TODO: Add "div" to this list for css images and possibly captions.
+			"img":     {},
+			"picture": {},
+			"figure":  {},
+			"span":    {},
+		}
+	}}
 
-	relevantTwitterTags = map[string]struct{}{
-		"blockquote": {},
-		"iframe":     {},
-	}
+	relevantTwitterTags = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return map[string]struct{}{
+			"blockquote": {},
+			"iframe":     {},
+		}
+	}}
 
-	relevantVimeoTags = map[string]struct{}{
-		"iframe": {},
-	}
+	relevantVimeoTags = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return map[string]struct{}{
+			"iframe": {},
+		}
+	}}
 
-	relevantYouTubeTags = map[string]struct{}{
-		"iframe": {},
-		"object": {},
-	}
+	relevantYouTubeTags = lazyValue[map[string]struct{}]{build: func() map[string]struct{} {
+		return map[string]struct{}{
+			"iframe": {},
+			"object": {},
+		}
+	}}
 )

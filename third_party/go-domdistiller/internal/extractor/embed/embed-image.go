@@ -53,7 +53,7 @@ func NewImageExtractor(pageURL *nurl.URL, logger logutil.Logger) *ImageExtractor
 
 func (ie *ImageExtractor) RelevantTagNames() []string {
 	tagNames := []string{}
-	for tagName := range relevantImageTags {
+	for tagName := range relevantImageTags.get() {
 		tagNames = append(tagNames, tagName)
 	}
 	return tagNames
@@ -65,7 +65,7 @@ func (ie *ImageExtractor) Extract(node *html.Node) webdoc.Element {
 	}
 
 	nodeTagName := dom.TagName(node)
-	if _, exist := relevantImageTags[nodeTagName]; !exist {
+	if _, exist := relevantImageTags.get()[nodeTagName]; !exist {
 		return nil
 	}
 

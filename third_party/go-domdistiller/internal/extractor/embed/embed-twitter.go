@@ -55,7 +55,7 @@ func NewTwitterExtractor(pageURL *nurl.URL, logger logutil.Logger) *TwitterExtra
 
 func (te *TwitterExtractor) RelevantTagNames() []string {
 	tagNames := []string{}
-	for tagName := range relevantTwitterTags {
+	for tagName := range relevantTwitterTags.get() {
 		tagNames = append(tagNames, tagName)
 	}
 	return tagNames
@@ -67,7 +67,7 @@ func (te *TwitterExtractor) Extract(node *html.Node) webdoc.Element {
 	}
 
 	nodeTagName := dom.TagName(node)
-	if _, exist := relevantTwitterTags[nodeTagName]; !exist {
+	if _, exist := relevantTwitterTags.get()[nodeTagName]; !exist {
 		return nil
 	}
 

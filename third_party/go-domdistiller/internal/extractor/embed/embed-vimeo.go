@@ -54,7 +54,7 @@ func NewVimeoExtractor(pageURL *nurl.URL, logger logutil.Logger) *VimeoExtractor
 
 func (ve *VimeoExtractor) RelevantTagNames() []string {
 	tagNames := []string{}
-	for tagName := range relevantVimeoTags {
+	for tagName := range relevantVimeoTags.get() {
 		tagNames = append(tagNames, tagName)
 	}
 	return tagNames
@@ -66,7 +66,7 @@ func (ve *VimeoExtractor) Extract(node *html.Node) webdoc.Element {
 	}
 
 	nodeTagName := dom.TagName(node)
-	if _, exist := relevantVimeoTags[nodeTagName]; !exist {
+	if _, exist := relevantVimeoTags.get()[nodeTagName]; !exist {
 		return nil
 	}
 

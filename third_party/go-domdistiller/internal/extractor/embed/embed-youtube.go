@@ -54,7 +54,7 @@ func NewYouTubeExtractor(pageURL *nurl.URL, logger logutil.Logger) *YouTubeExtra
 
 func (ye *YouTubeExtractor) RelevantTagNames() []string {
 	tagNames := []string{}
-	for tagName := range relevantYouTubeTags {
+	for tagName := range relevantYouTubeTags.get() {
 		tagNames = append(tagNames, tagName)
 	}
 	return tagNames
@@ -66,7 +66,7 @@ func (ye *YouTubeExtractor) Extract(node *html.Node) webdoc.Element {
 	}
 
 	nodeTagName := dom.TagName(node)
-	if _, exist := relevantYouTubeTags[nodeTagName]; !exist {
+	if _, exist := relevantYouTubeTags.get()[nodeTagName]; !exist {
 		return nil
 	}
 

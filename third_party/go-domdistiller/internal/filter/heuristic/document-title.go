@@ -53,24 +53,30 @@ import (
 )
 
 var (
-	rxDtmLongestPartPatterns = []*regexp.Regexp{
-		regexp.MustCompile(`(?i)[ ]*[\|»|-][ ]*`),
-		regexp.MustCompile(`(?i)[ ]*[\|»|:][ ]*`),
-		regexp.MustCompile(`(?i)[ ]*[\|»|:\(\)][ ]*`),
-		regexp.MustCompile(`(?i)[ ]*[\|»|:\(\)\-][ ]*`),
-		regexp.MustCompile(`(?i)[ ]*[\|»|,|:\(\)\-][ ]*`),
-		regexp.MustCompile(`(?i)[ ]*[\|»|,|:\(\)\-\x{00a0}][ ]*`),
-	}
+	rxDtmLongestPartPatterns = lazyValue[[]*regexp.Regexp]{build: func() []*regexp.Regexp {
+		return []*regexp.Regexp{
+			regexp.MustCompile(`(?i)[ ]*[\|»|-][ ]*`),
+			regexp.MustCompile(`(?i)[ ]*[\|»|:][ ]*`),
+			regexp.MustCompile(`(?i)[ ]*[\|»|:\(\)][ ]*`),
+			regexp.MustCompile(`(?i)[ ]*[\|»|:\(\)\-][ ]*`),
+			regexp.MustCompile(`(?i)[ ]*[\|»|,|:\(\)\-][ ]*`),
+			regexp.MustCompile(`(?i)[ ]*[\|»|,|:\(\)\-\x{00a0}][ ]*`),
+		}
+	}}
 
-	rxDtmPotentialTitlePatterns = []*regexp.Regexp{
-		regexp.MustCompile(`(?i)[ ]+[\|][ ]+`),
-		regexp.MustCompile(`(?i)[ ]+[\-][ ]+`),
-	}
+	rxDtmPotentialTitlePatterns = lazyValue[[]*regexp.Regexp]{build: func() []*regexp.Regexp {
+		return []*regexp.Regexp{
+			regexp.MustCompile(`(?i)[ ]+[\|][ ]+`),
+			regexp.MustCompile(`(?i)[ ]+[\-][ ]+`),
+		}
+	}}
 
-	rxDtmPotentialTitleReplacePatterns = []*regexp.Regexp{
-		regexp.MustCompile(`(?i) - [^\-]+$`),
-		regexp.MustCompile(`(?i)^[^\-]+ - `),
-	}
+	rxDtmPotentialTitleReplacePatterns = lazyValue[[]*regexp.Regexp]{build: func() []*regexp.Regexp {
+		return []*regexp.Regexp{
+			regexp.MustCompile(`(?i) - [^\-]+$`),
+			regexp.MustCompile(`(?i)^[^\-]+ - `),
+		}
+	}}
 )
 
 // DocumentTitleMatch marks TextBlocks which contain parts of the HTML
@@ -135,17 +141,17 @@ func (f *DocumentTitleMatch) processPotentialTitle(title string) {
 		return
 	}
 
-	for _, rx := range rxDtmLongestPartPatterns {
+	for _, rx := range rxDtmLongestPartPatterns.get() {
 		if p := f.getLongestPart(title, rx); p != "" {
 			f.potentialTitles[p] = struct{}{}
 		}
 	}
 
-	for _, rx := range rxDtmPotentialTitlePatterns {
+	for _, rx := range rxDtmPotentialTitlePatterns.get() {
 		f.addPotentialTitles(title, rx, 4)
 	}
 
-	for _, rx := range rxDtmPotentialTitleReplacePatterns {
+	for _, rx := range rxDtmPotentialTitleReplacePatterns.get() {
 		f.potentialTitles[rx.ReplaceAllString(title, "")] = struct{}{}
 	}
 }

@@ -64,39 +64,43 @@ const (
 	Organization
 )
 
-var schemaTypeURLs = map[string]SchemaType{
-	"http://schema.org/ImageObject":             Image,
-	"http://schema.org/Article":                 Article,
-	"http://schema.org/BlogPosting":             Article,
-	"http://schema.org/NewsArticle":             Article,
-	"http://schema.org/ScholarlyArticle":        Article,
-	"http://schema.org/TechArticle":             Article,
-	"http://schema.org/Person":                  Person,
-	"http://schema.org/Organization":            Organization,
-	"http://schema.org/Corporation":             Organization,
-	"http://schema.org/EducationalOrganization": Organization,
-	"http://schema.org/GovernmentOrganization":  Organization,
-	"http://schema.org/NGO":                     Organization,
-}
+var schemaTypeURLs = lazyValue[map[string]SchemaType]{build: func() map[string]SchemaType {
+	return map[string]SchemaType{
+		"http://schema.org/ImageObject":             Image,
+		"http://schema.org/Article":                 Article,
+		"http://schema.org/BlogPosting":             Article,
+		"http://schema.org/NewsArticle":             Article,
+		"http://schema.org/ScholarlyArticle":        Article,
+		"http://schema.org/TechArticle":             Article,
+		"http://schema.org/Person":                  Person,
+		"http://schema.org/Organization":            Organization,
+		"http://schema.org/Corporation":             Organization,
+		"http://schema.org/EducationalOrganization": Organization,
+		"http://schema.org/GovernmentOrganization":  Organization,
+		"http://schema.org/NGO":                     Organization,
+	}
+}}
 
 // The key for `tagAttributeMap` is the tag name, while the entry value is an
 // array of attributes in the specified tag from which to extract information:
 // - 0th attribute: contains the value for the property specified in itemprop
 // - 1st attribute: if available, contains the value for the author property.
-var tagAttributeMap = map[string]string{
-	"img":    "src",
-	"audio":  "src",
-	"embed":  "src",
-	"iframe": "src",
-	"source": "src",
-	"track":  "src",
-	"video":  "src",
-	"a":      "href",
-	"link":   "href",
-	"area":   "href",
-	"meta":   "content",
-	"time":   "datetime",
-	"object": "data",
-	"data":   "value",
-	"meter":  "value",
-}
+var tagAttributeMap = lazyValue[map[string]string]{build: func() map[string]string {
+	return map[string]string{
+		"img":    "src",
+		"audio":  "src",
+		"embed":  "src",
+		"iframe": "src",
+		"source": "src",
+		"track":  "src",
+		"video":  "src",
+		"a":      "href",
+		"link":   "href",
+		"area":   "href",
+		"meta":   "content",
+		"time":   "datetime",
+		"object": "data",
+		"data":   "value",
+		"meter":  "value",
+	}
+}}

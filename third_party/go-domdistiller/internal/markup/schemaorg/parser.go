@@ -181,7 +181,7 @@ func (ps *Parser) getItemProp(element *html.Node) []string {
 
 func (ps *Parser) getItemType(element *html.Node) SchemaType {
 	schemaType := dom.GetAttribute(element, "itemtype")
-	return schemaTypeURLs[schemaType]
+	return schemaTypeURLs.get()[schemaType]
 }
 
 // Extracts the property value from `element`. For some tags, the value
@@ -190,7 +190,7 @@ func (ps *Parser) getItemType(element *html.Node) SchemaType {
 func (ps *Parser) getPropertyValue(element *html.Node) string {
 	var value string
 	tagName := dom.TagName(element)
-	if attrName, exist := tagAttributeMap[tagName]; exist {
+	if attrName, exist := tagAttributeMap.get()[tagName]; exist {
 		value = dom.GetAttribute(element, attrName)
 	}
 
