@@ -54,6 +54,10 @@ func (c *cli) openApp(ctx context.Context, cfg Config, opts appOptions) (*app, e
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", redact.URL(cfg.DB), err)
 	}
+	// The store stamps created_at and updated_at itself (a released claim,
+	// a new subscriber): with the engine's clock, so that every time in a
+	// row is on one clock (a test build's simulated one included).
+	db.Now = c.now
 	a.db = db
 	a.closers = append(a.closers, db.Close)
 	if err := db.Migrate(ctx); err != nil {

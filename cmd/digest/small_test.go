@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tradedigest/tradedigest/digest/store"
 	"github.com/tradedigest/tradedigest/internal/testutil"
 )
 
@@ -152,5 +154,30 @@ func TestSources_ListRowOfOPMLIsRead(t *testing.T) {
 				t.Errorf("the list's feed has no row:\n%s", out)
 			}
 		})
+	}
+}
+
+// The store stamps the rows it writes (created_at, updated_at, a released
+// claim's updated_at) with the process clock, as the engine stamps the
+// ledger: under the process tests' simulated clock a row's times must be
+// comparable with the ones the engine wrote and with the test's own.
+func TestOpenApp_StoreUsesProcessClock(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "digest.db")
+	at := time.Date(2031, 3, 4, 5, 6, 7, 0, time.UTC)
+	env := map[string]string{"DIGEST_DB": dbPath}
+	if code, out, errs := runCLIAt(t, env, at, "subscribers", "add", "ana@example.com"); code != 0 {
+		t.Fatalf("subscribers add: %d\n%s\n%s", code, out, errs)
+	}
+	db, err := store.Open(context.Background(), dbPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	sub, err := db.SubscriberByEmail(context.Background(), "ana@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sub.CreatedAt.Equal(at) || !sub.UpdatedAt.Equal(at) {
+		t.Errorf("subscriber created %s, updated %s; want both at the process clock's %s", sub.CreatedAt, sub.UpdatedAt, at)
 	}
 }

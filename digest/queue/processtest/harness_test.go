@@ -269,6 +269,7 @@ func (c *cluster) serve(name string, args ...string) *proc {
 		}
 		if c.t.Failed() {
 			c.t.Logf("log of %s:\n%s", p.name, tail(p.logText(), 40))
+			c.keepLog(p)
 		}
 	})
 	select {
@@ -310,6 +311,27 @@ func (c *cluster) checkSettings(p *proc, line string) {
 			}
 		}
 	}
+}
+
+// keepLog writes p's whole log to $DIGEST_ARTIFACTS/processtest when CI
+// sets that directory: the 40 lines the test logs may not reach back to
+// what went wrong before the failure showed.
+func (c *cluster) keepLog(p *proc) {
+	art := os.Getenv("DIGEST_ARTIFACTS")
+	if art == "" {
+		return
+	}
+	dir := filepath.Join(art, "processtest")
+	name := fmt.Sprintf("%s-%s-%s.log", strings.ReplaceAll(c.t.Name(), "/", "_"), time.Now().UTC().Format("150405"), p.name)
+	err := os.MkdirAll(dir, 0o755)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, name), []byte(p.logText()), 0o644)
+	}
+	if err != nil {
+		c.t.Logf("keep log of %s: %v", p.name, err)
+		return
+	}
+	c.t.Logf("whole log of %s in %s", p.name, filepath.Join(dir, name))
 }
 
 func (p *proc) logText() string {

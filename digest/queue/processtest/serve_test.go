@@ -50,7 +50,17 @@ func interruptScenario(t *testing.T, postgres bool, sig syscall.Signal) {
 			t.Errorf("serve exited with %v after SIGTERM, want status 0", err)
 		}
 		if counts[digest.DeliverySending] != 0 {
-			t.Errorf("%d deliveries left leased after a graceful stop", counts[digest.DeliverySending])
+			t.Errorf("%d deliveries left leased after a graceful stop (exited at simulated %s)", counts[digest.DeliverySending], c.simNow().Format(time.RFC3339Nano))
+			// When each was claimed (lease_until less the lease) and last
+			// written says whether the stop left it or a job before it.
+			leased, err := db.Deliveries(context.Background(), digest.DeliverySending, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range leased {
+				t.Logf("leased: %s attempts=%d lease_until=%s updated=%s last_error=%q",
+					d.Email, d.Attempts, d.LeaseUntil.Format(time.RFC3339Nano), d.UpdatedAt.Format(time.RFC3339Nano), d.LastError)
+			}
 		}
 		// In-flight sends must finish, not be cut off and deferred. A row
 		// deferred before the signal is not the stop's doing: on a loaded
