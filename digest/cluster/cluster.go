@@ -277,8 +277,14 @@ func (c *Clusterer) cluster(ctx context.Context, articles []digest.Article, docs
 // it, since it tests that very pair, so leaving it out changes no
 // decision, and a batch of templated texts has millions of them (the
 // near-duplicate pairs of one template, told apart by their titles).
+//
+// With early, a candidate pair whose titles' places or goods clash is
+// also left out before it is scored: that test is a look-up by the
+// articles' classes (factClasses), while scoring the pair takes its
+// cosines, and on the farm's templated texts more than nine candidates in
+// ten clash so (on the labelled set, one in six).
 func (c *Clusterer) links(ctx context.Context, g *grouping, early bool) ([]link, error) {
-	var keep func(i, j int) bool
+	var keep, clashFirst func(i, j int) bool
 	if early {
 		keep = func(i, j int) bool {
 			if g.clash(i, j) {
@@ -287,10 +293,17 @@ func (c *Clusterer) links(ctx context.Context, g *grouping, early bool) ([]link,
 			}
 			return true
 		}
+		clashFirst = func(i, j int) bool {
+			if !g.identical(i, j) && g.facts.clash(g.docs, i, j) {
+				g.conflicting++
+				return true
+			}
+			return false
+		}
 	}
 	links := slices.DeleteFunc(g.identicalLinks(), func(l link) bool { return g.old(l.i, l.j) })
 	links = append(links, c.nearDuplicateLinks(g.docs, g.fresh, keep)...)
-	more, err := c.similarLinks(ctx, g, keep)
+	more, err := c.similarLinks(ctx, g, clashFirst, keep)
 	if err != nil {
 		return nil, err
 	}
@@ -362,9 +375,16 @@ func (c *Clusterer) nearDuplicateLinks(docs []doc, fresh []bool, keep func(i, j 
 	}
 	masks := bandMasks(bands)
 	var out []link
+	add := func(i, j int, x uint64) {
+		if keep == nil || keep(min(i, j), max(i, j)) {
+			out = append(out, link{min(i, j), max(i, j), linkNearDuplicate, float64(64 - bits.OnesCount64(x))})
+		}
+	}
+	var bucketSims []uint64
 	for band := 0; band < bands; band++ {
 		lo := 64 * band / bands
 		mask := masks[band] >> uint(lo)
+		before := masks[:band]
 		buckets := map[uint64][]int{}
 		var keys []uint64 // in order of first use, so the scan is deterministic
 		for _, i := range order {
@@ -374,16 +394,34 @@ func (c *Clusterer) nearDuplicateLinks(docs []doc, fresh []bool, keep func(i, j 
 			}
 			buckets[key] = append(buckets[key], i)
 		}
+		// A pair is scanned in every band where its keys agree (which
+		// pairs a bucket scans depends on their times only), so it is
+		// new here unless an earlier band's keys agree too: computed, not
+		// remembered, because a batch of templated texts puts millions of
+		// pairs into the same buckets.
 		for _, key := range keys {
-			c.scanBucket(docs, buckets[key], fresh, func(i, j int) {
-				// A pair is scanned in every band where its keys agree (which
-				// pairs a bucket scans depends on their times only), so it is
-				// new here unless an earlier band's keys agree too: computed,
-				// not remembered, because a batch of templated texts puts
-				// millions of pairs into the same buckets.
-				if x := sims[i] ^ sims[j]; bits.OnesCount64(x) <= k && firstBand(x, masks[:band]) &&
-					(keep == nil || keep(min(i, j), max(i, j))) {
-					out = append(out, link{min(i, j), max(i, j), linkNearDuplicate, float64(64 - bits.OnesCount64(x))})
+			members := buckets[key]
+			if fresh != nil {
+				c.scanFresh(docs, members, undatedFrom(docs, members), fresh, func(i, j int) {
+					if x := sims[i] ^ sims[j]; bits.OnesCount64(x) <= k && firstBand(x, before) {
+						add(i, j, x)
+					}
+				})
+				continue
+			}
+			// The members' fingerprints in bucket order, so that the
+			// test of a pair, done for tens of millions of pairs on the
+			// farm's templated texts, reads two neighbouring words.
+			bucketSims = bucketSims[:0]
+			for _, i := range members {
+				bucketSims = append(bucketSims, sims[i])
+			}
+			c.scanSpans(docs, members, func(a, from, to int) {
+				s := bucketSims[a]
+				for b, t := range bucketSims[from:to] {
+					if x := s ^ t; bits.OnesCount64(x) <= k && firstBand(x, before) {
+						add(members[a], members[from+b], x)
+					}
 				}
 			})
 		}
@@ -421,14 +459,35 @@ func firstBand(x uint64, before []uint64) bool {
 // members up to Window before and after it and the undated ones (every
 // member, when it is undated itself), a pair of new ones once.
 func (c *Clusterer) scanBucket(docs []doc, members []int, fresh []bool, fn func(i, j int)) {
+	if fresh != nil {
+		c.scanFresh(docs, members, undatedFrom(docs, members), fresh, fn)
+		return
+	}
+	c.scanSpans(docs, members, func(a, from, to int) {
+		for _, j := range members[from:to] {
+			fn(members[a], j)
+		}
+	})
+}
+
+// undatedFrom returns the index of the first of members, which are in
+// time order with the undated ones last, that has no time.
+func undatedFrom(docs []doc, members []int) int {
 	undated := len(members)
 	for undated > 0 && docs[members[undated-1]].when.IsZero() {
 		undated--
 	}
-	if fresh != nil {
-		c.scanFresh(docs, members, undated, fresh, fn)
-		return
-	}
+	return undated
+}
+
+// scanSpans is scanBucket's scan of every pair by spans: it calls fn(a,
+// from, to) for each member a and each run of the members it is paired
+// with, members[from:to] (its dated partners, then the undated ones), in
+// the order scanBucket visits the pairs. A caller that tests tens of
+// millions of pairs loops over a span itself instead of being called
+// once a pair.
+func (c *Clusterer) scanSpans(docs []doc, members []int, fn func(a, from, to int)) {
+	undated := undatedFrom(docs, members)
 	// end is the first member more than Window after member a: it only
 	// moves on as a does, so the times are compared once per member, not
 	// once per pair (a bucket of templated texts holds millions of pairs).
@@ -438,12 +497,12 @@ func (c *Clusterer) scanBucket(docs []doc, members []int, fresh []bool, fn func(
 		for end < undated && docs[members[end]].when.Sub(docs[i].when) <= c.cfg.Window {
 			end++
 		}
-		b := a + 1
-		for ; b < min(end, undated); b++ {
-			fn(i, members[b])
+		b := max(a+1, min(end, undated))
+		if a+1 < b {
+			fn(a, a+1, b)
 		}
-		for b = max(b, undated); b < len(members); b++ {
-			fn(i, members[b])
+		if b = max(b, undated); b < len(members) {
+			fn(a, b, len(members))
 		}
 	}
 }
@@ -591,8 +650,10 @@ func pairAdjust(a, b *doc) float64 {
 
 // similarLinks scores the candidate pairs (see eachCandidate) and returns
 // the same-event links, and the embedding links when embeddings are known,
-// of the pairs that keep accepts (keep nil: every pair).
-func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, keep func(i, j int) bool) ([]link, error) {
+// of the pairs that keep accepts (keep nil: every pair). A pair that
+// clashFirst refuses is not scored (clashFirst nil: none); it must refuse
+// only pairs that keep refuses.
+func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, clashFirst, keep func(i, j int) bool) ([]link, error) {
 	var out []link
 	add := func(l link) {
 		if keep == nil || keep(l.i, l.j) {
@@ -600,6 +661,9 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, keep func(i, 
 		}
 	}
 	err := c.eachCandidate(ctx, g.docs, g.fresh, func(i, j int) {
+		if clashFirst != nil && clashFirst(i, j) {
+			return
+		}
 		a, b := &g.docs[i], &g.docs[j]
 		shared, ent := g.dots.entityOverlap(g.docs, i, j)
 		if shared >= c.cfg.MinSharedEntities {

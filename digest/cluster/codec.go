@@ -28,8 +28,8 @@ type Features struct {
 
 // Features returns the features of a, read from its title and text.
 func (c *Clusterer) Features(a digest.Article) Features {
-	_, lead := leadText(a, c.cfg.LeadSentences)
-	return Features{d: parse(a, c.cfg.LeadSentences), lead: lead, leadSentences: c.cfg.LeadSentences, ok: true}
+	title, lead := leadText(a, c.cfg.LeadSentences)
+	return Features{d: parseLead(a, title, lead), lead: lead, leadSentences: c.cfg.LeadSentences, ok: true}
 }
 
 // featuresVersion is the version of the features and their encoding:

@@ -486,15 +486,26 @@ func termIDs(dst []uint64, toks []nlp.Token, times int) []uint64 {
 // parse reads one article (see analyse): everything but the weights,
 // which need the whole batch.
 func parse(a digest.Article, leadSentences int) doc {
+	title, lead := leadText(a, leadSentences)
+	return parseLead(a, title, lead)
+}
+
+// parseLead is parse with the article's title and lead (leadText) in
+// hand: Features keeps the lead too, and splitting the text's opening
+// into sentences is a tenth of parse.
+func parseLead(a digest.Article, title, lead string) doc {
 	d := doc{parsed: &parsed{}}
 	text := a.Text
-	title, lead := leadText(a, leadSentences)
 	d.setMeta(a)
 	// Places are made canonical ("Beijing", "Chinese" → China) for every
 	// signal but the near-duplicate fingerprint, which is about the words
-	// as written.
-	rawText := nlp.Tokens(text)
-	titleToks, textToks := canonicalNames(nlp.Tokens(title)), canonicalNames(rawText)
+	// as written: it is taken first, as canonicalNames rewrites the
+	// tokens in place.
+	textToks := nlp.Tokens(text)
+	var shingles int
+	d.simhash, shingles = simhash(textToks)
+	d.shingles = int32(shingles)
+	titleToks, textToks := canonicalNames(nlp.Tokens(title)), canonicalNames(textToks)
 	leadToks := canonicalNames(nlp.Tokens(lead))
 	ids := termIDs(make([]uint64, 0, 2*len(titleToks)+len(textToks)), leadToks, 1)
 	d.lead = countTerms(ids)
@@ -545,9 +556,6 @@ func parse(a digest.Article, leadSentences int) doc {
 	// One entry per key: a name the article writes ("OFAC") is not also
 	// its alias.
 	d.entities = slices.CompactFunc(d.entities, func(a, b entry) bool { return a.id == b.id })
-	var shingles int
-	d.simhash, shingles = simhash(rawText)
-	d.shingles = int32(shingles)
 	d.runes = int32(utf8.RuneCountInString(text))
 	d.identity = identity(a)
 	return d

@@ -353,6 +353,11 @@ func upperWord(s string) bool {
 // starts with "&", and it counts as a name), so that "VW" and "Volkswagen"
 // are one word and one name. A name is matched when written with a
 // capital, and a name the table writes in capitals only when written so.
+//
+// It rewrites toks in place (a text's tokens are kilobytes, and parse
+// tokenises each text for itself): a name becomes one token, so each
+// token is written at or before the place it is read from, after it is
+// read.
 func canonicalActors(toks []nlp.Token) []nlp.Token {
 	g := gazetteer.Get()
 	var out []nlp.Token
@@ -366,8 +371,7 @@ func canonicalActors(toks []nlp.Token) []nlp.Token {
 			continue
 		}
 		if out == nil {
-			out = make([]nlp.Token, i, len(toks))
-			copy(out, toks[:i])
+			out = toks[:i]
 		}
 		a := g.actors[key]
 		out = append(out, nlp.Token{Word: a.key, Stem: a.key, Surface: a.surface, Cap: true, SentenceStart: toks[i].SentenceStart})
@@ -492,7 +496,8 @@ func descriptions(dst []string, toks []nlp.Token) []string {
 // canonicalNames makes the names of actors and then of places canonical
 // (canonicalActors, canonicalPlaces): an actor's name may hold a place's
 // ("Anglo American", "Saudi Aramco"). It then makes one word of the
-// tables' words written as two (joinCompounds: "dock workers").
+// tables' words written as two (joinCompounds: "dock workers"). The names
+// are rewritten in toks itself (see canonicalActors).
 func canonicalNames(toks []nlp.Token) []nlp.Token {
 	return joinCompounds(canonicalPlaces(canonicalActors(toks)))
 }

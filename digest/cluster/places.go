@@ -191,7 +191,8 @@ const maxPlaceWords = 5
 
 // canonicalPlaces returns toks with every capitalised place name replaced
 // by one token whose Word and Stem are the place's code ("@cn") and which
-// counts as a name. Other tokens are kept as they are.
+// counts as a name. Other tokens are kept as they are. It rewrites toks
+// in place, as canonicalActors does.
 func canonicalPlaces(toks []nlp.Token) []nlp.Token {
 	first := -1
 	for i := range toks {
@@ -203,8 +204,7 @@ func canonicalPlaces(toks []nlp.Token) []nlp.Token {
 	if first < 0 {
 		return toks
 	}
-	out := make([]nlp.Token, first, len(toks))
-	copy(out, toks[:first])
+	out := toks[:first]
 	for i := first; i < len(toks); {
 		n, code := matchPlace(toks[i:])
 		if n == 0 {
