@@ -99,7 +99,34 @@ type ArticleStore interface {
 type KeptArticle struct {
 	Article  Article
 	Features []byte
-	Story    int64
+	// Head is what FeatureStore.KeptArticlesSince gives of the features
+	// instead of Features: their first KeptHead bytes (nil when none
+	// were kept), which say whether they are current
+	// (KeepingClusterer.KeptCurrent). A window's encoded features were
+	// most of a run's peak of memory when it read them at once: the
+	// clusterer reads them a batch at a time (KeptReader).
+	Head  []byte
+	Story int64
+}
+
+// KeptHead is how many of the kept features' first bytes the window's
+// articles come with (KeptArticle.Head): KeepingClusterer.KeptCurrent
+// reads no more.
+const KeptHead = 2
+
+// ArticleDetail is what FeatureStore.KeptArticlesSince leaves out of an
+// article besides its text: clustering reads none of it, and a run reads
+// it back only for the articles that need it (the leads of the stories,
+// whose content hash keys them and their summaries).
+type ArticleDetail struct {
+	GUID        string
+	ContentHash string
+	FetchedAt   time.Time
+}
+
+// set sets the detail on a.
+func (d ArticleDetail) set(a *Article) {
+	a.GUID, a.ContentHash, a.FetchedAt = d.GUID, d.ContentHash, d.FetchedAt
 }
 
 // FeatureStore is an ArticleStore that keeps what clustering needs of each
@@ -107,9 +134,13 @@ type KeptArticle struct {
 // stories and reads texts only where it needs them.
 type FeatureStore interface {
 	// KeptArticlesSince returns the articles published after since,
-	// oldest first, as ArticlesSince does but without their texts, each
-	// with what was kept of it.
+	// oldest first, as ArticlesSince does but without their texts and
+	// details (ArticleDetail), each with the story kept for it and the
+	// head of its kept features (KeptArticle.Head), not the features.
 	KeptArticlesSince(ctx context.Context, since time.Time) ([]KeptArticle, error)
+	// ArticleDetails returns the details of the articles with these IDs,
+	// by ID.
+	ArticleDetails(ctx context.Context, ids []int64) (map[int64]ArticleDetail, error)
 	// SaveKept keeps the features and story of each article by its ID; an
 	// entry without Features only sets the story.
 	SaveKept(ctx context.Context, kept []KeptArticle) error
@@ -147,6 +178,7 @@ type KeepingClusterer interface {
 	Clusterer
 	// KeptCurrent reports whether kept features can be used as they are;
 	// otherwise (none, or kept by another version) the text is read again.
+	// It reads the first KeptHead bytes only (KeptArticle.Head).
 	KeptCurrent(features []byte) bool
 	// EncodeFeatures returns the features of a stored article, read from
 	// its title and text, encoded for a FeatureStore: the gather keeps
@@ -163,6 +195,9 @@ type KeepingClusterer interface {
 	// are not held both encoded and decoded, and read them again with
 	// again (may be nil) when it needs them a second time; features that
 	// changed in between make it fail (the window must be read again).
+	// With again, the entries of features need only be their heads
+	// (KeptArticle.Head): the features are read with again, a batch at a
+	// time, and must still be current (ErrKeptChanged).
 	ClusterKept(ctx context.Context, articles []Article, features [][]byte, prior []int64, again KeptReader) ([]Story, [][]byte, error)
 }
 

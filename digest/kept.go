@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"slices"
 	"time"
@@ -25,9 +26,12 @@ var ErrKeptChanged = errors.New("kept features changed while the window was clus
 // run over the whole edition window, not a scoped or weekly one, whose
 // stories would not be the window's).
 //
-// The clusterer reads the kept features twice (KeptReader) rather than
-// hold a window's worth; when they change in between (another process
-// keeping other features), the window is read again and its features held.
+// The clusterer reads the kept features twice, a batch at a time
+// (KeptReader), rather than hold a window's worth; when they change after
+// the window was listed or in between (another process keeping other
+// features), the window is read again and its features held. The
+// stories' articles come without their details (ArticleDetail) but for
+// their leads'.
 func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep bool) ([]Story, []Article, error) {
 	notes := len(rep.Notes)
 	stories, outOfScope, err := e.readWindow(ctx, since, scope, rep, keep, true)
@@ -64,11 +68,17 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("load articles: %w", err)
 	}
+	articles := make([]Article, len(rows))
+	features := make([][]byte, len(rows))
+	prior := make([]int64, len(rows))
+	for i, r := range rows {
+		articles[i], features[i], prior[i] = r.Article, r.Head, r.Story
+	}
 	var outOfScope []Article
 	if scope != nil {
-		articles := make([]Article, len(rows))
-		for i, r := range rows {
-			articles[i] = r.Article
+		// A scope tells articles apart by their content hashes too.
+		if err := e.readDetails(ctx, fs, each(articles, nil)); err != nil {
+			return nil, nil, err
 		}
 		var in []Article
 		in, outOfScope = scope.filter(articles, rep)
@@ -76,21 +86,43 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 		for _, a := range in {
 			ids[a.ID] = true
 		}
-		rows = slices.DeleteFunc(rows, func(r KeptArticle) bool { return !ids[r.Article.ID] })
+		n := 0
+		for i := range articles {
+			if ids[articles[i].ID] {
+				articles[n], features[n], prior[n] = articles[i], features[i], prior[i]
+				n++
+			}
+		}
+		articles, features, prior = articles[:n], features[:n], prior[:n]
 	}
-	articles := make([]Article, len(rows))
-	features := make([][]byte, len(rows))
-	prior := make([]int64, len(rows))
-	var unread []int64
-	for i, r := range rows {
-		articles[i], features[i], prior[i] = r.Article, r.Features, r.Story
-		if !kc.KeptCurrent(r.Features) {
-			unread = append(unread, r.Article.ID)
+	var again KeptReader
+	if reread {
+		again = fs.KeptFeatures
+	} else {
+		// The features held, read at once.
+		var ids []int64
+		for i := range articles {
+			if features[i] != nil {
+				ids = append(ids, articles[i].ID)
+			}
+		}
+		all, err := fs.KeptFeatures(ctx, ids)
+		if err != nil {
+			return nil, nil, fmt.Errorf("load articles: %w", err)
+		}
+		for i := range articles {
+			features[i] = all[articles[i].ID]
 		}
 	}
-	// features holds the only reference to the encodings (ClusterKept lets
-	// go of each once decoded), articles and prior the rest of rows.
-	rows = nil
+	var unread []int64
+	isUnread := map[int64]bool{}
+	for i := range articles {
+		if !kc.KeptCurrent(features[i]) {
+			unread, isUnread[articles[i].ID] = append(unread, articles[i].ID), true
+		}
+	}
+	// The features of those are read from their texts (and their identity
+	// from their GUIDs too).
 	texts, err := fs.ArticleTexts(ctx, unread)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load articles: %w", err)
@@ -100,15 +132,20 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 			articles[i].Text = text
 		}
 	}
-	var again KeptReader
-	if reread {
-		again = fs.KeptFeatures
+	if len(unread) > 0 && scope == nil {
+		if err := e.readDetails(ctx, fs, each(articles, func(a *Article) bool { return isUnread[a.ID] })); err != nil {
+			return nil, nil, err
+		}
 	}
 	undo := rep.settleLater(articles)
 	stories, fresh, err := kc.ClusterKept(ctx, articles, features, prior, again)
 	if err != nil {
 		undo()
 		return nil, nil, fmt.Errorf("cluster articles: %w", err)
+	}
+	if err := e.leadDetails(ctx, fs, stories); err != nil {
+		undo()
+		return nil, nil, err
 	}
 	var save []KeptArticle
 	for i, f := range fresh {
@@ -131,6 +168,77 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 		}
 	}
 	return stories, outOfScope, nil
+}
+
+// detailBatch is how many articles' details readDetails reads at once.
+const detailBatch = 2048
+
+// readDetails sets the details (ArticleDetail) of the articles, read
+// detailBatch at a time.
+func (e *Engine) readDetails(ctx context.Context, fs FeatureStore, articles iter.Seq[*Article]) error {
+	var at []*Article
+	flush := func() error {
+		ids := make([]int64, len(at))
+		for k, a := range at {
+			ids[k] = a.ID
+		}
+		details, err := fs.ArticleDetails(ctx, ids)
+		if err != nil {
+			return fmt.Errorf("load article details: %w", err)
+		}
+		for _, a := range at {
+			details[a.ID].set(a)
+		}
+		at = at[:0]
+		return nil
+	}
+	for a := range articles {
+		if at = append(at, a); len(at) == detailBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if len(at) == 0 {
+		return nil
+	}
+	return flush()
+}
+
+// leadDetails sets the details of the stories' leads, which the window's
+// articles came without (FeatureStore.KeptArticlesSince), and keys each
+// story by its lead's content hash, as the clusterer does when the lead
+// has one (Story.Key). Only the leads' are read: the content hash keys
+// the lead's summary too, and the other articles' details reach no
+// output.
+func (e *Engine) leadDetails(ctx context.Context, fs FeatureStore, stories []Story) error {
+	err := e.readDetails(ctx, fs, func(yield func(*Article) bool) {
+		for i := range stories {
+			if lead := &stories[i].Articles[0]; lead.ContentHash == "" && !yield(lead) {
+				return
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for i := range stories {
+		if h := stories[i].Articles[0].ContentHash; h != "" {
+			stories[i].Key = h
+		}
+	}
+	return nil
+}
+
+// each yields the articles for which want holds (nil: all).
+func each(articles []Article, want func(*Article) bool) iter.Seq[*Article] {
+	return func(yield func(*Article) bool) {
+		for i := range articles {
+			if (want == nil || want(&articles[i])) && !yield(&articles[i]) {
+				return
+			}
+		}
+	}
 }
 
 // keepFeatures keeps the clustering features of the articles a gather
@@ -167,16 +275,34 @@ func storyChanges(stories []Story, articles []Article, prior []int64, save []Kep
 	for i, k := range save {
 		saving[k.Article.ID] = i
 	}
-	for _, st := range stories {
-		label := st.Articles[0].ID
+	label := func(st Story) int64 {
+		l := st.Articles[0].ID
 		for _, a := range st.Articles {
-			label = min(label, a.ID)
+			l = min(l, a.ID)
 		}
+		return l
+	}
+	// Counted first: a first run changes the story of every article of
+	// the window, and appending them one by one copied a window's worth
+	// of entries again and again, the run's peak of memory (the window's
+	// clustering features not yet collected).
+	n := 0
+	for _, st := range stories {
+		l := label(st)
+		for _, a := range st.Articles {
+			if _, ok := saving[a.ID]; !ok && kept[a.ID] != l {
+				n++
+			}
+		}
+	}
+	save = slices.Grow(save, n)
+	for _, st := range stories {
+		l := label(st)
 		for _, a := range st.Articles {
 			if i, ok := saving[a.ID]; ok {
-				save[i].Story = label
-			} else if kept[a.ID] != label {
-				save = append(save, KeptArticle{Article: Article{ID: a.ID}, Story: label})
+				save[i].Story = l
+			} else if kept[a.ID] != l {
+				save = append(save, KeptArticle{Article: Article{ID: a.ID}, Story: l})
 			}
 		}
 	}

@@ -134,8 +134,8 @@ func TestEngine_Run_KeptFeatures(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range kept {
-		if len(k.Features) == 0 || k.Story == 0 || k.Article.Text != "" {
-			t.Errorf("%s kept with %d bytes of features, story %d, text %q", k.Article.URL, len(k.Features), k.Story, k.Article.Text)
+		if len(k.Head) != digest.KeptHead || k.Story == 0 || k.Article.Text != "" {
+			t.Errorf("%s kept with a head of %d bytes of features, story %d, text %q", k.Article.URL, len(k.Head), k.Story, k.Article.Text)
 		}
 	}
 }
@@ -283,9 +283,9 @@ func TestEngine_Run_LoadingWindow(t *testing.T) {
 	}
 }
 
-// changingStore returns other features than it kept when they are read
-// again (KeptFeatures), as when another process keeps the window's
-// features between the clusterer's two reads, and counts those reads.
+// changingStore has no features when they are read (KeptFeatures), as
+// when another process drops the window's features after it was listed,
+// and counts those reads.
 type changingStore struct {
 	*store.DB
 	reads *int
@@ -297,8 +297,9 @@ func (s changingStore) KeptFeatures(ctx context.Context, ids []int64) (map[int64
 }
 
 // TestEngine_Run_KeptChanged: features gone when the clusterer reads them
-// again make the run read its window again, holding the features, and
-// make the stories of a run whose features stay put.
+// make the run read its window again, holding the features (read once,
+// then from the texts), and make the stories of a run whose features stay
+// put.
 func TestEngine_Run_KeptChanged(t *testing.T) {
 	h := func(d time.Duration) time.Time { return t0.Add(-d) }
 	run := func(change bool) (digest.Report, int) {
@@ -324,11 +325,90 @@ func TestEngine_Run_KeptChanged(t *testing.T) {
 	}
 	want, _ := run(false)
 	got, reads := run(true)
-	if reads != 1 {
-		t.Errorf("features read again %d times, want once (then held)", reads)
+	if reads != 2 {
+		t.Errorf("features read %d times, want twice (the clusterer's first batch, then the window's at once)", reads)
 	}
 	if got.Stories != want.Stories || got.ArticlesRead != want.ArticlesRead || !reflect.DeepEqual(got.Fates, want.Fates) {
 		t.Errorf("report with changed features: %d stories, %d articles read, fates %v; want %d, %d, %v",
 			got.Stories, got.ArticlesRead, got.Fates, want.Stories, want.ArticlesRead, want.Fates)
 	}
+}
+
+// TestEngine_RankedStories_LeadDetails: the window's articles are listed
+// without their details (GUID, content hash, fetch time), and the stories
+// come with their leads' as stored, keyed by the leads' content hashes, as
+// clustering the stored articles whole keys them; only the leads' details
+// are read.
+func TestEngine_RankedStories_LeadDetails(t *testing.T) {
+	db := storetest.Open(t)
+	now := t0
+	e, _, _ := newEngine(t, db, &now)
+	e.Clusterer = cluster.New(cluster.Config{})
+	h := func(d time.Duration) time.Time { return t0.Add(-d) }
+	arts := []digest.Article{
+		item("Harbour Ledger", "https://ledger.example/eu-steel", "EU to lift steel safeguard tariff to 40% as quotas shrink", euSteel, h(5*time.Hour)),
+		item("Meridian Trade", "https://meridian.example/eu-steel", "EU lifts steel safeguard tariff to 40%, trims quotas", euSteel+" Importers were not consulted.", h(3*time.Hour)),
+		item("Meridian Trade", "https://meridian.example/us-steel", "US raises steel tariffs on Canadian imports to 50%", usSteel, h(1*time.Hour)),
+	}
+	for i := range arts {
+		arts[i].SourceID, arts[i].GUID, arts[i].FetchedAt = "https://feeds.example/"+fmt.Sprint(i), fmt.Sprint("guid-", i), h(30*time.Minute)
+	}
+	if err := e.Gather(context.Background(), []digest.Source{staticSource("https://feeds.example/all", arts...)}, &digest.Report{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	stored, err := db.ArticlesSince(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[int64]digest.Article{}
+	for _, a := range stored {
+		byID[a.ID] = a
+	}
+	st := &detailCountingStore{DB: db}
+	e.Store = st
+	var rep digest.Report
+	stories, err := e.RankedStories(ctx, &rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := e.Clusterer.Cluster(ctx, stored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stories) != 2 || len(want) != 2 {
+		t.Fatalf("%d stories, %d clustering the stored articles; want 2", len(stories), len(want))
+	}
+	keys := map[string]bool{}
+	for _, s := range want {
+		keys[s.Key] = true
+	}
+	var leads []int64
+	for _, s := range stories {
+		lead, stored := s.Articles[0], byID[s.Articles[0].ID]
+		leads = append(leads, lead.ID)
+		if lead.GUID != stored.GUID || lead.ContentHash != stored.ContentHash || !lead.FetchedAt.Equal(stored.FetchedAt) || lead.GUID == "" {
+			t.Errorf("lead %d: details %q %q %v, want %q %q %v", lead.ID, lead.GUID, lead.ContentHash, lead.FetchedAt,
+				stored.GUID, stored.ContentHash, stored.FetchedAt)
+		}
+		if s.Key != lead.ContentHash || !keys[s.Key] {
+			t.Errorf("story keyed %q, lead's content hash %q; keys clustering the stored articles: %v", s.Key, lead.ContentHash, keys)
+		}
+	}
+	slices.Sort(leads)
+	slices.Sort(st.details)
+	if !slices.Equal(st.details, leads) {
+		t.Errorf("details read for %v, want the leads' %v", st.details, leads)
+	}
+}
+
+// detailCountingStore records the ids given to ArticleDetails.
+type detailCountingStore struct {
+	*store.DB
+	details []int64
+}
+
+func (s *detailCountingStore) ArticleDetails(ctx context.Context, ids []int64) (map[int64]digest.ArticleDetail, error) {
+	s.details = append(s.details, ids...)
+	return s.DB.ArticleDetails(ctx, ids)
 }

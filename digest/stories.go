@@ -148,6 +148,10 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 func (e *Engine) rankSplit(ctx context.Context, all []Story) (kept, dropped []Story, err error) {
 	now := e.now()
 	batches := 0
+	// Room for all at once: a window's stories are the largest part of the
+	// heap while they are ranked, and a slice grown by appending copies
+	// them at every growth, the old copies held until the collector runs.
+	kept = make([]Story, 0, len(all))
 	err = e.withLeadTexts(ctx, all, func(batch []Story) error {
 		k, d := e.Ranker.RankSplit(batch, now)
 		kept, dropped = append(kept, k...), append(dropped, d...)

@@ -27,9 +27,11 @@ const clusteringGC = 10
 // story: it allocates much and holds little beyond the stories, so Go's
 // default target let the heap grow to twice the stories' heap, the peak
 // of a run at 800 feeds once clustering was held low (first run ~164 MB
-// RSS). A moderate target keeps it to 1.5 times for a few more
-// collections; 10 made ranking ~3x slower.
-const rankingGC = 50
+// RSS). A moderate target keeps it to 1.25 times for a few more
+// collections; 10 made ranking ~3x slower. At 50 (1.5 times) it was the
+// peak again (~100 MB of heap at 800 feeds) once the window's features
+// were read a batch at a time.
+const rankingGC = 25
 
 // leanClusterer is a cluster.Clusterer whose calls run with the collector
 // at a lower target (gcTarget).

@@ -338,12 +338,16 @@ func (c *Clusterer) EncodeFeatures(a digest.Article) []byte { return c.Features(
 // store. Reading, encoding and decoding run on every core. The entries of
 // features are set to nil as they are decoded.
 //
-// With again (may be nil), the window's term counts, most of the
-// features, are not held between the two passes that weigh them: the
-// first pass decodes the rest and counts the document frequencies, the
-// second reads the features again, a batch of articles at a time
-// (weighBatch), and weighs their terms. Features that changed in between
-// (another build's, or gone) make it fail with digest.ErrKeptChanged.
+// With again (may be nil), the features are read with it, a batch of
+// articles at a time (weighBatch), and the entries of features need only
+// be their heads (digest.KeptArticle.Head), which say which articles have
+// current features: a window's encodings are never held at once. Nor are
+// its term counts, most of the features, held between the two passes
+// that weigh them: the first pass decodes the rest and counts the
+// document frequencies, the second reads the features again and weighs
+// their terms. Features that changed since the heads were read or in
+// between (another build's, or gone) make it fail with
+// digest.ErrKeptChanged.
 func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, features [][]byte, prior []int64, again digest.KeptReader) ([]digest.Story, [][]byte, error) {
 	if len(features) != len(articles) {
 		return nil, nil, fmt.Errorf("cluster articles: %d articles, %d features", len(articles), len(features))
@@ -373,7 +377,7 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 	if again != nil {
 		dfs, sums = make([]map[uint64]int32, articleWorkers(len(articles))), make([]uint64, len(articles))
 	}
-	eachArticle(len(articles), func(w, i int) {
+	read := func(w, i int) {
 		var lead string
 		if !c.KeptCurrent(features[i]) {
 			f := c.Features(articles[i])
@@ -401,7 +405,24 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 		if leads != nil {
 			leads[i] = lead
 		}
-	})
+	}
+	if again == nil {
+		eachArticle(len(articles), read)
+	} else {
+		// The features are read a batch at a time here too: a window's
+		// encodings (~1.4 KB an article) held at once were the peak of
+		// the run.
+		err := c.inBatches(ctx, articles, func(i int) bool { return c.KeptCurrent(features[i]) }, again, func(i int, b []byte) error {
+			if !c.KeptCurrent(b) {
+				return fmt.Errorf("cluster article %d: %w", articles[i].ID, digest.ErrKeptChanged)
+			}
+			features[i] = b
+			return nil
+		}, read)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
 	for i, err := range errs {
 		if err != nil {
 			return nil, nil, fmt.Errorf("cluster article %d: %w", articles[i].ID, err)
@@ -430,31 +451,43 @@ var weighBatch = 512
 // a time; a doc whose term counts are not in hand (sums[i] != 0) gets
 // them from its features read again (again), which must hash to sums[i].
 func (c *Clusterer) eachAgain(ctx context.Context, articles []digest.Article, docs []doc, sums []uint64, seed maphash.Seed, again digest.KeptReader, fn func(w, i int)) error {
+	return c.inBatches(ctx, articles, func(i int) bool { return sums[i] != 0 }, again, func(i int, b []byte) error {
+		terms, ok := keptTerms(b, c.cfg.LeadSentences)
+		if !ok || maphash.Bytes(seed, terms)|1 != sums[i] {
+			return fmt.Errorf("cluster article %d: %w", articles[i].ID, digest.ErrKeptChanged)
+		}
+		docs[i].parsed = &parsed{terms: terms}
+		return nil
+	}, fn)
+}
+
+// inBatches calls fn(w, i) for every article, as eachArticle does, a
+// batch (weighBatch) at a time: before a batch, the features of its
+// articles that need them (need) are read (again) and given to take (nil
+// when they are gone), whose error stops it.
+func (c *Clusterer) inBatches(ctx context.Context, articles []digest.Article, need func(i int) bool, again digest.KeptReader, take func(i int, b []byte) error, fn func(w, i int)) error {
 	ids := make([]int64, 0, weighBatch)
-	for start := 0; start < len(docs); start += weighBatch {
-		end := min(start+weighBatch, len(docs))
+	for start := 0; start < len(articles); start += weighBatch {
+		end := min(start+weighBatch, len(articles))
 		ids = ids[:0]
 		for i := start; i < end; i++ {
-			if sums[i] != 0 {
+			if need(i) {
 				ids = append(ids, articles[i].ID)
 			}
 		}
-		var kept map[int64][]byte
 		if len(ids) > 0 {
-			var err error
-			if kept, err = again(ctx, ids); err != nil {
-				return fmt.Errorf("cluster articles: read features again: %w", err)
+			kept, err := again(ctx, ids)
+			if err != nil {
+				return fmt.Errorf("cluster articles: read kept features: %w", err)
 			}
-		}
-		for i := start; i < end; i++ {
-			if sums[i] == 0 {
-				continue
+			for i := start; i < end; i++ {
+				if !need(i) {
+					continue
+				}
+				if err := take(i, kept[articles[i].ID]); err != nil {
+					return err
+				}
 			}
-			terms, ok := keptTerms(kept[articles[i].ID], c.cfg.LeadSentences)
-			if !ok || maphash.Bytes(seed, terms)|1 != sums[i] {
-				return fmt.Errorf("cluster article %d: %w", articles[i].ID, digest.ErrKeptChanged)
-			}
-			docs[i].parsed = &parsed{terms: terms}
 		}
 		eachArticle(end-start, func(w, k int) { fn(w, start+k) })
 	}

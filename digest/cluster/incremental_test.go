@@ -124,8 +124,9 @@ func TestFeatures_Encode(t *testing.T) {
 // TestClusterKept checks that ClusterKept, which decodes kept features
 // straight into the batch (and reads the text of an article whose features
 // are missing), makes Cluster's stories, leads and joins, and returns the
-// encoded features of exactly the articles it read; with a KeptReader,
-// whose second pass reads the features again a batch at a time, too.
+// encoded features of exactly the articles it read; with a KeptReader
+// and only the features' heads, too: both passes read the features with
+// it, a batch at a time.
 func TestClusterKept(t *testing.T) {
 	c := New(Config{})
 	defer func(n int) { weighBatch = n }(weighBatch)
@@ -164,12 +165,19 @@ func TestClusterKept(t *testing.T) {
 						return out, nil
 					}
 				}
+				if reread {
+					for i := range features {
+						if features[i] != nil {
+							features[i] = features[i][:digest.KeptHead]
+						}
+					}
+				}
 				got, fresh, err := c.ClusterKept(context.Background(), arts, features, nil, again)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if reread && asked != len(kept) {
-					t.Errorf("%d features read again, want the %d kept", asked, len(kept))
+				if reread && asked != 2*len(kept) {
+					t.Errorf("%d features read, want the %d kept twice", asked, len(kept))
 				}
 				for _, st := range got { // the IDs the articles came with
 					for k := range st.Articles {
@@ -192,9 +200,9 @@ func TestClusterKept(t *testing.T) {
 	}
 }
 
-// TestClusterKept_Changed checks that features gone or changed by the time
-// ClusterKept reads them again make it fail with digest.ErrKeptChanged, and that
-// the reader's error is returned.
+// TestClusterKept_Changed checks that features gone, stale or changed by
+// the time ClusterKept reads them (first or again) make it fail with
+// digest.ErrKeptChanged, and that the reader's error is returned.
 func TestClusterKept_Changed(t *testing.T) {
 	c := New(Config{})
 	arts := []digest.Article{
@@ -208,9 +216,15 @@ func TestClusterKept_Changed(t *testing.T) {
 		want  error
 	}{
 		"gone": {func(context.Context, []int64) (map[int64][]byte, error) { return map[int64][]byte{}, nil }, digest.ErrKeptChanged},
-		"changed": {func(context.Context, []int64) (map[int64][]byte, error) {
-			return map[int64][]byte{1: other, 2: other}, nil
-		}, digest.ErrKeptChanged},
+		"changed": {func() digest.KeptReader {
+			reads := 0
+			return func(context.Context, []int64) (map[int64][]byte, error) {
+				if reads++; reads == 1 { // the first pass's
+					return map[int64][]byte{1: c.Features(arts[0]).Encode(), 2: c.Features(arts[1]).Encode()}, nil
+				}
+				return map[int64][]byte{1: other, 2: other}, nil
+			}
+		}(), digest.ErrKeptChanged},
 		"stale": {func(context.Context, []int64) (map[int64][]byte, error) {
 			return map[int64][]byte{1: {featuresVersion - 1, 2}, 2: {featuresVersion - 1, 2}}, nil
 		}, digest.ErrKeptChanged},

@@ -13,12 +13,15 @@ import (
 
 var _ digest.FeatureStore = (*DB)(nil)
 
-// keptCols are articleCols without the body, and what the clusterer kept.
-const keptCols = "a.id, a.source_id, a.source_name, a.guid, a.url, a.title, a.published, a.fetched_at, a.content_hash, a.language, f.features, COALESCE(f.story, 0)"
+// keptCols are articleCols without the body and the details
+// (digest.ArticleDetail), and the head of the kept features (two bytes:
+// digest.KeptHead) and story.
+const keptCols = "a.id, a.source_id, a.source_name, a.url, a.title, a.published, a.language, substr(f.features, 1, 2), COALESCE(f.story, 0)"
 
 // KeptArticlesSince returns the articles published (or first seen) after
-// since, oldest first, without their texts, each with the features and
-// story kept for it (nil and 0 when none); a zero since means all.
+// since, oldest first, without their texts and details, each with the
+// head of the features and the story kept for it (nil and 0 when none); a
+// zero since means all.
 func (db *DB) KeptArticlesSince(ctx context.Context, since time.Time) ([]digest.KeptArticle, error) {
 	query, args := "SELECT "+keptCols+" FROM articles a LEFT JOIN article_features f ON f.article_id = a.id", []any{}
 	if !since.IsZero() {
@@ -38,8 +41,8 @@ func (db *DB) KeptArticlesSince(ctx context.Context, since time.Time) ([]digest.
 	out, err := queryAll(ctx, db.run, db.q(query+" ORDER BY a.published, a.id"), func(sc scanner) (digest.KeptArticle, error) {
 		var k digest.KeptArticle
 		a := &k.Article
-		err := sc.Scan(&a.ID, &a.SourceID, &a.SourceName, &a.GUID, &a.URL, &a.Title,
-			timeDest{&a.Published}, timeDest{&a.FetchedAt}, &a.ContentHash, &a.Language, &k.Features, &k.Story)
+		err := sc.Scan(&a.ID, &a.SourceID, &a.SourceName, &a.URL, &a.Title,
+			timeDest{&a.Published}, &a.Language, &k.Head, &k.Story)
 		intern(&a.SourceID)
 		intern(&a.SourceName)
 		intern(&a.Language)
@@ -168,6 +171,25 @@ func (db *DB) ArticleTexts(ctx context.Context, ids []int64) (map[int64]string, 
 	return out, nil
 }
 
+// ArticleDetails returns the details of the articles with these ids, by
+// id; unknown ids are left out.
+func (db *DB) ArticleDetails(ctx context.Context, ids []int64) (map[int64]digest.ArticleDetail, error) {
+	out := make(map[int64]digest.ArticleDetail, len(ids))
+	err := inChunks(ctx, db, "SELECT id, guid, content_hash, fetched_at FROM articles WHERE id IN (", ids, func(sc scanner) error {
+		var id int64
+		var d digest.ArticleDetail
+		if err := sc.Scan(&id, &d.GUID, &d.ContentHash, timeDest{&d.FetchedAt}); err != nil {
+			return err
+		}
+		out[id] = d
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read article details: %w", err)
+	}
+	return out, nil
+}
+
 // KeptFeatures returns the features kept for the articles with these ids,
 // by id; articles with none are left out.
 func (db *DB) KeptFeatures(ctx context.Context, ids []int64) (map[int64][]byte, error) {
@@ -182,6 +204,21 @@ func (db *DB) KeptFeatures(ctx context.Context, ids []int64) (map[int64][]byte, 
 // for the ids, textChunk at a time, and returns the values by id.
 func byIDs[V string | []byte](ctx context.Context, db *DB, query string, ids []int64) (map[int64]V, error) {
 	out := make(map[int64]V, len(ids))
+	err := inChunks(ctx, db, query, ids, func(sc scanner) error {
+		var id int64
+		var v V
+		if err := sc.Scan(&id, &v); err != nil {
+			return err
+		}
+		out[id] = v
+		return nil
+	})
+	return out, err
+}
+
+// inChunks runs query, which ends in "IN (", for the ids, textChunk at a
+// time, and calls scan for every row.
+func inChunks(ctx context.Context, db *DB, query string, ids []int64, scan func(sc scanner) error) error {
 	for start := 0; start < len(ids); start += textChunk {
 		chunk := ids[start:min(start+textChunk, len(ids))]
 		var q strings.Builder
@@ -195,20 +232,11 @@ func byIDs[V string | []byte](ctx context.Context, db *DB, query string, ids []i
 			args[i] = id
 		}
 		q.WriteString(")")
-		type row struct {
-			id    int64
-			value V
-		}
-		rows, err := queryAll(ctx, db.run, db.q(q.String()), func(sc scanner) (row, error) {
-			var r row
-			return r, sc.Scan(&r.id, &r.value)
-		}, args...)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rows {
-			out[r.id] = r.value
+		if _, err := queryAll(ctx, db.run, db.q(q.String()), func(sc scanner) (struct{}, error) {
+			return struct{}{}, scan(sc)
+		}, args...); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }

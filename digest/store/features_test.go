@@ -12,17 +12,21 @@ import (
 )
 
 // testArticlesKept checks the clustering features kept with articles:
-// KeptArticlesSince lists the articles of the window without their texts,
-// nil and 0 until something is kept; SaveKept stores features (any bytes,
-// NUL included) and stories, and an entry without features changes the
-// story only (many a statement, the last one given winning); ArticleTexts returns the texts asked for, across chunks.
+// KeptArticlesSince lists the articles of the window without their texts
+// and details, with the head of their features (digest.KeptHead bytes)
+// and their story, nil and 0 until something is kept; SaveKept stores
+// features (any bytes, NUL included) and stories, and an entry without
+// features changes the story only (many a statement, the last one given
+// winning); ArticleTexts, ArticleDetails and KeptFeatures return what
+// was asked for, across chunks.
 func testArticlesKept(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	at := time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
 	var arts []digest.Article
 	for i := range 3 {
 		arts = append(arts, digest.Article{SourceID: "s", URL: fmt.Sprint("https://a.example/", i), Title: fmt.Sprint("Title ", i),
-			Text: fmt.Sprint("Text of article ", i), Published: at.Add(time.Duration(i) * time.Hour)})
+			Text: fmt.Sprint("Text of article ", i), Published: at.Add(time.Duration(i) * time.Hour),
+			GUID: fmt.Sprint("guid-", i), FetchedAt: at.Add(time.Duration(i)*time.Hour + time.Minute), Language: "en"})
 	}
 	saved, err := db.SaveArticles(ctx, arts)
 	if err != nil {
@@ -37,8 +41,13 @@ func testArticlesKept(t *testing.T, db *store.DB) {
 		t.Fatalf("kept since: %+v, want articles %d and %d", kept, ids[1], ids[2])
 	}
 	for _, k := range kept {
-		if k.Article.Text != "" || k.Features != nil || k.Story != 0 || k.Article.Title == "" || k.Article.Published.IsZero() {
+		a := k.Article
+		if a.Text != "" || k.Features != nil || k.Head != nil || k.Story != 0 || a.Title == "" || a.Published.IsZero() ||
+			a.URL == "" || a.SourceID != "s" || a.Language != "en" {
 			t.Errorf("before anything is kept: %+v", k)
+		}
+		if a.GUID != "" || a.ContentHash != "" || !a.FetchedAt.IsZero() {
+			t.Errorf("details listed with the window: %+v", a)
 		}
 	}
 	feats := []byte{1, 2, 0, 255, 0}
@@ -64,8 +73,9 @@ func testArticlesKept(t *testing.T, db *store.DB) {
 		story int64
 	}{{feats, ids[2]}, {[]byte{7, 0}, ids[0]}, {nil, 0}}
 	for i, w := range want {
-		if k := kept[i]; !bytes.Equal(k.Features, w.feats) || k.Story != w.story {
-			t.Errorf("article %d: features %v story %d, want %v and %d", i, k.Features, k.Story, w.feats, w.story)
+		head := w.feats[:min(len(w.feats), digest.KeptHead)]
+		if k := kept[i]; !bytes.Equal(k.Head, head) || (k.Head == nil) != (w.feats == nil) || k.Features != nil || k.Story != w.story {
+			t.Errorf("article %d: head %v features %v story %d, want %v, none and %d", i, k.Head, k.Features, k.Story, head, w.story)
 		}
 	}
 	// Stories changed alone, more than one statement's worth (articles
@@ -89,9 +99,9 @@ func testArticlesKept(t *testing.T, db *store.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if kept[0].Story != ids[2] || kept[1].Story != ids[1] || kept[2].Story != 0 || kept[2].Features != nil {
+	if kept[0].Story != ids[2] || kept[1].Story != ids[1] || kept[2].Story != 0 || kept[2].Head != nil {
 		t.Errorf("stories changed alone: %d, %d, %d (features %v), want %d, %d, 0 (none)",
-			kept[0].Story, kept[1].Story, kept[2].Story, kept[2].Features, ids[2], ids[1])
+			kept[0].Story, kept[1].Story, kept[2].Story, kept[2].Head, ids[2], ids[1])
 	}
 	many := append([]int64{}, ids...)
 	for i := range 1200 {
@@ -103,6 +113,14 @@ func testArticlesKept(t *testing.T, db *store.DB) {
 	}
 	if len(texts) != 3 || texts[ids[2]] != "Text of article 2" {
 		t.Errorf("texts: %v", texts)
+	}
+	details, err := db.ArticleDetails(ctx, many)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := details[ids[2]]; len(details) != 3 || d.GUID != "guid-2" || d.ContentHash != saved[2].Article.ContentHash ||
+		d.ContentHash == "" || !d.FetchedAt.Equal(arts[2].FetchedAt) {
+		t.Errorf("details: %+v, want those of %+v", details, saved[2].Article)
 	}
 	// Features read again by ID (several queries' worth): an article
 	// with none, or unknown, is left out.
