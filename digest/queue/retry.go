@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // deliverRetryCap bounds the wait before a failed deliver job runs again.
@@ -21,25 +22,23 @@ import (
 // replica asks a store that is still down twice a minute per job.
 const deliverRetryCap = 30 * time.Second
 
-// deliverRetryAt is when a deliver job that has failed errs times (this
-// failure included) runs again: River's default back-off, capped at
-// deliverRetryCap, with River's ±10 % jitter so the jobs of one outage do
-// not come back all at once.
-func deliverRetryAt(now time.Time, errs int) time.Time {
-	wait := deliverRetryCap
-	if errs < 3 { // 3^4 s = 81 s already exceeds the cap
-		wait = min(time.Duration(errs*errs*errs*errs)*time.Second, wait)
+// deliverRetryAt is when a failed deliver job runs again: River's own
+// default back-off, or deliverRetryCap with River's ±10 % jitter (so the
+// jobs of one outage do not come back all at once) when that is sooner.
+func deliverRetryAt(job *rivertype.JobRow) time.Time {
+	capped := time.Now().Add(time.Duration(float64(deliverRetryCap) * (1 + (rand.Float64()*2-1)/10)))
+	if at := (&river.DefaultClientRetryPolicy{}).NextRetry(job); at.Before(capped) {
+		return at
 	}
-	jitter := 1 + (rand.Float64()*2-1)/10
-	return now.Add(time.Duration(float64(wait) * jitter))
+	return capped
 }
 
 // NextRetry implements river.Worker: see deliverRetryCap.
 func (*deliverWorker) NextRetry(job *river.Job[DeliverArgs]) time.Time {
-	return deliverRetryAt(time.Now(), len(job.Errors)+1)
+	return deliverRetryAt(job.JobRow)
 }
 
 // NextRetry implements river.Worker: see deliverRetryCap.
 func (*deliverBatchWorker) NextRetry(job *river.Job[DeliverBatchArgs]) time.Time {
-	return deliverRetryAt(time.Now(), len(job.Errors)+1)
+	return deliverRetryAt(job.JobRow)
 }
