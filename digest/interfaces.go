@@ -165,7 +165,8 @@ type KeptReader func(ctx context.Context, ids []int64) (map[int64][]byte, error)
 // once they are clustered or the run gives up. It is called again around
 // the account of the window's articles (a line for each, beside the
 // stories), the run's other window-sized step. Ranking, which allocates
-// much and holds little, is bracketed by Ranking instead.
+// much and holds little, is bracketed by Ranking instead, and so is the
+// saving of the run's report with that account (Engine.SaveRun).
 type WindowLoader interface {
 	LoadingWindow() (done func())
 	Ranking() (done func())

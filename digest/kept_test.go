@@ -256,8 +256,9 @@ func (s keptLoadStore) KeptArticlesSince(ctx context.Context, since time.Time) (
 
 // TestEngine_Run_LoadingWindow: a clusterer that is a WindowLoader hears of
 // the window before the store loads it and is told it is done once, after
-// clustering it, in every run; then around the ranking of its stories, and
-// again around the account of the window's articles.
+// clustering it, in every run; then around the ranking of its stories,
+// again around the account of the window's articles, and around the saving
+// of the run's report.
 func TestEngine_Run_LoadingWindow(t *testing.T) {
 	db := storetest.Open(t)
 	now := t0
@@ -280,6 +281,13 @@ func TestEngine_Run_LoadingWindow(t *testing.T) {
 	want := []string{"loading", "load", "cluster 2", "done", "ranking", "ranked", "loading", "done"} // then the account
 	if !slices.Equal(events, want) {
 		t.Errorf("events %q, want %q", events, want)
+	}
+	// Saving the report encodes a line for every article read: it is
+	// bracketed as ranking is.
+	events = nil
+	e.SaveRun(context.Background(), "now", t0, digest.Report{}, nil)
+	if want := []string{"ranking", "ranked"}; !slices.Equal(events, want) {
+		t.Errorf("saving the run: events %q, want %q", events, want)
 	}
 }
 
