@@ -35,7 +35,7 @@ func (c *Clusterer) Features(a digest.Article) Features {
 // featuresVersion is the version of the features and their encoding:
 // raise it when parse or the encoding changes, so that features kept by an
 // older build are read again from the text instead of being trusted.
-const featuresVersion = 7
+const featuresVersion = 8
 
 // ErrStaleFeatures is returned by DecodeFeatures for features encoded by
 // another version of the clusterer or under another LeadSentences: the

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"strings"
+	"sync/atomic"
 
 	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/nlp"
@@ -113,15 +114,87 @@ func eachTableLine(table string, fn func(head string, words []string)) {
 }
 
 // canonical returns the term a word stands for: the normal stem of its
-// synonym group (see synonymTable), or its own normal stem. stem is the
-// word's nlp.Stem.
+// synonym group (see synonymTable), else its derived stem (derivedStem).
+// stem is the word's nlp.Stem.
 func canonical(word, stem string) string {
 	n := normalStem(word, stem)
 	if c, ok := synonyms.Get()[n]; ok {
 		return c
 	}
-	return n
+	return derivedStem(n)
 }
+
+// derivedStem returns one form for a normal stem (normalStem) and the
+// words derived from it by the suffixes of steps 1 to 3 of Porter's
+// stemmer (porter.Mild): "routings" and "route", "rerouting" and
+// "rerouted", "national" and "nationally", "operational" and "operate".
+// Two outlets' words for one event differ in such endings as often as in
+// their inflections ("to resume Suez Canal routings", "its ships will
+// route through the Red Sea"). Step 4, which drops "-ant", "-er",
+// "-ment", "-ion" and the like, is left out: it makes "important" an
+// "import" and a "customer" "customs". A stem whose derived form is one
+// that a word of the tables (frame, synonym and goods tables) also has is
+// kept as it is, so that the tables name only their own words ("closely"
+// does not become the halt of "close", nor "holdings" the "hold" of
+// "keep"). Words other than lower-case ASCII are kept as they are.
+//
+// Chosen on the development part over Porter's full stemmer, which scored
+// alike there: development half B's precision 0.976 to 1.000 and recall
+// 0.889 to 0.911 (Maersk's "routings" meet the paraphrase's "route"),
+// half A's (0.986, 0.973), the whole part's and the pairs clustered
+// alone unchanged. The full stemmer without the tables kept apart made
+// "industry" the stoppage of "industrial action" and "closely" a halt.
+func derivedStem(n string) string {
+	if !lowerASCII(n) || len(n) <= 2 {
+		return n
+	}
+	slot := &derivedMemo[mix(fnv64(n))&(uint64(len(derivedMemo))-1)]
+	if e := slot.Load(); e != nil && e.stem == n {
+		return e.derived
+	}
+	d := porter.Mild(n)
+	if tableStems.Get()[d] {
+		d = n
+	}
+	slot.Store(&derivedPair{n, d})
+	return d
+}
+
+// derivedMemo remembers derivedStem's last answers, one a slot by the
+// hash of the stem (a new stem takes the slot of an older one): Porter's
+// rules cost more than all else parse does with a word, and a window's
+// articles repeat their words. A fixed number of slots keeps the memory
+// it takes fixed (64 KiB of pointers, and the pairs they hold) in a
+// process that runs for months; the pairs are read and written whole
+// (atomic), as parse reads one article a worker.
+var derivedMemo [1 << 13]atomic.Pointer[derivedPair]
+
+// derivedPair is a normal stem and its derived form.
+type derivedPair struct{ stem, derived string }
+
+// tableStems are the derived forms (porter.Mild) of the normal stems of
+// the words of the tables that canonical terms are looked up in: the
+// frame tables (eventTable, actorTable), synonymTable and productList.
+var tableStems = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	m := map[string]bool{}
+	add := func(w string) {
+		if n := normalStem(w, nlp.Stem(w)); lowerASCII(n) && len(n) > 2 {
+			m[porter.Mild(n)] = true
+		}
+	}
+	for _, table := range []string{eventTable, actorTable, synonymTable} {
+		eachTableLine(table, func(head string, words []string) {
+			add(head)
+			for _, w := range words {
+				add(w)
+			}
+		})
+	}
+	for _, w := range strings.Fields(productList) {
+		add(w)
+	}
+	return m
+}}
 
 // canonicalStem is canonical for a stem whose word is not at hand (a good
 // named by its makers, see makerGood).

@@ -77,12 +77,16 @@ func TestNormalStem(t *testing.T) {
 // TestInflectionsMeet checks that two titles in other inflections of one
 // verb meet in the lead vectors.
 func TestInflectionsMeet(t *testing.T) {
-	docs := analyse([]digest.Article{
-		art("a", "Mexico raised footwear tariffs", "", t0),
-		art("b", "Mexico raises footwear tariffs", "", t0),
-	}, 2)
+	leadsMeet(t, "Mexico raised footwear tariffs", "Mexico raises footwear tariffs")
+}
+
+// leadsMeet fails t unless two articles titled a and b have the same lead
+// vector.
+func leadsMeet(t *testing.T, a, b string) {
+	t.Helper()
+	docs := analyse([]digest.Article{art("a", a, "", t0), art("b", b, "", t0)}, 2)
 	if cos := docs[0].leadCosine(&docs[1]); cos < 0.999 {
-		t.Errorf("lead cosine %.3f, want 1", cos)
+		t.Errorf("%q ~ %q: lead cosine %.3f, want 1", a, b, cos)
 	}
 }
 
@@ -135,4 +139,43 @@ func TestCompoundsMeet(t *testing.T) {
 			t.Errorf("%q: %d tokens joined into %d", text, len(toks), len(got))
 		}
 	}
+}
+
+// TestDerivedStem checks that words one derivational ending apart meet
+// (porter.Mild), that step 4's endings keep words apart, and that a word
+// whose derived form is a table word's keeps its own stem, so that the
+// tables name only their own words.
+func TestDerivedStem(t *testing.T) {
+	c := func(w string) string { return canonical(w, nlp.Stem(w)) }
+	for _, same := range [][]string{
+		{"route", "routes", "routed", "routing", "routings"},
+		{"reroute", "rerouted", "rerouting"},
+		{"national", "nationally"},
+		{"operate", "operational"},
+		{"hope", "hopeful"},
+	} {
+		for _, w := range same[1:] {
+			if c(w) != c(same[0]) {
+				t.Errorf("canonical(%q) = %q, canonical(%q) = %q: want one", w, c(w), same[0], c(same[0]))
+			}
+		}
+	}
+	for _, apart := range [][2]string{
+		{"important", "import"}, {"customer", "customs"}, // step 4 is left out
+		{"closely", "close"}, {"holdings", "hold"}, {"illegally", "illegal"}, {"easily", "ease"}, // table words
+	} {
+		if c(apart[0]) == c(apart[1]) {
+			t.Errorf("canonical(%q) = canonical(%q) = %q: want apart", apart[0], apart[1], c(apart[0]))
+		}
+	}
+	// The tables' own words keep their normal stems.
+	for _, w := range []string{"industrial", "disruption", "monetary", "chemical", "dairy", "investigation"} {
+		if got, want := c(w), normalStem(w, nlp.Stem(w)); got != want {
+			if _, syn := synonyms.Get()[want]; !syn {
+				t.Errorf("canonical(%q) = %q, want its normal stem %q", w, got, want)
+			}
+		}
+	}
+	// Two titles that differ in such an ending meet in the lead vectors.
+	leadsMeet(t, "Maersk resumes Suez Canal routings", "Maersk resumes Suez Canal route")
 }

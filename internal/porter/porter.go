@@ -9,6 +9,20 @@ import "strings"
 // Words of two letters or fewer, and words with anything but a–z, come
 // back unchanged.
 func Stem(word string) string {
+	return stem(word, true)
+}
+
+// Mild returns the stem of a lower-case ASCII word by Porter's algorithm
+// without its step 4, which drops derivational endings ("-ant", "-er",
+// "-ment", "-ion", ...) and so makes "important" "import" and "customer"
+// "custom"; steps 1 to 3 and 5 make inflections and the endings that
+// rewrite to a shorter one meet ("routing" and "route", "national" and
+// "nation"). Words Stem leaves unchanged come back unchanged.
+func Mild(word string) string {
+	return stem(word, false)
+}
+
+func stem(word string, four bool) string {
 	if len(word) <= 2 {
 		return word
 	}
@@ -22,7 +36,9 @@ func Stem(word string) string {
 	w = step1c(w)
 	w = replaceFirst(w, step2, 0)
 	w = replaceFirst(w, step3, 0)
-	w = step4(w)
+	if four {
+		w = step4(w)
+	}
 	return string(step5(w))
 }
 

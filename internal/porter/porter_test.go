@@ -30,3 +30,17 @@ func TestPorter(t *testing.T) {
 		}
 	}
 }
+
+// TestMild checks that Mild is Stem without step 4: the endings of steps 1
+// to 3 go, those of step 4 stay.
+func TestMild(t *testing.T) {
+	for in, want := range map[string]string{
+		"routings": "rout", "route": "rout", "relational": "relat", "hopeful": "hope", "goodness": "good",
+		"important": "important", "customer": "customer", "customers": "customer", "customs": "custom", "adjustment": "adjustment",
+		"adoption": "adoption", "electrical": "electric", "u.s": "u.s", "is": "is",
+	} {
+		if got := Mild(in); got != want {
+			t.Errorf("Mild(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
