@@ -11,14 +11,14 @@ import (
 )
 
 // compress turns one sentence into a headline (see Headline).
-func compress(s string) string {
+func compress(s, lang string) string {
 	// The language is judged on the whole sentence: what is left after
 	// the cuts may be too short to tell ("Oil prices fell sharply on
 	// oversupply concerns" has no English function word).
 	en := english(strings.Fields(s))
 	s = stripDateline(strings.Join(strings.Fields(gluedDash.Get().ReplaceAllString(s, "$1 $2 $3")), " "))
 	s = dropInserts(s)
-	s = dropAttribution(s, en)
+	s = dropLangAttribution(dropAttribution(s, en), lang)
 	words := strings.Fields(s)
 	words = dropTimePhrases(words)
 	words = dropHonorifics(words)
@@ -38,7 +38,7 @@ func compress(s string) string {
 	} else {
 		words = keepGermanVerb(words, MaxDerivedHeadlineWords)
 	}
-	words = fitClause(words, MaxDerivedHeadlineWords)
+	words = fitClause(words, MaxDerivedHeadlineWords, lang)
 	return finish(words)
 }
 
@@ -47,15 +47,15 @@ func compress(s string) string {
 // his failure to pass gun laws"): after a verb that takes it, the "that"
 // goes, as headlines leave it out ("Obama admits his failure to pass gun
 // laws"); any other such clause is cut before its opener.
-func fitClause(words []string, max int) []string {
-	fitted := cutShortTail(fit(words, max), len(words))
+func fitClause(words []string, max int, lang string) []string {
+	fitted := cutShortTail(fit(words, max, lang), len(words))
 	j := danglingClause(fitted)
 	if j < 0 {
 		return fitted
 	}
 	if bare(fitted[j]) == "that" && j > 0 && complementVerb(fitted[j-1]) {
 		without := append(append([]string(nil), words[:j]...), words[j+1:]...)
-		if refitted := fit(without, max); danglingClause(refitted) < 0 {
+		if refitted := fit(without, max, lang); danglingClause(refitted) < 0 {
 			return refitted
 		}
 	}
@@ -177,11 +177,11 @@ var gluedDash = lazyre.New(`(\p{L})([—–])(\p{L})`)
 // place is a run of capitalised words ("New Delhi, India", "COLUMBIA,
 // S.C."), perhaps with a date, the first part of a dateline.
 const place = `\p{Lu}[\p{L}.'’-]*(?: \p{Lu}[\p{L}.'’-]*){0,3}(?:,\s*\p{Lu}[\p{L}.'’-]*(?: \p{Lu}[\p{L}.'’-]*){0,2}){0,2}` +
-	`(?:,\s*(?:\p{Lu}\p{Ll}+\.?\s\d{1,2}|\d{1,2}\s\p{Lu}\p{Ll}+))?` // ", March 3"
+	`(?:,\s*(?:\p{Lu}\p{Ll}+\.?\s\d{1,2}|\d{1,2}\.?\s\p{Lu}\p{L}+\.?)(?:,?\s\d{4})?)?` // ", March 3", ", 24 SET", ", 24 Set 2018"
 
 // agencies are the news agencies and broadcasters whose names close a
 // dateline.
-const agencies = `Reuters|AP|AFP|CNN|Bloomberg|UPI|dpa|Xinhua|BBC|ANI|PTI|IANS|Kyodo|Yonhap|TASS|ANSA|EFE`
+const agencies = `Reuters|AP|AFP|CNN|Bloomberg|UPI|dpa|Xinhua|BBC|ANI|PTI|IANS|Kyodo|Yonhap|TASS|ANSA|EFE|Lusa|Belga|APA|ATS|SDA|AAP|PAP|Europa Press`
 
 var datelines = []*lazyre.Regexp{
 	lazyre.New(`^\((?:` + agencies + `)\)\s*[-–—:]*\s*`),                                                     // "(CNN)", "(Reuters) —"
@@ -1165,7 +1165,17 @@ func open(words []string) bool { return unbalanced(strings.Join(words, " ")) }
 // cutBefore rates cutting a headline just before words[i]: 3 for a clause
 // boundary (punctuation, a relative pronoun), 2 for a coordinating
 // conjunction or a preposition other than "of", 0 where no phrase ends.
-func cutBefore(words []string, i int) int {
+// The conjunctions and prepositions of lang count too (langBoundary).
+func cutBefore(words []string, i int, lang string) int {
+	if score := cutBeforeAny(words, i); score > 0 || !langBoundary(words, i, lang) {
+		return score
+	}
+	return 2
+}
+
+// cutBeforeAny rates a cut before words[i] by the words of English and
+// German and by punctuation (see cutBefore).
+func cutBeforeAny(words []string, i int) int {
 	prev, w := words[i-1], bare(words[i])
 	switch {
 	case strings.HasSuffix(prev, ",") || strings.HasSuffix(prev, ";") || strings.HasSuffix(prev, ":") ||
@@ -1443,7 +1453,7 @@ func trim(words []string, target int) []string {
 		return words
 	}
 	for k := target; k >= minHeadlineWords; k-- {
-		if cutBefore(words, k) >= 2 && endsWell(words[:k]) {
+		if cutBefore(words, k, "") >= 2 && endsWell(words[:k]) {
 			if losesVerb(words, k, MaxDerivedHeadlineWords) {
 				return words
 			}
@@ -1462,7 +1472,7 @@ func trim(words []string, target int) []string {
 // leaves enough words, else a weaker one, else at the latest word that can
 // end a headline (a quote cut there is closed by finish). What is kept
 // never ends on a function word.
-func fit(words []string, max int) []string {
+func fit(words []string, max int, lang string) []string {
 	if len(words) <= max {
 		return words
 	}
@@ -1472,7 +1482,7 @@ func fit(words []string, max int) []string {
 	for _, keep := range []int{fitKeep, minHeadlineWords} {
 		for _, minScore := range []int{3, 2, 1} {
 			for k := max; k >= keep; k-- {
-				if cutBefore(words, k) >= minScore && endsWell(words[:k]) && !losesVerb(words, k, max) && !bareConjunct(words[:k]) {
+				if cutBefore(words, k, lang) >= minScore && endsWell(words[:k]) && !losesVerb(words, k, max) && !bareConjunct(words[:k]) {
 					return words[:k]
 				}
 			}

@@ -16,7 +16,9 @@ const MaxDerivedHeadlineWords = 14
 // functionWords are words a headline never ends on: articles,
 // prepositions, conjunctions, auxiliaries, possessives and relative
 // pronouns, in the languages of most trade news (English, German, French,
-// Spanish, Portuguese, Italian). A headline that ends on one was cut mid-phrase.
+// Spanish, Portuguese, Italian), and Dutch articles and prepositions but
+// "van", "met" and "door", which are English words as well. A headline
+// that ends on one was cut mid-phrase.
 var functionWords = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return setOf(strings.Fields(`
 	a an the and or but nor of to in on at by for from with into onto over under about
@@ -39,6 +41,10 @@ var functionWords = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	os as um uma e ou mas do da dos das no na nos nas em com por para sem ao à foi é
 	seu sua seus suas nosso nossa desde pelo pela pelos pelas num numa
 	il lo gli di del della dei degli delle nel nella alla ai agli per tra fra che ed
+	às aos após até num numa sob perante hasta tras según selon après avant depuis pendant contre
+	un uno una dello allo alle nei nelle negli sul sulla sui sugli dal dalla dai dalle con su da
+	sem contra durante dopo senza verso contro
+	een het voor bij naar uit aan te wordt werd
 `)...)
 }}
 
@@ -122,7 +128,14 @@ func unbalancedSingle(s string) bool {
 // clause or phrase boundary. It never ends on a function word or leaves a
 // quote or bracket open, and keeps names, figures and the verb. It returns
 // "" for a text without words.
-func Headline(text string) string {
+func Headline(text string) string { return HeadlineIn(text, "") }
+
+// HeadlineIn is Headline for a text in the language lang (an ISO 639-1
+// code, as the gatherer detects it; "" when not known): in French,
+// Spanish, Italian, Portuguese and Dutch the headline is cut at those
+// languages' phrase boundaries and loses a trailing attribution (see
+// languages.go).
+func HeadlineIn(text, lang string) string {
 	if len(text) > maxHeadlineInput {
 		// The lead is at the top; a long text is not read to the end.
 		text = text[:maxHeadlineInput]
@@ -130,7 +143,7 @@ func Headline(text string) string {
 	if !utf8.ValidString(text) {
 		text = strings.ToValidUTF8(text, "") // a cut or a bad page
 	}
-	return headline(text)
+	return headline(text, lang)
 }
 
 // footnoteEnd is a full stop with a footnote mark before the next
@@ -151,7 +164,7 @@ const maxHeadlineInput = 16 << 10
 // fuller sentence follows it. In a text that is not English, where the
 // lead is often a scene or a question rather than the news, the sentence
 // is the most topical of the first few (see topical).
-func headline(text string) string {
+func headline(text, lang string) string {
 	cands := leadCandidates(text)
 	switch {
 	case len(cands) == 0:
@@ -161,7 +174,7 @@ func headline(text string) string {
 		// sentence after it.
 		cands = cands[1:]
 	}
-	best := compress(cands[0])
+	best := compress(cands[0], lang)
 	if len(cands) == 1 || english(strings.Fields(cands[0])) {
 		// An English lead states the news: on the development pages a
 		// later sentence was the better headline no more often than the
@@ -175,7 +188,7 @@ func headline(text string) string {
 			// A question in the text is the writer's, not the news.
 			continue
 		}
-		h := compress(c)
+		h := compress(c, lang)
 		if len(strings.Fields(h)) <= minLeadWords {
 			continue // a short headline's share of topical words says little
 		}

@@ -353,7 +353,7 @@ func TestFitClause(t *testing.T) {
 			"Merger of Gannett and GateHouse Media"},
 	}
 	for _, tt := range tests {
-		if got := strings.Join(fitClause(strings.Fields(tt.in), MaxDerivedHeadlineWords), " "); got != tt.want {
+		if got := strings.Join(fitClause(strings.Fields(tt.in), MaxDerivedHeadlineWords, ""), " "); got != tt.want {
 			t.Errorf("fitClause(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}

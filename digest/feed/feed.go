@@ -488,7 +488,7 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string, tally
 			a.GUID = g
 		}
 		if a.Title == "" {
-			a.Title = deriveTitle(a.Text)
+			a.Title = deriveTitle(a.Text, a.Language)
 		}
 		if a.Title == "" && a.URL == "" && a.Text == "" {
 			warns = append(warns, fmt.Sprintf("feed %q: item %d has no title, link or text; skipped", f.loc, i+1))

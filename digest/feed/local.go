@@ -84,7 +84,7 @@ func readArticleFile(path string, opts Options) (digest.Article, error) {
 		}
 		a = digest.Article{Title: p.Title, URL: p.CanonicalURL, Text: p.Text, Published: plausibleDate(p.Date, opts.Now()), SourceName: p.SourceName, Language: p.Language}
 		if a.Title == "" {
-			a.Title = deriveTitle(a.Text)
+			a.Title = deriveTitle(a.Text, a.Language)
 		}
 	default:
 		return digest.Article{}, fmt.Errorf("read article %q: %w", path, ErrUnsupported)
@@ -144,10 +144,15 @@ func ParseText(s string) digest.Article {
 	}
 	a.Text = Clean(strings.Join(lines, "\n\n"))
 	if a.Title == "" {
-		a.Title = deriveTitle(a.Text)
+		// The title comes from the text: the text's language is the
+		// article's, and decides where the headline is cut.
+		a.Language = detectLanguage(a.Text, "")
+		a.Title = deriveTitle(a.Text, a.Language)
 	}
 	a.Title = digest.ClipTitle(a.Title)
-	a.Language = detectLanguage(a.Title+"\n\n"+a.Text, "")
+	if a.Language == "" {
+		a.Language = detectLanguage(a.Title+"\n\n"+a.Text, "")
+	}
 	return a
 }
 
@@ -221,9 +226,15 @@ func isTitleLine(s string) bool {
 	return !summarize.IsFurniture(s) && !summarize.EndsBadly(s)
 }
 
-// deriveTitle writes a headline for a text that has none.
-func deriveTitle(text string) string {
-	return digest.ClipTitle(summarize.Headline(text)) // one word alone may be endless
+// deriveTitle writes a headline for a text in the language lang that has
+// none; lang "" is detected. The language decides where a sentence in
+// French, Spanish, Italian, Portuguese or Dutch may be cut
+// (summarize.HeadlineIn).
+func deriveTitle(text, lang string) string {
+	if lang == "" {
+		lang = detectLanguage(text, "")
+	}
+	return digest.ClipTitle(summarize.HeadlineIn(text, lang)) // one word alone may be endless
 }
 
 // ParseMarkdown reads a Markdown article: optional front matter (title,
@@ -309,10 +320,13 @@ func ParseMarkdown(s string) digest.Article {
 	}
 	a.Text = Clean(strings.Join(kept, "\n\n"))
 	if a.Title == "" {
-		a.Title = deriveTitle(a.Text)
+		a.Language = detectLanguage(a.Text, declared)
+		a.Title = deriveTitle(a.Text, a.Language)
 	}
 	a.Title = digest.ClipTitle(a.Title)
-	a.Language = detectLanguage(a.Title+"\n\n"+a.Text, declared)
+	if a.Language == "" {
+		a.Language = detectLanguage(a.Title+"\n\n"+a.Text, declared)
+	}
 	return a
 }
 

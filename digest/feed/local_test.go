@@ -99,7 +99,7 @@ func TestParseText(t *testing.T) {
 
 func TestDeriveTitle(t *testing.T) {
 	long := "Negotiators from the United States, Mexico and Canada met in Washington on Thursday to review the rules of origin for automobiles and steel under the trade pact."
-	got := deriveTitle(long)
+	got := deriveTitle(long, "")
 	if n := len(strings.Fields(got)); n > summarize.MaxDerivedHeadlineWords || n < 4 {
 		t.Errorf("derived title has %d words: %q", n, got)
 	}
@@ -111,10 +111,16 @@ func TestDeriveTitle(t *testing.T) {
 			t.Errorf("derived title %q lost %q", got, want)
 		}
 	}
-	if got := deriveTitle("U.S. and EU officials met. Then they left."); got != "US and EU officials meet" {
+	if got := deriveTitle("U.S. and EU officials met. Then they left.", ""); got != "US and EU officials meet" {
 		t.Errorf("abbreviation split the lead sentence: %q", got)
 	}
-	if got := deriveTitle(""); got != "" {
+	// The text's language decides where it is cut: a Portuguese
+	// sentence at a Portuguese preposition (summarize.HeadlineIn).
+	pt := "A Coreia do Norte anunciou que ia reabrir o canal de comunicações intercoreano às 6.30 horas, um dia depois de ter recebido a proposta sul-coreana para realizar negociações oficiais."
+	if got, want := deriveTitle(pt, ""), "A Coreia do Norte anunciou que ia reabrir o canal de comunicações intercoreano"; got != want {
+		t.Errorf("deriveTitle(Portuguese) = %q, want %q", got, want)
+	}
+	if got := deriveTitle("", ""); got != "" {
 		t.Errorf("deriveTitle(\"\") = %q", got)
 	}
 }
