@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
@@ -52,7 +51,7 @@ func scanRun(sc scanner) (digest.RunRecord, error) {
 }
 
 // SaveRun stores r with its report as JSON, and the report's account of
-// articles (Report.Articles) as rows of run_articles, in one transaction,
+// articles (Report.Articles) as compressed chunks of run_account, in one transaction,
 // and returns its ID. It also prunes the account rows of runs started more
 // than RunArticlesRetention before r.
 func (db *DB) SaveRun(ctx context.Context, r digest.RunRecord) (int64, error) {
@@ -66,33 +65,22 @@ func (db *DB) SaveRun(ctx context.Context, r digest.RunRecord) (int64, error) {
 			r.Kind, db.t(r.StartedAt), db.t(r.FinishedAt), r.Status, digest.StorableText(string(report))).Scan(&id); err != nil {
 			return err
 		}
-		for start := 0; start < len(r.Report.Articles); start += runArticleChunk {
-			end := min(start+runArticleChunk, len(r.Report.Articles))
-			var q strings.Builder
-			q.WriteString("INSERT INTO run_articles (run_id, seq, article_id, fate, line) VALUES ")
-			args := make([]any, 0, 5*(end-start))
-			for i := start; i < end; i++ {
-				if i > start {
-					q.WriteString(", ")
-				}
-				q.WriteString("(?, ?, ?, ?, ?)")
-				l := r.Report.Articles[i]
-				// Each line is encoded as its chunk is written, not all
-				// before the first: at 800 feeds the account holds ~40,000
-				// lines, ~24 MB of JSON held at once at the run's end.
-				b, err := json.Marshal(l)
-				if err != nil {
-					return fmt.Errorf("encode article %d: %w", i, err)
-				}
-				args = append(args, id, i, l.ArticleID, digest.StorableText(l.Fate), digest.StorableText(string(b)))
+		var w accountWriter
+		for chunk, start := 0, 0; start < len(r.Report.Articles); chunk, start = chunk+1, start+runAccountChunk {
+			lines, err := w.encode(r.Report.Articles[start:min(start+runAccountChunk, len(r.Report.Articles))])
+			if err != nil {
+				return fmt.Errorf("account chunk %d: %w", chunk, err)
 			}
-			if _, err := tx.ExecContext(ctx, db.q(q.String()), args...); err != nil {
+			if _, err := tx.ExecContext(ctx, db.q("INSERT INTO run_account (run_id, chunk, lines) VALUES (?, ?, ?)"), id, chunk, lines); err != nil {
 				return err
 			}
 		}
 		if !r.StartedAt.IsZero() {
-			if _, err := tx.ExecContext(ctx, db.q("DELETE FROM run_articles WHERE run_id IN (SELECT id FROM runs WHERE started_at < ?)"),
-				db.t(r.StartedAt.Add(-RunArticlesRetention))); err != nil {
+			before := db.t(r.StartedAt.Add(-RunArticlesRetention))
+			if _, err := tx.ExecContext(ctx, db.q("DELETE FROM run_account WHERE run_id IN (SELECT id FROM runs WHERE started_at < ?)"), before); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, db.q("DELETE FROM run_articles WHERE run_id IN (SELECT id FROM runs WHERE started_at < ?)"), before); err != nil {
 				return err
 			}
 		}
@@ -108,14 +96,29 @@ func (db *DB) SaveRun(ctx context.Context, r digest.RunRecord) (int64, error) {
 // kept.
 const RunArticlesRetention = 30 * 24 * time.Hour
 
-// runArticleChunk is how many account rows one INSERT carries.
-const runArticleChunk = 200
-
 // RunArticles returns the account of every article the run read, in the
 // order the run listed them; empty for an unknown run or one whose account
 // was pruned.
 func (db *DB) RunArticles(ctx context.Context, runID int64) ([]digest.ArticleFate, error) {
-	out, err := queryAll(ctx, db.run, db.q("SELECT line FROM run_articles WHERE run_id = ? ORDER BY seq"), func(sc scanner) (digest.ArticleFate, error) {
+	chunks, err := queryAll(ctx, db.run, db.q("SELECT lines FROM run_account WHERE run_id = ? ORDER BY chunk"), func(sc scanner) ([]byte, error) {
+		var b []byte
+		err := sc.Scan(&b)
+		return b, err
+	}, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read run %d articles: %w", runID, err)
+	}
+	var out []digest.ArticleFate
+	for i, c := range chunks {
+		if out, err = decodeAccount(out, c); err != nil {
+			return nil, fmt.Errorf("read run %d articles: chunk %d: %w", runID, i, err)
+		}
+	}
+	if len(chunks) > 0 {
+		return out, nil
+	}
+	// A run saved before run_account existed: a row an article.
+	out, err = queryAll(ctx, db.run, db.q("SELECT line FROM run_articles WHERE run_id = ? ORDER BY seq"), func(sc scanner) (digest.ArticleFate, error) {
 		var line string
 		var f digest.ArticleFate
 		if err := sc.Scan(&line); err != nil {

@@ -1144,24 +1144,41 @@ func testRuns(t *testing.T, db *store.DB) {
 func testRunArticles(t *testing.T, db *store.DB) {
 	ctx := t.Context()
 	var lines []digest.ArticleFate
-	for i := range 450 { // more than one INSERT carries
+	for i := range 1100 { // three chunks of run_account
 		lines = append(lines, digest.ArticleFate{ArticleID: int64(i + 1), Source: "Outlet", Title: fmt.Sprintf("Story %d", i),
 			Published: t0, Fate: digest.FateAlsoReported, Story: "k", StoryTitle: "Lead \x00 title",
 			Join: &digest.Join{Via: digest.JoinSameEvent, With: 0, Score: 0.31, Detail: "title and lead 0.40"}})
 	}
 	lines[0].Fate, lines[1].Fate, lines[1].ArticleID, lines[1].Of, lines[1].Key = digest.FateLead, digest.FateDuplicate, 0, 1, digest.DuplicateURL
-	rep := digest.Report{ArticlesRead: len(lines), Fates: map[string]int{digest.FateLead: 1, digest.FateDuplicate: 1, digest.FateAlsoReported: 448}, Articles: lines}
+	rep := digest.Report{ArticlesRead: len(lines), Fates: map[string]int{digest.FateLead: 1, digest.FateDuplicate: 1, digest.FateAlsoReported: 1098}, Articles: lines}
 	old := get(db.SaveRun(ctx, digest.RunRecord{Kind: "now", StartedAt: t0, Report: rep}))(t)
 	got := get(db.RunArticles(ctx, old))(t)
-	if len(got) != len(lines) || got[1].Fate != digest.FateDuplicate || got[1].Of != 1 || got[449].Title != "Story 449" ||
+	if len(got) != len(lines) || got[1].Fate != digest.FateDuplicate || got[1].Of != 1 || got[1099].Title != "Story 1099" || got[500].Title != "Story 500" ||
 		got[2].Join == nil || got[2].Join.Score != 0.31 || got[0].StoryTitle != "Lead \x00 title" {
 		t.Fatalf("read back %d lines: %+v ... %+v", len(got), got[:3], got[len(got)-1])
 	}
-	if r := get(db.Run(ctx, old))(t); r.Report.ArticlesRead != 450 || r.Report.Fates[digest.FateAlsoReported] != 448 || r.Report.Articles != nil {
+	if r := get(db.Run(ctx, old))(t); r.Report.ArticlesRead != 1100 || r.Report.Fates[digest.FateAlsoReported] != 1098 || r.Report.Articles != nil {
 		t.Fatalf("report read %d, fates %v, %d lines inline", r.Report.ArticlesRead, r.Report.Fates, len(r.Report.Articles))
 	}
 	if none := get(db.RunArticles(ctx, old+1000))(t); len(none) != 0 {
 		t.Fatalf("unknown run has %d lines", len(none))
+	}
+	// Compressed: these lines are ~330 bytes of JSON each.
+	var chunks, size int
+	if err := db.SQL().QueryRowContext(ctx, fmt.Sprintf("SELECT COUNT(*), SUM(LENGTH(lines)) FROM run_account WHERE run_id = %d", old)).Scan(&chunks, &size); err != nil {
+		t.Fatal(err)
+	}
+	if chunks != 3 || size > 40*len(lines) {
+		t.Errorf("account stored in %d chunks of %d bytes in all (%.0f a line), want 3 and at most 40 a line", chunks, size, float64(size)/float64(len(lines)))
+	}
+	// A run saved before run_account, with a row an article, is read
+	// from run_articles.
+	legacy := get(db.SaveRun(ctx, digest.RunRecord{Kind: "now", StartedAt: t0}))(t)
+	if _, err := db.SQL().ExecContext(ctx, fmt.Sprintf(`INSERT INTO run_articles (run_id, seq, article_id, fate, line) VALUES (%d, 0, 7, 'lead', '{"title":"Legacy","fate":"lead"}'), (%[1]d, 1, 8, 'merged', '{"title":"Second","fate":"merged"}')`, legacy)); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(db.RunArticles(ctx, legacy))(t); len(got) != 2 || got[0].Title != "Legacy" || got[1].Fate != digest.FateMerged {
+		t.Fatalf("legacy account read %+v", got)
 	}
 	recent := get(db.SaveRun(ctx, digest.RunRecord{Kind: "now", StartedAt: t0.Add(store.RunArticlesRetention - time.Hour), Report: rep}))(t)
 	if n := len(get(db.RunArticles(ctx, old))(t)); n != len(lines) {
@@ -1170,6 +1187,9 @@ func testRunArticles(t *testing.T, db *store.DB) {
 	get(db.SaveRun(ctx, digest.RunRecord{Kind: "now", StartedAt: t0.Add(store.RunArticlesRetention + time.Hour)}))(t)
 	if n := len(get(db.RunArticles(ctx, old))(t)); n != 0 {
 		t.Fatalf("account older than the retention kept: %d lines", n)
+	}
+	if n := len(get(db.RunArticles(ctx, legacy))(t)); n != 0 {
+		t.Fatalf("legacy account older than the retention kept: %d lines", n)
 	}
 	if n := len(get(db.RunArticles(ctx, recent))(t)); n != len(lines) {
 		t.Fatalf("recent account pruned: %d lines", n)
