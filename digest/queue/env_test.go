@@ -49,6 +49,8 @@ type newsSource struct {
 	id    string
 	now   func() time.Time
 	calls atomic.Int64
+	// same makes every fetch report the article of the first one.
+	same atomic.Bool
 }
 
 func (s *newsSource) ID() string   { return s.id }
@@ -56,6 +58,9 @@ func (s *newsSource) Name() string { return "Test Trade Wire" }
 
 func (s *newsSource) Fetch(ctx context.Context, prev digest.SourceState) (digest.FetchResult, error) {
 	n := s.calls.Add(1)
+	if s.same.Load() {
+		n = 1
+	}
 	now := s.now()
 	text := fmt.Sprintf("Tariff update number %d issued on %s. Ministers agreed new export quotas for steel and grain.",
 		n, now.Format(time.RFC3339))

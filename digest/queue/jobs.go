@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -162,9 +163,17 @@ func (w *gatherWorker) Work(ctx context.Context, job *river.Job[GatherArgs]) (er
 		q.stories.invalidate()
 		q.week.invalidate()
 	}
-	queued, err := q.enqueueSummaries(ctx, job.ID, &rep)
-	if err != nil {
+	var queued int
+	version := q.deps.Engine.Summarizer.Version()
+	if rep.ArticlesNew == 0 && q.queued.fresh(version, started) {
+		// Nothing new since this process last queued every summary the
+		// window lacked, for this summariser: clustering the same window
+		// again (seconds of CPU at hundreds of feeds) would queue nothing.
+		rep.Notes = append(rep.Notes, "nothing new since the summaries were last queued: the window was not clustered again")
+	} else if queued, err = q.enqueueSummaries(ctx, job.ID, &rep); err != nil {
 		rep.Errors = append(rep.Errors, err.Error())
+	} else {
+		q.queued.done(version, started)
 	}
 	q.deps.Engine.SaveRun(ctx, "gather", started, rep, nil)
 	if q.deps.Metrics != nil {
@@ -173,6 +182,37 @@ func (w *gatherWorker) Work(ctx context.Context, job *river.Job[GatherArgs]) (er
 	q.log.Info("gathered", "sources", len(sources), "articles", rep.ArticlesFetched,
 		"new", rep.ArticlesNew, "stories", rep.Stories, "summaries_queued", queued, "errors", len(rep.Errors))
 	return err
+}
+
+// queuedMark remembers when this process last queued every summary the
+// window lacked (enqueueSummaries without error), and for which summariser
+// version. A gather that stores nothing new within summariesFresh of that,
+// for the same version, has the same stories and need not cluster them
+// again. Another replica's gather that stored new articles queued their
+// summaries itself; a story whose lead changes as the window slides, or
+// one whose queueing failed elsewhere, is summarised when an edition is
+// composed (EditionStories), as any summary missing at send time is.
+type queuedMark struct {
+	mu      sync.Mutex
+	version string
+	at      time.Time
+}
+
+// summariesFresh is how long a queueing pass stands for gathers that
+// store nothing new: the window slides meanwhile, and a story whose oldest
+// report leaves it gets a new lead (and summary) to queue.
+const summariesFresh = 3 * time.Hour
+
+func (m *queuedMark) fresh(version string, now time.Time) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return !m.at.IsZero() && m.version == version && now.Sub(m.at) < summariesFresh
+}
+
+func (m *queuedMark) done(version string, now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.version, m.at = version, now
 }
 
 // enqueueSummaries enqueues a summarise job, as part of the given gather

@@ -236,6 +236,7 @@ type Queue struct {
 	stories storyCache
 	week    storyCache // the week's stories, for weekly editions
 	runs    runScopes
+	queued  queuedMark // the last gather that queued every summary
 
 	mu      sync.Mutex
 	started bool

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +112,69 @@ func TestQueue_GatherPlanDeliver(t *testing.T) {
 	}
 	if !strings.Contains(string(body), `digest_last_success_timestamp_seconds{kind="deliver"}`) {
 		t.Errorf("no last success for deliver")
+	}
+}
+
+// TestGather_NothingNewNotClusteredAgain: a gather that stores nothing new
+// after one that queued every summary does not cluster the window again
+// (and says so in its report); one that stores something new does, and so
+// does one after summariesFresh, when the window has slid.
+func TestGather_NothingNewNotClusteredAgain(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, time.Date(2026, 6, 10, 8, 0, 0, 0, time.UTC), envOptions{})
+	e.source.same.Store(true)
+	r := e.replica("r1", Config{Workers: 2})
+	r.start(t)
+	gather := func() {
+		t.Helper()
+		if err := r.q.EnqueueGather(ctx, false); err != nil {
+			t.Fatal(err)
+		}
+		waitIdle(t, r.store.SQL(), 30*time.Second)
+	}
+	waitIdle(t, r.store.SQL(), 30*time.Second)
+	if got := e.clus.calls.Load(); got != 1 {
+		t.Fatalf("first gather clustered %d times, want 1", got)
+	}
+	lastNotes := func() []string {
+		t.Helper()
+		runs, err := r.store.Runs(ctx, 1)
+		if err != nil || len(runs) != 1 || runs[0].Kind != "gather" {
+			t.Fatalf("last run %+v, %v", runs, err)
+		}
+		return runs[0].Report.Notes
+	}
+	skipped := func(notes []string) bool {
+		return slices.ContainsFunc(notes, func(n string) bool { return strings.HasPrefix(n, "nothing new since the summaries were last queued") })
+	}
+
+	e.clock.Set(e.clock.Now().Add(30 * time.Minute))
+	gather()
+	if got := e.clus.calls.Load(); got != 1 {
+		t.Errorf("a gather with nothing new clustered again (%d calls, want 1)", got)
+	}
+	if notes := lastNotes(); !skipped(notes) {
+		t.Errorf("its report's notes %q do not say why it did not cluster", notes)
+	}
+
+	e.source.same.Store(false) // a new article
+	e.clock.Set(e.clock.Now().Add(30 * time.Minute))
+	gather()
+	if got := e.clus.calls.Load(); got != 2 {
+		t.Errorf("a gather with a new article: %d clusterings in all, want 2", got)
+	}
+	if notes := lastNotes(); skipped(notes) {
+		t.Errorf("a gather with a new article says it skipped: %q", notes)
+	}
+
+	e.source.same.Store(true)
+	e.clock.Set(e.clock.Now().Add(summariesFresh + time.Minute))
+	gather()
+	if got := e.clus.calls.Load(); got != 3 {
+		t.Errorf("a gather %v after the last queueing: %d clusterings in all, want 3", summariesFresh, got)
+	}
+	if got := e.sum.calls.Load(); got != 2 {
+		t.Errorf("summariser called %d times, want 2 (one a story)", got)
 	}
 }
 
