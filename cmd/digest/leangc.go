@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"sync"
 
 	"github.com/tradedigest/tradedigest/digest"
@@ -59,6 +60,17 @@ var _ digest.WindowLoader = leanClusterer{}
 // article) are most of the heap until ClusterKept has read them.
 func (l leanClusterer) LoadingWindow() (done func()) { return l.gc.enter(clusteringGC) }
 
+// gcFloor is a clusterer whose process may let the heap grow more
+// between collections outside its clustering (leanClusterer).
+type gcFloor interface {
+	Floor() (stop func())
+}
+
+var _ gcFloor = leanClusterer{}
+
+// Floor sets the heap floor (heapFloor) until stop is called.
+func (l leanClusterer) Floor() (stop func()) { return l.gc.withFloor(heapFloor) }
+
 // Ranking holds the target at rankingGC while the window's stories are
 // ranked.
 func (l leanClusterer) Ranking() (done func()) { return l.gc.enter(rankingGC) }
@@ -77,10 +89,21 @@ func (l leanClusterer) ClusterKept(ctx context.Context, articles []digest.Articl
 // inside asked for (serve may cluster for one job while it ranks for
 // another) and puts the target it found back when the last one leaves,
 // after a collection.
+//
+// While a floor is set (withFloor: `digest now`), the target is raised,
+// after each collection and whenever it changes, so that no collection
+// starts before the heap reaches the floor: with little live, Go's
+// targets collect every few MB (see heapFloor). A heap larger than the
+// floor collects at the target asked for: the floor raises no run's peak
+// heap above itself (about 1.5 times it at worst, see apply).
 type gcTarget struct {
 	mu     sync.Mutex
 	inside map[int]int // percent -> callers inside that asked for it
-	prev   int
+	prev   int         // the target found before the callers and the floor came
+
+	floor int64 // bytes; 0: no floor
+	limit int64 // the memory limit found when the floor was set
+	gen   int   // which floor the armed sentinel serves
 }
 
 // enter asks for percent and returns the function that leaves.
@@ -89,27 +112,140 @@ func (g *gcTarget) enter(percent int) (leave func()) {
 	defer g.mu.Unlock()
 	if len(g.inside) == 0 {
 		g.inside = map[int]int{}
-		g.prev = debug.SetGCPercent(percent)
-	} else if percent < g.lowest() {
-		debug.SetGCPercent(percent)
+		if g.floor == 0 {
+			g.prev = g.current()
+		}
 	}
 	g.inside[percent]++
+	g.apply()
 	return func() {
 		g.mu.Lock()
-		defer g.mu.Unlock()
 		if g.inside[percent]--; g.inside[percent] == 0 {
 			delete(g.inside, percent)
 		}
-		if len(g.inside) > 0 {
-			debug.SetGCPercent(g.lowest())
-			return
+		g.apply()
+		last := len(g.inside) == 0
+		g.mu.Unlock()
+		if last {
+			// The window's features are garbage now; a target taken
+			// from the heap that still held them would let the heap
+			// grow to twice that before the next collection.
+			runtime.GC()
 		}
-		debug.SetGCPercent(g.prev)
-		// The window's features are garbage now; a target taken from
-		// the heap that still held them would let the heap grow to
-		// twice that before the next collection.
-		runtime.GC()
 	}
+}
+
+// current returns the collector's target as set now.
+func (g *gcTarget) current() int {
+	p := debug.SetGCPercent(100)
+	debug.SetGCPercent(p)
+	return p
+}
+
+// want is the target asked for: the lowest of the callers inside, else
+// the one found before they came. g.mu is held.
+func (g *gcTarget) want() int {
+	if len(g.inside) > 0 {
+		return g.lowest()
+	}
+	return g.prev
+}
+
+// apply sets the target asked for, raised to the floor. g.mu is held.
+//
+// The target is set after a collection, from what it left live, and the
+// heap may have grown meanwhile (the cleanup that sets it runs when it is
+// scheduled): while the floor raises the target, a memory limit of half
+// as much again as the floor bounds the heap in between. Once the live
+// heap reaches the floor, the limit found is back, so a large heap never
+// runs into the limit.
+func (g *gcTarget) apply() {
+	p, limit := g.want(), g.limit
+	if g.floor > 0 && p > 0 {
+		if fp := floorPercent(g.floor); fp > p {
+			p, limit = fp, min(limit, g.floor*3/2)
+		}
+	}
+	debug.SetGCPercent(p)
+	if g.floor > 0 || limit != g.limit {
+		debug.SetMemoryLimit(limit)
+	}
+}
+
+// floorPercent returns the target under which the next collection starts
+// when the heap reaches floor bytes, from what the last one left: Go's
+// heap goal is live + (live + stacks + globals) * percent / 100.
+func floorPercent(floor int64) int {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"}}
+	metrics.Read(s)
+	var live, scanned int64 // scanned: live + stacks + globals
+	for i, v := range s {
+		if v.Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+		if i == 0 {
+			live = int64(v.Value.Uint64())
+		}
+		scanned += int64(v.Value.Uint64())
+	}
+	if live >= floor || scanned == 0 {
+		return 0
+	}
+	// Nor is any goal below 4 MB * percent / 100 (Go's heap minimum,
+	// the goal before the first collection).
+	return int(min(100*(floor-live)/scanned, 100*floor/(4<<20)))
+}
+
+// heapFloor is the heap `digest now` lets grow before any collection
+// (gcTarget's floor). A gather's live heap is small (5-10 MB at 200 feeds:
+// a feed's parse at a time per worker, the account lines) and it
+// allocates much (every feed's XML, text, features and the store's
+// statements), and clustering and ranking at their low targets start
+// with little live too: Go's targets collected every few MB, ~270 times in
+// a first run at 200 feeds (GODEBUG=gctrace=1). A run whose heap is
+// larger (800 feeds) collects as before once it is past the floor.
+const heapFloor = 32 << 20
+
+// withFloor sets a floor of bytes (see gcTarget) until the returned
+// function is called.
+func (g *gcTarget) withFloor(bytes int64) (stop func()) {
+	g.mu.Lock()
+	if g.floor == 0 {
+		if len(g.inside) == 0 {
+			g.prev = g.current()
+		}
+		g.limit = debug.SetMemoryLimit(-1)
+	}
+	g.floor, g.gen = bytes, g.gen+1
+	gen := g.gen
+	g.apply()
+	g.mu.Unlock()
+	g.arm(gen)
+	return func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if g.gen == gen {
+			g.floor, g.gen = 0, g.gen+1
+			g.apply()
+			debug.SetMemoryLimit(g.limit)
+		}
+	}
+}
+
+// gcSentinel is an object whose cleanup tells that a collection ran.
+type gcSentinel struct{ _ *int }
+
+// arm has the next collection raise the target to the floor again (a
+// cleanup runs after the collection that found its object unreachable).
+func (g *gcTarget) arm(gen int) {
+	runtime.AddCleanup(new(gcSentinel), func(gen int) {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if g.gen == gen {
+			g.apply()
+			g.arm(gen)
+		}
+	}, gen)
 }
 
 // lowest is the lowest percent asked for by the callers inside.

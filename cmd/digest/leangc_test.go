@@ -1,6 +1,7 @@
 package main
 
 import (
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"testing"
@@ -70,4 +71,44 @@ func TestNewLeanClusterer(t *testing.T) {
 	if got := newLeanClusterer(c, env); got != digest.Clusterer(c) {
 		t.Errorf("GOGC set: got %T, want the clusterer itself", got)
 	}
+}
+
+// TestGCTarget_Floor: with a floor far above the live heap the target is
+// raised (and a memory limit bounds the heap meanwhile), a caller inside
+// gets at least the floor's target too, and stopping the floor puts back
+// the target and the limit found.
+func TestGCTarget_Floor(t *testing.T) {
+	orig := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(orig)
+	limit := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(limit)
+	runtime.GC() // the live heap the floor reads
+	g := &gcTarget{}
+	stop := g.withFloor(1 << 30)
+	if p := gcPercent(); p <= 100 {
+		t.Errorf("floor far above the live heap: GOGC %d, want more than 100", p)
+	}
+	if l := debug.SetMemoryLimit(-1); l != (1<<30)*3/2 {
+		t.Errorf("memory limit %d while the floor raises the target, want %d", l, (1<<30)*3/2)
+	}
+	leave := g.enter(10)
+	if p := gcPercent(); p <= 10 {
+		t.Errorf("inside, under the floor: GOGC %d, want more than 10", p)
+	}
+	leave()
+	runtime.GC() // the floor's sentinel runs again
+	stop()
+	if p := gcPercent(); p != 100 {
+		t.Errorf("floor stopped: GOGC %d, want 100", p)
+	}
+	if l := debug.SetMemoryLimit(-1); l != limit {
+		t.Errorf("floor stopped: memory limit %d, want %d", l, limit)
+	}
+
+	// A floor below the live heap leaves the target alone.
+	stop = g.withFloor(1)
+	if p := gcPercent(); p != 100 {
+		t.Errorf("floor below the live heap: GOGC %d, want 100", p)
+	}
+	stop()
 }

@@ -94,6 +94,9 @@ func (c *cli) cmdNow(ctx context.Context, args []string) error {
 	prog := c.progress(co.quiet)
 	a.engine.Progress = prog
 	var dry *dryEdition
+	if f, ok := a.engine.Clusterer.(gcFloor); ok {
+		defer f.Floor()()
+	}
 	runRep, runErr := a.engine.Run(ctx, digest.RunOptions{
 		Sources: opened, Since: cfg.Since, To: recipients, Force: *force,
 		Scoped: len(sources) > 0, DryRun: *dryRun, Beside: record,
