@@ -24,10 +24,10 @@ func TestSQLiteDSN(t *testing.T) {
 		pragmas  []string
 		txlock   string
 	}{
-		{"", "./digest.db", []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"}, "immediate"},
-		{"/var/lib/digest/d.db", "/var/lib/digest/d.db", []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"}, "immediate"},
-		{"file:rel.db?_pragma=busy_timeout(500)&_txlock=deferred", "rel.db", []string{"busy_timeout(500)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"}, "deferred"},
-		{"file:///abs/d.db", "/abs/d.db", []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"}, "immediate"},
+		{"", "./digest.db", []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)"}, "immediate"},
+		{"/var/lib/digest/d.db", "/var/lib/digest/d.db", []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)"}, "immediate"},
+		{"file:rel.db?_pragma=busy_timeout(500)&_txlock=deferred", "rel.db", []string{"busy_timeout(500)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)"}, "deferred"},
+		{"file:///abs/d.db", "/abs/d.db", []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)", "temp_store(MEMORY)"}, "immediate"},
 	} {
 		path, full, err := sqliteDSN(c.in)
 		if err != nil {
