@@ -830,6 +830,36 @@ func TestEngine_Run_Beside(t *testing.T) {
 	}
 }
 
+// TestEngine_Run_Gathering: RunOptions.Gathering is called once when the
+// gather stores new articles, from any number of sources, and not at all
+// when nothing is new.
+func TestEngine_Run_Gathering(t *testing.T) {
+	db := memstore.New()
+	now := t0
+	e, _, _ := newEngine(t, db, &now)
+	var sources []digest.Source
+	for i := range 4 {
+		sources = append(sources, &fakeSource{id: fmt.Sprintf("src%d", i), fetch: func(context.Context, digest.SourceState) (digest.FetchResult, error) {
+			return digest.FetchResult{Articles: []digest.Article{article(i+1, t0.Add(-time.Hour))}}, nil
+		}})
+	}
+	var calls atomic.Int64
+	opts := digest.RunOptions{Sources: sources, To: []string{"ana@example.com"}, Gathering: func() { calls.Add(1) }}
+	if _, err := e.Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 1 {
+		t.Errorf("Gathering called %d times on a run with new articles, want 1", calls.Load())
+	}
+	calls.Store(0)
+	if _, err := e.Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 0 {
+		t.Errorf("Gathering called %d times on a run with nothing new, want 0", calls.Load())
+	}
+}
+
 // listingStore is a memstore that can list every source's state, as
 // store.DB does, and counts the reads of states.
 type listingStore struct {

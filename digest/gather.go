@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -18,11 +19,12 @@ import (
 // report and in its state; the others go on. Gather returns an error only
 // when the context ends.
 func (e *Engine) Gather(ctx context.Context, sources []Source, rep *Report) error {
-	return e.gather(ctx, sources, e.Config.RecencyWindow, rep)
+	return e.gather(ctx, sources, e.Config.RecencyWindow, nil, rep)
 }
 
-// gather is Gather with the first-gather recency window given.
-func (e *Engine) gather(ctx context.Context, sources []Source, window time.Duration, rep *Report) error {
+// gather is Gather with the first-gather recency window given; onNew (may
+// be nil) is called once, when a source first yields new articles.
+func (e *Engine) gather(ctx context.Context, sources []Source, window time.Duration, onNew func(), rep *Report) error {
 	start := time.Now()
 	defer func() { rep.Stages = append(rep.Stages, StageTiming{"gather", time.Since(start)}) }()
 	e.stage("gather", len(sources))
@@ -30,6 +32,7 @@ func (e *Engine) gather(ctx context.Context, sources []Source, window time.Durat
 	failedHosts := map[string]bool{}
 	states := e.sourceStates(ctx, sources)
 	sources = byHost(sources)
+	var newOnce sync.Once
 	var g errgroup.Group
 	g.SetLimit(max(1, e.Config.GatherConcurrency))
 	for _, src := range sources {
@@ -38,6 +41,9 @@ func (e *Engine) gather(ctx context.Context, sources []Source, window time.Durat
 		}
 		g.Go(func() error {
 			sr, lines := e.gatherOne(ctx, src, window, states)
+			if sr.New > 0 && onNew != nil {
+				newOnce.Do(onNew)
+			}
 			rec.do(func(rep *Report) {
 				rep.Sources = append(rep.Sources, sr)
 				rep.Articles = append(rep.Articles, lines...)

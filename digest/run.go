@@ -31,6 +31,10 @@ type RunOptions struct {
 	// does not read (digest now records the subscription lists it read
 	// there) costs the run no time while requests are on the wire.
 	Beside func(ctx context.Context)
+	// Gathering, when set, is called once, as soon as the gather has
+	// stored new articles: the run has a window to cluster (digest now
+	// lets the heap grow more between collections from then on).
+	Gathering func()
 }
 
 // Run does the whole job once: gather, cluster, summarise, compose and
@@ -60,7 +64,7 @@ func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
 			opts.Beside(ctx)
 		}()
 	}
-	err := e.gather(ctx, sources, max(window, e.Config.RecencyWindow), &rep)
+	err := e.gather(ctx, sources, max(window, e.Config.RecencyWindow), opts.Gathering, &rep)
 	if beside != nil {
 		<-beside
 	}
