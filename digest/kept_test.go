@@ -41,6 +41,44 @@ func (s *textCountingStore) ArticleTexts(ctx context.Context, ids []int64) (map[
 	return s.DB.ArticleTexts(ctx, ids)
 }
 
+// textCountingEngine returns an engine with the real clusterer on a test
+// store whose text reads are recorded, its clock at *now.
+func textCountingEngine(t *testing.T, now *time.Time) (*digest.Engine, *store.DB, *textCountingStore) {
+	t.Helper()
+	db := storetest.Open(t)
+	e, _, _ := newEngine(t, db, now)
+	st := &textCountingStore{DB: db}
+	e.Store = st
+	e.Clusterer = cluster.New(cluster.Config{})
+	return e, db, st
+}
+
+// sameAsAfresh fails t unless the stories a run put the window's articles
+// in (storyOf: story key by URL) are those clustering the articles
+// published after since afresh makes; it returns how many articles those
+// stories hold beside their leads.
+func sameAsAfresh(t *testing.T, e *digest.Engine, db *store.DB, since time.Time, storyOf map[string]string) (pairs int) {
+	t.Helper()
+	ctx := context.Background()
+	all, err := db.ArticlesSince(ctx, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := e.Clusterer.Cluster(ctx, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range fresh {
+		pairs += len(s.Articles) - 1
+		for _, a := range s.Articles {
+			if storyOf[a.URL] != s.Key {
+				t.Errorf("%s: story %.8s in the run, %.8s afresh", a.URL, storyOf[a.URL], s.Key)
+			}
+		}
+	}
+	return pairs
+}
+
 // TestEngine_Run_KeptFeatures runs twice with the real clusterer and
 // ranker: the second run, with a new report of an earlier story and a new
 // story, reads no article of the window whole (ArticlesSince) and no text
@@ -50,12 +88,8 @@ func (s *textCountingStore) ArticleTexts(ctx context.Context, ids []int64) (map[
 // report in the earlier story, and makes the stories clustering the window
 // afresh makes.
 func TestEngine_Run_KeptFeatures(t *testing.T) {
-	db := storetest.Open(t)
 	now := t0
-	e, _, _ := newEngine(t, db, &now)
-	st := &textCountingStore{DB: db}
-	e.Store = st
-	e.Clusterer = cluster.New(cluster.Config{})
+	e, db, st := textCountingEngine(t, &now)
 	e.Ranker = rank.New(rank.Config{})
 	ctx := context.Background()
 	h := func(d time.Duration) time.Time { return t0.Add(-d) }
@@ -114,21 +148,7 @@ func TestEngine_Run_KeptFeatures(t *testing.T) {
 		}
 	}
 	// Afresh: the same stories.
-	all, err := db.ArticlesSince(ctx, now.Add(-24*time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fresh, err := e.Clusterer.Cluster(ctx, all)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range fresh {
-		for _, a := range s.Articles {
-			if storyOf[a.URL] != s.Key {
-				t.Errorf("%s: story %.8s in the run, %.8s afresh", a.URL, storyOf[a.URL], s.Key)
-			}
-		}
-	}
+	sameAsAfresh(t, e, db, now.Add(-24*time.Hour), storyOf)
 	kept, err := db.KeptArticlesSince(ctx, time.Time{})
 	if err != nil {
 		t.Fatal(err)
@@ -419,4 +439,97 @@ type detailCountingStore struct {
 func (s *detailCountingStore) ArticleDetails(ctx context.Context, ids []int64) (map[int64]digest.ArticleDetail, error) {
 	s.details = append(s.details, ids...)
 	return s.DB.ArticleDetails(ctx, ids)
+}
+
+// TestEngine_Run_StaleFeaturesInBatches: when every kept feature of the
+// window is stale (a release that changes their encoding), the run reads
+// the texts to encode them afresh a batch at a time, never the whole
+// window's at once, keeps them current, and makes the stories clustering
+// the window afresh makes.
+func TestEngine_Run_StaleFeaturesInBatches(t *testing.T) {
+	now := t0
+	e, db, st := textCountingEngine(t, &now)
+	ctx := context.Background()
+	n := digest.RefreshBatch + 88
+	items := make([]digest.Article, 0, n)
+	for i := range n {
+		// Of every three items, the second repeats the first in other
+		// words, so that stories of two articles are among them.
+		title := fmt.Sprintf("Port %d raises handling fees for container ships by %d%%", i/3, 10+i/3)
+		switch i % 3 {
+		case 1:
+			title = fmt.Sprintf("Container ships face %d%% higher handling fees at port %d", 10+i/3, i/3)
+		case 2:
+			title = fmt.Sprintf("Dredging contract %d for harbour %d goes to a Dutch builder", 7000+i, i/3)
+		}
+		text := fmt.Sprintf("%s. The port authority of harbour %d said the new fees apply from next month to all container vessels calling there.", title, i/3)
+		items = append(items, item("Harbour Ledger", fmt.Sprintf("https://ledger.example/%d", i), title, text, t0.Add(-time.Duration(n-i)*time.Minute)))
+	}
+	dry := digest.RunOptions{Since: 24 * time.Hour, DryRun: true, DryRunOut: func(digest.Edition, digest.Message) error { return nil },
+		Sources: []digest.Source{staticSource("https://ledger.example/feed", items...)}}
+	if _, err := e.Run(ctx, dry); err != nil {
+		t.Fatal(err)
+	}
+	// Every feature goes stale: its first byte is the encoding's version.
+	kept, err := db.KeptArticlesSince(ctx, time.Time{})
+	if err != nil || len(kept) != n {
+		t.Fatalf("%d articles kept, want %d (%v)", len(kept), n, err)
+	}
+	ids := make([]int64, len(kept))
+	for i, k := range kept {
+		ids[i] = k.Article.ID
+	}
+	all, err := db.KeptFeatures(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stale []digest.KeptArticle
+	for _, k := range kept {
+		f := slices.Clone(all[k.Article.ID])
+		f[0]++
+		stale = append(stale, digest.KeptArticle{Article: digest.Article{ID: k.Article.ID}, Features: f, Story: k.Story})
+	}
+	if err := db.SaveKept(ctx, stale); err != nil {
+		t.Fatal(err)
+	}
+	st.texts, st.calls = nil, nil
+	now = t0.Add(time.Hour)
+	dry.Sources = nil
+	rep, err := e.Run(ctx, dry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rep.CheckAccount(); err != nil {
+		t.Fatal(err)
+	}
+	read := map[int64]bool{}
+	for _, id := range st.texts {
+		read[id] = true
+	}
+	if len(read) < n {
+		t.Errorf("texts of %d articles read, want all %d (their features were stale)", len(read), n)
+	}
+	for _, c := range st.calls {
+		if c > digest.RefreshBatch {
+			t.Errorf("one read asked for %d texts, more than a batch (%d): calls %v", c, digest.RefreshBatch, st.calls)
+			break
+		}
+	}
+	kept, err = db.KeptArticlesSince(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range kept {
+		if !e.Clusterer.(digest.KeepingClusterer).KeptCurrent(k.Head) {
+			t.Fatalf("article %d still has stale features (head %v)", k.Article.ID, k.Head)
+		}
+	}
+	// The stories are those of clustering the window afresh.
+	storyOf := map[string]string{}
+	for _, f := range rep.Articles {
+		storyOf[f.URL] = f.Story
+	}
+	if pairs := sameAsAfresh(t, e, db, now.Add(-24*time.Hour), storyOf); pairs == 0 {
+		t.Error("no story of more than one article: the check above proves little")
+	}
 }
