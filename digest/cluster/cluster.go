@@ -44,7 +44,6 @@ import (
 	"log/slog"
 	"math"
 	"math/bits"
-	"runtime"
 	"slices"
 	"time"
 
@@ -284,29 +283,9 @@ func (c *Clusterer) cluster(ctx context.Context, articles []digest.Article, docs
 // articles' classes (factClasses), while scoring the pair takes its
 // cosines, and on the farm's templated texts more than nine candidates in
 // ten clash so (on the labelled set, one in six).
-//
-// The near-duplicate scan runs on several goroutines, each with its own
-// test (keepNear): a copy of the grouping whose classes keep their own
-// answers (factClasses.fork), and its own count of the pairs refused.
 func (c *Clusterer) links(ctx context.Context, g *grouping, early bool) ([]link, error) {
 	var keep, clashFirst func(i, j int) bool
-	var keepNear func() (func(i, j int) bool, func())
 	if early {
-		keepNear = func() (func(i, j int) bool, func()) {
-			own := *g // read only: clash reads the docs, keys and classes
-			own.facts = g.facts.fork()
-			refused := 0
-			return func(i, j int) bool {
-					if own.clash(i, j) {
-						refused++
-						return false
-					}
-					return true
-				}, func() {
-					g.conflicting += refused
-					g.facts.join(own.facts)
-				}
-		}
 		keep = func(i, j int) bool {
 			if g.clash(i, j) {
 				g.conflicting++
@@ -323,7 +302,7 @@ func (c *Clusterer) links(ctx context.Context, g *grouping, early bool) ([]link,
 		}
 	}
 	links := slices.DeleteFunc(g.identicalLinks(), func(l link) bool { return g.old(l.i, l.j) })
-	links = append(links, c.nearDuplicateLinks(g.docs, g.fresh, keepNear)...)
+	links = append(links, c.nearDuplicateLinks(g.docs, g.fresh, keep)...)
 	more, err := c.similarLinks(ctx, g, clashFirst, keep)
 	if err != nil {
 		return nil, err
@@ -372,18 +351,12 @@ func (g *grouping) identicalLinks() []link {
 // comparing all of them: with at most k differing bits one band is equal.
 // Each band's buckets are scanned in time order, so a fingerprint that
 // recurs all through the batch (a templated weekly text) costs a sort, not
-// a comparison of every pair of its copies.
-//
-// A pair that keep's test refuses is left out (keep nil: every pair).
-// Each band's scan is cut into stretches of about equal numbers of pairs
-// (see bandScan), scanned on every core: keep is called once for each
-// goroutine, for its own test, and each test's done once the scan is over.
-// The stretches' links are put together in their order, so the links and
-// their order do not depend on the scheduling.
+// a comparison of every pair of its copies. A pair that keep refuses is
+// left out (keep nil: every pair).
 //
 // With fresh (see grouping.fresh), only pairs with a new article are
 // scanned.
-func (c *Clusterer) nearDuplicateLinks(docs []doc, fresh []bool, keep func() (func(i, j int) bool, func())) []link {
+func (c *Clusterer) nearDuplicateLinks(docs []doc, fresh []bool, keep func(i, j int) bool) []link {
 	k := c.cfg.NearDuplicateBits
 	bands := k + 1
 	order := make([]int, 0, len(docs))
@@ -400,176 +373,58 @@ func (c *Clusterer) nearDuplicateLinks(docs []doc, fresh []bool, keep func() (fu
 	for i := range docs {
 		sims[i] = docs[i].simhash
 	}
-	tests := make([]func(i, j int) bool, max(1, min(runtime.GOMAXPROCS(0), 8)))
-	if keep != nil {
-		for w := range tests {
-			test, done := keep()
-			tests[w] = test
-			defer done()
-		}
-	}
 	masks := bandMasks(bands)
-	var out []link
-	var bs bandScan
-	for band := 0; band < bands; band++ {
-		lo := 64 * band / bands
-		bs.group(order, sims, lo, masks[band]>>uint(lo))
-		// A pair is scanned in every band where its keys agree (which
-		// pairs a bucket scans depends on their times only), so it is
-		// new here unless an earlier band's keys agree too: computed, not
-		// remembered, because a batch of templated texts puts millions of
-		// pairs into the same buckets.
-		before := masks[:band]
-		stretches := bs.cut(c, docs, fresh, len(tests))
-		found := make([][]link, len(stretches)-1)
-		eachOn(min(len(tests), len(found)), len(found), func(w, s int) {
-			found[s] = c.scanStretch(docs, fresh, sims, &bs, stretches[s], stretches[s+1], before, tests[w])
-		})
-		for _, f := range found {
-			out = append(out, f...)
-		}
-	}
-	return out
-}
-
-// bandScan is one band's buckets of articles with the same key: the
-// buckets of two or more, in order of their key's first use, one after
-// the other in members (in time order within each, as ordered) with
-// their fingerprints in sims, bucket b from start[b] to start[b+1].
-type bandScan struct {
-	members []int
-	sims    []uint64
-	start   []int
-	bucket  map[uint64]int32 // by key: bucket number, in order of first use
-	counts  []int
-	of      []int32 // by position in order: bucket number
-	weight  []int   // by position in members: pairs scanned, plus one
-}
-
-// group sorts the articles of order into the band's buckets by the key
-// of their fingerprints (sims), the bits from lo under mask.
-func (bs *bandScan) group(order []int, sims []uint64, lo int, mask uint64) {
-	if bs.bucket == nil {
-		bs.bucket = map[uint64]int32{}
-	}
-	clear(bs.bucket)
-	bs.counts, bs.of = bs.counts[:0], bs.of[:0]
-	for _, i := range order {
-		key := sims[i] >> uint(lo) & mask
-		b, ok := bs.bucket[key]
-		if !ok {
-			b = int32(len(bs.counts))
-			bs.bucket[key] = b
-			bs.counts = append(bs.counts, 0)
-		}
-		bs.counts[b]++
-		bs.of = append(bs.of, b)
-	}
-	// Lone articles pair with none: their buckets are left out.
-	bs.start = append(bs.start[:0], 0)
-	for b, n := range bs.counts {
-		if n < 2 {
-			bs.counts[b] = -1
-			continue
-		}
-		bs.counts[b] = bs.start[len(bs.start)-1] // the next free place
-		bs.start = append(bs.start, bs.counts[b]+n)
-	}
-	n := bs.start[len(bs.start)-1]
-	bs.members, bs.sims = slices.Grow(bs.members[:0], n)[:n], slices.Grow(bs.sims[:0], n)[:n]
-	for p, i := range order {
-		if at := bs.counts[bs.of[p]]; at >= 0 {
-			bs.members[at], bs.sims[at] = i, sims[i]
-			bs.counts[bs.of[p]]++
-		}
-	}
-}
-
-// minStretch is the fewest pairs a stretch of a band's scan holds unless
-// the band has fewer: tens of microseconds of work, so that handing it to
-// a goroutine costs little beside it.
-const minStretch = 1 << 14
-
-// cut cuts the band's scan into stretches for workers goroutines: the
-// members' positions from each stretch's start to the next, so that each
-// holds about as many pairs, eight a goroutine (a bucket of templated
-// texts can hold a fifth of the band's pairs). It returns the starts and
-// the end. With fresh, a new member counts as paired with all its bucket,
-// another as one pair.
-func (bs *bandScan) cut(c *Clusterer, docs []doc, fresh []bool, workers int) []int {
-	bs.weight = slices.Grow(bs.weight[:0], len(bs.members))[:len(bs.members)]
-	weight := bs.weight
-	total := 0
-	for b := range len(bs.start) - 1 {
-		off := bs.start[b]
-		members := bs.members[off:bs.start[b+1]]
-		for a, i := range members {
-			weight[off+a] = 1
-			if fresh != nil && fresh[i] {
-				weight[off+a] += len(members)
-			}
-		}
-		if fresh == nil {
-			c.scanSpans(docs, members, 0, len(members), func(a, from, to int) { weight[off+a] += to - from })
-		}
-		for _, w := range weight[off : off+len(members)] {
-			total += w
-		}
-	}
-	target := max(minStretch, total/(8*workers))
-	cuts := []int{0}
-	sum := 0
-	for p, w := range weight {
-		if sum += w; sum >= target && p+1 < len(weight) {
-			cuts = append(cuts, p+1)
-			sum = 0
-		}
-	}
-	return append(cuts, len(weight))
-}
-
-// scanStretch returns the near-duplicate links of the band's scan (bs)
-// from position p0 to p1 that keep does not refuse (nil: none), new in
-// this band: their fingerprints (sims, by article) differ in each band
-// before.
-func (c *Clusterer) scanStretch(docs []doc, fresh []bool, sims []uint64, bs *bandScan, p0, p1 int, before []uint64, keep func(i, j int) bool) []link {
-	k := c.cfg.NearDuplicateBits
 	var out []link
 	add := func(i, j int, x uint64) {
 		if keep == nil || keep(min(i, j), max(i, j)) {
 			out = append(out, link{min(i, j), max(i, j), linkNearDuplicate, float64(64 - bits.OnesCount64(x))})
 		}
 	}
-	// The bucket that holds p0: the last that starts at or before it.
-	bucket, found := slices.BinarySearch(bs.start, p0)
-	if !found {
-		bucket--
-	}
-	for p := p0; p < p1; bucket++ {
-		off, end := bs.start[bucket], bs.start[bucket+1]
-		members := bs.members[off:end]
-		a0, a1 := p-off, min(p1, end)-off
-		p = off + a1
-		if fresh != nil {
-			c.scanFresh(docs, members, undatedFrom(docs, members), fresh, a0, a1, func(i, j int) {
-				if x := sims[i] ^ sims[j]; bits.OnesCount64(x) <= k && firstBand(x, before) {
-					add(i, j, x)
+	var bucketSims []uint64
+	for band := 0; band < bands; band++ {
+		lo := 64 * band / bands
+		mask := masks[band] >> uint(lo)
+		before := masks[:band]
+		buckets := map[uint64][]int{}
+		var keys []uint64 // in order of first use, so the scan is deterministic
+		for _, i := range order {
+			key := docs[i].simhash >> uint(lo) & mask
+			if _, ok := buckets[key]; !ok {
+				keys = append(keys, key)
+			}
+			buckets[key] = append(buckets[key], i)
+		}
+		// A pair is scanned in every band where its keys agree (which
+		// pairs a bucket scans depends on their times only), so it is
+		// new here unless an earlier band's keys agree too: computed, not
+		// remembered, because a batch of templated texts puts millions of
+		// pairs into the same buckets.
+		for _, key := range keys {
+			members := buckets[key]
+			if fresh != nil {
+				c.scanFresh(docs, members, undatedFrom(docs, members), fresh, func(i, j int) {
+					if x := sims[i] ^ sims[j]; bits.OnesCount64(x) <= k && firstBand(x, before) {
+						add(i, j, x)
+					}
+				})
+				continue
+			}
+			// The members' fingerprints in bucket order, so that the
+			// test of a pair, done for tens of millions of pairs on the
+			// farm's templated texts, reads two neighbouring words.
+			bucketSims = bucketSims[:0]
+			for _, i := range members {
+				bucketSims = append(bucketSims, sims[i])
+			}
+			c.scanSpans(docs, members, func(a, from, to int) {
+				s := bucketSims[a]
+				for b, t := range bucketSims[from:to] {
+					if x := s ^ t; bits.OnesCount64(x) <= k && firstBand(x, before) {
+						add(members[a], members[from+b], x)
+					}
 				}
 			})
-			continue
 		}
-		// The members' fingerprints in bucket order, so that the test of
-		// a pair, done for tens of millions of pairs on the farm's
-		// templated texts, reads two neighbouring words.
-		bucketSims := bs.sims[off:end]
-		c.scanSpans(docs, members, a0, a1, func(a, from, to int) {
-			s := bucketSims[a]
-			for b, t := range bucketSims[from:to] {
-				if x := s ^ t; bits.OnesCount64(x) <= k && firstBand(x, before) {
-					add(members[a], members[from+b], x)
-				}
-			}
-		})
 	}
 	return out
 }
@@ -605,10 +460,10 @@ func firstBand(x uint64, before []uint64) bool {
 // member, when it is undated itself), a pair of new ones once.
 func (c *Clusterer) scanBucket(docs []doc, members []int, fresh []bool, fn func(i, j int)) {
 	if fresh != nil {
-		c.scanFresh(docs, members, undatedFrom(docs, members), fresh, 0, len(members), fn)
+		c.scanFresh(docs, members, undatedFrom(docs, members), fresh, fn)
 		return
 	}
-	c.scanSpans(docs, members, 0, len(members), func(a, from, to int) {
+	c.scanSpans(docs, members, func(a, from, to int) {
 		for _, j := range members[from:to] {
 			fn(members[a], j)
 		}
@@ -626,21 +481,18 @@ func undatedFrom(docs []doc, members []int) int {
 }
 
 // scanSpans is scanBucket's scan of every pair by spans: it calls fn(a,
-// from, to) for each member a from a0 to a1-1 and each run of the members
-// it is paired with, members[from:to] (its dated partners, then the
-// undated ones), in the order scanBucket visits the pairs. A caller that
-// tests tens of millions of pairs loops over a span itself instead of
-// being called once a pair.
-func (c *Clusterer) scanSpans(docs []doc, members []int, a0, a1 int, fn func(a, from, to int)) {
+// from, to) for each member a and each run of the members it is paired
+// with, members[from:to] (its dated partners, then the undated ones), in
+// the order scanBucket visits the pairs. A caller that tests tens of
+// millions of pairs loops over a span itself instead of being called
+// once a pair.
+func (c *Clusterer) scanSpans(docs []doc, members []int, fn func(a, from, to int)) {
 	undated := undatedFrom(docs, members)
 	// end is the first member more than Window after member a: it only
 	// moves on as a does, so the times are compared once per member, not
 	// once per pair (a bucket of templated texts holds millions of pairs).
-	// Starting from a0+1 finds the same: the members between a0 and the
-	// end of an earlier member are within Window of a0 too.
 	end := 0
-	for a := a0; a < a1; a++ {
-		i := members[a]
+	for a, i := range members {
 		end = max(end, a+1)
 		for end < undated && docs[members[end]].when.Sub(docs[i].when) <= c.cfg.Window {
 			end++
@@ -655,16 +507,13 @@ func (c *Clusterer) scanSpans(docs []doc, members []int, a0, a1 int, fn func(a, 
 	}
 }
 
-// scanFresh is scanBucket's scan of the pairs with a new article, of
-// members a0 to a1-1 with their partners; members from undated on have no
-// time.
-func (c *Clusterer) scanFresh(docs []doc, members []int, undated int, fresh []bool, a0, a1 int, fn func(i, j int)) {
+// scanFresh is scanBucket's scan of the pairs with a new article; members
+// from undated on have no time.
+func (c *Clusterer) scanFresh(docs []doc, members []int, undated int, fresh []bool, fn func(i, j int)) {
 	// The members within Window of a dated member a are lo to end-1;
-	// both bounds only move on as a does (see scanSpans), and finding
-	// them from the first member for a0 gives the same.
+	// both bounds only move on as a does (see scanBucket).
 	lo, end := 0, 0
-	for a := a0; a < a1; a++ {
-		i := members[a]
+	for a, i := range members {
 		if a < undated {
 			for docs[i].when.Sub(docs[members[lo]].when) > c.cfg.Window {
 				lo++

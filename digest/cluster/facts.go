@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 
 	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/nlp"
@@ -513,18 +512,14 @@ func figureClash(a, b *doc) bool {
 type factClasses struct {
 	class []int32 // by article
 	rep   []int   // an article of each class
-	// The answers by pair of classes: in dense when there are few
-	// classes, else in memo. dense holds two bits a pair (known, clash),
-	// sixteen pairs a word, read and set atomically: the near-duplicate
-	// scan asks from several goroutines (Clusterer.nearDuplicateLinks),
-	// and two that find a pair unknown both set the same bits. memo is
-	// one goroutine's own (see fork).
-	dense []uint32
+	// The answers by pair of classes: in dense (0 not yet known, else
+	// 1+clash) when there are few classes, else in memo.
+	dense []uint8
 	memo  map[uint64]bool
 }
 
 // maxDenseClasses is the most classes whose answers are kept in an array
-// (256 kB); a map keeps them beyond.
+// (a megabyte); a map keeps them beyond.
 const maxDenseClasses = 1024
 
 func newFactClasses(docs []doc) *factClasses {
@@ -574,7 +569,7 @@ func newFactClasses(docs []doc) *factClasses {
 		fc.class[i] = c
 	}
 	if n := len(fc.rep); n <= maxDenseClasses {
-		fc.dense = make([]uint32, (n*n+15)/16)
+		fc.dense = make([]uint8, n*n)
 	} else {
 		fc.memo = map[uint64]bool{}
 	}
@@ -594,13 +589,10 @@ func (fc *factClasses) clash(docs []doc, i, j int) bool {
 	}
 	if fc.dense != nil {
 		k := int(ci)*len(fc.rep) + int(cj)
-		word, shift := &fc.dense[k/16], uint(k%16)*2
-		v := atomic.LoadUint32(word) >> shift & 3
-		if v == 0 {
-			v = 1 | uint32(b2n(test()))<<1
-			atomic.OrUint32(word, v<<shift)
+		if fc.dense[k] == 0 {
+			fc.dense[k] = 1 + uint8(b2n(test()))
 		}
-		return v == 3
+		return fc.dense[k] == 2
 	}
 	k := uint64(ci)<<32 | uint64(cj)
 	v, ok := fc.memo[k]
@@ -609,23 +601,6 @@ func (fc *factClasses) clash(docs []doc, i, j int) bool {
 		fc.memo[k] = v
 	}
 	return v
-}
-
-// fork returns the classes for another goroutine: the same classes and
-// array of answers (safe to share, see factClasses), its own map. join
-// takes a fork's answers back once its goroutine is done.
-func (fc *factClasses) fork() *factClasses {
-	f := *fc
-	if fc.memo != nil {
-		f.memo = map[uint64]bool{}
-	}
-	return &f
-}
-
-func (fc *factClasses) join(f *factClasses) {
-	if fc.memo != nil && f != fc {
-		maps.Copy(fc.memo, f.memo)
-	}
 }
 
 // distinctive reports whether a figure is one that two reports of other

@@ -255,21 +255,10 @@ func analyse(articles []digest.Article, leadSentences int) []doc {
 
 // eachArticle calls fn for every i below n on up to 8 cores, with the
 // number of the worker calling it.
-func eachArticle(n int, fn func(w, i int)) { eachOn(articleWorkers(n), n, fn) }
-
-// eachOn calls fn for every i below n on workers goroutines, taking the
-// next i as each is done, with the number of the worker calling it; on
-// the caller's alone when workers is 1.
-func eachOn(workers, n int, fn func(w, i int)) {
-	if workers <= 1 {
-		for i := range n {
-			fn(0, i)
-		}
-		return
-	}
+func eachArticle(n int, fn func(w, i int)) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := range workers {
+	for w := range articleWorkers(n) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1)) - 1

@@ -1,10 +1,8 @@
 package cluster
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -84,68 +82,4 @@ func nearDuplicateLinksBySet(c *Clusterer, docs []doc) []link {
 		}
 	}
 	return out
-}
-
-// TestNearDuplicateLinksOnEveryCore checks that the scan cut into
-// stretches on several goroutines makes the links, in the same order, and
-// refuses and counts the same clashing pairs, whatever the number of
-// cores and whether the classes keep their answers in the shared array
-// or in each goroutine's map: on the farm's templated texts (buckets of
-// thousands, some articles undated, some days apart), afresh and with a
-// third of the articles new.
-func TestNearDuplicateLinksOnEveryCore(t *testing.T) {
-	c := New(Config{})
-	arts := farmArticles(40, 50)
-	for i := range arts {
-		if i%37 == 0 {
-			arts[i].Published = time.Time{}
-		} else {
-			arts[i].Published = arts[i].Published.Add(-time.Duration(i%5) * 30 * time.Hour)
-		}
-	}
-	docs := analyse(arts, c.cfg.LeadSentences)
-	rng := rand.New(rand.NewPCG(5, 6))
-	third := make([]bool, len(docs))
-	for i := range third {
-		third[i] = rng.IntN(3) == 0
-	}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	for _, fresh := range [][]bool{nil, third} {
-		runtime.GOMAXPROCS(1)
-		want := c.nearDuplicateLinks(docs, fresh, nil)
-		g := newGrouping(&c.cfg, docs)
-		g.fresh = fresh
-		wantLinks, err := c.links(context.Background(), g, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		wantRefused := g.conflicting
-		if len(want) < 10000 || wantRefused < len(want)/2 {
-			t.Fatalf("%d near-duplicate pairs, %d refused: the case must fill buckets with pairs that clash", len(want), wantRefused)
-		}
-		for _, procs := range []int{2, 3, 8} {
-			runtime.GOMAXPROCS(procs)
-			if got := c.nearDuplicateLinks(docs, fresh, nil); !slices.Equal(got, want) {
-				t.Fatalf("%d cores, new %v: %d links, on one core %d (or another order)", procs, fresh != nil, len(got), len(want))
-			}
-			for _, dense := range []bool{true, false} {
-				g := newGrouping(&c.cfg, docs)
-				g.fresh = fresh
-				if !dense {
-					g.facts.dense, g.facts.memo = nil, map[uint64]bool{}
-				}
-				got, err := c.links(context.Background(), g, true)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !slices.Equal(got, wantLinks) || g.conflicting != wantRefused {
-					t.Fatalf("%d cores, new %v, dense %v: %d links, %d refused; on one core %d, %d", procs, fresh != nil, dense, len(got), g.conflicting, len(wantLinks), wantRefused)
-				}
-				if !dense && len(g.facts.memo) == 0 {
-					t.Fatalf("%d cores: the goroutines' answers were not kept", procs)
-				}
-			}
-		}
-		t.Logf("new %v: %d near-duplicate pairs, %d links, %d clashing pairs refused, alike on 1 to 8 cores", fresh != nil, len(want), len(wantLinks), wantRefused)
-	}
 }
