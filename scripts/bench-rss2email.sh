@@ -22,6 +22,12 @@
 # and the load average.
 # SKIP_R2E=1 leaves rss2email out (when only digest builds are compared);
 # VARIANTS="long" runs one farm only.
+# FIRST_BIN=PATH makes the first and second runs with that build, and only
+# the run after the farm grew with each DIGEST_BINARY: the first run after
+# an upgrade (one that changes the kept clustering features re-encodes
+# them all). After each digest's last run the store's size is printed
+# (the database and its WAL), as the account of every article read is
+# most of what a run adds to it.
 # BY_HOST=1 gives digest the farm's list sorted by host (every feed of one
 # host together, as a list of one site's feeds is often written), instead
 # of the farm's own order, which already alternates hosts: it measures the
@@ -118,16 +124,21 @@ for variant in ${VARIANTS:-long unresolvable}; do
 		mkdir -p "$D"
 		export DIGEST_DB="$D/digest.db" DIGEST_SOURCES="$SOURCES" DIGEST_OUTBOX="$D/outbox" \
 			DIGEST_GATHER_ALLOW_HOSTS='127.0.0.0/8:*' DIGEST_LOG_LEVEL=error
-		(cd "$D" && "$bin" subscribers add bench@example.com >/dev/null)
+		first=$bin
+		[ -n "${FIRST_BIN:-}" ] && first=$(realpath "$FIRST_BIN")
+		(cd "$D" && "$first" subscribers add bench@example.com >/dev/null)
 		name="$(basename "${BINS[$i]}")"
-		(cd "$D" && timed "$variant $name first run" "$bin" now --quiet)
+		by=""
+		[ "$first" != "$bin" ] && by=" (by $(basename "$first"))"
+		(cd "$D" && timed "$variant $name first run$by" "$first" now --quiet)
 		grep -E '^(articles|stories|summaries|messages|time) ' "$WORK/last.log" | sed 's/^/  /' || true
 		grep -E 'hosts? failed' "$WORK/last.log" | sed 's/^/  /' | cut -c1-160 || true
-		(cd "$D" && timed "$variant $name second run" "$bin" now --quiet)
+		(cd "$D" && timed "$variant $name second run$by" "$first" now --quiet)
 		grep -E '^(messages|time) ' "$WORK/last.log" | sed 's/^/  /' || true
 		grow
 		(cd "$D" && timed "$variant $name run, $GROW new per feed" "$bin" now --quiet ${PROFILE:+--cpuprofile "$WORK/cpu-$i.pprof" --memprofile "$WORK/mem-$i.pprof"})
 		grep -E '^(articles|stories|summaries|messages|time) ' "$WORK/last.log" | sed 's/^/  /' || true
+		echo "  store $(cat "$D"/digest.db "$D"/digest.db-wal 2>/dev/null | wc -c | awk '{printf "%.1f", $1 / 1048576}') MB"
 		if [ -n "${PROFILE:-}" ]; then
 			mkdir -p "$PROFILE" && cp "$WORK/cpu-$i.pprof" "$PROFILE/cpu-$variant-$i.pprof" 2>/dev/null && cp "$WORK/mem-$i.pprof" "$PROFILE/mem-$variant-$i.pprof" 2>/dev/null || true
 		fi
