@@ -24,8 +24,9 @@ var sqlSinks = map[string]int{
 // Postgres; db.chunkQuery does the same without caching, for batch
 // statements whose text varies with the batch's length) and the
 // migrations' dialect token replacer (a strings.Replacer built from
-// constant pairs).
-var sqlPassThrough = map[string]int{"q": 0, "chunkQuery": 0, "Replace": 0}
+// constant pairs), and the store's valueRows, which repeats its first
+// argument (a row of placeholders) a number of times.
+var sqlPassThrough = map[string]int{"q": 0, "chunkQuery": 0, "Replace": 0, "valueRows": 0}
 
 // sqlAllowed are the non-constant SQL arguments known to be safe, by
 // function and expression, each with the reason.
@@ -223,6 +224,10 @@ func (c *sqlChecker) safe(fn *ast.FuncDecl, e ast.Expr, depth int) (param int, o
 			// to b is.
 			if id, ok := f.X.(*ast.Ident); ok && f.Sel.Name == "String" && len(e.Args) == 0 {
 				return c.builder(fn, id.Name, depth)
+			}
+		case *ast.Ident:
+			if i, ok := sqlPassThrough[f.Name]; ok && i < len(e.Args) {
+				return c.safe(fn, e.Args[i], depth+1)
 			}
 		}
 		return -1, false // fmt.Sprintf and any other call
@@ -452,6 +457,9 @@ type Store struct{ c *cache }
 func (s *Store) Get(ctx context.Context, id int64) { s.c.ExecContext(ctx, "SELECT 1 WHERE id = ?", id) }
 func (s *Store) Find(ctx context.Context, name string) { s.c.ExecContext(ctx, "SELECT 1 WHERE name = '"+name+"'") }
 func Bad5(ctx context.Context, db *sql.DB, alias string) { db.QueryContext(ctx, "SELECT "+strings.ReplaceAll(cols, ", ", alias)) }
+func valueRows(row string, n int) string { return strings.Repeat(row, n) }
+func good2(ctx context.Context, db *sql.DB, n int) { db.QueryContext(ctx, "SELECT 1 WHERE id IN ("+valueRows("?", n)+")") }
+func Bad6(ctx context.Context, db *sql.DB, name string) { db.QueryContext(ctx, "SELECT 1 WHERE id IN ("+valueRows(name, 2)+")") }
 `
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "p.go", src, 0)
@@ -465,12 +473,12 @@ func Bad5(ctx context.Context, db *sql.DB, alias string) { db.QueryContext(ctx, 
 		fmt.Sscanf(x.Pos[strings.LastIndex(x.Pos[:strings.LastIndex(x.Pos, ":")], ":")+1:], "%d", &line)
 		lines[line] = true
 	}
-	for _, want := range []int{14, 15, 16, 17, 19, 24, 25} {
+	for _, want := range []int{14, 15, 16, 17, 19, 24, 25, 28} {
 		if !lines[want] {
 			t.Errorf("line %d not flagged; findings: %v", want, found)
 		}
 	}
-	if len(found) != 7 {
-		t.Errorf("want exactly the 7 bad calls flagged, got %v", found)
+	if len(found) != 8 {
+		t.Errorf("want exactly the 8 bad calls flagged, got %v", found)
 	}
 }

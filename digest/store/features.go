@@ -16,14 +16,15 @@ var _ digest.FeatureStore = (*DB)(nil)
 // keptCols are articleCols without the body and the details
 // (digest.ArticleDetail), and the head of the kept features (two bytes:
 // digest.KeptHead) and story.
-const keptCols = "a.id, a.source_id, a.source_name, a.url, a.title, a.published, a.language, substr(f.features, 1, 2), COALESCE(f.story, 0)"
+const keptCols = "a.id, a.source_id, a.source_name, a.url, a.title, a.published, a.language, substr(f.features, 1, 2), COALESCE(s.story, 0)"
 
 // KeptArticlesSince returns the articles published (or first seen) after
 // since, oldest first, without their texts and details, each with the
 // head of the features and the story kept for it (nil and 0 when none); a
 // zero since means all.
 func (db *DB) KeptArticlesSince(ctx context.Context, since time.Time) ([]digest.KeptArticle, error) {
-	query, args := "SELECT "+keptCols+" FROM articles a LEFT JOIN article_features f ON f.article_id = a.id", []any{}
+	query, args := "SELECT "+keptCols+" FROM articles a LEFT JOIN article_features f ON f.article_id = a.id"+
+		" LEFT JOIN article_stories s ON s.article_id = a.id", []any{}
 	if !since.IsZero() {
 		query, args = query+" WHERE a.published > ?", append(args, db.t(since))
 	}
@@ -78,51 +79,58 @@ func (db *DB) saveKeptMany(ctx context.Context, calls [][]digest.KeptArticle) ([
 // saveKept is SaveKept for one call.
 func (db *DB) saveKept(ctx context.Context, kept []digest.KeptArticle) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var withFeatures, storyOnly []digest.KeptArticle
+		var withFeatures []digest.KeptArticle
 		for _, k := range kept {
 			if k.Features != nil {
 				withFeatures = append(withFeatures, k)
-			} else {
-				storyOnly = append(storyOnly, k)
-			}
-		}
-		// A first run sets the story of every article of the window: many
-		// rows a statement here too. An article given twice gets its last
-		// story, as one UPDATE after another gave it.
-		storyOnly = lastPerArticle(storyOnly)
-		for start := 0; start < len(storyOnly); start += keptChunk {
-			chunk := storyOnly[start:min(start+keptChunk, len(storyOnly))]
-			var q strings.Builder
-			q.WriteString("UPDATE article_features SET story = v.column2 FROM (VALUES ")
-			args := make([]any, 0, 2*len(chunk))
-			for i, k := range chunk {
-				if i > 0 {
-					q.WriteString(", ")
-				}
-				q.WriteString("(CAST(? AS BIGINT), CAST(? AS BIGINT))")
-				args = append(args, k.Article.ID, k.Story)
-			}
-			q.WriteString(") AS v WHERE article_features.article_id = v.column1")
-			if _, err := tx.ExecContext(ctx, db.chunkQuery(q.String()), args...); err != nil {
-				return err
 			}
 		}
 		// A first run keeps every article of the window: many rows a
 		// statement, not a statement a row.
-		for start := 0; start < len(withFeatures); start += keptChunk {
-			chunk := withFeatures[start:min(start+keptChunk, len(withFeatures))]
-			var q strings.Builder
-			q.WriteString("INSERT INTO article_features (article_id, features, story) VALUES ")
-			args := make([]any, 0, 3*len(chunk))
-			for i, k := range chunk {
-				if i > 0 {
-					q.WriteString(", ")
-				}
-				q.WriteString("(?, ?, ?)")
-				args = append(args, k.Article.ID, k.Features, k.Story)
+		for chunk := range slices.Chunk(withFeatures, keptChunk) {
+			args := make([]any, 0, 2*len(chunk))
+			for _, k := range chunk {
+				args = append(args, k.Article.ID, k.Features)
 			}
-			q.WriteString(" ON CONFLICT (article_id) DO UPDATE SET features = excluded.features, story = excluded.story")
-			if _, err := tx.ExecContext(ctx, db.q(q.String()), args...); err != nil {
+			q := "INSERT INTO article_features (article_id, features) VALUES " + valueRows("(?, ?)", len(chunk)) +
+				" ON CONFLICT (article_id) DO UPDATE SET features = excluded.features"
+			if _, err := tx.ExecContext(ctx, db.q(q), args...); err != nil {
+				return err
+			}
+		}
+		// Stories, in their own table (see migration 0012): an article
+		// given twice gets its last story, one without kept features
+		// none, and story 0 is no row.
+		var set []digest.KeptArticle
+		var unset []int64
+		for _, k := range lastPerArticle(kept) {
+			if k.Story != 0 {
+				set = append(set, k)
+			} else {
+				unset = append(unset, k.Article.ID)
+			}
+		}
+		for chunk := range slices.Chunk(set, keptChunk) {
+			args := make([]any, 0, 2*len(chunk))
+			for _, k := range chunk {
+				args = append(args, k.Article.ID, k.Story)
+			}
+			// The WHERE also settles SQLite's reading of ON CONFLICT
+			// after INSERT … SELECT.
+			q := "INSERT INTO article_stories (article_id, story) SELECT v.column1, v.column2 FROM (VALUES " +
+				valueRows("(CAST(? AS BIGINT), CAST(? AS BIGINT))", len(chunk)) +
+				") AS v WHERE v.column1 IN (SELECT article_id FROM article_features)" +
+				" ON CONFLICT (article_id) DO UPDATE SET story = excluded.story"
+			if _, err := tx.ExecContext(ctx, db.chunkQuery(q), args...); err != nil {
+				return err
+			}
+		}
+		for chunk := range slices.Chunk(unset, textChunk) {
+			args := make([]any, len(chunk))
+			for i, id := range chunk {
+				args[i] = id
+			}
+			if _, err := tx.ExecContext(ctx, db.chunkQuery("DELETE FROM article_stories WHERE article_id IN ("+valueRows("?", len(chunk))+")"), args...); err != nil {
 				return err
 			}
 		}
@@ -132,6 +140,20 @@ func (db *DB) saveKept(ctx context.Context, kept []digest.KeptArticle) error {
 		return fmt.Errorf("save kept features of %d articles: %w", len(kept), err)
 	}
 	return nil
+}
+
+// valueRows returns n copies of row joined by ", ": the VALUES or IN list of a
+// statement that carries n rows.
+func valueRows(row string, n int) string {
+	var b strings.Builder
+	b.Grow(n * (len(row) + 2))
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	return b.String()
 }
 
 // lastPerArticle returns kept without the entries whose article comes
@@ -153,9 +175,8 @@ func lastPerArticle(kept []digest.KeptArticle) []digest.KeptArticle {
 	return out
 }
 
-// keptChunk is how many articles one INSERT of features (3 parameters
-// each) or one UPDATE of stories (2) carries, under SQLite's and
-// Postgres's limits.
+// keptChunk is how many articles one INSERT of features or of stories (2
+// parameters each) carries, under SQLite's and Postgres's limits.
 const keptChunk = 200
 
 // textChunk is how many ids one query for texts carries.
@@ -221,18 +242,11 @@ func byIDs[V string | []byte](ctx context.Context, db *DB, query string, ids []i
 func inChunks(ctx context.Context, db *DB, query string, ids []int64, scan func(sc scanner) error) error {
 	for start := 0; start < len(ids); start += textChunk {
 		chunk := ids[start:min(start+textChunk, len(ids))]
-		var q strings.Builder
-		q.WriteString(query)
 		args := make([]any, len(chunk))
 		for i, id := range chunk {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("?")
 			args[i] = id
 		}
-		q.WriteString(")")
-		if _, err := queryAll(ctx, db.run, db.q(q.String()), func(sc scanner) (struct{}, error) {
+		if _, err := queryAll(ctx, db.run, db.q(query+valueRows("?", len(chunk))+")"), func(sc scanner) (struct{}, error) {
 			return struct{}{}, scan(sc)
 		}, args...); err != nil {
 			return err

@@ -132,3 +132,68 @@ func testArticlesKept(t *testing.T, db *store.DB) {
 		t.Errorf("kept features read again: %v", again)
 	}
 }
+
+// testKeptStoriesMigrated checks migration 0012, which moved the kept
+// stories out of article_features: a store as version 11 left it (a story
+// in the features' row, 0 for none) keeps every article's features and
+// story once migrated.
+func testKeptStoriesMigrated(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	at := time.Date(2026, 11, 27, 6, 0, 0, 0, time.UTC)
+	var arts []digest.Article
+	for i := range 3 {
+		arts = append(arts, digest.Article{SourceID: "s", URL: fmt.Sprint("https://m.example/", i), Title: fmt.Sprint("Title ", i),
+			Text: fmt.Sprint("Text ", i), Published: at.Add(time.Duration(i) * time.Hour)})
+	}
+	saved, err := db.SaveArticles(ctx, arts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Back to version 11's schema, with its rows: features and story in
+	// one row, for the first two articles.
+	for _, q := range []string{
+		"DROP TABLE article_stories",
+		"ALTER TABLE article_features ADD COLUMN story BIGINT NOT NULL DEFAULT 0",
+		"DELETE FROM schema_migrations WHERE version = 12",
+		fmt.Sprintf("INSERT INTO article_features (article_id, features, story) VALUES (%d, %s, %d), (%d, %s, 0)",
+			saved[0].Article.ID, hexBytes(db, "0102ff"), saved[1].Article.ID, saved[1].Article.ID, hexBytes(db, "0700")),
+	} {
+		if _, err := db.SQL().ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := db.KeptArticlesSince(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		head  []byte
+		story int64
+	}{{[]byte{1, 2}, saved[1].Article.ID}, {[]byte{7, 0}, 0}, {nil, 0}}
+	if len(kept) != len(want) {
+		t.Fatalf("%d kept articles, want %d", len(kept), len(want))
+	}
+	for i, w := range want {
+		if k := kept[i]; !bytes.Equal(k.Head, w.head) || (k.Head == nil) != (w.head == nil) || k.Story != w.story {
+			t.Errorf("article %d after the migration: head %v story %d, want %v and %d", i, k.Head, k.Story, w.head, w.story)
+		}
+	}
+	feats, err := db.KeptFeatures(ctx, []int64{saved[0].Article.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(feats[saved[0].Article.ID], []byte{1, 2, 255}) {
+		t.Errorf("features after the migration: %v", feats)
+	}
+}
+
+// hexBytes is a literal of the bytes written in hex, in db's dialect.
+func hexBytes(db *store.DB, hex string) string {
+	if db.Dialect() == store.Postgres {
+		return "'\\x" + hex + "'::bytea"
+	}
+	return "X'" + hex + "'"
+}

@@ -96,6 +96,7 @@ func TestDB_Contract(t *testing.T) {
 		{"migrate_again", testMigrateAgain},
 		{"concurrent_writers", testConcurrentWriters},
 		{"articles/kept", testArticlesKept},
+		{"articles/kept/stories_migrated", testKeptStoriesMigrated},
 	}
 	for _, c := range engineCases {
 		cases = append(cases, contractCase{c.name, func(t *testing.T, db *store.DB) { c.run(t, db) }})
