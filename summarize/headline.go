@@ -119,8 +119,8 @@ func unbalancedSingle(s string) bool {
 }
 
 // Headline writes a headline for a text that has no usable title: its lead
-// sentence (the first one that is not page furniture; in a text not in
-// English, the most topical of the first three), compressed the way a
+// sentence (the first one that is not page furniture, unless one of the
+// next two is clearly more topical), compressed the way a
 // sub-editor would. Datelines, attributions ("officials said"),
 // parentheses, time phrases and trailing subordinate clauses ("as …",
 // "after …", "amid …") go first; then articles and auxiliaries; only then,
@@ -161,9 +161,11 @@ const maxHeadlineInput = 16 << 10
 
 // headline makes the headline of the sentence of text that heads it: the
 // first one that is not furniture, nor a teaser of a few words when a
-// fuller sentence follows it. In a text that is not English, where the
-// lead is often a scene or a question rather than the news, the sentence
-// is the most topical of the first few (see topical).
+// fuller sentence follows it, unless one of the next two is clearly more
+// topical. The first sentence is not always the lead: a scene, a question,
+// a standfirst or a personal opening may come before the news, and the
+// news is what the rest of the text keeps coming back to (see topical and
+// frequentShare).
 func headline(text, lang string) string {
 	cands := leadCandidates(text)
 	switch {
@@ -175,11 +177,16 @@ func headline(text, lang string) string {
 		cands = cands[1:]
 	}
 	best := compress(cands[0], lang)
-	if len(cands) == 1 || english(strings.Fields(cands[0])) {
-		// An English lead states the news: on the development pages a
-		// later sentence was the better headline no more often than the
-		// lead was.
+	if len(cands) == 1 {
 		return best
+	}
+	score := topical
+	if english(strings.Fields(cands[0])) {
+		// In English, a word the text uses twice says too little: with
+		// topical's test the development pages lost (ROUGE-1 0.278
+		// against 0.280 for the first sentence always), with the words
+		// used three times or more they gained (0.287, both halves).
+		score = frequentShare
 	}
 	var counts map[string]int
 	bestScore := 0.0
@@ -194,10 +201,10 @@ func headline(text, lang string) string {
 		}
 		if counts == nil {
 			counts = termCounts(text)
-			bestScore = topical(best, cands[0], counts)
+			bestScore = score(best, cands[0], counts)
 		}
-		if score := topical(h, c, counts) - laterPenalty*float64(i+1); score > bestScore {
-			best, bestScore = h, score
+		if sc := score(h, c, counts) - laterPenalty*float64(i+1); sc > bestScore {
+			best, bestScore = h, sc
 		}
 	}
 	return best
@@ -246,8 +253,10 @@ func leadCandidates(text string) []string {
 // teaser and up to two after the lead.
 const maxLeadCandidates = 3
 
-// laterPenalty is taken from the topical score of each sentence after the
-// first: a later sentence must be clearly more topical to be chosen.
+// laterPenalty is taken from the score (topical or frequentShare) of a
+// sentence for each place it stands after the first: a later sentence
+// must be clearly more topical to be chosen. In English, 0.09 to 0.11
+// gave the same development figures, 0.08 and 0.12 a little less.
 const laterPenalty = 0.1
 
 // termCounts counts the words of text (lower case; letters and digits).
@@ -286,6 +295,30 @@ func topical(headline, sentence string, counts map[string]int) float64 {
 	}
 	return float64(n) / float64(len(hw))
 }
+
+// frequentShare scores a headline by the share of its words that are
+// content words the text uses at least minFrequent times (sentence, the
+// one the headline was made of, is there to match topical): the words a
+// text keeps coming back to are what it is about, and a word used five
+// times or more is in the real headline half the time or more, one used
+// once in one case in seven.
+func frequentShare(headline, _ string, counts map[string]int) float64 {
+	hw := terms(headline)
+	if len(hw) == 0 {
+		return 0
+	}
+	n := 0
+	for _, w := range hw {
+		if !functionWords.Get()[w] && utf8.RuneCountInString(w) > 1 && counts[w] >= minFrequent {
+			n++
+		}
+	}
+	return float64(n) / float64(len(hw))
+}
+
+// minFrequent is how many times a text uses a word it keeps coming back
+// to.
+const minFrequent = 3
 
 // continues reports a sentence that opens with a pronoun or a conjunction:
 // it leans on the one before and cannot stand as a headline.

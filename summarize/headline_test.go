@@ -101,6 +101,12 @@ func TestHeadline(t *testing.T) {
 		{"the lead, in English", "It was a cold morning in the north. The port of Hamburg reported a fall in container traffic for 2024. " +
 			"Container traffic through the port of Hamburg fell most on routes to China. Containers from Asia are missing at the port.",
 			"It was a cold morning in north"},
+		{"the lead after a personal opening, in English", "I have covered shipping for twenty years. The port of Hamburg handled fewer containers this year as trade with China slowed. " +
+			"Container volumes at the port of Hamburg fell by a tenth. The port of Hamburg expects container trade with China to recover.",
+			"Port of Hamburg handles fewer containers"},
+		{"the first sentence, when a later one is only a little more topical", "Exports from Germany fell in March as orders from China dried up. " +
+			"Car exports to China dropped sharply in the spring. Economists in China expect exports to recover.",
+			"Exports from Germany fall in March"},
 		{"progressive past", "NASA was adding five companies to its lunar delivery programme.",
 			"NASA adding five companies to its lunar delivery programme"},
 		{"dash without spaces", "Prices of diesel fell sharply in the spring—and for hauliers that was the best news of a hard year.",
