@@ -1,0 +1,202 @@
+package cluster
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/tradedigest/tradedigest/digest"
+)
+
+var updateFeatures = flag.Bool("update-features", false, "rewrite testdata/features.sha256 from the current code")
+
+// featuresGolden holds, for each set of real and made-up articles, how
+// many articles it has and the SHA-256 of their encoded features in
+// order: written by a build before parse was made cheaper, so that a
+// change meant only to save CPU is seen to encode every article's
+// features byte for byte as before.
+const featuresGolden = "testdata/features.sha256"
+
+// TestFeatures_Unchanged checks that every article of the test sets and of
+// the public corpora (the feeds' items, the summarisation and extraction
+// texts, in a dozen languages) encodes to the features recorded in
+// featuresGolden. Raise featuresVersion and rewrite the file
+// (-update-features) only when the features are meant to change.
+func TestFeatures_Unchanged(t *testing.T) {
+	c := New(Config{})
+	sets := map[string][]digest.Article{}
+	for _, s := range testSets(t, 20) {
+		sets[s.name] = s.arts
+	}
+	for name, arts := range corpusArticles(t) {
+		sets[name] = arts
+	}
+	got := map[string]string{}
+	for name, arts := range sets {
+		h := sha256.New()
+		for _, a := range arts {
+			b := c.EncodeFeatures(a)
+			fmt.Fprintf(h, "%d:", len(b))
+			h.Write(b)
+		}
+		got[name] = fmt.Sprintf("%d %s", len(arts), hex.EncodeToString(h.Sum(nil)))
+	}
+	names := slices.Sorted(func(yield func(string) bool) {
+		for n := range got {
+			if !yield(n) {
+				return
+			}
+		}
+	})
+	if *updateFeatures {
+		var b strings.Builder
+		fmt.Fprintf(&b, "# featuresVersion %d: set, articles, SHA-256 of their encoded features\n", featuresVersion)
+		for _, n := range names {
+			fmt.Fprintf(&b, "%s %s\n", n, got[n])
+		}
+		if err := os.WriteFile(featuresGolden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want := readFeaturesGolden(t)
+	if want["version"] != fmt.Sprint(featuresVersion) {
+		t.Fatalf("%s was written for featuresVersion %s, this is %d: rewrite it with -update-features", featuresGolden, want["version"], featuresVersion)
+	}
+	for _, n := range names {
+		w, ok := want[n]
+		switch {
+		case !ok:
+			t.Errorf("set %s: not in %s", n, featuresGolden)
+		case w != got[n]:
+			t.Errorf("set %s: features %s, want %s", n, got[n], w)
+		}
+	}
+	for n := range want {
+		if _, ok := got[n]; !ok && n != "version" && !strings.HasPrefix(n, "corpus/") {
+			t.Errorf("set %s of %s not checked", n, featuresGolden)
+		}
+	}
+}
+
+// readFeaturesGolden reads featuresGolden: set name → "count hash", and
+// "version" → the featuresVersion it was written for.
+func readFeaturesGolden(t *testing.T) map[string]string {
+	t.Helper()
+	fh, err := os.Open(featuresGolden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	out := map[string]string{}
+	sc := bufio.NewScanner(fh)
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "# featuresVersion "); ok {
+			out["version"], _, _ = strings.Cut(v, ":")
+			continue
+		}
+		if name, rest, ok := strings.Cut(line, " "); ok {
+			out[name] = rest
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// corpusArticles returns the public corpora's texts as articles, by set:
+// every item of the news feeds, the summarisation articles and the
+// extraction pages' expected texts. A corpus that is absent gives no set.
+func corpusArticles(t testing.TB) map[string][]digest.Article {
+	t.Helper()
+	out := map[string][]digest.Article{}
+	paths, _ := filepath.Glob(filepath.Join(corpusDir, "feeds", "news", "*"))
+	for _, p := range paths {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := gofeed.NewParser().ParseString(string(raw))
+		if err != nil {
+			continue // a feed in a legacy encoding the parser refuses
+		}
+		for _, it := range f.Items {
+			a := digest.Article{URL: it.Link, SourceID: filepath.Base(p), SourceName: f.Title, Title: it.Title,
+				Text: htmlText(cmpOr(it.Content, it.Description))}
+			if it.PublishedParsed != nil {
+				a.Published = *it.PublishedParsed
+			}
+			a.ContentHash = digest.ContentHash(a.Text)
+			out["corpus/feeds"] = append(out["corpus/feeds"], a)
+		}
+	}
+	if raw, err := os.ReadFile(filepath.Join(corpusDir, "summarization-frank", "pairs.jsonl")); err == nil {
+		for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+			var p struct {
+				ID, Article string
+			}
+			if err := json.Unmarshal([]byte(line), &p); err != nil {
+				t.Fatalf("parse summarisation corpus: %v", err)
+			}
+			out["corpus/frank"] = append(out["corpus/frank"], digest.Article{URL: "urn:" + p.ID, Text: p.Article, ContentHash: digest.ContentHash(p.Article)})
+		}
+	}
+	pages, _ := filepath.Glob(filepath.Join(corpusDir, "extraction-realworld", "*", "truth.json"))
+	for _, p := range pages {
+		raw, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var truth struct {
+			Title        string `json:"title"`
+			ExpectedText string `json:"expected_text"`
+		}
+		if err := json.Unmarshal(raw, &truth); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+		if truth.ExpectedText == "" {
+			continue
+		}
+		out["corpus/realworld"] = append(out["corpus/realworld"], digest.Article{URL: "urn:" + filepath.Base(filepath.Dir(p)),
+			SourceName: filepath.Base(filepath.Dir(p)), Title: truth.Title, Text: truth.ExpectedText, ContentHash: digest.ContentHash(truth.ExpectedText)})
+	}
+	return out
+}
+
+// BenchmarkFeatures reads the features of the labelled set's and the
+// corpora's real articles and of the farm's wire texts, as the gather
+// does for each new article (go test -run - -bench Features ./digest/cluster).
+func BenchmarkFeatures(b *testing.B) {
+	arts, _, _ := loadLabelled(b)
+	for _, set := range corpusArticles(b) {
+		arts = append(arts, set...)
+	}
+	for _, set := range []struct {
+		name string
+		arts []digest.Article
+	}{{"real", arts}, {"farm", farmArticles(20, 50)}} {
+		b.Run(set.name, func(b *testing.B) {
+			c := New(Config{})
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			for b.Loop() {
+				for _, a := range set.arts {
+					c.EncodeFeatures(a)
+				}
+			}
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N*len(set.arts)), "cpu-µs/article")
+		})
+	}
+}
