@@ -28,7 +28,11 @@ type Token struct {
 // Tokens splits text into word tokens. Letters, digits and the characters
 // '.', ',' and '%' inside numbers ("31.2", "140,000", "62.9%") stay in one
 // token; apostrophes inside words are dropped ("Korea's" → "korea").
-func Tokens(text string) []Token {
+func Tokens(text string) []Token { return tokens(text, true) }
+
+// tokens is Tokens; without fast, every word takes the general path, which
+// the fast path must match token for token (TestTokensFastPath).
+func tokens(text string, fast bool) []Token {
 	out := make([]Token, 0, len(text)/6) // about one word per six bytes of English
 	sentenceStart := true
 	i := 0
@@ -42,15 +46,31 @@ func Tokens(text string) []Token {
 			continue
 		}
 		start := i
-		// Fast path: a word of lower-case ASCII letters ending at a plain
-		// separator is its own lower-cased form; no copy needed.
-		j := i
-		for j < len(text) && text[j] >= 'a' && text[j] <= 'z' {
-			j++
+		// Fast path: a word of ASCII letters and digits ending at a plain
+		// separator is lower-cased in one go, and is its own lower-cased
+		// form when it has no capital (no copy at all). A number that goes
+		// on ("31.2", "140,000", "62%") takes the long way.
+		j, upper := i, false
+		for j < len(text) {
+			c := text[j]
+			if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' {
+				j++
+				continue
+			}
+			if c >= 'A' && c <= 'Z' {
+				upper = true
+				j++
+				continue
+			}
+			break
 		}
-		if j > i && (j == len(text) || simpleEnd(text[j])) {
-			w := text[i:j]
-			out = append(out, Token{Word: w, Surface: w, Stem: Stem(w), SentenceStart: sentenceStart})
+		if fast && j > i && (j == len(text) || simpleEnd(text[j]) && !(isDigitByte(text[i]) && numberGoesOn(text, j))) {
+			surface, w := text[i:j], text[i:j]
+			if upper {
+				w = strings.ToLower(w)
+			}
+			out = append(out, Token{Word: w, Surface: surface, Stem: Stem(w),
+				Cap: 'A' <= surface[0] && surface[0] <= 'Z' && !sentenceStart, SentenceStart: sentenceStart})
 			sentenceStart = false
 			i = j
 			continue
@@ -101,6 +121,14 @@ func Tokens(text string) []Token {
 		sentenceStart = false
 	}
 	return out
+}
+
+// numberGoesOn reports whether a number's token goes on past text[j]:
+// with a per cent sign, or a decimal point or thousands separator before a
+// digit.
+func numberGoesOn(text string, j int) bool {
+	c := text[j]
+	return c == '%' || (c == '.' || c == ',') && j+1 < len(text) && isDigitByte(text[j+1])
 }
 
 // simpleEnd reports whether c ends a word without further ado: ASCII

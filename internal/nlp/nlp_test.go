@@ -53,8 +53,17 @@ func TestTokens(t *testing.T) {
 }
 
 func TestTokensFastPath(t *testing.T) {
-	// Lower-case words take a path that copies nothing; these must come out
-	// as the general path makes them.
+	// Words of ASCII letters and digits take a shorter path; they must
+	// come out as the general path makes them, token for token.
+	for _, s := range []string{
+		"eBay iPhone", "Officials in JAPAN said on Monday. The G7 met", "in 2026. 31.2% 140,000 62% 3.5bn 7,",
+		"5.", "5,", "5%", "x5.6 A1,2 B% 10.x 10,x", "Korea's don't can’t 5'", "naïve Café Zürich", "abc\ndef!Ghi?jkl",
+		"tariffs-rate U.S. E.U. No. 3", "(Reuters) - Apple", "ABC", "a", "9",
+	} {
+		if got, want := Tokens(s), tokens(s, false); !slices.Equal(got, want) {
+			t.Errorf("Tokens(%q) = %+v, want %+v", s, got, want)
+		}
+	}
 	tests := []struct {
 		in   string
 		want []string
@@ -107,6 +116,9 @@ func FuzzTokens(f *testing.F) {
 			if !strings.Contains(s, tk.Surface) {
 				t.Fatalf("surface %q not in %q", tk.Surface, s)
 			}
+		}
+		if got, want := Tokens(s), tokens(s, false); !slices.Equal(got, want) {
+			t.Fatalf("Tokens(%q) = %+v, general path %+v", s, got, want)
 		}
 		Sentences(s)
 	})
