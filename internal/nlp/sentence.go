@@ -34,7 +34,23 @@ var paraBreak = lazyre.New(`\n[ \t\f\v]*\n`)
 // and lines that look finished), whitespace collapsed. Sentences is
 // BlockSentences over Blocks; a reader that treats a block as a unit (a
 // headline writer skipping a furniture paragraph) uses the two.
-func Blocks(text string) []string {
+func Blocks(text string) []string { return blocks(text, true) }
+
+// blocks is Blocks; with fast, a text of one line (a paragraph cut from
+// a longer text, an item's summary) skips the splitting, which finds
+// nothing to split it at, and is its own block when its spaces need no
+// collapsing (TestBlocksFastPath).
+func blocks(text string, fast bool) []string {
+	if fast && !strings.ContainsAny(text, "\n\r") {
+		b := text
+		if !collapsed(text) {
+			b = strings.Join(strings.Fields(text), " ")
+		}
+		if b == "" {
+			return nil
+		}
+		return []string{b}
+	}
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", "\n")
 	var out []string
@@ -61,6 +77,23 @@ func Blocks(text string) []string {
 		flush()
 	}
 	return out
+}
+
+// collapsed reports whether strings.Join(strings.Fields(s), " ") is s:
+// s is ASCII, and its only white space is single spaces between words.
+func collapsed(s string) bool {
+	if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf, c == '\t', c == '\n', c == '\v', c == '\f', c == '\r':
+			return false
+		case c == ' ' && s[i+1] == ' ':
+			return false
+		}
+	}
+	return true
 }
 
 // lineEnds reports whether a single line break after line ends a sentence.

@@ -2,6 +2,7 @@ package nlp
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -55,12 +56,24 @@ func TestSentences(t *testing.T) {
 
 // FuzzSentences checks that splitting loses and invents no text: the
 // sentences hold exactly the input's non-space characters, in order.
+func TestBlocksFastPath(t *testing.T) {
+	for _, s := range []string{"", " ", "\t", "One line.", " One line. ", "One  line.", "One\tline.", "One\u00a0line.",
+		"Zölle  steigen.", "Zölle steigen.", "a\vb", "a\fb", "line\r", "two\nlines", "x\u0085y", "x\u2003y", "\u3000"} {
+		if a, b := blocks(s, true), blocks(s, false); !slices.Equal(a, b) {
+			t.Errorf("Blocks(%q) = %q, general path %q", s, a, b)
+		}
+	}
+}
+
 func FuzzSentences(f *testing.F) {
 	f.Add("The U.S. and the E.U. met. No. 3 was 3.5% higher… Then \"quotes.\" Done")
 	f.Add("Amazon UK.Retail analyst said so.\n\nMr. A. B. Smith\nwrapped line")
 	f.Fuzz(func(t *testing.T, text string) {
 		if !utf8.ValidString(text) {
 			t.Skip()
+		}
+		if a, b := blocks(text, true), blocks(text, false); !slices.Equal(a, b) {
+			t.Fatalf("Blocks(%q) = %q, general path %q", text, a, b)
 		}
 		got := Sentences(text)
 		for _, s := range got {

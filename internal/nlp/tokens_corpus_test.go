@@ -4,10 +4,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
-// TestTokensFastPath_Corpus checks the fast path against the general one
+// TestTokensFastPath_Corpus checks Tokens' fast path (and Blocks')
+// against the general one
 // on every file of the public corpora's feeds and extraction pages and
 // the summarisation articles (markup, numbers and a dozen languages).
 func TestTokensFastPath_Corpus(t *testing.T) {
@@ -37,6 +39,12 @@ func TestTokensFastPath_Corpus(t *testing.T) {
 			t.Errorf("%s: %d tokens, general path %d", f, len(got), len(want))
 		}
 		words += len(got)
+		// Blocks' fast path is for one line: every line of the file.
+		for _, line := range strings.Split(string(raw), "\n") {
+			if a, b := blocks(line, true), blocks(line, false); !slices.Equal(a, b) {
+				t.Errorf("%s: Blocks(%q) = %q, general path %q", f, line, a, b)
+			}
+		}
 	}
 	t.Logf("%d files, %d tokens", len(files), words)
 }
