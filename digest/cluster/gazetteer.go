@@ -364,7 +364,11 @@ func canonicalActors(toks []nlp.Token) []nlp.Token {
 	for i := 0; i < len(toks); {
 		n, key := g.match(toks[i:])
 		if n == 0 {
-			if out != nil {
+			switch {
+			case out == nil:
+			case len(out) == i:
+				out = out[:i+1] // in its place already: a copy onto itself costs write barriers
+			default:
 				out = append(out, toks[i])
 			}
 			i++

@@ -208,7 +208,11 @@ func canonicalPlaces(toks []nlp.Token) []nlp.Token {
 	for i := first; i < len(toks); {
 		n, code := matchPlace(toks[i:])
 		if n == 0 {
-			out = append(out, toks[i])
+			if len(out) == i {
+				out = out[:i+1] // in its place already: a copy onto itself costs write barriers
+			} else {
+				out = append(out, toks[i])
+			}
 			i++
 			continue
 		}

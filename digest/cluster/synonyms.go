@@ -152,6 +152,9 @@ func derivedStem(n string) string {
 	if e := slot.Load(); e != nil && e.stem == n {
 		return e.derived
 	}
+	// A copy: n is often a piece of its article's text, which the memo
+	// would otherwise keep.
+	n = strings.Clone(n)
 	d := porter.Mild(n)
 	if tableStems.Get()[d] {
 		d = n
