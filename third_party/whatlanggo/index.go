@@ -24,7 +24,16 @@ func (t packedTrigram) String() string {
 type profileIndex struct {
 	list  langProfileList
 	slot  map[Lang]int
+	langs []Lang // by slot
 	ranks map[packedTrigram][]langRank
+	// The ranks again, in a table of their own (open addressing, at most
+	// half full), which a text's few hundred look-ups read faster than
+	// the map: keys[h] is a trigram whose ranks are vals[at[h]-1], and
+	// at[h] is 0 where no trigram is.
+	keys []packedTrigram
+	at   []int32
+	vals [][]langRank
+	bits uint
 }
 
 type langRank struct {
@@ -43,6 +52,7 @@ func lazyIndex(profiles func() langProfileList) func() *profileIndex {
 			for lang, trigrams := range list {
 				s := len(x.slot)
 				x.slot[lang] = s
+				x.langs = append(x.langs, lang)
 				for i, t := range trigrams {
 					// A text's trigrams are three runes: another
 					// string would never be found in one.
@@ -52,9 +62,39 @@ func lazyIndex(profiles func() langProfileList) func() *profileIndex {
 					}
 				}
 			}
+			size, bits := 16, uint(4)
+			for size < 2*len(x.ranks) {
+				size, bits = size*2, bits+1
+			}
+			x.keys, x.at, x.bits = make([]packedTrigram, size), make([]int32, size), bits
+			for k, r := range x.ranks {
+				h := tableSlot(k, bits)
+				for x.at[h] != 0 {
+					h = (h + 1) & (size - 1)
+				}
+				x.vals = append(x.vals, r)
+				x.keys[h], x.at[h] = k, int32(len(x.vals))
+			}
 		})
 		return x
 	}
+}
+
+// tableSlot is where trigram t's search starts in a table of 1<<bits
+// slots.
+func tableSlot(t packedTrigram, bits uint) int {
+	return int(uint64(t) * 0x9E3779B97F4A7C15 >> (64 - bits))
+}
+
+// lookup returns the ranks of trigram t, as x.ranks[t] does.
+func (x *profileIndex) lookup(t packedTrigram) []langRank {
+	mask := len(x.keys) - 1
+	for h := tableSlot(t, x.bits); x.at[h] != 0; h = (h + 1) & mask {
+		if x.keys[h] == t {
+			return x.vals[x.at[h]-1]
+		}
+	}
+	return nil
 }
 
 var (
@@ -68,11 +108,16 @@ var (
 
 // distances returns, by slot, what calculateDistance returns for each
 // language: the summed distance and the number of profile trigrams found.
+// Entries of trigramWeights counted 0 times are skipped (countTable's
+// empty slots).
 func (x *profileIndex) distances(trigramWeights []trigramCount) (dist, hits []int) {
-	dist = make([]int, len(x.slot))
-	hits = make([]int, len(x.slot))
+	both := make([]int, 2*len(x.langs))
+	dist, hits = both[:len(x.langs)], both[len(x.langs):]
 	for _, tw := range trigramWeights {
-		for _, r := range x.ranks[tw.t] {
+		if tw.n == 0 {
+			continue
+		}
+		for _, r := range x.lookup(tw.t) {
 			dist[r.slot] += (maxTrigramDistance - r.rank) * tw.n
 			hits[r.slot]++
 		}
@@ -88,17 +133,37 @@ type trigramCount struct {
 
 // countRunes is count with the trigrams as three packed runes instead of
 // strings: the same trigrams with the same counts, without a string (and
-// the two rune slices) made for each, and counted in a table of their
-// own (open addressing, at most two thirds full) instead of a map, which
-// for a few hundred integer keys costs less. Each trigram comes once, in
-// no particular order.
+// the two rune slices) made for each. Each trigram comes once, in no
+// particular order.
 func countRunes(input string) []trigramCount {
+	table := countTable(input, nil)
+	counts := make([]trigramCount, 0, len(table))
+	for _, c := range table {
+		if c.n > 0 {
+			counts = append(counts, c)
+		}
+	}
+	return counts
+}
+
+// countTable counts the trigrams of input (see countRunes) in a table of
+// their own (open addressing, at most two thirds full) instead of a map,
+// which for a few hundred integer keys costs less; its empty slots are
+// counted 0 times. The table is made in buf when buf is large enough.
+func countTable(input string, buf []trigramCount) []trigramCount {
 	size, bits := 16, uint(4)
 	for size*2 < 3*(len(input)+1) { // a trigram per rune, at most
 		size, bits = size*2, bits+1
 	}
-	table := make([]trigramCount, size)
-	distinct := 0
+	table := buf[:0]
+	if cap(table) >= size {
+		table = table[:size]
+		for i := range table {
+			table[i] = trigramCount{}
+		}
+	} else {
+		table = make([]trigramCount, size)
+	}
 	r1, r2 := ' ', rune(0)
 	first, last := true, false
 	for i := 0; i <= len(input); {
@@ -130,13 +195,12 @@ func countRunes(input string) []trigramCount {
 		}
 		if !(r2 == ' ' && (r1 == ' ' || r3 == ' ')) {
 			t := pack(r1, r2, r3)
-			h := int(uint64(t) * 0x9E3779B97F4A7C15 >> (64 - bits))
+			h := tableSlot(t, bits)
 			for table[h].n > 0 && table[h].t != t {
 				h = (h + 1) & (size - 1)
 			}
 			if table[h].n == 0 {
 				table[h].t = t
-				distinct++
 			}
 			table[h].n++
 		}
@@ -145,14 +209,15 @@ func countRunes(input string) []trigramCount {
 			break
 		}
 	}
-	counts := make([]trigramCount, 0, distinct)
-	for _, c := range table {
-		if c.n > 0 {
-			counts = append(counts, c)
-		}
-	}
-	return counts
+	return table
 }
+
+// tables holds countTable's tables between detections (pointers to
+// them, so that putting one back allocates nothing); a table for a text
+// longer than maxPooledTable slots is not kept.
+var tables = sync.Pool{New: func() interface{} { return new([]trigramCount) }}
+
+const maxPooledTable = 1 << 13
 
 // detectScript is DetectScript with a shortcut for ASCII letters, most of
 // a Latin-script text: such a letter is Latin and of no other script, so
@@ -254,16 +319,25 @@ func detectScript(text string) *unicode.RangeTable {
 }
 
 // detectLangInIndex is detectLangInProfiles with the distances summed
-// from the index: the same languages, in the same order, with the same
-// distances and trigram counts. Of the languages only the two that
-// calculateConfidence's stable sort would put first are kept (the first
-// in order with the greatest distance, then the first other with the
-// greatest left), so the result is the same without sorting them all.
+// from the index: the same languages with the same distances and trigram
+// counts. Of the languages only the two that calculateConfidence's stable
+// sort would put first are kept (the first in order with the greatest
+// distance, then the first other with the greatest left), so the result
+// is the same without sorting them all. The languages are visited in the
+// index's order, which is the profile map's order when the index was
+// built, rather than in a new walk of the map: where two languages tie
+// for the greatest distance, either is the first in some walk of the map.
 func detectLangInIndex(text string, options Options, x *profileIndex) (Lang, float64) {
-	dist, hits := x.distances(countRunes(text))
+	buf := tables.Get().(*[]trigramCount)
+	table := countTable(text, *buf)
+	dist, hits := x.distances(table)
+	if cap(table) <= maxPooledTable {
+		*buf = table
+		tables.Put(buf)
+	}
 	var top [2]langDistance
 	n := 0
-	for lang := range x.list {
+	for s, lang := range x.langs {
 		if len(options.Whitelist) != 0 {
 			if _, ok := options.Whitelist[lang]; !ok {
 				continue
@@ -273,7 +347,6 @@ func detectLangInIndex(text string, options Options, x *profileIndex) (Lang, flo
 				continue
 			}
 		}
-		s := x.slot[lang]
 		d := langDistance{lang, dist[s], hits[s]}
 		switch {
 		case n == 0 || d.dist > top[0].dist:

@@ -5,7 +5,9 @@ import "testing"
 // TestIndexDistances checks that countRunes finds the trigrams count
 // finds, and that the index gives every language of every script the
 // distance and trigram count that calculateDistance gives, on texts in
-// several languages and scripts, short and malformed ones.
+// several languages and scripts, short and malformed ones; so do the
+// index's table (lookup) and the counts made in a table used before
+// (countTable).
 func TestIndexDistances(t *testing.T) {
 	texts := []string{
 		"The trade ministry will publish a consultation next month, and industry groups have asked for safeguard measures.",
@@ -24,8 +26,17 @@ func TestIndexDistances(t *testing.T) {
 	indexes := map[string]func() *profileIndex{"latin": latinLangsIndex, "cyrillic": cyrillicLangsIndex,
 		"devanagari": devanagariLangsIndex, "hebrew": hebrewLangsIndex, "ethiopic": ethiopicLangsIndex, "arabic": arabicLangsIndex}
 	found := 0
+	var dirty []trigramCount
 	for name, index := range indexes {
 		x := index()
+		for k, r := range x.ranks {
+			if got := x.lookup(k); len(got) != len(r) || &got[0] != &r[0] {
+				t.Fatalf("%s: lookup(%q) is not ranks[%q]", name, k.String(), k.String())
+			}
+		}
+		if x.lookup(pack('\x00', '\x00', '\x00')) != nil || x.lookup(pack('q', 'q', 'q')) != nil {
+			t.Fatalf("%s: lookup finds a trigram no profile has", name)
+		}
 		for _, text := range texts {
 			w := count(text)
 			rw := countRunes(text)
@@ -46,6 +57,13 @@ func TestIndexDistances(t *testing.T) {
 				t.Fatalf("%.30q: detectScript %v, DetectScript %v", text, Scripts[got], Scripts[want])
 			}
 			dist, hits := x.distances(rw)
+			// The table of counts as detection reads it: made in a
+			// table another text was counted in.
+			dirty = countTable(text, dirty)
+			if d2, h2 := x.distances(dirty); !equalInts(d2, dist) || !equalInts(h2, hits) {
+				t.Fatalf("%s, %.30q: distances from the table %v/%v, from the counts %v/%v", name, text, d2, h2, dist, hits)
+			}
+			dirty = countTable(texts[0], dirty)
 			for lang, trigrams := range x.list {
 				d, n := calculateDistance(trigrams, w)
 				if dist[x.slot[lang]] != d || hits[x.slot[lang]] != n {
@@ -59,6 +77,18 @@ func TestIndexDistances(t *testing.T) {
 	if found == 0 {
 		t.Fatal("no trigram found in any profile")
 	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // TestDetectLangInIndex checks that detectLangInIndex returns the language
