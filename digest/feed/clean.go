@@ -67,6 +67,4 @@ func splitParagraphs(text string) []string {
 }
 
 // collapseSpace trims s and turns every run of white space into one space.
-func collapseSpace(s string) string {
-	return strings.Join(strings.Fields(s), " ")
-}
+func collapseSpace(s string) string { return nlp.CollapseSpace(s) }

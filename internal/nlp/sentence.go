@@ -42,10 +42,7 @@ func Blocks(text string) []string { return blocks(text, true) }
 // collapsing (TestBlocksFastPath).
 func blocks(text string, fast bool) []string {
 	if fast && !strings.ContainsAny(text, "\n\r") {
-		b := text
-		if !collapsed(text) {
-			b = strings.Join(strings.Fields(text), " ")
-		}
+		b := CollapseSpace(text)
 		if b == "" {
 			return nil
 		}
@@ -77,6 +74,16 @@ func blocks(text string, fast bool) []string {
 		flush()
 	}
 	return out
+}
+
+// CollapseSpace returns s trimmed, with every run of white space made one
+// space: strings.Join(strings.Fields(s), " "), without a copy when s is
+// so already (most lines of an article are).
+func CollapseSpace(s string) string {
+	if collapsed(s) {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // collapsed reports whether strings.Join(strings.Fields(s), " ") is s:

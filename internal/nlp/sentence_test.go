@@ -62,6 +62,9 @@ func TestBlocksFastPath(t *testing.T) {
 		if a, b := blocks(s, true), blocks(s, false); !slices.Equal(a, b) {
 			t.Errorf("Blocks(%q) = %q, general path %q", s, a, b)
 		}
+		if a, b := CollapseSpace(s), strings.Join(strings.Fields(s), " "); a != b {
+			t.Errorf("CollapseSpace(%q) = %q, want %q", s, a, b)
+		}
 	}
 }
 
@@ -74,6 +77,9 @@ func FuzzSentences(f *testing.F) {
 		}
 		if a, b := blocks(text, true), blocks(text, false); !slices.Equal(a, b) {
 			t.Fatalf("Blocks(%q) = %q, general path %q", text, a, b)
+		}
+		if a, b := CollapseSpace(text), strings.Join(strings.Fields(text), " "); a != b {
+			t.Fatalf("CollapseSpace(%q) = %q, want %q", text, a, b)
 		}
 		got := Sentences(text)
 		for _, s := range got {

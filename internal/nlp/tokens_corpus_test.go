@@ -44,6 +44,9 @@ func TestTokensFastPath_Corpus(t *testing.T) {
 			if a, b := blocks(line, true), blocks(line, false); !slices.Equal(a, b) {
 				t.Errorf("%s: Blocks(%q) = %q, general path %q", f, line, a, b)
 			}
+			if a, b := CollapseSpace(line), strings.Join(strings.Fields(line), " "); a != b {
+				t.Errorf("%s: CollapseSpace(%q) = %q, want %q", f, line, a, b)
+			}
 		}
 	}
 	t.Logf("%d files, %d tokens", len(files), words)
