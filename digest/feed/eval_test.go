@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mmcdole/gofeed"
+
 	"github.com/tradedigest/tradedigest/digest/feed/internal/exteval"
 	"github.com/tradedigest/tradedigest/internal/testutil"
 )
@@ -143,20 +145,14 @@ func logScrapinghubBaselines(t *testing.T) {
 	t.Logf("scrapinghub reference extractors:\n%s", strings.Join(lines, "\n"))
 }
 
-// evalFeedTexts scores what applies to the feeds corpus, whose items have
-// text but no reference: the language recorded per item against the
-// feed's declared <language> (as gathered, and from the text alone), and
-// the lines Clean removes from item texts, printed for inspection.
-func evalFeedTexts(t *testing.T) {
-	dir := testutil.CorpusDir(t, "feeds")
-	files, err := filepath.Glob(filepath.Join(dir, "news", "*"))
+// gatheredFeeds calls fn with each news feed of the corpus that parses:
+// its file, the feed as parsed and as gathered (items of any length).
+func gatheredFeeds(t *testing.T, fn func(file string, fd *gofeed.Feed, res digest.FetchResult)) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(testutil.CorpusDir(t, "feeds"), "news", "*"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	type tally struct{ items, gathered, textOnly int }
-	byLang := map[string]*tally{}
-	removed := map[string]int{}
-	items, changed := 0, 0
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -170,6 +166,20 @@ func evalFeedTexts(t *testing.T) {
 		if err != nil {
 			continue
 		}
+		fn(f, fd, res)
+	}
+}
+
+// evalFeedTexts scores what applies to the feeds corpus, whose items have
+// text but no reference: the language recorded per item against the
+// feed's declared <language> (as gathered, and from the text alone), and
+// the lines Clean removes from item texts, printed for inspection.
+func evalFeedTexts(t *testing.T) {
+	type tally struct{ items, gathered, textOnly int }
+	byLang := map[string]*tally{}
+	removed := map[string]int{}
+	items, changed := 0, 0
+	gatheredFeeds(t, func(f string, fd *gofeed.Feed, res digest.FetchResult) {
 		declared := primaryLanguage(fd.Language)
 		for _, a := range res.Articles {
 			if declared != "" {
@@ -201,7 +211,7 @@ func evalFeedTexts(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 	langs := make([]string, 0, len(byLang))
 	for l := range byLang {
 		langs = append(langs, l)

@@ -3,11 +3,12 @@ package feed
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/mmcdole/gofeed"
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/internal/testutil"
@@ -42,27 +43,11 @@ func langTexts(t *testing.T) []langText {
 	for _, p := range readJSONL[struct{ Article string }](t, filepath.Join(testutil.CorpusDir(t, "summarization-frank"), "pairs.jsonl")) {
 		out = append(out, langText{p.Article, "", "en"})
 	}
-	files, err := filepath.Glob(filepath.Join(testutil.CorpusDir(t, "feeds"), "news", "*"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fd, _, err := parseFeed(data, "")
-		if err != nil {
-			continue
-		}
-		res, err := NewFeed(f, Options{ShortText: -1}).Fetch(t.Context(), digest.SourceState{})
-		if err != nil {
-			continue
-		}
+	gatheredFeeds(t, func(_ string, fd *gofeed.Feed, res digest.FetchResult) {
 		for _, a := range res.Articles {
 			out = append(out, langText{a.Title + "\n\n" + a.Text, fd.Language, ""})
 		}
-	}
+	})
 	return out
 }
 
@@ -133,22 +118,17 @@ func TestDetectLanguage_Sample(t *testing.T) {
 // TestLangPrefix: the prefix ends with a whole word, and is the text
 // itself when the text is short.
 func TestLangPrefix(t *testing.T) {
-	tests := []struct {
-		text string
-		n    int
-		want string
-	}{
-		{"short text", 300, "short text"},
-		{"Zölle steigen heute", 8, "Zölle"},
-		{"Zölle steigen heute", 13, "Zölle steigen"},
-		{"Zölle steigen heute", 14, "Zölle steigen"},
-		{"Donaudampfschifffahrt", 5, "Donau"},
-		{"欧盟周二同意提高对来自三个国家的钢铁进口的关税", 4, "欧盟周二"},
-		{"欧盟周二，同意提高", 7, "欧盟周二"},
-	}
-	for _, tt := range tests {
-		if got := langPrefix(tt.text, tt.n); got != tt.want {
-			t.Errorf("langPrefix(%q, %d) = %q, want %q", tt.text, tt.n, got, tt.want)
+	check := func(text string, n int, want string) {
+		t.Helper()
+		if got := langPrefix(text, n); got != want {
+			t.Errorf("langPrefix(%q, %d) = %q, want %q", text, n, got, want)
 		}
 	}
+	check("short text", 300, "short text")
+	check("Zölle steigen heute", 8, "Zölle")
+	check("Zölle steigen heute", 13, "Zölle steigen")
+	check("Zölle steigen heute", 14, "Zölle steigen") // the space is no word
+	check("Donaudampfschifffahrt", 5, "Donau")        // one long word is cut
+	check("欧盟周二同意提高对来自三个国家的钢铁进口的关税", 4, "欧盟周二")
+	check("欧盟周二，同意提高", 7, "欧盟周二")
 }
