@@ -200,8 +200,49 @@ func stripDateline(s string) string {
 			s = s[loc[1]:]
 		}
 	}
-	return s
+	return stripColonDateline(s)
 }
+
+// colonDateline is a place of one to three capitalised words, perhaps with
+// a date, and a colon: "Bengaluru: ", "New Delhi: ", "MANGALURU: ",
+// "Bengaluru, May 3: ", "Paris : ".
+var colonDateline = lazyre.New(`^(\p{Lu}[\p{L}.'’-]*(?: \p{Lu}[\p{L}.'’-]*){0,2})` +
+	`(?:,\s*(?:\p{Lu}\p{Ll}+\.?\s\d{1,2}|\d{1,2}\.?\s\p{Lu}\p{L}+\.?)(?:,?\s\d{4})?)? ?:\s+\p{Lu}`)
+
+// stripColonDateline removes a colon dateline (see colonDateline) when a
+// sentence follows it (a capitalised word): not a label that heads a story
+// ("Update: …", "Analysis: …", "Exclusive: …", kept as the other datelines
+// keep them), nor a speaker and their words ("Lagarde: rates will …", "Dan
+// Webb: “…”").
+func stripColonDateline(s string) string {
+	m := colonDateline.Get().FindStringSubmatchIndex(s)
+	if m == nil {
+		return s
+	}
+	for _, w := range strings.Fields(s[m[2]:m[3]]) {
+		if headLabels.Get()[bare(w)] {
+			return s
+		}
+	}
+	_, n := utf8.DecodeLastRuneInString(s[:m[1]])
+	return s[m[1]-n:]
+}
+
+// headLabels are the words of the labels that head a story or a paragraph
+// with a colon ("Update:", "Breaking News:", "Editor's Note:", "Analyse:"),
+// in English, German and French (lower case).
+var headLabels = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return setOf("update", "updates", "updated", "analysis", "exclusive", "breaking", "news", "opinion", "comment",
+		"commentary", "editorial", "interview", "explainer", "explained", "factbox", "fact", "check", "review", "live",
+		"note", "editor", "editor's", "editors", "warning", "correction", "clarification", "watch", "listen", "video",
+		"audio", "photo", "photos", "gallery", "podcast", "poll", "quiz", "read", "more", "related", "source", "sources",
+		"sponsored", "advertisement", "feature", "profile", "preview", "recap", "report", "summary", "timeline",
+		"usage", "example", "examples", "tip", "tips", "question", "answer", "alert", "q&a", "faq", "disclaimer",
+		"transcript", "background", "context", "what", "why", "how", "who", "when", "where", "a", "an",
+		"eilmeldung", "analyse", "kommentar", "meinung", "hintergrund", "exklusiv", "aktualisierung", "achtung",
+		"hinweis", "korrektur", "bild", "foto", "quelle", "tipp", "frage", "antwort", "mise", "jour", "exclusif",
+		"tribune", "éditorial", "entretien", "décryptage", "vidéo", "direct")
+}}
 
 var (
 	// ", which is expected to …," and the like: a non-restrictive clause.
@@ -903,6 +944,9 @@ func presentTense(words []string) []string {
 		if i+1 < len(words) && bare(words[i+1]) == "by" {
 			return words
 		}
+		if afterPossessive(words[:i]) {
+			continue // "Pope Francis’ newly appointed ambassador": a participle
+		}
 		if i+1 < len(words) && prepositions.Get()[bare(words[i+1])] && laterVerb(words[i+2:]) {
 			continue // "Any life identified on planets … evolved": a participle
 		}
@@ -920,6 +964,23 @@ func presentTense(words []string) []string {
 		return out
 	}
 	return words
+}
+
+// afterPossessive reports whether before, the words before a past form,
+// end on a possessive ("Francis’", "the company's"), perhaps with an
+// adverb in -ly after it ("Pope Francis’ newly appointed …"): the past
+// form is a participle before a noun, or after "'s" ("he's appointed") no
+// simple past either.
+func afterPossessive(before []string) bool {
+	j := len(before) - 1
+	if j > 0 && isLowerWord(before[j]) && strings.HasSuffix(bare(before[j]), "ly") {
+		j--
+	}
+	if j < 0 {
+		return false
+	}
+	w := strings.ReplaceAll(before[j], "’", "'")
+	return strings.HasSuffix(w, "'s") || strings.HasSuffix(w, "s'")
 }
 
 // contracted reports a word that ends in a contracted auxiliary ("we’ve",

@@ -1,6 +1,7 @@
 package summarize
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -230,7 +231,7 @@ func leadCandidates(text string) []string {
 			}
 			// The splitter takes a German ordinal ("im 15. Jahrhundert")
 			// for a full stop: such a sentence goes on in the next.
-			for i+1 < len(sents) && fragment(strings.Fields(strings.TrimSuffix(s, "."))) {
+			for i+1 < len(sents) && goesOn(s, sents[i+1]) {
 				i++
 				s += " " + sents[i]
 			}
@@ -481,6 +482,51 @@ func gluedWords(s string) int {
 	}
 	return n
 }
+
+// goesOn reports whether the splitter cut the sentence s where it does not
+// end, at the dot of a German ordinal ("im 15. Jahrhundert", "am 3.
+// Oktober", "der 1. FC Köln"), so that it goes on in next: s ends on a
+// function word, or on a number after one that can be an ordinal there. A
+// year or an amount ends its sentence ("… for 2024. Container traffic …"):
+// joined, the two made one sentence, and the nonsense headline "Fall falls
+// most on routes to China".
+func goesOn(s, next string) bool {
+	words := strings.Fields(strings.TrimSuffix(s, "."))
+	if !fragment(words) {
+		return false
+	}
+	last := bare(words[len(words)-1])
+	return !isNumber(last) || ordinal(last, bare(firstWord(next)))
+}
+
+// ordinal reports whether the number n, written before a dot, can be a
+// German ordinal when the word next follows it (lower case): a day or a
+// rank below 32 can be one before any word; a larger number only before a
+// month or a noun that ordinals count ("zum 50. Geburtstag", "der 100.
+// Jahrestag"); a number of four digits or more, or with a separator
+// ("2.000", "3,5"), is a year or an amount.
+func ordinal(n, next string) bool {
+	v, err := strconv.Atoi(n)
+	switch {
+	case err != nil || len(n) >= 4:
+		return false
+	case v < 32:
+		return true
+	}
+	return ordinalNouns.Get()[next]
+}
+
+// ordinalNouns are the German months and the nouns a large ordinal counts
+// (lower case).
+var ordinalNouns = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+	return setOf("januar", "jänner", "februar", "märz", "april", "mai", "juni", "juli", "august", "september",
+		"oktober", "november", "dezember",
+		"jahrhundert", "jahrtausend", "jahrestag", "geburtstag", "todestag", "jubiläum", "mal", "platz", "rang",
+		"runde", "spieltag", "etappe", "stock", "stockwerk", "etage", "ausgabe", "auflage", "folge", "sitzung",
+		"tagung", "parteitag", "kongress", "wahlperiode", "legislaturperiode", "minute", "kilometer", "woche",
+		"tag", "monat", "jahr", "saison", "staffel", "episode", "sendung", "lauf", "rennen", "partie", "spiel",
+		"ziffer", "absatz", "kapitel", "artikel", "klasse", "liga")
+}}
 
 // fragment reports a short line cut mid-phrase: it ends on a function word,
 // or on a bare number after one ("The event on 27").

@@ -179,6 +179,42 @@ func TestHeadline(t *testing.T) {
 			"Copper traders in London fear that they will lose money again"},
 		{"courtesy title", "Mr Johnson met Chancellor Scholz in Berlin to discuss steel tariffs.",
 			"Johnson meets Chancellor Scholz in Berlin to discuss steel tariffs"},
+		// A year ends its sentence: the splitter's cut after it is no
+		// German ordinal's (issue 15: "Fall falls most on routes to China").
+		{"year ends the sentence", "The port of Hamburg reported a fall in container traffic for 2024. Fall falls most on routes to China and the port expects no recovery.",
+			"Fall in container traffic for 2024"},
+		{"year ends the sentence, short", "Hamburg handled fewer containers in 2024. Traffic fell most on routes to China.",
+			"Hamburg handled fewer containers in 2024"},
+		{"year ends the sentence, German", "Der Hafen Hamburg meldet einen Rückgang beim Umschlag für 2024. Der Umschlag im Hafen Hamburg sank vor allem im Verkehr mit China.",
+			"Der Hafen Hamburg meldet einen Rückgang beim Umschlag für 2024"},
+		// German ordinals stay in their sentence.
+		{"ordinal century", "Die Kirche wurde im 15. Jahrhundert gebaut und steht am Markt.",
+			"Die Kirche wurde im 15. Jahrhundert gebaut und steht am Markt"},
+		{"ordinal day", "Am 3. Oktober 2024 wurde die Brücke für den Verkehr geöffnet.",
+			"Am 3. Oktober 2024 wurde die Brücke für den Verkehr geöffnet"},
+		{"ordinal in a name", "Der 1. FC Köln hat seinen Trainer entlassen.",
+			"Der 1. FC Köln hat seinen Trainer entlassen"},
+		{"large ordinal before the noun it counts", "Zum 50. Geburtstag des Hafens kamen Tausende an die Elbe.",
+			"Zum 50. Geburtstag des Hafens kamen Tausende an die Elbe"},
+		// A place and a colon open a feed item; a label or a speaker stays.
+		{"colon dateline", "New Delhi: India raised import duties on gold and silver on Tuesday.",
+			"India raises import duties on gold and silver"},
+		{"colon dateline in capitals", "MANGALURU: Karnataka Bank has promoted its general manager to chief general manager.",
+			"Karnataka Bank promotes its general manager to chief general manager"},
+		{"colon dateline with a date", "Bengaluru, May 3: India raised import duties on gold and silver on Tuesday.",
+			"India raises import duties on gold and silver"},
+		{"colon dateline, German", "Berlin: Die Bundesregierung hat die Zölle auf Stahl aus China erhöht.",
+			"Die Bundesregierung hat die Zölle auf Stahl aus China erhöht"},
+		{"update label stays", "Update: Maersk plans to cut 10,000 jobs in its logistics arm.",
+			"Update: Maersk plans to cut 10,000 jobs in its logistics arm"},
+		{"analysis label stays", "Analysis: China's steel exports are set to hit a record this year.",
+			"Analysis: China's steel exports set to hit record"},
+		{"exclusive label stays", "Exclusive: Maersk plans to cut 10,000 jobs in its logistics arm.",
+			"Exclusive: Maersk plans to cut 10,000 jobs in its logistics arm"},
+		{"speaker stays", "Lagarde: rates will stay high for longer than markets expect.",
+			"Lagarde: rates to stay high for longer than markets expect"},
+		{"participle after a possessive", "Bengaluru, May 4: Pope Francis’ newly appointed ambassador to India will preside over a public function.",
+			"Pope Francis’ newly appointed ambassador to India to preside over public function"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -361,6 +397,50 @@ func TestFitClause(t *testing.T) {
 	for _, tt := range tests {
 		if got := strings.Join(fitClause(strings.Fields(tt.in), MaxDerivedHeadlineWords, ""), " "); got != tt.want {
 			t.Errorf("fitClause(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestGoesOn(t *testing.T) {
+	tests := []struct {
+		s, next string
+		want    bool
+	}{
+		{"Die Kirche wurde im 15.", "Jahrhundert gebaut.", true},
+		{"Am 3.", "Oktober 2024 wurde die Brücke geöffnet.", true},
+		{"Der 1.", "FC Köln hat seinen Trainer entlassen.", true},
+		{"Zum 50.", "Geburtstag kamen Tausende.", true},
+		{"Die Brücke steht an der", "Elbe.", true}, // a function word
+		{"The port reported a fall in traffic for 2024.", "Fall falls most on routes to China.", false},
+		{"Der Hafen meldet einen Rückgang für 2024.", "Der Umschlag sank.", false},
+		{"Die Zahl der Fahrten stieg auf 150.", "Die Bahn rechnet mit mehr.", false},
+		{"Die Zahl der Fahrten stieg auf 2.000.", "Die Bahn rechnet mit mehr.", false},
+		{"Prices fell sharply.", "Traders sold.", false},
+	}
+	for _, tt := range tests {
+		if got := goesOn(tt.s, tt.next); got != tt.want {
+			t.Errorf("goesOn(%q, %q) = %v, want %v", tt.s, tt.next, got, tt.want)
+		}
+	}
+}
+
+func TestStripDateline(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Bengaluru: The state government raised the tax.", "The state government raised the tax."},
+		{"New Delhi: India raised duties.", "India raised duties."},
+		{"Bengaluru, May 3: India raised duties.", "India raised duties."},
+		{"Paris : La France relève ses droits.", "La France relève ses droits."},
+		{"Update: Maersk cuts jobs.", "Update: Maersk cuts jobs."},
+		{"Breaking News: Maersk cuts jobs.", "Breaking News: Maersk cuts jobs."},
+		{"Editor's Note: This story was updated.", "Editor's Note: This story was updated."},
+		{"Lagarde: rates will stay high.", "Lagarde: rates will stay high."},
+		{"Lagarde: “Rates will stay high.”", "Lagarde: “Rates will stay high.”"},
+		{"Bengaluru:", "Bengaluru:"},
+		{"The ministry said on Monday: Duties rise.", "The ministry said on Monday: Duties rise."},
+	}
+	for _, tt := range tests {
+		if got := stripDateline(tt.in); got != tt.want {
+			t.Errorf("stripDateline(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }
