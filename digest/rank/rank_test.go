@@ -1,7 +1,9 @@
 package rank
 
 import (
+	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -510,6 +512,56 @@ func TestRanker_RankSplitRerank(t *testing.T) {
 		if got[i].Score != want[i].Score || got[i].Relevance != want[i].Relevance || !slices.Equal(got[i].Topics, want[i].Topics) {
 			t.Errorf("story %s: Rerank %.4f %.3f %v, Rank %.4f %.3f %v", want[i].Key,
 				got[i].Score, got[i].Relevance, got[i].Topics, want[i].Score, want[i].Relevance, want[i].Topics)
+		}
+	}
+}
+
+// TestRanker_RankSplitSpread checks that a batch large enough to be
+// assessed on several goroutines (assessAll) is ranked exactly as one
+// assessed story by story: the same stories kept and dropped, in the same
+// order, with the same relevance, topics and score, and the input left as
+// it was.
+func TestRanker_RankSplitSpread(t *testing.T) {
+	r := New(Config{})
+	texts := []string{tariffText, footballText, "Officials met again in Geneva on Tuesday.", tariffText + "\n\n" + footballText}
+	var in []digest.Story
+	for i := range 4 * parallelFrom {
+		in = append(in, story(fmt.Sprint(i), fmt.Sprint("Story ", i%7), texts[i%len(texts)], now.Add(-time.Duration(i)*time.Minute)))
+	}
+	var wantKept, wantDropped []digest.Story
+	for _, st := range in {
+		r.relevance(&st)
+		if st.Relevance < r.threshold {
+			wantDropped = append(wantDropped, st)
+			continue
+		}
+		st.Score = r.score(st, now)
+		wantKept = append(wantKept, st)
+	}
+	order(wantKept)
+	if runtime.GOMAXPROCS(0) < 2 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	}
+	kept, dropped := r.RankSplit(in, now)
+	if len(wantKept) == 0 || len(wantDropped) == 0 {
+		t.Fatalf("the batch should have kept and dropped stories: %d and %d", len(wantKept), len(wantDropped))
+	}
+	same := func(what string, got, want []digest.Story) {
+		if !slices.Equal(storyKeys(got), storyKeys(want)) {
+			t.Fatalf("%s %v, want %v", what, storyKeys(got), storyKeys(want))
+		}
+		for i := range want {
+			if got[i].Score != want[i].Score || got[i].Relevance != want[i].Relevance || !slices.Equal(got[i].Topics, want[i].Topics) {
+				t.Errorf("%s %s: %.4f %.3f %v, want %.4f %.3f %v", what, want[i].Key,
+					got[i].Score, got[i].Relevance, got[i].Topics, want[i].Score, want[i].Relevance, want[i].Topics)
+			}
+		}
+	}
+	same("kept", kept, wantKept)
+	same("dropped", dropped, wantDropped)
+	for _, st := range in {
+		if st.Relevance != 0 || st.Topics != nil {
+			t.Fatalf("input story %s changed: %.3f %v", st.Key, st.Relevance, st.Topics)
 		}
 	}
 }
