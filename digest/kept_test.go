@@ -533,3 +533,73 @@ func TestEngine_Run_StaleFeaturesInBatches(t *testing.T) {
 		t.Error("no story of more than one article: the check above proves little")
 	}
 }
+
+// TestEngine_RankedStories_AssessmentsKept ranks a window twice with the
+// real clusterer and ranker on a store that keeps the leads' assessments:
+// the second ranking, after a new story arrived, reads the text of the new
+// story's lead only, and ranks as assessing every lead afresh does (the
+// same stories in the same order, with the same relevance, topics and
+// scores); a ranker with other settings (another AssessmentVersion) reads
+// every lead again.
+func TestEngine_RankedStories_AssessmentsKept(t *testing.T) {
+	now := t0
+	e, db, st := textCountingEngine(t, &now)
+	e.Ranker = rank.New(rank.Config{})
+	ctx := context.Background()
+	h := func(d time.Duration) time.Time { return t0.Add(-d) }
+	gather := func(items ...digest.Article) {
+		t.Helper()
+		if err := e.Gather(ctx, []digest.Source{staticSource("https://ledger.example/feed", items...)}, &digest.Report{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ranked := func() []digest.Story {
+		t.Helper()
+		st.texts = nil
+		stories, err := e.RankedStories(ctx, &digest.Report{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stories
+	}
+	gather(item("Harbour Ledger", "https://ledger.example/eu-steel", "EU to lift steel safeguard tariff to 40% as quotas shrink", euSteel, h(5*time.Hour)),
+		item("Harbour Ledger", "https://ledger.example/derby", "Riverside United win the derby", football, h(2*time.Hour)))
+	if first := ranked(); len(first) != 1 || len(st.texts) != 2 {
+		t.Fatalf("first ranking: %d stories kept, %d texts read; want 1 and 2 (the derby is off topic)", len(first), len(st.texts))
+	}
+	gather(item("Harbour Ledger", "https://ledger.example/us-steel", "US raises steel tariffs on Canadian imports to 50%", usSteel, h(time.Hour)))
+	got := ranked()
+	var newID int64
+	for _, s := range got {
+		if s.Articles[0].URL == "https://ledger.example/us-steel" {
+			newID = s.Articles[0].ID
+		}
+	}
+	if newID == 0 || !slices.Equal(st.texts, []int64{newID}) {
+		t.Errorf("second ranking read the texts of %v; want the new lead's alone (%d)", st.texts, newID)
+	}
+	// Afresh: every lead assessed from its text.
+	all, err := db.ArticlesSince(ctx, now.Add(-24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clustered, err := e.Clusterer.Cluster(ctx, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := e.Ranker.RankSplit(clustered, now)
+	if len(got) != len(want) || len(got) != 2 {
+		t.Fatalf("%d stories kept, afresh %d; want 2", len(got), len(want))
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Key != w.Key || g.Score != w.Score || g.Relevance != w.Relevance || !slices.Equal(g.Topics, w.Topics) {
+			t.Errorf("story %d: %.8s %.4f %.3f %v; afresh %.8s %.4f %.3f %v", i, g.Key, g.Score, g.Relevance, g.Topics, w.Key, w.Score, w.Relevance, w.Topics)
+		}
+	}
+	// Other settings: every lead is assessed again.
+	e.Ranker = rank.New(rank.Config{Saturation: 9})
+	if ranked(); len(st.texts) != 3 {
+		t.Errorf("a ranker with other settings read %d texts, want the 3 leads'", len(st.texts))
+	}
+}

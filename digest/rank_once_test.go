@@ -15,6 +15,17 @@ import (
 type countingRanker struct {
 	*rank.Ranker
 	rank, relevance, split, rerank int
+	assessed, rankAssessed         int // leads assessed (AssessLeads), RankAssessed calls
+}
+
+func (r *countingRanker) AssessLeads(stories []digest.Story) []digest.Assessment {
+	r.assessed += len(stories)
+	return r.Ranker.AssessLeads(stories)
+}
+
+func (r *countingRanker) RankAssessed(stories []digest.Story, assessed []digest.Assessment, now time.Time) ([]digest.Story, []digest.Story) {
+	r.rankAssessed++
+	return r.Ranker.RankAssessed(stories, assessed, now)
 }
 
 func (r *countingRanker) Rank(stories []digest.Story, now time.Time) []digest.Story {
@@ -38,9 +49,11 @@ func (r *countingRanker) Rerank(stories []digest.Story, now time.Time) []digest.
 }
 
 // TestEngine_Run_RanksOnce checks that a run assesses each story's text
-// once: one RankSplit over the clustered stories (the dropped ones come
-// back with their relevance for the account), one Rerank of the kept ones
-// after summarising, and no Rank or Relevance, which read the texts again.
+// once: each lead assessed once (AssessLeads; the store keeps the
+// assessments) and one RankAssessed over the clustered stories (the
+// dropped ones come back with their relevance for the account), one
+// Rerank of the kept ones after summarising, and no Rank, RankSplit or
+// Relevance, which read the texts again.
 func TestEngine_Run_RanksOnce(t *testing.T) {
 	db := storetest.Open(t)
 	now := t0
@@ -60,8 +73,9 @@ func TestEngine_Run_RanksOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.split != 1 || r.rerank != 1 || r.rank != 0 || r.relevance != 0 {
-		t.Errorf("RankSplit %d, Rerank %d, Rank %d, Relevance %d calls; want 1, 1, 0, 0", r.split, r.rerank, r.rank, r.relevance)
+	if r.assessed != 3 || r.rankAssessed != 1 || r.split != 0 || r.rerank != 1 || r.rank != 0 || r.relevance != 0 {
+		t.Errorf("%d leads assessed; RankAssessed %d, RankSplit %d, Rerank %d, Rank %d, Relevance %d calls; want 3; 1, 0, 1, 0, 0",
+			r.assessed, r.rankAssessed, r.split, r.rerank, r.rank, r.relevance)
 	}
 	if len(ed.Stories) != 2 || rep.StoriesDropped != 1 {
 		t.Fatalf("%d stories in the edition, %d dropped; want 2 and 1", len(ed.Stories), rep.StoriesDropped)

@@ -144,8 +144,15 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 // rankSplit is Ranker.RankSplit over the stories' lead texts read a batch
 // at a time (withLeadTexts). Each story is assessed on its own, and the
 // order of the whole is Rerank's (the same comparison, no text read), so
-// the result is one RankSplit's over all the stories.
+// the result is one RankSplit's over all the stories. With an
+// AssessingRanker and an AssessmentStore, the leads assessed by an earlier
+// run (under the same rules) are not read again (rankAssessed).
 func (e *Engine) rankSplit(ctx context.Context, all []Story) (kept, dropped []Story, err error) {
+	ar, okRanker := e.Ranker.(AssessingRanker)
+	as, okStore := e.Store.(AssessmentStore)
+	if okRanker && okStore && ar.AssessmentVersion() != "" {
+		return e.rankAssessed(ctx, ar, as, all)
+	}
 	now := e.now()
 	batches := 0
 	// Room for all at once: a window's stories are the largest part of the
@@ -164,6 +171,65 @@ func (e *Engine) rankSplit(ctx context.Context, all []Story) (kept, dropped []St
 	if batches > 1 {
 		kept = e.Ranker.Rerank(kept, now)
 	}
+	return kept, dropped, nil
+}
+
+// rankAssessed is rankSplit with the leads' assessments kept in the store:
+// those kept under the ranker's version are read, the other leads' texts
+// are read a batch at a time and assessed, their assessments kept for the
+// next run, and the stories ranked at once (RankAssessed). The kept ones
+// are a cache: when they cannot be read every lead is assessed, and when
+// the new ones cannot be kept the next run assesses them again.
+func (e *Engine) rankAssessed(ctx context.Context, ar AssessingRanker, as AssessmentStore, all []Story) (kept, dropped []Story, err error) {
+	version := ar.AssessmentVersion()
+	ids := make([]int64, 0, len(all))
+	for _, st := range all {
+		if id := st.Articles[0].ID; id != 0 {
+			ids = append(ids, id)
+		}
+	}
+	have, err := as.Assessments(ctx, version, ids)
+	if err != nil {
+		e.log().Warn("read kept assessments; every lead is assessed", "error", err)
+		have = nil
+	}
+	assessed := make([]Assessment, len(all))
+	var todo []int // stories whose lead is assessed now, by index
+	for i, st := range all {
+		if a, ok := have[st.Articles[0].ID]; ok && st.Articles[0].ID != 0 {
+			assessed[i] = a
+		} else {
+			todo = append(todo, i)
+		}
+	}
+	// The stories to assess share their Articles with all, so a text
+	// read for them is the lead's (and dropped after, as in rankSplit).
+	sub := make([]Story, len(todo))
+	for k, i := range todo {
+		sub[k] = all[i]
+	}
+	made := make(map[int64]Assessment, len(todo))
+	done := 0
+	err = e.withLeadTexts(ctx, sub, func(batch []Story) error {
+		for k, a := range ar.AssessLeads(batch) {
+			i := todo[done+k]
+			assessed[i] = a
+			if id := all[i].Articles[0].ID; id != 0 {
+				made[id] = a
+			}
+		}
+		done += len(batch)
+		return nil
+	}, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(made) > 0 {
+		if err := as.SaveAssessments(ctx, version, made); err != nil {
+			e.log().Warn("keep lead assessments", "leads", len(made), "error", err)
+		}
+	}
+	kept, dropped = ar.RankAssessed(all, assessed, e.now())
 	return kept, dropped, nil
 }
 

@@ -11,6 +11,9 @@ package rank
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
 	"math"
 	"runtime"
 	"slices"
@@ -102,7 +105,8 @@ type Ranker struct {
 	threshold float64
 	topics    []topicMatcher // one per cfg.Topics
 	general   matcher
-	vocab     vocab // the first stems of all the matchers' phrases
+	vocab     vocab  // the first stems of all the matchers' phrases
+	version   string // AssessmentVersion
 }
 
 type topicMatcher struct{ anchors, context matcher }
@@ -128,7 +132,7 @@ func New(cfg Config) *Ranker {
 	cfg.HalfLife = defaults.PositiveOr(cfg.HalfLife, d.HalfLife)
 	cfg.LLMTopicRelevance = defaults.PositiveOr(cfg.LLMTopicRelevance, d.LLMTopicRelevance)
 	cfg.ImportanceWeight = defaults.PositiveOr(cfg.ImportanceWeight, d.ImportanceWeight)
-	r := &Ranker{cfg: cfg, threshold: DefaultThreshold, general: newMatcher(cfg.GeneralTerms)}
+	r := &Ranker{cfg: cfg, threshold: DefaultThreshold, general: newMatcher(cfg.GeneralTerms), version: assessmentVersion(cfg)}
 	if cfg.Threshold != nil {
 		r.threshold = *cfg.Threshold
 	}
@@ -227,9 +231,21 @@ var _ digest.Ranker = (*Ranker)(nil)
 // order, with their Relevance and Topics set: each lead's text is
 // assessed once, for the kept and the dropped alike.
 func (r *Ranker) RankSplit(stories []digest.Story, now time.Time) (kept, dropped []digest.Story) {
-	assessed := r.assessAll(stories)
+	return r.RankAssessed(stories, r.AssessLeads(stories), now)
+}
+
+var _ digest.AssessingRanker = (*Ranker)(nil)
+
+// RankAssessed is RankSplit with each story's lead assessed already
+// (assessed, by story index; AssessLeads), so that no text is read: the
+// engine keeps the assessments between runs (digest.AssessmentStore).
+func (r *Ranker) RankAssessed(stories []digest.Story, assessed []digest.Assessment, now time.Time) (kept, dropped []digest.Story) {
 	kept = make([]digest.Story, 0, len(stories))
-	for _, st := range assessed {
+	for i, st := range stories {
+		st.Relevance = assessed[i].Relevance
+		// A copy: refine appends, and an assessment may be shared.
+		st.Topics = slices.Clone(assessed[i].Topics)
+		r.refine(&st)
 		if st.Relevance < r.threshold {
 			dropped = append(dropped, st)
 			continue
@@ -241,22 +257,26 @@ func (r *Ranker) RankSplit(stories []digest.Story, now time.Time) (kept, dropped
 	return kept, dropped
 }
 
-// parallelFrom is how many stories assessAll assesses on one goroutine
+// parallelFrom is how many stories AssessLeads assesses on one goroutine
 // before it spreads them over the processors.
 const parallelFrom = 64
 
-// assessAll returns copies of the stories with their relevance and topics
-// set (relevance), assessed on up to GOMAXPROCS goroutines: assessing the
-// leads' texts is most of ranking, and a first run ranks a story for
-// nearly every article of the window (~10,000 at 200 feeds) while nothing
-// else runs. Each story is assessed on its own, so the result is the same
-// in any order.
-func (r *Ranker) assessAll(stories []digest.Story) []digest.Story {
-	out := slices.Clone(stories)
-	workers := min(runtime.GOMAXPROCS(0), len(out)/parallelFrom)
+// AssessLeads assesses each story's lead (Assess of its title and text),
+// on up to GOMAXPROCS goroutines: assessing the leads' texts is most of
+// ranking, and a first run ranks a story for nearly every article of the
+// window (~10,000 at 200 feeds) while nothing else runs. Each lead is
+// assessed on its own, so the result is the same in any order.
+func (r *Ranker) AssessLeads(stories []digest.Story) []digest.Assessment {
+	out := make([]digest.Assessment, len(stories))
+	assess := func(i int) {
+		lead := stories[i].Lead()
+		a := r.Assess(lead.Title, lead.Text)
+		out[i] = digest.Assessment{Relevance: a.Relevance, Topics: a.Topics}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(stories)/parallelFrom)
 	if workers <= 1 {
-		for i := range out {
-			r.relevance(&out[i])
+		for i := range stories {
+			assess(i)
 		}
 		return out
 	}
@@ -265,13 +285,44 @@ func (r *Ranker) assessAll(stories []digest.Story) []digest.Story {
 		// Stripes rather than halves: stories of one kind (long leads)
 		// often come together.
 		wg.Go(func() {
-			for i := w; i < len(out); i += workers {
-				r.relevance(&out[i])
+			for i := w; i < len(stories); i += workers {
+				assess(i)
 			}
 		})
 	}
 	wg.Wait()
 	return out
+}
+
+// assessRules numbers the code of Assess: a change to how a text is read
+// (stems, matching, density) must raise it, so that the assessments an
+// earlier release kept are made again (AssessmentVersion).
+const assessRules = 1
+
+// AssessmentVersion names the assessment rules and the settings they
+// read (topics, terms, weights, densities): assessments kept under
+// another version are made again. It is empty when the settings cannot be
+// named, and then none is to be kept.
+func (r *Ranker) AssessmentVersion() string { return r.version }
+
+// assessmentVersion computes AssessmentVersion from cfg.
+func assessmentVersion(cfg Config) string {
+	b, err := json.Marshal(struct {
+		Rules                            int
+		Topics                           []Topic
+		General                          map[string]float64
+		Saturation, TitleWeight, Context float64
+		MinWords, MaxTopics              int
+		TopicMin, TopicMinDensity        float64
+	}{assessRules, cfg.Topics, cfg.GeneralTerms, cfg.Saturation, cfg.TitleWeight, cfg.ContextRatio,
+		cfg.MinWords, cfg.MaxTopics, cfg.TopicMin, cfg.TopicMinDensity})
+	if err != nil {
+		// A weight JSON cannot hold (NaN): no version, so nothing is
+		// kept under one that would not tell such settings apart.
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return fmt.Sprintf("rank-%d-%x", assessRules, sum[:8])
 }
 
 // Rerank orders stories that Rank or RankSplit kept once their summaries

@@ -2,6 +2,7 @@ package rank
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"runtime"
 	"slices"
@@ -563,5 +564,36 @@ func TestRanker_RankSplitSpread(t *testing.T) {
 		if st.Relevance != 0 || st.Topics != nil {
 			t.Fatalf("input story %s changed: %.3f %v", st.Key, st.Relevance, st.Topics)
 		}
+	}
+}
+
+// TestRanker_AssessmentVersion checks that kept assessments are told apart
+// by what an assessment reads: the same settings give the same version,
+// a changed term weight, topic or density another, and settings that only
+// order the stories (threshold, half-life) the same.
+func TestRanker_AssessmentVersion(t *testing.T) {
+	base := New(Config{}).AssessmentVersion()
+	if base == "" || base != New(Config{}).AssessmentVersion() {
+		t.Fatalf("version %q, then %q", base, New(Config{}).AssessmentVersion())
+	}
+	topics := DefaultTopics()
+	topics[0].Terms = maps.Clone(topics[0].Terms)
+	topics[0].Terms["tariff"]++
+	thr := 0.5
+	for name, cfg := range map[string]Config{
+		"saturation":    {Saturation: 9},
+		"term weight":   {Topics: topics},
+		"general terms": {GeneralTerms: map[string]float64{"trade": 1}},
+		"topic density": {TopicMinDensity: 2},
+	} {
+		if v := New(cfg).AssessmentVersion(); v == base || v == "" {
+			t.Errorf("%s changed: version %q, default %q", name, v, base)
+		}
+	}
+	if v := New(Config{Threshold: &thr, HalfLife: time.Hour}).AssessmentVersion(); v != base {
+		t.Errorf("threshold and half-life changed the version: %q, default %q", v, base)
+	}
+	if v := New(Config{GeneralTerms: map[string]float64{"trade": math.NaN()}}).AssessmentVersion(); v != "" {
+		t.Errorf("a weight JSON cannot hold gave version %q, want none", v)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -251,6 +252,69 @@ func inChunks(ctx context.Context, db *DB, query string, ids []int64, scan func(
 		}, args...); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+var _ digest.AssessmentStore = (*DB)(nil)
+
+// Assessments returns the assessments kept under version for the articles
+// with these ids, by id; the others are left out.
+func (db *DB) Assessments(ctx context.Context, version string, ids []int64) (map[int64]digest.Assessment, error) {
+	out := make(map[int64]digest.Assessment, len(ids))
+	// One copy of each list of topics: a window's leads share a few.
+	shared := map[string][]string{}
+	err := inChunks(ctx, db, "SELECT article_id, version, relevance, topics FROM article_assessments WHERE article_id IN (", ids, func(sc scanner) error {
+		var id int64
+		var v, topics string
+		var a digest.Assessment
+		if err := sc.Scan(&id, &v, &a.Relevance, &topics); err != nil {
+			return err
+		}
+		if v != version {
+			return nil
+		}
+		list, ok := shared[topics]
+		if !ok {
+			if err := (listDest{&list}).Scan(topics); err != nil {
+				return err
+			}
+			shared[topics] = list
+		}
+		a.Topics = list
+		out[id] = a
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read assessments: %w", err)
+	}
+	return out, nil
+}
+
+// SaveAssessments keeps the assessments (by article id) under version in
+// one transaction, in place of any kept for those articles before; an
+// unknown article is left out.
+func (db *DB) SaveAssessments(ctx context.Context, version string, assessed map[int64]digest.Assessment) error {
+	ids := slices.Sorted(maps.Keys(assessed))
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		for chunk := range slices.Chunk(ids, keptChunk) {
+			args := make([]any, 0, 4*len(chunk))
+			for _, id := range chunk {
+				a := assessed[id]
+				args = append(args, id, version, a.Relevance, jsonList(a.Topics))
+			}
+			q := "INSERT INTO article_assessments (article_id, version, relevance, topics) SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES " +
+				valueRows("(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION), CAST(? AS TEXT))", len(chunk)) +
+				") AS v WHERE v.column1 IN (SELECT id FROM articles)" +
+				" ON CONFLICT (article_id) DO UPDATE SET version = excluded.version, relevance = excluded.relevance, topics = excluded.topics"
+			if _, err := tx.ExecContext(ctx, db.chunkQuery(q), args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("save assessments of %d articles: %w", len(assessed), err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -196,4 +197,62 @@ func hexBytes(db *store.DB, hex string) string {
 		return "'\\x" + hex + "'::bytea"
 	}
 	return "X'" + hex + "'"
+}
+
+// testAssessments checks the kept assessments of lead articles: what is
+// saved under a version reads back under it (topics in order, none as
+// nil), not under another; saving again replaces an article's assessment
+// and its version; unknown articles are left out, on save and on read,
+// across chunks.
+func testAssessments(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	var arts []digest.Article
+	for i := range 3 {
+		arts = append(arts, digest.Article{SourceID: "s", URL: fmt.Sprint("https://r.example/", i), Title: fmt.Sprint("Title ", i),
+			Text: fmt.Sprint("Text ", i), Published: time.Date(2026, 11, 27, 6, i, 0, 0, time.UTC)})
+	}
+	saved, err := db.SaveArticles(ctx, arts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b, c := saved[0].Article.ID, saved[1].Article.ID, saved[2].Article.ID
+	first := map[int64]digest.Assessment{
+		a: {Relevance: 0.625, Topics: []string{"tariffs", "steel"}},
+		b: {Relevance: 0.03125},
+	}
+	for i := range 450 { // unknown articles, more than one statement's worth
+		first[int64(2_000_000+i)] = digest.Assessment{Relevance: 1}
+	}
+	if err := db.SaveAssessments(ctx, "v1", first); err != nil {
+		t.Fatal(err)
+	}
+	ask := []int64{a, b, c}
+	for i := range 1200 {
+		ask = append(ask, int64(2_000_000+i))
+	}
+	got, err := db.Assessments(ctx, "v1", ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[a].Relevance != 0.625 || !slices.Equal(got[a].Topics, []string{"tariffs", "steel"}) ||
+		got[b].Relevance != 0.03125 || got[b].Topics != nil {
+		t.Errorf("assessments under v1: %+v", got)
+	}
+	if other, err := db.Assessments(ctx, "v2", ask); err != nil || len(other) != 0 {
+		t.Errorf("assessments under v2 before any: %+v (%v)", other, err)
+	}
+	if err := db.SaveAssessments(ctx, "v2", map[int64]digest.Assessment{a: {Relevance: 0.5, Topics: []string{"shipping"}}}); err != nil {
+		t.Fatal(err)
+	}
+	v1, err := db.Assessments(ctx, "v1", ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := db.Assessments(ctx, "v2", ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := v1[a]; ok || len(v1) != 1 || len(v2) != 1 || v2[a].Relevance != 0.5 || !slices.Equal(v2[a].Topics, []string{"shipping"}) {
+		t.Errorf("after a's assessment under v2: v1 %+v, v2 %+v", v1, v2)
+	}
 }

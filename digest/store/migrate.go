@@ -100,9 +100,11 @@ func (db *DB) Migrate(ctx context.Context) error {
 	// Fast path: a current schema needs no lock and no write, so a run
 	// does not queue behind another process's write transaction just to
 	// find nothing to do. (Versions are contiguous from 1: loadMigrations
-	// checks it.)
-	var have sql.NullInt64
-	if err := conn.QueryRowContext(ctx, "SELECT MAX(version) FROM schema_migrations").Scan(&have); err == nil && int(have.Int64) == len(migs) {
+	// checks it; as many rows as migrations, the last one among them, is
+	// every one of them.)
+	var have, count sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT MAX(version), COUNT(*) FROM schema_migrations").Scan(&have, &count); err == nil &&
+		int(have.Int64) == len(migs) && int(count.Int64) == len(migs) {
 		return nil
 	}
 	if db.dialect == Postgres {

@@ -97,6 +97,7 @@ func TestDB_Contract(t *testing.T) {
 		{"concurrent_writers", testConcurrentWriters},
 		{"articles/kept", testArticlesKept},
 		{"articles/kept/stories_migrated", testKeptStoriesMigrated},
+		{"articles/assessments", testAssessments},
 	}
 	for _, c := range engineCases {
 		cases = append(cases, contractCase{c.name, func(t *testing.T, db *store.DB) { c.run(t, db) }})
