@@ -829,7 +829,7 @@ func headlinese(words []string) []string {
 			i += k
 			continue
 		case (b == "a" || b == "an" || b == "the") && (isLowerWord(w) || i == 0) && w == strings.TrimFunc(w, unicode.IsPunct) && i+1 < len(words) &&
-			!(b != "the" && i > 0 && perUnit(words[i-1], next)) && !articleStays(words, i):
+			!(b != "the" && perUnit(words, i, next)) && !articleStays(words, i):
 			continue
 		case (b == "has" || b == "have" || b == "had" || b == "is" || b == "are" || b == "was" || b == "were") &&
 			(next == "been" || next == "being") && i+2 < len(words) && isParticiple(bare(words[i+2])) && plain(w) && plain(words[i+1]):
@@ -1050,15 +1050,39 @@ func subjectHead(subj []string) string {
 // perUnit reports an "a" that means "per" after an amount ("$22 billion a
 // year", "$11,000 a tonne"): dropped, the headline would read "$22 billion
 // year".
-func perUnit(prev, next string) bool {
-	p := bare(prev)
-	amount := p != "" && (unicode.IsDigit(rune(p[len(p)-1])) || magnitudes.Get()[p])
-	return amount && prev == strings.TrimRightFunc(prev, unicode.IsPunct) && units.Get()[next]
+func perUnit(words []string, i int, next string) bool {
+	if i == 0 || !units.Get()[next] {
+		return false
+	}
+	prev := words[i-1]
+	if prev != strings.TrimRightFunc(prev, unicode.IsPunct) {
+		return false // a clause ends before the article
+	}
+	if amount(prev) {
+		return true
+	}
+	// An amount with its currency or unit: "3 rupees a litre", "40
+	// euros a tonne", "5 million tonnes a year".
+	return i >= 2 && measures.Get()[bare(prev)] && amount(words[i-2])
+}
+
+// amount reports a number or a magnitude ("22", "$1.2bn", "billion").
+func amount(w string) bool {
+	p := bare(w)
+	return p != "" && (unicode.IsDigit(rune(p[len(p)-1])) || magnitudes.Get()[p])
 }
 
 var (
 	magnitudes = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 		return setOf("million", "billion", "trillion", "thousand", "hundred", "bn", "m", "k")
+	}}
+	// measures are what an amount counts before a per-unit "a":
+	// currencies and the units' plurals.
+	measures = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+		return setOf("dollars", "euros", "pounds", "cents", "pence", "rupees", "yen", "yuan", "renminbi", "francs",
+			"pesos", "reais", "rand", "won", "dinars", "dirhams", "riyals", "rubles", "roubles", "lira", "liras",
+			"kronor", "kroner", "ringgit", "baht", "rupiah", "naira", "shillings", "tonnes", "tons", "barrels",
+			"ounces", "kilograms", "litres", "liters", "gallons", "bushels", "units", "pieces", "shares", "hours", "days")
 	}}
 	units = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 		return setOf("year", "month", "week", "day", "hour", "tonne", "ton", "barrel", "ounce", "pound", "kilogram",
