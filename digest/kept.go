@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
-	"runtime"
 	"slices"
-	"sync"
 	"time"
+
+	"github.com/tradedigest/tradedigest/internal/parallel"
 )
 
 // ErrKeptChanged is returned by KeepingClusterer.ClusterKept when an
@@ -201,7 +201,6 @@ func (e *Engine) refreshKept(ctx context.Context, fs FeatureStore, kc KeepingClu
 	if len(stale) <= refreshBatch {
 		return nil
 	}
-	workers := max(runtime.GOMAXPROCS(0), 1)
 	for batch := range slices.Chunk(stale, refreshBatch) {
 		ids := make([]int64, len(batch))
 		for k, i := range batch {
@@ -225,15 +224,9 @@ func (e *Engine) refreshKept(ctx context.Context, fs FeatureStore, kc KeepingClu
 			return err
 		}
 		kept := make([]KeptArticle, len(arts))
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Go(func() {
-				for k := w; k < len(arts); k += workers {
-					kept[k] = KeptArticle{Article: Article{ID: arts[k].ID}, Features: kc.EncodeFeatures(arts[k]), Story: prior[at[k]]}
-				}
-			})
-		}
-		wg.Wait()
+		parallel.Each(len(arts), func(_, k int) {
+			kept[k] = KeptArticle{Article: Article{ID: arts[k].ID}, Features: kc.EncodeFeatures(arts[k]), Story: prior[at[k]]}
+		})
 		if err := fs.SaveKept(ctx, kept); err != nil {
 			return fmt.Errorf("keep %d articles' features: %w", len(kept), err)
 		}

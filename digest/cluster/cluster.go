@@ -49,6 +49,7 @@ import (
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/internal/defaults"
+	"github.com/tradedigest/tradedigest/internal/parallel"
 )
 
 // Embedder turns texts into embedding vectors, one per text, in order. An
@@ -220,7 +221,7 @@ func (c *Clusterer) ClusterFeatures(ctx context.Context, articles []digest.Artic
 		return nil, nil
 	}
 	docs := make([]doc, len(articles))
-	eachArticle(len(articles), func(_, i int) { docs[i] = feats[i].docOf(articles[i], c.cfg.LeadSentences) })
+	parallel.Each(len(articles), func(_, i int) { docs[i] = feats[i].docOf(articles[i], c.cfg.LeadSentences) })
 	weigh(docs, false)
 	// Without embeddings no lead is asked for: the features need not be
 	// held while clustering (docs has what the clusterer reads of them).

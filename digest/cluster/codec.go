@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/parallel"
 )
 
 // Features are what the clusterer reads of one article's title and text:
@@ -375,7 +376,7 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 	var sums []uint64
 	seed := maphash.MakeSeed()
 	if again != nil {
-		dfs, sums = make([]map[uint64]int32, articleWorkers(len(articles))), make([]uint64, len(articles))
+		dfs, sums = make([]map[uint64]int32, parallel.Workers(len(articles))), make([]uint64, len(articles))
 	}
 	read := func(w, i int) {
 		var lead string
@@ -407,7 +408,7 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 		}
 	}
 	if again == nil {
-		eachArticle(len(articles), read)
+		parallel.Each(len(articles), read)
 	} else {
 		// The features are read a batch at a time here too: a window's
 		// encodings (~1.4 KB an article) held at once were the peak of
@@ -447,7 +448,7 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 // variable for tests.)
 var weighBatch = 512
 
-// eachAgain calls fn(w, i) for every doc, as eachArticle does, a batch at
+// eachAgain calls fn(w, i) for every doc, as parallel.Each does, a batch at
 // a time; a doc whose term counts are not in hand (sums[i] != 0) gets
 // them from its features read again (again), which must hash to sums[i].
 func (c *Clusterer) eachAgain(ctx context.Context, articles []digest.Article, docs []doc, sums []uint64, seed maphash.Seed, again digest.KeptReader, fn func(w, i int)) error {
@@ -461,7 +462,7 @@ func (c *Clusterer) eachAgain(ctx context.Context, articles []digest.Article, do
 	}, fn)
 }
 
-// inBatches calls fn(w, i) for every article, as eachArticle does, a
+// inBatches calls fn(w, i) for every article, as parallel.Each does, a
 // batch (weighBatch) at a time: before a batch, the features of its
 // articles that need them (need) are read (again) and given to take (nil
 // when they are gone), whose error stops it.
@@ -489,7 +490,7 @@ func (c *Clusterer) inBatches(ctx context.Context, articles []digest.Article, ne
 				}
 			}
 		}
-		eachArticle(end-start, func(w, k int) { fn(w, start+k) })
+		parallel.Each(end-start, func(w, k int) { fn(w, start+k) })
 	}
 	return nil
 }

@@ -5,12 +5,9 @@ import (
 	"iter"
 	"math"
 	"math/bits"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -18,6 +15,7 @@ import (
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/internal/lazy"
 	"github.com/tradedigest/tradedigest/internal/nlp"
+	"github.com/tradedigest/tradedigest/internal/parallel"
 )
 
 // minShingles is the fewest word shingles a text needs before its SimHash
@@ -248,31 +246,10 @@ func entityOverlap(a, b []entry, tab *dotWeights) (int, float64) {
 // Document frequencies are summed from per-worker counts.
 func analyse(articles []digest.Article, leadSentences int) []doc {
 	docs := make([]doc, len(articles))
-	eachArticle(len(articles), func(_, i int) { docs[i] = parse(articles[i], leadSentences) })
+	parallel.Each(len(articles), func(_, i int) { docs[i] = parse(articles[i], leadSentences) })
 	weigh(docs, false)
 	return docs
 }
-
-// eachArticle calls fn for every i below n on up to 8 cores, with the
-// number of the worker calling it.
-func eachArticle(n int, fn func(w, i int)) {
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := range articleWorkers(n) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				fn(w, i)
-			}
-		})
-	}
-	wg.Wait()
-}
-
-func articleWorkers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), 8, (n+63)/64)) }
 
 // weigh sets the weights of parsed docs (see analyse), which need the
 // whole batch: the TF-IDF vectors, their dot terms and the entities'
@@ -280,7 +257,7 @@ func articleWorkers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), 8, (n+
 // keepVectors (tests compare the dot products with vector.cosine's).
 func weigh(docs []doc, keepVectors bool) {
 	_ = weighFrom(docs, keepVectors, nil, func(fn func(w, i int)) error {
-		eachArticle(len(docs), fn)
+		parallel.Each(len(docs), fn)
 		return nil
 	})
 }
@@ -292,11 +269,11 @@ func weigh(docs []doc, keepVectors bool) {
 // w, after setting the doc's encoded term counts (doc.terms) where it
 // has none in hand. An error of each is returned.
 func weighFrom(docs []doc, keepVectors bool, dfs []map[uint64]int32, each func(fn func(w, i int)) error) error {
-	workers := articleWorkers(len(docs))
+	workers := parallel.Workers(len(docs))
 	if len(dfs) < workers {
 		dfs = append(dfs, make([]map[uint64]int32, workers-len(dfs))...)
 	}
-	eachArticle(len(docs), func(w, i int) {
+	parallel.Each(len(docs), func(w, i int) {
 		if dfs[w] == nil {
 			dfs[w] = map[uint64]int32{}
 		}

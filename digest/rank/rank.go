@@ -15,15 +15,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/internal/defaults"
 	"github.com/tradedigest/tradedigest/internal/nlp"
+	"github.com/tradedigest/tradedigest/internal/parallel"
 )
 
 // Config tunes the ranker. Zero fields take their defaults (DefaultConfig).
@@ -257,40 +256,18 @@ func (r *Ranker) RankAssessed(stories []digest.Story, assessed []digest.Assessme
 	return kept, dropped
 }
 
-// parallelFrom is how many stories AssessLeads assesses on one goroutine
-// before it spreads them over the processors.
-const parallelFrom = 64
-
-// AssessLeads assesses each story's lead (Assess of its title and text),
-// on up to GOMAXPROCS goroutines: assessing the leads' texts is most of
+// AssessLeads assesses each story's lead (Assess of its title and text)
+// on the processors (parallel.Each): assessing the leads' texts is most of
 // ranking, and a first run ranks a story for nearly every article of the
 // window (~10,000 at 200 feeds) while nothing else runs. Each lead is
 // assessed on its own, so the result is the same in any order.
 func (r *Ranker) AssessLeads(stories []digest.Story) []digest.Assessment {
 	out := make([]digest.Assessment, len(stories))
-	assess := func(i int) {
+	parallel.Each(len(stories), func(_, i int) {
 		lead := stories[i].Lead()
 		a := r.Assess(lead.Title, lead.Text)
 		out[i] = digest.Assessment{Relevance: a.Relevance, Topics: a.Topics}
-	}
-	workers := min(runtime.GOMAXPROCS(0), len(stories)/parallelFrom)
-	if workers <= 1 {
-		for i := range stories {
-			assess(i)
-		}
-		return out
-	}
-	var wg sync.WaitGroup
-	for w := range workers {
-		// Stripes rather than halves: stories of one kind (long leads)
-		// often come together.
-		wg.Go(func() {
-			for i := w; i < len(stories); i += workers {
-				assess(i)
-			}
-		})
-	}
-	wg.Wait()
+	})
 	return out
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/parallel"
 )
 
 var now = time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
@@ -518,31 +519,21 @@ func TestRanker_RankSplitRerank(t *testing.T) {
 }
 
 // TestRanker_RankSplitSpread checks that a batch large enough to be
-// assessed on several goroutines (assessAll) is ranked exactly as one
-// assessed story by story: the same stories kept and dropped, in the same
-// order, with the same relevance, topics and score, and the input left as
-// it was.
+// assessed on several goroutines (AssessLeads, parallel.Each) is ranked
+// exactly as on one, story by story: the same stories kept and dropped,
+// in the same order, with the same relevance, topics and score, and the
+// input left as it was.
 func TestRanker_RankSplitSpread(t *testing.T) {
 	r := New(Config{})
 	texts := []string{tariffText, footballText, "Officials met again in Geneva on Tuesday.", tariffText + "\n\n" + footballText}
 	var in []digest.Story
-	for i := range 4 * parallelFrom {
+	for i := range 4 * parallel.MinPerWorker {
 		in = append(in, story(fmt.Sprint(i), fmt.Sprint("Story ", i%7), texts[i%len(texts)], now.Add(-time.Duration(i)*time.Minute)))
 	}
-	var wantKept, wantDropped []digest.Story
-	for _, st := range in {
-		r.relevance(&st)
-		if st.Relevance < r.threshold {
-			wantDropped = append(wantDropped, st)
-			continue
-		}
-		st.Score = r.score(st, now)
-		wantKept = append(wantKept, st)
-	}
-	order(wantKept)
-	if runtime.GOMAXPROCS(0) < 2 {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	}
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	wantKept, wantDropped := r.RankSplit(in, now) // one goroutine
+	runtime.GOMAXPROCS(max(prev, 2))
 	kept, dropped := r.RankSplit(in, now)
 	if len(wantKept) == 0 || len(wantDropped) == 0 {
 		t.Fatalf("the batch should have kept and dropped stories: %d and %d", len(wantKept), len(wantDropped))
