@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
@@ -307,10 +308,21 @@ func TestFetcher_Timeout(t *testing.T) {
 		}
 	}))
 	defer close(release)
-	f := testFetcher(func(c *FetcherConfig) { c.Timeout = 100 * time.Millisecond; c.Retries = 1 })
+	var logged bytes.Buffer
+	// The attempt's deadline also bounds the dial, and a dial cut short is
+	// taken for a host that does not answer (not retried): 100 ms let a
+	// starved dial on a loaded machine end the test that way, so the
+	// attempt gets 500 ms, far more than a loopback connection needs.
+	f := testFetcher(func(c *FetcherConfig) {
+		c.Timeout, c.Retries = 500*time.Millisecond, 1
+		c.Logger = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
 	_, err := f.Get(context.Background(), Request{URL: srv.URL})
 	if err == nil || !strings.Contains(err.Error(), srv.URL) {
 		t.Fatalf("error = %v, want a timeout naming the URL", err)
+	}
+	if n := strings.Count(logged.String(), `msg="fetch retry"`); n != 1 {
+		t.Errorf("%d retries logged, want 1 (after the first attempt timed out):\n%s", n, logged.String())
 	}
 	if hits.Load() != 2 {
 		t.Errorf("server saw %d requests, want 2 (one retry after a timeout)", hits.Load())
