@@ -192,8 +192,11 @@ func headline(text, lang string) string {
 	var counts map[string]int
 	bestScore := 0.0
 	for i, c := range cands[1:] {
-		if continues(c) || strings.HasSuffix(c, "?") {
-			// A question in the text is the writer's, not the news.
+		if continues(c) || strings.HasSuffix(c, "?") || len(strings.Fields(c)) <= minLeadWords {
+			// A question in the text is the writer's, not the news; a
+			// sentence too short to make more than a short headline (a
+			// headline has no more words than its sentence) is not
+			// compressed to be skipped below.
 			continue
 		}
 		h := compress(c, lang)
