@@ -8,6 +8,7 @@
 package digest
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -384,7 +385,34 @@ type FetchResult struct {
 	// already failed in the run. Set on error too.
 	HostsFailed []string
 	Skipped     int
+	// Known marks, in index order, the articles that the store held
+	// already when the source asked the lookup given to it (see
+	// StoredKeys): the source left out their costly reading (the text's
+	// cleaning and language), so their Text, ContentHash and Language
+	// are empty, and they are not to be stored again.
+	Known []KnownArticle
 }
+
+// KnownArticle marks an article of a FetchResult as a stored one's
+// duplicate, as SaveArticles would have found it.
+type KnownArticle struct {
+	Index int    // in FetchResult.Articles
+	Of    int64  // the stored article's ID
+	Key   string // DuplicateURL or DuplicateGUID
+}
+
+// StoredKeys are the stored articles found under some of a source's
+// item keys: by canonical URL, whatever their source, and by GUID within
+// the source. Keys are compared as the store keeps them (StorableText).
+type StoredKeys struct {
+	ByURL  map[string]int64
+	ByGUID map[string]int64
+}
+
+// KeyLookup returns the stored articles under the given canonical URLs
+// and the given GUIDs of one source; the engine gives one to a source
+// that can use it (see FetchResult.Known).
+type KeyLookup func(ctx context.Context, urls, guids []string) (StoredKeys, error)
 
 // Sentinel errors shared by implementations.
 var (

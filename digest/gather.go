@@ -161,7 +161,7 @@ func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration
 	}
 	prev.SourceID = src.ID()
 	now := e.now()
-	res, err := src.Fetch(ctx, prev)
+	res, err := e.fetch(ctx, src, prev)
 	sr.Bytes = res.Bytes
 	sr.failedHosts, sr.HostsFailed, sr.FetchesSkipped = res.HostsFailed, len(res.HostsFailed), res.Skipped
 	if err != nil {
@@ -189,16 +189,22 @@ func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration
 	sr.NotModified = res.NotModified
 	articles := res.Articles
 	sr.Articles = len(articles)
+	// known[i] marks articles[i] as a stored one's duplicate that the
+	// source did not read in full (nil when none is).
+	known := knownAt(res.Known, len(articles))
 	if window > 0 {
 		// Only recent items are kept: on a new source's first gather so that
 		// its backlog does not flood the next digest, and on every later one
 		// so that an old item the first gather left out is not stored (and
 		// reported new) by the second.
 		cut := now.Add(-window)
-		kept := articles[:0]
-		for _, a := range articles {
+		kept, keptKnown := articles[:0], known[:0]
+		for i, a := range articles {
 			if a.Published.IsZero() || a.Published.After(cut) {
 				kept = append(kept, a)
+				if known != nil {
+					keptKnown = append(keptKnown, known[i])
+				}
 				continue
 			}
 			a.SourceName = cmp.Or(a.SourceName, src.Name(), src.ID())
@@ -206,7 +212,7 @@ func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration
 				fmt.Sprintf("published before the recency window (%s)", window)))
 		}
 		sr.Old = len(articles) - len(kept)
-		articles = kept
+		articles, known = kept, keptKnown
 	}
 	for i := range articles {
 		a := &articles[i]
@@ -222,11 +228,20 @@ func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration
 		if a.Published.IsZero() {
 			a.Published = now
 		}
-		if a.ContentHash == "" {
+		if a.ContentHash == "" && (known == nil || known[i].Of == 0) {
 			a.ContentHash = ContentHash(a.Text)
 		}
 	}
-	saved, err := e.Store.SaveArticles(ctx, articles)
+	toSave := articles
+	if known != nil {
+		toSave = make([]Article, 0, len(articles))
+		for i, a := range articles {
+			if known[i].Of == 0 {
+				toSave = append(toSave, a)
+			}
+		}
+	}
+	saved, err := e.Store.SaveArticles(ctx, toSave)
 	if err != nil {
 		sr.Error = fmt.Sprintf("save articles: %v", err)
 		for _, a := range articles {
@@ -235,7 +250,15 @@ func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration
 		return sr, lines
 	}
 	e.keepFeatures(ctx, saved, log)
-	for _, s := range saved {
+	// The lines in the articles' order, as when every one was saved.
+	for i, a := range articles {
+		var s Saved
+		if known != nil && known[i].Of != 0 {
+			s = Saved{Article: a.ForStorage(now), DuplicateOf: known[i].Of, Key: known[i].Key}
+			sr.Known++
+		} else {
+			s, saved = saved[0], saved[1:]
+		}
 		if s.New {
 			sr.New++
 			lines = append(lines, fateOf(s.Article, "", "")) // settled by the story stage
@@ -261,6 +284,52 @@ func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration
 	}
 	log.Debug("source gathered", "articles", sr.Articles, "new", sr.New, "not_modified", sr.NotModified)
 	return sr, lines
+}
+
+// keyFetcher is a source that can leave out the costly reading of the
+// items the store holds already (feed.Feed): it asks lookup about its
+// items' URLs and GUIDs before it reads their texts, and marks those
+// found in FetchResult.Known.
+type keyFetcher interface {
+	FetchKnown(ctx context.Context, prev SourceState, lookup KeyLookup) (FetchResult, error)
+}
+
+// keyFinder is the store's lookup of stored articles by URL and GUID
+// (store.DB has it). Its error leaves the source to read every item.
+type keyFinder interface {
+	StoredKeys(ctx context.Context, sourceID string, urls, guids []string) (StoredKeys, error)
+}
+
+// fetch fetches src, with a lookup of its stored items when the source
+// and the store both have their part of it and the source has been
+// gathered before (a first gather's items are all new, or rarely another
+// source's). A scoped run's sources (scopedSource) have no part: the
+// scope records the content hash of every article its sources yield.
+func (e *Engine) fetch(ctx context.Context, src Source, prev SourceState) (FetchResult, error) {
+	kf, okSource := src.(keyFetcher)
+	finder, okStore := e.Store.(keyFinder)
+	if !okSource || !okStore || prev.FirstGathered.IsZero() {
+		return src.Fetch(ctx, prev)
+	}
+	id := src.ID()
+	return kf.FetchKnown(ctx, prev, func(ctx context.Context, urls, guids []string) (StoredKeys, error) {
+		return finder.StoredKeys(ctx, id, urls, guids)
+	})
+}
+
+// knownAt returns marks by article index: known[i].Of is 0 unless
+// article i is a stored one's duplicate. nil when none is.
+func knownAt(marks []KnownArticle, n int) []KnownArticle {
+	if len(marks) == 0 {
+		return nil
+	}
+	known := make([]KnownArticle, n)
+	for _, m := range marks {
+		if m.Index >= 0 && m.Index < n && m.Of != 0 {
+			known[m.Index] = m
+		}
+	}
+	return known
 }
 
 // duplicateKeyName says which identity two articles share, for people.

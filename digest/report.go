@@ -73,11 +73,15 @@ type Report struct {
 
 // SourceReport is one source's part of a run.
 type SourceReport struct {
-	ID          string        `json:"id"`
-	Name        string        `json:"name"`
-	Articles    int           `json:"articles"`
-	New         int           `json:"new"`
-	Old         int           `json:"old,omitempty"` // older than the window: not stored
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Articles int    `json:"articles"`
+	New      int    `json:"new"`
+	Old      int    `json:"old,omitempty"` // older than the window: not stored
+	// Known counts the duplicates among Articles that the source
+	// recognised by URL or GUID before reading them in full: their texts
+	// were not cleaned, nor saved again (FetchResult.Known).
+	Known       int           `json:"known,omitempty"`
 	NotModified bool          `json:"not_modified,omitempty"`
 	Bytes       int64         `json:"bytes"`
 	Error       string        `json:"error,omitempty"`

@@ -237,7 +237,7 @@ func BenchmarkFeedItems(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		arts, _ := src.articles(context.Background(), fd, src.loc, &hostTally{})
+		arts, _, _ := src.articles(context.Background(), fd, src.loc, &hostTally{}, nil)
 		items += len(arts)
 	}
 	b.ReportMetric(float64(items)/b.Elapsed().Seconds(), "items/s")

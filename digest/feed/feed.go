@@ -77,6 +77,13 @@ const acceptFeed = "application/rss+xml, application/atom+xml, application/feed+
 
 // Fetch reads the feed. A 304 answer gives NotModified and no articles.
 func (f *Feed) Fetch(ctx context.Context, prev digest.SourceState) (digest.FetchResult, error) {
+	return f.FetchKnown(ctx, prev, nil)
+}
+
+// FetchKnown is Fetch that asks lookup (unless nil) which of the feed's
+// items the store holds already and leaves out reading their texts (see
+// knownItems): the result marks them in Known.
+func (f *Feed) FetchKnown(ctx context.Context, prev digest.SourceState, lookup digest.KeyLookup) (digest.FetchResult, error) {
 	res := digest.FetchResult{State: digest.SourceState{SourceID: f.loc}}
 	var body []byte
 	base := f.loc
@@ -121,9 +128,9 @@ func (f *Feed) Fetch(ctx context.Context, prev digest.SourceState) (digest.Fetch
 		f.mu.Unlock()
 	}
 	var tally hostTally
-	arts, warns := f.articles(ctx, parsed, base, &tally)
+	arts, known, warns := f.articles(ctx, parsed, base, &tally, lookup)
 	tally.apply(&res)
-	res.Articles = arts
+	res.Articles, res.Known = arts, known
 	res.Warnings = append(res.Warnings, warns...)
 	return res, nil
 }
@@ -416,8 +423,9 @@ func isAlnum(c byte) bool {
 }
 
 // articles turns feed items into articles, newest first, at most
-// MaxItems, fetching full pages for short items.
-func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string, tally *hostTally) ([]digest.Article, []string) {
+// MaxItems, fetching full pages for short items. With a lookup, the items
+// the store holds already are left unread and marked (knownItems).
+func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string, tally *hostTally, lookup digest.KeyLookup) ([]digest.Article, []digest.KnownArticle, []string) {
 	now := f.opts.Now()
 	type dated struct {
 		it *gofeed.Item
@@ -462,15 +470,15 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string, tally
 		baseURL = l
 	}
 
-	arts := make([]digest.Article, 0, len(all))
-	var warns []string
+	// What an item's text is not needed for first: the store may hold
+	// the item already.
+	heads := make([]digest.Article, len(all))
 	for i, d := range all {
 		it := d.it
 		a := digest.Article{
 			SourceID:   f.loc,
 			SourceName: sourceName,
 			Title:      plainTitle(it.Title),
-			Text:       Clean(HTMLToText(firstNonEmpty(it.Content, it.Description))),
 			Published:  d.t,
 			FetchedAt:  now,
 		}
@@ -487,17 +495,36 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string, tally
 		if g := strings.TrimSpace(it.GUID); stableGUID(g) && guidCount[g] == 1 {
 			a.GUID = g
 		}
+		heads[i] = a
+	}
+	read := func(i int) {
+		a := &heads[i]
+		it := all[i].it
+		a.Text = Clean(HTMLToText(firstNonEmpty(it.Content, it.Description)))
 		if a.Title == "" {
 			a.Title = deriveTitle(a.Text, a.Language)
+		}
+	}
+	known, warns := f.knownItems(ctx, lookup, heads, read)
+
+	arts := make([]digest.Article, 0, len(all))
+	var stored []digest.Article // the known items, in order
+	var marks []digest.KnownArticle
+	for i, a := range heads {
+		if m, ok := known[i]; ok {
+			stored = append(stored, a)
+			marks = append(marks, m)
+			continue
 		}
 		if a.Title == "" && a.URL == "" && a.Text == "" {
 			warns = append(warns, fmt.Sprintf("feed %q: item %d has no title, link or text; skipped", f.loc, i+1))
 			continue
 		}
 		arts = append(arts, a)
+		marks = append(marks, digest.KnownArticle{}) // read
 	}
 	warns = append(warns, f.fillShort(ctx, arts, tally)...)
-	arts, dropped := newKeywordFilter(f.opts).filter(arts)
+	arts, dropped := newKeywordFilter(f.opts).filter(arts) // never with known items
 	if dropped > 0 {
 		warns = append(warns, fmt.Sprintf("feed %q: %d items left out by the source's include/exclude keywords", f.loc, dropped))
 	}
@@ -510,7 +537,27 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string, tally
 			arts[i].Language = detectLanguage(arts[i].Title+"\n\n"+arts[i].Text, fd.Language)
 		}
 	}
-	return arts, warns
+	if len(stored) == 0 {
+		return arts, nil, warns
+	}
+	// The known items back in their places.
+	merged := make([]digest.Article, 0, len(arts)+len(stored))
+	var out []digest.KnownArticle
+	for _, m := range marks {
+		if m.Of == 0 {
+			merged, arts = append(merged, arts[0]), arts[1:]
+			continue
+		}
+		a := stored[0]
+		stored = stored[1:]
+		if a.Published.IsZero() {
+			a.Published = now
+		}
+		m.Index = len(merged)
+		merged = append(merged, a)
+		out = append(out, m)
+	}
+	return merged, out, warns
 }
 
 // fillShort fetches the pages of items whose text is short and keeps the
@@ -519,12 +566,10 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string, tally
 // fetches none, and a selector's text, when it matches, is kept whatever
 // its length.
 func (f *Feed) fillShort(ctx context.Context, arts []digest.Article, tally *hostTally) []string {
-	always := f.opts.FullText == digest.FullTextOn
-	if (f.opts.ShortText < 0 && !always) || f.opts.FullText == digest.FullTextOff || !isHTTP(f.loc) {
-		// A feed read from a file is an offline source: its items keep
-		// their own text rather than reach out to the network.
+	if !f.fillsShort() {
 		return nil
 	}
+	always := f.opts.FullText == digest.FullTextOn
 	var (
 		mu    sync.Mutex
 		warns []string
@@ -568,6 +613,14 @@ func (f *Feed) fillShort(ctx context.Context, arts []digest.Article, tally *host
 	}
 	wg.Wait()
 	return warns
+}
+
+// fillsShort reports whether fillShort may fetch an item's page.
+func (f *Feed) fillsShort() bool {
+	always := f.opts.FullText == digest.FullTextOn
+	// A feed read from a file is an offline source: its items keep
+	// their own text rather than reach out to the network.
+	return (f.opts.ShortText >= 0 || always) && f.opts.FullText != digest.FullTextOff && isHTTP(f.loc)
 }
 
 // fetchedPage is an item's page; chosen is set when the source's selector

@@ -214,29 +214,8 @@ func (db *DB) findDuplicates(ctx context.Context, tx *sql.Tx, articles []digest.
 	if len(args) == 0 {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, db.q(q.String()), args...)
+	found, err := db.storedUnder(ctx, tx, q.String(), args)
 	if err != nil {
-		return fmt.Errorf("find stored duplicates: %w", err)
-	}
-	defer rows.Close()
-	byURL, byGUID, byIdent := map[string]int64{}, map[[2]string]int64{}, map[string]int64{}
-	for rows.Next() {
-		var id int64
-		var k articleKey
-		if err := rows.Scan(&id, &k.source, &k.guid, &k.url, &k.ident); err != nil {
-			return fmt.Errorf("find stored duplicates: %w", err)
-		}
-		if k.url != "" {
-			byURL[k.url] = id
-		}
-		if k.guid != "" {
-			byGUID[[2]string{k.source, k.guid}] = id
-		}
-		if k.ident != "" {
-			byIdent[k.ident] = id
-		}
-	}
-	if err := rows.Err(); err != nil {
 		return fmt.Errorf("find stored duplicates: %w", err)
 	}
 	for _, i := range idx {
@@ -244,15 +223,105 @@ func (db *DB) findDuplicates(ctx context.Context, tx *sql.Tx, articles []digest.
 			continue
 		}
 		a := articles[i]
-		if id, ok := byURL[a.URL]; ok && a.URL != "" {
+		if id, ok := found.byURL[a.URL]; ok && a.URL != "" {
 			out[i].DuplicateOf, out[i].Key = id, digest.DuplicateURL
-		} else if id, ok := byGUID[[2]string{a.SourceID, a.GUID}]; ok && a.GUID != "" {
+		} else if id, ok := found.byGUID[[2]string{a.SourceID, a.GUID}]; ok && a.GUID != "" {
 			out[i].DuplicateOf, out[i].Key = id, digest.DuplicateGUID
-		} else if id, ok := byIdent[idents[i]]; ok && idents[i] != "" {
+		} else if id, ok := found.byIdent[idents[i]]; ok && idents[i] != "" {
 			out[i].DuplicateOf, out[i].Key = id, digest.DuplicateContent
 		}
 	}
 	return nil
+}
+
+// storedIDs are the IDs of stored rows by URL, by source and GUID, and by
+// identity key.
+type storedIDs struct {
+	byURL   map[string]int64
+	byGUID  map[[2]string]int64
+	byIdent map[string]int64
+}
+
+// storedUnder runs query (duplicatesSelect and its terms) through q and
+// returns the rows it finds.
+func (db *DB) storedUnder(ctx context.Context, q querier, query string, args []any) (storedIDs, error) {
+	found := storedIDs{map[string]int64{}, map[[2]string]int64{}, map[string]int64{}}
+	rows, err := q.QueryContext(ctx, db.q(query), args...)
+	if err != nil {
+		return found, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var k articleKey
+		if err := rows.Scan(&id, &k.source, &k.guid, &k.url, &k.ident); err != nil {
+			return found, err
+		}
+		if k.url != "" {
+			found.byURL[k.url] = id
+		}
+		if k.guid != "" {
+			found.byGUID[[2]string{k.source, k.guid}] = id
+		}
+		if k.ident != "" {
+			found.byIdent[k.ident] = id
+		}
+	}
+	return found, rows.Err()
+}
+
+// storedKeysChunk is how many URLs and how many GUIDs one query of
+// StoredKeys asks for. A shorter list is padded with empty keys, which
+// match nothing, so that every query has the same text and is prepared
+// once (db.run caches statements by text on SQLite).
+const storedKeysChunk = 50
+
+// StoredKeys returns the stored articles under the given canonical URLs
+// (of any source) and the given GUIDs of sourceID; empty keys are
+// ignored. A gather asks it for a feed's items before it reads them in
+// full, and leaves out those the store holds (digest.FetchResult.Known):
+// they would be duplicates under the same URL or GUID.
+func (db *DB) StoredKeys(ctx context.Context, sourceID string, urls, guids []string) (digest.StoredKeys, error) {
+	out := digest.StoredKeys{ByURL: map[string]int64{}, ByGUID: map[string]int64{}}
+	sourceID = digest.StorableText(sourceID) // as SaveArticles stores it
+	for start := 0; start < max(len(urls), len(guids)); start += storedKeysChunk {
+		var q strings.Builder
+		q.WriteString(duplicatesSelect)
+		args := make([]any, 0, 3*storedKeysChunk)
+		for i := start; i < start+storedKeysChunk; i++ {
+			if i > start {
+				q.WriteString(" OR ")
+			}
+			q.WriteString(duplicateByURL)
+			args = append(args, keyAt(urls, i))
+		}
+		for i := start; i < start+storedKeysChunk; i++ {
+			q.WriteString(" OR ")
+			q.WriteString(duplicateByGUID)
+			args = append(args, sourceID, keyAt(guids, i))
+		}
+		found, err := db.storedUnder(ctx, db.run, q.String(), args)
+		if err != nil {
+			return digest.StoredKeys{}, fmt.Errorf("find stored articles of %q: %w", sourceID, err)
+		}
+		for url, id := range found.byURL {
+			out.ByURL[url] = id
+		}
+		for k, id := range found.byGUID {
+			if k[0] == sourceID {
+				out.ByGUID[k[1]] = id
+			}
+		}
+	}
+	return out, nil
+}
+
+// keyAt returns keys[i], or "" past its end.
+func keyAt(keys []string, i int) string {
+	if i < len(keys) {
+		return keys[i]
+	}
+	return ""
 }
 
 // repeat marks an article that repeats an earlier one of its batch.

@@ -44,6 +44,7 @@ type engineStore interface {
 	SubscriberByEmail(ctx context.Context, email string) (digest.Subscriber, error)
 	Delivery(ctx context.Context, id int64) (digest.Delivery, error)
 	Run(ctx context.Context, id int64) (digest.RunRecord, error)
+	StoredKeys(ctx context.Context, sourceID string, urls, guids []string) (digest.StoredKeys, error)
 }
 
 var (
@@ -60,6 +61,7 @@ func TestDB_Contract(t *testing.T) {
 		{"articles/dedupe", testArticlesDedupe},
 		{"articles/since", testArticlesSince},
 		{"articles/large_batch", testArticlesLargeBatch},
+		{"articles/stored_keys", testStoredKeys},
 		{"summaries/cache", testSummaries},
 		{"subscribers/paging", testSubscribersPaging},
 		{"subscribers/upsert_repeats", testUpsertRepeats},
@@ -230,6 +232,39 @@ func testArticlesDedupe(t *testing.T, db engineStore) {
 		if i < 0 || got[i] != a {
 			t.Errorf("read back %+v, saved %+v", a, got)
 		}
+	}
+}
+
+// testStoredKeys finds stored articles by URL, whatever their source, and
+// by GUID within one source, as SaveArticles finds duplicates.
+func testStoredKeys(t *testing.T, db engineStore) {
+	ctx := t.Context()
+	saved := get(db.SaveArticles(ctx, []digest.Article{
+		article("s1", "g1", "https://a.example/1", "One.", t0),
+		article("s1", "g2", "", "Two, without a link.", t0),
+		article("s2", "g3", "https://b.example/3", "Three, from another source.", t0),
+		article("s1", "", "", "Four, a file.", t0),
+	}))(t)
+	id := func(i int) int64 { return saved[i].Article.ID }
+	// More keys than one query of store.DB asks for, the stored ones last.
+	var urls, guids []string
+	for i := range 120 {
+		urls = append(urls, fmt.Sprintf("https://none.example/%d", i))
+		guids = append(guids, fmt.Sprintf("none-%d", i))
+	}
+	urls = append(urls, "", "https://a.example/1", "https://b.example/3")
+	guids = append(guids, "", "g1", "g2", "g3")
+	got := get(db.StoredKeys(ctx, "s1", urls, guids))(t)
+	want := digest.StoredKeys{
+		ByURL:  map[string]int64{"https://a.example/1": id(0), "https://b.example/3": id(2)},
+		ByGUID: map[string]int64{"g1": id(0), "g2": id(1)}, // g3 is s2's
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("StoredKeys(s1) = %+v, want %+v", got, want)
+	}
+	got = get(db.StoredKeys(ctx, "s3", nil, []string{"g1", "g2", ""}))(t)
+	if len(got.ByURL) != 0 || len(got.ByGUID) != 0 {
+		t.Errorf("StoredKeys(s3) = %+v, want nothing", got)
 	}
 }
 

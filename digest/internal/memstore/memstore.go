@@ -171,6 +171,25 @@ func (s *Store) SaveArticles(_ context.Context, articles []digest.Article) ([]di
 	return out, nil
 }
 
+// StoredKeys returns the stored articles under the given URLs (of any
+// source) and GUIDs of sourceID, as store.DB does.
+func (s *Store) StoredKeys(_ context.Context, sourceID string, urls, guids []string) (digest.StoredKeys, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := digest.StoredKeys{ByURL: map[string]int64{}, ByGUID: map[string]int64{}}
+	for _, u := range urls {
+		if id, ok := s.byURL[u]; ok && u != "" {
+			out.ByURL[u] = id
+		}
+	}
+	for _, g := range guids {
+		if id, ok := s.byGUID[[2]string{sourceID, g}]; ok && g != "" {
+			out.ByGUID[g] = id
+		}
+	}
+	return out, nil
+}
+
 // articleKey is one of the keys an article is known by.
 type articleKey struct {
 	name   string // digest.DuplicateURL, DuplicateGUID or DuplicateContent
