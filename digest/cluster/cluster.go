@@ -286,6 +286,8 @@ func (c *Clusterer) cluster(ctx context.Context, articles []digest.Article, docs
 // ten clash so (on the labelled set, one in six).
 func (c *Clusterer) links(ctx context.Context, g *grouping, early bool) ([]link, error) {
 	var keep, clashFirst func(i, j int) bool
+	var keeps func(workers int) []func(i, j int) bool
+	var forks []*clashFork
 	if early {
 		keep = func(i, j int) bool {
 			if g.clash(i, j) {
@@ -293,6 +295,24 @@ func (c *Clusterer) links(ctx context.Context, g *grouping, early bool) ([]link,
 				return false
 			}
 			return true
+		}
+		// The near-duplicate scan's workers each test with a copy of the
+		// class answers of their own (the first with the grouping's),
+		// and count their own refusals; both are gathered after it.
+		keeps = func(workers int) []func(i, j int) bool {
+			fs := []func(i, j int) bool{keep}
+			for range workers - 1 {
+				f := &clashFork{facts: g.facts.fork()}
+				forks = append(forks, f)
+				fs = append(fs, func(i, j int) bool {
+					if g.clashIn(f.facts, i, j) {
+						f.conflicting++
+						return false
+					}
+					return true
+				})
+			}
+			return fs
 		}
 		clashFirst = func(i, j int) bool {
 			if !g.identical(i, j) && g.facts.clash(g.docs, i, j) {
@@ -303,7 +323,11 @@ func (c *Clusterer) links(ctx context.Context, g *grouping, early bool) ([]link,
 		}
 	}
 	links := slices.DeleteFunc(g.identicalLinks(), func(l link) bool { return g.old(l.i, l.j) })
-	links = append(links, c.nearDuplicateLinks(g.docs, g.fresh, keep)...)
+	links = append(links, c.nearDuplicateLinks(g.docs, g.fresh, keeps)...)
+	for _, f := range forks {
+		g.conflicting += f.conflicting
+		g.facts.absorb(f.facts)
+	}
 	more, err := c.similarLinks(ctx, g, clashFirst, keep)
 	if err != nil {
 		return nil, err
@@ -353,11 +377,17 @@ func (g *grouping) identicalLinks() []link {
 // Each band's buckets are scanned in time order, so a fingerprint that
 // recurs all through the batch (a templated weekly text) costs a sort, not
 // a comparison of every pair of its copies. A pair that keep refuses is
-// left out (keep nil: every pair).
+// left out (keeps nil: every pair).
+//
+// The scan runs on the processors (parallel.Each), a stretch of a
+// bucket's members at a time (scanStretch), each stretch's links kept
+// apart and joined in the order of the stretches: the links, and their
+// order, are those of one scan. keeps(n) gives a test for each of n
+// workers, which may call theirs at once.
 //
 // With fresh (see grouping.fresh), only pairs with a new article are
-// scanned.
-func (c *Clusterer) nearDuplicateLinks(docs []doc, fresh []bool, keep func(i, j int) bool) []link {
+// scanned, on one processor.
+func (c *Clusterer) nearDuplicateLinks(docs []doc, fresh []bool, keeps func(workers int) []func(i, j int) bool) []link {
 	k := c.cfg.NearDuplicateBits
 	bands := k + 1
 	order := make([]int, 0, len(docs))
@@ -375,17 +405,15 @@ func (c *Clusterer) nearDuplicateLinks(docs []doc, fresh []bool, keep func(i, j 
 		sims[i] = docs[i].simhash
 	}
 	masks := bandMasks(bands)
-	var out []link
-	add := func(i, j int, x uint64) {
-		if keep == nil || keep(min(i, j), max(i, j)) {
-			out = append(out, link{min(i, j), max(i, j), linkNearDuplicate, float64(64 - bits.OnesCount64(x))})
-		}
-	}
-	var bucketSims []uint64
+	// A pair is scanned in every band where its keys agree (which pairs a
+	// bucket scans depends on their times only), so it is new here unless
+	// an earlier band's keys agree too: computed, not remembered, because
+	// a batch of templated texts puts millions of pairs into the same
+	// buckets.
+	var stretches []scanStretch
 	for band := 0; band < bands; band++ {
 		lo := 64 * band / bands
 		mask := masks[band] >> uint(lo)
-		before := masks[:band]
 		buckets := map[uint64][]int{}
 		var keys []uint64 // in order of first use, so the scan is deterministic
 		for _, i := range order {
@@ -395,40 +423,99 @@ func (c *Clusterer) nearDuplicateLinks(docs []doc, fresh []bool, keep func(i, j 
 			}
 			buckets[key] = append(buckets[key], i)
 		}
-		// A pair is scanned in every band where its keys agree (which
-		// pairs a bucket scans depends on their times only), so it is
-		// new here unless an earlier band's keys agree too: computed, not
-		// remembered, because a batch of templated texts puts millions of
-		// pairs into the same buckets.
 		for _, key := range keys {
 			members := buckets[key]
-			if fresh != nil {
-				c.scanFresh(docs, members, undatedFrom(docs, members), fresh, func(i, j int) {
-					if x := sims[i] ^ sims[j]; bits.OnesCount64(x) <= k && firstBand(x, before) {
-						add(i, j, x)
-					}
-				})
-				continue
+			if len(members) < 2 {
+				continue // no pair
 			}
 			// The members' fingerprints in bucket order, so that the
 			// test of a pair, done for tens of millions of pairs on the
 			// farm's templated texts, reads two neighbouring words.
-			bucketSims = bucketSims[:0]
-			for _, i := range members {
-				bucketSims = append(bucketSims, sims[i])
+			bucketSims := make([]uint64, len(members))
+			for m, i := range members {
+				bucketSims[m] = sims[i]
 			}
-			c.scanSpans(docs, members, func(a, from, to int) {
-				s := bucketSims[a]
-				for b, t := range bucketSims[from:to] {
-					if x := s ^ t; bits.OnesCount64(x) <= k && firstBand(x, before) {
-						add(members[a], members[from+b], x)
-					}
+			undated := undatedFrom(docs, members)
+			for from := 0; from < len(members); from += stretchMembers {
+				stretches = append(stretches, scanStretch{band: band, members: members, sims: bucketSims, undated: undated,
+					from: from, to: min(from+stretchMembers, len(members))})
+			}
+		}
+	}
+	scan := func(st scanStretch, keep func(i, j int) bool) []link {
+		var out []link
+		before := masks[:st.band]
+		add := func(i, j int, x uint64) {
+			if keep == nil || keep(min(i, j), max(i, j)) {
+				out = append(out, link{min(i, j), max(i, j), linkNearDuplicate, float64(64 - bits.OnesCount64(x))})
+			}
+		}
+		members := st.members
+		if fresh != nil {
+			if st.from > 0 {
+				return nil // the bucket's first stretch scans it all
+			}
+			c.scanFresh(docs, members, st.undated, fresh, func(i, j int) {
+				if x := sims[i] ^ sims[j]; bits.OnesCount64(x) <= k && firstBand(x, before) {
+					add(i, j, x)
 				}
 			})
+			return out
 		}
+		c.scanSpans(docs, members, st.undated, st.from, st.to, func(a, from, to int) {
+			s := st.sims[a]
+			for b, t := range st.sims[from:to] {
+				if x := s ^ t; bits.OnesCount64(x) <= k && firstBand(x, before) {
+					add(members[a], members[from+b], x)
+				}
+			}
+		})
+		return out
+	}
+	found := make([][]link, len(stretches))
+	workers := 1
+	if fresh == nil && len(order) >= minParallelScan {
+		workers = parallel.Workers(len(stretches))
+	}
+	tests := make([]func(i, j int) bool, workers)
+	if keeps != nil {
+		tests = keeps(workers)
+	}
+	if workers == 1 {
+		for t, st := range stretches {
+			found[t] = scan(st, tests[0])
+		}
+	} else {
+		parallel.Each(len(stretches), func(w, t int) { found[t] = scan(stretches[t], tests[w]) })
+	}
+	var out []link
+	for _, f := range found {
+		out = append(out, f...)
 	}
 	return out
 }
+
+// scanStretch is a stretch of one band's bucket for nearDuplicateLinks to
+// scan: the pairs of the members from to to-1 with the members after
+// them (scanSpans); members from undated on have no time.
+type scanStretch struct {
+	band     int
+	members  []int
+	sims     []uint64 // the members' fingerprints
+	undated  int
+	from, to int
+}
+
+// stretchMembers is how many members of a bucket one stretch of the
+// near-duplicate scan pairs with the others: the farm's templated texts
+// put every article into one bucket of each band.
+const stretchMembers = 256
+
+// minParallelScan is how many fingerprinted articles a batch has at least
+// for the near-duplicate scan to run on more than one processor: below
+// it, the scan takes less than starting the workers and copying the
+// class answers (factClasses.fork). (A variable for tests.)
+var minParallelScan = 2000
 
 // bandMasks returns the bits of each of bands bands of a fingerprint.
 func bandMasks(bands int) []uint64 {
@@ -464,7 +551,7 @@ func (c *Clusterer) scanBucket(docs []doc, members []int, fresh []bool, fn func(
 		c.scanFresh(docs, members, undatedFrom(docs, members), fresh, fn)
 		return
 	}
-	c.scanSpans(docs, members, func(a, from, to int) {
+	c.scanSpans(docs, members, undatedFrom(docs, members), 0, len(members), func(a, from, to int) {
 		for _, j := range members[from:to] {
 			fn(members[a], j)
 		}
@@ -486,14 +573,17 @@ func undatedFrom(docs []doc, members []int) int {
 // with, members[from:to] (its dated partners, then the undated ones), in
 // the order scanBucket visits the pairs. A caller that tests tens of
 // millions of pairs loops over a span itself instead of being called
-// once a pair.
-func (c *Clusterer) scanSpans(docs []doc, members []int, fn func(a, from, to int)) {
-	undated := undatedFrom(docs, members)
+// once a pair. Only the members a from lo to hi-1 are scanned (with every
+// member after them); members from undated on have no time.
+func (c *Clusterer) scanSpans(docs []doc, members []int, undated, lo, hi int, fn func(a, from, to int)) {
 	// end is the first member more than Window after member a: it only
 	// moves on as a does, so the times are compared once per member, not
 	// once per pair (a bucket of templated texts holds millions of pairs).
+	// Members are in time order, so the first a's end is found from a+1
+	// as every later one's is from the one before.
 	end := 0
-	for a, i := range members {
+	for a := lo; a < hi; a++ {
+		i := members[a]
 		end = max(end, a+1)
 		for end < undated && docs[members[end]].when.Sub(docs[i].when) <= c.cfg.Window {
 			end++
@@ -984,6 +1074,22 @@ func (g *grouping) clash(i, j int) bool {
 func (g *grouping) clashes(i, j int) bool {
 	a, b := &g.docs[i], &g.docs[j]
 	return g.facts.clash(g.docs, i, j) || figureClash(a, b) || conflict(a, b)
+}
+
+// clashIn is clash with the class answers of facts (a fork of the
+// grouping's, factClasses.fork), which one goroutine calls while others
+// call it with theirs.
+func (g *grouping) clashIn(facts *factClasses, i, j int) bool {
+	a, b := &g.docs[i], &g.docs[j]
+	return !g.identical(i, j) && (facts.clash(g.docs, i, j) || figureClash(a, b) || conflict(a, b))
+}
+
+// clashFork is what a worker of the near-duplicate scan tests pairs with
+// (see Clusterer.links): its copy of the class answers and the pairs it
+// refused.
+type clashFork struct {
+	facts       *factClasses
+	conflicting int
 }
 
 // identical is identical(&g.docs[i], &g.docs[j]).

@@ -578,6 +578,28 @@ func newFactClasses(docs []doc) *factClasses {
 
 // clash reports placeClash(a, b) || productClash(a, b) for articles i and
 // j, from the classes' representatives (both tests are symmetric).
+// fork returns a copy of the classes whose answers, none known yet, one
+// goroutine may find while others find theirs (clash writes them down).
+func (fc *factClasses) fork() *factClasses {
+	f := &factClasses{class: fc.class, rep: fc.rep}
+	if fc.dense != nil {
+		f.dense = make([]uint8, len(fc.dense))
+	} else {
+		f.memo = map[uint64]bool{}
+	}
+	return f
+}
+
+// absorb takes the answers a fork found (they are the same for both).
+func (fc *factClasses) absorb(f *factClasses) {
+	for k, v := range f.dense {
+		if v != 0 {
+			fc.dense[k] = v
+		}
+	}
+	maps.Copy(fc.memo, f.memo)
+}
+
 func (fc *factClasses) clash(docs []doc, i, j int) bool {
 	ci, cj := fc.class[i], fc.class[j]
 	if ci > cj {

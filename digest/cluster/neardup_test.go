@@ -1,8 +1,11 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -82,4 +85,71 @@ func nearDuplicateLinksBySet(c *Clusterer, docs []doc) []link {
 		}
 	}
 	return out
+}
+
+// TestNearDuplicateLinksParallel checks that the near-duplicate scan on
+// several processors gives the links, in the same order, the refused
+// pairs and the stories of the scan on one: on the farm's templated wire
+// texts (one bucket a band, nearly every pair refused as clashing) and
+// on a synthetic day, both large enough to be scanned in parallel; and
+// that without a keep test it still gives the set-based scan's links.
+func TestNearDuplicateLinksParallel(t *testing.T) {
+	c := New(Config{})
+	defer func(n int) { minParallelScan = n }(minParallelScan)
+	minParallelScan = 500
+	sets := map[string][]digest.Article{"farm": farmArticles(12, 50), "synthetic": syntheticOver(900, 5, 14*time.Hour)}
+	type result struct {
+		links       []link
+		conflicting int
+		stories     []digest.Story
+	}
+	run := func(arts []digest.Article, procs int) result {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		g := newGrouping(&c.cfg, analyse(arts, c.cfg.LeadSentences))
+		links, err := c.links(context.Background(), g, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := result{links: links, conflicting: g.conflicting}
+		g.joinAll(links)
+		r.stories = g.stories(arts)
+		return r
+	}
+	for name, arts := range sets {
+		if n := len(arts); n < minParallelScan {
+			t.Fatalf("%s: %d articles, fewer than are scanned in parallel", name, n)
+		}
+		want := run(arts, 1)
+		for range 2 {
+			got := run(arts, 4)
+			if !slices.Equal(got.links, want.links) {
+				t.Fatalf("%s: %d links on 4 processors, %d on one (or another order)", name, len(got.links), len(want.links))
+			}
+			if got.conflicting != want.conflicting {
+				t.Errorf("%s: %d clashing pairs left out on 4 processors, %d on one", name, got.conflicting, want.conflicting)
+			}
+			if !reflect.DeepEqual(got.stories, want.stories) {
+				t.Errorf("%s: stories on 4 processors differ from those on one", name)
+			}
+		}
+		t.Logf("%s: %d links, %d clashing pairs left out, %d stories identical", name, len(want.links), want.conflicting, len(want.stories))
+		if name == "farm" && want.conflicting == 0 {
+			t.Errorf("farm: no clashing pair left out; the case must test the workers' own class answers")
+		}
+		func() {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+			docs := analyse(arts, c.cfg.LeadSentences)
+			workers := 0
+			got := c.nearDuplicateLinks(docs, nil, func(n int) []func(i, j int) bool {
+				workers = n
+				return make([]func(i, j int) bool, n) // no test: every pair
+			})
+			if workers < 2 {
+				t.Errorf("%s: scanned by %d workers on 4 processors; the case must be scanned in parallel", name, workers)
+			}
+			if all := nearDuplicateLinksBySet(c, docs); !slices.Equal(got, all) {
+				t.Errorf("%s: %d links without a keep test on 4 processors, the set-based scan gives %d (or another order)", name, len(got), len(all))
+			}
+		}()
+	}
 }

@@ -30,10 +30,19 @@ type Token struct {
 // token; apostrophes inside words are dropped ("Korea's" → "korea").
 func Tokens(text string) []Token { return tokens(text, true) }
 
+// AppendTokens appends the tokens of text (Tokens) to dst and returns the
+// extended slice: a caller that tokenises many texts can reuse one
+// slice's array instead of allocating one a text.
+func AppendTokens(dst []Token, text string) []Token { return appendTokens(dst, text, true) }
+
 // tokens is Tokens; without fast, every word takes the general path, which
 // the fast path must match token for token (TestTokensFastPath).
 func tokens(text string, fast bool) []Token {
-	out := make([]Token, 0, len(text)/6) // about one word per six bytes of English
+	return appendTokens(make([]Token, 0, len(text)/6), text, fast) // about one word per six bytes of English
+}
+
+// appendTokens is AppendTokens, with tokens' fast.
+func appendTokens(out []Token, text string, fast bool) []Token {
 	sentenceStart := true
 	i := 0
 	for i < len(text) {

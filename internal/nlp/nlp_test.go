@@ -123,3 +123,21 @@ func FuzzTokens(f *testing.F) {
 		Sentences(s)
 	})
 }
+
+// TestAppendTokens checks that AppendTokens appends what Tokens returns
+// and leaves the tokens before it as they were, also when it reuses an
+// array that held other tokens.
+func TestAppendTokens(t *testing.T) {
+	first, second := "Officials in JAPAN said on Monday.", "Korea's 31.2% rise, naïve Café"
+	buf := AppendTokens(nil, first)
+	if !slices.Equal(buf, Tokens(first)) {
+		t.Fatalf("AppendTokens(nil, %q) = %v, want %v", first, buf, Tokens(first))
+	}
+	both := AppendTokens(buf, second)
+	if want := append(Tokens(first), Tokens(second)...); !slices.Equal(both, want) {
+		t.Errorf("AppendTokens(first, %q) = %v, want %v", second, both, want)
+	}
+	if again := AppendTokens(both[:0], second); !slices.Equal(again, Tokens(second)) {
+		t.Errorf("AppendTokens(reused, %q) = %v, want %v", second, again, Tokens(second))
+	}
+}
