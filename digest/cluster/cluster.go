@@ -285,50 +285,24 @@ func (c *Clusterer) cluster(ctx context.Context, articles []digest.Article, docs
 // cosines, and on the farm's templated texts more than nine candidates in
 // ten clash so (on the labelled set, one in six).
 func (c *Clusterer) links(ctx context.Context, g *grouping, early bool) ([]link, error) {
-	var keep, clashFirst func(i, j int) bool
+	// The near-duplicate scan's workers each test pairs with a tester of
+	// their own (grouping.testers), gathered after it.
 	var keeps func(workers int) []func(i, j int) bool
-	var forks []*clashFork
+	var near []*clashFork
 	if early {
-		keep = func(i, j int) bool {
-			if g.clash(i, j) {
-				g.conflicting++
-				return false
-			}
-			return true
-		}
-		// The near-duplicate scan's workers each test with a copy of the
-		// class answers of their own (the first with the grouping's),
-		// and count their own refusals; both are gathered after it.
 		keeps = func(workers int) []func(i, j int) bool {
-			fs := []func(i, j int) bool{keep}
-			for range workers - 1 {
-				f := &clashFork{facts: g.facts.fork()}
-				forks = append(forks, f)
-				fs = append(fs, func(i, j int) bool {
-					if g.clashIn(f.facts, i, j) {
-						f.conflicting++
-						return false
-					}
-					return true
-				})
+			near = g.testers(workers)
+			fs := make([]func(i, j int) bool, workers)
+			for w, t := range near {
+				fs[w] = func(i, j int) bool { return t.keep(g, i, j) }
 			}
 			return fs
-		}
-		clashFirst = func(i, j int) bool {
-			if !g.identical(i, j) && g.facts.clash(g.docs, i, j) {
-				g.conflicting++
-				return true
-			}
-			return false
 		}
 	}
 	links := slices.DeleteFunc(g.identicalLinks(), func(l link) bool { return g.old(l.i, l.j) })
 	links = append(links, c.nearDuplicateLinks(g.docs, g.fresh, keeps)...)
-	for _, f := range forks {
-		g.conflicting += f.conflicting
-		g.facts.absorb(f.facts)
-	}
-	more, err := c.similarLinks(ctx, g, clashFirst, keep)
+	g.settle(near)
+	more, err := c.similarLinks(ctx, g, early)
 	if err != nil {
 		return nil, err
 	}
@@ -741,24 +715,56 @@ func pairAdjust(a, b *doc) float64 {
 
 // similarLinks scores the candidate pairs (see eachCandidate) and returns
 // the same-event links, and the embedding links when embeddings are known,
-// of the pairs that keep accepts (keep nil: every pair). A pair that
-// clashFirst refuses is not scored (clashFirst nil: none); it must refuse
-// only pairs that keep refuses.
-func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, clashFirst, keep func(i, j int) bool) ([]link, error) {
-	var out []link
-	add := func(l link) {
-		if keep == nil || keep(l.i, l.j) {
-			out = append(out, l)
+// of the pairs whose articles do not state conflicting facts (with early;
+// see links). A pair whose titles' classes clash is not scored
+// (clashFork.clashFirst).
+//
+// A batch of minParallelScan articles or more is scored on the processors
+// (parallel.Each), an article's pairs at a time, each worker with its own
+// dense arrays (dotter), visit marks and tester; the links are joined in
+// the order of the articles, as one scan gives them. The scan with new
+// articles (fresh) stays on one processor.
+func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, early bool) ([]link, error) {
+	docs := g.docs
+	cands := newCandidates(docs)
+	workers := 1
+	if g.fresh == nil && len(docs) >= minParallelScan {
+		workers = parallel.Workers(len(docs))
+	}
+	var ts []*clashFork
+	if early {
+		ts = g.testers(workers)
+		defer g.settle(ts)
+	}
+	g.prepareCosine() // before workers read the norms
+	type worker struct {
+		dots *dotter
+		seen []int
+		test *clashFork
+	}
+	ws := make([]worker, workers)
+	for w := range ws {
+		ws[w].dots = g.dots
+		if w > 0 {
+			ws[w].dots = newDotter(docs)
+		}
+		if ts != nil {
+			ws[w].test = ts[w]
 		}
 	}
-	err := c.eachCandidate(ctx, g.docs, g.fresh, func(i, j int) {
-		if clashFirst != nil && clashFirst(i, j) {
+	score := func(wk *worker, out *[]link, i, j int) {
+		if wk.test != nil && wk.test.clashFirst(g, i, j) {
 			return
 		}
-		a, b := &g.docs[i], &g.docs[j]
-		shared, ent := g.dots.entityOverlap(g.docs, i, j)
+		add := func(l link) {
+			if wk.test == nil || wk.test.keep(g, l.i, l.j) {
+				*out = append(*out, l)
+			}
+		}
+		a, b := &docs[i], &docs[j]
+		shared, ent := wk.dots.entityOverlap(docs, i, j)
 		if shared >= c.cfg.MinSharedEntities {
-			lead, body := g.dots.cosines(g.docs, i, j)
+			lead, body := wk.dots.cosines(docs, i, j)
 			sc := c.weigh(lead, body, ent) + pairAdjust(a, b)
 			bar := c.cfg.Threshold
 			if outletBar(a, b) {
@@ -772,8 +778,33 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, clashFirst, k
 		if cos, ok := g.cosine(i, j); ok && cos >= c.cfg.EmbeddingThreshold {
 			add(link{min(i, j), max(i, j), linkEmbedding, cos})
 		}
+	}
+	if workers == 1 {
+		var out []link
+		wk := &ws[0]
+		wk.seen = make([]int, len(docs))
+		err := cands.each(ctx, c, docs, g.fresh, wk.seen, func(i, j int) { score(wk, &out, i, j) })
+		return out, err
+	}
+	found := make([][]link, len(docs))
+	parallel.Each(len(docs), func(w, i int) {
+		wk := &ws[w]
+		if wk.seen == nil {
+			wk.seen = make([]int, len(docs))
+		}
+		if i%64 == 0 && ctx.Err() != nil {
+			return
+		}
+		cands.of(c, docs, nil, i, wk.seen, func(i, j int) { score(wk, &found[i], i, j) })
 	})
-	return out, err
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("cluster articles: %w", err)
+	}
+	var out []link
+	for _, f := range found {
+		out = append(out, f...)
+	}
+	return out, nil
 }
 
 // eachCandidate calls fn for every pair of articles published within the
@@ -793,6 +824,18 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, clashFirst, k
 // With fresh (see grouping.fresh), only the pairs with a new article are
 // visited, the new one first (i), the other (j) before or after it.
 func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, fresh []bool, fn func(i, j int)) error {
+	return newCandidates(docs).each(ctx, c, docs, fresh, make([]int, len(docs)), fn)
+}
+
+// candidates are what eachCandidate finds pairs by: the articles under
+// each entity and frame key, and how many make a key too common to pair
+// by.
+type candidates struct {
+	postings map[uint64][]int
+	common   int
+}
+
+func newCandidates(docs []doc) candidates {
 	postings := map[uint64][]int{}
 	for i, d := range docs {
 		for _, e := range d.entities {
@@ -800,8 +843,11 @@ func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, fresh []bool,
 		}
 		d.frameKeys(func(k uint64) { postings[k] = append(postings[k], i) })
 	}
-	common := max(50, len(docs)/20)
-	seen := make([]int, len(docs)) // seen[j] == i+1: pair (i, j) visited
+	return candidates{postings: postings, common: max(50, len(docs)/20)}
+}
+
+// each is eachCandidate with the visit marks seen (one per article).
+func (cs candidates) each(ctx context.Context, c *Clusterer, docs []doc, fresh []bool, seen []int, fn func(i, j int)) error {
 	for i := range docs {
 		if i%64 == 0 && ctx.Err() != nil {
 			return fmt.Errorf("cluster articles: %w", ctx.Err())
@@ -809,31 +855,38 @@ func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, fresh []bool,
 		if fresh != nil && !fresh[i] {
 			continue
 		}
-		visit := func(p []int) {
-			for _, j := range p {
-				// A pair of new articles is visited from the first; a new
-				// article with an earlier one, from the new one.
-				if j == i || seen[j] == i+1 || (j < i && (fresh == nil || fresh[j])) {
-					continue
-				}
-				seen[j] = i + 1
-				if within(&docs[i], &docs[j], c.cfg.Window) {
-					fn(i, j)
-				}
-			}
-		}
-		for _, e := range docs[i].entities {
-			if p := postings[e.id]; len(p) <= common {
-				visit(p)
-			}
-		}
-		docs[i].frameKeys(func(k uint64) {
-			if p := postings[k]; len(p) <= common {
-				visit(p)
-			}
-		})
+		cs.of(c, docs, fresh, i, seen, fn)
 	}
 	return nil
+}
+
+// of calls fn for the candidate pairs that eachCandidate visits from
+// article i. seen[j] == i+1 marks a pair visited: of reads and writes only
+// marks of i, so goroutines that visit other articles each need their own.
+func (cs candidates) of(c *Clusterer, docs []doc, fresh []bool, i int, seen []int, fn func(i, j int)) {
+	visit := func(p []int) {
+		for _, j := range p {
+			// A pair of new articles is visited from the first; a new
+			// article with an earlier one, from the new one.
+			if j == i || seen[j] == i+1 || (j < i && (fresh == nil || fresh[j])) {
+				continue
+			}
+			seen[j] = i + 1
+			if within(&docs[i], &docs[j], c.cfg.Window) {
+				fn(i, j)
+			}
+		}
+	}
+	for _, e := range docs[i].entities {
+		if p := cs.postings[e.id]; len(p) <= cs.common {
+			visit(p)
+		}
+	}
+	docs[i].frameKeys(func(k uint64) {
+		if p := cs.postings[k]; len(p) <= cs.common {
+			visit(p)
+		}
+	})
 }
 
 func (c *Clusterer) score(a, b *doc, ent float64) float64 {
@@ -1092,6 +1145,50 @@ type clashFork struct {
 	conflicting int
 }
 
+// keep reports whether a link between i and j may be kept: not when the
+// articles state conflicting facts (grouping.clash), which it counts.
+func (f *clashFork) keep(g *grouping, i, j int) bool {
+	if g.clashIn(f.facts, i, j) {
+		f.conflicting++
+		return false
+	}
+	return true
+}
+
+// clashFirst reports whether the titles' places or goods of i and j clash
+// (a look-up by their classes), which it counts: such a pair is refused
+// before it is scored, as keep would refuse it after.
+func (f *clashFork) clashFirst(g *grouping, i, j int) bool {
+	if !g.identical(i, j) && f.facts.clash(g.docs, i, j) {
+		f.conflicting++
+		return true
+	}
+	return false
+}
+
+// testers returns a pair tester for each of n workers of a scan: the
+// first with the grouping's class answers, the others with copies of
+// their own (factClasses.fork), since a tester writes down the answers it
+// finds. settle gathers their refusals and answers once the scan is done.
+func (g *grouping) testers(n int) []*clashFork {
+	ts := []*clashFork{{facts: g.facts}}
+	for range n - 1 {
+		ts = append(ts, &clashFork{facts: g.facts.fork()})
+	}
+	return ts
+}
+
+// settle adds the refusals of the testers (see testers) to the grouping's
+// count, and the answers the forks found to its classes.
+func (g *grouping) settle(ts []*clashFork) {
+	for k, t := range ts {
+		g.conflicting += t.conflicting
+		if k > 0 {
+			g.facts.absorb(t.facts)
+		}
+	}
+}
+
 // identical is identical(&g.docs[i], &g.docs[j]).
 func (g *grouping) identical(i, j int) bool {
 	return (g.urls[i] != 0 && g.urls[i] == g.urls[j]) || (g.identities[i] != 0 && g.identities[i] == g.identities[j])
@@ -1213,16 +1310,22 @@ func (g *grouping) cosine(i, j int) (float64, bool) {
 	if g.vecs == nil {
 		return 0, false
 	}
-	if g.norms == nil {
+	g.prepareCosine()
+	if len(g.vecs[i]) != len(g.vecs[j]) || g.norms[i] == 0 || g.norms[j] == 0 {
+		return 0, false
+	}
+	return dot32(g.vecs[i], g.vecs[j]) / (g.norms[i] * g.norms[j]), true
+}
+
+// prepareCosine computes the embeddings' norms that cosine divides by,
+// once.
+func (g *grouping) prepareCosine() {
+	if g.vecs != nil && g.norms == nil {
 		g.norms = make([]float64, len(g.vecs))
 		for k, v := range g.vecs {
 			g.norms[k] = norm32(v)
 		}
 	}
-	if len(g.vecs[i]) != len(g.vecs[j]) || g.norms[i] == 0 || g.norms[j] == 0 {
-		return 0, false
-	}
-	return dot32(g.vecs[i], g.vecs[j]) / (g.norms[i] * g.norms[j]), true
 }
 
 // evidence is how alike two articles are.

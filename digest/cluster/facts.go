@@ -576,8 +576,6 @@ func newFactClasses(docs []doc) *factClasses {
 	return fc
 }
 
-// clash reports placeClash(a, b) || productClash(a, b) for articles i and
-// j, from the classes' representatives (both tests are symmetric).
 // fork returns a copy of the classes whose answers, none known yet, one
 // goroutine may find while others find theirs (clash writes them down).
 func (fc *factClasses) fork() *factClasses {
@@ -600,6 +598,8 @@ func (fc *factClasses) absorb(f *factClasses) {
 	maps.Copy(fc.memo, f.memo)
 }
 
+// clash reports placeClash(a, b) || productClash(a, b) for articles i and
+// j, from the classes' representatives (both tests are symmetric).
 func (fc *factClasses) clash(docs []doc, i, j int) bool {
 	ci, cj := fc.class[i], fc.class[j]
 	if ci > cj {

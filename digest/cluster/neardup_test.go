@@ -87,17 +87,19 @@ func nearDuplicateLinksBySet(c *Clusterer, docs []doc) []link {
 	return out
 }
 
-// TestNearDuplicateLinksParallel checks that the near-duplicate scan on
-// several processors gives the links, in the same order, the refused
-// pairs and the stories of the scan on one: on the farm's templated wire
-// texts (one bucket a band, nearly every pair refused as clashing) and
-// on a synthetic day, both large enough to be scanned in parallel; and
-// that without a keep test it still gives the set-based scan's links.
+// TestNearDuplicateLinksParallel checks that the near-duplicate scan and
+// the scoring of candidate pairs (similarLinks) on several processors give
+// the links, in the same order, the refused pairs and the stories of the
+// scans on one: on the farm's templated wire texts (one bucket a band,
+// nearly every pair refused as clashing) and on a synthetic day, both
+// large enough to be scanned in parallel; and that without a keep test the
+// near-duplicate scan still gives the set-based scan's links.
 func TestNearDuplicateLinksParallel(t *testing.T) {
 	c := New(Config{})
 	defer func(n int) { minParallelScan = n }(minParallelScan)
-	minParallelScan = 500
-	sets := map[string][]digest.Article{"farm": farmArticles(12, 50), "synthetic": syntheticOver(900, 5, 14*time.Hour)}
+	minParallelScan = 300
+	labelled, _, _ := loadLabelled(t)
+	sets := map[string][]digest.Article{"farm": farmArticles(12, 50), "synthetic": syntheticOver(900, 5, 14*time.Hour), "labelled": labelled}
 	type result struct {
 		links       []link
 		conflicting int
@@ -132,7 +134,19 @@ func TestNearDuplicateLinksParallel(t *testing.T) {
 				t.Errorf("%s: stories on 4 processors differ from those on one", name)
 			}
 		}
-		t.Logf("%s: %d links, %d clashing pairs left out, %d stories identical", name, len(want.links), want.conflicting, len(want.stories))
+		scored := 0
+		for _, l := range want.links {
+			if l.kind == linkSameEvent {
+				scored++
+			}
+		}
+		if name != "farm" && scored == 0 {
+			t.Errorf("%s: no same-event link; the case must test the scoring of candidate pairs", name)
+		}
+		if name == "labelled" && want.conflicting == 0 {
+			t.Errorf("labelled: no clashing pair left out; the case must test the scoring workers' own class answers")
+		}
+		t.Logf("%s: %d links (%d same-event), %d clashing pairs left out, %d stories identical", name, len(want.links), scored, want.conflicting, len(want.stories))
 		if name == "farm" && want.conflicting == 0 {
 			t.Errorf("farm: no clashing pair left out; the case must test the workers' own class answers")
 		}
