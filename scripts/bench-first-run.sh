@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The first run alone, builds alternated: each round starts a fresh
+# loopback farm of FEEDS feeds x 50 long items (the "long" farm of
+# scripts/bench-rss2email.sh) for each DIGEST_BINARY in turn, and runs
+# `digest now` into a fresh SQLite store with one subscriber.
+#
+# Usage: scripts/bench-first-run.sh ROUNDS DIGEST_BINARY...
+#   FEEDS=800 for the larger farm (default 200).
+# Printed per run: wall time, CPU time (user + system), peak RSS, the load
+# average, the CPU time the hypervisor took from this machine meanwhile
+# (steal, from /proc/stat: a virtual machine's neighbours) and the run's
+# own stage times.
+set -euo pipefail
+
+ROUNDS=${1:?usage: $0 ROUNDS DIGEST_BINARY...}
+shift
+[ $# -ge 1 ] || { echo "usage: $0 ROUNDS DIGEST_BINARY..." >&2; exit 2; }
+FEEDS=${FEEDS:-200}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d)
+FARM_PID=""
+cleanup() {
+	[ -n "$FARM_PID" ] && kill "$FARM_PID" 2>/dev/null && wait "$FARM_PID" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+# Loopback only: no proxy may stand in between.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
+export no_proxy='*'
+(cd "$ROOT" && go build -o "$WORK/feedfarm" ./digest/feed/internal/farm/cmd/feedfarm)
+
+steal() { awk '/^cpu /{print $9}' /proc/stat; }
+
+for round in $(seq "$ROUNDS"); do
+	for bin in "$@"; do
+		bin=$(realpath "$bin")
+		D="$WORK/run"
+		rm -rf "$D" && mkdir -p "$D"
+		"$WORK/feedfarm" -feeds "$FEEDS" -items 50 -short-percent 0 -missing-hosts 200 -opml "$D/farm.opml" >"$D/farm.log" 2>&1 &
+		FARM_PID=$!
+		for _ in $(seq 100); do [ -s "$D/farm.opml" ] && break; sleep 0.1; done
+		[ -s "$D/farm.opml" ] || { cat "$D/farm.log" >&2; echo "feed farm did not start" >&2; exit 1; }
+		export DIGEST_DB="$D/digest.db" DIGEST_SOURCES="$D/farm.opml" DIGEST_OUTBOX="$D/outbox" \
+			DIGEST_GATHER_ALLOW_HOSTS='127.0.0.0/8:*' DIGEST_LOG_LEVEL=error
+		(cd "$D" && "$bin" subscribers add bench@example.com >/dev/null)
+		s0=$(steal)
+		(cd "$D" && /usr/bin/time -f '%e %M %U %S' -o "$D/time" "$bin" now --quiet >"$D/run.log" 2>&1) || { echo "$bin failed:"; tail -5 "$D/run.log"; }
+		s1=$(steal)
+		read -r wall rss usr sys <"$D/time"
+		printf 'round %d %-20s wall_s=%6.2f cpu_s=%6.2f rss_mb=%6.1f load=%s steal_s=%.2f  %s\n' "$round" "$(basename "$bin")" \
+			"$wall" "$(echo "$usr + $sys" | bc -l)" "$(echo "$rss / 1024" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)" \
+			"$(echo "($s1 - $s0) / 100" | bc -l)" "$(grep -E '^time ' "$D/run.log" | sed 's/^time *//')"
+		kill "$FARM_PID" 2>/dev/null; wait "$FARM_PID" 2>/dev/null || true
+		FARM_PID=""
+	done
+done
+echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
