@@ -45,6 +45,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
@@ -787,13 +788,15 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, early bool) (
 		return out, err
 	}
 	found := make([][]link, len(docs))
+	var stopped atomic.Bool // the context ended: the workers skip the rest
 	parallel.Each(len(docs), func(w, i int) {
+		if stopped.Load() || (i%64 == 0 && ctx.Err() != nil) {
+			stopped.Store(true)
+			return
+		}
 		wk := &ws[w]
 		if wk.seen == nil {
 			wk.seen = make([]int, len(docs))
-		}
-		if i%64 == 0 && ctx.Err() != nil {
-			return
 		}
 		cands.of(c, docs, nil, i, wk.seen, func(i, j int) { score(wk, &found[i], i, j) })
 	})

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -165,5 +166,21 @@ func TestNearDuplicateLinksParallel(t *testing.T) {
 				t.Errorf("%s: %d links without a keep test on 4 processors, the set-based scan gives %d (or another order)", name, len(got), len(all))
 			}
 		}()
+	}
+}
+
+// TestSimilarLinksParallelCanceled checks that scoring the candidate pairs
+// on several processors stops with the context's error when it ends.
+func TestSimilarLinksParallelCanceled(t *testing.T) {
+	defer func(n int) { minParallelScan = n }(minParallelScan)
+	minParallelScan = 300
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	c := New(Config{})
+	g := newGrouping(&c.cfg, analyse(syntheticOver(900, 5, 14*time.Hour), c.cfg.LeadSentences))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	links, err := c.similarLinks(ctx, g, true)
+	if !errors.Is(err, context.Canceled) || links != nil {
+		t.Fatalf("similarLinks after the context ended: %d links, error %v; want none and context.Canceled", len(links), err)
 	}
 }
