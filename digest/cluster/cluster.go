@@ -714,7 +714,7 @@ func pairAdjust(a, b *doc) float64 {
 	return frameAdjust(a, b) + timeAdjust(a, b) + sharedFigure*float64(b2n(shareFigure(a, b)))
 }
 
-// similarLinks scores the candidate pairs (see eachCandidate) and returns
+// similarLinks scores the candidate pairs (see candidates) and returns
 // the same-event links, and the embedding links when embeddings are known,
 // of the pairs whose articles do not state conflicting facts (with early;
 // see links). A pair whose titles' classes clash is not scored
@@ -727,7 +727,7 @@ func pairAdjust(a, b *doc) float64 {
 // articles (fresh) stays on one processor.
 func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, early bool) ([]link, error) {
 	docs := g.docs
-	cands := newCandidates(docs)
+	cands := newCandidates(docs, c.cfg.Window)
 	workers := 1
 	if g.fresh == nil && len(docs) >= minParallelScan {
 		workers = parallel.Workers(len(docs))
@@ -784,7 +784,7 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, early bool) (
 		var out []link
 		wk := &ws[0]
 		wk.seen = make([]int, len(docs))
-		err := cands.each(ctx, c, docs, g.fresh, wk.seen, func(i, j int) { score(wk, &out, i, j) })
+		err := cands.each(ctx, g.fresh, wk.seen, func(i, j int) { score(wk, &out, i, j) })
 		return out, err
 	}
 	found := make([][]link, len(docs))
@@ -798,7 +798,7 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, early bool) (
 		if wk.seen == nil {
 			wk.seen = make([]int, len(docs))
 		}
-		cands.of(c, docs, nil, i, wk.seen, func(i, j int) { score(wk, &found[i], i, j) })
+		cands.of(nil, i, wk.seen, func(i, j int) { score(wk, &found[i], i, j) })
 	})
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("cluster articles: %w", err)
@@ -810,35 +810,33 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, early bool) (
 	return out, nil
 }
 
-// eachCandidate calls fn for every pair of articles published within the
-// window of each other and sharing at least one named entity or figure
-// that is not common in the batch. Pairs that share only common entities
-// ("China", "2026" in a batch of trade news) are not candidates: that is
-// weak evidence of one event, and skipping them keeps the work far below
-// all pairs. In batches under 1,000 articles nothing is common (the bar is
-// 50 articles) and every pair sharing an entity is visited. Every key
-// counts, not only the ones that count as a shared name (entry.head):
-// the goods of two leads ("China halts purchases of US soybeans",
-// "Soybean futures sink as top buyer stops taking US cargoes") and the
-// first word of a company's name ("Freeport-McMoRan", "Freeport said")
-// make a candidate where the countries they share are common; whether the
-// pair is linked is still the score's and MinSharedEntities' to say.
+// candidates finds the candidate pairs of a batch: every pair of articles
+// published within the window of each other and sharing at least one
+// named entity or figure that is not common in the batch. Pairs that
+// share only common entities ("China", "2026" in a batch of trade news)
+// are not candidates: that is weak evidence of one event, and skipping
+// them keeps the work far below all pairs. In batches under 1,000
+// articles nothing is common (the bar is 50 articles) and every pair
+// sharing an entity is visited. Every key counts, not only the ones that
+// count as a shared name (entry.head): the goods of two leads ("China
+// halts purchases of US soybeans", "Soybean futures sink as top buyer
+// stops taking US cargoes") and the first word of a company's name
+// ("Freeport-McMoRan", "Freeport said") make a candidate where the
+// countries they share are common; whether the pair is linked is still
+// the score's and MinSharedEntities' to say.
 //
 // With fresh (see grouping.fresh), only the pairs with a new article are
 // visited, the new one first (i), the other (j) before or after it.
-func (c *Clusterer) eachCandidate(ctx context.Context, docs []doc, fresh []bool, fn func(i, j int)) error {
-	return newCandidates(docs).each(ctx, c, docs, fresh, make([]int, len(docs)), fn)
-}
-
-// candidates are what eachCandidate finds pairs by: the articles under
-// each entity and frame key, and how many make a key too common to pair
-// by.
 type candidates struct {
+	docs   []doc
+	window time.Duration
+	// postings are the articles under each entity and frame key; a key
+	// of more than common articles pairs none.
 	postings map[uint64][]int
 	common   int
 }
 
-func newCandidates(docs []doc) candidates {
+func newCandidates(docs []doc, window time.Duration) candidates {
 	postings := map[uint64][]int{}
 	for i, d := range docs {
 		for _, e := range d.entities {
@@ -846,27 +844,29 @@ func newCandidates(docs []doc) candidates {
 		}
 		d.frameKeys(func(k uint64) { postings[k] = append(postings[k], i) })
 	}
-	return candidates{postings: postings, common: max(50, len(docs)/20)}
+	return candidates{docs: docs, window: window, postings: postings, common: max(50, len(docs)/20)}
 }
 
-// each is eachCandidate with the visit marks seen (one per article).
-func (cs candidates) each(ctx context.Context, c *Clusterer, docs []doc, fresh []bool, seen []int, fn func(i, j int)) error {
-	for i := range docs {
+// each calls fn for every candidate pair, an article's pairs at a time,
+// with the visit marks seen (one per article).
+func (cs candidates) each(ctx context.Context, fresh []bool, seen []int, fn func(i, j int)) error {
+	for i := range cs.docs {
 		if i%64 == 0 && ctx.Err() != nil {
 			return fmt.Errorf("cluster articles: %w", ctx.Err())
 		}
 		if fresh != nil && !fresh[i] {
 			continue
 		}
-		cs.of(c, docs, fresh, i, seen, fn)
+		cs.of(fresh, i, seen, fn)
 	}
 	return nil
 }
 
-// of calls fn for the candidate pairs that eachCandidate visits from
-// article i. seen[j] == i+1 marks a pair visited: of reads and writes only
-// marks of i, so goroutines that visit other articles each need their own.
-func (cs candidates) of(c *Clusterer, docs []doc, fresh []bool, i int, seen []int, fn func(i, j int)) {
+// of calls fn for the candidate pairs that each visits from article i.
+// seen[j] == i+1 marks a pair visited: of reads and writes only marks of
+// i, so goroutines that visit other articles each need their own.
+func (cs candidates) of(fresh []bool, i int, seen []int, fn func(i, j int)) {
+	docs := cs.docs
 	visit := func(p []int) {
 		for _, j := range p {
 			// A pair of new articles is visited from the first; a new
@@ -875,7 +875,7 @@ func (cs candidates) of(c *Clusterer, docs []doc, fresh []bool, i int, seen []in
 				continue
 			}
 			seen[j] = i + 1
-			if within(&docs[i], &docs[j], c.cfg.Window) {
+			if within(&docs[i], &docs[j], cs.window) {
 				fn(i, j)
 			}
 		}
@@ -902,7 +902,7 @@ func (c *Clusterer) weigh(lead, body, ent float64) float64 {
 }
 
 // dotter takes the lead and body cosines of one article with many others
-// (eachCandidate visits the pairs of an article together, join and
+// (candidates visits the pairs of an article together, join and
 // strongest compare one article with each of a group): the article's
 // weights are spread once over dense arrays indexed by term number, so
 // that each pair costs a pass over the other article's shared terms

@@ -25,7 +25,7 @@ func analyseVectors(articles []digest.Article, leadSentences int) []doc {
 // merges they replace (vector.cosine, entityOverlap): a clustering
 // decision must not depend on which of the two computed a score. Every
 // pair of the labelled set is compared, and the pairs of a synthetic
-// batch in the order eachCandidate visits them.
+// batch in the order candidates visits them.
 func TestDotterMatchesMerge(t *testing.T) {
 	arts, _, _ := loadLabelled(t)
 	check := func(name string, docs []doc, pairs func(func(i, j int))) {
@@ -62,7 +62,7 @@ func TestDotterMatchesMerge(t *testing.T) {
 	syn := analyseVectors(syntheticOver(1500, 5, 14*time.Hour), DefaultConfig().LeadSentences)
 	c := New(Config{})
 	check("synthetic candidates", syn, func(fn func(i, j int)) {
-		if err := c.eachCandidate(t.Context(), syn, nil, fn); err != nil {
+		if err := newCandidates(syn, c.cfg.Window).each(t.Context(), nil, make([]int, len(syn)), fn); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -234,7 +234,7 @@ func unframed(d *doc, e uint16) bool {
 // frameKeys calls fn with a key for each singular kind of event and actor
 // of the lead, so that two reports of one rate decision or ruling are
 // compared even when the only name they share is common in the batch (a
-// country: see Clusterer.eachCandidate). Keys are apart from entity ids.
+// country: see candidates). Keys are apart from entity ids.
 func (d *doc) frameKeys(fn func(uint64)) {
 	ev := d.events & singularEvents.Get()
 	if ev == 0 {

@@ -90,7 +90,7 @@ func TestTimeAdjust(t *testing.T) {
 
 // TestClusterer_SingularEventCandidates checks that two reports of one
 // ruling that share only a name common in the batch (the country) are
-// compared, and joined: eachCandidate skips names that many articles use,
+// compared, and joined: candidates skips names that many articles use,
 // but not the frame of a singular event.
 func TestClusterer_SingularEventCandidates(t *testing.T) {
 	var arts []digest.Article

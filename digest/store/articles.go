@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -304,9 +305,7 @@ func (db *DB) StoredKeys(ctx context.Context, sourceID string, urls, guids []str
 		if err != nil {
 			return digest.StoredKeys{}, fmt.Errorf("find stored articles of %q: %w", sourceID, err)
 		}
-		for url, id := range found.byURL {
-			out.ByURL[url] = id
-		}
+		maps.Copy(out.ByURL, found.byURL)
 		for k, id := range found.byGUID {
 			if k[0] == sourceID {
 				out.ByGUID[k[1]] = id
