@@ -3,7 +3,9 @@ package digest
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 type idSource string
@@ -46,5 +48,52 @@ func TestByHost(t *testing.T) {
 				t.Errorf("byHost = %q\nwant %q", got, tc.out)
 			}
 		})
+	}
+}
+
+// TestSettler: later runs its functions on goroutines of their own, no
+// more than the limit at once (the call for one more waits for a slot),
+// and wait returns only when all have.
+func TestSettler(t *testing.T) {
+	s := newSettler(2)
+	release := make(chan struct{})
+	var running, most, done atomic.Int32
+	work := func() {
+		n := running.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		<-release
+		running.Add(-1)
+		done.Add(1)
+	}
+	s.later(work)
+	s.later(work) // both slots taken: later returned without waiting
+	third := make(chan struct{})
+	go func() {
+		s.later(work)
+		close(third)
+	}()
+	select {
+	case <-third:
+		t.Fatal("a third function was started while two held the slots")
+	case <-time.After(50 * time.Millisecond):
+	}
+	waited := make(chan struct{})
+	go func() {
+		<-third
+		s.wait()
+		close(waited)
+	}()
+	close(release) // the first two finish, the third gets a slot and finishes
+	select {
+	case <-waited:
+	case <-time.After(10 * time.Second):
+		t.Fatal("wait did not return once every function had")
+	}
+	if got := done.Load(); got != 3 {
+		t.Errorf("wait returned with %d of 3 functions done", got)
+	}
+	if got := most.Load(); got > 2 {
+		t.Errorf("%d functions ran at once; the limit is 2", got)
 	}
 }
