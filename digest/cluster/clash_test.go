@@ -54,11 +54,11 @@ func TestClashes_SameAsByKey(t *testing.T) {
 }
 
 func figureClashByKey(a, b *doc) bool {
-	fa, fb := a.titleFigures, b.titleFigures
+	fa, fb := a.titleFigures(), b.titleFigures()
 	if len(fa) == 0 || len(fb) == 0 || shareFigure(a, b) {
 		return false
 	}
-	return !anyAgree(fa, b.figures) && !anyAgree(fb, a.figures)
+	return !anyAgree(fa, b.figures()) && !anyAgree(fb, a.figures())
 }
 
 // conflictByKey and factClashByKey are conflict and factClash as they

@@ -252,11 +252,6 @@ func (c *Clusterer) cluster(ctx context.Context, articles []digest.Article, docs
 			g.vecs = vecs
 		}
 	}
-	// The grouping has numbered the identity keys (grouping.identities):
-	// the strings, a window's worth, are not read again.
-	for i := range docs {
-		docs[i].identity = ""
-	}
 	links, err := c.links(ctx, g, true)
 	if err != nil {
 		return nil, err
@@ -1037,7 +1032,7 @@ func spread(dense []float64, dt *dotTerms, tab *dotWeights, set bool) {
 func gather(dense []float64, dt *dotTerms, tab *dotWeights) float64 {
 	var s float64
 	if dt.w != nil {
-		w := dt.w[:len(dt.terms)]
+		w := (*dt.w)[:len(dt.terms)]
 		for k, x := range dt.terms {
 			s += dense[x] * w[k]
 		}
@@ -1213,12 +1208,20 @@ func internOutlets(docs []doc) {
 }
 
 // number returns the number of each article's key (0 when empty).
-func number(docs []doc, key func(*doc) string) []int32 {
+func number(docs []doc, key func(*doc) string) []int32 { return numberKeys(docs, key) }
+
+// numberIDs is number for keys that are numbers already (0: none).
+func numberIDs(docs []doc, key func(*doc) uint64) []int32 { return numberKeys(docs, key) }
+
+func numberKeys[K comparable](docs []doc, key func(*doc) K) []int32 {
 	nums := make([]int32, len(docs))
-	seen := map[string]int32{}
+	// At its size: a window's keys, and a map grown to them held the
+	// tables it outgrew until a collection.
+	seen := make(map[K]int32, len(docs))
+	var none K
 	for i := range docs {
 		k := key(&docs[i])
-		if k == "" {
+		if k == none {
 			continue
 		}
 		n, ok := seen[k]
@@ -1280,7 +1283,7 @@ func (g *grouping) old(i, j int) bool { return g.fresh != nil && !g.fresh[i] && 
 func newGrouping(cfg *Config, docs []doc) *grouping {
 	g := &grouping{cfg: cfg, docs: docs, dots: newDotter(docs), uf: newUnionFind(len(docs)), members: make([][]int, len(docs)),
 		urls:       number(docs, func(d *doc) string { return d.url }),
-		identities: number(docs, func(d *doc) string { return d.identity }),
+		identities: numberIDs(docs, func(d *doc) uint64 { return d.ident }),
 		facts:      newFactClasses(docs)}
 	for i := range g.members {
 		g.members[i] = []int{i}
@@ -1342,7 +1345,7 @@ type evidence struct {
 // identical reports whether two articles are one article (same URL or
 // identity key).
 func identical(a, b *doc) bool {
-	return (a.url != "" && a.url == b.url) || (a.identity != "" && a.identity == b.identity)
+	return (a.url != "" && a.url == b.url) || (a.ident != 0 && a.ident == b.ident)
 }
 
 // compare measures two articles. value is what the pair contributes to
@@ -1550,7 +1553,7 @@ func (g *grouping) releaseAlone() {
 		}
 		d := &g.docs[i]
 		d.parsed, d.leadDot, d.bodyDot, d.bodyIDs, d.entities = nil, dotTerms{}, dotTerms{}, nil, nil
-		d.title, d.titlePlaces, d.titleProducts, d.titleFigures, d.figures, d.keyFigures = nil, nil, nil, nil, nil, nil
+		d.title, d.named, d.figs = nil, nil, nil
 	}
 }
 

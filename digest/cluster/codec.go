@@ -78,11 +78,11 @@ func (f Features) Encode() []byte {
 		fig := w.kind == kindFigure
 		b = append(b, w.kind, byte(b2n(w.object)|b2n(w.content)<<1|b2n(w.mentionable)<<2|b2n(fig)<<3))
 		if fig {
-			b = appendFigure(b, d.titleFigures[w.fig])
+			b = appendFigure(b, d.figs[w.fig])
 		}
 	}
-	b = binary.AppendUvarint(b, uint64(len(d.figures)))
-	for _, fg := range d.figures {
+	b = binary.AppendUvarint(b, uint64(len(d.figures())))
+	for _, fg := range d.figures() {
 		b = appendFigure(b, fg)
 	}
 	return b
@@ -102,7 +102,7 @@ func appendFigure(b []byte, f figure) []byte {
 // ErrStaleFeatures for features of another version or LeadSentences, and
 // an error for bytes that are not features.
 func (c *Clusterer) DecodeFeatures(b []byte) (Features, error) {
-	d, lead, err := c.decodeDoc(b, false)
+	d, lead, err := c.decodeDoc(b, false, true)
 	if err != nil {
 		return Features{}, err
 	}
@@ -113,15 +113,27 @@ func (c *Clusterer) DecodeFeatures(b []byte) (Features, error) {
 // its metadata, and returns the lead text with it. With encoded, the term
 // counts are checked and left as they are encoded (doc.terms, a part of
 // b: the caller copies it or lets go of it), for weigh to read, and the
-// title words' keys are not kept: the doc is for clustering only.
-func (c *Clusterer) decodeDoc(b []byte, encoded bool) (doc, string, error) {
+// title words' keys are not kept: the doc is for clustering only. The
+// lead text is read only withLead (it is for embeddings: a window's
+// worth is garbage to collect otherwise).
+func (c *Clusterer) decodeDoc(b []byte, encoded, withLead bool) (doc, string, error) {
 	if len(b) < 2 || b[0] != featuresVersion || int(b[1]) != c.cfg.LeadSentences {
 		return doc{}, "", ErrStaleFeatures
 	}
 	r := reader{b: b[2:]}
 	d := doc{parsed: &parsed{}}
-	d.identity = r.string()
-	lead := r.string()
+	if encoded {
+		d.ident = identityID(r.bytes())
+	} else {
+		d.identity = r.string()
+		d.ident = identityID(d.identity)
+	}
+	var lead string
+	if withLead {
+		lead = r.string()
+	} else {
+		r.skipString()
+	}
 	if encoded {
 		terms := r.b
 		skipTerms(&r)
@@ -143,16 +155,18 @@ func (c *Clusterer) decodeDoc(b []byte, encoded bool) (doc, string, error) {
 	n = r.count(3)
 	d.title = make([]titleWord, 0, n)
 	keys := make([]string, 0, n)
+	var tfBuf [4]figure
+	titleFigures := tfBuf[:0] // copied into d.figs below
 	for range n {
 		keys = append(keys, r.string())
 		w := titleWord{kind: r.byte()}
 		fl := r.byte()
 		w.object, w.content, w.mentionable = fl&1 != 0, fl&2 != 0, fl&4 != 0
-		if (fl&8 != 0) != (w.kind == kindFigure) || len(d.titleFigures) > math.MaxUint16 {
+		if (fl&8 != 0) != (w.kind == kindFigure) || len(titleFigures) > math.MaxUint16 {
 			r.fail() // a figure is what a figure word has, and only it
 		} else if fl&8 != 0 {
-			w.fig = uint16(len(d.titleFigures))
-			d.titleFigures = append(d.titleFigures, r.figure())
+			w.fig = uint16(len(titleFigures))
+			titleFigures = append(titleFigures, r.figure())
 		}
 		d.title = append(d.title, w)
 	}
@@ -163,11 +177,12 @@ func (c *Clusterer) decodeDoc(b []byte, encoded bool) (doc, string, error) {
 		d.titleKeys = keys
 	}
 	n = r.count(17)
-	if n > 0 { // parse leaves none nil
-		d.figures = make([]figure, 0, n)
+	d.titleFigs = int32(len(titleFigures))
+	if m := len(titleFigures) + n; m > 0 { // as setFigures makes them
+		d.figs = append(make([]figure, 0, m), titleFigures...)
 	}
 	for range n {
-		d.figures = append(d.figures, r.figure())
+		d.figs = append(d.figs, r.figure())
 	}
 	if r.err != nil {
 		return doc{}, "", fmt.Errorf("decode features: %w", r.err)
@@ -290,6 +305,14 @@ func (r *reader) string() string {
 
 func (r *reader) skipString() { r.b = r.b[r.count(1):] }
 
+// bytes reads a string without copying it.
+func (r *reader) bytes() []byte {
+	n := r.count(1)
+	b := r.b[:n]
+	r.b = r.b[n:]
+	return b
+}
+
 func (r *reader) figure() figure {
 	f := figure{value: math.Float64frombits(r.uint64()), tolerance: math.Float64frombits(r.uint64())}
 	n := r.count(1)
@@ -304,6 +327,7 @@ func (r *reader) figure() figure {
 	default:
 		r.fail()
 	}
+	f.key = distinctive(f)
 	return f
 }
 
@@ -386,7 +410,7 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 			docs[i], lead = f.d, f.lead
 			docs[i].titleKeys = nil // encoded
 		} else {
-			docs[i], lead, errs[i] = c.decodeDoc(features[i], true)
+			docs[i], lead, errs[i] = c.decodeDoc(features[i], true, leads != nil)
 			switch d := &docs[i]; {
 			case d.parsed == nil || d.terms == nil: // not decoded
 			case again == nil:

@@ -569,7 +569,7 @@ func TestEvaluateIsolatedPairs(t *testing.T) {
 			// with neither in common cannot be joined, so skip the work.
 			p := false
 			if shared, _ := entityOverlap(docs[i].entities, docs[j].entities, docs[i].tab); shared > 0 ||
-				hamming(docs[i].simhash, docs[j].simhash) <= c.cfg.NearDuplicateBits || docs[i].identity == docs[j].identity {
+				hamming(docs[i].simhash, docs[j].simhash) <= c.cfg.NearDuplicateBits || docs[i].ident == docs[j].ident {
 				stories, err := c.Cluster(context.Background(), []digest.Article{arts[i], arts[j]})
 				if err != nil {
 					t.Fatal(err)

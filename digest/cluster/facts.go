@@ -71,6 +71,10 @@ var objectPrepositions = lazy.Value[map[string]bool]{Build: func() map[string]bo
 type figure struct {
 	value, tolerance float64
 	unit             figureUnit
+	// key marks a distinctive figure (see distinctive), for shareFigure:
+	// set where the figure is read, it takes the struct's padding where a
+	// list of each article's distinctive figures took a slice.
+	key bool
 }
 
 // figureUnit is a figure's unit: a window holds hundreds of thousands of
@@ -149,6 +153,7 @@ func parseFigure(word, next string) (figure, bool) {
 	case suffix == "" && scaleWords.Get()[next] > 0 && len(next) > 1:
 		f.value, f.tolerance = f.value*scaleWords.Get()[next], f.tolerance*scaleWords.Get()[next]
 	}
+	f.key = distinctive(f)
 	return f, true
 }
 
@@ -314,12 +319,12 @@ func slotConflict(sa, sb []titleWord, goods bool, a, b *doc) bool {
 	fa, fb := bufA[:0], bufB[:0]
 	for _, x := range sa {
 		if x.kind == kindFigure {
-			fa = append(fa, a.titleFigures[x.fig])
+			fa = append(fa, a.figs[x.fig])
 		}
 	}
 	for _, x := range sb {
 		if x.kind == kindFigure {
-			fb = append(fb, b.titleFigures[x.fig])
+			fb = append(fb, b.figs[x.fig])
 		}
 	}
 	if len(fa) > 0 && len(fb) > 0 && !anyAgree(fa, fb) {
@@ -399,11 +404,11 @@ func unmentioned(words []titleWord, kind uint8, other *doc) bool {
 // ("EU opens anti-dumping probe into Chinese tinplate", "EU and China
 // agree minimum prices for Chinese electric cars").
 func placeClash(a, b *doc) bool {
-	return factClash(a.titlePlaces, b.titlePlaces, a, b)
+	return factClash(a.titlePlaces(), b.titlePlaces(), a, b)
 }
 
 func productClash(a, b *doc) bool {
-	return factClash(a.titleProducts, b.titleProducts, a, b)
+	return factClash(a.titleProducts(), b.titleProducts(), a, b)
 }
 
 // factClash reports whether both lists of title facts (term ids of their
@@ -424,15 +429,6 @@ func factClash(pa, pb []uint64, a, b *doc) bool {
 		}
 	}
 	return true
-}
-
-// keyIDs returns the term ids of keys (see factClash).
-func keyIDs(keys []string) []uint64 {
-	var out []uint64
-	for _, k := range keys {
-		out = append(out, termID(k, false))
-	}
-	return out
 }
 
 // productKeys returns the keys of the products among words, forms and
@@ -494,11 +490,11 @@ func appendFigures(dst []figure, toks []nlp.Token) []figure {
 // quote its key one in their texts ("15k jobs", "15,000 positions"),
 // while two notices of one template differ in the figures they state.
 func figureClash(a, b *doc) bool {
-	fa, fb := a.titleFigures, b.titleFigures
+	fa, fb := a.titleFigures(), b.titleFigures()
 	if len(fa) == 0 || len(fb) == 0 || shareFigure(a, b) {
 		return false
 	}
-	return !anyAgree(fa, b.figures) && !anyAgree(fb, a.figures)
+	return !anyAgree(fa, b.figures()) && !anyAgree(fb, a.figures())
 }
 
 // factClasses sorts a batch's articles into classes that placeClash and
@@ -525,10 +521,7 @@ const maxDenseClasses = 1024
 func newFactClasses(docs []doc) *factClasses {
 	named := map[uint64]bool{} // every title's places and goods
 	for i := range docs {
-		for _, p := range docs[i].titlePlaces {
-			named[p] = true
-		}
-		for _, p := range docs[i].titleProducts {
+		for _, p := range docs[i].named { // places and goods
 			named[p] = true
 		}
 	}
@@ -539,7 +532,7 @@ func newFactClasses(docs []doc) *factClasses {
 	for i := range docs {
 		d := &docs[i]
 		key = key[:0]
-		for _, list := range [][]uint64{d.titlePlaces, d.titleProducts} {
+		for _, list := range [][]uint64{d.titlePlaces(), d.titleProducts()} {
 			for _, p := range list {
 				key = binary.AppendUvarint(key, p)
 			}
@@ -651,19 +644,20 @@ func distinctive(f figure) bool {
 	return f.tolerance != 0.5 || f.value < 1900 || f.value > 2100
 }
 
-// distinctiveFigures returns the distinctive figures of a list.
-func distinctiveFigures(figs []figure) []figure {
-	var out []figure
-	for _, f := range figs {
-		if distinctive(f) {
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
 // shareFigure reports whether two articles state a distinctive figure that
 // agrees ("2.2 million barrels per day" and "2.2m b/d", "15,000 jobs" and
 // "roughly 15k"): outlets reporting one event quote its figures, whatever
 // words they choose around them.
-func shareFigure(a, b *doc) bool { return anyAgree(a.keyFigures, b.keyFigures) }
+func shareFigure(a, b *doc) bool {
+	for _, f := range a.figures() {
+		if !f.key {
+			continue
+		}
+		for _, g := range b.figures() {
+			if g.key && f.agrees(g) {
+				return true
+			}
+		}
+	}
+	return false
+}

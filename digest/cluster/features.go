@@ -35,12 +35,14 @@ const pseudoDocs = 20
 // tens of thousands, so what only parse and weigh need, or few docs keep,
 // is apart (parsed).
 type doc struct {
-	// identity is digest.IdentityKey: empty when the content cannot
-	// identify the article.
-	identity string
-	url      string
-	outlet   string // lower-cased outlet name, else source ID; "" when unknown
-	when     time.Time
+	// ident numbers the article's digest.IdentityKey as termID numbers a
+	// term (identityID; 0 when the content cannot identify the article):
+	// a window's keys held as strings were ~90 bytes an article until
+	// the grouping numbered them. The key itself is parsed.identity.
+	ident  uint64
+	url    string
+	outlet string // lower-cased outlet name, else source ID; "" when unknown
+	when   time.Time
 	// parsed holds the term counts and title keys until weigh, and then
 	// the weighed vectors that are not exact (nil for most docs).
 	*parsed
@@ -60,12 +62,16 @@ type doc struct {
 	shingles     int32
 	runes        int32       // the text's length in runes, for the choice of lead
 	title        []titleWord // for the slot conflict test
-	// The title's places, goods (term ids) and figures, for placeClash,
-	// productClash and figureClash.
-	titlePlaces, titleProducts []uint64
-	titleFigures               []figure
-	figures                    []figure // every figure of title and text, for figureClash
-	keyFigures                 []figure // its distinctive ones, for shareFigure (set by weigh)
+	// named are the title's places then its goods (term ids), for
+	// placeClash and productClash (titlePlaces, titleProducts), and figs
+	// the title's figures then every figure of title and text, for
+	// figureClash and shareFigure (titleFigures, figures): a slice each,
+	// where four took a window's worth of slice headers and allocations.
+	named  []uint64
+	figs   []figure
+	places int32 // how many of named are places
+	// titleFigs is how many of figs are the title's (see setFigures).
+	titleFigs int32
 	// events and actors are the frame of the lead, titleEvents the kinds
 	// of events the title names (see events.go).
 	events, titleEvents uint16
@@ -91,9 +97,11 @@ type parsed struct {
 	// before any can be weighed, at 16 bytes a term where the encoding
 	// takes about 10.
 	terms []byte
-	// titleKeys are the title words' keys (see titleWord), for Encode:
-	// parse sets them, features read back from the store have none.
+	// titleKeys are the title words' keys (see titleWord), and identity
+	// the article's identity key (see doc.ident), for Encode: parse sets
+	// them, features read back from the store for a window have none.
 	titleKeys []string
+	identity  string
 }
 
 // vectors returns the doc's lead and body vectors: nil once weigh has let
@@ -114,6 +122,27 @@ func (d *doc) mentions(k uint64) bool {
 	}
 	_, ok := slices.BinarySearch(d.bodyIDs, k)
 	return ok
+}
+
+// titlePlaces returns the term ids of the title's places.
+func (d *doc) titlePlaces() []uint64 { return d.named[:d.places:d.places] }
+
+// titleProducts returns the term ids of the title's goods.
+func (d *doc) titleProducts() []uint64 { return d.named[d.places:] }
+
+// titleFigures returns the figures of the title's words (titleWord.fig).
+func (d *doc) titleFigures() []figure { return d.figs[:d.titleFigs:d.titleFigs] }
+
+// figures returns every figure of the title and text.
+func (d *doc) figures() []figure { return d.figs[d.titleFigs:] }
+
+// setFigures sets the title's figures and every figure of the title and
+// text, in one slice.
+func (d *doc) setFigures(title, all []figure) {
+	d.figs, d.titleFigs = nil, int32(len(title))
+	if n := len(title) + len(all); n > 0 {
+		d.figs = append(append(make([]figure, 0, n), title...), all...)
+	}
 }
 
 // leadCosine and bodyCosine return the cosines of two weighed articles'
@@ -363,7 +392,6 @@ func weighFrom(docs []doc, keepVectors bool, dfs []map[uint64]int32, each func(f
 		d.bodyDot = tfidf(d.body, lookup, tab, &sc.tfidf)
 		d.tab = tab
 		d.setFrame() // reads the lead's term ids
-		d.keyFigures = distinctiveFigures(d.figures)
 		n := 0
 		for k := range d.body {
 			n += b2n(asked[d.body[k].id])
@@ -384,6 +412,7 @@ func weighFrom(docs []doc, keepVectors bool, dfs []map[uint64]int32, each func(f
 			return v
 		}
 		d.lead, d.body = keep(d.lead, d.leadDot.exact()), keep(d.body, d.bodyDot.exact())
+		d.identity = "" // numbered (ident): a weighed doc is not encoded
 		if d.lead == nil && d.body == nil && d.titleKeys == nil {
 			d.parsed = nil
 		}
@@ -418,10 +447,8 @@ func askedIDs(docs []doc) map[uint64]bool {
 				asked[id] = true
 			}
 		}
-		for _, list := range [][]uint64{d.titlePlaces, d.titleProducts} {
-			for _, p := range list {
-				asked[p] = true
-			}
+		for _, p := range d.named { // places and goods
+			asked[p] = true
 		}
 	}
 	return asked
@@ -497,8 +524,9 @@ func parseLead(a digest.Article, title, lead string) doc {
 	ids = termIDs(ids, textToks, 1)
 	ids = impliedPlaces(ids, textToks)
 	d.body = countTerms(ids)
-	d.title, d.titleKeys, d.titleFigures = titleWords(titleToks, capitalisedIn(titleToks, textToks))
-	d.figures = appendFigures(appendFigures(nil, titleToks), textToks)
+	var titleFigures []figure
+	d.title, d.titleKeys, titleFigures = titleWords(titleToks, capitalisedIn(titleToks, textToks))
+	d.setFigures(titleFigures, appendFigures(appendFigures(nil, titleToks), textToks))
 	for k := range d.title {
 		w := &d.title[k]
 		w.mentionable = w.kind == kindName || w.kind == kindProduct || (w.kind == kindWord && w.content)
@@ -541,6 +569,7 @@ func parseLead(a digest.Article, title, lead string) doc {
 	d.entities = slices.CompactFunc(d.entities, func(a, b entry) bool { return a.id == b.id })
 	d.runes = int32(utf8.RuneCountInString(text))
 	d.identity = identity(a)
+	d.ident = identityID(d.identity)
 	return d
 }
 
@@ -572,7 +601,16 @@ func (d *doc) titleFacts(keys []string) {
 		w.sym = termID(keys[k], false)
 		w.place = strings.HasPrefix(keys[k], "@")
 	}
-	d.titlePlaces, d.titleProducts = keyIDs(placeCodes(d.title, keys)), keyIDs(productKeys(d.title, keys))
+	places, products := placeCodes(d.title, keys), productKeys(d.title, keys)
+	d.named, d.places = nil, int32(len(places))
+	if n := len(places) + len(products); n > 0 {
+		d.named = make([]uint64, 0, n)
+		for _, list := range [][]string{places, products} {
+			for _, k := range list {
+				d.named = append(d.named, termID(k, false))
+			}
+		}
+	}
 }
 
 // setMeta sets what the article's metadata says: its URL, outlet, time
@@ -698,6 +736,15 @@ func sortIDs(ids []uint64) {
 // digest.IdentityKey).
 func identity(a digest.Article) string { return digest.IdentityKey(a) }
 
+// identityID returns the number of an identity key (doc.ident): 0 for
+// none.
+func identityID[T string | []byte](key T) uint64 {
+	if len(key) == 0 {
+		return 0
+	}
+	return max(mix(fnv64(key)), 1)
+}
+
 // tfidf turns term counts into a unit vector with sublinear term
 // frequency (nlp.SublinearTF times the batch's nlp.IDF), in place, and
 // returns its dot terms (see dotTerms), whose weights are read from tab.
@@ -736,7 +783,8 @@ func tfidf(v vector, term func(uint64) termInfo, tab *dotWeights, scratch *tfidf
 	}
 	dt := dotTerms{terms: make([]uint32, 0, shared), norm: norm}
 	if !packs {
-		dt.w = make([]float64, 0, shared)
+		w := make([]float64, 0, shared)
+		dt.w = &w
 	}
 	for i, x := range ix {
 		switch {
@@ -744,7 +792,7 @@ func tfidf(v vector, term func(uint64) termInfo, tab *dotWeights, scratch *tfidf
 		case packs:
 			dt.terms = append(dt.terms, uint32(x)|uint32(counts[i])<<dotCountShift)
 		default:
-			dt.terms, dt.w = append(dt.terms, uint32(x)), append(dt.w, v[i].w)
+			dt.terms, *dt.w = append(dt.terms, uint32(x)), append(*dt.w, v[i].w)
 		}
 	}
 	return dt
@@ -779,8 +827,12 @@ type tfidfScratch struct {
 // from the batch's dotWeights (doc.tab).
 type dotTerms struct {
 	terms []uint32
-	w     []float64 // nil when terms hold the counts
-	norm  float64   // the vector's length; 0 when not exact
+	norm  float64 // the vector's length; 0 when not exact
+	// w are the weights of a vector whose terms do not pack (nil when
+	// terms hold the counts): behind a pointer, as two vectors of every
+	// article of a window hold dot terms and next to none of them need
+	// it (16 bytes a vector).
+	w *[]float64
 }
 
 // exact reports whether the dot terms give the vector's dot products.
@@ -804,7 +856,7 @@ func (dt *dotTerms) num(k int) int32 {
 // term's sublinear frequency times its IDF, over the vector's length.
 func (dt *dotTerms) weight(tab *dotWeights, k int) float64 {
 	if dt.w != nil {
-		return dt.w[k]
+		return (*dt.w)[k]
 	}
 	t := dt.terms[k]
 	return tab.tfs[t>>dotCountShift] * tab.idf[t&dotNumMask] / dt.norm
@@ -1041,7 +1093,7 @@ func simhash(toks []nlp.Token) (uint64, int) {
 }
 
 // fnv64 is FNV-1a without the hash.Hash allocation.
-func fnv64(s string) uint64 {
+func fnv64[T string | []byte](s T) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(s); i++ {
 		h ^= uint64(s[i])

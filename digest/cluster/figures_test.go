@@ -62,7 +62,7 @@ func TestShareFigure(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			a, b := docsOf(digest.Article{Title: "A", Text: tt.a}, digest.Article{Title: "B", Text: tt.b})
 			if got := shareFigure(a, b); got != tt.want {
-				t.Errorf("shareFigure = %v, want %v (figures %v and %v)", got, tt.want, a.keyFigures, b.keyFigures)
+				t.Errorf("shareFigure = %v, want %v (figures %v and %v)", got, tt.want, a.figures(), b.figures())
 			}
 		})
 	}
