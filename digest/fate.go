@@ -87,20 +87,28 @@ func (r *Report) settleLater(articles []Article) (undo func()) {
 	}
 	slices.Sort(ids)
 	var removed []int64
-	var kept []ArticleFate
 	for _, l := range r.Articles {
 		if l.ArticleID != 0 && (l.Fate == "" || l.Fate == FateStored) {
 			if _, ok := slices.BinarySearch(ids, l.ArticleID); ok {
 				removed = append(removed, l.ArticleID)
+			}
+		}
+	}
+	if len(removed) == 0 {
+		return func() {}
+	}
+	// A new slice at its size (a re-gather's duplicates' lines, held
+	// while the window is clustered): the old one's backing array, grown
+	// by the gather's appends, is let go of.
+	kept := make([]ArticleFate, 0, len(r.Articles)-len(removed))
+	for _, l := range r.Articles {
+		if l.ArticleID != 0 && (l.Fate == "" || l.Fate == FateStored) {
+			if _, ok := slices.BinarySearch(ids, l.ArticleID); ok {
 				continue
 			}
 		}
 		kept = append(kept, l)
 	}
-	if len(removed) == 0 {
-		return func() {}
-	}
-	// A new slice: the old one's backing array is let go of.
 	r.Articles = kept
 	return func() {
 		slices.Sort(removed)
@@ -112,16 +120,27 @@ func (r *Report) settleLater(articles []Article) (undo func()) {
 	}
 }
 
+// spellDuplicates sets the detail of the duplicates' lines, which the
+// gather leaves empty (see gatherOne): Gather and Run call it on the
+// report they hand back.
+func (r *Report) spellDuplicates() {
+	for i := range r.Articles {
+		if l := &r.Articles[i]; l.Fate == FateDuplicate && l.Detail == "" {
+			l.Detail = duplicateDetail(l.Of, l.Key)
+		}
+	}
+}
+
 // storedNoStories is the detail of a new article's line in the account of
 // a run that made no stories.
 const storedNoStories = "stored; this run made no stories"
 
 // finishAccount settles the lines the gather left open (new articles whose fate
 // the story stage decides) against the story stage's fates by article ID,
-// adds the window's other articles, and sets the report's totals. byID is
+// adds the window's other articles, and sets the report's totals. fates is
 // nil when the run made no stories.
-func (r *Report) finishAccount(byID map[int64]ArticleFate, order []int64, noStories string) {
-	seen := make(map[int64]bool, len(byID))
+func (r *Report) finishAccount(fates *fateSet, noStories string) {
+	seen := make(map[int64]bool, fates.len())
 	for i := range r.Articles {
 		l := &r.Articles[i]
 		if l.ArticleID != 0 {
@@ -130,20 +149,36 @@ func (r *Report) finishAccount(byID map[int64]ArticleFate, order []int64, noStor
 		if l.Fate != "" && l.Fate != FateStored {
 			continue
 		}
-		if f, ok := byID[l.ArticleID]; ok {
+		if f, ok := fates.get(l.ArticleID); ok {
 			*l = f
 			continue
 		}
-		if byID == nil {
+		if fates == nil {
 			l.Fate, l.Detail = FateStored, noStories
 			continue
 		}
 		l.Fate, l.Detail = FateOutsideWindow, "published before the run's window"
 	}
-	for _, id := range order {
+	// The window's other articles' lines are added to a slice made at its
+	// size: grown by appending, a window's worth of lines was copied at
+	// every growth, the old copies held until a collection (this was the
+	// peak of a re-run at 800 feeds, beside the re-gather's duplicates).
+	more := 0
+	for _, id := range fates.ids() {
 		if !seen[id] {
-			r.Articles = append(r.Articles, byID[id])
+			more++
 		}
+	}
+	if more > 0 {
+		all := make([]ArticleFate, len(r.Articles), len(r.Articles)+more)
+		copy(all, r.Articles)
+		for _, id := range fates.ids() {
+			if !seen[id] {
+				f, _ := fates.get(id)
+				all = append(all, f)
+			}
+		}
+		r.Articles = all
 	}
 	slices.SortStableFunc(r.Articles, func(a, b ArticleFate) int {
 		return cmp.Or(cmp.Compare(slices.Index(Fates, a.Fate), slices.Index(Fates, b.Fate)),
@@ -191,18 +226,70 @@ func (r *Report) CheckAccount() error {
 	return nil
 }
 
+// fateSet is the story stage's account (fatesOf): a line per article ID,
+// the last one given for it.
+type fateSet struct {
+	lines []ArticleFate
+	at    map[int64]int32 // article ID -> its line
+	order []int64         // the IDs, sorted (sort)
+}
+
+// add sets the line of f.ArticleID to f.
+func (s *fateSet) add(f ArticleFate) {
+	if k, ok := s.at[f.ArticleID]; ok {
+		s.lines[k] = f
+		return
+	}
+	if s.at == nil {
+		s.at = map[int64]int32{}
+	}
+	s.at[f.ArticleID] = int32(len(s.lines))
+	s.lines = append(s.lines, f)
+	s.order = append(s.order, f.ArticleID)
+}
+
+// get returns the line of article id; false when there is none (or no
+// set).
+func (s *fateSet) get(id int64) (ArticleFate, bool) {
+	if s == nil {
+		return ArticleFate{}, false
+	}
+	k, ok := s.at[id]
+	if !ok {
+		return ArticleFate{}, false
+	}
+	return s.lines[k], true
+}
+
+// ids returns the IDs with a line, sorted; none for no set.
+func (s *fateSet) ids() []int64 {
+	if s == nil {
+		return nil
+	}
+	return s.order
+}
+
+func (s *fateSet) len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.lines)
+}
+
 // fatesOf returns the fates of the articles the story stage read: those in
 // kept stories, in dropped (off-topic) stories and left out of scope, by
-// article ID, and the IDs in the order they were read.
-func fatesOf(kept, dropped []Story, outOfScope []Article, relevance func(Story) (float64, float64)) (map[int64]ArticleFate, []int64) {
-	byID := map[int64]ArticleFate{}
-	var order []int64
-	add := func(f ArticleFate) {
-		if _, ok := byID[f.ArticleID]; !ok {
-			order = append(order, f.ArticleID)
+// article ID, the IDs sorted. The lines are a slice made at its size and
+// a map of where each is: a map of the lines held a window's worth of
+// them (~200 bytes each) in its tables, grown by doubling.
+func fatesOf(kept, dropped []Story, outOfScope []Article, relevance func(Story) (float64, float64)) *fateSet {
+	n := len(outOfScope)
+	for _, sts := range [][]Story{kept, dropped} {
+		for _, st := range sts {
+			n += len(st.Articles)
 		}
-		byID[f.ArticleID] = f
 	}
+	fs := &fateSet{lines: make([]ArticleFate, 0, n), at: make(map[int64]int32, n), order: make([]int64, 0, n)}
+	add := fs.add
 	for _, st := range kept {
 		for _, f := range storyFates(st) {
 			add(f)
@@ -222,8 +309,8 @@ func fatesOf(kept, dropped []Story, outOfScope []Article, relevance func(Story) 
 	for _, a := range outOfScope {
 		add(fateOf(a, FateOutOfScope, "stored from a source this run was not limited to"))
 	}
-	slices.Sort(order)
-	return byID, order
+	slices.Sort(fs.order)
+	return fs
 }
 
 // storyFates returns the fate of each article of a kept story: the lead;

@@ -19,21 +19,22 @@ func TestReport_settleLater(t *testing.T) {
 			fateOf(older, "", ""),
 			fateOf(Article{SourceName: "Wire", Title: "Seen before"}, FateDuplicate, "same URL"),
 		}}
-		r.finishAccount(nil, nil, storedNoStories)
+		r.finishAccount(nil, storedNoStories)
 		return r
 	}
 	story := fateOf(inWindow, FateLead, "")
-	byID, order := map[int64]ArticleFate{1: story}, []int64{1}
+	fates := &fateSet{}
+	fates.add(story)
 
 	want := gathered()
-	want.finishAccount(byID, order, "")
+	want.finishAccount(fates, "")
 
 	got := gathered()
 	got.settleLater([]Article{inWindow})
 	if len(got.Articles) != 2 {
 		t.Fatalf("%d lines held while clustering, want 2 (the window's open line let go of)", len(got.Articles))
 	}
-	got.finishAccount(byID, order, "")
+	got.finishAccount(fates, "")
 	if !reflect.DeepEqual(got.Articles, want.Articles) || !reflect.DeepEqual(got.Fates, want.Fates) || got.ArticlesRead != want.ArticlesRead {
 		t.Errorf("account after settleLater:\n%+v\nwant\n%+v", got.Articles, want.Articles)
 	}

@@ -2,6 +2,7 @@ package digest_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -87,6 +88,10 @@ func TestEngine_Run_AccountsForEveryArticle(t *testing.T) {
 	}
 	if f := fate("https://meridian.example/copy", "Meridian Trade"); f.Fate != digest.FateDuplicate || f.Key != digest.DuplicateContent || f.Of != lead.ArticleID {
 		t.Errorf("same title and text: %+v, want a duplicate of %d by content", f, lead.ArticleID)
+	}
+	// The gather leaves a duplicate's detail to the report Run hands back.
+	if f, want := fate("https://ledger.example/eu-steel", "Meridian Trade"), fmt.Sprintf("the same article as stored article %d (same canonical URL)", lead.ArticleID); f.Detail != want {
+		t.Errorf("same URL's detail %q, want %q", f.Detail, want)
 	}
 	p1, p2 := fate("https://ledger.example/p1", "Harbour Ledger"), fate("https://ledger.example/p2", "Harbour Ledger")
 	if p1.ArticleID == 0 || p2.ArticleID == 0 || p1.ArticleID == p2.ArticleID || p1.Fate == digest.FateDuplicate || p2.Fate == digest.FateDuplicate {

@@ -19,7 +19,9 @@ import (
 // report and in its state; the others go on. Gather returns an error only
 // when the context ends.
 func (e *Engine) Gather(ctx context.Context, sources []Source, rep *Report) error {
-	return e.gather(ctx, sources, e.Config.RecencyWindow, nil, rep)
+	err := e.gather(ctx, sources, e.Config.RecencyWindow, nil, rep)
+	rep.spellDuplicates()
+	return err
 }
 
 // gather is Gather with the first-gather recency window given; onNew (may
@@ -71,7 +73,7 @@ func (e *Engine) gather(ctx context.Context, sources []Source, window time.Durat
 	sort.Slice(rep.Sources, func(i, j int) bool { return rep.Sources[i].ID < rep.Sources[j].ID })
 	// New articles are stored; the story stage, when the run has one,
 	// tells what became of them.
-	rep.finishAccount(nil, nil, storedNoStories)
+	rep.finishAccount(nil, storedNoStories)
 	return ctx.Err()
 }
 
@@ -298,7 +300,11 @@ func (e *Engine) gatherOne(ctx context.Context, src Source, window time.Duration
 			lines = append(lines, fateOf(s.Article, "", "")) // settled by the story stage
 			continue
 		}
-		l := fateOf(s.Article, FateDuplicate, fmt.Sprintf("the same article as stored article %d (same %s)", s.DuplicateOf, duplicateKeyName(s.Key)))
+		// The detail is spelt out when the report is handed back
+		// (spellDuplicates): a re-gather's lines are mostly duplicates
+		// (tens of thousands at 800 feeds), held while the window is
+		// clustered, and Of and Key say it all meanwhile.
+		l := fateOf(s.Article, FateDuplicate, "")
 		l.Of, l.Key = s.DuplicateOf, s.Key
 		lines = append(lines, l)
 	}
@@ -369,6 +375,12 @@ func knownAt(marks []KnownArticle, n int) []KnownArticle {
 		}
 	}
 	return known
+}
+
+// duplicateDetail is the detail of a duplicate's line in the account: the
+// stored article it repeats and the identity they share.
+func duplicateDetail(of int64, key string) string {
+	return fmt.Sprintf("the same article as stored article %d (same %s)", of, duplicateKeyName(key))
 }
 
 // duplicateKeyName says which identity two articles share, for people.

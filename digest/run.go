@@ -43,6 +43,13 @@ type RunOptions struct {
 // context ended), not for single sources or recipients, which the report
 // lists.
 func (e *Engine) Run(ctx context.Context, opts RunOptions) (Report, error) {
+	rep, err := e.run(ctx, opts)
+	rep.spellDuplicates()
+	return rep, err
+}
+
+// run is Run, the duplicates' lines of the account without their detail.
+func (e *Engine) run(ctx context.Context, opts RunOptions) (Report, error) {
 	var rep Report
 	started := e.now()
 	window := opts.Since

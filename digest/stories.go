@@ -134,8 +134,7 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 	// The account holds a line for every article of the window, beside
 	// the stories: the other window-sized step of a run.
 	done = lean()
-	byID, order := fatesOf(stories, dropped, outOfScope, relevance)
-	rep.finishAccount(byID, order, "")
+	rep.finishAccount(fatesOf(stories, dropped, outOfScope, relevance), "")
 	done()
 	rep.Stages = append(rep.Stages, StageTiming{"cluster", time.Since(start)})
 	return stories, nil
