@@ -258,13 +258,19 @@ func (c *Clusterer) cluster(ctx context.Context, articles []digest.Article, docs
 	}
 	joins := g.joinAll(links)
 	g.releaseAlone()
-	stories := g.stories(articles)
+	plans := g.storyPlans(articles)
+	// The stories' articles and joins are a window's worth of new
+	// allocations: the features are let go of first (a run's peak was
+	// here, with both held).
+	refused, conflicting := g.refused, g.conflicting
+	*g = grouping{}
+	stories := makeStories(articles, plans)
 	c.cfg.Logger.Debug("articles clustered", "articles", len(articles), "stories", len(stories),
 		"identical_joins", joins[linkIdentical], "near_duplicate_joins", joins[linkNearDuplicate],
 		"same_event_joins", joins[linkSameEvent], "embedding_joins", joins[linkEmbedding],
-		"refused_conflict", g.refused[refusedConflict], "refused_same_outlet", g.refused[refusedOutlet],
-		"refused_window", g.refused[refusedWindow], "refused_average", g.refused[refusedAverage],
-		"conflicting_pairs", g.conflicting)
+		"refused_conflict", refused[refusedConflict], "refused_same_outlet", refused[refusedOutlet],
+		"refused_window", refused[refusedWindow], "refused_average", refused[refusedAverage],
+		"conflicting_pairs", conflicting)
 	return stories, nil
 }
 
@@ -1506,6 +1512,19 @@ func norm32(v []float32) float64 { return math.Sqrt(dot32(v, v)) }
 // stories turns the groups into stories, each article with the evidence
 // that ties it to the story: its strongest link to another member.
 func (g *grouping) stories(articles []digest.Article) []digest.Story {
+	return makeStories(articles, g.storyPlans(articles))
+}
+
+// storyPlan is a story before its articles are copied: their indexes, the
+// lead first, and their joins.
+type storyPlan struct {
+	order []int
+	joins []digest.Join
+}
+
+// storyPlans orders each group's articles and finds their joins (see
+// stories), in the order of the groups' first members.
+func (g *grouping) storyPlans(articles []digest.Article) []storyPlan {
 	var roots []int // in order of first member
 	seen := make([]bool, len(articles))
 	for i := range articles {
@@ -1514,22 +1533,32 @@ func (g *grouping) stories(articles []digest.Article) []digest.Story {
 			roots = append(roots, r)
 		}
 	}
-	out := make([]digest.Story, 0, len(roots))
+	plans := make([]storyPlan, 0, len(roots))
 	for _, r := range roots {
 		members := slices.Clone(g.members[r])
 		slices.Sort(members)
 		lead := slices.MinFunc(members, func(a, b int) int { return leadOrder(articles, g.docs, a, b) })
 		rest := slices.DeleteFunc(slices.Clone(members), func(i int) bool { return i == lead })
 		slices.SortStableFunc(rest, func(a, b int) int { return cmpTime(articles[a].Published, articles[b].Published) })
-		order := append([]int{lead}, rest...)
-		st := digest.Story{Articles: make([]digest.Article, 0, len(order)), Joins: make([]digest.Join, len(order))}
-		for _, i := range order {
+		p := storyPlan{order: append([]int{lead}, rest...), joins: make([]digest.Join, len(members))}
+		p.joins[0] = digest.Join{Via: digest.JoinLead}
+		for k := 1; k < len(p.order); k++ {
+			p.joins[k] = g.strongest(p.order, k)
+		}
+		plans = append(plans, p)
+	}
+	return plans
+}
+
+// makeStories makes the stories of the plans (storyPlans).
+func makeStories(articles []digest.Article, plans []storyPlan) []digest.Story {
+	out := make([]digest.Story, 0, len(plans))
+	for _, p := range plans {
+		st := digest.Story{Articles: make([]digest.Article, 0, len(p.order)), Joins: p.joins}
+		for _, i := range p.order {
 			st.Articles = append(st.Articles, articles[i])
 		}
-		st.Joins[0] = digest.Join{Via: digest.JoinLead}
-		for k := 1; k < len(order); k++ {
-			st.Joins[k] = g.strongest(order, k)
-		}
+		lead := p.order[0]
 		st.Key = articles[lead].ContentHash
 		if st.Key == "" {
 			st.Key = digest.ContentHash(articles[lead].Title + "\n" + articles[lead].Text)
