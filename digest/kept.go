@@ -28,36 +28,31 @@ var ErrKeptChanged = errors.New("kept features changed while the window was clus
 // run over the whole edition window, not a scoped or weekly one, whose
 // stories would not be the window's).
 //
-// The features encoded afresh and the stories are not saved yet: the
-// function returned (nil without a FeatureStore and a KeepingClusterer)
-// saves them, and logs a failure (they are a cache). The caller runs it
-// while the stories are ranked (clustered), whatever else fails.
-//
 // The clusterer reads the kept features twice, a batch at a time
 // (KeptReader), rather than hold a window's worth; when they change after
 // the window was listed or in between (another process keeping other
 // features), the window is read again and its features held. The
 // stories' articles come without their details (ArticleDetail) but for
 // their leads'.
-func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep bool) ([]Story, []Article, func(), error) {
+func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep bool) ([]Story, []Article, error) {
 	notes := len(rep.Notes)
-	stories, outOfScope, save, err := e.readWindow(ctx, since, scope, rep, keep, true)
+	stories, outOfScope, err := e.readWindow(ctx, since, scope, rep, keep, true)
 	if errors.Is(err, ErrKeptChanged) {
 		e.log().Warn("cluster the window again, holding its features", "error", err)
 		rep.Notes = rep.Notes[:notes] // the scope's note comes again
-		stories, outOfScope, save, err = e.readWindow(ctx, since, scope, rep, keep, false)
+		stories, outOfScope, err = e.readWindow(ctx, since, scope, rep, keep, false)
 	}
-	return stories, outOfScope, save, err
+	return stories, outOfScope, err
 }
 
 // readWindow is window, the features read twice when reread.
-func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep, reread bool) ([]Story, []Article, func(), error) {
+func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep, reread bool) ([]Story, []Article, error) {
 	fs, okStore := e.Store.(FeatureStore)
 	kc, okCluster := e.Clusterer.(KeepingClusterer)
 	if !okStore || !okCluster {
 		articles, err := e.Store.ArticlesSince(ctx, since)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("load articles: %w", err)
+			return nil, nil, fmt.Errorf("load articles: %w", err)
 		}
 		var outOfScope []Article
 		if scope != nil {
@@ -67,13 +62,13 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 		stories, err := e.Clusterer.Cluster(ctx, articles)
 		if err != nil {
 			undo()
-			return nil, nil, nil, fmt.Errorf("cluster articles: %w", err)
+			return nil, nil, fmt.Errorf("cluster articles: %w", err)
 		}
-		return stories, outOfScope, nil, nil
+		return stories, outOfScope, nil
 	}
 	rows, err := fs.KeptArticlesSince(ctx, since)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("load articles: %w", err)
+		return nil, nil, fmt.Errorf("load articles: %w", err)
 	}
 	articles := make([]Article, len(rows))
 	features := make([][]byte, len(rows))
@@ -85,7 +80,7 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 	if scope != nil {
 		// A scope tells articles apart by their content hashes too.
 		if err := e.readDetails(ctx, fs, each(articles, nil)); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 		var in []Article
 		in, outOfScope = scope.filter(articles, rep)
@@ -115,7 +110,7 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 		}
 		all, err := fs.KeptFeatures(ctx, ids)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("load articles: %w", err)
+			return nil, nil, fmt.Errorf("load articles: %w", err)
 		}
 		for i := range articles {
 			features[i] = all[articles[i].ID]
@@ -138,7 +133,7 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 	// from their GUIDs too).
 	texts, err := fs.ArticleTexts(ctx, unread)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("load articles: %w", err)
+		return nil, nil, fmt.Errorf("load articles: %w", err)
 	}
 	for i := range articles {
 		if text, ok := texts[articles[i].ID]; ok {
@@ -147,18 +142,18 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 	}
 	if len(unread) > 0 && scope == nil {
 		if err := e.readDetails(ctx, fs, each(articles, func(a *Article) bool { return isUnread[a.ID] })); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 	}
 	undo := rep.settleLater(articles)
 	stories, fresh, err := kc.ClusterKept(ctx, articles, features, prior, again)
 	if err != nil {
 		undo()
-		return nil, nil, nil, fmt.Errorf("cluster articles: %w", err)
+		return nil, nil, fmt.Errorf("cluster articles: %w", err)
 	}
 	if err := e.leadDetails(ctx, fs, stories); err != nil {
 		undo()
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	var save []KeptArticle
 	for i, f := range fresh {
@@ -169,6 +164,10 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 	if keep {
 		save = storyChanges(stories, articles, prior, save)
 	}
+	if err := fs.SaveKept(ctx, save); err != nil {
+		// The features are a cache: the next run reads the texts again.
+		e.log().Warn("keep clustering features", "articles", len(save), "error", err)
+	}
 	if len(texts) > 0 {
 		for _, st := range stories {
 			for k := range st.Articles {
@@ -176,13 +175,7 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 			}
 		}
 	}
-	saveKept := func() {
-		if err := fs.SaveKept(ctx, save); err != nil {
-			// The features are a cache: the next run reads the texts again.
-			e.log().Warn("keep clustering features", "articles", len(save), "error", err)
-		}
-	}
-	return stories, outOfScope, saveKept, nil
+	return stories, outOfScope, nil
 }
 
 // refreshBatch is how many articles' texts refreshKept reads at once; a

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -110,19 +109,11 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 		lean, ranking = wl.LoadingWindow, wl.Ranking
 	}
 	done := lean()
-	all, outOfScope, saveKept, err := e.window(ctx, since, scope, rep, keep)
+	all, outOfScope, err := e.window(ctx, since, scope, rep, keep)
 	done()
 	if err != nil {
 		return nil, err
 	}
-	// The store's writes of the stage (the window's kept features and
-	// stories, the leads' new assessments) run behind the ranking and the
-	// account, which read nothing they write: on SQLite's one connection
-	// they took ~0.3 s of a first run at 200 feeds in turn with the rest.
-	// The kept ones wait for the ranking's reads of lead texts, which
-	// would otherwise wait for them. None outlives the stage.
-	var writes sync.WaitGroup
-	defer writes.Wait()
 	stories := all
 	var dropped []Story
 	var relevance func(Story) (float64, float64)
@@ -130,16 +121,11 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 		// One assessment of each story's text: the dropped ones come back
 		// with their relevance for the account.
 		done = ranking()
-		stories, dropped, err = e.rankSplit(ctx, all, &writes)
+		stories, dropped, err = e.rankSplit(ctx, all)
 		done()
-	}
-	if saveKept != nil {
-		writes.Go(saveKept)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if e.Ranker != nil {
+		if err != nil {
+			return nil, err
+		}
 		thr := e.Ranker.Threshold()
 		relevance = func(st Story) (float64, float64) { return st.Relevance, thr }
 	}
@@ -150,7 +136,6 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 	done = lean()
 	rep.finishAccount(fatesOf(stories, dropped, outOfScope, relevance), "")
 	done()
-	writes.Wait()
 	rep.Stages = append(rep.Stages, StageTiming{"cluster", time.Since(start)})
 	return stories, nil
 }
@@ -160,13 +145,12 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 // order of the whole is Rerank's (the same comparison, no text read), so
 // the result is one RankSplit's over all the stories. With an
 // AssessingRanker and an AssessmentStore, the leads assessed by an earlier
-// run (under the same rules) are not read again (rankAssessed), and the
-// new ones are kept on a goroutine of writes, for the caller to wait for.
-func (e *Engine) rankSplit(ctx context.Context, all []Story, writes *sync.WaitGroup) (kept, dropped []Story, err error) {
+// run (under the same rules) are not read again (rankAssessed).
+func (e *Engine) rankSplit(ctx context.Context, all []Story) (kept, dropped []Story, err error) {
 	ar, okRanker := e.Ranker.(AssessingRanker)
 	as, okStore := e.Store.(AssessmentStore)
 	if okRanker && okStore && ar.AssessmentVersion() != "" {
-		return e.rankAssessed(ctx, ar, as, all, writes)
+		return e.rankAssessed(ctx, ar, as, all)
 	}
 	now := e.now()
 	batches := 0
@@ -192,11 +176,10 @@ func (e *Engine) rankSplit(ctx context.Context, all []Story, writes *sync.WaitGr
 // rankAssessed is rankSplit with the leads' assessments kept in the store:
 // those kept under the ranker's version are read, the other leads' texts
 // are read a batch at a time and assessed, their assessments kept for the
-// next run (on a goroutine of writes, while the stories are ranked), and
-// the stories ranked at once (RankAssessed). The kept ones
+// next run, and the stories ranked at once (RankAssessed). The kept ones
 // are a cache: when they cannot be read every lead is assessed, and when
 // the new ones cannot be kept the next run assesses them again.
-func (e *Engine) rankAssessed(ctx context.Context, ar AssessingRanker, as AssessmentStore, all []Story, writes *sync.WaitGroup) (kept, dropped []Story, err error) {
+func (e *Engine) rankAssessed(ctx context.Context, ar AssessingRanker, as AssessmentStore, all []Story) (kept, dropped []Story, err error) {
 	version := ar.AssessmentVersion()
 	ids := make([]int64, 0, len(all))
 	for _, st := range all {
@@ -241,11 +224,9 @@ func (e *Engine) rankAssessed(ctx context.Context, ar AssessingRanker, as Assess
 		return nil, nil, err
 	}
 	if len(made) > 0 {
-		writes.Go(func() {
-			if err := as.SaveAssessments(ctx, version, made); err != nil {
-				e.log().Warn("keep lead assessments", "leads", len(made), "error", err)
-			}
-		})
+		if err := as.SaveAssessments(ctx, version, made); err != nil {
+			e.log().Warn("keep lead assessments", "leads", len(made), "error", err)
+		}
 	}
 	kept, dropped = ar.RankAssessed(all, assessed, e.now())
 	return kept, dropped, nil
