@@ -86,12 +86,17 @@ func (r *Report) settleLater(articles []Article) (undo func()) {
 		ids[i] = a.ID
 	}
 	slices.Sort(ids)
+	settled := func(l ArticleFate) bool {
+		if l.ArticleID == 0 || (l.Fate != "" && l.Fate != FateStored) {
+			return false
+		}
+		_, ok := slices.BinarySearch(ids, l.ArticleID)
+		return ok
+	}
 	var removed []int64
 	for _, l := range r.Articles {
-		if l.ArticleID != 0 && (l.Fate == "" || l.Fate == FateStored) {
-			if _, ok := slices.BinarySearch(ids, l.ArticleID); ok {
-				removed = append(removed, l.ArticleID)
-			}
+		if settled(l) {
+			removed = append(removed, l.ArticleID)
 		}
 	}
 	if len(removed) == 0 {
@@ -102,12 +107,9 @@ func (r *Report) settleLater(articles []Article) (undo func()) {
 	// by the gather's appends, is let go of.
 	kept := make([]ArticleFate, 0, len(r.Articles)-len(removed))
 	for _, l := range r.Articles {
-		if l.ArticleID != 0 && (l.Fate == "" || l.Fate == FateStored) {
-			if _, ok := slices.BinarySearch(ids, l.ArticleID); ok {
-				continue
-			}
+		if !settled(l) {
+			kept = append(kept, l)
 		}
-		kept = append(kept, l)
 	}
 	r.Articles = kept
 	return func() {
@@ -140,7 +142,7 @@ const storedNoStories = "stored; this run made no stories"
 // adds the window's other articles, and sets the report's totals. fates is
 // nil when the run made no stories.
 func (r *Report) finishAccount(fates *fateSet, noStories string) {
-	seen := make(map[int64]bool, fates.len())
+	seen := make(map[int64]bool, len(fates.all()))
 	for i := range r.Articles {
 		l := &r.Articles[i]
 		if l.ArticleID != 0 {
@@ -164,21 +166,16 @@ func (r *Report) finishAccount(fates *fateSet, noStories string) {
 	// every growth, the old copies held until a collection (this was the
 	// peak of a re-run at 800 feeds, beside the re-gather's duplicates).
 	more := 0
-	for _, id := range fates.ids() {
-		if !seen[id] {
+	for _, f := range fates.all() {
+		if !seen[f.ArticleID] {
 			more++
 		}
 	}
-	if more > 0 {
-		all := make([]ArticleFate, len(r.Articles), len(r.Articles)+more)
-		copy(all, r.Articles)
-		for _, id := range fates.ids() {
-			if !seen[id] {
-				f, _ := fates.get(id)
-				all = append(all, f)
-			}
+	r.Articles = slices.Grow(r.Articles, more)
+	for _, f := range fates.all() {
+		if !seen[f.ArticleID] {
+			r.Articles = append(r.Articles, f)
 		}
-		r.Articles = all
 	}
 	slices.SortStableFunc(r.Articles, func(a, b ArticleFate) int {
 		return cmp.Or(cmp.Compare(slices.Index(Fates, a.Fate), slices.Index(Fates, b.Fate)),
@@ -227,60 +224,50 @@ func (r *Report) CheckAccount() error {
 }
 
 // fateSet is the story stage's account (fatesOf): a line per article ID,
-// the last one given for it.
+// sorted by it.
 type fateSet struct {
 	lines []ArticleFate
-	at    map[int64]int32 // article ID -> its line
-	order []int64         // the IDs, sorted (sort)
 }
 
-// add sets the line of f.ArticleID to f.
-func (s *fateSet) add(f ArticleFate) {
-	if k, ok := s.at[f.ArticleID]; ok {
-		s.lines[k] = f
-		return
+// newFateSet returns the set of lines, in place: of the lines of one
+// article ID, the last one given is kept.
+func newFateSet(lines []ArticleFate) *fateSet {
+	// Stable: the last given of an ID is the last of its run.
+	slices.SortStableFunc(lines, func(a, b ArticleFate) int { return cmp.Compare(a.ArticleID, b.ArticleID) })
+	out := lines[:0]
+	for i, l := range lines {
+		if i+1 < len(lines) && lines[i+1].ArticleID == l.ArticleID {
+			continue
+		}
+		out = append(out, l)
 	}
-	if s.at == nil {
-		s.at = map[int64]int32{}
-	}
-	s.at[f.ArticleID] = int32(len(s.lines))
-	s.lines = append(s.lines, f)
-	s.order = append(s.order, f.ArticleID)
+	return &fateSet{lines: out}
 }
 
 // get returns the line of article id; false when there is none (or no
 // set).
 func (s *fateSet) get(id int64) (ArticleFate, bool) {
-	if s == nil {
-		return ArticleFate{}, false
-	}
-	k, ok := s.at[id]
+	lines := s.all()
+	k, ok := slices.BinarySearchFunc(lines, id, func(f ArticleFate, id int64) int { return cmp.Compare(f.ArticleID, id) })
 	if !ok {
 		return ArticleFate{}, false
 	}
-	return s.lines[k], true
+	return lines[k], true
 }
 
-// ids returns the IDs with a line, sorted; none for no set.
-func (s *fateSet) ids() []int64 {
+// all returns the lines, by article ID; none for no set.
+func (s *fateSet) all() []ArticleFate {
 	if s == nil {
 		return nil
 	}
-	return s.order
-}
-
-func (s *fateSet) len() int {
-	if s == nil {
-		return 0
-	}
-	return len(s.lines)
+	return s.lines
 }
 
 // fatesOf returns the fates of the articles the story stage read: those in
 // kept stories, in dropped (off-topic) stories and left out of scope, by
-// article ID, the IDs sorted. The lines are a slice made at its size and
-// a map of where each is: a map of the lines held a window's worth of
-// them (~200 bytes each) in its tables, grown by doubling.
+// article ID. The lines are a slice made at its size, sorted: a map of
+// the lines held a window's worth of them (~200 bytes each) in its
+// tables, grown by doubling.
 func fatesOf(kept, dropped []Story, outOfScope []Article, relevance func(Story) (float64, float64)) *fateSet {
 	n := len(outOfScope)
 	for _, sts := range [][]Story{kept, dropped} {
@@ -288,8 +275,8 @@ func fatesOf(kept, dropped []Story, outOfScope []Article, relevance func(Story) 
 			n += len(st.Articles)
 		}
 	}
-	fs := &fateSet{lines: make([]ArticleFate, 0, n), at: make(map[int64]int32, n), order: make([]int64, 0, n)}
-	add := fs.add
+	lines := make([]ArticleFate, 0, n)
+	add := func(f ArticleFate) { lines = append(lines, f) }
 	for _, st := range kept {
 		for _, f := range storyFates(st) {
 			add(f)
@@ -309,8 +296,7 @@ func fatesOf(kept, dropped []Story, outOfScope []Article, relevance func(Story) 
 	for _, a := range outOfScope {
 		add(fateOf(a, FateOutOfScope, "stored from a source this run was not limited to"))
 	}
-	slices.Sort(fs.order)
-	return fs
+	return newFateSet(lines)
 }
 
 // storyFates returns the fate of each article of a kept story: the lead;

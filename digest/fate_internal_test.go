@@ -23,8 +23,7 @@ func TestReport_settleLater(t *testing.T) {
 		return r
 	}
 	story := fateOf(inWindow, FateLead, "")
-	fates := &fateSet{}
-	fates.add(story)
+	fates := newFateSet([]ArticleFate{story})
 
 	want := gathered()
 	want.finishAccount(fates, "")

@@ -36,8 +36,9 @@ func (e *Engine) gather(ctx context.Context, sources []Source, window time.Durat
 	sources = byHost(sources)
 	var newOnce sync.Once
 	var g errgroup.Group
-	g.SetLimit(max(1, e.Config.GatherConcurrency))
-	after := newSettler(max(1, e.Config.GatherConcurrency))
+	limit := max(1, e.Config.GatherConcurrency)
+	g.SetLimit(limit)
+	after := newSettler(limit)
 	for _, src := range sources {
 		if ctx.Err() != nil {
 			break

@@ -1213,13 +1213,9 @@ func internOutlets(docs []doc) {
 	}
 }
 
-// number returns the number of each article's key (0 when empty).
-func number(docs []doc, key func(*doc) string) []int32 { return numberKeys(docs, key) }
-
-// numberIDs is number for keys that are numbers already (0: none).
-func numberIDs(docs []doc, key func(*doc) uint64) []int32 { return numberKeys(docs, key) }
-
-func numberKeys[K comparable](docs []doc, key func(*doc) K) []int32 {
+// number returns the number of each article's key (0 when the key is
+// the zero value: "" or 0).
+func number[K comparable](docs []doc, key func(*doc) K) []int32 {
 	nums := make([]int32, len(docs))
 	// At its size: a window's keys, and a map grown to them held the
 	// tables it outgrew until a collection.
@@ -1289,7 +1285,7 @@ func (g *grouping) old(i, j int) bool { return g.fresh != nil && !g.fresh[i] && 
 func newGrouping(cfg *Config, docs []doc) *grouping {
 	g := &grouping{cfg: cfg, docs: docs, dots: newDotter(docs), uf: newUnionFind(len(docs)), members: make([][]int, len(docs)),
 		urls:       number(docs, func(d *doc) string { return d.url }),
-		identities: numberIDs(docs, func(d *doc) uint64 { return d.ident }),
+		identities: number(docs, func(d *doc) uint64 { return d.ident }),
 		facts:      newFactClasses(docs)}
 	for i := range g.members {
 		g.members[i] = []int{i}
@@ -1509,12 +1505,6 @@ func dot32(a, b []float32) float64 {
 
 func norm32(v []float32) float64 { return math.Sqrt(dot32(v, v)) }
 
-// stories turns the groups into stories, each article with the evidence
-// that ties it to the story: its strongest link to another member.
-func (g *grouping) stories(articles []digest.Article) []digest.Story {
-	return makeStories(articles, g.storyPlans(articles))
-}
-
 // storyPlan is a story before its articles are copied: their indexes, the
 // lead first, and their joins.
 type storyPlan struct {
@@ -1522,8 +1512,9 @@ type storyPlan struct {
 	joins []digest.Join
 }
 
-// storyPlans orders each group's articles and finds their joins (see
-// stories), in the order of the groups' first members.
+// storyPlans orders each group's articles and finds their joins (each
+// article's strongest link to another member), in the order of the
+// groups' first members.
 func (g *grouping) storyPlans(articles []digest.Article) []storyPlan {
 	var roots []int // in order of first member
 	seen := make([]bool, len(articles))

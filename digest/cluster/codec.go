@@ -491,10 +491,12 @@ func (c *Clusterer) eachAgain(ctx context.Context, articles []digest.Article, do
 // articles that need them (need) are read (again) and given to take (nil
 // when they are gone), whose error stops it. The next batch's features
 // are read while fn works on this one's (parallel.Ahead): the store reads
-// on one processor (SQLite's single connection), and a first run at 200
-// feeds spent a third of reading and decoding the window waiting for
-// the reads alone. need(i) is asked while fn works on the batch before
-// i's, whose articles it must not read.
+// on one processor (SQLite's single connection) while fn's work runs on
+// the others. (On the 2-core machine, 7 Dec 2026, the first run at 200
+// feeds showed no wall-time change beyond the spread of runs: 4.22-5.00 s
+// against 4.59-4.70 s, scripts/bench-first-run.sh 3.) need(i) is asked
+// while fn works on the batch before i's, whose articles it must not
+// read.
 func (c *Clusterer) inBatches(ctx context.Context, articles []digest.Article, need func(i int) bool, again digest.KeptReader, take func(i int, b []byte) error, fn func(w, i int)) error {
 	batches := (len(articles) + weighBatch - 1) / weighBatch
 	bounds := func(k int) (start, end int) {

@@ -91,3 +91,9 @@ func TestClusterer_ClashingPairsNeverLinked(t *testing.T) {
 		})
 	}
 }
+
+// stories turns the groups into stories (storyPlans, makeStories), as
+// cluster does once it has let go of the grouping.
+func (g *grouping) stories(articles []digest.Article) []digest.Story {
+	return makeStories(articles, g.storyPlans(articles))
+}

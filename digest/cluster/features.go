@@ -139,10 +139,7 @@ func (d *doc) figures() []figure { return d.figs[d.titleFigs:] }
 // setFigures sets the title's figures and every figure of the title and
 // text, in one slice.
 func (d *doc) setFigures(title, all []figure) {
-	d.figs, d.titleFigs = nil, int32(len(title))
-	if n := len(title) + len(all); n > 0 {
-		d.figs = append(append(make([]figure, 0, n), title...), all...)
-	}
+	d.figs, d.titleFigs = slices.Concat(title, all), int32(len(title)) // nil when both are empty
 }
 
 // leadCosine and bodyCosine return the cosines of two weighed articles'
