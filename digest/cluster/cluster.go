@@ -45,6 +45,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -181,10 +182,10 @@ type link struct {
 
 // Cluster returns one story per group of articles about the same event.
 // Every article is in exactly one story; the lead (Articles[0]) is the one
-// with the longest text (ties: earliest, then input order), the others
-// follow by publication time, and Joins says for each how it relates to
-// the story. Stories come in the order of their first article in the
-// input. The result depends only on the input.
+// with the longest text (ties: earliest, then by URL: canonicalOrder),
+// the others follow by publication time, and Joins says for each how it
+// relates to the story. Stories come in the order of their first article
+// in the input. The stories depend on the articles, not on their order.
 func (c *Clusterer) Cluster(ctx context.Context, articles []digest.Article) ([]digest.Story, error) {
 	if len(articles) == 0 {
 		return nil, nil
@@ -234,15 +235,21 @@ func (c *Clusterer) ClusterFeatures(ctx context.Context, articles []digest.Artic
 }
 
 // cluster groups the analysed articles (see ClusterFeatures for prior).
+// docs, which it reorders, are the articles' by index.
 //
 // leads gives the title-and-lead texts of the articles for embeddings (nil
 // without an Embedder).
 func (c *Clusterer) cluster(ctx context.Context, articles []digest.Article, docs []doc, prior []int64, leads func([]digest.Article) []string) ([]digest.Story, error) {
+	at := canonicalOrder(articles)
+	permute(docs, at)
+	if prior != nil {
+		prior = permuted(prior, at) // the caller's
+	}
 	internOutlets(docs)
 	g := newGrouping(&c.cfg, docs)
 	g.keepPrior(prior)
 	if c.cfg.Embedder != nil {
-		vecs, err := c.embed(ctx, leads(articles))
+		vecs, err := c.embed(ctx, permuted(leads(articles), at))
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return nil, fmt.Errorf("cluster by embeddings: %w", ctx.Err())
@@ -258,13 +265,13 @@ func (c *Clusterer) cluster(ctx context.Context, articles []digest.Article, docs
 	}
 	joins := g.joinAll(links)
 	g.releaseAlone()
-	plans := g.storyPlans(articles)
+	plans := g.storyPlans(at)
 	// The stories' articles and joins are a window's worth of new
 	// allocations: the features are let go of first (a run's peak was
 	// here, with both held).
 	refused, conflicting := g.refused, g.conflicting
 	*g = grouping{}
-	stories := makeStories(articles, plans)
+	stories := makeStories(articles, at, plans)
 	c.cfg.Logger.Debug("articles clustered", "articles", len(articles), "stories", len(stories),
 		"identical_joins", joins[linkIdentical], "near_duplicate_joins", joins[linkNearDuplicate],
 		"same_event_joins", joins[linkSameEvent], "embedding_joins", joins[linkEmbedding],
@@ -372,7 +379,8 @@ func (c *Clusterer) nearDuplicateLinks(docs []doc, fresh []bool, keeps func(work
 			order = append(order, i)
 		}
 	}
-	// Oldest first, undated last (cmpTime), input order among equals.
+	// Oldest first, undated last (cmpTime), canonical order among equals
+	// (the docs').
 	slices.SortStableFunc(order, func(a, b int) int { return cmpTime(docs[a].when, docs[b].when) })
 	// The fingerprints side by side: the scan reads two per pair, and a
 	// doc is a few hundred bytes.
@@ -1514,12 +1522,17 @@ type storyPlan struct {
 
 // storyPlans orders each group's articles and finds their joins (each
 // article's strongest link to another member), in the order of the
-// groups' first members.
-func (g *grouping) storyPlans(articles []digest.Article) []storyPlan {
+// groups' first members in the input: the docs are the input's in
+// canonical order, at[k] the input index of docs[k] (canonicalOrder).
+func (g *grouping) storyPlans(at []int) []storyPlan {
+	pos := make([]int, len(at)) // by input index: the doc's
+	for k, i := range at {
+		pos[i] = k
+	}
 	var roots []int // in order of first member
-	seen := make([]bool, len(articles))
-	for i := range articles {
-		if r := g.uf.find(i); !seen[r] {
+	seen := make([]bool, len(at))
+	for _, k := range pos {
+		if r := g.uf.find(k); !seen[r] {
 			seen[r] = true
 			roots = append(roots, r)
 		}
@@ -1528,9 +1541,9 @@ func (g *grouping) storyPlans(articles []digest.Article) []storyPlan {
 	for _, r := range roots {
 		members := slices.Clone(g.members[r])
 		slices.Sort(members)
-		lead := slices.MinFunc(members, func(a, b int) int { return leadOrder(articles, g.docs, a, b) })
+		lead := slices.MinFunc(members, func(a, b int) int { return leadOrder(g.docs, a, b) })
 		rest := slices.DeleteFunc(slices.Clone(members), func(i int) bool { return i == lead })
-		slices.SortStableFunc(rest, func(a, b int) int { return cmpTime(articles[a].Published, articles[b].Published) })
+		slices.SortStableFunc(rest, func(a, b int) int { return cmpTime(g.docs[a].when, g.docs[b].when) })
 		p := storyPlan{order: append([]int{lead}, rest...), joins: make([]digest.Join, len(members))}
 		p.joins[0] = digest.Join{Via: digest.JoinLead}
 		for k := 1; k < len(p.order); k++ {
@@ -1541,15 +1554,16 @@ func (g *grouping) storyPlans(articles []digest.Article) []storyPlan {
 	return plans
 }
 
-// makeStories makes the stories of the plans (storyPlans).
-func makeStories(articles []digest.Article, plans []storyPlan) []digest.Story {
+// makeStories makes the stories of the plans (storyPlans), whose
+// indexes are the docs', at[k] the input index of docs[k].
+func makeStories(articles []digest.Article, at []int, plans []storyPlan) []digest.Story {
 	out := make([]digest.Story, 0, len(plans))
 	for _, p := range plans {
 		st := digest.Story{Articles: make([]digest.Article, 0, len(p.order)), Joins: p.joins}
-		for _, i := range p.order {
-			st.Articles = append(st.Articles, articles[i])
+		for _, k := range p.order {
+			st.Articles = append(st.Articles, articles[at[k]])
 		}
-		lead := p.order[0]
+		lead := at[p.order[0]]
 		st.Key = articles[lead].ContentHash
 		if st.Key == "" {
 			st.Key = digest.ContentHash(articles[lead].Title + "\n" + articles[lead].Text)
@@ -1607,16 +1621,72 @@ func (g *grouping) strongest(order []int, k int) digest.Join {
 }
 
 // leadOrder orders candidates for lead: longest text first, then earliest,
-// then input order.
-func leadOrder(articles []digest.Article, docs []doc, a, b int) int {
+// then canonical order (canonicalOrder).
+func leadOrder(docs []doc, a, b int) int {
 	la, lb := docs[a].runes, docs[b].runes
 	if la != lb {
 		return cmp.Compare(lb, la)
 	}
-	if c := cmpTime(articles[a].Published, articles[b].Published); c != 0 {
+	if c := cmpTime(docs[a].when, docs[b].when); c != 0 {
 		return c
 	}
 	return cmp.Compare(a, b)
+}
+
+// canonicalOrder returns the order in which the clusterer takes the
+// articles, as their input indexes: by publication time (undated last),
+// then URL, source, GUID and title, then input order. Which of two equally
+// strong links is tried first, which article of a group is the first with
+// its key, and which of two equally long texts leads all follow the
+// order the articles are taken in, and an input's order is not the
+// articles': a store numbers a run's articles in the order its concurrent
+// gather workers commit them, and feeds often give many items the same
+// time (a loopback farm's first run at 200 feeds made one or two stories
+// of ~9,600 differently from run to run, 7 Dec 2026). In this order the
+// stories depend on the articles alone.
+func canonicalOrder(articles []digest.Article) []int {
+	at := make([]int, len(articles))
+	for i := range at {
+		at[i] = i
+	}
+	slices.SortStableFunc(at, func(i, j int) int {
+		a, b := &articles[i], &articles[j]
+		return cmp.Or(cmpTime(a.Published, b.Published), strings.Compare(a.URL, b.URL),
+			strings.Compare(a.SourceID, b.SourceID), strings.Compare(a.GUID, b.GUID), strings.Compare(a.Title, b.Title))
+	})
+	return at
+}
+
+// permuted returns s in the order at: its k-th element is s[at[k]].
+func permuted[T any](s []T, at []int) []T {
+	out := make([]T, len(at))
+	for k, i := range at {
+		out[k] = s[i]
+	}
+	return out
+}
+
+// permute is permuted in place, for elements too large to copy all of
+// at once (a window's docs): it follows at's cycles.
+func permute[T any](s []T, at []int) {
+	done := make([]bool, len(s))
+	for start := range s {
+		if done[start] {
+			continue
+		}
+		done[start] = true
+		if at[start] == start {
+			continue
+		}
+		first := s[start]
+		k := start
+		for at[k] != start {
+			s[k] = s[at[k]]
+			k = at[k]
+			done[k] = true
+		}
+		s[k] = first
+	}
 }
 
 // cmpTime orders times ascending with zero times last (unknown is not early).

@@ -38,18 +38,27 @@ func farmArticles(feeds, items int) []digest.Article {
 	return out
 }
 
+// canonicalGrouping returns the grouping of the articles' docs in the
+// order cluster takes them, and that order (canonicalOrder).
+func canonicalGrouping(c *Clusterer, articles []digest.Article) (*grouping, []int) {
+	docs := analyse(articles, c.cfg.LeadSentences)
+	at := canonicalOrder(articles)
+	permute(docs, at)
+	return newGrouping(&c.cfg, docs), at
+}
+
 // clusterAllLinks is Cluster as it was before pairs that clash were left
 // out of the links: every candidate pair becomes a link and join refuses
 // the clashing ones. It returns the links too.
 func clusterAllLinks(tb testing.TB, c *Clusterer, articles []digest.Article) ([]digest.Story, []link) {
 	tb.Helper()
-	g := newGrouping(&c.cfg, analyse(articles, c.cfg.LeadSentences))
+	g, at := canonicalGrouping(c, articles)
 	links, err := c.links(context.Background(), g, false)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	g.joinAll(links)
-	return g.stories(articles), links
+	return g.stories(articles, at), links
 }
 
 // TestClusterer_ClashingPairsNeverLinked checks that leaving the pairs that
@@ -71,7 +80,7 @@ func TestClusterer_ClashingPairsNeverLinked(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("%d stories, %d with every pair linked (or other members, leads or joins)", len(got), len(want))
 			}
-			g := newGrouping(&c.cfg, analyse(set.arts, c.cfg.LeadSentences))
+			g, _ := canonicalGrouping(c, set.arts)
 			links, err := c.links(context.Background(), g, true)
 			if err != nil {
 				t.Fatal(err)
@@ -93,7 +102,14 @@ func TestClusterer_ClashingPairsNeverLinked(t *testing.T) {
 }
 
 // stories turns the groups into stories (storyPlans, makeStories), as
-// cluster does once it has let go of the grouping.
-func (g *grouping) stories(articles []digest.Article) []digest.Story {
-	return makeStories(articles, g.storyPlans(articles))
+// cluster does once it has let go of the grouping; at[k] is the input
+// index of docs[k], nil when the docs are in the articles' order.
+func (g *grouping) stories(articles []digest.Article, at []int) []digest.Story {
+	if at == nil {
+		at = make([]int, len(articles))
+		for i := range at {
+			at[i] = i
+		}
+	}
+	return makeStories(articles, at, g.storyPlans(at))
 }

@@ -115,7 +115,7 @@ func TestNearDuplicateLinksParallel(t *testing.T) {
 		}
 		r := result{links: links, conflicting: g.conflicting}
 		g.joinAll(links)
-		r.stories = g.stories(arts)
+		r.stories = g.stories(arts, nil)
 		return r
 	}
 	for name, arts := range sets {
