@@ -68,3 +68,38 @@ func TestNeedles_Limits(t *testing.T) {
 		})
 	}
 }
+
+// TestNeedles_Random: Find and Any agree with strings.Contains for random
+// lists of needles over a three-letter alphabet (so that needles share
+// prefixes, hold one another and overlap in the text) on random texts.
+func TestNeedles_Random(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	word := func(max int) string {
+		b := make([]byte, 1+rng.IntN(max))
+		for i := range b {
+			b[i] = "abc"[rng.IntN(3)]
+		}
+		return string(b)
+	}
+	for range 300 {
+		list := make([]string, 1+rng.IntN(40))
+		for i := range list {
+			list[i] = word(6)
+		}
+		n := NewNeedles(list)
+		for range 100 {
+			text := word(40)
+			found, any := n.Find(text), false
+			for i, sub := range list {
+				want := strings.Contains(text, sub)
+				any = any || want
+				if found.Has(i) != want {
+					t.Fatalf("needles %q, Find(%q): %q found %v, strings.Contains says %v", list, text, sub, found.Has(i), want)
+				}
+			}
+			if n.Any(text) != any {
+				t.Fatalf("needles %q: Any(%q) = %v, want %v", list, text, !any, any)
+			}
+		}
+	}
+}
