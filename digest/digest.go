@@ -446,6 +446,7 @@ func IsPermanent(err error) bool { return errors.Is(err, ErrPermanent) }
 // folded, punctuation dropped, whitespace collapsed. Two copies of one article
 // that differ only in markup or spacing hash alike.
 func ContentHash(text string) string {
-	sum := sha256.Sum256([]byte(normalise(text)))
+	var buf [1024]byte
+	sum := sha256.Sum256(appendNormalised(buf[:0], text)) // no string of it
 	return hex.EncodeToString(sum[:])
 }

@@ -57,7 +57,12 @@ func hashParts(parts ...string) string {
 // normalise folds case, drops punctuation and collapses white space, so
 // that copies differing only in markup or spacing compare equal.
 func normalise(text string) string {
-	b := make([]byte, 0, len(text))
+	return string(appendNormalised(make([]byte, 0, len(text)), text))
+}
+
+// appendNormalised appends normalise(text) to b.
+func appendNormalised(b []byte, text string) []byte {
+	start := len(b)
 	space := false
 	for i := 0; i < len(text); {
 		c := text[i]
@@ -71,7 +76,7 @@ func normalise(text string) string {
 				space = true
 				continue
 			}
-			if space && len(b) > 0 {
+			if space && len(b) > start {
 				b = append(b, ' ')
 			}
 			space = false
@@ -84,11 +89,11 @@ func normalise(text string) string {
 			space = true
 			continue
 		}
-		if space && len(b) > 0 {
+		if space && len(b) > start {
 			b = append(b, ' ')
 		}
 		space = false
 		b = utf8.AppendRune(b, unicode.ToLower(r))
 	}
-	return string(b)
+	return b
 }

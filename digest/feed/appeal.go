@@ -145,7 +145,11 @@ const maxAppealContext = 250
 // appeal when it matches appealStrong; a sentence next to an appeal is one
 // too when it carries an appeal signal (appealContext).
 func dropAppeals(line string) string {
-	lower := strings.ToLower(line)
+	return dropAppealsLower(line, strings.ToLower(line))
+}
+
+// dropAppealsLower is dropAppeals given line's strings.ToLower too.
+func dropAppealsLower(line, lower string) string {
 	if !appealNeedleSet.Get().Any(lower) {
 		return line
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmcdole/gofeed"
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/cluster"
 	"github.com/tradedigest/tradedigest/digest/feed/internal/farm"
@@ -241,4 +242,60 @@ func BenchmarkFeedItems(b *testing.B) {
 		items += len(arts)
 	}
 	b.ReportMetric(float64(items)/b.Elapsed().Seconds(), "items/s")
+}
+
+// BenchmarkArticles measures (*Feed).articles alone (HTML to text,
+// Clean, titles, canonical URLs, content hashes, languages) on the
+// farm's 200 feeds, parsed once beforehand; BenchmarkParseFarm measures
+// their parse. cpu_us/item is CPU time per item.
+//
+//	go test -run XXX -bench 'Articles|ParseFarm' -benchtime 5x ./digest/feed
+func BenchmarkArticles(b *testing.B) {
+	bodies := farmBodies()
+	now := time.Now()
+	src := NewFeed("http://127.0.0.2:8080/feeds/001.xml", Options{ShortText: -1, Now: func() time.Time { return now }})
+	fds := make([]*gofeed.Feed, len(bodies))
+	for i, body := range bodies {
+		fd, _, err := parseFeed(body, "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		fds[i] = fd
+	}
+	items := 0
+	c0 := cpuTime()
+	for b.Loop() {
+		for _, fd := range fds {
+			arts, _, _ := src.articles(context.Background(), fd, src.loc, &hostTally{}, nil)
+			items += len(arts)
+		}
+	}
+	b.ReportMetric(float64((cpuTime()-c0).Microseconds())/float64(max(1, items)), "cpu_us/item")
+}
+
+// BenchmarkParseFarm is parseFeed of the farm's 200 feeds.
+func BenchmarkParseFarm(b *testing.B) {
+	bodies := farmBodies()
+	items := 0
+	c0 := cpuTime()
+	for b.Loop() {
+		for _, body := range bodies {
+			fd, _, err := parseFeed(body, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			items += len(fd.Items)
+		}
+	}
+	b.ReportMetric(float64((cpuTime()-c0).Microseconds())/float64(max(1, items)), "cpu_us/item")
+}
+
+// farmBodies is the farm's feeds, benchFeeds × benchItems.
+func farmBodies() [][]byte {
+	now := time.Now()
+	bodies := make([][]byte, benchFeeds)
+	for i := range bodies {
+		bodies[i] = []byte(farm.FeedXML(i+1, benchItems, "http://127.0.0.2:8080", now))
+	}
+	return bodies
 }

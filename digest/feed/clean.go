@@ -30,19 +30,48 @@ func Clean(text string) string {
 	for _, para := range splitParagraphs(text) {
 		var kept []string
 		for _, line := range strings.Split(para, "\n") {
-			// Appeal sentences go first, so that a news sentence
-			// sharing their line is judged on its own.
-			line = dropAppeals(collapseSpace(line))
-			if line == "" || nlp.IsBoilerplateLine(line) {
-				continue
+			if line, ok := cleanLine(collapseSpace(line)); ok {
+				kept = append(kept, line)
 			}
-			kept = append(kept, line)
 		}
 		if len(kept) > 0 {
 			paras = append(paras, strings.Join(kept, "\n"))
 		}
 	}
 	return strings.Join(paras, "\n\n")
+}
+
+// cleanParagraphs is Clean of paras joined by "\n\n", for paragraphs
+// that are one line each with their white space collapsed (as
+// htmlParagraphs makes them), which Clean would split and collapse to
+// what they are. It reuses paras.
+func cleanParagraphs(paras []string) string {
+	kept := paras[:0]
+	for _, p := range paras {
+		if line, ok := cleanLine(p); ok {
+			kept = append(kept, line)
+		}
+	}
+	return strings.Join(kept, "\n\n")
+}
+
+// cleanLine is what Clean keeps of one line whose white space is
+// collapsed, and whether it keeps any. Appeal sentences go first, so that
+// a news sentence sharing their line is judged on its own; then the line
+// goes if it is boilerplate. Both look at the line lower-cased, made once
+// when dropAppeals leaves the line as it is.
+func cleanLine(line string) (string, bool) {
+	if line == "" {
+		return "", false
+	}
+	lower := strings.ToLower(line)
+	if kept := dropAppealsLower(line, lower); kept != line {
+		if kept == "" {
+			return "", false
+		}
+		line, lower = kept, strings.ToLower(kept)
+	}
+	return line, !nlp.IsBoilerplateLineLower(line, lower)
 }
 
 // splitParagraphs splits on blank lines.

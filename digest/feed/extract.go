@@ -114,7 +114,7 @@ func extractPage(body []byte, pageURL, contentType string, clean func(string) st
 	}
 	p.Text = secondOpinion(p.Text, doc, func() string { return rd.cleaned(clean) })
 	p.Text = dropLeadingTitle(p.Text, p.Title)
-	p.Language = detectLanguage(p.Title+"\n\n"+p.Text, declaredLanguage(doc))
+	p.Language = detectTitledLanguage(p.Title, p.Text, declaredLanguage(doc))
 	canon := res.Metadata.URL
 	if canon != "" && base != nil {
 		if u, err := base.Parse(canon); err == nil {

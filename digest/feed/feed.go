@@ -500,7 +500,7 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string, tally
 	read := func(i int) {
 		a := &heads[i]
 		it := all[i].it
-		a.Text = Clean(HTMLToText(firstNonEmpty(it.Content, it.Description)))
+		a.Text = cleanParagraphs(htmlParagraphs(firstNonEmpty(it.Content, it.Description))) // Clean(HTMLToText(…))
 		if a.Title == "" {
 			a.Title = deriveTitle(a.Text, a.Language)
 		}
@@ -534,7 +534,7 @@ func (f *Feed) articles(ctx context.Context, fd *gofeed.Feed, base string, tally
 			arts[i].Published = now
 		}
 		if arts[i].Language == "" {
-			arts[i].Language = detectLanguage(arts[i].Title+"\n\n"+arts[i].Text, fd.Language)
+			arts[i].Language = detectTitledLanguage(arts[i].Title, arts[i].Text, fd.Language)
 		}
 	}
 	if len(stored) == 0 {

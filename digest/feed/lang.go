@@ -40,6 +40,22 @@ func detectLanguage(text, declared string) string {
 	return detectSample(langPrefix(text, langSample), declared)
 }
 
+// detectTitledLanguage is detectLanguage(title+"\n\n"+text, declared)
+// without copying all of a long text: only as much of it is joined to
+// the title as holds the langSample+1 runes that langPrefix looks at.
+func detectTitledLanguage(title, text, declared string) string {
+	return detectSample(titledSample(title, text), declared)
+}
+
+// titledSample is langPrefix(title+"\n\n"+text, langSample).
+func titledSample(title, text string) string {
+	const enough = utf8.UTFMax * (langSample + 1)
+	if len(text) > enough {
+		text = text[:enough]
+	}
+	return langPrefix(title+"\n\n"+text, langSample)
+}
+
 // detectSample is detectLanguage on the whole of sample.
 func detectSample(sample, declared string) string {
 	declared = primaryLanguage(declared)

@@ -2,10 +2,12 @@ package feed
 
 import (
 	"context"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/RadhiFadlillah/whatlanggo"
 	"github.com/tradedigest/tradedigest/digest"
@@ -121,5 +123,35 @@ func TestISO6391(t *testing.T) {
 	}
 	if got := iso6391(whatlanggo.Lang(-1)); got != "" {
 		t.Errorf("iso6391(-1) = %q, want none", got)
+	}
+}
+
+// TestDetectTitledLanguage: detectTitledLanguage gives what detectLanguage
+// gives on the title and the whole text joined, for texts of one- to
+// four-byte runes, words and spaces around the langSample+1 runes that
+// langPrefix looks at.
+func TestDetectTitledLanguage(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 2))
+	mixed := []string{"a", "word", " ", ". ", "é", "Straße", "日本", "😀", "\n\n", "дом", "x"}
+	wide := []string{"𝔸𝔹", "𝔸", " ", "😀"} // four bytes a rune
+	for i := range 3000 {
+		pieces := mixed
+		if i%2 == 0 {
+			pieces = wide
+		}
+		var title, text strings.Builder
+		for range r.IntN(4) * r.IntN(3) {
+			title.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		for text.Len() < utf8.UTFMax*(langSample+1)-200+r.IntN(400) {
+			text.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		joined := title.String() + "\n\n" + text.String()
+		if a, b := titledSample(title.String(), text.String()), langPrefix(joined, langSample); a != b {
+			t.Fatalf("titledSample %q, langPrefix of the whole %q", a, b)
+		}
+		if a, b := detectTitledLanguage(title.String(), text.String(), "de"), detectLanguage(joined, "de"); a != b {
+			t.Fatalf("detectTitledLanguage %q, detectLanguage %q on %q", a, b, joined)
+		}
 	}
 }

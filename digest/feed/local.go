@@ -151,7 +151,7 @@ func ParseText(s string) digest.Article {
 	}
 	a.Title = digest.ClipTitle(a.Title)
 	if a.Language == "" {
-		a.Language = detectLanguage(a.Title+"\n\n"+a.Text, "")
+		a.Language = detectTitledLanguage(a.Title, a.Text, "")
 	}
 	return a
 }
@@ -325,7 +325,7 @@ func ParseMarkdown(s string) digest.Article {
 	}
 	a.Title = digest.ClipTitle(a.Title)
 	if a.Language == "" {
-		a.Language = detectLanguage(a.Title+"\n\n"+a.Text, declared)
+		a.Language = detectTitledLanguage(a.Title, a.Text, declared)
 	}
 	return a
 }

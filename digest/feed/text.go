@@ -1,7 +1,9 @@
 package feed
 
 import (
+	"bytes"
 	"html"
+	"io"
 	"strings"
 
 	xhtml "golang.org/x/net/html"
@@ -40,18 +42,32 @@ var skipTags = lazy.Value[map[atom.Atom]bool]{Build: func() map[atom.Atom]bool {
 // "\n\n", white space collapsed. Text that holds no markup keeps its own
 // paragraph breaks.
 func HTMLToText(s string) string {
+	return strings.Join(htmlParagraphs(s), "\n\n")
+}
+
+// htmlParagraphs is HTMLToText's paragraphs, each trimmed, with its white
+// space collapsed (so without line breaks), none empty.
+func htmlParagraphs(s string) []string {
 	if !looksLikeHTML(s) {
-		return plainParagraphs(html.UnescapeString(s))
+		return plainParagraphList(html.UnescapeString(s))
+	}
+	if paras, ok := simpleHTMLParagraphs(s); ok {
+		return paras
 	}
 	doc, err := xhtml.Parse(strings.NewReader(s))
 	if err != nil {
-		return plainParagraphs(html.UnescapeString(s))
+		return plainParagraphList(html.UnescapeString(s))
 	}
-	return nodeText(doc)
+	return nodeParagraphs(doc)
 }
 
 // nodeText renders the text of n and its descendants as paragraphs.
 func nodeText(n *xhtml.Node) string {
+	return strings.Join(nodeParagraphs(n), "\n\n")
+}
+
+// nodeParagraphs is nodeText's paragraphs.
+func nodeParagraphs(n *xhtml.Node) []string {
 	var paras []string
 	var cur strings.Builder
 	flush := func() {
@@ -89,7 +105,180 @@ func nodeText(n *xhtml.Node) string {
 	}
 	walk(n)
 	flush()
-	return strings.Join(paras, "\n\n")
+	return paras
+}
+
+// Kinds of tag that simpleHTMLParagraphs reads; any other tag makes it
+// leave the fragment to the parser.
+const (
+	simpleNone    = iota
+	simpleInline  // a phrasing element: no paragraph break
+	simpleBlock   // an element that closes an open <p> (address … ul, figure, figcaption)
+	simpleHeading // h1 … h6
+	simpleItem    // li
+	simpleBreak   // br, hr: void, a paragraph break
+	simpleVoid    // img, wbr: void, no text
+)
+
+// simpleTags are the tags simpleHTMLParagraphs reads, by kind.
+var simpleTags = lazy.Value[map[atom.Atom]uint8]{Build: func() map[atom.Atom]uint8 {
+	m := map[atom.Atom]uint8{atom.Li: simpleItem, atom.Br: simpleBreak, atom.Hr: simpleBreak, atom.Img: simpleVoid, atom.Wbr: simpleVoid}
+	for _, a := range []atom.Atom{
+		atom.A, atom.B, atom.Big, atom.Code, atom.Em, atom.Font, atom.I, atom.S, atom.Small, atom.Strike, atom.Strong, atom.Tt, atom.U,
+		atom.Span, atom.Sub, atom.Sup, atom.Abbr, atom.Cite, atom.Mark, atom.Q, atom.Time, atom.Dfn, atom.Kbd, atom.Samp,
+		atom.Var, atom.Ins, atom.Del, atom.Bdi, atom.Bdo, atom.Data,
+	} {
+		m[a] = simpleInline
+	}
+	for _, a := range []atom.Atom{
+		atom.Address, atom.Article, atom.Aside, atom.Blockquote, atom.Center, atom.Div, atom.Footer, atom.Header,
+		atom.Main, atom.Ol, atom.P, atom.Section, atom.Ul, atom.Figure, atom.Figcaption,
+	} {
+		m[a] = simpleBlock
+	}
+	for _, a := range []atom.Atom{atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6} {
+		m[a] = simpleHeading
+	}
+	return m
+}}
+
+// simpleHTMLParagraphs is nodeParagraphs of the document xhtml.Parse
+// makes of s, read from s's tokens without building the document, for
+// the fragments whose document is their tokens as they stand: ok is
+// false, and s must be parsed, for any other. A feed item's body is
+// mostly such a fragment (paragraphs, links, emphasis, lists), and
+// building its tree was a third of what turning an item into an article
+// cost.
+//
+// ok is false unless every tag is one of simpleTags, every end tag closes
+// the element open innermost (nothing misnested, no stray end tag, no end
+// tag of a void element), no element but a void one is self-closing, and
+// no start tag makes the HTML parser close or reopen elements: no block
+// (simpleBlock, simpleHeading, li, hr) while a <p> is open, no heading
+// right inside a heading, no li but right inside ul or ol, no <a> while an
+// <a> is open; there is no doctype and no NUL byte in text. Elements left
+// open at the end are closed by the end of the fragment, as the parser
+// closes them. Under those rules the parser puts each element in the one
+// open innermost, as the tokens nest, and each text in the element it
+// stands in (its list of active formatting elements is never used to
+// reopen one), so the document's text and paragraph breaks are the
+// tokens' (less the text inside a figcaption, which nodeParagraphs skips). TestSimpleHTMLParagraphs compares the two on random fragments.
+func simpleHTMLParagraphs(s string) ([]string, bool) {
+	z := xhtml.NewTokenizer(strings.NewReader(s))
+	kinds := simpleTags.Get()
+	blocks := blockTags.Get()
+	skips := skipTags.Get()
+	var (
+		paras        []string
+		cur          []byte
+		stack        []atom.Atom
+		openP, openA int
+		skip         int // open elements of skipTags (figcaption)
+	)
+	flush := func() {
+		if len(cur) > 0 {
+			if t := collapseSpace(string(cur)); t != "" {
+				paras = append(paras, t)
+			}
+			cur = cur[:0]
+		}
+	}
+	for {
+		tt := z.Next()
+		switch tt {
+		case xhtml.ErrorToken:
+			if z.Err() != io.EOF {
+				return nil, false
+			}
+			flush()
+			return paras, true
+		case xhtml.TextToken:
+			t := z.Text()
+			if bytes.IndexByte(t, 0) >= 0 {
+				return nil, false
+			}
+			if skip == 0 {
+				cur = append(cur, t...)
+			}
+		case xhtml.CommentToken:
+		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			kind := kinds[a]
+			top := atom.Atom(0)
+			if len(stack) > 0 {
+				top = stack[len(stack)-1]
+			}
+			switch kind {
+			case simpleNone:
+				return nil, false
+			case simpleBlock, simpleBreak:
+				if openP > 0 && a != atom.Br {
+					return nil, false
+				}
+			case simpleHeading:
+				if openP > 0 || simpleHeadingAtom(top) {
+					return nil, false
+				}
+			case simpleItem:
+				if openP > 0 || (top != atom.Ul && top != atom.Ol) {
+					return nil, false
+				}
+			case simpleInline:
+				if a == atom.A && openA > 0 {
+					return nil, false
+				}
+			}
+			if blocks[a] && skip == 0 && !skips[a] {
+				flush()
+			}
+			if kind == simpleBreak || kind == simpleVoid {
+				continue
+			}
+			if tt == xhtml.SelfClosingTagToken {
+				return nil, false
+			}
+			stack = append(stack, a)
+			switch a {
+			case atom.P:
+				openP++
+			case atom.A:
+				openA++
+			}
+			if skips[a] {
+				skip++
+			}
+		case xhtml.EndTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			if len(stack) == 0 || stack[len(stack)-1] != a {
+				return nil, false
+			}
+			stack = stack[:len(stack)-1]
+			switch a {
+			case atom.P:
+				openP--
+			case atom.A:
+				openA--
+			}
+			if skips[a] {
+				skip--
+			} else if blocks[a] && skip == 0 {
+				flush()
+			}
+		default: // a doctype
+			return nil, false
+		}
+	}
+}
+
+// simpleHeadingAtom reports whether a is h1 … h6.
+func simpleHeadingAtom(a atom.Atom) bool {
+	switch a {
+	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+		return true
+	}
+	return false
 }
 
 // looksLikeHTML reports whether s has a tag or an entity worth parsing.
@@ -112,6 +301,11 @@ func looksLikeHTML(s string) bool {
 // plainParagraphs normalises plain text: paragraphs at blank lines, lines
 // within a paragraph joined, white space collapsed.
 func plainParagraphs(s string) string {
+	return strings.Join(plainParagraphList(s), "\n\n")
+}
+
+// plainParagraphList is plainParagraphs' paragraphs.
+func plainParagraphList(s string) []string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	var out []string
 	for _, p := range splitParagraphs(s) {
@@ -119,7 +313,7 @@ func plainParagraphs(s string) string {
 			out = append(out, t)
 		}
 	}
-	return strings.Join(out, "\n\n")
+	return out
 }
 
 // plainTitle makes a one-line plain-text title, at most

@@ -130,6 +130,16 @@ func IsBoilerplateLine(line string) bool {
 	return isBoilerplateLine(line, strings.ToLower(line), n)
 }
 
+// IsBoilerplateLineLower is IsBoilerplateLine given line's
+// strings.ToLower too, for a caller that has it already.
+func IsBoilerplateLineLower(line, lower string) bool {
+	n := utf8.RuneCountInString(line)
+	if n > maxRuleLen {
+		return false
+	}
+	return isBoilerplateLine(line, lower, n)
+}
+
 // isBoilerplateLine is IsBoilerplateLine given the line lower-cased and
 // its length in runes (at most maxRuleLen). The rules' needs are looked
 // for in one pass over lower, then each rule whose length bound the line
