@@ -145,12 +145,7 @@ const maxAppealContext = 250
 // appeal when it matches appealStrong; a sentence next to an appeal is one
 // too when it carries an appeal signal (appealContext).
 func dropAppeals(line string) string {
-	return dropAppealsLower(line, strings.ToLower(line))
-}
-
-// dropAppealsLower is dropAppeals given line's strings.ToLower too.
-func dropAppealsLower(line, lower string) string {
-	if !appealNeedleSet.Get().Any(lower) {
+	if !appealNeedleSet.Get().AnyLower(line) {
 		return line
 	}
 	sents := nlp.Sentences(line)

@@ -58,20 +58,10 @@ func cleanParagraphs(paras []string) string {
 // cleanLine is what Clean keeps of one line whose white space is
 // collapsed, and whether it keeps any. Appeal sentences go first, so that
 // a news sentence sharing their line is judged on its own; then the line
-// goes if it is boilerplate. Both look at the line lower-cased, made once
-// when dropAppeals leaves the line as it is.
+// goes if it is boilerplate.
 func cleanLine(line string) (string, bool) {
-	if line == "" {
-		return "", false
-	}
-	lower := strings.ToLower(line)
-	if kept := dropAppealsLower(line, lower); kept != line {
-		if kept == "" {
-			return "", false
-		}
-		line, lower = kept, strings.ToLower(kept)
-	}
-	return line, !nlp.IsBoilerplateLineLower(line, lower)
+	line = dropAppeals(line)
+	return line, line != "" && !nlp.IsBoilerplateLine(line)
 }
 
 // splitParagraphs splits on blank lines.

@@ -127,17 +127,7 @@ func IsBoilerplateLine(line string) bool {
 	if n > maxRuleLen {
 		return false
 	}
-	return isBoilerplateLine(line, strings.ToLower(line), n)
-}
-
-// IsBoilerplateLineLower is IsBoilerplateLine given line's
-// strings.ToLower too, for a caller that has it already.
-func IsBoilerplateLineLower(line, lower string) bool {
-	n := utf8.RuneCountInString(line)
-	if n > maxRuleLen {
-		return false
-	}
-	return isBoilerplateLine(line, lower, n)
+	return matchRules(line, n, ruleNeedles.Get().needles.FindLower(line))
 }
 
 // isBoilerplateLine is IsBoilerplateLine given the line lower-cased and
@@ -145,9 +135,13 @@ func IsBoilerplateLineLower(line, lower string) bool {
 // for in one pass over lower, then each rule whose length bound the line
 // fits and one of whose needs it holds runs its pattern, in order.
 func isBoilerplateLine(line, lower string, n int) bool {
-	rn := ruleNeedles.Get()
-	needles, needs := rn.needles, rn.needs
-	found := needles.Find(lower)
+	return matchRules(line, n, ruleNeedles.Get().needles.Find(lower))
+}
+
+// matchRules is isBoilerplateLine given the rules' needles found in the
+// lower-cased line.
+func matchRules(line string, n int, found NeedleSet) bool {
+	needs := ruleNeedles.Get().needs
 	for ri, r := range lineRules.Get() {
 		if n <= r.max && (r.needs == nil || found.HasAny(needs[ri])) && r.re.Get().MatchString(line) {
 			return true

@@ -2,6 +2,8 @@ package nlp
 
 import (
 	"fmt"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Needles finds which of a fixed list of substrings occur in a text, in
@@ -17,7 +19,9 @@ import (
 type Needles struct {
 	// class numbers the bytes that occur in some needle from 1; the
 	// others are class 0, which leads every state back to the start.
-	class  [256]uint8
+	class [256]uint8
+	// lower is class of the byte lower-cased, for the ASCII bytes.
+	lower  [utf8.RuneSelf]uint8
 	stride int // classes
 	// next is the automaton's transitions: next[state*stride+class] is
 	// where the state after reading a byte of class in state starts in
@@ -82,6 +86,13 @@ func NewNeedles(list []string) *Needles {
 		}
 	}
 	n.stride = classes
+	for b := range n.lower {
+		c := byte(b)
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		n.lower[b] = n.class[c]
+	}
 	// The trie of the needles: child[state*stride+class] is the state
 	// after the byte, 0 where no needle goes on.
 	child := make([]uint32, classes)
@@ -163,6 +174,72 @@ func (n *Needles) Find(s string) NeedleSet {
 		if row&stateHit != 0 {
 			row &^= stateHit
 			set.union(&n.found[int(row)/n.stride])
+		}
+	}
+	return set
+}
+
+// FindLower returns Find(strings.ToLower(s)) without making the
+// lower-cased string.
+func (n *Needles) FindLower(s string) NeedleSet {
+	return n.findMapped(s, unicode.ToLower)
+}
+
+// AnyLower returns Any(strings.ToLower(s)) without making the lower-cased
+// string.
+func (n *Needles) AnyLower(s string) bool {
+	if n == nil || n.next == nil {
+		return false
+	}
+	next, row := n.next, uint32(0)
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			i++
+			if row = next[row+uint32(n.lower[c])]; row&stateHit != 0 {
+				return true
+			}
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		var buf [utf8.UTFMax]byte
+		for _, b := range buf[:utf8.EncodeRune(buf[:], unicode.ToLower(r))] {
+			if row = next[row+uint32(n.class[b])]; row&stateHit != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// findMapped returns Find(strings.Map(mapping, s)) without making the
+// mapped string, for a mapping that lower-cases the ASCII letters, keeps
+// the other ASCII bytes and never drops a rune (unicode.ToLower,
+// foldRune). As strings.Map does, it takes a byte that is not UTF-8 for
+// utf8.RuneError and maps that.
+func (n *Needles) findMapped(s string, mapping func(rune) rune) NeedleSet {
+	var set NeedleSet
+	if n == nil || n.next == nil {
+		return set
+	}
+	next, row := n.next, uint32(0)
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			i++
+			if row = next[row+uint32(n.lower[c])]; row&stateHit != 0 {
+				row &^= stateHit
+				set.union(&n.found[int(row)/n.stride])
+			}
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		var buf [utf8.UTFMax]byte
+		for _, b := range buf[:utf8.EncodeRune(buf[:], mapping(r))] {
+			if row = next[row+uint32(n.class[b])]; row&stateHit != 0 {
+				row &^= stateHit
+				set.union(&n.found[int(row)/n.stride])
+			}
 		}
 	}
 	return set

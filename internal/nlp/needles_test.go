@@ -103,3 +103,35 @@ func TestNeedles_Random(t *testing.T) {
 		}
 	}
 }
+
+// TestNeedles_Lower: FindLower and AnyLower find what Find and Any find
+// in strings.ToLower of the text, and findMapped with foldRune what Find
+// finds in foldString of it, on texts of upper- and lower-case ASCII and
+// other letters, letters whose lower case is ASCII (the Kelvin sign, İ),
+// or longer or shorter in UTF-8 (Ⱥ, ẞ), and bytes that are not UTF-8.
+func TestNeedles_Lower(t *testing.T) {
+	list := []string{"subscri", "sign up", "k", "ki", "i̇", "apóy", "ⱥ", "ß", "straße", "\uFFFD", "\uFFFDx", "©", "(c)", "é", "s"}
+	n := NewNeedles(list)
+	pieces := []string{"SUB", "scri", "Sign", " UP", "\u212A", "İ", "APÓY", "Ⱥ", "ẞ", "STRAẞE", "\xff", "\xe2\x82", "x", "X", "©", "(C)", "É", "ſ", "\uFFFD", " "}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(10) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		text := b.String()
+		if got, want := n.FindLower(text), n.Find(strings.ToLower(text)); got != want {
+			t.Fatalf("FindLower(%q) = %v, Find of strings.ToLower %v", text, got, want)
+		}
+		if got, want := n.AnyLower(text), n.Any(strings.ToLower(text)); got != want {
+			t.Fatalf("AnyLower(%q) = %v, Any of strings.ToLower %v", text, got, want)
+		}
+		if got, want := n.findMapped(text, foldRune), n.Find(foldString(text)); got != want {
+			t.Fatalf("findMapped(%q, foldRune) = %v, Find of foldString %v", text, got, want)
+		}
+	}
+	var zero *Needles
+	if zero.AnyLower("SUBSCRIBE") || zero.FindLower("SUBSCRIBE") != (NeedleSet{}) {
+		t.Error("a nil Needles found something")
+	}
+}

@@ -60,7 +60,7 @@ func NewPatterns(patterns []string) *Patterns {
 
 // MatchString reports whether one of the patterns matches s.
 func (p *Patterns) MatchString(s string) bool {
-	found := p.needles.Find(foldString(s))
+	found := p.needles.findMapped(s, foldRune) // Find(foldString(s))
 	for i, re := range p.res {
 		if (p.need[i] == nil || found.HasAny(p.need[i])) && re.MatchString(s) {
 			return true
