@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	xhtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // parsedParagraphs is what htmlParagraphs makes of s through the HTML
@@ -31,6 +32,26 @@ func checkSimpleHTML(t testing.TB, s string) bool {
 		t.Fatalf("simpleHTMLParagraphs(%q)\n got %q\nwant %q (the parsed document's)", s, got, want)
 	}
 	return true
+}
+
+// checkRawTagAtom fails t when rawTagAtom and TagName disagree on a tag
+// of s that simpleHTMLParagraphs reads.
+func checkRawTagAtom(t testing.TB, s string) {
+	z := xhtml.NewTokenizer(strings.NewReader(s))
+	for {
+		switch z.Next() {
+		case xhtml.ErrorToken:
+			return
+		case xhtml.StartTagToken, xhtml.SelfClosingTagToken, xhtml.EndTagToken:
+			raw := string(z.Raw())
+			got := rawTagAtom(z.Raw())
+			name, _ := z.TagName()
+			want := atom.Lookup(name)
+			if got != want && (simpleTags.Get()[got] != simpleNone || simpleTags.Get()[want] != simpleNone) {
+				t.Fatalf("rawTagAtom(%q) = %v, TagName's %v", raw, got, want)
+			}
+		}
+	}
 }
 
 // TestSimpleHTMLParagraphs compares simpleHTMLParagraphs with the parsed
@@ -59,6 +80,9 @@ func TestSimpleHTMLParagraphs(t *testing.T) {
 		{"<table><td>x</td></table>", false},
 		{"<script>x</script>y", false},
 		{"<!DOCTYPE html><p>x</p>", false},
+		{"<P>a</p><DIV\tclass=x>b</Div\n><br/><BR>c", true},
+		{"<p\x00>d</p\x00>", false}, // not a <p>
+		{"<blockquotes>x</blockquotes>", false},
 	} {
 		if got := checkSimpleHTML(t, c.in); got != c.read {
 			t.Errorf("simpleHTMLParagraphs(%q): read %v, want %v", c.in, got, c.read)
@@ -86,9 +110,12 @@ func TestSimpleHTMLParagraphs(t *testing.T) {
 				if !nested && r.IntN(3) == 0 {
 					tag = tags[r.IntN(len(tags))]
 				}
+				if r.IntN(6) == 0 {
+					tag = strings.ToUpper(tag[:1]) + tag[1:]
+				}
 				b.WriteString("<" + tag)
 				if r.IntN(4) == 0 {
-					b.WriteString(` class="x" href='y'`)
+					b.WriteString([]string{" ", "\t", "\n", "\f", "\r\n"}[r.IntN(5)] + `class="x" href='y'`)
 				}
 				if !nested && r.IntN(12) == 0 {
 					b.WriteString("/")
@@ -110,9 +137,11 @@ func TestSimpleHTMLParagraphs(t *testing.T) {
 	}
 	read, total := 0, 200000
 	for i := range total {
-		if checkSimpleHTML(t, fragment(i%2 == 0)) {
+		s := fragment(i%2 == 0)
+		if checkSimpleHTML(t, s) {
 			read++
 		}
+		checkRawTagAtom(t, s)
 	}
 	t.Logf("simpleHTMLParagraphs read %d of %d random fragments", read, total)
 	if read < total/10 {

@@ -202,8 +202,7 @@ func simpleHTMLParagraphs(s string) ([]string, bool) {
 			}
 		case xhtml.CommentToken:
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
-			name, _ := z.TagName()
-			a := atom.Lookup(name)
+			a := rawTagAtom(z.Raw())
 			kind := kinds[a]
 			top := atom.Atom(0)
 			if len(stack) > 0 {
@@ -249,8 +248,7 @@ func simpleHTMLParagraphs(s string) ([]string, bool) {
 				skip++
 			}
 		case xhtml.EndTagToken:
-			name, _ := z.TagName()
-			a := atom.Lookup(name)
+			a := rawTagAtom(z.Raw())
 			if len(stack) == 0 || stack[len(stack)-1] != a {
 				return nil, false
 			}
@@ -270,6 +268,36 @@ func simpleHTMLParagraphs(s string) ([]string, bool) {
 			return nil, false
 		}
 	}
+}
+
+// rawTagAtom is the atom of the name of the tag token raw (as the
+// tokenizer's Raw gives it: "<p class=x>", "</P>"), the atom of the name
+// TagName would give, without the copy TagName makes of it: the bytes
+// after "<" or "</" up to white space, "/" or ">" (where the tokenizer
+// ends a tag's name), ASCII letters lower-cased. A name no atom has, or
+// longer than any whose tag simpleHTMLParagraphs reads, is 0; so is one
+// holding a NUL byte, which TagName would have replaced.
+func rawTagAtom(raw []byte) atom.Atom {
+	raw = bytes.TrimPrefix(bytes.TrimPrefix(raw, []byte("<")), []byte("/"))
+	var name [16]byte
+	n := 0
+	for _, c := range raw {
+		switch c {
+		case ' ', '\n', '\r', '\t', '\f', '/', '>':
+			return atom.Lookup(name[:n])
+		case 0:
+			return 0
+		}
+		if n == len(name) {
+			return 0
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		name[n] = c
+		n++
+	}
+	return atom.Lookup(name[:n])
 }
 
 // simpleHeadingAtom reports whether a is h1 … h6.
