@@ -149,33 +149,15 @@ func NewNeedles(list []string) *Needles {
 
 // Any reports whether some needle occurs in s.
 func (n *Needles) Any(s string) bool {
-	if n == nil || n.next == nil {
-		return false
-	}
-	next, row := n.next, uint32(0)
-	for i := 0; i < len(s); i++ {
-		row = next[row+uint32(n.class[s[i]])]
-		if row&stateHit != 0 {
-			return true
-		}
-	}
-	return false
+	any := false
+	n.scan(s, func(int) bool { any = true; return false })
+	return any
 }
 
 // Find returns the set of needles that occur in s.
 func (n *Needles) Find(s string) NeedleSet {
 	var set NeedleSet
-	if n == nil || n.next == nil {
-		return set
-	}
-	next, row := n.next, uint32(0)
-	for i := 0; i < len(s); i++ {
-		row = next[row+uint32(n.class[s[i]])]
-		if row&stateHit != 0 {
-			row &^= stateHit
-			set.union(&n.found[int(row)/n.stride])
-		}
-	}
+	n.scan(s, func(state int) bool { set.union(&n.found[state]); return true })
 	return set
 }
 
@@ -188,59 +170,70 @@ func (n *Needles) FindLower(s string) NeedleSet {
 // AnyLower returns Any(strings.ToLower(s)) without making the lower-cased
 // string.
 func (n *Needles) AnyLower(s string) bool {
-	if n == nil || n.next == nil {
-		return false
-	}
-	next, row := n.next, uint32(0)
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			i++
-			if row = next[row+uint32(n.lower[c])]; row&stateHit != 0 {
-				return true
-			}
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		var buf [utf8.UTFMax]byte
-		for _, b := range buf[:utf8.EncodeRune(buf[:], unicode.ToLower(r))] {
-			if row = next[row+uint32(n.class[b])]; row&stateHit != 0 {
-				return true
-			}
-		}
-	}
-	return false
+	any := false
+	n.scanMapped(s, unicode.ToLower, func(int) bool { any = true; return false })
+	return any
 }
 
 // findMapped returns Find(strings.Map(mapping, s)) without making the
-// mapped string, for a mapping that lower-cases the ASCII letters, keeps
-// the other ASCII bytes and never drops a rune (unicode.ToLower,
-// foldRune). As strings.Map does, it takes a byte that is not UTF-8 for
-// utf8.RuneError and maps that.
+// mapped string (see scanMapped).
 func (n *Needles) findMapped(s string, mapping func(rune) rune) NeedleSet {
 	var set NeedleSet
+	n.scanMapped(s, mapping, func(state int) bool { set.union(&n.found[state]); return true })
+	return set
+}
+
+// scan runs the automaton over s and calls hit with each state it
+// reaches where a needle ends, until hit returns false.
+func (n *Needles) scan(s string, hit func(state int) bool) {
 	if n == nil || n.next == nil {
-		return set
+		return
 	}
 	next, row := n.next, uint32(0)
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			i++
-			if row = next[row+uint32(n.lower[c])]; row&stateHit != 0 {
-				row &^= stateHit
-				set.union(&n.found[int(row)/n.stride])
+	for i := 0; i < len(s); i++ {
+		if row = next[row+uint32(n.class[s[i]])]; row&stateHit != 0 {
+			if !hit(int(row&^stateHit) / n.stride) {
+				return
 			}
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		var buf [utf8.UTFMax]byte
-		for _, b := range buf[:utf8.EncodeRune(buf[:], mapping(r))] {
-			if row = next[row+uint32(n.class[b])]; row&stateHit != 0 {
-				row &^= stateHit
-				set.union(&n.found[int(row)/n.stride])
-			}
+			row &^= stateHit
 		}
 	}
-	return set
+}
+
+// scanMapped is scan of strings.Map(mapping, s), without making it, for
+// a mapping that lower-cases the ASCII letters, keeps the other ASCII
+// bytes and never drops a rune (unicode.ToLower, foldRune): an ASCII byte
+// goes through the lower-casing classes, another rune is decoded, mapped
+// and its UTF-8 read. As strings.Map does, it takes a byte that is not
+// UTF-8 for utf8.RuneError and maps that.
+func (n *Needles) scanMapped(s string, mapping func(rune) rune, hit func(state int) bool) {
+	if n == nil || n.next == nil {
+		return
+	}
+	next, row := n.next, uint32(0)
+	var buf [utf8.UTFMax]byte
+	for i := 0; i < len(s); {
+		var mapped []byte
+		if c := s[i]; c < utf8.RuneSelf {
+			i++
+			row = next[row+uint32(n.lower[c])]
+		} else {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+			mapped = utf8.AppendRune(buf[:0], mapping(r))
+			row = next[row+uint32(n.class[mapped[0]])]
+		}
+		for k := 1; ; k++ {
+			if row&stateHit != 0 {
+				if !hit(int(row&^stateHit) / n.stride) {
+					return
+				}
+				row &^= stateHit
+			}
+			if k >= len(mapped) {
+				break
+			}
+			row = next[row+uint32(n.class[mapped[k]])]
+		}
+	}
 }
