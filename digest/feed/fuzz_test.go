@@ -117,5 +117,7 @@ func FuzzHTMLToText(f *testing.F) {
 		if title := plainTitle(s); strings.ContainsAny(title, "\n\r") {
 			t.Fatalf("title spans lines: %q", title)
 		}
+		checkSimpleHTML(t, s) // the tokens read as the parsed document
+		checkRawTagAtom(t, s)
 	})
 }
