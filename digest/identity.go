@@ -1,9 +1,10 @@
 package digest
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -27,40 +28,50 @@ const MinIdentityWords = 25
 //
 // Titles and texts are compared normalised (see ContentHash).
 func IdentityKey(a Article) string {
-	text := normalise(a.Text)
-	if strings.Count(text, " ")+1 >= MinIdentityWords && text != "" {
-		return "c:" + hashParts(normalise(a.Title), text)
+	// The normalised title, a NUL and the normalised text are written
+	// into one reused buffer and hashed where they lie: a text was copied
+	// three times (normalised, made a string, made bytes again for the
+	// hash), and the key is taken for every new article.
+	bp := normBufs.Get().(*[]byte)
+	defer normBufs.Put(bp)
+	b := appendNormalised((*bp)[:0], a.Title)
+	titleEnd := len(b)
+	b = append(b, 0)
+	b = appendNormalised(b, a.Text)
+	*bp = b
+	title, text := b[:titleEnd], b[titleEnd+1:]
+	if bytes.Count(text, []byte(" "))+1 >= MinIdentityWords && len(text) > 0 {
+		return hexKey("c:", sha256.Sum256(b)) // of title, NUL, text
 	}
 	if a.URL != "" || a.GUID != "" {
 		return ""
 	}
-	title := normalise(a.Title)
-	if title == "" && text == "" {
+	if len(title) == 0 && len(text) == 0 {
 		return ""
 	}
-	return "s:" + hashParts(a.SourceID, title, text)
+	h := sha256.New() // of source, NUL, title, NUL, text
+	h.Write([]byte(a.SourceID))
+	h.Write([]byte{0})
+	h.Write(b)
+	var sum [sha256.Size]byte
+	return hexKey("s:", [sha256.Size]byte(h.Sum(sum[:0])))
 }
 
-// hashParts returns the hex SHA-256 of parts joined by NUL bytes, which no
-// normalised text contains.
-func hashParts(parts ...string) string {
-	h := sha256.New()
-	for i, p := range parts {
-		if i > 0 {
-			h.Write([]byte{0})
-		}
-		h.Write([]byte(p))
-	}
-	return hex.EncodeToString(h.Sum(nil))
+// normBufs are the buffers IdentityKey normalises titles and texts
+// into.
+var normBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// hexKey returns prefix followed by the hex digits of sum, in one
+// allocation.
+func hexKey(prefix string, sum [sha256.Size]byte) string {
+	var buf [8 + 2*sha256.Size]byte
+	b := append(buf[:0], prefix...)
+	return string(hex.AppendEncode(b, sum[:]))
 }
 
-// normalise folds case, drops punctuation and collapses white space, so
-// that copies differing only in markup or spacing compare equal.
-func normalise(text string) string {
-	return string(appendNormalised(make([]byte, 0, len(text)), text))
-}
-
-// appendNormalised appends normalise(text) to b.
+// appendNormalised appends text to b with case folded, punctuation
+// dropped and white space collapsed, so that copies differing only in
+// markup or spacing compare equal.
 func appendNormalised(b []byte, text string) []byte {
 	start := len(b)
 	space := false

@@ -85,3 +85,30 @@ func TestContentHash_Normalisation(t *testing.T) {
 		}
 	}
 }
+
+// TestIdentityKey_Pinned pins keys and content hashes as the build before
+// IdentityKey and ContentHash normalised into a reused buffer computed
+// them: the store finds articles by them, so they must not change.
+func TestIdentityKey_Pinned(t *testing.T) {
+	long := "Officials in Japan said on Tuesday that they were considering new duties on imports of steel after a surge in shipments over the past quarter, in story 3 of wire 7."
+	for _, tt := range []struct {
+		a          digest.Article
+		key, chash string
+	}{
+		{digest.Article{Title: "Japan weighs new duties on steel imports", Text: long, URL: "http://x"},
+			"c:985c16878cd9d4f5646a3212aa72158c01fef1ce42f5c523ae46fe582794b675", "598ae5598865f14d506e7d7bb4ffc8b2e065dc938a6129f2cad46e62c869ebef"},
+		{digest.Article{Title: "  Ünïcode: TITLE ", Text: "Ça   va\n\nbien. " + long},
+			"c:2fbf54d2197410e7cc82338e29869499edb23701a999986d28cbf2e0d921a59d", "9a118c24b798621f9177f1a8fcf0a9af3deda764b5964a200ad1def235408249"},
+		{digest.Article{SourceID: "feed-1", Title: "Something new", Text: "Something new here"},
+			"s:5bad9ebbae12acd11bf16d162e9260f9d3e170b9e26e1ab528d90d7392e6dbfd", "2aa78c42569590a41f23eafb97622d173b0d346f82ac6f171359fe15e3768132"},
+		{digest.Article{SourceID: "feed-1", Title: "Only a title"},
+			"s:b87044dda137fdc08237ca172c4cbb8b418117fc672ee031a79b2e6aaf9e4cd8", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+	} {
+		if got := digest.IdentityKey(tt.a); got != tt.key {
+			t.Errorf("IdentityKey(%q, %q) = %q, want %q", tt.a.Title, tt.a.Text, got, tt.key)
+		}
+		if got := digest.ContentHash(tt.a.Text); got != tt.chash {
+			t.Errorf("ContentHash(%q) = %q, want %q", tt.a.Text, got, tt.chash)
+		}
+	}
+}

@@ -138,7 +138,7 @@ func aliasKeys(dst []alias, toks []nlp.Token) []alias {
 // match returns how many tokens at the start of toks are a name of the
 // trie, longest first, and its code; 0 when none is.
 func (t placeTrie) match(toks []nlp.Token) (int, string) {
-	if len(toks) == 0 || !startsUpper(toks[0]) {
+	if len(toks) == 0 || !startsUpper(toks[0]) || !t.first.has(toks[0].Word) {
 		return 0, ""
 	}
 	if !t.prefixes[toks[0].Word] {
@@ -147,16 +147,54 @@ func (t placeTrie) match(toks []nlp.Token) (int, string) {
 		}
 		return 0, ""
 	}
-	var b strings.Builder
+	var buf [64]byte // the words so far, looked up without a string made of them
+	b := buf[:0]
 	best, code := 0, ""
 	for k := 0; k < min(maxPlaceWords, len(toks)); k++ {
 		if k > 0 {
-			b.WriteByte(' ')
+			b = append(b, ' ')
 		}
-		b.WriteString(toks[k].Word)
-		if c, ok := t.names[b.String()]; ok {
+		b = append(b, toks[k].Word...)
+		if c, ok := t.names[string(b)]; ok {
 			best, code = k+1, c
 		}
 	}
 	return best, code
+}
+
+// firstWords marks the first words of a trie's names by their length and
+// first and last bytes (firstKey), so that match passes over most
+// capitalised words without a map lookup: every capitalised word of every
+// text is matched against four tries.
+type firstWords [firstKeys / 64]uint64
+
+// firstKeys is the number of keys firstKey gives.
+const firstKeys = 32 * 32 * 32
+
+func firstKey(w string) uint {
+	return uint(min(len(w), 31))<<10 | uint(w[0]&31)<<5 | uint(w[len(w)-1]&31)
+}
+
+// has reports whether w may be the first word of a name; false when it is
+// no name's.
+func (f *firstWords) has(w string) bool {
+	if w == "" {
+		return false
+	}
+	k := firstKey(w)
+	return f[k/64]&(1<<(k%64)) != 0
+}
+
+// seal returns t with the first words of its names marked (t.first): call
+// it once the trie has all its names.
+func (t placeTrie) seal() placeTrie {
+	t.first = new(firstWords)
+	for name := range t.names {
+		w, _, _ := strings.Cut(name, " ")
+		if w != "" {
+			k := firstKey(w)
+			t.first[k/64] |= 1 << (k % 64)
+		}
+	}
+	return t
 }

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -475,14 +476,51 @@ func termID(s string, entity bool) uint64 {
 // (canonical), each added times times.
 func termIDs(dst []uint64, toks []nlp.Token, times int) []uint64 {
 	for _, t := range toks {
-		if !nlp.IsStopword(t.Word) {
-			k := termID(canonical(t.Word, t.Stem), false)
+		if k := wordID(t.Word, t.Stem); k != 0 {
 			for range times {
 				dst = append(dst, k)
 			}
 		}
 	}
 	return dst
+}
+
+// wordID returns termID(canonical(word, stem), false) for a word that is
+// not a stop word, 0 for a stop word, from wordMemo when the word is
+// there. A stop word test, the canonical form (two lookups and the
+// normal stem) and a hash of it were a fifth of reading an article's
+// features, for words that every article repeats.
+func wordID(word, stem string) uint64 {
+	slot := &wordMemo[mix(fnv64(word))&(uint64(len(wordMemo))-1)]
+	if e := slot.Load(); e != nil && e.word == word && e.stem == stem {
+		return e.id
+	}
+	var id uint64
+	if !nlp.IsStopword(word) {
+		id = termID(canonical(word, stem), false)
+	}
+	// Copies: word and stem are often pieces of their article's text,
+	// which the memo would otherwise keep.
+	e := &wordIDPair{word: strings.Clone(word), id: id}
+	if len(stem) <= len(word) && word[:len(stem)] == stem {
+		e.stem = e.word[:len(stem)]
+	} else {
+		e.stem = strings.Clone(stem)
+	}
+	slot.Store(e)
+	return id
+}
+
+// wordMemo remembers wordID's last answers, one a slot by the hash of
+// the word, as derivedMemo does derivedStem's (a fixed size in a process
+// that runs for months; read and written whole, as parse runs on every
+// core).
+var wordMemo [1 << 14]atomic.Pointer[wordIDPair]
+
+// wordIDPair is a word, its stem and its wordID.
+type wordIDPair struct {
+	word, stem string
+	id         uint64
 }
 
 // parse reads one article (see analyse): everything but the weights,
@@ -514,13 +552,14 @@ func parseLead(a digest.Article, title, lead string) doc {
 	bufs.lead = nlp.AppendTokens(bufs.lead[:0], lead)
 	titleToks, textToks := canonicalNames(bufs.title), canonicalNames(textToks)
 	leadToks := canonicalNames(bufs.lead)
-	ids := termIDs(make([]uint64, 0, 2*len(titleToks)+len(textToks)), leadToks, 1)
+	ids := termIDs(bufs.ids[:0], leadToks, 1)
 	d.lead = countTerms(ids)
 	// The title counts twice in the body vector: it names the event.
 	ids = termIDs(ids[:0], titleToks, 2)
 	ids = termIDs(ids, textToks, 1)
 	ids = impliedPlaces(ids, textToks)
 	d.body = countTerms(ids)
+	bufs.ids = ids
 	var titleFigures []figure
 	d.title, d.titleKeys, titleFigures = titleWords(titleToks, capitalisedIn(titleToks, textToks))
 	d.setFigures(titleFigures, appendFigures(appendFigures(nil, titleToks), textToks))
@@ -571,11 +610,14 @@ func parseLead(a digest.Article, title, lead string) doc {
 }
 
 // tokenBuffers are the arrays parseLead tokenises an article's text,
-// title and lead into, reused from one article to the next (tokenBufs):
-// the tokens (56 bytes a word) were half the bytes a gather allocated to
-// read its articles' features. Nothing parseLead returns holds the
-// slices, only strings of their tokens.
-type tokenBuffers struct{ text, title, lead []nlp.Token }
+// title and lead into, and counts its term ids in, reused from one
+// article to the next (tokenBufs): the tokens (56 bytes a word) were half
+// the bytes a gather allocated to read its articles' features. Nothing
+// parseLead returns holds the slices, only strings of their tokens.
+type tokenBuffers struct {
+	text, title, lead []nlp.Token
+	ids               []uint64
+}
 
 var tokenBufs = sync.Pool{New: func() any { return new(tokenBuffers) }}
 
@@ -631,11 +673,22 @@ func leadText(a digest.Article, leadSentences int) (title, lead string) {
 	if strings.TrimSpace(title) == "" && len(sents) > 0 {
 		title = sents[0]
 	}
-	lead = title
-	for k := 0; k < min(leadSentences, len(sents)); k++ {
-		lead += "\n" + sents[k]
+	sents = sents[:min(leadSentences, len(sents))]
+	if len(sents) == 0 {
+		return title, title
 	}
-	return title, lead
+	n := len(title)
+	for _, s := range sents {
+		n += 1 + len(s)
+	}
+	var b strings.Builder // one allocation, where a concatenation a sentence made one each
+	b.Grow(n)
+	b.WriteString(title)
+	for _, s := range sents {
+		b.WriteByte('\n')
+		b.WriteString(s)
+	}
+	return title, b.String()
 }
 
 // firstSentences returns the first n sentences of text as nlp.Sentences
@@ -644,10 +697,10 @@ func firstSentences(text string, n int) []string {
 	var out []string
 	for len(out) < n && text != "" {
 		para, rest, _ := strings.Cut(text, "\n\n")
-		out = append(out, nlp.Sentences(para)...)
+		out = nlp.AppendSentences(out, para, n-len(out))
 		text = rest
 	}
-	return out[:min(n, len(out))]
+	return out
 }
 
 // capitalisedIn returns the words of the title that the text writes with a
@@ -694,10 +747,10 @@ func countTerms(ids []uint64) vector {
 
 // sortIDs sorts term ids. A text's few hundred ids are sorted by their
 // bytes, lowest first (radix sort), which takes a fraction of the
-// comparisons' time; a short list by comparison.
+// comparisons' time; a short list by its top bits (sortFewIDs).
 func sortIDs(ids []uint64) {
-	if len(ids) < 128 {
-		slices.Sort(ids)
+	if len(ids) < fewIDs {
+		sortFewIDs(ids)
 		return
 	}
 	var counts [8][256]int32
@@ -725,6 +778,41 @@ func sortIDs(ids []uint64) {
 	}
 	if &src[0] != &ids[0] {
 		copy(ids, src)
+	}
+}
+
+// fewIDs is the most ids sortFewIDs sorts.
+const fewIDs = 128
+
+// sortFewIDs sorts fewer than fewIDs term ids: they are put in order of
+// their top 7 bits (a counting sort into 128 buckets), then the few in
+// one bucket in order by insertion. Term ids are hashes, spread evenly
+// over the buckets (a word repeated is one id repeated, which insertion
+// passes over), and an article's lead and short texts have 50 to 120:
+// slices.Sort's comparisons were a tenth of reading a short article's
+// features.
+func sortFewIDs(ids []uint64) {
+	const shift = 64 - 7
+	var counts [fewIDs + 1]uint8
+	for _, x := range ids {
+		counts[x>>shift+1]++
+	}
+	for k := 1; k < len(counts); k++ {
+		counts[k] += counts[k-1]
+	}
+	var buf [fewIDs]uint64
+	for _, x := range ids {
+		b := x >> shift
+		buf[counts[b]] = x
+		counts[b]++
+	}
+	copy(ids, buf[:len(ids)])
+	for i := 1; i < len(ids); i++ {
+		x, j := ids[i], i
+		for ; j > 0 && ids[j-1] > x; j-- {
+			ids[j] = ids[j-1]
+		}
+		ids[j] = x
 	}
 }
 
@@ -948,23 +1036,60 @@ func entities(parts ...[]nlp.Token) []entity {
 	// A word that opens a sentence counts as a name when the text also
 	// uses it capitalised elsewhere ("Turkey's trade ministry ..." and
 	// "... to Turkey").
-	capElsewhere := map[string]bool{}
+	// Both sets are searched in a list while they are short, as most
+	// articles' are: the maps cost more than the searches.
+	var capList []string
+	var capMap map[string]bool
 	for _, toks := range parts {
 		for _, t := range toks {
-			if t.Cap {
-				capElsewhere[t.Word] = true
+			switch {
+			case !t.Cap:
+			case capMap != nil:
+				capMap[t.Word] = true
+			case len(capList) < shortSet:
+				if !slices.Contains(capList, t.Word) {
+					capList = append(capList, t.Word)
+				}
+			default:
+				capMap = make(map[string]bool, 2*shortSet)
+				for _, w := range capList {
+					capMap[w] = true
+				}
+				capMap[t.Word] = true
 			}
 		}
 	}
-	idx := map[string]int{}
+	capElsewhere := func(w string) bool {
+		if capMap != nil {
+			return capMap[w]
+		}
+		return slices.Contains(capList, w)
+	}
+	var idx map[string]int
 	var out []entity
 	add := func(key string, head, opener bool) {
-		if i, ok := idx[key]; ok {
+		i := -1
+		if idx != nil {
+			if k, ok := idx[key]; ok {
+				i = k
+			}
+		} else {
+			i = slices.IndexFunc(out, func(e entity) bool { return e.key == key })
+		}
+		if i >= 0 {
 			out[i].head = out[i].head || head
 			out[i].opener = out[i].opener && opener
 			return
 		}
-		idx[key] = len(out)
+		if idx == nil && len(out) == shortSet {
+			idx = make(map[string]int, 2*shortSet)
+			for k, e := range out {
+				idx[e.key] = k
+			}
+		}
+		if idx != nil {
+			idx[key] = len(out)
+		}
 		out = append(out, entity{key, head, opener})
 	}
 	var run []string
@@ -989,7 +1114,7 @@ func entities(parts ...[]nlp.Token) []entity {
 				if len(t.Word) >= 2 || k+1 < len(toks) && len(toks[k+1].Word) > 1 && scaleWords.Get()[toks[k+1].Word] > 0 { // "5 billion"
 					add("#"+figureKey(toks, k), true, false)
 				}
-			case (t.Cap || (t.SentenceStart && capElsewhere[t.Word]) || opensName) && !nlp.IsStopword(t.Word) && !calendarWords.Get()[t.Word]:
+			case (t.Cap || (t.SentenceStart && capElsewhere(t.Word)) || opensName) && !nlp.IsStopword(t.Word) && !calendarWords.Get()[t.Word]:
 				// An acronym is keyed as one so that it meets the
 				// initials of the name it stands for (aliasKeys).
 				run = append(run, cmp.Or(acronymKey(t), t.Stem))
@@ -1009,6 +1134,10 @@ func entities(parts ...[]nlp.Token) []entity {
 	flush()
 	return out
 }
+
+// shortSet is how many strings entities keeps in a list before it keeps
+// them in a map.
+const shortSet = 16
 
 // figureKey is the entity key of the number toks[k]: its value as
 // figureAt reads it, scale words applied, with its unit, so that outlets'
@@ -1040,6 +1169,9 @@ var calendarWords = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 // startsUpper reports whether the token was written with a capital; the
 // tokenizer only records that for words inside a sentence.
 func startsUpper(t nlp.Token) bool {
+	if t.Surface != "" && t.Surface[0] < utf8.RuneSelf { // most words: no rune to decode
+		return 'A' <= t.Surface[0] && t.Surface[0] <= 'Z'
+	}
 	r, _ := utf8.DecodeRuneInString(t.Surface)
 	return unicode.IsUpper(r)
 }

@@ -301,6 +301,7 @@ var gazetteer = lazy.Value[*gazetteerSet]{Build: func() *gazetteerSet {
 		a.kinds = splitList(f[4])
 		g.actors[a.key] = a
 	}
+	g.names, g.seats = g.names.seal(), g.seats.seal()
 	return g
 }}
 
@@ -362,7 +363,10 @@ func canonicalActors(toks []nlp.Token) []nlp.Token {
 	g := gazetteer.Get()
 	var out []nlp.Token
 	for i := 0; i < len(toks); {
-		n, key := g.match(toks[i:])
+		n, key := 0, ""
+		if startsUpper(toks[i]) { // as match tests first, without the call for most words
+			n, key = g.match(toks[i:])
+		}
 		if n == 0 {
 			switch {
 			case out == nil:

@@ -152,6 +152,7 @@ us-nm: New Mexico
 type placeTrie struct {
 	names    map[string]string
 	prefixes map[string]bool
+	first    *firstWords // see seal
 }
 
 // places is built on first use, not in the package initialiser.
@@ -167,7 +168,7 @@ func newPlaceTrie(table, prefix string) placeTrie {
 			t.add(n, code)
 		}
 	})
-	return t
+	return t.seal()
 }
 
 // add gives name, tokenised as articles are, the code, and returns its
@@ -196,6 +197,9 @@ const maxPlaceWords = 5
 func canonicalPlaces(toks []nlp.Token) []nlp.Token {
 	first := -1
 	for i := range toks {
+		if !startsUpper(toks[i]) { // no place starts here: match's first test, without the call
+			continue
+		}
 		if n, _ := matchPlace(toks[i:]); n > 0 {
 			first = i
 			break
@@ -206,7 +210,10 @@ func canonicalPlaces(toks []nlp.Token) []nlp.Token {
 	}
 	out := toks[:first]
 	for i := first; i < len(toks); {
-		n, code := matchPlace(toks[i:])
+		n, code := 0, ""
+		if startsUpper(toks[i]) {
+			n, code = matchPlace(toks[i:])
+		}
 		if n == 0 {
 			if len(out) == i {
 				out = out[:i+1] // in its place already: a copy onto itself costs write barriers

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/tradedigest/tradedigest/internal/lazy"
 )
@@ -44,6 +45,7 @@ func tokens(text string, fast bool) []Token {
 // appendTokens is AppendTokens, with tokens' fast.
 func appendTokens(out []Token, text string, fast bool) []Token {
 	sentenceStart := true
+	var lower lowerChunk
 	i := 0
 	for i < len(text) {
 		r, size := utf8.DecodeRuneInString(text[i:])
@@ -76,7 +78,7 @@ func appendTokens(out []Token, text string, fast bool) []Token {
 		if fast && j > i && (j == len(text) || simpleEnd(text[j]) && !(isDigitByte(text[i]) && numberGoesOn(text, j))) {
 			surface, w := text[i:j], text[i:j]
 			if upper {
-				w = strings.ToLower(w)
+				w = lower.lower(w, len(text)-i)
 			}
 			out = append(out, Token{Word: w, Surface: surface, Stem: Stem(w),
 				Cap: 'A' <= surface[0] && surface[0] <= 'Z' && !sentenceStart, SentenceStart: sentenceStart})
@@ -130,6 +132,32 @@ func appendTokens(out []Token, text string, fast bool) []Token {
 		sentenceStart = false
 	}
 	return out
+}
+
+// lowerChunk holds the lower-cased forms of a text's capitalised ASCII
+// words, each a string over its bytes: one allocation for many words,
+// where strings.ToLower made one a word (a fifth of the allocations of
+// reading an article's features). A chunk's bytes are never written
+// again once a string is made of them; a full chunk is left to the
+// strings that hold it and a new one begun.
+type lowerChunk struct{ b []byte }
+
+// lower returns w, ASCII letters and digits, lower-cased, as
+// strings.ToLower would; rest is how much of the text is left from w on,
+// which bounds what the text's later words can need.
+func (c *lowerChunk) lower(w string, rest int) string {
+	if cap(c.b)-len(c.b) < len(w) {
+		c.b = make([]byte, 0, min(rest, max(256, len(w))))
+	}
+	start := len(c.b)
+	for i := 0; i < len(w); i++ {
+		ch := w[i]
+		if 'A' <= ch && ch <= 'Z' {
+			ch += 'a' - 'A'
+		}
+		c.b = append(c.b, ch)
+	}
+	return unsafe.String(&c.b[start], len(w))
 }
 
 // numberGoesOn reports whether a number's token goes on past text[j]:

@@ -1,6 +1,7 @@
 package nlp
 
 import (
+	"math"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -20,12 +21,22 @@ import (
 // "No."/"Art."/"Vol.", inside decimals ("3.5"), or after initials ("J. K.",
 // "U.S.", "E.U.") unless the next word is a usual sentence opener ("The",
 // "It", ...), which is also the rule for "Inc.", "Ltd.", "etc." and months.
-func Sentences(text string) []string {
-	var out []string
+func Sentences(text string) []string { return AppendSentences(nil, text, math.MaxInt) }
+
+// AppendSentences appends the first n sentences of text (Sentences) to
+// dst and returns the extended slice: a reader of a text's opening
+// sentences neither splits the rest of its paragraph nor allocates a
+// slice a block.
+func AppendSentences(dst []string, text string, n int) []string {
 	for _, block := range Blocks(text) {
-		out = append(out, BlockSentences(block)...)
+		if n <= 0 {
+			break
+		}
+		k := len(dst)
+		dst = appendBlockSentences(dst, block, n)
+		n -= len(dst) - k
 	}
-	return out
+	return dst
 }
 
 var paraBreak = lazyre.New(`\n[ \t\f\v]*\n`)
@@ -158,8 +169,12 @@ func setOf(words ...string) map[string]bool {
 }
 
 // BlockSentences splits one block (see Blocks) into sentences.
-func BlockSentences(s string) []string {
-	var out []string
+func BlockSentences(s string) []string { return appendBlockSentences(nil, s, math.MaxInt) }
+
+// appendBlockSentences appends the first n sentences of the block s
+// (BlockSentences) to out; n > 0. Sentences are only ever appended, in
+// order, so stopping at the n-th gives BlockSentences' first n.
+func appendBlockSentences(out []string, s string, n int) []string {
 	start := 0
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -184,6 +199,9 @@ func BlockSentences(s string) []string {
 		if boundary(s, start, i, end, r == '.' && !ellipsis) {
 			if t := strings.TrimSpace(s[start:end]); t != "" {
 				out = append(out, t)
+				if n--; n == 0 {
+					return out
+				}
 			}
 			start = end
 		}

@@ -1,6 +1,8 @@
 package nlp
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -99,6 +101,37 @@ func TestFinished(t *testing.T) {
 		"Trade talks": false, "Markets:": false, "": false} {
 		if Finished(s) != want {
 			t.Errorf("Finished(%q) = %v", s, !want)
+		}
+	}
+}
+
+// TestAppendSentences_Corpus checks that AppendSentences gives the first
+// n sentences that Sentences gives, after what dst holds, for every
+// paragraph of the public corpora's files.
+func TestAppendSentences_Corpus(t *testing.T) {
+	dir := filepath.Join("..", "..", "..", "shared", "corpus")
+	var files []string
+	for _, pattern := range []string{"feeds/news/*", "extraction-realworld/*/truth.json", "summarization-frank/pairs.jsonl"} {
+		m, _ := filepath.Glob(filepath.Join(dir, pattern))
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Skip("corpus absent")
+	}
+	dst := []string{"before"}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, para := range strings.Split(string(raw), "\n\n") {
+			all := Sentences(para)
+			for n := 1; n <= 4; n++ {
+				want := append(slices.Clip(dst), all[:min(n, len(all))]...)
+				if got := AppendSentences(slices.Clip(dst), para, n); !slices.Equal(got, want) {
+					t.Fatalf("%s: AppendSentences(%q, %d) = %q, want %q", f, para, n, got, want)
+				}
+			}
 		}
 	}
 }
