@@ -78,12 +78,8 @@ func appendNormalised(b []byte, text string) []byte {
 	for i := 0; i < len(text); {
 		c := text[i]
 		if c < utf8.RuneSelf { // ASCII: most of every text
-			i++
-			switch {
-			case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
-			case c >= 'A' && c <= 'Z':
-				c += 'a' - 'A'
-			default:
+			if !asciiAlnum(c) {
+				i++
 				space = true
 				continue
 			}
@@ -91,7 +87,20 @@ func appendNormalised(b []byte, text string) []byte {
 				b = append(b, ' ')
 			}
 			space = false
-			b = append(b, c)
+			// A run of ASCII letters and digits is copied at once and
+			// lower-cased where it lies.
+			j := i + 1
+			for j < len(text) && asciiAlnum(text[j]) {
+				j++
+			}
+			k := len(b)
+			b = append(b, text[i:j]...)
+			for ; k < len(b); k++ {
+				if 'A' <= b[k] && b[k] <= 'Z' {
+					b[k] += 'a' - 'A'
+				}
+			}
+			i = j
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(text[i:])
@@ -107,4 +116,8 @@ func appendNormalised(b []byte, text string) []byte {
 		b = utf8.AppendRune(b, unicode.ToLower(r))
 	}
 	return b
+}
+
+func asciiAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z'
 }

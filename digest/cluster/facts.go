@@ -204,7 +204,7 @@ var monthWords = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 // Day"); then it is a name only when the article's own text writes it with
 // a capital mid-sentence (capText). Places are always names. The ids are
 // set by analyse once the batch's terms are numbered.
-func titleWords(toks []nlp.Token, capText map[string]bool) ([]titleWord, []string, []figure) {
+func titleWords(toks []nlp.Token, capText []string) ([]titleWord, []string, []figure) {
 	upper, words := 0, 0
 	for _, t := range toks {
 		if t.Word != "" && !isDigit(t.Word[0]) && !nlp.IsStopword(t.Word) {
@@ -233,7 +233,7 @@ func titleWords(toks []nlp.Token, capText map[string]bool) ([]titleWord, []strin
 		case calendarWords.Get()[t.Word] || monthWords.Get()[t.Word]:
 		case productWords.Get()[t.Stem]:
 			w.kind = kindProduct
-		case startsUpper(t) && ((!titleCase && k > 0) || capText[t.Word]):
+		case startsUpper(t) && ((!titleCase && k > 0) || slices.Contains(capText, t.Word)):
 			w.kind = kindName
 		}
 		w.content = !nlp.IsStopword(t.Word)

@@ -490,37 +490,47 @@ func termIDs(dst []uint64, toks []nlp.Token, times int) []uint64 {
 // there. A stop word test, the canonical form (two lookups and the
 // normal stem) and a hash of it were a fifth of reading an article's
 // features, for words that every article repeats.
+//
+// A word is remembered with its stem's length when the stem is a piece
+// of it (all but "-ies" and "-ied" words, which are looked up each
+// time), and only up to memoWord bytes, held in the entry itself: a
+// lookup reads the slot and the entry, not a third place for the word.
 func wordID(word, stem string) uint64 {
-	slot := &wordMemo[mix(fnv64(word))&(uint64(len(wordMemo))-1)]
-	if e := slot.Load(); e != nil && e.word == word && e.stem == stem {
-		return e.id
+	memo := len(word) <= memoWord && len(stem) <= len(word) && word[:len(stem)] == stem
+	var slot *atomic.Pointer[wordIDEntry]
+	if memo {
+		slot = &wordMemo[mix(fnv64(word))&(uint64(len(wordMemo))-1)]
+		if e := slot.Load(); e != nil && int(e.stem) == len(stem) && string(e.word[:e.n]) == word {
+			return e.id
+		}
 	}
 	var id uint64
 	if !nlp.IsStopword(word) {
 		id = termID(canonical(word, stem), false)
 	}
-	// Copies: word and stem are often pieces of their article's text,
-	// which the memo would otherwise keep.
-	e := &wordIDPair{word: strings.Clone(word), id: id}
-	if len(stem) <= len(word) && word[:len(stem)] == stem {
-		e.stem = e.word[:len(stem)]
-	} else {
-		e.stem = strings.Clone(stem)
+	if memo {
+		e := &wordIDEntry{id: id, n: uint8(len(word)), stem: uint8(len(stem))}
+		copy(e.word[:], word)
+		slot.Store(e)
 	}
-	slot.Store(e)
 	return id
 }
 
+// memoWord is the longest word wordMemo holds.
+const memoWord = 22
+
 // wordMemo remembers wordID's last answers, one a slot by the hash of
 // the word, as derivedMemo does derivedStem's (a fixed size in a process
-// that runs for months; read and written whole, as parse runs on every
-// core).
-var wordMemo [1 << 14]atomic.Pointer[wordIDPair]
+// that runs for months: 128 KiB of pointers and 32 bytes an entry; read
+// and written whole, as parse runs on every core).
+var wordMemo [1 << 14]atomic.Pointer[wordIDEntry]
 
-// wordIDPair is a word, its stem and its wordID.
-type wordIDPair struct {
-	word, stem string
-	id         uint64
+// wordIDEntry is a word (its first n bytes), the length of its stem (a
+// prefix of it) and its wordID.
+type wordIDEntry struct {
+	id      uint64
+	n, stem uint8
+	word    [memoWord]byte
 }
 
 // parse reads one article (see analyse): everything but the weights,
@@ -704,21 +714,22 @@ func firstSentences(text string, n int) []string {
 }
 
 // capitalisedIn returns the words of the title that the text writes with a
-// capital inside a sentence (names, as opposed to a headline's capitals).
-func capitalisedIn(title, text []nlp.Token) map[string]bool {
+// capital inside a sentence (names, as opposed to a headline's capitals),
+// each once: a title's few, in a list rather than a map.
+func capitalisedIn(title, text []nlp.Token) []string {
 	var want []string
 	for _, t := range title {
 		if startsUpper(t) {
 			want = append(want, t.Word)
 		}
 	}
-	out := map[string]bool{}
 	if len(want) == 0 {
-		return out
+		return nil
 	}
+	var out []string
 	for _, t := range text {
-		if t.Cap && slices.Contains(want, t.Word) {
-			out[t.Word] = true
+		if t.Cap && slices.Contains(want, t.Word) && !slices.Contains(out, t.Word) {
+			out = append(out, t.Word)
 		}
 	}
 	return out
@@ -1112,7 +1123,8 @@ func entities(parts ...[]nlp.Token) []entity {
 			case isNum:
 				flush()
 				if len(t.Word) >= 2 || k+1 < len(toks) && len(toks[k+1].Word) > 1 && scaleWords.Get()[toks[k+1].Word] > 0 { // "5 billion"
-					add("#"+figureKey(toks, k), true, false)
+					var buf [32]byte
+					add(string(appendFigureKey(append(buf[:0], '#'), toks, k)), true, false)
 				}
 			case (t.Cap || (t.SentenceStart && capElsewhere(t.Word)) || opensName) && !nlp.IsStopword(t.Word) && !calendarWords.Get()[t.Word]:
 				// An acronym is keyed as one so that it meets the
@@ -1139,21 +1151,22 @@ func entities(parts ...[]nlp.Token) []entity {
 // them in a map.
 const shortSet = 16
 
-// figureKey is the entity key of the number toks[k]: its value as
+// appendFigureKey appends the entity key of the number toks[k]: its value as
 // figureAt reads it, scale words applied, with its unit, so that outlets'
 // ways of writing one figure meet ("15,000" and "15k", "$1.2bn" and "1.2
 // billion", "20.6 per cent" and "20.6%", "5.0%" and "5%"); as written when
 // it is no plain number.
-func figureKey(toks []nlp.Token, k int) string {
+// (Appended, so that the entity's key is made in one allocation.)
+func appendFigureKey(dst []byte, toks []nlp.Token, k int) []byte {
 	if f, ok := figureAt(toks, k); ok {
-		return strconv.FormatFloat(f.value, 'g', 10, 64) + f.unit.String() // 10 digits: 1.84 × 1e9 is 1840000000
+		return append(strconv.AppendFloat(dst, f.value, 'g', 10, 64), f.unit.String()...) // 10 digits: 1.84 × 1e9 is 1840000000
 	}
-	w := strings.TrimRight(toks[k].Word, ".")
+	dst = append(dst, strings.TrimRight(toks[k].Word, ".")...)
 	if k+1 < len(toks) && (toks[k+1].Word == "percent" || toks[k+1].Word == "pc" ||
 		toks[k+1].Word == "per" && k+2 < len(toks) && toks[k+2].Word == "cent") {
-		w += "%"
+		dst = append(dst, '%')
 	}
-	return w
+	return dst
 }
 
 // calendarWords are capitalised but name no entity: two reports "on
@@ -1260,7 +1273,14 @@ func b2n(b bool) int {
 func mediaTitle(title string) bool {
 	t := strings.ToLower(strings.TrimSpace(title))
 	t = strings.TrimRight(t, "!. ")
+	// Each dash is looked for only in a title that has its first two
+	// bytes (most have neither: the searches from the end were most of
+	// the test's time).
+	hyphen, wide := strings.Contains(t, " -"), strings.Contains(t, " \xe2\x80")
 	for _, dash := range []string{" – ", " — ", " - ", " -- "} {
+		if !(dash[1] == '-' && hyphen || dash[1] != '-' && wide) {
+			continue
+		}
 		if k := strings.LastIndex(t, dash); k >= 0 && mediaLabels.Get()[strings.TrimSpace(t[k+len(dash):])] {
 			return true
 		}

@@ -177,6 +177,10 @@ func BlockSentences(s string) []string { return appendBlockSentences(nil, s, mat
 func appendBlockSentences(out []string, s string, n int) []string {
 	start := 0
 	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf && c != '.' && c != '!' && c != '?' { // most bytes: no rune to decode
+			i++
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r != '.' && r != '!' && r != '?' && r != '…' {
 			i += size
