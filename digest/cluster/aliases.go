@@ -162,39 +162,45 @@ func (t placeTrie) match(toks []nlp.Token) (int, string) {
 	return best, code
 }
 
-// firstWords marks the first words of a trie's names by their length and
-// first and last bytes (firstKey), so that match passes over most
-// capitalised words without a map lookup: every capitalised word of every
-// text is matched against four tries.
-type firstWords [firstKeys / 64]uint64
+// wordFilter holds a set of words by their length and first and last
+// bytes (filterKey), so that most words not in the set are passed over
+// without a map lookup: it may hold words that are not in the set, never
+// misses one that is. placeTrie.match tests every capitalised word of
+// every text against four tries, parseLead every word of a lead against
+// the goods.
+type wordFilter [filterKeys / 64]uint64
 
-// firstKeys is the number of keys firstKey gives.
-const firstKeys = 32 * 32 * 32
+// filterKeys is the number of keys filterKey gives.
+const filterKeys = 32 * 32 * 32
 
-func firstKey(w string) uint {
+func filterKey(w string) uint {
 	return uint(min(len(w), 31))<<10 | uint(w[0]&31)<<5 | uint(w[len(w)-1]&31)
 }
 
-// has reports whether w may be the first word of a name; false when it is
-// no name's.
-func (f *firstWords) has(w string) bool {
+// add adds w to the filter.
+func (f *wordFilter) add(w string) {
+	if w != "" {
+		k := filterKey(w)
+		f[k/64] |= 1 << (k % 64)
+	}
+}
+
+// has reports whether w may be in the set; false when it is not.
+func (f *wordFilter) has(w string) bool {
 	if w == "" {
 		return false
 	}
-	k := firstKey(w)
+	k := filterKey(w)
 	return f[k/64]&(1<<(k%64)) != 0
 }
 
 // seal returns t with the first words of its names marked (t.first): call
 // it once the trie has all its names.
 func (t placeTrie) seal() placeTrie {
-	t.first = new(firstWords)
+	t.first = new(wordFilter)
 	for name := range t.names {
 		w, _, _ := strings.Cut(name, " ")
-		if w != "" {
-			k := firstKey(w)
-			t.first[k/64] |= 1 << (k % 64)
-		}
+		t.first.add(w)
 	}
 	return t
 }

@@ -173,6 +173,20 @@ var productWords = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	return m
 }}
 
+// productFilter holds productWords (see wordFilter): isProduct.
+var productFilter = lazy.Value[*wordFilter]{Build: func() *wordFilter {
+	f := new(wordFilter)
+	for w := range productWords.Get() {
+		f.add(w)
+	}
+	return f
+}}
+
+// isProduct reports whether a stem is one of productWords.
+func isProduct(stem string) bool {
+	return productFilter.Get().has(stem) && productWords.Get()[stem]
+}
+
 // productList is the words of productWords, as written.
 const productList = `
 		steel aluminium aluminum copper nickel zinc tin tinplate iron ore coal coke lithium cobalt graphite
@@ -231,7 +245,7 @@ func titleWords(toks []nlp.Token, capText []string) ([]titleWord, []string, []fi
 		case nlp.IsStopword(t.Word):
 			w.object = objectPrepositions.Get()[t.Word]
 		case calendarWords.Get()[t.Word] || monthWords.Get()[t.Word]:
-		case productWords.Get()[t.Stem]:
+		case isProduct(t.Stem):
 			w.kind = kindProduct
 		case startsUpper(t) && ((!titleCase && k > 0) || slices.Contains(capText, t.Word)):
 			w.kind = kindName

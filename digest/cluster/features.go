@@ -600,7 +600,7 @@ func parseLead(a digest.Article, title, lead string) doc {
 		if p := makerGood(stem); p != "" {
 			stem = p
 		}
-		if productWords.Get()[stem] && !productForms.Get()[stem] && !productKinds.Get()[stem] {
+		if isProduct(stem) && !productForms.Get()[stem] && !productKinds.Get()[stem] {
 			d.entities = append(d.entities, entry{id: termID("$"+canonicalStem(stem), true)})
 		}
 	}

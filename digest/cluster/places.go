@@ -152,7 +152,7 @@ us-nm: New Mexico
 type placeTrie struct {
 	names    map[string]string
 	prefixes map[string]bool
-	first    *firstWords // see seal
+	first    *wordFilter // the names' first words (see seal)
 }
 
 // places is built on first use, not in the package initialiser.

@@ -48,6 +48,14 @@ func appendTokens(out []Token, text string, fast bool) []Token {
 	var lower lowerChunk
 	i := 0
 	for i < len(text) {
+		if c := text[i]; fast && c < utf8.RuneSelf && !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			// An ASCII separator, as below without decoding a rune.
+			if c == '.' || c == '!' || c == '?' || c == '\n' {
+				sentenceStart = true
+			}
+			i++
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(text[i:])
 		if !isWordRune(r) {
 			if r == '.' || r == '!' || r == '?' || r == '\n' {
@@ -244,9 +252,28 @@ func isASCIIWord(w string) bool {
 // IsStopword reports whether w (lower case) is a function word that carries
 // no topic.
 func IsStopword(w string) bool {
+	f := stopFilter.Get()
+	if len(w) == 0 || len(w) >= len(f) || f[len(w)][w[0]&31]&(1<<(w[len(w)-1]&31)) == 0 {
+		return false // no stop word is so long, or has these first and last bytes
+	}
 	_, ok := stopwords.Get()[w]
 	return ok
 }
+
+// stopFilter marks the stop words by length, first and last bytes (the
+// low five bits of each), so that IsStopword answers for most words
+// without a map lookup: every word of every text is tested, most of them
+// more than once.
+var stopFilter = lazy.Value[[][32]uint32]{Build: func() [][32]uint32 {
+	var f [][32]uint32
+	for w := range stopwords.Get() {
+		for len(f) <= len(w) {
+			f = append(f, [32]uint32{})
+		}
+		f[len(w)][w[0]&31] |= 1 << (w[len(w)-1] & 31)
+	}
+	return f
+}}
 
 var stopwords = lazy.Value[map[string]struct{}]{Build: func() map[string]struct{} {
 	return wordSet(`a about above after again against all also am an and any are as at be

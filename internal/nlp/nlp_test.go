@@ -141,3 +141,19 @@ func TestAppendTokens(t *testing.T) {
 		t.Errorf("AppendTokens(reused, %q) = %v, want %v", second, again, Tokens(second))
 	}
 }
+
+// TestIsStopword_Filter checks that IsStopword's filter lets every stop
+// word through and answers as the set does for other words.
+func TestIsStopword_Filter(t *testing.T) {
+	for w := range stopwords.Get() {
+		if !IsStopword(w) {
+			t.Errorf("IsStopword(%q) = false", w)
+		}
+	}
+	for _, w := range append(strings.Fields("the tariffs thes ourselvesx yourselvez a an it's its' x 1 é ü ß"), "", "\xff") {
+		_, want := stopwords.Get()[w]
+		if got := IsStopword(w); got != want {
+			t.Errorf("IsStopword(%q) = %v, want %v", w, got, want)
+		}
+	}
+}
