@@ -77,9 +77,9 @@ func appendNormalised(b []byte, text string) []byte {
 	space := false
 	for i := 0; i < len(text); {
 		c := text[i]
-		if c < utf8.RuneSelf { // ASCII: most of every text
-			if !asciiAlnum(c) {
-				i++
+		if c < utf8.RuneSelf { // ASCII: most of every text, folded by table
+			i++
+			if c = asciiFold[c]; c == 0 {
 				space = true
 				continue
 			}
@@ -87,20 +87,7 @@ func appendNormalised(b []byte, text string) []byte {
 				b = append(b, ' ')
 			}
 			space = false
-			// A run of ASCII letters and digits is copied at once and
-			// lower-cased where it lies.
-			j := i + 1
-			for j < len(text) && asciiAlnum(text[j]) {
-				j++
-			}
-			k := len(b)
-			b = append(b, text[i:j]...)
-			for ; k < len(b); k++ {
-				if 'A' <= b[k] && b[k] <= 'Z' {
-					b[k] += 'a' - 'A'
-				}
-			}
-			i = j
+			b = append(b, c)
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(text[i:])
@@ -118,6 +105,10 @@ func appendNormalised(b []byte, text string) []byte {
 	return b
 }
 
-func asciiAlnum(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 'A' && c <= 'Z'
-}
+// asciiFold is, by ASCII byte, the byte appendNormalised writes for it:
+// a letter lower-cased, a digit as it is, 0 for anything else (a space).
+// A constant: no table to build when the package starts.
+const asciiFold = "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x000123456789\x00\x00\x00\x00\x00\x00" +
+	"\x00abcdefghijklmnopqrstuvwxyz\x00\x00\x00\x00\x00" +
+	"\x00abcdefghijklmnopqrstuvwxyz\x00\x00\x00\x00\x00"
