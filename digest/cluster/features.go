@@ -559,7 +559,9 @@ func parseLead(a digest.Article, title, lead string) doc {
 	d.simhash, shingles = simhash(textToks)
 	d.shingles = int32(shingles)
 	bufs.title = nlp.AppendTokens(bufs.title[:0], title)
-	bufs.lead = nlp.AppendTokens(bufs.lead[:0], lead)
+	if !bufs.leadTokens(title, text, lead) {
+		bufs.lead = nlp.AppendTokens(bufs.lead[:0], lead)
+	}
 	titleToks, textToks := canonicalNames(bufs.title), canonicalNames(textToks)
 	leadToks := canonicalNames(bufs.lead)
 	ids := termIDs(bufs.ids[:0], leadToks, 1)
@@ -619,6 +621,69 @@ func parseLead(a digest.Article, title, lead string) doc {
 	return d
 }
 
+// leadTokens sets b.lead to the tokens of lead (leadText: the title,
+// then each opening sentence after a line break) taken from b.title and
+// b.text, the title's and the text's as written (before
+// canonicalNames), instead of tokenising the lead again: the lead is
+// half of a short text. It reports false, and the caller tokenises the
+// lead, when the lead is not such that the tokens are sure to be
+// nlp.AppendTokens(nil, lead)'s:
+//
+//   - the lead is the title, then nothing or a line break: the title's
+//     last word ends where its tokens do, a line break being no part of
+//     a word;
+//   - each sentence is found as written in the text, with white space or
+//     the text's end on either side (so no word of the text runs into or
+//     out of it, and the tokeniser looks no further than the byte after
+//     a word): its tokens are the text's tokens there, the first of
+//     which opens a sentence, as after the lead's line break.
+func (b *tokenBuffers) leadTokens(title, text, lead string) bool {
+	rest, ok := strings.CutPrefix(lead, title)
+	if !ok || rest != "" && rest[0] != '\n' {
+		return false
+	}
+	dst, textToks := append(b.lead[:0], b.title...), b.text
+	at := b.at[:0] // the byte offsets of textToks[:len(at)] in text
+	offset := func(k int) int {
+		for len(at) <= k {
+			from := 0
+			if n := len(at); n > 0 {
+				from = at[n-1] + len(textToks[n-1].Surface)
+			}
+			at = append(at, from+strings.Index(text[from:], textToks[len(at)].Surface))
+		}
+		return at[k]
+	}
+	for ok && rest != "" { // a line break, then a sentence
+		s, _, _ := strings.Cut(rest[1:], "\n")
+		rest = rest[1+len(s):]
+		start := strings.Index(text, s)
+		end := start + len(s)
+		if s == "" || start < 0 || start > 0 && !asciiSpace(text[start-1]) || end < len(text) && !asciiSpace(text[end]) {
+			ok = false
+			break
+		}
+		k := 0
+		for k < len(textToks) && offset(k) < start {
+			k++
+		}
+		first := len(dst)
+		for ; k < len(textToks) && offset(k) < end; k++ {
+			dst = append(dst, textToks[k])
+		}
+		if first < len(dst) {
+			dst[first].SentenceStart, dst[first].Cap = true, false
+		}
+	}
+	b.lead, b.at = dst, at
+	return ok
+}
+
+// asciiSpace reports whether c is ASCII white space.
+func asciiSpace(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
+}
+
 // tokenBuffers are the arrays parseLead tokenises an article's text,
 // title and lead into, and counts its term ids in, reused from one
 // article to the next (tokenBufs): the tokens (56 bytes a word) were half
@@ -627,6 +692,7 @@ func parseLead(a digest.Article, title, lead string) doc {
 type tokenBuffers struct {
 	text, title, lead []nlp.Token
 	ids               []uint64
+	at                []int // see leadTokens
 }
 
 var tokenBufs = sync.Pool{New: func() any { return new(tokenBuffers) }}

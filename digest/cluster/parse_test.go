@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/nlp"
 )
 
 // TestSortIDs checks sortIDs against slices.Sort on both of its paths:
@@ -75,4 +79,59 @@ func TestEncodeFeatures_Concurrent(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestLeadTokens checks tokenBuffers.leadTokens against tokenising the lead, on every
+// article of the test sets and the corpora: where it answers, its
+// tokens are the lead's.
+func TestLeadTokens(t *testing.T) {
+	sets := map[string][]digest.Article{}
+	for _, s := range testSets(t, 20) {
+		sets[s.name] = s.arts
+	}
+	for name, arts := range corpusArticles(t) {
+		sets[name] = arts
+	}
+	for name, arts := range sets {
+		answered := 0
+		for _, a := range arts {
+			title, lead := leadText(a, New(Config{}).cfg.LeadSentences)
+			b := &tokenBuffers{title: nlp.Tokens(title), text: nlp.Tokens(a.Text)}
+			if !b.leadTokens(title, a.Text, lead) {
+				continue
+			}
+			got := b.lead
+			answered++
+			if want := nlp.Tokens(lead); !slices.Equal(got, want) {
+				t.Fatalf("%s: article %q: lead tokens\n%+v\nwant\n%+v", name, a.URL, got, want)
+			}
+		}
+		t.Logf("%s: %d of %d leads taken from the text", name, answered, len(arts))
+	}
+	// Made-up texts of the pieces the tokeniser and the sentence
+	// splitter treat apart.
+	pieces := []string{" ", "  ", "\n", "\n\n", "\t", ".", ". ", "! ", "? ", "…", "3", ".5", "5%", ",000", "U.S.", "Mr.", "’s", "'s", "'", "\"", ")", "Trade", "trade", "duties", "New", "Zealand", "Éire", "ß", "日本", "\xe2\x80", "\xff", "-", "dock", "workers"}
+	r := rand.New(rand.NewPCG(3, 4))
+	answered := 0
+	for range 20000 {
+		var b strings.Builder
+		for range r.IntN(60) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		a := digest.Article{Text: b.String()}
+		if r.IntN(2) == 0 {
+			a.Title = pieces[r.IntN(len(pieces))] + "Title" + pieces[r.IntN(len(pieces))]
+		}
+		title, lead := leadText(a, 2)
+		tb := &tokenBuffers{title: nlp.Tokens(title), text: nlp.Tokens(a.Text)}
+		if !tb.leadTokens(title, a.Text, lead) {
+			continue
+		}
+		got := tb.lead
+		answered++
+		if want := nlp.Tokens(lead); !slices.Equal(got, want) {
+			t.Fatalf("title %q, text %q: lead tokens\n%+v\nwant\n%+v", a.Title, a.Text, got, want)
+		}
+	}
+	t.Logf("made-up texts: %d of 20000 leads taken from the text", answered)
 }
