@@ -1,6 +1,7 @@
 package digest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -280,15 +281,21 @@ func (e *Engine) readDetails(ctx context.Context, fs FeatureStore, articles iter
 // has one (Story.Key). Only the leads' are read: the content hash keys
 // the lead's summary too, and the other articles' details reach no
 // output.
+//
+// The leads are read in the order of their IDs: a first run's are nearly
+// every article of the window, and read in the stories' order each batch
+// was scattered over the whole articles table, whose pages SQLite then
+// read again for every batch (its page cache holds 2 MB); in ID order each
+// batch reads its own stretch of the table.
 func (e *Engine) leadDetails(ctx context.Context, fs FeatureStore, stories []Story) error {
-	err := e.readDetails(ctx, fs, func(yield func(*Article) bool) {
-		for i := range stories {
-			if lead := &stories[i].Articles[0]; lead.ContentHash == "" && !yield(lead) {
-				return
-			}
+	var leads []*Article
+	for i := range stories {
+		if lead := &stories[i].Articles[0]; lead.ContentHash == "" {
+			leads = append(leads, lead)
 		}
-	})
-	if err != nil {
+	}
+	slices.SortFunc(leads, func(a, b *Article) int { return cmp.Compare(a.ID, b.ID) })
+	if err := e.readDetails(ctx, fs, slices.Values(leads)); err != nil {
 		return err
 	}
 	for i := range stories {

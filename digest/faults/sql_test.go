@@ -230,9 +230,61 @@ func (c *sqlChecker) safe(fn *ast.FuncDecl, e ast.Expr, depth int) (param int, o
 				return c.safe(fn, e.Args[i], depth+1)
 			}
 		}
+		// A call of the package's own statement builder (a function
+		// that returns the text of a statement, such as one for n rows):
+		// safe when every text it returns is built from constants.
+		if b := c.calledFunc(e); b != nil {
+			return -1, c.built(b)
+		}
 		return -1, false // fmt.Sprintf and any other call
 	}
 	return -1, false
+}
+
+// calledFunc returns the declaration of the package's function or method
+// that call calls (by name, as helpers are found), nil when there is none.
+func (c *sqlChecker) calledFunc(call *ast.CallExpr) *ast.FuncDecl {
+	switch f := call.Fun.(type) {
+	case *ast.Ident:
+		return c.funcs[f.Name]
+	case *ast.SelectorExpr:
+		return c.funcs[f.Sel.Name]
+	}
+	return nil
+}
+
+// built reports whether every first result that fn returns (its own
+// function literals aside) is built from constants, not from its
+// parameters. A builder that is being checked already (one that calls
+// itself) is left to its other returns.
+func (c *sqlChecker) built(fn *ast.FuncDecl) bool {
+	key := "func " + fn.Name.Name
+	if c.visiting[key] {
+		return true
+	}
+	if fn.Body == nil {
+		return false
+	}
+	c.visiting[key] = true
+	defer delete(c.visiting, key)
+	found, ok := false, true
+	ast.Inspect(fn.Body, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncLit:
+			return false
+		case *ast.ReturnStmt:
+			if len(n.Results) == 0 {
+				ok = false
+				return false
+			}
+			found = true
+			if p, s := c.safe(fn, n.Results[0], 0); !s || p >= 0 {
+				ok = false
+			}
+		}
+		return true
+	})
+	return found && ok
 }
 
 // local checks every assignment to the local variable name in fn.
@@ -460,6 +512,10 @@ func Bad5(ctx context.Context, db *sql.DB, alias string) { db.QueryContext(ctx, 
 func valueRows(row string, n int) string { return strings.Repeat(row, n) }
 func good2(ctx context.Context, db *sql.DB, n int) { db.QueryContext(ctx, "SELECT 1 WHERE id IN ("+valueRows("?", n)+")") }
 func Bad6(ctx context.Context, db *sql.DB, name string) { db.QueryContext(ctx, "SELECT 1 WHERE id IN ("+valueRows(name, 2)+")") }
+func rowsQuery(n int) string { if n > 1 { return "SELECT 1 WHERE id IN (" + valueRows("?", n) + ")" }; return "SELECT 1 WHERE id = ?" }
+func good3(ctx context.Context, db *sql.DB, n int) { db.QueryContext(ctx, rowsQuery(n)) }
+func nameQuery(name string) string { return "SELECT 1 WHERE name = '" + name + "'" }
+func Bad7(ctx context.Context, db *sql.DB, name string) { db.QueryContext(ctx, nameQuery(name)) }
 `
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, "p.go", src, 0)
@@ -473,12 +529,12 @@ func Bad6(ctx context.Context, db *sql.DB, name string) { db.QueryContext(ctx, "
 		fmt.Sscanf(x.Pos[strings.LastIndex(x.Pos[:strings.LastIndex(x.Pos, ":")], ":")+1:], "%d", &line)
 		lines[line] = true
 	}
-	for _, want := range []int{14, 15, 16, 17, 19, 24, 25, 28} {
+	for _, want := range []int{14, 15, 16, 17, 19, 24, 25, 28, 32} {
 		if !lines[want] {
 			t.Errorf("line %d not flagged; findings: %v", want, found)
 		}
 	}
-	if len(found) != 8 {
-		t.Errorf("want exactly the 8 bad calls flagged, got %v", found)
+	if len(found) != 9 {
+		t.Errorf("want exactly the 9 bad calls flagged, got %v", found)
 	}
 }

@@ -135,8 +135,9 @@ func testArticlesKept(t *testing.T, db *store.DB) {
 }
 
 // testKeptStoriesMigrated checks migration 0012, which moved the kept
-// stories out of article_features: a store as version 11 left it (a story
-// in the features' row, 0 for none) keeps every article's features and
+// stories out of article_features, and 0014, which keeps the features'
+// heads beside them: a store as version 11 left it (a story in the
+// features' row, 0 for none) keeps every article's features, head and
 // story once migrated.
 func testKeptStoriesMigrated(t *testing.T, db *store.DB) {
 	ctx := context.Background()
@@ -153,6 +154,10 @@ func testKeptStoriesMigrated(t *testing.T, db *store.DB) {
 	// Back to version 11's schema, with its rows: features and story in
 	// one row, for the first two articles.
 	for _, q := range []string{
+		"DROP INDEX article_features_head_idx",
+		"ALTER TABLE article_features DROP COLUMN head",
+		"DROP TABLE article_assessments",
+		"DELETE FROM schema_migrations WHERE version > 12",
 		"DROP TABLE article_stories",
 		"ALTER TABLE article_features ADD COLUMN story BIGINT NOT NULL DEFAULT 0",
 		"DELETE FROM schema_migrations WHERE version = 12",

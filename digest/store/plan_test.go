@@ -104,6 +104,34 @@ func TestQueryPlans_FindDuplicates(t *testing.T) {
 	}
 }
 
+// TestQueryPlans_KeptWindow asks SQLite's planner about the window's read
+// (KeptArticlesSince): it must read the articles in the order of their
+// IDs, from the window's first on (found in the published index), and the
+// heads of their features from the index that carries them (migration
+// 0014), never from the features' rows.
+func TestQueryPlans_KeptWindow(t *testing.T) {
+	db := migratedPlanDB(t)
+	for _, since := range []bool{true, false} {
+		q := db.keptSinceQuery(since)
+		args := make([]any, strings.Count(q, "?"))
+		plan := explainPlan(t, db, q, args...)
+		text := strings.Join(plan, "; ")
+		t.Logf("since %v: %s", since, text)
+		wants := []string{"SCAN a; ", "USING COVERING INDEX article_features_head_idx"}
+		if since {
+			wants = []string{"SEARCH a USING INTEGER PRIMARY KEY (rowid>?)", "USING COVERING INDEX articles_published_idx (published>?)", "USING COVERING INDEX article_features_head_idx"}
+		}
+		for _, want := range wants {
+			if !strings.Contains(text, want) {
+				t.Errorf("since %v: plan %q is not %s", since, text, want)
+			}
+		}
+		if strings.Contains(text, "TEMP B-TREE") {
+			t.Errorf("since %v: plan %q sorts", since, text)
+		}
+	}
+}
+
 // migratedPlanDB is a fresh, migrated SQLite store for asking the planner.
 func migratedPlanDB(t *testing.T) *DB {
 	t.Helper()

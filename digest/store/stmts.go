@@ -90,3 +90,38 @@ func (c *stmtCache) Close() {
 	}
 	c.closed = true
 }
+
+// prepareOnce prepares query for one call's transaction, outside the
+// statement cache (on SQLite; nil on Postgres, or when it cannot): a
+// statement that one call runs many times (a first run's stories and
+// assessments: ~50 chunks of 200 rows at 200 feeds) is prepared once
+// instead of once a chunk, and its prepared form (a few hundred KB) is not
+// kept for the rest of the process, whose peak of memory it would raise.
+// The caller runs it in the transaction with execIn and closes it
+// (closeStmt) once the transaction is over.
+func (db *DB) prepareOnce(ctx context.Context, query string) *sql.Stmt {
+	if db.stmts == nil {
+		return nil
+	}
+	st, err := db.sql.PrepareContext(ctx, query)
+	if err != nil {
+		return nil // execIn runs the text, which reports the error
+	}
+	return st
+}
+
+// closeStmt closes st unless it is nil.
+func closeStmt(st *sql.Stmt) {
+	if st != nil {
+		_ = st.Close()
+	}
+}
+
+// execIn runs query in tx through st, the statement prepared for it
+// (prepareOnce), or as text when st is nil.
+func execIn(ctx context.Context, tx *sql.Tx, st *sql.Stmt, query string, args ...any) (sql.Result, error) {
+	if st != nil {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
