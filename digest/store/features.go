@@ -136,11 +136,6 @@ func (db *DB) saveKept(ctx context.Context, kept []digest.KeptArticle) error {
 	// A first run keeps every article of the window: many rows a
 	// statement, not a statement a row. The stories' statement (a run
 	// sets them all in one call) is prepared once for the call.
-	var stories *sql.Stmt
-	if len(set) >= keptChunk {
-		stories = db.prepareOnce(ctx, db.keepStoriesQuery(keptChunk))
-		defer closeStmt(stories)
-	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		for chunk := range slices.Chunk(withFeatures, keptChunk) {
 			args := make([]any, 0, 3*len(chunk))
@@ -151,12 +146,13 @@ func (db *DB) saveKept(ctx context.Context, kept []digest.KeptArticle) error {
 				return err
 			}
 		}
+		stories := db.chunkStmt(ctx, tx, len(set), db.keepStoriesQuery(keptChunk))
 		for chunk := range slices.Chunk(set, keptChunk) {
 			args := make([]any, 0, 2*len(chunk))
 			for _, k := range chunk {
 				args = append(args, k.Article.ID, k.Story)
 			}
-			if _, err := execIn(ctx, tx, fullChunk(stories, len(chunk)), db.keepStoriesQuery(len(chunk)), args...); err != nil {
+			if _, err := execChunk(ctx, tx, stories, len(chunk), db.keepStoriesQuery(len(chunk)), args...); err != nil {
 				return err
 			}
 		}
@@ -225,15 +221,6 @@ func lastPerArticle(kept []digest.KeptArticle) []digest.KeptArticle {
 		}
 	}
 	return out
-}
-
-// fullChunk returns st, a statement prepared for keptChunk rows, for a
-// chunk of n rows; nil for a shorter one.
-func fullChunk(st *sql.Stmt, n int) *sql.Stmt {
-	if n != keptChunk {
-		return nil
-	}
-	return st
 }
 
 // keptChunk is how many articles one INSERT of features (3 parameters
@@ -356,20 +343,16 @@ func (db *DB) Assessments(ctx context.Context, version string, ids []int64) (map
 // unknown article is left out.
 func (db *DB) SaveAssessments(ctx context.Context, version string, assessed map[int64]digest.Assessment) error {
 	ids := slices.Sorted(maps.Keys(assessed))
-	// Prepared once for the call (see saveKept's stories).
-	var st *sql.Stmt
-	if len(ids) >= keptChunk {
-		st = db.prepareOnce(ctx, db.saveAssessmentsQuery(keptChunk))
-		defer closeStmt(st)
-	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		// Prepared once for the call (see saveKept's stories).
+		st := db.chunkStmt(ctx, tx, len(ids), db.saveAssessmentsQuery(keptChunk))
 		for chunk := range slices.Chunk(ids, keptChunk) {
 			args := make([]any, 0, 4*len(chunk))
 			for _, id := range chunk {
 				a := assessed[id]
 				args = append(args, id, version, a.Relevance, jsonList(a.Topics))
 			}
-			if _, err := execIn(ctx, tx, fullChunk(st, len(chunk)), db.saveAssessmentsQuery(len(chunk)), args...); err != nil {
+			if _, err := execChunk(ctx, tx, st, len(chunk), db.saveAssessmentsQuery(len(chunk)), args...); err != nil {
 				return err
 			}
 		}

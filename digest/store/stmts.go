@@ -91,37 +91,31 @@ func (c *stmtCache) Close() {
 	c.closed = true
 }
 
-// prepareOnce prepares query for one call's transaction, outside the
-// statement cache (on SQLite; nil on Postgres, or when it cannot): a
-// statement that one call runs many times (a first run's stories and
-// assessments: ~50 chunks of 200 rows at 200 feeds) is prepared once
-// instead of once a chunk, and its prepared form (a few hundred KB) is not
-// kept for the rest of the process, whose peak of memory it would raise.
-// The caller runs it in the transaction with execIn and closes it
-// (closeStmt) once the transaction is over.
-func (db *DB) prepareOnce(ctx context.Context, query string) *sql.Stmt {
-	if db.stmts == nil {
+// chunkStmt returns query, the statement for a full chunk of rows,
+// prepared in tx when rows fill at least one chunk, so that a call that
+// runs it for many chunks (a first run's stories and assessments: ~50
+// chunks of 200 rows at 200 feeds) parses it once instead of once a chunk.
+// database/sql closes it when tx ends, so its prepared form (a few
+// hundred KB) is not kept for the rest of the process, whose peak of
+// memory it would raise. nil on Postgres, whose driver prepares and
+// caches every statement itself, and when it cannot be prepared (the
+// text then runs and reports the error).
+func (db *DB) chunkStmt(ctx context.Context, tx *sql.Tx, rows int, query string) *sql.Stmt {
+	if db.stmts == nil || rows < keptChunk {
 		return nil
 	}
-	st, err := db.sql.PrepareContext(ctx, query)
+	st, err := tx.PrepareContext(ctx, query)
 	if err != nil {
-		return nil // execIn runs the text, which reports the error
+		return nil
 	}
 	return st
 }
 
-// closeStmt closes st unless it is nil.
-func closeStmt(st *sql.Stmt) {
-	if st != nil {
-		_ = st.Close()
-	}
-}
-
-// execIn runs query in tx through st, the statement prepared for it
-// (prepareOnce), or as text when st is nil.
-func execIn(ctx context.Context, tx *sql.Tx, st *sql.Stmt, query string, args ...any) (sql.Result, error) {
-	if st != nil {
-		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+// execChunk runs query, the statement of a chunk of n rows, in tx:
+// through full (chunkStmt) when there is one and the chunk is full.
+func execChunk(ctx context.Context, tx *sql.Tx, full *sql.Stmt, n int, query string, args ...any) (sql.Result, error) {
+	if full != nil && n == keptChunk {
+		return full.ExecContext(ctx, args...)
 	}
 	return tx.ExecContext(ctx, query, args...)
 }
