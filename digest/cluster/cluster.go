@@ -238,18 +238,21 @@ func (c *Clusterer) ClusterFeatures(ctx context.Context, articles []digest.Artic
 // docs, which it reorders, are the articles' by index.
 //
 // leads gives the title-and-lead texts of the articles for embeddings (nil
-// without an Embedder).
+// without an Embedder), in a slice cluster may reorder.
 func (c *Clusterer) cluster(ctx context.Context, articles []digest.Article, docs []doc, prior []int64, leads func([]digest.Article) []string) ([]digest.Story, error) {
 	at := canonicalOrder(articles)
 	permute(docs, at)
 	if prior != nil {
-		prior = permuted(prior, at) // the caller's
+		prior = slices.Clone(prior) // the caller's
+		permute(prior, at)
 	}
 	internOutlets(docs)
 	g := newGrouping(&c.cfg, docs)
 	g.keepPrior(prior)
 	if c.cfg.Embedder != nil {
-		vecs, err := c.embed(ctx, permuted(leads(articles), at))
+		texts := leads(articles) // by input index
+		permute(texts, at)
+		vecs, err := c.embed(ctx, texts)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return nil, fmt.Errorf("cluster by embeddings: %w", ctx.Err())
@@ -1657,17 +1660,9 @@ func canonicalOrder(articles []digest.Article) []int {
 	return at
 }
 
-// permuted returns s in the order at: its k-th element is s[at[k]].
-func permuted[T any](s []T, at []int) []T {
-	out := make([]T, len(at))
-	for k, i := range at {
-		out[k] = s[i]
-	}
-	return out
-}
-
-// permute is permuted in place, for elements too large to copy all of
-// at once (a window's docs): it follows at's cycles.
+// permute reorders s in the order at, so that its k-th element is the
+// old s[at[k]]: in place, following at's cycles, as a window's docs are
+// too large to copy all at once.
 func permute[T any](s []T, at []int) {
 	done := make([]bool, len(s))
 	for start := range s {
