@@ -399,27 +399,13 @@ const textBatch = 256
 // them, so a dropped text is gone from those too. Without a FeatureStore
 // the texts were loaded with the articles: fn gets all the stories at
 // once.
-//
-// The next batch's texts are read while fn works on this one
-// (parallel.Ahead): ranking assesses a batch on the processors while the
-// store, on one, reads the next, instead of each waiting for the other.
-// So two batches' texts are held at most, and fn must leave the
-// stories after its batch as they are.
 func (e *Engine) withLeadTexts(ctx context.Context, stories []Story, fn func(batch []Story) error, keep func(Story) bool) error {
 	fs, ok := e.Store.(FeatureStore)
 	if !ok {
 		return fn(stories)
 	}
-	batchOf := func(k int) []Story {
-		return stories[k*textBatch : min((k+1)*textBatch, len(stories))]
-	}
-	type leadTexts struct {
-		texts map[int64]string
-		read  []bool // by index of the batch: the lead's text read here
-	}
-	batches := (len(stories) + textBatch - 1) / textBatch
-	return parallel.Ahead(batches, func(k int) (leadTexts, error) {
-		batch := batchOf(k)
+	for start := 0; start < len(stories); start += textBatch {
+		batch := stories[start:min(start+textBatch, len(stories))]
 		var ids []int64
 		read := make([]bool, len(batch))
 		for i, st := range batch {
@@ -429,24 +415,21 @@ func (e *Engine) withLeadTexts(ctx context.Context, stories []Story, fn func(bat
 		}
 		texts, err := fs.ArticleTexts(ctx, ids)
 		if err != nil {
-			return leadTexts{}, fmt.Errorf("load lead texts: %w", err)
+			return fmt.Errorf("load lead texts: %w", err)
 		}
-		return leadTexts{texts, read}, nil
-	}, func(k int, lt leadTexts) error {
-		batch := batchOf(k)
 		for i := range batch {
-			if lt.read[i] {
-				batch[i].Articles[0].Text = lt.texts[batch[i].Articles[0].ID]
+			if read[i] {
+				batch[i].Articles[0].Text = texts[batch[i].Articles[0].ID]
 			}
 		}
 		if err := fn(batch); err != nil {
 			return err
 		}
 		for i := range batch {
-			if lt.read[i] && (keep == nil || !keep(batch[i])) {
+			if read[i] && (keep == nil || !keep(batch[i])) {
 				batch[i].Articles[0].Text = ""
 			}
 		}
-		return nil
-	})
+	}
+	return nil
 }

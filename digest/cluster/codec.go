@@ -496,48 +496,34 @@ func (c *Clusterer) eachAgain(ctx context.Context, articles []digest.Article, do
 // inBatches calls fn(w, i) for every article, as parallel.Each does, a
 // batch (weighBatch) at a time: before a batch, the features of its
 // articles that need them (need) are read (again) and given to take (nil
-// when they are gone), whose error stops it. The next batch's features
-// are read while fn works on this one's (parallel.Ahead): the store reads
-// on one processor (SQLite's single connection) while fn's work runs on
-// the others. (On the 2-core machine, 7 Dec 2026, the first run at 200
-// feeds showed no wall-time change beyond the spread of runs: 4.22-5.00 s
-// against 4.59-4.70 s, scripts/bench-first-run.sh 3.) need(i) is asked
-// while fn works on the batch before i's, whose articles it must not
-// read.
+// when they are gone), whose error stops it.
 func (c *Clusterer) inBatches(ctx context.Context, articles []digest.Article, need func(i int) bool, again digest.KeptReader, take func(i int, b []byte) error, fn func(w, i int)) error {
-	batches := (len(articles) + weighBatch - 1) / weighBatch
-	bounds := func(k int) (start, end int) {
-		return k * weighBatch, min((k+1)*weighBatch, len(articles))
-	}
-	return parallel.Ahead(batches, func(k int) (map[int64][]byte, error) {
-		start, end := bounds(k)
-		ids := make([]int64, 0, end-start)
+	ids := make([]int64, 0, weighBatch)
+	for start := 0; start < len(articles); start += weighBatch {
+		end := min(start+weighBatch, len(articles))
+		ids = ids[:0]
 		for i := start; i < end; i++ {
 			if need(i) {
 				ids = append(ids, articles[i].ID)
 			}
 		}
-		if len(ids) == 0 {
-			return nil, nil
-		}
-		kept, err := again(ctx, ids)
-		if err != nil {
-			return nil, fmt.Errorf("cluster articles: read kept features: %w", err)
-		}
-		return kept, nil
-	}, func(k int, kept map[int64][]byte) error {
-		start, end := bounds(k)
-		for i := start; i < end; i++ {
-			if !need(i) {
-				continue
+		if len(ids) > 0 {
+			kept, err := again(ctx, ids)
+			if err != nil {
+				return fmt.Errorf("cluster articles: read kept features: %w", err)
 			}
-			if err := take(i, kept[articles[i].ID]); err != nil {
-				return err
+			for i := start; i < end; i++ {
+				if !need(i) {
+					continue
+				}
+				if err := take(i, kept[articles[i].ID]); err != nil {
+					return err
+				}
 			}
 		}
 		parallel.Each(end-start, func(w, k int) { fn(w, start+k) })
-		return nil
-	})
+	}
+	return nil
 }
 
 // keptTerms returns the encoded term counts of current features (see
