@@ -6,6 +6,9 @@
 #
 # Usage: scripts/bench-first-run.sh ROUNDS DIGEST_BINARY...
 #   FEEDS=800 for the larger farm (default 200).
+#   STRACE=1 runs digest under strace and adds the run's counts of the
+#   store's read, write and fsync syscalls (pread64, pwrite64, fsync; the
+#   times then stretch, so compare the counts only).
 # Printed per run: wall time, CPU time (user + system), peak RSS, the load
 # average, the CPU time the hypervisor took from this machine meanwhile
 # (steal, from /proc/stat: a virtual machine's neighbours) and the run's
@@ -44,12 +47,17 @@ for round in $(seq "$ROUNDS"); do
 			DIGEST_GATHER_ALLOW_HOSTS='127.0.0.0/8:*' DIGEST_LOG_LEVEL=error
 		(cd "$D" && "$bin" subscribers add bench@example.com >/dev/null)
 		s0=$(steal)
-		(cd "$D" && /usr/bin/time -f '%e %M %U %S' -o "$D/time" "$bin" now --quiet >"$D/run.log" 2>&1) || { echo "$bin failed:"; tail -5 "$D/run.log"; }
+		trace=()
+		[ -n "${STRACE:-}" ] && trace=(strace -f -c -e trace=pread64,pwrite64,fsync -o "$D/strace")
+		(cd "$D" && /usr/bin/time -f '%e %M %U %S' -o "$D/time" "${trace[@]}" "$bin" now --quiet >"$D/run.log" 2>&1) || { echo "$bin failed:"; tail -5 "$D/run.log"; }
 		s1=$(steal)
 		read -r wall rss usr sys <"$D/time"
 		printf 'round %d %-20s wall_s=%6.2f cpu_s=%6.2f rss_mb=%6.1f load=%s steal_s=%.2f  %s\n' "$round" "$(basename "$bin")" \
 			"$wall" "$(echo "$usr + $sys" | bc -l)" "$(echo "$rss / 1024" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)" \
 			"$(echo "($s1 - $s0) / 100" | bc -l)" "$(grep -E '^time ' "$D/run.log" | sed 's/^time *//')"
+		if [ -n "${STRACE:-}" ]; then
+			awk '$NF ~ /^(pread64|pwrite64|fsync)$/ {printf "  %s %s", $NF, $4} END {print ""}' "$D/strace"
+		fi
 		kill "$FARM_PID" 2>/dev/null; wait "$FARM_PID" 2>/dev/null || true
 		FARM_PID=""
 	done
