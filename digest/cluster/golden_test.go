@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,13 +8,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/mmcdole/gofeed"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/testutil"
 )
 
 var updateFeatures = flag.Bool("update-features", false, "rewrite testdata/features.sha256 from the current code")
@@ -51,69 +50,20 @@ func TestFeatures_Unchanged(t *testing.T) {
 		}
 		got[name] = fmt.Sprintf("%d %s", len(arts), hex.EncodeToString(h.Sum(nil)))
 	}
-	names := slices.Sorted(func(yield func(string) bool) {
-		for n := range got {
-			if !yield(n) {
-				return
-			}
-		}
-	})
 	if *updateFeatures {
-		var b strings.Builder
-		fmt.Fprintf(&b, "# featuresVersion %d: set, articles, SHA-256 of their encoded features\n", featuresVersion)
-		for _, n := range names {
-			fmt.Fprintf(&b, "%s %s\n", n, got[n])
-		}
-		if err := os.WriteFile(featuresGolden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		testutil.WriteGolden(t, featuresGolden, got, fmt.Sprintf("featuresVersion %d: set, articles, SHA-256 of their encoded features", featuresVersion))
 		return
 	}
-	want := readFeaturesGolden(t)
-	if want["version"] != fmt.Sprint(featuresVersion) {
-		t.Fatalf("%s was written for featuresVersion %s, this is %d: rewrite it with -update-features", featuresGolden, want["version"], featuresVersion)
+	want := testutil.ReadGolden(t, featuresGolden)
+	version := ""
+	if len(want.Comments) > 0 {
+		version, _, _ = strings.Cut(strings.TrimPrefix(want.Comments[0], "featuresVersion "), ":")
 	}
-	for _, n := range names {
-		w, ok := want[n]
-		switch {
-		case !ok:
-			t.Errorf("set %s: not in %s", n, featuresGolden)
-		case w != got[n]:
-			t.Errorf("set %s: features %s, want %s", n, got[n], w)
-		}
+	if version != fmt.Sprint(featuresVersion) {
+		t.Fatalf("%s was written for featuresVersion %s, this is %d: rewrite it with -update-features", featuresGolden, version, featuresVersion)
 	}
-	for n := range want {
-		if _, ok := got[n]; !ok && n != "version" && !strings.HasPrefix(n, "corpus/") {
-			t.Errorf("set %s of %s not checked", n, featuresGolden)
-		}
-	}
-}
-
-// readFeaturesGolden reads featuresGolden: set name → "count hash", and
-// "version" → the featuresVersion it was written for.
-func readFeaturesGolden(t *testing.T) map[string]string {
-	t.Helper()
-	fh, err := os.Open(featuresGolden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fh.Close()
-	out := map[string]string{}
-	sc := bufio.NewScanner(fh)
-	for sc.Scan() {
-		line := sc.Text()
-		if v, ok := strings.CutPrefix(line, "# featuresVersion "); ok {
-			out["version"], _, _ = strings.Cut(v, ":")
-			continue
-		}
-		if name, rest, ok := strings.Cut(line, " "); ok {
-			out[name] = rest
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	// The corpus's sets are skipped when the corpus is absent.
+	want.Compare(t, got, func(name string) bool { return strings.HasPrefix(name, "corpus/") })
 }
 
 // corpusArticles returns the public corpora's texts as articles, by set:

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -156,42 +155,10 @@ func TestArticles_Golden(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	names := make([]string, 0, len(got))
-	for n := range got {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	if *updateGolden {
-		var b strings.Builder
-		for _, n := range names {
-			fmt.Fprintf(&b, "%s %s\n", n, got[n])
-		}
-		if err := os.WriteFile(goldenPath, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("wrote %d hashes to %s", len(names), goldenPath)
+		testutil.WriteGolden(t, goldenPath, got)
 		return
 	}
-	data, err := os.ReadFile(goldenPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		name, sum, _ := strings.Cut(line, " ")
-		want[name] = sum
-	}
-	for _, n := range names {
-		if w, ok := want[n]; !ok {
-			t.Errorf("%s: not in %s", n, goldenPath)
-		} else if w != got[n] {
-			t.Errorf("%s: output changed", n)
-		}
-	}
-	for n := range want {
-		if _, ok := got[n]; !ok {
-			t.Errorf("%s: in %s but not read", n, goldenPath)
-		}
-	}
-	t.Logf("%d inputs compared", len(names))
+	testutil.ReadGolden(t, goldenPath).Compare(t, got, nil)
+	t.Logf("%d inputs compared", len(got))
 }

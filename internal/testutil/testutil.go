@@ -1,7 +1,7 @@
 // Package testutil holds what the project's tests share: finding the
 // module root and the evaluation corpus beside it, reading its gzipped
-// pages, a goroutine-safe buffer for capturing logs, and a peak-heap
-// sampler for benchmarks.
+// pages, a goroutine-safe buffer for capturing logs, a peak-heap sampler
+// for benchmarks, and golden files of pinned outputs (golden.go).
 package testutil
 
 import (
