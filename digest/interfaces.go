@@ -145,6 +145,17 @@ type KeptArticle struct {
 	// clusterer reads them a batch at a time (KeptReader).
 	Head  []byte
 	Story int64
+	// Assessed, when set, is the article's assessment for ranking
+	// (AssessingRanker), kept with its features.
+	Assessed *KeptAssessment
+}
+
+// KeptAssessment is an assessment kept with an article's features
+// (KeptArticle.Assessed), under the version of the rules that made it
+// (AssessingRanker.AssessmentVersion).
+type KeptAssessment struct {
+	Version string
+	Assessment
 }
 
 // KeptHead is how many of the kept features' first bytes the window's

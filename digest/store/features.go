@@ -116,9 +116,16 @@ func (db *DB) saveKeptMany(ctx context.Context, calls [][]digest.KeptArticle) ([
 // saveKept is SaveKept for one call.
 func (db *DB) saveKept(ctx context.Context, kept []digest.KeptArticle) error {
 	var withFeatures []digest.KeptArticle
+	assessed := map[string]map[int64]digest.Assessment{} // by version
 	for _, k := range kept {
 		if k.Features != nil {
 			withFeatures = append(withFeatures, k)
+		}
+		if a := k.Assessed; a != nil {
+			if assessed[a.Version] == nil {
+				assessed[a.Version] = map[int64]digest.Assessment{}
+			}
+			assessed[a.Version][k.Article.ID] = a.Assessment
 		}
 	}
 	// Stories, in their own table (see migration 0012): an article given
@@ -153,6 +160,11 @@ func (db *DB) saveKept(ctx context.Context, kept []digest.KeptArticle) error {
 				args = append(args, k.Article.ID, k.Story)
 			}
 			if _, err := execChunk(ctx, tx, stories, len(chunk), db.keepStoriesQuery(len(chunk)), args...); err != nil {
+				return err
+			}
+		}
+		for _, version := range slices.Sorted(maps.Keys(assessed)) {
+			if err := db.saveAssessments(ctx, tx, version, assessed[version]); err != nil {
 				return err
 			}
 		}
@@ -342,24 +354,27 @@ func (db *DB) Assessments(ctx context.Context, version string, ids []int64) (map
 // one transaction, in place of any kept for those articles before; an
 // unknown article is left out.
 func (db *DB) SaveAssessments(ctx context.Context, version string, assessed map[int64]digest.Assessment) error {
-	ids := slices.Sorted(maps.Keys(assessed))
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		// Prepared once for the call (see saveKept's stories).
-		st := db.chunkStmt(ctx, tx, len(ids), db.saveAssessmentsQuery(keptChunk))
-		for chunk := range slices.Chunk(ids, keptChunk) {
-			args := make([]any, 0, 4*len(chunk))
-			for _, id := range chunk {
-				a := assessed[id]
-				args = append(args, id, version, a.Relevance, jsonList(a.Topics))
-			}
-			if _, err := execChunk(ctx, tx, st, len(chunk), db.saveAssessmentsQuery(len(chunk)), args...); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := db.inTx(ctx, func(tx *sql.Tx) error { return db.saveAssessments(ctx, tx, version, assessed) })
 	if err != nil {
 		return fmt.Errorf("save assessments of %d articles: %w", len(assessed), err)
+	}
+	return nil
+}
+
+// saveAssessments is SaveAssessments (and saveKept's assessments) in tx.
+func (db *DB) saveAssessments(ctx context.Context, tx *sql.Tx, version string, assessed map[int64]digest.Assessment) error {
+	ids := slices.Sorted(maps.Keys(assessed))
+	// Prepared once for the call (see saveKept's stories).
+	st := db.chunkStmt(ctx, tx, len(ids), db.saveAssessmentsQuery(keptChunk))
+	for chunk := range slices.Chunk(ids, keptChunk) {
+		args := make([]any, 0, 4*len(chunk))
+		for _, id := range chunk {
+			a := assessed[id]
+			args = append(args, id, version, a.Relevance, jsonList(a.Topics))
+		}
+		if _, err := execChunk(ctx, tx, st, len(chunk), db.saveAssessmentsQuery(len(chunk)), args...); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -211,16 +212,7 @@ func hexBytes(db *store.DB, hex string) string {
 // across chunks.
 func testAssessments(t *testing.T, db *store.DB) {
 	ctx := context.Background()
-	var arts []digest.Article
-	for i := range 3 {
-		arts = append(arts, digest.Article{SourceID: "s", URL: fmt.Sprint("https://r.example/", i), Title: fmt.Sprint("Title ", i),
-			Text: fmt.Sprint("Text ", i), Published: time.Date(2026, 11, 27, 6, i, 0, 0, time.UTC)})
-	}
-	saved, err := db.SaveArticles(ctx, arts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, b, c := saved[0].Article.ID, saved[1].Article.ID, saved[2].Article.ID
+	a, b, c := saveThree(t, db, "https://r.example/")
 	first := map[int64]digest.Assessment{
 		a: {Relevance: 0.625, Topics: []string{"tariffs", "steel"}},
 		b: {Relevance: 0.03125},
@@ -249,15 +241,82 @@ func testAssessments(t *testing.T, db *store.DB) {
 	if err := db.SaveAssessments(ctx, "v2", map[int64]digest.Assessment{a: {Relevance: 0.5, Topics: []string{"shipping"}}}); err != nil {
 		t.Fatal(err)
 	}
-	v1, err := db.Assessments(ctx, "v1", ask)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v2, err := db.Assessments(ctx, "v2", ask)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v1, v2 := assessmentsV1V2(t, db, ask)
 	if _, ok := v1[a]; ok || len(v1) != 1 || len(v2) != 1 || v2[a].Relevance != 0.5 || !slices.Equal(v2[a].Topics, []string{"shipping"}) {
 		t.Errorf("after a's assessment under v2: v1 %+v, v2 %+v", v1, v2)
 	}
+}
+
+// testKeptAssessments checks the assessments kept with features
+// (KeptArticle.Assessed): they read back under their versions, several
+// calls saved together keep each one's, an entry without one leaves the
+// article's kept assessment as it was, and one for an unknown article is
+// left out with the rest of the call kept.
+func testKeptAssessments(t *testing.T, db *store.DB) {
+	ctx := context.Background()
+	a, b, c := saveThree(t, db, "https://k.example/")
+	if err := db.SaveAssessments(ctx, "v1", map[int64]digest.Assessment{c: {Relevance: 0.25}}); err != nil {
+		t.Fatal(err)
+	}
+	feat := []byte{1, 2, 3}
+	calls := [][]digest.KeptArticle{
+		{{Article: digest.Article{ID: a}, Features: feat, Assessed: &digest.KeptAssessment{Version: "v1", Assessment: digest.Assessment{Relevance: 0.75, Topics: []string{"steel"}}}}},
+		{{Article: digest.Article{ID: b}, Features: feat, Assessed: &digest.KeptAssessment{Version: "v2", Assessment: digest.Assessment{Relevance: 0.5}}},
+			{Article: digest.Article{ID: c}, Features: feat},
+			{Article: digest.Article{ID: 3_000_000}, Assessed: &digest.KeptAssessment{Version: "v1", Assessment: digest.Assessment{Relevance: 1}}}},
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(calls))
+	for i, kept := range calls {
+		wg.Go(func() { errs[i] = db.SaveKept(ctx, kept) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	ask := []int64{a, b, c, 3_000_000}
+	v1, v2 := assessmentsV1V2(t, db, ask)
+	if len(v1) != 2 || v1[a].Relevance != 0.75 || !slices.Equal(v1[a].Topics, []string{"steel"}) || v1[c].Relevance != 0.25 {
+		t.Errorf("under v1: %+v, want a's 0.75 [steel] and c's 0.25 as it was", v1)
+	}
+	if len(v2) != 1 || v2[b].Relevance != 0.5 {
+		t.Errorf("under v2: %+v, want b's 0.5", v2)
+	}
+	got, err := db.KeptFeatures(ctx, []int64{a, b, c})
+	if err != nil || len(got) != 3 {
+		t.Errorf("%d features kept with the assessments (%v), want 3", len(got), err)
+	}
+}
+
+// saveThree saves three articles whose URLs start with prefix and returns
+// their IDs.
+func saveThree(t *testing.T, db *store.DB, prefix string) (a, b, c int64) {
+	t.Helper()
+	var arts []digest.Article
+	for i := range 3 {
+		arts = append(arts, digest.Article{SourceID: "s", URL: fmt.Sprint(prefix, i), Title: fmt.Sprint("Title ", i),
+			Text: fmt.Sprint("Text ", i), Published: time.Date(2026, 11, 27, 6, i, 0, 0, time.UTC)})
+	}
+	saved, err := db.SaveArticles(context.Background(), arts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return saved[0].Article.ID, saved[1].Article.ID, saved[2].Article.ID
+}
+
+// assessmentsV1V2 returns the assessments of the articles ask under the
+// versions "v1" and "v2".
+func assessmentsV1V2(t *testing.T, db *store.DB, ask []int64) (v1, v2 map[int64]digest.Assessment) {
+	t.Helper()
+	v1, err := db.Assessments(context.Background(), "v1", ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err = db.Assessments(context.Background(), "v2", ask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v1, v2
 }

@@ -100,6 +100,7 @@ func TestDB_Contract(t *testing.T) {
 		{"articles/kept", testArticlesKept},
 		{"articles/kept/stories_migrated", testKeptStoriesMigrated},
 		{"articles/assessments", testAssessments},
+		{"articles/kept assessments", testKeptAssessments},
 	}
 	for _, c := range engineCases {
 		cases = append(cases, contractCase{c.name, func(t *testing.T, db *store.DB) { c.run(t, db) }})
