@@ -137,6 +137,11 @@ func Headline(text string) string { return HeadlineIn(text, "") }
 // languages' phrase boundaries and loses a trailing attribution (see
 // languages.go).
 func HeadlineIn(text, lang string) string {
+	return headline(headlineInput(text), lang)
+}
+
+// headlineInput is the part of text that Headline reads, as valid UTF-8.
+func headlineInput(text string) string {
 	if len(text) > maxHeadlineInput {
 		// The lead is at the top; a long text is not read to the end.
 		text = text[:maxHeadlineInput]
@@ -144,7 +149,7 @@ func HeadlineIn(text, lang string) string {
 	if !utf8.ValidString(text) {
 		text = strings.ToValidUTF8(text, "") // a cut or a bad page
 	}
-	return headline(text, lang)
+	return text
 }
 
 // footnoteEnd is a full stop with a footnote mark before the next
@@ -168,14 +173,9 @@ const maxHeadlineInput = 16 << 10
 // news is what the rest of the text keeps coming back to (see topical and
 // frequentShare).
 func headline(text, lang string) string {
-	cands := leadCandidates(text)
-	switch {
-	case len(cands) == 0:
+	cands := leadFirst(leadCandidates(text))
+	if len(cands) == 0 {
 		return ""
-	case len(cands) >= 2 && len(strings.Fields(cands[0])) < minLeadWords && len(strings.Fields(cands[1])) >= minLeadWords:
-		// A teaser ("We messed up.", "36 Stunden.") says less than the
-		// sentence after it.
-		cands = cands[1:]
 	}
 	best := compress(cands[0], lang)
 	if len(cands) == 1 {
@@ -212,6 +212,16 @@ func headline(text, lang string) string {
 		}
 	}
 	return best
+}
+
+// leadFirst drops a teaser ("We messed up.", "36 Stunden.") from the
+// candidate sentences when a fuller sentence follows it: it says less than
+// that sentence, which is the lead.
+func leadFirst(cands []string) []string {
+	if len(cands) >= 2 && len(strings.Fields(cands[0])) < minLeadWords && len(strings.Fields(cands[1])) >= minLeadWords {
+		return cands[1:]
+	}
+	return cands
 }
 
 // leadCandidates returns the first maxLeadCandidates sentences of text
