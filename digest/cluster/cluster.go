@@ -1253,7 +1253,7 @@ func (c *Clusterer) leads(feats []Features) func([]digest.Article) []string {
 	return func(articles []digest.Article) []string {
 		texts := make([]string, len(articles))
 		for i, a := range articles {
-			if i < len(feats) && feats[i].ok {
+			if i < len(feats) && feats[i].ok && feats[i].leadKept {
 				texts[i] = feats[i].lead
 			} else {
 				_, texts[i] = leadText(a, c.cfg.LeadSentences)

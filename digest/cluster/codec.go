@@ -23,15 +23,29 @@ import (
 type Features struct {
 	d             doc
 	lead          string // title and opening sentences, for embeddings
+	leadKept      bool   // lead is held: the clusterer embeds
 	leadSentences int
 	ok            bool
 }
 
-// Features returns the features of a, read from its title and text.
+// Features returns the features of a, read from its title and text. They
+// hold the lead text only for a clusterer with an Embedder, which alone
+// reads it: it was a fifth of the encoded features (285 of 1,440 bytes an
+// article on the feed farm), which the store writes once and a window's
+// clustering reads twice.
 func (c *Clusterer) Features(a digest.Article) Features {
 	title, lead := leadText(a, c.cfg.LeadSentences)
-	return Features{d: parseLead(a, title, lead), lead: lead, leadSentences: c.cfg.LeadSentences, ok: true}
+	f := Features{d: parseLead(a, title, lead), leadSentences: c.cfg.LeadSentences, ok: true}
+	if c.cfg.Embedder != nil {
+		f.lead, f.leadKept = lead, true
+	}
+	return f
 }
+
+// noLeadText is set in the second byte of encoded features (beside
+// LeadSentences, which is far below it) when they hold no lead text: such
+// features are current for a clusterer without an Embedder only.
+const noLeadText = 0x80
 
 // featuresVersion is the version of the features and their encoding:
 // raise it when parse or the encoding changes, so that features kept by an
@@ -59,7 +73,11 @@ func (f Features) Encode() []byte {
 	}
 	b := make([]byte, 0, size)
 	b = append(b, featuresVersion)
-	b = append(b, byte(f.leadSentences))
+	if f.leadKept {
+		b = append(b, byte(f.leadSentences))
+	} else {
+		b = append(b, byte(f.leadSentences)|noLeadText)
+	}
 	b = appendString(b, d.identity)
 	b = appendString(b, f.lead)
 	for _, v := range []vector{d.lead, d.body} {
@@ -113,7 +131,7 @@ func (c *Clusterer) DecodeFeatures(b []byte) (Features, error) {
 	if err != nil {
 		return Features{}, err
 	}
-	return Features{d: d, lead: lead, leadSentences: c.cfg.LeadSentences, ok: true}, nil
+	return Features{d: d, lead: lead, leadKept: b[1]&noLeadText == 0, leadSentences: c.cfg.LeadSentences, ok: true}, nil
 }
 
 // decodeDoc reads encoded features (DecodeFeatures) into a doc without
@@ -124,7 +142,7 @@ func (c *Clusterer) DecodeFeatures(b []byte) (Features, error) {
 // lead text is read only withLead (it is for embeddings: a window's
 // worth is garbage to collect otherwise).
 func (c *Clusterer) decodeDoc(b []byte, encoded, withLead bool) (doc, string, error) {
-	if len(b) < 2 || b[0] != featuresVersion || int(b[1]) != c.cfg.LeadSentences {
+	if !c.KeptCurrent(b) {
 		return doc{}, "", ErrStaleFeatures
 	}
 	r := reader{b: b[2:]}
@@ -356,9 +374,11 @@ func (f Features) docOf(a digest.Article, leadSentences int) doc {
 var _ digest.KeepingClusterer = (*Clusterer)(nil)
 
 // KeptCurrent reports whether features kept in the store were encoded by
-// this version of the clusterer under its LeadSentences.
+// this version of the clusterer under its LeadSentences, with the lead
+// text when it embeds (see Features).
 func (c *Clusterer) KeptCurrent(b []byte) bool {
-	return len(b) >= 2 && b[0] == featuresVersion && int(b[1]) == c.cfg.LeadSentences
+	return len(b) >= 2 && b[0] == featuresVersion &&
+		(int(b[1]) == c.cfg.LeadSentences || (c.cfg.Embedder == nil && int(b[1]) == c.cfg.LeadSentences|noLeadText))
 }
 
 // EncodeFeatures returns the encoded features of a (Features, Encode).
@@ -484,7 +504,7 @@ var weighBatch = 512
 // them from its features read again (again), which must hash to sums[i].
 func (c *Clusterer) eachAgain(ctx context.Context, articles []digest.Article, docs []doc, sums []uint64, seed maphash.Seed, again digest.KeptReader, fn func(w, i int)) error {
 	return c.inBatches(ctx, articles, func(i int) bool { return sums[i] != 0 }, again, func(i int, b []byte) error {
-		terms, ok := keptTerms(b, c.cfg.LeadSentences)
+		terms, ok := c.keptTerms(b)
 		if !ok || maphash.Bytes(seed, terms)|1 != sums[i] {
 			return fmt.Errorf("cluster article %d: %w", articles[i].ID, digest.ErrKeptChanged)
 		}
@@ -528,8 +548,8 @@ func (c *Clusterer) inBatches(ctx context.Context, articles []digest.Article, ne
 
 // keptTerms returns the encoded term counts of current features (see
 // decodeDoc); false when b is not that.
-func keptTerms(b []byte, leadSentences int) ([]byte, bool) {
-	if len(b) < 2 || b[0] != featuresVersion || int(b[1]) != leadSentences {
+func (c *Clusterer) keptTerms(b []byte) ([]byte, bool) {
+	if !c.KeptCurrent(b) {
 		return nil, false
 	}
 	r := reader{b: b[2:]}

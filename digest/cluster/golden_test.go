@@ -1,13 +1,17 @@
 package cluster
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -32,7 +36,9 @@ const featuresGolden = "testdata/features.sha256"
 // featuresGolden. Raise featuresVersion and rewrite the file
 // (-update-features) only when the features are meant to change.
 func TestFeatures_Unchanged(t *testing.T) {
-	c := New(Config{})
+	// With the lead text, which a clusterer without an Embedder leaves
+	// out (TestFeatures_NoLeadText).
+	c := New(Config{Embedder: &embedder{}})
 	sets := map[string][]digest.Article{}
 	for _, s := range testSets(t, 20) {
 		sets[s.name] = s.arts
@@ -64,6 +70,69 @@ func TestFeatures_Unchanged(t *testing.T) {
 	}
 	// The corpus's sets are skipped when the corpus is absent.
 	want.Compare(t, got, func(name string) bool { return strings.HasPrefix(name, "corpus/") })
+}
+
+// TestFeatures_NoLeadText checks the features of a clusterer without an
+// Embedder on every article of TestFeatures_Unchanged's sets: they are the
+// features with the lead text (byte for byte those of the golden file)
+// less that text, flagged in their second byte; they decode to the same
+// document; and they are current for a clusterer without an Embedder
+// only, while those with the lead text are current for both.
+func TestFeatures_NoLeadText(t *testing.T) {
+	plain, embedding := New(Config{}), New(Config{Embedder: &embedder{}})
+	sets := map[string][]digest.Article{}
+	for _, s := range testSets(t, 20) {
+		sets[s.name] = s.arts
+	}
+	for name, arts := range corpusArticles(t) {
+		sets[name] = arts
+	}
+	n, saved := 0, 0
+	for name, arts := range sets {
+		for k, a := range arts {
+			without, with := plain.EncodeFeatures(a), embedding.EncodeFeatures(a)
+			if without == nil || with == nil {
+				if without != nil || with != nil {
+					t.Errorf("%s #%d: features %v without the lead text, %v with it", name, k, without != nil, with != nil)
+				}
+				continue
+			}
+			n++
+			// version, LeadSentences, identity, lead text, the rest
+			r := reader{b: with[2:]}
+			r.skipString()
+			identityEnd := len(with) - len(r.b)
+			r.skipString()
+			leadEnd := len(with) - len(r.b)
+			want := slices.Concat([]byte{with[0], with[1] | noLeadText}, with[2:identityEnd], []byte{0}, with[leadEnd:])
+			if !bytes.Equal(without, want) {
+				t.Fatalf("%s #%d: without the lead text\n%x\nwant\n%x", name, k, without, want)
+			}
+			saved += len(with) - len(without)
+			fw, err := plain.DecodeFeatures(without)
+			if err != nil {
+				t.Fatalf("%s #%d: %v", name, k, err)
+			}
+			fl, err := embedding.DecodeFeatures(with)
+			if err != nil {
+				t.Fatalf("%s #%d: %v", name, k, err)
+			}
+			if !reflect.DeepEqual(fw.d, fl.d) || fw.lead != "" || fw.leadKept || !fl.leadKept {
+				t.Fatalf("%s #%d: decoded without the lead text %+v, with it %+v", name, k, fw, fl)
+			}
+			if !plain.KeptCurrent(without) || embedding.KeptCurrent(without) || !plain.KeptCurrent(with) || !embedding.KeptCurrent(with) {
+				t.Fatalf("%s #%d: current: without the lead text %v (plain) %v (embedding), with it %v %v", name, k,
+					plain.KeptCurrent(without), embedding.KeptCurrent(without), plain.KeptCurrent(with), embedding.KeptCurrent(with))
+			}
+			if _, err := embedding.DecodeFeatures(without); !errors.Is(err, ErrStaleFeatures) {
+				t.Fatalf("%s #%d: an embedding clusterer decoded features without the lead text: %v", name, k, err)
+			}
+		}
+	}
+	if n < 1000 {
+		t.Fatalf("only %d articles with features", n)
+	}
+	t.Logf("%d articles: %d bytes of lead text left out, %.0f an article", n, saved, float64(saved)/float64(n))
 }
 
 // corpusArticles returns the public corpora's texts as articles, by set:
