@@ -140,6 +140,10 @@ func (db *DB) saveKept(ctx context.Context, kept []digest.KeptArticle) error {
 			unset = append(unset, k.Article.ID)
 		}
 	}
+	// In article order, the order of the stories' table: a first run's
+	// stories come story by story, and their rows inserted in that order
+	// landed all over the table's pages.
+	slices.SortFunc(set, func(a, b digest.KeptArticle) int { return cmp.Compare(a.Article.ID, b.Article.ID) })
 	// A first run keeps every article of the window: many rows a
 	// statement, not a statement a row. The stories' statement (a run
 	// sets them all in one call) is prepared once for the call.
