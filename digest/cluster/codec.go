@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -518,11 +519,20 @@ func (c *Clusterer) eachAgain(ctx context.Context, articles []digest.Article, do
 // articles that need them (need) are read (again) and given to take (nil
 // when they are gone), whose error stops it.
 func (c *Clusterer) inBatches(ctx context.Context, articles []digest.Article, need func(i int) bool, again digest.KeptReader, take func(i int, b []byte) error, fn func(w, i int)) error {
+	// The articles are taken in ID order, the store's order of their
+	// features: a batch of the window's order (by time, many feeds'
+	// articles interleaved) has its rows on as many pages as it has
+	// rows, and each pass read most of the table's pages twice or more.
+	byID := make([]int, len(articles))
+	for i := range byID {
+		byID[i] = i
+	}
+	slices.SortFunc(byID, func(a, b int) int { return cmp.Compare(articles[a].ID, articles[b].ID) })
 	ids := make([]int64, 0, weighBatch)
-	for start := 0; start < len(articles); start += weighBatch {
-		end := min(start+weighBatch, len(articles))
+	for start := 0; start < len(byID); start += weighBatch {
+		batch := byID[start:min(start+weighBatch, len(byID))]
 		ids = ids[:0]
-		for i := start; i < end; i++ {
+		for _, i := range batch {
 			if need(i) {
 				ids = append(ids, articles[i].ID)
 			}
@@ -532,7 +542,7 @@ func (c *Clusterer) inBatches(ctx context.Context, articles []digest.Article, ne
 			if err != nil {
 				return fmt.Errorf("cluster articles: read kept features: %w", err)
 			}
-			for i := start; i < end; i++ {
+			for _, i := range batch {
 				if !need(i) {
 					continue
 				}
@@ -541,7 +551,7 @@ func (c *Clusterer) inBatches(ctx context.Context, articles []digest.Article, ne
 				}
 			}
 		}
-		parallel.Each(end-start, func(w, k int) { fn(w, start+k) })
+		parallel.Each(len(batch), func(w, k int) { fn(w, batch[k]) })
 	}
 	return nil
 }

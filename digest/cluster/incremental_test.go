@@ -126,14 +126,16 @@ func TestFeatures_Encode(t *testing.T) {
 // are missing), makes Cluster's stories, leads and joins, and returns the
 // encoded features of exactly the articles it read; with a KeptReader
 // and only the features' heads, too: both passes read the features with
-// it, a batch at a time.
+// it, a batch at a time (in ID order, so the IDs are given in the
+// articles' order and shuffled).
 func TestClusterKept(t *testing.T) {
 	c := New(Config{})
 	defer func(n int) { weighBatch = n }(weighBatch)
 	weighBatch = 7 // several batches in every set
 	for _, set := range testSets(t, 20) {
-		for _, reread := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/again=%v", set.name, reread), func(t *testing.T) {
+		for _, run := range []struct{ reread, shuffled bool }{{false, false}, {true, false}, {true, true}} {
+			reread := run.reread
+			t.Run(fmt.Sprintf("%s/again=%v/shuffled=%v", set.name, reread, run.shuffled), func(t *testing.T) {
 				want, err := c.Cluster(context.Background(), set.arts)
 				if err != nil {
 					t.Fatal(err)
@@ -141,8 +143,17 @@ func TestClusterKept(t *testing.T) {
 				arts := withoutTexts(set.arts)
 				features := make([][]byte, len(arts))
 				kept := map[int64][]byte{}
+				ids := make([]int64, len(arts)) // by index: the ID given
+				index := map[int64]int{}        // by ID given: the index
+				for i := range ids {
+					ids[i] = int64(i + 1)
+				}
+				if run.shuffled {
+					rand.New(rand.NewPCG(uint64(len(ids)), 7)).Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+				}
 				for i, a := range set.arts {
-					arts[i].ID = int64(i + 1)
+					arts[i].ID = ids[i]
+					index[ids[i]] = i
 					if i%7 == 3 { // not kept: read from the text
 						arts[i].Text = a.Text
 						continue
@@ -181,7 +192,7 @@ func TestClusterKept(t *testing.T) {
 				}
 				for _, st := range got { // the IDs the articles came with
 					for k := range st.Articles {
-						st.Articles[k].ID = set.arts[st.Articles[k].ID-1].ID
+						st.Articles[k].ID = set.arts[index[st.Articles[k].ID]].ID
 					}
 				}
 				for i := range arts {
