@@ -23,3 +23,18 @@ func BenchmarkRank(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(stories))*float64(b.N)/b.Elapsed().Seconds(), "stories/s")
 }
+
+// BenchmarkAssess assesses articles of about 150 words one by one, as a
+// gather does each article it stores (go test -run - -bench Assess
+// -benchmem ./digest/rank).
+func BenchmarkAssess(b *testing.B) {
+	texts := []string{tariffText, footballText, recipeText}
+	r := New(Config{})
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		r.Assess("Story", texts[n%3])
+		n++
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "articles/s")
+}
