@@ -347,7 +347,7 @@ func (e *Engine) keepFeatures(ctx context.Context, saved []Saved, log *slog.Logg
 // instead of reading each lead's text back and assessing it once the
 // window is clustered, a batch after another, the store and the
 // processors taking turns. An article that leads no story is assessed for
-// nothing (~20 us of processor time); the ranking assesses any lead it
+// nothing (a few microseconds: BenchmarkAssess); the ranking assesses any lead it
 // finds no assessment for (one whose features could not be kept, or
 // gathered before this was kept).
 func (e *Engine) assessKept(saved []Saved, kept []KeptArticle) {

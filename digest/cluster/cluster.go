@@ -134,7 +134,9 @@ func (c Config) withDefaults() Config {
 	d := DefaultConfig()
 	c.NearDuplicateBits = min(defaults.PositiveOr(c.NearDuplicateBits, d.NearDuplicateBits), 15)
 	c.Window = defaults.PositiveOr(c.Window, d.Window)
-	c.LeadSentences = defaults.PositiveOr(c.LeadSentences, d.LeadSentences)
+	// At most 127: the encoded features keep it in the seven low bits of
+	// a byte (noLeadText is the eighth).
+	c.LeadSentences = min(defaults.PositiveOr(c.LeadSentences, d.LeadSentences), noLeadText-1)
 	if c.LeadWeight <= 0 && c.BodyWeight <= 0 && c.EntityWeight <= 0 {
 		c.LeadWeight, c.BodyWeight, c.EntityWeight = d.LeadWeight, d.BodyWeight, d.EntityWeight
 	}

@@ -512,6 +512,8 @@ func TestConfig_withDefaults(t *testing.T) {
 			return c.Window == time.Hour && c.Threshold == 0.5 && c.MinSharedEntities == 4
 		}},
 		{"near-duplicate bits capped", Config{NearDuplicateBits: 40}, func(c Config) bool { return c.NearDuplicateBits == 15 }},
+		{"lead sentences capped", Config{LeadSentences: 200}, func(c Config) bool { return c.LeadSentences == 127 }},
+		{"lead sentences kept", Config{LeadSentences: 5}, func(c Config) bool { return c.LeadSentences == 5 }},
 		{"negative weight is zero", Config{LeadWeight: 1, BodyWeight: -1}, func(c Config) bool {
 			return c.LeadWeight == 1 && c.BodyWeight == 0 && c.EntityWeight == 0
 		}},
