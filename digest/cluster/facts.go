@@ -608,7 +608,12 @@ func (fc *factClasses) absorb(f *factClasses) {
 // clash reports placeClash(a, b) || productClash(a, b) for articles i and
 // j, from the classes' representatives (both tests are symmetric).
 func (fc *factClasses) clash(docs []doc, i, j int) bool {
-	ci, cj := fc.class[i], fc.class[j]
+	return fc.classesClash(docs, fc.class[i], fc.class[j])
+}
+
+// classesClash reports whether the articles of classes ci and cj clash
+// (see clash).
+func (fc *factClasses) classesClash(docs []doc, ci, cj int32) bool {
 	if ci > cj {
 		ci, cj = cj, ci
 	}

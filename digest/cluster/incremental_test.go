@@ -21,17 +21,7 @@ func testSets(tb testing.TB, farmFeeds int) []struct {
 	arts []digest.Article
 } {
 	arts, _, _ := loadLabelled(tb)
-	rng := rand.New(rand.NewPCG(7, 8))
-	base := time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)
-	var notices []digest.Article
-	for i := range 400 {
-		n := notice{country: fmt.Sprint("Country", i%7), product: fmt.Sprint("goods", i%5), origin: fmt.Sprint("Origin", i%11), rate: 5 + i%9}
-		at := base.Add(time.Duration(rng.IntN(72)) * time.Hour)
-		if i%17 == 0 {
-			at = time.Time{}
-		}
-		notices = append(notices, noticeArticle(n, i, fmt.Sprint("Outlet ", i%4), at))
-	}
+	notices := noticeBatch(400, 7, 72, 17)
 	return []struct {
 		name string
 		arts []digest.Article

@@ -1,13 +1,13 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"errors"
-	"fmt"
-	"math/rand/v2"
 	"reflect"
 	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,21 +23,10 @@ func TestNearDuplicateLinksFirstBand(t *testing.T) {
 	c := New(Config{})
 	arts, _, _ := loadLabelled(t)
 	sets := map[string][]digest.Article{"labelled": arts, "synthetic": syntheticOver(1500, 9, 14*time.Hour)}
-	rng := rand.New(rand.NewPCG(3, 4))
-	base := time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)
-	var notices []digest.Article
-	for i := range 600 {
-		n := notice{country: fmt.Sprint("Country", i%7), product: fmt.Sprint("goods", i%5), origin: fmt.Sprint("Origin", i%11), rate: 5 + i%9}
-		at := base.Add(time.Duration(rng.IntN(96)) * time.Hour)
-		if i%13 == 0 {
-			at = time.Time{} // undated: scanned against every other
-		}
-		notices = append(notices, noticeArticle(n, i, fmt.Sprint("Outlet ", i%4), at))
-	}
-	sets["templated"] = notices
+	sets["templated"] = noticeBatch(600, 3, 96, 13)
 	for name, set := range sets {
 		docs := analyse(set, DefaultConfig().LeadSentences)
-		got := c.nearDuplicateLinks(docs, nil, nil)
+		got := c.nearDuplicateLinks(docs, nil, nil, nil)
 		want := nearDuplicateLinksBySet(c, docs)
 		if !slices.Equal(got, want) {
 			t.Fatalf("%s: %d links, the set-based scan gives %d (or another order)", name, len(got), len(want))
@@ -158,7 +147,7 @@ func TestNearDuplicateLinksParallel(t *testing.T) {
 			got := c.nearDuplicateLinks(docs, nil, func(n int) []func(i, j int) bool {
 				workers = n
 				return make([]func(i, j int) bool, n) // no test: every pair
-			})
+			}, nil)
 			if workers < 2 {
 				t.Errorf("%s: scanned by %d workers on 4 processors; the case must be scanned in parallel", name, workers)
 			}
@@ -182,5 +171,110 @@ func TestSimilarLinksParallelCanceled(t *testing.T) {
 	links, err := c.similarLinks(ctx, g, true)
 	if !errors.Is(err, context.Canceled) || links != nil {
 		t.Fatalf("similarLinks after the context ended: %d links, error %v; want none and context.Canceled", len(links), err)
+	}
+}
+
+// TestNearDuplicateLinksClasses checks that the near-duplicate scan that
+// leaves out the pairs whose classes clash (pairClasses) links exactly
+// the pairs of the set-based scan that the keep test keeps: on the farm's
+// templated texts (grouped by class), with twins (same URL, another
+// country) whose classes clash and which are kept as identical, on
+// templated notices (some undated), on a synthetic day and on the
+// labelled set; scanning every pair, on 4 processors, and the pairs with
+// a new article.
+func TestNearDuplicateLinksClasses(t *testing.T) {
+	c := New(Config{})
+	defer func(n int) { minParallelScan = n }(minParallelScan)
+	minParallelScan = 300
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	labelled, _, _ := loadLabelled(t)
+	farm := farmArticles(20, 50)
+	// Twins: an item republished under its URL with another country in
+	// its title and text, whose class clashes with the original's, and
+	// items that another wire carries as they are (one class).
+	for k := 0; k < len(farm); k += 97 {
+		a := farm[k]
+		if k%2 == 0 {
+			b := a
+			b.SourceID, b.SourceName = "farm-copy", "Farm copies"
+			farm = append(farm, b)
+		}
+		country := strings.Fields(a.Title)[0]
+		other := map[string]string{"Japan": "Kenya", "Kenya": "Japan"}[country]
+		if other == "" {
+			other = "Japan"
+		}
+		a.Title, a.Text = strings.ReplaceAll(a.Title, country, other), strings.ReplaceAll(a.Text, country, other)
+		a.Published = a.Published.Add(time.Duration(k%5) * time.Hour)
+		if k%3 == 0 {
+			a.Published = time.Time{} // undated: paired with every member
+		}
+		farm = append(farm, a)
+	}
+	for k := 5; k < len(farm); k += 101 {
+		farm[k].Published = time.Time{}
+	}
+	sets := map[string][]digest.Article{"farm": farm, "templated": noticeBatch(800, 5, 96, 13), "synthetic": syntheticOver(1500, 9, 14*time.Hour), "labelled": labelled}
+	byPair := func(a, b link) int { return cmp.Or(cmp.Compare(a.i, b.i), cmp.Compare(a.j, b.j)) }
+	for name, arts := range sets {
+		docs := analyse(arts, c.cfg.LeadSentences)
+		all := nearDuplicateLinksBySet(c, docs)
+		for _, part := range []string{"all", "new"} {
+			g := newGrouping(&c.cfg, slices.Clone(docs))
+			if part == "new" {
+				g.fresh = make([]bool, len(docs))
+				for i := range g.fresh {
+					g.fresh[i] = i%3 == 1
+				}
+			}
+			var want []link
+			identical := 0
+			for _, l := range all {
+				if (g.fresh == nil || g.fresh[l.i] || g.fresh[l.j]) && !g.clash(l.i, l.j) {
+					want = append(want, l)
+					if g.facts.clash(g.docs, l.i, l.j) {
+						identical++ // kept only as identical
+					}
+				}
+			}
+			links, err := c.links(context.Background(), g, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := slices.DeleteFunc(links, func(l link) bool { return l.kind != linkNearDuplicate })
+			slices.SortFunc(got, byPair)
+			slices.SortFunc(want, byPair)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s, %s pairs: %d links, the set-based scan keeps %d (%d of them identical across clashing classes)", name, part, len(got), len(want), identical)
+				continue
+			}
+			// The pairs the keep test is asked of, with the classes and
+			// without, each worker with class answers of its own.
+			tested := func(classes *pairClasses) int {
+				var ns []int // by worker
+				c.nearDuplicateLinks(g.docs, g.fresh, func(workers int) []func(i, j int) bool {
+					ns = make([]int, workers)
+					fs := make([]func(i, j int) bool, workers)
+					for w := range fs {
+						facts := g.facts.fork()
+						fs[w] = func(i, j int) bool { ns[w]++; return !g.clashIn(facts, i, j) }
+					}
+					return fs
+				}, classes)
+				n := 0
+				for _, k := range ns {
+					n += k
+				}
+				return n
+			}
+			with, without := tested(g.pairClasses()), tested(nil)
+			t.Logf("%s, %s pairs: %d links alike, %d of them identical across clashing classes; keep asked of %d pairs, %d without the classes", name, part, len(got), identical, with, without)
+			if name == "farm" && with*2 > without {
+				t.Errorf("farm, %s pairs: keep asked of %d pairs, %d without the classes; the case must be scanned by class", part, with, without)
+			}
+			if name == "farm" && identical == 0 {
+				t.Errorf("farm, %s pairs: no identical link across clashing classes; the case must test the twins", part)
+			}
+		}
 	}
 }

@@ -37,6 +37,25 @@ func noticeArticle(n notice, style int, outlet string, at time.Time) digest.Arti
 	return digest.Article{URL: url, SourceID: url, SourceName: outlet, Title: title, Text: text, Published: at, ContentHash: digest.ContentHash(text)}
 }
 
+// noticeBatch returns count notices of 7 countries, 5 goods and 11
+// origins in the three styles, from four outlets, published at random
+// hours over the first hours (seeded by seed), every undatedEvery-th
+// without a time: many pairs in one bucket of the near-duplicate scan.
+func noticeBatch(count int, seed uint64, hours, undatedEvery int) []digest.Article {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	base := time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)
+	var notices []digest.Article
+	for i := range count {
+		n := notice{country: fmt.Sprint("Country", i%7), product: fmt.Sprint("goods", i%5), origin: fmt.Sprint("Origin", i%11), rate: 5 + i%9}
+		at := base.Add(time.Duration(rng.IntN(hours)) * time.Hour)
+		if i%undatedEvery == 0 {
+			at = time.Time{} // undated: scanned against every other
+		}
+		notices = append(notices, noticeArticle(n, i, fmt.Sprint("Outlet ", i%4), at))
+	}
+	return notices
+}
+
 // TestClusterer_TemplateChain is the chain of six notices in which each
 // differs from the next in one slot, and the first and last share no
 // country, product or rate. Single-link clustering made them one story
