@@ -74,11 +74,11 @@ func (f Features) Encode() []byte {
 	}
 	b := make([]byte, 0, size)
 	b = append(b, featuresVersion)
-	if f.leadKept {
-		b = append(b, byte(f.leadSentences))
-	} else {
-		b = append(b, byte(f.leadSentences)|noLeadText)
+	head := byte(f.leadSentences)
+	if !f.leadKept {
+		head |= noLeadText
 	}
+	b = append(b, head)
 	b = appendString(b, d.identity)
 	b = appendString(b, f.lead)
 	for _, v := range []vector{d.lead, d.body} {

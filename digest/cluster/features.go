@@ -1113,59 +1113,23 @@ func entities(parts ...[]nlp.Token) []entity {
 	// A word that opens a sentence counts as a name when the text also
 	// uses it capitalised elsewhere ("Turkey's trade ministry ..." and
 	// "... to Turkey").
-	// Both sets are searched in a list while they are short, as most
-	// articles' are: the maps cost more than the searches.
-	var capList []string
-	var capMap map[string]bool
+	// Lists on the stack while they are short (shortIndex).
+	caps := shortIndex{keys: make([]string, 0, 8)}
 	for _, toks := range parts {
 		for _, t := range toks {
-			switch {
-			case !t.Cap:
-			case capMap != nil:
-				capMap[t.Word] = true
-			case len(capList) < shortSet:
-				if !slices.Contains(capList, t.Word) {
-					capList = append(capList, t.Word)
-				}
-			default:
-				capMap = make(map[string]bool, 2*shortSet)
-				for _, w := range capList {
-					capMap[w] = true
-				}
-				capMap[t.Word] = true
+			if t.Cap {
+				caps.add(t.Word)
 			}
 		}
 	}
-	capElsewhere := func(w string) bool {
-		if capMap != nil {
-			return capMap[w]
-		}
-		return slices.Contains(capList, w)
-	}
-	var idx map[string]int
+	capElsewhere := func(w string) bool { return caps.index(w) >= 0 }
+	keys := shortIndex{keys: make([]string, 0, 8)} // out's keys: a key's number is its entity's index
 	var out []entity
 	add := func(key string, head, opener bool) {
-		i := -1
-		if idx != nil {
-			if k, ok := idx[key]; ok {
-				i = k
-			}
-		} else {
-			i = slices.IndexFunc(out, func(e entity) bool { return e.key == key })
-		}
-		if i >= 0 {
+		if i, isNew := keys.add(key); !isNew {
 			out[i].head = out[i].head || head
 			out[i].opener = out[i].opener && opener
 			return
-		}
-		if idx == nil && len(out) == shortSet {
-			idx = make(map[string]int, 2*shortSet)
-			for k, e := range out {
-				idx[e.key] = k
-			}
-		}
-		if idx != nil {
-			idx[key] = len(out)
 		}
 		out = append(out, entity{key, head, opener})
 	}
@@ -1213,9 +1177,48 @@ func entities(parts ...[]nlp.Token) []entity {
 	return out
 }
 
-// shortSet is how many strings entities keeps in a list before it keeps
-// them in a map.
+// shortIndex numbers strings in the order they are first added. It
+// searches a list while it holds at most shortSet of them, as an article's
+// capitalised words and names mostly are (a map costs more than the
+// search there), and a map once it holds more.
+type shortIndex struct {
+	keys []string
+	at   map[string]int // nil while keys is short
+}
+
+// shortSet is how many strings a shortIndex keeps in a list alone.
 const shortSet = 16
+
+// index returns the number of k, -1 when k was never added.
+func (x *shortIndex) index(k string) int {
+	if x.at == nil {
+		return slices.Index(x.keys, k)
+	}
+	if i, ok := x.at[k]; ok {
+		return i
+	}
+	return -1
+}
+
+// add adds k unless it is there, and returns its number and whether it
+// is new.
+func (x *shortIndex) add(k string) (int, bool) {
+	if i := x.index(k); i >= 0 {
+		return i, false
+	}
+	i := len(x.keys)
+	x.keys = append(x.keys, k)
+	switch {
+	case x.at != nil:
+		x.at[k] = i
+	case len(x.keys) > shortSet:
+		x.at = make(map[string]int, 2*shortSet)
+		for n, key := range x.keys {
+			x.at[key] = n
+		}
+	}
+	return i, true
+}
 
 // appendFigureKey appends the entity key of the number toks[k]: its value as
 // figureAt reads it, scale words applied, with its unit, so that outlets'

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -130,4 +131,33 @@ func TestLeadTokens(t *testing.T) {
 		answered += b2n(taken(a))
 	}
 	t.Logf("made-up texts: %d of 20000 leads taken from the text", answered)
+}
+
+// TestShortIndex checks that a shortIndex numbers strings in the order
+// they are first added, on either side of the size where it moves from
+// its list to a map.
+func TestShortIndex(t *testing.T) {
+	var x shortIndex
+	const n = 3 * shortSet
+	for round := range 2 { // the second round adds every word again
+		for k := range n {
+			w := fmt.Sprint("w", k)
+			i, isNew := x.add(w)
+			if i != k || isNew != (round == 0) {
+				t.Fatalf("round %d: add(%q) = %d, %v; want %d, %v", round, w, i, isNew, k, round == 0)
+			}
+			for j := range n {
+				want := j
+				if round == 0 && j > k {
+					want = -1
+				}
+				if got := x.index(fmt.Sprint("w", j)); got != want {
+					t.Fatalf("round %d, after %d added: index(w%d) = %d, want %d", round, k+1, j, got, want)
+				}
+			}
+		}
+	}
+	if x.index("absent") != -1 {
+		t.Fatal("index of a string never added is not -1")
+	}
 }

@@ -216,7 +216,7 @@ func simpleHTMLParagraphs(s string) ([]string, bool) {
 					return nil, false
 				}
 			case simpleHeading:
-				if openP > 0 || simpleHeadingAtom(top) {
+				if openP > 0 || kinds[top] == simpleHeading {
 					return nil, false
 				}
 			case simpleItem:
@@ -298,15 +298,6 @@ func rawTagAtom(raw []byte) atom.Atom {
 		n++
 	}
 	return atom.Lookup(name[:n])
-}
-
-// simpleHeadingAtom reports whether a is h1 … h6.
-func simpleHeadingAtom(a atom.Atom) bool {
-	switch a {
-	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
-		return true
-	}
-	return false
 }
 
 // looksLikeHTML reports whether s has a tag or an entity worth parsing.
