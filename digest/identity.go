@@ -87,7 +87,15 @@ func appendNormalised(b []byte, text string) []byte {
 				b = append(b, ' ')
 			}
 			space = false
-			b = append(b, c)
+			// The bytes after it that fold to themselves go with it in
+			// one append: most of a word, where an append a byte was
+			// most of the time the key took.
+			j := i
+			for j < len(text) && selfFolding(text[j]) {
+				j++
+			}
+			b = append(append(b, c), text[i:j]...)
+			i = j
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(text[i:])
@@ -104,6 +112,10 @@ func appendNormalised(b []byte, text string) []byte {
 	}
 	return b
 }
+
+// selfFolding reports whether appendNormalised writes c as it is: a
+// lower-case ASCII letter or a digit.
+func selfFolding(c byte) bool { return c-'a' < 26 || c-'0' < 10 }
 
 // asciiFold is, by ASCII byte, the byte appendNormalised writes for it:
 // a letter lower-cased, a digit as it is, 0 for anything else (a space).

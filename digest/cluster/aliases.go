@@ -89,7 +89,7 @@ func aliasKeys(dst []alias, toks []nlp.Token) []alias {
 	nick := nicknames.Get()
 	var capsBuf, allBuf [2 * maxAcronym]byte // longer runs make no key
 	for i := 0; i < len(toks); {
-		if !startsUpper(toks[i]) { // most words: nothing starts here
+		if !startsUpper(toks[i].Surface) { // most words: nothing starts here
 			i++
 			continue
 		}
@@ -110,14 +110,14 @@ func aliasKeys(dst []alias, toks []nlp.Token) []alias {
 			if j > i && t.SentenceStart {
 				break
 			}
-			if startsUpper(t) && !isDigit(t.Word[0]) && !calendarWords.Get()[t.Word] {
+			if startsUpper(t.Surface) && !isDigit(t.Word[0]) && !calendarWords.Get()[t.Word] {
 				r, _ := utf8.DecodeRuneInString(t.Surface)
 				c := byte(unicode.ToLower(r))
 				caps, all = append(caps, c), append(all, c)
 				j++
 				continue
 			}
-			if nameConnectors.Get()[t.Word] && !t.SentenceStart && j+1 < len(toks) && startsUpper(toks[j+1]) && !toks[j+1].SentenceStart {
+			if nameConnectors.Get()[t.Word] && !t.SentenceStart && j+1 < len(toks) && startsUpper(toks[j+1].Surface) && !toks[j+1].SentenceStart {
 				all = append(all, t.Word[0])
 				j++
 				continue
@@ -138,25 +138,29 @@ func aliasKeys(dst []alias, toks []nlp.Token) []alias {
 // match returns how many tokens at the start of toks are a name of the
 // trie, longest first, and its code; 0 when none is.
 func (t placeTrie) match(toks []nlp.Token) (int, string) {
-	if len(toks) == 0 || !startsUpper(toks[0]) || !t.first.has(toks[0].Word) {
+	if len(toks) == 0 || !startsUpper(toks[0].Surface) || !t.first.has(toks[0].Word) {
 		return 0, ""
 	}
-	if !t.prefixes[toks[0].Word] {
-		if c, ok := t.names[toks[0].Word]; ok {
-			return 1, c
-		}
+	s, ok := t.steps[toks[0].Word]
+	if !ok {
 		return 0, ""
 	}
-	var buf [64]byte // the words so far, looked up without a string made of them
-	b := buf[:0]
 	best, code := 0, ""
-	for k := 0; k < min(maxPlaceWords, len(toks)); k++ {
-		if k > 0 {
-			b = append(b, ' ')
+	if s.code != "" {
+		best, code = 1, s.code
+	}
+	// The words so far are looked up without a string made of them, and
+	// only while some name goes on with them: a lookup a word, where one
+	// was made for each of maxPlaceWords words after a name's first.
+	var buf [64]byte
+	b := append(buf[:0], toks[0].Word...)
+	for k := 1; s.more && k < min(maxPlaceWords, len(toks)); k++ {
+		b = append(append(b, ' '), toks[k].Word...)
+		if s, ok = t.steps[string(b)]; !ok {
+			break
 		}
-		b = append(b, toks[k].Word...)
-		if c, ok := t.names[string(b)]; ok {
-			best, code = k+1, c
+		if s.code != "" {
+			best, code = k+1, s.code
 		}
 	}
 	return best, code
@@ -194,13 +198,24 @@ func (f *wordFilter) has(w string) bool {
 	return f[k/64]&(1<<(k%64)) != 0
 }
 
-// seal returns t with the first words of its names marked (t.first): call
-// it once the trie has all its names.
+// seal returns t with the first words of its names marked (t.first) and
+// its steps (see trieStep) made: call it once the trie has all its names.
 func (t placeTrie) seal() placeTrie {
 	t.first = new(wordFilter)
-	for name := range t.names {
+	t.steps = map[string]trieStep{}
+	for name, code := range t.names {
 		w, _, _ := strings.Cut(name, " ")
 		t.first.add(w)
+		s := t.steps[name]
+		s.code = code
+		t.steps[name] = s
+		for k := range len(name) {
+			if name[k] == ' ' {
+				s := t.steps[name[:k]]
+				s.more = true
+				t.steps[name[:k]] = s
+			}
+		}
 	}
 	return t
 }

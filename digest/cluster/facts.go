@@ -145,13 +145,17 @@ func parseFigure(word, next string) (figure, bool) {
 	switch {
 	case suffix == "%" || next == "percent" || next == "pc":
 		f.unit = percent
+	case suffix == "":
+		// Most numbers: only the word after can scale them (neither
+		// table has the empty word, which was two look-ups a number).
+		if s := scaleWords.Get()[next]; s > 0 && len(next) > 1 {
+			f.value, f.tolerance = f.value*s, f.tolerance*s
+		}
 	case ordinalSuffixes.Get()[suffix]:
 		// "the 20th sanctions package" is not "20 tankers".
 		f.unit = ordinal
 	case scaleWords.Get()[suffix] > 0:
 		f.value, f.tolerance = f.value*scaleWords.Get()[suffix], f.tolerance*scaleWords.Get()[suffix]
-	case suffix == "" && scaleWords.Get()[next] > 0 && len(next) > 1:
-		f.value, f.tolerance = f.value*scaleWords.Get()[next], f.tolerance*scaleWords.Get()[next]
 	}
 	f.key = distinctive(f)
 	return f, true
@@ -223,7 +227,7 @@ func titleWords(toks []nlp.Token, capText []string) ([]titleWord, []string, []fi
 	for _, t := range toks {
 		if t.Word != "" && !isDigit(t.Word[0]) && !nlp.IsStopword(t.Word) {
 			words++
-			if startsUpper(t) {
+			if startsUpper(t.Surface) {
 				upper++
 			}
 		}
@@ -247,7 +251,7 @@ func titleWords(toks []nlp.Token, capText []string) ([]titleWord, []string, []fi
 		case calendarWords.Get()[t.Word] || monthWords.Get()[t.Word]:
 		case isProduct(t.Stem):
 			w.kind = kindProduct
-		case startsUpper(t) && ((!titleCase && k > 0) || slices.Contains(capText, t.Word)):
+		case startsUpper(t.Surface) && ((!titleCase && k > 0) || slices.Contains(capText, t.Word)):
 			w.kind = kindName
 		}
 		w.content = !nlp.IsStopword(t.Word)
@@ -648,10 +652,7 @@ func distinctive(f figure) bool {
 	if f.unit == ordinal {
 		return false
 	}
-	v := math.Round(f.value / (2 * f.tolerance))
-	for v >= 10 && math.Mod(v, 10) == 0 {
-		v /= 10
-	}
+	v := trimZeros(math.Round(f.value / (2 * f.tolerance)))
 	switch {
 	case v < 10:
 		return false
@@ -661,6 +662,24 @@ func distinctive(f figure) bool {
 		return false
 	}
 	return f.tolerance != 0.5 || f.value < 1900 || f.value > 2100
+}
+
+// trimZeros returns a whole number less its trailing zeros, as dividing
+// it by ten while math.Mod(v, 10) is 0 does, in integers where it fits
+// them exactly (below 2^53, where the division and the remainder are
+// exact too): math.Mod was most of distinctive.
+func trimZeros(v float64) float64 {
+	if v >= 0 && v < 1<<53 {
+		u := uint64(v)
+		for u >= 10 && u%10 == 0 {
+			u /= 10
+		}
+		return float64(u)
+	}
+	for v >= 10 && math.Mod(v, 10) == 0 {
+		v /= 10
+	}
+	return v
 }
 
 // shareFigure reports whether two articles state a distinctive figure that

@@ -485,35 +485,81 @@ func termIDs(dst []uint64, toks []nlp.Token, times int) []uint64 {
 	return dst
 }
 
+// leadTermIDs is termIDs of the lead's words, once each, that also
+// appends to goods the goodID of each word that names a good: both come
+// from one look-up of the word in wordMemo, where testing every word of
+// the lead against the goods again was a twentieth of parse.
+func leadTermIDs(dst, goods []uint64, toks []nlp.Token) ([]uint64, []uint64) {
+	for _, t := range toks {
+		var k, g uint64
+		if e := memoEntry(t.Word, t.Stem); e != nil {
+			k, g = e.id, e.good
+		} else {
+			k, g = wordIDOf(t.Word, t.Stem), goodID(t.Stem)
+		}
+		if k != 0 {
+			dst = append(dst, k)
+		}
+		if g != 0 {
+			goods = append(goods, g)
+		}
+	}
+	return dst, goods
+}
+
 // wordID returns termID(canonical(word, stem), false) for a word that is
-// not a stop word, 0 for a stop word, from wordMemo when the word is
-// there. A stop word test, the canonical form (two lookups and the
-// normal stem) and a hash of it were a fifth of reading an article's
-// features, for words that every article repeats.
+// not a stop word, 0 for a stop word (wordIDOf), from wordMemo when the
+// word can be there. A stop word test, the canonical form (two lookups
+// and the normal stem) and a hash of it were a fifth of reading an
+// article's features, for words that every article repeats.
+func wordID(word, stem string) uint64 {
+	if e := memoEntry(word, stem); e != nil {
+		return e.id
+	}
+	return wordIDOf(word, stem)
+}
+
+// wordIDOf is wordID, reckoned.
+func wordIDOf(word, stem string) uint64 {
+	if nlp.IsStopword(word) {
+		return 0
+	}
+	return termID(canonical(word, stem), false)
+}
+
+// goodID returns the entity id under which the lead of an article keeps
+// the good a word of it names (see parseLead), from the word's stem: the
+// good itself or the one its makers are named for ("winemaker", see
+// makerGood), 0 when it names none or only a form or kind of goods.
+func goodID(stem string) uint64 {
+	if p := makerGood(stem); p != "" {
+		stem = p
+	}
+	if isProduct(stem) && !productForms.Get()[stem] && !productKinds.Get()[stem] {
+		return termID("$"+canonicalStem(stem), true)
+	}
+	return 0
+}
+
+// memoEntry returns the wordMemo entry of a word, made and remembered
+// when the slot holds another; nil for a word that is not remembered.
 //
 // A word is remembered with its stem's length when the stem is a piece
 // of it (all but "-ies" and "-ied" words, which are looked up each
 // time), and only up to memoWord bytes, held in the entry itself: a
 // lookup reads the slot and the entry, not a third place for the word.
-func wordID(word, stem string) uint64 {
-	memo := len(word) <= memoWord && len(stem) <= len(word) && word[:len(stem)] == stem
-	var slot *atomic.Pointer[wordIDEntry]
-	if memo {
-		slot = &wordMemo[mix(fnv64(word))&(uint64(len(wordMemo))-1)]
-		if e := slot.Load(); e != nil && int(e.stem) == len(stem) && string(e.word[:e.n]) == word {
-			return e.id
-		}
+func memoEntry(word, stem string) *wordIDEntry {
+	if len(word) > memoWord || len(stem) > len(word) || word[:len(stem)] != stem {
+		return nil
 	}
-	var id uint64
-	if !nlp.IsStopword(word) {
-		id = termID(canonical(word, stem), false)
+	slot := &wordMemo[mix(fnv64(word))&(uint64(len(wordMemo))-1)]
+	if e := slot.Load(); e != nil && int(e.stem) == len(stem) && string(e.word[:e.n]) == word {
+		return e
 	}
-	if memo {
-		e := &wordIDEntry{id: id, n: uint8(len(word)), stem: uint8(len(stem))}
-		copy(e.word[:], word)
-		slot.Store(e)
-	}
-	return id
+	e := &wordIDEntry{id: wordIDOf(word, stem), good: goodID(stem), n: uint8(len(word)), stem: uint8(len(stem))}
+	copy(e.word[:], word)
+	slot.Store(e)
+	return e
 }
 
 // memoWord is the longest word wordMemo holds.
@@ -526,11 +572,11 @@ const memoWord = 22
 var wordMemo [1 << 14]atomic.Pointer[wordIDEntry]
 
 // wordIDEntry is a word (its first n bytes), the length of its stem (a
-// prefix of it) and its wordID.
+// prefix of it), its wordID and its goodID.
 type wordIDEntry struct {
-	id      uint64
-	n, stem uint8
-	word    [memoWord]byte
+	id, good uint64
+	n, stem  uint8
+	word     [memoWord]byte
 }
 
 // parse reads one article (see analyse): everything but the weights,
@@ -564,7 +610,8 @@ func parseLead(a digest.Article, title, lead string) doc {
 	}
 	titleToks, textToks := canonicalNames(bufs.title), canonicalNames(textToks)
 	leadToks := canonicalNames(bufs.lead)
-	ids := termIDs(bufs.ids[:0], leadToks, 1)
+	ids, goods := leadTermIDs(bufs.ids[:0], bufs.goods[:0], leadToks)
+	bufs.goods = goods
 	d.lead = countTerms(ids)
 	// The title counts twice in the body vector: it names the event.
 	ids = termIDs(ids[:0], titleToks, 2)
@@ -596,15 +643,10 @@ func parseLead(a digest.Article, title, lead string) doc {
 	// from the title and opening sentences only, where the report says
 	// what it is about, and weigh in the overlap without counting as a
 	// shared name: one subject's reports all name its goods. Their makers
-	// name them too ("winemakers": see makerGood).
-	for _, t := range leadToks {
-		stem := t.Stem
-		if p := makerGood(stem); p != "" {
-			stem = p
-		}
-		if isProduct(stem) && !productForms.Get()[stem] && !productKinds.Get()[stem] {
-			d.entities = append(d.entities, entry{id: termID("$"+canonicalStem(stem), true)})
-		}
+	// name them too ("winemakers": see makerGood). leadTermIDs found
+	// them, in the lead's order.
+	for _, g := range goods {
+		d.entities = append(d.entities, entry{id: g})
 	}
 	slices.SortFunc(d.entities, func(a, b entry) int {
 		if c := cmp.Compare(a.id, b.id); c != 0 {
@@ -615,7 +657,7 @@ func parseLead(a digest.Article, title, lead string) doc {
 	// One entry per key: a name the article writes ("OFAC") is not also
 	// its alias.
 	d.entities = slices.CompactFunc(d.entities, func(a, b entry) bool { return a.id == b.id })
-	d.runes = int32(utf8.RuneCountInString(text))
+	d.runes = int32(runeCount(text))
 	d.identity = identity(a)
 	d.ident = identityID(d.identity)
 	return d
@@ -692,7 +734,8 @@ func asciiSpace(c byte) bool {
 type tokenBuffers struct {
 	text, title, lead []nlp.Token
 	ids               []uint64
-	at                []int // see leadTokens
+	goods             []uint64 // see leadTermIDs
+	at                []int    // see leadTokens
 }
 
 var tokenBufs = sync.Pool{New: func() any { return new(tokenBuffers) }}
@@ -785,7 +828,7 @@ func firstSentences(text string, n int) []string {
 func capitalisedIn(title, text []nlp.Token) []string {
 	var want []string
 	for _, t := range title {
-		if startsUpper(t) {
+		if startsUpper(t.Surface) {
 			want = append(want, t.Word)
 		}
 	}
@@ -891,6 +934,36 @@ func sortFewIDs(ids []uint64) {
 		}
 		ids[j] = x
 	}
+}
+
+// runeCount is utf8.RuneCountInString(s), passing over eight ASCII
+// bytes at a time, where the standard library decodes every byte: most
+// texts are mostly ASCII, and the count was a fiftieth of parse. Other
+// bytes are decoded one rune at a time, as ranging over s does (an
+// invalid byte is a rune).
+func runeCount(s string) int {
+	n := 0
+	for i := 0; i < len(s); n++ {
+		switch {
+		case i+8 <= len(s) && ascii8(s[i:i+8]):
+			i += 8
+			n += 7
+		case s[i] < utf8.RuneSelf:
+			i++
+		default:
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+		}
+	}
+	return n
+}
+
+// ascii8 reports whether the eight bytes of s are ASCII: read as one
+// word, which the compiler loads at once.
+func ascii8(s string) bool {
+	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	return w&0x8080808080808080 == 0
 }
 
 // identity returns the key under which two articles are the same article:
@@ -1148,7 +1221,7 @@ func entities(parts ...[]nlp.Token) []entity {
 			isNum := t.Word != "" && t.Word[0] >= '0' && t.Word[0] <= '9'
 			// A capitalised sentence opener followed by a name starts a
 			// run ("European Commission will ...").
-			opensName := t.SentenceStart && k+1 < len(toks) && toks[k+1].Cap && startsUpper(t)
+			opensName := t.SentenceStart && k+1 < len(toks) && toks[k+1].Cap && startsUpper(t.Surface)
 			switch {
 			case isNum:
 				flush()
@@ -1160,7 +1233,7 @@ func entities(parts ...[]nlp.Token) []entity {
 				// An acronym is keyed as one so that it meets the
 				// initials of the name it stands for (aliasKeys).
 				run = append(run, cmp.Or(acronymKey(t), t.Stem))
-			case t.SentenceStart && startsUpper(t) && !nlp.IsStopword(t.Word) && !calendarWords.Get()[t.Word]:
+			case t.SentenceStart && startsUpper(t.Surface) && !nlp.IsStopword(t.Word) && !calendarWords.Get()[t.Word]:
 				// Any sentence opens with a capital, a name or not
 				// ("Samsung has offered 5.1%", "Shares fell"): the word
 				// is a name only where another article writes it as
@@ -1248,13 +1321,18 @@ var calendarWords = lazy.Value[map[string]bool]{Build: func() map[string]bool {
 	}
 }}
 
-// startsUpper reports whether the token was written with a capital; the
-// tokenizer only records that for words inside a sentence.
-func startsUpper(t nlp.Token) bool {
-	if t.Surface != "" && t.Surface[0] < utf8.RuneSelf { // most words: no rune to decode
-		return 'A' <= t.Surface[0] && t.Surface[0] <= 'Z'
-	}
-	r, _ := utf8.DecodeRuneInString(t.Surface)
+// startsUpper reports whether a word as written (a token's Surface)
+// starts with a capital; the tokenizer only records that for words
+// inside a sentence. It takes the string, not the token, to be small
+// enough to be inlined: a dozen passes over every token of a text ask
+// it, and the calls (each copying a token) were a twentieth of parse.
+func startsUpper(s string) bool {
+	return s != "" && (s[0]-'A' < 26 || s[0] >= utf8.RuneSelf && upperRune(s))
+}
+
+// upperRune reports whether s starts with an upper-case rune.
+func upperRune(s string) bool {
+	r, _ := utf8.DecodeRuneInString(s)
 	return unicode.IsUpper(r)
 }
 

@@ -251,8 +251,8 @@ var (
 
 var gazetteer = lazy.Value[*gazetteerSet]{Build: func() *gazetteerSet {
 	g := &gazetteerSet{
-		names:      placeTrie{names: map[string]string{}, prefixes: map[string]bool{}},
-		seats:      placeTrie{names: map[string]string{}, prefixes: map[string]bool{}},
+		names:      placeTrie{names: map[string]string{}},
+		seats:      placeTrie{names: map[string]string{}},
 		exact:      map[string]string{},
 		seatPlaces: map[string][]string{},
 		actors:     map[string]*gazetteerActor{},
@@ -319,9 +319,6 @@ func (g *gazetteerSet) addSeat(seat string) string {
 	}
 	key := strings.Join(words, " ")
 	g.seats.names[key] = key
-	if len(words) > 1 {
-		g.seats.prefixes[words[0]] = true
-	}
 	return key
 }
 
@@ -364,7 +361,7 @@ func canonicalActors(toks []nlp.Token) []nlp.Token {
 	var out []nlp.Token
 	for i := 0; i < len(toks); {
 		n, key := 0, ""
-		if startsUpper(toks[i]) { // as match tests first, without the call for most words
+		if startsUpper(toks[i].Surface) { // as match tests first, without the call for most words
 			n, key = g.match(toks[i:])
 		}
 		if n == 0 {
@@ -444,7 +441,7 @@ func descriptions(dst []string, toks []nlp.Token) []string {
 		case strings.HasPrefix(toks[i].Word, "@"):
 			qual = toks[i].Word
 		default:
-			if !startsUpper(toks[i]) {
+			if !startsUpper(toks[i].Surface) {
 				continue
 			}
 			if n, qual = g.seats.match(toks[i:]); n == 0 {
@@ -464,7 +461,7 @@ func descriptions(dst []string, toks []nlp.Token) []string {
 		kind := ""
 		for k := j; k < min(len(toks), j+maxDescriptorWords); k++ {
 			t := toks[k]
-			if t.SentenceStart || startsUpper(t) || (nlp.IsStopword(t.Word) && t.Word != "and") {
+			if t.SentenceStart || startsUpper(t.Surface) || (nlp.IsStopword(t.Word) && t.Word != "and") {
 				break
 			}
 			c, ok := descriptorNouns.Get()[t.Word]
@@ -554,7 +551,7 @@ func impliedPlaces(dst []uint64, toks []nlp.Token) []uint64 {
 	}
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
-		if !startsUpper(t) {
+		if !startsUpper(t.Surface) {
 			continue
 		}
 		if a := g.actors[t.Word]; a != nil {

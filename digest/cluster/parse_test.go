@@ -3,11 +3,13 @@ package cluster
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/internal/nlp"
@@ -159,5 +161,40 @@ func TestShortIndex(t *testing.T) {
 	}
 	if x.index("absent") != -1 {
 		t.Fatal("index of a string never added is not -1")
+	}
+}
+
+// TestRuneCount checks runeCount against utf8.RuneCountInString on texts
+// of ASCII, of other runes, of invalid bytes and of runes cut short, at
+// every offset of the eight-byte steps.
+func TestRuneCount(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	pieces := []string{"a", "Trade ", "é", "—", "€", "\xff", "\xe2\x80", "😀", "\x80", " "}
+	for n := range 2000 {
+		var b strings.Builder
+		for range n % 70 {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		s := b.String()
+		if got, want := runeCount(s), utf8.RuneCountInString(s); got != want {
+			t.Fatalf("runeCount(%q) = %d, want %d", s, got, want)
+		}
+	}
+}
+
+// TestTrimZeros checks trimZeros against the division by ten it stands
+// for, on whole numbers with and without trailing zeros, on both sides
+// of 2^53.
+func TestTrimZeros(t *testing.T) {
+	slow := func(v float64) float64 {
+		for v >= 10 && math.Mod(v, 10) == 0 {
+			v /= 10
+		}
+		return v
+	}
+	for _, v := range []float64{0, 1, 9, 10, 100, 120, 15000, 1840000000, 1 << 53, 1<<53 - 1, 1e20, 1e300, 123e15, math.Inf(1), math.NaN()} {
+		if got, want := trimZeros(v), slow(v); got != want && !(math.IsNaN(got) && math.IsNaN(want)) {
+			t.Errorf("trimZeros(%v) = %v, want %v", v, got, want)
+		}
 	}
 }

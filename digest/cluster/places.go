@@ -147,12 +147,21 @@ us-nm: New Mexico
 `
 
 // placeTrie maps lower-case word sequences to codes (of places, or of
-// the bodies of nicknameTable); prefixes holds the first words of the
-// names of more than one word.
+// the bodies of nicknameTable).
 type placeTrie struct {
-	names    map[string]string
-	prefixes map[string]bool
-	first    *wordFilter // the names' first words (see seal)
+	names map[string]string
+	first *wordFilter // the names' first words (see seal)
+	// steps holds, for match, the names and the first words of names
+	// (see seal).
+	steps map[string]trieStep
+}
+
+// trieStep is what a placeTrie knows of some words: the code of the name
+// they are ("" when none) and whether they are the first words of a
+// longer name.
+type trieStep struct {
+	code string
+	more bool
 }
 
 // places is built on first use, not in the package initialiser.
@@ -161,7 +170,7 @@ var places = lazy.Value[placeTrie]{Build: func() placeTrie { return newPlaceTrie
 // newPlaceTrie reads a table of lines "code: name, name, ..." and gives
 // each name the code with prefix before it.
 func newPlaceTrie(table, prefix string) placeTrie {
-	t := placeTrie{names: map[string]string{}, prefixes: map[string]bool{}}
+	t := placeTrie{names: map[string]string{}}
 	eachTableLine(table, func(code string, names []string) {
 		code = prefix + code
 		for _, n := range names {
@@ -181,9 +190,6 @@ func (t placeTrie) add(name, code string) []string {
 	if len(words) > 0 {
 		t.names[strings.Join(words, " ")] = code
 	}
-	if len(words) > 1 {
-		t.prefixes[words[0]] = true
-	}
 	return words
 }
 
@@ -197,7 +203,7 @@ const maxPlaceWords = 5
 func canonicalPlaces(toks []nlp.Token) []nlp.Token {
 	first := -1
 	for i := range toks {
-		if !startsUpper(toks[i]) { // no place starts here: match's first test, without the call
+		if !startsUpper(toks[i].Surface) { // no place starts here: match's first test, without the call
 			continue
 		}
 		if n, _ := matchPlace(toks[i:]); n > 0 {
@@ -211,7 +217,7 @@ func canonicalPlaces(toks []nlp.Token) []nlp.Token {
 	out := toks[:first]
 	for i := first; i < len(toks); {
 		n, code := 0, ""
-		if startsUpper(toks[i]) {
+		if startsUpper(toks[i].Surface) {
 			n, code = matchPlace(toks[i:])
 		}
 		if n == 0 {

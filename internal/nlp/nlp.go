@@ -48,7 +48,9 @@ func appendTokens(out []Token, text string, fast bool) []Token {
 	var lower lowerChunk
 	i := 0
 	for i < len(text) {
-		if c := text[i]; fast && c < utf8.RuneSelf && !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+		c := text[i]
+		asciiWord := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+		if fast && c < utf8.RuneSelf && !asciiWord {
 			// An ASCII separator, as below without decoding a rune.
 			if c == '.' || c == '!' || c == '?' || c == '\n' {
 				sentenceStart = true
@@ -56,8 +58,13 @@ func appendTokens(out []Token, text string, fast bool) []Token {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(text[i:])
-		if !isWordRune(r) {
+		// An ASCII byte is its rune, and an ASCII letter or digit a
+		// word's: most words start without a rune decoded and tested.
+		r, size := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(text[i:])
+		}
+		if !asciiWord && !isWordRune(r) {
 			if r == '.' || r == '!' || r == '?' || r == '\n' {
 				sentenceStart = true
 			}

@@ -52,7 +52,9 @@ func Blocks(text string) []string { return blocks(text, true) }
 // nothing to split it at, and is its own block when its spaces need no
 // collapsing (TestBlocksFastPath).
 func blocks(text string, fast bool) []string {
-	if fast && !strings.ContainsAny(text, "\n\r") {
+	// Two vector scans, where strings.ContainsAny tested each byte
+	// against a set.
+	if fast && strings.IndexByte(text, '\n') < 0 && strings.IndexByte(text, '\r') < 0 {
 		b := CollapseSpace(text)
 		if b == "" {
 			return nil
@@ -105,6 +107,7 @@ func collapsed(s string) bool {
 	}
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
+		case ' ' < c && c < utf8.RuneSelf: // most bytes: one test for all the others
 		case c >= utf8.RuneSelf, c == '\t', c == '\n', c == '\v', c == '\f', c == '\r':
 			return false
 		case c == ' ' && s[i+1] == ' ':
