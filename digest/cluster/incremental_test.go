@@ -117,15 +117,22 @@ func TestFeatures_Encode(t *testing.T) {
 // encoded features of exactly the articles it read; with a KeptReader
 // and only the features' heads, too: both passes read the features with
 // it, a batch at a time (in ID order, so the IDs are given in the
-// articles' order and shuffled).
+// articles' order and shuffled), the second pass only those whose term
+// counts were not held (heldTerms: none, some, all).
 func TestClusterKept(t *testing.T) {
 	c := New(Config{})
 	defer func(n int) { weighBatch = n }(weighBatch)
 	weighBatch = 7 // several batches in every set
+	defer func(n int64) { heldTerms = n }(heldTerms)
+	const holdAll, holdSome = 1 << 40, 4 << 10
 	for _, set := range testSets(t, 20) {
-		for _, run := range []struct{ reread, shuffled bool }{{false, false}, {true, false}, {true, true}} {
+		for _, run := range []struct {
+			reread, shuffled bool
+			held             int64
+		}{{false, false, 0}, {true, false, 0}, {true, true, 0}, {true, true, holdSome}, {true, false, holdAll}} {
 			reread := run.reread
-			t.Run(fmt.Sprintf("%s/again=%v/shuffled=%v", set.name, reread, run.shuffled), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/again=%v/shuffled=%v/held=%d", set.name, reread, run.shuffled, run.held), func(t *testing.T) {
+				heldTerms = run.held
 				want, err := c.Cluster(context.Background(), set.arts)
 				if err != nil {
 					t.Fatal(err)
@@ -177,8 +184,14 @@ func TestClusterKept(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if reread && asked != 2*len(kept) {
+				switch {
+				case !reread:
+				case run.held == 0 && asked != 2*len(kept):
 					t.Errorf("%d features read, want the %d kept twice", asked, len(kept))
+				case run.held == holdAll && asked != len(kept):
+					t.Errorf("%d features read holding every article's terms, want the %d kept once", asked, len(kept))
+				case run.held == holdSome && (asked <= len(kept) || asked >= 2*len(kept)):
+					t.Errorf("%d features read holding %d bytes of terms, want the %d kept once and some again", asked, holdSome, len(kept))
 				}
 				for _, st := range got { // the IDs the articles came with
 					for k := range st.Articles {
@@ -206,6 +219,8 @@ func TestClusterKept(t *testing.T) {
 // digest.ErrKeptChanged, and that the reader's error is returned.
 func TestClusterKept_Changed(t *testing.T) {
 	c := New(Config{})
+	defer func(n int64) { heldTerms = n }(heldTerms)
+	heldTerms = 0 // every article's term counts read again
 	arts := []digest.Article{
 		{ID: 1, Title: "EU raises steel tariff to 40%", Text: "The European Commission will raise the tariff on steel imports to 40% from 25%, Helena Marwick said in Brussels."},
 		{ID: 2, Title: "Brussels lifts steel duties to 40%", Text: "Steel imports into the European Union will face a 40% tariff, up from 25%, the European Commission said on Monday."},
