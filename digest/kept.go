@@ -8,7 +8,6 @@ import (
 	"iter"
 	"log/slog"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/tradedigest/tradedigest/internal/parallel"
@@ -36,25 +35,25 @@ var ErrKeptChanged = errors.New("kept features changed while the window was clus
 // features), the window is read again and its features held. The
 // stories' articles come without their details (ArticleDetail) but for
 // their leads'.
-func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep bool) (stories []Story, outOfScope []Article, kept *afterReads, err error) {
+func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep bool) ([]Story, []Article, error) {
 	notes := len(rep.Notes)
-	stories, outOfScope, kept, err = e.readWindow(ctx, since, scope, rep, keep, true)
+	stories, outOfScope, err := e.readWindow(ctx, since, scope, rep, keep, true)
 	if errors.Is(err, ErrKeptChanged) {
 		e.log().Warn("cluster the window again, holding its features", "error", err)
 		rep.Notes = rep.Notes[:notes] // the scope's note comes again
-		stories, outOfScope, kept, err = e.readWindow(ctx, since, scope, rep, keep, false)
+		stories, outOfScope, err = e.readWindow(ctx, since, scope, rep, keep, false)
 	}
-	return stories, outOfScope, kept, err
+	return stories, outOfScope, err
 }
 
 // readWindow is window, the features read twice when reread.
-func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep, reread bool) ([]Story, []Article, *afterReads, error) {
+func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep, reread bool) ([]Story, []Article, error) {
 	fs, okStore := e.Store.(FeatureStore)
 	kc, okCluster := e.Clusterer.(KeepingClusterer)
 	if !okStore || !okCluster {
 		articles, err := e.Store.ArticlesSince(ctx, since)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("load articles: %w", err)
+			return nil, nil, fmt.Errorf("load articles: %w", err)
 		}
 		var outOfScope []Article
 		if scope != nil {
@@ -64,13 +63,13 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 		stories, err := e.Clusterer.Cluster(ctx, articles)
 		if err != nil {
 			undo()
-			return nil, nil, nil, fmt.Errorf("cluster articles: %w", err)
+			return nil, nil, fmt.Errorf("cluster articles: %w", err)
 		}
-		return stories, outOfScope, nil, nil
+		return stories, outOfScope, nil
 	}
 	rows, err := fs.KeptArticlesSince(ctx, since)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("load articles: %w", err)
+		return nil, nil, fmt.Errorf("load articles: %w", err)
 	}
 	articles := make([]Article, len(rows))
 	features := make([][]byte, len(rows))
@@ -82,7 +81,7 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 	if scope != nil {
 		// A scope tells articles apart by their content hashes too.
 		if err := e.readDetails(ctx, fs, each(articles, nil)); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 		var in []Article
 		in, outOfScope = scope.filter(articles, rep)
@@ -112,7 +111,7 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 		}
 		all, err := fs.KeptFeatures(ctx, ids)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("load articles: %w", err)
+			return nil, nil, fmt.Errorf("load articles: %w", err)
 		}
 		for i := range articles {
 			features[i] = all[articles[i].ID]
@@ -135,7 +134,7 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 	// from their GUIDs too).
 	texts, err := fs.ArticleTexts(ctx, unread)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("load articles: %w", err)
+		return nil, nil, fmt.Errorf("load articles: %w", err)
 	}
 	for i := range articles {
 		if text, ok := texts[articles[i].ID]; ok {
@@ -144,18 +143,18 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 	}
 	if len(unread) > 0 && scope == nil {
 		if err := e.readDetails(ctx, fs, each(articles, func(a *Article) bool { return isUnread[a.ID] })); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 	}
 	undo := rep.settleLater(articles)
 	stories, fresh, err := kc.ClusterKept(ctx, articles, features, prior, again)
 	if err != nil {
 		undo()
-		return nil, nil, nil, fmt.Errorf("cluster articles: %w", err)
+		return nil, nil, fmt.Errorf("cluster articles: %w", err)
 	}
 	if err := e.leadDetails(ctx, fs, stories); err != nil {
 		undo()
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	var save []KeptArticle
 	for i, f := range fresh {
@@ -166,7 +165,10 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 	if keep {
 		save = storyChanges(stories, articles, prior, save)
 	}
-	saved := e.keepAfterReads(ctx, fs, save)
+	if err := fs.SaveKept(ctx, save); err != nil {
+		// The features are a cache: the next run reads the texts again.
+		e.log().Warn("keep clustering features", "articles", len(save), "error", err)
+	}
 	if len(texts) > 0 {
 		for _, st := range stories {
 			for k := range st.Articles {
@@ -174,56 +176,7 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 			}
 		}
 	}
-	return stories, outOfScope, saved, nil
-}
-
-// afterReads is a write of the cluster stage that goes on beside the
-// rest of the stage: keeping what the clustering found (fresh features,
-// changed stories). Nothing else in the stage reads it (the stories are in
-// hand, and the ranking reads the assessments the gather kept), so it is
-// started once the stage has read what it needs from the store (a SQLite
-// store has one connection, which the write would hold), and waited for
-// before the stage ends. It is 30-45 ms of a first run at 200 feeds, in
-// one transaction, that the ranking's and the account's CPU work hides.
-type afterReads struct {
-	once sync.Once
-	run  func()
-	done chan struct{}
-}
-
-// keepAfterReads returns the afterReads that keeps save.
-func (e *Engine) keepAfterReads(ctx context.Context, fs FeatureStore, save []KeptArticle) *afterReads {
-	return &afterReads{done: make(chan struct{}), run: func() {
-		if len(save) == 0 {
-			return
-		}
-		if err := fs.SaveKept(ctx, save); err != nil {
-			// The features are a cache: the next run reads the texts again.
-			e.log().Warn("keep clustering features", "articles", len(save), "error", err)
-		}
-	}}
-}
-
-// start starts the write, once.
-func (a *afterReads) start() {
-	if a == nil {
-		return
-	}
-	a.once.Do(func() {
-		go func() {
-			defer close(a.done)
-			a.run()
-		}()
-	})
-}
-
-// wait starts the write if it was not, and waits until it is done.
-func (a *afterReads) wait() {
-	if a == nil {
-		return
-	}
-	a.start()
-	<-a.done
+	return stories, outOfScope, nil
 }
 
 // refreshBatch is how many articles' texts refreshKept reads at once; a

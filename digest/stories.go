@@ -109,15 +109,11 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 		lean, ranking = wl.LoadingWindow, wl.Ranking
 	}
 	done := lean()
-	all, outOfScope, kept, err := e.window(ctx, since, scope, rep, keep)
+	all, outOfScope, err := e.window(ctx, since, scope, rep, keep)
 	done()
 	if err != nil {
 		return nil, err
 	}
-	// What the clustering found is kept while the stories are ranked and
-	// accounted for (afterReads); the stage ends when it is kept, a
-	// failed one too.
-	defer kept.wait()
 	stories := all
 	var dropped []Story
 	var relevance func(Story) (float64, float64)
@@ -125,7 +121,7 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 		// One assessment of each story's text: the dropped ones come back
 		// with their relevance for the account.
 		done = ranking()
-		stories, dropped, err = e.rankSplit(ctx, all, kept.start)
+		stories, dropped, err = e.rankSplit(ctx, all)
 		done()
 		if err != nil {
 			return nil, err
@@ -133,7 +129,6 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 		thr := e.Ranker.Threshold()
 		relevance = func(st Story) (float64, float64) { return st.Relevance, thr }
 	}
-	kept.start() // without a ranker, nothing more is read
 	rep.Stories = len(stories)
 	rep.StoriesDropped = len(dropped)
 	// The account holds a line for every article of the window, beside
@@ -141,7 +136,6 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 	done = lean()
 	rep.finishAccount(fatesOf(stories, dropped, outOfScope, relevance), "")
 	done()
-	kept.wait()
 	rep.Stages = append(rep.Stages, StageTiming{"cluster", time.Since(start)})
 	return stories, nil
 }
@@ -151,15 +145,13 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 // order of the whole is Rerank's (the same comparison, no text read), so
 // the result is one RankSplit's over all the stories. With an
 // AssessingRanker and an AssessmentStore, the leads assessed by an earlier
-// run (under the same rules) are not read again (rankAssessed). read is
-// called once the ranking needs the store no more.
-func (e *Engine) rankSplit(ctx context.Context, all []Story, read func()) (kept, dropped []Story, err error) {
+// run (under the same rules) are not read again (rankAssessed).
+func (e *Engine) rankSplit(ctx context.Context, all []Story) (kept, dropped []Story, err error) {
 	ar, okRanker := e.Ranker.(AssessingRanker)
 	as, okStore := e.Store.(AssessmentStore)
 	if okRanker && okStore && ar.AssessmentVersion() != "" {
-		return e.rankAssessed(ctx, ar, as, all, read)
+		return e.rankAssessed(ctx, ar, as, all)
 	}
-	defer read()
 	now := e.now()
 	batches := 0
 	// Room for all at once: a window's stories are the largest part of the
@@ -186,10 +178,8 @@ func (e *Engine) rankSplit(ctx context.Context, all []Story, read func()) (kept,
 // are read a batch at a time and assessed, their assessments kept for the
 // next run, and the stories ranked at once (RankAssessed). The kept ones
 // are a cache: when they cannot be read every lead is assessed, and when
-// the new ones cannot be kept the next run assesses them again. read is
-// called once the store is needed no more, before the ranking itself.
-func (e *Engine) rankAssessed(ctx context.Context, ar AssessingRanker, as AssessmentStore, all []Story, read func()) (kept, dropped []Story, err error) {
-	defer read()
+// the new ones cannot be kept the next run assesses them again.
+func (e *Engine) rankAssessed(ctx context.Context, ar AssessingRanker, as AssessmentStore, all []Story) (kept, dropped []Story, err error) {
 	version := ar.AssessmentVersion()
 	ids := make([]int64, 0, len(all))
 	for _, st := range all {
@@ -238,7 +228,6 @@ func (e *Engine) rankAssessed(ctx context.Context, ar AssessingRanker, as Assess
 			e.log().Warn("keep lead assessments", "leads", len(made), "error", err)
 		}
 	}
-	read()
 	kept, dropped = ar.RankAssessed(all, assessed, e.now())
 	return kept, dropped, nil
 }
