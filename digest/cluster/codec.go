@@ -399,8 +399,8 @@ func (c *Clusterer) EncodeFeatures(a digest.Article) []byte { return c.Features(
 // its term counts, most of the features, held between the two passes
 // that weigh them: the first pass decodes the rest and counts the
 // document frequencies, the second reads the features again and weighs
-// their terms; the term counts of the first articles decoded, up to
-// heldTerms bytes in all, are held instead of read again. Features that
+// their terms; a window whose term counts take no more than heldTerms
+// bytes holds them instead of reading them again. Features that
 // changed since the heads were read or in between (another build's, or
 // gone) make it fail with digest.ErrKeptChanged.
 func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, features [][]byte, prior []int64, again digest.KeptReader) ([]digest.Story, [][]byte, error) {
@@ -432,7 +432,25 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 	if again != nil {
 		dfs, sums = make([]map[uint64]int32, parallel.Workers(len(articles))), make([]uint64, len(articles))
 	}
-	var held atomic.Int64 // bytes of term counts held (heldTerms)
+	// The term counts held in hand for the second pass (heldTerms): their
+	// bytes, and which docs hold them.
+	var held atomic.Int64
+	var isHeld []bool
+	if again != nil {
+		isHeld = make([]bool, len(articles))
+	}
+	// drop counts what doc i's body adds to the document frequencies and
+	// lets go of its term counts, to be read again (eachAgain).
+	drop := func(w, i int) {
+		d := &docs[i]
+		if dfs[w] == nil {
+			dfs[w] = map[uint64]int32{}
+		}
+		df := dfs[w]
+		eachBodyTerm(d.terms, func(id uint64) { df[id]++ })
+		sums[i] = maphash.Bytes(seed, d.terms) | 1 // 0: in hand
+		d.parsed = nil
+	}
 	read := func(w, i int) {
 		var lead string
 		if !c.KeptCurrent(features[i]) {
@@ -444,16 +462,13 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 			docs[i], lead, errs[i] = c.decodeDoc(features[i], true, leads != nil)
 			switch d := &docs[i]; {
 			case d.parsed == nil || d.terms == nil: // not decoded
-			case again == nil || held.Add(int64(len(d.terms))) <= heldTerms:
+			case again == nil:
 				d.terms = slices.Clone(d.terms) // the rest of the encoding is let go of
+			case held.Add(int64(len(d.terms))) <= heldTerms:
+				d.terms = slices.Clone(d.terms)
+				isHeld[i] = true
 			default:
-				if dfs[w] == nil {
-					dfs[w] = map[uint64]int32{}
-				}
-				df := dfs[w]
-				eachBodyTerm(d.terms, func(id uint64) { df[id]++ })
-				sums[i] = maphash.Bytes(seed, d.terms) | 1 // 0: in hand
-				d.parsed = nil                             // read again (eachAgain)
+				drop(w, i)
 			}
 			features[i] = nil // decoded: the encoding need not be held as well
 		}
@@ -484,6 +499,17 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 			return nil, nil, fmt.Errorf("cluster article %d: %w", articles[i].ID, err)
 		}
 	}
+	if held.Load() > heldTerms {
+		// All or none: a window larger than that reads every one again,
+		// as its second pass reads most anyway, and holding some would
+		// raise the peak of the heap, which such a window's clustering
+		// sets, by as much.
+		parallel.Each(len(docs), func(w, i int) {
+			if isHeld[i] {
+				drop(w, i)
+			}
+		})
+	}
 	if again == nil {
 		weigh(docs, false)
 	} else {
@@ -499,11 +525,11 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 }
 
 // heldTerms is how many bytes of encoded term counts ClusterKept holds
-// between its two passes rather than read again (the first articles
-// decoded, in the store's order). Reading them again took about 50 ms of
-// a first run at 200 feeds, whose 10,000 articles have ~8 MB of them; at
-// 800 feeds (~32 MB) most are read again, as before, so that the heap's
-// peak stays what it was but for this much. (A variable for tests.)
+// between its two passes rather than read again, when the whole window's
+// fit. Reading them again took about 50 ms of a first run at 200 feeds,
+// whose 10,000 articles have ~8 MB of them. At 800 feeds (~32 MB) every
+// one is read again, as before: holding the first 12 MB raised that run's
+// peak RSS from ~131 to ~152 MB. (A variable for tests.)
 var heldTerms int64 = 12 << 20
 
 // weighBatch is how many articles' features ClusterKept reads again at
