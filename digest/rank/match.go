@@ -30,18 +30,17 @@ func (v vocab) add(m matcher) {
 	}
 }
 
-// ids returns the number of each stem of toks, or -1 for a stem that
-// starts no phrase.
-func (v vocab) ids(toks []string) []int32 {
-	ids := make([]int32, len(toks))
-	for i, t := range toks {
+// appendIDs appends to dst the number of each stem of toks, or -1 for a
+// stem that starts no phrase.
+func (v vocab) appendIDs(dst []int32, toks []string) []int32 {
+	for _, t := range toks {
 		id, ok := v[t]
 		if !ok {
 			id = -1
 		}
-		ids[i] = id
+		dst = append(dst, id)
 	}
-	return ids
+	return dst
 }
 
 // index fills m.byID from m.byFirst for the numbers of v, which holds

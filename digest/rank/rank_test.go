@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -122,7 +123,7 @@ func TestMatcher_score(t *testing.T) {
 	}
 	for _, tt := range tests {
 		toks := stems(tt.text)
-		if got := m.score(toks, v.ids(toks)); got != tt.want {
+		if got := m.score(toks, v.appendIDs(nil, toks)); got != tt.want {
 			t.Errorf("score(%q) = %v, want %v", tt.text, got, tt.want)
 		}
 	}
@@ -586,5 +587,41 @@ func TestRanker_AssessmentVersion(t *testing.T) {
 	}
 	if v := New(Config{GeneralTerms: map[string]float64{"trade": math.NaN()}}).AssessmentVersion(); v != "" {
 		t.Errorf("a weight JSON cannot hold gave version %q, want none", v)
+	}
+}
+
+// TestAssess_ScratchReused checks that Assess, whose working slices are
+// reused from one call to the next (scratch), gives each text the
+// assessment it gives it alone: after longer and shorter texts, and from
+// several goroutines at once (run with -race).
+func TestAssess_ScratchReused(t *testing.T) {
+	r := New(Config{})
+	texts := []struct{ title, text string }{
+		{"EU steel tariff", tariffText},
+		{"Derby", footballText},
+		{"Supper", recipeText},
+		{"", ""},
+	}
+	want := make([]Assessment, len(texts))
+	for i, tt := range texts {
+		want[i] = New(Config{}).Assess(tt.title, tt.text) // a ranker of its own, assessed first
+	}
+	done := make(chan error)
+	for g := range 4 {
+		go func() {
+			for k := range 50 {
+				i := (g + k*3) % len(texts)
+				if got := r.Assess(texts[i].title, texts[i].text); !reflect.DeepEqual(got, want[i]) {
+					done <- fmt.Errorf("goroutine %d, call %d: Assess(%q) = %+v, want %+v", g, k, texts[i].title, got, want[i])
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	}
 }
