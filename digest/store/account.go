@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/parallel"
 )
 
 // runAccountChunk is how many lines of a run's account one row of
@@ -49,6 +50,27 @@ func (w *accountWriter) encode(lines []digest.ArticleFate) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.Clone(w.buf.Bytes()), nil
+}
+
+// encodeAccount encodes a run's account, a chunk (runAccountChunk lines)
+// a row of run_account, the chunks on every processor and before the
+// transaction that saves them: encoding the 10,000 lines of a first run at
+// 200 feeds one chunk after another took ~30 ms of CPU, with the store's
+// write lock held.
+func encodeAccount(lines []digest.ArticleFate) ([][]byte, error) {
+	n := (len(lines) + runAccountChunk - 1) / runAccountChunk
+	out := make([][]byte, n)
+	errs := make([]error, n)
+	writers := make([]accountWriter, parallel.LargeWorkers(n))
+	parallel.EachLarge(n, func(w, c int) {
+		out[c], errs[c] = writers[w].encode(lines[c*runAccountChunk : min((c+1)*runAccountChunk, len(lines))])
+	})
+	for c, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("account chunk %d: %w", c, err)
+		}
+	}
+	return out, nil
 }
 
 // decodeAccount appends the lines of one chunk of run_account to out.

@@ -59,18 +59,17 @@ func (db *DB) SaveRun(ctx context.Context, r digest.RunRecord) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("save run: encode report: %w", err)
 	}
+	account, err := encodeAccount(r.Report.Articles)
+	if err != nil {
+		return 0, fmt.Errorf("save run: %w", err)
+	}
 	var id int64
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		if err := tx.QueryRowContext(ctx, db.q("INSERT INTO runs (kind, started_at, finished_at, status, report) VALUES (?, ?, ?, ?, ?) RETURNING id"),
 			r.Kind, db.t(r.StartedAt), db.t(r.FinishedAt), r.Status, digest.StorableText(string(report))).Scan(&id); err != nil {
 			return err
 		}
-		var w accountWriter
-		for chunk, start := 0, 0; start < len(r.Report.Articles); chunk, start = chunk+1, start+runAccountChunk {
-			lines, err := w.encode(r.Report.Articles[start:min(start+runAccountChunk, len(r.Report.Articles))])
-			if err != nil {
-				return fmt.Errorf("account chunk %d: %w", chunk, err)
-			}
+		for chunk, lines := range account {
 			if _, err := tx.ExecContext(ctx, db.q("INSERT INTO run_account (run_id, chunk, lines) VALUES (?, ?, ?)"), id, chunk, lines); err != nil {
 				return err
 			}

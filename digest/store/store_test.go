@@ -1195,6 +1195,11 @@ func testRunArticles(t *testing.T, db *store.DB) {
 		got[2].Join == nil || got[2].Join.Score != 0.31 || got[0].StoryTitle != "Lead \x00 title" {
 		t.Fatalf("read back %d lines: %+v ... %+v", len(got), got[:3], got[len(got)-1])
 	}
+	for i := range got { // the chunks are encoded side by side, read back in order
+		if got[i].Title != lines[i].Title {
+			t.Fatalf("line %d read back as %q, want %q", i, got[i].Title, lines[i].Title)
+		}
+	}
 	if r := get(db.Run(ctx, old))(t); r.Report.ArticlesRead != 1100 || r.Report.Fates[digest.FateAlsoReported] != 1098 || r.Report.Articles != nil {
 		t.Fatalf("report read %d, fates %v, %d lines inline", r.Report.ArticlesRead, r.Report.Fates, len(r.Report.Articles))
 	}
