@@ -28,6 +28,11 @@
 # them all). After each digest's last run the store's size is printed
 # (the database and its WAL), as the account of every article read is
 # most of what a run adds to it.
+# ROUNDS=N (default 1) runs all of it N times, each round on a fresh farm
+# and fresh stores, rss2email and the builds interleaved as above, and
+# ends with the median of each run's wall time (and CPU time, and the
+# largest peak RSS) over the rounds, with rss2email's median divided by
+# each build's: the ratio the goals are stated in.
 # BY_HOST=1 gives digest the farm's list sorted by host (every feed of one
 # host together, as a list of one site's feeds is often written), instead
 # of the farm's own order, which already alternates hosts: it measures the
@@ -67,18 +72,28 @@ if [ ${#BINS[@]} -eq 0 ]; then
 	BINS=("$WORK/digest")
 fi
 
-# timed LABEL CMD...: runs CMD, prints "LABEL wall_s=.. cpu_s=.. rss_mb=..".
+# timed LABEL CMD...: runs CMD, prints "LABEL wall_s=.. cpu_s=.. rss_mb=..",
+# and adds "$REC wall cpu rss" to $WORK/results when REC (variant, who,
+# run) is set.
 timed() {
 	local label=$1; shift
 	/usr/bin/time -f '%e %M %U %S' -o "$WORK/time" "$@" >"$WORK/last.log" 2>&1 || { echo "$label failed:"; tail -5 "$WORK/last.log"; }
 	read -r wall rss usr sys <"$WORK/time"
-	printf '%-44s wall_s=%7.2f cpu_s=%5.2f rss_mb=%6.1f load=%s\n' "$label" "$wall" "$(echo "$usr + $sys" | bc -l)" "$(echo "$rss / 1024" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)"
+	local cpu mb
+	cpu=$(echo "$usr + $sys" | bc -l)
+	mb=$(echo "$rss / 1024" | bc -l)
+	printf '%-44s wall_s=%7.2f cpu_s=%5.2f rss_mb=%6.1f load=%s\n' "$label" "$wall" "$cpu" "$mb" "$(cut -d' ' -f1 /proc/loadavg)"
+	[ -n "${REC:-}" ] && printf '%s %s %s %s\n' "$REC" "$wall" "$cpu" "$mb" >>"$WORK/results"
+	return 0
 }
 
 GROW=${GROW:-3}
 # grow: the farm serves GROW new items per feed, or (again) its first ones.
 grow() { kill -USR1 "$FARM_PID"; sleep 0.3; }
 
+ROUNDS=${ROUNDS:-1}
+for round in $(seq "$ROUNDS"); do
+[ "$ROUNDS" -gt 1 ] && echo "== round $round of $ROUNDS"
 for variant in ${VARIANTS:-long unresolvable}; do
 	short=0
 	[ "$variant" = unresolvable ] && short=21
@@ -109,11 +124,11 @@ for variant in ${VARIANTS:-long unresolvable}; do
 		-e "s|^maildir-mailbox = .*|maildir-mailbox = INBOX|" "$R/r2e.cfg"
 	grep -q '^email-protocol = maildir' "$R/r2e.cfg" || { echo "cannot configure rss2email for a Maildir" >&2; exit 1; }
 	"${R2E[@]}" opmlimport "$WORK/farm.opml" >/dev/null 2>&1
-	timed "$variant rss2email first run" "${R2E[@]}" run
+	REC="$variant rss2email first" timed "$variant rss2email first run" "${R2E[@]}" run
 	echo "  $(find "$R/Maildir/INBOX/new" -type f | wc -l) messages"
-	timed "$variant rss2email second run" "${R2E[@]}" run
+	REC="$variant rss2email second" timed "$variant rss2email second run" "${R2E[@]}" run
 	grow
-	timed "$variant rss2email run, $GROW new per feed" "${R2E[@]}" run
+	REC="$variant rss2email grown" timed "$variant rss2email run, $GROW new per feed" "${R2E[@]}" run
 	grow
 	fi
 
@@ -130,13 +145,13 @@ for variant in ${VARIANTS:-long unresolvable}; do
 		name="$(basename "${BINS[$i]}")"
 		by=""
 		[ "$first" != "$bin" ] && by=" (by $(basename "$first"))"
-		(cd "$D" && timed "$variant $name first run$by" "$first" now --quiet)
+		(cd "$D" && REC="$variant $name first" timed "$variant $name first run$by" "$first" now --quiet)
 		grep -E '^(articles|stories|summaries|messages|time) ' "$WORK/last.log" | sed 's/^/  /' || true
 		grep -E 'hosts? failed' "$WORK/last.log" | sed 's/^/  /' | cut -c1-160 || true
-		(cd "$D" && timed "$variant $name second run$by" "$first" now --quiet)
+		(cd "$D" && REC="$variant $name second" timed "$variant $name second run$by" "$first" now --quiet)
 		grep -E '^(messages|time) ' "$WORK/last.log" | sed 's/^/  /' || true
 		grow
-		(cd "$D" && timed "$variant $name run, $GROW new per feed" "$bin" now --quiet ${PROFILE:+--cpuprofile "$WORK/cpu-$i.pprof" --memprofile "$WORK/mem-$i.pprof"})
+		(cd "$D" && REC="$variant $name grown" timed "$variant $name run, $GROW new per feed" "$bin" now --quiet ${PROFILE:+--cpuprofile "$WORK/cpu-$i.pprof" --memprofile "$WORK/mem-$i.pprof"})
 		grep -E '^(articles|stories|summaries|messages|time) ' "$WORK/last.log" | sed 's/^/  /' || true
 		echo "  store $(cat "$D"/digest.db "$D"/digest.db-wal 2>/dev/null | wc -c | awk '{printf "%.1f", $1 / 1048576}') MB"
 		if [ -n "${PROFILE:-}" ]; then
@@ -147,5 +162,32 @@ for variant in ${VARIANTS:-long unresolvable}; do
 	stop_farm
 	tail -n 1 "$WORK/farm.log" # what the farm served, in all
 	rm -f "$WORK/farm.opml"
+	rm -rf "$WORK"/digest-* "$WORK"/r2e-*
+done
 done
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# medians FIELD: "variant who run median" of FIELD (4 wall, 5 CPU) over
+# the rounds, the lower middle one of an even count.
+medians() {
+	sort -k1,1 -k2,2 -k3,3 -k"$1","$1"n "$WORK/results" | awk -v f="$1" '
+		{ k = $1 " " $2 " " $3; if (k != last && last != "") emit(); if (k != last) n = 0; last = k; v[++n] = $f }
+		function emit() { print last, v[int((n + 1) / 2)] }
+		END { if (last != "") emit() }'
+}
+if [ "$ROUNDS" -gt 1 ] && [ -s "$WORK/results" ]; then
+	medians 4 >"$WORK/wall"
+	medians 5 >"$WORK/cpu"
+	echo "medians of $ROUNDS rounds (wall s, CPU s, largest peak RSS; the ratio is rss2email's median wall over the build's):"
+	awk 'FILENAME == ARGV[1] { cpu[$1 " " $2 " " $3] = $4; next }
+		FILENAME == ARGV[2] { k = $1 " " $2 " " $3; if (!(k in rss) || $6 > rss[k]) rss[k] = $6; next }
+		{ k = $1 " " $2 " " $3; wall[k] = $4; order[++n] = k }
+		END {
+			for (i = 1; i <= n; i++) {
+				k = order[i]; split(k, p, " ")
+				r = p[1] " rss2email " p[3]; ratio = ""
+				if (p[2] != "rss2email" && (r in wall) && wall[k] > 0) ratio = sprintf("  %.1fx", wall[r] / wall[k])
+				printf "  %-13s %-20s %-7s wall %6.2f  cpu %6.2f  rss %6.1f MB%s\n", p[1], p[2], p[3], wall[k], cpu[k], rss[k], ratio
+			}
+		}' "$WORK/cpu" "$WORK/results" "$WORK/wall"
+fi
