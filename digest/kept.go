@@ -328,20 +328,22 @@ func (e *Engine) keepFeatures(ctx context.Context, saved []Saved, log *slog.Logg
 	if !okStore || !okCluster {
 		return
 	}
+	var news []Article
 	var kept []KeptArticle
 	for _, s := range saved {
 		if s.New {
+			news = append(news, s.Article)
 			kept = append(kept, KeptArticle{Article: Article{ID: s.Article.ID}, Features: kc.EncodeFeatures(s.Article)})
 		}
 	}
-	e.assessKept(saved, kept)
+	e.assessKept(news, kept)
 	if err := fs.SaveKept(ctx, kept); err != nil {
 		log.Warn("keep clustering features", "articles", len(kept), "error", err)
 	}
 }
 
-// assessKept sets the assessment of each new article of saved on its entry
-// of kept (in the same order), when the ranker assesses articles and the
+// assessKept sets the assessment of each of the new articles on its
+// entry of kept (by index), when the ranker assesses articles and the
 // store keeps assessments. The texts are in hand here: the ranking
 // (rankAssessed) then reads the kept assessments of the window's leads
 // instead of reading each lead's text back and assessing it once the
@@ -350,21 +352,19 @@ func (e *Engine) keepFeatures(ctx context.Context, saved []Saved, log *slog.Logg
 // nothing (a few microseconds: BenchmarkAssess); the ranking assesses any lead it
 // finds no assessment for (one whose features could not be kept, or
 // gathered before this was kept).
-func (e *Engine) assessKept(saved []Saved, kept []KeptArticle) {
+func (e *Engine) assessKept(news []Article, kept []KeptArticle) {
 	ar, okRanker := e.Ranker.(AssessingRanker)
 	_, okStore := e.Store.(AssessmentStore)
-	version := ""
-	if okRanker {
-		version = ar.AssessmentVersion()
-	}
-	if !okStore || version == "" || len(kept) == 0 {
+	if !okRanker || !okStore || len(kept) == 0 {
 		return
 	}
-	leads := make([]Story, 0, len(kept))
-	for _, s := range saved {
-		if s.New {
-			leads = append(leads, Story{Articles: []Article{s.Article}})
-		}
+	version := ar.AssessmentVersion()
+	if version == "" {
+		return
+	}
+	leads := make([]Story, len(news))
+	for i, a := range news {
+		leads[i] = Story{Articles: []Article{a}}
 	}
 	for i, a := range ar.AssessLeads(leads) {
 		kept[i].Assessed = &KeptAssessment{Version: version, Assessment: a}

@@ -532,7 +532,6 @@ func (c *Clusterer) nearDuplicateLinks(docs []doc, fresh []bool, keeps func(work
 // identical (as clashFork.keep does with factClasses).
 type pairClasses struct {
 	class []int32 // by article
-	count int     // how many classes
 	// clash reports whether two classes clash; nearDuplicateLinks calls
 	// it before its workers start, on one goroutine.
 	clash     func(ci, cj int32) bool
@@ -1377,7 +1376,7 @@ func (g *grouping) settle(ts []*clashFork) {
 // the pairs that clashFork.keep refuses for their classes alone: it
 // refuses a pair whose classes clash unless it is identical (clashIn).
 func (g *grouping) pairClasses() *pairClasses {
-	return &pairClasses{class: g.facts.class, count: len(g.facts.rep), identical: g.identical, twin: g.twins(),
+	return &pairClasses{class: g.facts.class, identical: g.identical, twin: g.twins(),
 		clash: func(ci, cj int32) bool { return g.facts.classesClash(g.docs, ci, cj) }}
 }
 

@@ -429,15 +429,14 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 	var dfs []map[uint64]int32
 	var sums []uint64
 	seed := maphash.MakeSeed()
-	if again != nil {
-		dfs, sums = make([]map[uint64]int32, parallel.Workers(len(articles))), make([]uint64, len(articles))
-	}
 	// The term counts held in hand for the second pass (heldTerms): their
-	// bytes, and which docs hold them.
+	// bytes, and which docs hold them; the order both passes read in.
 	var held atomic.Int64
 	var isHeld []bool
+	var order []int
 	if again != nil {
-		isHeld = make([]bool, len(articles))
+		dfs, sums = make([]map[uint64]int32, parallel.Workers(len(articles))), make([]uint64, len(articles))
+		isHeld, order = make([]bool, len(articles)), byID(articles)
 	}
 	// drop counts what doc i's body adds to the document frequencies and
 	// lets go of its term counts, to be read again (eachAgain).
@@ -483,7 +482,7 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 		// The features are read a batch at a time here too: a window's
 		// encodings (~1.4 KB an article) held at once were the peak of
 		// the run.
-		err := c.inBatches(ctx, articles, func(i int) bool { return c.KeptCurrent(features[i]) }, again, func(i int, b []byte) error {
+		err := c.inBatches(ctx, articles, order, func(i int) bool { return c.KeptCurrent(features[i]) }, again, func(i int, b []byte) error {
 			if !c.KeptCurrent(b) {
 				return fmt.Errorf("cluster article %d: %w", articles[i].ID, digest.ErrKeptChanged)
 			}
@@ -514,7 +513,7 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 		weigh(docs, false)
 	} else {
 		err := weighFrom(docs, false, dfs, func(fn func(w, i int)) error {
-			return c.eachAgain(ctx, articles, docs, sums, seed, again, fn)
+			return c.eachAgain(ctx, articles, order, docs, sums, seed, again, fn)
 		})
 		if err != nil {
 			return nil, nil, err
@@ -526,10 +525,12 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 
 // heldTerms is how many bytes of encoded term counts ClusterKept holds
 // between its two passes rather than read again, when the whole window's
-// fit. Reading them again took about 50 ms of a first run at 200 feeds,
-// whose 10,000 articles have ~8 MB of them. At 800 feeds (~32 MB) every
-// one is read again, as before: holding the first 12 MB raised that run's
-// peak RSS from ~131 to ~152 MB. (A variable for tests.)
+// fit. The 200-feed farm's 10,000 articles have 7.6 MB of them and are
+// read once instead of twice (BenchmarkClusterKept_Farm); a pass over
+// their features is ~33 ms of SQLite reads (BenchmarkDB_KeptFeatures in
+// digest/store). At 800 feeds (~32 MB) every one is read again, as
+// before: holding the first 12 MB raised that run's peak RSS from ~131 to
+// ~152 MB (FEEDS=800 scripts/bench-first-run.sh). (A variable for tests.)
 var heldTerms int64 = 12 << 20
 
 // weighBatch is how many articles' features ClusterKept reads again at
@@ -540,8 +541,8 @@ var weighBatch = 512
 // eachAgain calls fn(w, i) for every doc, as parallel.Each does, a batch at
 // a time; a doc whose term counts are not in hand (sums[i] != 0) gets
 // them from its features read again (again), which must hash to sums[i].
-func (c *Clusterer) eachAgain(ctx context.Context, articles []digest.Article, docs []doc, sums []uint64, seed maphash.Seed, again digest.KeptReader, fn func(w, i int)) error {
-	return c.inBatches(ctx, articles, func(i int) bool { return sums[i] != 0 }, again, func(i int, b []byte) error {
+func (c *Clusterer) eachAgain(ctx context.Context, articles []digest.Article, order []int, docs []doc, sums []uint64, seed maphash.Seed, again digest.KeptReader, fn func(w, i int)) error {
+	return c.inBatches(ctx, articles, order, func(i int) bool { return sums[i] != 0 }, again, func(i int, b []byte) error {
 		terms, ok := c.keptTerms(b)
 		if !ok || maphash.Bytes(seed, terms)|1 != sums[i] {
 			return fmt.Errorf("cluster article %d: %w", articles[i].ID, digest.ErrKeptChanged)
@@ -552,22 +553,13 @@ func (c *Clusterer) eachAgain(ctx context.Context, articles []digest.Article, do
 }
 
 // inBatches calls fn(w, i) for every article, as parallel.Each does, a
-// batch (weighBatch) at a time: before a batch, the features of its
-// articles that need them (need) are read (again) and given to take (nil
-// when they are gone), whose error stops it.
-func (c *Clusterer) inBatches(ctx context.Context, articles []digest.Article, need func(i int) bool, again digest.KeptReader, take func(i int, b []byte) error, fn func(w, i int)) error {
-	// The articles are taken in ID order, the store's order of their
-	// features: a batch of the window's order (by time, many feeds'
-	// articles interleaved) has its rows on as many pages as it has
-	// rows, and each pass read most of the table's pages twice or more.
-	byID := make([]int, len(articles))
-	for i := range byID {
-		byID[i] = i
-	}
-	slices.SortFunc(byID, func(a, b int) int { return cmp.Compare(articles[a].ID, articles[b].ID) })
+// batch (weighBatch) of order (byID) at a time: before a batch, the
+// features of its articles that need them (need) are read (again) and
+// given to take (nil when they are gone), whose error stops it.
+func (c *Clusterer) inBatches(ctx context.Context, articles []digest.Article, order []int, need func(i int) bool, again digest.KeptReader, take func(i int, b []byte) error, fn func(w, i int)) error {
 	ids := make([]int64, 0, weighBatch)
-	for start := 0; start < len(byID); start += weighBatch {
-		batch := byID[start:min(start+weighBatch, len(byID))]
+	for start := 0; start < len(order); start += weighBatch {
+		batch := order[start:min(start+weighBatch, len(order))]
 		ids = ids[:0]
 		for _, i := range batch {
 			if need(i) {
@@ -591,6 +583,20 @@ func (c *Clusterer) inBatches(ctx context.Context, articles []digest.Article, ne
 		parallel.Each(len(batch), func(w, k int) { fn(w, batch[k]) })
 	}
 	return nil
+}
+
+// byID returns the indexes of articles in the order of their IDs, the
+// store's order of their features, in which both of ClusterKept's passes
+// read them: a batch of the window's order (by time, many feeds' articles
+// interleaved) has its rows on as many pages as it has rows, and each
+// pass read most of the table's pages twice or more.
+func byID(articles []digest.Article) []int {
+	order := make([]int, len(articles))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return cmp.Compare(articles[a].ID, articles[b].ID) })
+	return order
 }
 
 // keptTerms returns the encoded term counts of current features (see

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -243,28 +244,7 @@ func BenchmarkDB_SaveKeptStories(b *testing.B) {
 		b.Run(o.Name, func(b *testing.B) {
 			db := o.Open(b)
 			const window = 10000
-			var kept []digest.KeptArticle
-			for start := 0; start < window; start += 500 {
-				arts := make([]digest.Article, 500)
-				for j := range arts {
-					key := fmt.Sprintf("k%d", start+j)
-					arts[j] = digest.Article{SourceID: "https://feed.example/rss", GUID: key, URL: "https://news.example/" + key,
-						Title: "Steel tariffs " + key, Text: "The ministry raised tariffs on steel coil. " + key, Published: t0, FetchedAt: t0}
-				}
-				saved, err := db.SaveArticles(b.Context(), arts)
-				if err != nil {
-					b.Fatal(err)
-				}
-				for _, a := range fresh(saved) {
-					kept = append(kept, digest.KeptArticle{Article: a, Features: make([]byte, 1400), Story: a.ID})
-				}
-			}
-			if len(kept) != window {
-				b.Fatalf("kept %d articles, want %d", len(kept), window)
-			}
-			if err := db.SaveKept(b.Context(), kept); err != nil {
-				b.Fatal(err)
-			}
+			kept := keptWindow(b, db, window, 1400)
 			for i := range kept {
 				kept[i].Features = nil
 			}
@@ -278,6 +258,65 @@ func BenchmarkDB_SaveKeptStories(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.N*window)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
+}
+
+// keptWindow saves window articles and features of featureBytes bytes
+// for each, with its own story, as a first run's gather and clustering
+// leave them, and returns what it kept.
+func keptWindow(b *testing.B, db *store.DB, window, featureBytes int) []digest.KeptArticle {
+	b.Helper()
+	var kept []digest.KeptArticle
+	for start := 0; start < window; start += 500 {
+		arts := make([]digest.Article, 500)
+		for j := range arts {
+			key := fmt.Sprintf("k%d", start+j)
+			arts[j] = digest.Article{SourceID: "https://feed.example/rss", GUID: key, URL: "https://news.example/" + key,
+				Title: "Steel tariffs " + key, Text: "The ministry raised tariffs on steel coil. " + key, Published: t0, FetchedAt: t0}
+		}
+		saved, err := db.SaveArticles(b.Context(), arts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, a := range fresh(saved) {
+			kept = append(kept, digest.KeptArticle{Article: a, Features: make([]byte, featureBytes), Story: a.ID})
+		}
+	}
+	if len(kept) != window {
+		b.Fatalf("kept %d articles, want %d", len(kept), window)
+	}
+	if err := db.SaveKept(b.Context(), kept); err != nil {
+		b.Fatal(err)
+	}
+	return kept
+}
+
+// BenchmarkDB_KeptFeatures reads the kept features of a 200-feed first
+// run's window (10,000 articles, 1,150 bytes each: the farm's features
+// without the lead text) by ID, 512 at a time, as one pass of the
+// clusterer over the window does (ClusterKept's KeptReader, in ID order),
+// and reports the milliseconds of a pass: what a window whose term counts
+// are held saves by reading its features once rather than twice.
+func BenchmarkDB_KeptFeatures(b *testing.B) {
+	for _, o := range storetest.Openers() {
+		b.Run(o.Name, func(b *testing.B) {
+			db := o.Open(b)
+			kept := keptWindow(b, db, 10000, 1150)
+			ids := make([]int64, len(kept))
+			for i, k := range kept {
+				ids[i] = k.Article.ID
+			}
+			slices.Sort(ids)
+			for b.Loop() {
+				for batch := range slices.Chunk(ids, 512) {
+					got, err := db.KeptFeatures(b.Context(), batch)
+					if err != nil || len(got) != len(batch) {
+						b.Fatalf("read %d features of %d: %v", len(got), len(batch), err)
+					}
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/pass")
 		})
 	}
 }
