@@ -21,7 +21,9 @@ type Config struct {
 	// SendEmpty sends a "no major trade news" edition instead of nothing.
 	SendEmpty bool
 
-	GatherConcurrency    int // sources fetched at once (16)
+	// GatherConcurrency is how many sources are gathered at once
+	// (GatherWorkers(16): 24 on two processors).
+	GatherConcurrency    int
 	SummarizeConcurrency int // summaries made at once (8)
 	SendConcurrency      int // messages composed and sent at once (4)
 
@@ -65,7 +67,7 @@ func DefaultConfig() Config {
 		Lookback:             36 * time.Hour,
 		RecencyWindow:        36 * time.Hour,
 		MaxStories:           20,
-		GatherConcurrency:    16,
+		GatherConcurrency:    GatherWorkers(16),
 		SummarizeConcurrency: 8,
 		SendConcurrency:      4,
 		Lease:                10 * time.Minute,

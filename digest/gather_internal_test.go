@@ -2,6 +2,7 @@ package digest
 
 import (
 	"context"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -95,5 +96,21 @@ func TestSettler(t *testing.T) {
 	}
 	if got := most.Load(); got > 2 {
 		t.Errorf("%d functions ran at once; the limit is 2", got)
+	}
+}
+
+// TestGatherWorkers: the gather works on more sources than it makes
+// requests at once (four more a processor, at most 32 more), and on at
+// least one when told to make none.
+func TestGatherWorkers(t *testing.T) {
+	prev := runtime.GOMAXPROCS(0)
+	defer runtime.GOMAXPROCS(prev)
+	for _, c := range []struct{ procs, requests, want int }{
+		{1, 16, 20}, {2, 16, 24}, {2, 1, 9}, {2, 0, 9}, {8, 16, 48}, {16, 16, 48},
+	} {
+		runtime.GOMAXPROCS(c.procs)
+		if got := GatherWorkers(c.requests); got != c.want {
+			t.Errorf("%d processors, %d requests: %d workers, want %d", c.procs, c.requests, got, c.want)
+		}
 	}
 }

@@ -85,7 +85,7 @@ func (c *cli) openApp(ctx context.Context, cfg Config, opts appOptions) (*app, e
 	ec.RecencyWindow = cfg.Gather.RecencyWindow
 	ec.MaxStories = cfg.Edition.MaxStories
 	ec.SendEmpty = cfg.Edition.SendEmpty
-	ec.GatherConcurrency = cfg.Gather.Concurrency
+	ec.GatherConcurrency = digest.GatherWorkers(cfg.Gather.Concurrency)
 	ec.SendConcurrency = cfg.SMTP.Pool
 	ec.BounceAfter = cfg.Edition.BounceAfter
 	ec.RetryWindow = cfg.Edition.RetryWindow

@@ -147,13 +147,15 @@ type EditionConfig struct {
 // GatherConfig tunes fetching.
 type GatherConfig struct {
 	RecencyWindow time.Duration `yaml:"recency_window"`
-	Concurrency   int           `yaml:"concurrency"`
-	PerHost       int           `yaml:"per_host"`
-	Timeout       time.Duration `yaml:"timeout"`
-	MaxBytes      int64         `yaml:"max_bytes"`
-	UserAgent     string        `yaml:"user_agent"`
-	AllowPrivate  bool          `yaml:"allow_private"`
-	AllowHosts    []string      `yaml:"allow_hosts"`
+	// Concurrency is how many HTTP requests run at once in all; the
+	// gather works on digest.GatherWorkers(Concurrency) sources at once.
+	Concurrency  int           `yaml:"concurrency"`
+	PerHost      int           `yaml:"per_host"`
+	Timeout      time.Duration `yaml:"timeout"`
+	MaxBytes     int64         `yaml:"max_bytes"`
+	UserAgent    string        `yaml:"user_agent"`
+	AllowPrivate bool          `yaml:"allow_private"`
+	AllowHosts   []string      `yaml:"allow_hosts"`
 	// FullText is when items' pages are fetched for their main text: auto
 	// (items whose own text is short), always or never; a source's
 	// full_text setting overrides it.
@@ -265,7 +267,7 @@ func DefaultConfig() Config {
 			Lease: ec.Lease, Language: digest.DefaultLanguage,
 		},
 		Gather: GatherConfig{
-			RecencyWindow: ec.RecencyWindow, Concurrency: ec.GatherConcurrency, PerHost: fc.PerHost,
+			RecencyWindow: ec.RecencyWindow, Concurrency: fc.Global, PerHost: fc.PerHost,
 			Timeout: fc.Timeout, MaxBytes: fc.MaxBodyBytes, FullText: digest.FullTextAuto,
 		},
 		LLM: LLMConfig{

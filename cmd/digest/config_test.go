@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tradedigest/tradedigest/digest/feed"
 	"github.com/tradedigest/tradedigest/internal/testutil"
 )
 
@@ -149,6 +150,11 @@ func TestConfig_ExampleFileLoads(t *testing.T) {
 	def := DefaultConfig()
 	if cfg.Edition != def.Edition || cfg.Gather.Concurrency != def.Gather.Concurrency || cfg.LLM.Model != def.LLM.Model {
 		t.Fatalf("examples/digest.yaml drifted from the defaults it documents")
+	}
+	// gather.concurrency counts requests, not the gather's workers
+	// (digest.GatherWorkers adds those between requests).
+	if got, want := def.Gather.Concurrency, feed.DefaultFetcherConfig().Global; got != want {
+		t.Fatalf("default gather.concurrency %d, want the fetcher's %d requests at once", got, want)
 	}
 }
 
