@@ -555,30 +555,57 @@ func (c *Clusterer) eachAgain(ctx context.Context, articles []digest.Article, or
 // inBatches calls fn(w, i) for every article, as parallel.Each does, a
 // batch (weighBatch) of order (byID) at a time: before a batch, the
 // features of its articles that need them (need) are read (again) and
-// given to take (nil when they are gone), whose error stops it.
+// given to take (nil when they are gone), whose error stops it. The next
+// batch's features are read while fn runs over this one's, so that the
+// store's reads (one connection on SQLite) and the processors' work
+// overlap instead of taking turns; two batches' encodings are held at
+// once, not a window's.
 func (c *Clusterer) inBatches(ctx context.Context, articles []digest.Article, order []int, need func(i int) bool, again digest.KeptReader, take func(i int, b []byte) error, fn func(w, i int)) error {
-	ids := make([]int64, 0, weighBatch)
-	for start := 0; start < len(order); start += weighBatch {
-		batch := order[start:min(start+weighBatch, len(order))]
-		ids = ids[:0]
+	type read struct {
+		kept map[int64][]byte
+		err  error
+	}
+	// fetch starts the read of the features batch needs; nil when none.
+	fetch := func(batch []int) chan read {
+		var ids []int64
 		for _, i := range batch {
 			if need(i) {
 				ids = append(ids, articles[i].ID)
 			}
 		}
-		if len(ids) > 0 {
+		if len(ids) == 0 {
+			return nil
+		}
+		ch := make(chan read, 1)
+		go func() {
 			kept, err := again(ctx, ids)
-			if err != nil {
-				return fmt.Errorf("cluster articles: read kept features: %w", err)
+			ch <- read{kept, err}
+		}()
+		return ch
+	}
+	batchAt := func(start int) []int { return order[start:min(start+weighBatch, len(order))] }
+	next := fetch(batchAt(0))
+	for start := 0; start < len(order); start += weighBatch {
+		batch, pending := batchAt(start), next
+		next = nil
+		if pending != nil {
+			r := <-pending
+			if r.err != nil {
+				return fmt.Errorf("cluster articles: read kept features: %w", r.err)
 			}
 			for _, i := range batch {
 				if !need(i) {
 					continue
 				}
-				if err := take(i, kept[articles[i].ID]); err != nil {
+				if err := take(i, r.kept[articles[i].ID]); err != nil {
 					return err
 				}
 			}
+		}
+		if start+weighBatch < len(order) {
+			// need is asked of the next batch's articles before fn runs
+			// over this one's, which changes none of theirs.
+			next = fetch(batchAt(start + weighBatch))
 		}
 		parallel.Each(len(batch), func(w, k int) { fn(w, batch[k]) })
 	}
