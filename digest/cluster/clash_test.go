@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -167,6 +168,48 @@ func TestGrouping_ClashByClass(t *testing.T) {
 					t.Error("no pair clashes, or none is identical: the test tests nothing")
 				}
 			})
+		}
+	}
+}
+
+// TestLCSTable_SameAsCells checks that the bit-parallel table of the
+// titles' alignment (lcsTable) has every cell of the table computed cell
+// by cell, on random titles of few distinct keys (many ties) up to
+// maxTitleWords long.
+func TestLCSTable_SameAsCells(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	title := func(keys int) []titleWord {
+		out := make([]titleWord, rng.IntN(maxTitleWords+1))
+		for k := range out {
+			out[k].sym = uint64(rng.IntN(keys))
+		}
+		return out
+	}
+	for range 20000 {
+		keys := 1 + rng.IntN(6)
+		ta, tb := title(keys), title(keys)
+		n, m := len(ta), len(tb)
+		cells := make([][]int, n+1)
+		for i := range cells {
+			cells[i] = make([]int, m+1)
+		}
+		for i := n - 1; i >= 0; i-- {
+			for j := m - 1; j >= 0; j-- {
+				if ta[i].sym == tb[j].sym {
+					cells[i][j] = cells[i+1][j+1] + 1
+				} else {
+					cells[i][j] = max(cells[i+1][j], cells[i][j+1])
+				}
+			}
+		}
+		var lcs lcsTable
+		lcs.fill(ta, tb)
+		for i := range n + 1 {
+			for j := range m + 1 {
+				if got := lcs.at(i, j); got != cells[i][j] {
+					t.Fatalf("titles of %d and %d words: cell %d,%d is %d, want %d", n, m, i, j, got, cells[i][j])
+				}
+			}
 		}
 	}
 }
