@@ -316,9 +316,14 @@ func (c *Clusterer) links(ctx context.Context, g *grouping, early bool) ([]link,
 		classes = g.pairClasses()
 	}
 	links := slices.DeleteFunc(g.identicalLinks(), func(l link) bool { return g.old(l.i, l.j) })
-	links = append(links, c.nearDuplicateLinks(g.docs, g.fresh, keeps, classes)...)
+	nearLinks := c.nearDuplicateLinks(g.docs, g.fresh, keeps, classes)
+	links = append(links, nearLinks...)
 	g.settle(near)
-	more, err := c.similarLinks(ctx, g, early)
+	var kept pairSet
+	if early {
+		kept = newPairSet(nearLinks)
+	}
+	more, err := c.similarLinks(ctx, g, early, kept)
 	if err != nil {
 		return nil, err
 	}
@@ -898,12 +903,19 @@ func pairAdjust(a, b *doc) float64 {
 // see links). A pair whose titles' classes clash is not scored
 // (clashFork.clashFirst).
 //
+// With nearKept (with early: the pairs the near-duplicate scan linked),
+// a near-duplicate pair (nearPair) is not tested for conflicting facts
+// again: the scan asked keep of every near-duplicate pair that
+// clashFirst passes, and one it refused is not even scored, as no link
+// of it would be kept. On the farm's templated texts nine candidates in
+// ten that pass clashFirst are near-duplicates, nearly all refused.
+//
 // A batch of minParallelScan articles or more is scored on the processors
 // (parallel.Each), an article's pairs at a time, each worker with its own
 // dense arrays (dotter), visit marks and tester; the links are joined in
 // the order of the articles, as one scan gives them. The scan with new
 // articles (fresh) stays on one processor.
-func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, early bool) ([]link, error) {
+func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, early bool, nearKept pairSet) ([]link, error) {
 	docs := g.docs
 	cands := newCandidates(docs, c.cfg.Window)
 	workers := 1
@@ -935,12 +947,19 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, early bool) (
 		if wk.test != nil && wk.test.clashFirst(g, i, j) {
 			return
 		}
+		a, b := &docs[i], &docs[j]
+		test := wk.test
+		if nearKept != nil && c.nearPair(a, b) {
+			if !nearKept.has(i, j) {
+				return // refused by the near-duplicate scan's keep
+			}
+			test = nil // kept by it
+		}
 		add := func(l link) {
-			if wk.test == nil || wk.test.keep(g, l.i, l.j) {
+			if test == nil || test.keep(g, l.i, l.j) {
 				*out = append(*out, l)
 			}
 		}
-		a, b := &docs[i], &docs[j]
 		shared, ent := wk.dots.entityOverlap(docs, i, j)
 		if shared >= c.cfg.MinSharedEntities {
 			lead, body := wk.dots.cosines(docs, i, j)
@@ -987,6 +1006,33 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, early bool) (
 	}
 	return out, nil
 }
+
+// nearPair reports whether two articles published within the window of
+// each other are a pair nearDuplicateLinks tests: both fingerprinted,
+// their fingerprints at most NearDuplicateBits apart.
+func (c *Clusterer) nearPair(a, b *doc) bool {
+	return a.shingles >= minShingles && b.shingles >= minShingles && hamming(a.simhash, b.simhash) <= c.cfg.NearDuplicateBits
+}
+
+// pairSet is a set of pairs of articles, each pair as i < j.
+type pairSet map[uint64]struct{}
+
+// newPairSet returns the pairs of the links.
+func newPairSet(links []link) pairSet {
+	s := make(pairSet, len(links))
+	for _, l := range links {
+		s[pairKey(l.i, l.j)] = struct{}{}
+	}
+	return s
+}
+
+// has reports whether the pair of i and j, in either order, is in the set.
+func (s pairSet) has(i, j int) bool {
+	_, ok := s[pairKey(i, j)]
+	return ok
+}
+
+func pairKey(i, j int) uint64 { return uint64(min(i, j))<<32 | uint64(max(i, j)) }
 
 // candidates finds the candidate pairs of a batch: every pair of articles
 // published within the window of each other and sharing at least one
@@ -1276,7 +1322,8 @@ type grouping struct {
 	// conflicting counts the pairs refused before they became links
 	// (see Clusterer.links), of those tested: the near-duplicate scan
 	// leaves out, untested and uncounted, pairs whose classes clash
-	// (pairClasses).
+	// (pairClasses), and the scoring does not test or count again the
+	// near-duplicate pairs the scan refused (similarLinks).
 	conflicting int
 	// fresh marks the new articles when an earlier run clustered the
 	// others (ClusterFeatures); nil when every article is new.

@@ -168,7 +168,7 @@ func TestSimilarLinksParallelCanceled(t *testing.T) {
 	g := newGrouping(&c.cfg, analyse(syntheticOver(900, 5, 14*time.Hour), c.cfg.LeadSentences))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	links, err := c.similarLinks(ctx, g, true)
+	links, err := c.similarLinks(ctx, g, true, nil)
 	if !errors.Is(err, context.Canceled) || links != nil {
 		t.Fatalf("similarLinks after the context ended: %d links, error %v; want none and context.Canceled", len(links), err)
 	}
