@@ -1058,6 +1058,11 @@ type candidates struct {
 	// of more than common articles pairs none.
 	postings map[uint64][]int
 	common   int
+	// at holds the articles' times as stamps (see stamp), side by side:
+	// of tests every pair it visits for the window (1.7 million of the
+	// farm's 10,000 articles), and a doc's time is 24 of its few hundred
+	// bytes, compared by Sub with an overflow test.
+	at []int64
 }
 
 func newCandidates(docs []doc, window time.Duration) candidates {
@@ -1068,7 +1073,44 @@ func newCandidates(docs []doc, window time.Duration) candidates {
 		}
 		d.frameKeys(func(k uint64) { postings[k] = append(postings[k], i) })
 	}
-	return candidates{docs: docs, window: window, postings: postings, common: max(50, len(docs)/20)}
+	at := make([]int64, len(docs))
+	for i := range docs {
+		at[i] = stamp(docs[i].when)
+	}
+	return candidates{docs: docs, window: window, postings: postings, common: max(50, len(docs)/20), at: at}
+}
+
+// noStamp is the stamp of a time that within must compare as a time.
+const noStamp = math.MinInt64
+
+// The times that have a stamp are from 1900 to 2099 (in Unix seconds):
+// the difference of two of their Unix nanoseconds cannot overflow.
+const (
+	firstStamped = -2208988800 // 1900-01-01T00:00:00Z
+	lastStamped  = 4102444800  // 2100-01-01T00:00:00Z
+)
+
+// stamp returns t as Unix nanoseconds, whose difference with another
+// stamp is t.Sub's exactly, or noStamp: for the zero time, a time
+// outside the stamped years, and one with a monotonic clock reading
+// (which Round(0) strips), that Sub would read instead of the wall
+// clock's when both times have one.
+func stamp(t time.Time) int64 {
+	if sec := t.Unix(); t.IsZero() || sec < firstStamped || sec >= lastStamped || t != t.Round(0) {
+		return noStamp
+	}
+	return t.UnixNano()
+}
+
+// within is within(&docs[i], &docs[j], window), from the articles'
+// stamps where both have one.
+func (cs candidates) within(i, j int) bool {
+	a, b := cs.at[i], cs.at[j]
+	if a == noStamp || b == noStamp {
+		return within(&cs.docs[i], &cs.docs[j], cs.window)
+	}
+	d := time.Duration(a - b)
+	return d <= cs.window && d >= -cs.window
 }
 
 // each calls fn for every candidate pair, an article's pairs at a time,
@@ -1099,7 +1141,7 @@ func (cs candidates) of(fresh []bool, i int, seen []int, fn func(i, j int)) {
 				continue
 			}
 			seen[j] = i + 1
-			if within(&docs[i], &docs[j], cs.window) {
+			if cs.within(i, j) {
 				fn(i, j)
 			}
 		}

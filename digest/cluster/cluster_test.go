@@ -596,3 +596,32 @@ func TestClusterer_BestFit(t *testing.T) {
 		t.Errorf("stories %v, want %v (a~b %.3f one hour apart, a~c %.3f eight hours apart, b and c one outlet's)", got, want, ab, ac)
 	}
 }
+
+// TestCandidates_Within checks that the window test of candidate pairs
+// from the articles' stamps decides as within does: around the window's
+// bounds, with undated articles, times with a monotonic clock reading,
+// times beyond the stamped years and a second's fractions.
+func TestCandidates_Within(t *testing.T) {
+	base := time.Date(2026, 12, 7, 9, 30, 0, 123456789, time.UTC)
+	now := time.Now() // with a monotonic clock reading
+	var times []time.Time
+	for _, b := range []time.Time{base, now, time.Date(1899, 12, 31, 23, 0, 0, 0, time.UTC), time.Date(2099, 12, 31, 23, 0, 0, 0, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(9999, 1, 1, 0, 0, 0, 0, time.FixedZone("x", 3600))} {
+		for _, d := range []time.Duration{0, 1, -1, time.Hour, 48 * time.Hour, 48*time.Hour + 1, -48*time.Hour - 1, 300 * 24 * time.Hour} {
+			times = append(times, b.Add(d))
+		}
+	}
+	times = append(times, time.Time{}, now.Round(0), now.Add(48*time.Hour).Round(0))
+	docs := make([]doc, len(times))
+	for i, tm := range times {
+		docs[i].when = tm
+	}
+	cs := newCandidates(docs, 48*time.Hour)
+	for i := range docs {
+		for j := range docs {
+			if got, want := cs.within(i, j), within(&docs[i], &docs[j], 48*time.Hour); got != want {
+				t.Errorf("%v and %v: within %v from stamps, %v from times", times[i], times[j], got, want)
+			}
+		}
+	}
+}

@@ -390,16 +390,16 @@ func weighFrom(docs []doc, keepVectors bool, dfs []map[uint64]int32, each func(f
 		d.bodyDot = tfidf(d.body, lookup, tab, &sc.tfidf)
 		d.tab = tab
 		d.setFrame() // reads the lead's term ids
-		n := 0
-		for k := range d.body {
-			n += b2n(asked[d.body[k].id])
-		}
-		d.bodyIDs = make([]uint64, 0, n)
+		// Gathered in the worker's buffer, then copied at their size:
+		// one look-up a body term, not one to count and one to copy.
+		ids := sc.ids[:0]
 		for k := range d.body {
 			if asked[d.body[k].id] {
-				d.bodyIDs = append(d.bodyIDs, d.body[k].id)
+				ids = append(ids, d.body[k].id)
 			}
 		}
+		sc.ids = ids
+		d.bodyIDs = append(make([]uint64, 0, len(ids)), ids...)
 		keep := func(v vector, exact bool) vector {
 			switch {
 			case exact && !keepVectors:
@@ -427,10 +427,12 @@ func weighFrom(docs []doc, keepVectors bool, dfs []map[uint64]int32, each func(f
 }
 
 // weighScratch is a weigh worker's buffers: the term numbers of a vector
-// (tfidf) and the term counts read from an encoding (doc.terms).
+// (tfidf), the term counts read from an encoding (doc.terms) and a
+// doc's asked body ids (bodyIDs).
 type weighScratch struct {
 	tfidf      tfidfScratch
 	lead, body vector
+	ids        []uint64 // a doc's bodyIDs
 }
 
 // askedIDs returns the ids that the batch's titles can ask mentions
