@@ -283,6 +283,14 @@ func (r *reader) fail() {
 }
 
 func (r *reader) uvarint() uint64 {
+	// Half the term counts' numbers are one byte (the counts; the ids'
+	// deltas are hashes'): read here, without the call and its loop
+	// (binary.Uvarint reads them the same).
+	if len(r.b) > 0 && r.b[0] < 0x80 {
+		x := uint64(r.b[0])
+		r.b = r.b[1:]
+		return x
+	}
 	x, n := binary.Uvarint(r.b)
 	if n <= 0 {
 		r.fail()
