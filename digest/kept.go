@@ -27,7 +27,11 @@ var ErrKeptChanged = errors.New("kept features changed while the window was clus
 // summarising read their leads' texts a batch at a time (withLeadTexts).
 // keep saves the stories it makes as the ones the next run starts from (a
 // run over the whole edition window, not a scoped or weekly one, whose
-// stories would not be the window's).
+// stories would not be the window's): the features it read afresh and
+// those stories are saved by the function it returns (nil when there is
+// nothing to save), which the caller runs when its own reads are done
+// (see clustered); a failure to save is logged, as the kept ones are a
+// cache.
 //
 // The clusterer reads the kept features twice, a batch at a time
 // (KeptReader), rather than hold a window's worth; when they change after
@@ -35,25 +39,25 @@ var ErrKeptChanged = errors.New("kept features changed while the window was clus
 // features), the window is read again and its features held. The
 // stories' articles come without their details (ArticleDetail) but for
 // their leads'.
-func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep bool) ([]Story, []Article, error) {
+func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep bool) ([]Story, []Article, func(), error) {
 	notes := len(rep.Notes)
-	stories, outOfScope, err := e.readWindow(ctx, since, scope, rep, keep, true)
+	stories, outOfScope, save, err := e.readWindow(ctx, since, scope, rep, keep, true)
 	if errors.Is(err, ErrKeptChanged) {
 		e.log().Warn("cluster the window again, holding its features", "error", err)
 		rep.Notes = rep.Notes[:notes] // the scope's note comes again
-		stories, outOfScope, err = e.readWindow(ctx, since, scope, rep, keep, false)
+		stories, outOfScope, save, err = e.readWindow(ctx, since, scope, rep, keep, false)
 	}
-	return stories, outOfScope, err
+	return stories, outOfScope, save, err
 }
 
 // readWindow is window, the features read twice when reread.
-func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep, reread bool) ([]Story, []Article, error) {
+func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep, reread bool) ([]Story, []Article, func(), error) {
 	fs, okStore := e.Store.(FeatureStore)
 	kc, okCluster := e.Clusterer.(KeepingClusterer)
 	if !okStore || !okCluster {
 		articles, err := e.Store.ArticlesSince(ctx, since)
 		if err != nil {
-			return nil, nil, fmt.Errorf("load articles: %w", err)
+			return nil, nil, nil, fmt.Errorf("load articles: %w", err)
 		}
 		var outOfScope []Article
 		if scope != nil {
@@ -63,13 +67,13 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 		stories, err := e.Clusterer.Cluster(ctx, articles)
 		if err != nil {
 			undo()
-			return nil, nil, fmt.Errorf("cluster articles: %w", err)
+			return nil, nil, nil, fmt.Errorf("cluster articles: %w", err)
 		}
-		return stories, outOfScope, nil
+		return stories, outOfScope, nil, nil
 	}
 	rows, err := fs.KeptArticlesSince(ctx, since)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load articles: %w", err)
+		return nil, nil, nil, fmt.Errorf("load articles: %w", err)
 	}
 	articles := make([]Article, len(rows))
 	features := make([][]byte, len(rows))
@@ -81,7 +85,7 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 	if scope != nil {
 		// A scope tells articles apart by their content hashes too.
 		if err := e.readDetails(ctx, fs, each(articles, nil)); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		var in []Article
 		in, outOfScope = scope.filter(articles, rep)
@@ -111,7 +115,7 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 		}
 		all, err := fs.KeptFeatures(ctx, ids)
 		if err != nil {
-			return nil, nil, fmt.Errorf("load articles: %w", err)
+			return nil, nil, nil, fmt.Errorf("load articles: %w", err)
 		}
 		for i := range articles {
 			features[i] = all[articles[i].ID]
@@ -134,7 +138,7 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 	// from their GUIDs too).
 	texts, err := fs.ArticleTexts(ctx, unread)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load articles: %w", err)
+		return nil, nil, nil, fmt.Errorf("load articles: %w", err)
 	}
 	for i := range articles {
 		if text, ok := texts[articles[i].ID]; ok {
@@ -143,18 +147,18 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 	}
 	if len(unread) > 0 && scope == nil {
 		if err := e.readDetails(ctx, fs, each(articles, func(a *Article) bool { return isUnread[a.ID] })); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	undo := rep.settleLater(articles)
 	stories, fresh, err := kc.ClusterKept(ctx, articles, features, prior, again)
 	if err != nil {
 		undo()
-		return nil, nil, fmt.Errorf("cluster articles: %w", err)
+		return nil, nil, nil, fmt.Errorf("cluster articles: %w", err)
 	}
 	if err := e.leadDetails(ctx, fs, stories); err != nil {
 		undo()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var save []KeptArticle
 	for i, f := range fresh {
@@ -165,9 +169,11 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 	if keep {
 		save = storyChanges(stories, articles, prior, save)
 	}
-	if err := fs.SaveKept(ctx, save); err != nil {
-		// The features are a cache: the next run reads the texts again.
-		e.log().Warn("keep clustering features", "articles", len(save), "error", err)
+	saveKept := func() {
+		if err := fs.SaveKept(ctx, save); err != nil {
+			// The features are a cache: the next run reads the texts again.
+			e.log().Warn("keep clustering features", "articles", len(save), "error", err)
+		}
 	}
 	if len(texts) > 0 {
 		for _, st := range stories {
@@ -176,7 +182,7 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 			}
 		}
 	}
-	return stories, outOfScope, nil
+	return stories, outOfScope, saveKept, nil
 }
 
 // refreshBatch is how many articles' texts refreshKept reads at once; a

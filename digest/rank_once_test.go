@@ -2,12 +2,15 @@ package digest_test
 
 import (
 	"context"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/digest/cluster"
 	"github.com/tradedigest/tradedigest/digest/rank"
+	"github.com/tradedigest/tradedigest/digest/store"
 	"github.com/tradedigest/tradedigest/digest/store/storetest"
 )
 
@@ -85,6 +88,90 @@ func TestEngine_Run_RanksOnce(t *testing.T) {
 			if f.Fate != digest.FateOffTopic || f.Relevance >= f.Threshold || f.Threshold != r.Threshold() {
 				t.Errorf("derby: %+v, want off-topic with its relevance below the threshold %.3f", f, r.Threshold())
 			}
+		}
+	}
+}
+
+// orderStore is the store, noting when the ranking's read of kept
+// assessments is asked and returns, and when the cluster stage's save of the window's
+// stories (a SaveKept call that sets stories and keeps no features)
+// starts and ends.
+type orderStore struct {
+	*store.DB
+	mu     sync.Mutex
+	events []string
+}
+
+func (s *orderStore) note(ev string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, ev)
+}
+
+func (s *orderStore) Assessments(ctx context.Context, version string, ids []int64) (map[int64]digest.Assessment, error) {
+	s.note("assessments asked")
+	// Slow enough that a save started beside the read would be seen.
+	time.Sleep(20 * time.Millisecond)
+	got, err := s.DB.Assessments(ctx, version, ids)
+	s.note("assessments read")
+	return got, err
+}
+
+func (s *orderStore) SaveKept(ctx context.Context, kept []digest.KeptArticle) error {
+	stories := len(kept) > 0
+	for _, k := range kept {
+		stories = stories && k.Features == nil && k.Story != 0
+	}
+	if !stories {
+		return s.DB.SaveKept(ctx, kept)
+	}
+	s.note("stories save started")
+	// Slow enough that a stage that did not wait for it would be seen.
+	time.Sleep(20 * time.Millisecond)
+	err := s.DB.SaveKept(ctx, kept)
+	s.note("stories save done")
+	return err
+}
+
+// TestEngine_Run_SavesStoriesAfterRankingReads: the cluster stage saves
+// the window's stories only once the ranking has read the kept
+// assessments (on SQLite's one connection the read would wait for the
+// save), and the stage ends with the save done: the stories the next run
+// starts from are kept before the edition is made.
+func TestEngine_Run_SavesStoriesAfterRankingReads(t *testing.T) {
+	db := &orderStore{DB: storetest.Open(t)}
+	now := t0
+	e, _, _ := newEngine(t, db, &now)
+	e.Clusterer = cluster.New(cluster.Config{})
+	e.Ranker = rank.New(rank.Config{})
+	h := func(d time.Duration) time.Time { return t0.Add(-d) }
+	src := staticSource("https://ledger.example/feed",
+		item("Harbour Ledger", "https://ledger.example/eu-steel", "EU to lift steel safeguard tariff to 40% as quotas shrink", euSteel, h(5*time.Hour)),
+		item("Harbour Ledger", "https://ledger.example/us-steel", "US raises steel tariffs on Canadian imports to 50%", usSteel, h(1*time.Hour)),
+	)
+	var atEdition []string
+	_, err := e.Run(context.Background(), digest.RunOptions{Sources: []digest.Source{src}, Since: 24 * time.Hour, DryRun: true,
+		DryRunOut: func(digest.Edition, digest.Message) error {
+			db.mu.Lock()
+			atEdition = slices.Clone(db.events)
+			db.mu.Unlock()
+			return nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"assessments asked", "assessments read", "stories save started", "stories save done"}
+	if !slices.Equal(atEdition, want) {
+		t.Errorf("store events by the time the edition was made: %q, want %q", atEdition, want)
+	}
+	// The stories were kept: a second run starts from them.
+	kept, err := db.DB.KeptArticlesSince(context.Background(), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range kept {
+		if k.Story == 0 {
+			t.Errorf("article %d has no kept story", k.Article.ID)
 		}
 	}
 }

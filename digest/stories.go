@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -109,11 +110,29 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 		lean, ranking = wl.LoadingWindow, wl.Ranking
 	}
 	done := lean()
-	all, outOfScope, err := e.window(ctx, since, scope, rep, keep)
+	all, outOfScope, save, err := e.window(ctx, since, scope, rep, keep)
 	done()
 	if err != nil {
 		return nil, err
 	}
+	// The window's kept features and stories are saved beside the
+	// ranking and the account, once the ranking has read what it reads
+	// from the store (started): on SQLite's one connection the ranking's
+	// reads would otherwise wait for the save, and the save is a
+	// first run's largest write of the stage (its every story), while the
+	// ranking's assessment and the account are the processors' alone.
+	saved := make(chan struct{})
+	started := sync.OnceFunc(func() {
+		go func() {
+			defer close(saved)
+			if save != nil {
+				save()
+			}
+		}()
+	})
+	// Returned with the stage's work done, the save with it: nothing after
+	// the stage meets a window half kept.
+	defer func() { started(); <-saved }()
 	stories := all
 	var dropped []Story
 	var relevance func(Story) (float64, float64)
@@ -121,7 +140,7 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 		// One assessment of each story's text: the dropped ones come back
 		// with their relevance for the account.
 		done = ranking()
-		stories, dropped, err = e.rankSplit(ctx, all)
+		stories, dropped, err = e.rankSplit(ctx, all, started)
 		done()
 		if err != nil {
 			return nil, err
@@ -129,6 +148,7 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 		thr := e.Ranker.Threshold()
 		relevance = func(st Story) (float64, float64) { return st.Relevance, thr }
 	}
+	started()
 	rep.Stories = len(stories)
 	rep.StoriesDropped = len(dropped)
 	// The account holds a line for every article of the window, beside
@@ -136,6 +156,8 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 	done = lean()
 	rep.finishAccount(fatesOf(stories, dropped, outOfScope, relevance), "")
 	done()
+	started()
+	<-saved
 	rep.Stages = append(rep.Stages, StageTiming{"cluster", time.Since(start)})
 	return stories, nil
 }
@@ -145,12 +167,14 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 // order of the whole is Rerank's (the same comparison, no text read), so
 // the result is one RankSplit's over all the stories. With an
 // AssessingRanker and an AssessmentStore, the leads assessed by an earlier
-// run (under the same rules) are not read again (rankAssessed).
-func (e *Engine) rankSplit(ctx context.Context, all []Story) (kept, dropped []Story, err error) {
+// run (under the same rules) are not read again (rankAssessed), and read
+// is called once their assessments have been read: the store's reads the
+// ranking cannot do without are done (it is not called otherwise).
+func (e *Engine) rankSplit(ctx context.Context, all []Story, read func()) (kept, dropped []Story, err error) {
 	ar, okRanker := e.Ranker.(AssessingRanker)
 	as, okStore := e.Store.(AssessmentStore)
 	if okRanker && okStore && ar.AssessmentVersion() != "" {
-		return e.rankAssessed(ctx, ar, as, all)
+		return e.rankAssessed(ctx, ar, as, all, read)
 	}
 	now := e.now()
 	batches := 0
@@ -179,7 +203,7 @@ func (e *Engine) rankSplit(ctx context.Context, all []Story) (kept, dropped []St
 // next run, and the stories ranked at once (RankAssessed). The kept ones
 // are a cache: when they cannot be read every lead is assessed, and when
 // the new ones cannot be kept the next run assesses them again.
-func (e *Engine) rankAssessed(ctx context.Context, ar AssessingRanker, as AssessmentStore, all []Story) (kept, dropped []Story, err error) {
+func (e *Engine) rankAssessed(ctx context.Context, ar AssessingRanker, as AssessmentStore, all []Story, read func()) (kept, dropped []Story, err error) {
 	version := ar.AssessmentVersion()
 	ids := make([]int64, 0, len(all))
 	for _, st := range all {
@@ -188,6 +212,7 @@ func (e *Engine) rankAssessed(ctx context.Context, ar AssessingRanker, as Assess
 		}
 	}
 	have, err := as.Assessments(ctx, version, ids)
+	read()
 	if err != nil {
 		e.log().Warn("read kept assessments; every lead is assessed", "error", err)
 		have = nil
