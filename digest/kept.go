@@ -29,7 +29,8 @@ var ErrKeptChanged = errors.New("kept features changed while the window was clus
 // run over the whole edition window, not a scoped or weekly one, whose
 // stories would not be the window's): the features it read afresh and
 // those stories are saved by the function it returns (nil when there is
-// nothing to save), which the caller runs when its own reads are done
+// nothing left to save; a window of more than saveBeside entries is saved
+// before it returns), which the caller runs when its own reads are done
 // (see clustered); a failure to save is logged, as the kept ones are a
 // cache.
 //
@@ -175,6 +176,11 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 			e.log().Warn("keep clustering features", "articles", len(save), "error", err)
 		}
 	}
+	if len(save) > saveBeside {
+		// Saved now, and let go of: see saveBeside.
+		saveKept()
+		saveKept = nil
+	}
 	if len(texts) > 0 {
 		for _, st := range stories {
 			for k := range st.Articles {
@@ -184,6 +190,16 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 	}
 	return stories, outOfScope, saveKept, nil
 }
+
+// saveBeside is the most entries (kept features and stories) of a window
+// that readWindow leaves to be saved beside the ranking and the account
+// (see clustered): a larger window's are saved before them, as holding
+// its entries (~350 bytes each) while the account is made raised a first
+// run's peak RSS at 800 feeds (40,000 entries) from ~133 to ~156 MB
+// (FEEDS=800 scripts/bench-first-run.sh), over the 150 MB it must stay
+// within; the 200-feed farm's 10,000 stay under it. (A variable for
+// tests.)
+var saveBeside = 16384
 
 // refreshBatch is how many articles' texts refreshKept reads at once; a
 // window with no more stale features than this is left to the clusterer.

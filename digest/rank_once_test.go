@@ -137,41 +137,57 @@ func (s *orderStore) SaveKept(ctx context.Context, kept []digest.KeptArticle) er
 // the window's stories only once the ranking has read the kept
 // assessments (on SQLite's one connection the read would wait for the
 // save), and the stage ends with the save done: the stories the next run
-// starts from are kept before the edition is made.
+// starts from are kept before the edition is made. A window of more
+// entries than digest.saveBeside is saved before the ranking reads, as
+// before, so as not to hold them beside it.
 func TestEngine_Run_SavesStoriesAfterRankingReads(t *testing.T) {
-	db := &orderStore{DB: storetest.Open(t)}
-	now := t0
-	e, _, _ := newEngine(t, db, &now)
-	e.Clusterer = cluster.New(cluster.Config{})
-	e.Ranker = rank.New(rank.Config{})
-	h := func(d time.Duration) time.Time { return t0.Add(-d) }
-	src := staticSource("https://ledger.example/feed",
-		item("Harbour Ledger", "https://ledger.example/eu-steel", "EU to lift steel safeguard tariff to 40% as quotas shrink", euSteel, h(5*time.Hour)),
-		item("Harbour Ledger", "https://ledger.example/us-steel", "US raises steel tariffs on Canadian imports to 50%", usSteel, h(1*time.Hour)),
-	)
-	var atEdition []string
-	_, err := e.Run(context.Background(), digest.RunOptions{Sources: []digest.Source{src}, Since: 24 * time.Hour, DryRun: true,
-		DryRunOut: func(digest.Edition, digest.Message) error {
-			db.mu.Lock()
-			atEdition = slices.Clone(db.events)
-			db.mu.Unlock()
-			return nil
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"assessments asked", "assessments read", "stories save started", "stories save done"}
-	if !slices.Equal(atEdition, want) {
-		t.Errorf("store events by the time the edition was made: %q, want %q", atEdition, want)
-	}
-	// The stories were kept: a second run starts from them.
-	kept, err := db.DB.KeptArticlesSince(context.Background(), time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range kept {
-		if k.Story == 0 {
-			t.Errorf("article %d has no kept story", k.Article.ID)
-		}
+	for _, c := range []struct {
+		name   string
+		beside int
+		want   []string
+	}{
+		{"beside", 16384, []string{"assessments asked", "assessments read", "stories save started", "stories save done"}},
+		{"before", 1, []string{"stories save started", "stories save done", "assessments asked", "assessments read"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			digest.SetSaveBeside(t, c.beside)
+			db := &orderStore{DB: storetest.Open(t)}
+			now := t0
+			e, _, _ := newEngine(t, db, &now)
+			e.Clusterer = cluster.New(cluster.Config{})
+			e.Ranker = rank.New(rank.Config{})
+			h := func(d time.Duration) time.Time { return t0.Add(-d) }
+			src := staticSource("https://ledger.example/feed",
+				item("Harbour Ledger", "https://ledger.example/eu-steel", "EU to lift steel safeguard tariff to 40% as quotas shrink", euSteel, h(5*time.Hour)),
+				item("Harbour Ledger", "https://ledger.example/us-steel", "US raises steel tariffs on Canadian imports to 50%", usSteel, h(1*time.Hour)),
+			)
+			var atEdition []string
+			_, err := e.Run(context.Background(), digest.RunOptions{Sources: []digest.Source{src}, Since: 24 * time.Hour, DryRun: true,
+				DryRunOut: func(digest.Edition, digest.Message) error {
+					db.mu.Lock()
+					atEdition = slices.Clone(db.events)
+					db.mu.Unlock()
+					return nil
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(atEdition, c.want) {
+				t.Errorf("store events by the time the edition was made: %q, want %q", atEdition, c.want)
+			}
+			// The stories were kept: a second run starts from them.
+			kept, err := db.DB.KeptArticlesSince(context.Background(), time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(kept) != 2 {
+				t.Fatalf("%d kept articles, want 2", len(kept))
+			}
+			for _, k := range kept {
+				if k.Story == 0 {
+					t.Errorf("article %d has no kept story", k.Article.ID)
+				}
+			}
+		})
 	}
 }
