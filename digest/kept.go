@@ -8,6 +8,7 @@ import (
 	"iter"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/tradedigest/tradedigest/internal/parallel"
@@ -28,11 +29,10 @@ var ErrKeptChanged = errors.New("kept features changed while the window was clus
 // keep saves the stories it makes as the ones the next run starts from (a
 // run over the whole edition window, not a scoped or weekly one, whose
 // stories would not be the window's): the features it read afresh and
-// those stories are saved by the function it returns (nil when there is
-// nothing left to save; a window of more than saveBeside entries is saved
-// before it returns), which the caller runs when its own reads are done
-// (see clustered); a failure to save is logged, as the kept ones are a
-// cache.
+// those stories are saved by the afterReads it returns (nil when there is
+// nothing left to save: a window of more than saveBeside entries is saved
+// before it returns), which the caller starts when its own reads are done
+// (see clustered).
 //
 // The clusterer reads the kept features twice, a batch at a time
 // (KeptReader), rather than hold a window's worth; when they change after
@@ -40,7 +40,7 @@ var ErrKeptChanged = errors.New("kept features changed while the window was clus
 // features), the window is read again and its features held. The
 // stories' articles come without their details (ArticleDetail) but for
 // their leads'.
-func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep bool) ([]Story, []Article, func(), error) {
+func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep bool) ([]Story, []Article, *afterReads, error) {
 	notes := len(rep.Notes)
 	stories, outOfScope, save, err := e.readWindow(ctx, since, scope, rep, keep, true)
 	if errors.Is(err, ErrKeptChanged) {
@@ -52,7 +52,7 @@ func (e *Engine) window(ctx context.Context, since time.Time, scope *Scope, rep 
 }
 
 // readWindow is window, the features read twice when reread.
-func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep, reread bool) ([]Story, []Article, func(), error) {
+func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep, reread bool) ([]Story, []Article, *afterReads, error) {
 	fs, okStore := e.Store.(FeatureStore)
 	kc, okCluster := e.Clusterer.(KeepingClusterer)
 	if !okStore || !okCluster {
@@ -170,16 +170,11 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 	if keep {
 		save = storyChanges(stories, articles, prior, save)
 	}
-	saveKept := func() {
-		if err := fs.SaveKept(ctx, save); err != nil {
-			// The features are a cache: the next run reads the texts again.
-			e.log().Warn("keep clustering features", "articles", len(save), "error", err)
-		}
-	}
+	kept := e.keepAfterReads(ctx, fs, save)
 	if len(save) > saveBeside {
 		// Saved now, and let go of: see saveBeside.
-		saveKept()
-		saveKept = nil
+		kept.wait()
+		kept = nil
 	}
 	if len(texts) > 0 {
 		for _, st := range stories {
@@ -188,16 +183,64 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 			}
 		}
 	}
-	return stories, outOfScope, saveKept, nil
+	return stories, outOfScope, kept, nil
+}
+
+// afterReads is a write of the cluster stage that goes on beside the
+// rest of the stage: keeping what the clustering found (fresh features,
+// changed stories). Nothing else in the stage reads it (the stories are in
+// hand, and the ranking reads the assessments the gather kept), so it is
+// started once the stage has read what it needs from the store (a SQLite
+// store has one connection, which the write would hold), and waited for
+// before the stage ends, a failed one too: nothing after the stage meets
+// a window half kept. Its methods do nothing on a nil afterReads.
+type afterReads struct {
+	once sync.Once
+	run  func()
+	done chan struct{}
+}
+
+// keepAfterReads returns the afterReads that keeps save; a failure is
+// logged, as the kept features and stories are a cache.
+func (e *Engine) keepAfterReads(ctx context.Context, fs FeatureStore, save []KeptArticle) *afterReads {
+	return &afterReads{done: make(chan struct{}), run: func() {
+		if err := fs.SaveKept(ctx, save); err != nil {
+			// The features are a cache: the next run reads the texts again.
+			e.log().Warn("keep clustering features", "articles", len(save), "error", err)
+		}
+	}}
+}
+
+// start starts the write, once.
+func (a *afterReads) start() {
+	if a == nil {
+		return
+	}
+	a.once.Do(func() {
+		go func() {
+			defer close(a.done)
+			a.run()
+		}()
+	})
+}
+
+// wait starts the write if it was not, and returns once it is done.
+func (a *afterReads) wait() {
+	if a == nil {
+		return
+	}
+	a.start()
+	<-a.done
 }
 
 // saveBeside is the most entries (kept features and stories) of a window
 // that readWindow leaves to be saved beside the ranking and the account
 // (see clustered): a larger window's are saved before them, as holding
-// its entries (~350 bytes each) while the account is made raised a first
-// run's peak RSS at 800 feeds (40,000 entries) from ~133 to ~156 MB
-// (FEEDS=800 scripts/bench-first-run.sh), over the 150 MB it must stay
-// within; the 200-feed farm's 10,000 stay under it. (A variable for
+// its entries (a KeptArticle is 248 bytes: 9.9 MB at 40,000) and the
+// save's own work beside the account raised a first run's peak RSS at
+// 800 feeds from 133.4 to 156.3 MB (`FEEDS=800 scripts/bench-first-run.sh
+// 1 5cacdfa 1bf06d3`, builds of those commits), over the 150 MB it must
+// stay within; the 200-feed farm's 10,000 stay under it. (A variable for
 // tests.)
 var saveBeside = 16384
 

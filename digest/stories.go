@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -110,29 +109,17 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 		lean, ranking = wl.LoadingWindow, wl.Ranking
 	}
 	done := lean()
-	all, outOfScope, save, err := e.window(ctx, since, scope, rep, keep)
+	all, outOfScope, kept, err := e.window(ctx, since, scope, rep, keep)
 	done()
 	if err != nil {
 		return nil, err
 	}
-	// The window's kept features and stories are saved beside the
-	// ranking and the account, once the ranking has read what it reads
-	// from the store (started): on SQLite's one connection the ranking's
-	// reads would otherwise wait for the save, and the save is a
-	// first run's largest write of the stage (its every story), while the
-	// ranking's assessment and the account are the processors' alone.
-	saved := make(chan struct{})
-	started := sync.OnceFunc(func() {
-		go func() {
-			defer close(saved)
-			if save != nil {
-				save()
-			}
-		}()
-	})
-	// Returned with the stage's work done, the save with it: nothing after
-	// the stage meets a window half kept.
-	defer func() { started(); <-saved }()
+	// What the clustering found is kept beside the ranking and the
+	// account, once the ranking has read the kept assessments (on SQLite's
+	// one connection the read would otherwise wait for the write, and the
+	// ranking's assessment and the account are the processors' alone);
+	// the stage ends when it is kept (afterReads), a failed stage too.
+	defer kept.wait()
 	stories := all
 	var dropped []Story
 	var relevance func(Story) (float64, float64)
@@ -140,7 +127,7 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 		// One assessment of each story's text: the dropped ones come back
 		// with their relevance for the account.
 		done = ranking()
-		stories, dropped, err = e.rankSplit(ctx, all, started)
+		stories, dropped, err = e.rankSplit(ctx, all, kept.start)
 		done()
 		if err != nil {
 			return nil, err
@@ -148,7 +135,7 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 		thr := e.Ranker.Threshold()
 		relevance = func(st Story) (float64, float64) { return st.Relevance, thr }
 	}
-	started()
+	kept.start() // the ranking read nothing from the store, or read it all
 	rep.Stories = len(stories)
 	rep.StoriesDropped = len(dropped)
 	// The account holds a line for every article of the window, beside
@@ -156,8 +143,7 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 	done = lean()
 	rep.finishAccount(fatesOf(stories, dropped, outOfScope, relevance), "")
 	done()
-	started()
-	<-saved
+	kept.wait() // within the stage's time
 	rep.Stages = append(rep.Stages, StageTiming{"cluster", time.Since(start)})
 	return stories, nil
 }

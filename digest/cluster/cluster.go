@@ -904,7 +904,7 @@ func pairAdjust(a, b *doc) float64 {
 // (clashFork.clashFirst).
 //
 // With nearKept (with early: the pairs the near-duplicate scan linked),
-// a near-duplicate pair (nearPair) is not tested for conflicting facts
+// a near-duplicate pair (nearDuplicates) is not tested for conflicting facts
 // again: the scan asked keep of every near-duplicate pair that
 // clashFirst passes, and one it refused is not even scored, as no link
 // of it would be kept. On the farm's templated texts nine candidates in
@@ -949,7 +949,7 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, early bool, n
 		}
 		a, b := &docs[i], &docs[j]
 		test := wk.test
-		if nearKept != nil && c.nearPair(a, b) {
+		if nearKept != nil && nearDuplicates(a, b, c.cfg.NearDuplicateBits) {
 			if !nearKept.has(i, j) {
 				return // refused by the near-duplicate scan's keep
 			}
@@ -1007,11 +1007,12 @@ func (c *Clusterer) similarLinks(ctx context.Context, g *grouping, early bool, n
 	return out, nil
 }
 
-// nearPair reports whether two articles published within the window of
-// each other are a pair nearDuplicateLinks tests: both fingerprinted,
-// their fingerprints at most NearDuplicateBits apart.
-func (c *Clusterer) nearPair(a, b *doc) bool {
-	return a.shingles >= minShingles && b.shingles >= minShingles && hamming(a.simhash, b.simhash) <= c.cfg.NearDuplicateBits
+// nearDuplicates reports whether two articles are near-duplicates: both
+// fingerprinted (minShingles), their fingerprints at most k bits apart.
+// Within the window, these are the pairs nearDuplicateLinks tests, and a
+// pair compare measures as near-duplicates.
+func nearDuplicates(a, b *doc, k int) bool {
+	return a.shingles >= minShingles && b.shingles >= minShingles && hamming(a.simhash, b.simhash) <= k
 }
 
 // pairSet is a set of pairs of articles, each pair as i < j.
@@ -1665,7 +1666,7 @@ func (g *grouping) compare(i, j int) (evidence, float64) {
 	lead, body := g.dots.cosines(g.docs, i, j)
 	ev := evidence{kind: linkSameEvent, lead: lead, body: body, entOver: ent, shared: shared}
 	ev.score = g.cfg.LeadWeight*ev.lead + g.cfg.BodyWeight*ev.body + g.cfg.EntityWeight*ent + pairAdjust(a, b)
-	if a.shingles >= minShingles && b.shingles >= minShingles && hamming(a.simhash, b.simhash) <= g.cfg.NearDuplicateBits {
+	if nearDuplicates(a, b, g.cfg.NearDuplicateBits) {
 		ev.kind = linkNearDuplicate
 		return ev, 1
 	}

@@ -399,7 +399,7 @@ func weighFrom(docs []doc, keepVectors bool, dfs []map[uint64]int32, each func(f
 			}
 		}
 		sc.ids = ids
-		d.bodyIDs = append(make([]uint64, 0, len(ids)), ids...)
+		d.bodyIDs = slices.Clone(ids)
 		keep := func(v vector, exact bool) vector {
 			switch {
 			case exact && !keepVectors:
