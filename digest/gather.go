@@ -86,10 +86,12 @@ func (e *Engine) gather(ctx context.Context, sources []Source, window time.Durat
 // its request has given back its slot, so with no more workers than
 // request slots every worker that is parsing leaves a slot idle, and the
 // network waits for the processors. Four more a processor (at most 32)
-// keep the requests going. Measured with a first run of 200 feeds on 8
-// hosts (2 requests a host, 50 ms latency; alternated 8 rounds on
-// two processors): 16 workers median 1.66 s, 24 1.56 s, 32 1.55 s; at 800
-// feeds 16 workers 9.43 s, 24 8.56 s, 32 8.88 s, peak RSS 131, 133, 133 MB.
+// keep the requests going: a first run of 200 feeds on 8 hosts (2
+// requests a host, 50 ms latency) took a median 1.695 s with 16 workers,
+// 1.590 s with 24, on two processors (`scripts/bench-first-run.sh 8 OLD
+// NEW`, builds of ab370b4 and baebf79); at 800 feeds the peak RSS stayed
+// 133.2 / 132.4 MB and the time within the noise of two rounds
+// (`FEEDS=800 scripts/bench-first-run.sh 2 OLD NEW`: 9.16 / 9.67 s).
 func GatherWorkers(requests int) int {
 	return max(1, requests) + min(4*runtime.GOMAXPROCS(0), 32)
 }
