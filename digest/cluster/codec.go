@@ -52,7 +52,7 @@ const noLeadText = 0x80
 // featuresVersion is the version of the features and their encoding:
 // raise it when parse or the encoding changes, so that features kept by an
 // older build are read again from the text instead of being trusted.
-const featuresVersion = 8
+const featuresVersion = 9
 
 // ErrStaleFeatures is returned by DecodeFeatures for features encoded by
 // another version of the clusterer or under another LeadSentences: the
@@ -69,7 +69,7 @@ func (f Features) Encode() []byte {
 	// The size is reckoned from the parts, so that the bytes are
 	// allocated once: growing them was a third of the bytes a gather
 	// allocated to read its articles' features.
-	size := 64 + 10*(len(d.lead)+len(d.body)+len(d.entities)) + len(f.lead) + len(d.identity) + 27*len(d.figs)
+	size := 64 + 6*(len(d.lead)+len(d.body)+len(d.entities)) + len(f.lead) + len(d.identity) + 27*len(d.figs)
 	for k := range d.title {
 		size += 12 + len(d.titleKeys[k])
 	}
@@ -86,14 +86,14 @@ func (f Features) Encode() []byte {
 		b = binary.AppendUvarint(b, uint64(len(v)))
 		var prev uint64
 		for _, e := range v {
-			b = binary.AppendUvarint(b, e.id-prev)   // sorted by id: deltas
-			b = binary.AppendUvarint(b, uint64(e.w)) // a count (see countTerms)
+			b = binary.AppendUvarint(b, (e.id-prev)>>idShift) // sorted by id: deltas
+			b = binary.AppendUvarint(b, uint64(e.w))          // a count (see countTerms)
 			prev = e.id
 		}
 	}
 	b = binary.AppendUvarint(b, uint64(len(d.entities)))
 	for _, e := range d.entities {
-		b = binary.LittleEndian.AppendUint64(b, e.id)
+		b = binary.AppendUvarint(b, e.id>>idShift)
 		b = append(b, byte(b2n(e.head)|b2n(e.alias)<<1|b2n(e.descr)<<2))
 	}
 	b = binary.LittleEndian.AppendUint64(b, d.simhash)
@@ -170,10 +170,10 @@ func (c *Clusterer) decodeDoc(b []byte, encoded, withLead bool) (doc, string, er
 	} else {
 		d.lead, d.body = readTerms(&r, nil, nil)
 	}
-	n := r.count(9)
+	n := r.count(2)
 	d.entities = make([]entry, 0, n)
 	for range n {
-		id, fl := r.uint64(), r.byte()
+		id, fl := r.uvarint()<<idShift, r.byte()
 		d.entities = append(d.entities, entry{id: id, head: fl&1 != 0, alias: fl&2 != 0, descr: fl&4 != 0})
 	}
 	d.simhash = r.uint64()
@@ -230,7 +230,7 @@ func readTerms(r *reader, lead, body vector) (vector, vector) {
 		}
 		var prev uint64
 		for range n {
-			id := prev + r.uvarint()
+			id := prev + r.uvarint()<<idShift
 			*v = append(*v, term{id: id, w: float64(r.uvarint())})
 			prev = id
 		}
@@ -258,7 +258,7 @@ func eachBodyTerm(terms []byte, fn func(id uint64)) {
 	}
 	var prev uint64
 	for range r.count(2) {
-		id := prev + r.uvarint()
+		id := prev + r.uvarint()<<idShift
 		r.uvarint()
 		fn(id)
 		prev = id
@@ -533,10 +533,11 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 
 // heldTerms is how many bytes of encoded term counts ClusterKept holds
 // between its two passes rather than read again, when the whole window's
-// fit. The 200-feed farm's 10,000 articles have 7.6 MB of them and are
-// read once instead of twice (BenchmarkClusterKept_Farm); a pass over
-// their features is ~33 ms of SQLite reads (BenchmarkDB_KeptFeatures in
-// digest/store). At 800 feeds (~32 MB) every one is read again, as
+// fit. The 200-feed farm's 10,000 articles have 4.1 MB of them (7.6 MB
+// before term ids were written in 32 bits, see termID) and are read once
+// instead of twice (BenchmarkClusterKept_Farm); a pass over their
+// features is ~33 ms of SQLite reads (BenchmarkDB_KeptFeatures in
+// digest/store). At 800 feeds (~16 MB) every one is read again, as
 // before: holding the first 12 MB raised that run's peak RSS from ~131 to
 // ~152 MB (FEEDS=800 scripts/bench-first-run.sh). (A variable for tests.)
 var heldTerms int64 = 12 << 20

@@ -41,6 +41,38 @@ func TestSortIDs(t *testing.T) {
 	}
 }
 
+// TestTermID_Bits checks what the codec and the sorts rely on in term
+// ids: never zero, the low idShift bits zero (the codec drops them), the
+// top bits spread (sortFewIDs buckets by the top 7), and a word apart
+// from the entity key spelt the same.
+func TestTermID_Bits(t *testing.T) {
+	var buckets [fewIDs]int
+	seen := map[uint64]string{}
+	for k := range 20000 {
+		for _, entity := range []bool{false, true} {
+			s := fmt.Sprintf("term%d", k)
+			id := termID(s, entity)
+			if id == 0 || id&(1<<idShift-1) != 0 {
+				t.Fatalf("termID(%q, %v) = %#x: zero, or low bits set", s, entity, id)
+			}
+			if other, ok := seen[id]; ok {
+				t.Errorf("termID(%q, %v) = termID of %q", s, entity, other)
+			}
+			seen[id] = fmt.Sprint(s, entity)
+			buckets[id>>(64-7)]++
+		}
+	}
+	for b, n := range buckets {
+		// 40,000 ids over 128 buckets: 312 on average.
+		if n < 200 || n > 450 {
+			t.Errorf("bucket %d of the top 7 bits holds %d of 40,000 ids", b, n)
+		}
+	}
+	if termID("", false) == 0 {
+		t.Error("termID of the empty key is 0")
+	}
+}
+
 // TestEncodeFeatures_Concurrent encodes the farm's texts on four
 // goroutines at once, as the gather's settlers do, and compares each
 // encoding with the one read alone, both from empty memos: the memos
