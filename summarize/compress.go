@@ -427,6 +427,11 @@ func dropAttribution(s string, en bool) string {
 			continue
 		}
 		rest := s[loc[1]:]
+		if m := yearComma.Get().FindStringIndex(rest); m != nil {
+			// "Starting in late April, 2016, AdWords will …": the comma
+			// before the year is the date's, not the phrase's end.
+			rest = rest[m[1]:]
+		}
 		if participleOpening(rest) {
 			// "Although several women had accused X, forcing him to pay
 			// out settlements, Fox News stood by X": the participle
@@ -490,6 +495,9 @@ var attributionWords = lazy.Value[map[string]bool]{Build: func() map[string]bool
 	return setOf(append(strings.Split(reporting, "|"), "say", "according", "tell", "report", "believe", "claim",
 		"estimate", "expect", "expects", "predict", "predicts", "fear", "fears")...)
 }}
+
+// yearComma is a year and the comma after it.
+var yearComma = lazyre.New(`^(?:1[89]|2\d)\d\d,\s+`)
 
 // participleOpening reports a clause that opens with a participle in
 // -ing ("forcing him to pay …"): it has no subject of its own.
@@ -792,11 +800,58 @@ func dropTrailingClause(words []string) []string {
 			if open(words[:i]) {
 				continue
 			}
+			if j := timeBefore(words, i); j < i {
+				if j < minHeadlineWords {
+					continue // too little would be left: the clause stays
+				}
+				return words[:j]
+			}
 			return words[:i]
 		}
 	}
 	return words
 }
+
+// timeBefore returns where the measure of time that qualifies a clause
+// opening at words[i] with "after", "before", "since" or "until" starts
+// ("attempt hours after the rally", "burning up moments before she died",
+// "two days after", "shortly after"): the measure belongs to the clause,
+// and a cut before the clause alone would leave it dangling. It returns i
+// when there is none.
+func timeBefore(words []string, i int) int {
+	switch bare(words[i]) {
+	case "after", "before", "since", "until":
+	default:
+		return i
+	}
+	j := i
+	if j > 0 && isLowerWord(words[j-1]) && plain(words[j-1]) && (timeUnits.Get()[bare(words[j-1])] || timeAdverbs.Get()[bare(words[j-1])]) {
+		j--
+		if timeUnits.Get()[bare(words[j])] && j > 0 && plain(words[j-1]) {
+			if p := bare(words[j-1]); isNumber(p) || numberWords.Get()[p] > 0 || timeQuantifiers.Get()[p] {
+				j--
+			}
+		}
+	}
+	return j
+}
+
+var (
+	// timeUnits measure time: "hours after", "two days before".
+	timeUnits = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+		return setOf("seconds", "minutes", "hours", "days", "weeks", "months", "years", "decades", "moments",
+			"second", "minute", "hour", "day", "week", "month", "year", "decade", "moment")
+	}}
+	// timeAdverbs stand for a measure of time: "shortly after".
+	timeAdverbs = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+		return setOf("shortly", "soon", "long", "immediately", "right", "just", "ever")
+	}}
+	// timeQuantifiers count a unit of time: "a day after", "just hours
+	// before", "several weeks after".
+	timeQuantifiers = lazy.Value[map[string]bool]{Build: func() map[string]bool {
+		return setOf("a", "an", "few", "several", "many", "just", "only", "mere", "some")
+	}}
+)
 
 // asClause reports whether the "as" at words[i] opens a clause ("as
 // demand surged", "as it is") rather than a role or a comparison ("as
@@ -1348,6 +1403,10 @@ func cutBeforeAny(words []string, i int) int {
 			return 0 // "a “stronger” and “more viable” enterprise": one noun phrase
 		}
 		return 2
+	case timeBefore(words, i) < i:
+		return 0 // "hours | after the rally": the measure belongs to the clause
+	case w == "by" && isLowerWord(prev) && pastParticiple(bare(prev)):
+		return 0 // "owned | by the state": the agent belongs to the participle
 	case w != "of" && w != "von" && w != "de" && w != "des" && w != "du" && prepositions.Get()[w]:
 		return 2
 	case w == "to":
@@ -1360,6 +1419,12 @@ func cutBeforeAny(words []string, i int) int {
 		return 1
 	}
 	return 0
+}
+
+// pastParticiple reports a past participle, regular or not.
+func pastParticiple(w string) bool {
+	_, past := pastForms.Get()[w]
+	return past || isParticiple(w)
 }
 
 // gradedModifier reports a word that opens a modifier of a noun still to
@@ -1613,20 +1678,54 @@ func fit(words []string, max int, lang string) []string {
 	for _, keep := range []int{fitKeep, minHeadlineWords} {
 		for _, minScore := range []int{3, 2, 1} {
 			for k := max; k >= keep; k-- {
-				if cutBefore(words, k, lang) >= minScore && endsWell(words[:k]) && !losesVerb(words, k, max) && !bareConjunct(words[:k]) {
+				if cutBefore(words, k, lang) >= minScore && endsWell(words[:k]) && !losesVerb(words, k, max) && !bareConjunct(words[:k]) && !splitsPhrase(words, k) {
 					return words[:k]
 				}
 			}
 		}
 	}
-	for _, verb := range []bool{true, false} {
+	for _, pass := range []struct{ verb, phrase bool }{{true, true}, {true, false}, {false, false}} {
 		for k := max; k >= 2; k-- {
-			if lastWordEnds(words[:k]) && (!verb || !losesVerb(words, k, max)) {
+			if lastWordEnds(words[:k]) && (!pass.verb || !losesVerb(words, k, max)) && (!pass.phrase || !splitsPhrase(words, k)) {
 				return words[:k]
 			}
 		}
 	}
 	return words[:max]
+}
+
+// splitsPhrase reports whether a cut before words[k] parts words that
+// make one phrase, so that what is kept ends mid-phrase though not on a
+// function word: a measure of time from the clause it dates ("attempt
+// hours | after the rally", see timeBefore), a participle from its agent
+// ("awards instituted | by the chamber") and an adverb in -ly from the
+// word it qualifies ("they do not physically | resemble").
+func splitsPhrase(words []string, k int) bool {
+	if k <= 0 || k >= len(words) {
+		return false
+	}
+	if timeBefore(words, k) < k {
+		return true
+	}
+	last, next := words[k-1], words[k]
+	if !plain(last) || !isLowerWord(last) {
+		return false // punctuation ends a phrase
+	}
+	return bare(next) == "by" && pastParticiple(bare(last)) || isLowerWord(next) && mannerAdverb(bare(last))
+}
+
+// mannerAdverb reports an adverb in -ly by the endings of most of them,
+// which nouns in -ly ("supply", "family", "rally") do not have.
+func mannerAdverb(w string) bool {
+	if len(w) < 6 {
+		return false
+	}
+	for _, end := range []string{"ally", "ously", "ively", "ently", "antly", "fully", "lessly", "edly", "ingly", "ably", "ibly", "tely"} {
+		if strings.HasSuffix(w, end) {
+			return true
+		}
+	}
+	return false
 }
 
 // bareConjunct reports a cut at a comma that keeps a conjunction and a

@@ -234,6 +234,19 @@ func TestHeadline(t *testing.T) {
 			"“Banking is now at finger tips of masses”"},
 		{"participle after a possessive", "Bengaluru, May 4: Pope Francis’ newly appointed ambassador to India will preside over a public function.",
 			"Pope Francis’ newly appointed ambassador to India to preside over public function"},
+		// A cut keeps a phrase's parts together: the year of a date, the
+		// measure of time of a clause, a participle's agent, an adverb's
+		// word.
+		{"year of a date in an opening phrase", "Starting in late April, 2016, AdWords will begin rolling out a new calculation for impression share.",
+			"AdWords to begin rolling out new calculation for impression share"},
+		{"measure of time goes with its clause", "The port of Rotterdam reopened its container terminals two days after a cyber attack shut down the customs systems of the Netherlands.",
+			"Port of Rotterdam reopens its container terminals"},
+		{"measure of time at the limit", "Kalonzo Musyoka, a former vice-president, says he was the victim of an assassination attempt hours after an opposition rally in Nairobi.",
+			"Kalonzo Musyoka was the victim of assassination attempt"},
+		{"participle keeps its agent", "Corporation Bank bags 2 awards for the year 2016 instituted by the Chamber of Indian Micro Small and Medium Enterprises in Mumbai.",
+			"Corporation Bank bags 2 awards"},
+		{"adverb keeps its verb", "Casting glamorous actors as killers, cult leaders and disgraced skaters they do not physically resemble is one of Hollywood's oldest habits.",
+			"Casting glamorous actors as killers, cult leaders and disgraced skaters"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
