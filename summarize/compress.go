@@ -68,8 +68,9 @@ func fitClause(words []string, max int, lang string) []string {
 
 // cutShortTail drops what a cut left of a clause after a colon, a
 // semicolon or a dash when it is fewer than minTailWords ("… have a new
-// angle on the banking sector: They’ll assume"): the cut took that
-// clause's object or verb, and the clause before the mark stands alone.
+// angle on the banking sector: They’ll assume"), or after a comma when it
+// is a single word: the cut took that clause's object or verb, and the
+// clause before the mark stands alone.
 // n is the length of the sentence before the cut.
 func cutShortTail(fitted []string, n int) []string {
 	if len(fitted) == n {
@@ -79,6 +80,16 @@ func cutShortTail(fitted []string, n int) []string {
 		w := fitted[c-1]
 		if strings.HasSuffix(w, ":") || strings.HasSuffix(w, ";") || w == "—" || w == "–" || w == "--" {
 			if len(fitted)-c < minTailWords && endsWell(fitted[:c]) {
+				return fitted[:c]
+			}
+			break
+		}
+		if strings.HasSuffix(w, ",") {
+			// One word after a comma opens a list item or a clause the cut
+			// took ("… films of 2017, year", "… avoid hotels, shops"),
+			// unless it is the verb after an inserted phrase ("Comics,
+			// including X and Y, reacted").
+			if len(fitted)-c == 1 && !hasVerb(fitted[c:]) && endsWell(fitted[:c]) {
 				return fitted[:c]
 			}
 			break

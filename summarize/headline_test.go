@@ -247,6 +247,10 @@ func TestHeadline(t *testing.T) {
 			"Corporation Bank bags 2 awards"},
 		{"adverb keeps its verb", "Casting glamorous actors as killers, cult leaders and disgraced skaters they do not physically resemble is one of Hollywood's oldest habits.",
 			"Casting glamorous actors as killers, cult leaders and disgraced skaters"},
+		{"one word after a comma goes", "Americans who visit Cuba must now avoid hotels, shops and restaurants run by the military under new rules published by the State Department on Wednesday.",
+			"Americans who visit Cuba must now avoid hotels"},
+		{"verb after a comma stays", "Comics, including Stephen Colbert, Trevor Noah and Jimmy Kimmel, reacted to the first State of the Union address of the president on Tuesday night with jokes.",
+			"Comics, including Stephen Colbert, Trevor Noah and Jimmy Kimmel, reacted"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
