@@ -77,14 +77,15 @@ func (db *DB) saveArticles(ctx context.Context, articles []digest.Article) ([]di
 		return prepared[a].URL < prepared[b].URL
 	})
 	var out []digest.Saved
+	insert := db.rowsStatement(ctx, articleChunk, insertArticlesRows)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		out = make([]digest.Saved, len(prepared)) // afresh on a retry
 		for i, a := range prepared {
 			out[i].Article = a
 		}
-		for start := 0; start < len(order); start += articleChunk {
-			chunk := order[start:min(start+articleChunk, len(order))]
-			if err := db.insertArticles(ctx, tx, prepared, idents, chunk, now, out); err != nil {
+		for start, end := range insert.chunks(len(order)) {
+			chunk := order[start:end]
+			if err := db.insertArticles(ctx, tx, insert, prepared, idents, chunk, now, out); err != nil {
 				return err
 			}
 			if err := db.findDuplicates(ctx, tx, prepared, idents, chunk, out); err != nil {
@@ -110,10 +111,17 @@ func (db *DB) saveArticles(ctx context.Context, articles []digest.Article) ([]di
 	return out, nil
 }
 
-// articleChunk is how many articles one INSERT carries: 12 parameters each,
-// well under SQLite's and Postgres's parameter limits, and one round trip
-// instead of a hundred.
+// articleChunk is how many articles one INSERT carries on Postgres: 12
+// parameters each, well under its parameter limit, and one round trip
+// instead of a hundred. (SQLite's come in the sizes of rowsLadder.)
 const articleChunk = 100
+
+// insertArticlesQuery is insertArticles' statement for n articles.
+func (db *DB) insertArticlesQuery(n int) string {
+	return db.q("INSERT INTO articles (source_id, source_name, guid, url, title, body, published, fetched_at, content_hash, identity_key, language, created_at) VALUES " +
+		valueRows("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", n) +
+		" ON CONFLICT DO NOTHING RETURNING id, source_id, guid, url, identity_key")
+}
 
 // articleKey identifies a row that an INSERT ... RETURNING gives back.
 type articleKey struct{ source, guid, url, ident string }
@@ -122,24 +130,17 @@ type articleKey struct{ source, guid, url, ident string }
 // those stored New with their IDs in out. ON CONFLICT without a target
 // skips a row that breaks any of the three unique indexes, on both
 // databases.
-func (db *DB) insertArticles(ctx context.Context, tx *sql.Tx, articles []digest.Article, idents []string, idx []int, now time.Time, out []digest.Saved) error {
-	var q strings.Builder
-	q.WriteString(`INSERT INTO articles (source_id, source_name, guid, url, title, body, published, fetched_at, content_hash, identity_key, language, created_at) VALUES `)
+func (db *DB) insertArticles(ctx context.Context, tx *sql.Tx, insert *rowsStatement, articles []digest.Article, idents []string, idx []int, now time.Time, out []digest.Saved) error {
 	args := make([]any, 0, 12*len(idx))
 	byKey := make(map[articleKey][]int, len(idx))
-	for n, i := range idx {
-		if n > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+	for _, i := range idx {
 		a := articles[i]
 		args = append(args, a.SourceID, a.SourceName, a.GUID, a.URL, a.Title, a.Text,
 			db.t(a.Published), db.t(a.FetchedAt), a.ContentHash, idents[i], a.Language, db.t(now))
 		k := articleKey{a.SourceID, a.GUID, a.URL, idents[i]}
 		byKey[k] = append(byKey[k], i)
 	}
-	q.WriteString(" ON CONFLICT DO NOTHING RETURNING id, source_id, guid, url, identity_key")
-	rows, err := tx.QueryContext(ctx, db.q(q.String()), args...)
+	rows, err := insert.queryRows(ctx, tx, len(idx), args...)
 	if err != nil {
 		return fmt.Errorf("insert articles: %w", err)
 	}

@@ -145,15 +145,22 @@ func (db *DB) saveKept(ctx context.Context, kept []digest.KeptArticle) error {
 	// landed all over the table's pages.
 	slices.SortFunc(set, func(a, b digest.KeptArticle) int { return cmp.Compare(a.Article.ID, b.Article.ID) })
 	// A first run keeps every article of the window: many rows a
-	// statement, not a statement a row. The stories' statement (a run
+	// statement, not a statement a row. The features and assessments come
+	// a source's at a time (rowsStatement); the stories' statement (a run
 	// sets them all in one call) is prepared once for the call.
+	features := db.rowsStatement(ctx, keptChunk, keepFeaturesRows)
+	var assessments *rowsStatement
+	if len(assessed) > 0 {
+		assessments = db.rowsStatement(ctx, keptChunk, saveAssessmentsRows)
+	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		for chunk := range slices.Chunk(withFeatures, keptChunk) {
+		for start, end := range features.chunks(len(withFeatures)) {
+			chunk := withFeatures[start:end]
 			args := make([]any, 0, 3*len(chunk))
 			for _, k := range chunk {
 				args = append(args, k.Article.ID, k.Features, k.Features[:min(digest.KeptHead, len(k.Features))])
 			}
-			if _, err := tx.ExecContext(ctx, db.keepFeaturesQuery(len(chunk)), args...); err != nil {
+			if _, err := features.exec(ctx, tx, len(chunk), args...); err != nil {
 				return err
 			}
 		}
@@ -168,7 +175,7 @@ func (db *DB) saveKept(ctx context.Context, kept []digest.KeptArticle) error {
 			}
 		}
 		for _, version := range slices.Sorted(maps.Keys(assessed)) {
-			if err := db.saveAssessments(ctx, tx, version, assessed[version]); err != nil {
+			if err := saveAssessments(ctx, tx, assessments, version, assessed[version]); err != nil {
 				return err
 			}
 		}
@@ -240,7 +247,9 @@ func lastPerArticle(kept []digest.KeptArticle) []digest.KeptArticle {
 }
 
 // keptChunk is how many articles one INSERT of features (3 parameters
-// each) or of stories (2) carries, under SQLite's and Postgres's limits.
+// each), assessments (4) or stories (2) carries, under SQLite's and
+// Postgres's limits. (SQLite's features and assessments come in the sizes
+// of rowsLadder.)
 const keptChunk = 200
 
 // textChunk is how many ids one query for texts carries.
@@ -358,25 +367,26 @@ func (db *DB) Assessments(ctx context.Context, version string, ids []int64) (map
 // one transaction, in place of any kept for those articles before; an
 // unknown article is left out.
 func (db *DB) SaveAssessments(ctx context.Context, version string, assessed map[int64]digest.Assessment) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error { return db.saveAssessments(ctx, tx, version, assessed) })
+	st := db.rowsStatement(ctx, keptChunk, saveAssessmentsRows)
+	err := db.inTx(ctx, func(tx *sql.Tx) error { return saveAssessments(ctx, tx, st, version, assessed) })
 	if err != nil {
 		return fmt.Errorf("save assessments of %d articles: %w", len(assessed), err)
 	}
 	return nil
 }
 
-// saveAssessments is SaveAssessments (and saveKept's assessments) in tx.
-func (db *DB) saveAssessments(ctx context.Context, tx *sql.Tx, version string, assessed map[int64]digest.Assessment) error {
+// saveAssessments is SaveAssessments (and saveKept's assessments) in tx,
+// with st, their statement (saveAssessmentsQuery).
+func saveAssessments(ctx context.Context, tx *sql.Tx, st *rowsStatement, version string, assessed map[int64]digest.Assessment) error {
 	ids := slices.Sorted(maps.Keys(assessed))
-	// Prepared once for the call (see saveKept's stories).
-	st := db.chunkStmt(ctx, tx, len(ids), db.saveAssessmentsQuery(keptChunk))
-	for chunk := range slices.Chunk(ids, keptChunk) {
+	for start, end := range st.chunks(len(ids)) {
+		chunk := ids[start:end]
 		args := make([]any, 0, 4*len(chunk))
 		for _, id := range chunk {
 			a := assessed[id]
 			args = append(args, id, version, a.Relevance, jsonList(a.Topics))
 		}
-		if _, err := execChunk(ctx, tx, st, len(chunk), db.saveAssessmentsQuery(len(chunk)), args...); err != nil {
+		if _, err := st.exec(ctx, tx, len(chunk), args...); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"iter"
 	"sync"
 )
 
@@ -118,4 +120,112 @@ func execChunk(ctx context.Context, tx *sql.Tx, full *sql.Stmt, n int, query str
 		return full.ExecContext(ctx, args...)
 	}
 	return tx.ExecContext(ctx, query, args...)
+}
+
+// rowsLadder is the sizes, largest first, of the chunks in which a
+// statement of many rows (an INSERT of n rows) writes them on SQLite. Its
+// text depends on its number of rows, and SQLite parses every new text
+// afresh: the gather's inserts of articles, features and assessments, a
+// few dozen rows at a time and in every size, spent ~0.1 s of a first
+// run's CPU at 200 feeds parsing them, all of it on the store's one
+// connection. In these four sizes, prepared once for the process, n rows
+// take at most n/64 + 9 statements.
+var rowsLadder = [...]int{64, 16, 4, 1}
+
+// rowsQuery names a statement of many rows (see rowsStatement).
+type rowsQuery int
+
+const (
+	insertArticlesRows  rowsQuery = iota // insertArticlesQuery
+	keepFeaturesRows                     // keepFeaturesQuery
+	saveAssessmentsRows                  // saveAssessmentsQuery
+)
+
+// rowsText returns the text of statement q for n rows.
+func (db *DB) rowsText(q rowsQuery, n int) string {
+	switch q {
+	case insertArticlesRows:
+		return db.insertArticlesQuery(n)
+	case keepFeaturesRows:
+		return db.keepFeaturesQuery(n)
+	case saveAssessmentsRows:
+		return db.saveAssessmentsQuery(n)
+	}
+	panic(fmt.Sprintf("store: no statement of many rows %d", q))
+}
+
+// rowsStatement is a statement of many rows in the sizes it is run in:
+// on SQLite those of rowsLadder, each prepared once (see rowsStatement);
+// on Postgres, whose driver prepares and caches every text itself, as
+// many rows as fit in max.
+type rowsStatement struct {
+	db       *DB
+	query    rowsQuery
+	max      int
+	prepared [len(rowsLadder)]*sql.Stmt // on SQLite; nil where not prepared
+}
+
+// rowsStatement returns statement q of many rows, at most max rows a
+// chunk where it is not prepared. On SQLite it is prepared, which must
+// be done outside a transaction: preparing takes SQLite's one connection,
+// which a transaction of the caller's would hold.
+func (db *DB) rowsStatement(ctx context.Context, max int, q rowsQuery) *rowsStatement {
+	r := &rowsStatement{db: db, query: q, max: max}
+	if db.stmts != nil {
+		for i, n := range rowsLadder {
+			r.prepared[i] = db.stmts.stmt(ctx, db.rowsText(q, n))
+		}
+	}
+	return r
+}
+
+// chunks yields the bounds [start, end) of the chunks that n rows are
+// written in, in order.
+func (r *rowsStatement) chunks(n int) iter.Seq2[int, int] {
+	return func(yield func(int, int) bool) {
+		for start := 0; start < n; {
+			size := min(n-start, r.max)
+			if r.db.stmts != nil {
+				for _, s := range rowsLadder {
+					if s <= n-start {
+						size = s
+						break
+					}
+				}
+			}
+			if !yield(start, start+size) {
+				return
+			}
+			start += size
+		}
+	}
+}
+
+// stmt returns the prepared statement of n rows in tx; nil when there is
+// none, and the text is run instead.
+func (r *rowsStatement) stmt(ctx context.Context, tx *sql.Tx, n int) *sql.Stmt {
+	for i, s := range rowsLadder {
+		if s == n && r.prepared[i] != nil {
+			return tx.StmtContext(ctx, r.prepared[i])
+		}
+	}
+	return nil
+}
+
+// exec runs the statement of n rows (a chunk's) in tx.
+func (r *rowsStatement) exec(ctx context.Context, tx *sql.Tx, n int, args ...any) (sql.Result, error) {
+	if st := r.stmt(ctx, tx, n); st != nil {
+		defer st.Close()
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, r.db.rowsText(r.query, n), args...)
+}
+
+// queryRows runs the statement of n rows in tx for the rows it returns
+// (RETURNING). The statement in tx is closed with tx.
+func (r *rowsStatement) queryRows(ctx context.Context, tx *sql.Tx, n int, args ...any) (*sql.Rows, error) {
+	if st := r.stmt(ctx, tx, n); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, r.db.rowsText(r.query, n), args...)
 }
