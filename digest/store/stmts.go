@@ -155,7 +155,7 @@ func (db *DB) rowsText(q rowsQuery, n int) string {
 }
 
 // rowsStatement is a statement of many rows in the sizes it is run in:
-// on SQLite those of rowsLadder, each prepared once (see rowsStatement);
+// on SQLite those of rowsLadder, each prepared once (DB.rowsStatement);
 // on Postgres, whose driver prepares and caches every text itself, as
 // many rows as fit in max.
 type rowsStatement struct {
