@@ -6,6 +6,9 @@
 #
 # Usage: scripts/bench-first-run.sh ROUNDS DIGEST_BINARY...
 #   FEEDS=800 for the larger farm (default 200).
+#   CPUPROFILE=DIR writes each run's CPU profile (digest now --cpuprofile)
+#   to DIR/BINARY-ROUND.pprof; merge a build's with
+#   `go tool pprof -top UNSTRIPPED_BINARY DIR/BINARY-*.pprof`.
 #   STRACE=1 runs digest under strace and adds the run's counts of the
 #   store's read, write and fsync syscalls (pread64, pwrite64, fsync; the
 #   times then stretch, so compare the counts only).
@@ -49,7 +52,9 @@ for round in $(seq "$ROUNDS"); do
 		s0=$(steal)
 		trace=()
 		[ -n "${STRACE:-}" ] && trace=(strace -f -c -e trace=pread64,pwrite64,fsync -o "$D/strace")
-		(cd "$D" && /usr/bin/time -f '%e %M %U %S' -o "$D/time" "${trace[@]}" "$bin" now --quiet >"$D/run.log" 2>&1) || { echo "$bin failed:"; tail -5 "$D/run.log"; }
+		prof=()
+		[ -n "${CPUPROFILE:-}" ] && mkdir -p "$CPUPROFILE" && prof=(--cpuprofile "$(realpath "$CPUPROFILE")/$(basename "$bin")-$round.pprof")
+		(cd "$D" && /usr/bin/time -f '%e %M %U %S' -o "$D/time" "${trace[@]}" "$bin" now --quiet "${prof[@]}" >"$D/run.log" 2>&1) || { echo "$bin failed:"; tail -5 "$D/run.log"; }
 		s1=$(steal)
 		read -r wall rss usr sys <"$D/time"
 		printf 'round %d %-20s wall_s=%6.2f cpu_s=%6.2f rss_mb=%6.1f load=%s steal_s=%.2f  %s\n' "$round" "$(basename "$bin")" \

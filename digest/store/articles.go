@@ -77,7 +77,7 @@ func (db *DB) saveArticles(ctx context.Context, articles []digest.Article) ([]di
 		return prepared[a].URL < prepared[b].URL
 	})
 	var out []digest.Saved
-	insert := db.rowsStatement(ctx, articleChunk, insertArticlesRows)
+	insert := db.rowsStatement(ctx, insertArticlesRows)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		out = make([]digest.Saved, len(prepared)) // afresh on a retry
 		for i, a := range prepared {

@@ -77,6 +77,8 @@ type DB struct {
 	log     *slog.Logger
 
 	rebound sync.Map // query text → query with $n placeholders (Postgres)
+	// rows are the statements of many rows, once made (rowsStatement).
+	rows [rowsQueries]atomic.Pointer[rowsStatement]
 
 	// stmts and txs count what the store has run (Stats).
 	counts struct{ stmts, txs atomic.Int64 }

@@ -145,13 +145,15 @@ func (db *DB) saveKept(ctx context.Context, kept []digest.KeptArticle) error {
 	// landed all over the table's pages.
 	slices.SortFunc(set, func(a, b digest.KeptArticle) int { return cmp.Compare(a.Article.ID, b.Article.ID) })
 	// A first run keeps every article of the window: many rows a
-	// statement, not a statement a row. The features and assessments come
-	// a source's at a time (rowsStatement); the stories' statement (a run
-	// sets them all in one call) is prepared once for the call.
-	features := db.rowsStatement(ctx, keptChunk, keepFeaturesRows)
-	var assessments *rowsStatement
+	// statement, not a statement a row (rowsStatement, prepared only for
+	// what a store uses).
+	features := db.rowsStatement(ctx, keepFeaturesRows)
+	var stories, assessments *rowsStatement
+	if len(set) > 0 {
+		stories = db.rowsStatement(ctx, keepStoriesRows)
+	}
 	if len(assessed) > 0 {
-		assessments = db.rowsStatement(ctx, keptChunk, saveAssessmentsRows)
+		assessments = db.rowsStatement(ctx, saveAssessmentsRows)
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		for start, end := range features.chunks(len(withFeatures)) {
@@ -164,13 +166,13 @@ func (db *DB) saveKept(ctx context.Context, kept []digest.KeptArticle) error {
 				return err
 			}
 		}
-		stories := db.chunkStmt(ctx, tx, len(set), db.keepStoriesQuery(keptChunk))
-		for chunk := range slices.Chunk(set, keptChunk) {
+		for start, end := range stories.chunks(len(set)) {
+			chunk := set[start:end]
 			args := make([]any, 0, 2*len(chunk))
 			for _, k := range chunk {
 				args = append(args, k.Article.ID, k.Story)
 			}
-			if _, err := execChunk(ctx, tx, stories, len(chunk), db.keepStoriesQuery(len(chunk)), args...); err != nil {
+			if _, err := stories.exec(ctx, tx, len(chunk), args...); err != nil {
 				return err
 			}
 		}
@@ -247,9 +249,8 @@ func lastPerArticle(kept []digest.KeptArticle) []digest.KeptArticle {
 }
 
 // keptChunk is how many articles one INSERT of features (3 parameters
-// each), assessments (4) or stories (2) carries, under SQLite's and
-// Postgres's limits. (SQLite's features and assessments come in the sizes
-// of rowsLadder.)
+// each), assessments (4) or stories (2) carries on Postgres, under its
+// parameter limit. (SQLite's come in the sizes of rowsLadder.)
 const keptChunk = 200
 
 // textChunk is how many ids one query for texts carries.
@@ -367,7 +368,7 @@ func (db *DB) Assessments(ctx context.Context, version string, ids []int64) (map
 // one transaction, in place of any kept for those articles before; an
 // unknown article is left out.
 func (db *DB) SaveAssessments(ctx context.Context, version string, assessed map[int64]digest.Assessment) error {
-	st := db.rowsStatement(ctx, keptChunk, saveAssessmentsRows)
+	st := db.rowsStatement(ctx, saveAssessmentsRows)
 	err := db.inTx(ctx, func(tx *sql.Tx) error { return saveAssessments(ctx, tx, st, version, assessed) })
 	if err != nil {
 		return fmt.Errorf("save assessments of %d articles: %w", len(assessed), err)

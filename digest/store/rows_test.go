@@ -23,7 +23,7 @@ func TestRowsStatement(t *testing.T) {
 	for name, db := range groupStores(t) {
 		t.Run(name, func(t *testing.T) {
 			var sizes []int
-			for start, end := range db.rowsStatement(ctx, articleChunk, insertArticlesRows).chunks(150) {
+			for start, end := range db.rowsStatement(ctx, insertArticlesRows).chunks(150) {
 				sizes = append(sizes, end-start)
 			}
 			want := []int{100, 50}

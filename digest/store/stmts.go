@@ -93,43 +93,15 @@ func (c *stmtCache) Close() {
 	c.closed = true
 }
 
-// chunkStmt returns query, the statement for a full chunk of rows,
-// prepared in tx when rows fill at least one chunk, so that a call that
-// runs it for many chunks (a first run's stories and assessments: ~50
-// chunks of 200 rows at 200 feeds) parses it once instead of once a chunk.
-// database/sql closes it when tx ends, so its prepared form (a few
-// hundred KB) is not kept for the rest of the process, whose peak of
-// memory it would raise. nil on Postgres, whose driver prepares and
-// caches every statement itself, and when it cannot be prepared (the
-// text then runs and reports the error).
-func (db *DB) chunkStmt(ctx context.Context, tx *sql.Tx, rows int, query string) *sql.Stmt {
-	if db.stmts == nil || rows < keptChunk {
-		return nil
-	}
-	st, err := tx.PrepareContext(ctx, query)
-	if err != nil {
-		return nil
-	}
-	return st
-}
-
-// execChunk runs query, the statement of a chunk of n rows, in tx:
-// through full (chunkStmt) when there is one and the chunk is full.
-func execChunk(ctx context.Context, tx *sql.Tx, full *sql.Stmt, n int, query string, args ...any) (sql.Result, error) {
-	if full != nil && n == keptChunk {
-		return full.ExecContext(ctx, args...)
-	}
-	return tx.ExecContext(ctx, query, args...)
-}
-
 // rowsLadder is the sizes, largest first, of the chunks in which a
 // statement of many rows (an INSERT of n rows) writes them on SQLite. Its
 // text depends on its number of rows, and SQLite parses every new text
 // afresh: the gather's inserts of articles, features and assessments, a
 // few dozen rows at a time and in every size, spent ~0.1 s of a first
 // run's CPU at 200 feeds parsing them, all of it on the store's one
-// connection. In these four sizes, prepared once for the process, n rows
-// take at most n/64 + 9 statements.
+// connection (`_sqlite3RunParser` 114 → 14 ms a run in the CPU profiles
+// of `CPUPROFILE=dir scripts/bench-first-run.sh`). In these four sizes,
+// prepared once for the process, n rows take at most n/64 + 9 statements.
 var rowsLadder = [...]int{64, 16, 4, 1}
 
 // rowsQuery names a statement of many rows (see rowsStatement).
@@ -139,6 +111,8 @@ const (
 	insertArticlesRows  rowsQuery = iota // insertArticlesQuery
 	keepFeaturesRows                     // keepFeaturesQuery
 	saveAssessmentsRows                  // saveAssessmentsQuery
+	keepStoriesRows                      // keepStoriesQuery
+	rowsQueries                          // how many there are
 )
 
 // rowsText returns the text of statement q for n rows.
@@ -150,41 +124,59 @@ func (db *DB) rowsText(q rowsQuery, n int) string {
 		return db.keepFeaturesQuery(n)
 	case saveAssessmentsRows:
 		return db.saveAssessmentsQuery(n)
+	case keepStoriesRows:
+		return db.keepStoriesQuery(n)
 	}
 	panic(fmt.Sprintf("store: no statement of many rows %d", q))
 }
 
+// maxRows is the most rows a chunk of statement q carries where it is
+// not prepared (Postgres): as many as fit its parameters comfortably.
+func (q rowsQuery) maxRows() int {
+	if q == insertArticlesRows {
+		return articleChunk
+	}
+	return keptChunk
+}
+
 // rowsStatement is a statement of many rows in the sizes it is run in:
-// on SQLite those of rowsLadder, each prepared once (DB.rowsStatement);
-// on Postgres, whose driver prepares and caches every text itself, as
-// many rows as fit in max.
+// on SQLite those of rowsLadder, each prepared once for the process
+// (DB.rowsStatement); on Postgres, whose driver prepares and caches every
+// text itself, as many rows as q.maxRows.
 type rowsStatement struct {
 	db       *DB
 	query    rowsQuery
-	max      int
 	prepared [len(rowsLadder)]*sql.Stmt // on SQLite; nil where not prepared
 }
 
-// rowsStatement returns statement q of many rows, at most max rows a
-// chunk where it is not prepared. On SQLite it is prepared, which must
-// be done outside a transaction: preparing takes SQLite's one connection,
-// which a transaction of the caller's would hold.
-func (db *DB) rowsStatement(ctx context.Context, max int, q rowsQuery) *rowsStatement {
-	r := &rowsStatement{db: db, query: q, max: max}
+// rowsStatement returns statement q of many rows. On SQLite it is
+// prepared the first time, which must be done outside a transaction:
+// preparing takes SQLite's one connection, which a transaction of the
+// caller's would hold. Once every size is prepared (or on Postgres) it
+// is kept, so that later calls build no text.
+func (db *DB) rowsStatement(ctx context.Context, q rowsQuery) *rowsStatement {
+	if r := db.rows[q].Load(); r != nil {
+		return r
+	}
+	r := &rowsStatement{db: db, query: q}
 	if db.stmts != nil {
 		for i, n := range rowsLadder {
-			r.prepared[i] = db.stmts.stmt(ctx, db.rowsText(q, n))
+			if r.prepared[i] = db.stmts.stmt(ctx, db.rowsText(q, n)); r.prepared[i] == nil {
+				return r // tried again next time
+			}
 		}
 	}
+	db.rows[q].Store(r)
 	return r
 }
 
 // chunks yields the bounds [start, end) of the chunks that n rows are
-// written in, in order.
+// written in, in order; none for a nil rowsStatement (one not made, as
+// there were no rows).
 func (r *rowsStatement) chunks(n int) iter.Seq2[int, int] {
 	return func(yield func(int, int) bool) {
-		for start := 0; start < n; {
-			size := min(n-start, r.max)
+		for start := 0; r != nil && start < n; {
+			size := min(n-start, r.query.maxRows())
 			if r.db.stmts != nil {
 				for _, s := range rowsLadder {
 					if s <= n-start {
