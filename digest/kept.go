@@ -200,9 +200,13 @@ type afterReads struct {
 	done chan struct{}
 }
 
-// keepAfterReads returns the afterReads that keeps save; a failure is
-// logged, as the kept features and stories are a cache.
+// keepAfterReads returns the afterReads that keeps save, nil when save
+// is empty; a failure is logged, as the kept features and stories are a
+// cache.
 func (e *Engine) keepAfterReads(ctx context.Context, fs FeatureStore, save []KeptArticle) *afterReads {
+	if len(save) == 0 {
+		return nil
+	}
 	return &afterReads{done: make(chan struct{}), run: func() {
 		if err := fs.SaveKept(ctx, save); err != nil {
 			// The features are a cache: the next run reads the texts again.

@@ -154,8 +154,9 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 // the result is one RankSplit's over all the stories. With an
 // AssessingRanker and an AssessmentStore, the leads assessed by an earlier
 // run (under the same rules) are not read again (rankAssessed), and read
-// is called once their assessments have been read: the store's reads the
-// ranking cannot do without are done (it is not called otherwise).
+// is called once the ranking's reads from the store are done: the kept
+// assessments, and the texts of the leads without one (it is not called
+// otherwise).
 func (e *Engine) rankSplit(ctx context.Context, all []Story, read func()) (kept, dropped []Story, err error) {
 	ar, okRanker := e.Ranker.(AssessingRanker)
 	as, okStore := e.Store.(AssessmentStore)
@@ -198,7 +199,6 @@ func (e *Engine) rankAssessed(ctx context.Context, ar AssessingRanker, as Assess
 		}
 	}
 	have, err := as.Assessments(ctx, version, ids)
-	read()
 	if err != nil {
 		e.log().Warn("read kept assessments; every lead is assessed", "error", err)
 		have = nil
@@ -231,6 +231,7 @@ func (e *Engine) rankAssessed(ctx context.Context, ar AssessingRanker, as Assess
 		done += len(batch)
 		return nil
 	}, nil)
+	read() // none read when every lead had its assessment: a first run's
 	if err != nil {
 		return nil, nil, err
 	}
