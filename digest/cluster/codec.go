@@ -533,11 +533,11 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 
 // heldTerms is how many bytes of encoded term counts ClusterKept holds
 // between its two passes rather than read again, when the whole window's
-// fit. The 200-feed farm's 10,000 articles have 4.1 MB of them (7.6 MB
-// before term ids were written in 32 bits, see termID) and are read once
-// instead of twice (BenchmarkClusterKept_Farm); a pass over their
-// features is ~33 ms of SQLite reads (BenchmarkDB_KeptFeatures in
-// digest/store). At 800 feeds (~16 MB) every one is read again, as
+// fit. The 200-feed farm's 10,000 articles have 3.9 MB of them (7.6 MB
+// before term ids were written in 32 bits, see termID; the term-MB of
+// BenchmarkClusterKept_Farm) and are read once instead of twice; a pass
+// over their features is ~33 ms of SQLite reads (BenchmarkDB_KeptFeatures
+// in digest/store). At 800 feeds (~16 MB) every one is read again, as
 // before: holding the first 12 MB raised that run's peak RSS from ~131 to
 // ~152 MB (FEEDS=800 scripts/bench-first-run.sh). (A variable for tests.)
 var heldTerms int64 = 12 << 20

@@ -27,20 +27,22 @@ func BenchmarkCluster_Farm(b *testing.B) {
 // figure is the clusterer's work, not SQLite's) a batch at a time. With
 // the term counts held between the two passes (heldTerms, the default)
 // and without (every feature read twice, as before); it reports the
-// features read per article and the window's bytes of term counts
+// features read per article, the window's bytes of term counts and the
+// encoded features' bytes per article
 // (go test -run - -bench ClusterKept_Farm -benchtime 3x ./digest/cluster).
 func BenchmarkClusterKept_Farm(b *testing.B) {
 	arts := farmArticles(200, 50)
 	c := New(Config{})
 	kept := map[int64][]byte{}
 	heads := make([][]byte, len(arts))
-	termBytes := 0
+	termBytes, featureBytes := 0, 0
 	for i := range arts {
 		arts[i].ID = int64(i + 1)
 		f := c.EncodeFeatures(arts[i])
 		kept[arts[i].ID], heads[i] = f, f[:digest.KeptHead]
 		terms, _ := c.keptTerms(f)
 		termBytes += len(terms)
+		featureBytes += len(f)
 		arts[i].Text = "" // a window's articles come without their texts
 	}
 	for _, run := range []struct {
@@ -72,6 +74,7 @@ func BenchmarkClusterKept_Farm(b *testing.B) {
 			b.ReportMetric(float64(stories), "stories")
 			b.ReportMetric(float64(reads)/float64(b.N*len(arts)), "reads/article")
 			b.ReportMetric(float64(termBytes)/(1<<20), "term-MB")
+			b.ReportMetric(float64(featureBytes)/float64(len(arts)), "feature-B/article")
 		})
 	}
 }

@@ -467,11 +467,12 @@ type termInfo struct {
 // number for the same term. Entity keys are hashed apart from words (a
 // name is not the word it is spelt with). Zero is never an id.
 //
-// Only the hash's top idBits bits are kept, in the top of the id, the rest
-// zero: the codec writes ids without their zero bits (idShift), which made
-// a first run's encoded features a third smaller (1,147 → 727 bytes an
-// article on the 200-feed farm), while the sorts and tables that read
-// an id's top bits find them spread as before. A window of 10^5 distinct
+// Only the hash's top 64-idShift bits are kept, in the top of the id,
+// the rest zero: the codec writes ids without their zero bits, which made
+// the encoded features a third smaller (1,147 → 727 bytes an article on
+// the 200-feed farm, BenchmarkClusterKept_Farm's feature-B/article), while
+// the sorts and tables that read an id's top bits find them spread as
+// before. A window of 10^5 distinct
 // terms has about one pair of them sharing an id (n²/2^33), a pair of
 // unrelated words then weighing as one, too rarely to move a story.
 func termID(s string, entity bool) uint64 {
