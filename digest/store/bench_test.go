@@ -321,6 +321,26 @@ func BenchmarkDB_KeptFeatures(b *testing.B) {
 	}
 }
 
+// BenchmarkDB_KeptArticlesSince reads a 200-feed first run's window
+// (10,000 articles with kept features and stories), as the cluster stage
+// does before it clusters, and reports the milliseconds of a read.
+func BenchmarkDB_KeptArticlesSince(b *testing.B) {
+	for _, o := range storetest.Openers() {
+		b.Run(o.Name, func(b *testing.B) {
+			db := o.Open(b)
+			keptWindow(b, db, 10000, 1150)
+			b.ReportAllocs()
+			for b.Loop() {
+				got, err := db.KeptArticlesSince(b.Context(), t0.Add(-time.Hour))
+				if err != nil || len(got) != 10000 {
+					b.Fatalf("read %d of 10000: %v", len(got), err)
+				}
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1000/float64(b.N), "ms/read")
+		})
+	}
+}
+
 // BenchmarkDB_SaveRun saves the report of a first run at 200 feeds: the
 // account of 10,000 articles, encoded a chunk at a time (run_account).
 // Reports lines per second.

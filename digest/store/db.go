@@ -540,12 +540,20 @@ type scanner interface{ Scan(dest ...any) error }
 
 // queryAll runs a query and scans every row with scan.
 func queryAll[T any](ctx context.Context, q querier, query string, scan func(scanner) (T, error), args ...any) ([]T, error) {
+	return queryAllSized(ctx, q, query, 0, scan, args...)
+}
+
+// queryAllSized is queryAll for about size rows (a hint: the result holds
+// what the query returns): a result of thousands of large rows grown by
+// appending is copied at every growth, each copy a new allocation the
+// collector must find and the runtime zero.
+func queryAllSized[T any](ctx context.Context, q querier, query string, size int, scan func(scanner) (T, error), args ...any) ([]T, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []T
+	out := make([]T, 0, size)
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {

@@ -108,7 +108,7 @@ func TestQueryPlans_FindDuplicates(t *testing.T) {
 // (KeptArticlesSince): it must read the articles in the order of their
 // IDs, from the window's first on (found in the published index), and the
 // heads of their features from the index that carries them (migration
-// 0014), never from the features' rows.
+// 0014), never from the features' rows; and count them from an index.
 func TestQueryPlans_KeptWindow(t *testing.T) {
 	db := migratedPlanDB(t)
 	for _, since := range []bool{true, false} {
@@ -128,6 +128,14 @@ func TestQueryPlans_KeptWindow(t *testing.T) {
 		}
 		if strings.Contains(text, "TEMP B-TREE") {
 			t.Errorf("since %v: plan %q sorts", since, text)
+		}
+		// Its size, counted first, from an index: never the articles'
+		// rows, which hold their texts.
+		q = keptCountQuery(since)
+		text = strings.Join(explainPlan(t, db, q, make([]any, strings.Count(q, "?"))...), "; ")
+		t.Logf("count, since %v: %s", since, text)
+		if !strings.Contains(text, "COVERING INDEX") || since && !strings.Contains(text, "articles_published_idx (published>?)") {
+			t.Errorf("count, since %v: plan %q does not count from an index", since, text)
 		}
 	}
 }
