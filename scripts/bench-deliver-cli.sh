@@ -93,3 +93,4 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	done
 done
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+"$ROOT/scripts/fault-cost.sh"

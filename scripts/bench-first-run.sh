@@ -68,3 +68,4 @@ for round in $(seq "$ROUNDS"); do
 	done
 done
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+"$ROOT/scripts/fault-cost.sh"

@@ -166,6 +166,7 @@ for variant in ${VARIANTS:-long unresolvable}; do
 done
 done
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+"$ROOT/scripts/fault-cost.sh"
 
 # medians FIELD: "variant who run median" of FIELD (4 wall, 5 CPU) over
 # the rounds, the lower middle one of an even count.

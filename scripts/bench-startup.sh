@@ -60,6 +60,9 @@ for cmd in version healthcheck subscribers-add-first subscribers-add; do
 done
 printf '%-26s %-10s %10s   (the measurement'"'"'s own cost: /bin/true timed the same way)\n' true - "$(cut -d' ' -f1 "$WORK/base.true" | median)"
 echo "runs: $RUNS each, interleaved; load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+# A command's start is mostly page faults (the binary's pages and its
+# first heap): their cost on this machine.
+"$(dirname "$0")/fault-cost.sh"
 
 # rss_split BINARY: "anon_kB file_kB" of `BINARY version` blocked on its
 # first write to stdout (a pipe filled beforehand), i.e. after main's work.
