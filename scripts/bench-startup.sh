@@ -35,7 +35,7 @@ measure() { # label, command... → appends "wall cpu rss" to $WORK/<label>
 	local t0=$EPOCHREALTIME
 	/usr/bin/time -f '%e %U %S %M' -o "$WORK/t" "$@" >/dev/null 2>&1 || true
 	local t1=$EPOCHREALTIME
-	awk -v w="$(( ${t1/./} - ${t0/./} ))" '{ printf "%.4f %.3f %d\n", w / 1e6, $2 + $3, $4 }' "$WORK/t" >>"$WORK/$label"
+	awk -v w="$(( 10#${t1//[.,]/} - 10#${t0//[.,]/} ))" '{ printf "%.4f %.3f %d\n", w / 1e6, $2 + $3, $4 }' "$WORK/t" >>"$WORK/$label"
 }
 for r in $(seq "$RUNS"); do
 	measure base.true /bin/true
