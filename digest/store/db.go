@@ -553,7 +553,10 @@ func queryAllSized[T any](ctx context.Context, q querier, query string, size int
 		return nil, err
 	}
 	defer rows.Close()
-	out := make([]T, 0, size)
+	var out []T // nil for no rows, as callers have always had it
+	if size > 0 {
+		out = make([]T, 0, size)
+	}
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
