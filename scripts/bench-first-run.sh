@@ -12,7 +12,9 @@
 #   STRACE=1 runs digest under strace and adds the run's counts of the
 #   store's read, write and fsync syscalls (pread64, pwrite64, fsync; the
 #   times then stretch, so compare the counts only).
-# Printed per run: wall time, CPU time (user + system), peak RSS, the load
+# Printed per run: wall time, CPU time (user + system), peak RSS, the
+# page faults (minor ones: each page the run first touches; their cost on
+# the machine is fault-cost.sh's last line), the load
 # average, the CPU time the hypervisor took from this machine meanwhile
 # (steal, from /proc/stat: a virtual machine's neighbours) and the run's
 # own stage times.
@@ -54,11 +56,11 @@ for round in $(seq "$ROUNDS"); do
 		[ -n "${STRACE:-}" ] && trace=(strace -f -c -e trace=pread64,pwrite64,fsync -o "$D/strace")
 		prof=()
 		[ -n "${CPUPROFILE:-}" ] && mkdir -p "$CPUPROFILE" && prof=(--cpuprofile "$(realpath "$CPUPROFILE")/$(basename "$bin")-$round.pprof")
-		(cd "$D" && /usr/bin/time -f '%e %M %U %S' -o "$D/time" "${trace[@]}" "$bin" now --quiet "${prof[@]}" >"$D/run.log" 2>&1) || { echo "$bin failed:"; tail -5 "$D/run.log"; }
+		(cd "$D" && /usr/bin/time -f '%e %M %U %S %R' -o "$D/time" "${trace[@]}" "$bin" now --quiet "${prof[@]}" >"$D/run.log" 2>&1) || { echo "$bin failed:"; tail -5 "$D/run.log"; }
 		s1=$(steal)
-		read -r wall rss usr sys <"$D/time"
-		printf 'round %d %-20s wall_s=%6.2f cpu_s=%6.2f rss_mb=%6.1f load=%s steal_s=%.2f  %s\n' "$round" "$(basename "$bin")" \
-			"$wall" "$(echo "$usr + $sys" | bc -l)" "$(echo "$rss / 1024" | bc -l)" "$(cut -d' ' -f1 /proc/loadavg)" \
+		read -r wall rss usr sys faults <"$D/time"
+		printf 'round %d %-20s wall_s=%6.2f cpu_s=%6.2f rss_mb=%6.1f faults=%d load=%s steal_s=%.2f  %s\n' "$round" "$(basename "$bin")" \
+			"$wall" "$(echo "$usr + $sys" | bc -l)" "$(echo "$rss / 1024" | bc -l)" "$faults" "$(cut -d' ' -f1 /proc/loadavg)" \
 			"$(echo "($s1 - $s0) / 100" | bc -l)" "$(grep -E '^time ' "$D/run.log" | sed 's/^time *//')"
 		if [ -n "${STRACE:-}" ]; then
 			awk '$NF ~ /^(pread64|pwrite64|fsync)$/ {printf "  %s %s", $NF, $4} END {print ""}' "$D/strace"

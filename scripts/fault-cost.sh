@@ -5,9 +5,10 @@
 # it ever holds, so on a machine where it is dear, peak memory is time: on
 # the virtual machine of 7 December 2026 a first touch took ~12-15 µs, a
 # second 0.04 µs, and a first run at 200 feeds, whose peak RSS is ~78 MB,
-# made ~20,000 page faults (/usr/bin/time %R), ~0.3 s of its ~2.7 s of
-# CPU. The benchmark scripts print this line with their figures, so that
-# two days' figures can be told apart by their machine.
+# made ~20,000 page faults (bench-first-run.sh's faults=): at ~13 µs each,
+# an estimate of ~0.26 s of its ~2.7 s of CPU. The benchmark scripts print
+# this line with their figures, so that two days' figures can be told
+# apart by their machine.
 #
 # Usage: scripts/fault-cost.sh   (needs python3; prints nothing without it)
 command -v python3 >/dev/null 2>&1 || exit 0

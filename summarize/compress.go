@@ -1416,7 +1416,7 @@ func cutBeforeAny(words []string, i int) int {
 		return 2
 	case timeBefore(words, i) < i:
 		return 0 // "hours | after the rally": the measure belongs to the clause
-	case w == "by" && isLowerWord(prev) && pastParticiple(bare(prev)):
+	case agentAfter(prev, words[i]):
 		return 0 // "owned | by the state": the agent belongs to the participle
 	case w != "of" && w != "von" && w != "de" && w != "des" && w != "du" && prepositions.Get()[w]:
 		return 2
@@ -1430,6 +1430,12 @@ func cutBeforeAny(words []string, i int) int {
 		return 1
 	}
 	return 0
+}
+
+// agentAfter reports a participle, last, followed by the "by" of its
+// agent, next ("owned by", "instituted by").
+func agentAfter(last, next string) bool {
+	return bare(next) == "by" && isLowerWord(last) && pastParticiple(bare(last))
 }
 
 // pastParticiple reports a past participle, regular or not.
@@ -1722,7 +1728,7 @@ func splitsPhrase(words []string, k int) bool {
 	if !plain(last) || !isLowerWord(last) {
 		return false // punctuation ends a phrase
 	}
-	return bare(next) == "by" && pastParticiple(bare(last)) || isLowerWord(next) && mannerAdverb(bare(last))
+	return agentAfter(last, next) || isLowerWord(next) && mannerAdverb(bare(last))
 }
 
 // mannerAdverb reports an adverb in -ly by the endings of most of them,

@@ -537,9 +537,10 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 // before term ids were written in 32 bits, see termID; the term-MB of
 // BenchmarkClusterKept_Farm) and are read once instead of twice; a pass
 // over their features is ~33 ms of SQLite reads (BenchmarkDB_KeptFeatures
-// in digest/store). At 800 feeds (~16 MB) every one is read again, as
-// before: holding the first 12 MB raised that run's peak RSS from ~131 to
-// ~152 MB (FEEDS=800 scripts/bench-first-run.sh). (A variable for tests.)
+// in digest/store). At 800 feeds, four times the articles, every one is
+// read again, as before: holding the first 12 MB raised that run's peak RSS
+// from ~131 to ~152 MB (FEEDS=800 scripts/bench-first-run.sh). (A variable
+// for tests.)
 var heldTerms int64 = 12 << 20
 
 // weighBatch is how many articles' features ClusterKept reads again at
