@@ -1,6 +1,7 @@
 package rank
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"math"
@@ -622,6 +623,44 @@ func TestAssess_ScratchReused(t *testing.T) {
 	for range 4 {
 		if err := <-done; err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+// TestOrder_StableSortOfStories checks order against a stable sort of the
+// stories themselves by score, newest article and key, on windows with
+// many ties (few scores, times and keys), so that the sort of keys and the
+// permutation after it keep the order of stories equal in all three.
+func TestOrder_StableSortOfStories(t *testing.T) {
+	for seed := range 50 {
+		n := seed * 7
+		stories := make([]digest.Story, n)
+		for i := range stories {
+			h := (i*2654435761 + seed*40503) % 1000003
+			st := digest.Story{Key: fmt.Sprint(h % 3), Score: float64(h % 4), Relevance: float64(i)}
+			for k := range 1 + h%3 {
+				st.Articles = append(st.Articles, digest.Article{ID: int64(i*10 + k), Published: now.Add(-time.Duration((h+k)%5) * time.Hour)})
+			}
+			stories[i] = st
+		}
+		want := slices.Clone(stories)
+		slices.SortStableFunc(want, func(a, b digest.Story) int {
+			if c := cmp.Compare(b.Score, a.Score); c != 0 {
+				return c
+			}
+			if c := latest(b).Compare(latest(a)); c != 0 {
+				return c
+			}
+			return strings.Compare(a.Key, b.Key)
+		})
+		got := slices.Clone(stories)
+		order(got)
+		for i := range want {
+			// Relevance was set to each story's place in the input: equal
+			// places mean the same story, ties kept in input order.
+			if got[i].Relevance != want[i].Relevance || !reflect.DeepEqual(got[i].Articles, want[i].Articles) {
+				t.Fatalf("seed %d: story %d is input %v, want input %v", seed, i, got[i].Relevance, want[i].Relevance)
+			}
 		}
 	}
 }
