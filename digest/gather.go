@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"runtime"
+	"runtime/trace"
 	"sort"
 	"strings"
 	"sync"
@@ -30,6 +31,7 @@ func (e *Engine) Gather(ctx context.Context, sources []Source, rep *Report) erro
 func (e *Engine) gather(ctx context.Context, sources []Source, window time.Duration, onNew func(), rep *Report) error {
 	start := time.Now()
 	defer func() { rep.Stages = append(rep.Stages, StageTiming{"gather", time.Since(start)}) }()
+	defer trace.StartRegion(ctx, "gather").End()
 	e.stage("gather", len(sources))
 	rec := &recorder{rep: rep}
 	failedHosts := map[string]bool{}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"runtime/trace"
 	"slices"
 	"sync"
 	"time"
@@ -72,7 +73,9 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 		}
 		return stories, outOfScope, nil, nil
 	}
+	r := trace.StartRegion(ctx, "cluster: window")
 	rows, err := fs.KeptArticlesSince(ctx, since)
+	r.End()
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("load articles: %w", err)
 	}
@@ -157,7 +160,10 @@ func (e *Engine) readWindow(ctx context.Context, since time.Time, scope *Scope, 
 		undo()
 		return nil, nil, nil, fmt.Errorf("cluster articles: %w", err)
 	}
-	if err := e.leadDetails(ctx, fs, stories); err != nil {
+	r = trace.StartRegion(ctx, "cluster: leads")
+	err = e.leadDetails(ctx, fs, stories)
+	r.End()
+	if err != nil {
 		undo()
 		return nil, nil, nil, err
 	}

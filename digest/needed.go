@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"time"
@@ -259,6 +260,7 @@ func (e *Engine) runStories(ctx context.Context, sum Summarizer, opts RunOptions
 func (e *Engine) summarizeNeeded(ctx context.Context, sum Summarizer, stories []Story, rep *Report, readers func() (*runReaders, error)) ([]Story, *runReaders, error) {
 	start := time.Now()
 	defer func() { rep.Stages = append(rep.Stages, StageTiming{"summarise", time.Since(start)}) }()
+	defer trace.StartRegion(ctx, "summarise").End()
 	rd, err := readers()
 	if err != nil {
 		return nil, nil, err

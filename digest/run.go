@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"runtime/trace"
 	"sync"
 	"time"
 )
@@ -99,7 +100,9 @@ func (e *Engine) run(ctx context.Context, opts RunOptions) (Report, error) {
 	addUsage(sum, &rep)
 
 	start := time.Now()
+	r := trace.StartRegion(ctx, "deliver")
 	err = e.deliverRun(ctx, opts, stories, readers, since, lead, &rep)
+	r.End()
 	rep.Stages = append(rep.Stages, StageTiming{"deliver", time.Since(start)})
 	return rep, err
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"runtime/trace"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -103,6 +104,7 @@ func (e *Engine) RankedStories(ctx context.Context, rep *Report) ([]Story, error
 
 func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, rep *Report, keep bool) ([]Story, error) {
 	start := time.Now()
+	defer trace.StartRegion(ctx, "cluster").End()
 	lean := func() (done func()) { return func() {} }
 	ranking := lean
 	if wl, ok := e.Clusterer.(WindowLoader); ok {
@@ -127,7 +129,9 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 		// One assessment of each story's text: the dropped ones come back
 		// with their relevance for the account.
 		done = ranking()
+		r := trace.StartRegion(ctx, "cluster: rank")
 		stories, dropped, err = e.rankSplit(ctx, all, kept.start)
+		r.End()
 		done()
 		if err != nil {
 			return nil, err
@@ -141,9 +145,11 @@ func (e *Engine) clustered(ctx context.Context, since time.Time, scope *Scope, r
 	// The account holds a line for every article of the window, beside
 	// the stories: the other window-sized step of a run.
 	done = lean()
-	rep.finishAccount(fatesOf(stories, dropped, outOfScope, relevance), "")
+	trace.WithRegion(ctx, "cluster: account", func() {
+		rep.finishAccount(fatesOf(stories, dropped, outOfScope, relevance), "")
+	})
 	done()
-	kept.wait() // within the stage's time
+	trace.WithRegion(ctx, "cluster: keep", kept.wait) // within the stage's time
 	rep.Stages = append(rep.Stages, StageTiming{"cluster", time.Since(start)})
 	return stories, nil
 }

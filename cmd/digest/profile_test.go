@@ -13,8 +13,9 @@ import (
 )
 
 // TestNow_Profiles: --cpuprofile and --memprofile write gzip-compressed
-// pprof files of the run, --trace an execution trace; an unwritable path
-// is a usage error before anything runs.
+// pprof files of the run, --trace an execution trace with the run's
+// stages as regions; an unwritable path is a usage error before anything
+// runs.
 func TestNow_Profiles(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"DIGEST_DB": filepath.Join(dir, "digest.db")}
@@ -32,8 +33,17 @@ func TestNow_Profiles(t *testing.T) {
 			t.Errorf("%s: %d bytes, not a gzip-compressed profile", filepath.Base(p), len(data))
 		}
 	}
-	if data, err := os.ReadFile(trace); err != nil || !bytes.HasPrefix(data, []byte("go 1.")) {
+	data, err := os.ReadFile(trace)
+	if err != nil || !bytes.HasPrefix(data, []byte("go 1.")) {
 		t.Errorf("run.trace: %d bytes (%v), not a Go execution trace", len(data), err)
+	}
+	// The stages and the cluster stage's steps are regions of the trace
+	// (scripts/trace-regions.sh sums them); the trace holds each region
+	// type's name once in its table of strings.
+	for _, region := range []string{"gather", "cluster: window", "cluster: features", "cluster: links", "cluster: leads", "cluster: rank", "cluster: account", "summarise"} {
+		if !bytes.Contains(data, []byte(region)) {
+			t.Errorf("run.trace has no region %q", region)
+		}
 	}
 	for _, flag := range []string{"--cpuprofile", "--trace"} {
 		code, _, errs = runCLI(t, env, "now", "--source", copyExamples(t), "--dry-run", flag, filepath.Join(dir, "missing", "out"))

@@ -44,6 +44,7 @@ import (
 	"log/slog"
 	"math"
 	"math/bits"
+	"runtime/trace"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -264,10 +265,15 @@ func (c *Clusterer) cluster(ctx context.Context, articles []digest.Article, docs
 			g.vecs = vecs
 		}
 	}
-	links, err := c.links(ctx, g, true)
+	var links []link
+	err := inRegion(ctx, "cluster: links", func() (err error) {
+		links, err = c.links(ctx, g, true)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
+	defer trace.StartRegion(ctx, "cluster: join").End()
 	joins := g.joinAll(links)
 	g.releaseAlone()
 	plans := g.storyPlans(at)

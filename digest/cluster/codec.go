@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
+	"runtime/trace"
 	"slices"
 	"sync/atomic"
 
@@ -484,48 +485,56 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 			leads[i] = lead
 		}
 	}
-	if again == nil {
-		parallel.Each(len(articles), read)
-	} else {
-		// The features are read a batch at a time here too: a window's
-		// encodings (~1.4 KB an article) held at once were the peak of
-		// the run.
-		err := c.inBatches(ctx, articles, order, func(i int) bool { return c.KeptCurrent(features[i]) }, again, func(i int, b []byte) error {
-			if !c.KeptCurrent(b) {
-				return fmt.Errorf("cluster article %d: %w", articles[i].ID, digest.ErrKeptChanged)
+	err := inRegion(ctx, "cluster: features", func() error {
+		if again == nil {
+			parallel.Each(len(articles), read)
+		} else {
+			// The features are read a batch at a time here too: a
+			// window's encodings (~1.4 KB an article) held at once were
+			// the peak of the run.
+			err := c.inBatches(ctx, articles, order, func(i int) bool { return c.KeptCurrent(features[i]) }, again, func(i int, b []byte) error {
+				if !c.KeptCurrent(b) {
+					return fmt.Errorf("cluster article %d: %w", articles[i].ID, digest.ErrKeptChanged)
+				}
+				features[i] = b
+				return nil
+			}, read)
+			if err != nil {
+				return err
 			}
-			features[i] = b
+		}
+		for i, err := range errs {
+			if err != nil {
+				return fmt.Errorf("cluster article %d: %w", articles[i].ID, err)
+			}
+		}
+		if held.Load() > heldTerms {
+			// All or none: a window larger than that reads every one
+			// again, as its second pass reads most anyway, and holding
+			// some would raise the peak of the heap, which such a
+			// window's clustering sets, by as much.
+			parallel.Each(len(docs), func(w, i int) {
+				if isHeld[i] {
+					drop(w, i)
+				}
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	err = inRegion(ctx, "cluster: weigh", func() error {
+		if again == nil {
+			weigh(docs, false)
 			return nil
-		}, read)
-		if err != nil {
-			return nil, nil, err
 		}
-	}
-	for i, err := range errs {
-		if err != nil {
-			return nil, nil, fmt.Errorf("cluster article %d: %w", articles[i].ID, err)
-		}
-	}
-	if held.Load() > heldTerms {
-		// All or none: a window larger than that reads every one again,
-		// as its second pass reads most anyway, and holding some would
-		// raise the peak of the heap, which such a window's clustering
-		// sets, by as much.
-		parallel.Each(len(docs), func(w, i int) {
-			if isHeld[i] {
-				drop(w, i)
-			}
-		})
-	}
-	if again == nil {
-		weigh(docs, false)
-	} else {
-		err := weighFrom(docs, false, dfs, func(fn func(w, i int)) error {
+		return weighFrom(docs, false, dfs, func(fn func(w, i int)) error {
 			return c.eachAgain(ctx, articles, order, docs, sums, seed, again, fn)
 		})
-		if err != nil {
-			return nil, nil, err
-		}
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	stories, err := c.cluster(ctx, articles, docs, prior, func([]digest.Article) []string { return leads })
 	return stories, fresh, err
@@ -651,4 +660,12 @@ func (c *Clusterer) keptTerms(b []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return terms[:len(terms)-len(r.b)], true
+}
+
+// inRegion runs fn in a region of the execution trace (digest now
+// --trace) named name, and returns its error.
+func inRegion(ctx context.Context, name string, fn func() error) error {
+	var err error
+	trace.WithRegion(ctx, name, func() { err = fn() })
+	return err
 }
