@@ -9,12 +9,16 @@
 #   CPUPROFILE=DIR writes each run's CPU profile (digest now --cpuprofile)
 #   to DIR/BINARY-ROUND.pprof; merge a build's with
 #   `go tool pprof -top UNSTRIPPED_BINARY DIR/BINARY-*.pprof`.
+#   TRACEDIR=DIR writes each run's execution trace (digest now --trace) to
+#   DIR/BINARY-ROUND.trace; `scripts/trace-regions.sh FILE` breaks one down
+#   by stage and by step of the cluster stage (a traced run is slower).
 #   STRACE=1 runs digest under strace and adds the run's counts of the
 #   store's read, write and fsync syscalls (pread64, pwrite64, fsync; the
 #   times then stretch, so compare the counts only).
 # Printed per run: wall time, CPU time (user + system), peak RSS, the
 # page faults (minor ones: each page the run first touches; their cost on
-# the machine is fault-cost.sh's last line), the load
+# the machine is fault-cost.sh's last line), the feed farm's CPU time
+# (it serves from the same processors), the load
 # average, the CPU time the hypervisor took from this machine meanwhile
 # (steal, from /proc/stat: a virtual machine's neighbours) and the run's
 # own stage times.
@@ -56,11 +60,15 @@ for round in $(seq "$ROUNDS"); do
 		[ -n "${STRACE:-}" ] && trace=(strace -f -c -e trace=pread64,pwrite64,fsync -o "$D/strace")
 		prof=()
 		[ -n "${CPUPROFILE:-}" ] && mkdir -p "$CPUPROFILE" && prof=(--cpuprofile "$(realpath "$CPUPROFILE")/$(basename "$bin")-$round.pprof")
+		[ -n "${TRACEDIR:-}" ] && mkdir -p "$TRACEDIR" && prof+=(--trace "$(realpath "$TRACEDIR")/$(basename "$bin")-$round.trace")
 		(cd "$D" && /usr/bin/time -f '%e %M %U %S %R' -o "$D/time" "${trace[@]}" "$bin" now --quiet "${prof[@]}" >"$D/run.log" 2>&1) || { echo "$bin failed:"; tail -5 "$D/run.log"; }
 		s1=$(steal)
+		# The farm serves from this machine's processors too: its CPU
+		# time since it started (clock ticks of /proc/PID/stat).
+		farm=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$FARM_PID/stat")
 		read -r wall rss usr sys faults <"$D/time"
-		printf 'round %d %-20s wall_s=%6.2f cpu_s=%6.2f rss_mb=%6.1f faults=%d load=%s steal_s=%.2f  %s\n' "$round" "$(basename "$bin")" \
-			"$wall" "$(echo "$usr + $sys" | bc -l)" "$(echo "$rss / 1024" | bc -l)" "$faults" "$(cut -d' ' -f1 /proc/loadavg)" \
+		printf 'round %d %-20s wall_s=%6.2f cpu_s=%6.2f rss_mb=%6.1f faults=%d farm_cpu_s=%s load=%s steal_s=%.2f  %s\n' "$round" "$(basename "$bin")" \
+			"$wall" "$(echo "$usr + $sys" | bc -l)" "$(echo "$rss / 1024" | bc -l)" "$faults" "$farm" "$(cut -d' ' -f1 /proc/loadavg)" \
 			"$(echo "($s1 - $s0) / 100" | bc -l)" "$(grep -E '^time ' "$D/run.log" | sed 's/^time *//')"
 		if [ -n "${STRACE:-}" ]; then
 			awk '$NF ~ /^(pread64|pwrite64|fsync)$/ {printf "  %s %s", $NF, $4} END {print ""}' "$D/strace"
