@@ -179,20 +179,19 @@ func (r *Report) finishAccount(fates *fateSet, noStories string) {
 			r.Articles = append(r.Articles, f)
 		}
 	}
-	// By fate, story, outlet, title and ID. The lines' keys are sorted,
-	// not the lines of ~200 bytes (keysort), and each line's fate is
-	// looked up among Fates once rather than at every comparison
+	// By fate, story, outlet, title and ID. The lines' indexes are sorted,
+	// not the lines of ~200 bytes (keysort), and each line's place among
+	// Fates is found once rather than at every comparison
 	// (BenchmarkFinishAccount).
-	type lineKey struct {
-		fate                      int
-		storyTitle, source, title string
-		id                        int64
+	lines := r.Articles
+	fate := make([]int, len(lines))
+	for i := range lines {
+		fate[i] = slices.Index(Fates, lines[i].Fate)
 	}
-	keysort.Stable(r.Articles, func(l *ArticleFate) lineKey {
-		return lineKey{slices.Index(Fates, l.Fate), l.StoryTitle, l.Source, l.Title, l.ArticleID}
-	}, func(a, b lineKey) int {
-		return cmp.Or(cmp.Compare(a.fate, b.fate), strings.Compare(a.storyTitle, b.storyTitle),
-			strings.Compare(a.source, b.source), strings.Compare(a.title, b.title), cmp.Compare(a.id, b.id))
+	keysort.Stable(lines, func(i, j int) int {
+		a, b := &lines[i], &lines[j]
+		return cmp.Or(cmp.Compare(fate[i], fate[j]), strings.Compare(a.StoryTitle, b.StoryTitle),
+			strings.Compare(a.Source, b.Source), strings.Compare(a.Title, b.Title), cmp.Compare(a.ArticleID, b.ArticleID))
 	})
 	r.ArticlesRead = len(r.Articles)
 	r.Fates = map[string]int{}
@@ -244,9 +243,9 @@ type fateSet struct {
 // newFateSet returns the set of lines, in place: of the lines of one
 // article ID, the last one given is kept.
 func newFateSet(lines []ArticleFate) *fateSet {
-	// Stable: the last given of an ID is the last of its run. The IDs are
-	// sorted, not the lines (keysort).
-	keysort.Stable(lines, func(l *ArticleFate) int64 { return l.ArticleID }, cmp.Compare[int64])
+	// Stable: the last given of an ID is the last of its run. The indexes
+	// are sorted, not the lines (keysort).
+	keysort.Stable(lines, func(i, j int) int { return cmp.Compare(lines[i].ArticleID, lines[j].ArticleID) })
 	out := lines[:0]
 	for i, l := range lines {
 		if i+1 < len(lines) && lines[i+1].ArticleID == l.ArticleID {

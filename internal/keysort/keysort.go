@@ -1,8 +1,9 @@
 // Package keysort sorts slices of large elements (a window's stories, a
-// run's account lines) by keys taken from each element once: the keys are
-// sorted, then each element moves once. A stable sort of the elements
-// themselves moves each of them about log n times, and a comparison that
-// derives its keys derives them at every call.
+// run's account lines) by sorting their indexes and then moving each
+// element once. A stable sort of the elements themselves moves each of
+// them about log n times, and a comparison that derives a key (a story's
+// newest article) derives it again at every call: the caller can derive
+// such keys once, by index, before sorting.
 package keysort
 
 import (
@@ -10,28 +11,21 @@ import (
 	"slices"
 )
 
-// Stable sorts s by the keys key takes from its elements, in the order
-// compare gives them; elements whose keys compare equal keep their order.
-// key is called once per element, compare O(n log n) times on the keys.
-func Stable[T, K any](s []T, key func(*T) K, compare func(a, b K) int) {
-	type keyed struct {
-		k  K
-		at int
+// Stable sorts s in the order compare gives, where compare(i, j) compares
+// the elements at indexes i and j of s as it was when Stable was called;
+// elements that compare equal keep their order. Beside s it holds one int
+// per element.
+func Stable[T any](s []T, compare func(i, j int) int) {
+	from := make([]int, len(s))
+	for i := range from {
+		from[i] = i
 	}
-	keys := make([]keyed, len(s))
-	for i := range s {
-		keys[i] = keyed{key(&s[i]), i}
-	}
-	slices.SortFunc(keys, func(a, b keyed) int {
-		if c := compare(a.k, b.k); c != 0 {
+	slices.SortFunc(from, func(i, j int) int {
+		if c := compare(i, j); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.at, b.at)
+		return cmp.Compare(i, j)
 	})
-	from := make([]int, len(keys))
-	for i, k := range keys {
-		from[i] = k.at
-	}
 	permute(s, from)
 }
 
