@@ -52,6 +52,7 @@ import (
 
 	"github.com/tradedigest/tradedigest/digest"
 	"github.com/tradedigest/tradedigest/internal/defaults"
+	"github.com/tradedigest/tradedigest/internal/keysort"
 	"github.com/tradedigest/tradedigest/internal/parallel"
 )
 
@@ -244,17 +245,17 @@ func (c *Clusterer) ClusterFeatures(ctx context.Context, articles []digest.Artic
 // without an Embedder), in a slice cluster may reorder.
 func (c *Clusterer) cluster(ctx context.Context, articles []digest.Article, docs []doc, prior []int64, leads func([]digest.Article) []string) ([]digest.Story, error) {
 	at := canonicalOrder(articles)
-	permute(docs, at)
+	keysort.Permute(docs, at)
 	if prior != nil {
 		prior = slices.Clone(prior) // the caller's
-		permute(prior, at)
+		keysort.Permute(prior, at)
 	}
 	internOutlets(docs)
 	g := newGrouping(&c.cfg, docs)
 	g.keepPrior(prior)
 	if c.cfg.Embedder != nil {
 		texts := leads(articles) // by input index
-		permute(texts, at)
+		keysort.Permute(texts, at)
 		vecs, err := c.embed(ctx, texts)
 		switch {
 		case err != nil && ctx.Err() != nil:
@@ -265,11 +266,9 @@ func (c *Clusterer) cluster(ctx context.Context, articles []digest.Article, docs
 			g.vecs = vecs
 		}
 	}
-	var links []link
-	err := inRegion(ctx, "cluster: links", func() (err error) {
-		links, err = c.links(ctx, g, true)
-		return err
-	})
+	r := trace.StartRegion(ctx, "cluster: links")
+	links, err := c.links(ctx, g, true)
+	r.End()
 	if err != nil {
 		return nil, err
 	}
@@ -1946,40 +1945,11 @@ func leadOrder(docs []doc, a, b int) int {
 // of ~9,600 differently from run to run, 7 Dec 2026). In this order the
 // stories depend on the articles alone.
 func canonicalOrder(articles []digest.Article) []int {
-	at := make([]int, len(articles))
-	for i := range at {
-		at[i] = i
-	}
-	slices.SortStableFunc(at, func(i, j int) int {
+	return keysort.Order(len(articles), func(i, j int) int {
 		a, b := &articles[i], &articles[j]
 		return cmp.Or(cmpTime(a.Published, b.Published), strings.Compare(a.URL, b.URL),
 			strings.Compare(a.SourceID, b.SourceID), strings.Compare(a.GUID, b.GUID), strings.Compare(a.Title, b.Title))
 	})
-	return at
-}
-
-// permute reorders s in the order at, so that its k-th element is the
-// old s[at[k]]: in place, following at's cycles, as a window's docs are
-// too large to copy all at once.
-func permute[T any](s []T, at []int) {
-	done := make([]bool, len(s))
-	for start := range s {
-		if done[start] {
-			continue
-		}
-		done[start] = true
-		if at[start] == start {
-			continue
-		}
-		first := s[start]
-		k := start
-		for at[k] != start {
-			s[k] = s[at[k]]
-			k = at[k]
-			done[k] = true
-		}
-		s[k] = first
-	}
 }
 
 // cmpTime orders times ascending with zero times last (unknown is not early).

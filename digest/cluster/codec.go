@@ -485,54 +485,51 @@ func (c *Clusterer) ClusterKept(ctx context.Context, articles []digest.Article, 
 			leads[i] = lead
 		}
 	}
-	err := inRegion(ctx, "cluster: features", func() error {
-		if again == nil {
-			parallel.Each(len(articles), read)
-		} else {
-			// The features are read a batch at a time here too: a
-			// window's encodings (~1.4 KB an article) held at once were
-			// the peak of the run.
-			err := c.inBatches(ctx, articles, order, func(i int) bool { return c.KeptCurrent(features[i]) }, again, func(i int, b []byte) error {
-				if !c.KeptCurrent(b) {
-					return fmt.Errorf("cluster article %d: %w", articles[i].ID, digest.ErrKeptChanged)
-				}
-				features[i] = b
-				return nil
-			}, read)
-			if err != nil {
-				return err
+	var err error
+	r := trace.StartRegion(ctx, "cluster: features")
+	if again == nil {
+		parallel.Each(len(articles), read)
+	} else {
+		// The features are read a batch at a time here too: a window's
+		// encodings (~1.4 KB an article) held at once were the peak of
+		// the run.
+		err = c.inBatches(ctx, articles, order, func(i int) bool { return c.KeptCurrent(features[i]) }, again, func(i int, b []byte) error {
+			if !c.KeptCurrent(b) {
+				return fmt.Errorf("cluster article %d: %w", articles[i].ID, digest.ErrKeptChanged)
 			}
-		}
-		for i, err := range errs {
-			if err != nil {
-				return fmt.Errorf("cluster article %d: %w", articles[i].ID, err)
-			}
-		}
-		if held.Load() > heldTerms {
-			// All or none: a window larger than that reads every one
-			// again, as its second pass reads most anyway, and holding
-			// some would raise the peak of the heap, which such a
-			// window's clustering sets, by as much.
-			parallel.Each(len(docs), func(w, i int) {
-				if isHeld[i] {
-					drop(w, i)
-				}
-			})
-		}
-		return nil
-	})
+			features[i] = b
+			return nil
+		}, read)
+	}
+	r.End()
 	if err != nil {
 		return nil, nil, err
 	}
-	err = inRegion(ctx, "cluster: weigh", func() error {
-		if again == nil {
-			weigh(docs, false)
-			return nil
+	for i, err := range errs {
+		if err != nil {
+			return nil, nil, fmt.Errorf("cluster article %d: %w", articles[i].ID, err)
 		}
-		return weighFrom(docs, false, dfs, func(fn func(w, i int)) error {
+	}
+	if held.Load() > heldTerms {
+		// All or none: a window larger than that reads every one again,
+		// as its second pass reads most anyway, and holding some would
+		// raise the peak of the heap, which such a window's clustering
+		// sets, by as much.
+		parallel.Each(len(docs), func(w, i int) {
+			if isHeld[i] {
+				drop(w, i)
+			}
+		})
+	}
+	r = trace.StartRegion(ctx, "cluster: weigh")
+	if again == nil {
+		weigh(docs, false)
+	} else {
+		err = weighFrom(docs, false, dfs, func(fn func(w, i int)) error {
 			return c.eachAgain(ctx, articles, order, docs, sums, seed, again, fn)
 		})
-	})
+	}
+	r.End()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -660,12 +657,4 @@ func (c *Clusterer) keptTerms(b []byte) ([]byte, bool) {
 		return nil, false
 	}
 	return terms[:len(terms)-len(r.b)], true
-}
-
-// inRegion runs fn in a region of the execution trace (digest now
-// --trace) named name, and returns its error.
-func inRegion(ctx context.Context, name string, fn func() error) error {
-	var err error
-	trace.WithRegion(ctx, name, func() { err = fn() })
-	return err
 }

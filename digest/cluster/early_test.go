@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tradedigest/tradedigest/digest"
+	"github.com/tradedigest/tradedigest/internal/keysort"
 )
 
 // farmArticles is the loopback feed farm's output (digest/feed/internal/farm)
@@ -43,7 +44,7 @@ func farmArticles(feeds, items int) []digest.Article {
 func canonicalGrouping(c *Clusterer, articles []digest.Article) (*grouping, []int) {
 	docs := analyse(articles, c.cfg.LeadSentences)
 	at := canonicalOrder(articles)
-	permute(docs, at)
+	keysort.Permute(docs, at)
 	return newGrouping(&c.cfg, docs), at
 }
 

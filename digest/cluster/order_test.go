@@ -113,37 +113,3 @@ func firstDiff(a, b string) string {
 	}
 	return "line counts differ"
 }
-
-// TestPermute checks the in-place permutation against a copy made in the
-// order at, on every order of a few elements and on a shuffle of many.
-func TestPermute(t *testing.T) {
-	check := func(at []int) {
-		t.Helper()
-		s := make([]int, len(at))
-		for i := range s {
-			s[i] = 100 + i
-		}
-		want := make([]int, len(at))
-		for k, i := range at {
-			want[k] = s[i]
-		}
-		permute(s, at)
-		if !slices.Equal(s, want) {
-			t.Fatalf("permute by %v gives %v, want %v", at, s, want)
-		}
-	}
-	var all func(prefix, rest []int)
-	all = func(prefix, rest []int) {
-		if len(rest) == 0 {
-			check(prefix)
-			return
-		}
-		for k := range rest {
-			next := slices.Concat(rest[:k:k], rest[k+1:])
-			all(append(slices.Clone(prefix), rest[k]), next)
-		}
-	}
-	all(nil, []int{0, 1, 2, 3, 4})
-	at := rand.New(rand.NewPCG(1, 2)).Perm(1000)
-	check(at)
-}

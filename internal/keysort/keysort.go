@@ -1,9 +1,9 @@
-// Package keysort sorts slices of large elements (a window's stories, a
-// run's account lines) by sorting their indexes and then moving each
-// element once. A stable sort of the elements themselves moves each of
-// them about log n times, and a comparison that derives a key (a story's
-// newest article) derives it again at every call: the caller can derive
-// such keys once, by index, before sorting.
+// Package keysort orders slices of large elements (a window's stories and
+// clustering documents, a run's account lines) by sorting their indexes
+// and then moving each element once. A stable sort of the elements
+// themselves moves each of them about log n times, and a comparison that
+// derives a key (a story's newest article) derives it again at every
+// call: the caller can derive such keys once, by index, before sorting.
 package keysort
 
 import (
@@ -13,41 +13,50 @@ import (
 
 // Stable sorts s in the order compare gives, where compare(i, j) compares
 // the elements at indexes i and j of s as it was when Stable was called;
-// elements that compare equal keep their order. Beside s it holds one int
-// per element.
+// elements that compare equal keep their order. Beside s it holds an int
+// and a bool per element.
 func Stable[T any](s []T, compare func(i, j int) int) {
-	from := make([]int, len(s))
-	for i := range from {
-		from[i] = i
+	Permute(s, Order(len(s), compare))
+}
+
+// Order returns the indexes 0 to n-1 sorted by compare(i, j), indexes
+// that compare equal in ascending order (a stable sort's order).
+func Order(n int, compare func(i, j int) int) []int {
+	at := make([]int, n)
+	for i := range at {
+		at[i] = i
 	}
-	slices.SortFunc(from, func(i, j int) int {
+	slices.SortFunc(at, func(i, j int) int {
 		if c := compare(i, j); c != 0 {
 			return c
 		}
 		return cmp.Compare(i, j)
 	})
-	permute(s, from)
+	return at
 }
 
-// permute rearranges s in place so that s[i] becomes what s[from[i]] was,
-// a cycle of the permutation at a time, each element moved once (and one
-// per cycle twice); from is used up.
-func permute[T any](s []T, from []int) {
-	for i := range from {
-		if from[i] == i {
+// Permute reorders s in the order at, so that its k-th element is the old
+// s[at[k]]: in place, following at's cycles, each element moved once (the
+// first of each cycle twice), as a window's stories or documents are too
+// large to copy all at once. at is left as it was, for other slices of the
+// same order.
+func Permute[T any](s []T, at []int) {
+	done := make([]bool, len(s))
+	for start := range s {
+		if done[start] {
 			continue
 		}
-		held := s[i]
-		j := i
-		for {
-			k := from[j]
-			from[j] = j
-			if k == i {
-				s[j] = held
-				break
-			}
-			s[j] = s[k]
-			j = k
+		done[start] = true
+		if at[start] == start {
+			continue
 		}
+		first := s[start]
+		k := start
+		for at[k] != start {
+			s[k] = s[at[k]]
+			k = at[k]
+			done[k] = true
+		}
+		s[k] = first
 	}
 }

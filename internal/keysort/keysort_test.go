@@ -50,21 +50,42 @@ func nan() float64 {
 	return zero / zero
 }
 
-// TestPermute checks that permute applies the permutation it is given,
-// with fixed points, a single cycle and several.
+// TestPermute checks the in-place permutation against a copy made in the
+// order at, on every order of a few elements and on a shuffle of many, and
+// that the order is left as it was (the clusterer permutes several slices
+// by one order).
 func TestPermute(t *testing.T) {
-	for _, from := range [][]int{{}, {0}, {1, 0}, {0, 1, 2}, {2, 0, 1}, {1, 2, 0}, {3, 2, 1, 0}, {1, 0, 3, 4, 2, 5}} {
-		s := make([]int, len(from))
+	check := func(at []int) {
+		t.Helper()
+		s := make([]int, len(at))
 		for i := range s {
 			s[i] = 100 + i
 		}
-		want := make([]int, len(from))
-		for i, f := range from {
-			want[i] = 100 + f
+		want := make([]int, len(at))
+		for k, i := range at {
+			want[k] = s[i]
 		}
-		permute(s, slices.Clone(from))
+		given := slices.Clone(at)
+		Permute(s, at)
 		if !slices.Equal(s, want) {
-			t.Errorf("permute by %v = %v, want %v", from, s, want)
+			t.Fatalf("Permute by %v gives %v, want %v", at, s, want)
+		}
+		if !slices.Equal(at, given) {
+			t.Fatalf("Permute changed its order %v to %v", given, at)
 		}
 	}
+	var all func(prefix, rest []int)
+	all = func(prefix, rest []int) {
+		if len(rest) == 0 {
+			check(prefix)
+			return
+		}
+		for k := range rest {
+			next := slices.Concat(rest[:k:k], rest[k+1:])
+			all(append(slices.Clone(prefix), rest[k]), next)
+		}
+	}
+	all(nil, []int{0, 1, 2, 3, 4})
+	at := rand.New(rand.NewPCG(1, 2)).Perm(1000)
+	check(at)
 }
