@@ -32,7 +32,8 @@
 # and fresh stores, rss2email and the builds interleaved as above, and
 # ends with the median of each run's wall time (and CPU time, and the
 # largest peak RSS) over the rounds, with rss2email's median divided by
-# each build's: the ratio the goals are stated in.
+# each build's: the ratio the goals are stated in; then each round's own
+# ratio (rss2email's wall over the build's in that round) and their median.
 # BY_HOST=1 gives digest the farm's list sorted by host (every feed of one
 # host together, as a list of one site's feeds is often written), instead
 # of the farm's own order, which already alternates hosts: it measures the
@@ -191,4 +192,21 @@ if [ "$ROUNDS" -gt 1 ] && [ -s "$WORK/results" ]; then
 				printf "  %-13s %-20s %-7s wall %6.2f  cpu %6.2f  rss %6.1f MB%s\n", p[1], p[2], p[3], wall[k], cpu[k], rss[k], ratio
 			}
 		}' "$WORK/cpu" "$WORK/results" "$WORK/wall"
+	# The ratio round by round: rss2email's wall over the build's in the
+	# same round, minutes apart. A machine whose speed drifts over the
+	# rounds moves both runs of a round alike, so these vary less than
+	# the two medians taken apart do.
+	echo "round by round (rss2email's wall over the build's in the same round; median):"
+	awk '{ k = $1 " " $2 " " $3; w[k, ++n[k]] = $4; if (!(k in seen)) { seen[k] = 1; order[++m] = k } }
+		END {
+			for (i = 1; i <= m; i++) {
+				k = order[i]; split(k, p, " "); r = p[1] " rss2email " p[3]
+				if (p[2] == "rss2email" || !(r in n)) continue
+				c = 0; line = ""
+				for (j = 1; j <= n[k] && j <= n[r]; j++) if (w[k, j] > 0) { q[++c] = w[r, j] / w[k, j]; line = line sprintf(" %.1fx", q[c]) }
+				if (c == 0) continue
+				for (a = 1; a <= c; a++) for (b = a + 1; b <= c; b++) if (q[b] < q[a]) { t = q[a]; q[a] = q[b]; q[b] = t }
+				printf "  %-13s %-20s %-7s%s  median %.1fx\n", p[1], p[2], p[3], line, q[int((c + 1) / 2)]
+			}
+		}' "$WORK/results"
 fi
