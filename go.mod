@@ -100,3 +100,11 @@ replace (
 	github.com/markusmobius/go-trafilatura => ./third_party/go-trafilatura
 	github.com/prometheus/procfs => ./third_party/procfs
 )
+
+// Text elements of feeds read from the document's bytes instead of through
+// encoding/xml a byte at a time: see scripts/vendor-gofeed.sh and PATCHED.md
+// in each directory.
+replace (
+	github.com/mmcdole/gofeed => ./third_party/gofeed
+	github.com/mmcdole/goxpp/v2 => ./third_party/goxpp
+)

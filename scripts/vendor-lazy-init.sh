@@ -29,19 +29,9 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
-# vendor MODULE VERSION DIR: copy the module's Go code (no tests, examples
-# or generators), go.mod and licence files into third_party/DIR.
-vendor() {
-	local mod=$1 version=$2 dst="$ROOT/third_party/$3" src
-	src=$(cd "$ROOT" && GOFLAGS=-mod=mod go mod download -json "$mod@$version" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
-	[ -d "$src" ] || { echo "cannot download $mod $version" >&2; exit 1; }
-	rm -rf "$dst"
-	mkdir -p "$dst"
-	(cd "$src" && find . -name '*.go' ! -name '*_test.go' ! -path './scripts/*' ! -path './example/*' ! -path './examples/*' ! -path './cmd/*' -print0 |
-		xargs -0 -I{} install -D -m 0644 {} "$dst/{}")
-	install -m 0644 "$src/go.mod" "$dst/"
-	find "$src" -maxdepth 1 \( -name 'LICENSE*' -o -name 'NOTICE*' \) -exec install -m 0644 {} "$dst/" \;
-}
+# vendor MODULE VERSION DIR (see vendor-module.sh).
+# shellcheck source=scripts/vendor-module.sh
+source "$ROOT/scripts/vendor-module.sh"
 
 # must FILE PATTERN: fail unless the patched FILE holds PATTERN, so that an
 # upstream change the seds no longer fit stops the script.
