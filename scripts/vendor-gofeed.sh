@@ -7,6 +7,10 @@
 #
 # Usage: scripts/vendor-gofeed.sh   (the versions go.mod names; a new
 # version may need the patches redone: they are small)
+#        scripts/vendor-gofeed.sh --upstream-tests
+#   runs gofeed's and goxpp's own test suites (with their test data and
+#   requirements, from the module cache) against the patched copies in
+#   third_party, in a scratch directory; the repository is not touched.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -19,5 +23,28 @@ patched() {
 	(cd "$ROOT/third_party/$3" && git apply --unsafe-paths -p1 "$ROOT/scripts/patches/$4")
 }
 
-patched github.com/mmcdole/gofeed v1.4.2 gofeed gofeed.patch
-patched github.com/mmcdole/goxpp/v2 v2.0.0 goxpp goxpp.patch
+GOFEED=v1.4.2 GOXPP=v2.0.0
+
+if [ "${1:-}" = --upstream-tests ]; then
+	WORK=$(mktemp -d)
+	trap 'chmod -R u+w "$WORK"; rm -rf "$WORK"' EXIT
+	# upstream MODULE VERSION DIR: third_party/DIR with the module's tests,
+	# test data, go.mod and go.sum beside it, in $WORK/DIR.
+	upstream() {
+		local src
+		src=$(cd "$ROOT" && GOFLAGS=-mod=mod go mod download -json "$1@$2" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
+		cp -r "$ROOT/third_party/$3" "$WORK/$3"
+		(cd "$src" && find . \( -name '*_test.go' -o -path '*/testdata/*' \) -type f -print0 |
+			xargs -0 -I{} install -D -m 0644 {} "$WORK/$3/{}")
+		install -m 0644 "$src/go.mod" "$src/go.sum" "$WORK/$3/"
+	}
+	upstream github.com/mmcdole/goxpp/v2 "$GOXPP" goxpp
+	upstream github.com/mmcdole/gofeed "$GOFEED" gofeed
+	echo 'replace github.com/mmcdole/goxpp/v2 => ../goxpp' >>"$WORK/gofeed/go.mod"
+	(cd "$WORK/goxpp" && go test ./...)
+	(cd "$WORK/gofeed" && go test ./...)
+	exit
+fi
+
+patched github.com/mmcdole/gofeed "$GOFEED" gofeed gofeed.patch
+patched github.com/mmcdole/goxpp/v2 "$GOXPP" goxpp goxpp.patch

@@ -605,8 +605,10 @@ func (p *Parser) RawInner() (inner string, ok bool, err error) {
 	start := c.pos
 	// The start tag's name as written ("content:encoded"): the end tag
 	// must repeat it.
+	// (A '<' before start and the '>' that ends the tag make start ≥ 2; a
+	// self-closing tag, "/>", has no content and its end comes unread.)
 	lt := bytes.LastIndexByte(b[:start], '<')
-	if lt < 0 || start == 0 || b[start-1] != '>' || b[start-2] == '/' {
+	if lt < 0 || b[start-1] != '>' || b[start-2] == '/' {
 		return "", false, nil
 	}
 	nameEnd := lt + 1
@@ -614,7 +616,7 @@ func (p *Parser) RawInner() (inner string, ok bool, err error) {
 		nameEnd++
 	}
 	name := b[lt+1 : nameEnd]
-	if len(name) == 0 || localOf(name) != p.name {
+	if len(name) == 0 || string(localOf(name)) != p.name {
 		return "", false, nil
 	}
 	i := start
@@ -661,8 +663,9 @@ func (p *Parser) RawInner() (inner string, ok bool, err error) {
 		return "", false, err
 	}
 	if p.event != EndTag {
-		// Not reachable when the scan above matched the decoder; a parser
-		// somewhere else than DecodeElement would leave it is an error.
+		// The scan above stops only at the element's own end tag, which is
+		// what the decoder reads next; anything else means the two
+		// disagree, and the parser cannot go on.
 		p.err = errors.New("xpp: RawInner did not end on the element's end tag")
 		return "", false, p.err
 	}
@@ -723,9 +726,8 @@ func allowedRune(r rune) bool {
 // feed and carriage return, and neither U+FFFE nor U+FFFF.
 func validText(b []byte) bool {
 	for i := 0; i < len(b); {
-		c := b[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+		if c := b[i]; c < utf8.RuneSelf {
+			if !allowedRune(rune(c)) {
 				return false
 			}
 			i++
@@ -742,11 +744,12 @@ func validText(b []byte) bool {
 
 func isTagSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-func localOf(name []byte) string {
+// localOf is a tag name's local part, without its prefix.
+func localOf(name []byte) []byte {
 	if i := bytes.IndexByte(name, ':'); i >= 0 {
-		return string(name[i+1:])
+		return name[i+1:]
 	}
-	return string(name)
+	return name
 }
 
 var (

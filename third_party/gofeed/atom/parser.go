@@ -45,12 +45,7 @@ type Parser struct {
 // Parse parses an xml feed into an atom.Feed
 func (ap *Parser) Parse(feed io.Reader) (*Feed, error) {
 	feed = shared.NewControlCharFilterReader(feed)
-	var p *xpp.Parser
-	if ap.DecodeText {
-		p = shared.NewStreamXMLParser(feed)
-	} else {
-		p = shared.NewXMLParser(feed)
-	}
+	p := shared.NewParser(feed, ap.DecodeText)
 
 	_, err := shared.FindRoot(p)
 	if err != nil {

@@ -34,12 +34,7 @@ type Parser struct {
 // Parse parses an xml feed into an rss.Feed
 func (rp *Parser) Parse(feed io.Reader) (*Feed, error) {
 	feed = shared.NewControlCharFilterReader(feed)
-	var p *xpp.Parser
-	if rp.DecodeText {
-		p = shared.NewStreamXMLParser(feed)
-	} else {
-		p = shared.NewXMLParser(feed)
-	}
+	p := shared.NewParser(feed, rp.DecodeText)
 
 	_, err := shared.FindRoot(p)
 	if err != nil {

@@ -36,6 +36,15 @@ func NewXMLParser(r io.Reader) *xpp.Parser {
 	return xpp.NewBytes(src, configureDecoder)
 }
 
+// NewParser is NewXMLParser, or NewStreamXMLParser when decodeText is set
+// (rss.Parser's and atom.Parser's DecodeText; added in this copy).
+func NewParser(r io.Reader, decodeText bool) *xpp.Parser {
+	if decodeText {
+		return NewStreamXMLParser(r)
+	}
+	return NewXMLParser(r)
+}
+
 // NewStreamXMLParser is NewXMLParser as upstream has it: the decoder reads
 // r as it goes, and every element is decoded through it.
 func NewStreamXMLParser(r io.Reader) *xpp.Parser {
